@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// Session is the role and session variables of one request, resolved.
+type Session struct {
+	// Role is the effective role ("admin" bypasses every rule).
+	Role string
+	// Vars are the session variables, names lower-cased ("x-hasura-user-id").
+	Vars map[string]string
+	// BackendOnly asks for backend_only permissions; the server sets it only
+	// for trusted callers.
+	BackendOnly bool
+}
+
+// CheckInput asks for a decision on rows.
+type CheckInput struct {
+	Session Session
+	Table   model.TableName
+	Op      model.Operation
+	Rows    []Row
+	// Columns the caller wants to read or write; empty means no requirement.
+	Columns []string
+}
+
+// Row is one row: column name -> JSON value (as decoded from JSON or from a
+// protobuf Struct: nil, bool, float64/json.Number/string for numbers,
+// string, []any, map[string]any). Related rows nest under relationship names.
+type Row struct {
+	ID     string
+	Values map[string]any
+	// New is the row after an update (post-check); nil means Values.
+	New map[string]any
+}
+
+// Decision is the outcome for one row.
+type Decision int
+
+// The decisions.
+const (
+	Allow Decision = iota + 1
+	Deny
+	NeedsData
+)
+
+// String returns "ALLOW", "DENY" or "NEEDS_DATA".
+func (d Decision) String() string {
+	switch d {
+	case Allow:
+		return "ALLOW"
+	case Deny:
+		return "DENY"
+	case NeedsData:
+		return "NEEDS_DATA"
+	}
+	return "UNSPECIFIED"
+}
+
+// RowResult is the decision for one row.
+type RowResult struct {
+	ID       string
+	Decision Decision
+	Reason   string
+	// AllowedColumns for this row, sorted.
+	AllowedColumns []string
+	// DeniedColumns are requested columns that are not allowed.
+	DeniedColumns []string
+	// MissingData for NeedsData.
+	MissingData []string
+}
+
+// CheckResult answers a CheckInput.
+type CheckResult struct {
+	Role     string
+	Revision string
+	Rows     []RowResult
+	// Presets by column, session variables substituted and coerced.
+	Presets map[string]any
+}
+
+// ErrUnknownTable is returned (wrapped in *UnknownTableError) for a table the
+// policy set does not have.
+var ErrUnknownTable = errors.New("unknown table")
+
+// UnknownTableError names the unknown table.
+type UnknownTableError struct{ Table model.TableName }
+
+func (e *UnknownTableError) Error() string {
+	return fmt.Sprintf("unknown table %s", e.Table)
+}
+
+// Unwrap returns ErrUnknownTable.
+func (e *UnknownTableError) Unwrap() error { return ErrUnknownTable }
+
+// ErrMissingSessionVariables is returned (wrapped in
+// *MissingSessionVariablesError) when the rule needs variables the session
+// lacks. It is never a deny.
+var ErrMissingSessionVariables = errors.New("missing session variables")
+
+// MissingSessionVariablesError lists every missing variable, sorted.
+type MissingSessionVariablesError struct{ Names []string }
+
+func (e *MissingSessionVariablesError) Error() string {
+	return "missing session variable(s): " + strings.Join(e.Names, ", ")
+}
+
+// Unwrap returns ErrMissingSessionVariables.
+func (e *MissingSessionVariablesError) Unwrap() error { return ErrMissingSessionVariables }
+
+// ErrInvalidValue is returned (wrapped in *InvalidValueError) when a session
+// variable or row value does not parse for its column's type.
+var ErrInvalidValue = errors.New("invalid value")
+
+// InvalidValueError says which value did not parse and why.
+type InvalidValueError struct {
+	// Field is "session.x-hasura-user-id" or "rows[3].values.author_id".
+	Field  string
+	Kind   model.Kind
+	Reason string
+}
+
+func (e *InvalidValueError) Error() string {
+	return fmt.Sprintf("%s: not a valid %s: %s", e.Field, e.Kind, e.Reason)
+}
+
+// Unwrap returns ErrInvalidValue.
+func (e *InvalidValueError) Unwrap() error { return ErrInvalidValue }
+
+// InvalidValueErrors is several InvalidValueError at once.
+type InvalidValueErrors []*InvalidValueError
+
+func (e InvalidValueErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, x := range e {
+		msgs[i] = x.Error()
+	}
+	sort.Strings(msgs)
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap returns the individual errors.
+func (e InvalidValueErrors) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, x := range e {
+		out[i] = x
+	}
+	return out
+}

@@ -1,0 +1,132 @@
+package model
+
+// BoolExp is a parsed Hasura boolean expression. Every node is one of the
+// types below; load builds them fully resolved (columns and relationships
+// exist, operators apply to the column types, values are typed).
+type BoolExp interface{ boolExp() }
+
+// True is the empty expression {} and _and: [].
+type True struct{}
+
+// False is _or: [].
+type False struct{}
+
+// And is an object with several keys, or _and.
+type And struct{ Items []BoolExp }
+
+// Or is _or.
+type Or struct{ Items []BoolExp }
+
+// Not is _not.
+type Not struct{ Item BoolExp }
+
+// Exists is _exists: {_table, _where}. No join condition; Where is evaluated
+// against the rows of Table, with "$" still bound to the permission's root
+// table.
+type Exists struct {
+	Table TableName
+	Where BoolExp
+}
+
+// RelExists traverses a relationship: for an object relationship the related
+// row must exist and satisfy Where; for an array relationship some related
+// row must. Hasura compiles both to EXISTS (SELECT 1 FROM target WHERE join
+// AND where).
+type RelExists struct {
+	Relationship *Relationship
+	// From is the table the relationship is declared on.
+	From  TableName
+	Where BoolExp
+}
+
+// Compare is a column operator: {column: {op: value}}.
+type Compare struct {
+	// Column is the column of the current table (the table the expression
+	// is evaluated on: the root table, a relationship target or an _exists
+	// table).
+	Column *Column
+	// Op is the operator, normalised to its canonical "_" spelling with
+	// aliases resolved (_ne -> _neq, _cne -> _cneq).
+	Op Operator
+	// Value is the right-hand side.
+	Value Value
+}
+
+func (True) boolExp()      {}
+func (False) boolExp()     {}
+func (And) boolExp()       {}
+func (Or) boolExp()        {}
+func (Not) boolExp()       {}
+func (Exists) boolExp()    {}
+func (RelExists) boolExp() {}
+func (Compare) boolExp()   {}
+
+// Operator is a canonical Hasura column operator.
+type Operator string
+
+// The operators.
+const (
+	OpEq         Operator = "_eq"
+	OpNeq        Operator = "_neq"
+	OpGt         Operator = "_gt"
+	OpLt         Operator = "_lt"
+	OpGte        Operator = "_gte"
+	OpLte        Operator = "_lte"
+	OpIn         Operator = "_in"
+	OpNin        Operator = "_nin"
+	OpIsNull     Operator = "_is_null"
+	OpLike       Operator = "_like"
+	OpNlike      Operator = "_nlike"
+	OpIlike      Operator = "_ilike"
+	OpNilike     Operator = "_nilike"
+	OpSimilar    Operator = "_similar"
+	OpNsimilar   Operator = "_nsimilar"
+	OpRegex      Operator = "_regex"
+	OpIregex     Operator = "_iregex"
+	OpNregex     Operator = "_nregex"
+	OpNiregex    Operator = "_niregex"
+	OpCeq        Operator = "_ceq"
+	OpCneq       Operator = "_cneq"
+	OpCgt        Operator = "_cgt"
+	OpClt        Operator = "_clt"
+	OpCgte       Operator = "_cgte"
+	OpClte       Operator = "_clte"
+	OpContains   Operator = "_contains"
+	OpContained  Operator = "_contained_in"
+	OpHasKey     Operator = "_has_key"
+	OpHasKeysAny Operator = "_has_keys_any"
+	OpHasKeysAll Operator = "_has_keys_all"
+)
+
+// Value is the right-hand side of a comparison.
+type Value interface{ value() }
+
+// Literal is a constant from the metadata, already coerced to the column's
+// JSON representation (see Kind): integers and numerics are json.Number,
+// text, uuid, date and timestamp kinds are strings in the canonical form Kind
+// describes, booleans bool, jsonb any JSON value decoded with UseNumber. For
+// _in/_nin/_has_keys_* it is a []any of such values; for _has_key a string;
+// for _is_null a bool.
+type Literal struct{ V any }
+
+// SessionVar is a session variable reference (lower-cased name, e.g.
+// "x-hasura-user-id"). Array says the value is a Postgres array literal
+// ({1,2,3}) to be parsed into a list (for _in, _nin, _has_keys_*).
+// Kind is the kind the value is coerced to (the column's kind, or text for
+// _has_key/_has_keys_*).
+type SessionVar struct {
+	Name  string
+	Kind  Kind
+	Array bool
+}
+
+// ColumnRef is the right side of a column comparison operator (_ceq ...).
+// Root means ["$", col]: a column of the permission's root table.
+type ColumnRef struct {
+	Root   bool
+	Column *Column
+}
+
+func (Literal) value()    {}
+func (SessionVar) value() {}
+func (ColumnRef) value()  {}

@@ -1,0 +1,340 @@
+// Package model is the typed, validated form of a policy set: tables with
+// their columns, keys and relationships, and Hasura permissions per role and
+// operation with their boolean expressions parsed into an AST.
+//
+// A *Policy is built by package load and is immutable afterwards: the
+// compiler and the engine only read it.
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// AdminRole is the built-in role that may do everything on every table.
+const AdminRole = "admin"
+
+// TableName identifies a table. Schema defaults to "public".
+type TableName struct {
+	Schema string
+	Name   string
+}
+
+// String returns "schema.name".
+func (t TableName) String() string { return t.Schema + "." + t.Name }
+
+// ParseTableName parses "schema.name" or "name" (schema public).
+func ParseTableName(s string) (TableName, error) {
+	if s == "" {
+		return TableName{}, fmt.Errorf("empty table name")
+	}
+	schema, name, ok := strings.Cut(s, ".")
+	if !ok {
+		return TableName{Schema: "public", Name: s}, nil
+	}
+	if schema == "" || name == "" || strings.Contains(name, ".") {
+		return TableName{}, fmt.Errorf("table name %q is not of the form schema.name", s)
+	}
+	return TableName{Schema: schema, Name: name}, nil
+}
+
+// Less orders table names by schema then name.
+func (t TableName) Less(o TableName) bool {
+	if t.Schema != o.Schema {
+		return t.Schema < o.Schema
+	}
+	return t.Name < o.Name
+}
+
+// Operation is one of the four Hasura permission kinds.
+type Operation int
+
+// The operations, in Hasura's order.
+const (
+	OpSelect Operation = iota + 1
+	OpInsert
+	OpUpdate
+	OpDelete
+)
+
+// Operations lists every operation in order.
+var Operations = []Operation{OpSelect, OpInsert, OpUpdate, OpDelete}
+
+// String returns "select", "insert", "update" or "delete".
+func (o Operation) String() string {
+	switch o {
+	case OpSelect:
+		return "select"
+	case OpInsert:
+		return "insert"
+	case OpUpdate:
+		return "update"
+	case OpDelete:
+		return "delete"
+	}
+	return fmt.Sprintf("operation(%d)", int(o))
+}
+
+// ParseOperation parses an operation name.
+func ParseOperation(s string) (Operation, error) {
+	for _, o := range Operations {
+		if strings.EqualFold(s, o.String()) {
+			return o, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown operation %q (want select, insert, update or delete)", s)
+}
+
+// Policy is a whole loaded policy set.
+type Policy struct {
+	// Tables by name.
+	Tables map[TableName]*Table
+	// InheritedRoles maps an inherited role to its parents (role_set), as
+	// declared. Resolution into per-table permissions is done by load: the
+	// Permissions of each table already hold the inherited roles' permissions
+	// (see Permission.Inherited).
+	InheritedRoles map[string][]string
+	// Roles is every role named anywhere (permissions and inherited roles),
+	// sorted, without "admin".
+	Roles []string
+	// Source says where the set was loaded from, for status.
+	Source string
+	// Revision is a content hash of every input file (hex, 16 chars).
+	Revision string
+}
+
+// Table returns a table by name.
+func (p *Policy) Table(name TableName) (*Table, bool) {
+	t, ok := p.Tables[name]
+	return t, ok
+}
+
+// SortedTables returns the tables sorted by name.
+func (p *Policy) SortedTables() []*Table {
+	out := make([]*Table, 0, len(p.Tables))
+	for _, t := range p.Tables {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name.Less(out[j].Name) })
+	return out
+}
+
+// Table is one table with its schema and permissions.
+type Table struct {
+	Name TableName
+	// Columns in declaration order.
+	Columns []*Column
+	// PrimaryKey column names.
+	PrimaryKey []string
+	// ForeignKeys declared in the schema.
+	ForeignKeys []ForeignKey
+	// Relationships by name (object and array), from the metadata.
+	Relationships map[string]*Relationship
+	// Permissions by operation, then role. Inherited roles are resolved.
+	Permissions map[Operation]map[string]*Permission
+
+	columnIndex map[string]*Column
+}
+
+// Column returns a column by name.
+func (t *Table) Column(name string) (*Column, bool) {
+	if t.columnIndex == nil {
+		t.columnIndex = make(map[string]*Column, len(t.Columns))
+		for _, c := range t.Columns {
+			t.columnIndex[c.Name] = c
+		}
+	}
+	c, ok := t.columnIndex[name]
+	return c, ok
+}
+
+// IndexColumns builds the column index; call once after Columns is final
+// (load does) so that Column is safe for concurrent use.
+func (t *Table) IndexColumns() {
+	t.columnIndex = make(map[string]*Column, len(t.Columns))
+	for _, c := range t.Columns {
+		t.columnIndex[c.Name] = c
+	}
+}
+
+// ColumnNames returns the column names in declaration order.
+func (t *Table) ColumnNames() []string {
+	out := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// Permission returns the permission of a role for an operation.
+func (t *Table) Permission(op Operation, role string) (*Permission, bool) {
+	p, ok := t.Permissions[op][role]
+	return p, ok
+}
+
+// Column is one column of a table.
+type Column struct {
+	Name     string
+	Type     Type
+	Nullable bool
+}
+
+// Type is a column type.
+type Type struct {
+	// Declared is the type as written in the schema, e.g. "varchar(255)".
+	Declared string
+	// Kind is the family the type belongs to, which decides coercion and the
+	// operators that apply.
+	Kind Kind
+}
+
+// Kind is a family of column types that share a JSON representation and the
+// set of operators that apply.
+type Kind int
+
+// The kinds.
+const (
+	KindUnknown Kind = iota
+	// KindInteger: smallint, integer, bigint (and serial forms). JSON number.
+	KindInteger
+	// KindNumeric: numeric, decimal, real, double precision. JSON number.
+	KindNumeric
+	// KindText: text, varchar, char, citext, name. JSON string.
+	KindText
+	// KindBoolean: boolean. JSON bool.
+	KindBoolean
+	// KindUUID: uuid. JSON string, lower case canonical form.
+	KindUUID
+	// KindDate: date. JSON string YYYY-MM-DD.
+	KindDate
+	// KindTimestamp: timestamp without time zone. JSON string in the fixed
+	// form 2006-01-02T15:04:05.000000 so that string order is time order.
+	KindTimestamp
+	// KindTimestamptz: timestamp with time zone. JSON string in UTC, fixed
+	// form 2006-01-02T15:04:05.000000Z.
+	KindTimestamptz
+	// KindJSONB: jsonb (and json). Any JSON value.
+	KindJSONB
+)
+
+// String names the kind as Warden's error messages and Rego do.
+func (k Kind) String() string {
+	switch k {
+	case KindInteger:
+		return "integer"
+	case KindNumeric:
+		return "numeric"
+	case KindText:
+		return "text"
+	case KindBoolean:
+		return "boolean"
+	case KindUUID:
+		return "uuid"
+	case KindDate:
+		return "date"
+	case KindTimestamp:
+		return "timestamp"
+	case KindTimestamptz:
+		return "timestamptz"
+	case KindJSONB:
+		return "jsonb"
+	}
+	return "unknown"
+}
+
+// ForeignKey is a foreign key constraint declared in the schema.
+type ForeignKey struct {
+	// Columns of this table.
+	Columns []string
+	// Table referenced.
+	RefTable TableName
+	// Columns of the referenced table, in the same order as Columns.
+	RefColumns []string
+}
+
+// RelKind is object (many-to-one or one-to-one) or array (one-to-many).
+type RelKind int
+
+// The relationship kinds.
+const (
+	RelObject RelKind = iota + 1
+	RelArray
+)
+
+// String returns "object" or "array".
+func (k RelKind) String() string {
+	if k == RelObject {
+		return "object"
+	}
+	return "array"
+}
+
+// Relationship is a named relationship from one table to another, resolved
+// to column pairs.
+type Relationship struct {
+	Name   string
+	Kind   RelKind
+	Target TableName
+	// Mapping pairs a column of this table with a column of the target.
+	Mapping []ColumnPair
+}
+
+// ColumnPair is one column of the source table joined to one of the target.
+type ColumnPair struct {
+	Local  string
+	Remote string
+}
+
+// Permission is one role's permission for one operation on one table.
+type Permission struct {
+	Role string
+	Op   Operation
+	// Columns the role may read (select) or write (insert, update), sorted.
+	// Empty for delete.
+	Columns []string
+	// Filter is the row filter (select, update, delete); nil for insert.
+	Filter BoolExp
+	// Check is the check on the proposed row (insert) or the new row
+	// (update); nil for select and delete. For update an absent check is
+	// True{}.
+	Check BoolExp
+	// Set holds presets by column (insert, update).
+	Set map[string]Value
+	// Limit is the select row limit; nil means none.
+	Limit *int
+	// AllowAggregations is the select aggregation flag.
+	AllowAggregations bool
+	// BackendOnly: the permission applies only to trusted callers that ask
+	// for backend-only permissions.
+	BackendOnly bool
+	// Inherited is set for a permission derived from an inherited role's
+	// parents; it lists the parents whose permissions were combined.
+	Inherited []string
+	// ColumnConditions is set for inherited select permissions: a column
+	// granted by only some parents maps to the OR of the granting parents'
+	// filters (Hasura's column nullification). Columns granted by every
+	// contributing parent are absent.
+	ColumnConditions map[string]BoolExp
+	// Source locates the permission in the metadata.
+	Source Source
+}
+
+// Source locates something in the input files.
+type Source struct {
+	// File relative to the policy directory.
+	File string
+	// Path inside the file, e.g. "select_permissions[role=user].permission.filter".
+	Path string
+}
+
+// String returns "file: path".
+func (s Source) String() string {
+	switch {
+	case s.File == "":
+		return s.Path
+	case s.Path == "":
+		return s.File
+	}
+	return s.File + ": " + s.Path
+}
