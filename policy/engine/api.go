@@ -153,3 +153,20 @@ func (e InvalidValueErrors) Unwrap() []error {
 	}
 	return out
 }
+
+// ErrUnknownColumns is returned (wrapped in *UnknownColumnsError) when a
+// request names columns the table does not have.
+var ErrUnknownColumns = errors.New("unknown columns")
+
+// UnknownColumnsError lists the unknown columns, sorted.
+type UnknownColumnsError struct {
+	Table   model.TableName
+	Columns []string
+}
+
+func (e *UnknownColumnsError) Error() string {
+	return fmt.Sprintf("table %s has no column(s) %s", e.Table, strings.Join(e.Columns, ", "))
+}
+
+// Unwrap returns ErrUnknownColumns.
+func (e *UnknownColumnsError) Unwrap() error { return ErrUnknownColumns }
