@@ -120,13 +120,19 @@ var ErrInvalidValue = errors.New("invalid value")
 
 // InvalidValueError says which value did not parse and why.
 type InvalidValueError struct {
-	// Field is "session.x-hasura-user-id" or "rows[3].values.author_id".
-	Field  string
+	// Field is "principal.session_variables[x-hasura-user-id]" or
+	// "rows[3].values.author_id".
+	Field string
+	// Kind is the kind the value should have; KindUnknown when the value is
+	// wrong for another reason (an unknown column, a malformed related row).
 	Kind   model.Kind
 	Reason string
 }
 
 func (e *InvalidValueError) Error() string {
+	if e.Kind == model.KindUnknown {
+		return e.Field + ": " + e.Reason
+	}
 	return fmt.Sprintf("%s: not a valid %s: %s", e.Field, e.Kind, e.Reason)
 }
 

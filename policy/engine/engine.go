@@ -1,10 +1,17 @@
-// Package engine evaluates a compiled policy set with OPA: prepared queries
-// per (table, operation, role), chosen by map lookup. STUB.
+// Package engine evaluates a compiled policy set with OPA. Every Rego module
+// is compiled once, and every (table, operation, role) gets its prepared
+// queries when the set is built; a request chooses them by map lookup,
+// coerces its session and rows in Go, and evaluates with an input built
+// directly as an OPA value.
 package engine
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
@@ -18,13 +25,135 @@ type config struct{}
 // Set is a compiled, immutable policy set ready to evaluate. Safe for
 // concurrent use.
 type Set struct {
-	policy  *model.Policy
-	modules []compile.Module
+	policy   *model.Policy
+	modules  []compile.Module
+	compiler *ast.Compiler
+	perms    map[permKey]*prepared
 }
 
-// New compiles p and prepares its queries.
+type permKey struct {
+	table model.TableName
+	op    model.Operation
+	role  string
+}
+
+// prepared is everything evaluation needs for one permission.
+type prepared struct {
+	perm    *model.Permission
+	table   *model.Table
+	filter  *rego.PreparedEvalQuery
+	check   *rego.PreparedEvalQuery
+	columns *rego.PreparedEvalQuery
+	// filterNeeds / checkNeeds: data the rules read from the row.
+	filterNeeds *needs
+	checkNeeds  *needs
+	// session variables read by the rules and presets, sorted by name.
+	session []sessionNeed
+	// unconditional columns (granted by every contributing parent).
+	fixedColumns []string
+}
+
+// New compiles p to Rego, compiles the modules with OPA's strict compiler
+// and prepares every query.
 func New(ctx context.Context, p *model.Policy, opts ...Option) (*Set, error) {
-	return nil, errors.New("engine: not implemented")
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	mods, err := compile.Compile(p)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	parsed := make(map[string]*ast.Module, len(mods))
+	for _, m := range mods {
+		pm, err := ast.ParseModuleWithOpts(m.Path, m.Source, ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			return nil, fmt.Errorf("parse compiled module %s: %w", m.Path, err)
+		}
+		parsed[m.Path] = pm
+	}
+	c := ast.NewCompiler().WithStrict(true)
+	if c.Compile(parsed); c.Failed() {
+		return nil, fmt.Errorf("OPA rejected the compiled policy: %w", c.Errors)
+	}
+	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{}}
+	for _, t := range p.SortedTables() {
+		for _, op := range model.Operations {
+			for role, perm := range t.Permissions[op] {
+				pp, err := s.prepare(ctx, t, op, perm)
+				if err != nil {
+					return nil, fmt.Errorf("%s %s role %s: %w", t.Name, op, role, err)
+				}
+				s.perms[permKey{t.Name, op, role}] = pp
+			}
+		}
+	}
+	return s, nil
+}
+
+func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, perm *model.Permission) (*prepared, error) {
+	pp := &prepared{perm: perm, table: t}
+	query := func(rule string) (*rego.PreparedEvalQuery, error) {
+		q, err := rego.New(
+			rego.Query(compile.RuleRef(t.Name, op, rule, perm.Role)),
+			rego.Compiler(s.compiler),
+		).PrepareForEval(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &q, nil
+	}
+	var err error
+	sess := map[sessionNeed]bool{}
+	if perm.Filter != nil {
+		if pp.filter, err = query(compile.RuleFilter); err != nil {
+			return nil, err
+		}
+		pp.filterNeeds = newNeeds()
+		collect(perm.Filter, pp.filterNeeds, pp.filterNeeds)
+		sessionNeeds(perm.Filter, sess)
+	}
+	if perm.Check != nil {
+		if pp.check, err = query(compile.RuleCheck); err != nil {
+			return nil, err
+		}
+		pp.checkNeeds = newNeeds()
+		collect(perm.Check, pp.checkNeeds, pp.checkNeeds)
+		sessionNeeds(perm.Check, sess)
+	}
+	if len(perm.ColumnConditions) > 0 {
+		if pp.columns, err = query(compile.RuleColumns); err != nil {
+			return nil, err
+		}
+		for _, cond := range perm.ColumnConditions {
+			if pp.filterNeeds == nil {
+				pp.filterNeeds = newNeeds()
+			}
+			collect(cond, pp.filterNeeds, pp.filterNeeds)
+			sessionNeeds(cond, sess)
+		}
+	}
+	for _, v := range perm.Set {
+		if sv, ok := v.(model.SessionVar); ok {
+			sess[sessionNeed{v: sv}] = true
+		}
+	}
+	for n := range sess {
+		pp.session = append(pp.session, n)
+	}
+	sort.Slice(pp.session, func(i, j int) bool {
+		a, b := pp.session[i], pp.session[j]
+		if a.v.Name != b.v.Name {
+			return a.v.Name < b.v.Name
+		}
+		return fmt.Sprint(a) < fmt.Sprint(b)
+	})
+	for _, col := range perm.Columns {
+		if _, cond := perm.ColumnConditions[col]; !cond {
+			pp.fixedColumns = append(pp.fixedColumns, col)
+		}
+	}
+	return pp, nil
 }
 
 // Policy returns the model the set was built from.
@@ -39,12 +168,14 @@ func (s *Set) Modules() []compile.Module { return s.modules }
 // TableModules returns the modules of one table, sorted by path; an unknown
 // table is *UnknownTableError.
 func (s *Set) TableModules(t model.TableName) ([]compile.Module, error) {
-	return nil, errors.New("engine: not implemented")
-}
-
-// Check decides on every row. Errors: *UnknownTableError,
-// *MissingSessionVariablesError, InvalidValueErrors / *InvalidValueError.
-// A deny is a result, never an error.
-func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
-	return nil, errors.New("engine: not implemented")
+	if _, ok := s.policy.Tables[t]; !ok {
+		return nil, &UnknownTableError{Table: t}
+	}
+	var out []compile.Module
+	for _, m := range s.modules {
+		if m.Table == t {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }

@@ -1,0 +1,77 @@
+package compile
+
+import (
+	"fmt"
+	"strings"
+)
+
+// JSONBMaxDepth is the deepest jsonb value the containment operators
+// compare (Rego has no recursion, so containment is unrolled to this
+// depth). Deeper values are rejected before evaluation.
+const JSONBMaxDepth = 8
+
+// LibModule returns the shared module of jsonb helper functions, the Rego
+// form of PostgreSQL's jsonb operators.
+func LibModule() Module {
+	var b strings.Builder
+	b.WriteString(`# Compiled by Warden. Shared helpers: PostgreSQL jsonb operators.
+package warden.lib
+
+# jsonb_contains(x, v) is x @> v: every key of an object v is in x with a
+# value that contains v's value; every element of an array v is contained in
+# some element of x; scalars are equal. At the top level only, an array x
+# contains a scalar v that is one of its elements.
+jsonb_contains(x, v) if {
+	contains_0(x, v)
+}
+
+jsonb_contains(x, v) if {
+	is_array(x)
+	not is_array(v)
+	not is_object(v)
+	some e in x
+	e == v
+}
+
+# jsonb_has_key(x, k) is x ? k: k is a key of object x, a string element of
+# array x, or equal to string x.
+jsonb_has_key(x, k) if {
+	is_object(x)
+	_ = x[k]
+}
+
+jsonb_has_key(x, k) if {
+	is_array(x)
+	some e in x
+	e == k
+}
+
+jsonb_has_key(x, k) if {
+	is_string(x)
+	x == k
+}
+
+# jsonb_has_keys_any(x, ks) is x ?| ks.
+jsonb_has_keys_any(x, ks) if {
+	some k in ks
+	jsonb_has_key(x, k)
+}
+
+# jsonb_has_keys_all(x, ks) is x ?& ks (true for an empty ks).
+jsonb_has_keys_all(x, ks) if {
+	every k in ks {
+		jsonb_has_key(x, k)
+	}
+}
+`)
+	for d := 0; d < JSONBMaxDepth; d++ {
+		next := fmt.Sprintf("contains_%d", d+1)
+		fmt.Fprintf(&b, "\ncontains_%d(x, v) if {\n\tnot is_object(v)\n\tnot is_array(v)\n\tx == v\n}\n", d)
+		if d == JSONBMaxDepth-1 {
+			continue
+		}
+		fmt.Fprintf(&b, "\ncontains_%d(x, v) if {\n\tis_object(v)\n\tis_object(x)\n\tevery k, w in v {\n\t\t%s(x[k], w)\n\t}\n}\n", d, next)
+		fmt.Fprintf(&b, "\ncontains_%d(x, v) if {\n\tis_array(v)\n\tis_array(x)\n\tevery w in v {\n\t\tsome y in x\n\t\t%s(y, w)\n\t}\n}\n", d, next)
+	}
+	return Module{Path: "warden/lib.rego", Package: LibPackage, Source: b.String()}
+}

@@ -1,0 +1,223 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/wardenpdp/warden/policy/compile"
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+func sessionField(name string) string {
+	return "principal.session_variables[" + name + "]"
+}
+
+// sessionValue builds input.session for a permission: every variable the
+// rules read, coerced in Go to the kind it is compared with.
+func (pp *prepared) sessionValue(vars map[string]string) (*ast.Term, error) {
+	groups := map[string][][2]*ast.Term{}
+	var missing []string
+	var bad InvalidValueErrors
+	for _, n := range pp.session {
+		raw, ok := vars[n.v.Name]
+		if !ok {
+			if len(missing) == 0 || missing[len(missing)-1] != n.v.Name {
+				missing = append(missing, n.v.Name)
+			}
+			continue
+		}
+		key, val, err := coerceSession(n, raw)
+		if err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		groups[key] = append(groups[key], [2]*ast.Term{ast.StringTerm(sessionKey(n)), ast.NewTerm(val)})
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, &MissingSessionVariablesError{Names: dedup(missing)}
+	}
+	if len(bad) > 0 {
+		return nil, bad
+	}
+	items := make([][2]*ast.Term, 0, len(groups))
+	for k, g := range groups {
+		items = append(items, [2]*ast.Term{ast.StringTerm(k), ast.ObjectTerm(g...)})
+	}
+	return ast.ObjectTerm(items...), nil
+}
+
+func sessionKey(n sessionNeed) string {
+	if n.pattern != "" {
+		return compile.PatternKey(n.pattern, n.v.Name)
+	}
+	return n.v.Name
+}
+
+// coerceSession returns the input.session group key and the value.
+func coerceSession(n sessionNeed, raw string) (string, ast.Value, *InvalidValueError) {
+	field := sessionField(n.v.Name)
+	if n.pattern != "" {
+		re, err := compile.PatternRegex(n.pattern, raw)
+		if err != nil {
+			return "", nil, &InvalidValueError{Field: field, Kind: model.KindText, Reason: err.Error()}
+		}
+		return "pattern", ast.String(re), nil
+	}
+	key := compile.SessionKind(n.v)
+	if n.v.Array {
+		elems, err := model.ParseArrayLiteral(raw)
+		if err != nil {
+			return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: "not an array literal such as {1,2,3}: " + err.Error()}
+		}
+		terms := make([]*ast.Term, len(elems))
+		for i, el := range elems {
+			v, err := model.ParseText(n.v.Kind, el)
+			if err != nil {
+				return "", nil, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", field, i), Kind: n.v.Kind, Reason: err.Error()}
+			}
+			av, err := ast.InterfaceToValue(v)
+			if err != nil {
+				return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: err.Error()}
+			}
+			terms[i] = ast.NewTerm(av)
+		}
+		return key, ast.NewArray(terms...), nil
+	}
+	v, err := model.ParseText(n.v.Kind, raw)
+	if err != nil {
+		return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: err.Error()}
+	}
+	if n.v.Kind == model.KindJSONB && depth(v) > compile.JSONBMaxDepth {
+		return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: fmt.Sprintf("nested deeper than %d levels", compile.JSONBMaxDepth)}
+	}
+	av, err := ast.InterfaceToValue(v)
+	if err != nil {
+		return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: err.Error()}
+	}
+	return key, av, nil
+}
+
+func depth(v any) int {
+	switch x := v.(type) {
+	case map[string]any:
+		d := 0
+		for _, e := range x {
+			d = max(d, depth(e))
+		}
+		return d + 1
+	case []any:
+		d := 0
+		for _, e := range x {
+			d = max(d, depth(e))
+		}
+		return d + 1
+	}
+	return 0
+}
+
+// presets returns the permission's set values, session variables
+// substituted and coerced to the column's kind.
+func presets(p *model.Permission, vars map[string]string) (map[string]any, error) {
+	out := make(map[string]any, len(p.Set))
+	var missing []string
+	var bad InvalidValueErrors
+	for col, v := range p.Set {
+		switch x := v.(type) {
+		case model.Literal:
+			out[col] = x.V
+		case model.SessionVar:
+			raw, ok := vars[x.Name]
+			if !ok {
+				missing = append(missing, x.Name)
+				continue
+			}
+			val, err := model.ParseText(x.Kind, raw)
+			if err != nil {
+				bad = append(bad, &InvalidValueError{Field: sessionField(x.Name), Kind: x.Kind, Reason: err.Error()})
+				continue
+			}
+			out[col] = val
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, &MissingSessionVariablesError{Names: dedup(missing)}
+	}
+	if len(bad) > 0 {
+		return nil, bad
+	}
+	return out, nil
+}
+
+// rowValue coerces a row's values to the canonical form of their columns'
+// kinds (related rows through the relationship's target table) and builds
+// the OPA value. Unknown keys and values that do not coerce are errors.
+func (s *Set) rowValue(t *model.Table, values map[string]any, field string) (*ast.Term, InvalidValueErrors) {
+	var bad InvalidValueErrors
+	items := make([][2]*ast.Term, 0, len(values))
+	for k, v := range values {
+		f := field + "." + k
+		if col, ok := t.Column(k); ok {
+			cv, err := model.CoerceJSON(col.Type.Kind, v)
+			if err != nil {
+				bad = append(bad, &InvalidValueError{Field: f, Kind: col.Type.Kind, Reason: err.Error()})
+				continue
+			}
+			av, err := ast.InterfaceToValue(cv)
+			if err != nil {
+				bad = append(bad, &InvalidValueError{Field: f, Kind: col.Type.Kind, Reason: err.Error()})
+				continue
+			}
+			items = append(items, [2]*ast.Term{ast.StringTerm(k), ast.NewTerm(av)})
+			continue
+		}
+		rel, ok := t.Relationships[k]
+		if !ok {
+			bad = append(bad, &InvalidValueError{Field: f, Reason: fmt.Sprintf("%s has no column or relationship %q", t.Name, k)})
+			continue
+		}
+		target, ok := s.policy.Tables[rel.Target]
+		if !ok {
+			bad = append(bad, &InvalidValueError{Field: f, Reason: fmt.Sprintf("relationship target %s is not loaded", rel.Target)})
+			continue
+		}
+		term, errs := s.relatedValue(rel, target, v, f)
+		bad = append(bad, errs...)
+		if term != nil {
+			items = append(items, [2]*ast.Term{ast.StringTerm(k), term})
+		}
+	}
+	return ast.ObjectTerm(items...), bad
+}
+
+func (s *Set) relatedValue(rel *model.Relationship, target *model.Table, v any, field string) (*ast.Term, InvalidValueErrors) {
+	if rel.Kind == model.RelObject {
+		switch x := v.(type) {
+		case nil:
+			return ast.NullTerm(), nil
+		case map[string]any:
+			return s.rowValue(target, x, field)
+		}
+		return nil, InvalidValueErrors{{Field: field, Reason: fmt.Sprintf("object relationship %s takes an object or null", rel.Name)}}
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, InvalidValueErrors{{Field: field, Reason: fmt.Sprintf("array relationship %s takes a list of rows", rel.Name)}}
+	}
+	var bad InvalidValueErrors
+	terms := make([]*ast.Term, 0, len(list))
+	for i, el := range list {
+		m, ok := el.(map[string]any)
+		if !ok {
+			bad = append(bad, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", field, i), Reason: "a related row must be an object"})
+			continue
+		}
+		term, errs := s.rowValue(target, m, fmt.Sprintf("%s[%d]", field, i))
+		bad = append(bad, errs...)
+		terms = append(terms, term)
+	}
+	return ast.ArrayTerm(terms...), bad
+}
