@@ -28,6 +28,8 @@ type CheckInput struct {
 	Rows    []Row
 	// Columns the caller wants to read or write; empty means no requirement.
 	Columns []string
+	// Tables holds rows of other tables for rules with _exists.
+	Tables map[model.TableName][]map[string]any
 }
 
 // Row is one row: column name -> JSON value (as decoded from JSON or from a
@@ -72,7 +74,8 @@ type RowResult struct {
 	AllowedColumns []string
 	// DeniedColumns are requested columns that are not allowed.
 	DeniedColumns []string
-	// MissingData for NeedsData.
+	// MissingData for NeedsData: paths such as "published",
+	// "author.org_id", "comments[].author_id" or "public.memberships".
 	MissingData []string
 }
 

@@ -69,12 +69,13 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 			newInputs[i] = row
 		}
 	}
+	tables, errs := s.tablesValue(in.Tables)
+	bad = append(bad, errs...)
 	if len(bad) > 0 {
 		return nil, bad
 	}
-
 	for i, r := range in.Rows {
-		rr, err := s.decide(ctx, pp, in, r, session, inputs[i], newInputs[i])
+		rr, err := s.decide(ctx, pp, in, r, session, inputs[i], newInputs[i], tables)
 		if err != nil {
 			return nil, err
 		}
@@ -83,84 +84,107 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 	return res, nil
 }
 
+// truth is the outcome of one rule on one row.
+type truth int
+
+const (
+	isFalse truth = iota
+	isTrue
+	isUnknown // the rule needs data the request did not carry
+)
+
 // decide evaluates one row.
-func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, session, row, newRow *ast.Term) (RowResult, error) {
+func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, session, row, newRow, tables *ast.Term) (RowResult, error) {
 	out := RowResult{ID: r.ID}
 	role := in.Session.Role
-
-	// Data the rules need but the request did not carry: never guess.
-	var missing []string
-	if pp.filterNeeds != nil {
-		missing = append(missing, pp.filterNeeds.missing(r.Values)...)
-	}
-	if pp.checkNeeds != nil {
-		nv := r.Values
-		if in.Op == model.OpUpdate && r.New != nil {
-			nv = r.New
-		}
-		for _, m := range pp.checkNeeds.missing(nv) {
-			if in.Op == model.OpUpdate && r.New != nil {
-				m = "new_values." + m
-			}
-			missing = append(missing, m)
-		}
-	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		out.Decision = NeedsData
-		out.MissingData = dedup(missing)
-		out.Reason = fmt.Sprintf("role %s: the rule needs data the request did not carry: %s", role, strings.Join(out.MissingData, ", "))
-		return out, nil
-	}
-
 	input := ast.NewObject(
 		[2]*ast.Term{ast.StringTerm("row"), row},
 		[2]*ast.Term{ast.StringTerm("new_row"), newRow},
 		[2]*ast.Term{ast.StringTerm("session"), session},
+		[2]*ast.Term{ast.StringTerm("tables"), tables},
 	)
+
+	var gaps []gap
 	var reasons []string
-	allowed := true
+	result := isTrue
 	if pp.filter != nil {
-		ok, err := holds(ctx, pp.filter, input)
+		g := pp.filterNeeds.missing(r.Values, in.Tables, "input.row")
+		tr, err := s.evalRule(ctx, pp.filter, pp.filterRef, input, g)
 		if err != nil {
 			return out, err
 		}
-		if ok {
+		switch tr {
+		case isTrue:
 			reasons = append(reasons, "filter holds")
-		} else {
-			allowed = false
+		case isFalse:
 			reasons = append(reasons, "filter does not hold")
+			result = isFalse
+		case isUnknown:
+			reasons = append(reasons, "filter needs data")
+			result = isUnknown
+			gaps = append(gaps, g...)
 		}
 	}
-	if pp.check != nil && allowed {
-		ok, err := holds(ctx, pp.check, input)
+	if pp.check != nil && result != isFalse {
+		nv, ref, what := r.Values, "input.row", "check"
+		if in.Op == model.OpUpdate {
+			ref, what = "input.new_row", "check on the new row"
+			if r.New != nil {
+				nv = r.New
+			}
+		}
+		g := pp.checkNeeds.missing(nv, in.Tables, ref)
+		tr, err := s.evalRule(ctx, pp.check, pp.checkRef, input, g)
 		if err != nil {
 			return out, err
 		}
-		what := "check"
-		if in.Op == model.OpUpdate {
-			what = "check on the new row"
-		}
-		if ok {
+		switch tr {
+		case isTrue:
 			reasons = append(reasons, what+" holds")
-		} else {
-			allowed = false
+		case isFalse:
 			reasons = append(reasons, what+" does not hold")
+			result = isFalse
+		case isUnknown:
+			reasons = append(reasons, what+" needs data")
+			result = isUnknown
+			for _, x := range g {
+				if ref == "input.new_row" && r.New != nil {
+					x.path = "new_values." + x.path
+				}
+				gaps = append(gaps, x)
+			}
 		}
 	}
 
 	cols := pp.fixedColumns
-	if pp.columns != nil && allowed {
-		extra, err := setOfStrings(ctx, pp.columns, input)
-		if err != nil {
-			return out, err
+	if pp.columns != nil && result == isTrue {
+		g := pp.columnNeeds.missing(r.Values, in.Tables, "input.row")
+		if len(g) == 0 {
+			extra, err := setOfStrings(ctx, pp.columns, input)
+			if err != nil {
+				return out, err
+			}
+			cols = append(append([]string(nil), cols...), extra...)
+			sort.Strings(cols)
+		} else if len(minus(in.Columns, cols)) > 0 {
+			// A requested column is granted only under a condition that
+			// reads data the request lacks.
+			result = isUnknown
+			reasons = append(reasons, "column conditions need data")
+			gaps = append(gaps, g...)
 		}
-		cols = append(append([]string(nil), cols...), extra...)
-		sort.Strings(cols)
 	}
-	if allowed {
+
+	switch result {
+	case isUnknown:
+		out.Decision = NeedsData
+		out.MissingData = gapPaths(gaps)
+		out.Reason = fmt.Sprintf("role %s: %s; missing: %s", role, strings.Join(reasons, "; "), strings.Join(out.MissingData, ", "))
+		return out, nil
+	case isTrue:
 		out.AllowedColumns = cols
 	}
+	allowed := result == isTrue
 	if denied := minus(in.Columns, out.AllowedColumns); len(denied) > 0 {
 		out.DeniedColumns = denied
 		if allowed {
@@ -174,6 +198,55 @@ func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, se
 	}
 	out.Reason = "role " + role + ": " + strings.Join(reasons, "; ")
 	return out, nil
+}
+
+// evalRule evaluates a rule. With gaps it partially evaluates with the
+// missing data unknown: no residual query means false, an empty one true,
+// anything else unknown. The answer is never a guess.
+func (s *Set) evalRule(ctx context.Context, q *rego.PreparedEvalQuery, ref string, input ast.Value, gaps []gap) (truth, error) {
+	if len(gaps) == 0 {
+		ok, err := holds(ctx, q, input)
+		if err != nil || !ok {
+			return isFalse, err
+		}
+		return isTrue, nil
+	}
+	unknowns := make([]string, 0, len(gaps))
+	seen := map[string]bool{}
+	for _, g := range gaps {
+		if !seen[g.unknown] {
+			seen[g.unknown] = true
+			unknowns = append(unknowns, g.unknown)
+		}
+	}
+	sort.Strings(unknowns)
+	pq, err := rego.New(
+		rego.Query(ref),
+		rego.Compiler(s.compiler),
+		rego.ParsedInput(input),
+		rego.Unknowns(unknowns),
+	).Partial(ctx)
+	if err != nil {
+		return isFalse, fmt.Errorf("partial evaluation: %w", err)
+	}
+	if len(pq.Queries) == 0 {
+		return isFalse, nil
+	}
+	for _, q := range pq.Queries {
+		if len(q) == 0 {
+			return isTrue, nil
+		}
+	}
+	return isUnknown, nil
+}
+
+func gapPaths(gaps []gap) []string {
+	out := make([]string, 0, len(gaps))
+	for _, g := range gaps {
+		out = append(out, g.path)
+	}
+	sort.Strings(out)
+	return dedup(out)
 }
 
 func holds(ctx context.Context, q *rego.PreparedEvalQuery, input ast.Value) (bool, error) {

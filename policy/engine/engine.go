@@ -44,9 +44,12 @@ type prepared struct {
 	filter  *rego.PreparedEvalQuery
 	check   *rego.PreparedEvalQuery
 	columns *rego.PreparedEvalQuery
-	// filterNeeds / checkNeeds: data the rules read from the row.
+	// rule references, for partial evaluation when data is missing.
+	filterRef, checkRef string
+	// filterNeeds / checkNeeds / columnNeeds: data the rules read.
 	filterNeeds *needs
 	checkNeeds  *needs
+	columnNeeds *needs
 	// session variables read by the rules and presets, sorted by name.
 	session []sessionNeed
 	// unconditional columns (granted by every contributing parent).
@@ -109,6 +112,7 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		if pp.filter, err = query(compile.RuleFilter); err != nil {
 			return nil, err
 		}
+		pp.filterRef = compile.RuleRef(t.Name, op, compile.RuleFilter, perm.Role)
 		pp.filterNeeds = newNeeds()
 		collect(perm.Filter, pp.filterNeeds, pp.filterNeeds)
 		sessionNeeds(perm.Filter, sess)
@@ -117,6 +121,7 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		if pp.check, err = query(compile.RuleCheck); err != nil {
 			return nil, err
 		}
+		pp.checkRef = compile.RuleRef(t.Name, op, compile.RuleCheck, perm.Role)
 		pp.checkNeeds = newNeeds()
 		collect(perm.Check, pp.checkNeeds, pp.checkNeeds)
 		sessionNeeds(perm.Check, sess)
@@ -125,11 +130,9 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		if pp.columns, err = query(compile.RuleColumns); err != nil {
 			return nil, err
 		}
+		pp.columnNeeds = newNeeds()
 		for _, cond := range perm.ColumnConditions {
-			if pp.filterNeeds == nil {
-				pp.filterNeeds = newNeeds()
-			}
-			collect(cond, pp.filterNeeds, pp.filterNeeds)
+			collect(cond, pp.columnNeeds, pp.columnNeeds)
 			sessionNeeds(cond, sess)
 		}
 	}

@@ -34,6 +34,11 @@ func handPolicy(t *testing.T) *model.Policy {
 				"critic": {Role: "critic", Op: model.OpSelect, Columns: []string{"id", "title"},
 					Filter: model.Not{Item: model.RelExists{Relationship: comments, From: articlesName,
 						Where: model.Compare{Column: cAuthor, Op: model.OpEq, Value: uid}}}},
+				"member": {Role: "member", Op: model.OpSelect, Columns: []string{"id"},
+					Filter: model.Exists{Table: commentsName, Where: model.And{Items: []model.BoolExp{
+						model.Compare{Column: cAuthor, Op: model.OpEq, Value: uid},
+						model.Compare{Column: cArticle, Op: model.OpCeq, Value: model.ColumnRef{Root: true, Column: aID}},
+					}}}},
 				"reader": {Role: "reader", Op: model.OpSelect, Columns: []string{"id"},
 					Filter: model.Not{Item: model.Compare{Column: aTitle, Op: model.OpLike, Value: model.Literal{V: "draft%"}}}},
 			},
@@ -72,6 +77,20 @@ func TestCheckHandPolicy(t *testing.T) {
 		}}, []Decision{Allow, Deny, Allow, Allow}, nil},
 		{"missing column needs data", CheckInput{Session: user1, Table: articles, Op: model.OpSelect, Rows: []Row{
 			{ID: "a", Values: map[string]any{"author_id": 2.0}},
+		}}, []Decision{NeedsData}, nil},
+		{"partial evaluation decides despite missing data", CheckInput{Session: user1, Table: articles, Op: model.OpSelect, Rows: []Row{
+			{ID: "published", Values: map[string]any{"published": true}},
+			{ID: "unpublished", Values: map[string]any{"published": false}},
+			{ID: "own", Values: map[string]any{"author_id": 1.0}},
+		}}, []Decision{Allow, NeedsData, Allow}, nil},
+		{"_exists reads the tables sent", CheckInput{Session: Session{Role: "member", Vars: user1.Vars}, Table: articles, Op: model.OpSelect,
+			Tables: map[model.TableName][]map[string]any{{Schema: "public", Name: "comments"}: {{"author_id": 1.0, "article_id": 7.0}, {"author_id": 2.0, "article_id": 8.0}}},
+			Rows: []Row{
+				{ID: "7", Values: map[string]any{"id": 7.0}},
+				{ID: "8", Values: map[string]any{"id": 8.0}},
+			}}, []Decision{Allow, Deny}, nil},
+		{"_exists without the table needs data", CheckInput{Session: Session{Role: "member", Vars: user1.Vars}, Table: articles, Op: model.OpSelect, Rows: []Row{
+			{ID: "7", Values: map[string]any{"id": 7.0}},
 		}}, []Decision{NeedsData}, nil},
 		{"not exists over a relationship", CheckInput{Session: Session{Role: "critic", Vars: user1.Vars}, Table: articles, Op: model.OpSelect, Rows: []Row{
 			{ID: "none", Values: map[string]any{"comments": []any{}}},

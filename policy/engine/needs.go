@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"sort"
+	"encoding/json"
 
 	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
@@ -64,41 +64,74 @@ func collect(e model.BoolExp, cur, root *needs) {
 	}
 }
 
-// missing lists what row lacks of n, as paths ("published",
-// "author.org_id", "comments[].author_id", "public.memberships").
-func (n *needs) missing(row map[string]any) []string {
-	var out []string
-	n.walk(row, "", &out)
-	for t := range n.tables {
-		out = append(out, t.String())
-	}
-	sort.Strings(out)
-	return dedup(out)
+// gap is data a rule needs that the request lacks.
+type gap struct {
+	// path for people: "published", "author.org_id", "comments[].author_id",
+	// "public.memberships".
+	path string
+	// unknown is the input reference to treat as unknown in partial
+	// evaluation: the root column or relationship, or the table.
+	unknown string
 }
 
-func (n *needs) walk(row map[string]any, prefix string, out *[]string) {
+// missing lists what row (and tables) lack of n; rowRef is "input.row" or
+// "input.new_row".
+func (n *needs) missing(row map[string]any, tables map[model.TableName][]map[string]any, rowRef string) []gap {
+	var out []gap
+	n.walk(row, "", rowRef, "", &out)
+	for t, child := range n.tables {
+		rows, ok := tables[t]
+		if !ok {
+			out = append(out, gap{path: t.String(), unknown: "input.tables[" + quoteRego(t.String()) + "]"})
+			continue
+		}
+		for _, r := range rows {
+			child.walk(r, t.String()+"[].", "input.tables["+quoteRego(t.String())+"]", "input.tables["+quoteRego(t.String())+"]", &out)
+		}
+	}
+	return out
+}
+
+// walk appends what row lacks. top is the unknown reference every gap at
+// this level maps to ("" at the root, where each key is its own).
+func (n *needs) walk(row map[string]any, prefix, rowRef, top string, out *[]gap) {
+	ref := func(key string) string {
+		if top != "" {
+			return top
+		}
+		return rowRef + "[" + quoteRego(key) + "]"
+	}
 	for c := range n.cols {
 		if _, ok := row[c]; !ok {
-			*out = append(*out, prefix+c)
+			*out = append(*out, gap{path: prefix + c, unknown: ref(c)})
 		}
 	}
 	for name, child := range n.rels {
 		v, ok := row[name]
 		if !ok {
-			*out = append(*out, prefix+name)
+			*out = append(*out, gap{path: prefix + name, unknown: ref(name)})
 			continue
+		}
+		sub := top
+		if sub == "" {
+			sub = ref(name)
 		}
 		switch rv := v.(type) {
 		case map[string]any:
-			child.walk(rv, prefix+name+".", out)
+			child.walk(rv, prefix+name+".", rowRef, sub, out)
 		case []any:
 			for _, el := range rv {
 				if m, ok := el.(map[string]any); ok {
-					child.walk(m, prefix+name+"[].", out)
+					child.walk(m, prefix+name+"[].", rowRef, sub, out)
 				}
 			}
 		}
 	}
+}
+
+func quoteRego(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 func dedup(s []string) []string {

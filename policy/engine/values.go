@@ -221,3 +221,26 @@ func (s *Set) relatedValue(rel *model.Relationship, target *model.Table, v any, 
 	}
 	return ast.ArrayTerm(terms...), bad
 }
+
+// tablesValue builds input.tables: rows of other tables for _exists, keyed
+// by "schema.name".
+func (s *Set) tablesValue(tables map[model.TableName][]map[string]any) (*ast.Term, InvalidValueErrors) {
+	var bad InvalidValueErrors
+	items := make([][2]*ast.Term, 0, len(tables))
+	for name, rows := range tables {
+		field := "tables[" + name.String() + "]"
+		t, ok := s.policy.Tables[name]
+		if !ok {
+			bad = append(bad, &InvalidValueError{Field: field, Reason: fmt.Sprintf("unknown table %s", name)})
+			continue
+		}
+		terms := make([]*ast.Term, 0, len(rows))
+		for i, r := range rows {
+			term, errs := s.rowValue(t, r, fmt.Sprintf("%s.rows[%d]", field, i))
+			bad = append(bad, errs...)
+			terms = append(terms, term)
+		}
+		items = append(items, [2]*ast.Term{ast.StringTerm(name.String()), ast.ArrayTerm(terms...)})
+	}
+	return ast.ObjectTerm(items...), bad
+}

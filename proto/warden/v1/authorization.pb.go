@@ -412,7 +412,11 @@ type CheckRequest struct {
 	// Columns the caller wants to read (select) or write (insert, update).
 	// When set, a row is allowed only if every listed column is allowed.
 	// Empty means no column requirement.
-	Columns       []string `protobuf:"bytes,5,rep,name=columns,proto3" json:"columns,omitempty"`
+	Columns []string `protobuf:"bytes,5,rep,name=columns,proto3" json:"columns,omitempty"`
+	// Rows of other tables that rules with _exists read, by table. A rule
+	// whose _exists table is absent here answers DECISION_NEEDS_DATA unless
+	// the rest of the rule already decides. At most 1000 rows in all.
+	Tables        []*TableRows `protobuf:"bytes,6,rep,name=tables,proto3" json:"tables,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -482,6 +486,68 @@ func (x *CheckRequest) GetColumns() []string {
 	return nil
 }
 
+func (x *CheckRequest) GetTables() []*TableRows {
+	if x != nil {
+		return x.Tables
+	}
+	return nil
+}
+
+// TableRows carries rows of one table for _exists.
+type TableRows struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The table as "schema.name", or "name" for schema public.
+	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	// The rows, keyed by column name.
+	Rows          []*structpb.Struct `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TableRows) Reset() {
+	*x = TableRows{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TableRows) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TableRows) ProtoMessage() {}
+
+func (x *TableRows) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TableRows.ProtoReflect.Descriptor instead.
+func (*TableRows) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *TableRows) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *TableRows) GetRows() []*structpb.Struct {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
 // RowDecision is the decision for one row of a CheckRequest.
 type RowDecision struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -507,7 +573,7 @@ type RowDecision struct {
 
 func (x *RowDecision) Reset() {
 	*x = RowDecision{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[3]
+	mi := &file_warden_v1_authorization_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -519,7 +585,7 @@ func (x *RowDecision) String() string {
 func (*RowDecision) ProtoMessage() {}
 
 func (x *RowDecision) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[3]
+	mi := &file_warden_v1_authorization_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -532,7 +598,7 @@ func (x *RowDecision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RowDecision.ProtoReflect.Descriptor instead.
 func (*RowDecision) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{3}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RowDecision) GetId() string {
@@ -597,7 +663,7 @@ type CheckResponse struct {
 
 func (x *CheckResponse) Reset() {
 	*x = CheckResponse{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[4]
+	mi := &file_warden_v1_authorization_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -609,7 +675,7 @@ func (x *CheckResponse) String() string {
 func (*CheckResponse) ProtoMessage() {}
 
 func (x *CheckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[4]
+	mi := &file_warden_v1_authorization_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -622,7 +688,7 @@ func (x *CheckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckResponse.ProtoReflect.Descriptor instead.
 func (*CheckResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{4}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CheckResponse) GetDecisions() []*RowDecision {
@@ -677,7 +743,7 @@ type SqlOptions struct {
 
 func (x *SqlOptions) Reset() {
 	*x = SqlOptions{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[5]
+	mi := &file_warden_v1_authorization_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -689,7 +755,7 @@ func (x *SqlOptions) String() string {
 func (*SqlOptions) ProtoMessage() {}
 
 func (x *SqlOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[5]
+	mi := &file_warden_v1_authorization_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -702,7 +768,7 @@ func (x *SqlOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqlOptions.ProtoReflect.Descriptor instead.
 func (*SqlOptions) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{5}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SqlOptions) GetDialect() SqlDialect {
@@ -743,7 +809,7 @@ type FilterRequest struct {
 
 func (x *FilterRequest) Reset() {
 	*x = FilterRequest{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[6]
+	mi := &file_warden_v1_authorization_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -755,7 +821,7 @@ func (x *FilterRequest) String() string {
 func (*FilterRequest) ProtoMessage() {}
 
 func (x *FilterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[6]
+	mi := &file_warden_v1_authorization_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -768,7 +834,7 @@ func (x *FilterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FilterRequest.ProtoReflect.Descriptor instead.
 func (*FilterRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{6}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *FilterRequest) GetPrincipal() *Principal {
@@ -812,7 +878,7 @@ type FilterResponse struct {
 
 func (x *FilterResponse) Reset() {
 	*x = FilterResponse{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[7]
+	mi := &file_warden_v1_authorization_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -824,7 +890,7 @@ func (x *FilterResponse) String() string {
 func (*FilterResponse) ProtoMessage() {}
 
 func (x *FilterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[7]
+	mi := &file_warden_v1_authorization_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -837,7 +903,7 @@ func (x *FilterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FilterResponse.ProtoReflect.Descriptor instead.
 func (*FilterResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{7}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *FilterResponse) GetKind() FilterKind {
@@ -870,13 +936,17 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\x06values\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06values\x126\n" +
 	"\n" +
-	"new_values\x18\x03 \x01(\v2\x17.google.protobuf.StructR\tnewValues\"\xca\x01\n" +
+	"new_values\x18\x03 \x01(\v2\x17.google.protobuf.StructR\tnewValues\"\xf8\x01\n" +
 	"\fCheckRequest\x122\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
 	"\toperation\x18\x03 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12\"\n" +
 	"\x04rows\x18\x04 \x03(\v2\x0e.warden.v1.RowR\x04rows\x12\x18\n" +
-	"\acolumns\x18\x05 \x03(\tR\acolumns\"\xd9\x01\n" +
+	"\acolumns\x18\x05 \x03(\tR\acolumns\x12,\n" +
+	"\x06tables\x18\x06 \x03(\v2\x14.warden.v1.TableRowsR\x06tables\"N\n" +
+	"\tTableRows\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12+\n" +
+	"\x04rows\x18\x02 \x03(\v2\x17.google.protobuf.StructR\x04rows\"\xd9\x01\n" +
 	"\vRowDecision\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\bdecision\x18\x02 \x01(\x0e2\x13.warden.v1.DecisionR\bdecision\x12\x16\n" +
@@ -945,7 +1015,7 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 }
 
 var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),          // 0: warden.v1.Operation
 	(Decision)(0),           // 1: warden.v1.Decision
@@ -954,38 +1024,41 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(*Principal)(nil),       // 4: warden.v1.Principal
 	(*Row)(nil),             // 5: warden.v1.Row
 	(*CheckRequest)(nil),    // 6: warden.v1.CheckRequest
-	(*RowDecision)(nil),     // 7: warden.v1.RowDecision
-	(*CheckResponse)(nil),   // 8: warden.v1.CheckResponse
-	(*SqlOptions)(nil),      // 9: warden.v1.SqlOptions
-	(*FilterRequest)(nil),   // 10: warden.v1.FilterRequest
-	(*FilterResponse)(nil),  // 11: warden.v1.FilterResponse
-	nil,                     // 12: warden.v1.Principal.SessionVariablesEntry
-	(*structpb.Struct)(nil), // 13: google.protobuf.Struct
+	(*TableRows)(nil),       // 7: warden.v1.TableRows
+	(*RowDecision)(nil),     // 8: warden.v1.RowDecision
+	(*CheckResponse)(nil),   // 9: warden.v1.CheckResponse
+	(*SqlOptions)(nil),      // 10: warden.v1.SqlOptions
+	(*FilterRequest)(nil),   // 11: warden.v1.FilterRequest
+	(*FilterResponse)(nil),  // 12: warden.v1.FilterResponse
+	nil,                     // 13: warden.v1.Principal.SessionVariablesEntry
+	(*structpb.Struct)(nil), // 14: google.protobuf.Struct
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	12, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	13, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	13, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	13, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	14, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	14, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
 	4,  // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 4: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
 	5,  // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
-	1,  // 6: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
-	7,  // 7: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	13, // 8: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
-	2,  // 9: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
-	4,  // 10: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
-	0,  // 11: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
-	9,  // 12: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
-	3,  // 13: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
-	6,  // 14: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	10, // 15: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	8,  // 16: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	11, // 17: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	16, // [16:18] is the sub-list for method output_type
-	14, // [14:16] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	7,  // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
+	14, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	1,  // 8: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
+	8,  // 9: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
+	14, // 10: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	2,  // 11: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
+	4,  // 12: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
+	0,  // 13: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
+	10, // 14: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
+	3,  // 15: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
+	6,  // 16: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	11, // 17: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	9,  // 18: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	12, // 19: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	18, // [18:20] is the sub-list for method output_type
+	16, // [16:18] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -999,7 +1072,7 @@ func file_warden_v1_authorization_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
