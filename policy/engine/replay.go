@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// ReplayQuery is one query that Check evaluates for a row, with the exact
+// input document, so that the decision can be reproduced by OPA alone from
+// the emitted .rego files (warden compile --out).
+type ReplayQuery struct {
+	// Rule is compile.RuleFilter or compile.RuleCheck.
+	Rule string
+	// Query is the data reference to evaluate, e.g.
+	// data.warden.tables.public.articles.select.filter["user"].
+	Query string
+	// Input is the input document as JSON-compatible Go values.
+	Input any
+}
+
+// Replay returns, per row, the queries Check evaluates and their inputs.
+// The row is allowed when every query is defined and true (and the
+// requested columns are allowed). Admin and roles without a permission have
+// no queries. Errors are those of Check.
+func (s *Set) Replay(ctx context.Context, in CheckInput) ([][]ReplayQuery, error) {
+	t, ok := s.policy.Tables[in.Table]
+	if !ok {
+		return nil, &UnknownTableError{Table: in.Table}
+	}
+	out := make([][]ReplayQuery, len(in.Rows))
+	pp, ok := s.perms[permKey{in.Table, in.Op, in.Session.Role}]
+	if in.Session.Role == model.AdminRole || !ok {
+		return out, nil
+	}
+	session, err := pp.sessionValue(in.Session.Vars)
+	if err != nil {
+		return nil, err
+	}
+	tables, bad := s.tablesValue(in.Tables)
+	if len(bad) > 0 {
+		return nil, bad
+	}
+	for i, r := range in.Rows {
+		row, bad := s.rowValue(t, r.Values, fmt.Sprintf("rows[%d].values", i))
+		if len(bad) > 0 {
+			return nil, bad
+		}
+		newRow := row
+		if r.New != nil {
+			if newRow, bad = s.rowValue(t, r.New, fmt.Sprintf("rows[%d].new_values", i)); len(bad) > 0 {
+				return nil, bad
+			}
+		}
+		input := ast.NewObject(
+			[2]*ast.Term{ast.StringTerm("row"), row},
+			[2]*ast.Term{ast.StringTerm("new_row"), newRow},
+			[2]*ast.Term{ast.StringTerm("session"), session},
+			[2]*ast.Term{ast.StringTerm("tables"), tables},
+		)
+		doc, err := ast.ValueToInterface(input, nil)
+		if err != nil {
+			return nil, fmt.Errorf("input of row %d: %w", i, err)
+		}
+		if pp.filter != nil {
+			out[i] = append(out[i], ReplayQuery{Rule: "filter", Query: pp.filterRef, Input: doc})
+		}
+		if pp.check != nil {
+			out[i] = append(out[i], ReplayQuery{Rule: "check", Query: pp.checkRef, Input: doc})
+		}
+	}
+	return out, nil
+}
