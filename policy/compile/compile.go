@@ -371,7 +371,13 @@ func indent(lines []string) string {
 		lines = []string{"true"}
 	}
 	var b strings.Builder
+	seen := make(map[string]bool, len(lines))
 	for _, l := range lines {
+		// A conjunction needs each expression once (NULL guards repeat).
+		if seen[l] {
+			continue
+		}
+		seen[l] = true
 		b.WriteString("\t")
 		b.WriteString(l)
 		b.WriteString("\n")
