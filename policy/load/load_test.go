@@ -1,0 +1,320 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/wardenpdp/warden/policy/examples"
+	"github.com/wardenpdp/warden/policy/model"
+	"go.yaml.in/yaml/v3"
+)
+
+type problemCase struct {
+	Name  string            `yaml:"name"`
+	Files map[string]string `yaml:"files"`
+	// Append adds text to the end of base files.
+	Append map[string]string `yaml:"append"`
+	Want   []struct {
+		File    string `yaml:"file"`
+		Path    string `yaml:"path"`
+		Line    int    `yaml:"line"`
+		Message string `yaml:"message"`
+	} `yaml:"want"`
+}
+
+func TestProblems(t *testing.T) {
+	data, err := os.ReadFile("testdata/problems.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []problemCase
+	if err := yaml.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	base := dirFS(t, "testdata/base")
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			files := map[string]string{}
+			for p, c := range tc.Append {
+				files[p] = string(base[p].Data) + c
+			}
+			for p, c := range tc.Files {
+				files[p] = c
+			}
+			_, err := FS(context.Background(), withFiles(base, files), "test")
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("got %v, want a *ValidationError", err)
+			}
+			if !errors.Is(err, ErrInvalidPolicy) {
+				t.Errorf("errors.Is(err, ErrInvalidPolicy) = false")
+			}
+			if len(ve.Problems) != len(tc.Want) {
+				t.Fatalf("got %d problems, want %d:\n%s", len(ve.Problems), len(tc.Want), dump(ve.Problems))
+			}
+			for i, w := range tc.Want {
+				p := ve.Problems[i]
+				if p.Source.File != w.File || p.Source.Path != w.Path || !strings.Contains(p.Message, w.Message) ||
+					w.Line != 0 && p.Line != w.Line {
+					t.Errorf("problem %d:\n got %s (line %d)\nwant %s: %s: ...%s... (line %d)", i, p, p.Line, w.File, w.Path, w.Message, w.Line)
+				}
+			}
+			if t.Failed() {
+				t.Logf("all problems:\n%s", dump(ve.Problems))
+			}
+		})
+	}
+}
+
+func dump(ps []Problem) string {
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "%s (line %d)\n", p, p.Line)
+	}
+	return b.String()
+}
+
+// TestExampleForms loads the blog example as embedded, from its directory
+// and as a metadata.json export: the models must be equal.
+func TestExampleForms(t *testing.T) {
+	ctx := context.Background()
+	embedded, err := FS(ctx, examples.Blog(), "embedded:blog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := Dir(ctx, "../examples/blog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	export, err := Dir(ctx, "testdata/blog-export", WithSchemaFile("../examples/blog/schema.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if embedded.Source != "embedded:blog" || dir.Source != "../examples/blog" {
+		t.Errorf("sources %q, %q", embedded.Source, dir.Source)
+	}
+	if embedded.Revision != dir.Revision || len(embedded.Revision) != 16 {
+		t.Errorf("revisions %q (embedded) and %q (dir) should be equal, 16 hex digits", embedded.Revision, dir.Revision)
+	}
+	if export.Revision == dir.Revision {
+		t.Errorf("the export has the revision of the directory form")
+	}
+	perm, _ := export.Tables[tableName("articles")].Permission(model.OpSelect, "user")
+	if want := (model.Source{File: "metadata.json", Path: "sources[name=default].tables[table=public.articles].select_permissions[role=user]"}); perm.Source != want {
+		t.Errorf("export source %+v, want %+v", perm.Source, want)
+	}
+	for _, p := range []*model.Policy{embedded, dir, export} {
+		stripSources(p)
+	}
+	if !reflect.DeepEqual(embedded, dir) {
+		t.Errorf("embedded and directory forms differ:\n%s", diffLines(dumpPolicy(embedded), dumpPolicy(dir)))
+	}
+	if !reflect.DeepEqual(dir, export) {
+		t.Errorf("directory and export forms differ:\n%s", diffLines(dumpPolicy(dir), dumpPolicy(export)))
+	}
+}
+
+// TestExampleGolden pins the whole blog model; go test -update rewrites
+// testdata/blog.golden.
+func TestExampleGolden(t *testing.T) {
+	p, err := FS(context.Background(), examples.Blog(), "embedded:blog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "testdata/blog.golden", dumpPolicy(p))
+}
+
+// TestBaseGolden pins the fixture's model: every relationship form.
+func TestBaseGolden(t *testing.T) {
+	p, err := FS(context.Background(), dirFS(t, "testdata/base"), "base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "testdata/base.golden", dumpPolicy(p))
+}
+
+// TestProjectLayout loads the fixture moved under metadata/, as in a Hasura
+// project directory.
+func TestProjectLayout(t *testing.T) {
+	base := dirFS(t, "testdata/base")
+	project := fstest.MapFS{}
+	for p, f := range base {
+		if p != "schema.yaml" {
+			p = "metadata/" + p
+		}
+		project[p] = f
+	}
+	project["metadata/version.yaml"] = &fstest.MapFile{Data: []byte("version: 3\n")}
+	project["metadata/actions.yaml"] = &fstest.MapFile{Data: []byte("actions: []\n")}
+	want, err := FS(context.Background(), base, "base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := FS(context.Background(), project, "project")
+	if err != nil {
+		t.Fatal(err)
+	}
+	perm, _ := got.Tables[tableName("things")].Permission(model.OpSelect, "viewer")
+	if perm.Source.File != "metadata/databases/default/tables/public_things.yaml" {
+		t.Errorf("source file %q", perm.Source.File)
+	}
+	if d := diffLines(dumpPolicy(want), dumpPolicy(got)); d != "" {
+		t.Errorf("project layout differs:\n%s", d)
+	}
+}
+
+func TestRevision(t *testing.T) {
+	base := dirFS(t, "testdata/base")
+	load := func(fsys fs.FS) string {
+		p, err := FS(context.Background(), fsys, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Revision
+	}
+	r1, r2 := load(base), load(base)
+	changed := load(withFiles(base, map[string]string{
+		"inherited_roles.yaml": string(base["inherited_roles.yaml"].Data) + "\n# a comment\n",
+	}))
+	if r1 != r2 || r1 == changed {
+		t.Errorf("revisions %s %s %s: want the first two equal and the third different", r1, r2, changed)
+	}
+}
+
+// errFS fails to read one file.
+type errFS struct {
+	fs.FS
+	name string
+}
+
+func (e errFS) Open(name string) (fs.File, error) {
+	if name == e.name {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return e.FS.Open(name)
+}
+
+func TestErrors(t *testing.T) {
+	base := dirFS(t, "testdata/base")
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		run  func() error
+		is   error
+	}{
+		{"missing directory", func() error { _, err := Dir(context.Background(), "testdata/nope"); return err }, fs.ErrNotExist},
+		{"unreadable file", func() error {
+			_, err := FS(context.Background(), errFS{base, "databases/default/tables/public_tags.yaml"}, "x")
+			return err
+		}, fs.ErrPermission},
+		{"cancelled", func() error { _, err := FS(cancelled, base, "x"); return err }, context.Canceled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.run()
+			var ve *ValidationError
+			if !errors.Is(err, tc.is) || errors.As(err, &ve) {
+				t.Fatalf("got %v, want an error wrapping %v that is not a ValidationError", err, tc.is)
+			}
+		})
+	}
+}
+
+func TestValidationErrorString(t *testing.T) {
+	e := &ValidationError{Problems: []Problem{
+		{Source: model.Source{File: "a.yaml", Path: "x.y"}, Line: 3, Message: "first"},
+		{Source: model.Source{File: "b.yaml"}, Message: "second"},
+		{Message: "third"},
+	}}
+	want := "a.yaml: x.y: first\nb.yaml: second\nthird"
+	if e.Error() != want {
+		t.Fatalf("got %q, want %q", e.Error(), want)
+	}
+}
+
+func TestPermissions(t *testing.T) {
+	files := map[string]string{"databases/default/tables/public_tags.yaml": `
+table: tags
+select_permissions:
+  - role: a
+    comment: every column, no rows limit beyond 0
+    permission:
+      columns: "*"
+      filter: {}
+      limit: 0
+      computed_fields: [x]
+      query_root_fields: [select]
+      subscription_root_fields: []
+insert_permissions:
+  - role: a
+    permission:
+      check: {label: {_is_null: false}}
+      set: {label: X-Hasura-Label, id: "42", thing_id: 1.0}
+      backend_only: true
+update_permissions:
+  - role: a
+    permission: {columns: [label, id, label], filter: {id: 1}, set: {}}
+delete_permissions:
+  - role: a
+    permission: {filter: {}, backend_only: false}
+`}
+	p, err := FS(context.Background(), withFiles(dirFS(t, "testdata/base"), files), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, op := range model.Operations {
+		perm, ok := p.Tables[tableName("tags")].Permission(op, "a")
+		if !ok {
+			t.Fatalf("no %s permission", op)
+		}
+		dumpPermission(&b, perm)
+	}
+	want := `  select a
+    columns [id label thing_id]
+    filter true
+    limit 0
+  insert a
+    columns [id label thing_id]
+    check (_is_null label false)
+    set id=42 label=$x-hasura-label:text thing_id=1
+    backend_only
+  update a
+    columns [id label]
+    filter (_eq id 1)
+    check true
+  delete a
+    filter true
+`
+	if got := b.String(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestExportJSON checks JSON that YAML parsers reject: tab indentation and
+// the \/ escape.
+func TestExportJSON(t *testing.T) {
+	base := dirFS(t, "testdata/base")
+	files := map[string]string{
+		"databases/databases.yaml": "",
+		"metadata.json": "{\n\t\"version\": 3,\n\t\"sources\": [{\"name\": \"d\", \"tables\": [{\n\t\t\"table\": \"tags\",\n" +
+			"\t\t\"select_permissions\": [{\"role\": \"v\", \"permission\": {\"columns\": [\"label\"], " +
+			"\"filter\": {\"label\": {\"_like\": \"a\\/b\\u00e9%\"}}}}]}]}]\n}\n",
+	}
+	p, err := FS(context.Background(), withFiles(base, files), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	perm, _ := p.Tables[tableName("tags")].Permission(model.OpSelect, "v")
+	if got := sexp(perm.Filter); got != `(_like label "a/bé%")` {
+		t.Errorf("filter %s", got)
+	}
+}

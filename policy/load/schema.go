@@ -1,0 +1,329 @@
+package load
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/wardenpdp/warden/policy/model"
+	"go.yaml.in/yaml/v3"
+)
+
+// schema reads the schema file (format in doc.go) into ld.tables. It
+// returns false when the file is unusable as a whole.
+func (ld *loader) schema(n *yaml.Node, l loc) bool {
+	if n == nil {
+		ld.problemf(l, nil, "the schema file is empty: want tables: [...]")
+		return false
+	}
+	keys, _ := ld.object(n, l, "schema", []string{"tables"}, nil)
+	if keys == nil {
+		return false
+	}
+	tl := l.key("tables")
+	items, ok := ld.list(keys["tables"], tl, "tables")
+	if !ok {
+		return false
+	}
+	type pending struct {
+		t    *model.Table
+		l    loc
+		keys map[string]*yaml.Node
+	}
+	var all []pending
+	for i, it := range items {
+		el := tl.index(i)
+		k, _ := ld.object(it, el, "schema table", []string{"name", "columns", "primary_key", "foreign_keys"}, nil)
+		if k == nil {
+			continue
+		}
+		name, ok := ld.tableName(k["name"], el.key("name"))
+		if !ok {
+			continue
+		}
+		el = tl.sel("name", name.String())
+		if _, dup := ld.tables[name]; dup {
+			ld.problemf(el, it, "table %s is declared twice in the schema", name)
+			continue
+		}
+		t := &model.Table{
+			Name:          name,
+			Relationships: map[string]*model.Relationship{},
+			Permissions:   map[model.Operation]map[string]*model.Permission{},
+		}
+		ld.columns(t, k["columns"], el.key("columns"))
+		ld.tables[name] = t
+		all = append(all, pending{t, el, k})
+	}
+	for _, p := range all {
+		ld.primaryKey(p.t, p.keys["primary_key"], p.l.key("primary_key"))
+		ld.foreignKeys(p.t, p.keys["foreign_keys"], p.l.key("foreign_keys"))
+		p.t.IndexColumns()
+	}
+	return true
+}
+
+func (ld *loader) columns(t *model.Table, n *yaml.Node, l loc) {
+	items, ok := ld.list(n, l, "columns")
+	if !ok {
+		return
+	}
+	if len(items) == 0 {
+		ld.problemf(l, n, "table %s has no columns", t.Name)
+	}
+	seen := map[string]bool{}
+	for i, it := range items {
+		el := l.index(i)
+		k, _ := ld.object(it, el, "column", []string{"name", "type", "nullable"}, nil)
+		if k == nil {
+			continue
+		}
+		name, ok1 := ld.str(k["name"], el.key("name"), "column name")
+		if ok1 {
+			el = l.sel("name", name)
+		}
+		typ, ok2 := ld.str(k["type"], el.key("type"), "column type")
+		if !ok1 || !ok2 {
+			continue
+		}
+		if seen[name] {
+			ld.problemf(el, it, "column %s is declared twice", name)
+			continue
+		}
+		seen[name] = true
+		c := &model.Column{Name: name, Type: model.Type{Declared: typ}, Nullable: true}
+		kind, err := kindOf(typ)
+		if err != nil {
+			ld.problemf(el.key("type"), k["type"], "column %s: %v", name, err)
+		}
+		c.Type.Kind = kind
+		if nn := k["nullable"]; nn != nil {
+			if b, ok := ld.boolean(nn, el.key("nullable"), "nullable"); ok {
+				c.Nullable = b
+				ld.nullableSet[c] = true
+			}
+		}
+		t.Columns = append(t.Columns, c)
+	}
+	t.IndexColumns()
+}
+
+func (ld *loader) primaryKey(t *model.Table, n *yaml.Node, l loc) {
+	if n == nil {
+		return
+	}
+	cols, ok := ld.strList(n, l, "primary_key")
+	if !ok {
+		return
+	}
+	seen := map[string]bool{}
+	for i, name := range cols {
+		c, found := t.Column(name)
+		switch {
+		case !found:
+			ld.problemf(l.index(i), n, "primary key column %q is not a column of %s (columns: %s)", name, t.Name, strings.Join(t.ColumnNames(), ", "))
+			continue
+		case seen[name]:
+			ld.problemf(l.index(i), n, "primary key column %s is listed twice", name)
+			continue
+		case c.Nullable && ld.nullableSet[c]:
+			ld.problemf(l.index(i), n, "primary key column %s cannot be nullable", name)
+		}
+		seen[name] = true
+		c.Nullable = false
+		t.PrimaryKey = append(t.PrimaryKey, name)
+	}
+}
+
+func (ld *loader) foreignKeys(t *model.Table, n *yaml.Node, l loc) {
+	items, ok := ld.list(n, l, "foreign_keys")
+	if !ok {
+		return
+	}
+	for i, it := range items {
+		el := l.index(i)
+		k, _ := ld.object(it, el, "foreign key", []string{"columns", "references"}, nil)
+		if k == nil {
+			continue
+		}
+		cols, ok1 := ld.strList(k["columns"], el.key("columns"), "columns")
+		rl := el.key("references")
+		rk, _ := ld.object(k["references"], rl, "references", []string{"table", "columns"}, nil)
+		if !ok1 || rk == nil {
+			continue
+		}
+		ref, ok2 := ld.tableName(rk["table"], rl.key("table"))
+		refCols, ok3 := ld.strList(rk["columns"], rl.key("columns"), "columns")
+		if !ok2 || !ok3 {
+			continue
+		}
+		rt, found := ld.tables[ref]
+		switch {
+		case !found:
+			ld.problemf(rl.key("table"), rk["table"], "foreign key references table %s, which is not in the schema", ref)
+			continue
+		case len(cols) == 0:
+			ld.problemf(el.key("columns"), k["columns"], "foreign key has no columns")
+			continue
+		case len(cols) != len(refCols):
+			ld.problemf(el, it, "foreign key has %d columns but references %d", len(cols), len(refCols))
+			continue
+		}
+		good := true
+		for j := range cols {
+			c, ok := t.Column(cols[j])
+			if !ok {
+				ld.problemf(el.key("columns").index(j), k["columns"], "%q is not a column of %s (columns: %s)", cols[j], t.Name, strings.Join(t.ColumnNames(), ", "))
+				good = false
+				continue
+			}
+			rc, ok := rt.Column(refCols[j])
+			if !ok {
+				ld.problemf(rl.key("columns").index(j), rk["columns"], "%q is not a column of %s (columns: %s)", refCols[j], rt.Name, strings.Join(rt.ColumnNames(), ", "))
+				good = false
+				continue
+			}
+			if c.Type.Kind != rc.Type.Kind && c.Type.Kind != model.KindUnknown && rc.Type.Kind != model.KindUnknown {
+				ld.problemf(el, it, "foreign key column %s (%s) references %s.%s of another type (%s)", c.Name, c.Type.Kind, rt.Name, rc.Name, rc.Type.Kind)
+				good = false
+			}
+		}
+		if good {
+			t.ForeignKeys = append(t.ForeignKeys, model.ForeignKey{Columns: cols, RefTable: ref, RefColumns: refCols})
+		}
+	}
+}
+
+// metaTableName reads a table name in the metadata: {schema, name}, or a
+// string naming a table in schema public (as Hasura reads it: the string
+// is not split at a dot).
+func (ld *loader) metaTableName(n *yaml.Node, l loc) (model.TableName, bool) {
+	if s := deref(n); isString(s) && s.Value != "" {
+		return model.TableName{Schema: "public", Name: s.Value}, true
+	}
+	return ld.tableName(n, l)
+}
+
+// notInSchema says that a table is missing, with a hint when a bare string
+// in the metadata looked like "schema.name".
+func notInSchema(name model.TableName) string {
+	msg := fmt.Sprintf("table %s is not in the schema", name)
+	if name.Schema == "public" && strings.Contains(name.Name, ".") {
+		msg += fmt.Sprintf(" (a string names a table in schema public; for %s write {schema: %s, name: %s})",
+			name.Name, strings.SplitN(name.Name, ".", 2)[0], strings.SplitN(name.Name, ".", 2)[1])
+	}
+	return msg
+}
+
+// tableName reads "schema.name", "name" (schema public) or {schema, name}:
+// the schema file's form.
+func (ld *loader) tableName(n *yaml.Node, l loc) (model.TableName, bool) {
+	n = deref(n)
+	if n != nil && n.Kind == yaml.MappingNode {
+		k, ok := ld.object(n, l, "table name", []string{"schema", "name"}, nil)
+		if k == nil || !ok {
+			return model.TableName{}, false
+		}
+		name, ok := ld.str(k["name"], l.key("name"), "table name")
+		if !ok {
+			return model.TableName{}, false
+		}
+		schema := "public"
+		if k["schema"] != nil {
+			if schema, ok = ld.str(k["schema"], l.key("schema"), "schema name"); !ok {
+				return model.TableName{}, false
+			}
+		}
+		return model.TableName{Schema: schema, Name: name}, true
+	}
+	s, ok := ld.str(n, l, "table name")
+	if !ok {
+		return model.TableName{}, false
+	}
+	name, err := model.ParseTableName(s)
+	if err != nil {
+		ld.problemf(l, n, "%v", err)
+		return model.TableName{}, false
+	}
+	return name, true
+}
+
+var (
+	typeArgsRE  = regexp.MustCompile(`\s*\([^)]*\)`)
+	typeSpaceRE = regexp.MustCompile(`\s+`)
+)
+
+// typeNames maps each accepted type name to its canonical PostgreSQL name
+// and its Kind.
+var typeNames = map[string]struct {
+	canonical string
+	kind      model.Kind
+}{}
+
+func init() {
+	for _, g := range []struct {
+		kind      model.Kind
+		canonical string
+		names     []string
+	}{
+		{model.KindInteger, "smallint", []string{"smallint", "int2", "smallserial", "serial2"}},
+		{model.KindInteger, "integer", []string{"integer", "int", "int4", "serial", "serial4"}},
+		{model.KindInteger, "bigint", []string{"bigint", "int8", "bigserial", "serial8"}},
+		{model.KindNumeric, "numeric", []string{"numeric", "decimal"}},
+		{model.KindNumeric, "real", []string{"real", "float4"}},
+		{model.KindNumeric, "double precision", []string{"double precision", "float8", "float"}},
+		{model.KindText, "text", []string{"text"}},
+		{model.KindText, "character varying", []string{"varchar", "character varying"}},
+		{model.KindText, "character", []string{"char", "character", "bpchar"}},
+		{model.KindText, "citext", []string{"citext"}},
+		{model.KindText, "name", []string{"name"}},
+		{model.KindBoolean, "boolean", []string{"boolean", "bool"}},
+		{model.KindUUID, "uuid", []string{"uuid"}},
+		{model.KindDate, "date", []string{"date"}},
+		{model.KindTimestamp, "timestamp without time zone", []string{"timestamp", "timestamp without time zone"}},
+		{model.KindTimestamptz, "timestamp with time zone", []string{"timestamptz", "timestamp with time zone"}},
+		{model.KindJSONB, "jsonb", []string{"jsonb"}},
+		{model.KindJSONB, "json", []string{"json"}},
+	} {
+		for _, n := range g.names {
+			typeNames[n] = struct {
+				canonical string
+				kind      model.Kind
+			}{g.canonical, g.kind}
+		}
+	}
+}
+
+// normaliseType lower-cases a declared type, drops its arguments and
+// collapses spaces: "VARCHAR(255)" -> "varchar".
+func normaliseType(declared string) string {
+	t := strings.ToLower(strings.TrimSpace(declared))
+	t = typeArgsRE.ReplaceAllString(t, "")
+	return strings.TrimSpace(typeSpaceRE.ReplaceAllString(t, " "))
+}
+
+// canonicalType names a declared type as PostgreSQL does (int4 and serial
+// are "integer"), so that two columns can be checked for the same type.
+func canonicalType(declared string) string {
+	t := normaliseType(declared)
+	if e, ok := typeNames[t]; ok {
+		return e.canonical
+	}
+	return t
+}
+
+// kindOf maps a declared column type to its Kind, case-insensitively,
+// ignoring type arguments such as varchar(255) or numeric(10, 2).
+func kindOf(declared string) (model.Kind, error) {
+	t := normaliseType(declared)
+	if strings.HasSuffix(t, "[]") || strings.HasPrefix(t, "_") {
+		return model.KindUnknown, fmt.Errorf("array type %q is not supported", declared)
+	}
+	if e, ok := typeNames[t]; ok {
+		return e.kind, nil
+	}
+	if t == "money" {
+		return model.KindUnknown, fmt.Errorf("type money is not supported (its text form depends on the locale): use numeric")
+	}
+	return model.KindUnknown, fmt.Errorf("unsupported column type %q (want an integer, numeric, text, boolean, uuid, date, timestamp, timestamptz or jsonb type)", declared)
+}
