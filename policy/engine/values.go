@@ -75,6 +75,9 @@ func coerceSession(n sessionNeed, raw string) (string, ast.Value, *InvalidValueE
 		terms := make([]*ast.Term, len(elems))
 		for i, el := range elems {
 			v, err := model.ParseText(n.v.Kind, el)
+			if err == nil {
+				err = model.CheckIntRange(n.v.Bits, v)
+			}
 			if err != nil {
 				return "", nil, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", field, i), Kind: n.v.Kind, Reason: err.Error()}
 			}
@@ -87,6 +90,9 @@ func coerceSession(n sessionNeed, raw string) (string, ast.Value, *InvalidValueE
 		return key, ast.NewArray(terms...), nil
 	}
 	v, err := model.ParseText(n.v.Kind, raw)
+	if err == nil {
+		err = model.CheckIntRange(n.v.Bits, v)
+	}
 	if err != nil {
 		return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: err.Error()}
 	}
@@ -135,6 +141,9 @@ func presets(p *model.Permission, vars map[string]string) (map[string]any, error
 				continue
 			}
 			val, err := model.ParseText(x.Kind, raw)
+			if err == nil {
+				err = model.CheckIntRange(x.Bits, val)
+			}
 			if err != nil {
 				bad = append(bad, &InvalidValueError{Field: sessionField(x.Name), Kind: x.Kind, Reason: err.Error()})
 				continue
@@ -162,6 +171,9 @@ func (s *Set) rowValue(t *model.Table, values map[string]any, field string) (*as
 		f := field + "." + k
 		if col, ok := t.Column(k); ok {
 			cv, err := model.CoerceJSON(col.Type.Kind, v)
+			if err == nil {
+				err = model.CheckIntRange(col.Type.Bits, cv)
+			}
 			if err != nil {
 				bad = append(bad, &InvalidValueError{Field: f, Kind: col.Type.Kind, Reason: err.Error()})
 				continue

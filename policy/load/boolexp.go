@@ -354,7 +354,7 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 // scalar parses a single value of kind k: a session variable or a literal.
 func (p *exprParser) scalar(c *model.Column, k model.Kind, op model.Operator, n *yaml.Node, l loc) model.Value {
 	if s := deref(n); isString(s) && isSessionVar(s.Value) {
-		return model.SessionVar{Name: strings.ToLower(s.Value), Kind: k}
+		return model.SessionVar{Name: strings.ToLower(s.Value), Kind: k, Bits: bitsOf(c, k)}
 	}
 	v, ok := p.literal(n, l)
 	if !ok {
@@ -365,6 +365,9 @@ func (p *exprParser) scalar(c *model.Column, k model.Kind, op model.Operator, n 
 		return nil
 	}
 	cv, err := model.CoerceJSON(k, v)
+	if err == nil {
+		err = model.CheckIntRange(bitsOf(c, k), cv)
+	}
 	if err != nil {
 		p.problemf(l, n, "invalid value for %s on column %s (%s): %v", op, c.Name, c.Type.Kind, err)
 		return nil
@@ -376,7 +379,7 @@ func (p *exprParser) scalar(c *model.Column, k model.Kind, op model.Operator, n 
 func (p *exprParser) list(c *model.Column, k model.Kind, op model.Operator, n *yaml.Node, l loc) model.Value {
 	s := deref(n)
 	if isString(s) && isSessionVar(s.Value) {
-		return model.SessionVar{Name: strings.ToLower(s.Value), Kind: k, Array: true}
+		return model.SessionVar{Name: strings.ToLower(s.Value), Kind: k, Array: true, Bits: bitsOf(c, k)}
 	}
 	if s == nil || s.Kind != yaml.SequenceNode {
 		p.problemf(l, n, "%s takes a list of values or an array session variable, got %s", op, describe(n))
@@ -402,6 +405,9 @@ func (p *exprParser) list(c *model.Column, k model.Kind, op model.Operator, n *y
 			continue
 		}
 		cv, err := model.CoerceJSON(k, v)
+		if err == nil {
+			err = model.CheckIntRange(bitsOf(c, k), cv)
+		}
 		if err != nil {
 			p.problemf(el, e, "invalid value for %s on column %s (%s): %v", op, c.Name, c.Type.Kind, err)
 			ok = false
@@ -484,4 +490,13 @@ func describeNode(n *yaml.Node) string {
 		}
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// bitsOf is the integer width values of kind k compared with column c must
+// fit: the column's own when k is its kind.
+func bitsOf(c *model.Column, k model.Kind) int {
+	if k == model.KindInteger && c.Type.Kind == model.KindInteger {
+		return c.Type.Bits
+	}
+	return 0
 }

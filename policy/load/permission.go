@@ -220,7 +220,7 @@ func (ld *loader) presets(t *model.Table, n *yaml.Node, l loc, ok *bool) map[str
 			continue
 		}
 		if s := deref(f.val); isString(s) && isSessionVar(s.Value) {
-			out[f.key] = model.SessionVar{Name: strings.ToLower(s.Value), Kind: c.Type.Kind}
+			out[f.key] = model.SessionVar{Name: strings.ToLower(s.Value), Kind: c.Type.Kind, Bits: c.Type.Bits}
 			continue
 		}
 		budget := ld.cfg.maxNodes
@@ -230,6 +230,9 @@ func (ld *loader) presets(t *model.Table, n *yaml.Node, l loc, ok *bool) map[str
 		}
 		if err == nil {
 			v, err = model.CoerceJSON(c.Type.Kind, v)
+		}
+		if err == nil {
+			err = model.CheckIntRange(c.Type.Bits, v)
 		}
 		switch {
 		case err != nil:

@@ -97,6 +97,7 @@ func (ld *loader) columns(t *model.Table, n *yaml.Node, l loc) {
 			ld.problemf(el.key("type"), k["type"], "column %s: %v", name, err)
 		}
 		c.Type.Kind = kind
+		c.Type.Bits = intBits[canonicalType(typ)]
 		if nn := k["nullable"]; nn != nil {
 			if b, ok := ld.boolean(nn, el.key("nullable"), "nullable"); ok {
 				c.Nullable = b
@@ -293,6 +294,9 @@ func init() {
 		}
 	}
 }
+
+// intBits is the width of each canonical integer type.
+var intBits = map[string]int{"smallint": 16, "integer": 32, "bigint": 64}
 
 // normaliseType lower-cases a declared type, drops its arguments and
 // collapses spaces: "VARCHAR(255)" -> "varchar".

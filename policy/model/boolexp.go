@@ -118,6 +118,8 @@ type SessionVar struct {
 	Name  string
 	Kind  Kind
 	Array bool
+	// Bits is the integer width of the column compared with (see Type.Bits).
+	Bits int
 }
 
 // ColumnRef is the right side of a column comparison operator (_ceq ...).

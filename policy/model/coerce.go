@@ -532,3 +532,22 @@ func clip(s string) string {
 	}
 	return s[:max] + "..."
 }
+
+// CheckIntRange reports an error when v, an integer in canonical form
+// (json.Number), does not fit an integer column of the given width (16, 32
+// or 64 bits; 0 means 64). Other values pass.
+func CheckIntRange(bits int, v any) error {
+	n, ok := v.(json.Number)
+	if !ok || bits == 0 || bits >= 64 {
+		return nil
+	}
+	i, err := strconv.ParseInt(string(n), 10, 64)
+	if err != nil {
+		return nil
+	}
+	lim := int64(1) << (bits - 1)
+	if i < -lim || i >= lim {
+		return fmt.Errorf("%s is out of range for a %d-bit integer column", n, bits)
+	}
+	return nil
+}

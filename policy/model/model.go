@@ -187,6 +187,10 @@ type Type struct {
 	// Kind is the family the type belongs to, which decides coercion and the
 	// operators that apply.
 	Kind Kind
+	// Bits is the width of an integer type: 16 (smallint), 32 (integer) or
+	// 64 (bigint); 0 means 64. Values outside the range are invalid, as
+	// PostgreSQL rejects them.
+	Bits int
 }
 
 // Kind is a family of column types that share a JSON representation and the
