@@ -16,9 +16,15 @@ const LibPackage = "warden.lib"
 // operands are not NULL, and so does its negation (SQL three-valued logic
 // under WHERE).
 func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
-	col := s.cur + ref(x.c.Column.Name)
-	notNull := col + " != null"
-	op := x.c.Op
+	raw := s.cur + ref(x.c.Column.Name)
+	notNull := raw + " != null"
+	col := raw
+	if x.c.Column.Type.Fold {
+		// citext: compare lower-cased; comparison values arrive folded.
+		col = "lower(" + raw + ")"
+	}
+	op := EffectiveOp(x.c.Column, x.c.Op)
+	x.c.Op = op
 	neg := x.neg
 	// Negative operators are the negation of their positive twin.
 	if pos, ok := negativeOps[op]; ok {
@@ -32,7 +38,7 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 			return nil, fmt.Errorf("%s: _is_null takes true or false", x.c.Column.Name)
 		}
 		if b != neg {
-			return []string{col + " == null"}, nil
+			return []string{raw + " == null"}, nil
 		}
 		return []string{notNull}, nil
 	case model.OpCeq, model.OpCneq, model.OpCgt, model.OpClt, model.OpCgte, model.OpClte:
@@ -44,11 +50,15 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		if cr.Root {
 			other = s.root + ref(cr.Column.Name)
 		}
+		otherVal := other
+		if cr.Column.Type.Fold {
+			otherVal = "lower(" + other + ")"
+		}
 		rop := relOps[op]
 		if neg {
 			rop = negRelOps[rop]
 		}
-		return []string{notNull, other + " != null", col + " " + rop + " " + other}, nil
+		return []string{notNull, other + " != null", col + " " + rop + " " + otherVal}, nil
 	}
 
 	val, err := c.value(x.c, s)
@@ -72,12 +82,13 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		}
 		return []string{col + " in " + val}, nil
 	case model.OpLike, model.OpIlike, model.OpSimilar, model.OpRegex, model.OpIregex:
-		m := "regex.match(" + val + ", " + col + ")"
+		m := "regex.match(" + val + ", " + raw + ")"
 		if neg {
 			m = "not " + m
 		}
 		return []string{notNull, m}, nil
 	case model.OpContains, model.OpContained, model.OpHasKey, model.OpHasKeysAny, model.OpHasKeysAll:
+		col := raw
 		var call string
 		switch op {
 		case model.OpContains:
@@ -190,4 +201,25 @@ func literal(v any) (string, error) {
 		return "", fmt.Errorf("literal %v: %w", v, err)
 	}
 	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// caseInsensitive maps a pattern operator to its case-insensitive twin, as
+// citext's LIKE and regex operators behave (SIMILAR TO is case-sensitive on
+// citext too).
+var caseInsensitive = map[model.Operator]model.Operator{
+	model.OpLike:   model.OpIlike,
+	model.OpNlike:  model.OpNilike,
+	model.OpRegex:  model.OpIregex,
+	model.OpNregex: model.OpNiregex,
+}
+
+// EffectiveOp is the operator as evaluated on a column: on citext the
+// LIKE and regex operators are case-insensitive.
+func EffectiveOp(c *model.Column, op model.Operator) model.Operator {
+	if c.Type.Fold {
+		if ci, ok := caseInsensitive[op]; ok {
+			return ci
+		}
+	}
+	return op
 }

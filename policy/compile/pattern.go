@@ -12,7 +12,8 @@ import (
 // regular expression that OPA's regex.match applies: LIKE and ILIKE
 // patterns (% and _, backslash escapes) and SIMILAR TO patterns are anchored
 // to the whole value; POSIX regular expressions (_regex, _iregex) match
-// anywhere, as PostgreSQL's ~ does. Negative operators use the pattern of
+// anywhere, as PostgreSQL's ~ does, with . matching a newline as in
+// PostgreSQL. Negative operators use the pattern of
 // their positive twin. A pattern RE2 cannot compile (back-references,
 // look-around) is an error.
 func PatternRegex(op model.Operator, pattern string) (string, error) {
@@ -32,9 +33,11 @@ func PatternRegex(op model.Operator, pattern string) (string, error) {
 		}
 		re = "(?s)^(?:" + r + ")$"
 	case model.OpRegex:
-		re = pattern
+		// PostgreSQL's . matches a newline unless newline-sensitive
+		// matching is asked for; RE2's needs (?s).
+		re = "(?s)" + pattern
 	case model.OpIregex:
-		re = "(?i)" + pattern
+		re = "(?is)" + pattern
 	default:
 		return "", fmt.Errorf("%s is not a pattern operator", op)
 	}

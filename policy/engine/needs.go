@@ -78,7 +78,7 @@ type gap struct {
 // "input.new_row".
 func (n *needs) missing(row map[string]any, tables map[model.TableName][]map[string]any, rowRef string) []gap {
 	var out []gap
-	n.walk(row, "", rowRef, "", &out)
+	n.walk(row, "", rowRef, false, &out)
 	for t, child := range n.tables {
 		rows, ok := tables[t]
 		if !ok {
@@ -86,43 +86,42 @@ func (n *needs) missing(row map[string]any, tables map[model.TableName][]map[str
 			continue
 		}
 		for _, r := range rows {
-			child.walk(r, t.String()+"[].", "input.tables["+quoteRego(t.String())+"]", "input.tables["+quoteRego(t.String())+"]", &out)
+			child.walk(r, t.String()+"[].", "input.tables["+quoteRego(t.String())+"]", true, &out)
 		}
 	}
 	return out
 }
 
-// walk appends what row lacks. top is the unknown reference every gap at
-// this level maps to ("" at the root, where each key is its own).
-func (n *needs) walk(row map[string]any, prefix, rowRef, top string, out *[]gap) {
-	ref := func(key string) string {
-		if top != "" {
-			return top
+// walk appends what row lacks. ref is the input reference of row while
+// the path from the root is static (object relationships); frozen is set
+// once an array relationship was traversed: OPA's partial evaluation cannot
+// treat one element of an iterated array as unknown, so every gap below an
+// array maps to the whole array.
+func (n *needs) walk(row map[string]any, prefix, ref string, frozen bool, out *[]gap) {
+	at := func(key string) string {
+		if frozen {
+			return ref
 		}
-		return rowRef + "[" + quoteRego(key) + "]"
+		return ref + "[" + quoteRego(key) + "]"
 	}
 	for c := range n.cols {
 		if _, ok := row[c]; !ok {
-			*out = append(*out, gap{path: prefix + c, unknown: ref(c)})
+			*out = append(*out, gap{path: prefix + c, unknown: at(c)})
 		}
 	}
 	for name, child := range n.rels {
 		v, ok := row[name]
 		if !ok {
-			*out = append(*out, gap{path: prefix + name, unknown: ref(name)})
+			*out = append(*out, gap{path: prefix + name, unknown: at(name)})
 			continue
-		}
-		sub := top
-		if sub == "" {
-			sub = ref(name)
 		}
 		switch rv := v.(type) {
 		case map[string]any:
-			child.walk(rv, prefix+name+".", rowRef, sub, out)
+			child.walk(rv, prefix+name+".", at(name), frozen, out)
 		case []any:
 			for _, el := range rv {
 				if m, ok := el.(map[string]any); ok {
-					child.walk(m, prefix+name+"[].", rowRef, sub, out)
+					child.walk(m, prefix+name+"[].", at(name), true, out)
 				}
 			}
 		}
@@ -175,8 +174,8 @@ func sessionNeeds(e model.BoolExp, out map[sessionNeed]bool) {
 	case model.Compare:
 		if v, ok := x.Value.(model.SessionVar); ok {
 			n := sessionNeed{v: v}
-			if compile.IsPatternOp(x.Op) {
-				n.pattern = x.Op
+			if op := compile.EffectiveOp(x.Column, x.Op); compile.IsPatternOp(op) {
+				n.pattern = op
 			}
 			out[n] = true
 		}

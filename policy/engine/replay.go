@@ -24,8 +24,8 @@ type ReplayQuery struct {
 
 // Replay returns, per row, the queries Check evaluates and their inputs.
 // The row is allowed when every query is defined and true (and the
-// requested columns are allowed). Admin and roles without a permission have
-// no queries. Errors are those of Check.
+// requested columns are allowed). Admin, roles without a permission and
+// backend_only permissions without the flag have no queries. Errors are those of Check.
 func (s *Set) Replay(ctx context.Context, in CheckInput) ([][]ReplayQuery, error) {
 	t, ok := s.policy.Tables[in.Table]
 	if !ok {
@@ -33,7 +33,7 @@ func (s *Set) Replay(ctx context.Context, in CheckInput) ([][]ReplayQuery, error
 	}
 	out := make([][]ReplayQuery, len(in.Rows))
 	pp, ok := s.perms[permKey{in.Table, in.Op, in.Session.Role}]
-	if in.Session.Role == model.AdminRole || !ok {
+	if in.Session.Role == model.AdminRole || !ok || (pp.perm.BackendOnly && !in.Session.BackendOnly) {
 		return out, nil
 	}
 	session, err := pp.sessionValue(in.Session.Vars)

@@ -76,7 +76,7 @@ func coerceSession(n sessionNeed, raw string) (string, ast.Value, *InvalidValueE
 		for i, el := range elems {
 			v, err := model.ParseText(n.v.Kind, el)
 			if err == nil {
-				err = model.CheckIntRange(n.v.Bits, v)
+				v, err = model.Normalize(n.v.Type, v, true)
 			}
 			if err != nil {
 				return "", nil, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", field, i), Kind: n.v.Kind, Reason: err.Error()}
@@ -91,7 +91,7 @@ func coerceSession(n sessionNeed, raw string) (string, ast.Value, *InvalidValueE
 	}
 	v, err := model.ParseText(n.v.Kind, raw)
 	if err == nil {
-		err = model.CheckIntRange(n.v.Bits, v)
+		v, err = model.Normalize(n.v.Type, v, true)
 	}
 	if err != nil {
 		return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: err.Error()}
@@ -142,7 +142,8 @@ func presets(p *model.Permission, vars map[string]string) (map[string]any, error
 			}
 			val, err := model.ParseText(x.Kind, raw)
 			if err == nil {
-				err = model.CheckIntRange(x.Bits, val)
+				// A preset is written to the row, so it keeps its case.
+				val, err = model.Normalize(x.Type, val, false)
 			}
 			if err != nil {
 				bad = append(bad, &InvalidValueError{Field: sessionField(x.Name), Kind: x.Kind, Reason: err.Error()})
@@ -172,7 +173,7 @@ func (s *Set) rowValue(t *model.Table, values map[string]any, field string) (*as
 		if col, ok := t.Column(k); ok {
 			cv, err := model.CoerceJSON(col.Type.Kind, v)
 			if err == nil {
-				err = model.CheckIntRange(col.Type.Bits, cv)
+				cv, err = model.Normalize(col.Type, cv, false)
 			}
 			if err != nil {
 				bad = append(bad, &InvalidValueError{Field: f, Kind: col.Type.Kind, Reason: err.Error()})

@@ -315,6 +315,10 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 		return nil // the column's type was reported in the schema
 	}
 	cls := opClasses[op]
+	if c.Type.JSON && cls != clsIsNull {
+		p.problemf(l, n, "operator %s is not supported on json column %s: PostgreSQL has no equality, ordering or containment on json (use jsonb); only _is_null applies", op, c.Name)
+		return nil
+	}
 	if !applies(cls, kind) {
 		switch cls {
 		case clsOrder, clsColOrder:
@@ -354,7 +358,7 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 // scalar parses a single value of kind k: a session variable or a literal.
 func (p *exprParser) scalar(c *model.Column, k model.Kind, op model.Operator, n *yaml.Node, l loc) model.Value {
 	if s := deref(n); isString(s) && isSessionVar(s.Value) {
-		return model.SessionVar{Name: strings.ToLower(s.Value), Kind: k, Bits: bitsOf(c, k)}
+		return model.SessionVar{Name: strings.ToLower(s.Value), Kind: k, Type: typeFor(c, k)}
 	}
 	v, ok := p.literal(n, l)
 	if !ok {
@@ -365,8 +369,8 @@ func (p *exprParser) scalar(c *model.Column, k model.Kind, op model.Operator, n 
 		return nil
 	}
 	cv, err := model.CoerceJSON(k, v)
-	if err == nil {
-		err = model.CheckIntRange(bitsOf(c, k), cv)
+	if err == nil && !isPattern(op) {
+		cv, err = model.Normalize(typeFor(c, k), cv, true)
 	}
 	if err != nil {
 		p.problemf(l, n, "invalid value for %s on column %s (%s): %v", op, c.Name, c.Type.Kind, err)
@@ -379,7 +383,7 @@ func (p *exprParser) scalar(c *model.Column, k model.Kind, op model.Operator, n 
 func (p *exprParser) list(c *model.Column, k model.Kind, op model.Operator, n *yaml.Node, l loc) model.Value {
 	s := deref(n)
 	if isString(s) && isSessionVar(s.Value) {
-		return model.SessionVar{Name: strings.ToLower(s.Value), Kind: k, Array: true, Bits: bitsOf(c, k)}
+		return model.SessionVar{Name: strings.ToLower(s.Value), Kind: k, Array: true, Type: typeFor(c, k)}
 	}
 	if s == nil || s.Kind != yaml.SequenceNode {
 		p.problemf(l, n, "%s takes a list of values or an array session variable, got %s", op, describe(n))
@@ -406,7 +410,7 @@ func (p *exprParser) list(c *model.Column, k model.Kind, op model.Operator, n *y
 		}
 		cv, err := model.CoerceJSON(k, v)
 		if err == nil {
-			err = model.CheckIntRange(bitsOf(c, k), cv)
+			cv, err = model.Normalize(typeFor(c, k), cv, true)
 		}
 		if err != nil {
 			p.problemf(el, e, "invalid value for %s on column %s (%s): %v", op, c.Name, c.Type.Kind, err)
@@ -492,11 +496,16 @@ func describeNode(n *yaml.Node) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// bitsOf is the integer width values of kind k compared with column c must
-// fit: the column's own when k is its kind.
-func bitsOf(c *model.Column, k model.Kind) int {
-	if k == model.KindInteger && c.Type.Kind == model.KindInteger {
-		return c.Type.Bits
+// typeFor is the column type whose normalisation applies to values of kind
+// k compared with column c: the column's own when k is its kind.
+func typeFor(c *model.Column, k model.Kind) model.Type {
+	if k == c.Type.Kind {
+		return c.Type
 	}
-	return 0
+	return model.Type{}
+}
+
+// isPattern reports whether op takes a pattern (never normalised).
+func isPattern(op model.Operator) bool {
+	return opClasses[op] == clsText
 }

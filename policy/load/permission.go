@@ -220,7 +220,7 @@ func (ld *loader) presets(t *model.Table, n *yaml.Node, l loc, ok *bool) map[str
 			continue
 		}
 		if s := deref(f.val); isString(s) && isSessionVar(s.Value) {
-			out[f.key] = model.SessionVar{Name: strings.ToLower(s.Value), Kind: c.Type.Kind, Bits: c.Type.Bits}
+			out[f.key] = model.SessionVar{Name: strings.ToLower(s.Value), Kind: c.Type.Kind, Type: c.Type}
 			continue
 		}
 		budget := ld.cfg.maxNodes
@@ -232,7 +232,8 @@ func (ld *loader) presets(t *model.Table, n *yaml.Node, l loc, ok *bool) map[str
 			v, err = model.CoerceJSON(c.Type.Kind, v)
 		}
 		if err == nil {
-			err = model.CheckIntRange(c.Type.Bits, v)
+			// A preset is written to the row, so it keeps its case.
+			v, err = model.Normalize(c.Type, v, false)
 		}
 		switch {
 		case err != nil:

@@ -97,7 +97,11 @@ func (ld *loader) columns(t *model.Table, n *yaml.Node, l loc) {
 			ld.problemf(el.key("type"), k["type"], "column %s: %v", name, err)
 		}
 		c.Type.Kind = kind
-		c.Type.Bits = intBits[canonicalType(typ)]
+		canon := canonicalType(typ)
+		c.Type.Bits = intBits[canon]
+		c.Type.Fold = canon == "citext"
+		c.Type.PadSpace = canon == "character"
+		c.Type.JSON = canon == "json"
 		if nn := k["nullable"]; nn != nil {
 			if b, ok := ld.boolean(nn, el.key("nullable"), "nullable"); ok {
 				c.Nullable = b

@@ -118,8 +118,10 @@ type SessionVar struct {
 	Name  string
 	Kind  Kind
 	Array bool
-	// Bits is the integer width of the column compared with (see Type.Bits).
-	Bits int
+	// Type is the type of the column compared with, when the variable is
+	// coerced to that column's kind (zero otherwise, e.g. for _has_key): its
+	// Bits, Fold and PadSpace apply (see Normalize).
+	Type Type
 }
 
 // ColumnRef is the right side of a column comparison operator (_ceq ...).

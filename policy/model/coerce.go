@@ -551,3 +551,25 @@ func CheckIntRange(bits int, v any) error {
 	}
 	return nil
 }
+
+// Normalize applies what a column's declared type adds to its kind's
+// canonical form: the integer range (Bits), trailing spaces of
+// character(n) (PadSpace) and, when fold is set, the case of citext
+// comparison values (Fold). Row values are normalised with fold false: the
+// compiled Rego lower-cases the column side itself.
+func Normalize(t Type, v any, fold bool) (any, error) {
+	if err := CheckIntRange(t.Bits, v); err != nil {
+		return nil, err
+	}
+	s, ok := v.(string)
+	if !ok {
+		return v, nil
+	}
+	if t.PadSpace {
+		s = strings.TrimRight(s, " ")
+	}
+	if fold && t.Fold {
+		s = strings.ToLower(s)
+	}
+	return s, nil
+}

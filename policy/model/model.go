@@ -191,6 +191,16 @@ type Type struct {
 	// 64 (bigint); 0 means 64. Values outside the range are invalid, as
 	// PostgreSQL rejects them.
 	Bits int
+	// Fold marks citext: comparisons ignore case (the column side is
+	// compared lower-cased, comparison values are folded before evaluation,
+	// LIKE and regex operators are case-insensitive).
+	Fold bool
+	// PadSpace marks character(n) (bpchar): trailing spaces are not
+	// significant, so values are compared with them trimmed.
+	PadSpace bool
+	// JSON marks a json (not jsonb) column: PostgreSQL has no equality,
+	// containment or key operators on json, so only _is_null applies.
+	JSON bool
 }
 
 // Kind is a family of column types that share a JSON representation and the
