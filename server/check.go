@@ -1,0 +1,230 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/model"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+)
+
+// authorizationService implements warden.v1.AuthorizationService.
+type authorizationService struct {
+	wardenv1.UnimplementedAuthorizationServiceServer
+	s *Server
+}
+
+// Check decides on every row of a request the validation interceptor has
+// already accepted.
+func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckRequest) (*wardenv1.CheckResponse, error) {
+	snap := a.s.current()
+	in, err := CheckInput(req)
+	if err != nil {
+		return nil, a.s.fail(ctx, err)
+	}
+	start := time.Now()
+	res, err := snap.set.Check(ctx, in)
+	took := time.Since(start)
+	if err != nil {
+		return nil, a.s.fail(ctx, err)
+	}
+	resp, err := CheckResponse(res)
+	if err != nil {
+		return nil, a.s.fail(ctx, err)
+	}
+	a.s.metrics.observeCheck(in.Table, in.Op, res, took)
+	logging.AddFields(ctx, logging.Fields{
+		"warden.decision_id", resp.GetDecisionId(),
+		"warden.revision", resp.GetRevision(),
+		"warden.role", resp.GetRole(),
+		"warden.table", in.Table.String(),
+		"warden.rows", len(res.Rows),
+	})
+	return resp, nil
+}
+
+// Filter is not implemented yet; it says so rather than guess.
+func (a *authorizationService) Filter(context.Context, *wardenv1.FilterRequest) (*wardenv1.FilterResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "Filter is not implemented yet in this version of Warden; use Check")
+}
+
+// CheckOffline answers a CheckRequest against set without a server: it
+// validates the request and decides exactly as the Check RPC does. Errors
+// are status errors for bad requests and the engine's typed errors
+// otherwise; StatusFromError gives the status the RPC would return.
+func CheckOffline(ctx context.Context, set *engine.Set, req *wardenv1.CheckRequest, lim Limits) (*wardenv1.CheckResponse, error) {
+	if err := ValidateRequest(req, lim); err != nil {
+		return nil, err
+	}
+	in, err := CheckInput(req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := set.Check(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return CheckResponse(res)
+}
+
+// CheckInput converts a validated request to the engine's input. The role
+// comes from ResolveRole; session variable names are lower-cased, and the
+// role is in the session as x-hasura-role, as in Hasura.
+func CheckInput(req *wardenv1.CheckRequest) (engine.CheckInput, error) {
+	table, err := model.ParseTableName(req.GetTable())
+	if err != nil {
+		return engine.CheckInput{}, status.Errorf(codes.InvalidArgument, "table: %v", err)
+	}
+	op, err := OperationFromProto(req.GetOperation())
+	if err != nil {
+		return engine.CheckInput{}, err
+	}
+	in := engine.CheckInput{
+		Session: SessionFromPrincipal(req.GetPrincipal()),
+		Table:   table,
+		Op:      op,
+		Rows:    make([]engine.Row, len(req.GetRows())),
+		Columns: req.GetColumns(),
+	}
+	if in.Session.Role == "" {
+		return engine.CheckInput{}, status.Error(codes.InvalidArgument, "principal.role: required")
+	}
+	for i, r := range req.GetRows() {
+		in.Rows[i] = engine.Row{ID: r.GetId(), Values: r.GetValues().AsMap()}
+		if r.GetNewValues() != nil {
+			in.Rows[i].New = r.GetNewValues().AsMap()
+		}
+	}
+	for _, t := range req.GetTables() {
+		name, err := model.ParseTableName(t.GetTable())
+		if err != nil {
+			return engine.CheckInput{}, status.Errorf(codes.InvalidArgument, "tables: %v", err)
+		}
+		if in.Tables == nil {
+			in.Tables = make(map[model.TableName][]map[string]any, len(req.GetTables()))
+		}
+		// A table given with no rows is known to have none: not absent.
+		rows := make([]map[string]any, 0, len(t.GetRows()))
+		for _, row := range t.GetRows() {
+			rows = append(rows, row.AsMap())
+		}
+		if prev, ok := in.Tables[name]; ok {
+			rows = append(prev, rows...)
+		}
+		in.Tables[name] = rows
+	}
+	return in, nil
+}
+
+// SessionFromPrincipal resolves the session a principal states.
+func SessionFromPrincipal(p *wardenv1.Principal) engine.Session {
+	vars := make(map[string]string, len(p.GetSessionVariables())+1)
+	for k, v := range p.GetSessionVariables() {
+		vars[strings.ToLower(k)] = v
+	}
+	role := ResolveRole(p)
+	if role != "" {
+		vars[RoleVariable] = role
+	}
+	return engine.Session{Role: role, Vars: vars, BackendOnly: p.GetUseBackendOnlyPermissions()}
+}
+
+// CheckResponse converts the engine's result to the RPC's response, with a
+// new decision id. The Check RPC and `warden check --output json` both use
+// it, so the command line prints what the RPC returns.
+func CheckResponse(res *engine.CheckResult) (*wardenv1.CheckResponse, error) {
+	id, err := NewDecisionID()
+	if err != nil {
+		return nil, err
+	}
+	resp := &wardenv1.CheckResponse{
+		Decisions:  make([]*wardenv1.RowDecision, len(res.Rows)),
+		Role:       res.Role,
+		Revision:   res.Revision,
+		DecisionId: id,
+	}
+	for i, r := range res.Rows {
+		d, err := decisionToProto(r.Decision)
+		if err != nil {
+			return nil, fmt.Errorf("row %q: %w", r.ID, err)
+		}
+		resp.Decisions[i] = &wardenv1.RowDecision{
+			Id:             r.ID,
+			Decision:       d,
+			Reason:         r.Reason,
+			AllowedColumns: r.AllowedColumns,
+			DeniedColumns:  r.DeniedColumns,
+			MissingData:    r.MissingData,
+		}
+	}
+	if len(res.Presets) > 0 {
+		presets, err := structpb.NewStruct(res.Presets)
+		if err != nil {
+			return nil, fmt.Errorf("presets: %w", err)
+		}
+		resp.Presets = presets
+	}
+	return resp, nil
+}
+
+// NewDecisionID returns a UUIDv7: unique, and time-ordered, so decision log
+// entries sort by time.
+func NewDecisionID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("decision id: %w", err)
+	}
+	return id.String(), nil
+}
+
+func decisionToProto(d engine.Decision) (wardenv1.Decision, error) {
+	switch d {
+	case engine.Allow:
+		return wardenv1.Decision_DECISION_ALLOW, nil
+	case engine.Deny:
+		return wardenv1.Decision_DECISION_DENY, nil
+	case engine.NeedsData:
+		return wardenv1.Decision_DECISION_NEEDS_DATA, nil
+	}
+	return wardenv1.Decision_DECISION_UNSPECIFIED, fmt.Errorf("engine returned unknown decision %d", int(d))
+}
+
+// OperationFromProto converts an operation; UNSPECIFIED and unknown values
+// are InvalidArgument.
+func OperationFromProto(op wardenv1.Operation) (model.Operation, error) {
+	switch op {
+	case wardenv1.Operation_OPERATION_SELECT:
+		return model.OpSelect, nil
+	case wardenv1.Operation_OPERATION_INSERT:
+		return model.OpInsert, nil
+	case wardenv1.Operation_OPERATION_UPDATE:
+		return model.OpUpdate, nil
+	case wardenv1.Operation_OPERATION_DELETE:
+		return model.OpDelete, nil
+	}
+	return 0, status.Errorf(codes.InvalidArgument, "operation: unknown operation %v", op)
+}
+
+// OperationToProto converts an operation.
+func OperationToProto(op model.Operation) wardenv1.Operation {
+	switch op {
+	case model.OpSelect:
+		return wardenv1.Operation_OPERATION_SELECT
+	case model.OpInsert:
+		return wardenv1.Operation_OPERATION_INSERT
+	case model.OpUpdate:
+		return wardenv1.Operation_OPERATION_UPDATE
+	case model.OpDelete:
+		return wardenv1.Operation_OPERATION_DELETE
+	}
+	return wardenv1.Operation_OPERATION_UNSPECIFIED
+}

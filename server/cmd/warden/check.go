@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/wardenpdp/warden/policy/model"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server"
+)
+
+type checkFlags struct {
+	policy, schema string
+	role           string
+	session        listFlag
+	table          string
+	operation      string
+	rows           listFlag
+	newRows        listFlag
+	columns        string
+	backendOnly    bool
+	output         string
+	maxRows        int
+}
+
+func (a *app) check(ctx context.Context, args []string) error {
+	f := checkFlags{output: "text", maxRows: server.DefaultMaxRows}
+	fs := a.flagSet("check", "--role R --table T --operation OP --row JSON [flags]",
+		"Decides on rows offline, exactly as the Check RPC would, and prints the\n"+
+			"decisions. Row i gets the id \"i\" (from 0). --output json prints the\n"+
+			"CheckResponse in the protobuf JSON form a gRPC client would see.")
+	server.RegisterPolicyFlags(fs, &f.policy, &f.schema)
+	fs.StringVar(&f.role, "role", "", "the `role` (principal.role); else the session variable x-hasura-role")
+	fs.Var(&f.session, "session", "a session variable as `name=value`, e.g. x-hasura-user-id=1 (repeatable)")
+	fs.StringVar(&f.table, "table", "", "the `table` as schema.name, or name for schema public")
+	fs.StringVar(&f.operation, "operation", "", "select, insert, update or delete")
+	fs.Var(&f.rows, "row", "a row as a JSON `object`, e.g. '{\"id\": 1}' (repeatable, at least one)")
+	fs.Var(&f.newRows, "new-row", "for update: the row after the change, as a JSON `object`; one per --row, in order (repeatable)")
+	fs.StringVar(&f.columns, "columns", "", "comma-separated `columns` the caller wants to read or write")
+	fs.BoolVar(&f.backendOnly, "use-backend-only-permissions", false, "apply backend_only permissions")
+	fs.StringVar(&f.output, "output", f.output, "output `format`: text or json")
+	fs.IntVar(&f.maxRows, "max-rows", f.maxRows, "most rows one check may carry, as the server's --max-rows")
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	if f.output != "text" && f.output != "json" {
+		return usageError{fmt.Errorf("--output %q: want text or json", f.output)}
+	}
+	req, err := f.request()
+	if err != nil {
+		return usageError{err}
+	}
+	set, err := loadSet(ctx, f.policy, f.schema, printProblems(a.stderr))
+	if err != nil {
+		return err
+	}
+	resp, err := server.CheckOffline(ctx, set, req, server.Limits{MaxRows: f.maxRows})
+	if err != nil {
+		st := server.StatusFromError(err)
+		if st.Code() == codes.Internal {
+			return err // offline, the operator sees the real cause
+		}
+		printStatus(a.stderr, st)
+		return fmt.Errorf("check: %s", st.Code())
+	}
+	if f.output == "json" {
+		return writeProtoJSON(a.stdout, resp)
+	}
+	printDecisions(a.stdout, resp)
+	return nil
+}
+
+// request builds the CheckRequest the flags describe. Only what the flags'
+// syntax decides is checked here; the request itself is validated as the
+// server does.
+func (f *checkFlags) request() (*wardenv1.CheckRequest, error) {
+	req := &wardenv1.CheckRequest{
+		Principal: &wardenv1.Principal{
+			Role:                      f.role,
+			SessionVariables:          map[string]string{},
+			UseBackendOnlyPermissions: f.backendOnly,
+		},
+		Table: f.table,
+	}
+	for _, kv := range f.session {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("--session %q: want name=value", kv)
+		}
+		req.Principal.SessionVariables[k] = v
+	}
+	if f.operation != "" {
+		op, err := model.ParseOperation(f.operation)
+		if err != nil {
+			return nil, fmt.Errorf("--operation: %w", err)
+		}
+		req.Operation = server.OperationToProto(op)
+	}
+	if len(f.newRows) > 0 && len(f.newRows) != len(f.rows) {
+		return nil, fmt.Errorf("%d --new-row for %d --row: give one per row", len(f.newRows), len(f.rows))
+	}
+	for i, raw := range f.rows {
+		row := &wardenv1.Row{Id: strconv.Itoa(i)}
+		var err error
+		if row.Values, err = jsonObject(raw); err != nil {
+			return nil, fmt.Errorf("--row %d: %w", i, err)
+		}
+		if len(f.newRows) > 0 {
+			if row.NewValues, err = jsonObject(f.newRows[i]); err != nil {
+				return nil, fmt.Errorf("--new-row %d: %w", i, err)
+			}
+		}
+		req.Rows = append(req.Rows, row)
+	}
+	for _, c := range strings.Split(f.columns, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			req.Columns = append(req.Columns, c)
+		}
+	}
+	return req, nil
+}
+
+func jsonObject(raw string) (*structpb.Struct, error) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, fmt.Errorf("want a JSON object: %w", err)
+	}
+	if m == nil {
+		return nil, errors.New("want a JSON object, got null")
+	}
+	return structpb.NewStruct(m)
+}
+
+// writeProtoJSON prints a message in the canonical protobuf JSON form
+// (as grpcurl shows it), indented.
+func writeProtoJSON(w io.Writer, m *wardenv1.CheckResponse) error {
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+func printDecisions(w io.Writer, resp *wardenv1.CheckResponse) {
+	fmt.Fprintf(w, "role %s, revision %s, decision %s\n", resp.GetRole(), resp.GetRevision(), resp.GetDecisionId())
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROW\tDECISION\tREASON\tCOLUMNS")
+	for _, d := range resp.GetDecisions() {
+		var parts []string
+		if len(d.GetAllowedColumns()) > 0 {
+			parts = append(parts, strings.Join(d.GetAllowedColumns(), ","))
+		}
+		if len(d.GetDeniedColumns()) > 0 {
+			parts = append(parts, "(denied: "+strings.Join(d.GetDeniedColumns(), ",")+")")
+		}
+		if len(d.GetMissingData()) > 0 {
+			parts = append(parts, "(needs: "+strings.Join(d.GetMissingData(), ",")+")")
+		}
+		cols := strings.Join(parts, " ")
+		decision := strings.TrimPrefix(d.GetDecision().String(), "DECISION_")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.GetId(), decision, d.GetReason(), cols)
+	}
+	tw.Flush()
+	if p := resp.GetPresets(); len(p.GetFields()) > 0 {
+		b, _ := json.Marshal(p.AsMap())
+		fmt.Fprintf(w, "presets: %s\n", b)
+	}
+}
+
+// printStatus prints a gRPC status with its details, as a caller of the
+// RPC would receive it.
+func printStatus(w io.Writer, st *status.Status) {
+	fmt.Fprintf(w, "%s: %s\n", st.Code(), st.Message())
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				fmt.Fprintf(w, "  field %s: %s\n", v.GetField(), v.GetDescription())
+			}
+		case *errdetails.PreconditionFailure:
+			for _, v := range d.GetViolations() {
+				fmt.Fprintf(w, "  %s %s: %s\n", strings.ToLower(v.GetType()), v.GetSubject(), v.GetDescription())
+			}
+		case *errdetails.QuotaFailure:
+			for _, v := range d.GetViolations() {
+				fmt.Fprintf(w, "  %s: %s\n", v.GetSubject(), v.GetDescription())
+			}
+		}
+	}
+}

@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	"github.com/wardenpdp/warden/policy/compile"
+	"github.com/wardenpdp/warden/policy/examples"
+	"github.com/wardenpdp/warden/policy/load"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+)
+
+const brokenPolicy = "testdata/broken"
+
+// checkArgs is `warden check` for articlesRequest.
+func checkArgs(t *testing.T, extra ...string) []string {
+	t.Helper()
+	own, err := json.Marshal(ownRow(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := json.Marshal(otherRow(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]string{"check",
+		"--role", "user",
+		"--session", "x-hasura-user-id=1", "--session", "x-hasura-org-id=1",
+		"--table", "public.articles", "--operation", "select",
+		"--row", string(own), "--row", string(other),
+	}, extra...)
+}
+
+func TestCheckJSONIsWhatTheRPCGives(t *testing.T) {
+	srv := startServer(t)
+	rpc, err := srv.authz().Check(t.Context(), articlesRequest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stdout, stderr, err := runCLI(t, nil, checkArgs(t, "--output", "json")...)
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, stderr)
+	}
+	var cli wardenv1.CheckResponse
+	if err := protojson.Unmarshal([]byte(stdout), &cli); err != nil {
+		t.Fatalf("check --output json printed no CheckResponse: %v\n%s", err, stdout)
+	}
+	if diff := cmp.Diff(rpc, &cli, protocmp.Transform(),
+		protocmp.IgnoreFields(&wardenv1.CheckResponse{}, "decision_id")); diff != "" {
+		t.Errorf("CLI and RPC differ (-rpc +cli):\n%s", diff)
+	}
+	if cli.GetDecisionId() == "" || cli.GetDecisionId() == rpc.GetDecisionId() {
+		t.Errorf("decision id %q: want a fresh one", cli.GetDecisionId())
+	}
+	// The JSON is the canonical protobuf form, as grpcurl prints it.
+	for _, want := range []string{`"decisionId"`, `"DECISION_ALLOW"`, `"DECISION_DENY"`, `"allowedColumns"`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("JSON lacks %s:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestCheckCLI(t *testing.T) {
+	tests := []struct {
+		name       string
+		env        map[string]string
+		args       []string
+		wantErr    bool
+		wantUsage  bool
+		wantStdout []string
+		wantStderr []string
+	}{
+		{
+			name:       "text",
+			args:       checkArgs(t),
+			wantStdout: []string{"role user, revision ", "0    ALLOW", "1    DENY"},
+		},
+		{
+			name: "flags from the environment",
+			env:  map[string]string{"WARDEN_ROLE": "user", "WARDEN_TABLE": "nope", "WARDEN_OUTPUT": "json"},
+			args: []string{"check", "--table", "articles", "--operation", "delete",
+				"--session", "x-hasura-user-id=1", "--row", `{"id": 1, "author_id": 1, "published": false}`},
+			wantStdout: []string{`"DECISION_ALLOW"`},
+		},
+		{
+			name:       "missing session variable",
+			args:       []string{"check", "--role", "user", "--table", "articles", "--operation", "select", "--row", `{"id": 1}`},
+			wantErr:    true,
+			wantStderr: []string{"FailedPrecondition: missing session variable(s): x-hasura-org-id, x-hasura-user-id", "session_variable x-hasura-org-id"},
+		},
+		{
+			name:       "unknown table",
+			args:       checkArgs(t, "--table", "public.nope"),
+			wantErr:    true,
+			wantStderr: []string{"NotFound: unknown table public.nope"},
+		},
+		{
+			name:       "bad request",
+			args:       []string{"check", "--table", "articles", "--operation", "select"},
+			wantErr:    true,
+			wantStderr: []string{"InvalidArgument: ", "field principal.role: required", "field rows: at least one row is required"},
+		},
+		{name: "bad session flag", args: checkArgs(t, "--session", "x-hasura-user-id"), wantErr: true, wantUsage: true},
+		{name: "bad row", args: checkArgs(t, "--row", "[1]"), wantErr: true, wantUsage: true},
+		{name: "bad operation", args: checkArgs(t, "--operation", "read"), wantErr: true, wantUsage: true},
+		{name: "bad output", args: checkArgs(t, "--output", "yaml"), wantErr: true, wantUsage: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, err := runCLI(t, tt.env, tt.args...)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v\nstdout:\n%s\nstderr:\n%s", err, tt.wantErr, stdout, stderr)
+			}
+			var ue usageError
+			if errors.As(err, &ue) != tt.wantUsage {
+				t.Errorf("err = %v: usage error %v, want %v", err, !tt.wantUsage, tt.wantUsage)
+			}
+			for _, w := range tt.wantStdout {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range tt.wantStderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
+func embeddedModules(t *testing.T) []compile.Module {
+	t.Helper()
+	p, err := load.FS(context.Background(), examples.Blog(), "embedded:example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods, err := compile.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mods
+}
+
+func TestCompile(t *testing.T) {
+	mods := embeddedModules(t)
+
+	t.Run("print", func(t *testing.T) {
+		stdout, stderr, err := runCLI(t, nil, "compile")
+		if err != nil {
+			t.Fatalf("compile: %v\n%s", err, stderr)
+		}
+		for _, m := range mods {
+			if !strings.Contains(stdout, "# "+m.Path+"\n"+m.Source) {
+				t.Errorf("output lacks module %s", m.Path)
+			}
+		}
+	})
+
+	t.Run("out", func(t *testing.T) {
+		dir := t.TempDir()
+		stdout, stderr, err := runCLI(t, nil, "compile", "--out", dir)
+		if err != nil {
+			t.Fatalf("compile --out: %v\n%s", err, stderr)
+		}
+		var written []string
+		err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, path)
+			written = append(written, filepath.ToSlash(rel))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, m := range mods {
+			want = append(want, m.Path)
+			got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(m.Path)))
+			if err != nil || string(got) != m.Source {
+				t.Errorf("%s: content differs from the compiler's (%v)", m.Path, err)
+			}
+		}
+		slices.Sort(written)
+		slices.Sort(want)
+		if !slices.Equal(written, want) {
+			t.Errorf("wrote %q, want one .rego per module %q", written, want)
+		}
+		if n := strings.Count(stdout, "\n"); n != len(mods) {
+			t.Errorf("listed %d files, want %d:\n%s", n, len(mods), stdout)
+		}
+	})
+
+	t.Run("broken policy", func(t *testing.T) {
+		_, stderr, err := runCLI(t, nil, "compile", "--policy", brokenPolicy)
+		if err == nil || !strings.Contains(stderr, "ownr_id") {
+			t.Errorf("err = %v, stderr:\n%s", err, stderr)
+		}
+	})
+}
+
+func TestValidate(t *testing.T) {
+	wantProblems := []string{
+		"databases/default/tables/public_notes.yaml: delete_permissions[role=user].permission.filter.owner_id._equals: ",
+		"databases/default/tables/public_notes.yaml: select_permissions[role=admin]",
+		"databases/default/tables/public_notes.yaml: select_permissions[role=user].permission.filter.ownr_id: ",
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr string
+		want    []string
+	}{
+		{name: "embedded example", args: []string{"validate"}, want: []string{"ok: embedded:example: 4 tables"}},
+		{name: "broken", args: []string{"validate", "--policy", brokenPolicy}, wantErr: "3 problem(s)", want: wantProblems},
+		{name: "broken from the environment", env: map[string]string{"WARDEN_POLICY": brokenPolicy},
+			args: []string{"validate"}, wantErr: "3 problem(s)", want: wantProblems},
+		{name: "an empty flag wins over the environment", env: map[string]string{"WARDEN_POLICY": brokenPolicy},
+			args: []string{"validate", "--policy="}, want: []string{"ok: embedded:example"}},
+		{name: "missing directory", args: []string{"validate", "--policy", "testdata/nope"}, wantErr: "testdata/nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, err := runCLI(t, tt.env, tt.args...)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("err = %v, want %q\nstdout:\n%s\nstderr:\n%s", err, tt.wantErr, stdout, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stdout), "\n")
+			if len(lines) < len(tt.want) {
+				t.Fatalf("printed %d lines, want %d:\n%s", len(lines), len(tt.want), stdout)
+			}
+			for i, w := range tt.want {
+				if !strings.HasPrefix(lines[i], w) {
+					t.Errorf("line %d = %q, want it to start %q", i, lines[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestServeRefusesABrokenPolicy(t *testing.T) {
+	_, stderr, err := runCLI(t, nil, "serve", "--policy", brokenPolicy, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "3 problem(s)") {
+		t.Fatalf("serve with a broken policy: err = %v", err)
+	}
+	var problems int
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if entry["msg"] == "policy problem" && entry["file"] == "databases/default/tables/public_notes.yaml" {
+			problems++
+		}
+	}
+	if problems != 3 {
+		t.Errorf("logged %d problems, want 3:\n%s", problems, stderr)
+	}
+	if strings.Contains(stderr, "listening") {
+		t.Errorf("served anyway:\n%s", stderr)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		stdout   []string
+		stderr   []string
+	}{
+		{name: "no command", args: nil, wantCode: 2, stderr: []string{"Usage:", "serve", "check", "compile", "validate"}},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, stderr: []string{"Usage:", `unknown command "frobnicate"`}},
+		{name: "help", args: []string{"--help"}, wantCode: 0, stdout: []string{"Usage:", "WARDEN_GRPC_ADDR"}},
+		{name: "serve --help", args: []string{"serve", "--help"}, wantCode: 0,
+			stdout: []string{"Usage: warden serve", "--grpc-addr address", "(default 127.0.0.1:7400) [$WARDEN_GRPC_ADDR]",
+				"(default 127.0.0.1:7401) [$WARDEN_HTTP_ADDR]", "[$WARDEN_SHUTDOWN_TIMEOUT]", "[$WARDEN_MAX_RECV_MSG_SIZE]"}},
+		{name: "check --help", args: []string{"check", "--help"}, wantCode: 0, stdout: []string{"Usage: warden check", "--session name=value"}},
+		{name: "compile -h", args: []string{"compile", "-h"}, wantCode: 0, stdout: []string{"Usage: warden compile", "--out directory"}},
+		{name: "validate --help", args: []string{"validate", "--help"}, wantCode: 0, stdout: []string{"Usage: warden validate", "[$WARDEN_SCHEMA]"}},
+		{name: "unknown flag", args: []string{"serve", "--nope"}, wantCode: 2, stderr: []string{"flag provided but not defined: -nope"}},
+		{name: "stray argument", args: []string{"validate", "extra"}, wantCode: 2, stderr: []string{`unexpected argument "extra"`}},
+		{name: "invalid config", args: []string{"serve", "--log-format", "xml"}, wantCode: 2, stderr: []string{"--log-format"}},
+		{name: "bad environment", args: []string{"serve"}, wantCode: 2, stderr: []string{"WARDEN_MAX_ROWS"}},
+		{name: "version", args: []string{"version"}, wantCode: 0, stdout: []string{"warden "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var env map[string]string
+			if tt.name == "bad environment" {
+				env = map[string]string{"WARDEN_MAX_ROWS": "lots"}
+			}
+			stdout, stderr, err := runCLI(t, env, tt.args...)
+			var exitErr bytes.Buffer
+			if code := exitCode(err, &exitErr); code != tt.wantCode {
+				t.Errorf("exit code %d, want %d (err %v)", code, tt.wantCode, err)
+			}
+			stderr += exitErr.String()
+			for _, w := range tt.stdout {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range tt.stderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+	if code := exitCode(flag.ErrHelp, &bytes.Buffer{}); code != 0 {
+		t.Errorf("exit code for --help = %d", code)
+	}
+}

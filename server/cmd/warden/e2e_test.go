@@ -1,0 +1,456 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+)
+
+func mustStruct(t *testing.T, m map[string]any) *structpb.Struct {
+	t.Helper()
+	s, err := structpb.NewStruct(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// ownRow is a draft article of user 1 in org 1; otherRow a published
+// article of user 2 in org 2.
+func ownRow(t *testing.T) map[string]any {
+	return map[string]any{"id": 1, "org_id": 1, "author_id": 1, "published": false, "title": "t", "created_at": "2026-01-01T00:00:00Z"}
+}
+
+func otherRow(t *testing.T) map[string]any {
+	return map[string]any{"id": 2, "org_id": 2, "author_id": 2, "published": true, "title": "u", "created_at": "2026-01-01T00:00:00Z"}
+}
+
+// articlesRequest is the Check of the README: user 1 of org 1 selects two
+// articles, its own and another user's.
+func articlesRequest(t *testing.T) *wardenv1.CheckRequest {
+	return &wardenv1.CheckRequest{
+		Principal: &wardenv1.Principal{
+			Role:             "user",
+			SessionVariables: map[string]string{"x-hasura-user-id": "1", "x-hasura-org-id": "1"},
+		},
+		Table:     "public.articles",
+		Operation: wardenv1.Operation_OPERATION_SELECT,
+		Rows: []*wardenv1.Row{
+			{Id: "0", Values: mustStruct(t, ownRow(t))},
+			{Id: "1", Values: mustStruct(t, otherRow(t))},
+		},
+	}
+}
+
+func TestCheckEndToEnd(t *testing.T) {
+	srv := startServer(t)
+	ctx := t.Context()
+
+	resp, err := srv.authz().Check(ctx, articlesRequest(t))
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	st, err := srv.admin().GetStatus(ctx, &wardenv1.GetStatusRequest{})
+	if err != nil {
+		t.Fatalf("GetStatus: %v", err)
+	}
+	want := &wardenv1.CheckResponse{
+		Role:     "user",
+		Revision: st.GetRevision(),
+		Decisions: []*wardenv1.RowDecision{
+			{Id: "0", Decision: wardenv1.Decision_DECISION_ALLOW},
+			{Id: "1", Decision: wardenv1.Decision_DECISION_DENY},
+		},
+	}
+	opts := []cmp.Option{
+		protocmp.Transform(),
+		protocmp.IgnoreFields(&wardenv1.CheckResponse{}, "decision_id", "presets"),
+		protocmp.IgnoreFields(&wardenv1.RowDecision{}, "reason", "allowed_columns"),
+	}
+	if diff := cmp.Diff(want, resp, opts...); diff != "" {
+		t.Errorf("Check (-want +got):\n%s", diff)
+	}
+	if st.GetRevision() == "" {
+		t.Error("empty revision")
+	}
+	for _, d := range resp.GetDecisions() {
+		if d.GetReason() == "" {
+			t.Errorf("row %s: no reason", d.GetId())
+		}
+	}
+	if len(resp.GetDecisions()[0].GetAllowedColumns()) == 0 {
+		t.Error("allowed row lists no allowed columns")
+	}
+	if _, err := uuid.Parse(resp.GetDecisionId()); err != nil {
+		t.Errorf("decision id %q: %v", resp.GetDecisionId(), err)
+	}
+	// The call is logged once, without the payload.
+	logs := srv.stderr.String()
+	if !strings.Contains(logs, resp.GetDecisionId()) {
+		t.Errorf("the call's log line lacks the decision id %s:\n%s", resp.GetDecisionId(), logs)
+	}
+	if strings.Contains(logs, "created_at") {
+		t.Errorf("the log holds the request payload:\n%s", logs)
+	}
+}
+
+// violation is what a test expects of a status error.
+type violation struct {
+	code   codes.Code
+	fields []string // BadRequest field violations, in order
+	// subjects of PreconditionFailure violations; reason of ErrorInfo.
+	subjects []string
+	reason   string
+	msg      string // a substring of the message
+}
+
+func checkStatus(t *testing.T, err error, want violation) {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != want.code {
+		t.Fatalf("code = %v, want %v (%v)", st.Code(), want.code, err)
+	}
+	if !strings.Contains(st.Message(), want.msg) {
+		t.Errorf("message %q does not contain %q", st.Message(), want.msg)
+	}
+	var fields, subjects []string
+	var reason, domain string
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				fields = append(fields, v.GetField())
+			}
+		case *errdetails.PreconditionFailure:
+			for _, v := range d.GetViolations() {
+				subjects = append(subjects, v.GetSubject())
+			}
+		case *errdetails.ErrorInfo:
+			reason, domain = d.GetReason(), d.GetDomain()
+		}
+	}
+	if !slices.Equal(fields, want.fields) {
+		t.Errorf("field violations = %q, want %q", fields, want.fields)
+	}
+	if !slices.Equal(subjects, want.subjects) {
+		t.Errorf("precondition subjects = %q, want %q", subjects, want.subjects)
+	}
+	if reason != want.reason {
+		t.Errorf("ErrorInfo reason = %q, want %q", reason, want.reason)
+	}
+	if reason != "" && domain != "warden.dev" {
+		t.Errorf("ErrorInfo domain = %q", domain)
+	}
+}
+
+func TestCheckErrorsEndToEnd(t *testing.T) {
+	srv := startServer(t, "--max-rows", "3")
+	tests := []struct {
+		name string
+		edit func(r *wardenv1.CheckRequest)
+		want violation
+	}{
+		{
+			name: "missing session variable",
+			edit: func(r *wardenv1.CheckRequest) { delete(r.Principal.SessionVariables, "x-hasura-org-id") },
+			want: violation{code: codes.FailedPrecondition, msg: "x-hasura-org-id",
+				subjects: []string{"x-hasura-org-id"}, reason: "MISSING_SESSION_VARIABLES"},
+		},
+		{
+			name: "a variable the rule does not read may be absent",
+			edit: func(r *wardenv1.CheckRequest) {
+				// user's delete rule reads only x-hasura-user-id.
+				delete(r.Principal.SessionVariables, "x-hasura-org-id")
+				r.Operation = wardenv1.Operation_OPERATION_DELETE
+			},
+			want: violation{code: codes.OK},
+		},
+		{
+			name: "unknown table",
+			edit: func(r *wardenv1.CheckRequest) { r.Table = "public.nope" },
+			want: violation{code: codes.NotFound, msg: "public.nope", reason: "UNKNOWN_TABLE"},
+		},
+		{
+			name: "no rows",
+			edit: func(r *wardenv1.CheckRequest) { r.Rows = nil },
+			want: violation{code: codes.InvalidArgument, fields: []string{"rows"}},
+		},
+		{
+			name: "no operation",
+			edit: func(r *wardenv1.CheckRequest) { r.Operation = wardenv1.Operation_OPERATION_UNSPECIFIED },
+			want: violation{code: codes.InvalidArgument, fields: []string{"operation"}},
+		},
+		{
+			name: "bad session variable name",
+			edit: func(r *wardenv1.CheckRequest) { r.Principal.SessionVariables["user-id"] = "1" },
+			want: violation{code: codes.InvalidArgument, fields: []string{"principal.session_variables[user-id]"}},
+		},
+		{
+			name: "no role",
+			edit: func(r *wardenv1.CheckRequest) { r.Principal.Role = "" },
+			want: violation{code: codes.InvalidArgument, fields: []string{"principal.role"}},
+		},
+		{
+			name: "session value of the wrong type",
+			edit: func(r *wardenv1.CheckRequest) { r.Principal.SessionVariables["x-hasura-user-id"] = "one" },
+			want: violation{code: codes.InvalidArgument, reason: "INVALID_VALUE",
+				fields: []string{"principal.session_variables[x-hasura-user-id]"}},
+		},
+		{
+			name: "unknown column",
+			edit: func(r *wardenv1.CheckRequest) { r.Columns = []string{"title", "nope"} },
+			want: violation{code: codes.InvalidArgument, reason: "UNKNOWN_COLUMNS", fields: []string{"columns"}, msg: "nope"},
+		},
+		{
+			name: "too many rows",
+			edit: func(r *wardenv1.CheckRequest) {
+				for _, id := range []string{"a", "b"} {
+					r.Rows = append(r.Rows, &wardenv1.Row{Id: id, Values: mustStruct(t, ownRow(t))})
+				}
+			},
+			want: violation{code: codes.ResourceExhausted, fields: []string{"rows"}, msg: "at most 3"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := articlesRequest(t)
+			tt.edit(req)
+			_, err := srv.authz().Check(t.Context(), req)
+			checkStatus(t, err, tt.want)
+		})
+	}
+
+	t.Run("filter is not implemented yet", func(t *testing.T) {
+		_, err := srv.authz().Filter(t.Context(), &wardenv1.FilterRequest{
+			Principal: &wardenv1.Principal{Role: "user"}, Table: "public.articles", Operation: wardenv1.Operation_OPERATION_SELECT,
+		})
+		checkStatus(t, err, violation{code: codes.Unimplemented, msg: "not implemented yet"})
+	})
+}
+
+func TestHealthAndReflection(t *testing.T) {
+	srv := startServer(t)
+	ctx := t.Context()
+	health := healthpb.NewHealthClient(srv.conn)
+	for _, svc := range []string{"", "warden.v1.AuthorizationService", "warden.v1.AdminService"} {
+		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("health %q = %v, %v; want SERVING", svc, resp.GetStatus(), err)
+		}
+	}
+
+	stream, err := reflectionpb.NewServerReflectionClient(srv.conn).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{ListServices: "*"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != io.EOF {
+		t.Errorf("reflection stream did not end: %v", err)
+	}
+	var names []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		names = append(names, s.GetName())
+	}
+	for _, want := range []string{
+		"warden.v1.AuthorizationService", "warden.v1.AdminService",
+		"grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+	} {
+		if !slices.Contains(names, want) {
+			t.Errorf("reflection lists %q, missing %q", names, want)
+		}
+	}
+}
+
+func TestAdminEndToEnd(t *testing.T) {
+	srv := startServer(t)
+	ctx := t.Context()
+	admin := srv.admin()
+
+	st, err := admin.GetStatus(ctx, &wardenv1.GetStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetSource() != "embedded:example" || st.GetTableCount() == 0 || st.GetRoleCount() < 2 || st.GetLoadedAt() == nil {
+		t.Errorf("GetStatus = %v", st)
+	}
+
+	tables, err := admin.ListTables(ctx, &wardenv1.ListTablesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var articles *wardenv1.Table
+	for _, tb := range tables.GetTables() {
+		if tb.GetName() == "public.articles" {
+			articles = tb
+		}
+	}
+	if articles == nil || len(articles.GetColumns()) == 0 || len(articles.GetRoles()) == 0 {
+		t.Errorf("ListTables: public.articles = %v", articles)
+	}
+	if int(st.GetTableCount()) != len(tables.GetTables()) {
+		t.Errorf("GetStatus counts %d tables, ListTables lists %d", st.GetTableCount(), len(tables.GetTables()))
+	}
+
+	roles, err := admin.ListRoles(ctx, &wardenv1.ListRolesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roleNames []string
+	for _, r := range roles.GetRoles() {
+		roleNames = append(roleNames, r.GetName())
+	}
+	if !slices.Contains(roleNames, "admin") || !slices.Contains(roleNames, "user") || !slices.IsSorted(roleNames) {
+		t.Errorf("ListRoles = %q", roleNames)
+	}
+
+	rego, err := admin.GetTableRego(ctx, &wardenv1.GetTableRegoRequest{Table: "articles"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rego.GetModules()) == 0 || rego.GetRevision() != st.GetRevision() {
+		t.Fatalf("GetTableRego = %v", rego)
+	}
+	for _, m := range rego.GetModules() {
+		if !strings.HasPrefix(m.GetPath(), "public/articles/") || !strings.Contains(m.GetSource(), "package ") {
+			t.Errorf("module %s does not look like Rego of public.articles:\n%s", m.GetPath(), m.GetSource())
+		}
+	}
+
+	_, err = admin.GetTableRego(ctx, &wardenv1.GetTableRegoRequest{Table: "public.nope"})
+	checkStatus(t, err, violation{code: codes.NotFound, msg: "public.nope", reason: "UNKNOWN_TABLE"})
+	_, err = admin.GetTableRego(ctx, &wardenv1.GetTableRegoRequest{})
+	checkStatus(t, err, violation{code: codes.InvalidArgument, fields: []string{"table"}})
+}
+
+func TestMetricsEndToEnd(t *testing.T) {
+	srv := startServer(t)
+	if _, err := srv.authz().Check(t.Context(), articlesRequest(t)); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	resp, err := client.Get("http://" + srv.httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %v %v", resp.Status, err)
+	}
+	for _, want := range []string{
+		`warden_decisions_total{decision="allow",operation="select",table="public.articles"} 1`,
+		`warden_decisions_total{decision="deny",operation="select",table="public.articles"} 1`,
+		`warden_check_duration_seconds_count{operation="select"} 1`,
+		`grpc_server_handled_total{grpc_code="OK",grpc_method="Check",grpc_service="warden.v1.AuthorizationService",grpc_type="unary"} 1`,
+		`grpc_server_handling_seconds_bucket`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	t.Run("idle server stops at once", func(t *testing.T) {
+		srv := startServer(t)
+		start := time.Now()
+		if err := srv.stop(t); err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("shutdown took %v", took)
+		}
+		if !strings.Contains(srv.stderr.String(), "stopped") {
+			t.Errorf("no shutdown in the log:\n%s", srv.stderr)
+		}
+	})
+
+	t.Run("open stream: NOT_SERVING, then cut at the deadline", func(t *testing.T) {
+		srv := startServer(t, "--shutdown-timeout", "500ms")
+		watch, err := healthpb.NewHealthClient(srv.conn).Watch(t.Context(), &healthpb.HealthCheckRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := watch.Recv(); err != nil || got.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Fatalf("first health status = %v, %v", got.GetStatus(), err)
+		}
+		stopped := make(chan error, 1)
+		start := time.Now()
+		go func() { stopped <- srv.stop(t) }()
+		if got, err := watch.Recv(); err != nil || got.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+			t.Errorf("health status at shutdown = %v, %v; want NOT_SERVING", got.GetStatus(), err)
+		}
+		if err := <-stopped; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+		took := time.Since(start)
+		if took < 400*time.Millisecond || took > 10*time.Second {
+			t.Errorf("shutdown with an open stream took %v; want about the 500ms deadline", took)
+		}
+		if !strings.Contains(srv.stderr.String(), "graceful shutdown timed out") {
+			t.Errorf("the log does not say the deadline cut the stream:\n%s", srv.stderr)
+		}
+	})
+}
+
+// TestRunServe starts the server through run itself, as main does, and
+// finds the address in the log line an operator reads.
+func TestRunServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--log-format", "text"},
+			func(k string) string {
+				return map[string]string{"WARDEN_GRPC_ADDR": "127.0.0.1:0", "WARDEN_HTTP_ADDR": "127.0.0.1:0"}[k]
+			},
+			io.Discard, &stderr)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "grpc listening on 127.0.0.1:") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no listening line in the log:\n%s", stderr.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run returned %v:\n%s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	if !strings.Contains(stderr.String(), "level=INFO msg=\"starting warden\"") {
+		t.Errorf("--log-format text did not give text logs:\n%s", stderr.String())
+	}
+}

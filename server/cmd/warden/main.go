@@ -1,0 +1,200 @@
+// Command warden is the Warden policy decision point: it serves a policy set
+// of Hasura v2 permissions over gRPC, and checks, compiles and validates
+// policy sets offline.
+//
+//	warden serve    [--policy DIR] [--grpc-addr ADDR] [--http-addr ADDR] ...
+//	warden check    [--policy DIR] --role R --session K=V --table T --operation OP --row JSON [--output json]
+//	warden compile  [--policy DIR] [--out DIR]
+//	warden validate [--policy DIR] [--schema FILE]
+//
+// Every flag can also be set by an environment variable derived from its
+// name (--grpc-addr is WARDEN_GRPC_ADDR); flags win. Without --policy the
+// example policy set embedded in the binary is used.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/wardenpdp/warden/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// run is main without the process: tests call it with their own arguments,
+// environment and output, and cancel ctx to stop a server.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	a := &app{getenv: getenv, stdout: stdout, stderr: stderr}
+	return a.run(ctx, args)
+}
+
+// app is one invocation of the command.
+type app struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+	// listening, when set, is called by serve with the bound addresses
+	// before it starts serving (tests listen on port 0).
+	listening func(grpcAddr, httpAddr net.Addr)
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(a *app, ctx context.Context, args []string) error
+}
+
+var commands = []command{
+	{"serve", "serve the policy set over gRPC, with metrics over HTTP", (*app).serve},
+	{"check", "decide on rows offline, exactly as the Check RPC would", (*app).check},
+	{"compile", "print the Rego compiled from the policy set, or write it with --out", (*app).compile},
+	{"validate", "load and compile the policy set and list every problem", (*app).validate},
+}
+
+func (a *app) run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		a.usage(a.stderr)
+		return usageError{errors.New("no command")}
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		a.usage(a.stdout)
+		return nil
+	case "version", "--version":
+		fmt.Fprintln(a.stdout, "warden", version())
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(a, ctx, args[1:])
+		}
+	}
+	a.usage(a.stderr)
+	return usageError{fmt.Errorf("unknown command %q", args[0])}
+}
+
+func (a *app) usage(w io.Writer) {
+	fmt.Fprint(w, `Warden is a policy decision point: Hasura v2 permissions, compiled to Rego,
+answered over gRPC.
+
+Usage:
+  warden <command> [flags]
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `  version   print the version
+
+Without --policy, commands use the example policy set embedded in the binary.
+Every flag can also be set by an environment variable derived from its name
+(--grpc-addr is WARDEN_GRPC_ADDR); flags win over the environment.
+Run 'warden <command> --help' for the flags of a command.
+`)
+}
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCode prints err and returns the process exit status.
+func exitCode(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "warden:", err)
+		return 2
+	}
+	fmt.Fprintln(stderr, "warden:", err)
+	return 1
+}
+
+// flagSet makes the flag set of a command, with a usage text that names
+// every flag's environment variable.
+func (a *app) flagSet(name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet("warden "+name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: warden %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
+		fs.VisitAll(func(f *flag.Flag) {
+			typ, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(w, "  --%s", f.Name)
+			if typ != "" {
+				fmt.Fprintf(w, " %s", typ)
+			}
+			fmt.Fprintf(w, "\n      %s", usage)
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+				fmt.Fprintf(w, " (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(w, " [$%s]\n", server.EnvName(f.Name))
+		})
+	}
+	return fs
+}
+
+// parse parses a command's flags, then fills the flags not given from the
+// environment. --help prints the usage to stdout and returns flag.ErrHelp.
+func (a *app) parse(fs *flag.FlagSet, args []string) error {
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if arg == "-h" || arg == "-help" || arg == "--help" {
+			fs.SetOutput(a.stdout)
+			fs.Usage()
+			return flag.ErrHelp
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if err := server.ApplyEnv(fs, a.getenv); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// version is the module version the binary was built from.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, " ") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}

@@ -1,0 +1,202 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+)
+
+// Defaults for Config.
+const (
+	DefaultGRPCAddr        = "127.0.0.1:7400"
+	DefaultHTTPAddr        = "127.0.0.1:7401"
+	DefaultMaxRows         = 1000
+	DefaultMaxRecvMsgSize  = 4 << 20
+	DefaultShutdownTimeout = 10 * time.Second
+)
+
+// EnvPrefix starts the environment variable of every flag: --grpc-addr is
+// WARDEN_GRPC_ADDR.
+const EnvPrefix = "WARDEN_"
+
+// Config is the whole configuration of a serving Warden. Every field is a
+// flag with an environment variable derived from its name (EnvName).
+type Config struct {
+	// GRPCAddr is the gRPC listen address (--grpc-addr).
+	GRPCAddr string
+	// HTTPAddr is the listen address of the metrics HTTP server (--http-addr).
+	HTTPAddr string
+	// Policy is the policy directory; empty means the embedded example
+	// (--policy).
+	Policy string
+	// Schema is a schema file overriding schema.yaml in the policy
+	// directory (--schema).
+	Schema string
+	// LogFormat is "json" or "text" (--log-format).
+	LogFormat string
+	// LogLevel is "debug", "info", "warn" or "error" (--log-level).
+	LogLevel string
+	// MaxRows is the most rows one Check may carry (--max-rows).
+	MaxRows int
+	// MaxRecvMsgSize is the largest request in bytes (--max-recv-msg-size).
+	MaxRecvMsgSize int
+	// ShutdownTimeout bounds the graceful shutdown (--shutdown-timeout).
+	ShutdownTimeout time.Duration
+}
+
+// DefaultConfig returns the configuration with every default filled in.
+func DefaultConfig() Config {
+	return Config{
+		GRPCAddr:        DefaultGRPCAddr,
+		HTTPAddr:        DefaultHTTPAddr,
+		LogFormat:       "json",
+		LogLevel:        "info",
+		MaxRows:         DefaultMaxRows,
+		MaxRecvMsgSize:  DefaultMaxRecvMsgSize,
+		ShutdownTimeout: DefaultShutdownTimeout,
+	}
+}
+
+// RegisterFlags binds the fields of c to flags on fs, with c's current
+// values as defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "gRPC listen `address`")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "metrics HTTP listen `address` (serves /metrics)")
+	RegisterPolicyFlags(fs, &c.Policy, &c.Schema)
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: json or text")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
+	fs.IntVar(&c.MaxRows, "max-rows", c.MaxRows, "most rows one Check may carry")
+	fs.IntVar(&c.MaxRecvMsgSize, "max-recv-msg-size", c.MaxRecvMsgSize, "largest request in `bytes`")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown deadline; then open calls are cut")
+}
+
+// RegisterPolicyFlags binds --policy and --schema, shared by every
+// subcommand that loads a policy set.
+func RegisterPolicyFlags(fs *flag.FlagSet, policy, schema *string) {
+	fs.StringVar(policy, "policy", *policy, "policy `directory` (Hasura metadata); empty means the embedded example")
+	fs.StringVar(schema, "schema", *schema, "schema `file`; default schema.yaml in the policy directory")
+}
+
+// Validate reports every invalid field at once.
+func (c Config) Validate() error {
+	var errs []error
+	for _, a := range []struct{ flag, addr string }{{"grpc-addr", c.GRPCAddr}, {"http-addr", c.HTTPAddr}} {
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			errs = append(errs, fmt.Errorf("--%s %q: want host:port: %w", a.flag, a.addr, err))
+		}
+	}
+	if c.GRPCAddr == c.HTTPAddr && !strings.HasSuffix(c.GRPCAddr, ":0") {
+		errs = append(errs, fmt.Errorf("--grpc-addr and --http-addr are both %q", c.GRPCAddr))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("--log-format %q: want json or text", c.LogFormat))
+	}
+	if _, err := ParseLogLevel(c.LogLevel); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level: %w", err))
+	}
+	if c.MaxRows < 1 {
+		errs = append(errs, fmt.Errorf("--max-rows %d: want at least 1", c.MaxRows))
+	}
+	if c.MaxRecvMsgSize < 1024 {
+		errs = append(errs, fmt.Errorf("--max-recv-msg-size %d: want at least 1024 bytes", c.MaxRecvMsgSize))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: want a positive duration", c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// LogValue prints the configuration for the startup log line. Fields of
+// type Secret redact themselves.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("grpc_addr", c.GRPCAddr),
+		slog.String("http_addr", c.HTTPAddr),
+		slog.String("policy", c.Policy),
+		slog.String("schema", c.Schema),
+		slog.String("log_format", c.LogFormat),
+		slog.String("log_level", c.LogLevel),
+		slog.Int("max_rows", c.MaxRows),
+		slog.Int("max_recv_msg_size", c.MaxRecvMsgSize),
+		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
+	)
+}
+
+// Secret is a configuration value that must never be printed: logs, JSON
+// and fmt show "[redacted]" when it is set. No flag holds one yet; the
+// security work (admin secret, JWT keys) adds the first.
+type Secret string
+
+const redacted = "[redacted]"
+
+// String returns "[redacted]", or "" for an empty secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// LogValue redacts the secret in slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText redacts the secret in JSON and text encodings.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Reveal returns the secret's value, for the one place that uses it.
+func (s Secret) Reveal() string { return string(s) }
+
+// EnvName is the environment variable of a flag: "grpc-addr" ->
+// "WARDEN_GRPC_ADDR".
+func EnvName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// ApplyEnv sets every flag of fs that was not given on the command line
+// from its environment variable, if that is set: flags win over the
+// environment, the environment over defaults. Call it after fs.Parse.
+func ApplyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || getenv == nil {
+			return
+		}
+		v := getenv(EnvName(f.Name))
+		if v == "" {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", EnvName(f.Name), v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// ParseLogLevel parses a slog level name.
+func ParseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("unknown log level %q (want debug, info, warn or error)", s)
+	}
+	return l, nil
+}
+
+// NewLogger builds the logger the configuration asks for, writing to w.
+func (c Config) NewLogger(w io.Writer) *slog.Logger {
+	level, err := ParseLogLevel(c.LogLevel)
+	if err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,65 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// metrics lives on a registry of its own, so that several servers in one
+// process (tests) never collide and nothing global is touched.
+type metrics struct {
+	registry     *prometheus.Registry
+	grpc         *grpcprom.ServerMetrics
+	decisions    *prometheus.CounterVec
+	checkSeconds *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		grpc: grpcprom.NewServerMetrics(
+			grpcprom.WithServerHandlingTimeHistogram(
+				grpcprom.WithHistogramBuckets([]float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}),
+			),
+		),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "warden_decisions_total",
+			Help: "Row decisions made by Check, by table, operation and decision (allow, deny, needs_data).",
+		}, []string{"table", "operation", "decision"}),
+		checkSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "warden_check_duration_seconds",
+			Help:    "Time the policy engine took to decide one Check request (all its rows), by operation.",
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25},
+		}, []string{"operation"}),
+	}
+	m.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.grpc,
+		m.decisions,
+		m.checkSeconds,
+	)
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// observeCheck records one answered Check.
+func (m *metrics) observeCheck(table model.TableName, op model.Operation, res *engine.CheckResult, took time.Duration) {
+	m.checkSeconds.WithLabelValues(op.String()).Observe(took.Seconds())
+	t, o := table.String(), op.String()
+	for _, r := range res.Rows {
+		m.decisions.WithLabelValues(t, o, strings.ToLower(r.Decision.String())).Inc()
+	}
+}

@@ -1,0 +1,209 @@
+package server
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/model"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+)
+
+// notesPolicy is a one-table policy built without the loader, so that the
+// server is tested on its own: role user may select its own notes.
+func notesPolicy(t *testing.T) *engine.Set {
+	t.Helper()
+	id := &model.Column{Name: "id", Type: model.Type{Declared: "integer", Kind: model.KindInteger}}
+	owner := &model.Column{Name: "owner_id", Type: model.Type{Declared: "integer", Kind: model.KindInteger}}
+	name := model.TableName{Schema: "public", Name: "notes"}
+	notes := &model.Table{
+		Name: name, Columns: []*model.Column{id, owner}, PrimaryKey: []string{"id"},
+		Permissions: map[model.Operation]map[string]*model.Permission{
+			model.OpSelect: {"user": {
+				Role: "user", Op: model.OpSelect, Columns: []string{"id", "owner_id"},
+				Filter: model.Compare{Column: owner, Op: model.OpEq, Value: model.SessionVar{Name: "x-hasura-user-id", Kind: model.KindInteger}},
+			}},
+		},
+	}
+	notes.IndexColumns()
+	p := &model.Policy{Tables: map[model.TableName]*model.Table{name: notes}, Roles: []string{"user"}, Source: "test", Revision: "rev1"}
+	set, err := engine.New(context.Background(), p)
+	if err != nil {
+		t.Fatalf("engine.New: %v", err)
+	}
+	return set
+}
+
+// lockedWriter collects log output from the server's goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func TestServe(t *testing.T) {
+	defer goleak.VerifyNone(t)
+
+	cfg := DefaultConfig()
+	cfg.MaxRows = 2
+	logs := &lockedWriter{}
+	srv, err := New(cfg, notesPolicy(t), WithLogger(cfg.NewLogger(logs)), WithVersion("v-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, grpcLis, httpLis) }()
+
+	conn, err := grpc.NewClient(grpcLis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := wardenv1.NewAuthorizationServiceClient(conn)
+	row := func(id string, owner int) *wardenv1.Row {
+		v, _ := structpb.NewStruct(map[string]any{"id": 1, "owner_id": owner})
+		return &wardenv1.Row{Id: id, Values: v}
+	}
+	req := &wardenv1.CheckRequest{
+		Principal: &wardenv1.Principal{SessionVariables: map[string]string{"X-Hasura-Role": "user", "X-Hasura-User-Id": "7"}},
+		Table:     "notes",
+		Operation: wardenv1.Operation_OPERATION_SELECT,
+		Rows:      []*wardenv1.Row{row("mine", 7), row("theirs", 8)},
+	}
+
+	t.Run("check", func(t *testing.T) {
+		resp, err := client.Check(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []wardenv1.Decision{resp.GetDecisions()[0].GetDecision(), resp.GetDecisions()[1].GetDecision()}
+		if got[0] != wardenv1.Decision_DECISION_ALLOW || got[1] != wardenv1.Decision_DECISION_DENY {
+			t.Errorf("decisions = %v, want [ALLOW DENY]", got)
+		}
+		if resp.GetRole() != "user" || resp.GetRevision() != "rev1" {
+			t.Errorf("role %q revision %q", resp.GetRole(), resp.GetRevision())
+		}
+	})
+
+	t.Run("one log line per call, no payload", func(t *testing.T) {
+		before := strings.Count(logs.String(), `"msg":"finished call"`)
+		if _, err := client.Check(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		out := logs.String()
+		if n := strings.Count(out, `"msg":"finished call"`) - before; n != 1 {
+			t.Errorf("%d log lines for one call:\n%s", n, out)
+		}
+		for _, leak := range []string{"owner_id", "X-Hasura-User-Id"} {
+			if strings.Contains(out, leak) {
+				t.Errorf("log holds the payload (%s):\n%s", leak, out)
+			}
+		}
+	})
+
+	t.Run("missing variable", func(t *testing.T) {
+		bad := &wardenv1.CheckRequest{Principal: &wardenv1.Principal{Role: "user"}, Table: req.Table, Operation: req.Operation, Rows: req.Rows}
+		_, err := client.Check(ctx, bad)
+		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || !strings.Contains(st.Message(), "x-hasura-user-id") {
+			t.Errorf("err = %v, want FailedPrecondition naming x-hasura-user-id", err)
+		}
+	})
+
+	t.Run("validation runs before the handler", func(t *testing.T) {
+		big := &wardenv1.CheckRequest{Principal: req.Principal, Table: req.Table, Operation: req.Operation,
+			Rows: []*wardenv1.Row{row("a", 1), row("b", 1), row("c", 1)}}
+		if _, err := client.Check(ctx, big); status.Code(err) != codes.ResourceExhausted {
+			t.Errorf("3 rows over --max-rows 2: err = %v, want ResourceExhausted", err)
+		}
+	})
+
+	t.Run("policy swap", func(t *testing.T) {
+		srv.SetPolicy(notesPolicy(t))
+		st, err := wardenv1.NewAdminServiceClient(conn).GetStatus(ctx, &wardenv1.GetStatusRequest{})
+		if err != nil || st.GetVersion() != "v-test" || st.GetTableCount() != 1 || st.GetRoleCount() != 2 {
+			t.Errorf("GetStatus = %v, %v", st, err)
+		}
+	})
+
+	conn.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve returned %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Serve did not return after cancel")
+	}
+	if err := srv.Serve(context.Background(), grpcLis, httpLis); err == nil {
+		t.Error("a second Serve did not fail")
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxRows = 0
+	if _, err := New(cfg, notesPolicy(t)); err == nil {
+		t.Error("New accepted an invalid config")
+	}
+	if _, err := New(DefaultConfig(), nil); err == nil {
+		t.Error("New accepted no policy set")
+	}
+}
+
+func TestServeListenerFails(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	srv, err := New(DefaultConfig(), notesPolicy(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpcLis.Close() // gRPC cannot accept: Serve must stop everything and say why
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(context.Background(), grpcLis, httpLis) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "grpc") {
+			t.Errorf("Serve = %v, want the gRPC listener's error", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Serve did not return when its listener failed")
+	}
+}

@@ -1,0 +1,255 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
+	"github.com/wardenpdp/warden/policy/model"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+)
+
+// Request limits that are not configurable.
+const (
+	// MaxSessionVariables is the most session variables a principal may state.
+	MaxSessionVariables = 64
+	// MaxSessionValueBytes is the longest session variable value.
+	MaxSessionValueBytes = 4096
+	// MaxRowIDBytes is the longest row id.
+	MaxRowIDBytes = 256
+	// SessionPrefix starts every session variable name.
+	SessionPrefix = "x-hasura-"
+	// RoleVariable names the role in the session.
+	RoleVariable = "x-hasura-role"
+)
+
+// Limits bound a request; see Config.
+type Limits struct {
+	// MaxRows is the most rows one Check may carry.
+	MaxRows int
+}
+
+// ValidateRequest checks the shape of a request message before any handler
+// sees it. It returns nil, an InvalidArgument status with one BadRequest
+// field violation per problem, or ResourceExhausted for too many rows.
+// Messages it does not know pass unchecked.
+func ValidateRequest(req any, lim Limits) error {
+	var v violations
+	switch r := req.(type) {
+	case *wardenv1.CheckRequest:
+		if lim.MaxRows > 0 && len(r.GetRows()) > lim.MaxRows {
+			return tooManyRows("rows", len(r.GetRows()), lim.MaxRows)
+		}
+		if n := tableRowCount(r.GetTables()); lim.MaxRows > 0 && n > lim.MaxRows {
+			return tooManyRows("tables", n, lim.MaxRows)
+		}
+		v.principal(r.GetPrincipal())
+		v.table("table", r.GetTable())
+		v.operation(r.GetOperation())
+		v.rows(r.GetRows(), r.GetOperation())
+		for i, c := range r.GetColumns() {
+			if c == "" {
+				v.add(fmt.Sprintf("columns[%d]", i), "must not be empty")
+			}
+		}
+		v.tables(r.GetTables())
+	case *wardenv1.FilterRequest:
+		v.principal(r.GetPrincipal())
+		v.table("table", r.GetTable())
+		v.operation(r.GetOperation())
+	case *wardenv1.GetTableRegoRequest:
+		v.table("table", r.GetTable())
+	default:
+		return nil
+	}
+	return v.err(req)
+}
+
+// validationInterceptor runs ValidateRequest; it is the last interceptor, so
+// a rejected request has been logged and counted but reaches no handler.
+func validationInterceptor(lim Limits) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if err := ValidateRequest(req, lim); err != nil {
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
+}
+
+// ResolveRole returns the role a principal asks for: principal.role, else
+// the session variable x-hasura-role. Empty means none; a missing role
+// never means admin.
+func ResolveRole(p *wardenv1.Principal) string {
+	if r := p.GetRole(); r != "" {
+		return r
+	}
+	for k, val := range p.GetSessionVariables() {
+		if strings.EqualFold(k, RoleVariable) {
+			return val
+		}
+	}
+	return ""
+}
+
+type violations []*errdetails.BadRequest_FieldViolation
+
+func (v *violations) add(field, desc string) {
+	*v = append(*v, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
+}
+
+func (v *violations) principal(p *wardenv1.Principal) {
+	if p == nil {
+		v.add("principal", "required")
+		return
+	}
+	vars := p.GetSessionVariables()
+	if len(vars) > MaxSessionVariables {
+		v.add("principal.session_variables", fmt.Sprintf("%d variables; at most %d", len(vars), MaxSessionVariables))
+	}
+	seen := make(map[string]string, len(vars))
+	for _, name := range sortedKeys(vars) {
+		field := sessionField(name)
+		lower := strings.ToLower(name)
+		if !strings.HasPrefix(lower, SessionPrefix) {
+			v.add(field, fmt.Sprintf("session variable names must start with %q", SessionPrefix))
+		}
+		if prev, dup := seen[lower]; dup {
+			v.add(field, fmt.Sprintf("duplicate of %q: names are case-insensitive", prev))
+		}
+		seen[lower] = name
+		if n := len(vars[name]); n > MaxSessionValueBytes {
+			v.add(field, fmt.Sprintf("value is %d bytes; at most %d", n, MaxSessionValueBytes))
+		}
+	}
+	sessionRole := ""
+	for lower, name := range seen {
+		if lower == RoleVariable {
+			sessionRole = vars[name]
+		}
+	}
+	switch {
+	case p.GetRole() == "" && sessionRole == "":
+		v.add("principal.role", "required: set principal.role or the session variable "+RoleVariable)
+	case p.GetRole() != "" && sessionRole != "" && p.GetRole() != sessionRole:
+		v.add("principal.role", fmt.Sprintf("%q differs from the session variable %s %q", p.GetRole(), RoleVariable, sessionRole))
+	}
+}
+
+func (v *violations) table(field, name string) {
+	if name == "" {
+		v.add(field, "required")
+		return
+	}
+	if _, err := model.ParseTableName(name); err != nil {
+		v.add(field, err.Error())
+	}
+}
+
+func (v *violations) operation(op wardenv1.Operation) {
+	switch op {
+	case wardenv1.Operation_OPERATION_UNSPECIFIED:
+		v.add("operation", "required")
+	case wardenv1.Operation_OPERATION_SELECT, wardenv1.Operation_OPERATION_INSERT,
+		wardenv1.Operation_OPERATION_UPDATE, wardenv1.Operation_OPERATION_DELETE:
+	default:
+		v.add("operation", fmt.Sprintf("unknown operation %d", op))
+	}
+}
+
+func (v *violations) rows(rows []*wardenv1.Row, op wardenv1.Operation) {
+	if len(rows) == 0 {
+		v.add("rows", "at least one row is required")
+		return
+	}
+	ids := make(map[string]int, len(rows))
+	for i, r := range rows {
+		prefix := "rows[" + strconv.Itoa(i) + "]"
+		switch id := r.GetId(); {
+		case id == "":
+			v.add(prefix+".id", "required")
+		case len(id) > MaxRowIDBytes:
+			v.add(prefix+".id", fmt.Sprintf("%d bytes; at most %d", len(id), MaxRowIDBytes))
+		default:
+			if j, dup := ids[id]; dup {
+				v.add(prefix+".id", fmt.Sprintf("duplicate of rows[%d].id", j))
+			} else {
+				ids[id] = i
+			}
+		}
+		if r.GetValues() == nil {
+			v.add(prefix+".values", "required")
+		}
+		if r.GetNewValues() != nil && op != wardenv1.Operation_OPERATION_UPDATE {
+			v.add(prefix+".new_values", "only for OPERATION_UPDATE")
+		}
+	}
+}
+
+// tables checks the rows of other tables given for _exists.
+func (v *violations) tables(tables []*wardenv1.TableRows) {
+	seen := make(map[model.TableName]int, len(tables))
+	for i, t := range tables {
+		prefix := "tables[" + strconv.Itoa(i) + "]"
+		if t.GetTable() == "" {
+			v.add(prefix+".table", "required")
+		} else if name, err := model.ParseTableName(t.GetTable()); err != nil {
+			v.add(prefix+".table", err.Error())
+		} else if j, dup := seen[name]; dup {
+			v.add(prefix+".table", fmt.Sprintf("%s is also tables[%d]; give each table once", name, j))
+		} else {
+			seen[name] = i
+		}
+		for j, row := range t.GetRows() {
+			if row == nil {
+				v.add(fmt.Sprintf("%s.rows[%d]", prefix, j), "required")
+			}
+		}
+	}
+}
+
+func tableRowCount(tables []*wardenv1.TableRows) int {
+	n := 0
+	for _, t := range tables {
+		n += len(t.GetRows())
+	}
+	return n
+}
+
+// err turns the violations into an InvalidArgument status, or nil.
+func (v violations) err(req any) error {
+	if len(v) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("invalid %T: %s: %s", req, v[0].GetField(), v[0].GetDescription())
+	msg = strings.Replace(msg, "*wardenv1.", "", 1)
+	if len(v) > 1 {
+		msg += fmt.Sprintf(" (and %d more)", len(v)-1)
+	}
+	return withDetails(codes.InvalidArgument, msg, &errdetails.BadRequest{FieldViolations: v})
+}
+
+// tooManyRows is ResourceExhausted for a request over the row limit.
+func tooManyRows(field string, n, limit int) error {
+	desc := fmt.Sprintf("%d rows; at most %d per request", n, limit)
+	return withDetails(codes.ResourceExhausted,
+		fmt.Sprintf("%d rows in %s; at most %d per request", n, field, limit),
+		&errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{{Subject: field, Description: desc}}},
+		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: desc}}},
+	)
+}
+
+// sessionField is the field path of one session variable in a request, as
+// the engine writes it too: principal.session_variables[x-hasura-user-id].
+func sessionField(name string) string {
+	return "principal.session_variables[" + name + "]"
+}
+
+// withDetails builds a status error with details.
+func withDetails(code codes.Code, msg string, details ...protoDetail) error {
+	return newStatus(code, msg, details...).Err()
+}
