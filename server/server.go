@@ -103,6 +103,7 @@ func New(cfg Config, set *engine.Set, opts ...Option) (*Server, error) {
 	)
 	wardenv1.RegisterAuthorizationServiceServer(s.grpc, &authorizationService{s: s})
 	wardenv1.RegisterAdminServiceServer(s.grpc, &adminService{s: s})
+	wardenv1.RegisterDiagnosticsServiceServer(s.grpc, diagnosticsService{})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)

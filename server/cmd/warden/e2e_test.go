@@ -279,12 +279,24 @@ func TestHealthAndReflection(t *testing.T) {
 		names = append(names, s.GetName())
 	}
 	for _, want := range []string{
-		"warden.v1.AuthorizationService", "warden.v1.AdminService",
+		"warden.v1.AuthorizationService", "warden.v1.AdminService", "warden.v1.DiagnosticsService",
 		"grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
 	} {
 		if !slices.Contains(names, want) {
 			t.Errorf("reflection lists %q, missing %q", names, want)
 		}
+	}
+}
+
+func TestEchoEndToEnd(t *testing.T) {
+	srv := startServer(t)
+	payload := []byte("the size of a check request")
+	resp, err := wardenv1.NewDiagnosticsServiceClient(srv.conn).Echo(t.Context(), &wardenv1.EchoRequest{Payload: payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(resp.GetPayload()) != string(payload) {
+		t.Errorf("Echo = %q, want %q", resp.GetPayload(), payload)
 	}
 }
 
