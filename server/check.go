@@ -52,11 +52,6 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 	return resp, nil
 }
 
-// Filter is not implemented yet; it says so rather than guess.
-func (a *authorizationService) Filter(context.Context, *wardenv1.FilterRequest) (*wardenv1.FilterResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "Filter is not implemented yet in this version of Warden; use Check")
-}
-
 // CheckOffline answers a CheckRequest against set without a server: it
 // validates the request and decides exactly as the Check RPC does. Errors
 // are status errors for bad requests and the engine's typed errors
