@@ -27,6 +27,9 @@ type config struct {
 	schemaFile string
 	maxDepth   int
 	maxNodes   int
+	// tablesOnly reads the metadata without a schema, only to list the
+	// tables it names (TrackedTables).
+	tablesOnly bool
 }
 
 // WithSchemaFile reads the schema from this file (an OS path) instead of

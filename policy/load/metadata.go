@@ -157,7 +157,7 @@ func (ld *loader) tableEntry(n *yaml.Node, list, l loc) {
 		return
 	}
 	t, found := ld.tables[name]
-	if !found {
+	if !found && !ld.cfg.tablesOnly {
 		ld.problemf(l.key("table"), keys["table"], "%s", notInSchema(name))
 		return
 	}

@@ -1,0 +1,205 @@
+// Package introspect reads table definitions — columns with their types and
+// nullability, primary keys, foreign keys — from a live PostgreSQL,
+// MySQL/MariaDB or SQLite database and writes Warden's schema file, so that
+// a team with a database never writes the file by hand.
+package introspect
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// Dialect is the kind of database.
+type Dialect string
+
+// The dialects.
+const (
+	Postgres Dialect = "postgres"
+	MySQL    Dialect = "mysql"
+	SQLite   Dialect = "sqlite"
+)
+
+// Table is one introspected table.
+type Table struct {
+	Name        model.TableName
+	Columns     []Column
+	PrimaryKey  []string
+	ForeignKeys []ForeignKey
+}
+
+// Column is one column.
+type Column struct {
+	Name     string
+	Type     string
+	Nullable bool
+}
+
+// ForeignKey is one foreign key constraint.
+type ForeignKey struct {
+	Columns    []string
+	RefTable   model.TableName
+	RefColumns []string
+}
+
+// ErrTableNotFound is returned (wrapped) when a table the metadata names is
+// not in the database.
+var ErrTableNotFound = errors.New("table not found")
+
+// Open opens a database from a URL: postgres:// or postgresql:// (pgx),
+// mysql://user:pass@host:port/db (go-sql-driver/mysql), or sqlite://PATH or
+// a plain file path (modernc.org/sqlite, opened read-only).
+func Open(rawURL string) (*sql.DB, Dialect, error) {
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		db, err := sql.Open("pgx", rawURL)
+		return db, Postgres, err
+	case strings.HasPrefix(rawURL, "mysql://"):
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return nil, "", fmt.Errorf("database URL: %w", err)
+		}
+		cfg := mysql.NewConfig()
+		cfg.Net = "tcp"
+		cfg.Addr = u.Host
+		if u.Port() == "" {
+			cfg.Addr = u.Host + ":3306"
+		}
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+		cfg.DBName = strings.TrimPrefix(u.Path, "/")
+		if cfg.DBName == "" {
+			return nil, "", errors.New("database URL: mysql:// needs a database name (mysql://user@host:3306/db)")
+		}
+		db, err := sql.Open("mysql", cfg.FormatDSN())
+		return db, MySQL, err
+	case strings.Contains(rawURL, "://") && !strings.HasPrefix(rawURL, "sqlite://") && !strings.HasPrefix(rawURL, "file:"):
+		return nil, "", fmt.Errorf("database URL %q: want postgres://, mysql://, sqlite:// or a SQLite file", redact(rawURL))
+	}
+	path := strings.TrimPrefix(rawURL, "sqlite://")
+	path = strings.TrimPrefix(path, "file:")
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	return db, SQLite, err
+}
+
+// redact drops the password of a URL for error messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Tables introspects the named tables. For MySQL and SQLite, which have no
+// schemas in PostgreSQL's sense, every table name's schema must be "public"
+// (the connected database). Foreign keys to tables outside the list are
+// dropped, so that the schema file is self-contained.
+func Tables(ctx context.Context, db *sql.DB, d Dialect, names []model.TableName) ([]Table, error) {
+	var out []Table
+	want := map[model.TableName]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	for _, n := range names {
+		var t *Table
+		var err error
+		switch d {
+		case Postgres:
+			t, err = postgresTable(ctx, db, n)
+		case MySQL, SQLite:
+			if n.Schema != "public" {
+				return nil, fmt.Errorf("table %s: %s has no schemas; the metadata must name tables in schema public", n, d)
+			}
+			if d == MySQL {
+				t, err = mysqlTable(ctx, db, n)
+			} else {
+				t, err = sqliteTable(ctx, db, n)
+			}
+		default:
+			return nil, fmt.Errorf("unknown dialect %q", d)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("table %s: %w", n, err)
+		}
+		kept := t.ForeignKeys[:0]
+		for _, fk := range t.ForeignKeys {
+			if want[fk.RefTable] {
+				kept = append(kept, fk)
+			}
+		}
+		t.ForeignKeys = kept
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name.Less(out[j].Name) })
+	return out, nil
+}
+
+// WithReferenced adds to names the tables that their foreign keys
+// reference (one level), so that object relationships declared by foreign
+// key resolve.
+func WithReferenced(ctx context.Context, db *sql.DB, d Dialect, names []model.TableName) ([]model.TableName, error) {
+	seen := map[model.TableName]bool{}
+	for _, n := range names {
+		seen[n] = true
+	}
+	out := append([]model.TableName(nil), names...)
+	for _, n := range names {
+		var fks []ForeignKey
+		var err error
+		switch d {
+		case Postgres:
+			fks, err = postgresForeignKeys(ctx, db, n)
+		case MySQL:
+			fks, err = mysqlForeignKeys(ctx, db, n)
+		case SQLite:
+			fks, err = sqliteForeignKeys(ctx, db, n)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("table %s: %w", n, err)
+		}
+		for _, fk := range fks {
+			if !seen[fk.RefTable] {
+				seen[fk.RefTable] = true
+				out = append(out, fk.RefTable)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	return out, nil
+}
+
+// groupForeignKeys turns (constraint, column, ref column) rows, ordered by
+// constraint and position, into foreign keys.
+type fkRow struct {
+	name, col, refCol string
+	ref               model.TableName
+}
+
+func groupForeignKeys(rows []fkRow) []ForeignKey {
+	var out []ForeignKey
+	last := ""
+	for _, r := range rows {
+		if r.name != last || len(out) == 0 {
+			out = append(out, ForeignKey{RefTable: r.ref})
+			last = r.name
+		}
+		fk := &out[len(out)-1]
+		fk.Columns = append(fk.Columns, r.col)
+		fk.RefColumns = append(fk.RefColumns, r.refCol)
+	}
+	return out
+}

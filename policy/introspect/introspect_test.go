@@ -1,0 +1,190 @@
+package introspect_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardenpdp/warden/policy/examples"
+	"github.com/wardenpdp/warden/policy/introspect"
+	"github.com/wardenpdp/warden/policy/load"
+)
+
+// TestPullExample creates the blog example's tables (its schema.sql) in each
+// database, pulls the schema of the tables its metadata tracks, and loads
+// the example metadata with the pulled schema: it must load with no
+// problem, with the columns, keys and nullability of schema.sql.
+func TestPullExample(t *testing.T) {
+	ddl, err := os.ReadFile("../examples/blog/schema.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracked, err := load.TrackedTablesFS(context.Background(), examples.Blog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []introspect.Dialect{introspect.SQLite, introspect.Postgres, introspect.MySQL} {
+		t.Run(string(d), func(t *testing.T) {
+			url := scratchDatabase(t, d)
+			db, dialect, err := introspect.Open(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if dialect != d {
+				t.Fatalf("Open(%q) dialect %s, want %s", url, dialect, d)
+			}
+			if d == introspect.SQLite {
+				// The read-only handle cannot create tables: use a writer.
+				w, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(url, "sqlite://"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				execAll(t, w, string(ddl))
+				w.Close()
+			} else {
+				execAll(t, db, string(ddl))
+			}
+			ctx := context.Background()
+			names, err := introspect.WithReferenced(ctx, db, d, tracked)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tables, err := introspect.Tables(ctx, db, d, names)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := introspect.WriteSchema(&buf, tables, "pulled in a test"); err != nil {
+				t.Fatal(err)
+			}
+			schema := filepath.Join(t.TempDir(), "schema.yaml")
+			if err := os.WriteFile(schema, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dir, err := filepath.Abs("../examples/blog")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := load.Dir(ctx, dir, load.WithSchemaFile(schema))
+			if err != nil {
+				t.Fatalf("the example does not load with the pulled schema:\n%v\n%s", err, buf.String())
+			}
+			articles := p.Tables[tracked[0]]
+			if articles == nil || articles.Name.Name != "articles" {
+				t.Fatalf("tables %v", tracked)
+			}
+			if got := strings.Join(articles.PrimaryKey, ","); got != "id" {
+				t.Errorf("articles primary key %q, want id", got)
+			}
+			if len(articles.ForeignKeys) != 2 {
+				t.Errorf("articles foreign keys %+v, want 2", articles.ForeignKeys)
+			}
+			body, _ := articles.Column("body")
+			title, _ := articles.Column("title")
+			if body == nil || !body.Nullable || title == nil || title.Nullable {
+				t.Errorf("nullability: body %+v, title %+v", body, title)
+			}
+			published, _ := articles.Column("published")
+			if published == nil || published.Type.Kind.String() != "boolean" {
+				t.Errorf("published %+v, want boolean", published)
+			}
+		})
+	}
+}
+
+func TestTableNotFound(t *testing.T) {
+	url := scratchDatabase(t, introspect.SQLite)
+	w, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(url, "sqlite://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	execAll(t, w, "CREATE TABLE present (id INTEGER PRIMARY KEY)")
+	w.Close()
+	db, d, err := introspect.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tracked, err := load.TrackedTablesFS(context.Background(), examples.Blog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = introspect.Tables(context.Background(), db, d, tracked)
+	if err == nil || !strings.Contains(err.Error(), "public.articles") || !strings.Contains(err.Error(), "table not found") {
+		t.Errorf("err = %v, want table not found naming public.articles", err)
+	}
+}
+
+func TestOpenRejectsUnknownScheme(t *testing.T) {
+	if _, _, err := introspect.Open("redis://user:secret@host/0"); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("err = %v, want an error that does not show the password", err)
+	}
+}
+
+// scratchDatabase makes an empty database for one test and drops it after:
+// a SQLite file, or a fresh database on the local PostgreSQL or MariaDB.
+// Without the server the test skips, but not under CI=true.
+func scratchDatabase(t *testing.T, d introspect.Dialect) string {
+	t.Helper()
+	name := fmt.Sprintf("warden_introspect_%d", time.Now().UnixNano())
+	var admin, driver, url string
+	switch d {
+	case introspect.SQLite:
+		return "sqlite://" + filepath.Join(t.TempDir(), "test.db")
+	case introspect.Postgres:
+		driver, admin = "pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+		url = "postgres://postgres@127.0.0.1:5432/" + name + "?sslmode=disable"
+	case introspect.MySQL:
+		driver, admin = "mysql", "root@tcp(127.0.0.1:3306)/test"
+		url = "mysql://root@127.0.0.1:3306/" + name
+	}
+	db, err := sql.Open(driver, admin)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = db.PingContext(ctx)
+		cancel()
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not reachable (%v), and under CI=true nothing that could run is skipped", d, err)
+		}
+		t.Skipf("%s is not reachable on 127.0.0.1 (%v): skipping", d, err)
+	}
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if d == introspect.Postgres {
+			_, _ = db.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+		} else {
+			_, _ = db.Exec("DROP DATABASE " + name)
+		}
+		db.Close()
+	})
+	return url
+}
+
+func execAll(t *testing.T, db *sql.DB, script string) {
+	t.Helper()
+	var b strings.Builder
+	for _, line := range strings.Split(script, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			b.WriteString(line + "\n")
+		}
+	}
+	for _, stmt := range strings.Split(b.String(), ";") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+}
