@@ -205,9 +205,9 @@ type FilterKind int32
 const (
 	// Never returned.
 	FilterKind_FILTER_KIND_UNSPECIFIED FilterKind = 0
-	// Every row is allowed; no predicate.
+	// Every row is allowed; the predicate is the constant true.
 	FilterKind_FILTER_KIND_ALWAYS_ALLOWED FilterKind = 1
-	// No row is allowed; no predicate.
+	// No row is allowed; the predicate is the constant false.
 	FilterKind_FILTER_KIND_ALWAYS_DENIED FilterKind = 2
 	// Rows matching the predicate are allowed.
 	FilterKind_FILTER_KIND_CONDITIONAL FilterKind = 3
@@ -254,6 +254,292 @@ func (x FilterKind) Number() protoreflect.EnumNumber {
 // Deprecated: Use FilterKind.Descriptor instead.
 func (FilterKind) EnumDescriptor() ([]byte, []int) {
 	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{3}
+}
+
+// ColumnKind is the family of a column's type, which says how its values are
+// written: integer and numeric as JSON numbers (as strings when a double
+// cannot hold them exactly), uuid, date, timestamp and timestamptz as strings
+// in canonical form (timestamps 2006-01-02T15:04:05.000000, timestamptz in
+// UTC with a Z), jsonb as any JSON value.
+type ColumnKind int32
+
+const (
+	// Unknown.
+	ColumnKind_COLUMN_KIND_UNSPECIFIED ColumnKind = 0
+	// smallint, integer, bigint.
+	ColumnKind_COLUMN_KIND_INTEGER ColumnKind = 1
+	// numeric, decimal, real, double precision.
+	ColumnKind_COLUMN_KIND_NUMERIC ColumnKind = 2
+	// text, varchar, char, citext.
+	ColumnKind_COLUMN_KIND_TEXT ColumnKind = 3
+	// boolean.
+	ColumnKind_COLUMN_KIND_BOOLEAN ColumnKind = 4
+	// uuid.
+	ColumnKind_COLUMN_KIND_UUID ColumnKind = 5
+	// date.
+	ColumnKind_COLUMN_KIND_DATE ColumnKind = 6
+	// timestamp without time zone.
+	ColumnKind_COLUMN_KIND_TIMESTAMP ColumnKind = 7
+	// timestamp with time zone.
+	ColumnKind_COLUMN_KIND_TIMESTAMPTZ ColumnKind = 8
+	// jsonb and json.
+	ColumnKind_COLUMN_KIND_JSONB ColumnKind = 9
+)
+
+// Enum value maps for ColumnKind.
+var (
+	ColumnKind_name = map[int32]string{
+		0: "COLUMN_KIND_UNSPECIFIED",
+		1: "COLUMN_KIND_INTEGER",
+		2: "COLUMN_KIND_NUMERIC",
+		3: "COLUMN_KIND_TEXT",
+		4: "COLUMN_KIND_BOOLEAN",
+		5: "COLUMN_KIND_UUID",
+		6: "COLUMN_KIND_DATE",
+		7: "COLUMN_KIND_TIMESTAMP",
+		8: "COLUMN_KIND_TIMESTAMPTZ",
+		9: "COLUMN_KIND_JSONB",
+	}
+	ColumnKind_value = map[string]int32{
+		"COLUMN_KIND_UNSPECIFIED": 0,
+		"COLUMN_KIND_INTEGER":     1,
+		"COLUMN_KIND_NUMERIC":     2,
+		"COLUMN_KIND_TEXT":        3,
+		"COLUMN_KIND_BOOLEAN":     4,
+		"COLUMN_KIND_UUID":        5,
+		"COLUMN_KIND_DATE":        6,
+		"COLUMN_KIND_TIMESTAMP":   7,
+		"COLUMN_KIND_TIMESTAMPTZ": 8,
+		"COLUMN_KIND_JSONB":       9,
+	}
+)
+
+func (x ColumnKind) Enum() *ColumnKind {
+	p := new(ColumnKind)
+	*p = x
+	return p
+}
+
+func (x ColumnKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ColumnKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_authorization_proto_enumTypes[4].Descriptor()
+}
+
+func (ColumnKind) Type() protoreflect.EnumType {
+	return &file_warden_v1_authorization_proto_enumTypes[4]
+}
+
+func (x ColumnKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ColumnKind.Descriptor instead.
+func (ColumnKind) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{4}
+}
+
+// ComparisonOperator is a comparison.
+type ComparisonOperator int32
+
+const (
+	// Never returned.
+	ComparisonOperator_COMPARISON_OPERATOR_UNSPECIFIED ComparisonOperator = 0
+	// =
+	ComparisonOperator_COMPARISON_OPERATOR_EQ ComparisonOperator = 1
+	// <> (only for non-NULL operands)
+	ComparisonOperator_COMPARISON_OPERATOR_NEQ ComparisonOperator = 2
+	// <
+	ComparisonOperator_COMPARISON_OPERATOR_LT ComparisonOperator = 3
+	// <=
+	ComparisonOperator_COMPARISON_OPERATOR_LTE ComparisonOperator = 4
+	// >
+	ComparisonOperator_COMPARISON_OPERATOR_GT ComparisonOperator = 5
+	// >=
+	ComparisonOperator_COMPARISON_OPERATOR_GTE ComparisonOperator = 6
+)
+
+// Enum value maps for ComparisonOperator.
+var (
+	ComparisonOperator_name = map[int32]string{
+		0: "COMPARISON_OPERATOR_UNSPECIFIED",
+		1: "COMPARISON_OPERATOR_EQ",
+		2: "COMPARISON_OPERATOR_NEQ",
+		3: "COMPARISON_OPERATOR_LT",
+		4: "COMPARISON_OPERATOR_LTE",
+		5: "COMPARISON_OPERATOR_GT",
+		6: "COMPARISON_OPERATOR_GTE",
+	}
+	ComparisonOperator_value = map[string]int32{
+		"COMPARISON_OPERATOR_UNSPECIFIED": 0,
+		"COMPARISON_OPERATOR_EQ":          1,
+		"COMPARISON_OPERATOR_NEQ":         2,
+		"COMPARISON_OPERATOR_LT":          3,
+		"COMPARISON_OPERATOR_LTE":         4,
+		"COMPARISON_OPERATOR_GT":          5,
+		"COMPARISON_OPERATOR_GTE":         6,
+	}
+)
+
+func (x ComparisonOperator) Enum() *ComparisonOperator {
+	p := new(ComparisonOperator)
+	*p = x
+	return p
+}
+
+func (x ComparisonOperator) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ComparisonOperator) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_authorization_proto_enumTypes[5].Descriptor()
+}
+
+func (ComparisonOperator) Type() protoreflect.EnumType {
+	return &file_warden_v1_authorization_proto_enumTypes[5]
+}
+
+func (x ComparisonOperator) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ComparisonOperator.Descriptor instead.
+func (ComparisonOperator) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{5}
+}
+
+// PatternOperator is a text pattern operator (the negative operators arrive as
+// a negation of their positive twin).
+type PatternOperator int32
+
+const (
+	// Never returned.
+	PatternOperator_PATTERN_OPERATOR_UNSPECIFIED PatternOperator = 0
+	// LIKE: % and _ wildcards, backslash escapes, case-sensitive.
+	PatternOperator_PATTERN_OPERATOR_LIKE PatternOperator = 1
+	// ILIKE: LIKE ignoring case (Unicode simple case folding).
+	PatternOperator_PATTERN_OPERATOR_ILIKE PatternOperator = 2
+	// SIMILAR TO.
+	PatternOperator_PATTERN_OPERATOR_SIMILAR PatternOperator = 3
+	// A POSIX regular expression, matching anywhere in the value.
+	PatternOperator_PATTERN_OPERATOR_REGEX PatternOperator = 4
+	// A POSIX regular expression ignoring case.
+	PatternOperator_PATTERN_OPERATOR_IREGEX PatternOperator = 5
+)
+
+// Enum value maps for PatternOperator.
+var (
+	PatternOperator_name = map[int32]string{
+		0: "PATTERN_OPERATOR_UNSPECIFIED",
+		1: "PATTERN_OPERATOR_LIKE",
+		2: "PATTERN_OPERATOR_ILIKE",
+		3: "PATTERN_OPERATOR_SIMILAR",
+		4: "PATTERN_OPERATOR_REGEX",
+		5: "PATTERN_OPERATOR_IREGEX",
+	}
+	PatternOperator_value = map[string]int32{
+		"PATTERN_OPERATOR_UNSPECIFIED": 0,
+		"PATTERN_OPERATOR_LIKE":        1,
+		"PATTERN_OPERATOR_ILIKE":       2,
+		"PATTERN_OPERATOR_SIMILAR":     3,
+		"PATTERN_OPERATOR_REGEX":       4,
+		"PATTERN_OPERATOR_IREGEX":      5,
+	}
+)
+
+func (x PatternOperator) Enum() *PatternOperator {
+	p := new(PatternOperator)
+	*p = x
+	return p
+}
+
+func (x PatternOperator) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PatternOperator) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_authorization_proto_enumTypes[6].Descriptor()
+}
+
+func (PatternOperator) Type() protoreflect.EnumType {
+	return &file_warden_v1_authorization_proto_enumTypes[6]
+}
+
+func (x PatternOperator) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PatternOperator.Descriptor instead.
+func (PatternOperator) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{6}
+}
+
+// JsonbOperator is a jsonb operator, with PostgreSQL's meaning.
+type JsonbOperator int32
+
+const (
+	// Never returned.
+	JsonbOperator_JSONB_OPERATOR_UNSPECIFIED JsonbOperator = 0
+	// column @> value
+	JsonbOperator_JSONB_OPERATOR_CONTAINS JsonbOperator = 1
+	// column <@ value
+	JsonbOperator_JSONB_OPERATOR_CONTAINED_IN JsonbOperator = 2
+	// column ? key: a key of an object, a string element of an array, or the
+	// string itself.
+	JsonbOperator_JSONB_OPERATOR_HAS_KEY JsonbOperator = 3
+	// column ?| keys
+	JsonbOperator_JSONB_OPERATOR_HAS_KEYS_ANY JsonbOperator = 4
+	// column ?& keys
+	JsonbOperator_JSONB_OPERATOR_HAS_KEYS_ALL JsonbOperator = 5
+)
+
+// Enum value maps for JsonbOperator.
+var (
+	JsonbOperator_name = map[int32]string{
+		0: "JSONB_OPERATOR_UNSPECIFIED",
+		1: "JSONB_OPERATOR_CONTAINS",
+		2: "JSONB_OPERATOR_CONTAINED_IN",
+		3: "JSONB_OPERATOR_HAS_KEY",
+		4: "JSONB_OPERATOR_HAS_KEYS_ANY",
+		5: "JSONB_OPERATOR_HAS_KEYS_ALL",
+	}
+	JsonbOperator_value = map[string]int32{
+		"JSONB_OPERATOR_UNSPECIFIED":  0,
+		"JSONB_OPERATOR_CONTAINS":     1,
+		"JSONB_OPERATOR_CONTAINED_IN": 2,
+		"JSONB_OPERATOR_HAS_KEY":      3,
+		"JSONB_OPERATOR_HAS_KEYS_ANY": 4,
+		"JSONB_OPERATOR_HAS_KEYS_ALL": 5,
+	}
+)
+
+func (x JsonbOperator) Enum() *JsonbOperator {
+	p := new(JsonbOperator)
+	*p = x
+	return p
+}
+
+func (x JsonbOperator) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (JsonbOperator) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_authorization_proto_enumTypes[7].Descriptor()
+}
+
+func (JsonbOperator) Type() protoreflect.EnumType {
+	return &file_warden_v1_authorization_proto_enumTypes[7]
+}
+
+func (x JsonbOperator) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use JsonbOperator.Descriptor instead.
+func (JsonbOperator) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{7}
 }
 
 // Principal states who is asking: the role and the session variables.
@@ -865,13 +1151,45 @@ func (x *FilterRequest) GetSql() *SqlOptions {
 	return nil
 }
 
-// FilterResponse is the residual row predicate.
+// FilterResponse is the residual row predicate and what else the role's
+// permission says about the rows it allows.
 type FilterResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Whether a predicate is needed.
 	Kind FilterKind `protobuf:"varint,1,opt,name=kind,proto3,enum=warden.v1.FilterKind" json:"kind,omitempty"`
 	// The revision (content hash) of the policy set that answered.
-	Revision      string `protobuf:"bytes,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision string `protobuf:"bytes,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The rows the principal may touch: for select, update and delete the
+	// permission's filter on the current row; for insert its check on the
+	// proposed row. Session variables are already substituted. Always set:
+	// the constant true for FILTER_KIND_ALWAYS_ALLOWED, false for
+	// FILTER_KIND_ALWAYS_DENIED.
+	Predicate *Predicate `protobuf:"bytes,3,opt,name=predicate,proto3" json:"predicate,omitempty"`
+	// For update only: the check the row must pass after the update (the
+	// constant true when the permission has none).
+	Check *Predicate `protobuf:"bytes,4,opt,name=check,proto3" json:"check,omitempty"`
+	// Columns the role may read (select) or write (insert, update), sorted.
+	// Empty for delete and for FILTER_KIND_ALWAYS_DENIED.
+	Columns []string `protobuf:"bytes,5,rep,name=columns,proto3" json:"columns,omitempty"`
+	// For inherited roles: the columns of `columns` that are readable only
+	// where a granting parent's filter holds (Hasura returns NULL elsewhere,
+	// as CASE WHEN condition THEN column END), sorted by column.
+	ColumnConditions []*ColumnCondition `protobuf:"bytes,6,rep,name=column_conditions,json=columnConditions,proto3" json:"column_conditions,omitempty"`
+	// The select row limit; absent means none.
+	Limit *int32 `protobuf:"varint,7,opt,name=limit,proto3,oneof" json:"limit,omitempty"`
+	// Whether the role may run aggregation queries (select).
+	AllowAggregations bool `protobuf:"varint,8,opt,name=allow_aggregations,json=allowAggregations,proto3" json:"allow_aggregations,omitempty"`
+	// Presets (Hasura "set") the caller must apply on insert and update, with
+	// session variables already substituted and coerced to the column type.
+	Presets *structpb.Struct `protobuf:"bytes,9,opt,name=presets,proto3" json:"presets,omitempty"`
+	// The SQL rendering, when the request asked for one.
+	Sql *SqlFilter `protobuf:"bytes,10,opt,name=sql,proto3" json:"sql,omitempty"`
+	// The role the filter was computed for.
+	Role string `protobuf:"bytes,11,opt,name=role,proto3" json:"role,omitempty"`
+	// A unique id for this decision, as written to the decision log.
+	DecisionId string `protobuf:"bytes,12,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	// Why the kind is what it is, in words, for people and logs.
+	Reason        string `protobuf:"bytes,13,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -916,6 +1234,1229 @@ func (x *FilterResponse) GetKind() FilterKind {
 func (x *FilterResponse) GetRevision() string {
 	if x != nil {
 		return x.Revision
+	}
+	return ""
+}
+
+func (x *FilterResponse) GetPredicate() *Predicate {
+	if x != nil {
+		return x.Predicate
+	}
+	return nil
+}
+
+func (x *FilterResponse) GetCheck() *Predicate {
+	if x != nil {
+		return x.Check
+	}
+	return nil
+}
+
+func (x *FilterResponse) GetColumns() []string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+func (x *FilterResponse) GetColumnConditions() []*ColumnCondition {
+	if x != nil {
+		return x.ColumnConditions
+	}
+	return nil
+}
+
+func (x *FilterResponse) GetLimit() int32 {
+	if x != nil && x.Limit != nil {
+		return *x.Limit
+	}
+	return 0
+}
+
+func (x *FilterResponse) GetAllowAggregations() bool {
+	if x != nil {
+		return x.AllowAggregations
+	}
+	return false
+}
+
+func (x *FilterResponse) GetPresets() *structpb.Struct {
+	if x != nil {
+		return x.Presets
+	}
+	return nil
+}
+
+func (x *FilterResponse) GetSql() *SqlFilter {
+	if x != nil {
+		return x.Sql
+	}
+	return nil
+}
+
+func (x *FilterResponse) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *FilterResponse) GetDecisionId() string {
+	if x != nil {
+		return x.DecisionId
+	}
+	return ""
+}
+
+func (x *FilterResponse) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ColumnCondition is a column readable only on rows where a condition holds.
+type ColumnCondition struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The column.
+	Column string `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
+	// The condition on the row.
+	Predicate *Predicate `protobuf:"bytes,2,opt,name=predicate,proto3" json:"predicate,omitempty"`
+	// With SQL requested: "CASE WHEN <condition> THEN <column> END", to select
+	// instead of the bare column, with its parameters.
+	Sql           *SqlFragment `protobuf:"bytes,3,opt,name=sql,proto3" json:"sql,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ColumnCondition) Reset() {
+	*x = ColumnCondition{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ColumnCondition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ColumnCondition) ProtoMessage() {}
+
+func (x *ColumnCondition) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ColumnCondition.ProtoReflect.Descriptor instead.
+func (*ColumnCondition) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ColumnCondition) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *ColumnCondition) GetPredicate() *Predicate {
+	if x != nil {
+		return x.Predicate
+	}
+	return nil
+}
+
+func (x *ColumnCondition) GetSql() *SqlFragment {
+	if x != nil {
+		return x.Sql
+	}
+	return nil
+}
+
+// SqlFilter is the filter rendered as SQL boolean expressions to AND into the
+// caller's WHERE clause. Values are only ever bind parameters; identifiers
+// come from the loaded schema, quoted for the dialect. PostgreSQL
+// placeholders are numbered from first_placeholder consecutively over
+// `where`, then `check`, then each column condition in order; MySQL and
+// SQLite use "?" and each fragment lists its own parameters in text order.
+type SqlFilter struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The dialect rendered.
+	Dialect SqlDialect `protobuf:"varint,1,opt,name=dialect,proto3,enum=warden.v1.SqlDialect" json:"dialect,omitempty"`
+	// The row filter (the predicate), parenthesised: TRUE, FALSE or a
+	// condition on the table (alias) of the caller's query, with EXISTS
+	// subqueries for relationships and _exists.
+	Where *SqlFragment `protobuf:"bytes,2,opt,name=where,proto3" json:"where,omitempty"`
+	// For update: the check, on the row after the update.
+	Check         *SqlFragment `protobuf:"bytes,3,opt,name=check,proto3" json:"check,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SqlFilter) Reset() {
+	*x = SqlFilter{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SqlFilter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SqlFilter) ProtoMessage() {}
+
+func (x *SqlFilter) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SqlFilter.ProtoReflect.Descriptor instead.
+func (*SqlFilter) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *SqlFilter) GetDialect() SqlDialect {
+	if x != nil {
+		return x.Dialect
+	}
+	return SqlDialect_SQL_DIALECT_UNSPECIFIED
+}
+
+func (x *SqlFilter) GetWhere() *SqlFragment {
+	if x != nil {
+		return x.Where
+	}
+	return nil
+}
+
+func (x *SqlFilter) GetCheck() *SqlFragment {
+	if x != nil {
+		return x.Check
+	}
+	return nil
+}
+
+// SqlFragment is SQL text with its bind parameters.
+type SqlFragment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The SQL text.
+	Sql string `protobuf:"bytes,1,opt,name=sql,proto3" json:"sql,omitempty"`
+	// The parameters, in placeholder order.
+	Parameters    []*SqlParameter `protobuf:"bytes,2,rep,name=parameters,proto3" json:"parameters,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SqlFragment) Reset() {
+	*x = SqlFragment{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SqlFragment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SqlFragment) ProtoMessage() {}
+
+func (x *SqlFragment) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SqlFragment.ProtoReflect.Descriptor instead.
+func (*SqlFragment) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SqlFragment) GetSql() string {
+	if x != nil {
+		return x.Sql
+	}
+	return ""
+}
+
+func (x *SqlFragment) GetParameters() []*SqlParameter {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+// SqlParameter is the value of one bind parameter. Every kind of value may
+// also be sent as its text: PostgreSQL fragments cast each placeholder to its
+// type, MySQL fragments cast where the type matters.
+type SqlParameter struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The value.
+	//
+	// Types that are valid to be assigned to Value:
+	//
+	//	*SqlParameter_Text
+	//	*SqlParameter_Integer
+	//	*SqlParameter_Boolean
+	//	*SqlParameter_Real
+	//	*SqlParameter_Array
+	Value         isSqlParameter_Value `protobuf_oneof:"value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SqlParameter) Reset() {
+	*x = SqlParameter{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SqlParameter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SqlParameter) ProtoMessage() {}
+
+func (x *SqlParameter) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SqlParameter.ProtoReflect.Descriptor instead.
+func (*SqlParameter) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SqlParameter) GetValue() isSqlParameter_Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *SqlParameter) GetText() string {
+	if x != nil {
+		if x, ok := x.Value.(*SqlParameter_Text); ok {
+			return x.Text
+		}
+	}
+	return ""
+}
+
+func (x *SqlParameter) GetInteger() int64 {
+	if x != nil {
+		if x, ok := x.Value.(*SqlParameter_Integer); ok {
+			return x.Integer
+		}
+	}
+	return 0
+}
+
+func (x *SqlParameter) GetBoolean() bool {
+	if x != nil {
+		if x, ok := x.Value.(*SqlParameter_Boolean); ok {
+			return x.Boolean
+		}
+	}
+	return false
+}
+
+func (x *SqlParameter) GetReal() float64 {
+	if x != nil {
+		if x, ok := x.Value.(*SqlParameter_Real); ok {
+			return x.Real
+		}
+	}
+	return 0
+}
+
+func (x *SqlParameter) GetArray() *SqlArray {
+	if x != nil {
+		if x, ok := x.Value.(*SqlParameter_Array); ok {
+			return x.Array
+		}
+	}
+	return nil
+}
+
+type isSqlParameter_Value interface {
+	isSqlParameter_Value()
+}
+
+type SqlParameter_Text struct {
+	// Text, and the text form of numeric, uuid, date, timestamp,
+	// timestamptz and jsonb values.
+	Text string `protobuf:"bytes,1,opt,name=text,proto3,oneof"`
+}
+
+type SqlParameter_Integer struct {
+	// An integer.
+	Integer int64 `protobuf:"varint,2,opt,name=integer,proto3,oneof"`
+}
+
+type SqlParameter_Boolean struct {
+	// A boolean.
+	Boolean bool `protobuf:"varint,3,opt,name=boolean,proto3,oneof"`
+}
+
+type SqlParameter_Real struct {
+	// A floating-point number (SQLite numeric columns).
+	Real float64 `protobuf:"fixed64,4,opt,name=real,proto3,oneof"`
+}
+
+type SqlParameter_Array struct {
+	// An array (PostgreSQL = ANY and jsonb key lists).
+	Array *SqlArray `protobuf:"bytes,5,opt,name=array,proto3,oneof"`
+}
+
+func (*SqlParameter_Text) isSqlParameter_Value() {}
+
+func (*SqlParameter_Integer) isSqlParameter_Value() {}
+
+func (*SqlParameter_Boolean) isSqlParameter_Value() {}
+
+func (*SqlParameter_Real) isSqlParameter_Value() {}
+
+func (*SqlParameter_Array) isSqlParameter_Value() {}
+
+// SqlArray is an array bind parameter.
+type SqlArray struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The elements, all of one kind.
+	Elements      []*SqlParameter `protobuf:"bytes,1,rep,name=elements,proto3" json:"elements,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SqlArray) Reset() {
+	*x = SqlArray{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SqlArray) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SqlArray) ProtoMessage() {}
+
+func (x *SqlArray) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SqlArray.ProtoReflect.Descriptor instead.
+func (*SqlArray) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SqlArray) GetElements() []*SqlParameter {
+	if x != nil {
+		return x.Elements
+	}
+	return nil
+}
+
+// Predicate is a node of a row predicate. Every node is two-valued: a
+// comparison holds only when its operands are not NULL, and a negation holds
+// exactly when its operand does not hold.
+type Predicate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The node.
+	//
+	// Types that are valid to be assigned to Node:
+	//
+	//	*Predicate_Constant
+	//	*Predicate_All
+	//	*Predicate_Any
+	//	*Predicate_Negation
+	//	*Predicate_Comparison
+	//	*Predicate_IsNull
+	//	*Predicate_InList
+	//	*Predicate_Pattern
+	//	*Predicate_Jsonb
+	//	*Predicate_Exists
+	Node          isPredicate_Node `protobuf_oneof:"node"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Predicate) Reset() {
+	*x = Predicate{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Predicate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Predicate) ProtoMessage() {}
+
+func (x *Predicate) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Predicate.ProtoReflect.Descriptor instead.
+func (*Predicate) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Predicate) GetNode() isPredicate_Node {
+	if x != nil {
+		return x.Node
+	}
+	return nil
+}
+
+func (x *Predicate) GetConstant() bool {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Constant); ok {
+			return x.Constant
+		}
+	}
+	return false
+}
+
+func (x *Predicate) GetAll() *PredicateList {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_All); ok {
+			return x.All
+		}
+	}
+	return nil
+}
+
+func (x *Predicate) GetAny() *PredicateList {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Any); ok {
+			return x.Any
+		}
+	}
+	return nil
+}
+
+func (x *Predicate) GetNegation() *Predicate {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Negation); ok {
+			return x.Negation
+		}
+	}
+	return nil
+}
+
+func (x *Predicate) GetComparison() *Comparison {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Comparison); ok {
+			return x.Comparison
+		}
+	}
+	return nil
+}
+
+func (x *Predicate) GetIsNull() *ColumnRef {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_IsNull); ok {
+			return x.IsNull
+		}
+	}
+	return nil
+}
+
+func (x *Predicate) GetInList() *InList {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_InList); ok {
+			return x.InList
+		}
+	}
+	return nil
+}
+
+func (x *Predicate) GetPattern() *PatternMatch {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Pattern); ok {
+			return x.Pattern
+		}
+	}
+	return nil
+}
+
+func (x *Predicate) GetJsonb() *JsonbPredicate {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Jsonb); ok {
+			return x.Jsonb
+		}
+	}
+	return nil
+}
+
+func (x *Predicate) GetExists() *ExistsPredicate {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Exists); ok {
+			return x.Exists
+		}
+	}
+	return nil
+}
+
+type isPredicate_Node interface {
+	isPredicate_Node()
+}
+
+type Predicate_Constant struct {
+	// TRUE or FALSE.
+	Constant bool `protobuf:"varint,1,opt,name=constant,proto3,oneof"`
+}
+
+type Predicate_All struct {
+	// Holds when every item holds (AND).
+	All *PredicateList `protobuf:"bytes,2,opt,name=all,proto3,oneof"`
+}
+
+type Predicate_Any struct {
+	// Holds when some item holds (OR).
+	Any *PredicateList `protobuf:"bytes,3,opt,name=any,proto3,oneof"`
+}
+
+type Predicate_Negation struct {
+	// Holds when the operand does not (NOT).
+	Negation *Predicate `protobuf:"bytes,4,opt,name=negation,proto3,oneof"`
+}
+
+type Predicate_Comparison struct {
+	// A column compared with a value or another column.
+	Comparison *Comparison `protobuf:"bytes,5,opt,name=comparison,proto3,oneof"`
+}
+
+type Predicate_IsNull struct {
+	// Holds when the column is NULL.
+	IsNull *ColumnRef `protobuf:"bytes,6,opt,name=is_null,json=isNull,proto3,oneof"`
+}
+
+type Predicate_InList struct {
+	// Holds when the column equals one of the values.
+	InList *InList `protobuf:"bytes,7,opt,name=in_list,json=inList,proto3,oneof"`
+}
+
+type Predicate_Pattern struct {
+	// A text pattern operator.
+	Pattern *PatternMatch `protobuf:"bytes,8,opt,name=pattern,proto3,oneof"`
+}
+
+type Predicate_Jsonb struct {
+	// A jsonb operator.
+	Jsonb *JsonbPredicate `protobuf:"bytes,9,opt,name=jsonb,proto3,oneof"`
+}
+
+type Predicate_Exists struct {
+	// Holds when some row of a relationship or a table satisfies a predicate.
+	Exists *ExistsPredicate `protobuf:"bytes,10,opt,name=exists,proto3,oneof"`
+}
+
+func (*Predicate_Constant) isPredicate_Node() {}
+
+func (*Predicate_All) isPredicate_Node() {}
+
+func (*Predicate_Any) isPredicate_Node() {}
+
+func (*Predicate_Negation) isPredicate_Node() {}
+
+func (*Predicate_Comparison) isPredicate_Node() {}
+
+func (*Predicate_IsNull) isPredicate_Node() {}
+
+func (*Predicate_InList) isPredicate_Node() {}
+
+func (*Predicate_Pattern) isPredicate_Node() {}
+
+func (*Predicate_Jsonb) isPredicate_Node() {}
+
+func (*Predicate_Exists) isPredicate_Node() {}
+
+// PredicateList is the operands of an AND or an OR.
+type PredicateList struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operands; at least two.
+	Items         []*Predicate `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PredicateList) Reset() {
+	*x = PredicateList{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PredicateList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PredicateList) ProtoMessage() {}
+
+func (x *PredicateList) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PredicateList.ProtoReflect.Descriptor instead.
+func (*PredicateList) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PredicateList) GetItems() []*Predicate {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// ColumnRef is a column of the current row: the filtered table's row, or
+// inside an exists node the row of its table.
+type ColumnRef struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The column name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// A column of the filtered table's row even inside an exists node
+	// (Hasura's ["$", "column"]).
+	Root bool `protobuf:"varint,2,opt,name=root,proto3" json:"root,omitempty"`
+	// The column's kind.
+	Kind          ColumnKind `protobuf:"varint,3,opt,name=kind,proto3,enum=warden.v1.ColumnKind" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ColumnRef) Reset() {
+	*x = ColumnRef{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ColumnRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ColumnRef) ProtoMessage() {}
+
+func (x *ColumnRef) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ColumnRef.ProtoReflect.Descriptor instead.
+func (*ColumnRef) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ColumnRef) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ColumnRef) GetRoot() bool {
+	if x != nil {
+		return x.Root
+	}
+	return false
+}
+
+func (x *ColumnRef) GetKind() ColumnKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ColumnKind_COLUMN_KIND_UNSPECIFIED
+}
+
+// Comparison compares a column with a value or another column. Text compares
+// byte by byte (code point order), booleans false before true.
+type Comparison struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operator.
+	Operator ComparisonOperator `protobuf:"varint,1,opt,name=operator,proto3,enum=warden.v1.ComparisonOperator" json:"operator,omitempty"`
+	// The left operand.
+	Column *ColumnRef `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	// The right operand.
+	//
+	// Types that are valid to be assigned to Right:
+	//
+	//	*Comparison_OtherColumn
+	//	*Comparison_Value
+	Right         isComparison_Right `protobuf_oneof:"right"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Comparison) Reset() {
+	*x = Comparison{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Comparison) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Comparison) ProtoMessage() {}
+
+func (x *Comparison) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Comparison.ProtoReflect.Descriptor instead.
+func (*Comparison) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Comparison) GetOperator() ComparisonOperator {
+	if x != nil {
+		return x.Operator
+	}
+	return ComparisonOperator_COMPARISON_OPERATOR_UNSPECIFIED
+}
+
+func (x *Comparison) GetColumn() *ColumnRef {
+	if x != nil {
+		return x.Column
+	}
+	return nil
+}
+
+func (x *Comparison) GetRight() isComparison_Right {
+	if x != nil {
+		return x.Right
+	}
+	return nil
+}
+
+func (x *Comparison) GetOtherColumn() *ColumnRef {
+	if x != nil {
+		if x, ok := x.Right.(*Comparison_OtherColumn); ok {
+			return x.OtherColumn
+		}
+	}
+	return nil
+}
+
+func (x *Comparison) GetValue() *structpb.Value {
+	if x != nil {
+		if x, ok := x.Right.(*Comparison_Value); ok {
+			return x.Value
+		}
+	}
+	return nil
+}
+
+type isComparison_Right interface {
+	isComparison_Right()
+}
+
+type Comparison_OtherColumn struct {
+	// Another column of the same kind.
+	OtherColumn *ColumnRef `protobuf:"bytes,3,opt,name=other_column,json=otherColumn,proto3,oneof"`
+}
+
+type Comparison_Value struct {
+	// A value, written as the column's kind says.
+	Value *structpb.Value `protobuf:"bytes,4,opt,name=value,proto3,oneof"`
+}
+
+func (*Comparison_OtherColumn) isComparison_Right() {}
+
+func (*Comparison_Value) isComparison_Right() {}
+
+// InList holds when the column equals one of the values; never for an empty
+// list.
+type InList struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The column.
+	Column *ColumnRef `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
+	// The values, written as the column's kind says.
+	Values        *structpb.ListValue `protobuf:"bytes,2,opt,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InList) Reset() {
+	*x = InList{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InList) ProtoMessage() {}
+
+func (x *InList) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InList.ProtoReflect.Descriptor instead.
+func (*InList) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *InList) GetColumn() *ColumnRef {
+	if x != nil {
+		return x.Column
+	}
+	return nil
+}
+
+func (x *InList) GetValues() *structpb.ListValue {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+// PatternMatch holds when the column's text matches a pattern.
+type PatternMatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operator.
+	Operator PatternOperator `protobuf:"varint,1,opt,name=operator,proto3,enum=warden.v1.PatternOperator" json:"operator,omitempty"`
+	// The column.
+	Column *ColumnRef `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	// The pattern as the rule (or the session variable) states it.
+	Pattern string `protobuf:"bytes,3,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	// The pattern as a Go (RE2) regular expression that must match: the exact
+	// meaning Warden gives the pattern.
+	Regex         string `protobuf:"bytes,4,opt,name=regex,proto3" json:"regex,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PatternMatch) Reset() {
+	*x = PatternMatch{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PatternMatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PatternMatch) ProtoMessage() {}
+
+func (x *PatternMatch) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PatternMatch.ProtoReflect.Descriptor instead.
+func (*PatternMatch) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PatternMatch) GetOperator() PatternOperator {
+	if x != nil {
+		return x.Operator
+	}
+	return PatternOperator_PATTERN_OPERATOR_UNSPECIFIED
+}
+
+func (x *PatternMatch) GetColumn() *ColumnRef {
+	if x != nil {
+		return x.Column
+	}
+	return nil
+}
+
+func (x *PatternMatch) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
+func (x *PatternMatch) GetRegex() string {
+	if x != nil {
+		return x.Regex
+	}
+	return ""
+}
+
+// JsonbPredicate applies a jsonb operator to a column.
+type JsonbPredicate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operator.
+	Operator JsonbOperator `protobuf:"varint,1,opt,name=operator,proto3,enum=warden.v1.JsonbOperator" json:"operator,omitempty"`
+	// The jsonb column.
+	Column *ColumnRef `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	// The JSON value (contains, contained in), the key (has key) or the list of
+	// keys (has keys any, has keys all).
+	Value         *structpb.Value `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JsonbPredicate) Reset() {
+	*x = JsonbPredicate{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JsonbPredicate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JsonbPredicate) ProtoMessage() {}
+
+func (x *JsonbPredicate) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JsonbPredicate.ProtoReflect.Descriptor instead.
+func (*JsonbPredicate) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *JsonbPredicate) GetOperator() JsonbOperator {
+	if x != nil {
+		return x.Operator
+	}
+	return JsonbOperator_JSONB_OPERATOR_UNSPECIFIED
+}
+
+func (x *JsonbPredicate) GetColumn() *ColumnRef {
+	if x != nil {
+		return x.Column
+	}
+	return nil
+}
+
+func (x *JsonbPredicate) GetValue() *structpb.Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+// ExistsPredicate holds when some row of a table, joined to the current row
+// through a relationship or not joined at all (_exists), satisfies a
+// predicate. Inside it, columns refer to that table's row.
+type ExistsPredicate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The table as "schema.name".
+	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	// The relationship traversed; empty for _exists.
+	Relationship string `protobuf:"bytes,2,opt,name=relationship,proto3" json:"relationship,omitempty"`
+	// The join: a column of the current row equals a column of the table's row.
+	On []*ColumnPair `protobuf:"bytes,3,rep,name=on,proto3" json:"on,omitempty"`
+	// The predicate on the table's row.
+	Where         *Predicate `protobuf:"bytes,4,opt,name=where,proto3" json:"where,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExistsPredicate) Reset() {
+	*x = ExistsPredicate{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExistsPredicate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExistsPredicate) ProtoMessage() {}
+
+func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExistsPredicate.ProtoReflect.Descriptor instead.
+func (*ExistsPredicate) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ExistsPredicate) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *ExistsPredicate) GetRelationship() string {
+	if x != nil {
+		return x.Relationship
+	}
+	return ""
+}
+
+func (x *ExistsPredicate) GetOn() []*ColumnPair {
+	if x != nil {
+		return x.On
+	}
+	return nil
+}
+
+func (x *ExistsPredicate) GetWhere() *Predicate {
+	if x != nil {
+		return x.Where
+	}
+	return nil
+}
+
+// ColumnPair joins a column of the current row to a column of a related row.
+type ColumnPair struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The column of the current row.
+	Local string `protobuf:"bytes,1,opt,name=local,proto3" json:"local,omitempty"`
+	// The column of the related row.
+	Remote        string `protobuf:"bytes,2,opt,name=remote,proto3" json:"remote,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ColumnPair) Reset() {
+	*x = ColumnPair{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ColumnPair) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ColumnPair) ProtoMessage() {}
+
+func (x *ColumnPair) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ColumnPair.ProtoReflect.Descriptor instead.
+func (*ColumnPair) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ColumnPair) GetLocal() string {
+	if x != nil {
+		return x.Local
+	}
+	return ""
+}
+
+func (x *ColumnPair) GetRemote() string {
+	if x != nil {
+		return x.Remote
 	}
 	return ""
 }
@@ -971,10 +2512,95 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
 	"\toperation\x18\x03 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12'\n" +
-	"\x03sql\x18\x04 \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"W\n" +
+	"\x03sql\x18\x04 \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"\x96\x04\n" +
 	"\x0eFilterResponse\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.warden.v1.FilterKindR\x04kind\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\tR\brevision*~\n" +
+	"\brevision\x18\x02 \x01(\tR\brevision\x122\n" +
+	"\tpredicate\x18\x03 \x01(\v2\x14.warden.v1.PredicateR\tpredicate\x12*\n" +
+	"\x05check\x18\x04 \x01(\v2\x14.warden.v1.PredicateR\x05check\x12\x18\n" +
+	"\acolumns\x18\x05 \x03(\tR\acolumns\x12G\n" +
+	"\x11column_conditions\x18\x06 \x03(\v2\x1a.warden.v1.ColumnConditionR\x10columnConditions\x12\x19\n" +
+	"\x05limit\x18\a \x01(\x05H\x00R\x05limit\x88\x01\x01\x12-\n" +
+	"\x12allow_aggregations\x18\b \x01(\bR\x11allowAggregations\x121\n" +
+	"\apresets\x18\t \x01(\v2\x17.google.protobuf.StructR\apresets\x12&\n" +
+	"\x03sql\x18\n" +
+	" \x01(\v2\x14.warden.v1.SqlFilterR\x03sql\x12\x12\n" +
+	"\x04role\x18\v \x01(\tR\x04role\x12\x1f\n" +
+	"\vdecision_id\x18\f \x01(\tR\n" +
+	"decisionId\x12\x16\n" +
+	"\x06reason\x18\r \x01(\tR\x06reasonB\b\n" +
+	"\x06_limit\"\x87\x01\n" +
+	"\x0fColumnCondition\x12\x16\n" +
+	"\x06column\x18\x01 \x01(\tR\x06column\x122\n" +
+	"\tpredicate\x18\x02 \x01(\v2\x14.warden.v1.PredicateR\tpredicate\x12(\n" +
+	"\x03sql\x18\x03 \x01(\v2\x16.warden.v1.SqlFragmentR\x03sql\"\x98\x01\n" +
+	"\tSqlFilter\x12/\n" +
+	"\adialect\x18\x01 \x01(\x0e2\x15.warden.v1.SqlDialectR\adialect\x12,\n" +
+	"\x05where\x18\x02 \x01(\v2\x16.warden.v1.SqlFragmentR\x05where\x12,\n" +
+	"\x05check\x18\x03 \x01(\v2\x16.warden.v1.SqlFragmentR\x05check\"X\n" +
+	"\vSqlFragment\x12\x10\n" +
+	"\x03sql\x18\x01 \x01(\tR\x03sql\x127\n" +
+	"\n" +
+	"parameters\x18\x02 \x03(\v2\x17.warden.v1.SqlParameterR\n" +
+	"parameters\"\xa8\x01\n" +
+	"\fSqlParameter\x12\x14\n" +
+	"\x04text\x18\x01 \x01(\tH\x00R\x04text\x12\x1a\n" +
+	"\ainteger\x18\x02 \x01(\x03H\x00R\ainteger\x12\x1a\n" +
+	"\aboolean\x18\x03 \x01(\bH\x00R\aboolean\x12\x14\n" +
+	"\x04real\x18\x04 \x01(\x01H\x00R\x04real\x12+\n" +
+	"\x05array\x18\x05 \x01(\v2\x13.warden.v1.SqlArrayH\x00R\x05arrayB\a\n" +
+	"\x05value\"?\n" +
+	"\bSqlArray\x123\n" +
+	"\belements\x18\x01 \x03(\v2\x17.warden.v1.SqlParameterR\belements\"\xf7\x03\n" +
+	"\tPredicate\x12\x1c\n" +
+	"\bconstant\x18\x01 \x01(\bH\x00R\bconstant\x12,\n" +
+	"\x03all\x18\x02 \x01(\v2\x18.warden.v1.PredicateListH\x00R\x03all\x12,\n" +
+	"\x03any\x18\x03 \x01(\v2\x18.warden.v1.PredicateListH\x00R\x03any\x122\n" +
+	"\bnegation\x18\x04 \x01(\v2\x14.warden.v1.PredicateH\x00R\bnegation\x127\n" +
+	"\n" +
+	"comparison\x18\x05 \x01(\v2\x15.warden.v1.ComparisonH\x00R\n" +
+	"comparison\x12/\n" +
+	"\ais_null\x18\x06 \x01(\v2\x14.warden.v1.ColumnRefH\x00R\x06isNull\x12,\n" +
+	"\ain_list\x18\a \x01(\v2\x11.warden.v1.InListH\x00R\x06inList\x123\n" +
+	"\apattern\x18\b \x01(\v2\x17.warden.v1.PatternMatchH\x00R\apattern\x121\n" +
+	"\x05jsonb\x18\t \x01(\v2\x19.warden.v1.JsonbPredicateH\x00R\x05jsonb\x124\n" +
+	"\x06exists\x18\n" +
+	" \x01(\v2\x1a.warden.v1.ExistsPredicateH\x00R\x06existsB\x06\n" +
+	"\x04node\";\n" +
+	"\rPredicateList\x12*\n" +
+	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"^\n" +
+	"\tColumnRef\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04root\x18\x02 \x01(\bR\x04root\x12)\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x15.warden.v1.ColumnKindR\x04kind\"\xe9\x01\n" +
+	"\n" +
+	"Comparison\x129\n" +
+	"\boperator\x18\x01 \x01(\x0e2\x1d.warden.v1.ComparisonOperatorR\boperator\x12,\n" +
+	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x129\n" +
+	"\fother_column\x18\x03 \x01(\v2\x14.warden.v1.ColumnRefH\x00R\votherColumn\x12.\n" +
+	"\x05value\x18\x04 \x01(\v2\x16.google.protobuf.ValueH\x00R\x05valueB\a\n" +
+	"\x05right\"j\n" +
+	"\x06InList\x12,\n" +
+	"\x06column\x18\x01 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x122\n" +
+	"\x06values\x18\x02 \x01(\v2\x1a.google.protobuf.ListValueR\x06values\"\xa4\x01\n" +
+	"\fPatternMatch\x126\n" +
+	"\boperator\x18\x01 \x01(\x0e2\x1a.warden.v1.PatternOperatorR\boperator\x12,\n" +
+	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12\x18\n" +
+	"\apattern\x18\x03 \x01(\tR\apattern\x12\x14\n" +
+	"\x05regex\x18\x04 \x01(\tR\x05regex\"\xa2\x01\n" +
+	"\x0eJsonbPredicate\x124\n" +
+	"\boperator\x18\x01 \x01(\x0e2\x18.warden.v1.JsonbOperatorR\boperator\x12,\n" +
+	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12,\n" +
+	"\x05value\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x05value\"\x9e\x01\n" +
+	"\x0fExistsPredicate\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\"\n" +
+	"\frelationship\x18\x02 \x01(\tR\frelationship\x12%\n" +
+	"\x02on\x18\x03 \x03(\v2\x15.warden.v1.ColumnPairR\x02on\x12*\n" +
+	"\x05where\x18\x04 \x01(\v2\x14.warden.v1.PredicateR\x05where\":\n" +
+	"\n" +
+	"ColumnPair\x12\x14\n" +
+	"\x05local\x18\x01 \x01(\tR\x05local\x12\x16\n" +
+	"\x06remote\x18\x02 \x01(\tR\x06remote*~\n" +
 	"\tOperation\x12\x19\n" +
 	"\x15OPERATION_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10OPERATION_SELECT\x10\x01\x12\x14\n" +
@@ -997,7 +2623,41 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x17FILTER_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aFILTER_KIND_ALWAYS_ALLOWED\x10\x01\x12\x1d\n" +
 	"\x19FILTER_KIND_ALWAYS_DENIED\x10\x02\x12\x1b\n" +
-	"\x17FILTER_KIND_CONDITIONAL\x10\x032\x91\x01\n" +
+	"\x17FILTER_KIND_CONDITIONAL\x10\x03*\x85\x02\n" +
+	"\n" +
+	"ColumnKind\x12\x1b\n" +
+	"\x17COLUMN_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13COLUMN_KIND_INTEGER\x10\x01\x12\x17\n" +
+	"\x13COLUMN_KIND_NUMERIC\x10\x02\x12\x14\n" +
+	"\x10COLUMN_KIND_TEXT\x10\x03\x12\x17\n" +
+	"\x13COLUMN_KIND_BOOLEAN\x10\x04\x12\x14\n" +
+	"\x10COLUMN_KIND_UUID\x10\x05\x12\x14\n" +
+	"\x10COLUMN_KIND_DATE\x10\x06\x12\x19\n" +
+	"\x15COLUMN_KIND_TIMESTAMP\x10\a\x12\x1b\n" +
+	"\x17COLUMN_KIND_TIMESTAMPTZ\x10\b\x12\x15\n" +
+	"\x11COLUMN_KIND_JSONB\x10\t*\xe4\x01\n" +
+	"\x12ComparisonOperator\x12#\n" +
+	"\x1fCOMPARISON_OPERATOR_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16COMPARISON_OPERATOR_EQ\x10\x01\x12\x1b\n" +
+	"\x17COMPARISON_OPERATOR_NEQ\x10\x02\x12\x1a\n" +
+	"\x16COMPARISON_OPERATOR_LT\x10\x03\x12\x1b\n" +
+	"\x17COMPARISON_OPERATOR_LTE\x10\x04\x12\x1a\n" +
+	"\x16COMPARISON_OPERATOR_GT\x10\x05\x12\x1b\n" +
+	"\x17COMPARISON_OPERATOR_GTE\x10\x06*\xc1\x01\n" +
+	"\x0fPatternOperator\x12 \n" +
+	"\x1cPATTERN_OPERATOR_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15PATTERN_OPERATOR_LIKE\x10\x01\x12\x1a\n" +
+	"\x16PATTERN_OPERATOR_ILIKE\x10\x02\x12\x1c\n" +
+	"\x18PATTERN_OPERATOR_SIMILAR\x10\x03\x12\x1a\n" +
+	"\x16PATTERN_OPERATOR_REGEX\x10\x04\x12\x1b\n" +
+	"\x17PATTERN_OPERATOR_IREGEX\x10\x05*\xcb\x01\n" +
+	"\rJsonbOperator\x12\x1e\n" +
+	"\x1aJSONB_OPERATOR_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17JSONB_OPERATOR_CONTAINS\x10\x01\x12\x1f\n" +
+	"\x1bJSONB_OPERATOR_CONTAINED_IN\x10\x02\x12\x1a\n" +
+	"\x16JSONB_OPERATOR_HAS_KEY\x10\x03\x12\x1f\n" +
+	"\x1bJSONB_OPERATOR_HAS_KEYS_ANY\x10\x04\x12\x1f\n" +
+	"\x1bJSONB_OPERATOR_HAS_KEYS_ALL\x10\x052\x91\x01\n" +
 	"\x14AuthorizationService\x12:\n" +
 	"\x05Check\x12\x17.warden.v1.CheckRequest\x1a\x18.warden.v1.CheckResponse\x12=\n" +
 	"\x06Filter\x12\x18.warden.v1.FilterRequest\x1a\x19.warden.v1.FilterResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
@@ -1014,51 +2674,108 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 	return file_warden_v1_authorization_proto_rawDescData
 }
 
-var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_warden_v1_authorization_proto_goTypes = []any{
-	(Operation)(0),          // 0: warden.v1.Operation
-	(Decision)(0),           // 1: warden.v1.Decision
-	(SqlDialect)(0),         // 2: warden.v1.SqlDialect
-	(FilterKind)(0),         // 3: warden.v1.FilterKind
-	(*Principal)(nil),       // 4: warden.v1.Principal
-	(*Row)(nil),             // 5: warden.v1.Row
-	(*CheckRequest)(nil),    // 6: warden.v1.CheckRequest
-	(*TableRows)(nil),       // 7: warden.v1.TableRows
-	(*RowDecision)(nil),     // 8: warden.v1.RowDecision
-	(*CheckResponse)(nil),   // 9: warden.v1.CheckResponse
-	(*SqlOptions)(nil),      // 10: warden.v1.SqlOptions
-	(*FilterRequest)(nil),   // 11: warden.v1.FilterRequest
-	(*FilterResponse)(nil),  // 12: warden.v1.FilterResponse
-	nil,                     // 13: warden.v1.Principal.SessionVariablesEntry
-	(*structpb.Struct)(nil), // 14: google.protobuf.Struct
+	(Operation)(0),             // 0: warden.v1.Operation
+	(Decision)(0),              // 1: warden.v1.Decision
+	(SqlDialect)(0),            // 2: warden.v1.SqlDialect
+	(FilterKind)(0),            // 3: warden.v1.FilterKind
+	(ColumnKind)(0),            // 4: warden.v1.ColumnKind
+	(ComparisonOperator)(0),    // 5: warden.v1.ComparisonOperator
+	(PatternOperator)(0),       // 6: warden.v1.PatternOperator
+	(JsonbOperator)(0),         // 7: warden.v1.JsonbOperator
+	(*Principal)(nil),          // 8: warden.v1.Principal
+	(*Row)(nil),                // 9: warden.v1.Row
+	(*CheckRequest)(nil),       // 10: warden.v1.CheckRequest
+	(*TableRows)(nil),          // 11: warden.v1.TableRows
+	(*RowDecision)(nil),        // 12: warden.v1.RowDecision
+	(*CheckResponse)(nil),      // 13: warden.v1.CheckResponse
+	(*SqlOptions)(nil),         // 14: warden.v1.SqlOptions
+	(*FilterRequest)(nil),      // 15: warden.v1.FilterRequest
+	(*FilterResponse)(nil),     // 16: warden.v1.FilterResponse
+	(*ColumnCondition)(nil),    // 17: warden.v1.ColumnCondition
+	(*SqlFilter)(nil),          // 18: warden.v1.SqlFilter
+	(*SqlFragment)(nil),        // 19: warden.v1.SqlFragment
+	(*SqlParameter)(nil),       // 20: warden.v1.SqlParameter
+	(*SqlArray)(nil),           // 21: warden.v1.SqlArray
+	(*Predicate)(nil),          // 22: warden.v1.Predicate
+	(*PredicateList)(nil),      // 23: warden.v1.PredicateList
+	(*ColumnRef)(nil),          // 24: warden.v1.ColumnRef
+	(*Comparison)(nil),         // 25: warden.v1.Comparison
+	(*InList)(nil),             // 26: warden.v1.InList
+	(*PatternMatch)(nil),       // 27: warden.v1.PatternMatch
+	(*JsonbPredicate)(nil),     // 28: warden.v1.JsonbPredicate
+	(*ExistsPredicate)(nil),    // 29: warden.v1.ExistsPredicate
+	(*ColumnPair)(nil),         // 30: warden.v1.ColumnPair
+	nil,                        // 31: warden.v1.Principal.SessionVariablesEntry
+	(*structpb.Struct)(nil),    // 32: google.protobuf.Struct
+	(*structpb.Value)(nil),     // 33: google.protobuf.Value
+	(*structpb.ListValue)(nil), // 34: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	13, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	14, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	14, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	4,  // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
+	31, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	32, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	32, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	8,  // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 4: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
-	5,  // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
-	7,  // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	14, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	9,  // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
+	11, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
+	32, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 8: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
-	8,  // 9: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	14, // 10: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	12, // 9: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
+	32, // 10: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
 	2,  // 11: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
-	4,  // 12: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
+	8,  // 12: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
 	0,  // 13: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
-	10, // 14: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
+	14, // 14: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
 	3,  // 15: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
-	6,  // 16: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	11, // 17: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	9,  // 18: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	12, // 19: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	18, // [18:20] is the sub-list for method output_type
-	16, // [16:18] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	22, // 16: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
+	22, // 17: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
+	17, // 18: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
+	32, // 19: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	18, // 20: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
+	22, // 21: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
+	19, // 22: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
+	2,  // 23: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
+	19, // 24: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
+	19, // 25: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
+	20, // 26: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
+	21, // 27: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
+	20, // 28: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
+	23, // 29: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
+	23, // 30: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
+	22, // 31: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
+	25, // 32: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
+	24, // 33: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
+	26, // 34: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
+	27, // 35: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
+	28, // 36: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
+	29, // 37: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	22, // 38: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	4,  // 39: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
+	5,  // 40: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
+	24, // 41: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	24, // 42: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	33, // 43: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	24, // 44: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	34, // 45: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	6,  // 46: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
+	24, // 47: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	7,  // 48: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
+	24, // 49: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	33, // 50: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	30, // 51: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	22, // 52: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	10, // 53: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	15, // 54: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	13, // 55: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	16, // 56: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	55, // [55:57] is the sub-list for method output_type
+	53, // [53:55] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -1066,13 +2783,37 @@ func file_warden_v1_authorization_proto_init() {
 	if File_warden_v1_authorization_proto != nil {
 		return
 	}
+	file_warden_v1_authorization_proto_msgTypes[8].OneofWrappers = []any{}
+	file_warden_v1_authorization_proto_msgTypes[12].OneofWrappers = []any{
+		(*SqlParameter_Text)(nil),
+		(*SqlParameter_Integer)(nil),
+		(*SqlParameter_Boolean)(nil),
+		(*SqlParameter_Real)(nil),
+		(*SqlParameter_Array)(nil),
+	}
+	file_warden_v1_authorization_proto_msgTypes[14].OneofWrappers = []any{
+		(*Predicate_Constant)(nil),
+		(*Predicate_All)(nil),
+		(*Predicate_Any)(nil),
+		(*Predicate_Negation)(nil),
+		(*Predicate_Comparison)(nil),
+		(*Predicate_IsNull)(nil),
+		(*Predicate_InList)(nil),
+		(*Predicate_Pattern)(nil),
+		(*Predicate_Jsonb)(nil),
+		(*Predicate_Exists)(nil),
+	}
+	file_warden_v1_authorization_proto_msgTypes[17].OneofWrappers = []any{
+		(*Comparison_OtherColumn)(nil),
+		(*Comparison_Value)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   10,
+			NumEnums:      8,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

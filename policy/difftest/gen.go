@@ -1,0 +1,293 @@
+// Package difftest generates random policy sets with data: schemas with
+// relationships, permission rules from the whole boolean expression
+// language, sessions and rows with NULLs and edge values. Its test proves
+// the central property of Warden: for every generated case, Check allows a
+// row exactly when the Filter predicate, rendered as SQL and pushed into a
+// real database (SQLite, PostgreSQL, MariaDB), returns it.
+//
+// Everything is derived from one seed, so a failing case is reproduced by
+// its seed alone.
+package difftest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// Case is one generated policy set with its data.
+type Case struct {
+	Seed   uint64
+	Policy *model.Policy
+	// Rows by table, in canonical form (model.CoerceJSON), with key "id".
+	Rows map[model.TableName][]map[string]any
+	// Rules lists the generated permissions to check, in a stable order.
+	Rules []Rule
+	// Sessions per rule: variables as text, as a request carries them.
+	Sessions map[string][]map[string]string
+}
+
+// Rule names one permission.
+type Rule struct {
+	Table model.TableName
+	Op    model.Operation
+	Role  string
+	// UsesExists says the rule reads other tables (_exists).
+	UsesExists bool
+	// Depth is how many relationship hops the rule reads.
+	Depth int
+}
+
+// Key identifies the rule for Sessions.
+func (r Rule) Key() string { return fmt.Sprintf("%s/%s/%s", r.Table, r.Op, r.Role) }
+
+// Limits bound a generated case.
+type Limits struct {
+	Tables, Columns, Rows, RulesPerTable, Sessions, Depth int
+}
+
+// DefaultLimits keep one case small enough for hundreds per minute.
+var DefaultLimits = Limits{Tables: 4, Columns: 5, Rows: 9, RulesPerTable: 6, Sessions: 3, Depth: 3}
+
+type gen struct {
+	r    *rand.Rand
+	lim  Limits
+	p    *model.Policy
+	vars map[string]model.SessionVar // session variables used, by name and form
+	pats map[string]model.Operator   // pattern variables by name
+	// rule-local state
+	exists bool
+	depth  int
+}
+
+// Generate builds the case of a seed.
+func Generate(seed uint64, lim Limits) *Case {
+	c := GenerateFrom(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15), lim)
+	c.Seed = seed
+	return c
+}
+
+// GenerateFrom builds a case from a source of randomness (a fuzzer's bytes,
+// see ByteSource).
+func GenerateFrom(src rand.Source, lim Limits) *Case {
+	g := &gen{r: rand.New(src), lim: lim}
+	c := &Case{Sessions: map[string][]map[string]string{}}
+	g.schema()
+	c.Policy = g.p
+	c.Rows = g.rows()
+	for _, t := range g.p.SortedTables() {
+		// Sessions carry every variable the table's rules read.
+		g.vars, g.pats = map[string]model.SessionVar{}, map[string]model.Operator{}
+		var rules []Rule
+		n := 1 + g.r.IntN(lim.RulesPerTable)
+		for i := 0; i < n; i++ {
+			rules = append(rules, g.permission(t, i))
+		}
+		if inh, ok := g.inherited(t, rules); ok {
+			rules = append(rules, inh)
+		}
+		for _, rule := range rules {
+			sessions := make([]map[string]string, 0, lim.Sessions)
+			for j := 0; j < 1+g.r.IntN(lim.Sessions); j++ {
+				sessions = append(sessions, g.session())
+			}
+			c.Rules = append(c.Rules, rule)
+			c.Sessions[rule.Key()] = sessions
+		}
+	}
+	return c
+}
+
+var kindsPool = []model.Kind{
+	model.KindInteger, model.KindNumeric, model.KindText, model.KindText, model.KindBoolean,
+	model.KindUUID, model.KindDate, model.KindTimestamp, model.KindTimestamptz, model.KindJSONB,
+}
+
+// schema builds 2..Tables tables with an integer id, columns of random
+// kinds, and foreign keys to earlier tables with their object and array
+// relationships.
+func (g *gen) schema() {
+	g.p = &model.Policy{Tables: map[model.TableName]*model.Table{}, Source: "difftest", Revision: "difftest"}
+	n := 2 + g.r.IntN(g.lim.Tables-1)
+	var tables []*model.Table
+	for i := 0; i < n; i++ {
+		t := &model.Table{
+			Name:          model.TableName{Schema: "public", Name: fmt.Sprintf("t%d", i)},
+			PrimaryKey:    []string{"id"},
+			Relationships: map[string]*model.Relationship{},
+			Permissions:   map[model.Operation]map[string]*model.Permission{},
+		}
+		t.Columns = append(t.Columns, &model.Column{Name: "id", Type: model.Type{Declared: "bigint", Kind: model.KindInteger}})
+		for j := 0; j < 2+g.r.IntN(g.lim.Columns-1); j++ {
+			k := kindsPool[g.r.IntN(len(kindsPool))]
+			t.Columns = append(t.Columns, &model.Column{Name: columnName(k, j), Type: model.Type{Declared: declared(k), Kind: k}, Nullable: g.r.IntN(3) > 0})
+		}
+		// Foreign keys to earlier tables (and sometimes to itself).
+		for _, parent := range tables {
+			if g.r.IntN(3) == 0 {
+				continue
+			}
+			g.foreignKey(t, parent)
+		}
+		if g.r.IntN(5) == 0 {
+			g.foreignKey(t, t)
+		}
+		tables = append(tables, t)
+		g.p.Tables[t.Name] = t
+	}
+	for _, t := range tables {
+		t.IndexColumns()
+	}
+}
+
+func columnName(k model.Kind, j int) string {
+	names := map[model.Kind]string{
+		model.KindInteger: "n", model.KindNumeric: "amount", model.KindText: "label", model.KindBoolean: "flag",
+		model.KindUUID: "ref", model.KindDate: "day", model.KindTimestamp: "at", model.KindTimestamptz: "ts", model.KindJSONB: "doc",
+	}
+	name := fmt.Sprintf("%s_%d", names[k], j)
+	if j == 3 {
+		name = fmt.Sprintf(`we"ird %s`+"`%d", names[k], j) // identifiers must be quoted
+	}
+	return name
+}
+
+func declared(k model.Kind) string {
+	switch k {
+	case model.KindNumeric:
+		return "numeric"
+	case model.KindText:
+		return "text"
+	}
+	return k.String()
+}
+
+func (g *gen) foreignKey(child, parent *model.Table) {
+	col := fmt.Sprintf("%s_id_%d", parent.Name.Name, len(child.ForeignKeys))
+	child.Columns = append(child.Columns, &model.Column{Name: col, Type: model.Type{Declared: "bigint", Kind: model.KindInteger}, Nullable: true})
+	child.ForeignKeys = append(child.ForeignKeys, model.ForeignKey{Columns: []string{col}, RefTable: parent.Name, RefColumns: []string{"id"}})
+	obj := &model.Relationship{Name: "to_" + col, Kind: model.RelObject, Target: parent.Name, Mapping: []model.ColumnPair{{Local: col, Remote: "id"}}}
+	arr := &model.Relationship{Name: "from_" + child.Name.Name + "_" + col, Kind: model.RelArray, Target: child.Name, Mapping: []model.ColumnPair{{Local: "id", Remote: col}}}
+	child.Relationships[obj.Name] = obj
+	parent.Relationships[arr.Name] = arr
+}
+
+// permission adds one random permission to t and returns it.
+func (g *gen) permission(t *model.Table, i int) Rule {
+	g.exists, g.depth = false, 0
+	ops := []model.Operation{model.OpSelect, model.OpSelect, model.OpSelect, model.OpDelete, model.OpUpdate, model.OpInsert}
+	op := ops[g.r.IntN(len(ops))]
+	role := fmt.Sprintf("r%d", i)
+	cols := t.ColumnNames()
+	sort.Strings(cols)
+	perm := &model.Permission{Role: role, Op: op, Source: model.Source{File: "difftest", Path: fmt.Sprintf("%s.%s[role=%s]", t.Name, op, role)}}
+	switch op {
+	case model.OpSelect, model.OpDelete:
+		perm.Filter = g.boolExp(t, t, 0)
+	case model.OpUpdate:
+		perm.Filter = g.boolExp(t, t, 0)
+		if g.r.IntN(2) == 0 {
+			perm.Check = g.boolExp(t, t, 0)
+		} else {
+			perm.Check = model.True{}
+		}
+	case model.OpInsert:
+		perm.Check = g.boolExp(t, t, 0)
+	}
+	if op != model.OpDelete {
+		perm.Columns = cols
+	}
+	if t.Permissions[op] == nil {
+		t.Permissions[op] = map[string]*model.Permission{}
+	}
+	t.Permissions[op][role] = perm
+	return Rule{Table: t.Name, Op: op, Role: role, UsesExists: g.exists, Depth: g.depth}
+}
+
+// inherited adds an inherited select role over the table's select roles,
+// with column conditions as load resolves them: a column granted by only
+// some parents is readable where one of their filters holds.
+func (g *gen) inherited(t *model.Table, rules []Rule) (Rule, bool) {
+	{
+		var parents []*model.Permission
+		for _, role := range sortedRoles(t.Permissions[model.OpSelect]) {
+			parents = append(parents, t.Permissions[model.OpSelect][role])
+		}
+		if len(parents) < 2 {
+			return Rule{}, false
+		}
+		cols := t.ColumnNames()
+		sort.Strings(cols)
+		// Parent 0 grants every column; the others only some.
+		grants := map[string][]model.BoolExp{}
+		var filters []model.BoolExp
+		for i, p := range parents {
+			filters = append(filters, p.Filter)
+			for j, c := range cols {
+				if i == 0 && j%2 == 0 || i > 0 && g.r.IntN(2) == 0 {
+					grants[c] = append(grants[c], p.Filter)
+				}
+			}
+		}
+		inh := &model.Permission{Role: "inherited", Op: model.OpSelect, Filter: model.Or{Items: filters},
+			Inherited: sortedRoles(t.Permissions[model.OpSelect]), ColumnConditions: map[string]model.BoolExp{},
+			Source: model.Source{File: "difftest", Path: t.Name.String() + ".select[role=inherited]"}}
+		for _, c := range cols {
+			if len(grants[c]) == 0 {
+				continue
+			}
+			inh.Columns = append(inh.Columns, c)
+			if len(grants[c]) < len(parents) {
+				inh.ColumnConditions[c] = model.Or{Items: grants[c]}
+			}
+		}
+		t.Permissions[model.OpSelect]["inherited"] = inh
+		rule := Rule{Table: t.Name, Op: model.OpSelect, Role: "inherited"}
+		for _, r := range rules {
+			if r.Op == model.OpSelect {
+				rule.UsesExists = rule.UsesExists || r.UsesExists
+				rule.Depth = max(rule.Depth, r.Depth)
+			}
+		}
+		return rule, true
+	}
+}
+
+// ByteSource is a rand.Source that replays bytes, then a fixed stream, so
+// that a fuzzer's mutations of the input change the generated case locally.
+type ByteSource struct {
+	data []byte
+	rest *rand.PCG
+}
+
+// NewByteSource returns a source reading data.
+func NewByteSource(data []byte) *ByteSource {
+	return &ByteSource{data: data, rest: rand.NewPCG(1, 2)}
+}
+
+// Uint64 returns the next 8 bytes as a number.
+func (s *ByteSource) Uint64() uint64 {
+	if len(s.data) == 0 {
+		return s.rest.Uint64()
+	}
+	var v uint64
+	for i := 0; i < 8; i++ {
+		v <<= 8
+		if len(s.data) > 0 {
+			v |= uint64(s.data[0])
+			s.data = s.data[1:]
+		}
+	}
+	return v
+}
+
+func sortedRoles(m map[string]*model.Permission) []string {
+	out := make([]string, 0, len(m))
+	for r := range m {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,95 @@
+package difftest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/residual"
+)
+
+// Outcome is Filter's answer for one rule and session, already found to
+// agree with Check on every row of the table.
+type Outcome struct {
+	Rule Rule
+	Vars map[string]string
+	// Result is nil when Check and Filter both refused the session (a
+	// variable missing or malformed).
+	Result *engine.FilterResult
+	// Rows are the table's rows with their related rows nested, as Check
+	// took them; Allowed and Columns say what the predicate (and the
+	// column conditions) allow for each.
+	Rows    []map[string]any
+	Allowed []bool
+	Columns [][]string
+}
+
+// Outcomes runs Check and Filter for every rule and session of the case,
+// evaluates the Filter predicate on every row with residual.Eval, and
+// returns an error at the first row where the two disagree: a different
+// decision, different allowed columns, or only one of them failing.
+func (c *Case) Outcomes(ctx context.Context, set *engine.Set) ([]Outcome, error) {
+	var out []Outcome
+	for _, rule := range c.Rules {
+		tbl := c.Policy.Tables[rule.Table]
+		rows := c.Rows[rule.Table]
+		for _, vars := range c.Sessions[rule.Key()] {
+			sess := engine.Session{Role: rule.Role, Vars: vars}
+			o := Outcome{Rule: rule, Vars: vars}
+			in := engine.CheckInput{Session: sess, Table: rule.Table, Op: rule.Op, Tables: c.Rows}
+			for _, r := range rows {
+				n := c.Nested(tbl, r, rule.Depth)
+				o.Rows = append(o.Rows, n)
+				in.Rows = append(in.Rows, engine.Row{ID: fmt.Sprint(r["id"]), Values: n})
+			}
+			chk, cerr := set.Check(ctx, in)
+			res, ferr := set.Filter(ctx, engine.FilterInput{Session: sess, Table: rule.Table, Op: rule.Op})
+			if cerr != nil || ferr != nil {
+				if !sameError(cerr, ferr) {
+					return nil, fmt.Errorf("%s session %v: Check error %v, Filter error %v", rule.Key(), vars, cerr, ferr)
+				}
+				out = append(out, o)
+				continue
+			}
+			o.Result = res
+			for i, row := range o.Rows {
+				ok, cols := allowed(res, residual.Data{Row: row, Tables: c.Rows})
+				o.Allowed = append(o.Allowed, ok)
+				o.Columns = append(o.Columns, cols)
+				dec := chk.Rows[i]
+				if (dec.Decision == engine.Allow) != ok || ok && strings.Join(dec.AllowedColumns, ",") != strings.Join(cols, ",") {
+					return nil, fmt.Errorf("%s session %v row %v:\nCheck: %s %v (%s)\nFilter: %v %v\npredicate: %s",
+						rule.Key(), vars, row, dec.Decision, dec.AllowedColumns, dec.Reason, ok, cols, residual.String(res.Predicate))
+				}
+			}
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// allowed evaluates a Filter result on a row: the predicate (and the
+// update check), and the columns whose conditions hold.
+func allowed(res *engine.FilterResult, d residual.Data) (bool, []string) {
+	ok := residual.Eval(res.Predicate, d) && (res.Check == nil || residual.Eval(res.Check, d))
+	var cols []string
+	if ok {
+		for _, col := range res.Columns {
+			if cond, has := res.ColumnConditions[col]; !has || residual.Eval(cond, d) {
+				cols = append(cols, col)
+			}
+		}
+	}
+	return ok, cols
+}
+
+func sameError(a, b error) bool {
+	for _, target := range []error{engine.ErrMissingSessionVariables, engine.ErrInvalidValue} {
+		if errors.Is(a, target) && errors.Is(b, target) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,181 @@
+package difftest
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// session generates the variables of a request as text: every variable the
+// table's rules read, in one of its text spellings; rarely one is missing
+// or malformed, which Check and Filter must both refuse.
+func (g *gen) session() map[string]string {
+	out := map[string]string{}
+	names := make([]string, 0, len(g.vars)+len(g.pats))
+	for n := range g.vars {
+		names = append(names, n)
+	}
+	for n := range g.pats {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		switch roll := g.r.IntN(100); {
+		case roll < 2:
+			continue // missing
+		case roll < 4:
+			out[n] = "{not valid"
+			continue
+		}
+		if op, ok := g.pats[n]; ok {
+			pool := patterns[op]
+			out[n] = pool[g.r.IntN(len(pool))]
+			continue
+		}
+		v := g.vars[n]
+		if v.Array {
+			elems := make([]string, g.r.IntN(4))
+			for i := range elems {
+				elems[i] = arrayElement(g.text(v.Kind))
+			}
+			out[n] = "{" + strings.Join(elems, ",") + "}"
+			continue
+		}
+		out[n] = g.text(v.Kind)
+	}
+	return out
+}
+
+// text returns a value of kind k as a session variable would spell it.
+func (g *gen) text(k model.Kind) string {
+	if k == model.KindText && g.r.IntN(3) == 0 {
+		return jsonKeys[g.r.IntN(len(jsonKeys))]
+	}
+	v := g.canonical(k)
+	switch x := v.(type) {
+	case json.Number:
+		return string(x)
+	case bool:
+		return []string{"true", "false", "t", "f", "yes", "no", "1", "0"}[boolIndex(x, g.r.IntN(4))]
+	case string:
+		switch k {
+		case model.KindUUID:
+			if g.r.IntN(2) == 0 {
+				return strings.ToUpper(x)
+			}
+		case model.KindTimestamp:
+			return strings.Replace(x, "T", " ", 1)
+		case model.KindTimestamptz:
+			if g.r.IntN(2) == 0 {
+				return strings.Replace(strings.TrimSuffix(x, "Z"), "T", " ", 1) + "+00"
+			}
+		case model.KindJSONB:
+			b, _ := json.Marshal(x)
+			return string(b)
+		}
+		return x
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// boolIndex picks a spelling of b among true/false, t/f, yes/no, 1/0.
+func boolIndex(b bool, variant int) int {
+	i := variant * 2
+	if !b {
+		i++
+	}
+	return i
+}
+
+// arrayElement quotes an element of a Postgres array literal.
+func arrayElement(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// rows generates the rows of every table: ids 1..n, edge values and NULLs,
+// foreign keys to existing rows, NULL, or (rarely) a missing row.
+func (g *gen) rows() map[model.TableName][]map[string]any {
+	out := map[model.TableName][]map[string]any{}
+	counts := map[model.TableName]int{}
+	for _, t := range g.p.SortedTables() {
+		counts[t.Name] = 2 + g.r.IntN(g.lim.Rows-1)
+	}
+	for _, t := range g.p.SortedTables() {
+		fks := map[string]model.TableName{}
+		for _, fk := range t.ForeignKeys {
+			fks[fk.Columns[0]] = fk.RefTable
+		}
+		for i := 1; i <= counts[t.Name]; i++ {
+			row := map[string]any{}
+			for _, c := range t.Columns {
+				switch {
+				case c.Name == "id":
+					row[c.Name] = json.Number(fmt.Sprint(i))
+				case c.Nullable && g.r.IntN(5) == 0:
+					row[c.Name] = nil
+				case fks[c.Name] != model.TableName{}:
+					n := counts[fks[c.Name]]
+					id := 1 + g.r.IntN(n)
+					if g.r.IntN(10) == 0 {
+						id = 99
+					}
+					row[c.Name] = json.Number(fmt.Sprint(id))
+				default:
+					row[c.Name] = g.canonical(c.Type.Kind)
+				}
+			}
+			out[t.Name] = append(out[t.Name], row)
+		}
+	}
+	return out
+}
+
+// Nested returns a row of t with its related rows nested under the
+// relationship names, hops deep, as Check takes them.
+func (c *Case) Nested(t *model.Table, row map[string]any, hops int) map[string]any {
+	out := make(map[string]any, len(row)+len(t.Relationships))
+	for k, v := range row {
+		out[k] = v
+	}
+	if hops <= 0 {
+		return out
+	}
+	for name, rel := range t.Relationships {
+		target := c.Policy.Tables[rel.Target]
+		var related []any
+		for _, r := range c.Rows[rel.Target] {
+			if joins(row, r, rel.Mapping) {
+				related = append(related, c.Nested(target, r, hops-1))
+			}
+		}
+		if rel.Kind == model.RelObject {
+			if len(related) == 0 {
+				out[name] = nil
+			} else {
+				out[name] = related[0]
+			}
+			continue
+		}
+		if related == nil {
+			related = []any{}
+		}
+		out[name] = related
+	}
+	return out
+}
+
+// joins reports whether a row of the source and one of the target match on
+// every column pair (NULL matches nothing, as in SQL).
+func joins(src, dst map[string]any, m []model.ColumnPair) bool {
+	for _, p := range m {
+		a, b := src[p.Local], dst[p.Remote]
+		if a == nil || b == nil || fmt.Sprint(a) != fmt.Sprint(b) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,253 @@
+package difftest
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// boolExp generates a boolean expression evaluated on cur (root is the
+// permission's table, for ["$", col]); hops counts relationship hops.
+func (g *gen) boolExp(root, cur *model.Table, hops int) model.BoolExp {
+	return g.expr(root, cur, hops, 0)
+}
+
+func (g *gen) expr(root, cur *model.Table, hops, nest int) model.BoolExp {
+	roll := g.r.IntN(100)
+	if nest >= 3 && roll >= 50 {
+		roll = g.r.IntN(50)
+	}
+	switch {
+	case roll < 50:
+		return g.compare(root, cur)
+	case roll < 59:
+		return model.And{Items: g.items(root, cur, hops, nest, 2+g.r.IntN(2))}
+	case roll < 67:
+		return model.Or{Items: g.items(root, cur, hops, nest, g.r.IntN(4))}
+	case roll < 74:
+		return model.Not{Item: g.expr(root, cur, hops, nest+1)}
+	case roll < 87:
+		if rel := g.relationship(cur); rel != nil && hops < g.lim.Depth {
+			g.depth = max(g.depth, hops+1)
+			target := g.p.Tables[rel.Target]
+			return model.RelExists{Relationship: rel, From: cur.Name, Where: g.expr(root, target, hops+1, nest+1)}
+		}
+		return g.compare(root, cur)
+	case roll < 92:
+		tables := g.p.SortedTables()
+		t := tables[g.r.IntN(len(tables))]
+		g.exists = true
+		return model.Exists{Table: t.Name, Where: g.expr(root, t, g.lim.Depth, nest+1)}
+	case roll < 96:
+		return model.True{}
+	}
+	return model.And{}
+}
+
+func (g *gen) items(root, cur *model.Table, hops, nest, n int) []model.BoolExp {
+	out := make([]model.BoolExp, n)
+	for i := range out {
+		out[i] = g.expr(root, cur, hops, nest+1)
+	}
+	return out
+}
+
+func (g *gen) relationship(t *model.Table) *model.Relationship {
+	if len(t.Relationships) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(t.Relationships))
+	for n := range t.Relationships {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return t.Relationships[names[g.r.IntN(len(names))]]
+}
+
+// operators lists the operators that apply to a kind, as load allows them.
+func operators(k model.Kind) []model.Operator {
+	ops := []model.Operator{model.OpEq, model.OpNeq, model.OpIn, model.OpNin, model.OpIsNull, model.OpCeq, model.OpCneq}
+	if k != model.KindJSONB {
+		ops = append(ops, model.OpGt, model.OpLt, model.OpGte, model.OpLte, model.OpCgt, model.OpClt, model.OpCgte, model.OpClte)
+	}
+	switch k {
+	case model.KindText:
+		ops = append(ops, model.OpLike, model.OpNlike, model.OpIlike, model.OpNilike, model.OpSimilar, model.OpNsimilar,
+			model.OpRegex, model.OpNregex, model.OpIregex, model.OpNiregex,
+			model.OpLike, model.OpNlike, model.OpIlike, model.OpNilike)
+	case model.KindJSONB:
+		ops = append(ops, model.OpContains, model.OpContained, model.OpHasKey, model.OpHasKeysAny, model.OpHasKeysAll, model.OpHasKey)
+	}
+	return ops
+}
+
+func (g *gen) compare(root, cur *model.Table) model.BoolExp {
+	c := cur.Columns[g.r.IntN(len(cur.Columns))]
+	k := c.Type.Kind
+	ops := operators(k)
+	op := ops[g.r.IntN(len(ops))]
+	switch op {
+	case model.OpIsNull:
+		return model.Compare{Column: c, Op: op, Value: model.Literal{V: g.r.IntN(2) == 0}}
+	case model.OpCeq, model.OpCneq, model.OpCgt, model.OpClt, model.OpCgte, model.OpClte:
+		if ref, ok := g.columnRef(root, cur, k); ok {
+			return model.Compare{Column: c, Op: op, Value: ref}
+		}
+		op = model.OpEq
+	}
+	return model.Compare{Column: c, Op: op, Value: g.value(op, k)}
+}
+
+// columnRef picks a column of the same kind in cur, or ["$", col] in root.
+func (g *gen) columnRef(root, cur *model.Table, k model.Kind) (model.ColumnRef, bool) {
+	var refs []model.ColumnRef
+	for _, c := range cur.Columns {
+		if c.Type.Kind == k {
+			refs = append(refs, model.ColumnRef{Column: c})
+		}
+	}
+	for _, c := range root.Columns {
+		if c.Type.Kind == k {
+			refs = append(refs, model.ColumnRef{Root: true, Column: c})
+		}
+	}
+	if len(refs) == 0 {
+		return model.ColumnRef{}, false
+	}
+	return refs[g.r.IntN(len(refs))], true
+}
+
+// value picks the right-hand side of an operator: a literal, or (one time
+// in four) a session variable.
+func (g *gen) value(op model.Operator, k model.Kind) model.Value {
+	session := g.r.IntN(4) == 0
+	switch {
+	case isPattern(op):
+		if session {
+			name := "x-hasura-pat-" + strings.TrimPrefix(string(positiveOp(op)), "_")
+			g.pats[name] = positiveOp(op)
+			return model.SessionVar{Name: name, Kind: model.KindText}
+		}
+		pool := patterns[positiveOp(op)]
+		return model.Literal{V: pool[g.r.IntN(len(pool))]}
+	case op == model.OpIn || op == model.OpNin:
+		if session {
+			return g.sessionVar(k, true)
+		}
+		return model.Literal{V: g.list(k)}
+	case op == model.OpHasKey:
+		if session {
+			return g.sessionVar(model.KindText, false)
+		}
+		return model.Literal{V: jsonKeys[g.r.IntN(len(jsonKeys))]}
+	case op == model.OpHasKeysAny || op == model.OpHasKeysAll:
+		if session {
+			v := g.sessionVar(model.KindText, true)
+			v.Name = "x-hasura-keys"
+			g.vars[v.Name] = v
+			return v
+		}
+		n := g.r.IntN(3)
+		out := make([]any, n)
+		for i := range out {
+			out[i] = jsonKeys[g.r.IntN(len(jsonKeys))]
+		}
+		return model.Literal{V: out}
+	}
+	if session {
+		return g.sessionVar(k, false)
+	}
+	return model.Literal{V: g.canonical(k)}
+}
+
+func (g *gen) sessionVar(k model.Kind, array bool) model.SessionVar {
+	name := "x-hasura-" + k.String()
+	if array {
+		name += "-list"
+	}
+	v := model.SessionVar{Name: name, Kind: k, Array: array}
+	g.vars[name] = v
+	return v
+}
+
+func (g *gen) list(k model.Kind) []any {
+	out := make([]any, g.r.IntN(4))
+	for i := range out {
+		out[i] = g.canonical(k)
+	}
+	return out
+}
+
+func isPattern(op model.Operator) bool {
+	_, ok := patterns[positiveOp(op)]
+	return ok
+}
+
+func positiveOp(op model.Operator) model.Operator {
+	switch op {
+	case model.OpNlike:
+		return model.OpLike
+	case model.OpNilike:
+		return model.OpIlike
+	case model.OpNsimilar:
+		return model.OpSimilar
+	case model.OpNregex:
+		return model.OpRegex
+	case model.OpNiregex:
+		return model.OpIregex
+	}
+	return op
+}
+
+// patterns are the literal (and session) patterns per operator: wildcards,
+// escapes, case and Unicode folding, newlines, anchors and classes.
+var patterns = map[model.Operator][]string{
+	model.OpLike:    {"a%", "%a", "%b%", "_", "a_", "%", "", "A%", "%é%", `\%%`, `a\_b`, `%\`, "k%", "%s", "ß", "_%_", "%\n%", "%🙂"},
+	model.OpIlike:   {"a%", "%A", "K%", "%s%", "É", "_b%", "%", "ς", "σ%", `%\_%`, "STRASSE", "%ß%", "ſ", "a b"},
+	model.OpSimilar: {"a%", "(a|b)%", "[a-c]%", "%(b|c)", "a*", "%[0-9]%", "_+", "(ab)+", "%.%", "a|A", "[^a]%"},
+	model.OpRegex:   {"^a", "b$", "a.b", "^(a|b)+$", "[0-9]", `\d`, `\bab`, `a\b`, "^.$", `^\w+$`, "é", "^$", "(?i)ab", "^[^a]", `x\nb`, "(?m)^b", "^.+$", "a$", "^a.", ".b$", "b\\z"},
+	model.OpIregex:  {"^A", "k", "S$", "é", "^[a-c]+$", "σ"},
+}
+
+var jsonKeys = []string{"a", "b", "k", "A", "", "x y", `q"u`, "é"}
+
+// canonical picks an edge value of a kind, in canonical form.
+func (g *gen) canonical(k model.Kind) any {
+	pool := values[k]
+	v := pool[g.r.IntN(len(pool))]
+	if k == model.KindJSONB {
+		return decodeJSON(v.(string))
+	}
+	return v
+}
+
+func decodeJSON(s string) any {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		panic(fmt.Sprintf("bad JSON %q: %v", s, err))
+	}
+	return v
+}
+
+// values are the edge values per kind, canonical (jsonb as JSON text).
+var values = map[model.Kind][]any{
+	model.KindInteger: {json.Number("0"), json.Number("1"), json.Number("2"), json.Number("3"), json.Number("-1"), json.Number("42"), json.Number("9007199254740993")},
+	model.KindNumeric: {json.Number("0"), json.Number("1.5"), json.Number("-2.25"), json.Number("10"), json.Number("0.1"), json.Number("3")},
+	model.KindText: {"", "a", "A", "ab", "a b", "a ", "abc", "ABC", "b", "é", "É", "ß", "K", "k", "s", "ſ", "%", "_",
+		`\`, "a%b", "a_b", "x\nb", "a\n", "\n", "🙂", "straße", "STRASSE", "σ", "ς", "Σ", "zz", "a\u00a0b"},
+	model.KindBoolean: {true, false},
+	model.KindUUID: {"00000000-0000-0000-0000-000000000000", "123e4567-e89b-12d3-a456-426614174000",
+		"ffffffff-ffff-ffff-ffff-ffffffffffff", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
+	model.KindDate: {"2024-01-01", "2024-02-29", "1999-12-31", "2024-01-02"},
+	model.KindTimestamp: {"2024-01-01T10:00:00.000000", "2024-01-01T10:00:00.500000", "2024-01-01T09:59:59.999999",
+		"1999-12-31T23:59:59.000000"},
+	model.KindTimestamptz: {"2024-01-01T08:00:00.000000Z", "2024-01-01T10:00:00.000000Z", "2023-12-31T22:00:00.000001Z",
+		"2024-02-29T00:00:00.000000Z"},
+	model.KindJSONB: {`{"a":1}`, `{"a":[1,2],"b":"x"}`, `["a","b"]`, `[["a"]]`, `"a"`, `1`, `true`, `{"k":"a"}`,
+		`[1,"a",{"a":1}]`, `{}`, `[]`, `{"a":{"b":[1,{"c":null}]}}`, `{"a":1.0}`, `{"x y":2,"q\"u":[]}`, `[1,2,2]`, `"k"`},
+}

@@ -1,0 +1,572 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"weak"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/wardenpdp/warden/policy/compile"
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
+)
+
+// FilterInput asks which rows a session may touch.
+type FilterInput struct {
+	Session Session
+	Table   model.TableName
+	Op      model.Operation
+}
+
+// FilterKind says whether a filter needs a predicate at all.
+type FilterKind int
+
+// The filter kinds.
+const (
+	// AlwaysAllowed: every row; the predicate is residual.True.
+	AlwaysAllowed FilterKind = iota + 1
+	// AlwaysDenied: no row; the predicate is residual.False.
+	AlwaysDenied
+	// Conditional: the rows the predicate holds for.
+	Conditional
+)
+
+// String returns "ALWAYS_ALLOWED", "ALWAYS_DENIED" or "CONDITIONAL".
+func (k FilterKind) String() string {
+	switch k {
+	case AlwaysAllowed:
+		return "ALWAYS_ALLOWED"
+	case AlwaysDenied:
+		return "ALWAYS_DENIED"
+	case Conditional:
+		return "CONDITIONAL"
+	}
+	return "UNSPECIFIED"
+}
+
+// FilterResult answers a FilterInput. Its slices and maps may be shared
+// with other results: treat them as read-only.
+type FilterResult struct {
+	Kind FilterKind
+	Role string
+	// Predicate is the row predicate with the session's values bound: the
+	// filter on the current row for select, update and delete, the check
+	// on the proposed row for insert. A row is allowed exactly when it
+	// holds (residual.True for AlwaysAllowed, residual.False for
+	// AlwaysDenied).
+	Predicate residual.Expr
+	// Check is, for update, the check the row must pass after the update
+	// (residual.True when the permission has none); nil otherwise.
+	Check residual.Expr
+	// Columns the role may read (select) or write (insert, update),
+	// sorted; for admin every column of the table; none when
+	// AlwaysDenied.
+	Columns []string
+	// ColumnConditions holds, for inherited roles, the columns of Columns
+	// that are readable only where a granting parent's filter holds, with
+	// that condition on the row (Hasura's CASE WHEN ... THEN col END).
+	ColumnConditions map[string]residual.Expr
+	// Limit is the select row limit; nil means none.
+	Limit             *int
+	AllowAggregations bool
+	// Presets by column (insert, update), session variables substituted
+	// and coerced.
+	Presets  map[string]any
+	Revision string
+	// Reason says in words why the kind is what it is.
+	Reason string
+}
+
+// filterPartialEvals counts requests answered by a partial evaluation of
+// their own because the permission's residual could not be templated.
+var filterPartialEvals atomic.Uint64
+
+// FilterPartialEvaluations returns how many Filter requests, since the
+// process started, needed a partial evaluation of their own because their
+// permission's residual could not be turned into a template at load time.
+// It stays 0 for every rule Warden compiles today; export it as a counter.
+func FilterPartialEvaluations() uint64 { return filterPartialEvals.Load() }
+
+// Filter returns the predicate on rows the session may touch. Errors:
+// *UnknownTableError, *MissingSessionVariablesError, InvalidValueErrors (as
+// Check: a variable the permission reads is missing or does not parse). No
+// permission is AlwaysDenied, never an error.
+func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error) {
+	t, ok := s.policy.Tables[in.Table]
+	if !ok {
+		return nil, &UnknownTableError{Table: in.Table}
+	}
+	// One allocation for the result and the session values.
+	sc := &filterScratch{}
+	res := &sc.res
+	res.Role, res.Revision = in.Session.Role, s.policy.Revision
+	if in.Session.Role == model.AdminRole {
+		res.Kind, res.Predicate, res.Reason = AlwaysAllowed, residual.True{}, "admin may do everything"
+		if in.Op != model.OpDelete {
+			res.Columns = s.adminColumns(t)
+		}
+		if in.Op == model.OpUpdate {
+			res.Check = residual.True{}
+		}
+		return res, nil
+	}
+	pp, ok := s.perms[permKey{in.Table, in.Op, in.Session.Role}]
+	if !ok || (pp.perm.BackendOnly && !in.Session.BackendOnly) {
+		res.Kind, res.Predicate = AlwaysDenied, residual.False{}
+		res.Reason = fmt.Sprintf("role %s has no %s permission on %s", in.Session.Role, in.Op, in.Table)
+		if ok {
+			res.Reason = fmt.Sprintf("the %s permission of role %s on %s is backend_only", in.Op, in.Session.Role, in.Table)
+		}
+		return res, nil
+	}
+	ft, err := s.filterTemplate(ctx, pp)
+	if err != nil {
+		return nil, err
+	}
+	vals := sc.vals[:0]
+	if n := len(pp.session); n > len(sc.vals) {
+		vals = make([]any, n)
+	} else {
+		vals = sc.vals[:n]
+	}
+	if err := sessionValues(pp, in.Session.Vars, vals); err != nil {
+		return nil, err
+	}
+	if len(pp.perm.Set) > 0 {
+		if res.Presets, err = presets(pp.perm, in.Session.Vars); err != nil {
+			return nil, err
+		}
+	}
+	perm := pp.perm
+	res.Columns, res.Limit, res.AllowAggregations = perm.Columns, perm.Limit, perm.AllowAggregations
+	tr := ft
+	if ft.fallback {
+		if tr, err = s.partialFilter(ctx, pp, ft, in.Session.Vars); err != nil {
+			return nil, err
+		}
+	}
+	if res.Predicate, err = bindOr(tr.pred, ft.params, vals); err != nil {
+		return nil, err
+	}
+	if tr.check != nil {
+		if res.Check, err = bindOr(tr.check, ft.params, vals); err != nil {
+			return nil, err
+		}
+	}
+	if len(tr.columns) > 0 {
+		res.ColumnConditions = make(map[string]residual.Expr, len(tr.columns))
+		for col, e := range tr.columns {
+			if res.ColumnConditions[col], err = bindOr(e, ft.params, vals); err != nil {
+				return nil, err
+			}
+		}
+	}
+	switch res.Predicate.(type) {
+	case residual.True:
+		res.Kind, res.Reason = AlwaysAllowed, ft.reasons[0]
+	case residual.False:
+		res.Kind, res.Reason = AlwaysDenied, ft.reasons[1]
+		res.Columns, res.ColumnConditions = nil, nil
+	default:
+		res.Kind, res.Reason = Conditional, ft.reasons[2]
+	}
+	return res, nil
+}
+
+// filterScratch is a FilterResult with room for the session values.
+type filterScratch struct {
+	res  FilterResult
+	vals [8]any
+}
+
+func bindOr(e residual.Expr, params []residual.Param, vals []any) (residual.Expr, error) {
+	if e == nil {
+		return nil, nil
+	}
+	return residual.Bind(e, params, vals)
+}
+
+func (s *Set) adminColumns(t *model.Table) []string {
+	all := t.ColumnNames()
+	sort.Strings(all)
+	return all
+}
+
+// filterTemplate is the residual of one permission with the session
+// unknown, built once per policy set.
+type filterTemplate struct {
+	// what is "filter" or "check", for reasons.
+	what    string
+	pred    residual.Expr
+	check   residual.Expr
+	columns map[string]residual.Expr
+	// params[i] is the Param prepared.session[i] supplies (the same Param
+	// may appear twice: the first is used).
+	params []residual.Param
+	// reasons for AlwaysAllowed, AlwaysDenied and Conditional.
+	reasons [3]string
+	// fallback: the residual could not be templated; every request runs
+	// its own partial evaluation with the session known.
+	fallback bool
+	// reason is why it could not.
+	reason error
+	// prepared holds the fallback's partial evaluations by query.
+	prepared map[string]*rego.PreparedPartialQuery
+}
+
+// sessionValues coerces every variable the permission reads into out
+// (aligned with pp.session), exactly as Check does: the same values, the
+// same errors with the same fields.
+func sessionValues(pp *prepared, vars map[string]string, out []any) error {
+	var missing []string
+	var bad InvalidValueErrors
+	for i, n := range pp.session {
+		raw, ok := vars[n.v.Name]
+		if !ok {
+			if len(missing) == 0 || missing[len(missing)-1] != n.v.Name {
+				missing = append(missing, n.v.Name)
+			}
+			continue
+		}
+		v, err := sessionGoValue(n, raw)
+		if err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		out[i] = v
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return &MissingSessionVariablesError{Names: dedup(missing)}
+	}
+	if len(bad) > 0 {
+		return bad
+	}
+	return nil
+}
+
+// sessionGoValue is coerceSession with Go values: the canonical form of the
+// kind for a scalar, a []any for an array, a residual.PatternValue for a
+// pattern.
+func sessionGoValue(n sessionNeed, raw string) (any, *InvalidValueError) {
+	field := func() string { return sessionField(n.v.Name) }
+	if n.pattern != "" {
+		re, err := compile.PatternRegex(n.pattern, raw)
+		if err != nil {
+			return nil, &InvalidValueError{Field: field(), Kind: model.KindText, Reason: err.Error()}
+		}
+		return residual.PatternValue{Text: raw, Regex: re}, nil
+	}
+	if n.v.Array {
+		elems, err := model.ParseArrayLiteral(raw)
+		if err != nil {
+			return nil, &InvalidValueError{Field: field(), Kind: n.v.Kind, Reason: "not an array literal such as {1,2,3}: " + err.Error()}
+		}
+		out := make([]any, len(elems))
+		for i, el := range elems {
+			v, err := model.ParseText(n.v.Kind, el)
+			if err != nil {
+				return nil, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", field(), i), Kind: n.v.Kind, Reason: err.Error()}
+			}
+			out[i] = v
+		}
+		return out, nil
+	}
+	v, err := model.ParseText(n.v.Kind, raw)
+	if err != nil {
+		return nil, &InvalidValueError{Field: sessionField(n.v.Name), Kind: n.v.Kind, Reason: err.Error()}
+	}
+	if n.v.Kind == model.KindJSONB && depth(v) > compile.JSONBMaxDepth {
+		return nil, &InvalidValueError{Field: sessionField(n.v.Name), Kind: n.v.Kind, Reason: fmt.Sprintf("nested deeper than %d levels", compile.JSONBMaxDepth)}
+	}
+	return v, nil
+}
+
+// paramOf is the template Param a session need supplies.
+func paramOf(n sessionNeed) residual.Param {
+	if n.pattern != "" {
+		return residual.Param{Name: n.v.Name, Kind: model.KindText, Pattern: positivePattern(n.pattern)}
+	}
+	return residual.Param{Name: n.v.Name, Kind: n.v.Kind, Array: n.v.Array}
+}
+
+func positivePattern(op model.Operator) model.Operator {
+	// compile.PatternKey keys a negative operator by its positive twin.
+	key := compile.PatternKey(op, "")
+	return model.Operator(key[:len(key)-1])
+}
+
+// buildFilterTemplate runs the partial evaluations of one permission with
+// the row, the session and other tables unknown.
+func (s *Set) buildFilterTemplate(ctx context.Context, pp *prepared) (*filterTemplate, error) {
+	ft := &filterTemplate{what: "filter"}
+	if pp.perm.Filter == nil && pp.perm.Check != nil {
+		ft.what = "check"
+	}
+	for _, n := range pp.session {
+		ft.params = append(ft.params, paramOf(n))
+	}
+	defer func() {
+		who := "role " + pp.perm.Role + ": the " + ft.what
+		ft.reasons = [3]string{who + " holds for every row", who + " holds for no row", who + " holds where the predicate does"}
+	}()
+	err := fmt.Errorf("forced by a test")
+	if !forceFilterFallback {
+		err = s.translateFilter(pp, func(q string) (*rego.PartialQueries, error) {
+			pq, err := s.newPartial(q, true).Partial(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("partial evaluation of %s: %w", q, err)
+			}
+			return pq, nil
+		}, ft)
+	}
+	if err == nil {
+		return ft, nil
+	}
+	// Not templatable: every request runs its own partial evaluation with
+	// the session known (and fails there if that does not translate
+	// either), prepared now.
+	ft.fallback, ft.reason = true, err
+	ft.prepared = map[string]*rego.PreparedPartialQuery{}
+	for _, fq := range filterQueries(pp) {
+		pq, err := s.newPartial(fq.query, false).PrepareForPartial(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("prepare partial evaluation of %s: %w", fq.query, err)
+		}
+		ft.prepared[fq.query] = &pq
+	}
+	return ft, nil
+}
+
+// forceFilterFallback makes every permission use the per-request fallback
+// (tests only).
+var forceFilterFallback bool
+
+// partialFilter is the per-request fallback: partial evaluations with the
+// session known, prepared when the set loaded.
+func (s *Set) partialFilter(ctx context.Context, pp *prepared, ft *filterTemplate, vars map[string]string) (*filterTemplate, error) {
+	filterPartialEvals.Add(1)
+	session, err := pp.sessionValue(vars)
+	if err != nil {
+		return nil, err
+	}
+	input := rego.EvalParsedInput(ast.NewObject([2]*ast.Term{ast.StringTerm("session"), session}))
+	out := &filterTemplate{}
+	pe := func(q string) (*rego.PartialQueries, error) {
+		pq, ok := ft.prepared[q]
+		if !ok {
+			return nil, fmt.Errorf("no prepared partial evaluation for %s", q)
+		}
+		return pq.Partial(ctx, input)
+	}
+	if err := s.translateFilter(pp, pe, out); err != nil {
+		return nil, fmt.Errorf("filter for %s %s role %s: %w", pp.table.Name, pp.perm.Op, pp.perm.Role, err)
+	}
+	return out, nil
+}
+
+// filterQuery is one rule query of a permission's filter template.
+type filterQuery struct {
+	query, root string
+	// column is set for a column condition.
+	column string
+	// check: the update's check.
+	check bool
+}
+
+// filterQueries lists the rule queries of a permission: the filter (or the
+// insert check), the update check, and each column condition.
+func filterQueries(pp *prepared) []filterQuery {
+	t, perm := pp.table, pp.perm
+	var out []filterQuery
+	switch {
+	case perm.Filter != nil:
+		out = append(out, filterQuery{query: compile.RuleRef(t.Name, perm.Op, compile.RuleFilter, perm.Role), root: "input.row"})
+		if perm.Check != nil {
+			out = append(out, filterQuery{query: compile.RuleRef(t.Name, perm.Op, compile.RuleCheck, perm.Role), root: "input.new_row", check: true})
+		}
+	case perm.Check != nil:
+		out = append(out, filterQuery{query: compile.RuleRef(t.Name, perm.Op, compile.RuleCheck, perm.Role), root: "input.row"})
+	}
+	cols := make([]string, 0, len(perm.ColumnConditions))
+	for col := range perm.ColumnConditions {
+		cols = append(cols, col)
+	}
+	sort.Strings(cols)
+	for _, col := range cols {
+		q := compile.RuleRef(t.Name, perm.Op, compile.RuleColumns, perm.Role) + "[" + jsonString(col) + "]"
+		out = append(out, filterQuery{query: q, root: "input.row", column: col})
+	}
+	return out
+}
+
+// translateFilter fills ft's predicates from the partial evaluations pe
+// returns for each query of the permission.
+func (s *Set) translateFilter(pp *prepared, pe func(query string) (*rego.PartialQueries, error), ft *filterTemplate) error {
+	t, perm := pp.table, pp.perm
+	pats := residual.Patterns(perm.Filter, perm.Check)
+	for _, c := range perm.ColumnConditions {
+		for re, o := range residual.Patterns(c) {
+			pats[re] = o
+		}
+	}
+	ft.pred = residual.True{}
+	if perm.Op == model.OpUpdate {
+		ft.check = residual.True{}
+	}
+	for _, fq := range filterQueries(pp) {
+		pq, err := pe(fq.query)
+		if err != nil {
+			return err
+		}
+		e, err := residual.Translate(pq.Queries, pq.Support, residual.Source{Policy: s.policy, Table: t, Root: fq.root, Patterns: pats})
+		if err != nil {
+			if fq.column != "" {
+				return fmt.Errorf("column %s: %w", fq.column, err)
+			}
+			return err
+		}
+		switch {
+		case fq.column != "":
+			if ft.columns == nil {
+				ft.columns = make(map[string]residual.Expr, len(perm.ColumnConditions))
+			}
+			ft.columns[fq.column] = e
+		case fq.check:
+			ft.check = e
+		default:
+			ft.pred = e
+		}
+	}
+	return nil
+}
+
+// newPartial returns a partial evaluation of query with the row, the new
+// row and other tables unknown, and the session unknown too when
+// sessionUnknown; the jsonb library functions stay calls.
+func (s *Set) newPartial(query string, sessionUnknown bool) *rego.Rego {
+	unknowns := []string{"input.row", "input.new_row", "input.tables"}
+	if sessionUnknown {
+		unknowns = append(unknowns, "input.session")
+	}
+	return rego.New(
+		rego.Query(query),
+		rego.Compiler(s.compiler),
+		rego.DisableInlining([]string{"data." + compile.LibPackage}),
+		rego.Unknowns(unknowns),
+	)
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// filterSet holds the Filter templates of one Set. It lives beside the Set
+// (keyed weakly, dropped when the Set is collected) until Set gets a field
+// for it.
+type filterSet struct {
+	once  sync.Once
+	err   error
+	perms map[*prepared]*filterTemplate
+}
+
+var (
+	filterSets sync.Map // weak.Pointer[Set] -> *filterSet
+	// lastFilterSet caches the most recent lookup: one live Set serves
+	// almost every request.
+	lastFilterSet atomic.Pointer[filterSetEntry]
+)
+
+type filterSetEntry struct {
+	set *Set
+	fs  *filterSet
+}
+
+func (s *Set) filterSet() *filterSet {
+	if e := lastFilterSet.Load(); e != nil && e.set == s {
+		return e.fs
+	}
+	key := weak.Make(s)
+	v, loaded := filterSets.LoadOrStore(key, &filterSet{})
+	if !loaded {
+		runtime.AddCleanup(s, func(k weak.Pointer[Set]) { filterSets.Delete(k) }, key)
+	}
+	fs := v.(*filterSet)
+	lastFilterSet.Store(&filterSetEntry{set: s, fs: fs})
+	return fs
+}
+
+// prepareFilters builds the Filter template of every permission: one
+// partial evaluation per (table, operation, role) and rule, with the
+// session unknown. Filter calls it on first use; New should call it so
+// that the cost is paid, and problems are reported, when the set loads.
+func (s *Set) prepareFilters(ctx context.Context) error {
+	fs := s.filterSet()
+	fs.once.Do(func() {
+		ctx := context.WithoutCancel(ctx)
+		perms := make(map[*prepared]*filterTemplate, len(s.perms))
+		for _, t := range s.policy.SortedTables() {
+			for _, op := range model.Operations {
+				for role := range t.Permissions[op] {
+					k := permKey{t.Name, op, role}
+					pp, ok := s.perms[k]
+					if !ok {
+						continue
+					}
+					ft, err := s.buildFilterTemplate(ctx, pp)
+					if err != nil {
+						fs.err = fmt.Errorf("filter template for %s %s role %s: %w", t.Name, op, role, err)
+						return
+					}
+					perms[pp] = ft
+				}
+			}
+		}
+		fs.perms = perms
+	})
+	return fs.err
+}
+
+// filterTemplate returns the template of a permission.
+func (s *Set) filterTemplate(ctx context.Context, pp *prepared) (*filterTemplate, error) {
+	if err := s.prepareFilters(ctx); err != nil {
+		return nil, err
+	}
+	ft, ok := s.filterSet().perms[pp]
+	if !ok {
+		return nil, fmt.Errorf("no filter template for %s %s role %s", pp.table.Name, pp.perm.Op, pp.perm.Role)
+	}
+	return ft, nil
+}
+
+// FilterTemplateStats counts, for the status page and metrics, the
+// permissions whose Filter residual is a template and those that need a
+// partial evaluation per request.
+type FilterTemplateStats struct {
+	Templated int
+	Fallback  int
+}
+
+// FilterTemplateStats builds the templates if needed and counts them.
+func (s *Set) FilterTemplateStats(ctx context.Context) (FilterTemplateStats, error) {
+	var st FilterTemplateStats
+	if err := s.prepareFilters(ctx); err != nil {
+		return st, err
+	}
+	for _, ft := range s.filterSet().perms {
+		if ft.fallback {
+			st.Fallback++
+		} else {
+			st.Templated++
+		}
+	}
+	return st, nil
+}

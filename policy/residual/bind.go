@@ -1,0 +1,181 @@
+package residual
+
+import (
+	"fmt"
+	"sort"
+)
+
+// PatternValue is the bound value of a pattern Param: the pattern text and
+// its regular expression (compile.PatternRegex).
+type PatternValue struct {
+	Text  string
+	Regex string
+}
+
+// Params lists the distinct parameters of e, sorted by name then form.
+func Params(e Expr) []Param {
+	seen := map[Param]bool{}
+	var out []Param
+	add := func(o Operand) {
+		if p, ok := o.(Param); ok && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	Walk(e, func(x Expr) {
+		switch y := x.(type) {
+		case Compare:
+			add(y.Right)
+		case In:
+			add(y.List)
+		case Match:
+			add(y.Pattern)
+		case JSONB:
+			add(y.Value)
+		}
+	})
+	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]) < fmt.Sprint(out[j]) })
+	return out
+}
+
+// Walk calls f for e and every node under it, parents first.
+func Walk(e Expr, f func(Expr)) {
+	f(e)
+	switch x := e.(type) {
+	case And:
+		for _, it := range x.Items {
+			Walk(it, f)
+		}
+	case Or:
+		for _, it := range x.Items {
+			Walk(it, f)
+		}
+	case Not:
+		Walk(x.Item, f)
+	case Exists:
+		Walk(x.Where, f)
+	}
+}
+
+// Bind replaces every Param of a template with its value: values[i] is
+// the value of params[i], in the canonical form of the Param's kind for a
+// scalar, a []any for an array, a PatternValue for a pattern. Constants are
+// folded afterwards (an _in over an empty array is FALSE). A Param missing
+// from params is an error. A template without Params is returned as is.
+func Bind(e Expr, params []Param, values []any) (Expr, error) {
+	if len(params) == 0 {
+		return e, nil
+	}
+	b := binder{params: params, values: values}
+	out, changed := b.bind(e)
+	if b.err != nil {
+		return nil, b.err
+	}
+	if !changed {
+		return e, nil
+	}
+	if b.empty {
+		return fold(out), nil
+	}
+	return out, nil
+}
+
+type binder struct {
+	params []Param
+	values []any
+	err    error
+	// empty: a value was bound that folds (an empty list, null).
+	empty bool
+}
+
+func (b *binder) get(p Param) any {
+	for i := range b.params {
+		if b.params[i] == p && i < len(b.values) {
+			return b.values[i]
+		}
+	}
+	if b.err == nil {
+		b.err = fmt.Errorf("residual: no value for session variable %s", p.Name)
+	}
+	return nil
+}
+
+func (b *binder) operand(o Operand) (Operand, bool) {
+	p, ok := o.(Param)
+	if !ok {
+		return o, false
+	}
+	v := b.get(p)
+	if l, ok := v.([]any); ok && len(l) == 0 {
+		b.empty = true
+	}
+	return Value{V: v, Kind: p.Kind}, true
+}
+
+func (b *binder) bind(e Expr) (Expr, bool) {
+	switch x := e.(type) {
+	case And:
+		items, changed := b.list(x.Items)
+		if changed {
+			return And{Items: items}, true
+		}
+	case Or:
+		items, changed := b.list(x.Items)
+		if changed {
+			return Or{Items: items}, true
+		}
+	case Not:
+		if it, changed := b.bind(x.Item); changed {
+			return Not{Item: it}, true
+		}
+	case Exists:
+		if w, changed := b.bind(x.Where); changed {
+			x.Where = w
+			return x, true
+		}
+	case Compare:
+		if r, changed := b.operand(x.Right); changed {
+			if v, ok := r.(Value); ok && v.V == nil {
+				// A jsonb session variable "null": Rego compares with
+				// null, which SQL NULL is too.
+				b.empty = true
+				return compareNull(x.Op, x.Left), true
+			}
+			x.Right = r
+			return x, true
+		}
+	case In:
+		if l, changed := b.operand(x.List); changed {
+			x.List = l
+			return x, true
+		}
+	case JSONB:
+		if v, changed := b.operand(x.Value); changed {
+			x.Value = v
+			return x, true
+		}
+	case Match:
+		if p, ok := x.Pattern.(Param); ok {
+			pv, _ := b.get(p).(PatternValue)
+			x.Pattern = Value{V: pv.Text, Kind: p.Kind}
+			x.Regex = pv.Regex
+			return x, true
+		}
+	}
+	return e, false
+}
+
+func (b *binder) list(items []Expr) ([]Expr, bool) {
+	var out []Expr
+	for i, it := range items {
+		n, changed := b.bind(it)
+		if changed && out == nil {
+			out = make([]Expr, len(items))
+			copy(out, items[:i])
+		}
+		if out != nil {
+			out[i] = n
+		}
+	}
+	return out, out != nil
+}

@@ -1,0 +1,326 @@
+package residual
+
+import (
+	"encoding/json"
+	"math/big"
+	"regexp"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// Data is what Eval reads: the root row with its related rows nested under
+// the relationship names (an object or nil for an object relationship, a
+// []any of objects for an array relationship), as Check takes them, and
+// the rows of other tables for _exists. Values must be in the canonical
+// form of their column's kind (model.CoerceJSON).
+type Data struct {
+	Row    map[string]any
+	Tables map[model.TableName][]map[string]any
+}
+
+// Eval evaluates a bound predicate on in-memory rows with the meaning the
+// Rego gives it: the reference semantics that SQL renderings must match.
+// Relationship joins are taken as already done by the nesting of Data.Row.
+func Eval(e Expr, d Data) bool {
+	return eval(e, d, d.Row)
+}
+
+func eval(e Expr, d Data, cur map[string]any) bool {
+	col := func(c Column) any {
+		if c.Root {
+			return d.Row[c.Name]
+		}
+		return cur[c.Name]
+	}
+	val := func(o Operand) any {
+		switch x := o.(type) {
+		case Column:
+			return col(x)
+		case Value:
+			return x.V
+		}
+		return nil
+	}
+	switch x := e.(type) {
+	case True:
+		return true
+	case False:
+		return false
+	case And:
+		for _, it := range x.Items {
+			if !eval(it, d, cur) {
+				return false
+			}
+		}
+		return true
+	case Or:
+		for _, it := range x.Items {
+			if eval(it, d, cur) {
+				return true
+			}
+		}
+		return false
+	case Not:
+		return !eval(x.Item, d, cur)
+	case IsNull:
+		return col(x.Column) == nil
+	case Compare:
+		a, b := col(x.Left), val(x.Right)
+		if a == nil || b == nil {
+			return false
+		}
+		c, ok := compareValues(x.Left.Kind, a, b)
+		if !ok {
+			return false
+		}
+		switch x.Op {
+		case Eq:
+			return c == 0
+		case Neq:
+			return c != 0
+		case Lt:
+			return c < 0
+		case Lte:
+			return c <= 0
+		case Gt:
+			return c > 0
+		case Gte:
+			return c >= 0
+		}
+	case In:
+		a := col(x.Column)
+		list, _ := val(x.List).([]any)
+		if a == nil {
+			return false
+		}
+		for _, el := range list {
+			if c, ok := compareValues(x.Column.Kind, a, el); ok && c == 0 {
+				return true
+			}
+		}
+		return false
+	case Match:
+		s, ok := col(x.Column).(string)
+		if !ok {
+			return false
+		}
+		re, err := regexp.Compile(x.Regex)
+		return err == nil && re.MatchString(s)
+	case JSONB:
+		a := col(x.Column)
+		if a == nil {
+			return false
+		}
+		return evalJSONB(x.Op, a, val(x.Value))
+	case Exists:
+		var rows []any
+		if x.Relationship != "" {
+			switch r := cur[x.Relationship].(type) {
+			case map[string]any:
+				rows = []any{r}
+			case []any:
+				rows = r
+			}
+		} else {
+			for _, r := range d.Tables[x.Table] {
+				rows = append(rows, r)
+			}
+		}
+		for _, r := range rows {
+			if m, ok := r.(map[string]any); ok && eval(x.Where, d, m) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+// compareValues orders two non-NULL canonical values of a kind: numbers
+// numerically, booleans false first, jsonb by equality only (ok is false
+// for an order between unequal jsonb values), everything else as strings
+// byte by byte.
+func compareValues(k model.Kind, a, b any) (int, bool) {
+	switch k {
+	case model.KindInteger, model.KindNumeric:
+		x, ok1 := number(a)
+		y, ok2 := number(b)
+		if !ok1 || !ok2 {
+			return 0, false
+		}
+		return x.Cmp(y), true
+	case model.KindBoolean:
+		x, ok1 := a.(bool)
+		y, ok2 := b.(bool)
+		if !ok1 || !ok2 {
+			return 0, false
+		}
+		switch {
+		case x == y:
+			return 0, true
+		case !x:
+			return -1, true
+		}
+		return 1, true
+	case model.KindJSONB:
+		if jsonEqual(a, b) {
+			return 0, true
+		}
+		return 1, true
+	}
+	x, ok1 := a.(string)
+	y, ok2 := b.(string)
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	switch {
+	case x < y:
+		return -1, true
+	case x > y:
+		return 1, true
+	}
+	return 0, true
+}
+
+func number(v any) (*big.Rat, bool) {
+	var s string
+	switch x := v.(type) {
+	case json.Number:
+		s = string(x)
+	case string:
+		s = x
+	default:
+		return nil, false
+	}
+	r, ok := new(big.Rat).SetString(s)
+	return r, ok
+}
+
+// jsonEqual is jsonb equality: numbers compare numerically, objects by
+// their keys and values.
+func jsonEqual(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !jsonEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !jsonEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case json.Number:
+		y, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		p, ok1 := number(x)
+		q, ok2 := number(y)
+		return ok1 && ok2 && p.Cmp(q) == 0
+	}
+	return a == b
+}
+
+// evalJSONB applies a jsonb operator as PostgreSQL does (and the Rego
+// library of package compile).
+func evalJSONB(op model.Operator, x, v any) bool {
+	switch op {
+	case model.OpContains:
+		return jsonContains(x, v, true)
+	case model.OpContained:
+		return jsonContains(v, x, true)
+	case model.OpHasKey:
+		k, ok := v.(string)
+		return ok && hasKey(x, k)
+	case model.OpHasKeysAny, model.OpHasKeysAll:
+		ks, _ := v.([]any)
+		all := op == model.OpHasKeysAll
+		for _, kv := range ks {
+			k, _ := kv.(string)
+			if hasKey(x, k) != all {
+				return !all
+			}
+		}
+		return all
+	}
+	return false
+}
+
+func hasKey(x any, k string) bool {
+	switch y := x.(type) {
+	case map[string]any:
+		_, ok := y[k]
+		return ok
+	case []any:
+		for _, e := range y {
+			if s, ok := e.(string); ok && s == k {
+				return true
+			}
+		}
+	case string:
+		return y == k
+	}
+	return false
+}
+
+// jsonContains is x @> v; top allows the top-level exception that an
+// array contains a scalar element.
+func jsonContains(x, v any, top bool) bool {
+	switch w := v.(type) {
+	case map[string]any:
+		y, ok := x.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, wv := range w {
+			yv, ok := y[k]
+			if !ok || !jsonContains(yv, wv, false) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := x.([]any)
+		if !ok {
+			return false
+		}
+		for _, we := range w {
+			found := false
+			for _, ye := range y {
+				if jsonContains(ye, we, false) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+		}
+		return true
+	}
+	if jsonEqual(x, v) {
+		return true
+	}
+	if y, ok := x.([]any); ok && top {
+		for _, e := range y {
+			if jsonEqual(e, v) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,213 @@
+// Package residual is the row predicate that remains of a permission when
+// the row is unknown: the result of OPA's partial evaluation of the compiled
+// Rego, translated into a small typed tree that SQL renderers and API
+// encoders walk.
+//
+// A tree comes in two states. A template, built once per (table, operation,
+// role) when the policy set loads, holds Param operands where the rule reads
+// session variables; Bind replaces them with the request's values. A bound
+// tree holds only Column and Value operands.
+//
+// Every node is two-valued, as Rego is: a comparison holds only when its
+// operands are not NULL and compare as the operator says; Not holds exactly
+// when its item does not hold. Renderers into SQL's three-valued logic must
+// keep that meaning (see package sqlgen).
+package residual
+
+import (
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// Expr is a node of a predicate: True, False, And, Or, Not, Compare,
+// IsNull, In, Match, JSONB or Exists.
+type Expr interface{ expr() }
+
+// True holds for every row.
+type True struct{}
+
+// False holds for no row.
+type False struct{}
+
+// And holds when every item holds (at least two items after Simplify).
+type And struct{ Items []Expr }
+
+// Or holds when some item holds (at least two items after Simplify).
+type Or struct{ Items []Expr }
+
+// Not holds when Item does not hold.
+type Not struct{ Item Expr }
+
+// Compare compares two operands; Left is always a Column. It holds only
+// when both operands are not NULL.
+type Compare struct {
+	Op    CmpOp
+	Left  Column
+	Right Operand
+}
+
+// IsNull holds when the column is NULL.
+type IsNull struct{ Column Column }
+
+// In holds when the column is not NULL and equals an element of List, a
+// Value holding a []any or an array Param. An empty list never holds.
+type In struct {
+	Column Column
+	List   Operand
+}
+
+// Match is a text pattern operator (_like, _ilike, _similar, _regex,
+// _iregex; negative operators arrive as Not of their positive twin). It
+// holds when the column is not NULL and Regex, a Go (RE2) regular
+// expression, matches it: the regular expression the Rego evaluates, and
+// what renderers must reproduce. Pattern is the operator's own pattern as
+// the rule states it, for display.
+type Match struct {
+	// Op is the positive pattern operator (model.OpLike, OpIlike,
+	// OpSimilar, OpRegex or OpIregex).
+	Op     model.Operator
+	Column Column
+	// Pattern is a Value holding the pattern text, or, in a template, a
+	// Param.
+	Pattern Operand
+	// Regex is the compiled form of Pattern; empty in a template when
+	// Pattern is a Param.
+	Regex string
+}
+
+// JSONB is a jsonb operator on a column: Op is one of model.OpContains
+// (column @> value), OpContained (column <@ value), OpHasKey, OpHasKeysAny,
+// OpHasKeysAll. Value is a JSON value, a text key, or a list of text keys.
+type JSONB struct {
+	Op     model.Operator
+	Column Column
+	Value  Operand
+}
+
+// Exists holds when some row of Table satisfies On and Where. For a
+// relationship, On pairs a column of the current row (Local) with a column
+// of Table (Remote); for _exists, On is empty and Relationship is "".
+// Inside Where, Column operands without Root refer to Table's row.
+type Exists struct {
+	Table        model.TableName
+	Relationship string
+	On           []model.ColumnPair
+	Where        Expr
+}
+
+func (True) expr()    {}
+func (False) expr()   {}
+func (And) expr()     {}
+func (Or) expr()      {}
+func (Not) expr()     {}
+func (Compare) expr() {}
+func (IsNull) expr()  {}
+func (In) expr()      {}
+func (Match) expr()   {}
+func (JSONB) expr()   {}
+func (Exists) expr()  {}
+
+// CmpOp is a comparison operator.
+type CmpOp int
+
+// The comparison operators.
+const (
+	Eq CmpOp = iota + 1
+	Neq
+	Lt
+	Lte
+	Gt
+	Gte
+)
+
+// String returns the SQL spelling: "=", "<>", "<", "<=", ">", ">=".
+func (o CmpOp) String() string {
+	switch o {
+	case Eq:
+		return "="
+	case Neq:
+		return "<>"
+	case Lt:
+		return "<"
+	case Lte:
+		return "<="
+	case Gt:
+		return ">"
+	case Gte:
+		return ">="
+	}
+	return "?"
+}
+
+// Flip returns the operator with its operands swapped (a < b is b > a).
+func (o CmpOp) Flip() CmpOp {
+	switch o {
+	case Lt:
+		return Gt
+	case Lte:
+		return Gte
+	case Gt:
+		return Lt
+	case Gte:
+		return Lte
+	}
+	return o
+}
+
+// Negate returns the operator that holds exactly when o does not, for
+// non-NULL operands.
+func (o CmpOp) Negate() CmpOp {
+	switch o {
+	case Eq:
+		return Neq
+	case Neq:
+		return Eq
+	case Lt:
+		return Gte
+	case Lte:
+		return Gt
+	case Gt:
+		return Lte
+	case Gte:
+		return Lt
+	}
+	return o
+}
+
+// Operand is a Column, a Value or a Param.
+type Operand interface{ operand() }
+
+// Column is a column of the current row (the root table's, or inside an
+// Exists the row of its table). Root says it is a column of the
+// permission's root row even inside an Exists (Hasura's ["$", col]).
+type Column struct {
+	Name string
+	Kind model.Kind
+	Root bool
+}
+
+// Value is a constant in the canonical JSON form of Kind (see model.Kind):
+// json.Number for numbers, string, bool, any JSON value for jsonb, and []any
+// of those for lists.
+type Value struct {
+	V    any
+	Kind model.Kind
+}
+
+// Param is a session variable in a template, in the form the rule reads
+// it: coerced to Kind, as an array literal of Kind ({1,2,3}), or as the
+// pattern of a pattern operator.
+type Param struct {
+	// Name is the lower-case variable name ("x-hasura-user-id").
+	Name string
+	Kind model.Kind
+	// Array: the value is an array literal, bound as a []any.
+	Array bool
+	// Pattern is the positive pattern operator when the value is a
+	// pattern; bound as the pattern text, its regular expression going to
+	// Match.Regex.
+	Pattern model.Operator
+}
+
+func (Column) operand() {}
+func (Value) operand()  {}
+func (Param) operand()  {}

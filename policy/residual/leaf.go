@@ -1,0 +1,310 @@
+package residual
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// expr translates one expression of a body into a leaf.
+func (t *translator) expr(e *ast.Expr, env map[ast.Var]term) (leaf, error) {
+	l, err := t.positive(e, env)
+	if err != nil {
+		return leaf{}, err
+	}
+	if e.Negated {
+		inner := l.build
+		l.build = func(at *scope) (Expr, error) {
+			x, err := inner(at)
+			if err != nil {
+				return nil, err
+			}
+			return Not{Item: x}, nil
+		}
+	}
+	return l, nil
+}
+
+func (t *translator) positive(e *ast.Expr, env map[ast.Var]term) (leaf, error) {
+	fail := func(reason string) (leaf, error) {
+		return leaf{}, &TranslateError{Expr: e.String(), Reason: reason}
+	}
+	if len(e.With) > 0 {
+		return fail("with modifiers are not supported")
+	}
+	switch x := e.Terms.(type) {
+	case *ast.Term:
+		return t.termExpr(e, x, env)
+	case *ast.Every:
+		return fail("every is not supported")
+	case *ast.SomeDecl:
+		return fail("some declarations are not supported")
+	case []*ast.Term:
+		op := e.Operator().String()
+		args := x[1:]
+		if strings.HasPrefix(op, "data.partial.__not") {
+			return t.support(e, op, args, env)
+		}
+		resolved := make([]term, len(args))
+		for i, a := range args {
+			r, err := t.resolve(a, env)
+			if err != nil {
+				return leaf{}, err
+			}
+			resolved[i] = r
+		}
+		return t.call(e, op, resolved)
+	}
+	return fail("unsupported expression")
+}
+
+// termExpr translates an expression that is a single term: a support rule
+// (NOT of a compound), a row that must exist, or a constant.
+func (t *translator) termExpr(e *ast.Expr, x *ast.Term, env map[ast.Var]term) (leaf, error) {
+	if r, ok := x.Value.(ast.Ref); ok && strings.HasPrefix(r.String(), "data.partial.__not") {
+		return t.support(e, r.String(), nil, env)
+	}
+	if b, ok := x.Value.(ast.Boolean); ok {
+		return constLeaf(bool(b)), nil
+	}
+	rt, err := t.resolve(x, env)
+	if err != nil {
+		return leaf{}, err
+	}
+	if rt.scope != nil && rt.column == nil {
+		return leaf{scopes: []*scope{rt.scope}, build: func(*scope) (Expr, error) { return True{}, nil }}, nil
+	}
+	return leaf{}, &TranslateError{Expr: e.String(), Reason: "a value used as a condition"}
+}
+
+func constLeaf(b bool) leaf {
+	return leaf{build: func(*scope) (Expr, error) {
+		if b {
+			return True{}, nil
+		}
+		return False{}, nil
+	}}
+}
+
+// support translates a reference to (or call of) a support rule that
+// partial evaluation generated for a negated compound: the OR of its
+// bodies, evaluated at the row its arguments name.
+func (t *translator) support(e *ast.Expr, name string, args []*ast.Term, env map[ast.Var]term) (leaf, error) {
+	rules, ok := t.rules[name]
+	if !ok {
+		return leaf{}, &TranslateError{Expr: e.String(), Reason: "unknown support rule"}
+	}
+	bound := make([]term, len(args))
+	var at *scope
+	for i, a := range args {
+		r, err := t.resolve(a, env)
+		if err != nil {
+			return leaf{}, err
+		}
+		bound[i] = r
+		if r.scope != nil && (at == nil || r.scope.level > at.level) {
+			at = r.scope
+		}
+	}
+	var scopes []*scope
+	if at != nil {
+		scopes = []*scope{at}
+	}
+	return leaf{scopes: scopes, build: func(cur *scope) (Expr, error) {
+		if at != nil && at != cur && at != t.root {
+			return nil, &TranslateError{Expr: e.String(), Reason: "support rule arguments from different rows"}
+		}
+		t.depth++
+		defer func() { t.depth-- }()
+		if t.depth > maxSupportDepth {
+			return nil, &TranslateError{Expr: e.String(), Reason: "support rules nested too deeply"}
+		}
+		items := make([]Expr, 0, len(rules))
+		for _, r := range rules {
+			if len(r.Head.Args) != len(bound) {
+				return nil, &TranslateError{Expr: e.String(), Reason: "support rule arity"}
+			}
+			renv := make(map[ast.Var]term, len(bound))
+			for i, a := range r.Head.Args {
+				v, ok := a.Value.(ast.Var)
+				if !ok {
+					return nil, &TranslateError{Expr: e.String(), Reason: "support rule with a non-variable argument"}
+				}
+				renv[v] = bound[i]
+			}
+			x, err := t.body(r.Body, renv, cur)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, x)
+		}
+		return Or{Items: items}, nil
+	}}, nil
+}
+
+// call translates a built-in or library call whose arguments are resolved.
+func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
+	fail := func(reason string) (leaf, error) {
+		return leaf{}, &TranslateError{Expr: e.String(), Reason: reason}
+	}
+	op = strings.TrimPrefix(strings.TrimPrefix(op, "data.partial."), "data.")
+	switch op {
+	case "eq", "equal", "neq", "gt", "lt", "gte", "lte":
+		if len(args) != 2 {
+			return fail("arity")
+		}
+		return t.compare(e, op, args[0], args[1])
+	case "internal.member_2":
+		if len(args) != 2 || args[0].column == nil {
+			return fail("membership of something other than a column")
+		}
+		col, list := args[0], args[1]
+		if list.param == nil && !isList(list) {
+			return fail("membership in something other than a list")
+		}
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			return In{Column: c, List: operandOf(list, c.Kind)}
+		}), nil
+	case "regex.match":
+		if len(args) != 2 || args[1].column == nil {
+			return fail("a pattern match on something other than a column")
+		}
+		pat, col := args[0], args[1]
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			return t.match(c, pat)
+		}), nil
+	case "is_object":
+		if len(args) != 1 || args[0].scope == nil || args[0].column != nil {
+			return fail("is_object of something other than a related row")
+		}
+		return leaf{scopes: []*scope{args[0].scope}, build: func(*scope) (Expr, error) { return True{}, nil }}, nil
+	case "warden.lib.jsonb_contains", "warden.lib.jsonb_has_key", "warden.lib.jsonb_has_keys_any", "warden.lib.jsonb_has_keys_all":
+		if len(args) != 2 {
+			return fail("arity")
+		}
+		col, val := args[0], args[1]
+		jop := model.Operator("_" + strings.TrimPrefix(op, "warden.lib.jsonb_"))
+		if jop == model.OpContains && col.column == nil {
+			col, val, jop = val, col, model.OpContained
+		}
+		if col.column == nil || val.column != nil || (val.scope != nil) {
+			return fail("a jsonb operator that does not compare a column with a value")
+		}
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			k := c.Kind
+			if jop != model.OpContains && jop != model.OpContained {
+				k = model.KindText
+			}
+			return JSONB{Op: jop, Column: c, Value: operandOf(val, k)}
+		}), nil
+	}
+	return fail(fmt.Sprintf("unsupported function %s", op))
+}
+
+var cmpOps = map[string]CmpOp{"eq": Eq, "equal": Eq, "neq": Neq, "gt": Gt, "lt": Lt, "gte": Gte, "lte": Lte}
+
+// compare translates a comparison, with a column on the left.
+func (t *translator) compare(e *ast.Expr, name string, a, b term) (leaf, error) {
+	op := cmpOps[name]
+	if a.column == nil && b.column != nil {
+		a, b, op = b, a, op.Flip()
+	}
+	if a.column == nil {
+		return leaf{}, &TranslateError{Expr: e.String(), Reason: "a comparison without a column"}
+	}
+	if b.scope != nil && b.column == nil {
+		return leaf{}, &TranslateError{Expr: e.String(), Reason: "a comparison with a whole row"}
+	}
+	if b.isVal && b.value == nil {
+		// Rego compares with null as with any value: null sorts first.
+		return columnLeaf(a, nil, func(c Column, _ Operand) Expr { return compareNull(op, c) }), nil
+	}
+	return columnLeaf(a, &b, func(c Column, r Operand) Expr {
+		if r == nil {
+			r = operandOf(b, c.Kind)
+		}
+		return Compare{Op: op, Left: c, Right: r}
+	}), nil
+}
+
+// compareNull is Rego's comparison of a column with null, which sorts
+// before every other value.
+func compareNull(op CmpOp, c Column) Expr {
+	switch op {
+	case Eq, Lte:
+		return IsNull{Column: c}
+	case Neq, Gt:
+		return Not{Item: IsNull{Column: c}}
+	case Gte:
+		return True{}
+	}
+	return False{}
+}
+
+func (t *translator) match(c Column, pat term) Expr {
+	if pat.param != nil {
+		return Match{Op: pat.param.Pattern, Column: c, Pattern: *pat.param}
+	}
+	re, _ := pat.value.(string)
+	if o, ok := t.src.Patterns[re]; ok {
+		return Match{Op: o.Op, Column: c, Pattern: Value{V: o.Pattern, Kind: model.KindText}, Regex: re}
+	}
+	return Match{Op: model.OpRegex, Column: c, Pattern: Value{V: re, Kind: model.KindText}, Regex: re}
+}
+
+func isList(x term) bool {
+	_, ok := x.value.([]any)
+	return x.isVal && ok
+}
+
+// operandOf turns a resolved non-column term into an operand of kind k.
+func operandOf(x term, k model.Kind) Operand {
+	if x.param != nil {
+		return *x.param
+	}
+	return Value{V: x.value, Kind: k}
+}
+
+// columnLeaf builds a leaf reading column col and, when other is a column
+// too, that one: build receives the columns relative to the row the leaf
+// is placed at, and the other column as an operand (nil if not a column).
+func columnLeaf(col term, other *term, build func(c Column, o Operand) Expr) leaf {
+	scopes := []*scope{col.scope}
+	if other != nil && other.column != nil {
+		scopes = append(scopes, other.scope)
+	}
+	return leaf{scopes: scopes, build: func(at *scope) (Expr, error) {
+		c, err := relative(col, at)
+		if err != nil {
+			return nil, err
+		}
+		var o Operand
+		if other != nil && other.column != nil {
+			oc, err := relative(*other, at)
+			if err != nil {
+				return nil, err
+			}
+			if oc.Kind != c.Kind {
+				return nil, &TranslateError{Reason: fmt.Sprintf("columns %s and %s have different kinds", c.Name, oc.Name)}
+			}
+			o = oc
+		}
+		return build(c, o), nil
+	}}
+}
+
+// relative names a column of a row as seen from the row at.
+func relative(x term, at *scope) (Column, error) {
+	c := Column{Name: x.column.Name, Kind: x.column.Type.Kind}
+	switch {
+	case x.scope == at:
+	case x.scope.key == "root":
+		c.Root = true
+	default:
+		return Column{}, &TranslateError{Reason: fmt.Sprintf("column %s of %s read from %s", x.column.Name, x.scope.key, at.key)}
+	}
+	return c, nil
+}

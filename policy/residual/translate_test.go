@@ -1,0 +1,160 @@
+package residual
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/wardenpdp/warden/policy/compile"
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// blog is articles (author: object, comments: array, both to articles
+// itself) and users (for _exists).
+func blog() (*model.Policy, *model.Table, map[string]*model.Column) {
+	cols := map[string]*model.Column{
+		"id":        {Name: "id", Type: model.Type{Kind: model.KindInteger}},
+		"author_id": {Name: "author_id", Type: model.Type{Kind: model.KindInteger}, Nullable: true},
+		"title":     {Name: "title", Type: model.Type{Kind: model.KindText}, Nullable: true},
+		"meta":      {Name: "meta", Type: model.Type{Kind: model.KindJSONB}, Nullable: true},
+	}
+	articles := model.TableName{Schema: "public", Name: "articles"}
+	users := model.TableName{Schema: "public", Name: "users"}
+	tbl := &model.Table{Name: articles, Columns: []*model.Column{cols["id"], cols["author_id"], cols["title"], cols["meta"]},
+		Relationships: map[string]*model.Relationship{
+			"comments": {Name: "comments", Kind: model.RelArray, Target: articles, Mapping: []model.ColumnPair{{Local: "id", Remote: "author_id"}}},
+			"author":   {Name: "author", Kind: model.RelObject, Target: articles, Mapping: []model.ColumnPair{{Local: "author_id", Remote: "id"}}},
+		},
+		Permissions: map[model.Operation]map[string]*model.Permission{}}
+	tbl.IndexColumns()
+	ut := &model.Table{Name: users, Columns: []*model.Column{cols["id"], cols["title"]}}
+	ut.IndexColumns()
+	return &model.Policy{Tables: map[model.TableName]*model.Table{articles: tbl, users: ut}}, tbl, cols
+}
+
+func TestTranslate(t *testing.T) {
+	p, tbl, col := blog()
+	uid := model.SessionVar{Name: "x-hasura-user-id", Kind: model.KindInteger}
+	cmp := func(c string, op model.Operator, v model.Value) model.BoolExp {
+		return model.Compare{Column: col[c], Op: op, Value: v}
+	}
+	lit := func(v any) model.Value { return model.Literal{V: v} }
+	comments, author := tbl.Relationships["comments"], tbl.Relationships["author"]
+	users := model.TableName{Schema: "public", Name: "users"}
+	tests := []struct {
+		name string
+		e    model.BoolExp
+		want string
+	}{
+		{"session comparison", cmp("author_id", model.OpEq, uid), `author_id = :x-hasura-user-id`},
+		{"negated OR keeps the NULL guards", model.Not{Item: model.Or{Items: []model.BoolExp{cmp("id", model.OpEq, uid), model.And{Items: []model.BoolExp{cmp("title", model.OpEq, lit("x")), cmp("author_id", model.OpLt, lit(3))}}}}},
+			`((NOT id IS NULL AND id <> :x-hasura-user-id AND NOT title IS NULL AND title <> "x") OR (NOT id IS NULL AND id <> :x-hasura-user-id AND NOT author_id IS NULL AND author_id >= 3))`},
+		{"NOT over a relationship inside a relationship, $ inside", model.RelExists{Relationship: comments, Where: model.And{Items: []model.BoolExp{
+			model.Not{Item: model.RelExists{Relationship: author, Where: model.Or{Items: []model.BoolExp{cmp("id", model.OpEq, uid), cmp("title", model.OpEq, lit("x"))}}}},
+			model.Or{Items: []model.BoolExp{cmp("id", model.OpGt, lit(3)), cmp("id", model.OpCeq, model.ColumnRef{Root: true, Column: col["author_id"]})}},
+		}}},
+			`(EXISTS comments [id = author_id] ((NOT (EXISTS author [author_id = id] (id = :x-hasura-user-id) OR EXISTS author [author_id = id] (title = "x")) AND NOT id IS NULL AND id > 3)) OR (NOT author_id IS NULL AND EXISTS comments [id = author_id] ((NOT (EXISTS author [author_id = id] (id = :x-hasura-user-id) OR EXISTS author [author_id = id] (title = "x")) AND NOT id IS NULL AND id = $.author_id))))`},
+		{"_exists under NOT inside a relationship", model.RelExists{Relationship: author, Where: model.Not{Item: model.Exists{Table: users, Where: cmp("id", model.OpCeq, model.ColumnRef{Root: true, Column: col["author_id"]})}}},
+			`(NOT (NOT author_id IS NULL AND EXISTS public.users ((NOT id IS NULL AND id = $.author_id))) AND EXISTS author [author_id = id] (TRUE))`},
+		{"_in [] is false, _nin [] holds for non-NULL", model.Or{Items: []model.BoolExp{cmp("id", model.OpIn, lit([]any{})), cmp("author_id", model.OpNin, lit([]any{}))}}, `NOT author_id IS NULL`},
+		{"jsonb operators stay calls", model.And{Items: []model.BoolExp{cmp("meta", model.OpHasKeysAll, model.SessionVar{Name: "x-hasura-ks", Kind: model.KindText, Array: true}), model.Not{Item: cmp("meta", model.OpHasKey, lit("a"))}, cmp("meta", model.OpContained, lit([]any{}))}},
+			`(NOT meta IS NULL AND meta ?& :x-hasura-ks[] AND NOT meta ? "a" AND meta <@ [])`},
+		{"_is_null", model.And{Items: []model.BoolExp{cmp("title", model.OpIsNull, lit(true)), model.Not{Item: cmp("author_id", model.OpIsNull, lit(true))}}}, `(title IS NULL AND NOT author_id IS NULL)`},
+		{"patterns come back as stated", model.Or{Items: []model.BoolExp{cmp("title", model.OpNilike, lit("%a_")), cmp("title", model.OpLike, model.SessionVar{Name: "x-hasura-p", Kind: model.KindText})}},
+			`((NOT title IS NULL AND NOT title ILIKE "%a_") OR (NOT title IS NULL AND title LIKE :_like:x-hasura-p))`},
+		{"empty relationships and _exists", model.And{Items: []model.BoolExp{model.RelExists{Relationship: comments, Where: model.True{}}, model.RelExists{Relationship: author, Where: model.True{}}, model.Exists{Table: users, Where: model.True{}}}},
+			`(EXISTS author [author_id = id] (TRUE) AND EXISTS comments [id = author_id] (TRUE) AND EXISTS public.users (TRUE))`},
+		{"NOT EXISTS of a nested EXISTS", model.Not{Item: model.RelExists{Relationship: comments, Where: model.RelExists{Relationship: comments, Where: model.True{}}}}, `NOT EXISTS comments [id = author_id] (EXISTS comments [id = author_id] (TRUE))`},
+		{"true", model.True{}, `TRUE`},
+		{"false", model.Or{}, `FALSE`},
+	}
+	sel := map[string]*model.Permission{}
+	for i, tc := range tests {
+		role := string(rune('a' + i))
+		sel[role] = &model.Permission{Role: role, Op: model.OpSelect, Filter: tc.e}
+	}
+	tbl.Permissions[model.OpSelect] = sel
+	tbl.Permissions[model.OpUpdate] = map[string]*model.Permission{"u": {Role: "u", Op: model.OpUpdate, Filter: model.True{}, Check: cmp("title", model.OpNeq, lit("x"))}}
+	c := compiled(t, p)
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			role := string(rune('a' + i))
+			e, err := partial(t, c, p, tbl, compile.RuleRef(tbl.Name, model.OpSelect, compile.RuleFilter, role), "input.row", Patterns(tc.e))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := String(e); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	t.Run("update check on the new row", func(t *testing.T) {
+		e, err := partial(t, c, p, tbl, compile.RuleRef(tbl.Name, model.OpUpdate, compile.RuleCheck, "u"), "input.new_row", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := String(e), `(NOT title IS NULL AND title <> "x")`; got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	})
+}
+
+// TestTranslateRejects: residuals that are not about the rows fail with a
+// TranslateError rather than being guessed at.
+func TestTranslateRejects(t *testing.T) {
+	p, tbl, _ := blog()
+	for _, q := range []string{
+		`input.row.nope = 1`,
+		`input.other.x = 1`,
+		`input.row.title[0] = "a"`,
+		`input.row.comments = 1`,
+		`count(input.row.comments) > 1`,
+		`input.session.integer.x = input.session.integer.y`,
+		`input.row.title`,
+	} {
+		t.Run(q, func(t *testing.T) {
+			body := ast.MustParseBody(q)
+			_, err := Translate([]ast.Body{body}, nil, Source{Policy: p, Table: tbl, Root: "input.row"})
+			var te *TranslateError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want a TranslateError", err)
+			}
+		})
+	}
+}
+
+func TestBind(t *testing.T) {
+	uid := Param{Name: "x-hasura-user-id", Kind: model.KindInteger}
+	ids := Param{Name: "x-hasura-ids", Kind: model.KindInteger, Array: true}
+	pat := Param{Name: "x-hasura-p", Kind: model.KindText, Pattern: model.OpLike}
+	tmpl := Or{Items: []Expr{
+		Compare{Op: Eq, Left: Column{Name: "author_id", Kind: model.KindInteger}, Right: uid},
+		In{Column: Column{Name: "id", Kind: model.KindInteger}, List: ids},
+		Exists{Relationship: "comments", Where: Match{Op: model.OpLike, Column: Column{Name: "body", Kind: model.KindText}, Pattern: pat}},
+	}}
+	if got := Params(tmpl); len(got) != 3 {
+		t.Fatalf("params %v", got)
+	}
+	e, err := Bind(tmpl, []Param{uid, ids, pat}, []any{"7", []any{}, PatternValue{Text: "a%", Regex: "(?s)^a.*$"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := String(e), `(author_id = "7" OR EXISTS comments (body LIKE "a%"))`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if m := e.(Or).Items[1].(Exists).Where.(Match); m.Regex != "(?s)^a.*$" {
+		t.Errorf("regex %q", m.Regex)
+	}
+	if _, err := Bind(tmpl, []Param{uid}, []any{"7"}); err == nil {
+		t.Error("a missing parameter binds")
+	}
+	doc := Param{Name: "x-hasura-doc", Kind: model.KindJSONB}
+	e, err = Bind(Compare{Op: Eq, Left: Column{Name: "doc", Kind: model.KindJSONB}, Right: doc}, []Param{doc}, []any{nil})
+	if err != nil || String(e) != "doc IS NULL" {
+		t.Errorf("jsonb null binds to %v, %v; want doc IS NULL (Rego's == null)", String(e), err)
+	}
+	if got, _ := Bind(True{}, nil, nil); got != (True{}) {
+		t.Error("a template without parameters changes")
+	}
+}

@@ -1,0 +1,153 @@
+package sqlgen
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
+)
+
+// jsonbSupport says whether a dialect has a jsonb operator.
+func jsonbSupport(d Dialect, op model.Operator) error {
+	if d == Postgres {
+		return nil
+	}
+	switch op {
+	case model.OpContains, model.OpContained:
+		reason := "SQLite's json1 has no containment"
+		if d == MySQL {
+			reason = "JSON_CONTAINS also finds values inside nested arrays, which jsonb containment does not"
+		}
+		return &UnsupportedError{Op: string(op), Dialect: d, Reason: reason}
+	}
+	return nil
+}
+
+func (w *work) jsonb(x residual.JSONB, f *frame) error {
+	if err := jsonbSupport(w.d, x.Op); err != nil {
+		return err
+	}
+	cf, mc, err := w.col(x.Column, f)
+	if err != nil {
+		return err
+	}
+	ref, err := cf.column(w.d, mc.Name)
+	if err != nil {
+		return err
+	}
+	v, ok := x.Value.(residual.Value)
+	if !ok {
+		return fmt.Errorf("sqlgen: unbound jsonb operand %T", x.Value)
+	}
+	keys, err := jsonbKeys(x.Op, v.V)
+	if err != nil {
+		return err
+	}
+	if w.d == Postgres {
+		if !strings.HasPrefix(strings.ToLower(mc.Type.Declared), "jsonb") {
+			ref += "::jsonb"
+		}
+		switch x.Op {
+		case model.OpContains, model.OpContained:
+			js, err := json.Marshal(v.V)
+			if err != nil {
+				return err
+			}
+			op := " @> "
+			if x.Op == model.OpContained {
+				op = " <@ "
+			}
+			w.b.WriteString(ref + op + w.rawParam(string(js), "jsonb"))
+		case model.OpHasKey:
+			w.b.WriteString(ref + " ? " + w.rawParam(keys[0], "text"))
+		case model.OpHasKeysAny:
+			w.b.WriteString(ref + " ?| " + w.rawParam(keys, "text[]"))
+		case model.OpHasKeysAll:
+			w.b.WriteString(ref + " ?& " + w.rawParam(keys, "text[]"))
+		}
+		return nil
+	}
+	if len(keys) == 0 {
+		if x.Op == model.OpHasKeysAll {
+			w.b.WriteString("TRUE")
+		} else {
+			w.b.WriteString("FALSE")
+		}
+		return nil
+	}
+	sep := " OR "
+	if x.Op == model.OpHasKeysAll {
+		sep = " AND "
+	}
+	if len(keys) > 1 {
+		w.b.WriteByte('(')
+	}
+	for i, k := range keys {
+		if i > 0 {
+			w.b.WriteString(sep)
+		}
+		if w.d == MySQL {
+			w.mysqlHasKey(ref, k)
+		} else {
+			w.sqliteHasKey(ref, k)
+		}
+	}
+	if len(keys) > 1 {
+		w.b.WriteByte(')')
+	}
+	return nil
+}
+
+// jsonbKeys returns the key(s) of a key operator.
+func jsonbKeys(op model.Operator, v any) ([]string, error) {
+	switch op {
+	case model.OpHasKey:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("sqlgen: _has_key takes a text key, got %T", v)
+		}
+		return []string{s}, nil
+	case model.OpHasKeysAny, model.OpHasKeysAll:
+		l, ok := v.([]any)
+		if !ok {
+			return nil, fmt.Errorf("sqlgen: %s takes a list of keys, got %T", op, v)
+		}
+		out := make([]string, 0, len(l))
+		for _, e := range l {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("sqlgen: %s takes text keys, got %T", op, e)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// mysqlHasKey renders jsonb's ? on MySQL's JSON: a key of an object, a
+// string element (at the top level only) of an array, or the string
+// itself.
+func (w *work) mysqlHasKey(ref, key string) {
+	w.subs++
+	j := "`_j" + strconv.Itoa(w.subs) + "`"
+	w.b.WriteString("(CASE JSON_TYPE(" + ref + ")" +
+		" WHEN 'OBJECT' THEN JSON_CONTAINS_PATH(" + ref + ", 'one', CONCAT('$.', JSON_QUOTE(" + w.rawParam(key, "") + ")))" +
+		" WHEN 'ARRAY' THEN EXISTS (SELECT 1 FROM JSON_TABLE(" + ref + ", '$[*]' COLUMNS (v JSON PATH '$', s LONGTEXT PATH '$')) AS " + j +
+		" WHERE JSON_TYPE(" + j + ".v) = 'STRING' AND CAST(" + j + ".s AS BINARY) = CAST(" + w.rawParam(key, "") + " AS BINARY))" +
+		" WHEN 'STRING' THEN CAST(JSON_UNQUOTE(" + ref + ") AS BINARY) = CAST(" + w.rawParam(key, "") + " AS BINARY)" +
+		" ELSE FALSE END)")
+}
+
+// sqliteHasKey renders jsonb's ? with json1: json_each lists an object's
+// keys, an array's elements, or a scalar itself.
+func (w *work) sqliteHasKey(ref, key string) {
+	w.subs++
+	j := `"_j` + strconv.Itoa(w.subs) + `"`
+	w.b.WriteString("EXISTS (SELECT 1 FROM json_each(" + ref + ") AS " + j + " WHERE CASE json_type(" + ref + ")" +
+		" WHEN 'object' THEN " + j + ".key = " + w.rawParam(key, "") +
+		" ELSE " + j + ".type = 'text' AND " + j + ".atom = " + w.rawParam(key, "") + " END)")
+}

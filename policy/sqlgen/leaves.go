@@ -1,0 +1,352 @@
+package sqlgen
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
+)
+
+// operand renders a column for a comparison (ordered says an ordering
+// operator), with what makes the dialect compare as Rego does: bytewise
+// text, jsonb for json.
+func (w *work) operand(c residual.Column, f *frame, ordered bool) (string, *model.Column, error) {
+	cf, mc, err := w.col(c, f)
+	if err != nil {
+		return "", nil, err
+	}
+	ref, err := cf.column(w.d, mc.Name)
+	if err != nil {
+		return "", nil, err
+	}
+	decl := strings.ToLower(strings.TrimSpace(mc.Type.Declared))
+	switch w.d {
+	case Postgres:
+		switch {
+		case mc.Type.Kind == model.KindJSONB && !strings.HasPrefix(decl, "jsonb"):
+			ref += "::jsonb"
+		case mc.Type.Kind == model.KindText && strings.HasPrefix(decl, "citext"):
+			ref += "::text"
+		}
+		if ordered && mc.Type.Kind == model.KindText {
+			ref += ` COLLATE "C"`
+		}
+	case MySQL:
+		if mc.Type.Kind == model.KindText || mc.Type.Kind == model.KindUUID {
+			ref = "CAST(" + ref + " AS BINARY)"
+		}
+	case SQLite:
+		if mc.Type.Kind == model.KindText || mc.Type.Kind == model.KindUUID {
+			ref += " COLLATE BINARY"
+		}
+	}
+	return ref, mc, nil
+}
+
+// param adds a bind parameter for a canonical value of kind k and returns
+// its placeholder, typed so that the comparison means what Rego's does.
+func (w *work) param(k model.Kind, v any) (string, error) {
+	arg, err := argOf(w.d, k, v)
+	if err != nil {
+		return "", err
+	}
+	w.args = append(w.args, arg)
+	switch w.d {
+	case Postgres:
+		p := "$" + strconv.Itoa(w.next) + "::" + pgType(k)
+		w.next++
+		return p, nil
+	case MySQL:
+		switch k {
+		case model.KindText, model.KindUUID:
+			return "CAST(? AS BINARY)", nil
+		case model.KindNumeric:
+			return "CAST(? AS DECIMAL(65,30))", nil
+		case model.KindDate:
+			return "CAST(? AS DATE)", nil
+		case model.KindTimestamp, model.KindTimestamptz:
+			return "CAST(? AS DATETIME(6))", nil
+		}
+	}
+	return "?", nil
+}
+
+// rawParam adds a parameter used as is (a pattern, a key).
+func (w *work) rawParam(v any, pgCast string) string {
+	w.args = append(w.args, v)
+	if w.d == Postgres {
+		p := "$" + strconv.Itoa(w.next)
+		w.next++
+		if pgCast != "" {
+			p += "::" + pgCast
+		}
+		return p
+	}
+	return "?"
+}
+
+func pgType(k model.Kind) string {
+	switch k {
+	case model.KindInteger:
+		return "bigint"
+	case model.KindNumeric:
+		return "numeric"
+	case model.KindBoolean:
+		return "boolean"
+	case model.KindUUID:
+		return "uuid"
+	case model.KindDate:
+		return "date"
+	case model.KindTimestamp:
+		return "timestamp"
+	case model.KindTimestamptz:
+		return "timestamptz"
+	case model.KindJSONB:
+		return "jsonb"
+	}
+	return "text"
+}
+
+// argOf converts a canonical value to the bind parameter of a dialect.
+func argOf(d Dialect, k model.Kind, v any) (any, error) {
+	bad := func() (any, error) { return nil, fmt.Errorf("sqlgen: %v (%T) is not a %s value", v, v, k) }
+	switch k {
+	case model.KindInteger:
+		n, ok := v.(json.Number)
+		if !ok {
+			return bad()
+		}
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil {
+			return bad()
+		}
+		return i, nil
+	case model.KindNumeric:
+		n, ok := v.(json.Number)
+		if !ok {
+			return bad()
+		}
+		if d == SQLite {
+			f, err := strconv.ParseFloat(string(n), 64)
+			if err != nil {
+				return bad()
+			}
+			return f, nil
+		}
+		return string(n), nil
+	case model.KindBoolean:
+		b, ok := v.(bool)
+		if !ok {
+			return bad()
+		}
+		return b, nil
+	case model.KindJSONB:
+		js, err := json.Marshal(v)
+		if err != nil {
+			return bad()
+		}
+		return string(js), nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return bad()
+	}
+	if d == MySQL && (k == model.KindTimestamp || k == model.KindTimestamptz) {
+		// 2006-01-02T15:04:05.000000[Z] -> 2006-01-02 15:04:05.000000
+		s = strings.TrimSuffix(strings.Replace(s, "T", " ", 1), "Z")
+	}
+	return s, nil
+}
+
+var sqlOps = map[residual.CmpOp]string{
+	residual.Eq: "=", residual.Neq: "<>", residual.Lt: "<", residual.Lte: "<=", residual.Gt: ">", residual.Gte: ">=",
+}
+
+func (w *work) compare(x residual.Compare, f *frame) error {
+	ordered := x.Op != residual.Eq && x.Op != residual.Neq
+	if x.Left.Kind == model.KindJSONB {
+		op := "_eq"
+		if x.Op == residual.Neq {
+			op = "_neq"
+		}
+		if err := jsonbEquality(w.d, op); err != nil {
+			return err
+		}
+	}
+	l, mc, err := w.operand(x.Left, f, ordered)
+	if err != nil {
+		return err
+	}
+	var r string
+	switch y := x.Right.(type) {
+	case residual.Column:
+		r, _, err = w.operand(y, f, ordered)
+	case residual.Value:
+		r, err = w.param(mc.Type.Kind, y.V)
+	default:
+		err = fmt.Errorf("sqlgen: unbound operand %T", x.Right)
+	}
+	if err != nil {
+		return err
+	}
+	w.b.WriteString(l + " " + sqlOps[x.Op] + " " + r)
+	return nil
+}
+
+// jsonbEquality reports whether a dialect compares jsonb values as
+// PostgreSQL's jsonb equality does.
+func jsonbEquality(d Dialect, op string) error {
+	if d == Postgres {
+		return nil
+	}
+	return &UnsupportedError{Op: op + " on jsonb", Dialect: d,
+		Reason: "JSON documents stored as text have no equality that ignores key order and number spelling"}
+}
+
+func (w *work) in(x residual.In, f *frame) error {
+	if x.Column.Kind == model.KindJSONB {
+		if err := jsonbEquality(w.d, "_in"); err != nil {
+			return err
+		}
+	}
+	l, mc, err := w.operand(x.Column, f, false)
+	if err != nil {
+		return err
+	}
+	v, ok := x.List.(residual.Value)
+	list, isList := v.V.([]any)
+	if !ok || !isList {
+		return fmt.Errorf("sqlgen: _in takes a bound list, got %T", x.List)
+	}
+	k := mc.Type.Kind
+	if len(list) == 0 {
+		w.b.WriteString("FALSE")
+		return nil
+	}
+	if w.d == Postgres {
+		arr, cast, err := pgArray(k, list)
+		if err != nil {
+			return err
+		}
+		w.b.WriteString(l + " = ANY(" + w.rawParam(arr, cast) + ")")
+		return nil
+	}
+	w.b.WriteString(l + " IN (")
+	for i, el := range list {
+		if i > 0 {
+			w.b.WriteString(", ")
+		}
+		p, err := w.param(k, el)
+		if err != nil {
+			return err
+		}
+		w.b.WriteString(p)
+	}
+	w.b.WriteString(")")
+	return nil
+}
+
+// pgArray converts a list to a PostgreSQL array parameter and its cast:
+// bigint[] and boolean[] as such, everything else sent as text[].
+func pgArray(k model.Kind, list []any) (any, string, error) {
+	switch k {
+	case model.KindInteger:
+		out := make([]int64, len(list))
+		for i, el := range list {
+			a, err := argOf(Postgres, k, el)
+			if err != nil {
+				return nil, "", err
+			}
+			out[i] = a.(int64)
+		}
+		return out, "bigint[]", nil
+	case model.KindBoolean:
+		out := make([]bool, len(list))
+		for i, el := range list {
+			a, err := argOf(Postgres, k, el)
+			if err != nil {
+				return nil, "", err
+			}
+			out[i] = a.(bool)
+		}
+		return out, "boolean[]", nil
+	}
+	out := make([]string, len(list))
+	for i, el := range list {
+		a, err := argOf(Postgres, k, el)
+		if err != nil {
+			return nil, "", err
+		}
+		out[i] = a.(string)
+	}
+	if k == model.KindText {
+		return out, "text[]", nil
+	}
+	return out, "text[]::" + pgType(k) + "[]", nil
+}
+
+// patternSupport says whether a dialect has the pattern operator.
+func patternSupport(d Dialect, op model.Operator) error {
+	if d != SQLite {
+		return nil
+	}
+	switch op {
+	case model.OpSimilar, model.OpNsimilar, model.OpRegex, model.OpNregex, model.OpIregex, model.OpNiregex:
+		return &UnsupportedError{Op: string(op), Dialect: d, Reason: "SQLite has no regular expression operator (REGEXP is not built in)"}
+	}
+	return nil
+}
+
+func (w *work) match(x residual.Match, f *frame) error {
+	if err := patternSupport(w.d, x.Op); err != nil {
+		return err
+	}
+	cf, mc, err := w.col(x.Column, f)
+	if err != nil {
+		return err
+	}
+	ref, err := cf.column(w.d, mc.Name)
+	if err != nil {
+		return err
+	}
+	if x.Regex == "" {
+		return fmt.Errorf("sqlgen: unbound pattern")
+	}
+	re, err := parseRegex(x.Regex)
+	if err != nil {
+		return &UnsupportedError{Op: string(x.Op), Dialect: w.d, Reason: err.Error()}
+	}
+	items, fold, like := likeShape(re)
+	switch {
+	case w.d == SQLite && like:
+		w.b.WriteString(ref + " GLOB " + w.rawParam(globPattern(items), ""))
+		return nil
+	case w.d == SQLite:
+		return &UnsupportedError{Op: string(x.Op), Dialect: w.d, Reason: "the pattern is not expressible with GLOB"}
+	case w.d == Postgres && like && !fold:
+		if strings.HasPrefix(strings.ToLower(mc.Type.Declared), "citext") {
+			ref += "::text"
+		}
+		w.b.WriteString(ref + " LIKE " + w.rawParam(likePattern(items, '\\'), "text"))
+		return nil
+	case w.d == MySQL && like && !fold:
+		w.b.WriteString(ref + " COLLATE utf8mb4_bin LIKE " + w.rawParam(likePattern(items, '!'), "") + " ESCAPE '!'")
+		return nil
+	}
+	text, err := regexFlavor{d: w.d}.print(re)
+	if err != nil {
+		return &UnsupportedError{Op: string(x.Op), Dialect: w.d, Reason: err.Error()}
+	}
+	if w.d == Postgres {
+		if strings.HasPrefix(strings.ToLower(mc.Type.Declared), "citext") {
+			ref += "::text"
+		}
+		w.b.WriteString(ref + " ~ " + w.rawParam(text, "text"))
+		return nil
+	}
+	w.b.WriteString(ref + " COLLATE utf8mb4_bin REGEXP " + w.rawParam(text, ""))
+	return nil
+}

@@ -1,0 +1,223 @@
+package sqlgen
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// testPolicy: articles (author, comments, json and citext columns) and
+// comments, with an identifier that needs quoting.
+func testPolicy() *model.Policy {
+	col := func(name string, k model.Kind, decl string) *model.Column {
+		return &model.Column{Name: name, Type: model.Type{Declared: decl, Kind: k}, Nullable: true}
+	}
+	articles := &model.Table{Name: model.TableName{Schema: "public", Name: "articles"}, Columns: []*model.Column{
+		{Name: "id", Type: model.Type{Declared: "bigint", Kind: model.KindInteger}},
+		col("author_id", model.KindInteger, "integer"), col("title", model.KindText, "text"),
+		col("slug", model.KindText, "citext"), col("meta", model.KindJSONB, "jsonb"), col("raw", model.KindJSONB, "json"),
+		col("price", model.KindNumeric, "numeric(10,2)"), col("published", model.KindBoolean, "boolean"),
+		col("at", model.KindTimestamptz, "timestamptz"), col("on", model.KindDate, "date"), col(`we"ird`+"`", model.KindUUID, "uuid"),
+	}, Relationships: map[string]*model.Relationship{
+		"comments": {Name: "comments", Kind: model.RelArray, Target: model.TableName{Schema: "blog", Name: "comments"}, Mapping: []model.ColumnPair{{Local: "id", Remote: "article_id"}}},
+	}}
+	comments := &model.Table{Name: model.TableName{Schema: "blog", Name: "comments"}, Columns: []*model.Column{
+		{Name: "id", Type: model.Type{Declared: "bigint", Kind: model.KindInteger}},
+		col("article_id", model.KindInteger, "bigint"), col("author_id", model.KindInteger, "bigint"), col("body", model.KindText, "text"),
+	}}
+	articles.IndexColumns()
+	comments.IndexColumns()
+	return &model.Policy{Tables: map[model.TableName]*model.Table{articles.Name: articles, comments.Name: comments}}
+}
+
+func c(name string, k model.Kind) residual.Column { return residual.Column{Name: name, Kind: k} }
+func v(x any, k model.Kind) residual.Value        { return residual.Value{V: x, Kind: k} }
+
+var (
+	intK  = model.KindInteger
+	textK = model.KindText
+	jsonK = model.KindJSONB
+)
+
+var renderCases = []struct {
+	name string
+	e    residual.Expr
+}{
+	{"constants", residual.And{Items: []residual.Expr{residual.True{}, residual.Not{Item: residual.False{}}}}},
+	{"eq session value", residual.Compare{Op: residual.Eq, Left: c("author_id", intK), Right: v(json.Number("42"), intK)}},
+	{"text ordering is bytewise", residual.Compare{Op: residual.Lt, Left: c("title", textK), Right: v("b", textK)}},
+	{"citext compares as text", residual.Compare{Op: residual.Eq, Left: c("slug", textK), Right: v("A", textK)}},
+	{"guarded negation", residual.And{Items: []residual.Expr{residual.Not{Item: residual.IsNull{Column: c("title", textK)}}, residual.Not{Item: residual.Compare{Op: residual.Eq, Left: c("title", textK), Right: v("x", textK)}}}}},
+	{"unguarded negation of a nullable column", residual.Not{Item: residual.Compare{Op: residual.Eq, Left: c("title", textK), Right: v("x", textK)}}},
+	{"in list", residual.In{Column: c("title", textK), List: v([]any{"a", "b'c"}, textK)}},
+	{"in integers", residual.In{Column: c("author_id", intK), List: v([]any{json.Number("1"), json.Number("2")}, intK)}},
+	{"numeric, timestamptz, date, boolean, uuid", residual.And{Items: []residual.Expr{
+		residual.Compare{Op: residual.Gte, Left: c("price", model.KindNumeric), Right: v(json.Number("9.99"), model.KindNumeric)},
+		residual.Compare{Op: residual.Lt, Left: c("at", model.KindTimestamptz), Right: v("2024-01-01T10:00:00.000000Z", model.KindTimestamptz)},
+		residual.Compare{Op: residual.Eq, Left: c("on", model.KindDate), Right: v("2024-02-29", model.KindDate)},
+		residual.Compare{Op: residual.Eq, Left: c("published", model.KindBoolean), Right: v(true, model.KindBoolean)},
+		residual.Compare{Op: residual.Neq, Left: c(`we"ird`+"`", model.KindUUID), Right: v("00000000-0000-0000-0000-000000000000", model.KindUUID)},
+	}}},
+	{"like", residual.Match{Op: model.OpLike, Column: c("title", textK), Pattern: v("50%_off", textK), Regex: `(?s)^50.*.off$`}},
+	{"like with escapes", residual.Match{Op: model.OpLike, Column: c("title", textK), Pattern: v(`a\%b!`, textK), Regex: `(?s)^a%b!$`}},
+	{"ilike", residual.Match{Op: model.OpIlike, Column: c("title", textK), Pattern: v("%k_", textK), Regex: `(?is)^.*k.$`}},
+	{"regex", residual.Match{Op: model.OpRegex, Column: c("title", textK), Pattern: v(`^\w+\b.$`, textK), Regex: `^\w+\b.$`}},
+	{"jsonb contains", residual.JSONB{Op: model.OpContains, Column: c("meta", jsonK), Value: v(map[string]any{"a": json.Number("1")}, jsonK)}},
+	{"json has key", residual.JSONB{Op: model.OpHasKey, Column: c("raw", jsonK), Value: v(`k"ey`, textK)}},
+	{"jsonb has keys all", residual.JSONB{Op: model.OpHasKeysAll, Column: c("meta", jsonK), Value: v([]any{"a", "b"}, textK)}},
+	{"exists over a relationship with a root column", residual.Exists{Table: model.TableName{Schema: "blog", Name: "comments"}, Relationship: "comments",
+		On: []model.ColumnPair{{Local: "id", Remote: "article_id"}},
+		Where: residual.Or{Items: []residual.Expr{
+			residual.Compare{Op: residual.Eq, Left: c("author_id", intK), Right: residual.Column{Name: "author_id", Kind: intK, Root: true}},
+			residual.Match{Op: model.OpLike, Column: c("body", textK), Pattern: v("%x", textK), Regex: `(?s)^.*x$`},
+		}}}},
+	{"_exists without a join", residual.Not{Item: residual.Exists{Table: model.TableName{Schema: "blog", Name: "comments"}, Where: residual.True{}}}},
+}
+
+// TestRenderGolden renders every case in every dialect; go test -update
+// rewrites testdata/render.golden.
+func TestRenderGolden(t *testing.T) {
+	p := testPolicy()
+	var b strings.Builder
+	for _, tc := range renderCases {
+		for _, d := range Dialects {
+			fmt.Fprintf(&b, "=== %s / %s\n", tc.name, d)
+			r, err := NewRenderer(p, model.TableName{Schema: "public", Name: "articles"}, Options{Dialect: d, Alias: "a", FirstPlaceholder: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := r.Render(tc.e)
+			if err != nil {
+				fmt.Fprintf(&b, "error: %v\n", err)
+				continue
+			}
+			args, _ := json.Marshal(f.Args)
+			fmt.Fprintf(&b, "%s\nargs: %s\n", f.SQL, args)
+		}
+	}
+	const golden = "testdata/render.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); got != string(want) {
+		t.Errorf("rendering differs from %s (go test -update rewrites it):\n%s", golden, diff(string(want), got))
+	}
+}
+
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d:\nwant %s\ngot  %s", i+1, a, b)
+		}
+	}
+	return ""
+}
+
+func TestPlaceholdersContinueAcrossFragments(t *testing.T) {
+	r, err := NewRenderer(testPolicy(), model.TableName{Schema: "public", Name: "articles"}, Options{Dialect: Postgres, FirstPlaceholder: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := residual.Compare{Op: residual.Eq, Left: c("author_id", intK), Right: v(json.Number("1"), intK)}
+	f1, _ := r.Render(e)
+	f2, _ := r.Column("title", e)
+	if !strings.Contains(f1.SQL, "$2::bigint") || !strings.Contains(f2.SQL, "$3::bigint") || !strings.HasPrefix(f2.SQL, "CASE WHEN") {
+		t.Errorf("placeholders: %s / %s", f1.SQL, f2.SQL)
+	}
+	if !strings.Contains(f1.SQL, `"public"."articles"."author_id"`) {
+		t.Errorf("no alias: the qualified table name, got %s", f1.SQL)
+	}
+}
+
+func TestUnsupported(t *testing.T) {
+	p := testPolicy()
+	tests := []struct {
+		d  Dialect
+		e  residual.Expr
+		op string
+	}{
+		{SQLite, residual.Match{Op: model.OpRegex, Column: c("title", textK), Pattern: v("a", textK), Regex: "a"}, "_regex"},
+		{SQLite, residual.Match{Op: model.OpSimilar, Column: c("title", textK), Pattern: v("a", textK), Regex: "(?s)^(?:a)$"}, "_similar"},
+		{MySQL, residual.JSONB{Op: model.OpContains, Column: c("meta", jsonK), Value: v(map[string]any{}, jsonK)}, "_contains"},
+		{SQLite, residual.JSONB{Op: model.OpContained, Column: c("meta", jsonK), Value: v(map[string]any{}, jsonK)}, "_contained_in"},
+		{MySQL, residual.Compare{Op: residual.Eq, Left: c("meta", jsonK), Right: v(map[string]any{}, jsonK)}, "_eq on jsonb"},
+		{SQLite, residual.In{Column: c("meta", jsonK), List: v([]any{"a"}, jsonK)}, "_in on jsonb"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.d.String()+" "+tc.op, func(t *testing.T) {
+			r, err := NewRenderer(p, model.TableName{Schema: "public", Name: "articles"}, Options{Dialect: tc.d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.Render(residual.Or{Items: []residual.Expr{residual.True{}, tc.e}})
+			var u *UnsupportedError
+			if !errors.As(err, &u) || !errors.Is(err, ErrUnsupported) || u.Op != tc.op || u.Dialect != tc.d {
+				t.Fatalf("err = %v, want unsupported %s in %s", err, tc.op, tc.d)
+			}
+			if !strings.Contains(err.Error(), tc.op) || !strings.Contains(err.Error(), tc.d.String()) {
+				t.Errorf("message %q does not name the operator and the dialect", err)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	p := testPolicy()
+	articles := p.Tables[model.TableName{Schema: "public", Name: "articles"}]
+	title, _ := articles.Column("title")
+	meta, _ := articles.Column("meta")
+	articles.Permissions = map[model.Operation]map[string]*model.Permission{model.OpSelect: {
+		"user": {Role: "user", Op: model.OpSelect, Source: model.Source{File: "tables/articles.yaml", Path: "select_permissions[role=user]"},
+			Filter: model.Or{Items: []model.BoolExp{
+				model.Compare{Column: title, Op: model.OpNregex, Value: model.Literal{V: "^a"}},
+				model.Compare{Column: title, Op: model.OpIlike, Value: model.Literal{V: "%a"}},
+				model.Compare{Column: meta, Op: model.OpContains, Value: model.Literal{V: map[string]any{}}},
+				model.Compare{Column: meta, Op: model.OpNin, Value: model.Literal{V: []any{}}},
+			}}},
+	}}
+	want := map[Dialect][]string{
+		Postgres: nil,
+		MySQL:    {"_contains", "_nin on jsonb"},
+		SQLite:   {"_contains", "_nin on jsonb", "_nregex"},
+	}
+	for _, d := range Dialects {
+		errs := Validate(p, d)
+		var got []string
+		for _, err := range errs {
+			var u *UnsupportedError
+			if !errors.As(err, &u) {
+				t.Fatalf("%s: %v is not an UnsupportedError", d, err)
+			}
+			if !strings.HasPrefix(err.Error(), "tables/articles.yaml: select_permissions[role=user]: ") {
+				t.Errorf("%s: %v does not say where", d, err)
+			}
+			got = append(got, u.Op)
+		}
+		if strings.Join(got, ",") != strings.Join(want[d], ",") {
+			t.Errorf("%s: %v, want %v", d, got, want[d])
+		}
+	}
+}

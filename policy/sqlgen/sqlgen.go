@@ -1,0 +1,147 @@
+// Package sqlgen renders a bound residual predicate (package residual) as a
+// parameterised SQL boolean expression for PostgreSQL, MySQL/MariaDB or
+// SQLite, for a caller to AND into the WHERE clause of its own query.
+//
+// Values only ever reach the database as bind parameters ($n for
+// PostgreSQL, ? for MySQL and SQLite); identifiers come only from the
+// loaded schema (and the caller's table alias) and are quoted for the
+// dialect. The rendered expression means what the Rego means, NULLs
+// included: Rego's two-valued logic is kept under NOT, text compares byte
+// by byte, and pattern operators reproduce the Go regular expression the
+// Rego evaluates. What a dialect cannot express is an *UnsupportedError,
+// never dropped from the filter; Validate finds those in a policy set at
+// load time. The per-dialect decisions are listed in doc.go.
+package sqlgen
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// Dialect is a SQL flavour.
+type Dialect int
+
+// The dialects.
+const (
+	Postgres Dialect = iota + 1
+	// MySQL is MySQL 8 and MariaDB 10.6 or later.
+	MySQL
+	SQLite
+)
+
+// Dialects lists every dialect.
+var Dialects = []Dialect{Postgres, MySQL, SQLite}
+
+// String returns "postgres", "mysql" or "sqlite".
+func (d Dialect) String() string {
+	switch d {
+	case Postgres:
+		return "postgres"
+	case MySQL:
+		return "mysql"
+	case SQLite:
+		return "sqlite"
+	}
+	return fmt.Sprintf("dialect(%d)", int(d))
+}
+
+// ParseDialect parses a dialect name: postgres (or postgresql), mysql (or
+// mariadb), sqlite.
+func ParseDialect(s string) (Dialect, error) {
+	switch strings.ToLower(s) {
+	case "postgres", "postgresql", "pg":
+		return Postgres, nil
+	case "mysql", "mariadb":
+		return MySQL, nil
+	case "sqlite", "sqlite3":
+		return SQLite, nil
+	}
+	return 0, fmt.Errorf("unknown SQL dialect %q (want postgres, mysql or sqlite)", s)
+}
+
+// Options says how to render.
+type Options struct {
+	Dialect Dialect
+	// Alias is the root table's name in the caller's query; empty means
+	// the qualified table name.
+	Alias string
+	// FirstPlaceholder is the number of the first $n placeholder
+	// (PostgreSQL); 0 means 1.
+	FirstPlaceholder int
+	// Schemas maps a schema of the policy to the schema (PostgreSQL),
+	// database (MySQL) or attached database (SQLite) that holds its tables;
+	// "" means unqualified. Schemas absent from the map: as named for
+	// PostgreSQL; for MySQL and SQLite "public" is unqualified and others
+	// as named.
+	Schemas map[string]string
+}
+
+// Fragment is rendered SQL with its bind parameters, in placeholder order.
+// Parameter values are int64, string, bool, or (PostgreSQL arrays) []int64,
+// []string, []bool; every string parameter may be sent as text.
+type Fragment struct {
+	SQL  string
+	Args []any
+}
+
+// ErrUnsupported is returned, wrapped in *UnsupportedError, for an operator
+// a dialect cannot express with the meaning the policy gives it.
+var ErrUnsupported = errors.New("not expressible in this SQL dialect")
+
+// UnsupportedError names the operator and the dialect that cannot express
+// it, and why.
+type UnsupportedError struct {
+	// Op is the Hasura operator ("_similar"), or the operator and the
+	// column kind ("_eq on jsonb").
+	Op      string
+	Dialect Dialect
+	Reason  string
+}
+
+func (e *UnsupportedError) Error() string {
+	msg := fmt.Sprintf("operator %s cannot be rendered in SQL dialect %s", e.Op, e.Dialect)
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	return msg
+}
+
+// Unwrap returns ErrUnsupported.
+func (e *UnsupportedError) Unwrap() error { return ErrUnsupported }
+
+// quoteIdent quotes an identifier for d, doubling the quote character.
+func quoteIdent(d Dialect, s string) (string, error) {
+	if s == "" || strings.ContainsRune(s, 0) {
+		return "", fmt.Errorf("sqlgen: invalid identifier %q", s)
+	}
+	if d == MySQL {
+		return "`" + strings.ReplaceAll(s, "`", "``") + "`", nil
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`, nil
+}
+
+// tableRef renders a table's qualified name.
+func (o Options) tableRef(t model.TableName) (string, error) {
+	schema, ok := o.Schemas[t.Schema]
+	if !ok {
+		schema = t.Schema
+		if o.Dialect != Postgres && t.Schema == "public" {
+			schema = ""
+		}
+	}
+	name, err := quoteIdent(o.Dialect, t.Name)
+	if err != nil {
+		return "", err
+	}
+	if schema == "" {
+		return name, nil
+	}
+	s, err := quoteIdent(o.Dialect, schema)
+	if err != nil {
+		return "", err
+	}
+	return s + "." + name, nil
+}
