@@ -54,6 +54,8 @@ type prepared struct {
 	session []sessionNeed
 	// unconditional columns (granted by every contributing parent).
 	fixedColumns []string
+	// filterTmpl is the Filter template (filter.go), built by New.
+	filterTmpl *filterTemplate
 }
 
 // New compiles p to Rego, compiles the modules with OPA's strict compiler
@@ -90,6 +92,9 @@ func New(ctx context.Context, p *model.Policy, opts ...Option) (*Set, error) {
 				s.perms[permKey{t.Name, op, role}] = pp
 			}
 		}
+	}
+	if err := s.prepareFilters(ctx); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

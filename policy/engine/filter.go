@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"sort"
-	"sync"
 	"sync/atomic"
-	"weak"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -469,82 +466,35 @@ func jsonString(s string) string {
 	return string(b)
 }
 
-// filterSet holds the Filter templates of one Set. It lives beside the Set
-// (keyed weakly, dropped when the Set is collected) until Set gets a field
-// for it.
-type filterSet struct {
-	once  sync.Once
-	err   error
-	perms map[*prepared]*filterTemplate
-}
-
-var (
-	filterSets sync.Map // weak.Pointer[Set] -> *filterSet
-	// lastFilterSet caches the most recent lookup: one live Set serves
-	// almost every request.
-	lastFilterSet atomic.Pointer[filterSetEntry]
-)
-
-type filterSetEntry struct {
-	set *Set
-	fs  *filterSet
-}
-
-func (s *Set) filterSet() *filterSet {
-	if e := lastFilterSet.Load(); e != nil && e.set == s {
-		return e.fs
-	}
-	key := weak.Make(s)
-	v, loaded := filterSets.LoadOrStore(key, &filterSet{})
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Set]) { filterSets.Delete(k) }, key)
-	}
-	fs := v.(*filterSet)
-	lastFilterSet.Store(&filterSetEntry{set: s, fs: fs})
-	return fs
-}
-
 // prepareFilters builds the Filter template of every permission: one
 // partial evaluation per (table, operation, role) and rule, with the
-// session unknown. Filter calls it on first use; New should call it so
-// that the cost is paid, and problems are reported, when the set loads.
+// session unknown. New calls it, so that the cost is paid, and problems are
+// reported, when the set loads.
 func (s *Set) prepareFilters(ctx context.Context) error {
-	fs := s.filterSet()
-	fs.once.Do(func() {
-		ctx := context.WithoutCancel(ctx)
-		perms := make(map[*prepared]*filterTemplate, len(s.perms))
-		for _, t := range s.policy.SortedTables() {
-			for _, op := range model.Operations {
-				for role := range t.Permissions[op] {
-					k := permKey{t.Name, op, role}
-					pp, ok := s.perms[k]
-					if !ok {
-						continue
-					}
-					ft, err := s.buildFilterTemplate(ctx, pp)
-					if err != nil {
-						fs.err = fmt.Errorf("filter template for %s %s role %s: %w", t.Name, op, role, err)
-						return
-					}
-					perms[pp] = ft
+	for _, t := range s.policy.SortedTables() {
+		for _, op := range model.Operations {
+			for role := range t.Permissions[op] {
+				pp, ok := s.perms[permKey{t.Name, op, role}]
+				if !ok {
+					continue
 				}
+				ft, err := s.buildFilterTemplate(ctx, pp)
+				if err != nil {
+					return fmt.Errorf("filter template for %s %s role %s: %w", t.Name, op, role, err)
+				}
+				pp.filterTmpl = ft
 			}
 		}
-		fs.perms = perms
-	})
-	return fs.err
+	}
+	return nil
 }
 
 // filterTemplate returns the template of a permission.
-func (s *Set) filterTemplate(ctx context.Context, pp *prepared) (*filterTemplate, error) {
-	if err := s.prepareFilters(ctx); err != nil {
-		return nil, err
-	}
-	ft, ok := s.filterSet().perms[pp]
-	if !ok {
+func (s *Set) filterTemplate(_ context.Context, pp *prepared) (*filterTemplate, error) {
+	if pp.filterTmpl == nil {
 		return nil, fmt.Errorf("no filter template for %s %s role %s", pp.table.Name, pp.perm.Op, pp.perm.Role)
 	}
-	return ft, nil
+	return pp.filterTmpl, nil
 }
 
 // FilterTemplateStats counts, for the status page and metrics, the
@@ -555,13 +505,14 @@ type FilterTemplateStats struct {
 	Fallback  int
 }
 
-// FilterTemplateStats builds the templates if needed and counts them.
+// FilterTemplateStats counts the templates.
 func (s *Set) FilterTemplateStats(ctx context.Context) (FilterTemplateStats, error) {
 	var st FilterTemplateStats
-	if err := s.prepareFilters(ctx); err != nil {
-		return st, err
-	}
-	for _, ft := range s.filterSet().perms {
+	for _, pp := range s.perms {
+		ft := pp.filterTmpl
+		if ft == nil {
+			continue
+		}
 		if ft.fallback {
 			st.Fallback++
 		} else {
