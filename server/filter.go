@@ -2,14 +2,301 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
 
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/sqlgen"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
-// Filter is not implemented yet; it says so rather than guess.
-func (a *authorizationService) Filter(context.Context, *wardenv1.FilterRequest) (*wardenv1.FilterResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "Filter is not implemented yet in this version of Warden; use Check")
+// Filter answers which rows the principal may touch: the residual
+// predicate of its permission, and on request that predicate as SQL.
+func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterRequest) (*wardenv1.FilterResponse, error) {
+	sess, err := a.s.resolveSession(ctx, req.GetPrincipal())
+	if err != nil {
+		return nil, err
+	}
+	if err := ctxErr(ctx); err != nil {
+		return nil, a.s.fail(ctx, err)
+	}
+	snap := a.s.current()
+	resp, err := FilterAnswer(ctx, snap.set, req, sess)
+	if err != nil {
+		if st := filterStatus(err); st != nil {
+			return nil, st.Err()
+		}
+		return nil, a.s.fail(ctx, err)
+	}
+	logging.AddFields(ctx, logging.Fields{
+		"warden.decision_id", resp.GetDecisionId(),
+		"warden.revision", resp.GetRevision(),
+		"warden.role", resp.GetRole(),
+		"warden.table", req.GetTable(),
+		"warden.filter_kind", resp.GetKind().String(),
+	})
+	return resp, nil
+}
+
+// FilterOffline answers a FilterRequest against set without a server, for
+// the session the principal states, exactly as the Filter RPC would
+// (`warden filter`). Errors: status errors for bad requests, the engine's
+// and sqlgen's typed errors otherwise (StatusFromError maps them).
+func FilterOffline(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequest, lim Limits) (*wardenv1.FilterResponse, error) {
+	lim.StatedSession = true
+	if err := ValidateRequest(req, lim); err != nil {
+		return nil, err
+	}
+	return FilterAnswer(ctx, set, req, SessionFromPrincipal(req.GetPrincipal()))
+}
+
+// FilterAnswer computes the FilterResponse for a validated request and a
+// resolved session.
+func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequest, sess engine.Session) (*wardenv1.FilterResponse, error) {
+	table, err := model.ParseTableName(req.GetTable())
+	if err != nil {
+		return nil, withDetails(codes.InvalidArgument, "invalid table", badField("table", err.Error()))
+	}
+	op, err := OperationFromProto(req.GetOperation())
+	if err != nil {
+		return nil, withDetails(codes.InvalidArgument, "invalid operation", badField("operation", err.Error()))
+	}
+	var opts *sqlgen.Options
+	if o := req.GetSql(); o != nil {
+		if opts, err = sqlOptions(o); err != nil {
+			return nil, err
+		}
+	}
+	res, err := set.Filter(ctx, engine.FilterInput{Session: sess, Table: table, Op: op})
+	if err != nil {
+		return nil, err
+	}
+	resp := &wardenv1.FilterResponse{
+		Kind:              filterKindToProto(res.Kind),
+		Revision:          res.Revision,
+		Role:              res.Role,
+		Reason:            res.Reason,
+		Columns:           res.Columns,
+		AllowAggregations: res.AllowAggregations,
+	}
+	if resp.Predicate, err = PredicateToProto(res.Predicate); err != nil {
+		return nil, err
+	}
+	if res.Check != nil {
+		if resp.Check, err = PredicateToProto(res.Check); err != nil {
+			return nil, err
+		}
+	}
+	if res.Limit != nil {
+		l := int32(min(*res.Limit, int(^uint32(0)>>1)))
+		resp.Limit = &l
+	}
+	if len(res.Presets) > 0 {
+		if resp.Presets, err = structOf(res.Presets); err != nil {
+			return nil, err
+		}
+	}
+	cols := sortedKeys(res.ColumnConditions)
+	for _, col := range cols {
+		p, err := PredicateToProto(res.ColumnConditions[col])
+		if err != nil {
+			return nil, err
+		}
+		resp.ColumnConditions = append(resp.ColumnConditions, &wardenv1.ColumnCondition{Column: col, Predicate: p})
+	}
+	if opts != nil {
+		if err := renderSQL(set.Policy(), table, *opts, res, resp, cols); err != nil {
+			return nil, err
+		}
+	}
+	if resp.DecisionId, err = NewDecisionID(); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// renderSQL renders the predicate, the update check and the column
+// conditions with one renderer, so that PostgreSQL placeholders number
+// consecutively in that order.
+func renderSQL(p *model.Policy, table model.TableName, o sqlgen.Options, res *engine.FilterResult, resp *wardenv1.FilterResponse, cols []string) error {
+	r, err := sqlgen.NewRenderer(p, table, o)
+	if err != nil {
+		return err
+	}
+	out := &wardenv1.SqlFilter{Dialect: dialectToProto(o.Dialect)}
+	where, err := r.Render(res.Predicate)
+	if err != nil {
+		return err
+	}
+	if out.Where, err = fragmentToProto(where); err != nil {
+		return err
+	}
+	if res.Check != nil {
+		check, err := r.Render(res.Check)
+		if err != nil {
+			return err
+		}
+		if out.Check, err = fragmentToProto(check); err != nil {
+			return err
+		}
+	}
+	for i, col := range cols {
+		f, err := r.Column(col, res.ColumnConditions[col])
+		if err != nil {
+			return err
+		}
+		if resp.ColumnConditions[i].Sql, err = fragmentToProto(f); err != nil {
+			return err
+		}
+	}
+	resp.Sql = out
+	return nil
+}
+
+// sqlOptions checks and converts the request's SQL options.
+func sqlOptions(o *wardenv1.SqlOptions) (*sqlgen.Options, error) {
+	var v violations
+	var d sqlgen.Dialect
+	switch o.GetDialect() {
+	case wardenv1.SqlDialect_SQL_DIALECT_POSTGRES:
+		d = sqlgen.Postgres
+	case wardenv1.SqlDialect_SQL_DIALECT_MYSQL:
+		d = sqlgen.MySQL
+	case wardenv1.SqlDialect_SQL_DIALECT_SQLITE:
+		d = sqlgen.SQLite
+	default:
+		v.add("sql.dialect", "required when sql is set: SQL_DIALECT_POSTGRES, SQL_DIALECT_MYSQL or SQL_DIALECT_SQLITE")
+	}
+	if o.GetFirstPlaceholder() < 0 {
+		v.add("sql.first_placeholder", "must not be negative")
+	}
+	if len(o.GetTableAlias()) > 128 {
+		v.add("sql.table_alias", "at most 128 bytes")
+	}
+	if err := v.err(o); err != nil {
+		return nil, err
+	}
+	return &sqlgen.Options{Dialect: d, Alias: o.GetTableAlias(), FirstPlaceholder: int(o.GetFirstPlaceholder())}, nil
+}
+
+// filterStatus maps the errors only Filter returns (nil for others;
+// StatusFromError maps the engine's): a dialect that cannot express an
+// operator is FailedPrecondition naming both.
+func filterStatus(err error) *status.Status {
+	var unsupported *sqlgen.UnsupportedError
+	if errors.As(err, &unsupported) {
+		return newStatus(codes.FailedPrecondition, unsupported.Error(),
+			errorInfo("SQL_UNSUPPORTED", "operator", unsupported.Op, "dialect", unsupported.Dialect.String()),
+			&errdetails.PreconditionFailure{Violations: []*errdetails.PreconditionFailure_Violation{{
+				Type:        "SQL_DIALECT",
+				Subject:     unsupported.Dialect.String(),
+				Description: unsupported.Error(),
+			}}})
+	}
+	return nil
+}
+
+func badField(field, desc string) protoDetail {
+	return &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: desc}}}
+}
+
+func filterKindToProto(k engine.FilterKind) wardenv1.FilterKind {
+	switch k {
+	case engine.AlwaysAllowed:
+		return wardenv1.FilterKind_FILTER_KIND_ALWAYS_ALLOWED
+	case engine.AlwaysDenied:
+		return wardenv1.FilterKind_FILTER_KIND_ALWAYS_DENIED
+	case engine.Conditional:
+		return wardenv1.FilterKind_FILTER_KIND_CONDITIONAL
+	}
+	return wardenv1.FilterKind_FILTER_KIND_UNSPECIFIED
+}
+
+func dialectToProto(d sqlgen.Dialect) wardenv1.SqlDialect {
+	switch d {
+	case sqlgen.Postgres:
+		return wardenv1.SqlDialect_SQL_DIALECT_POSTGRES
+	case sqlgen.MySQL:
+		return wardenv1.SqlDialect_SQL_DIALECT_MYSQL
+	case sqlgen.SQLite:
+		return wardenv1.SqlDialect_SQL_DIALECT_SQLITE
+	}
+	return wardenv1.SqlDialect_SQL_DIALECT_UNSPECIFIED
+}
+
+// fragmentToProto converts rendered SQL and its arguments.
+func fragmentToProto(f sqlgen.Fragment) (*wardenv1.SqlFragment, error) {
+	out := &wardenv1.SqlFragment{Sql: f.SQL, Parameters: make([]*wardenv1.SqlParameter, len(f.Args))}
+	for i, a := range f.Args {
+		p, err := sqlParameter(a)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %d: %w", i+1, err)
+		}
+		out.Parameters[i] = p
+	}
+	return out, nil
+}
+
+func sqlParameter(a any) (*wardenv1.SqlParameter, error) {
+	switch v := a.(type) {
+	case string:
+		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Text{Text: v}}, nil
+	case int64:
+		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Integer{Integer: v}}, nil
+	case int:
+		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Integer{Integer: int64(v)}}, nil
+	case bool:
+		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Boolean{Boolean: v}}, nil
+	case float64:
+		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Real{Real: v}}, nil
+	case json.Number:
+		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Text{Text: v.String()}}, nil
+	case []string:
+		return arrayParameter(v)
+	case []int64:
+		return arrayParameter(v)
+	case []bool:
+		return arrayParameter(v)
+	case []any:
+		return arrayParameter(v)
+	}
+	return nil, fmt.Errorf("unexpected SQL argument type %T", a)
+}
+
+func arrayParameter[T any](vs []T) (*wardenv1.SqlParameter, error) {
+	arr := &wardenv1.SqlArray{Elements: make([]*wardenv1.SqlParameter, len(vs))}
+	for i, v := range vs {
+		p, err := sqlParameter(any(v))
+		if err != nil {
+			return nil, err
+		}
+		arr.Elements[i] = p
+	}
+	return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Array{Array: arr}}, nil
+}
+
+func structOf(m map[string]any) (*structpb.Struct, error) {
+	out := &structpb.Struct{Fields: make(map[string]*structpb.Value, len(m))}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, err := protoValue(m[k])
+		if err != nil {
+			return nil, fmt.Errorf("preset %s: %w", k, err)
+		}
+		out.Fields[k] = v
+	}
+	return out, nil
 }

@@ -1,0 +1,257 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+)
+
+// PredicateToProto converts a bound residual predicate into the API's tree.
+// A tree that still holds a session parameter is a bug (bind first).
+func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
+	switch x := e.(type) {
+	case nil, residual.True:
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Constant{Constant: true}}, nil
+	case residual.False:
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Constant{Constant: false}}, nil
+	case residual.And:
+		items, err := predicates(x.Items)
+		if err != nil {
+			return nil, err
+		}
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_All{All: &wardenv1.PredicateList{Items: items}}}, nil
+	case residual.Or:
+		items, err := predicates(x.Items)
+		if err != nil {
+			return nil, err
+		}
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Any{Any: &wardenv1.PredicateList{Items: items}}}, nil
+	case residual.Not:
+		item, err := PredicateToProto(x.Item)
+		if err != nil {
+			return nil, err
+		}
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Negation{Negation: item}}, nil
+	case residual.Compare:
+		c := &wardenv1.Comparison{Operator: cmpOpToProto(x.Op), Column: columnRef(x.Left)}
+		switch r := x.Right.(type) {
+		case residual.Column:
+			c.Right = &wardenv1.Comparison_OtherColumn{OtherColumn: columnRef(r)}
+		case residual.Value:
+			v, err := protoValue(r.V)
+			if err != nil {
+				return nil, err
+			}
+			c.Right = &wardenv1.Comparison_Value{Value: v}
+		default:
+			return nil, fmt.Errorf("comparison with an unbound %T", x.Right)
+		}
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Comparison{Comparison: c}}, nil
+	case residual.IsNull:
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_IsNull{IsNull: columnRef(x.Column)}}, nil
+	case residual.In:
+		v, ok := x.List.(residual.Value)
+		if !ok {
+			return nil, fmt.Errorf("in-list with an unbound %T", x.List)
+		}
+		list, err := protoList(v.V)
+		if err != nil {
+			return nil, err
+		}
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_InList{InList: &wardenv1.InList{Column: columnRef(x.Column), Values: list}}}, nil
+	case residual.Match:
+		v, ok := x.Pattern.(residual.Value)
+		if !ok {
+			return nil, fmt.Errorf("pattern with an unbound %T", x.Pattern)
+		}
+		pat, _ := v.V.(string)
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Pattern{Pattern: &wardenv1.PatternMatch{
+			Operator: patternOpToProto(x.Op), Column: columnRef(x.Column), Pattern: pat, Regex: x.Regex,
+		}}}, nil
+	case residual.JSONB:
+		v, ok := x.Value.(residual.Value)
+		if !ok {
+			return nil, fmt.Errorf("jsonb operator with an unbound %T", x.Value)
+		}
+		pv, err := protoValue(v.V)
+		if err != nil {
+			return nil, err
+		}
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Jsonb{Jsonb: &wardenv1.JsonbPredicate{
+			Operator: jsonbOpToProto(x.Op), Column: columnRef(x.Column), Value: pv,
+		}}}, nil
+	case residual.Exists:
+		where, err := PredicateToProto(x.Where)
+		if err != nil {
+			return nil, err
+		}
+		ex := &wardenv1.ExistsPredicate{Table: x.Table.String(), Relationship: x.Relationship, Where: where}
+		for _, p := range x.On {
+			ex.On = append(ex.On, &wardenv1.ColumnPair{Local: p.Local, Remote: p.Remote})
+		}
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Exists{Exists: ex}}, nil
+	}
+	return nil, fmt.Errorf("unexpected predicate node %T", e)
+}
+
+func predicates(items []residual.Expr) ([]*wardenv1.Predicate, error) {
+	out := make([]*wardenv1.Predicate, len(items))
+	for i, it := range items {
+		p, err := PredicateToProto(it)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+func columnRef(c residual.Column) *wardenv1.ColumnRef {
+	return &wardenv1.ColumnRef{Name: c.Name, Root: c.Root, Kind: kindToProto(c.Kind)}
+}
+
+func kindToProto(k model.Kind) wardenv1.ColumnKind {
+	switch k {
+	case model.KindInteger:
+		return wardenv1.ColumnKind_COLUMN_KIND_INTEGER
+	case model.KindNumeric:
+		return wardenv1.ColumnKind_COLUMN_KIND_NUMERIC
+	case model.KindText:
+		return wardenv1.ColumnKind_COLUMN_KIND_TEXT
+	case model.KindBoolean:
+		return wardenv1.ColumnKind_COLUMN_KIND_BOOLEAN
+	case model.KindUUID:
+		return wardenv1.ColumnKind_COLUMN_KIND_UUID
+	case model.KindDate:
+		return wardenv1.ColumnKind_COLUMN_KIND_DATE
+	case model.KindTimestamp:
+		return wardenv1.ColumnKind_COLUMN_KIND_TIMESTAMP
+	case model.KindTimestamptz:
+		return wardenv1.ColumnKind_COLUMN_KIND_TIMESTAMPTZ
+	case model.KindJSONB:
+		return wardenv1.ColumnKind_COLUMN_KIND_JSONB
+	}
+	return wardenv1.ColumnKind_COLUMN_KIND_UNSPECIFIED
+}
+
+func cmpOpToProto(op residual.CmpOp) wardenv1.ComparisonOperator {
+	switch op {
+	case residual.Eq:
+		return wardenv1.ComparisonOperator_COMPARISON_OPERATOR_EQ
+	case residual.Neq:
+		return wardenv1.ComparisonOperator_COMPARISON_OPERATOR_NEQ
+	case residual.Lt:
+		return wardenv1.ComparisonOperator_COMPARISON_OPERATOR_LT
+	case residual.Lte:
+		return wardenv1.ComparisonOperator_COMPARISON_OPERATOR_LTE
+	case residual.Gt:
+		return wardenv1.ComparisonOperator_COMPARISON_OPERATOR_GT
+	case residual.Gte:
+		return wardenv1.ComparisonOperator_COMPARISON_OPERATOR_GTE
+	}
+	return wardenv1.ComparisonOperator_COMPARISON_OPERATOR_UNSPECIFIED
+}
+
+func patternOpToProto(op model.Operator) wardenv1.PatternOperator {
+	switch op {
+	case model.OpLike:
+		return wardenv1.PatternOperator_PATTERN_OPERATOR_LIKE
+	case model.OpIlike:
+		return wardenv1.PatternOperator_PATTERN_OPERATOR_ILIKE
+	case model.OpSimilar:
+		return wardenv1.PatternOperator_PATTERN_OPERATOR_SIMILAR
+	case model.OpRegex:
+		return wardenv1.PatternOperator_PATTERN_OPERATOR_REGEX
+	case model.OpIregex:
+		return wardenv1.PatternOperator_PATTERN_OPERATOR_IREGEX
+	}
+	return wardenv1.PatternOperator_PATTERN_OPERATOR_UNSPECIFIED
+}
+
+func jsonbOpToProto(op model.Operator) wardenv1.JsonbOperator {
+	switch op {
+	case model.OpContains:
+		return wardenv1.JsonbOperator_JSONB_OPERATOR_CONTAINS
+	case model.OpContained:
+		return wardenv1.JsonbOperator_JSONB_OPERATOR_CONTAINED_IN
+	case model.OpHasKey:
+		return wardenv1.JsonbOperator_JSONB_OPERATOR_HAS_KEY
+	case model.OpHasKeysAny:
+		return wardenv1.JsonbOperator_JSONB_OPERATOR_HAS_KEYS_ANY
+	case model.OpHasKeysAll:
+		return wardenv1.JsonbOperator_JSONB_OPERATOR_HAS_KEYS_ALL
+	}
+	return wardenv1.JsonbOperator_JSONB_OPERATOR_UNSPECIFIED
+}
+
+// maxExact is the largest integer a double holds exactly.
+const maxExact = 1 << 53
+
+// protoValue converts a canonical value (json.Number, string, bool, nil,
+// []any, map[string]any) to a protobuf Value. A number a double cannot hold
+// exactly (a bigint above 2^53, a long numeric) is sent as its decimal
+// string, as the API documents.
+func protoValue(v any) (*structpb.Value, error) {
+	switch x := v.(type) {
+	case nil:
+		return structpb.NewNullValue(), nil
+	case json.Number:
+		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			if i > -maxExact && i < maxExact {
+				return structpb.NewNumberValue(float64(i)), nil
+			}
+			return structpb.NewStringValue(string(x)), nil
+		}
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err == nil && !math.IsInf(f, 0) && strconv.FormatFloat(f, 'g', -1, 64) == string(x) {
+			return structpb.NewNumberValue(f), nil
+		}
+		return structpb.NewStringValue(string(x)), nil
+	case []any:
+		l, err := protoList(x)
+		if err != nil {
+			return nil, err
+		}
+		return structpb.NewListValue(l), nil
+	case map[string]any:
+		s := &structpb.Struct{Fields: make(map[string]*structpb.Value, len(x))}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fv, err := protoValue(x[k])
+			if err != nil {
+				return nil, err
+			}
+			s.Fields[k] = fv
+		}
+		return structpb.NewStructValue(s), nil
+	}
+	return structpb.NewValue(v)
+}
+
+func protoList(v any) (*structpb.ListValue, error) {
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("want a list, got %T", v)
+	}
+	out := &structpb.ListValue{Values: make([]*structpb.Value, len(items))}
+	for i, it := range items {
+		pv, err := protoValue(it)
+		if err != nil {
+			return nil, err
+		}
+		out.Values[i] = pv
+	}
+	return out, nil
+}
