@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
 )
 
 // Session is the role and session variables of one request, resolved.
@@ -77,6 +78,13 @@ type RowResult struct {
 	// MissingData for NeedsData: paths such as "published",
 	// "author.org_id", "comments[].author_id" or "public.memberships".
 	MissingData []string
+	// Residual, for NeedsData, is what remains of the filter once the data
+	// the request carried is known: a predicate on the missing data. Nil
+	// when the filter decided.
+	Residual residual.Expr
+	// CheckResidual is the same for the check (insert's on the proposed
+	// row, update's on the new row).
+	CheckResidual residual.Expr
 }
 
 // CheckResult answers a CheckInput.

@@ -9,7 +9,9 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
+	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
 )
 
 // Check decides on every row. Errors: *UnknownTableError,
@@ -109,7 +111,7 @@ func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, se
 	result := isTrue
 	if pp.filter != nil {
 		g := pp.filterNeeds.missing(r.Values, in.Tables, "input.row")
-		tr, err := s.evalRule(ctx, pp.filter, pp.filterRef, input, g)
+		tr, rest, err := s.evalRule(ctx, pp, pp.filter, pp.filterRef, "input.row", input, g)
 		if err != nil {
 			return out, err
 		}
@@ -123,6 +125,7 @@ func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, se
 			reasons = append(reasons, "filter needs data")
 			result = isUnknown
 			gaps = append(gaps, g...)
+			out.Residual = rest
 		}
 	}
 	if pp.check != nil && result != isFalse {
@@ -134,7 +137,7 @@ func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, se
 			}
 		}
 		g := pp.checkNeeds.missing(nv, in.Tables, ref)
-		tr, err := s.evalRule(ctx, pp.check, pp.checkRef, input, g)
+		tr, rest, err := s.evalRule(ctx, pp, pp.check, pp.checkRef, ref, input, g)
 		if err != nil {
 			return out, err
 		}
@@ -147,6 +150,7 @@ func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, se
 		case isUnknown:
 			reasons = append(reasons, what+" needs data")
 			result = isUnknown
+			out.CheckResidual = rest
 			for _, x := range g {
 				if ref == "input.new_row" && r.New != nil {
 					x.path = "new_values." + x.path
@@ -203,13 +207,13 @@ func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, se
 // evalRule evaluates a rule. With gaps it partially evaluates with the
 // missing data unknown: no residual query means false, an empty one true,
 // anything else unknown. The answer is never a guess.
-func (s *Set) evalRule(ctx context.Context, q *rego.PreparedEvalQuery, ref string, input ast.Value, gaps []gap) (truth, error) {
+func (s *Set) evalRule(ctx context.Context, pp *prepared, q *rego.PreparedEvalQuery, ref, root string, input ast.Value, gaps []gap) (truth, residual.Expr, error) {
 	if len(gaps) == 0 {
 		ok, err := holds(ctx, q, input)
 		if err != nil || !ok {
-			return isFalse, err
+			return isFalse, nil, err
 		}
-		return isTrue, nil
+		return isTrue, nil, nil
 	}
 	unknowns := make([]string, 0, len(gaps))
 	seen := map[string]bool{}
@@ -225,19 +229,28 @@ func (s *Set) evalRule(ctx context.Context, q *rego.PreparedEvalQuery, ref strin
 		rego.Compiler(s.compiler),
 		rego.ParsedInput(input),
 		rego.Unknowns(unknowns),
+		rego.DisableInlining([]string{"data." + compile.LibPackage}),
 	).Partial(ctx)
 	if err != nil {
-		return isFalse, fmt.Errorf("partial evaluation: %w", err)
+		return isFalse, nil, fmt.Errorf("partial evaluation: %w", err)
 	}
 	if len(pq.Queries) == 0 {
-		return isFalse, nil
+		return isFalse, nil, nil
 	}
 	for _, q := range pq.Queries {
 		if len(q) == 0 {
-			return isTrue, nil
+			return isTrue, nil, nil
 		}
 	}
-	return isUnknown, nil
+	// What remains is a predicate on the data the request lacks.
+	e, err := residual.Translate(pq.Queries, pq.Support, residual.Source{
+		Policy: s.policy, Table: pp.table, Root: root,
+		Patterns: residual.Patterns(pp.perm.Filter, pp.perm.Check),
+	})
+	if err != nil {
+		return isUnknown, nil, nil //nolint:nilerr // the decision stands without the residual
+	}
+	return isUnknown, e, nil
 }
 
 func gapPaths(gaps []gap) []string {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
 )
 
 // handPolicy is a small policy built without the loader: articles with an
@@ -137,5 +139,36 @@ func TestCheckHandPolicy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNeedsDataCarriesTheResidual(t *testing.T) {
+	ctx := context.Background()
+	set, err := New(ctx, handPolicy(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	articles := model.TableName{Schema: "public", Name: "articles"}
+	res, err := set.Check(ctx, CheckInput{
+		Session: Session{Role: "user", Vars: map[string]string{"x-hasura-user-id": "7"}},
+		Table:   articles, Op: model.OpSelect,
+		Rows: []Row{{ID: "draft", Values: map[string]any{"published": false}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Rows[0]
+	if r.Decision != NeedsData || len(r.MissingData) != 1 || r.MissingData[0] != "author_id" {
+		t.Fatalf("%+v, want NEEDS_DATA missing author_id", r)
+	}
+	if r.Residual == nil {
+		t.Fatal("no residual")
+	}
+	// The published branch is decided (false); what remains is the
+	// author's id, with the session value bound.
+	if got := residual.String(r.Residual); !strings.Contains(got, "author_id") || !strings.Contains(got, "7") || strings.Contains(got, "published") {
+		t.Errorf("residual %s, want author_id = 7 only", got)
+	} else {
+		t.Logf("residual: %s", got)
 	}
 }

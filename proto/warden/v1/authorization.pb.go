@@ -851,8 +851,16 @@ type RowDecision struct {
 	// Requested columns that are not allowed (when columns was set).
 	DeniedColumns []string `protobuf:"bytes,5,rep,name=denied_columns,json=deniedColumns,proto3" json:"denied_columns,omitempty"`
 	// For DECISION_NEEDS_DATA: the data the rule needs, as paths such as
-	// "author" (a relationship) or "public.memberships" (an _exists table).
-	MissingData   []string `protobuf:"bytes,6,rep,name=missing_data,json=missingData,proto3" json:"missing_data,omitempty"`
+	// "published" (a column), "author.org_id", "comments[].author_id" (in
+	// related rows) or "public.memberships" (an _exists table).
+	MissingData []string `protobuf:"bytes,6,rep,name=missing_data,json=missingData,proto3" json:"missing_data,omitempty"`
+	// For DECISION_NEEDS_DATA: what remains of the filter once the data the
+	// request carried is known, a predicate on the missing data (session
+	// variables substituted). Absent when the filter decided.
+	Residual *Predicate `protobuf:"bytes,7,opt,name=residual,proto3" json:"residual,omitempty"`
+	// The same for the check (insert's on the proposed row, update's on the
+	// new row).
+	CheckResidual *Predicate `protobuf:"bytes,8,opt,name=check_residual,json=checkResidual,proto3" json:"check_residual,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -925,6 +933,20 @@ func (x *RowDecision) GetDeniedColumns() []string {
 func (x *RowDecision) GetMissingData() []string {
 	if x != nil {
 		return x.MissingData
+	}
+	return nil
+}
+
+func (x *RowDecision) GetResidual() *Predicate {
+	if x != nil {
+		return x.Residual
+	}
+	return nil
+}
+
+func (x *RowDecision) GetCheckResidual() *Predicate {
+	if x != nil {
+		return x.CheckResidual
 	}
 	return nil
 }
@@ -2487,14 +2509,16 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x06tables\x18\x06 \x03(\v2\x14.warden.v1.TableRowsR\x06tables\"N\n" +
 	"\tTableRows\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12+\n" +
-	"\x04rows\x18\x02 \x03(\v2\x17.google.protobuf.StructR\x04rows\"\xd9\x01\n" +
+	"\x04rows\x18\x02 \x03(\v2\x17.google.protobuf.StructR\x04rows\"\xc8\x02\n" +
 	"\vRowDecision\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\bdecision\x18\x02 \x01(\x0e2\x13.warden.v1.DecisionR\bdecision\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12'\n" +
 	"\x0fallowed_columns\x18\x04 \x03(\tR\x0eallowedColumns\x12%\n" +
 	"\x0edenied_columns\x18\x05 \x03(\tR\rdeniedColumns\x12!\n" +
-	"\fmissing_data\x18\x06 \x03(\tR\vmissingData\"\xc9\x01\n" +
+	"\fmissing_data\x18\x06 \x03(\tR\vmissingData\x120\n" +
+	"\bresidual\x18\a \x01(\v2\x14.warden.v1.PredicateR\bresidual\x12;\n" +
+	"\x0echeck_residual\x18\b \x01(\v2\x14.warden.v1.PredicateR\rcheckResidual\"\xc9\x01\n" +
 	"\rCheckResponse\x124\n" +
 	"\tdecisions\x18\x01 \x03(\v2\x16.warden.v1.RowDecisionR\tdecisions\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x121\n" +
@@ -2723,59 +2747,61 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	11, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
 	32, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 8: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
-	12, // 9: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	32, // 10: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
-	2,  // 11: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
-	8,  // 12: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
-	0,  // 13: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
-	14, // 14: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
-	3,  // 15: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
-	22, // 16: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
-	22, // 17: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
-	17, // 18: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	32, // 19: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
-	18, // 20: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
-	22, // 21: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
-	19, // 22: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
-	2,  // 23: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
-	19, // 24: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
-	19, // 25: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
-	20, // 26: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
-	21, // 27: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
-	20, // 28: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
-	23, // 29: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
-	23, // 30: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
-	22, // 31: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
-	25, // 32: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
-	24, // 33: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
-	26, // 34: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
-	27, // 35: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
-	28, // 36: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
-	29, // 37: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
-	22, // 38: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
-	4,  // 39: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
-	5,  // 40: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
-	24, // 41: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
-	24, // 42: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	33, // 43: warden.v1.Comparison.value:type_name -> google.protobuf.Value
-	24, // 44: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	34, // 45: warden.v1.InList.values:type_name -> google.protobuf.ListValue
-	6,  // 46: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
-	24, // 47: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
-	7,  // 48: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
-	24, // 49: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	33, // 50: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
-	30, // 51: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	22, // 52: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	10, // 53: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	15, // 54: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	13, // 55: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	16, // 56: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	55, // [55:57] is the sub-list for method output_type
-	53, // [53:55] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	22, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
+	22, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
+	12, // 11: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
+	32, // 12: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	2,  // 13: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
+	8,  // 14: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
+	0,  // 15: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
+	14, // 16: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
+	3,  // 17: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
+	22, // 18: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
+	22, // 19: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
+	17, // 20: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
+	32, // 21: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	18, // 22: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
+	22, // 23: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
+	19, // 24: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
+	2,  // 25: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
+	19, // 26: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
+	19, // 27: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
+	20, // 28: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
+	21, // 29: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
+	20, // 30: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
+	23, // 31: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
+	23, // 32: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
+	22, // 33: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
+	25, // 34: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
+	24, // 35: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
+	26, // 36: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
+	27, // 37: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
+	28, // 38: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
+	29, // 39: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	22, // 40: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	4,  // 41: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
+	5,  // 42: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
+	24, // 43: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	24, // 44: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	33, // 45: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	24, // 46: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	34, // 47: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	6,  // 48: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
+	24, // 49: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	7,  // 50: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
+	24, // 51: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	33, // 52: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	30, // 53: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	22, // 54: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	10, // 55: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	15, // 56: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	13, // 57: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	16, // 58: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	57, // [57:59] is the sub-list for method output_type
+	55, // [55:57] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
