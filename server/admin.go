@@ -14,7 +14,7 @@ import (
 )
 
 // adminService implements warden.v1.AdminService from the live policy set.
-// Caller authentication (admin level only) arrives with the security work.
+// Only admin-level callers reach it (callerauth.DefaultMethods).
 type adminService struct {
 	wardenv1.UnimplementedAdminServiceServer
 	s *Server

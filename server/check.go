@@ -26,9 +26,18 @@ type authorizationService struct {
 // Check decides on every row of a request the validation interceptor has
 // already accepted.
 func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckRequest) (*wardenv1.CheckResponse, error) {
-	snap := a.s.current()
-	in, err := CheckInput(req)
+	sess, err := a.s.resolveSession(ctx, req.GetPrincipal())
 	if err != nil {
+		return nil, err
+	}
+	snap := a.s.current()
+	in, err := CheckInput(req, sess)
+	if err != nil {
+		return nil, a.s.fail(ctx, err)
+	}
+	// The session may have taken the call's time (a webhook): decide only
+	// if the caller still waits. The engine watches ctx from here on.
+	if err := ctxErr(ctx); err != nil {
 		return nil, a.s.fail(ctx, err)
 	}
 	start := time.Now()
@@ -53,14 +62,17 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 }
 
 // CheckOffline answers a CheckRequest against set without a server: it
-// validates the request and decides exactly as the Check RPC does. Errors
-// are status errors for bad requests and the engine's typed errors
-// otherwise; StatusFromError gives the status the RPC would return.
+// validates the request and decides exactly as the Check RPC does, for
+// the session the principal states (there is no caller and no token
+// offline, so the principal and its role are required). Errors are status
+// errors for bad requests and the engine's typed errors otherwise;
+// StatusFromError gives the status the RPC would return.
 func CheckOffline(ctx context.Context, set *engine.Set, req *wardenv1.CheckRequest, lim Limits) (*wardenv1.CheckResponse, error) {
+	lim.StatedSession = true
 	if err := ValidateRequest(req, lim); err != nil {
 		return nil, err
 	}
-	in, err := CheckInput(req)
+	in, err := CheckInput(req, SessionFromPrincipal(req.GetPrincipal()))
 	if err != nil {
 		return nil, err
 	}
@@ -71,10 +83,9 @@ func CheckOffline(ctx context.Context, set *engine.Set, req *wardenv1.CheckReque
 	return CheckResponse(res)
 }
 
-// CheckInput converts a validated request to the engine's input. The role
-// comes from ResolveRole; session variable names are lower-cased, and the
-// role is in the session as x-hasura-role, as in Hasura.
-func CheckInput(req *wardenv1.CheckRequest) (engine.CheckInput, error) {
+// CheckInput converts a validated request to the engine's input, for the
+// resolved session.
+func CheckInput(req *wardenv1.CheckRequest, sess engine.Session) (engine.CheckInput, error) {
 	table, err := model.ParseTableName(req.GetTable())
 	if err != nil {
 		return engine.CheckInput{}, status.Errorf(codes.InvalidArgument, "table: %v", err)
@@ -84,13 +95,14 @@ func CheckInput(req *wardenv1.CheckRequest) (engine.CheckInput, error) {
 		return engine.CheckInput{}, err
 	}
 	in := engine.CheckInput{
-		Session: SessionFromPrincipal(req.GetPrincipal()),
+		Session: sess,
 		Table:   table,
 		Op:      op,
 		Rows:    make([]engine.Row, len(req.GetRows())),
 		Columns: req.GetColumns(),
 	}
 	if in.Session.Role == "" {
+		// Never reached: resolution and validation always give a role.
 		return engine.CheckInput{}, status.Error(codes.InvalidArgument, "principal.role: required")
 	}
 	for i, r := range req.GetRows() {
@@ -120,7 +132,12 @@ func CheckInput(req *wardenv1.CheckRequest) (engine.CheckInput, error) {
 	return in, nil
 }
 
-// SessionFromPrincipal resolves the session a principal states.
+// SessionFromPrincipal is the session a principal states, taken as it is:
+// for `warden check` offline, where the person at the command line is the
+// trusted caller. The server resolves sessions with session.Resolver.
+// The role comes from ResolveRole; session variable names are
+// lower-cased, and the role is in the session as x-hasura-role, as in
+// Hasura.
 func SessionFromPrincipal(p *wardenv1.Principal) engine.Session {
 	vars := make(map[string]string, len(p.GetSessionVariables())+1)
 	for k, v := range p.GetSessionVariables() {
@@ -169,6 +186,17 @@ func CheckResponse(res *engine.CheckResult) (*wardenv1.CheckResponse, error) {
 		resp.Presets = presets
 	}
 	return resp, nil
+}
+
+// ctxErr is ctx.Err(), but DeadlineExceeded for a call past its deadline
+// even when the context says Canceled (grpc-go closes a stream at its
+// deadline by cancelling it, and that may come first).
+func ctxErr(ctx context.Context) error {
+	err := ctx.Err()
+	if deadline, ok := ctx.Deadline(); err != nil && ok && !time.Now().Before(deadline) {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 // NewDecisionID returns a UUIDv7: unique, and time-ordered, so decision log

@@ -75,7 +75,7 @@ func TestCheckInput(t *testing.T) {
 			{Table: "public.orgs"},
 		},
 	}
-	got, err := CheckInput(req)
+	got, err := CheckInput(req, SessionFromPrincipal(req.GetPrincipal()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestCheckInput(t *testing.T) {
 	}
 
 	req.Principal.SessionVariables = nil
-	if _, err := CheckInput(req); status.Code(err) != codes.InvalidArgument {
+	if _, err := CheckInput(req, SessionFromPrincipal(req.GetPrincipal())); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("no role: err = %v, want InvalidArgument", err)
 	}
 }

@@ -9,6 +9,10 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/wardenpdp/warden/policy/load"
+	"github.com/wardenpdp/warden/server/callerauth"
+	"github.com/wardenpdp/warden/server/session"
 )
 
 // Defaults for Config.
@@ -18,6 +22,7 @@ const (
 	DefaultMaxRows         = 1000
 	DefaultMaxRecvMsgSize  = 4 << 20
 	DefaultShutdownTimeout = 10 * time.Second
+	DefaultCORSMaxAge      = 10 * time.Minute
 )
 
 // EnvPrefix starts the environment variable of every flag: --grpc-addr is
@@ -47,6 +52,38 @@ type Config struct {
 	MaxRecvMsgSize int
 	// ShutdownTimeout bounds the graceful shutdown (--shutdown-timeout).
 	ShutdownTimeout time.Duration
+	// MaxRuleDepth bounds the nesting of one boolean expression in the
+	// policy set, at load (--max-rule-depth).
+	MaxRuleDepth int
+	// MaxRuleNodes bounds the size of one boolean expression or preset, in
+	// nodes, at load (--max-rule-nodes).
+	MaxRuleNodes int
+
+	// HTTPGateway serves the HTTP/JSON gateway (/v1/...) on the HTTP
+	// listener (--http-gateway).
+	HTTPGateway bool
+	// CORSAllowedOrigins are the browser origins that may call the gateway
+	// (--cors-allowed-origins): "https://app.example.com",
+	// "https://*.example.com" (any subdomain), or "*" (any origin, never
+	// with credentials). Empty means no cross-origin calls.
+	CORSAllowedOrigins OriginList
+	// CORSAllowCredentials lets browsers send cookies and read answers of
+	// credentialed requests from the allowed origins
+	// (--cors-allow-credentials).
+	CORSAllowCredentials bool
+	// CORSMaxAge is how long a browser may cache a preflight answer
+	// (--cors-max-age).
+	CORSMaxAge time.Duration
+
+	// Dev is a local trial (--dev): serve generates an admin API key for
+	// the run and prints it; only loopback listen addresses are accepted.
+	Dev bool
+	// Callers configures caller authentication: API keys, client
+	// certificates, the rate limit and server TLS.
+	Callers callerauth.Config
+	// Sessions configures end-user session resolution: JWT, auth webhook,
+	// unauthorized role.
+	Sessions session.Config
 }
 
 // DefaultConfig returns the configuration with every default filled in.
@@ -59,6 +96,12 @@ func DefaultConfig() Config {
 		MaxRows:         DefaultMaxRows,
 		MaxRecvMsgSize:  DefaultMaxRecvMsgSize,
 		ShutdownTimeout: DefaultShutdownTimeout,
+		MaxRuleDepth:    load.DefaultMaxDepth,
+		MaxRuleNodes:    load.DefaultMaxNodes,
+		HTTPGateway:     true,
+		CORSMaxAge:      DefaultCORSMaxAge,
+		Callers:         callerauth.DefaultConfig(),
+		Sessions:        session.DefaultConfig(),
 	}
 }
 
@@ -66,13 +109,33 @@ func DefaultConfig() Config {
 // values as defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "gRPC listen `address`")
-	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "metrics HTTP listen `address` (serves /metrics)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen `address`: /metrics, /healthz and the HTTP/JSON gateway (/v1/...)")
 	RegisterPolicyFlags(fs, &c.Policy, &c.Schema)
+	RegisterRuleLimitFlags(fs, &c.MaxRuleDepth, &c.MaxRuleNodes)
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
 	fs.IntVar(&c.MaxRows, "max-rows", c.MaxRows, "most rows one Check may carry")
 	fs.IntVar(&c.MaxRecvMsgSize, "max-recv-msg-size", c.MaxRecvMsgSize, "largest request in `bytes`")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown deadline; then open calls are cut")
+	fs.BoolVar(&c.HTTPGateway, "http-gateway", c.HTTPGateway, "serve the HTTP/JSON gateway (POST /v1/check, ...) on --http-addr")
+	fs.Var(&c.CORSAllowedOrigins, "cors-allowed-origins", "comma-separated browser `origins` that may call the gateway: https://app.example.com, https://*.example.com, or * (never with credentials); empty means none")
+	fs.BoolVar(&c.CORSAllowCredentials, "cors-allow-credentials", c.CORSAllowCredentials, "let browsers make credentialed (cookie) calls from the allowed origins")
+	fs.DurationVar(&c.CORSMaxAge, "cors-max-age", c.CORSMaxAge, "how long browsers may cache a CORS preflight answer")
+	fs.BoolVar(&c.Dev, "dev", c.Dev, "local trial: generate an admin API key for this run and print it; loopback addresses only, never in production")
+	c.Callers.RegisterFlags(fs)
+	c.Sessions.RegisterFlags(fs)
+}
+
+// RegisterRuleLimitFlags binds --max-rule-depth and --max-rule-nodes,
+// shared by the subcommands that load a policy set as serve does.
+func RegisterRuleLimitFlags(fs *flag.FlagSet, depth, nodes *int) {
+	fs.IntVar(depth, "max-rule-depth", *depth, "deepest nesting of one boolean expression in the policy set; deeper is a load error")
+	fs.IntVar(nodes, "max-rule-nodes", *nodes, "most nodes in one boolean expression or preset of the policy set; more is a load error")
+}
+
+// LoadOptions are the loader's options for the configured rule limits.
+func (c Config) LoadOptions() []load.Option {
+	return []load.Option{load.WithMaxDepth(c.MaxRuleDepth), load.WithMaxNodes(c.MaxRuleNodes)}
 }
 
 // RegisterPolicyFlags binds --policy and --schema, shared by every
@@ -108,7 +171,42 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: want a positive duration", c.ShutdownTimeout))
 	}
+	if c.MaxRuleDepth < 1 {
+		errs = append(errs, fmt.Errorf("--max-rule-depth %d: want at least 1", c.MaxRuleDepth))
+	}
+	if c.MaxRuleNodes < 1 {
+		errs = append(errs, fmt.Errorf("--max-rule-nodes %d: want at least 1", c.MaxRuleNodes))
+	}
+	errs = append(errs, c.validateCORS()...)
+	if c.Dev {
+		for _, a := range []struct{ flag, addr string }{{"grpc-addr", c.GRPCAddr}, {"http-addr", c.HTTPAddr}} {
+			if !IsLoopbackAddr(a.addr) {
+				errs = append(errs, fmt.Errorf("--dev serves with a generated admin key and only on loopback: --%s %q is not a loopback address", a.flag, a.addr))
+			}
+		}
+	}
+	if err := c.Callers.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Sessions.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// IsLoopbackAddr reports whether a listen address (host:port) binds only
+// the loopback interface: localhost, 127.0.0.0/8 or ::1. An empty host
+// (":7400") binds every interface.
+func IsLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // LogValue prints the configuration for the startup log line. Fields of
@@ -124,12 +222,22 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("max_rows", c.MaxRows),
 		slog.Int("max_recv_msg_size", c.MaxRecvMsgSize),
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
+		slog.Int("max_rule_depth", c.MaxRuleDepth),
+		slog.Int("max_rule_nodes", c.MaxRuleNodes),
+		slog.Bool("http_gateway", c.HTTPGateway),
+		slog.Any("cors_allowed_origins", []string(c.CORSAllowedOrigins)),
+		slog.Bool("cors_allow_credentials", c.CORSAllowCredentials),
+		slog.String("cors_max_age", c.CORSMaxAge.String()),
+		slog.Bool("dev", c.Dev),
+		slog.Any("callers", c.Callers),
+		slog.Any("sessions", c.Sessions),
 	)
 }
 
 // Secret is a configuration value that must never be printed: logs, JSON
-// and fmt show "[redacted]" when it is set. No flag holds one yet; the
-// security work (admin secret, JWT keys) adds the first.
+// and fmt show "[redacted]" when it is set. (The JWT configuration and the
+// webhook secret are redacted by session.Config's LogValue; API keys are
+// configured as hashes only.)
 type Secret string
 
 const redacted = "[redacted]"

@@ -1,46 +1,58 @@
 // Package server serves a policy set over gRPC: the AuthorizationService
-// and AdminService of warden.v1, grpc.health.v1 and server reflection, with
-// Prometheus metrics on a separate HTTP listener.
+// and AdminService of warden.v1, grpc.health.v1 and server reflection; and
+// over HTTP the Prometheus metrics, a health endpoint and the HTTP/JSON
+// gateway to the same services.
+//
+// Two security layers come first. Caller authentication (package
+// callerauth) decides which service is calling — an API key or a client
+// certificate, with its level and grants — and rate-limits it. Session
+// resolution (package session) decides for which end user: a JWT or an
+// auth webhook, as Hasura does, a session a trusted caller states, or the
+// unauthorized role. Only then does the policy engine decide.
 //
 // Every error a caller sees is a gRPC status made in one place
-// (StatusFromError); requests are validated by hand before any handler runs
-// (ValidateRequest); the live policy set is swapped atomically and requests
-// never take a lock.
+// (StatusFromError) or by the security packages (statuses with an
+// ErrorInfo reason); requests are validated by hand before any handler
+// runs (ValidateRequest); the live policy set is swapped atomically and
+// requests never take a lock.
 package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/reflection"
-	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server/callerauth"
+	"github.com/wardenpdp/warden/server/session"
 )
+
+// ErrNoCallers is New's error when no caller is configured: every call
+// but health would be refused.
+var ErrNoCallers = errors.New("no callers configured: give --api-keys or --api-keys-file (entries from 'warden keys generate')")
 
 // Option configures New.
 type Option func(*options)
 
 type options struct {
-	log     *slog.Logger
-	version string
-	now     func() time.Time
+	log         *slog.Logger
+	version     string
+	now         func() time.Time
+	callers     []callerauth.Entry
+	sessionOpts []session.Option
 }
 
 // WithLogger sets the logger; the default discards.
@@ -49,20 +61,49 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // WithVersion sets the version GetStatus reports.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
 
-// Server is one Warden gRPC server with its metrics listener. Build it with
-// New and run it once with Serve.
+// WithCallers adds callers to those of the configuration (the generated
+// key of --dev).
+func WithCallers(entries ...callerauth.Entry) Option {
+	return func(o *options) { o.callers = append(o.callers, entries...) }
+}
+
+// WithSessionOptions passes options to the session resolver (an HTTP
+// client or a clock, in tests).
+func WithSessionOptions(opts ...session.Option) Option {
+	return func(o *options) { o.sessionOpts = append(o.sessionOpts, opts...) }
+}
+
+// Server is one Warden server: gRPC on one listener, HTTP (metrics,
+// health, gateway) on another. Build it with New and run it once with
+// Serve.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	version string
 	now     func() time.Time
 
+	auth     *callerauth.Authenticator
+	limiter  *callerauth.RateLimiter
+	certs    *callerauth.CertReloader // nil: plaintext
+	resolver *session.Resolver
+
 	live    atomic.Pointer[snapshot]
 	grpc    *grpc.Server
 	health  *health.Server
 	metrics *metrics
 	http    *http.Server
+	httpMux *http.ServeMux
 	served  atomic.Bool
+	// services are the implementations registered, by service name.
+	services map[string]any
+	codec    *holdingCodec
+
+	// The gateway's own gRPC server, on an in-memory listener: the same
+	// services and interceptors without transport credentials; nil when
+	// the gateway is off.
+	inproc      *grpc.Server
+	inprocLis   *bufconn.Listener
+	gatewayConn *grpc.ClientConn
 }
 
 // snapshot is the live policy set with when it was loaded: immutable, and
@@ -72,7 +113,9 @@ type snapshot struct {
 	loadedAt time.Time
 }
 
-// New builds a server for the policy set. It does not listen yet.
+// New builds a server for the policy set. It does not listen yet. It
+// fails on an invalid configuration, and with ErrNoCallers when no caller
+// could ever be served.
 func New(cfg Config, set *engine.Set, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
@@ -84,39 +127,31 @@ func New(cfg Config, set *engine.Set, opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{cfg: cfg, log: o.log, version: o.version, now: o.now, metrics: newMetrics()}
+	s := &Server{cfg: cfg, log: o.log, version: o.version, now: o.now, metrics: newMetrics(), services: map[string]any{}}
 	s.SetPolicy(set)
 
-	s.grpc = grpc.NewServer(
-		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgSize),
-		grpc.ChainUnaryInterceptor(
-			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
-			s.metrics.grpc.UnaryServerInterceptor(),
-			logging.UnaryServerInterceptor(slogAdapter(s.log), logging.WithLogOnEvents(logging.FinishCall)),
-			validationInterceptor(Limits{MaxRows: cfg.MaxRows}),
-		),
-		grpc.ChainStreamInterceptor(
-			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
-			s.metrics.grpc.StreamServerInterceptor(),
-			logging.StreamServerInterceptor(slogAdapter(s.log), logging.WithLogOnEvents(logging.FinishCall)),
-		),
-	)
-	wardenv1.RegisterAuthorizationServiceServer(s.grpc, &authorizationService{s: s})
-	wardenv1.RegisterAdminServiceServer(s.grpc, &adminService{s: s})
-	wardenv1.RegisterDiagnosticsServiceServer(s.grpc, diagnosticsService{})
-	s.health = health.NewServer()
-	healthpb.RegisterHealthServer(s.grpc, s.health)
-	reflection.Register(s.grpc)
-	s.metrics.grpc.InitializeMetrics(s.grpc)
-	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", s.metrics.handler())
-	s.http = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	entries, err := cfg.Callers.Entries()
+	if err != nil {
+		return nil, err
 	}
+	entries = append(entries, o.callers...)
+	if len(entries) == 0 {
+		return nil, ErrNoCallers
+	}
+	if s.auth, err = callerauth.NewAuthenticator(entries); err != nil {
+		return nil, err
+	}
+	s.limiter = cfg.Callers.NewRateLimiter()
+	if s.certs, err = cfg.Callers.NewCertReloader(callerauth.WithTLSLogger(s.log)); err != nil {
+		return nil, err
+	}
+	sessionOpts := append([]session.Option{session.WithLogger(s.log)}, o.sessionOpts...)
+	if s.resolver, err = session.NewResolver(cfg.Sessions, sessionOpts...); err != nil {
+		return nil, err
+	}
+
+	s.buildGRPC()
+	s.buildHTTP()
 	return s, nil
 }
 
@@ -128,41 +163,68 @@ func (s *Server) SetPolicy(set *engine.Set) {
 
 func (s *Server) current() *snapshot { return s.live.Load() }
 
-// Serve serves gRPC on grpcLis and metrics on httpLis until ctx is
-// cancelled or a listener fails, then shuts down: health NOT_SERVING,
-// GracefulStop under the shutdown timeout, then Stop. It closes both
-// listeners and returns nil after a shutdown asked for by ctx.
+// Serve serves gRPC on grpcLis and HTTP on httpLis (both with TLS when it
+// is configured) until ctx is cancelled or a listener fails, then shuts
+// down: health NOT_SERVING, GracefulStop under the shutdown timeout, then
+// Stop. It closes both listeners and returns nil after a shutdown asked
+// for by ctx.
 func (s *Server) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error {
 	if !s.served.CompareAndSwap(false, true) {
 		return errors.New("server: Serve called twice")
 	}
+	if err := s.startGateway(); err != nil {
+		grpcLis.Close()
+		httpLis.Close()
+		return err
+	}
+	s.prefetch(ctx)
 	s.markServing()
-	s.log.InfoContext(ctx, "grpc listening on "+grpcLis.Addr().String(), slog.String("addr", grpcLis.Addr().String()))
-	s.log.InfoContext(ctx, "metrics listening on http://"+httpLis.Addr().String()+"/metrics", slog.String("addr", httpLis.Addr().String()))
+	scheme := "http"
+	if s.certs != nil {
+		scheme = "https"
+		httpLis = tls.NewListener(httpLis, s.certs.ServerConfig("h2", "http/1.1"))
+	}
+	s.log.InfoContext(ctx, "grpc listening on "+grpcLis.Addr().String(),
+		slog.String("addr", grpcLis.Addr().String()), slog.Bool("tls", s.certs != nil))
+	s.log.InfoContext(ctx, "http listening on "+scheme+"://"+httpLis.Addr().String(),
+		slog.String("addr", httpLis.Addr().String()), slog.Bool("gateway", s.inproc != nil))
+	if s.certs == nil && !IsLoopbackAddr(grpcLis.Addr().String()) {
+		s.log.WarnContext(ctx, "serving without TLS on a non-loopback address: API keys and end-user tokens cross the network in the clear; set --tls-cert-file and --tls-key-file unless a proxy or mesh encrypts the traffic")
+	}
 
-	errc := make(chan error, 2)
-	go func() {
-		if err := s.grpc.Serve(grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-			errc <- fmt.Errorf("grpc: %w", err)
-			return
-		}
-		errc <- nil
-	}()
-	go func() {
-		if err := s.http.Serve(httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("metrics http: %w", err)
-			return
-		}
-		errc <- nil
-	}()
+	type result struct {
+		what string
+		err  error
+	}
+	results := make(chan result, 3)
+	pending := 0
+	run := func(what string, serve func() error, ignore error) {
+		pending++
+		go func() {
+			err := serve()
+			if err != nil && errors.Is(err, ignore) {
+				err = nil
+			}
+			results <- result{what, err}
+		}()
+	}
+	run("grpc", func() error { return s.grpc.Serve(grpcLis) }, grpc.ErrServerStopped)
+	run("http", func() error { return s.http.Serve(httpLis) }, http.ErrServerClosed)
+	if s.inproc != nil {
+		run("gateway grpc", func() error { return s.inproc.Serve(s.inprocLis) }, grpc.ErrServerStopped)
+	}
 
 	var err error
-	pending := 2
 	select {
 	case <-ctx.Done():
 		s.log.Info("shutting down", slog.String("reason", context.Cause(ctx).Error()))
-	case err = <-errc:
+	case r := <-results:
 		pending--
+		err = r.err
+		if err == nil {
+			err = errors.New("stopped unexpectedly")
+		}
+		err = fmt.Errorf("%s: %w", r.what, err)
 		s.log.Error("listener failed; shutting down", slog.Any("error", err))
 	}
 	s.shutdown()
@@ -171,12 +233,22 @@ func (s *Server) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error
 	_ = grpcLis.Close()
 	_ = httpLis.Close()
 	for ; pending > 0; pending-- {
-		if e := <-errc; e != nil && err == nil {
-			err = e
+		if r := <-results; r.err != nil && err == nil {
+			err = fmt.Errorf("%s: %w", r.what, r.err)
 		}
 	}
 	s.log.Info("stopped")
 	return err
+}
+
+// prefetch fetches the JWKS before the first request needs it. A failure
+// is only a warning: the keys are fetched again on demand.
+func (s *Server) prefetch(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Sessions.JWKSFetchTimeout)
+	defer cancel()
+	if err := s.resolver.Prefetch(ctx); err != nil {
+		s.log.WarnContext(ctx, "could not fetch the JWT signing keys at start; tokens fail with UNAVAILABLE until they can be fetched", slog.Any("error", err))
+	}
 }
 
 func (s *Server) markServing() {
@@ -186,7 +258,10 @@ func (s *Server) markServing() {
 	}
 }
 
-// shutdown stops both servers within the shutdown timeout.
+// shutdown stops the servers within the shutdown timeout: HTTP first
+// stops accepting and lets its calls (gateway calls among them) finish,
+// alongside the gRPC servers' graceful stop; past the deadline every open
+// call is cut.
 func (s *Server) shutdown() {
 	s.health.Shutdown() // every service NOT_SERVING
 	deadline := time.Now().Add(s.cfg.ShutdownTimeout)
@@ -200,9 +275,17 @@ func (s *Server) shutdown() {
 		}
 	})
 
+	servers := []*grpc.Server{s.grpc}
+	if s.inproc != nil {
+		servers = append(servers, s.inproc)
+	}
 	stopped := make(chan struct{})
 	go func() {
-		s.grpc.GracefulStop()
+		var g sync.WaitGroup
+		for _, gs := range servers {
+			g.Go(gs.GracefulStop)
+		}
+		g.Wait()
 		close(stopped)
 	}()
 	timer := time.NewTimer(time.Until(deadline))
@@ -211,25 +294,11 @@ func (s *Server) shutdown() {
 	case <-stopped:
 	case <-timer.C:
 		s.log.Warn("graceful shutdown timed out; closing open calls", slog.Duration("timeout", s.cfg.ShutdownTimeout))
-		s.grpc.Stop()
+		for _, gs := range servers {
+			gs.Stop()
+		}
 		<-stopped
 	}
 	wg.Wait()
-}
-
-// recovered turns a panic into Internal, with the stack in the log only.
-func (s *Server) recovered(ctx context.Context, p any) error {
-	method, _ := grpc.Method(ctx)
-	s.log.ErrorContext(ctx, "panic in handler",
-		slog.String("grpc.method", method),
-		slog.String("panic", fmt.Sprint(p)),
-		slog.String("stack", string(debug.Stack())))
-	return status.Error(codes.Internal, internalMessage)
-}
-
-// slogAdapter lets the logging interceptor write to slog.
-func slogAdapter(l *slog.Logger) logging.Logger {
-	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
-		l.Log(ctx, slog.Level(lvl), msg, fields...)
-	})
+	s.closeGateway()
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/model"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server/callerauth"
 )
 
 // notesPolicy is a one-table policy built without the loader, so that the
@@ -68,6 +70,7 @@ func TestServe(t *testing.T) {
 
 	cfg := DefaultConfig()
 	cfg.MaxRows = 2
+	keys := withTestCallers(t, &cfg)
 	logs := &lockedWriter{}
 	srv, err := New(cfg, notesPolicy(t), WithLogger(cfg.NewLogger(logs)), WithVersion("v-test"))
 	if err != nil {
@@ -85,7 +88,8 @@ func TestServe(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, grpcLis, httpLis) }()
 
-	conn, err := grpc.NewClient(grpcLis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(grpcLis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(keyCreds(keys["ops"])))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,18 +176,34 @@ func TestServe(t *testing.T) {
 
 func TestNewRejects(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.MaxRows = 0
-	if _, err := New(cfg, notesPolicy(t)); err == nil {
+	withTestCallers(t, &cfg)
+	bad := cfg
+	bad.MaxRows = 0
+	if _, err := New(bad, notesPolicy(t)); err == nil {
 		t.Error("New accepted an invalid config")
 	}
-	if _, err := New(DefaultConfig(), nil); err == nil {
+	if _, err := New(cfg, nil); err == nil {
 		t.Error("New accepted no policy set")
+	}
+	if _, err := New(DefaultConfig(), notesPolicy(t)); !errors.Is(err, ErrNoCallers) {
+		t.Errorf("New without callers: %v, want ErrNoCallers", err)
+	}
+	_, hash, _ := callerauth.GenerateKey()
+	if _, err := New(DefaultConfig(), notesPolicy(t), WithCallers(callerauth.Entry{ID: "dev", Hash: hash, Level: callerauth.LevelAdmin})); err != nil {
+		t.Errorf("New with a caller from WithCallers: %v", err)
+	}
+	bad = cfg
+	bad.Callers.APIKeys = `[{"id": "x", "hash": "plain-text-key", "level": "user"}]`
+	if _, err := New(bad, notesPolicy(t)); err == nil || !strings.Contains(err.Error(), "sha256:") {
+		t.Errorf("New with a plain-text key: %v", err)
 	}
 }
 
 func TestServeListenerFails(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	srv, err := New(DefaultConfig(), notesPolicy(t))
+	cfg := DefaultConfig()
+	withTestCallers(t, &cfg)
+	srv, err := New(cfg, notesPolicy(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,11 @@ const (
 type Limits struct {
 	// MaxRows is the most rows one Check may carry.
 	MaxRows int
+	// StatedSession requires the principal to state the whole session, a
+	// role included (`warden check` offline). Over gRPC the principal is
+	// optional: the session may come from the end user's token alone, or
+	// be the unauthorized role.
+	StatedSession bool
 }
 
 // ValidateRequest checks the shape of a request message before any handler
@@ -48,7 +53,7 @@ func ValidateRequest(req any, lim Limits) error {
 		if n := tableRowCount(r.GetTables()); lim.MaxRows > 0 && n > lim.MaxRows {
 			return tooManyRows("tables", n, lim.MaxRows)
 		}
-		v.principal(r.GetPrincipal())
+		v.principal(r.GetPrincipal(), lim.StatedSession)
 		v.table("table", r.GetTable())
 		v.operation(r.GetOperation())
 		v.rows(r.GetRows(), r.GetOperation())
@@ -59,7 +64,7 @@ func ValidateRequest(req any, lim Limits) error {
 		}
 		v.tables(r.GetTables())
 	case *wardenv1.FilterRequest:
-		v.principal(r.GetPrincipal())
+		v.principal(r.GetPrincipal(), lim.StatedSession)
 		v.table("table", r.GetTable())
 		v.operation(r.GetOperation())
 	case *wardenv1.GetTableRegoRequest:
@@ -102,9 +107,15 @@ func (v *violations) add(field, desc string) {
 	*v = append(*v, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
 }
 
-func (v *violations) principal(p *wardenv1.Principal) {
+// principal checks the stated session. Without a principal, or without a
+// role, the session comes from the end user's token (its default role) or
+// is the unauthorized role — unless stated is set (offline): then both
+// are required. A missing role never means admin.
+func (v *violations) principal(p *wardenv1.Principal, stated bool) {
 	if p == nil {
-		v.add("principal", "required")
+		if stated {
+			v.add("principal", "required")
+		}
 		return
 	}
 	vars := p.GetSessionVariables()
@@ -126,14 +137,16 @@ func (v *violations) principal(p *wardenv1.Principal) {
 			v.add(field, fmt.Sprintf("value is %d bytes; at most %d", n, MaxSessionValueBytes))
 		}
 	}
-	sessionRole := ""
+	sessionRole, hasSessionRole := "", false
 	for lower, name := range seen {
 		if lower == RoleVariable {
-			sessionRole = vars[name]
+			sessionRole, hasSessionRole = vars[name], true
 		}
 	}
 	switch {
-	case p.GetRole() == "" && sessionRole == "":
+	case hasSessionRole && sessionRole == "":
+		v.add(sessionField(seen[RoleVariable]), "must not be empty: leave the variable out to use the default role")
+	case stated && p.GetRole() == "" && sessionRole == "":
 		v.add("principal.role", "required: set principal.role or the session variable "+RoleVariable)
 	case p.GetRole() != "" && sessionRole != "" && p.GetRole() != sessionRole:
 		v.add("principal.role", fmt.Sprintf("%q differs from the session variable %s %q", p.GetRole(), RoleVariable, sessionRole))

@@ -55,11 +55,12 @@ func TestValidateCheckRequest(t *testing.T) {
 		{name: "same role twice", code: codes.OK, edit: func(r *wardenv1.CheckRequest) {
 			r.Principal.SessionVariables["x-hasura-role"] = "user"
 		}},
-		{name: "no principal", code: codes.InvalidArgument, fields: []string{"principal"},
-			edit: func(r *wardenv1.CheckRequest) { r.Principal = nil }},
-		{name: "no role never means admin", code: codes.InvalidArgument, fields: []string{"principal.role"},
-			edit: func(r *wardenv1.CheckRequest) { r.Principal.Role = "" }},
-		{name: "empty session role", code: codes.InvalidArgument, fields: []string{"principal.role"},
+		// The session may come from the end user's token alone: no
+		// principal, or no role (the token's default role), is valid over
+		// gRPC; session resolution decides.
+		{name: "no principal", code: codes.OK, edit: func(r *wardenv1.CheckRequest) { r.Principal = nil }},
+		{name: "no role", code: codes.OK, edit: func(r *wardenv1.CheckRequest) { r.Principal.Role = "" }},
+		{name: "empty session role", code: codes.InvalidArgument, fields: []string{"principal.session_variables[x-hasura-role]"},
 			edit: func(r *wardenv1.CheckRequest) {
 				r.Principal.Role = ""
 				r.Principal.SessionVariables["x-hasura-role"] = ""
@@ -138,7 +139,7 @@ func TestValidateCheckRequest(t *testing.T) {
 					{Table: "b", Rows: []*structpb.Struct{{}, {}}},
 				}
 			}},
-		{name: "everything wrong", code: codes.InvalidArgument, fields: []string{"principal", "table", "operation", "rows"},
+		{name: "everything wrong", code: codes.InvalidArgument, fields: []string{"table", "operation", "rows"},
 			edit: func(r *wardenv1.CheckRequest) { proto.Reset(r) }},
 	}
 	for _, tt := range tests {
@@ -156,13 +157,42 @@ func TestValidateCheckRequest(t *testing.T) {
 	}
 }
 
+// TestValidateStatedSession: offline (`warden check`) the principal states
+// the whole session, so it and its role are required; a missing role never
+// means admin.
+func TestValidateStatedSession(t *testing.T) {
+	tests := []struct {
+		name   string
+		edit   func(r *wardenv1.CheckRequest)
+		fields []string
+	}{
+		{name: "valid", edit: func(*wardenv1.CheckRequest) {}},
+		{name: "role from session", edit: func(r *wardenv1.CheckRequest) {
+			r.Principal.Role = ""
+			r.Principal.SessionVariables["x-hasura-role"] = "user"
+		}},
+		{name: "no principal", fields: []string{"principal"}, edit: func(r *wardenv1.CheckRequest) { r.Principal = nil }},
+		{name: "no role never means admin", fields: []string{"principal.role"}, edit: func(r *wardenv1.CheckRequest) { r.Principal.Role = "" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := validCheck()
+			tt.edit(req)
+			err := ValidateRequest(req, Limits{MaxRows: 4, StatedSession: true})
+			if got := fields(t, err); !slices.Equal(got, tt.fields) {
+				t.Errorf("field violations = %q, want %q (%v)", got, tt.fields, err)
+			}
+		})
+	}
+}
+
 func TestValidateOtherRequests(t *testing.T) {
 	tests := []struct {
 		name   string
 		req    any
 		fields []string
 	}{
-		{"filter", &wardenv1.FilterRequest{}, []string{"principal", "table", "operation"}},
+		{"filter", &wardenv1.FilterRequest{}, []string{"table", "operation"}},
 		{"filter valid", &wardenv1.FilterRequest{
 			Principal: &wardenv1.Principal{Role: "user"}, Table: "t", Operation: wardenv1.Operation_OPERATION_DELETE,
 		}, nil},

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -103,8 +104,11 @@ func roleNotAllowed(role, msg string) *Error {
 }
 
 // ctxError is the status for a call whose context ended while waiting.
+// A call past its deadline is DeadlineExceeded even when the context says
+// Canceled: grpc-go closes a stream at its deadline by cancelling it, and
+// that may come first.
 func ctxError(ctx context.Context) *Error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if deadline, ok := ctx.Deadline(); errors.Is(ctx.Err(), context.DeadlineExceeded) || (ok && !time.Now().Before(deadline)) {
 		return newError(codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "deadline exceeded while resolving the session", ctx.Err())
 	}
 	return newError(codes.Canceled, "CANCELED", "canceled while resolving the session", ctx.Err())

@@ -542,21 +542,25 @@ func (JsonbOperator) EnumDescriptor() ([]byte, []int) {
 	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{7}
 }
 
-// Principal states who is asking: the role and the session variables.
+// Principal states who is asking: the requested role and, from a caller
+// trusted to state sessions, the session variables. With an end-user token
+// the session is the token's and the principal only picks the role.
 type Principal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The requested role (the value of x-hasura-role). Empty means the session
-	// variable x-hasura-role if present. The role "admin" may do everything.
+	// variable x-hasura-role if present, else the token's default role. The
+	// role "admin" may do everything; only admin-level callers may ask for it.
 	Role string `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
 	// Session variables stated directly by the caller, for example
-	// {"x-hasura-user-id": "42"}. Names must start with "x-hasura-" and are
-	// case-insensitive; values are text, as in Hasura, and are coerced to the
-	// type of the column they are compared with. Array values use the Postgres
-	// literal form "{1,2,3}". At most 64 variables, each value at most 4096
-	// bytes.
+	// {"x-hasura-user-id": "42"}; only callers with the trusted-session grant
+	// (or admin level) may state them, and not together with a token. Names
+	// must start with "x-hasura-" and are case-insensitive; values are text,
+	// as in Hasura, and are coerced to the type of the column they are
+	// compared with. Array values use the Postgres literal form "{1,2,3}". At
+	// most 64 variables, each value at most 4096 bytes.
 	SessionVariables map[string]string `protobuf:"bytes,2,rep,name=session_variables,json=sessionVariables,proto3" json:"session_variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Apply backend_only permissions (Hasura's
-	// x-hasura-use-backend-only-permissions). Only honoured for trusted callers.
+	// x-hasura-use-backend-only-permissions). Only admin-level callers may.
 	UseBackendOnlyPermissions bool `protobuf:"varint,3,opt,name=use_backend_only_permissions,json=useBackendOnlyPermissions,proto3" json:"use_backend_only_permissions,omitempty"`
 	unknownFields             protoimpl.UnknownFields
 	sizeCache                 protoimpl.SizeCache
@@ -687,7 +691,8 @@ func (x *Row) GetNewValues() *structpb.Struct {
 // CheckRequest asks for a decision on one or many rows.
 type CheckRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Who is asking. Required.
+	// Who is asking. Optional: without it the session is the end-user token's
+	// (its default role) or the unauthorized role.
 	Principal *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	// The table as "schema.name", or "name" for schema public. Required.
 	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
@@ -1103,7 +1108,8 @@ func (x *SqlOptions) GetFirstPlaceholder() int32 {
 // FilterRequest asks which rows the principal may touch.
 type FilterRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Who is asking. Required.
+	// Who is asking. Optional: without it the session is the end-user token's
+	// (its default role) or the unauthorized role.
 	Principal *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	// The table as "schema.name", or "name" for schema public. Required.
 	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`

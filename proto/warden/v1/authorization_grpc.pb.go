@@ -32,11 +32,17 @@ const (
 // touch (Filter).
 type AuthorizationServiceClient interface {
 	// Check decides, per row, whether the principal may perform the operation.
-	// A deny is a result, never an error. Errors: INVALID_ARGUMENT (malformed
+	// A deny is a result, never an error. The caller sends its API key in the
+	// x-warden-api-key metadata (or connects with a client certificate), the
+	// end user's token in authorization: Bearer <jwt>. Errors:
+	// UNAUTHENTICATED and PERMISSION_DENIED (caller or end user refused; the
+	// ErrorInfo reason says which check), INVALID_ARGUMENT (malformed
 	// request, with field violations, or a session value that does not parse
 	// for its column type), NOT_FOUND (unknown table), FAILED_PRECONDITION (a
 	// session variable the rule needs is missing; every missing name is
-	// listed), RESOURCE_EXHAUSTED (too many rows).
+	// listed), RESOURCE_EXHAUSTED (too many rows, too large, or the caller's
+	// rate limit, with RetryInfo), UNAVAILABLE (the auth webhook or JWKS
+	// endpoint failed).
 	Check(ctx context.Context, in *CheckRequest, opts ...grpc.CallOption) (*CheckResponse, error)
 	// Filter returns the residual row predicate for the principal, table and
 	// operation, as a typed tree and optionally as parameterised SQL.
@@ -80,11 +86,17 @@ func (c *authorizationServiceClient) Filter(ctx context.Context, in *FilterReque
 // touch (Filter).
 type AuthorizationServiceServer interface {
 	// Check decides, per row, whether the principal may perform the operation.
-	// A deny is a result, never an error. Errors: INVALID_ARGUMENT (malformed
+	// A deny is a result, never an error. The caller sends its API key in the
+	// x-warden-api-key metadata (or connects with a client certificate), the
+	// end user's token in authorization: Bearer <jwt>. Errors:
+	// UNAUTHENTICATED and PERMISSION_DENIED (caller or end user refused; the
+	// ErrorInfo reason says which check), INVALID_ARGUMENT (malformed
 	// request, with field violations, or a session value that does not parse
 	// for its column type), NOT_FOUND (unknown table), FAILED_PRECONDITION (a
 	// session variable the rule needs is missing; every missing name is
-	// listed), RESOURCE_EXHAUSTED (too many rows).
+	// listed), RESOURCE_EXHAUSTED (too many rows, too large, or the caller's
+	// rate limit, with RetryInfo), UNAVAILABLE (the auth webhook or JWKS
+	// endpoint failed).
 	Check(context.Context, *CheckRequest) (*CheckResponse, error)
 	// Filter returns the residual row predicate for the principal, table and
 	// operation, as a typed tree and optionally as parameterised SQL.

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -202,9 +204,10 @@ func TestCheckErrorsEndToEnd(t *testing.T) {
 			want: violation{code: codes.InvalidArgument, fields: []string{"principal.session_variables[user-id]"}},
 		},
 		{
+			// A stated session needs a role; only a token has a default.
 			name: "no role",
 			edit: func(r *wardenv1.CheckRequest) { r.Principal.Role = "" },
-			want: violation{code: codes.InvalidArgument, fields: []string{"principal.role"}},
+			want: violation{code: codes.InvalidArgument, reason: "ROLE_REQUIRED", msg: "needs a role"},
 		},
 		{
 			name: "session value of the wrong type",
@@ -236,18 +239,31 @@ func TestCheckErrorsEndToEnd(t *testing.T) {
 		})
 	}
 
-	t.Run("filter is not implemented yet", func(t *testing.T) {
-		_, err := srv.authz().Filter(t.Context(), &wardenv1.FilterRequest{
-			Principal: &wardenv1.Principal{Role: "user"}, Table: "public.articles", Operation: wardenv1.Operation_OPERATION_SELECT,
-		})
-		checkStatus(t, err, violation{code: codes.Unimplemented, msg: "not implemented yet"})
+	// Filter passes the same caller authentication and session
+	// resolution: it needs the filter grant, and its session is resolved
+	// as Check's is.
+	t.Run("filter needs the filter grant", func(t *testing.T) {
+		req := &wardenv1.FilterRequest{Principal: articlesRequest(t).GetPrincipal(), Table: "public.articles", Operation: wardenv1.Operation_OPERATION_SELECT}
+		_, err := wardenv1.NewAuthorizationServiceClient(srv.dial(t, "checker")).Filter(t.Context(), req)
+		checkStatus(t, err, violation{code: codes.PermissionDenied, reason: "CALLER_NOT_PERMITTED", msg: "filter grant"})
+		_, err = srv.authz().Filter(t.Context(), &wardenv1.FilterRequest{Table: "public.articles", Operation: wardenv1.Operation_OPERATION_SELECT})
+		checkStatus(t, err, violation{code: codes.Unauthenticated, reason: "MISSING_TOKEN", msg: "token is required"})
+		if _, err := srv.authz().Filter(t.Context(), req); err != nil {
+			t.Errorf("Filter as an admin-level caller stating the session: %v", err)
+		}
 	})
 }
 
 func TestHealthAndReflection(t *testing.T) {
 	srv := startServer(t)
 	ctx := t.Context()
-	health := healthpb.NewHealthClient(srv.conn)
+	// Health is open; reflection needs a caller.
+	health := healthpb.NewHealthClient(srv.dial(t, ""))
+	if s, err := reflectionpb.NewServerReflectionClient(srv.dial(t, "")).ServerReflectionInfo(ctx); err == nil {
+		if _, err := s.Recv(); status.Code(err) != codes.Unauthenticated {
+			t.Errorf("reflection without a key: %v, want Unauthenticated", err)
+		}
+	}
 	for _, svc := range []string{"", "warden.v1.AuthorizationService", "warden.v1.AdminService"} {
 		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
 		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
@@ -367,10 +383,25 @@ func TestMetricsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
-	resp, err := client.Get("http://" + srv.httpAddr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	get := func(caller string) *http.Response {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", "http://"+srv.httpAddr+"/metrics", nil)
+		if caller != "" {
+			req.Header.Set("X-Warden-Api-Key", srv.keys[caller])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
 	}
+	for caller, want := range map[string]int{"": http.StatusUnauthorized, "checker": http.StatusForbidden} {
+		resp := get(caller)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET /metrics as %q: %s, want %d", caller, resp.Status, want)
+		}
+	}
+	resp := get("scraper")
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != http.StatusOK {
@@ -433,8 +464,9 @@ func TestGracefulShutdown(t *testing.T) {
 	})
 }
 
-// TestRunServe starts the server through run itself, as main does, and
-// finds the address in the log line an operator reads.
+// TestRunServe starts the server through run itself, as main does, in
+// --dev mode (from the environment), and finds the address in the log
+// line an operator reads and the key in the banner.
 func TestRunServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -443,7 +475,7 @@ func TestRunServe(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "--log-format", "text"},
 			func(k string) string {
-				return map[string]string{"WARDEN_GRPC_ADDR": "127.0.0.1:0", "WARDEN_HTTP_ADDR": "127.0.0.1:0"}[k]
+				return map[string]string{"WARDEN_GRPC_ADDR": "127.0.0.1:0", "WARDEN_HTTP_ADDR": "127.0.0.1:0", "WARDEN_DEV": "true"}[k]
 			},
 			io.Discard, &stderr)
 	}()
@@ -458,11 +490,54 @@ func TestRunServe(t *testing.T) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+	out := stderr.String()
+	key := regexp.MustCompile(`export WARDEN_KEY=(wdn_[A-Za-z0-9_-]+)`).FindStringSubmatch(out)
+	addr := regexp.MustCompile(`grpc listening on (127\.0\.0\.1:\d+)`).FindStringSubmatch(out)
+	if key == nil || addr == nil {
+		t.Fatalf("no key or address in the output:\n%s", out)
+	}
+	r := &running{grpcAddr: addr[1], keys: map[string]string{"dev": key[1]}}
+	if _, err := wardenv1.NewAdminServiceClient(r.dial(t, "dev")).GetStatus(t.Context(), &wardenv1.GetStatusRequest{}); err != nil {
+		t.Errorf("GetStatus with the --dev key: %v", err)
+	}
+	if _, err := wardenv1.NewAdminServiceClient(r.dial(t, "")).GetStatus(t.Context(), &wardenv1.GetStatusRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("GetStatus without a key: %v, want Unauthenticated", err)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run returned %v", err)
 	}
 	if !strings.Contains(stderr.String(), "level=INFO msg=\"starting warden\"") {
 		t.Errorf("--log-format text did not give text logs:\n%s", stderr.String())
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(line, "level=") && strings.Contains(line, key[1]) {
+			t.Errorf("a log line holds the --dev key: %s", line)
+		}
+	}
+}
+
+// TestServeRefusesWithoutCallers: a server that would refuse every call
+// does not start, and says how to give it callers; --dev is refused off
+// loopback.
+func TestServeRefusesWithoutCallers(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"serve", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, 2, "warden serve --dev"},
+		{[]string{"serve", "--dev", "--grpc-addr", "0.0.0.0:0", "--http-addr", "127.0.0.1:0"}, 2, "not a loopback address"},
+		{[]string{"serve", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
+			"--api-keys", `[{"id": "x", "hash": "letmein", "level": "admin"}]`}, 1, "plain-text keys are not accepted"},
+	} {
+		_, stderr, err := runCLI(t, nil, tt.args...)
+		var buf bytes.Buffer
+		if code := exitCode(err, &buf); code != tt.code {
+			t.Errorf("%v: exit %d (%v), want %d", tt.args, code, err, tt.code)
+		}
+		if !strings.Contains(buf.String()+stderr, tt.want) {
+			t.Errorf("%v: output lacks %q:\n%s%s", tt.args, tt.want, stderr, buf.String())
+		}
 	}
 }

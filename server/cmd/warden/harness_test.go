@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server/callerauth"
 )
 
 func TestMain(m *testing.M) {
@@ -41,7 +43,9 @@ func noEnv(string) string { return "" }
 
 // running is a server started by `warden serve` on loopback ports.
 type running struct {
+	// conn calls as the admin-level caller "ops".
 	conn     *grpc.ClientConn
+	keys     map[string]string // caller id -> API key
 	grpcAddr string
 	httpAddr string
 	stderr   *syncBuffer
@@ -50,12 +54,67 @@ type running struct {
 	stopped  bool
 }
 
-// startServer runs `warden serve` on 127.0.0.1:0 with the given extra flags
-// and dials it. The server is stopped when the test ends.
+// testCallers are the callers of every test server: configured with
+// --api-keys, as an operator would.
+var testCallers = []callerauth.Entry{
+	{ID: "ops", Level: callerauth.LevelAdmin},
+	{ID: "checker", Level: callerauth.LevelUser, Grants: []callerauth.Grant{callerauth.GrantCheck}},
+	{ID: "scraper", Level: callerauth.LevelUser, Grants: []callerauth.Grant{callerauth.GrantMetrics}},
+}
+
+// apiKeys makes a key per test caller and returns the --api-keys value.
+func apiKeys(t *testing.T) (keys map[string]string, flag string) {
+	t.Helper()
+	keys = map[string]string{}
+	var entries []callerauth.Entry
+	for _, e := range testCallers {
+		key, hash, err := callerauth.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Hash, keys[e.ID] = hash, key
+		entries = append(entries, e)
+	}
+	b, err := json.Marshal(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys, string(b)
+}
+
+// keyCreds sends an API key with every call.
+type keyCreds string
+
+func (k keyCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{callerauth.APIKeyMetadata: string(k)}, nil
+}
+
+func (keyCreds) RequireTransportSecurity() bool { return false }
+
+// dial connects to the server's gRPC address as the caller (none for "").
+func (r *running) dial(t *testing.T, caller string) *grpc.ClientConn {
+	t.Helper()
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if caller != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(keyCreds(r.keys[caller])))
+	}
+	conn, err := grpc.NewClient(r.grpcAddr, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// startServer runs `warden serve` on 127.0.0.1:0 with the test callers and
+// the given extra flags, and dials it as "ops". The server is stopped when
+// the test ends.
 func startServer(t *testing.T, flags ...string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	keys, keysFlag := apiKeys(t)
+	r.keys = keys
 	addrs := make(chan [2]net.Addr, 1)
 	a := &app{
 		getenv: noEnv,
@@ -65,7 +124,7 @@ func startServer(t *testing.T, flags ...string) *running {
 			addrs <- [2]net.Addr{g, h}
 		},
 	}
-	args := append([]string{"serve", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, flags...)
+	args := append([]string{"serve", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--api-keys", keysFlag}, flags...)
 	go func() { r.done <- a.run(ctx, args) }()
 	select {
 	case got := <-addrs:
@@ -77,7 +136,8 @@ func startServer(t *testing.T, flags ...string) *running {
 		cancel()
 		t.Fatalf("serve did not listen within 30s\nstderr:\n%s", r.stderr)
 	}
-	conn, err := grpc.NewClient(r.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(r.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(keyCreds(r.keys["ops"])))
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -2,10 +2,12 @@
 // of Hasura v2 permissions over gRPC, and checks, compiles and validates
 // policy sets offline.
 //
-//	warden serve    [--policy DIR] [--grpc-addr ADDR] [--http-addr ADDR] ...
+//	warden serve    [--dev] [--api-keys JSON] [--jwt-secret JSON] [--policy DIR] ...
 //	warden check    [--policy DIR] --role R --session K=V --table T --operation OP --row JSON [--output json]
 //	warden compile  [--policy DIR] [--out DIR]
 //	warden validate [--policy DIR] [--schema FILE]
+//	warden keys generate [--id ID] [--level user|admin] [--grants check,...]
+//	warden token    --role R [--var x-hasura-user-id=1 ...] (with WARDEN_JWT_SECRET)
 //
 // Every flag can also be set by an environment variable derived from its
 // name (--grpc-addr is WARDEN_GRPC_ADDR); flags win. Without --policy the
@@ -59,10 +61,12 @@ type command struct {
 }
 
 var commands = []command{
-	{"serve", "serve the policy set over gRPC, with metrics over HTTP", (*app).serve},
+	{"serve", "serve the policy set over gRPC and HTTP/JSON, with metrics and health over HTTP", (*app).serve},
 	{"check", "decide on rows offline, exactly as the Check RPC would", (*app).check},
 	{"compile", "print the Rego compiled from the policy set, or write it with --out", (*app).compile},
 	{"validate", "load and compile the policy set and list every problem", (*app).validate},
+	{"keys", "generate an API key for a caller ('warden keys generate')", (*app).keys},
+	{"token", "sign an end-user JWT with an HS256/384/512 --jwt-secret, for trials and tests", (*app).token},
 }
 
 func (a *app) run(ctx context.Context, args []string) error {

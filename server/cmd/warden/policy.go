@@ -18,8 +18,7 @@ const embeddedSource = "embedded:example"
 
 // loadPolicy loads the policy set in dir, or the embedded example when dir
 // is empty.
-func loadPolicy(ctx context.Context, dir, schema string) (*model.Policy, error) {
-	var opts []load.Option
+func loadPolicy(ctx context.Context, dir, schema string, opts ...load.Option) (*model.Policy, error) {
 	if schema != "" {
 		opts = append(opts, load.WithSchemaFile(schema))
 	}
@@ -31,8 +30,8 @@ func loadPolicy(ctx context.Context, dir, schema string) (*model.Policy, error) 
 
 // loadSet loads and compiles a policy set. Problems in its content are
 // reported through report, every one of them, and summarised in the error.
-func loadSet(ctx context.Context, dir, schema string, report func([]load.Problem)) (*engine.Set, error) {
-	p, err := loadPolicy(ctx, dir, schema)
+func loadSet(ctx context.Context, dir, schema string, report func([]load.Problem), opts ...load.Option) (*engine.Set, error) {
+	p, err := loadPolicy(ctx, dir, schema, opts...)
 	if err != nil {
 		return nil, policyError(dir, err, report)
 	}

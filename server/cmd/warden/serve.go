@@ -2,19 +2,25 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 
 	"github.com/wardenpdp/warden/server"
+	"github.com/wardenpdp/warden/server/callerauth"
 )
 
 func (a *app) serve(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
 	fs := a.flagSet("serve", "[flags]",
 		"Serves the policy set over gRPC (warden.v1.AuthorizationService, AdminService,\n"+
-			"grpc.health.v1 and reflection) and Prometheus metrics at /metrics over HTTP,\n"+
-			"until interrupted; then shuts down gracefully within --shutdown-timeout.")
+			"grpc.health.v1 and reflection) and over HTTP (/metrics, /healthz and the\n"+
+			"HTTP/JSON gateway under /v1/), until interrupted; then shuts down gracefully\n"+
+			"within --shutdown-timeout.\n\n"+
+			"Every call but health needs a caller: an API key (--api-keys, --api-keys-file;\n"+
+			"make one with 'warden keys generate') or a client certificate. To try Warden\n"+
+			"on this machine, --dev generates an admin key for the run and prints it.")
 	cfg.RegisterFlags(fs)
 	if err := a.parse(fs, args); err != nil {
 		return err
@@ -25,7 +31,19 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	log := cfg.NewLogger(a.stderr)
 	log.Info("starting warden", slog.String("version", version()), slog.Any("config", cfg))
 
-	set, err := loadSet(ctx, cfg.Policy, cfg.Schema, logProblems(log))
+	var opts []server.Option
+	var devKey string
+	if cfg.Dev {
+		key, hash, err := callerauth.GenerateKey()
+		if err != nil {
+			return err
+		}
+		devKey = key
+		opts = append(opts, server.WithCallers(callerauth.Entry{ID: "dev", Hash: hash, Level: callerauth.LevelAdmin}))
+		log.Warn("--dev: serving with a generated admin API key, on loopback only; never use --dev in production")
+	}
+
+	set, err := loadSet(ctx, cfg.Policy, cfg.Schema, logProblems(log), cfg.LoadOptions()...)
 	if err != nil {
 		log.Error("not starting: the policy set does not load", slog.Any("error", err))
 		return err
@@ -37,7 +55,10 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		slog.Int("tables", len(pol.Tables)),
 		slog.Int("roles", len(pol.Roles)))
 
-	srv, err := server.New(cfg, set, server.WithLogger(log), server.WithVersion(version()))
+	srv, err := server.New(cfg, set, append(opts, server.WithLogger(log), server.WithVersion(version()))...)
+	if errors.Is(err, server.ErrNoCallers) {
+		return usageError{fmt.Errorf("%w\n(to try Warden on this machine: warden serve --dev)", err)}
+	}
 	if err != nil {
 		return err
 	}
@@ -49,10 +70,29 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	httpLis, err := lc.Listen(ctx, "tcp", cfg.HTTPAddr)
 	if err != nil {
 		grpcLis.Close()
-		return fmt.Errorf("metrics listener: %w", err)
+		return fmt.Errorf("http listener: %w", err)
+	}
+	if devKey != "" {
+		printDevKey(a, devKey, grpcLis.Addr(), httpLis.Addr())
 	}
 	if a.listening != nil {
 		a.listening(grpcLis.Addr(), httpLis.Addr())
 	}
 	return srv.Serve(ctx, grpcLis, httpLis)
+}
+
+// printDevKey shows the --dev key once, on stderr, outside the structured
+// log so that log shipping does not carry it away.
+func printDevKey(a *app, key string, grpcAddr, httpAddr net.Addr) {
+	fmt.Fprintf(a.stderr, `
+warden serve --dev: an admin API key for this run only (a new one at every
+start; loopback only; never use --dev in production). Send it in the
+%s header:
+
+    export WARDEN_KEY=%s
+
+    go tool grpcurl -plaintext -H "%[1]s: $WARDEN_KEY" %[3]s list
+    curl -H "%[1]s: $WARDEN_KEY" http://%[4]s/v1/admin/status
+
+`, callerauth.APIKeyMetadata, key, grpcAddr, httpAddr)
 }

@@ -1,0 +1,130 @@
+package warden
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// maxExactInt is the largest integer a float64 (a JSON number in a
+// protobuf Struct) holds exactly.
+const maxExactInt = 1 << 53
+
+// NewStruct converts a row to the protobuf Struct Warden reads. Beyond what
+// structpb.NewStruct accepts (nil, bool, ints, floats, string, []byte,
+// map[string]any, []any), it writes
+//
+//   - integers beyond ±2^53 as decimal strings, which Warden reads exactly
+//     for integer and numeric columns;
+//   - time.Time as RFC 3339 with nanoseconds, in UTC;
+//   - json.Number as its text when it is not an exact float64;
+//   - any other slice or map with string keys element by element;
+//   - a nil pointer as null, and other pointers as what they point to.
+func NewStruct(m map[string]any) (*structpb.Struct, error) {
+	s := &structpb.Struct{Fields: make(map[string]*structpb.Value, len(m))}
+	for k, v := range m {
+		pv, err := newValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		s.Fields[k] = pv
+	}
+	return s, nil
+}
+
+func newValue(v any) (*structpb.Value, error) {
+	switch x := v.(type) {
+	case nil:
+		return structpb.NewNullValue(), nil
+	case int:
+		return intValue(int64(x)), nil
+	case int64:
+		return intValue(x), nil
+	case uint:
+		return uintValue(uint64(x)), nil
+	case uint64:
+		return uintValue(x), nil
+	case time.Time:
+		return structpb.NewStringValue(x.UTC().Format(time.RFC3339Nano)), nil
+	case json.Number:
+		if f, err := x.Float64(); err == nil && strconv.FormatFloat(f, 'g', -1, 64) == x.String() {
+			return structpb.NewNumberValue(f), nil
+		}
+		return structpb.NewStringValue(x.String()), nil
+	case map[string]any:
+		s, err := NewStruct(x)
+		if err != nil {
+			return nil, err
+		}
+		return structpb.NewStructValue(s), nil
+	case []any:
+		return listValue(len(x), func(i int) any { return x[i] })
+	case []byte, string, bool, float64, float32, int8, int16, int32, uint8, uint16, uint32:
+		return structpb.NewValue(x)
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return structpb.NewNullValue(), nil
+		}
+		return newValue(rv.Elem().Interface())
+	case reflect.Slice, reflect.Array:
+		return listValue(rv.Len(), func(i int) any { return rv.Index(i).Interface() })
+	case reflect.Map:
+		if rv.Type().Key().Kind() == reflect.String {
+			m := make(map[string]any, rv.Len())
+			for _, k := range rv.MapKeys() {
+				m[k.String()] = rv.MapIndex(k).Interface()
+			}
+			return newValue(m)
+		}
+	case reflect.String:
+		return structpb.NewStringValue(rv.String()), nil
+	case reflect.Bool:
+		return structpb.NewBoolValue(rv.Bool()), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return intValue(rv.Int()), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return uintValue(rv.Uint()), nil
+	case reflect.Float32, reflect.Float64:
+		return structpb.NewNumberValue(rv.Float()), nil
+	}
+	return nil, fmt.Errorf("cannot send a value of type %T", v)
+}
+
+func intValue(i int64) *structpb.Value {
+	if i > maxExactInt || i < -maxExactInt {
+		return structpb.NewStringValue(strconv.FormatInt(i, 10))
+	}
+	return structpb.NewNumberValue(float64(i))
+}
+
+func uintValue(u uint64) *structpb.Value {
+	if u > maxExactInt {
+		return structpb.NewStringValue(strconv.FormatUint(u, 10))
+	}
+	return structpb.NewNumberValue(float64(u))
+}
+
+func listValue(n int, at func(int) any) (*structpb.Value, error) {
+	l := &structpb.ListValue{Values: make([]*structpb.Value, n)}
+	for i := range n {
+		v, err := newValue(at(i))
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+		l.Values[i] = v
+	}
+	return structpb.NewListValue(l), nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,365 @@
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+COLUMN_KIND_BOOLEAN: ColumnKind
+COLUMN_KIND_DATE: ColumnKind
+COLUMN_KIND_INTEGER: ColumnKind
+COLUMN_KIND_JSONB: ColumnKind
+COLUMN_KIND_NUMERIC: ColumnKind
+COLUMN_KIND_TEXT: ColumnKind
+COLUMN_KIND_TIMESTAMP: ColumnKind
+COLUMN_KIND_TIMESTAMPTZ: ColumnKind
+COLUMN_KIND_UNSPECIFIED: ColumnKind
+COLUMN_KIND_UUID: ColumnKind
+COMPARISON_OPERATOR_EQ: ComparisonOperator
+COMPARISON_OPERATOR_GT: ComparisonOperator
+COMPARISON_OPERATOR_GTE: ComparisonOperator
+COMPARISON_OPERATOR_LT: ComparisonOperator
+COMPARISON_OPERATOR_LTE: ComparisonOperator
+COMPARISON_OPERATOR_NEQ: ComparisonOperator
+COMPARISON_OPERATOR_UNSPECIFIED: ComparisonOperator
+DECISION_ALLOW: Decision
+DECISION_DENY: Decision
+DECISION_NEEDS_DATA: Decision
+DECISION_UNSPECIFIED: Decision
+DESCRIPTOR: _descriptor.FileDescriptor
+FILTER_KIND_ALWAYS_ALLOWED: FilterKind
+FILTER_KIND_ALWAYS_DENIED: FilterKind
+FILTER_KIND_CONDITIONAL: FilterKind
+FILTER_KIND_UNSPECIFIED: FilterKind
+JSONB_OPERATOR_CONTAINED_IN: JsonbOperator
+JSONB_OPERATOR_CONTAINS: JsonbOperator
+JSONB_OPERATOR_HAS_KEY: JsonbOperator
+JSONB_OPERATOR_HAS_KEYS_ALL: JsonbOperator
+JSONB_OPERATOR_HAS_KEYS_ANY: JsonbOperator
+JSONB_OPERATOR_UNSPECIFIED: JsonbOperator
+OPERATION_DELETE: Operation
+OPERATION_INSERT: Operation
+OPERATION_SELECT: Operation
+OPERATION_UNSPECIFIED: Operation
+OPERATION_UPDATE: Operation
+PATTERN_OPERATOR_ILIKE: PatternOperator
+PATTERN_OPERATOR_IREGEX: PatternOperator
+PATTERN_OPERATOR_LIKE: PatternOperator
+PATTERN_OPERATOR_REGEX: PatternOperator
+PATTERN_OPERATOR_SIMILAR: PatternOperator
+PATTERN_OPERATOR_UNSPECIFIED: PatternOperator
+SQL_DIALECT_MYSQL: SqlDialect
+SQL_DIALECT_POSTGRES: SqlDialect
+SQL_DIALECT_SQLITE: SqlDialect
+SQL_DIALECT_UNSPECIFIED: SqlDialect
+
+class CheckRequest(_message.Message):
+    __slots__ = ["columns", "operation", "principal", "rows", "table", "tables"]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    TABLES_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    operation: Operation
+    principal: Principal
+    rows: _containers.RepeatedCompositeFieldContainer[Row]
+    table: str
+    tables: _containers.RepeatedCompositeFieldContainer[TableRows]
+    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., rows: _Optional[_Iterable[_Union[Row, _Mapping]]] = ..., columns: _Optional[_Iterable[str]] = ..., tables: _Optional[_Iterable[_Union[TableRows, _Mapping]]] = ...) -> None: ...
+
+class CheckResponse(_message.Message):
+    __slots__ = ["decision_id", "decisions", "presets", "revision", "role"]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    PRESETS_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    decision_id: str
+    decisions: _containers.RepeatedCompositeFieldContainer[RowDecision]
+    presets: _struct_pb2.Struct
+    revision: str
+    role: str
+    def __init__(self, decisions: _Optional[_Iterable[_Union[RowDecision, _Mapping]]] = ..., role: _Optional[str] = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., revision: _Optional[str] = ..., decision_id: _Optional[str] = ...) -> None: ...
+
+class ColumnCondition(_message.Message):
+    __slots__ = ["column", "predicate", "sql"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    PREDICATE_FIELD_NUMBER: _ClassVar[int]
+    SQL_FIELD_NUMBER: _ClassVar[int]
+    column: str
+    predicate: Predicate
+    sql: SqlFragment
+    def __init__(self, column: _Optional[str] = ..., predicate: _Optional[_Union[Predicate, _Mapping]] = ..., sql: _Optional[_Union[SqlFragment, _Mapping]] = ...) -> None: ...
+
+class ColumnPair(_message.Message):
+    __slots__ = ["local", "remote"]
+    LOCAL_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_FIELD_NUMBER: _ClassVar[int]
+    local: str
+    remote: str
+    def __init__(self, local: _Optional[str] = ..., remote: _Optional[str] = ...) -> None: ...
+
+class ColumnRef(_message.Message):
+    __slots__ = ["kind", "name", "root"]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ROOT_FIELD_NUMBER: _ClassVar[int]
+    kind: ColumnKind
+    name: str
+    root: bool
+    def __init__(self, name: _Optional[str] = ..., root: bool = ..., kind: _Optional[_Union[ColumnKind, str]] = ...) -> None: ...
+
+class Comparison(_message.Message):
+    __slots__ = ["column", "operator", "other_column", "value"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    OTHER_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    column: ColumnRef
+    operator: ComparisonOperator
+    other_column: ColumnRef
+    value: _struct_pb2.Value
+    def __init__(self, operator: _Optional[_Union[ComparisonOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., other_column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class ExistsPredicate(_message.Message):
+    __slots__ = ["on", "relationship", "table", "where"]
+    ON_FIELD_NUMBER: _ClassVar[int]
+    RELATIONSHIP_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    WHERE_FIELD_NUMBER: _ClassVar[int]
+    on: _containers.RepeatedCompositeFieldContainer[ColumnPair]
+    relationship: str
+    table: str
+    where: Predicate
+    def __init__(self, table: _Optional[str] = ..., relationship: _Optional[str] = ..., on: _Optional[_Iterable[_Union[ColumnPair, _Mapping]]] = ..., where: _Optional[_Union[Predicate, _Mapping]] = ...) -> None: ...
+
+class FilterRequest(_message.Message):
+    __slots__ = ["operation", "principal", "sql", "table"]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    SQL_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    operation: Operation
+    principal: Principal
+    sql: SqlOptions
+    table: str
+    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., sql: _Optional[_Union[SqlOptions, _Mapping]] = ...) -> None: ...
+
+class FilterResponse(_message.Message):
+    __slots__ = ["allow_aggregations", "check", "column_conditions", "columns", "decision_id", "kind", "limit", "predicate", "presets", "reason", "revision", "role", "sql"]
+    ALLOW_AGGREGATIONS_FIELD_NUMBER: _ClassVar[int]
+    CHECK_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PREDICATE_FIELD_NUMBER: _ClassVar[int]
+    PRESETS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    SQL_FIELD_NUMBER: _ClassVar[int]
+    allow_aggregations: bool
+    check: Predicate
+    column_conditions: _containers.RepeatedCompositeFieldContainer[ColumnCondition]
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    decision_id: str
+    kind: FilterKind
+    limit: int
+    predicate: Predicate
+    presets: _struct_pb2.Struct
+    reason: str
+    revision: str
+    role: str
+    sql: SqlFilter
+    def __init__(self, kind: _Optional[_Union[FilterKind, str]] = ..., revision: _Optional[str] = ..., predicate: _Optional[_Union[Predicate, _Mapping]] = ..., check: _Optional[_Union[Predicate, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ..., column_conditions: _Optional[_Iterable[_Union[ColumnCondition, _Mapping]]] = ..., limit: _Optional[int] = ..., allow_aggregations: bool = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., sql: _Optional[_Union[SqlFilter, _Mapping]] = ..., role: _Optional[str] = ..., decision_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class InList(_message.Message):
+    __slots__ = ["column", "values"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    column: ColumnRef
+    values: _struct_pb2.ListValue
+    def __init__(self, column: _Optional[_Union[ColumnRef, _Mapping]] = ..., values: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ...) -> None: ...
+
+class JsonbPredicate(_message.Message):
+    __slots__ = ["column", "operator", "value"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    column: ColumnRef
+    operator: JsonbOperator
+    value: _struct_pb2.Value
+    def __init__(self, operator: _Optional[_Union[JsonbOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class PatternMatch(_message.Message):
+    __slots__ = ["column", "operator", "pattern", "regex"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    PATTERN_FIELD_NUMBER: _ClassVar[int]
+    REGEX_FIELD_NUMBER: _ClassVar[int]
+    column: ColumnRef
+    operator: PatternOperator
+    pattern: str
+    regex: str
+    def __init__(self, operator: _Optional[_Union[PatternOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., pattern: _Optional[str] = ..., regex: _Optional[str] = ...) -> None: ...
+
+class Predicate(_message.Message):
+    __slots__ = ["all", "any", "comparison", "constant", "exists", "in_list", "is_null", "jsonb", "negation", "pattern"]
+    ALL_FIELD_NUMBER: _ClassVar[int]
+    ANY_FIELD_NUMBER: _ClassVar[int]
+    COMPARISON_FIELD_NUMBER: _ClassVar[int]
+    CONSTANT_FIELD_NUMBER: _ClassVar[int]
+    EXISTS_FIELD_NUMBER: _ClassVar[int]
+    IN_LIST_FIELD_NUMBER: _ClassVar[int]
+    IS_NULL_FIELD_NUMBER: _ClassVar[int]
+    JSONB_FIELD_NUMBER: _ClassVar[int]
+    NEGATION_FIELD_NUMBER: _ClassVar[int]
+    PATTERN_FIELD_NUMBER: _ClassVar[int]
+    all: PredicateList
+    any: PredicateList
+    comparison: Comparison
+    constant: bool
+    exists: ExistsPredicate
+    in_list: InList
+    is_null: ColumnRef
+    jsonb: JsonbPredicate
+    negation: Predicate
+    pattern: PatternMatch
+    def __init__(self, constant: bool = ..., all: _Optional[_Union[PredicateList, _Mapping]] = ..., any: _Optional[_Union[PredicateList, _Mapping]] = ..., negation: _Optional[_Union[Predicate, _Mapping]] = ..., comparison: _Optional[_Union[Comparison, _Mapping]] = ..., is_null: _Optional[_Union[ColumnRef, _Mapping]] = ..., in_list: _Optional[_Union[InList, _Mapping]] = ..., pattern: _Optional[_Union[PatternMatch, _Mapping]] = ..., jsonb: _Optional[_Union[JsonbPredicate, _Mapping]] = ..., exists: _Optional[_Union[ExistsPredicate, _Mapping]] = ...) -> None: ...
+
+class PredicateList(_message.Message):
+    __slots__ = ["items"]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[Predicate]
+    def __init__(self, items: _Optional[_Iterable[_Union[Predicate, _Mapping]]] = ...) -> None: ...
+
+class Principal(_message.Message):
+    __slots__ = ["role", "session_variables", "use_backend_only_permissions"]
+    class SessionVariablesEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_VARIABLES_FIELD_NUMBER: _ClassVar[int]
+    USE_BACKEND_ONLY_PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    session_variables: _containers.ScalarMap[str, str]
+    use_backend_only_permissions: bool
+    def __init__(self, role: _Optional[str] = ..., session_variables: _Optional[_Mapping[str, str]] = ..., use_backend_only_permissions: bool = ...) -> None: ...
+
+class Row(_message.Message):
+    __slots__ = ["id", "new_values", "values"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NEW_VALUES_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    new_values: _struct_pb2.Struct
+    values: _struct_pb2.Struct
+    def __init__(self, id: _Optional[str] = ..., values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., new_values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class RowDecision(_message.Message):
+    __slots__ = ["allowed_columns", "check_residual", "decision", "denied_columns", "id", "missing_data", "reason", "residual"]
+    ALLOWED_COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    CHECK_RESIDUAL_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    DENIED_COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MISSING_DATA_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    RESIDUAL_FIELD_NUMBER: _ClassVar[int]
+    allowed_columns: _containers.RepeatedScalarFieldContainer[str]
+    check_residual: Predicate
+    decision: Decision
+    denied_columns: _containers.RepeatedScalarFieldContainer[str]
+    id: str
+    missing_data: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    residual: Predicate
+    def __init__(self, id: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[str] = ..., allowed_columns: _Optional[_Iterable[str]] = ..., denied_columns: _Optional[_Iterable[str]] = ..., missing_data: _Optional[_Iterable[str]] = ..., residual: _Optional[_Union[Predicate, _Mapping]] = ..., check_residual: _Optional[_Union[Predicate, _Mapping]] = ...) -> None: ...
+
+class SqlArray(_message.Message):
+    __slots__ = ["elements"]
+    ELEMENTS_FIELD_NUMBER: _ClassVar[int]
+    elements: _containers.RepeatedCompositeFieldContainer[SqlParameter]
+    def __init__(self, elements: _Optional[_Iterable[_Union[SqlParameter, _Mapping]]] = ...) -> None: ...
+
+class SqlFilter(_message.Message):
+    __slots__ = ["check", "dialect", "where"]
+    CHECK_FIELD_NUMBER: _ClassVar[int]
+    DIALECT_FIELD_NUMBER: _ClassVar[int]
+    WHERE_FIELD_NUMBER: _ClassVar[int]
+    check: SqlFragment
+    dialect: SqlDialect
+    where: SqlFragment
+    def __init__(self, dialect: _Optional[_Union[SqlDialect, str]] = ..., where: _Optional[_Union[SqlFragment, _Mapping]] = ..., check: _Optional[_Union[SqlFragment, _Mapping]] = ...) -> None: ...
+
+class SqlFragment(_message.Message):
+    __slots__ = ["parameters", "sql"]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    SQL_FIELD_NUMBER: _ClassVar[int]
+    parameters: _containers.RepeatedCompositeFieldContainer[SqlParameter]
+    sql: str
+    def __init__(self, sql: _Optional[str] = ..., parameters: _Optional[_Iterable[_Union[SqlParameter, _Mapping]]] = ...) -> None: ...
+
+class SqlOptions(_message.Message):
+    __slots__ = ["dialect", "first_placeholder", "table_alias"]
+    DIALECT_FIELD_NUMBER: _ClassVar[int]
+    FIRST_PLACEHOLDER_FIELD_NUMBER: _ClassVar[int]
+    TABLE_ALIAS_FIELD_NUMBER: _ClassVar[int]
+    dialect: SqlDialect
+    first_placeholder: int
+    table_alias: str
+    def __init__(self, dialect: _Optional[_Union[SqlDialect, str]] = ..., table_alias: _Optional[str] = ..., first_placeholder: _Optional[int] = ...) -> None: ...
+
+class SqlParameter(_message.Message):
+    __slots__ = ["array", "boolean", "integer", "real", "text"]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
+    BOOLEAN_FIELD_NUMBER: _ClassVar[int]
+    INTEGER_FIELD_NUMBER: _ClassVar[int]
+    REAL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    array: SqlArray
+    boolean: bool
+    integer: int
+    real: float
+    text: str
+    def __init__(self, text: _Optional[str] = ..., integer: _Optional[int] = ..., boolean: bool = ..., real: _Optional[float] = ..., array: _Optional[_Union[SqlArray, _Mapping]] = ...) -> None: ...
+
+class TableRows(_message.Message):
+    __slots__ = ["rows", "table"]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Struct]
+    table: str
+    def __init__(self, table: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[_struct_pb2.Struct, _Mapping]]] = ...) -> None: ...
+
+class Operation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class Decision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class SqlDialect(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class FilterKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ColumnKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ComparisonOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class PatternOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class JsonbOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

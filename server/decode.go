@@ -1,0 +1,137 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	protocodec "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/status"
+)
+
+// grpc-go decodes a unary request inside the generated method handler,
+// before any interceptor runs, and answers every decoding failure itself,
+// at once, as Internal ("failed to unmarshal": a request nested deeper
+// than protobuf's recursion limit, or malformed wire data). That is the
+// caller's mistake, not the server's; and the answer would skip caller
+// authentication, the log and the metrics.
+//
+// So the server decodes with holdingCodec, and registers every service
+// through guardRegistrar. For a unary request the guard arms the codec
+// for that message; a failure to decode it is then held rather than
+// returned (the message is left empty), the interceptors run — the caller
+// is authenticated and rate-limited first — and decodeInterceptor, just
+// before validation, answers InvalidArgument. The handler never sees a
+// request that did not decode. Messages the guard did not arm (those of
+// streams) fail as grpc-go makes them fail.
+
+// holdingCodec is the proto codec that holds back the decoding failures
+// of armed messages.
+type holdingCodec struct {
+	base  encoding.CodecV2
+	armed sync.Map // message -> *error
+}
+
+func newHoldingCodec() *holdingCodec {
+	return &holdingCodec{base: encoding.GetCodecV2(protocodec.Name)}
+}
+
+func (c *holdingCodec) Name() string { return protocodec.Name }
+
+func (c *holdingCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
+
+func (c *holdingCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	err := c.base.Unmarshal(data, v)
+	if err == nil {
+		return nil
+	}
+	if held, ok := c.armed.Load(v); ok {
+		*held.(*error) = err
+		if r, ok := v.(interface{ Reset() }); ok {
+			r.Reset()
+		}
+		return nil
+	}
+	return err
+}
+
+// guardRegistrar registers services with their unary handlers guarded, and
+// remembers each implementation (see Server.services).
+type guardRegistrar struct {
+	codec   *holdingCodec
+	targets []grpc.ServiceRegistrar
+	record  func(name string, impl any)
+}
+
+func (g guardRegistrar) RegisterService(sd *grpc.ServiceDesc, impl any) {
+	guarded := *sd
+	guarded.Methods = make([]grpc.MethodDesc, len(sd.Methods))
+	for i, m := range sd.Methods {
+		guarded.Methods[i] = grpc.MethodDesc{MethodName: m.MethodName, Handler: g.guard(m.Handler)}
+	}
+	for _, t := range g.targets {
+		t.RegisterService(&guarded, impl)
+	}
+	g.record(sd.ServiceName, impl)
+}
+
+type decodeErrKey struct{}
+
+// guard wraps a generated unary handler: it arms the codec for the
+// request message, and puts a held failure in the context for
+// decodeInterceptor. Whatever the interceptor chain, the handler itself
+// runs only on a request that decoded.
+func (g guardRegistrar) guard(h grpc.MethodHandler) grpc.MethodHandler {
+	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+		var decodeErr error
+		held := func(m any) error {
+			g.codec.armed.Store(m, &decodeErr)
+			defer g.codec.armed.Delete(m)
+			return dec(m)
+		}
+		ctx = context.WithValue(ctx, decodeErrKey{}, &decodeErr)
+		chain := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+			checked := func(ctx context.Context, req any) (any, error) {
+				if decodeErr != nil {
+					return nil, decodeStatus(decodeErr)
+				}
+				return handler(ctx, req)
+			}
+			if interceptor == nil {
+				return checked(ctx, req)
+			}
+			return interceptor(ctx, req, info, checked)
+		}
+		return h(srv, ctx, held, chain)
+	}
+}
+
+// decodeInterceptor answers the call's held decoding failure, if any.
+func decodeInterceptor(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if p, ok := ctx.Value(decodeErrKey{}).(*error); ok && *p != nil {
+		return nil, decodeStatus(*p)
+	}
+	return handler(ctx, req)
+}
+
+// errTooDeep is protobuf's error for a message over its recursion limit
+// (the text is all protobuf-go exposes).
+const errTooDeep = "exceeded maximum recursion depth"
+
+// decodeStatus is InvalidArgument for a request that does not decode. The
+// message names the problem, never the bytes.
+func decodeStatus(err error) error {
+	if strings.Contains(err.Error(), errTooDeep) {
+		return status.Error(codes.InvalidArgument, "the request is nested too deeply: it exceeds protobuf's recursion limit")
+	}
+	var st interface{ GRPCStatus() *status.Status }
+	if errors.As(err, &st) {
+		return err
+	}
+	return status.Error(codes.InvalidArgument, "the request does not decode as a protobuf message")
+}
