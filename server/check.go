@@ -10,7 +10,6 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/model"
@@ -177,9 +176,20 @@ func CheckResponse(res *engine.CheckResult) (*wardenv1.CheckResponse, error) {
 			DeniedColumns:  r.DeniedColumns,
 			MissingData:    r.MissingData,
 		}
+		if r.Residual != nil {
+			if resp.Decisions[i].Residual, err = PredicateToProto(r.Residual); err != nil {
+				return nil, fmt.Errorf("row %q: residual: %w", r.ID, err)
+			}
+		}
+		if r.CheckResidual != nil {
+			if resp.Decisions[i].CheckResidual, err = PredicateToProto(r.CheckResidual); err != nil {
+				return nil, fmt.Errorf("row %q: check residual: %w", r.ID, err)
+			}
+		}
 	}
 	if len(res.Presets) > 0 {
-		presets, err := structpb.NewStruct(res.Presets)
+		// Integers beyond 2^53 travel as strings, as the API documents.
+		presets, err := structOf(res.Presets)
 		if err != nil {
 			return nil, fmt.Errorf("presets: %w", err)
 		}

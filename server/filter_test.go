@@ -14,6 +14,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
 	_ "modernc.org/sqlite"
 
 	"github.com/wardenpdp/warden/policy/engine"
@@ -267,4 +268,44 @@ func seededExample(t *testing.T, dialect string) *sql.DB {
 		}
 	}
 	return db
+}
+
+// TestCheckNeedsDataResidual: a comment insert whose check reads the
+// article, sent without it, answers NEEDS_DATA with the check's residual:
+// an exists over the article relationship with the session bound.
+func TestCheckNeedsDataResidual(t *testing.T) {
+	set := exampleSet(t)
+	req := &wardenv1.CheckRequest{
+		Principal: &wardenv1.Principal{Role: "user", SessionVariables: map[string]string{"x-hasura-user-id": "1", "x-hasura-org-id": "1"}},
+		Table:     "public.comments",
+		Operation: wardenv1.Operation_OPERATION_INSERT,
+		Rows:      []*wardenv1.Row{{Id: "c", Values: mustStruct(t, map[string]any{"article_id": 1, "body": "hi"})}},
+	}
+	resp, err := CheckOffline(context.Background(), set, req, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := resp.GetDecisions()[0]
+	if d.GetDecision() != wardenv1.Decision_DECISION_NEEDS_DATA || !slices.Equal(d.GetMissingData(), []string{"article"}) {
+		t.Fatalf("%v, want NEEDS_DATA missing article", d)
+	}
+	ex := d.GetCheckResidual().GetExists()
+	if ex == nil || ex.GetRelationship() != "article" || ex.GetTable() != "public.articles" {
+		t.Fatalf("check residual %v, want an exists over the article relationship", d.GetCheckResidual())
+	}
+	if got := fmt.Sprint(ex.GetWhere()); !strings.Contains(got, "org_id") || !strings.Contains(got, "published") {
+		t.Errorf("residual where %v, want org_id and published", got)
+	}
+	if resp.GetPresets().GetFields()["author_id"].GetNumberValue() != 1 {
+		t.Errorf("presets %v, want author_id 1", resp.GetPresets())
+	}
+}
+
+func mustStruct(t *testing.T, m map[string]any) *structpb.Struct {
+	t.Helper()
+	s, err := structpb.NewStruct(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
