@@ -32,7 +32,7 @@ func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterR
 	snap := a.s.current()
 	resp, err := FilterAnswer(ctx, snap.set, req, sess)
 	if err != nil {
-		if st := filterStatus(err); st != nil {
+		if st := FilterStatus(err); st != nil {
 			return nil, st.Err()
 		}
 		return nil, a.s.fail(ctx, err)
@@ -188,10 +188,10 @@ func sqlOptions(o *wardenv1.SqlOptions) (*sqlgen.Options, error) {
 	return &sqlgen.Options{Dialect: d, Alias: o.GetTableAlias(), FirstPlaceholder: int(o.GetFirstPlaceholder())}, nil
 }
 
-// filterStatus maps the errors only Filter returns (nil for others;
+// FilterStatus maps the errors only Filter returns (nil for others;
 // StatusFromError maps the engine's): a dialect that cannot express an
 // operator is FailedPrecondition naming both.
-func filterStatus(err error) *status.Status {
+func FilterStatus(err error) *status.Status {
 	var unsupported *sqlgen.UnsupportedError
 	if errors.As(err, &unsupported) {
 		return newStatus(codes.FailedPrecondition, unsupported.Error(),

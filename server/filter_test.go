@@ -124,7 +124,7 @@ func TestFilterErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := FilterOffline(ctx, set, tc.req, Limits{})
 			st := StatusFromError(err)
-			if s := filterStatus(err); s != nil {
+			if s := FilterStatus(err); s != nil {
 				st = s
 			}
 			if st.Code() != tc.code || !strings.Contains(fmt.Sprint(st.Proto()), tc.msg) {

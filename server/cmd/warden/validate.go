@@ -3,26 +3,53 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	"github.com/wardenpdp/warden/policy/sqlgen"
 
 	"github.com/wardenpdp/warden/server"
 )
 
 func (a *app) validate(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
-	fs := a.flagSet("validate", "[--policy DIR] [--schema FILE]",
+	var dialects string
+	fs := a.flagSet("validate", "[--policy DIR] [--schema FILE] [--dialect postgres,mysql,sqlite]",
 		"Loads the policy set, compiles it and prepares its queries as serve would,\n"+
-			"and prints every problem as \"file: path: message\". Exits non-zero when\n"+
-			"there is one.")
+			"and prints every problem as \"file: path: message\". With --dialect it also\n"+
+			"lists every rule whose Filter that SQL dialect cannot express. Exits\n"+
+			"non-zero when there is a problem.")
 	server.RegisterPolicyFlags(fs, &cfg.Policy, &cfg.Schema)
 	server.RegisterRuleLimitFlags(fs, &cfg.MaxRuleDepth, &cfg.MaxRuleNodes)
+	fs.StringVar(&dialects, "dialect", "", "comma-separated SQL `dialects` the filters must render in: postgres, mysql, sqlite")
 	if err := a.parse(fs, args); err != nil {
 		return err
+	}
+	var ds []sqlgen.Dialect
+	for _, name := range strings.Split(dialects, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		d, err := sqlgen.ParseDialect(name)
+		if err != nil {
+			return usageError{fmt.Errorf("--dialect: %w", err)}
+		}
+		ds = append(ds, d)
 	}
 	set, err := loadSet(ctx, cfg.Policy, cfg.Schema, printProblems(a.stdout), cfg.LoadOptions()...)
 	if err != nil {
 		return err
 	}
 	p := set.Policy()
+	problems := 0
+	for _, d := range ds {
+		for _, e := range sqlgen.Validate(p, d) {
+			fmt.Fprintln(a.stdout, e.Error())
+			problems++
+		}
+	}
+	if problems > 0 {
+		return fmt.Errorf("policy %s: %d rule(s) cannot be rendered in SQL dialect(s) %s", p.Source, problems, dialects)
+	}
 	fmt.Fprintf(a.stdout, "ok: %s: %d tables, %d roles, %d Rego modules, revision %s\n",
 		p.Source, len(p.Tables), len(p.Roles), len(set.Modules()), set.Revision())
 	return nil

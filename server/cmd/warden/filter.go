@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/sqlgen"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server"
+)
+
+func (a *app) filter(ctx context.Context, args []string) error {
+	var (
+		policy, schema, role, table, operation, dialect, alias, output string
+		session                                                        listFlag
+		first                                                          int
+		backendOnly                                                    bool
+	)
+	fs := a.flagSet("filter", "--role R --table T --operation OP [--dialect D] [flags]",
+		"Prints the row filter of a role offline, exactly as the Filter RPC would\n"+
+			"compute it: --output json prints {kind, sql, params, columns, limit, ...};\n"+
+			"--output proto the whole FilterResponse in protobuf JSON; text a summary.\n"+
+			"The SQL runs as-is with the printed parameters, in the caller's query\n"+
+			"where the table is named by --alias (default: its qualified name).")
+	server.RegisterPolicyFlags(fs, &policy, &schema)
+	fs.StringVar(&role, "role", "", "the `role` (principal.role); else the session variable x-hasura-role")
+	fs.Var(&session, "session", "a session variable as `name=value`, e.g. x-hasura-user-id=1 (repeatable)")
+	fs.StringVar(&table, "table", "", "the `table` as schema.name, or name for schema public")
+	fs.StringVar(&operation, "operation", "select", "select, insert, update or delete")
+	fs.StringVar(&dialect, "dialect", "", "render SQL for this `dialect`: postgres, mysql or sqlite (default: the predicate only)")
+	fs.StringVar(&alias, "alias", "", "the table's `alias` in the caller's query")
+	fs.IntVar(&first, "first-placeholder", 1, "the `number` of the first $n placeholder (postgres)")
+	fs.BoolVar(&backendOnly, "use-backend-only-permissions", false, "apply backend_only permissions")
+	fs.StringVar(&output, "output", "json", "output `format`: json, proto or text")
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	if output != "json" && output != "proto" && output != "text" {
+		return usageError{fmt.Errorf("--output %q: want json, proto or text", output)}
+	}
+	req := &wardenv1.FilterRequest{
+		Principal: &wardenv1.Principal{Role: role, SessionVariables: map[string]string{}, UseBackendOnlyPermissions: backendOnly},
+		Table:     table,
+	}
+	for _, kv := range session {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return usageError{fmt.Errorf("--session %q: want name=value", kv)}
+		}
+		req.Principal.SessionVariables[k] = v
+	}
+	op, err := model.ParseOperation(operation)
+	if err != nil {
+		return usageError{fmt.Errorf("--operation: %w", err)}
+	}
+	req.Operation = server.OperationToProto(op)
+	if dialect != "" {
+		d, err := sqlgen.ParseDialect(dialect)
+		if err != nil {
+			return usageError{fmt.Errorf("--dialect: %w", err)}
+		}
+		req.Sql = &wardenv1.SqlOptions{Dialect: dialectProto(d), TableAlias: alias, FirstPlaceholder: int32(first)}
+	}
+	set, err := loadSet(ctx, policy, schema, printProblems(a.stderr))
+	if err != nil {
+		return err
+	}
+	resp, err := server.FilterOffline(ctx, set, req, server.Limits{})
+	if err != nil {
+		st := server.StatusFromError(err)
+		if fst := server.FilterStatus(err); fst != nil {
+			st = fst
+		}
+		if st.Code() == codes.Internal {
+			return err // offline, the operator sees the real cause
+		}
+		printStatus(a.stderr, st)
+		return fmt.Errorf("filter: %s", st.Code())
+	}
+	switch output {
+	case "proto":
+		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(resp)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, string(b))
+		return nil
+	case "text":
+		fmt.Fprintf(a.stdout, "role %s, %s, revision %s\n", resp.GetRole(), strings.TrimPrefix(resp.GetKind().String(), "FILTER_KIND_"), resp.GetRevision())
+		if w := resp.GetSql().GetWhere(); w != nil {
+			fmt.Fprintf(a.stdout, "sql: %s\nparams: %s\n", w.GetSql(), jsonText(paramsJSON(w)))
+		}
+		fmt.Fprintf(a.stdout, "columns: %s\n", strings.Join(resp.GetColumns(), ", "))
+		if resp.Limit != nil {
+			fmt.Fprintf(a.stdout, "limit: %d\n", resp.GetLimit())
+		}
+		return nil
+	}
+	b, err := json.MarshalIndent(compactFilter(resp), "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, string(b))
+	return nil
+}
+
+// filterJSON is the compact form of a FilterResponse that `warden filter
+// --output json` prints.
+type filterJSON struct {
+	Kind              string         `json:"kind"`
+	Role              string         `json:"role"`
+	SQL               string         `json:"sql,omitempty"`
+	Params            []any          `json:"params"`
+	CheckSQL          string         `json:"check_sql,omitempty"`
+	CheckParams       []any          `json:"check_params,omitempty"`
+	Columns           []string       `json:"columns"`
+	ColumnSQL         map[string]any `json:"column_sql,omitempty"`
+	Limit             *int32         `json:"limit"`
+	AllowAggregations bool           `json:"allow_aggregations"`
+	Presets           map[string]any `json:"presets,omitempty"`
+	Revision          string         `json:"revision"`
+}
+
+func compactFilter(r *wardenv1.FilterResponse) filterJSON {
+	out := filterJSON{
+		Kind:              strings.TrimPrefix(r.GetKind().String(), "FILTER_KIND_"),
+		Role:              r.GetRole(),
+		Params:            []any{},
+		Columns:           r.GetColumns(),
+		Limit:             r.Limit,
+		AllowAggregations: r.GetAllowAggregations(),
+		Revision:          r.GetRevision(),
+	}
+	if out.Columns == nil {
+		out.Columns = []string{}
+	}
+	if w := r.GetSql().GetWhere(); w != nil {
+		out.SQL, out.Params = w.GetSql(), paramsJSON(w)
+	}
+	if c := r.GetSql().GetCheck(); c != nil {
+		out.CheckSQL, out.CheckParams = c.GetSql(), paramsJSON(c)
+	}
+	for _, cc := range r.GetColumnConditions() {
+		if cc.GetSql() == nil {
+			continue
+		}
+		if out.ColumnSQL == nil {
+			out.ColumnSQL = map[string]any{}
+		}
+		out.ColumnSQL[cc.GetColumn()] = map[string]any{"sql": cc.GetSql().GetSql(), "params": paramsJSON(cc.GetSql())}
+	}
+	if p := r.GetPresets(); len(p.GetFields()) > 0 {
+		out.Presets = p.AsMap()
+	}
+	return out
+}
+
+func paramsJSON(f *wardenv1.SqlFragment) []any {
+	out := make([]any, 0, len(f.GetParameters()))
+	for _, p := range f.GetParameters() {
+		out = append(out, paramJSON(p))
+	}
+	return out
+}
+
+func paramJSON(p *wardenv1.SqlParameter) any {
+	switch v := p.GetValue().(type) {
+	case *wardenv1.SqlParameter_Text:
+		return v.Text
+	case *wardenv1.SqlParameter_Integer:
+		return v.Integer
+	case *wardenv1.SqlParameter_Boolean:
+		return v.Boolean
+	case *wardenv1.SqlParameter_Real:
+		return v.Real
+	case *wardenv1.SqlParameter_Array:
+		out := make([]any, 0, len(v.Array.GetElements()))
+		for _, e := range v.Array.GetElements() {
+			out = append(out, paramJSON(e))
+		}
+		return out
+	}
+	return nil
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func dialectProto(d sqlgen.Dialect) wardenv1.SqlDialect {
+	switch d {
+	case sqlgen.Postgres:
+		return wardenv1.SqlDialect_SQL_DIALECT_POSTGRES
+	case sqlgen.MySQL:
+		return wardenv1.SqlDialect_SQL_DIALECT_MYSQL
+	case sqlgen.SQLite:
+		return wardenv1.SqlDialect_SQL_DIALECT_SQLITE
+	}
+	return wardenv1.SqlDialect_SQL_DIALECT_UNSPECIFIED
+}
