@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -36,6 +37,9 @@ func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterR
 			return nil, st.Err()
 		}
 		return nil, a.s.fail(ctx, err)
+	}
+	if t, err := model.ParseTableName(req.GetTable()); err == nil {
+		a.s.metrics.observeFilter(t.String(), strings.ToLower(strings.TrimPrefix(req.GetOperation().String(), "OPERATION_")), resp.GetKind().String())
 	}
 	logging.AddFields(ctx, logging.Fields{
 		"warden.decision_id", resp.GetDecisionId(),

@@ -21,6 +21,7 @@ type metrics struct {
 	grpc         *grpcprom.ServerMetrics
 	decisions    *prometheus.CounterVec
 	checkSeconds *prometheus.HistogramVec
+	filters      *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -40,8 +41,17 @@ func newMetrics() *metrics {
 			Help:    "Time the policy engine took to decide one Check request (all its rows), by operation.",
 			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25},
 		}, []string{"operation"}),
+		filters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "warden_filters_total",
+			Help: "Filter answers, by table, operation and kind (always_allowed, always_denied, conditional).",
+		}, []string{"table", "operation", "kind"}),
 	}
 	m.registry.MustRegister(
+		m.filters,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "warden_filter_partial_evaluations_total",
+			Help: "Filter requests answered by a partial evaluation at request time because the rule could not be templated (expected 0; every rule Warden compiles today is templated).",
+		}, func() float64 { return float64(engine.FilterPartialEvaluations()) }),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.grpc,
@@ -62,4 +72,9 @@ func (m *metrics) observeCheck(table model.TableName, op model.Operation, res *e
 	for _, r := range res.Rows {
 		m.decisions.WithLabelValues(t, o, strings.ToLower(r.Decision.String())).Inc()
 	}
+}
+
+// observeFilter records one answered Filter.
+func (m *metrics) observeFilter(table string, op string, kind string) {
+	m.filters.WithLabelValues(table, op, strings.ToLower(strings.TrimPrefix(kind, "FILTER_KIND_"))).Inc()
 }

@@ -3,13 +3,19 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/wardenpdp/warden/policy/load"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	_ "modernc.org/sqlite"
+
+	"github.com/wardenpdp/warden/policy/load"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
 func TestFilterCLI(t *testing.T) {
@@ -119,4 +125,51 @@ func stripComments(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestFilterEndToEnd calls Filter over real gRPC as an admin-level caller
+// stating a session, and as a check-only caller (PermissionDenied), and
+// reads the Filter metrics.
+func TestFilterEndToEnd(t *testing.T) {
+	srv := startServer(t)
+	req := &wardenv1.FilterRequest{
+		Principal: &wardenv1.Principal{Role: "user", SessionVariables: map[string]string{"x-hasura-user-id": "1", "x-hasura-org-id": "1"}},
+		Table:     "public.articles",
+		Operation: wardenv1.Operation_OPERATION_SELECT,
+		Sql:       &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_SQLITE, TableAlias: "a"},
+	}
+	resp, err := wardenv1.NewAuthorizationServiceClient(srv.dial(t, "ops")).Filter(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetKind() != wardenv1.FilterKind_FILTER_KIND_CONDITIONAL || resp.GetPredicate().GetAny() == nil ||
+		!strings.Contains(resp.GetSql().GetWhere().GetSql(), `"a"."author_id" = ?`) || resp.GetLimit() != 100 || resp.GetDecisionId() == "" {
+		t.Errorf("Filter answered %v", resp)
+	}
+	_, err = wardenv1.NewAuthorizationServiceClient(srv.dial(t, "checker")).Filter(t.Context(), req)
+	if status.Code(err) != codes.PermissionDenied {
+		t.Errorf("a check-only caller got %v, want PermissionDenied", err)
+	}
+	// Missing variable: FailedPrecondition over the wire too.
+	req.Principal.SessionVariables = map[string]string{"x-hasura-user-id": "1"}
+	_, err = wardenv1.NewAuthorizationServiceClient(srv.dial(t, "ops")).Filter(t.Context(), req)
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "x-hasura-org-id") {
+		t.Errorf("missing variable: %v, want FailedPrecondition naming x-hasura-org-id", err)
+	}
+	httpReq, _ := http.NewRequestWithContext(t.Context(), "GET", "http://"+srv.httpAddr+"/metrics", nil)
+	httpReq.Header.Set("X-Warden-Api-Key", srv.keys["scraper"])
+	hr, err := http.DefaultClient.Do(httpReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(hr.Body)
+	hr.Body.Close()
+	for _, want := range []string{
+		`warden_filters_total{kind="conditional",operation="select",table="public.articles"} 1`,
+		`warden_filter_partial_evaluations_total 0`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
