@@ -16,6 +16,7 @@ import (
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
@@ -196,6 +197,11 @@ func sqlOptions(o *wardenv1.SqlOptions) (*sqlgen.Options, error) {
 // StatusFromError maps the engine's): a dialect that cannot express an
 // operator is FailedPrecondition naming both.
 func FilterStatus(err error) *status.Status {
+	var untranslatable *residual.TranslateError
+	if errors.As(err, &untranslatable) {
+		return newStatus(codes.FailedPrecondition, "this rule's row filter cannot be computed: "+untranslatable.Error(),
+			errorInfo("FILTER_UNSUPPORTED"))
+	}
 	var unsupported *sqlgen.UnsupportedError
 	if errors.As(err, &unsupported) {
 		return newStatus(codes.FailedPrecondition, unsupported.Error(),
