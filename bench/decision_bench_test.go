@@ -1,0 +1,228 @@
+package bench
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/wardenpdp/warden/bench/policygen"
+	"github.com/wardenpdp/warden/bench/workload"
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/load"
+	"github.com/wardenpdp/warden/policy/model"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server"
+)
+
+// fixture is the generated policy set (50 tables) with prepared requests,
+// built once for every benchmark.
+type fixture struct {
+	set   *engine.Set
+	users *workload.Users
+	one   []*workload.Call // one row, select
+	batch []*workload.Call // 100 rows, select
+	any   []*workload.Call // one row, any operation
+}
+
+var shared *fixture
+
+func setup(b *testing.B) *fixture {
+	b.Helper()
+	if shared != nil {
+		return shared
+	}
+	ctx := context.Background()
+	spec, err := policygen.Generate(policygen.Config{Tables: 50})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	if err := spec.Write(dir); err != nil {
+		b.Fatal(err)
+	}
+	p, err := load.Dir(ctx, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &fixture{}
+	if f.set, err = engine.New(ctx, p); err != nil {
+		b.Fatal(err)
+	}
+	wb, err := workload.NewBuilder(spec, f.set, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if f.users, err = wb.Users(ctx, 100_000); err != nil {
+		b.Fatal(err)
+	}
+	if f.one, err = wb.CheckOne(ctx, 1024, model.OpSelect); err != nil {
+		b.Fatal(err)
+	}
+	if f.batch, err = wb.CheckBatch(ctx, 16, 100); err != nil {
+		b.Fatal(err)
+	}
+	if f.any, err = wb.CheckOne(ctx, 1024, model.Operations...); err != nil {
+		b.Fatal(err)
+	}
+	shared = f
+	return f
+}
+
+// requests decodes n requests as the server receives them: call i with
+// user i*7919 mod 100,000.
+func (f *fixture) requests(b *testing.B, calls []*workload.Call, n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = workload.Join(f.users, (i*7919)%f.users.N, calls[i%len(calls)])
+	}
+	return out
+}
+
+func decode(b *testing.B, raw [][]byte) []*wardenv1.CheckRequest {
+	out := make([]*wardenv1.CheckRequest, len(raw))
+	for i, r := range raw {
+		out[i] = &wardenv1.CheckRequest{}
+		if err := proto.Unmarshal(r, out[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return out
+}
+
+func inputs(b *testing.B, reqs []*wardenv1.CheckRequest) []engine.CheckInput {
+	out := make([]engine.CheckInput, len(reqs))
+	for i, r := range reqs {
+		in, err := server.CheckInput(r, server.SessionFromPrincipal(r.GetPrincipal()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[i] = in
+	}
+	return out
+}
+
+// BenchmarkCheckEngine is engine.Set.Check alone, on inputs already
+// converted: the evaluation.
+func BenchmarkCheckEngine(b *testing.B) {
+	f := setup(b)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name  string
+		calls []*workload.Call
+	}{{"rows=1/op=select", f.one}, {"rows=1/op=any", f.any}, {"rows=100/op=select", f.batch}} {
+		ins := inputs(b, decode(b, f.requests(b, c.calls, 1024)))
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := f.set.Check(ctx, ins[i%len(ins)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkCheckPath is everything the server does for a Check but the
+// transport, by stage: decode the bytes, validate, convert to the
+// engine's input, decide, convert the result and encode it.
+func BenchmarkCheckPath(b *testing.B) {
+	f := setup(b)
+	ctx := context.Background()
+	lim := server.Limits{MaxRows: server.DefaultMaxRows}
+	// The server resolves the session the principal states for an
+	// admin-level caller (session.Resolver); SessionFromPrincipal is that
+	// without the caller check.
+	sess := func(r *wardenv1.CheckRequest) engine.Session { return server.SessionFromPrincipal(r.GetPrincipal()) }
+	for _, c := range []struct {
+		name  string
+		calls []*workload.Call
+	}{{"rows=1", f.one}, {"rows=100", f.batch}} {
+		raw := f.requests(b, c.calls, 1024)
+		reqs := decode(b, raw)
+		ins := inputs(b, reqs)
+		results := make([]*engine.CheckResult, len(ins))
+		for i, in := range ins {
+			var err error
+			if results[i], err = f.set.Check(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stage := func(name string, fn func(i int) error) {
+			b.Run(c.name+"/stage="+name, func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if err := fn(i % len(raw)); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		}
+		stage("decode", func(i int) error { return proto.Unmarshal(raw[i], &wardenv1.CheckRequest{}) })
+		stage("validate", func(i int) error { return server.ValidateRequest(reqs[i], lim) })
+		stage("convert", func(i int) error { _, err := server.CheckInput(reqs[i], sess(reqs[i])); return err })
+		stage("decide", func(i int) error { _, err := f.set.Check(ctx, ins[i]); return err })
+		stage("respond", func(i int) error {
+			resp, err := server.CheckResponse(results[i])
+			if err == nil {
+				_, err = proto.Marshal(resp)
+			}
+			return err
+		})
+		stage("all", func(i int) error {
+			req := &wardenv1.CheckRequest{}
+			if err := proto.Unmarshal(raw[i], req); err != nil {
+				return err
+			}
+			if err := server.ValidateRequest(req, lim); err != nil {
+				return err
+			}
+			in, err := server.CheckInput(req, sess(req))
+			if err != nil {
+				return err
+			}
+			res, err := f.set.Check(ctx, in)
+			if err != nil {
+				return err
+			}
+			resp, err := server.CheckResponse(res)
+			if err != nil {
+				return err
+			}
+			_, err = proto.Marshal(resp)
+			return err
+		})
+	}
+}
+
+// BenchmarkFilterEngine is engine.Set.Filter for every table and role, with
+// 100,000 users: its cost must not depend on the number of users.
+func BenchmarkFilterEngine(b *testing.B) {
+	f := setup(b)
+	ctx := context.Background()
+	var ins []engine.FilterInput
+	for i := range 4096 {
+		t := f.set.Policy().SortedTables()[i%len(f.set.Policy().Tables)]
+		role := policygen.AllRoles()[i%len(policygen.AllRoles())]
+		vars := workload.SessionVars(1 + (i*7919)%100_000)
+		ins = append(ins, engine.FilterInput{Session: engine.Session{Role: role, Vars: vars}, Table: t.Name, Op: model.OpSelect})
+	}
+	if _, err := f.set.Filter(ctx, ins[0]); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("users="+strconv.Itoa(100_000), func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := f.set.Filter(ctx, ins[i%len(ins)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
