@@ -137,7 +137,7 @@ func renderSQL(p *model.Policy, table model.TableName, o sqlgen.Options, res *en
 	if err != nil {
 		return err
 	}
-	out := &wardenv1.SqlFilter{Dialect: dialectToProto(o.Dialect)}
+	out := &wardenv1.SqlFilter{Dialect: DialectToProto(o.Dialect)}
 	where, err := r.Render(res.Predicate)
 	if err != nil {
 		return err
@@ -231,7 +231,8 @@ func filterKindToProto(k engine.FilterKind) wardenv1.FilterKind {
 	return wardenv1.FilterKind_FILTER_KIND_UNSPECIFIED
 }
 
-func dialectToProto(d sqlgen.Dialect) wardenv1.SqlDialect {
+// DialectToProto converts a SQL dialect to the API enum.
+func DialectToProto(d sqlgen.Dialect) wardenv1.SqlDialect {
 	switch d {
 	case sqlgen.Postgres:
 		return wardenv1.SqlDialect_SQL_DIALECT_POSTGRES

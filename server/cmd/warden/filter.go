@@ -65,7 +65,7 @@ func (a *app) filter(ctx context.Context, args []string) error {
 		if err != nil {
 			return usageError{fmt.Errorf("--dialect: %w", err)}
 		}
-		req.Sql = &wardenv1.SqlOptions{Dialect: dialectProto(d), TableAlias: alias, FirstPlaceholder: int32(first)}
+		req.Sql = &wardenv1.SqlOptions{Dialect: server.DialectToProto(d), TableAlias: alias, FirstPlaceholder: int32(first)}
 	}
 	set, err := loadSet(ctx, policy, schema, printProblems(a.stderr))
 	if err != nil {
@@ -195,16 +195,4 @@ func jsonText(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
-}
-
-func dialectProto(d sqlgen.Dialect) wardenv1.SqlDialect {
-	switch d {
-	case sqlgen.Postgres:
-		return wardenv1.SqlDialect_SQL_DIALECT_POSTGRES
-	case sqlgen.MySQL:
-		return wardenv1.SqlDialect_SQL_DIALECT_MYSQL
-	case sqlgen.SQLite:
-		return wardenv1.SqlDialect_SQL_DIALECT_SQLITE
-	}
-	return wardenv1.SqlDialect_SQL_DIALECT_UNSPECIFIED
 }
