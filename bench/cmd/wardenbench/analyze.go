@@ -97,9 +97,10 @@ func analyze(rep *report.Report, one, many, workers int, rate float64) {
 	}
 	t.Judge()
 	if t.Available && !t.Met {
-		notes = append(notes, fmt.Sprintf("Check p99 at %.0f req/s was %.2f ms (p99.9 %.2f ms, max %.2f ms); in the open loop, %s. At half of the closed-loop peak Warden used %.0f%% of the machine, the generator %.0f%% and other processes %.0f%%: fewer requests in flight batch less (each pays its own system calls and wake-ups, %.0f µs of server CPU per request against %.0f at the peak), so half the peak rate is well over half the machine, and a request waits whenever both cores are busy with the generator, garbage collection or other work. The generator's own send lag (idle senders woken late) had p99 %.2f ms.",
+		notes = append(notes, fmt.Sprintf("Check p99 at %.0f req/s was %.2f ms (p99.9 %.2f ms, max %.2f ms); in the open loop, %s. At half of the closed-loop peak the machine is already %.0f%% busy (Warden %.0f%%, the generator %.0f%%, other processes %.0f%%): with fewer requests in flight each costs the server more CPU (%.0f µs against %.0f µs at the peak: fewer requests share each system call and wake-up, and otherwise idle cores run garbage-collection marking), so half the peak rate is not half the machine, and a request queues whenever both cores are busy. The generator's own send lag (idle senders woken late) had p99 %.2f ms.",
 			open.Rate, open.Latency.P99, open.Latency.P999, open.Latency.Max, strings.Join(curve, ", "),
-			open.CPU.Server*100, open.CPU.Generator*100, open.CPU.Other*100, open.CPU.ServerUS, check.CPU.ServerUS, open.SendLagP99))
+			(open.CPU.Server+open.CPU.Generator+open.CPU.Other)*100, open.CPU.Server*100, open.CPU.Generator*100, open.CPU.Other*100,
+			open.CPU.ServerUS, check.CPU.ServerUS, open.SendLagP99))
 	}
 	rep.Targets = append(rep.Targets, t)
 

@@ -43,8 +43,16 @@ func (b *bench) measure(ctx context.Context) (*report.Report, string, error) {
 	if cfg.rate > 0 {
 		mode = fmt.Sprintf("open loop at %.0f req/s", cfg.rate)
 	}
-	rep.Settings = fmt.Sprintf("%s, %d workers, %d gRPC connections (OPA: HTTP/1.1 keep-alive, one connection per worker); each run %s measured in %d interleaved rounds, each after %s of warm-up; a round disturbed by other processes measured again up to %d times; many-users variants rotate %d distinct user ids; servers log errors only",
-		mode, cfg.workers, cfg.conns, cfg.duration, cfg.rounds, max(cfg.warmup/time.Duration(cfg.rounds), min(cfg.warmup, time.Second)), cfg.retries, cfg.users)
+	warm := max(cfg.warmup/time.Duration(cfg.rounds), min(cfg.warmup, time.Second))
+	rep.Settings = fmt.Sprintf("%s, %d workers, %d gRPC connections (OPA: HTTP/1.1 keep-alive, one connection per worker); each run measured for %s", mode, cfg.workers, cfg.conns, cfg.duration)
+	if cfg.rounds > 1 {
+		rep.Settings += fmt.Sprintf(" in %d rounds interleaved with the other runs of its scenario", cfg.rounds)
+	}
+	rep.Settings += fmt.Sprintf(", each after %s of warm-up", warm)
+	if cfg.retries > 0 {
+		rep.Settings += fmt.Sprintf("; a round disturbed by other processes (over 10%% of the machine) measured again up to %d times, the quietest kept", cfg.retries)
+	}
+	rep.Settings += fmt.Sprintf("; many-users variants rotate %d distinct user ids; both servers log errors only", cfg.users)
 	if len(cfg.serverEnv) > 0 {
 		rep.Settings += "; server environment " + strings.Join(cfg.serverEnv, " ")
 	}
