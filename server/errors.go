@@ -46,6 +46,9 @@ func StatusFromError(err error) *status.Status {
 	if st, ok := status.FromError(err); ok {
 		return st
 	}
+	if st := filterStatus(err); st != nil {
+		return st
+	}
 	var (
 		unknownTable   *engine.UnknownTableError
 		missingVars    *engine.MissingSessionVariablesError

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
@@ -34,9 +33,6 @@ func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterR
 	snap := a.s.current()
 	resp, err := FilterAnswer(ctx, snap.set, req, sess)
 	if err != nil {
-		if st := FilterStatus(err); st != nil {
-			return nil, st.Err()
-		}
 		return nil, a.s.fail(ctx, err)
 	}
 	if t, err := model.ParseTableName(req.GetTable()); err == nil {
@@ -193,10 +189,10 @@ func sqlOptions(o *wardenv1.SqlOptions) (*sqlgen.Options, error) {
 	return &sqlgen.Options{Dialect: d, Alias: o.GetTableAlias(), FirstPlaceholder: int(o.GetFirstPlaceholder())}, nil
 }
 
-// FilterStatus maps the errors only Filter returns (nil for others;
-// StatusFromError maps the engine's): a dialect that cannot express an
+// filterStatus maps, for StatusFromError, the errors only Filter returns
+// (nil for others): a dialect that cannot express an
 // operator is FailedPrecondition naming both.
-func FilterStatus(err error) *status.Status {
+func filterStatus(err error) *status.Status {
 	var untranslatable *residual.TranslateError
 	if errors.As(err, &untranslatable) {
 		return newStatus(codes.FailedPrecondition, "this rule's row filter cannot be computed: "+untranslatable.Error(),
@@ -296,18 +292,9 @@ func arrayParameter[T any](vs []T) (*wardenv1.SqlParameter, error) {
 }
 
 func structOf(m map[string]any) (*structpb.Struct, error) {
-	out := &structpb.Struct{Fields: make(map[string]*structpb.Value, len(m))}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	v, err := protoValue(m)
+	if err != nil {
+		return nil, fmt.Errorf("presets: %w", err)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v, err := protoValue(m[k])
-		if err != nil {
-			return nil, fmt.Errorf("preset %s: %w", k, err)
-		}
-		out.Fields[k] = v
-	}
-	return out, nil
+	return v.GetStructValue(), nil
 }

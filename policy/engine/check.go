@@ -245,7 +245,7 @@ func (s *Set) evalRule(ctx context.Context, pp *prepared, q *rego.PreparedEvalQu
 	// What remains is a predicate on the data the request lacks.
 	e, err := residual.Translate(pq.Queries, pq.Support, residual.Source{
 		Policy: s.policy, Table: pp.table, Root: root,
-		Patterns: residual.Patterns(pp.perm.Filter, pp.perm.Check),
+		Patterns: pp.patterns,
 	})
 	if err != nil {
 		return isUnknown, nil, nil //nolint:nilerr // the decision stands without the residual

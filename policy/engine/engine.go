@@ -15,6 +15,7 @@ import (
 
 	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
 )
 
 // Option configures New.
@@ -56,6 +57,9 @@ type prepared struct {
 	fixedColumns []string
 	// filterTmpl is the Filter template (filter.go), built by New.
 	filterTmpl *filterTemplate
+	// patterns maps the regexes of the rules' literal patterns back to
+	// their operators, for residuals of NEEDS_DATA decisions.
+	patterns map[string]residual.PatternOrigin
 }
 
 // New compiles p to Rego, compiles the modules with OPA's strict compiler
@@ -100,7 +104,7 @@ func New(ctx context.Context, p *model.Policy, opts ...Option) (*Set, error) {
 }
 
 func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, perm *model.Permission) (*prepared, error) {
-	pp := &prepared{perm: perm, table: t}
+	pp := &prepared{perm: perm, table: t, patterns: residual.Patterns(perm.Filter, perm.Check)}
 	query := func(rule string) (*rego.PreparedEvalQuery, error) {
 		q, err := rego.New(
 			rego.Query(compile.RuleRef(t.Name, op, rule, perm.Role)),

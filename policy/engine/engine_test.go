@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -53,7 +52,6 @@ func handPolicy(t *testing.T) *model.Policy {
 	commentsT := &model.Table{Name: commentsName, Columns: []*model.Column{cID, cArticle, cAuthor}, PrimaryKey: []string{"id"}}
 	articles.IndexColumns()
 	commentsT.IndexColumns()
-	_ = json.Number("")
 	return &model.Policy{Tables: map[model.TableName]*model.Table{articlesName: articles, commentsName: commentsT}, Revision: "test"}
 }
 

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/wardenpdp/warden/policy/examples"
-	"github.com/wardenpdp/warden/policy/model"
 )
 
 func TestTrackedTables(t *testing.T) {
@@ -24,7 +23,6 @@ func TestTrackedTables(t *testing.T) {
 			t.Errorf("TrackedTables[%d] = %s, want %s", i, got[i], w)
 		}
 	}
-	var _ model.TableName
 }
 
 func TestTrackedTablesFollowsExistsAndRelationships(t *testing.T) {

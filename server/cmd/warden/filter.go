@@ -74,9 +74,6 @@ func (a *app) filter(ctx context.Context, args []string) error {
 	resp, err := server.FilterOffline(ctx, set, req, server.Limits{})
 	if err != nil {
 		st := server.StatusFromError(err)
-		if fst := server.FilterStatus(err); fst != nil {
-			st = fst
-		}
 		if st.Code() == codes.Internal {
 			return err // offline, the operator sees the real cause
 		}
