@@ -104,7 +104,7 @@ func RuleRef(t model.TableName, op model.Operation, rule, role string) string {
 
 // CompileTable compiles one table's permissions for one operation.
 func CompileTable(t *model.Table, op model.Operation) (Module, error) {
-	c := &compiler{table: t, op: op}
+	c := &compiler{}
 	roles := make([]string, 0, len(t.Permissions[op]))
 	for r := range t.Permissions[op] {
 		roles = append(roles, r)
@@ -132,8 +132,6 @@ func CompileTable(t *model.Table, op model.Operation) (Module, error) {
 }
 
 type compiler struct {
-	table   *model.Table
-	op      model.Operation
 	body    strings.Builder
 	helpers []string
 	nextID  int
