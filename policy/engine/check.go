@@ -60,11 +60,11 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 	inputs := make([]*ast.Term, len(in.Rows))
 	newInputs := make([]*ast.Term, len(in.Rows))
 	for i, r := range in.Rows {
-		row, errs := s.rowValue(t, r.Values, fmt.Sprintf("rows[%d].values", i))
+		row, errs := s.rowTerm(t, r.Values, fmt.Sprintf("rows[%d].values", i), pp.rowReads)
 		bad = append(bad, errs...)
 		inputs[i] = row
 		if r.New != nil {
-			nr, errs := s.rowValue(t, r.New, fmt.Sprintf("rows[%d].new_values", i))
+			nr, errs := s.rowTerm(t, r.New, fmt.Sprintf("rows[%d].new_values", i), pp.rowReads)
 			bad = append(bad, errs...)
 			newInputs[i] = nr
 		} else {
@@ -76,8 +76,10 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 	if len(bad) > 0 {
 		return nil, bad
 	}
+	sc := newEvalScope(ctx)
+	defer sc.close()
 	for i, r := range in.Rows {
-		rr, err := s.decide(ctx, pp, in, r, session, inputs[i], newInputs[i], tables)
+		rr, err := s.decide(ctx, sc, pp, in, r, session, inputs[i], newInputs[i], tables)
 		if err != nil {
 			return nil, err
 		}
@@ -96,7 +98,7 @@ const (
 )
 
 // decide evaluates one row.
-func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, session, row, newRow, tables *ast.Term) (RowResult, error) {
+func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckInput, r Row, session, row, newRow, tables *ast.Term) (RowResult, error) {
 	out := RowResult{ID: r.ID}
 	role := in.Session.Role
 	input := ast.NewObject(
@@ -111,7 +113,7 @@ func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, se
 	result := isTrue
 	if pp.filter != nil {
 		g := pp.filterNeeds.missing(r.Values, in.Tables, "input.row")
-		tr, rest, err := s.evalRule(ctx, pp, pp.filter, pp.filterRef, "input.row", input, g)
+		tr, rest, err := s.evalRule(ctx, sc, pp, pp.filter, pp.filterRef, "input.row", input, g)
 		if err != nil {
 			return out, err
 		}
@@ -137,7 +139,7 @@ func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, se
 			}
 		}
 		g := pp.checkNeeds.missing(nv, in.Tables, ref)
-		tr, rest, err := s.evalRule(ctx, pp, pp.check, pp.checkRef, ref, input, g)
+		tr, rest, err := s.evalRule(ctx, sc, pp, pp.check, pp.checkRef, ref, input, g)
 		if err != nil {
 			return out, err
 		}
@@ -164,7 +166,7 @@ func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, se
 	if pp.columns != nil && result == isTrue {
 		g := pp.columnNeeds.missing(r.Values, in.Tables, "input.row")
 		if len(g) == 0 {
-			extra, err := setOfStrings(ctx, pp.columns, input)
+			extra, err := setOfStrings(ctx, pp.columns, sc.options(input))
 			if err != nil {
 				return out, err
 			}
@@ -207,9 +209,9 @@ func (s *Set) decide(ctx context.Context, pp *prepared, in CheckInput, r Row, se
 // evalRule evaluates a rule. With gaps it partially evaluates with the
 // missing data unknown: no residual query means false, an empty one true,
 // anything else unknown. The answer is never a guess.
-func (s *Set) evalRule(ctx context.Context, pp *prepared, q *rego.PreparedEvalQuery, ref, root string, input ast.Value, gaps []gap) (truth, residual.Expr, error) {
+func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego.PreparedEvalQuery, ref, root string, input ast.Value, gaps []gap) (truth, residual.Expr, error) {
 	if len(gaps) == 0 {
-		ok, err := holds(ctx, q, input)
+		ok, err := sc.holds(ctx, q, input)
 		if err != nil || !ok {
 			return isFalse, nil, err
 		}
@@ -262,20 +264,8 @@ func gapPaths(gaps []gap) []string {
 	return dedup(out)
 }
 
-func holds(ctx context.Context, q *rego.PreparedEvalQuery, input ast.Value) (bool, error) {
-	rs, err := q.Eval(ctx, rego.EvalParsedInput(input))
-	if err != nil {
-		return false, fmt.Errorf("evaluate: %w", err)
-	}
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return false, nil
-	}
-	b, ok := rs[0].Expressions[0].Value.(bool)
-	return ok && b, nil
-}
-
-func setOfStrings(ctx context.Context, q *rego.PreparedEvalQuery, input ast.Value) ([]string, error) {
-	rs, err := q.Eval(ctx, rego.EvalParsedInput(input))
+func setOfStrings(ctx context.Context, q *rego.PreparedEvalQuery, opts []rego.EvalOption) ([]string, error) {
+	rs, err := q.Eval(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}

@@ -51,6 +51,8 @@ type prepared struct {
 	filterNeeds *needs
 	checkNeeds  *needs
 	columnNeeds *needs
+	// rowReads is all three merged: what Check keeps of a row.
+	rowReads *needs
 	// session variables read by the rules and presets, sorted by name.
 	session []sessionNeed
 	// unconditional columns (granted by every contributing parent).
@@ -145,6 +147,7 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 			sessionNeeds(cond, sess)
 		}
 	}
+	pp.rowReads = readsOf(pp)
 	for _, v := range perm.Set {
 		if sv, ok := v.(model.SessionVar); ok {
 			sess[sessionNeed{v: sv}] = true
