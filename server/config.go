@@ -17,9 +17,13 @@ import (
 
 // Defaults for Config.
 const (
-	DefaultGRPCAddr        = "127.0.0.1:7400"
-	DefaultHTTPAddr        = "127.0.0.1:7401"
-	DefaultMaxRows         = 1000
+	DefaultGRPCAddr = "127.0.0.1:7400"
+	DefaultHTTPAddr = "127.0.0.1:7401"
+	DefaultMaxRows  = 1000
+	// DefaultStreamWorkers: enough for the concurrency a PDP sees from a
+	// few clients; each idle worker costs its stack (tens of KiB).
+	DefaultStreamWorkers   = 128
+	maxStreamWorkers       = 1 << 16
 	DefaultMaxRecvMsgSize  = 4 << 20
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultCORSMaxAge      = 10 * time.Minute
@@ -50,6 +54,12 @@ type Config struct {
 	MaxRows int
 	// MaxRecvMsgSize is the largest request in bytes (--max-recv-msg-size).
 	MaxRecvMsgSize int
+	// StreamWorkers is the number of long-lived goroutines that serve
+	// gRPC calls (--stream-workers); 0 starts a goroutine per call. A
+	// decision recurses deeply in OPA's evaluator, so a fresh goroutine
+	// grows its stack on nearly every call; a worker keeps its stack. Calls
+	// beyond the busy workers still get a goroutine each.
+	StreamWorkers int
 	// ShutdownTimeout bounds the graceful shutdown (--shutdown-timeout).
 	ShutdownTimeout time.Duration
 	// MaxRuleDepth bounds the nesting of one boolean expression in the
@@ -95,6 +105,7 @@ func DefaultConfig() Config {
 		LogLevel:        "info",
 		MaxRows:         DefaultMaxRows,
 		MaxRecvMsgSize:  DefaultMaxRecvMsgSize,
+		StreamWorkers:   DefaultStreamWorkers,
 		ShutdownTimeout: DefaultShutdownTimeout,
 		MaxRuleDepth:    load.DefaultMaxDepth,
 		MaxRuleNodes:    load.DefaultMaxNodes,
@@ -116,6 +127,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
 	fs.IntVar(&c.MaxRows, "max-rows", c.MaxRows, "most rows one Check may carry")
 	fs.IntVar(&c.MaxRecvMsgSize, "max-recv-msg-size", c.MaxRecvMsgSize, "largest request in `bytes`")
+	fs.IntVar(&c.StreamWorkers, "stream-workers", c.StreamWorkers, "long-lived goroutines serving gRPC calls (they keep their grown stacks); 0: a new goroutine per call")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown deadline; then open calls are cut")
 	fs.BoolVar(&c.HTTPGateway, "http-gateway", c.HTTPGateway, "serve the HTTP/JSON gateway (POST /v1/check, ...) on --http-addr")
 	fs.Var(&c.CORSAllowedOrigins, "cors-allowed-origins", "comma-separated browser `origins` that may call the gateway: https://app.example.com, https://*.example.com, or * (never with credentials); empty means none")
@@ -164,6 +176,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRows < 1 {
 		errs = append(errs, fmt.Errorf("--max-rows %d: want at least 1", c.MaxRows))
+	}
+	if c.StreamWorkers < 0 || c.StreamWorkers > maxStreamWorkers {
+		errs = append(errs, fmt.Errorf("--stream-workers %d: want 0 to %d", c.StreamWorkers, maxStreamWorkers))
 	}
 	if c.MaxRecvMsgSize < 1024 {
 		errs = append(errs, fmt.Errorf("--max-recv-msg-size %d: want at least 1024 bytes", c.MaxRecvMsgSize))
@@ -221,6 +236,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel),
 		slog.Int("max_rows", c.MaxRows),
 		slog.Int("max_recv_msg_size", c.MaxRecvMsgSize),
+		slog.Int("stream_workers", c.StreamWorkers),
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
 		slog.Int("max_rule_depth", c.MaxRuleDepth),
 		slog.Int("max_rule_nodes", c.MaxRuleNodes),

@@ -119,7 +119,10 @@ func TestConfigValidate(t *testing.T) {
 			c.MaxRows = 0
 			c.MaxRecvMsgSize = 10
 			c.ShutdownTimeout = 0
-		}, want: []string{"--grpc-addr", "--log-format", "--log-level", "--max-rows", "--max-recv-msg-size", "--shutdown-timeout"}},
+			c.StreamWorkers = -1
+		}, want: []string{"--grpc-addr", "--log-format", "--log-level", "--max-rows", "--stream-workers", "--max-recv-msg-size", "--shutdown-timeout"}},
+		{name: "no stream workers", edit: func(c *Config) { c.StreamWorkers = 0 }},
+		{name: "too many stream workers", edit: func(c *Config) { c.StreamWorkers = 1 << 20 }, want: []string{"--stream-workers"}},
 		{name: "same address", edit: func(c *Config) { c.HTTPAddr = c.GRPCAddr }, want: []string{"are both"}},
 		{name: "dev on loopback", edit: func(c *Config) { c.Dev, c.GRPCAddr, c.HTTPAddr = true, "localhost:1", "[::1]:2" }},
 		{name: "dev on every interface", edit: func(c *Config) { c.Dev, c.GRPCAddr = true, ":7400" }, want: []string{"--dev", "--grpc-addr"}},

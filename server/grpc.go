@@ -73,6 +73,7 @@ func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, extra ...grpc
 	}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(s.cfg.MaxRecvMsgSize),
+		grpc.NumStreamWorkers(uint32(s.cfg.StreamWorkers)), //nolint:gosec // bounded by Validate
 		grpc.ForceServerCodecV2(s.codec),
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),

@@ -155,6 +155,16 @@ func New(cfg Config, set *engine.Set, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
+// Close releases a server that Serve will not run: New starts the gRPC
+// servers' stream workers. Serve releases everything itself; Close after
+// Serve does nothing more.
+func (s *Server) Close() {
+	s.grpc.Stop()
+	if s.inproc != nil {
+		s.inproc.Stop()
+	}
+}
+
 // SetPolicy swaps in a new policy set; calls in flight finish on the one
 // they started with.
 func (s *Server) SetPolicy(set *engine.Set) {
@@ -173,6 +183,7 @@ func (s *Server) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error
 		return errors.New("server: Serve called twice")
 	}
 	if err := s.startGateway(); err != nil {
+		s.Close()
 		grpcLis.Close()
 		httpLis.Close()
 		return err

@@ -189,8 +189,10 @@ func TestNewRejects(t *testing.T) {
 		t.Errorf("New without callers: %v, want ErrNoCallers", err)
 	}
 	_, hash, _ := callerauth.GenerateKey()
-	if _, err := New(DefaultConfig(), notesPolicy(t), WithCallers(callerauth.Entry{ID: "dev", Hash: hash, Level: callerauth.LevelAdmin})); err != nil {
+	if srv, err := New(DefaultConfig(), notesPolicy(t), WithCallers(callerauth.Entry{ID: "dev", Hash: hash, Level: callerauth.LevelAdmin})); err != nil {
 		t.Errorf("New with a caller from WithCallers: %v", err)
+	} else {
+		srv.Close()
 	}
 	bad = cfg
 	bad.Callers.APIKeys = `[{"id": "x", "hash": "plain-text-key", "level": "user"}]`

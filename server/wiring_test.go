@@ -54,6 +54,7 @@ func TestNoAuthFuncOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(srv.Close)
 	var names []string
 	for name, impl := range srv.services {
 		names = append(names, name)

@@ -65,10 +65,12 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	var lc net.ListenConfig
 	grpcLis, err := lc.Listen(ctx, "tcp", cfg.GRPCAddr)
 	if err != nil {
+		srv.Close()
 		return fmt.Errorf("grpc listener: %w", err)
 	}
 	httpLis, err := lc.Listen(ctx, "tcp", cfg.HTTPAddr)
 	if err != nil {
+		srv.Close()
 		grpcLis.Close()
 		return fmt.Errorf("http listener: %w", err)
 	}
