@@ -3,7 +3,6 @@ package policy_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -70,15 +69,6 @@ func filterCheck(t *testing.T, set *engine.Set, s *suite, c *check) int {
 		}
 		// invalid_value and unknown_columns can come from the rows or
 		// the requested columns, which Filter does not take.
-		return 0
-	}
-	var te *residual.TranslateError
-	if errors.As(err, &te) && s.name == "operators/text_types.yaml" && strings.Contains(err.Error(), "lower(") {
-		// Known gap: Filter cannot yet translate citext comparisons (the
-		// Rego's lower() on the column); the request fails with a clear
-		// FAILED_PRECONDITION, never a wrong filter. Narrowly matched so
-		// that any other translation failure fails the test.
-		t.Logf("known gap: %v", err)
 		return 0
 	}
 	if err != nil {

@@ -158,14 +158,33 @@ func (c *compiler) value(x model.Compare, s scope) (string, error) {
 }
 
 // SessionKind is the key under input.session holding variables coerced to a
-// kind: "integer", or "integer[]" for array variables.
+// kind: "integer", or "integer[]" for array variables. Text compared with a
+// citext column is lower-cased and text compared with a character(n) column
+// loses its trailing spaces (model.Normalize), so those values have keys of
+// their own, "citext" and "bpchar": a variable compared with a text column
+// and a citext column of the same rule has both forms.
 func SessionKind(v model.SessionVar) string {
 	k := v.Kind.String()
+	if v.Kind == model.KindText {
+		switch {
+		case v.Type.Fold:
+			k = SessionCitext
+		case v.Type.PadSpace:
+			k = SessionBpchar
+		}
+	}
 	if v.Array {
 		k += "[]"
 	}
 	return k
 }
+
+// The keys under input.session of text variables normalised for citext and
+// character(n) columns (see SessionKind).
+const (
+	SessionCitext = "citext"
+	SessionBpchar = "bpchar"
+)
 
 // SessionRef renders the reference to a coerced session variable.
 func SessionRef(v model.SessionVar) string {

@@ -29,6 +29,9 @@ type DB struct {
 	Dialect sqlgen.Dialect
 	db      *sql.DB
 	run     string
+	// citext: PostgreSQL has the citext extension (citext columns are
+	// created as citext, else as text: Filter's SQL does not depend on it).
+	citext bool
 }
 
 // Open connects to the database of a dialect; run names this test run in
@@ -53,7 +56,26 @@ func Open(ctx context.Context, d sqlgen.Dialect, run string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return &DB{Dialect: d, db: db, run: run}, nil
+	out := &DB{Dialect: d, db: db, run: run}
+	if d == sqlgen.Postgres {
+		out.citext = ensureCitext(ctx, db)
+	}
+	return out, nil
+}
+
+// ensureCitext creates PostgreSQL's citext extension if it is missing (a
+// concurrent run may create it first) and reports whether it is there.
+func ensureCitext(ctx context.Context, db *sql.DB) bool {
+	has := func() bool {
+		var n int
+		err := db.QueryRowContext(ctx, "SELECT count(*) FROM pg_extension WHERE extname = 'citext'").Scan(&n)
+		return err == nil && n > 0
+	}
+	if has() {
+		return true
+	}
+	_, _ = db.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS citext")
+	return has()
 }
 
 func openSQLite() (*sql.DB, error) {
@@ -97,7 +119,7 @@ func (d *DB) Load(ctx context.Context, c *Case) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		st.DB = &DB{Dialect: d.Dialect, db: db, run: d.run}
+		st.DB = &DB{Dialect: d.Dialect, db: db, run: d.run, citext: d.citext}
 		st.drop = func() { db.Close() }
 		st.Schemas["public"] = ""
 	}
@@ -161,7 +183,10 @@ func (d *DB) create(ctx context.Context, o sqlgen.Options, t *model.Table, rows 
 	names := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		cols[i] = d.quote(c.Name) + " " + d.columnType(c.Type.Kind)
-		if d.Dialect == sqlgen.Postgres && c.Type.Kind == model.KindText {
+		switch {
+		case d.Dialect == sqlgen.Postgres && c.Type.Fold && d.citext:
+			cols[i] = d.quote(c.Name) + " citext" // its own =, <, ~ and LIKE ignore case
+		case d.Dialect == sqlgen.Postgres && c.Type.Kind == model.KindText:
 			cols[i] += ` COLLATE "und-x-icu"` // not byte order: 'a' < 'B'
 		}
 		if c.Name == "id" {

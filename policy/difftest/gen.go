@@ -122,7 +122,13 @@ func (g *gen) schema() {
 		t.Columns = append(t.Columns, &model.Column{Name: "id", Type: model.Type{Declared: "bigint", Kind: model.KindInteger}})
 		for j := 0; j < 2+g.r.IntN(g.lim.Columns-1); j++ {
 			k := kindsPool[g.r.IntN(len(kindsPool))]
-			t.Columns = append(t.Columns, &model.Column{Name: columnName(k, j), Type: model.Type{Declared: declared(k), Kind: k}, Nullable: g.r.IntN(3) > 0})
+			name, typ := columnName(k, j), model.Type{Declared: declared(k), Kind: k}
+			if k == model.KindText && g.r.IntN(2) == 0 {
+				// citext: comparisons lower-case the column (and the
+				// values), LIKE and regex ignore case.
+				name, typ = "ci"+name, model.Type{Declared: "citext", Kind: k, Fold: true}
+			}
+			t.Columns = append(t.Columns, &model.Column{Name: name, Type: typ, Nullable: g.r.IntN(3) > 0})
 		}
 		// Foreign keys to earlier tables (and sometimes to itself).
 		for _, parent := range tables {

@@ -51,8 +51,13 @@ func (g *gen) session() map[string]string {
 
 // text returns a value of kind k as a session variable would spell it.
 func (g *gen) text(k model.Kind) string {
-	if k == model.KindText && g.r.IntN(3) == 0 {
-		return jsonKeys[g.r.IntN(len(jsonKeys))]
+	if k == model.KindText {
+		switch g.r.IntN(6) {
+		case 0, 1:
+			return jsonKeys[g.r.IntN(len(jsonKeys))]
+		case 2:
+			return g.citextValue()
+		}
 	}
 	v := g.canonical(k)
 	switch x := v.(type) {
@@ -125,7 +130,7 @@ func (g *gen) rows() map[model.TableName][]map[string]any {
 					}
 					row[c.Name] = json.Number(fmt.Sprint(id))
 				default:
-					row[c.Name] = g.canonical(c.Type.Kind)
+					row[c.Name] = g.canonicalOf(c.Type.Kind, c.Type)
 				}
 			}
 			out[t.Name] = append(out[t.Name], row)

@@ -88,29 +88,59 @@ func (g *gen) compare(root, cur *model.Table) model.BoolExp {
 	c := cur.Columns[g.r.IntN(len(cur.Columns))]
 	k := c.Type.Kind
 	ops := operators(k)
+	if c.Type.Fold {
+		// More of the comparisons that lower-case the column.
+		ops = append(ops, model.OpEq, model.OpEq, model.OpNeq, model.OpIn, model.OpIn, model.OpNin, model.OpGt, model.OpLte, model.OpCeq)
+	}
 	op := ops[g.r.IntN(len(ops))]
 	switch op {
 	case model.OpIsNull:
 		return model.Compare{Column: c, Op: op, Value: model.Literal{V: g.r.IntN(2) == 0}}
 	case model.OpCeq, model.OpCneq, model.OpCgt, model.OpClt, model.OpCgte, model.OpClte:
-		if ref, ok := g.columnRef(root, cur, k); ok {
+		if ref, ok := g.columnRef(root, cur, c); ok {
 			return model.Compare{Column: c, Op: op, Value: ref}
 		}
 		op = model.OpEq
 	}
-	return model.Compare{Column: c, Op: op, Value: g.value(op, k)}
+	return model.Compare{Column: c, Op: op, Value: g.normalize(c, op, g.value(op, k, c.Type))}
 }
 
-// columnRef picks a column of the same kind in cur, or ["$", col] in root.
-func (g *gen) columnRef(root, cur *model.Table, k model.Kind) (model.ColumnRef, bool) {
+// normalize applies what load applies to a literal compared with column c
+// (model.Normalize: citext values lower-cased); patterns stay as written.
+func (g *gen) normalize(c *model.Column, op model.Operator, v model.Value) model.Value {
+	lit, ok := v.(model.Literal)
+	if !ok || isPattern(op) || op == model.OpHasKey || op == model.OpHasKeysAny || op == model.OpHasKeysAll {
+		return v
+	}
+	norm := func(x any) any {
+		n, err := model.Normalize(c.Type, x, true)
+		if err != nil {
+			panic(fmt.Sprintf("normalize %v for %s: %v", x, c.Type.Declared, err))
+		}
+		return n
+	}
+	if list, ok := lit.V.([]any); ok {
+		out := make([]any, len(list))
+		for i, x := range list {
+			out[i] = norm(x)
+		}
+		return model.Literal{V: out}
+	}
+	return model.Literal{V: norm(lit.V)}
+}
+
+// columnRef picks a column of the same type family (kind, and citext or
+// not: load requires the same type) in cur, or ["$", col] in root.
+func (g *gen) columnRef(root, cur *model.Table, col *model.Column) (model.ColumnRef, bool) {
+	same := func(c *model.Column) bool { return c.Type.Kind == col.Type.Kind && c.Type.Fold == col.Type.Fold }
 	var refs []model.ColumnRef
 	for _, c := range cur.Columns {
-		if c.Type.Kind == k {
+		if same(c) {
 			refs = append(refs, model.ColumnRef{Column: c})
 		}
 	}
 	for _, c := range root.Columns {
-		if c.Type.Kind == k {
+		if same(c) {
 			refs = append(refs, model.ColumnRef{Root: true, Column: c})
 		}
 	}
@@ -120,9 +150,9 @@ func (g *gen) columnRef(root, cur *model.Table, k model.Kind) (model.ColumnRef, 
 	return refs[g.r.IntN(len(refs))], true
 }
 
-// value picks the right-hand side of an operator: a literal, or (one time
-// in four) a session variable.
-func (g *gen) value(op model.Operator, k model.Kind) model.Value {
+// value picks the right-hand side of an operator on a column of type typ
+// and kind k: a literal, or (one time in four) a session variable.
+func (g *gen) value(op model.Operator, k model.Kind, typ model.Type) model.Value {
 	session := g.r.IntN(4) == 0
 	switch {
 	case isPattern(op):
@@ -135,9 +165,9 @@ func (g *gen) value(op model.Operator, k model.Kind) model.Value {
 		return model.Literal{V: pool[g.r.IntN(len(pool))]}
 	case op == model.OpIn || op == model.OpNin:
 		if session {
-			return g.sessionVar(k, true)
+			return g.typedVar(k, true, typ)
 		}
-		return model.Literal{V: g.list(k)}
+		return model.Literal{V: g.list(k, typ)}
 	case op == model.OpHasKey:
 		if session {
 			return g.sessionVar(model.KindText, false)
@@ -158,9 +188,20 @@ func (g *gen) value(op model.Operator, k model.Kind) model.Value {
 		return model.Literal{V: out}
 	}
 	if session {
-		return g.sessionVar(k, false)
+		return g.typedVar(k, false, typ)
 	}
-	return model.Literal{V: g.canonical(k)}
+	return model.Literal{V: g.canonicalOf(k, typ)}
+}
+
+// typedVar is a session variable compared with a column of type typ, as
+// load gives it (the type applies when the kinds agree): a variable
+// compared with a text and a citext column is coerced for each.
+func (g *gen) typedVar(k model.Kind, array bool, typ model.Type) model.SessionVar {
+	v := g.sessionVar(k, array)
+	if typ.Kind == k {
+		v.Type = typ
+	}
+	return v
 }
 
 func (g *gen) sessionVar(k model.Kind, array bool) model.SessionVar {
@@ -173,10 +214,10 @@ func (g *gen) sessionVar(k model.Kind, array bool) model.SessionVar {
 	return v
 }
 
-func (g *gen) list(k model.Kind) []any {
+func (g *gen) list(k model.Kind, typ model.Type) []any {
 	out := make([]any, g.r.IntN(4))
 	for i := range out {
-		out[i] = g.canonical(k)
+		out[i] = g.canonicalOf(k, typ)
 	}
 	return out
 }
@@ -232,6 +273,46 @@ func decodeJSON(s string) any {
 		panic(fmt.Sprintf("bad JSON %q: %v", s, err))
 	}
 	return v
+}
+
+// canonicalOf picks an edge value for a column of type typ and kind k:
+// mostly a citextValue for citext.
+func (g *gen) canonicalOf(k model.Kind, typ model.Type) any {
+	if typ.Fold && g.r.IntN(4) > 0 {
+		return g.citextValue()
+	}
+	return g.canonical(k)
+}
+
+// citextGroups are characters that lower-casing, case folding or other
+// systems' case tables relate: those a character lower-cases from (k: K
+// and the Kelvin sign; i: I and İ), others in its case-folding orbit that
+// lower-case elsewhere (ſ, ς, ϑ), title case (ǅ), letters some databases'
+// case tables miss (Georgian Mtavruli, Latin Extended-B), and GLOB and
+// LIKE specials.
+var citextGroups = [][]rune{
+	{'a', 'A'}, {'k', 'K', '\u212a'}, {'s', 'S', 'ſ'}, {'σ', 'Σ', 'ς'}, {'i', 'I', 'İ', 'ı'}, {'ß', 'ẞ'},
+	{'ǆ', 'ǅ', 'Ǆ'}, {'å', 'Å', '\u212b'}, {'θ', 'Θ', 'ϴ', 'ϑ'}, {'ω', 'Ω', '\u2126'}, {'ა', 'Ა'}, {'ƚ', 'Ƚ'},
+	{'é', 'É'}, {'*'}, {'?'}, {'['}, {']'}, {'%'}, {'_'},
+}
+
+// citextWords are longer values: a final sigma (lower-cased by context in
+// ICU), ß against SS.
+var citextWords = []string{"", "straße", "STRASSE", "ΟΔΟΣ", "οδοσ", "a b", "x\nb", "🙂"}
+
+// citextValue is one or two characters from citextGroups, each group's
+// members as likely, or now and then one of citextWords: values of citext
+// columns and what they are compared with often lower-case alike.
+func (g *gen) citextValue() string {
+	if g.r.IntN(8) == 0 {
+		return citextWords[g.r.IntN(len(citextWords))]
+	}
+	var b strings.Builder
+	for n := 1 + g.r.IntN(2); n > 0; n-- {
+		grp := citextGroups[g.r.IntN(len(citextGroups))]
+		b.WriteRune(grp[g.r.IntN(len(grp))])
+	}
+	return b.String()
 }
 
 // values are the edge values per kind, canonical (jsonb as JSON text).

@@ -269,6 +269,9 @@ func sessionGoValue(n sessionNeed, raw string) (any, *InvalidValueError) {
 		out := make([]any, len(elems))
 		for i, el := range elems {
 			v, err := model.ParseText(n.v.Kind, el)
+			if err == nil {
+				v, err = model.Normalize(n.v.Type, v, true)
+			}
 			if err != nil {
 				return nil, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", field(), i), Kind: n.v.Kind, Reason: err.Error()}
 			}
@@ -277,6 +280,9 @@ func sessionGoValue(n sessionNeed, raw string) (any, *InvalidValueError) {
 		return out, nil
 	}
 	v, err := model.ParseText(n.v.Kind, raw)
+	if err == nil {
+		v, err = model.Normalize(n.v.Type, v, true)
+	}
 	if err != nil {
 		return nil, &InvalidValueError{Field: sessionField(n.v.Name), Kind: n.v.Kind, Reason: err.Error()}
 	}
@@ -286,12 +292,20 @@ func sessionGoValue(n sessionNeed, raw string) (any, *InvalidValueError) {
 	return v, nil
 }
 
-// paramOf is the template Param a session need supplies.
+// paramOf is the template Param a session need supplies: the one the
+// translation of compile.SessionRef gives.
 func paramOf(n sessionNeed) residual.Param {
 	if n.pattern != "" {
 		return residual.Param{Name: n.v.Name, Kind: model.KindText, Pattern: positivePattern(n.pattern)}
 	}
-	return residual.Param{Name: n.v.Name, Kind: n.v.Kind, Array: n.v.Array}
+	p := residual.Param{Name: n.v.Name, Kind: n.v.Kind, Array: n.v.Array}
+	switch compile.SessionKind(model.SessionVar{Kind: n.v.Kind, Type: n.v.Type}) {
+	case compile.SessionCitext:
+		p.Fold = true
+	case compile.SessionBpchar:
+		p.PadSpace = true
+	}
+	return p
 }
 
 func positivePattern(op model.Operator) model.Operator {

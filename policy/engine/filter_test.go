@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
 )
@@ -124,9 +126,21 @@ func TestFilterFallbackIsCounted(t *testing.T) {
 }
 
 // TestSessionGoValueMatchesCheck: Filter coerces session variables as
-// Check does: same values, same errors.
+// Check does: same values (normalised for the column's type: citext
+// lower-cased, character(n) without trailing spaces, integer widths),
+// same errors.
 func TestSessionGoValueMatchesCheck(t *testing.T) {
+	citext := model.Type{Declared: "citext", Kind: model.KindText, Fold: true}
+	bpchar := model.Type{Declared: "character(5)", Kind: model.KindText, PadSpace: true}
+	smallint := model.Type{Declared: "smallint", Kind: model.KindInteger, Bits: 16}
 	needs := []sessionNeed{
+		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindText}},
+		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindText, Type: citext}},
+		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindText, Array: true, Type: citext}},
+		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindText, Type: bpchar}},
+		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindText, Array: true, Type: bpchar}},
+		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindInteger, Type: smallint}},
+		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindInteger, Array: true, Type: smallint}},
 		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindInteger}},
 		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindNumeric}},
 		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindTimestamptz}},
@@ -137,13 +151,26 @@ func TestSessionGoValueMatchesCheck(t *testing.T) {
 		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindText}, pattern: model.OpRegex},
 	}
 	raws := []string{"1", "-0", "1.50", "abc", "{1,2}", "{}", "t", "2024-02-29 10:00:00+02", `{"a":[1]}`, `\`, `(?<x>a)`, "00000000-0000-0000-0000-00000000000A",
-		"{00000000-0000-0000-0000-00000000000a}", `[[[[[[[[[1]]]]]]]]]`}
+		"{00000000-0000-0000-0000-00000000000a}", `[[[[[[[[[1]]]]]]]]]`, "AnN  ", `{"Kİ ",x}`, "40000", "{1,40000}"}
 	for _, n := range needs {
 		for _, raw := range raws {
-			_, _, cerr := coerceSession(n, raw)
-			_, gerr := sessionGoValue(n, raw)
+			_, cv, cerr := coerceSession(n, raw)
+			gv, gerr := sessionGoValue(n, raw)
 			if (cerr == nil) != (gerr == nil) || cerr != nil && cerr.Error() != gerr.Error() {
 				t.Errorf("%v %q: Check says %v, Filter says %v", n, raw, cerr, gerr)
+			}
+			if cerr != nil || gerr != nil {
+				continue
+			}
+			if pv, ok := gv.(residual.PatternValue); ok {
+				gv = pv.Regex
+			}
+			av, err := ast.InterfaceToValue(gv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if av.Compare(cv) != 0 {
+				t.Errorf("%v %q: Check has %v, Filter %v", n, raw, cv, av)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"regexp"
+	"strings"
 
 	"github.com/wardenpdp/warden/policy/model"
 )
@@ -27,10 +28,20 @@ func Eval(e Expr, d Data) bool {
 
 func eval(e Expr, d Data, cur map[string]any) bool {
 	col := func(c Column) any {
+		v := cur[c.Name]
 		if c.Root {
-			return d.Row[c.Name]
+			v = d.Row[c.Name]
 		}
-		return cur[c.Name]
+		if c.Lower {
+			// Rego's lower(): undefined (here NULL, which fails every
+			// comparison) for anything but a string.
+			s, ok := v.(string)
+			if !ok {
+				return nil
+			}
+			return strings.ToLower(s)
+		}
+		return v
 	}
 	val := func(o Operand) any {
 		switch x := o.(type) {

@@ -179,10 +179,18 @@ type Operand interface{ operand() }
 // Column is a column of the current row (the root table's, or inside an
 // Exists the row of its table). Root says it is a column of the
 // permission's root row even inside an Exists (Hasura's ["$", col]).
+//
+// Lower says the operand is the column's text lower-cased, as the Rego's
+// lower() and Go's strings.ToLower do it: every character mapped on its own
+// by Unicode's simple lower-case mapping (unicode.ToLower), nothing else
+// changed. Comparisons on citext columns read their column so; the values
+// they are compared with are lower-cased already (model.Normalize). Lower
+// appears on a Compare's operands and an In's column only, on text columns.
 type Column struct {
-	Name string
-	Kind model.Kind
-	Root bool
+	Name  string
+	Kind  model.Kind
+	Root  bool
+	Lower bool
 }
 
 // Value is a constant in the canonical JSON form of Kind (see model.Kind):
@@ -206,6 +214,11 @@ type Param struct {
 	// pattern; bound as the pattern text, its regular expression going to
 	// Match.Regex.
 	Pattern model.Operator
+	// Fold: a text value lower-cased for a citext column; PadSpace: a text
+	// value without its trailing spaces, for a character(n) column (see
+	// model.Normalize and compile.SessionKind). The same variable compared
+	// with a text column is another Param.
+	Fold, PadSpace bool
 }
 
 func (Column) operand() {}

@@ -157,6 +157,16 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 			return fail("arity")
 		}
 		return t.compare(e, op, args[0], args[1])
+	case "lower":
+		// lower(column, x): partial evaluation's form of lower(column) == x.
+		if len(args) != 2 {
+			return fail("arity")
+		}
+		col, err := lowered(e.String(), args[0])
+		if err != nil {
+			return leaf{}, err
+		}
+		return t.compare(e, "eq", col, args[1])
 	case "internal.member_2":
 		if len(args) != 2 || args[0].column == nil {
 			return fail("membership of something other than a column")
@@ -169,7 +179,7 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 			return In{Column: c, List: operandOf(list, c.Kind)}
 		}), nil
 	case "regex.match":
-		if len(args) != 2 || args[1].column == nil {
+		if len(args) != 2 || args[1].column == nil || args[1].lower {
 			return fail("a pattern match on something other than a column")
 		}
 		pat, col := args[0], args[1]
@@ -190,7 +200,7 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		if jop == model.OpContains && col.column == nil {
 			col, val, jop = val, col, model.OpContained
 		}
-		if col.column == nil || val.column != nil || (val.scope != nil) {
+		if col.column == nil || col.lower || val.column != nil || (val.scope != nil) {
 			return fail("a jsonb operator that does not compare a column with a value")
 		}
 		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
@@ -222,6 +232,12 @@ func (t *translator) compare(e *ast.Expr, name string, a, b term) (leaf, error) 
 		// Rego compares with null as with any value: null sorts first.
 		return columnLeaf(a, nil, func(c Column, _ Operand) Expr { return compareNull(op, c) }), nil
 	}
+	if a.lower && b.isVal {
+		if _, ok := b.value.(string); !ok {
+			// lower() gives a string, which equals no other value.
+			return leaf{}, &TranslateError{Expr: e.String(), Reason: "lower(column) compared with a value that is not text"}
+		}
+	}
 	return columnLeaf(a, &b, func(c Column, r Operand) Expr {
 		if r == nil {
 			r = operandOf(b, c.Kind)
@@ -231,8 +247,18 @@ func (t *translator) compare(e *ast.Expr, name string, a, b term) (leaf, error) 
 }
 
 // compareNull is Rego's comparison of a column with null, which sorts
-// before every other value.
+// before every other value. lower() of a NULL column is undefined, so
+// every comparison of a lower-cased column fails for a NULL column; for a
+// text value it is the comparison of a string with null.
 func compareNull(op CmpOp, c Column) Expr {
+	if c.Lower {
+		c.Lower = false
+		switch op {
+		case Neq, Gt, Gte:
+			return Not{Item: IsNull{Column: c}}
+		}
+		return False{}
+	}
 	switch op {
 	case Eq, Lte:
 		return IsNull{Column: c}
@@ -298,7 +324,7 @@ func columnLeaf(col term, other *term, build func(c Column, o Operand) Expr) lea
 
 // relative names a column of a row as seen from the row at.
 func relative(x term, at *scope) (Column, error) {
-	c := Column{Name: x.column.Name, Kind: x.column.Type.Kind}
+	c := Column{Name: x.column.Name, Kind: x.column.Type.Kind, Lower: x.lower}
 	switch {
 	case x.scope == at:
 	case x.scope.key == "root":

@@ -11,8 +11,10 @@ import (
 //
 //	(author_id = :x-hasura-user-id OR EXISTS comments [id = article_id] (author_id = 1))
 //
-// Root columns print as $.name, parameters as :name (:name[] for arrays,
-// :_like:name for patterns). It is not SQL: package sqlgen renders SQL.
+// Root columns print as $.name, lower-cased columns as lower(name),
+// parameters as :name (:name[] for arrays, :_like:name for patterns,
+// :citext:name and :bpchar:name for text normalised for those types). It is
+// not SQL: package sqlgen renders SQL.
 func String(e Expr) string {
 	var b strings.Builder
 	write(&b, e)
@@ -106,14 +108,25 @@ func list(b *strings.Builder, items []Expr, sep string) {
 func operand(b *strings.Builder, o Operand) {
 	switch x := o.(type) {
 	case Column:
+		if x.Lower {
+			b.WriteString("lower(")
+		}
 		if x.Root {
 			b.WriteString("$.")
 		}
 		b.WriteString(x.Name)
+		if x.Lower {
+			b.WriteString(")")
+		}
 	case Param:
 		b.WriteString(":")
-		if x.Pattern != "" {
+		switch {
+		case x.Pattern != "":
 			b.WriteString(string(x.Pattern) + ":")
+		case x.Fold:
+			b.WriteString("citext:")
+		case x.PadSpace:
+			b.WriteString("bpchar:")
 		}
 		b.WriteString(x.Name)
 		if x.Array {

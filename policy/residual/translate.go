@@ -35,7 +35,8 @@ type PatternOrigin struct {
 }
 
 // Patterns collects the literal patterns of pattern operators in es, by
-// the regular expression the compiler gives them.
+// the regular expression the compiler gives them, with the operator as
+// evaluated (compile.EffectiveOp: a _like on citext is an _ilike).
 func Patterns(es ...model.BoolExp) map[string]PatternOrigin {
 	out := map[string]PatternOrigin{}
 	var walk func(e model.BoolExp)
@@ -61,12 +62,14 @@ func Patterns(es ...model.BoolExp) map[string]PatternOrigin {
 			if !ok || !isStr || !compile.IsPatternOp(x.Op) {
 				return
 			}
-			re, err := compile.PatternRegex(x.Op, p)
+			// As compiled: on citext, _like is _ilike and _regex _iregex.
+			op := compile.EffectiveOp(x.Column, x.Op)
+			re, err := compile.PatternRegex(op, p)
 			if err != nil {
 				return
 			}
 			if _, seen := out[re]; !seen {
-				out[re] = PatternOrigin{Op: positive(x.Op), Pattern: p}
+				out[re] = PatternOrigin{Op: positive(op), Pattern: p}
 			}
 		}
 	}
@@ -184,11 +187,13 @@ func (t *translator) child(parent *scope, key string, table *model.Table, rel *m
 	return s
 }
 
-// term is a resolved Rego term: a column of a scope, a scope itself (a
-// related row), a parameter or a constant.
+// term is a resolved Rego term: a column of a scope (lower-cased when
+// lower is set: the Rego's lower(column)), a scope itself (a related row),
+// a parameter or a constant.
 type term struct {
 	scope  *scope // column or row
 	column *model.Column
+	lower  bool
 	param  *Param
 	value  any
 	isVal  bool
@@ -265,28 +270,49 @@ func (t *translator) aliases(b ast.Body, env map[ast.Var]term) ([]*ast.Expr, []*
 	return pending, exist, nil
 }
 
-// aliasOf recognises `v = ref` and `ref = v` with v unbound.
+// aliasOf recognises `v = ref` and `ref = v` with v unbound, and the same
+// with lower(ref) for ref (also as the call lower(ref, v)): partial
+// evaluation names a lower-cased citext column so.
 func aliasOf(e *ast.Expr, env map[ast.Var]term) (ast.Var, *ast.Term, bool) {
 	if e.Negated || !e.IsEquality() && !e.IsCall() {
-		return "", nil, false
-	}
-	if e.IsCall() && e.Operator().String() != "eq" {
 		return "", nil, false
 	}
 	ops := e.Operands()
 	if len(ops) != 2 {
 		return "", nil, false
 	}
+	unbound := func(t *ast.Term) (ast.Var, bool) {
+		v, ok := t.Value.(ast.Var)
+		if !ok {
+			return "", false
+		}
+		_, bound := env[v]
+		return v, !bound
+	}
+	if e.IsCall() {
+		switch e.Operator().String() {
+		case "eq":
+		case "lower":
+			if v, ok := unbound(ops[1]); ok {
+				return v, ast.CallTerm(ast.RefTerm(ast.VarTerm("lower")), ops[0]), true
+			}
+			return "", nil, false
+		default:
+			return "", nil, false
+		}
+	}
 	for i := 0; i < 2; i++ {
-		v, ok := ops[i].Value.(ast.Var)
+		v, ok := unbound(ops[i])
 		if !ok {
 			continue
 		}
-		if _, bound := env[v]; bound {
-			continue
-		}
-		if _, isRef := ops[1-i].Value.(ast.Ref); isRef {
+		switch x := ops[1-i].Value.(type) {
+		case ast.Ref:
 			return v, ops[1-i], true
+		case ast.Call:
+			if len(x) == 2 && x[0].String() == "lower" {
+				return v, ops[1-i], true
+			}
 		}
 	}
 	return "", nil, false
@@ -372,6 +398,16 @@ func (t *translator) resolve(x *ast.Term, env map[ast.Var]term) (term, error) {
 		return term{}, &TranslateError{Expr: x.String(), Reason: "unbound variable"}
 	case ast.Ref:
 		return t.path(v, env)
+	case ast.Call:
+		// lower(column): the column side of a comparison on citext.
+		if len(v) == 2 && v[0].String() == "lower" {
+			r, err := t.resolve(v[1], env)
+			if err != nil {
+				return term{}, err
+			}
+			return lowered(x.String(), r)
+		}
+		return term{}, &TranslateError{Expr: x.String(), Reason: "a call other than lower(column) inside an expression"}
 	}
 	if !ast.IsConstant(x.Value) {
 		return term{}, &TranslateError{Expr: x.String(), Reason: "not a constant, a row or a session variable"}
@@ -471,6 +507,16 @@ func (t *translator) path(r ast.Ref, env map[ast.Var]term) (term, error) {
 	return at, nil
 }
 
+// lowered is the term lower(r): r must be a text column (the compiler
+// lower-cases nothing else; lower() of anything but a string is undefined).
+func lowered(expr string, r term) (term, error) {
+	if r.column == nil || r.column.Type.Kind != model.KindText {
+		return term{}, &TranslateError{Expr: expr, Reason: "lower() of something other than a text column"}
+	}
+	r.lower = true
+	return r, nil
+}
+
 // kinds maps the names compile.SessionKind uses back to kinds.
 var kinds = func() map[string]model.Kind {
 	m := map[string]model.Kind{}
@@ -500,9 +546,18 @@ func (t *translator) param(r ast.Ref) (term, error) {
 		return term{param: &Param{Name: n, Kind: model.KindText, Pattern: model.Operator(op)}}, nil
 	}
 	g, array := strings.CutSuffix(string(group), "[]")
-	k, ok := kinds[g]
-	if !ok {
-		return term{}, bad
+	p := &Param{Name: string(name), Array: array}
+	switch g {
+	case compile.SessionCitext:
+		p.Kind, p.Fold = model.KindText, true
+	case compile.SessionBpchar:
+		p.Kind, p.PadSpace = model.KindText, true
+	default:
+		k, ok := kinds[g]
+		if !ok {
+			return term{}, bad
+		}
+		p.Kind = k
 	}
-	return term{param: &Param{Name: string(name), Kind: k, Array: array}}, nil
+	return term{param: p}, nil
 }

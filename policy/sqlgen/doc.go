@@ -16,6 +16,14 @@ package sqlgen
 //	                           collations compare bytes)     (no PAD SPACE, no _ci folding)
 //	text <, <=, >, >=          c COLLATE "C" < $n::text      CAST(... AS BINARY) (bytes)            c COLLATE BINARY < ?
 //	citext, json columns       c::text, c::jsonb             -                                     -
+//	lower(c) (citext) =, <>,   c::text ~ $n: ^...$ with each c COLLATE utf8mb4_bin REGEXP ?:      c GLOB ? per value (OR-ed),
+//	IN with values             character the class of those  the same classes                      the same classes
+//	                           unicode.ToLower maps to it (k: k, K, Kelvin sign); no letters: compared as text; a value nothing
+//	                           lower-cases to: FALSE (<>: c IS NOT NULL). Never LOWER(): exact in any locale (lower.go)
+//	lower(c) <, <=, >, >=,     LOWER(c::text COLLATE         unsupported: LOWER() maps case by     unsupported: lower() folds
+//	compared with a column     "default") COLLATE "C": the   the collation's (older) Unicode       ASCII letters only
+//	                           citext type's own lower-      tables
+//	                           casing; Go's under glibc UTF-8 locales, not under C/POSIX (ASCII) or ICU (İ, final Σ)
 //	uuid                       uuid                          CHAR(36) lower case, compared as bytes TEXT lower case, bytes
 //	numeric                    $n::numeric (exact)           CAST(? AS DECIMAL(65,30))             REAL affinity (double)
 //	boolean                    boolean                       0/1                                   0/1

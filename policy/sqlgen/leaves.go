@@ -12,7 +12,8 @@ import (
 
 // operand renders a column for a comparison (ordered says an ordering
 // operator), with what makes the dialect compare as Rego does: bytewise
-// text, jsonb for json.
+// text, jsonb for json, and (PostgreSQL; see lower.go) the database's
+// LOWER() for a lower-cased column.
 func (w *work) operand(c residual.Column, f *frame, ordered bool) (string, *model.Column, error) {
 	cf, mc, err := w.col(c, f)
 	if err != nil {
@@ -23,6 +24,17 @@ func (w *work) operand(c residual.Column, f *frame, ordered bool) (string, *mode
 		return "", nil, err
 	}
 	decl := strings.ToLower(strings.TrimSpace(mc.Type.Declared))
+	if c.Lower {
+		if w.d != Postgres || mc.Type.Kind != model.KindText {
+			return "", nil, fmt.Errorf("sqlgen: lower(%s) as an operand in %s", c.Name, w.d)
+		}
+		if isCitext(mc) {
+			ref += "::text"
+		}
+		// The citext type's own lower-casing (the database's default
+		// collation), compared byte by byte.
+		return `LOWER(` + ref + ` COLLATE "default") COLLATE "C"`, mc, nil
+	}
 	switch w.d {
 	case Postgres:
 		switch {
@@ -167,6 +179,15 @@ var sqlOps = map[residual.CmpOp]string{
 
 func (w *work) compare(x residual.Compare, f *frame) error {
 	ordered := x.Op != residual.Eq && x.Op != residual.Neq
+	rc, rcol := x.Right.(residual.Column)
+	if x.Left.Lower || rcol && rc.Lower {
+		if v, ok := x.Right.(residual.Value); ok && !ordered {
+			return w.lowerEquality(x.Left, f, []any{v.V}, x.Op == residual.Neq, false)
+		}
+		if err := lowerSupport(w.d, cmpOpName(x)); err != nil {
+			return err
+		}
+	}
 	if x.Left.Kind == model.KindJSONB {
 		op := "_eq"
 		if x.Op == residual.Neq {
@@ -212,14 +233,21 @@ func (w *work) in(x residual.In, f *frame) error {
 			return err
 		}
 	}
-	l, mc, err := w.operand(x.Column, f, false)
-	if err != nil {
-		return err
-	}
 	v, ok := x.List.(residual.Value)
 	list, isList := v.V.([]any)
 	if !ok || !isList {
 		return fmt.Errorf("sqlgen: _in takes a bound list, got %T", x.List)
+	}
+	if x.Column.Lower {
+		if len(list) == 0 {
+			w.b.WriteString("FALSE")
+			return nil
+		}
+		return w.lowerEquality(x.Column, f, list, false, true)
+	}
+	l, mc, err := w.operand(x.Column, f, false)
+	if err != nil {
+		return err
 	}
 	k := mc.Type.Kind
 	if len(list) == 0 {
@@ -304,6 +332,9 @@ func (w *work) match(x residual.Match, f *frame) error {
 	if err := patternSupport(w.d, x.Op); err != nil {
 		return err
 	}
+	if x.Column.Lower {
+		return fmt.Errorf("sqlgen: a pattern on lower(%s)", x.Column.Name)
+	}
 	cf, mc, err := w.col(x.Column, f)
 	if err != nil {
 		return err
@@ -327,7 +358,7 @@ func (w *work) match(x residual.Match, f *frame) error {
 	case w.d == SQLite:
 		return &UnsupportedError{Op: string(x.Op), Dialect: w.d, Reason: "the pattern is not expressible with GLOB"}
 	case w.d == Postgres && like && !fold:
-		if strings.HasPrefix(strings.ToLower(mc.Type.Declared), "citext") {
+		if isCitext(mc) {
 			ref += "::text"
 		}
 		w.b.WriteString(ref + " LIKE " + w.rawParam(likePattern(items, '\\'), "text"))
@@ -341,7 +372,7 @@ func (w *work) match(x residual.Match, f *frame) error {
 		return &UnsupportedError{Op: string(x.Op), Dialect: w.d, Reason: err.Error()}
 	}
 	if w.d == Postgres {
-		if strings.HasPrefix(strings.ToLower(mc.Type.Declared), "citext") {
+		if isCitext(mc) {
 			ref += "::text"
 		}
 		w.b.WriteString(ref + " ~ " + w.rawParam(text, "text"))

@@ -15,18 +15,23 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// testPolicy: articles (author, comments, json and citext columns) and
+// testPolicy: articles (author, comments, json and citext columns: slug and
+// handle) and
 // comments, with an identifier that needs quoting.
 func testPolicy() *model.Policy {
 	col := func(name string, k model.Kind, decl string) *model.Column {
 		return &model.Column{Name: name, Type: model.Type{Declared: decl, Kind: k}, Nullable: true}
 	}
+	citext := func(name string) *model.Column {
+		return &model.Column{Name: name, Type: model.Type{Declared: "citext", Kind: model.KindText, Fold: true}, Nullable: true}
+	}
 	articles := &model.Table{Name: model.TableName{Schema: "public", Name: "articles"}, Columns: []*model.Column{
 		{Name: "id", Type: model.Type{Declared: "bigint", Kind: model.KindInteger}},
 		col("author_id", model.KindInteger, "integer"), col("title", model.KindText, "text"),
-		col("slug", model.KindText, "citext"), col("meta", model.KindJSONB, "jsonb"), col("raw", model.KindJSONB, "json"),
+		citext("slug"), col("meta", model.KindJSONB, "jsonb"), col("raw", model.KindJSONB, "json"),
 		col("price", model.KindNumeric, "numeric(10,2)"), col("published", model.KindBoolean, "boolean"),
 		col("at", model.KindTimestamptz, "timestamptz"), col("on", model.KindDate, "date"), col(`we"ird`+"`", model.KindUUID, "uuid"),
+		citext("handle"),
 	}, Relationships: map[string]*model.Relationship{
 		"comments": {Name: "comments", Kind: model.RelArray, Target: model.TableName{Schema: "blog", Name: "comments"}, Mapping: []model.ColumnPair{{Local: "id", Remote: "article_id"}}},
 	}}
@@ -81,7 +86,19 @@ var renderCases = []struct {
 			residual.Match{Op: model.OpLike, Column: c("body", textK), Pattern: v("%x", textK), Regex: `(?s)^.*x$`},
 		}}}},
 	{"_exists without a join", residual.Not{Item: residual.Exists{Table: model.TableName{Schema: "blog", Name: "comments"}, Where: residual.True{}}}},
+	{"citext = as a pattern of what lower-cases to the value", residual.Compare{Op: residual.Eq, Left: lc("slug"), Right: v("kiß@x.org", textK)}},
+	{"citext <> without letters compares as text", residual.Compare{Op: residual.Neq, Left: lc("slug"), Right: v("42", textK)}},
+	{"citext <> a value no text lower-cases to", residual.Compare{Op: residual.Neq, Left: lc("slug"), Right: v("A", textK)}},
+	{"citext = a value no text lower-cases to", residual.Compare{Op: residual.Eq, Left: lc("slug"), Right: v("A", textK)}},
+	{"citext IN", residual.In{Column: lc("slug"), List: v([]any{"a*b", "", "σ", "Z"}, textK)}},
+	{"citext IN without letters", residual.In{Column: lc("slug"), List: v([]any{"1", "2"}, textK)}},
+	{"citext NOT IN, unguarded", residual.Not{Item: residual.In{Column: lc("slug"), List: v([]any{"[x]"}, textK)}}},
+	{"citext ordering", residual.Compare{Op: residual.Gte, Left: lc("slug"), Right: v("b", textK)}},
+	{"citext _ceq", residual.Compare{Op: residual.Eq, Left: lc("slug"), Right: residual.Column{Name: "handle", Kind: textK, Lower: true}}},
 }
+
+// lc is a lower-cased (citext) text column.
+func lc(name string) residual.Column { return residual.Column{Name: name, Kind: textK, Lower: true} }
 
 // TestRenderGolden renders every case in every dialect; go test -update
 // rewrites testdata/render.golden.
@@ -165,6 +182,10 @@ func TestUnsupported(t *testing.T) {
 		{SQLite, residual.JSONB{Op: model.OpContained, Column: c("meta", jsonK), Value: v(map[string]any{}, jsonK)}, "_contained_in"},
 		{MySQL, residual.Compare{Op: residual.Eq, Left: c("meta", jsonK), Right: v(map[string]any{}, jsonK)}, "_eq on jsonb"},
 		{SQLite, residual.In{Column: c("meta", jsonK), List: v([]any{"a"}, jsonK)}, "_in on jsonb"},
+		{MySQL, residual.Compare{Op: residual.Lt, Left: lc("slug"), Right: v("b", textK)}, "_lt on citext"},
+		{SQLite, residual.Compare{Op: residual.Gte, Left: lc("slug"), Right: v("b", textK)}, "_gte on citext"},
+		{MySQL, residual.Compare{Op: residual.Eq, Left: lc("slug"), Right: lc("handle")}, "_ceq on citext"},
+		{SQLite, residual.Compare{Op: residual.Neq, Left: c("title", textK), Right: lc("handle")}, "_cneq on citext"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.d.String()+" "+tc.op, func(t *testing.T) {
@@ -213,6 +234,46 @@ func TestValidate(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), "tables/articles.yaml: select_permissions[role=user]: ") {
 				t.Errorf("%s: %v does not say where", d, err)
+			}
+			got = append(got, u.Op)
+		}
+		if strings.Join(got, ",") != strings.Join(want[d], ",") {
+			t.Errorf("%s: %v, want %v", d, got, want[d])
+		}
+	}
+}
+
+// TestValidateCitext: Validate reports the citext comparisons a dialect
+// cannot render (those that need the lower-cased text), as rendering does,
+// and names a pattern operator on citext as written.
+func TestValidateCitext(t *testing.T) {
+	p := testPolicy()
+	articles := p.Tables[model.TableName{Schema: "public", Name: "articles"}]
+	slug, _ := articles.Column("slug")
+	handle, _ := articles.Column("handle")
+	articles.Permissions = map[model.Operation]map[string]*model.Permission{model.OpSelect: {
+		"user": {Role: "user", Op: model.OpSelect, Source: model.Source{File: "tables/articles.yaml", Path: "select_permissions[role=user]"},
+			Filter: model.Or{Items: []model.BoolExp{
+				model.Compare{Column: slug, Op: model.OpEq, Value: model.Literal{V: "a"}},
+				model.Compare{Column: slug, Op: model.OpNin, Value: model.SessionVar{Name: "x-hasura-s", Kind: model.KindText, Array: true, Type: slug.Type}},
+				model.Compare{Column: slug, Op: model.OpNeq, Value: model.Literal{V: "a"}},
+				model.Compare{Column: slug, Op: model.OpGte, Value: model.Literal{V: "a"}},
+				model.Compare{Column: slug, Op: model.OpCeq, Value: model.ColumnRef{Column: handle}},
+				model.Compare{Column: slug, Op: model.OpLike, Value: model.Literal{V: "a%"}},
+				model.Compare{Column: slug, Op: model.OpNregex, Value: model.Literal{V: "^a"}},
+			}}},
+	}}
+	want := map[Dialect][]string{
+		Postgres: nil,
+		MySQL:    {"_ceq on citext", "_gte on citext"},
+		SQLite:   {"_ceq on citext", "_gte on citext", "_nregex on citext"},
+	}
+	for _, d := range Dialects {
+		var got []string
+		for _, err := range Validate(p, d) {
+			var u *UnsupportedError
+			if !errors.As(err, &u) {
+				t.Fatalf("%s: %v is not an UnsupportedError", d, err)
 			}
 			got = append(got, u.Op)
 		}

@@ -74,20 +74,44 @@ func compareSupport(d Dialect, c model.Compare) *UnsupportedError {
 		default:
 			err = jsonbSupport(d, c.Op)
 		}
+	case lowerNeedsText(c):
+		if u := lowerSupport(d, string(c.Op)); u != nil {
+			return u
+		}
 	case compile.IsPatternOp(c.Op):
-		if err = patternSupport(d, c.Op); err != nil {
+		// As compiled: on citext, _like is _ilike and _regex _iregex.
+		op := compile.EffectiveOp(c.Column, c.Op)
+		if err = patternSupport(d, op); err != nil {
 			break
 		}
 		if lit, ok := c.Value.(model.Literal); ok {
 			if s, ok := lit.V.(string); ok {
-				err = patternExpressible(d, c.Op, s)
+				err = patternExpressible(d, op, s)
 			}
 		}
 	}
 	if u, ok := err.(*UnsupportedError); ok {
+		if c.Column.Type.Fold && compile.EffectiveOp(c.Column, c.Op) != c.Op {
+			u.Op = string(c.Op) + " on citext" // evaluated as its case-insensitive twin
+		}
 		return u
 	}
 	return nil
+}
+
+// lowerNeedsText reports whether a comparison reads a citext column
+// lower-cased in a way that needs the lower-cased text itself (see
+// lower.go): an ordering of a citext column, or a column comparison with a
+// citext column on either side. Equality and _in are rendered as patterns.
+func lowerNeedsText(c model.Compare) bool {
+	switch c.Op {
+	case model.OpGt, model.OpLt, model.OpGte, model.OpLte:
+		return c.Column.Type.Fold
+	case model.OpCeq, model.OpCneq, model.OpCgt, model.OpClt, model.OpCgte, model.OpClte:
+		ref, ok := c.Value.(model.ColumnRef)
+		return c.Column.Type.Fold || ok && ref.Column != nil && ref.Column.Type.Fold
+	}
+	return false
 }
 
 // patternExpressible checks that a literal pattern renders in d.

@@ -2002,7 +2002,16 @@ type ColumnRef struct {
 	// (Hasura's ["$", "column"]).
 	Root bool `protobuf:"varint,2,opt,name=root,proto3" json:"root,omitempty"`
 	// The column's kind.
-	Kind          ColumnKind `protobuf:"varint,3,opt,name=kind,proto3,enum=warden.v1.ColumnKind" json:"kind,omitempty"`
+	Kind ColumnKind `protobuf:"varint,3,opt,name=kind,proto3,enum=warden.v1.ColumnKind" json:"kind,omitempty"`
+	// The operand is the column's text lower-cased (a citext column): every
+	// character mapped on its own by Unicode's simple lower-case mapping, as
+	// Go's strings.ToLower does (so "İ" becomes "i", "ẞ" becomes "ß", and a
+	// final "Σ" becomes "σ"); nothing else changes. Set on the columns of
+	// comparisons and in-lists only; the values they are compared with are
+	// lower-cased already. A client that evaluates the tree itself must
+	// lower-case the column's value so before comparing: compared as stored,
+	// a citext column would look case-sensitive.
+	Lower         bool `protobuf:"varint,4,opt,name=lower,proto3" json:"lower,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2058,8 +2067,16 @@ func (x *ColumnRef) GetKind() ColumnKind {
 	return ColumnKind_COLUMN_KIND_UNSPECIFIED
 }
 
+func (x *ColumnRef) GetLower() bool {
+	if x != nil {
+		return x.Lower
+	}
+	return false
+}
+
 // Comparison compares a column with a value or another column. Text compares
-// byte by byte (code point order), booleans false before true.
+// byte by byte (code point order), after lower-casing for a column whose
+// ColumnRef says lower; booleans false before true.
 type Comparison struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The operator.
@@ -2164,8 +2181,8 @@ func (*Comparison_OtherColumn) isComparison_Right() {}
 
 func (*Comparison_Value) isComparison_Right() {}
 
-// InList holds when the column equals one of the values; never for an empty
-// list.
+// InList holds when the column (lower-cased when its ColumnRef says lower)
+// equals one of the values; never for an empty list.
 type InList struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The column.
@@ -2598,11 +2615,12 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	" \x01(\v2\x1a.warden.v1.ExistsPredicateH\x00R\x06existsB\x06\n" +
 	"\x04node\";\n" +
 	"\rPredicateList\x12*\n" +
-	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"^\n" +
+	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"t\n" +
 	"\tColumnRef\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04root\x18\x02 \x01(\bR\x04root\x12)\n" +
-	"\x04kind\x18\x03 \x01(\x0e2\x15.warden.v1.ColumnKindR\x04kind\"\xe9\x01\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x15.warden.v1.ColumnKindR\x04kind\x12\x14\n" +
+	"\x05lower\x18\x04 \x01(\bR\x05lower\"\xe9\x01\n" +
 	"\n" +
 	"Comparison\x129\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x1d.warden.v1.ComparisonOperatorR\boperator\x12,\n" +

@@ -102,14 +102,16 @@ class ColumnPair(_message.Message):
     def __init__(self, local: _Optional[str] = ..., remote: _Optional[str] = ...) -> None: ...
 
 class ColumnRef(_message.Message):
-    __slots__ = ["kind", "name", "root"]
+    __slots__ = ["kind", "lower", "name", "root"]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    LOWER_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ROOT_FIELD_NUMBER: _ClassVar[int]
     kind: ColumnKind
+    lower: bool
     name: str
     root: bool
-    def __init__(self, name: _Optional[str] = ..., root: bool = ..., kind: _Optional[_Union[ColumnKind, str]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., root: bool = ..., kind: _Optional[_Union[ColumnKind, str]] = ..., lower: bool = ...) -> None: ...
 
 class Comparison(_message.Message):
     __slots__ = ["column", "operator", "other_column", "value"]

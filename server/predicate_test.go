@@ -1,0 +1,63 @@
+package server
+
+import (
+	"encoding/json"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
+)
+
+// TestPredicateLowerColumns: a lower-cased (citext) column says so in the
+// API's tree, wherever it is an operand; other columns do not.
+func TestPredicateLowerColumns(t *testing.T) {
+	email := residual.Column{Name: "email", Kind: model.KindText, Lower: true}
+	alt := residual.Column{Name: "alt", Kind: model.KindText, Lower: true, Root: true}
+	title := residual.Column{Name: "title", Kind: model.KindText}
+	e := residual.And{Items: []residual.Expr{
+		residual.Compare{Op: residual.Eq, Left: email, Right: residual.Value{V: "ann", Kind: model.KindText}},
+		residual.Compare{Op: residual.Lt, Left: email, Right: alt},
+		residual.In{Column: email, List: residual.Value{V: []any{"a", "b"}, Kind: model.KindText}},
+		residual.Compare{Op: residual.Eq, Left: title, Right: residual.Value{V: "Ann", Kind: model.KindText}},
+		residual.Not{Item: residual.IsNull{Column: residual.Column{Name: "email", Kind: model.KindText}}},
+	}}
+	p, err := PredicateToProto(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := p.GetAll().GetItems()
+	if len(items) != 5 {
+		t.Fatalf("%d items", len(items))
+	}
+	if c := items[0].GetComparison(); !c.GetColumn().GetLower() || c.GetValue().GetStringValue() != "ann" {
+		t.Errorf("comparison with a value: %v", c)
+	}
+	if c := items[1].GetComparison(); !c.GetColumn().GetLower() || !c.GetOtherColumn().GetLower() || !c.GetOtherColumn().GetRoot() {
+		t.Errorf("comparison of two columns: %v", c)
+	}
+	if l := items[2].GetInList(); !l.GetColumn().GetLower() {
+		t.Errorf("in-list: %v", l)
+	}
+	if c := items[3].GetComparison(); c.GetColumn().GetLower() {
+		t.Errorf("text column marked lower: %v", c)
+	}
+	if n := items[4].GetNegation().GetIsNull(); n.GetLower() {
+		t.Errorf("is_null marked lower: %v", n)
+	}
+	js, err := protojson.Marshal(items[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Comparison struct {
+			Column struct {
+				Lower bool `json:"lower"`
+			} `json:"column"`
+		} `json:"comparison"`
+	}
+	if err := json.Unmarshal(js, &doc); err != nil || !doc.Comparison.Column.Lower {
+		t.Errorf("JSON %s: no column.lower (%v)", js, err)
+	}
+}
