@@ -226,3 +226,67 @@ func BenchmarkFilterEngine(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkFilterPath is everything the server does for a Filter with SQL
+// for PostgreSQL but the transport and the interceptors: decode the
+// request, answer it (the engine's Filter, the predicate tree, the SQL, a
+// decision id) and encode the response; "engine" is the engine's share.
+func BenchmarkFilterPath(b *testing.B) {
+	f := setup(b)
+	ctx := context.Background()
+	const n = 4096
+	raw := make([][]byte, n)
+	reqs := make([]*wardenv1.FilterRequest, n)
+	ins := make([]engine.FilterInput, n)
+	tables := f.set.Policy().SortedTables()
+	for i := range n {
+		t := tables[i%len(tables)]
+		role := policygen.AllRoles()[i%len(policygen.AllRoles())]
+		vars := workload.SessionVars(1 + (i*7919)%100_000)
+		req := &wardenv1.FilterRequest{
+			Principal: &wardenv1.Principal{Role: role, SessionVariables: vars},
+			Table:     t.Name.String(), Operation: wardenv1.Operation_OPERATION_SELECT,
+			Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES},
+		}
+		var err error
+		if raw[i], err = proto.Marshal(req); err != nil {
+			b.Fatal(err)
+		}
+		reqs[i] = req
+		ins[i] = engine.FilterInput{Session: server.SessionFromPrincipal(req.GetPrincipal()), Table: t.Name, Op: model.OpSelect}
+	}
+	resps := make([]*wardenv1.FilterResponse, n)
+	for i, req := range reqs {
+		var err error
+		if resps[i], err = server.FilterAnswer(ctx, f.set, req, ins[i].Session); err != nil {
+			b.Fatal(err)
+		}
+	}
+	stage := func(name string, fn func(i int) error) {
+		b.Run("stage="+name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := fn(i % n); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+	stage("decode", func(i int) error { return proto.Unmarshal(raw[i], &wardenv1.FilterRequest{}) })
+	stage("engine", func(i int) error { _, err := f.set.Filter(ctx, ins[i]); return err })
+	stage("answer", func(i int) error { _, err := server.FilterAnswer(ctx, f.set, reqs[i], ins[i].Session); return err })
+	stage("encode", func(i int) error { _, err := proto.Marshal(resps[i]); return err })
+	stage("all", func(i int) error {
+		req := &wardenv1.FilterRequest{}
+		if err := proto.Unmarshal(raw[i], req); err != nil {
+			return err
+		}
+		resp, err := server.FilterAnswer(ctx, f.set, req, server.SessionFromPrincipal(req.GetPrincipal()))
+		if err == nil {
+			_, err = proto.Marshal(resp)
+		}
+		return err
+	})
+}
