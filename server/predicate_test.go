@@ -61,3 +61,47 @@ func TestPredicateLowerColumns(t *testing.T) {
 		t.Errorf("JSON %s: no column.lower (%v)", js, err)
 	}
 }
+
+// TestPredicatePadColumns: a character(n) column padded for a pattern match
+// says pad_to = n in the API's tree (and in its JSON); other columns do
+// not.
+func TestPredicatePadColumns(t *testing.T) {
+	e := residual.And{Items: []residual.Expr{
+		residual.Match{Op: model.OpLike, Column: residual.Column{Name: "code", Kind: model.KindText, Pad: 5},
+			Pattern: residual.Value{V: "ab%", Kind: model.KindText}, Regex: `(?s)^ab.*$`},
+		residual.Match{Op: model.OpLike, Column: residual.Column{Name: "title", Kind: model.KindText},
+			Pattern: residual.Value{V: "ab%", Kind: model.KindText}, Regex: `(?s)^ab.*$`},
+		residual.Compare{Op: residual.Eq, Left: residual.Column{Name: "code", Kind: model.KindText}, Right: residual.Value{V: "ab", Kind: model.KindText}},
+	}}
+	p, err := PredicateToProto(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := p.GetAll().GetItems()
+	if len(items) != 3 {
+		t.Fatalf("%d items", len(items))
+	}
+	if m := items[0].GetPattern(); m.GetColumn().GetPadTo() != 5 || m.GetRegex() != `(?s)^ab.*$` {
+		t.Errorf("padded pattern: %v", m)
+	}
+	if m := items[1].GetPattern(); m.GetColumn().GetPadTo() != 0 {
+		t.Errorf("text pattern padded: %v", m)
+	}
+	if c := items[2].GetComparison(); c.GetColumn().GetPadTo() != 0 {
+		t.Errorf("comparison padded: %v", c)
+	}
+	js, err := protojson.Marshal(items[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Pattern struct {
+			Column struct {
+				PadTo int `json:"padTo"`
+			} `json:"column"`
+		} `json:"pattern"`
+	}
+	if err := json.Unmarshal(js, &doc); err != nil || doc.Pattern.Column.PadTo != 5 {
+		t.Errorf("JSON %s: no column.padTo 5 (%v)", js, err)
+	}
+}

@@ -3,6 +3,7 @@ package compile
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/wardenpdp/warden/policy/model"
@@ -82,7 +83,13 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		}
 		return []string{col + " in " + val}, nil
 	case model.OpLike, model.OpIlike, model.OpSimilar, model.OpRegex, model.OpIregex:
-		m := "regex.match(" + val + ", " + raw + ")"
+		subject := raw
+		if t := x.c.Column.Type; t.PadSpace && t.Length > 0 {
+			// PostgreSQL's pattern operators see a character(n) value
+			// padded with spaces to n characters.
+			subject = "data." + LibPackage + "." + BpcharPad + "(" + raw + ", " + strconv.Itoa(t.Length) + ")"
+		}
+		m := "regex.match(" + val + ", " + subject + ")"
 		if neg {
 			m = "not " + m
 		}

@@ -32,7 +32,11 @@
 //	input.tables["schema.name"]               rows of another table, for _exists
 //
 // Values are always in the canonical form of model.Kind, produced in Go
-// before evaluation, so the Rego compares like with like.
+// before evaluation, so the Rego compares like with like. A character(n)
+// value arrives without its trailing spaces (as comparisons see it); the
+// pattern operators match data.warden.lib.bpchar_pad(value, n), the value
+// padded to n characters as PostgreSQL's LIKE and regular expressions see
+// it.
 package compile
 
 import (

@@ -10,12 +10,26 @@ import (
 // depth). Deeper values are rejected before evaluation.
 const JSONBMaxDepth = 8
 
-// LibModule returns the shared module of jsonb helper functions, the Rego
-// form of PostgreSQL's jsonb operators.
+// BpcharPad is the library function that pads a character(n) value for
+// the pattern operators: data.warden.lib.bpchar_pad(value, n).
+const BpcharPad = "bpchar_pad"
+
+// LibModule returns the shared module of helper functions: the Rego form
+// of PostgreSQL's jsonb operators, and the padding of character(n) values
+// that pattern operators see.
 func LibModule() Module {
 	var b strings.Builder
-	b.WriteString(`# Compiled by Warden. Shared helpers: PostgreSQL jsonb operators.
+	b.WriteString(`# Compiled by Warden. Shared helpers: PostgreSQL jsonb operators and the
+# padding of character(n) values.
 package warden.lib
+
+# bpchar_pad(s, n) is a character(n) value as PostgreSQL's pattern operators
+# (LIKE, SIMILAR TO, regular expressions) see it: padded with spaces to n
+# characters (code points; sprintf's width counts them so). Row values hold
+# no trailing spaces (they are trimmed) and at most n characters (longer
+# ones are invalid); a longer string is left as it is. Undefined for
+# anything but a string.
+bpchar_pad(s, n) := sprintf("%-*s", [n, s]) if is_string(s)
 
 # jsonb_contains(x, v) is x @> v: every key of an object v is in x with a
 # value that contains v's value; every element of an array v is contained in

@@ -183,11 +183,19 @@ func (d *DB) create(ctx context.Context, o sqlgen.Options, t *model.Table, rows 
 	names := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		cols[i] = d.quote(c.Name) + " " + d.columnType(c.Type.Kind)
+		// character(n) of an odd n is stored as such (PostgreSQL pads it,
+		// MariaDB strips the padding on read), of an even n as text:
+		// Filter's SQL must not depend on the stored type.
+		char := c.Type.PadSpace && c.Type.Length%2 == 1
 		switch {
 		case d.Dialect == sqlgen.Postgres && c.Type.Fold && d.citext:
 			cols[i] = d.quote(c.Name) + " citext" // its own =, <, ~ and LIKE ignore case
+		case d.Dialect == sqlgen.Postgres && char:
+			cols[i] = d.quote(c.Name) + fmt.Sprintf(` character(%d) COLLATE "und-x-icu"`, c.Type.Length)
 		case d.Dialect == sqlgen.Postgres && c.Type.Kind == model.KindText:
 			cols[i] += ` COLLATE "und-x-icu"` // not byte order: 'a' < 'B'
+		case d.Dialect == sqlgen.MySQL && char:
+			cols[i] = d.quote(c.Name) + fmt.Sprintf(" CHAR(%d) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", c.Type.Length)
 		}
 		if c.Name == "id" {
 			cols[i] += " PRIMARY KEY"

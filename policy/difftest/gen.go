@@ -123,10 +123,19 @@ func (g *gen) schema() {
 		for j := 0; j < 2+g.r.IntN(g.lim.Columns-1); j++ {
 			k := kindsPool[g.r.IntN(len(kindsPool))]
 			name, typ := columnName(k, j), model.Type{Declared: declared(k), Kind: k}
-			if k == model.KindText && g.r.IntN(2) == 0 {
-				// citext: comparisons lower-case the column (and the
-				// values), LIKE and regex ignore case.
-				name, typ = "ci"+name, model.Type{Declared: "citext", Kind: k, Fold: true}
+			if k == model.KindText {
+				switch g.r.IntN(4) {
+				case 0, 1:
+					// citext: comparisons lower-case the column (and the
+					// values), LIKE and regex ignore case.
+					name, typ = "ci"+name, model.Type{Declared: "citext", Kind: k, Fold: true}
+				case 2:
+					// character(n): comparisons ignore trailing spaces,
+					// pattern operators see the value padded to n.
+					n := charLengths[g.r.IntN(len(charLengths))]
+					name = "ch" + name
+					typ = model.Type{Declared: fmt.Sprintf("character(%d)", n), Kind: k, PadSpace: true, Length: n}
+				}
 			}
 			t.Columns = append(t.Columns, &model.Column{Name: name, Type: typ, Nullable: g.r.IntN(3) > 0})
 		}
@@ -147,6 +156,10 @@ func (g *gen) schema() {
 		t.IndexColumns()
 	}
 }
+
+// charLengths are the n of generated character(n) columns: short, so that
+// values often fill them and patterns reach into the padding.
+var charLengths = []int{1, 2, 3, 5}
 
 func columnName(k model.Kind, j int) string {
 	names := map[model.Kind]string{

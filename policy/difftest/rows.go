@@ -130,7 +130,7 @@ func (g *gen) rows() map[model.TableName][]map[string]any {
 					}
 					row[c.Name] = json.Number(fmt.Sprint(id))
 				default:
-					row[c.Name] = g.canonicalOf(c.Type.Kind, c.Type)
+					row[c.Name] = g.rowValue(c.Type)
 				}
 			}
 			out[t.Name] = append(out[t.Name], row)

@@ -129,10 +129,13 @@ func (g *gen) normalize(c *model.Column, op model.Operator, v model.Value) model
 	return model.Literal{V: norm(lit.V)}
 }
 
-// columnRef picks a column of the same type family (kind, and citext or
-// not: load requires the same type) in cur, or ["$", col] in root.
+// columnRef picks a column of the same type family (kind, citext or
+// character(n) or neither: load requires the same type) in cur, or ["$",
+// col] in root.
 func (g *gen) columnRef(root, cur *model.Table, col *model.Column) (model.ColumnRef, bool) {
-	same := func(c *model.Column) bool { return c.Type.Kind == col.Type.Kind && c.Type.Fold == col.Type.Fold }
+	same := func(c *model.Column) bool {
+		return c.Type.Kind == col.Type.Kind && c.Type.Fold == col.Type.Fold && c.Type.PadSpace == col.Type.PadSpace
+	}
 	var refs []model.ColumnRef
 	for _, c := range cur.Columns {
 		if same(c) {
@@ -244,13 +247,16 @@ func positiveOp(op model.Operator) model.Operator {
 }
 
 // patterns are the literal (and session) patterns per operator: wildcards,
-// escapes, case and Unicode folding, newlines, anchors and classes.
+// escapes, case and Unicode folding, newlines, anchors and classes, and
+// trailing spaces (the padding of character(n) values).
 var patterns = map[model.Operator][]string{
-	model.OpLike:    {"a%", "%a", "%b%", "_", "a_", "%", "", "A%", "%é%", `\%%`, `a\_b`, `%\`, "k%", "%s", "ß", "_%_", "%\n%", "%🙂"},
-	model.OpIlike:   {"a%", "%A", "K%", "%s%", "É", "_b%", "%", "ς", "σ%", `%\_%`, "STRASSE", "%ß%", "ſ", "a b"},
-	model.OpSimilar: {"a%", "(a|b)%", "[a-c]%", "%(b|c)", "a*", "%[0-9]%", "_+", "(ab)+", "%.%", "a|A", "[^a]%"},
-	model.OpRegex:   {"^a", "b$", "a.b", "^(a|b)+$", "[0-9]", `\d`, `\bab`, `a\b`, "^.$", `^\w+$`, "é", "^$", "(?i)ab", "^[^a]", `x\nb`, "(?m)^b", "^.+$", "a$", "^a.", ".b$", "b\\z"},
-	model.OpIregex:  {"^A", "k", "S$", "é", "^[a-c]+$", "σ"},
+	model.OpLike: {"a%", "%a", "%b%", "_", "a_", "%", "", "A%", "%é%", `\%%`, `a\_b`, `%\`, "k%", "%s", "ß", "_%_", "%\n%", "%🙂",
+		"a", "a ", "a  ", "a %", "% ", "__", "___", "_ _", "é  "},
+	model.OpIlike:   {"a%", "%A", "K%", "%s%", "É", "_b%", "%", "ς", "σ%", `%\_%`, "STRASSE", "%ß%", "ſ", "a b", "A %", "% ", "A  "},
+	model.OpSimilar: {"a%", "(a|b)%", "[a-c]%", "%(b|c)", "a*", "%[0-9]%", "_+", "(ab)+", "%.%", "a|A", "[^a]%", "a %", "% +", "_ *", "a"},
+	model.OpRegex: {"^a", "b$", "a.b", "^(a|b)+$", "[0-9]", `\d`, `\bab`, `a\b`, "^.$", `^\w+$`, "é", "^$", "(?i)ab", "^[^a]", `x\nb`, "(?m)^b", "^.+$", "a$", "^a.", ".b$", "b\\z",
+		" $", "a $", "^. +$", "^.{3}$", "^.{2}$", "[^ ]$", " {2}", "^a {1,4}$"},
+	model.OpIregex: {"^A", "k", "S$", "é", "^[a-c]+$", "σ", "A +$", "^É $"},
 }
 
 var jsonKeys = []string{"a", "b", "k", "A", "", "x y", `q"u`, "é"}
@@ -282,6 +288,21 @@ func (g *gen) canonicalOf(k model.Kind, typ model.Type) any {
 		return g.citextValue()
 	}
 	return g.canonical(k)
+}
+
+// rowValue picks a value a column of type typ can hold: for character(n)
+// one of at most n characters without trailing spaces (the canonical form,
+// as model.Normalize gives it; a longer one is not a valid row value).
+func (g *gen) rowValue(typ model.Type) any {
+	v := g.canonicalOf(typ.Kind, typ)
+	s, ok := v.(string)
+	if !ok || !typ.PadSpace {
+		return v
+	}
+	if r := []rune(s); typ.Length > 0 && len(r) > typ.Length {
+		s = string(r[:typ.Length])
+	}
+	return strings.TrimRight(s, " ")
 }
 
 // citextGroups are characters that lower-casing, case folding or other

@@ -131,7 +131,7 @@ func TestFilterFallbackIsCounted(t *testing.T) {
 // same errors.
 func TestSessionGoValueMatchesCheck(t *testing.T) {
 	citext := model.Type{Declared: "citext", Kind: model.KindText, Fold: true}
-	bpchar := model.Type{Declared: "character(5)", Kind: model.KindText, PadSpace: true}
+	bpchar := model.Type{Declared: "character(5)", Kind: model.KindText, PadSpace: true, Length: 5}
 	smallint := model.Type{Declared: "smallint", Kind: model.KindInteger, Bits: 16}
 	needs := []sessionNeed{
 		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindText}},
@@ -151,7 +151,7 @@ func TestSessionGoValueMatchesCheck(t *testing.T) {
 		{v: model.SessionVar{Name: "x-hasura-a", Kind: model.KindText}, pattern: model.OpRegex},
 	}
 	raws := []string{"1", "-0", "1.50", "abc", "{1,2}", "{}", "t", "2024-02-29 10:00:00+02", `{"a":[1]}`, `\`, `(?<x>a)`, "00000000-0000-0000-0000-00000000000A",
-		"{00000000-0000-0000-0000-00000000000a}", `[[[[[[[[[1]]]]]]]]]`, "AnN  ", `{"Kİ ",x}`, "40000", "{1,40000}"}
+		"{00000000-0000-0000-0000-00000000000a}", `[[[[[[[[[1]]]]]]]]]`, "AnN  ", `{"Kİ ",x}`, "40000", "{1,40000}", "abcdefgh  "}
 	for _, n := range needs {
 		for _, raw := range raws {
 			_, cv, cerr := coerceSession(n, raw)

@@ -3,6 +3,7 @@ package load
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/wardenpdp/warden/policy/model"
@@ -101,6 +102,13 @@ func (ld *loader) columns(t *model.Table, n *yaml.Node, l loc) {
 		c.Type.Bits = intBits[canon]
 		c.Type.Fold = canon == "citext"
 		c.Type.PadSpace = canon == "character"
+		if c.Type.PadSpace {
+			n, err := charLength(typ)
+			if err != nil {
+				ld.problemf(el.key("type"), k["type"], "column %s: %v", name, err)
+			}
+			c.Type.Length = n
+		}
 		c.Type.JSON = canon == "json"
 		if nn := k["nullable"]; nn != nil {
 			if b, ok := ld.boolean(nn, el.key("nullable"), "nullable"); ok {
@@ -256,6 +264,7 @@ func (ld *loader) tableName(n *yaml.Node, l loc) (model.TableName, bool) {
 var (
 	typeArgsRE  = regexp.MustCompile(`\s*\([^)]*\)`)
 	typeSpaceRE = regexp.MustCompile(`\s+`)
+	charArgsRE  = regexp.MustCompile(`\(\s*([^)]*?)\s*\)`)
 )
 
 // typeNames maps each accepted type name to its canonical PostgreSQL name
@@ -298,6 +307,27 @@ func init() {
 		}
 	}
 }
+
+// charLength is the n of character(n) (char(n), bpchar(n)): 1 for a bare
+// character or char, 0 for bpchar without a length (no padding, no limit),
+// as in PostgreSQL.
+func charLength(declared string) (int, error) {
+	m := charArgsRE.FindStringSubmatch(declared)
+	if m == nil {
+		if normaliseType(declared) == "bpchar" {
+			return 0, nil
+		}
+		return 1, nil
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n < 1 || n > maxCharLength {
+		return 0, fmt.Errorf("character length %q: want an integer from 1 to %d", m[1], maxCharLength)
+	}
+	return n, nil
+}
+
+// maxCharLength is PostgreSQL's largest n of character(n).
+const maxCharLength = 10485760
 
 // intBits is the width of each canonical integer type.
 var intBits = map[string]int{"smallint": 16, "integer": 32, "bigint": 64}

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // This file turns values into the canonical JSON representation that Kind
@@ -556,7 +557,11 @@ func CheckIntRange(bits int, v any) error {
 // canonical form: the integer range (Bits), trailing spaces of
 // character(n) (PadSpace) and, when fold is set, the case of citext
 // comparison values (Fold). Row values are normalised with fold false: the
-// compiled Rego lower-cases the column side itself.
+// compiled Rego lower-cases the column side itself. A row value of a
+// character(n) column longer than n characters once its trailing spaces
+// are trimmed is invalid, as PostgreSQL rejects it ("value too long");
+// comparison values (fold true) may be longer: they are compared with the
+// column, never stored in it.
 func Normalize(t Type, v any, fold bool) (any, error) {
 	if err := CheckIntRange(t.Bits, v); err != nil {
 		return nil, err
@@ -567,6 +572,9 @@ func Normalize(t Type, v any, fold bool) (any, error) {
 	}
 	if t.PadSpace {
 		s = strings.TrimRight(s, " ")
+		if !fold && t.Length > 0 && utf8.RuneCountInString(s) > t.Length {
+			return nil, fmt.Errorf("value too long for character(%d): %q has %d characters", t.Length, clip(s), utf8.RuneCountInString(s))
+		}
 	}
 	if fold && t.Fold {
 		s = strings.ToLower(s)

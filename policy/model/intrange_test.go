@@ -31,3 +31,44 @@ func TestCheckIntRange(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeCharacter: character(n) values lose their trailing spaces;
+// a row value (fold false) longer than n characters once trimmed is
+// invalid, as PostgreSQL rejects it, a comparison value (fold true) is not.
+func TestNormalizeCharacter(t *testing.T) {
+	char5 := Type{Declared: "character(5)", Kind: KindText, PadSpace: true, Length: 5}
+	bpchar := Type{Declared: "bpchar", Kind: KindText, PadSpace: true}
+	tests := []struct {
+		t    Type
+		v    any
+		fold bool
+		want any // nil: an error
+	}{
+		{char5, "ab   ", false, "ab"},
+		{char5, "ab", false, "ab"},
+		{char5, "abcde", false, "abcde"},
+		{char5, "ab        ", false, "ab"}, // only spaces beyond n: truncated, as on insert
+		{char5, "abcdef", false, nil},
+		{char5, "ééééé", false, "ééééé"}, // characters, not bytes
+		{char5, "éééééé", false, nil},
+		{char5, "abcdef", true, "abcdef"}, // compared, never stored
+		{char5, " a", false, " a"},        // leading spaces count
+		{bpchar, "abcdefghijkl  ", false, "abcdefghijkl"},
+		{char5, nil, false, nil},
+	}
+	for _, tc := range tests {
+		got, err := Normalize(tc.t, tc.v, tc.fold)
+		switch {
+		case tc.v == nil:
+			if err != nil || got != nil {
+				t.Errorf("Normalize(%s, nil) = %v, %v", tc.t.Declared, got, err)
+			}
+		case tc.want == nil:
+			if err == nil {
+				t.Errorf("Normalize(%s, %q, %v) = %q, want an error", tc.t.Declared, tc.v, tc.fold, got)
+			}
+		case err != nil || got != tc.want:
+			t.Errorf("Normalize(%s, %q, %v) = %q, %v; want %q", tc.t.Declared, tc.v, tc.fold, got, err, tc.want)
+		}
+	}
+}

@@ -198,6 +198,13 @@ type Type struct {
 	// PadSpace marks character(n) (bpchar): trailing spaces are not
 	// significant, so values are compared with them trimmed.
 	PadSpace bool
+	// Length is the n of character(n) (PadSpace): the column holds its
+	// values padded with spaces to n characters, which is what PostgreSQL's
+	// pattern operators (LIKE, SIMILAR TO, regular expressions) match, and
+	// a row value longer than n characters (trailing spaces aside) is
+	// invalid. A bare character is character(1); bpchar without a length
+	// has 0: no padding and no limit.
+	Length int
 	// JSON marks a json (not jsonb) column: PostgreSQL has no equality,
 	// containment or key operators on json, so only _is_null applies.
 	JSON bool

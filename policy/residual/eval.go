@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wardenpdp/warden/policy/model"
 )
@@ -40,6 +41,14 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 				return nil
 			}
 			return strings.ToLower(s)
+		}
+		if c.Pad > 0 {
+			// bpchar_pad(): undefined for anything but a string.
+			s, ok := v.(string)
+			if !ok {
+				return nil
+			}
+			return PadSpaces(s, c.Pad)
 		}
 		return v
 	}
@@ -145,6 +154,16 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 		return false
 	}
 	return false
+}
+
+// PadSpaces pads s with spaces to n characters (code points), leaving a
+// longer s as it is: the library's bpchar_pad, the value of a character(n)
+// column as PostgreSQL's pattern operators see it.
+func PadSpaces(s string, n int) string {
+	if k := utf8.RuneCountInString(s); k < n {
+		return s + strings.Repeat(" ", n-k)
+	}
+	return s
 }
 
 // compareValues orders two non-NULL canonical values of a kind: numbers

@@ -186,11 +186,18 @@ type Operand interface{ operand() }
 // changed. Comparisons on citext columns read their column so; the values
 // they are compared with are lower-cased already (model.Normalize). Lower
 // appears on a Compare's operands and an In's column only, on text columns.
+//
+// Pad, when positive, says the operand is the column's text padded with
+// spaces to Pad characters (code points; a longer text is left as it is),
+// as the Rego's bpchar_pad(column, n) does: PostgreSQL's pattern operators
+// see a character(n) value so, though comparisons ignore its trailing
+// spaces. Pad appears on a Match's column only.
 type Column struct {
 	Name  string
 	Kind  model.Kind
 	Root  bool
 	Lower bool
+	Pad   int
 }
 
 // Value is a constant in the canonical JSON form of Kind (see model.Kind):

@@ -151,6 +151,13 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		return leaf{}, &TranslateError{Expr: e.String(), Reason: reason}
 	}
 	op = strings.TrimPrefix(strings.TrimPrefix(op, "data.partial."), "data.")
+	for i, a := range args {
+		if a.pad > 0 && (op != "regex.match" || i != 1) {
+			// The compiler pads a character(n) column for pattern
+			// operators only.
+			return fail("a padded character(n) column outside a pattern match")
+		}
+	}
 	switch op {
 	case "eq", "equal", "neq", "gt", "lt", "gte", "lte":
 		if len(args) != 2 {
@@ -324,7 +331,7 @@ func columnLeaf(col term, other *term, build func(c Column, o Operand) Expr) lea
 
 // relative names a column of a row as seen from the row at.
 func relative(x term, at *scope) (Column, error) {
-	c := Column{Name: x.column.Name, Kind: x.column.Type.Kind, Lower: x.lower}
+	c := Column{Name: x.column.Name, Kind: x.column.Type.Kind, Lower: x.lower, Pad: x.pad}
 	switch {
 	case x.scope == at:
 	case x.scope.key == "root":

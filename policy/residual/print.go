@@ -12,6 +12,7 @@ import (
 //	(author_id = :x-hasura-user-id OR EXISTS comments [id = article_id] (author_id = 1))
 //
 // Root columns print as $.name, lower-cased columns as lower(name),
+// character(n) columns padded for a pattern match as pad(name, n),
 // parameters as :name (:name[] for arrays, :_like:name for patterns,
 // :citext:name and :bpchar:name for text normalised for those types). It is
 // not SQL: package sqlgen renders SQL.
@@ -111,10 +112,16 @@ func operand(b *strings.Builder, o Operand) {
 		if x.Lower {
 			b.WriteString("lower(")
 		}
+		if x.Pad > 0 {
+			b.WriteString("pad(")
+		}
 		if x.Root {
 			b.WriteString("$.")
 		}
 		b.WriteString(x.Name)
+		if x.Pad > 0 {
+			fmt.Fprintf(b, ", %d)", x.Pad)
+		}
 		if x.Lower {
 			b.WriteString(")")
 		}

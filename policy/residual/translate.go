@@ -1,8 +1,10 @@
 package residual
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -188,12 +190,14 @@ func (t *translator) child(parent *scope, key string, table *model.Table, rel *m
 }
 
 // term is a resolved Rego term: a column of a scope (lower-cased when
-// lower is set: the Rego's lower(column)), a scope itself (a related row),
-// a parameter or a constant.
+// lower is set: the Rego's lower(column); padded with spaces to pad
+// characters when pad is set: the library's bpchar_pad(column, pad)), a
+// scope itself (a related row), a parameter or a constant.
 type term struct {
 	scope  *scope // column or row
 	column *model.Column
 	lower  bool
+	pad    int
 	param  *Param
 	value  any
 	isVal  bool
@@ -271,35 +275,46 @@ func (t *translator) aliases(b ast.Body, env map[ast.Var]term) ([]*ast.Expr, []*
 }
 
 // aliasOf recognises `v = ref` and `ref = v` with v unbound, and the same
-// with lower(ref) for ref (also as the call lower(ref, v)): partial
-// evaluation names a lower-cased citext column so.
+// with lower(ref) or the library's bpchar_pad(ref, n) for ref (also as the
+// calls lower(ref, v) and bpchar_pad(ref, n, v)): partial evaluation names
+// a lower-cased citext column and a padded character(n) column so. `v =
+// constant` and `v = w` with v unbound and w bound bind v too.
 func aliasOf(e *ast.Expr, env map[ast.Var]term) (ast.Var, *ast.Term, bool) {
 	if e.Negated || !e.IsEquality() && !e.IsCall() {
 		return "", nil, false
 	}
 	ops := e.Operands()
-	if len(ops) != 2 {
-		return "", nil, false
-	}
 	unbound := func(t *ast.Term) (ast.Var, bool) {
 		v, ok := t.Value.(ast.Var)
 		if !ok {
 			return "", false
 		}
+		if v.IsWildcard() || v == "_" {
+			return v, true // every _ is a variable of its own
+		}
 		_, bound := env[v]
 		return v, !bound
 	}
 	if e.IsCall() {
-		switch e.Operator().String() {
-		case "eq":
-		case "lower":
+		name := e.Operator().String()
+		switch {
+		case name == "eq" && len(ops) == 2:
+		case name == "lower" && len(ops) == 2:
 			if v, ok := unbound(ops[1]); ok {
 				return v, ast.CallTerm(ast.RefTerm(ast.VarTerm("lower")), ops[0]), true
+			}
+			return "", nil, false
+		case isPadCall(name) && len(ops) == 3:
+			if v, ok := unbound(ops[2]); ok {
+				return v, ast.CallTerm(ast.RefTerm(e.Operator().Copy()...), ops[0], ops[1]), true
 			}
 			return "", nil, false
 		default:
 			return "", nil, false
 		}
+	}
+	if len(ops) != 2 {
+		return "", nil, false
 	}
 	for i := 0; i < 2; i++ {
 		v, ok := unbound(ops[i])
@@ -309,13 +324,33 @@ func aliasOf(e *ast.Expr, env map[ast.Var]term) (ast.Var, *ast.Term, bool) {
 		switch x := ops[1-i].Value.(type) {
 		case ast.Ref:
 			return v, ops[1-i], true
+		case ast.Var:
+			// v = w with w bound: another name for w's term (partial
+			// evaluation copies a row variable so in support rules).
+			if _, bound := env[x]; bound && !x.IsWildcard() {
+				return v, ops[1-i], true
+			}
 		case ast.Call:
-			if len(x) == 2 && x[0].String() == "lower" {
+			if len(x) == 2 && x[0].String() == "lower" || len(x) == 3 && isPadCall(x[0].String()) {
+				return v, ops[1-i], true
+			}
+		default:
+			// _ = true: partial evaluation binds the rule's value so when
+			// the body keeps a library call with a result
+			// (bpchar_pad). Binding a fresh variable always succeeds.
+			if ast.IsConstant(x) {
 				return v, ops[1-i], true
 			}
 		}
 	}
 	return "", nil, false
+}
+
+// isPadCall says whether a function name is the library's bpchar_pad (as
+// compiled, or as partial evaluation's copy under data.partial).
+func isPadCall(name string) bool {
+	name = strings.TrimPrefix(strings.TrimPrefix(name, "data.partial."), "data.")
+	return name == compile.LibPackage+"."+compile.BpcharPad
 }
 
 // assemble places every leaf at the deepest row it reads and nests the
@@ -407,7 +442,20 @@ func (t *translator) resolve(x *ast.Term, env map[ast.Var]term) (term, error) {
 			}
 			return lowered(x.String(), r)
 		}
-		return term{}, &TranslateError{Expr: x.String(), Reason: "a call other than lower(column) inside an expression"}
+		// bpchar_pad(column, n): the column side of a pattern match on
+		// character(n).
+		if len(v) == 3 && isPadCall(v[0].String()) {
+			r, err := t.resolve(v[1], env)
+			if err != nil {
+				return term{}, err
+			}
+			n, err := t.resolve(v[2], env)
+			if err != nil {
+				return term{}, err
+			}
+			return padded(x.String(), r, n)
+		}
+		return term{}, &TranslateError{Expr: x.String(), Reason: "a call other than lower(column) or bpchar_pad(column, n) inside an expression"}
 	}
 	if !ast.IsConstant(x.Value) {
 		return term{}, &TranslateError{Expr: x.String(), Reason: "not a constant, a row or a session variable"}
@@ -510,10 +558,29 @@ func (t *translator) path(r ast.Ref, env map[ast.Var]term) (term, error) {
 // lowered is the term lower(r): r must be a text column (the compiler
 // lower-cases nothing else; lower() of anything but a string is undefined).
 func lowered(expr string, r term) (term, error) {
-	if r.column == nil || r.column.Type.Kind != model.KindText {
+	if r.column == nil || r.column.Type.Kind != model.KindText || r.pad > 0 {
 		return term{}, &TranslateError{Expr: expr, Reason: "lower() of something other than a text column"}
 	}
 	r.lower = true
+	return r, nil
+}
+
+// padded is the term bpchar_pad(r, n): r must be a text column and n a
+// positive integer constant (the compiler pads character(n) columns by
+// their n only).
+func padded(expr string, r, n term) (term, error) {
+	if r.column == nil || r.column.Type.Kind != model.KindText || r.lower || r.pad > 0 {
+		return term{}, &TranslateError{Expr: expr, Reason: "bpchar_pad() of something other than a text column"}
+	}
+	num, ok := n.value.(json.Number)
+	if !n.isVal || !ok {
+		return term{}, &TranslateError{Expr: expr, Reason: "bpchar_pad() to a length that is not a constant"}
+	}
+	k, err := strconv.Atoi(string(num))
+	if err != nil || k < 1 {
+		return term{}, &TranslateError{Expr: expr, Reason: "bpchar_pad() to a length that is not a positive integer"}
+	}
+	r.pad = k
 	return r, nil
 }
 

@@ -45,6 +45,10 @@ package sqlgen
 //	                           (?s) dots, [^\n], \b as       $ (PCRE's $ matches before a final
 //	                           look-around on [0-9A-Za-z_],  newline), (?:^|(?<=\n)) for (?m)^
 //	                           case folding as classes
+//	pad(c, n): character(n)    (c || REPEAT(' ', $n::integer CONCAT(c, REPEAT(' ', ? -              (c || substr(printf('%*s', ?,
+//	under a pattern operator   - CHAR_LENGTH(c))): bpchar    CHAR_LENGTH(c))): CHAR strips the     ''), length(c) + 1)): no REPEAT
+//	                           to text drops the padding,    padding on read; n bound, never RPAD (it cuts a longer value)
+//	                           CHAR_LENGTH ignores it
 //	jsonb =, <>, IN, _ceq      jsonb equality                unsupported: JSON text has no         unsupported (same)
 //	                                                         equality ignoring key order and
 //	                                                         number spelling

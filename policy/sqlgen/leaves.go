@@ -346,6 +346,12 @@ func (w *work) match(x residual.Match, f *frame) error {
 	if x.Regex == "" {
 		return fmt.Errorf("sqlgen: unbound pattern")
 	}
+	if x.Column.Pad > 0 {
+		if mc.Type.Kind != model.KindText {
+			return fmt.Errorf("sqlgen: pad(%s, %d) of a %s column", x.Column.Name, x.Column.Pad, mc.Type.Kind)
+		}
+		ref = w.padded(ref, x.Column.Pad)
+	}
 	re, err := parseRegex(x.Regex)
 	if err != nil {
 		return &UnsupportedError{Op: string(x.Op), Dialect: w.d, Reason: err.Error()}
@@ -380,4 +386,24 @@ func (w *work) match(x residual.Match, f *frame) error {
 	}
 	w.b.WriteString(ref + " COLLATE utf8mb4_bin REGEXP " + w.rawParam(text, ""))
 	return nil
+}
+
+// padded renders a text column padded with spaces to n characters, a
+// longer text left as it is (residual.Column.Pad: a character(n) column
+// as PostgreSQL's pattern operators see it), with n a bind parameter. The
+// column is read as text without its trailing spaces in every dialect: a
+// PostgreSQL character(n) column loses them when cast to text (||) and
+// CHAR_LENGTH does not count them, a MySQL CHAR column strips them on
+// read, and canonical values have none. NULL stays NULL. RPAD is not used:
+// it truncates a longer text.
+func (w *work) padded(ref string, n int) string {
+	switch w.d {
+	case Postgres:
+		return "(" + ref + " || REPEAT(' ', " + w.rawParam(int64(n), "integer") + " - CHAR_LENGTH(" + ref + ")))"
+	case MySQL:
+		return "CONCAT(" + ref + ", REPEAT(' ', " + w.rawParam(int64(n), "") + " - CHAR_LENGTH(" + ref + ")))"
+	}
+	// SQLite has no REPEAT: printf('%*s', n, '') is n spaces, of which
+	// those past the column's length (in characters) are appended.
+	return "(" + ref + " || substr(printf('%*s', " + w.rawParam(int64(n), "") + ", ''), length(" + ref + ") + 1))"
 }

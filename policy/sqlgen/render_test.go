@@ -16,8 +16,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // testPolicy: articles (author, comments, json and citext columns: slug and
-// handle) and
-// comments, with an identifier that needs quoting.
+// handle; code character(5)) and comments, with an identifier that needs
+// quoting.
 func testPolicy() *model.Policy {
 	col := func(name string, k model.Kind, decl string) *model.Column {
 		return &model.Column{Name: name, Type: model.Type{Declared: decl, Kind: k}, Nullable: true}
@@ -32,6 +32,7 @@ func testPolicy() *model.Policy {
 		col("price", model.KindNumeric, "numeric(10,2)"), col("published", model.KindBoolean, "boolean"),
 		col("at", model.KindTimestamptz, "timestamptz"), col("on", model.KindDate, "date"), col(`we"ird`+"`", model.KindUUID, "uuid"),
 		citext("handle"),
+		{Name: "code", Type: model.Type{Declared: "character(5)", Kind: model.KindText, PadSpace: true, Length: 5}, Nullable: true},
 	}, Relationships: map[string]*model.Relationship{
 		"comments": {Name: "comments", Kind: model.RelArray, Target: model.TableName{Schema: "blog", Name: "comments"}, Mapping: []model.ColumnPair{{Local: "id", Remote: "article_id"}}},
 	}}
@@ -95,7 +96,15 @@ var renderCases = []struct {
 	{"citext NOT IN, unguarded", residual.Not{Item: residual.In{Column: lc("slug"), List: v([]any{"[x]"}, textK)}}},
 	{"citext ordering", residual.Compare{Op: residual.Gte, Left: lc("slug"), Right: v("b", textK)}},
 	{"citext _ceq", residual.Compare{Op: residual.Eq, Left: lc("slug"), Right: residual.Column{Name: "handle", Kind: textK, Lower: true}}},
+	{"character(n) LIKE matches the column padded to n", residual.Match{Op: model.OpLike, Column: pc("code", 5), Pattern: v("ab%", textK), Regex: `(?s)^ab.*$`}},
+	{"character(n) NOT LIKE, unguarded", residual.Not{Item: residual.Match{Op: model.OpLike, Column: pc("code", 5), Pattern: v("ab", textK), Regex: `(?s)^ab$`}}},
+	{"character(n) ILIKE", residual.Match{Op: model.OpIlike, Column: pc("code", 5), Pattern: v("AB   ", textK), Regex: `(?is)^AB   $`}},
+	{"character(n) regex", residual.Match{Op: model.OpRegex, Column: pc("code", 5), Pattern: v("b  $", textK), Regex: `(?s)b  $`}},
+	{"character(n) equality is not padded", residual.Compare{Op: residual.Eq, Left: c("code", textK), Right: v("ab", textK)}},
 }
+
+// pc is a character(n) column padded to n for a pattern match.
+func pc(name string, n int) residual.Column { return residual.Column{Name: name, Kind: textK, Pad: n} }
 
 // lc is a lower-cased (citext) text column.
 func lc(name string) residual.Column { return residual.Column{Name: name, Kind: textK, Lower: true} }

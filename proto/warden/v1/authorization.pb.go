@@ -2011,7 +2011,17 @@ type ColumnRef struct {
 	// lower-cased already. A client that evaluates the tree itself must
 	// lower-case the column's value so before comparing: compared as stored,
 	// a citext column would look case-sensitive.
-	Lower         bool `protobuf:"varint,4,opt,name=lower,proto3" json:"lower,omitempty"`
+	Lower bool `protobuf:"varint,4,opt,name=lower,proto3" json:"lower,omitempty"`
+	// When not 0, the operand is the column's text padded with spaces at the
+	// end to pad_to characters (Unicode code points, not bytes; a longer text
+	// is left as it is). Set on the column of a pattern node whose column is
+	// character(n), with n: PostgreSQL's LIKE, SIMILAR TO and regular
+	// expressions match a character(n) value padded so, though comparisons
+	// ignore its trailing spaces (a row holding "ab" in a character(5) column
+	// is matched as "ab   ": _like "ab" does not hold, _like "ab%" does). A
+	// client that evaluates the tree itself must pad the column's value so
+	// before matching. 0 (absent) means no padding.
+	PadTo         uint32 `protobuf:"varint,5,opt,name=pad_to,json=padTo,proto3" json:"pad_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2072,6 +2082,13 @@ func (x *ColumnRef) GetLower() bool {
 		return x.Lower
 	}
 	return false
+}
+
+func (x *ColumnRef) GetPadTo() uint32 {
+	if x != nil {
+		return x.PadTo
+	}
+	return 0
 }
 
 // Comparison compares a column with a value or another column. Text compares
@@ -2242,11 +2259,13 @@ type PatternMatch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The operator.
 	Operator PatternOperator `protobuf:"varint,1,opt,name=operator,proto3,enum=warden.v1.PatternOperator" json:"operator,omitempty"`
-	// The column.
+	// The column; its pad_to says when the text matched is the column's padded
+	// with spaces (a character(n) column).
 	Column *ColumnRef `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
 	// The pattern as the rule (or the session variable) states it.
 	Pattern string `protobuf:"bytes,3,opt,name=pattern,proto3" json:"pattern,omitempty"`
-	// The pattern as a Go (RE2) regular expression that must match: the exact
+	// The pattern as a Go (RE2) regular expression that must match the
+	// column's text (padded to column.pad_to characters when set): the exact
 	// meaning Warden gives the pattern.
 	Regex         string `protobuf:"bytes,4,opt,name=regex,proto3" json:"regex,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2615,12 +2634,13 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	" \x01(\v2\x1a.warden.v1.ExistsPredicateH\x00R\x06existsB\x06\n" +
 	"\x04node\";\n" +
 	"\rPredicateList\x12*\n" +
-	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"t\n" +
+	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"\x8b\x01\n" +
 	"\tColumnRef\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04root\x18\x02 \x01(\bR\x04root\x12)\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x15.warden.v1.ColumnKindR\x04kind\x12\x14\n" +
-	"\x05lower\x18\x04 \x01(\bR\x05lower\"\xe9\x01\n" +
+	"\x05lower\x18\x04 \x01(\bR\x05lower\x12\x15\n" +
+	"\x06pad_to\x18\x05 \x01(\rR\x05padTo\"\xe9\x01\n" +
 	"\n" +
 	"Comparison\x129\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x1d.warden.v1.ComparisonOperatorR\boperator\x12,\n" +
