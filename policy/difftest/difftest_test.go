@@ -443,22 +443,7 @@ func conditions(p *model.Permission) []model.BoolExp {
 
 // sessionVars gives every session variable of e a value of its kind.
 func sessionVars(e model.BoolExp, out map[string]string) {
-	switch x := e.(type) {
-	case model.And:
-		for _, it := range x.Items {
-			sessionVars(it, out)
-		}
-	case model.Or:
-		for _, it := range x.Items {
-			sessionVars(it, out)
-		}
-	case model.Not:
-		sessionVars(x.Item, out)
-	case model.RelExists:
-		sessionVars(x.Where, out)
-	case model.Exists:
-		sessionVars(x.Where, out)
-	case model.Compare:
+	model.EachCompare(e, func(x model.Compare) {
 		if v, ok := x.Value.(model.SessionVar); ok {
 			val := map[model.Kind]string{model.KindInteger: "1", model.KindNumeric: "1.5", model.KindBoolean: "true",
 				model.KindUUID: "123e4567-e89b-12d3-a456-426614174000", model.KindDate: "2024-01-01",
@@ -471,5 +456,5 @@ func sessionVars(e model.BoolExp, out map[string]string) {
 			}
 			out[v.Name] = val
 		}
-	}
+	})
 }

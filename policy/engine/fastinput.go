@@ -3,8 +3,8 @@ package engine
 // This file makes Check's per-request work cheaper without changing what it
 // decides: rows are built as OPA values directly, trimmed to what the
 // permission's rules read, and every evaluation of one Check shares one
-// cancellation watcher and no metrics. Replay keeps rowValue: it must give
-// OPA the whole row.
+// cancellation watcher and no metrics. Replay gives OPA the whole row
+// (rowTerm with nothing to trim).
 
 import (
 	"context"
@@ -20,17 +20,18 @@ import (
 	"github.com/wardenpdp/warden/policy/model"
 )
 
-// rowTerm coerces and validates every value of a row exactly as rowValue
-// does (same errors, same order of checks), and builds the OPA value of
+// rowTerm coerces a row's values to the canonical form of their columns'
+// kinds (related rows through the relationship's target table), reporting
+// unknown keys and values that do not coerce, and builds the OPA value of
 // the columns and relationships in keep only: those the permission's
-// rules read (nil keeps everything, as rowValue). A rule cannot tell the
-// difference, since it reads nothing else; evaluation gets a smaller
-// object to build and hash.
+// rules read (nil keeps everything). A rule cannot tell the difference,
+// since it reads nothing else; evaluation gets a smaller object to build
+// and hash. Every value is validated, kept or not.
 //
-// It also avoids rowValue's per-value costs: the error path of a field
-// ("rows[0].values.title") is made only for a value that fails, key terms
-// are interned (names come from the schema), and values become OPA values
-// directly rather than through ast.InterfaceToValue.
+// The error path of a field ("rows[0].values.title") is made only for a
+// value that fails, key terms are interned (names come from the schema),
+// and values become OPA values directly rather than through
+// ast.InterfaceToValue.
 func (s *Set) rowTerm(t *model.Table, values map[string]any, field string, keep *needs) (*ast.Term, InvalidValueErrors) {
 	var bad InvalidValueErrors
 	n := len(values)
@@ -84,7 +85,7 @@ func (s *Set) rowTerm(t *model.Table, values map[string]any, field string, keep 
 	return ast.ObjectTerm(items...), bad
 }
 
-// relatedTerm is relatedValue on rowTerm, keeping what keep says of the
+// relatedTerm builds the value of a relationship, keeping what keep says of the
 // related rows (nil: everything).
 func (s *Set) relatedTerm(rel *model.Relationship, target *model.Table, v any, field string, keep *needs) (*ast.Term, InvalidValueErrors) {
 	if rel.Kind == model.RelObject {

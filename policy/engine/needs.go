@@ -156,22 +156,7 @@ type sessionNeed struct {
 
 // sessionNeeds collects the session variables of an expression.
 func sessionNeeds(e model.BoolExp, out map[sessionNeed]bool) {
-	switch x := e.(type) {
-	case model.And:
-		for _, it := range x.Items {
-			sessionNeeds(it, out)
-		}
-	case model.Or:
-		for _, it := range x.Items {
-			sessionNeeds(it, out)
-		}
-	case model.Not:
-		sessionNeeds(x.Item, out)
-	case model.RelExists:
-		sessionNeeds(x.Where, out)
-	case model.Exists:
-		sessionNeeds(x.Where, out)
-	case model.Compare:
+	model.EachCompare(e, func(x model.Compare) {
 		if v, ok := x.Value.(model.SessionVar); ok {
 			n := sessionNeed{v: v}
 			if op := compile.EffectiveOp(x.Column, x.Op); compile.IsPatternOp(op) {
@@ -179,5 +164,5 @@ func sessionNeeds(e model.BoolExp, out map[sessionNeed]bool) {
 			}
 			out[n] = true
 		}
-	}
+	})
 }

@@ -45,13 +45,13 @@ func (s *Set) Replay(ctx context.Context, in CheckInput) ([][]ReplayQuery, error
 		return nil, bad
 	}
 	for i, r := range in.Rows {
-		row, bad := s.rowValue(t, r.Values, fmt.Sprintf("rows[%d].values", i))
+		row, bad := s.rowTerm(t, r.Values, fmt.Sprintf("rows[%d].values", i), nil)
 		if len(bad) > 0 {
 			return nil, bad
 		}
 		newRow := row
 		if r.New != nil {
-			if newRow, bad = s.rowValue(t, r.New, fmt.Sprintf("rows[%d].new_values", i)); len(bad) > 0 {
+			if newRow, bad = s.rowTerm(t, r.New, fmt.Sprintf("rows[%d].new_values", i), nil); len(bad) > 0 {
 				return nil, bad
 			}
 		}

@@ -162,79 +162,6 @@ func presets(p *model.Permission, vars map[string]string) (map[string]any, error
 	return out, nil
 }
 
-// rowValue coerces a row's values to the canonical form of their columns'
-// kinds (related rows through the relationship's target table) and builds
-// the OPA value. Unknown keys and values that do not coerce are errors.
-func (s *Set) rowValue(t *model.Table, values map[string]any, field string) (*ast.Term, InvalidValueErrors) {
-	var bad InvalidValueErrors
-	items := make([][2]*ast.Term, 0, len(values))
-	for k, v := range values {
-		f := field + "." + k
-		if col, ok := t.Column(k); ok {
-			cv, err := model.CoerceJSON(col.Type.Kind, v)
-			if err == nil {
-				cv, err = model.Normalize(col.Type, cv, false)
-			}
-			if err != nil {
-				bad = append(bad, &InvalidValueError{Field: f, Kind: col.Type.Kind, Reason: err.Error()})
-				continue
-			}
-			av, err := ast.InterfaceToValue(cv)
-			if err != nil {
-				bad = append(bad, &InvalidValueError{Field: f, Kind: col.Type.Kind, Reason: err.Error()})
-				continue
-			}
-			items = append(items, [2]*ast.Term{ast.StringTerm(k), ast.NewTerm(av)})
-			continue
-		}
-		rel, ok := t.Relationships[k]
-		if !ok {
-			bad = append(bad, &InvalidValueError{Field: f, Reason: fmt.Sprintf("%s has no column or relationship %q", t.Name, k)})
-			continue
-		}
-		target, ok := s.policy.Tables[rel.Target]
-		if !ok {
-			bad = append(bad, &InvalidValueError{Field: f, Reason: fmt.Sprintf("relationship target %s is not loaded", rel.Target)})
-			continue
-		}
-		term, errs := s.relatedValue(rel, target, v, f)
-		bad = append(bad, errs...)
-		if term != nil {
-			items = append(items, [2]*ast.Term{ast.StringTerm(k), term})
-		}
-	}
-	return ast.ObjectTerm(items...), bad
-}
-
-func (s *Set) relatedValue(rel *model.Relationship, target *model.Table, v any, field string) (*ast.Term, InvalidValueErrors) {
-	if rel.Kind == model.RelObject {
-		switch x := v.(type) {
-		case nil:
-			return ast.NullTerm(), nil
-		case map[string]any:
-			return s.rowValue(target, x, field)
-		}
-		return nil, InvalidValueErrors{{Field: field, Reason: fmt.Sprintf("object relationship %s takes an object or null", rel.Name)}}
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return nil, InvalidValueErrors{{Field: field, Reason: fmt.Sprintf("array relationship %s takes a list of rows", rel.Name)}}
-	}
-	var bad InvalidValueErrors
-	terms := make([]*ast.Term, 0, len(list))
-	for i, el := range list {
-		m, ok := el.(map[string]any)
-		if !ok {
-			bad = append(bad, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", field, i), Reason: "a related row must be an object"})
-			continue
-		}
-		term, errs := s.rowValue(target, m, fmt.Sprintf("%s[%d]", field, i))
-		bad = append(bad, errs...)
-		terms = append(terms, term)
-	}
-	return ast.ArrayTerm(terms...), bad
-}
-
 // tablesValue builds input.tables: rows of other tables for _exists, keyed
 // by "schema.name".
 func (s *Set) tablesValue(tables map[model.TableName][]map[string]any) (*ast.Term, InvalidValueErrors) {
@@ -249,7 +176,7 @@ func (s *Set) tablesValue(tables map[model.TableName][]map[string]any) (*ast.Ter
 		}
 		terms := make([]*ast.Term, 0, len(rows))
 		for i, r := range rows {
-			term, errs := s.rowValue(t, r, fmt.Sprintf("%s.rows[%d]", field, i))
+			term, errs := s.rowTerm(t, r, fmt.Sprintf("%s.rows[%d]", field, i), nil)
 			bad = append(bad, errs...)
 			terms = append(terms, term)
 		}

@@ -52,6 +52,29 @@ type Compare struct {
 	Value Value
 }
 
+// EachCompare calls f on every comparison of e, through _and, _or, _not,
+// relationships and _exists, in order.
+func EachCompare(e BoolExp, f func(Compare)) {
+	switch x := e.(type) {
+	case And:
+		for _, it := range x.Items {
+			EachCompare(it, f)
+		}
+	case Or:
+		for _, it := range x.Items {
+			EachCompare(it, f)
+		}
+	case Not:
+		EachCompare(x.Item, f)
+	case RelExists:
+		EachCompare(x.Where, f)
+	case Exists:
+		EachCompare(x.Where, f)
+	case Compare:
+		f(x)
+	}
+}
+
 func (True) boolExp()      {}
 func (False) boolExp()     {}
 func (And) boolExp()       {}

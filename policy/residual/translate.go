@@ -41,24 +41,8 @@ type PatternOrigin struct {
 // evaluated (compile.EffectiveOp: a _like on citext is an _ilike).
 func Patterns(es ...model.BoolExp) map[string]PatternOrigin {
 	out := map[string]PatternOrigin{}
-	var walk func(e model.BoolExp)
-	walk = func(e model.BoolExp) {
-		switch x := e.(type) {
-		case model.And:
-			for _, it := range x.Items {
-				walk(it)
-			}
-		case model.Or:
-			for _, it := range x.Items {
-				walk(it)
-			}
-		case model.Not:
-			walk(x.Item)
-		case model.RelExists:
-			walk(x.Where)
-		case model.Exists:
-			walk(x.Where)
-		case model.Compare:
+	for _, e := range es {
+		model.EachCompare(e, func(x model.Compare) {
 			lit, ok := x.Value.(model.Literal)
 			p, isStr := lit.V.(string)
 			if !ok || !isStr || !compile.IsPatternOp(x.Op) {
@@ -73,12 +57,7 @@ func Patterns(es ...model.BoolExp) map[string]PatternOrigin {
 			if _, seen := out[re]; !seen {
 				out[re] = PatternOrigin{Op: positive(op), Pattern: p}
 			}
-		}
-	}
-	for _, e := range es {
-		if e != nil {
-			walk(e)
-		}
+		})
 	}
 	return out
 }

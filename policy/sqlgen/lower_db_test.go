@@ -3,7 +3,6 @@ package sqlgen_test
 import (
 	"context"
 	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,19 +83,7 @@ func TestLowerAgainstDatabases(t *testing.T) {
 
 	for _, d := range sqlgen.Dialects {
 		t.Run(d.String(), func(t *testing.T) {
-			db, err := difftest.Open(ctx, d, "low"+strconv.Itoa(os.Getpid()))
-			if err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("%s unreachable: %v", d, err)
-				}
-				t.Skipf("%s unreachable: %v", d, err)
-			}
-			defer db.Close()
-			st, err := db.Load(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := loadCase(ctx, t, d, "low", c)
 			from := `"t0"`
 			if sc := st.Schemas["public"]; sc != "" {
 				from = `"` + sc + `".` + from

@@ -3,7 +3,6 @@ package sqlgen_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,19 +64,7 @@ func TestPadAgainstDatabases(t *testing.T) {
 	c.Rows[tbl.Name] = append(c.Rows[tbl.Name], map[string]any{"id": strconv.Itoa(len(padTexts)), "c3": nil, "c4": nil})
 	for _, d := range sqlgen.Dialects {
 		t.Run(d.String(), func(t *testing.T) {
-			db, err := difftest.Open(ctx, d, "pad"+strconv.Itoa(os.Getpid()))
-			if err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("%s unreachable: %v", d, err)
-				}
-				t.Skipf("%s unreachable: %v", d, err)
-			}
-			defer db.Close()
-			st, err := db.Load(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := loadCase(ctx, t, d, "pad", c)
 			checked := 0
 			for _, col := range cols {
 				for _, pc := range padCases {

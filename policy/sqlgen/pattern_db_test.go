@@ -2,7 +2,6 @@ package sqlgen_test
 
 import (
 	"context"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -67,21 +66,10 @@ func TestPatternsAgainstDatabases(t *testing.T) {
 	}
 	for _, d := range sqlgen.Dialects {
 		t.Run(d.String(), func(t *testing.T) {
-			db, err := difftest.Open(ctx, d, "pat"+strconv.Itoa(os.Getpid()))
-			if err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("%s unreachable: %v", d, err)
-				}
-				t.Skipf("%s unreachable: %v", d, err)
-			}
-			defer db.Close()
-			st, err := db.Load(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := loadCase(ctx, t, d, "pat", c)
 			for _, pc := range patternCases {
 				re, op := pc.pattern, pc.op
+				var err error
 				if op == "" {
 					op = model.OpRegex
 				} else if re, err = compile.PatternRegex(pc.op, pc.pattern); err != nil {

@@ -45,7 +45,7 @@ func Validate(p *model.Policy, d Dialect) []error {
 					exprs = append(exprs, c)
 				}
 				for _, e := range exprs {
-					walk(e, func(c model.Compare) {
+					model.EachCompare(e, func(c model.Compare) {
 						if err := compareSupport(d, c); err != nil {
 							report(err)
 						}
@@ -134,25 +134,4 @@ func patternExpressible(d Dialect, op model.Operator, pattern string) error {
 		return &UnsupportedError{Op: string(op), Dialect: d, Reason: err.Error()}
 	}
 	return nil
-}
-
-func walk(e model.BoolExp, f func(model.Compare)) {
-	switch x := e.(type) {
-	case model.And:
-		for _, it := range x.Items {
-			walk(it, f)
-		}
-	case model.Or:
-		for _, it := range x.Items {
-			walk(it, f)
-		}
-	case model.Not:
-		walk(x.Item, f)
-	case model.RelExists:
-		walk(x.Where, f)
-	case model.Exists:
-		walk(x.Where, f)
-	case model.Compare:
-		f(x)
-	}
 }
