@@ -22,8 +22,12 @@ const (
 	DefaultMaxRows  = 1000
 	// DefaultStreamWorkers: enough for the concurrency a PDP sees from a
 	// few clients; each idle worker costs its stack (tens of KiB).
-	DefaultStreamWorkers   = 128
-	maxStreamWorkers       = 1 << 16
+	DefaultStreamWorkers = 128
+	maxStreamWorkers     = 1 << 16
+	// DefaultGCHeadroomMiB: collections become rare for a policy set of
+	// tens of MiB, for at most this much more memory than Go's default.
+	DefaultGCHeadroomMiB   = 256
+	maxGCHeadroomMiB       = 1 << 20
 	DefaultMaxRecvMsgSize  = 4 << 20
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultCORSMaxAge      = 10 * time.Minute
@@ -60,6 +64,11 @@ type Config struct {
 	// grows its stack on nearly every call; a worker keeps its stack. Calls
 	// beyond the busy workers still get a goroutine each.
 	StreamWorkers int
+	// GCHeadroomMiB is the room, in MiB, the garbage collector leaves the
+	// heap above what is live once the policy set is loaded
+	// (--gc-headroom-mib; see TuneGC); 0 keeps Go's default, and GOGC in
+	// the environment wins.
+	GCHeadroomMiB int
 	// ShutdownTimeout bounds the graceful shutdown (--shutdown-timeout).
 	ShutdownTimeout time.Duration
 	// MaxRuleDepth bounds the nesting of one boolean expression in the
@@ -106,6 +115,7 @@ func DefaultConfig() Config {
 		MaxRows:         DefaultMaxRows,
 		MaxRecvMsgSize:  DefaultMaxRecvMsgSize,
 		StreamWorkers:   DefaultStreamWorkers,
+		GCHeadroomMiB:   DefaultGCHeadroomMiB,
 		ShutdownTimeout: DefaultShutdownTimeout,
 		MaxRuleDepth:    load.DefaultMaxDepth,
 		MaxRuleNodes:    load.DefaultMaxNodes,
@@ -127,6 +137,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
 	fs.IntVar(&c.MaxRows, "max-rows", c.MaxRows, "most rows one Check may carry")
 	fs.IntVar(&c.MaxRecvMsgSize, "max-recv-msg-size", c.MaxRecvMsgSize, "largest request in `bytes`")
+	fs.IntVar(&c.GCHeadroomMiB, "gc-headroom-mib", c.GCHeadroomMiB, "room in `MiB` the garbage collector leaves above the live heap (the loaded policy set), never less than Go's default; 0: Go's default; GOGC in the environment wins")
 	fs.IntVar(&c.StreamWorkers, "stream-workers", c.StreamWorkers, "long-lived goroutines serving gRPC calls (they keep their grown stacks); 0: a new goroutine per call")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown deadline; then open calls are cut")
 	fs.BoolVar(&c.HTTPGateway, "http-gateway", c.HTTPGateway, "serve the HTTP/JSON gateway (POST /v1/check, ...) on --http-addr")
@@ -179,6 +190,9 @@ func (c Config) Validate() error {
 	}
 	if c.StreamWorkers < 0 || c.StreamWorkers > maxStreamWorkers {
 		errs = append(errs, fmt.Errorf("--stream-workers %d: want 0 to %d", c.StreamWorkers, maxStreamWorkers))
+	}
+	if c.GCHeadroomMiB < 0 || c.GCHeadroomMiB > maxGCHeadroomMiB {
+		errs = append(errs, fmt.Errorf("--gc-headroom-mib %d: want 0 to %d", c.GCHeadroomMiB, maxGCHeadroomMiB))
 	}
 	if c.MaxRecvMsgSize < 1024 {
 		errs = append(errs, fmt.Errorf("--max-recv-msg-size %d: want at least 1024 bytes", c.MaxRecvMsgSize))
@@ -237,6 +251,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("max_rows", c.MaxRows),
 		slog.Int("max_recv_msg_size", c.MaxRecvMsgSize),
 		slog.Int("stream_workers", c.StreamWorkers),
+		slog.Int("gc_headroom_mib", c.GCHeadroomMiB),
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
 		slog.Int("max_rule_depth", c.MaxRuleDepth),
 		slog.Int("max_rule_nodes", c.MaxRuleNodes),

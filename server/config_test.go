@@ -120,7 +120,8 @@ func TestConfigValidate(t *testing.T) {
 			c.MaxRecvMsgSize = 10
 			c.ShutdownTimeout = 0
 			c.StreamWorkers = -1
-		}, want: []string{"--grpc-addr", "--log-format", "--log-level", "--max-rows", "--stream-workers", "--max-recv-msg-size", "--shutdown-timeout"}},
+			c.GCHeadroomMiB = -1
+		}, want: []string{"--grpc-addr", "--log-format", "--log-level", "--max-rows", "--stream-workers", "--gc-headroom-mib", "--max-recv-msg-size", "--shutdown-timeout"}},
 		{name: "no stream workers", edit: func(c *Config) { c.StreamWorkers = 0 }},
 		{name: "too many stream workers", edit: func(c *Config) { c.StreamWorkers = 1 << 20 }, want: []string{"--stream-workers"}},
 		{name: "same address", edit: func(c *Config) { c.HTTPAddr = c.GRPCAddr }, want: []string{"are both"}},

@@ -48,6 +48,13 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		log.Error("not starting: the policy set does not load", slog.Any("error", err))
 		return err
 	}
+	if live, percent, set := server.TuneGC(cfg.GCHeadroomMiB, a.getenv); set {
+		log.Info("garbage collector tuned to the loaded policy set",
+			slog.Uint64("live_heap_mib", live>>20), slog.Int("gc_percent", percent), slog.Int("gc_headroom_mib", cfg.GCHeadroomMiB))
+	} else {
+		log.Info("garbage collector left as configured",
+			slog.Uint64("live_heap_mib", live>>20), slog.Int("gc_percent", percent))
+	}
 	pol := set.Policy()
 	log.Info("policy loaded",
 		slog.String("source", pol.Source),
