@@ -28,7 +28,7 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 	x.c.Op = op
 	neg := x.neg
 	// Negative operators are the negation of their positive twin.
-	if pos, ok := negativeOps[op]; ok {
+	if pos, negated := op.Positive(); negated {
 		op, neg = pos, !neg
 	}
 	switch op {
@@ -117,17 +117,6 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 	return nil, fmt.Errorf("%s: operator %s is not supported", x.c.Column.Name, x.c.Op)
 }
 
-// negativeOps maps an operator to the positive operator it negates.
-var negativeOps = map[model.Operator]model.Operator{
-	model.OpNeq:      model.OpEq,
-	model.OpNin:      model.OpIn,
-	model.OpNlike:    model.OpLike,
-	model.OpNilike:   model.OpIlike,
-	model.OpNsimilar: model.OpSimilar,
-	model.OpNregex:   model.OpRegex,
-	model.OpNiregex:  model.OpIregex,
-}
-
 var relOps = map[model.Operator]string{
 	model.OpEq: "==", model.OpGt: ">", model.OpLt: "<", model.OpGte: ">=", model.OpLte: "<=",
 	model.OpCeq: "==", model.OpCneq: "!=", model.OpCgt: ">", model.OpClt: "<", model.OpCgte: ">=", model.OpClte: "<=",
@@ -202,9 +191,7 @@ func SessionRef(v model.SessionVar) string {
 // used as a pattern by an operator: "_like:x-hasura-p". Negative operators
 // use their positive twin's key.
 func PatternKey(op model.Operator, name string) string {
-	if pos, ok := negativeOps[op]; ok {
-		op = pos
-	}
+	op, _ = op.Positive()
 	return string(op) + ":" + name
 }
 

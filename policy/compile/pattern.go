@@ -17,9 +17,7 @@ import (
 // their positive twin. A pattern RE2 cannot compile (back-references,
 // look-around) is an error.
 func PatternRegex(op model.Operator, pattern string) (string, error) {
-	if pos, ok := negativeOps[op]; ok {
-		op = pos
-	}
+	op, _ = op.Positive()
 	var re string
 	switch op {
 	case model.OpLike:

@@ -231,19 +231,8 @@ func isPattern(op model.Operator) bool {
 }
 
 func positiveOp(op model.Operator) model.Operator {
-	switch op {
-	case model.OpNlike:
-		return model.OpLike
-	case model.OpNilike:
-		return model.OpIlike
-	case model.OpNsimilar:
-		return model.OpSimilar
-	case model.OpNregex:
-		return model.OpRegex
-	case model.OpNiregex:
-		return model.OpIregex
-	}
-	return op
+	pos, _ := op.Positive()
+	return pos
 }
 
 // patterns are the literal (and session) patterns per operator: wildcards,

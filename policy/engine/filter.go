@@ -296,7 +296,8 @@ func sessionGoValue(n sessionNeed, raw string) (any, *InvalidValueError) {
 // translation of compile.SessionRef gives.
 func paramOf(n sessionNeed) residual.Param {
 	if n.pattern != "" {
-		return residual.Param{Name: n.v.Name, Kind: model.KindText, Pattern: positivePattern(n.pattern)}
+		pos, _ := n.pattern.Positive()
+		return residual.Param{Name: n.v.Name, Kind: model.KindText, Pattern: pos}
 	}
 	p := residual.Param{Name: n.v.Name, Kind: n.v.Kind, Array: n.v.Array}
 	switch compile.SessionKind(model.SessionVar{Kind: n.v.Kind, Type: n.v.Type}) {
@@ -306,12 +307,6 @@ func paramOf(n sessionNeed) residual.Param {
 		p.PadSpace = true
 	}
 	return p
-}
-
-func positivePattern(op model.Operator) model.Operator {
-	// compile.PatternKey keys a negative operator by its positive twin.
-	key := compile.PatternKey(op, "")
-	return model.Operator(key[:len(key)-1])
 }
 
 // buildFilterTemplate runs the partial evaluations of one permission with

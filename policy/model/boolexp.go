@@ -121,6 +121,26 @@ const (
 	OpHasKeysAll Operator = "_has_keys_all"
 )
 
+// negatedOps maps each negative operator to the positive one it negates.
+var negatedOps = map[Operator]Operator{
+	OpNeq:      OpEq,
+	OpNin:      OpIn,
+	OpNlike:    OpLike,
+	OpNilike:   OpIlike,
+	OpNsimilar: OpSimilar,
+	OpNregex:   OpRegex,
+	OpNiregex:  OpIregex,
+}
+
+// Positive returns the positive operator a negative one negates (_nlike:
+// _like, true) and any other operator itself (false).
+func (o Operator) Positive() (Operator, bool) {
+	if pos, ok := negatedOps[o]; ok {
+		return pos, true
+	}
+	return o, false
+}
+
 // Value is the right-hand side of a comparison.
 type Value interface{ value() }
 

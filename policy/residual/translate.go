@@ -55,28 +55,12 @@ func Patterns(es ...model.BoolExp) map[string]PatternOrigin {
 				return
 			}
 			if _, seen := out[re]; !seen {
-				out[re] = PatternOrigin{Op: positive(op), Pattern: p}
+				pos, _ := op.Positive()
+				out[re] = PatternOrigin{Op: pos, Pattern: p}
 			}
 		})
 	}
 	return out
-}
-
-// positive maps a negative pattern operator to its positive twin.
-func positive(op model.Operator) model.Operator {
-	switch op {
-	case model.OpNlike:
-		return model.OpLike
-	case model.OpNilike:
-		return model.OpIlike
-	case model.OpNsimilar:
-		return model.OpSimilar
-	case model.OpNregex:
-		return model.OpRegex
-	case model.OpNiregex:
-		return model.OpIregex
-	}
-	return op
 }
 
 // TranslateError says why a residual could not be translated.
