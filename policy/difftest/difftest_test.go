@@ -395,11 +395,7 @@ func TestExamplePolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := set.FilterTemplateStats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Fallback != 0 || st.Templated == 0 {
+	if st := set.FilterTemplateStats(); st.Fallback != 0 || st.Templated == 0 {
 		t.Errorf("templates: %+v", st)
 	}
 	vars := map[string]string{}

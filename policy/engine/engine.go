@@ -18,11 +18,6 @@ import (
 	"github.com/wardenpdp/warden/policy/residual"
 )
 
-// Option configures New.
-type Option func(*config)
-
-type config struct{}
-
 // Set is a compiled, immutable policy set ready to evaluate. Safe for
 // concurrent use.
 type Set struct {
@@ -66,11 +61,7 @@ type prepared struct {
 
 // New compiles p to Rego, compiles the modules with OPA's strict compiler
 // and prepares every query.
-func New(ctx context.Context, p *model.Policy, opts ...Option) (*Set, error) {
-	var cfg config
-	for _, o := range opts {
-		o(&cfg)
-	}
+func New(ctx context.Context, p *model.Policy) (*Set, error) {
 	mods, err := compile.Compile(p)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
@@ -95,12 +86,15 @@ func New(ctx context.Context, p *model.Policy, opts ...Option) (*Set, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%s %s role %s: %w", t.Name, op, role, err)
 				}
+				// The Filter template: partial evaluation once per
+				// permission, so that the cost is paid, and problems are
+				// reported, when the set loads.
+				if pp.filterTmpl, err = s.buildFilterTemplate(ctx, pp); err != nil {
+					return nil, fmt.Errorf("filter template for %s %s role %s: %w", t.Name, op, role, err)
+				}
 				s.perms[permKey{t.Name, op, role}] = pp
 			}
 		}
-	}
-	if err := s.prepareFilters(ctx); err != nil {
-		return nil, err
 	}
 	return s, nil
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"sync/atomic"
@@ -123,17 +122,15 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 		}
 		return res, nil
 	}
-	ft, err := s.filterTemplate(ctx, pp)
-	if err != nil {
-		return nil, err
-	}
-	vals := sc.vals[:0]
+	ft := pp.filterTmpl
+	var vals []any
 	if n := len(pp.session); n > len(sc.vals) {
 		vals = make([]any, n)
 	} else {
 		vals = sc.vals[:n]
 	}
-	if err := sessionValues(pp, in.Session.Vars, vals); err != nil {
+	err := sessionValues(pp, in.Session.Vars, vals)
+	if err != nil {
 		return nil, err
 	}
 	if len(pp.perm.Set) > 0 {
@@ -212,8 +209,6 @@ type filterTemplate struct {
 	// fallback: the residual could not be templated; every request runs
 	// its own partial evaluation with the session known.
 	fallback bool
-	// reason is why it could not.
-	reason error
 	// prepared holds the fallback's partial evaluations by query.
 	prepared map[string]*rego.PreparedPartialQuery
 }
@@ -339,7 +334,7 @@ func (s *Set) buildFilterTemplate(ctx context.Context, pp *prepared) (*filterTem
 	// Not templatable: every request runs its own partial evaluation with
 	// the session known (and fails there if that does not translate
 	// either), prepared now.
-	ft.fallback, ft.reason = true, err
+	ft.fallback = true
 	ft.prepared = map[string]*rego.PreparedPartialQuery{}
 	for _, fq := range filterQueries(pp) {
 		pq, err := s.newPartial(fq.query, false).PrepareForPartial(ctx)
@@ -407,7 +402,7 @@ func filterQueries(pp *prepared) []filterQuery {
 	}
 	sort.Strings(cols)
 	for _, col := range cols {
-		q := compile.RuleRef(t.Name, perm.Op, compile.RuleColumns, perm.Role) + "[" + jsonString(col) + "]"
+		q := compile.RuleRef(t.Name, perm.Op, compile.RuleColumns, perm.Role) + "[" + quoteRego(col) + "]"
 		out = append(out, filterQuery{query: q, root: "input.row", column: col})
 	}
 	return out
@@ -470,42 +465,6 @@ func (s *Set) newPartial(query string, sessionUnknown bool) *rego.Rego {
 	)
 }
 
-func jsonString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-// prepareFilters builds the Filter template of every permission: one
-// partial evaluation per (table, operation, role) and rule, with the
-// session unknown. New calls it, so that the cost is paid, and problems are
-// reported, when the set loads.
-func (s *Set) prepareFilters(ctx context.Context) error {
-	for _, t := range s.policy.SortedTables() {
-		for _, op := range model.Operations {
-			for role := range t.Permissions[op] {
-				pp, ok := s.perms[permKey{t.Name, op, role}]
-				if !ok {
-					continue
-				}
-				ft, err := s.buildFilterTemplate(ctx, pp)
-				if err != nil {
-					return fmt.Errorf("filter template for %s %s role %s: %w", t.Name, op, role, err)
-				}
-				pp.filterTmpl = ft
-			}
-		}
-	}
-	return nil
-}
-
-// filterTemplate returns the template of a permission.
-func (s *Set) filterTemplate(_ context.Context, pp *prepared) (*filterTemplate, error) {
-	if pp.filterTmpl == nil {
-		return nil, fmt.Errorf("no filter template for %s %s role %s", pp.table.Name, pp.perm.Op, pp.perm.Role)
-	}
-	return pp.filterTmpl, nil
-}
-
 // FilterTemplateStats counts, for the status page and metrics, the
 // permissions whose Filter residual is a template and those that need a
 // partial evaluation per request.
@@ -515,7 +474,7 @@ type FilterTemplateStats struct {
 }
 
 // FilterTemplateStats counts the templates.
-func (s *Set) FilterTemplateStats(ctx context.Context) (FilterTemplateStats, error) {
+func (s *Set) FilterTemplateStats() FilterTemplateStats {
 	var st FilterTemplateStats
 	for _, pp := range s.perms {
 		ft := pp.filterTmpl
@@ -528,5 +487,5 @@ func (s *Set) FilterTemplateStats(ctx context.Context) (FilterTemplateStats, err
 			st.Templated++
 		}
 	}
-	return st, nil
+	return st
 }

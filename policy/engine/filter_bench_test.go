@@ -47,9 +47,6 @@ func BenchmarkFilter(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := set.prepareFilters(ctx); err != nil {
-		b.Fatal(err)
-	}
 	articles := model.TableName{Schema: "public", Name: "articles"}
 	for _, role := range []string{"simple", "related"} {
 		for _, users := range []int{1, 100000} {
@@ -80,9 +77,6 @@ func BenchmarkFilterPartialEval(b *testing.B) {
 	ctx := context.Background()
 	forceFilterFallback = true
 	set, err := New(ctx, benchPolicy(b))
-	if err == nil {
-		err = set.prepareFilters(ctx)
-	}
 	forceFilterFallback = false
 	if err != nil {
 		b.Fatal(err)

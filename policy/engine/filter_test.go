@@ -103,12 +103,8 @@ func fallbackSet(t *testing.T, p *model.Policy) *Set {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := set.prepareFilters(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	st, err := set.FilterTemplateStats(context.Background())
-	if err != nil || st.Templated != 0 || st.Fallback == 0 {
-		t.Fatalf("stats %+v, %v", st, err)
+	if st := set.FilterTemplateStats(); st.Templated != 0 || st.Fallback == 0 {
+		t.Fatalf("stats %+v", st)
 	}
 	return set
 }
@@ -176,8 +172,8 @@ func TestSessionGoValueMatchesCheck(t *testing.T) {
 	}
 }
 
-// TestFilterConcurrent: the first requests build the templates once, and
-// requests never share mutable state.
+// TestFilterConcurrent: concurrent requests on the templates New built
+// never share mutable state.
 func TestFilterConcurrent(t *testing.T) {
 	ctx := context.Background()
 	set, err := New(ctx, benchPolicy(t))

@@ -20,10 +20,6 @@ func newNeeds() *needs {
 	return &needs{cols: map[string]bool{}, rels: map[string]*needs{}, tables: map[model.TableName]*needs{}}
 }
 
-func (n *needs) empty() bool {
-	return len(n.cols) == 0 && len(n.rels) == 0 && len(n.tables) == 0
-}
-
 // collect adds what e reads, with cur the level of the current row and
 // root the permission's root level.
 func collect(e model.BoolExp, cur, root *needs) {

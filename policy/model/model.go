@@ -137,13 +137,17 @@ type Table struct {
 	columnIndex map[string]*Column
 }
 
-// Column returns a column by name.
+// Column returns a column by name: from the index IndexColumns builds, or
+// by a scan of a table that has none (never writing, so that tables are
+// safe to read concurrently).
 func (t *Table) Column(name string) (*Column, bool) {
 	if t.columnIndex == nil {
-		t.columnIndex = make(map[string]*Column, len(t.Columns))
 		for _, c := range t.Columns {
-			t.columnIndex[c.Name] = c
+			if c.Name == name {
+				return c, true
+			}
 		}
+		return nil, false
 	}
 	c, ok := t.columnIndex[name]
 	return c, ok
