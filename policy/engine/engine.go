@@ -8,6 +8,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -25,6 +26,9 @@ type Set struct {
 	modules  []compile.Module
 	compiler *ast.Compiler
 	perms    map[permKey]*prepared
+	// allColumns holds every table's columns, sorted: what the admin role
+	// may read. Shared by results, never modified.
+	allColumns map[model.TableName][]string
 }
 
 type permKey struct {
@@ -78,8 +82,9 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 	if c.Compile(parsed); c.Failed() {
 		return nil, fmt.Errorf("OPA rejected the compiled policy: %w", c.Errors)
 	}
-	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{}}
+	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{}, allColumns: map[model.TableName][]string{}}
 	for _, t := range p.SortedTables() {
+		s.allColumns[t.Name] = slices.Sorted(slices.Values(t.ColumnNames()))
 		for _, op := range model.Operations {
 			for role, perm := range t.Permissions[op] {
 				pp, err := s.prepare(ctx, t, op, perm)

@@ -131,6 +131,9 @@ func TestCheckHandPolicy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if len(res.Rows) != len(tc.want) {
+				t.Fatalf("%d rows decided, want %d", len(res.Rows), len(tc.want))
+			}
 			for i, w := range tc.want {
 				if got := res.Rows[i]; got.Decision != w {
 					t.Errorf("row %s: %s (%s), want %s", got.ID, got.Decision, got.Reason, w)

@@ -106,7 +106,7 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 	if in.Session.Role == model.AdminRole {
 		res.Kind, res.Predicate, res.Reason = AlwaysAllowed, residual.True{}, "admin may do everything"
 		if in.Op != model.OpDelete {
-			res.Columns = s.adminColumns(t)
+			res.Columns = s.allColumns[t.Name]
 		}
 		if in.Op == model.OpUpdate {
 			res.Check = residual.True{}
@@ -185,12 +185,6 @@ func bindOr(e residual.Expr, params []residual.Param, vals []any) (residual.Expr
 		return nil, nil
 	}
 	return residual.Bind(e, params, vals)
-}
-
-func (s *Set) adminColumns(t *model.Table) []string {
-	all := t.ColumnNames()
-	sort.Strings(all)
-	return all
 }
 
 // filterTemplate is the residual of one permission with the session
