@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -215,22 +216,23 @@ func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego
 		}
 		return isTrue, nil, nil
 	}
-	unknowns := make([]string, 0, len(gaps))
+	unknowns := make([]*ast.Term, 0, len(gaps))
 	seen := map[string]bool{}
 	for _, g := range gaps {
 		if !seen[g.unknown] {
 			seen[g.unknown] = true
-			unknowns = append(unknowns, g.unknown)
+			u, err := ast.ParseTerm(g.unknown)
+			if err != nil {
+				return isFalse, nil, fmt.Errorf("unknown %s: %w", g.unknown, err)
+			}
+			unknowns = append(unknowns, u)
 		}
 	}
-	sort.Strings(unknowns)
-	pq, err := rego.New(
-		rego.Query(ref),
-		rego.Compiler(s.compiler),
-		rego.ParsedInput(input),
-		rego.Unknowns(unknowns),
-		rego.DisableInlining([]string{"data." + compile.LibPackage}),
-	).Partial(ctx)
+	prepared, err := pp.partials[ref].get(s, ref)
+	if err != nil {
+		return isFalse, nil, fmt.Errorf("prepare partial evaluation: %w", err)
+	}
+	pq, err := prepared.Partial(ctx, rego.EvalParsedInput(input), rego.EvalParsedUnknowns(unknowns))
 	if err != nil {
 		return isFalse, nil, fmt.Errorf("partial evaluation: %w", err)
 	}
@@ -251,6 +253,26 @@ func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego
 		return isUnknown, nil, nil //nolint:nilerr // the decision stands without the residual
 	}
 	return isUnknown, e, nil
+}
+
+// lazyPartial is a rule's query prepared for partial evaluation, for
+// NEEDS_DATA answers: prepared at its first use (most rules never need
+// it, and each costs memory the garbage collector marks), then shared.
+type lazyPartial struct {
+	once sync.Once
+	pq   rego.PreparedPartialQuery
+	err  error
+}
+
+func (l *lazyPartial) get(s *Set, ref string) (rego.PreparedPartialQuery, error) {
+	l.once.Do(func() {
+		l.pq, l.err = rego.New(
+			rego.Query(ref),
+			rego.Compiler(s.compiler),
+			rego.DisableInlining([]string{"data." + compile.LibPackage}),
+		).PrepareForPartial(context.Background())
+	})
+	return l.pq, l.err
 }
 
 func gapPaths(gaps []gap) []string {

@@ -52,6 +52,9 @@ type prepared struct {
 	columnNeeds *needs
 	// rowReads is all three merged: what Check keeps of a row.
 	rowReads *needs
+	// partials prepares filterRef and checkRef for partial evaluation
+	// (NEEDS_DATA), by reference.
+	partials map[string]*lazyPartial
 	// session variables read by the rules and presets, sorted by name.
 	session []sessionNeed
 	// unconditional columns (granted by every contributing parent).
@@ -147,6 +150,12 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		}
 	}
 	pp.rowReads = readsOf(pp)
+	pp.partials = map[string]*lazyPartial{}
+	for _, ref := range []string{pp.filterRef, pp.checkRef} {
+		if ref != "" {
+			pp.partials[ref] = &lazyPartial{}
+		}
+	}
 	for _, v := range perm.Set {
 		if sv, ok := v.(model.SessionVar); ok {
 			sess[sessionNeed{v: sv}] = true
