@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"strconv"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -103,6 +102,21 @@ func inputs(b *testing.B, reqs []*wardenv1.CheckRequest) []engine.CheckInput {
 	return out
 }
 
+// runStage runs the sub-benchmark name over fn(0), fn(1), ... fn(n-1),
+// round and round.
+func runStage(b *testing.B, name string, n int, fn func(i int) error) {
+	b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if err := fn(i % n); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
 // BenchmarkCheckEngine is engine.Set.Check alone, on inputs already
 // converted: the evaluation.
 func BenchmarkCheckEngine(b *testing.B) {
@@ -151,18 +165,7 @@ func BenchmarkCheckPath(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		stage := func(name string, fn func(i int) error) {
-			b.Run(c.name+"/stage="+name, func(b *testing.B) {
-				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					if err := fn(i % len(raw)); err != nil {
-						b.Fatal(err)
-					}
-					i++
-				}
-			})
-		}
+		stage := func(name string, fn func(i int) error) { runStage(b, c.name+"/stage="+name, len(raw), fn) }
 		stage("decode", func(i int) error { return proto.Unmarshal(raw[i], &wardenv1.CheckRequest{}) })
 		stage("validate", func(i int) error { return server.ValidateRequest(reqs[i], lim) })
 		stage("convert", func(i int) error { _, err := server.CheckInput(reqs[i], sess(reqs[i])); return err })
@@ -200,33 +203,6 @@ func BenchmarkCheckPath(b *testing.B) {
 	}
 }
 
-// BenchmarkFilterEngine is engine.Set.Filter for every table and role, with
-// 100,000 users: its cost must not depend on the number of users.
-func BenchmarkFilterEngine(b *testing.B) {
-	f := setup(b)
-	ctx := context.Background()
-	var ins []engine.FilterInput
-	for i := range 4096 {
-		t := f.set.Policy().SortedTables()[i%len(f.set.Policy().Tables)]
-		role := policygen.AllRoles()[i%len(policygen.AllRoles())]
-		vars := workload.SessionVars(1 + (i*7919)%100_000)
-		ins = append(ins, engine.FilterInput{Session: engine.Session{Role: role, Vars: vars}, Table: t.Name, Op: model.OpSelect})
-	}
-	if _, err := f.set.Filter(ctx, ins[0]); err != nil {
-		b.Fatal(err)
-	}
-	b.Run("users="+strconv.Itoa(100_000), func(b *testing.B) {
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			if _, err := f.set.Filter(ctx, ins[i%len(ins)]); err != nil {
-				b.Fatal(err)
-			}
-			i++
-		}
-	})
-}
-
 // BenchmarkFilterPath is everything the server does for a Filter with SQL
 // for PostgreSQL but the transport and the interceptors: decode the
 // request, answer it (the engine's Filter, the predicate tree, the SQL, a
@@ -262,18 +238,7 @@ func BenchmarkFilterPath(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	stage := func(name string, fn func(i int) error) {
-		b.Run("stage="+name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				if err := fn(i % n); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-		})
-	}
+	stage := func(name string, fn func(i int) error) { runStage(b, "stage="+name, n, fn) }
 	stage("decode", func(i int) error { return proto.Unmarshal(raw[i], &wardenv1.FilterRequest{}) })
 	stage("engine", func(i int) error { _, err := f.set.Filter(ctx, ins[i]); return err })
 	stage("answer", func(i int) error { _, err := server.FilterAnswer(ctx, f.set, reqs[i], ins[i].Session); return err })

@@ -15,11 +15,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
-)
 
-// APIKeyMetadata is the metadata that carries a caller's API key (see
-// server/callerauth).
-const APIKeyMetadata = "x-warden-api-key"
+	"github.com/wardenpdp/warden/server/callerauth"
+)
 
 // GRPC sends pre-encoded requests over a few connections.
 type GRPC struct {
@@ -35,7 +33,7 @@ func DialGRPC(addr string, conns int, apiKey string) (*GRPC, error) {
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
 	}
 	if apiKey != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(apiKeyCreds{md: map[string]string{APIKeyMetadata: apiKey}}))
+		opts = append(opts, grpc.WithPerRPCCredentials(apiKeyCreds{md: map[string]string{callerauth.APIKeyMetadata: apiKey}}))
 	}
 	g := &GRPC{codec: grpc.ForceCodecV2(rawCodec{})}
 	for range max(conns, 1) {

@@ -41,14 +41,12 @@ func SampleCPU(pids ...int) CPUSample {
 	return s
 }
 
-// CPUShare is CPU use over a window as a share of the machine (1.0 = every
-// core busy the whole time).
+// CPUShare is CPU use over a window: CPU times, and shares of the machine
+// (1.0 = every core busy the whole time).
 type CPUShare struct {
 	Wall time.Duration
-	// Self, Procs: this process and each watched pid. Time: the same as
-	// CPU time.
-	Self      float64
-	Procs     []float64
+	// SelfTime and ProcsTime are the CPU time of this process and of each
+	// watched pid (0 when unreadable).
 	SelfTime  time.Duration
 	ProcsTime []time.Duration
 	// Machine is the whole machine's busy share; Other is what neither this
@@ -65,20 +63,18 @@ func (s CPUSample) Since(a CPUSample) CPUShare {
 	if capacity <= 0 {
 		return out
 	}
-	out.Self = float64(out.SelfTime) / capacity
-	used := out.Self
+	used := out.SelfTime
 	for i := range s.Procs {
 		d := s.Procs[i] - a.Procs[i]
 		if s.Procs[i] < 0 || a.Procs[i] < 0 {
 			d = 0
 		}
 		out.ProcsTime = append(out.ProcsTime, d)
-		out.Procs = append(out.Procs, float64(d)/capacity)
-		used += float64(d) / capacity
+		used += d
 	}
 	if s.Total > a.Total {
 		out.Machine = float64(s.Busy-a.Busy) / float64(s.Total-a.Total)
-		out.Other = max(out.Machine-used, 0)
+		out.Other = max(out.Machine-float64(used)/capacity, 0)
 	}
 	return out
 }

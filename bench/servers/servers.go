@@ -6,11 +6,8 @@ package servers
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -26,6 +23,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/wardenpdp/warden/bench/client"
+	"github.com/wardenpdp/warden/server/callerauth"
 )
 
 // startTimeout bounds how long a server may take to become ready.
@@ -77,32 +75,6 @@ func Compile(ctx context.Context, warden, policy, out string) error {
 		return fmt.Errorf("warden compile: %w\n%s", err, tailOf(b))
 	}
 	return nil
-}
-
-// APIKey is a caller key the load generator makes for itself.
-type APIKey struct {
-	Key string
-	// Entries is the --api-keys value (WARDEN_API_KEYS) naming it as an
-	// admin-level caller, which may state sessions directly.
-	Entries string
-}
-
-// NewAPIKey makes a random key in the form server/callerauth expects:
-// "wdn_" + 32 random bytes, configured as "sha256:" + hex SHA-256.
-func NewAPIKey() (APIKey, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return APIKey{}, err
-	}
-	key := "wdn_" + base64.RawURLEncoding.EncodeToString(b[:])
-	entries, err := json.Marshal([]map[string]string{{"id": "wardenbench", "hash": HashKey(key), "level": "admin"}})
-	return APIKey{Key: key, Entries: string(entries)}, err
-}
-
-// HashKey is the configured form of a key (callerauth.HashKey).
-func HashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // Process is a running server.
@@ -192,11 +164,18 @@ func (p *Process) waitReady(ctx context.Context, ready func(context.Context) err
 	}
 }
 
-// StartWarden serves policy with `warden serve` on free loopback ports.
-// Per-call logging is off (--log-level warn); OPA is run the same way. key,
-// when set, is configured as the only caller (a server without caller
-// authentication ignores it).
-func StartWarden(ctx context.Context, bin, policy string, key *APIKey, env ...string) (*Process, error) {
+// StartWarden serves policy with `warden serve` on free loopback ports,
+// logging errors only (--log-level error), as OPA is run. apiKey (from
+// callerauth.GenerateKey) is configured as the only caller, at admin level
+// so it may state sessions directly.
+func StartWarden(ctx context.Context, bin, policy, apiKey string, env ...string) (*Process, error) {
+	if apiKey == "" {
+		return nil, errors.New("start warden: an API key is required (warden serve refuses to start without callers)")
+	}
+	callers, err := json.Marshal([]callerauth.Entry{{ID: "wardenbench", Hash: callerauth.HashKey(apiKey), Level: callerauth.LevelAdmin}})
+	if err != nil {
+		return nil, err
+	}
 	grpcAddr, err := FreeAddr()
 	if err != nil {
 		return nil, err
@@ -206,10 +185,8 @@ func StartWarden(ctx context.Context, bin, policy string, key *APIKey, env ...st
 		return nil, err
 	}
 	args := []string{"serve", "--policy", policy, "--grpc-addr", grpcAddr, "--http-addr", httpAddr,
-		"--log-format", "text", "--log-level", "warn", "--shutdown-timeout", "2s"}
-	if key != nil {
-		env = append(env, "WARDEN_API_KEYS="+key.Entries)
-	}
+		"--log-format", "text", "--log-level", "error", "--shutdown-timeout", "2s"}
+	env = append(env, "WARDEN_API_KEYS="+string(callers))
 	p, err := start("warden", bin, args, env)
 	if err != nil {
 		return nil, err

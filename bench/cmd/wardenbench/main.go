@@ -82,7 +82,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.conns, "conns", 4, "gRPC connections to Warden (OPA: one keep-alive connection per worker)")
 	fs.Float64Var(&c.rate, "rate", 0, "open loop: send this many requests per second in every run instead of a closed loop")
 	scen := fs.String("scenarios", strings.Join(scenarioNames, ","), "comma-separated scenarios to run: "+strings.Join(scenarioNames, ", "))
-	fs.IntVar(&c.users, "users", 100_000, "distinct user ids of the many-users variant of each scenario")
+	fs.IntVar(&c.users, "users", 100_000, "distinct user ids of the many-users variant of each scenario (at least 2)")
 	fs.IntVar(&c.tables, "tables", 50, "tables in the generated policy set (5 roles and 2 inherited roles, 4 operations each)")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generated policy set and requests")
 	fs.BoolVar(&c.json, "json", false, "print the report as JSON instead of Markdown")
@@ -160,12 +160,19 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		return nil, usageError{errors.New("--rounds must be at least 1 and --retries not negative")}
 	case c.workers < 1 || c.conns < 1:
 		return nil, usageError{errors.New("--workers and --conns must be at least 1")}
-	case c.users < 1:
-		return nil, usageError{errors.New("--users must be at least 1")}
+	case c.users < 2:
+		return nil, usageError{fmt.Errorf("--users %d: want at least 2 (the many-users runs must differ from the one-user runs)", c.users)}
 	case c.rate < 0:
 		return nil, usageError{errors.New("--rate must not be negative")}
 	}
 	return c, nil
+}
+
+// sliceWarmup is the warm-up before each measured slice of a run:
+// --warmup spread over the rounds, but at least a second (all of --warmup
+// when it is shorter).
+func (c *config) sliceWarmup() time.Duration {
+	return max(c.warmup/time.Duration(max(c.rounds, 1)), min(c.warmup, time.Second))
 }
 
 func (c *config) enabled(name string) bool {

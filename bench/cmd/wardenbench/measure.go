@@ -47,7 +47,7 @@ func (b *bench) runGroup(ctx context.Context, specs []runSpec) ([]*report.Run, e
 	}
 	rounds := max(b.cfg.rounds, 1)
 	dur := b.cfg.duration / time.Duration(rounds)
-	warm := max(b.cfg.warmup/time.Duration(rounds), min(b.cfg.warmup, time.Second))
+	warm := b.cfg.sliceWarmup()
 	for round := range rounds {
 		for i, sp := range specs {
 			a := accs[i]
@@ -100,7 +100,7 @@ func (b *bench) newAcc(sp runSpec) *acc {
 	case sp.server == srvOPA:
 		a.f, a.pid = b.opaFunc(sp.s, sp.users), b.opa.PID()
 	case sp.server == srvEcho:
-		a.f, a.pid = b.echoFunc(sp.s, sp.users), b.warden.PID()
+		a.f, a.pid = b.echoFunc(sp.s), b.warden.PID()
 	default:
 		a.f, a.pid = b.wardenFunc(sp.s, sp.users), b.warden.PID()
 	}

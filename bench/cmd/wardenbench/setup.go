@@ -21,6 +21,7 @@ import (
 	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server/callerauth"
 )
 
 // bench is one invocation: the generated policy, the servers, the clients
@@ -108,15 +109,15 @@ func setup(ctx context.Context, cfg *config, stderr io.Writer) (*bench, error) {
 			return b, err
 		}
 	}
-	key, err := servers.NewAPIKey()
+	key, _, err := callerauth.GenerateKey()
 	if err != nil {
 		return b, err
 	}
-	if b.warden, err = servers.StartWarden(ctx, wardenBin, policyDir, &key, cfg.serverEnv...); err != nil {
+	if b.warden, err = servers.StartWarden(ctx, wardenBin, policyDir, key, cfg.serverEnv...); err != nil {
 		return b, err
 	}
 	b.logf("warden serving on %s (pid %d)", b.warden.Addr, b.warden.PID())
-	if b.grpc, err = client.DialGRPC(b.warden.Addr, cfg.conns, key.Key); err != nil {
+	if b.grpc, err = client.DialGRPC(b.warden.Addr, cfg.conns, key); err != nil {
 		return b, err
 	}
 
