@@ -156,7 +156,12 @@ func (b *binder) bind(e Expr) (Expr, bool) {
 		}
 	case Match:
 		if p, ok := x.Pattern.(Param); ok {
-			pv, _ := b.get(p).(PatternValue)
+			v := b.get(p)
+			pv, ok := v.(PatternValue)
+			if !ok && b.err == nil {
+				// Not bound as Regex "", which matches everything.
+				b.err = fmt.Errorf("residual: session variable %s: a pattern binds a PatternValue, got %T", p.Name, v)
+			}
 			x.Pattern = Value{V: pv.Text, Kind: p.Kind}
 			x.Regex = pv.Regex
 			return x, true

@@ -149,6 +149,11 @@ func TestBind(t *testing.T) {
 	if _, err := Bind(tmpl, []Param{uid}, []any{"7"}); err == nil {
 		t.Error("a missing parameter binds")
 	}
+	for _, bad := range []any{"a%", nil, []any{"a%"}} {
+		if e, err := Bind(tmpl, []Param{uid, ids, pat}, []any{"7", []any{}, bad}); err == nil {
+			t.Errorf("a pattern binds %#v: %s", bad, String(e))
+		}
+	}
 	doc := Param{Name: "x-hasura-doc", Kind: model.KindJSONB}
 	e, err = Bind(Compare{Op: Eq, Left: Column{Name: "doc", Kind: model.KindJSONB}, Right: doc}, []Param{doc}, []any{nil})
 	if err != nil || String(e) != "doc IS NULL" {

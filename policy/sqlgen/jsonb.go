@@ -3,8 +3,6 @@ package sqlgen
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
@@ -47,7 +45,7 @@ func (w *work) jsonb(x residual.JSONB, f *frame) error {
 		return err
 	}
 	if w.d == Postgres {
-		if !strings.HasPrefix(strings.ToLower(mc.Type.Declared), "jsonb") {
+		if mc.Type.JSON {
 			ref += "::jsonb"
 		}
 		switch x.Op {
@@ -132,8 +130,7 @@ func jsonbKeys(op model.Operator, v any) ([]string, error) {
 // string element (at the top level only) of an array, or the string
 // itself.
 func (w *work) mysqlHasKey(ref, key string) {
-	w.subs++
-	j := "`_j" + strconv.Itoa(w.subs) + "`"
+	j := "`" + w.alias("_j") + "`"
 	w.b.WriteString("(CASE JSON_TYPE(" + ref + ")" +
 		" WHEN 'OBJECT' THEN JSON_CONTAINS_PATH(" + ref + ", 'one', CONCAT('$.', JSON_QUOTE(" + w.rawParam(key, "") + ")))" +
 		" WHEN 'ARRAY' THEN EXISTS (SELECT 1 FROM JSON_TABLE(" + ref + ", '$[*]' COLUMNS (v JSON PATH '$', s LONGTEXT PATH '$')) AS " + j +
@@ -145,8 +142,7 @@ func (w *work) mysqlHasKey(ref, key string) {
 // sqliteHasKey renders jsonb's ? with json1: json_each lists an object's
 // keys, an array's elements, or a scalar itself.
 func (w *work) sqliteHasKey(ref, key string) {
-	w.subs++
-	j := `"_j` + strconv.Itoa(w.subs) + `"`
+	j := `"` + w.alias("_j") + `"`
 	w.b.WriteString("EXISTS (SELECT 1 FROM json_each(" + ref + ") AS " + j + " WHERE CASE json_type(" + ref + ")" +
 		" WHEN 'object' THEN " + j + ".key = " + w.rawParam(key, "") +
 		" ELSE " + j + ".type = 'text' AND " + j + ".atom = " + w.rawParam(key, "") + " END)")

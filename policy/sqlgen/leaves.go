@@ -23,12 +23,11 @@ func (w *work) operand(c residual.Column, f *frame, ordered bool) (string, *mode
 	if err != nil {
 		return "", nil, err
 	}
-	decl := strings.ToLower(strings.TrimSpace(mc.Type.Declared))
 	if c.Lower {
 		if w.d != Postgres || mc.Type.Kind != model.KindText {
 			return "", nil, fmt.Errorf("sqlgen: lower(%s) as an operand in %s", c.Name, w.d)
 		}
-		if isCitext(mc) {
+		if mc.Type.Fold {
 			ref += "::text"
 		}
 		// The citext type's own lower-casing (the database's default
@@ -38,9 +37,9 @@ func (w *work) operand(c residual.Column, f *frame, ordered bool) (string, *mode
 	switch w.d {
 	case Postgres:
 		switch {
-		case mc.Type.Kind == model.KindJSONB && !strings.HasPrefix(decl, "jsonb"):
+		case mc.Type.Kind == model.KindJSONB && mc.Type.JSON:
 			ref += "::jsonb"
-		case mc.Type.Kind == model.KindText && strings.HasPrefix(decl, "citext"):
+		case mc.Type.Kind == model.KindText && mc.Type.Fold:
 			ref += "::text"
 		}
 		if ordered && mc.Type.Kind == model.KindText {
@@ -173,10 +172,6 @@ func argOf(d Dialect, k model.Kind, v any) (any, error) {
 	return s, nil
 }
 
-var sqlOps = map[residual.CmpOp]string{
-	residual.Eq: "=", residual.Neq: "<>", residual.Lt: "<", residual.Lte: "<=", residual.Gt: ">", residual.Gte: ">=",
-}
-
 func (w *work) compare(x residual.Compare, f *frame) error {
 	ordered := x.Op != residual.Eq && x.Op != residual.Neq
 	rc, rcol := x.Right.(residual.Column)
@@ -213,7 +208,7 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 	if err != nil {
 		return err
 	}
-	w.b.WriteString(l + " " + sqlOps[x.Op] + " " + r)
+	w.b.WriteString(l + " " + x.Op.String() + " " + r)
 	return nil
 }
 
@@ -364,7 +359,7 @@ func (w *work) match(x residual.Match, f *frame) error {
 	case w.d == SQLite:
 		return &UnsupportedError{Op: string(x.Op), Dialect: w.d, Reason: "the pattern is not expressible with GLOB"}
 	case w.d == Postgres && like && !fold:
-		if isCitext(mc) {
+		if mc.Type.Fold {
 			ref += "::text"
 		}
 		w.b.WriteString(ref + " LIKE " + w.rawParam(likePattern(items, '\\'), "text"))
@@ -378,7 +373,7 @@ func (w *work) match(x residual.Match, f *frame) error {
 		return &UnsupportedError{Op: string(x.Op), Dialect: w.d, Reason: err.Error()}
 	}
 	if w.d == Postgres {
-		if isCitext(mc) {
+		if mc.Type.Fold {
 			ref += "::text"
 		}
 		w.b.WriteString(ref + " ~ " + w.rawParam(text, "text"))

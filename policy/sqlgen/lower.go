@@ -154,7 +154,7 @@ func (w *work) lowerEquality(c residual.Column, f *frame, values []any, neg, in 
 			return err
 		}
 		if w.d == Postgres {
-			if isCitext(mc) {
+			if mc.Type.Fold {
 				ref += "::text" // citext's ~ ignores case
 			}
 			w.b.WriteString(ref + " ~ " + w.rawParam(text, "text"))
@@ -216,10 +216,6 @@ func lowerGlob(sets [][]rune) string {
 	return b.String()
 }
 
-func isCitext(mc *model.Column) bool {
-	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(mc.Type.Declared)), "citext")
-}
-
 // lowerSupport says whether a dialect can render a comparison that needs
 // the lower-cased text itself (an ordering, or a comparison with another
 // column); op names the operator for the error.
@@ -238,9 +234,12 @@ func lowerSupport(d Dialect, op string) *UnsupportedError {
 // cmpOpName names a residual comparison as the Hasura operator (a column
 // comparison as its _c twin).
 func cmpOpName(x residual.Compare) string {
-	names := map[residual.CmpOp]string{residual.Eq: "eq", residual.Neq: "neq", residual.Lt: "lt", residual.Lte: "lte", residual.Gt: "gt", residual.Gte: "gte"}
 	if _, ok := x.Right.(residual.Column); ok {
-		return "_c" + names[x.Op]
+		return "_c" + cmpOpNames[x.Op]
 	}
-	return "_" + names[x.Op]
+	return "_" + cmpOpNames[x.Op]
+}
+
+var cmpOpNames = map[residual.CmpOp]string{
+	residual.Eq: "eq", residual.Neq: "neq", residual.Lt: "lt", residual.Lte: "lte", residual.Gt: "gt", residual.Gte: "gte",
 }

@@ -2,6 +2,7 @@ package sqlgen_test
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -82,7 +83,8 @@ func TestPatternsAgainstDatabases(t *testing.T) {
 				}
 				f, err := r.Render(m)
 				if err != nil {
-					if d == sqlgen.SQLite && op != model.OpLike && op != model.OpIlike {
+					var u *sqlgen.UnsupportedError
+					if d == sqlgen.SQLite && op != model.OpLike && op != model.OpIlike && errors.As(err, &u) {
 						continue // no regular expressions in SQLite
 					}
 					t.Errorf("%s %q: %v", pc.op, pc.pattern, err)
@@ -95,11 +97,9 @@ func TestPatternsAgainstDatabases(t *testing.T) {
 				if d == sqlgen.MySQL {
 					from = strings.ReplaceAll(from, `"`, "`")
 				}
-				q := "SELECT x.id FROM " + from + " AS x WHERE " + f.SQL
+				q := `SELECT "x".id FROM ` + from + ` AS "x" WHERE ` + f.SQL
 				if d == sqlgen.MySQL {
 					q = "SELECT `x`.id FROM " + from + " AS `x` WHERE " + f.SQL
-				} else {
-					q = `SELECT "x".id FROM ` + from + ` AS "x" WHERE ` + f.SQL
 				}
 				rows, err := st.IDs(ctx, q, f.Args)
 				if err != nil {

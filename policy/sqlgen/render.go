@@ -97,6 +97,27 @@ type work struct {
 	subs int
 }
 
+// alias hands out a fresh subquery alias, prefix followed by a number.
+// The numbers never repeat within a Renderer, so the aliases differ from
+// each other; a candidate that names the root row (the caller's alias, or
+// the root table's name when there is none) is skipped, and compared
+// without regard to case, since SQLite and MySQL fold the case of
+// identifiers where PostgreSQL would not: an inner "_w1" would otherwise
+// capture the root's column references on the caller's alias "_W1".
+func (w *work) alias(prefix string) string {
+	root := w.r.o.Alias
+	if root == "" {
+		root = w.r.table.Name.Name
+	}
+	for {
+		w.subs++
+		a := prefix + strconv.Itoa(w.subs)
+		if !strings.EqualFold(a, root) {
+			return a
+		}
+	}
+}
+
 // frame is a row in scope: the root row or an EXISTS subquery's row.
 type frame struct {
 	table *model.Table
@@ -308,11 +329,7 @@ func (w *work) exists(x residual.Exists, f *frame) error {
 	if err != nil {
 		return err
 	}
-	w.subs++
-	alias := "_w" + strconv.Itoa(w.subs)
-	if alias == w.r.o.Alias {
-		alias = "_" + alias
-	}
+	alias := w.alias("_w")
 	qa, err := quoteIdent(w.d, alias)
 	if err != nil {
 		return err

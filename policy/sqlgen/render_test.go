@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,7 +29,7 @@ func testPolicy() *model.Policy {
 	articles := &model.Table{Name: model.TableName{Schema: "public", Name: "articles"}, Columns: []*model.Column{
 		{Name: "id", Type: model.Type{Declared: "bigint", Kind: model.KindInteger}},
 		col("author_id", model.KindInteger, "integer"), col("title", model.KindText, "text"),
-		citext("slug"), col("meta", model.KindJSONB, "jsonb"), col("raw", model.KindJSONB, "json"),
+		citext("slug"), col("meta", model.KindJSONB, "jsonb"), {Name: "raw", Type: model.Type{Declared: "json", Kind: model.KindJSONB, JSON: true}, Nullable: true},
 		col("price", model.KindNumeric, "numeric(10,2)"), col("published", model.KindBoolean, "boolean"),
 		col("at", model.KindTimestamptz, "timestamptz"), col("on", model.KindDate, "date"), col(`we"ird`+"`", model.KindUUID, "uuid"),
 		citext("handle"),
@@ -290,4 +291,63 @@ func TestValidateCitext(t *testing.T) {
 			t.Errorf("%s: %v, want %v", d, got, want[d])
 		}
 	}
+}
+
+// TestSubqueryAliasAvoidsRoot: a subquery's alias never names the root row,
+// even in another case (SQLite and MySQL fold identifiers' case in places),
+// nor the root table when there is no alias.
+func TestSubqueryAliasAvoidsRoot(t *testing.T) {
+	p := testPolicy()
+	exists := residual.Exists{Table: model.TableName{Schema: "blog", Name: "comments"}, On: []model.ColumnPair{{Local: "id", Remote: "article_id"}},
+		Where: residual.Compare{Op: residual.Eq, Left: c("author_id", intK), Right: residual.Column{Name: "author_id", Kind: intK, Root: true}}}
+	hasKey := residual.JSONB{Op: model.OpHasKey, Column: c("raw", jsonK), Value: v("k", textK)}
+	both := residual.And{Items: []residual.Expr{exists, hasKey, exists}}
+	for _, d := range Dialects {
+		for _, alias := range []string{"_w1", "_W1", "_j2", "_J2", "_W3"} {
+			r, err := NewRenderer(p, model.TableName{Schema: "public", Name: "articles"}, Options{Dialect: d, Alias: alias})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := r.Render(both)
+			if err != nil {
+				t.Fatalf("%s %s: %v", d, alias, err)
+			}
+			for _, prefix := range []string{"_w", "_j"} {
+				for i := 1; i <= 4; i++ {
+					a := prefix + strconv.Itoa(i)
+					if strings.EqualFold(a, alias) && strings.Contains(strings.ToLower(f.SQL), "as "+strings.ToLower(quote(d, a))) {
+						t.Errorf("%s: subquery alias %s collides with the root alias %s:\n%s", d, a, alias, f.SQL)
+					}
+				}
+			}
+			if want := quote(d, alias) + "." + quote(d, "author_id"); !strings.Contains(f.SQL, want) {
+				t.Errorf("%s: no root reference %s:\n%s", d, want, f.SQL)
+			}
+		}
+	}
+	// Without an alias the root is the table's own name.
+	tbl := &model.Table{Name: model.TableName{Schema: "public", Name: "_W1"}, Columns: []*model.Column{
+		{Name: "id", Type: model.Type{Declared: "bigint", Kind: model.KindInteger}},
+		{Name: "author_id", Type: model.Type{Declared: "bigint", Kind: model.KindInteger}},
+	}}
+	tbl.IndexColumns()
+	p.Tables[tbl.Name] = tbl
+	r, err := NewRenderer(p, tbl.Name, Options{Dialect: SQLite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := r.Render(exists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(f.SQL, `AS "_w2"`) || strings.Contains(f.SQL, `"_w1"`) {
+		t.Errorf("root table _W1: want the subquery alias _w2:\n%s", f.SQL)
+	}
+}
+
+func quote(d Dialect, s string) string {
+	if d == MySQL {
+		return "`" + s + "`"
+	}
+	return `"` + s + `"`
 }
