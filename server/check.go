@@ -123,10 +123,7 @@ func CheckInput(req *wardenv1.CheckRequest, sess engine.Session) (engine.CheckIn
 		for _, row := range t.GetRows() {
 			rows = append(rows, row.AsMap())
 		}
-		if prev, ok := in.Tables[name]; ok {
-			rows = append(prev, rows...)
-		}
-		in.Tables[name] = rows
+		in.Tables[name] = rows // each table once: ValidateRequest refuses a repeat
 	}
 	return in, nil
 }
@@ -191,7 +188,7 @@ func CheckResponse(res *engine.CheckResult) (*wardenv1.CheckResponse, error) {
 		// Integers beyond 2^53 travel as strings, as the API documents.
 		presets, err := structOf(res.Presets)
 		if err != nil {
-			return nil, fmt.Errorf("presets: %w", err)
+			return nil, err // structOf's error names the presets
 		}
 		resp.Presets = presets
 	}

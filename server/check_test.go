@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -55,6 +56,12 @@ func TestCheckResponse(t *testing.T) {
 
 	if _, err := CheckResponse(&engine.CheckResult{Rows: []engine.RowResult{{ID: "x"}}}); err == nil {
 		t.Error("an unknown decision converted without error")
+	}
+
+	// A preset that has no protobuf form: the error names the presets once.
+	_, err = CheckResponse(&engine.CheckResult{Presets: map[string]any{"bad": func() {}}})
+	if err == nil || !strings.HasPrefix(err.Error(), "presets: ") || strings.Count(err.Error(), "presets:") != 1 {
+		t.Errorf("bad preset: err = %v, want one \"presets: \" prefix", err)
 	}
 }
 

@@ -238,8 +238,9 @@ func IsLoopbackAddr(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// LogValue prints the configuration for the startup log line. Fields of
-// type Secret redact themselves.
+// LogValue prints the configuration for the startup log line. It holds no
+// secret: API keys are configured as hashes only, and the JWT configuration
+// and the webhook secret are redacted by session.Config's LogValue.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("grpc_addr", c.GRPCAddr),
@@ -264,31 +265,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("sessions", c.Sessions),
 	)
 }
-
-// Secret is a configuration value that must never be printed: logs, JSON
-// and fmt show "[redacted]" when it is set. (The JWT configuration and the
-// webhook secret are redacted by session.Config's LogValue; API keys are
-// configured as hashes only.)
-type Secret string
-
-const redacted = "[redacted]"
-
-// String returns "[redacted]", or "" for an empty secret.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// LogValue redacts the secret in slog output.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// MarshalText redacts the secret in JSON and text encodings.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// Reveal returns the secret's value, for the one place that uses it.
-func (s Secret) Reveal() string { return string(s) }
 
 // EnvName is the environment variable of a flag: "grpc-addr" ->
 // "WARDEN_GRPC_ADDR".

@@ -291,6 +291,8 @@ func arrayParameter[T any](vs []T) (*wardenv1.SqlParameter, error) {
 	return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Array{Array: arr}}, nil
 }
 
+// structOf converts presets to a Struct. Its error starts "presets: ", so
+// callers return it as it is.
 func structOf(m map[string]any) (*structpb.Struct, error) {
 	v, err := protoValue(m)
 	if err != nil {

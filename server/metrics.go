@@ -65,12 +65,33 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// observeCheck records one answered Check.
+// decisionLabels are the decision label values, indexed by engine.Decision:
+// "unspecified", "allow", "deny", "needs_data".
+var decisionLabels = func() (l [engine.NeedsData + 1]string) {
+	for d := range l {
+		l[d] = strings.ToLower(engine.Decision(d).String())
+	}
+	return l
+}()
+
+// observeCheck records one answered Check: its rows are counted per
+// decision first, so the counter is looked up once per decision, not per row.
 func (m *metrics) observeCheck(table model.TableName, op model.Operation, res *engine.CheckResult, took time.Duration) {
-	m.checkSeconds.WithLabelValues(op.String()).Observe(took.Seconds())
-	t, o := table.String(), op.String()
+	o := op.String()
+	m.checkSeconds.WithLabelValues(o).Observe(took.Seconds())
+	var n [len(decisionLabels)]int
 	for _, r := range res.Rows {
-		m.decisions.WithLabelValues(t, o, strings.ToLower(r.Decision.String())).Inc()
+		d := r.Decision
+		if d < 0 || int(d) >= len(n) {
+			d = 0 // its String is "UNSPECIFIED", as for 0
+		}
+		n[d]++
+	}
+	t := table.String()
+	for d, c := range n {
+		if c > 0 {
+			m.decisions.WithLabelValues(t, o, decisionLabels[d]).Add(float64(c))
+		}
 	}
 }
 

@@ -48,11 +48,10 @@ var ErrNoCallers = errors.New("no callers configured: give --api-keys or --api-k
 type Option func(*options)
 
 type options struct {
-	log         *slog.Logger
-	version     string
-	now         func() time.Time
-	callers     []callerauth.Entry
-	sessionOpts []session.Option
+	log     *slog.Logger
+	version string
+	now     func() time.Time
+	callers []callerauth.Entry
 }
 
 // WithLogger sets the logger; the default discards.
@@ -65,12 +64,6 @@ func WithVersion(v string) Option { return func(o *options) { o.version = v } }
 // key of --dev).
 func WithCallers(entries ...callerauth.Entry) Option {
 	return func(o *options) { o.callers = append(o.callers, entries...) }
-}
-
-// WithSessionOptions passes options to the session resolver (an HTTP
-// client or a clock, in tests).
-func WithSessionOptions(opts ...session.Option) Option {
-	return func(o *options) { o.sessionOpts = append(o.sessionOpts, opts...) }
 }
 
 // Server is one Warden server: gRPC on one listener, HTTP (metrics,
@@ -145,8 +138,7 @@ func New(cfg Config, set *engine.Set, opts ...Option) (*Server, error) {
 	if s.certs, err = cfg.Callers.NewCertReloader(callerauth.WithTLSLogger(s.log)); err != nil {
 		return nil, err
 	}
-	sessionOpts := append([]session.Option{session.WithLogger(s.log)}, o.sessionOpts...)
-	if s.resolver, err = session.NewResolver(cfg.Sessions, sessionOpts...); err != nil {
+	if s.resolver, err = session.NewResolver(cfg.Sessions, session.WithLogger(s.log)); err != nil {
 		return nil, err
 	}
 

@@ -26,12 +26,6 @@ import (
 // "authorization" metadata is left to the end user's token, as in Hasura.
 const APIKeyMetadata = "x-warden-api-key"
 
-// Option configures NewAuthenticator.
-type Option func(*Authenticator)
-
-// WithMethods replaces the per-method requirements (DefaultMethods).
-func WithMethods(t MethodTable) Option { return func(a *Authenticator) { a.methods = t } }
-
 // Authenticator authenticates callers by API key or client certificate and
 // authorizes them per gRPC method. Its identities can be replaced while it
 // serves (Replace); it takes no lock per request.
@@ -52,11 +46,8 @@ type keyIdentity struct {
 }
 
 // NewAuthenticator builds an authenticator for the entries.
-func NewAuthenticator(entries []Entry, opts ...Option) (*Authenticator, error) {
+func NewAuthenticator(entries []Entry) (*Authenticator, error) {
 	a := &Authenticator{methods: DefaultMethods()}
-	for _, o := range opts {
-		o(a)
-	}
 	if err := a.Replace(entries); err != nil {
 		return nil, err
 	}

@@ -105,12 +105,12 @@ func (c Config) Entries() ([]Entry, error) {
 }
 
 // NewAuthenticator builds the authenticator for the configured entries.
-func (c Config) NewAuthenticator(opts ...Option) (*Authenticator, error) {
+func (c Config) NewAuthenticator() (*Authenticator, error) {
 	entries, err := c.Entries()
 	if err != nil {
 		return nil, err
 	}
-	return NewAuthenticator(entries, opts...)
+	return NewAuthenticator(entries)
 }
 
 // NewRateLimiter builds the per-caller rate limiter.

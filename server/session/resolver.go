@@ -79,10 +79,6 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // WithClock sets the clock for token times and cache freshness, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// WithHTTPClient sets the client for jwk_url and the webhook; timeouts
-// come from the Config, not from the client.
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
-
 // Resolver turns a request into the session the policy engine decides
 // for, as Hasura would, and refuses what Hasura would refuse. It is safe
 // for concurrent use.

@@ -18,6 +18,8 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 	"google.golang.org/grpc/codes"
+
+	"github.com/wardenpdp/warden/server/callerauth"
 )
 
 // maxWebhookBodyBytes bounds a webhook's answer.
@@ -67,7 +69,7 @@ func newWebhook(cfg Config, o *options) (*webhook, error) {
 var droppedHeaders = map[string]bool{
 	"content-type": true, "content-length": true, "te": true, "host": true, "connection": true,
 	"keep-alive": true, "transfer-encoding": true, "upgrade": true, "user-agent": true,
-	"x-warden-api-key": true,
+	callerauth.APIKeyMetadata: true,
 }
 
 // forwardHeaders picks the headers the webhook sees, lower-case, values

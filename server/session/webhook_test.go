@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/wardenpdp/warden/server/callerauth"
 	"github.com/wardenpdp/warden/server/session"
 	"github.com/wardenpdp/warden/server/session/sessiontest"
 )
@@ -31,9 +32,11 @@ func hookResolver(t *testing.T, hook *sessiontest.Webhook, clock *fakeClock, edi
 
 func hookRequest(token string, role string) session.Request {
 	return session.Request{Caller: checker, Role: role, Headers: map[string][]string{
-		"authorization":    {"Bearer " + token},
-		"x-request-id":     {"r-1"},
-		"x-warden-api-key": {"wdn_callers_key"},
+		"authorization":           {"Bearer " + token},
+		"x-request-id":            {"r-1"},
+		callerauth.APIKeyMetadata: {"wdn_callers_key"},
+		// as the HTTP gateway may spell it
+		http.CanonicalHeaderKey(callerauth.APIKeyMetadata): {"wdn_callers_other_key"},
 		"x-hasura-user-id": {"999"},
 		"grpc-timeout":     {"1S"},
 		":authority":       {"warden"},
@@ -62,7 +65,7 @@ func TestWebhookGET(t *testing.T) {
 	if h.Get(session.DefaultAuthHookSecretHeader) != hookSecret {
 		t.Errorf("shared secret header = %q", h.Get(session.DefaultAuthHookSecretHeader))
 	}
-	for _, name := range []string{"X-Warden-Api-Key", "X-Hasura-User-Id", "Grpc-Timeout", "Trace-Bin", "X-Evil", "X-Injected", "X-Hasura-Role"} {
+	for _, name := range []string{callerauth.APIKeyMetadata, "X-Hasura-User-Id", "Grpc-Timeout", "Trace-Bin", "X-Evil", "X-Injected", "X-Hasura-Role"} {
 		if v := h.Values(name); len(v) > 0 {
 			t.Errorf("header %s was forwarded: %q", name, v)
 		}
@@ -87,8 +90,16 @@ func TestWebhookPOSTAndRole(t *testing.T) {
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Headers["Authorization"] != "Bearer tok" || got.Headers["X-Hasura-Role"] != "editor" || got.Headers["X-Warden-Api-Key"] != "" {
+	if got.Headers["Authorization"] != "Bearer tok" || got.Headers["X-Hasura-Role"] != "editor" {
 		t.Errorf("POST body headers: %v", got.Headers)
+	}
+	for k, v := range got.Headers {
+		if strings.EqualFold(k, callerauth.APIKeyMetadata) || strings.Contains(v, "wdn_callers") {
+			t.Errorf("POST body forwards the caller's API key: %s: %q", k, v)
+		}
+	}
+	for _, v := range h.Values(callerauth.APIKeyMetadata) {
+		t.Errorf("POST forwards the caller's API key in a header: %q", v)
 	}
 	// The webhook decides the role; asking for another one is refused.
 	s, err = resolve(t, r, hookRequest("tok", "admin"))

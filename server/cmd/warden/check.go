@@ -23,26 +23,26 @@ import (
 )
 
 type checkFlags struct {
-	policy, schema string
-	role           string
-	session        listFlag
-	table          string
-	operation      string
-	rows           listFlag
-	newRows        listFlag
-	columns        string
-	backendOnly    bool
-	output         string
-	maxRows        int
+	load        server.Config // the policy set and how it loads
+	role        string
+	session     listFlag
+	table       string
+	operation   string
+	rows        listFlag
+	newRows     listFlag
+	columns     string
+	backendOnly bool
+	output      string
+	maxRows     int
 }
 
 func (a *app) check(ctx context.Context, args []string) error {
-	f := checkFlags{output: "text", maxRows: server.DefaultMaxRows}
+	f := checkFlags{load: server.DefaultConfig(), output: "text", maxRows: server.DefaultMaxRows}
 	fs := a.flagSet("check", "--role R --table T --operation OP --row JSON [flags]",
 		"Decides on rows offline, exactly as the Check RPC would, and prints the\n"+
 			"decisions. Row i gets the id \"i\" (from 0). --output json prints the\n"+
 			"CheckResponse in the protobuf JSON form a gRPC client would see.")
-	server.RegisterPolicyFlags(fs, &f.policy, &f.schema)
+	registerLoadFlags(fs, &f.load)
 	fs.StringVar(&f.role, "role", "", "the `role` (principal.role); else the session variable x-hasura-role")
 	fs.Var(&f.session, "session", "a session variable as `name=value`, e.g. x-hasura-user-id=1 (repeatable)")
 	fs.StringVar(&f.table, "table", "", "the `table` as schema.name, or name for schema public")
@@ -63,7 +63,7 @@ func (a *app) check(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	set, err := loadSet(ctx, f.policy, f.schema, printProblems(a.stderr))
+	set, err := loadSet(ctx, f.load, printProblems(a.stderr))
 	if err != nil {
 		return err
 	}
@@ -87,20 +87,17 @@ func (a *app) check(ctx context.Context, args []string) error {
 // syntax decides is checked here; the request itself is validated as the
 // server does.
 func (f *checkFlags) request() (*wardenv1.CheckRequest, error) {
+	vars, err := sessionVariables(f.session)
+	if err != nil {
+		return nil, err
+	}
 	req := &wardenv1.CheckRequest{
 		Principal: &wardenv1.Principal{
 			Role:                      f.role,
-			SessionVariables:          map[string]string{},
+			SessionVariables:          vars,
 			UseBackendOnlyPermissions: f.backendOnly,
 		},
 		Table: f.table,
-	}
-	for _, kv := range f.session {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return nil, fmt.Errorf("--session %q: want name=value", kv)
-		}
-		req.Principal.SessionVariables[k] = v
 	}
 	if f.operation != "" {
 		op, err := model.ParseOperation(f.operation)
@@ -131,6 +128,19 @@ func (f *checkFlags) request() (*wardenv1.CheckRequest, error) {
 		}
 	}
 	return req, nil
+}
+
+// sessionVariables parses repeated --session name=value flags.
+func sessionVariables(kvs []string) (map[string]string, error) {
+	vars := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("--session %q: want name=value", kv)
+		}
+		vars[k] = v
+	}
+	return vars, nil
 }
 
 func jsonObject(raw string) (*structpb.Struct, error) {

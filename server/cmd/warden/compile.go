@@ -12,22 +12,23 @@ import (
 )
 
 func (a *app) compile(ctx context.Context, args []string) error {
-	var policy, schema, out string
-	fs := a.flagSet("compile", "[--policy DIR] [--out DIR]",
+	cfg := server.DefaultConfig()
+	var out string
+	fs := a.flagSet("compile", "[--policy DIR] [--out DIR] [flags]",
 		"Compiles the policy set to Rego (v1) and prints every module, each after a\n"+
 			"line \"# <path>\"; with --out writes one .rego file per module at its path.")
-	server.RegisterPolicyFlags(fs, &policy, &schema)
+	registerLoadFlags(fs, &cfg)
 	fs.StringVar(&out, "out", "", "write the modules under this `directory` instead of printing them")
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	p, err := loadPolicy(ctx, policy, schema)
+	p, err := loadPolicy(ctx, cfg)
 	if err != nil {
-		return policyError(policy, err, printProblems(a.stderr))
+		return policyError(cfg.Policy, err, printProblems(a.stderr))
 	}
 	mods, err := compile.Compile(p)
 	if err != nil {
-		return policyError(policy, err, printProblems(a.stderr))
+		return policyError(cfg.Policy, err, printProblems(a.stderr))
 	}
 	if out == "" {
 		for i, m := range mods {

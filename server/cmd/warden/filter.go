@@ -16,11 +16,12 @@ import (
 )
 
 func (a *app) filter(ctx context.Context, args []string) error {
+	cfg := server.DefaultConfig()
 	var (
-		policy, schema, role, table, operation, dialect, alias, output string
-		session                                                        listFlag
-		first                                                          int
-		backendOnly                                                    bool
+		role, table, operation, dialect, alias, output string
+		session                                        listFlag
+		first                                          int
+		backendOnly                                    bool
 	)
 	fs := a.flagSet("filter", "--role R --table T --operation OP [--dialect D] [flags]",
 		"Prints the row filter of a role offline, exactly as the Filter RPC would\n"+
@@ -28,7 +29,7 @@ func (a *app) filter(ctx context.Context, args []string) error {
 			"--output proto the whole FilterResponse in protobuf JSON; text a summary.\n"+
 			"The SQL runs as-is with the printed parameters, in the caller's query\n"+
 			"where the table is named by --alias (default: its qualified name).")
-	server.RegisterPolicyFlags(fs, &policy, &schema)
+	registerLoadFlags(fs, &cfg)
 	fs.StringVar(&role, "role", "", "the `role` (principal.role); else the session variable x-hasura-role")
 	fs.Var(&session, "session", "a session variable as `name=value`, e.g. x-hasura-user-id=1 (repeatable)")
 	fs.StringVar(&table, "table", "", "the `table` as schema.name, or name for schema public")
@@ -44,16 +45,13 @@ func (a *app) filter(ctx context.Context, args []string) error {
 	if output != "json" && output != "proto" && output != "text" {
 		return usageError{fmt.Errorf("--output %q: want json, proto or text", output)}
 	}
-	req := &wardenv1.FilterRequest{
-		Principal: &wardenv1.Principal{Role: role, SessionVariables: map[string]string{}, UseBackendOnlyPermissions: backendOnly},
-		Table:     table,
+	vars, err := sessionVariables(session)
+	if err != nil {
+		return usageError{err}
 	}
-	for _, kv := range session {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return usageError{fmt.Errorf("--session %q: want name=value", kv)}
-		}
-		req.Principal.SessionVariables[k] = v
+	req := &wardenv1.FilterRequest{
+		Principal: &wardenv1.Principal{Role: role, SessionVariables: vars, UseBackendOnlyPermissions: backendOnly},
+		Table:     table,
 	}
 	op, err := model.ParseOperation(operation)
 	if err != nil {
@@ -67,7 +65,7 @@ func (a *app) filter(ctx context.Context, args []string) error {
 		}
 		req.Sql = &wardenv1.SqlOptions{Dialect: server.DialectToProto(d), TableAlias: alias, FirstPlaceholder: int32(first)}
 	}
-	set, err := loadSet(ctx, policy, schema, printProblems(a.stderr))
+	set, err := loadSet(ctx, cfg, printProblems(a.stderr))
 	if err != nil {
 		return err
 	}

@@ -4,14 +4,17 @@
 //
 //	warden serve    [--dev] [--api-keys JSON] [--jwt-secret JSON] [--policy DIR] ...
 //	warden check    [--policy DIR] --role R --session K=V --table T --operation OP --row JSON [--output json]
+//	warden filter   [--policy DIR] --role R --session K=V --table T [--operation OP] [--dialect D]
 //	warden compile  [--policy DIR] [--out DIR]
-//	warden validate [--policy DIR] [--schema FILE]
+//	warden validate [--policy DIR] [--schema FILE] [--dialect D,...]
 //	warden keys generate [--id ID] [--level user|admin] [--grants check,...]
 //	warden token    --role R [--var x-hasura-user-id=1 ...] (with WARDEN_JWT_SECRET)
 //
 // Every flag can also be set by an environment variable derived from its
 // name (--grpc-addr is WARDEN_GRPC_ADDR); flags win. Without --policy the
-// example policy set embedded in the binary is used.
+// example policy set embedded in the binary is used. check, filter, compile
+// and validate load the policy set as serve does, with serve's --schema,
+// --max-rule-depth and --max-rule-nodes.
 package main
 
 import (

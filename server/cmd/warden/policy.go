@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,38 +12,62 @@ import (
 	"github.com/wardenpdp/warden/policy/examples"
 	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/server"
 )
 
 // embeddedSource names the example policy set built into the binary.
 const embeddedSource = "embedded:example"
 
-// loadPolicy loads the policy set in dir, or the embedded example when dir
-// is empty.
-func loadPolicy(ctx context.Context, dir, schema string, opts ...load.Option) (*model.Policy, error) {
-	if schema != "" {
-		opts = append(opts, load.WithSchemaFile(schema))
-	}
-	if dir == "" {
-		return load.FS(ctx, examples.Blog(), embeddedSource, opts...)
-	}
-	return load.Dir(ctx, dir, opts...)
+// registerLoadFlags binds the flags that decide how a policy set loads:
+// --policy, --schema, --max-rule-depth and --max-rule-nodes, as serve has
+// them (serve binds them through Config.RegisterFlags). Every command that
+// loads a policy set binds them, so that it loads exactly what serve loads.
+func registerLoadFlags(fs *flag.FlagSet, cfg *server.Config) {
+	server.RegisterPolicyFlags(fs, &cfg.Policy, &cfg.Schema)
+	server.RegisterRuleLimitFlags(fs, &cfg.MaxRuleDepth, &cfg.MaxRuleNodes)
 }
 
-// loadSet loads and compiles a policy set. Problems in its content are
-// reported through report, every one of them, and summarised in the error.
-func loadSet(ctx context.Context, dir, schema string, report func([]load.Problem), opts ...load.Option) (*engine.Set, error) {
-	p, err := loadPolicy(ctx, dir, schema, opts...)
+// loadPolicy loads the policy set in cfg.Policy, or the embedded example
+// when it is empty, with cfg's schema file and rule limits. The limits are
+// part of cfg so that no command can load without them; a cfg that does not
+// come from server.DefaultConfig (zero limits) is refused.
+func loadPolicy(ctx context.Context, cfg server.Config) (*model.Policy, error) {
+	if cfg.MaxRuleDepth < 1 {
+		return nil, usageError{fmt.Errorf("--max-rule-depth %d: want at least 1", cfg.MaxRuleDepth)}
+	}
+	if cfg.MaxRuleNodes < 1 {
+		return nil, usageError{fmt.Errorf("--max-rule-nodes %d: want at least 1", cfg.MaxRuleNodes)}
+	}
+	opts := cfg.LoadOptions()
+	if cfg.Schema != "" {
+		opts = append(opts, load.WithSchemaFile(cfg.Schema))
+	}
+	if cfg.Policy == "" {
+		return load.FS(ctx, examples.Blog(), embeddedSource, opts...)
+	}
+	return load.Dir(ctx, cfg.Policy, opts...)
+}
+
+// loadSet loads and compiles a policy set as loadPolicy does. Problems in
+// its content are reported through report, every one of them, and
+// summarised in the error.
+func loadSet(ctx context.Context, cfg server.Config, report func([]load.Problem)) (*engine.Set, error) {
+	p, err := loadPolicy(ctx, cfg)
 	if err != nil {
-		return nil, policyError(dir, err, report)
+		return nil, policyError(cfg.Policy, err, report)
 	}
 	set, err := engine.New(ctx, p)
 	if err != nil {
-		return nil, policyError(dir, err, report)
+		return nil, policyError(cfg.Policy, err, report)
 	}
 	return set, nil
 }
 
 func policyError(dir string, err error, report func([]load.Problem)) error {
+	var ue usageError
+	if errors.As(err, &ue) {
+		return err
+	}
 	if dir == "" {
 		dir = embeddedSource
 	}

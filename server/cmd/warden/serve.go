@@ -43,7 +43,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		log.Warn("--dev: serving with a generated admin API key, on loopback only; never use --dev in production")
 	}
 
-	set, err := loadSet(ctx, cfg.Policy, cfg.Schema, logProblems(log), cfg.LoadOptions()...)
+	set, err := loadSet(ctx, cfg, logProblems(log))
 	if err != nil {
 		log.Error("not starting: the policy set does not load", slog.Any("error", err))
 		return err

@@ -13,13 +13,12 @@ import (
 func (a *app) validate(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
 	var dialects string
-	fs := a.flagSet("validate", "[--policy DIR] [--schema FILE] [--dialect postgres,mysql,sqlite]",
+	fs := a.flagSet("validate", "[--policy DIR] [--schema FILE] [--dialect postgres,mysql,sqlite] [flags]",
 		"Loads the policy set, compiles it and prepares its queries as serve would,\n"+
 			"and prints every problem as \"file: path: message\". With --dialect it also\n"+
 			"lists every rule whose Filter that SQL dialect cannot express. Exits\n"+
 			"non-zero when there is a problem.")
-	server.RegisterPolicyFlags(fs, &cfg.Policy, &cfg.Schema)
-	server.RegisterRuleLimitFlags(fs, &cfg.MaxRuleDepth, &cfg.MaxRuleNodes)
+	registerLoadFlags(fs, &cfg)
 	fs.StringVar(&dialects, "dialect", "", "comma-separated SQL `dialects` the filters must render in: postgres, mysql, sqlite")
 	if err := a.parse(fs, args); err != nil {
 		return err
@@ -35,7 +34,7 @@ func (a *app) validate(ctx context.Context, args []string) error {
 		}
 		ds = append(ds, d)
 	}
-	set, err := loadSet(ctx, cfg.Policy, cfg.Schema, printProblems(a.stdout), cfg.LoadOptions()...)
+	set, err := loadSet(ctx, cfg, printProblems(a.stdout))
 	if err != nil {
 		return err
 	}

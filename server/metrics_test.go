@@ -1,0 +1,33 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+func TestObserveCheckCountsRowsPerDecision(t *testing.T) {
+	m := newMetrics()
+	table := model.TableName{Schema: "public", Name: "articles"}
+	res := &engine.CheckResult{Rows: []engine.RowResult{
+		{Decision: engine.Allow}, {Decision: engine.Deny}, {Decision: engine.Allow},
+		{Decision: engine.NeedsData}, {Decision: engine.Allow}, {Decision: engine.Decision(99)},
+	}}
+	m.observeCheck(table, model.OpSelect, res, 0)
+	m.observeCheck(table, model.OpSelect, &engine.CheckResult{Rows: res.Rows[:1]}, 0)
+	want := `
+# HELP warden_decisions_total Row decisions made by Check, by table, operation and decision (allow, deny, needs_data).
+# TYPE warden_decisions_total counter
+warden_decisions_total{decision="allow",operation="select",table="public.articles"} 4
+warden_decisions_total{decision="deny",operation="select",table="public.articles"} 1
+warden_decisions_total{decision="needs_data",operation="select",table="public.articles"} 1
+warden_decisions_total{decision="unspecified",operation="select",table="public.articles"} 1
+`
+	if err := testutil.CollectAndCompare(m.decisions, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
