@@ -138,6 +138,8 @@ func kindToProto(k model.Kind) wardenv1.ColumnKind {
 		return wardenv1.ColumnKind_COLUMN_KIND_TIMESTAMPTZ
 	case model.KindJSONB:
 		return wardenv1.ColumnKind_COLUMN_KIND_JSONB
+	case model.KindOpaque:
+		return wardenv1.ColumnKind_COLUMN_KIND_OPAQUE
 	}
 	return wardenv1.ColumnKind_COLUMN_KIND_UNSPECIFIED
 }

@@ -247,7 +247,7 @@ func declType(c *model.Column) string {
 }
 
 var (
-	pgTypeName  = regexp.MustCompile(`^[a-z][a-z0-9_ ]*(\([0-9]+(, ?[0-9]+)?\))?( [a-z ]+)?$`)
+	pgTypeName  = regexp.MustCompile(`^[a-z][a-z0-9_ ]*(\([0-9]+(, ?[0-9]+)?\))?( [a-z ]+)?(\[\])*$`)
 	typeArgs    = regexp.MustCompile(`^([a-z][a-z0-9 ]*?) ?\(([0-9]+)(?:, ?([0-9]+))?\)`)
 	floatTypes  = map[string]bool{"real": true, "float4": true, "double precision": true, "float8": true, "float": true}
 	textLenType = map[string]bool{"varchar": true, "character varying": true, "char": true, "character": true, "bpchar": true}
@@ -346,6 +346,9 @@ func StorageType(d sqlgen.Dialect, c *model.Column) (string, error) {
 			return "DATETIME(6)", nil
 		case model.KindJSONB:
 			return "JSON", nil
+		case model.KindOpaque:
+			// Only ever tested for NULL.
+			return "TEXT" + ci, nil
 		}
 	case sqlgen.SQLite:
 		switch k {
@@ -355,7 +358,7 @@ func StorageType(d sqlgen.Dialect, c *model.Column) (string, error) {
 			return "REAL", nil
 		case model.KindText, model.KindUUID:
 			return "TEXT COLLATE NOCASE", nil
-		case model.KindDate, model.KindTimestamp, model.KindTimestamptz, model.KindJSONB:
+		case model.KindDate, model.KindTimestamp, model.KindTimestamptz, model.KindJSONB, model.KindOpaque:
 			return "TEXT", nil
 		}
 	}
@@ -467,7 +470,7 @@ func (s *Schema) store(c *model.Column, v any) (any, error) {
 		return nil, nil
 	}
 	k := c.Type.Kind
-	if k == model.KindJSONB {
+	if k == model.KindJSONB || k == model.KindOpaque && !isString(v) {
 		b, err := json.Marshal(v)
 		return string(b), err
 	}
@@ -497,4 +500,9 @@ func (s *Schema) store(c *model.Column, v any) (any, error) {
 		return x, nil
 	}
 	return nil, fmt.Errorf("difftest: %v (%T) is not a canonical %s value", v, v, k)
+}
+
+func isString(v any) bool {
+	_, ok := v.(string)
+	return ok
 }

@@ -75,6 +75,9 @@ func operator(key string) (model.Operator, bool) {
 
 // applies reports whether an operator class applies to a column kind.
 func applies(cls opClass, k model.Kind) bool {
+	if k == model.KindOpaque {
+		return cls == clsIsNull
+	}
 	switch cls {
 	case clsOrder, clsColOrder:
 		return k != model.KindJSONB
@@ -320,10 +323,12 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 		return nil
 	}
 	if !applies(cls, kind) {
-		switch cls {
-		case clsOrder, clsColOrder:
+		switch {
+		case kind == model.KindOpaque:
+			p.problemf(l, n, "operator %s on column %s of type %s: Warden cannot decide it on this type (only _is_null applies)", op, c.Name, c.Type.Declared)
+		case cls == clsOrder || cls == clsColOrder:
 			p.problemf(l, n, "operator %s is not supported on jsonb column %s: jsonb ordering is PostgreSQL-specific", op, c.Name)
-		case clsText:
+		case cls == clsText:
 			p.problemf(l, n, "operator %s applies to text columns only; %s is %s", op, c.Name, kind)
 		default:
 			p.problemf(l, n, "operator %s applies to jsonb columns only; %s is %s", op, c.Name, kind)

@@ -46,7 +46,12 @@
 //	timestamptz  timestamptz, timestamp with time zone
 //	jsonb        jsonb json
 //
-// Anything else (money, arrays, inet, ...) is a load error naming the type.
+// Any other type (arrays such as text[], money, inet, cidr, bytea, time,
+// interval, tsvector, ltree, PostGIS geometry, an enum or domain declared
+// without its labels or base type, ...) loads as an opaque column: rows
+// may carry any JSON value for it, and the only operator that applies is
+// _is_null. Any other operator on it is a load problem naming the column,
+// its type and the operator (Warden cannot decide it exactly).
 // Foreign-key columns must have the same kind as the columns they reference.
 // Tables of the schema that the metadata does not track are loaded too: they
 // can be the target of _exists.

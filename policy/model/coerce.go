@@ -79,6 +79,10 @@ func ParseText(k Kind, s string) (any, error) {
 		return t.Format("2006-01-02T15:04:05.000000Z"), nil
 	case KindJSONB:
 		return parseJSONText(s)
+	case KindOpaque:
+		// Written as given: only ever tested for NULL or returned as a
+		// preset, which the database parses.
+		return s, nil
 	}
 	return nil, fmt.Errorf("cannot parse a value of kind %s", k)
 }
@@ -90,14 +94,15 @@ func ParseText(k Kind, s string) (any, error) {
 // Integers may come as numbers or strings; a float64 must be whole and
 // within ±2^53 (beyond that it may already have lost precision: send it as
 // a string). Strings for every non-text kind are parsed with ParseText; a
-// boolean column also takes the text forms ("t", "yes", ...). A jsonb value
-// may be anything; floats become json.Number in their shortest form.
+// boolean column also takes the text forms ("t", "yes", ...). A jsonb or
+// opaque value may be anything; floats become json.Number in their
+// shortest form.
 func CoerceJSON(k Kind, v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
 	if s, ok := v.(string); ok {
-		if k == KindJSONB {
+		if k == KindJSONB || k == KindOpaque {
 			return s, nil
 		}
 		return ParseText(k, s)
@@ -119,7 +124,7 @@ func CoerceJSON(k Kind, v any) (any, error) {
 		if b, ok := v.(bool); ok {
 			return b, nil
 		}
-	case KindJSONB:
+	case KindJSONB, KindOpaque:
 		if jsonCanonical(v) {
 			return v, nil
 		}

@@ -241,6 +241,10 @@ const (
 	KindTimestamptz
 	// KindJSONB: jsonb (and json). Any JSON value.
 	KindJSONB
+	// KindOpaque: a type Warden cannot decide comparisons on (inet,
+	// bytea, interval, tsvector, arrays, ...). Any JSON value; only
+	// _is_null applies to it.
+	KindOpaque
 )
 
 // String names the kind as Warden's error messages and Rego do.
@@ -264,6 +268,8 @@ func (k Kind) String() string {
 		return "timestamptz"
 	case KindJSONB:
 		return "jsonb"
+	case KindOpaque:
+		return "opaque"
 	}
 	return "unknown"
 }

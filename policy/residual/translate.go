@@ -550,7 +550,7 @@ func padded(expr string, r, n term) (term, error) {
 // kinds maps the names compile.SessionKind uses back to kinds.
 var kinds = func() map[string]model.Kind {
 	m := map[string]model.Kind{}
-	for k := model.KindInteger; k <= model.KindJSONB; k++ {
+	for k := model.KindInteger; k <= model.KindOpaque; k++ {
 		m[k.String()] = k
 	}
 	return m

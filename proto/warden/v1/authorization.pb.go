@@ -284,21 +284,26 @@ const (
 	ColumnKind_COLUMN_KIND_TIMESTAMPTZ ColumnKind = 8
 	// jsonb and json.
 	ColumnKind_COLUMN_KIND_JSONB ColumnKind = 9
+	// A type whose values Warden does not compare (arrays, inet, bytea,
+	// interval, tsvector, ...): the column appears only in is-null nodes,
+	// and its value may be any JSON value.
+	ColumnKind_COLUMN_KIND_OPAQUE ColumnKind = 10
 )
 
 // Enum value maps for ColumnKind.
 var (
 	ColumnKind_name = map[int32]string{
-		0: "COLUMN_KIND_UNSPECIFIED",
-		1: "COLUMN_KIND_INTEGER",
-		2: "COLUMN_KIND_NUMERIC",
-		3: "COLUMN_KIND_TEXT",
-		4: "COLUMN_KIND_BOOLEAN",
-		5: "COLUMN_KIND_UUID",
-		6: "COLUMN_KIND_DATE",
-		7: "COLUMN_KIND_TIMESTAMP",
-		8: "COLUMN_KIND_TIMESTAMPTZ",
-		9: "COLUMN_KIND_JSONB",
+		0:  "COLUMN_KIND_UNSPECIFIED",
+		1:  "COLUMN_KIND_INTEGER",
+		2:  "COLUMN_KIND_NUMERIC",
+		3:  "COLUMN_KIND_TEXT",
+		4:  "COLUMN_KIND_BOOLEAN",
+		5:  "COLUMN_KIND_UUID",
+		6:  "COLUMN_KIND_DATE",
+		7:  "COLUMN_KIND_TIMESTAMP",
+		8:  "COLUMN_KIND_TIMESTAMPTZ",
+		9:  "COLUMN_KIND_JSONB",
+		10: "COLUMN_KIND_OPAQUE",
 	}
 	ColumnKind_value = map[string]int32{
 		"COLUMN_KIND_UNSPECIFIED": 0,
@@ -311,6 +316,7 @@ var (
 		"COLUMN_KIND_TIMESTAMP":   7,
 		"COLUMN_KIND_TIMESTAMPTZ": 8,
 		"COLUMN_KIND_JSONB":       9,
+		"COLUMN_KIND_OPAQUE":      10,
 	}
 )
 
@@ -2691,7 +2697,7 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x17FILTER_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aFILTER_KIND_ALWAYS_ALLOWED\x10\x01\x12\x1d\n" +
 	"\x19FILTER_KIND_ALWAYS_DENIED\x10\x02\x12\x1b\n" +
-	"\x17FILTER_KIND_CONDITIONAL\x10\x03*\x85\x02\n" +
+	"\x17FILTER_KIND_CONDITIONAL\x10\x03*\x9d\x02\n" +
 	"\n" +
 	"ColumnKind\x12\x1b\n" +
 	"\x17COLUMN_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -2703,7 +2709,9 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x10COLUMN_KIND_DATE\x10\x06\x12\x19\n" +
 	"\x15COLUMN_KIND_TIMESTAMP\x10\a\x12\x1b\n" +
 	"\x17COLUMN_KIND_TIMESTAMPTZ\x10\b\x12\x15\n" +
-	"\x11COLUMN_KIND_JSONB\x10\t*\xe4\x01\n" +
+	"\x11COLUMN_KIND_JSONB\x10\t\x12\x16\n" +
+	"\x12COLUMN_KIND_OPAQUE\x10\n" +
+	"*\xe4\x01\n" +
 	"\x12ComparisonOperator\x12#\n" +
 	"\x1fCOMPARISON_OPERATOR_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16COMPARISON_OPERATOR_EQ\x10\x01\x12\x1b\n" +
