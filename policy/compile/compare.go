@@ -62,7 +62,18 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		return []string{notNull, other + " != null", col + " " + rop + " " + otherVal}, nil
 	}
 
-	val, err := c.value(x.c, s)
+	var val string
+	var err error
+	if e := x.c.Column.Type.Enum; e != nil && isOrder(op) {
+		// An enum orders its values by the type's label order: against
+		// a label literal, the comparison holds for exactly the labels
+		// on its side, so it is a membership test (the loader admits no
+		// session variable here).
+		val, err = enumSide(e, op, x.c)
+		op = model.OpIn
+	} else {
+		val, err = c.value(x.c, s)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +128,32 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 	return nil, fmt.Errorf("%s: operator %s is not supported", x.c.Column.Name, x.c.Op)
 }
 
+func isOrder(op model.Operator) bool {
+	switch op {
+	case model.OpGt, model.OpLt, model.OpGte, model.OpLte:
+		return true
+	}
+	return false
+}
+
+// enumSide renders the list of an enum's labels that stand in the
+// relation op to the comparison's literal label, in the type's order.
+func enumSide(e *model.Enum, op model.Operator, x model.Compare) (string, error) {
+	lit, ok := x.Value.(model.Literal)
+	label, isText := lit.V.(string)
+	at := e.Index(label)
+	if !ok || !isText || at < 0 {
+		return "", fmt.Errorf("%s: %s on enum type %s takes a label literal", x.Column.Name, op, e)
+	}
+	side := []string{}
+	for i, l := range e.Labels {
+		if op == model.OpGt && i > at || op == model.OpGte && i >= at || op == model.OpLt && i < at || op == model.OpLte && i <= at {
+			side = append(side, l)
+		}
+	}
+	return literal(side)
+}
+
 var relOps = map[model.Operator]string{
 	model.OpEq: "==", model.OpGt: ">", model.OpLt: "<", model.OpGte: ">=", model.OpLte: "<=",
 	model.OpCeq: "==", model.OpCneq: "!=", model.OpCgt: ">", model.OpClt: "<", model.OpCgte: ">=", model.OpClte: "<=",
@@ -157,12 +194,16 @@ func (c *compiler) value(x model.Compare, s scope) (string, error) {
 // kind: "integer", or "integer[]" for array variables. Text compared with a
 // citext column is lower-cased and text compared with a character(n) column
 // loses its trailing spaces (model.Normalize), so those values have keys of
-// their own, "citext" and "bpchar": a variable compared with a text column
-// and a citext column of the same rule has both forms.
+// their own, "citext" and "bpchar", and so does text compared with an enum
+// column, which must be one of its labels ("enum:public.leave_status"): a
+// variable compared with a text column and a citext column of the same
+// rule has both forms.
 func SessionKind(v model.SessionVar) string {
 	k := v.Kind.String()
 	if v.Kind == model.KindText {
 		switch {
+		case v.Type.Enum != nil:
+			k = SessionEnum + v.Type.Enum.String()
 		case v.Type.Fold:
 			k = SessionCitext
 		case v.Type.PadSpace:
@@ -181,6 +222,11 @@ const (
 	SessionCitext = "citext"
 	SessionBpchar = "bpchar"
 )
+
+// SessionEnum prefixes the key under input.session of text variables
+// compared with an enum column, checked against its labels:
+// "enum:public.leave_status".
+const SessionEnum = "enum:"
 
 // SessionRef renders the reference to a coerced session variable.
 func SessionRef(v model.SessionVar) string {

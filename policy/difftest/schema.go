@@ -115,6 +115,11 @@ func (d *DB) CreateSchema(ctx context.Context, p *model.Policy, name string) (*S
 			_, _ = s.db.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS citext")
 		}
 	}
+	types, err := s.createTypes(ctx)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	for _, t := range p.SortedTables() {
 		cols := []string{s.Quote(KeyColumn) + " BIGINT PRIMARY KEY"}
 		for _, c := range t.Columns {
@@ -123,6 +128,9 @@ func (d *DB) CreateSchema(ctx context.Context, p *model.Policy, name string) (*S
 				return nil, fmt.Errorf("difftest: %s has a column named %s", t.Name, KeyColumn)
 			}
 			typ, err := StorageType(d.Dialect, c)
+			if t, ok := types[c]; ok {
+				typ, err = t, nil
+			}
 			if err != nil {
 				s.Close()
 				return nil, fmt.Errorf("%s.%s: %w", t.Name, c.Name, err)
@@ -138,13 +146,86 @@ func (d *DB) CreateSchema(ctx context.Context, p *model.Policy, name string) (*S
 	return s, nil
 }
 
+// createTypes creates, in PostgreSQL, the enum types and domains that
+// columns are declared with (in the schema that holds the tables of the
+// type's schema), and returns those columns' types. Elsewhere an enum
+// column is a MariaDB ENUM of its labels (compared bytewise) or SQLite
+// text, and a domain column its base type's column.
+func (s *Schema) createTypes(ctx context.Context) (map[*model.Column]string, error) {
+	out := map[*model.Column]string{}
+	made := map[string]string{}
+	for _, t := range s.policy.SortedTables() {
+		for _, c := range t.Columns {
+			e := c.Type.Enum
+			if s.Dialect == sqlgen.MySQL && e != nil {
+				labels := make([]string, len(e.Labels))
+				for i, l := range e.Labels {
+					labels[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(l, `\`, `\\`), "'", "''") + "'"
+				}
+				out[c] = "ENUM(" + strings.Join(labels, ", ") + ") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+				continue
+			}
+			if s.Dialect != sqlgen.Postgres || e == nil && c.Type.Base == "" {
+				continue
+			}
+			schema, name, err := splitType(c.Type.Declared)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", t.Name, c.Name, err)
+			}
+			mapped, ok := s.Schemas[schema]
+			if !ok {
+				return nil, fmt.Errorf("difftest: %s.%s: type %s is in a schema that holds no table", t.Name, c.Name, c.Type.Declared)
+			}
+			typ := s.Quote(mapped) + "." + s.Quote(name)
+			out[c] = typ
+			if made[typ] != "" {
+				continue
+			}
+			var ddl string
+			switch {
+			case c.Type.Base != "" && e != nil:
+				return nil, fmt.Errorf("difftest: %s.%s: a domain over an enum is not generated", t.Name, c.Name)
+			case c.Type.Base != "":
+				base := c.Type.Base
+				if !pgTypeName.MatchString(base) {
+					return nil, fmt.Errorf("difftest: base type %q is not a plain PostgreSQL type name", base)
+				}
+				if c.Type.Kind == model.KindText && !strings.HasPrefix(base, "citext") {
+					base += ` COLLATE "und-x-icu"`
+				}
+				ddl = "CREATE DOMAIN " + typ + " AS " + base
+			default:
+				labels := make([]string, len(e.Labels))
+				for i, l := range e.Labels {
+					labels[i] = "'" + strings.ReplaceAll(l, "'", "''") + "'"
+				}
+				ddl = "CREATE TYPE " + typ + " AS ENUM (" + strings.Join(labels, ", ") + ")"
+			}
+			made[typ] = ddl
+			if _, err := s.db.ExecContext(ctx, ddl); err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", s.Dialect, ddl, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// splitType splits a generated type name, schema.name, both plain.
+func splitType(decl string) (string, string, error) {
+	schema, name, ok := strings.Cut(decl, ".")
+	if !ok || !safeName.MatchString(schema) || !safeName.MatchString(name) {
+		return "", "", fmt.Errorf("difftest: type %q: want schema.name, both [a-z0-9_]", decl)
+	}
+	return schema, name, nil
+}
+
 // usesCitext says whether a column of p is declared citext, which
 // PostgreSQL has only with the citext extension (without it, creating the
 // table fails and says so).
 func usesCitext(p *model.Policy) bool {
 	for _, t := range p.Tables {
 		for _, c := range t.Columns {
-			if strings.HasPrefix(declType(c), "citext") {
+			if strings.HasPrefix(declType(c), "citext") || strings.HasPrefix(strings.ToLower(c.Type.Base), "citext") {
 				return true
 			}
 		}

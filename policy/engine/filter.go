@@ -289,6 +289,9 @@ func paramOf(n sessionNeed) residual.Param {
 		return residual.Param{Name: n.v.Name, Kind: model.KindText, Pattern: pos}
 	}
 	p := residual.Param{Name: n.v.Name, Kind: n.v.Kind, Array: n.v.Array}
+	if e := n.v.Type.Enum; e != nil && n.v.Kind == model.KindText {
+		p.Enum = e.String()
+	}
 	switch compile.SessionKind(model.SessionVar{Kind: n.v.Kind, Type: n.v.Type}) {
 	case compile.SessionCitext:
 		p.Fold = true

@@ -46,6 +46,29 @@
 //	timestamptz  timestamptz, timestamp with time zone
 //	jsonb        jsonb json
 //
+// An enum column names its type and lists the type's labels in the
+// type's order (pg_enum.enumsortorder); a domain column names the domain
+// and gives its base type, as which it is decided:
+//
+//	columns:
+//	  - {name: status, type: public.leave_status, enum: [Pending, Approved, Rejected]}
+//	  - {name: email, type: auth.email, base: citext}
+//	  - {name: state, type: hr.state_domain, base: hr.state, enum: [a, b]}  # a domain over an enum
+//
+// The type name of an enum is "name" or "schema.name", read as PostgreSQL
+// reads identifiers (unquoted parts lower-cased, "Quoted" parts as
+// written); Filter's PostgreSQL SQL casts values to it
+// ($1::text::"public"."leave_status"), so an unqualified name resolves by
+// the caller's search_path. Enum values are labels: a literal that is not
+// one is a load problem, a session or row value that is not one is
+// invalid. _eq _neq _in _nin compare labels (as text in MySQL and
+// SQLite); _gt _lt _gte _lte order by the label's position in the type, as
+// PostgreSQL does, and take a label literal (the loader turns them into
+// the list of labels on that side); _ceq and _cneq compare two columns of
+// the same enum type. Pattern operators, _cgt ... and ordering against a
+// session variable are load problems. A domain's own name is its type for
+// column comparisons (_ceq wants the same type on both sides).
+//
 // Any other type (arrays such as text[], money, inet, cidr, bytea, time,
 // interval, tsvector, ltree, PostGIS geometry, an enum or domain declared
 // without its labels or base type, ...) loads as an opaque column: rows

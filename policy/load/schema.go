@@ -75,7 +75,7 @@ func (ld *loader) columns(t *model.Table, n *yaml.Node, l loc) {
 	seen := map[string]bool{}
 	for i, it := range items {
 		el := l.index(i)
-		k, _ := ld.object(it, el, "column", []string{"name", "type", "nullable"}, nil)
+		k, _ := ld.object(it, el, "column", []string{"name", "type", "nullable", "base", "enum"}, nil)
 		if k == nil {
 			continue
 		}
@@ -93,13 +93,31 @@ func (ld *loader) columns(t *model.Table, n *yaml.Node, l loc) {
 		}
 		seen[name] = true
 		c := &model.Column{Name: name, Type: model.Type{Declared: typ}, Nullable: true}
-		c.Type.Kind = kindOf(typ)
-		canon := canonicalType(typ)
+		// A domain is decided as its base type; its own name stays the
+		// declared type (column comparisons want the same type).
+		decides := typ
+		if k["base"] != nil {
+			base, ok := ld.str(k["base"], el.key("base"), "base type")
+			if !ok {
+				continue
+			}
+			decides = base
+			c.Type.Base = base
+		}
+		c.Type.Kind = kindOf(decides)
+		if k["enum"] != nil {
+			c.Type.Enum = ld.enum(decides, k["enum"], el.key("enum"))
+			if c.Type.Enum == nil {
+				continue
+			}
+			c.Type.Kind = model.KindText
+		}
+		canon := canonicalType(decides)
 		c.Type.Bits = intBits[canon]
 		c.Type.Fold = canon == "citext"
 		c.Type.PadSpace = canon == "character"
 		if c.Type.PadSpace {
-			n, err := charLength(typ)
+			n, err := charLength(decides)
 			if err != nil {
 				ld.problemf(el.key("type"), k["type"], "column %s: %v", name, err)
 			}
@@ -115,6 +133,95 @@ func (ld *loader) columns(t *model.Table, n *yaml.Node, l loc) {
 		t.Columns = append(t.Columns, c)
 	}
 	t.IndexColumns()
+}
+
+// enum reads the labels of a column of enum type typ (a domain's base):
+// a non-empty list of distinct labels in the type's order. It returns nil
+// after reporting a problem.
+func (ld *loader) enum(typ string, n *yaml.Node, l loc) *model.Enum {
+	labels, ok := ld.strList(n, l, "enum")
+	if !ok {
+		return nil
+	}
+	schema, name, err := parseTypeName(typ)
+	if err != nil {
+		ld.problemf(l, n, "enum type %q: %v", typ, err)
+		return nil
+	}
+	if _, builtin := typeNames[normaliseType(typ)]; builtin {
+		ld.problemf(l, n, "enum labels given for the built-in type %s: an enum column names its enum type (type: leave_status, enum: [...])", typ)
+		return nil
+	}
+	if len(labels) == 0 {
+		ld.problemf(l, n, "enum type %s has no labels", typ)
+		return nil
+	}
+	seen := map[string]bool{}
+	for i, lb := range labels {
+		if seen[lb] {
+			ld.problemf(l.index(i), n, "enum label %q is listed twice", lb)
+			return nil
+		}
+		seen[lb] = true
+	}
+	return &model.Enum{Schema: schema, Name: name, Labels: labels}
+}
+
+// parseTypeName splits a type name, "name" or "schema.name", into its
+// parts as PostgreSQL reads an identifier: a part in double quotes is
+// taken as written ("" is a quote), any other part is lower-cased.
+func parseTypeName(s string) (schema, name string, err error) {
+	var parts []string
+	i := 0
+	for {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+		var part strings.Builder
+		if i < len(s) && s[i] == '"' {
+			i++
+			for {
+				if i >= len(s) {
+					return "", "", fmt.Errorf("unterminated quoted identifier")
+				}
+				if s[i] == '"' {
+					if i+1 < len(s) && s[i+1] == '"' {
+						part.WriteByte('"')
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				part.WriteByte(s[i])
+				i++
+			}
+		} else {
+			j := i
+			for i < len(s) && s[i] != '.' && s[i] != ' ' && s[i] != '"' {
+				i++
+			}
+			part.WriteString(strings.ToLower(s[j:i]))
+		}
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+		if part.Len() == 0 {
+			return "", "", fmt.Errorf("want name or schema.name")
+		}
+		parts = append(parts, part.String())
+		if i == len(s) {
+			break
+		}
+		if s[i] != '.' || len(parts) == 2 {
+			return "", "", fmt.Errorf("want name or schema.name")
+		}
+		i++
+	}
+	if len(parts) == 1 {
+		return "", parts[0], nil
+	}
+	return parts[0], parts[1], nil
 }
 
 func (ld *loader) primaryKey(t *model.Table, n *yaml.Node, l loc) {

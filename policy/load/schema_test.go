@@ -21,3 +21,25 @@ func TestCharLength(t *testing.T) {
 		}
 	}
 }
+
+// TestParseTypeName: a type name is read as PostgreSQL reads identifiers:
+// unquoted parts lower-cased, quoted parts as written.
+func TestParseTypeName(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"leave_status":        {"", "leave_status"},
+		"Public.Leave_Status": {"public", "leave_status"},
+		`hr."Leave Status"`:   {"hr", "Leave Status"},
+		`"a""b"."c.d"`:        {`a"b`, "c.d"},
+		` auth . email `:      {"auth", "email"},
+	} {
+		s, n, err := parseTypeName(in)
+		if err != nil || s != want[0] || n != want[1] {
+			t.Errorf("parseTypeName(%q) = %q, %q, %v; want %q, %q", in, s, n, err, want[0], want[1])
+		}
+	}
+	for _, in := range []string{"", "a.b.c", `"a`, "a.", ".a", `""`, `a"b"`} {
+		if s, n, err := parseTypeName(in); err == nil {
+			t.Errorf("parseTypeName(%q) = %q, %q; want an error", in, s, n)
+		}
+	}
+}

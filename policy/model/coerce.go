@@ -566,7 +566,8 @@ func CheckIntRange(bits int, v any) error {
 // character(n) column longer than n characters once its trailing spaces
 // are trimmed is invalid, as PostgreSQL rejects it ("value too long");
 // comparison values (fold true) may be longer: they are compared with the
-// column, never stored in it.
+// column, never stored in it. A value of an enum column (Enum) must be
+// one of its labels, whether stored or compared.
 func Normalize(t Type, v any, fold bool) (any, error) {
 	if err := CheckIntRange(t.Bits, v); err != nil {
 		return nil, err
@@ -584,5 +585,22 @@ func Normalize(t Type, v any, fold bool) (any, error) {
 	if fold && t.Fold {
 		s = strings.ToLower(s)
 	}
+	if t.Enum != nil && t.Enum.Index(s) < 0 {
+		return nil, fmt.Errorf("%q is not a label of enum type %s (labels: %s)", clip(s), t.Enum, clipList(t.Enum.Labels))
+	}
 	return s, nil
+}
+
+// clipList renders labels for an error message, at most 20 of them.
+func clipList(ls []string) string {
+	const most = 20
+	parts := make([]string, 0, min(len(ls), most+1))
+	for i, l := range ls {
+		if i == most {
+			parts = append(parts, fmt.Sprintf("... %d more", len(ls)-most))
+			break
+		}
+		parts = append(parts, strconv.Quote(clip(l)))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -188,6 +188,10 @@ type Column struct {
 type Type struct {
 	// Declared is the type as written in the schema, e.g. "varchar(255)".
 	Declared string
+	// Base is the base type of a domain ("citext" for auth.email), as
+	// written in the schema; the domain is decided as its base type. ""
+	// for a type that is not a domain.
+	Base string
 	// Kind is the family the type belongs to, which decides coercion and the
 	// operators that apply.
 	Kind Kind
@@ -212,6 +216,40 @@ type Type struct {
 	// JSON marks a json (not jsonb) column: PostgreSQL has no equality,
 	// containment or key operators on json, so only _is_null applies.
 	JSON bool
+	// Enum is set on a column of a PostgreSQL enum type (or of a domain
+	// over one), of Kind text: its values are the enum's labels, compared
+	// as text, and anything else is invalid.
+	Enum *Enum
+}
+
+// Enum is a PostgreSQL enum type.
+type Enum struct {
+	// Schema is the type's schema; "" when the schema file names the type
+	// without one (PostgreSQL then finds it by the search_path).
+	Schema string
+	// Name is the type's name, as PostgreSQL spells it (case kept).
+	Name string
+	// Labels in the type's sort order (pg_enum.enumsortorder), which is
+	// the order PostgreSQL compares its values in.
+	Labels []string
+}
+
+// String returns "schema.name", or "name" without a schema.
+func (e *Enum) String() string {
+	if e.Schema == "" {
+		return e.Name
+	}
+	return e.Schema + "." + e.Name
+}
+
+// Index returns the position of a label in the type's order, or -1.
+func (e *Enum) Index(label string) int {
+	for i, l := range e.Labels {
+		if l == label {
+			return i
+		}
+	}
+	return -1
 }
 
 // Kind is a family of column types that share a JSON representation and the

@@ -226,6 +226,9 @@ type Param struct {
 	// model.Normalize and compile.SessionKind). The same variable compared
 	// with a text column is another Param.
 	Fold, PadSpace bool
+	// Enum names the enum type ("public.leave_status") of the column a
+	// text value is compared with: the value is one of its labels.
+	Enum string
 }
 
 func (Column) operand() {}

@@ -577,10 +577,12 @@ func (t *translator) param(r ast.Ref) (term, error) {
 	}
 	g, array := strings.CutSuffix(string(group), "[]")
 	p := &Param{Name: string(name), Array: array}
-	switch g {
-	case compile.SessionCitext:
+	switch {
+	case strings.HasPrefix(g, compile.SessionEnum):
+		p.Kind, p.Enum = model.KindText, strings.TrimPrefix(g, compile.SessionEnum)
+	case g == compile.SessionCitext:
 		p.Kind, p.Fold = model.KindText, true
-	case compile.SessionBpchar:
+	case g == compile.SessionBpchar:
 		p.Kind, p.PadSpace = model.KindText, true
 	default:
 		k, ok := kinds[g]

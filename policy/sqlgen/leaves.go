@@ -85,6 +85,31 @@ func (w *work) param(k model.Kind, v any) (string, error) {
 	return "?", nil
 }
 
+// enumCast adds to a PostgreSQL placeholder (or cast) the cast to an enum
+// type (suffix "[]": its array type), so that it compares with the
+// column's enum operators: "$1::text" becomes
+// "$1::text::"public"."leave_status"". The type's schema is mapped as a
+// table's is (Options.Schemas); a type named without a schema is found
+// by the caller's search_path.
+func (w *work) enumCast(p string, e *model.Enum, suffix string) (string, error) {
+	name, err := quoteIdent(Postgres, e.Name)
+	if err != nil {
+		return "", err
+	}
+	schema := e.Schema
+	if m, ok := w.r.o.Schemas[schema]; ok && schema != "" {
+		schema = m
+	}
+	if schema != "" {
+		q, err := quoteIdent(Postgres, schema)
+		if err != nil {
+			return "", err
+		}
+		name = q + "." + name
+	}
+	return p + "::" + name + suffix, nil
+}
+
 // rawParam adds a parameter used as is (a pattern, a key).
 func (w *work) rawParam(v any, pgCast string) string {
 	w.args = append(w.args, v)
@@ -202,6 +227,9 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 		r, _, err = w.operand(y, f, ordered)
 	case residual.Value:
 		r, err = w.param(mc.Type.Kind, y.V)
+		if err == nil && mc.Type.Enum != nil && w.d == Postgres {
+			r, err = w.enumCast(r, mc.Type.Enum, "")
+		}
 	default:
 		err = fmt.Errorf("sqlgen: unbound operand %T", x.Right)
 	}
@@ -253,6 +281,11 @@ func (w *work) in(x residual.In, f *frame) error {
 		arr, cast, err := pgArray(k, list)
 		if err != nil {
 			return err
+		}
+		if mc.Type.Enum != nil {
+			if cast, err = w.enumCast(cast, mc.Type.Enum, "[]"); err != nil {
+				return err
+			}
 		}
 		w.b.WriteString(l + " = ANY(" + w.rawParam(arr, cast) + ")")
 		return nil

@@ -34,6 +34,8 @@ func testPolicy() *model.Policy {
 		col("at", model.KindTimestamptz, "timestamptz"), col("on", model.KindDate, "date"), col(`we"ird`+"`", model.KindUUID, "uuid"),
 		citext("handle"),
 		{Name: "code", Type: model.Type{Declared: "character(5)", Kind: model.KindText, PadSpace: true, Length: 5}, Nullable: true},
+		{Name: "state", Type: model.Type{Declared: `blog."Article ""State"""`, Kind: model.KindText,
+			Enum: &model.Enum{Schema: "blog", Name: `Article "State"`, Labels: []string{"draft", "live"}}}, Nullable: true},
 	}, Relationships: map[string]*model.Relationship{
 		"comments": {Name: "comments", Kind: model.RelArray, Target: model.TableName{Schema: "blog", Name: "comments"}, Mapping: []model.ColumnPair{{Local: "id", Remote: "article_id"}}},
 	}}
@@ -66,6 +68,8 @@ var renderCases = []struct {
 	{"guarded negation", residual.And{Items: []residual.Expr{residual.Not{Item: residual.IsNull{Column: c("title", textK)}}, residual.Not{Item: residual.Compare{Op: residual.Eq, Left: c("title", textK), Right: v("x", textK)}}}}},
 	{"unguarded negation of a nullable column", residual.Not{Item: residual.Compare{Op: residual.Eq, Left: c("title", textK), Right: v("x", textK)}}},
 	{"in list", residual.In{Column: c("title", textK), List: v([]any{"a", "b'c"}, textK)}},
+	{"enum compared with its type's cast", residual.Compare{Op: residual.Neq, Left: c("state", textK), Right: v("live", textK)}},
+	{"enum in a list of its type", residual.In{Column: c("state", textK), List: v([]any{"draft", "live"}, textK)}},
 	{"in integers", residual.In{Column: c("author_id", intK), List: v([]any{json.Number("1"), json.Number("2")}, intK)}},
 	{"numeric, timestamptz, date, boolean, uuid", residual.And{Items: []residual.Expr{
 		residual.Compare{Op: residual.Gte, Left: c("price", model.KindNumeric), Right: v(json.Number("9.99"), model.KindNumeric)},
