@@ -129,6 +129,10 @@ func (d *DB) Load(ctx context.Context, c *Case) (*Store, error) {
 		}
 	}
 	o := sqlgen.Options{Dialect: d.Dialect, Schemas: st.Schemas}
+	if err := st.DB.createTypes(ctx, o, c.Policy); err != nil {
+		st.Close()
+		return nil, err
+	}
 	for _, t := range c.Policy.SortedTables() {
 		if err := st.DB.create(ctx, o, t, c.Rows[t.Name]); err != nil {
 			st.Close()
@@ -178,16 +182,90 @@ func (d *DB) columnType(k model.Kind) string {
 	}[k]
 }
 
+// userType names, in PostgreSQL, the enum type or domain of a column (in
+// the case's schema), "" for another column.
+func (d *DB) userType(o sqlgen.Options, c *model.Column) string {
+	if d.Dialect != sqlgen.Postgres || c.Type.Enum == nil && c.Type.Base == "" {
+		return ""
+	}
+	schema, name, ok := strings.Cut(c.Type.Declared, ".")
+	if !ok {
+		return ""
+	}
+	return d.table(o, model.TableName{Schema: schema, Name: name})
+}
+
+// createTypes creates, in PostgreSQL, the enum types and domains the
+// case's columns are declared with: CREATE TYPE ... AS ENUM, CREATE
+// DOMAIN ... AS its base type (citext where the database has it).
+func (d *DB) createTypes(ctx context.Context, o sqlgen.Options, p *model.Policy) error {
+	made := map[string]bool{}
+	for _, t := range p.SortedTables() {
+		for _, c := range t.Columns {
+			typ := d.userType(o, c)
+			if typ == "" || made[typ] {
+				continue
+			}
+			made[typ] = true
+			var ddl string
+			switch {
+			case c.Type.Enum != nil:
+				labels := make([]string, len(c.Type.Enum.Labels))
+				for i, l := range c.Type.Enum.Labels {
+					labels[i] = "'" + strings.ReplaceAll(l, "'", "''") + "'"
+				}
+				ddl = "CREATE TYPE " + typ + " AS ENUM (" + strings.Join(labels, ", ") + ")"
+			case c.Type.Fold && d.citext:
+				ddl = "CREATE DOMAIN " + typ + " AS citext"
+			case c.Type.Kind == model.KindText:
+				ddl = "CREATE DOMAIN " + typ + ` AS text COLLATE "und-x-icu"`
+			default:
+				ddl = "CREATE DOMAIN " + typ + " AS " + c.Type.Base
+			}
+			if _, err := d.db.ExecContext(ctx, ddl); err != nil {
+				return fmt.Errorf("%s: %s: %w", d.Dialect, ddl, err)
+			}
+		}
+	}
+	return nil
+}
+
+// storedType is the type a column is stored as: its enum type or domain
+// (PostgreSQL), a MariaDB ENUM of its labels (compared bytewise), the
+// declared type of an opaque column (PostgreSQL; text elsewhere), or the
+// storage type of its kind.
+func (d *DB) storedType(o sqlgen.Options, c *model.Column) string {
+	if typ := d.userType(o, c); typ != "" {
+		return typ
+	}
+	switch {
+	case d.Dialect == sqlgen.MySQL && c.Type.Enum != nil:
+		labels := make([]string, len(c.Type.Enum.Labels))
+		for i, l := range c.Type.Enum.Labels {
+			labels[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(l, `\`, `\\`), "'", "''") + "'"
+		}
+		return "ENUM(" + strings.Join(labels, ", ") + ") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+	case c.Type.Kind == model.KindOpaque && d.Dialect == sqlgen.Postgres:
+		return c.Type.Declared
+	case c.Type.Kind == model.KindOpaque:
+		return "TEXT"
+	}
+	return d.columnType(c.Type.Kind)
+}
+
 func (d *DB) create(ctx context.Context, o sqlgen.Options, t *model.Table, rows []map[string]any) error {
 	cols := make([]string, len(t.Columns))
 	names := make([]string, len(t.Columns))
+	types := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
-		cols[i] = d.quote(c.Name) + " " + d.columnType(c.Type.Kind)
+		types[i] = d.storedType(o, c)
+		cols[i] = d.quote(c.Name) + " " + types[i]
 		// character(n) of an odd n is stored as such (PostgreSQL pads it,
 		// MariaDB strips the padding on read), of an even n as text:
 		// Filter's SQL must not depend on the stored type.
 		char := c.Type.PadSpace && c.Type.Length%2 == 1
 		switch {
+		case c.Type.Enum != nil || c.Type.Base != "" || c.Type.Kind == model.KindOpaque:
 		case d.Dialect == sqlgen.Postgres && c.Type.Fold && d.citext:
 			cols[i] = d.quote(c.Name) + " citext" // its own =, <, ~ and LIKE ignore case
 		case d.Dialect == sqlgen.Postgres && char:
@@ -218,7 +296,7 @@ func (d *DB) create(ctx context.Context, o sqlgen.Options, t *model.Table, rows 
 			args = append(args, d.storage(c.Type.Kind, r[c.Name]))
 			p[i] = "?"
 			if d.Dialect == sqlgen.Postgres {
-				p[i] = "$" + strconv.Itoa(len(args)) + "::" + d.columnType(c.Type.Kind)
+				p[i] = "$" + strconv.Itoa(len(args)) + "::" + types[i]
 			}
 		}
 		tuples = append(tuples, "("+strings.Join(p, ", ")+")")

@@ -139,6 +139,12 @@ func (g *gen) schema() {
 			}
 			t.Columns = append(t.Columns, &model.Column{Name: name, Type: typ, Nullable: g.r.IntN(3) > 0})
 		}
+		// Columns of the types PostgreSQL users declare beyond the
+		// built-in ones: an enum, domains, and types only _is_null
+		// decides on.
+		for j, typ := range g.extraTypes() {
+			t.Columns = append(t.Columns, &model.Column{Name: fmt.Sprintf("x%d_%s", j, typ.Kind), Type: typ, Nullable: g.r.IntN(3) > 0})
+		}
 		// Foreign keys to earlier tables (and sometimes to itself).
 		for _, parent := range tables {
 			if g.r.IntN(3) == 0 {
@@ -155,6 +161,33 @@ func (g *gen) schema() {
 	for _, t := range tables {
 		t.IndexColumns()
 	}
+}
+
+// moodEnum is the enum type of generated enum columns: its label order is
+// neither bytewise nor case-insensitive order, and a label has a space.
+var moodEnum = &model.Enum{Schema: "public", Name: "mood", Labels: []string{"sad", "Ok", "happy", "a b", "É", "ok"}}
+
+// extraTypes picks the types of a table's extra columns: often an enum
+// (public.mood), sometimes a domain over citext or bigint, sometimes
+// text[] or inet (opaque: only _is_null applies).
+func (g *gen) extraTypes() []model.Type {
+	var out []model.Type
+	if g.r.IntN(2) == 0 {
+		out = append(out, model.Type{Declared: "public.mood", Kind: model.KindText, Enum: moodEnum})
+	}
+	switch g.r.IntN(4) {
+	case 0:
+		out = append(out, model.Type{Declared: "public.email", Base: "citext", Kind: model.KindText, Fold: true})
+	case 1:
+		out = append(out, model.Type{Declared: "public.score", Base: "bigint", Kind: model.KindInteger, Bits: 64})
+	}
+	switch g.r.IntN(4) {
+	case 0:
+		out = append(out, model.Type{Declared: "text[]", Kind: model.KindOpaque})
+	case 1:
+		out = append(out, model.Type{Declared: "inet", Kind: model.KindOpaque})
+	}
+	return out
 }
 
 // charLengths are the n of generated character(n) columns: short, so that

@@ -39,14 +39,27 @@ func (g *gen) session() map[string]string {
 		if v.Array {
 			elems := make([]string, g.r.IntN(4))
 			for i := range elems {
-				elems[i] = arrayElement(g.text(v.Kind))
+				elems[i] = arrayElement(g.typedText(v))
 			}
 			out[n] = "{" + strings.Join(elems, ",") + "}"
 			continue
 		}
-		out[n] = g.text(v.Kind)
+		out[n] = g.typedText(v)
 	}
 	return out
+}
+
+// typedText is text for variable v: for an enum a label, now and then a
+// label in another case (not a label: Check and Filter must both refuse).
+func (g *gen) typedText(v model.SessionVar) string {
+	if e := v.Type.Enum; e != nil {
+		l := e.Labels[g.r.IntN(len(e.Labels))]
+		if g.r.IntN(10) == 0 {
+			l = strings.ToUpper(l)
+		}
+		return l
+	}
+	return g.text(v.Kind)
 }
 
 // text returns a value of kind k as a session variable would spell it.

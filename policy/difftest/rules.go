@@ -69,6 +69,9 @@ func (g *gen) relationship(t *model.Table) *model.Relationship {
 
 // operators lists the operators that apply to a kind, as load allows them.
 func operators(k model.Kind) []model.Operator {
+	if k == model.KindOpaque {
+		return []model.Operator{model.OpIsNull}
+	}
 	ops := []model.Operator{model.OpEq, model.OpNeq, model.OpIn, model.OpNin, model.OpIsNull, model.OpCeq, model.OpCneq}
 	if k != model.KindJSONB {
 		ops = append(ops, model.OpGt, model.OpLt, model.OpGte, model.OpLte, model.OpCgt, model.OpClt, model.OpCgte, model.OpClte)
@@ -88,6 +91,11 @@ func (g *gen) compare(root, cur *model.Table) model.BoolExp {
 	c := cur.Columns[g.r.IntN(len(cur.Columns))]
 	k := c.Type.Kind
 	ops := operators(k)
+	if c.Type.Enum != nil {
+		// load: no pattern operators and no _cgt ... on enums.
+		ops = []model.Operator{model.OpEq, model.OpNeq, model.OpIn, model.OpNin, model.OpIsNull, model.OpCeq, model.OpCneq,
+			model.OpGt, model.OpLt, model.OpGte, model.OpLte, model.OpGt, model.OpLte}
+	}
 	if c.Type.Fold {
 		// More of the comparisons that lower-case the column.
 		ops = append(ops, model.OpEq, model.OpEq, model.OpNeq, model.OpIn, model.OpIn, model.OpNin, model.OpGt, model.OpLte, model.OpCeq)
@@ -102,7 +110,12 @@ func (g *gen) compare(root, cur *model.Table) model.BoolExp {
 		}
 		op = model.OpEq
 	}
-	return model.Compare{Column: c, Op: op, Value: g.normalize(c, op, g.value(op, k, c.Type))}
+	val := g.value(op, k, c.Type)
+	if _, isVar := val.(model.SessionVar); isVar && c.Type.Enum != nil && (op == model.OpGt || op == model.OpLt || op == model.OpGte || op == model.OpLte) {
+		// load: an enum is ordered against a label literal only.
+		val = model.Literal{V: g.canonicalOf(k, c.Type)}
+	}
+	return model.Compare{Column: c, Op: op, Value: g.normalize(c, op, val)}
 }
 
 // normalize applies what load applies to a literal compared with column c
@@ -134,6 +147,10 @@ func (g *gen) normalize(c *model.Column, op model.Operator, v model.Value) model
 // col] in root.
 func (g *gen) columnRef(root, cur *model.Table, col *model.Column) (model.ColumnRef, bool) {
 	same := func(c *model.Column) bool {
+		if c.Type.Enum != nil || col.Type.Enum != nil || c.Type.Base != "" || col.Type.Base != "" {
+			// load: enums and domains compare with their own type only.
+			return c.Type.Declared == col.Type.Declared
+		}
 		return c.Type.Kind == col.Type.Kind && c.Type.Fold == col.Type.Fold && c.Type.PadSpace == col.Type.PadSpace
 	}
 	var refs []model.ColumnRef
@@ -200,6 +217,16 @@ func (g *gen) value(op model.Operator, k model.Kind, typ model.Type) model.Value
 // load gives it (the type applies when the kinds agree): a variable
 // compared with a text and a citext column is coerced for each.
 func (g *gen) typedVar(k model.Kind, array bool, typ model.Type) model.SessionVar {
+	if typ.Enum != nil && typ.Kind == k {
+		// Its own variable, whose values are (mostly) labels.
+		name := "x-hasura-" + typ.Enum.Name
+		if array {
+			name += "-list"
+		}
+		v := model.SessionVar{Name: name, Kind: k, Array: array, Type: typ}
+		g.vars[name] = v
+		return v
+	}
 	v := g.sessionVar(k, array)
 	if typ.Kind == k {
 		v.Type = typ
@@ -273,6 +300,13 @@ func decodeJSON(s string) any {
 // canonicalOf picks an edge value for a column of type typ and kind k:
 // mostly a citextValue for citext.
 func (g *gen) canonicalOf(k model.Kind, typ model.Type) any {
+	if e := typ.Enum; e != nil && k == typ.Kind {
+		return e.Labels[g.r.IntN(len(e.Labels))]
+	}
+	if k == model.KindOpaque {
+		pool := opaqueValues[typ.Declared]
+		return pool[g.r.IntN(len(pool))]
+	}
 	if typ.Fold && g.r.IntN(4) > 0 {
 		return g.citextValue()
 	}
@@ -323,6 +357,13 @@ func (g *gen) citextValue() string {
 		b.WriteRune(grp[g.r.IntN(len(grp))])
 	}
 	return b.String()
+}
+
+// opaqueValues are row values of the opaque types generated, in the text
+// form PostgreSQL reads.
+var opaqueValues = map[string][]any{
+	"text[]": {"{}", "{a,b}", `{"x y",NULL}`, "{{a},{b}}"},
+	"inet":   {"10.0.0.1", "::1", "192.168.0.0/16", "2001:db8::1/64"},
 }
 
 // values are the edge values per kind, canonical (jsonb as JSON text).
