@@ -17,6 +17,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 
+	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 )
 
@@ -40,9 +41,38 @@ type Table struct {
 
 // Column is one column.
 type Column struct {
-	Name     string
+	Name string
+	// Type is the type as the database names it; an enum or domain
+	// schema-qualified (PostgreSQL).
 	Type     string
 	Nullable bool
+	// Base is a domain's base type (PostgreSQL), "" for another type.
+	Base string
+	// Enum lists the labels of an enum type (or of a domain's enum base)
+	// in the type's order (PostgreSQL).
+	Enum []string
+}
+
+// Warnings says, per column, what Warden cannot use of the tables: a type
+// on which only _is_null decides (an array, inet, interval, ...).
+func Warnings(tables []Table) []string {
+	var out []string
+	for _, t := range tables {
+		for _, c := range t.Columns {
+			if len(c.Enum) > 0 {
+				continue
+			}
+			typ, decides := c.Type, c.Type
+			if c.Base != "" {
+				decides = c.Base
+				typ += " (a domain over " + c.Base + ")"
+			}
+			if load.KindOf(decides) == model.KindOpaque {
+				out = append(out, fmt.Sprintf("%s.%s: type %s: Warden decides only _is_null on it; a rule comparing it otherwise will not load", t.Name, c.Name, typ))
+			}
+		}
+	}
+	return out
 }
 
 // ForeignKey is one foreign key constraint.

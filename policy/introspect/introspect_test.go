@@ -14,6 +14,7 @@ import (
 	"github.com/wardenpdp/warden/policy/examples"
 	"github.com/wardenpdp/warden/policy/introspect"
 	"github.com/wardenpdp/warden/policy/load"
+	"github.com/wardenpdp/warden/policy/model"
 )
 
 // TestPullExample creates the blog example's tables (its schema.sql) in each
@@ -186,5 +187,92 @@ func execAll(t *testing.T, db *sql.DB, script string) {
 		if _, err := db.Exec(stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}
+	}
+}
+
+// TestPullPostgresTypes pulls columns of an enum, a domain over citext
+// (as nhost's auth.email), a domain over an enum, an array and inet from
+// PostgreSQL: the schema file records the enum labels in the type's
+// order and the domains' base types, rules on them load and decide, and
+// the array and inet columns are warned about.
+func TestPullPostgresTypes(t *testing.T) {
+	url := scratchDatabase(t, introspect.Postgres)
+	db, d, err := introspect.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	execAll(t, db, `
+		CREATE EXTENSION IF NOT EXISTS citext;
+		CREATE SCHEMA auth;
+		CREATE DOMAIN auth.email AS citext;
+		CREATE TYPE public."Leave Status" AS ENUM ('Pending', 'Approved', 'it''s');
+		ALTER TYPE public."Leave Status" ADD VALUE 'Draft' BEFORE 'Pending';
+		CREATE DOMAIN public.status_d AS public."Leave Status";
+		CREATE TABLE public.leaves (
+			id integer PRIMARY KEY,
+			status public."Leave Status" NOT NULL,
+			sd public.status_d,
+			email auth.email,
+			tags text[],
+			ip inet
+		)`)
+	ctx := context.Background()
+	names := []model.TableName{{Schema: "public", Name: "leaves"}}
+	tables, err := introspect.Tables(ctx, db, d, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := introspect.WriteSchema(&buf, tables, "pulled in a test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`{name: "status", type: "public.\"Leave Status\"", enum: ["Draft", "Pending", "Approved", "it's"], nullable: false}`,
+		`{name: "sd", type: "public.status_d", base: "public.\"Leave Status\"", enum: ["Draft", "Pending", "Approved", "it's"], nullable: true}`,
+		`{name: "email", type: "auth.email", base: "citext", nullable: true}`,
+		`{name: "tags", type: "text[]", nullable: true}`,
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the schema file lacks %s:\n%s", want, buf.String())
+		}
+	}
+	warnings := strings.Join(introspect.Warnings(tables), "\n")
+	for _, want := range []string{"public.leaves.tags: type text[]", "public.leaves.ip: type inet"} {
+		if !strings.Contains(warnings, want) {
+			t.Errorf("warnings lack %q:\n%s", want, warnings)
+		}
+	}
+	if strings.Contains(warnings, "status") || strings.Contains(warnings, "email") {
+		t.Errorf("warnings about usable columns:\n%s", warnings)
+	}
+
+	dir := t.TempDir()
+	meta := `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "tables": [{"table": {"schema": "public", "name": "leaves"},
+		"select_permissions": [{"role": "user", "permission": {"columns": ["id"], "filter": {"_and": [
+			{"status": {"_gt": "Draft"}}, {"sd": {"_in": ["Pending", "it's"]}}, {"email": {"_eq": "X-Hasura-Email"}}, {"tags": {"_is_null": false}}]}}}]}]}]}`
+	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "schema.yaml"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := load.Dir(ctx, dir)
+	if err != nil {
+		t.Fatalf("rules on the pulled columns do not load:\n%v\n%s", err, buf.String())
+	}
+	leaves := p.Tables[names[0]]
+	status, _ := leaves.Column("status")
+	email, _ := leaves.Column("email")
+	if status.Type.Enum == nil || status.Type.Enum.String() != "public.Leave Status" || !email.Type.Fold {
+		t.Errorf("status %+v, email %+v: want an enum and a citext domain", status.Type, email.Type)
+	}
+	// A label that is not one of the type's is a load problem.
+	bad := strings.Replace(meta, `"_gt": "Draft"`, `"_gt": "draft"`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := load.Dir(ctx, dir); err == nil || !strings.Contains(err.Error(), `"draft" is not a label`) {
+		t.Errorf("err = %v, want a problem naming the label", err)
 	}
 }

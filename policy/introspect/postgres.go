@@ -3,6 +3,7 @@ package introspect
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/wardenpdp/warden/policy/model"
@@ -10,11 +11,25 @@ import (
 
 func postgresTable(ctx context.Context, db *sql.DB, n model.TableName) (*Table, error) {
 	t := &Table{Name: n}
+	// An enum column's type is written schema-qualified with its labels
+	// in the type's order; a domain's with its base type (format_type),
+	// and the labels when the base is an enum.
 	rows, err := db.QueryContext(ctx, `
-		SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull
+		SELECT a.attname, NOT a.attnotnull,
+		       CASE WHEN ty.typtype IN ('e', 'd') THEN quote_ident(tn.nspname) || '.' || quote_ident(ty.typname)
+		            ELSE format_type(a.atttypid, a.atttypmod) END,
+		       CASE WHEN ty.typtype = 'd' AND bt.typtype = 'e' THEN quote_ident(bn.nspname) || '.' || quote_ident(bt.typname)
+		            WHEN ty.typtype = 'd' THEN format_type(ty.typbasetype, ty.typtypmod)
+		            ELSE '' END,
+		       COALESCE((SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)::text FROM pg_enum e
+		                 WHERE e.enumtypid = CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE ty.oid END), '')
 		FROM pg_attribute a
 		JOIN pg_class c ON c.oid = a.attrelid
 		JOIN pg_namespace s ON s.oid = c.relnamespace
+		JOIN pg_type ty ON ty.oid = a.atttypid
+		JOIN pg_namespace tn ON tn.oid = ty.typnamespace
+		LEFT JOIN pg_type bt ON bt.oid = ty.typbasetype
+		LEFT JOIN pg_namespace bn ON bn.oid = bt.typnamespace
 		WHERE s.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 		  AND a.attnum > 0 AND NOT a.attisdropped
 		ORDER BY a.attnum`, n.Schema, n.Name)
@@ -23,9 +38,16 @@ func postgresTable(ctx context.Context, db *sql.DB, n model.TableName) (*Table, 
 	}
 	for rows.Next() {
 		var c Column
-		if err := rows.Scan(&c.Name, &c.Type, &c.Nullable); err != nil {
+		var labels string
+		if err := rows.Scan(&c.Name, &c.Nullable, &c.Type, &c.Base, &labels); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("columns: %w", err)
+		}
+		if labels != "" {
+			if err := json.Unmarshal([]byte(labels), &c.Enum); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("columns: the labels of %s: %w", c.Type, err)
+			}
 		}
 		t.Columns = append(t.Columns, c)
 	}

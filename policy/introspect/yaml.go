@@ -21,7 +21,14 @@ func WriteSchema(w io.Writer, tables []Table, header string) error {
 		fmt.Fprintf(&b, "  - name: {schema: %s, name: %s}\n", q(t.Name.Schema), q(t.Name.Name))
 		b.WriteString("    columns:\n")
 		for _, c := range t.Columns {
-			fmt.Fprintf(&b, "      - {name: %s, type: %s, nullable: %t}\n", q(c.Name), q(c.Type), c.Nullable && !contains(t.PrimaryKey, c.Name))
+			extra := ""
+			if c.Base != "" {
+				extra += ", base: " + q(c.Base)
+			}
+			if len(c.Enum) > 0 {
+				extra += ", enum: " + list(c.Enum)
+			}
+			fmt.Fprintf(&b, "      - {name: %s, type: %s%s, nullable: %t}\n", q(c.Name), q(c.Type), extra, c.Nullable && !contains(t.PrimaryKey, c.Name))
 		}
 		if len(t.PrimaryKey) > 0 {
 			fmt.Fprintf(&b, "    primary_key: %s\n", list(t.PrimaryKey))

@@ -104,7 +104,7 @@ func (ld *loader) columns(t *model.Table, n *yaml.Node, l loc) {
 			decides = base
 			c.Type.Base = base
 		}
-		c.Type.Kind = kindOf(decides)
+		c.Type.Kind = KindOf(decides)
 		if k["enum"] != nil {
 			c.Type.Enum = ld.enum(decides, k["enum"], el.key("enum"))
 			if c.Type.Enum == nil {
@@ -453,12 +453,12 @@ func canonicalType(declared string) string {
 	return t
 }
 
-// kindOf maps a declared column type to its Kind, case-insensitively,
+// KindOf maps a declared column type to its Kind, case-insensitively,
 // ignoring type arguments such as varchar(255) or numeric(10, 2). A type
 // Warden cannot decide comparisons on (arrays, money, inet, interval,
 // bytea, enums and domains declared without their labels or base type,
 // PostGIS, ...) is KindOpaque: it loads, and only _is_null applies.
-func kindOf(declared string) model.Kind {
+func KindOf(declared string) model.Kind {
 	if e, ok := typeNames[normaliseType(declared)]; ok {
 		return e.kind
 	}

@@ -72,6 +72,9 @@ func (a *app) schema(ctx context.Context, args []string) error {
 	if err := introspect.WriteSchema(w, pulled, header); err != nil {
 		return err
 	}
+	for _, w := range introspect.Warnings(pulled) {
+		fmt.Fprintf(a.stderr, "warning: %s\n", w)
+	}
 	if out != "" {
 		fmt.Fprintf(a.stderr, "wrote %d tables to %s\n", len(pulled), out)
 	}
