@@ -115,10 +115,7 @@ func canonical(t *testing.T, p *model.Policy, table *model.Table, values map[str
 	out := make(map[string]any, len(values))
 	for k, v := range values {
 		if col, ok := table.Column(k); ok {
-			cv, err := model.CoerceJSON(col.Type.Kind, v)
-			if err == nil {
-				cv, err = model.Normalize(col.Type, cv, false)
-			}
+			cv, err := model.CoerceColumn(col.Type, v, false)
 			if err != nil {
 				t.Fatalf("row value %s: %v", k, err)
 			}

@@ -136,10 +136,7 @@ func (w *sqlWorld) flatten(table *model.Table, values map[string]any, fromTables
 	for _, k := range keys {
 		v := values[k]
 		if col, ok := table.Column(k); ok {
-			cv, err := model.CoerceJSON(col.Type.Kind, v)
-			if err == nil {
-				cv, err = model.Normalize(col.Type, cv, false)
-			}
+			cv, err := model.CoerceColumn(col.Type, v, false)
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s: %w", table.Name, k, err)
 			}
@@ -296,10 +293,7 @@ func (w *sqlWorld) joinKeys() *sqlSkip {
 				continue
 			}
 			col, _ := s.r.table.Column(s.col)
-			cv, err := model.CoerceJSON(col.Type.Kind, v)
-			if err == nil {
-				cv, err = model.Normalize(col.Type, cv, false)
-			}
+			cv, err := model.CoerceColumn(col.Type, v, false)
 			if err != nil {
 				return &sqlSkip{reason: "join columns of different types", detail: fmt.Sprintf("%s.%s: %v", s.r.table.Name, s.col, err)}
 			}

@@ -204,6 +204,8 @@ func SessionKind(v model.SessionVar) string {
 		switch {
 		case v.Type.Enum != nil:
 			k = SessionEnum + v.Type.Enum.String()
+		case v.Type.Canon != "":
+			k = SessionCanon + CanonKey(v.Type)
 		case v.Type.Fold:
 			k = SessionCitext
 		case v.Type.PadSpace:
@@ -227,6 +229,19 @@ const (
 // compared with an enum column, checked against its labels:
 // "enum:public.leave_status".
 const SessionEnum = "enum:"
+
+// SessionCanon prefixes the key under input.session of text variables
+// compared with a column of a type compared by canonical text
+// (model.Type.Canon), in that form: "canon:integer array", "canon:time"
+// (see CanonKey).
+const SessionCanon = "canon:"
+
+// CanonKey names a Canon type in input.session keys and residual.Param:
+// its PostgreSQL type with "[]" spelled " array" ("integer array"), so
+// that it cannot be taken for the "[]" of an array variable.
+func CanonKey(t model.Type) string {
+	return strings.ReplaceAll(t.Cast, "[]", " array")
+}
 
 // SessionRef renders the reference to a coerced session variable.
 func SessionRef(v model.SessionVar) string {

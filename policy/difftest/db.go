@@ -245,9 +245,9 @@ func (d *DB) storedType(o sqlgen.Options, c *model.Column) string {
 			labels[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(l, `\`, `\\`), "'", "''") + "'"
 		}
 		return "ENUM(" + strings.Join(labels, ", ") + ") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-	case c.Type.Kind == model.KindOpaque && d.Dialect == sqlgen.Postgres:
+	case (c.Type.Kind == model.KindOpaque || c.Type.Canon != "") && d.Dialect == sqlgen.Postgres:
 		return c.Type.Declared
-	case c.Type.Kind == model.KindOpaque:
+	case c.Type.Kind == model.KindOpaque || c.Type.Canon != "":
 		return "TEXT"
 	}
 	return d.columnType(c.Type.Kind)
@@ -265,7 +265,7 @@ func (d *DB) create(ctx context.Context, o sqlgen.Options, t *model.Table, rows 
 		// Filter's SQL must not depend on the stored type.
 		char := c.Type.PadSpace && c.Type.Length%2 == 1
 		switch {
-		case c.Type.Enum != nil || c.Type.Base != "" || c.Type.Kind == model.KindOpaque:
+		case c.Type.Enum != nil || c.Type.Base != "" || c.Type.Kind == model.KindOpaque || c.Type.Canon != "":
 		case d.Dialect == sqlgen.Postgres && c.Type.Fold && d.citext:
 			cols[i] = d.quote(c.Name) + " citext" // its own =, <, ~ and LIKE ignore case
 		case d.Dialect == sqlgen.Postgres && char:

@@ -169,7 +169,8 @@ var moodEnum = &model.Enum{Schema: "public", Name: "mood", Labels: []string{"sad
 
 // extraTypes picks the types of a table's extra columns: often an enum
 // (public.mood), sometimes a domain over citext or bigint, sometimes
-// text[] or inet (opaque: only _is_null applies).
+// interval or int4range (opaque: only _is_null applies), often a type
+// compared by canonical text (time, bytea, inet, integer[], text[]).
 func (g *gen) extraTypes() []model.Type {
 	var out []model.Type
 	if g.r.IntN(2) == 0 {
@@ -183,11 +184,24 @@ func (g *gen) extraTypes() []model.Type {
 	}
 	switch g.r.IntN(4) {
 	case 0:
-		out = append(out, model.Type{Declared: "text[]", Kind: model.KindOpaque})
+		out = append(out, model.Type{Declared: "interval", Kind: model.KindOpaque})
 	case 1:
-		out = append(out, model.Type{Declared: "inet", Kind: model.KindOpaque})
+		out = append(out, model.Type{Declared: "int4range", Kind: model.KindOpaque})
+	}
+	if g.r.IntN(2) == 0 {
+		out = append(out, canonTypes[g.r.IntN(len(canonTypes))])
 	}
 	return out
+}
+
+// canonTypes are the generated types compared by canonical text
+// (model.Type.Canon), as load makes them.
+var canonTypes = []model.Type{
+	{Declared: "time", Kind: model.KindText, Canon: model.CanonTime, Cast: "time"},
+	{Declared: "bytea", Kind: model.KindText, Canon: model.CanonBytea, Cast: "bytea"},
+	{Declared: "inet", Kind: model.KindText, Canon: model.CanonInet, Cast: "inet"},
+	{Declared: "integer[]", Kind: model.KindText, Canon: model.CanonArray, Cast: "integer[]", Elem: &model.Type{Declared: "integer", Kind: model.KindInteger, Bits: 32}},
+	{Declared: "text[]", Kind: model.KindText, Canon: model.CanonArray, Cast: "text[]", Elem: &model.Type{Declared: "text", Kind: model.KindText}},
 }
 
 // charLengths are the n of generated character(n) columns: short, so that

@@ -59,7 +59,28 @@ func (g *gen) typedText(v model.SessionVar) string {
 		}
 		return l
 	}
+	if v.Type.Canon != "" {
+		return g.canonOf(v.Type)
+	}
 	return g.text(v.Kind)
+}
+
+// canonOf is a value of a canonical-text type in another spelling than
+// its canonical one now and then, as a session carries it.
+func (g *gen) canonOf(t model.Type) string {
+	s := g.canonicalOf(t.Kind, t).(string)
+	if g.r.IntN(3) > 0 {
+		return s
+	}
+	switch t.Canon {
+	case model.CanonTime:
+		return strings.TrimSuffix(strings.TrimSuffix(s, ".000000"), ":00")
+	case model.CanonBytea:
+		return strings.ToUpper(s[:2]) + s[2:] // \X is not bytea: both must refuse it
+	case model.CanonInet:
+		return strings.TrimSuffix(strings.TrimSuffix(s, "/32"), "/128")
+	}
+	return strings.ReplaceAll(s, ",", ", ")
 }
 
 // text returns a value of kind k as a session variable would spell it.

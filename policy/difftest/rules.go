@@ -91,6 +91,14 @@ func (g *gen) compare(root, cur *model.Table) model.BoolExp {
 	c := cur.Columns[g.r.IntN(len(cur.Columns))]
 	k := c.Type.Kind
 	ops := operators(k)
+	if ct := c.Type.Canon; ct != "" {
+		// load: no pattern operators; ordering where the canonical text
+		// sorts as the values do.
+		ops = []model.Operator{model.OpEq, model.OpNeq, model.OpIn, model.OpNin, model.OpIsNull, model.OpCeq, model.OpCneq, model.OpEq, model.OpIn}
+		if model.CanonOrdered(ct) {
+			ops = append(ops, model.OpGt, model.OpLt, model.OpGte, model.OpLte, model.OpCgt, model.OpClte)
+		}
+	}
 	if c.Type.Enum != nil {
 		// load: no pattern operators and no _cgt ... on enums.
 		ops = []model.Operator{model.OpEq, model.OpNeq, model.OpIn, model.OpNin, model.OpIsNull, model.OpCeq, model.OpCneq,
@@ -147,7 +155,7 @@ func (g *gen) normalize(c *model.Column, op model.Operator, v model.Value) model
 // col] in root.
 func (g *gen) columnRef(root, cur *model.Table, col *model.Column) (model.ColumnRef, bool) {
 	same := func(c *model.Column) bool {
-		if c.Type.Enum != nil || col.Type.Enum != nil || c.Type.Base != "" || col.Type.Base != "" {
+		if c.Type.Enum != nil || col.Type.Enum != nil || c.Type.Base != "" || col.Type.Base != "" || c.Type.Canon != "" || col.Type.Canon != "" {
 			// load: enums and domains compare with their own type only.
 			return c.Type.Declared == col.Type.Declared
 		}
@@ -307,6 +315,12 @@ func (g *gen) canonicalOf(k model.Kind, typ model.Type) any {
 		pool := opaqueValues[typ.Declared]
 		return pool[g.r.IntN(len(pool))]
 	}
+	if typ.Canon != "" && k == typ.Kind {
+		// Spellings of the type's values, canonical or not (load and
+		// the engine canonicalise them; see normalize).
+		pool := canonValues[typ.Declared]
+		return pool[g.r.IntN(len(pool))]
+	}
 	if typ.Fold && g.r.IntN(4) > 0 {
 		return g.citextValue()
 	}
@@ -362,8 +376,19 @@ func (g *gen) citextValue() string {
 // opaqueValues are row values of the opaque types generated, in the text
 // form PostgreSQL reads.
 var opaqueValues = map[string][]any{
-	"text[]": {"{}", "{a,b}", `{"x y",NULL}`, "{{a},{b}}"},
-	"inet":   {"10.0.0.1", "::1", "192.168.0.0/16", "2001:db8::1/64"},
+	"interval":  {"1 day", "00:05:00", "1 mon -2 days"},
+	"int4range": {"[1,5)", "empty", "(,3]"},
+}
+
+// canonValues are values of the canonical-text types generated, in their
+// canonical text (row values and literals are canonical, as load and
+// Check make them).
+var canonValues = map[string][]any{
+	"time":      {"00:00:00.000000", "09:30:00.000000", "09:30:00.000001", "23:59:59.999999", "24:00:00.000000"},
+	"bytea":     {`\x`, `\x00`, `\xde`, `\xdead`, `\xdf`, `\xff00`},
+	"inet":      {"10.0.0.1/32", "10.0.0.1/24", "::1/128", "192.168.0.0/16", "::ffff:10.0.0.1/128"},
+	"integer[]": {"{}", "{1}", "{1,2}", "{2,1}", "{1,NULL}", "{{1,2},{3,4}}", "{-1}"},
+	"text[]":    {"{}", "{a}", `{a,"b c"}`, `{"",NULL}`, `{"NULL"}`, `{A}`, `{"q\"u"}`},
 }
 
 // values are the edge values per kind, canonical (jsonb as JSON text).

@@ -393,7 +393,7 @@ func StorageType(d sqlgen.Dialect, c *model.Column) (string, error) {
 		if !pgTypeName.MatchString(decl) {
 			return "", fmt.Errorf("difftest: declared type %q is not a plain PostgreSQL type name", c.Type.Declared)
 		}
-		if k == model.KindText && !strings.HasPrefix(decl, "citext") {
+		if k == model.KindText && c.Type.Canon == "" && !strings.HasPrefix(decl, "citext") {
 			decl += ` COLLATE "und-x-icu"`
 		}
 		return decl, nil

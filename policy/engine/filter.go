@@ -292,6 +292,9 @@ func paramOf(n sessionNeed) residual.Param {
 	if e := n.v.Type.Enum; e != nil && n.v.Kind == model.KindText {
 		p.Enum = e.String()
 	}
+	if n.v.Type.Canon != "" && n.v.Kind == model.KindText {
+		p.Canon = compile.CanonKey(n.v.Type)
+	}
 	switch compile.SessionKind(model.SessionVar{Kind: n.v.Kind, Type: n.v.Type}) {
 	case compile.SessionCitext:
 		p.Fold = true

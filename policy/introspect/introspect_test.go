@@ -191,10 +191,10 @@ func execAll(t *testing.T, db *sql.DB, script string) {
 }
 
 // TestPullPostgresTypes pulls columns of an enum, a domain over citext
-// (as nhost's auth.email), a domain over an enum, an array and inet from
-// PostgreSQL: the schema file records the enum labels in the type's
-// order and the domains' base types, rules on them load and decide, and
-// the array and inet columns are warned about.
+// (as nhost's auth.email), a domain over an enum, an array, inet, interval
+// and int4range from PostgreSQL: the schema file records the enum labels
+// in the type's order and the domains' base types, rules on them load,
+// and the interval and range columns (only _is_null) are warned about.
 func TestPullPostgresTypes(t *testing.T) {
 	url := scratchDatabase(t, introspect.Postgres)
 	db, d, err := introspect.Open(url)
@@ -215,7 +215,9 @@ func TestPullPostgresTypes(t *testing.T) {
 			sd public.status_d,
 			email auth.email,
 			tags text[],
-			ip inet
+			ip inet,
+			ttl interval,
+			span int4range
 		)`)
 	ctx := context.Background()
 	names := []model.TableName{{Schema: "public", Name: "leaves"}}
@@ -238,19 +240,19 @@ func TestPullPostgresTypes(t *testing.T) {
 		}
 	}
 	warnings := strings.Join(introspect.Warnings(tables), "\n")
-	for _, want := range []string{"public.leaves.tags: type text[]", "public.leaves.ip: type inet"} {
+	for _, want := range []string{"public.leaves.ttl: type interval", "public.leaves.span: type int4range"} {
 		if !strings.Contains(warnings, want) {
 			t.Errorf("warnings lack %q:\n%s", want, warnings)
 		}
 	}
-	if strings.Contains(warnings, "status") || strings.Contains(warnings, "email") {
+	if strings.Contains(warnings, "status") || strings.Contains(warnings, "email") || strings.Contains(warnings, "tags") || strings.Contains(warnings, ".ip") {
 		t.Errorf("warnings about usable columns:\n%s", warnings)
 	}
 
 	dir := t.TempDir()
 	meta := `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "tables": [{"table": {"schema": "public", "name": "leaves"},
 		"select_permissions": [{"role": "user", "permission": {"columns": ["id"], "filter": {"_and": [
-			{"status": {"_gt": "Draft"}}, {"sd": {"_in": ["Pending", "it's"]}}, {"email": {"_eq": "X-Hasura-Email"}}, {"tags": {"_is_null": false}}]}}}]}]}]}`
+			{"status": {"_gt": "Draft"}}, {"sd": {"_in": ["Pending", "it's"]}}, {"email": {"_eq": "X-Hasura-Email"}}, {"tags": {"_eq": ["a", "b c"]}}, {"ip": {"_eq": "X-Hasura-Ip"}}, {"ttl": {"_is_null": false}}]}}}]}]}]}`
 	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), []byte(meta), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -335,6 +335,16 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 		}
 		return nil
 	}
+	if ct := c.Type.Canon; ct != "" {
+		switch {
+		case cls == clsText:
+			p.problemf(l, n, "operator %s on column %s of type %s: pattern operators apply to text types only", op, c.Name, c.Type.Declared)
+			return nil
+		case (cls == clsOrder || cls == clsColOrder) && !model.CanonOrdered(ct):
+			p.problemf(l, n, "operator %s on column %s of type %s: Warden cannot decide it on this type (only _eq _neq _in _nin _is_null _ceq _cneq apply)", op, c.Name, c.Type.Declared)
+			return nil
+		}
+	}
 	if c.Type.Enum != nil {
 		switch cls {
 		case clsText:
@@ -388,9 +398,12 @@ func (p *exprParser) scalar(c *model.Column, k model.Kind, op model.Operator, n 
 		p.problemf(l, n, "%s compares with null, which is never true: use _is_null", op)
 		return nil
 	}
-	cv, err := model.CoerceJSON(k, v)
-	if err == nil && !isPattern(op) {
-		cv, err = model.Normalize(typeFor(c, k), cv, true)
+	var cv any
+	var err error
+	if isPattern(op) {
+		cv, err = model.CoerceJSON(k, v)
+	} else {
+		cv, err = model.CoerceColumn(valueType(c, k), v, true)
 	}
 	if err != nil {
 		p.problemf(l, n, "invalid value for %s on column %s (%s): %v", op, c.Name, c.Type.Kind, err)
@@ -428,10 +441,7 @@ func (p *exprParser) list(c *model.Column, k model.Kind, op model.Operator, n *y
 			ok = false
 			continue
 		}
-		cv, err := model.CoerceJSON(k, v)
-		if err == nil {
-			cv, err = model.Normalize(typeFor(c, k), cv, true)
-		}
+		cv, err := model.CoerceColumn(valueType(c, k), v, true)
 		if err != nil {
 			p.problemf(el, e, "invalid value for %s on column %s (%s): %v", op, c.Name, c.Type.Kind, err)
 			ok = false
@@ -523,6 +533,14 @@ func typeFor(c *model.Column, k model.Kind) model.Type {
 		return c.Type
 	}
 	return model.Type{}
+}
+
+// valueType is the type a literal of kind k compared with column c is
+// coerced to: the column's (typeFor), or the bare kind.
+func valueType(c *model.Column, k model.Kind) model.Type {
+	t := typeFor(c, k)
+	t.Kind = k
+	return t
 }
 
 // isPattern reports whether op takes a pattern (never normalised).

@@ -105,6 +105,9 @@ func (ld *loader) columns(t *model.Table, n *yaml.Node, l loc) {
 			c.Type.Base = base
 		}
 		c.Type.Kind = KindOf(decides)
+		if ct, ok := canonType(decides); ok {
+			c.Type.Kind, c.Type.Canon, c.Type.Cast, c.Type.Elem = model.KindText, ct.Canon, ct.Cast, ct.Elem
+		}
 		if k["enum"] != nil {
 			c.Type.Enum = ld.enum(decides, k["enum"], el.key("enum"))
 			if c.Type.Enum == nil {
@@ -446,11 +449,43 @@ func normaliseType(declared string) string {
 // canonicalType names a declared type as PostgreSQL does (int4 and serial
 // are "integer"), so that two columns can be checked for the same type.
 func canonicalType(declared string) string {
+	if ct, ok := canonType(declared); ok {
+		return ct.Cast
+	}
 	t := normaliseType(declared)
 	if e, ok := typeNames[t]; ok {
 		return e.canonical
 	}
 	return t
+}
+
+// canonType recognises the types compared by a canonical text
+// (model.Type.Canon): time, bytea, inet, cidr, and one-or-more-dimensional
+// arrays (int4[], _int4, text[][]) of integer, text (not citext or
+// character(n)), uuid, boolean or date elements.
+func canonType(declared string) (model.Type, bool) {
+	t := normaliseType(declared)
+	switch t {
+	case "time", "time without time zone":
+		return model.Type{Canon: model.CanonTime, Cast: "time"}, true
+	case "bytea", "inet", "cidr":
+		return model.Type{Canon: t, Cast: t}, true
+	}
+	elem, ok := strings.CutSuffix(t, "[]")
+	for ok && strings.HasSuffix(elem, "[]") {
+		elem = strings.TrimSuffix(elem, "[]")
+	}
+	if !ok {
+		if elem, ok = strings.CutPrefix(t, "_"); !ok {
+			return model.Type{}, false
+		}
+	}
+	e, known := typeNames[strings.TrimSpace(elem)]
+	if !known || !model.ArrayElementKinds[e.kind] || e.canonical == "citext" || e.canonical == "character" {
+		return model.Type{}, false
+	}
+	et := &model.Type{Declared: elem, Kind: e.kind, Bits: intBits[e.canonical]}
+	return model.Type{Canon: model.CanonArray, Cast: e.canonical + "[]", Elem: et}, true
 }
 
 // KindOf maps a declared column type to its Kind, case-insensitively,
@@ -459,6 +494,9 @@ func canonicalType(declared string) string {
 // bytea, enums and domains declared without their labels or base type,
 // PostGIS, ...) is KindOpaque: it loads, and only _is_null applies.
 func KindOf(declared string) model.Kind {
+	if _, ok := canonType(declared); ok {
+		return model.KindText
+	}
 	if e, ok := typeNames[normaliseType(declared)]; ok {
 		return e.kind
 	}

@@ -567,8 +567,12 @@ func CheckIntRange(bits int, v any) error {
 // are trimmed is invalid, as PostgreSQL rejects it ("value too long");
 // comparison values (fold true) may be longer: they are compared with the
 // column, never stored in it. A value of an enum column (Enum) must be
-// one of its labels, whether stored or compared.
+// one of its labels, whether stored or compared. A value of a Canon type
+// becomes its canonical text (canon.go).
 func Normalize(t Type, v any, fold bool) (any, error) {
+	if t.Canon != "" && v != nil {
+		return canonical(t, v)
+	}
 	if err := CheckIntRange(t.Bits, v); err != nil {
 		return nil, err
 	}

@@ -220,6 +220,17 @@ type Type struct {
 	// over one), of Kind text: its values are the enum's labels, compared
 	// as text, and anything else is invalid.
 	Enum *Enum
+	// Canon is set on a column of a type Warden compares by a canonical
+	// text (CanonTime, CanonBytea, CanonInet, CanonCidr, CanonArray), of
+	// Kind text: its values are that text, equal exactly when PostgreSQL
+	// finds the values equal; ordering applies where the text sorts as
+	// the values do (CanonOrdered).
+	Canon string
+	// Elem is the element type of an array (Canon "array").
+	Elem *Type
+	// Cast is the PostgreSQL type of a Canon column ("time", "integer[]"),
+	// to which Filter's SQL casts the values compared with it.
+	Cast string
 }
 
 // Enum is a PostgreSQL enum type.

@@ -229,6 +229,10 @@ type Param struct {
 	// Enum names the enum type ("public.leave_status") of the column a
 	// text value is compared with: the value is one of its labels.
 	Enum string
+	// Canon names the type of a column compared by canonical text
+	// (model.Type.Canon; compile.CanonKey: "integer array", "time"): the
+	// value is in that form.
+	Canon string
 }
 
 func (Column) operand() {}

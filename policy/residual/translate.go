@@ -580,6 +580,8 @@ func (t *translator) param(r ast.Ref) (term, error) {
 	switch {
 	case strings.HasPrefix(g, compile.SessionEnum):
 		p.Kind, p.Enum = model.KindText, strings.TrimPrefix(g, compile.SessionEnum)
+	case strings.HasPrefix(g, compile.SessionCanon):
+		p.Kind, p.Canon = model.KindText, strings.TrimPrefix(g, compile.SessionCanon)
 	case g == compile.SessionCitext:
 		p.Kind, p.Fold = model.KindText, true
 	case g == compile.SessionBpchar:

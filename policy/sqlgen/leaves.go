@@ -42,7 +42,7 @@ func (w *work) operand(c residual.Column, f *frame, ordered bool) (string, *mode
 		case mc.Type.Kind == model.KindText && mc.Type.Fold:
 			ref += "::text"
 		}
-		if ordered && mc.Type.Kind == model.KindText {
+		if ordered && mc.Type.Kind == model.KindText && mc.Type.Canon == "" {
 			ref += ` COLLATE "C"`
 		}
 	case MySQL:
@@ -208,6 +208,11 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 			return err
 		}
 	}
+	if _, mc, err := w.col(x.Left, f); err != nil {
+		return err
+	} else if err := canonSupport(w.d, cmpOpName(x), mc); err != nil {
+		return err
+	}
 	if x.Left.Kind == model.KindJSONB {
 		op := "_eq"
 		if x.Op == residual.Neq {
@@ -230,6 +235,9 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 		if err == nil && mc.Type.Enum != nil && w.d == Postgres {
 			r, err = w.enumCast(r, mc.Type.Enum, "")
 		}
+		if err == nil && mc.Type.Canon != "" {
+			r += "::" + mc.Type.Cast
+		}
 	default:
 		err = fmt.Errorf("sqlgen: unbound operand %T", x.Right)
 	}
@@ -238,6 +246,20 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 	}
 	w.b.WriteString(l + " " + x.Op.String() + " " + r)
 	return nil
+}
+
+// canonSupport says whether a dialect compares a column of a type Warden
+// compares by canonical text (model.Type.Canon: time, bytea, inet, cidr,
+// arrays): PostgreSQL only, casting the value to the column's type. The
+// other databases have no such type, or store it in a form (a MySQL TIME,
+// a JSON array) whose comparison with the canonical text Warden cannot
+// vouch for.
+func canonSupport(d Dialect, op string, c *model.Column) error {
+	if c.Type.Canon == "" || d == Postgres {
+		return nil
+	}
+	return &UnsupportedError{Op: op + " on " + c.Type.Cast, Dialect: d,
+		Reason: "only PostgreSQL has the type; its values are not compared as Warden's canonical text elsewhere"}
 }
 
 // jsonbEquality reports whether a dialect compares jsonb values as
@@ -272,12 +294,15 @@ func (w *work) in(x residual.In, f *frame) error {
 	if err != nil {
 		return err
 	}
+	if err := canonSupport(w.d, "_in", mc); err != nil {
+		return err
+	}
 	k := mc.Type.Kind
 	if len(list) == 0 {
 		w.b.WriteString("FALSE")
 		return nil
 	}
-	if w.d == Postgres {
+	if w.d == Postgres && mc.Type.Canon == "" {
 		arr, cast, err := pgArray(k, list)
 		if err != nil {
 			return err
@@ -298,6 +323,9 @@ func (w *work) in(x residual.In, f *frame) error {
 		p, err := w.param(k, el)
 		if err != nil {
 			return err
+		}
+		if mc.Type.Canon != "" {
+			p += "::" + mc.Type.Cast
 		}
 		w.b.WriteString(p)
 	}

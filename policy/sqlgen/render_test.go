@@ -36,6 +36,9 @@ func testPolicy() *model.Policy {
 		{Name: "code", Type: model.Type{Declared: "character(5)", Kind: model.KindText, PadSpace: true, Length: 5}, Nullable: true},
 		{Name: "state", Type: model.Type{Declared: `blog."Article ""State"""`, Kind: model.KindText,
 			Enum: &model.Enum{Schema: "blog", Name: `Article "State"`, Labels: []string{"draft", "live"}}}, Nullable: true},
+		{Name: "opens", Type: model.Type{Declared: "time", Kind: model.KindText, Canon: model.CanonTime, Cast: "time"}, Nullable: true},
+		{Name: "ns", Type: model.Type{Declared: "int4[]", Kind: model.KindText, Canon: model.CanonArray, Cast: "integer[]",
+			Elem: &model.Type{Kind: model.KindInteger, Bits: 32}}, Nullable: true},
 	}, Relationships: map[string]*model.Relationship{
 		"comments": {Name: "comments", Kind: model.RelArray, Target: model.TableName{Schema: "blog", Name: "comments"}, Mapping: []model.ColumnPair{{Local: "id", Remote: "article_id"}}},
 	}}
@@ -70,6 +73,8 @@ var renderCases = []struct {
 	{"in list", residual.In{Column: c("title", textK), List: v([]any{"a", "b'c"}, textK)}},
 	{"enum compared with its type's cast", residual.Compare{Op: residual.Neq, Left: c("state", textK), Right: v("live", textK)}},
 	{"enum in a list of its type", residual.In{Column: c("state", textK), List: v([]any{"draft", "live"}, textK)}},
+	{"time orders as time", residual.Compare{Op: residual.Gte, Left: c("opens", textK), Right: v("09:30:00.000000", textK)}},
+	{"arrays in a list", residual.In{Column: c("ns", textK), List: v([]any{"{1,2}", "{}"}, textK)}},
 	{"in integers", residual.In{Column: c("author_id", intK), List: v([]any{json.Number("1"), json.Number("2")}, intK)}},
 	{"numeric, timestamptz, date, boolean, uuid", residual.And{Items: []residual.Expr{
 		residual.Compare{Op: residual.Gte, Left: c("price", model.KindNumeric), Right: v(json.Number("9.99"), model.KindNumeric)},

@@ -67,6 +67,8 @@ func Validate(p *model.Policy, d Dialect) []error {
 func compareSupport(d Dialect, c model.Compare) *UnsupportedError {
 	var err error
 	switch {
+	case c.Column.Type.Canon != "" && c.Op != model.OpIsNull:
+		err = canonSupport(d, string(c.Op), c.Column)
 	case c.Column.Type.Kind == model.KindJSONB:
 		switch c.Op {
 		case model.OpEq, model.OpNeq, model.OpIn, model.OpNin, model.OpCeq, model.OpCneq:

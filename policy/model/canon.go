@@ -1,0 +1,377 @@
+package model
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// This file gives the canonical text of the types Warden compares by text
+// although PostgreSQL stores them otherwise (Type.Canon): time, bytea,
+// inet, cidr and arrays. Two values of such a type are equal in
+// PostgreSQL exactly when their canonical texts are equal, so that Rego
+// compares them as strings; for time and bytea the canonical texts also
+// sort as PostgreSQL sorts the values.
+
+// The canonical types (Type.Canon).
+const (
+	CanonTime  = "time"
+	CanonBytea = "bytea"
+	CanonInet  = "inet"
+	CanonCidr  = "cidr"
+	CanonArray = "array"
+)
+
+// CanonOrdered reports whether the canonical text of a Canon type sorts as
+// PostgreSQL sorts its values (bytewise): time and bytea.
+func CanonOrdered(canon string) bool {
+	return canon == CanonTime || canon == CanonBytea
+}
+
+// ArrayElementKinds are the kinds an array's elements may have for the
+// array to be compared (Type.Elem): their canonical forms are equal
+// exactly when PostgreSQL's element equality holds.
+var ArrayElementKinds = map[Kind]bool{KindInteger: true, KindText: true, KindUUID: true, KindBoolean: true, KindDate: true}
+
+// CoerceColumn converts a JSON value to the canonical form of column type
+// t (CoerceJSON, then Normalize); an array column also takes a JSON array
+// (nested for more dimensions, null for a NULL element).
+func CoerceColumn(t Type, v any, fold bool) (any, error) {
+	if l, ok := v.([]any); ok && t.Canon == CanonArray {
+		return arrayText(t, l)
+	}
+	cv, err := CoerceJSON(t.Kind, v)
+	if err != nil {
+		return nil, err
+	}
+	return Normalize(t, cv, fold)
+}
+
+// canonical returns the canonical text of a value of a Canon type.
+func canonical(t Type, v any) (any, error) {
+	if l, ok := v.([]any); ok && t.Canon == CanonArray {
+		return arrayText(t, l)
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("expected a string for a %s column, got %s", t.Declared, jsonTypeOf(v))
+	}
+	switch t.Canon {
+	case CanonTime:
+		return timeText(s)
+	case CanonBytea:
+		return byteaText(s)
+	case CanonInet, CanonCidr:
+		return inetText(s, t.Canon == CanonCidr)
+	case CanonArray:
+		l, err := parseArrayText(s, t.Elem.Kind)
+		if err != nil {
+			return nil, err
+		}
+		return arrayText(t, l)
+	}
+	return nil, fmt.Errorf("unknown canonical type %q", t.Canon)
+}
+
+// timeText reads a time of day, H[H]:MM[:SS[.fraction]] (24:00:00 included,
+// fractions rounded half up to microseconds, as PostgreSQL does), and
+// writes HH:MM:SS.ffffff.
+func timeText(s string) (string, error) {
+	bad := func() (string, error) {
+		return "", fmt.Errorf("%q is not a valid time (want HH:MM[:SS[.ffffff]])", clip(s))
+	}
+	t := trimSpace(s)
+	part := func(n int) (int, bool) {
+		if len(t) < n || !allDigits(t[:n]) {
+			return 0, false
+		}
+		v, _ := strconv.Atoi(t[:n])
+		t = t[n:]
+		return v, true
+	}
+	h, ok1 := part(2)
+	if !ok1 {
+		h, ok1 = part(1)
+	}
+	if !ok1 || len(t) == 0 || t[0] != ':' {
+		return bad()
+	}
+	t = t[1:]
+	m, ok2 := part(2)
+	if !ok2 {
+		return bad()
+	}
+	sec, micros := 0, 0
+	if len(t) > 0 && t[0] == ':' {
+		t = t[1:]
+		var ok bool
+		if sec, ok = part(2); !ok {
+			return bad()
+		}
+		if len(t) > 0 && t[0] == '.' {
+			t = t[1:]
+			j := 0
+			for j < len(t) && t[j] >= '0' && t[j] <= '9' {
+				j++
+			}
+			frac := t[:j]
+			t = t[j:]
+			if frac == "" {
+				return bad()
+			}
+			for len(frac) < 7 {
+				frac += "0"
+			}
+			micros, _ = strconv.Atoi(frac[:6])
+			if frac[6] >= '5' {
+				micros++
+			}
+		}
+	}
+	if t != "" || h > 24 || m > 59 || sec > 59 {
+		return bad()
+	}
+	total := ((int64(h)*60+int64(m))*60+int64(sec))*1_000_000 + int64(micros)
+	if total > 24*3600*1_000_000 {
+		return bad()
+	}
+	us := total % 1_000_000
+	secs := total / 1_000_000
+	return fmt.Sprintf("%02d:%02d:%02d.%06d", secs/3600, secs/60%60, secs%60, us), nil
+}
+
+// byteaText reads bytea in PostgreSQL's hex format (\x, then pairs of hex
+// digits, whitespace allowed between pairs) and writes it with lower-case
+// digits. The escape format is not read.
+func byteaText(s string) (string, error) {
+	if !strings.HasPrefix(s, `\x`) {
+		return "", fmt.Errorf("%q is not bytea in hex format (want \\x followed by hex digits, e.g. \\xdeadbeef)", clip(s))
+	}
+	var digits strings.Builder
+	rest := s[2:]
+	for i := 0; i < len(rest); {
+		if isSpace(rest[i]) {
+			i++
+			continue
+		}
+		if i+1 >= len(rest) || !isHex(rest[i]) || !isHex(rest[i+1]) {
+			return "", fmt.Errorf("%q is not bytea in hex format: want pairs of hex digits after \\x", clip(s))
+		}
+		digits.WriteByte(lowerHex(rest[i]))
+		digits.WriteByte(lowerHex(rest[i+1]))
+		i += 2
+	}
+	return `\x` + digits.String(), nil
+}
+
+// inetText reads an IPv4 or IPv6 address with an optional prefix length
+// and writes address/length (the length of the family when absent). A
+// cidr may have no bits set right of its prefix. Zones and PostgreSQL's
+// abbreviated cidr forms (10/8) are not read.
+func inetText(s string, cidr bool) (string, error) {
+	t := trimSpace(s)
+	var p netip.Prefix
+	var err error
+	if strings.Contains(t, "/") {
+		p, err = netip.ParsePrefix(t)
+	} else {
+		var a netip.Addr
+		if a, err = netip.ParseAddr(t); err == nil && a.Zone() == "" {
+			p = netip.PrefixFrom(a, a.BitLen())
+		} else if err == nil {
+			err = errors.New("zone")
+		}
+	}
+	if err != nil || p.Addr().Zone() != "" {
+		return "", fmt.Errorf("%q is not a valid IP address or network", clip(s))
+	}
+	if cidr && p.Masked() != p {
+		return "", fmt.Errorf("%q is not a valid cidr: it has bits set right of the prefix length", clip(s))
+	}
+	return p.Addr().String() + "/" + strconv.Itoa(p.Bits()), nil
+}
+
+// arrayText writes an array (elements in their canonical JSON form, or
+// any JSON value to coerce; nil for NULL; a nested list for another
+// dimension, all of the same length) as PostgreSQL writes array literals:
+// {1,2,NULL}, {"a b",c}, {{1,2},{3,4}}.
+func arrayText(t Type, l []any) (string, error) {
+	var b strings.Builder
+	if _, err := writeArray(&b, *t.Elem, l); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// writeArray writes one level and returns its shape (the lengths of the
+// nested levels), so that sibling sub-arrays can be checked to agree.
+func writeArray(b *strings.Builder, elem Type, l []any) ([]int, error) {
+	b.WriteByte('{')
+	var shape []int
+	scalars, subs := false, false
+	for i, e := range l {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if sub, ok := e.([]any); ok {
+			s, err := writeArray(b, elem, sub)
+			if err != nil {
+				return nil, err
+			}
+			s = append([]int{len(sub)}, s...)
+			if scalars || len(sub) == 0 || subs && !sameShape(shape, s) {
+				return nil, errors.New("a multi-dimensional array must have sub-arrays of one non-zero length and no scalar beside them")
+			}
+			shape, subs = s, true
+			continue
+		}
+		if subs {
+			return nil, errors.New("a multi-dimensional array must have sub-arrays of one non-zero length and no scalar beside them")
+		}
+		scalars = true
+		if e == nil {
+			b.WriteString("NULL")
+			continue
+		}
+		v, err := CoerceJSON(elem.Kind, e)
+		if err == nil {
+			v, err = Normalize(elem, v, false)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("element %d: %w", i, err)
+		}
+		writeElement(b, v)
+	}
+	b.WriteByte('}')
+	return shape, nil
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// writeElement writes a canonical element value, quoted as PostgreSQL's
+// array output quotes it.
+func writeElement(b *strings.Builder, v any) {
+	var s string
+	switch x := v.(type) {
+	case bool:
+		s = "f"
+		if x {
+			s = "t"
+		}
+	case json.Number:
+		s = string(x)
+	case string:
+		s = x
+	default:
+		s = fmt.Sprint(x)
+	}
+	if s != "" && !strings.EqualFold(s, "null") && !strings.ContainsAny(s, "{}\",\\ \t\n\r\v\f") {
+		b.WriteString(s)
+		return
+	}
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
+}
+
+// parseArrayText reads a PostgreSQL array literal of any dimension, with
+// NULL elements, into nested lists of element values of kind k (nil for
+// NULL). Dimension decorations ([1:2]={...}) are not read.
+func parseArrayText(s string, k Kind) ([]any, error) {
+	t := trimSpace(s)
+	if t == "" || t[0] != '{' {
+		return nil, fmt.Errorf("%q is not an array literal (want {...}, e.g. {1,2,3} or {})", clip(s))
+	}
+	l, i, err := parseArrayLevel(t, 1, k)
+	if err != nil {
+		return nil, fmt.Errorf("array literal %q: %w", clip(s), err)
+	}
+	if rest := trimSpace(t[i:]); rest != "" {
+		return nil, fmt.Errorf("unexpected %q after the end of the array literal", clip(rest))
+	}
+	return l, nil
+}
+
+// parseArrayLevel reads the elements after a "{" at i up to its "}" and
+// returns them and the position after the "}".
+func parseArrayLevel(t string, i int, k Kind) ([]any, int, error) {
+	out := []any{}
+	i = skipSpace(t, i)
+	if i < len(t) && t[i] == '}' {
+		return out, i + 1, nil
+	}
+	for {
+		i = skipSpace(t, i)
+		if i >= len(t) {
+			return nil, 0, errors.New(`not terminated by "}"`)
+		}
+		var err error
+		switch t[i] {
+		case '{':
+			var sub []any
+			if sub, i, err = parseArrayLevel(t, i+1, k); err != nil {
+				return nil, 0, err
+			}
+			out = append(out, sub)
+		case '"':
+			var e string
+			if e, i, err = quotedElement(t, i+1); err != nil {
+				return nil, 0, err
+			}
+			v, err := ParseText(k, e)
+			if err != nil {
+				return nil, 0, fmt.Errorf("element %d: %w", len(out), err)
+			}
+			out = append(out, v)
+		default:
+			j := i
+			for j < len(t) && t[j] != ',' && t[j] != '}' {
+				j++
+			}
+			if strings.EqualFold(trimSpace(t[i:j]), "null") {
+				// An unquoted NULL is a NULL element.
+				out, i = append(out, nil), j
+				break
+			}
+			e, next, err := bareElement(t, i)
+			if err != nil {
+				return nil, 0, err
+			}
+			v, err := ParseText(k, e)
+			if err != nil {
+				return nil, 0, fmt.Errorf("element %d: %w", len(out), err)
+			}
+			out, i = append(out, v), next
+		}
+		i = skipSpace(t, i)
+		if i >= len(t) {
+			return nil, 0, errors.New(`not terminated by "}"`)
+		}
+		switch t[i] {
+		case ',':
+			i++
+		case '}':
+			return out, i + 1, nil
+		default:
+			return nil, 0, fmt.Errorf("unexpected %q at byte %d", t[i], i)
+		}
+	}
+}
