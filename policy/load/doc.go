@@ -69,12 +69,37 @@
 // session variable are load problems. A domain's own name is its type for
 // column comparisons (_ceq wants the same type on both sides).
 //
-// Any other type (arrays such as text[], money, inet, cidr, bytea, time,
-// interval, tsvector, ltree, PostGIS geometry, an enum or domain declared
-// without its labels or base type, ...) loads as an opaque column: rows
-// may carry any JSON value for it, and the only operator that applies is
-// _is_null. Any other operator on it is a load problem naming the column,
-// its type and the operator (Warden cannot decide it exactly).
+// Some types are compared by a canonical text of their values, equal
+// exactly when PostgreSQL finds the values equal (Kind text, model.Type
+// Canon); a value in any of the forms below is rewritten to it, and one in
+// no such form is invalid (a load problem for a literal, INVALID_ARGUMENT
+// for a session or row value):
+//
+//	time        time, time without time zone: H[H]:MM[:SS[.f]] -> HH:MM:SS.ffffff
+//	            (24:00:00 included; microseconds, rounded half up)
+//	bytea       hex format \x... (whitespace between pairs) -> \x and lower-case
+//	            digits; the escape format is not read
+//	inet, cidr  an IPv4 or IPv6 address, optionally /n -> address/n (n of the
+//	            family when absent); a cidr has no bits set right of n
+//	arrays      X[] (X[][], _X) of integer, text, varchar, uuid, boolean or date:
+//	            a JSON array (nested for more dimensions, null elements) or a
+//	            literal {1,2,NULL} -> PostgreSQL's output form {1,2,NULL}, {a,"b c"}
+//
+// On them _eq _neq _in _nin _is_null apply, and _ceq _cneq with a column
+// of the same type; _gt _lt _gte _lte (and _cgt ...) on time and bytea
+// only, whose canonical text sorts as PostgreSQL sorts the values. Hasura's
+// other operators on these types (ordering inet and arrays, array
+// _contains and _contained_in, pattern operators) are load problems.
+// Filter's SQL casts the values to the column's type in PostgreSQL
+// ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
+// asking for their SQL answers SQL_UNSUPPORTED for these comparisons.
+//
+// Any other type (money, interval, timetz, tsvector, ltree, PostGIS
+// geometry, ranges, arrays of other element types, an enum or domain
+// declared without its labels or base type, ...) loads as an opaque
+// column: rows may carry any JSON value for it, and the only operator that
+// applies is _is_null. Any other operator on it is a load problem naming
+// the column, its type and the operator (Warden cannot decide it exactly).
 // Foreign-key columns must have the same kind as the columns they reference.
 // Tables of the schema that the metadata does not track are loaded too: they
 // can be the target of _exists.
