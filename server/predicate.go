@@ -88,6 +88,19 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Jsonb{Jsonb: &wardenv1.JsonbPredicate{
 			Operator: jsonbOpToProto(x.Op), Column: columnRef(x.Column), Value: pv,
 		}}}, nil
+	case residual.Array:
+		v, ok := x.Value.(residual.Value)
+		s, isText := v.V.(string)
+		if !ok || !isText {
+			return nil, fmt.Errorf("array operator with an unbound %T", x.Value)
+		}
+		op := wardenv1.ArrayOperator_ARRAY_OPERATOR_CONTAINS
+		if x.Op == model.OpContained {
+			op = wardenv1.ArrayOperator_ARRAY_OPERATOR_CONTAINED_IN
+		}
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Array{Array: &wardenv1.ArrayPredicate{
+			Operator: op, Column: columnRef(x.Column), Value: s,
+		}}}, nil
 	case residual.Exists:
 		where, err := PredicateToProto(x.Where)
 		if err != nil {

@@ -108,16 +108,25 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 	case model.OpContains, model.OpContained, model.OpHasKey, model.OpHasKeysAny, model.OpHasKeysAll:
 		col := raw
 		var call string
-		switch op {
-		case model.OpContains:
+		switch {
+		case x.c.Column.Type.Canon == model.CanonArray && op == model.OpContains:
+			call = "data.warden.lib.array_contains(" + col + ", " + val + ")"
+		case x.c.Column.Type.Canon == model.CanonArray && op == model.OpContained:
+			call = "data.warden.lib.array_contains(" + val + ", " + col + ")"
+		case x.c.Column.Type.Canon == model.CanonArray:
+			return nil, fmt.Errorf("%s: operator %s does not apply to arrays", x.c.Column.Name, op)
+		}
+		switch {
+		case call != "":
+		case op == model.OpContains:
 			call = "data.warden.lib.jsonb_contains(" + col + ", " + val + ")"
-		case model.OpContained:
+		case op == model.OpContained:
 			call = "data.warden.lib.jsonb_contains(" + val + ", " + col + ")"
-		case model.OpHasKey:
+		case op == model.OpHasKey:
 			call = "data.warden.lib.jsonb_has_key(" + col + ", " + val + ")"
-		case model.OpHasKeysAny:
+		case op == model.OpHasKeysAny:
 			call = "data.warden.lib.jsonb_has_keys_any(" + col + ", " + val + ")"
-		case model.OpHasKeysAll:
+		case op == model.OpHasKeysAll:
 			call = "data.warden.lib.jsonb_has_keys_all(" + col + ", " + val + ")"
 		}
 		if neg {

@@ -47,6 +47,22 @@ jsonb_contains(x, v) if {
 	e == v
 }
 
+# array_contains(a, v) is a @> v for arrays in canonical text
+# ({1,2,NULL}, {a,"b c"}): every element of v equals some element of a, at
+# any depth; a NULL element equals nothing. Canonical texts quote an element
+# exactly when PostgreSQL's output does, so equal elements have equal
+# tokens.
+array_contains(a, v) if {
+	have := {t | some t in regex.find_n(array_token, a, -1); t != "NULL"}
+	every t in regex.find_n(array_token, v, -1) {
+		t in have
+	}
+}
+
+# array_token matches one element of an array in canonical text: quoted, or
+# bare (NULL among them).
+array_token := "\"(?:[^\"\\\\]|\\\\.)*\"|[^,{}\"]+"
+
 # jsonb_has_key(x, k) is x ? k: k is a key of object x, a string element of
 # array x, or equal to string x.
 jsonb_has_key(x, k) if {

@@ -98,6 +98,9 @@ func (g *gen) compare(root, cur *model.Table) model.BoolExp {
 		if model.CanonOrdered(ct) {
 			ops = append(ops, model.OpGt, model.OpLt, model.OpGte, model.OpLte, model.OpCgt, model.OpClte)
 		}
+		if ct == model.CanonArray {
+			ops = append(ops, model.OpContains, model.OpContained, model.OpContains, model.OpContained)
+		}
 	}
 	if c.Type.Enum != nil {
 		// load: no pattern operators and no _cgt ... on enums.

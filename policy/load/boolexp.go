@@ -322,7 +322,8 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 		p.problemf(l, n, "operator %s is not supported on json column %s: PostgreSQL has no equality, ordering or containment on json (use jsonb); only _is_null applies", op, c.Name)
 		return nil
 	}
-	if !applies(cls, kind) {
+	arrayContains := c.Type.Canon == model.CanonArray && cls == clsContains
+	if !applies(cls, kind) && !arrayContains {
 		switch {
 		case kind == model.KindOpaque:
 			p.problemf(l, n, "operator %s on column %s of type %s: Warden cannot decide it on this type (only _is_null applies)", op, c.Name, c.Type.Declared)

@@ -87,9 +87,11 @@
 //
 // On them _eq _neq _in _nin _is_null apply, and _ceq _cneq with a column
 // of the same type; _gt _lt _gte _lte (and _cgt ...) on time and bytea
-// only, whose canonical text sorts as PostgreSQL sorts the values. Hasura's
-// other operators on these types (ordering inet and arrays, array
-// _contains and _contained_in, pattern operators) are load problems.
+// only, whose canonical text sorts as PostgreSQL sorts the values; and on
+// arrays Hasura's _contains and _contained_in (PostgreSQL's @> and <@:
+// elements compared at any depth, a NULL element equal to nothing; Filter's
+// predicate gives them as an array node). Hasura's other operators on these
+// types (ordering inet and arrays, pattern operators) are load problems.
 // Filter's SQL casts the values to the column's type in PostgreSQL
 // ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
 // asking for their SQL answers SQL_UNSUPPORTED for these comparisons.

@@ -32,6 +32,8 @@ func Params(e Expr) []Param {
 			add(y.Pattern)
 		case JSONB:
 			add(y.Value)
+		case Array:
+			add(y.Value)
 		}
 	})
 	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]) < fmt.Sprint(out[j]) })
@@ -150,6 +152,11 @@ func (b *binder) bind(e Expr) (Expr, bool) {
 			return x, true
 		}
 	case JSONB:
+		if v, changed := b.operand(x.Value); changed {
+			x.Value = v
+			return x, true
+		}
+	case Array:
 		if v, changed := b.operand(x.Value); changed {
 			x.Value = v
 			return x, true

@@ -132,6 +132,16 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 			return false
 		}
 		return evalJSONB(x.Op, a, val(x.Value))
+	case Array:
+		a, ok1 := col(x.Column).(string)
+		v, ok2 := val(x.Value).(string)
+		if !ok1 || !ok2 {
+			return false
+		}
+		if x.Op == model.OpContained {
+			a, v = v, a
+		}
+		return ArrayContains(a, v)
 	case Exists:
 		var rows []any
 		if x.Relationship != "" {
@@ -353,4 +363,28 @@ func jsonContains(x, v any, top bool) bool {
 		}
 	}
 	return false
+}
+
+// arrayToken is an element of an array in canonical text: a quoted element
+// or a bare one (NULL among them).
+var arrayToken = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|[^,{}"]+`)
+
+// ArrayContains is PostgreSQL's a @> v for arrays in canonical text (as
+// the Rego's array_contains): every element of v equals some element of
+// a, at any depth; NULL equals nothing. Canonical texts quote an element
+// exactly when PostgreSQL's output does, so equal elements have equal
+// tokens.
+func ArrayContains(a, v string) bool {
+	have := map[string]bool{}
+	for _, t := range arrayToken.FindAllString(a, -1) {
+		if t != "NULL" {
+			have[t] = true
+		}
+	}
+	for _, t := range arrayToken.FindAllString(v, -1) {
+		if !have[t] {
+			return false
+		}
+	}
+	return true
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // Expr is a node of a predicate: True, False, And, Or, Not, Compare,
-// IsNull, In, Match, JSONB or Exists.
+// IsNull, In, Match, JSONB, Array or Exists.
 type Expr interface{ expr() }
 
 // True holds for every row.
@@ -83,6 +83,18 @@ type JSONB struct {
 	Value  Operand
 }
 
+// Array is PostgreSQL's array containment on a column of an array type
+// (model.Type.Canon "array"): Op is model.OpContains (column @> value:
+// every element of value equals some element of the column) or
+// model.OpContained (column <@ value). Elements are compared at any
+// depth, dimensions ignored; a NULL element equals nothing. The column's
+// value and Value are arrays in canonical text ({1,2,NULL}).
+type Array struct {
+	Op     model.Operator
+	Column Column
+	Value  Operand
+}
+
 // Exists holds when some row of Table satisfies On and Where. For a
 // relationship, On pairs a column of the current row (Local) with a column
 // of Table (Remote); for _exists, On is empty and Relationship is "".
@@ -104,6 +116,7 @@ func (IsNull) expr()  {}
 func (In) expr()      {}
 func (Match) expr()   {}
 func (JSONB) expr()   {}
+func (Array) expr()   {}
 func (Exists) expr()  {}
 
 // CmpOp is a comparison operator.

@@ -198,6 +198,20 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 			return fail("is_object of something other than a related row")
 		}
 		return leaf{scopes: []*scope{args[0].scope}, build: func(*scope) (Expr, error) { return True{}, nil }}, nil
+	case "warden.lib.array_contains":
+		if len(args) != 2 {
+			return fail("arity")
+		}
+		col, val, aop := args[0], args[1], model.OpContains
+		if col.column == nil {
+			col, val, aop = val, col, model.OpContained
+		}
+		if col.column == nil || col.lower || val.column != nil || val.scope != nil {
+			return fail("an array operator that does not compare a column with a value")
+		}
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			return Array{Op: aop, Column: c, Value: operandOf(val, c.Kind)}
+		}), nil
 	case "warden.lib.jsonb_contains", "warden.lib.jsonb_has_key", "warden.lib.jsonb_has_keys_any", "warden.lib.jsonb_has_keys_all":
 		if len(args) != 2 {
 			return fail("arity")

@@ -54,6 +54,14 @@ func write(b *strings.Builder, e Expr) {
 		operand(b, x.Column)
 		b.WriteString(" " + jsonbSymbol(x) + " ")
 		operand(b, x.Value)
+	case Array:
+		operand(b, x.Column)
+		if x.Op == "_contained_in" {
+			b.WriteString(" ARRAY <@ ")
+		} else {
+			b.WriteString(" ARRAY @> ")
+		}
+		operand(b, x.Value)
 	case Exists:
 		b.WriteString("EXISTS ")
 		if x.Relationship != "" {

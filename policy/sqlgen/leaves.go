@@ -248,6 +248,39 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 	return nil
 }
 
+// array renders array containment (PostgreSQL's @> and <@), the value
+// cast to the column's array type.
+func (w *work) array(x residual.Array, f *frame) error {
+	cf, mc, err := w.col(x.Column, f)
+	if err != nil {
+		return err
+	}
+	if err := canonSupport(w.d, string(x.Op), mc); err != nil {
+		return err
+	}
+	if mc.Type.Canon != model.CanonArray {
+		return fmt.Errorf("sqlgen: array containment on %s, which is not an array", mc.Name)
+	}
+	ref, err := cf.column(w.d, mc.Name)
+	if err != nil {
+		return err
+	}
+	v, ok := x.Value.(residual.Value)
+	if !ok {
+		return fmt.Errorf("sqlgen: unbound array operand %T", x.Value)
+	}
+	p, err := w.param(model.KindText, v.V)
+	if err != nil {
+		return err
+	}
+	op := " @> "
+	if x.Op == model.OpContained {
+		op = " <@ "
+	}
+	w.b.WriteString(ref + op + p + "::" + mc.Type.Cast)
+	return nil
+}
+
 // canonSupport says whether a dialect compares a column of a type Warden
 // compares by canonical text (model.Type.Canon: time, bytea, inet, cidr,
 // arrays): PostgreSQL only, casting the value to the column's type. The

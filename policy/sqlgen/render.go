@@ -221,6 +221,8 @@ func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
 		return w.match(x, f)
 	case residual.JSONB:
 		return w.jsonb(x, f)
+	case residual.Array:
+		return w.array(x, f)
 	case residual.Exists:
 		return w.exists(x, f)
 	default:
@@ -314,6 +316,8 @@ func (w *work) mayBeNull(e residual.Expr, f *frame, nn nonNull) (bool, error) {
 	case residual.Match:
 		return nullable(x.Column)
 	case residual.JSONB:
+		return nullable(x.Column)
+	case residual.Array:
 		return nullable(x.Column)
 	}
 	return false, nil

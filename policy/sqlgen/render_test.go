@@ -75,6 +75,10 @@ var renderCases = []struct {
 	{"enum in a list of its type", residual.In{Column: c("state", textK), List: v([]any{"draft", "live"}, textK)}},
 	{"time orders as time", residual.Compare{Op: residual.Gte, Left: c("opens", textK), Right: v("09:30:00.000000", textK)}},
 	{"arrays in a list", residual.In{Column: c("ns", textK), List: v([]any{"{1,2}", "{}"}, textK)}},
+	{"array containment", residual.Or{Items: []residual.Expr{
+		residual.Array{Op: model.OpContains, Column: c("ns", textK), Value: v("{1,2}", textK)},
+		residual.Array{Op: model.OpContained, Column: c("ns", textK), Value: v("{}", textK)},
+	}}},
 	{"in integers", residual.In{Column: c("author_id", intK), List: v([]any{json.Number("1"), json.Number("2")}, intK)}},
 	{"numeric, timestamptz, date, boolean, uuid", residual.And{Items: []residual.Expr{
 		residual.Compare{Op: residual.Gte, Left: c("price", model.KindNumeric), Right: v(json.Number("9.99"), model.KindNumeric)},

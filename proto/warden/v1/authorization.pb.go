@@ -548,6 +548,63 @@ func (JsonbOperator) EnumDescriptor() ([]byte, []int) {
 	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{7}
 }
 
+// ArrayOperator is an array containment operator, with PostgreSQL's meaning:
+// elements compared at any depth (dimensions ignored), a NULL element equal
+// to nothing.
+type ArrayOperator int32
+
+const (
+	// Never returned.
+	ArrayOperator_ARRAY_OPERATOR_UNSPECIFIED ArrayOperator = 0
+	// column @> value: every element of the value equals some element of the
+	// column.
+	ArrayOperator_ARRAY_OPERATOR_CONTAINS ArrayOperator = 1
+	// column <@ value: every element of the column equals some element of the
+	// value.
+	ArrayOperator_ARRAY_OPERATOR_CONTAINED_IN ArrayOperator = 2
+)
+
+// Enum value maps for ArrayOperator.
+var (
+	ArrayOperator_name = map[int32]string{
+		0: "ARRAY_OPERATOR_UNSPECIFIED",
+		1: "ARRAY_OPERATOR_CONTAINS",
+		2: "ARRAY_OPERATOR_CONTAINED_IN",
+	}
+	ArrayOperator_value = map[string]int32{
+		"ARRAY_OPERATOR_UNSPECIFIED":  0,
+		"ARRAY_OPERATOR_CONTAINS":     1,
+		"ARRAY_OPERATOR_CONTAINED_IN": 2,
+	}
+)
+
+func (x ArrayOperator) Enum() *ArrayOperator {
+	p := new(ArrayOperator)
+	*p = x
+	return p
+}
+
+func (x ArrayOperator) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ArrayOperator) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_authorization_proto_enumTypes[8].Descriptor()
+}
+
+func (ArrayOperator) Type() protoreflect.EnumType {
+	return &file_warden_v1_authorization_proto_enumTypes[8]
+}
+
+func (x ArrayOperator) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ArrayOperator.Descriptor instead.
+func (ArrayOperator) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{8}
+}
+
 // Principal states who is asking: the requested role and, from a caller
 // trusted to state sessions, the session variables. With an end-user token
 // the session is the token's and the principal only picks the role.
@@ -1746,6 +1803,7 @@ type Predicate struct {
 	//	*Predicate_Pattern
 	//	*Predicate_Jsonb
 	//	*Predicate_Exists
+	//	*Predicate_Array
 	Node          isPredicate_Node `protobuf_oneof:"node"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1878,6 +1936,15 @@ func (x *Predicate) GetExists() *ExistsPredicate {
 	return nil
 }
 
+func (x *Predicate) GetArray() *ArrayPredicate {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Array); ok {
+			return x.Array
+		}
+	}
+	return nil
+}
+
 type isPredicate_Node interface {
 	isPredicate_Node()
 }
@@ -1932,6 +1999,11 @@ type Predicate_Exists struct {
 	Exists *ExistsPredicate `protobuf:"bytes,10,opt,name=exists,proto3,oneof"`
 }
 
+type Predicate_Array struct {
+	// An array containment operator.
+	Array *ArrayPredicate `protobuf:"bytes,11,opt,name=array,proto3,oneof"`
+}
+
 func (*Predicate_Constant) isPredicate_Node() {}
 
 func (*Predicate_All) isPredicate_Node() {}
@@ -1951,6 +2023,8 @@ func (*Predicate_Pattern) isPredicate_Node() {}
 func (*Predicate_Jsonb) isPredicate_Node() {}
 
 func (*Predicate_Exists) isPredicate_Node() {}
+
+func (*Predicate_Array) isPredicate_Node() {}
 
 // PredicateList is the operands of an AND or an OR.
 type PredicateList struct {
@@ -2401,6 +2475,73 @@ func (x *JsonbPredicate) GetValue() *structpb.Value {
 	return nil
 }
 
+// ArrayPredicate applies an array containment operator to a column of an
+// array type (integer[], text[], uuid[], boolean[], date[]).
+type ArrayPredicate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operator.
+	Operator ArrayOperator `protobuf:"varint,1,opt,name=operator,proto3,enum=warden.v1.ArrayOperator" json:"operator,omitempty"`
+	// The array column. Its kind is TEXT: values of array columns travel as
+	// PostgreSQL's array output text ({1,2,NULL}, {a,"b c"}), as rows from a
+	// PostgreSQL driver that reads arrays as text have them.
+	Column *ColumnRef `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	// The array, in the same text form.
+	Value         string `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArrayPredicate) Reset() {
+	*x = ArrayPredicate{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArrayPredicate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArrayPredicate) ProtoMessage() {}
+
+func (x *ArrayPredicate) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArrayPredicate.ProtoReflect.Descriptor instead.
+func (*ArrayPredicate) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ArrayPredicate) GetOperator() ArrayOperator {
+	if x != nil {
+		return x.Operator
+	}
+	return ArrayOperator_ARRAY_OPERATOR_UNSPECIFIED
+}
+
+func (x *ArrayPredicate) GetColumn() *ColumnRef {
+	if x != nil {
+		return x.Column
+	}
+	return nil
+}
+
+func (x *ArrayPredicate) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 // ExistsPredicate holds when some row of a table, joined to the current row
 // through a relationship or not joined at all (_exists), satisfies a
 // predicate. Inside it, columns refer to that table's row.
@@ -2420,7 +2561,7 @@ type ExistsPredicate struct {
 
 func (x *ExistsPredicate) Reset() {
 	*x = ExistsPredicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[21]
+	mi := &file_warden_v1_authorization_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2432,7 +2573,7 @@ func (x *ExistsPredicate) String() string {
 func (*ExistsPredicate) ProtoMessage() {}
 
 func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[21]
+	mi := &file_warden_v1_authorization_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2445,7 +2586,7 @@ func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExistsPredicate.ProtoReflect.Descriptor instead.
 func (*ExistsPredicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{21}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ExistsPredicate) GetTable() string {
@@ -2489,7 +2630,7 @@ type ColumnPair struct {
 
 func (x *ColumnPair) Reset() {
 	*x = ColumnPair{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[22]
+	mi := &file_warden_v1_authorization_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2501,7 +2642,7 @@ func (x *ColumnPair) String() string {
 func (*ColumnPair) ProtoMessage() {}
 
 func (x *ColumnPair) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[22]
+	mi := &file_warden_v1_authorization_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2514,7 +2655,7 @@ func (x *ColumnPair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColumnPair.ProtoReflect.Descriptor instead.
 func (*ColumnPair) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{22}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ColumnPair) GetLocal() string {
@@ -2623,7 +2764,7 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x05array\x18\x05 \x01(\v2\x13.warden.v1.SqlArrayH\x00R\x05arrayB\a\n" +
 	"\x05value\"?\n" +
 	"\bSqlArray\x123\n" +
-	"\belements\x18\x01 \x03(\v2\x17.warden.v1.SqlParameterR\belements\"\xf7\x03\n" +
+	"\belements\x18\x01 \x03(\v2\x17.warden.v1.SqlParameterR\belements\"\xaa\x04\n" +
 	"\tPredicate\x12\x1c\n" +
 	"\bconstant\x18\x01 \x01(\bH\x00R\bconstant\x12,\n" +
 	"\x03all\x18\x02 \x01(\v2\x18.warden.v1.PredicateListH\x00R\x03all\x12,\n" +
@@ -2637,7 +2778,8 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\apattern\x18\b \x01(\v2\x17.warden.v1.PatternMatchH\x00R\apattern\x121\n" +
 	"\x05jsonb\x18\t \x01(\v2\x19.warden.v1.JsonbPredicateH\x00R\x05jsonb\x124\n" +
 	"\x06exists\x18\n" +
-	" \x01(\v2\x1a.warden.v1.ExistsPredicateH\x00R\x06existsB\x06\n" +
+	" \x01(\v2\x1a.warden.v1.ExistsPredicateH\x00R\x06exists\x121\n" +
+	"\x05array\x18\v \x01(\v2\x19.warden.v1.ArrayPredicateH\x00R\x05arrayB\x06\n" +
 	"\x04node\";\n" +
 	"\rPredicateList\x12*\n" +
 	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"\x8b\x01\n" +
@@ -2665,7 +2807,11 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x0eJsonbPredicate\x124\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x18.warden.v1.JsonbOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12,\n" +
-	"\x05value\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x05value\"\x9e\x01\n" +
+	"\x05value\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x05value\"\x8a\x01\n" +
+	"\x0eArrayPredicate\x124\n" +
+	"\boperator\x18\x01 \x01(\x0e2\x18.warden.v1.ArrayOperatorR\boperator\x12,\n" +
+	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\x9e\x01\n" +
 	"\x0fExistsPredicate\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\"\n" +
 	"\frelationship\x18\x02 \x01(\tR\frelationship\x12%\n" +
@@ -2733,7 +2879,11 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x1bJSONB_OPERATOR_CONTAINED_IN\x10\x02\x12\x1a\n" +
 	"\x16JSONB_OPERATOR_HAS_KEY\x10\x03\x12\x1f\n" +
 	"\x1bJSONB_OPERATOR_HAS_KEYS_ANY\x10\x04\x12\x1f\n" +
-	"\x1bJSONB_OPERATOR_HAS_KEYS_ALL\x10\x052\x91\x01\n" +
+	"\x1bJSONB_OPERATOR_HAS_KEYS_ALL\x10\x05*m\n" +
+	"\rArrayOperator\x12\x1e\n" +
+	"\x1aARRAY_OPERATOR_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17ARRAY_OPERATOR_CONTAINS\x10\x01\x12\x1f\n" +
+	"\x1bARRAY_OPERATOR_CONTAINED_IN\x10\x022\x91\x01\n" +
 	"\x14AuthorizationService\x12:\n" +
 	"\x05Check\x12\x17.warden.v1.CheckRequest\x1a\x18.warden.v1.CheckResponse\x12=\n" +
 	"\x06Filter\x12\x18.warden.v1.FilterRequest\x1a\x19.warden.v1.FilterResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
@@ -2750,8 +2900,8 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 	return file_warden_v1_authorization_proto_rawDescData
 }
 
-var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),             // 0: warden.v1.Operation
 	(Decision)(0),              // 1: warden.v1.Decision
@@ -2761,99 +2911,104 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(ComparisonOperator)(0),    // 5: warden.v1.ComparisonOperator
 	(PatternOperator)(0),       // 6: warden.v1.PatternOperator
 	(JsonbOperator)(0),         // 7: warden.v1.JsonbOperator
-	(*Principal)(nil),          // 8: warden.v1.Principal
-	(*Row)(nil),                // 9: warden.v1.Row
-	(*CheckRequest)(nil),       // 10: warden.v1.CheckRequest
-	(*TableRows)(nil),          // 11: warden.v1.TableRows
-	(*RowDecision)(nil),        // 12: warden.v1.RowDecision
-	(*CheckResponse)(nil),      // 13: warden.v1.CheckResponse
-	(*SqlOptions)(nil),         // 14: warden.v1.SqlOptions
-	(*FilterRequest)(nil),      // 15: warden.v1.FilterRequest
-	(*FilterResponse)(nil),     // 16: warden.v1.FilterResponse
-	(*ColumnCondition)(nil),    // 17: warden.v1.ColumnCondition
-	(*SqlFilter)(nil),          // 18: warden.v1.SqlFilter
-	(*SqlFragment)(nil),        // 19: warden.v1.SqlFragment
-	(*SqlParameter)(nil),       // 20: warden.v1.SqlParameter
-	(*SqlArray)(nil),           // 21: warden.v1.SqlArray
-	(*Predicate)(nil),          // 22: warden.v1.Predicate
-	(*PredicateList)(nil),      // 23: warden.v1.PredicateList
-	(*ColumnRef)(nil),          // 24: warden.v1.ColumnRef
-	(*Comparison)(nil),         // 25: warden.v1.Comparison
-	(*InList)(nil),             // 26: warden.v1.InList
-	(*PatternMatch)(nil),       // 27: warden.v1.PatternMatch
-	(*JsonbPredicate)(nil),     // 28: warden.v1.JsonbPredicate
-	(*ExistsPredicate)(nil),    // 29: warden.v1.ExistsPredicate
-	(*ColumnPair)(nil),         // 30: warden.v1.ColumnPair
-	nil,                        // 31: warden.v1.Principal.SessionVariablesEntry
-	(*structpb.Struct)(nil),    // 32: google.protobuf.Struct
-	(*structpb.Value)(nil),     // 33: google.protobuf.Value
-	(*structpb.ListValue)(nil), // 34: google.protobuf.ListValue
+	(ArrayOperator)(0),         // 8: warden.v1.ArrayOperator
+	(*Principal)(nil),          // 9: warden.v1.Principal
+	(*Row)(nil),                // 10: warden.v1.Row
+	(*CheckRequest)(nil),       // 11: warden.v1.CheckRequest
+	(*TableRows)(nil),          // 12: warden.v1.TableRows
+	(*RowDecision)(nil),        // 13: warden.v1.RowDecision
+	(*CheckResponse)(nil),      // 14: warden.v1.CheckResponse
+	(*SqlOptions)(nil),         // 15: warden.v1.SqlOptions
+	(*FilterRequest)(nil),      // 16: warden.v1.FilterRequest
+	(*FilterResponse)(nil),     // 17: warden.v1.FilterResponse
+	(*ColumnCondition)(nil),    // 18: warden.v1.ColumnCondition
+	(*SqlFilter)(nil),          // 19: warden.v1.SqlFilter
+	(*SqlFragment)(nil),        // 20: warden.v1.SqlFragment
+	(*SqlParameter)(nil),       // 21: warden.v1.SqlParameter
+	(*SqlArray)(nil),           // 22: warden.v1.SqlArray
+	(*Predicate)(nil),          // 23: warden.v1.Predicate
+	(*PredicateList)(nil),      // 24: warden.v1.PredicateList
+	(*ColumnRef)(nil),          // 25: warden.v1.ColumnRef
+	(*Comparison)(nil),         // 26: warden.v1.Comparison
+	(*InList)(nil),             // 27: warden.v1.InList
+	(*PatternMatch)(nil),       // 28: warden.v1.PatternMatch
+	(*JsonbPredicate)(nil),     // 29: warden.v1.JsonbPredicate
+	(*ArrayPredicate)(nil),     // 30: warden.v1.ArrayPredicate
+	(*ExistsPredicate)(nil),    // 31: warden.v1.ExistsPredicate
+	(*ColumnPair)(nil),         // 32: warden.v1.ColumnPair
+	nil,                        // 33: warden.v1.Principal.SessionVariablesEntry
+	(*structpb.Struct)(nil),    // 34: google.protobuf.Struct
+	(*structpb.Value)(nil),     // 35: google.protobuf.Value
+	(*structpb.ListValue)(nil), // 36: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	31, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	32, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	32, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	8,  // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
+	33, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	34, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	34, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	9,  // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 4: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
-	9,  // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
-	11, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	32, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	10, // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
+	12, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
+	34, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 8: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
-	22, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
-	22, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
-	12, // 11: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	32, // 12: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	23, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
+	23, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
+	13, // 11: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
+	34, // 12: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
 	2,  // 13: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
-	8,  // 14: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
+	9,  // 14: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
 	0,  // 15: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
-	14, // 16: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
+	15, // 16: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
 	3,  // 17: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
-	22, // 18: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
-	22, // 19: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
-	17, // 20: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	32, // 21: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
-	18, // 22: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
-	22, // 23: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
-	19, // 24: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
+	23, // 18: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
+	23, // 19: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
+	18, // 20: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
+	34, // 21: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	19, // 22: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
+	23, // 23: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
+	20, // 24: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
 	2,  // 25: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
-	19, // 26: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
-	19, // 27: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
-	20, // 28: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
-	21, // 29: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
-	20, // 30: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
-	23, // 31: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
-	23, // 32: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
-	22, // 33: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
-	25, // 34: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
-	24, // 35: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
-	26, // 36: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
-	27, // 37: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
-	28, // 38: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
-	29, // 39: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
-	22, // 40: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
-	4,  // 41: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
-	5,  // 42: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
-	24, // 43: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
-	24, // 44: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	33, // 45: warden.v1.Comparison.value:type_name -> google.protobuf.Value
-	24, // 46: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	34, // 47: warden.v1.InList.values:type_name -> google.protobuf.ListValue
-	6,  // 48: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
-	24, // 49: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
-	7,  // 50: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
-	24, // 51: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	33, // 52: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
-	30, // 53: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	22, // 54: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	10, // 55: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	15, // 56: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	13, // 57: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	16, // 58: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	57, // [57:59] is the sub-list for method output_type
-	55, // [55:57] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	20, // 26: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
+	20, // 27: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
+	21, // 28: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
+	22, // 29: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
+	21, // 30: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
+	24, // 31: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
+	24, // 32: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
+	23, // 33: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
+	26, // 34: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
+	25, // 35: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
+	27, // 36: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
+	28, // 37: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
+	29, // 38: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
+	31, // 39: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	30, // 40: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
+	23, // 41: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	4,  // 42: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
+	5,  // 43: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
+	25, // 44: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	25, // 45: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	35, // 46: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	25, // 47: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	36, // 48: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	6,  // 49: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
+	25, // 50: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	7,  // 51: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
+	25, // 52: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	35, // 53: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	8,  // 54: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
+	25, // 55: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
+	32, // 56: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	23, // 57: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	11, // 58: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	16, // 59: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	14, // 60: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	17, // 61: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	60, // [60:62] is the sub-list for method output_type
+	58, // [58:60] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -2880,6 +3035,7 @@ func file_warden_v1_authorization_proto_init() {
 		(*Predicate_Pattern)(nil),
 		(*Predicate_Jsonb)(nil),
 		(*Predicate_Exists)(nil),
+		(*Predicate_Array)(nil),
 	}
 	file_warden_v1_authorization_proto_msgTypes[17].OneofWrappers = []any{
 		(*Comparison_OtherColumn)(nil),
@@ -2890,8 +3046,8 @@ func file_warden_v1_authorization_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
-			NumEnums:      8,
-			NumMessages:   24,
+			NumEnums:      9,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -5,6 +5,9 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
+ARRAY_OPERATOR_CONTAINED_IN: ArrayOperator
+ARRAY_OPERATOR_CONTAINS: ArrayOperator
+ARRAY_OPERATOR_UNSPECIFIED: ArrayOperator
 COLUMN_KIND_BOOLEAN: ColumnKind
 COLUMN_KIND_DATE: ColumnKind
 COLUMN_KIND_INTEGER: ColumnKind
@@ -53,6 +56,16 @@ SQL_DIALECT_MYSQL: SqlDialect
 SQL_DIALECT_POSTGRES: SqlDialect
 SQL_DIALECT_SQLITE: SqlDialect
 SQL_DIALECT_UNSPECIFIED: SqlDialect
+
+class ArrayPredicate(_message.Message):
+    __slots__ = ["column", "operator", "value"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    column: ColumnRef
+    operator: ArrayOperator
+    value: str
+    def __init__(self, operator: _Optional[_Union[ArrayOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[str] = ...) -> None: ...
 
 class CheckRequest(_message.Message):
     __slots__ = ["columns", "operation", "principal", "rows", "table", "tables"]
@@ -213,9 +226,10 @@ class PatternMatch(_message.Message):
     def __init__(self, operator: _Optional[_Union[PatternOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., pattern: _Optional[str] = ..., regex: _Optional[str] = ...) -> None: ...
 
 class Predicate(_message.Message):
-    __slots__ = ["all", "any", "comparison", "constant", "exists", "in_list", "is_null", "jsonb", "negation", "pattern"]
+    __slots__ = ["all", "any", "array", "comparison", "constant", "exists", "in_list", "is_null", "jsonb", "negation", "pattern"]
     ALL_FIELD_NUMBER: _ClassVar[int]
     ANY_FIELD_NUMBER: _ClassVar[int]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
     COMPARISON_FIELD_NUMBER: _ClassVar[int]
     CONSTANT_FIELD_NUMBER: _ClassVar[int]
     EXISTS_FIELD_NUMBER: _ClassVar[int]
@@ -226,6 +240,7 @@ class Predicate(_message.Message):
     PATTERN_FIELD_NUMBER: _ClassVar[int]
     all: PredicateList
     any: PredicateList
+    array: ArrayPredicate
     comparison: Comparison
     constant: bool
     exists: ExistsPredicate
@@ -234,7 +249,7 @@ class Predicate(_message.Message):
     jsonb: JsonbPredicate
     negation: Predicate
     pattern: PatternMatch
-    def __init__(self, constant: bool = ..., all: _Optional[_Union[PredicateList, _Mapping]] = ..., any: _Optional[_Union[PredicateList, _Mapping]] = ..., negation: _Optional[_Union[Predicate, _Mapping]] = ..., comparison: _Optional[_Union[Comparison, _Mapping]] = ..., is_null: _Optional[_Union[ColumnRef, _Mapping]] = ..., in_list: _Optional[_Union[InList, _Mapping]] = ..., pattern: _Optional[_Union[PatternMatch, _Mapping]] = ..., jsonb: _Optional[_Union[JsonbPredicate, _Mapping]] = ..., exists: _Optional[_Union[ExistsPredicate, _Mapping]] = ...) -> None: ...
+    def __init__(self, constant: bool = ..., all: _Optional[_Union[PredicateList, _Mapping]] = ..., any: _Optional[_Union[PredicateList, _Mapping]] = ..., negation: _Optional[_Union[Predicate, _Mapping]] = ..., comparison: _Optional[_Union[Comparison, _Mapping]] = ..., is_null: _Optional[_Union[ColumnRef, _Mapping]] = ..., in_list: _Optional[_Union[InList, _Mapping]] = ..., pattern: _Optional[_Union[PatternMatch, _Mapping]] = ..., jsonb: _Optional[_Union[JsonbPredicate, _Mapping]] = ..., exists: _Optional[_Union[ExistsPredicate, _Mapping]] = ..., array: _Optional[_Union[ArrayPredicate, _Mapping]] = ...) -> None: ...
 
 class PredicateList(_message.Message):
     __slots__ = ["items"]
@@ -367,4 +382,7 @@ class PatternOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class JsonbOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ArrayOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
