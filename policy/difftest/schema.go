@@ -115,6 +115,13 @@ func (d *DB) CreateSchema(ctx context.Context, p *model.Policy, name string) (*S
 			_, _ = s.db.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS citext")
 		}
 	}
+	if d.Dialect == sqlgen.Postgres && usesCanon(p, model.CanonLtree) {
+		// As citext: once per database.
+		var n int
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM pg_extension WHERE extname = 'ltree'").Scan(&n); err == nil && n == 0 {
+			_, _ = s.db.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS ltree")
+		}
+	}
 	types, err := s.createTypes(ctx)
 	if err != nil {
 		s.Close()
@@ -217,6 +224,18 @@ func splitType(decl string) (string, string, error) {
 		return "", "", fmt.Errorf("difftest: type %q: want schema.name, both [a-z0-9_]", decl)
 	}
 	return schema, name, nil
+}
+
+// usesCanon says whether a column of p has the canonical-text type canon.
+func usesCanon(p *model.Policy, canon string) bool {
+	for _, t := range p.Tables {
+		for _, c := range t.Columns {
+			if c.Type.Canon == canon {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // usesCitext says whether a column of p is declared citext, which

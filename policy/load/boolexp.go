@@ -89,14 +89,48 @@ func applies(cls opClass, k model.Kind) bool {
 	return true
 }
 
-func operatorsFor(k model.Kind) string {
+// operatorsFor lists the operators that apply to a column, as compare
+// admits them.
+func operatorsFor(c *model.Column) string {
 	var names []string
 	for _, o := range operators {
-		if applies(o.cls, k) {
+		if columnApplies(c, o.cls) {
 			names = append(names, string(o.op))
 		}
 	}
 	return strings.Join(names, " ")
+}
+
+// columnApplies reports whether an operator class applies to a column:
+// by its kind, and for json, enum and canonical-text columns by their
+// type.
+func columnApplies(c *model.Column, cls opClass) bool {
+	switch ct := c.Type.Canon; {
+	case c.Type.JSON:
+		return cls == clsIsNull
+	case ct != "":
+		switch cls {
+		case clsText, clsHasKey, clsHasKeys:
+			return false
+		case clsOrder, clsColOrder:
+			return model.CanonOrdered(ct)
+		case clsContains:
+			return ct == model.CanonArray
+		}
+		return true
+	case c.Type.Enum != nil && (cls == clsText || cls == clsColOrder):
+		return false
+	}
+	return applies(cls, c.Type.Kind)
+}
+
+// typeLabel names a column's type in messages: its kind, or the declared
+// type where the kind does not say it (opaque, enum, canonical text).
+func typeLabel(c *model.Column) string {
+	if c.Type.Kind == model.KindOpaque || c.Type.Enum != nil || c.Type.Canon != "" {
+		return c.Type.Declared
+	}
+	return c.Type.Kind.String()
 }
 
 // isSessionVar reports whether a string names a session variable.
@@ -288,7 +322,7 @@ func (p *exprParser) column(c *model.Column, n *yaml.Node, l loc, t *model.Table
 		op, known := operator(f.key)
 		if !known {
 			p.problemf(l.key(f.key), f.keyNode, "unknown operator %q on column %s (%s); valid operators: %s",
-				f.key, c.Name, c.Type.Kind, operatorsFor(c.Type.Kind))
+				f.key, c.Name, typeLabel(c), operatorsFor(c))
 			ok = false
 			continue
 		}

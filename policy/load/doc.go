@@ -81,6 +81,7 @@
 //	            digits; the escape format is not read
 //	inet, cidr  an IPv4 or IPv6 address, optionally /n -> address/n (n of the
 //	            family when absent); a cidr has no bits set right of n
+//	ltree       labels of letters, digits, _ and - separated by dots (as is)
 //	arrays      X[] (X[][], _X) of integer, text, varchar, uuid, boolean or date:
 //	            a JSON array (nested for more dimensions, null elements) or a
 //	            literal {1,2,NULL} -> PostgreSQL's output form {1,2,NULL}, {a,"b c"}
@@ -91,12 +92,13 @@
 // arrays Hasura's _contains and _contained_in (PostgreSQL's @> and <@:
 // elements compared at any depth, a NULL element equal to nothing; Filter's
 // predicate gives them as an array node). Hasura's other operators on these
-// types (ordering inet and arrays, pattern operators) are load problems.
+// types (ordering inet, ltree and arrays, pattern operators, ltree's
+// _ancestor, _descendant and _matches) are load problems.
 // Filter's SQL casts the values to the column's type in PostgreSQL
 // ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
 // asking for their SQL answers SQL_UNSUPPORTED for these comparisons.
 //
-// Any other type (money, interval, timetz, tsvector, ltree, PostGIS
+// Any other type (money, interval, timetz, tsvector, PostGIS
 // geometry, ranges, arrays of other element types, an enum or domain
 // declared without its labels or base type, ...) loads as an opaque
 // column: rows may carry any JSON value for it, and the only operator that

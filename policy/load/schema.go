@@ -460,7 +460,7 @@ func canonicalType(declared string) string {
 }
 
 // canonType recognises the types compared by a canonical text
-// (model.Type.Canon): time, bytea, inet, cidr, and one-or-more-dimensional
+// (model.Type.Canon): time, bytea, inet, cidr, ltree, and one-or-more-dimensional
 // arrays (int4[], _int4, text[][]) of integer, text (not citext or
 // character(n)), uuid, boolean or date elements.
 func canonType(declared string) (model.Type, bool) {
@@ -468,7 +468,7 @@ func canonType(declared string) (model.Type, bool) {
 	switch t {
 	case "time", "time without time zone":
 		return model.Type{Canon: model.CanonTime, Cast: "time"}, true
-	case "bytea", "inet", "cidr":
+	case "bytea", "inet", "cidr", "ltree":
 		return model.Type{Canon: t, Cast: t}, true
 	}
 	elem, ok := strings.CutSuffix(t, "[]")

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 )
 
 // This file gives the canonical text of the types Warden compares by text
 // although PostgreSQL stores them otherwise (Type.Canon): time, bytea,
-// inet, cidr and arrays. Two values of such a type are equal in
+// inet, cidr, ltree and arrays. Two values of such a type are equal in
 // PostgreSQL exactly when their canonical texts are equal, so that Rego
 // compares them as strings; for time and bytea the canonical texts also
 // sort as PostgreSQL sorts the values.
@@ -23,6 +24,7 @@ const (
 	CanonInet  = "inet"
 	CanonCidr  = "cidr"
 	CanonArray = "array"
+	CanonLtree = "ltree"
 )
 
 // CanonOrdered reports whether the canonical text of a Canon type sorts as
@@ -66,6 +68,11 @@ func canonical(t Type, v any) (any, error) {
 		return byteaText(s)
 	case CanonInet, CanonCidr:
 		return inetText(s, t.Canon == CanonCidr)
+	case CanonLtree:
+		if !ltreeRE.MatchString(s) {
+			return nil, fmt.Errorf("%q is not a valid ltree (want labels of letters, digits, _ and - separated by dots, e.g. Top.Science)", clip(s))
+		}
+		return s, nil
 	case CanonArray:
 		l, err := parseArrayText(s, t.Elem.Kind)
 		if err != nil {
@@ -75,6 +82,12 @@ func canonical(t Type, v any) (any, error) {
 	}
 	return nil, fmt.Errorf("unknown canonical type %q", t.Canon)
 }
+
+// ltreeRE is an ltree as PostgreSQL writes it: labels of letters, digits,
+// underscores and (PostgreSQL 16) hyphens, at most 1000 characters each,
+// separated by dots; the empty path too. The text is its own canonical
+// form.
+var ltreeRE = regexp.MustCompile(`^([A-Za-z0-9_-]{1,1000}(\.[A-Za-z0-9_-]{1,1000})*)?$`)
 
 // timeText reads a time of day, H[H]:MM[:SS[.fraction]] (24:00:00 included,
 // fractions rounded half up to microseconds, as PostgreSQL does), and

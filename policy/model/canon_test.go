@@ -16,6 +16,7 @@ func TestCanonical(t *testing.T) {
 	by := Type{Declared: "bytea", Kind: KindText, Canon: CanonBytea, Cast: "bytea"}
 	in := Type{Declared: "inet", Kind: KindText, Canon: CanonInet, Cast: "inet"}
 	ci := Type{Declared: "cidr", Kind: KindText, Canon: CanonCidr, Cast: "cidr"}
+	lt := Type{Declared: "ltree", Kind: KindText, Canon: CanonLtree, Cast: "ltree"}
 	good := []struct {
 		t    Type
 		in   any
@@ -33,6 +34,8 @@ func TestCanonical(t *testing.T) {
 		{in, "10.0.0.1/24", "10.0.0.1/24"},
 		{in, "2001:DB8:0:0::1", "2001:db8::1/128"},
 		{ci, "10.0.0.0/8", "10.0.0.0/8"},
+		{lt, "Top.Science_2.a-b", "Top.Science_2.a-b"},
+		{lt, "", ""},
 		{intArr, "{1, 2,3}", "{1,2,3}"},
 		{intArr, "{{1,NULL},{3, null}}", "{{1,NULL},{3,NULL}}"},
 		{textArr, `{"NULL",nULL}`, `{"NULL",NULL}`},
@@ -62,6 +65,7 @@ func TestCanonical(t *testing.T) {
 		{by, "deadbeef"}, {by, `\xabc`}, {by, `\xzz`},
 		{in, "10.0.0"}, {in, "fe80::1%eth0"}, {in, "10.0.0.1/33"},
 		{ci, "10.0.0.1/8"}, {ci, "10/8"},
+		{lt, "a..b"}, {lt, ".a"}, {lt, "a b"}, {lt, "é"}, {lt, " a"},
 		{intArr, "{1,x}"}, {intArr, "{2147483648}"}, {intArr, "1,2"}, {intArr, []any{[]any{1.0}, []any{1.0, 2.0}}},
 		{intArr, []any{[]any{1.0}, 2.0}}, {intArr, []any{"a"}}, {textArr, []any{1.0}},
 	}
