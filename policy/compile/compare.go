@@ -65,10 +65,10 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 	var val string
 	var err error
 	if e := x.c.Column.Type.Enum; e != nil && isOrder(op) {
-		// An enum orders its values by the type's label order: against
-		// a label literal, the comparison holds for exactly the labels
-		// on its side, so it is a membership test (the loader admits no
-		// session variable here).
+		// An enum orders its values by the type's label order: the
+		// comparison holds for exactly the labels on the value's side,
+		// so it is a membership test (for a session variable, in the
+		// list the engine binds; see EnumOrderKey).
 		val, err = enumSide(e, op, x.c)
 		op = model.OpIn
 	} else {
@@ -148,19 +148,16 @@ func isOrder(op model.Operator) bool {
 // enumSide renders the list of an enum's labels that stand in the
 // relation op to the comparison's literal label, in the type's order.
 func enumSide(e *model.Enum, op model.Operator, x model.Compare) (string, error) {
+	if v, ok := x.Value.(model.SessionVar); ok {
+		// The engine binds the list of labels on the variable's side.
+		return "input.session" + refSegment(EnumOrderKey(op, e)) + "[" + quote(v.Name) + "]", nil
+	}
 	lit, ok := x.Value.(model.Literal)
 	label, isText := lit.V.(string)
-	at := e.Index(label)
-	if !ok || !isText || at < 0 {
-		return "", fmt.Errorf("%s: %s on enum type %s takes a label literal", x.Column.Name, op, e)
+	if !ok || !isText || e.Index(label) < 0 {
+		return "", fmt.Errorf("%s: %s on enum type %s takes a label", x.Column.Name, op, e)
 	}
-	side := []string{}
-	for i, l := range e.Labels {
-		if op == model.OpGt && i > at || op == model.OpGte && i >= at || op == model.OpLt && i < at || op == model.OpLte && i <= at {
-			side = append(side, l)
-		}
-	}
-	return literal(side)
+	return literal(e.Side(op, label))
 }
 
 var relOps = map[model.Operator]string{
@@ -238,6 +235,14 @@ const (
 // compared with an enum column, checked against its labels:
 // "enum:public.leave_status".
 const SessionEnum = "enum:"
+
+// EnumOrderKey is the key under input.session of the variables an enum
+// column is ordered against (op one of _gt _lt _gte _lte), each bound to
+// the list of the type's labels on that side of its value:
+// "enum_gt:public.leave_status".
+func EnumOrderKey(op model.Operator, e *model.Enum) string {
+	return "enum" + string(op) + ":" + e.String()
+}
 
 // SessionCanon prefixes the key under input.session of text variables
 // compared with a column of a type compared by canonical text

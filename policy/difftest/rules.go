@@ -121,12 +121,7 @@ func (g *gen) compare(root, cur *model.Table) model.BoolExp {
 		}
 		op = model.OpEq
 	}
-	val := g.value(op, k, c.Type)
-	if _, isVar := val.(model.SessionVar); isVar && c.Type.Enum != nil && (op == model.OpGt || op == model.OpLt || op == model.OpGte || op == model.OpLte) {
-		// load: an enum is ordered against a label literal only.
-		val = model.Literal{V: g.canonicalOf(k, c.Type)}
-	}
-	return model.Compare{Column: c, Op: op, Value: g.normalize(c, op, val)}
+	return model.Compare{Column: c, Op: op, Value: g.normalize(c, op, g.value(op, k, c.Type))}
 }
 
 // normalize applies what load applies to a literal compared with column c

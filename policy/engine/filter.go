@@ -250,6 +250,17 @@ func sessionGoValue(n sessionNeed, raw string) (any, *InvalidValueError) {
 		}
 		return residual.PatternValue{Text: raw, Regex: re}, nil
 	}
+	if n.order != "" {
+		side, err := enumSide(n, raw)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(side))
+		for i, l := range side {
+			out[i] = l
+		}
+		return out, nil
+	}
 	if n.v.Array {
 		elems, err := model.ParseArrayLiteral(raw)
 		if err != nil {
@@ -287,6 +298,9 @@ func paramOf(n sessionNeed) residual.Param {
 	if n.pattern != "" {
 		pos, _ := n.pattern.Positive()
 		return residual.Param{Name: n.v.Name, Kind: model.KindText, Pattern: pos}
+	}
+	if n.order != "" {
+		return residual.Param{Name: n.v.Name, Kind: model.KindText, Array: true, Enum: n.v.Type.Enum.String(), Order: n.order}
 	}
 	p := residual.Param{Name: n.v.Name, Kind: n.v.Kind, Array: n.v.Array}
 	if e := n.v.Type.Enum; e != nil && n.v.Kind == model.KindText {

@@ -148,6 +148,9 @@ type sessionNeed struct {
 	v model.SessionVar
 	// pattern is set when the variable is a like/similar/regex pattern.
 	pattern model.Operator
+	// order is set when an enum column is ordered against the variable
+	// (_gt _lt _gte _lte): it is bound to the list of labels on that side.
+	order model.Operator
 }
 
 // sessionNeeds collects the session variables of an expression.
@@ -157,6 +160,12 @@ func sessionNeeds(e model.BoolExp, out map[sessionNeed]bool) {
 			n := sessionNeed{v: v}
 			if op := compile.EffectiveOp(x.Column, x.Op); compile.IsPatternOp(op) {
 				n.pattern = op
+			}
+			switch x.Op {
+			case model.OpGt, model.OpLt, model.OpGte, model.OpLte:
+				if x.Column.Type.Enum != nil {
+					n.order = x.Op
+				}
 			}
 			out[n] = true
 		}

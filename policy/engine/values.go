@@ -66,6 +66,17 @@ func coerceSession(n sessionNeed, raw string) (string, ast.Value, *InvalidValueE
 		}
 		return "pattern", ast.String(re), nil
 	}
+	if n.order != "" {
+		side, err := enumSide(n, raw)
+		if err != nil {
+			return "", nil, err
+		}
+		terms := make([]*ast.Term, len(side))
+		for i, l := range side {
+			terms[i] = ast.StringTerm(l)
+		}
+		return compile.EnumOrderKey(n.order, n.v.Type.Enum), ast.NewArray(terms...), nil
+	}
 	key := compile.SessionKind(n.v)
 	if n.v.Array {
 		elems, err := model.ParseArrayLiteral(raw)
@@ -104,6 +115,16 @@ func coerceSession(n sessionNeed, raw string) (string, ast.Value, *InvalidValueE
 		return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: err.Error()}
 	}
 	return key, av, nil
+}
+
+// enumSide validates a variable an enum column is ordered against and
+// returns the labels on that side of it.
+func enumSide(n sessionNeed, raw string) ([]string, *InvalidValueError) {
+	v, err := model.Normalize(n.v.Type, raw, true)
+	if err != nil {
+		return nil, &InvalidValueError{Field: sessionField(n.v.Name), Kind: model.KindText, Reason: err.Error()}
+	}
+	return n.v.Type.Enum.Side(n.order, v.(string)), nil
 }
 
 func depth(v any) int {

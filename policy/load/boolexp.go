@@ -388,11 +388,6 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 		case clsColOrder:
 			p.problemf(l, n, "operator %s on column %s of enum type %s: Warden cannot decide it on this type (the enum's order of two columns)", op, c.Name, c.Type.Declared)
 			return nil
-		case clsOrder:
-			if s := deref(n); isString(s) && isSessionVar(s.Value) {
-				p.problemf(l, n, "operator %s on column %s of enum type %s with a session variable: Warden cannot decide it on this type (order by a label literal, or compare with _eq/_in)", op, c.Name, c.Type.Declared)
-				return nil
-			}
 		}
 	}
 	var v model.Value

@@ -63,10 +63,10 @@
 // one is a load problem, a session or row value that is not one is
 // invalid. _eq _neq _in _nin compare labels (as text in MySQL and
 // SQLite); _gt _lt _gte _lte order by the label's position in the type, as
-// PostgreSQL does, and take a label literal (the loader turns them into
-// the list of labels on that side); _ceq and _cneq compare two columns of
-// the same enum type. Pattern operators, _cgt ... and ordering against a
-// session variable are load problems. A domain's own name is its type for
+// PostgreSQL does (compiled to membership in the labels on the value's
+// side, which the engine computes for a session variable); _ceq and _cneq
+// compare two columns of the same enum type. Pattern operators and _cgt
+// ... are load problems. A domain's own name is its type for
 // column comparisons (_ceq wants the same type on both sides).
 //
 // Some types are compared by a canonical text of their values, equal

@@ -253,6 +253,23 @@ func (e *Enum) String() string {
 	return e.Schema + "." + e.Name
 }
 
+// Side returns the labels that stand in the ordering op (OpGt, OpLt, OpGte
+// or OpLte) to label, in the type's order: for OpGt those after it. A
+// label that is not the type's has none.
+func (e *Enum) Side(op Operator, label string) []string {
+	at := e.Index(label)
+	out := []string{}
+	if at < 0 {
+		return out
+	}
+	for i, l := range e.Labels {
+		if op == OpGt && i > at || op == OpGte && i >= at || op == OpLt && i < at || op == OpLte && i <= at {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // Index returns the position of a label in the type's order, or -1.
 func (e *Enum) Index(label string) int {
 	for i, l := range e.Labels {

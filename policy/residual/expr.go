@@ -242,6 +242,10 @@ type Param struct {
 	// Enum names the enum type ("public.leave_status") of the column a
 	// text value is compared with: the value is one of its labels.
 	Enum string
+	// Order is set on a variable an enum column is ordered against
+	// (compile.EnumOrderKey): the value is the list (Array) of the enum's
+	// labels on that side of the variable's label.
+	Order model.Operator
 	// Canon names the type of a column compared by canonical text
 	// (model.Type.Canon; compile.CanonKey: "integer array", "time"): the
 	// value is in that form.

@@ -575,6 +575,14 @@ func (t *translator) param(r ast.Ref) (term, error) {
 		}
 		return term{param: &Param{Name: n, Kind: model.KindText, Pattern: model.Operator(op)}}, nil
 	}
+	if op, enum, ok := strings.Cut(string(group), ":"); ok && strings.HasPrefix(op, "enum_") {
+		o := model.Operator(strings.TrimPrefix(op, "enum"))
+		switch o {
+		case model.OpGt, model.OpLt, model.OpGte, model.OpLte:
+			return term{param: &Param{Name: string(name), Kind: model.KindText, Array: true, Enum: enum, Order: o}}, nil
+		}
+		return term{}, bad
+	}
 	g, array := strings.CutSuffix(string(group), "[]")
 	p := &Param{Name: string(name), Array: array}
 	switch {
