@@ -105,3 +105,35 @@ func TestPredicatePadColumns(t *testing.T) {
 		t.Errorf("JSON %s: no column.padTo 5 (%v)", js, err)
 	}
 }
+
+// TestPredicateArrays: array containment becomes the API's array node,
+// with the operator and the array in PostgreSQL's text form; an opaque
+// column's is-null says its kind.
+func TestPredicateArrays(t *testing.T) {
+	tags := residual.Column{Name: "tags", Kind: model.KindText}
+	e := residual.And{Items: []residual.Expr{
+		residual.Array{Op: model.OpContains, Column: tags, Value: residual.Value{V: `{a,"b c"}`, Kind: model.KindText}},
+		residual.Array{Op: model.OpContained, Column: tags, Value: residual.Value{V: "{}", Kind: model.KindText}},
+		residual.IsNull{Column: residual.Column{Name: "ttl", Kind: model.KindOpaque}},
+	}}
+	p, err := PredicateToProto(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := p.GetAll().GetItems()
+	if len(items) != 3 {
+		t.Fatalf("%d items", len(items))
+	}
+	if a := items[0].GetArray(); a.GetOperator().String() != "ARRAY_OPERATOR_CONTAINS" || a.GetValue() != `{a,"b c"}` || a.GetColumn().GetName() != "tags" {
+		t.Errorf("contains: %v", a)
+	}
+	if a := items[1].GetArray(); a.GetOperator().String() != "ARRAY_OPERATOR_CONTAINED_IN" || a.GetValue() != "{}" {
+		t.Errorf("contained in: %v", a)
+	}
+	if n := items[2].GetIsNull(); n.GetKind().String() != "COLUMN_KIND_OPAQUE" {
+		t.Errorf("is_null of an opaque column: %v", n)
+	}
+	if _, err := PredicateToProto(residual.Array{Op: model.OpContains, Column: tags, Value: residual.Param{Name: "x-hasura-tags"}}); err == nil {
+		t.Error("an unbound array operand converted")
+	}
+}

@@ -270,7 +270,10 @@ const (
 	ColumnKind_COLUMN_KIND_INTEGER ColumnKind = 1
 	// numeric, decimal, real, double precision.
 	ColumnKind_COLUMN_KIND_NUMERIC ColumnKind = 2
-	// text, varchar, char, citext.
+	// text, varchar, char, citext; PostgreSQL enums (values are labels).
+	// Also the types compared by a canonical text, whose values travel in it:
+	// time (HH:MM:SS.ffffff), bytea (\x and lower-case hex), inet and cidr
+	// (address/n), ltree, and arrays (PostgreSQL's array output, {1,2,NULL}).
 	ColumnKind_COLUMN_KIND_TEXT ColumnKind = 3
 	// boolean.
 	ColumnKind_COLUMN_KIND_BOOLEAN ColumnKind = 4

@@ -1381,7 +1381,10 @@ export enum ColumnKind {
   NUMERIC = 2,
 
   /**
-   * text, varchar, char, citext.
+   * text, varchar, char, citext; PostgreSQL enums (values are labels).
+   * Also the types compared by a canonical text, whose values travel in it:
+   * time (HH:MM:SS.ffffff), bytea (\x and lower-case hex), inet and cidr
+   * (address/n), ltree, and arrays (PostgreSQL's array output, {1,2,NULL}).
    *
    * @generated from enum value: COLUMN_KIND_TEXT = 3;
    */
