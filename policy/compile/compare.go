@@ -64,6 +64,31 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 
 	var val string
 	var err error
+	if op == model.OpAncestor || op == model.OpDescendant {
+		// ltree: the ancestors of a path literal are a list, its
+		// descendants a regular expression (the loader admits no session
+		// variable here).
+		lit, ok := x.c.Value.(model.Literal)
+		path, isText := lit.V.(string)
+		if !ok || !isText {
+			return nil, fmt.Errorf("%s: %s takes a path", x.c.Column.Name, op)
+		}
+		if op == model.OpAncestor {
+			val, err := literal(model.LtreeAncestors(path))
+			if err != nil {
+				return nil, err
+			}
+			if neg {
+				return []string{notNull, "not " + col + " in " + val}, nil
+			}
+			return []string{col + " in " + val}, nil
+		}
+		m := "regex.match(" + quote(model.LtreeDescendantRegex(path)) + ", " + raw + ")"
+		if neg {
+			m = "not " + m
+		}
+		return []string{notNull, m}, nil
+	}
 	if e := x.c.Column.Type.Enum; e != nil && isOrder(op) {
 		// An enum orders its values by the type's label order: the
 		// comparison holds for exactly the labels on the value's side,

@@ -25,6 +25,7 @@ const (
 	clsHasKeys                     // _has_keys_*: jsonb, a list of text
 	clsColumn                      // _ceq _cneq: a column
 	clsColOrder                    // _cgt ...: a column, not jsonb
+	clsLtree                       // _ancestor _descendant: ltree, a path
 )
 
 // operators lists every operator in the order error messages show them.
@@ -42,6 +43,7 @@ var operators = []struct {
 	{model.OpHasKey, clsHasKey}, {model.OpHasKeysAny, clsHasKeys}, {model.OpHasKeysAll, clsHasKeys},
 	{model.OpCeq, clsColumn}, {model.OpCneq, clsColumn},
 	{model.OpCgt, clsColOrder}, {model.OpClt, clsColOrder}, {model.OpCgte, clsColOrder}, {model.OpClte, clsColOrder},
+	{model.OpAncestor, clsLtree}, {model.OpDescendant, clsLtree},
 }
 
 var opClasses = func() map[model.Operator]opClass {
@@ -85,6 +87,8 @@ func applies(cls opClass, k model.Kind) bool {
 		return k == model.KindText
 	case clsContains, clsHasKey, clsHasKeys:
 		return k == model.KindJSONB
+	case clsLtree:
+		return false // ltree columns only (columnApplies)
 	}
 	return true
 }
@@ -116,6 +120,8 @@ func columnApplies(c *model.Column, cls opClass) bool {
 			return model.CanonOrdered(ct)
 		case clsContains:
 			return ct == model.CanonArray
+		case clsLtree:
+			return ct == model.CanonLtree
 		}
 		return true
 	case c.Type.Enum != nil && (cls == clsText || cls == clsColOrder):
@@ -357,8 +363,11 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 		return nil
 	}
 	arrayContains := c.Type.Canon == model.CanonArray && cls == clsContains
-	if !applies(cls, kind) && !arrayContains {
+	ltreeOp := c.Type.Canon == model.CanonLtree && cls == clsLtree
+	if !applies(cls, kind) && !arrayContains && !ltreeOp {
 		switch {
+		case cls == clsLtree:
+			p.problemf(l, n, "operator %s applies to ltree columns only; %s is %s", op, c.Name, typeLabel(c))
 		case kind == model.KindOpaque:
 			p.problemf(l, n, "operator %s on column %s of type %s: Warden cannot decide it on this type (only _is_null applies)", op, c.Name, c.Type.Declared)
 		case cls == clsOrder || cls == clsColOrder:
@@ -390,9 +399,15 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 			return nil
 		}
 	}
+	if cls == clsLtree {
+		if s := deref(n); isString(s) && isSessionVar(s.Value) {
+			p.problemf(l, n, "operator %s on ltree column %s with a session variable: not supported (compare with a path literal)", op, c.Name)
+			return nil
+		}
+	}
 	var v model.Value
 	switch cls {
-	case clsCompare, clsOrder, clsText, clsContains:
+	case clsCompare, clsOrder, clsText, clsContains, clsLtree:
 		v = p.scalar(c, kind, op, n, l)
 	case clsHasKey:
 		v = p.scalar(c, model.KindText, op, n, l)

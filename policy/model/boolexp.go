@@ -119,6 +119,10 @@ const (
 	OpHasKey     Operator = "_has_key"
 	OpHasKeysAny Operator = "_has_keys_any"
 	OpHasKeysAll Operator = "_has_keys_all"
+	// OpAncestor and OpDescendant are ltree's @> and <@: the column is an
+	// ancestor (a descendant) of the value, or equal to it.
+	OpAncestor   Operator = "_ancestor"
+	OpDescendant Operator = "_descendant"
 )
 
 // negatedOps maps each negative operator to the positive one it negates.

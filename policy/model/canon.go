@@ -89,6 +89,29 @@ func canonical(t Type, v any) (any, error) {
 // form.
 var ltreeRE = regexp.MustCompile(`^([A-Za-z0-9_-]{1,1000}(\.[A-Za-z0-9_-]{1,1000})*)?$`)
 
+// LtreeAncestors lists the ltree paths that are ancestors of path or equal
+// to it, the empty path first: Top.Science gives "", Top, Top.Science.
+func LtreeAncestors(path string) []string {
+	out := []string{""}
+	if path == "" {
+		return out
+	}
+	labels := strings.Split(path, ".")
+	for i := range labels {
+		out = append(out, strings.Join(labels[:i+1], "."))
+	}
+	return out
+}
+
+// LtreeDescendantRegex is the regular expression of the ltree paths that
+// are descendants of path or equal to it (every path for the empty one).
+func LtreeDescendantRegex(path string) string {
+	if path == "" {
+		return `(?s)^.*$`
+	}
+	return `(?s)^` + regexp.QuoteMeta(path) + `(\..*)?$`
+}
+
 // timeText reads a time of day, H[H]:MM[:SS[.fraction]] (24:00:00 included,
 // fractions rounded half up to microseconds, as PostgreSQL does), and
 // writes HH:MM:SS.ffffff.

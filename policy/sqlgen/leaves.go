@@ -435,6 +435,13 @@ func (w *work) match(x residual.Match, f *frame) error {
 	if x.Regex == "" {
 		return fmt.Errorf("sqlgen: unbound pattern")
 	}
+	if err := canonSupport(w.d, string(x.Op), mc); err != nil {
+		return err
+	}
+	if mc.Type.Canon != "" {
+		// An ltree path matched as text (ltree's own ~ is lquery).
+		ref += "::text"
+	}
 	if x.Column.Pad > 0 {
 		if mc.Type.Kind != model.KindText {
 			return fmt.Errorf("sqlgen: pad(%s, %d) of a %s column", x.Column.Name, x.Column.Pad, mc.Type.Kind)
