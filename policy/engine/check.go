@@ -19,9 +19,9 @@ import (
 // *UnknownColumnsError, *MissingSessionVariablesError, InvalidValueErrors.
 // A deny is a result, never an error.
 func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
-	t, ok := s.policy.Tables[in.Table]
-	if !ok {
-		return nil, &UnknownTableError{Table: in.Table}
+	t, err := s.table(in.Table)
+	if err != nil {
+		return nil, err
 	}
 	if err := unknownColumns(t, in.Columns); err != nil {
 		return nil, err
@@ -34,6 +34,11 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 		return res, nil
 	}
 	pp, ok := s.perms[permKey{in.Table, in.Op, in.Session.Role}]
+	if !ok {
+		if err := inconsistentPermission(t, in.Op, in.Session.Role); err != nil {
+			return nil, err
+		}
+	}
 	if !ok || (pp.perm.BackendOnly && !in.Session.BackendOnly) {
 		reason := fmt.Sprintf("role %s has no %s permission on %s", in.Session.Role, in.Op, in.Table)
 		if ok {

@@ -191,8 +191,8 @@ func (s *Set) Modules() []compile.Module { return s.modules }
 // TableModules returns the modules of one table, sorted by path; an unknown
 // table is *UnknownTableError.
 func (s *Set) TableModules(t model.TableName) ([]compile.Module, error) {
-	if _, ok := s.policy.Tables[t]; !ok {
-		return nil, &UnknownTableError{Table: t}
+	if _, err := s.table(t); err != nil {
+		return nil, err
 	}
 	var out []compile.Module
 	for _, m := range s.modules {

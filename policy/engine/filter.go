@@ -95,9 +95,9 @@ func FilterPartialEvaluations() uint64 { return filterPartialEvals.Load() }
 // Check: a variable the permission reads is missing or does not parse). No
 // permission is AlwaysDenied, never an error.
 func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error) {
-	t, ok := s.policy.Tables[in.Table]
-	if !ok {
-		return nil, &UnknownTableError{Table: in.Table}
+	t, err := s.table(in.Table)
+	if err != nil {
+		return nil, err
 	}
 	// One allocation for the result and the session values.
 	sc := &filterScratch{}
@@ -114,6 +114,11 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 		return res, nil
 	}
 	pp, ok := s.perms[permKey{in.Table, in.Op, in.Session.Role}]
+	if !ok {
+		if err := inconsistentPermission(t, in.Op, in.Session.Role); err != nil {
+			return nil, err
+		}
+	}
 	if !ok || (pp.perm.BackendOnly && !in.Session.BackendOnly) {
 		res.Kind, res.Predicate = AlwaysDenied, residual.False{}
 		res.Reason = fmt.Sprintf("role %s has no %s permission on %s", in.Session.Role, in.Op, in.Table)
@@ -129,8 +134,7 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 	} else {
 		vals = sc.vals[:n]
 	}
-	err := sessionValues(pp, in.Session.Vars, vals)
-	if err != nil {
+	if err := sessionValues(pp, in.Session.Vars, vals); err != nil {
 		return nil, err
 	}
 	if len(pp.perm.Set) > 0 {

@@ -48,8 +48,43 @@ func TestProblems(t *testing.T) {
 			for p, c := range tc.Files {
 				files[p] = c
 			}
-			_, err := FS(context.Background(), withFiles(base, files), "test")
+			fsys := withFiles(base, files)
+			// Loaded as Hasura does, every problem is either fatal or a
+			// reason of an inconsistent object: nothing is lost.
+			pol, err := FS(context.Background(), fsys, "test")
+			var all []string
 			var ve *ValidationError
+			if errors.As(err, &ve) {
+				for _, p := range ve.Problems {
+					all = append(all, p.String())
+				}
+			} else if err != nil {
+				t.Fatalf("non-strict load: %v", err)
+			} else {
+				for _, i := range pol.Inconsistent {
+					all = append(all, i.Reasons...)
+				}
+			}
+			if len(all) != len(tc.Want) {
+				t.Errorf("non-strict load: got %d problems and inconsistencies, want %d:\n%s", len(all), len(tc.Want), strings.Join(all, "\n"))
+			}
+			for _, w := range tc.Want {
+				prefix := w.File
+				if w.Line != 0 {
+					prefix += fmt.Sprintf(":%d", w.Line)
+				}
+				n := 0
+				for _, a := range all {
+					if strings.HasPrefix(a, prefix) && strings.Contains(a, w.Path+": ") && strings.Contains(a, w.Message) {
+						n++
+					}
+				}
+				if n == 0 {
+					t.Errorf("non-strict load: no problem or inconsistency %s %s: ...%s...; have:\n%s", prefix, w.Path, w.Message, strings.Join(all, "\n"))
+				}
+			}
+
+			_, err = FS(context.Background(), fsys, "test", WithStrict())
 			if !errors.As(err, &ve) {
 				t.Fatalf("got %v, want a *ValidationError", err)
 			}
@@ -234,7 +269,7 @@ func TestValidationErrorString(t *testing.T) {
 		{Source: model.Source{File: "b.yaml"}, Message: "second"},
 		{Message: "third"},
 	}}
-	want := "a.yaml: x.y: first\nb.yaml: second\nthird"
+	want := "a.yaml:3: x.y: first\nb.yaml: second\nthird"
 	if e.Error() != want {
 		t.Fatalf("got %q, want %q", e.Error(), want)
 	}

@@ -53,15 +53,33 @@ func (ld *loader) permissions(e *tableEntry) {
 			}
 			seen[role] = true
 			ld.roles[role] = true
-			if k["permission"] == nil {
-				ld.problemf(el, it, "the entry has no permission")
-				continue
-			}
-			if p := ld.permission(t, op, role, k["permission"], el); p != nil {
+			bad := &model.Inconsistency{Kind: "permission", Table: t.Name, Name: role, Op: op, Source: el.source()}
+			var p *model.Permission
+			good := ld.consistent(bad, func() {
+				if k["permission"] == nil {
+					ld.problemf(el, it, "the entry has no permission")
+					return
+				}
+				p = ld.permission(t, op, role, k["permission"], el)
+			})
+			switch {
+			case good && p != nil:
 				setPermission(t, p)
+			case !ld.cfg.strict:
+				setInconsistent(t, bad)
 			}
 		}
 	}
+}
+
+func setInconsistent(t *model.Table, i *model.Inconsistency) {
+	if t.Inconsistent == nil {
+		t.Inconsistent = map[model.Operation]map[string]*model.Inconsistency{}
+	}
+	if t.Inconsistent[i.Op] == nil {
+		t.Inconsistent[i.Op] = map[string]*model.Inconsistency{}
+	}
+	t.Inconsistent[i.Op][i.Name] = i
 }
 
 func setPermission(t *model.Table, p *model.Permission) {
@@ -83,6 +101,8 @@ func (ld *loader) permission(t *model.Table, op model.Operation, role string, n 
 	keys := map[string]*yaml.Node{}
 	for _, f := range fields {
 		switch {
+		case contains(spec.known, f.key) && isNull(deref(f.val)):
+			// null is absent, as Hasura reads it (check: null on update).
 		case contains(spec.known, f.key):
 			keys[f.key] = f.val
 		case contains(spec.ignored, f.key):
