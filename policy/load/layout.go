@@ -225,6 +225,7 @@ var (
 		"network":                      "network settings: they do not restrict rows",
 		"backend_configs":              "backend settings: they do not restrict rows",
 		"opentelemetry":                "OpenTelemetry settings: they do not restrict rows",
+		"query_templates":              "query templates (Hasura 1.0 betas): not read",
 	}
 )
 

@@ -236,7 +236,7 @@ type tableEntry struct {
 	name   model.TableName
 	table  *model.Table
 	source sourceInfo
-	loc   loc // the entry; path "" when the entry is a whole file
-	node  *yaml.Node
-	keys  map[string]*yaml.Node
+	loc    loc // the entry; path "" when the entry is a whole file
+	node   *yaml.Node
+	keys   map[string]*yaml.Node
 }

@@ -43,17 +43,20 @@ func (ld *loader) permissions(e *tableEntry) {
 				continue
 			}
 			el = l.sel("role", role)
-			if role == model.AdminRole {
-				ld.problemf(el.key("role"), k["role"], "no permission may be defined for role admin: admin bypasses every rule")
-				continue
-			}
 			if seen[role] {
 				ld.problemf(el, it, "role %s has more than one %s permission on %s", role, op, t.Name)
 				continue
 			}
 			seen[role] = true
-			ld.roles[role] = true
 			bad := &model.Inconsistency{Kind: "permission", Table: t.Name, Name: role, Op: op, Source: el.source()}
+			if role == model.AdminRole {
+				// Listed, and never looked up: admin bypasses every rule.
+				ld.consistent(bad, func() {
+					ld.problemf(el.key("role"), k["role"], "no permission may be defined for role admin: admin bypasses every rule")
+				})
+				continue
+			}
+			ld.roles[role] = true
 			var p *model.Permission
 			good := ld.consistent(bad, func() {
 				if k["permission"] == nil {

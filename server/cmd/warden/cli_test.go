@@ -208,18 +208,39 @@ func TestCompile(t *testing.T) {
 	})
 
 	t.Run("broken policy", func(t *testing.T) {
-		_, stderr, err := runCLI(t, nil, "compile", "--policy", brokenPolicy)
+		_, stderr, err := runCLI(t, nil, "compile", "--strict", "--policy", brokenPolicy)
 		if err == nil || !strings.Contains(stderr, "ownr_id") {
 			t.Errorf("err = %v, stderr:\n%s", err, stderr)
+		}
+	})
+
+	t.Run("broken policy, loaded as Hasura does", func(t *testing.T) {
+		stdout, stderr, err := runCLI(t, nil, "compile", "--policy", brokenPolicy)
+		if err != nil || !strings.Contains(stderr, "3 inconsistent object(s)") || !strings.Contains(stderr, "ownr_id") {
+			t.Errorf("err = %v, stderr:\n%s", err, stderr)
+		}
+		// The left-out permissions are not compiled; the lib module is.
+		if strings.Contains(stdout, `filter["user"]`) || !strings.Contains(stdout, "# warden/lib.rego") {
+			t.Errorf("an inconsistent permission was compiled:\n%s", stdout)
 		}
 	})
 }
 
 func TestValidate(t *testing.T) {
 	wantProblems := []string{
-		"databases/default/tables/public_notes.yaml: delete_permissions[role=user].permission.filter.owner_id._equals: ",
-		"databases/default/tables/public_notes.yaml: select_permissions[role=admin]",
-		"databases/default/tables/public_notes.yaml: select_permissions[role=user].permission.filter.ownr_id: ",
+		"databases/default/tables/public_notes.yaml:20: delete_permissions[role=user].permission.filter.owner_id._equals: ",
+		"databases/default/tables/public_notes.yaml:11: select_permissions[role=admin]",
+		"databases/default/tables/public_notes.yaml:9: select_permissions[role=user].permission.filter.ownr_id: ",
+	}
+	// Loaded as Hasura does, the three are inconsistent objects, listed.
+	wantInconsistent := []string{
+		"3 inconsistent object(s), left out",
+		"  select permission of role user on public.notes (databases/default/tables/public_notes.yaml: select_permissions[role=user])",
+		"    databases/default/tables/public_notes.yaml:9: select_permissions[role=user].permission.filter.ownr_id: ",
+		"  select permission of role admin on public.notes",
+		"    databases/default/tables/public_notes.yaml:11: select_permissions[role=admin].role: no permission may be defined for role admin",
+		"  delete permission of role user on public.notes",
+		"    databases/default/tables/public_notes.yaml:20: delete_permissions[role=user].permission.filter.owner_id._equals: ",
 	}
 	tests := []struct {
 		name    string
@@ -229,9 +250,11 @@ func TestValidate(t *testing.T) {
 		want    []string
 	}{
 		{name: "embedded example", args: []string{"validate"}, want: []string{"ok: embedded:example: 4 tables"}},
-		{name: "broken", args: []string{"validate", "--policy", brokenPolicy}, wantErr: "3 problem(s)", want: wantProblems},
-		{name: "broken from the environment", env: map[string]string{"WARDEN_POLICY": brokenPolicy},
+		{name: "broken", args: []string{"validate", "--strict", "--policy", brokenPolicy}, wantErr: "3 problem(s)", want: wantProblems},
+		{name: "broken from the environment", env: map[string]string{"WARDEN_POLICY": brokenPolicy, "WARDEN_STRICT": "true"},
 			args: []string{"validate"}, wantErr: "3 problem(s)", want: wantProblems},
+		{name: "broken, loaded as Hasura does", args: []string{"validate", "--policy", brokenPolicy},
+			wantErr: "3 inconsistent object(s)", want: wantInconsistent},
 		{name: "an empty flag wins over the environment", env: map[string]string{"WARDEN_POLICY": brokenPolicy},
 			args: []string{"validate", "--policy="}, want: []string{"ok: embedded:example"}},
 		{name: "missing directory", args: []string{"validate", "--policy", "testdata/nope"}, wantErr: "testdata/nope"},
@@ -256,7 +279,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestServeRefusesABrokenPolicy(t *testing.T) {
-	_, stderr, err := runCLI(t, nil, "serve", "--policy", brokenPolicy, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
+	_, stderr, err := runCLI(t, nil, "serve", "--strict", "--policy", brokenPolicy, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
 	if err == nil || !strings.Contains(err.Error(), "3 problem(s)") {
 		t.Fatalf("serve with a broken policy: err = %v", err)
 	}
@@ -265,6 +288,9 @@ func TestServeRefusesABrokenPolicy(t *testing.T) {
 		var entry map[string]any
 		if err := json.Unmarshal([]byte(line), &entry); err != nil {
 			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if entry == nil {
+			continue
 		}
 		if entry["msg"] == "policy problem" && entry["file"] == "databases/default/tables/public_notes.yaml" {
 			problems++

@@ -30,6 +30,7 @@ func (a *app) compile(ctx context.Context, args []string) error {
 	if err != nil {
 		return policyError(cfg.Policy, err, printProblems(a.stderr))
 	}
+	printInconsistent(a.stderr, p)
 	if out == "" {
 		for i, m := range mods {
 			if i > 0 {

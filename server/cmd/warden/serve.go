@@ -56,11 +56,14 @@ func (a *app) serve(ctx context.Context, args []string) error {
 			slog.Uint64("live_heap_mib", live>>20), slog.Int("gc_percent", percent))
 	}
 	pol := set.Policy()
+	logInconsistent(log, pol)
+	printInconsistent(a.stderr, pol)
 	log.Info("policy loaded",
 		slog.String("source", pol.Source),
 		slog.String("revision", set.Revision()),
 		slog.Int("tables", len(pol.Tables)),
-		slog.Int("roles", len(pol.Roles)))
+		slog.Int("roles", len(pol.Roles)),
+		slog.Int("inconsistent_objects", len(pol.Inconsistent)))
 
 	srv, err := server.New(cfg, set, append(opts, server.WithLogger(log), server.WithVersion(version()))...)
 	if errors.Is(err, server.ErrNoCallers) {
