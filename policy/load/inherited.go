@@ -134,7 +134,7 @@ func (ld *loader) inheritOn(t *model.Table, d *inheritedDecl) {
 			// Deciding without the parent's permission would silently
 			// change what the role may do.
 			if !ld.consistent(bad, func() {
-				ld.problemf(d.loc, d.node, "inherited role %s: the %s of its parent is inconsistent, so the role's %s permission on %s cannot be derived",
+				ld.problemf(d.loc, d.node, "inherited role %s: its parent's %s is inconsistent, so the role's %s permission on %s cannot be derived",
 					d.role, broken, op, t.Name)
 			}) && !ld.cfg.strict {
 				setInconsistent(t, bad)

@@ -355,3 +355,30 @@ func TestUsage(t *testing.T) {
 		t.Errorf("exit code for --help = %d", code)
 	}
 }
+
+// TestNoRoles: metadata in which no role has a permission would deny every
+// request; it is refused unless --allow-no-roles says it is meant.
+func TestNoRoles(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"metadata.json": `{"resource_version": 1, "metadata": {"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [{"table": {"schema": "public", "name": "notes"}}]}]}}`,
+		"schema.yaml":   "tables:\n  - name: notes\n    columns: [{name: id, type: integer}]\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, err := runCLI(t, nil, "validate", "--policy", dir)
+	if err == nil || !strings.Contains(err.Error(), "no role has a permission on any table (1 tables") {
+		t.Errorf("validate: err = %v, want the set refused for having no role", err)
+	}
+	_, _, err = runCLI(t, nil, "serve", "--dev", "--policy", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "--allow-no-roles") {
+		t.Errorf("serve: err = %v, want the set refused for having no role", err)
+	}
+	stdout, _, err := runCLI(t, nil, "validate", "--policy", dir, "--allow-no-roles")
+	if err != nil || !strings.Contains(stdout, "ok: ") || !strings.Contains(stdout, "1 tables, 0 roles") {
+		t.Errorf("validate --allow-no-roles: err = %v, stdout:\n%s", err, stdout)
+	}
+}
