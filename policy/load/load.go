@@ -209,6 +209,12 @@ func (ld *loader) loadSchemaFile() bool {
 		name, external = ld.cfg.schemaFile, true
 	}
 	l := loc{file: name}
+	if !external && !ld.exists(name) {
+		if ld.err == nil {
+			ld.problemf(l, nil, "schema file %s does not exist: Warden needs the tables' columns and types; write it from the database with 'warden schema pull --policy DIR --database-url URL --out DIR/%s', or name one with --schema", name, name)
+		}
+		return false
+	}
 	n, ok := ld.parseFile(name, external, l, nil, "schema file")
 	if !ok {
 		return false

@@ -444,3 +444,12 @@ func (ld *loader) readFileUntracked(name string) ([]byte, bool) {
 	data, err := fs.ReadFile(ld.fsys, name)
 	return data, err == nil
 }
+
+// elem returns the i-th element of a sequence node, or the node itself when
+// it has none: the node to take a list element's line from.
+func elem(n *yaml.Node, i int) *yaml.Node {
+	if s := deref(n); s != nil && s.Kind == yaml.SequenceNode && i < len(s.Content) {
+		return s.Content[i]
+	}
+	return n
+}

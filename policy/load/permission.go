@@ -200,9 +200,9 @@ func (ld *loader) permColumns(t *model.Table, n *yaml.Node, l loc, ok *bool) []s
 		}
 		*ok = false
 		if _, rel := t.Relationships[name]; rel {
-			ld.problemf(l.index(i), n, "%s is a relationship, not a column of %s", name, t.Name)
+			ld.problemf(l.index(i), elem(n, i), "%s is a relationship, not a column of %s", name, t.Name)
 		} else {
-			ld.problemf(l.index(i), n, "%q is not a column of %s (columns: %s)", name, t.Name, columnList(t))
+			ld.problemf(l.index(i), elem(n, i), "%q is not a column of %s (columns: %s)", name, t.Name, columnList(t))
 		}
 	}
 	out := make([]string, 0, len(set))
