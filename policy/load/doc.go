@@ -153,7 +153,7 @@
 //     ["$", "col"] (the permission's root table); longer paths are errors,
 //     and both columns must have the same PostgreSQL type (int4 and serial
 //     are integer, but integer and bigint differ), as Hasura requires;
-//   - computed fields are not supported in expressions;
+//   - computed fields in expressions make the permission inconsistent (not decided yet);
 //   - an expression may nest at most WithMaxDepth levels (32) and have at
 //     most WithMaxNodes nodes (10000, literal list elements included).
 //

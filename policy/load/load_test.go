@@ -278,6 +278,13 @@ func TestValidationErrorString(t *testing.T) {
 func TestPermissions(t *testing.T) {
 	files := map[string]string{"databases/default/tables/public_tags.yaml": `
 table: tags
+computed_fields:
+  - name: x
+    definition:
+      function: {schema: public, name: tag_x}
+      table_argument: null
+      session_argument: null
+    comment: ""
 select_permissions:
   - role: a
     comment: every column, no rows limit beyond 0
@@ -315,6 +322,7 @@ delete_permissions:
 	}
 	want := `  select a
     columns [id label thing_id]
+    computed_fields [x]
     filter true
     limit 0
   insert a

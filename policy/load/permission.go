@@ -16,8 +16,8 @@ import (
 // (root-field visibility, computed fields in the GraphQL schema).
 var permKeys = map[model.Operation]struct{ known, ignored []string }{
 	model.OpSelect: {
-		known:   []string{"columns", "filter", "limit", "allow_aggregations"},
-		ignored: []string{"computed_fields", "query_root_fields", "subscription_root_fields"},
+		known:   []string{"columns", "filter", "limit", "allow_aggregations", "computed_fields"},
+		ignored: []string{"query_root_fields", "subscription_root_fields"},
 	},
 	model.OpInsert: {known: []string{"check", "set", "columns", "backend_only"}},
 	model.OpUpdate: {known: []string{"columns", "filter", "check", "set", "backend_only"}},
@@ -159,6 +159,9 @@ func (ld *loader) permission(t *model.Table, op model.Operation, role string, n 
 	if s := keys["set"]; s != nil {
 		p.Set = ld.presets(t, s, l.key("set"), &ok)
 	}
+	if v := keys["computed_fields"]; v != nil {
+		p.ComputedFields = ld.permComputedFields(t, v, l.key("computed_fields"), &ok)
+	}
 	if v := keys["limit"]; v != nil {
 		p.Limit = ld.limit(v, l.key("limit"), &ok)
 	}
@@ -286,4 +289,29 @@ func (ld *loader) limit(n *yaml.Node, l loc, ok *bool) *int {
 	ld.problemf(l, n, "limit must be a non-negative integer, got %s", describe(n))
 	*ok = false
 	return nil
+}
+
+// permComputedFields reads a select permission's computed_fields: names of
+// the table's computed fields, sorted without duplicates.
+func (ld *loader) permComputedFields(t *model.Table, n *yaml.Node, l loc, ok *bool) []string {
+	names, good := ld.strList(n, l, "computed_fields")
+	if !good {
+		*ok = false
+		return nil
+	}
+	set := map[string]bool{}
+	for i, name := range names {
+		if !ld.computed[t.Name][name] {
+			ld.problemf(l.index(i), elem(n, i), "%q is not a computed field of %s", name, t.Name)
+			*ok = false
+			continue
+		}
+		set[name] = true
+	}
+	out := make([]string, 0, len(set))
+	for name := range set {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }

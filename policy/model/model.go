@@ -355,6 +355,9 @@ type Permission struct {
 	Check BoolExp
 	// Set holds presets by column (insert, update).
 	Set map[string]Value
+	// ComputedFields a select permission lets the role read (Hasura's
+	// computed_fields), sorted.
+	ComputedFields []string
 	// Limit is the select row limit; nil means none.
 	Limit *int
 	// AllowAggregations is the select aggregation flag.
