@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -181,20 +180,29 @@ func (ld *loader) noteRootFiles(root string) {
 	}
 }
 
-// blankYAML says whether a file holds no value, an empty list or an empty
-// object.
+// blankYAML says whether a file holds nothing: no value, an empty list, or
+// an object of such (actions.yaml's {actions: [], custom_types: {...: []}}).
 func blankYAML(data []byte) bool {
 	var v any
 	if yaml.Unmarshal(data, &v) != nil {
 		return false
 	}
+	return blankValue(v, 0)
+}
+
+func blankValue(v any, depth int) bool {
 	switch x := v.(type) {
 	case nil:
 		return true
 	case []any:
 		return len(x) == 0
 	case map[string]any:
-		return len(x) == 0
+		for _, e := range x {
+			if depth > 2 || !blankValue(e, depth+1) {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }
@@ -326,9 +334,16 @@ func blankNode(n *yaml.Node) bool {
 	return isNull(n) || (n.Kind == yaml.SequenceNode || n.Kind == yaml.MappingNode) && len(n.Content) == 0
 }
 
-// noteList notes a list of objects Warden does not read, when it has any.
+// noteList notes a list of objects Warden does not read (inline or an
+// !include), when it has any.
 func (ld *loader) noteList(n *yaml.Node, l loc, why string) {
-	if !blankNode(n) {
-		ld.notef("%s: %s", strings.TrimSuffix(l.source().String(), ": "), why)
+	if inc, ok := includePath(n); ok {
+		file := path.Join(path.Dir(l.file), inc)
+		if data, found := ld.readFileUntracked(file); !found || blankYAML(data) {
+			return
+		}
+	} else if blankNode(n) {
+		return
 	}
+	ld.notef("%s: %s", l.source(), why)
 }

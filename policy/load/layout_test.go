@@ -80,3 +80,20 @@ func TestLayouts(t *testing.T) {
 		})
 	}
 }
+
+// TestNoteEmptyInclude: a source whose functions include holds [] has
+// nothing to note.
+func TestNoteEmptyInclude(t *testing.T) {
+	base := dirFS(t, "testdata/layouts/v3dir")
+	fsys := withFiles(base, map[string]string{
+		"metadata/databases/default/functions/functions.yaml": "[]\n",
+		"metadata/actions.yaml":                               "actions: []\ncustom_types: {}\n",
+	})
+	p, err := FS(context.Background(), fsys, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Notes) != 0 {
+		t.Errorf("notes = %q, want none: the functions and actions are empty", p.Notes)
+	}
+}
