@@ -38,7 +38,7 @@ type checkFlags struct {
 
 func (a *app) check(ctx context.Context, args []string) error {
 	f := checkFlags{load: server.DefaultConfig(), output: "text", maxRows: server.DefaultMaxRows}
-	fs := a.flagSet("check", "--role R --table T --operation OP --row JSON [flags]",
+	fs := a.flagSet("check", "[DIR] --role R --table T --operation OP --row JSON [flags]",
 		"Decides on rows offline, exactly as the Check RPC would, and prints the\n"+
 			"decisions. Row i gets the id \"i\" (from 0). --output json prints the\n"+
 			"CheckResponse in the protobuf JSON form a gRPC client would see.")

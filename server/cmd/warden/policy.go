@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/examples"
@@ -79,12 +81,48 @@ func policyError(dir string, err error, report func([]load.Problem)) error {
 	return fmt.Errorf("policy %s: %w", dir, err)
 }
 
-// printProblems writes one line per problem: "file: path: message".
+// printProblems writes every problem, one per line (problemLine).
 func printProblems(w io.Writer) func([]load.Problem) {
 	return func(ps []load.Problem) {
 		for _, p := range ps {
-			fmt.Fprintln(w, p.String())
+			fmt.Fprintln(w, problemLine(p))
 		}
+	}
+}
+
+// problemLine is "file:line: path: message", the form editors and CI
+// annotations jump to; ":line" is left out when the line is unknown, the
+// file or path when there is none.
+func problemLine(p load.Problem) string {
+	parts := make([]string, 0, 3)
+	if f := p.Source.File; f != "" {
+		if p.Line > 0 {
+			f += ":" + strconv.Itoa(p.Line)
+		}
+		parts = append(parts, f)
+	}
+	if p.Source.Path != "" {
+		parts = append(parts, p.Source.Path)
+	}
+	return strings.Join(append(parts, p.Message), ": ")
+}
+
+// maxPrintedProblems bounds the problems serve prints on stderr (all of
+// them are logged).
+const maxPrintedProblems = 50
+
+// serveProblems prints the first maxPrintedProblems problems on w, one per
+// line as validate does, with a count of the rest, and logs every one.
+func serveProblems(w io.Writer, log *slog.Logger) func([]load.Problem) {
+	return func(ps []load.Problem) {
+		for i, p := range ps {
+			if i == maxPrintedProblems {
+				fmt.Fprintf(w, "... and %d more (every problem is logged; 'warden validate' lists them)\n", len(ps)-i)
+				break
+			}
+			fmt.Fprintln(w, problemLine(p))
+		}
+		logProblems(log)(ps)
 	}
 }
 

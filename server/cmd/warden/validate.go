@@ -13,9 +13,10 @@ import (
 func (a *app) validate(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
 	var dialects string
-	fs := a.flagSet("validate", "[--policy DIR] [--schema FILE] [--dialect postgres,mysql,sqlite] [flags]",
+	fs := a.flagSet("validate", "[DIR | --policy DIR] [--schema FILE] [--dialect postgres,mysql,sqlite] [flags]",
 		"Loads the policy set, compiles it and prepares its queries as serve would,\n"+
-			"and prints every problem as \"file: path: message\". With --dialect it also\n"+
+			"and prints every problem as \"file:line: path: message\". DIR is the policy\n"+
+			"directory, as --policy. With --dialect it also\n"+
 			"lists every rule whose Filter that SQL dialect cannot express. Exits\n"+
 			"non-zero when there is a problem.")
 	registerLoadFlags(fs, &cfg)
