@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,5 +125,23 @@ func TestServePrintsProblems(t *testing.T) {
 	}
 	if last := printed[maxPrintedProblems]; !strings.HasPrefix(last, "... and 3 more") {
 		t.Errorf("last line %q, want \"... and 3 more\"", last)
+	}
+}
+
+func TestSchemaPullConnectionFailure(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	url := fmt.Sprintf("postgres://postgres:s3cret-pw@127.0.0.1:%d/test", port)
+	_, stderr, err := runCLI(t, nil, "schema", "pull", "--database-url", url)
+	want := fmt.Sprintf("cannot connect to the database postgres://postgres:xxxxx@127.0.0.1:%d/test: ", port)
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("err = %v, want it to start %q\n%s", err, want, stderr)
+	}
+	if msg := err.Error(); strings.Contains(msg, "s3cret-pw") || strings.Contains(msg, "table") {
+		t.Errorf("err = %q shows the password or names a table", msg)
 	}
 }

@@ -44,13 +44,13 @@ func (a *app) schema(ctx context.Context, args []string) error {
 		}
 		return fmt.Errorf("policy %s: %w", policy, err)
 	}
-	db, dialect, err := introspect.Open(url)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	db, dialect, err := introspect.Connect(ctx, url)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
 	withRefs, err := introspect.WithReferenced(ctx, db, dialect, tables)
 	if err != nil {
 		return err
