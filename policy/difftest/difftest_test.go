@@ -160,6 +160,9 @@ type stats struct {
 	took               map[string]time.Duration
 	checked, exists    int
 	unsupportedOps     map[string]map[string]bool
+	// emptyNull counts rows where a negated _in over an empty list met a
+	// NULL column (emptyListNulls), emptyNullAllowed those allowed.
+	emptyNull, emptyNullAllowed int
 }
 
 func newStats() *stats {
@@ -169,6 +172,10 @@ func newStats() *stats {
 func (s *stats) report(t *testing.T, seeds int, took time.Duration) {
 	t.Logf("%d seeds in %v", seeds, took.Round(time.Millisecond))
 	t.Logf("row decisions of Check compared with the residual's reference evaluation: %d (%d with _exists)", s.checked, s.exists)
+	t.Logf("rows where _nin over an empty list meets a NULL column: %d (%d allowed)", s.emptyNull, s.emptyNullAllowed)
+	if seeds >= minCoverageSeeds && (s.emptyNull == 0 || s.emptyNullAllowed == 0) {
+		t.Errorf("%d seeds never allowed a row where _nin over an empty list meets a NULL column: the generator no longer covers Hasura's NOT (c = ANY('{}'))", seeds)
+	}
 	names := make([]string, 0, len(s.cases))
 	for n := range s.cases {
 		names = append(names, n)
@@ -191,6 +198,8 @@ func (s *stats) add(o *stats) {
 	defer s.mu.Unlock()
 	s.checked += o.checked
 	s.exists += o.exists
+	s.emptyNull += o.emptyNull
+	s.emptyNullAllowed += o.emptyNullAllowed
 	for k, v := range o.cases {
 		s.cases[k] += v
 	}
@@ -249,6 +258,9 @@ func runCase(ctx context.Context, t *testing.T, c *Case, dbs []*DB, st *stats) {
 			continue
 		}
 		st.checked += len(o.Rows)
+		seen, passed := emptyListNulls(c.Policy, o.Rule, o.Vars, o.Rows, o.Allowed)
+		st.emptyNull += seen
+		st.emptyNullAllowed += passed
 		if o.Rule.UsesExists {
 			st.exists += len(o.Rows)
 		}
