@@ -14,11 +14,11 @@ func (a *app) validate(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
 	var dialects string
 	fs := a.flagSet("validate", "[DIR | --policy DIR] [--schema FILE] [--dialect postgres,mysql,sqlite] [flags]",
-		"Loads the policy set, compiles it and prepares its queries as serve would,\n"+
-			"and prints every problem as \"file:line: path: message\". DIR is the policy\n"+
-			"directory, as --policy. With --dialect it also\n"+
-			"lists every rule whose Filter that SQL dialect cannot express. Exits\n"+
-			"non-zero when there is a problem.")
+		"Loads the policy set in DIR (or --policy DIR), compiles it and prepares its\n"+
+			"queries as serve would, and prints every problem as\n"+
+			"\"file:line: path: message\". With --dialect it also lists every rule whose\n"+
+			"Filter that SQL dialect cannot express. Exits non-zero when there is a\n"+
+			"problem.")
 	registerLoadFlags(fs, &cfg)
 	fs.StringVar(&dialects, "dialect", "", "comma-separated SQL `dialects` the filters must render in: postgres, mysql, sqlite")
 	if err := a.parse(fs, args); err != nil {
