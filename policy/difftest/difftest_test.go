@@ -163,6 +163,9 @@ type stats struct {
 	// emptyNull counts rows where a negated _in over an empty list met a
 	// NULL column (emptyListNulls), emptyNullAllowed those allowed.
 	emptyNull, emptyNullAllowed int
+	// hasura counts the rows Check decided as Hasura's own SQL does on
+	// PostgreSQL (hasuraAgrees).
+	hasura int
 }
 
 func newStats() *stats {
@@ -173,6 +176,10 @@ func (s *stats) report(t *testing.T, seeds int, took time.Duration) {
 	t.Logf("%d seeds in %v", seeds, took.Round(time.Millisecond))
 	t.Logf("row decisions of Check compared with the residual's reference evaluation: %d (%d with _exists)", s.checked, s.exists)
 	t.Logf("rows where _nin over an empty list meets a NULL column: %d (%d allowed)", s.emptyNull, s.emptyNullAllowed)
+	t.Logf("row decisions of Check that Hasura's own SQL makes alike on PostgreSQL: %d", s.hasura)
+	if seeds >= minCoverageSeeds && s.cases["postgres"] > 0 && s.hasura == 0 {
+		t.Errorf("%d seeds compared no row with Hasura's own SQL", seeds)
+	}
 	if seeds >= minCoverageSeeds && (s.emptyNull == 0 || s.emptyNullAllowed == 0) {
 		t.Errorf("%d seeds never allowed a row where _nin over an empty list meets a NULL column: the generator no longer covers Hasura's NOT (c = ANY('{}'))", seeds)
 	}
@@ -200,6 +207,7 @@ func (s *stats) add(o *stats) {
 	s.exists += o.exists
 	s.emptyNull += o.emptyNull
 	s.emptyNullAllowed += o.emptyNullAllowed
+	s.hasura += o.hasura
 	for k, v := range o.cases {
 		s.cases[k] += v
 	}
@@ -307,6 +315,11 @@ func runCase(ctx context.Context, t *testing.T, c *Case, dbs []*DB, st *stats) {
 				}
 				st.cases[db.Dialect.String()]++
 			}
+			n, err := hasuraAgrees(ctx, c, db, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.hasura += n
 			st.took[db.Dialect.String()] += time.Since(start)
 		}
 	}
