@@ -18,7 +18,10 @@
 // expressions are compiled in negation normal form with SQL's three-valued
 // logic made explicit: a comparison holds only when its operands are not
 // NULL, so `_not` of a comparison never holds for a NULL column, exactly as
-// a SQL WHERE clause behaves. Compound sub-expressions that a single rule
+// a SQL WHERE clause behaves. The one comparison that is not NULL for a
+// NULL column is Hasura's c = ANY(list) over an empty list (false): so
+// _nin: [] (NOT (c = ANY('{}'))) holds for every row, NULL included, as
+// in Hasura. Compound sub-expressions that a single rule
 // body cannot hold (an _or under an _and, the negation of a relationship)
 // become helper rules, or helper functions of the current related row.
 //

@@ -257,6 +257,15 @@ func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego
 	if err != nil {
 		return isUnknown, nil, nil //nolint:nilerr // the decision stands without the residual
 	}
+	// A residual that simplifies to a constant decides whatever the
+	// missing data holds: _nin over an empty array variable, for one, is
+	// TRUE for every value, NULL included, though OPA keeps its call.
+	switch e.(type) {
+	case residual.True:
+		return isTrue, nil, nil
+	case residual.False:
+		return isFalse, nil, nil
+	}
 	return isUnknown, e, nil
 }
 

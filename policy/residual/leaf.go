@@ -6,6 +6,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
 )
 
@@ -184,6 +185,27 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		}
 		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
 			return In{Column: c, List: operandOf(list, c.Kind)}
+		}), nil
+	case "warden.lib." + compile.NotIn, "warden.lib." + compile.NotInLower:
+		// NOT (c = ANY(list)): TRUE for an empty list, a NULL c included.
+		if len(args) != 2 || args[0].column == nil || args[0].lower || args[0].pad > 0 {
+			return fail("not_in of something other than a column")
+		}
+		col, list := args[0], args[1]
+		if op == "warden.lib."+compile.NotInLower {
+			var err error
+			if col, err = lowered(e.String(), col); err != nil {
+				return leaf{}, err
+			}
+		}
+		if list.param == nil && !isList(list) {
+			return fail("not_in of something other than a list")
+		}
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			l := operandOf(list, c.Kind)
+			raw := c
+			raw.Lower = false
+			return Or{Items: []Expr{Empty{List: l}, And{Items: []Expr{Not{Item: IsNull{Column: raw}}, Not{Item: In{Column: c, List: l}}}}}}
 		}), nil
 	case "regex.match":
 		if len(args) != 2 || args[1].column == nil || args[1].lower {

@@ -31,7 +31,8 @@ package sqlgen
 //	timestamptz                $n::timestamptz (…Z, UTC)     DATETIME(6) holding UTC               TEXT …Z
 //	_in / _nin                 c = ANY($n::type[]); empty    c IN (?, ...); empty list FALSE       c IN (?, ...); empty FALSE
 //	                           list FALSE; _nin is NOT with  (the same guards)                     (the same guards)
-//	                           the IS NOT NULL guard
+//	                           the IS NOT NULL guard; _nin over an empty list is TRUE, a NULL c included (Hasura's
+//	                           NOT (c = ANY('{}'))): the bound tree holds TRUE there, so every dialect renders TRUE
 //	_like                      c LIKE $n (pattern re-escaped c COLLATE utf8mb4_bin LIKE ?          c GLOB ? (GLOB is case-
 //	                           with \: a trailing \ is a     ESCAPE '!' (per character, case-      sensitive and per character;
 //	                           literal \, as in Rego)        sensitive; no NO_BACKSLASH_ESCAPES    LIKE folds ASCII case)

@@ -284,10 +284,12 @@ func TestServeRefusesABrokenPolicy(t *testing.T) {
 		t.Fatalf("serve with a broken policy: err = %v", err)
 	}
 	var problems int
+	var printed []string
 	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
 		var entry map[string]any
 		if err := json.Unmarshal([]byte(line), &entry); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
+			printed = append(printed, line)
+			continue
 		}
 		if entry == nil {
 			continue
@@ -298,6 +300,17 @@ func TestServeRefusesABrokenPolicy(t *testing.T) {
 	}
 	if problems != 3 {
 		t.Errorf("logged %d problems, want 3:\n%s", problems, stderr)
+	}
+	// Besides the log, every problem on a line of its own, as validate
+	// prints them.
+	want := brokenLines(t)
+	if len(printed) != len(want) {
+		t.Fatalf("printed %d lines besides the log, want %d:\n%s", len(printed), len(want), stderr)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(printed[i], w) {
+			t.Errorf("line %d = %q, want it to start %q", i, printed[i], w)
+		}
 	}
 	if strings.Contains(stderr, "listening") {
 		t.Errorf("served anyway:\n%s", stderr)
@@ -322,7 +335,7 @@ func TestUsage(t *testing.T) {
 		{name: "compile -h", args: []string{"compile", "-h"}, wantCode: 0, stdout: []string{"Usage: warden compile", "--out directory"}},
 		{name: "validate --help", args: []string{"validate", "--help"}, wantCode: 0, stdout: []string{"Usage: warden validate", "[$WARDEN_SCHEMA]"}},
 		{name: "unknown flag", args: []string{"serve", "--nope"}, wantCode: 2, stderr: []string{"flag provided but not defined: -nope"}},
-		{name: "stray argument", args: []string{"validate", "extra"}, wantCode: 2, stderr: []string{`unexpected argument "extra"`}},
+		{name: "stray argument", args: []string{"validate", "dir", "extra"}, wantCode: 2, stderr: []string{`unexpected argument "extra"`}},
 		{name: "invalid config", args: []string{"serve", "--log-format", "xml"}, wantCode: 2, stderr: []string{"--log-format"}},
 		{name: "bad environment", args: []string{"serve"}, wantCode: 2, stderr: []string{"WARDEN_MAX_ROWS"}},
 		{name: "version", args: []string{"version"}, wantCode: 0, stdout: []string{"warden "}},

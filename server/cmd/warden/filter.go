@@ -23,7 +23,7 @@ func (a *app) filter(ctx context.Context, args []string) error {
 		first                                          int
 		backendOnly                                    bool
 	)
-	fs := a.flagSet("filter", "--role R --table T --operation OP [--dialect D] [flags]",
+	fs := a.flagSet("filter", "[DIR] --role R --table T --operation OP [--dialect D] [flags]",
 		"Prints the row filter of a role offline, exactly as the Filter RPC would\n"+
 			"compute it: --output json prints {kind, sql, params, columns, limit, ...};\n"+
 			"--output proto the whole FilterResponse in protobuf JSON; text a summary.\n"+

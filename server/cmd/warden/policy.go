@@ -114,12 +114,32 @@ func policyError(dir string, err error, report func([]load.Problem)) error {
 	return fmt.Errorf("policy %s: %w", dir, err)
 }
 
-// printProblems writes one line per problem: "file: path: message".
+// printProblems writes every problem, one per line: "file:line: path:
+// message" (load.Problem.String), the form editors and CI annotations jump to.
 func printProblems(w io.Writer) func([]load.Problem) {
 	return func(ps []load.Problem) {
 		for _, p := range ps {
 			fmt.Fprintln(w, p.String())
 		}
+	}
+}
+
+// maxPrintedProblems bounds the problems serve prints on stderr (all of
+// them are logged).
+const maxPrintedProblems = 50
+
+// serveProblems prints the first maxPrintedProblems problems on w, one per
+// line as validate does, with a count of the rest, and logs every one.
+func serveProblems(w io.Writer, log *slog.Logger) func([]load.Problem) {
+	return func(ps []load.Problem) {
+		for i, p := range ps {
+			if i == maxPrintedProblems {
+				fmt.Fprintf(w, "... and %d more (every problem is logged; 'warden validate' lists them)\n", len(ps)-i)
+				break
+			}
+			fmt.Fprintln(w, p.String())
+		}
+		logProblems(log)(ps)
 	}
 }
 

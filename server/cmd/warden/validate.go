@@ -13,13 +13,13 @@ import (
 func (a *app) validate(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
 	var dialects string
-	fs := a.flagSet("validate", "[--policy DIR] [--schema FILE] [--dialect postgres,mysql,sqlite] [flags]",
-		"Loads the policy set, compiles it and prepares its queries as serve would,\n"+
-			"and prints every problem as \"file:line: path: message\", and every object\n"+
-			"left out as inconsistent (as Hasura does; --strict makes them problems).\n"+
-			"With --dialect it also lists every rule whose Filter that SQL dialect\n"+
-			"cannot express. Exits non-zero when there is a problem or an\n"+
-			"inconsistent object.")
+	fs := a.flagSet("validate", "[DIR | --policy DIR] [--schema FILE] [--dialect postgres,mysql,sqlite] [flags]",
+		"Loads the policy set in DIR (or --policy DIR), compiles it and prepares its\n"+
+			"queries as serve would, and prints every problem as\n"+
+			"\"file:line: path: message\", and every object left out as inconsistent\n"+
+			"(as Hasura does; --strict makes them problems). With --dialect it also\n"+
+			"lists every rule whose Filter that SQL dialect cannot express. Exits\n"+
+			"non-zero when there is a problem or an inconsistent object.")
 	registerLoadFlags(fs, &cfg)
 	fs.StringVar(&dialects, "dialect", "", "comma-separated SQL `dialects` the filters must render in: postgres, mysql, sqlite")
 	if err := a.parse(fs, args); err != nil {
