@@ -3,6 +3,7 @@ package sqlgen
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -75,7 +76,7 @@ func (w *work) param(k model.Kind, v any) (string, error) {
 		case model.KindText, model.KindUUID:
 			return "CAST(? AS BINARY)", nil
 		case model.KindNumeric:
-			return "CAST(? AS DECIMAL(65,30))", nil
+			return mysqlDecimal(v)
 		case model.KindDate:
 			return "CAST(? AS DATE)", nil
 		case model.KindTimestamp, model.KindTimestamptz:
@@ -83,6 +84,31 @@ func (w *work) param(k model.Kind, v any) (string, error) {
 		}
 	}
 	return "?", nil
+}
+
+// mysqlDecimal is the placeholder of a numeric value in MySQL: a cast to
+// DECIMAL(65,s), s the value's scale (at most 30, MySQL's limit, beyond
+// which the cast rounds as a DECIMAL(65,30) column would). A fixed
+// DECIMAL(65,30) leaves 35 digits before the point: a numeric(38,0) value
+// would be clamped to 99...9.99...9, with a warning, and compare wrongly.
+// A value of more than 65 digits fits no DECIMAL: unsupported, not
+// clamped.
+func mysqlDecimal(v any) (string, error) {
+	n, _ := v.(json.Number)
+	r, ok := new(big.Rat).SetString(string(n))
+	if !ok {
+		return "", fmt.Errorf("sqlgen: %v is not a numeric value", v)
+	}
+	scaled, s := new(big.Rat).Set(r), 0
+	for ; s < 30 && !scaled.IsInt(); s++ {
+		scaled.Mul(scaled, big.NewRat(10, 1))
+	}
+	whole := new(big.Int).Quo(scaled.Num(), scaled.Denom())
+	if len(whole.Abs(whole).String()) > 65 {
+		return "", &UnsupportedError{Op: "a numeric value of more than 65 digits", Dialect: MySQL,
+			Reason: "MySQL's DECIMAL holds at most 65 digits, and a cast would clamp " + string(n)}
+	}
+	return "CAST(? AS DECIMAL(65," + strconv.Itoa(s) + "))", nil
 }
 
 // rawParam adds a parameter used as is (a pattern, a key).
@@ -136,16 +162,15 @@ func argOf(d Dialect, k model.Kind, v any) (any, error) {
 		}
 		return i, nil
 	case model.KindNumeric:
+		// Decimal text in every dialect, exact in the API. SQLite too: a
+		// text parameter compared with a column takes the column's
+		// affinity, so it becomes the value the column would hold for
+		// that text (a NUMERIC column's INTEGER up to 2^63-1, a REAL
+		// column's double), where a double parameter would round a bigint
+		// a NUMERIC column holds exactly.
 		n, ok := v.(json.Number)
 		if !ok {
 			return bad()
-		}
-		if d == SQLite {
-			f, err := strconv.ParseFloat(string(n), 64)
-			if err != nil {
-				return bad()
-			}
-			return f, nil
 		}
 		return string(n), nil
 	case model.KindBoolean:
