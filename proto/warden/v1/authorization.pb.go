@@ -257,10 +257,13 @@ func (FilterKind) EnumDescriptor() ([]byte, []int) {
 }
 
 // ColumnKind is the family of a column's type, which says how its values are
-// written: integer and numeric as JSON numbers (as strings when a double
-// cannot hold them exactly), uuid, date, timestamp and timestamptz as strings
-// in canonical form (timestamps 2006-01-02T15:04:05.000000, timestamptz in
-// UTC with a Z), jsonb as any JSON value.
+// written: integer and numeric as JSON numbers when a double holds them
+// exactly (integers of magnitude below 2^53; numerics whose decimal is the
+// double's shortest form, such as 0.1), otherwise as their exact decimal
+// strings ("9223372036854775807", "1.50"); uuid, date, timestamp and
+// timestamptz as strings in canonical form (timestamps
+// 2006-01-02T15:04:05.000000, timestamptz in UTC with a Z); jsonb as any
+// JSON value.
 type ColumnKind int32
 
 const (
@@ -626,12 +629,24 @@ type Row struct {
 	// The column values of the row: for select, update and delete the current
 	// row; for insert the proposed row. Keys are column names; related rows may
 	// be nested under a relationship's name (an object for an object
-	// relationship, a list for an array relationship). Numbers that do not fit
-	// a double exactly (bigint ids above 2^53) must be sent as strings.
+	// relationship, a list for an array relationship).
+	//
+	// Numbers are read exactly. A Struct number is a double, so an integer or
+	// numeric value of magnitude 2^53 or more (bigint ids such as
+	// 9223372036854775807, numeric(38,0) values) must be sent as its decimal
+	// string ("9223372036854775807"): sent as a number it is
+	// INVALID_ARGUMENT with a field violation naming it
+	// ("rows[0].values.owner_id"), never rounded, because such a double
+	// stands for many integers. Strings are read exactly: any bigint from
+	// -9223372036854775808 to 9223372036854775807 (beyond is
+	// INVALID_ARGUMENT) and any numeric. A fractional numeric sent as a
+	// number is taken as the double's shortest decimal form (0.1 is 0.1);
+	// send one with more digits than a double holds as a string. The same
+	// holds in new_values, in related rows and in TableRows.
 	Values *structpb.Struct `protobuf:"bytes,2,opt,name=values,proto3" json:"values,omitempty"`
 	// For update only: the row as it will be after the update, checked against
 	// the permission's check expression. When absent the update's post-check is
-	// evaluated on values.
+	// evaluated on values. Numbers as in values.
 	NewValues     *structpb.Struct `protobuf:"bytes,3,opt,name=new_values,json=newValues,proto3" json:"new_values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -789,7 +804,7 @@ type TableRows struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The table as "schema.name", or "name" for schema public.
 	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
-	// The rows, keyed by column name.
+	// The rows, keyed by column name; numbers as in Row.values.
 	Rows          []*structpb.Struct `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -965,6 +980,8 @@ type CheckResponse struct {
 	Role string `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
 	// Presets (Hasura "set") the caller must apply on insert and update, with
 	// session variables already substituted and coerced to the column type.
+	// Numbers as ColumnKind says: a bigint or numeric a double cannot hold
+	// exactly is its decimal string.
 	Presets *structpb.Struct `protobuf:"bytes,3,opt,name=presets,proto3" json:"presets,omitempty"`
 	// The revision (content hash) of the policy set that decided.
 	Revision string `protobuf:"bytes,4,opt,name=revision,proto3" json:"revision,omitempty"`
@@ -1209,6 +1226,8 @@ type FilterResponse struct {
 	AllowAggregations bool `protobuf:"varint,8,opt,name=allow_aggregations,json=allowAggregations,proto3" json:"allow_aggregations,omitempty"`
 	// Presets (Hasura "set") the caller must apply on insert and update, with
 	// session variables already substituted and coerced to the column type.
+	// Numbers as ColumnKind says: a bigint or numeric a double cannot hold
+	// exactly is its decimal string.
 	Presets *structpb.Struct `protobuf:"bytes,9,opt,name=presets,proto3" json:"presets,omitempty"`
 	// The SQL rendering, when the request asked for one.
 	Sql *SqlFilter `protobuf:"bytes,10,opt,name=sql,proto3" json:"sql,omitempty"`
@@ -1536,7 +1555,11 @@ func (x *SqlFragment) GetParameters() []*SqlParameter {
 
 // SqlParameter is the value of one bind parameter. Every kind of value may
 // also be sent as its text: PostgreSQL fragments cast each placeholder to its
-// type, MySQL fragments cast where the type matters.
+// type, MySQL fragments cast where the type matters. Numbers are exact:
+// integers are 64-bit integers, numerics decimal text; no parameter is a
+// double. Hand them to the database driver as they are (an int64, or a
+// string the SQL casts); a client whose numbers are doubles (JavaScript)
+// must keep an integer beyond ±(2^53-1) as a string or a bigint.
 type SqlParameter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The value.
@@ -1640,13 +1663,17 @@ type isSqlParameter_Value interface {
 }
 
 type SqlParameter_Text struct {
-	// Text, and the text form of numeric, uuid, date, timestamp,
-	// timestamptz and jsonb values.
+	// Text, and the text form of uuid, date, timestamp, timestamptz and
+	// jsonb values, and of numeric values in every dialect: the exact
+	// decimal ("12345678901234567890123456789012345678", "-2.50"), which
+	// PostgreSQL casts to numeric, MySQL to DECIMAL(65,s) and SQLite
+	// converts by the column's affinity.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3,oneof"`
 }
 
 type SqlParameter_Integer struct {
-	// An integer.
+	// An integer (integer columns), any 64-bit value exactly. Protobuf
+	// JSON (grpcurl, the HTTP/JSON gateway) writes it as a string.
 	Integer int64 `protobuf:"varint,2,opt,name=integer,proto3,oneof"`
 }
 
@@ -1656,7 +1683,9 @@ type SqlParameter_Boolean struct {
 }
 
 type SqlParameter_Real struct {
-	// A floating-point number (SQLite numeric columns).
+	// A floating-point number. Not sent by this version: SQLite numerics,
+	// once sent here, now travel as text, exactly. Clients should still
+	// accept it from older servers.
 	Real float64 `protobuf:"fixed64,4,opt,name=real,proto3,oneof"`
 }
 

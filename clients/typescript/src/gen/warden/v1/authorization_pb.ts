@@ -78,8 +78,20 @@ export type Row = Message<"warden.v1.Row"> & {
    * The column values of the row: for select, update and delete the current
    * row; for insert the proposed row. Keys are column names; related rows may
    * be nested under a relationship's name (an object for an object
-   * relationship, a list for an array relationship). Numbers that do not fit
-   * a double exactly (bigint ids above 2^53) must be sent as strings.
+   * relationship, a list for an array relationship).
+   *
+   * Numbers are read exactly. A Struct number is a double, so an integer or
+   * numeric value of magnitude 2^53 or more (bigint ids such as
+   * 9223372036854775807, numeric(38,0) values) must be sent as its decimal
+   * string ("9223372036854775807"): sent as a number it is
+   * INVALID_ARGUMENT with a field violation naming it
+   * ("rows[0].values.owner_id"), never rounded, because such a double
+   * stands for many integers. Strings are read exactly: any bigint from
+   * -9223372036854775808 to 9223372036854775807 (beyond is
+   * INVALID_ARGUMENT) and any numeric. A fractional numeric sent as a
+   * number is taken as the double's shortest decimal form (0.1 is 0.1);
+   * send one with more digits than a double holds as a string. The same
+   * holds in new_values, in related rows and in TableRows.
    *
    * @generated from field: google.protobuf.Struct values = 2;
    */
@@ -88,7 +100,7 @@ export type Row = Message<"warden.v1.Row"> & {
   /**
    * For update only: the row as it will be after the update, checked against
    * the permission's check expression. When absent the update's post-check is
-   * evaluated on values.
+   * evaluated on values. Numbers as in values.
    *
    * @generated from field: google.protobuf.Struct new_values = 3;
    */
@@ -177,7 +189,7 @@ export type TableRows = Message<"warden.v1.TableRows"> & {
   table: string;
 
   /**
-   * The rows, keyed by column name.
+   * The rows, keyed by column name; numbers as in Row.values.
    *
    * @generated from field: repeated google.protobuf.Struct rows = 2;
    */
@@ -292,6 +304,8 @@ export type CheckResponse = Message<"warden.v1.CheckResponse"> & {
   /**
    * Presets (Hasura "set") the caller must apply on insert and update, with
    * session variables already substituted and coerced to the column type.
+   * Numbers as ColumnKind says: a bigint or numeric a double cannot hold
+   * exactly is its decimal string.
    *
    * @generated from field: google.protobuf.Struct presets = 3;
    */
@@ -473,6 +487,8 @@ export type FilterResponse = Message<"warden.v1.FilterResponse"> & {
   /**
    * Presets (Hasura "set") the caller must apply on insert and update, with
    * session variables already substituted and coerced to the column type.
+   * Numbers as ColumnKind says: a bigint or numeric a double cannot hold
+   * exactly is its decimal string.
    *
    * @generated from field: google.protobuf.Struct presets = 9;
    */
@@ -623,7 +639,11 @@ export const SqlFragmentSchema: GenMessage<SqlFragment> = /*@__PURE__*/
 /**
  * SqlParameter is the value of one bind parameter. Every kind of value may
  * also be sent as its text: PostgreSQL fragments cast each placeholder to its
- * type, MySQL fragments cast where the type matters.
+ * type, MySQL fragments cast where the type matters. Numbers are exact:
+ * integers are 64-bit integers, numerics decimal text; no parameter is a
+ * double. Hand them to the database driver as they are (an int64, or a
+ * string the SQL casts); a client whose numbers are doubles (JavaScript)
+ * must keep an integer beyond ±(2^53-1) as a string or a bigint.
  *
  * @generated from message warden.v1.SqlParameter
  */
@@ -635,8 +655,11 @@ export type SqlParameter = Message<"warden.v1.SqlParameter"> & {
    */
   value: {
     /**
-     * Text, and the text form of numeric, uuid, date, timestamp,
-     * timestamptz and jsonb values.
+     * Text, and the text form of uuid, date, timestamp, timestamptz and
+     * jsonb values, and of numeric values in every dialect: the exact
+     * decimal ("12345678901234567890123456789012345678", "-2.50"), which
+     * PostgreSQL casts to numeric, MySQL to DECIMAL(65,s) and SQLite
+     * converts by the column's affinity.
      *
      * @generated from field: string text = 1;
      */
@@ -644,7 +667,8 @@ export type SqlParameter = Message<"warden.v1.SqlParameter"> & {
     case: "text";
   } | {
     /**
-     * An integer.
+     * An integer (integer columns), any 64-bit value exactly. Protobuf
+     * JSON (grpcurl, the HTTP/JSON gateway) writes it as a string.
      *
      * @generated from field: int64 integer = 2;
      */
@@ -660,7 +684,9 @@ export type SqlParameter = Message<"warden.v1.SqlParameter"> & {
     case: "boolean";
   } | {
     /**
-     * A floating-point number (SQLite numeric columns).
+     * A floating-point number. Not sent by this version: SQLite numerics,
+     * once sent here, now travel as text, exactly. Clients should still
+     * accept it from older servers.
      *
      * @generated from field: double real = 4;
      */
@@ -1305,10 +1331,13 @@ export const FilterKindSchema: GenEnum<FilterKind> = /*@__PURE__*/
 
 /**
  * ColumnKind is the family of a column's type, which says how its values are
- * written: integer and numeric as JSON numbers (as strings when a double
- * cannot hold them exactly), uuid, date, timestamp and timestamptz as strings
- * in canonical form (timestamps 2006-01-02T15:04:05.000000, timestamptz in
- * UTC with a Z), jsonb as any JSON value.
+ * written: integer and numeric as JSON numbers when a double holds them
+ * exactly (integers of magnitude below 2^53; numerics whose decimal is the
+ * double's shortest form, such as 0.1), otherwise as their exact decimal
+ * strings ("9223372036854775807", "1.50"); uuid, date, timestamp and
+ * timestamptz as strings in canonical form (timestamps
+ * 2006-01-02T15:04:05.000000, timestamptz in UTC with a Z); jsonb as any
+ * JSON value.
  *
  * @generated from enum warden.v1.ColumnKind
  */
