@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -278,6 +280,47 @@ func TestNumbersCheckEndToEnd(t *testing.T) {
 			t.Errorf("%v, want NEEDS_DATA with the residual owner_id = %q", d, maxBigint)
 		}
 	})
+}
+
+// TestNumbersHTTPJSON: over the HTTP/JSON gateway a JSON number is a
+// double too: 9223372036854775807 as a number is 400 with its field, as a
+// string it decides exactly; Filter's int64 parameters come back as
+// strings (protobuf JSON), numerics as text.
+func TestNumbersHTTPJSON(t *testing.T) {
+	srv := startServer(t, "--policy", numbersPolicy(t))
+	post := func(path, body string) (int, string) {
+		req, err := http.NewRequestWithContext(t.Context(), "POST", "http://"+srv.httpAddr+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Warden-Api-Key", srv.keys["ops"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	check := func(owner string) string {
+		return `{"principal": {"role": "user", "sessionVariables": {"x-hasura-user-id": "9223372036854775807"}}, "table": "accounts",
+			"operation": "OPERATION_SELECT", "rows": [{"id": "0", "values": {"id": 1, "owner_id": ` + owner + `, "balance": "1"}}]}`
+	}
+	if code, body := post("/v1/check", check(`9223372036854775807`)); code != http.StatusBadRequest || !strings.Contains(body, `"field":"rows[0].values.owner_id"`) {
+		t.Errorf("a number: %d %s, want 400 with the field rows[0].values.owner_id", code, body)
+	}
+	if code, body := post("/v1/check", check(`"9223372036854775807"`)); code != http.StatusOK || !strings.Contains(body, "DECISION_ALLOW") {
+		t.Errorf("a string: %d %s, want 200 and ALLOW", code, body)
+	}
+	if code, body := post("/v1/check", check(`"9223372036854775806"`)); code != http.StatusOK || !strings.Contains(body, "DECISION_DENY") {
+		t.Errorf("the next string: %d %s, want 200 and DENY", code, body)
+	}
+	code, body := post("/v1/filter", `{"principal": {"role": "auditor"}, "table": "accounts", "operation": "OPERATION_SELECT", "sql": {"dialect": "SQL_DIALECT_POSTGRES"}}`)
+	for _, want := range []string{`{"integer":"9223372036854775807"}`, `{"integer":"-9223372036854775808"}`, `{"text":"` + bigNumeric + `"}`} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("filter: %d %s, want %s", code, body, want)
+		}
+	}
 }
 
 // numbersRows is the data of the policy set, in each database.
