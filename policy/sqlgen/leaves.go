@@ -105,7 +105,7 @@ func mysqlDecimal(v any) (string, error) {
 	}
 	whole := new(big.Int).Quo(scaled.Num(), scaled.Denom())
 	if len(whole.Abs(whole).String()) > 65 {
-		return "", &UnsupportedError{Op: "a numeric value of more than 65 digits", Dialect: MySQL,
+		return "", &UnsupportedError{Op: "a numeric of more than 65 digits", Dialect: MySQL,
 			Reason: "MySQL's DECIMAL holds at most 65 digits, and a cast would clamp " + string(n)}
 	}
 	return "CAST(? AS DECIMAL(65," + strconv.Itoa(s) + "))", nil

@@ -173,6 +173,26 @@ func TestMySQLDecimalBeyond65Digits(t *testing.T) {
 	}}
 	tbl.IndexColumns()
 	p := &model.Policy{Tables: map[model.TableName]*model.Table{tbl.Name: tbl}}
+	// At load time, a literal of the rule.
+	lit := func(v any) *model.Permission {
+		return &model.Permission{Role: "user", Op: model.OpSelect, Filter: model.Compare{Column: tbl.Columns[1], Op: model.OpIn, Value: model.Literal{V: v}}}
+	}
+	for _, tc := range []struct {
+		v    any
+		errs int
+	}{
+		{[]any{json.Number("1"), json.Number(strings.Repeat("9", 66))}, 1},
+		{json.Number(strings.Repeat("9", 65)), 0},
+	} {
+		tbl.Permissions = map[model.Operation]map[string]*model.Permission{model.OpSelect: {"user": lit(tc.v)}}
+		if errs := sqlgen.Validate(p, sqlgen.MySQL); len(errs) != tc.errs || tc.errs > 0 && !strings.Contains(errs[0].Error(), "more than 65 digits") {
+			t.Errorf("Validate of %v: %v, want %d error(s)", tc.v, errs, tc.errs)
+		}
+		if errs := sqlgen.Validate(p, sqlgen.Postgres); len(errs) != 0 {
+			t.Errorf("Validate of %v for postgres: %v", tc.v, errs)
+		}
+	}
+
 	for _, tc := range []struct {
 		n, want string
 	}{
