@@ -41,7 +41,11 @@ func (a *app) check(ctx context.Context, args []string) error {
 	fs := a.flagSet("check", "--role R --table T --operation OP --row JSON [flags]",
 		"Decides on rows offline, exactly as the Check RPC would, and prints the\n"+
 			"decisions. Row i gets the id \"i\" (from 0). --output json prints the\n"+
-			"CheckResponse in the protobuf JSON form a gRPC client would see.")
+			"CheckResponse in the protobuf JSON form a gRPC client would see.\n"+
+			"Numbers are exact: in --row, give a bigint or numeric of magnitude 2^53\n"+
+			"or more as a string (\"9223372036854775807\"); a JSON number is a double,\n"+
+			"refused there as the RPC refuses it. The output writes such numbers\n"+
+			"(presets, residuals) as strings.")
 	registerLoadFlags(fs, &f.load)
 	fs.StringVar(&f.role, "role", "", "the `role` (principal.role); else the session variable x-hasura-role")
 	fs.Var(&f.session, "session", "a session variable as `name=value`, e.g. x-hasura-user-id=1 (repeatable)")
