@@ -354,6 +354,12 @@ func TestNumbersFilterEndToEnd(t *testing.T) {
 		{"auditor's literals", &wardenv1.Principal{Role: "auditor"}, "accounts", []string{minBigint, "1", maxBigint},
 			[]any{[]any{int64(9223372036854775807), int64(-9223372036854775808)}, bigNumeric}},
 	}
+	t.Run("a session value at 2^63", func(t *testing.T) {
+		_, err := srv.authz().Filter(t.Context(), &wardenv1.FilterRequest{Principal: user("9223372036854775808"), Table: "accounts",
+			Operation: wardenv1.Operation_OPERATION_SELECT, Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES}})
+		checkStatus(t, err, violation{code: codes.InvalidArgument, reason: "INVALID_VALUE",
+			fields: []string{"principal.session_variables[x-hasura-user-id]"}, msg: "out of range"})
+	})
 	for _, dialect := range []wardenv1.SqlDialect{wardenv1.SqlDialect_SQL_DIALECT_POSTGRES, wardenv1.SqlDialect_SQL_DIALECT_MYSQL} {
 		name := strings.ToLower(strings.TrimPrefix(dialect.String(), "SQL_DIALECT_"))
 		t.Run(name, func(t *testing.T) {
