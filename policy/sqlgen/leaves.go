@@ -82,6 +82,10 @@ func (w *work) param(k model.Kind, v any) (string, error) {
 		case model.KindTimestamp, model.KindTimestamptz:
 			return "CAST(? AS DATETIME(6))", nil
 		}
+	case SQLite:
+		if k == model.KindNumeric {
+			return "CAST(? AS NUMERIC)", nil
+		}
 	}
 	return "?", nil
 }
@@ -162,12 +166,12 @@ func argOf(d Dialect, k model.Kind, v any) (any, error) {
 		}
 		return i, nil
 	case model.KindNumeric:
-		// Decimal text in every dialect, exact in the API. SQLite too: a
-		// text parameter compared with a column takes the column's
-		// affinity, so it becomes the value the column would hold for
-		// that text (a NUMERIC column's INTEGER up to 2^63-1, a REAL
-		// column's double), where a double parameter would round a bigint
-		// a NUMERIC column holds exactly.
+		// Decimal text in every dialect, exact in the API. SQLite casts it
+		// to NUMERIC: an INTEGER when it is whole and 64-bit, else a REAL,
+		// as a NUMERIC column holds the value; a double parameter would
+		// round 9223372036854775807, which such a column holds exactly.
+		// The cast also compares as numbers with a column of no type or of
+		// TEXT affinity, which a bare text parameter would not.
 		n, ok := v.(json.Number)
 		if !ok {
 			return bad()

@@ -26,8 +26,8 @@ import (
 // 64-bit range and numeric(38,0) values select exactly their rows in each
 // database. PostgreSQL casts to numeric; MySQL casts to DECIMAL(65,s) of
 // the value's scale (DECIMAL(65,30) would clamp a 38-digit value to
-// 35 nines); SQLite binds numerics as decimal text, which the column's
-// affinity converts as it converted the stored value (a double parameter,
+// 35 nines); SQLite casts decimal text to NUMERIC, an INTEGER when whole
+// and 64-bit, as the column holds it (a double parameter,
 // 9223372036854775807 being the double 9223372036854775808, would match
 // no row). SQLite's NUMERIC affinity holds a 38-digit value as a double:
 // there, and only there, 12345678901234567890123456789012345677 and
@@ -218,6 +218,69 @@ func TestMySQLDecimalBeyond65Digits(t *testing.T) {
 		}
 		if err != nil || !strings.Contains(f.SQL, "CAST(? AS "+tc.want+")") {
 			t.Errorf("%s: %s %v, want a cast to %s", tc.n, f.SQL, err, tc.want)
+		}
+	}
+}
+
+// TestSQLiteNumericAnyAffinity: SQLite numerics compare as numbers with a
+// column of no declared type (values stored as they came, INTEGER or
+// REAL) and with a TEXT column, where a bare text parameter would compare
+// as text (or never equal an INTEGER).
+func TestSQLiteNumericAnyAffinity(t *testing.T) {
+	db := numbersDB(t, sqlgen.SQLite)
+	for _, stmt := range []string{
+		`CREATE TABLE u (id INTEGER PRIMARY KEY, a, x TEXT)`,
+		`INSERT INTO u VALUES (1, 10, '10'), (2, 9, '9'), (3, 9223372036854775807, '9223372036854775807'), (4, 1.5, '1.5')`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	numK := model.KindNumeric
+	tbl := &model.Table{Name: model.TableName{Schema: "public", Name: "u"}, Columns: []*model.Column{
+		{Name: "id", Type: model.Type{Declared: "bigint", Kind: model.KindInteger}},
+		{Name: "a", Type: model.Type{Declared: "numeric", Kind: numK}, Nullable: true},
+		{Name: "x", Type: model.Type{Declared: "numeric", Kind: numK}, Nullable: true},
+	}}
+	tbl.IndexColumns()
+	p := &model.Policy{Tables: map[model.TableName]*model.Table{tbl.Name: tbl}}
+	for _, tc := range []struct {
+		col, op, v string
+		want       []int64
+	}{
+		{"a", "=", "10", []int64{1}},
+		{"a", ">", "9", []int64{1, 3}},
+		{"a", "=", "9223372036854775807", []int64{3}},
+		{"a", "=", "1.50", []int64{4}},
+		{"x", ">", "9", []int64{1, 3}}, // as text, "10" < "9"
+		{"x", "=", "9223372036854775807", []int64{3}},
+		{"x", "<", "2", []int64{4}},
+	} {
+		op := map[string]residual.CmpOp{"=": residual.Eq, ">": residual.Gt, "<": residual.Lt}[tc.op]
+		e := residual.Compare{Op: op, Left: residual.Column{Name: tc.col, Kind: numK}, Right: residual.Value{V: json.Number(tc.v), Kind: numK}}
+		r, err := sqlgen.NewRenderer(p, tbl.Name, sqlgen.Options{Dialect: sqlgen.SQLite, Alias: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := r.Render(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query("SELECT id FROM u AS t WHERE "+f.SQL+" ORDER BY id", f.Args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, id)
+		}
+		rows.Close()
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s %s %s: %s %#v: rows %v, want %v", tc.col, tc.op, tc.v, f.SQL, f.Args, got, tc.want)
 		}
 	}
 }

@@ -1666,8 +1666,8 @@ type SqlParameter_Text struct {
 	// Text, and the text form of uuid, date, timestamp, timestamptz and
 	// jsonb values, and of numeric values in every dialect: the exact
 	// decimal ("12345678901234567890123456789012345678", "-2.50"), which
-	// PostgreSQL casts to numeric, MySQL to DECIMAL(65,s) and SQLite
-	// converts by the column's affinity.
+	// PostgreSQL casts to numeric, MySQL to DECIMAL(65,s) and SQLite to
+	// NUMERIC.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3,oneof"`
 }
 
