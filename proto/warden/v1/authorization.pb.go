@@ -2135,7 +2135,12 @@ type Comparison struct {
 	//
 	//	*Comparison_OtherColumn
 	//	*Comparison_Value
-	Right         isComparison_Right `protobuf_oneof:"right"`
+	Right isComparison_Right `protobuf_oneof:"right"`
+	// For a jsonb column compared with a value: the value as JSON text,
+	// exactly as Warden compares it ({"id":9223372036854775807}). In value,
+	// a number a double cannot hold is a string, which inside a jsonb value
+	// reads as a JSON string; read this instead. Empty for other kinds.
+	ValueJson     string `protobuf:"bytes,5,opt,name=value_json,json=valueJson,proto3" json:"value_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2209,6 +2214,13 @@ func (x *Comparison) GetValue() *structpb.Value {
 	return nil
 }
 
+func (x *Comparison) GetValueJson() string {
+	if x != nil {
+		return x.ValueJson
+	}
+	return ""
+}
+
 type isComparison_Right interface {
 	isComparison_Right()
 }
@@ -2234,7 +2246,10 @@ type InList struct {
 	// The column.
 	Column *ColumnRef `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
 	// The values, written as the column's kind says.
-	Values        *structpb.ListValue `protobuf:"bytes,2,opt,name=values,proto3" json:"values,omitempty"`
+	Values *structpb.ListValue `protobuf:"bytes,2,opt,name=values,proto3" json:"values,omitempty"`
+	// For a jsonb column: each value as exact JSON text, in the order of
+	// values (see Comparison.value_json). Empty for other kinds.
+	ValuesJson    []string `protobuf:"bytes,3,rep,name=values_json,json=valuesJson,proto3" json:"values_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2279,6 +2294,13 @@ func (x *InList) GetColumn() *ColumnRef {
 func (x *InList) GetValues() *structpb.ListValue {
 	if x != nil {
 		return x.Values
+	}
+	return nil
+}
+
+func (x *InList) GetValuesJson() []string {
+	if x != nil {
+		return x.ValuesJson
 	}
 	return nil
 }
@@ -2367,8 +2389,12 @@ type JsonbPredicate struct {
 	// The jsonb column.
 	Column *ColumnRef `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
 	// The JSON value (contains, contained in), the key (has key) or the list of
-	// keys (has keys any, has keys all).
-	Value         *structpb.Value `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// keys (has keys any, has keys all). A number a double cannot hold is a
+	// string here; value_json has it exactly.
+	Value *structpb.Value `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// The same value as JSON text, exactly as Warden compares it: numbers as
+	// written, any precision ({"steam_id":76561198000000001}). Always set.
+	ValueJson     string `protobuf:"bytes,4,opt,name=value_json,json=valueJson,proto3" json:"value_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2422,6 +2448,13 @@ func (x *JsonbPredicate) GetValue() *structpb.Value {
 		return x.Value
 	}
 	return nil
+}
+
+func (x *JsonbPredicate) GetValueJson() string {
+	if x != nil {
+		return x.ValueJson
+	}
+	return ""
 }
 
 // ExistsPredicate holds when some row of a table, joined to the current row
@@ -2669,26 +2702,32 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x04root\x18\x02 \x01(\bR\x04root\x12)\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x15.warden.v1.ColumnKindR\x04kind\x12\x14\n" +
 	"\x05lower\x18\x04 \x01(\bR\x05lower\x12\x15\n" +
-	"\x06pad_to\x18\x05 \x01(\rR\x05padTo\"\xe9\x01\n" +
+	"\x06pad_to\x18\x05 \x01(\rR\x05padTo\"\x88\x02\n" +
 	"\n" +
 	"Comparison\x129\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x1d.warden.v1.ComparisonOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x129\n" +
 	"\fother_column\x18\x03 \x01(\v2\x14.warden.v1.ColumnRefH\x00R\votherColumn\x12.\n" +
-	"\x05value\x18\x04 \x01(\v2\x16.google.protobuf.ValueH\x00R\x05valueB\a\n" +
-	"\x05right\"j\n" +
+	"\x05value\x18\x04 \x01(\v2\x16.google.protobuf.ValueH\x00R\x05value\x12\x1d\n" +
+	"\n" +
+	"value_json\x18\x05 \x01(\tR\tvalueJsonB\a\n" +
+	"\x05right\"\x8b\x01\n" +
 	"\x06InList\x12,\n" +
 	"\x06column\x18\x01 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x122\n" +
-	"\x06values\x18\x02 \x01(\v2\x1a.google.protobuf.ListValueR\x06values\"\xa4\x01\n" +
+	"\x06values\x18\x02 \x01(\v2\x1a.google.protobuf.ListValueR\x06values\x12\x1f\n" +
+	"\vvalues_json\x18\x03 \x03(\tR\n" +
+	"valuesJson\"\xa4\x01\n" +
 	"\fPatternMatch\x126\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x1a.warden.v1.PatternOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12\x18\n" +
 	"\apattern\x18\x03 \x01(\tR\apattern\x12\x14\n" +
-	"\x05regex\x18\x04 \x01(\tR\x05regex\"\xa2\x01\n" +
+	"\x05regex\x18\x04 \x01(\tR\x05regex\"\xc1\x01\n" +
 	"\x0eJsonbPredicate\x124\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x18.warden.v1.JsonbOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12,\n" +
-	"\x05value\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x05value\"\x9e\x01\n" +
+	"\x05value\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x05value\x12\x1d\n" +
+	"\n" +
+	"value_json\x18\x04 \x01(\tR\tvalueJson\"\x9e\x01\n" +
 	"\x0fExistsPredicate\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\"\n" +
 	"\frelationship\x18\x02 \x01(\tR\frelationship\x12%\n" +

@@ -553,3 +553,53 @@ func TestNumbersCLI(t *testing.T) {
 		t.Errorf("err %v, stderr %q: want InvalidArgument for rows[0].values.owner_id", err, stderr)
 	}
 }
+
+// TestNumbersJSONBEndToEnd: a jsonb rule value with a number a double
+// cannot hold reaches the caller exactly: in the predicate tree as
+// value_json (value has the number as a string, which in JSON is a
+// string), and in the SQL as JSON text, which PostgreSQL's jsonb compares
+// exactly.
+func TestNumbersJSONBEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"schema.yaml": "tables:\n  - name: public.docs\n    columns:\n      - {name: id, type: bigint}\n      - {name: meta, type: jsonb}\n    primary_key: [id]\n",
+		"metadata.json": `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "tables": [{"table": {"schema": "public", "name": "docs"},
+			"select_permissions": [{"role": "user", "permission": {"columns": "*", "filter": {"meta": {"_contains": {"steam": 76561198000000001}}}}}]}]}]}`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := startServer(t, "--policy", dir)
+	resp, err := srv.authz().Filter(t.Context(), &wardenv1.FilterRequest{Principal: &wardenv1.Principal{Role: "user"}, Table: "docs",
+		Operation: wardenv1.Operation_OPERATION_SELECT, Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES, TableAlias: "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The column IS NOT NULL, and the containment.
+	items := resp.GetPredicate().GetAll().GetItems()
+	if len(items) == 0 {
+		t.Fatalf("predicate %v, want an AND ending in the containment", resp.GetPredicate())
+	}
+	if got := items[len(items)-1].GetJsonb().GetValueJson(); got != `{"steam":76561198000000001}` {
+		t.Errorf("value_json %q, want the number exactly\n%v", got, resp.GetPredicate())
+	}
+	where := resp.GetSql().GetWhere()
+	var args []any
+	for _, p := range where.GetParameters() {
+		args = append(args, sqlArg(t, p))
+	}
+	db := numbersDB(t, "postgres")
+	for _, s := range []string{
+		`CREATE TABLE docs (id bigint PRIMARY KEY, meta jsonb)`,
+		`INSERT INTO docs VALUES (1, '{"steam": 76561198000000001}'), (2, '{"steam": 76561198000000000}'), (3, '{"steam": "76561198000000001"}')`,
+	} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	q := "SELECT CAST(t.id AS CHAR(20)) FROM docs AS t WHERE " + where.GetSql() + " ORDER BY t.id"
+	if got := queryStrings(t, db, q, args); !slices.Equal(got, []string{"1"}) {
+		t.Errorf("%s %v\nrows %v, want [1]", q, args, got)
+	}
+}
