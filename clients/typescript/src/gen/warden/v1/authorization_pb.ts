@@ -1364,7 +1364,8 @@ export const FilterKindSchema: GenEnum<FilterKind> = /*@__PURE__*/
  * strings ("9223372036854775807", "1.50"); uuid, date, timestamp and
  * timestamptz as strings in canonical form (timestamps
  * 2006-01-02T15:04:05.000000, timestamptz in UTC with a Z); jsonb as any
- * JSON value.
+ * JSON value (where a number a double cannot hold is a string: the
+ * value_json fields have jsonb values exactly).
  *
  * @generated from enum warden.v1.ColumnKind
  */
