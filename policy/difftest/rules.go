@@ -327,7 +327,8 @@ func (g *gen) citextValue() string {
 
 // values are the edge values per kind, canonical (jsonb as JSON text).
 var values = map[model.Kind][]any{
-	model.KindInteger: {json.Number("0"), json.Number("1"), json.Number("2"), json.Number("3"), json.Number("-1"), json.Number("42"), json.Number("9007199254740993")},
+	model.KindInteger: {json.Number("0"), json.Number("1"), json.Number("2"), json.Number("3"), json.Number("-1"), json.Number("42"), json.Number("9007199254740993"),
+		json.Number("9223372036854775807"), json.Number("9223372036854775806"), json.Number("-9223372036854775808")},
 	model.KindNumeric: {json.Number("0"), json.Number("1.5"), json.Number("-2.25"), json.Number("10"), json.Number("0.1"), json.Number("3")},
 	model.KindText: {"", "a", "A", "ab", "a b", "a ", "abc", "ABC", "b", "é", "É", "ß", "K", "k", "s", "ſ", "%", "_",
 		`\`, "a%b", "a_b", "x\nb", "a\n", "\n", "🙂", "straße", "STRASSE", "σ", "ς", "Σ", "zz", "a\u00a0b"},

@@ -25,7 +25,10 @@ package sqlgen
 //	                           citext type's own lower-      tables
 //	                           casing; Go's under glibc UTF-8 locales, not under C/POSIX (ASCII) or ICU (İ, final Σ)
 //	uuid                       uuid                          CHAR(36) lower case, compared as bytes TEXT lower case, bytes
-//	numeric                    $n::numeric (exact)           CAST(? AS DECIMAL(65,30))             REAL affinity (double)
+//	numeric                    $n::numeric (exact)           CAST(? AS DECIMAL(65,s)), s the       CAST(? AS NUMERIC), ? bound as
+//	                                                         value's scale (at most 30); beyond    decimal text: INTEGER when whole
+//	                                                         65 digits unsupported (a cast would   and 64-bit (exact), else REAL
+//	                                                         clamp it)                             (a REAL column: doubles)
 //	boolean                    boolean                       0/1                                   0/1
 //	date, timestamp            $n::date, $n::timestamp       CAST(? AS DATE / DATETIME(6))         TEXT in canonical form
 //	timestamptz                $n::timestamptz (…Z, UTC)     DATETIME(6) holding UTC               TEXT …Z

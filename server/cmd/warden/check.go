@@ -48,7 +48,10 @@ func (a *app) check(ctx context.Context, args []string) error {
 			"decisions. Row i gets the id \"i\" (from 0). --output json prints the\n"+
 			"CheckResponse in the protobuf JSON form a gRPC client would see. Rules with\n"+
 			"_exists read the rows of other tables from --exists-rows (without them such a\n"+
-			"rule answers NEEDS_DATA).")
+			"rule answers NEEDS_DATA). Numbers are exact: in --row, give a bigint or\n"+
+			"numeric of magnitude 2^53 or more as a string (\"9223372036854775807\"); a\n"+
+			"JSON number is a double, refused there as the RPC refuses it. The output\n"+
+			"writes such numbers (presets, residuals) as strings.")
 	registerLoadFlags(fs, &f.load)
 	fs.StringVar(&f.role, "role", "", "the `role` (principal.role); else the session variable x-hasura-role")
 	fs.Var(&f.session, "session", "a session variable as `name=value`, e.g. x-hasura-user-id=1 (repeatable)")
