@@ -115,7 +115,13 @@ func (ld *loader) resolveInherited() map[string][]string {
 // explicit permission of the role wins.
 func (ld *loader) inheritOn(t *model.Table, d *inheritedDecl) {
 	for _, op := range model.Operations {
+		// An explicit permission wins, and so does an explicit one that is
+		// inconsistent: the role is refused there, never given its parents'
+		// permission instead of its own.
 		if _, explicit := t.Permissions[op][d.role]; explicit {
+			continue
+		}
+		if _, explicit := t.Inconsistent[op][d.role]; explicit {
 			continue
 		}
 		var from []*model.Permission

@@ -361,3 +361,38 @@ func TestExportJSON(t *testing.T) {
 		t.Errorf("filter %s", got)
 	}
 }
+
+// TestInheritedRoleWithInconsistentOwnPermission: an inherited role whose
+// own permission is inconsistent is refused there; it never falls back to
+// its parents' (wider) permission.
+func TestInheritedRoleWithInconsistentOwnPermission(t *testing.T) {
+	files := map[string]string{
+		"databases/default/tables/public_tags.yaml": `
+table: tags
+select_permissions:
+  - role: user
+    permission: {columns: "*", filter: {}}
+  - role: restricted
+    permission: {columns: [id], filter: {nope: {_eq: 1}}}
+update_permissions:
+  - role: user
+    permission: {columns: [label], filter: {}}
+`,
+		"inherited_roles.yaml": "- {role_name: restricted, role_set: [user]}\n",
+	}
+	p, err := FS(context.Background(), withFiles(dirFS(t, "testdata/base"), files), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := p.Tables[tableName("tags")]
+	if perm, ok := tags.Permission(model.OpSelect, "restricted"); ok {
+		t.Fatalf("restricted's inconsistent select permission was replaced by its parents': %+v", perm)
+	}
+	if tags.Inconsistent[model.OpSelect]["restricted"] == nil {
+		t.Errorf("restricted's select permission is not listed as inconsistent")
+	}
+	// Where the role has no permission of its own, it still inherits.
+	if _, ok := tags.Permission(model.OpUpdate, "restricted"); !ok {
+		t.Errorf("restricted did not inherit user's update permission")
+	}
+}
