@@ -115,14 +115,16 @@
 // A relationship may not share its name with a column.
 //
 // Permissions: select takes columns (a list or "*", required), filter
-// (required), limit, allow_aggregations; computed_fields, query_root_fields
-// and subscription_root_fields are accepted and ignored (they shape the
-// GraphQL schema, not the rows). insert takes check (required), set, columns
+// (required), limit, allow_aggregations, computed_fields (names of the
+// table's computed fields the role may read); query_root_fields and
+// subscription_root_fields are accepted and ignored (they shape the GraphQL
+// schema, not the rows). insert takes check (required), set, columns
 // (absent = every column) and backend_only. update takes columns and filter
 // (required), check (absent = true), set and backend_only. delete takes
-// filter (required) and backend_only. validate_input (an input validation
+// filter (required) and backend_only. The mutations also accept and ignore
+// computed_fields, as Hasura does. validate_input (an input validation
 // webhook Warden cannot call) makes the permission inconsistent, and any
-// other key is an error. Role admin may have no
+// other key is an error (the permission is inconsistent). Role admin may have no
 // permission; a role may have one permission per table and operation.
 // Presets: a string starting with x-hasura- (any case) is a session
 // variable; anything else is a literal coerced to the column's type; null

@@ -19,9 +19,11 @@ var permKeys = map[model.Operation]struct{ known, ignored []string }{
 		known:   []string{"columns", "filter", "limit", "allow_aggregations", "computed_fields"},
 		ignored: []string{"query_root_fields", "subscription_root_fields"},
 	},
-	model.OpInsert: {known: []string{"check", "set", "columns", "backend_only"}},
-	model.OpUpdate: {known: []string{"columns", "filter", "check", "set", "backend_only"}},
-	model.OpDelete: {known: []string{"filter", "backend_only"}},
+	// Hasura also takes (and ignores) computed_fields on mutations: real
+	// exports have it.
+	model.OpInsert: {known: []string{"check", "set", "columns", "backend_only"}, ignored: []string{"computed_fields"}},
+	model.OpUpdate: {known: []string{"columns", "filter", "check", "set", "backend_only"}, ignored: []string{"computed_fields"}},
+	model.OpDelete: {known: []string{"filter", "backend_only"}, ignored: []string{"computed_fields"}},
 }
 
 // permissions reads a table entry's four permission lists.
