@@ -59,6 +59,22 @@ type Module struct {
 	Op      model.Operation
 	// Source is the Rego text.
 	Source string
+	// Helpers names the module's helper rules and functions (any_N,
+	// exists_N): a partial evaluation that keeps them out of inlining
+	// (rego.DisableInlining with HelperRefs) gets a residual that grows
+	// with the rule, instead of one that distributes every AND over the
+	// ORs under it.
+	Helpers []string
+}
+
+// HelperRefs returns the data references of m's helpers, for
+// rego.DisableInlining.
+func (m Module) HelperRefs() []string {
+	out := make([]string, len(m.Helpers))
+	for i, h := range m.Helpers {
+		out[i] = "data." + m.Package + "." + h
+	}
+	return out
 }
 
 // Rule names inside every module.
@@ -132,13 +148,16 @@ func CompileTable(t *model.Table, op model.Operation) (Module, error) {
 		Table:   t.Name,
 		Op:      op,
 		Source:  c.body.String(),
+		Helpers: c.names,
 	}, nil
 }
 
 type compiler struct {
 	body    strings.Builder
 	helpers []string
-	nextID  int
+	// names of the helpers, in the order they are defined.
+	names  []string
+	nextID int
 }
 
 func (c *compiler) printf(format string, args ...any) {
@@ -315,6 +334,7 @@ func (c *compiler) helper(kind string, n node, s scope) (string, error) {
 		fmt.Fprintf(&b, "%s if {\n%s}\n", head, indent(body))
 	}
 	c.helpers = append(c.helpers, b.String())
+	c.names = append(c.names, name)
 	return name, nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
 )
 
@@ -45,7 +46,7 @@ func (t *translator) positive(e *ast.Expr, env map[ast.Var]term) (leaf, error) {
 	case []*ast.Term:
 		op := e.Operator().String()
 		args := x[1:]
-		if strings.HasPrefix(op, "data.partial.__not") {
+		if t.isSupport(op) {
 			return t.support(e, op, args, env)
 		}
 		resolved := make([]term, len(args))
@@ -62,9 +63,10 @@ func (t *translator) positive(e *ast.Expr, env map[ast.Var]term) (leaf, error) {
 }
 
 // termExpr translates an expression that is a single term: a support rule
-// (NOT of a compound), a row that must exist, or a constant.
+// (a helper, or the NOT of a compound), a row that must exist, or a
+// constant.
 func (t *translator) termExpr(e *ast.Expr, x *ast.Term, env map[ast.Var]term) (leaf, error) {
-	if r, ok := x.Value.(ast.Ref); ok && strings.HasPrefix(r.String(), "data.partial.__not") {
+	if r, ok := x.Value.(ast.Ref); ok && t.isSupport(r.String()) {
 		return t.support(e, r.String(), nil, env)
 	}
 	if b, ok := x.Value.(ast.Boolean); ok {
@@ -89,9 +91,22 @@ func constLeaf(b bool) leaf {
 	}}
 }
 
-// support translates a reference to (or call of) a support rule that
-// partial evaluation generated for a negated compound: the OR of its
-// bodies, evaluated at the row its arguments name.
+// isSupport says whether name is a support rule of the partial evaluation
+// other than a library function's copy: a compiled helper kept out of
+// inlining (any_N, exists_N), or a rule partial evaluation generated for a
+// negated compound (__not...).
+func (t *translator) isSupport(name string) bool {
+	if !strings.HasPrefix(name, "data.partial.") || strings.HasPrefix(name, "data.partial."+compile.LibPackage+".") {
+		return false
+	}
+	_, ok := t.rules[name]
+	return ok
+}
+
+// support translates a reference to (or call of) a support rule: the OR
+// of its bodies, evaluated at the row its arguments name. Each reference
+// is one Or node, so the predicate grows with the rule; nothing is
+// distributed.
 func (t *translator) support(e *ast.Expr, name string, args []*ast.Term, env map[ast.Var]term) (leaf, error) {
 	rules, ok := t.rules[name]
 	if !ok {
