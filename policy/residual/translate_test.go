@@ -124,6 +124,53 @@ func TestTranslateRejects(t *testing.T) {
 	}
 }
 
+// TestTranslateSupportRules: a reference to a support rule, in each form
+// partial evaluation writes it (with the value propagated or unified with
+// a new variable, negated, as a function of a related row), is the OR of
+// the rule's bodies, once; a support rule unified with anything but true,
+// or whose value is not true, is an error.
+func TestTranslateSupportRules(t *testing.T) {
+	p, tbl, _ := blog()
+	support := ast.MustParseModuleWithOpts(`package partial.warden.tables.public.articles.select
+
+any_1 = true if { input.row.id = 1 }
+any_1 = true if { input.row.author_id = 2 }
+any_2(r) = true if { r.title = "x" }
+any_2(r) = true if { r.id = 3 }
+odd = 3 if { input.row.id = 1 }
+`, ast.ParserOptions{RegoVersion: ast.RegoV1})
+	ref := "data.partial.warden.tables.public.articles.select."
+	tests := []struct{ query, want string }{
+		{ref + `any_1`, `(id = 1 OR author_id = 2)`},
+		{ref + `any_1 = x; x; input.row.title = "a"`, `((id = 1 OR author_id = 2) AND title = "a")`},
+		{`x = ` + ref + `any_1; not x`, `FALSE`},
+		{ref + `any_1 = true`, `(id = 1 OR author_id = 2)`},
+		{`not ` + ref + `any_1`, `NOT (id = 1 OR author_id = 2)`},
+		{`input.row.comments[i]; ` + ref + `any_2(input.row.comments[i])`, `EXISTS comments [id = author_id] ((title = "x" OR id = 3))`},
+		{`input.row.comments[i]; ` + ref + `any_2(input.row.comments[i], y); y`, `EXISTS comments [id = author_id] ((title = "x" OR id = 3))`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			e, err := Translate([]ast.Body{ast.MustParseBody(tc.query)}, []*ast.Module{support}, Source{Policy: p, Table: tbl, Root: "input.row"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := String(e); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	for _, q := range []string{ref + `any_1 = 3`, ref + `any_1 = false`, `x = 1; ` + ref + `any_1 = x`, ref + `odd`} {
+		t.Run("rejects "+q, func(t *testing.T) {
+			_, err := Translate([]ast.Body{ast.MustParseBody(q)}, []*ast.Module{support}, Source{Policy: p, Table: tbl, Root: "input.row"})
+			var te *TranslateError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want a TranslateError", err)
+			}
+		})
+	}
+}
+
 func TestBind(t *testing.T) {
 	uid := Param{Name: "x-hasura-user-id", Kind: model.KindInteger}
 	ids := Param{Name: "x-hasura-ids", Kind: model.KindInteger, Array: true}
