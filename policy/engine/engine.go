@@ -64,9 +64,9 @@ type prepared struct {
 	// patterns maps the regexes of the rules' literal patterns back to
 	// their operators, for residuals of NEEDS_DATA decisions.
 	patterns map[string]residual.PatternOrigin
-	// noInline is what every partial evaluation of the permission keeps
-	// as calls: the library and the module's helpers (see partialOf).
-	noInline []string
+	// inlining says what partial evaluations of the permission keep out
+	// of inlining (inlining.go).
+	inlining *inlining
 }
 
 // New compiles p to Rego, compiles the modules with OPA's strict compiler
@@ -89,9 +89,11 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 		return nil, fmt.Errorf("OPA rejected the compiled policy: %w", c.Errors)
 	}
 	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{}, allColumns: map[model.TableName][]string{}}
-	noInline := map[string][]string{}
+	inl := map[string]*inlining{}
 	for _, m := range mods {
-		noInline[m.Package] = append([]string{"data." + compile.LibPackage}, m.HelperRefs()...)
+		if inl[m.Package], err = newInlining(m); err != nil {
+			return nil, fmt.Errorf("compiled module %s: %w", m.Path, err)
+		}
 	}
 	for _, t := range p.SortedTables() {
 		s.allColumns[t.Name] = slices.Sorted(slices.Values(t.ColumnNames()))
@@ -101,7 +103,7 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%s %s role %s: %w", t.Name, op, role, err)
 				}
-				pp.noInline = noInline[compile.PackagePath(t.Name, op)]
+				pp.inlining = inl[compile.PackagePath(t.Name, op)]
 				// The Filter template: partial evaluation once per
 				// permission, so that the cost is paid, and problems are
 				// reported, when the set loads.

@@ -457,17 +457,18 @@ func (s *Set) newPartial(pp *prepared, query string, sessionUnknown bool) *rego.
 
 // partialOf returns a partial evaluation of one of pp's rules that keeps
 // the library functions and the module's helper rules (any_N, exists_N)
-// out of inlining. Inlined, a helper holding an OR multiplies the queries
-// of the rule that reads it: partial evaluation answers in disjunctive
-// normal form, so a rule that ANDs n two-way ORs becomes 2^n queries, and
-// its SQL repeats every subquery in each. Kept out, a helper is a support
-// rule that residual.Translate turns into one Or node: the residual, the
-// predicate tree and the SQL grow linearly with the rule.
+// out of inlining (see inlining). Inlined, a helper holding an OR
+// multiplies the queries of the rule that reads it: partial evaluation
+// answers in disjunctive normal form, so a rule that ANDs n two-way ORs
+// becomes 2^n queries, and its SQL repeats every subquery in each. Kept
+// out, a helper is a support rule that residual.Translate turns into one
+// Or node: the residual, the predicate tree and the SQL grow linearly with
+// the rule.
 func (s *Set) partialOf(pp *prepared, query string, opts ...func(*rego.Rego)) *rego.Rego {
 	return rego.New(append([]func(*rego.Rego){
 		rego.Query(query),
 		rego.Compiler(s.compiler),
-		rego.DisableInlining(pp.noInline),
+		rego.DisableInlining(pp.inlining.all),
 	}, opts...)...)
 }
 

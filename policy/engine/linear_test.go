@@ -195,38 +195,9 @@ func newLinearSet(t *testing.T, ors int, fallback bool) *Set {
 func TestCheckAgreesWithFilterOnAndsOfOrs(t *testing.T) {
 	ctx := context.Background()
 	set := newLinearSet(t, 4, false)
-	num := func(i int) any { return json.Number(strconv.Itoa(i)) }
-	tables := map[model.TableName][]map[string]any{
-		linearMemberships: {{"user_id": num(7), "org_id": num(5)}},
-		linearComments:    {},
-	}
-	commentSets := [][]any{
-		{},
-		{map[string]any{"id": num(1), "article_id": nil, "author_id": num(7), "locked": true}},
-		{map[string]any{"id": num(2), "article_id": nil, "author_id": num(8), "locked": true}},
-		{map[string]any{"id": num(3), "article_id": nil, "author_id": num(8), "locked": false}},
-	}
-	var rows []map[string]any
-	for _, id := range []any{nil, num(0), num(2), num(3), num(101)} {
-		for _, author := range []any{nil, num(7), num(8)} {
-			for _, org := range []any{num(3), num(5), nil} {
-				for _, pub := range []any{nil, false, true} {
-					for _, status := range []any{"draft", "done"} {
-						for _, title := range []any{nil, "draft: x", "final"} {
-							for _, cs := range commentSets {
-								rows = append(rows, map[string]any{"id": id, "author_id": author, "org_id": org,
-									"published": pub, "status": status, "title": title, "comments": cs})
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	for _, rule := range []struct {
-		role string
-		op   model.Operation
-	}{{"ands", model.OpSelect}, {"editor", model.OpInsert}} {
+	tables := linearTables
+	rows := linearRows()
+	for _, rule := range linearRules {
 		t.Run(rule.role, func(t *testing.T) {
 			sess := Session{Role: rule.role, Vars: linearSession}
 			res, err := set.Filter(ctx, FilterInput{Session: sess, Table: linearArticles, Op: rule.op})
@@ -254,6 +225,212 @@ func TestCheckAgreesWithFilterOnAndsOfOrs(t *testing.T) {
 			// Both answers occur, or the comparison proves little.
 			if allowed == 0 || allowed == len(rows) {
 				t.Errorf("%d of %d rows allowed", allowed, len(rows))
+			}
+		})
+	}
+}
+
+// TestNeedsDataOnAndsOfOrs: with the helpers kept as support rules, Check
+// still decides a row whose known columns decide every OR, and the
+// residual of one that needs data stays linear.
+func TestNeedsDataOnAndsOfOrs(t *testing.T) {
+	ctx := context.Background()
+	set := newLinearSet(t, 12, false)
+	sess := Session{Role: "ands", Vars: linearSession}
+	res, err := set.Check(ctx, CheckInput{Session: sess, Table: linearArticles, Op: model.OpSelect, Rows: []Row{
+		{ID: "own", Values: map[string]any{"author_id": json.Number("7")}},
+		{ID: "other", Values: map[string]any{"author_id": json.Number("8")}},
+		{ID: "id only", Values: map[string]any{"id": json.Number("5")}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := res.Rows[0]; d.Decision != Allow {
+		t.Errorf("own row without id: %s (%s), want ALLOW: author_id decides every OR", d.Decision, d.Reason)
+	}
+	other := res.Rows[1]
+	if other.Decision != NeedsData || strings.Join(other.MissingData, ",") != "id" {
+		t.Fatalf("other's row: %+v, want NEEDS_DATA missing id", other)
+	}
+	// What remains is the AND of id = i for every i: 12 comparisons,
+	// not 2^12 conjunctions.
+	if n := count(other.Residual, func(x residual.Expr) bool { _, ok := x.(residual.Compare); return ok }); n != 12 {
+		t.Errorf("residual with %d comparisons, want 12: %s", n, residual.String(other.Residual))
+	}
+	idOnly := res.Rows[2]
+	if idOnly.Decision != NeedsData || residual.String(idOnly.Residual) != "author_id = 7" {
+		t.Errorf("row with id 5 only: %+v, want NEEDS_DATA with the residual author_id = 7", idOnly)
+	}
+}
+
+// TestNeedsDataInlinesKnownRelatedRows: a helper function of a related
+// row the request carries is decided by partial evaluation (inlined), one
+// of a related row it lacks stays one Or node in the residual.
+func TestNeedsDataInlinesKnownRelatedRows(t *testing.T) {
+	ctx := context.Background()
+	p := linearPolicy(t, 1)
+	a, c := p.Tables[linearArticles], p.Tables[linearComments]
+	title, _ := a.Column("title")
+	cAuthor, _ := c.Column("author_id")
+	cLocked, _ := c.Column("locked")
+	uid := model.SessionVar{Name: "x-hasura-user-id", Kind: model.KindInteger}
+	// comments: {_or: [{author_id: X-Hasura-User-Id}, {locked: true}]}, title: "x"
+	a.Permissions[model.OpSelect]["related"] = &model.Permission{Role: "related", Op: model.OpSelect, Columns: []string{"id"}, Filter: model.And{Items: []model.BoolExp{
+		model.RelExists{Relationship: a.Relationships["comments"], From: linearArticles, Where: model.Or{Items: []model.BoolExp{
+			model.Compare{Column: cAuthor, Op: model.OpEq, Value: uid},
+			model.Compare{Column: cLocked, Op: model.OpEq, Value: model.Literal{V: true}},
+		}}},
+		model.Compare{Column: title, Op: model.OpEq, Value: model.Literal{V: "x"}},
+	}}}
+	set, err := New(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment := func(author string, locked bool) []any {
+		return []any{map[string]any{"author_id": json.Number(author), "locked": locked}}
+	}
+	res, err := set.Check(ctx, CheckInput{Session: Session{Role: "related", Vars: linearSession}, Table: linearArticles, Op: model.OpSelect, Rows: []Row{
+		{ID: "own comment, no title", Values: map[string]any{"comments": comment("7", false)}},
+		{ID: "other comment, no title", Values: map[string]any{"comments": comment("8", false)}},
+		{ID: "no comments sent", Values: map[string]any{"title": "x"}},
+		{ID: "no comment locked", Values: map[string]any{"title": "x", "comments": []any{map[string]any{"author_id": json.Number("8")}}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		decision Decision
+		residual string
+	}{
+		{NeedsData, `title = "x"`},
+		{Deny, ""},
+		{NeedsData, `EXISTS comments [id = article_id] ((author_id = 7 OR locked = true))`},
+		{NeedsData, `EXISTS comments [id = article_id] ((author_id = 7 OR locked = true))`},
+	}
+	for i, w := range want {
+		r := res.Rows[i]
+		got := ""
+		if r.Residual != nil {
+			got = residual.String(r.Residual)
+		}
+		if r.Decision != w.decision || got != w.residual {
+			t.Errorf("%s: %s (%s) residual %q, want %s residual %q", r.ID, r.Decision, r.Reason, got, w.decision, w.residual)
+		}
+	}
+}
+
+var linearRules = []struct {
+	role string
+	op   model.Operation
+}{{"ands", model.OpSelect}, {"editor", model.OpInsert}}
+
+// linearTables are the other tables' rows linearRows go with.
+var linearTables = map[model.TableName][]map[string]any{
+	linearMemberships: {{"user_id": json.Number("7"), "org_id": json.Number("5")}},
+	linearComments:    {},
+}
+
+// linearRows are articles with every combination of values the rules of
+// linearPolicy tell apart, NULLs included, with their comments nested.
+func linearRows() []map[string]any {
+	num := func(i int) any { return json.Number(strconv.Itoa(i)) }
+	commentSets := [][]any{
+		{},
+		{map[string]any{"id": num(1), "article_id": nil, "author_id": num(7), "locked": true}},
+		{map[string]any{"id": num(2), "article_id": nil, "author_id": num(8), "locked": true}},
+		{map[string]any{"id": num(3), "article_id": nil, "author_id": num(8), "locked": false}},
+	}
+	var rows []map[string]any
+	for _, id := range []any{nil, num(0), num(2), num(3), num(101)} {
+		for _, author := range []any{nil, num(7), num(8)} {
+			for _, org := range []any{num(3), num(5), nil} {
+				for _, pub := range []any{nil, false, true} {
+					for _, status := range []any{"draft", "done"} {
+						for _, title := range []any{nil, "draft: x", "final"} {
+							for _, cs := range commentSets {
+								rows = append(rows, map[string]any{"id": id, "author_id": author, "org_id": org,
+									"published": pub, "status": status, "title": title, "comments": cs})
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return rows
+}
+
+// TestNeedsDataIsSound: with a column, the comments or the memberships
+// table left out of a row, Check's answer is the full row's when it
+// decides, and when it needs data, its residual evaluated on the full row
+// gives the full row's answer.
+func TestNeedsDataIsSound(t *testing.T) {
+	ctx := context.Background()
+	set := newLinearSet(t, 4, false)
+	var rows []map[string]any
+	for i, r := range linearRows() {
+		if i%5 == 0 {
+			rows = append(rows, r)
+		}
+	}
+	drops := []string{"id", "author_id", "org_id", "published", "status", "title", "comments", "memberships"}
+	for _, rule := range linearRules {
+		t.Run(rule.role, func(t *testing.T) {
+			sess := Session{Role: rule.role, Vars: linearSession}
+			full := CheckInput{Session: sess, Table: linearArticles, Op: rule.op, Tables: linearTables}
+			for i, r := range rows {
+				full.Rows = append(full.Rows, Row{ID: strconv.Itoa(i), Values: r})
+			}
+			want, err := set.Check(ctx, full)
+			if err != nil {
+				t.Fatal(err)
+			}
+			decided, needs, withResidual := 0, 0, 0
+			for _, drop := range drops {
+				in := CheckInput{Session: sess, Table: linearArticles, Op: rule.op, Tables: linearTables}
+				if drop == "memberships" {
+					in.Tables = map[model.TableName][]map[string]any{linearComments: {}}
+				}
+				for i, r := range rows {
+					part := map[string]any{}
+					for k, v := range r {
+						if k != drop {
+							part[k] = v
+						}
+					}
+					in.Rows = append(in.Rows, Row{ID: strconv.Itoa(i), Values: part})
+				}
+				got, err := set.Check(ctx, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, g := range got.Rows {
+					w := want.Rows[i].Decision
+					rest := g.Residual // the filter's (select), or the check's (insert)
+					if rule.op == model.OpInsert {
+						rest = g.CheckResidual
+					}
+					switch {
+					case g.Decision != NeedsData:
+						decided++
+						if g.Decision != w {
+							t.Fatalf("without %s, row %v: %s (%s), with it %s", drop, rows[i], g.Decision, g.Reason, w)
+						}
+					case rest != nil:
+						needs++
+						withResidual++
+						if holds := residual.Eval(rest, residual.Data{Row: rows[i], Tables: linearTables}); holds != (w == Allow) {
+							t.Fatalf("without %s, row %v: residual %s is %v on the full row, which Check decides %s",
+								drop, rows[i], residual.String(rest), holds, w)
+						}
+					default:
+						needs++
+					}
+				}
+			}
+			t.Logf("%d partial rows decided, %d need data (%d with a residual)", decided, needs, withResidual)
+			if decided == 0 || withResidual == 0 {
+				t.Error("the comparison proves little")
 			}
 		})
 	}
