@@ -69,8 +69,10 @@ func linearPolicy(tb testing.TB, ors int) *model.Policy {
 	articles := &model.Table{Name: linearArticles, Columns: []*model.Column{aID, aAuthor, aOrg, aPub, aStatus, aTitle}, PrimaryKey: []string{"id"},
 		Relationships: map[string]*model.Relationship{"comments": comments},
 		Permissions: map[model.Operation]map[string]*model.Permission{
-			model.OpSelect: {"ands": {Role: "ands", Op: model.OpSelect, Columns: []string{"id"}, Filter: and(ands...)}},
-			model.OpInsert: {"editor": {Role: "editor", Op: model.OpInsert, Columns: []string{"status", "title"}, Check: check}},
+			model.OpSelect: {"ands": {Role: "ands", Op: model.OpSelect, Columns: []string{"id"}, Filter: and(ands...),
+				Source: model.Source{File: "linear_test.go", Path: fmt.Sprintf("%d ANDed ORs", ors)}}},
+			model.OpInsert: {"editor": {Role: "editor", Op: model.OpInsert, Columns: []string{"status", "title"}, Check: check,
+				Source: model.Source{File: "linear_test.go", Path: "an insert check shaped like real-world ones"}}},
 		}}
 	commentsT := &model.Table{Name: linearComments, Columns: []*model.Column{cID, cArticle, cAuthor, cLocked}, PrimaryKey: []string{"id"}}
 	memberships := &model.Table{Name: linearMemberships, Columns: []*model.Column{mUser, mOrg}, PrimaryKey: []string{"user_id", "org_id"}}
