@@ -10,7 +10,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
-	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
 )
@@ -233,11 +232,12 @@ func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego
 			unknowns = append(unknowns, u)
 		}
 	}
-	prepared, err := pp.partials[ref].get(s, ref)
+	prepared, err := pp.partials[ref].get(s, pp, ref)
 	if err != nil {
 		return isFalse, nil, fmt.Errorf("prepare partial evaluation: %w", err)
 	}
-	pq, err := prepared.Partial(ctx, rego.EvalParsedInput(input), rego.EvalParsedUnknowns(unknowns))
+	pq, err := prepared.Partial(ctx, rego.EvalParsedInput(input), rego.EvalParsedUnknowns(unknowns),
+		rego.EvalDisableInlining(pp.inlining.needsData(unknowns)))
 	if err != nil {
 		return isFalse, nil, fmt.Errorf("partial evaluation: %w", err)
 	}
@@ -249,7 +249,11 @@ func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego
 			return isTrue, nil, nil
 		}
 	}
-	// What remains is a predicate on the data the request lacks.
+	// What remains is a predicate on the data the request lacks. The
+	// helpers of unknown rows stay support rules (inlining.needsData), so
+	// a query may hold or fail whatever the missing data is only once they
+	// are translated: a helper whose known branch holds is a body without
+	// expressions.
 	e, err := residual.Translate(pq.Queries, pq.Support, residual.Source{
 		Policy: s.policy, Table: pp.table, Root: root,
 		Patterns: pp.patterns,
@@ -278,13 +282,9 @@ type lazyPartial struct {
 	err  error
 }
 
-func (l *lazyPartial) get(s *Set, ref string) (rego.PreparedPartialQuery, error) {
+func (l *lazyPartial) get(s *Set, pp *prepared, ref string) (rego.PreparedPartialQuery, error) {
 	l.once.Do(func() {
-		l.pq, l.err = rego.New(
-			rego.Query(ref),
-			rego.Compiler(s.compiler),
-			rego.DisableInlining([]string{"data." + compile.LibPackage}),
-		).PrepareForPartial(context.Background())
+		l.pq, l.err = s.partialOf(pp, ref).PrepareForPartial(context.Background())
 	})
 	return l.pq, l.err
 }

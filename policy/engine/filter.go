@@ -319,7 +319,7 @@ func (s *Set) buildFilterTemplate(ctx context.Context, pp *prepared) (*filterTem
 	err := fmt.Errorf("forced by a test")
 	if !forceFilterFallback {
 		err = s.translateFilter(pp, func(q string) (*rego.PartialQueries, error) {
-			pq, err := s.newPartial(q, true).Partial(ctx)
+			pq, err := s.newPartial(pp, q, true).Partial(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("partial evaluation of %s: %w", q, err)
 			}
@@ -335,7 +335,7 @@ func (s *Set) buildFilterTemplate(ctx context.Context, pp *prepared) (*filterTem
 	ft.fallback = true
 	ft.prepared = map[string]*rego.PreparedPartialQuery{}
 	for _, fq := range filterQueries(pp) {
-		pq, err := s.newPartial(fq.query, false).PrepareForPartial(ctx)
+		pq, err := s.newPartial(pp, fq.query, false).PrepareForPartial(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("prepare partial evaluation of %s: %w", fq.query, err)
 		}
@@ -449,18 +449,31 @@ func (s *Set) translateFilter(pp *prepared, pe func(query string) (*rego.Partial
 
 // newPartial returns a partial evaluation of query with the row, the new
 // row and other tables unknown, and the session unknown too when
-// sessionUnknown; the jsonb library functions stay calls.
-func (s *Set) newPartial(query string, sessionUnknown bool) *rego.Rego {
+// sessionUnknown; the library functions and the module's helpers stay
+// calls (partialOf).
+func (s *Set) newPartial(pp *prepared, query string, sessionUnknown bool) *rego.Rego {
 	unknowns := []string{"input.row", "input.new_row", "input.tables"}
 	if sessionUnknown {
 		unknowns = append(unknowns, "input.session")
 	}
-	return rego.New(
+	return s.partialOf(pp, query, rego.Unknowns(unknowns))
+}
+
+// partialOf returns a partial evaluation of one of pp's rules that keeps
+// the library functions and the module's helper rules (any_N, exists_N)
+// out of inlining (see inlining). Inlined, a helper holding an OR
+// multiplies the queries of the rule that reads it: partial evaluation
+// answers in disjunctive normal form, so a rule that ANDs n two-way ORs
+// becomes 2^n queries, and its SQL repeats every subquery in each. Kept
+// out, a helper is a support rule that residual.Translate turns into one
+// Or node: the residual, the predicate tree and the SQL grow linearly with
+// the rule.
+func (s *Set) partialOf(pp *prepared, query string, opts ...func(*rego.Rego)) *rego.Rego {
+	return rego.New(append([]func(*rego.Rego){
 		rego.Query(query),
 		rego.Compiler(s.compiler),
-		rego.DisableInlining([]string{"data." + compile.LibPackage}),
-		rego.Unknowns(unknowns),
-	)
+		rego.DisableInlining(pp.inlining.all),
+	}, opts...)...)
 }
 
 // FilterTemplateStats counts, for the status page and metrics, the

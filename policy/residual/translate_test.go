@@ -50,14 +50,14 @@ func TestTranslate(t *testing.T) {
 	}{
 		{"session comparison", cmp("author_id", model.OpEq, uid), `author_id = :x-hasura-user-id`},
 		{"negated OR keeps the NULL guards", model.Not{Item: model.Or{Items: []model.BoolExp{cmp("id", model.OpEq, uid), model.And{Items: []model.BoolExp{cmp("title", model.OpEq, lit("x")), cmp("author_id", model.OpLt, lit(3))}}}}},
-			`((NOT id IS NULL AND id <> :x-hasura-user-id AND NOT title IS NULL AND title <> "x") OR (NOT id IS NULL AND id <> :x-hasura-user-id AND NOT author_id IS NULL AND author_id >= 3))`},
+			`(NOT id IS NULL AND id <> :x-hasura-user-id AND ((NOT author_id IS NULL AND author_id >= 3) OR (NOT title IS NULL AND title <> "x")))`},
 		{"NOT over a relationship inside a relationship, $ inside", model.RelExists{Relationship: comments, Where: model.And{Items: []model.BoolExp{
 			model.Not{Item: model.RelExists{Relationship: author, Where: model.Or{Items: []model.BoolExp{cmp("id", model.OpEq, uid), cmp("title", model.OpEq, lit("x"))}}}},
 			model.Or{Items: []model.BoolExp{cmp("id", model.OpGt, lit(3)), cmp("id", model.OpCeq, model.ColumnRef{Root: true, Column: col["author_id"]})}},
 		}}},
-			`(EXISTS comments [id = author_id] ((NOT (EXISTS author [author_id = id] (id = :x-hasura-user-id) OR EXISTS author [author_id = id] (title = "x")) AND NOT id IS NULL AND id > 3)) OR (NOT author_id IS NULL AND EXISTS comments [id = author_id] ((NOT (EXISTS author [author_id = id] (id = :x-hasura-user-id) OR EXISTS author [author_id = id] (title = "x")) AND NOT id IS NULL AND id = $.author_id))))`},
+			`EXISTS comments [id = author_id] ((NOT EXISTS author [author_id = id] ((id = :x-hasura-user-id OR title = "x")) AND ((NOT id IS NULL AND id > 3) OR (NOT id IS NULL AND NOT $.author_id IS NULL AND id = $.author_id))))`},
 		{"_exists under NOT inside a relationship", model.RelExists{Relationship: author, Where: model.Not{Item: model.Exists{Table: users, Where: cmp("id", model.OpCeq, model.ColumnRef{Root: true, Column: col["author_id"]})}}},
-			`(NOT (NOT author_id IS NULL AND EXISTS public.users ((NOT id IS NULL AND id = $.author_id))) AND EXISTS author [author_id = id] (TRUE))`},
+			`EXISTS author [author_id = id] (NOT (NOT $.author_id IS NULL AND EXISTS public.users ((NOT id IS NULL AND id = $.author_id))))`},
 		{"_in [] is false, _nin [] holds for every row, NULL included", model.Or{Items: []model.BoolExp{cmp("id", model.OpIn, lit([]any{})), cmp("author_id", model.OpNin, lit([]any{}))}}, `TRUE`},
 		{"_not _nin [] is _in []: false", model.Not{Item: cmp("author_id", model.OpNin, lit([]any{}))}, `FALSE`},
 		{"_not _in [] holds for every row", model.And{Items: []model.BoolExp{model.Not{Item: cmp("author_id", model.OpIn, lit([]any{}))}, cmp("id", model.OpGt, lit(3))}}, `(NOT id IS NULL AND id > 3)`},
@@ -123,6 +123,53 @@ func TestTranslateRejects(t *testing.T) {
 		t.Run(q, func(t *testing.T) {
 			body := ast.MustParseBody(q)
 			_, err := Translate([]ast.Body{body}, nil, Source{Policy: p, Table: tbl, Root: "input.row"})
+			var te *TranslateError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want a TranslateError", err)
+			}
+		})
+	}
+}
+
+// TestTranslateSupportRules: a reference to a support rule, in each form
+// partial evaluation writes it (with the value propagated or unified with
+// a new variable, negated, as a function of a related row), is the OR of
+// the rule's bodies, once; a support rule unified with anything but true,
+// or whose value is not true, is an error.
+func TestTranslateSupportRules(t *testing.T) {
+	p, tbl, _ := blog()
+	support := ast.MustParseModuleWithOpts(`package partial.warden.tables.public.articles.select
+
+any_1 = true if { input.row.id = 1 }
+any_1 = true if { input.row.author_id = 2 }
+any_2(r) = true if { r.title = "x" }
+any_2(r) = true if { r.id = 3 }
+odd = 3 if { input.row.id = 1 }
+`, ast.ParserOptions{RegoVersion: ast.RegoV1})
+	ref := "data.partial.warden.tables.public.articles.select."
+	tests := []struct{ query, want string }{
+		{ref + `any_1`, `(id = 1 OR author_id = 2)`},
+		{ref + `any_1 = x; x; input.row.title = "a"`, `((id = 1 OR author_id = 2) AND title = "a")`},
+		{`x = ` + ref + `any_1; not x`, `FALSE`},
+		{ref + `any_1 = true`, `(id = 1 OR author_id = 2)`},
+		{`not ` + ref + `any_1`, `NOT (id = 1 OR author_id = 2)`},
+		{`input.row.comments[i]; ` + ref + `any_2(input.row.comments[i])`, `EXISTS comments [id = author_id] ((title = "x" OR id = 3))`},
+		{`input.row.comments[i]; ` + ref + `any_2(input.row.comments[i], y); y`, `EXISTS comments [id = author_id] ((title = "x" OR id = 3))`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			e, err := Translate([]ast.Body{ast.MustParseBody(tc.query)}, []*ast.Module{support}, Source{Policy: p, Table: tbl, Root: "input.row"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := String(e); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	for _, q := range []string{ref + `any_1 = 3`, ref + `any_1 = false`, `x = 1; ` + ref + `any_1 = x`, ref + `odd`} {
+		t.Run("rejects "+q, func(t *testing.T) {
+			_, err := Translate([]ast.Body{ast.MustParseBody(q)}, []*ast.Module{support}, Source{Policy: p, Table: tbl, Root: "input.row"})
 			var te *TranslateError
 			if !errors.As(err, &te) {
 				t.Fatalf("err = %v, want a TranslateError", err)
