@@ -321,16 +321,18 @@ func (s *suite) write(t *testing.T) (dir, schemaFile string) {
 }
 
 // load loads a document's policy set.
-func (s *suite) load(t *testing.T) (*model.Policy, error) {
+// load loads the document strictly: an inconsistent object is a load
+// error, so no case is decided with a permission left out.
+func (s *suite) load(t *testing.T, opts ...load.Option) (*model.Policy, error) {
 	t.Helper()
 	dir, schemaFile := s.write(t)
-	return load.Dir(context.Background(), dir, load.WithSchemaFile(schemaFile))
+	return load.Dir(context.Background(), dir, append([]load.Option{load.WithSchemaFile(schemaFile)}, opts...)...)
 }
 
 // build loads a document that must load and builds its engine set.
 func (s *suite) build(t *testing.T) *engine.Set {
 	t.Helper()
-	p, err := s.load(t)
+	p, err := s.load(t, load.WithStrict())
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}

@@ -77,6 +77,13 @@ type Config struct {
 	// MaxRuleNodes bounds the size of one boolean expression or preset, in
 	// nodes, at load (--max-rule-nodes).
 	MaxRuleNodes int
+	// StrictPolicy refuses a policy set with an inconsistent object
+	// (--strict); by default such objects are left out and listed.
+	StrictPolicy bool
+	// AllowNoRoles accepts a policy set in which no role has a permission
+	// (--allow-no-roles): by default it is refused, since it would deny
+	// every request but admin's.
+	AllowNoRoles bool
 
 	// HTTPGateway serves the HTTP/JSON gateway (/v1/...) on the HTTP
 	// listener (--http-gateway).
@@ -133,6 +140,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen `address`: /metrics, /healthz and the HTTP/JSON gateway (/v1/...)")
 	RegisterPolicyFlags(fs, &c.Policy, &c.Schema)
 	RegisterRuleLimitFlags(fs, &c.MaxRuleDepth, &c.MaxRuleNodes)
+	RegisterConsistencyFlags(fs, &c.StrictPolicy, &c.AllowNoRoles)
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
 	fs.IntVar(&c.MaxRows, "max-rows", c.MaxRows, "most rows one Check may carry")
@@ -156,9 +164,21 @@ func RegisterRuleLimitFlags(fs *flag.FlagSet, depth, nodes *int) {
 	fs.IntVar(nodes, "max-rule-nodes", *nodes, "most nodes in one boolean expression or preset of the policy set; more is a load error")
 }
 
-// LoadOptions are the loader's options for the configured rule limits.
+// LoadOptions are the loader's options for the configured rule limits and
+// strictness.
 func (c Config) LoadOptions() []load.Option {
-	return []load.Option{load.WithMaxDepth(c.MaxRuleDepth), load.WithMaxNodes(c.MaxRuleNodes)}
+	opts := []load.Option{load.WithMaxDepth(c.MaxRuleDepth), load.WithMaxNodes(c.MaxRuleNodes)}
+	if c.StrictPolicy {
+		opts = append(opts, load.WithStrict())
+	}
+	return opts
+}
+
+// RegisterConsistencyFlags binds --strict and --allow-no-roles, shared by
+// the subcommands that load a policy set as serve does.
+func RegisterConsistencyFlags(fs *flag.FlagSet, strict, allowNoRoles *bool) {
+	fs.BoolVar(strict, "strict", *strict, "refuse the policy set when any object of its metadata is inconsistent (by default, as Hasura does, inconsistent objects are left out and listed, and requests that need one are refused)")
+	fs.BoolVar(allowNoRoles, "allow-no-roles", *allowNoRoles, "accept a policy set in which no role has a permission (it denies every request but admin's)")
 }
 
 // RegisterPolicyFlags binds --policy and --schema, shared by every

@@ -28,6 +28,7 @@ const (
 	ReasonMissingSessionVariables = "MISSING_SESSION_VARIABLES"
 	ReasonInvalidValue            = "INVALID_VALUE"
 	ReasonUnknownColumns          = "UNKNOWN_COLUMNS"
+	ReasonInconsistentObject      = "INCONSISTENT_OBJECT"
 )
 
 // internalMessage is all a caller learns of an internal error.
@@ -55,8 +56,19 @@ func StatusFromError(err error) *status.Status {
 		invalidValues  engine.InvalidValueErrors
 		invalidValue   *engine.InvalidValueError
 		unknownColumns *engine.UnknownColumnsError
+		inconsistent   *engine.InconsistentError
 	)
 	switch {
+	case errors.As(err, &inconsistent):
+		obj := inconsistent.Object
+		pf := &errdetails.PreconditionFailure{}
+		for _, r := range obj.Reasons {
+			pf.Violations = append(pf.Violations, &errdetails.PreconditionFailure_Violation{
+				Type: "INCONSISTENT_OBJECT", Subject: obj.String(), Description: r,
+			})
+		}
+		return newStatus(codes.FailedPrecondition, inconsistent.Error(),
+			errorInfo(ReasonInconsistentObject, "object", obj.String(), "kind", obj.Kind, "source", obj.Source.String()), pf)
 	case errors.As(err, &unknownTable):
 		return newStatus(codes.NotFound, unknownTable.Error(),
 			errorInfo(ReasonUnknownTable, "table", unknownTable.Table.String()),

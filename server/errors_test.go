@@ -41,6 +41,25 @@ func TestStatusFromError(t *testing.T) {
 			},
 		},
 		{
+			name: "inconsistent permission",
+			err: fmt.Errorf("check: %w", &engine.InconsistentError{Object: &model.Inconsistency{
+				Kind: "permission", Table: articles, Name: "user", Op: model.OpSelect,
+				Source:  model.Source{File: "t.yaml", Path: "select_permissions[role=user]"},
+				Reasons: []string{"t.yaml:4: select_permissions[role=user].permission.filter.x: unknown column"},
+			}}),
+			code: codes.FailedPrecondition,
+			msg:  "the select permission of role user on public.articles is inconsistent and was left out of the policy set: t.yaml:4: select_permissions[role=user].permission.filter.x: unknown column",
+			details: []proto.Message{
+				&errdetails.ErrorInfo{Reason: "INCONSISTENT_OBJECT", Domain: "warden.dev", Metadata: map[string]string{
+					"object": "select permission of role user on public.articles", "kind": "permission",
+					"source": "t.yaml: select_permissions[role=user]"}},
+				&errdetails.PreconditionFailure{Violations: []*errdetails.PreconditionFailure_Violation{
+					{Type: "INCONSISTENT_OBJECT", Subject: "select permission of role user on public.articles",
+						Description: "t.yaml:4: select_permissions[role=user].permission.filter.x: unknown column"},
+				}},
+			},
+		},
+		{
 			name: "missing session variables",
 			err:  &engine.MissingSessionVariablesError{Names: []string{"x-hasura-org-id", "x-hasura-user-id"}},
 			code: codes.FailedPrecondition,

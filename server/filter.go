@@ -253,6 +253,9 @@ func fragmentToProto(f sqlgen.Fragment) (*wardenv1.SqlFragment, error) {
 	return out, nil
 }
 
+// sqlParameter converts one of sqlgen's arguments. Numbers are exact, an
+// int64 or decimal text: sqlgen renders no double, and one would be an
+// error here rather than a rounded parameter.
 func sqlParameter(a any) (*wardenv1.SqlParameter, error) {
 	switch v := a.(type) {
 	case string:
@@ -263,8 +266,6 @@ func sqlParameter(a any) (*wardenv1.SqlParameter, error) {
 		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Integer{Integer: int64(v)}}, nil
 	case bool:
 		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Boolean{Boolean: v}}, nil
-	case float64:
-		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Real{Real: v}}, nil
 	case json.Number:
 		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Text{Text: v.String()}}, nil
 	case []string:

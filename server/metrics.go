@@ -24,7 +24,9 @@ type metrics struct {
 	filters      *prometheus.CounterVec
 }
 
-func newMetrics() *metrics {
+// newMetrics makes the metrics; inconsistent counts the inconsistent
+// objects of the policy set served.
+func newMetrics(inconsistent func() float64) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		grpc: grpcprom.NewServerMetrics(
@@ -52,6 +54,10 @@ func newMetrics() *metrics {
 			Name: "warden_filter_partial_evaluations_total",
 			Help: "Filter requests answered by a partial evaluation at request time because the rule could not be templated (expected 0; every rule Warden compiles today is templated).",
 		}, func() float64 { return float64(engine.FilterPartialEvaluations()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "warden_policy_inconsistent_objects",
+			Help: "Objects of the served policy set's metadata left out as inconsistent (permissions, relationships, tables, inherited roles); requests that need one answer FAILED_PRECONDITION.",
+		}, inconsistent),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.grpc,

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -51,6 +52,11 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 				return nil, err
 			}
 			c.Right = &wardenv1.Comparison_Value{Value: v}
+			if x.Left.Kind == model.KindJSONB {
+				if c.ValueJson, err = jsonText(r.V); err != nil {
+					return nil, err
+				}
+			}
 		default:
 			return nil, fmt.Errorf("comparison with an unbound %T", x.Right)
 		}
@@ -66,7 +72,17 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &wardenv1.Predicate{Node: &wardenv1.Predicate_InList{InList: &wardenv1.InList{Column: columnRef(x.Column), Values: list}}}, nil
+		in := &wardenv1.InList{Column: columnRef(x.Column), Values: list}
+		if items, ok := v.V.([]any); ok && x.Column.Kind == model.KindJSONB {
+			for _, it := range items {
+				js, err := jsonText(it)
+				if err != nil {
+					return nil, err
+				}
+				in.ValuesJson = append(in.ValuesJson, js)
+			}
+		}
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_InList{InList: in}}, nil
 	case residual.Match:
 		v, ok := x.Pattern.(residual.Value)
 		if !ok {
@@ -85,8 +101,12 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		if err != nil {
 			return nil, err
 		}
+		js, err := jsonText(v.V)
+		if err != nil {
+			return nil, err
+		}
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Jsonb{Jsonb: &wardenv1.JsonbPredicate{
-			Operator: jsonbOpToProto(x.Op), Column: columnRef(x.Column), Value: pv,
+			Operator: jsonbOpToProto(x.Op), Column: columnRef(x.Column), Value: pv, ValueJson: js,
 		}}}, nil
 	case residual.Array:
 		v, ok := x.Value.(residual.Value)
@@ -205,6 +225,18 @@ func jsonbOpToProto(op model.Operator) wardenv1.JsonbOperator {
 		return wardenv1.JsonbOperator_JSONB_OPERATOR_HAS_KEYS_ALL
 	}
 	return wardenv1.JsonbOperator_JSONB_OPERATOR_UNSPECIFIED
+}
+
+// jsonText is a canonical value as JSON text, numbers (json.Number) as
+// written: exact, where a protobuf Value would hold a double.
+func jsonText(v any) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", fmt.Errorf("value as JSON: %w", err)
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
 // maxExact is the largest integer a double holds exactly.

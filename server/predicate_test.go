@@ -106,6 +106,45 @@ func TestPredicatePadColumns(t *testing.T) {
 	}
 }
 
+// TestPredicateJSONBExact: a jsonb value holding numbers a double cannot
+// hold keeps them as numbers, exactly, in value_json (value has them as
+// strings, which inside JSON mean strings); other kinds have no
+// value_json.
+func TestPredicateJSONBExact(t *testing.T) {
+	meta := residual.Column{Name: "meta", Kind: model.KindJSONB}
+	big := json.Number("76561198000000001")
+	e := residual.And{Items: []residual.Expr{
+		residual.JSONB{Op: model.OpContains, Column: meta, Value: residual.Value{V: map[string]any{"steam": big, "tag": "<a&b>"}, Kind: model.KindJSONB}},
+		residual.Compare{Op: residual.Eq, Left: meta, Right: residual.Value{V: map[string]any{"n": json.Number("9223372036854775807")}, Kind: model.KindJSONB}},
+		residual.In{Column: meta, List: residual.Value{V: []any{json.Number("-9223372036854775808"), "x"}, Kind: model.KindJSONB}},
+		residual.Compare{Op: residual.Eq, Left: residual.Column{Name: "id", Kind: model.KindInteger}, Right: residual.Value{V: json.Number("9223372036854775807"), Kind: model.KindInteger}},
+		residual.JSONB{Op: model.OpHasKey, Column: meta, Value: residual.Value{V: "k", Kind: model.KindText}},
+	}}
+	p, err := PredicateToProto(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := p.GetAll().GetItems()
+	if got := items[0].GetJsonb().GetValueJson(); got != `{"steam":76561198000000001,"tag":"<a&b>"}` {
+		t.Errorf("contains: value_json %s", got)
+	}
+	if got := items[0].GetJsonb().GetValue().GetStructValue().GetFields()["steam"].GetStringValue(); got != "76561198000000001" {
+		t.Errorf("contains: value %v, want the number as a string (as before)", items[0].GetJsonb().GetValue())
+	}
+	if got := items[1].GetComparison().GetValueJson(); got != `{"n":9223372036854775807}` {
+		t.Errorf("jsonb comparison: value_json %s", got)
+	}
+	if got := items[2].GetInList().GetValuesJson(); len(got) != 2 || got[0] != "-9223372036854775808" || got[1] != `"x"` {
+		t.Errorf("jsonb in-list: values_json %q", got)
+	}
+	if c := items[3].GetComparison(); c.GetValueJson() != "" || c.GetValue().GetStringValue() != "9223372036854775807" {
+		t.Errorf("bigint comparison: %v", c)
+	}
+	if got := items[4].GetJsonb().GetValueJson(); got != `"k"` {
+		t.Errorf("has key: value_json %s", got)
+	}
+}
+
 // TestPredicateArrays: array containment becomes the API's array node,
 // with the operator and the array in PostgreSQL's text form; an opaque
 // column's is-null says its kind.

@@ -120,7 +120,13 @@ func New(cfg Config, set *engine.Set, opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{cfg: cfg, log: o.log, version: o.version, now: o.now, metrics: newMetrics(), services: map[string]any{}}
+	s := &Server{cfg: cfg, log: o.log, version: o.version, now: o.now, services: map[string]any{}}
+	s.metrics = newMetrics(func() float64 {
+		if snap := s.current(); snap != nil {
+			return float64(len(snap.set.Policy().Inconsistent))
+		}
+		return 0
+	})
 	s.SetPolicy(set)
 
 	entries, err := cfg.Callers.Entries()

@@ -16,6 +16,18 @@
 //	...
 //	rows, err := db.QueryContext(ctx, "SELECT id, title FROM articles WHERE "+f.SQL, f.Args...)
 //
+// # Numbers
+//
+// Numbers travel exactly. Row values may be int64 (any value, bigint ids at
+// ±2^63 included), *big.Int, *big.Rat, *big.Float, decimal strings or any
+// driver.Valuer: NewStruct sends those a double would round (magnitude 2^53
+// or more, numeric(38,0) amounts) as decimal strings, which Warden reads
+// exactly. A float64 of magnitude 2^53 or more stands for many integers:
+// Warden refuses it for an integer or numeric column (ErrInvalidArgument,
+// with the field), never rounds it. Filter's Args are int64 for integers
+// and decimal strings for numerics, which the SQL casts; no argument is a
+// float64. Presets a double would round arrive as decimal strings.
+//
 // # Principals
 //
 // A Principal is either an end user's token (Principal.Token, a JWT that

@@ -54,9 +54,12 @@ type FilterRequest struct {
 type Fragment struct {
 	// SQL is a parenthesised boolean expression to AND into a WHERE clause.
 	SQL string
-	// Args are the bind parameters: string, int64, bool, float64, or for
-	// PostgreSQL arrays []string, []int64, []bool, []float64. (With
-	// database/sql and lib/pq, wrap slices in pq.Array.)
+	// Args are the bind parameters: string, int64, bool, or for
+	// PostgreSQL arrays []string, []int64, []bool (float64 and []float64
+	// only from servers before numerics travelled as text). Numbers are
+	// exact: bigints are int64 (9223372036854775807 included), numerics
+	// decimal strings the SQL casts; hand them to the driver as they are.
+	// (With database/sql and lib/pq, wrap slices in pq.Array.)
 	Args []any
 }
 

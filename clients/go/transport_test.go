@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"database/sql"
 	"errors"
 	"math"
 	"math/big"
@@ -175,8 +176,16 @@ func TestNewStruct(t *testing.T) {
 	at := time.Date(2024, 1, 10, 9, 0, 0, 5, time.FixedZone("CET", 3600))
 	n := 7
 	s, err := warden.NewStruct(map[string]any{
-		"small":   int64(1) << 53,
+		"small":   int64(1)<<53 - 1,
+		"edge":    int64(1) << 53, // also the double of 2^53+1
 		"big":     int64(1)<<53 + 1,
+		"max":     int64(math.MaxInt64),
+		"bigint":  new(big.Int).SetUint64(math.MaxUint64),
+		"smallbi": big.NewInt(-42),
+		"rat":     big.NewRat(-5, 4),
+		"ratint":  new(big.Rat).SetFrac(new(big.Int).Exp(big.NewInt(10), big.NewInt(37), nil), big.NewInt(1)),
+		"null":    sql.NullInt64{Int64: math.MinInt64, Valid: true},
+		"nulled":  sql.NullInt64{},
 		"negbig":  int64(math.MinInt64),
 		"ubig":    uint64(math.MaxUint64),
 		"at":      at,
@@ -192,7 +201,9 @@ func TestNewStruct(t *testing.T) {
 	}
 	got := s.AsMap()
 	want := map[string]any{
-		"small": float64(1 << 53), "big": "9007199254740993", "negbig": "-9223372036854775808",
+		"small": float64(1<<53 - 1), "edge": "9007199254740992", "big": "9007199254740993", "negbig": "-9223372036854775808",
+		"max": "9223372036854775807", "bigint": "18446744073709551615", "smallbi": float64(-42), "rat": "-1.25",
+		"ratint": "10000000000000000000000000000000000000", "null": "-9223372036854775808", "nulled": nil,
 		"ubig": "18446744073709551615", "at": "2024-01-10T08:00:00.000000005Z", "label": "x",
 		"ptr": float64(7), "nilptr": nil, "float32": 0.5,
 	}
@@ -209,6 +220,9 @@ func TestNewStruct(t *testing.T) {
 	}
 	if _, err := warden.NewStruct(map[string]any{"ch": make(chan int)}); err == nil {
 		t.Error("a channel was accepted")
+	}
+	if _, err := warden.NewStruct(map[string]any{"third": big.NewRat(1, 3)}); err == nil {
+		t.Error("1/3 was accepted: it has no exact decimal")
 	}
 }
 

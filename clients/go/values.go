@@ -1,9 +1,11 @@
 package warden
 
 import (
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/big"
 	"reflect"
 	"slices"
 	"strconv"
@@ -12,16 +14,24 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-// maxExactInt is the largest integer a float64 (a JSON number in a
-// protobuf Struct) holds exactly.
+// maxExactInt is 2^53. A float64 (a JSON number in a protobuf Struct)
+// holds every integer of smaller magnitude as a value of its own; 2^53 is
+// also what 2^53+1 rounds to, and Warden refuses a number of that
+// magnitude or more for an integer or numeric column.
 const maxExactInt = 1 << 53
 
 // NewStruct converts a row to the protobuf Struct Warden reads. Beyond what
 // structpb.NewStruct accepts (nil, bool, ints, floats, string, []byte,
 // map[string]any, []any), it writes
 //
-//   - integers beyond ±2^53 as decimal strings, which Warden reads exactly
+//   - integers of magnitude 2^53 or more (bigint ids such as
+//     9223372036854775807) as decimal strings, which Warden reads exactly
 //     for integer and numeric columns;
+//   - *big.Int as an integer, *big.Rat and *big.Float as exact decimal
+//     strings (numeric(38,0) values); a *big.Rat without a finite decimal
+//     (1/3) is an error;
+//   - a driver.Valuer (sql.NullInt64, decimal types, pgtype values) as the
+//     value it gives the database;
 //   - time.Time as RFC 3339 with nanoseconds, in UTC;
 //   - json.Number as its text when it is not an exact float64;
 //   - any other slice or map with string keys element by element;
@@ -52,6 +62,43 @@ func newValue(v any) (*structpb.Value, error) {
 		return uintValue(x), nil
 	case time.Time:
 		return structpb.NewStringValue(x.UTC().Format(time.RFC3339Nano)), nil
+	case *big.Int:
+		if x == nil {
+			return structpb.NewNullValue(), nil
+		}
+		if x.IsInt64() {
+			return intValue(x.Int64()), nil
+		}
+		return structpb.NewStringValue(x.String()), nil
+	case *big.Rat:
+		if x == nil {
+			return structpb.NewNullValue(), nil
+		}
+		if x.IsInt() {
+			return newValue(x.Num())
+		}
+		n, exact := x.FloatPrec()
+		if !exact {
+			return nil, fmt.Errorf("%s has no finite decimal form", x)
+		}
+		return structpb.NewStringValue(x.FloatString(n)), nil
+	case *big.Float:
+		if x == nil {
+			return structpb.NewNullValue(), nil
+		}
+		if x.IsInf() {
+			return nil, fmt.Errorf("%v is not a finite number", x)
+		}
+		return structpb.NewStringValue(x.Text('g', -1)), nil
+	case driver.Valuer:
+		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return structpb.NewNullValue(), nil
+		}
+		dv, err := x.Value()
+		if err != nil {
+			return nil, err
+		}
+		return newValue(dv)
 	case json.Number:
 		if f, err := x.Float64(); err == nil && strconv.FormatFloat(f, 'g', -1, 64) == x.String() {
 			return structpb.NewNumberValue(f), nil
@@ -100,14 +147,14 @@ func newValue(v any) (*structpb.Value, error) {
 }
 
 func intValue(i int64) *structpb.Value {
-	if i > maxExactInt || i < -maxExactInt {
+	if i >= maxExactInt || i <= -maxExactInt {
 		return structpb.NewStringValue(strconv.FormatInt(i, 10))
 	}
 	return structpb.NewNumberValue(float64(i))
 }
 
 func uintValue(u uint64) *structpb.Value {
-	if u > maxExactInt {
+	if u >= maxExactInt {
 		return structpb.NewStringValue(strconv.FormatUint(u, 10))
 	}
 	return structpb.NewNumberValue(float64(u))

@@ -114,10 +114,26 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		}
 		return []string{notNull, col + " " + rop + " " + val}, nil
 	case model.OpIn:
-		if neg {
-			return []string{notNull, "not " + col + " in " + val}, nil
+		if !neg {
+			// c = ANY(list): false for an empty list and for a NULL c.
+			return []string{col + " in " + val}, nil
 		}
-		return []string{col + " in " + val}, nil
+		// NOT (c = ANY(list)), Hasura's _nin: true for an empty list, a
+		// NULL c included; NULL (no row) for a NULL c otherwise.
+		switch v := x.c.Value.(type) {
+		case model.Literal:
+			if l, ok := v.V.([]any); ok && len(l) == 0 {
+				return nil, nil
+			}
+			return []string{notNull, "not " + col + " in " + val}, nil
+		case model.SessionVar:
+			fn := NotIn
+			if x.c.Column.Type.Fold {
+				fn = NotInLower
+			}
+			return []string{"data." + LibPackage + "." + fn + "(" + raw + ", " + val + ")"}, nil
+		}
+		return nil, fmt.Errorf("%s: %s takes a list", x.c.Column.Name, op)
 	case model.OpLike, model.OpIlike, model.OpSimilar, model.OpRegex, model.OpIregex:
 		subject := raw
 		if t := x.c.Column.Type; t.PadSpace && t.Length > 0 {

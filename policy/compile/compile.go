@@ -18,7 +18,10 @@
 // expressions are compiled in negation normal form with SQL's three-valued
 // logic made explicit: a comparison holds only when its operands are not
 // NULL, so `_not` of a comparison never holds for a NULL column, exactly as
-// a SQL WHERE clause behaves. Compound sub-expressions that a single rule
+// a SQL WHERE clause behaves. The one comparison that is not NULL for a
+// NULL column is Hasura's c = ANY(list) over an empty list (false): so
+// _nin: [] (NOT (c = ANY('{}'))) holds for every row, NULL included, as
+// in Hasura. Compound sub-expressions that a single rule
 // body cannot hold (an _or under an _and, the negation of a relationship)
 // become helper rules, or helper functions of the current related row.
 //
@@ -59,7 +62,37 @@ type Module struct {
 	Op      model.Operation
 	// Source is the Rego text.
 	Source string
+	// Helpers are the module's helper rules and functions (any_N,
+	// exists_N): a partial evaluation that keeps them out of inlining
+	// (rego.DisableInlining with HelperRefs) gets a residual that grows
+	// with the rule, instead of one that distributes every AND over the
+	// ORs under it.
+	Helpers []Helper
 }
+
+// Helper is a helper rule or function of a module.
+type Helper struct {
+	// Name is the rule's name ("any_3").
+	Name string
+	// Row is empty for a rule of the root row; for a function, the input
+	// path of the row it is called with, "[_]" standing for any element
+	// of an array relationship or table: `input.row.author`,
+	// `input.row.comments[_].author`, `input.tables["public.users"][_]`.
+	Row string
+}
+
+// HelperRefs returns the data references of m's helpers, for
+// rego.DisableInlining.
+func (m Module) HelperRefs() []string {
+	out := make([]string, len(m.Helpers))
+	for i, h := range m.Helpers {
+		out[i] = m.HelperRef(h)
+	}
+	return out
+}
+
+// HelperRef returns the data reference of one of m's helpers.
+func (m Module) HelperRef(h Helper) string { return "data." + m.Package + "." + h.Name }
 
 // Rule names inside every module.
 const (
@@ -132,13 +165,16 @@ func CompileTable(t *model.Table, op model.Operation) (Module, error) {
 		Table:   t.Name,
 		Op:      op,
 		Source:  c.body.String(),
+		Helpers: c.names,
 	}, nil
 }
 
 type compiler struct {
 	body    strings.Builder
 	helpers []string
-	nextID  int
+	// names of the helpers, in the order they are defined.
+	names  []Helper
+	nextID int
 }
 
 func (c *compiler) printf(format string, args ...any) {
@@ -175,7 +211,7 @@ func (c *compiler) permission(p *model.Permission) error {
 	}
 	sort.Strings(cols)
 	for _, col := range cols {
-		bodies, err := c.disjuncts(nnf(p.ColumnConditions[col], false), scope{root: "input.row", cur: "input.row"})
+		bodies, err := c.disjuncts(nnf(p.ColumnConditions[col], false), scope{root: "input.row", cur: "input.row", row: "input.row"})
 		if err != nil {
 			return fmt.Errorf("column %s: %w", col, err)
 		}
@@ -189,7 +225,7 @@ func (c *compiler) permission(p *model.Permission) error {
 
 // topRule writes one rule body per top-level disjunct of e.
 func (c *compiler) topRule(rule, role, what, origin string, e model.BoolExp, root string) error {
-	bodies, err := c.disjuncts(nnf(e, false), scope{root: root, cur: root})
+	bodies, err := c.disjuncts(nnf(e, false), scope{root: root, cur: root, row: root})
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -211,6 +247,9 @@ type scope struct {
 	// param is the helper-function parameter standing for cur ("" at the
 	// root, where helpers are plain rules).
 	param bool
+	// row is the input path of the current row ([_] for any element of
+	// an array), whatever term stands for it (Helper.Row).
+	row string
 }
 
 // disjuncts returns the rule bodies whose OR is n, top-level ORs split into
@@ -315,6 +354,11 @@ func (c *compiler) helper(kind string, n node, s scope) (string, error) {
 		fmt.Fprintf(&b, "%s if {\n%s}\n", head, indent(body))
 	}
 	c.helpers = append(c.helpers, b.String())
+	h := Helper{Name: name}
+	if inner.param {
+		h.Row = s.row
+	}
+	c.names = append(c.names, h)
 	return name, nil
 }
 
@@ -329,7 +373,7 @@ func (c *compiler) relExists(x model.RelExists, s scope) ([]string, error) {
 	rel := x.Relationship
 	path := s.cur + ref(rel.Name)
 	if rel.Kind == model.RelObject {
-		inner := scope{root: s.root, cur: path, param: s.param}
+		inner := scope{root: s.root, cur: path, param: s.param, row: s.row + ref(rel.Name)}
 		lines, err := c.conj(nnf(x.Where, false), inner)
 		if err != nil {
 			return nil, err
@@ -337,7 +381,7 @@ func (c *compiler) relExists(x model.RelExists, s scope) ([]string, error) {
 		return append([]string{"is_object(" + path + ")"}, lines...), nil
 	}
 	v := fmt.Sprintf("r%d", c.id())
-	inner := scope{root: s.root, cur: v, param: s.param}
+	inner := scope{root: s.root, cur: v, param: s.param, row: s.row + ref(rel.Name) + "[_]"}
 	lines, err := c.conj(nnf(x.Where, false), inner)
 	if err != nil {
 		return nil, err
@@ -347,12 +391,13 @@ func (c *compiler) relExists(x model.RelExists, s scope) ([]string, error) {
 
 func (c *compiler) exists(x model.Exists, s scope) ([]string, error) {
 	v := fmt.Sprintf("t%d", c.id())
-	inner := scope{root: s.root, cur: v, param: s.param}
+	table := "input.tables[" + quote(x.Table.String()) + "]"
+	inner := scope{root: s.root, cur: v, param: s.param, row: table + "[_]"}
 	lines, err := c.conj(nnf(x.Where, false), inner)
 	if err != nil {
 		return nil, err
 	}
-	return append([]string{"some " + v + " in input.tables[" + quote(x.Table.String()) + "]"}, lines...), nil
+	return append([]string{"some " + v + " in " + table}, lines...), nil
 }
 
 // paramRe finds the helper parameter "row" used as a term (not as the

@@ -10,6 +10,17 @@ import (
 // depth). Deeper values are rejected before evaluation.
 const JSONBMaxDepth = 8
 
+// NotIn and NotInLower are the library functions of a negated _in (_nin,
+// or _in under _not) whose list is a session variable:
+// data.warden.lib.not_in(value, list) and not_in_lower(value, list), the
+// latter comparing lower(value) (citext). They hold as Hasura's SQL NOT
+// (c = ANY(list)) under a WHERE clause: for an empty list always, a NULL
+// value included; otherwise when the value is not NULL and not in list.
+const (
+	NotIn      = "not_in"
+	NotInLower = "not_in_lower"
+)
+
 // BpcharPad is the library function that pads a character(n) value for
 // the pattern operators: data.warden.lib.bpchar_pad(value, n).
 const BpcharPad = "bpchar_pad"
@@ -19,8 +30,8 @@ const BpcharPad = "bpchar_pad"
 // that pattern operators see.
 func LibModule() Module {
 	var b strings.Builder
-	b.WriteString(`# Compiled by Warden. Shared helpers: PostgreSQL jsonb operators and the
-# padding of character(n) values.
+	b.WriteString(`# Compiled by Warden. Shared helpers: PostgreSQL jsonb operators, the
+# padding of character(n) values and NOT (x = ANY(list)).
 package warden.lib
 
 # bpchar_pad(s, n) is a character(n) value as PostgreSQL's pattern operators
@@ -30,6 +41,25 @@ package warden.lib
 # ones are invalid); a longer string is left as it is. Undefined for
 # anything but a string.
 bpchar_pad(s, n) := sprintf("%-*s", [n, s]) if is_string(s)
+
+# not_in(x, list) is PostgreSQL's NOT (x = ANY(list)) as a WHERE clause
+# sees it, Hasura's _nin: x = ANY('{}') is false even for a NULL x, so the
+# negation holds for an empty list whatever x is; otherwise it holds when x
+# is not NULL and no element equals it. not_in_lower compares lower(x)
+# (citext; the list is lower-cased already).
+not_in(_, list) if count(list) == 0
+
+not_in(x, list) if {
+	x != null
+	not x in list
+}
+
+not_in_lower(_, list) if count(list) == 0
+
+not_in_lower(x, list) if {
+	x != null
+	not lower(x) in list
+}
 
 # jsonb_contains(x, v) is x @> v: every key of an object v is in x with a
 # value that contains v's value; every element of an array v is contained in

@@ -160,6 +160,12 @@ type stats struct {
 	took               map[string]time.Duration
 	checked, exists    int
 	unsupportedOps     map[string]map[string]bool
+	// emptyNull counts rows where a negated _in over an empty list met a
+	// NULL column (emptyListNulls), emptyNullAllowed those allowed.
+	emptyNull, emptyNullAllowed int
+	// hasura counts the rows Check decided as Hasura's own SQL does on
+	// PostgreSQL (hasuraAgrees).
+	hasura int
 }
 
 func newStats() *stats {
@@ -169,6 +175,14 @@ func newStats() *stats {
 func (s *stats) report(t *testing.T, seeds int, took time.Duration) {
 	t.Logf("%d seeds in %v", seeds, took.Round(time.Millisecond))
 	t.Logf("row decisions of Check compared with the residual's reference evaluation: %d (%d with _exists)", s.checked, s.exists)
+	t.Logf("rows where _nin over an empty list meets a NULL column: %d (%d allowed)", s.emptyNull, s.emptyNullAllowed)
+	t.Logf("row decisions of Check that Hasura's own SQL makes alike on PostgreSQL: %d", s.hasura)
+	if seeds >= minCoverageSeeds && s.cases["postgres"] > 0 && s.hasura == 0 {
+		t.Errorf("%d seeds compared no row with Hasura's own SQL", seeds)
+	}
+	if seeds >= minCoverageSeeds && (s.emptyNull == 0 || s.emptyNullAllowed == 0) {
+		t.Errorf("%d seeds never allowed a row where _nin over an empty list meets a NULL column: the generator no longer covers Hasura's NOT (c = ANY('{}'))", seeds)
+	}
 	names := make([]string, 0, len(s.cases))
 	for n := range s.cases {
 		names = append(names, n)
@@ -191,6 +205,9 @@ func (s *stats) add(o *stats) {
 	defer s.mu.Unlock()
 	s.checked += o.checked
 	s.exists += o.exists
+	s.emptyNull += o.emptyNull
+	s.emptyNullAllowed += o.emptyNullAllowed
+	s.hasura += o.hasura
 	for k, v := range o.cases {
 		s.cases[k] += v
 	}
@@ -219,6 +236,11 @@ func runCase(ctx context.Context, t *testing.T, c *Case, dbs []*DB, st *stats) {
 	set, err := engine.New(ctx, c.Policy)
 	if err != nil {
 		t.Fatalf("engine.New: %v", err)
+	}
+	// Every generated rule gets a template: a fallback would hide a
+	// residual that does not translate with the session unknown.
+	if st := set.FilterTemplateStats(); st.Fallback != 0 {
+		t.Errorf("%d permissions without a Filter template (%d with one)", st.Fallback, st.Templated)
 	}
 	flagged := map[sqlgen.Dialect]map[string]bool{}
 	var stores []*Store
@@ -249,6 +271,9 @@ func runCase(ctx context.Context, t *testing.T, c *Case, dbs []*DB, st *stats) {
 			continue
 		}
 		st.checked += len(o.Rows)
+		seen, passed := emptyListNulls(c.Policy, o.Rule, o.Vars, o.Rows, o.Allowed)
+		st.emptyNull += seen
+		st.emptyNullAllowed += passed
 		if o.Rule.UsesExists {
 			st.exists += len(o.Rows)
 		}
@@ -295,6 +320,11 @@ func runCase(ctx context.Context, t *testing.T, c *Case, dbs []*DB, st *stats) {
 				}
 				st.cases[db.Dialect.String()]++
 			}
+			n, err := hasuraAgrees(ctx, c, db, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.hasura += n
 			st.took[db.Dialect.String()] += time.Since(start)
 		}
 	}

@@ -10,19 +10,25 @@ import (
 )
 
 // boolExp generates a boolean expression evaluated on cur (root is the
-// permission's table, for ["$", col]); hops counts relationship hops.
+// permission's table, for ["$", col]); hops counts relationship hops. One
+// rule in four is an AND of ORs, the shape of real-world insert checks.
 func (g *gen) boolExp(root, cur *model.Table, hops int) model.BoolExp {
+	if g.r.IntN(4) == 0 {
+		return g.andOfOrs(root, cur, hops, 0)
+	}
 	return g.expr(root, cur, hops, 0)
 }
 
 func (g *gen) expr(root, cur *model.Table, hops, nest int) model.BoolExp {
 	roll := g.r.IntN(100)
-	if nest >= 3 && roll >= 50 {
-		roll = g.r.IntN(50)
+	if nest >= 3 && roll >= 46 {
+		roll = g.r.IntN(46)
 	}
 	switch {
-	case roll < 50:
+	case roll < 46:
 		return g.compare(root, cur)
+	case roll < 52:
+		return g.andOfOrs(root, cur, hops, nest)
 	case roll < 59:
 		return model.And{Items: g.items(root, cur, hops, nest, 2+g.r.IntN(2))}
 	case roll < 67:
@@ -45,6 +51,18 @@ func (g *gen) expr(root, cur *model.Table, hops, nest int) model.BoolExp {
 		return model.True{}
 	}
 	return model.And{}
+}
+
+// andOfOrs is an AND of two to four ORs of two or three items each, any
+// expression (relationships, NOTs, and ANDs of ORs again): partial
+// evaluation with the helpers inlined multiplied these out, and Filter
+// must keep them as they are.
+func (g *gen) andOfOrs(root, cur *model.Table, hops, nest int) model.BoolExp {
+	ands := make([]model.BoolExp, 2+g.r.IntN(3))
+	for i := range ands {
+		ands[i] = model.Or{Items: g.items(root, cur, hops, nest+1, 2+g.r.IntN(2))}
+	}
+	return model.And{Items: ands}
 }
 
 func (g *gen) items(root, cur *model.Table, hops, nest, n int) []model.BoolExp {
@@ -391,7 +409,8 @@ var canonValues = map[string][]any{
 
 // values are the edge values per kind, canonical (jsonb as JSON text).
 var values = map[model.Kind][]any{
-	model.KindInteger: {json.Number("0"), json.Number("1"), json.Number("2"), json.Number("3"), json.Number("-1"), json.Number("42"), json.Number("9007199254740993")},
+	model.KindInteger: {json.Number("0"), json.Number("1"), json.Number("2"), json.Number("3"), json.Number("-1"), json.Number("42"), json.Number("9007199254740993"),
+		json.Number("9223372036854775807"), json.Number("9223372036854775806"), json.Number("-9223372036854775808")},
 	model.KindNumeric: {json.Number("0"), json.Number("1.5"), json.Number("-2.25"), json.Number("10"), json.Number("0.1"), json.Number("3")},
 	model.KindText: {"", "a", "A", "ab", "a b", "a ", "abc", "ABC", "b", "é", "É", "ß", "K", "k", "s", "ſ", "%", "_",
 		`\`, "a%b", "a_b", "x\nb", "a\n", "\n", "🙂", "straße", "STRASSE", "σ", "ς", "Σ", "zz", "a\u00a0b"},

@@ -508,9 +508,10 @@ func StoreError(d sqlgen.Dialect, c *model.Column, v any) error {
 
 // ParamError says why a bind parameter sqlgen renders for a value v
 // compared with column c does not compare with PostgreSQL's meaning in
-// the dialect: MariaDB casts numerics to DECIMAL(65,30), SQLite compares
-// them as float64, and so does every dialect for a double precision
-// column. nil means it compares exactly.
+// the dialect: MariaDB casts numerics to DECIMAL(65,s), s the value's
+// scale up to 30 (checked here as DECIMAL(65,30), which is stricter),
+// SQLite compares them as float64 in a REAL column, and so does every
+// dialect for a double precision column. nil means it compares exactly.
 func ParamError(d sqlgen.Dialect, c *model.Column, v any) error {
 	if c.Type.Kind != model.KindNumeric || v == nil {
 		return nil

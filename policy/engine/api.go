@@ -110,6 +110,46 @@ func (e *UnknownTableError) Error() string {
 // Unwrap returns ErrUnknownTable.
 func (e *UnknownTableError) Unwrap() error { return ErrUnknownTable }
 
+// ErrInconsistent is returned (wrapped in *InconsistentError) for a request
+// that needs an object of the metadata that was left out as inconsistent:
+// it is refused, never decided without the object.
+var ErrInconsistent = errors.New("inconsistent metadata object")
+
+// InconsistentError names the inconsistent object and why it was left out.
+type InconsistentError struct{ Object *model.Inconsistency }
+
+func (e *InconsistentError) Error() string {
+	msg := fmt.Sprintf("the %s is inconsistent and was left out of the policy set", e.Object)
+	if len(e.Object.Reasons) > 0 {
+		msg += ": " + e.Object.Reasons[0]
+	}
+	return msg
+}
+
+// Unwrap returns ErrInconsistent.
+func (e *InconsistentError) Unwrap() error { return ErrInconsistent }
+
+// table returns the table of a request: *InconsistentError for a table left
+// out as inconsistent, *UnknownTableError for one the set does not have.
+func (s *Set) table(name model.TableName) (*model.Table, error) {
+	if i := s.policy.InconsistentTables[name]; i != nil {
+		return nil, &InconsistentError{Object: i}
+	}
+	if t, ok := s.policy.Tables[name]; ok {
+		return t, nil
+	}
+	return nil, &UnknownTableError{Table: name}
+}
+
+// inconsistentPermission is *InconsistentError when the permission of the
+// session's role for op on t was left out as inconsistent, else nil.
+func inconsistentPermission(t *model.Table, op model.Operation, role string) error {
+	if i := t.Inconsistent[op][role]; i != nil {
+		return &InconsistentError{Object: i}
+	}
+	return nil
+}
+
 // ErrMissingSessionVariables is returned (wrapped in
 // *MissingSessionVariablesError) when the rule needs variables the session
 // lacks. It is never a deny.

@@ -10,7 +10,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
-	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
 )
@@ -19,9 +18,9 @@ import (
 // *UnknownColumnsError, *MissingSessionVariablesError, InvalidValueErrors.
 // A deny is a result, never an error.
 func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
-	t, ok := s.policy.Tables[in.Table]
-	if !ok {
-		return nil, &UnknownTableError{Table: in.Table}
+	t, err := s.table(in.Table)
+	if err != nil {
+		return nil, err
 	}
 	if err := unknownColumns(t, in.Columns); err != nil {
 		return nil, err
@@ -34,6 +33,11 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 		return res, nil
 	}
 	pp, ok := s.perms[permKey{in.Table, in.Op, in.Session.Role}]
+	if !ok {
+		if err := inconsistentPermission(t, in.Op, in.Session.Role); err != nil {
+			return nil, err
+		}
+	}
 	if !ok || (pp.perm.BackendOnly && !in.Session.BackendOnly) {
 		reason := fmt.Sprintf("role %s has no %s permission on %s", in.Session.Role, in.Op, in.Table)
 		if ok {
@@ -228,11 +232,12 @@ func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego
 			unknowns = append(unknowns, u)
 		}
 	}
-	prepared, err := pp.partials[ref].get(s, ref)
+	prepared, err := pp.partials[ref].get(s, pp, ref)
 	if err != nil {
 		return isFalse, nil, fmt.Errorf("prepare partial evaluation: %w", err)
 	}
-	pq, err := prepared.Partial(ctx, rego.EvalParsedInput(input), rego.EvalParsedUnknowns(unknowns))
+	pq, err := prepared.Partial(ctx, rego.EvalParsedInput(input), rego.EvalParsedUnknowns(unknowns),
+		rego.EvalDisableInlining(pp.inlining.needsData(unknowns)))
 	if err != nil {
 		return isFalse, nil, fmt.Errorf("partial evaluation: %w", err)
 	}
@@ -244,13 +249,26 @@ func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego
 			return isTrue, nil, nil
 		}
 	}
-	// What remains is a predicate on the data the request lacks.
+	// What remains is a predicate on the data the request lacks. The
+	// helpers of unknown rows stay support rules (inlining.needsData), so
+	// a query may hold or fail whatever the missing data is only once they
+	// are translated: a helper whose known branch holds is a body without
+	// expressions.
 	e, err := residual.Translate(pq.Queries, pq.Support, residual.Source{
 		Policy: s.policy, Table: pp.table, Root: root,
 		Patterns: pp.patterns,
 	})
 	if err != nil {
 		return isUnknown, nil, nil //nolint:nilerr // the decision stands without the residual
+	}
+	// A residual that simplifies to a constant decides whatever the
+	// missing data holds: _nin over an empty array variable, for one, is
+	// TRUE for every value, NULL included, though OPA keeps its call.
+	switch e.(type) {
+	case residual.True:
+		return isTrue, nil, nil
+	case residual.False:
+		return isFalse, nil, nil
 	}
 	return isUnknown, e, nil
 }
@@ -264,13 +282,9 @@ type lazyPartial struct {
 	err  error
 }
 
-func (l *lazyPartial) get(s *Set, ref string) (rego.PreparedPartialQuery, error) {
+func (l *lazyPartial) get(s *Set, pp *prepared, ref string) (rego.PreparedPartialQuery, error) {
 	l.once.Do(func() {
-		l.pq, l.err = rego.New(
-			rego.Query(ref),
-			rego.Compiler(s.compiler),
-			rego.DisableInlining([]string{"data." + compile.LibPackage}),
-		).PrepareForPartial(context.Background())
+		l.pq, l.err = s.partialOf(pp, ref).PrepareForPartial(context.Background())
 	})
 	return l.pq, l.err
 }

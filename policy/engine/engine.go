@@ -64,6 +64,9 @@ type prepared struct {
 	// patterns maps the regexes of the rules' literal patterns back to
 	// their operators, for residuals of NEEDS_DATA decisions.
 	patterns map[string]residual.PatternOrigin
+	// inlining says what partial evaluations of the permission keep out
+	// of inlining (inlining.go).
+	inlining *inlining
 }
 
 // New compiles p to Rego, compiles the modules with OPA's strict compiler
@@ -86,6 +89,12 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 		return nil, fmt.Errorf("OPA rejected the compiled policy: %w", c.Errors)
 	}
 	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{}, allColumns: map[model.TableName][]string{}}
+	inl := map[string]*inlining{}
+	for _, m := range mods {
+		if inl[m.Package], err = newInlining(m); err != nil {
+			return nil, fmt.Errorf("compiled module %s: %w", m.Path, err)
+		}
+	}
 	for _, t := range p.SortedTables() {
 		s.allColumns[t.Name] = slices.Sorted(slices.Values(t.ColumnNames()))
 		for _, op := range model.Operations {
@@ -94,6 +103,7 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%s %s role %s: %w", t.Name, op, role, err)
 				}
+				pp.inlining = inl[compile.PackagePath(t.Name, op)]
 				// The Filter template: partial evaluation once per
 				// permission, so that the cost is paid, and problems are
 				// reported, when the set loads.
@@ -191,8 +201,8 @@ func (s *Set) Modules() []compile.Module { return s.modules }
 // TableModules returns the modules of one table, sorted by path; an unknown
 // table is *UnknownTableError.
 func (s *Set) TableModules(t model.TableName) ([]compile.Module, error) {
-	if _, ok := s.policy.Tables[t]; !ok {
-		return nil, &UnknownTableError{Table: t}
+	if _, err := s.table(t); err != nil {
+		return nil, err
 	}
 	var out []compile.Module
 	for _, m := range s.modules {

@@ -95,9 +95,9 @@ func FilterPartialEvaluations() uint64 { return filterPartialEvals.Load() }
 // Check: a variable the permission reads is missing or does not parse). No
 // permission is AlwaysDenied, never an error.
 func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error) {
-	t, ok := s.policy.Tables[in.Table]
-	if !ok {
-		return nil, &UnknownTableError{Table: in.Table}
+	t, err := s.table(in.Table)
+	if err != nil {
+		return nil, err
 	}
 	// One allocation for the result and the session values.
 	sc := &filterScratch{}
@@ -114,6 +114,11 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 		return res, nil
 	}
 	pp, ok := s.perms[permKey{in.Table, in.Op, in.Session.Role}]
+	if !ok {
+		if err := inconsistentPermission(t, in.Op, in.Session.Role); err != nil {
+			return nil, err
+		}
+	}
 	if !ok || (pp.perm.BackendOnly && !in.Session.BackendOnly) {
 		res.Kind, res.Predicate = AlwaysDenied, residual.False{}
 		res.Reason = fmt.Sprintf("role %s has no %s permission on %s", in.Session.Role, in.Op, in.Table)
@@ -129,8 +134,7 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 	} else {
 		vals = sc.vals[:n]
 	}
-	err := sessionValues(pp, in.Session.Vars, vals)
-	if err != nil {
+	if err := sessionValues(pp, in.Session.Vars, vals); err != nil {
 		return nil, err
 	}
 	if len(pp.perm.Set) > 0 {
@@ -335,7 +339,7 @@ func (s *Set) buildFilterTemplate(ctx context.Context, pp *prepared) (*filterTem
 	err := fmt.Errorf("forced by a test")
 	if !forceFilterFallback {
 		err = s.translateFilter(pp, func(q string) (*rego.PartialQueries, error) {
-			pq, err := s.newPartial(q, true).Partial(ctx)
+			pq, err := s.newPartial(pp, q, true).Partial(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("partial evaluation of %s: %w", q, err)
 			}
@@ -351,7 +355,7 @@ func (s *Set) buildFilterTemplate(ctx context.Context, pp *prepared) (*filterTem
 	ft.fallback = true
 	ft.prepared = map[string]*rego.PreparedPartialQuery{}
 	for _, fq := range filterQueries(pp) {
-		pq, err := s.newPartial(fq.query, false).PrepareForPartial(ctx)
+		pq, err := s.newPartial(pp, fq.query, false).PrepareForPartial(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("prepare partial evaluation of %s: %w", fq.query, err)
 		}
@@ -465,18 +469,31 @@ func (s *Set) translateFilter(pp *prepared, pe func(query string) (*rego.Partial
 
 // newPartial returns a partial evaluation of query with the row, the new
 // row and other tables unknown, and the session unknown too when
-// sessionUnknown; the jsonb library functions stay calls.
-func (s *Set) newPartial(query string, sessionUnknown bool) *rego.Rego {
+// sessionUnknown; the library functions and the module's helpers stay
+// calls (partialOf).
+func (s *Set) newPartial(pp *prepared, query string, sessionUnknown bool) *rego.Rego {
 	unknowns := []string{"input.row", "input.new_row", "input.tables"}
 	if sessionUnknown {
 		unknowns = append(unknowns, "input.session")
 	}
-	return rego.New(
+	return s.partialOf(pp, query, rego.Unknowns(unknowns))
+}
+
+// partialOf returns a partial evaluation of one of pp's rules that keeps
+// the library functions and the module's helper rules (any_N, exists_N)
+// out of inlining (see inlining). Inlined, a helper holding an OR
+// multiplies the queries of the rule that reads it: partial evaluation
+// answers in disjunctive normal form, so a rule that ANDs n two-way ORs
+// becomes 2^n queries, and its SQL repeats every subquery in each. Kept
+// out, a helper is a support rule that residual.Translate turns into one
+// Or node: the residual, the predicate tree and the SQL grow linearly with
+// the rule.
+func (s *Set) partialOf(pp *prepared, query string, opts ...func(*rego.Rego)) *rego.Rego {
+	return rego.New(append([]func(*rego.Rego){
 		rego.Query(query),
 		rego.Compiler(s.compiler),
-		rego.DisableInlining([]string{"data." + compile.LibPackage}),
-		rego.Unknowns(unknowns),
-	)
+		rego.DisableInlining(pp.inlining.all),
+	}, opts...)...)
 }
 
 // FilterTemplateStats counts, for the status page and metrics, the

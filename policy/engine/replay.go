@@ -27,12 +27,17 @@ type ReplayQuery struct {
 // requested columns are allowed). Admin, roles without a permission and
 // backend_only permissions without the flag have no queries. Errors are those of Check.
 func (s *Set) Replay(ctx context.Context, in CheckInput) ([][]ReplayQuery, error) {
-	t, ok := s.policy.Tables[in.Table]
-	if !ok {
-		return nil, &UnknownTableError{Table: in.Table}
+	t, err := s.table(in.Table)
+	if err != nil {
+		return nil, err
 	}
 	out := make([][]ReplayQuery, len(in.Rows))
 	pp, ok := s.perms[permKey{in.Table, in.Op, in.Session.Role}]
+	if !ok && in.Session.Role != model.AdminRole {
+		if err := inconsistentPermission(t, in.Op, in.Session.Role); err != nil {
+			return nil, err
+		}
+	}
 	if in.Session.Role == model.AdminRole || !ok || (pp.perm.BackendOnly && !in.Session.BackendOnly) {
 		return out, nil
 	}

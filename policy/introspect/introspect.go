@@ -86,6 +86,66 @@ type ForeignKey struct {
 // not in the database.
 var ErrTableNotFound = errors.New("table not found")
 
+// ErrConnect is what a *ConnectError unwraps to (besides its cause).
+var ErrConnect = errors.New("cannot connect to the database")
+
+// ConnectError says that the database a URL names could not be reached or
+// refused the connection (server down, wrong host or port, bad
+// credentials, no such database, a SQLite file that does not open): not
+// that a table is missing. URL has its password redacted, and so has the
+// cause's text.
+type ConnectError struct {
+	URL string
+	Err error
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("cannot connect to the database %s: %v", e.URL, e.Err)
+}
+
+// Unwrap returns ErrConnect and the cause.
+func (e *ConnectError) Unwrap() []error { return []error{ErrConnect, e.Err} }
+
+// Connect opens a database as Open does and makes sure it answers: a
+// database that cannot be reached, or refuses the credentials, is a
+// *ConnectError naming the URL without its password.
+func Connect(ctx context.Context, rawURL string) (*sql.DB, Dialect, error) {
+	db, d, err := Open(rawURL)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, "", &ConnectError{URL: redact(rawURL), Err: redactedError{err, password(rawURL)}}
+	}
+	return db, d, nil
+}
+
+// redactedError is an error whose text has a password replaced.
+type redactedError struct {
+	err      error
+	password string
+}
+
+func (e redactedError) Error() string {
+	if e.password == "" {
+		return e.err.Error()
+	}
+	return strings.ReplaceAll(e.err.Error(), e.password, "xxxxx")
+}
+
+func (e redactedError) Unwrap() error { return e.err }
+
+// password is the password of a URL, or "".
+func password(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	p, _ := u.User.Password()
+	return p
+}
+
 // Open opens a database from a URL: postgres:// or postgresql:// (pgx),
 // mysql://user:pass@host:port/db (go-sql-driver/mysql), or sqlite://PATH or
 // a plain file path (modernc.org/sqlite, opened read-only).

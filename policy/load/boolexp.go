@@ -236,8 +236,10 @@ func (p *exprParser) term(f field, l loc, t *model.Table, depth int) model.BoolE
 		return nil
 	}
 	switch {
+	case p.ld.badRels[t.Name][f.key] != nil:
+		p.problemf(l, f.keyNode, "relationship %s of %s is inconsistent (%s), so the rule cannot be decided", f.key, t.Name, p.ld.badRels[t.Name][f.key].Source)
 	case p.ld.computed[t.Name][f.key]:
-		p.problemf(l, f.keyNode, "%s is a computed field of %s: computed fields are not supported", f.key, t.Name)
+		p.problemf(l, f.keyNode, "%s is a computed field of %s: Warden does not decide computed fields in rules yet, so the permission is left out", f.key, t.Name)
 	case isOperatorKey(f.key):
 		p.problemf(l, f.keyNode, "operator %s must be applied to a column, e.g. {column: {%s: value}}", f.key, f.key)
 	default:

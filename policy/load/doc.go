@@ -3,21 +3,63 @@
 //
 // # Input
 //
-// The policy directory (Dir) or fs.FS root (FS) holds:
+// The policy directory (Dir) or fs.FS root (FS) holds Hasura metadata in any
+// layout Hasura has written since v2.0 (layout.go), at the root or under
+// metadata/ (a Hasura project directory):
 //
-//   - Hasura v2 metadata in the directory layout: databases/databases.yaml
-//     lists the sources (name, kind, tables; configuration and other keys
-//     are ignored); a source's tables are an inline list or
-//     "!include default/tables/tables.yaml", whose entries are inline table
-//     entries or "!include public_articles.yaml" (paths relative to the
-//     including file; both the quoted Hasura CLI form and a YAML !include
-//     tag work). inherited_roles.yaml at the same level lists
-//     {role_name, role_set}. Other Hasura files (version.yaml, actions.yaml,
-//     ...) are ignored.
-//   - or the single-file export metadata.json ({"version": 3, "sources":
-//     [...], "inherited_roles": [...]}). Having both forms is an error.
-//   - The metadata may also sit under metadata/ (a Hasura project directory).
-//   - schema.yaml at the policy root, or the file named by WithSchemaFile.
+//   - the version 3 directory: databases/databases.yaml lists the sources
+//     (name, kind, tables; functions, logical_models, native_queries and
+//     stored_procedures are noted as not decided; configuration,
+//     customization, query_tags and health_check are ignored); a source's
+//     tables are an inline list or "!include default/tables/tables.yaml",
+//     whose entries are inline table entries or "!include
+//     public_articles.yaml" (paths relative to the including file; both the
+//     quoted Hasura CLI form and a YAML !include tag work).
+//     inherited_roles.yaml at the same level lists {role_name, role_set}.
+//   - the version 2 directory (Hasura 1.x): tables.yaml and functions.yaml
+//     at the root, read as one PostgreSQL source named default, as Hasura
+//     migrates it. version.yaml decides when both directory forms exist,
+//     and must agree with the one that does.
+//   - the single-file export metadata.json: version 3 ({"version": 3,
+//     "sources": [...], "inherited_roles": [...]}), version 2 or 1 (tables
+//     at the top), bare or as the metadata API's export_metadata answers it
+//     ({"resource_version": N, "metadata": {...}}). An empty file, an empty
+//     object, or an object with a key Hasura metadata does not have is a
+//     load error naming the file, never an empty policy. Having a metadata
+//     directory and metadata.json is an error.
+//
+// Root files and top-level keys that are not table permissions (actions,
+// remote schemas, query collections, allow lists, cron triggers, REST
+// endpoints, API limits, ...) never stop loading: each non-empty one is
+// listed in Policy.Notes with the reason it is not read.
+//
+// The schema: schema.yaml at the policy root, or the file named by
+// WithSchemaFile.
+//
+// Hasura reads a null as an absent key, and so does Warden, wherever a key
+// is optional (check: null, set: null, backend_only: null,
+// allow_aggregations: null, limit: null, comment: null); a required key
+// that is null is missing.
+//
+// # Inconsistent objects
+//
+// As Hasura does, an object of the metadata that cannot be resolved is left
+// out and the rest loads: a permission whose rule names an unknown column
+// or operator (or that uses an inconsistent relationship), a relationship
+// over unknown or mismatched columns, a tracked table missing from the
+// schema, a table of a source whose kind Warden cannot decide (anything but
+// postgres, citus and cockroach: never decided with PostgreSQL's semantics),
+// a table name tracked in two sources (a request could not say which it
+// means), an inherited role in a cycle, and an inherited permission that
+// cannot be derived (its parents' mutation permissions differ, or a
+// parent's permission is inconsistent). Each is listed in
+// Policy.Inconsistent with the problems that made it so; a request that
+// needs one is refused (engine.InconsistentError), never decided as if the
+// permission did not exist. WithStrict refuses the whole set instead.
+// Problems that are not about one object (syntax errors, the schema file,
+// unknown keys in table entries, which Hasura itself rejects, a table
+// tracked twice in one source, duplicate relationships) always refuse the
+// set.
 //
 // # Schema file
 //
@@ -120,10 +162,10 @@
 // _exists._table). It also takes
 // object_relationships, array_relationships, the four permission lists and
 // computed_fields (read only to give a clear error when a filter uses one).
-// is_enum, configuration, remote_relationships, event_triggers and
-// apollo_federation_config are ignored; any other key is an error, so that
-// a typo cannot silently drop permissions. Every tracked table must be in
-// the schema, and only once across sources.
+// is_enum, configuration, remote_relationships, event_triggers,
+// apollo_federation_config and logical_model are ignored; any other key is
+// an error (Hasura rejects it too), so that a typo cannot silently drop
+// permissions.
 //
 // Relationships resolve to column pairs. foreign_key_constraint_on takes a
 // column of this table ("col", {column: c} or {columns: [...]}) whose foreign
@@ -134,13 +176,16 @@
 // A relationship may not share its name with a column.
 //
 // Permissions: select takes columns (a list or "*", required), filter
-// (required), limit, allow_aggregations; computed_fields, query_root_fields
-// and subscription_root_fields are accepted and ignored (they shape the
-// GraphQL schema, not the rows). insert takes check (required), set, columns
+// (required), limit, allow_aggregations, computed_fields (names of the
+// table's computed fields the role may read); query_root_fields and
+// subscription_root_fields are accepted and ignored (they shape the GraphQL
+// schema, not the rows). insert takes check (required), set, columns
 // (absent = every column) and backend_only. update takes columns and filter
 // (required), check (absent = true), set and backend_only. delete takes
-// filter (required) and backend_only. validate_input is rejected (not
-// supported), and any other key is an error. Role admin may have no
+// filter (required) and backend_only. The mutations also accept and ignore
+// computed_fields, as Hasura does. validate_input (an input validation
+// webhook Warden cannot call) makes the permission inconsistent, and any
+// other key is an error (the permission is inconsistent). Role admin may have no
 // permission; a role may have one permission per table and operation.
 // Presets: a string starting with x-hasura- (any case) is a session
 // variable; anything else is a literal coerced to the column's type; null
@@ -171,7 +216,7 @@
 //     ["$", "col"] (the permission's root table); longer paths are errors,
 //     and both columns must have the same PostgreSQL type (int4 and serial
 //     are integer, but integer and bigint differ), as Hasura requires;
-//   - computed fields are not supported in expressions;
+//   - computed fields in expressions make the permission inconsistent (not decided yet);
 //   - an expression may nest at most WithMaxDepth levels (32) and have at
 //     most WithMaxNodes nodes (10000, literal list elements included).
 //
@@ -186,10 +231,12 @@
 // condition if they are inherited, else their filter); the largest limit,
 // none if a parent has none; aggregations if any parent allows them.
 // insert, update, delete: inherited when every parent that has one has the
-// same permission (compared as the model); different permissions are a load
-// error asking for an explicit permission on the inherited role. An explicit
-// permission of an inherited role always wins. Parents are resolved first;
-// cycles, admin and roles named nowhere else are errors.
+// same permission (compared as the model); different permissions make the
+// inherited permission inconsistent, asking for an explicit permission on
+// the inherited role. An explicit permission of an inherited role always
+// wins. Parents are resolved first; a cycle makes its roles inconsistent,
+// admin in a declaration is an error, and a parent named nowhere else adds
+// nothing (Hasura declares no roles) and is noted.
 //
 // # Errors
 //

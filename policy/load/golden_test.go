@@ -98,6 +98,9 @@ func dumpPermission(b *strings.Builder, p *model.Permission) {
 	if p.Op != model.OpDelete {
 		fmt.Fprintf(b, "    columns %v\n", p.Columns)
 	}
+	if len(p.ComputedFields) > 0 {
+		fmt.Fprintf(b, "    computed_fields %v\n", p.ComputedFields)
+	}
 	if p.Filter != nil {
 		fmt.Fprintf(b, "    filter %s\n", sexp(p.Filter))
 	}

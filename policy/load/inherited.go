@@ -23,8 +23,10 @@ func (ld *loader) resolveInherited() map[string][]string {
 	for _, d := range ld.inherit {
 		for _, p := range d.parents {
 			if !ld.roles[p] && decls[p] == nil {
-				ld.problemf(d.loc.key("role_set"), d.node,
-					"role_set of %s names role %s, which has no permission on any table and is not an inherited role", d.role, p)
+				// Hasura declares no roles: a parent without permissions
+				// gives nothing, and may well be a typo.
+				ld.notef("%s: role_set of %s names role %s, which has no permission on any table and is not an inherited role: it adds nothing",
+					d.loc.key("role_set").source(), d.role, p)
 			}
 		}
 	}
@@ -49,9 +51,16 @@ func (ld *loader) resolveInherited() map[string][]string {
 			return !bad[role]
 		case visiting:
 			cycle := append(slices.Clone(stack[slices.Index(stack, role):]), role)
-			ld.problemf(d.loc, d.node, "inherited roles form a cycle: %s", strings.Join(cycle, " -> "))
-			for _, r := range cycle {
+			for _, r := range cycle[:len(cycle)-1] {
 				bad[r] = true
+				cd := decls[r]
+				obj := &model.Inconsistency{Kind: "inherited role", Name: r, Source: cd.loc.source()}
+				if ld.consistent(obj, func() {
+					ld.problemf(cd.loc, cd.node, "inherited roles form a cycle: %s", strings.Join(cycle, " -> "))
+				}) || ld.cfg.strict {
+					continue
+				}
+				ld.badRoles[r] = obj
 			}
 			return false
 		}
@@ -86,6 +95,19 @@ func (ld *loader) resolveInherited() map[string][]string {
 			ld.inheritOn(t, d)
 		}
 	}
+	// A role in a cycle has no permission anywhere: every request with it
+	// is refused naming the cycle (unless it has its own permission).
+	for role, obj := range ld.badRoles {
+		for _, t := range tables {
+			for _, op := range model.Operations {
+				if _, explicit := t.Permissions[op][role]; !explicit {
+					i := *obj
+					i.Table, i.Op = t.Name, op
+					setInconsistent(t, &i)
+				}
+			}
+		}
+	}
 	return out
 }
 
@@ -93,16 +115,37 @@ func (ld *loader) resolveInherited() map[string][]string {
 // explicit permission of the role wins.
 func (ld *loader) inheritOn(t *model.Table, d *inheritedDecl) {
 	for _, op := range model.Operations {
+		// An explicit permission wins, and so does an explicit one that is
+		// inconsistent: the role is refused there, never given its parents'
+		// permission instead of its own.
 		if _, explicit := t.Permissions[op][d.role]; explicit {
+			continue
+		}
+		if _, explicit := t.Inconsistent[op][d.role]; explicit {
 			continue
 		}
 		var from []*model.Permission
 		var names []string
+		var broken *model.Inconsistency
 		for _, p := range d.parents {
 			if perm := t.Permissions[op][p]; perm != nil {
 				from = append(from, perm)
 				names = append(names, p)
+			} else if i := t.Inconsistent[op][p]; i != nil && broken == nil {
+				broken = i
 			}
+		}
+		bad := &model.Inconsistency{Kind: "permission", Table: t.Name, Name: d.role, Op: op, Source: d.loc.source()}
+		if broken != nil {
+			// Deciding without the parent's permission would silently
+			// change what the role may do.
+			if !ld.consistent(bad, func() {
+				ld.problemf(d.loc, d.node, "inherited role %s: its parent's %s is inconsistent, so the role's %s permission on %s cannot be derived",
+					d.role, broken, op, t.Name)
+			}) && !ld.cfg.strict {
+				setInconsistent(t, bad)
+			}
+			continue
 		}
 		if len(from) == 0 {
 			continue
@@ -113,15 +156,18 @@ func (ld *loader) inheritOn(t *model.Table, d *inheritedDecl) {
 		}
 		// Mutations: inherited only when every parent that has one has the
 		// same permission (Hasura's rule); otherwise the role needs its own.
-		consistent := true
-		for i := 1; i < len(from); i++ {
-			if !samePermission(from[0], from[i]) {
-				ld.problemf(d.loc, d.node,
-					"inherited role %s: the %s permissions of its parents %s and %s on %s differ; define an explicit %s permission for %s on %s",
-					d.role, op, names[0], names[i], t.Name, op, d.role, t.Name)
-				consistent = false
-				break
+		consistent := ld.consistent(bad, func() {
+			for i := 1; i < len(from); i++ {
+				if !samePermission(from[0], from[i]) {
+					ld.problemf(d.loc, d.node,
+						"inherited role %s: the %s permissions of its parents %s and %s on %s differ; define an explicit %s permission for %s on %s",
+						d.role, op, names[0], names[i], t.Name, op, d.role, t.Name)
+					break
+				}
 			}
+		})
+		if !consistent && !ld.cfg.strict {
+			setInconsistent(t, bad)
 		}
 		if consistent {
 			p := *from[0]

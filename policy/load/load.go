@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"sort"
 
 	"github.com/wardenpdp/warden/policy/model"
@@ -30,7 +29,14 @@ type config struct {
 	// tablesOnly reads the metadata without a schema, only to list the
 	// tables it names (TrackedTables).
 	tablesOnly bool
+	strict     bool
 }
+
+// WithStrict refuses the whole set when any object is inconsistent. By
+// default, as Hasura does, an inconsistent object (a permission, a
+// relationship, a tracked table) is left out and listed in
+// Policy.Inconsistent, and the rest of the set loads.
+func WithStrict() Option { return func(c *config) { c.strict = true } }
 
 // WithSchemaFile reads the schema from this file (an OS path) instead of
 // schema.yaml at the policy root.
@@ -67,6 +73,9 @@ func FS(ctx context.Context, fsys fs.FS, source string, opts ...Option) (*model.
 		return nil, ld.err
 	}
 	if len(ld.problems) > 0 {
+		// The set is refused: every problem is reported, those of
+		// inconsistent objects too.
+		ld.problems = append(ld.problems, ld.held...)
 		sortProblems(ld.problems)
 		return nil, &ValidationError{Problems: ld.problems}
 	}
@@ -90,6 +99,9 @@ func newLoader(ctx context.Context, fsys fs.FS, opts []Option) *loader {
 		computed:    map[model.TableName]map[string]bool{},
 		roles:       map[string]bool{},
 		nullableSet: map[*model.Column]bool{},
+		badTables:   map[model.TableName]*model.Inconsistency{},
+		badRels:     map[model.TableName]map[string]*model.Inconsistency{},
+		badRoles:    map[string]*model.Inconsistency{},
 	}
 }
 
@@ -111,6 +123,19 @@ type loader struct {
 	// nullableSet holds columns whose nullable was written out, so that a
 	// nullable primary-key column can be reported.
 	nullableSet map[*model.Column]bool
+	// inconsistent objects left out, in the order found, and the problems
+	// that made them so (reported with the others if the set is refused).
+	inconsistent []*model.Inconsistency
+	held         []Problem
+	// badTables are tracked tables left out; badRels relationships left out
+	// (by table, then name), so that rules naming them say why.
+	badTables map[model.TableName]*model.Inconsistency
+	badRels   map[model.TableName]map[string]*model.Inconsistency
+	badRoles  map[string]*model.Inconsistency
+	// version is the metadata version (1, 2 or 3) of the layout read.
+	version int
+	// notes say which parts of the metadata were deliberately not read.
+	notes []string
 }
 
 func (ld *loader) stopped() bool {
@@ -123,16 +148,11 @@ func (ld *loader) stopped() bool {
 }
 
 func (ld *loader) run() *model.Policy {
-	metaRoot, form := ld.findMetadata()
-	if !ld.loadSchemaFile() || ld.stopped() || form == "" {
+	lay := ld.findMetadata()
+	if !ld.loadSchemaFile() || ld.stopped() || lay.form == "" {
 		return nil
 	}
-	switch form {
-	case "dir":
-		ld.readDirLayout(metaRoot)
-	case "json":
-		ld.readExport(path.Join(metaRoot, "metadata.json"))
-	}
+	ld.readMetadata(lay)
 	if ld.stopped() {
 		return nil
 	}
@@ -158,7 +178,11 @@ func (ld *loader) run() *model.Policy {
 		}
 	}
 	delete(roles, model.AdminRole)
-	p := &model.Policy{Tables: ld.tables, InheritedRoles: inherited, Roles: make([]string, 0, len(roles))}
+	p := &model.Policy{Tables: ld.tables, InheritedRoles: inherited, Roles: make([]string, 0, len(roles)),
+		Inconsistent: ld.inconsistent, Notes: ld.notes}
+	if len(ld.badTables) > 0 {
+		p.InconsistentTables = ld.badTables
+	}
 	for r := range roles {
 		p.Roles = append(p.Roles, r)
 	}
@@ -167,30 +191,6 @@ func (ld *loader) run() *model.Policy {
 		t.IndexColumns()
 	}
 	return p
-}
-
-// findMetadata finds the metadata: databases/databases.yaml or metadata.json
-// at the root, or under metadata/ (a Hasura project directory).
-func (ld *loader) findMetadata() (root, form string) {
-	for _, root := range []string{".", "metadata"} {
-		dbFile := path.Join(root, "databases", "databases.yaml")
-		jsonFile := path.Join(root, "metadata.json")
-		hasDB, hasJSON := ld.exists(dbFile), ld.exists(jsonFile)
-		switch {
-		case hasDB && hasJSON:
-			ld.problemf(loc{file: jsonFile}, nil,
-				"both %s and %s exist: keep one form of the metadata", dbFile, jsonFile)
-			return root, ""
-		case hasDB:
-			return root, "dir"
-		case hasJSON:
-			return root, "json"
-		}
-	}
-	if ld.err == nil {
-		ld.problemf(loc{}, nil, "no Hasura metadata found: want databases/databases.yaml or metadata.json, at the policy root or under metadata/")
-	}
-	return "", ""
 }
 
 func (ld *loader) exists(name string) bool {
@@ -209,6 +209,12 @@ func (ld *loader) loadSchemaFile() bool {
 		name, external = ld.cfg.schemaFile, true
 	}
 	l := loc{file: name}
+	if !external && !ld.exists(name) {
+		if ld.err == nil {
+			ld.problemf(l, nil, "schema file %s does not exist: Warden needs the tables' columns and types; write it from the database with 'warden schema pull --policy DIR --database-url URL --out DIR/%s', or name one with --schema", name, name)
+		}
+		return false
+	}
 	n, ok := ld.parseFile(name, external, l, nil, "schema file")
 	if !ok {
 		return false
@@ -233,9 +239,10 @@ func revision(files map[string][]byte) string {
 
 // tableEntry is one tracked table of the metadata.
 type tableEntry struct {
-	name  model.TableName
-	table *model.Table
-	loc   loc // the entry; path "" when the entry is a whole file
-	node  *yaml.Node
-	keys  map[string]*yaml.Node
+	name   model.TableName
+	table  *model.Table
+	source sourceInfo
+	loc    loc // the entry; path "" when the entry is a whole file
+	node   *yaml.Node
+	keys   map[string]*yaml.Node
 }

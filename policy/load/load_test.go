@@ -48,8 +48,43 @@ func TestProblems(t *testing.T) {
 			for p, c := range tc.Files {
 				files[p] = c
 			}
-			_, err := FS(context.Background(), withFiles(base, files), "test")
+			fsys := withFiles(base, files)
+			// Loaded as Hasura does, every problem is either fatal or a
+			// reason of an inconsistent object: nothing is lost.
+			pol, err := FS(context.Background(), fsys, "test")
+			var all []string
 			var ve *ValidationError
+			if errors.As(err, &ve) {
+				for _, p := range ve.Problems {
+					all = append(all, p.String())
+				}
+			} else if err != nil {
+				t.Fatalf("non-strict load: %v", err)
+			} else {
+				for _, i := range pol.Inconsistent {
+					all = append(all, i.Reasons...)
+				}
+			}
+			if len(all) != len(tc.Want) {
+				t.Errorf("non-strict load: got %d problems and inconsistencies, want %d:\n%s", len(all), len(tc.Want), strings.Join(all, "\n"))
+			}
+			for _, w := range tc.Want {
+				prefix := w.File
+				if w.Line != 0 {
+					prefix += fmt.Sprintf(":%d", w.Line)
+				}
+				n := 0
+				for _, a := range all {
+					if strings.HasPrefix(a, prefix) && strings.Contains(a, w.Path+": ") && strings.Contains(a, w.Message) {
+						n++
+					}
+				}
+				if n == 0 {
+					t.Errorf("non-strict load: no problem or inconsistency %s %s: ...%s...; have:\n%s", prefix, w.Path, w.Message, strings.Join(all, "\n"))
+				}
+			}
+
+			_, err = FS(context.Background(), fsys, "test", WithStrict())
 			if !errors.As(err, &ve) {
 				t.Fatalf("got %v, want a *ValidationError", err)
 			}
@@ -234,7 +269,7 @@ func TestValidationErrorString(t *testing.T) {
 		{Source: model.Source{File: "b.yaml"}, Message: "second"},
 		{Message: "third"},
 	}}
-	want := "a.yaml: x.y: first\nb.yaml: second\nthird"
+	want := "a.yaml:3: x.y: first\nb.yaml: second\nthird"
 	if e.Error() != want {
 		t.Fatalf("got %q, want %q", e.Error(), want)
 	}
@@ -243,6 +278,13 @@ func TestValidationErrorString(t *testing.T) {
 func TestPermissions(t *testing.T) {
 	files := map[string]string{"databases/default/tables/public_tags.yaml": `
 table: tags
+computed_fields:
+  - name: x
+    definition:
+      function: {schema: public, name: tag_x}
+      table_argument: null
+      session_argument: null
+    comment: ""
 select_permissions:
   - role: a
     comment: every column, no rows limit beyond 0
@@ -280,6 +322,7 @@ delete_permissions:
 	}
 	want := `  select a
     columns [id label thing_id]
+    computed_fields [x]
     filter true
     limit 0
   insert a
@@ -316,5 +359,40 @@ func TestExportJSON(t *testing.T) {
 	perm, _ := p.Tables[tableName("tags")].Permission(model.OpSelect, "v")
 	if got := sexp(perm.Filter); got != `(_like label "a/bé%")` {
 		t.Errorf("filter %s", got)
+	}
+}
+
+// TestInheritedRoleWithInconsistentOwnPermission: an inherited role whose
+// own permission is inconsistent is refused there; it never falls back to
+// its parents' (wider) permission.
+func TestInheritedRoleWithInconsistentOwnPermission(t *testing.T) {
+	files := map[string]string{
+		"databases/default/tables/public_tags.yaml": `
+table: tags
+select_permissions:
+  - role: user
+    permission: {columns: "*", filter: {}}
+  - role: restricted
+    permission: {columns: [id], filter: {nope: {_eq: 1}}}
+update_permissions:
+  - role: user
+    permission: {columns: [label], filter: {}}
+`,
+		"inherited_roles.yaml": "- {role_name: restricted, role_set: [user]}\n",
+	}
+	p, err := FS(context.Background(), withFiles(dirFS(t, "testdata/base"), files), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := p.Tables[tableName("tags")]
+	if perm, ok := tags.Permission(model.OpSelect, "restricted"); ok {
+		t.Fatalf("restricted's inconsistent select permission was replaced by its parents': %+v", perm)
+	}
+	if tags.Inconsistent[model.OpSelect]["restricted"] == nil {
+		t.Errorf("restricted's select permission is not listed as inconsistent")
+	}
+	// Where the role has no permission of its own, it still inherits.
+	if _, ok := tags.Permission(model.OpUpdate, "restricted"); !ok {
+		t.Errorf("restricted did not inherit user's update permission")
 	}
 }

@@ -18,13 +18,13 @@ var (
 		"computed_fields"}
 	// Table keys of Hasura features that play no part in row permissions.
 	ignoredTableKeys = []string{"is_enum", "configuration", "remote_relationships",
-		"event_triggers", "apollo_federation_config"}
+		"event_triggers", "apollo_federation_config", "logical_model"}
 )
 
 // readDirLayout reads databases/databases.yaml, its includes and
 // inherited_roles.yaml under root.
 func (ld *loader) readDirLayout(root string) {
-	dbFile := path.Join(root, "databases", "databases.yaml")
+	dbFile := path.Join(root, databasesFile)
 	dl := loc{file: dbFile}
 	n, ok := ld.parseFile(dbFile, false, dl, nil, "file")
 	if ok && n != nil {
@@ -42,52 +42,59 @@ func (ld *loader) readDirLayout(root string) {
 	}
 }
 
-// readExport reads the single-file metadata export.
-func (ld *loader) readExport(file string) {
-	l := loc{file: file}
-	n, ok := ld.parseFile(file, false, l, nil, "file")
-	if !ok {
-		return
-	}
-	if n == nil {
-		ld.problemf(l, nil, "the metadata export is empty")
-		return
-	}
-	fields, _ := ld.fields(n, l, "metadata")
-	for _, f := range fields {
-		switch f.key {
-		case "version":
-			if v := deref(f.val); v == nil || v.Value != "3" {
-				ld.problemf(l.key("version"), f.val, "metadata version %s is not supported: want 3 (Hasura v2)", describe(f.val))
-			}
-		case "sources":
-			sl := l.key("sources")
-			items, _ := ld.list(f.val, sl, "sources")
-			for i, it := range items {
-				ld.source(it, sl, sl.index(i))
-			}
-		case "inherited_roles":
-			ld.readInherited(f.val, l.key("inherited_roles"))
-		case "tables":
-			ld.problemf(l.key("tables"), f.keyNode, "tables at the top level is the metadata version 2 form: export with Hasura v2 (version 3, tables under sources)")
-		}
-	}
+// sourceInfo is the database source a table entry is read in.
+type sourceInfo struct {
+	name string
+	kind string
+	loc  loc
 }
+
+// decidable says whether Warden decides tables of this kind of source:
+// PostgreSQL and the databases that speak its SQL and semantics.
+func (s sourceInfo) decidable() bool {
+	switch s.kind {
+	case "postgres", "pg", "citus", "cockroach":
+		return true
+	}
+	return false
+}
+
+// sourceKeys are the keys of a source: tables is read, the rest configure
+// the connection and the GraphQL schema (functions, logical models and
+// native queries have permissions of their own that Warden does not decide
+// yet: each non-empty list is noted).
+var (
+	sourceKeys        = []string{"name", "kind", "tables", "functions", "logical_models", "native_queries", "stored_procedures"}
+	ignoredSourceKeys = []string{"configuration", "customization", "query_tags", "health_check", "comment"}
+)
 
 // source reads one database source; its tables are a list or an include.
 func (ld *loader) source(n *yaml.Node, list, l loc) {
-	fields, _ := ld.fields(n, l, "source")
-	var tables *yaml.Node
-	for _, f := range fields {
-		switch f.key {
-		case "name":
-			if name, ok := ld.str(f.val, l.key("name"), "source name"); ok {
-				l = list.sel("name", name)
-			}
-		case "tables":
-			tables = f.val
+	keys, _ := ld.object(n, l, "source", sourceKeys, ignoredSourceKeys)
+	if keys == nil {
+		return
+	}
+	src := sourceInfo{kind: "postgres"}
+	if name, ok := ld.str(keys["name"], l.key("name"), "source name"); ok {
+		src.name = name
+		l = list.sel("name", name)
+	} else {
+		return
+	}
+	if k := keys["kind"]; k != nil {
+		if kind, ok := ld.str(k, l.key("kind"), "source kind"); ok {
+			src.kind = strings.ToLower(kind)
 		}
 	}
+	src.loc = l
+	for _, key := range []string{"functions", "logical_models", "native_queries", "stored_procedures"} {
+		what := strings.ReplaceAll(key, "_", " ")
+		if key == "functions" {
+			what = "tracked functions"
+		}
+		ld.noteList(keys[key], l.key(key), what+": their permissions are not decided by Warden yet")
+	}
+	tables := keys["tables"]
 	if tables == nil {
 		return
 	}
@@ -97,11 +104,17 @@ func (ld *loader) source(n *yaml.Node, list, l loc) {
 		if !ok {
 			return
 		}
-		tl = loc{file: file}
 		if tables, ok = ld.parseFile(file, false, l.key("tables"), tables, "included file"); !ok {
 			return
 		}
+		tl = loc{file: file}
 	}
+	ld.sourceTables(tables, tl, src)
+}
+
+// sourceTables reads a source's list of table entries, inline or included
+// one file each.
+func (ld *loader) sourceTables(tables *yaml.Node, tl loc, src sourceInfo) {
 	items, _ := ld.list(tables, tl, "tables")
 	for i, it := range items {
 		if inc, ok := includePath(it); ok {
@@ -117,10 +130,10 @@ func (ld *loader) source(n *yaml.Node, list, l loc) {
 				ld.problemf(loc{file: file}, nil, "the table file is empty")
 				continue
 			}
-			ld.tableEntry(n, loc{file: file}, loc{file: file})
+			ld.tableEntry(n, loc{file: file}, loc{file: file}, src)
 			continue
 		}
-		ld.tableEntry(it, tl, tl.index(i))
+		ld.tableEntry(it, tl, tl.index(i), src)
 	}
 }
 
@@ -140,7 +153,7 @@ func (ld *loader) resolveInclude(from, inc string, l loc, n *yaml.Node) (string,
 
 // tableEntry reads a table entry; list locates the list it is in (the entry
 // is then named by its table), or equals l for a whole-file entry.
-func (ld *loader) tableEntry(n *yaml.Node, list, l loc) {
+func (ld *loader) tableEntry(n *yaml.Node, list, l loc, src sourceInfo) {
 	keys, _ := ld.object(n, l, "table entry", tableKeys, ignoredTableKeys)
 	if keys == nil {
 		return
@@ -152,29 +165,107 @@ func (ld *loader) tableEntry(n *yaml.Node, list, l loc) {
 	if list != l {
 		l = list.sel("table", name.String())
 	}
+	bad := &model.Inconsistency{Kind: "table", Table: name, Source: l.source()}
 	if prev, dup := ld.entries[name]; dup {
-		ld.problemf(l.key("table"), keys["table"], "table %s is tracked twice (also in %s)", name, prev.loc.source())
+		if prev.source.name == src.name {
+			ld.problemf(l.key("table"), keys["table"], "table %s is tracked twice (also in %s)", name, prev.loc.source())
+			return
+		}
+		// The same name in two sources: a request names a table without
+		// its source, so neither can be decided.
+		if !ld.cfg.tablesOnly {
+			ld.consistent(bad, func() {
+				ld.problemf(l.key("table"), keys["table"],
+					"table %s is tracked in sources %s and %s: a request cannot say which it means, so neither is decided", name, prev.source.name, src.name)
+			})
+			ld.dropTable(prev, bad)
+		}
+		return
+	}
+	if ld.badTables[name] != nil {
+		return
+	}
+	e := &tableEntry{name: name, loc: l, node: n, keys: keys, source: src}
+	ld.entries[name] = e
+	if ld.cfg.tablesOnly {
+		ld.order = append(ld.order, e)
 		return
 	}
 	t, found := ld.tables[name]
-	if !found && !ld.cfg.tablesOnly {
-		ld.problemf(l.key("table"), keys["table"], "%s", notInSchema(name))
+	ok = ld.consistent(bad, func() {
+		switch {
+		case !src.decidable():
+			ld.problemf(src.loc.key("kind"), nil,
+				"table %s is in source %s of kind %s: Warden decides only PostgreSQL sources (postgres, citus, cockroach), never with another database's semantics", name, src.name, src.kind)
+		case !found:
+			ld.problemf(l.key("table"), keys["table"], "%s", notInSchema(name))
+		}
+	})
+	if !ok {
+		if !ld.cfg.strict {
+			ld.badTables[name] = bad
+		}
 		return
 	}
-	e := &tableEntry{name: name, table: t, loc: l, node: n, keys: keys}
-	ld.entries[name] = e
+	t.Source, t.SourceKind = src.name, src.kind
+	e.table = t
 	ld.order = append(ld.order, e)
-	cf, _ := ld.list(keys["computed_fields"], l.key("computed_fields"), "computed_fields")
-	for _, c := range cf {
-		if c = deref(c); c != nil && c.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(c.Content); i += 2 {
-				if c.Content[i].Value == "name" {
-					if ld.computed[name] == nil {
-						ld.computed[name] = map[string]bool{}
-					}
-					ld.computed[name][c.Content[i+1].Value] = true
-				}
-			}
+	ld.computedFields(t, keys["computed_fields"], l.key("computed_fields"))
+}
+
+// computedFields reads a table entry's computed fields: {name, definition:
+// {function, table_argument, session_argument}, comment}. Their names are
+// kept, so that a rule or a select permission naming one is told apart
+// from a typo.
+func (ld *loader) computedFields(t *model.Table, n *yaml.Node, l loc) {
+	items, _ := ld.list(n, l, "computed_fields")
+	for i, it := range items {
+		el := l.index(i)
+		k, _ := ld.object(it, el, "computed field", []string{"name", "definition"}, []string{"comment"})
+		if k == nil {
+			continue
+		}
+		name, ok := ld.str(k["name"], el.key("name"), "computed field name")
+		if !ok {
+			continue
+		}
+		el = l.sel("name", name)
+		if _, clash := t.Column(name); clash {
+			ld.problemf(el.key("name"), k["name"], "computed field %s has the name of a column of %s", name, t.Name)
+			continue
+		}
+		if ld.computed[t.Name][name] {
+			ld.problemf(el.key("name"), k["name"], "computed field %s is defined twice on %s", name, t.Name)
+			continue
+		}
+		if ld.computed[t.Name] == nil {
+			ld.computed[t.Name] = map[string]bool{}
+		}
+		ld.computed[t.Name][name] = true
+		d, _ := ld.object(k["definition"], el.key("definition"), "computed field definition",
+			[]string{"function", "table_argument", "session_argument"}, nil)
+		switch {
+		case k["definition"] == nil:
+			ld.problemf(el, it, "computed field %s needs a definition", name)
+		case d != nil && d["function"] == nil:
+			ld.problemf(el.key("definition"), k["definition"], "the definition of computed field %s needs a function", name)
+		case d != nil:
+			ld.metaTableName(d["function"], el.key("definition").key("function"))
+		}
+	}
+}
+
+// dropTable takes a table entry read earlier out of the set, as
+// inconsistent for the reason bad gives.
+func (ld *loader) dropTable(e *tableEntry, bad *model.Inconsistency) {
+	if ld.cfg.strict {
+		return
+	}
+	ld.badTables[e.name] = bad
+	for i, o := range ld.order {
+		if o == e {
+			ld.order = append(ld.order[:i], ld.order[i+1:]...)
+			break
 		}
 	}
 }

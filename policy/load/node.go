@@ -138,7 +138,8 @@ func (ld *loader) fields(n *yaml.Node, l loc, what string) ([]field, bool) {
 }
 
 // object reads a mapping whose keys must be among known or ignored; it
-// returns the known keys' values. Unknown keys are reported.
+// returns the known keys' values, leaving out those whose value is null (an
+// absent key, as Hasura reads it). Unknown keys are reported.
 func (ld *loader) object(n *yaml.Node, l loc, what string, known, ignored []string) (map[string]*yaml.Node, bool) {
 	fields, ok := ld.fields(n, l, what)
 	if fields == nil && !ok {
@@ -147,6 +148,9 @@ func (ld *loader) object(n *yaml.Node, l loc, what string, known, ignored []stri
 	out := make(map[string]*yaml.Node, len(fields))
 	for _, f := range fields {
 		switch {
+		case contains(known, f.key) && isNull(deref(f.val)):
+			// Hasura reads a null as an absent key (the CLI writes
+			// check: null, set: null, backend_only: null).
 		case contains(known, f.key):
 			out[f.key] = f.val
 		case contains(ignored, f.key):
@@ -432,4 +436,20 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// readFileUntracked reads a file that decides nothing (it is not part of
+// the revision). found is false when it does not exist or cannot be read.
+func (ld *loader) readFileUntracked(name string) ([]byte, bool) {
+	data, err := fs.ReadFile(ld.fsys, name)
+	return data, err == nil
+}
+
+// elem returns the i-th element of a sequence node, or the node itself when
+// it has none: the node to take a list element's line from.
+func elem(n *yaml.Node, i int) *yaml.Node {
+	if s := deref(n); s != nil && s.Kind == yaml.SequenceNode && i < len(s.Content) {
+		return s.Content[i]
+	}
+	return n
 }

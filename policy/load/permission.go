@@ -16,12 +16,14 @@ import (
 // (root-field visibility, computed fields in the GraphQL schema).
 var permKeys = map[model.Operation]struct{ known, ignored []string }{
 	model.OpSelect: {
-		known:   []string{"columns", "filter", "limit", "allow_aggregations"},
-		ignored: []string{"computed_fields", "query_root_fields", "subscription_root_fields"},
+		known:   []string{"columns", "filter", "limit", "allow_aggregations", "computed_fields"},
+		ignored: []string{"query_root_fields", "subscription_root_fields"},
 	},
-	model.OpInsert: {known: []string{"check", "set", "columns", "backend_only"}},
-	model.OpUpdate: {known: []string{"columns", "filter", "check", "set", "backend_only"}},
-	model.OpDelete: {known: []string{"filter", "backend_only"}},
+	// Hasura also takes (and ignores) computed_fields on mutations: real
+	// exports have it.
+	model.OpInsert: {known: []string{"check", "set", "columns", "backend_only"}, ignored: []string{"computed_fields"}},
+	model.OpUpdate: {known: []string{"columns", "filter", "check", "set", "backend_only"}, ignored: []string{"computed_fields"}},
+	model.OpDelete: {known: []string{"filter", "backend_only"}, ignored: []string{"computed_fields"}},
 }
 
 // permissions reads a table entry's four permission lists.
@@ -43,25 +45,46 @@ func (ld *loader) permissions(e *tableEntry) {
 				continue
 			}
 			el = l.sel("role", role)
-			if role == model.AdminRole {
-				ld.problemf(el.key("role"), k["role"], "no permission may be defined for role admin: admin bypasses every rule")
-				continue
-			}
 			if seen[role] {
 				ld.problemf(el, it, "role %s has more than one %s permission on %s", role, op, t.Name)
 				continue
 			}
 			seen[role] = true
-			ld.roles[role] = true
-			if k["permission"] == nil {
-				ld.problemf(el, it, "the entry has no permission")
+			bad := &model.Inconsistency{Kind: "permission", Table: t.Name, Name: role, Op: op, Source: el.source()}
+			if role == model.AdminRole {
+				// Listed, and never looked up: admin bypasses every rule.
+				ld.consistent(bad, func() {
+					ld.problemf(el.key("role"), k["role"], "no permission may be defined for role admin: admin bypasses every rule")
+				})
 				continue
 			}
-			if p := ld.permission(t, op, role, k["permission"], el); p != nil {
+			ld.roles[role] = true
+			var p *model.Permission
+			good := ld.consistent(bad, func() {
+				if k["permission"] == nil {
+					ld.problemf(el, it, "the entry has no permission")
+					return
+				}
+				p = ld.permission(t, op, role, k["permission"], el)
+			})
+			switch {
+			case good && p != nil:
 				setPermission(t, p)
+			case !ld.cfg.strict:
+				setInconsistent(t, bad)
 			}
 		}
 	}
+}
+
+func setInconsistent(t *model.Table, i *model.Inconsistency) {
+	if t.Inconsistent == nil {
+		t.Inconsistent = map[model.Operation]map[string]*model.Inconsistency{}
+	}
+	if t.Inconsistent[i.Op] == nil {
+		t.Inconsistent[i.Op] = map[string]*model.Inconsistency{}
+	}
+	t.Inconsistent[i.Op][i.Name] = i
 }
 
 func setPermission(t *model.Table, p *model.Permission) {
@@ -83,6 +106,8 @@ func (ld *loader) permission(t *model.Table, op model.Operation, role string, n 
 	keys := map[string]*yaml.Node{}
 	for _, f := range fields {
 		switch {
+		case contains(spec.known, f.key) && isNull(deref(f.val)):
+			// null is absent, as Hasura reads it (check: null on update).
 		case contains(spec.known, f.key):
 			keys[f.key] = f.val
 		case contains(spec.ignored, f.key):
@@ -136,6 +161,9 @@ func (ld *loader) permission(t *model.Table, op model.Operation, role string, n 
 	if s := keys["set"]; s != nil {
 		p.Set = ld.presets(t, s, l.key("set"), &ok)
 	}
+	if v := keys["computed_fields"]; v != nil {
+		p.ComputedFields = ld.permComputedFields(t, v, l.key("computed_fields"), &ok)
+	}
 	if v := keys["limit"]; v != nil {
 		p.Limit = ld.limit(v, l.key("limit"), &ok)
 	}
@@ -177,9 +205,9 @@ func (ld *loader) permColumns(t *model.Table, n *yaml.Node, l loc, ok *bool) []s
 		}
 		*ok = false
 		if _, rel := t.Relationships[name]; rel {
-			ld.problemf(l.index(i), n, "%s is a relationship, not a column of %s", name, t.Name)
+			ld.problemf(l.index(i), elem(n, i), "%s is a relationship, not a column of %s", name, t.Name)
 		} else {
-			ld.problemf(l.index(i), n, "%q is not a column of %s (columns: %s)", name, t.Name, columnList(t))
+			ld.problemf(l.index(i), elem(n, i), "%q is not a column of %s (columns: %s)", name, t.Name, columnList(t))
 		}
 	}
 	out := make([]string, 0, len(set))
@@ -263,4 +291,29 @@ func (ld *loader) limit(n *yaml.Node, l loc, ok *bool) *int {
 	ld.problemf(l, n, "limit must be a non-negative integer, got %s", describe(n))
 	*ok = false
 	return nil
+}
+
+// permComputedFields reads a select permission's computed_fields: names of
+// the table's computed fields, sorted without duplicates.
+func (ld *loader) permComputedFields(t *model.Table, n *yaml.Node, l loc, ok *bool) []string {
+	names, good := ld.strList(n, l, "computed_fields")
+	if !good {
+		*ok = false
+		return nil
+	}
+	set := map[string]bool{}
+	for i, name := range names {
+		if !ld.computed[t.Name][name] {
+			ld.problemf(l.index(i), elem(n, i), "%q is not a computed field of %s", name, t.Name)
+			*ok = false
+			continue
+		}
+		set[name] = true
+	}
+	out := make([]string, 0, len(set))
+	for name := range set {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -24,12 +24,25 @@ type Problem struct {
 	Message string
 }
 
-// String returns "file: path: message".
+// String returns "file:line: path: message", leaving out what is unknown
+// ("file: message", "path: message", "message").
 func (p Problem) String() string {
-	if s := p.Source.String(); s != "" {
-		return s + ": " + p.Message
+	var b strings.Builder
+	b.WriteString(p.Source.File)
+	if p.Source.File != "" && p.Line > 0 {
+		fmt.Fprintf(&b, ":%d", p.Line)
 	}
-	return p.Message
+	if p.Source.Path != "" {
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(p.Source.Path)
+	}
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
 }
 
 // ValidationError lists every problem found in a policy set, sorted by file
@@ -95,4 +108,29 @@ func (ld *loader) problemf(l loc, n *yaml.Node, format string, args ...any) {
 		p.Line = n.Line
 	}
 	ld.problems = append(ld.problems, p)
+}
+
+// consistent runs f, which reads one object of the metadata (a permission, a
+// relationship, a table entry): the problems f reports make the object
+// inconsistent. Unless the load is strict they are taken out of the load's
+// problems into obj, which is recorded, and the rest of the set loads; ok
+// says whether f reported nothing.
+func (ld *loader) consistent(obj *model.Inconsistency, f func()) (ok bool) {
+	n := len(ld.problems)
+	f()
+	if len(ld.problems) == n {
+		return true
+	}
+	if ld.cfg.strict || ld.err != nil {
+		return false
+	}
+	found := ld.problems[n:]
+	sortProblems(found)
+	for _, p := range found {
+		obj.Reasons = append(obj.Reasons, p.String())
+	}
+	ld.held = append(ld.held, found...)
+	ld.problems = ld.problems[:n]
+	ld.inconsistent = append(ld.inconsistent, obj)
+	return false
 }

@@ -26,16 +26,25 @@ func (ld *loader) relationships(e *tableEntry) {
 				continue
 			}
 			el = l.sel("name", name)
-			if _, clash := t.Column(name); clash {
-				ld.problemf(el.key("name"), k["name"], "relationship %s has the name of a column of %s", name, t.Name)
-				continue
-			}
-			if _, dup := t.Relationships[name]; dup {
+			if _, dup := t.Relationships[name]; dup || ld.badRels[t.Name][name] != nil {
 				ld.problemf(el.key("name"), k["name"], "relationship %s is defined twice on %s", name, t.Name)
 				continue
 			}
-			if r := ld.relationship(t, kind, name, k["using"], el.key("using")); r != nil {
+			bad := &model.Inconsistency{Kind: "relationship", Table: t.Name, Name: name, Source: el.source()}
+			var r *model.Relationship
+			if ld.consistent(bad, func() {
+				if _, clash := t.Column(name); clash {
+					ld.problemf(el.key("name"), k["name"], "relationship %s has the name of a column of %s", name, t.Name)
+					return
+				}
+				r = ld.relationship(t, kind, name, k["using"], el.key("using"))
+			}) && r != nil {
 				t.Relationships[name] = r
+			} else if r == nil && !ld.cfg.strict {
+				if ld.badRels[t.Name] == nil {
+					ld.badRels[t.Name] = map[string]*model.Inconsistency{}
+				}
+				ld.badRels[t.Name][name] = bad
 			}
 		}
 	}

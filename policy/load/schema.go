@@ -240,13 +240,13 @@ func (ld *loader) primaryKey(t *model.Table, n *yaml.Node, l loc) {
 		c, found := t.Column(name)
 		switch {
 		case !found:
-			ld.problemf(l.index(i), n, "primary key column %q is not a column of %s (columns: %s)", name, t.Name, strings.Join(t.ColumnNames(), ", "))
+			ld.problemf(l.index(i), elem(n, i), "primary key column %q is not a column of %s (columns: %s)", name, t.Name, strings.Join(t.ColumnNames(), ", "))
 			continue
 		case seen[name]:
-			ld.problemf(l.index(i), n, "primary key column %s is listed twice", name)
+			ld.problemf(l.index(i), elem(n, i), "primary key column %s is listed twice", name)
 			continue
 		case c.Nullable && ld.nullableSet[c]:
-			ld.problemf(l.index(i), n, "primary key column %s cannot be nullable", name)
+			ld.problemf(l.index(i), elem(n, i), "primary key column %s cannot be nullable", name)
 		}
 		seen[name] = true
 		c.Nullable = false
@@ -292,13 +292,13 @@ func (ld *loader) foreignKeys(t *model.Table, n *yaml.Node, l loc) {
 		for j := range cols {
 			c, ok := t.Column(cols[j])
 			if !ok {
-				ld.problemf(el.key("columns").index(j), k["columns"], "%q is not a column of %s (columns: %s)", cols[j], t.Name, strings.Join(t.ColumnNames(), ", "))
+				ld.problemf(el.key("columns").index(j), elem(k["columns"], j), "%q is not a column of %s (columns: %s)", cols[j], t.Name, strings.Join(t.ColumnNames(), ", "))
 				good = false
 				continue
 			}
 			rc, ok := rt.Column(refCols[j])
 			if !ok {
-				ld.problemf(rl.key("columns").index(j), rk["columns"], "%q is not a column of %s (columns: %s)", refCols[j], rt.Name, strings.Join(rt.ColumnNames(), ", "))
+				ld.problemf(rl.key("columns").index(j), elem(rk["columns"], j), "%q is not a column of %s (columns: %s)", refCols[j], rt.Name, strings.Join(rt.ColumnNames(), ", "))
 				good = false
 				continue
 			}

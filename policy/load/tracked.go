@@ -4,7 +4,6 @@ import (
 	"context"
 	"io/fs"
 	"os"
-	"path"
 	"sort"
 
 	"go.yaml.in/yaml/v3"
@@ -26,13 +25,7 @@ func TrackedTables(ctx context.Context, dir string) ([]model.TableName, error) {
 // TrackedTablesFS is TrackedTables over an fs.FS.
 func TrackedTablesFS(ctx context.Context, fsys fs.FS) ([]model.TableName, error) {
 	ld := newLoader(ctx, fsys, []Option{func(c *config) { c.tablesOnly = true }})
-	root, form := ld.findMetadata()
-	switch form {
-	case "dir":
-		ld.readDirLayout(root)
-	case "json":
-		ld.readExport(path.Join(root, "metadata.json"))
-	}
+	ld.readMetadata(ld.findMetadata())
 	if ld.err != nil {
 		return nil, ld.err
 	}

@@ -91,12 +91,17 @@ func ParseText(k Kind, s string) (any, error) {
 // []any, map[string]any; Go integer types are accepted too) into the
 // canonical form for kind k. nil is SQL NULL for every kind and stays nil.
 //
-// Integers may come as numbers or strings; a float64 must be whole and
-// within ±2^53 (beyond that it may already have lost precision: send it as
-// a string). Strings for every non-text kind are parsed with ParseText; a
-// boolean column also takes the text forms ("t", "yes", ...). A jsonb or
-// opaque value may be anything; floats become json.Number in their
-// shortest form.
+// Integers and numerics may come as numbers or strings. A float64 (a
+// number of a protobuf Struct, or of JSON decoded without UseNumber) must
+// be a safe integer for an integer column, whole and of magnitude below
+// 2^53, and of magnitude below 2^53 for a numeric column: a double at 2^53
+// or beyond stands for many integers (9223372036854775807 and
+// 9223372036854775806 are one double), so it is refused rather than
+// rounded: such values must be sent as strings. Below 2^53 a float64 of a
+// numeric column is its shortest decimal form (0.1 is 0.1). Strings for
+// every non-text kind are parsed with ParseText; a boolean column also
+// takes the text forms ("t", "yes", ...). A jsonb or opaque value may be
+// anything; floats become json.Number in their shortest form.
 func CoerceJSON(k Kind, v any) (any, error) {
 	if v == nil {
 		return nil, nil
@@ -111,6 +116,9 @@ func CoerceJSON(k Kind, v any) (any, error) {
 	case KindInteger:
 		return coerceInteger(v)
 	case KindNumeric:
+		if f, ok := v.(float64); ok && math.Abs(f) >= maxSafeInteger {
+			return nil, inexactError(f)
+		}
 		n, err := numberText(v)
 		if err != nil {
 			return nil, err
@@ -208,8 +216,14 @@ func parseNumeric(s string) (string, error) {
 	return b.String(), nil
 }
 
-// maxSafeInteger is 2^53: larger float64 values may not be exact integers.
+// maxSafeInteger is 2^53. Every integer of smaller magnitude is a float64
+// of its own; 2^53 is also the float64 of 2^53+1, and so on beyond.
 const maxSafeInteger = 1 << 53
+
+// inexactError refuses a float64 of magnitude 2^53 or more.
+func inexactError(f float64) error {
+	return fmt.Errorf("%v is a double of magnitude 2^53 or more, which stands for many integers (it may already have been rounded): send it as a string", f)
+}
 
 func coerceInteger(v any) (any, error) {
 	switch x := v.(type) {
@@ -217,8 +231,8 @@ func coerceInteger(v any) (any, error) {
 		if math.IsNaN(x) || math.IsInf(x, 0) || x != math.Trunc(x) {
 			return nil, fmt.Errorf("%v is not a whole number", x)
 		}
-		if math.Abs(x) > maxSafeInteger {
-			return nil, fmt.Errorf("%v is beyond ±2^53 and may have lost precision: send it as a string", x)
+		if math.Abs(x) >= maxSafeInteger {
+			return nil, inexactError(x)
 		}
 		return json.Number(strconv.FormatInt(int64(x), 10)), nil
 	case json.Number:

@@ -102,6 +102,26 @@ type Policy struct {
 	Source string
 	// Revision is a content hash of every input file (hex, 16 chars).
 	Revision string
+	// Inconsistent lists the objects left out as inconsistent, in the order
+	// of the metadata. Empty when the set was loaded strictly.
+	Inconsistent []*Inconsistency
+	// InconsistentTables holds the tracked tables left out (missing from the
+	// schema, or in a source of a kind Warden cannot decide): requests on
+	// them are refused naming the reason, not answered "unknown table".
+	InconsistentTables map[TableName]*Inconsistency
+	// Notes say which parts of the metadata were deliberately not read, and
+	// why (actions, remote schemas, ...: not table permissions).
+	Notes []string
+}
+
+// InconsistentPermission returns the inconsistency that left out the
+// permission of role for op on table t, if any.
+func (p *Policy) InconsistentPermission(t TableName, op Operation, role string) (*Inconsistency, bool) {
+	if tb, ok := p.Tables[t]; ok {
+		i, ok := tb.Inconsistent[op][role]
+		return i, ok
+	}
+	return nil, false
 }
 
 // Table returns a table by name.
@@ -133,6 +153,15 @@ type Table struct {
 	Relationships map[string]*Relationship
 	// Permissions by operation, then role. Inherited roles are resolved.
 	Permissions map[Operation]map[string]*Permission
+	// Inconsistent holds the permissions left out as inconsistent, by
+	// operation then role: a request for one is refused naming it, never
+	// decided as if the role had no permission.
+	Inconsistent map[Operation]map[string]*Inconsistency
+	// Source is the name of the metadata source (database) the table is
+	// tracked in; SourceKind its kind (postgres, citus, cockroach, ...).
+	// Empty for tables of the schema that no source tracks.
+	Source     string
+	SourceKind string
 
 	columnIndex map[string]*Column
 }
@@ -398,6 +427,9 @@ type Permission struct {
 	Check BoolExp
 	// Set holds presets by column (insert, update).
 	Set map[string]Value
+	// ComputedFields a select permission lets the role read (Hasura's
+	// computed_fields), sorted.
+	ComputedFields []string
 	// Limit is the select row limit; nil means none.
 	Limit *int
 	// AllowAggregations is the select aggregation flag.
@@ -434,4 +466,42 @@ func (s Source) String() string {
 		return s.File
 	}
 	return s.File + ": " + s.Path
+}
+
+// Inconsistency is an object of the metadata that was left out of the policy
+// set because it is not consistent (a permission whose rule names an unknown
+// column, a relationship over mismatched columns, a tracked table missing
+// from the schema, a table of a source Warden cannot decide, ...). Hasura
+// reports such objects and serves the rest; so does Warden, and a request
+// that needs one is refused naming it, never decided without it.
+type Inconsistency struct {
+	// Kind is "table", "relationship", "permission" or "inherited role".
+	Kind string
+	// Table the object belongs to (for every kind but "inherited role").
+	Table TableName
+	// Name is the relationship's name, or the role of a permission or an
+	// inherited role.
+	Name string
+	// Op is the operation of a permission.
+	Op Operation
+	// Source locates the object in the metadata.
+	Source Source
+	// Reasons say what is wrong, each "file:line: path: message".
+	Reasons []string
+}
+
+// String describes the object, e.g. "select permission of role user on
+// public.articles".
+func (i *Inconsistency) String() string {
+	switch i.Kind {
+	case "table":
+		return "table " + i.Table.String()
+	case "relationship":
+		return fmt.Sprintf("relationship %s of %s", i.Name, i.Table)
+	case "permission":
+		return fmt.Sprintf("%s permission of role %s on %s", i.Op, i.Name, i.Table)
+	case "inherited role":
+		return "inherited role " + i.Name
+	}
+	return i.Kind + " " + i.Name
 }

@@ -28,6 +28,8 @@ func Params(e Expr) []Param {
 			add(y.Right)
 		case In:
 			add(y.List)
+		case Empty:
+			add(y.List)
 		case Match:
 			add(y.Pattern)
 		case JSONB:
@@ -150,6 +152,15 @@ func (b *binder) bind(e Expr) (Expr, bool) {
 		if l, changed := b.operand(x.List); changed {
 			x.List = l
 			return x, true
+		}
+	case Empty:
+		if l, changed := b.operand(x.List); changed {
+			// Never left in a bound tree.
+			if v, ok := l.(Value).V.([]any); ok && len(v) == 0 {
+				return True{}, true
+			}
+			b.empty = true // fold the FALSE away
+			return False{}, true
 		}
 	case JSONB:
 		if v, changed := b.operand(x.Value); changed {

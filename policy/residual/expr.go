@@ -19,7 +19,7 @@ import (
 )
 
 // Expr is a node of a predicate: True, False, And, Or, Not, Compare,
-// IsNull, In, Match, JSONB, Array or Exists.
+// IsNull, In, Match, JSONB, Array or Exists; and, in templates only, Empty.
 type Expr interface{ expr() }
 
 // True holds for every row.
@@ -54,6 +54,14 @@ type In struct {
 	Column Column
 	List   Operand
 }
+
+// Empty holds when List, an array Param, is bound to an empty list. It
+// appears in templates only: Bind replaces it with True or False, so a
+// bound tree never holds one. It makes Hasura's _nin over an array
+// session variable, NOT (c = ANY(list)), which holds for every row when
+// the list is empty (a NULL c included): Or{Empty{list}, And{Not{IsNull
+// c}, Not{In{c, list}}}}.
+type Empty struct{ List Operand }
 
 // Match is a text pattern operator (_like, _ilike, _similar, _regex,
 // _iregex; negative operators arrive as Not of their positive twin). It
@@ -114,6 +122,7 @@ func (Not) expr()     {}
 func (Compare) expr() {}
 func (IsNull) expr()  {}
 func (In) expr()      {}
+func (Empty) expr()   {}
 func (Match) expr()   {}
 func (JSONB) expr()   {}
 func (Array) expr()   {}

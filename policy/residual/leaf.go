@@ -6,6 +6,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
 )
 
@@ -45,8 +46,17 @@ func (t *translator) positive(e *ast.Expr, env map[ast.Var]term) (leaf, error) {
 	case []*ast.Term:
 		op := e.Operator().String()
 		args := x[1:]
-		if strings.HasPrefix(op, "data.partial.__not") {
+		if t.isSupport(op) {
 			return t.support(e, op, args, env)
+		}
+		if op == "eq" && len(args) == 2 {
+			// support = v: partial evaluation's form of a reference to a
+			// support rule when it does not propagate the value.
+			for i := 0; i < 2; i++ {
+				if r, ok := args[i].Value.(ast.Ref); ok && t.isSupport(r.String()) {
+					return t.support(e, r.String(), []*ast.Term{args[1-i]}, env)
+				}
+			}
 		}
 		resolved := make([]term, len(args))
 		for i, a := range args {
@@ -62,9 +72,10 @@ func (t *translator) positive(e *ast.Expr, env map[ast.Var]term) (leaf, error) {
 }
 
 // termExpr translates an expression that is a single term: a support rule
-// (NOT of a compound), a row that must exist, or a constant.
+// (a helper, or the NOT of a compound), a row that must exist, or a
+// constant.
 func (t *translator) termExpr(e *ast.Expr, x *ast.Term, env map[ast.Var]term) (leaf, error) {
-	if r, ok := x.Value.(ast.Ref); ok && strings.HasPrefix(r.String(), "data.partial.__not") {
+	if r, ok := x.Value.(ast.Ref); ok && t.isSupport(r.String()) {
 		return t.support(e, r.String(), nil, env)
 	}
 	if b, ok := x.Value.(ast.Boolean); ok {
@@ -73,6 +84,10 @@ func (t *translator) termExpr(e *ast.Expr, x *ast.Term, env map[ast.Var]term) (l
 	rt, err := t.resolve(x, env)
 	if err != nil {
 		return leaf{}, err
+	}
+	if b, ok := rt.value.(bool); rt.isVal && ok {
+		// A variable bound to a constant (a support rule's value).
+		return constLeaf(b), nil
 	}
 	if rt.scope != nil && rt.column == nil {
 		return leaf{scopes: []*scope{rt.scope}, build: func(*scope) (Expr, error) { return True{}, nil }}, nil
@@ -89,13 +104,41 @@ func constLeaf(b bool) leaf {
 	}}
 }
 
-// support translates a reference to (or call of) a support rule that
-// partial evaluation generated for a negated compound: the OR of its
-// bodies, evaluated at the row its arguments name.
+// isSupport says whether name is a support rule of the partial evaluation
+// other than a library function's copy: a compiled helper kept out of
+// inlining (any_N, exists_N), or a rule partial evaluation generated for a
+// negated compound (__not...).
+func (t *translator) isSupport(name string) bool {
+	if !strings.HasPrefix(name, "data.partial.") || strings.HasPrefix(name, "data.partial."+compile.LibPackage+".") {
+		return false
+	}
+	_, ok := t.rules[name]
+	return ok
+}
+
+// support translates a reference to (or call of) a support rule: the OR
+// of its bodies, evaluated at the row its arguments name. Each reference
+// is one Or node, so the predicate grows with the rule; nothing is
+// distributed. args may end with one more term than the rule has
+// parameters, the value the call is unified with: every support rule's
+// value is true (compiled helpers and partial evaluation's NOT rules hold
+// or are undefined), so an unbound variable there is bound to true and
+// the constant true is accepted.
 func (t *translator) support(e *ast.Expr, name string, args []*ast.Term, env map[ast.Var]term) (leaf, error) {
 	rules, ok := t.rules[name]
 	if !ok {
 		return leaf{}, &TranslateError{Expr: e.String(), Reason: "unknown support rule"}
+	}
+	for _, r := range rules {
+		if r.Head.Value != nil && !r.Head.Value.Equal(ast.BooleanTerm(true)) || len(r.Head.Args) != len(rules[0].Head.Args) {
+			return leaf{}, &TranslateError{Expr: e.String(), Reason: "a support rule whose value is not true"}
+		}
+	}
+	if n := len(rules[0].Head.Args); len(args) == n+1 {
+		if err := t.supportValue(e, args[n], env); err != nil {
+			return leaf{}, err
+		}
+		args = args[:n]
 	}
 	bound := make([]term, len(args))
 	var at *scope
@@ -145,6 +188,23 @@ func (t *translator) support(e *ast.Expr, name string, args []*ast.Term, env map
 	}}, nil
 }
 
+// supportValue binds the term a support rule's value is unified with: an
+// unbound variable becomes true; the constant true is accepted.
+func (t *translator) supportValue(e *ast.Expr, x *ast.Term, env map[ast.Var]term) error {
+	switch v := x.Value.(type) {
+	case ast.Var:
+		if _, bound := env[v]; !bound || v.IsWildcard() {
+			env[v] = term{value: true, isVal: true}
+			return nil
+		}
+	case ast.Boolean:
+		if v {
+			return nil
+		}
+	}
+	return &TranslateError{Expr: e.String(), Reason: "a support rule's value unified with something other than true or a new variable"}
+}
+
 // call translates a built-in or library call whose arguments are resolved.
 func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 	fail := func(reason string) (leaf, error) {
@@ -184,6 +244,27 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		}
 		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
 			return In{Column: c, List: operandOf(list, c.Kind)}
+		}), nil
+	case "warden.lib." + compile.NotIn, "warden.lib." + compile.NotInLower:
+		// NOT (c = ANY(list)): TRUE for an empty list, a NULL c included.
+		if len(args) != 2 || args[0].column == nil || args[0].lower || args[0].pad > 0 {
+			return fail("not_in of something other than a column")
+		}
+		col, list := args[0], args[1]
+		if op == "warden.lib."+compile.NotInLower {
+			var err error
+			if col, err = lowered(e.String(), col); err != nil {
+				return leaf{}, err
+			}
+		}
+		if list.param == nil && !isList(list) {
+			return fail("not_in of something other than a list")
+		}
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			l := operandOf(list, c.Kind)
+			raw := c
+			raw.Lower = false
+			return Or{Items: []Expr{Empty{List: l}, And{Items: []Expr{Not{Item: IsNull{Column: raw}}, Not{Item: In{Column: c, List: l}}}}}}
 		}), nil
 	case "regex.match":
 		if len(args) != 2 || args[1].column == nil || args[1].lower {

@@ -63,7 +63,7 @@ func TestTranslatePad(t *testing.T) {
 		{"inside a relationship", model.RelExists{Relationship: comments, Where: cmp("code", model.OpRegex, lit(" $"))},
 			`EXISTS comments [id = author_id] ((NOT code IS NULL AND pad(code, 5) REGEX " $"))`},
 		{"NOT over a relationship", model.Not{Item: model.RelExists{Relationship: comments, Where: model.Or{Items: []model.BoolExp{cmp("code", model.OpSimilar, lit("a")), cmp("grade", model.OpNlike, pat)}}}},
-			`NOT (EXISTS comments [id = author_id] ((NOT code IS NULL AND pad(code, 5) SIMILAR "a")) OR EXISTS comments [id = author_id] ((NOT grade IS NULL AND NOT pad(grade, 1) LIKE :_like:x-hasura-p)))`},
+			`NOT EXISTS comments [id = author_id] (((NOT code IS NULL AND pad(code, 5) SIMILAR "a") OR (NOT grade IS NULL AND NOT pad(grade, 1) LIKE :_like:x-hasura-p)))`},
 	}
 	sel := map[string]*model.Permission{}
 	for i, tc := range tests {

@@ -46,6 +46,9 @@ func write(b *strings.Builder, e Expr) {
 		operand(b, x.Column)
 		b.WriteString(" IN ")
 		operand(b, x.List)
+	case Empty:
+		operand(b, x.List)
+		b.WriteString(" IS EMPTY")
 	case Match:
 		operand(b, x.Column)
 		b.WriteString(" " + strings.ToUpper(strings.TrimPrefix(string(x.Op), "_")) + " ")

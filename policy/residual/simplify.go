@@ -45,6 +45,13 @@ func simplify(e Expr, dedup bool) Expr {
 				return False{}
 			}
 		}
+	case Empty:
+		if v, ok := x.List.(Value); ok {
+			if l, ok := v.V.([]any); ok && len(l) == 0 {
+				return True{}
+			}
+			return False{}
+		}
 	case JSONB:
 		if v, ok := x.Value.(Value); ok {
 			if l, ok := v.V.([]any); ok && len(l) == 0 {

@@ -84,7 +84,10 @@ const maxSupportDepth = 64
 // of a compiled rule (with input.row, input.new_row, input.session and
 // input.tables unknown, and the data.warden.lib functions not inlined) into
 // a predicate on the root row. The queries are OR-ed; no query is FALSE,
-// an empty query TRUE. The result is simplified.
+// an empty query TRUE. A support rule (a compiled helper kept out of
+// inlining, see compile.Module.HelperRefs, or one partial evaluation made
+// for a NOT) becomes the OR of its bodies where it is referenced, so the
+// predicate keeps the rule's nesting. The result is simplified.
 func Translate(queries []ast.Body, support []*ast.Module, src Source) (Expr, error) {
 	t := &translator{src: src, rules: map[string][]*ast.Rule{}, scopes: map[string]*scope{}}
 	if src.Root == "" {

@@ -1,6 +1,7 @@
 package residual
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -49,15 +50,21 @@ func TestTranslate(t *testing.T) {
 	}{
 		{"session comparison", cmp("author_id", model.OpEq, uid), `author_id = :x-hasura-user-id`},
 		{"negated OR keeps the NULL guards", model.Not{Item: model.Or{Items: []model.BoolExp{cmp("id", model.OpEq, uid), model.And{Items: []model.BoolExp{cmp("title", model.OpEq, lit("x")), cmp("author_id", model.OpLt, lit(3))}}}}},
-			`((NOT id IS NULL AND id <> :x-hasura-user-id AND NOT title IS NULL AND title <> "x") OR (NOT id IS NULL AND id <> :x-hasura-user-id AND NOT author_id IS NULL AND author_id >= 3))`},
+			`(NOT id IS NULL AND id <> :x-hasura-user-id AND ((NOT author_id IS NULL AND author_id >= 3) OR (NOT title IS NULL AND title <> "x")))`},
 		{"NOT over a relationship inside a relationship, $ inside", model.RelExists{Relationship: comments, Where: model.And{Items: []model.BoolExp{
 			model.Not{Item: model.RelExists{Relationship: author, Where: model.Or{Items: []model.BoolExp{cmp("id", model.OpEq, uid), cmp("title", model.OpEq, lit("x"))}}}},
 			model.Or{Items: []model.BoolExp{cmp("id", model.OpGt, lit(3)), cmp("id", model.OpCeq, model.ColumnRef{Root: true, Column: col["author_id"]})}},
 		}}},
-			`(EXISTS comments [id = author_id] ((NOT (EXISTS author [author_id = id] (id = :x-hasura-user-id) OR EXISTS author [author_id = id] (title = "x")) AND NOT id IS NULL AND id > 3)) OR (NOT author_id IS NULL AND EXISTS comments [id = author_id] ((NOT (EXISTS author [author_id = id] (id = :x-hasura-user-id) OR EXISTS author [author_id = id] (title = "x")) AND NOT id IS NULL AND id = $.author_id))))`},
+			`EXISTS comments [id = author_id] ((NOT EXISTS author [author_id = id] ((id = :x-hasura-user-id OR title = "x")) AND ((NOT id IS NULL AND id > 3) OR (NOT id IS NULL AND NOT $.author_id IS NULL AND id = $.author_id))))`},
 		{"_exists under NOT inside a relationship", model.RelExists{Relationship: author, Where: model.Not{Item: model.Exists{Table: users, Where: cmp("id", model.OpCeq, model.ColumnRef{Root: true, Column: col["author_id"]})}}},
-			`(NOT (NOT author_id IS NULL AND EXISTS public.users ((NOT id IS NULL AND id = $.author_id))) AND EXISTS author [author_id = id] (TRUE))`},
-		{"_in [] is false, _nin [] holds for non-NULL", model.Or{Items: []model.BoolExp{cmp("id", model.OpIn, lit([]any{})), cmp("author_id", model.OpNin, lit([]any{}))}}, `NOT author_id IS NULL`},
+			`EXISTS author [author_id = id] (NOT (NOT $.author_id IS NULL AND EXISTS public.users ((NOT id IS NULL AND id = $.author_id))))`},
+		{"_in [] is false, _nin [] holds for every row, NULL included", model.Or{Items: []model.BoolExp{cmp("id", model.OpIn, lit([]any{})), cmp("author_id", model.OpNin, lit([]any{}))}}, `TRUE`},
+		{"_not _nin [] is _in []: false", model.Not{Item: cmp("author_id", model.OpNin, lit([]any{}))}, `FALSE`},
+		{"_not _in [] holds for every row", model.And{Items: []model.BoolExp{model.Not{Item: cmp("author_id", model.OpIn, lit([]any{}))}, cmp("id", model.OpGt, lit(3))}}, `(NOT id IS NULL AND id > 3)`},
+		{"_nin an array variable: TRUE when it is empty", cmp("author_id", model.OpNin, model.SessionVar{Name: "x-hasura-ids", Kind: model.KindInteger, Array: true}),
+			`(:x-hasura-ids[] IS EMPTY OR (NOT author_id IS NULL AND NOT author_id IN :x-hasura-ids[]))`},
+		{"_not _in an array variable inside a relationship", model.RelExists{Relationship: comments, Where: model.Not{Item: cmp("author_id", model.OpIn, model.SessionVar{Name: "x-hasura-ids", Kind: model.KindInteger, Array: true})}},
+			`EXISTS comments [id = author_id] ((:x-hasura-ids[] IS EMPTY OR (NOT author_id IS NULL AND NOT author_id IN :x-hasura-ids[])))`},
 		{"jsonb operators stay calls", model.And{Items: []model.BoolExp{cmp("meta", model.OpHasKeysAll, model.SessionVar{Name: "x-hasura-ks", Kind: model.KindText, Array: true}), model.Not{Item: cmp("meta", model.OpHasKey, lit("a"))}, cmp("meta", model.OpContained, lit([]any{}))}},
 			`(NOT meta IS NULL AND meta ?& :x-hasura-ks[] AND NOT meta ? "a" AND meta <@ [])`},
 		{"_is_null", model.And{Items: []model.BoolExp{cmp("title", model.OpIsNull, lit(true)), model.Not{Item: cmp("author_id", model.OpIsNull, lit(true))}}}, `(title IS NULL AND NOT author_id IS NULL)`},
@@ -124,6 +131,53 @@ func TestTranslateRejects(t *testing.T) {
 	}
 }
 
+// TestTranslateSupportRules: a reference to a support rule, in each form
+// partial evaluation writes it (with the value propagated or unified with
+// a new variable, negated, as a function of a related row), is the OR of
+// the rule's bodies, once; a support rule unified with anything but true,
+// or whose value is not true, is an error.
+func TestTranslateSupportRules(t *testing.T) {
+	p, tbl, _ := blog()
+	support := ast.MustParseModuleWithOpts(`package partial.warden.tables.public.articles.select
+
+any_1 = true if { input.row.id = 1 }
+any_1 = true if { input.row.author_id = 2 }
+any_2(r) = true if { r.title = "x" }
+any_2(r) = true if { r.id = 3 }
+odd = 3 if { input.row.id = 1 }
+`, ast.ParserOptions{RegoVersion: ast.RegoV1})
+	ref := "data.partial.warden.tables.public.articles.select."
+	tests := []struct{ query, want string }{
+		{ref + `any_1`, `(id = 1 OR author_id = 2)`},
+		{ref + `any_1 = x; x; input.row.title = "a"`, `((id = 1 OR author_id = 2) AND title = "a")`},
+		{`x = ` + ref + `any_1; not x`, `FALSE`},
+		{ref + `any_1 = true`, `(id = 1 OR author_id = 2)`},
+		{`not ` + ref + `any_1`, `NOT (id = 1 OR author_id = 2)`},
+		{`input.row.comments[i]; ` + ref + `any_2(input.row.comments[i])`, `EXISTS comments [id = author_id] ((title = "x" OR id = 3))`},
+		{`input.row.comments[i]; ` + ref + `any_2(input.row.comments[i], y); y`, `EXISTS comments [id = author_id] ((title = "x" OR id = 3))`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			e, err := Translate([]ast.Body{ast.MustParseBody(tc.query)}, []*ast.Module{support}, Source{Policy: p, Table: tbl, Root: "input.row"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := String(e); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	for _, q := range []string{ref + `any_1 = 3`, ref + `any_1 = false`, `x = 1; ` + ref + `any_1 = x`, ref + `odd`} {
+		t.Run("rejects "+q, func(t *testing.T) {
+			_, err := Translate([]ast.Body{ast.MustParseBody(q)}, []*ast.Module{support}, Source{Policy: p, Table: tbl, Root: "input.row"})
+			var te *TranslateError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want a TranslateError", err)
+			}
+		})
+	}
+}
+
 func TestBind(t *testing.T) {
 	uid := Param{Name: "x-hasura-user-id", Kind: model.KindInteger}
 	ids := Param{Name: "x-hasura-ids", Kind: model.KindInteger, Array: true}
@@ -161,5 +215,45 @@ func TestBind(t *testing.T) {
 	}
 	if got, _ := Bind(True{}, nil, nil); got != (True{}) {
 		t.Error("a template without parameters changes")
+	}
+}
+
+// Hasura's _nin over an array variable, NOT (c = ANY(list)): every row,
+// NULL included, for an empty list; no Empty is left in a bound tree.
+func TestBindEmpty(t *testing.T) {
+	ids := Param{Name: "x-hasura-ids", Kind: model.KindInteger, Array: true}
+	c := Column{Name: "n", Kind: model.KindInteger}
+	tmpl := And{Items: []Expr{
+		Compare{Op: Gt, Left: Column{Name: "id", Kind: model.KindInteger}, Right: Value{V: json.Number("0"), Kind: model.KindInteger}},
+		Or{Items: []Expr{Empty{List: ids}, And{Items: []Expr{Not{Item: IsNull{Column: c}}, Not{Item: In{Column: c, List: ids}}}}}},
+	}}
+	if got := Params(tmpl); len(got) != 1 || got[0] != ids {
+		t.Fatalf("params %v, want %v", got, ids)
+	}
+	for _, tt := range []struct {
+		list []any
+		want string
+	}{
+		{[]any{}, `id > 0`},
+		{[]any{json.Number("1"), json.Number("2")}, `(id > 0 AND NOT n IS NULL AND NOT n IN [1,2])`},
+	} {
+		e, err := Bind(tmpl, []Param{ids}, []any{tt.list})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := String(e); got != tt.want {
+			t.Errorf("bound to %v: got %s, want %s", tt.list, got, tt.want)
+		}
+		// Eval on the template's meaning: a NULL n passes exactly when the
+		// list is empty.
+		if got, want := Eval(e, Data{Row: map[string]any{"id": json.Number("1"), "n": nil}}), len(tt.list) == 0; got != want {
+			t.Errorf("bound to %v: a NULL n gives %v, want %v", tt.list, got, want)
+		}
+	}
+	if got := Simplify(Empty{List: Value{V: []any{}}}); got != (True{}) {
+		t.Errorf("Empty over [] simplifies to %s", String(got))
+	}
+	if got := Simplify(Empty{List: Value{V: []any{"a"}}}); got != (False{}) {
+		t.Errorf("Empty over [a] simplifies to %s", String(got))
 	}
 }

@@ -25,13 +25,17 @@ package sqlgen
 //	                           citext type's own lower-      tables
 //	                           casing; Go's under glibc UTF-8 locales, not under C/POSIX (ASCII) or ICU (İ, final Σ)
 //	uuid                       uuid                          CHAR(36) lower case, compared as bytes TEXT lower case, bytes
-//	numeric                    $n::numeric (exact)           CAST(? AS DECIMAL(65,30))             REAL affinity (double)
+//	numeric                    $n::numeric (exact)           CAST(? AS DECIMAL(65,s)), s the       CAST(? AS NUMERIC), ? bound as
+//	                                                         value's scale (at most 30); beyond    decimal text: INTEGER when whole
+//	                                                         65 digits unsupported (a cast would   and 64-bit (exact), else REAL
+//	                                                         clamp it)                             (a REAL column: doubles)
 //	boolean                    boolean                       0/1                                   0/1
 //	date, timestamp            $n::date, $n::timestamp       CAST(? AS DATE / DATETIME(6))         TEXT in canonical form
 //	timestamptz                $n::timestamptz (…Z, UTC)     DATETIME(6) holding UTC               TEXT …Z
 //	_in / _nin                 c = ANY($n::type[]); empty    c IN (?, ...); empty list FALSE       c IN (?, ...); empty FALSE
 //	                           list FALSE; _nin is NOT with  (the same guards)                     (the same guards)
-//	                           the IS NOT NULL guard
+//	                           the IS NOT NULL guard; _nin over an empty list is TRUE, a NULL c included (Hasura's
+//	                           NOT (c = ANY('{}'))): the bound tree holds TRUE there, so every dialect renders TRUE
 //	_like                      c LIKE $n (pattern re-escaped c COLLATE utf8mb4_bin LIKE ?          c GLOB ? (GLOB is case-
 //	                           with \: a trailing \ is a     ESCAPE '!' (per character, case-      sensitive and per character;
 //	                           literal \, as in Rego)        sensitive; no NO_BACKSLASH_ESCAPES    LIKE folds ASCII case)

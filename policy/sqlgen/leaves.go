@@ -3,6 +3,7 @@ package sqlgen
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -75,11 +76,15 @@ func (w *work) param(k model.Kind, v any) (string, error) {
 		case model.KindText, model.KindUUID:
 			return "CAST(? AS BINARY)", nil
 		case model.KindNumeric:
-			return "CAST(? AS DECIMAL(65,30))", nil
+			return mysqlDecimal(v)
 		case model.KindDate:
 			return "CAST(? AS DATE)", nil
 		case model.KindTimestamp, model.KindTimestamptz:
 			return "CAST(? AS DATETIME(6))", nil
+		}
+	case SQLite:
+		if k == model.KindNumeric {
+			return "CAST(? AS NUMERIC)", nil
 		}
 	}
 	return "?", nil
@@ -108,6 +113,31 @@ func (w *work) enumCast(p string, e *model.Enum, suffix string) (string, error) 
 		name = q + "." + name
 	}
 	return p + "::" + name + suffix, nil
+}
+
+// mysqlDecimal is the placeholder of a numeric value in MySQL: a cast to
+// DECIMAL(65,s), s the value's scale (at most 30, MySQL's limit, beyond
+// which the cast rounds as a DECIMAL(65,30) column would). A fixed
+// DECIMAL(65,30) leaves 35 digits before the point: a numeric(38,0) value
+// would be clamped to 99...9.99...9, with a warning, and compare wrongly.
+// A value of more than 65 digits fits no DECIMAL: unsupported, not
+// clamped.
+func mysqlDecimal(v any) (string, error) {
+	n, _ := v.(json.Number)
+	r, ok := new(big.Rat).SetString(string(n))
+	if !ok {
+		return "", fmt.Errorf("sqlgen: %v is not a numeric value", v)
+	}
+	scaled, s := new(big.Rat).Set(r), 0
+	for ; s < 30 && !scaled.IsInt(); s++ {
+		scaled.Mul(scaled, big.NewRat(10, 1))
+	}
+	whole := new(big.Int).Quo(scaled.Num(), scaled.Denom())
+	if len(whole.Abs(whole).String()) > 65 {
+		return "", &UnsupportedError{Op: "a numeric of more than 65 digits", Dialect: MySQL,
+			Reason: "MySQL's DECIMAL holds at most 65 digits, and a cast would clamp " + string(n)}
+	}
+	return "CAST(? AS DECIMAL(65," + strconv.Itoa(s) + "))", nil
 }
 
 // rawParam adds a parameter used as is (a pattern, a key).
@@ -161,16 +191,15 @@ func argOf(d Dialect, k model.Kind, v any) (any, error) {
 		}
 		return i, nil
 	case model.KindNumeric:
+		// Decimal text in every dialect, exact in the API. SQLite casts it
+		// to NUMERIC: an INTEGER when it is whole and 64-bit, else a REAL,
+		// as a NUMERIC column holds the value; a double parameter would
+		// round 9223372036854775807, which such a column holds exactly.
+		// The cast also compares as numbers with a column of no type or of
+		// TEXT affinity, which a bare text parameter would not.
 		n, ok := v.(json.Number)
 		if !ok {
 			return bad()
-		}
-		if d == SQLite {
-			f, err := strconv.ParseFloat(string(n), 64)
-			if err != nil {
-				return bad()
-			}
-			return f, nil
 		}
 		return string(n), nil
 	case model.KindBoolean:

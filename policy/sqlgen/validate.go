@@ -26,8 +26,9 @@ func (e *ValidationError) Unwrap() error { return e.Err }
 
 // Validate reports every operator of p's permissions (filters, checks and
 // column conditions) that d cannot render, including literal patterns it
-// cannot express; patterns taken from session variables can only be
-// checked per request. The result is sorted by source.
+// cannot express and literal numerics MySQL's DECIMAL cannot hold;
+// patterns and numerics taken from session variables can only be checked
+// per request. The result is sorted by source.
 func Validate(p *model.Policy, d Dialect) []error {
 	var out []*ValidationError
 	for _, t := range p.SortedTables() {
@@ -79,6 +80,24 @@ func compareSupport(d Dialect, c model.Compare) *UnsupportedError {
 	case lowerNeedsText(c):
 		if u := lowerSupport(d, string(c.Op)); u != nil {
 			return u
+		}
+	case d == MySQL && c.Column.Type.Kind == model.KindNumeric:
+		// A literal no DECIMAL holds (session values are checked per
+		// request).
+		if lit, ok := c.Value.(model.Literal); ok {
+			vals, isList := lit.V.([]any)
+			if !isList {
+				vals = []any{lit.V}
+			}
+			for _, v := range vals {
+				if _, e := mysqlDecimal(v); e != nil {
+					if u, ok := e.(*UnsupportedError); ok {
+						u.Op = string(c.Op) + " with " + u.Op
+					}
+					err = e
+					break
+				}
+			}
 		}
 	case compile.IsPatternOp(c.Op):
 		// As compiled: on citext, _like is _ilike and _regex _iregex.

@@ -188,6 +188,9 @@ func (h *Handler) insert(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Warden-Role", res.Role)
 	w.Header().Set("X-Warden-Decision-Id", res.DecisionID)
+	for k, v := range row {
+		row[k] = replyValue(v)
+	}
 	h.reply(w, r, http.StatusCreated, row)
 }
 

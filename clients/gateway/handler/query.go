@@ -105,8 +105,16 @@ func queryRows(ctx context.Context, db *sql.DB, q string, args []any) ([]map[str
 	return out, rows.Err()
 }
 
+// maxSafeInteger is 2^53: JSON readers that hold numbers as doubles
+// (JavaScript's JSON.parse) read every integer of smaller magnitude
+// exactly, and round some larger ones.
+const maxSafeInteger = 1 << 53
+
 // jsonValue is a scanned value as JSON shows it: text for bytes, UTC
-// RFC 3339 for times, booleans for SQLite's 0 and 1 in a BOOLEAN column.
+// RFC 3339 for times, booleans for SQLite's 0 and 1 in a BOOLEAN column,
+// and integers of magnitude 2^53 or more (bigint ids) as decimal strings,
+// which a reader that holds numbers as doubles does not round (numerics
+// arrive from the drivers as text already).
 func jsonValue(v any, dbType string) any {
 	switch x := v.(type) {
 	case []byte:
@@ -116,6 +124,9 @@ func jsonValue(v any, dbType string) any {
 	case int64:
 		if strings.EqualFold(dbType, "BOOLEAN") || strings.EqualFold(dbType, "BOOL") {
 			return x != 0
+		}
+		if x >= maxSafeInteger || x <= -maxSafeInteger {
+			return strconv.FormatInt(x, 10)
 		}
 	}
 	return v
@@ -164,15 +175,34 @@ func insertRow(ctx context.Context, db *sql.DB, d warden.Dialect, table string, 
 	})
 }
 
-// sqlValue is a JSON value as a bind parameter: integers exact, objects and
-// arrays as JSON text.
+// replyValue is a value of a written row as the answer shows it: a
+// number a double would not hold exactly (a bigint id beyond 2^53, a
+// numeric(38,0) amount) as its decimal text, as a read shows it.
+func replyValue(v any) any {
+	n, ok := v.(json.Number)
+	if !ok {
+		return v
+	}
+	if i, err := n.Int64(); err == nil {
+		return jsonValue(i, "")
+	}
+	if f, err := n.Float64(); err == nil && strconv.FormatFloat(f, 'g', -1, 64) == n.String() {
+		return n
+	}
+	return n.String()
+}
+
+// sqlValue is a JSON value as a bind parameter: integers exact (int64),
+// other numbers as their text, which the database reads for the column's
+// type (a numeric(38,0) value exactly; a float64 would round it), objects
+// and arrays as JSON text.
 func sqlValue(v any) (any, error) {
 	switch x := v.(type) {
 	case json.Number:
 		if i, err := x.Int64(); err == nil {
 			return i, nil
 		}
-		return x.Float64()
+		return x.String(), nil
 	case float64:
 		if x == float64(int64(x)) {
 			return int64(x), nil

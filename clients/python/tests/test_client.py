@@ -142,15 +142,23 @@ class ValuesTest(unittest.TestCase):
 
         s = w.to_struct(
             {
-                "small": 2**53,
+                "small": 2**53 - 1,
+                "edge": 2**53,  # also the double of 2**53 + 1
                 "big": 2**53 + 1,
+                "max": 2**63 - 1,
+                "min": -(2**63),
+                "numeric": decimal.Decimal("12345678901234567890123456789012345678"),
                 "at": datetime.datetime(2024, 1, 10, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=1))),
                 "price": decimal.Decimal("1.10"),
                 "ids": (1, 2),
             }
         )
-        self.assertEqual(s["small"], float(2**53))
+        self.assertEqual(s["small"], float(2**53 - 1))
+        self.assertEqual(s["edge"], "9007199254740992")
         self.assertEqual(s["big"], "9007199254740993")
+        self.assertEqual(s["max"], "9223372036854775807")
+        self.assertEqual(s["min"], "-9223372036854775808")
+        self.assertEqual(s["numeric"], "12345678901234567890123456789012345678")
         self.assertEqual(s["at"], "2024-01-10T09:00:00Z")
         self.assertEqual(s["price"], "1.10")
         self.assertEqual(list(s["ids"]), [1.0, 2.0])

@@ -324,9 +324,12 @@ class Client:
 
 
 def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    """A row as a protobuf Struct. Integers beyond ±2^53, Decimal and UUID
-    travel as text (Warden reads them exactly), datetimes as ISO 8601,
-    bytes are refused."""
+    """A row as a protobuf Struct. Integers of magnitude 2^53 or more (bigint
+    ids such as 9223372036854775807), Decimal (numeric(38,0) values) and
+    UUID travel as text, which Warden reads exactly: a Struct number is a
+    double, and Warden refuses one of that magnitude for an integer or
+    numeric column rather than guess which integer it was. Datetimes go as
+    ISO 8601; bytes are refused."""
     s = struct_pb2.Struct()
     s.update({k: _plain(v) for k, v in values.items()})
     return s
@@ -336,7 +339,7 @@ def _plain(v: Any) -> Any:
     if isinstance(v, bool) or v is None or isinstance(v, (str, float)):
         return v
     if isinstance(v, int):
-        return v if -_EXACT <= v <= _EXACT else str(v)
+        return v if -_EXACT < v < _EXACT else str(v)
     if isinstance(v, (decimal.Decimal, uuid.UUID)):
         return str(v)
     if isinstance(v, datetime.datetime):
@@ -354,7 +357,7 @@ def _from_struct(s: struct_pb2.Struct) -> dict[str, Any]:
     """A Struct as Python values, whole numbers as int (Struct numbers are doubles)."""
 
     def plain(v: Any) -> Any:
-        if isinstance(v, float) and v.is_integer() and abs(v) <= _EXACT:
+        if isinstance(v, float) and v.is_integer() and abs(v) < _EXACT:
             return int(v)
         if isinstance(v, dict):
             return {k: plain(x) for k, x in v.items()}
@@ -377,6 +380,8 @@ def _operation(op: str) -> int:
 
 
 def _param(p: pb.SqlParameter) -> Any:
+    """A bind parameter as the driver takes it, exactly: int for integers
+    (any 64-bit value), str for text and numerics (the SQL casts it)."""
     kind = p.WhichOneof("value")
     if kind == "array":
         return [_param(e) for e in p.array.elements]

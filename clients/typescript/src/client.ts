@@ -1,7 +1,7 @@
 // WardenClient: Check and Filter over gRPC (ConnectRPC's Node transport),
 // with caller credentials, a default deadline and retries on Unavailable.
 
-import { create, type JsonObject } from "@bufbuild/protobuf";
+import { create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import {
@@ -45,14 +45,28 @@ export interface Principal {
   backendOnly?: boolean;
 }
 
+/**
+ * A column value of a row: JSON, or a bigint. Numbers must be exact: a
+ * bigint id or numeric beyond ±(2^53-1) goes as a bigint or a decimal
+ * string ("9223372036854775807"), never as a JS number, which has already
+ * rounded it (Warden refuses a number of magnitude 2^53 or more for an
+ * integer or numeric column with InvalidArgument rather than guess).
+ * bigints are sent as numbers when safe, else as decimal strings.
+ */
+export type RowValue = JsonValue | bigint | RowValue[] | RowValues;
+/** Column values by name; relationships nested. */
+export interface RowValues {
+  [column: string]: RowValue;
+}
+
 /** One row to decide on. */
 export interface Row {
   /** Identifies the row in the decision; default its position ("0", "1", ...). */
   id?: string;
   /** Column values by name (the proposed row for insert); relationships nested. */
-  values: JsonObject;
+  values: RowValues;
   /** For update: the row after the change. */
-  newValues?: JsonObject;
+  newValues?: RowValues;
 }
 
 export interface CheckRequest {
@@ -64,7 +78,7 @@ export interface CheckRequest {
   /** Columns the caller wants to read or write; a row is allowed only if every one is. */
   columns?: string[];
   /** Rows of other tables that rules with _exists read, by table. */
-  related?: Record<string, JsonObject[]>;
+  related?: Record<string, RowValues[]>;
 }
 
 export interface RowDecision {
@@ -202,7 +216,7 @@ export class WardenClient {
   }
 
   /** Decides on one row; the result has one decision. */
-  checkRow(principal: Principal, table: string, operation: Operation, values: JsonObject): Promise<CheckResult> {
+  checkRow(principal: Principal, table: string, operation: Operation, values: RowValues): Promise<CheckResult> {
     return this.check({ principal, table, operation, rows: [{ values }] });
   }
 
@@ -213,8 +227,12 @@ export class WardenClient {
       table: req.table,
       operation: operations[req.operation],
       columns: req.columns ?? [],
-      rows: req.rows.map((r, i) => ({ id: r.id ?? String(i), values: r.values, newValues: r.newValues })),
-      tables: Object.entries(req.related ?? {}).map(([table, rows]) => ({ table, rows })),
+      rows: req.rows.map((r, i) => ({
+        id: r.id ?? String(i),
+        values: jsonObject(r.values),
+        newValues: r.newValues && jsonObject(r.newValues),
+      })),
+      tables: Object.entries(req.related ?? {}).map(([table, rows]) => ({ table, rows: rows.map(jsonObject) })),
     });
     const resp = await this.call(() => this.api.check(msg, { headers: this.headers(req.principal) }));
     return checkResult(resp);
@@ -254,6 +272,22 @@ export class WardenClient {
       throw err instanceof ConnectError ? WardenError.from(err) : err;
     }
   }
+}
+
+/** Row values as the JSON of a protobuf Struct: bigints as numbers when safe, else as decimal strings. */
+function jsonObject(values: RowValues): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(values)) out[k] = jsonValue(v);
+  return out;
+}
+
+function jsonValue(v: RowValue): JsonValue {
+  if (typeof v === "bigint") {
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  }
+  if (Array.isArray(v)) return v.map(jsonValue);
+  if (v !== null && typeof v === "object") return jsonObject(v as RowValues);
+  return v;
 }
 
 /** Retries calls failing with Unavailable: backoff 100ms, 200ms, 400ms... up to 1s, with jitter. */

@@ -8,6 +8,8 @@ export {
   type Effect,
   type Kind,
   type Row,
+  type RowValue,
+  type RowValues,
   type CheckRequest,
   type CheckResult,
   type RowDecision,

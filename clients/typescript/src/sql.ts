@@ -4,7 +4,11 @@
 
 import type { SqlFragment, SqlParameter } from "./gen/warden/v1/authorization_pb.js";
 
-/** A bind parameter: integers beyond ±2^53 arrive as decimal text (Warden's SQL casts them). */
+/**
+ * A bind parameter, exact: integers beyond ±(2^53-1) (bigint ids) arrive as
+ * decimal text, and numerics always do; Warden's SQL casts them, and pg
+ * sends strings as they are. Never convert them to numbers.
+ */
 export type SqlValue = string | number | boolean | string[] | number[] | boolean[];
 
 /** SQL text with its bind parameters, in placeholder order. */

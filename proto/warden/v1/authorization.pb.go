@@ -257,10 +257,14 @@ func (FilterKind) EnumDescriptor() ([]byte, []int) {
 }
 
 // ColumnKind is the family of a column's type, which says how its values are
-// written: integer and numeric as JSON numbers (as strings when a double
-// cannot hold them exactly), uuid, date, timestamp and timestamptz as strings
-// in canonical form (timestamps 2006-01-02T15:04:05.000000, timestamptz in
-// UTC with a Z), jsonb as any JSON value.
+// written: integer and numeric as JSON numbers when a double holds them
+// exactly (integers of magnitude below 2^53; numerics whose decimal is the
+// double's shortest form, such as 0.1), otherwise as their exact decimal
+// strings ("9223372036854775807", "1.50"); uuid, date, timestamp and
+// timestamptz as strings in canonical form (timestamps
+// 2006-01-02T15:04:05.000000, timestamptz in UTC with a Z); jsonb as any
+// JSON value (where a number a double cannot hold is a string: the
+// value_json fields have jsonb values exactly).
 type ColumnKind int32
 
 const (
@@ -287,9 +291,9 @@ const (
 	ColumnKind_COLUMN_KIND_TIMESTAMPTZ ColumnKind = 8
 	// jsonb and json.
 	ColumnKind_COLUMN_KIND_JSONB ColumnKind = 9
-	// A type whose values Warden does not compare (arrays, inet, bytea,
-	// interval, tsvector, ...): the column appears only in is-null nodes,
-	// and its value may be any JSON value.
+	// A type whose values Warden does not compare (interval, money, tsvector,
+	// ranges, PostGIS, arrays of other element types, ...): the column
+	// appears only in is-null nodes, and its value may be any JSON value.
 	ColumnKind_COLUMN_KIND_OPAQUE ColumnKind = 10
 )
 
@@ -692,12 +696,24 @@ type Row struct {
 	// The column values of the row: for select, update and delete the current
 	// row; for insert the proposed row. Keys are column names; related rows may
 	// be nested under a relationship's name (an object for an object
-	// relationship, a list for an array relationship). Numbers that do not fit
-	// a double exactly (bigint ids above 2^53) must be sent as strings.
+	// relationship, a list for an array relationship).
+	//
+	// Numbers are read exactly. A Struct number is a double, so an integer or
+	// numeric value of magnitude 2^53 or more (bigint ids such as
+	// 9223372036854775807, numeric(38,0) values) must be sent as its decimal
+	// string ("9223372036854775807"): sent as a number it is
+	// INVALID_ARGUMENT with a field violation naming it
+	// ("rows[0].values.owner_id"), never rounded, because such a double
+	// stands for many integers. Strings are read exactly: any bigint from
+	// -9223372036854775808 to 9223372036854775807 (beyond is
+	// INVALID_ARGUMENT) and any numeric. A fractional numeric sent as a
+	// number is taken as the double's shortest decimal form (0.1 is 0.1);
+	// send one with more digits than a double holds as a string. The same
+	// holds in new_values, in related rows and in TableRows.
 	Values *structpb.Struct `protobuf:"bytes,2,opt,name=values,proto3" json:"values,omitempty"`
 	// For update only: the row as it will be after the update, checked against
 	// the permission's check expression. When absent the update's post-check is
-	// evaluated on values.
+	// evaluated on values. Numbers as in values.
 	NewValues     *structpb.Struct `protobuf:"bytes,3,opt,name=new_values,json=newValues,proto3" json:"new_values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -855,7 +871,7 @@ type TableRows struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The table as "schema.name", or "name" for schema public.
 	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
-	// The rows, keyed by column name.
+	// The rows, keyed by column name; numbers as in Row.values.
 	Rows          []*structpb.Struct `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1031,6 +1047,8 @@ type CheckResponse struct {
 	Role string `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
 	// Presets (Hasura "set") the caller must apply on insert and update, with
 	// session variables already substituted and coerced to the column type.
+	// Numbers as ColumnKind says: a bigint or numeric a double cannot hold
+	// exactly is its decimal string.
 	Presets *structpb.Struct `protobuf:"bytes,3,opt,name=presets,proto3" json:"presets,omitempty"`
 	// The revision (content hash) of the policy set that decided.
 	Revision string `protobuf:"bytes,4,opt,name=revision,proto3" json:"revision,omitempty"`
@@ -1275,6 +1293,8 @@ type FilterResponse struct {
 	AllowAggregations bool `protobuf:"varint,8,opt,name=allow_aggregations,json=allowAggregations,proto3" json:"allow_aggregations,omitempty"`
 	// Presets (Hasura "set") the caller must apply on insert and update, with
 	// session variables already substituted and coerced to the column type.
+	// Numbers as ColumnKind says: a bigint or numeric a double cannot hold
+	// exactly is its decimal string.
 	Presets *structpb.Struct `protobuf:"bytes,9,opt,name=presets,proto3" json:"presets,omitempty"`
 	// The SQL rendering, when the request asked for one.
 	Sql *SqlFilter `protobuf:"bytes,10,opt,name=sql,proto3" json:"sql,omitempty"`
@@ -1602,7 +1622,11 @@ func (x *SqlFragment) GetParameters() []*SqlParameter {
 
 // SqlParameter is the value of one bind parameter. Every kind of value may
 // also be sent as its text: PostgreSQL fragments cast each placeholder to its
-// type, MySQL fragments cast where the type matters.
+// type, MySQL fragments cast where the type matters. Numbers are exact:
+// integers are 64-bit integers, numerics decimal text; no parameter is a
+// double. Hand them to the database driver as they are (an int64, or a
+// string the SQL casts); a client whose numbers are doubles (JavaScript)
+// must keep an integer beyond ±(2^53-1) as a string or a bigint.
 type SqlParameter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The value.
@@ -1706,13 +1730,17 @@ type isSqlParameter_Value interface {
 }
 
 type SqlParameter_Text struct {
-	// Text, and the text form of numeric, uuid, date, timestamp,
-	// timestamptz and jsonb values.
+	// Text, and the text form of uuid, date, timestamp, timestamptz and
+	// jsonb values, and of numeric values in every dialect: the exact
+	// decimal ("12345678901234567890123456789012345678", "-2.50"), which
+	// PostgreSQL casts to numeric, MySQL to DECIMAL(65,s) and SQLite to
+	// NUMERIC.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3,oneof"`
 }
 
 type SqlParameter_Integer struct {
-	// An integer.
+	// An integer (integer columns), any 64-bit value exactly. Protobuf
+	// JSON (grpcurl, the HTTP/JSON gateway) writes it as a string.
 	Integer int64 `protobuf:"varint,2,opt,name=integer,proto3,oneof"`
 }
 
@@ -1722,7 +1750,9 @@ type SqlParameter_Boolean struct {
 }
 
 type SqlParameter_Real struct {
-	// A floating-point number (SQLite numeric columns).
+	// A floating-point number. Not sent by this version: SQLite numerics,
+	// once sent here, now travel as text, exactly. Clients should still
+	// accept it from older servers.
 	Real float64 `protobuf:"fixed64,4,opt,name=real,proto3,oneof"`
 }
 
@@ -2189,7 +2219,12 @@ type Comparison struct {
 	//
 	//	*Comparison_OtherColumn
 	//	*Comparison_Value
-	Right         isComparison_Right `protobuf_oneof:"right"`
+	Right isComparison_Right `protobuf_oneof:"right"`
+	// For a jsonb column compared with a value: the value as JSON text,
+	// exactly as Warden compares it ({"id":9223372036854775807}). In value,
+	// a number a double cannot hold is a string, which inside a jsonb value
+	// reads as a JSON string; read this instead. Empty for other kinds.
+	ValueJson     string `protobuf:"bytes,5,opt,name=value_json,json=valueJson,proto3" json:"value_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2263,6 +2298,13 @@ func (x *Comparison) GetValue() *structpb.Value {
 	return nil
 }
 
+func (x *Comparison) GetValueJson() string {
+	if x != nil {
+		return x.ValueJson
+	}
+	return ""
+}
+
 type isComparison_Right interface {
 	isComparison_Right()
 }
@@ -2288,7 +2330,10 @@ type InList struct {
 	// The column.
 	Column *ColumnRef `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
 	// The values, written as the column's kind says.
-	Values        *structpb.ListValue `protobuf:"bytes,2,opt,name=values,proto3" json:"values,omitempty"`
+	Values *structpb.ListValue `protobuf:"bytes,2,opt,name=values,proto3" json:"values,omitempty"`
+	// For a jsonb column: each value as exact JSON text, in the order of
+	// values (see Comparison.value_json). Empty for other kinds.
+	ValuesJson    []string `protobuf:"bytes,3,rep,name=values_json,json=valuesJson,proto3" json:"values_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2333,6 +2378,13 @@ func (x *InList) GetColumn() *ColumnRef {
 func (x *InList) GetValues() *structpb.ListValue {
 	if x != nil {
 		return x.Values
+	}
+	return nil
+}
+
+func (x *InList) GetValuesJson() []string {
+	if x != nil {
+		return x.ValuesJson
 	}
 	return nil
 }
@@ -2421,8 +2473,12 @@ type JsonbPredicate struct {
 	// The jsonb column.
 	Column *ColumnRef `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
 	// The JSON value (contains, contained in), the key (has key) or the list of
-	// keys (has keys any, has keys all).
-	Value         *structpb.Value `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// keys (has keys any, has keys all). A number a double cannot hold is a
+	// string here; value_json has it exactly.
+	Value *structpb.Value `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// The same value as JSON text, exactly as Warden compares it: numbers as
+	// written, any precision ({"steam_id":76561198000000001}). Always set.
+	ValueJson     string `protobuf:"bytes,4,opt,name=value_json,json=valueJson,proto3" json:"value_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2476,6 +2532,13 @@ func (x *JsonbPredicate) GetValue() *structpb.Value {
 		return x.Value
 	}
 	return nil
+}
+
+func (x *JsonbPredicate) GetValueJson() string {
+	if x != nil {
+		return x.ValueJson
+	}
+	return ""
 }
 
 // ArrayPredicate applies an array containment operator to a column of an
@@ -2791,26 +2854,32 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x04root\x18\x02 \x01(\bR\x04root\x12)\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x15.warden.v1.ColumnKindR\x04kind\x12\x14\n" +
 	"\x05lower\x18\x04 \x01(\bR\x05lower\x12\x15\n" +
-	"\x06pad_to\x18\x05 \x01(\rR\x05padTo\"\xe9\x01\n" +
+	"\x06pad_to\x18\x05 \x01(\rR\x05padTo\"\x88\x02\n" +
 	"\n" +
 	"Comparison\x129\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x1d.warden.v1.ComparisonOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x129\n" +
 	"\fother_column\x18\x03 \x01(\v2\x14.warden.v1.ColumnRefH\x00R\votherColumn\x12.\n" +
-	"\x05value\x18\x04 \x01(\v2\x16.google.protobuf.ValueH\x00R\x05valueB\a\n" +
-	"\x05right\"j\n" +
+	"\x05value\x18\x04 \x01(\v2\x16.google.protobuf.ValueH\x00R\x05value\x12\x1d\n" +
+	"\n" +
+	"value_json\x18\x05 \x01(\tR\tvalueJsonB\a\n" +
+	"\x05right\"\x8b\x01\n" +
 	"\x06InList\x12,\n" +
 	"\x06column\x18\x01 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x122\n" +
-	"\x06values\x18\x02 \x01(\v2\x1a.google.protobuf.ListValueR\x06values\"\xa4\x01\n" +
+	"\x06values\x18\x02 \x01(\v2\x1a.google.protobuf.ListValueR\x06values\x12\x1f\n" +
+	"\vvalues_json\x18\x03 \x03(\tR\n" +
+	"valuesJson\"\xa4\x01\n" +
 	"\fPatternMatch\x126\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x1a.warden.v1.PatternOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12\x18\n" +
 	"\apattern\x18\x03 \x01(\tR\apattern\x12\x14\n" +
-	"\x05regex\x18\x04 \x01(\tR\x05regex\"\xa2\x01\n" +
+	"\x05regex\x18\x04 \x01(\tR\x05regex\"\xc1\x01\n" +
 	"\x0eJsonbPredicate\x124\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x18.warden.v1.JsonbOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12,\n" +
-	"\x05value\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x05value\"\x8a\x01\n" +
+	"\x05value\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x05value\x12\x1d\n" +
+	"\n" +
+	"value_json\x18\x04 \x01(\tR\tvalueJson\"\x8a\x01\n" +
 	"\x0eArrayPredicate\x124\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x18.warden.v1.ArrayOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12\x14\n" +

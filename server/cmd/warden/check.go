@@ -7,10 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"go.yaml.in/yaml/v3"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -30,6 +34,7 @@ type checkFlags struct {
 	operation   string
 	rows        listFlag
 	newRows     listFlag
+	existsRows  string
 	columns     string
 	backendOnly bool
 	output      string
@@ -38,10 +43,15 @@ type checkFlags struct {
 
 func (a *app) check(ctx context.Context, args []string) error {
 	f := checkFlags{load: server.DefaultConfig(), output: "text", maxRows: server.DefaultMaxRows}
-	fs := a.flagSet("check", "--role R --table T --operation OP --row JSON [flags]",
+	fs := a.flagSet("check", "[DIR] --role R --table T --operation OP --row JSON [flags]",
 		"Decides on rows offline, exactly as the Check RPC would, and prints the\n"+
 			"decisions. Row i gets the id \"i\" (from 0). --output json prints the\n"+
-			"CheckResponse in the protobuf JSON form a gRPC client would see.")
+			"CheckResponse in the protobuf JSON form a gRPC client would see. Rules with\n"+
+			"_exists read the rows of other tables from --exists-rows (without them such a\n"+
+			"rule answers NEEDS_DATA). Numbers are exact: in --row, give a bigint or\n"+
+			"numeric of magnitude 2^53 or more as a string (\"9223372036854775807\"); a\n"+
+			"JSON number is a double, refused there as the RPC refuses it. The output\n"+
+			"writes such numbers (presets, residuals) as strings.")
 	registerLoadFlags(fs, &f.load)
 	fs.StringVar(&f.role, "role", "", "the `role` (principal.role); else the session variable x-hasura-role")
 	fs.Var(&f.session, "session", "a session variable as `name=value`, e.g. x-hasura-user-id=1 (repeatable)")
@@ -49,6 +59,7 @@ func (a *app) check(ctx context.Context, args []string) error {
 	fs.StringVar(&f.operation, "operation", "", "select, insert, update or delete")
 	fs.Var(&f.rows, "row", "a row as a JSON `object`, e.g. '{\"id\": 1}' (repeatable, at least one)")
 	fs.Var(&f.newRows, "new-row", "for update: the row after the change, as a JSON `object`; one per --row, in order (repeatable)")
+	fs.StringVar(&f.existsRows, "exists-rows", "", "a JSON or YAML `file` mapping each table an _exists rule reads (schema.name, or name for public) to its rows, e.g. {\"public.memberships\": [{\"user_id\": 1}]}")
 	fs.StringVar(&f.columns, "columns", "", "comma-separated `columns` the caller wants to read or write")
 	fs.BoolVar(&f.backendOnly, "use-backend-only-permissions", false, "apply backend_only permissions")
 	fs.StringVar(&f.output, "output", f.output, "output `format`: text or json")
@@ -127,7 +138,76 @@ func (f *checkFlags) request() (*wardenv1.CheckRequest, error) {
 			req.Columns = append(req.Columns, c)
 		}
 	}
+	if f.existsRows != "" {
+		if req.Tables, err = readExistsRows(f.existsRows); err != nil {
+			return nil, fmt.Errorf("--exists-rows %s: %w", f.existsRows, err)
+		}
+	}
 	return req, nil
+}
+
+// readExistsRows reads the rows of other tables, for _exists rules, from
+// a JSON or YAML file: an object mapping each table to a list of row
+// objects. They become CheckRequest.tables, sorted by table; the request's
+// validation then checks them as the RPC does.
+func readExistsRows(path string) ([]*wardenv1.TableRows, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string][]map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("want an object mapping each table to a list of row objects: %w", err)
+	}
+	names := make([]string, 0, len(doc))
+	for name := range doc {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make([]*wardenv1.TableRows, 0, len(names))
+	for _, name := range names {
+		tr := &wardenv1.TableRows{Table: name}
+		for i, row := range doc[name] {
+			if row == nil {
+				return nil, fmt.Errorf("%s[%d]: want a row object, got null", name, i)
+			}
+			st, err := structpb.NewStruct(plainYAML(row).(map[string]any))
+			if err != nil {
+				return nil, fmt.Errorf("%s[%d]: %w", name, i, err)
+			}
+			tr.Rows = append(tr.Rows, st)
+		}
+		out = append(out, tr)
+	}
+	return out, nil
+}
+
+// plainYAML turns what YAML decodes into JSON values: a timestamp into its
+// RFC 3339 text, integers into float64 when they are exact in one and
+// into their decimal text otherwise (as a bigint beyond 2^53 must be sent).
+func plainYAML(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = plainYAML(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = plainYAML(e)
+		}
+		return x
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	case int:
+		if x > 1<<53 || x < -(1<<53) {
+			return strconv.Itoa(x)
+		}
+		return float64(x)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	}
+	return v
 }
 
 // sessionVariables parses repeated --session name=value flags.

@@ -208,18 +208,39 @@ func TestCompile(t *testing.T) {
 	})
 
 	t.Run("broken policy", func(t *testing.T) {
-		_, stderr, err := runCLI(t, nil, "compile", "--policy", brokenPolicy)
+		_, stderr, err := runCLI(t, nil, "compile", "--strict", "--policy", brokenPolicy)
 		if err == nil || !strings.Contains(stderr, "ownr_id") {
 			t.Errorf("err = %v, stderr:\n%s", err, stderr)
+		}
+	})
+
+	t.Run("broken policy, loaded as Hasura does", func(t *testing.T) {
+		stdout, stderr, err := runCLI(t, nil, "compile", "--policy", brokenPolicy)
+		if err != nil || !strings.Contains(stderr, "3 inconsistent object(s)") || !strings.Contains(stderr, "ownr_id") {
+			t.Errorf("err = %v, stderr:\n%s", err, stderr)
+		}
+		// The left-out permissions are not compiled; the lib module is.
+		if strings.Contains(stdout, `filter["user"]`) || !strings.Contains(stdout, "# warden/lib.rego") {
+			t.Errorf("an inconsistent permission was compiled:\n%s", stdout)
 		}
 	})
 }
 
 func TestValidate(t *testing.T) {
 	wantProblems := []string{
-		"databases/default/tables/public_notes.yaml: delete_permissions[role=user].permission.filter.owner_id._equals: ",
-		"databases/default/tables/public_notes.yaml: select_permissions[role=admin]",
-		"databases/default/tables/public_notes.yaml: select_permissions[role=user].permission.filter.ownr_id: ",
+		"databases/default/tables/public_notes.yaml:20: delete_permissions[role=user].permission.filter.owner_id._equals: ",
+		"databases/default/tables/public_notes.yaml:11: select_permissions[role=admin]",
+		"databases/default/tables/public_notes.yaml:9: select_permissions[role=user].permission.filter.ownr_id: ",
+	}
+	// Loaded as Hasura does, the three are inconsistent objects, listed.
+	wantInconsistent := []string{
+		"3 inconsistent object(s), left out",
+		"  select permission of role user on public.notes (databases/default/tables/public_notes.yaml: select_permissions[role=user])",
+		"    databases/default/tables/public_notes.yaml:9: select_permissions[role=user].permission.filter.ownr_id: ",
+		"  select permission of role admin on public.notes",
+		"    databases/default/tables/public_notes.yaml:11: select_permissions[role=admin].role: no permission may be defined for role admin",
+		"  delete permission of role user on public.notes",
+		"    databases/default/tables/public_notes.yaml:20: delete_permissions[role=user].permission.filter.owner_id._equals: ",
 	}
 	tests := []struct {
 		name    string
@@ -229,9 +250,11 @@ func TestValidate(t *testing.T) {
 		want    []string
 	}{
 		{name: "embedded example", args: []string{"validate"}, want: []string{"ok: embedded:example: 4 tables"}},
-		{name: "broken", args: []string{"validate", "--policy", brokenPolicy}, wantErr: "3 problem(s)", want: wantProblems},
-		{name: "broken from the environment", env: map[string]string{"WARDEN_POLICY": brokenPolicy},
+		{name: "broken", args: []string{"validate", "--strict", "--policy", brokenPolicy}, wantErr: "3 problem(s)", want: wantProblems},
+		{name: "broken from the environment", env: map[string]string{"WARDEN_POLICY": brokenPolicy, "WARDEN_STRICT": "true"},
 			args: []string{"validate"}, wantErr: "3 problem(s)", want: wantProblems},
+		{name: "broken, loaded as Hasura does", args: []string{"validate", "--policy", brokenPolicy},
+			wantErr: "3 inconsistent object(s)", want: wantInconsistent},
 		{name: "an empty flag wins over the environment", env: map[string]string{"WARDEN_POLICY": brokenPolicy},
 			args: []string{"validate", "--policy="}, want: []string{"ok: embedded:example"}},
 		{name: "missing directory", args: []string{"validate", "--policy", "testdata/nope"}, wantErr: "testdata/nope"},
@@ -256,15 +279,20 @@ func TestValidate(t *testing.T) {
 }
 
 func TestServeRefusesABrokenPolicy(t *testing.T) {
-	_, stderr, err := runCLI(t, nil, "serve", "--policy", brokenPolicy, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
+	_, stderr, err := runCLI(t, nil, "serve", "--strict", "--policy", brokenPolicy, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
 	if err == nil || !strings.Contains(err.Error(), "3 problem(s)") {
 		t.Fatalf("serve with a broken policy: err = %v", err)
 	}
 	var problems int
+	var printed []string
 	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
 		var entry map[string]any
 		if err := json.Unmarshal([]byte(line), &entry); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
+			printed = append(printed, line)
+			continue
+		}
+		if entry == nil {
+			continue
 		}
 		if entry["msg"] == "policy problem" && entry["file"] == "databases/default/tables/public_notes.yaml" {
 			problems++
@@ -272,6 +300,17 @@ func TestServeRefusesABrokenPolicy(t *testing.T) {
 	}
 	if problems != 3 {
 		t.Errorf("logged %d problems, want 3:\n%s", problems, stderr)
+	}
+	// Besides the log, every problem on a line of its own, as validate
+	// prints them.
+	want := brokenLines(t)
+	if len(printed) != len(want) {
+		t.Fatalf("printed %d lines besides the log, want %d:\n%s", len(printed), len(want), stderr)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(printed[i], w) {
+			t.Errorf("line %d = %q, want it to start %q", i, printed[i], w)
+		}
 	}
 	if strings.Contains(stderr, "listening") {
 		t.Errorf("served anyway:\n%s", stderr)
@@ -296,7 +335,7 @@ func TestUsage(t *testing.T) {
 		{name: "compile -h", args: []string{"compile", "-h"}, wantCode: 0, stdout: []string{"Usage: warden compile", "--out directory"}},
 		{name: "validate --help", args: []string{"validate", "--help"}, wantCode: 0, stdout: []string{"Usage: warden validate", "[$WARDEN_SCHEMA]"}},
 		{name: "unknown flag", args: []string{"serve", "--nope"}, wantCode: 2, stderr: []string{"flag provided but not defined: -nope"}},
-		{name: "stray argument", args: []string{"validate", "extra"}, wantCode: 2, stderr: []string{`unexpected argument "extra"`}},
+		{name: "stray argument", args: []string{"validate", "dir", "extra"}, wantCode: 2, stderr: []string{`unexpected argument "extra"`}},
 		{name: "invalid config", args: []string{"serve", "--log-format", "xml"}, wantCode: 2, stderr: []string{"--log-format"}},
 		{name: "bad environment", args: []string{"serve"}, wantCode: 2, stderr: []string{"WARDEN_MAX_ROWS"}},
 		{name: "version", args: []string{"version"}, wantCode: 0, stdout: []string{"warden "}},
@@ -327,5 +366,32 @@ func TestUsage(t *testing.T) {
 	}
 	if code := exitCode(flag.ErrHelp, &bytes.Buffer{}); code != 0 {
 		t.Errorf("exit code for --help = %d", code)
+	}
+}
+
+// TestNoRoles: metadata in which no role has a permission would deny every
+// request; it is refused unless --allow-no-roles says it is meant.
+func TestNoRoles(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"metadata.json": `{"resource_version": 1, "metadata": {"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [{"table": {"schema": "public", "name": "notes"}}]}]}}`,
+		"schema.yaml":   "tables:\n  - name: notes\n    columns: [{name: id, type: integer}]\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, err := runCLI(t, nil, "validate", "--policy", dir)
+	if err == nil || !strings.Contains(err.Error(), "no role has a permission on any table (1 tables") {
+		t.Errorf("validate: err = %v, want the set refused for having no role", err)
+	}
+	_, _, err = runCLI(t, nil, "serve", "--dev", "--policy", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "--allow-no-roles") {
+		t.Errorf("serve: err = %v, want the set refused for having no role", err)
+	}
+	stdout, _, err := runCLI(t, nil, "validate", "--policy", dir, "--allow-no-roles")
+	if err != nil || !strings.Contains(stdout, "ok: ") || !strings.Contains(stdout, "1 tables, 0 roles") {
+		t.Errorf("validate --allow-no-roles: err = %v, stdout:\n%s", err, stdout)
 	}
 }

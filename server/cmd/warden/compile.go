@@ -14,7 +14,7 @@ import (
 func (a *app) compile(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
 	var out string
-	fs := a.flagSet("compile", "[--policy DIR] [--out DIR] [flags]",
+	fs := a.flagSet("compile", "[DIR | --policy DIR] [--out DIR] [flags]",
 		"Compiles the policy set to Rego (v1) and prints every module, each after a\n"+
 			"line \"# <path>\"; with --out writes one .rego file per module at its path.")
 	registerLoadFlags(fs, &cfg)
@@ -30,6 +30,7 @@ func (a *app) compile(ctx context.Context, args []string) error {
 	if err != nil {
 		return policyError(cfg.Policy, err, printProblems(a.stderr))
 	}
+	printInconsistent(a.stderr, p)
 	if out == "" {
 		for i, m := range mods {
 			if i > 0 {

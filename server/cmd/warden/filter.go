@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -23,10 +24,12 @@ func (a *app) filter(ctx context.Context, args []string) error {
 		first                                          int
 		backendOnly                                    bool
 	)
-	fs := a.flagSet("filter", "--role R --table T --operation OP [--dialect D] [flags]",
+	fs := a.flagSet("filter", "[DIR] --role R --table T --operation OP [--dialect D] [flags]",
 		"Prints the row filter of a role offline, exactly as the Filter RPC would\n"+
 			"compute it: --output json prints {kind, sql, params, columns, limit, ...};\n"+
 			"--output proto the whole FilterResponse in protobuf JSON; text a summary.\n"+
+			"Numbers are exact: integer parameters beyond ±(2^53-1) and every numeric\n"+
+			"are printed as decimal strings, which the SQL casts or compares as numbers.\n"+
 			"The SQL runs as-is with the printed parameters, in the caller's query\n"+
 			"where the table is named by --alias (default: its qualified name).")
 	registerLoadFlags(fs, &cfg)
@@ -169,7 +172,7 @@ func paramJSON(p *wardenv1.SqlParameter) any {
 	case *wardenv1.SqlParameter_Text:
 		return v.Text
 	case *wardenv1.SqlParameter_Integer:
-		return v.Integer
+		return exactInteger(v.Integer)
 	case *wardenv1.SqlParameter_Boolean:
 		return v.Boolean
 	case *wardenv1.SqlParameter_Real:
@@ -182,6 +185,22 @@ func paramJSON(p *wardenv1.SqlParameter) any {
 		return out
 	}
 	return nil
+}
+
+// maxSafeInteger is 2^53: JSON readers that hold numbers as doubles
+// (JavaScript, jq, most others) read every integer of smaller magnitude
+// exactly, and round some larger ones.
+const maxSafeInteger = 1 << 53
+
+// exactInteger is an integer parameter as --output json prints it: a JSON
+// number when every reader reads it exactly, else its decimal text (as
+// protobuf JSON writes every int64), which PostgreSQL's $n::bigint and
+// MySQL's and SQLite's integer comparisons read exactly.
+func exactInteger(i int64) any {
+	if i > -maxSafeInteger && i < maxSafeInteger {
+		return i
+	}
+	return strconv.FormatInt(i, 10)
 }
 
 func jsonText(v any) string {

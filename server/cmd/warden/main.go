@@ -11,8 +11,10 @@
 //	warden token    --role R [--var x-hasura-user-id=1 ...] (with WARDEN_JWT_SECRET)
 //
 // Every flag can also be set by an environment variable derived from its
-// name (--grpc-addr is WARDEN_GRPC_ADDR); flags win. Without --policy the
-// example policy set embedded in the binary is used. check, filter, compile
+// name (--grpc-addr is WARDEN_GRPC_ADDR); flags win. Every command that
+// takes --policy DIR also takes the directory as its one argument
+// (`warden validate DIR`). Without either the example policy set embedded
+// in the binary is used. check, filter, compile
 // and validate load the policy set as serve does, with serve's --schema,
 // --max-rule-depth and --max-rule-nodes.
 package main
@@ -26,6 +28,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -110,7 +113,9 @@ Commands:
 	}
 	fmt.Fprint(w, `  version   print the version
 
-Without --policy, commands use the example policy set embedded in the binary.
+The policy directory is --policy DIR or the command's one argument
+('warden validate DIR'); without either, commands use the example policy set
+embedded in the binary.
 Every flag can also be set by an environment variable derived from its name
 (--grpc-addr is WARDEN_GRPC_ADDR); flags win over the environment.
 Run 'warden <command> --help' for the flags of a command.
@@ -174,20 +179,68 @@ func (a *app) parse(fs *flag.FlagSet, args []string) error {
 			return flag.ErrHelp
 		}
 	}
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return usageError{err}
 	}
-	if fs.NArg() > 0 {
+	if err := policyArgument(fs, positional); err != nil {
 		fs.Usage()
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+		return usageError{err}
 	}
 	if err := server.ApplyEnv(fs, a.getenv); err != nil {
 		return usageError{err}
 	}
 	return nil
+}
+
+// parseInterspersed parses flags wherever they stand among the positional
+// arguments (`warden validate DIR --schema F` as well as `--schema F DIR`)
+// and returns the positional arguments in order. After "--" every argument
+// is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		consumed := args[:len(args)-fs.NArg()]
+		if len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			return append(positional, fs.Args()...), nil
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// policyArgument takes the one positional argument a command may have: the
+// policy directory, as `warden validate DIR` for `warden validate --policy
+// DIR`, in every command that has --policy. The argument counts as the
+// flag given (the environment does not override it); the flag and the
+// argument naming two different directories is a usage error.
+func policyArgument(fs *flag.FlagSet, positional []string) error {
+	if len(positional) == 0 {
+		return nil
+	}
+	f := fs.Lookup("policy")
+	if f == nil {
+		return fmt.Errorf("unexpected argument %q", positional[0])
+	}
+	if len(positional) > 1 {
+		return fmt.Errorf("unexpected argument %q: give one policy directory", positional[1])
+	}
+	dir := positional[0]
+	given := false
+	fs.Visit(func(g *flag.Flag) { given = given || g.Name == "policy" })
+	if given && filepath.Clean(f.Value.String()) != filepath.Clean(dir) {
+		return fmt.Errorf("two policy directories: --policy %s and the argument %s; give one", f.Value.String(), dir)
+	}
+	return fs.Set("policy", dir)
 }
 
 // version is the module version the binary was built from.

@@ -25,6 +25,7 @@ const embeddedSource = "embedded:example"
 func registerLoadFlags(fs *flag.FlagSet, cfg *server.Config) {
 	server.RegisterPolicyFlags(fs, &cfg.Policy, &cfg.Schema)
 	server.RegisterRuleLimitFlags(fs, &cfg.MaxRuleDepth, &cfg.MaxRuleNodes)
+	server.RegisterConsistencyFlags(fs, &cfg.StrictPolicy, &cfg.AllowNoRoles)
 }
 
 // loadPolicy loads the policy set in cfg.Policy, or the embedded example
@@ -56,11 +57,45 @@ func loadSet(ctx context.Context, cfg server.Config, report func([]load.Problem)
 	if err != nil {
 		return nil, policyError(cfg.Policy, err, report)
 	}
+	if len(p.Roles) == 0 && !cfg.AllowNoRoles {
+		return nil, fmt.Errorf("policy %s: no role has a permission on any table (%d tables, %d inconsistent objects): it would deny every request but admin's; is this the right metadata? (--allow-no-roles accepts it)",
+			p.Source, len(p.Tables), len(p.Inconsistent))
+	}
 	set, err := engine.New(ctx, p)
 	if err != nil {
 		return nil, policyError(cfg.Policy, err, report)
 	}
 	return set, nil
+}
+
+// printInconsistent writes the objects left out as inconsistent, each with
+// its reasons, and the notes on what the metadata holds that Warden does not
+// read.
+func printInconsistent(w io.Writer, p *model.Policy) {
+	if len(p.Inconsistent) > 0 {
+		fmt.Fprintf(w, "%d inconsistent object(s), left out (requests that need one answer FAILED_PRECONDITION; --strict refuses the set):\n", len(p.Inconsistent))
+		for _, i := range p.Inconsistent {
+			fmt.Fprintf(w, "  %s (%s)\n", i, i.Source)
+			for _, r := range i.Reasons {
+				fmt.Fprintf(w, "    %s\n", r)
+			}
+		}
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+// logInconsistent logs the objects left out as inconsistent and the notes.
+func logInconsistent(log *slog.Logger, p *model.Policy) {
+	for _, i := range p.Inconsistent {
+		log.Warn("inconsistent object left out of the policy set",
+			slog.String("object", i.String()), slog.String("source", i.Source.String()),
+			slog.Any("reasons", i.Reasons))
+	}
+	for _, n := range p.Notes {
+		log.Info("metadata not read", slog.String("note", n))
+	}
 }
 
 func policyError(dir string, err error, report func([]load.Problem)) error {
@@ -79,12 +114,32 @@ func policyError(dir string, err error, report func([]load.Problem)) error {
 	return fmt.Errorf("policy %s: %w", dir, err)
 }
 
-// printProblems writes one line per problem: "file: path: message".
+// printProblems writes every problem, one per line: "file:line: path:
+// message" (load.Problem.String), the form editors and CI annotations jump to.
 func printProblems(w io.Writer) func([]load.Problem) {
 	return func(ps []load.Problem) {
 		for _, p := range ps {
 			fmt.Fprintln(w, p.String())
 		}
+	}
+}
+
+// maxPrintedProblems bounds the problems serve prints on stderr (all of
+// them are logged).
+const maxPrintedProblems = 50
+
+// serveProblems prints the first maxPrintedProblems problems on w, one per
+// line as validate does, with a count of the rest, and logs every one.
+func serveProblems(w io.Writer, log *slog.Logger) func([]load.Problem) {
+	return func(ps []load.Problem) {
+		for i, p := range ps {
+			if i == maxPrintedProblems {
+				fmt.Fprintf(w, "... and %d more (every problem is logged; 'warden validate' lists them)\n", len(ps)-i)
+				break
+			}
+			fmt.Fprintln(w, p.String())
+		}
+		logProblems(log)(ps)
 	}
 }
 

@@ -21,7 +21,7 @@ func (a *app) schema(ctx context.Context, args []string) error {
 		return usageError{fmt.Errorf("usage: warden schema pull --database-url URL [--policy DIR] [--out FILE]")}
 	}
 	var policy, url, out string
-	fs := a.flagSet("schema pull", "--database-url URL [--policy DIR] [--out FILE]",
+	fs := a.flagSet("schema pull", "--database-url URL [DIR | --policy DIR] [--out FILE]",
 		"Reads the tables the policy's metadata names (tracked tables, relationship\n"+
 			"targets, _exists tables, and the tables their foreign keys reference)\n"+
 			"from a live database and writes the schema file: columns with types and\n"+
@@ -39,15 +39,18 @@ func (a *app) schema(ctx context.Context, args []string) error {
 	var names []string
 	tables, err := trackedTables(ctx, policy)
 	if err != nil {
-		return err
+		if policy == "" {
+			policy = embeddedSource
+		}
+		return fmt.Errorf("policy %s: %w", policy, err)
 	}
-	db, dialect, err := introspect.Open(url)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	db, dialect, err := introspect.Connect(ctx, url)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
 	withRefs, err := introspect.WithReferenced(ctx, db, dialect, tables)
 	if err != nil {
 		return err

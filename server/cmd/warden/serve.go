@@ -13,7 +13,7 @@ import (
 
 func (a *app) serve(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
-	fs := a.flagSet("serve", "[flags]",
+	fs := a.flagSet("serve", "[DIR] [flags]",
 		"Serves the policy set over gRPC (warden.v1.AuthorizationService, AdminService,\n"+
 			"grpc.health.v1 and reflection) and over HTTP (/metrics, /healthz and the\n"+
 			"HTTP/JSON gateway under /v1/), until interrupted; then shuts down gracefully\n"+
@@ -43,7 +43,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		log.Warn("--dev: serving with a generated admin API key, on loopback only; never use --dev in production")
 	}
 
-	set, err := loadSet(ctx, cfg, logProblems(log))
+	set, err := loadSet(ctx, cfg, serveProblems(a.stderr, log))
 	if err != nil {
 		log.Error("not starting: the policy set does not load", slog.Any("error", err))
 		return err
@@ -56,11 +56,14 @@ func (a *app) serve(ctx context.Context, args []string) error {
 			slog.Uint64("live_heap_mib", live>>20), slog.Int("gc_percent", percent))
 	}
 	pol := set.Policy()
+	logInconsistent(log, pol)
+	printInconsistent(a.stderr, pol)
 	log.Info("policy loaded",
 		slog.String("source", pol.Source),
 		slog.String("revision", set.Revision()),
 		slog.Int("tables", len(pol.Tables)),
-		slog.Int("roles", len(pol.Roles)))
+		slog.Int("roles", len(pol.Roles)),
+		slog.Int("inconsistent_objects", len(pol.Inconsistent)))
 
 	srv, err := server.New(cfg, set, append(opts, server.WithLogger(log), server.WithVersion(version()))...)
 	if errors.Is(err, server.ErrNoCallers) {

@@ -13,11 +13,13 @@ import (
 func (a *app) validate(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
 	var dialects string
-	fs := a.flagSet("validate", "[--policy DIR] [--schema FILE] [--dialect postgres,mysql,sqlite] [flags]",
-		"Loads the policy set, compiles it and prepares its queries as serve would,\n"+
-			"and prints every problem as \"file: path: message\". With --dialect it also\n"+
+	fs := a.flagSet("validate", "[DIR | --policy DIR] [--schema FILE] [--dialect postgres,mysql,sqlite] [flags]",
+		"Loads the policy set in DIR (or --policy DIR), compiles it and prepares its\n"+
+			"queries as serve would, and prints every problem as\n"+
+			"\"file:line: path: message\", and every object left out as inconsistent\n"+
+			"(as Hasura does; --strict makes them problems). With --dialect it also\n"+
 			"lists every rule whose Filter that SQL dialect cannot express. Exits\n"+
-			"non-zero when there is a problem.")
+			"non-zero when there is a problem or an inconsistent object.")
 	registerLoadFlags(fs, &cfg)
 	fs.StringVar(&dialects, "dialect", "", "comma-separated SQL `dialects` the filters must render in: postgres, mysql, sqlite")
 	if err := a.parse(fs, args); err != nil {
@@ -39,6 +41,7 @@ func (a *app) validate(ctx context.Context, args []string) error {
 		return err
 	}
 	p := set.Policy()
+	printInconsistent(a.stdout, p)
 	problems := 0
 	for _, d := range ds {
 		for _, e := range sqlgen.Validate(p, d) {
@@ -48,6 +51,10 @@ func (a *app) validate(ctx context.Context, args []string) error {
 	}
 	if problems > 0 {
 		return fmt.Errorf("policy %s: %d rule(s) cannot be rendered in SQL dialect(s) %s", p.Source, problems, dialects)
+	}
+	if len(p.Inconsistent) > 0 {
+		// serve would serve the rest; validate is where to find them.
+		return fmt.Errorf("policy %s: %d inconsistent object(s), left out when served (--strict refuses them)", p.Source, len(p.Inconsistent))
 	}
 	fmt.Fprintf(a.stdout, "ok: %s: %d tables, %d roles, %d Rego modules, revision %s\n",
 		p.Source, len(p.Tables), len(p.Roles), len(set.Modules()), set.Revision())

@@ -130,16 +130,18 @@ class ColumnRef(_message.Message):
     def __init__(self, name: _Optional[str] = ..., root: bool = ..., kind: _Optional[_Union[ColumnKind, str]] = ..., lower: bool = ..., pad_to: _Optional[int] = ...) -> None: ...
 
 class Comparison(_message.Message):
-    __slots__ = ["column", "operator", "other_column", "value"]
+    __slots__ = ["column", "operator", "other_column", "value", "value_json"]
     COLUMN_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     OTHER_COLUMN_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
     column: ColumnRef
     operator: ComparisonOperator
     other_column: ColumnRef
     value: _struct_pb2.Value
-    def __init__(self, operator: _Optional[_Union[ComparisonOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., other_column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+    value_json: str
+    def __init__(self, operator: _Optional[_Union[ComparisonOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., other_column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., value_json: _Optional[str] = ...) -> None: ...
 
 class ExistsPredicate(_message.Message):
     __slots__ = ["on", "relationship", "table", "where"]
@@ -196,22 +198,26 @@ class FilterResponse(_message.Message):
     def __init__(self, kind: _Optional[_Union[FilterKind, str]] = ..., revision: _Optional[str] = ..., predicate: _Optional[_Union[Predicate, _Mapping]] = ..., check: _Optional[_Union[Predicate, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ..., column_conditions: _Optional[_Iterable[_Union[ColumnCondition, _Mapping]]] = ..., limit: _Optional[int] = ..., allow_aggregations: bool = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., sql: _Optional[_Union[SqlFilter, _Mapping]] = ..., role: _Optional[str] = ..., decision_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class InList(_message.Message):
-    __slots__ = ["column", "values"]
+    __slots__ = ["column", "values", "values_json"]
     COLUMN_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    VALUES_JSON_FIELD_NUMBER: _ClassVar[int]
     column: ColumnRef
     values: _struct_pb2.ListValue
-    def __init__(self, column: _Optional[_Union[ColumnRef, _Mapping]] = ..., values: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ...) -> None: ...
+    values_json: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, column: _Optional[_Union[ColumnRef, _Mapping]] = ..., values: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., values_json: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class JsonbPredicate(_message.Message):
-    __slots__ = ["column", "operator", "value"]
+    __slots__ = ["column", "operator", "value", "value_json"]
     COLUMN_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
     column: ColumnRef
     operator: JsonbOperator
     value: _struct_pb2.Value
-    def __init__(self, operator: _Optional[_Union[JsonbOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+    value_json: str
+    def __init__(self, operator: _Optional[_Union[JsonbOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., value_json: _Optional[str] = ...) -> None: ...
 
 class PatternMatch(_message.Message):
     __slots__ = ["column", "operator", "pattern", "regex"]

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file warden/v1/authorization.proto.
  */
 export const file_warden_v1_authorization: GenFile = /*@__PURE__*/
-  fileDesc("Ch13YXJkZW4vdjEvYXV0aG9yaXphdGlvbi5wcm90bxIJd2FyZGVuLnYxIr8BCglQcmluY2lwYWwSDAoEcm9sZRgBIAEoCRJFChFzZXNzaW9uX3ZhcmlhYmxlcxgCIAMoCzIqLndhcmRlbi52MS5QcmluY2lwYWwuU2Vzc2lvblZhcmlhYmxlc0VudHJ5EiQKHHVzZV9iYWNrZW5kX29ubHlfcGVybWlzc2lvbnMYAyABKAgaNwoVU2Vzc2lvblZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiZwoDUm93EgoKAmlkGAEgASgJEicKBnZhbHVlcxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKwoKbmV3X3ZhbHVlcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QixAEKDENoZWNrUmVxdWVzdBInCglwcmluY2lwYWwYASABKAsyFC53YXJkZW4udjEuUHJpbmNpcGFsEg0KBXRhYmxlGAIgASgJEicKCW9wZXJhdGlvbhgDIAEoDjIULndhcmRlbi52MS5PcGVyYXRpb24SHAoEcm93cxgEIAMoCzIOLndhcmRlbi52MS5Sb3cSDwoHY29sdW1ucxgFIAMoCRIkCgZ0YWJsZXMYBiADKAsyFC53YXJkZW4udjEuVGFibGVSb3dzIkEKCVRhYmxlUm93cxINCgV0YWJsZRgBIAEoCRIlCgRyb3dzGAIgAygLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCLtAQoLUm93RGVjaXNpb24SCgoCaWQYASABKAkSJQoIZGVjaXNpb24YAiABKA4yEy53YXJkZW4udjEuRGVjaXNpb24SDgoGcmVhc29uGAMgASgJEhcKD2FsbG93ZWRfY29sdW1ucxgEIAMoCRIWCg5kZW5pZWRfY29sdW1ucxgFIAMoCRIUCgxtaXNzaW5nX2RhdGEYBiADKAkSJgoIcmVzaWR1YWwYByABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiwKDmNoZWNrX3Jlc2lkdWFsGAggASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZSKZAQoNQ2hlY2tSZXNwb25zZRIpCglkZWNpc2lvbnMYASADKAsyFi53YXJkZW4udjEuUm93RGVjaXNpb24SDAoEcm9sZRgCIAEoCRIoCgdwcmVzZXRzGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIQCghyZXZpc2lvbhgEIAEoCRITCgtkZWNpc2lvbl9pZBgFIAEoCSJkCgpTcWxPcHRpb25zEiYKB2RpYWxlY3QYASABKA4yFS53YXJkZW4udjEuU3FsRGlhbGVjdBITCgt0YWJsZV9hbGlhcxgCIAEoCRIZChFmaXJzdF9wbGFjZWhvbGRlchgDIAEoBSKUAQoNRmlsdGVyUmVxdWVzdBInCglwcmluY2lwYWwYASABKAsyFC53YXJkZW4udjEuUHJpbmNpcGFsEg0KBXRhYmxlGAIgASgJEicKCW9wZXJhdGlvbhgDIAEoDjIULndhcmRlbi52MS5PcGVyYXRpb24SIgoDc3FsGAQgASgLMhUud2FyZGVuLnYxLlNxbE9wdGlvbnMilwMKDkZpbHRlclJlc3BvbnNlEiMKBGtpbmQYASABKA4yFS53YXJkZW4udjEuRmlsdGVyS2luZBIQCghyZXZpc2lvbhgCIAEoCRInCglwcmVkaWNhdGUYAyABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKBWNoZWNrGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIPCgdjb2x1bW5zGAUgAygJEjUKEWNvbHVtbl9jb25kaXRpb25zGAYgAygLMhoud2FyZGVuLnYxLkNvbHVtbkNvbmRpdGlvbhISCgVsaW1pdBgHIAEoBUgAiAEBEhoKEmFsbG93X2FnZ3JlZ2F0aW9ucxgIIAEoCBIoCgdwcmVzZXRzGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIhCgNzcWwYCiABKAsyFC53YXJkZW4udjEuU3FsRmlsdGVyEgwKBHJvbGUYCyABKAkSEwoLZGVjaXNpb25faWQYDCABKAkSDgoGcmVhc29uGA0gASgJQggKBl9saW1pdCJvCg9Db2x1bW5Db25kaXRpb24SDgoGY29sdW1uGAEgASgJEicKCXByZWRpY2F0ZRgCIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGUSIwoDc3FsGAMgASgLMhYud2FyZGVuLnYxLlNxbEZyYWdtZW50IoEBCglTcWxGaWx0ZXISJgoHZGlhbGVjdBgBIAEoDjIVLndhcmRlbi52MS5TcWxEaWFsZWN0EiUKBXdoZXJlGAIgASgLMhYud2FyZGVuLnYxLlNxbEZyYWdtZW50EiUKBWNoZWNrGAMgASgLMhYud2FyZGVuLnYxLlNxbEZyYWdtZW50IkcKC1NxbEZyYWdtZW50EgsKA3NxbBgBIAEoCRIrCgpwYXJhbWV0ZXJzGAIgAygLMhcud2FyZGVuLnYxLlNxbFBhcmFtZXRlciKDAQoMU3FsUGFyYW1ldGVyEg4KBHRleHQYASABKAlIABIRCgdpbnRlZ2VyGAIgASgDSAASEQoHYm9vbGVhbhgDIAEoCEgAEg4KBHJlYWwYBCABKAFIABIkCgVhcnJheRgFIAEoCzITLndhcmRlbi52MS5TcWxBcnJheUgAQgcKBXZhbHVlIjUKCFNxbEFycmF5EikKCGVsZW1lbnRzGAEgAygLMhcud2FyZGVuLnYxLlNxbFBhcmFtZXRlciLRAwoJUHJlZGljYXRlEhIKCGNvbnN0YW50GAEgASgISAASJwoDYWxsGAIgASgLMhgud2FyZGVuLnYxLlByZWRpY2F0ZUxpc3RIABInCgNhbnkYAyABKAsyGC53YXJkZW4udjEuUHJlZGljYXRlTGlzdEgAEigKCG5lZ2F0aW9uGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZUgAEisKCmNvbXBhcmlzb24YBSABKAsyFS53YXJkZW4udjEuQ29tcGFyaXNvbkgAEicKB2lzX251bGwYBiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmSAASJAoHaW5fbGlzdBgHIAEoCzIRLndhcmRlbi52MS5Jbkxpc3RIABIqCgdwYXR0ZXJuGAggASgLMhcud2FyZGVuLnYxLlBhdHRlcm5NYXRjaEgAEioKBWpzb25iGAkgASgLMhkud2FyZGVuLnYxLkpzb25iUHJlZGljYXRlSAASLAoGZXhpc3RzGAogASgLMhoud2FyZGVuLnYxLkV4aXN0c1ByZWRpY2F0ZUgAEioKBWFycmF5GAsgASgLMhkud2FyZGVuLnYxLkFycmF5UHJlZGljYXRlSABCBgoEbm9kZSI0Cg1QcmVkaWNhdGVMaXN0EiMKBWl0ZW1zGAEgAygLMhQud2FyZGVuLnYxLlByZWRpY2F0ZSJrCglDb2x1bW5SZWYSDAoEbmFtZRgBIAEoCRIMCgRyb290GAIgASgIEiMKBGtpbmQYAyABKA4yFS53YXJkZW4udjEuQ29sdW1uS2luZBINCgVsb3dlchgEIAEoCBIOCgZwYWRfdG8YBSABKA0iwwEKCkNvbXBhcmlzb24SLwoIb3BlcmF0b3IYASABKA4yHS53YXJkZW4udjEuQ29tcGFyaXNvbk9wZXJhdG9yEiQKBmNvbHVtbhgCIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSLAoMb3RoZXJfY29sdW1uGAMgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZkgAEicKBXZhbHVlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSABCBwoFcmlnaHQiWgoGSW5MaXN0EiQKBmNvbHVtbhgBIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSKgoGdmFsdWVzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZSKCAQoMUGF0dGVybk1hdGNoEiwKCG9wZXJhdG9yGAEgASgOMhoud2FyZGVuLnYxLlBhdHRlcm5PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEg8KB3BhdHRlcm4YAyABKAkSDQoFcmVnZXgYBCABKAkiiQEKDkpzb25iUHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkpzb25iT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIlCgV2YWx1ZRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSJxCg5BcnJheVByZWRpY2F0ZRIqCghvcGVyYXRvchgBIAEoDjIYLndhcmRlbi52MS5BcnJheU9wZXJhdG9yEiQKBmNvbHVtbhgCIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSDQoFdmFsdWUYAyABKAkifgoPRXhpc3RzUHJlZGljYXRlEg0KBXRhYmxlGAEgASgJEhQKDHJlbGF0aW9uc2hpcBgCIAEoCRIhCgJvbhgDIAMoCzIVLndhcmRlbi52MS5Db2x1bW5QYWlyEiMKBXdoZXJlGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZSIrCgpDb2x1bW5QYWlyEg0KBWxvY2FsGAEgASgJEg4KBnJlbW90ZRgCIAEoCSp+CglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASFAoQT1BFUkFUSU9OX1NFTEVDVBABEhQKEE9QRVJBVElPTl9JTlNFUlQQAhIUChBPUEVSQVRJT05fVVBEQVRFEAMSFAoQT1BFUkFUSU9OX0RFTEVURRAEKmQKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASEgoOREVDSVNJT05fQUxMT1cQARIRCg1ERUNJU0lPTl9ERU5ZEAISFwoTREVDSVNJT05fTkVFRFNfREFUQRADKnIKClNxbERpYWxlY3QSGwoXU1FMX0RJQUxFQ1RfVU5TUEVDSUZJRUQQABIYChRTUUxfRElBTEVDVF9QT1NUR1JFUxABEhUKEVNRTF9ESUFMRUNUX01ZU1FMEAISFgoSU1FMX0RJQUxFQ1RfU1FMSVRFEAMqhQEKCkZpbHRlcktpbmQSGwoXRklMVEVSX0tJTkRfVU5TUEVDSUZJRUQQABIeChpGSUxURVJfS0lORF9BTFdBWVNfQUxMT1dFRBABEh0KGUZJTFRFUl9LSU5EX0FMV0FZU19ERU5JRUQQAhIbChdGSUxURVJfS0lORF9DT05ESVRJT05BTBADKp0CCgpDb2x1bW5LaW5kEhsKF0NPTFVNTl9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQ09MVU1OX0tJTkRfSU5URUdFUhABEhcKE0NPTFVNTl9LSU5EX05VTUVSSUMQAhIUChBDT0xVTU5fS0lORF9URVhUEAMSFwoTQ09MVU1OX0tJTkRfQk9PTEVBThAEEhQKEENPTFVNTl9LSU5EX1VVSUQQBRIUChBDT0xVTU5fS0lORF9EQVRFEAYSGQoVQ09MVU1OX0tJTkRfVElNRVNUQU1QEAcSGwoXQ09MVU1OX0tJTkRfVElNRVNUQU1QVFoQCBIVChFDT0xVTU5fS0lORF9KU09OQhAJEhYKEkNPTFVNTl9LSU5EX09QQVFVRRAKKuQBChJDb21wYXJpc29uT3BlcmF0b3ISIwofQ09NUEFSSVNPTl9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhoKFkNPTVBBUklTT05fT1BFUkFUT1JfRVEQARIbChdDT01QQVJJU09OX09QRVJBVE9SX05FURACEhoKFkNPTVBBUklTT05fT1BFUkFUT1JfTFQQAxIbChdDT01QQVJJU09OX09QRVJBVE9SX0xURRAEEhoKFkNPTVBBUklTT05fT1BFUkFUT1JfR1QQBRIbChdDT01QQVJJU09OX09QRVJBVE9SX0dURRAGKsEBCg9QYXR0ZXJuT3BlcmF0b3ISIAocUEFUVEVSTl9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhkKFVBBVFRFUk5fT1BFUkFUT1JfTElLRRABEhoKFlBBVFRFUk5fT1BFUkFUT1JfSUxJS0UQAhIcChhQQVRURVJOX09QRVJBVE9SX1NJTUlMQVIQAxIaChZQQVRURVJOX09QRVJBVE9SX1JFR0VYEAQSGwoXUEFUVEVSTl9PUEVSQVRPUl9JUkVHRVgQBSrLAQoNSnNvbmJPcGVyYXRvchIeChpKU09OQl9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhsKF0pTT05CX09QRVJBVE9SX0NPTlRBSU5TEAESHwobSlNPTkJfT1BFUkFUT1JfQ09OVEFJTkVEX0lOEAISGgoWSlNPTkJfT1BFUkFUT1JfSEFTX0tFWRADEh8KG0pTT05CX09QRVJBVE9SX0hBU19LRVlTX0FOWRAEEh8KG0pTT05CX09QRVJBVE9SX0hBU19LRVlTX0FMTBAFKm0KDUFycmF5T3BlcmF0b3ISHgoaQVJSQVlfT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIbChdBUlJBWV9PUEVSQVRPUl9DT05UQUlOUxABEh8KG0FSUkFZX09QRVJBVE9SX0NPTlRBSU5FRF9JThACMpEBChRBdXRob3JpemF0aW9uU2VydmljZRI6CgVDaGVjaxIXLndhcmRlbi52MS5DaGVja1JlcXVlc3QaGC53YXJkZW4udjEuQ2hlY2tSZXNwb25zZRI9CgZGaWx0ZXISGC53YXJkZW4udjEuRmlsdGVyUmVxdWVzdBoZLndhcmRlbi52MS5GaWx0ZXJSZXNwb25zZUI2WjRnaXRodWIuY29tL3dhcmRlbnBkcC93YXJkZW4vcHJvdG8vd2FyZGVuL3YxO3dhcmRlbnYxYgZwcm90bzM", [file_google_protobuf_struct]);
+  fileDesc("Ch13YXJkZW4vdjEvYXV0aG9yaXphdGlvbi5wcm90bxIJd2FyZGVuLnYxIr8BCglQcmluY2lwYWwSDAoEcm9sZRgBIAEoCRJFChFzZXNzaW9uX3ZhcmlhYmxlcxgCIAMoCzIqLndhcmRlbi52MS5QcmluY2lwYWwuU2Vzc2lvblZhcmlhYmxlc0VudHJ5EiQKHHVzZV9iYWNrZW5kX29ubHlfcGVybWlzc2lvbnMYAyABKAgaNwoVU2Vzc2lvblZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiZwoDUm93EgoKAmlkGAEgASgJEicKBnZhbHVlcxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKwoKbmV3X3ZhbHVlcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QixAEKDENoZWNrUmVxdWVzdBInCglwcmluY2lwYWwYASABKAsyFC53YXJkZW4udjEuUHJpbmNpcGFsEg0KBXRhYmxlGAIgASgJEicKCW9wZXJhdGlvbhgDIAEoDjIULndhcmRlbi52MS5PcGVyYXRpb24SHAoEcm93cxgEIAMoCzIOLndhcmRlbi52MS5Sb3cSDwoHY29sdW1ucxgFIAMoCRIkCgZ0YWJsZXMYBiADKAsyFC53YXJkZW4udjEuVGFibGVSb3dzIkEKCVRhYmxlUm93cxINCgV0YWJsZRgBIAEoCRIlCgRyb3dzGAIgAygLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCLtAQoLUm93RGVjaXNpb24SCgoCaWQYASABKAkSJQoIZGVjaXNpb24YAiABKA4yEy53YXJkZW4udjEuRGVjaXNpb24SDgoGcmVhc29uGAMgASgJEhcKD2FsbG93ZWRfY29sdW1ucxgEIAMoCRIWCg5kZW5pZWRfY29sdW1ucxgFIAMoCRIUCgxtaXNzaW5nX2RhdGEYBiADKAkSJgoIcmVzaWR1YWwYByABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiwKDmNoZWNrX3Jlc2lkdWFsGAggASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZSKZAQoNQ2hlY2tSZXNwb25zZRIpCglkZWNpc2lvbnMYASADKAsyFi53YXJkZW4udjEuUm93RGVjaXNpb24SDAoEcm9sZRgCIAEoCRIoCgdwcmVzZXRzGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIQCghyZXZpc2lvbhgEIAEoCRITCgtkZWNpc2lvbl9pZBgFIAEoCSJkCgpTcWxPcHRpb25zEiYKB2RpYWxlY3QYASABKA4yFS53YXJkZW4udjEuU3FsRGlhbGVjdBITCgt0YWJsZV9hbGlhcxgCIAEoCRIZChFmaXJzdF9wbGFjZWhvbGRlchgDIAEoBSKUAQoNRmlsdGVyUmVxdWVzdBInCglwcmluY2lwYWwYASABKAsyFC53YXJkZW4udjEuUHJpbmNpcGFsEg0KBXRhYmxlGAIgASgJEicKCW9wZXJhdGlvbhgDIAEoDjIULndhcmRlbi52MS5PcGVyYXRpb24SIgoDc3FsGAQgASgLMhUud2FyZGVuLnYxLlNxbE9wdGlvbnMilwMKDkZpbHRlclJlc3BvbnNlEiMKBGtpbmQYASABKA4yFS53YXJkZW4udjEuRmlsdGVyS2luZBIQCghyZXZpc2lvbhgCIAEoCRInCglwcmVkaWNhdGUYAyABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKBWNoZWNrGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIPCgdjb2x1bW5zGAUgAygJEjUKEWNvbHVtbl9jb25kaXRpb25zGAYgAygLMhoud2FyZGVuLnYxLkNvbHVtbkNvbmRpdGlvbhISCgVsaW1pdBgHIAEoBUgAiAEBEhoKEmFsbG93X2FnZ3JlZ2F0aW9ucxgIIAEoCBIoCgdwcmVzZXRzGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIhCgNzcWwYCiABKAsyFC53YXJkZW4udjEuU3FsRmlsdGVyEgwKBHJvbGUYCyABKAkSEwoLZGVjaXNpb25faWQYDCABKAkSDgoGcmVhc29uGA0gASgJQggKBl9saW1pdCJvCg9Db2x1bW5Db25kaXRpb24SDgoGY29sdW1uGAEgASgJEicKCXByZWRpY2F0ZRgCIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGUSIwoDc3FsGAMgASgLMhYud2FyZGVuLnYxLlNxbEZyYWdtZW50IoEBCglTcWxGaWx0ZXISJgoHZGlhbGVjdBgBIAEoDjIVLndhcmRlbi52MS5TcWxEaWFsZWN0EiUKBXdoZXJlGAIgASgLMhYud2FyZGVuLnYxLlNxbEZyYWdtZW50EiUKBWNoZWNrGAMgASgLMhYud2FyZGVuLnYxLlNxbEZyYWdtZW50IkcKC1NxbEZyYWdtZW50EgsKA3NxbBgBIAEoCRIrCgpwYXJhbWV0ZXJzGAIgAygLMhcud2FyZGVuLnYxLlNxbFBhcmFtZXRlciKDAQoMU3FsUGFyYW1ldGVyEg4KBHRleHQYASABKAlIABIRCgdpbnRlZ2VyGAIgASgDSAASEQoHYm9vbGVhbhgDIAEoCEgAEg4KBHJlYWwYBCABKAFIABIkCgVhcnJheRgFIAEoCzITLndhcmRlbi52MS5TcWxBcnJheUgAQgcKBXZhbHVlIjUKCFNxbEFycmF5EikKCGVsZW1lbnRzGAEgAygLMhcud2FyZGVuLnYxLlNxbFBhcmFtZXRlciLRAwoJUHJlZGljYXRlEhIKCGNvbnN0YW50GAEgASgISAASJwoDYWxsGAIgASgLMhgud2FyZGVuLnYxLlByZWRpY2F0ZUxpc3RIABInCgNhbnkYAyABKAsyGC53YXJkZW4udjEuUHJlZGljYXRlTGlzdEgAEigKCG5lZ2F0aW9uGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZUgAEisKCmNvbXBhcmlzb24YBSABKAsyFS53YXJkZW4udjEuQ29tcGFyaXNvbkgAEicKB2lzX251bGwYBiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmSAASJAoHaW5fbGlzdBgHIAEoCzIRLndhcmRlbi52MS5Jbkxpc3RIABIqCgdwYXR0ZXJuGAggASgLMhcud2FyZGVuLnYxLlBhdHRlcm5NYXRjaEgAEioKBWpzb25iGAkgASgLMhkud2FyZGVuLnYxLkpzb25iUHJlZGljYXRlSAASLAoGZXhpc3RzGAogASgLMhoud2FyZGVuLnYxLkV4aXN0c1ByZWRpY2F0ZUgAEioKBWFycmF5GAsgASgLMhkud2FyZGVuLnYxLkFycmF5UHJlZGljYXRlSABCBgoEbm9kZSI0Cg1QcmVkaWNhdGVMaXN0EiMKBWl0ZW1zGAEgAygLMhQud2FyZGVuLnYxLlByZWRpY2F0ZSJrCglDb2x1bW5SZWYSDAoEbmFtZRgBIAEoCRIMCgRyb290GAIgASgIEiMKBGtpbmQYAyABKA4yFS53YXJkZW4udjEuQ29sdW1uS2luZBINCgVsb3dlchgEIAEoCBIOCgZwYWRfdG8YBSABKA0i1wEKCkNvbXBhcmlzb24SLwoIb3BlcmF0b3IYASABKA4yHS53YXJkZW4udjEuQ29tcGFyaXNvbk9wZXJhdG9yEiQKBmNvbHVtbhgCIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSLAoMb3RoZXJfY29sdW1uGAMgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZkgAEicKBXZhbHVlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASEgoKdmFsdWVfanNvbhgFIAEoCUIHCgVyaWdodCJvCgZJbkxpc3QSJAoGY29sdW1uGAEgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIqCgZ2YWx1ZXMYAiABKAsyGi5nb29nbGUucHJvdG9idWYuTGlzdFZhbHVlEhMKC3ZhbHVlc19qc29uGAMgAygJIoIBCgxQYXR0ZXJuTWF0Y2gSLAoIb3BlcmF0b3IYASABKA4yGi53YXJkZW4udjEuUGF0dGVybk9wZXJhdG9yEiQKBmNvbHVtbhgCIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSDwoHcGF0dGVybhgDIAEoCRINCgVyZWdleBgEIAEoCSKdAQoOSnNvbmJQcmVkaWNhdGUSKgoIb3BlcmF0b3IYASABKA4yGC53YXJkZW4udjEuSnNvbmJPcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEiUKBXZhbHVlGAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhIKCnZhbHVlX2pzb24YBCABKAkicQoOQXJyYXlQcmVkaWNhdGUSKgoIb3BlcmF0b3IYASABKA4yGC53YXJkZW4udjEuQXJyYXlPcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEg0KBXZhbHVlGAMgASgJIn4KD0V4aXN0c1ByZWRpY2F0ZRINCgV0YWJsZRgBIAEoCRIUCgxyZWxhdGlvbnNoaXAYAiABKAkSIQoCb24YAyADKAsyFS53YXJkZW4udjEuQ29sdW1uUGFpchIjCgV3aGVyZRgEIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGUiKwoKQ29sdW1uUGFpchINCgVsb2NhbBgBIAEoCRIOCgZyZW1vdGUYAiABKAkqfgoJT3BlcmF0aW9uEhkKFU9QRVJBVElPTl9VTlNQRUNJRklFRBAAEhQKEE9QRVJBVElPTl9TRUxFQ1QQARIUChBPUEVSQVRJT05fSU5TRVJUEAISFAoQT1BFUkFUSU9OX1VQREFURRADEhQKEE9QRVJBVElPTl9ERUxFVEUQBCpkCghEZWNpc2lvbhIYChRERUNJU0lPTl9VTlNQRUNJRklFRBAAEhIKDkRFQ0lTSU9OX0FMTE9XEAESEQoNREVDSVNJT05fREVOWRACEhcKE0RFQ0lTSU9OX05FRURTX0RBVEEQAypyCgpTcWxEaWFsZWN0EhsKF1NRTF9ESUFMRUNUX1VOU1BFQ0lGSUVEEAASGAoUU1FMX0RJQUxFQ1RfUE9TVEdSRVMQARIVChFTUUxfRElBTEVDVF9NWVNRTBACEhYKElNRTF9ESUFMRUNUX1NRTElURRADKoUBCgpGaWx0ZXJLaW5kEhsKF0ZJTFRFUl9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaRklMVEVSX0tJTkRfQUxXQVlTX0FMTE9XRUQQARIdChlGSUxURVJfS0lORF9BTFdBWVNfREVOSUVEEAISGwoXRklMVEVSX0tJTkRfQ09ORElUSU9OQUwQAyqdAgoKQ29sdW1uS2luZBIbChdDT0xVTU5fS0lORF9VTlNQRUNJRklFRBAAEhcKE0NPTFVNTl9LSU5EX0lOVEVHRVIQARIXChNDT0xVTU5fS0lORF9OVU1FUklDEAISFAoQQ09MVU1OX0tJTkRfVEVYVBADEhcKE0NPTFVNTl9LSU5EX0JPT0xFQU4QBBIUChBDT0xVTU5fS0lORF9VVUlEEAUSFAoQQ09MVU1OX0tJTkRfREFURRAGEhkKFUNPTFVNTl9LSU5EX1RJTUVTVEFNUBAHEhsKF0NPTFVNTl9LSU5EX1RJTUVTVEFNUFRaEAgSFQoRQ09MVU1OX0tJTkRfSlNPTkIQCRIWChJDT0xVTU5fS0lORF9PUEFRVUUQCirkAQoSQ29tcGFyaXNvbk9wZXJhdG9yEiMKH0NPTVBBUklTT05fT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIaChZDT01QQVJJU09OX09QRVJBVE9SX0VREAESGwoXQ09NUEFSSVNPTl9PUEVSQVRPUl9ORVEQAhIaChZDT01QQVJJU09OX09QRVJBVE9SX0xUEAMSGwoXQ09NUEFSSVNPTl9PUEVSQVRPUl9MVEUQBBIaChZDT01QQVJJU09OX09QRVJBVE9SX0dUEAUSGwoXQ09NUEFSSVNPTl9PUEVSQVRPUl9HVEUQBirBAQoPUGF0dGVybk9wZXJhdG9yEiAKHFBBVFRFUk5fT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIZChVQQVRURVJOX09QRVJBVE9SX0xJS0UQARIaChZQQVRURVJOX09QRVJBVE9SX0lMSUtFEAISHAoYUEFUVEVSTl9PUEVSQVRPUl9TSU1JTEFSEAMSGgoWUEFUVEVSTl9PUEVSQVRPUl9SRUdFWBAEEhsKF1BBVFRFUk5fT1BFUkFUT1JfSVJFR0VYEAUqywEKDUpzb25iT3BlcmF0b3ISHgoaSlNPTkJfT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIbChdKU09OQl9PUEVSQVRPUl9DT05UQUlOUxABEh8KG0pTT05CX09QRVJBVE9SX0NPTlRBSU5FRF9JThACEhoKFkpTT05CX09QRVJBVE9SX0hBU19LRVkQAxIfChtKU09OQl9PUEVSQVRPUl9IQVNfS0VZU19BTlkQBBIfChtKU09OQl9PUEVSQVRPUl9IQVNfS0VZU19BTEwQBSptCg1BcnJheU9wZXJhdG9yEh4KGkFSUkFZX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGwoXQVJSQVlfT1BFUkFUT1JfQ09OVEFJTlMQARIfChtBUlJBWV9PUEVSQVRPUl9DT05UQUlORURfSU4QAjKRAQoUQXV0aG9yaXphdGlvblNlcnZpY2USOgoFQ2hlY2sSFy53YXJkZW4udjEuQ2hlY2tSZXF1ZXN0Ghgud2FyZGVuLnYxLkNoZWNrUmVzcG9uc2USPQoGRmlsdGVyEhgud2FyZGVuLnYxLkZpbHRlclJlcXVlc3QaGS53YXJkZW4udjEuRmlsdGVyUmVzcG9uc2VCNlo0Z2l0aHViLmNvbS93YXJkZW5wZHAvd2FyZGVuL3Byb3RvL3dhcmRlbi92MTt3YXJkZW52MWIGcHJvdG8z", [file_google_protobuf_struct]);
 
 /**
  * Principal states who is asking: the requested role and, from a caller
@@ -78,8 +78,20 @@ export type Row = Message<"warden.v1.Row"> & {
    * The column values of the row: for select, update and delete the current
    * row; for insert the proposed row. Keys are column names; related rows may
    * be nested under a relationship's name (an object for an object
-   * relationship, a list for an array relationship). Numbers that do not fit
-   * a double exactly (bigint ids above 2^53) must be sent as strings.
+   * relationship, a list for an array relationship).
+   *
+   * Numbers are read exactly. A Struct number is a double, so an integer or
+   * numeric value of magnitude 2^53 or more (bigint ids such as
+   * 9223372036854775807, numeric(38,0) values) must be sent as its decimal
+   * string ("9223372036854775807"): sent as a number it is
+   * INVALID_ARGUMENT with a field violation naming it
+   * ("rows[0].values.owner_id"), never rounded, because such a double
+   * stands for many integers. Strings are read exactly: any bigint from
+   * -9223372036854775808 to 9223372036854775807 (beyond is
+   * INVALID_ARGUMENT) and any numeric. A fractional numeric sent as a
+   * number is taken as the double's shortest decimal form (0.1 is 0.1);
+   * send one with more digits than a double holds as a string. The same
+   * holds in new_values, in related rows and in TableRows.
    *
    * @generated from field: google.protobuf.Struct values = 2;
    */
@@ -88,7 +100,7 @@ export type Row = Message<"warden.v1.Row"> & {
   /**
    * For update only: the row as it will be after the update, checked against
    * the permission's check expression. When absent the update's post-check is
-   * evaluated on values.
+   * evaluated on values. Numbers as in values.
    *
    * @generated from field: google.protobuf.Struct new_values = 3;
    */
@@ -177,7 +189,7 @@ export type TableRows = Message<"warden.v1.TableRows"> & {
   table: string;
 
   /**
-   * The rows, keyed by column name.
+   * The rows, keyed by column name; numbers as in Row.values.
    *
    * @generated from field: repeated google.protobuf.Struct rows = 2;
    */
@@ -292,6 +304,8 @@ export type CheckResponse = Message<"warden.v1.CheckResponse"> & {
   /**
    * Presets (Hasura "set") the caller must apply on insert and update, with
    * session variables already substituted and coerced to the column type.
+   * Numbers as ColumnKind says: a bigint or numeric a double cannot hold
+   * exactly is its decimal string.
    *
    * @generated from field: google.protobuf.Struct presets = 3;
    */
@@ -473,6 +487,8 @@ export type FilterResponse = Message<"warden.v1.FilterResponse"> & {
   /**
    * Presets (Hasura "set") the caller must apply on insert and update, with
    * session variables already substituted and coerced to the column type.
+   * Numbers as ColumnKind says: a bigint or numeric a double cannot hold
+   * exactly is its decimal string.
    *
    * @generated from field: google.protobuf.Struct presets = 9;
    */
@@ -623,7 +639,11 @@ export const SqlFragmentSchema: GenMessage<SqlFragment> = /*@__PURE__*/
 /**
  * SqlParameter is the value of one bind parameter. Every kind of value may
  * also be sent as its text: PostgreSQL fragments cast each placeholder to its
- * type, MySQL fragments cast where the type matters.
+ * type, MySQL fragments cast where the type matters. Numbers are exact:
+ * integers are 64-bit integers, numerics decimal text; no parameter is a
+ * double. Hand them to the database driver as they are (an int64, or a
+ * string the SQL casts); a client whose numbers are doubles (JavaScript)
+ * must keep an integer beyond ±(2^53-1) as a string or a bigint.
  *
  * @generated from message warden.v1.SqlParameter
  */
@@ -635,8 +655,11 @@ export type SqlParameter = Message<"warden.v1.SqlParameter"> & {
    */
   value: {
     /**
-     * Text, and the text form of numeric, uuid, date, timestamp,
-     * timestamptz and jsonb values.
+     * Text, and the text form of uuid, date, timestamp, timestamptz and
+     * jsonb values, and of numeric values in every dialect: the exact
+     * decimal ("12345678901234567890123456789012345678", "-2.50"), which
+     * PostgreSQL casts to numeric, MySQL to DECIMAL(65,s) and SQLite to
+     * NUMERIC.
      *
      * @generated from field: string text = 1;
      */
@@ -644,7 +667,8 @@ export type SqlParameter = Message<"warden.v1.SqlParameter"> & {
     case: "text";
   } | {
     /**
-     * An integer.
+     * An integer (integer columns), any 64-bit value exactly. Protobuf
+     * JSON (grpcurl, the HTTP/JSON gateway) writes it as a string.
      *
      * @generated from field: int64 integer = 2;
      */
@@ -660,7 +684,9 @@ export type SqlParameter = Message<"warden.v1.SqlParameter"> & {
     case: "boolean";
   } | {
     /**
-     * A floating-point number (SQLite numeric columns).
+     * A floating-point number. Not sent by this version: SQLite numerics,
+     * once sent here, now travel as text, exactly. Clients should still
+     * accept it from older servers.
      *
      * @generated from field: double real = 4;
      */
@@ -947,6 +973,16 @@ export type Comparison = Message<"warden.v1.Comparison"> & {
     value: Value;
     case: "value";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * For a jsonb column compared with a value: the value as JSON text,
+   * exactly as Warden compares it ({"id":9223372036854775807}). In value,
+   * a number a double cannot hold is a string, which inside a jsonb value
+   * reads as a JSON string; read this instead. Empty for other kinds.
+   *
+   * @generated from field: string value_json = 5;
+   */
+  valueJson: string;
 };
 
 /**
@@ -976,6 +1012,14 @@ export type InList = Message<"warden.v1.InList"> & {
    * @generated from field: google.protobuf.ListValue values = 2;
    */
   values?: ListValue | undefined;
+
+  /**
+   * For a jsonb column: each value as exact JSON text, in the order of
+   * values (see Comparison.value_json). Empty for other kinds.
+   *
+   * @generated from field: repeated string values_json = 3;
+   */
+  valuesJson: string[];
 };
 
 /**
@@ -1052,11 +1096,20 @@ export type JsonbPredicate = Message<"warden.v1.JsonbPredicate"> & {
 
   /**
    * The JSON value (contains, contained in), the key (has key) or the list of
-   * keys (has keys any, has keys all).
+   * keys (has keys any, has keys all). A number a double cannot hold is a
+   * string here; value_json has it exactly.
    *
    * @generated from field: google.protobuf.Value value = 3;
    */
   value?: Value | undefined;
+
+  /**
+   * The same value as JSON text, exactly as Warden compares it: numbers as
+   * written, any precision ({"steam_id":76561198000000001}). Always set.
+   *
+   * @generated from field: string value_json = 4;
+   */
+  valueJson: string;
 };
 
 /**
@@ -1351,10 +1404,14 @@ export const FilterKindSchema: GenEnum<FilterKind> = /*@__PURE__*/
 
 /**
  * ColumnKind is the family of a column's type, which says how its values are
- * written: integer and numeric as JSON numbers (as strings when a double
- * cannot hold them exactly), uuid, date, timestamp and timestamptz as strings
- * in canonical form (timestamps 2006-01-02T15:04:05.000000, timestamptz in
- * UTC with a Z), jsonb as any JSON value.
+ * written: integer and numeric as JSON numbers when a double holds them
+ * exactly (integers of magnitude below 2^53; numerics whose decimal is the
+ * double's shortest form, such as 0.1), otherwise as their exact decimal
+ * strings ("9223372036854775807", "1.50"); uuid, date, timestamp and
+ * timestamptz as strings in canonical form (timestamps
+ * 2006-01-02T15:04:05.000000, timestamptz in UTC with a Z); jsonb as any
+ * JSON value (where a number a double cannot hold is a string: the
+ * value_json fields have jsonb values exactly).
  *
  * @generated from enum warden.v1.ColumnKind
  */
@@ -1433,9 +1490,9 @@ export enum ColumnKind {
   JSONB = 9,
 
   /**
-   * A type whose values Warden does not compare (arrays, inet, bytea,
-   * interval, tsvector, ...): the column appears only in is-null nodes,
-   * and its value may be any JSON value.
+   * A type whose values Warden does not compare (interval, money, tsvector,
+   * ranges, PostGIS, arrays of other element types, ...): the column
+   * appears only in is-null nodes, and its value may be any JSON value.
    *
    * @generated from enum value: COLUMN_KIND_OPAQUE = 10;
    */

@@ -1,0 +1,20 @@
+-- The tables of schema.yaml with rows at the ends of bigint's range and
+-- numeric(38,0) amounts that differ in the last digit. Expected:
+--   user 9223372036854775807:  accounts 1, transfers 1
+--   user -9223372036854775808: accounts 3, transfers 4
+--   user 9223372036854775806:  accounts 2, transfers 3
+--   auditor:                   accounts -9223372036854775808, 1, 9223372036854775807
+CREATE TABLE accounts (id bigint PRIMARY KEY, owner_id bigint NOT NULL, balance numeric(38,0) NOT NULL);
+CREATE TABLE transfers (id bigint PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts (id), amount numeric(38,0) NOT NULL);
+INSERT INTO accounts VALUES
+  (1, 9223372036854775807, 12345678901234567890123456789012345678),
+  (2, 9223372036854775806, 12345678901234567890123456789012345677),
+  (3, -9223372036854775808, 1),
+  (9223372036854775807, 5, 0),
+  (-9223372036854775808, 6, 0),
+  (9223372036854775806, 7, 0);
+INSERT INTO transfers VALUES
+  (1, 1, 12345678901234567890123456789012345678),
+  (2, 1, 12345678901234567890123456789012345676),
+  (3, 2, 12345678901234567890123456789012345678),
+  (4, 3, 12345678901234567890123456789012345677);

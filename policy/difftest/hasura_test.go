@@ -1,0 +1,228 @@
+package difftest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/sqlgen"
+)
+
+// The Hasura oracle: on PostgreSQL, a select rule is also rendered as
+// Hasura renders a permission filter (Hasura's Translate/BoolExp.hs:
+// c = v, c <> v, c = ANY(array), NOT (c = ANY(array)), IS [NOT] NULL, the
+// _c* operators between columns, EXISTS with the join for relationships
+// and without for _exists, NOT, AND, OR), with no NULL guard of its own,
+// and the rows it returns must be the rows Check allowed. It covers the
+// rules whose operators have one meaning in every PostgreSQL setup: text
+// columns only under equality (a deterministic collation compares bytes),
+// no citext, character(n), jsonb or pattern operator (their meanings are
+// Warden's documented choices, proven by the other tests).
+
+// hasuraSQL renders e as Hasura would, or reports false for a rule outside
+// the oracle's operators.
+type hasuraSQL struct {
+	p       *model.Policy
+	s       *Store
+	args    []any
+	aliases int
+}
+
+func (h *hasuraSQL) param(k model.Kind, v any) (string, bool) {
+	if v == nil {
+		return "", false
+	}
+	h.args = append(h.args, h.s.storage(k, v))
+	return "$" + strconv.Itoa(len(h.args)) + "::" + h.s.columnType(k), true
+}
+
+// plain says whether a column's comparisons mean the same in Warden and
+// in PostgreSQL for op.
+func plain(c *model.Column, op model.Operator) bool {
+	t := c.Type
+	if t.Fold || t.PadSpace || t.Kind == model.KindJSONB || t.Kind == model.KindOpaque || t.Enum != nil || t.Canon != "" || t.Base != "" {
+		// (Enums, canonical-text types and domains are cast to their
+		// type by Warden's SQL, not by this rendering: left to the other
+		// tests.)
+		return op == model.OpIsNull
+	}
+	if t.Kind == model.KindText {
+		switch op {
+		case model.OpEq, model.OpNeq, model.OpIn, model.OpNin, model.OpIsNull, model.OpCeq, model.OpCneq:
+			return true
+		}
+		return false
+	}
+	return !isPattern(op)
+}
+
+var hasuraOps = map[model.Operator]string{
+	model.OpEq: "=", model.OpNeq: "<>", model.OpGt: ">", model.OpLt: "<", model.OpGte: ">=", model.OpLte: "<=",
+	model.OpCeq: "=", model.OpCneq: "<>", model.OpCgt: ">", model.OpClt: "<", model.OpCgte: ">=", model.OpClte: "<=",
+}
+
+func (h *hasuraSQL) render(e model.BoolExp, cur, root string, vars map[string]string) (string, bool) {
+	join := func(items []model.BoolExp, op, empty string) (string, bool) {
+		if len(items) == 0 {
+			return empty, true
+		}
+		parts := make([]string, len(items))
+		for i, it := range items {
+			s, ok := h.render(it, cur, root, vars)
+			if !ok {
+				return "", false
+			}
+			parts[i] = s
+		}
+		return "(" + strings.Join(parts, " "+op+" ") + ")", true
+	}
+	switch x := e.(type) {
+	case model.True:
+		return "TRUE", true
+	case model.False:
+		return "FALSE", true
+	case model.And:
+		return join(x.Items, "AND", "TRUE")
+	case model.Or:
+		return join(x.Items, "OR", "FALSE")
+	case model.Not:
+		s, ok := h.render(x.Item, cur, root, vars)
+		return "(NOT " + s + ")", ok
+	case model.RelExists:
+		rel := x.Relationship
+		a := h.alias()
+		conds := make([]string, 0, len(rel.Mapping)+1)
+		for _, m := range rel.Mapping {
+			conds = append(conds, a+"."+h.s.quote(m.Remote)+" = "+cur+"."+h.s.quote(m.Local))
+		}
+		w, ok := h.render(x.Where, a, root, vars)
+		conds = append(conds, w)
+		return "EXISTS (SELECT 1 FROM " + h.s.table(sqlgen.Options{Schemas: h.s.Schemas}, rel.Target) + " AS " + a + " WHERE " + strings.Join(conds, " AND ") + ")", ok
+	case model.Exists:
+		a := h.alias()
+		w, ok := h.render(x.Where, a, root, vars)
+		return "EXISTS (SELECT 1 FROM " + h.s.table(sqlgen.Options{Schemas: h.s.Schemas}, x.Table) + " AS " + a + " WHERE " + w + ")", ok
+	case model.Compare:
+		return h.compare(x, cur, root, vars)
+	}
+	return "", false
+}
+
+func (h *hasuraSQL) alias() string {
+	h.aliases++
+	return fmt.Sprintf(`"_be_%d"`, h.aliases)
+}
+
+func (h *hasuraSQL) compare(x model.Compare, cur, root string, vars map[string]string) (string, bool) {
+	if !plain(x.Column, x.Op) {
+		return "", false
+	}
+	k := x.Column.Type.Kind
+	col := cur + "." + h.s.quote(x.Column.Name)
+	switch v := x.Value.(type) {
+	case model.ColumnRef:
+		if !plain(v.Column, x.Op) {
+			return "", false
+		}
+		other := cur
+		if v.Root {
+			other = root
+		}
+		return "(" + col + " " + hasuraOps[x.Op] + " " + other + "." + h.s.quote(v.Column.Name) + ")", true
+	case model.Literal:
+		if x.Op == model.OpIsNull {
+			if b, _ := v.V.(bool); b {
+				return "(" + col + " IS NULL)", true
+			}
+			return "(" + col + " IS NOT NULL)", true
+		}
+		if list, ok := v.V.([]any); ok {
+			return h.anyOf(x.Op, col, k, list)
+		}
+		p, ok := h.param(k, v.V)
+		return "(" + col + " " + hasuraOps[x.Op] + " " + p + ")", ok
+	case model.SessionVar:
+		raw, ok := vars[v.Name]
+		if !ok {
+			return "", false
+		}
+		if !v.Array {
+			val, err := model.ParseText(v.Kind, raw)
+			if err != nil || v.Kind != k {
+				return "", false
+			}
+			p, ok := h.param(k, val)
+			return "(" + col + " " + hasuraOps[x.Op] + " " + p + ")", ok
+		}
+		elems, err := model.ParseArrayLiteral(raw)
+		if err != nil || v.Kind != k {
+			return "", false
+		}
+		list := make([]any, len(elems))
+		for i, el := range elems {
+			if list[i], err = model.ParseText(k, el); err != nil {
+				return "", false
+			}
+		}
+		return h.anyOf(x.Op, col, k, list)
+	}
+	return "", false
+}
+
+// anyOf is Hasura's c = ANY(array) for _in and NOT (c = ANY(array)) for
+// _nin.
+func (h *hasuraSQL) anyOf(op model.Operator, col string, k model.Kind, list []any) (string, bool) {
+	ps := make([]string, len(list))
+	for i, el := range list {
+		p, ok := h.param(k, el)
+		if !ok {
+			return "", false
+		}
+		ps[i] = p
+	}
+	s := "(" + col + " = ANY(ARRAY[" + strings.Join(ps, ", ") + "]::" + h.s.columnType(k) + "[]))"
+	switch op {
+	case model.OpIn:
+		return s, true
+	case model.OpNin:
+		return "(NOT " + s + ")", true
+	}
+	return "", false
+}
+
+// hasuraAgrees runs a select rule's filter, rendered as Hasura does, on
+// PostgreSQL and compares the rows it returns with Check's decisions. It
+// returns how many rows it compared (0 for a rule outside the oracle).
+func hasuraAgrees(ctx context.Context, c *Case, s *Store, o Outcome) (int, error) {
+	if s.Dialect != sqlgen.Postgres || o.Result == nil || o.Rule.Op != model.OpSelect {
+		return 0, nil
+	}
+	perm := c.Policy.Tables[o.Rule.Table].Permissions[model.OpSelect][o.Rule.Role]
+	if perm == nil || perm.Filter == nil {
+		return 0, nil
+	}
+	h := &hasuraSQL{p: c.Policy, s: s}
+	where, ok := h.render(perm.Filter, `"r"`, `"r"`, o.Vars)
+	if !ok {
+		return 0, nil
+	}
+	q := `SELECT "r"."id" FROM ` + s.table(sqlgen.Options{Schemas: s.Schemas}, o.Rule.Table) + ` AS "r" WHERE ` + where
+	got, err := s.IDs(ctx, q, h.args)
+	if err != nil {
+		return 0, fmt.Errorf("%s: Hasura's SQL fails: %w\nquery: %s\nargs: %#v", o.Rule.Key(), err, q, h.args)
+	}
+	returned := map[int64]bool{}
+	for _, g := range got {
+		returned[g[0]] = true
+	}
+	for i, row := range o.Rows {
+		id, _ := strconv.ParseInt(fmt.Sprint(row["id"]), 10, 64)
+		if returned[id] != o.Allowed[i] {
+			return 0, fmt.Errorf("%s session %v row %v: Check allows %v, Hasura's SQL returns %v\nquery: %s\nargs: %#v",
+				o.Rule.Key(), o.Vars, row, o.Allowed[i], returned[id], q, h.args)
+		}
+	}
+	return len(o.Rows), nil
+}
