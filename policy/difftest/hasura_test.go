@@ -19,7 +19,10 @@ import (
 // rules whose operators have one meaning in every PostgreSQL setup: text
 // columns only under equality (a deterministic collation compares bytes),
 // no citext, character(n), jsonb or pattern operator (their meanings are
-// Warden's documented choices, proven by the other tests).
+// Warden's documented choices, proven by the other tests). Enum and
+// canonical-text columns (time, bytea, inet, arrays) are compared with
+// values cast to their type, so that PostgreSQL's own enum order, input
+// functions and array containment are the reference.
 
 // hasuraSQL renders e as Hasura would, or reports false for a rule outside
 // the oracle's operators.
@@ -42,10 +45,32 @@ func (h *hasuraSQL) param(k model.Kind, v any) (string, bool) {
 // in PostgreSQL for op.
 func plain(c *model.Column, op model.Operator) bool {
 	t := c.Type
-	if t.Fold || t.PadSpace || t.Kind == model.KindJSONB || t.Kind == model.KindOpaque || t.Enum != nil || t.Canon != "" || t.Base != "" {
-		// (Enums, canonical-text types and domains are cast to their
-		// type by Warden's SQL, not by this rendering: left to the other
-		// tests.)
+	switch {
+	case t.Enum != nil:
+		// PostgreSQL's own enum order and label input decide.
+		switch op {
+		case model.OpEq, model.OpNeq, model.OpGt, model.OpLt, model.OpGte, model.OpLte,
+			model.OpIn, model.OpNin, model.OpIsNull, model.OpCeq, model.OpCneq:
+			return true
+		}
+		return false
+	case t.Canon != "":
+		// PostgreSQL's own input, equality, order and containment decide
+		// (not _in on arrays: c = ANY(ARRAY[...]) of arrays is a
+		// two-dimensional array, not a list of arrays).
+		switch op {
+		case model.OpEq, model.OpNeq, model.OpIsNull, model.OpCeq, model.OpCneq:
+			return true
+		case model.OpIn, model.OpNin:
+			return t.Canon != model.CanonArray
+		case model.OpGt, model.OpLt, model.OpGte, model.OpLte, model.OpCgt, model.OpClt, model.OpCgte, model.OpClte:
+			return model.CanonOrdered(t.Canon)
+		case model.OpContains, model.OpContained:
+			return t.Canon == model.CanonArray
+		}
+		return false
+	}
+	if t.Fold || t.PadSpace || t.Kind == model.KindJSONB || t.Kind == model.KindOpaque {
 		return op == model.OpIsNull
 	}
 	if t.Kind == model.KindText {
@@ -61,6 +86,23 @@ func plain(c *model.Column, op model.Operator) bool {
 var hasuraOps = map[model.Operator]string{
 	model.OpEq: "=", model.OpNeq: "<>", model.OpGt: ">", model.OpLt: "<", model.OpGte: ">=", model.OpLte: "<=",
 	model.OpCeq: "=", model.OpCneq: "<>", model.OpCgt: ">", model.OpClt: "<", model.OpCgte: ">=", model.OpClte: "<=",
+	model.OpContains: "@>", model.OpContained: "<@",
+}
+
+// typeOf is the PostgreSQL type Hasura casts a value compared with an enum
+// or canonical-text column to ("" for other columns): the column's type.
+func (h *hasuraSQL) typeOf(c *model.Column) string {
+	if c.Type.Enum == nil && c.Type.Canon == "" {
+		return ""
+	}
+	return h.s.storedType(sqlgen.Options{Schemas: h.s.Schemas}, c)
+}
+
+// typedParam adds a value in its text form, cast to type typ as Hasura
+// casts it: PostgreSQL's own input reads it.
+func (h *hasuraSQL) typedParam(typ, text string) string {
+	h.args = append(h.args, text)
+	return "$" + strconv.Itoa(len(h.args)) + "::text::" + typ
 }
 
 func (h *hasuraSQL) render(e model.BoolExp, cur, root string, vars map[string]string) (string, bool) {
@@ -121,6 +163,9 @@ func (h *hasuraSQL) compare(x model.Compare, cur, root string, vars map[string]s
 	}
 	k := x.Column.Type.Kind
 	col := cur + "." + h.s.quote(x.Column.Name)
+	if typ := h.typeOf(x.Column); typ != "" && x.Op != model.OpIsNull {
+		return h.typedCompare(x, col, cur, root, typ, vars)
+	}
 	switch v := x.Value.(type) {
 	case model.ColumnRef:
 		if !plain(v.Column, x.Op) {
@@ -169,6 +214,67 @@ func (h *hasuraSQL) compare(x model.Compare, cur, root string, vars map[string]s
 		return h.anyOf(x.Op, col, k, list)
 	}
 	return "", false
+}
+
+// typedCompare renders a comparison of an enum or canonical-text column,
+// values as text cast to the column's type: literals in Warden's canonical
+// form, session values as the session spells them.
+func (h *hasuraSQL) typedCompare(x model.Compare, col, cur, root, typ string, vars map[string]string) (string, bool) {
+	var texts []string
+	list := x.Op == model.OpIn || x.Op == model.OpNin
+	switch v := x.Value.(type) {
+	case model.ColumnRef:
+		other := cur
+		if v.Root {
+			other = root
+		}
+		return "(" + col + " " + hasuraOps[x.Op] + " " + other + "." + h.s.quote(v.Column.Name) + ")", true
+	case model.Literal:
+		if l, ok := v.V.([]any); ok {
+			for _, e := range l {
+				s, ok := e.(string)
+				if !ok {
+					return "", false
+				}
+				texts = append(texts, s)
+			}
+		} else if s, ok := v.V.(string); ok {
+			texts = []string{s}
+		} else {
+			return "", false
+		}
+	case model.SessionVar:
+		raw, ok := vars[v.Name]
+		if !ok {
+			return "", false
+		}
+		if v.Array {
+			elems, err := model.ParseArrayLiteral(raw)
+			if err != nil {
+				return "", false
+			}
+			texts = elems
+		} else {
+			texts = []string{raw}
+		}
+	default:
+		return "", false
+	}
+	if !list {
+		if len(texts) != 1 {
+			return "", false
+		}
+		return "(" + col + " " + hasuraOps[x.Op] + " " + h.typedParam(typ, texts[0]) + ")", true
+	}
+	ps := make([]string, len(texts))
+	for i, t := range texts {
+		ps[i] = h.typedParam(typ, t)
+	}
+	s := "(" + col + " = ANY(ARRAY[" + strings.Join(ps, ", ") + "]::" + typ + "[]))"
+	if x.Op == model.OpNin {
+		s = "(NOT " + s + ")"
+	}
+	return s, true
 }
 
 // anyOf is Hasura's c = ANY(array) for _in and NOT (c = ANY(array)) for
