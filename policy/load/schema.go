@@ -151,6 +151,10 @@ func (ld *loader) enum(typ string, n *yaml.Node, l loc) *model.Enum {
 		ld.problemf(l, n, "enum type %q: %v", typ, err)
 		return nil
 	}
+	if t := normaliseType(typ); strings.HasSuffix(t, "[]") || strings.HasPrefix(t, "_") {
+		ld.problemf(l, n, "enum labels given for the array type %s: arrays of enums are not supported (without enum: the column loads, and only _is_null applies to it)", typ)
+		return nil
+	}
 	if _, builtin := typeNames[normaliseType(typ)]; builtin {
 		ld.problemf(l, n, "enum labels given for the built-in type %s: an enum column names its enum type (type: leave_status, enum: [...])", typ)
 		return nil
