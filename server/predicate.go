@@ -89,8 +89,14 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 			return nil, fmt.Errorf("pattern with an unbound %T", x.Pattern)
 		}
 		pat, _ := v.V.(string)
+		op := patternOpToProto(x.Op)
+		if x.Op == model.OpAncestor || x.Op == model.OpDescendant {
+			// ltree ancestry, decided as a regular expression on the
+			// path's text: given as that expression.
+			op, pat = wardenv1.PatternOperator_PATTERN_OPERATOR_REGEX, x.Regex
+		}
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Pattern{Pattern: &wardenv1.PatternMatch{
-			Operator: patternOpToProto(x.Op), Column: columnRef(x.Column), Pattern: pat, Regex: x.Regex,
+			Operator: op, Column: columnRef(x.Column), Pattern: pat, Regex: x.Regex,
 		}}}, nil
 	case residual.JSONB:
 		v, ok := x.Value.(residual.Value)

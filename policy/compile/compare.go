@@ -66,8 +66,20 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 	var err error
 	if op == model.OpAncestor || op == model.OpDescendant {
 		// ltree: the ancestors of a path literal are a list, its
-		// descendants a regular expression (the loader admits no session
-		// variable here).
+		// descendants a regular expression; a session variable's path is
+		// bound as a pattern (PatternRegex).
+		if _, isVar := x.c.Value.(model.SessionVar); isVar {
+			// The engine binds the pattern of the variable's path.
+			val, err := c.value(x.c, s)
+			if err != nil {
+				return nil, err
+			}
+			m := "regex.match(" + val + ", " + raw + ")"
+			if neg {
+				m = "not " + m
+			}
+			return []string{notNull, m}, nil
+		}
 		lit, ok := x.c.Value.(model.Literal)
 		path, isText := lit.V.(string)
 		if !ok || !isText {
@@ -311,9 +323,12 @@ func PatternKey(op model.Operator, name string) string {
 	return string(op) + ":" + name
 }
 
-// IsPatternOp reports whether op takes a text pattern (like, similar, regex).
+// IsPatternOp reports whether op takes a text pattern (like, similar, regex)
+// or is compiled to one (ltree's _ancestor and _descendant).
 func IsPatternOp(op model.Operator) bool {
 	switch op {
+	case model.OpAncestor, model.OpDescendant:
+		return true
 	case model.OpLike, model.OpNlike, model.OpIlike, model.OpNilike, model.OpSimilar,
 		model.OpNsimilar, model.OpRegex, model.OpNregex, model.OpIregex, model.OpNiregex:
 		return true

@@ -36,6 +36,18 @@ func PatternRegex(op model.Operator, pattern string) (string, error) {
 		re = "(?s)" + pattern
 	case model.OpIregex:
 		re = "(?is)" + pattern
+	case model.OpAncestor, model.OpDescendant:
+		// ltree: the path's ancestors, or its descendants, as a pattern
+		// on the path's text.
+		path, err := model.ParseLtree(pattern)
+		if err != nil {
+			return "", err
+		}
+		if op == model.OpAncestor {
+			re = model.LtreeAncestorRegex(path)
+		} else {
+			re = model.LtreeDescendantRegex(path)
+		}
 	default:
 		return "", fmt.Errorf("%s is not a pattern operator", op)
 	}

@@ -401,12 +401,6 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 			return nil
 		}
 	}
-	if cls == clsLtree {
-		if s := deref(n); isString(s) && isSessionVar(s.Value) {
-			p.problemf(l, n, "operator %s on ltree column %s with a session variable: not supported (compare with a path literal)", op, c.Name)
-			return nil
-		}
-	}
 	var v model.Value
 	switch cls {
 	case clsCompare, clsOrder, clsText, clsContains, clsLtree:

@@ -134,12 +134,11 @@
 // arrays Hasura's _contains and _contained_in (PostgreSQL's @> and <@:
 // elements compared at any depth, a NULL element equal to nothing; Filter's
 // predicate gives them as an array node); on ltree _ancestor and
-// _descendant (@> and <@) against a path literal (Filter's predicate gives
-// them as a list of the path's ancestors and a regular expression on the
-// path's text). Hasura's other operators on these types (ordering inet,
-// ltree and arrays, pattern operators, ltree's _matches and the _any
-// forms, _ancestor/_descendant against a session variable) are load
-// problems.
+// _descendant (@> and <@), against a path or a session variable (Filter's
+// predicate gives them as the list of a literal path's ancestors, or as a
+// regular expression on the path's text). Hasura's other operators on
+// these types (ordering inet, ltree and arrays, pattern operators, ltree's
+// _matches and the _any forms) are load problems.
 // Filter's SQL casts the values to the column's type in PostgreSQL
 // ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
 // asking for their SQL answers SQL_UNSUPPORTED for these comparisons.

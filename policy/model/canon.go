@@ -103,6 +103,25 @@ func LtreeAncestors(path string) []string {
 	return out
 }
 
+// LtreeAncestorRegex is the regular expression of the ltree paths that
+// are ancestors of path or equal to it (LtreeAncestors as a pattern).
+func LtreeAncestorRegex(path string) string {
+	as := LtreeAncestors(path)
+	for i, a := range as {
+		as[i] = regexp.QuoteMeta(a)
+	}
+	return `(?s)^(?:` + strings.Join(as, "|") + `)$`
+}
+
+// ParseLtree checks an ltree path (see ltreeRE) and returns it.
+func ParseLtree(s string) (string, error) {
+	v, err := canonical(Type{Canon: CanonLtree}, s)
+	if err != nil {
+		return "", err
+	}
+	return v.(string), nil
+}
+
 // LtreeDescendantRegex is the regular expression of the ltree paths that
 // are descendants of path or equal to it (every path for the empty one).
 func LtreeDescendantRegex(path string) string {
