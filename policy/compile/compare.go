@@ -106,11 +106,19 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		// comparison holds for exactly the labels on the value's side,
 		// so it is a membership test (for a session variable, in the
 		// list the engine binds; see EnumOrderKey).
-		val, err = enumSide(e, op, x.c)
-		op = model.OpIn
-	} else {
-		val, err = c.value(x.c, s)
+		// Negated, it holds for a non-NULL column outside the list (NOT
+		// (c > v) is NULL for a NULL c), an empty list included: not
+		// Hasura's _nin, which an empty list makes true for NULL too.
+		val, err := enumSide(e, op, x.c)
+		if err != nil {
+			return nil, err
+		}
+		if neg {
+			return []string{notNull, "not " + col + " in " + val}, nil
+		}
+		return []string{col + " in " + val}, nil
 	}
+	val, err = c.value(x.c, s)
 	if err != nil {
 		return nil, err
 	}
