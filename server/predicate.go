@@ -154,7 +154,7 @@ func predicates(items []residual.Expr) ([]*wardenv1.Predicate, error) {
 }
 
 func columnRef(c residual.Column) *wardenv1.ColumnRef {
-	return &wardenv1.ColumnRef{Name: c.Name, Root: c.Root, Kind: kindToProto(c.Kind), Lower: c.Lower, PadTo: uint32(max(c.Pad, 0))}
+	return &wardenv1.ColumnRef{Name: c.Name, Root: c.Root, Kind: kindToProto(c.Kind), Lower: c.Lower, PadTo: uint32(max(c.Pad, 0)), Function: c.Function}
 }
 
 func kindToProto(k model.Kind) wardenv1.ColumnKind {

@@ -40,7 +40,7 @@ func (s *Set) rowTerm(t *model.Table, values map[string]any, field string, keep 
 	}
 	items := make([][2]*ast.Term, 0, n)
 	for k, v := range values {
-		if col, ok := t.Column(k); ok {
+		if col, ok := t.Field(k); ok {
 			cv, err := model.CoerceColumn(col.Type, v, false)
 			if err != nil {
 				bad = append(bad, &InvalidValueError{Field: field + "." + k, Kind: col.Type.Kind, Reason: err.Error()})

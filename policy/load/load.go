@@ -90,18 +90,22 @@ func newLoader(ctx context.Context, fsys fs.FS, opts []Option) *loader {
 		o(&cfg)
 	}
 	return &loader{
-		ctx:         ctx,
-		fsys:        fsys,
-		cfg:         cfg,
-		files:       map[string][]byte{},
-		tables:      map[model.TableName]*model.Table{},
-		entries:     map[model.TableName]*tableEntry{},
-		computed:    map[model.TableName]map[string]bool{},
-		roles:       map[string]bool{},
-		nullableSet: map[*model.Column]bool{},
-		badTables:   map[model.TableName]*model.Inconsistency{},
-		badRels:     map[model.TableName]map[string]*model.Inconsistency{},
-		badRoles:    map[string]*model.Inconsistency{},
+		ctx:           ctx,
+		fsys:          fsys,
+		cfg:           cfg,
+		files:         map[string][]byte{},
+		tables:        map[model.TableName]*model.Table{},
+		entries:       map[model.TableName]*tableEntry{},
+		computed:      map[model.TableName]map[string]bool{},
+		functions:     map[model.TableName]*schemaFunction{},
+		functionNames: map[model.TableName]bool{},
+		setComputed:   map[model.TableName][]string{},
+		badComputed:   map[model.TableName]map[string]*model.Inconsistency{},
+		roles:         map[string]bool{},
+		nullableSet:   map[*model.Column]bool{},
+		badTables:     map[model.TableName]*model.Inconsistency{},
+		badRels:       map[model.TableName]map[string]*model.Inconsistency{},
+		badRoles:      map[string]*model.Inconsistency{},
 	}
 }
 
@@ -118,8 +122,16 @@ type loader struct {
 	entries  map[model.TableName]*tableEntry     // tracked tables
 	order    []*tableEntry                       // tracked tables in file order
 	computed map[model.TableName]map[string]bool // computed field names
-	roles    map[string]bool                     // roles with an explicit permission
-	inherit  []inheritedDecl
+	// functions the schema file declares; functionNames those computed
+	// fields name (read without a schema, for schema pull).
+	functions     map[model.TableName]*schemaFunction
+	functionNames map[model.TableName]bool
+	// setComputed are set-returning computed fields, badComputed the
+	// inconsistent ones, by table.
+	setComputed map[model.TableName][]string
+	badComputed map[model.TableName]map[string]*model.Inconsistency
+	roles       map[string]bool // roles with an explicit permission
+	inherit     []inheritedDecl
 	// nullableSet holds columns whose nullable was written out, so that a
 	// nullable primary-key column can be reported.
 	nullableSet map[*model.Column]bool

@@ -189,6 +189,7 @@ func (ld *loader) tableEntry(n *yaml.Node, list, l loc, src sourceInfo) {
 	ld.entries[name] = e
 	if ld.cfg.tablesOnly {
 		ld.order = append(ld.order, e)
+		ld.computedFields(name, nil, keys["computed_fields"], l.key("computed_fields"))
 		return
 	}
 	t, found := ld.tables[name]
@@ -210,49 +211,7 @@ func (ld *loader) tableEntry(n *yaml.Node, list, l loc, src sourceInfo) {
 	t.Source, t.SourceKind = src.name, src.kind
 	e.table = t
 	ld.order = append(ld.order, e)
-	ld.computedFields(t, keys["computed_fields"], l.key("computed_fields"))
-}
-
-// computedFields reads a table entry's computed fields: {name, definition:
-// {function, table_argument, session_argument}, comment}. Their names are
-// kept, so that a rule or a select permission naming one is told apart
-// from a typo.
-func (ld *loader) computedFields(t *model.Table, n *yaml.Node, l loc) {
-	items, _ := ld.list(n, l, "computed_fields")
-	for i, it := range items {
-		el := l.index(i)
-		k, _ := ld.object(it, el, "computed field", []string{"name", "definition"}, []string{"comment"})
-		if k == nil {
-			continue
-		}
-		name, ok := ld.str(k["name"], el.key("name"), "computed field name")
-		if !ok {
-			continue
-		}
-		el = l.sel("name", name)
-		if _, clash := t.Column(name); clash {
-			ld.problemf(el.key("name"), k["name"], "computed field %s has the name of a column of %s", name, t.Name)
-			continue
-		}
-		if ld.computed[t.Name][name] {
-			ld.problemf(el.key("name"), k["name"], "computed field %s is defined twice on %s", name, t.Name)
-			continue
-		}
-		if ld.computed[t.Name] == nil {
-			ld.computed[t.Name] = map[string]bool{}
-		}
-		ld.computed[t.Name][name] = true
-		d, _ := ld.object(k["definition"], el.key("definition"), "computed field definition",
-			[]string{"function", "table_argument", "session_argument"}, nil)
-		switch {
-		case k["definition"] == nil:
-			ld.problemf(el, it, "computed field %s needs a definition", name)
-		case d != nil && d["function"] == nil:
-			ld.problemf(el.key("definition"), k["definition"], "the definition of computed field %s needs a function", name)
-		case d != nil:
-			ld.metaTableName(d["function"], el.key("definition").key("function"))
-		}
-	}
+	ld.computedFields(name, t, keys["computed_fields"], l.key("computed_fields"))
 }
 
 // dropTable takes a table entry read earlier out of the set, as

@@ -292,28 +292,3 @@ func (ld *loader) limit(n *yaml.Node, l loc, ok *bool) *int {
 	*ok = false
 	return nil
 }
-
-// permComputedFields reads a select permission's computed_fields: names of
-// the table's computed fields, sorted without duplicates.
-func (ld *loader) permComputedFields(t *model.Table, n *yaml.Node, l loc, ok *bool) []string {
-	names, good := ld.strList(n, l, "computed_fields")
-	if !good {
-		*ok = false
-		return nil
-	}
-	set := map[string]bool{}
-	for i, name := range names {
-		if !ld.computed[t.Name][name] {
-			ld.problemf(l.index(i), elem(n, i), "%q is not a computed field of %s", name, t.Name)
-			*ok = false
-			continue
-		}
-		set[name] = true
-	}
-	out := make([]string, 0, len(set))
-	for name := range set {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
-}

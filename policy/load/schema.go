@@ -17,10 +17,11 @@ func (ld *loader) schema(n *yaml.Node, l loc) bool {
 		ld.problemf(l, nil, "the schema file is empty: want tables: [...]")
 		return false
 	}
-	keys, _ := ld.object(n, l, "schema", []string{"tables"}, nil)
+	keys, _ := ld.object(n, l, "schema", []string{"tables", "functions"}, nil)
 	if keys == nil {
 		return false
 	}
+	ld.schemaFunctions(keys["functions"], l.key("functions"))
 	tl := l.key("tables")
 	items, ok := ld.list(keys["tables"], tl, "tables")
 	if !ok {
@@ -92,41 +93,11 @@ func (ld *loader) columns(t *model.Table, n *yaml.Node, l loc) {
 			continue
 		}
 		seen[name] = true
-		c := &model.Column{Name: name, Type: model.Type{Declared: typ}, Nullable: true}
-		// A domain is decided as its base type; its own name stays the
-		// declared type (column comparisons want the same type).
-		decides := typ
-		if k["base"] != nil {
-			base, ok := ld.str(k["base"], el.key("base"), "base type")
-			if !ok {
-				continue
-			}
-			decides = base
-			c.Type.Base = base
+		c := &model.Column{Name: name, Nullable: true}
+		var good bool
+		if c.Type, good = ld.columnType(typ, k, el, name); !good {
+			continue
 		}
-		c.Type.Kind = KindOf(decides)
-		if ct, ok := canonType(decides); ok {
-			c.Type.Kind, c.Type.Canon, c.Type.Cast, c.Type.Elem = model.KindText, ct.Canon, ct.Cast, ct.Elem
-		}
-		if k["enum"] != nil {
-			c.Type.Enum = ld.enum(decides, k["enum"], el.key("enum"))
-			if c.Type.Enum == nil {
-				continue
-			}
-			c.Type.Kind = model.KindText
-		}
-		canon := canonicalType(decides)
-		c.Type.Bits = intBits[canon]
-		c.Type.Fold = canon == "citext"
-		c.Type.PadSpace = canon == "character"
-		if c.Type.PadSpace {
-			n, err := charLength(decides)
-			if err != nil {
-				ld.problemf(el.key("type"), k["type"], "column %s: %v", name, err)
-			}
-			c.Type.Length = n
-		}
-		c.Type.JSON = canon == "json"
 		if nn := k["nullable"]; nn != nil {
 			if b, ok := ld.boolean(nn, el.key("nullable"), "nullable"); ok {
 				c.Nullable = b
@@ -136,6 +107,49 @@ func (ld *loader) columns(t *model.Table, n *yaml.Node, l loc) {
 		t.Columns = append(t.Columns, c)
 	}
 	t.IndexColumns()
+}
+
+// columnType reads a type as a column (or a function's result) declares it:
+// typ, with the keys base (a domain's base type) and enum (the labels of an
+// enum type) of k. what names the column in problems. ok is false after a
+// problem that leaves no usable type.
+func (ld *loader) columnType(typ string, k map[string]*yaml.Node, el loc, what string) (model.Type, bool) {
+	t := model.Type{Declared: typ}
+	// A domain is decided as its base type; its own name stays the
+	// declared type (column comparisons want the same type).
+	decides := typ
+	if k["base"] != nil {
+		base, ok := ld.str(k["base"], el.key("base"), "base type")
+		if !ok {
+			return t, false
+		}
+		decides = base
+		t.Base = base
+	}
+	t.Kind = KindOf(decides)
+	if ct, ok := canonType(decides); ok {
+		t.Kind, t.Canon, t.Cast, t.Elem = model.KindText, ct.Canon, ct.Cast, ct.Elem
+	}
+	if k["enum"] != nil {
+		t.Enum = ld.enum(decides, k["enum"], el.key("enum"))
+		if t.Enum == nil {
+			return t, false
+		}
+		t.Kind = model.KindText
+	}
+	canon := canonicalType(decides)
+	t.Bits = intBits[canon]
+	t.Fold = canon == "citext"
+	t.PadSpace = canon == "character"
+	if t.PadSpace {
+		n, err := charLength(decides)
+		if err != nil {
+			ld.problemf(el.key("type"), k["type"], "column %s: %v", what, err)
+		}
+		t.Length = n
+	}
+	t.JSON = canon == "json"
+	return t, true
 }
 
 // enum reads the labels of a column of enum type typ (a domain's base):

@@ -151,6 +151,9 @@ type Table struct {
 	ForeignKeys []ForeignKey
 	// Relationships by name (object and array), from the metadata.
 	Relationships map[string]*Relationship
+	// Computed holds the table's scalar computed fields as pseudo-columns
+	// (Column.Computed set), by name; Field finds them, Column does not.
+	Computed map[string]*Column
 	// Permissions by operation, then role. Inherited roles are resolved.
 	Permissions map[Operation]map[string]*Permission
 	// Inconsistent holds the permissions left out as inconsistent, by
@@ -182,6 +185,16 @@ func (t *Table) Column(name string) (*Column, bool) {
 	return c, ok
 }
 
+// Field returns a column or, failing that, a scalar computed field by
+// name: what a rule may read of a row.
+func (t *Table) Field(name string) (*Column, bool) {
+	if c, ok := t.Column(name); ok {
+		return c, true
+	}
+	c, ok := t.Computed[name]
+	return c, ok
+}
+
 // IndexColumns builds the column index; call once after Columns is final
 // (load does) so that Column is safe for concurrent use.
 func (t *Table) IndexColumns() {
@@ -206,11 +219,29 @@ func (t *Table) Permission(op Operation, role string) (*Permission, bool) {
 	return p, ok
 }
 
-// Column is one column of a table.
+// Column is one column of a table, or a scalar computed field of it.
 type Column struct {
 	Name     string
 	Type     Type
 	Nullable bool
+	// Computed is set for a computed field: the value is its function's
+	// result for the row, not a stored column (always nullable).
+	Computed *ComputedField
+}
+
+// ComputedField is Hasura's computed field: a SQL function of the row (and
+// optionally of the session, as json) that rules may read like a column.
+type ComputedField struct {
+	// Name is the field's name in rules.
+	Name string
+	// Function is the SQL function, schema-qualified.
+	Function TableName
+	// TableArgument names the argument the row is passed as; "" is the
+	// first argument.
+	TableArgument string
+	// SessionArgument names the argument the session variables are passed
+	// as (a json object); "" means the function takes no session.
+	SessionArgument string
 }
 
 // Type is a column type.
@@ -475,7 +506,8 @@ func (s Source) String() string {
 // reports such objects and serves the rest; so does Warden, and a request
 // that needs one is refused naming it, never decided without it.
 type Inconsistency struct {
-	// Kind is "table", "relationship", "permission" or "inherited role".
+	// Kind is "table", "relationship", "computed field", "permission" or
+	// "inherited role".
 	Kind string
 	// Table the object belongs to (for every kind but "inherited role").
 	Table TableName
@@ -498,6 +530,8 @@ func (i *Inconsistency) String() string {
 		return "table " + i.Table.String()
 	case "relationship":
 		return fmt.Sprintf("relationship %s of %s", i.Name, i.Table)
+	case "computed field":
+		return fmt.Sprintf("computed field %s of %s", i.Name, i.Table)
 	case "permission":
 		return fmt.Sprintf("%s permission of role %s on %s", i.Op, i.Name, i.Table)
 	case "inherited role":

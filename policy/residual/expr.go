@@ -220,6 +220,9 @@ type Column struct {
 	Root  bool
 	Lower bool
 	Pad   int
+	// Function, for a computed field, is its SQL function ("schema.name"):
+	// the operand is that function of the row, read from the row's Name.
+	Function string
 }
 
 // Value is a constant in the canonical JSON form of Kind (see model.Kind):

@@ -427,6 +427,9 @@ func columnLeaf(col term, other *term, build func(c Column, o Operand) Expr) lea
 // relative names a column of a row as seen from the row at.
 func relative(x term, at *scope) (Column, error) {
 	c := Column{Name: x.column.Name, Kind: x.column.Type.Kind, Lower: x.lower, Pad: x.pad}
+	if cf := x.column.Computed; cf != nil {
+		c.Function = cf.Function.String()
+	}
 	switch {
 	case x.scope == at:
 	case x.scope.key == "root":

@@ -490,7 +490,7 @@ func (t *translator) path(r ast.Ref, env map[ast.Var]term) (term, error) {
 			return bad("a column or relationship name that is not a string")
 		}
 		tbl := at.scope.table
-		if c, ok := tbl.Column(string(name)); ok {
+		if c, ok := tbl.Field(string(name)); ok {
 			if i != len(rest)-1 {
 				return bad("a reference into a column value")
 			}

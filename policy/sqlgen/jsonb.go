@@ -32,7 +32,7 @@ func (w *work) jsonb(x residual.JSONB, f *frame) error {
 	if err != nil {
 		return err
 	}
-	ref, err := cf.column(w.d, mc.Name)
+	ref, err := cf.value(w.d, mc)
 	if err != nil {
 		return err
 	}

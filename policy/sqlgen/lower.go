@@ -127,7 +127,7 @@ func (w *work) lowerEquality(c residual.Column, f *frame, values []any, neg, in 
 	if err != nil {
 		return err
 	}
-	ref, err := cf.column(w.d, mc.Name)
+	ref, err := cf.value(w.d, mc)
 	if err != nil {
 		return err
 	}

@@ -139,12 +139,58 @@ func (f *frame) column(d Dialect, name string) (string, error) {
 	return f.ref + "." + q, nil
 }
 
+// value is a column's value for the frame's row: the column, or a computed
+// field's function called on the row.
+func (f *frame) value(d Dialect, c *model.Column) (string, error) {
+	if c.Computed != nil {
+		return f.computed(d, c.Computed)
+	}
+	return f.column(d, c.Name)
+}
+
+// computed is a computed field's value for the frame's row: its function
+// called with the whole row, as Hasura calls it ("public"."f"("t".*), or
+// "arg" => "t".* for a named table argument). Only PostgreSQL has the
+// function.
+func (f *frame) computed(d Dialect, cf *model.ComputedField) (string, error) {
+	if err := computedSupport(d, cf); err != nil {
+		return "", err
+	}
+	schema, err := quoteIdent(d, cf.Function.Schema)
+	if err != nil {
+		return "", err
+	}
+	name, err := quoteIdent(d, cf.Function.Name)
+	if err != nil {
+		return "", err
+	}
+	arg := f.ref + ".*"
+	if cf.TableArgument != "" {
+		q, err := quoteIdent(d, cf.TableArgument)
+		if err != nil {
+			return "", err
+		}
+		arg = q + " => " + arg
+	}
+	return schema + "." + name + "(" + arg + ")", nil
+}
+
+// computedSupport says whether d can call a computed field's function: the
+// function lives in the PostgreSQL database Hasura serves.
+func computedSupport(d Dialect, cf *model.ComputedField) *UnsupportedError {
+	if d == Postgres {
+		return nil
+	}
+	return &UnsupportedError{Op: "computed field " + cf.Name, Dialect: d,
+		Reason: fmt.Sprintf("its value is the PostgreSQL function %s of the row, which %s does not have", cf.Function, d)}
+}
+
 // col resolves a column operand to its frame and schema column.
 func (w *work) col(c residual.Column, f *frame) (*frame, *model.Column, error) {
 	if c.Root {
 		f = f.root
 	}
-	mc, ok := f.table.Column(c.Name)
+	mc, ok := f.table.Field(c.Name)
 	if !ok {
 		return nil, nil, fmt.Errorf("sqlgen: %s has no column %s", f.table.Name, c.Name)
 	}
@@ -184,7 +230,7 @@ func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
 			if err != nil {
 				return err
 			}
-			ref, err := cf.column(w.d, mc.Name)
+			ref, err := cf.value(w.d, mc)
 			if err != nil {
 				return err
 			}
@@ -208,7 +254,7 @@ func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
 		if err != nil {
 			return err
 		}
-		ref, err := cf.column(w.d, mc.Name)
+		ref, err := cf.value(w.d, mc)
 		if err != nil {
 			return err
 		}

@@ -67,6 +67,16 @@ func Validate(p *model.Policy, d Dialect) []error {
 // applies it.
 func compareSupport(d Dialect, c model.Compare) *UnsupportedError {
 	var err error
+	if c.Column.Computed != nil {
+		if u := computedSupport(d, c.Column.Computed); u != nil {
+			return u
+		}
+	}
+	if ref, ok := c.Value.(model.ColumnRef); ok && ref.Column != nil && ref.Column.Computed != nil {
+		if u := computedSupport(d, ref.Column.Computed); u != nil {
+			return u
+		}
+	}
 	switch {
 	case c.Column.Type.Canon != "" && c.Op != model.OpIsNull:
 		err = canonSupport(d, string(c.Op), c.Column)

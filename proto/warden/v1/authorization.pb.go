@@ -2134,7 +2134,13 @@ type ColumnRef struct {
 	// is matched as "ab   ": _like "ab" does not hold, _like "ab%" does). A
 	// client that evaluates the tree itself must pad the column's value so
 	// before matching. 0 (absent) means no padding.
-	PadTo         uint32 `protobuf:"varint,5,opt,name=pad_to,json=padTo,proto3" json:"pad_to,omitempty"`
+	PadTo uint32 `protobuf:"varint,5,opt,name=pad_to,json=padTo,proto3" json:"pad_to,omitempty"`
+	// When set, name is not a stored column but a computed field (Hasura's
+	// computed_fields): the operand is this SQL function ("schema.name") of
+	// the row, which the SQL calls with the whole row. A client that
+	// evaluates the tree itself must compute it (or read it from its row
+	// under name).
+	Function      string `protobuf:"bytes,6,opt,name=function,proto3" json:"function,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2202,6 +2208,13 @@ func (x *ColumnRef) GetPadTo() uint32 {
 		return x.PadTo
 	}
 	return 0
+}
+
+func (x *ColumnRef) GetFunction() string {
+	if x != nil {
+		return x.Function
+	}
+	return ""
 }
 
 // Comparison compares a column with a value or another column. Text compares
@@ -2848,13 +2861,14 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x05array\x18\v \x01(\v2\x19.warden.v1.ArrayPredicateH\x00R\x05arrayB\x06\n" +
 	"\x04node\";\n" +
 	"\rPredicateList\x12*\n" +
-	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"\x8b\x01\n" +
+	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"\xa7\x01\n" +
 	"\tColumnRef\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04root\x18\x02 \x01(\bR\x04root\x12)\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x15.warden.v1.ColumnKindR\x04kind\x12\x14\n" +
 	"\x05lower\x18\x04 \x01(\bR\x05lower\x12\x15\n" +
-	"\x06pad_to\x18\x05 \x01(\rR\x05padTo\"\x88\x02\n" +
+	"\x06pad_to\x18\x05 \x01(\rR\x05padTo\x12\x1a\n" +
+	"\bfunction\x18\x06 \x01(\tR\bfunction\"\x88\x02\n" +
 	"\n" +
 	"Comparison\x129\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x1d.warden.v1.ComparisonOperatorR\boperator\x12,\n" +

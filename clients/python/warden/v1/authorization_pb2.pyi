@@ -116,18 +116,20 @@ class ColumnPair(_message.Message):
     def __init__(self, local: _Optional[str] = ..., remote: _Optional[str] = ...) -> None: ...
 
 class ColumnRef(_message.Message):
-    __slots__ = ["kind", "lower", "name", "pad_to", "root"]
+    __slots__ = ["function", "kind", "lower", "name", "pad_to", "root"]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     LOWER_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PAD_TO_FIELD_NUMBER: _ClassVar[int]
     ROOT_FIELD_NUMBER: _ClassVar[int]
+    function: str
     kind: ColumnKind
     lower: bool
     name: str
     pad_to: int
     root: bool
-    def __init__(self, name: _Optional[str] = ..., root: bool = ..., kind: _Optional[_Union[ColumnKind, str]] = ..., lower: bool = ..., pad_to: _Optional[int] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., root: bool = ..., kind: _Optional[_Union[ColumnKind, str]] = ..., lower: bool = ..., pad_to: _Optional[int] = ..., function: _Optional[str] = ...) -> None: ...
 
 class Comparison(_message.Message):
     __slots__ = ["column", "operator", "other_column", "value", "value_json"]

@@ -1,0 +1,179 @@
+package policy_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+	"testing/fstest"
+
+	"github.com/wardenpdp/warden/policy/difftest"
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/load"
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/sqlgen"
+)
+
+// TestComputedFieldsInPostgreSQL: a rule that reads a computed field (a SQL
+// function of the row) decides the same in Check, where the row carries
+// the field's value, and in Filter's SQL run in PostgreSQL, where the
+// function is called on each row. Without the value Check answers
+// NEEDS_DATA naming it; MySQL and SQLite have no function to call.
+func TestComputedFieldsInPostgreSQL(t *testing.T) {
+	ctx := context.Background()
+	schema := fmt.Sprintf("wcf_%d", os.Getpid())
+	fsys := fstest.MapFS{
+		"schema.yaml": {Data: []byte(fmt.Sprintf(`
+functions:
+  - {name: %[1]s.title_len, returns: integer}
+tables:
+  - name: %[1]s.items
+    columns: [{name: id, type: integer}, {name: title, type: text}, {name: n, type: integer}]
+    primary_key: [id]
+`, schema))},
+		"metadata.json": {Data: []byte(fmt.Sprintf(`{"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [
+  {"table": {"schema": %[1]q, "name": "items"},
+   "computed_fields": [{"name": "title_len", "definition": {"function": {"schema": %[1]q, "name": "title_len"}, "table_argument": "row", "session_argument": null}, "comment": ""}],
+   "select_permissions": [{"role": "user", "permission": {"columns": ["id"], "computed_fields": ["title_len"],
+     "filter": {"_or": [{"title_len": {"_gt": 3}}, {"n": {"_eq": "X-Hasura-N"}}]}}}]}
+]}]}`, schema))},
+	}
+	p, err := load.FS(ctx, fsys, "computed", load.WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.New(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := model.TableName{Schema: schema, Name: "items"}
+	sess := engine.Session{Role: "user", Vars: map[string]string{"x-hasura-n": "7"}}
+
+	db, err := sql.Open("pgx", difftest.PostgresDSN)
+	if err == nil {
+		err = db.PingContext(ctx)
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL unreachable: %v", err)
+		}
+		t.Skipf("PostgreSQL unreachable: %v", err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		fmt.Sprintf(`DROP SCHEMA IF EXISTS %s CASCADE`, schema),
+		fmt.Sprintf(`CREATE SCHEMA %s`, schema),
+		fmt.Sprintf(`CREATE TABLE %s.items (id integer PRIMARY KEY, title text, n integer)`, schema),
+		fmt.Sprintf(`CREATE FUNCTION %[1]s.title_len("row" %[1]s.items) RETURNS integer LANGUAGE sql STABLE AS 'SELECT length($1.title)'`, schema),
+		fmt.Sprintf(`INSERT INTO %s.items VALUES (1, 'ab', 1), (2, 'abcd', 1), (3, NULL, 1), (4, NULL, 7), (5, 'abcdef', NULL), (6, NULL, NULL)`, schema),
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() { db.ExecContext(context.Background(), fmt.Sprintf(`DROP SCHEMA %s CASCADE`, schema)) })
+
+	// Check, each row with the computed field's value as the caller reads
+	// it from its database.
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT id, %[1]s.title_len(t), n FROM %[1]s.items t ORDER BY id`, schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in engine.CheckInput
+	in.Session, in.Table, in.Op = sess, table, model.OpSelect
+	for rows.Next() {
+		var id int
+		var tl, n sql.NullInt64
+		if err := rows.Scan(&id, &tl, &n); err != nil {
+			t.Fatal(err)
+		}
+		vals := map[string]any{"id": float64(id), "title_len": nil, "n": nil}
+		if tl.Valid {
+			vals["title_len"] = float64(tl.Int64)
+		}
+		if n.Valid {
+			vals["n"] = float64(n.Int64)
+		}
+		in.Rows = append(in.Rows, engine.Row{ID: fmt.Sprint(id), Values: vals})
+	}
+	rows.Close()
+	res, err := set.Check(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var allowed []string
+	for _, r := range res.Rows {
+		if r.Decision == engine.Allow {
+			allowed = append(allowed, r.ID)
+		}
+	}
+	if want := []string{"2", "4", "5"}; !slices.Equal(allowed, want) {
+		t.Errorf("Check allowed %v, want %v", allowed, want)
+	}
+
+	// Filter's SQL, pushed into PostgreSQL, selects the same rows.
+	fr, err := set.Filter(ctx, engine.FilterInput{Session: sess, Table: table, Op: model.OpSelect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sqlgen.NewRenderer(p, table, sqlgen.Options{Dialect: sqlgen.Postgres, Alias: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frag, err := r.Render(fr.Predicate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("SQL: %s %v", frag.SQL, frag.Args)
+	got, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT id FROM %s.items AS t WHERE %s ORDER BY id`, schema, frag.SQL), frag.Args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var selected []string
+	for got.Next() {
+		var id int
+		if err := got.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		selected = append(selected, fmt.Sprint(id))
+	}
+	got.Close()
+	if !slices.Equal(selected, allowed) {
+		t.Errorf("Filter's SQL selects %v, Check allows %v", selected, allowed)
+	}
+
+	// A row without the computed field's value: NEEDS_DATA naming it, unless
+	// the rest of the rule decides.
+	nd, err := set.Check(ctx, engine.CheckInput{Session: sess, Table: table, Op: model.OpSelect, Rows: []engine.Row{
+		{ID: "a", Values: map[string]any{"id": 1.0, "n": 1.0}},
+		{ID: "b", Values: map[string]any{"id": 2.0, "n": 7.0}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := nd.Rows[0]; d.Decision != engine.NeedsData || !slices.Equal(d.MissingData, []string{"title_len"}) {
+		t.Errorf("row without title_len: %v missing %v, want NEEDS_DATA missing [title_len]", d.Decision, d.MissingData)
+	}
+	if d := nd.Rows[1]; d.Decision != engine.Allow {
+		t.Errorf("row without title_len whose n holds: %v, want ALLOW", d.Decision)
+	}
+
+	// MySQL and SQLite have no such function: the SQL is refused, and
+	// validate --dialect says so at load.
+	for _, d := range []sqlgen.Dialect{sqlgen.MySQL, sqlgen.SQLite} {
+		r, err := sqlgen.NewRenderer(p, table, sqlgen.Options{Dialect: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ue *sqlgen.UnsupportedError
+		if _, err := r.Render(fr.Predicate); !errors.As(err, &ue) {
+			t.Errorf("%s: Render = %v, want an UnsupportedError", d, err)
+		}
+		if errs := sqlgen.Validate(p, d); len(errs) != 1 {
+			t.Errorf("%s: Validate = %v, want the computed field reported", d, errs)
+		}
+	}
+}
