@@ -196,9 +196,11 @@ func redact(raw string) string {
 
 // Tables introspects the named tables. For MySQL and SQLite, which have no
 // schemas in PostgreSQL's sense, every table name's schema must be "public"
-// (the connected database). Foreign keys to tables outside the list are
+// (the connected database). A table the database does not have is left out
+// and returned in missing (the loader then reports it as an inconsistent
+// object, as Hasura does). Foreign keys to tables outside the list are
 // dropped, so that the schema file is self-contained.
-func Tables(ctx context.Context, db *sql.DB, d Dialect, names []model.TableName) ([]Table, error) {
+func Tables(ctx context.Context, db *sql.DB, d Dialect, names []model.TableName) (tables []Table, missing []model.TableName, err error) {
 	var out []Table
 	want := map[model.TableName]bool{}
 	for _, n := range names {
@@ -212,7 +214,7 @@ func Tables(ctx context.Context, db *sql.DB, d Dialect, names []model.TableName)
 			t, err = postgresTable(ctx, db, n)
 		case MySQL, SQLite:
 			if n.Schema != "public" {
-				return nil, fmt.Errorf("table %s: %s has no schemas; the metadata must name tables in schema public", n, d)
+				return nil, nil, fmt.Errorf("table %s: %s has no schemas; the metadata must name tables in schema public", n, d)
 			}
 			if d == MySQL {
 				t, err = mysqlTable(ctx, db, n)
@@ -220,10 +222,14 @@ func Tables(ctx context.Context, db *sql.DB, d Dialect, names []model.TableName)
 				t, err = sqliteTable(ctx, db, n)
 			}
 		default:
-			return nil, fmt.Errorf("unknown dialect %q", d)
+			return nil, nil, fmt.Errorf("unknown dialect %q", d)
+		}
+		if errors.Is(err, ErrTableNotFound) {
+			missing = append(missing, n)
+			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("table %s: %w", n, err)
+			return nil, nil, fmt.Errorf("table %s: %w", n, err)
 		}
 		kept := t.ForeignKeys[:0]
 		for _, fk := range t.ForeignKeys {
@@ -235,7 +241,7 @@ func Tables(ctx context.Context, db *sql.DB, d Dialect, names []model.TableName)
 		out = append(out, *t)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name.Less(out[j].Name) })
-	return out, nil
+	return out, missing, nil
 }
 
 // WithReferenced adds to names the tables that their foreign keys

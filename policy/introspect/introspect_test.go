@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,12 +58,15 @@ func TestPullExample(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tables, err := introspect.Tables(ctx, db, d, names)
+			tables, missing, err := introspect.Tables(ctx, db, d, names)
+			if len(missing) > 0 {
+				t.Errorf("missing tables %v", missing)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			var buf bytes.Buffer
-			if err := introspect.WriteSchema(&buf, tables, "pulled in a test"); err != nil {
+			if err := introspect.WriteSchema(&buf, tables, nil, "pulled in a test"); err != nil {
 				t.Fatal(err)
 			}
 			schema := filepath.Join(t.TempDir(), "schema.yaml")
@@ -117,9 +121,11 @@ func TestTableNotFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = introspect.Tables(context.Background(), db, d, tracked)
-	if err == nil || !strings.Contains(err.Error(), "public.articles") || !strings.Contains(err.Error(), "table not found") {
-		t.Errorf("err = %v, want table not found naming public.articles", err)
+	// A table the database lacks is left out and named, not an error: the
+	// loader reports the objects on it as inconsistent.
+	tables, missing, err := introspect.Tables(context.Background(), db, d, tracked)
+	if err != nil || len(tables) != 0 || !slices.Contains(missing, model.TableName{Schema: "public", Name: "articles"}) {
+		t.Errorf("Tables = %v, missing %v, %v; want public.articles missing", tables, missing, err)
 	}
 }
 
@@ -221,12 +227,12 @@ func TestPullPostgresTypes(t *testing.T) {
 		)`)
 	ctx := context.Background()
 	names := []model.TableName{{Schema: "public", Name: "leaves"}}
-	tables, err := introspect.Tables(ctx, db, d, names)
+	tables, _, err := introspect.Tables(ctx, db, d, names)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := introspect.WriteSchema(&buf, tables, "pulled in a test"); err != nil {
+	if err := introspect.WriteSchema(&buf, tables, nil, "pulled in a test"); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -282,5 +288,96 @@ func TestPullPostgresTypes(t *testing.T) {
 	inc, ok := p.InconsistentPermission(names[0], model.OpSelect, "user")
 	if !ok || !strings.Contains(strings.Join(inc.Reasons, "\n"), `"draft" is not a label`) {
 		t.Errorf("inconsistency %+v, want the select permission left out naming the label", inc)
+	}
+}
+
+// TestPullComputedFieldFunctions pulls the functions the metadata's computed
+// fields call from PostgreSQL (a scalar, an enum result, a SETOF table, one
+// that returns a single row, and one the database lacks): the schema file
+// records what each returns, and the metadata loads with the scalar fields
+// decidable and the others left out as inconsistent, never guessed.
+func TestPullComputedFieldFunctions(t *testing.T) {
+	url := scratchDatabase(t, introspect.Postgres)
+	db, d, err := introspect.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	execAll(t, db, `
+		CREATE TYPE public.mood AS ENUM ('sad', 'ok', 'happy');
+		CREATE TABLE public.authors (id integer PRIMARY KEY, first text, last text);
+		CREATE TABLE public.books (id integer PRIMARY KEY, author_id integer REFERENCES public.authors (id));
+		CREATE FUNCTION public.full_name(a public.authors) RETURNS text LANGUAGE sql STABLE AS 'SELECT a.first || '' '' || a.last';
+		CREATE FUNCTION public.mood_of(a public.authors) RETURNS public.mood LANGUAGE sql STABLE AS 'SELECT ''ok''::public.mood';
+		CREATE FUNCTION public.books_of(a public.authors) RETURNS SETOF public.books LANGUAGE sql STABLE AS 'SELECT * FROM public.books WHERE author_id = a.id';
+		CREATE FUNCTION public.first_book(a public.authors) RETURNS public.books LANGUAGE sql STABLE AS 'SELECT * FROM public.books LIMIT 1'`)
+	dir := t.TempDir()
+	meta := `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [
+		{"table": {"schema": "public", "name": "books"}},
+		{"table": {"schema": "public", "name": "authors"},
+		 "computed_fields": [
+			{"name": "full_name", "definition": {"function": {"schema": "public", "name": "full_name"}}},
+			{"name": "mood", "definition": {"function": {"schema": "public", "name": "mood_of"}}},
+			{"name": "books", "definition": {"function": {"schema": "public", "name": "books_of"}}},
+			{"name": "first_book", "definition": {"function": {"schema": "public", "name": "first_book"}}},
+			{"name": "gone", "definition": {"function": {"schema": "public", "name": "gone"}}}],
+		 "select_permissions": [
+			{"role": "user", "permission": {"columns": ["id"], "computed_fields": ["full_name", "mood"],
+			 "filter": {"full_name": {"_ilike": "%ann%"}, "mood": {"_gt": "sad"}}}},
+			{"role": "fan", "permission": {"columns": ["id"], "filter": {"gone": {"_eq": 1}}}}]}]}]}`
+	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tables, functions, err := load.TrackedFS(ctx, os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(functions) != 5 {
+		t.Fatalf("tracked functions %v, want the 5 computed fields call", functions)
+	}
+	pulled, _, err := introspect.Tables(ctx, db, d, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, warnings, err := introspect.Functions(ctx, db, d, functions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := introspect.WriteSchema(&buf, pulled, fns, "pulled in a test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`- {name: {schema: "public", name: "full_name"}, returns: "text"}`,
+		`- {name: {schema: "public", name: "mood_of"}, returns: "public.mood", enum: ["sad", "ok", "happy"]}`,
+		`- {name: {schema: "public", name: "books_of"}, setof: {schema: "public", name: "books"}}`,
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the schema file lacks %s:\n%s", want, buf.String())
+		}
+	}
+	w := strings.Join(warnings, "\n")
+	if !strings.Contains(w, "function public.first_book: returns one composite row") || !strings.Contains(w, "function public.gone: not in the database") {
+		t.Errorf("warnings:\n%s", w)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "schema.yaml"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := load.Dir(ctx, dir)
+	if err != nil {
+		t.Fatalf("load with the pulled schema: %v", err)
+	}
+	authors := p.Tables[model.TableName{Schema: "public", Name: "authors"}]
+	if _, ok := authors.Permission(model.OpSelect, "user"); !ok {
+		t.Errorf("the user permission on full_name and mood did not load: %v", p.Inconsistent)
+	}
+	var bad []string
+	for _, i := range p.Inconsistent {
+		bad = append(bad, i.String())
+	}
+	want := []string{"computed field first_book of public.authors", "computed field gone of public.authors", "select permission of role fan on public.authors"}
+	if !slices.Equal(bad, want) {
+		t.Errorf("inconsistent %q, want %q", bad, want)
 	}
 }

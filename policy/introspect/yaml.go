@@ -7,13 +7,31 @@ import (
 	"strings"
 )
 
-// WriteSchema writes tables in Warden's schema file format (see
-// policy/load), with every name quoted.
-func WriteSchema(w io.Writer, tables []Table, header string) error {
+// WriteSchema writes tables, and the functions computed fields call, in
+// Warden's schema file format (see policy/load), with every name quoted.
+func WriteSchema(w io.Writer, tables []Table, functions []Function, header string) error {
 	var b strings.Builder
 	for _, line := range strings.Split(strings.TrimSpace(header), "\n") {
 		if line != "" {
 			b.WriteString("# " + line + "\n")
+		}
+	}
+	if len(functions) > 0 {
+		b.WriteString("functions:\n")
+		for _, f := range functions {
+			fmt.Fprintf(&b, "  - {name: {schema: %s, name: %s}, ", q(f.Name.Schema), q(f.Name.Name))
+			if f.SetOf != nil {
+				fmt.Fprintf(&b, "setof: {schema: %s, name: %s}}\n", q(f.SetOf.Schema), q(f.SetOf.Name))
+				continue
+			}
+			extra := ""
+			if f.Base != "" {
+				extra += ", base: " + q(f.Base)
+			}
+			if len(f.Enum) > 0 {
+				extra += ", enum: " + list(f.Enum)
+			}
+			fmt.Fprintf(&b, "returns: %s%s}\n", q(f.Type), extra)
 		}
 	}
 	b.WriteString("tables:\n")

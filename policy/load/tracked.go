@@ -24,14 +24,22 @@ func TrackedTables(ctx context.Context, dir string) ([]model.TableName, error) {
 
 // TrackedTablesFS is TrackedTables over an fs.FS.
 func TrackedTablesFS(ctx context.Context, fsys fs.FS) ([]model.TableName, error) {
+	tables, _, err := TrackedFS(ctx, fsys)
+	return tables, err
+}
+
+// TrackedFS returns, sorted, the tables TrackedTables names and the SQL
+// functions the metadata's computed fields call: what `warden schema pull`
+// reads from the database.
+func TrackedFS(ctx context.Context, fsys fs.FS) (tables, functions []model.TableName, err error) {
 	ld := newLoader(ctx, fsys, []Option{func(c *config) { c.tablesOnly = true }})
 	ld.readMetadata(ld.findMetadata())
 	if ld.err != nil {
-		return nil, ld.err
+		return nil, nil, ld.err
 	}
 	if len(ld.problems) > 0 {
 		sortProblems(ld.problems)
-		return nil, &ValidationError{Problems: ld.problems}
+		return nil, nil, &ValidationError{Problems: ld.problems}
 	}
 	seen := map[model.TableName]bool{}
 	for _, e := range ld.order {
@@ -40,14 +48,18 @@ func TrackedTablesFS(ctx context.Context, fsys fs.FS) ([]model.TableName, error)
 	}
 	if len(ld.problems) > 0 {
 		sortProblems(ld.problems)
-		return nil, &ValidationError{Problems: ld.problems}
+		return nil, nil, &ValidationError{Problems: ld.problems}
 	}
 	out := make([]model.TableName, 0, len(seen))
 	for t := range seen {
 		out = append(out, t)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
-	return out, nil
+	for f := range ld.functionNames {
+		functions = append(functions, f)
+	}
+	sort.Slice(functions, func(i, j int) bool { return functions[i].Less(functions[j]) })
+	return out, functions, nil
 }
 
 // namedTables adds every table named under n: remote_table,

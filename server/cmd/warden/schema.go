@@ -24,8 +24,10 @@ func (a *app) schema(ctx context.Context, args []string) error {
 	fs := a.flagSet("schema pull", "--database-url URL [DIR | --policy DIR] [--out FILE]",
 		"Reads the tables the policy's metadata names (tracked tables, relationship\n"+
 			"targets, _exists tables, and the tables their foreign keys reference)\n"+
-			"from a live database and writes the schema file: columns with types and\n"+
-			"nullability, primary keys, foreign keys. URL: postgres://..., mysql://\n"+
+			"and the functions its computed fields call from a live database and\n"+
+			"writes the schema file: columns with types and nullability, primary keys,\n"+
+			"foreign keys, functions' results. A table or function the database lacks\n"+
+			"is left out with a warning. URL: postgres://..., mysql://\n"+
 			"user:pass@host:port/db, or a SQLite file (sqlite://PATH or PATH).")
 	fs.StringVar(&policy, "policy", "", "the policy `directory` whose metadata names the tables (default: the embedded example)")
 	fs.StringVar(&url, "database-url", "", "the database `URL`")
@@ -37,7 +39,7 @@ func (a *app) schema(ctx context.Context, args []string) error {
 		return usageError{fmt.Errorf("--database-url is required")}
 	}
 	var names []string
-	tables, err := trackedTables(ctx, policy)
+	tables, functions, err := tracked(ctx, policy)
 	if err != nil {
 		if policy == "" {
 			policy = embeddedSource
@@ -55,7 +57,11 @@ func (a *app) schema(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pulled, err := introspect.Tables(ctx, db, dialect, withRefs)
+	pulled, missing, err := introspect.Tables(ctx, db, dialect, withRefs)
+	if err != nil {
+		return err
+	}
+	fns, fnWarnings, err := introspect.Functions(ctx, db, dialect, functions)
 	if err != nil {
 		return err
 	}
@@ -72,22 +78,26 @@ func (a *app) schema(ctx context.Context, args []string) error {
 		w = f
 	}
 	header := fmt.Sprintf("Warden schema file, pulled from %s by 'warden schema pull' on %s.\nTables: %v", dialect, time.Now().UTC().Format(time.RFC3339), names)
-	if err := introspect.WriteSchema(w, pulled, header); err != nil {
+	if err := introspect.WriteSchema(w, pulled, fns, header); err != nil {
 		return err
 	}
-	for _, w := range introspect.Warnings(pulled) {
+	for _, m := range missing {
+		fmt.Fprintf(a.stderr, "warning: table %s: not in the database: not written (the metadata's objects on it will be inconsistent)\n", m)
+	}
+	for _, w := range append(fnWarnings, introspect.Warnings(pulled)...) {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w)
 	}
 	if out != "" {
-		fmt.Fprintf(a.stderr, "wrote %d tables to %s\n", len(pulled), out)
+		fmt.Fprintf(a.stderr, "wrote %d tables and %d functions to %s\n", len(pulled), len(fns), out)
 	}
 	return nil
 }
 
-// trackedTables lists the tables the policy's metadata names.
-func trackedTables(ctx context.Context, dir string) ([]model.TableName, error) {
+// tracked lists the tables the policy's metadata names and the functions
+// its computed fields call.
+func tracked(ctx context.Context, dir string) (tables, functions []model.TableName, err error) {
 	if dir == "" {
-		return load.TrackedTablesFS(ctx, examples.Blog())
+		return load.TrackedFS(ctx, examples.Blog())
 	}
-	return load.TrackedTables(ctx, dir)
+	return load.TrackedFS(ctx, os.DirFS(dir))
 }
