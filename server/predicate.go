@@ -47,6 +47,10 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		case residual.Column:
 			c.Right = &wardenv1.Comparison_OtherColumn{OtherColumn: columnRef(r)}
 		case residual.Value:
+			if clk, ok := r.V.(residual.Clock); ok {
+				c.Right = &wardenv1.Comparison_Clock{Clock: &wardenv1.ClockValue{Word: clockWords[clk.Word]}}
+				break
+			}
 			v, err := protoValue(r.V)
 			if err != nil {
 				return nil, err
@@ -307,4 +311,12 @@ func protoList(v any) (*structpb.ListValue, error) {
 		out.Values[i] = pv
 	}
 	return out, nil
+}
+
+// clockWords maps a rule's clock word to the API's.
+var clockWords = map[string]wardenv1.ClockWord{
+	model.ClockNow:       wardenv1.ClockWord_CLOCK_WORD_NOW,
+	model.ClockToday:     wardenv1.ClockWord_CLOCK_WORD_TODAY,
+	model.ClockTomorrow:  wardenv1.ClockWord_CLOCK_WORD_TOMORROW,
+	model.ClockYesterday: wardenv1.ClockWord_CLOCK_WORD_YESTERDAY,
 }

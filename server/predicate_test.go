@@ -8,6 +8,7 @@ import (
 
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
 // TestPredicateLowerColumns: a lower-cased (citext) column says so in the
@@ -174,5 +175,20 @@ func TestPredicateArrays(t *testing.T) {
 	}
 	if _, err := PredicateToProto(residual.Array{Op: model.OpContains, Column: tags, Value: residual.Param{Name: "x-hasura-tags"}}); err == nil {
 		t.Error("an unbound array operand converted")
+	}
+}
+
+// TestPredicateClock: a rule's "now()" reaches the API as a clock value,
+// not as the time Filter answered.
+func TestPredicateClock(t *testing.T) {
+	p, err := PredicateToProto(residual.Compare{Op: residual.Gt,
+		Left:  residual.Column{Name: "starts", Kind: model.KindTimestamptz},
+		Right: residual.Value{V: residual.Clock{Word: model.ClockTomorrow}, Kind: model.KindTimestamptz}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.GetComparison()
+	if c.GetClock().GetWord() != wardenv1.ClockWord_CLOCK_WORD_TOMORROW || c.GetValue() != nil {
+		t.Errorf("comparison %v, want the clock word tomorrow and no value", c)
 	}
 }

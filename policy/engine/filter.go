@@ -218,6 +218,11 @@ func sessionValues(pp *prepared, vars map[string]string, out []any) error {
 	var missing []string
 	var bad InvalidValueErrors
 	for i, n := range pp.session {
+		if n.v.Clock != "" {
+			// Left to the database: its clock when the query runs.
+			out[i] = residual.Clock{Word: n.v.Clock}
+			continue
+		}
 		raw, ok := vars[n.v.Name]
 		if !ok {
 			if len(missing) == 0 || missing[len(missing)-1] != n.v.Name {

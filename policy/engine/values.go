@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -20,8 +21,13 @@ func (pp *prepared) sessionValue(vars map[string]string) (*ast.Term, error) {
 	groups := map[string][][2]*ast.Term{}
 	var missing []string
 	var bad InvalidValueErrors
+	now := time.Now()
 	for _, n := range pp.session {
 		raw, ok := vars[n.v.Name]
+		if n.v.Clock != "" {
+			// A rule's "now()", read once per decision.
+			raw, ok = model.ClockValue(n.v.Clock, n.v.Kind, now), true
+		}
 		if !ok {
 			if len(missing) == 0 || missing[len(missing)-1] != n.v.Name {
 				missing = append(missing, n.v.Name)
@@ -157,6 +163,10 @@ func presets(p *model.Permission, vars map[string]string) (map[string]any, error
 			out[col] = x.V
 		case model.SessionVar:
 			raw, ok := vars[x.Name]
+			if x.Clock != "" {
+				// A preset "now()" is the time of the decision.
+				raw, ok = model.ClockValue(x.Clock, x.Kind, time.Now()), true
+			}
 			if !ok {
 				missing = append(missing, x.Name)
 				continue

@@ -442,6 +442,13 @@ func (p *exprParser) scalar(c *model.Column, k model.Kind, op model.Operator, n 
 	if s := deref(n); isString(s) && isSessionVar(s.Value) {
 		return model.SessionVar{Name: strings.ToLower(s.Value), Kind: k, Type: typeFor(c, k)}
 	}
+	if s := deref(n); isString(s) && model.IsClockKind(k) && !isPattern(op) {
+		// "now()", "today", ...: read when deciding, as PostgreSQL reads
+		// them when the query runs.
+		if w, ok := model.ClockWord(s.Value); ok {
+			return model.SessionVar{Name: model.ClockPrefix + w, Kind: k, Type: typeFor(c, k), Clock: w}
+		}
+	}
 	v, ok := p.literal(n, l)
 	if !ok {
 		return nil

@@ -210,6 +210,12 @@
 //     would compare with the variable's name as text);
 //   - a literal string starting with x-hasura- (any case) is always a
 //     session variable, in every position;
+//   - on a date, timestamp or timestamptz column, PostgreSQL's special
+//     inputs "now()", "now", "today", "tomorrow" and "yesterday" (any case,
+//     spaces around ignored) in a comparison or a preset are the time of
+//     the decision, in UTC (model.ClockWord): a SessionVar with Clock set,
+//     which the engine fills per request and Filter's SQL reads from the
+//     database's clock; in a list they are invalid values;
 //   - _is_null takes a boolean literal only;
 //   - column comparisons take "col" or ["col"] (the table in scope) or
 //     ["$", "col"] (the permission's root table); longer paths are errors,

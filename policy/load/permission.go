@@ -251,6 +251,12 @@ func (ld *loader) presets(t *model.Table, n *yaml.Node, l loc, ok *bool) map[str
 			out[f.key] = model.SessionVar{Name: strings.ToLower(s.Value), Kind: c.Type.Kind, Type: c.Type}
 			continue
 		}
+		if s := deref(f.val); isString(s) && model.IsClockKind(c.Type.Kind) {
+			if w, ok := model.ClockWord(s.Value); ok {
+				out[f.key] = model.SessionVar{Name: model.ClockPrefix + w, Kind: c.Type.Kind, Type: c.Type, Clock: w}
+				continue
+			}
+		}
 		budget := ld.cfg.maxNodes
 		v, err := jsonValue(f.val, &budget)
 		if errors.Is(err, errTooBig) {

@@ -169,6 +169,12 @@ type SessionVar struct {
 	// coerced to that column's kind (zero otherwise, e.g. for _has_key): its
 	// Bits, Fold and PadSpace apply (see Normalize).
 	Type Type
+	// Clock, when set, makes this not a session variable but a clock word
+	// of a rule ("now", "today", "tomorrow", "yesterday": ClockWord) on a
+	// date or time column; Name is ClockPrefix + Clock. The engine supplies
+	// its value per decision (ClockValue); Filter's SQL reads the
+	// database's clock.
+	Clock string
 }
 
 // ColumnRef is the right side of a column comparison operator (_ceq ...).

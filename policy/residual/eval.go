@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/wardenpdp/warden/policy/model"
@@ -57,6 +58,9 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 		case Column:
 			return col(x)
 		case Value:
+			if c, ok := x.V.(Clock); ok {
+				return c.At(x.Kind, time.Now())
+			}
 			return x.V
 		}
 		return nil

@@ -151,6 +151,10 @@ func operand(b *strings.Builder, o Operand) {
 			b.WriteString("[]")
 		}
 	case Value:
+		if c, ok := x.V.(Clock); ok {
+			b.WriteString(c.String())
+			return
+		}
 		js, err := json.Marshal(x.V)
 		if err != nil {
 			fmt.Fprintf(b, "%v", x.V)

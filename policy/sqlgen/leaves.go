@@ -61,6 +61,9 @@ func (w *work) operand(c residual.Column, f *frame, ordered bool) (string, *mode
 // param adds a bind parameter for a canonical value of kind k and returns
 // its placeholder, typed so that the comparison means what Rego's does.
 func (w *work) param(k model.Kind, v any) (string, error) {
+	if c, ok := v.(residual.Clock); ok {
+		return clockSQL(w.d, k, c.Word)
+	}
 	arg, err := argOf(w.d, k, v)
 	if err != nil {
 		return "", err

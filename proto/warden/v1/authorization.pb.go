@@ -423,6 +423,67 @@ func (ComparisonOperator) EnumDescriptor() ([]byte, []int) {
 	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{5}
 }
 
+// ClockWord is a clock word of a rule.
+type ClockWord int32
+
+const (
+	// Never returned.
+	ClockWord_CLOCK_WORD_UNSPECIFIED ClockWord = 0
+	// now() or now: the current instant.
+	ClockWord_CLOCK_WORD_NOW ClockWord = 1
+	// today.
+	ClockWord_CLOCK_WORD_TODAY ClockWord = 2
+	// tomorrow.
+	ClockWord_CLOCK_WORD_TOMORROW ClockWord = 3
+	// yesterday.
+	ClockWord_CLOCK_WORD_YESTERDAY ClockWord = 4
+)
+
+// Enum value maps for ClockWord.
+var (
+	ClockWord_name = map[int32]string{
+		0: "CLOCK_WORD_UNSPECIFIED",
+		1: "CLOCK_WORD_NOW",
+		2: "CLOCK_WORD_TODAY",
+		3: "CLOCK_WORD_TOMORROW",
+		4: "CLOCK_WORD_YESTERDAY",
+	}
+	ClockWord_value = map[string]int32{
+		"CLOCK_WORD_UNSPECIFIED": 0,
+		"CLOCK_WORD_NOW":         1,
+		"CLOCK_WORD_TODAY":       2,
+		"CLOCK_WORD_TOMORROW":    3,
+		"CLOCK_WORD_YESTERDAY":   4,
+	}
+)
+
+func (x ClockWord) Enum() *ClockWord {
+	p := new(ClockWord)
+	*p = x
+	return p
+}
+
+func (x ClockWord) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ClockWord) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_authorization_proto_enumTypes[6].Descriptor()
+}
+
+func (ClockWord) Type() protoreflect.EnumType {
+	return &file_warden_v1_authorization_proto_enumTypes[6]
+}
+
+func (x ClockWord) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ClockWord.Descriptor instead.
+func (ClockWord) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{6}
+}
+
 // PatternOperator is a text pattern operator (the negative operators arrive as
 // a negation of their positive twin).
 type PatternOperator int32
@@ -473,11 +534,11 @@ func (x PatternOperator) String() string {
 }
 
 func (PatternOperator) Descriptor() protoreflect.EnumDescriptor {
-	return file_warden_v1_authorization_proto_enumTypes[6].Descriptor()
+	return file_warden_v1_authorization_proto_enumTypes[7].Descriptor()
 }
 
 func (PatternOperator) Type() protoreflect.EnumType {
-	return &file_warden_v1_authorization_proto_enumTypes[6]
+	return &file_warden_v1_authorization_proto_enumTypes[7]
 }
 
 func (x PatternOperator) Number() protoreflect.EnumNumber {
@@ -486,7 +547,7 @@ func (x PatternOperator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PatternOperator.Descriptor instead.
 func (PatternOperator) EnumDescriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{6}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{7}
 }
 
 // JsonbOperator is a jsonb operator, with PostgreSQL's meaning.
@@ -539,11 +600,11 @@ func (x JsonbOperator) String() string {
 }
 
 func (JsonbOperator) Descriptor() protoreflect.EnumDescriptor {
-	return file_warden_v1_authorization_proto_enumTypes[7].Descriptor()
+	return file_warden_v1_authorization_proto_enumTypes[8].Descriptor()
 }
 
 func (JsonbOperator) Type() protoreflect.EnumType {
-	return &file_warden_v1_authorization_proto_enumTypes[7]
+	return &file_warden_v1_authorization_proto_enumTypes[8]
 }
 
 func (x JsonbOperator) Number() protoreflect.EnumNumber {
@@ -552,7 +613,7 @@ func (x JsonbOperator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use JsonbOperator.Descriptor instead.
 func (JsonbOperator) EnumDescriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{7}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{8}
 }
 
 // ArrayOperator is an array containment operator, with PostgreSQL's meaning:
@@ -596,11 +657,11 @@ func (x ArrayOperator) String() string {
 }
 
 func (ArrayOperator) Descriptor() protoreflect.EnumDescriptor {
-	return file_warden_v1_authorization_proto_enumTypes[8].Descriptor()
+	return file_warden_v1_authorization_proto_enumTypes[9].Descriptor()
 }
 
 func (ArrayOperator) Type() protoreflect.EnumType {
-	return &file_warden_v1_authorization_proto_enumTypes[8]
+	return &file_warden_v1_authorization_proto_enumTypes[9]
 }
 
 func (x ArrayOperator) Number() protoreflect.EnumNumber {
@@ -609,7 +670,7 @@ func (x ArrayOperator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ArrayOperator.Descriptor instead.
 func (ArrayOperator) EnumDescriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{8}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{9}
 }
 
 // Principal states who is asking: the requested role and, from a caller
@@ -2232,6 +2293,7 @@ type Comparison struct {
 	//
 	//	*Comparison_OtherColumn
 	//	*Comparison_Value
+	//	*Comparison_Clock
 	Right isComparison_Right `protobuf_oneof:"right"`
 	// For a jsonb column compared with a value: the value as JSON text,
 	// exactly as Warden compares it ({"id":9223372036854775807}). In value,
@@ -2311,6 +2373,15 @@ func (x *Comparison) GetValue() *structpb.Value {
 	return nil
 }
 
+func (x *Comparison) GetClock() *ClockValue {
+	if x != nil {
+		if x, ok := x.Right.(*Comparison_Clock); ok {
+			return x.Clock
+		}
+	}
+	return nil
+}
+
 func (x *Comparison) GetValueJson() string {
 	if x != nil {
 		return x.ValueJson
@@ -2332,9 +2403,69 @@ type Comparison_Value struct {
 	Value *structpb.Value `protobuf:"bytes,4,opt,name=value,proto3,oneof"`
 }
 
+type Comparison_Clock struct {
+	// The time when the predicate is evaluated (a rule's "now()", "today",
+	// ...): not a value fixed when Filter answered. The SQL reads the
+	// database's clock; a client that evaluates the tree itself reads its
+	// own.
+	Clock *ClockValue `protobuf:"bytes,6,opt,name=clock,proto3,oneof"`
+}
+
 func (*Comparison_OtherColumn) isComparison_Right() {}
 
 func (*Comparison_Value) isComparison_Right() {}
+
+func (*Comparison_Clock) isComparison_Right() {}
+
+// ClockValue is a rule's clock word on a date, timestamp or timestamptz
+// column, PostgreSQL's special date/time inputs, read in UTC: now is the
+// instant (on a date column, the day); today is midnight of the day,
+// tomorrow and yesterday midnight of the next and previous days (on a date
+// column, the days).
+type ClockValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The word.
+	Word          ClockWord `protobuf:"varint,1,opt,name=word,proto3,enum=warden.v1.ClockWord" json:"word,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClockValue) Reset() {
+	*x = ClockValue{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClockValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClockValue) ProtoMessage() {}
+
+func (x *ClockValue) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClockValue.ProtoReflect.Descriptor instead.
+func (*ClockValue) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ClockValue) GetWord() ClockWord {
+	if x != nil {
+		return x.Word
+	}
+	return ClockWord_CLOCK_WORD_UNSPECIFIED
+}
 
 // InList holds when the column (lower-cased when its ColumnRef says lower)
 // equals one of the values; never for an empty list.
@@ -2353,7 +2484,7 @@ type InList struct {
 
 func (x *InList) Reset() {
 	*x = InList{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[18]
+	mi := &file_warden_v1_authorization_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2365,7 +2496,7 @@ func (x *InList) String() string {
 func (*InList) ProtoMessage() {}
 
 func (x *InList) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[18]
+	mi := &file_warden_v1_authorization_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2378,7 +2509,7 @@ func (x *InList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InList.ProtoReflect.Descriptor instead.
 func (*InList) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{18}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *InList) GetColumn() *ColumnRef {
@@ -2422,7 +2553,7 @@ type PatternMatch struct {
 
 func (x *PatternMatch) Reset() {
 	*x = PatternMatch{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[19]
+	mi := &file_warden_v1_authorization_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2434,7 +2565,7 @@ func (x *PatternMatch) String() string {
 func (*PatternMatch) ProtoMessage() {}
 
 func (x *PatternMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[19]
+	mi := &file_warden_v1_authorization_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2447,7 +2578,7 @@ func (x *PatternMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternMatch.ProtoReflect.Descriptor instead.
 func (*PatternMatch) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{19}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PatternMatch) GetOperator() PatternOperator {
@@ -2498,7 +2629,7 @@ type JsonbPredicate struct {
 
 func (x *JsonbPredicate) Reset() {
 	*x = JsonbPredicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[20]
+	mi := &file_warden_v1_authorization_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2510,7 +2641,7 @@ func (x *JsonbPredicate) String() string {
 func (*JsonbPredicate) ProtoMessage() {}
 
 func (x *JsonbPredicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[20]
+	mi := &file_warden_v1_authorization_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2523,7 +2654,7 @@ func (x *JsonbPredicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JsonbPredicate.ProtoReflect.Descriptor instead.
 func (*JsonbPredicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{20}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *JsonbPredicate) GetOperator() JsonbOperator {
@@ -2572,7 +2703,7 @@ type ArrayPredicate struct {
 
 func (x *ArrayPredicate) Reset() {
 	*x = ArrayPredicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[21]
+	mi := &file_warden_v1_authorization_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2584,7 +2715,7 @@ func (x *ArrayPredicate) String() string {
 func (*ArrayPredicate) ProtoMessage() {}
 
 func (x *ArrayPredicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[21]
+	mi := &file_warden_v1_authorization_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2597,7 +2728,7 @@ func (x *ArrayPredicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArrayPredicate.ProtoReflect.Descriptor instead.
 func (*ArrayPredicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{21}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ArrayPredicate) GetOperator() ArrayOperator {
@@ -2640,7 +2771,7 @@ type ExistsPredicate struct {
 
 func (x *ExistsPredicate) Reset() {
 	*x = ExistsPredicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[22]
+	mi := &file_warden_v1_authorization_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2652,7 +2783,7 @@ func (x *ExistsPredicate) String() string {
 func (*ExistsPredicate) ProtoMessage() {}
 
 func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[22]
+	mi := &file_warden_v1_authorization_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2665,7 +2796,7 @@ func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExistsPredicate.ProtoReflect.Descriptor instead.
 func (*ExistsPredicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{22}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ExistsPredicate) GetTable() string {
@@ -2709,7 +2840,7 @@ type ColumnPair struct {
 
 func (x *ColumnPair) Reset() {
 	*x = ColumnPair{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[23]
+	mi := &file_warden_v1_authorization_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2721,7 +2852,7 @@ func (x *ColumnPair) String() string {
 func (*ColumnPair) ProtoMessage() {}
 
 func (x *ColumnPair) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[23]
+	mi := &file_warden_v1_authorization_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2734,7 +2865,7 @@ func (x *ColumnPair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColumnPair.ProtoReflect.Descriptor instead.
 func (*ColumnPair) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{23}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ColumnPair) GetLocal() string {
@@ -2868,16 +2999,20 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\x0e2\x15.warden.v1.ColumnKindR\x04kind\x12\x14\n" +
 	"\x05lower\x18\x04 \x01(\bR\x05lower\x12\x15\n" +
 	"\x06pad_to\x18\x05 \x01(\rR\x05padTo\x12\x1a\n" +
-	"\bfunction\x18\x06 \x01(\tR\bfunction\"\x88\x02\n" +
+	"\bfunction\x18\x06 \x01(\tR\bfunction\"\xb7\x02\n" +
 	"\n" +
 	"Comparison\x129\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x1d.warden.v1.ComparisonOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x129\n" +
 	"\fother_column\x18\x03 \x01(\v2\x14.warden.v1.ColumnRefH\x00R\votherColumn\x12.\n" +
-	"\x05value\x18\x04 \x01(\v2\x16.google.protobuf.ValueH\x00R\x05value\x12\x1d\n" +
+	"\x05value\x18\x04 \x01(\v2\x16.google.protobuf.ValueH\x00R\x05value\x12-\n" +
+	"\x05clock\x18\x06 \x01(\v2\x15.warden.v1.ClockValueH\x00R\x05clock\x12\x1d\n" +
 	"\n" +
 	"value_json\x18\x05 \x01(\tR\tvalueJsonB\a\n" +
-	"\x05right\"\x8b\x01\n" +
+	"\x05right\"6\n" +
+	"\n" +
+	"ClockValue\x12(\n" +
+	"\x04word\x18\x01 \x01(\x0e2\x14.warden.v1.ClockWordR\x04word\"\x8b\x01\n" +
 	"\x06InList\x12,\n" +
 	"\x06column\x18\x01 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x122\n" +
 	"\x06values\x18\x02 \x01(\v2\x1a.google.protobuf.ListValueR\x06values\x12\x1f\n" +
@@ -2951,7 +3086,13 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x16COMPARISON_OPERATOR_LT\x10\x03\x12\x1b\n" +
 	"\x17COMPARISON_OPERATOR_LTE\x10\x04\x12\x1a\n" +
 	"\x16COMPARISON_OPERATOR_GT\x10\x05\x12\x1b\n" +
-	"\x17COMPARISON_OPERATOR_GTE\x10\x06*\xc1\x01\n" +
+	"\x17COMPARISON_OPERATOR_GTE\x10\x06*\x84\x01\n" +
+	"\tClockWord\x12\x1a\n" +
+	"\x16CLOCK_WORD_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eCLOCK_WORD_NOW\x10\x01\x12\x14\n" +
+	"\x10CLOCK_WORD_TODAY\x10\x02\x12\x17\n" +
+	"\x13CLOCK_WORD_TOMORROW\x10\x03\x12\x18\n" +
+	"\x14CLOCK_WORD_YESTERDAY\x10\x04*\xc1\x01\n" +
 	"\x0fPatternOperator\x12 \n" +
 	"\x1cPATTERN_OPERATOR_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15PATTERN_OPERATOR_LIKE\x10\x01\x12\x1a\n" +
@@ -2986,8 +3127,8 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 	return file_warden_v1_authorization_proto_rawDescData
 }
 
-var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),             // 0: warden.v1.Operation
 	(Decision)(0),              // 1: warden.v1.Decision
@@ -2995,106 +3136,110 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(FilterKind)(0),            // 3: warden.v1.FilterKind
 	(ColumnKind)(0),            // 4: warden.v1.ColumnKind
 	(ComparisonOperator)(0),    // 5: warden.v1.ComparisonOperator
-	(PatternOperator)(0),       // 6: warden.v1.PatternOperator
-	(JsonbOperator)(0),         // 7: warden.v1.JsonbOperator
-	(ArrayOperator)(0),         // 8: warden.v1.ArrayOperator
-	(*Principal)(nil),          // 9: warden.v1.Principal
-	(*Row)(nil),                // 10: warden.v1.Row
-	(*CheckRequest)(nil),       // 11: warden.v1.CheckRequest
-	(*TableRows)(nil),          // 12: warden.v1.TableRows
-	(*RowDecision)(nil),        // 13: warden.v1.RowDecision
-	(*CheckResponse)(nil),      // 14: warden.v1.CheckResponse
-	(*SqlOptions)(nil),         // 15: warden.v1.SqlOptions
-	(*FilterRequest)(nil),      // 16: warden.v1.FilterRequest
-	(*FilterResponse)(nil),     // 17: warden.v1.FilterResponse
-	(*ColumnCondition)(nil),    // 18: warden.v1.ColumnCondition
-	(*SqlFilter)(nil),          // 19: warden.v1.SqlFilter
-	(*SqlFragment)(nil),        // 20: warden.v1.SqlFragment
-	(*SqlParameter)(nil),       // 21: warden.v1.SqlParameter
-	(*SqlArray)(nil),           // 22: warden.v1.SqlArray
-	(*Predicate)(nil),          // 23: warden.v1.Predicate
-	(*PredicateList)(nil),      // 24: warden.v1.PredicateList
-	(*ColumnRef)(nil),          // 25: warden.v1.ColumnRef
-	(*Comparison)(nil),         // 26: warden.v1.Comparison
-	(*InList)(nil),             // 27: warden.v1.InList
-	(*PatternMatch)(nil),       // 28: warden.v1.PatternMatch
-	(*JsonbPredicate)(nil),     // 29: warden.v1.JsonbPredicate
-	(*ArrayPredicate)(nil),     // 30: warden.v1.ArrayPredicate
-	(*ExistsPredicate)(nil),    // 31: warden.v1.ExistsPredicate
-	(*ColumnPair)(nil),         // 32: warden.v1.ColumnPair
-	nil,                        // 33: warden.v1.Principal.SessionVariablesEntry
-	(*structpb.Struct)(nil),    // 34: google.protobuf.Struct
-	(*structpb.Value)(nil),     // 35: google.protobuf.Value
-	(*structpb.ListValue)(nil), // 36: google.protobuf.ListValue
+	(ClockWord)(0),             // 6: warden.v1.ClockWord
+	(PatternOperator)(0),       // 7: warden.v1.PatternOperator
+	(JsonbOperator)(0),         // 8: warden.v1.JsonbOperator
+	(ArrayOperator)(0),         // 9: warden.v1.ArrayOperator
+	(*Principal)(nil),          // 10: warden.v1.Principal
+	(*Row)(nil),                // 11: warden.v1.Row
+	(*CheckRequest)(nil),       // 12: warden.v1.CheckRequest
+	(*TableRows)(nil),          // 13: warden.v1.TableRows
+	(*RowDecision)(nil),        // 14: warden.v1.RowDecision
+	(*CheckResponse)(nil),      // 15: warden.v1.CheckResponse
+	(*SqlOptions)(nil),         // 16: warden.v1.SqlOptions
+	(*FilterRequest)(nil),      // 17: warden.v1.FilterRequest
+	(*FilterResponse)(nil),     // 18: warden.v1.FilterResponse
+	(*ColumnCondition)(nil),    // 19: warden.v1.ColumnCondition
+	(*SqlFilter)(nil),          // 20: warden.v1.SqlFilter
+	(*SqlFragment)(nil),        // 21: warden.v1.SqlFragment
+	(*SqlParameter)(nil),       // 22: warden.v1.SqlParameter
+	(*SqlArray)(nil),           // 23: warden.v1.SqlArray
+	(*Predicate)(nil),          // 24: warden.v1.Predicate
+	(*PredicateList)(nil),      // 25: warden.v1.PredicateList
+	(*ColumnRef)(nil),          // 26: warden.v1.ColumnRef
+	(*Comparison)(nil),         // 27: warden.v1.Comparison
+	(*ClockValue)(nil),         // 28: warden.v1.ClockValue
+	(*InList)(nil),             // 29: warden.v1.InList
+	(*PatternMatch)(nil),       // 30: warden.v1.PatternMatch
+	(*JsonbPredicate)(nil),     // 31: warden.v1.JsonbPredicate
+	(*ArrayPredicate)(nil),     // 32: warden.v1.ArrayPredicate
+	(*ExistsPredicate)(nil),    // 33: warden.v1.ExistsPredicate
+	(*ColumnPair)(nil),         // 34: warden.v1.ColumnPair
+	nil,                        // 35: warden.v1.Principal.SessionVariablesEntry
+	(*structpb.Struct)(nil),    // 36: google.protobuf.Struct
+	(*structpb.Value)(nil),     // 37: google.protobuf.Value
+	(*structpb.ListValue)(nil), // 38: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	33, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	34, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	34, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	9,  // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
+	35, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	36, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	36, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	10, // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 4: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
-	10, // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
-	12, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	34, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	11, // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
+	13, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
+	36, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 8: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
-	23, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
-	23, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
-	13, // 11: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	34, // 12: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	24, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
+	24, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
+	14, // 11: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
+	36, // 12: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
 	2,  // 13: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
-	9,  // 14: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
+	10, // 14: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
 	0,  // 15: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
-	15, // 16: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
+	16, // 16: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
 	3,  // 17: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
-	23, // 18: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
-	23, // 19: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
-	18, // 20: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	34, // 21: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
-	19, // 22: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
-	23, // 23: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
-	20, // 24: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
+	24, // 18: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
+	24, // 19: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
+	19, // 20: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
+	36, // 21: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	20, // 22: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
+	24, // 23: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
+	21, // 24: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
 	2,  // 25: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
-	20, // 26: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
-	20, // 27: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
-	21, // 28: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
-	22, // 29: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
-	21, // 30: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
-	24, // 31: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
-	24, // 32: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
-	23, // 33: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
-	26, // 34: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
-	25, // 35: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
-	27, // 36: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
-	28, // 37: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
-	29, // 38: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
-	31, // 39: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
-	30, // 40: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
-	23, // 41: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	21, // 26: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
+	21, // 27: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
+	22, // 28: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
+	23, // 29: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
+	22, // 30: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
+	25, // 31: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
+	25, // 32: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
+	24, // 33: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
+	27, // 34: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
+	26, // 35: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
+	29, // 36: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
+	30, // 37: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
+	31, // 38: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
+	33, // 39: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	32, // 40: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
+	24, // 41: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
 	4,  // 42: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
 	5,  // 43: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
-	25, // 44: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
-	25, // 45: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	35, // 46: warden.v1.Comparison.value:type_name -> google.protobuf.Value
-	25, // 47: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	36, // 48: warden.v1.InList.values:type_name -> google.protobuf.ListValue
-	6,  // 49: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
-	25, // 50: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
-	7,  // 51: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
-	25, // 52: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	35, // 53: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
-	8,  // 54: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
-	25, // 55: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
-	32, // 56: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	23, // 57: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	11, // 58: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	16, // 59: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	14, // 60: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	17, // 61: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	60, // [60:62] is the sub-list for method output_type
-	58, // [58:60] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	26, // 44: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	26, // 45: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	37, // 46: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	28, // 47: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
+	6,  // 48: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
+	26, // 49: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	38, // 50: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	7,  // 51: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
+	26, // 52: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	8,  // 53: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
+	26, // 54: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	37, // 55: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	9,  // 56: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
+	26, // 57: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
+	34, // 58: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	24, // 59: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	12, // 60: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	17, // 61: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	15, // 62: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	18, // 63: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	62, // [62:64] is the sub-list for method output_type
+	60, // [60:62] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -3126,14 +3271,15 @@ func file_warden_v1_authorization_proto_init() {
 	file_warden_v1_authorization_proto_msgTypes[17].OneofWrappers = []any{
 		(*Comparison_OtherColumn)(nil),
 		(*Comparison_Value)(nil),
+		(*Comparison_Clock)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
-			NumEnums:      9,
-			NumMessages:   25,
+			NumEnums:      10,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -8,6 +8,11 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 ARRAY_OPERATOR_CONTAINED_IN: ArrayOperator
 ARRAY_OPERATOR_CONTAINS: ArrayOperator
 ARRAY_OPERATOR_UNSPECIFIED: ArrayOperator
+CLOCK_WORD_NOW: ClockWord
+CLOCK_WORD_TODAY: ClockWord
+CLOCK_WORD_TOMORROW: ClockWord
+CLOCK_WORD_UNSPECIFIED: ClockWord
+CLOCK_WORD_YESTERDAY: ClockWord
 COLUMN_KIND_BOOLEAN: ColumnKind
 COLUMN_KIND_DATE: ColumnKind
 COLUMN_KIND_INTEGER: ColumnKind
@@ -97,6 +102,12 @@ class CheckResponse(_message.Message):
     role: str
     def __init__(self, decisions: _Optional[_Iterable[_Union[RowDecision, _Mapping]]] = ..., role: _Optional[str] = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., revision: _Optional[str] = ..., decision_id: _Optional[str] = ...) -> None: ...
 
+class ClockValue(_message.Message):
+    __slots__ = ["word"]
+    WORD_FIELD_NUMBER: _ClassVar[int]
+    word: ClockWord
+    def __init__(self, word: _Optional[_Union[ClockWord, str]] = ...) -> None: ...
+
 class ColumnCondition(_message.Message):
     __slots__ = ["column", "predicate", "sql"]
     COLUMN_FIELD_NUMBER: _ClassVar[int]
@@ -132,18 +143,20 @@ class ColumnRef(_message.Message):
     def __init__(self, name: _Optional[str] = ..., root: bool = ..., kind: _Optional[_Union[ColumnKind, str]] = ..., lower: bool = ..., pad_to: _Optional[int] = ..., function: _Optional[str] = ...) -> None: ...
 
 class Comparison(_message.Message):
-    __slots__ = ["column", "operator", "other_column", "value", "value_json"]
+    __slots__ = ["clock", "column", "operator", "other_column", "value", "value_json"]
+    CLOCK_FIELD_NUMBER: _ClassVar[int]
     COLUMN_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     OTHER_COLUMN_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
     VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    clock: ClockValue
     column: ColumnRef
     operator: ComparisonOperator
     other_column: ColumnRef
     value: _struct_pb2.Value
     value_json: str
-    def __init__(self, operator: _Optional[_Union[ComparisonOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., other_column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., value_json: _Optional[str] = ...) -> None: ...
+    def __init__(self, operator: _Optional[_Union[ComparisonOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., other_column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., clock: _Optional[_Union[ClockValue, _Mapping]] = ..., value_json: _Optional[str] = ...) -> None: ...
 
 class ExistsPredicate(_message.Message):
     __slots__ = ["on", "relationship", "table", "where"]
@@ -384,6 +397,9 @@ class ColumnKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ComparisonOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ClockWord(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class PatternOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
