@@ -29,6 +29,7 @@ func TestComputedFieldsInPostgreSQL(t *testing.T) {
 		"schema.yaml": {Data: []byte(fmt.Sprintf(`
 functions:
   - {name: %[1]s.title_len, returns: integer}
+  - {name: %[1]s.is_mine, returns: boolean}
 tables:
   - name: %[1]s.items
     columns: [{name: id, type: integer}, {name: title, type: text}, {name: n, type: integer}]
@@ -36,9 +37,11 @@ tables:
 `, schema))},
 		"metadata.json": {Data: []byte(fmt.Sprintf(`{"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [
   {"table": {"schema": %[1]q, "name": "items"},
-   "computed_fields": [{"name": "title_len", "definition": {"function": {"schema": %[1]q, "name": "title_len"}, "table_argument": "row", "session_argument": null}, "comment": ""}],
+   "computed_fields": [{"name": "title_len", "definition": {"function": {"schema": %[1]q, "name": "title_len"}, "table_argument": "row", "session_argument": null}, "comment": ""},
+     {"name": "mine", "definition": {"function": {"schema": %[1]q, "name": "is_mine"}, "session_argument": "hasura_session"}}],
    "select_permissions": [{"role": "user", "permission": {"columns": ["id"], "computed_fields": ["title_len"],
-     "filter": {"_or": [{"title_len": {"_gt": 3}}, {"n": {"_eq": "X-Hasura-N"}}]}}}]}
+     "filter": {"_or": [{"title_len": {"_gt": 3}}, {"n": {"_eq": "X-Hasura-N"}}]}}},
+     {"role": "owner", "permission": {"columns": ["id"], "filter": {"mine": {"_eq": true}}}}]}
 ]}]}`, schema))},
 	}
 	p, err := load.FS(ctx, fsys, "computed", load.WithStrict())
@@ -68,6 +71,7 @@ tables:
 		fmt.Sprintf(`CREATE SCHEMA %s`, schema),
 		fmt.Sprintf(`CREATE TABLE %s.items (id integer PRIMARY KEY, title text, n integer)`, schema),
 		fmt.Sprintf(`CREATE FUNCTION %[1]s.title_len("row" %[1]s.items) RETURNS integer LANGUAGE sql STABLE AS 'SELECT length($1.title)'`, schema),
+		fmt.Sprintf(`CREATE FUNCTION %[1]s.is_mine(%[1]s.items, hasura_session json) RETURNS boolean LANGUAGE sql STABLE AS $f$ SELECT $1.n = (hasura_session->>'x-hasura-n')::integer AND hasura_session->>'x-hasura-role' = 'owner' $f$`, schema),
 		fmt.Sprintf(`INSERT INTO %s.items VALUES (1, 'ab', 1), (2, 'abcd', 1), (3, NULL, 1), (4, NULL, 7), (5, 'abcdef', NULL), (6, NULL, NULL)`, schema),
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
@@ -172,8 +176,61 @@ tables:
 		if _, err := r.Render(fr.Predicate); !errors.As(err, &ue) {
 			t.Errorf("%s: Render = %v, want an UnsupportedError", d, err)
 		}
-		if errs := sqlgen.Validate(p, d); len(errs) != 1 {
-			t.Errorf("%s: Validate = %v, want the computed field reported", d, errs)
+		if errs := sqlgen.Validate(p, d); len(errs) != 2 {
+			t.Errorf("%s: Validate = %v, want both computed fields reported", d, errs)
 		}
+	}
+
+	// A computed field that takes the session: Filter's SQL passes the
+	// session as Hasura does (a json object, x-hasura-role included).
+	owner := engine.Session{Role: "owner", Vars: map[string]string{"x-hasura-n": "1"}}
+	fo, err := set.Filter(ctx, engine.FilterInput{Session: owner, Table: table, Op: model.OpSelect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := sqlgen.NewRenderer(p, table, sqlgen.Options{Dialect: sqlgen.Postgres, Alias: "t",
+		Session: map[string]string{"x-hasura-role": "owner", "x-hasura-n": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fragOwner, err := ro.Render(fo.Predicate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("SQL: %s %v", fragOwner.SQL, fragOwner.Args)
+	rows2, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT id FROM %s.items AS t WHERE %s ORDER BY id`, schema, fragOwner.SQL), fragOwner.Args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine []string
+	for rows2.Next() {
+		var id int
+		if err := rows2.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		mine = append(mine, fmt.Sprint(id))
+	}
+	rows2.Close()
+	if want := []string{"1", "2", "3"}; !slices.Equal(mine, want) {
+		t.Errorf("owner's filter selects %v, want the rows whose n is the session's: %v", mine, want)
+	}
+	noSession, err := sqlgen.NewRenderer(p, table, sqlgen.Options{Dialect: sqlgen.Postgres})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := noSession.Render(fo.Predicate); err == nil {
+		t.Errorf("a computed field that takes the session rendered without one")
+	}
+	// Check reads the field's value from the row, as for any computed field.
+	co, err := set.Check(ctx, engine.CheckInput{Session: owner, Table: table, Op: model.OpSelect, Rows: []engine.Row{
+		{ID: "yes", Values: map[string]any{"id": 1.0, "mine": true}},
+		{ID: "no", Values: map[string]any{"id": 5.0, "mine": false}},
+		{ID: "unknown", Values: map[string]any{"id": 6.0}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if co.Rows[0].Decision != engine.Allow || co.Rows[1].Decision != engine.Deny || co.Rows[2].Decision != engine.NeedsData {
+		t.Errorf("owner's Check: %v %v %v, want ALLOW DENY NEEDS_DATA", co.Rows[0].Decision, co.Rows[1].Decision, co.Rows[2].Decision)
 	}
 }

@@ -237,11 +237,6 @@ func (p *exprParser) term(f field, l loc, t *model.Table, depth int) model.BoolE
 		return nil
 	}
 	if c, ok := t.Computed[f.key]; ok {
-		if c.Computed.SessionArgument != "" {
-			p.problemf(l, f.keyNode, "computed field %s of %s takes the session (session_argument %s): Warden does not decide such computed fields in rules yet, so the permission is left out",
-				f.key, t.Name, c.Computed.SessionArgument)
-			return nil
-		}
 		return p.column(c, f.val, l, t, depth)
 	}
 	switch {

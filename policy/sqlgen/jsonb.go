@@ -32,7 +32,7 @@ func (w *work) jsonb(x residual.JSONB, f *frame) error {
 	if err != nil {
 		return err
 	}
-	ref, err := cf.value(w.d, mc)
+	ref, err := w.value(cf, mc)
 	if err != nil {
 		return err
 	}

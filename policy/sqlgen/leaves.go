@@ -20,7 +20,7 @@ func (w *work) operand(c residual.Column, f *frame, ordered bool) (string, *mode
 	if err != nil {
 		return "", nil, err
 	}
-	ref, err := cf.value(w.d, mc)
+	ref, err := w.value(cf, mc)
 	if err != nil {
 		return "", nil, err
 	}
@@ -293,7 +293,7 @@ func (w *work) array(x residual.Array, f *frame) error {
 	if mc.Type.Canon != model.CanonArray {
 		return fmt.Errorf("sqlgen: array containment on %s, which is not an array", mc.Name)
 	}
-	ref, err := cf.value(w.d, mc)
+	ref, err := w.value(cf, mc)
 	if err != nil {
 		return err
 	}
@@ -460,7 +460,7 @@ func (w *work) match(x residual.Match, f *frame) error {
 	if err != nil {
 		return err
 	}
-	ref, err := cf.value(w.d, mc)
+	ref, err := w.value(cf, mc)
 	if err != nil {
 		return err
 	}

@@ -127,7 +127,7 @@ func (w *work) lowerEquality(c residual.Column, f *frame, values []any, neg, in 
 	if err != nil {
 		return err
 	}
-	ref, err := cf.value(w.d, mc)
+	ref, err := w.value(cf, mc)
 	if err != nil {
 		return err
 	}

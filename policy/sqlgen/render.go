@@ -1,6 +1,7 @@
 package sqlgen
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -141,36 +142,52 @@ func (f *frame) column(d Dialect, name string) (string, error) {
 
 // value is a column's value for the frame's row: the column, or a computed
 // field's function called on the row.
-func (f *frame) value(d Dialect, c *model.Column) (string, error) {
+func (w *work) value(f *frame, c *model.Column) (string, error) {
 	if c.Computed != nil {
-		return f.computed(d, c.Computed)
+		return w.computed(f, c.Computed)
 	}
-	return f.column(d, c.Name)
+	return f.column(w.d, c.Name)
 }
 
 // computed is a computed field's value for the frame's row: its function
 // called with the whole row, as Hasura calls it ("public"."f"("t".*), or
-// "arg" => "t".* for a named table argument). Only PostgreSQL has the
-// function.
-func (f *frame) computed(d Dialect, cf *model.ComputedField) (string, error) {
-	if err := computedSupport(d, cf); err != nil {
+// "arg" => "t".* for a named table argument), and for a function that
+// takes the session, the session variables as a json object bound as a
+// parameter ("s" => $1::json), as Hasura passes them. Only PostgreSQL has
+// the function.
+func (w *work) computed(f *frame, cf *model.ComputedField) (string, error) {
+	if err := computedSupport(w.d, cf); err != nil {
 		return "", err
 	}
-	schema, err := quoteIdent(d, cf.Function.Schema)
+	schema, err := quoteIdent(w.d, cf.Function.Schema)
 	if err != nil {
 		return "", err
 	}
-	name, err := quoteIdent(d, cf.Function.Name)
+	name, err := quoteIdent(w.d, cf.Function.Name)
 	if err != nil {
 		return "", err
 	}
 	arg := f.ref + ".*"
 	if cf.TableArgument != "" {
-		q, err := quoteIdent(d, cf.TableArgument)
+		q, err := quoteIdent(w.d, cf.TableArgument)
 		if err != nil {
 			return "", err
 		}
 		arg = q + " => " + arg
+	}
+	if cf.SessionArgument != "" {
+		if w.r.o.Session == nil {
+			return "", fmt.Errorf("sqlgen: computed field %s takes the session, and the options give none", cf.Name)
+		}
+		js, err := json.Marshal(w.r.o.Session)
+		if err != nil {
+			return "", err
+		}
+		q, err := quoteIdent(w.d, cf.SessionArgument)
+		if err != nil {
+			return "", err
+		}
+		arg += ", " + q + " => " + w.rawParam(string(js), "json")
 	}
 	return schema + "." + name + "(" + arg + ")", nil
 }
@@ -230,7 +247,7 @@ func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
 			if err != nil {
 				return err
 			}
-			ref, err := cf.value(w.d, mc)
+			ref, err := w.value(cf, mc)
 			if err != nil {
 				return err
 			}
@@ -254,7 +271,7 @@ func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
 		if err != nil {
 			return err
 		}
-		ref, err := cf.value(w.d, mc)
+		ref, err := w.value(cf, mc)
 		if err != nil {
 			return err
 		}
