@@ -30,6 +30,7 @@ func TestComputedFieldsInPostgreSQL(t *testing.T) {
 functions:
   - {name: %[1]s.title_len, returns: integer}
   - {name: %[1]s.is_mine, returns: boolean}
+  - {name: %[1]s.same_n, setof: %[1]s.items}
 tables:
   - name: %[1]s.items
     columns: [{name: id, type: integer}, {name: title, type: text}, {name: n, type: integer}]
@@ -38,10 +39,12 @@ tables:
 		"metadata.json": {Data: []byte(fmt.Sprintf(`{"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [
   {"table": {"schema": %[1]q, "name": "items"},
    "computed_fields": [{"name": "title_len", "definition": {"function": {"schema": %[1]q, "name": "title_len"}, "table_argument": "row", "session_argument": null}, "comment": ""},
-     {"name": "mine", "definition": {"function": {"schema": %[1]q, "name": "is_mine"}, "session_argument": "hasura_session"}}],
+     {"name": "mine", "definition": {"function": {"schema": %[1]q, "name": "is_mine"}, "session_argument": "hasura_session"}},
+     {"name": "twins", "definition": {"function": {"schema": %[1]q, "name": "same_n"}}}],
    "select_permissions": [{"role": "user", "permission": {"columns": ["id"], "computed_fields": ["title_len"],
      "filter": {"_or": [{"title_len": {"_gt": 3}}, {"n": {"_eq": "X-Hasura-N"}}]}}},
-     {"role": "owner", "permission": {"columns": ["id"], "filter": {"mine": {"_eq": true}}}}]}
+     {"role": "owner", "permission": {"columns": ["id"], "filter": {"mine": {"_eq": true}}}},
+     {"role": "twin", "permission": {"columns": ["id"], "filter": {"twins": {"title": {"_like": "abcd%%"}}}}}]}
 ]}]}`, schema))},
 	}
 	p, err := load.FS(ctx, fsys, "computed", load.WithStrict())
@@ -72,6 +75,7 @@ tables:
 		fmt.Sprintf(`CREATE TABLE %s.items (id integer PRIMARY KEY, title text, n integer)`, schema),
 		fmt.Sprintf(`CREATE FUNCTION %[1]s.title_len("row" %[1]s.items) RETURNS integer LANGUAGE sql STABLE AS 'SELECT length($1.title)'`, schema),
 		fmt.Sprintf(`CREATE FUNCTION %[1]s.is_mine(%[1]s.items, hasura_session json) RETURNS boolean LANGUAGE sql STABLE AS $f$ SELECT $1.n = (hasura_session->>'x-hasura-n')::integer AND hasura_session->>'x-hasura-role' = 'owner' $f$`, schema),
+		fmt.Sprintf(`CREATE FUNCTION %[1]s.same_n(r %[1]s.items) RETURNS SETOF %[1]s.items LANGUAGE sql STABLE AS $f$ SELECT * FROM %[1]s.items o WHERE o.n = r.n AND o.id <> r.id $f$`, schema),
 		fmt.Sprintf(`INSERT INTO %s.items VALUES (1, 'ab', 1), (2, 'abcd', 1), (3, NULL, 1), (4, NULL, 7), (5, 'abcdef', NULL), (6, NULL, NULL)`, schema),
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
@@ -176,8 +180,8 @@ tables:
 		if _, err := r.Render(fr.Predicate); !errors.As(err, &ue) {
 			t.Errorf("%s: Render = %v, want an UnsupportedError", d, err)
 		}
-		if errs := sqlgen.Validate(p, d); len(errs) != 2 {
-			t.Errorf("%s: Validate = %v, want both computed fields reported", d, errs)
+		if errs := sqlgen.Validate(p, d); len(errs) != 3 {
+			t.Errorf("%s: Validate = %v, want the three computed fields reported", d, errs)
 		}
 	}
 
@@ -232,5 +236,51 @@ tables:
 	}
 	if co.Rows[0].Decision != engine.Allow || co.Rows[1].Decision != engine.Deny || co.Rows[2].Decision != engine.NeedsData {
 		t.Errorf("owner's Check: %v %v %v, want ALLOW DENY NEEDS_DATA", co.Rows[0].Decision, co.Rows[1].Decision, co.Rows[2].Decision)
+	}
+
+	// A set-returning computed field is read like an array relationship:
+	// EXISTS over the function's rows for the row. Rows with n = 1 are
+	// 1 ('ab'), 2 ('abcd') and 3 (NULL): each of 1 and 3 has the twin 2.
+	ft, err := set.Filter(ctx, engine.FilterInput{Session: engine.Session{Role: "twin"}, Table: table, Op: model.OpSelect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := sqlgen.NewRenderer(p, table, sqlgen.Options{Dialect: sqlgen.Postgres, Alias: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fragTwin, err := rt.Render(ft.Predicate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("SQL: %s %v", fragTwin.SQL, fragTwin.Args)
+	rows3, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT id FROM %s.items AS t WHERE %s ORDER BY id`, schema, fragTwin.SQL), fragTwin.Args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var twins []string
+	for rows3.Next() {
+		var id int
+		if err := rows3.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		twins = append(twins, fmt.Sprint(id))
+	}
+	rows3.Close()
+	if want := []string{"1", "3"}; !slices.Equal(twins, want) {
+		t.Errorf("twin's filter selects %v, want %v", twins, want)
+	}
+	ct, err := set.Check(ctx, engine.CheckInput{Session: engine.Session{Role: "twin"}, Table: table, Op: model.OpSelect, Rows: []engine.Row{
+		{ID: "1", Values: map[string]any{"id": 1.0, "twins": []any{map[string]any{"id": 2.0, "title": "abcd"}, map[string]any{"id": 3.0, "title": nil}}}},
+		{ID: "2", Values: map[string]any{"id": 2.0, "twins": []any{map[string]any{"id": 1.0, "title": "ab"}}}},
+		{ID: "4", Values: map[string]any{"id": 4.0, "twins": []any{}}},
+		{ID: "5", Values: map[string]any{"id": 5.0}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decided := []engine.Decision{ct.Rows[0].Decision, ct.Rows[1].Decision, ct.Rows[2].Decision, ct.Rows[3].Decision}
+	if want := []engine.Decision{engine.Allow, engine.Deny, engine.Deny, engine.NeedsData}; !slices.Equal(decided, want) {
+		t.Errorf("twin's Check %v, want %v", decided, want)
 	}
 }

@@ -137,6 +137,9 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 			return nil, err
 		}
 		ex := &wardenv1.ExistsPredicate{Table: x.Table.String(), Relationship: x.Relationship, Where: where}
+		if x.Function != nil {
+			ex.Function = x.Function.Function.String()
+		}
 		for _, p := range x.On {
 			ex.On = append(ex.On, &wardenv1.ColumnPair{Local: p.Local, Remote: p.Remote})
 		}

@@ -3,7 +3,6 @@ package load
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -242,8 +241,6 @@ func (p *exprParser) term(f field, l loc, t *model.Table, depth int) model.BoolE
 	switch {
 	case p.ld.badComputed[t.Name][f.key] != nil:
 		p.problemf(l, f.keyNode, "computed field %s of %s is inconsistent (%s), so the rule cannot be decided", f.key, t.Name, p.ld.badComputed[t.Name][f.key].Source)
-	case slices.Contains(p.ld.setComputed[t.Name], f.key):
-		p.problemf(l, f.keyNode, "%s is a set-returning computed field of %s: Warden does not decide those in rules yet, so the permission is left out", f.key, t.Name)
 	case p.ld.badRels[t.Name][f.key] != nil:
 		p.problemf(l, f.keyNode, "relationship %s of %s is inconsistent (%s), so the rule cannot be decided", f.key, t.Name, p.ld.badRels[t.Name][f.key].Source)
 	case isOperatorKey(f.key):

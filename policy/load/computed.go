@@ -132,7 +132,14 @@ func (ld *loader) computedFields(table model.TableName, t *model.Table, n *yaml.
 				ld.problemf(dl.key("function"), d["function"],
 					"function %s of computed field %s is not in the schema file ('warden schema pull' writes the functions computed fields name)", fn, name)
 			case f.setof != nil:
-				ld.setComputed[table] = append(ld.setComputed[table], name)
+				target, ok := ld.tables[*f.setof]
+				if !ok {
+					ld.problemf(dl.key("function"), d["function"], "function %s of computed field %s returns rows of %s, which is not in the schema", fn, name, *f.setof)
+					return
+				}
+				// Read in rules like an array relationship: EXISTS over
+				// the function's rows.
+				t.Relationships[name] = &model.Relationship{Name: name, Kind: model.RelArray, Target: target.Name, Function: cf}
 			default:
 				if t.Computed == nil {
 					t.Computed = map[string]*model.Column{}

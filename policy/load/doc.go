@@ -221,7 +221,10 @@
 //     ["$", "col"] (the permission's root table); longer paths are errors,
 //     and both columns must have the same PostgreSQL type (int4 and serial
 //     are integer, but integer and bigint differ), as Hasura requires;
-//   - computed fields in expressions make the permission inconsistent (not decided yet);
+//   - a scalar computed field is read like a column (Table.Field), a
+//     set-returning one (setof a table) like an array relationship whose
+//     rows are the function's (Relationship.Function); a computed field
+//     whose function is not in the schema file is inconsistent;
 //   - an expression may nest at most WithMaxDepth levels (32) and have at
 //     most WithMaxNodes nodes (10000, literal list elements included).
 //

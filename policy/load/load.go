@@ -99,7 +99,6 @@ func newLoader(ctx context.Context, fsys fs.FS, opts []Option) *loader {
 		computed:      map[model.TableName]map[string]bool{},
 		functions:     map[model.TableName]*schemaFunction{},
 		functionNames: map[model.TableName]bool{},
-		setComputed:   map[model.TableName][]string{},
 		badComputed:   map[model.TableName]map[string]*model.Inconsistency{},
 		roles:         map[string]bool{},
 		nullableSet:   map[*model.Column]bool{},
@@ -126,9 +125,7 @@ type loader struct {
 	// fields name (read without a schema, for schema pull).
 	functions     map[model.TableName]*schemaFunction
 	functionNames map[model.TableName]bool
-	// setComputed are set-returning computed fields, badComputed the
-	// inconsistent ones, by table.
-	setComputed map[model.TableName][]string
+	// badComputed holds the inconsistent computed fields, by table.
 	badComputed map[model.TableName]map[string]*model.Inconsistency
 	roles       map[string]bool // roles with an explicit permission
 	inherit     []inheritedDecl

@@ -435,6 +435,10 @@ type Relationship struct {
 	Target TableName
 	// Mapping pairs a column of this table with a column of the target.
 	Mapping []ColumnPair
+	// Function, for a set-returning computed field (SETOF Target), is the
+	// function whose result for the row are the related rows; Mapping is
+	// empty then.
+	Function *ComputedField
 }
 
 // ColumnPair is one column of the source table joined to one of the target.

@@ -111,7 +111,10 @@ type Exists struct {
 	Table        model.TableName
 	Relationship string
 	On           []model.ColumnPair
-	Where        Expr
+	// Function, for a set-returning computed field, is the function whose
+	// rows for the current row are the related rows (On is empty).
+	Function *model.ComputedField
+	Where    Expr
 }
 
 func (True) expr()    {}

@@ -381,6 +381,7 @@ func (t *translator) assemble(leaves []leaf, cur *scope) (Expr, error) {
 			if k.rel != nil {
 				ex.Relationship = k.rel.Name
 				ex.On = k.rel.Mapping
+				ex.Function = k.rel.Function
 			}
 			items = append(items, ex)
 		}

@@ -402,6 +402,13 @@ func (w *work) exists(x residual.Exists, f *frame) error {
 		return err
 	}
 	inner := &frame{table: t, ref: qa, root: f.root}
+	if x.Function != nil {
+		// A set-returning computed field: the rows are the function's for
+		// the current row.
+		if ref, err = w.computed(f, x.Function); err != nil {
+			return err
+		}
+	}
 	w.b.WriteString("EXISTS (SELECT 1 FROM " + ref + " AS " + qa)
 	var conds []string
 	for _, p := range x.On {

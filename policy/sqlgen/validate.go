@@ -51,6 +51,11 @@ func Validate(p *model.Policy, d Dialect) []error {
 							report(err)
 						}
 					})
+					eachComputedRelationship(e, func(r *model.Relationship) {
+						if err := computedSupport(d, r.Function); err != nil {
+							report(err)
+						}
+					})
 				}
 			}
 		}
@@ -165,4 +170,28 @@ func patternExpressible(d Dialect, op model.Operator, pattern string) error {
 		return &UnsupportedError{Op: string(op), Dialect: d, Reason: err.Error()}
 	}
 	return nil
+}
+
+// eachComputedRelationship calls f on every set-returning computed field e
+// traverses.
+func eachComputedRelationship(e model.BoolExp, f func(*model.Relationship)) {
+	switch x := e.(type) {
+	case model.And:
+		for _, it := range x.Items {
+			eachComputedRelationship(it, f)
+		}
+	case model.Or:
+		for _, it := range x.Items {
+			eachComputedRelationship(it, f)
+		}
+	case model.Not:
+		eachComputedRelationship(x.Item, f)
+	case model.Exists:
+		eachComputedRelationship(x.Where, f)
+	case model.RelExists:
+		if x.Relationship.Function != nil {
+			f(x.Relationship)
+		}
+		eachComputedRelationship(x.Where, f)
+	}
 }

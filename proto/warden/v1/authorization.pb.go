@@ -2764,7 +2764,11 @@ type ExistsPredicate struct {
 	// The join: a column of the current row equals a column of the table's row.
 	On []*ColumnPair `protobuf:"bytes,3,rep,name=on,proto3" json:"on,omitempty"`
 	// The predicate on the table's row.
-	Where         *Predicate `protobuf:"bytes,4,opt,name=where,proto3" json:"where,omitempty"`
+	Where *Predicate `protobuf:"bytes,4,opt,name=where,proto3" json:"where,omitempty"`
+	// For a set-returning computed field (relationship names it): the SQL
+	// function ("schema.name") whose result for the current row are the
+	// related rows, in place of a join (on is empty).
+	Function      string `protobuf:"bytes,5,opt,name=function,proto3" json:"function,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2825,6 +2829,13 @@ func (x *ExistsPredicate) GetWhere() *Predicate {
 		return x.Where
 	}
 	return nil
+}
+
+func (x *ExistsPredicate) GetFunction() string {
+	if x != nil {
+		return x.Function
+	}
+	return ""
 }
 
 // ColumnPair joins a column of the current row to a column of a related row.
@@ -3032,12 +3043,13 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x0eArrayPredicate\x124\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x18.warden.v1.ArrayOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\tR\x05value\"\x9e\x01\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\xba\x01\n" +
 	"\x0fExistsPredicate\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\"\n" +
 	"\frelationship\x18\x02 \x01(\tR\frelationship\x12%\n" +
 	"\x02on\x18\x03 \x03(\v2\x15.warden.v1.ColumnPairR\x02on\x12*\n" +
-	"\x05where\x18\x04 \x01(\v2\x14.warden.v1.PredicateR\x05where\":\n" +
+	"\x05where\x18\x04 \x01(\v2\x14.warden.v1.PredicateR\x05where\x12\x1a\n" +
+	"\bfunction\x18\x05 \x01(\tR\bfunction\":\n" +
 	"\n" +
 	"ColumnPair\x12\x14\n" +
 	"\x05local\x18\x01 \x01(\tR\x05local\x12\x16\n" +

@@ -159,16 +159,18 @@ class Comparison(_message.Message):
     def __init__(self, operator: _Optional[_Union[ComparisonOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., other_column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., clock: _Optional[_Union[ClockValue, _Mapping]] = ..., value_json: _Optional[str] = ...) -> None: ...
 
 class ExistsPredicate(_message.Message):
-    __slots__ = ["on", "relationship", "table", "where"]
+    __slots__ = ["function", "on", "relationship", "table", "where"]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
     ON_FIELD_NUMBER: _ClassVar[int]
     RELATIONSHIP_FIELD_NUMBER: _ClassVar[int]
     TABLE_FIELD_NUMBER: _ClassVar[int]
     WHERE_FIELD_NUMBER: _ClassVar[int]
+    function: str
     on: _containers.RepeatedCompositeFieldContainer[ColumnPair]
     relationship: str
     table: str
     where: Predicate
-    def __init__(self, table: _Optional[str] = ..., relationship: _Optional[str] = ..., on: _Optional[_Iterable[_Union[ColumnPair, _Mapping]]] = ..., where: _Optional[_Union[Predicate, _Mapping]] = ...) -> None: ...
+    def __init__(self, table: _Optional[str] = ..., relationship: _Optional[str] = ..., on: _Optional[_Iterable[_Union[ColumnPair, _Mapping]]] = ..., where: _Optional[_Union[Predicate, _Mapping]] = ..., function: _Optional[str] = ...) -> None: ...
 
 class FilterRequest(_message.Message):
     __slots__ = ["operation", "principal", "sql", "table"]
