@@ -68,7 +68,7 @@ func (ld *loader) schemaFunctions(n *yaml.Node, l loc) {
 // (Table.Computed); one whose function is missing is inconsistent, and the
 // rules that read it with it. Without a schema (TrackedTables) only the
 // functions' names are kept, for schema pull.
-func (ld *loader) computedFields(table model.TableName, t *model.Table, n *yaml.Node, l loc) {
+func (ld *loader) computedFields(table model.TableName, t *model.Table, src sourceInfo, n *yaml.Node, l loc) {
 	items, _ := ld.list(n, l, "computed_fields")
 	for i, it := range items {
 		el := l.index(i)
@@ -121,7 +121,7 @@ func (ld *loader) computedFields(table model.TableName, t *model.Table, n *yaml.
 			}
 		}
 		if ld.cfg.tablesOnly {
-			ld.functionNames[fn] = true
+			ld.functionNames[fn] = src.name
 			continue
 		}
 		bad := &model.Inconsistency{Kind: "computed field", Table: table, Name: name, Source: el.source()}

@@ -98,7 +98,7 @@ func newLoader(ctx context.Context, fsys fs.FS, opts []Option) *loader {
 		entries:       map[model.TableName]*tableEntry{},
 		computed:      map[model.TableName]map[string]bool{},
 		functions:     map[model.TableName]*schemaFunction{},
-		functionNames: map[model.TableName]bool{},
+		functionNames: map[model.TableName]string{},
 		badComputed:   map[model.TableName]map[string]*model.Inconsistency{},
 		roles:         map[string]bool{},
 		nullableSet:   map[*model.Column]bool{},
@@ -124,7 +124,7 @@ type loader struct {
 	// functions the schema file declares; functionNames those computed
 	// fields name (read without a schema, for schema pull).
 	functions     map[model.TableName]*schemaFunction
-	functionNames map[model.TableName]bool
+	functionNames map[model.TableName]string // -> the source of the table that names it
 	// badComputed holds the inconsistent computed fields, by table.
 	badComputed map[model.TableName]map[string]*model.Inconsistency
 	roles       map[string]bool // roles with an explicit permission

@@ -173,7 +173,11 @@ func (ld *loader) tableEntry(n *yaml.Node, list, l loc, src sourceInfo) {
 		}
 		// The same name in two sources: a request names a table without
 		// its source, so neither can be decided.
-		if !ld.cfg.tablesOnly {
+		if ld.cfg.tablesOnly {
+			// Each source's database still has it (TrackedSources).
+			ld.order = append(ld.order, &tableEntry{name: name, loc: l, node: n, keys: keys, source: src})
+			ld.computedFields(name, nil, src, keys["computed_fields"], l.key("computed_fields"))
+		} else {
 			ld.consistent(bad, func() {
 				ld.problemf(l.key("table"), keys["table"],
 					"table %s is tracked in sources %s and %s: a request cannot say which it means, so neither is decided", name, prev.source.name, src.name)
@@ -189,7 +193,7 @@ func (ld *loader) tableEntry(n *yaml.Node, list, l loc, src sourceInfo) {
 	ld.entries[name] = e
 	if ld.cfg.tablesOnly {
 		ld.order = append(ld.order, e)
-		ld.computedFields(name, nil, keys["computed_fields"], l.key("computed_fields"))
+		ld.computedFields(name, nil, src, keys["computed_fields"], l.key("computed_fields"))
 		return
 	}
 	t, found := ld.tables[name]
@@ -211,7 +215,7 @@ func (ld *loader) tableEntry(n *yaml.Node, list, l loc, src sourceInfo) {
 	t.Source, t.SourceKind = src.name, src.kind
 	e.table = t
 	ld.order = append(ld.order, e)
-	ld.computedFields(name, t, keys["computed_fields"], l.key("computed_fields"))
+	ld.computedFields(name, t, src, keys["computed_fields"], l.key("computed_fields"))
 }
 
 // dropTable takes a table entry read earlier out of the set, as

@@ -29,37 +29,90 @@ func TrackedTablesFS(ctx context.Context, fsys fs.FS) ([]model.TableName, error)
 }
 
 // TrackedFS returns, sorted, the tables TrackedTables names and the SQL
-// functions the metadata's computed fields call: what `warden schema pull`
-// reads from the database.
+// functions the metadata's computed fields call, over every source: what
+// `warden schema pull` reads from the database.
 func TrackedFS(ctx context.Context, fsys fs.FS) (tables, functions []model.TableName, err error) {
+	sources, err := TrackedSourcesFS(ctx, fsys)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, f := map[model.TableName]bool{}, map[model.TableName]bool{}
+	for _, s := range sources {
+		for _, n := range s.Tables {
+			t[n] = true
+		}
+		for _, n := range s.Functions {
+			f[n] = true
+		}
+	}
+	return sortedNames(t), sortedNames(f), nil
+}
+
+// TrackedSource is what one source of the metadata names: the tables of its
+// database (tracked, relationship targets, _exists tables) and the functions
+// its computed fields call.
+type TrackedSource struct {
+	// Name and Kind of the source ("postgres" when the metadata gives none).
+	Name, Kind string
+	// Decidable says whether Warden decides tables of this kind (postgres,
+	// citus, cockroach).
+	Decidable bool
+	Tables    []model.TableName
+	Functions []model.TableName
+}
+
+// TrackedSourcesFS lists, in the metadata's order, every source with what
+// it names; what `warden schema pull` reads from each source's database.
+func TrackedSourcesFS(ctx context.Context, fsys fs.FS) ([]TrackedSource, error) {
 	ld := newLoader(ctx, fsys, []Option{func(c *config) { c.tablesOnly = true }})
 	ld.readMetadata(ld.findMetadata())
 	if ld.err != nil {
-		return nil, nil, ld.err
+		return nil, ld.err
 	}
 	if len(ld.problems) > 0 {
 		sortProblems(ld.problems)
-		return nil, nil, &ValidationError{Problems: ld.problems}
+		return nil, &ValidationError{Problems: ld.problems}
 	}
-	seen := map[model.TableName]bool{}
+	var order []string
+	infos := map[string]sourceInfo{}
+	tables := map[string]map[model.TableName]bool{}
 	for _, e := range ld.order {
-		seen[e.name] = true
-		ld.namedTables(e.node, e.loc, seen)
+		src := e.source.name
+		if tables[src] == nil {
+			tables[src] = map[model.TableName]bool{}
+			infos[src] = e.source
+			order = append(order, src)
+		}
+		tables[src][e.name] = true
+		ld.namedTables(e.node, e.loc, tables[src])
 	}
 	if len(ld.problems) > 0 {
 		sortProblems(ld.problems)
-		return nil, nil, &ValidationError{Problems: ld.problems}
+		return nil, &ValidationError{Problems: ld.problems}
 	}
-	out := make([]model.TableName, 0, len(seen))
-	for t := range seen {
-		out = append(out, t)
+	functions := map[string]map[model.TableName]bool{}
+	for f, src := range ld.functionNames {
+		if functions[src] == nil {
+			functions[src] = map[model.TableName]bool{}
+		}
+		functions[src][f] = true
+	}
+	out := make([]TrackedSource, 0, len(order))
+	for _, src := range order {
+		info := infos[src]
+		out = append(out, TrackedSource{Name: src, Kind: info.kind, Decidable: info.decidable(),
+			Tables: sortedNames(tables[src]), Functions: sortedNames(functions[src])})
+	}
+	return out, nil
+}
+
+func sortedNames(set map[model.TableName]bool) []model.TableName {
+	out := make([]model.TableName, 0, len(set))
+	for n := range set {
+		out = append(out, n)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
-	for f := range ld.functionNames {
-		functions = append(functions, f)
-	}
-	sort.Slice(functions, func(i, j int) bool { return functions[i].Less(functions[j]) })
-	return out, functions, nil
+	return out
 }
 
 // namedTables adds every table named under n: remote_table,

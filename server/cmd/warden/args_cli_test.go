@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	_ "modernc.org/sqlite"
 
 	"github.com/wardenpdp/warden/policy/load"
 )
@@ -174,5 +177,73 @@ func TestSchemaPullConnectionFailure(t *testing.T) {
 	}
 	if msg := err.Error(); strings.Contains(msg, "s3cret-pw") || strings.Contains(msg, "table") {
 		t.Errorf("err = %q shows the password or names a table", msg)
+	}
+}
+
+// TestSchemaPullSources: each source of databases.yaml is pulled from its
+// own database (SOURCE=URL), a source of a kind Warden does not decide is
+// not pulled, and a source without a URL is a usage error.
+func TestSchemaPullSources(t *testing.T) {
+	dir := t.TempDir()
+	for name, ddl := range map[string]string{"one.db": "CREATE TABLE a (id integer PRIMARY KEY, n integer)", "two.db": "CREATE TABLE b (id integer PRIMARY KEY, t text)"} {
+		db, err := sql.Open("sqlite", filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ddl); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	policy := filepath.Join(dir, "policy")
+	if err := os.MkdirAll(filepath.Join(policy, "databases"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(policy, "databases"), "databases.yaml", `
+- name: default
+  kind: postgres
+  configuration: {}
+  tables:
+    - table: a
+- name: second
+  kind: citus
+  configuration: {}
+  tables:
+    - table: b
+- name: warehouse
+  kind: mssql
+  configuration: {}
+  tables:
+    - table: {schema: dbo, name: orders}
+`)
+	one, two := "sqlite://"+filepath.Join(dir, "one.db"), "sqlite://"+filepath.Join(dir, "two.db")
+	stdout, stderr, err := runCLI(t, nil, "schema", "pull", policy, "--database-url", "default="+one, "--database-url", "second="+two)
+	if err != nil {
+		t.Fatalf("schema pull: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{`name: {schema: "public", name: "a"}`, `name: {schema: "public", name: "b"}`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the schema lacks %s:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "orders") || !strings.Contains(stderr, "source warehouse: kind mssql, which Warden does not decide: not pulled") {
+		t.Errorf("the mssql source: stdout\n%s\nstderr\n%s", stdout, stderr)
+	}
+	// The tables of one source are looked for in its own database only.
+	_, stderr, err = runCLI(t, nil, "schema", "pull", policy, "--database-url", "default="+two, "--database-url", "second="+two)
+	if err != nil || !strings.Contains(stderr, "table public.a: not in the database of source default") {
+		t.Errorf("a's source pointed at two.db: err %v\n%s", err, stderr)
+	}
+	_, _, err = runCLI(t, nil, "schema", "pull", policy, "--database-url", "default="+one)
+	if err == nil || !strings.Contains(err.Error(), "source second has no --database-url") {
+		t.Errorf("err = %v, want the source without a URL named", err)
+	}
+	_, _, err = runCLI(t, nil, "schema", "pull", policy, "--database-url", "nope="+one)
+	if err == nil || !strings.Contains(err.Error(), "the metadata has no source nope") {
+		t.Errorf("err = %v, want the unknown source named", err)
+	}
+	// One URL serves every source.
+	if _, stderr, err := runCLI(t, nil, "schema", "pull", policy, "--database-url", one); err != nil || !strings.Contains(stderr, "table public.b: not in the database of source second") {
+		t.Errorf("one URL for every source: err %v\n%s", err, stderr)
 	}
 }
