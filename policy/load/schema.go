@@ -156,7 +156,7 @@ func (ld *loader) columnType(typ string, k map[string]*yaml.Node, el loc, what s
 // a non-empty list of distinct labels in the type's order. It returns nil
 // after reporting a problem.
 func (ld *loader) enum(typ string, n *yaml.Node, l loc) *model.Enum {
-	labels, ok := ld.strList(n, l, "enum")
+	labels, ok := ld.labelList(n, l)
 	if !ok {
 		return nil
 	}
@@ -320,7 +320,10 @@ func (ld *loader) foreignKeys(t *model.Table, n *yaml.Node, l loc) {
 				good = false
 				continue
 			}
-			if c.Type.Kind != rc.Type.Kind && c.Type.Kind != model.KindUnknown && rc.Type.Kind != model.KindUnknown {
+			// An opaque column (oid, ...) is compared by the database alone:
+			// a foreign key to or from one stands as the database has it.
+			if c.Type.Kind != rc.Type.Kind && c.Type.Kind != model.KindUnknown && rc.Type.Kind != model.KindUnknown &&
+				c.Type.Kind != model.KindOpaque && rc.Type.Kind != model.KindOpaque {
 				ld.problemf(el, it, "foreign key column %s (%s) references %s.%s of another type (%s)", c.Name, c.Type.Kind, rt.Name, rc.Name, rc.Type.Kind)
 				good = false
 			}
@@ -519,4 +522,24 @@ func KindOf(declared string) model.Kind {
 		return e.kind
 	}
 	return model.KindOpaque
+}
+
+// labelList reads an enum's labels: strings, the empty one included (a
+// PostgreSQL enum may have the label '').
+func (ld *loader) labelList(n *yaml.Node, l loc) ([]string, bool) {
+	items, ok := ld.list(n, l, "enum")
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(items))
+	for i, it := range items {
+		s := deref(it)
+		if s == nil || s.Kind != yaml.ScalarNode || isNull(s) {
+			ld.problemf(l.index(i), it, "enum label must be a string, got %s", describe(it))
+			ok = false
+			continue
+		}
+		out = append(out, s.Value)
+	}
+	return out, ok
 }

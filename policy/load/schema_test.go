@@ -1,6 +1,12 @@
 package load
 
-import "testing"
+import (
+	"context"
+	"testing"
+	"testing/fstest"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
 
 // TestCharLength: the n of character(n) as PostgreSQL reads the declared
 // type: a bare character or char is character(1), bpchar without a length
@@ -41,5 +47,44 @@ func TestParseTypeName(t *testing.T) {
 		if s, n, err := parseTypeName(in); err == nil {
 			t.Errorf("parseTypeName(%q) = %q, %q; want an error", in, s, n)
 		}
+	}
+}
+
+// TestSchemaAsPulled: what schema pull writes from real databases loads: an
+// enum whose first label is ” (otohime's combo flags), and a foreign key to
+// an oid column (dailykit's order ids).
+func TestSchemaAsPulled(t *testing.T) {
+	fsys := fstest.MapFS{
+		"schema.yaml": &fstest.MapFile{Data: []byte(`
+tables:
+  - name: {schema: "public", name: "orders"}
+    columns:
+      - {name: "id", type: "oid", nullable: false}
+    primary_key: ["id"]
+  - name: {schema: "public", name: "items"}
+    columns:
+      - {name: "id", type: "integer", nullable: false}
+      - {name: "order_id", type: "integer", nullable: true}
+      - {name: "flag", type: "public.combo_flag", enum: ["", "fc", "fcp"], nullable: true}
+    primary_key: ["id"]
+    foreign_keys:
+      - {columns: ["order_id"], references: {table: {schema: "public", name: "orders"}, columns: ["id"]}}
+`)},
+		"metadata.json": &fstest.MapFile{Data: []byte(`{"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [
+  {"table": {"schema": "public", "name": "orders"}},
+  {"table": {"schema": "public", "name": "items"},
+   "object_relationships": [{"name": "order", "using": {"foreign_key_constraint_on": "order_id"}}],
+   "select_permissions": [{"role": "user", "permission": {"columns": ["id", "flag"], "filter": {"flag": {"_in": ["", "fc"]}}}}]}]}]}`)},
+	}
+	p, err := FS(context.Background(), fsys, "pulled", WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := p.Tables[model.TableName{Schema: "public", Name: "items"}]
+	if c, _ := items.Column("flag"); c == nil || c.Type.Enum == nil || c.Type.Enum.Labels[0] != "" {
+		t.Errorf("flag = %+v, want the enum with its empty label", c)
+	}
+	if _, ok := items.Relationships["order"]; !ok {
+		t.Errorf("the relationship over the foreign key to an oid column did not load")
 	}
 }
