@@ -121,6 +121,17 @@ tables:
 	if want := []string{"2", "4", "5"}; !slices.Equal(allowed, want) {
 		t.Errorf("Check allowed %v, want %v", allowed, want)
 	}
+	// The select permission's computed_fields are readable fields.
+	if got := res.Rows[1].AllowedColumns; !slices.Equal(got, []string{"id", "title_len"}) {
+		t.Errorf("allowed columns %v, want the column and the granted computed field", got)
+	}
+	asked, err := set.Check(ctx, engine.CheckInput{Session: sess, Table: table, Op: model.OpSelect, Columns: []string{"title_len"}, Rows: in.Rows[1:2]})
+	if err != nil || asked.Rows[0].Decision != engine.Allow {
+		t.Errorf("asking for the granted computed field: %+v, %v; want ALLOW", asked, err)
+	}
+	if _, err := set.Check(ctx, engine.CheckInput{Session: sess, Table: table, Op: model.OpSelect, Columns: []string{"nope"}, Rows: in.Rows[1:2]}); err == nil {
+		t.Errorf("asking for an unknown field: no error")
+	}
 
 	// Filter's SQL, pushed into PostgreSQL, selects the same rows.
 	fr, err := set.Filter(ctx, engine.FilterInput{Session: sess, Table: table, Op: model.OpSelect})
@@ -136,6 +147,9 @@ tables:
 		t.Fatal(err)
 	}
 	t.Logf("SQL: %s %v", frag.SQL, frag.Args)
+	if !slices.Equal(fr.ComputedFields, []string{"title_len"}) || slices.Contains(fr.Columns, "title_len") {
+		t.Errorf("Filter columns %v, computed fields %v; want title_len among the computed fields only", fr.Columns, fr.ComputedFields)
+	}
 	got, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT id FROM %s.items AS t WHERE %s ORDER BY id`, schema, frag.SQL), frag.Args...)
 	if err != nil {
 		t.Fatal(err)

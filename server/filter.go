@@ -87,6 +87,7 @@ func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 		Role:              res.Role,
 		Reason:            res.Reason,
 		Columns:           res.Columns,
+		ComputedFields:    res.ComputedFields,
 		AllowAggregations: res.AllowAggregations,
 	}
 	if resp.Predicate, err = PredicateToProto(res.Predicate); err != nil {

@@ -28,7 +28,7 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 	res := &CheckResult{Role: in.Session.Role, Revision: s.policy.Revision, Rows: make([]RowResult, len(in.Rows))}
 	if in.Session.Role == model.AdminRole {
 		for i, r := range in.Rows {
-			res.Rows[i] = RowResult{ID: r.ID, Decision: Allow, Reason: "admin may do everything", AllowedColumns: s.allColumns[t.Name]}
+			res.Rows[i] = RowResult{ID: r.ID, Decision: Allow, Reason: "admin may do everything", AllowedColumns: s.allFields[t.Name]}
 		}
 		return res, nil
 	}
@@ -319,9 +319,13 @@ func setOfStrings(ctx context.Context, q *rego.PreparedEvalQuery, opts []rego.Ev
 func unknownColumns(t *model.Table, cols []string) error {
 	var unknown []string
 	for _, c := range cols {
-		if _, ok := t.Column(c); !ok {
-			unknown = append(unknown, c)
+		if _, ok := t.Field(c); ok {
+			continue
 		}
+		if r, ok := t.Relationships[c]; ok && r.Function != nil {
+			continue
+		}
+		unknown = append(unknown, c)
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)

@@ -29,6 +29,9 @@ type Set struct {
 	// allColumns holds every table's columns, sorted: what the admin role
 	// may read. Shared by results, never modified.
 	allColumns map[model.TableName][]string
+	// allComputed holds every table's computed fields, sorted; allFields
+	// its columns and computed fields: what the admin role may read.
+	allComputed, allFields map[model.TableName][]string
 }
 
 type permKey struct {
@@ -88,7 +91,8 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 	if c.Compile(parsed); c.Failed() {
 		return nil, fmt.Errorf("OPA rejected the compiled policy: %w", c.Errors)
 	}
-	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{}, allColumns: map[model.TableName][]string{}}
+	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{},
+		allColumns: map[model.TableName][]string{}, allComputed: map[model.TableName][]string{}, allFields: map[model.TableName][]string{}}
 	inl := map[string]*inlining{}
 	for _, m := range mods {
 		if inl[m.Package], err = newInlining(m); err != nil {
@@ -97,6 +101,8 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 	}
 	for _, t := range p.SortedTables() {
 		s.allColumns[t.Name] = slices.Sorted(slices.Values(t.ColumnNames()))
+		s.allComputed[t.Name] = computedNames(t)
+		s.allFields[t.Name] = slices.Sorted(slices.Values(append(t.ColumnNames(), s.allComputed[t.Name]...)))
 		for _, op := range model.Operations {
 			for role, perm := range t.Permissions[op] {
 				pp, err := s.prepare(ctx, t, op, perm)
@@ -186,7 +192,28 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 			pp.fixedColumns = append(pp.fixedColumns, col)
 		}
 	}
+	if len(perm.ComputedFields) > 0 {
+		// A row's readable fields: columns and the computed fields the
+		// select permission grants.
+		pp.fixedColumns = slices.Sorted(slices.Values(append(pp.fixedColumns, perm.ComputedFields...)))
+	}
 	return pp, nil
+}
+
+// computedNames lists a table's computed fields, scalar and set-returning,
+// sorted.
+func computedNames(t *model.Table) []string {
+	var out []string
+	for name := range t.Computed {
+		out = append(out, name)
+	}
+	for name, r := range t.Relationships {
+		if r.Function != nil {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Policy returns the model the set was built from.

@@ -69,6 +69,8 @@ type FilterResult struct {
 	// that are readable only where a granting parent's filter holds, with
 	// that condition on the row (Hasura's CASE WHEN ... THEN col END).
 	ColumnConditions map[string]residual.Expr
+	// ComputedFields the role may read (select), sorted.
+	ComputedFields []string
 	// Limit is the select row limit; nil means none.
 	Limit             *int
 	AllowAggregations bool
@@ -108,6 +110,9 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 		if in.Op != model.OpDelete {
 			res.Columns = s.allColumns[t.Name]
 		}
+		if in.Op == model.OpSelect {
+			res.ComputedFields = s.allComputed[t.Name]
+		}
 		if in.Op == model.OpUpdate {
 			res.Check = residual.True{}
 		}
@@ -144,6 +149,7 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 	}
 	perm := pp.perm
 	res.Columns, res.Limit, res.AllowAggregations = perm.Columns, perm.Limit, perm.AllowAggregations
+	res.ComputedFields = perm.ComputedFields
 	tr := ft
 	if ft.fallback {
 		if tr, err = s.partialFilter(ctx, pp, ft, in.Session.Vars); err != nil {

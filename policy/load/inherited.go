@@ -204,6 +204,17 @@ func combineSelect(d *inheritedDecl, from []*model.Permission, names []string) *
 		p.Limit = nil
 	}
 	p.Filter = orOf(filters)
+	// A computed field is granted when every contributing parent grants it
+	// (Warden has no per-row condition for it, so never more).
+	for _, cf := range from[0].ComputedFields {
+		all := true
+		for _, f := range from[1:] {
+			all = all && slices.Contains(f.ComputedFields, cf)
+		}
+		if all {
+			p.ComputedFields = append(p.ComputedFields, cf)
+		}
+	}
 	for c := range cols {
 		p.Columns = append(p.Columns, c)
 	}

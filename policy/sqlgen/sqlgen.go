@@ -107,7 +107,11 @@ type UnsupportedError struct {
 }
 
 func (e *UnsupportedError) Error() string {
-	msg := fmt.Sprintf("operator %s cannot be rendered in SQL dialect %s", e.Op, e.Dialect)
+	what := "operator " + e.Op
+	if strings.HasPrefix(e.Op, "computed field ") {
+		what = e.Op // not an operator: a function call
+	}
+	msg := fmt.Sprintf("%s cannot be rendered in SQL dialect %s", what, e.Dialect)
 	if e.Reason != "" {
 		msg += ": " + e.Reason
 	}

@@ -1364,9 +1364,13 @@ type FilterResponse struct {
 	// A unique id for this decision, as written to the decision log.
 	DecisionId string `protobuf:"bytes,12,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
 	// Why the kind is what it is, in words, for people and logs.
-	Reason        string `protobuf:"bytes,13,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Reason string `protobuf:"bytes,13,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Computed fields (Hasura's computed_fields of a select permission) the
+	// role may read besides columns, sorted: SQL functions of the row, not
+	// columns to select.
+	ComputedFields []string `protobuf:"bytes,14,rep,name=computed_fields,json=computedFields,proto3" json:"computed_fields,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *FilterResponse) Reset() {
@@ -1488,6 +1492,13 @@ func (x *FilterResponse) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *FilterResponse) GetComputedFields() []string {
+	if x != nil {
+		return x.ComputedFields
+	}
+	return nil
 }
 
 // ColumnCondition is a column readable only on rows where a condition holds.
@@ -2946,7 +2957,7 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
 	"\toperation\x18\x03 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12'\n" +
-	"\x03sql\x18\x04 \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"\x96\x04\n" +
+	"\x03sql\x18\x04 \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"\xbf\x04\n" +
 	"\x0eFilterResponse\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.warden.v1.FilterKindR\x04kind\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\tR\brevision\x122\n" +
@@ -2962,7 +2973,8 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x04role\x18\v \x01(\tR\x04role\x12\x1f\n" +
 	"\vdecision_id\x18\f \x01(\tR\n" +
 	"decisionId\x12\x16\n" +
-	"\x06reason\x18\r \x01(\tR\x06reasonB\b\n" +
+	"\x06reason\x18\r \x01(\tR\x06reason\x12'\n" +
+	"\x0fcomputed_fields\x18\x0e \x03(\tR\x0ecomputedFieldsB\b\n" +
 	"\x06_limit\"\x87\x01\n" +
 	"\x0fColumnCondition\x12\x16\n" +
 	"\x06column\x18\x01 \x01(\tR\x06column\x122\n" +

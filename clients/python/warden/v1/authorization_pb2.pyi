@@ -185,11 +185,12 @@ class FilterRequest(_message.Message):
     def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., sql: _Optional[_Union[SqlOptions, _Mapping]] = ...) -> None: ...
 
 class FilterResponse(_message.Message):
-    __slots__ = ["allow_aggregations", "check", "column_conditions", "columns", "decision_id", "kind", "limit", "predicate", "presets", "reason", "revision", "role", "sql"]
+    __slots__ = ["allow_aggregations", "check", "column_conditions", "columns", "computed_fields", "decision_id", "kind", "limit", "predicate", "presets", "reason", "revision", "role", "sql"]
     ALLOW_AGGREGATIONS_FIELD_NUMBER: _ClassVar[int]
     CHECK_FIELD_NUMBER: _ClassVar[int]
     COLUMNS_FIELD_NUMBER: _ClassVar[int]
     COLUMN_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_FIELDS_FIELD_NUMBER: _ClassVar[int]
     DECISION_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
@@ -203,6 +204,7 @@ class FilterResponse(_message.Message):
     check: Predicate
     column_conditions: _containers.RepeatedCompositeFieldContainer[ColumnCondition]
     columns: _containers.RepeatedScalarFieldContainer[str]
+    computed_fields: _containers.RepeatedScalarFieldContainer[str]
     decision_id: str
     kind: FilterKind
     limit: int
@@ -212,7 +214,7 @@ class FilterResponse(_message.Message):
     revision: str
     role: str
     sql: SqlFilter
-    def __init__(self, kind: _Optional[_Union[FilterKind, str]] = ..., revision: _Optional[str] = ..., predicate: _Optional[_Union[Predicate, _Mapping]] = ..., check: _Optional[_Union[Predicate, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ..., column_conditions: _Optional[_Iterable[_Union[ColumnCondition, _Mapping]]] = ..., limit: _Optional[int] = ..., allow_aggregations: bool = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., sql: _Optional[_Union[SqlFilter, _Mapping]] = ..., role: _Optional[str] = ..., decision_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[FilterKind, str]] = ..., revision: _Optional[str] = ..., predicate: _Optional[_Union[Predicate, _Mapping]] = ..., check: _Optional[_Union[Predicate, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ..., column_conditions: _Optional[_Iterable[_Union[ColumnCondition, _Mapping]]] = ..., limit: _Optional[int] = ..., allow_aggregations: bool = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., sql: _Optional[_Union[SqlFilter, _Mapping]] = ..., role: _Optional[str] = ..., decision_id: _Optional[str] = ..., reason: _Optional[str] = ..., computed_fields: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class InList(_message.Message):
     __slots__ = ["column", "values", "values_json"]
