@@ -525,7 +525,7 @@ func KindOf(declared string) model.Kind {
 }
 
 // labelList reads an enum's labels: strings, the empty one included (a
-// PostgreSQL enum may have the label ”).
+// PostgreSQL enum may have the empty label).
 func (ld *loader) labelList(n *yaml.Node, l loc) ([]string, bool) {
 	items, ok := ld.list(n, l, "enum")
 	if !ok {
