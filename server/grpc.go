@@ -72,6 +72,9 @@ func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, extra ...grpc
 		}
 	}
 	opts := []grpc.ServerOption{
+		// Callers are authenticated and rate-limited from the headers,
+		// before the message is read (callerauth.TapHandle).
+		grpc.InTapHandle(s.auth.TapHandle(s.limiter, s.metrics.refusedBeforeDecode)),
 		grpc.MaxRecvMsgSize(s.cfg.MaxRecvMsgSize),
 		grpc.NumStreamWorkers(uint32(s.cfg.StreamWorkers)), //nolint:gosec // bounded by Validate
 		grpc.ForceServerCodecV2(s.codec),

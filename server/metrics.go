@@ -22,6 +22,7 @@ type metrics struct {
 	decisions    *prometheus.CounterVec
 	checkSeconds *prometheus.HistogramVec
 	filters      *prometheus.CounterVec
+	refused      *prometheus.CounterVec
 }
 
 // newMetrics makes the metrics; inconsistent counts the inconsistent
@@ -43,12 +44,17 @@ func newMetrics(inconsistent func() float64) *metrics {
 			Help:    "Time the policy engine took to decide one Check request (all its rows), by operation.",
 			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25},
 		}, []string{"operation"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "warden_calls_refused_before_decode_total",
+			Help: "Calls refused from their headers, before their message was read: no or a wrong caller credential, a caller without the grant, or over its rate limit; by reason (MISSING_CALLER_CREDENTIALS, INVALID_CALLER_CREDENTIALS, CALLER_NOT_PERMITTED, RATE_LIMITED, ...). The interceptors' metrics and log do not see them.",
+		}, []string{"reason"}),
 		filters: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "warden_filters_total",
 			Help: "Filter answers, by table, operation and kind (always_allowed, always_denied, conditional).",
 		}, []string{"table", "operation", "kind"}),
 	}
 	m.registry.MustRegister(
+		m.refused,
 		m.filters,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "warden_filter_partial_evaluations_total",
@@ -104,4 +110,9 @@ func (m *metrics) observeCheck(table model.TableName, op model.Operation, res *e
 // observeFilter records one answered Filter.
 func (m *metrics) observeFilter(table string, op string, kind string) {
 	m.filters.WithLabelValues(table, op, strings.ToLower(strings.TrimPrefix(kind, "FILTER_KIND_"))).Inc()
+}
+
+// refusedBeforeDecode counts a call callerauth.TapHandle refused.
+func (m *metrics) refusedBeforeDecode(reason string) {
+	m.refused.WithLabelValues(reason).Inc()
 }

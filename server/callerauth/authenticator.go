@@ -188,6 +188,11 @@ func (a *Authenticator) Authorize(c *Caller, fullMethod string) error {
 // carrying the Caller (FromContext). It suits go-grpc-middleware's auth
 // interceptors; UnaryServerInterceptor and StreamServerInterceptor wrap it.
 func (a *Authenticator) AuthFunc(ctx context.Context) (context.Context, error) {
+	if c, ok := FromContext(ctx); ok && tapped(ctx) {
+		// Authenticated and authorized by TapHandle, before decoding.
+		logging.AddFields(ctx, logging.Fields{"warden.caller", c.ID})
+		return ctx, nil
+	}
 	method, _ := grpc.Method(ctx)
 	c, err := a.Authenticate(ctx)
 	if err != nil {

@@ -102,7 +102,8 @@ func (l *RateLimiter) StreamServerInterceptor() grpc.StreamServerInterceptor {
 
 func (l *RateLimiter) allowCtx(ctx context.Context) error {
 	c, ok := FromContext(ctx)
-	if !ok {
+	if !ok || tapped(ctx) {
+		// No caller, or TapHandle counted the call already.
 		return nil
 	}
 	return l.Allow(c)
