@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -184,6 +186,9 @@ func sqlOptions(o *wardenv1.SqlOptions) (*sqlgen.Options, error) {
 	}
 	if len(o.GetTableAlias()) > 128 {
 		v.add("sql.table_alias", "at most 128 bytes")
+	}
+	if strings.IndexFunc(o.GetTableAlias(), unicode.IsControl) >= 0 || !utf8.ValidString(o.GetTableAlias()) {
+		v.add("sql.table_alias", "a name without control characters (NUL, newline, ...), in UTF-8")
 	}
 	if err := v.err(o); err != nil {
 		return nil, err

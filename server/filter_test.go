@@ -117,6 +117,8 @@ func TestFilterErrors(t *testing.T) {
 		{"bad session value", &wardenv1.FilterRequest{Principal: &wardenv1.Principal{Role: "user", SessionVariables: map[string]string{"x-hasura-user-id": "one", "x-hasura-org-id": "1"}}, Table: "articles", Operation: wardenv1.Operation_OPERATION_SELECT}, codes.InvalidArgument, "x-hasura-user-id"},
 		{"unknown table", &wardenv1.FilterRequest{Principal: user, Table: "public.nope", Operation: wardenv1.Operation_OPERATION_SELECT}, codes.NotFound, "public.nope"},
 		{"sql without a dialect", &wardenv1.FilterRequest{Principal: user, Table: "articles", Operation: wardenv1.Operation_OPERATION_SELECT, Sql: &wardenv1.SqlOptions{}}, codes.InvalidArgument, "sql.dialect"},
+		{"a NUL in the table alias", &wardenv1.FilterRequest{Principal: user, Table: "articles", Operation: wardenv1.Operation_OPERATION_SELECT, Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES, TableAlias: "a\x00b"}}, codes.InvalidArgument, "sql.table_alias"},
+		{"a newline in the table alias", &wardenv1.FilterRequest{Principal: user, Table: "articles", Operation: wardenv1.Operation_OPERATION_SELECT, Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_MYSQL, TableAlias: "a\nb"}}, codes.InvalidArgument, "sql.table_alias"},
 		{"negative first placeholder", &wardenv1.FilterRequest{Principal: user, Table: "articles", Operation: wardenv1.Operation_OPERATION_SELECT, Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES, FirstPlaceholder: -1}}, codes.InvalidArgument, "first_placeholder"},
 	}
 	for _, tc := range tests {

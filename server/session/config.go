@@ -62,6 +62,10 @@ type Config struct {
 	JWKSDefaultTTL time.Duration
 	// JWKSFetchTimeout bounds one JWKS fetch (--jwks-fetch-timeout).
 	JWKSFetchTimeout time.Duration
+	// JWTRequireExp refuses tokens without an exp claim
+	// (--jwt-require-exp); by default, as in Hasura, such a token never
+	// expires.
+	JWTRequireExp bool
 }
 
 // DefaultConfig returns the defaults: no end-user authentication (only
@@ -82,6 +86,7 @@ func DefaultConfig() Config {
 // RegisterFlags binds the fields of c to flags on fs.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.JWTSecret, "jwt-secret", c.JWTSecret, "Hasura JWT configuration `JSON` ({\"type\",\"key\"} or {\"jwk_url\"}, claims_namespace, audience, issuer, ...)")
+	fs.BoolVar(&c.JWTRequireExp, "jwt-require-exp", c.JWTRequireExp, "refuse end-user tokens without an exp claim (by default, as in Hasura, such a token never expires)")
 	fs.StringVar(&c.AuthHook, "auth-hook", c.AuthHook, "auth webhook `URL` (Hasura webhook mode); excludes --jwt-secret")
 	fs.StringVar(&c.AuthHookMode, "auth-hook-mode", c.AuthHookMode, "auth webhook `method`: GET or POST")
 	fs.StringVar(&c.AuthHookSecret, "auth-hook-secret", c.AuthHookSecret, "shared `secret` sent to the auth webhook on every call; required with --auth-hook")

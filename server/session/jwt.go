@@ -172,6 +172,12 @@ func (v *jwtVerifier) verify(ctx context.Context, token string) (map[string]any,
 	if a, ok := hdr.Algorithm(); !ok || a.String() != alg {
 		return nil, unauthenticated(ReasonTokenMalformed, "the token is not a signed JWT", nil)
 	}
+	// RFC 7515 4.1.11: a token whose header lists critical extensions
+	// the recipient does not understand must be refused; Warden
+	// understands none.
+	if crit, ok := hdr.Critical(); ok && len(crit) > 0 {
+		return nil, unauthenticated(ReasonTokenMalformed, "the token's header lists critical extensions Warden does not understand", nil)
+	}
 	var key any
 	if v.jwks == nil {
 		// The algorithm is pinned by the configuration: a token that names
@@ -216,6 +222,9 @@ func (v *jwtVerifier) verify(ctx context.Context, token string) (map[string]any,
 			return nil, unauthenticated(ReasonJWTNotYetValid, "the token is not valid yet", nil)
 		}
 		return nil, unauthenticated(ReasonJWTInvalidClaims, "the token's registered claims are invalid", err)
+	}
+	if _, ok := tok.Expiration(); !ok && v.cfg.RequireExp {
+		return nil, unauthenticated(ReasonJWTInvalidClaims, "the token has no exp claim, and this server requires one", nil)
 	}
 	if len(v.cfg.Audience) > 0 {
 		aud, _ := tok.Audience()

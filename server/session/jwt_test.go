@@ -168,3 +168,31 @@ func TestJWTCookie(t *testing.T) {
 	wantError(t, s, err, codes.Unauthenticated, session.ReasonTokenMalformed)
 	_ = http.StatusOK
 }
+
+// TestJWTCritAndExp: a token whose header lists critical extensions is
+// refused (RFC 7515: Warden understands none); a token without exp is
+// accepted as never expiring, as Hasura does, unless the server requires
+// exp.
+func TestJWTCritAndExp(t *testing.T) {
+	clock := newClock()
+	k := sessiontest.RSA(t, "RS256", "")
+	cfg := jwtConfig(t, map[string]any{"type": "RS256", "key": k.PublicPEM(t)})
+	r := newResolver(t, cfg, session.WithClock(clock.Now))
+	claims := sessiontest.Claims(clock.Now(), "user", []string{"user"}, nil)
+	crit := k.Sign(t, claims, map[string]any{"crit": []string{"exp-ext"}, "exp-ext": true})
+	s, err := resolve(t, r, session.Request{Caller: checker, Headers: bearer(crit)})
+	wantError(t, s, err, codes.Unauthenticated, session.ReasonTokenMalformed)
+
+	delete(claims, "exp")
+	noExp := k.Sign(t, claims)
+	if _, err := resolve(t, r, session.Request{Caller: checker, Headers: bearer(noExp)}); err != nil {
+		t.Errorf("a token without exp, by default: %v, want accepted (as Hasura)", err)
+	}
+	cfg.JWTRequireExp = true
+	strict := newResolver(t, cfg, session.WithClock(clock.Now))
+	s, err = resolve(t, strict, session.Request{Caller: checker, Headers: bearer(noExp)})
+	wantError(t, s, err, codes.Unauthenticated, session.ReasonJWTInvalidClaims)
+	if _, err := resolve(t, strict, session.Request{Caller: checker, Headers: bearer(k.Sign(t, sessiontest.Claims(clock.Now(), "user", []string{"user"}, nil)))}); err != nil {
+		t.Errorf("a token with exp, exp required: %v", err)
+	}
+}

@@ -51,6 +51,9 @@ type JWTConfig struct {
 	// Header says where the token is: "Authorization" (a bearer token,
 	// the default) or a cookie.
 	Header TokenLocation
+	// RequireExp refuses a token without exp (--jwt-require-exp); Hasura,
+	// like Warden by default, takes such a token as never expiring.
+	RequireExp bool
 }
 
 // ClaimMapValue is one claims_map entry: a literal, or a JSON path into

@@ -107,6 +107,7 @@ func NewResolver(cfg Config, opts ...Option) (*Resolver, error) {
 		if err != nil {
 			return nil, err
 		}
+		jc.RequireExp = cfg.JWTRequireExp
 		if r.jwt, err = newJWTVerifier(jc, o); err != nil {
 			return nil, err
 		}

@@ -224,6 +224,14 @@ func (w *webhook) parse(body []byte, h http.Header) (hookAnswer, error) {
 	if err != nil {
 		return hookAnswer{}, fmt.Errorf("answer is not a JSON object: %w", err)
 	}
+	for k, v := range obj {
+		if strings.EqualFold(k, RoleVariable) {
+			// A role is one name: an array or a number is not one.
+			if s, ok := v.(string); !ok || strings.TrimSpace(s) == "" {
+				return hookAnswer{}, errors.New("X-Hasura-Role must be a non-empty string")
+			}
+		}
+	}
 	vars, err := sessionVariables(obj)
 	if err != nil {
 		return hookAnswer{}, err

@@ -138,6 +138,9 @@ func TestWebhookFailures(t *testing.T) {
 		{"no role", raw(http.StatusOK, `{"X-Hasura-User-Id":"1"}`), codes.Unavailable, session.ReasonWebhookInvalidResponse},
 		{"object value", raw(http.StatusOK, `{"X-Hasura-Role":"user","X-Hasura-User-Id":{"a":1}}`), codes.Unavailable, session.ReasonWebhookInvalidResponse},
 		{"role twice", raw(http.StatusOK, `{"X-Hasura-Role":"user","x-hasura-role":"admin"}`), codes.Unavailable, session.ReasonWebhookInvalidResponse},
+		{"role as an array", raw(http.StatusOK, `{"X-Hasura-Role":["admin","user"]}`), codes.Unavailable, session.ReasonWebhookInvalidResponse},
+		{"role as a number", raw(http.StatusOK, `{"X-Hasura-Role":1}`), codes.Unavailable, session.ReasonWebhookInvalidResponse},
+		{"role empty", raw(http.StatusOK, `{"X-Hasura-Role":"  "}`), codes.Unavailable, session.ReasonWebhookInvalidResponse},
 		{"oversized answer", raw(http.StatusOK, `{"X-Hasura-Role":"user","x-hasura-pad":"`+strings.Repeat("a", 70<<10)+`"}`), codes.Unavailable, session.ReasonWebhookInvalidResponse},
 		{"times out", slow, codes.Unavailable, session.ReasonWebhookUnavailable},
 	}
