@@ -30,7 +30,12 @@ const (
 	maxGCHeadroomMiB       = 1 << 20
 	DefaultMaxRecvMsgSize  = 4 << 20
 	DefaultShutdownTimeout = 10 * time.Second
-	DefaultCORSMaxAge      = 10 * time.Minute
+	// Listener limits (gRPC): a caller cannot hold more than this.
+	DefaultMaxConcurrentStreams = 256
+	DefaultMaxConnections       = 4096
+	DefaultMaxConnectionIdle    = 5 * time.Minute
+	DefaultKeepaliveMinTime     = 10 * time.Second
+	DefaultCORSMaxAge           = 10 * time.Minute
 )
 
 // EnvPrefix starts the environment variable of every flag: --grpc-addr is
@@ -71,6 +76,23 @@ type Config struct {
 	GCHeadroomMiB int
 	// ShutdownTimeout bounds the graceful shutdown (--shutdown-timeout).
 	ShutdownTimeout time.Duration
+	// MaxConcurrentStreams bounds the calls in flight on one gRPC
+	// connection (--max-concurrent-streams); more wait at the client.
+	MaxConcurrentStreams int
+	// MaxConnections bounds the open gRPC connections
+	// (--max-connections); more wait to be accepted. 0: no bound.
+	MaxConnections int
+	// MaxConnectionIdle closes a gRPC connection with no call in flight
+	// for this long (--max-connection-idle); 0: never.
+	MaxConnectionIdle time.Duration
+	// MaxConnectionAge closes any gRPC connection after this long, calls
+	// in flight given MaxConnectionAge/10 to finish (--max-connection-age);
+	// 0: never. It spreads a fleet's clients anew after a deploy.
+	MaxConnectionAge time.Duration
+	// KeepaliveMinTime is the least time between a client's keepalive
+	// pings; a client pinging more often, or without calls in flight, is
+	// disconnected (--keepalive-min-time).
+	KeepaliveMinTime time.Duration
 	// MaxRuleDepth bounds the nesting of one boolean expression in the
 	// policy set, at load (--max-rule-depth).
 	MaxRuleDepth int
@@ -115,21 +137,25 @@ type Config struct {
 // DefaultConfig returns the configuration with every default filled in.
 func DefaultConfig() Config {
 	return Config{
-		GRPCAddr:        DefaultGRPCAddr,
-		HTTPAddr:        DefaultHTTPAddr,
-		LogFormat:       "json",
-		LogLevel:        "info",
-		MaxRows:         DefaultMaxRows,
-		MaxRecvMsgSize:  DefaultMaxRecvMsgSize,
-		StreamWorkers:   DefaultStreamWorkers,
-		GCHeadroomMiB:   DefaultGCHeadroomMiB,
-		ShutdownTimeout: DefaultShutdownTimeout,
-		MaxRuleDepth:    load.DefaultMaxDepth,
-		MaxRuleNodes:    load.DefaultMaxNodes,
-		HTTPGateway:     true,
-		CORSMaxAge:      DefaultCORSMaxAge,
-		Callers:         callerauth.DefaultConfig(),
-		Sessions:        session.DefaultConfig(),
+		GRPCAddr:             DefaultGRPCAddr,
+		HTTPAddr:             DefaultHTTPAddr,
+		LogFormat:            "json",
+		LogLevel:             "info",
+		MaxRows:              DefaultMaxRows,
+		MaxRecvMsgSize:       DefaultMaxRecvMsgSize,
+		StreamWorkers:        DefaultStreamWorkers,
+		GCHeadroomMiB:        DefaultGCHeadroomMiB,
+		ShutdownTimeout:      DefaultShutdownTimeout,
+		MaxConcurrentStreams: DefaultMaxConcurrentStreams,
+		MaxConnections:       DefaultMaxConnections,
+		MaxConnectionIdle:    DefaultMaxConnectionIdle,
+		KeepaliveMinTime:     DefaultKeepaliveMinTime,
+		MaxRuleDepth:         load.DefaultMaxDepth,
+		MaxRuleNodes:         load.DefaultMaxNodes,
+		HTTPGateway:          true,
+		CORSMaxAge:           DefaultCORSMaxAge,
+		Callers:              callerauth.DefaultConfig(),
+		Sessions:             session.DefaultConfig(),
 	}
 }
 
@@ -148,6 +174,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.GCHeadroomMiB, "gc-headroom-mib", c.GCHeadroomMiB, "room in `MiB` the garbage collector leaves above the live heap (the loaded policy set), never less than Go's default; 0: Go's default; GOGC in the environment wins")
 	fs.IntVar(&c.StreamWorkers, "stream-workers", c.StreamWorkers, "long-lived goroutines serving gRPC calls (they keep their grown stacks); 0: a new goroutine per call")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown deadline; then open calls are cut")
+	fs.IntVar(&c.MaxConcurrentStreams, "max-concurrent-streams", c.MaxConcurrentStreams, "most gRPC calls in flight on one connection; more wait at the client")
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "most open gRPC connections; more wait to be accepted (0: no bound)")
+	fs.DurationVar(&c.MaxConnectionIdle, "max-connection-idle", c.MaxConnectionIdle, "close a gRPC connection without calls for this long (0: never)")
+	fs.DurationVar(&c.MaxConnectionAge, "max-connection-age", c.MaxConnectionAge, "close every gRPC connection after this long, calls in flight given a tenth of it more (0: never)")
+	fs.DurationVar(&c.KeepaliveMinTime, "keepalive-min-time", c.KeepaliveMinTime, "least time between a client's keepalive pings; a client pinging more often, or while idle, is disconnected")
 	fs.BoolVar(&c.HTTPGateway, "http-gateway", c.HTTPGateway, "serve the HTTP/JSON gateway (POST /v1/check, ...) on --http-addr")
 	fs.Var(&c.CORSAllowedOrigins, "cors-allowed-origins", "comma-separated browser `origins` that may call the gateway: https://app.example.com, https://*.example.com, or * (never with credentials); empty means none")
 	fs.BoolVar(&c.CORSAllowCredentials, "cors-allow-credentials", c.CORSAllowCredentials, "let browsers make credentialed (cookie) calls from the allowed origins")
@@ -219,6 +250,20 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: want a positive duration", c.ShutdownTimeout))
+	}
+	if c.MaxConcurrentStreams < 1 || c.MaxConcurrentStreams > 1<<20 {
+		errs = append(errs, fmt.Errorf("--max-concurrent-streams %d: want 1 to %d", c.MaxConcurrentStreams, 1<<20))
+	}
+	if c.MaxConnections < 0 {
+		errs = append(errs, fmt.Errorf("--max-connections %d: want 0 (no bound) or more", c.MaxConnections))
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"max-connection-idle", c.MaxConnectionIdle}, {"max-connection-age", c.MaxConnectionAge}, {"keepalive-min-time", c.KeepaliveMinTime}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("--%s %s: want 0 or a positive duration", d.flag, d.v))
+		}
 	}
 	if c.MaxRuleDepth < 1 {
 		errs = append(errs, fmt.Errorf("--max-rule-depth %d: want at least 1", c.MaxRuleDepth))

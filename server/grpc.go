@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
@@ -76,6 +77,13 @@ func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, extra ...grpc
 		// before the message is read (callerauth.TapHandle).
 		grpc.InTapHandle(s.auth.TapHandle(s.limiter, s.metrics.refusedBeforeDecode)),
 		grpc.MaxRecvMsgSize(s.cfg.MaxRecvMsgSize),
+		grpc.MaxConcurrentStreams(uint32(s.cfg.MaxConcurrentStreams)), //nolint:gosec // bounded by Validate
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle:     s.cfg.MaxConnectionIdle,
+			MaxConnectionAge:      s.cfg.MaxConnectionAge,
+			MaxConnectionAgeGrace: s.cfg.MaxConnectionAge / 10,
+		}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: s.cfg.KeepaliveMinTime}),
 		grpc.NumStreamWorkers(uint32(s.cfg.StreamWorkers)), //nolint:gosec // bounded by Validate
 		grpc.ForceServerCodecV2(s.codec),
 		grpc.ChainUnaryInterceptor(

@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/netutil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -185,6 +186,9 @@ func (s *Server) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error
 		grpcLis.Close()
 		httpLis.Close()
 		return err
+	}
+	if s.cfg.MaxConnections > 0 {
+		grpcLis = netutil.LimitListener(grpcLis, s.cfg.MaxConnections)
 	}
 	s.prefetch(ctx)
 	s.markServing()
