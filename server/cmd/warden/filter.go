@@ -118,6 +118,7 @@ type filterJSON struct {
 	CheckSQL          string         `json:"check_sql,omitempty"`
 	CheckParams       []any          `json:"check_params,omitempty"`
 	Columns           []string       `json:"columns"`
+	ComputedFields    []string       `json:"computed_fields,omitempty"`
 	ColumnSQL         map[string]any `json:"column_sql,omitempty"`
 	Limit             *int32         `json:"limit"`
 	AllowAggregations bool           `json:"allow_aggregations"`
@@ -131,6 +132,7 @@ func compactFilter(r *wardenv1.FilterResponse) filterJSON {
 		Role:              r.GetRole(),
 		Params:            []any{},
 		Columns:           r.GetColumns(),
+		ComputedFields:    r.GetComputedFields(),
 		Limit:             r.Limit,
 		AllowAggregations: r.GetAllowAggregations(),
 		Revision:          r.GetRevision(),

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,5 +172,32 @@ func TestFilterEndToEnd(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestFilterComputedFieldsJSON: the computed fields a select permission
+// grants are in `warden filter --output json`, apart from the columns.
+func TestFilterComputedFieldsJSON(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, "schema.yaml", "functions: [{name: public.title_len, returns: integer}]\ntables:\n  - name: notes\n    columns: [{name: id, type: integer}, {name: title, type: text}]\n    primary_key: [id]\n")
+	writeTestFile(t, dir, "metadata.json", `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [
+  {"table": {"schema": "public", "name": "notes"},
+   "computed_fields": [{"name": "title_len", "definition": {"function": {"schema": "public", "name": "title_len"}}}],
+   "select_permissions": [{"role": "user", "permission": {"columns": ["id"], "computed_fields": ["title_len"], "filter": {"title_len": {"_gt": 3}}}}]}]}]}`)
+	stdout, stderr, err := runCLI(t, nil, "filter", dir, "--role", "user", "--table", "notes", "--dialect", "postgres", "--output", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var got struct {
+		SQL            string   `json:"sql"`
+		Columns        []string `json:"columns"`
+		ComputedFields []string `json:"computed_fields"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if !slices.Equal(got.Columns, []string{"id"}) || !slices.Equal(got.ComputedFields, []string{"title_len"}) ||
+		!strings.Contains(got.SQL, `"public"."title_len"(`) {
+		t.Errorf("filter JSON %+v, want columns [id], computed_fields [title_len] and the function in the SQL", got)
 	}
 }
