@@ -207,7 +207,7 @@ func (ld *loader) manualRelationship(t *model.Table, kind model.RelKind, name st
 			good = false
 			continue
 		}
-		if lc.Type.Kind != rc.Type.Kind {
+		if lc.Type.Kind != rc.Type.Kind && !model.Joinable(lc.Type.Kind, rc.Type.Kind) {
 			ld.problemf(ml.key(f.key), f.val, "cannot join %s.%s (%s) with %s.%s (%s): the types differ",
 				t.Name, lc.Name, lc.Type.Kind, target.Name, rc.Name, rc.Type.Kind)
 			good = false

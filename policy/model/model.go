@@ -543,3 +543,15 @@ func (i *Inconsistency) String() string {
 	}
 	return i.Kind + " " + i.Name
 }
+
+// Joinable says whether a relationship may join columns of kinds a and b
+// that differ: PostgreSQL compares them (and Hasura does not check a
+// manual relationship's column types): integer with numeric, and date,
+// timestamp and timestamptz with each other. Their SQL join is PostgreSQL's
+// and MySQL's comparison; SQLite, where Warden keeps times as text, cannot
+// join times of different kinds (sqlgen reports it).
+func Joinable(a, b Kind) bool {
+	num := func(k Kind) bool { return k == KindInteger || k == KindNumeric }
+	tm := func(k Kind) bool { return k == KindDate || k == KindTimestamp || k == KindTimestamptz }
+	return num(a) && num(b) || tm(a) && tm(b)
+}

@@ -412,11 +412,16 @@ func (w *work) exists(x residual.Exists, f *frame) error {
 	w.b.WriteString("EXISTS (SELECT 1 FROM " + ref + " AS " + qa)
 	var conds []string
 	for _, p := range x.On {
-		if _, ok := f.table.Column(p.Local); !ok {
+		lc, ok := f.table.Column(p.Local)
+		if !ok {
 			return fmt.Errorf("sqlgen: %s has no column %s", f.table.Name, p.Local)
 		}
-		if _, ok := t.Column(p.Remote); !ok {
+		rc, ok := t.Column(p.Remote)
+		if !ok {
 			return fmt.Errorf("sqlgen: %s has no column %s", t.Name, p.Remote)
+		}
+		if err := joinSupport(w.d, lc, rc); err != nil {
+			return err
 		}
 		l, err := f.column(w.d, p.Local)
 		if err != nil {
@@ -443,4 +448,18 @@ func (w *work) exists(x residual.Exists, f *frame) error {
 	}
 	w.b.WriteByte(')')
 	return nil
+}
+
+// joinSupport says whether d can join columns of different kinds as
+// PostgreSQL does (model.Joinable): SQLite holds times as text in their
+// kind's form, so a date never equals a timestamp there.
+func joinSupport(d Dialect, a, b *model.Column) *UnsupportedError {
+	if d != SQLite || a.Type.Kind == b.Type.Kind {
+		return nil
+	}
+	if a.Type.Kind == model.KindInteger || a.Type.Kind == model.KindNumeric {
+		return nil
+	}
+	return &UnsupportedError{Op: fmt.Sprintf("a join of %s with %s", a.Type.Kind, b.Type.Kind), Dialect: d,
+		Reason: "SQLite keeps each kind of time as text of its own form, which never compare equal"}
 }

@@ -51,9 +51,21 @@ func Validate(p *model.Policy, d Dialect) []error {
 							report(err)
 						}
 					})
-					eachComputedRelationship(e, func(r *model.Relationship) {
-						if err := computedSupport(d, r.Function); err != nil {
-							report(err)
+					eachRelationship(e, func(from model.TableName, r *model.Relationship) {
+						if r.Function != nil {
+							if err := computedSupport(d, r.Function); err != nil {
+								report(err)
+							}
+						}
+						ft, tt := p.Tables[from], p.Tables[r.Target]
+						for _, m := range r.Mapping {
+							lc, ok1 := ft.Column(m.Local)
+							rc, ok2 := tt.Column(m.Remote)
+							if ok1 && ok2 {
+								if err := joinSupport(d, lc, rc); err != nil {
+									report(err)
+								}
+							}
 						}
 					})
 				}
@@ -172,26 +184,24 @@ func patternExpressible(d Dialect, op model.Operator, pattern string) error {
 	return nil
 }
 
-// eachComputedRelationship calls f on every set-returning computed field e
-// traverses.
-func eachComputedRelationship(e model.BoolExp, f func(*model.Relationship)) {
+// eachRelationship calls f on every relationship e traverses, with the
+// table it is declared on.
+func eachRelationship(e model.BoolExp, f func(model.TableName, *model.Relationship)) {
 	switch x := e.(type) {
 	case model.And:
 		for _, it := range x.Items {
-			eachComputedRelationship(it, f)
+			eachRelationship(it, f)
 		}
 	case model.Or:
 		for _, it := range x.Items {
-			eachComputedRelationship(it, f)
+			eachRelationship(it, f)
 		}
 	case model.Not:
-		eachComputedRelationship(x.Item, f)
+		eachRelationship(x.Item, f)
 	case model.Exists:
-		eachComputedRelationship(x.Where, f)
+		eachRelationship(x.Where, f)
 	case model.RelExists:
-		if x.Relationship.Function != nil {
-			f(x.Relationship)
-		}
-		eachComputedRelationship(x.Where, f)
+		f(x.From, x.Relationship)
+		eachRelationship(x.Where, f)
 	}
 }
