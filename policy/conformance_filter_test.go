@@ -3,6 +3,7 @@ package policy_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -75,12 +76,21 @@ func filterCheck(t *testing.T, set *engine.Set, s *suite, c *check) int {
 		t.Fatalf("Filter: %v", err)
 	}
 	table := set.Policy().Tables[in.Table]
+	rows, refused := writtenRows(t, set, in, res.Presets)
 	n := 0
 	for i, want := range c.Rows {
 		if want.Expect != "allow" && want.Expect != "deny" {
 			continue
 		}
 		n++
+		if refused[i] {
+			// Denied before the rules: the row writes what it may not.
+			if want.Expect != "deny" {
+				t.Errorf("row %s: writes a column the permission does not allow, want %s", want.ID, want.Expect)
+			}
+			continue
+		}
+		in.Rows[i] = rows[i]
 		row := canonical(t, set.Policy(), table, in.Rows[i].Values)
 		tables := map[model.TableName][]map[string]any{}
 		for tn, rows := range in.Tables {
@@ -142,4 +152,26 @@ func canonical(t *testing.T, p *model.Policy, table *model.Table, values map[str
 		}
 	}
 	return out
+}
+
+// writtenRows is the rows of an insert or update as its check reads them,
+// presets applied (engine.WrittenRow), and which of them Check denies
+// before its rules. Other operations' rows are returned as they are.
+func writtenRows(t *testing.T, set *engine.Set, in engine.CheckInput, presets map[string]any) ([]engine.Row, []bool) {
+	t.Helper()
+	rows := slices.Clone(in.Rows)
+	refused := make([]bool, len(rows))
+	if in.Op != model.OpInsert && in.Op != model.OpUpdate {
+		return rows, refused
+	}
+	table := set.Policy().Tables[in.Table]
+	perm := table.Permissions[in.Op][in.Session.Role]
+	if perm == nil {
+		return rows, refused
+	}
+	for i, r := range rows {
+		w, denied := engine.WrittenRow(table, perm, in.Op, r, presets)
+		rows[i], refused[i] = w, denied != nil
+	}
+	return rows, refused
 }

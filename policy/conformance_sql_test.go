@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -219,6 +220,17 @@ func sqlCheck(ctx context.Context, t *testing.T, set *engine.Set, s *suite, c *c
 		t.Fatalf("Filter: %v", err)
 	}
 	table := p.Tables[in.Table]
+	// An insert's or update's rows as its check reads them; a row Check
+	// denies before its rules (a column it may not write) is not a
+	// question for SQL.
+	written, refused := writtenRows(t, set, in, res.Presets)
+	in.Rows = written
+	rows = slices.DeleteFunc(rows, func(i int) bool {
+		if refused[i] && c.Rows[i].Expect != "deny" {
+			t.Errorf("row %s: writes a column the permission does not allow, want %s", c.Rows[i].ID, c.Rows[i].Expect)
+		}
+		return refused[i]
+	})
 	checkOn := res.Check
 	if _, ok := checkOn.(residual.True); ok {
 		checkOn = nil // nothing to check on the new row

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -91,7 +92,7 @@ func (b *Builder) check(ctx context.Context, ti int, role string, op model.Opera
 	rows := make([]engine.Row, n)
 	for i := range rows {
 		id := strconv.Itoa(i)
-		rows[i] = engine.Row{ID: id, Values: b.row(spec)}
+		rows[i] = engine.Row{ID: id, Values: writable(t, op, role, b.row(spec))}
 		s, err := structpb.NewStruct(rows[i].Values)
 		if err != nil {
 			return nil, err
@@ -252,4 +253,19 @@ func (b *Builder) owner() int {
 		return 1
 	}
 	return 1 + b.rng.IntN(100_000)
+}
+
+// writable keeps of an insert's row the columns the role may write, as a
+// client writes rows: no column outside the permission's, none it presets.
+func writable(t *model.Table, op model.Operation, role string, row map[string]any) map[string]any {
+	perm := t.Permissions[op][role]
+	if op != model.OpInsert || perm == nil {
+		return row
+	}
+	for k := range row {
+		if _, col := t.Column(k); col && (perm.Set[k] != nil || !slices.Contains(perm.Columns, k)) {
+			delete(row, k)
+		}
+	}
+	return row
 }

@@ -104,7 +104,9 @@ func TestCheckBatch(t *testing.T) {
 
 func TestCheckInsertPresets(t *testing.T) {
 	c := newClient(t)
-	row := map[string]any{"title": "New", "body": "b", "published": false, "org_id": 1, "author_id": 1}
+	// The row states what the caller writes; the presets (org_id,
+	// author_id from the session) are applied before the check.
+	row := map[string]any{"title": "New", "body": "b", "published": false}
 	res, err := c.CheckRow(t.Context(), alice, "articles", warden.Insert, row)
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +212,7 @@ func TestEndUserToken(t *testing.T) {
 func TestCheckNeedsData(t *testing.T) {
 	c := newClient(t)
 	// A comment's insert check reads its article, which the row lacks.
-	comment := map[string]any{"article_id": 3, "body": "Well done", "author_id": 1}
+	comment := map[string]any{"article_id": 3, "body": "Well done"}
 	res, err := c.CheckRow(t.Context(), alice, "comments", warden.Insert, comment)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -62,7 +63,21 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 	var bad InvalidValueErrors
 	inputs := make([]*ast.Term, len(in.Rows))
 	newInputs := make([]*ast.Term, len(in.Rows))
+	var refused []*RowResult
+	if in.Op == model.OpInsert || in.Op == model.OpUpdate {
+		// As Hasura writes a row: only the permission's columns, never a
+		// preset column, the presets applied before the check. The
+		// caller's rows are left as they are.
+		in.Rows = slices.Clone(in.Rows)
+		refused = make([]*RowResult, len(in.Rows))
+		for i := range in.Rows {
+			in.Rows[i], refused[i] = writtenRow(t, pp.perm, in.Op, in.Rows[i], res.Presets)
+		}
+	}
 	for i, r := range in.Rows {
+		if refused != nil && refused[i] != nil {
+			continue
+		}
 		row, errs := s.rowTerm(t, r.Values, fmt.Sprintf("rows[%d].values", i), pp.rowReads)
 		bad = append(bad, errs...)
 		inputs[i] = row
@@ -82,6 +97,10 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 	sc := newEvalScope(ctx)
 	defer sc.close()
 	for i, r := range in.Rows {
+		if refused != nil && refused[i] != nil {
+			res.Rows[i] = *refused[i]
+			continue
+		}
 		rr, err := s.decide(ctx, sc, pp, in, r, session, inputs[i], newInputs[i], tables)
 		if err != nil {
 			return nil, err

@@ -103,10 +103,14 @@ func TestCheckHandPolicy(t *testing.T) {
 			{ID: "draft", Values: map[string]any{"title": "draft: x"}},
 			{ID: "final", Values: map[string]any{"title": "final"}},
 		}}, []Decision{Deny, Deny, Allow}, nil},
-		{"insert check with array session variable", CheckInput{Session: user1, Table: articles, Op: model.OpInsert, Rows: []Row{
-			{ID: "ok", Values: map[string]any{"author_id": 2.0}},
-			{ID: "no", Values: map[string]any{"author_id": 3.0}},
-		}}, []Decision{Allow, Deny}, nil},
+		{"insert check with array session variable, on the preset author_id", CheckInput{Session: user1, Table: articles, Op: model.OpInsert, Rows: []Row{
+			{ID: "ok", Values: map[string]any{"title": "t"}},
+			{ID: "states-the-preset", Values: map[string]any{"author_id": 2.0}},
+			{ID: "writes-outside-the-columns", Values: map[string]any{"id": 9.0, "title": "t"}},
+		}}, []Decision{Allow, Deny, Deny}, nil},
+		{"insert check fails on the preset", CheckInput{Session: Session{Role: "user", Vars: map[string]string{"x-hasura-user-id": "3", "x-hasura-allowed-ids": "{1,2}"}}, Table: articles, Op: model.OpInsert, Rows: []Row{
+			{ID: "no", Values: map[string]any{"title": "t"}},
+		}}, []Decision{Deny}, nil},
 		{"requested column not allowed", CheckInput{Session: Session{Role: "reader"}, Table: articles, Op: model.OpSelect, Columns: []string{"id", "title"}, Rows: []Row{
 			{ID: "final", Values: map[string]any{"title": "final"}},
 		}}, []Decision{Deny}, nil},

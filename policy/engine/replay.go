@@ -49,7 +49,22 @@ func (s *Set) Replay(ctx context.Context, in CheckInput) ([][]ReplayQuery, error
 	if len(bad) > 0 {
 		return nil, bad
 	}
+	var presetValues map[string]any
+	if len(pp.perm.Set) > 0 {
+		if presetValues, err = presets(pp.perm, in.Session.Vars); err != nil {
+			return nil, err
+		}
+	}
 	for i, r := range in.Rows {
+		if in.Op == model.OpInsert || in.Op == model.OpUpdate {
+			// The row as Check writes it; a row Check denies before the
+			// rules is a query that never holds.
+			var denied *RowResult
+			if r, denied = writtenRow(t, pp.perm, in.Op, r, presetValues); denied != nil {
+				out[i] = []ReplayQuery{{Rule: "written columns", Query: "false"}}
+				continue
+			}
+		}
 		row, bad := s.rowTerm(t, r.Values, fmt.Sprintf("rows[%d].values", i), nil)
 		if len(bad) > 0 {
 			return nil, bad

@@ -124,8 +124,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 }
 
 // insert answers POST /tables/{table}: the body is the row, without the
-// columns the role's presets set. The row with the presets applied is
-// checked by Warden, then written; when the check reads related rows
+// columns the role's presets set. Warden checks it as Hasura writes it
+// (the presets applied before the check); the row with the presets
+// applied is then written; when the check reads related rows
 // (Check answers NeedsData), the row is written in a transaction and the
 // check's SQL decides whether it is kept.
 func (h *Handler) insert(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +163,7 @@ func (h *Handler) insert(w http.ResponseWriter, r *http.Request) {
 		row[k] = v // presets win, as in Hasura
 	}
 	res, err := h.cfg.Warden.Check(ctx, warden.CheckRequest{Principal: p, Table: table, Operation: warden.Insert,
-		Columns: sent, Rows: []warden.Row{{Values: row}}})
+		Columns: sent, Rows: []warden.Row{{Values: body}}})
 	if err != nil {
 		h.wardenError(w, r, err)
 		return

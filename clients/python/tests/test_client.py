@@ -68,7 +68,9 @@ class CheckTest(unittest.TestCase):
         self.assertIsNone(res.decision("nope"))
 
     def test_insert_presets(self):
-        res = self.c.check_row(ALICE, "articles", "insert", {"title": "New", "body": "b", "published": False, "org_id": 1, "author_id": 1})
+        # The row states what the caller writes; the presets are applied
+        # before the check, and returned.
+        res = self.c.check_row(ALICE, "articles", "insert", {"title": "New", "body": "b", "published": False})
         self.assertTrue(res.allowed, res.decisions[0].reason)
         self.assertEqual(res.presets, {"author_id": 1, "org_id": 1})
 
@@ -76,7 +78,7 @@ class CheckTest(unittest.TestCase):
 class NeedsDataTest(unittest.TestCase):
     def test_relationship(self):
         with client() as c:
-            comment = {"article_id": 3, "body": "Well done", "author_id": 1}
+            comment = {"article_id": 3, "body": "Well done"}
             d = c.check_row(ALICE, "comments", "insert", comment).decisions[0]
             self.assertEqual(d.effect, "needs_data")
             self.assertIn("article", d.missing_data)
