@@ -10,7 +10,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/wardenpdp/warden/policy/difftest"
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
@@ -58,31 +57,13 @@ tables:
 	table := model.TableName{Schema: schema, Name: "items"}
 	sess := engine.Session{Role: "user", Vars: map[string]string{"x-hasura-n": "7"}}
 
-	db, err := sql.Open("pgx", difftest.PostgresDSN)
-	if err == nil {
-		err = db.PingContext(ctx)
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable: %v", err)
-	}
-	defer db.Close()
-	for _, q := range []string{
-		fmt.Sprintf(`DROP SCHEMA IF EXISTS %s CASCADE`, schema),
-		fmt.Sprintf(`CREATE SCHEMA %s`, schema),
+	db := scratchSchema(ctx, t, schema,
 		fmt.Sprintf(`CREATE TABLE %s.items (id integer PRIMARY KEY, title text, n integer)`, schema),
 		fmt.Sprintf(`CREATE FUNCTION %[1]s.title_len("row" %[1]s.items) RETURNS integer LANGUAGE sql STABLE AS 'SELECT length($1.title)'`, schema),
 		fmt.Sprintf(`CREATE FUNCTION %[1]s.is_mine(%[1]s.items, hasura_session json) RETURNS boolean LANGUAGE sql STABLE AS $f$ SELECT $1.n = (hasura_session->>'x-hasura-n')::integer AND hasura_session->>'x-hasura-role' = 'owner' $f$`, schema),
 		fmt.Sprintf(`CREATE FUNCTION %[1]s.same_n(r %[1]s.items) RETURNS SETOF %[1]s.items LANGUAGE sql STABLE AS $f$ SELECT * FROM %[1]s.items o WHERE o.n = r.n AND o.id <> r.id $f$`, schema),
 		fmt.Sprintf(`INSERT INTO %s.items VALUES (1, 'ab', 1), (2, 'abcd', 1), (3, NULL, 1), (4, NULL, 7), (5, 'abcdef', NULL), (6, NULL, NULL)`, schema),
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	t.Cleanup(func() { db.ExecContext(context.Background(), fmt.Sprintf(`DROP SCHEMA %s CASCADE`, schema)) })
+	)
 
 	// Check, each row with the computed field's value as the caller reads
 	// it from its database.
@@ -150,19 +131,7 @@ tables:
 	if !slices.Equal(fr.ComputedFields, []string{"title_len"}) || slices.Contains(fr.Columns, "title_len") {
 		t.Errorf("Filter columns %v, computed fields %v; want title_len among the computed fields only", fr.Columns, fr.ComputedFields)
 	}
-	got, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT id FROM %s.items AS t WHERE %s ORDER BY id`, schema, frag.SQL), frag.Args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var selected []string
-	for got.Next() {
-		var id int
-		if err := got.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		selected = append(selected, fmt.Sprint(id))
-	}
-	got.Close()
+	selected := queryColumn(ctx, t, db, fmt.Sprintf(`SELECT id FROM %s.items AS t WHERE %s ORDER BY id`, schema, frag.SQL), frag.Args...)
 	if !slices.Equal(selected, allowed) {
 		t.Errorf("Filter's SQL selects %v, Check allows %v", selected, allowed)
 	}
@@ -216,19 +185,7 @@ tables:
 		t.Fatal(err)
 	}
 	t.Logf("SQL: %s %v", fragOwner.SQL, fragOwner.Args)
-	rows2, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT id FROM %s.items AS t WHERE %s ORDER BY id`, schema, fragOwner.SQL), fragOwner.Args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mine []string
-	for rows2.Next() {
-		var id int
-		if err := rows2.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		mine = append(mine, fmt.Sprint(id))
-	}
-	rows2.Close()
+	mine := queryColumn(ctx, t, db, fmt.Sprintf(`SELECT id FROM %s.items AS t WHERE %s ORDER BY id`, schema, fragOwner.SQL), fragOwner.Args...)
 	if want := []string{"1", "2", "3"}; !slices.Equal(mine, want) {
 		t.Errorf("owner's filter selects %v, want the rows whose n is the session's: %v", mine, want)
 	}
@@ -268,19 +225,7 @@ tables:
 		t.Fatal(err)
 	}
 	t.Logf("SQL: %s %v", fragTwin.SQL, fragTwin.Args)
-	rows3, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT id FROM %s.items AS t WHERE %s ORDER BY id`, schema, fragTwin.SQL), fragTwin.Args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var twins []string
-	for rows3.Next() {
-		var id int
-		if err := rows3.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		twins = append(twins, fmt.Sprint(id))
-	}
-	rows3.Close()
+	twins := queryColumn(ctx, t, db, fmt.Sprintf(`SELECT id FROM %s.items AS t WHERE %s ORDER BY id`, schema, fragTwin.SQL), fragTwin.Args...)
 	if want := []string{"1", "3"}; !slices.Equal(twins, want) {
 		t.Errorf("twin's filter selects %v, want %v", twins, want)
 	}

@@ -2,7 +2,6 @@ package policy_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/wardenpdp/warden/policy/difftest"
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
@@ -67,31 +65,13 @@ tables:
 		t.Errorf("validate --dialect sqlite: %v, want the join reported", errs)
 	}
 
-	db, err := sql.Open("pgx", difftest.PostgresDSN)
-	if err == nil {
-		err = db.PingContext(ctx)
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable: %v", err)
-	}
-	defer db.Close()
-	for _, q := range []string{
-		fmt.Sprintf(`DROP SCHEMA IF EXISTS %s CASCADE`, schema),
-		fmt.Sprintf(`CREATE SCHEMA %s`, schema),
+	db := scratchSchema(ctx, t, schema,
 		fmt.Sprintf(`CREATE TABLE %s.days (day date PRIMARY KEY, label text)`, schema),
 		fmt.Sprintf(`CREATE TABLE %s.orders (id integer PRIMARY KEY, created_at timestamptz, amount integer)`, schema),
 		fmt.Sprintf(`INSERT INTO %s.days VALUES ('2024-01-01', 'a'), ('2024-01-02', 'b'), ('2024-01-03', 'c')`, schema),
 		// Only an order at midnight joins its day, as PostgreSQL compares.
 		fmt.Sprintf(`INSERT INTO %s.orders VALUES (1, '2024-01-01T00:00:00Z', 50), (2, '2024-01-02T10:00:00Z', 50), (3, '2024-01-03T00:00:00Z', 5)`, schema),
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	t.Cleanup(func() { db.ExecContext(context.Background(), fmt.Sprintf(`DROP SCHEMA %s CASCADE`, schema)) })
+	)
 	pr, err := sqlgen.NewRenderer(p, days, sqlgen.Options{Dialect: sqlgen.Postgres, Alias: "d"})
 	if err != nil {
 		t.Fatal(err)
@@ -108,19 +88,7 @@ tables:
 	if _, err := conn.ExecContext(ctx, `SET TIME ZONE 'UTC'`); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT label FROM %s.days AS d WHERE %s ORDER BY day`, schema, frag.SQL), frag.Args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, l)
-	}
-	rows.Close()
+	got := queryColumn(ctx, t, conn, fmt.Sprintf(`SELECT label FROM %s.days AS d WHERE %s ORDER BY day`, schema, frag.SQL), frag.Args...)
 	if want := []string{"a"}; !slices.Equal(got, want) {
 		t.Errorf("days with a big order at their midnight: %v, want %v (SQL %s)", got, want, frag.SQL)
 	}
