@@ -176,7 +176,7 @@ tables:
 		t.Fatal(err)
 	}
 	ro, err := sqlgen.NewRenderer(p, table, sqlgen.Options{Dialect: sqlgen.Postgres, Alias: "t",
-		Session: map[string]string{"x-hasura-role": "owner", "x-hasura-n": "1"}})
+		Role: "owner", SessionVars: map[string]string{"x-hasura-n": "1"}})
 	if err != nil {
 		t.Fatal(err)
 	}

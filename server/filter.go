@@ -118,7 +118,7 @@ func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 		resp.ColumnConditions = append(resp.ColumnConditions, &wardenv1.ColumnCondition{Column: col, Predicate: p})
 	}
 	if opts != nil {
-		opts.Session = hasuraSession(sess)
+		opts.Role, opts.SessionVars = sess.Role, sess.Vars
 		if err := renderSQL(set.Policy(), table, *opts, res, resp, cols); err != nil {
 			return nil, err
 		}
@@ -307,15 +307,4 @@ func structOf(m map[string]any) (*structpb.Struct, error) {
 		return nil, fmt.Errorf("presets: %w", err)
 	}
 	return v.GetStructValue(), nil
-}
-
-// hasuraSession is the session as Hasura passes it to a computed field's
-// session argument: the session variables with x-hasura-role.
-func hasuraSession(sess engine.Session) map[string]string {
-	out := make(map[string]string, len(sess.Vars)+1)
-	for k, v := range sess.Vars {
-		out[k] = v
-	}
-	out["x-hasura-role"] = sess.Role
-	return out
 }

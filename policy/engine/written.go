@@ -47,7 +47,7 @@ func writtenRow(t *model.Table, perm *model.Permission, op model.Operation, r Ro
 			}
 		}
 		switch {
-		case perm.Set[k] != nil:
+		case isPreset(perm, k):
 			preset = append(preset, k)
 		case !slices.Contains(perm.Columns, k):
 			outside = append(outside, k)
@@ -102,4 +102,9 @@ func sameValue(c *model.Column, a, b any) (bool, error) {
 // themselves, and for the tests that compare them with Check.
 func WrittenRow(t *model.Table, perm *model.Permission, op model.Operation, r Row, presets map[string]any) (Row, *RowResult) {
 	return writtenRow(t, perm, op, r, presets)
+}
+
+func isPreset(perm *model.Permission, col string) bool {
+	_, ok := perm.Set[col]
+	return ok
 }

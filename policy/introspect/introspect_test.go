@@ -285,7 +285,7 @@ func TestPullPostgresTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, ok := p.InconsistentPermission(names[0], model.OpSelect, "user")
+	inc, ok := p.Tables[names[0]].Inconsistent[model.OpSelect]["user"]
 	if !ok || !strings.Contains(strings.Join(inc.Reasons, "\n"), `"draft" is not a label`) {
 		t.Errorf("inconsistency %+v, want the select permission left out naming the label", inc)
 	}

@@ -113,10 +113,8 @@ func (ld *loader) dirVersion(root string) (int, loc, *yaml.Node) {
 func (ld *loader) readMetadata(lay layout) {
 	switch lay.form {
 	case "dir3":
-		ld.version = 3
 		ld.readDirLayout(lay.root)
 	case "dir2":
-		ld.version = 2
 		ld.readDir2Layout(lay.root)
 	case "export":
 		ld.readExport(path.Join(lay.root, exportFile))
@@ -285,7 +283,6 @@ func (ld *loader) readExport(file string) {
 		ld.problemf(l, n, "%s holds no Hasura metadata: want version and sources (version 3) or tables (version 2)", file)
 		return
 	}
-	ld.version = min(version, 3)
 	known := exportV3Keys
 	if version < 3 {
 		known = exportV2Keys

@@ -141,8 +141,6 @@ type loader struct {
 	badTables map[model.TableName]*model.Inconsistency
 	badRels   map[model.TableName]map[string]*model.Inconsistency
 	badRoles  map[string]*model.Inconsistency
-	// version is the metadata version (1, 2 or 3) of the layout read.
-	version int
 	// notes say which parts of the metadata were deliberately not read.
 	notes []string
 }

@@ -114,16 +114,6 @@ type Policy struct {
 	Notes []string
 }
 
-// InconsistentPermission returns the inconsistency that left out the
-// permission of role for op on table t, if any.
-func (p *Policy) InconsistentPermission(t TableName, op Operation, role string) (*Inconsistency, bool) {
-	if tb, ok := p.Tables[t]; ok {
-		i, ok := tb.Inconsistent[op][role]
-		return i, ok
-	}
-	return nil, false
-}
-
 // Table returns a table by name.
 func (p *Policy) Table(name TableName) (*Table, bool) {
 	t, ok := p.Tables[name]

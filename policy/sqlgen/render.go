@@ -3,6 +3,7 @@ package sqlgen
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -176,10 +177,13 @@ func (w *work) computed(f *frame, cf *model.ComputedField) (string, error) {
 		arg = q + " => " + arg
 	}
 	if cf.SessionArgument != "" {
-		if w.r.o.Session == nil {
+		if w.r.o.Role == "" {
 			return "", fmt.Errorf("sqlgen: computed field %s takes the session, and the options give none", cf.Name)
 		}
-		js, err := json.Marshal(w.r.o.Session)
+		session := make(map[string]string, len(w.r.o.SessionVars)+1)
+		maps.Copy(session, w.r.o.SessionVars)
+		session["x-hasura-role"] = w.r.o.Role
+		js, err := json.Marshal(session)
 		if err != nil {
 			return "", err
 		}

@@ -77,11 +77,13 @@ type Options struct {
 	// PostgreSQL; for MySQL and SQLite "public" is unqualified and others
 	// as named.
 	Schemas map[string]string
-	// Session is the request's session, passed as Hasura passes it (a json
-	// object of the session variables, names lower-cased, x-hasura-role
-	// included) to computed fields that take it (session_argument). Without
-	// it such a computed field cannot be rendered.
-	Session map[string]string
+	// Role and SessionVars are the request's session (variable names
+	// lower-cased), passed as Hasura passes it to computed fields that take
+	// it (session_argument): a json object of the variables with
+	// x-hasura-role. Without a role such a computed field cannot be
+	// rendered.
+	Role        string
+	SessionVars map[string]string
 }
 
 // Fragment is rendered SQL with its bind parameters, in placeholder order.
