@@ -202,7 +202,7 @@ func computedSupport(d Dialect, cf *model.ComputedField) *UnsupportedError {
 	if d == Postgres {
 		return nil
 	}
-	return &UnsupportedError{Op: "computed field " + cf.Name, Dialect: d,
+	return &UnsupportedError{Op: "computed field " + cf.Name, Dialect: d, Construct: true,
 		Reason: fmt.Sprintf("its value is the PostgreSQL function %s of the row, which %s does not have", cf.Function, d)}
 }
 
@@ -464,6 +464,6 @@ func joinSupport(d Dialect, a, b *model.Column) *UnsupportedError {
 	if a.Type.Kind == model.KindInteger || a.Type.Kind == model.KindNumeric {
 		return nil
 	}
-	return &UnsupportedError{Op: fmt.Sprintf("a join of %s with %s", a.Type.Kind, b.Type.Kind), Dialect: d,
+	return &UnsupportedError{Op: fmt.Sprintf("a join of %s with %s", a.Type.Kind, b.Type.Kind), Dialect: d, Construct: true,
 		Reason: "SQLite keeps each kind of time as text of its own form, which never compare equal"}
 }

@@ -106,12 +106,15 @@ type UnsupportedError struct {
 	Op      string
 	Dialect Dialect
 	Reason  string
+	// Construct says Op names something other than an operator: a
+	// computed field's call, a join.
+	Construct bool
 }
 
 func (e *UnsupportedError) Error() string {
 	what := "operator " + e.Op
-	if strings.HasPrefix(e.Op, "computed field ") {
-		what = e.Op // not an operator: a function call
+	if e.Construct {
+		what = e.Op
 	}
 	msg := fmt.Sprintf("%s cannot be rendered in SQL dialect %s", what, e.Dialect)
 	if e.Reason != "" {
