@@ -160,7 +160,10 @@ func TestReloadOnFileChange(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			prev := revs[len(revs)-1]
 			change()
-			st := waitStatus(t, admin, "a new revision", func(st *wardenv1.GetStatusResponse) bool { return st.GetRevision() != prev })
+			// The set goes live a moment before its attempt is recorded.
+			st := waitStatus(t, admin, "a new revision", func(st *wardenv1.GetStatusResponse) bool {
+				return st.GetRevision() != prev && st.GetLastReload().GetRevision() == st.GetRevision()
+			})
 			if last := st.GetLastReload(); last.GetOutcome() != wardenv1.ReloadOutcome_RELOAD_OUTCOME_LOADED ||
 				last.GetTrigger() != reload.TriggerFileChange || last.GetRevision() != st.GetRevision() {
 				t.Errorf("last reload = %v, want LOADED by a file change, revision %s", last, st.GetRevision())
@@ -258,7 +261,9 @@ func TestReloadBrokenChangeKeepsServing(t *testing.T) {
 		t.Errorf("Reload of the broken set = %v", r)
 	}
 	replaceFile(t, users, good+"# fixed\n")
-	st = waitStatus(t, admin, "the fixed set", func(st *wardenv1.GetStatusResponse) bool { return st.GetRevision() != st0.GetRevision() })
+	st = waitStatus(t, admin, "the fixed set", func(st *wardenv1.GetStatusResponse) bool {
+		return st.GetRevision() != st0.GetRevision() && st.GetLastReload().GetRevision() == st.GetRevision()
+	})
 	if st.GetLastReload().GetOutcome() != wardenv1.ReloadOutcome_RELOAD_OUTCOME_LOADED || st.GetLastFailedReload().GetOutcome() != wardenv1.ReloadOutcome_RELOAD_OUTCOME_FAILED {
 		t.Errorf("after the fix: last %v, last failed %v", st.GetLastReload(), st.GetLastFailedReload())
 	}
