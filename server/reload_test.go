@@ -477,9 +477,15 @@ func TestReloadCallerKeys(t *testing.T) {
 	admin := wardenv1.NewAdminServiceClient(ts.conn(t, "ops"))
 	ctx := context.Background()
 
+	// One connection per key, kept open throughout: a removed key is
+	// refused on the connection it was used on.
+	clients := map[string]wardenv1.AuthorizationServiceClient{}
 	check := func(key string) error {
-		ts.keys["probe"] = key
-		_, err := wardenv1.NewAuthorizationServiceClient(ts.conn(t, "probe")).Check(ctx, &wardenv1.CheckRequest{
+		if clients[key] == nil {
+			ts.keys[key] = key
+			clients[key] = wardenv1.NewAuthorizationServiceClient(ts.conn(t, key))
+		}
+		_, err := clients[key].Check(ctx, &wardenv1.CheckRequest{
 			Principal: &wardenv1.Principal{Role: "user", SessionVariables: map[string]string{"x-hasura-user-id": "1"}},
 			Table:     "notes", Operation: wardenv1.Operation_OPERATION_SELECT,
 			Rows: []*wardenv1.Row{{Id: "1", Values: &structpb.Struct{Fields: map[string]*structpb.Value{"id": structpb.NewNumberValue(1), "owner_id": structpb.NewNumberValue(1)}}}},
