@@ -176,21 +176,19 @@ func (s *Server) startReloads(ctx context.Context) (wait func()) {
 	wg.Go(func() { s.policy.Run(ctx) })
 	wg.Go(func() { s.keys.Run(ctx) })
 	if s.cfg.Watch {
-		watch := func(what string, paths []reload.Path, r *reload.Reloader) {
+		watch := func(what string, paths []reload.Path, r *reload.Reloader) bool {
 			if len(paths) == 0 {
-				return
+				return false
 			}
 			w, err := reload.NewWatcher(paths, s.cfg.ReloadDebounce, func() { r.Request(reload.TriggerFileChange) }, s.log)
 			if err != nil {
 				s.log.Error("not watching the "+what+" for changes; SIGHUP and AdminService.Reload still reload it", slog.Any("error", err))
-				return
+				return false
 			}
 			wg.Go(func() { w.Run(ctx) })
-			if r == s.policy {
-				s.watchingPolicy.Store(true)
-			}
+			return true
 		}
-		watch("policy set", s.source.Watch, s.policy)
+		s.watchingPolicy.Store(watch("policy set", s.source.Watch, s.policy))
 		if f := s.cfg.Callers.APIKeysFile; f != "" {
 			watch("caller keys", []reload.Path{reload.File(f)}, s.keys)
 		}

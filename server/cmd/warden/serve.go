@@ -65,7 +65,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	policyLoaded := func(set *engine.Set) {
 		// GC tuning after a swap: the one place to change when TuneGC
 		// becomes a memory limit recomputed per set.
-		if live, percent, set := server.TuneGC(cfg.GCHeadroomMiB, a.getenv); set {
+		if live, percent, tuned := server.TuneGC(cfg.GCHeadroomMiB, a.getenv); tuned {
 			log.Info("garbage collector tuned to the loaded policy set",
 				slog.Uint64("live_heap_mib", live>>20), slog.Int("gc_percent", percent), slog.Int("gc_headroom_mib", cfg.GCHeadroomMiB))
 		} else {
