@@ -75,7 +75,7 @@ func TestMaskKeepsNamesAndListedValuesOnly(t *testing.T) {
 	})
 	e := event("d1", "user", "allow")
 	l.Log(e, map[string]string{"x-hasura-user-id": "alice@example.com", "x-hasura-org-id": "7"},
-		[]map[string]any{{"id": 1, "status": "draft", "author_email": "bob@example.com"}})
+		mapRows{{"id": 1, "status": "draft", "author_email": "bob@example.com"}})
 	if err := l.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +115,13 @@ func TestMaskKeepsNamesAndListedValuesOnly(t *testing.T) {
 	if got["result"].(map[string]any)["outcome"] != "allow" {
 		t.Errorf("result = %v", got["result"])
 	}
+}
+
+type mapRows []map[string]any
+
+func (m mapRows) Value(i int, col string) (any, bool) {
+	v, ok := m[i][col]
+	return v, ok
 }
 
 func TestDropRules(t *testing.T) {
@@ -291,14 +298,22 @@ func TestDeadSinkNeverBlocksLog(t *testing.T) {
 func TestFileSinkRotates(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "decisions.ndjson")
-	l := New(Config{Sinks: []Sink{NewFileSink(path, 1, 3)}})
+	sink := NewFileSink(path, 1, 3)
 	big := strings.Repeat("r", 2000)
-	for range 1200 { // ~2.5 MB of events: at least two rotations at 1 MiB
-		e := event("d", "user", "allow")
-		e.Rows[0].Reason = big
-		l.Log(e, nil, nil)
+	// ~2.7 MB in three writes: two rotations at 1 MiB. Rotated files are
+	// named by the millisecond, so the writes are a few apart.
+	for range 3 {
+		batch := make([]*Event, 400)
+		for i := range batch {
+			batch[i] = event("d", "user", "allow")
+			batch[i].Rows[0].Reason = big
+		}
+		if err := sink.Write(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	if err := l.Close(context.Background()); err != nil {
+	if err := sink.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "decisions*.ndjson"))

@@ -136,8 +136,16 @@ type Logger struct {
 }
 
 type mask struct {
-	vars    map[string]bool
-	columns map[string]bool
+	vars map[string]bool
+	// columns kept in every table, and in one table (by "schema.name").
+	columns  []string
+	perTable map[string][]string
+}
+
+// RowValues gives the values of a call's rows, read only for the columns
+// the mask keeps.
+type RowValues interface {
+	Value(row int, column string) (any, bool)
 }
 
 // New starts a Logger and its sinks' goroutines. Close stops them.
@@ -159,9 +167,18 @@ func New(cfg Config) *Logger {
 	for _, v := range cfg.Mask.SessionVars {
 		l.mask.vars[strings.ToLower(v)] = true
 	}
-	l.mask.columns = map[string]bool{}
+	l.mask.perTable = map[string][]string{}
 	for _, c := range cfg.Mask.Columns {
-		l.mask.columns[c] = true
+		i := strings.LastIndexByte(c, '.')
+		if i < 0 {
+			l.mask.columns = append(l.mask.columns, c)
+			continue
+		}
+		table := c[:i]
+		if !strings.Contains(table, ".") {
+			table = "public." + table
+		}
+		l.mask.perTable[table] = append(l.mask.perTable[table], c[i+1:])
 	}
 	if cfg.Recent > 0 {
 		l.ring = newRing(cfg.Recent)
@@ -189,9 +206,10 @@ func (l *Logger) Enabled() bool { return l != nil }
 
 // Log masks e, applies the drop rules, keeps it in the ring and offers it
 // to every sink without blocking. session and rows are the unmasked
-// session variables and row values (rows[i] for e.Rows[i]); Log copies
-// what the mask keeps and never retains them. It takes ownership of e.
-func (l *Logger) Log(e *Event, session map[string]string, rows []map[string]any) {
+// session variables and the rows' values (row i for e.Rows[i]; nil for
+// none); Log copies what the mask keeps and never retains them. It takes
+// ownership of e.
+func (l *Logger) Log(e *Event, session map[string]string, rows RowValues) {
 	if l == nil || l.closed.Load() {
 		return
 	}
@@ -217,7 +235,7 @@ func (l *Logger) Log(e *Event, session map[string]string, rows []map[string]any)
 	}
 }
 
-func (l *Logger) applyMask(e *Event, session map[string]string, rows []map[string]any) {
+func (l *Logger) applyMask(e *Event, session map[string]string, rows RowValues) {
 	for k, v := range session {
 		e.SessionNames = append(e.SessionNames, k)
 		if l.mask.vars[strings.ToLower(k)] {
@@ -230,20 +248,22 @@ func (l *Logger) applyMask(e *Event, session map[string]string, rows []map[strin
 		}
 	}
 	slices.Sort(e.SessionNames)
-	for i := range e.Rows {
-		if i >= len(rows) {
-			break
-		}
-		for col, v := range rows[i] {
-			if l.mask.columns[col] || l.mask.columns[e.Table+"."+col] {
-				if e.Rows[i].Values == nil {
-					e.Rows[i].Values = map[string]any{}
+	slices.Sort(e.Erased)
+	if rows == nil {
+		return
+	}
+	for _, cols := range [][]string{l.mask.columns, l.mask.perTable[e.Table]} {
+		for _, col := range cols {
+			for i := range e.Rows {
+				if v, ok := rows.Value(i, col); ok {
+					if e.Rows[i].Values == nil {
+						e.Rows[i].Values = map[string]any{}
+					}
+					e.Rows[i].Values[col] = v
 				}
-				e.Rows[i].Values[col] = v
 			}
 		}
 	}
-	slices.Sort(e.Erased)
 }
 
 // pointerEscape escapes a JSON pointer token (RFC 6901).
