@@ -7,7 +7,6 @@ package tracing
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 
@@ -81,8 +80,8 @@ func Resource(version string) *resource.Resource {
 // always on by default), and the W3C trace-context and baggage
 // propagators. It returns a shutdown that flushes the spans, and whether
 // tracing is on.
-func Setup(ctx context.Context, version string) (shutdown func(context.Context) error, on bool, err error) {
-	on, err = Wanted(os.Getenv)
+func Setup(ctx context.Context, version string, getenv func(string) string) (shutdown func(context.Context) error, on bool, err error) {
+	on, err = Wanted(getenv)
 	if err != nil || !on {
 		return func(context.Context) error { return nil }, false, err
 	}
