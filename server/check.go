@@ -12,9 +12,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/server/tracing"
 	"github.com/wardenpdp/warden/policy/model"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server/tracing"
 )
 
 // authorizationService implements warden.v1.AuthorizationService.

@@ -30,9 +30,9 @@ func (a *app) decisions(ctx context.Context, args []string) error {
 	}
 	var (
 		addr, key, caFile, role, table, outcome, call, output string
-		limit                                                  int
-		follow, useTLS                                         bool
-		every                                                  time.Duration
+		limit                                                 int
+		follow, useTLS                                        bool
+		every                                                 time.Duration
 	)
 	fs := a.flagSet("decisions tail", "[flags]",
 		"Prints the most recent decisions of a running server, oldest first, from its\n"+
@@ -147,4 +147,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-
