@@ -27,6 +27,8 @@ type metrics struct {
 	logDropped *prometheus.CounterVec
 	logWritten *prometheus.CounterVec
 	logQueue   *prometheus.GaugeVec
+	// Calls session resolution makes: the webhook, the JWKS.
+	sessionCalls *prometheus.HistogramVec
 }
 
 // newMetrics makes the metrics; inconsistent counts the inconsistent
@@ -64,6 +66,11 @@ func newMetrics(inconsistent func() float64) *metrics {
 			Name: "warden_decision_log_written_total",
 			Help: "Decision-log events a sink delivered, by sink.",
 		}, []string{"sink"}),
+		sessionCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "warden_session_call_duration_seconds",
+			Help:    "Time of the calls session resolution makes, by call (webhook: one authentication webhook request; jwks: one JWKS fetch) and outcome (ok, error).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"call", "outcome"}),
 		logQueue: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "warden_decision_log_queue_depth",
 			Help: "Decision-log events waiting in a sink's queue, by sink.",
@@ -75,6 +82,7 @@ func newMetrics(inconsistent func() float64) *metrics {
 		m.logDropped,
 		m.logWritten,
 		m.logQueue,
+		m.sessionCalls,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "warden_filter_partial_evaluations_total",
 			Help: "Filter requests answered by a partial evaluation at request time because the rule could not be templated (expected 0; every rule Warden compiles today is templated).",
@@ -143,4 +151,13 @@ func (m *metrics) QueueDepth(sink string, n int) { m.logQueue.WithLabelValues(si
 // refusedBeforeDecode counts a call callerauth.TapHandle refused.
 func (m *metrics) refusedBeforeDecode(reason string) {
 	m.refused.WithLabelValues(reason).Inc()
+}
+
+// observeSessionCall records one call of session resolution.
+func (m *metrics) observeSessionCall(call string, took time.Duration, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.sessionCalls.WithLabelValues(call, outcome).Observe(took.Seconds())
 }

@@ -192,10 +192,10 @@ func hexBytes(b []byte) string {
 	return string(out)
 }
 
-// With tracing on, a Check's span is a child of the caller's span (W3C
-// traceparent), with the session and evaluation spans under it, exported
-// over OTLP to a real receiver.
-func TestTracesJoinTheCallersTrace(t *testing.T) {
+// startTracing turns tracing on, exporting to an OTLP/gRPC receiver on
+// loopback, until the test ends (after the test's server stops).
+func startTracing(t *testing.T) (*traceCollector, *sdktrace.TracerProvider) {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +218,27 @@ func TestTracesJoinTheCallersTrace(t *testing.T) {
 		tracing.Off()
 		_ = tp.Shutdown(context.Background())
 	})
+	return col, tp
+}
 
+// waitSpan waits for the receiver to hold the span called name.
+func (c *traceCollector) waitSpan(name string) (spanInfo, bool) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		c.mu.Lock()
+		sp, ok := c.spans[name]
+		c.mu.Unlock()
+		if ok {
+			return sp, true
+		}
+	}
+	return spanInfo{}, false
+}
+
+// With tracing on, a Check's span is a child of the caller's span (W3C
+// traceparent), with the session and evaluation spans under it, exported
+// over OTLP to a real receiver.
+func TestTracesJoinTheCallersTrace(t *testing.T) {
+	col, _ := startTracing(t)
 	ts := startTest(t, DefaultConfig(), notesPolicy(t))
 	authz := wardenv1.NewAuthorizationServiceClient(ts.conn(t, "gateway"))
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
@@ -227,13 +247,7 @@ func TestTracesJoinTheCallersTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The call's span ends once the answer is sent: wait for it.
-	var call spanInfo
-	var ok bool
-	for deadline := time.Now().Add(5 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		col.mu.Lock()
-		call, ok = col.spans["warden.v1.AuthorizationService/Check"]
-		col.mu.Unlock()
-	}
+	call, ok := col.waitSpan("warden.v1.AuthorizationService/Check")
 	col.mu.Lock()
 	defer col.mu.Unlock()
 	if !ok {
@@ -254,6 +268,42 @@ func TestTracesJoinTheCallersTrace(t *testing.T) {
 	}
 	if d := list.GetDecisions(); len(d) != 1 || d[0].GetDecisionId() != resp.GetDecisionId() || d[0].GetTraceId() != call.traceID {
 		t.Errorf("ListDecisions = %v", d)
+	}
+}
+
+// A session from the auth webhook: its request is a span under the
+// session's, and its latency a metric.
+func TestWebhookCallTracedAndTimed(t *testing.T) {
+	col, _ := startTracing(t)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"X-Hasura-Role": "user", "X-Hasura-User-Id": "7"}`))
+	}))
+	defer hook.Close()
+	cfg := DefaultConfig()
+	cfg.Sessions.AuthHook = hook.URL
+	cfg.Sessions.AuthHookSecret = "hook-secret"
+	ts := startTest(t, cfg, notesPolicy(t))
+	authz := wardenv1.NewAuthorizationServiceClient(ts.conn(t, "checker"))
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer end-user-token")
+	req := notesCheck("7", 7)
+	req.Principal = nil
+	resp, err := authz.Check(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetDecisions()[0].GetDecision() != wardenv1.Decision_DECISION_ALLOW {
+		t.Fatalf("the webhook's session was not used: %v", resp)
+	}
+	hookSpan, ok := col.waitSpan("warden.session.webhook")
+	if !ok {
+		t.Fatal("no span for the webhook call")
+	}
+	sess, _ := col.waitSpan("warden.session")
+	if hookSpan.parentID != sess.spanID || hookSpan.traceID != sess.traceID {
+		t.Errorf("webhook span %+v is not a child of the session span %+v", hookSpan, sess)
+	}
+	if body := scrape(t, ts); !strings.Contains(body, `warden_session_call_duration_seconds_count{call="webhook",outcome="ok"} 1`) {
+		t.Errorf("webhook latency not recorded:\n%s", grepLines(body, "warden_session_call"))
 	}
 }
 

@@ -149,7 +149,7 @@ func New(cfg Config, set *engine.Set, opts ...Option) (*Server, error) {
 	if s.certs, err = cfg.Callers.NewCertReloader(callerauth.WithTLSLogger(s.log)); err != nil {
 		return nil, err
 	}
-	if s.resolver, err = session.NewResolver(cfg.Sessions, session.WithLogger(s.log)); err != nil {
+	if s.resolver, err = session.NewResolver(cfg.Sessions, session.WithLogger(s.log), session.WithObserver(s.metrics.observeSessionCall)); err != nil {
 		return nil, err
 	}
 
