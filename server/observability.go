@@ -285,8 +285,7 @@ func traceIDs(ctx context.Context) (traceID, spanID string) {
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		return sc.TraceID().String(), sc.SpanID().String()
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	tp := md.Get("traceparent")
+	tp := metadata.ValueFromIncomingContext(ctx, "traceparent") // no copy of the metadata
 	if len(tp) == 0 {
 		return "", ""
 	}

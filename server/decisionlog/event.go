@@ -97,22 +97,32 @@ func (e *Event) Outcome() string {
 
 // opaEvent is the JSON an event is written as.
 type opaEvent struct {
-	Labels     map[string]string            `json:"labels"`
-	DecisionID string                       `json:"decision_id"`
-	TraceID    string                       `json:"trace_id,omitempty"`
-	SpanID     string                       `json:"span_id,omitempty"`
-	Path       string                       `json:"path"`
-	Input      opaInput                     `json:"input"`
-	Result     opaResult                    `json:"result"`
-	RequestBy  string                       `json:"requested_by"`
-	Timestamp  string                       `json:"timestamp"`
-	Metrics    map[string]int64             `json:"metrics"`
-	Bundles    map[string]map[string]string `json:"bundles"`
-	Erased     []string                     `json:"erased,omitempty"`
+	Labels     map[string]string `json:"labels"`
+	DecisionID string            `json:"decision_id"`
+	TraceID    string            `json:"trace_id,omitempty"`
+	SpanID     string            `json:"span_id,omitempty"`
+	Path       string            `json:"path"`
+	Input      opaInput          `json:"input"`
+	Result     opaResult         `json:"result"`
+	RequestBy  string            `json:"requested_by"`
+	Timestamp  string            `json:"timestamp"`
+	Metrics    opaMetrics        `json:"metrics"`
+	Bundles    opaBundles        `json:"bundles"`
+	Erased     []string          `json:"erased,omitempty"`
 	// Warden's own.
 	Sequence    uint64 `json:"sequence"`
 	Revision    string `json:"revision"`
 	CallerLevel string `json:"caller_level,omitempty"`
+}
+
+type opaMetrics struct {
+	ServerHandlerNS int64 `json:"timer_server_handler_ns"`
+}
+
+type opaBundles struct {
+	Warden struct {
+		Revision string `json:"revision"`
+	} `json:"warden"`
 }
 
 type opaInput struct {
@@ -159,8 +169,7 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 		Path:        "warden/" + string(e.Call),
 		RequestBy:   e.CallerID,
 		Timestamp:   e.Timestamp.UTC().Format(time.RFC3339Nano),
-		Metrics:     map[string]int64{"timer_server_handler_ns": e.Latency.Nanoseconds()},
-		Bundles:     map[string]map[string]string{"warden": {"revision": e.Revision}},
+		Metrics:     opaMetrics{ServerHandlerNS: e.Latency.Nanoseconds()},
 		Erased:      e.Erased,
 		Sequence:    e.Sequence,
 		Revision:    e.Revision,
@@ -171,6 +180,7 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 		},
 		Result: opaResult{Outcome: e.Outcome(), FilterKind: e.FilterKind, SQL: e.SQL},
 	}
+	o.Bundles.Warden.Revision = e.Revision
 	if len(e.Rows) > 0 {
 		o.Input.Rows = make([]opaInputRow, len(e.Rows))
 		o.Result.Rows = make([]opaResRow, len(e.Rows))

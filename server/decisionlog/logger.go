@@ -268,8 +268,13 @@ func (l *Logger) applyMask(e *Event, session map[string]string, rows RowValues) 
 
 // pointerEscape escapes a JSON pointer token (RFC 6901).
 func pointerEscape(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+	if !strings.ContainsAny(s, "~/") {
+		return s
+	}
+	return pointerEscaper.Replace(s)
 }
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
 // Recent returns the kept events newest first that match q, at most
 // q.Limit (all when 0), and only those after q.After (a sequence).
