@@ -307,6 +307,22 @@ func TestWebhookCallTracedAndTimed(t *testing.T) {
 	}
 }
 
+// A gateway call carries the caller's W3C trace context too.
+func TestGatewayDecisionCarriesTraceID(t *testing.T) {
+	ts := startTest(t, DefaultConfig(), notesPolicy(t))
+	body := `{"principal": {"role": "user", "sessionVariables": {"x-hasura-user-id": "7"}}, "table": "notes", "operation": "OPERATION_SELECT", "rows": [{"id": "a", "values": {"id": 1, "owner_id": 7}}]}`
+	code, _, out := httpCall(t, "POST", "http://"+ts.httpAddr+"/v1/check", map[string]string{
+		"X-Warden-Api-Key": ts.keys["ops"], "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+	}, body)
+	if code != 200 {
+		t.Fatalf("%d %s", code, out)
+	}
+	code, _, out = httpCall(t, "GET", "http://"+ts.httpAddr+"/v1/admin/decisions?call=check", map[string]string{"X-Warden-Api-Key": ts.keys["ops"]}, "")
+	if code != 200 || !strings.Contains(out, `"traceId":"0af7651916cd43dd8448eb211c80319c"`) || !strings.Contains(out, `"outcome":"allow"`) {
+		t.Errorf("GET /v1/admin/decisions: %d %s", code, out)
+	}
+}
+
 // A sink that never answers costs a counter, not a failed or stalled call.
 func TestDeadSinkDoesNotHoldUpCheck(t *testing.T) {
 	block := make(chan struct{})
