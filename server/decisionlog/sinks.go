@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,12 +39,14 @@ func (s *WriterSink) MaxBatch() int { return 256 }
 
 func (s *WriterSink) Write(_ context.Context, batch []*Event) error {
 	s.buf.Reset()
-	enc := json.NewEncoder(&s.buf)
-	enc.SetEscapeHTML(false)
 	for _, e := range batch {
-		if err := enc.Encode(e); err != nil {
+		// MarshalJSON directly: json.Encoder would re-scan its output.
+		b, err := e.MarshalJSON()
+		if err != nil {
 			return fmt.Errorf("encode event %s: %w", e.DecisionID, err)
 		}
+		s.buf.Write(b)
+		s.buf.WriteByte('\n')
 	}
 	_, err := s.w.Write(s.buf.Bytes())
 	return err
@@ -121,9 +122,18 @@ func (s *HTTPSink) Write(ctx context.Context, batch []*Event) error {
 	s.init()
 	var body bytes.Buffer
 	zw := gzip.NewWriter(&body)
-	if err := json.NewEncoder(zw).Encode(batch); err != nil {
-		return fmt.Errorf("encode batch: %w", err)
+	_, _ = zw.Write([]byte{'['})
+	for i, e := range batch {
+		b, err := e.MarshalJSON()
+		if err != nil {
+			return fmt.Errorf("encode event %s: %w", e.DecisionID, err)
+		}
+		if i > 0 {
+			_, _ = zw.Write([]byte{','})
+		}
+		_, _ = zw.Write(b)
 	}
+	_, _ = zw.Write([]byte{']'})
 	if err := zw.Close(); err != nil {
 		return err
 	}
