@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -286,25 +284,6 @@ func TestReloadBrokenChangeKeepsServing(t *testing.T) {
 	})
 }
 
-func scrape(t *testing.T, ts *testServer) string {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, "http://"+ts.httpAddr+"/metrics", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-Warden-Api-Key", ts.keys["scraper"])
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
-	}
-	return string(b)
-}
-
 func TestReloadAdminCall(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // after the server and its clients stop
 	cfg := DefaultConfig()
@@ -554,14 +533,4 @@ func TestReloadCallerKeys(t *testing.T) {
 		!strings.Contains(body, `warden_caller_keys_reloads_total{outcome="loaded"} 2`) {
 		t.Errorf("caller keys reload metrics:\n%s", grepLines(body, "warden_caller_keys_reloads_total"))
 	}
-}
-
-func grepLines(s, sub string) string {
-	var out []string
-	for l := range strings.SplitSeq(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }

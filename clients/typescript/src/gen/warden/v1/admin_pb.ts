@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file warden/v1/admin.proto.
  */
 export const file_warden_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0IuADChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkSMAoLc291cmNlX2tpbmQYByABKA4yGy53YXJkZW4udjEuUG9saWN5U291cmNlS2luZBIhChlpbmNvbnNpc3RlbnRfb2JqZWN0X2NvdW50GAggASgFEhAKCHdhdGNoaW5nGAkgASgIEi0KC2xhc3RfcmVsb2FkGAogASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSNAoSbGFzdF9mYWlsZWRfcmVsb2FkGAsgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSOQoVY2FsbGVyX2tleXNfbG9hZGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5ChdsYXN0X2NhbGxlcl9rZXlzX3JlbG9hZBgNIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0IuABCg1SZWxvYWRBdHRlbXB0Ei8KC2ZpbmlzaGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgdvdXRjb21lGAIgASgOMhgud2FyZGVuLnYxLlJlbG9hZE91dGNvbWUSEAoIcmV2aXNpb24YAyABKAkSDwoHdHJpZ2dlchgEIAEoCRINCgVlcnJvchgFIAEoCRIqCghwcm9ibGVtcxgGIAMoCzIYLndhcmRlbi52MS5Qb2xpY3lQcm9ibGVtEhUKDXByb2JsZW1fY291bnQYByABKAUiSgoNUG9saWN5UHJvYmxlbRIMCgRmaWxlGAEgASgJEgwKBGxpbmUYAiABKAUSDAoEcGF0aBgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIhMKEUxpc3RUYWJsZXNSZXF1ZXN0IjYKBkNvbHVtbhIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEAoIbnVsbGFibGUYAyABKAgiSQoPUm9sZVBlcm1pc3Npb25zEgwKBHJvbGUYASABKAkSKAoKb3BlcmF0aW9ucxgCIAMoDjIULndhcmRlbi52MS5PcGVyYXRpb24ikAEKBVRhYmxlEgwKBG5hbWUYASABKAkSIgoHY29sdW1ucxgCIAMoCzIRLndhcmRlbi52MS5Db2x1bW4SEwoLcHJpbWFyeV9rZXkYAyADKAkSFQoNcmVsYXRpb25zaGlwcxgEIAMoCRIpCgVyb2xlcxgFIAMoCzIaLndhcmRlbi52MS5Sb2xlUGVybWlzc2lvbnMiNgoSTGlzdFRhYmxlc1Jlc3BvbnNlEiAKBnRhYmxlcxgBIAMoCzIQLndhcmRlbi52MS5UYWJsZSISChBMaXN0Um9sZXNSZXF1ZXN0IiYKBFJvbGUSDAoEbmFtZRgBIAEoCRIQCghyb2xlX3NldBgCIAMoCSIzChFMaXN0Um9sZXNSZXNwb25zZRIeCgVyb2xlcxgBIAMoCzIPLndhcmRlbi52MS5Sb2xlIiQKE0dldFRhYmxlUmVnb1JlcXVlc3QSDQoFdGFibGUYASABKAkiKgoKUmVnb01vZHVsZRIMCgRwYXRoGAEgASgJEg4KBnNvdXJjZRgCIAEoCSJQChRHZXRUYWJsZVJlZ29SZXNwb25zZRImCgdtb2R1bGVzGAEgAygLMhUud2FyZGVuLnYxLlJlZ29Nb2R1bGUSEAoIcmV2aXNpb24YAiABKAkiDwoNUmVsb2FkUmVxdWVzdCJ7Cg5SZWxvYWRSZXNwb25zZRIoCgZwb2xpY3kYASABKAsyGC53YXJkZW4udjEuUmVsb2FkQXR0ZW1wdBItCgtjYWxsZXJfa2V5cxgCIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0EhAKCHJldmlzaW9uGAMgASgJKpgBChBQb2xpY3lTb3VyY2VLaW5kEiIKHlBPTElDWV9TT1VSQ0VfS0lORF9VTlNQRUNJRklFRBAAEh8KG1BPTElDWV9TT1VSQ0VfS0lORF9FTUJFRERFRBABEiAKHFBPTElDWV9TT1VSQ0VfS0lORF9ESVJFQ1RPUlkQAhIdChlQT0xJQ1lfU09VUkNFX0tJTkRfQlVORExFEAMqpgEKDVJlbG9hZE91dGNvbWUSHgoaUkVMT0FEX09VVENPTUVfVU5TUEVDSUZJRUQQABIZChVSRUxPQURfT1VUQ09NRV9MT0FERUQQARIcChhSRUxPQURfT1VUQ09NRV9VTkNIQU5HRUQQAhIZChVSRUxPQURfT1VUQ09NRV9GQUlMRUQQAxIhCh1SRUxPQURfT1VUQ09NRV9OT1RfUkVMT0FEQUJMRRAEMvkCCgxBZG1pblNlcnZpY2USRgoJR2V0U3RhdHVzEhsud2FyZGVuLnYxLkdldFN0YXR1c1JlcXVlc3QaHC53YXJkZW4udjEuR2V0U3RhdHVzUmVzcG9uc2USSQoKTGlzdFRhYmxlcxIcLndhcmRlbi52MS5MaXN0VGFibGVzUmVxdWVzdBodLndhcmRlbi52MS5MaXN0VGFibGVzUmVzcG9uc2USRgoJTGlzdFJvbGVzEhsud2FyZGVuLnYxLkxpc3RSb2xlc1JlcXVlc3QaHC53YXJkZW4udjEuTGlzdFJvbGVzUmVzcG9uc2USTwoMR2V0VGFibGVSZWdvEh4ud2FyZGVuLnYxLkdldFRhYmxlUmVnb1JlcXVlc3QaHy53YXJkZW4udjEuR2V0VGFibGVSZWdvUmVzcG9uc2USPQoGUmVsb2FkEhgud2FyZGVuLnYxLlJlbG9hZFJlcXVlc3QaGS53YXJkZW4udjEuUmVsb2FkUmVzcG9uc2VCNlo0Z2l0aHViLmNvbS93YXJkZW5wZHAvd2FyZGVuL3Byb3RvL3dhcmRlbi92MTt3YXJkZW52MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
+  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0IuADChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkSMAoLc291cmNlX2tpbmQYByABKA4yGy53YXJkZW4udjEuUG9saWN5U291cmNlS2luZBIhChlpbmNvbnNpc3RlbnRfb2JqZWN0X2NvdW50GAggASgFEhAKCHdhdGNoaW5nGAkgASgIEi0KC2xhc3RfcmVsb2FkGAogASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSNAoSbGFzdF9mYWlsZWRfcmVsb2FkGAsgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSOQoVY2FsbGVyX2tleXNfbG9hZGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5ChdsYXN0X2NhbGxlcl9rZXlzX3JlbG9hZBgNIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0IuABCg1SZWxvYWRBdHRlbXB0Ei8KC2ZpbmlzaGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgdvdXRjb21lGAIgASgOMhgud2FyZGVuLnYxLlJlbG9hZE91dGNvbWUSEAoIcmV2aXNpb24YAyABKAkSDwoHdHJpZ2dlchgEIAEoCRINCgVlcnJvchgFIAEoCRIqCghwcm9ibGVtcxgGIAMoCzIYLndhcmRlbi52MS5Qb2xpY3lQcm9ibGVtEhUKDXByb2JsZW1fY291bnQYByABKAUiSgoNUG9saWN5UHJvYmxlbRIMCgRmaWxlGAEgASgJEgwKBGxpbmUYAiABKAUSDAoEcGF0aBgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIhMKEUxpc3RUYWJsZXNSZXF1ZXN0IjYKBkNvbHVtbhIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEAoIbnVsbGFibGUYAyABKAgiSQoPUm9sZVBlcm1pc3Npb25zEgwKBHJvbGUYASABKAkSKAoKb3BlcmF0aW9ucxgCIAMoDjIULndhcmRlbi52MS5PcGVyYXRpb24ikAEKBVRhYmxlEgwKBG5hbWUYASABKAkSIgoHY29sdW1ucxgCIAMoCzIRLndhcmRlbi52MS5Db2x1bW4SEwoLcHJpbWFyeV9rZXkYAyADKAkSFQoNcmVsYXRpb25zaGlwcxgEIAMoCRIpCgVyb2xlcxgFIAMoCzIaLndhcmRlbi52MS5Sb2xlUGVybWlzc2lvbnMiNgoSTGlzdFRhYmxlc1Jlc3BvbnNlEiAKBnRhYmxlcxgBIAMoCzIQLndhcmRlbi52MS5UYWJsZSISChBMaXN0Um9sZXNSZXF1ZXN0IiYKBFJvbGUSDAoEbmFtZRgBIAEoCRIQCghyb2xlX3NldBgCIAMoCSIzChFMaXN0Um9sZXNSZXNwb25zZRIeCgVyb2xlcxgBIAMoCzIPLndhcmRlbi52MS5Sb2xlIiQKE0dldFRhYmxlUmVnb1JlcXVlc3QSDQoFdGFibGUYASABKAkiKgoKUmVnb01vZHVsZRIMCgRwYXRoGAEgASgJEg4KBnNvdXJjZRgCIAEoCSJQChRHZXRUYWJsZVJlZ29SZXNwb25zZRImCgdtb2R1bGVzGAEgAygLMhUud2FyZGVuLnYxLlJlZ29Nb2R1bGUSEAoIcmV2aXNpb24YAiABKAkieQoUTGlzdERlY2lzaW9uc1JlcXVlc3QSDAoEcm9sZRgBIAEoCRINCgV0YWJsZRgCIAEoCRIPCgdvdXRjb21lGAMgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAQgASgEEg0KBWxpbWl0GAUgASgFEgwKBGNhbGwYBiABKAkiRQoVTGlzdERlY2lzaW9uc1Jlc3BvbnNlEiwKCWRlY2lzaW9ucxgBIAMoCzIZLndhcmRlbi52MS5EZWNpc2lvblJlY29yZCLcAwoORGVjaXNpb25SZWNvcmQSEAoIc2VxdWVuY2UYASABKAQSEwoLZGVjaXNpb25faWQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmV2aXNpb24YBCABKAkSDAoEY2FsbBgFIAEoCRIOCgZjYWxsZXIYBiABKAkSFAoMY2FsbGVyX2xldmVsGAcgASgJEgwKBHJvbGUYCCABKAkSDQoFdGFibGUYCSABKAkSEQoJb3BlcmF0aW9uGAogASgJEg8KB291dGNvbWUYCyABKAkSKgoEcm93cxgMIAMoCzIcLndhcmRlbi52MS5EZWNpc2lvblJlY29yZFJvdxILCgNzcWwYDSABKAkSDwoHZGlhbGVjdBgOIAEoCRISCgpsYXRlbmN5X3VzGA8gASgDEhAKCHRyYWNlX2lkGBAgASgJEhkKEXNlc3Npb25fdmFyaWFibGVzGBEgAygJEjcKB3Nlc3Npb24YEiADKAsyJi53YXJkZW4udjEuRGVjaXNpb25SZWNvcmQuU2Vzc2lvbkVudHJ5Gi4KDFNlc3Npb25FbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIm8KEURlY2lzaW9uUmVjb3JkUm93EgoKAmlkGAEgASgJEhAKCGRlY2lzaW9uGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIWCg5kZW5pZWRfY29sdW1ucxgEIAMoCRIUCgxtaXNzaW5nX2RhdGEYBSADKAkiDwoNUmVsb2FkUmVxdWVzdCJ7Cg5SZWxvYWRSZXNwb25zZRIoCgZwb2xpY3kYASABKAsyGC53YXJkZW4udjEuUmVsb2FkQXR0ZW1wdBItCgtjYWxsZXJfa2V5cxgCIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0EhAKCHJldmlzaW9uGAMgASgJKpgBChBQb2xpY3lTb3VyY2VLaW5kEiIKHlBPTElDWV9TT1VSQ0VfS0lORF9VTlNQRUNJRklFRBAAEh8KG1BPTElDWV9TT1VSQ0VfS0lORF9FTUJFRERFRBABEiAKHFBPTElDWV9TT1VSQ0VfS0lORF9ESVJFQ1RPUlkQAhIdChlQT0xJQ1lfU09VUkNFX0tJTkRfQlVORExFEAMqpgEKDVJlbG9hZE91dGNvbWUSHgoaUkVMT0FEX09VVENPTUVfVU5TUEVDSUZJRUQQABIZChVSRUxPQURfT1VUQ09NRV9MT0FERUQQARIcChhSRUxPQURfT1VUQ09NRV9VTkNIQU5HRUQQAhIZChVSRUxPQURfT1VUQ09NRV9GQUlMRUQQAxIhCh1SRUxPQURfT1VUQ09NRV9OT1RfUkVMT0FEQUJMRRAEMs0DCgxBZG1pblNlcnZpY2USRgoJR2V0U3RhdHVzEhsud2FyZGVuLnYxLkdldFN0YXR1c1JlcXVlc3QaHC53YXJkZW4udjEuR2V0U3RhdHVzUmVzcG9uc2USSQoKTGlzdFRhYmxlcxIcLndhcmRlbi52MS5MaXN0VGFibGVzUmVxdWVzdBodLndhcmRlbi52MS5MaXN0VGFibGVzUmVzcG9uc2USRgoJTGlzdFJvbGVzEhsud2FyZGVuLnYxLkxpc3RSb2xlc1JlcXVlc3QaHC53YXJkZW4udjEuTGlzdFJvbGVzUmVzcG9uc2USTwoMR2V0VGFibGVSZWdvEh4ud2FyZGVuLnYxLkdldFRhYmxlUmVnb1JlcXVlc3QaHy53YXJkZW4udjEuR2V0VGFibGVSZWdvUmVzcG9uc2USUgoNTGlzdERlY2lzaW9ucxIfLndhcmRlbi52MS5MaXN0RGVjaXNpb25zUmVxdWVzdBogLndhcmRlbi52MS5MaXN0RGVjaXNpb25zUmVzcG9uc2USPQoGUmVsb2FkEhgud2FyZGVuLnYxLlJlbG9hZFJlcXVlc3QaGS53YXJkZW4udjEuUmVsb2FkUmVzcG9uc2VCNlo0Z2l0aHViLmNvbS93YXJkZW5wZHAvd2FyZGVuL3Byb3RvL3dhcmRlbi92MTt3YXJkZW52MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
 
 /**
  * GetStatusRequest has no fields.
@@ -543,6 +543,253 @@ export const GetTableRegoResponseSchema: GenMessage<GetTableRegoResponse> = /*@_
   messageDesc(file_warden_v1_admin, 14);
 
 /**
+ * ListDecisionsRequest selects recent decisions; every set field must
+ * match.
+ *
+ * @generated from message warden.v1.ListDecisionsRequest
+ */
+export type ListDecisionsRequest = Message<"warden.v1.ListDecisionsRequest"> & {
+  /**
+   * Only this role's decisions.
+   *
+   * @generated from field: string role = 1;
+   */
+  role: string;
+
+  /**
+   * Only this table's ("schema.name").
+   *
+   * @generated from field: string table = 2;
+   */
+  table: string;
+
+  /**
+   * Only this outcome: allow, deny, needs_data or mixed (a Check whose
+   * rows differ), or a Filter's kind: always_allowed, always_denied,
+   * conditional.
+   *
+   * @generated from field: string outcome = 3;
+   */
+  outcome: string;
+
+  /**
+   * Only decisions after this sequence number (to follow new ones).
+   *
+   * @generated from field: uint64 after_sequence = 4;
+   */
+  afterSequence: bigint;
+
+  /**
+   * At most this many (default and maximum: all the server keeps).
+   *
+   * @generated from field: int32 limit = 5;
+   */
+  limit: number;
+
+  /**
+   * Only "check" or "filter" calls.
+   *
+   * @generated from field: string call = 6;
+   */
+  call: string;
+};
+
+/**
+ * Describes the message warden.v1.ListDecisionsRequest.
+ * Use `create(ListDecisionsRequestSchema)` to create a new message.
+ */
+export const ListDecisionsRequestSchema: GenMessage<ListDecisionsRequest> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 15);
+
+/**
+ * ListDecisionsResponse holds decisions newest first.
+ *
+ * @generated from message warden.v1.ListDecisionsResponse
+ */
+export type ListDecisionsResponse = Message<"warden.v1.ListDecisionsResponse"> & {
+  /**
+   * @generated from field: repeated warden.v1.DecisionRecord decisions = 1;
+   */
+  decisions: DecisionRecord[];
+};
+
+/**
+ * Describes the message warden.v1.ListDecisionsResponse.
+ * Use `create(ListDecisionsResponseSchema)` to create a new message.
+ */
+export const ListDecisionsResponseSchema: GenMessage<ListDecisionsResponse> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 16);
+
+/**
+ * DecisionRecord is one decision as the decision log records it.
+ *
+ * @generated from message warden.v1.DecisionRecord
+ */
+export type DecisionRecord = Message<"warden.v1.DecisionRecord"> & {
+  /**
+   * Orders this server's decisions: 1, 2, ...
+   *
+   * @generated from field: uint64 sequence = 1;
+   */
+  sequence: bigint;
+
+  /**
+   * The decision id the answer carried.
+   *
+   * @generated from field: string decision_id = 2;
+   */
+  decisionId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 3;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * The policy revision it was decided on.
+   *
+   * @generated from field: string revision = 4;
+   */
+  revision: string;
+
+  /**
+   * "check" or "filter".
+   *
+   * @generated from field: string call = 5;
+   */
+  call: string;
+
+  /**
+   * The caller (API key or certificate id) and its level.
+   *
+   * @generated from field: string caller = 6;
+   */
+  caller: string;
+
+  /**
+   * @generated from field: string caller_level = 7;
+   */
+  callerLevel: string;
+
+  /**
+   * @generated from field: string role = 8;
+   */
+  role: string;
+
+  /**
+   * @generated from field: string table = 9;
+   */
+  table: string;
+
+  /**
+   * @generated from field: string operation = 10;
+   */
+  operation: string;
+
+  /**
+   * allow, deny, needs_data or mixed for a Check; the kind for a Filter.
+   *
+   * @generated from field: string outcome = 11;
+   */
+  outcome: string;
+
+  /**
+   * Check's rows, in request order.
+   *
+   * @generated from field: repeated warden.v1.DecisionRecordRow rows = 12;
+   */
+  rows: DecisionRecordRow[];
+
+  /**
+   * Filter's SQL text without its parameters, and its dialect.
+   *
+   * @generated from field: string sql = 13;
+   */
+  sql: string;
+
+  /**
+   * @generated from field: string dialect = 14;
+   */
+  dialect: string;
+
+  /**
+   * The server's time on the call, in microseconds.
+   *
+   * @generated from field: int64 latency_us = 15;
+   */
+  latencyUs: bigint;
+
+  /**
+   * The W3C trace id of the call, when it had one.
+   *
+   * @generated from field: string trace_id = 16;
+   */
+  traceId: string;
+
+  /**
+   * The session's variable names (values are masked unless kept).
+   *
+   * @generated from field: repeated string session_variables = 17;
+   */
+  sessionVariables: string[];
+
+  /**
+   * Kept session values (--decision-log-keep-session-vars).
+   *
+   * @generated from field: map<string, string> session = 18;
+   */
+  session: { [key: string]: string };
+};
+
+/**
+ * Describes the message warden.v1.DecisionRecord.
+ * Use `create(DecisionRecordSchema)` to create a new message.
+ */
+export const DecisionRecordSchema: GenMessage<DecisionRecord> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 17);
+
+/**
+ * DecisionRecordRow is one row's outcome.
+ *
+ * @generated from message warden.v1.DecisionRecordRow
+ */
+export type DecisionRecordRow = Message<"warden.v1.DecisionRecordRow"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * allow, deny or needs_data.
+   *
+   * @generated from field: string decision = 2;
+   */
+  decision: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: repeated string denied_columns = 4;
+   */
+  deniedColumns: string[];
+
+  /**
+   * @generated from field: repeated string missing_data = 5;
+   */
+  missingData: string[];
+};
+
+/**
+ * Describes the message warden.v1.DecisionRecordRow.
+ * Use `create(DecisionRecordRowSchema)` to create a new message.
+ */
+export const DecisionRecordRowSchema: GenMessage<DecisionRecordRow> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 18);
+
+/**
  * ReloadRequest has no fields.
  *
  * @generated from message warden.v1.ReloadRequest
@@ -555,7 +802,7 @@ export type ReloadRequest = Message<"warden.v1.ReloadRequest"> & {
  * Use `create(ReloadRequestSchema)` to create a new message.
  */
 export const ReloadRequestSchema: GenMessage<ReloadRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 15);
+  messageDesc(file_warden_v1_admin, 19);
 
 /**
  * ReloadResponse says how the reload went. A failed reload is an answer,
@@ -592,7 +839,7 @@ export type ReloadResponse = Message<"warden.v1.ReloadResponse"> & {
  * Use `create(ReloadResponseSchema)` to create a new message.
  */
 export const ReloadResponseSchema: GenMessage<ReloadResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 16);
+  messageDesc(file_warden_v1_admin, 20);
 
 /**
  * PolicySourceKind says where a policy set comes from.
@@ -733,6 +980,18 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof GetTableRegoRequestSchema;
     output: typeof GetTableRegoResponseSchema;
+  },
+  /**
+   * ListDecisions returns the most recent decisions this server made,
+   * newest first, from a bounded in-memory ring (--recent-decisions),
+   * masked as the decision log masks them.
+   *
+   * @generated from rpc warden.v1.AdminService.ListDecisions
+   */
+  listDecisions: {
+    methodKind: "unary";
+    input: typeof ListDecisionsRequestSchema;
+    output: typeof ListDecisionsResponseSchema;
   },
   /**
    * Reload loads the policy set and the caller keys file again, now, as a
