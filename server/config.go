@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wardenpdp/warden/policy/load"
+	"github.com/wardenpdp/warden/server/bundlesource"
 	"github.com/wardenpdp/warden/server/callerauth"
 	"github.com/wardenpdp/warden/server/session"
 )
@@ -132,6 +133,9 @@ type Config struct {
 	// Sessions configures end-user session resolution: JWT, auth webhook,
 	// unauthorized role.
 	Sessions session.Config
+	// Bundle is the policy bundle source (--bundle-url and the other
+	// --bundle-* flags), instead of --policy.
+	Bundle bundlesource.Config
 }
 
 // DefaultConfig returns the configuration with every default filled in.
@@ -156,6 +160,7 @@ func DefaultConfig() Config {
 		CORSMaxAge:           DefaultCORSMaxAge,
 		Callers:              callerauth.DefaultConfig(),
 		Sessions:             session.DefaultConfig(),
+		Bundle:               bundlesource.DefaultConfig(),
 	}
 }
 
@@ -186,6 +191,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Dev, "dev", c.Dev, "local trial: generate an admin API key for this run and print it; loopback addresses only, never in production")
 	c.Callers.RegisterFlags(fs)
 	c.Sessions.RegisterFlags(fs)
+	c.Bundle.RegisterFlags(fs)
 }
 
 // RegisterRuleLimitFlags binds --max-rule-depth and --max-rule-nodes,
@@ -285,6 +291,9 @@ func (c Config) Validate() error {
 	if err := c.Sessions.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.Bundle.Validate(c.Policy); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -328,6 +337,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("dev", c.Dev),
 		slog.Any("callers", c.Callers),
 		slog.Any("sessions", c.Sessions),
+		slog.Any("bundle", c.Bundle),
 	)
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/server"
 	"github.com/wardenpdp/warden/server/callerauth"
 )
@@ -43,8 +44,19 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		log.Warn("--dev: serving with a generated admin API key, on loopback only; never use --dev in production")
 	}
 
-	set, err := loadSet(ctx, cfg, serveProblems(a.stderr, log))
-	if err != nil {
+	var (
+		set     *engine.Set
+		bundles *bundleServing
+		err     error
+	)
+	if cfg.Bundle.Enabled() {
+		bundles, err = startBundle(ctx, cfg, log)
+		if err != nil {
+			log.Error("not starting: no bundle to serve", slog.Any("error", err))
+			return err
+		}
+		set = bundles.first
+	} else if set, err = loadSet(ctx, cfg, serveProblems(a.stderr, log)); err != nil {
 		log.Error("not starting: the policy set does not load", slog.Any("error", err))
 		return err
 	}
@@ -89,6 +101,9 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	}
 	if a.listening != nil {
 		a.listening(grpcLis.Addr(), httpLis.Addr())
+	}
+	if bundles != nil {
+		return bundles.serve(ctx, srv, func(ctx context.Context) error { return srv.Serve(ctx, grpcLis, httpLis) })
 	}
 	return srv.Serve(ctx, grpcLis, httpLis)
 }
