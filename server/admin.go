@@ -11,6 +11,7 @@ import (
 
 	"github.com/wardenpdp/warden/policy/model"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server/reload"
 )
 
 // adminService implements warden.v1.AdminService from the live policy set.
@@ -23,14 +24,89 @@ type adminService struct {
 func (a *adminService) GetStatus(context.Context, *wardenv1.GetStatusRequest) (*wardenv1.GetStatusResponse, error) {
 	snap := a.s.current()
 	p := snap.set.Policy()
-	return &wardenv1.GetStatusResponse{
-		Revision:   snap.set.Revision(),
-		Source:     p.Source,
-		LoadedAt:   timestamppb.New(snap.loadedAt),
-		TableCount: int32(len(p.Tables)),
-		RoleCount:  int32(len(roles(p))),
-		Version:    a.s.version,
+	policy := a.s.policy.Status()
+	resp := &wardenv1.GetStatusResponse{
+		Revision:                snap.set.Revision(),
+		Source:                  p.Source,
+		LoadedAt:                timestamppb.New(snap.loadedAt),
+		TableCount:              int32(len(p.Tables)),
+		RoleCount:               int32(len(roles(p))),
+		Version:                 a.s.version,
+		SourceKind:              sourceKindToProto(a.s.source.Kind),
+		InconsistentObjectCount: int32(len(p.Inconsistent)),
+		Watching:                a.s.watchingPolicy.Load(),
+		LastReload:              attemptToProto(policy.Last),
+		LastFailedReload:        attemptToProto(policy.LastFailed),
+	}
+	if a.s.cfg.Callers.APIKeysFile != "" {
+		keys := a.s.keys.Status()
+		resp.CallerKeysLoadedAt = timestamppb.New(keys.LoadedAt)
+		resp.LastCallerKeysReload = attemptToProto(keys.Last)
+	}
+	return resp, nil
+}
+
+// Reload reloads now and answers with the outcome: a failed reload is an
+// answer (the previous set keeps serving), not an error. The reload runs
+// to its end even if the caller goes away, so that its outcome is
+// recorded whole.
+func (a *adminService) Reload(ctx context.Context, _ *wardenv1.ReloadRequest) (*wardenv1.ReloadResponse, error) {
+	r := a.s.Reload(context.WithoutCancel(ctx), reload.TriggerAdminCall)
+	return &wardenv1.ReloadResponse{
+		Policy:     attemptToProto(&r.Policy),
+		CallerKeys: attemptToProto(&r.CallerKeys),
+		Revision:   a.s.current().set.Revision(),
 	}, nil
+}
+
+// maxReportedProblems bounds the problems one ReloadAttempt carries.
+const maxReportedProblems = 100
+
+func attemptToProto(a *reload.Attempt) *wardenv1.ReloadAttempt {
+	if a == nil {
+		return nil
+	}
+	out := &wardenv1.ReloadAttempt{
+		FinishedAt: timestamppb.New(a.FinishedAt),
+		Outcome:    outcomeToProto(a.Outcome),
+		Revision:   a.Revision,
+		Trigger:    a.Trigger,
+		Error:      reloadError(a.Err),
+	}
+	problems := reloadProblems(a.Err)
+	out.ProblemCount = int32(len(problems)) //nolint:gosec // bounded by the policy's size
+	for _, p := range problems[:min(len(problems), maxReportedProblems)] {
+		out.Problems = append(out.Problems, &wardenv1.PolicyProblem{
+			File: p.Source.File, Line: int32(p.Line), Path: p.Source.Path, Message: p.Message, //nolint:gosec // a line number
+		})
+	}
+	return out
+}
+
+func outcomeToProto(o reload.Outcome) wardenv1.ReloadOutcome {
+	switch o {
+	case reload.Loaded:
+		return wardenv1.ReloadOutcome_RELOAD_OUTCOME_LOADED
+	case reload.Unchanged:
+		return wardenv1.ReloadOutcome_RELOAD_OUTCOME_UNCHANGED
+	case reload.Failed:
+		return wardenv1.ReloadOutcome_RELOAD_OUTCOME_FAILED
+	case reload.NotReloadable:
+		return wardenv1.ReloadOutcome_RELOAD_OUTCOME_NOT_RELOADABLE
+	}
+	return wardenv1.ReloadOutcome_RELOAD_OUTCOME_UNSPECIFIED
+}
+
+func sourceKindToProto(k SourceKind) wardenv1.PolicySourceKind {
+	switch k {
+	case SourceEmbedded:
+		return wardenv1.PolicySourceKind_POLICY_SOURCE_KIND_EMBEDDED
+	case SourceDirectory:
+		return wardenv1.PolicySourceKind_POLICY_SOURCE_KIND_DIRECTORY
+	case SourceBundle:
+		return wardenv1.PolicySourceKind_POLICY_SOURCE_KIND_BUNDLE
+	}
+	return wardenv1.PolicySourceKind_POLICY_SOURCE_KIND_UNSPECIFIED
 }
 
 func (a *adminService) ListTables(context.Context, *wardenv1.ListTablesRequest) (*wardenv1.ListTablesResponse, error) {

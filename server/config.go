@@ -13,6 +13,7 @@ import (
 	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/server/bundlesource"
 	"github.com/wardenpdp/warden/server/callerauth"
+	"github.com/wardenpdp/warden/server/reload"
 	"github.com/wardenpdp/warden/server/session"
 )
 
@@ -103,6 +104,13 @@ type Config struct {
 	// StrictPolicy refuses a policy set with an inconsistent object
 	// (--strict); by default such objects are left out and listed.
 	StrictPolicy bool
+	// Watch reloads the policy set and the caller keys file when their
+	// files change (--watch); SIGHUP and AdminService.Reload reload either
+	// way.
+	Watch bool
+	// ReloadDebounce is how long a changed file must stay unchanged before
+	// the reload (--reload-debounce): a deploy writes several files.
+	ReloadDebounce time.Duration
 	// AllowNoRoles accepts a policy set in which no role has a permission
 	// (--allow-no-roles): by default it is refused, since it would deny
 	// every request but admin's.
@@ -148,6 +156,8 @@ func DefaultConfig() Config {
 		MaxRows:              DefaultMaxRows,
 		MaxRecvMsgSize:       DefaultMaxRecvMsgSize,
 		StreamWorkers:        DefaultStreamWorkers,
+		Watch:                true,
+		ReloadDebounce:       reload.DefaultDebounce,
 		GCHeadroomMiB:        DefaultGCHeadroomMiB,
 		ShutdownTimeout:      DefaultShutdownTimeout,
 		MaxConcurrentStreams: DefaultMaxConcurrentStreams,
@@ -172,6 +182,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	RegisterPolicyFlags(fs, &c.Policy, &c.Schema)
 	RegisterRuleLimitFlags(fs, &c.MaxRuleDepth, &c.MaxRuleNodes)
 	RegisterConsistencyFlags(fs, &c.StrictPolicy, &c.AllowNoRoles)
+	fs.BoolVar(&c.Watch, "watch", c.Watch, "reload the policy set (its directory, the --schema file) and --api-keys-file when their files change; SIGHUP and AdminService.Reload reload either way")
+	fs.DurationVar(&c.ReloadDebounce, "reload-debounce", c.ReloadDebounce, "how long changed files must stay unchanged before a reload")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
 	fs.IntVar(&c.MaxRows, "max-rows", c.MaxRows, "most rows one Check may carry")
@@ -271,6 +283,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--%s %s: want 0 or a positive duration", d.flag, d.v))
 		}
 	}
+	if c.ReloadDebounce <= 0 {
+		errs = append(errs, fmt.Errorf("--reload-debounce %s: want a positive duration", c.ReloadDebounce))
+	}
 	if c.MaxRuleDepth < 1 {
 		errs = append(errs, fmt.Errorf("--max-rule-depth %d: want at least 1", c.MaxRuleDepth))
 	}
@@ -321,6 +336,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("policy", c.Policy),
 		slog.String("schema", c.Schema),
+		slog.Bool("watch", c.Watch),
+		slog.String("reload_debounce", c.ReloadDebounce.String()),
 		slog.String("log_format", c.LogFormat),
 		slog.String("log_level", c.LogLevel),
 		slog.Int("max_rows", c.MaxRows),

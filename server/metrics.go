@@ -12,6 +12,7 @@ import (
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/server/reload"
 )
 
 // metrics lives on a registry of its own, so that several servers in one
@@ -23,11 +24,15 @@ type metrics struct {
 	checkSeconds *prometheus.HistogramVec
 	filters      *prometheus.CounterVec
 	refused      *prometheus.CounterVec
+
+	policyReloads     *prometheus.CounterVec
+	keysReloads       *prometheus.CounterVec
+	policyLastSuccess prometheus.Gauge
 }
 
 // newMetrics makes the metrics; inconsistent counts the inconsistent
-// objects of the policy set served.
-func newMetrics(inconsistent func() float64) *metrics {
+// objects of the policy set served, revision names it.
+func newMetrics(inconsistent func() float64, revision func() string) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		grpc: grpcprom.NewServerMetrics(
@@ -52,6 +57,24 @@ func newMetrics(inconsistent func() float64) *metrics {
 			Name: "warden_filters_total",
 			Help: "Filter answers, by table, operation and kind (always_allowed, always_denied, conditional).",
 		}, []string{"table", "operation", "kind"}),
+		policyReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "warden_policy_reloads_total",
+			Help: "Attempts to reload the policy set, by outcome: loaded (a new revision serves), unchanged, failed (the previous revision keeps serving), not_reloadable.",
+		}, []string{"outcome"}),
+		keysReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "warden_caller_keys_reloads_total",
+			Help: "Attempts to reload the caller keys file (--api-keys-file), by outcome: loaded, unchanged, failed (the previous keys stay valid), not_reloadable.",
+		}, []string{"outcome"}),
+		policyLastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "warden_policy_last_reload_success_timestamp_seconds",
+			Help: "When the policy set last loaded successfully (at start, or a reload that loaded or found it unchanged), in Unix seconds.",
+		}),
+	}
+	for _, o := range []reload.Outcome{reload.Loaded, reload.Unchanged, reload.Failed} {
+		// Present at 0 from the start, so that rate() and alerts on
+		// failures see the first one.
+		m.policyReloads.WithLabelValues(o.String())
+		m.keysReloads.WithLabelValues(o.String())
 	}
 	m.registry.MustRegister(
 		m.refused,
@@ -64,6 +87,10 @@ func newMetrics(inconsistent func() float64) *metrics {
 			Name: "warden_policy_inconsistent_objects",
 			Help: "Objects of the served policy set's metadata left out as inconsistent (permissions, relationships, tables, inherited roles); requests that need one answer FAILED_PRECONDITION.",
 		}, inconsistent),
+		m.policyReloads,
+		m.keysReloads,
+		m.policyLastSuccess,
+		revisionInfo{revision},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.grpc,
@@ -115,4 +142,30 @@ func (m *metrics) observeFilter(table string, op string, kind string) {
 // refusedBeforeDecode counts a call callerauth.TapHandle refused.
 func (m *metrics) refusedBeforeDecode(reason string) {
 	m.refused.WithLabelValues(reason).Inc()
+}
+
+// policyReloaded records one attempt to reload the policy set.
+func (m *metrics) policyReloaded(a reload.Attempt) {
+	m.policyReloads.WithLabelValues(a.Outcome.String()).Inc()
+	if a.Outcome == reload.Loaded || a.Outcome == reload.Unchanged {
+		m.policyLastSuccess.Set(float64(a.FinishedAt.UnixNano()) / 1e9)
+	}
+}
+
+// keysReloaded records one attempt to reload the caller keys.
+func (m *metrics) keysReloaded(a reload.Attempt) {
+	m.keysReloads.WithLabelValues(a.Outcome.String()).Inc()
+}
+
+// revisionInfo is warden_policy_revision_info: 1, labelled with the
+// revision served, read at each scrape.
+type revisionInfo struct{ revision func() string }
+
+var revisionInfoDesc = prometheus.NewDesc("warden_policy_revision_info",
+	"The revision of the policy set served, as a label; always 1.", []string{"revision"}, nil)
+
+func (r revisionInfo) Describe(ch chan<- *prometheus.Desc) { ch <- revisionInfoDesc }
+
+func (r revisionInfo) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(revisionInfoDesc, prometheus.GaugeValue, 1, r.revision())
 }

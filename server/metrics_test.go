@@ -11,7 +11,7 @@ import (
 )
 
 func TestObserveCheckCountsRowsPerDecision(t *testing.T) {
-	m := newMetrics(func() float64 { return 0 })
+	m := newMetrics(func() float64 { return 0 }, func() string { return "" })
 	table := model.TableName{Schema: "public", Name: "articles"}
 	res := &engine.CheckResult{Rows: []engine.RowResult{
 		{Decision: engine.Allow}, {Decision: engine.Deny}, {Decision: engine.Allow},

@@ -38,6 +38,7 @@ import (
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/server/callerauth"
+	"github.com/wardenpdp/warden/server/reload"
 	"github.com/wardenpdp/warden/server/session"
 )
 
@@ -53,6 +54,8 @@ type options struct {
 	version string
 	now     func() time.Time
 	callers []callerauth.Entry
+	source  PolicySource
+	loaded  func(*engine.Set)
 }
 
 // WithLogger sets the logger; the default discards.
@@ -81,13 +84,18 @@ type Server struct {
 	certs    *callerauth.CertReloader // nil: plaintext
 	resolver *session.Resolver
 
-	live    atomic.Pointer[snapshot]
-	grpc    *grpc.Server
-	health  *health.Server
-	metrics *metrics
-	http    *http.Server
-	httpMux *http.ServeMux
-	served  atomic.Bool
+	live atomic.Pointer[snapshot]
+	// policy and keys reload the policy set and the caller keys
+	// (policysource.go); source is where the set comes from.
+	policy, keys   *reload.Reloader
+	source         PolicySource
+	watchingPolicy atomic.Bool
+	grpc           *grpc.Server
+	health         *health.Server
+	metrics        *metrics
+	http           *http.Server
+	httpMux        *http.ServeMux
+	served         atomic.Bool
 	// services are the implementations registered, by service name.
 	services map[string]any
 	codec    *holdingCodec
@@ -121,26 +129,28 @@ func New(cfg Config, set *engine.Set, opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{cfg: cfg, log: o.log, version: o.version, now: o.now, services: map[string]any{}}
+	s := &Server{cfg: cfg, log: o.log, version: o.version, now: o.now, services: map[string]any{}, source: o.source}
 	s.metrics = newMetrics(func() float64 {
 		if snap := s.current(); snap != nil {
 			return float64(len(snap.set.Policy().Inconsistent))
 		}
 		return 0
+	}, func() string {
+		if snap := s.current(); snap != nil {
+			return snap.set.Revision()
+		}
+		return ""
 	})
 	s.SetPolicy(set)
 
-	entries, err := cfg.Callers.Entries()
+	entries, err := s.callerEntries(o.callers)
 	if err != nil {
 		return nil, err
-	}
-	entries = append(entries, o.callers...)
-	if len(entries) == 0 {
-		return nil, ErrNoCallers
 	}
 	if s.auth, err = callerauth.NewAuthenticator(entries); err != nil {
 		return nil, err
 	}
+	s.newReloaders(o, entries)
 	s.limiter = cfg.Callers.NewRateLimiter()
 	if s.certs, err = cfg.Callers.NewCertReloader(callerauth.WithTLSLogger(s.log)); err != nil {
 		return nil, err
@@ -191,6 +201,12 @@ func (s *Server) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error
 		grpcLis = netutil.LimitListener(grpcLis, s.cfg.MaxConnections)
 	}
 	s.prefetch(ctx)
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	reloadsStopped := s.startReloads(reloadCtx)
+	defer func() {
+		stopReloads()
+		reloadsStopped()
+	}()
 	s.markServing()
 	scheme := "http"
 	if s.certs != nil {

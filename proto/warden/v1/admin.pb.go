@@ -22,6 +22,127 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// PolicySourceKind says where a policy set comes from.
+type PolicySourceKind int32
+
+const (
+	// Not reported.
+	PolicySourceKind_POLICY_SOURCE_KIND_UNSPECIFIED PolicySourceKind = 0
+	// The example policy set built into the binary (serve --dev without
+	// --policy): nothing to reload.
+	PolicySourceKind_POLICY_SOURCE_KIND_EMBEDDED PolicySourceKind = 1
+	// A directory of Hasura metadata (serve --policy DIR).
+	PolicySourceKind_POLICY_SOURCE_KIND_DIRECTORY PolicySourceKind = 2
+	// A bundle fetched over HTTP.
+	PolicySourceKind_POLICY_SOURCE_KIND_BUNDLE PolicySourceKind = 3
+)
+
+// Enum value maps for PolicySourceKind.
+var (
+	PolicySourceKind_name = map[int32]string{
+		0: "POLICY_SOURCE_KIND_UNSPECIFIED",
+		1: "POLICY_SOURCE_KIND_EMBEDDED",
+		2: "POLICY_SOURCE_KIND_DIRECTORY",
+		3: "POLICY_SOURCE_KIND_BUNDLE",
+	}
+	PolicySourceKind_value = map[string]int32{
+		"POLICY_SOURCE_KIND_UNSPECIFIED": 0,
+		"POLICY_SOURCE_KIND_EMBEDDED":    1,
+		"POLICY_SOURCE_KIND_DIRECTORY":   2,
+		"POLICY_SOURCE_KIND_BUNDLE":      3,
+	}
+)
+
+func (x PolicySourceKind) Enum() *PolicySourceKind {
+	p := new(PolicySourceKind)
+	*p = x
+	return p
+}
+
+func (x PolicySourceKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PolicySourceKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_admin_proto_enumTypes[0].Descriptor()
+}
+
+func (PolicySourceKind) Type() protoreflect.EnumType {
+	return &file_warden_v1_admin_proto_enumTypes[0]
+}
+
+func (x PolicySourceKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PolicySourceKind.Descriptor instead.
+func (PolicySourceKind) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+// ReloadOutcome is how one reload attempt ended.
+type ReloadOutcome int32
+
+const (
+	// Not reported.
+	ReloadOutcome_RELOAD_OUTCOME_UNSPECIFIED ReloadOutcome = 0
+	// A new revision was loaded and now serves.
+	ReloadOutcome_RELOAD_OUTCOME_LOADED ReloadOutcome = 1
+	// The source loaded and holds the revision already serving: nothing
+	// changed.
+	ReloadOutcome_RELOAD_OUTCOME_UNCHANGED ReloadOutcome = 2
+	// The source did not load (problems or error); the previous revision
+	// keeps serving.
+	ReloadOutcome_RELOAD_OUTCOME_FAILED ReloadOutcome = 3
+	// There is nothing to reload (the embedded example; no keys file).
+	ReloadOutcome_RELOAD_OUTCOME_NOT_RELOADABLE ReloadOutcome = 4
+)
+
+// Enum value maps for ReloadOutcome.
+var (
+	ReloadOutcome_name = map[int32]string{
+		0: "RELOAD_OUTCOME_UNSPECIFIED",
+		1: "RELOAD_OUTCOME_LOADED",
+		2: "RELOAD_OUTCOME_UNCHANGED",
+		3: "RELOAD_OUTCOME_FAILED",
+		4: "RELOAD_OUTCOME_NOT_RELOADABLE",
+	}
+	ReloadOutcome_value = map[string]int32{
+		"RELOAD_OUTCOME_UNSPECIFIED":    0,
+		"RELOAD_OUTCOME_LOADED":         1,
+		"RELOAD_OUTCOME_UNCHANGED":      2,
+		"RELOAD_OUTCOME_FAILED":         3,
+		"RELOAD_OUTCOME_NOT_RELOADABLE": 4,
+	}
+)
+
+func (x ReloadOutcome) Enum() *ReloadOutcome {
+	p := new(ReloadOutcome)
+	*p = x
+	return p
+}
+
+func (x ReloadOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReloadOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_admin_proto_enumTypes[1].Descriptor()
+}
+
+func (ReloadOutcome) Type() protoreflect.EnumType {
+	return &file_warden_v1_admin_proto_enumTypes[1]
+}
+
+func (x ReloadOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReloadOutcome.Descriptor instead.
+func (ReloadOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
 // GetStatusRequest has no fields.
 type GetStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -73,9 +194,30 @@ type GetStatusResponse struct {
 	// Number of roles.
 	RoleCount int32 `protobuf:"varint,5,opt,name=role_count,json=roleCount,proto3" json:"role_count,omitempty"`
 	// Server version.
-	Version       string `protobuf:"bytes,6,opt,name=version,proto3" json:"version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Version string `protobuf:"bytes,6,opt,name=version,proto3" json:"version,omitempty"`
+	// What kind of source the policy set comes from; source names it.
+	SourceKind PolicySourceKind `protobuf:"varint,7,opt,name=source_kind,json=sourceKind,proto3,enum=warden.v1.PolicySourceKind" json:"source_kind,omitempty"`
+	// Objects of the metadata left out as inconsistent (requests that need
+	// one answer FAILED_PRECONDITION).
+	InconsistentObjectCount int32 `protobuf:"varint,8,opt,name=inconsistent_object_count,json=inconsistentObjectCount,proto3" json:"inconsistent_object_count,omitempty"`
+	// Whether the policy set is reloaded when its files change (serve
+	// --watch); SIGHUP and Reload work either way, except for the embedded
+	// example, which has nothing to reload.
+	Watching bool `protobuf:"varint,9,opt,name=watching,proto3" json:"watching,omitempty"`
+	// The last attempt to reload the policy set, whatever its outcome;
+	// absent before the first reload after start.
+	LastReload *ReloadAttempt `protobuf:"bytes,10,opt,name=last_reload,json=lastReload,proto3" json:"last_reload,omitempty"`
+	// The last reload of the policy set that failed; absent when none has.
+	// A failed reload leaves the set of revision serving.
+	LastFailedReload *ReloadAttempt `protobuf:"bytes,11,opt,name=last_failed_reload,json=lastFailedReload,proto3" json:"last_failed_reload,omitempty"`
+	// When the caller keys (--api-keys-file) were last loaded; absent when
+	// there is no keys file.
+	CallerKeysLoadedAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=caller_keys_loaded_at,json=callerKeysLoadedAt,proto3" json:"caller_keys_loaded_at,omitempty"`
+	// The last attempt to reload the caller keys file; absent before the
+	// first, and when there is no keys file.
+	LastCallerKeysReload *ReloadAttempt `protobuf:"bytes,13,opt,name=last_caller_keys_reload,json=lastCallerKeysReload,proto3" json:"last_caller_keys_reload,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *GetStatusResponse) Reset() {
@@ -150,6 +292,233 @@ func (x *GetStatusResponse) GetVersion() string {
 	return ""
 }
 
+func (x *GetStatusResponse) GetSourceKind() PolicySourceKind {
+	if x != nil {
+		return x.SourceKind
+	}
+	return PolicySourceKind_POLICY_SOURCE_KIND_UNSPECIFIED
+}
+
+func (x *GetStatusResponse) GetInconsistentObjectCount() int32 {
+	if x != nil {
+		return x.InconsistentObjectCount
+	}
+	return 0
+}
+
+func (x *GetStatusResponse) GetWatching() bool {
+	if x != nil {
+		return x.Watching
+	}
+	return false
+}
+
+func (x *GetStatusResponse) GetLastReload() *ReloadAttempt {
+	if x != nil {
+		return x.LastReload
+	}
+	return nil
+}
+
+func (x *GetStatusResponse) GetLastFailedReload() *ReloadAttempt {
+	if x != nil {
+		return x.LastFailedReload
+	}
+	return nil
+}
+
+func (x *GetStatusResponse) GetCallerKeysLoadedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CallerKeysLoadedAt
+	}
+	return nil
+}
+
+func (x *GetStatusResponse) GetLastCallerKeysReload() *ReloadAttempt {
+	if x != nil {
+		return x.LastCallerKeysReload
+	}
+	return nil
+}
+
+// ReloadAttempt describes one attempt to reload.
+type ReloadAttempt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the attempt finished.
+	FinishedAt *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	// How it ended.
+	Outcome ReloadOutcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=warden.v1.ReloadOutcome" json:"outcome,omitempty"`
+	// The revision loaded (LOADED, UNCHANGED); empty when it failed. For
+	// caller keys, a hash of the entries (never the entries themselves).
+	Revision string `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// What asked for it: "file change", "signal", "admin call" (Reload) or
+	// a source's own trigger such as "bundle poll".
+	Trigger string `protobuf:"bytes,4,opt,name=trigger,proto3" json:"trigger,omitempty"`
+	// Why it failed, when it did, in one line; the problems, when the
+	// content was at fault, are in problems.
+	Error string `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	// The content problems that made it fail, each with its file, line and
+	// path; at most 100 (problem_count has them all).
+	Problems []*PolicyProblem `protobuf:"bytes,6,rep,name=problems,proto3" json:"problems,omitempty"`
+	// How many problems there were in all.
+	ProblemCount  int32 `protobuf:"varint,7,opt,name=problem_count,json=problemCount,proto3" json:"problem_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadAttempt) Reset() {
+	*x = ReloadAttempt{}
+	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadAttempt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadAttempt) ProtoMessage() {}
+
+func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadAttempt.ProtoReflect.Descriptor instead.
+func (*ReloadAttempt) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ReloadAttempt) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+func (x *ReloadAttempt) GetOutcome() ReloadOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ReloadOutcome_RELOAD_OUTCOME_UNSPECIFIED
+}
+
+func (x *ReloadAttempt) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *ReloadAttempt) GetTrigger() string {
+	if x != nil {
+		return x.Trigger
+	}
+	return ""
+}
+
+func (x *ReloadAttempt) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *ReloadAttempt) GetProblems() []*PolicyProblem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+func (x *ReloadAttempt) GetProblemCount() int32 {
+	if x != nil {
+		return x.ProblemCount
+	}
+	return 0
+}
+
+// PolicyProblem is one thing wrong with the content of a policy set.
+type PolicyProblem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// File, relative to the policy directory (or the schema file as given).
+	File string `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	// 1-based line in file; 0 when unknown.
+	Line int32 `protobuf:"varint,2,opt,name=line,proto3" json:"line,omitempty"`
+	// Path inside the file, for example
+	// "select_permissions[role=user].permission.filter".
+	Path string `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
+	// What is wrong.
+	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PolicyProblem) Reset() {
+	*x = PolicyProblem{}
+	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyProblem) ProtoMessage() {}
+
+func (x *PolicyProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyProblem.ProtoReflect.Descriptor instead.
+func (*PolicyProblem) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PolicyProblem) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *PolicyProblem) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *PolicyProblem) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *PolicyProblem) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // ListTablesRequest has no fields.
 type ListTablesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -159,7 +528,7 @@ type ListTablesRequest struct {
 
 func (x *ListTablesRequest) Reset() {
 	*x = ListTablesRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	mi := &file_warden_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -171,7 +540,7 @@ func (x *ListTablesRequest) String() string {
 func (*ListTablesRequest) ProtoMessage() {}
 
 func (x *ListTablesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	mi := &file_warden_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -184,7 +553,7 @@ func (x *ListTablesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTablesRequest.ProtoReflect.Descriptor instead.
 func (*ListTablesRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 // Column describes one column of a table.
@@ -202,7 +571,7 @@ type Column struct {
 
 func (x *Column) Reset() {
 	*x = Column{}
-	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	mi := &file_warden_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -214,7 +583,7 @@ func (x *Column) String() string {
 func (*Column) ProtoMessage() {}
 
 func (x *Column) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	mi := &file_warden_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -227,7 +596,7 @@ func (x *Column) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Column.ProtoReflect.Descriptor instead.
 func (*Column) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Column) GetName() string {
@@ -264,7 +633,7 @@ type RolePermissions struct {
 
 func (x *RolePermissions) Reset() {
 	*x = RolePermissions{}
-	mi := &file_warden_v1_admin_proto_msgTypes[4]
+	mi := &file_warden_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -276,7 +645,7 @@ func (x *RolePermissions) String() string {
 func (*RolePermissions) ProtoMessage() {}
 
 func (x *RolePermissions) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[4]
+	mi := &file_warden_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -289,7 +658,7 @@ func (x *RolePermissions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolePermissions.ProtoReflect.Descriptor instead.
 func (*RolePermissions) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RolePermissions) GetRole() string {
@@ -325,7 +694,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_warden_v1_admin_proto_msgTypes[5]
+	mi := &file_warden_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -337,7 +706,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[5]
+	mi := &file_warden_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -350,7 +719,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Table) GetName() string {
@@ -399,7 +768,7 @@ type ListTablesResponse struct {
 
 func (x *ListTablesResponse) Reset() {
 	*x = ListTablesResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[6]
+	mi := &file_warden_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -411,7 +780,7 @@ func (x *ListTablesResponse) String() string {
 func (*ListTablesResponse) ProtoMessage() {}
 
 func (x *ListTablesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[6]
+	mi := &file_warden_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -424,7 +793,7 @@ func (x *ListTablesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTablesResponse.ProtoReflect.Descriptor instead.
 func (*ListTablesResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListTablesResponse) GetTables() []*Table {
@@ -443,7 +812,7 @@ type ListRolesRequest struct {
 
 func (x *ListRolesRequest) Reset() {
 	*x = ListRolesRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[7]
+	mi := &file_warden_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -455,7 +824,7 @@ func (x *ListRolesRequest) String() string {
 func (*ListRolesRequest) ProtoMessage() {}
 
 func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[7]
+	mi := &file_warden_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -468,7 +837,7 @@ func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesRequest.ProtoReflect.Descriptor instead.
 func (*ListRolesRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 // Role describes one role.
@@ -484,7 +853,7 @@ type Role struct {
 
 func (x *Role) Reset() {
 	*x = Role{}
-	mi := &file_warden_v1_admin_proto_msgTypes[8]
+	mi := &file_warden_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -496,7 +865,7 @@ func (x *Role) String() string {
 func (*Role) ProtoMessage() {}
 
 func (x *Role) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[8]
+	mi := &file_warden_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -509,7 +878,7 @@ func (x *Role) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Role.ProtoReflect.Descriptor instead.
 func (*Role) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Role) GetName() string {
@@ -537,7 +906,7 @@ type ListRolesResponse struct {
 
 func (x *ListRolesResponse) Reset() {
 	*x = ListRolesResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[9]
+	mi := &file_warden_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -549,7 +918,7 @@ func (x *ListRolesResponse) String() string {
 func (*ListRolesResponse) ProtoMessage() {}
 
 func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[9]
+	mi := &file_warden_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -562,7 +931,7 @@ func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesResponse.ProtoReflect.Descriptor instead.
 func (*ListRolesResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListRolesResponse) GetRoles() []*Role {
@@ -583,7 +952,7 @@ type GetTableRegoRequest struct {
 
 func (x *GetTableRegoRequest) Reset() {
 	*x = GetTableRegoRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[10]
+	mi := &file_warden_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +964,7 @@ func (x *GetTableRegoRequest) String() string {
 func (*GetTableRegoRequest) ProtoMessage() {}
 
 func (x *GetTableRegoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[10]
+	mi := &file_warden_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +977,7 @@ func (x *GetTableRegoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTableRegoRequest.ProtoReflect.Descriptor instead.
 func (*GetTableRegoRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetTableRegoRequest) GetTable() string {
@@ -631,7 +1000,7 @@ type RegoModule struct {
 
 func (x *RegoModule) Reset() {
 	*x = RegoModule{}
-	mi := &file_warden_v1_admin_proto_msgTypes[11]
+	mi := &file_warden_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -643,7 +1012,7 @@ func (x *RegoModule) String() string {
 func (*RegoModule) ProtoMessage() {}
 
 func (x *RegoModule) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[11]
+	mi := &file_warden_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -656,7 +1025,7 @@ func (x *RegoModule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegoModule.ProtoReflect.Descriptor instead.
 func (*RegoModule) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RegoModule) GetPath() string {
@@ -686,7 +1055,7 @@ type GetTableRegoResponse struct {
 
 func (x *GetTableRegoResponse) Reset() {
 	*x = GetTableRegoResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[12]
+	mi := &file_warden_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -698,7 +1067,7 @@ func (x *GetTableRegoResponse) String() string {
 func (*GetTableRegoResponse) ProtoMessage() {}
 
 func (x *GetTableRegoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[12]
+	mi := &file_warden_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -711,7 +1080,7 @@ func (x *GetTableRegoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTableRegoResponse.ProtoReflect.Descriptor instead.
 func (*GetTableRegoResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetTableRegoResponse) GetModules() []*RegoModule {
@@ -728,12 +1097,115 @@ func (x *GetTableRegoResponse) GetRevision() string {
 	return ""
 }
 
+// ReloadRequest has no fields.
+type ReloadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadRequest) Reset() {
+	*x = ReloadRequest{}
+	mi := &file_warden_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadRequest) ProtoMessage() {}
+
+func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadRequest.ProtoReflect.Descriptor instead.
+func (*ReloadRequest) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+// ReloadResponse says how the reload went. A failed reload is an answer,
+// not an error status: the previous policy set keeps serving.
+type ReloadResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The attempt on the policy set.
+	Policy *ReloadAttempt `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	// The attempt on the caller keys file (NOT_RELOADABLE without
+	// --api-keys-file).
+	CallerKeys *ReloadAttempt `protobuf:"bytes,2,opt,name=caller_keys,json=callerKeys,proto3" json:"caller_keys,omitempty"`
+	// The revision serving once the reload is done.
+	Revision      string `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadResponse) Reset() {
+	*x = ReloadResponse{}
+	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadResponse) ProtoMessage() {}
+
+func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadResponse.ProtoReflect.Descriptor instead.
+func (*ReloadResponse) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ReloadResponse) GetPolicy() *ReloadAttempt {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *ReloadResponse) GetCallerKeys() *ReloadAttempt {
+	if x != nil {
+		return x.CallerKeys
+	}
+	return nil
+}
+
+func (x *ReloadResponse) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
 var File_warden_v1_admin_proto protoreflect.FileDescriptor
 
 const file_warden_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x15warden/v1/admin.proto\x12\twarden.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dwarden/v1/authorization.proto\"\x12\n" +
-	"\x10GetStatusRequest\"\xda\x01\n" +
+	"\x10GetStatusRequest\"\x93\x05\n" +
 	"\x11GetStatusResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\tR\brevision\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x127\n" +
@@ -742,7 +1214,31 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"tableCount\x12\x1d\n" +
 	"\n" +
 	"role_count\x18\x05 \x01(\x05R\troleCount\x12\x18\n" +
-	"\aversion\x18\x06 \x01(\tR\aversion\"\x13\n" +
+	"\aversion\x18\x06 \x01(\tR\aversion\x12<\n" +
+	"\vsource_kind\x18\a \x01(\x0e2\x1b.warden.v1.PolicySourceKindR\n" +
+	"sourceKind\x12:\n" +
+	"\x19inconsistent_object_count\x18\b \x01(\x05R\x17inconsistentObjectCount\x12\x1a\n" +
+	"\bwatching\x18\t \x01(\bR\bwatching\x129\n" +
+	"\vlast_reload\x18\n" +
+	" \x01(\v2\x18.warden.v1.ReloadAttemptR\n" +
+	"lastReload\x12F\n" +
+	"\x12last_failed_reload\x18\v \x01(\v2\x18.warden.v1.ReloadAttemptR\x10lastFailedReload\x12M\n" +
+	"\x15caller_keys_loaded_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x12callerKeysLoadedAt\x12O\n" +
+	"\x17last_caller_keys_reload\x18\r \x01(\v2\x18.warden.v1.ReloadAttemptR\x14lastCallerKeysReload\"\xa7\x02\n" +
+	"\rReloadAttempt\x12;\n" +
+	"\vfinished_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\x122\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2\x18.warden.v1.ReloadOutcomeR\aoutcome\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision\x12\x18\n" +
+	"\atrigger\x18\x04 \x01(\tR\atrigger\x12\x14\n" +
+	"\x05error\x18\x05 \x01(\tR\x05error\x124\n" +
+	"\bproblems\x18\x06 \x03(\v2\x18.warden.v1.PolicyProblemR\bproblems\x12#\n" +
+	"\rproblem_count\x18\a \x01(\x05R\fproblemCount\"e\n" +
+	"\rPolicyProblem\x12\x12\n" +
+	"\x04file\x18\x01 \x01(\tR\x04file\x12\x12\n" +
+	"\x04line\x18\x02 \x01(\x05R\x04line\x12\x12\n" +
+	"\x04path\x18\x03 \x01(\tR\x04path\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"\x13\n" +
 	"\x11ListTablesRequest\"L\n" +
 	"\x06Column\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
@@ -776,13 +1272,31 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"\x06source\x18\x02 \x01(\tR\x06source\"c\n" +
 	"\x14GetTableRegoResponse\x12/\n" +
 	"\amodules\x18\x01 \x03(\v2\x15.warden.v1.RegoModuleR\amodules\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\tR\brevision2\xba\x02\n" +
+	"\brevision\x18\x02 \x01(\tR\brevision\"\x0f\n" +
+	"\rReloadRequest\"\x99\x01\n" +
+	"\x0eReloadResponse\x120\n" +
+	"\x06policy\x18\x01 \x01(\v2\x18.warden.v1.ReloadAttemptR\x06policy\x129\n" +
+	"\vcaller_keys\x18\x02 \x01(\v2\x18.warden.v1.ReloadAttemptR\n" +
+	"callerKeys\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision*\x98\x01\n" +
+	"\x10PolicySourceKind\x12\"\n" +
+	"\x1ePOLICY_SOURCE_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bPOLICY_SOURCE_KIND_EMBEDDED\x10\x01\x12 \n" +
+	"\x1cPOLICY_SOURCE_KIND_DIRECTORY\x10\x02\x12\x1d\n" +
+	"\x19POLICY_SOURCE_KIND_BUNDLE\x10\x03*\xa6\x01\n" +
+	"\rReloadOutcome\x12\x1e\n" +
+	"\x1aRELOAD_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15RELOAD_OUTCOME_LOADED\x10\x01\x12\x1c\n" +
+	"\x18RELOAD_OUTCOME_UNCHANGED\x10\x02\x12\x19\n" +
+	"\x15RELOAD_OUTCOME_FAILED\x10\x03\x12!\n" +
+	"\x1dRELOAD_OUTCOME_NOT_RELOADABLE\x10\x042\xf9\x02\n" +
 	"\fAdminService\x12F\n" +
 	"\tGetStatus\x12\x1b.warden.v1.GetStatusRequest\x1a\x1c.warden.v1.GetStatusResponse\x12I\n" +
 	"\n" +
 	"ListTables\x12\x1c.warden.v1.ListTablesRequest\x1a\x1d.warden.v1.ListTablesResponse\x12F\n" +
 	"\tListRoles\x12\x1b.warden.v1.ListRolesRequest\x1a\x1c.warden.v1.ListRolesResponse\x12O\n" +
-	"\fGetTableRego\x12\x1e.warden.v1.GetTableRegoRequest\x1a\x1f.warden.v1.GetTableRegoResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
+	"\fGetTableRego\x12\x1e.warden.v1.GetTableRegoRequest\x1a\x1f.warden.v1.GetTableRegoResponse\x12=\n" +
+	"\x06Reload\x12\x18.warden.v1.ReloadRequest\x1a\x19.warden.v1.ReloadResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
 
 var (
 	file_warden_v1_admin_proto_rawDescOnce sync.Once
@@ -796,45 +1310,64 @@ func file_warden_v1_admin_proto_rawDescGZIP() []byte {
 	return file_warden_v1_admin_proto_rawDescData
 }
 
-var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_warden_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_warden_v1_admin_proto_goTypes = []any{
-	(*GetStatusRequest)(nil),      // 0: warden.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),     // 1: warden.v1.GetStatusResponse
-	(*ListTablesRequest)(nil),     // 2: warden.v1.ListTablesRequest
-	(*Column)(nil),                // 3: warden.v1.Column
-	(*RolePermissions)(nil),       // 4: warden.v1.RolePermissions
-	(*Table)(nil),                 // 5: warden.v1.Table
-	(*ListTablesResponse)(nil),    // 6: warden.v1.ListTablesResponse
-	(*ListRolesRequest)(nil),      // 7: warden.v1.ListRolesRequest
-	(*Role)(nil),                  // 8: warden.v1.Role
-	(*ListRolesResponse)(nil),     // 9: warden.v1.ListRolesResponse
-	(*GetTableRegoRequest)(nil),   // 10: warden.v1.GetTableRegoRequest
-	(*RegoModule)(nil),            // 11: warden.v1.RegoModule
-	(*GetTableRegoResponse)(nil),  // 12: warden.v1.GetTableRegoResponse
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(Operation)(0),                // 14: warden.v1.Operation
+	(PolicySourceKind)(0),         // 0: warden.v1.PolicySourceKind
+	(ReloadOutcome)(0),            // 1: warden.v1.ReloadOutcome
+	(*GetStatusRequest)(nil),      // 2: warden.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),     // 3: warden.v1.GetStatusResponse
+	(*ReloadAttempt)(nil),         // 4: warden.v1.ReloadAttempt
+	(*PolicyProblem)(nil),         // 5: warden.v1.PolicyProblem
+	(*ListTablesRequest)(nil),     // 6: warden.v1.ListTablesRequest
+	(*Column)(nil),                // 7: warden.v1.Column
+	(*RolePermissions)(nil),       // 8: warden.v1.RolePermissions
+	(*Table)(nil),                 // 9: warden.v1.Table
+	(*ListTablesResponse)(nil),    // 10: warden.v1.ListTablesResponse
+	(*ListRolesRequest)(nil),      // 11: warden.v1.ListRolesRequest
+	(*Role)(nil),                  // 12: warden.v1.Role
+	(*ListRolesResponse)(nil),     // 13: warden.v1.ListRolesResponse
+	(*GetTableRegoRequest)(nil),   // 14: warden.v1.GetTableRegoRequest
+	(*RegoModule)(nil),            // 15: warden.v1.RegoModule
+	(*GetTableRegoResponse)(nil),  // 16: warden.v1.GetTableRegoResponse
+	(*ReloadRequest)(nil),         // 17: warden.v1.ReloadRequest
+	(*ReloadResponse)(nil),        // 18: warden.v1.ReloadResponse
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(Operation)(0),                // 20: warden.v1.Operation
 }
 var file_warden_v1_admin_proto_depIdxs = []int32{
-	13, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
-	14, // 1: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
-	3,  // 2: warden.v1.Table.columns:type_name -> warden.v1.Column
-	4,  // 3: warden.v1.Table.roles:type_name -> warden.v1.RolePermissions
-	5,  // 4: warden.v1.ListTablesResponse.tables:type_name -> warden.v1.Table
-	8,  // 5: warden.v1.ListRolesResponse.roles:type_name -> warden.v1.Role
-	11, // 6: warden.v1.GetTableRegoResponse.modules:type_name -> warden.v1.RegoModule
-	0,  // 7: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
-	2,  // 8: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
-	7,  // 9: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
-	10, // 10: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
-	1,  // 11: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
-	6,  // 12: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
-	9,  // 13: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
-	12, // 14: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
-	11, // [11:15] is the sub-list for method output_type
-	7,  // [7:11] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	19, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	0,  // 1: warden.v1.GetStatusResponse.source_kind:type_name -> warden.v1.PolicySourceKind
+	4,  // 2: warden.v1.GetStatusResponse.last_reload:type_name -> warden.v1.ReloadAttempt
+	4,  // 3: warden.v1.GetStatusResponse.last_failed_reload:type_name -> warden.v1.ReloadAttempt
+	19, // 4: warden.v1.GetStatusResponse.caller_keys_loaded_at:type_name -> google.protobuf.Timestamp
+	4,  // 5: warden.v1.GetStatusResponse.last_caller_keys_reload:type_name -> warden.v1.ReloadAttempt
+	19, // 6: warden.v1.ReloadAttempt.finished_at:type_name -> google.protobuf.Timestamp
+	1,  // 7: warden.v1.ReloadAttempt.outcome:type_name -> warden.v1.ReloadOutcome
+	5,  // 8: warden.v1.ReloadAttempt.problems:type_name -> warden.v1.PolicyProblem
+	20, // 9: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
+	7,  // 10: warden.v1.Table.columns:type_name -> warden.v1.Column
+	8,  // 11: warden.v1.Table.roles:type_name -> warden.v1.RolePermissions
+	9,  // 12: warden.v1.ListTablesResponse.tables:type_name -> warden.v1.Table
+	12, // 13: warden.v1.ListRolesResponse.roles:type_name -> warden.v1.Role
+	15, // 14: warden.v1.GetTableRegoResponse.modules:type_name -> warden.v1.RegoModule
+	4,  // 15: warden.v1.ReloadResponse.policy:type_name -> warden.v1.ReloadAttempt
+	4,  // 16: warden.v1.ReloadResponse.caller_keys:type_name -> warden.v1.ReloadAttempt
+	2,  // 17: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
+	6,  // 18: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
+	11, // 19: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
+	14, // 20: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
+	17, // 21: warden.v1.AdminService.Reload:input_type -> warden.v1.ReloadRequest
+	3,  // 22: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
+	10, // 23: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
+	13, // 24: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
+	16, // 25: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
+	18, // 26: warden.v1.AdminService.Reload:output_type -> warden.v1.ReloadResponse
+	22, // [22:27] is the sub-list for method output_type
+	17, // [17:22] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_admin_proto_init() }
@@ -848,13 +1381,14 @@ func file_warden_v1_admin_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_admin_proto_rawDesc), len(file_warden_v1_admin_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   13,
+			NumEnums:      2,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_warden_v1_admin_proto_goTypes,
 		DependencyIndexes: file_warden_v1_admin_proto_depIdxs,
+		EnumInfos:         file_warden_v1_admin_proto_enumTypes,
 		MessageInfos:      file_warden_v1_admin_proto_msgTypes,
 	}.Build()
 	File_warden_v1_admin_proto = out.File

@@ -23,6 +23,7 @@ const (
 	AdminService_ListTables_FullMethodName   = "/warden.v1.AdminService/ListTables"
 	AdminService_ListRoles_FullMethodName    = "/warden.v1.AdminService/ListRoles"
 	AdminService_GetTableRego_FullMethodName = "/warden.v1.AdminService/GetTableRego"
+	AdminService_Reload_FullMethodName       = "/warden.v1.AdminService/Reload"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -41,6 +42,12 @@ type AdminServiceClient interface {
 	ListRoles(ctx context.Context, in *ListRolesRequest, opts ...grpc.CallOption) (*ListRolesResponse, error)
 	// GetTableRego returns the compiled Rego modules of one table.
 	GetTableRego(ctx context.Context, in *GetTableRegoRequest, opts ...grpc.CallOption) (*GetTableRegoResponse, error)
+	// Reload loads the policy set and the caller keys file again, now, as a
+	// change of their files or SIGHUP does, and answers when done. A set
+	// that does not load never goes live: the outcome then lists its
+	// problems and the previous set keeps serving. A reload asked for while
+	// one runs waits for it and then shares the next one.
+	Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error)
 }
 
 type adminServiceClient struct {
@@ -91,6 +98,16 @@ func (c *adminServiceClient) GetTableRego(ctx context.Context, in *GetTableRegoR
 	return out, nil
 }
 
+func (c *adminServiceClient) Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReloadResponse)
+	err := c.cc.Invoke(ctx, AdminService_Reload_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -107,6 +124,12 @@ type AdminServiceServer interface {
 	ListRoles(context.Context, *ListRolesRequest) (*ListRolesResponse, error)
 	// GetTableRego returns the compiled Rego modules of one table.
 	GetTableRego(context.Context, *GetTableRegoRequest) (*GetTableRegoResponse, error)
+	// Reload loads the policy set and the caller keys file again, now, as a
+	// change of their files or SIGHUP does, and answers when done. A set
+	// that does not load never goes live: the outcome then lists its
+	// problems and the previous set keeps serving. A reload asked for while
+	// one runs waits for it and then shares the next one.
+	Reload(context.Context, *ReloadRequest) (*ReloadResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -128,6 +151,9 @@ func (UnimplementedAdminServiceServer) ListRoles(context.Context, *ListRolesRequ
 }
 func (UnimplementedAdminServiceServer) GetTableRego(context.Context, *GetTableRegoRequest) (*GetTableRegoResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTableRego not implemented")
+}
+func (UnimplementedAdminServiceServer) Reload(context.Context, *ReloadRequest) (*ReloadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Reload not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -222,6 +248,24 @@ func _AdminService_GetTableRego_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_Reload_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReloadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).Reload(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_Reload_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).Reload(ctx, req.(*ReloadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -244,6 +288,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetTableRego",
 			Handler:    _AdminService_GetTableRego_Handler,
+		},
+		{
+			MethodName: "Reload",
+			Handler:    _AdminService_Reload_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -14,6 +14,7 @@ import (
 	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/server"
 	"github.com/wardenpdp/warden/server/bundlesource"
+	"github.com/wardenpdp/warden/server/reload"
 )
 
 const bundleUsage = `Usage: warden bundle build --policy DIR --out FILE [--signing-key FILE] [flags]
@@ -149,35 +150,32 @@ func writeFileAtomic(name string, write func(*os.File) error) error {
 	return nil
 }
 
-// bundleServing is serve's bundle source: the first bundle's set, then
-// each new bundle swapped into the server.
+// bundleServing is serve's bundle source. The first bundle's set is
+// built before the server exists; each later one goes live through the
+// server's policy reload (one reload at a time, reported in GetStatus and
+// the reload metrics), whose PolicySource.Load is load.
 type bundleServing struct {
+	cfg   server.Config
+	log   *slog.Logger
 	src   *bundlesource.Source
 	first *engine.Set
-	mu    sync.Mutex
-	srv   *server.Server
+
+	mu sync.Mutex
+	// live is the bundle serving, next the one being activated; from
+	// says where each came from.
+	live, next         *bundle.Bundle
+	liveFrom, nextFrom string
+	srv                *server.Server
 }
+
+// triggerBundle is the reload trigger of a new bundle.
+const triggerBundle = "bundle poll"
 
 // startBundle activates the first bundle (from --bundle-url, else the
 // cache) before the server exists.
 func startBundle(ctx context.Context, cfg server.Config, log *slog.Logger) (*bundleServing, error) {
-	bs := &bundleServing{}
-	activate := func(ctx context.Context, b *bundle.Bundle, from string) error {
-		set, err := setFromBundle(ctx, cfg, b, from, logProblems(log))
-		if err != nil {
-			return err
-		}
-		logInconsistent(log, set.Policy())
-		bs.mu.Lock()
-		defer bs.mu.Unlock()
-		if bs.srv == nil {
-			bs.first = set
-			return nil
-		}
-		bs.srv.SetPolicy(set)
-		return nil
-	}
-	src, err := bundlesource.New(cfg.Bundle, activate, log)
+	bs := &bundleServing{cfg: cfg, log: log}
+	src, err := bundlesource.New(cfg.Bundle, bs.activate, log)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -186,6 +184,55 @@ func startBundle(ctx context.Context, cfg server.Config, log *slog.Logger) (*bun
 	}
 	bs.src = src
 	return bs, nil
+}
+
+// activate makes a verified bundle live, or refuses it.
+func (bs *bundleServing) activate(ctx context.Context, b *bundle.Bundle, from string) error {
+	bs.mu.Lock()
+	srv := bs.srv
+	if srv == nil {
+		bs.mu.Unlock()
+		set, err := setFromBundle(ctx, bs.cfg, b, from, logProblems(bs.log))
+		if err != nil {
+			return err
+		}
+		bs.mu.Lock()
+		bs.first, bs.live, bs.liveFrom = set, b, from
+		bs.mu.Unlock()
+		return nil
+	}
+	bs.next, bs.nextFrom = b, from
+	bs.mu.Unlock()
+
+	a := srv.ReloadPolicy(ctx, triggerBundle)
+
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	if bs.next == b {
+		bs.next = nil
+	}
+	switch a.Outcome {
+	case reload.Loaded, reload.Unchanged:
+		bs.live, bs.liveFrom = b, from
+		return nil
+	case reload.Failed:
+		return a.Err
+	}
+	return fmt.Errorf("reload: %s", a.Outcome)
+}
+
+// load is the PolicySource's Load: the bundle being activated, else the
+// live one again (SIGHUP, AdminService.Reload: unchanged, since the
+// bundle is).
+func (bs *bundleServing) load(ctx context.Context) (*engine.Set, error) {
+	bs.mu.Lock()
+	b, from := bs.next, bs.nextFrom
+	if b == nil {
+		b, from = bs.live, bs.liveFrom
+	}
+	bs.mu.Unlock()
+	// Problems are reported by the server's reload (log, GetStatus).
+	return setFromBundle(ctx, bs.cfg, b, from, func([]load.Problem) {})
 }
 
 // serve runs the server and the polling together until ctx is done.

@@ -394,6 +394,22 @@ func TestFleet(t *testing.T) {
 		}
 	}
 
+	// The reload core reports it: the bundle is the source, the last
+	// reload a bundle poll, the broken bundle the last failed one; an
+	// admin reload finds the live bundle unchanged.
+	admin := wardenv1.NewAdminServiceClient(dial(replicas[1].grpcAddr))
+	st, err := admin.GetStatus(t.Context(), &wardenv1.GetStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetRevision() != rev2 || st.GetSourceKind() != wardenv1.PolicySourceKind_POLICY_SOURCE_KIND_BUNDLE ||
+		st.GetLastReload().GetTrigger() != triggerBundle || st.GetLastFailedReload().GetTrigger() != triggerBundle {
+		t.Errorf("GetStatus: %v", st)
+	}
+	if r, err := admin.Reload(t.Context(), &wardenv1.ReloadRequest{}); err != nil || r.GetPolicy().GetOutcome() != wardenv1.ReloadOutcome_RELOAD_OUTCOME_UNCHANGED || r.GetRevision() != rev2 {
+		t.Errorf("Reload = %v, %v; want unchanged at %s", r, err, rev2)
+	}
+
 	// The source goes down; a replica restarts and serves its cached
 	// bundle (rev2: the refused ones never reached the cache).
 	ts.Close()

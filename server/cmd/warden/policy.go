@@ -109,10 +109,21 @@ func policyError(dir string, err error, report func([]load.Problem)) error {
 	var ve *load.ValidationError
 	if errors.As(err, &ve) && len(ve.Problems) > 0 {
 		report(ve.Problems)
-		return fmt.Errorf("policy %s is invalid: %d problem(s)", dir, len(ve.Problems))
+		return invalidPolicyError{fmt.Sprintf("policy %s is invalid: %d problem(s)", dir, len(ve.Problems)), ve}
 	}
 	return fmt.Errorf("policy %s: %w", dir, err)
 }
+
+// invalidPolicyError is a policy set refused for its content: a one-line
+// message (report has had the problems) that unwraps to the problems, for
+// the server to report a failed reload with.
+type invalidPolicyError struct {
+	msg string
+	ve  *load.ValidationError
+}
+
+func (e invalidPolicyError) Error() string { return e.msg }
+func (e invalidPolicyError) Unwrap() error { return e.ve }
 
 // printProblems writes every problem, one per line: "file:line: path:
 // message" (load.Problem.String), the form editors and CI annotations jump to.

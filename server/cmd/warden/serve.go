@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/server"
 	"github.com/wardenpdp/warden/server/callerauth"
+	"github.com/wardenpdp/warden/server/reload"
 )
 
 func (a *app) serve(ctx context.Context, args []string) error {
@@ -44,14 +49,19 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		log.Warn("--dev: serving with a generated admin API key, on loopback only; never use --dev in production")
 	}
 
+	// SIGHUP reloads; caught from here on, so that it never ends the
+	// process (Go's default) once the server could be running.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	var (
 		set     *engine.Set
 		bundles *bundleServing
 		err     error
 	)
 	if cfg.Bundle.Enabled() {
-		bundles, err = startBundle(ctx, cfg, log)
-		if err != nil {
+		if bundles, err = startBundle(ctx, cfg, log); err != nil {
 			log.Error("not starting: no bundle to serve", slog.Any("error", err))
 			return err
 		}
@@ -60,15 +70,22 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		log.Error("not starting: the policy set does not load", slog.Any("error", err))
 		return err
 	}
-	if live, percent, set := server.TuneGC(cfg.GCHeadroomMiB, a.getenv); set {
-		log.Info("garbage collector tuned to the loaded policy set",
-			slog.Uint64("live_heap_mib", live>>20), slog.Int("gc_percent", percent), slog.Int("gc_headroom_mib", cfg.GCHeadroomMiB))
-	} else {
-		log.Info("garbage collector left as configured",
-			slog.Uint64("live_heap_mib", live>>20), slog.Int("gc_percent", percent))
+	// policyLoaded runs once the policy set is live: at start and after
+	// every reload that swapped in a new set.
+	policyLoaded := func(set *engine.Set) {
+		// GC tuning after a swap: the one place to change when TuneGC
+		// becomes a memory limit recomputed per set.
+		if live, percent, set := server.TuneGC(cfg.GCHeadroomMiB, a.getenv); set {
+			log.Info("garbage collector tuned to the loaded policy set",
+				slog.Uint64("live_heap_mib", live>>20), slog.Int("gc_percent", percent), slog.Int("gc_headroom_mib", cfg.GCHeadroomMiB))
+		} else {
+			log.Info("garbage collector left as configured",
+				slog.Uint64("live_heap_mib", live>>20), slog.Int("gc_percent", percent))
+		}
+		logInconsistent(log, set.Policy())
 	}
+	policyLoaded(set)
 	pol := set.Policy()
-	logInconsistent(log, pol)
 	printInconsistent(a.stderr, pol)
 	log.Info("policy loaded",
 		slog.String("source", pol.Source),
@@ -77,7 +94,9 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		slog.Int("roles", len(pol.Roles)),
 		slog.Int("inconsistent_objects", len(pol.Inconsistent)))
 
-	srv, err := server.New(cfg, set, append(opts, server.WithLogger(log), server.WithVersion(version()))...)
+	opts = append(opts, server.WithLogger(log), server.WithVersion(version()),
+		server.WithPolicySource(policySource(cfg, bundles)), server.WithPolicyLoaded(policyLoaded))
+	srv, err := server.New(cfg, set, opts...)
 	if errors.Is(err, server.ErrNoCallers) {
 		return usageError{fmt.Errorf("%w\n(to try Warden on this machine: warden serve --dev)", err)}
 	}
@@ -102,10 +121,47 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if a.listening != nil {
 		a.listening(grpcLis.Addr(), httpLis.Addr())
 	}
+	served := make(chan struct{})
+	defer close(served)
+	go func() {
+		for {
+			select {
+			case <-served:
+				return
+			case <-hup:
+				log.Info("SIGHUP: reloading the policy set and the caller keys")
+				srv.RequestReload(reload.TriggerSignal)
+			}
+		}
+	}()
 	if bundles != nil {
 		return bundles.serve(ctx, srv, func(ctx context.Context) error { return srv.Serve(ctx, grpcLis, httpLis) })
 	}
 	return srv.Serve(ctx, grpcLis, httpLis)
+}
+
+// policySource is where serve's policy set comes from: the bundle source
+// (polled, not watched), the directory (watched with everything under
+// it: every !include'd file is inside) and the --schema file, or the
+// embedded example, which never changes.
+func policySource(cfg server.Config, bundles *bundleServing) server.PolicySource {
+	if bundles != nil {
+		return server.PolicySource{Kind: server.SourceBundle, Load: bundles.load}
+	}
+	if cfg.Policy == "" {
+		return server.PolicySource{Kind: server.SourceEmbedded}
+	}
+	src := server.PolicySource{
+		Kind: server.SourceDirectory,
+		// Problems are reported by the server (log, GetStatus, Reload),
+		// not printed as at start.
+		Load:  func(ctx context.Context) (*engine.Set, error) { return loadSet(ctx, cfg, func([]load.Problem) {}) },
+		Watch: []reload.Path{reload.Dir(cfg.Policy)},
+	}
+	if cfg.Schema != "" {
+		src.Watch = append(src.Watch, reload.File(cfg.Schema))
+	}
+	return src
 }
 
 // printDevKey shows the --dev key once, on stderr, outside the structured

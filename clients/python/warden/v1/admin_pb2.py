@@ -15,7 +15,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from warden.v1 import authorization_pb2 as warden_dot_v1_dot_authorization__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15warden/v1/admin.proto\x12\twarden.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dwarden/v1/authorization.proto\"\x12\n\x10GetStatusRequest\"\xda\x01\n\x11GetStatusResponse\x12\x1a\n\x08revision\x18\x01 \x01(\tR\x08revision\x12\x16\n\x06source\x18\x02 \x01(\tR\x06source\x12\x37\n\tloaded_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08loadedAt\x12\x1f\n\x0btable_count\x18\x04 \x01(\x05R\ntableCount\x12\x1d\n\nrole_count\x18\x05 \x01(\x05R\troleCount\x12\x18\n\x07version\x18\x06 \x01(\tR\x07version\"\x13\n\x11ListTablesRequest\"L\n\x06\x43olumn\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n\x08nullable\x18\x03 \x01(\x08R\x08nullable\"[\n\x0fRolePermissions\x12\x12\n\x04role\x18\x01 \x01(\tR\x04role\x12\x34\n\noperations\x18\x02 \x03(\x0e\x32\x14.warden.v1.OperationR\noperations\"\xc1\x01\n\x05Table\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12+\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x11.warden.v1.ColumnR\x07\x63olumns\x12\x1f\n\x0bprimary_key\x18\x03 \x03(\tR\nprimaryKey\x12$\n\rrelationships\x18\x04 \x03(\tR\rrelationships\x12\x30\n\x05roles\x18\x05 \x03(\x0b\x32\x1a.warden.v1.RolePermissionsR\x05roles\">\n\x12ListTablesResponse\x12(\n\x06tables\x18\x01 \x03(\x0b\x32\x10.warden.v1.TableR\x06tables\"\x12\n\x10ListRolesRequest\"5\n\x04Role\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n\x08role_set\x18\x02 \x03(\tR\x07roleSet\":\n\x11ListRolesResponse\x12%\n\x05roles\x18\x01 \x03(\x0b\x32\x0f.warden.v1.RoleR\x05roles\"+\n\x13GetTableRegoRequest\x12\x14\n\x05table\x18\x01 \x01(\tR\x05table\"8\n\nRegoModule\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n\x06source\x18\x02 \x01(\tR\x06source\"c\n\x14GetTableRegoResponse\x12/\n\x07modules\x18\x01 \x03(\x0b\x32\x15.warden.v1.RegoModuleR\x07modules\x12\x1a\n\x08revision\x18\x02 \x01(\tR\x08revision2\xba\x02\n\x0c\x41\x64minService\x12\x46\n\tGetStatus\x12\x1b.warden.v1.GetStatusRequest\x1a\x1c.warden.v1.GetStatusResponse\x12I\n\nListTables\x12\x1c.warden.v1.ListTablesRequest\x1a\x1d.warden.v1.ListTablesResponse\x12\x46\n\tListRoles\x12\x1b.warden.v1.ListRolesRequest\x1a\x1c.warden.v1.ListRolesResponse\x12O\n\x0cGetTableRego\x12\x1e.warden.v1.GetTableRegoRequest\x1a\x1f.warden.v1.GetTableRegoResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15warden/v1/admin.proto\x12\twarden.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dwarden/v1/authorization.proto\"\x12\n\x10GetStatusRequest\"\x93\x05\n\x11GetStatusResponse\x12\x1a\n\x08revision\x18\x01 \x01(\tR\x08revision\x12\x16\n\x06source\x18\x02 \x01(\tR\x06source\x12\x37\n\tloaded_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08loadedAt\x12\x1f\n\x0btable_count\x18\x04 \x01(\x05R\ntableCount\x12\x1d\n\nrole_count\x18\x05 \x01(\x05R\troleCount\x12\x18\n\x07version\x18\x06 \x01(\tR\x07version\x12<\n\x0bsource_kind\x18\x07 \x01(\x0e\x32\x1b.warden.v1.PolicySourceKindR\nsourceKind\x12:\n\x19inconsistent_object_count\x18\x08 \x01(\x05R\x17inconsistentObjectCount\x12\x1a\n\x08watching\x18\t \x01(\x08R\x08watching\x12\x39\n\x0blast_reload\x18\n \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\nlastReload\x12\x46\n\x12last_failed_reload\x18\x0b \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\x10lastFailedReload\x12M\n\x15\x63\x61ller_keys_loaded_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x12\x63\x61llerKeysLoadedAt\x12O\n\x17last_caller_keys_reload\x18\r \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\x14lastCallerKeysReload\"\xa7\x02\n\rReloadAttempt\x12;\n\x0b\x66inished_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nfinishedAt\x12\x32\n\x07outcome\x18\x02 \x01(\x0e\x32\x18.warden.v1.ReloadOutcomeR\x07outcome\x12\x1a\n\x08revision\x18\x03 \x01(\tR\x08revision\x12\x18\n\x07trigger\x18\x04 \x01(\tR\x07trigger\x12\x14\n\x05\x65rror\x18\x05 \x01(\tR\x05\x65rror\x12\x34\n\x08problems\x18\x06 \x03(\x0b\x32\x18.warden.v1.PolicyProblemR\x08problems\x12#\n\rproblem_count\x18\x07 \x01(\x05R\x0cproblemCount\"e\n\rPolicyProblem\x12\x12\n\x04\x66ile\x18\x01 \x01(\tR\x04\x66ile\x12\x12\n\x04line\x18\x02 \x01(\x05R\x04line\x12\x12\n\x04path\x18\x03 \x01(\tR\x04path\x12\x18\n\x07message\x18\x04 \x01(\tR\x07message\"\x13\n\x11ListTablesRequest\"L\n\x06\x43olumn\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n\x08nullable\x18\x03 \x01(\x08R\x08nullable\"[\n\x0fRolePermissions\x12\x12\n\x04role\x18\x01 \x01(\tR\x04role\x12\x34\n\noperations\x18\x02 \x03(\x0e\x32\x14.warden.v1.OperationR\noperations\"\xc1\x01\n\x05Table\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12+\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x11.warden.v1.ColumnR\x07\x63olumns\x12\x1f\n\x0bprimary_key\x18\x03 \x03(\tR\nprimaryKey\x12$\n\rrelationships\x18\x04 \x03(\tR\rrelationships\x12\x30\n\x05roles\x18\x05 \x03(\x0b\x32\x1a.warden.v1.RolePermissionsR\x05roles\">\n\x12ListTablesResponse\x12(\n\x06tables\x18\x01 \x03(\x0b\x32\x10.warden.v1.TableR\x06tables\"\x12\n\x10ListRolesRequest\"5\n\x04Role\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n\x08role_set\x18\x02 \x03(\tR\x07roleSet\":\n\x11ListRolesResponse\x12%\n\x05roles\x18\x01 \x03(\x0b\x32\x0f.warden.v1.RoleR\x05roles\"+\n\x13GetTableRegoRequest\x12\x14\n\x05table\x18\x01 \x01(\tR\x05table\"8\n\nRegoModule\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n\x06source\x18\x02 \x01(\tR\x06source\"c\n\x14GetTableRegoResponse\x12/\n\x07modules\x18\x01 \x03(\x0b\x32\x15.warden.v1.RegoModuleR\x07modules\x12\x1a\n\x08revision\x18\x02 \x01(\tR\x08revision\"\x0f\n\rReloadRequest\"\x99\x01\n\x0eReloadResponse\x12\x30\n\x06policy\x18\x01 \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\x06policy\x12\x39\n\x0b\x63\x61ller_keys\x18\x02 \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\ncallerKeys\x12\x1a\n\x08revision\x18\x03 \x01(\tR\x08revision*\x98\x01\n\x10PolicySourceKind\x12\"\n\x1ePOLICY_SOURCE_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPOLICY_SOURCE_KIND_EMBEDDED\x10\x01\x12 \n\x1cPOLICY_SOURCE_KIND_DIRECTORY\x10\x02\x12\x1d\n\x19POLICY_SOURCE_KIND_BUNDLE\x10\x03*\xa6\x01\n\rReloadOutcome\x12\x1e\n\x1aRELOAD_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15RELOAD_OUTCOME_LOADED\x10\x01\x12\x1c\n\x18RELOAD_OUTCOME_UNCHANGED\x10\x02\x12\x19\n\x15RELOAD_OUTCOME_FAILED\x10\x03\x12!\n\x1dRELOAD_OUTCOME_NOT_RELOADABLE\x10\x04\x32\xf9\x02\n\x0c\x41\x64minService\x12\x46\n\tGetStatus\x12\x1b.warden.v1.GetStatusRequest\x1a\x1c.warden.v1.GetStatusResponse\x12I\n\nListTables\x12\x1c.warden.v1.ListTablesRequest\x1a\x1d.warden.v1.ListTablesResponse\x12\x46\n\tListRoles\x12\x1b.warden.v1.ListRolesRequest\x1a\x1c.warden.v1.ListRolesResponse\x12O\n\x0cGetTableRego\x12\x1e.warden.v1.GetTableRegoRequest\x1a\x1f.warden.v1.GetTableRegoResponse\x12=\n\x06Reload\x12\x18.warden.v1.ReloadRequest\x1a\x19.warden.v1.ReloadResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'warden.v1.admin_pb2', globals())
@@ -23,32 +23,44 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1'
+  _POLICYSOURCEKIND._serialized_start=2148
+  _POLICYSOURCEKIND._serialized_end=2300
+  _RELOADOUTCOME._serialized_start=2303
+  _RELOADOUTCOME._serialized_end=2469
   _GETSTATUSREQUEST._serialized_start=100
   _GETSTATUSREQUEST._serialized_end=118
   _GETSTATUSRESPONSE._serialized_start=121
-  _GETSTATUSRESPONSE._serialized_end=339
-  _LISTTABLESREQUEST._serialized_start=341
-  _LISTTABLESREQUEST._serialized_end=360
-  _COLUMN._serialized_start=362
-  _COLUMN._serialized_end=438
-  _ROLEPERMISSIONS._serialized_start=440
-  _ROLEPERMISSIONS._serialized_end=531
-  _TABLE._serialized_start=534
-  _TABLE._serialized_end=727
-  _LISTTABLESRESPONSE._serialized_start=729
-  _LISTTABLESRESPONSE._serialized_end=791
-  _LISTROLESREQUEST._serialized_start=793
-  _LISTROLESREQUEST._serialized_end=811
-  _ROLE._serialized_start=813
-  _ROLE._serialized_end=866
-  _LISTROLESRESPONSE._serialized_start=868
-  _LISTROLESRESPONSE._serialized_end=926
-  _GETTABLEREGOREQUEST._serialized_start=928
-  _GETTABLEREGOREQUEST._serialized_end=971
-  _REGOMODULE._serialized_start=973
-  _REGOMODULE._serialized_end=1029
-  _GETTABLEREGORESPONSE._serialized_start=1031
-  _GETTABLEREGORESPONSE._serialized_end=1130
-  _ADMINSERVICE._serialized_start=1133
-  _ADMINSERVICE._serialized_end=1447
+  _GETSTATUSRESPONSE._serialized_end=780
+  _RELOADATTEMPT._serialized_start=783
+  _RELOADATTEMPT._serialized_end=1078
+  _POLICYPROBLEM._serialized_start=1080
+  _POLICYPROBLEM._serialized_end=1181
+  _LISTTABLESREQUEST._serialized_start=1183
+  _LISTTABLESREQUEST._serialized_end=1202
+  _COLUMN._serialized_start=1204
+  _COLUMN._serialized_end=1280
+  _ROLEPERMISSIONS._serialized_start=1282
+  _ROLEPERMISSIONS._serialized_end=1373
+  _TABLE._serialized_start=1376
+  _TABLE._serialized_end=1569
+  _LISTTABLESRESPONSE._serialized_start=1571
+  _LISTTABLESRESPONSE._serialized_end=1633
+  _LISTROLESREQUEST._serialized_start=1635
+  _LISTROLESREQUEST._serialized_end=1653
+  _ROLE._serialized_start=1655
+  _ROLE._serialized_end=1708
+  _LISTROLESRESPONSE._serialized_start=1710
+  _LISTROLESRESPONSE._serialized_end=1768
+  _GETTABLEREGOREQUEST._serialized_start=1770
+  _GETTABLEREGOREQUEST._serialized_end=1813
+  _REGOMODULE._serialized_start=1815
+  _REGOMODULE._serialized_end=1871
+  _GETTABLEREGORESPONSE._serialized_start=1873
+  _GETTABLEREGORESPONSE._serialized_end=1972
+  _RELOADREQUEST._serialized_start=1974
+  _RELOADREQUEST._serialized_end=1989
+  _RELOADRESPONSE._serialized_start=1992
+  _RELOADRESPONSE._serialized_end=2145
+  _ADMINSERVICE._serialized_start=2472
+  _ADMINSERVICE._serialized_end=2849
 # @@protoc_insertion_point(module_scope)

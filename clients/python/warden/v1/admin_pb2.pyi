@@ -1,11 +1,21 @@
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from warden.v1 import authorization_pb2 as _authorization_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+POLICY_SOURCE_KIND_BUNDLE: PolicySourceKind
+POLICY_SOURCE_KIND_DIRECTORY: PolicySourceKind
+POLICY_SOURCE_KIND_EMBEDDED: PolicySourceKind
+POLICY_SOURCE_KIND_UNSPECIFIED: PolicySourceKind
+RELOAD_OUTCOME_FAILED: ReloadOutcome
+RELOAD_OUTCOME_LOADED: ReloadOutcome
+RELOAD_OUTCOME_NOT_RELOADABLE: ReloadOutcome
+RELOAD_OUTCOME_UNCHANGED: ReloadOutcome
+RELOAD_OUTCOME_UNSPECIFIED: ReloadOutcome
 
 class Column(_message.Message):
     __slots__ = ["name", "nullable", "type"]
@@ -22,20 +32,34 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ["loaded_at", "revision", "role_count", "source", "table_count", "version"]
+    __slots__ = ["caller_keys_loaded_at", "inconsistent_object_count", "last_caller_keys_reload", "last_failed_reload", "last_reload", "loaded_at", "revision", "role_count", "source", "source_kind", "table_count", "version", "watching"]
+    CALLER_KEYS_LOADED_AT_FIELD_NUMBER: _ClassVar[int]
+    INCONSISTENT_OBJECT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LAST_CALLER_KEYS_RELOAD_FIELD_NUMBER: _ClassVar[int]
+    LAST_FAILED_RELOAD_FIELD_NUMBER: _ClassVar[int]
+    LAST_RELOAD_FIELD_NUMBER: _ClassVar[int]
     LOADED_AT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     ROLE_COUNT_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_KIND_FIELD_NUMBER: _ClassVar[int]
     TABLE_COUNT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    WATCHING_FIELD_NUMBER: _ClassVar[int]
+    caller_keys_loaded_at: _timestamp_pb2.Timestamp
+    inconsistent_object_count: int
+    last_caller_keys_reload: ReloadAttempt
+    last_failed_reload: ReloadAttempt
+    last_reload: ReloadAttempt
     loaded_at: _timestamp_pb2.Timestamp
     revision: str
     role_count: int
     source: str
+    source_kind: PolicySourceKind
     table_count: int
     version: str
-    def __init__(self, revision: _Optional[str] = ..., source: _Optional[str] = ..., loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., table_count: _Optional[int] = ..., role_count: _Optional[int] = ..., version: _Optional[str] = ...) -> None: ...
+    watching: bool
+    def __init__(self, revision: _Optional[str] = ..., source: _Optional[str] = ..., loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., table_count: _Optional[int] = ..., role_count: _Optional[int] = ..., version: _Optional[str] = ..., source_kind: _Optional[_Union[PolicySourceKind, str]] = ..., inconsistent_object_count: _Optional[int] = ..., watching: bool = ..., last_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., last_failed_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., caller_keys_loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_caller_keys_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ...) -> None: ...
 
 class GetTableRegoRequest(_message.Message):
     __slots__ = ["table"]
@@ -71,6 +95,18 @@ class ListTablesResponse(_message.Message):
     tables: _containers.RepeatedCompositeFieldContainer[Table]
     def __init__(self, tables: _Optional[_Iterable[_Union[Table, _Mapping]]] = ...) -> None: ...
 
+class PolicyProblem(_message.Message):
+    __slots__ = ["file", "line", "message", "path"]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    file: str
+    line: int
+    message: str
+    path: str
+    def __init__(self, file: _Optional[str] = ..., line: _Optional[int] = ..., path: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
 class RegoModule(_message.Message):
     __slots__ = ["path", "source"]
     PATH_FIELD_NUMBER: _ClassVar[int]
@@ -78,6 +114,38 @@ class RegoModule(_message.Message):
     path: str
     source: str
     def __init__(self, path: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
+
+class ReloadAttempt(_message.Message):
+    __slots__ = ["error", "finished_at", "outcome", "problem_count", "problems", "revision", "trigger"]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    error: str
+    finished_at: _timestamp_pb2.Timestamp
+    outcome: ReloadOutcome
+    problem_count: int
+    problems: _containers.RepeatedCompositeFieldContainer[PolicyProblem]
+    revision: str
+    trigger: str
+    def __init__(self, finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[ReloadOutcome, str]] = ..., revision: _Optional[str] = ..., trigger: _Optional[str] = ..., error: _Optional[str] = ..., problems: _Optional[_Iterable[_Union[PolicyProblem, _Mapping]]] = ..., problem_count: _Optional[int] = ...) -> None: ...
+
+class ReloadRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ReloadResponse(_message.Message):
+    __slots__ = ["caller_keys", "policy", "revision"]
+    CALLER_KEYS_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    caller_keys: ReloadAttempt
+    policy: ReloadAttempt
+    revision: str
+    def __init__(self, policy: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., caller_keys: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., revision: _Optional[str] = ...) -> None: ...
 
 class Role(_message.Message):
     __slots__ = ["name", "role_set"]
@@ -108,3 +176,9 @@ class Table(_message.Message):
     relationships: _containers.RepeatedScalarFieldContainer[str]
     roles: _containers.RepeatedCompositeFieldContainer[RolePermissions]
     def __init__(self, name: _Optional[str] = ..., columns: _Optional[_Iterable[_Union[Column, _Mapping]]] = ..., primary_key: _Optional[_Iterable[str]] = ..., relationships: _Optional[_Iterable[str]] = ..., roles: _Optional[_Iterable[_Union[RolePermissions, _Mapping]]] = ...) -> None: ...
+
+class PolicySourceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ReloadOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

@@ -36,6 +36,11 @@ class AdminServiceStub(object):
                 request_serializer=warden_dot_v1_dot_admin__pb2.GetTableRegoRequest.SerializeToString,
                 response_deserializer=warden_dot_v1_dot_admin__pb2.GetTableRegoResponse.FromString,
                 )
+        self.Reload = channel.unary_unary(
+                '/warden.v1.AdminService/Reload',
+                request_serializer=warden_dot_v1_dot_admin__pb2.ReloadRequest.SerializeToString,
+                response_deserializer=warden_dot_v1_dot_admin__pb2.ReloadResponse.FromString,
+                )
 
 
 class AdminServiceServicer(object):
@@ -72,6 +77,17 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Reload(self, request, context):
+        """Reload loads the policy set and the caller keys file again, now, as a
+        change of their files or SIGHUP does, and answers when done. A set
+        that does not load never goes live: the outcome then lists its
+        problems and the previous set keeps serving. A reload asked for while
+        one runs waits for it and then shares the next one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +110,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetTableRego,
                     request_deserializer=warden_dot_v1_dot_admin__pb2.GetTableRegoRequest.FromString,
                     response_serializer=warden_dot_v1_dot_admin__pb2.GetTableRegoResponse.SerializeToString,
+            ),
+            'Reload': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reload,
+                    request_deserializer=warden_dot_v1_dot_admin__pb2.ReloadRequest.FromString,
+                    response_serializer=warden_dot_v1_dot_admin__pb2.ReloadResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -172,5 +193,22 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/warden.v1.AdminService/GetTableRego',
             warden_dot_v1_dot_admin__pb2.GetTableRegoRequest.SerializeToString,
             warden_dot_v1_dot_admin__pb2.GetTableRegoResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Reload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/warden.v1.AdminService/Reload',
+            warden_dot_v1_dot_admin__pb2.ReloadRequest.SerializeToString,
+            warden_dot_v1_dot_admin__pb2.ReloadResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

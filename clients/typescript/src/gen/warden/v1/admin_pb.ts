@@ -2,8 +2,8 @@
 // @generated from file warden/v1/admin.proto (package warden.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Operation } from "./authorization_pb.js";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file warden/v1/admin.proto.
  */
 export const file_warden_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0Ip4BChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkiEwoRTGlzdFRhYmxlc1JlcXVlc3QiNgoGQ29sdW1uEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIQCghudWxsYWJsZRgDIAEoCCJJCg9Sb2xlUGVybWlzc2lvbnMSDAoEcm9sZRgBIAEoCRIoCgpvcGVyYXRpb25zGAIgAygOMhQud2FyZGVuLnYxLk9wZXJhdGlvbiKQAQoFVGFibGUSDAoEbmFtZRgBIAEoCRIiCgdjb2x1bW5zGAIgAygLMhEud2FyZGVuLnYxLkNvbHVtbhITCgtwcmltYXJ5X2tleRgDIAMoCRIVCg1yZWxhdGlvbnNoaXBzGAQgAygJEikKBXJvbGVzGAUgAygLMhoud2FyZGVuLnYxLlJvbGVQZXJtaXNzaW9ucyI2ChJMaXN0VGFibGVzUmVzcG9uc2USIAoGdGFibGVzGAEgAygLMhAud2FyZGVuLnYxLlRhYmxlIhIKEExpc3RSb2xlc1JlcXVlc3QiJgoEUm9sZRIMCgRuYW1lGAEgASgJEhAKCHJvbGVfc2V0GAIgAygJIjMKEUxpc3RSb2xlc1Jlc3BvbnNlEh4KBXJvbGVzGAEgAygLMg8ud2FyZGVuLnYxLlJvbGUiJAoTR2V0VGFibGVSZWdvUmVxdWVzdBINCgV0YWJsZRgBIAEoCSIqCgpSZWdvTW9kdWxlEgwKBHBhdGgYASABKAkSDgoGc291cmNlGAIgASgJIlAKFEdldFRhYmxlUmVnb1Jlc3BvbnNlEiYKB21vZHVsZXMYASADKAsyFS53YXJkZW4udjEuUmVnb01vZHVsZRIQCghyZXZpc2lvbhgCIAEoCTK6AgoMQWRtaW5TZXJ2aWNlEkYKCUdldFN0YXR1cxIbLndhcmRlbi52MS5HZXRTdGF0dXNSZXF1ZXN0Ghwud2FyZGVuLnYxLkdldFN0YXR1c1Jlc3BvbnNlEkkKCkxpc3RUYWJsZXMSHC53YXJkZW4udjEuTGlzdFRhYmxlc1JlcXVlc3QaHS53YXJkZW4udjEuTGlzdFRhYmxlc1Jlc3BvbnNlEkYKCUxpc3RSb2xlcxIbLndhcmRlbi52MS5MaXN0Um9sZXNSZXF1ZXN0Ghwud2FyZGVuLnYxLkxpc3RSb2xlc1Jlc3BvbnNlEk8KDEdldFRhYmxlUmVnbxIeLndhcmRlbi52MS5HZXRUYWJsZVJlZ29SZXF1ZXN0Gh8ud2FyZGVuLnYxLkdldFRhYmxlUmVnb1Jlc3BvbnNlQjZaNGdpdGh1Yi5jb20vd2FyZGVucGRwL3dhcmRlbi9wcm90by93YXJkZW4vdjE7d2FyZGVudjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
+  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0IuADChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkSMAoLc291cmNlX2tpbmQYByABKA4yGy53YXJkZW4udjEuUG9saWN5U291cmNlS2luZBIhChlpbmNvbnNpc3RlbnRfb2JqZWN0X2NvdW50GAggASgFEhAKCHdhdGNoaW5nGAkgASgIEi0KC2xhc3RfcmVsb2FkGAogASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSNAoSbGFzdF9mYWlsZWRfcmVsb2FkGAsgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSOQoVY2FsbGVyX2tleXNfbG9hZGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5ChdsYXN0X2NhbGxlcl9rZXlzX3JlbG9hZBgNIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0IuABCg1SZWxvYWRBdHRlbXB0Ei8KC2ZpbmlzaGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgdvdXRjb21lGAIgASgOMhgud2FyZGVuLnYxLlJlbG9hZE91dGNvbWUSEAoIcmV2aXNpb24YAyABKAkSDwoHdHJpZ2dlchgEIAEoCRINCgVlcnJvchgFIAEoCRIqCghwcm9ibGVtcxgGIAMoCzIYLndhcmRlbi52MS5Qb2xpY3lQcm9ibGVtEhUKDXByb2JsZW1fY291bnQYByABKAUiSgoNUG9saWN5UHJvYmxlbRIMCgRmaWxlGAEgASgJEgwKBGxpbmUYAiABKAUSDAoEcGF0aBgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIhMKEUxpc3RUYWJsZXNSZXF1ZXN0IjYKBkNvbHVtbhIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEAoIbnVsbGFibGUYAyABKAgiSQoPUm9sZVBlcm1pc3Npb25zEgwKBHJvbGUYASABKAkSKAoKb3BlcmF0aW9ucxgCIAMoDjIULndhcmRlbi52MS5PcGVyYXRpb24ikAEKBVRhYmxlEgwKBG5hbWUYASABKAkSIgoHY29sdW1ucxgCIAMoCzIRLndhcmRlbi52MS5Db2x1bW4SEwoLcHJpbWFyeV9rZXkYAyADKAkSFQoNcmVsYXRpb25zaGlwcxgEIAMoCRIpCgVyb2xlcxgFIAMoCzIaLndhcmRlbi52MS5Sb2xlUGVybWlzc2lvbnMiNgoSTGlzdFRhYmxlc1Jlc3BvbnNlEiAKBnRhYmxlcxgBIAMoCzIQLndhcmRlbi52MS5UYWJsZSISChBMaXN0Um9sZXNSZXF1ZXN0IiYKBFJvbGUSDAoEbmFtZRgBIAEoCRIQCghyb2xlX3NldBgCIAMoCSIzChFMaXN0Um9sZXNSZXNwb25zZRIeCgVyb2xlcxgBIAMoCzIPLndhcmRlbi52MS5Sb2xlIiQKE0dldFRhYmxlUmVnb1JlcXVlc3QSDQoFdGFibGUYASABKAkiKgoKUmVnb01vZHVsZRIMCgRwYXRoGAEgASgJEg4KBnNvdXJjZRgCIAEoCSJQChRHZXRUYWJsZVJlZ29SZXNwb25zZRImCgdtb2R1bGVzGAEgAygLMhUud2FyZGVuLnYxLlJlZ29Nb2R1bGUSEAoIcmV2aXNpb24YAiABKAkiDwoNUmVsb2FkUmVxdWVzdCJ7Cg5SZWxvYWRSZXNwb25zZRIoCgZwb2xpY3kYASABKAsyGC53YXJkZW4udjEuUmVsb2FkQXR0ZW1wdBItCgtjYWxsZXJfa2V5cxgCIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0EhAKCHJldmlzaW9uGAMgASgJKpgBChBQb2xpY3lTb3VyY2VLaW5kEiIKHlBPTElDWV9TT1VSQ0VfS0lORF9VTlNQRUNJRklFRBAAEh8KG1BPTElDWV9TT1VSQ0VfS0lORF9FTUJFRERFRBABEiAKHFBPTElDWV9TT1VSQ0VfS0lORF9ESVJFQ1RPUlkQAhIdChlQT0xJQ1lfU09VUkNFX0tJTkRfQlVORExFEAMqpgEKDVJlbG9hZE91dGNvbWUSHgoaUkVMT0FEX09VVENPTUVfVU5TUEVDSUZJRUQQABIZChVSRUxPQURfT1VUQ09NRV9MT0FERUQQARIcChhSRUxPQURfT1VUQ09NRV9VTkNIQU5HRUQQAhIZChVSRUxPQURfT1VUQ09NRV9GQUlMRUQQAxIhCh1SRUxPQURfT1VUQ09NRV9OT1RfUkVMT0FEQUJMRRAEMvkCCgxBZG1pblNlcnZpY2USRgoJR2V0U3RhdHVzEhsud2FyZGVuLnYxLkdldFN0YXR1c1JlcXVlc3QaHC53YXJkZW4udjEuR2V0U3RhdHVzUmVzcG9uc2USSQoKTGlzdFRhYmxlcxIcLndhcmRlbi52MS5MaXN0VGFibGVzUmVxdWVzdBodLndhcmRlbi52MS5MaXN0VGFibGVzUmVzcG9uc2USRgoJTGlzdFJvbGVzEhsud2FyZGVuLnYxLkxpc3RSb2xlc1JlcXVlc3QaHC53YXJkZW4udjEuTGlzdFJvbGVzUmVzcG9uc2USTwoMR2V0VGFibGVSZWdvEh4ud2FyZGVuLnYxLkdldFRhYmxlUmVnb1JlcXVlc3QaHy53YXJkZW4udjEuR2V0VGFibGVSZWdvUmVzcG9uc2USPQoGUmVsb2FkEhgud2FyZGVuLnYxLlJlbG9hZFJlcXVlc3QaGS53YXJkZW4udjEuUmVsb2FkUmVzcG9uc2VCNlo0Z2l0aHViLmNvbS93YXJkZW5wZHAvd2FyZGVuL3Byb3RvL3dhcmRlbi92MTt3YXJkZW52MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
 
 /**
  * GetStatusRequest has no fields.
@@ -78,6 +78,62 @@ export type GetStatusResponse = Message<"warden.v1.GetStatusResponse"> & {
    * @generated from field: string version = 6;
    */
   version: string;
+
+  /**
+   * What kind of source the policy set comes from; source names it.
+   *
+   * @generated from field: warden.v1.PolicySourceKind source_kind = 7;
+   */
+  sourceKind: PolicySourceKind;
+
+  /**
+   * Objects of the metadata left out as inconsistent (requests that need
+   * one answer FAILED_PRECONDITION).
+   *
+   * @generated from field: int32 inconsistent_object_count = 8;
+   */
+  inconsistentObjectCount: number;
+
+  /**
+   * Whether the policy set is reloaded when its files change (serve
+   * --watch); SIGHUP and Reload work either way, except for the embedded
+   * example, which has nothing to reload.
+   *
+   * @generated from field: bool watching = 9;
+   */
+  watching: boolean;
+
+  /**
+   * The last attempt to reload the policy set, whatever its outcome;
+   * absent before the first reload after start.
+   *
+   * @generated from field: warden.v1.ReloadAttempt last_reload = 10;
+   */
+  lastReload?: ReloadAttempt | undefined;
+
+  /**
+   * The last reload of the policy set that failed; absent when none has.
+   * A failed reload leaves the set of revision serving.
+   *
+   * @generated from field: warden.v1.ReloadAttempt last_failed_reload = 11;
+   */
+  lastFailedReload?: ReloadAttempt | undefined;
+
+  /**
+   * When the caller keys (--api-keys-file) were last loaded; absent when
+   * there is no keys file.
+   *
+   * @generated from field: google.protobuf.Timestamp caller_keys_loaded_at = 12;
+   */
+  callerKeysLoadedAt?: Timestamp | undefined;
+
+  /**
+   * The last attempt to reload the caller keys file; absent before the
+   * first, and when there is no keys file.
+   *
+   * @generated from field: warden.v1.ReloadAttempt last_caller_keys_reload = 13;
+   */
+  lastCallerKeysReload?: ReloadAttempt | undefined;
 };
 
 /**
@@ -86,6 +142,116 @@ export type GetStatusResponse = Message<"warden.v1.GetStatusResponse"> & {
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
   messageDesc(file_warden_v1_admin, 1);
+
+/**
+ * ReloadAttempt describes one attempt to reload.
+ *
+ * @generated from message warden.v1.ReloadAttempt
+ */
+export type ReloadAttempt = Message<"warden.v1.ReloadAttempt"> & {
+  /**
+   * When the attempt finished.
+   *
+   * @generated from field: google.protobuf.Timestamp finished_at = 1;
+   */
+  finishedAt?: Timestamp | undefined;
+
+  /**
+   * How it ended.
+   *
+   * @generated from field: warden.v1.ReloadOutcome outcome = 2;
+   */
+  outcome: ReloadOutcome;
+
+  /**
+   * The revision loaded (LOADED, UNCHANGED); empty when it failed. For
+   * caller keys, a hash of the entries (never the entries themselves).
+   *
+   * @generated from field: string revision = 3;
+   */
+  revision: string;
+
+  /**
+   * What asked for it: "file change", "signal", "admin call" (Reload) or
+   * a source's own trigger such as "bundle poll".
+   *
+   * @generated from field: string trigger = 4;
+   */
+  trigger: string;
+
+  /**
+   * Why it failed, when it did, in one line; the problems, when the
+   * content was at fault, are in problems.
+   *
+   * @generated from field: string error = 5;
+   */
+  error: string;
+
+  /**
+   * The content problems that made it fail, each with its file, line and
+   * path; at most 100 (problem_count has them all).
+   *
+   * @generated from field: repeated warden.v1.PolicyProblem problems = 6;
+   */
+  problems: PolicyProblem[];
+
+  /**
+   * How many problems there were in all.
+   *
+   * @generated from field: int32 problem_count = 7;
+   */
+  problemCount: number;
+};
+
+/**
+ * Describes the message warden.v1.ReloadAttempt.
+ * Use `create(ReloadAttemptSchema)` to create a new message.
+ */
+export const ReloadAttemptSchema: GenMessage<ReloadAttempt> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 2);
+
+/**
+ * PolicyProblem is one thing wrong with the content of a policy set.
+ *
+ * @generated from message warden.v1.PolicyProblem
+ */
+export type PolicyProblem = Message<"warden.v1.PolicyProblem"> & {
+  /**
+   * File, relative to the policy directory (or the schema file as given).
+   *
+   * @generated from field: string file = 1;
+   */
+  file: string;
+
+  /**
+   * 1-based line in file; 0 when unknown.
+   *
+   * @generated from field: int32 line = 2;
+   */
+  line: number;
+
+  /**
+   * Path inside the file, for example
+   * "select_permissions[role=user].permission.filter".
+   *
+   * @generated from field: string path = 3;
+   */
+  path: string;
+
+  /**
+   * What is wrong.
+   *
+   * @generated from field: string message = 4;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message warden.v1.PolicyProblem.
+ * Use `create(PolicyProblemSchema)` to create a new message.
+ */
+export const PolicyProblemSchema: GenMessage<PolicyProblem> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 3);
 
 /**
  * ListTablesRequest has no fields.
@@ -100,7 +266,7 @@ export type ListTablesRequest = Message<"warden.v1.ListTablesRequest"> & {
  * Use `create(ListTablesRequestSchema)` to create a new message.
  */
 export const ListTablesRequestSchema: GenMessage<ListTablesRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 2);
+  messageDesc(file_warden_v1_admin, 4);
 
 /**
  * Column describes one column of a table.
@@ -135,7 +301,7 @@ export type Column = Message<"warden.v1.Column"> & {
  * Use `create(ColumnSchema)` to create a new message.
  */
 export const ColumnSchema: GenMessage<Column> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 3);
+  messageDesc(file_warden_v1_admin, 5);
 
 /**
  * RolePermissions lists the operations a role holds a permission for.
@@ -163,7 +329,7 @@ export type RolePermissions = Message<"warden.v1.RolePermissions"> & {
  * Use `create(RolePermissionsSchema)` to create a new message.
  */
 export const RolePermissionsSchema: GenMessage<RolePermissions> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 4);
+  messageDesc(file_warden_v1_admin, 6);
 
 /**
  * Table describes one loaded table.
@@ -212,7 +378,7 @@ export type Table = Message<"warden.v1.Table"> & {
  * Use `create(TableSchema)` to create a new message.
  */
 export const TableSchema: GenMessage<Table> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 5);
+  messageDesc(file_warden_v1_admin, 7);
 
 /**
  * ListTablesResponse lists the loaded tables, sorted by name.
@@ -233,7 +399,7 @@ export type ListTablesResponse = Message<"warden.v1.ListTablesResponse"> & {
  * Use `create(ListTablesResponseSchema)` to create a new message.
  */
 export const ListTablesResponseSchema: GenMessage<ListTablesResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 6);
+  messageDesc(file_warden_v1_admin, 8);
 
 /**
  * ListRolesRequest has no fields.
@@ -248,7 +414,7 @@ export type ListRolesRequest = Message<"warden.v1.ListRolesRequest"> & {
  * Use `create(ListRolesRequestSchema)` to create a new message.
  */
 export const ListRolesRequestSchema: GenMessage<ListRolesRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 7);
+  messageDesc(file_warden_v1_admin, 9);
 
 /**
  * Role describes one role.
@@ -276,7 +442,7 @@ export type Role = Message<"warden.v1.Role"> & {
  * Use `create(RoleSchema)` to create a new message.
  */
 export const RoleSchema: GenMessage<Role> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 8);
+  messageDesc(file_warden_v1_admin, 10);
 
 /**
  * ListRolesResponse lists the roles, sorted by name.
@@ -297,7 +463,7 @@ export type ListRolesResponse = Message<"warden.v1.ListRolesResponse"> & {
  * Use `create(ListRolesResponseSchema)` to create a new message.
  */
 export const ListRolesResponseSchema: GenMessage<ListRolesResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 9);
+  messageDesc(file_warden_v1_admin, 11);
 
 /**
  * GetTableRegoRequest names a table.
@@ -318,7 +484,7 @@ export type GetTableRegoRequest = Message<"warden.v1.GetTableRegoRequest"> & {
  * Use `create(GetTableRegoRequestSchema)` to create a new message.
  */
 export const GetTableRegoRequestSchema: GenMessage<GetTableRegoRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 10);
+  messageDesc(file_warden_v1_admin, 12);
 
 /**
  * RegoModule is one compiled Rego module.
@@ -346,7 +512,7 @@ export type RegoModule = Message<"warden.v1.RegoModule"> & {
  * Use `create(RegoModuleSchema)` to create a new message.
  */
 export const RegoModuleSchema: GenMessage<RegoModule> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 11);
+  messageDesc(file_warden_v1_admin, 13);
 
 /**
  * GetTableRegoResponse holds a table's compiled modules, one per operation.
@@ -374,7 +540,151 @@ export type GetTableRegoResponse = Message<"warden.v1.GetTableRegoResponse"> & {
  * Use `create(GetTableRegoResponseSchema)` to create a new message.
  */
 export const GetTableRegoResponseSchema: GenMessage<GetTableRegoResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 12);
+  messageDesc(file_warden_v1_admin, 14);
+
+/**
+ * ReloadRequest has no fields.
+ *
+ * @generated from message warden.v1.ReloadRequest
+ */
+export type ReloadRequest = Message<"warden.v1.ReloadRequest"> & {
+};
+
+/**
+ * Describes the message warden.v1.ReloadRequest.
+ * Use `create(ReloadRequestSchema)` to create a new message.
+ */
+export const ReloadRequestSchema: GenMessage<ReloadRequest> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 15);
+
+/**
+ * ReloadResponse says how the reload went. A failed reload is an answer,
+ * not an error status: the previous policy set keeps serving.
+ *
+ * @generated from message warden.v1.ReloadResponse
+ */
+export type ReloadResponse = Message<"warden.v1.ReloadResponse"> & {
+  /**
+   * The attempt on the policy set.
+   *
+   * @generated from field: warden.v1.ReloadAttempt policy = 1;
+   */
+  policy?: ReloadAttempt | undefined;
+
+  /**
+   * The attempt on the caller keys file (NOT_RELOADABLE without
+   * --api-keys-file).
+   *
+   * @generated from field: warden.v1.ReloadAttempt caller_keys = 2;
+   */
+  callerKeys?: ReloadAttempt | undefined;
+
+  /**
+   * The revision serving once the reload is done.
+   *
+   * @generated from field: string revision = 3;
+   */
+  revision: string;
+};
+
+/**
+ * Describes the message warden.v1.ReloadResponse.
+ * Use `create(ReloadResponseSchema)` to create a new message.
+ */
+export const ReloadResponseSchema: GenMessage<ReloadResponse> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 16);
+
+/**
+ * PolicySourceKind says where a policy set comes from.
+ *
+ * @generated from enum warden.v1.PolicySourceKind
+ */
+export enum PolicySourceKind {
+  /**
+   * Not reported.
+   *
+   * @generated from enum value: POLICY_SOURCE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The example policy set built into the binary (serve --dev without
+   * --policy): nothing to reload.
+   *
+   * @generated from enum value: POLICY_SOURCE_KIND_EMBEDDED = 1;
+   */
+  EMBEDDED = 1,
+
+  /**
+   * A directory of Hasura metadata (serve --policy DIR).
+   *
+   * @generated from enum value: POLICY_SOURCE_KIND_DIRECTORY = 2;
+   */
+  DIRECTORY = 2,
+
+  /**
+   * A bundle fetched over HTTP.
+   *
+   * @generated from enum value: POLICY_SOURCE_KIND_BUNDLE = 3;
+   */
+  BUNDLE = 3,
+}
+
+/**
+ * Describes the enum warden.v1.PolicySourceKind.
+ */
+export const PolicySourceKindSchema: GenEnum<PolicySourceKind> = /*@__PURE__*/
+  enumDesc(file_warden_v1_admin, 0);
+
+/**
+ * ReloadOutcome is how one reload attempt ended.
+ *
+ * @generated from enum warden.v1.ReloadOutcome
+ */
+export enum ReloadOutcome {
+  /**
+   * Not reported.
+   *
+   * @generated from enum value: RELOAD_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A new revision was loaded and now serves.
+   *
+   * @generated from enum value: RELOAD_OUTCOME_LOADED = 1;
+   */
+  LOADED = 1,
+
+  /**
+   * The source loaded and holds the revision already serving: nothing
+   * changed.
+   *
+   * @generated from enum value: RELOAD_OUTCOME_UNCHANGED = 2;
+   */
+  UNCHANGED = 2,
+
+  /**
+   * The source did not load (problems or error); the previous revision
+   * keeps serving.
+   *
+   * @generated from enum value: RELOAD_OUTCOME_FAILED = 3;
+   */
+  FAILED = 3,
+
+  /**
+   * There is nothing to reload (the embedded example; no keys file).
+   *
+   * @generated from enum value: RELOAD_OUTCOME_NOT_RELOADABLE = 4;
+   */
+  NOT_RELOADABLE = 4,
+}
+
+/**
+ * Describes the enum warden.v1.ReloadOutcome.
+ */
+export const ReloadOutcomeSchema: GenEnum<ReloadOutcome> = /*@__PURE__*/
+  enumDesc(file_warden_v1_admin, 1);
 
 /**
  * AdminService is for admin-level callers: what is loaded, the compiled Rego,
@@ -423,6 +733,20 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof GetTableRegoRequestSchema;
     output: typeof GetTableRegoResponseSchema;
+  },
+  /**
+   * Reload loads the policy set and the caller keys file again, now, as a
+   * change of their files or SIGHUP does, and answers when done. A set
+   * that does not load never goes live: the outcome then lists its
+   * problems and the previous set keeps serving. A reload asked for while
+   * one runs waits for it and then shares the next one.
+   *
+   * @generated from rpc warden.v1.AdminService.Reload
+   */
+  reload: {
+    methodKind: "unary";
+    input: typeof ReloadRequestSchema;
+    output: typeof ReloadResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_warden_v1_admin, 0);
