@@ -136,6 +136,11 @@ func LoadEntriesFile(path string) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("caller entries: %w", err)
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		// Most likely caught half-written (the file reloads on change);
+		// a file meant to list nobody says so.
+		return nil, fmt.Errorf("%s is empty: write [] for a file that lists no caller", path)
+	}
 	entries, err := ParseEntries(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
