@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,7 +68,9 @@ func (a *app) bundleBuild(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("--signing-key: %w", err)
 		}
-		if signer, err = bundle.NewSigner(alg, key, keyID); err != nil {
+		// A trailing newline is the editor's, not the secret's: serve
+		// reads --bundle-verification-key the same way.
+		if signer, err = bundle.NewSigner(alg, bytes.TrimRight(key, "\r\n"), keyID); err != nil {
 			return usageError{fmt.Errorf("--signing-key: %w", err)}
 		}
 	}

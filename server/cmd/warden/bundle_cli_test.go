@@ -59,6 +59,24 @@ func TestBundleBuild(t *testing.T) {
 		t.Errorf("manifest revision %s key %q, want %s k1", b.Manifest.Revision, b.KeyID, dirPolicy.Revision)
 	}
 
+	t.Run("an HMAC secret file's trailing newline is not the secret's", func(t *testing.T) {
+		secret := "0123456789abcdef0123456789abcdef"
+		f := filepath.Join(dir, "hs.secret")
+		os.WriteFile(f, []byte(secret+"\n"), 0o600)
+		hsOut := filepath.Join(dir, "hs.tar.gz")
+		if _, stderr, err := runCLI(t, nil, "bundle", "build", blog, "--out", hsOut, "--signing-key", f, "--signing-alg", "HS256"); err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		data, _ := os.ReadFile(hsOut)
+		v, err := bundle.NewVerifier("HS256", []byte(secret), "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bundle.Read(bytes.NewReader(data), bundle.WithVerifier(v)); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("usage errors", func(t *testing.T) {
 		for _, tc := range []struct {
 			args []string
