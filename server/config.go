@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wardenpdp/warden/policy/load"
+	"github.com/wardenpdp/warden/server/bundlesource"
 	"github.com/wardenpdp/warden/server/callerauth"
 	"github.com/wardenpdp/warden/server/reload"
 	"github.com/wardenpdp/warden/server/session"
@@ -142,6 +143,9 @@ type Config struct {
 	Sessions session.Config
 	// DecisionLog configures the decision log and the recent decisions.
 	DecisionLog DecisionLogConfig
+	// Bundle is the policy bundle source (--bundle-url and the other
+	// --bundle-* flags), instead of --policy.
+	Bundle bundlesource.Config
 }
 
 // DefaultConfig returns the configuration with every default filled in.
@@ -169,6 +173,7 @@ func DefaultConfig() Config {
 		Callers:              callerauth.DefaultConfig(),
 		Sessions:             session.DefaultConfig(),
 		DecisionLog:          DefaultDecisionLogConfig(),
+		Bundle:               bundlesource.DefaultConfig(),
 	}
 }
 
@@ -202,6 +207,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Callers.RegisterFlags(fs)
 	c.Sessions.RegisterFlags(fs)
 	c.DecisionLog.RegisterFlags(fs)
+	c.Bundle.RegisterFlags(fs)
 }
 
 // RegisterRuleLimitFlags binds --max-rule-depth and --max-rule-nodes,
@@ -307,6 +313,9 @@ func (c Config) Validate() error {
 	if err := c.DecisionLog.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.Bundle.Validate(c.Policy); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -352,6 +361,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("dev", c.Dev),
 		slog.Any("callers", c.Callers),
 		slog.Any("sessions", c.Sessions),
+		slog.Any("bundle", c.Bundle),
 	)
 }
 

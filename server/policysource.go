@@ -81,6 +81,13 @@ func (s *Server) Reload(ctx context.Context, trigger string) ReloadResult {
 	return r
 }
 
+// ReloadPolicy loads the policy set alone again, now, as Reload does, and
+// returns how it went: a source's own trigger that must know the outcome
+// (a bundle poll keeps a bundle in its cache only once it is live).
+func (s *Server) ReloadPolicy(ctx context.Context, trigger string) reload.Attempt {
+	return s.policy.Reload(ctx, trigger)
+}
+
 // RequestReload asks for a reload of the policy set and the caller keys in
 // the background (SIGHUP), and returns at once. Requests made before the
 // reload starts are one request. Serve performs them.

@@ -7,6 +7,7 @@
 //	warden filter   [--policy DIR] --role R --session K=V --table T [--operation OP] [--dialect D]
 //	warden compile  [--policy DIR] [--out DIR]
 //	warden validate [--policy DIR] [--schema FILE] [--dialect D,...]
+//	warden bundle build --policy DIR --out FILE [--signing-key FILE]
 //	warden keys generate [--id ID] [--level user|admin] [--grants check,...]
 //	warden token    --role R [--var x-hasura-user-id=1 ...] (with WARDEN_JWT_SECRET)
 //	warden decisions tail [--addr HOST:PORT] --api-key KEY [--follow]
@@ -74,6 +75,7 @@ var commands = []command{
 	{"schema", "write the schema file from a live database ('warden schema pull')", (*app).schema},
 	{"compile", "print the Rego compiled from the policy set, or write it with --out", (*app).compile},
 	{"validate", "load and compile the policy set and list every problem", (*app).validate},
+	{"bundle", "write the policy set as one (signed) bundle file for serve --bundle-url", (*app).bundleCmd},
 	{"keys", "generate an API key for a caller ('warden keys generate')", (*app).keys},
 	{"token", "sign an end-user JWT with an HS256/384/512 --jwt-secret, for trials and tests", (*app).token},
 	{"decisions", "print a running server's recent decisions ('warden decisions tail [--follow]')", (*app).decisions},

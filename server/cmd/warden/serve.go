@@ -70,8 +70,18 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	set, err := loadSet(ctx, cfg, serveProblems(a.stderr, log))
-	if err != nil {
+	var (
+		set     *engine.Set
+		bundles *bundleServing
+		err     error
+	)
+	if cfg.Bundle.Enabled() {
+		if bundles, err = startBundle(ctx, cfg, log); err != nil {
+			log.Error("not starting: no bundle to serve", slog.Any("error", err))
+			return err
+		}
+		set = bundles.first
+	} else if set, err = loadSet(ctx, cfg, serveProblems(a.stderr, log)); err != nil {
 		log.Error("not starting: the policy set does not load", slog.Any("error", err))
 		return err
 	}
@@ -100,7 +110,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		slog.Int("inconsistent_objects", len(pol.Inconsistent)))
 
 	opts = append(opts, server.WithLogger(log), server.WithVersion(version()),
-		server.WithPolicySource(policySource(cfg)), server.WithPolicyLoaded(policyLoaded))
+		server.WithPolicySource(policySource(cfg, bundles)), server.WithPolicyLoaded(policyLoaded))
 	srv, err := server.New(cfg, set, opts...)
 	if errors.Is(err, server.ErrNoCallers) {
 		return usageError{fmt.Errorf("%w\n(to try Warden on this machine: warden serve --dev)", err)}
@@ -139,13 +149,20 @@ func (a *app) serve(ctx context.Context, args []string) error {
 			}
 		}
 	}()
+	if bundles != nil {
+		return bundles.serve(ctx, srv, func(ctx context.Context) error { return srv.Serve(ctx, grpcLis, httpLis) })
+	}
 	return srv.Serve(ctx, grpcLis, httpLis)
 }
 
-// policySource is where serve's policy set comes from: the directory
-// (watched with everything under it: every !include'd file is inside) and
-// the --schema file, or the embedded example, which never changes.
-func policySource(cfg server.Config) server.PolicySource {
+// policySource is where serve's policy set comes from: the bundle source
+// (polled, not watched), the directory (watched with everything under
+// it: every !include'd file is inside) and the --schema file, or the
+// embedded example, which never changes.
+func policySource(cfg server.Config, bundles *bundleServing) server.PolicySource {
+	if bundles != nil {
+		return server.PolicySource{Kind: server.SourceBundle, Load: bundles.load}
+	}
 	if cfg.Policy == "" {
 		return server.PolicySource{Kind: server.SourceEmbedded}
 	}
