@@ -73,7 +73,6 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	var (
 		set     *engine.Set
 		bundles *bundleServing
-		err     error
 	)
 	if cfg.Bundle.Enabled() {
 		if bundles, err = startBundle(ctx, cfg, log); err != nil {
