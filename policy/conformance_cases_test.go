@@ -75,6 +75,7 @@ type rowCase struct {
 	Description    string     `yaml:"description"`
 	Values         yaml.Node  `yaml:"values"`
 	NewValues      yaml.Node  `yaml:"new_values"`
+	JSONNulls      []string   `yaml:"json_nulls"`
 	Expect         string     `yaml:"expect"`
 	Missing        stringList `yaml:"missing"`
 	AllowedColumns *[]string  `yaml:"allowed_columns"`
@@ -428,6 +429,15 @@ func (s *suite) input(c *check) (engine.CheckInput, error) {
 		newValues, err := jsonObject(&r.NewValues, "row "+r.ID+" new_values")
 		if err != nil {
 			return in, err
+		}
+		roots := map[string]any{"values": values}
+		if newValues != nil {
+			roots["new_values"] = newValues
+		}
+		for _, p := range r.JSONNulls {
+			if err := engine.MarkJSONNull(roots, p); err != nil {
+				return in, fmt.Errorf("row %s json_nulls %s: %w", r.ID, p, err)
+			}
 		}
 		in.Rows = append(in.Rows, engine.Row{ID: r.ID, Values: values, New: newValues})
 	}

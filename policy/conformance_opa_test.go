@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/wardenpdp/warden/policy/compile"
@@ -97,9 +98,9 @@ func (o *opaOnly) prepared(t *testing.T, query string) *rego.PreparedEvalQuery {
 }
 
 // value evaluates a query; ok is false when it is undefined.
-func (o *opaOnly) value(t *testing.T, query string, input any) (any, bool) {
+func (o *opaOnly) value(t *testing.T, query string, input ast.Value) (any, bool) {
 	t.Helper()
-	rs, err := o.prepared(t, query).Eval(o.ctx, rego.EvalInput(input))
+	rs, err := o.prepared(t, query).Eval(o.ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		t.Fatalf("OPA eval %s: %v", query, err)
 	}
@@ -153,7 +154,7 @@ func (o *opaOnly) allowed(t *testing.T, in engine.CheckInput, perm *model.Permis
 		if in.Op == model.OpInsert {
 			rule = compile.RuleCheck
 		}
-		_, defined := o.value(t, compile.RuleRef(in.Table, in.Op, rule, in.Session.Role), map[string]any{})
+		_, defined := o.value(t, compile.RuleRef(in.Table, in.Op, rule, in.Session.Role), ast.NewObject())
 		if defined {
 			t.Errorf("a role without a %s permission has a defined %s rule", in.Op, rule)
 		}
@@ -165,7 +166,9 @@ func (o *opaOnly) allowed(t *testing.T, in engine.CheckInput, perm *model.Permis
 		return false
 	}
 	for _, q := range queries {
-		v, ok := o.value(t, q.Query, q.Input)
+		// Value: the OPA value of Input, which alone keeps a JSON null
+		// (an empty set, which JSON cannot write).
+		v, ok := o.value(t, q.Query, q.Value)
 		if b, isBool := v.(bool); !ok || !isBool || !b {
 			return false
 		}
@@ -180,7 +183,7 @@ func (o *opaOnly) allowed(t *testing.T, in engine.CheckInput, perm *model.Permis
 		}
 	}
 	if len(perm.ColumnConditions) > 0 {
-		v, _ := o.value(t, compile.RuleRef(in.Table, in.Op, compile.RuleColumns, in.Session.Role), queries[0].Input)
+		v, _ := o.value(t, compile.RuleRef(in.Table, in.Op, compile.RuleColumns, in.Session.Role), queries[0].Value)
 		list, _ := v.([]any)
 		for _, e := range list {
 			if col, ok := e.(string); ok {

@@ -30,6 +30,8 @@
 //	      - id: a
 //	        values: {...}                 # JSON values; related rows nest
 //	        new_values: {...}             # update: the row after the update
+//	        json_nulls: [values.j, ...]   # nulls that are a json/jsonb column's
+//	                                      # JSON null, not SQL NULL (Row.json_nulls)
 //	        expect: allow | deny | needs_data
 //	        missing: [path, ...]          # needs_data: exactly these paths
 //	        allowed_columns: [...]        # optional: exactly these

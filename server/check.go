@@ -110,13 +110,21 @@ func CheckInput(req *wardenv1.CheckRequest, sess engine.Session) (engine.CheckIn
 		// Never reached: resolution and validation always give a role.
 		return engine.CheckInput{}, status.Error(codes.InvalidArgument, "principal.role: required")
 	}
+	var bad violations
 	for i, r := range req.GetRows() {
 		in.Rows[i] = engine.Row{ID: r.GetId(), Values: r.GetValues().AsMap()}
 		if r.GetNewValues() != nil {
 			in.Rows[i].New = r.GetNewValues().AsMap()
 		}
+		if len(r.GetJsonNulls()) > 0 {
+			roots := map[string]any{"values": in.Rows[i].Values}
+			if in.Rows[i].New != nil {
+				roots["new_values"] = in.Rows[i].New
+			}
+			bad = append(bad, markJSONNulls(roots, r.GetJsonNulls(), fmt.Sprintf("rows[%d].json_nulls", i))...)
+		}
 	}
-	for _, t := range req.GetTables() {
+	for ti, t := range req.GetTables() {
 		name, err := model.ParseTableName(t.GetTable())
 		if err != nil {
 			return engine.CheckInput{}, status.Errorf(codes.InvalidArgument, "tables: %v", err)
@@ -126,10 +134,19 @@ func CheckInput(req *wardenv1.CheckRequest, sess engine.Session) (engine.CheckIn
 		}
 		// A table given with no rows is known to have none: not absent.
 		rows := make([]map[string]any, 0, len(t.GetRows()))
+		list := make([]any, 0, len(t.GetRows()))
 		for _, row := range t.GetRows() {
-			rows = append(rows, row.AsMap())
+			m := row.AsMap()
+			rows = append(rows, m)
+			list = append(list, m)
+		}
+		if len(t.GetJsonNulls()) > 0 {
+			bad = append(bad, markJSONNulls(map[string]any{"rows": list}, t.GetJsonNulls(), fmt.Sprintf("tables[%d].json_nulls", ti))...)
 		}
 		in.Tables[name] = rows // each table once: ValidateRequest refuses a repeat
+	}
+	if len(bad) > 0 {
+		return engine.CheckInput{}, bad.jsonNullsErr()
 	}
 	return in, nil
 }
@@ -192,6 +209,7 @@ func CheckResponse(res *engine.CheckResult) (*wardenv1.CheckResponse, error) {
 	}
 	if len(res.Presets) > 0 {
 		// Integers beyond 2^53 travel as strings, as the API documents.
+		resp.JsonNullPresets = jsonNullPresets(res.Presets)
 		presets, err := structOf(res.Presets)
 		if err != nil {
 			return nil, err // structOf's error names the presets

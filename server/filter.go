@@ -112,6 +112,7 @@ func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 		resp.Limit = &l
 	}
 	if len(res.Presets) > 0 {
+		resp.JsonNullPresets = jsonNullPresets(res.Presets)
 		if resp.Presets, err = structOf(res.Presets); err != nil {
 			return nil, err
 		}
@@ -308,6 +309,18 @@ func arrayParameter[T any](vs []T) (*wardenv1.SqlParameter, error) {
 
 // structOf converts presets to a Struct. Its error starts "presets: ", so
 // callers return it as it is.
+// jsonNullPresets lists the presets that are a json or jsonb column's JSON
+// null (null in the presets' Struct, as SQL NULL is), sorted.
+func jsonNullPresets(m map[string]any) []string {
+	var out []string
+	for _, k := range sortedKeys(m) {
+		if model.IsJSONNull(m[k]) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func structOf(m map[string]any) (*structpb.Struct, error) {
 	v, err := protoValue(m)
 	if err != nil {

@@ -93,7 +93,7 @@ func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, extra ...grpc
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
 			s.metrics.grpc.UnaryServerInterceptor(),
-			logging.UnaryServerInterceptor(log, logging.WithLogOnEvents(logging.FinishCall)),
+			logging.UnaryServerInterceptor(log, logging.WithLogOnEvents(logging.FinishCall), logging.WithErrorFields(errorLogFields)),
 			fields,
 			s.auth.UnaryServerInterceptor(),
 			s.limiter.UnaryServerInterceptor(),
@@ -103,7 +103,7 @@ func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, extra ...grpc
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
 			s.metrics.grpc.StreamServerInterceptor(),
-			logging.StreamServerInterceptor(log, logging.WithLogOnEvents(logging.FinishCall)),
+			logging.StreamServerInterceptor(log, logging.WithLogOnEvents(logging.FinishCall), logging.WithErrorFields(errorLogFields)),
 			s.auth.StreamServerInterceptor(),
 			s.limiter.StreamServerInterceptor(),
 		),
@@ -151,11 +151,4 @@ func (s *Server) recovered(ctx context.Context, p any) error {
 		slog.String("panic", fmt.Sprint(p)),
 		slog.String("stack", string(debug.Stack())))
 	return status.Error(codes.Internal, internalMessage)
-}
-
-// slogAdapter lets the logging interceptor write to slog.
-func slogAdapter(l *slog.Logger) logging.Logger {
-	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
-		l.Log(ctx, slog.Level(lvl), msg, fields...)
-	})
 }

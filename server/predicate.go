@@ -261,7 +261,9 @@ const maxExact = 1 << 53
 // string, as the API documents.
 func protoValue(v any) (*structpb.Value, error) {
 	switch x := v.(type) {
-	case nil:
+	case nil, model.JSONNullValue:
+		// A JSON null is null too; value_json ("null") and
+		// json_null_presets tell it apart.
 		return structpb.NewNullValue(), nil
 	case json.Number:
 		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {

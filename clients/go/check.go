@@ -187,6 +187,10 @@ func (req CheckRequest) proto() (*wardenv1.CheckRequest, error) {
 				return nil, fmt.Errorf("warden: rows[%d].new_values: %w", i, err)
 			}
 		}
+		row.JsonNulls = jsonNullPaths(nil, "values", r.Values)
+		if r.NewValues != nil {
+			row.JsonNulls = jsonNullPaths(row.JsonNulls, "new_values", r.NewValues)
+		}
 		pb.Rows[i] = row
 	}
 	for _, table := range sortedKeys(req.Related) {
@@ -197,6 +201,7 @@ func (req CheckRequest) proto() (*wardenv1.CheckRequest, error) {
 				return nil, fmt.Errorf("warden: related[%s][%d]: %w", table, j, err)
 			}
 			tr.Rows = append(tr.Rows, s)
+			tr.JsonNulls = jsonNullPaths(tr.JsonNulls, "rows["+strconv.Itoa(j)+"]", r)
 		}
 		pb.Tables = append(pb.Tables, tr)
 	}
@@ -206,7 +211,7 @@ func (req CheckRequest) proto() (*wardenv1.CheckRequest, error) {
 func checkResult(resp *wardenv1.CheckResponse) *CheckResult {
 	r := &CheckResult{
 		Role:       resp.GetRole(),
-		Presets:    resp.GetPresets().AsMap(),
+		Presets:    presetsOf(resp),
 		Revision:   resp.GetRevision(),
 		DecisionID: resp.GetDecisionId(),
 		Decisions:  make([]RowDecision, len(resp.GetDecisions())),
@@ -224,4 +229,13 @@ func checkResult(resp *wardenv1.CheckResponse) *CheckResult {
 		}
 	}
 	return r
+}
+
+// presetsOf is the presets of a response, a JSON null as JSONNull.
+func presetsOf(resp *wardenv1.CheckResponse) map[string]any {
+	p := resp.GetPresets().AsMap()
+	for _, k := range resp.GetJsonNullPresets() {
+		p[k] = JSONNull
+	}
+	return p
 }

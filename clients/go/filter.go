@@ -138,7 +138,7 @@ func NewFilter(resp *wardenv1.FilterResponse) (*Filter, error) {
 		Limit:             int(resp.GetLimit()),
 		HasLimit:          resp.Limit != nil,
 		AllowAggregations: resp.GetAllowAggregations(),
-		Presets:           resp.GetPresets().AsMap(),
+		Presets:           filterPresets(resp),
 		Role:              resp.GetRole(),
 		Reason:            resp.GetReason(),
 		Revision:          resp.GetRevision(),
@@ -261,4 +261,14 @@ func (f *Filter) AllArgs() []any {
 		args = append(args, cc.Args...)
 	}
 	return args
+}
+
+// filterPresets is the presets of a Filter response, a JSON null as
+// JSONNull.
+func filterPresets(resp *wardenv1.FilterResponse) map[string]any {
+	p := resp.GetPresets().AsMap()
+	for _, k := range resp.GetJsonNullPresets() {
+		p[k] = JSONNull
+	}
+	return p
 }

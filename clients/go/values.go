@@ -48,9 +48,46 @@ func NewStruct(m map[string]any) (*structpb.Struct, error) {
 	return s, nil
 }
 
+// JSONNull is the JSON literal null of a json or jsonb column, as
+// distinct from nil, which is SQL NULL: {"meta": warden.JSONNull} is a row
+// whose meta holds 'null'::jsonb (meta IS NOT NULL), {"meta": nil} one
+// whose meta IS NULL. Give it as a column's whole value, in a row or a
+// related row; inside a json value a nil is JSON null already. Check
+// sends it as null and names its path in the row's json_nulls; presets
+// that are JSON null come back as JSONNull.
+var JSONNull any = jsonNull{}
+
+type jsonNull struct{}
+
+// MarshalJSON writes null: in JSON text a JSON null is unambiguous.
+func (jsonNull) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
+
+// jsonNullPaths appends the paths of the JSONNull values of m (prefix
+// "values", "new_values"), in related rows too, in the form Row.json_nulls
+// takes: values.meta, values.author.meta, values.comments[0].meta.
+func jsonNullPaths(out []string, prefix string, v any) []string {
+	switch x := v.(type) {
+	case jsonNull:
+		return append(out, prefix)
+	case map[string]any:
+		for _, k := range sortedKeys(x) {
+			out = jsonNullPaths(out, prefix+"."+k, x[k])
+		}
+	case []map[string]any:
+		for i, e := range x {
+			out = jsonNullPaths(out, prefix+"["+strconv.Itoa(i)+"]", e)
+		}
+	case []any:
+		for i, e := range x {
+			out = jsonNullPaths(out, prefix+"["+strconv.Itoa(i)+"]", e)
+		}
+	}
+	return out
+}
+
 func newValue(v any) (*structpb.Value, error) {
 	switch x := v.(type) {
-	case nil:
+	case nil, jsonNull:
 		return structpb.NewNullValue(), nil
 	case int:
 		return intValue(int64(x)), nil

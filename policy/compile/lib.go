@@ -3,6 +3,8 @@ package compile
 import (
 	"fmt"
 	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // JSONBMaxDepth is the deepest jsonb value the containment operators
@@ -20,6 +22,18 @@ const (
 	NotIn      = "not_in"
 	NotInLower = "not_in_lower"
 )
+
+// JSON null in Rego. A row's json or jsonb column (or a jsonb session
+// variable) that holds the JSON literal null is the empty set in input,
+// since Rego's null is SQL NULL there (every comparison's "!= null" guard,
+// _is_null): a set never comes from JSON, so it is told apart from every
+// JSON value, equals only itself (jsonb equality of two JSON nulls), and is
+// no object, array or string (no key operator finds anything in it). The
+// jsonb helpers read it as the null it stands for (json_value).
+const JSONNullRego = "set()"
+
+// JSONNullTerm is the input term of a JSON null (see JSONNullRego).
+func JSONNullTerm() *ast.Term { return ast.SetTerm() }
 
 // BpcharPad is the library function that pads a character(n) value for
 // the pattern operators: data.warden.lib.bpchar_pad(value, n).
@@ -61,12 +75,19 @@ not_in_lower(x, list) if {
 	not lower(x) in list
 }
 
+# json_value(x) is a jsonb value with a JSON null at the top (set(), which
+# stands for it in input apart from SQL NULL's null) as the null it is;
+# inside a value null is always JSON's.
+json_value(x) := null if {
+	x == set()
+} else := x
+
 # jsonb_contains(x, v) is x @> v: every key of an object v is in x with a
 # value that contains v's value; every element of an array v is contained in
 # some element of x; scalars are equal. At the top level only, an array x
-# contains a scalar v that is one of its elements.
+# contains a scalar v that is one of its elements ('[null]' @> 'null').
 jsonb_contains(x, v) if {
-	contains_0(x, v)
+	contains_0(json_value(x), json_value(v))
 }
 
 jsonb_contains(x, v) if {
@@ -74,7 +95,7 @@ jsonb_contains(x, v) if {
 	not is_array(v)
 	not is_object(v)
 	some e in x
-	e == v
+	e == json_value(v)
 }
 
 # array_contains(a, v) is a @> v for arrays in canonical text

@@ -166,6 +166,9 @@ type stats struct {
 	// hasura counts the rows Check decided as Hasura's own SQL does on
 	// PostgreSQL (hasuraAgrees).
 	hasura int
+	// presetApplied, refused and undecided count the written rows of
+	// Outcome (Outcome.PresetApplied, Refused, Undecided).
+	presetApplied, refused, undecided int
 }
 
 func newStats() *stats {
@@ -179,6 +182,11 @@ func (s *stats) report(t *testing.T, seeds int, took time.Duration) {
 	t.Logf("row decisions of Check that Hasura's own SQL makes alike on PostgreSQL: %d", s.hasura)
 	if seeds >= minCoverageSeeds && s.cases["postgres"] > 0 && s.hasura == 0 {
 		t.Errorf("%d seeds compared no row with Hasura's own SQL", seeds)
+	}
+	t.Logf("written rows: %d refused for a column outside the permission's or a preset one, %d decided by a preset Check applied, %d inserts needing a column they may not write",
+		s.refused, s.presetApplied, s.undecided)
+	if seeds >= minCoverageSeeds && (s.refused == 0 || s.presetApplied == 0) {
+		t.Errorf("%d seeds: %d rows refused for their written columns, %d decided by a preset: the generator no longer covers Hasura's columns and set", seeds, s.refused, s.presetApplied)
 	}
 	if seeds >= minCoverageSeeds && (s.emptyNull == 0 || s.emptyNullAllowed == 0) {
 		t.Errorf("%d seeds never allowed a row where _nin over an empty list meets a NULL column: the generator no longer covers Hasura's NOT (c = ANY('{}'))", seeds)
@@ -208,6 +216,9 @@ func (s *stats) add(o *stats) {
 	s.emptyNull += o.emptyNull
 	s.emptyNullAllowed += o.emptyNullAllowed
 	s.hasura += o.hasura
+	s.presetApplied += o.presetApplied
+	s.refused += o.refused
+	s.undecided += o.undecided
 	for k, v := range o.cases {
 		s.cases[k] += v
 	}
@@ -271,6 +282,9 @@ func runCase(ctx context.Context, t *testing.T, c *Case, dbs []*DB, st *stats) {
 			continue
 		}
 		st.checked += len(o.Rows)
+		st.presetApplied += o.PresetApplied
+		st.refused += o.Refused
+		st.undecided += o.Undecided
 		seen, passed := emptyListNulls(c.Policy, o.Rule, o.Vars, o.Rows, o.Allowed)
 		st.emptyNull += seen
 		st.emptyNullAllowed += passed

@@ -265,6 +265,9 @@ func (g *gen) permission(t *model.Table, i int) Rule {
 	if op != model.OpDelete {
 		perm.Columns = cols
 	}
+	if op == model.OpInsert || op == model.OpUpdate {
+		g.written(t, perm)
+	}
 	if t.Permissions[op] == nil {
 		t.Permissions[op] = map[string]*model.Permission{}
 	}
@@ -356,4 +359,40 @@ func sortedRoles(m map[string]*model.Permission) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// written narrows an insert or update permission as Hasura metadata often
+// does: now and then to some of the columns, and now and then with a
+// preset (a literal) on a column of a plain kind. Check then denies a row
+// that writes another column or states the preset one, and applies the
+// preset before the check (see Case.Outcomes).
+func (g *gen) written(t *model.Table, perm *model.Permission) {
+	if g.r.IntN(3) == 0 {
+		var some []string
+		for _, c := range perm.Columns {
+			if c == "id" || g.r.IntN(2) == 0 {
+				some = append(some, c)
+			}
+		}
+		perm.Columns = some
+	}
+	if g.r.IntN(3) != 0 {
+		return
+	}
+	var plain []*model.Column
+	for _, c := range t.Columns {
+		ty := c.Type
+		if c.Name == "id" || ty.Canon != "" || ty.Enum != nil || ty.Fold || ty.PadSpace || ty.Base != "" {
+			continue
+		}
+		switch ty.Kind {
+		case model.KindInteger, model.KindText, model.KindBoolean, model.KindUUID, model.KindDate:
+			plain = append(plain, c)
+		}
+	}
+	if len(plain) == 0 {
+		return
+	}
+	c := plain[g.r.IntN(len(plain))]
+	perm.Set = map[string]model.Value{c.Name: model.Literal{V: g.literalOf(c.Type.Kind, c.Type)}}
 }

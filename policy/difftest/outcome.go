@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
 )
 
@@ -24,6 +25,14 @@ type Outcome struct {
 	Rows    []map[string]any
 	Allowed []bool
 	Columns [][]string
+	// Written counts the rows of an insert or update rule that Check
+	// was asked about as Hasura writes them (writes): PresetApplied those
+	// whose check read a preset Check applied, Refused the rows that wrote
+	// a column outside the permission's or stated a preset column, each
+	// denied naming exactly that column, and Undecided the inserts that
+	// answered NEEDS_DATA for a column the permission does not let them
+	// write.
+	PresetApplied, Refused, Undecided int
 }
 
 // Outcomes runs Check and Filter for every rule and session of the case,
@@ -39,10 +48,11 @@ func (c *Case) Outcomes(ctx context.Context, set *engine.Set) ([]Outcome, error)
 			sess := engine.Session{Role: rule.Role, Vars: vars}
 			o := Outcome{Rule: rule, Vars: vars}
 			in := engine.CheckInput{Session: sess, Table: rule.Table, Op: rule.Op, Tables: c.Rows}
+			perm := tbl.Permissions[rule.Op][rule.Role]
 			for _, r := range rows {
 				n := c.Nested(tbl, r, rule.Depth)
 				o.Rows = append(o.Rows, n)
-				in.Rows = append(in.Rows, engine.Row{ID: fmt.Sprint(r["id"]), Values: n})
+				in.Rows = append(in.Rows, writes(tbl, perm, rule.Op, fmt.Sprint(r["id"]), n))
 			}
 			chk, cerr := set.Check(ctx, in)
 			res, ferr := set.Filter(ctx, engine.FilterInput{Session: sess, Table: rule.Table, Op: rule.Op})
@@ -59,10 +69,40 @@ func (c *Case) Outcomes(ctx context.Context, set *engine.Set) ([]Outcome, error)
 				o.Allowed = append(o.Allowed, ok)
 				o.Columns = append(o.Columns, cols)
 				dec := chk.Rows[i]
-				if (dec.Decision == engine.Allow) != ok || ok && strings.Join(dec.AllowedColumns, ",") != strings.Join(cols, ",") {
-					return nil, fmt.Errorf("%s session %v row %v:\nCheck: %s %v (%s)\nFilter: %v %v\npredicate: %s",
-						rule.Key(), vars, row, dec.Decision, dec.AllowedColumns, dec.Reason, ok, cols, residual.String(res.Predicate))
+				want := ok
+				if perm != nil && len(perm.Set) > 0 {
+					// Check applied the presets to the written row:
+					// the check reads them, not the stored values.
+					want = writtenAllowed(res, rule.Op, row, withPresets(tbl, row, perm), c.Rows)
+					if want != ok {
+						o.PresetApplied++
+						cols = nil
+						if want {
+							// Insert and update have no column conditions.
+							cols = res.Columns
+						}
+					}
 				}
+				if dec.Decision == engine.NeedsData && rule.Op == model.OpInsert {
+					// An insert states only the columns it may write;
+					// a check that reads another one needs it.
+					if err := onlyUnwritten(perm, dec.MissingData); err != nil {
+						return nil, fmt.Errorf("%s session %v row %v: %w (%s)", rule.Key(), vars, row, err, dec.Reason)
+					}
+					o.Undecided++
+					continue
+				}
+				if (dec.Decision == engine.Allow) != want || want && strings.Join(dec.AllowedColumns, ",") != strings.Join(cols, ",") {
+					return nil, fmt.Errorf("%s session %v row %v:\nCheck: %s %v (%s)\nFilter: %v %v\npredicate: %s",
+						rule.Key(), vars, row, dec.Decision, dec.AllowedColumns, dec.Reason, want, cols, residual.String(res.Predicate))
+				}
+			}
+			if perm != nil && (rule.Op == model.OpInsert || rule.Op == model.OpUpdate) {
+				n, err := refusedWrites(ctx, set, in, tbl, perm, o.Rows)
+				if err != nil {
+					return nil, fmt.Errorf("%s session %v: %w", rule.Key(), vars, err)
+				}
+				o.Refused += n
 			}
 			out = append(out, o)
 		}

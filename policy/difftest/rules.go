@@ -234,7 +234,7 @@ func (g *gen) value(op model.Operator, k model.Kind, typ model.Type) model.Value
 	if session {
 		return g.typedVar(k, false, typ)
 	}
-	return model.Literal{V: g.canonicalOf(k, typ)}
+	return model.Literal{V: g.literalOf(k, typ)}
 }
 
 // typedVar is a session variable compared with a column of type typ, as
@@ -271,7 +271,7 @@ func (g *gen) sessionVar(k model.Kind, array bool) model.SessionVar {
 func (g *gen) list(k model.Kind, typ model.Type) []any {
 	out := make([]any, g.r.IntN(4))
 	for i := range out {
-		out[i] = g.canonicalOf(k, typ)
+		out[i] = g.literalOf(k, typ)
 	}
 	return out
 }
@@ -306,9 +306,24 @@ func (g *gen) canonical(k model.Kind) any {
 	pool := values[k]
 	v := pool[g.r.IntN(len(pool))]
 	if k == model.KindJSONB {
-		return decodeJSON(v.(string))
+		if d := decodeJSON(v.(string)); d != nil {
+			return d
+		}
+		// A column's JSON null, which a row or a session variable
+		// ("null") may hold and SQL NULL must not be mistaken for.
+		return model.JSONNull
 	}
 	return v
+}
+
+// literalOf is canonicalOf for a rule's literal: never a JSON null, which
+// a rule cannot state (a null literal is a load error; use _is_null).
+func (g *gen) literalOf(k model.Kind, typ model.Type) any {
+	for {
+		if v := g.canonicalOf(k, typ); !model.IsJSONNull(v) {
+			return v
+		}
+	}
 }
 
 func decodeJSON(s string) any {
@@ -423,5 +438,7 @@ var values = map[model.Kind][]any{
 	model.KindTimestamptz: {"2024-01-01T08:00:00.000000Z", "2024-01-01T10:00:00.000000Z", "2023-12-31T22:00:00.000001Z",
 		"2024-02-29T00:00:00.000000Z"},
 	model.KindJSONB: {`{"a":1}`, `{"a":[1,2],"b":"x"}`, `["a","b"]`, `[["a"]]`, `"a"`, `1`, `true`, `{"k":"a"}`,
-		`[1,"a",{"a":1}]`, `{}`, `[]`, `{"a":{"b":[1,{"c":null}]}}`, `{"a":1.0}`, `{"x y":2,"q\"u":[]}`, `[1,2,2]`, `"k"`},
+		`[1,"a",{"a":1}]`, `{}`, `[]`, `{"a":{"b":[1,{"c":null}]}}`, `{"a":1.0}`, `{"x y":2,"q\"u":[]}`, `[1,2,2]`, `"k"`,
+		// JSON null (model.JSONNull) and nulls inside values.
+		`null`, `null`, `[null]`, `[null,1]`, `{"a":null}`, `"null"`},
 }

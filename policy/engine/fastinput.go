@@ -17,6 +17,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
+	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
 )
 
@@ -128,6 +129,8 @@ func fastValue(v any) (*ast.Term, error) {
 		return ast.StringTerm(x), nil
 	case json.Number:
 		return ast.NumberTerm(x), nil
+	case model.JSONNullValue:
+		return compile.JSONNullTerm(), nil
 	}
 	av, err := ast.InterfaceToValue(v)
 	if err != nil {

@@ -18,8 +18,13 @@ type ReplayQuery struct {
 	// Query is the data reference to evaluate, e.g.
 	// data.warden.tables.public.articles.select.filter["user"].
 	Query string
-	// Input is the input document as JSON-compatible Go values.
+	// Input is the input document as JSON-compatible Go values. A JSON
+	// null of a json or jsonb column is the empty set in the input
+	// (compile.JSONNullRego), which JSON has no form for: Input writes it
+	// as an empty array, and only Value keeps it.
 	Input any
+	// Value is the input document as the OPA value Check evaluates.
+	Value ast.Value
 }
 
 // Replay returns, per row, the queries Check evaluates and their inputs.
@@ -86,10 +91,10 @@ func (s *Set) Replay(ctx context.Context, in CheckInput) ([][]ReplayQuery, error
 			return nil, fmt.Errorf("input of row %d: %w", i, err)
 		}
 		if pp.filter != nil {
-			out[i] = append(out[i], ReplayQuery{Rule: "filter", Query: pp.filterRef, Input: doc})
+			out[i] = append(out[i], ReplayQuery{Rule: "filter", Query: pp.filterRef, Input: doc, Value: input})
 		}
 		if pp.check != nil {
-			out[i] = append(out[i], ReplayQuery{Rule: "check", Query: pp.checkRef, Input: doc})
+			out[i] = append(out[i], ReplayQuery{Rule: "check", Query: pp.checkRef, Input: doc, Value: input})
 		}
 	}
 	return out, nil

@@ -98,11 +98,11 @@ func coerceSession(n sessionNeed, raw string) (string, ast.Value, *InvalidValueE
 			if err != nil {
 				return "", nil, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", field, i), Kind: n.v.Kind, Reason: err.Error()}
 			}
-			av, err := ast.InterfaceToValue(v)
+			av, err := fastValue(v)
 			if err != nil {
 				return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: err.Error()}
 			}
-			terms[i] = ast.NewTerm(av)
+			terms[i] = av
 		}
 		return key, ast.NewArray(terms...), nil
 	}
@@ -116,11 +116,13 @@ func coerceSession(n sessionNeed, raw string) (string, ast.Value, *InvalidValueE
 	if n.v.Kind == model.KindJSONB && depth(v) > compile.JSONBMaxDepth {
 		return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: fmt.Sprintf("nested deeper than %d levels", compile.JSONBMaxDepth)}
 	}
-	av, err := ast.InterfaceToValue(v)
+	// fastValue: a jsonb "null" is JSON null (model.ParseText), which
+	// the rules read as compile.JSONNullTerm.
+	av, err := fastValue(v)
 	if err != nil {
 		return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: err.Error()}
 	}
-	return key, av, nil
+	return key, av.Value, nil
 }
 
 // enumSide validates a variable an enum column is ordered against and

@@ -78,7 +78,12 @@ func ParseText(k Kind, s string) (any, error) {
 		}
 		return t.Format("2006-01-02T15:04:05.000000Z"), nil
 	case KindJSONB:
-		return parseJSONText(s)
+		v, err := parseJSONText(s)
+		if err == nil && v == nil {
+			// 'null'::jsonb is JSON null, never SQL NULL.
+			return JSONNull, nil
+		}
+		return v, err
 	case KindOpaque:
 		// Written as given: only ever tested for NULL or returned as a
 		// preset, which the database parses.
@@ -101,10 +106,18 @@ func ParseText(k Kind, s string) (any, error) {
 // numeric column is its shortest decimal form (0.1 is 0.1). Strings for
 // every non-text kind are parsed with ParseText; a boolean column also
 // takes the text forms ("t", "yes", ...). A jsonb or opaque value may be
-// anything; floats become json.Number in their shortest form.
+// anything; floats become json.Number in their shortest form. JSONNull (a
+// jsonb column's JSON null) stays JSONNull and is an error for any other
+// kind.
 func CoerceJSON(k Kind, v any) (any, error) {
 	if v == nil {
 		return nil, nil
+	}
+	if IsJSONNull(v) {
+		if k == KindJSONB {
+			return JSONNull, nil
+		}
+		return nil, fmt.Errorf("JSON null applies to json and jsonb columns only (null is SQL NULL)")
 	}
 	if s, ok := v.(string); ok {
 		if k == KindJSONB || k == KindOpaque {
@@ -448,6 +461,10 @@ func normaliseJSON(v any) (any, error) {
 			out[k] = n
 		}
 		return out, nil
+	}
+	if IsJSONNull(v) {
+		// Only a whole column value can be JSONNull.
+		return nil, errors.New("a null inside a json value is JSON null already: state JSON null only for a whole column value")
 	}
 	n, err := numberText(v)
 	if err != nil {

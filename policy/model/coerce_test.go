@@ -135,7 +135,7 @@ var parseTextCases = []struct {
 	// jsonb
 	{KindJSONB, `{"a": [1, 2.50, "x"]}`, map[string]any{"a": []any{json.Number("1"), json.Number("2.50"), "x"}}, ""},
 	{KindJSONB, ` "s" `, "s", ""},
-	{KindJSONB, `null`, nil, ""},
+	{KindJSONB, `null`, JSONNull, ""}, // 'null'::jsonb is JSON null, not SQL NULL
 	{KindJSONB, `{"a":1} {}`, nil, "more than one value"},
 	{KindJSONB, `{"a":`, nil, "invalid JSON"},
 	{KindJSONB, ``, nil, "invalid JSON"},

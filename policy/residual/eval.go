@@ -285,6 +285,14 @@ func jsonEqual(a, b any) bool {
 // evalJSONB applies a jsonb operator as PostgreSQL does (and the Rego
 // library of package compile).
 func evalJSONB(op model.Operator, x, v any) bool {
+	// A JSON null at the top is JSON's null from here on (inside a value
+	// null is always JSON's): 'null' @> 'null', '[null]' @> 'null'.
+	if model.IsJSONNull(x) {
+		x = nil
+	}
+	if model.IsJSONNull(v) {
+		v = nil
+	}
 	switch op {
 	case model.OpContains:
 		return jsonContains(x, v, true)

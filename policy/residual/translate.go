@@ -427,6 +427,10 @@ func (t *translator) resolve(x *ast.Term, env map[ast.Var]term) (term, error) {
 	if !ast.IsConstant(x.Value) {
 		return term{}, &TranslateError{Expr: x.String(), Reason: "not a constant, a row or a session variable"}
 	}
+	if st, ok := x.Value.(ast.Set); ok && st.Len() == 0 {
+		// compile.JSONNullTerm: a jsonb JSON null, not an empty list.
+		return term{value: model.JSONNull, isVal: true}, nil
+	}
 	g, err := ast.JSON(x.Value)
 	if err != nil {
 		return term{}, &TranslateError{Expr: x.String(), Reason: err.Error()}

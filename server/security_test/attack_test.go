@@ -34,7 +34,7 @@ func row(id string, values map[string]any) *wardenv1.Row {
 
 func selectNote(p *wardenv1.Principal) *wardenv1.CheckRequest {
 	return &wardenv1.CheckRequest{Principal: p, Table: "notes", Operation: wardenv1.Operation_OPERATION_SELECT,
-		Rows: []*wardenv1.Row{row("1", map[string]any{"id": 1, "owner_id": 1, "title": "t"})}}
+		Rows: []*wardenv1.Row{row("1", map[string]any{"id": 1, "owner_id": 1, "title": marker("attack-row")})}}
 }
 
 // allowedDetails are the only detail types an error may carry: nothing
@@ -96,7 +96,7 @@ func TestAttackTable(t *testing.T) {
 
 	claims := func(extra map[string]any) map[string]any {
 		c := sessiontest.Claims(now, "user", []string{"user"}, map[string]any{"x-hasura-user-id": "1"})
-		c["aud"], c["iss"] = "warden", "https://idp.test"
+		c["aud"], c["iss"], c["email"] = "warden", "https://idp.test", marker("attack-claim")
 		for k, v := range extra {
 			c[k] = v
 		}
@@ -201,6 +201,11 @@ func TestAttackTable(t *testing.T) {
 			})
 		}
 	}
+
+	// No value of the attacks reached a log: not the row, not a claim,
+	// not a token (values_test.go has the paths of values that do not
+	// coerce).
+	noneLogged(t, []string{"zq9mark-", good, tampered}, jwtH, garbageH, slowH, anonH, limitedH)
 
 	// The control requests pass, and the server counts their decisions,
 	// so the refusals above are the attacks' doing and not a broken

@@ -76,8 +76,14 @@ insert_permissions:
 
 func loadNotes(t *testing.T) *engine.Set {
 	t.Helper()
+	return loadPolicy(t, notesPolicy)
+}
+
+// loadPolicy loads a policy set in Hasura's metadata layout.
+func loadPolicy(t *testing.T, fs fstest.MapFS) *engine.Set {
+	t.Helper()
 	ctx := context.Background()
-	p, err := load.FS(ctx, notesPolicy, "test:notes")
+	p, err := load.FS(ctx, fs, "test:policy")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +114,12 @@ type harness struct {
 // from files with client certificates, the callers below as --api-keys
 // would configure them — and the given session configuration.
 func start(t *testing.T, sessions session.Config, edit ...func(*server.Config)) *harness {
+	t.Helper()
+	return startPolicy(t, loadNotes(t), sessions, edit...)
+}
+
+// startPolicy is start with another policy set.
+func startPolicy(t *testing.T, set *engine.Set, sessions session.Config, edit ...func(*server.Config)) *harness {
 	t.Helper()
 	h := &harness{ca: callerauthtest.NewCA(t, "test CA"), keys: map[string]string{}, logs: &syncBuffer{}}
 	dir := t.TempDir()
@@ -145,7 +157,7 @@ func start(t *testing.T, sessions session.Config, edit ...func(*server.Config)) 
 		e(&cfg)
 	}
 	h.cfg = cfg
-	srv, err := server.New(cfg, loadNotes(t), server.WithLogger(slog.New(slog.NewJSONHandler(h.logs, nil))))
+	srv, err := server.New(cfg, set, server.WithLogger(slog.New(slog.NewJSONHandler(h.logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

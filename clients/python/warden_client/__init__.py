@@ -19,6 +19,7 @@ A deny is a result; errors are WardenError subclasses, one per status code
 from .client import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT,
+    JSON_NULL,
     CheckResult,
     Client,
     ColumnCondition,
@@ -26,6 +27,7 @@ from .client import (
     Principal,
     Row,
     RowDecision,
+    json_null_paths,
     to_struct,
 )
 from .errors import (
@@ -53,6 +55,8 @@ __all__ = [
     "Fragment",
     "renumber",
     "to_struct",
+    "JSON_NULL",
+    "json_null_paths",
     "DEFAULT_TIMEOUT",
     "DEFAULT_MAX_ATTEMPTS",
     "WardenError",

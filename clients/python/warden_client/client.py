@@ -234,12 +234,15 @@ class Client:
             row = r if isinstance(r, Row) else Row(r)
             msg = req.rows.add(id=row.id or str(i))
             msg.values.CopyFrom(to_struct(row.values))
+            msg.json_nulls.extend(json_null_paths("values", row.values))
             if row.new_values is not None:
                 msg.new_values.CopyFrom(to_struct(row.new_values))
+                msg.json_nulls.extend(json_null_paths("new_values", row.new_values))
         for name, table_rows in sorted((related or {}).items()):
             tr = req.tables.add(table=name)
-            for r in table_rows:
+            for j, r in enumerate(table_rows):
                 tr.rows.add().CopyFrom(to_struct(r))
+                tr.json_nulls.extend(json_null_paths(f"rows[{j}]", r))
         resp = self._call(self.api.Check, req, principal, timeout)
         return CheckResult(
             decisions=[
@@ -256,7 +259,7 @@ class Client:
                 for d in resp.decisions
             ],
             role=resp.role,
-            presets=_from_struct(resp.presets),
+            presets=_presets(resp.presets, resp.json_null_presets),
             revision=resp.revision,
             decision_id=resp.decision_id,
         )
@@ -302,7 +305,7 @@ class Client:
             ],
             limit=resp.limit if resp.HasField("limit") else None,
             allow_aggregations=resp.allow_aggregations,
-            presets=_from_struct(resp.presets),
+            presets=_presets(resp.presets, resp.json_null_presets),
             role=resp.role,
             reason=resp.reason,
             revision=resp.revision,
@@ -323,6 +326,51 @@ class Client:
             raise WardenError.from_rpc_error(err) from None
 
 
+class _JSONNull:
+    """The type of JSON_NULL."""
+
+    _instance: Optional["_JSONNull"] = None
+
+    def __new__(cls) -> "_JSONNull":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "JSON_NULL"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+JSON_NULL = _JSONNull()
+"""The JSON literal null of a json or jsonb column, as distinct from None,
+which is SQL NULL: ``{"meta": JSON_NULL}`` is a row whose meta holds
+'null'::jsonb (meta IS NOT NULL), ``{"meta": None}`` one whose meta IS NULL.
+Give it as a column's whole value, in a row or a related row; inside a json
+value a None is JSON null already. It is sent as null with its path in the
+row's json_nulls; presets that are JSON null come back as JSON_NULL."""
+
+
+def json_null_paths(prefix: str, v: Any) -> list[str]:
+    """The paths of the JSON_NULL values under prefix, as Row.json_nulls
+    names them: values.meta, values.author.meta, values.comments[0].meta."""
+    if v is JSON_NULL:
+        return [prefix]
+    if isinstance(v, Mapping):
+        return [p for k in sorted(v) for p in json_null_paths(f"{prefix}.{k}", v[k])]
+    if isinstance(v, (list, tuple)):
+        return [p for i, x in enumerate(v) for p in json_null_paths(f"{prefix}[{i}]", x)]
+    return []
+
+
+def _presets(s: struct_pb2.Struct, json_nulls: Any) -> dict[str, Any]:
+    out = _from_struct(s)
+    for k in json_nulls:
+        out[k] = JSON_NULL
+    return out
+
+
 def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
     """A row as a protobuf Struct. Integers of magnitude 2^53 or more (bigint
     ids such as 9223372036854775807), Decimal (numeric(38,0) values) and
@@ -336,6 +384,8 @@ def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
 
 
 def _plain(v: Any) -> Any:
+    if v is JSON_NULL:
+        return None  # with its path in json_nulls
     if isinstance(v, bool) or v is None or isinstance(v, (str, float)):
         return v
     if isinstance(v, int):

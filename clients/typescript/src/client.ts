@@ -53,7 +53,18 @@ export interface Principal {
  * integer or numeric column with InvalidArgument rather than guess).
  * bigints are sent as numbers when safe, else as decimal strings.
  */
-export type RowValue = JsonValue | bigint | RowValue[] | RowValues;
+export type RowValue = JsonValue | bigint | typeof JSON_NULL | RowValue[] | RowValues;
+
+/**
+ * JSON_NULL is the JSON literal null of a json or jsonb column, as distinct
+ * from null, which is SQL NULL: `{ meta: JSON_NULL }` is a row whose meta
+ * holds 'null'::jsonb (meta IS NOT NULL), `{ meta: null }` one whose meta
+ * IS NULL. Give it as a column's whole value, in a row or a related row;
+ * inside a json value a null is JSON null already. It is sent as null with
+ * its path in the row's jsonNulls; presets that are JSON null come back as
+ * JSON_NULL.
+ */
+export const JSON_NULL: unique symbol = Symbol("warden.JSON_NULL");
 /** Column values by name; relationships nested. */
 export interface RowValues {
   [column: string]: RowValue;
@@ -103,7 +114,7 @@ export interface CheckResult {
   allowed: boolean;
   role: string;
   /** Values (Hasura "set") to write on insert and update, session variables substituted. */
-  presets: JsonObject;
+  presets: { [column: string]: JsonValue | typeof JSON_NULL };
   revision: string;
   decisionId: string;
 }
@@ -143,7 +154,7 @@ export interface Filter {
   /** The role's row limit, if any. */
   limit?: number;
   allowAggregations: boolean;
-  presets: JsonObject;
+  presets: { [column: string]: JsonValue | typeof JSON_NULL };
   role: string;
   reason: string;
   revision: string;
@@ -231,8 +242,13 @@ export class WardenClient {
         id: r.id ?? String(i),
         values: jsonObject(r.values),
         newValues: r.newValues && jsonObject(r.newValues),
+        jsonNulls: [...jsonNullPaths("values", r.values), ...(r.newValues ? jsonNullPaths("new_values", r.newValues) : [])],
       })),
-      tables: Object.entries(req.related ?? {}).map(([table, rows]) => ({ table, rows: rows.map(jsonObject) })),
+      tables: Object.entries(req.related ?? {}).map(([table, rows]) => ({
+        table,
+        rows: rows.map(jsonObject),
+        jsonNulls: rows.flatMap((r, j) => jsonNullPaths(`rows[${j}]`, r)),
+      })),
     });
     const resp = await this.call(() => this.api.check(msg, { headers: this.headers(req.principal) }));
     return checkResult(resp);
@@ -281,7 +297,27 @@ function jsonObject(values: RowValues): JsonObject {
   return out;
 }
 
+/** The paths of the JSON_NULL values under prefix, as Row.json_nulls names them. */
+export function jsonNullPaths(prefix: string, v: RowValue): string[] {
+  if (v === JSON_NULL) return [prefix];
+  if (Array.isArray(v)) return v.flatMap((e, i) => jsonNullPaths(`${prefix}[${i}]`, e));
+  if (v !== null && typeof v === "object") {
+    return Object.keys(v)
+      .sort()
+      .flatMap((k) => jsonNullPaths(`${prefix}.${k}`, (v as RowValues)[k]));
+  }
+  return [];
+}
+
+/** Presets with a JSON null as JSON_NULL. */
+function presetsOf(presets: JsonObject | undefined, jsonNulls: string[]): { [column: string]: JsonValue | typeof JSON_NULL } {
+  const out: { [column: string]: JsonValue | typeof JSON_NULL } = { ...(presets ?? {}) };
+  for (const k of jsonNulls) out[k] = JSON_NULL;
+  return out;
+}
+
 function jsonValue(v: RowValue): JsonValue {
+  if (v === JSON_NULL) return null;
   if (typeof v === "bigint") {
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
   }
@@ -342,7 +378,7 @@ function checkResult(resp: CheckResponse): CheckResult {
     decisions,
     allowed: decisions.length > 0 && decisions.every((d) => d.allowed),
     role: resp.role,
-    presets: resp.presets ?? {},
+    presets: presetsOf(resp.presets, resp.jsonNullPresets),
     revision: resp.revision,
     decisionId: resp.decisionId,
   };
@@ -365,7 +401,7 @@ function filterResult(resp: FilterResponse): Filter {
     })),
     limit: resp.limit,
     allowAggregations: resp.allowAggregations,
-    presets: resp.presets ?? {},
+    presets: presetsOf(resp.presets, resp.jsonNullPresets),
     role: resp.role,
     reason: resp.reason,
     revision: resp.revision,

@@ -1,6 +1,8 @@
 // @wardenpdp/warden: the TypeScript client of Warden.
 export {
   WardenClient,
+  JSON_NULL,
+  jsonNullPaths,
   type WardenClientOptions,
   type Principal,
   type Operation,

@@ -775,7 +775,17 @@ type Row struct {
 	// For update only: the row as it will be after the update, checked against
 	// the permission's check expression. When absent the update's post-check is
 	// evaluated on values. Numbers as in values.
-	NewValues     *structpb.Struct `protobuf:"bytes,3,opt,name=new_values,json=newValues,proto3" json:"new_values,omitempty"`
+	NewValues *structpb.Struct `protobuf:"bytes,3,opt,name=new_values,json=newValues,proto3" json:"new_values,omitempty"`
+	// The values in this row that are the JSON literal null of a json or
+	// jsonb column rather than SQL NULL, by path: "values.meta",
+	// "new_values.meta", and in related rows "values.author.meta" or
+	// "values.comments[0].meta". A Struct null is SQL NULL (the column IS
+	// NULL); a JSON null is a value ('null'::jsonb, which IS NOT NULL), and
+	// only this list can state it. Inside a json value a null is always
+	// JSON's: {"a": null} needs no entry. Each path must name a null value
+	// of a json or jsonb column, else INVALID_ARGUMENT naming the entry
+	// ("rows[0].json_nulls[1]"); at most 1000 entries.
+	JsonNulls     []string `protobuf:"bytes,4,rep,name=json_nulls,json=jsonNulls,proto3" json:"json_nulls,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -827,6 +837,13 @@ func (x *Row) GetValues() *structpb.Struct {
 func (x *Row) GetNewValues() *structpb.Struct {
 	if x != nil {
 		return x.NewValues
+	}
+	return nil
+}
+
+func (x *Row) GetJsonNulls() []string {
+	if x != nil {
+		return x.JsonNulls
 	}
 	return nil
 }
@@ -933,7 +950,10 @@ type TableRows struct {
 	// The table as "schema.name", or "name" for schema public.
 	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
 	// The rows, keyed by column name; numbers as in Row.values.
-	Rows          []*structpb.Struct `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	Rows []*structpb.Struct `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	// The values in rows that are the JSON null of a json or jsonb column
+	// rather than SQL NULL, by path ("rows[2].meta"), as Row.json_nulls.
+	JsonNulls     []string `protobuf:"bytes,3,rep,name=json_nulls,json=jsonNulls,proto3" json:"json_nulls,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -978,6 +998,13 @@ func (x *TableRows) GetTable() string {
 func (x *TableRows) GetRows() []*structpb.Struct {
 	if x != nil {
 		return x.Rows
+	}
+	return nil
+}
+
+func (x *TableRows) GetJsonNulls() []string {
+	if x != nil {
+		return x.JsonNulls
 	}
 	return nil
 }
@@ -1114,9 +1141,13 @@ type CheckResponse struct {
 	// The revision (content hash) of the policy set that decided.
 	Revision string `protobuf:"bytes,4,opt,name=revision,proto3" json:"revision,omitempty"`
 	// A unique id for this decision, as written to the decision log.
-	DecisionId    string `protobuf:"bytes,5,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DecisionId string `protobuf:"bytes,5,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	// The presets that are the JSON null of a json or jsonb column (a
+	// session variable "null" for such a column, 'null'::jsonb), sorted:
+	// null in presets, but to be written as JSON null, not SQL NULL.
+	JsonNullPresets []string `protobuf:"bytes,6,rep,name=json_null_presets,json=jsonNullPresets,proto3" json:"json_null_presets,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *CheckResponse) Reset() {
@@ -1182,6 +1213,13 @@ func (x *CheckResponse) GetDecisionId() string {
 		return x.DecisionId
 	}
 	return ""
+}
+
+func (x *CheckResponse) GetJsonNullPresets() []string {
+	if x != nil {
+		return x.JsonNullPresets
+	}
+	return nil
 }
 
 // SqlOptions asks for the filter rendered as a SQL WHERE fragment.
@@ -1369,8 +1407,11 @@ type FilterResponse struct {
 	// role may read besides columns, sorted: SQL functions of the row, not
 	// columns to select.
 	ComputedFields []string `protobuf:"bytes,14,rep,name=computed_fields,json=computedFields,proto3" json:"computed_fields,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The presets that are the JSON null of a json or jsonb column, sorted,
+	// as CheckResponse.json_null_presets.
+	JsonNullPresets []string `protobuf:"bytes,15,rep,name=json_null_presets,json=jsonNullPresets,proto3" json:"json_null_presets,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *FilterResponse) Reset() {
@@ -1497,6 +1538,13 @@ func (x *FilterResponse) GetReason() string {
 func (x *FilterResponse) GetComputedFields() []string {
 	if x != nil {
 		return x.ComputedFields
+	}
+	return nil
+}
+
+func (x *FilterResponse) GetJsonNullPresets() []string {
+	if x != nil {
+		return x.JsonNullPresets
 	}
 	return nil
 }
@@ -2915,22 +2963,26 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x1cuse_backend_only_permissions\x18\x03 \x01(\bR\x19useBackendOnlyPermissions\x1aC\n" +
 	"\x15SessionVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"~\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x01\n" +
 	"\x03Row\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\x06values\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06values\x126\n" +
 	"\n" +
-	"new_values\x18\x03 \x01(\v2\x17.google.protobuf.StructR\tnewValues\"\xf8\x01\n" +
+	"new_values\x18\x03 \x01(\v2\x17.google.protobuf.StructR\tnewValues\x12\x1d\n" +
+	"\n" +
+	"json_nulls\x18\x04 \x03(\tR\tjsonNulls\"\xf8\x01\n" +
 	"\fCheckRequest\x122\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
 	"\toperation\x18\x03 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12\"\n" +
 	"\x04rows\x18\x04 \x03(\v2\x0e.warden.v1.RowR\x04rows\x12\x18\n" +
 	"\acolumns\x18\x05 \x03(\tR\acolumns\x12,\n" +
-	"\x06tables\x18\x06 \x03(\v2\x14.warden.v1.TableRowsR\x06tables\"N\n" +
+	"\x06tables\x18\x06 \x03(\v2\x14.warden.v1.TableRowsR\x06tables\"m\n" +
 	"\tTableRows\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12+\n" +
-	"\x04rows\x18\x02 \x03(\v2\x17.google.protobuf.StructR\x04rows\"\xc8\x02\n" +
+	"\x04rows\x18\x02 \x03(\v2\x17.google.protobuf.StructR\x04rows\x12\x1d\n" +
+	"\n" +
+	"json_nulls\x18\x03 \x03(\tR\tjsonNulls\"\xc8\x02\n" +
 	"\vRowDecision\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\bdecision\x18\x02 \x01(\x0e2\x13.warden.v1.DecisionR\bdecision\x12\x16\n" +
@@ -2939,14 +2991,15 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x0edenied_columns\x18\x05 \x03(\tR\rdeniedColumns\x12!\n" +
 	"\fmissing_data\x18\x06 \x03(\tR\vmissingData\x120\n" +
 	"\bresidual\x18\a \x01(\v2\x14.warden.v1.PredicateR\bresidual\x12;\n" +
-	"\x0echeck_residual\x18\b \x01(\v2\x14.warden.v1.PredicateR\rcheckResidual\"\xc9\x01\n" +
+	"\x0echeck_residual\x18\b \x01(\v2\x14.warden.v1.PredicateR\rcheckResidual\"\xf5\x01\n" +
 	"\rCheckResponse\x124\n" +
 	"\tdecisions\x18\x01 \x03(\v2\x16.warden.v1.RowDecisionR\tdecisions\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x121\n" +
 	"\apresets\x18\x03 \x01(\v2\x17.google.protobuf.StructR\apresets\x12\x1a\n" +
 	"\brevision\x18\x04 \x01(\tR\brevision\x12\x1f\n" +
 	"\vdecision_id\x18\x05 \x01(\tR\n" +
-	"decisionId\"\x8b\x01\n" +
+	"decisionId\x12*\n" +
+	"\x11json_null_presets\x18\x06 \x03(\tR\x0fjsonNullPresets\"\x8b\x01\n" +
 	"\n" +
 	"SqlOptions\x12/\n" +
 	"\adialect\x18\x01 \x01(\x0e2\x15.warden.v1.SqlDialectR\adialect\x12\x1f\n" +
@@ -2957,7 +3010,7 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
 	"\toperation\x18\x03 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12'\n" +
-	"\x03sql\x18\x04 \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"\xbf\x04\n" +
+	"\x03sql\x18\x04 \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"\xeb\x04\n" +
 	"\x0eFilterResponse\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.warden.v1.FilterKindR\x04kind\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\tR\brevision\x122\n" +
@@ -2974,7 +3027,8 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\vdecision_id\x18\f \x01(\tR\n" +
 	"decisionId\x12\x16\n" +
 	"\x06reason\x18\r \x01(\tR\x06reason\x12'\n" +
-	"\x0fcomputed_fields\x18\x0e \x03(\tR\x0ecomputedFieldsB\b\n" +
+	"\x0fcomputed_fields\x18\x0e \x03(\tR\x0ecomputedFields\x12*\n" +
+	"\x11json_null_presets\x18\x0f \x03(\tR\x0fjsonNullPresetsB\b\n" +
 	"\x06_limit\"\x87\x01\n" +
 	"\x0fColumnCondition\x12\x16\n" +
 	"\x06column\x18\x01 \x01(\tR\x06column\x122\n" +

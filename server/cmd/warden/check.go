@@ -34,6 +34,7 @@ type checkFlags struct {
 	operation   string
 	rows        listFlag
 	newRows     listFlag
+	jsonNulls   listFlag
 	existsRows  string
 	columns     string
 	backendOnly bool
@@ -59,6 +60,7 @@ func (a *app) check(ctx context.Context, args []string) error {
 	fs.StringVar(&f.operation, "operation", "", "select, insert, update or delete")
 	fs.Var(&f.rows, "row", "a row as a JSON `object`, e.g. '{\"id\": 1}' (repeatable, at least one)")
 	fs.Var(&f.newRows, "new-row", "for update: the row after the change, as a JSON `object`; one per --row, in order (repeatable)")
+	fs.Var(&f.jsonNulls, "json-null", "a value of --row or --new-row that is a json/jsonb column's JSON null, not SQL NULL (null in the row), by `path` as the RPC's errors name it: rows[0].values.meta, rows[0].new_values.meta, rows[1].values.author.meta (repeatable; Row.json_nulls)")
 	fs.StringVar(&f.existsRows, "exists-rows", "", "a JSON or YAML `file` mapping each table an _exists rule reads (schema.name, or name for public) to its rows, e.g. {\"public.memberships\": [{\"user_id\": 1}]}")
 	fs.StringVar(&f.columns, "columns", "", "comma-separated `columns` the caller wants to read or write")
 	fs.BoolVar(&f.backendOnly, "use-backend-only-permissions", false, "apply backend_only permissions")
@@ -132,6 +134,15 @@ func (f *checkFlags) request() (*wardenv1.CheckRequest, error) {
 			}
 		}
 		req.Rows = append(req.Rows, row)
+	}
+	for _, p := range f.jsonNulls {
+		// rows[i].PATH: PATH goes to row i's json_nulls.
+		idx, path, ok := strings.Cut(strings.TrimPrefix(p, "rows["), "].")
+		i, err := strconv.Atoi(idx)
+		if !strings.HasPrefix(p, "rows[") || !ok || err != nil || i < 0 || i >= len(req.Rows) {
+			return nil, fmt.Errorf("--json-null %s: want rows[i].values.column or rows[i].new_values.column, i the index of a --row", p)
+		}
+		req.Rows[i].JsonNulls = append(req.Rows[i].JsonNulls, path)
 	}
 	for _, c := range strings.Split(f.columns, ",") {
 		if c = strings.TrimSpace(c); c != "" {

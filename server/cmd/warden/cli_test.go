@@ -114,6 +114,21 @@ func TestCheckCLI(t *testing.T) {
 			wantErr:    true,
 			wantStderr: []string{"InvalidArgument: ", "field principal.role: required", "field rows: at least one row is required"},
 		},
+		{
+			// clients/testdata/jsonnull: role untagged reads meta IS NULL.
+			name: "JSON null is not SQL NULL",
+			args: []string{"check", "../../../clients/testdata/jsonnull", "--role", "untagged", "--table", "docs", "--operation", "select",
+				"--row", `{"id": 1, "title": "t", "meta": null}`, "--row", `{"id": 2, "title": "t", "meta": null}`, "--json-null", "rows[1].values.meta"},
+			wantStdout: []string{"0    ALLOW", "1    DENY"},
+		},
+		{
+			name: "--json-null naming a value that is not null",
+			args: []string{"check", "../../../clients/testdata/jsonnull", "--role", "untagged", "--table", "docs", "--operation", "select",
+				"--row", `{"id": 1, "title": "t", "meta": {}}`, "--json-null", "rows[0].values.meta"},
+			wantErr:    true,
+			wantStderr: []string{"InvalidArgument: ", "field rows[0].json_nulls[0]: names a value that is not null"},
+		},
+		{name: "--json-null of no row", args: checkArgs(t, "--json-null", "rows[9].values.meta"), wantErr: true, wantUsage: true},
 		{name: "bad session flag", args: checkArgs(t, "--session", "x-hasura-user-id"), wantErr: true, wantUsage: true},
 		{name: "bad row", args: checkArgs(t, "--row", "[1]"), wantErr: true, wantUsage: true},
 		{name: "bad operation", args: checkArgs(t, "--operation", "read"), wantErr: true, wantUsage: true},

@@ -89,18 +89,20 @@ class CheckRequest(_message.Message):
     def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., rows: _Optional[_Iterable[_Union[Row, _Mapping]]] = ..., columns: _Optional[_Iterable[str]] = ..., tables: _Optional[_Iterable[_Union[TableRows, _Mapping]]] = ...) -> None: ...
 
 class CheckResponse(_message.Message):
-    __slots__ = ["decision_id", "decisions", "presets", "revision", "role"]
+    __slots__ = ["decision_id", "decisions", "json_null_presets", "presets", "revision", "role"]
     DECISIONS_FIELD_NUMBER: _ClassVar[int]
     DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    JSON_NULL_PRESETS_FIELD_NUMBER: _ClassVar[int]
     PRESETS_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     decision_id: str
     decisions: _containers.RepeatedCompositeFieldContainer[RowDecision]
+    json_null_presets: _containers.RepeatedScalarFieldContainer[str]
     presets: _struct_pb2.Struct
     revision: str
     role: str
-    def __init__(self, decisions: _Optional[_Iterable[_Union[RowDecision, _Mapping]]] = ..., role: _Optional[str] = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., revision: _Optional[str] = ..., decision_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, decisions: _Optional[_Iterable[_Union[RowDecision, _Mapping]]] = ..., role: _Optional[str] = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., revision: _Optional[str] = ..., decision_id: _Optional[str] = ..., json_null_presets: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ClockValue(_message.Message):
     __slots__ = ["word"]
@@ -185,13 +187,14 @@ class FilterRequest(_message.Message):
     def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., sql: _Optional[_Union[SqlOptions, _Mapping]] = ...) -> None: ...
 
 class FilterResponse(_message.Message):
-    __slots__ = ["allow_aggregations", "check", "column_conditions", "columns", "computed_fields", "decision_id", "kind", "limit", "predicate", "presets", "reason", "revision", "role", "sql"]
+    __slots__ = ["allow_aggregations", "check", "column_conditions", "columns", "computed_fields", "decision_id", "json_null_presets", "kind", "limit", "predicate", "presets", "reason", "revision", "role", "sql"]
     ALLOW_AGGREGATIONS_FIELD_NUMBER: _ClassVar[int]
     CHECK_FIELD_NUMBER: _ClassVar[int]
     COLUMNS_FIELD_NUMBER: _ClassVar[int]
     COLUMN_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
     COMPUTED_FIELDS_FIELD_NUMBER: _ClassVar[int]
     DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    JSON_NULL_PRESETS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     PREDICATE_FIELD_NUMBER: _ClassVar[int]
@@ -206,6 +209,7 @@ class FilterResponse(_message.Message):
     columns: _containers.RepeatedScalarFieldContainer[str]
     computed_fields: _containers.RepeatedScalarFieldContainer[str]
     decision_id: str
+    json_null_presets: _containers.RepeatedScalarFieldContainer[str]
     kind: FilterKind
     limit: int
     predicate: Predicate
@@ -214,7 +218,7 @@ class FilterResponse(_message.Message):
     revision: str
     role: str
     sql: SqlFilter
-    def __init__(self, kind: _Optional[_Union[FilterKind, str]] = ..., revision: _Optional[str] = ..., predicate: _Optional[_Union[Predicate, _Mapping]] = ..., check: _Optional[_Union[Predicate, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ..., column_conditions: _Optional[_Iterable[_Union[ColumnCondition, _Mapping]]] = ..., limit: _Optional[int] = ..., allow_aggregations: bool = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., sql: _Optional[_Union[SqlFilter, _Mapping]] = ..., role: _Optional[str] = ..., decision_id: _Optional[str] = ..., reason: _Optional[str] = ..., computed_fields: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[FilterKind, str]] = ..., revision: _Optional[str] = ..., predicate: _Optional[_Union[Predicate, _Mapping]] = ..., check: _Optional[_Union[Predicate, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ..., column_conditions: _Optional[_Iterable[_Union[ColumnCondition, _Mapping]]] = ..., limit: _Optional[int] = ..., allow_aggregations: bool = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., sql: _Optional[_Union[SqlFilter, _Mapping]] = ..., role: _Optional[str] = ..., decision_id: _Optional[str] = ..., reason: _Optional[str] = ..., computed_fields: _Optional[_Iterable[str]] = ..., json_null_presets: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class InList(_message.Message):
     __slots__ = ["column", "values", "values_json"]
@@ -300,14 +304,16 @@ class Principal(_message.Message):
     def __init__(self, role: _Optional[str] = ..., session_variables: _Optional[_Mapping[str, str]] = ..., use_backend_only_permissions: bool = ...) -> None: ...
 
 class Row(_message.Message):
-    __slots__ = ["id", "new_values", "values"]
+    __slots__ = ["id", "json_nulls", "new_values", "values"]
     ID_FIELD_NUMBER: _ClassVar[int]
+    JSON_NULLS_FIELD_NUMBER: _ClassVar[int]
     NEW_VALUES_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
     id: str
+    json_nulls: _containers.RepeatedScalarFieldContainer[str]
     new_values: _struct_pb2.Struct
     values: _struct_pb2.Struct
-    def __init__(self, id: _Optional[str] = ..., values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., new_values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., new_values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., json_nulls: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RowDecision(_message.Message):
     __slots__ = ["allowed_columns", "check_residual", "decision", "denied_columns", "id", "missing_data", "reason", "residual"]
@@ -378,12 +384,14 @@ class SqlParameter(_message.Message):
     def __init__(self, text: _Optional[str] = ..., integer: _Optional[int] = ..., boolean: bool = ..., real: _Optional[float] = ..., array: _Optional[_Union[SqlArray, _Mapping]] = ...) -> None: ...
 
 class TableRows(_message.Message):
-    __slots__ = ["rows", "table"]
+    __slots__ = ["json_nulls", "rows", "table"]
+    JSON_NULLS_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
     TABLE_FIELD_NUMBER: _ClassVar[int]
+    json_nulls: _containers.RepeatedScalarFieldContainer[str]
     rows: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Struct]
     table: str
-    def __init__(self, table: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[_struct_pb2.Struct, _Mapping]]] = ...) -> None: ...
+    def __init__(self, table: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[_struct_pb2.Struct, _Mapping]]] = ..., json_nulls: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Operation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
