@@ -27,6 +27,7 @@ require (
 	github.com/open-policy-agent/opa v1.22.2
 	github.com/prometheus/client_golang v1.25.0
 	github.com/rs/cors v1.11.1
+	github.com/wardenpdp/warden/clients/go v0.0.0
 	github.com/wardenpdp/warden/proto v0.0.0
 	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.6
@@ -200,3 +201,5 @@ require (
 )
 
 replace github.com/wardenpdp/warden/proto => ./proto
+
+replace github.com/wardenpdp/warden/clients/go => ./clients/go

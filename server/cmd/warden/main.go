@@ -7,6 +7,7 @@
 //	warden filter   [--policy DIR] --role R --session K=V --table T [--operation OP] [--dialect D]
 //	warden compile  [--policy DIR] [--out DIR]
 //	warden validate [--policy DIR] [--schema FILE] [--dialect D,...]
+//	warden test     [--policy DIR] [PATH...] [--format human|json|junit|tap] [--run REGEXP] [--coverage]
 //	warden keys generate [--id ID] [--level user|admin] [--grants check,...]
 //	warden token    --role R [--var x-hasura-user-id=1 ...] (with WARDEN_JWT_SECRET)
 //
@@ -73,6 +74,7 @@ var commands = []command{
 	{"schema", "write the schema file from a live database ('warden schema pull')", (*app).schema},
 	{"compile", "print the Rego compiled from the policy set, or write it with --out", (*app).compile},
 	{"validate", "load and compile the policy set and list every problem", (*app).validate},
+	{"test", "run the permission test suites (tests/*.yaml): decisions and filters on fixture rows", (*app).test},
 	{"keys", "generate an API key for a caller ('warden keys generate')", (*app).keys},
 	{"token", "sign an end-user JWT with an HS256/384/512 --jwt-secret, for trials and tests", (*app).token},
 }
