@@ -148,6 +148,7 @@ func joins(src, dst map[string]any, m []model.ColumnPair) bool {
 // SQL: SQLite in memory by default.
 type store struct {
 	dialect sqlgen.Dialect
+	db      *difftest.DB
 	schema  *difftest.Schema
 }
 
@@ -161,10 +162,13 @@ func openStore(ctx context.Context, p *model.Policy, name string) (*store, error
 		db.Close()
 		return nil, fmt.Errorf("fixtures database (SQLite): %w", err)
 	}
-	return &store{dialect: sqlgen.SQLite, schema: s}, nil
+	return &store{dialect: sqlgen.SQLite, db: db, schema: s}, nil
 }
 
-func (s *store) close() { s.schema.Close() }
+func (s *store) close() {
+	s.schema.Close()
+	s.db.Close()
+}
 
 // selected runs a Filter answer's SQL over the fixtures and returns the
 // ids of the rows of the table it selects, in fixture order.

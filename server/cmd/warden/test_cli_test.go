@@ -1,0 +1,212 @@
+package main
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const failingSuite = "testdata/permtest/failing.yaml"
+
+// The example policy's own suite passes, embedded and from the directory.
+func TestTestCommandExampleSuite(t *testing.T) {
+	for _, args := range [][]string{{"test"}, {"test", "--policy", "../../../policy/examples/blog"}} {
+		out, errOut, err := runCLI(t, nil, args...)
+		if err != nil {
+			t.Fatalf("%v: %v\nstdout:\n%s\nstderr:\n%s", args, err, out, errOut)
+		}
+		if !strings.Contains(out, "ok    14 tests passed") {
+			t.Errorf("%v: stdout %q, want the 14 tests of policy/examples/blog/tests passed", args, out)
+		}
+	}
+}
+
+// A failing test fails the command and shows, per expectation, what was
+// expected and what came.
+func TestTestCommandFailure(t *testing.T) {
+	out, _, err := runCLI(t, nil, "test", failingSuite)
+	if !errors.Is(err, errTestsFailed) || exitCode(err, &syncBuffer{}) != 1 {
+		t.Fatalf("err %v, want errTestsFailed with exit status 1", err)
+	}
+	for _, want := range []string{
+		"FAIL  testdata/permtest/failing.yaml:19: users read their colleagues' drafts",
+		"check row 4: decision  allow         deny",
+		"(role user: filter does not hold)",
+		"filter rows            [1, 2, 3, 4]  [1, 2, 3]",
+		"not selected: 4",
+		"check row 1: columns  [body, id, title]  [created_at, id, title]",
+		"FAIL  2 of 3 tests failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "visitors read published articles") {
+		t.Errorf("a passing test is listed without -v:\n%s", out)
+	}
+}
+
+type testJSON struct {
+	Passed int `json:"passed"`
+	Failed int `json:"failed"`
+	Tests  []struct {
+		Name     string `json:"name"`
+		Passed   bool   `json:"passed"`
+		Failures []struct {
+			What, Expected, Actual string
+		} `json:"failures"`
+	} `json:"tests"`
+}
+
+func TestTestCommandFormats(t *testing.T) {
+	out, _, err := runCLI(t, nil, "test", "--format", "json", failingSuite)
+	if !errors.Is(err, errTestsFailed) {
+		t.Fatalf("json: err %v, want errTestsFailed", err)
+	}
+	var doc testJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	if doc.Passed != 1 || doc.Failed != 2 || len(doc.Tests) != 3 {
+		t.Fatalf("json: %+v, want 1 passed and 2 failed of 3", doc)
+	}
+	f := doc.Tests[0].Failures
+	if len(f) != 2 || f[0].What != "check row 4: decision" || f[0].Expected != "allow" || f[0].Actual != "deny" ||
+		f[1].What != "filter rows" || f[1].Expected != "[1, 2, 3, 4]" || f[1].Actual != "[1, 2, 3]" {
+		t.Errorf("json: failures of the first test %+v", f)
+	}
+
+	out, _, _ = runCLI(t, nil, "test", "--format", "junit", failingSuite)
+	var ju struct {
+		Tests  int `xml:"tests,attr"`
+		Fails  int `xml:"failures,attr"`
+		Suites []struct {
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(out), &ju); err != nil {
+		t.Fatalf("junit: %v\n%s", err, out)
+	}
+	if ju.Tests != 3 || ju.Fails != 2 || len(ju.Suites) != 1 || len(ju.Suites[0].Cases) != 3 ||
+		ju.Suites[0].Cases[0].Failure == nil || ju.Suites[0].Cases[2].Failure != nil ||
+		ju.Suites[0].Cases[0].Failure.Message != "check row 4: decision: expected allow, actual deny" {
+		t.Errorf("junit: %+v\n%s", ju, out)
+	}
+
+	out, _, _ = runCLI(t, nil, "test", "--format", "tap", failingSuite)
+	for _, want := range []string{"TAP version 13\n1..3\n", "not ok 1 - users read their colleagues' drafts\n", "ok 3 - visitors read published articles\n", `expected: "[1, 2, 3, 4]"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("tap lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// --run selects tests by name; a pattern that selects none is an error,
+// not a pass.
+func TestTestCommandRun(t *testing.T) {
+	out, _, err := runCLI(t, nil, "test", "--run", "published", "--format", "json", failingSuite)
+	if err != nil {
+		t.Fatalf("err %v, want the one passing test alone to pass", err)
+	}
+	var doc testJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Tests) != 1 || doc.Tests[0].Name != "visitors read published articles" {
+		t.Errorf("--run published: %v %+v", err, doc)
+	}
+	if _, _, err := runCLI(t, nil, "test", "--run", "no such test", failingSuite); err == nil || !strings.Contains(err.Error(), "no test matches") {
+		t.Errorf("--run matching nothing: %v, want an error", err)
+	}
+	if _, _, err := runCLI(t, nil, "test", "--run", "(", failingSuite); exitCode(err, &syncBuffer{}) != 2 {
+		t.Errorf("--run '(': %v, want a usage error", err)
+	}
+}
+
+// A mistake in a suite is an error naming its file and line; a misspelt
+// expectation is one, not an expectation silently left out.
+func TestTestCommandSuiteErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]struct{ suite, want string }{
+		"misspelt key": {`
+sessions: {a: {role: user, variables: {x-hasura-user-id: 1, x-hasura-org-id: 1}}}
+tests:
+  - name: t
+    session: a
+    table: articles
+    check:
+      - {row: 1, decison: deny}
+`, "x.yaml:8: test at line 4: check row: unknown key \"decison\""},
+		"unknown session": {`
+sessions: {a: {role: user}}
+tests:
+  - {name: t, session: b, table: articles, filter: {kind: conditional}}
+`, "x.yaml:4: test \"t\": session \"b\" is not defined"},
+		"unknown fixture column": {`
+sessions: {a: {role: user}}
+fixtures:
+  articles:
+    - {id: 1, colour: red}
+tests:
+  - {name: t, session: a, table: articles, filter: {kind: conditional}}
+`, "x.yaml:4: fixtures articles: row 1: no column \"colour\""},
+		"no tests": {`
+sessions: {a: {role: user}}
+`, "x.yaml:2: no tests"},
+		"unknown row": {`
+sessions: {a: {role: user, variables: {x-hasura-user-id: 1, x-hasura-org-id: 1}}}
+fixtures:
+  articles:
+    - {id: 1, org_id: 1, author_id: 1, title: t, published: true, created_at: "2024-01-01T00:00:00Z"}
+tests:
+  - {name: t, session: a, table: articles, check: [{row: 7, decision: deny}]}
+`, "could not run: line 7: row 7: no fixture row of articles has id 7"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, "x.yaml")
+			if err := os.WriteFile(p, []byte(c.suite), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := runCLI(t, nil, "test", p)
+			if err == nil || !strings.Contains(err.Error()+out, c.want) {
+				t.Errorf("err %v, stdout %q; want %q", err, out, c.want)
+			}
+		})
+	}
+	if _, _, err := runCLI(t, nil, "test", t.TempDir()); err == nil || !strings.Contains(err.Error(), "no test suite files") {
+		t.Errorf("a directory without suites: %v, want an error", err)
+	}
+}
+
+// `warden test` decides as the server does: the same suites run against a
+// live server through the Go client give the same results, failures and
+// their actual answers included.
+func TestTestCommandLiveServerAgrees(t *testing.T) {
+	srv := startServer(t)
+	for _, suite := range []string{failingSuite, "../../../policy/examples/blog/tests"} {
+		offline, _, offErr := runCLI(t, nil, "test", "--format", "json", suite)
+		live, stderr, liveErr := runCLI(t, nil, "test", "--format", "json", "--server", srv.grpcAddr, "--api-key", srv.keys["ops"], suite)
+		if (offErr == nil) != (liveErr == nil) {
+			t.Fatalf("%s: offline err %v, live err %v\n%s", suite, offErr, liveErr, stderr)
+		}
+		var doc testJSON
+		if err := json.Unmarshal([]byte(live), &doc); err != nil || len(doc.Tests) == 0 {
+			t.Fatalf("%s: live output %v\n%s\n%s", suite, err, live, stderr)
+		}
+		if offline != live {
+			t.Errorf("%s: offline and live results differ\noffline:\n%s\nlive:\n%s", suite, offline, live)
+		}
+	}
+	// The live run asks the server: a caller it does not know is refused.
+	out, _, err := runCLI(t, nil, "test", "--format", "json", "--server", srv.grpcAddr, "--api-key", "wrong", failingSuite)
+	if err == nil || !strings.Contains(out, "UNAUTHENTICATED") {
+		t.Errorf("live run with a wrong key: err %v, want failures naming UNAUTHENTICATED:\n%s", err, out)
+	}
+}
