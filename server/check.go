@@ -49,6 +49,11 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 	if err != nil {
 		return nil, a.s.fail(ctx, err)
 	}
+	if req.GetExplain() {
+		if err := explainRows(ctx, snap.set, in, resp); err != nil {
+			return nil, a.s.fail(ctx, err)
+		}
+	}
 	a.s.metrics.observeCheck(in.Table, in.Op, res, took)
 	logging.AddFields(ctx, logging.Fields{
 		"warden.decision_id", resp.GetDecisionId(),
@@ -79,7 +84,14 @@ func CheckOffline(ctx context.Context, set *engine.Set, req *wardenv1.CheckReque
 	if err != nil {
 		return nil, err
 	}
-	return CheckResponse(res)
+	resp, err := CheckResponse(res)
+	if err != nil || !req.GetExplain() {
+		return resp, err
+	}
+	if err := explainRows(ctx, set, in, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // CheckInput converts a validated request to the engine's input, for the

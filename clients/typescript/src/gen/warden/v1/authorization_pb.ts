@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file warden/v1/authorization.proto.
  */
 export const file_warden_v1_authorization: GenFile = /*@__PURE__*/
-  fileDesc("Ch13YXJkZW4vdjEvYXV0aG9yaXphdGlvbi5wcm90bxIJd2FyZGVuLnYxIr8BCglQcmluY2lwYWwSDAoEcm9sZRgBIAEoCRJFChFzZXNzaW9uX3ZhcmlhYmxlcxgCIAMoCzIqLndhcmRlbi52MS5QcmluY2lwYWwuU2Vzc2lvblZhcmlhYmxlc0VudHJ5EiQKHHVzZV9iYWNrZW5kX29ubHlfcGVybWlzc2lvbnMYAyABKAgaNwoVU2Vzc2lvblZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiZwoDUm93EgoKAmlkGAEgASgJEicKBnZhbHVlcxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKwoKbmV3X3ZhbHVlcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QixAEKDENoZWNrUmVxdWVzdBInCglwcmluY2lwYWwYASABKAsyFC53YXJkZW4udjEuUHJpbmNpcGFsEg0KBXRhYmxlGAIgASgJEicKCW9wZXJhdGlvbhgDIAEoDjIULndhcmRlbi52MS5PcGVyYXRpb24SHAoEcm93cxgEIAMoCzIOLndhcmRlbi52MS5Sb3cSDwoHY29sdW1ucxgFIAMoCRIkCgZ0YWJsZXMYBiADKAsyFC53YXJkZW4udjEuVGFibGVSb3dzIkEKCVRhYmxlUm93cxINCgV0YWJsZRgBIAEoCRIlCgRyb3dzGAIgAygLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCLtAQoLUm93RGVjaXNpb24SCgoCaWQYASABKAkSJQoIZGVjaXNpb24YAiABKA4yEy53YXJkZW4udjEuRGVjaXNpb24SDgoGcmVhc29uGAMgASgJEhcKD2FsbG93ZWRfY29sdW1ucxgEIAMoCRIWCg5kZW5pZWRfY29sdW1ucxgFIAMoCRIUCgxtaXNzaW5nX2RhdGEYBiADKAkSJgoIcmVzaWR1YWwYByABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiwKDmNoZWNrX3Jlc2lkdWFsGAggASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZSKZAQoNQ2hlY2tSZXNwb25zZRIpCglkZWNpc2lvbnMYASADKAsyFi53YXJkZW4udjEuUm93RGVjaXNpb24SDAoEcm9sZRgCIAEoCRIoCgdwcmVzZXRzGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIQCghyZXZpc2lvbhgEIAEoCRITCgtkZWNpc2lvbl9pZBgFIAEoCSJkCgpTcWxPcHRpb25zEiYKB2RpYWxlY3QYASABKA4yFS53YXJkZW4udjEuU3FsRGlhbGVjdBITCgt0YWJsZV9hbGlhcxgCIAEoCRIZChFmaXJzdF9wbGFjZWhvbGRlchgDIAEoBSKUAQoNRmlsdGVyUmVxdWVzdBInCglwcmluY2lwYWwYASABKAsyFC53YXJkZW4udjEuUHJpbmNpcGFsEg0KBXRhYmxlGAIgASgJEicKCW9wZXJhdGlvbhgDIAEoDjIULndhcmRlbi52MS5PcGVyYXRpb24SIgoDc3FsGAQgASgLMhUud2FyZGVuLnYxLlNxbE9wdGlvbnMisAMKDkZpbHRlclJlc3BvbnNlEiMKBGtpbmQYASABKA4yFS53YXJkZW4udjEuRmlsdGVyS2luZBIQCghyZXZpc2lvbhgCIAEoCRInCglwcmVkaWNhdGUYAyABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKBWNoZWNrGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIPCgdjb2x1bW5zGAUgAygJEjUKEWNvbHVtbl9jb25kaXRpb25zGAYgAygLMhoud2FyZGVuLnYxLkNvbHVtbkNvbmRpdGlvbhISCgVsaW1pdBgHIAEoBUgAiAEBEhoKEmFsbG93X2FnZ3JlZ2F0aW9ucxgIIAEoCBIoCgdwcmVzZXRzGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIhCgNzcWwYCiABKAsyFC53YXJkZW4udjEuU3FsRmlsdGVyEgwKBHJvbGUYCyABKAkSEwoLZGVjaXNpb25faWQYDCABKAkSDgoGcmVhc29uGA0gASgJEhcKD2NvbXB1dGVkX2ZpZWxkcxgOIAMoCUIICgZfbGltaXQibwoPQ29sdW1uQ29uZGl0aW9uEg4KBmNvbHVtbhgBIAEoCRInCglwcmVkaWNhdGUYAiABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKA3NxbBgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCKBAQoJU3FsRmlsdGVyEiYKB2RpYWxlY3QYASABKA4yFS53YXJkZW4udjEuU3FsRGlhbGVjdBIlCgV3aGVyZRgCIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudBIlCgVjaGVjaxgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCJHCgtTcWxGcmFnbWVudBILCgNzcWwYASABKAkSKwoKcGFyYW1ldGVycxgCIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIigwEKDFNxbFBhcmFtZXRlchIOCgR0ZXh0GAEgASgJSAASEQoHaW50ZWdlchgCIAEoA0gAEhEKB2Jvb2xlYW4YAyABKAhIABIOCgRyZWFsGAQgASgBSAASJAoFYXJyYXkYBSABKAsyEy53YXJkZW4udjEuU3FsQXJyYXlIAEIHCgV2YWx1ZSI1CghTcWxBcnJheRIpCghlbGVtZW50cxgBIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIi0QMKCVByZWRpY2F0ZRISCghjb25zdGFudBgBIAEoCEgAEicKA2FsbBgCIAEoCzIYLndhcmRlbi52MS5QcmVkaWNhdGVMaXN0SAASJwoDYW55GAMgASgLMhgud2FyZGVuLnYxLlByZWRpY2F0ZUxpc3RIABIoCghuZWdhdGlvbhgEIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGVIABIrCgpjb21wYXJpc29uGAUgASgLMhUud2FyZGVuLnYxLkNvbXBhcmlzb25IABInCgdpc19udWxsGAYgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZkgAEiQKB2luX2xpc3QYByABKAsyES53YXJkZW4udjEuSW5MaXN0SAASKgoHcGF0dGVybhgIIAEoCzIXLndhcmRlbi52MS5QYXR0ZXJuTWF0Y2hIABIqCgVqc29uYhgJIAEoCzIZLndhcmRlbi52MS5Kc29uYlByZWRpY2F0ZUgAEiwKBmV4aXN0cxgKIAEoCzIaLndhcmRlbi52MS5FeGlzdHNQcmVkaWNhdGVIABIqCgVhcnJheRgLIAEoCzIZLndhcmRlbi52MS5BcnJheVByZWRpY2F0ZUgAQgYKBG5vZGUiNAoNUHJlZGljYXRlTGlzdBIjCgVpdGVtcxgBIAMoCzIULndhcmRlbi52MS5QcmVkaWNhdGUifQoJQ29sdW1uUmVmEgwKBG5hbWUYASABKAkSDAoEcm9vdBgCIAEoCBIjCgRraW5kGAMgASgOMhUud2FyZGVuLnYxLkNvbHVtbktpbmQSDQoFbG93ZXIYBCABKAgSDgoGcGFkX3RvGAUgASgNEhAKCGZ1bmN0aW9uGAYgASgJIv8BCgpDb21wYXJpc29uEi8KCG9wZXJhdG9yGAEgASgOMh0ud2FyZGVuLnYxLkNvbXBhcmlzb25PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEiwKDG90aGVyX2NvbHVtbhgDIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWZIABInCgV2YWx1ZRgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEiYKBWNsb2NrGAYgASgLMhUud2FyZGVuLnYxLkNsb2NrVmFsdWVIABISCgp2YWx1ZV9qc29uGAUgASgJQgcKBXJpZ2h0IjAKCkNsb2NrVmFsdWUSIgoEd29yZBgBIAEoDjIULndhcmRlbi52MS5DbG9ja1dvcmQibwoGSW5MaXN0EiQKBmNvbHVtbhgBIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSKgoGdmFsdWVzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRITCgt2YWx1ZXNfanNvbhgDIAMoCSKCAQoMUGF0dGVybk1hdGNoEiwKCG9wZXJhdG9yGAEgASgOMhoud2FyZGVuLnYxLlBhdHRlcm5PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEg8KB3BhdHRlcm4YAyABKAkSDQoFcmVnZXgYBCABKAkinQEKDkpzb25iUHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkpzb25iT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIlCgV2YWx1ZRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRISCgp2YWx1ZV9qc29uGAQgASgJInEKDkFycmF5UHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkFycmF5T3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhINCgV2YWx1ZRgDIAEoCSKQAQoPRXhpc3RzUHJlZGljYXRlEg0KBXRhYmxlGAEgASgJEhQKDHJlbGF0aW9uc2hpcBgCIAEoCRIhCgJvbhgDIAMoCzIVLndhcmRlbi52MS5Db2x1bW5QYWlyEiMKBXdoZXJlGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIQCghmdW5jdGlvbhgFIAEoCSIrCgpDb2x1bW5QYWlyEg0KBWxvY2FsGAEgASgJEg4KBnJlbW90ZRgCIAEoCSp+CglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASFAoQT1BFUkFUSU9OX1NFTEVDVBABEhQKEE9QRVJBVElPTl9JTlNFUlQQAhIUChBPUEVSQVRJT05fVVBEQVRFEAMSFAoQT1BFUkFUSU9OX0RFTEVURRAEKmQKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASEgoOREVDSVNJT05fQUxMT1cQARIRCg1ERUNJU0lPTl9ERU5ZEAISFwoTREVDSVNJT05fTkVFRFNfREFUQRADKnIKClNxbERpYWxlY3QSGwoXU1FMX0RJQUxFQ1RfVU5TUEVDSUZJRUQQABIYChRTUUxfRElBTEVDVF9QT1NUR1JFUxABEhUKEVNRTF9ESUFMRUNUX01ZU1FMEAISFgoSU1FMX0RJQUxFQ1RfU1FMSVRFEAMqhQEKCkZpbHRlcktpbmQSGwoXRklMVEVSX0tJTkRfVU5TUEVDSUZJRUQQABIeChpGSUxURVJfS0lORF9BTFdBWVNfQUxMT1dFRBABEh0KGUZJTFRFUl9LSU5EX0FMV0FZU19ERU5JRUQQAhIbChdGSUxURVJfS0lORF9DT05ESVRJT05BTBADKp0CCgpDb2x1bW5LaW5kEhsKF0NPTFVNTl9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQ09MVU1OX0tJTkRfSU5URUdFUhABEhcKE0NPTFVNTl9LSU5EX05VTUVSSUMQAhIUChBDT0xVTU5fS0lORF9URVhUEAMSFwoTQ09MVU1OX0tJTkRfQk9PTEVBThAEEhQKEENPTFVNTl9LSU5EX1VVSUQQBRIUChBDT0xVTU5fS0lORF9EQVRFEAYSGQoVQ09MVU1OX0tJTkRfVElNRVNUQU1QEAcSGwoXQ09MVU1OX0tJTkRfVElNRVNUQU1QVFoQCBIVChFDT0xVTU5fS0lORF9KU09OQhAJEhYKEkNPTFVNTl9LSU5EX09QQVFVRRAKKuQBChJDb21wYXJpc29uT3BlcmF0b3ISIwofQ09NUEFSSVNPTl9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhoKFkNPTVBBUklTT05fT1BFUkFUT1JfRVEQARIbChdDT01QQVJJU09OX09QRVJBVE9SX05FURACEhoKFkNPTVBBUklTT05fT1BFUkFUT1JfTFQQAxIbChdDT01QQVJJU09OX09QRVJBVE9SX0xURRAEEhoKFkNPTVBBUklTT05fT1BFUkFUT1JfR1QQBRIbChdDT01QQVJJU09OX09QRVJBVE9SX0dURRAGKoQBCglDbG9ja1dvcmQSGgoWQ0xPQ0tfV09SRF9VTlNQRUNJRklFRBAAEhIKDkNMT0NLX1dPUkRfTk9XEAESFAoQQ0xPQ0tfV09SRF9UT0RBWRACEhcKE0NMT0NLX1dPUkRfVE9NT1JST1cQAxIYChRDTE9DS19XT1JEX1lFU1RFUkRBWRAEKsEBCg9QYXR0ZXJuT3BlcmF0b3ISIAocUEFUVEVSTl9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhkKFVBBVFRFUk5fT1BFUkFUT1JfTElLRRABEhoKFlBBVFRFUk5fT1BFUkFUT1JfSUxJS0UQAhIcChhQQVRURVJOX09QRVJBVE9SX1NJTUlMQVIQAxIaChZQQVRURVJOX09QRVJBVE9SX1JFR0VYEAQSGwoXUEFUVEVSTl9PUEVSQVRPUl9JUkVHRVgQBSrLAQoNSnNvbmJPcGVyYXRvchIeChpKU09OQl9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhsKF0pTT05CX09QRVJBVE9SX0NPTlRBSU5TEAESHwobSlNPTkJfT1BFUkFUT1JfQ09OVEFJTkVEX0lOEAISGgoWSlNPTkJfT1BFUkFUT1JfSEFTX0tFWRADEh8KG0pTT05CX09QRVJBVE9SX0hBU19LRVlTX0FOWRAEEh8KG0pTT05CX09QRVJBVE9SX0hBU19LRVlTX0FMTBAFKm0KDUFycmF5T3BlcmF0b3ISHgoaQVJSQVlfT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIbChdBUlJBWV9PUEVSQVRPUl9DT05UQUlOUxABEh8KG0FSUkFZX09QRVJBVE9SX0NPTlRBSU5FRF9JThACMpEBChRBdXRob3JpemF0aW9uU2VydmljZRI6CgVDaGVjaxIXLndhcmRlbi52MS5DaGVja1JlcXVlc3QaGC53YXJkZW4udjEuQ2hlY2tSZXNwb25zZRI9CgZGaWx0ZXISGC53YXJkZW4udjEuRmlsdGVyUmVxdWVzdBoZLndhcmRlbi52MS5GaWx0ZXJSZXNwb25zZUI2WjRnaXRodWIuY29tL3dhcmRlbnBkcC93YXJkZW4vcHJvdG8vd2FyZGVuL3YxO3dhcmRlbnYxYgZwcm90bzM", [file_google_protobuf_struct]);
+  fileDesc("Ch13YXJkZW4vdjEvYXV0aG9yaXphdGlvbi5wcm90bxIJd2FyZGVuLnYxIr8BCglQcmluY2lwYWwSDAoEcm9sZRgBIAEoCRJFChFzZXNzaW9uX3ZhcmlhYmxlcxgCIAMoCzIqLndhcmRlbi52MS5QcmluY2lwYWwuU2Vzc2lvblZhcmlhYmxlc0VudHJ5EiQKHHVzZV9iYWNrZW5kX29ubHlfcGVybWlzc2lvbnMYAyABKAgaNwoVU2Vzc2lvblZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiZwoDUm93EgoKAmlkGAEgASgJEicKBnZhbHVlcxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKwoKbmV3X3ZhbHVlcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3Qi1QEKDENoZWNrUmVxdWVzdBInCglwcmluY2lwYWwYASABKAsyFC53YXJkZW4udjEuUHJpbmNpcGFsEg0KBXRhYmxlGAIgASgJEicKCW9wZXJhdGlvbhgDIAEoDjIULndhcmRlbi52MS5PcGVyYXRpb24SHAoEcm93cxgEIAMoCzIOLndhcmRlbi52MS5Sb3cSDwoHY29sdW1ucxgFIAMoCRIkCgZ0YWJsZXMYBiADKAsyFC53YXJkZW4udjEuVGFibGVSb3dzEg8KB2V4cGxhaW4YByABKAgiQQoJVGFibGVSb3dzEg0KBXRhYmxlGAEgASgJEiUKBHJvd3MYAiADKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IpoCCgtSb3dEZWNpc2lvbhIKCgJpZBgBIAEoCRIlCghkZWNpc2lvbhgCIAEoDjITLndhcmRlbi52MS5EZWNpc2lvbhIOCgZyZWFzb24YAyABKAkSFwoPYWxsb3dlZF9jb2x1bW5zGAQgAygJEhYKDmRlbmllZF9jb2x1bW5zGAUgAygJEhQKDG1pc3NpbmdfZGF0YRgGIAMoCRImCghyZXNpZHVhbBgHIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGUSLAoOY2hlY2tfcmVzaWR1YWwYCCABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEisKC2V4cGxhbmF0aW9uGAkgASgLMhYud2FyZGVuLnYxLkV4cGxhbmF0aW9uIrwBCgtFeHBsYW5hdGlvbhImCgZmaWx0ZXIYASABKAsyFi53YXJkZW4udjEuRXhwbGFpbk5vZGUSJQoFY2hlY2sYAiABKAsyFi53YXJkZW4udjEuRXhwbGFpbk5vZGUSEQoJdHJ1bmNhdGVkGAMgASgIEhIKCmdyYW50ZWRfYnkYBCADKAkSNwoRY29sdW1uX2NvbmRpdGlvbnMYBSADKAsyHC53YXJkZW4udjEuQ29sdW1uRXhwbGFuYXRpb24iTwoRQ29sdW1uRXhwbGFuYXRpb24SDgoGY29sdW1uGAEgASgJEioKB291dGNvbWUYAiABKA4yGS53YXJkZW4udjEuRXhwbGFpbk91dGNvbWUiiAIKC0V4cGxhaW5Ob2RlEgoKAm9wGAEgASgJEgwKBHRleHQYAiABKAkSKgoHb3V0Y29tZRgDIAEoDjIZLndhcmRlbi52MS5FeHBsYWluT3V0Y29tZRIOCgZjb2x1bW4YBCABKAkSKQoJcm93X3ZhbHVlGAUgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhkKEXJvd192YWx1ZV9taXNzaW5nGAYgASgIEiUKBXZhbHVlGAcgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEgwKBG5vdGUYCCABKAkSKAoIY2hpbGRyZW4YCSADKAsyFi53YXJkZW4udjEuRXhwbGFpbk5vZGUimQEKDUNoZWNrUmVzcG9uc2USKQoJZGVjaXNpb25zGAEgAygLMhYud2FyZGVuLnYxLlJvd0RlY2lzaW9uEgwKBHJvbGUYAiABKAkSKAoHcHJlc2V0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEAoIcmV2aXNpb24YBCABKAkSEwoLZGVjaXNpb25faWQYBSABKAkiZAoKU3FsT3B0aW9ucxImCgdkaWFsZWN0GAEgASgOMhUud2FyZGVuLnYxLlNxbERpYWxlY3QSEwoLdGFibGVfYWxpYXMYAiABKAkSGQoRZmlyc3RfcGxhY2Vob2xkZXIYAyABKAUipQEKDUZpbHRlclJlcXVlc3QSJwoJcHJpbmNpcGFsGAEgASgLMhQud2FyZGVuLnYxLlByaW5jaXBhbBINCgV0YWJsZRgCIAEoCRInCglvcGVyYXRpb24YAyABKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uEiIKA3NxbBgEIAEoCzIVLndhcmRlbi52MS5TcWxPcHRpb25zEg8KB2V4cGxhaW4YBSABKAgi4wMKDkZpbHRlclJlc3BvbnNlEiMKBGtpbmQYASABKA4yFS53YXJkZW4udjEuRmlsdGVyS2luZBIQCghyZXZpc2lvbhgCIAEoCRInCglwcmVkaWNhdGUYAyABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKBWNoZWNrGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIPCgdjb2x1bW5zGAUgAygJEjUKEWNvbHVtbl9jb25kaXRpb25zGAYgAygLMhoud2FyZGVuLnYxLkNvbHVtbkNvbmRpdGlvbhISCgVsaW1pdBgHIAEoBUgAiAEBEhoKEmFsbG93X2FnZ3JlZ2F0aW9ucxgIIAEoCBIoCgdwcmVzZXRzGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIhCgNzcWwYCiABKAsyFC53YXJkZW4udjEuU3FsRmlsdGVyEgwKBHJvbGUYCyABKAkSEwoLZGVjaXNpb25faWQYDCABKAkSDgoGcmVhc29uGA0gASgJEhcKD2NvbXB1dGVkX2ZpZWxkcxgOIAMoCRIxCgtleHBsYW5hdGlvbhgPIAEoCzIcLndhcmRlbi52MS5GaWx0ZXJFeHBsYW5hdGlvbkIICgZfbGltaXQiMAoRRmlsdGVyRXhwbGFuYXRpb24SDAoEcnVsZRgBIAEoCRINCgVib3VuZBgCIAEoCSJvCg9Db2x1bW5Db25kaXRpb24SDgoGY29sdW1uGAEgASgJEicKCXByZWRpY2F0ZRgCIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGUSIwoDc3FsGAMgASgLMhYud2FyZGVuLnYxLlNxbEZyYWdtZW50IoEBCglTcWxGaWx0ZXISJgoHZGlhbGVjdBgBIAEoDjIVLndhcmRlbi52MS5TcWxEaWFsZWN0EiUKBXdoZXJlGAIgASgLMhYud2FyZGVuLnYxLlNxbEZyYWdtZW50EiUKBWNoZWNrGAMgASgLMhYud2FyZGVuLnYxLlNxbEZyYWdtZW50IkcKC1NxbEZyYWdtZW50EgsKA3NxbBgBIAEoCRIrCgpwYXJhbWV0ZXJzGAIgAygLMhcud2FyZGVuLnYxLlNxbFBhcmFtZXRlciKDAQoMU3FsUGFyYW1ldGVyEg4KBHRleHQYASABKAlIABIRCgdpbnRlZ2VyGAIgASgDSAASEQoHYm9vbGVhbhgDIAEoCEgAEg4KBHJlYWwYBCABKAFIABIkCgVhcnJheRgFIAEoCzITLndhcmRlbi52MS5TcWxBcnJheUgAQgcKBXZhbHVlIjUKCFNxbEFycmF5EikKCGVsZW1lbnRzGAEgAygLMhcud2FyZGVuLnYxLlNxbFBhcmFtZXRlciLRAwoJUHJlZGljYXRlEhIKCGNvbnN0YW50GAEgASgISAASJwoDYWxsGAIgASgLMhgud2FyZGVuLnYxLlByZWRpY2F0ZUxpc3RIABInCgNhbnkYAyABKAsyGC53YXJkZW4udjEuUHJlZGljYXRlTGlzdEgAEigKCG5lZ2F0aW9uGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZUgAEisKCmNvbXBhcmlzb24YBSABKAsyFS53YXJkZW4udjEuQ29tcGFyaXNvbkgAEicKB2lzX251bGwYBiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmSAASJAoHaW5fbGlzdBgHIAEoCzIRLndhcmRlbi52MS5Jbkxpc3RIABIqCgdwYXR0ZXJuGAggASgLMhcud2FyZGVuLnYxLlBhdHRlcm5NYXRjaEgAEioKBWpzb25iGAkgASgLMhkud2FyZGVuLnYxLkpzb25iUHJlZGljYXRlSAASLAoGZXhpc3RzGAogASgLMhoud2FyZGVuLnYxLkV4aXN0c1ByZWRpY2F0ZUgAEioKBWFycmF5GAsgASgLMhkud2FyZGVuLnYxLkFycmF5UHJlZGljYXRlSABCBgoEbm9kZSI0Cg1QcmVkaWNhdGVMaXN0EiMKBWl0ZW1zGAEgAygLMhQud2FyZGVuLnYxLlByZWRpY2F0ZSJ9CglDb2x1bW5SZWYSDAoEbmFtZRgBIAEoCRIMCgRyb290GAIgASgIEiMKBGtpbmQYAyABKA4yFS53YXJkZW4udjEuQ29sdW1uS2luZBINCgVsb3dlchgEIAEoCBIOCgZwYWRfdG8YBSABKA0SEAoIZnVuY3Rpb24YBiABKAki/wEKCkNvbXBhcmlzb24SLwoIb3BlcmF0b3IYASABKA4yHS53YXJkZW4udjEuQ29tcGFyaXNvbk9wZXJhdG9yEiQKBmNvbHVtbhgCIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSLAoMb3RoZXJfY29sdW1uGAMgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZkgAEicKBXZhbHVlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASJgoFY2xvY2sYBiABKAsyFS53YXJkZW4udjEuQ2xvY2tWYWx1ZUgAEhIKCnZhbHVlX2pzb24YBSABKAlCBwoFcmlnaHQiMAoKQ2xvY2tWYWx1ZRIiCgR3b3JkGAEgASgOMhQud2FyZGVuLnYxLkNsb2NrV29yZCJvCgZJbkxpc3QSJAoGY29sdW1uGAEgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIqCgZ2YWx1ZXMYAiABKAsyGi5nb29nbGUucHJvdG9idWYuTGlzdFZhbHVlEhMKC3ZhbHVlc19qc29uGAMgAygJIoIBCgxQYXR0ZXJuTWF0Y2gSLAoIb3BlcmF0b3IYASABKA4yGi53YXJkZW4udjEuUGF0dGVybk9wZXJhdG9yEiQKBmNvbHVtbhgCIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSDwoHcGF0dGVybhgDIAEoCRINCgVyZWdleBgEIAEoCSKdAQoOSnNvbmJQcmVkaWNhdGUSKgoIb3BlcmF0b3IYASABKA4yGC53YXJkZW4udjEuSnNvbmJPcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEiUKBXZhbHVlGAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhIKCnZhbHVlX2pzb24YBCABKAkicQoOQXJyYXlQcmVkaWNhdGUSKgoIb3BlcmF0b3IYASABKA4yGC53YXJkZW4udjEuQXJyYXlPcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEg0KBXZhbHVlGAMgASgJIpABCg9FeGlzdHNQcmVkaWNhdGUSDQoFdGFibGUYASABKAkSFAoMcmVsYXRpb25zaGlwGAIgASgJEiEKAm9uGAMgAygLMhUud2FyZGVuLnYxLkNvbHVtblBhaXISIwoFd2hlcmUYBCABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEhAKCGZ1bmN0aW9uGAUgASgJIisKCkNvbHVtblBhaXISDQoFbG9jYWwYASABKAkSDgoGcmVtb3RlGAIgASgJKn4KCU9wZXJhdGlvbhIZChVPUEVSQVRJT05fVU5TUEVDSUZJRUQQABIUChBPUEVSQVRJT05fU0VMRUNUEAESFAoQT1BFUkFUSU9OX0lOU0VSVBACEhQKEE9QRVJBVElPTl9VUERBVEUQAxIUChBPUEVSQVRJT05fREVMRVRFEAQqZAoIRGVjaXNpb24SGAoUREVDSVNJT05fVU5TUEVDSUZJRUQQABISCg5ERUNJU0lPTl9BTExPVxABEhEKDURFQ0lTSU9OX0RFTlkQAhIXChNERUNJU0lPTl9ORUVEU19EQVRBEAMqgwEKDkV4cGxhaW5PdXRjb21lEh8KG0VYUExBSU5fT1VUQ09NRV9VTlNQRUNJRklFRBAAEhgKFEVYUExBSU5fT1VUQ09NRV9UUlVFEAESGQoVRVhQTEFJTl9PVVRDT01FX0ZBTFNFEAISGwoXRVhQTEFJTl9PVVRDT01FX1VOS05PV04QAypyCgpTcWxEaWFsZWN0EhsKF1NRTF9ESUFMRUNUX1VOU1BFQ0lGSUVEEAASGAoUU1FMX0RJQUxFQ1RfUE9TVEdSRVMQARIVChFTUUxfRElBTEVDVF9NWVNRTBACEhYKElNRTF9ESUFMRUNUX1NRTElURRADKoUBCgpGaWx0ZXJLaW5kEhsKF0ZJTFRFUl9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaRklMVEVSX0tJTkRfQUxXQVlTX0FMTE9XRUQQARIdChlGSUxURVJfS0lORF9BTFdBWVNfREVOSUVEEAISGwoXRklMVEVSX0tJTkRfQ09ORElUSU9OQUwQAyqdAgoKQ29sdW1uS2luZBIbChdDT0xVTU5fS0lORF9VTlNQRUNJRklFRBAAEhcKE0NPTFVNTl9LSU5EX0lOVEVHRVIQARIXChNDT0xVTU5fS0lORF9OVU1FUklDEAISFAoQQ09MVU1OX0tJTkRfVEVYVBADEhcKE0NPTFVNTl9LSU5EX0JPT0xFQU4QBBIUChBDT0xVTU5fS0lORF9VVUlEEAUSFAoQQ09MVU1OX0tJTkRfREFURRAGEhkKFUNPTFVNTl9LSU5EX1RJTUVTVEFNUBAHEhsKF0NPTFVNTl9LSU5EX1RJTUVTVEFNUFRaEAgSFQoRQ09MVU1OX0tJTkRfSlNPTkIQCRIWChJDT0xVTU5fS0lORF9PUEFRVUUQCirkAQoSQ29tcGFyaXNvbk9wZXJhdG9yEiMKH0NPTVBBUklTT05fT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIaChZDT01QQVJJU09OX09QRVJBVE9SX0VREAESGwoXQ09NUEFSSVNPTl9PUEVSQVRPUl9ORVEQAhIaChZDT01QQVJJU09OX09QRVJBVE9SX0xUEAMSGwoXQ09NUEFSSVNPTl9PUEVSQVRPUl9MVEUQBBIaChZDT01QQVJJU09OX09QRVJBVE9SX0dUEAUSGwoXQ09NUEFSSVNPTl9PUEVSQVRPUl9HVEUQBiqEAQoJQ2xvY2tXb3JkEhoKFkNMT0NLX1dPUkRfVU5TUEVDSUZJRUQQABISCg5DTE9DS19XT1JEX05PVxABEhQKEENMT0NLX1dPUkRfVE9EQVkQAhIXChNDTE9DS19XT1JEX1RPTU9SUk9XEAMSGAoUQ0xPQ0tfV09SRF9ZRVNURVJEQVkQBCrBAQoPUGF0dGVybk9wZXJhdG9yEiAKHFBBVFRFUk5fT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIZChVQQVRURVJOX09QRVJBVE9SX0xJS0UQARIaChZQQVRURVJOX09QRVJBVE9SX0lMSUtFEAISHAoYUEFUVEVSTl9PUEVSQVRPUl9TSU1JTEFSEAMSGgoWUEFUVEVSTl9PUEVSQVRPUl9SRUdFWBAEEhsKF1BBVFRFUk5fT1BFUkFUT1JfSVJFR0VYEAUqywEKDUpzb25iT3BlcmF0b3ISHgoaSlNPTkJfT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIbChdKU09OQl9PUEVSQVRPUl9DT05UQUlOUxABEh8KG0pTT05CX09QRVJBVE9SX0NPTlRBSU5FRF9JThACEhoKFkpTT05CX09QRVJBVE9SX0hBU19LRVkQAxIfChtKU09OQl9PUEVSQVRPUl9IQVNfS0VZU19BTlkQBBIfChtKU09OQl9PUEVSQVRPUl9IQVNfS0VZU19BTEwQBSptCg1BcnJheU9wZXJhdG9yEh4KGkFSUkFZX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGwoXQVJSQVlfT1BFUkFUT1JfQ09OVEFJTlMQARIfChtBUlJBWV9PUEVSQVRPUl9DT05UQUlORURfSU4QAjKRAQoUQXV0aG9yaXphdGlvblNlcnZpY2USOgoFQ2hlY2sSFy53YXJkZW4udjEuQ2hlY2tSZXF1ZXN0Ghgud2FyZGVuLnYxLkNoZWNrUmVzcG9uc2USPQoGRmlsdGVyEhgud2FyZGVuLnYxLkZpbHRlclJlcXVlc3QaGS53YXJkZW4udjEuRmlsdGVyUmVzcG9uc2VCNlo0Z2l0aHViLmNvbS93YXJkZW5wZHAvd2FyZGVuL3Byb3RvL3dhcmRlbi92MTt3YXJkZW52MWIGcHJvdG8z", [file_google_protobuf_struct]);
 
 /**
  * Principal states who is asking: the requested role and, from a caller
@@ -166,6 +166,15 @@ export type CheckRequest = Message<"warden.v1.CheckRequest"> & {
    * @generated from field: repeated warden.v1.TableRows tables = 6;
    */
   tables: TableRows[];
+
+  /**
+   * Ask for each row's explanation (RowDecision.explanation): the rule as
+   * a tree with each node's outcome on the row. A second evaluation, paid
+   * for only when asked; at most 256 nodes per rule and row.
+   *
+   * @generated from field: bool explain = 7;
+   */
+  explain: boolean;
 };
 
 /**
@@ -272,6 +281,14 @@ export type RowDecision = Message<"warden.v1.RowDecision"> & {
    * @generated from field: warden.v1.Predicate check_residual = 8;
    */
   checkResidual?: Predicate | undefined;
+
+  /**
+   * Why, node by node: set when the request asked for explain and the role
+   * has a permission for the operation.
+   *
+   * @generated from field: warden.v1.Explanation explanation = 9;
+   */
+  explanation?: Explanation | undefined;
 };
 
 /**
@@ -280,6 +297,171 @@ export type RowDecision = Message<"warden.v1.RowDecision"> & {
  */
 export const RowDecisionSchema: GenMessage<RowDecision> = /*@__PURE__*/
   messageDesc(file_warden_v1_authorization, 4);
+
+/**
+ * Explanation is a role's rule evaluated on one row, node by node.
+ *
+ * @generated from message warden.v1.Explanation
+ */
+export type Explanation = Message<"warden.v1.Explanation"> & {
+  /**
+   * The filter (select, update, delete) on the row, or for insert the
+   * check on the proposed row with the presets applied.
+   *
+   * @generated from field: warden.v1.ExplainNode filter = 1;
+   */
+  filter?: ExplainNode | undefined;
+
+  /**
+   * For update: the check on the new row.
+   *
+   * @generated from field: warden.v1.ExplainNode check = 2;
+   */
+  check?: ExplainNode | undefined;
+
+  /**
+   * Set when nodes beyond the limit (256 per rule) were left out; the
+   * outcomes still count them.
+   *
+   * @generated from field: bool truncated = 3;
+   */
+  truncated: boolean;
+
+  /**
+   * For an inherited role: the parent roles whose own rule holds on the
+   * row, those that granted it.
+   *
+   * @generated from field: repeated string granted_by = 4;
+   */
+  grantedBy: string[];
+
+  /**
+   * For an inherited role's columns granted by only some parents (column
+   * nullification): whether the granting parents' filter holds on the row.
+   *
+   * @generated from field: repeated warden.v1.ColumnExplanation column_conditions = 5;
+   */
+  columnConditions: ColumnExplanation[];
+};
+
+/**
+ * Describes the message warden.v1.Explanation.
+ * Use `create(ExplanationSchema)` to create a new message.
+ */
+export const ExplanationSchema: GenMessage<Explanation> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 5);
+
+/**
+ * ColumnExplanation says whether a conditional column is readable on a row.
+ *
+ * @generated from message warden.v1.ColumnExplanation
+ */
+export type ColumnExplanation = Message<"warden.v1.ColumnExplanation"> & {
+  /**
+   * The column.
+   *
+   * @generated from field: string column = 1;
+   */
+  column: string;
+
+  /**
+   * The outcome of the OR of the filters of the parents that grant it.
+   *
+   * @generated from field: warden.v1.ExplainOutcome outcome = 2;
+   */
+  outcome: ExplainOutcome;
+};
+
+/**
+ * Describes the message warden.v1.ColumnExplanation.
+ * Use `create(ColumnExplanationSchema)` to create a new message.
+ */
+export const ColumnExplanationSchema: GenMessage<ColumnExplanation> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 6);
+
+/**
+ * ExplainNode is one node of a rule with its outcome on the row.
+ *
+ * @generated from message warden.v1.ExplainNode
+ */
+export type ExplainNode = Message<"warden.v1.ExplainNode"> & {
+  /**
+   * "and", "or", "not", "true", "false", "exists", or a comparison's
+   * operator: "=", "<>", "<", "<=", ">", ">=", "IN", "IS NULL", "LIKE",
+   * "ILIKE", "SIMILAR", "REGEX", "IREGEX", "@>", "<@", "?", "?|", "?&".
+   *
+   * @generated from field: string op = 1;
+   */
+  op: string;
+
+  /**
+   * The node in the compact notation of Warden's residuals, for example
+   * "author_id = 1" or "EXISTS public.articles via article".
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * The node's value on the row.
+   *
+   * @generated from field: warden.v1.ExplainOutcome outcome = 3;
+   */
+  outcome: ExplainOutcome;
+
+  /**
+   * The row's column a comparison reads, as a path: "author_id",
+   * "article.org_id", "comments[0].author_id"; for exists the relationship
+   * or _exists table.
+   *
+   * @generated from field: string column = 4;
+   */
+  column: string;
+
+  /**
+   * The column's value on the row (absent when row_value_missing).
+   *
+   * @generated from field: google.protobuf.Value row_value = 5;
+   */
+  rowValue?: Value | undefined;
+
+  /**
+   * The row does not carry the column (or relationship, or table).
+   *
+   * @generated from field: bool row_value_missing = 6;
+   */
+  rowValueMissing: boolean;
+
+  /**
+   * What the column is compared with: the session variable's value after
+   * coercion to the column's type, a constant of the rule, or another
+   * column's value. Absent for IS NULL.
+   *
+   * @generated from field: google.protobuf.Value value = 7;
+   */
+  value?: Value | undefined;
+
+  /**
+   * More about the node, such as which related row an exists shows.
+   *
+   * @generated from field: string note = 8;
+   */
+  note: string;
+
+  /**
+   * The children of and, or, not and exists.
+   *
+   * @generated from field: repeated warden.v1.ExplainNode children = 9;
+   */
+  children: ExplainNode[];
+};
+
+/**
+ * Describes the message warden.v1.ExplainNode.
+ * Use `create(ExplainNodeSchema)` to create a new message.
+ */
+export const ExplainNodeSchema: GenMessage<ExplainNode> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 7);
 
 /**
  * CheckResponse carries one decision per requested row, in request order.
@@ -331,7 +513,7 @@ export type CheckResponse = Message<"warden.v1.CheckResponse"> & {
  * Use `create(CheckResponseSchema)` to create a new message.
  */
 export const CheckResponseSchema: GenMessage<CheckResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 5);
+  messageDesc(file_warden_v1_authorization, 8);
 
 /**
  * SqlOptions asks for the filter rendered as a SQL WHERE fragment.
@@ -368,7 +550,7 @@ export type SqlOptions = Message<"warden.v1.SqlOptions"> & {
  * Use `create(SqlOptionsSchema)` to create a new message.
  */
 export const SqlOptionsSchema: GenMessage<SqlOptions> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 6);
+  messageDesc(file_warden_v1_authorization, 9);
 
 /**
  * FilterRequest asks which rows the principal may touch.
@@ -404,6 +586,14 @@ export type FilterRequest = Message<"warden.v1.FilterRequest"> & {
    * @generated from field: warden.v1.SqlOptions sql = 4;
    */
   sql?: SqlOptions | undefined;
+
+  /**
+   * Ask for the filter's explanation (FilterResponse.explanation): the
+   * rule before and after the session is bound.
+   *
+   * @generated from field: bool explain = 5;
+   */
+  explain: boolean;
 };
 
 /**
@@ -411,7 +601,7 @@ export type FilterRequest = Message<"warden.v1.FilterRequest"> & {
  * Use `create(FilterRequestSchema)` to create a new message.
  */
 export const FilterRequestSchema: GenMessage<FilterRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 7);
+  messageDesc(file_warden_v1_authorization, 10);
 
 /**
  * FilterResponse is the residual row predicate and what else the role's
@@ -530,6 +720,13 @@ export type FilterResponse = Message<"warden.v1.FilterResponse"> & {
    * @generated from field: repeated string computed_fields = 14;
    */
   computedFields: string[];
+
+  /**
+   * The filter's explanation, when the request asked for it.
+   *
+   * @generated from field: warden.v1.FilterExplanation explanation = 15;
+   */
+  explanation?: FilterExplanation | undefined;
 };
 
 /**
@@ -537,7 +734,40 @@ export type FilterResponse = Message<"warden.v1.FilterResponse"> & {
  * Use `create(FilterResponseSchema)` to create a new message.
  */
 export const FilterResponseSchema: GenMessage<FilterResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 8);
+  messageDesc(file_warden_v1_authorization, 11);
+
+/**
+ * FilterExplanation shows a role's rule before and after the session is
+ * bound.
+ *
+ * @generated from message warden.v1.FilterExplanation
+ */
+export type FilterExplanation = Message<"warden.v1.FilterExplanation"> & {
+  /**
+   * The rule as the metadata states it, in Hasura's notation with the
+   * session variables named, for example
+   * "{_or: [{author_id: {_eq: X-Hasura-User-Id}}, ...]}"; for an inherited
+   * role the OR of its parents' rules.
+   *
+   * @generated from field: string rule = 1;
+   */
+  rule: string;
+
+  /**
+   * The predicate with the session's values bound and simplified, in the
+   * notation of ExplainNode.text: what the predicate and the SQL say.
+   *
+   * @generated from field: string bound = 2;
+   */
+  bound: string;
+};
+
+/**
+ * Describes the message warden.v1.FilterExplanation.
+ * Use `create(FilterExplanationSchema)` to create a new message.
+ */
+export const FilterExplanationSchema: GenMessage<FilterExplanation> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 12);
 
 /**
  * ColumnCondition is a column readable only on rows where a condition holds.
@@ -573,7 +803,7 @@ export type ColumnCondition = Message<"warden.v1.ColumnCondition"> & {
  * Use `create(ColumnConditionSchema)` to create a new message.
  */
 export const ColumnConditionSchema: GenMessage<ColumnCondition> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 9);
+  messageDesc(file_warden_v1_authorization, 13);
 
 /**
  * SqlFilter is the filter rendered as SQL boolean expressions to AND into the
@@ -615,7 +845,7 @@ export type SqlFilter = Message<"warden.v1.SqlFilter"> & {
  * Use `create(SqlFilterSchema)` to create a new message.
  */
 export const SqlFilterSchema: GenMessage<SqlFilter> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 10);
+  messageDesc(file_warden_v1_authorization, 14);
 
 /**
  * SqlFragment is SQL text with its bind parameters.
@@ -643,7 +873,7 @@ export type SqlFragment = Message<"warden.v1.SqlFragment"> & {
  * Use `create(SqlFragmentSchema)` to create a new message.
  */
 export const SqlFragmentSchema: GenMessage<SqlFragment> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 11);
+  messageDesc(file_warden_v1_authorization, 15);
 
 /**
  * SqlParameter is the value of one bind parameter. Every kind of value may
@@ -717,7 +947,7 @@ export type SqlParameter = Message<"warden.v1.SqlParameter"> & {
  * Use `create(SqlParameterSchema)` to create a new message.
  */
 export const SqlParameterSchema: GenMessage<SqlParameter> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 12);
+  messageDesc(file_warden_v1_authorization, 16);
 
 /**
  * SqlArray is an array bind parameter.
@@ -738,7 +968,7 @@ export type SqlArray = Message<"warden.v1.SqlArray"> & {
  * Use `create(SqlArraySchema)` to create a new message.
  */
 export const SqlArraySchema: GenMessage<SqlArray> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 13);
+  messageDesc(file_warden_v1_authorization, 17);
 
 /**
  * Predicate is a node of a row predicate. Every node is two-valued: a
@@ -849,7 +1079,7 @@ export type Predicate = Message<"warden.v1.Predicate"> & {
  * Use `create(PredicateSchema)` to create a new message.
  */
 export const PredicateSchema: GenMessage<Predicate> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 14);
+  messageDesc(file_warden_v1_authorization, 18);
 
 /**
  * PredicateList is the operands of an AND or an OR.
@@ -870,7 +1100,7 @@ export type PredicateList = Message<"warden.v1.PredicateList"> & {
  * Use `create(PredicateListSchema)` to create a new message.
  */
 export const PredicateListSchema: GenMessage<PredicateList> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 15);
+  messageDesc(file_warden_v1_authorization, 19);
 
 /**
  * ColumnRef is a column of the current row: the filtered table's row, or
@@ -947,7 +1177,7 @@ export type ColumnRef = Message<"warden.v1.ColumnRef"> & {
  * Use `create(ColumnRefSchema)` to create a new message.
  */
 export const ColumnRefSchema: GenMessage<ColumnRef> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 16);
+  messageDesc(file_warden_v1_authorization, 20);
 
 /**
  * Comparison compares a column with a value or another column. Text compares
@@ -1021,7 +1251,7 @@ export type Comparison = Message<"warden.v1.Comparison"> & {
  * Use `create(ComparisonSchema)` to create a new message.
  */
 export const ComparisonSchema: GenMessage<Comparison> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 17);
+  messageDesc(file_warden_v1_authorization, 21);
 
 /**
  * ClockValue is a rule's clock word on a date, timestamp or timestamptz
@@ -1046,7 +1276,7 @@ export type ClockValue = Message<"warden.v1.ClockValue"> & {
  * Use `create(ClockValueSchema)` to create a new message.
  */
 export const ClockValueSchema: GenMessage<ClockValue> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 18);
+  messageDesc(file_warden_v1_authorization, 22);
 
 /**
  * InList holds when the column (lower-cased when its ColumnRef says lower)
@@ -1083,7 +1313,7 @@ export type InList = Message<"warden.v1.InList"> & {
  * Use `create(InListSchema)` to create a new message.
  */
 export const InListSchema: GenMessage<InList> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 19);
+  messageDesc(file_warden_v1_authorization, 23);
 
 /**
  * PatternMatch holds when the column's text matches a pattern.
@@ -1128,7 +1358,7 @@ export type PatternMatch = Message<"warden.v1.PatternMatch"> & {
  * Use `create(PatternMatchSchema)` to create a new message.
  */
 export const PatternMatchSchema: GenMessage<PatternMatch> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 20);
+  messageDesc(file_warden_v1_authorization, 24);
 
 /**
  * JsonbPredicate applies a jsonb operator to a column.
@@ -1173,7 +1403,7 @@ export type JsonbPredicate = Message<"warden.v1.JsonbPredicate"> & {
  * Use `create(JsonbPredicateSchema)` to create a new message.
  */
 export const JsonbPredicateSchema: GenMessage<JsonbPredicate> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 21);
+  messageDesc(file_warden_v1_authorization, 25);
 
 /**
  * ArrayPredicate applies an array containment operator to a column of an
@@ -1211,7 +1441,7 @@ export type ArrayPredicate = Message<"warden.v1.ArrayPredicate"> & {
  * Use `create(ArrayPredicateSchema)` to create a new message.
  */
 export const ArrayPredicateSchema: GenMessage<ArrayPredicate> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 22);
+  messageDesc(file_warden_v1_authorization, 26);
 
 /**
  * ExistsPredicate holds when some row of a table, joined to the current row
@@ -1264,7 +1494,7 @@ export type ExistsPredicate = Message<"warden.v1.ExistsPredicate"> & {
  * Use `create(ExistsPredicateSchema)` to create a new message.
  */
 export const ExistsPredicateSchema: GenMessage<ExistsPredicate> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 23);
+  messageDesc(file_warden_v1_authorization, 27);
 
 /**
  * ColumnPair joins a column of the current row to a column of a related row.
@@ -1292,7 +1522,7 @@ export type ColumnPair = Message<"warden.v1.ColumnPair"> & {
  * Use `create(ColumnPairSchema)` to create a new message.
  */
 export const ColumnPairSchema: GenMessage<ColumnPair> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 24);
+  messageDesc(file_warden_v1_authorization, 28);
 
 /**
  * Operation is what the principal wants to do to a table's rows.
@@ -1386,6 +1616,48 @@ export const DecisionSchema: GenEnum<Decision> = /*@__PURE__*/
   enumDesc(file_warden_v1_authorization, 1);
 
 /**
+ * ExplainOutcome is a node's value on the row.
+ *
+ * @generated from enum warden.v1.ExplainOutcome
+ */
+export enum ExplainOutcome {
+  /**
+   * Never set.
+   *
+   * @generated from enum value: EXPLAIN_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The node holds.
+   *
+   * @generated from enum value: EXPLAIN_OUTCOME_TRUE = 1;
+   */
+  TRUE = 1,
+
+  /**
+   * The node does not hold.
+   *
+   * @generated from enum value: EXPLAIN_OUTCOME_FALSE = 2;
+   */
+  FALSE = 2,
+
+  /**
+   * The row lacks a column, relationship or _exists table the node reads
+   * (the decision is DECISION_NEEDS_DATA if the rest does not decide).
+   *
+   * @generated from enum value: EXPLAIN_OUTCOME_UNKNOWN = 3;
+   */
+  UNKNOWN = 3,
+}
+
+/**
+ * Describes the enum warden.v1.ExplainOutcome.
+ */
+export const ExplainOutcomeSchema: GenEnum<ExplainOutcome> = /*@__PURE__*/
+  enumDesc(file_warden_v1_authorization, 2);
+
+/**
  * SqlDialect is the SQL flavour a filter is rendered in.
  *
  * @generated from enum warden.v1.SqlDialect
@@ -1424,7 +1696,7 @@ export enum SqlDialect {
  * Describes the enum warden.v1.SqlDialect.
  */
 export const SqlDialectSchema: GenEnum<SqlDialect> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 2);
+  enumDesc(file_warden_v1_authorization, 3);
 
 /**
  * FilterKind says whether a filter needs a predicate at all.
@@ -1465,7 +1737,7 @@ export enum FilterKind {
  * Describes the enum warden.v1.FilterKind.
  */
 export const FilterKindSchema: GenEnum<FilterKind> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 3);
+  enumDesc(file_warden_v1_authorization, 4);
 
 /**
  * ColumnKind is the family of a column's type, which says how its values are
@@ -1568,7 +1840,7 @@ export enum ColumnKind {
  * Describes the enum warden.v1.ColumnKind.
  */
 export const ColumnKindSchema: GenEnum<ColumnKind> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 4);
+  enumDesc(file_warden_v1_authorization, 5);
 
 /**
  * ComparisonOperator is a comparison.
@@ -1630,7 +1902,7 @@ export enum ComparisonOperator {
  * Describes the enum warden.v1.ComparisonOperator.
  */
 export const ComparisonOperatorSchema: GenEnum<ComparisonOperator> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 5);
+  enumDesc(file_warden_v1_authorization, 6);
 
 /**
  * ClockWord is a clock word of a rule.
@@ -1678,7 +1950,7 @@ export enum ClockWord {
  * Describes the enum warden.v1.ClockWord.
  */
 export const ClockWordSchema: GenEnum<ClockWord> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 6);
+  enumDesc(file_warden_v1_authorization, 7);
 
 /**
  * PatternOperator is a text pattern operator (the negative operators arrive as
@@ -1734,7 +2006,7 @@ export enum PatternOperator {
  * Describes the enum warden.v1.PatternOperator.
  */
 export const PatternOperatorSchema: GenEnum<PatternOperator> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 7);
+  enumDesc(file_warden_v1_authorization, 8);
 
 /**
  * JsonbOperator is a jsonb operator, with PostgreSQL's meaning.
@@ -1790,7 +2062,7 @@ export enum JsonbOperator {
  * Describes the enum warden.v1.JsonbOperator.
  */
 export const JsonbOperatorSchema: GenEnum<JsonbOperator> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 8);
+  enumDesc(file_warden_v1_authorization, 9);
 
 /**
  * ArrayOperator is an array containment operator, with PostgreSQL's meaning:
@@ -1828,7 +2100,7 @@ export enum ArrayOperator {
  * Describes the enum warden.v1.ArrayOperator.
  */
 export const ArrayOperatorSchema: GenEnum<ArrayOperator> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 9);
+  enumDesc(file_warden_v1_authorization, 10);
 
 /**
  * AuthorizationService answers the two questions of a policy decision point:
