@@ -88,7 +88,7 @@ func blog(t *testing.T) (*model.Policy, *model.Table) {
 func TestExplainRelationship(t *testing.T) {
 	p, com := blog(t)
 	pred := residual.Exists{Table: model.TableName{Schema: "public", Name: "articles"}, Relationship: "article",
-		On: []model.ColumnPair{{Local: "article_id", Remote: "id"}},
+		On:    []model.ColumnPair{{Local: "article_id", Remote: "id"}},
 		Where: residual.Compare{Op: residual.Eq, Left: residual.Column{Name: "org_id", Kind: model.KindInteger}, Right: residual.Value{V: jsonNumber("1"), Kind: model.KindInteger}}}
 	ex := explain.Row(p, com, pred, map[string]any{"id": 1.0, "article_id": 3.0}, nil, 0)
 	if ex.Root.Outcome != explain.Unknown || !ex.Root.RowMissing || ex.Root.Column != "article" {
