@@ -3,6 +3,7 @@ package permtest
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,6 +19,16 @@ type PermissionCoverage struct {
 	// Outcomes are the answers seen (allow, deny, needs_data, conditional,
 	// always_allowed, always_denied, error), sorted; empty when no test
 	// asked.
+	Outcomes []string `json:"outcomes"`
+	// Leaves are the rule's comparisons seen in Check's explanations of
+	// the tests' rows, each with the outcomes seen (true, false, unknown).
+	Leaves []LeafCoverage `json:"leaves,omitempty"`
+}
+
+// LeafCoverage is one comparison of a rule and the outcomes the tests
+// gave it.
+type LeafCoverage struct {
+	Leaf     string   `json:"leaf"`
 	Outcomes []string `json:"outcomes"`
 }
 
@@ -39,13 +50,21 @@ func Measure(p *model.Policy, rs []*Result) Coverage {
 		role string
 	}
 	seen := map[key]map[string]bool{}
+	leafSeen := map[key]map[string]map[string]bool{}
 	for _, r := range rs {
 		for _, c := range r.Calls {
 			k := key{c.Table, c.Operation, c.Role}
 			if seen[k] == nil {
 				seen[k] = map[string]bool{}
+				leafSeen[k] = map[string]map[string]bool{}
 			}
 			seen[k][c.Outcome] = true
+			for _, l := range c.Leaves {
+				if leafSeen[k][l.Key] == nil {
+					leafSeen[k][l.Key] = map[string]bool{}
+				}
+				leafSeen[k][l.Key][l.Outcome] = true
+			}
 		}
 	}
 	var cov Coverage
@@ -62,6 +81,11 @@ func Measure(p *model.Policy, rs []*Result) Coverage {
 					pc.Outcomes = append(pc.Outcomes, o)
 				}
 				sort.Strings(pc.Outcomes)
+				ls := leafSeen[key{t.Name, op, role}]
+				for _, l := range sortedKeys(ls) {
+					lc := LeafCoverage{Leaf: l, Outcomes: sortedKeys(ls[l])}
+					pc.Leaves = append(pc.Leaves, lc)
+				}
 				if len(pc.Outcomes) > 0 {
 					cov.Exercised++
 				}
@@ -96,6 +120,11 @@ func (c Coverage) WriteUncovered(w io.Writer) {
 			fmt.Fprintf(w, "  never denies a row: %s (seen: %s)\n", name, strings.Join(p.Outcomes, ", "))
 		case has("deny") && !has("allow"):
 			fmt.Fprintf(w, "  never allows a row: %s (seen: %s)\n", name, strings.Join(p.Outcomes, ", "))
+		}
+		for _, l := range p.Leaves {
+			if !slices.Contains(l.Outcomes, "true") || !slices.Contains(l.Outcomes, "false") {
+				fmt.Fprintf(w, "  comparison only ever %s: %s: %s\n", strings.Join(l.Outcomes, "/"), name, l.Leaf)
+			}
 		}
 	}
 }

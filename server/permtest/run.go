@@ -99,6 +99,38 @@ type Call struct {
 	// Outcome is allow, deny, needs_data, always_allowed, always_denied,
 	// conditional, or error.
 	Outcome string
+	// Leaves are the outcomes of the rule's comparisons on a Check row,
+	// from its explanation.
+	Leaves []Leaf
+}
+
+// Leaf is one comparison of a rule and its outcome on a row. Key names it
+// by its place in the rule and what it compares, not by the session's
+// value: "filter: or[1].and[0]: org_id =".
+type Leaf struct {
+	Key     string
+	Outcome string
+}
+
+// leaves lists the comparisons of an explanation tree.
+func leaves(prefix string, n *wardenv1.ExplainNode, out []Leaf) []Leaf {
+	if n == nil {
+		return out
+	}
+	if n.GetOp() == "exists" && len(n.GetChildren()) == 0 {
+		return out // not a comparison: the related rows were missing or none
+	}
+	if len(n.GetChildren()) == 0 {
+		key := prefix + n.GetOp()
+		if n.GetColumn() != "" {
+			key = prefix + n.GetColumn() + " " + n.GetOp()
+		}
+		return append(out, Leaf{Key: key, Outcome: strings.ToLower(strings.TrimPrefix(n.GetOutcome().String(), "EXPLAIN_OUTCOME_"))})
+	}
+	for i, c := range n.GetChildren() {
+		out = leaves(fmt.Sprintf("%s%s[%d].", prefix, n.GetOp(), i), c, out)
+	}
+	return out
 }
 
 // Run runs every selected test of the suites, in order.
@@ -158,8 +190,8 @@ func (r *Runner) runCase(ctx context.Context, s *Suite, f *fixtures, st *store, 
 		res.Error = fmt.Sprintf("session %s: %v", c.Session, err)
 		return res
 	}
-	call := func(outcome string) {
-		res.Calls = append(res.Calls, Call{Table: tn, Operation: op, Role: principal.GetRole(), Outcome: outcome})
+	call := func(outcome string, ls ...Leaf) {
+		res.Calls = append(res.Calls, Call{Table: tn, Operation: op, Role: principal.GetRole(), Outcome: outcome, Leaves: ls})
 	}
 	fail := func(what, expected, actual, detail string) {
 		res.Failures = append(res.Failures, Failure{What: what, Expected: expected, Actual: actual, Detail: detail})
@@ -182,7 +214,7 @@ func (r *Runner) runCase(ctx context.Context, s *Suite, f *fixtures, st *store, 
 
 // expectError runs Filter, and Check on the table's fixture rows when
 // there are any, and expects both to fail with the test's status.
-func (r *Runner) expectError(ctx context.Context, c *Case, principal *wardenv1.Principal, tn model.TableName, op model.Operation, f *fixtures, ft *fixtureTable, call func(string), fail func(what, exp, act, detail string)) {
+func (r *Runner) expectError(ctx context.Context, c *Case, principal *wardenv1.Principal, tn model.TableName, op model.Operation, f *fixtures, ft *fixtureTable, call func(string, ...Leaf), fail func(what, exp, act, detail string)) {
 	want := c.Error
 	if c.ErrorMessage != "" {
 		want += ": …" + c.ErrorMessage + "…"
@@ -223,12 +255,13 @@ func (r *Runner) expectError(ctx context.Context, c *Case, principal *wardenv1.P
 	compare("check error", err)
 }
 
-func (r *Runner) runCheck(ctx context.Context, c *Case, principal *wardenv1.Principal, tn model.TableName, op model.Operation, t *model.Table, f *fixtures, ft *fixtureTable, call func(string), fail func(what, exp, act, detail string), res *Result) {
+func (r *Runner) runCheck(ctx context.Context, c *Case, principal *wardenv1.Principal, tn model.TableName, op model.Operation, t *model.Table, f *fixtures, ft *fixtureTable, call func(string, ...Leaf), fail func(what, exp, act, detail string), res *Result) {
 	// Fixture rows go in one request with every fixture table (for
 	// _exists); rows written out in another with nothing else, so that
-	// what they lack is NEEDS_DATA.
+	// what they lack is NEEDS_DATA. Explanations give the coverage of
+	// the rule's comparisons.
 	base := func() *wardenv1.CheckRequest {
-		return &wardenv1.CheckRequest{Principal: principal, Table: c.Table, Operation: server.OperationToProto(op), Columns: c.Columns}
+		return &wardenv1.CheckRequest{Principal: principal, Table: c.Table, Operation: server.OperationToProto(op), Columns: c.Columns, Explain: true}
 	}
 	var fromFixtures, written *wardenv1.CheckRequest
 	label := make(map[*RowExpect]string, len(c.Check))
@@ -304,7 +337,9 @@ func (r *Runner) runCheck(ctx context.Context, c *Case, principal *wardenv1.Prin
 		}
 		for _, d := range resp.GetDecisions() {
 			decisions[d.GetId()] = d
-			call(decisionName(d.GetDecision()))
+			ls := leaves("filter: ", d.GetExplanation().GetFilter(), nil)
+			ls = leaves("check: ", d.GetExplanation().GetCheck(), ls)
+			call(decisionName(d.GetDecision()), ls...)
 		}
 		if presets == nil {
 			presets = resp.GetPresets()
@@ -340,7 +375,7 @@ func (r *Runner) runCheck(ctx context.Context, c *Case, principal *wardenv1.Prin
 	}
 }
 
-func (r *Runner) runFilter(ctx context.Context, c *Case, principal *wardenv1.Principal, tn model.TableName, op model.Operation, f *fixtures, ft *fixtureTable, st *store, call func(string), fail func(what, exp, act, detail string), res *Result) {
+func (r *Runner) runFilter(ctx context.Context, c *Case, principal *wardenv1.Principal, tn model.TableName, op model.Operation, f *fixtures, ft *fixtureTable, st *store, call func(string, ...Leaf), fail func(what, exp, act, detail string), res *Result) {
 	e := c.Filter
 	req := &wardenv1.FilterRequest{Principal: principal, Table: c.Table, Operation: server.OperationToProto(op)}
 	if e.HasRows && st != nil {

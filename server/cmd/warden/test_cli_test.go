@@ -210,3 +210,57 @@ func TestTestCommandLiveServerAgrees(t *testing.T) {
 		t.Errorf("live run with a wrong key: err %v, want failures naming UNAUTHENTICATED:\n%s", err, out)
 	}
 }
+
+// --coverage lists the permissions no test exercised and the comparisons
+// the tests' rows only ever made true (or false); --min-coverage fails a
+// run below the share.
+func TestTestCommandCoverage(t *testing.T) {
+	out, _, err := runCLI(t, nil, "test", "--coverage")
+	if err != nil {
+		t.Fatalf("err %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"coverage: 11 of 31 permissions exercised (35.5%)",
+		"not exercised:      public.users select user",
+		"comparison only ever true: public.articles delete user: filter: and[0].author_id =",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "public.articles select user") {
+		t.Errorf("articles select user is exercised with both outcomes of every comparison, yet listed:\n%s", out)
+	}
+	_, errOut, err := runCLI(t, nil, "test", "--min-coverage", "40")
+	if !errors.Is(err, errTestsFailed) || !strings.Contains(errOut, "coverage 35.5% is below --min-coverage 40%") {
+		t.Errorf("--min-coverage 40: err %v, stderr %q", err, errOut)
+	}
+	if _, _, err := runCLI(t, nil, "test", "--min-coverage", "35"); err != nil {
+		t.Errorf("--min-coverage 35: %v", err)
+	}
+	if _, _, err := runCLI(t, nil, "test", "--min-coverage", "101"); exitCode(err, &syncBuffer{}) != 2 {
+		t.Errorf("--min-coverage 101: %v, want a usage error", err)
+	}
+}
+
+// check --explain prints each row's rule as a tree with the outcome of
+// every node and the values compared.
+func TestCheckExplainCLI(t *testing.T) {
+	out, _, err := runCLI(t, nil, "check", "--role", "user", "--session", "x-hasura-user-id=1", "--session", "x-hasura-org-id=1",
+		"--table", "articles", "--operation", "select", "--explain",
+		"--row", `{"id":4,"org_id":1,"author_id":2,"published":false,"title":"x","created_at":"2024-01-01T00:00:00Z"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"row 0:", "or", "author_id = 1", "false   author_id=2 vs 1", "true    org_id=1 vs 1", "false   published=false vs true"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, err = runCLI(t, nil, "filter", "--role", "user", "--session", "x-hasura-user-id=1", "--session", "x-hasura-org-id=1",
+		"--table", "articles", "--explain", "--output", "text")
+	if err != nil || !strings.Contains(out, "bound: (author_id = 1 OR (org_id = 1 AND published = true))") ||
+		!strings.Contains(out, "rule:  {_or: [{author_id: {_eq: X-Hasura-User-Id}}") {
+		t.Errorf("filter --explain: %v\n%s", err, out)
+	}
+}
