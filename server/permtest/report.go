@@ -88,6 +88,17 @@ func human(w io.Writer, rs []*Result, verbose bool) error {
 				fmt.Fprintf(w, "      %-*s  %s\n", whatW, "", "("+f.Detail+")")
 			}
 		}
+		for _, f := range r.Failures {
+			if f.Explanation != "" {
+				fmt.Fprintf(w, "      why: ")
+				for i, line := range strings.Split(strings.TrimRight(f.Explanation, "\n"), "\n") {
+					if i > 0 {
+						fmt.Fprint(w, "           ")
+					}
+					fmt.Fprintln(w, line)
+				}
+			}
+		}
 	}
 	s := Summarize(rs)
 	if s.Failed > 0 {

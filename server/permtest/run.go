@@ -88,6 +88,9 @@ type Failure struct {
 	Actual   string `json:"actual"`
 	// Detail says more about the actual answer (the decision's reason).
 	Detail string `json:"detail,omitempty"`
+	// Explanation is, for a wrong decision, why the row got the one it
+	// got: the rule's tree with each node's outcome (WriteExplanation).
+	Explanation string `json:"explanation,omitempty"`
 }
 
 // Call is one decision a test asked for, for coverage: the permission
@@ -354,6 +357,11 @@ func (r *Runner) runCheck(ctx context.Context, c *Case, principal *wardenv1.Prin
 		got := decisionName(d.GetDecision())
 		if got != e.Decision {
 			fail("check "+label[e]+": decision", e.Decision, got, d.GetReason())
+			if x := d.GetExplanation(); x != nil {
+				var b strings.Builder
+				WriteExplanation(&b, strings.TrimPrefix(label[e], "row "), x)
+				res.Failures[len(res.Failures)-1].Explanation = b.String()
+			}
 		}
 		if e.Columns != nil && !sameSet(e.Columns, d.GetAllowedColumns()) {
 			fail("check "+label[e]+": columns", list(e.Columns), list(d.GetAllowedColumns()), d.GetReason())

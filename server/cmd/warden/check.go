@@ -24,6 +24,7 @@ import (
 	"github.com/wardenpdp/warden/policy/model"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 	"github.com/wardenpdp/warden/server"
+	"github.com/wardenpdp/warden/server/permtest"
 )
 
 type checkFlags struct {
@@ -275,7 +276,8 @@ func printDecisions(w io.Writer, resp *wardenv1.CheckResponse) {
 	tw.Flush()
 	for _, d := range resp.GetDecisions() {
 		if e := d.GetExplanation(); e != nil {
-			printExplanation(w, d.GetId(), e)
+			fmt.Fprintln(w)
+			permtest.WriteExplanation(w, d.GetId(), e)
 		}
 	}
 	if p := resp.GetPresets(); len(p.GetFields()) > 0 {

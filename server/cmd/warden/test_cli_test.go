@@ -38,6 +38,10 @@ func TestTestCommandFailure(t *testing.T) {
 		"(role user: filter does not hold)",
 		"filter rows            [1, 2, 3, 4]  [1, 2, 3]",
 		"not selected: 4",
+		// why row 4 was denied: the rule's tree with the values compared
+		"why: row 4:",
+		"author_id = 1                          false   author_id=2 vs 1",
+		"published = true                     false   published=false vs true",
 		"check row 1: columns  [body, id, title]  [created_at, id, title]",
 		"FAIL  2 of 3 tests failed",
 	} {

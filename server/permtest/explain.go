@@ -1,4 +1,4 @@
-package main
+package permtest
 
 import (
 	"fmt"
@@ -11,15 +11,17 @@ import (
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
-// printExplanation writes a row's explanation as an indented tree, each
-// node with its outcome, and for a comparison the row's value and what it
-// is compared with:
+// WriteExplanation writes a row's explanation (RowDecision.explanation)
+// as an indented tree, each node with its outcome, and for a comparison
+// the row's value and what it is compared with (`warden check --explain`,
+// and a failing test's decision in `warden test`):
 //
-//	row 1: filter true
-//	  or                                   true
-//	    author_id = 1                      true   author_id=1 vs 1
-func printExplanation(w io.Writer, id string, e *wardenv1.Explanation) {
-	fmt.Fprintf(w, "\nrow %s:\n", id)
+//	row 1:
+//	  filter:
+//	    or                          true
+//	      author_id = 1             true    author_id=1 vs 1
+func WriteExplanation(w io.Writer, id string, e *wardenv1.Explanation) {
+	fmt.Fprintf(w, "row %s:\n", id)
 	if e.GetFilter() != nil {
 		fmt.Fprintln(w, "  filter:")
 		printNode(w, e.GetFilter(), 2)
@@ -62,7 +64,7 @@ func printNode(w io.Writer, n *wardenv1.ExplainNode, depth int) {
 		}
 		detail += n.GetNote()
 	}
-	fmt.Fprintf(w, "%-56s %-7s %s\n", line, outcomeText(n.GetOutcome()), detail)
+	fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("%-44s %-7s %s", line, outcomeText(n.GetOutcome()), detail), " "))
 	for _, c := range n.GetChildren() {
 		printNode(w, c, depth+1)
 	}
