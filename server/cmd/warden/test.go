@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -30,7 +31,7 @@ func (a *app) test(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
 	var (
 		format, match, addr, apiKey string
-		coverage, verbose           bool
+		coverage, verbose, watch    bool
 		minCoverage                 float64
 	)
 	fl := a.flagSet("test", "[--policy DIR] [PATH...] [flags]",
@@ -47,6 +48,7 @@ func (a *app) test(ctx context.Context, args []string) error {
 	fl.BoolVar(&coverage, "coverage", false, "list the permissions no test exercised, and those only ever allowed or only denied")
 	fl.Float64Var(&minCoverage, "min-coverage", 0, "fail when fewer than this `percent` of the permissions are exercised")
 	fl.BoolVar(&verbose, "v", false, "human format: list passing tests too")
+	fl.BoolVar(&watch, "watch", false, "run again whenever a file of the policy directory or the suites changes, until interrupted")
 	fl.StringVar(&addr, "server", "", "ask the live server at this gRPC `address` (host:port, plaintext) instead of deciding offline")
 	fl.StringVar(&apiKey, "api-key", "", "with --server: the caller's API `key` (a key with the trusted-session grant: suites state sessions)")
 	paths, err := a.parsePaths(fl, args)
@@ -65,21 +67,6 @@ func (a *app) test(ctx context.Context, args []string) error {
 			return usageError{fmt.Errorf("--run: %w", err)}
 		}
 	}
-	set, err := loadSet(ctx, cfg, printProblems(a.stderr))
-	if err != nil {
-		return err
-	}
-	r.Policy = set.Policy()
-	r.Decider = permtest.Offline{Set: set}
-	if addr != "" {
-		c, err := warden.New(addr, warden.WithPlaintext())
-		if err != nil {
-			return usageError{fmt.Errorf("--server: %w", err)}
-		}
-		defer c.Close()
-		r.Decider = remote{api: c.API(), key: apiKey}
-	}
-
 	var fsys fs.FS
 	if len(paths) == 0 {
 		if cfg.Policy == "" {
@@ -88,44 +75,128 @@ func (a *app) test(ctx context.Context, args []string) error {
 			paths = []string{filepath.Join(cfg.Policy, "tests")}
 		}
 	}
-	files, err := permtest.Files(fsys, paths)
-	if err != nil {
-		return err
+	var live permtest.Decider
+	if addr != "" {
+		c, err := warden.New(addr, warden.WithPlaintext())
+		if err != nil {
+			return usageError{fmt.Errorf("--server: %w", err)}
+		}
+		defer c.Close()
+		live = remote{api: c.API(), key: apiKey}
 	}
-	suites, err := permtest.Read(fsys, files)
-	if err != nil {
-		return err
-	}
-	results, err := r.Run(ctx, suites)
-	if err != nil {
-		return err
-	}
-	if len(results) == 0 {
-		return fmt.Errorf("no test matches --run %q", match)
-	}
-	if err := permtest.Report(a.stdout, format, results, verbose); err != nil {
-		return err
-	}
-	failed := permtest.Summarize(results).Failed > 0
-	if coverage || minCoverage > 0 {
-		cov := permtest.Measure(r.Policy, results)
-		if coverage {
-			// On stderr when stdout is a machine format, to keep it parseable.
-			w := a.stdout
-			if format != "human" {
-				w = a.stderr
+	once := func() error {
+		set, err := loadSet(ctx, cfg, printProblems(a.stderr))
+		if err != nil {
+			return err
+		}
+		r.Policy = set.Policy()
+		r.Decider = permtest.Offline{Set: set}
+		if live != nil {
+			r.Decider = live
+		}
+		files, err := permtest.Files(fsys, paths)
+		if err != nil {
+			return err
+		}
+		suites, err := permtest.Read(fsys, files)
+		if err != nil {
+			return err
+		}
+		results, err := r.Run(ctx, suites)
+		if err != nil {
+			return err
+		}
+		if len(results) == 0 {
+			return fmt.Errorf("no test matches --run %q", match)
+		}
+		if err := permtest.Report(a.stdout, format, results, verbose); err != nil {
+			return err
+		}
+		failed := permtest.Summarize(results).Failed > 0
+		if coverage || minCoverage > 0 {
+			cov := permtest.Measure(r.Policy, results)
+			if coverage {
+				// On stderr when stdout is a machine format, to keep it parseable.
+				w := a.stdout
+				if format != "human" {
+					w = a.stderr
+				}
+				cov.WriteUncovered(w)
 			}
-			cov.WriteUncovered(w)
+			if cov.Percent < minCoverage {
+				fmt.Fprintf(a.stderr, "coverage %.1f%% is below --min-coverage %v%%\n", cov.Percent, minCoverage)
+				failed = true
+			}
 		}
-		if cov.Percent < minCoverage {
-			fmt.Fprintf(a.stderr, "coverage %.1f%% is below --min-coverage %v%%\n", cov.Percent, minCoverage)
-			failed = true
+		if failed {
+			return errTestsFailed
+		}
+		return nil
+	}
+	if !watch {
+		return once()
+	}
+	if fsys != nil {
+		return usageError{errors.New("--watch needs --policy DIR or PATHs on disk: the embedded example does not change")}
+	}
+	watched := append([]string{cfg.Policy}, paths...)
+	if cfg.Schema != "" {
+		watched = append(watched, cfg.Schema)
+	}
+	for {
+		if err := once(); err != nil {
+			fmt.Fprintln(a.stderr, "warden:", err)
+		}
+		fmt.Fprintf(a.stderr, "watching %s for changes (Ctrl-C stops)\n", strings.Join(slices.DeleteFunc(slices.Clone(watched), func(s string) bool { return s == "" }), ", "))
+		if err := waitForChange(ctx, watched, watchInterval); err != nil {
+			return nil // interrupted: the watch ends without an error
+		}
+		fmt.Fprintln(a.stdout, "--- rerun: files changed")
+	}
+}
+
+// watchInterval is how often --watch looks at the files' times and sizes.
+var watchInterval = 500 * time.Millisecond
+
+// waitForChange returns when a file under the paths changes (its
+// modification time or size, or a file appears or goes), or with ctx's
+// error. Polling keeps it portable and without a dependency; a policy
+// directory holds tens of files.
+func waitForChange(ctx context.Context, paths []string, every time.Duration) error {
+	before := snapshot(paths)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if now := snapshot(paths); now != before {
+				return nil
+			}
 		}
 	}
-	if failed {
-		return errTestsFailed
+}
+
+// snapshot is the names, sizes and modification times of the files under
+// paths, as one string to compare.
+func snapshot(paths []string) string {
+	var b strings.Builder
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		_ = filepath.WalkDir(p, func(name string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if info, err := d.Info(); err == nil {
+				fmt.Fprintf(&b, "%s %d %d\n", name, info.Size(), info.ModTime().UnixNano())
+			}
+			return nil
+		})
 	}
-	return nil
+	return b.String()
 }
 
 // parsePaths parses flags as parse does, but the positional arguments are

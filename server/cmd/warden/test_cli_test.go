@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -8,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wardenpdp/warden/policy/examples"
 )
 
 const failingSuite = "testdata/permtest/failing.yaml"
@@ -266,5 +270,53 @@ func TestCheckExplainCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, "bound: (author_id = 1 OR (org_id = 1 AND published = true))") ||
 		!strings.Contains(out, "rule:  {_or: [{author_id: {_eq: X-Hasura-User-Id}}") {
 		t.Errorf("filter --explain: %v\n%s", err, out)
+	}
+}
+
+// --watch runs the suites again when a file changes, until interrupted.
+func TestTestCommandWatch(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, examples.Blog()); err != nil {
+		t.Fatal(err)
+	}
+	failing, err := os.ReadFile(failingSuite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(d time.Duration) { watchInterval = d }(watchInterval)
+	watchInterval = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"test", "--watch", "--policy", dir}, noEnv, &out, &errOut) }()
+	waitFor := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(out.String(), what) {
+			if time.Now().After(deadline) {
+				cancel()
+				t.Fatalf("no %q within 30s\nstdout:\n%s\nstderr:\n%s", what, out.String(), errOut.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("ok    14 tests passed")
+	if err := os.WriteFile(filepath.Join(dir, "tests", "failing.yaml"), failing, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("--- rerun: files changed")
+	waitFor("FAIL  2 of 17 tests failed")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("interrupted watch returned %v, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("watch did not stop within 30s of the interrupt")
+	}
+	if _, _, err := runCLI(t, nil, "test", "--watch"); exitCode(err, &syncBuffer{}) != 2 {
+		t.Errorf("--watch on the embedded example: %v, want a usage error", err)
 	}
 }
