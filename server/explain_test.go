@@ -9,7 +9,7 @@ import (
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
-func explainRequest(t *testing.T, role string, op wardenv1.Operation, table string, explain bool, rows ...map[string]any) *wardenv1.CheckRequest {
+func explainRequest(t testing.TB, role string, op wardenv1.Operation, table string, explain bool, rows ...map[string]any) *wardenv1.CheckRequest {
 	t.Helper()
 	req := &wardenv1.CheckRequest{
 		Principal: &wardenv1.Principal{Role: role, SessionVariables: map[string]string{"x-hasura-user-id": "1", "x-hasura-org-id": "1"}},
