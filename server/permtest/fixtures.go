@@ -8,7 +8,6 @@ import (
 
 	"github.com/wardenpdp/warden/policy/difftest"
 	"github.com/wardenpdp/warden/policy/model"
-	"github.com/wardenpdp/warden/policy/sqlgen"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
@@ -144,47 +143,10 @@ func joins(src, dst map[string]any, m []model.ColumnPair) bool {
 	return true
 }
 
-// store is the SQL database the fixtures are loaded into to run Filter's
-// SQL: SQLite in memory by default.
-type store struct {
-	dialect sqlgen.Dialect
-	db      *difftest.DB
-	schema  *difftest.Schema
-}
-
-func openStore(ctx context.Context, p *model.Policy, name string) (*store, error) {
-	db, err := difftest.Open(ctx, sqlgen.SQLite, "ptest")
-	if err != nil {
-		return nil, fmt.Errorf("fixtures database (SQLite): %w", err)
-	}
-	s, err := db.CreateSchema(ctx, p, name)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("fixtures database (SQLite): %w", err)
-	}
-	return &store{dialect: sqlgen.SQLite, db: db, schema: s}, nil
-}
-
-func (s *store) close() {
-	s.schema.Close()
-	s.db.Close()
-}
-
-// selected runs a Filter answer's SQL over the fixtures and returns the
-// ids of the rows of the table it selects, in fixture order.
-func (s *store) selected(ctx context.Context, f *fixtures, tn model.TableName, where *wardenv1.SqlFragment) ([]string, error) {
-	const alias = "t"
-	q := "SELECT " + s.schema.Quote(alias) + "." + s.schema.Quote(difftest.KeyColumn) +
-		" FROM " + s.schema.Table(tn) + " AS " + s.schema.Quote(alias) + " WHERE " + where.GetSql()
-	args := make([]any, len(where.GetParameters()))
-	for i, p := range where.GetParameters() {
-		v, err := sqlArg(p)
-		if err != nil {
-			return nil, fmt.Errorf("parameter %d: %w", i+1, err)
-		}
-		args[i] = v
-	}
-	keys, err := s.schema.Query(ctx, f.canon, q, args)
+// selectedIDs runs a Filter answer's SQL over the fixtures and returns
+// the ids of the rows of the table it selects, in fixture order.
+func selectedIDs(ctx context.Context, db fixtureDB, f *fixtures, tn model.TableName, where *wardenv1.SqlFragment) ([]string, error) {
+	keys, err := db.selected(ctx, f, tn, where)
 	if err != nil {
 		return nil, fmt.Errorf("running the filter's SQL over the fixtures: %w", err)
 	}
@@ -192,22 +154,10 @@ func (s *store) selected(ctx context.Context, f *fixtures, tn model.TableName, w
 	ft := f.tables[tn]
 	out := make([]string, 0, len(keys))
 	for _, k := range keys {
+		if k < 0 || int(k) >= len(ft.ids) {
+			return nil, fmt.Errorf("the SQL selected key %d of %d rows", k, len(ft.ids))
+		}
 		out = append(out, ft.ids[k])
 	}
 	return out, nil
-}
-
-// sqlArg is a Filter parameter as a database/sql argument.
-func sqlArg(p *wardenv1.SqlParameter) (any, error) {
-	switch v := p.GetValue().(type) {
-	case *wardenv1.SqlParameter_Text:
-		return v.Text, nil
-	case *wardenv1.SqlParameter_Integer:
-		return v.Integer, nil
-	case *wardenv1.SqlParameter_Boolean:
-		return v.Boolean, nil
-	case *wardenv1.SqlParameter_Real:
-		return v.Real, nil
-	}
-	return nil, fmt.Errorf("%T parameters are PostgreSQL arrays, which the SQLite fixtures database does not take", p.GetValue())
 }

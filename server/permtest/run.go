@@ -60,6 +60,10 @@ type Runner struct {
 	Decider Decider
 	// Match, when set, selects the tests whose name it matches (--run).
 	Match *regexp.Regexp
+	// DatabaseURL, when set, is a PostgreSQL or MySQL server where each
+	// suite's fixtures go into a scratch database (created and dropped)
+	// for Filter's SQL to run in that dialect; else SQLite in memory.
+	DatabaseURL string
 }
 
 // Result is the outcome of one test.
@@ -153,10 +157,16 @@ func (r *Runner) Run(ctx context.Context, suites []*Suite) ([]*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		var st *store
-		if len(f.tables) > 0 {
-			if st, err = openStore(ctx, r.Policy, "s"+strconv.Itoa(i)); err != nil {
-				return nil, err
+		var st fixtureDB
+		switch {
+		case len(f.tables) == 0:
+		case r.DatabaseURL != "":
+			if st, err = openServer(ctx, r.DatabaseURL, r.Policy, f); err != nil {
+				return nil, fmt.Errorf("%s: %w", s.File, err)
+			}
+		default:
+			if st, err = openSQLite(ctx, r.Policy, "s"+strconv.Itoa(i)); err != nil {
+				return nil, fmt.Errorf("%s: %w", s.File, err)
 			}
 		}
 		for _, c := range sel {
@@ -176,7 +186,7 @@ func (r *Runner) Run(ctx context.Context, suites []*Suite) ([]*Result, error) {
 	return out, nil
 }
 
-func (r *Runner) runCase(ctx context.Context, s *Suite, f *fixtures, st *store, c *Case) *Result {
+func (r *Runner) runCase(ctx context.Context, s *Suite, f *fixtures, st fixtureDB, c *Case) *Result {
 	res := &Result{Suite: s.File, Name: c.Name, File: c.File, Line: c.Line}
 	tn, err := model.ParseTableName(c.Table)
 	if err != nil {
@@ -383,11 +393,11 @@ func (r *Runner) runCheck(ctx context.Context, c *Case, principal *wardenv1.Prin
 	}
 }
 
-func (r *Runner) runFilter(ctx context.Context, c *Case, principal *wardenv1.Principal, tn model.TableName, op model.Operation, f *fixtures, ft *fixtureTable, st *store, call func(string, ...Leaf), fail func(what, exp, act, detail string), res *Result) {
+func (r *Runner) runFilter(ctx context.Context, c *Case, principal *wardenv1.Principal, tn model.TableName, op model.Operation, f *fixtures, ft *fixtureTable, st fixtureDB, call func(string, ...Leaf), fail func(what, exp, act, detail string), res *Result) {
 	e := c.Filter
 	req := &wardenv1.FilterRequest{Principal: principal, Table: c.Table, Operation: server.OperationToProto(op)}
 	if e.HasRows && st != nil {
-		req.Sql = &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_SQLITE, TableAlias: "t"}
+		req.Sql = &wardenv1.SqlOptions{Dialect: st.dialect(), TableAlias: alias}
 	}
 	resp, err := r.Decider.Filter(ctx, req)
 	if err != nil {
@@ -422,7 +432,7 @@ func (r *Runner) runFilter(ctx context.Context, c *Case, principal *wardenv1.Pri
 			res.Error = "filter rows: the answer has no SQL to run over the fixtures"
 			return
 		}
-		if got, err = st.selected(ctx, f, tn, where); err != nil {
+		if got, err = selectedIDs(ctx, st, f, tn, where); err != nil {
 			res.Error = "filter rows: " + err.Error()
 			return
 		}

@@ -30,9 +30,9 @@ var errTestsFailed = errors.New("tests failed")
 func (a *app) test(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
 	var (
-		format, match, addr, apiKey string
-		coverage, verbose, watch    bool
-		minCoverage                 float64
+		format, match, addr, apiKey, dbURL string
+		coverage, verbose, watch           bool
+		minCoverage                        float64
 	)
 	fl := a.flagSet("test", "[--policy DIR] [PATH...] [flags]",
 		"Runs the permission test suites: YAML files of sessions, fixture rows and\n"+
@@ -49,6 +49,7 @@ func (a *app) test(ctx context.Context, args []string) error {
 	fl.Float64Var(&minCoverage, "min-coverage", 0, "fail when fewer than this `percent` of the permissions are exercised")
 	fl.BoolVar(&verbose, "v", false, "human format: list passing tests too")
 	fl.BoolVar(&watch, "watch", false, "run again whenever a file of the policy directory or the suites changes, until interrupted")
+	fl.StringVar(&dbURL, "database-url", "", "run filters' SQL over the fixtures in a scratch database (created, then dropped) on this PostgreSQL (postgres://...) or MySQL/MariaDB (mysql://user@host:3306/db) server `URL`; default SQLite in memory")
 	fl.StringVar(&addr, "server", "", "ask the live server at this gRPC `address` (host:port, plaintext) instead of deciding offline")
 	fl.StringVar(&apiKey, "api-key", "", "with --server: the caller's API `key` (a key with the trusted-session grant: suites state sessions)")
 	paths, err := a.parsePaths(fl, args)
@@ -61,7 +62,7 @@ func (a *app) test(ctx context.Context, args []string) error {
 	if minCoverage < 0 || minCoverage > 100 {
 		return usageError{fmt.Errorf("--min-coverage %v: want a percent from 0 to 100", minCoverage)}
 	}
-	r := &permtest.Runner{}
+	r := &permtest.Runner{DatabaseURL: dbURL}
 	if match != "" {
 		if r.Match, err = regexp.Compile(match); err != nil {
 			return usageError{fmt.Errorf("--run: %w", err)}

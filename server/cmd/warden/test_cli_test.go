@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -318,5 +320,50 @@ func TestTestCommandWatch(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, nil, "test", "--watch"); exitCode(err, &syncBuffer{}) != 2 {
 		t.Errorf("--watch on the embedded example: %v, want a usage error", err)
+	}
+}
+
+// --database-url runs the filters' SQL in PostgreSQL and MariaDB: the
+// same results as in SQLite, and the scratch database is gone after.
+func TestTestCommandDatabaseURL(t *testing.T) {
+	urls := map[string]string{
+		"postgres": "postgres://postgres@127.0.0.1:5432/test?sslmode=disable",
+		"mariadb":  "mysql://root@127.0.0.1:3306/test",
+	}
+	summary := func(out string) []string {
+		var doc testJSON
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var s []string
+		for _, tc := range doc.Tests {
+			s = append(s, fmt.Sprintf("%s passed=%v", tc.Name, tc.Passed))
+			for _, f := range tc.Failures {
+				s = append(s, fmt.Sprintf("  %s: %s / %s", f.What, f.Expected, f.Actual))
+			}
+		}
+		return s
+	}
+	for name, url := range urls {
+		t.Run(name, func(t *testing.T) {
+			for _, suite := range []string{failingSuite, "../../../policy/examples/blog/tests"} {
+				sqlite, _, _ := runCLI(t, nil, "test", "--format", "json", suite)
+				out, errOut, err := runCLI(t, nil, "test", "--format", "json", "--database-url", url, suite)
+				if err != nil && !errors.Is(err, errTestsFailed) {
+					msg := fmt.Sprintf("%s is unreachable or refused: %v %s", name, err, errOut)
+					if os.Getenv("CI") == "true" {
+						t.Fatal(msg)
+					}
+					t.Skip(msg)
+				}
+				if a, b := summary(sqlite), summary(out); !slices.Equal(a, b) {
+					t.Errorf("%s: SQLite and %s differ:\n%s\n---\n%s", suite, name, strings.Join(a, "\n"), strings.Join(b, "\n"))
+				}
+			}
+			if _, _, err := runCLI(t, nil, "test", "--database-url", strings.NewReplacer(":5432", ":1", ":3306", ":1").Replace(url), failingSuite); err == nil ||
+				!strings.Contains(err.Error(), "cannot connect") {
+				t.Errorf("an unreachable database: %v, want cannot connect", err)
+			}
+		})
 	}
 }
