@@ -540,11 +540,13 @@ var codeByName = func() map[string]codes.Code {
 // codeName is a status code as the suites write it: FAILED_PRECONDITION.
 func codeName(c codes.Code) string {
 	var b strings.Builder
-	for i, r := range c.String() {
-		if i > 0 && r >= 'A' && r <= 'Z' {
+	prev := rune(0)
+	for _, r := range c.String() {
+		if r >= 'A' && r <= 'Z' && prev >= 'a' && prev <= 'z' {
 			b.WriteByte('_')
 		}
 		b.WriteRune(r)
+		prev = r
 	}
 	return strings.ToUpper(b.String())
 }
