@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"sort"
 
 	"github.com/wardenpdp/warden/policy/engine"
@@ -74,14 +75,22 @@ func explainRows(ctx context.Context, set *engine.Set, in engine.CheckInput, res
 			cx := explain.Row(p, t, res.Check, newRow, in.Tables, 0)
 			e.Check, e.Truncated = nodeToProto(cx.Root), e.Truncated || cx.Truncated
 		}
+		var holds []parentRule
 		for _, pr := range parents {
 			if explain.Row(p, t, pr.pred.Predicate, values, in.Tables, 0).Root.Outcome == explain.True {
 				e.GrantedBy = append(e.GrantedBy, pr.role)
+				holds = append(holds, pr)
 			}
 		}
 		for _, c := range conds {
 			o := explain.Row(p, t, res.ColumnConditions[c], values, in.Tables, 0).Root.Outcome
-			e.ColumnConditions = append(e.ColumnConditions, &wardenv1.ColumnExplanation{Column: c, Outcome: outcomeToProto(o)})
+			ce := &wardenv1.ColumnExplanation{Column: c, Outcome: outcomeToProto(o)}
+			for _, pr := range holds {
+				if slices.Contains(pr.pred.Columns, c) {
+					ce.GrantedBy = append(ce.GrantedBy, pr.role)
+				}
+			}
+			e.ColumnConditions = append(e.ColumnConditions, ce)
 		}
 		resp.Decisions[i].Explanation = e
 	}

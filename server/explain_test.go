@@ -73,9 +73,19 @@ func TestCheckExplain(t *testing.T) {
 	if len(e.GetGrantedBy()) != 2 || e.GetGrantedBy()[0] != "user" || e.GetGrantedBy()[1] != "editor" {
 		t.Errorf("granted by %v, want [user editor] (role_set order)", e.GetGrantedBy())
 	}
-	if len(e.GetColumnConditions()) != 1 || e.GetColumnConditions()[0].GetColumn() != "email" ||
-		e.GetColumnConditions()[0].GetOutcome() != wardenv1.ExplainOutcome_EXPLAIN_OUTCOME_TRUE {
-		t.Errorf("column conditions %v, want email: true", e.GetColumnConditions())
+	if cc := e.GetColumnConditions(); len(cc) != 1 || cc[0].GetColumn() != "email" ||
+		cc[0].GetOutcome() != wardenv1.ExplainOutcome_EXPLAIN_OUTCOME_TRUE || len(cc[0].GetGrantedBy()) != 1 || cc[0].GetGrantedBy()[0] != "editor" {
+		t.Errorf("column conditions %v, want email: true, granted by editor", cc)
+	}
+	// A colleague of another organisation: neither parent's filter holds.
+	stranger := map[string]any{"id": 3, "org_id": 2, "name": "Carol", "email": "carol@globex.example"}
+	resp, err = CheckOffline(ctx, set, explainRequest(t, "author_editor", wardenv1.Operation_OPERATION_SELECT, "users", true, stranger), Limits{MaxRows: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := resp.GetDecisions()[0].GetExplanation(); len(e.GetGrantedBy()) != 0 || e.GetColumnConditions()[0].GetOutcome() != wardenv1.ExplainOutcome_EXPLAIN_OUTCOME_FALSE ||
+		e.GetFilter().GetOutcome() != wardenv1.ExplainOutcome_EXPLAIN_OUTCOME_FALSE || resp.GetDecisions()[0].GetDecision() != wardenv1.Decision_DECISION_DENY {
+		t.Errorf("another organisation's user: %v %v", resp.GetDecisions()[0].GetDecision(), e)
 	}
 
 	// Filter: the rule before and after the session is bound.

@@ -34,7 +34,11 @@ func WriteExplanation(w io.Writer, id string, e *wardenv1.Explanation) {
 		fmt.Fprintf(w, "  granted by parent role(s): %s\n", strings.Join(e.GetGrantedBy(), ", "))
 	}
 	for _, c := range e.GetColumnConditions() {
-		fmt.Fprintf(w, "  column %s: its parents' filter is %s\n", c.GetColumn(), outcomeText(c.GetOutcome()))
+		by := ""
+		if len(c.GetGrantedBy()) > 0 {
+			by = " (granted by " + strings.Join(c.GetGrantedBy(), ", ") + ")"
+		}
+		fmt.Fprintf(w, "  column %s: the filter of the parents granting it is %s%s\n", c.GetColumn(), outcomeText(c.GetOutcome()), by)
 	}
 	if e.GetTruncated() {
 		fmt.Fprintln(w, "  ... (truncated: the rule has more nodes than an explanation shows)")
