@@ -1270,7 +1270,9 @@ type ColumnExplanation struct {
 	// The column.
 	Column string `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
 	// The outcome of the OR of the filters of the parents that grant it.
-	Outcome       ExplainOutcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=warden.v1.ExplainOutcome" json:"outcome,omitempty"`
+	Outcome ExplainOutcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=warden.v1.ExplainOutcome" json:"outcome,omitempty"`
+	// The parents that grant the column and whose filter holds on the row.
+	GrantedBy     []string `protobuf:"bytes,3,rep,name=granted_by,json=grantedBy,proto3" json:"granted_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1317,6 +1319,13 @@ func (x *ColumnExplanation) GetOutcome() ExplainOutcome {
 		return x.Outcome
 	}
 	return ExplainOutcome_EXPLAIN_OUTCOME_UNSPECIFIED
+}
+
+func (x *ColumnExplanation) GetGrantedBy() []string {
+	if x != nil {
+		return x.GrantedBy
+	}
+	return nil
 }
 
 // ExplainNode is one node of a rule with its outcome on the row.
@@ -3372,10 +3381,12 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\ttruncated\x18\x03 \x01(\bR\ttruncated\x12\x1d\n" +
 	"\n" +
 	"granted_by\x18\x04 \x03(\tR\tgrantedBy\x12I\n" +
-	"\x11column_conditions\x18\x05 \x03(\v2\x1c.warden.v1.ColumnExplanationR\x10columnConditions\"`\n" +
+	"\x11column_conditions\x18\x05 \x03(\v2\x1c.warden.v1.ColumnExplanationR\x10columnConditions\"\x7f\n" +
 	"\x11ColumnExplanation\x12\x16\n" +
 	"\x06column\x18\x01 \x01(\tR\x06column\x123\n" +
-	"\aoutcome\x18\x02 \x01(\x0e2\x19.warden.v1.ExplainOutcomeR\aoutcome\"\xd5\x02\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2\x19.warden.v1.ExplainOutcomeR\aoutcome\x12\x1d\n" +
+	"\n" +
+	"granted_by\x18\x03 \x03(\tR\tgrantedBy\"\xd5\x02\n" +
 	"\vExplainNode\x12\x0e\n" +
 	"\x02op\x18\x01 \x01(\tR\x02op\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x123\n" +

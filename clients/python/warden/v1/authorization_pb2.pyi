@@ -125,12 +125,14 @@ class ColumnCondition(_message.Message):
     def __init__(self, column: _Optional[str] = ..., predicate: _Optional[_Union[Predicate, _Mapping]] = ..., sql: _Optional[_Union[SqlFragment, _Mapping]] = ...) -> None: ...
 
 class ColumnExplanation(_message.Message):
-    __slots__ = ["column", "outcome"]
+    __slots__ = ["column", "granted_by", "outcome"]
     COLUMN_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_BY_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     column: str
+    granted_by: _containers.RepeatedScalarFieldContainer[str]
     outcome: ExplainOutcome
-    def __init__(self, column: _Optional[str] = ..., outcome: _Optional[_Union[ExplainOutcome, str]] = ...) -> None: ...
+    def __init__(self, column: _Optional[str] = ..., outcome: _Optional[_Union[ExplainOutcome, str]] = ..., granted_by: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ColumnPair(_message.Message):
     __slots__ = ["local", "remote"]
