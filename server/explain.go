@@ -146,7 +146,8 @@ func nodeToProto(n *explain.Node) *wardenv1.ExplainNode {
 
 // filterExplanation is a FilterResponse's explanation: the role's rule as
 // the metadata states it and the predicate once the session is bound.
-func filterExplanation(set *engine.Set, table model.TableName, op model.Operation, role string, res *engine.FilterResult) *wardenv1.FilterExplanation {
+func filterExplanation(set *engine.Set, table model.TableName, op model.Operation, sess engine.Session, res *engine.FilterResult) *wardenv1.FilterExplanation {
+	role := sess.Role
 	out := &wardenv1.FilterExplanation{Bound: residual.String(res.Predicate)}
 	t := set.Policy().Tables[table]
 	if t == nil {
@@ -158,8 +159,10 @@ func filterExplanation(set *engine.Set, table model.TableName, op model.Operatio
 		out.Rule = "(no " + op.String() + " permission for role " + role + ")"
 	case op == model.OpInsert:
 		out.Rule = explain.Rule(perm.Check)
+		out.FellAway = explain.FellAway(perm.Check, sess.Vars)
 	default:
 		out.Rule = explain.Rule(perm.Filter)
+		out.FellAway = explain.FellAway(perm.Filter, sess.Vars)
 	}
 	return out
 }

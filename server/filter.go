@@ -117,7 +117,7 @@ func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 		}
 	}
 	if req.GetExplain() {
-		resp.Explanation = filterExplanation(set, table, op, sess.Role, res)
+		resp.Explanation = filterExplanation(set, table, op, sess, res)
 	}
 	cols := sortedKeys(res.ColumnConditions)
 	for _, col := range cols {

@@ -126,3 +126,23 @@ func TestExplainBounded(t *testing.T) {
 }
 
 func jsonNumber(s string) any { return json.Number(s) }
+
+func TestRuleAndFellAway(t *testing.T) {
+	tag := &model.Column{Name: "tag_id", Type: model.Type{Kind: model.KindInteger}}
+	owner := &model.Column{Name: "owner_id", Type: model.Type{Kind: model.KindInteger}}
+	rule := model.Or{Items: []model.BoolExp{
+		model.Compare{Column: tag, Op: model.OpIn, Value: model.SessionVar{Name: "x-hasura-tag-ids", Kind: model.KindInteger, Array: true}},
+		model.Compare{Column: owner, Op: model.OpEq, Value: model.SessionVar{Name: "x-hasura-user-id", Kind: model.KindInteger}},
+		model.Not{Item: model.Compare{Column: tag, Op: model.OpIsNull, Value: model.Literal{V: true}}},
+	}}
+	if got, want := explain.Rule(rule), "{_or: [{tag_id: {_in: X-Hasura-Tag-Ids}}, {owner_id: {_eq: X-Hasura-User-Id}}, {_not: {tag_id: {_is_null: true}}}]}"; got != want {
+		t.Errorf("Rule:\n got %s\nwant %s", got, want)
+	}
+	got := explain.FellAway(rule, map[string]string{"x-hasura-tag-ids": "{}", "x-hasura-user-id": "1"})
+	if len(got) != 1 || got[0] != "{tag_id: {_in: X-Hasura-Tag-Ids}}: X-Hasura-Tag-Ids is empty, so it is false for every row" {
+		t.Errorf("FellAway with no tags: %q", got)
+	}
+	if got := explain.FellAway(rule, map[string]string{"x-hasura-tag-ids": "{3}", "x-hasura-user-id": "1"}); len(got) != 0 {
+		t.Errorf("FellAway with a tag: %q, want none", got)
+	}
+}

@@ -103,3 +103,28 @@ func hasuraName(n string) string {
 	}
 	return strings.Join(parts, "-")
 }
+
+// FellAway lists the comparisons of a rule that the session decides on
+// its own, so that they fall away from the bound predicate: in Hasura's
+// language every comparison reads a column, and only an array session
+// variable that is empty ({}) decides one without the row (_in is false
+// for every row, _nin true). Each is written as Rule writes it, with why.
+func FellAway(e model.BoolExp, vars map[string]string) []string {
+	var out []string
+	model.EachCompare(e, func(c model.Compare) {
+		sv, ok := c.Value.(model.SessionVar)
+		if !ok || !sv.Array || sv.Clock != "" {
+			return
+		}
+		v, set := vars[sv.Name]
+		if !set || strings.TrimSpace(strings.Trim(strings.TrimSpace(v), "{}")) != "" {
+			return
+		}
+		holds := "false for every row"
+		if c.Op == model.OpNin {
+			holds = "true for every row"
+		}
+		out = append(out, Rule(c)+": "+hasuraName(sv.Name)+" is empty, so it is "+holds)
+	})
+	return out
+}

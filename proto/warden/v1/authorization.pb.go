@@ -1885,7 +1885,12 @@ type FilterExplanation struct {
 	Rule string `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
 	// The predicate with the session's values bound and simplified, in the
 	// notation of ExplainNode.text: what the predicate and the SQL say.
-	Bound         string `protobuf:"bytes,2,opt,name=bound,proto3" json:"bound,omitempty"`
+	Bound string `protobuf:"bytes,2,opt,name=bound,proto3" json:"bound,omitempty"`
+	// The comparisons the session decides without the row, which fall away
+	// from the bound predicate, each with why: "{tag_id: {_in:
+	// X-Hasura-Tag-Ids}}: X-Hasura-Tag-Ids is empty, so it is false for every
+	// row".
+	FellAway      []string `protobuf:"bytes,3,rep,name=fell_away,json=fellAway,proto3" json:"fell_away,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1932,6 +1937,13 @@ func (x *FilterExplanation) GetBound() string {
 		return x.Bound
 	}
 	return ""
+}
+
+func (x *FilterExplanation) GetFellAway() []string {
+	if x != nil {
+		return x.FellAway
+	}
+	return nil
 }
 
 // ColumnCondition is a column readable only on rows where a condition holds.
@@ -3434,10 +3446,11 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x06reason\x18\r \x01(\tR\x06reason\x12'\n" +
 	"\x0fcomputed_fields\x18\x0e \x03(\tR\x0ecomputedFields\x12>\n" +
 	"\vexplanation\x18\x0f \x01(\v2\x1c.warden.v1.FilterExplanationR\vexplanationB\b\n" +
-	"\x06_limit\"=\n" +
+	"\x06_limit\"Z\n" +
 	"\x11FilterExplanation\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x14\n" +
-	"\x05bound\x18\x02 \x01(\tR\x05bound\"\x87\x01\n" +
+	"\x05bound\x18\x02 \x01(\tR\x05bound\x12\x1b\n" +
+	"\tfell_away\x18\x03 \x03(\tR\bfellAway\"\x87\x01\n" +
 	"\x0fColumnCondition\x12\x16\n" +
 	"\x06column\x18\x01 \x01(\tR\x06column\x122\n" +
 	"\tpredicate\x18\x02 \x01(\v2\x14.warden.v1.PredicateR\tpredicate\x12(\n" +

@@ -102,6 +102,9 @@ func (a *app) filter(ctx context.Context, args []string) error {
 		}
 		if e := resp.GetExplanation(); e != nil {
 			fmt.Fprintf(a.stdout, "rule:  %s\nbound: %s\n", e.GetRule(), e.GetBound())
+			for _, f := range e.GetFellAway() {
+				fmt.Fprintf(a.stdout, "fell away: %s\n", f)
+			}
 		}
 		return nil
 	}
@@ -134,8 +137,9 @@ type filterJSON struct {
 
 // explainJSON is FilterResponse.explanation in --output json.
 type explainJSON struct {
-	Rule  string `json:"rule"`
-	Bound string `json:"bound"`
+	Rule     string   `json:"rule"`
+	Bound    string   `json:"bound"`
+	FellAway []string `json:"fell_away,omitempty"`
 }
 
 func compactFilter(r *wardenv1.FilterResponse) filterJSON {
@@ -153,7 +157,7 @@ func compactFilter(r *wardenv1.FilterResponse) filterJSON {
 		out.Columns = []string{}
 	}
 	if e := r.GetExplanation(); e != nil {
-		out.Explanation = &explainJSON{Rule: e.GetRule(), Bound: e.GetBound()}
+		out.Explanation = &explainJSON{Rule: e.GetRule(), Bound: e.GetBound(), FellAway: e.GetFellAway()}
 	}
 	if w := r.GetSql().GetWhere(); w != nil {
 		out.SQL, out.Params = w.GetSql(), paramsJSON(w)

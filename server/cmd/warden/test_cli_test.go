@@ -273,6 +273,34 @@ func TestCheckExplainCLI(t *testing.T) {
 		!strings.Contains(out, "rule:  {_or: [{author_id: {_eq: X-Hasura-User-Id}}") {
 		t.Errorf("filter --explain: %v\n%s", err, out)
 	}
+
+	// A comparison with an empty array session variable falls away.
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, examples.Blog()); err != nil {
+		t.Fatal(err)
+	}
+	meta := filepath.Join(dir, "databases", "default", "tables", "public_articles.yaml")
+	b, err := os.ReadFile(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(b), "        _or:\n          - author_id:", "        _or:\n          - id:\n              _in: X-Hasura-Article-Ids\n          - author_id:", 1)
+	if changed == string(b) {
+		t.Fatal("the example's articles rule is not as this test expects")
+	}
+	if err := os.WriteFile(meta, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"filter", dir, "--role", "user", "--session", "x-hasura-user-id=1", "--session", "x-hasura-org-id=1", "--table", "articles", "--explain", "--output", "text"}
+	out, _, err = runCLI(t, nil, append(args, "--session", "x-hasura-article-ids={}")...)
+	if err != nil || !strings.Contains(out, "bound: (author_id = 1 OR (org_id = 1 AND published = true))") ||
+		!strings.Contains(out, "fell away: {id: {_in: X-Hasura-Article-Ids}}: X-Hasura-Article-Ids is empty, so it is false for every row") {
+		t.Errorf("filter --explain with no article ids: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, nil, append(args, "--session", "x-hasura-article-ids={5}")...)
+	if err != nil || strings.Contains(out, "fell away") || !strings.Contains(out, "id IN [5]") {
+		t.Errorf("filter --explain with an article id: %v\n%s", err, out)
+	}
 }
 
 // --watch runs the suites again when a file changes, until interrupted.

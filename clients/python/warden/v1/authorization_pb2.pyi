@@ -225,12 +225,14 @@ class Explanation(_message.Message):
     def __init__(self, filter: _Optional[_Union[ExplainNode, _Mapping]] = ..., check: _Optional[_Union[ExplainNode, _Mapping]] = ..., truncated: bool = ..., granted_by: _Optional[_Iterable[str]] = ..., column_conditions: _Optional[_Iterable[_Union[ColumnExplanation, _Mapping]]] = ...) -> None: ...
 
 class FilterExplanation(_message.Message):
-    __slots__ = ["bound", "rule"]
+    __slots__ = ["bound", "fell_away", "rule"]
     BOUND_FIELD_NUMBER: _ClassVar[int]
+    FELL_AWAY_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
     bound: str
+    fell_away: _containers.RepeatedScalarFieldContainer[str]
     rule: str
-    def __init__(self, rule: _Optional[str] = ..., bound: _Optional[str] = ...) -> None: ...
+    def __init__(self, rule: _Optional[str] = ..., bound: _Optional[str] = ..., fell_away: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class FilterRequest(_message.Message):
     __slots__ = ["explain", "operation", "principal", "sql", "table"]
