@@ -124,8 +124,11 @@ func leaves(prefix string, n *wardenv1.ExplainNode, out []Leaf) []Leaf {
 	if n == nil {
 		return out
 	}
-	if n.GetOp() == "exists" && len(n.GetChildren()) == 0 {
+	switch {
+	case n.GetOp() == "exists" && len(n.GetChildren()) == 0:
 		return out // not a comparison: the related rows were missing or none
+	case n.GetOp() == "true" || n.GetOp() == "false":
+		return out // a constant: no rule to cover (an update without a check)
 	}
 	if len(n.GetChildren()) == 0 {
 		key := prefix + n.GetOp()

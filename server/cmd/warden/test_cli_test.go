@@ -25,8 +25,8 @@ func TestTestCommandExampleSuite(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v\nstdout:\n%s\nstderr:\n%s", args, err, out, errOut)
 		}
-		if !strings.Contains(out, "ok    14 tests passed") {
-			t.Errorf("%v: stdout %q, want the 14 tests of policy/examples/blog/tests passed", args, out)
+		if !strings.Contains(out, "ok    19 tests passed") {
+			t.Errorf("%v: stdout %q, want the 19 tests of policy/examples/blog/tests passed", args, out)
 		}
 	}
 }
@@ -230,8 +230,8 @@ func TestTestCommandCoverage(t *testing.T) {
 		t.Fatalf("err %v\n%s", err, out)
 	}
 	for _, want := range []string{
-		"coverage: 11 of 31 permissions exercised (35.5%)",
-		"not exercised:      public.users select user",
+		"coverage: 16 of 31 permissions exercised (51.6%)",
+		"not exercised:      public.comments update user",
 		"comparison only ever true: public.articles delete user: filter: and[0].author_id =",
 	} {
 		if !strings.Contains(out, want) {
@@ -241,12 +241,15 @@ func TestTestCommandCoverage(t *testing.T) {
 	if strings.Contains(out, "public.articles select user") {
 		t.Errorf("articles select user is exercised with both outcomes of every comparison, yet listed:\n%s", out)
 	}
-	_, errOut, err := runCLI(t, nil, "test", "--min-coverage", "40")
-	if !errors.Is(err, errTestsFailed) || !strings.Contains(errOut, "coverage 35.5% is below --min-coverage 40%") {
-		t.Errorf("--min-coverage 40: err %v, stderr %q", err, errOut)
+	_, errOut, err := runCLI(t, nil, "test", "--min-coverage", "60")
+	if !errors.Is(err, errTestsFailed) || !strings.Contains(errOut, "coverage 51.6% is below --min-coverage 60%") {
+		t.Errorf("--min-coverage 60: err %v, stderr %q", err, errOut)
 	}
-	if _, _, err := runCLI(t, nil, "test", "--min-coverage", "35"); err != nil {
-		t.Errorf("--min-coverage 35: %v", err)
+	if _, _, err := runCLI(t, nil, "test", "--min-coverage", "50"); err != nil {
+		t.Errorf("--min-coverage 50: %v", err)
+	}
+	if strings.Contains(out, "check: true") {
+		t.Errorf("an update without a check lists its constant as a comparison:\n%s", out)
 	}
 	if _, _, err := runCLI(t, nil, "test", "--min-coverage", "101"); exitCode(err, &syncBuffer{}) != 2 {
 		t.Errorf("--min-coverage 101: %v, want a usage error", err)
@@ -331,12 +334,12 @@ func TestTestCommandWatch(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	waitFor("ok    14 tests passed")
+	waitFor("ok    19 tests passed")
 	if err := os.WriteFile(filepath.Join(dir, "tests", "failing.yaml"), failing, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("--- rerun: files changed")
-	waitFor("FAIL  2 of 17 tests failed")
+	waitFor("FAIL  2 of 22 tests failed")
 	cancel()
 	select {
 	case err := <-done:
