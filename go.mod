@@ -29,6 +29,7 @@ require (
 	github.com/open-policy-agent/opa v1.22.2
 	github.com/prometheus/client_golang v1.25.0
 	github.com/rs/cors v1.11.1
+	github.com/wardenpdp/warden/clients/go v0.0.0
 	github.com/wardenpdp/warden/proto v0.0.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc v0.23.0
@@ -203,3 +204,5 @@ require (
 )
 
 replace github.com/wardenpdp/warden/proto => ./proto
+
+replace github.com/wardenpdp/warden/clients/go => ./clients/go

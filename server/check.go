@@ -54,6 +54,11 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 	if err != nil {
 		return nil, a.s.fail(ctx, err)
 	}
+	if req.GetExplain() {
+		if err := explainRows(ctx, snap.set, in, resp); err != nil {
+			return nil, a.s.fail(ctx, err)
+		}
+	}
 	a.s.metrics.observeCheck(in.Table, in.Op, roleLabel(snap.set.Policy(), res.Role), res, took)
 	a.s.logCheck(ctx, ci, req, in, res, resp)
 	logging.AddFields(ctx, logging.Fields{
@@ -85,7 +90,14 @@ func CheckOffline(ctx context.Context, set *engine.Set, req *wardenv1.CheckReque
 	if err != nil {
 		return nil, err
 	}
-	return CheckResponse(res)
+	resp, err := CheckResponse(res)
+	if err != nil || !req.GetExplain() {
+		return resp, err
+	}
+	if err := explainRows(ctx, set, in, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // CheckInput converts a validated request to the engine's input, for the

@@ -117,6 +117,9 @@ func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 			return nil, err
 		}
 	}
+	if req.GetExplain() {
+		resp.Explanation = filterExplanation(set, table, op, sess, res)
+	}
 	cols := sortedKeys(res.ColumnConditions)
 	for _, col := range cols {
 		p, err := PredicateToProto(res.ColumnConditions[col])

@@ -22,7 +22,7 @@ import (
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
-func exampleSet(t *testing.T) *engine.Set {
+func exampleSet(t testing.TB) *engine.Set {
 	t.Helper()
 	p, err := load.FS(context.Background(), examples.Blog(), "embedded:example")
 	if err != nil {

@@ -83,6 +83,9 @@ type CheckRequest struct {
 	// Related holds rows of other tables that rules with _exists read, by
 	// table.
 	Related map[string][]map[string]any
+	// Explain asks for each row's explanation (RowDecision.Explanation):
+	// why the row got its decision, the rule node by node.
+	Explain bool
 }
 
 // RowDecision is the decision on one row.
@@ -104,6 +107,10 @@ type RowDecision struct {
 	// sent is known: a predicate on the missing data. CheckResidual is the
 	// same for the check (insert, update).
 	Residual, CheckResidual *wardenv1.Predicate
+	// Explanation, when the request asked for it, is the role's rule
+	// evaluated on the row: each node with its outcome, each comparison
+	// with the row's value and the session's.
+	Explanation *wardenv1.Explanation
 }
 
 // Allowed reports whether the operation is allowed on the row.
@@ -171,6 +178,7 @@ func (req CheckRequest) proto() (*wardenv1.CheckRequest, error) {
 		Operation: req.Operation,
 		Columns:   req.Columns,
 		Rows:      make([]*wardenv1.Row, len(req.Rows)),
+		Explain:   req.Explain,
 	}
 	for i, r := range req.Rows {
 		id := r.ID
@@ -226,6 +234,7 @@ func checkResult(resp *wardenv1.CheckResponse) *CheckResult {
 			MissingData:    d.GetMissingData(),
 			Residual:       d.GetResidual(),
 			CheckResidual:  d.GetCheckResidual(),
+			Explanation:    d.GetExplanation(),
 		}
 	}
 	return r

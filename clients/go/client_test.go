@@ -227,3 +227,25 @@ func TestCheckNeedsData(t *testing.T) {
 		t.Errorf("with the article: %+v, %v; want allowed", res, err)
 	}
 }
+
+// Explain says why: the rule on the row node by node.
+func TestCheckExplain(t *testing.T) {
+	c := newClient(t)
+	res, err := c.Check(t.Context(), warden.CheckRequest{Principal: alice, Table: "articles", Operation: warden.Select,
+		Rows: []warden.Row{{Values: article(4, 1, 2, false)}}, Explain: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Decisions[0]
+	f := d.Explanation.GetFilter()
+	if d.Effect != warden.Deny || f.GetOp() != "or" || f.GetOutcome().String() != "EXPLAIN_OUTCOME_FALSE" || len(f.GetChildren()) != 2 {
+		t.Fatalf("decision %v, explanation %v", d.Effect, d.Explanation)
+	}
+	if leaf := f.GetChildren()[0]; leaf.GetText() != "author_id = 1" || leaf.GetRowValue().GetNumberValue() != 2 || leaf.GetValue().GetNumberValue() != 1 {
+		t.Errorf("first comparison %v, want author_id = 1 with the row's 2 and the session's 1", leaf)
+	}
+	res, err = c.CheckRow(t.Context(), alice, "articles", warden.Select, article(4, 1, 2, false))
+	if err != nil || res.Decisions[0].Explanation != nil {
+		t.Errorf("not asked: %v, explanation %v", err, res.Decisions[0].Explanation)
+	}
+}

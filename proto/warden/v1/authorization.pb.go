@@ -142,6 +142,64 @@ func (Decision) EnumDescriptor() ([]byte, []int) {
 	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{1}
 }
 
+// ExplainOutcome is a node's value on the row.
+type ExplainOutcome int32
+
+const (
+	// Never set.
+	ExplainOutcome_EXPLAIN_OUTCOME_UNSPECIFIED ExplainOutcome = 0
+	// The node holds.
+	ExplainOutcome_EXPLAIN_OUTCOME_TRUE ExplainOutcome = 1
+	// The node does not hold.
+	ExplainOutcome_EXPLAIN_OUTCOME_FALSE ExplainOutcome = 2
+	// The row lacks a column, relationship or _exists table the node reads
+	// (the decision is DECISION_NEEDS_DATA if the rest does not decide).
+	ExplainOutcome_EXPLAIN_OUTCOME_UNKNOWN ExplainOutcome = 3
+)
+
+// Enum value maps for ExplainOutcome.
+var (
+	ExplainOutcome_name = map[int32]string{
+		0: "EXPLAIN_OUTCOME_UNSPECIFIED",
+		1: "EXPLAIN_OUTCOME_TRUE",
+		2: "EXPLAIN_OUTCOME_FALSE",
+		3: "EXPLAIN_OUTCOME_UNKNOWN",
+	}
+	ExplainOutcome_value = map[string]int32{
+		"EXPLAIN_OUTCOME_UNSPECIFIED": 0,
+		"EXPLAIN_OUTCOME_TRUE":        1,
+		"EXPLAIN_OUTCOME_FALSE":       2,
+		"EXPLAIN_OUTCOME_UNKNOWN":     3,
+	}
+)
+
+func (x ExplainOutcome) Enum() *ExplainOutcome {
+	p := new(ExplainOutcome)
+	*p = x
+	return p
+}
+
+func (x ExplainOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ExplainOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_authorization_proto_enumTypes[2].Descriptor()
+}
+
+func (ExplainOutcome) Type() protoreflect.EnumType {
+	return &file_warden_v1_authorization_proto_enumTypes[2]
+}
+
+func (x ExplainOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ExplainOutcome.Descriptor instead.
+func (ExplainOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{2}
+}
+
 // SqlDialect is the SQL flavour a filter is rendered in.
 type SqlDialect int32
 
@@ -183,11 +241,11 @@ func (x SqlDialect) String() string {
 }
 
 func (SqlDialect) Descriptor() protoreflect.EnumDescriptor {
-	return file_warden_v1_authorization_proto_enumTypes[2].Descriptor()
+	return file_warden_v1_authorization_proto_enumTypes[3].Descriptor()
 }
 
 func (SqlDialect) Type() protoreflect.EnumType {
-	return &file_warden_v1_authorization_proto_enumTypes[2]
+	return &file_warden_v1_authorization_proto_enumTypes[3]
 }
 
 func (x SqlDialect) Number() protoreflect.EnumNumber {
@@ -196,7 +254,7 @@ func (x SqlDialect) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SqlDialect.Descriptor instead.
 func (SqlDialect) EnumDescriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{2}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{3}
 }
 
 // FilterKind says whether a filter needs a predicate at all.
@@ -240,11 +298,11 @@ func (x FilterKind) String() string {
 }
 
 func (FilterKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_warden_v1_authorization_proto_enumTypes[3].Descriptor()
+	return file_warden_v1_authorization_proto_enumTypes[4].Descriptor()
 }
 
 func (FilterKind) Type() protoreflect.EnumType {
-	return &file_warden_v1_authorization_proto_enumTypes[3]
+	return &file_warden_v1_authorization_proto_enumTypes[4]
 }
 
 func (x FilterKind) Number() protoreflect.EnumNumber {
@@ -253,7 +311,7 @@ func (x FilterKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FilterKind.Descriptor instead.
 func (FilterKind) EnumDescriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{3}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{4}
 }
 
 // ColumnKind is the family of a column's type, which says how its values are
@@ -338,11 +396,11 @@ func (x ColumnKind) String() string {
 }
 
 func (ColumnKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_warden_v1_authorization_proto_enumTypes[4].Descriptor()
+	return file_warden_v1_authorization_proto_enumTypes[5].Descriptor()
 }
 
 func (ColumnKind) Type() protoreflect.EnumType {
-	return &file_warden_v1_authorization_proto_enumTypes[4]
+	return &file_warden_v1_authorization_proto_enumTypes[5]
 }
 
 func (x ColumnKind) Number() protoreflect.EnumNumber {
@@ -351,7 +409,7 @@ func (x ColumnKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ColumnKind.Descriptor instead.
 func (ColumnKind) EnumDescriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{4}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{5}
 }
 
 // ComparisonOperator is a comparison.
@@ -407,11 +465,11 @@ func (x ComparisonOperator) String() string {
 }
 
 func (ComparisonOperator) Descriptor() protoreflect.EnumDescriptor {
-	return file_warden_v1_authorization_proto_enumTypes[5].Descriptor()
+	return file_warden_v1_authorization_proto_enumTypes[6].Descriptor()
 }
 
 func (ComparisonOperator) Type() protoreflect.EnumType {
-	return &file_warden_v1_authorization_proto_enumTypes[5]
+	return &file_warden_v1_authorization_proto_enumTypes[6]
 }
 
 func (x ComparisonOperator) Number() protoreflect.EnumNumber {
@@ -420,7 +478,7 @@ func (x ComparisonOperator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ComparisonOperator.Descriptor instead.
 func (ComparisonOperator) EnumDescriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{5}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{6}
 }
 
 // ClockWord is a clock word of a rule.
@@ -468,11 +526,11 @@ func (x ClockWord) String() string {
 }
 
 func (ClockWord) Descriptor() protoreflect.EnumDescriptor {
-	return file_warden_v1_authorization_proto_enumTypes[6].Descriptor()
+	return file_warden_v1_authorization_proto_enumTypes[7].Descriptor()
 }
 
 func (ClockWord) Type() protoreflect.EnumType {
-	return &file_warden_v1_authorization_proto_enumTypes[6]
+	return &file_warden_v1_authorization_proto_enumTypes[7]
 }
 
 func (x ClockWord) Number() protoreflect.EnumNumber {
@@ -481,7 +539,7 @@ func (x ClockWord) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ClockWord.Descriptor instead.
 func (ClockWord) EnumDescriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{6}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{7}
 }
 
 // PatternOperator is a text pattern operator (the negative operators arrive as
@@ -534,11 +592,11 @@ func (x PatternOperator) String() string {
 }
 
 func (PatternOperator) Descriptor() protoreflect.EnumDescriptor {
-	return file_warden_v1_authorization_proto_enumTypes[7].Descriptor()
+	return file_warden_v1_authorization_proto_enumTypes[8].Descriptor()
 }
 
 func (PatternOperator) Type() protoreflect.EnumType {
-	return &file_warden_v1_authorization_proto_enumTypes[7]
+	return &file_warden_v1_authorization_proto_enumTypes[8]
 }
 
 func (x PatternOperator) Number() protoreflect.EnumNumber {
@@ -547,7 +605,7 @@ func (x PatternOperator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PatternOperator.Descriptor instead.
 func (PatternOperator) EnumDescriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{7}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{8}
 }
 
 // JsonbOperator is a jsonb operator, with PostgreSQL's meaning.
@@ -600,11 +658,11 @@ func (x JsonbOperator) String() string {
 }
 
 func (JsonbOperator) Descriptor() protoreflect.EnumDescriptor {
-	return file_warden_v1_authorization_proto_enumTypes[8].Descriptor()
+	return file_warden_v1_authorization_proto_enumTypes[9].Descriptor()
 }
 
 func (JsonbOperator) Type() protoreflect.EnumType {
-	return &file_warden_v1_authorization_proto_enumTypes[8]
+	return &file_warden_v1_authorization_proto_enumTypes[9]
 }
 
 func (x JsonbOperator) Number() protoreflect.EnumNumber {
@@ -613,7 +671,7 @@ func (x JsonbOperator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use JsonbOperator.Descriptor instead.
 func (JsonbOperator) EnumDescriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{8}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{9}
 }
 
 // ArrayOperator is an array containment operator, with PostgreSQL's meaning:
@@ -657,11 +715,11 @@ func (x ArrayOperator) String() string {
 }
 
 func (ArrayOperator) Descriptor() protoreflect.EnumDescriptor {
-	return file_warden_v1_authorization_proto_enumTypes[9].Descriptor()
+	return file_warden_v1_authorization_proto_enumTypes[10].Descriptor()
 }
 
 func (ArrayOperator) Type() protoreflect.EnumType {
-	return &file_warden_v1_authorization_proto_enumTypes[9]
+	return &file_warden_v1_authorization_proto_enumTypes[10]
 }
 
 func (x ArrayOperator) Number() protoreflect.EnumNumber {
@@ -670,7 +728,7 @@ func (x ArrayOperator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ArrayOperator.Descriptor instead.
 func (ArrayOperator) EnumDescriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{9}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{10}
 }
 
 // Principal states who is asking: the requested role and, from a caller
@@ -867,7 +925,11 @@ type CheckRequest struct {
 	// Rows of other tables that rules with _exists read, by table. A rule
 	// whose _exists table is absent here answers DECISION_NEEDS_DATA unless
 	// the rest of the rule already decides. At most 1000 rows in all.
-	Tables        []*TableRows `protobuf:"bytes,6,rep,name=tables,proto3" json:"tables,omitempty"`
+	Tables []*TableRows `protobuf:"bytes,6,rep,name=tables,proto3" json:"tables,omitempty"`
+	// Ask for each row's explanation (RowDecision.explanation): the rule as
+	// a tree with each node's outcome on the row. A second evaluation, paid
+	// for only when asked; at most 256 nodes per rule and row.
+	Explain       bool `protobuf:"varint,7,opt,name=explain,proto3" json:"explain,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -942,6 +1004,13 @@ func (x *CheckRequest) GetTables() []*TableRows {
 		return x.Tables
 	}
 	return nil
+}
+
+func (x *CheckRequest) GetExplain() bool {
+	if x != nil {
+		return x.Explain
+	}
+	return false
 }
 
 // TableRows carries rows of one table for _exists.
@@ -1036,6 +1105,9 @@ type RowDecision struct {
 	// The same for the check (insert's on the proposed row, update's on the
 	// new row).
 	CheckResidual *Predicate `protobuf:"bytes,8,opt,name=check_residual,json=checkResidual,proto3" json:"check_residual,omitempty"`
+	// Why, node by node: set when the request asked for explain and the role
+	// has a permission for the operation.
+	Explanation   *Explanation `protobuf:"bytes,9,opt,name=explanation,proto3" json:"explanation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1126,6 +1198,288 @@ func (x *RowDecision) GetCheckResidual() *Predicate {
 	return nil
 }
 
+func (x *RowDecision) GetExplanation() *Explanation {
+	if x != nil {
+		return x.Explanation
+	}
+	return nil
+}
+
+// Explanation is a role's rule evaluated on one row, node by node.
+type Explanation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The filter (select, update, delete) on the row, or for insert the
+	// check on the proposed row with the presets applied.
+	Filter *ExplainNode `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	// For update: the check on the new row.
+	Check *ExplainNode `protobuf:"bytes,2,opt,name=check,proto3" json:"check,omitempty"`
+	// Set when nodes beyond the limit (256 per rule) were left out; the
+	// outcomes still count them.
+	Truncated bool `protobuf:"varint,3,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	// For an inherited role: the parent roles whose own rule holds on the
+	// row, those that granted it.
+	GrantedBy []string `protobuf:"bytes,4,rep,name=granted_by,json=grantedBy,proto3" json:"granted_by,omitempty"`
+	// For an inherited role's columns granted by only some parents (column
+	// nullification): whether the granting parents' filter holds on the row.
+	ColumnConditions []*ColumnExplanation `protobuf:"bytes,5,rep,name=column_conditions,json=columnConditions,proto3" json:"column_conditions,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Explanation) Reset() {
+	*x = Explanation{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Explanation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Explanation) ProtoMessage() {}
+
+func (x *Explanation) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Explanation.ProtoReflect.Descriptor instead.
+func (*Explanation) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Explanation) GetFilter() *ExplainNode {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *Explanation) GetCheck() *ExplainNode {
+	if x != nil {
+		return x.Check
+	}
+	return nil
+}
+
+func (x *Explanation) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+func (x *Explanation) GetGrantedBy() []string {
+	if x != nil {
+		return x.GrantedBy
+	}
+	return nil
+}
+
+func (x *Explanation) GetColumnConditions() []*ColumnExplanation {
+	if x != nil {
+		return x.ColumnConditions
+	}
+	return nil
+}
+
+// ColumnExplanation says whether a conditional column is readable on a row.
+type ColumnExplanation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The column.
+	Column string `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
+	// The outcome of the OR of the filters of the parents that grant it.
+	Outcome ExplainOutcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=warden.v1.ExplainOutcome" json:"outcome,omitempty"`
+	// The parents that grant the column and whose filter holds on the row.
+	GrantedBy     []string `protobuf:"bytes,3,rep,name=granted_by,json=grantedBy,proto3" json:"granted_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ColumnExplanation) Reset() {
+	*x = ColumnExplanation{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ColumnExplanation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ColumnExplanation) ProtoMessage() {}
+
+func (x *ColumnExplanation) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ColumnExplanation.ProtoReflect.Descriptor instead.
+func (*ColumnExplanation) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ColumnExplanation) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *ColumnExplanation) GetOutcome() ExplainOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ExplainOutcome_EXPLAIN_OUTCOME_UNSPECIFIED
+}
+
+func (x *ColumnExplanation) GetGrantedBy() []string {
+	if x != nil {
+		return x.GrantedBy
+	}
+	return nil
+}
+
+// ExplainNode is one node of a rule with its outcome on the row.
+type ExplainNode struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "and", "or", "not", "true", "false", "exists", or a comparison's
+	// operator: "=", "<>", "<", "<=", ">", ">=", "IN", "IS NULL", "LIKE",
+	// "ILIKE", "SIMILAR", "REGEX", "IREGEX", "@>", "<@", "?", "?|", "?&".
+	Op string `protobuf:"bytes,1,opt,name=op,proto3" json:"op,omitempty"`
+	// The node in the compact notation of Warden's residuals, for example
+	// "author_id = 1" or "EXISTS public.articles via article".
+	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// The node's value on the row.
+	Outcome ExplainOutcome `protobuf:"varint,3,opt,name=outcome,proto3,enum=warden.v1.ExplainOutcome" json:"outcome,omitempty"`
+	// The row's column a comparison reads, as a path: "author_id",
+	// "article.org_id", "comments[0].author_id"; for exists the relationship
+	// or _exists table.
+	Column string `protobuf:"bytes,4,opt,name=column,proto3" json:"column,omitempty"`
+	// The column's value on the row (absent when row_value_missing).
+	RowValue *structpb.Value `protobuf:"bytes,5,opt,name=row_value,json=rowValue,proto3" json:"row_value,omitempty"`
+	// The row does not carry the column (or relationship, or table).
+	RowValueMissing bool `protobuf:"varint,6,opt,name=row_value_missing,json=rowValueMissing,proto3" json:"row_value_missing,omitempty"`
+	// What the column is compared with: the session variable's value after
+	// coercion to the column's type, a constant of the rule, or another
+	// column's value. Absent for IS NULL.
+	Value *structpb.Value `protobuf:"bytes,7,opt,name=value,proto3" json:"value,omitempty"`
+	// More about the node, such as which related row an exists shows.
+	Note string `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
+	// The children of and, or, not and exists.
+	Children      []*ExplainNode `protobuf:"bytes,9,rep,name=children,proto3" json:"children,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainNode) Reset() {
+	*x = ExplainNode{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainNode) ProtoMessage() {}
+
+func (x *ExplainNode) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainNode.ProtoReflect.Descriptor instead.
+func (*ExplainNode) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ExplainNode) GetOp() string {
+	if x != nil {
+		return x.Op
+	}
+	return ""
+}
+
+func (x *ExplainNode) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ExplainNode) GetOutcome() ExplainOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ExplainOutcome_EXPLAIN_OUTCOME_UNSPECIFIED
+}
+
+func (x *ExplainNode) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *ExplainNode) GetRowValue() *structpb.Value {
+	if x != nil {
+		return x.RowValue
+	}
+	return nil
+}
+
+func (x *ExplainNode) GetRowValueMissing() bool {
+	if x != nil {
+		return x.RowValueMissing
+	}
+	return false
+}
+
+func (x *ExplainNode) GetValue() *structpb.Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *ExplainNode) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *ExplainNode) GetChildren() []*ExplainNode {
+	if x != nil {
+		return x.Children
+	}
+	return nil
+}
+
 // CheckResponse carries one decision per requested row, in request order.
 type CheckResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1152,7 +1506,7 @@ type CheckResponse struct {
 
 func (x *CheckResponse) Reset() {
 	*x = CheckResponse{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[5]
+	mi := &file_warden_v1_authorization_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1164,7 +1518,7 @@ func (x *CheckResponse) String() string {
 func (*CheckResponse) ProtoMessage() {}
 
 func (x *CheckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[5]
+	mi := &file_warden_v1_authorization_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1177,7 +1531,7 @@ func (x *CheckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckResponse.ProtoReflect.Descriptor instead.
 func (*CheckResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{5}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CheckResponse) GetDecisions() []*RowDecision {
@@ -1239,7 +1593,7 @@ type SqlOptions struct {
 
 func (x *SqlOptions) Reset() {
 	*x = SqlOptions{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[6]
+	mi := &file_warden_v1_authorization_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1605,7 @@ func (x *SqlOptions) String() string {
 func (*SqlOptions) ProtoMessage() {}
 
 func (x *SqlOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[6]
+	mi := &file_warden_v1_authorization_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1618,7 @@ func (x *SqlOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqlOptions.ProtoReflect.Descriptor instead.
 func (*SqlOptions) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{6}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SqlOptions) GetDialect() SqlDialect {
@@ -1299,14 +1653,17 @@ type FilterRequest struct {
 	// The operation. Required.
 	Operation Operation `protobuf:"varint,3,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
 	// SQL rendering; absent means the predicate tree only.
-	Sql           *SqlOptions `protobuf:"bytes,4,opt,name=sql,proto3" json:"sql,omitempty"`
+	Sql *SqlOptions `protobuf:"bytes,4,opt,name=sql,proto3" json:"sql,omitempty"`
+	// Ask for the filter's explanation (FilterResponse.explanation): the
+	// rule before and after the session is bound.
+	Explain       bool `protobuf:"varint,5,opt,name=explain,proto3" json:"explain,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FilterRequest) Reset() {
 	*x = FilterRequest{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[7]
+	mi := &file_warden_v1_authorization_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1318,7 +1675,7 @@ func (x *FilterRequest) String() string {
 func (*FilterRequest) ProtoMessage() {}
 
 func (x *FilterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[7]
+	mi := &file_warden_v1_authorization_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1331,7 +1688,7 @@ func (x *FilterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FilterRequest.ProtoReflect.Descriptor instead.
 func (*FilterRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{7}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *FilterRequest) GetPrincipal() *Principal {
@@ -1360,6 +1717,13 @@ func (x *FilterRequest) GetSql() *SqlOptions {
 		return x.Sql
 	}
 	return nil
+}
+
+func (x *FilterRequest) GetExplain() bool {
+	if x != nil {
+		return x.Explain
+	}
+	return false
 }
 
 // FilterResponse is the residual row predicate and what else the role's
@@ -1410,13 +1774,15 @@ type FilterResponse struct {
 	// The presets that are the JSON null of a json or jsonb column, sorted,
 	// as CheckResponse.json_null_presets.
 	JsonNullPresets []string `protobuf:"bytes,15,rep,name=json_null_presets,json=jsonNullPresets,proto3" json:"json_null_presets,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The filter's explanation, when the request asked for it.
+	Explanation   *FilterExplanation `protobuf:"bytes,16,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FilterResponse) Reset() {
 	*x = FilterResponse{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[8]
+	mi := &file_warden_v1_authorization_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1428,7 +1794,7 @@ func (x *FilterResponse) String() string {
 func (*FilterResponse) ProtoMessage() {}
 
 func (x *FilterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[8]
+	mi := &file_warden_v1_authorization_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1441,7 +1807,7 @@ func (x *FilterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FilterResponse.ProtoReflect.Descriptor instead.
 func (*FilterResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{8}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *FilterResponse) GetKind() FilterKind {
@@ -1549,6 +1915,85 @@ func (x *FilterResponse) GetJsonNullPresets() []string {
 	return nil
 }
 
+func (x *FilterResponse) GetExplanation() *FilterExplanation {
+	if x != nil {
+		return x.Explanation
+	}
+	return nil
+}
+
+// FilterExplanation shows a role's rule before and after the session is
+// bound.
+type FilterExplanation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rule as the metadata states it, in Hasura's notation with the
+	// session variables named, for example
+	// "{_or: [{author_id: {_eq: X-Hasura-User-Id}}, ...]}"; for an inherited
+	// role the OR of its parents' rules.
+	Rule string `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	// The predicate with the session's values bound and simplified, in the
+	// notation of ExplainNode.text: what the predicate and the SQL say.
+	Bound string `protobuf:"bytes,2,opt,name=bound,proto3" json:"bound,omitempty"`
+	// The comparisons the session decides without the row, which fall away
+	// from the bound predicate, each with why: "{tag_id: {_in:
+	// X-Hasura-Tag-Ids}}: X-Hasura-Tag-Ids is empty, so it is false for every
+	// row".
+	FellAway      []string `protobuf:"bytes,3,rep,name=fell_away,json=fellAway,proto3" json:"fell_away,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FilterExplanation) Reset() {
+	*x = FilterExplanation{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FilterExplanation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FilterExplanation) ProtoMessage() {}
+
+func (x *FilterExplanation) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FilterExplanation.ProtoReflect.Descriptor instead.
+func (*FilterExplanation) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *FilterExplanation) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *FilterExplanation) GetBound() string {
+	if x != nil {
+		return x.Bound
+	}
+	return ""
+}
+
+func (x *FilterExplanation) GetFellAway() []string {
+	if x != nil {
+		return x.FellAway
+	}
+	return nil
+}
+
 // ColumnCondition is a column readable only on rows where a condition holds.
 type ColumnCondition struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1565,7 +2010,7 @@ type ColumnCondition struct {
 
 func (x *ColumnCondition) Reset() {
 	*x = ColumnCondition{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[9]
+	mi := &file_warden_v1_authorization_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1577,7 +2022,7 @@ func (x *ColumnCondition) String() string {
 func (*ColumnCondition) ProtoMessage() {}
 
 func (x *ColumnCondition) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[9]
+	mi := &file_warden_v1_authorization_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1590,7 +2035,7 @@ func (x *ColumnCondition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColumnCondition.ProtoReflect.Descriptor instead.
 func (*ColumnCondition) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{9}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ColumnCondition) GetColumn() string {
@@ -1636,7 +2081,7 @@ type SqlFilter struct {
 
 func (x *SqlFilter) Reset() {
 	*x = SqlFilter{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[10]
+	mi := &file_warden_v1_authorization_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1648,7 +2093,7 @@ func (x *SqlFilter) String() string {
 func (*SqlFilter) ProtoMessage() {}
 
 func (x *SqlFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[10]
+	mi := &file_warden_v1_authorization_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1661,7 +2106,7 @@ func (x *SqlFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqlFilter.ProtoReflect.Descriptor instead.
 func (*SqlFilter) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{10}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SqlFilter) GetDialect() SqlDialect {
@@ -1698,7 +2143,7 @@ type SqlFragment struct {
 
 func (x *SqlFragment) Reset() {
 	*x = SqlFragment{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[11]
+	mi := &file_warden_v1_authorization_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +2155,7 @@ func (x *SqlFragment) String() string {
 func (*SqlFragment) ProtoMessage() {}
 
 func (x *SqlFragment) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[11]
+	mi := &file_warden_v1_authorization_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +2168,7 @@ func (x *SqlFragment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqlFragment.ProtoReflect.Descriptor instead.
 func (*SqlFragment) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{11}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SqlFragment) GetSql() string {
@@ -1765,7 +2210,7 @@ type SqlParameter struct {
 
 func (x *SqlParameter) Reset() {
 	*x = SqlParameter{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[12]
+	mi := &file_warden_v1_authorization_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1777,7 +2222,7 @@ func (x *SqlParameter) String() string {
 func (*SqlParameter) ProtoMessage() {}
 
 func (x *SqlParameter) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[12]
+	mi := &file_warden_v1_authorization_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1790,7 +2235,7 @@ func (x *SqlParameter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqlParameter.ProtoReflect.Descriptor instead.
 func (*SqlParameter) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{12}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SqlParameter) GetValue() isSqlParameter_Value {
@@ -1902,7 +2347,7 @@ type SqlArray struct {
 
 func (x *SqlArray) Reset() {
 	*x = SqlArray{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[13]
+	mi := &file_warden_v1_authorization_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1914,7 +2359,7 @@ func (x *SqlArray) String() string {
 func (*SqlArray) ProtoMessage() {}
 
 func (x *SqlArray) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[13]
+	mi := &file_warden_v1_authorization_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1927,7 +2372,7 @@ func (x *SqlArray) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqlArray.ProtoReflect.Descriptor instead.
 func (*SqlArray) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{13}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SqlArray) GetElements() []*SqlParameter {
@@ -1964,7 +2409,7 @@ type Predicate struct {
 
 func (x *Predicate) Reset() {
 	*x = Predicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[14]
+	mi := &file_warden_v1_authorization_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1976,7 +2421,7 @@ func (x *Predicate) String() string {
 func (*Predicate) ProtoMessage() {}
 
 func (x *Predicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[14]
+	mi := &file_warden_v1_authorization_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1989,7 +2434,7 @@ func (x *Predicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Predicate.ProtoReflect.Descriptor instead.
 func (*Predicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{14}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Predicate) GetNode() isPredicate_Node {
@@ -2190,7 +2635,7 @@ type PredicateList struct {
 
 func (x *PredicateList) Reset() {
 	*x = PredicateList{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[15]
+	mi := &file_warden_v1_authorization_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2202,7 +2647,7 @@ func (x *PredicateList) String() string {
 func (*PredicateList) ProtoMessage() {}
 
 func (x *PredicateList) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[15]
+	mi := &file_warden_v1_authorization_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2215,7 +2660,7 @@ func (x *PredicateList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PredicateList.ProtoReflect.Descriptor instead.
 func (*PredicateList) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{15}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PredicateList) GetItems() []*Predicate {
@@ -2267,7 +2712,7 @@ type ColumnRef struct {
 
 func (x *ColumnRef) Reset() {
 	*x = ColumnRef{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[16]
+	mi := &file_warden_v1_authorization_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2279,7 +2724,7 @@ func (x *ColumnRef) String() string {
 func (*ColumnRef) ProtoMessage() {}
 
 func (x *ColumnRef) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[16]
+	mi := &file_warden_v1_authorization_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2292,7 +2737,7 @@ func (x *ColumnRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColumnRef.ProtoReflect.Descriptor instead.
 func (*ColumnRef) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{16}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ColumnRef) GetName() string {
@@ -2365,7 +2810,7 @@ type Comparison struct {
 
 func (x *Comparison) Reset() {
 	*x = Comparison{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[17]
+	mi := &file_warden_v1_authorization_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2377,7 +2822,7 @@ func (x *Comparison) String() string {
 func (*Comparison) ProtoMessage() {}
 
 func (x *Comparison) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[17]
+	mi := &file_warden_v1_authorization_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2390,7 +2835,7 @@ func (x *Comparison) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Comparison.ProtoReflect.Descriptor instead.
 func (*Comparison) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{17}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Comparison) GetOperator() ComparisonOperator {
@@ -2491,7 +2936,7 @@ type ClockValue struct {
 
 func (x *ClockValue) Reset() {
 	*x = ClockValue{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[18]
+	mi := &file_warden_v1_authorization_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2503,7 +2948,7 @@ func (x *ClockValue) String() string {
 func (*ClockValue) ProtoMessage() {}
 
 func (x *ClockValue) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[18]
+	mi := &file_warden_v1_authorization_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2516,7 +2961,7 @@ func (x *ClockValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockValue.ProtoReflect.Descriptor instead.
 func (*ClockValue) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{18}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ClockValue) GetWord() ClockWord {
@@ -2543,7 +2988,7 @@ type InList struct {
 
 func (x *InList) Reset() {
 	*x = InList{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[19]
+	mi := &file_warden_v1_authorization_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2555,7 +3000,7 @@ func (x *InList) String() string {
 func (*InList) ProtoMessage() {}
 
 func (x *InList) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[19]
+	mi := &file_warden_v1_authorization_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2568,7 +3013,7 @@ func (x *InList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InList.ProtoReflect.Descriptor instead.
 func (*InList) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{19}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *InList) GetColumn() *ColumnRef {
@@ -2612,7 +3057,7 @@ type PatternMatch struct {
 
 func (x *PatternMatch) Reset() {
 	*x = PatternMatch{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[20]
+	mi := &file_warden_v1_authorization_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2624,7 +3069,7 @@ func (x *PatternMatch) String() string {
 func (*PatternMatch) ProtoMessage() {}
 
 func (x *PatternMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[20]
+	mi := &file_warden_v1_authorization_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2637,7 +3082,7 @@ func (x *PatternMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternMatch.ProtoReflect.Descriptor instead.
 func (*PatternMatch) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{20}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PatternMatch) GetOperator() PatternOperator {
@@ -2688,7 +3133,7 @@ type JsonbPredicate struct {
 
 func (x *JsonbPredicate) Reset() {
 	*x = JsonbPredicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[21]
+	mi := &file_warden_v1_authorization_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2700,7 +3145,7 @@ func (x *JsonbPredicate) String() string {
 func (*JsonbPredicate) ProtoMessage() {}
 
 func (x *JsonbPredicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[21]
+	mi := &file_warden_v1_authorization_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2713,7 +3158,7 @@ func (x *JsonbPredicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JsonbPredicate.ProtoReflect.Descriptor instead.
 func (*JsonbPredicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{21}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *JsonbPredicate) GetOperator() JsonbOperator {
@@ -2762,7 +3207,7 @@ type ArrayPredicate struct {
 
 func (x *ArrayPredicate) Reset() {
 	*x = ArrayPredicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[22]
+	mi := &file_warden_v1_authorization_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2774,7 +3219,7 @@ func (x *ArrayPredicate) String() string {
 func (*ArrayPredicate) ProtoMessage() {}
 
 func (x *ArrayPredicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[22]
+	mi := &file_warden_v1_authorization_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2787,7 +3232,7 @@ func (x *ArrayPredicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArrayPredicate.ProtoReflect.Descriptor instead.
 func (*ArrayPredicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{22}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ArrayPredicate) GetOperator() ArrayOperator {
@@ -2834,7 +3279,7 @@ type ExistsPredicate struct {
 
 func (x *ExistsPredicate) Reset() {
 	*x = ExistsPredicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[23]
+	mi := &file_warden_v1_authorization_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2846,7 +3291,7 @@ func (x *ExistsPredicate) String() string {
 func (*ExistsPredicate) ProtoMessage() {}
 
 func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[23]
+	mi := &file_warden_v1_authorization_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2859,7 +3304,7 @@ func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExistsPredicate.ProtoReflect.Descriptor instead.
 func (*ExistsPredicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{23}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ExistsPredicate) GetTable() string {
@@ -2910,7 +3355,7 @@ type ColumnPair struct {
 
 func (x *ColumnPair) Reset() {
 	*x = ColumnPair{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[24]
+	mi := &file_warden_v1_authorization_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2922,7 +3367,7 @@ func (x *ColumnPair) String() string {
 func (*ColumnPair) ProtoMessage() {}
 
 func (x *ColumnPair) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[24]
+	mi := &file_warden_v1_authorization_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2935,7 +3380,7 @@ func (x *ColumnPair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColumnPair.ProtoReflect.Descriptor instead.
 func (*ColumnPair) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{24}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ColumnPair) GetLocal() string {
@@ -2970,19 +3415,20 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\n" +
 	"new_values\x18\x03 \x01(\v2\x17.google.protobuf.StructR\tnewValues\x12\x1d\n" +
 	"\n" +
-	"json_nulls\x18\x04 \x03(\tR\tjsonNulls\"\xf8\x01\n" +
+	"json_nulls\x18\x04 \x03(\tR\tjsonNulls\"\x92\x02\n" +
 	"\fCheckRequest\x122\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
 	"\toperation\x18\x03 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12\"\n" +
 	"\x04rows\x18\x04 \x03(\v2\x0e.warden.v1.RowR\x04rows\x12\x18\n" +
 	"\acolumns\x18\x05 \x03(\tR\acolumns\x12,\n" +
-	"\x06tables\x18\x06 \x03(\v2\x14.warden.v1.TableRowsR\x06tables\"m\n" +
+	"\x06tables\x18\x06 \x03(\v2\x14.warden.v1.TableRowsR\x06tables\x12\x18\n" +
+	"\aexplain\x18\a \x01(\bR\aexplain\"m\n" +
 	"\tTableRows\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12+\n" +
 	"\x04rows\x18\x02 \x03(\v2\x17.google.protobuf.StructR\x04rows\x12\x1d\n" +
 	"\n" +
-	"json_nulls\x18\x03 \x03(\tR\tjsonNulls\"\xc8\x02\n" +
+	"json_nulls\x18\x03 \x03(\tR\tjsonNulls\"\x82\x03\n" +
 	"\vRowDecision\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\bdecision\x18\x02 \x01(\x0e2\x13.warden.v1.DecisionR\bdecision\x12\x16\n" +
@@ -2991,7 +3437,30 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x0edenied_columns\x18\x05 \x03(\tR\rdeniedColumns\x12!\n" +
 	"\fmissing_data\x18\x06 \x03(\tR\vmissingData\x120\n" +
 	"\bresidual\x18\a \x01(\v2\x14.warden.v1.PredicateR\bresidual\x12;\n" +
-	"\x0echeck_residual\x18\b \x01(\v2\x14.warden.v1.PredicateR\rcheckResidual\"\xf5\x01\n" +
+	"\x0echeck_residual\x18\b \x01(\v2\x14.warden.v1.PredicateR\rcheckResidual\x128\n" +
+	"\vexplanation\x18\t \x01(\v2\x16.warden.v1.ExplanationR\vexplanation\"\xf3\x01\n" +
+	"\vExplanation\x12.\n" +
+	"\x06filter\x18\x01 \x01(\v2\x16.warden.v1.ExplainNodeR\x06filter\x12,\n" +
+	"\x05check\x18\x02 \x01(\v2\x16.warden.v1.ExplainNodeR\x05check\x12\x1c\n" +
+	"\ttruncated\x18\x03 \x01(\bR\ttruncated\x12\x1d\n" +
+	"\n" +
+	"granted_by\x18\x04 \x03(\tR\tgrantedBy\x12I\n" +
+	"\x11column_conditions\x18\x05 \x03(\v2\x1c.warden.v1.ColumnExplanationR\x10columnConditions\"\x7f\n" +
+	"\x11ColumnExplanation\x12\x16\n" +
+	"\x06column\x18\x01 \x01(\tR\x06column\x123\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2\x19.warden.v1.ExplainOutcomeR\aoutcome\x12\x1d\n" +
+	"\n" +
+	"granted_by\x18\x03 \x03(\tR\tgrantedBy\"\xd5\x02\n" +
+	"\vExplainNode\x12\x0e\n" +
+	"\x02op\x18\x01 \x01(\tR\x02op\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x123\n" +
+	"\aoutcome\x18\x03 \x01(\x0e2\x19.warden.v1.ExplainOutcomeR\aoutcome\x12\x16\n" +
+	"\x06column\x18\x04 \x01(\tR\x06column\x123\n" +
+	"\trow_value\x18\x05 \x01(\v2\x16.google.protobuf.ValueR\browValue\x12*\n" +
+	"\x11row_value_missing\x18\x06 \x01(\bR\x0frowValueMissing\x12,\n" +
+	"\x05value\x18\a \x01(\v2\x16.google.protobuf.ValueR\x05value\x12\x12\n" +
+	"\x04note\x18\b \x01(\tR\x04note\x122\n" +
+	"\bchildren\x18\t \x03(\v2\x16.warden.v1.ExplainNodeR\bchildren\"\xf5\x01\n" +
 	"\rCheckResponse\x124\n" +
 	"\tdecisions\x18\x01 \x03(\v2\x16.warden.v1.RowDecisionR\tdecisions\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x121\n" +
@@ -3005,12 +3474,13 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\adialect\x18\x01 \x01(\x0e2\x15.warden.v1.SqlDialectR\adialect\x12\x1f\n" +
 	"\vtable_alias\x18\x02 \x01(\tR\n" +
 	"tableAlias\x12+\n" +
-	"\x11first_placeholder\x18\x03 \x01(\x05R\x10firstPlaceholder\"\xb6\x01\n" +
+	"\x11first_placeholder\x18\x03 \x01(\x05R\x10firstPlaceholder\"\xd0\x01\n" +
 	"\rFilterRequest\x122\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
 	"\toperation\x18\x03 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12'\n" +
-	"\x03sql\x18\x04 \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"\xeb\x04\n" +
+	"\x03sql\x18\x04 \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\x12\x18\n" +
+	"\aexplain\x18\x05 \x01(\bR\aexplain\"\xab\x05\n" +
 	"\x0eFilterResponse\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.warden.v1.FilterKindR\x04kind\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\tR\brevision\x122\n" +
@@ -3028,8 +3498,13 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"decisionId\x12\x16\n" +
 	"\x06reason\x18\r \x01(\tR\x06reason\x12'\n" +
 	"\x0fcomputed_fields\x18\x0e \x03(\tR\x0ecomputedFields\x12*\n" +
-	"\x11json_null_presets\x18\x0f \x03(\tR\x0fjsonNullPresetsB\b\n" +
-	"\x06_limit\"\x87\x01\n" +
+	"\x11json_null_presets\x18\x0f \x03(\tR\x0fjsonNullPresets\x12>\n" +
+	"\vexplanation\x18\x10 \x01(\v2\x1c.warden.v1.FilterExplanationR\vexplanationB\b\n" +
+	"\x06_limit\"Z\n" +
+	"\x11FilterExplanation\x12\x12\n" +
+	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x14\n" +
+	"\x05bound\x18\x02 \x01(\tR\x05bound\x12\x1b\n" +
+	"\tfell_away\x18\x03 \x03(\tR\bfellAway\"\x87\x01\n" +
 	"\x0fColumnCondition\x12\x16\n" +
 	"\x06column\x18\x01 \x01(\tR\x06column\x122\n" +
 	"\tpredicate\x18\x02 \x01(\v2\x14.warden.v1.PredicateR\tpredicate\x12(\n" +
@@ -3130,7 +3605,12 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eDECISION_ALLOW\x10\x01\x12\x11\n" +
 	"\rDECISION_DENY\x10\x02\x12\x17\n" +
-	"\x13DECISION_NEEDS_DATA\x10\x03*r\n" +
+	"\x13DECISION_NEEDS_DATA\x10\x03*\x83\x01\n" +
+	"\x0eExplainOutcome\x12\x1f\n" +
+	"\x1bEXPLAIN_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14EXPLAIN_OUTCOME_TRUE\x10\x01\x12\x19\n" +
+	"\x15EXPLAIN_OUTCOME_FALSE\x10\x02\x12\x1b\n" +
+	"\x17EXPLAIN_OUTCOME_UNKNOWN\x10\x03*r\n" +
 	"\n" +
 	"SqlDialect\x12\x1b\n" +
 	"\x17SQL_DIALECT_UNSPECIFIED\x10\x00\x12\x18\n" +
@@ -3205,119 +3685,134 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 	return file_warden_v1_authorization_proto_rawDescData
 }
 
-var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),             // 0: warden.v1.Operation
 	(Decision)(0),              // 1: warden.v1.Decision
-	(SqlDialect)(0),            // 2: warden.v1.SqlDialect
-	(FilterKind)(0),            // 3: warden.v1.FilterKind
-	(ColumnKind)(0),            // 4: warden.v1.ColumnKind
-	(ComparisonOperator)(0),    // 5: warden.v1.ComparisonOperator
-	(ClockWord)(0),             // 6: warden.v1.ClockWord
-	(PatternOperator)(0),       // 7: warden.v1.PatternOperator
-	(JsonbOperator)(0),         // 8: warden.v1.JsonbOperator
-	(ArrayOperator)(0),         // 9: warden.v1.ArrayOperator
-	(*Principal)(nil),          // 10: warden.v1.Principal
-	(*Row)(nil),                // 11: warden.v1.Row
-	(*CheckRequest)(nil),       // 12: warden.v1.CheckRequest
-	(*TableRows)(nil),          // 13: warden.v1.TableRows
-	(*RowDecision)(nil),        // 14: warden.v1.RowDecision
-	(*CheckResponse)(nil),      // 15: warden.v1.CheckResponse
-	(*SqlOptions)(nil),         // 16: warden.v1.SqlOptions
-	(*FilterRequest)(nil),      // 17: warden.v1.FilterRequest
-	(*FilterResponse)(nil),     // 18: warden.v1.FilterResponse
-	(*ColumnCondition)(nil),    // 19: warden.v1.ColumnCondition
-	(*SqlFilter)(nil),          // 20: warden.v1.SqlFilter
-	(*SqlFragment)(nil),        // 21: warden.v1.SqlFragment
-	(*SqlParameter)(nil),       // 22: warden.v1.SqlParameter
-	(*SqlArray)(nil),           // 23: warden.v1.SqlArray
-	(*Predicate)(nil),          // 24: warden.v1.Predicate
-	(*PredicateList)(nil),      // 25: warden.v1.PredicateList
-	(*ColumnRef)(nil),          // 26: warden.v1.ColumnRef
-	(*Comparison)(nil),         // 27: warden.v1.Comparison
-	(*ClockValue)(nil),         // 28: warden.v1.ClockValue
-	(*InList)(nil),             // 29: warden.v1.InList
-	(*PatternMatch)(nil),       // 30: warden.v1.PatternMatch
-	(*JsonbPredicate)(nil),     // 31: warden.v1.JsonbPredicate
-	(*ArrayPredicate)(nil),     // 32: warden.v1.ArrayPredicate
-	(*ExistsPredicate)(nil),    // 33: warden.v1.ExistsPredicate
-	(*ColumnPair)(nil),         // 34: warden.v1.ColumnPair
-	nil,                        // 35: warden.v1.Principal.SessionVariablesEntry
-	(*structpb.Struct)(nil),    // 36: google.protobuf.Struct
-	(*structpb.Value)(nil),     // 37: google.protobuf.Value
-	(*structpb.ListValue)(nil), // 38: google.protobuf.ListValue
+	(ExplainOutcome)(0),        // 2: warden.v1.ExplainOutcome
+	(SqlDialect)(0),            // 3: warden.v1.SqlDialect
+	(FilterKind)(0),            // 4: warden.v1.FilterKind
+	(ColumnKind)(0),            // 5: warden.v1.ColumnKind
+	(ComparisonOperator)(0),    // 6: warden.v1.ComparisonOperator
+	(ClockWord)(0),             // 7: warden.v1.ClockWord
+	(PatternOperator)(0),       // 8: warden.v1.PatternOperator
+	(JsonbOperator)(0),         // 9: warden.v1.JsonbOperator
+	(ArrayOperator)(0),         // 10: warden.v1.ArrayOperator
+	(*Principal)(nil),          // 11: warden.v1.Principal
+	(*Row)(nil),                // 12: warden.v1.Row
+	(*CheckRequest)(nil),       // 13: warden.v1.CheckRequest
+	(*TableRows)(nil),          // 14: warden.v1.TableRows
+	(*RowDecision)(nil),        // 15: warden.v1.RowDecision
+	(*Explanation)(nil),        // 16: warden.v1.Explanation
+	(*ColumnExplanation)(nil),  // 17: warden.v1.ColumnExplanation
+	(*ExplainNode)(nil),        // 18: warden.v1.ExplainNode
+	(*CheckResponse)(nil),      // 19: warden.v1.CheckResponse
+	(*SqlOptions)(nil),         // 20: warden.v1.SqlOptions
+	(*FilterRequest)(nil),      // 21: warden.v1.FilterRequest
+	(*FilterResponse)(nil),     // 22: warden.v1.FilterResponse
+	(*FilterExplanation)(nil),  // 23: warden.v1.FilterExplanation
+	(*ColumnCondition)(nil),    // 24: warden.v1.ColumnCondition
+	(*SqlFilter)(nil),          // 25: warden.v1.SqlFilter
+	(*SqlFragment)(nil),        // 26: warden.v1.SqlFragment
+	(*SqlParameter)(nil),       // 27: warden.v1.SqlParameter
+	(*SqlArray)(nil),           // 28: warden.v1.SqlArray
+	(*Predicate)(nil),          // 29: warden.v1.Predicate
+	(*PredicateList)(nil),      // 30: warden.v1.PredicateList
+	(*ColumnRef)(nil),          // 31: warden.v1.ColumnRef
+	(*Comparison)(nil),         // 32: warden.v1.Comparison
+	(*ClockValue)(nil),         // 33: warden.v1.ClockValue
+	(*InList)(nil),             // 34: warden.v1.InList
+	(*PatternMatch)(nil),       // 35: warden.v1.PatternMatch
+	(*JsonbPredicate)(nil),     // 36: warden.v1.JsonbPredicate
+	(*ArrayPredicate)(nil),     // 37: warden.v1.ArrayPredicate
+	(*ExistsPredicate)(nil),    // 38: warden.v1.ExistsPredicate
+	(*ColumnPair)(nil),         // 39: warden.v1.ColumnPair
+	nil,                        // 40: warden.v1.Principal.SessionVariablesEntry
+	(*structpb.Struct)(nil),    // 41: google.protobuf.Struct
+	(*structpb.Value)(nil),     // 42: google.protobuf.Value
+	(*structpb.ListValue)(nil), // 43: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	35, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	36, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	36, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	10, // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
+	40, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	41, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	41, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	11, // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 4: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
-	11, // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
-	13, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	36, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	12, // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
+	14, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
+	41, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 8: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
-	24, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
-	24, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
-	14, // 11: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	36, // 12: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
-	2,  // 13: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
-	10, // 14: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
-	0,  // 15: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
-	16, // 16: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
-	3,  // 17: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
-	24, // 18: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
-	24, // 19: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
-	19, // 20: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	36, // 21: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
-	20, // 22: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
-	24, // 23: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
-	21, // 24: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
-	2,  // 25: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
-	21, // 26: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
-	21, // 27: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
-	22, // 28: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
-	23, // 29: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
-	22, // 30: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
-	25, // 31: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
-	25, // 32: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
-	24, // 33: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
-	27, // 34: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
-	26, // 35: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
-	29, // 36: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
-	30, // 37: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
-	31, // 38: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
-	33, // 39: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
-	32, // 40: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
-	24, // 41: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
-	4,  // 42: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
-	5,  // 43: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
-	26, // 44: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
-	26, // 45: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	37, // 46: warden.v1.Comparison.value:type_name -> google.protobuf.Value
-	28, // 47: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
-	6,  // 48: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
-	26, // 49: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	38, // 50: warden.v1.InList.values:type_name -> google.protobuf.ListValue
-	7,  // 51: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
-	26, // 52: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
-	8,  // 53: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
-	26, // 54: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	37, // 55: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
-	9,  // 56: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
-	26, // 57: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
-	34, // 58: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	24, // 59: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	12, // 60: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	17, // 61: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	15, // 62: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	18, // 63: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	62, // [62:64] is the sub-list for method output_type
-	60, // [60:62] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	29, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
+	29, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
+	16, // 11: warden.v1.RowDecision.explanation:type_name -> warden.v1.Explanation
+	18, // 12: warden.v1.Explanation.filter:type_name -> warden.v1.ExplainNode
+	18, // 13: warden.v1.Explanation.check:type_name -> warden.v1.ExplainNode
+	17, // 14: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
+	2,  // 15: warden.v1.ColumnExplanation.outcome:type_name -> warden.v1.ExplainOutcome
+	2,  // 16: warden.v1.ExplainNode.outcome:type_name -> warden.v1.ExplainOutcome
+	42, // 17: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
+	42, // 18: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
+	18, // 19: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
+	15, // 20: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
+	41, // 21: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	3,  // 22: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
+	11, // 23: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
+	0,  // 24: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
+	20, // 25: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
+	4,  // 26: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
+	29, // 27: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
+	29, // 28: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
+	24, // 29: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
+	41, // 30: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	25, // 31: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
+	23, // 32: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
+	29, // 33: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
+	26, // 34: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
+	3,  // 35: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
+	26, // 36: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
+	26, // 37: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
+	27, // 38: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
+	28, // 39: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
+	27, // 40: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
+	30, // 41: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
+	30, // 42: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
+	29, // 43: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
+	32, // 44: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
+	31, // 45: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
+	34, // 46: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
+	35, // 47: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
+	36, // 48: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
+	38, // 49: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	37, // 50: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
+	29, // 51: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	5,  // 52: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
+	6,  // 53: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
+	31, // 54: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	31, // 55: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	42, // 56: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	33, // 57: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
+	7,  // 58: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
+	31, // 59: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	43, // 60: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	8,  // 61: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
+	31, // 62: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	9,  // 63: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
+	31, // 64: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	42, // 65: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	10, // 66: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
+	31, // 67: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
+	39, // 68: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	29, // 69: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	13, // 70: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	21, // 71: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	19, // 72: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	22, // 73: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	72, // [72:74] is the sub-list for method output_type
+	70, // [70:72] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -3325,15 +3820,15 @@ func file_warden_v1_authorization_proto_init() {
 	if File_warden_v1_authorization_proto != nil {
 		return
 	}
-	file_warden_v1_authorization_proto_msgTypes[8].OneofWrappers = []any{}
-	file_warden_v1_authorization_proto_msgTypes[12].OneofWrappers = []any{
+	file_warden_v1_authorization_proto_msgTypes[11].OneofWrappers = []any{}
+	file_warden_v1_authorization_proto_msgTypes[16].OneofWrappers = []any{
 		(*SqlParameter_Text)(nil),
 		(*SqlParameter_Integer)(nil),
 		(*SqlParameter_Boolean)(nil),
 		(*SqlParameter_Real)(nil),
 		(*SqlParameter_Array)(nil),
 	}
-	file_warden_v1_authorization_proto_msgTypes[14].OneofWrappers = []any{
+	file_warden_v1_authorization_proto_msgTypes[18].OneofWrappers = []any{
 		(*Predicate_Constant)(nil),
 		(*Predicate_All)(nil),
 		(*Predicate_Any)(nil),
@@ -3346,7 +3841,7 @@ func file_warden_v1_authorization_proto_init() {
 		(*Predicate_Exists)(nil),
 		(*Predicate_Array)(nil),
 	}
-	file_warden_v1_authorization_proto_msgTypes[17].OneofWrappers = []any{
+	file_warden_v1_authorization_proto_msgTypes[21].OneofWrappers = []any{
 		(*Comparison_OtherColumn)(nil),
 		(*Comparison_Value)(nil),
 		(*Comparison_Clock)(nil),
@@ -3356,8 +3851,8 @@ func file_warden_v1_authorization_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
-			NumEnums:      10,
-			NumMessages:   26,
+			NumEnums:      11,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

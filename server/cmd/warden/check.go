@@ -24,6 +24,7 @@ import (
 	"github.com/wardenpdp/warden/policy/model"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 	"github.com/wardenpdp/warden/server"
+	"github.com/wardenpdp/warden/server/permtest"
 )
 
 type checkFlags struct {
@@ -38,6 +39,7 @@ type checkFlags struct {
 	existsRows  string
 	columns     string
 	backendOnly bool
+	explain     bool
 	output      string
 	maxRows     int
 }
@@ -64,6 +66,7 @@ func (a *app) check(ctx context.Context, args []string) error {
 	fs.StringVar(&f.existsRows, "exists-rows", "", "a JSON or YAML `file` mapping each table an _exists rule reads (schema.name, or name for public) to its rows, e.g. {\"public.memberships\": [{\"user_id\": 1}]}")
 	fs.StringVar(&f.columns, "columns", "", "comma-separated `columns` the caller wants to read or write")
 	fs.BoolVar(&f.backendOnly, "use-backend-only-permissions", false, "apply backend_only permissions")
+	fs.BoolVar(&f.explain, "explain", false, "explain each row's decision: the rule as a tree with each node's outcome, the row's value and the session's")
 	fs.StringVar(&f.output, "output", f.output, "output `format`: text or json")
 	fs.IntVar(&f.maxRows, "max-rows", f.maxRows, "most rows one check may carry, as the server's --max-rows")
 	if err := a.parse(fs, args); err != nil {
@@ -110,7 +113,8 @@ func (f *checkFlags) request() (*wardenv1.CheckRequest, error) {
 			SessionVariables:          vars,
 			UseBackendOnlyPermissions: f.backendOnly,
 		},
-		Table: f.table,
+		Table:   f.table,
+		Explain: f.explain,
 	}
 	if f.operation != "" {
 		op, err := model.ParseOperation(f.operation)
@@ -281,6 +285,12 @@ func printDecisions(w io.Writer, resp *wardenv1.CheckResponse) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.GetId(), decision, d.GetReason(), cols)
 	}
 	tw.Flush()
+	for _, d := range resp.GetDecisions() {
+		if e := d.GetExplanation(); e != nil {
+			fmt.Fprintln(w)
+			permtest.WriteExplanation(w, d.GetId(), e)
+		}
+	}
 	if p := resp.GetPresets(); len(p.GetFields()) > 0 {
 		b, _ := json.Marshal(p.AsMap())
 		fmt.Fprintf(w, "presets: %s\n", b)

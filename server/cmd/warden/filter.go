@@ -22,7 +22,7 @@ func (a *app) filter(ctx context.Context, args []string) error {
 		role, table, operation, dialect, alias, output string
 		session                                        listFlag
 		first                                          int
-		backendOnly                                    bool
+		backendOnly, explain                           bool
 	)
 	fs := a.flagSet("filter", "[DIR] --role R --table T --operation OP [--dialect D] [flags]",
 		"Prints the row filter of a role offline, exactly as the Filter RPC would\n"+
@@ -41,6 +41,7 @@ func (a *app) filter(ctx context.Context, args []string) error {
 	fs.StringVar(&alias, "alias", "", "the table's `alias` in the caller's query")
 	fs.IntVar(&first, "first-placeholder", 1, "the `number` of the first $n placeholder (postgres)")
 	fs.BoolVar(&backendOnly, "use-backend-only-permissions", false, "apply backend_only permissions")
+	fs.BoolVar(&explain, "explain", false, "explain the filter: the rule as the metadata states it, and once the session is bound")
 	fs.StringVar(&output, "output", "json", "output `format`: json, proto or text")
 	if err := a.parse(fs, args); err != nil {
 		return err
@@ -55,6 +56,7 @@ func (a *app) filter(ctx context.Context, args []string) error {
 	req := &wardenv1.FilterRequest{
 		Principal: &wardenv1.Principal{Role: role, SessionVariables: vars, UseBackendOnlyPermissions: backendOnly},
 		Table:     table,
+		Explain:   explain,
 	}
 	op, err := model.ParseOperation(operation)
 	if err != nil {
@@ -98,6 +100,12 @@ func (a *app) filter(ctx context.Context, args []string) error {
 		if resp.Limit != nil {
 			fmt.Fprintf(a.stdout, "limit: %d\n", resp.GetLimit())
 		}
+		if e := resp.GetExplanation(); e != nil {
+			fmt.Fprintf(a.stdout, "rule:  %s\nbound: %s\n", e.GetRule(), e.GetBound())
+			for _, f := range e.GetFellAway() {
+				fmt.Fprintf(a.stdout, "fell away: %s\n", f)
+			}
+		}
 		return nil
 	}
 	b, err := json.MarshalIndent(compactFilter(resp), "", "  ")
@@ -124,6 +132,14 @@ type filterJSON struct {
 	AllowAggregations bool           `json:"allow_aggregations"`
 	Presets           map[string]any `json:"presets,omitempty"`
 	Revision          string         `json:"revision"`
+	Explanation       *explainJSON   `json:"explanation,omitempty"`
+}
+
+// explainJSON is FilterResponse.explanation in --output json.
+type explainJSON struct {
+	Rule     string   `json:"rule"`
+	Bound    string   `json:"bound"`
+	FellAway []string `json:"fell_away,omitempty"`
 }
 
 func compactFilter(r *wardenv1.FilterResponse) filterJSON {
@@ -139,6 +155,9 @@ func compactFilter(r *wardenv1.FilterResponse) filterJSON {
 	}
 	if out.Columns == nil {
 		out.Columns = []string{}
+	}
+	if e := r.GetExplanation(); e != nil {
+		out.Explanation = &explainJSON{Rule: e.GetRule(), Bound: e.GetBound(), FellAway: e.GetFellAway()}
 	}
 	if w := r.GetSql().GetWhere(); w != nil {
 		out.SQL, out.Params = w.GetSql(), paramsJSON(w)

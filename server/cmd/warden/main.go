@@ -8,6 +8,7 @@
 //	warden compile  [--policy DIR] [--out DIR]
 //	warden validate [--policy DIR] [--schema FILE] [--dialect D,...]
 //	warden bundle build --policy DIR --out FILE [--signing-key FILE]
+//	warden test     [--policy DIR] [PATH...] [--format human|json|junit|tap] [--run REGEXP] [--coverage]
 //	warden keys generate [--id ID] [--level user|admin] [--grants check,...]
 //	warden token    --role R [--var x-hasura-user-id=1 ...] (with WARDEN_JWT_SECRET)
 //	warden decisions tail [--addr HOST:PORT] --api-key KEY [--follow]
@@ -76,6 +77,7 @@ var commands = []command{
 	{"compile", "print the Rego compiled from the policy set, or write it with --out", (*app).compile},
 	{"validate", "load and compile the policy set and list every problem", (*app).validate},
 	{"bundle", "write the policy set as one (signed) bundle file for serve --bundle-url", (*app).bundleCmd},
+	{"test", "run the permission test suites (tests/*.yaml): decisions and filters on fixture rows", (*app).test},
 	{"keys", "generate an API key for a caller ('warden keys generate')", (*app).keys},
 	{"token", "sign an end-user JWT with an HS256/384/512 --jwt-secret, for trials and tests", (*app).token},
 	{"decisions", "print a running server's recent decisions ('warden decisions tail [--follow]')", (*app).decisions},

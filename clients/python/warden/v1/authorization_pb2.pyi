@@ -36,6 +36,10 @@ DECISION_DENY: Decision
 DECISION_NEEDS_DATA: Decision
 DECISION_UNSPECIFIED: Decision
 DESCRIPTOR: _descriptor.FileDescriptor
+EXPLAIN_OUTCOME_FALSE: ExplainOutcome
+EXPLAIN_OUTCOME_TRUE: ExplainOutcome
+EXPLAIN_OUTCOME_UNKNOWN: ExplainOutcome
+EXPLAIN_OUTCOME_UNSPECIFIED: ExplainOutcome
 FILTER_KIND_ALWAYS_ALLOWED: FilterKind
 FILTER_KIND_ALWAYS_DENIED: FilterKind
 FILTER_KIND_CONDITIONAL: FilterKind
@@ -73,20 +77,22 @@ class ArrayPredicate(_message.Message):
     def __init__(self, operator: _Optional[_Union[ArrayOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[str] = ...) -> None: ...
 
 class CheckRequest(_message.Message):
-    __slots__ = ["columns", "operation", "principal", "rows", "table", "tables"]
+    __slots__ = ["columns", "explain", "operation", "principal", "rows", "table", "tables"]
     COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    EXPLAIN_FIELD_NUMBER: _ClassVar[int]
     OPERATION_FIELD_NUMBER: _ClassVar[int]
     PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
     TABLES_FIELD_NUMBER: _ClassVar[int]
     TABLE_FIELD_NUMBER: _ClassVar[int]
     columns: _containers.RepeatedScalarFieldContainer[str]
+    explain: bool
     operation: Operation
     principal: Principal
     rows: _containers.RepeatedCompositeFieldContainer[Row]
     table: str
     tables: _containers.RepeatedCompositeFieldContainer[TableRows]
-    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., rows: _Optional[_Iterable[_Union[Row, _Mapping]]] = ..., columns: _Optional[_Iterable[str]] = ..., tables: _Optional[_Iterable[_Union[TableRows, _Mapping]]] = ...) -> None: ...
+    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., rows: _Optional[_Iterable[_Union[Row, _Mapping]]] = ..., columns: _Optional[_Iterable[str]] = ..., tables: _Optional[_Iterable[_Union[TableRows, _Mapping]]] = ..., explain: bool = ...) -> None: ...
 
 class CheckResponse(_message.Message):
     __slots__ = ["decision_id", "decisions", "json_null_presets", "presets", "revision", "role"]
@@ -119,6 +125,16 @@ class ColumnCondition(_message.Message):
     predicate: Predicate
     sql: SqlFragment
     def __init__(self, column: _Optional[str] = ..., predicate: _Optional[_Union[Predicate, _Mapping]] = ..., sql: _Optional[_Union[SqlFragment, _Mapping]] = ...) -> None: ...
+
+class ColumnExplanation(_message.Message):
+    __slots__ = ["column", "granted_by", "outcome"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_BY_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    column: str
+    granted_by: _containers.RepeatedScalarFieldContainer[str]
+    outcome: ExplainOutcome
+    def __init__(self, column: _Optional[str] = ..., outcome: _Optional[_Union[ExplainOutcome, str]] = ..., granted_by: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ColumnPair(_message.Message):
     __slots__ = ["local", "remote"]
@@ -174,26 +190,75 @@ class ExistsPredicate(_message.Message):
     where: Predicate
     def __init__(self, table: _Optional[str] = ..., relationship: _Optional[str] = ..., on: _Optional[_Iterable[_Union[ColumnPair, _Mapping]]] = ..., where: _Optional[_Union[Predicate, _Mapping]] = ..., function: _Optional[str] = ...) -> None: ...
 
+class ExplainNode(_message.Message):
+    __slots__ = ["children", "column", "note", "op", "outcome", "row_value", "row_value_missing", "text", "value"]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    OP_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    ROW_VALUE_FIELD_NUMBER: _ClassVar[int]
+    ROW_VALUE_MISSING_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    children: _containers.RepeatedCompositeFieldContainer[ExplainNode]
+    column: str
+    note: str
+    op: str
+    outcome: ExplainOutcome
+    row_value: _struct_pb2.Value
+    row_value_missing: bool
+    text: str
+    value: _struct_pb2.Value
+    def __init__(self, op: _Optional[str] = ..., text: _Optional[str] = ..., outcome: _Optional[_Union[ExplainOutcome, str]] = ..., column: _Optional[str] = ..., row_value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., row_value_missing: bool = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., note: _Optional[str] = ..., children: _Optional[_Iterable[_Union[ExplainNode, _Mapping]]] = ...) -> None: ...
+
+class Explanation(_message.Message):
+    __slots__ = ["check", "column_conditions", "filter", "granted_by", "truncated"]
+    CHECK_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_BY_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    check: ExplainNode
+    column_conditions: _containers.RepeatedCompositeFieldContainer[ColumnExplanation]
+    filter: ExplainNode
+    granted_by: _containers.RepeatedScalarFieldContainer[str]
+    truncated: bool
+    def __init__(self, filter: _Optional[_Union[ExplainNode, _Mapping]] = ..., check: _Optional[_Union[ExplainNode, _Mapping]] = ..., truncated: bool = ..., granted_by: _Optional[_Iterable[str]] = ..., column_conditions: _Optional[_Iterable[_Union[ColumnExplanation, _Mapping]]] = ...) -> None: ...
+
+class FilterExplanation(_message.Message):
+    __slots__ = ["bound", "fell_away", "rule"]
+    BOUND_FIELD_NUMBER: _ClassVar[int]
+    FELL_AWAY_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    bound: str
+    fell_away: _containers.RepeatedScalarFieldContainer[str]
+    rule: str
+    def __init__(self, rule: _Optional[str] = ..., bound: _Optional[str] = ..., fell_away: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class FilterRequest(_message.Message):
-    __slots__ = ["operation", "principal", "sql", "table"]
+    __slots__ = ["explain", "operation", "principal", "sql", "table"]
+    EXPLAIN_FIELD_NUMBER: _ClassVar[int]
     OPERATION_FIELD_NUMBER: _ClassVar[int]
     PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
     SQL_FIELD_NUMBER: _ClassVar[int]
     TABLE_FIELD_NUMBER: _ClassVar[int]
+    explain: bool
     operation: Operation
     principal: Principal
     sql: SqlOptions
     table: str
-    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., sql: _Optional[_Union[SqlOptions, _Mapping]] = ...) -> None: ...
+    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., sql: _Optional[_Union[SqlOptions, _Mapping]] = ..., explain: bool = ...) -> None: ...
 
 class FilterResponse(_message.Message):
-    __slots__ = ["allow_aggregations", "check", "column_conditions", "columns", "computed_fields", "decision_id", "json_null_presets", "kind", "limit", "predicate", "presets", "reason", "revision", "role", "sql"]
+    __slots__ = ["allow_aggregations", "check", "column_conditions", "columns", "computed_fields", "decision_id", "explanation", "json_null_presets", "kind", "limit", "predicate", "presets", "reason", "revision", "role", "sql"]
     ALLOW_AGGREGATIONS_FIELD_NUMBER: _ClassVar[int]
     CHECK_FIELD_NUMBER: _ClassVar[int]
     COLUMNS_FIELD_NUMBER: _ClassVar[int]
     COLUMN_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
     COMPUTED_FIELDS_FIELD_NUMBER: _ClassVar[int]
     DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
     JSON_NULL_PRESETS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
@@ -209,6 +274,7 @@ class FilterResponse(_message.Message):
     columns: _containers.RepeatedScalarFieldContainer[str]
     computed_fields: _containers.RepeatedScalarFieldContainer[str]
     decision_id: str
+    explanation: FilterExplanation
     json_null_presets: _containers.RepeatedScalarFieldContainer[str]
     kind: FilterKind
     limit: int
@@ -218,7 +284,7 @@ class FilterResponse(_message.Message):
     revision: str
     role: str
     sql: SqlFilter
-    def __init__(self, kind: _Optional[_Union[FilterKind, str]] = ..., revision: _Optional[str] = ..., predicate: _Optional[_Union[Predicate, _Mapping]] = ..., check: _Optional[_Union[Predicate, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ..., column_conditions: _Optional[_Iterable[_Union[ColumnCondition, _Mapping]]] = ..., limit: _Optional[int] = ..., allow_aggregations: bool = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., sql: _Optional[_Union[SqlFilter, _Mapping]] = ..., role: _Optional[str] = ..., decision_id: _Optional[str] = ..., reason: _Optional[str] = ..., computed_fields: _Optional[_Iterable[str]] = ..., json_null_presets: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[FilterKind, str]] = ..., revision: _Optional[str] = ..., predicate: _Optional[_Union[Predicate, _Mapping]] = ..., check: _Optional[_Union[Predicate, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ..., column_conditions: _Optional[_Iterable[_Union[ColumnCondition, _Mapping]]] = ..., limit: _Optional[int] = ..., allow_aggregations: bool = ..., presets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., sql: _Optional[_Union[SqlFilter, _Mapping]] = ..., role: _Optional[str] = ..., decision_id: _Optional[str] = ..., reason: _Optional[str] = ..., computed_fields: _Optional[_Iterable[str]] = ..., json_null_presets: _Optional[_Iterable[str]] = ..., explanation: _Optional[_Union[FilterExplanation, _Mapping]] = ...) -> None: ...
 
 class InList(_message.Message):
     __slots__ = ["column", "values", "values_json"]
@@ -316,11 +382,12 @@ class Row(_message.Message):
     def __init__(self, id: _Optional[str] = ..., values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., new_values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., json_nulls: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RowDecision(_message.Message):
-    __slots__ = ["allowed_columns", "check_residual", "decision", "denied_columns", "id", "missing_data", "reason", "residual"]
+    __slots__ = ["allowed_columns", "check_residual", "decision", "denied_columns", "explanation", "id", "missing_data", "reason", "residual"]
     ALLOWED_COLUMNS_FIELD_NUMBER: _ClassVar[int]
     CHECK_RESIDUAL_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
     DENIED_COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     MISSING_DATA_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
@@ -329,11 +396,12 @@ class RowDecision(_message.Message):
     check_residual: Predicate
     decision: Decision
     denied_columns: _containers.RepeatedScalarFieldContainer[str]
+    explanation: Explanation
     id: str
     missing_data: _containers.RepeatedScalarFieldContainer[str]
     reason: str
     residual: Predicate
-    def __init__(self, id: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[str] = ..., allowed_columns: _Optional[_Iterable[str]] = ..., denied_columns: _Optional[_Iterable[str]] = ..., missing_data: _Optional[_Iterable[str]] = ..., residual: _Optional[_Union[Predicate, _Mapping]] = ..., check_residual: _Optional[_Union[Predicate, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[str] = ..., allowed_columns: _Optional[_Iterable[str]] = ..., denied_columns: _Optional[_Iterable[str]] = ..., missing_data: _Optional[_Iterable[str]] = ..., residual: _Optional[_Union[Predicate, _Mapping]] = ..., check_residual: _Optional[_Union[Predicate, _Mapping]] = ..., explanation: _Optional[_Union[Explanation, _Mapping]] = ...) -> None: ...
 
 class SqlArray(_message.Message):
     __slots__ = ["elements"]
@@ -397,6 +465,9 @@ class Operation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class Decision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ExplainOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class SqlDialect(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file warden/v1/authorization.proto.
  */
 export const file_warden_v1_authorization: GenFile = /*@__PURE__*/
-  fileDesc("Ch13YXJkZW4vdjEvYXV0aG9yaXphdGlvbi5wcm90bxIJd2FyZGVuLnYxIr8BCglQcmluY2lwYWwSDAoEcm9sZRgBIAEoCRJFChFzZXNzaW9uX3ZhcmlhYmxlcxgCIAMoCzIqLndhcmRlbi52MS5QcmluY2lwYWwuU2Vzc2lvblZhcmlhYmxlc0VudHJ5EiQKHHVzZV9iYWNrZW5kX29ubHlfcGVybWlzc2lvbnMYAyABKAgaNwoVU2Vzc2lvblZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiewoDUm93EgoKAmlkGAEgASgJEicKBnZhbHVlcxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKwoKbmV3X3ZhbHVlcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKanNvbl9udWxscxgEIAMoCSLEAQoMQ2hlY2tSZXF1ZXN0EicKCXByaW5jaXBhbBgBIAEoCzIULndhcmRlbi52MS5QcmluY2lwYWwSDQoFdGFibGUYAiABKAkSJwoJb3BlcmF0aW9uGAMgASgOMhQud2FyZGVuLnYxLk9wZXJhdGlvbhIcCgRyb3dzGAQgAygLMg4ud2FyZGVuLnYxLlJvdxIPCgdjb2x1bW5zGAUgAygJEiQKBnRhYmxlcxgGIAMoCzIULndhcmRlbi52MS5UYWJsZVJvd3MiVQoJVGFibGVSb3dzEg0KBXRhYmxlGAEgASgJEiUKBHJvd3MYAiADKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCmpzb25fbnVsbHMYAyADKAki7QEKC1Jvd0RlY2lzaW9uEgoKAmlkGAEgASgJEiUKCGRlY2lzaW9uGAIgASgOMhMud2FyZGVuLnYxLkRlY2lzaW9uEg4KBnJlYXNvbhgDIAEoCRIXCg9hbGxvd2VkX2NvbHVtbnMYBCADKAkSFgoOZGVuaWVkX2NvbHVtbnMYBSADKAkSFAoMbWlzc2luZ19kYXRhGAYgAygJEiYKCHJlc2lkdWFsGAcgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIsCg5jaGVja19yZXNpZHVhbBgIIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGUitAEKDUNoZWNrUmVzcG9uc2USKQoJZGVjaXNpb25zGAEgAygLMhYud2FyZGVuLnYxLlJvd0RlY2lzaW9uEgwKBHJvbGUYAiABKAkSKAoHcHJlc2V0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEAoIcmV2aXNpb24YBCABKAkSEwoLZGVjaXNpb25faWQYBSABKAkSGQoRanNvbl9udWxsX3ByZXNldHMYBiADKAkiZAoKU3FsT3B0aW9ucxImCgdkaWFsZWN0GAEgASgOMhUud2FyZGVuLnYxLlNxbERpYWxlY3QSEwoLdGFibGVfYWxpYXMYAiABKAkSGQoRZmlyc3RfcGxhY2Vob2xkZXIYAyABKAUilAEKDUZpbHRlclJlcXVlc3QSJwoJcHJpbmNpcGFsGAEgASgLMhQud2FyZGVuLnYxLlByaW5jaXBhbBINCgV0YWJsZRgCIAEoCRInCglvcGVyYXRpb24YAyABKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uEiIKA3NxbBgEIAEoCzIVLndhcmRlbi52MS5TcWxPcHRpb25zIssDCg5GaWx0ZXJSZXNwb25zZRIjCgRraW5kGAEgASgOMhUud2FyZGVuLnYxLkZpbHRlcktpbmQSEAoIcmV2aXNpb24YAiABKAkSJwoJcHJlZGljYXRlGAMgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIjCgVjaGVjaxgEIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGUSDwoHY29sdW1ucxgFIAMoCRI1ChFjb2x1bW5fY29uZGl0aW9ucxgGIAMoCzIaLndhcmRlbi52MS5Db2x1bW5Db25kaXRpb24SEgoFbGltaXQYByABKAVIAIgBARIaChJhbGxvd19hZ2dyZWdhdGlvbnMYCCABKAgSKAoHcHJlc2V0cxgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSIQoDc3FsGAogASgLMhQud2FyZGVuLnYxLlNxbEZpbHRlchIMCgRyb2xlGAsgASgJEhMKC2RlY2lzaW9uX2lkGAwgASgJEg4KBnJlYXNvbhgNIAEoCRIXCg9jb21wdXRlZF9maWVsZHMYDiADKAkSGQoRanNvbl9udWxsX3ByZXNldHMYDyADKAlCCAoGX2xpbWl0Im8KD0NvbHVtbkNvbmRpdGlvbhIOCgZjb2x1bW4YASABKAkSJwoJcHJlZGljYXRlGAIgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIjCgNzcWwYAyABKAsyFi53YXJkZW4udjEuU3FsRnJhZ21lbnQigQEKCVNxbEZpbHRlchImCgdkaWFsZWN0GAEgASgOMhUud2FyZGVuLnYxLlNxbERpYWxlY3QSJQoFd2hlcmUYAiABKAsyFi53YXJkZW4udjEuU3FsRnJhZ21lbnQSJQoFY2hlY2sYAyABKAsyFi53YXJkZW4udjEuU3FsRnJhZ21lbnQiRwoLU3FsRnJhZ21lbnQSCwoDc3FsGAEgASgJEisKCnBhcmFtZXRlcnMYAiADKAsyFy53YXJkZW4udjEuU3FsUGFyYW1ldGVyIoMBCgxTcWxQYXJhbWV0ZXISDgoEdGV4dBgBIAEoCUgAEhEKB2ludGVnZXIYAiABKANIABIRCgdib29sZWFuGAMgASgISAASDgoEcmVhbBgEIAEoAUgAEiQKBWFycmF5GAUgASgLMhMud2FyZGVuLnYxLlNxbEFycmF5SABCBwoFdmFsdWUiNQoIU3FsQXJyYXkSKQoIZWxlbWVudHMYASADKAsyFy53YXJkZW4udjEuU3FsUGFyYW1ldGVyItEDCglQcmVkaWNhdGUSEgoIY29uc3RhbnQYASABKAhIABInCgNhbGwYAiABKAsyGC53YXJkZW4udjEuUHJlZGljYXRlTGlzdEgAEicKA2FueRgDIAEoCzIYLndhcmRlbi52MS5QcmVkaWNhdGVMaXN0SAASKAoIbmVnYXRpb24YBCABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlSAASKwoKY29tcGFyaXNvbhgFIAEoCzIVLndhcmRlbi52MS5Db21wYXJpc29uSAASJwoHaXNfbnVsbBgGIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWZIABIkCgdpbl9saXN0GAcgASgLMhEud2FyZGVuLnYxLkluTGlzdEgAEioKB3BhdHRlcm4YCCABKAsyFy53YXJkZW4udjEuUGF0dGVybk1hdGNoSAASKgoFanNvbmIYCSABKAsyGS53YXJkZW4udjEuSnNvbmJQcmVkaWNhdGVIABIsCgZleGlzdHMYCiABKAsyGi53YXJkZW4udjEuRXhpc3RzUHJlZGljYXRlSAASKgoFYXJyYXkYCyABKAsyGS53YXJkZW4udjEuQXJyYXlQcmVkaWNhdGVIAEIGCgRub2RlIjQKDVByZWRpY2F0ZUxpc3QSIwoFaXRlbXMYASADKAsyFC53YXJkZW4udjEuUHJlZGljYXRlIn0KCUNvbHVtblJlZhIMCgRuYW1lGAEgASgJEgwKBHJvb3QYAiABKAgSIwoEa2luZBgDIAEoDjIVLndhcmRlbi52MS5Db2x1bW5LaW5kEg0KBWxvd2VyGAQgASgIEg4KBnBhZF90bxgFIAEoDRIQCghmdW5jdGlvbhgGIAEoCSL/AQoKQ29tcGFyaXNvbhIvCghvcGVyYXRvchgBIAEoDjIdLndhcmRlbi52MS5Db21wYXJpc29uT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIsCgxvdGhlcl9jb2x1bW4YAyABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmSAASJwoFdmFsdWUYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWVIABImCgVjbG9jaxgGIAEoCzIVLndhcmRlbi52MS5DbG9ja1ZhbHVlSAASEgoKdmFsdWVfanNvbhgFIAEoCUIHCgVyaWdodCIwCgpDbG9ja1ZhbHVlEiIKBHdvcmQYASABKA4yFC53YXJkZW4udjEuQ2xvY2tXb3JkIm8KBkluTGlzdBIkCgZjb2x1bW4YASABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEioKBnZhbHVlcxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUSEwoLdmFsdWVzX2pzb24YAyADKAkiggEKDFBhdHRlcm5NYXRjaBIsCghvcGVyYXRvchgBIAEoDjIaLndhcmRlbi52MS5QYXR0ZXJuT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIPCgdwYXR0ZXJuGAMgASgJEg0KBXJlZ2V4GAQgASgJIp0BCg5Kc29uYlByZWRpY2F0ZRIqCghvcGVyYXRvchgBIAEoDjIYLndhcmRlbi52MS5Kc29uYk9wZXJhdG9yEiQKBmNvbHVtbhgCIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSJQoFdmFsdWUYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEgoKdmFsdWVfanNvbhgEIAEoCSJxCg5BcnJheVByZWRpY2F0ZRIqCghvcGVyYXRvchgBIAEoDjIYLndhcmRlbi52MS5BcnJheU9wZXJhdG9yEiQKBmNvbHVtbhgCIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSDQoFdmFsdWUYAyABKAkikAEKD0V4aXN0c1ByZWRpY2F0ZRINCgV0YWJsZRgBIAEoCRIUCgxyZWxhdGlvbnNoaXAYAiABKAkSIQoCb24YAyADKAsyFS53YXJkZW4udjEuQ29sdW1uUGFpchIjCgV3aGVyZRgEIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGUSEAoIZnVuY3Rpb24YBSABKAkiKwoKQ29sdW1uUGFpchINCgVsb2NhbBgBIAEoCRIOCgZyZW1vdGUYAiABKAkqfgoJT3BlcmF0aW9uEhkKFU9QRVJBVElPTl9VTlNQRUNJRklFRBAAEhQKEE9QRVJBVElPTl9TRUxFQ1QQARIUChBPUEVSQVRJT05fSU5TRVJUEAISFAoQT1BFUkFUSU9OX1VQREFURRADEhQKEE9QRVJBVElPTl9ERUxFVEUQBCpkCghEZWNpc2lvbhIYChRERUNJU0lPTl9VTlNQRUNJRklFRBAAEhIKDkRFQ0lTSU9OX0FMTE9XEAESEQoNREVDSVNJT05fREVOWRACEhcKE0RFQ0lTSU9OX05FRURTX0RBVEEQAypyCgpTcWxEaWFsZWN0EhsKF1NRTF9ESUFMRUNUX1VOU1BFQ0lGSUVEEAASGAoUU1FMX0RJQUxFQ1RfUE9TVEdSRVMQARIVChFTUUxfRElBTEVDVF9NWVNRTBACEhYKElNRTF9ESUFMRUNUX1NRTElURRADKoUBCgpGaWx0ZXJLaW5kEhsKF0ZJTFRFUl9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaRklMVEVSX0tJTkRfQUxXQVlTX0FMTE9XRUQQARIdChlGSUxURVJfS0lORF9BTFdBWVNfREVOSUVEEAISGwoXRklMVEVSX0tJTkRfQ09ORElUSU9OQUwQAyqdAgoKQ29sdW1uS2luZBIbChdDT0xVTU5fS0lORF9VTlNQRUNJRklFRBAAEhcKE0NPTFVNTl9LSU5EX0lOVEVHRVIQARIXChNDT0xVTU5fS0lORF9OVU1FUklDEAISFAoQQ09MVU1OX0tJTkRfVEVYVBADEhcKE0NPTFVNTl9LSU5EX0JPT0xFQU4QBBIUChBDT0xVTU5fS0lORF9VVUlEEAUSFAoQQ09MVU1OX0tJTkRfREFURRAGEhkKFUNPTFVNTl9LSU5EX1RJTUVTVEFNUBAHEhsKF0NPTFVNTl9LSU5EX1RJTUVTVEFNUFRaEAgSFQoRQ09MVU1OX0tJTkRfSlNPTkIQCRIWChJDT0xVTU5fS0lORF9PUEFRVUUQCirkAQoSQ29tcGFyaXNvbk9wZXJhdG9yEiMKH0NPTVBBUklTT05fT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIaChZDT01QQVJJU09OX09QRVJBVE9SX0VREAESGwoXQ09NUEFSSVNPTl9PUEVSQVRPUl9ORVEQAhIaChZDT01QQVJJU09OX09QRVJBVE9SX0xUEAMSGwoXQ09NUEFSSVNPTl9PUEVSQVRPUl9MVEUQBBIaChZDT01QQVJJU09OX09QRVJBVE9SX0dUEAUSGwoXQ09NUEFSSVNPTl9PUEVSQVRPUl9HVEUQBiqEAQoJQ2xvY2tXb3JkEhoKFkNMT0NLX1dPUkRfVU5TUEVDSUZJRUQQABISCg5DTE9DS19XT1JEX05PVxABEhQKEENMT0NLX1dPUkRfVE9EQVkQAhIXChNDTE9DS19XT1JEX1RPTU9SUk9XEAMSGAoUQ0xPQ0tfV09SRF9ZRVNURVJEQVkQBCrBAQoPUGF0dGVybk9wZXJhdG9yEiAKHFBBVFRFUk5fT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIZChVQQVRURVJOX09QRVJBVE9SX0xJS0UQARIaChZQQVRURVJOX09QRVJBVE9SX0lMSUtFEAISHAoYUEFUVEVSTl9PUEVSQVRPUl9TSU1JTEFSEAMSGgoWUEFUVEVSTl9PUEVSQVRPUl9SRUdFWBAEEhsKF1BBVFRFUk5fT1BFUkFUT1JfSVJFR0VYEAUqywEKDUpzb25iT3BlcmF0b3ISHgoaSlNPTkJfT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIbChdKU09OQl9PUEVSQVRPUl9DT05UQUlOUxABEh8KG0pTT05CX09QRVJBVE9SX0NPTlRBSU5FRF9JThACEhoKFkpTT05CX09QRVJBVE9SX0hBU19LRVkQAxIfChtKU09OQl9PUEVSQVRPUl9IQVNfS0VZU19BTlkQBBIfChtKU09OQl9PUEVSQVRPUl9IQVNfS0VZU19BTEwQBSptCg1BcnJheU9wZXJhdG9yEh4KGkFSUkFZX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGwoXQVJSQVlfT1BFUkFUT1JfQ09OVEFJTlMQARIfChtBUlJBWV9PUEVSQVRPUl9DT05UQUlORURfSU4QAjKRAQoUQXV0aG9yaXphdGlvblNlcnZpY2USOgoFQ2hlY2sSFy53YXJkZW4udjEuQ2hlY2tSZXF1ZXN0Ghgud2FyZGVuLnYxLkNoZWNrUmVzcG9uc2USPQoGRmlsdGVyEhgud2FyZGVuLnYxLkZpbHRlclJlcXVlc3QaGS53YXJkZW4udjEuRmlsdGVyUmVzcG9uc2VCNlo0Z2l0aHViLmNvbS93YXJkZW5wZHAvd2FyZGVuL3Byb3RvL3dhcmRlbi92MTt3YXJkZW52MWIGcHJvdG8z", [file_google_protobuf_struct]);
+  fileDesc("Ch13YXJkZW4vdjEvYXV0aG9yaXphdGlvbi5wcm90bxIJd2FyZGVuLnYxIr8BCglQcmluY2lwYWwSDAoEcm9sZRgBIAEoCRJFChFzZXNzaW9uX3ZhcmlhYmxlcxgCIAMoCzIqLndhcmRlbi52MS5QcmluY2lwYWwuU2Vzc2lvblZhcmlhYmxlc0VudHJ5EiQKHHVzZV9iYWNrZW5kX29ubHlfcGVybWlzc2lvbnMYAyABKAgaNwoVU2Vzc2lvblZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiewoDUm93EgoKAmlkGAEgASgJEicKBnZhbHVlcxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKwoKbmV3X3ZhbHVlcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKanNvbl9udWxscxgEIAMoCSLVAQoMQ2hlY2tSZXF1ZXN0EicKCXByaW5jaXBhbBgBIAEoCzIULndhcmRlbi52MS5QcmluY2lwYWwSDQoFdGFibGUYAiABKAkSJwoJb3BlcmF0aW9uGAMgASgOMhQud2FyZGVuLnYxLk9wZXJhdGlvbhIcCgRyb3dzGAQgAygLMg4ud2FyZGVuLnYxLlJvdxIPCgdjb2x1bW5zGAUgAygJEiQKBnRhYmxlcxgGIAMoCzIULndhcmRlbi52MS5UYWJsZVJvd3MSDwoHZXhwbGFpbhgHIAEoCCJVCglUYWJsZVJvd3MSDQoFdGFibGUYASABKAkSJQoEcm93cxgCIAMoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKanNvbl9udWxscxgDIAMoCSKaAgoLUm93RGVjaXNpb24SCgoCaWQYASABKAkSJQoIZGVjaXNpb24YAiABKA4yEy53YXJkZW4udjEuRGVjaXNpb24SDgoGcmVhc29uGAMgASgJEhcKD2FsbG93ZWRfY29sdW1ucxgEIAMoCRIWCg5kZW5pZWRfY29sdW1ucxgFIAMoCRIUCgxtaXNzaW5nX2RhdGEYBiADKAkSJgoIcmVzaWR1YWwYByABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiwKDmNoZWNrX3Jlc2lkdWFsGAggASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIrCgtleHBsYW5hdGlvbhgJIAEoCzIWLndhcmRlbi52MS5FeHBsYW5hdGlvbiK8AQoLRXhwbGFuYXRpb24SJgoGZmlsdGVyGAEgASgLMhYud2FyZGVuLnYxLkV4cGxhaW5Ob2RlEiUKBWNoZWNrGAIgASgLMhYud2FyZGVuLnYxLkV4cGxhaW5Ob2RlEhEKCXRydW5jYXRlZBgDIAEoCBISCgpncmFudGVkX2J5GAQgAygJEjcKEWNvbHVtbl9jb25kaXRpb25zGAUgAygLMhwud2FyZGVuLnYxLkNvbHVtbkV4cGxhbmF0aW9uImMKEUNvbHVtbkV4cGxhbmF0aW9uEg4KBmNvbHVtbhgBIAEoCRIqCgdvdXRjb21lGAIgASgOMhkud2FyZGVuLnYxLkV4cGxhaW5PdXRjb21lEhIKCmdyYW50ZWRfYnkYAyADKAkiiAIKC0V4cGxhaW5Ob2RlEgoKAm9wGAEgASgJEgwKBHRleHQYAiABKAkSKgoHb3V0Y29tZRgDIAEoDjIZLndhcmRlbi52MS5FeHBsYWluT3V0Y29tZRIOCgZjb2x1bW4YBCABKAkSKQoJcm93X3ZhbHVlGAUgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhkKEXJvd192YWx1ZV9taXNzaW5nGAYgASgIEiUKBXZhbHVlGAcgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEgwKBG5vdGUYCCABKAkSKAoIY2hpbGRyZW4YCSADKAsyFi53YXJkZW4udjEuRXhwbGFpbk5vZGUitAEKDUNoZWNrUmVzcG9uc2USKQoJZGVjaXNpb25zGAEgAygLMhYud2FyZGVuLnYxLlJvd0RlY2lzaW9uEgwKBHJvbGUYAiABKAkSKAoHcHJlc2V0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEAoIcmV2aXNpb24YBCABKAkSEwoLZGVjaXNpb25faWQYBSABKAkSGQoRanNvbl9udWxsX3ByZXNldHMYBiADKAkiZAoKU3FsT3B0aW9ucxImCgdkaWFsZWN0GAEgASgOMhUud2FyZGVuLnYxLlNxbERpYWxlY3QSEwoLdGFibGVfYWxpYXMYAiABKAkSGQoRZmlyc3RfcGxhY2Vob2xkZXIYAyABKAUipQEKDUZpbHRlclJlcXVlc3QSJwoJcHJpbmNpcGFsGAEgASgLMhQud2FyZGVuLnYxLlByaW5jaXBhbBINCgV0YWJsZRgCIAEoCRInCglvcGVyYXRpb24YAyABKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uEiIKA3NxbBgEIAEoCzIVLndhcmRlbi52MS5TcWxPcHRpb25zEg8KB2V4cGxhaW4YBSABKAgi/gMKDkZpbHRlclJlc3BvbnNlEiMKBGtpbmQYASABKA4yFS53YXJkZW4udjEuRmlsdGVyS2luZBIQCghyZXZpc2lvbhgCIAEoCRInCglwcmVkaWNhdGUYAyABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKBWNoZWNrGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIPCgdjb2x1bW5zGAUgAygJEjUKEWNvbHVtbl9jb25kaXRpb25zGAYgAygLMhoud2FyZGVuLnYxLkNvbHVtbkNvbmRpdGlvbhISCgVsaW1pdBgHIAEoBUgAiAEBEhoKEmFsbG93X2FnZ3JlZ2F0aW9ucxgIIAEoCBIoCgdwcmVzZXRzGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIhCgNzcWwYCiABKAsyFC53YXJkZW4udjEuU3FsRmlsdGVyEgwKBHJvbGUYCyABKAkSEwoLZGVjaXNpb25faWQYDCABKAkSDgoGcmVhc29uGA0gASgJEhcKD2NvbXB1dGVkX2ZpZWxkcxgOIAMoCRIZChFqc29uX251bGxfcHJlc2V0cxgPIAMoCRIxCgtleHBsYW5hdGlvbhgQIAEoCzIcLndhcmRlbi52MS5GaWx0ZXJFeHBsYW5hdGlvbkIICgZfbGltaXQiQwoRRmlsdGVyRXhwbGFuYXRpb24SDAoEcnVsZRgBIAEoCRINCgVib3VuZBgCIAEoCRIRCglmZWxsX2F3YXkYAyADKAkibwoPQ29sdW1uQ29uZGl0aW9uEg4KBmNvbHVtbhgBIAEoCRInCglwcmVkaWNhdGUYAiABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKA3NxbBgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCKBAQoJU3FsRmlsdGVyEiYKB2RpYWxlY3QYASABKA4yFS53YXJkZW4udjEuU3FsRGlhbGVjdBIlCgV3aGVyZRgCIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudBIlCgVjaGVjaxgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCJHCgtTcWxGcmFnbWVudBILCgNzcWwYASABKAkSKwoKcGFyYW1ldGVycxgCIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIigwEKDFNxbFBhcmFtZXRlchIOCgR0ZXh0GAEgASgJSAASEQoHaW50ZWdlchgCIAEoA0gAEhEKB2Jvb2xlYW4YAyABKAhIABIOCgRyZWFsGAQgASgBSAASJAoFYXJyYXkYBSABKAsyEy53YXJkZW4udjEuU3FsQXJyYXlIAEIHCgV2YWx1ZSI1CghTcWxBcnJheRIpCghlbGVtZW50cxgBIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIi0QMKCVByZWRpY2F0ZRISCghjb25zdGFudBgBIAEoCEgAEicKA2FsbBgCIAEoCzIYLndhcmRlbi52MS5QcmVkaWNhdGVMaXN0SAASJwoDYW55GAMgASgLMhgud2FyZGVuLnYxLlByZWRpY2F0ZUxpc3RIABIoCghuZWdhdGlvbhgEIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGVIABIrCgpjb21wYXJpc29uGAUgASgLMhUud2FyZGVuLnYxLkNvbXBhcmlzb25IABInCgdpc19udWxsGAYgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZkgAEiQKB2luX2xpc3QYByABKAsyES53YXJkZW4udjEuSW5MaXN0SAASKgoHcGF0dGVybhgIIAEoCzIXLndhcmRlbi52MS5QYXR0ZXJuTWF0Y2hIABIqCgVqc29uYhgJIAEoCzIZLndhcmRlbi52MS5Kc29uYlByZWRpY2F0ZUgAEiwKBmV4aXN0cxgKIAEoCzIaLndhcmRlbi52MS5FeGlzdHNQcmVkaWNhdGVIABIqCgVhcnJheRgLIAEoCzIZLndhcmRlbi52MS5BcnJheVByZWRpY2F0ZUgAQgYKBG5vZGUiNAoNUHJlZGljYXRlTGlzdBIjCgVpdGVtcxgBIAMoCzIULndhcmRlbi52MS5QcmVkaWNhdGUifQoJQ29sdW1uUmVmEgwKBG5hbWUYASABKAkSDAoEcm9vdBgCIAEoCBIjCgRraW5kGAMgASgOMhUud2FyZGVuLnYxLkNvbHVtbktpbmQSDQoFbG93ZXIYBCABKAgSDgoGcGFkX3RvGAUgASgNEhAKCGZ1bmN0aW9uGAYgASgJIv8BCgpDb21wYXJpc29uEi8KCG9wZXJhdG9yGAEgASgOMh0ud2FyZGVuLnYxLkNvbXBhcmlzb25PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEiwKDG90aGVyX2NvbHVtbhgDIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWZIABInCgV2YWx1ZRgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEiYKBWNsb2NrGAYgASgLMhUud2FyZGVuLnYxLkNsb2NrVmFsdWVIABISCgp2YWx1ZV9qc29uGAUgASgJQgcKBXJpZ2h0IjAKCkNsb2NrVmFsdWUSIgoEd29yZBgBIAEoDjIULndhcmRlbi52MS5DbG9ja1dvcmQibwoGSW5MaXN0EiQKBmNvbHVtbhgBIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSKgoGdmFsdWVzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRITCgt2YWx1ZXNfanNvbhgDIAMoCSKCAQoMUGF0dGVybk1hdGNoEiwKCG9wZXJhdG9yGAEgASgOMhoud2FyZGVuLnYxLlBhdHRlcm5PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEg8KB3BhdHRlcm4YAyABKAkSDQoFcmVnZXgYBCABKAkinQEKDkpzb25iUHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkpzb25iT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIlCgV2YWx1ZRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRISCgp2YWx1ZV9qc29uGAQgASgJInEKDkFycmF5UHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkFycmF5T3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhINCgV2YWx1ZRgDIAEoCSKQAQoPRXhpc3RzUHJlZGljYXRlEg0KBXRhYmxlGAEgASgJEhQKDHJlbGF0aW9uc2hpcBgCIAEoCRIhCgJvbhgDIAMoCzIVLndhcmRlbi52MS5Db2x1bW5QYWlyEiMKBXdoZXJlGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIQCghmdW5jdGlvbhgFIAEoCSIrCgpDb2x1bW5QYWlyEg0KBWxvY2FsGAEgASgJEg4KBnJlbW90ZRgCIAEoCSp+CglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASFAoQT1BFUkFUSU9OX1NFTEVDVBABEhQKEE9QRVJBVElPTl9JTlNFUlQQAhIUChBPUEVSQVRJT05fVVBEQVRFEAMSFAoQT1BFUkFUSU9OX0RFTEVURRAEKmQKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASEgoOREVDSVNJT05fQUxMT1cQARIRCg1ERUNJU0lPTl9ERU5ZEAISFwoTREVDSVNJT05fTkVFRFNfREFUQRADKoMBCg5FeHBsYWluT3V0Y29tZRIfChtFWFBMQUlOX09VVENPTUVfVU5TUEVDSUZJRUQQABIYChRFWFBMQUlOX09VVENPTUVfVFJVRRABEhkKFUVYUExBSU5fT1VUQ09NRV9GQUxTRRACEhsKF0VYUExBSU5fT1VUQ09NRV9VTktOT1dOEAMqcgoKU3FsRGlhbGVjdBIbChdTUUxfRElBTEVDVF9VTlNQRUNJRklFRBAAEhgKFFNRTF9ESUFMRUNUX1BPU1RHUkVTEAESFQoRU1FMX0RJQUxFQ1RfTVlTUUwQAhIWChJTUUxfRElBTEVDVF9TUUxJVEUQAyqFAQoKRmlsdGVyS2luZBIbChdGSUxURVJfS0lORF9VTlNQRUNJRklFRBAAEh4KGkZJTFRFUl9LSU5EX0FMV0FZU19BTExPV0VEEAESHQoZRklMVEVSX0tJTkRfQUxXQVlTX0RFTklFRBACEhsKF0ZJTFRFUl9LSU5EX0NPTkRJVElPTkFMEAMqnQIKCkNvbHVtbktpbmQSGwoXQ09MVU1OX0tJTkRfVU5TUEVDSUZJRUQQABIXChNDT0xVTU5fS0lORF9JTlRFR0VSEAESFwoTQ09MVU1OX0tJTkRfTlVNRVJJQxACEhQKEENPTFVNTl9LSU5EX1RFWFQQAxIXChNDT0xVTU5fS0lORF9CT09MRUFOEAQSFAoQQ09MVU1OX0tJTkRfVVVJRBAFEhQKEENPTFVNTl9LSU5EX0RBVEUQBhIZChVDT0xVTU5fS0lORF9USU1FU1RBTVAQBxIbChdDT0xVTU5fS0lORF9USU1FU1RBTVBUWhAIEhUKEUNPTFVNTl9LSU5EX0pTT05CEAkSFgoSQ09MVU1OX0tJTkRfT1BBUVVFEAoq5AEKEkNvbXBhcmlzb25PcGVyYXRvchIjCh9DT01QQVJJU09OX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9FURABEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfTkVREAISGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9MVBADEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfTFRFEAQSGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9HVBAFEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfR1RFEAYqhAEKCUNsb2NrV29yZBIaChZDTE9DS19XT1JEX1VOU1BFQ0lGSUVEEAASEgoOQ0xPQ0tfV09SRF9OT1cQARIUChBDTE9DS19XT1JEX1RPREFZEAISFwoTQ0xPQ0tfV09SRF9UT01PUlJPVxADEhgKFENMT0NLX1dPUkRfWUVTVEVSREFZEAQqwQEKD1BhdHRlcm5PcGVyYXRvchIgChxQQVRURVJOX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGQoVUEFUVEVSTl9PUEVSQVRPUl9MSUtFEAESGgoWUEFUVEVSTl9PUEVSQVRPUl9JTElLRRACEhwKGFBBVFRFUk5fT1BFUkFUT1JfU0lNSUxBUhADEhoKFlBBVFRFUk5fT1BFUkFUT1JfUkVHRVgQBBIbChdQQVRURVJOX09QRVJBVE9SX0lSRUdFWBAFKssBCg1Kc29uYk9wZXJhdG9yEh4KGkpTT05CX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGwoXSlNPTkJfT1BFUkFUT1JfQ09OVEFJTlMQARIfChtKU09OQl9PUEVSQVRPUl9DT05UQUlORURfSU4QAhIaChZKU09OQl9PUEVSQVRPUl9IQVNfS0VZEAMSHwobSlNPTkJfT1BFUkFUT1JfSEFTX0tFWVNfQU5ZEAQSHwobSlNPTkJfT1BFUkFUT1JfSEFTX0tFWVNfQUxMEAUqbQoNQXJyYXlPcGVyYXRvchIeChpBUlJBWV9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhsKF0FSUkFZX09QRVJBVE9SX0NPTlRBSU5TEAESHwobQVJSQVlfT1BFUkFUT1JfQ09OVEFJTkVEX0lOEAIykQEKFEF1dGhvcml6YXRpb25TZXJ2aWNlEjoKBUNoZWNrEhcud2FyZGVuLnYxLkNoZWNrUmVxdWVzdBoYLndhcmRlbi52MS5DaGVja1Jlc3BvbnNlEj0KBkZpbHRlchIYLndhcmRlbi52MS5GaWx0ZXJSZXF1ZXN0Ghkud2FyZGVuLnYxLkZpbHRlclJlc3BvbnNlQjZaNGdpdGh1Yi5jb20vd2FyZGVucGRwL3dhcmRlbi9wcm90by93YXJkZW4vdjE7d2FyZGVudjFiBnByb3RvMw", [file_google_protobuf_struct]);
 
 /**
  * Principal states who is asking: the requested role and, from a caller
@@ -181,6 +181,15 @@ export type CheckRequest = Message<"warden.v1.CheckRequest"> & {
    * @generated from field: repeated warden.v1.TableRows tables = 6;
    */
   tables: TableRows[];
+
+  /**
+   * Ask for each row's explanation (RowDecision.explanation): the rule as
+   * a tree with each node's outcome on the row. A second evaluation, paid
+   * for only when asked; at most 256 nodes per rule and row.
+   *
+   * @generated from field: bool explain = 7;
+   */
+  explain: boolean;
 };
 
 /**
@@ -295,6 +304,14 @@ export type RowDecision = Message<"warden.v1.RowDecision"> & {
    * @generated from field: warden.v1.Predicate check_residual = 8;
    */
   checkResidual?: Predicate | undefined;
+
+  /**
+   * Why, node by node: set when the request asked for explain and the role
+   * has a permission for the operation.
+   *
+   * @generated from field: warden.v1.Explanation explanation = 9;
+   */
+  explanation?: Explanation | undefined;
 };
 
 /**
@@ -303,6 +320,178 @@ export type RowDecision = Message<"warden.v1.RowDecision"> & {
  */
 export const RowDecisionSchema: GenMessage<RowDecision> = /*@__PURE__*/
   messageDesc(file_warden_v1_authorization, 4);
+
+/**
+ * Explanation is a role's rule evaluated on one row, node by node.
+ *
+ * @generated from message warden.v1.Explanation
+ */
+export type Explanation = Message<"warden.v1.Explanation"> & {
+  /**
+   * The filter (select, update, delete) on the row, or for insert the
+   * check on the proposed row with the presets applied.
+   *
+   * @generated from field: warden.v1.ExplainNode filter = 1;
+   */
+  filter?: ExplainNode | undefined;
+
+  /**
+   * For update: the check on the new row.
+   *
+   * @generated from field: warden.v1.ExplainNode check = 2;
+   */
+  check?: ExplainNode | undefined;
+
+  /**
+   * Set when nodes beyond the limit (256 per rule) were left out; the
+   * outcomes still count them.
+   *
+   * @generated from field: bool truncated = 3;
+   */
+  truncated: boolean;
+
+  /**
+   * For an inherited role: the parent roles whose own rule holds on the
+   * row, those that granted it.
+   *
+   * @generated from field: repeated string granted_by = 4;
+   */
+  grantedBy: string[];
+
+  /**
+   * For an inherited role's columns granted by only some parents (column
+   * nullification): whether the granting parents' filter holds on the row.
+   *
+   * @generated from field: repeated warden.v1.ColumnExplanation column_conditions = 5;
+   */
+  columnConditions: ColumnExplanation[];
+};
+
+/**
+ * Describes the message warden.v1.Explanation.
+ * Use `create(ExplanationSchema)` to create a new message.
+ */
+export const ExplanationSchema: GenMessage<Explanation> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 5);
+
+/**
+ * ColumnExplanation says whether a conditional column is readable on a row.
+ *
+ * @generated from message warden.v1.ColumnExplanation
+ */
+export type ColumnExplanation = Message<"warden.v1.ColumnExplanation"> & {
+  /**
+   * The column.
+   *
+   * @generated from field: string column = 1;
+   */
+  column: string;
+
+  /**
+   * The outcome of the OR of the filters of the parents that grant it.
+   *
+   * @generated from field: warden.v1.ExplainOutcome outcome = 2;
+   */
+  outcome: ExplainOutcome;
+
+  /**
+   * The parents that grant the column and whose filter holds on the row.
+   *
+   * @generated from field: repeated string granted_by = 3;
+   */
+  grantedBy: string[];
+};
+
+/**
+ * Describes the message warden.v1.ColumnExplanation.
+ * Use `create(ColumnExplanationSchema)` to create a new message.
+ */
+export const ColumnExplanationSchema: GenMessage<ColumnExplanation> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 6);
+
+/**
+ * ExplainNode is one node of a rule with its outcome on the row.
+ *
+ * @generated from message warden.v1.ExplainNode
+ */
+export type ExplainNode = Message<"warden.v1.ExplainNode"> & {
+  /**
+   * "and", "or", "not", "true", "false", "exists", or a comparison's
+   * operator: "=", "<>", "<", "<=", ">", ">=", "IN", "IS NULL", "LIKE",
+   * "ILIKE", "SIMILAR", "REGEX", "IREGEX", "@>", "<@", "?", "?|", "?&".
+   *
+   * @generated from field: string op = 1;
+   */
+  op: string;
+
+  /**
+   * The node in the compact notation of Warden's residuals, for example
+   * "author_id = 1" or "EXISTS public.articles via article".
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * The node's value on the row.
+   *
+   * @generated from field: warden.v1.ExplainOutcome outcome = 3;
+   */
+  outcome: ExplainOutcome;
+
+  /**
+   * The row's column a comparison reads, as a path: "author_id",
+   * "article.org_id", "comments[0].author_id"; for exists the relationship
+   * or _exists table.
+   *
+   * @generated from field: string column = 4;
+   */
+  column: string;
+
+  /**
+   * The column's value on the row (absent when row_value_missing).
+   *
+   * @generated from field: google.protobuf.Value row_value = 5;
+   */
+  rowValue?: Value | undefined;
+
+  /**
+   * The row does not carry the column (or relationship, or table).
+   *
+   * @generated from field: bool row_value_missing = 6;
+   */
+  rowValueMissing: boolean;
+
+  /**
+   * What the column is compared with: the session variable's value after
+   * coercion to the column's type, a constant of the rule, or another
+   * column's value. Absent for IS NULL.
+   *
+   * @generated from field: google.protobuf.Value value = 7;
+   */
+  value?: Value | undefined;
+
+  /**
+   * More about the node, such as which related row an exists shows.
+   *
+   * @generated from field: string note = 8;
+   */
+  note: string;
+
+  /**
+   * The children of and, or, not and exists.
+   *
+   * @generated from field: repeated warden.v1.ExplainNode children = 9;
+   */
+  children: ExplainNode[];
+};
+
+/**
+ * Describes the message warden.v1.ExplainNode.
+ * Use `create(ExplainNodeSchema)` to create a new message.
+ */
+export const ExplainNodeSchema: GenMessage<ExplainNode> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 7);
 
 /**
  * CheckResponse carries one decision per requested row, in request order.
@@ -363,7 +552,7 @@ export type CheckResponse = Message<"warden.v1.CheckResponse"> & {
  * Use `create(CheckResponseSchema)` to create a new message.
  */
 export const CheckResponseSchema: GenMessage<CheckResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 5);
+  messageDesc(file_warden_v1_authorization, 8);
 
 /**
  * SqlOptions asks for the filter rendered as a SQL WHERE fragment.
@@ -400,7 +589,7 @@ export type SqlOptions = Message<"warden.v1.SqlOptions"> & {
  * Use `create(SqlOptionsSchema)` to create a new message.
  */
 export const SqlOptionsSchema: GenMessage<SqlOptions> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 6);
+  messageDesc(file_warden_v1_authorization, 9);
 
 /**
  * FilterRequest asks which rows the principal may touch.
@@ -436,6 +625,14 @@ export type FilterRequest = Message<"warden.v1.FilterRequest"> & {
    * @generated from field: warden.v1.SqlOptions sql = 4;
    */
   sql?: SqlOptions | undefined;
+
+  /**
+   * Ask for the filter's explanation (FilterResponse.explanation): the
+   * rule before and after the session is bound.
+   *
+   * @generated from field: bool explain = 5;
+   */
+  explain: boolean;
 };
 
 /**
@@ -443,7 +640,7 @@ export type FilterRequest = Message<"warden.v1.FilterRequest"> & {
  * Use `create(FilterRequestSchema)` to create a new message.
  */
 export const FilterRequestSchema: GenMessage<FilterRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 7);
+  messageDesc(file_warden_v1_authorization, 10);
 
 /**
  * FilterResponse is the residual row predicate and what else the role's
@@ -570,6 +767,13 @@ export type FilterResponse = Message<"warden.v1.FilterResponse"> & {
    * @generated from field: repeated string json_null_presets = 15;
    */
   jsonNullPresets: string[];
+
+  /**
+   * The filter's explanation, when the request asked for it.
+   *
+   * @generated from field: warden.v1.FilterExplanation explanation = 16;
+   */
+  explanation?: FilterExplanation | undefined;
 };
 
 /**
@@ -577,7 +781,50 @@ export type FilterResponse = Message<"warden.v1.FilterResponse"> & {
  * Use `create(FilterResponseSchema)` to create a new message.
  */
 export const FilterResponseSchema: GenMessage<FilterResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 8);
+  messageDesc(file_warden_v1_authorization, 11);
+
+/**
+ * FilterExplanation shows a role's rule before and after the session is
+ * bound.
+ *
+ * @generated from message warden.v1.FilterExplanation
+ */
+export type FilterExplanation = Message<"warden.v1.FilterExplanation"> & {
+  /**
+   * The rule as the metadata states it, in Hasura's notation with the
+   * session variables named, for example
+   * "{_or: [{author_id: {_eq: X-Hasura-User-Id}}, ...]}"; for an inherited
+   * role the OR of its parents' rules.
+   *
+   * @generated from field: string rule = 1;
+   */
+  rule: string;
+
+  /**
+   * The predicate with the session's values bound and simplified, in the
+   * notation of ExplainNode.text: what the predicate and the SQL say.
+   *
+   * @generated from field: string bound = 2;
+   */
+  bound: string;
+
+  /**
+   * The comparisons the session decides without the row, which fall away
+   * from the bound predicate, each with why: "{tag_id: {_in:
+   * X-Hasura-Tag-Ids}}: X-Hasura-Tag-Ids is empty, so it is false for every
+   * row".
+   *
+   * @generated from field: repeated string fell_away = 3;
+   */
+  fellAway: string[];
+};
+
+/**
+ * Describes the message warden.v1.FilterExplanation.
+ * Use `create(FilterExplanationSchema)` to create a new message.
+ */
+export const FilterExplanationSchema: GenMessage<FilterExplanation> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 12);
 
 /**
  * ColumnCondition is a column readable only on rows where a condition holds.
@@ -613,7 +860,7 @@ export type ColumnCondition = Message<"warden.v1.ColumnCondition"> & {
  * Use `create(ColumnConditionSchema)` to create a new message.
  */
 export const ColumnConditionSchema: GenMessage<ColumnCondition> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 9);
+  messageDesc(file_warden_v1_authorization, 13);
 
 /**
  * SqlFilter is the filter rendered as SQL boolean expressions to AND into the
@@ -655,7 +902,7 @@ export type SqlFilter = Message<"warden.v1.SqlFilter"> & {
  * Use `create(SqlFilterSchema)` to create a new message.
  */
 export const SqlFilterSchema: GenMessage<SqlFilter> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 10);
+  messageDesc(file_warden_v1_authorization, 14);
 
 /**
  * SqlFragment is SQL text with its bind parameters.
@@ -683,7 +930,7 @@ export type SqlFragment = Message<"warden.v1.SqlFragment"> & {
  * Use `create(SqlFragmentSchema)` to create a new message.
  */
 export const SqlFragmentSchema: GenMessage<SqlFragment> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 11);
+  messageDesc(file_warden_v1_authorization, 15);
 
 /**
  * SqlParameter is the value of one bind parameter. Every kind of value may
@@ -757,7 +1004,7 @@ export type SqlParameter = Message<"warden.v1.SqlParameter"> & {
  * Use `create(SqlParameterSchema)` to create a new message.
  */
 export const SqlParameterSchema: GenMessage<SqlParameter> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 12);
+  messageDesc(file_warden_v1_authorization, 16);
 
 /**
  * SqlArray is an array bind parameter.
@@ -778,7 +1025,7 @@ export type SqlArray = Message<"warden.v1.SqlArray"> & {
  * Use `create(SqlArraySchema)` to create a new message.
  */
 export const SqlArraySchema: GenMessage<SqlArray> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 13);
+  messageDesc(file_warden_v1_authorization, 17);
 
 /**
  * Predicate is a node of a row predicate. Every node is two-valued: a
@@ -889,7 +1136,7 @@ export type Predicate = Message<"warden.v1.Predicate"> & {
  * Use `create(PredicateSchema)` to create a new message.
  */
 export const PredicateSchema: GenMessage<Predicate> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 14);
+  messageDesc(file_warden_v1_authorization, 18);
 
 /**
  * PredicateList is the operands of an AND or an OR.
@@ -910,7 +1157,7 @@ export type PredicateList = Message<"warden.v1.PredicateList"> & {
  * Use `create(PredicateListSchema)` to create a new message.
  */
 export const PredicateListSchema: GenMessage<PredicateList> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 15);
+  messageDesc(file_warden_v1_authorization, 19);
 
 /**
  * ColumnRef is a column of the current row: the filtered table's row, or
@@ -987,7 +1234,7 @@ export type ColumnRef = Message<"warden.v1.ColumnRef"> & {
  * Use `create(ColumnRefSchema)` to create a new message.
  */
 export const ColumnRefSchema: GenMessage<ColumnRef> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 16);
+  messageDesc(file_warden_v1_authorization, 20);
 
 /**
  * Comparison compares a column with a value or another column. Text compares
@@ -1061,7 +1308,7 @@ export type Comparison = Message<"warden.v1.Comparison"> & {
  * Use `create(ComparisonSchema)` to create a new message.
  */
 export const ComparisonSchema: GenMessage<Comparison> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 17);
+  messageDesc(file_warden_v1_authorization, 21);
 
 /**
  * ClockValue is a rule's clock word on a date, timestamp or timestamptz
@@ -1086,7 +1333,7 @@ export type ClockValue = Message<"warden.v1.ClockValue"> & {
  * Use `create(ClockValueSchema)` to create a new message.
  */
 export const ClockValueSchema: GenMessage<ClockValue> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 18);
+  messageDesc(file_warden_v1_authorization, 22);
 
 /**
  * InList holds when the column (lower-cased when its ColumnRef says lower)
@@ -1123,7 +1370,7 @@ export type InList = Message<"warden.v1.InList"> & {
  * Use `create(InListSchema)` to create a new message.
  */
 export const InListSchema: GenMessage<InList> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 19);
+  messageDesc(file_warden_v1_authorization, 23);
 
 /**
  * PatternMatch holds when the column's text matches a pattern.
@@ -1168,7 +1415,7 @@ export type PatternMatch = Message<"warden.v1.PatternMatch"> & {
  * Use `create(PatternMatchSchema)` to create a new message.
  */
 export const PatternMatchSchema: GenMessage<PatternMatch> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 20);
+  messageDesc(file_warden_v1_authorization, 24);
 
 /**
  * JsonbPredicate applies a jsonb operator to a column.
@@ -1213,7 +1460,7 @@ export type JsonbPredicate = Message<"warden.v1.JsonbPredicate"> & {
  * Use `create(JsonbPredicateSchema)` to create a new message.
  */
 export const JsonbPredicateSchema: GenMessage<JsonbPredicate> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 21);
+  messageDesc(file_warden_v1_authorization, 25);
 
 /**
  * ArrayPredicate applies an array containment operator to a column of an
@@ -1251,7 +1498,7 @@ export type ArrayPredicate = Message<"warden.v1.ArrayPredicate"> & {
  * Use `create(ArrayPredicateSchema)` to create a new message.
  */
 export const ArrayPredicateSchema: GenMessage<ArrayPredicate> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 22);
+  messageDesc(file_warden_v1_authorization, 26);
 
 /**
  * ExistsPredicate holds when some row of a table, joined to the current row
@@ -1304,7 +1551,7 @@ export type ExistsPredicate = Message<"warden.v1.ExistsPredicate"> & {
  * Use `create(ExistsPredicateSchema)` to create a new message.
  */
 export const ExistsPredicateSchema: GenMessage<ExistsPredicate> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 23);
+  messageDesc(file_warden_v1_authorization, 27);
 
 /**
  * ColumnPair joins a column of the current row to a column of a related row.
@@ -1332,7 +1579,7 @@ export type ColumnPair = Message<"warden.v1.ColumnPair"> & {
  * Use `create(ColumnPairSchema)` to create a new message.
  */
 export const ColumnPairSchema: GenMessage<ColumnPair> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 24);
+  messageDesc(file_warden_v1_authorization, 28);
 
 /**
  * Operation is what the principal wants to do to a table's rows.
@@ -1426,6 +1673,48 @@ export const DecisionSchema: GenEnum<Decision> = /*@__PURE__*/
   enumDesc(file_warden_v1_authorization, 1);
 
 /**
+ * ExplainOutcome is a node's value on the row.
+ *
+ * @generated from enum warden.v1.ExplainOutcome
+ */
+export enum ExplainOutcome {
+  /**
+   * Never set.
+   *
+   * @generated from enum value: EXPLAIN_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The node holds.
+   *
+   * @generated from enum value: EXPLAIN_OUTCOME_TRUE = 1;
+   */
+  TRUE = 1,
+
+  /**
+   * The node does not hold.
+   *
+   * @generated from enum value: EXPLAIN_OUTCOME_FALSE = 2;
+   */
+  FALSE = 2,
+
+  /**
+   * The row lacks a column, relationship or _exists table the node reads
+   * (the decision is DECISION_NEEDS_DATA if the rest does not decide).
+   *
+   * @generated from enum value: EXPLAIN_OUTCOME_UNKNOWN = 3;
+   */
+  UNKNOWN = 3,
+}
+
+/**
+ * Describes the enum warden.v1.ExplainOutcome.
+ */
+export const ExplainOutcomeSchema: GenEnum<ExplainOutcome> = /*@__PURE__*/
+  enumDesc(file_warden_v1_authorization, 2);
+
+/**
  * SqlDialect is the SQL flavour a filter is rendered in.
  *
  * @generated from enum warden.v1.SqlDialect
@@ -1464,7 +1753,7 @@ export enum SqlDialect {
  * Describes the enum warden.v1.SqlDialect.
  */
 export const SqlDialectSchema: GenEnum<SqlDialect> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 2);
+  enumDesc(file_warden_v1_authorization, 3);
 
 /**
  * FilterKind says whether a filter needs a predicate at all.
@@ -1505,7 +1794,7 @@ export enum FilterKind {
  * Describes the enum warden.v1.FilterKind.
  */
 export const FilterKindSchema: GenEnum<FilterKind> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 3);
+  enumDesc(file_warden_v1_authorization, 4);
 
 /**
  * ColumnKind is the family of a column's type, which says how its values are
@@ -1608,7 +1897,7 @@ export enum ColumnKind {
  * Describes the enum warden.v1.ColumnKind.
  */
 export const ColumnKindSchema: GenEnum<ColumnKind> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 4);
+  enumDesc(file_warden_v1_authorization, 5);
 
 /**
  * ComparisonOperator is a comparison.
@@ -1670,7 +1959,7 @@ export enum ComparisonOperator {
  * Describes the enum warden.v1.ComparisonOperator.
  */
 export const ComparisonOperatorSchema: GenEnum<ComparisonOperator> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 5);
+  enumDesc(file_warden_v1_authorization, 6);
 
 /**
  * ClockWord is a clock word of a rule.
@@ -1718,7 +2007,7 @@ export enum ClockWord {
  * Describes the enum warden.v1.ClockWord.
  */
 export const ClockWordSchema: GenEnum<ClockWord> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 6);
+  enumDesc(file_warden_v1_authorization, 7);
 
 /**
  * PatternOperator is a text pattern operator (the negative operators arrive as
@@ -1774,7 +2063,7 @@ export enum PatternOperator {
  * Describes the enum warden.v1.PatternOperator.
  */
 export const PatternOperatorSchema: GenEnum<PatternOperator> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 7);
+  enumDesc(file_warden_v1_authorization, 8);
 
 /**
  * JsonbOperator is a jsonb operator, with PostgreSQL's meaning.
@@ -1830,7 +2119,7 @@ export enum JsonbOperator {
  * Describes the enum warden.v1.JsonbOperator.
  */
 export const JsonbOperatorSchema: GenEnum<JsonbOperator> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 8);
+  enumDesc(file_warden_v1_authorization, 9);
 
 /**
  * ArrayOperator is an array containment operator, with PostgreSQL's meaning:
@@ -1868,7 +2157,7 @@ export enum ArrayOperator {
  * Describes the enum warden.v1.ArrayOperator.
  */
 export const ArrayOperatorSchema: GenEnum<ArrayOperator> = /*@__PURE__*/
-  enumDesc(file_warden_v1_authorization, 9);
+  enumDesc(file_warden_v1_authorization, 10);
 
 /**
  * AuthorizationService answers the two questions of a policy decision point:
