@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -25,12 +26,43 @@ const (
 	CanonCidr  = "cidr"
 	CanonArray = "array"
 	CanonLtree = "ltree"
+	// CanonInterval, CanonTimetz and CanonMoney have a key for canonical
+	// text (canon_interval.go, canon_timetz.go), which PostgreSQL does not
+	// read: CanonPG gives the text Filter's SQL sends.
+	CanonInterval = "interval"
+	CanonTimetz   = "timetz"
+	CanonMoney    = "money"
 )
 
 // CanonOrdered reports whether the canonical text of a Canon type sorts as
-// PostgreSQL sorts its values (bytewise): time and bytea.
+// PostgreSQL sorts its values (bytewise): time, bytea, interval, timetz
+// and money.
 func CanonOrdered(canon string) bool {
-	return canon == CanonTime || canon == CanonBytea
+	switch canon {
+	case CanonTime, CanonBytea, CanonInterval, CanonTimetz, CanonMoney:
+		return true
+	}
+	return false
+}
+
+// CanonPG returns the text PostgreSQL reads for a canonical value of a
+// Canon type (cast to the type: $1::text::interval): the value itself,
+// but for the keys of interval, timetz and money. It also gives a
+// preset's value of those types, which the caller writes to a row.
+func CanonPG(t Type, v any) (any, error) {
+	s, ok := v.(string)
+	if !ok {
+		return v, nil
+	}
+	switch t.Canon {
+	case CanonInterval:
+		return intervalPG(s)
+	case CanonTimetz:
+		return timetzPG(s)
+	case CanonMoney:
+		return moneyPG(s)
+	}
+	return v, nil
 }
 
 // ArrayElementKinds are the kinds an array's elements may have for the
@@ -44,6 +76,19 @@ var ArrayElementKinds = map[Kind]bool{KindInteger: true, KindText: true, KindUUI
 func CoerceColumn(t Type, v any, fold bool) (any, error) {
 	if l, ok := v.([]any); ok && t.Canon == CanonArray {
 		return arrayText(t, l)
+	}
+	if t.Canon == CanonMoney {
+		// A number is money as its decimal text is (1234.567 rounds to
+		// 1234.57); a double only below 2^53, as for numeric.
+		switch x := v.(type) {
+		case float64:
+			if math.Abs(x) >= maxSafeInteger {
+				return nil, inexactError(x)
+			}
+			v = strconv.FormatFloat(x, 'f', -1, 64)
+		case json.Number:
+			v = string(x)
+		}
 	}
 	cv, err := CoerceJSON(t.Kind, v)
 	if err != nil {
@@ -64,6 +109,12 @@ func canonical(t Type, v any) (any, error) {
 	switch t.Canon {
 	case CanonTime:
 		return timeText(s)
+	case CanonInterval:
+		return intervalText(s)
+	case CanonTimetz:
+		return timetzText(s)
+	case CanonMoney:
+		return moneyText(s)
 	case CanonBytea:
 		return byteaText(s)
 	case CanonInet, CanonCidr:
