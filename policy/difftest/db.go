@@ -293,7 +293,11 @@ func (d *DB) create(ctx context.Context, o sqlgen.Options, t *model.Table, rows 
 	for _, r := range rows {
 		p := make([]string, len(t.Columns))
 		for i, c := range t.Columns {
-			args = append(args, d.storage(c.Type.Kind, r[c.Name]))
+			v := r[c.Name]
+			if sp, ok := v.(string); ok && keyedStorage[sp] != "" && c.Type.Canon != "" {
+				v = keyedStorage[sp] // PostgreSQL's text of a key
+			}
+			args = append(args, d.storage(c.Type.Kind, v))
 			p[i] = "?"
 			if d.Dialect == sqlgen.Postgres {
 				p[i] = "$" + strconv.Itoa(len(args)) + "::" + types[i]
