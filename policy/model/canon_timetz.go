@@ -272,7 +272,7 @@ func moneyPG(key string) (string, error) {
 	sign := ""
 	mag := uint64(c)
 	if c < 0 {
-		sign, mag = "-", uint64(-(c + 1))+1
+		sign, mag = "-", uint64(-(c+1))+1
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, mag/100, mag%100), nil
 }
