@@ -294,8 +294,15 @@ func (d *DB) create(ctx context.Context, o sqlgen.Options, t *model.Table, rows 
 		p := make([]string, len(t.Columns))
 		for i, c := range t.Columns {
 			v := r[c.Name]
-			if sp, ok := v.(string); ok && keyedStorage[sp] != "" && c.Type.Canon != "" {
-				v = keyedStorage[sp] // PostgreSQL's text of a key
+			if sp, ok := v.(string); ok && c.Type.Canon != "" {
+				// A key of an interval, timetz or money value as
+				// PostgreSQL's text: the generator's other spelling of
+				// it, else model.CanonPG's.
+				if keyedStorage[sp] != "" {
+					v = keyedStorage[sp]
+				} else if pg, err := model.CanonPG(c.Type, sp); err == nil {
+					v = pg
+				}
 			}
 			args = append(args, d.storage(c.Type.Kind, v))
 			p[i] = "?"
