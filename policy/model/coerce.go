@@ -101,7 +101,9 @@ func ParseText(k Kind, s string) (any, error) {
 // numeric column is its shortest decimal form (0.1 is 0.1). Strings for
 // every non-text kind are parsed with ParseText; a boolean column also
 // takes the text forms ("t", "yes", ...). A jsonb or opaque value may be
-// anything; floats become json.Number in their shortest form.
+// anything; floats become json.Number in their shortest form, but a jsonb
+// value holding a float64 of magnitude 2^53 or more is refused as for
+// numeric (jsonb compares its numbers exactly).
 func CoerceJSON(k Kind, v any) (any, error) {
 	if v == nil {
 		return nil, nil
