@@ -416,6 +416,13 @@ var keyedStorage = map[string]string{}
 func init() {
 	for _, t := range canonTypes {
 		sp, ok := keyedSpellings[t.Declared]
+		if t.Canon == model.CanonInet {
+			// inet's key (model.CanonPG gives the text stored).
+			sp, ok = nil, true
+			for _, v := range canonValues[t.Declared] {
+				sp = append(sp, v.(string))
+			}
+		}
 		if !ok {
 			continue
 		}
@@ -438,9 +445,10 @@ func init() {
 // canonical text (row values and literals are canonical, as load and
 // Check make them).
 var canonValues = map[string][]any{
-	"time":      {"00:00:00.000000", "09:30:00.000000", "09:30:00.000001", "23:59:59.999999", "24:00:00.000000"},
-	"bytea":     {`\x`, `\x00`, `\xde`, `\xdead`, `\xdf`, `\xff00`},
-	"inet":      {"10.0.0.1/32", "10.0.0.1/24", "::1/128", "192.168.0.0/16", "::ffff:10.0.0.1/128"},
+	"time":  {"00:00:00.000000", "09:30:00.000000", "09:30:00.000001", "23:59:59.999999", "24:00:00.000000"},
+	"bytea": {`\x`, `\x00`, `\xde`, `\xdead`, `\xdf`, `\xff00`},
+	"inet": {"10.0.0.1/32", "10.0.0.1/24", "10.0.0.0/24", "10.0.0.2/8", "10.0.0.0/9", "::1/128", "192.168.0.0/16",
+		"::ffff:10.0.0.1/128", "::/0", "0.0.0.0/0"},
 	"integer[]": {"{}", "{1}", "{1,2}", "{2,1}", "{1,NULL}", "{{1,2},{3,4}}", "{-1}"},
 	"text[]":    {"{}", "{a}", `{a,"b c"}`, `{"",NULL}`, `{"NULL"}`, `{A}`, `{"q\"u"}`},
 }

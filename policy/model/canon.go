@@ -28,18 +28,19 @@ const (
 	CanonLtree = "ltree"
 	// CanonInterval, CanonTimetz and CanonMoney have a key for canonical
 	// text (canon_interval.go, canon_timetz.go), which PostgreSQL does not
-	// read: CanonPG gives the text Filter's SQL sends.
+	// read: CanonPG gives the text Filter's SQL sends. So do CanonInet and
+	// CanonCidr (canon_inet.go).
 	CanonInterval = "interval"
 	CanonTimetz   = "timetz"
 	CanonMoney    = "money"
 )
 
 // CanonOrdered reports whether the canonical text of a Canon type sorts as
-// PostgreSQL sorts its values (bytewise): time, bytea, interval, timetz
-// and money.
+// PostgreSQL sorts its values (bytewise): time, bytea, interval, timetz,
+// money, inet and cidr.
 func CanonOrdered(canon string) bool {
 	switch canon {
-	case CanonTime, CanonBytea, CanonInterval, CanonTimetz, CanonMoney:
+	case CanonTime, CanonBytea, CanonInterval, CanonTimetz, CanonMoney, CanonInet, CanonCidr:
 		return true
 	}
 	return false
@@ -61,6 +62,8 @@ func CanonPG(t Type, v any) (any, error) {
 		return timetzPG(s)
 	case CanonMoney:
 		return moneyPG(s)
+	case CanonInet, CanonCidr:
+		return inetPG(s)
 	}
 	return v, nil
 }
@@ -274,11 +277,14 @@ func byteaText(s string) (string, error) {
 }
 
 // inetText reads an IPv4 or IPv6 address with an optional prefix length
-// and writes address/length (the length of the family when absent). A
-// cidr may have no bits set right of its prefix. Zones and PostgreSQL's
+// (the length of the family when absent) and writes its key (canon_inet.go).
+// A cidr may have no bits set right of its prefix. Zones and PostgreSQL's
 // abbreviated cidr forms (10/8) are not read.
 func inetText(s string, cidr bool) (string, error) {
-	t := trimSpace(s)
+	if inetKeyRE.MatchString(s) {
+		return s, nil
+	}
+	t := s // PostgreSQL's inet_in refuses surrounding spaces
 	var p netip.Prefix
 	var err error
 	if strings.Contains(t, "/") {
@@ -297,7 +303,7 @@ func inetText(s string, cidr bool) (string, error) {
 	if cidr && p.Masked() != p {
 		return "", fmt.Errorf("%q is not a valid cidr: it has bits set right of the prefix length", clip(s))
 	}
-	return p.Addr().String() + "/" + strconv.Itoa(p.Bits()), nil
+	return inetKey(p), nil
 }
 
 // arrayText writes an array (elements in their canonical JSON form, or

@@ -37,6 +37,14 @@ var keyedInputs = []struct {
 			"12:00+5:30", "23:59:59.999999+00", "10:00+02", "13:00+02"},
 		[]string{"12:00", "12:00+16", "12:00+013015", "24:00:01+01", "12:00 PST", "12:00:00.1234567+00",
 			"12:00+00:60", "12:00 Europe/Paris", "noon+01", "1:2+01"}},
+	{model.Type{Declared: "inet", Kind: model.KindText, Canon: model.CanonInet, Cast: "inet"},
+		[]string{"10.0.0.1", "10.0.0.1/32", "10.0.0.1/24", "10.0.0.0/24", "10.0.0.0/8", "10.0.0.2/8", "10.0.0.0/9", "10.128.0.0/9",
+			"9.255.255.255", "11.0.0.0/7", "0.0.0.0/0", "255.255.255.255", "::1", "::1/64", "::/0", "::ffff:10.0.0.1",
+			"2001:db8::1", "2001:DB8::/32", "2001:db8:8000::/33", "fe80::1/10"},
+		[]string{"10.0.0", "10/8", "fe80::1%eth0", "10.0.0.1/33", "::1/129", "10.0.0.01", "abc", " 10.0.0.1 "}},
+	{model.Type{Declared: "cidr", Kind: model.KindText, Canon: model.CanonCidr, Cast: "cidr"},
+		[]string{"10.0.0.0/8", "10.0.0.0/9", "10.128.0.0/9", "10.0.0.0/24", "0.0.0.0/0", "10.0.0.1", "::/0", "2001:db8::/32", "2001:db8:8000::/33"},
+		[]string{"10.0.0.1/8", "10/8", "10.1/16"}},
 	{model.Type{Declared: "money", Kind: model.KindText, Canon: model.CanonMoney, Cast: "money"},
 		[]string{"$1,234.56", "1234.56", "1234.567", "1234.565", "-1234.565", "(12.3)", "-$5", "$-5", "", "$", " 12 ",
 			"1,2,3", "1.2,3", "12.", ".5", "12-", "+3", "92233720368547758.07", "-92233720368547758.08", "12.3)",
@@ -80,7 +88,7 @@ func TestKeyedTypesAgainstPostgres(t *testing.T) {
 			for _, in := range append(append([]string{}, tc.must...), tc.others...) {
 				key, werr := model.CoerceColumn(tc.typ, in, false)
 				var ok bool
-				perr := conn.QueryRowContext(ctx, "SELECT TRUE FROM (SELECT $1::text::"+cast+") v", in).Scan(&ok)
+				perr := conn.QueryRowContext(ctx, "SELECT $1::text::"+cast+" IS NOT NULL", in).Scan(&ok)
 				if werr != nil {
 					if contains(tc.must, in) {
 						t.Errorf("%q: Warden refuses it: %v", in, werr)
