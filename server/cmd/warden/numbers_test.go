@@ -602,4 +602,19 @@ func TestNumbersJSONBEndToEnd(t *testing.T) {
 	if got := queryStrings(t, db, q, args); !slices.Equal(got, []string{"1"}) {
 		t.Errorf("%s %v\nrows %v, want [1]", q, args, got)
 	}
+
+	// Check: the same number in a Struct row is a double, which stands for
+	// both rows above: refused, naming the column, not rounded (it would
+	// be 76561198000000000 and deny the row Filter returns). Below 2^53 a
+	// double is exact.
+	_, err = srv.authz().Check(t.Context(), &wardenv1.CheckRequest{Principal: &wardenv1.Principal{Role: "user"}, Table: "docs",
+		Operation: wardenv1.Operation_OPERATION_SELECT,
+		Rows:      []*wardenv1.Row{{Id: "1", Values: row(t, map[string]any{"id": 1, "meta": map[string]any{"steam": 76561198000000001.0}})}}})
+	checkStatus(t, err, violation{code: codes.InvalidArgument, reason: "INVALID_VALUE", fields: []string{"rows[0].values.meta"}, msg: "the jsonb value's .steam is 7.6561198e+16, a double of magnitude 2^53 or more"})
+	small, err := srv.authz().Check(t.Context(), &wardenv1.CheckRequest{Principal: &wardenv1.Principal{Role: "user"}, Table: "docs",
+		Operation: wardenv1.Operation_OPERATION_SELECT,
+		Rows:      []*wardenv1.Row{{Id: "1", Values: row(t, map[string]any{"id": 1, "meta": map[string]any{"steam": 9007199254740991.0}})}}})
+	if err != nil || small.GetDecisions()[0].GetDecision() != wardenv1.Decision_DECISION_DENY {
+		t.Errorf("a jsonb number below 2^53: %v, %v; want a deny", small, err)
+	}
 }
