@@ -775,7 +775,18 @@ type Row struct {
 	// For update only: the row as it will be after the update, checked against
 	// the permission's check expression. When absent the update's post-check is
 	// evaluated on values. Numbers as in values.
-	NewValues     *structpb.Struct `protobuf:"bytes,3,opt,name=new_values,json=newValues,proto3" json:"new_values,omitempty"`
+	NewValues *structpb.Struct `protobuf:"bytes,3,opt,name=new_values,json=newValues,proto3" json:"new_values,omitempty"`
+	// Column values as JSON text, read exactly: numbers of any size and
+	// precision. For a jsonb column whose value holds a number a Struct
+	// cannot carry (a double: {"id": 9223372036854775807} sent in values is
+	// INVALID_ARGUMENT), send the column here instead:
+	// {"meta": "{\"id\": 9223372036854775807}"}. Keys are column names of
+	// the row (not of related rows); a column may not be in both values and
+	// values_json. Each value is one JSON document (null for SQL NULL),
+	// nested at most 64 levels.
+	ValuesJson map[string]string `protobuf:"bytes,4,rep,name=values_json,json=valuesJson,proto3" json:"values_json,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// For update only: as values_json, for new_values (which it requires).
+	NewValuesJson map[string]string `protobuf:"bytes,5,rep,name=new_values_json,json=newValuesJson,proto3" json:"new_values_json,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -827,6 +838,20 @@ func (x *Row) GetValues() *structpb.Struct {
 func (x *Row) GetNewValues() *structpb.Struct {
 	if x != nil {
 		return x.NewValues
+	}
+	return nil
+}
+
+func (x *Row) GetValuesJson() map[string]string {
+	if x != nil {
+		return x.ValuesJson
+	}
+	return nil
+}
+
+func (x *Row) GetNewValuesJson() map[string]string {
+	if x != nil {
+		return x.NewValuesJson
 	}
 	return nil
 }
@@ -2915,12 +2940,21 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x1cuse_backend_only_permissions\x18\x03 \x01(\bR\x19useBackendOnlyPermissions\x1aC\n" +
 	"\x15SessionVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"~\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8b\x03\n" +
 	"\x03Row\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\x06values\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06values\x126\n" +
 	"\n" +
-	"new_values\x18\x03 \x01(\v2\x17.google.protobuf.StructR\tnewValues\"\xf8\x01\n" +
+	"new_values\x18\x03 \x01(\v2\x17.google.protobuf.StructR\tnewValues\x12?\n" +
+	"\vvalues_json\x18\x04 \x03(\v2\x1e.warden.v1.Row.ValuesJsonEntryR\n" +
+	"valuesJson\x12I\n" +
+	"\x0fnew_values_json\x18\x05 \x03(\v2!.warden.v1.Row.NewValuesJsonEntryR\rnewValuesJson\x1a=\n" +
+	"\x0fValuesJsonEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
+	"\x12NewValuesJsonEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf8\x01\n" +
 	"\fCheckRequest\x122\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
@@ -3152,7 +3186,7 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 }
 
 var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),             // 0: warden.v1.Operation
 	(Decision)(0),              // 1: warden.v1.Decision
@@ -3190,80 +3224,84 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(*ExistsPredicate)(nil),    // 33: warden.v1.ExistsPredicate
 	(*ColumnPair)(nil),         // 34: warden.v1.ColumnPair
 	nil,                        // 35: warden.v1.Principal.SessionVariablesEntry
-	(*structpb.Struct)(nil),    // 36: google.protobuf.Struct
-	(*structpb.Value)(nil),     // 37: google.protobuf.Value
-	(*structpb.ListValue)(nil), // 38: google.protobuf.ListValue
+	nil,                        // 36: warden.v1.Row.ValuesJsonEntry
+	nil,                        // 37: warden.v1.Row.NewValuesJsonEntry
+	(*structpb.Struct)(nil),    // 38: google.protobuf.Struct
+	(*structpb.Value)(nil),     // 39: google.protobuf.Value
+	(*structpb.ListValue)(nil), // 40: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
 	35, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	36, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	36, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	10, // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
-	0,  // 4: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
-	11, // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
-	13, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	36, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
-	1,  // 8: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
-	24, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
-	24, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
-	14, // 11: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	36, // 12: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
-	2,  // 13: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
-	10, // 14: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
-	0,  // 15: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
-	16, // 16: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
-	3,  // 17: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
-	24, // 18: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
-	24, // 19: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
-	19, // 20: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	36, // 21: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
-	20, // 22: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
-	24, // 23: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
-	21, // 24: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
-	2,  // 25: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
-	21, // 26: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
-	21, // 27: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
-	22, // 28: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
-	23, // 29: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
-	22, // 30: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
-	25, // 31: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
-	25, // 32: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
-	24, // 33: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
-	27, // 34: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
-	26, // 35: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
-	29, // 36: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
-	30, // 37: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
-	31, // 38: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
-	33, // 39: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
-	32, // 40: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
-	24, // 41: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
-	4,  // 42: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
-	5,  // 43: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
-	26, // 44: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
-	26, // 45: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	37, // 46: warden.v1.Comparison.value:type_name -> google.protobuf.Value
-	28, // 47: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
-	6,  // 48: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
-	26, // 49: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	38, // 50: warden.v1.InList.values:type_name -> google.protobuf.ListValue
-	7,  // 51: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
-	26, // 52: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
-	8,  // 53: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
-	26, // 54: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	37, // 55: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
-	9,  // 56: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
-	26, // 57: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
-	34, // 58: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	24, // 59: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	12, // 60: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	17, // 61: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	15, // 62: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	18, // 63: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	62, // [62:64] is the sub-list for method output_type
-	60, // [60:62] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	38, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	38, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	36, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
+	37, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
+	10, // 5: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
+	0,  // 6: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
+	11, // 7: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
+	13, // 8: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
+	38, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	1,  // 10: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
+	24, // 11: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
+	24, // 12: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
+	14, // 13: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
+	38, // 14: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	2,  // 15: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
+	10, // 16: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
+	0,  // 17: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
+	16, // 18: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
+	3,  // 19: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
+	24, // 20: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
+	24, // 21: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
+	19, // 22: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
+	38, // 23: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	20, // 24: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
+	24, // 25: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
+	21, // 26: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
+	2,  // 27: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
+	21, // 28: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
+	21, // 29: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
+	22, // 30: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
+	23, // 31: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
+	22, // 32: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
+	25, // 33: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
+	25, // 34: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
+	24, // 35: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
+	27, // 36: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
+	26, // 37: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
+	29, // 38: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
+	30, // 39: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
+	31, // 40: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
+	33, // 41: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	32, // 42: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
+	24, // 43: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	4,  // 44: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
+	5,  // 45: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
+	26, // 46: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	26, // 47: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	39, // 48: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	28, // 49: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
+	6,  // 50: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
+	26, // 51: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	40, // 52: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	7,  // 53: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
+	26, // 54: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	8,  // 55: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
+	26, // 56: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	39, // 57: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	9,  // 58: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
+	26, // 59: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
+	34, // 60: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	24, // 61: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	12, // 62: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	17, // 63: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	15, // 64: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	18, // 65: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	64, // [64:66] is the sub-list for method output_type
+	62, // [62:64] is the sub-list for method input_type
+	62, // [62:62] is the sub-list for extension type_name
+	62, // [62:62] is the sub-list for extension extendee
+	0,  // [0:62] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -3303,7 +3341,7 @@ func file_warden_v1_authorization_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   26,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -617,4 +617,38 @@ func TestNumbersJSONBEndToEnd(t *testing.T) {
 	if err != nil || small.GetDecisions()[0].GetDecision() != wardenv1.Decision_DECISION_DENY {
 		t.Errorf("a jsonb number below 2^53: %v, %v; want a deny", small, err)
 	}
+	// values_json carries the number exactly: the row Filter returns is
+	// allowed, its neighbour (one double with it) denied.
+	exact, err := srv.authz().Check(t.Context(), &wardenv1.CheckRequest{Principal: &wardenv1.Principal{Role: "user"}, Table: "docs",
+		Operation: wardenv1.Operation_OPERATION_SELECT,
+		Rows: []*wardenv1.Row{
+			{Id: "1", Values: row(t, map[string]any{"id": 1}), ValuesJson: map[string]string{"meta": `{"steam": 76561198000000001}`}},
+			{Id: "2", Values: row(t, map[string]any{"id": 2}), ValuesJson: map[string]string{"meta": `{"steam": 76561198000000000}`}},
+			{Id: "3", Values: row(t, map[string]any{"id": 3}), ValuesJson: map[string]string{"meta": `{"steam": "76561198000000001"}`}},
+			{Id: "4", Values: row(t, map[string]any{"id": 4}), ValuesJson: map[string]string{"meta": `null`}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []wardenv1.Decision
+	for _, d := range exact.GetDecisions() {
+		got = append(got, d.GetDecision())
+	}
+	if want := []wardenv1.Decision{wardenv1.Decision_DECISION_ALLOW, wardenv1.Decision_DECISION_DENY, wardenv1.Decision_DECISION_DENY, wardenv1.Decision_DECISION_DENY}; !slices.Equal(got, want) {
+		t.Errorf("values_json decisions %v, want %v (as PostgreSQL selected [1])", got, want)
+	}
+	for _, bad := range []struct {
+		row   *wardenv1.Row
+		field string
+		msg   string
+	}{
+		{&wardenv1.Row{Id: "1", Values: row(t, map[string]any{"id": 1, "meta": nil}), ValuesJson: map[string]string{"meta": `{}`}}, "rows[0].values_json[meta]", "also in values"},
+		{&wardenv1.Row{Id: "1", Values: row(t, map[string]any{"id": 1}), ValuesJson: map[string]string{"meta": `{"a": 1`}}, "rows[0].values_json[meta]", "invalid JSON"},
+		{&wardenv1.Row{Id: "1", Values: row(t, map[string]any{"id": 1}), ValuesJson: map[string]string{"meta": `1 2`}}, "rows[0].values_json[meta]", "more than one value"},
+		{&wardenv1.Row{Id: "1", Values: row(t, map[string]any{"id": 1}), NewValuesJson: map[string]string{"meta": `{}`}}, "rows[0].new_values_json", "only for OPERATION_UPDATE"},
+	} {
+		_, err := srv.authz().Check(t.Context(), &wardenv1.CheckRequest{Principal: &wardenv1.Principal{Role: "user"}, Table: "docs",
+			Operation: wardenv1.Operation_OPERATION_SELECT, Rows: []*wardenv1.Row{bad.row}})
+		checkStatus(t, err, violation{code: codes.InvalidArgument, fields: []string{bad.field}, msg: bad.msg})
+	}
 }
