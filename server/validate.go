@@ -222,9 +222,7 @@ func (v *violations) rows(rows []*wardenv1.Row, op wardenv1.Operation) {
 // jsonValues checks a row's values_json (or new_values_json): one JSON
 // document per column, nested at most MaxJSONDepth levels, for a column
 // that values (or new_values) does not also give.
-func (v *violations) jsonValues(field string, m map[string]string, values interface {
-	GetFields() map[string]*structpb.Value
-}) {
+func (v *violations) jsonValues(field string, m map[string]string, values *structpb.Struct) {
 	for _, col := range slices.Sorted(maps.Keys(m)) {
 		f := field + "[" + col + "]"
 		if _, both := values.GetFields()[col]; both {
