@@ -172,13 +172,14 @@ func ParseInterval(s string) (*big.Int, error) {
 	if why != "" {
 		return bad(why)
 	}
-	total := new(big.Int)
+	var total ivSum
 	mask := 0
 	pendingDays := false // a number without unit before a time is days
 	for i := len(fields) - 1; i >= 0; i-- {
 		f := fields[i]
 		var m int
 		var v *big.Int
+		unit := ivUnits["us"]
 		switch {
 		case f.time:
 			v, why = ivTime(f.num)
@@ -187,6 +188,7 @@ func ParseInterval(s string) (*big.Int, error) {
 		case f.ym:
 			v, why = ivYearMonth(f.num)
 			m = ivYear | ivMonth
+			unit = ivUnits["mon"]
 			pendingDays = false
 		default:
 			u := f.unit
@@ -201,6 +203,7 @@ func ParseInterval(s string) (*big.Int, error) {
 			}
 			v, why = ivNumber(f.num, u)
 			m = u.mask
+			unit = u
 			if u.mask == ivSecond && strings.Contains(f.num, ".") {
 				m |= ivMilli | ivMicro
 			}
@@ -213,12 +216,46 @@ func ParseInterval(s string) (*big.Int, error) {
 			return bad("a field is given twice")
 		}
 		mask |= m
-		total.Add(total, v)
+		if !total.add(unit, v) {
+			return bad("out of range")
+		}
 	}
+	t2 := total.value()
 	if len(fields) > 0 && fields[0].ago {
-		total.Neg(total)
+		t2.Neg(t2)
 	}
-	return total, nil
+	return t2, nil
+}
+
+// ivSum adds an interval's fields up as PostgreSQL keeps them: months,
+// days and microseconds, the first two 32-bit, the last 64-bit. A field or
+// a sum out of those ranges is out of range, as in PostgreSQL.
+type ivSum struct{ months, days, micros big.Int }
+
+var (
+	maxInt32 = big.NewInt(1<<31 - 1)
+	maxInt64 = big.NewInt(1<<63 - 1)
+)
+
+// add adds v, a field of unit u in microseconds, and reports whether the
+// field and the sum are in range.
+func (s *ivSum) add(u ivUnit, v *big.Int) bool {
+	part, sum, limit := v, &s.micros, maxInt64
+	switch {
+	case u.months > 0:
+		part, sum, limit = new(big.Int).Quo(v, usPerMonth), &s.months, maxInt32
+	case u.days > 0:
+		part, sum, limit = new(big.Int).Quo(v, usPerDay), &s.days, maxInt32
+	}
+	sum.Add(sum, part)
+	return new(big.Int).Abs(part).Cmp(limit) <= 0 && new(big.Int).Abs(sum).Cmp(limit) <= 0
+}
+
+// value is the normalised value, interval_cmp_value's.
+func (s *ivSum) value() *big.Int {
+	v := new(big.Int).Mul(&s.months, usPerMonth)
+	v.Add(v, new(big.Int).Mul(&s.days, usPerDay))
+	return v.Add(v, &s.micros)
 }
 
 type ivField struct {
@@ -402,7 +439,7 @@ func iso8601Interval(t string) (*big.Int, string) {
 	if t == "" {
 		return nil, "nothing after P"
 	}
-	total := new(big.Int)
+	var total ivSum
 	date := []struct {
 		d byte
 		u ivUnit
@@ -447,7 +484,9 @@ func iso8601Interval(t string) (*big.Int, string) {
 				if why != "" {
 					return nil, why
 				}
-				total.Add(total, v)
+				if !total.add(u, v) {
+					return nil, "out of range"
+				}
 				found = true
 				break
 			}
@@ -457,7 +496,7 @@ func iso8601Interval(t string) (*big.Int, string) {
 		}
 		i = j + 1
 	}
-	return total, ""
+	return total.value(), ""
 }
 
 func atoi(s string) int64 {
