@@ -13,10 +13,13 @@ import (
 
 // This file gives the canonical text of the types Warden compares by text
 // although PostgreSQL stores them otherwise (Type.Canon): time, bytea,
-// inet, cidr, ltree and arrays. Two values of such a type are equal in
+// inet, cidr, ltree and arrays, and (canon_interval.go, canon_timetz.go)
+// interval, timetz and money. Two values of such a type are equal in
 // PostgreSQL exactly when their canonical texts are equal, so that Rego
-// compares them as strings; for time and bytea the canonical texts also
-// sort as PostgreSQL sorts the values.
+// compares them as strings; for the types CanonOrdered names the
+// canonical texts also sort as PostgreSQL sorts the values. inet, cidr,
+// interval, timetz and money have a key for canonical text, which
+// PostgreSQL does not read (CanonPG gives PostgreSQL's text of it).
 
 // The canonical types (Type.Canon).
 const (

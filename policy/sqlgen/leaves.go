@@ -330,8 +330,8 @@ func (w *work) array(x residual.Array, f *frame) error {
 }
 
 // canonSupport says whether a dialect compares a column of a type Warden
-// compares by canonical text (model.Type.Canon: time, bytea, inet, cidr,
-// arrays): PostgreSQL only, casting the value to the column's type. The
+// compares by canonical text (model.Type.Canon: time, timetz, interval,
+// money, bytea, inet, cidr, ltree, arrays): PostgreSQL only, casting the value to the column's type. The
 // other databases have no such type, or store it in a form (a MySQL TIME,
 // a JSON array) whose comparison with the canonical text Warden cannot
 // vouch for.
