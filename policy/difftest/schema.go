@@ -595,6 +595,10 @@ func (s *Schema) store(c *model.Column, v any) (any, error) {
 		}
 		return int64(0), nil
 	case string:
+		if c.Type.Canon != "" {
+			// A key (interval, timetz, money) as PostgreSQL's text.
+			return model.CanonPG(c.Type, x)
+		}
 		if s.Dialect == sqlgen.MySQL && (k == model.KindTimestamp || k == model.KindTimestamptz) {
 			return strings.TrimSuffix(strings.Replace(x, "T", " ", 1), "Z"), nil
 		}

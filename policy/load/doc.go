@@ -121,33 +121,86 @@
 //	            (24:00:00 included; microseconds, rounded half up)
 //	bytea       hex format \x... (whitespace between pairs) -> \x and lower-case
 //	            digits; the escape format is not read
-//	inet, cidr  an IPv4 or IPv6 address, optionally /n -> address/n (n of the
-//	            family when absent); a cidr has no bits set right of n
+//	inet, cidr  an IPv4 or IPv6 address, optionally /n (n of the family when
+//	            absent; no spaces around, as inet_in has it); a cidr has no
+//	            bits set right of n. Compared by a key (below)
 //	ltree       labels of letters, digits, _ and - separated by dots (as is)
 //	arrays      X[] (X[][], _X) of integer, text, varchar, uuid, boolean or date:
 //	            a JSON array (nested for more dimensions, null elements) or a
 //	            literal {1,2,NULL} -> PostgreSQL's output form {1,2,NULL}, {a,"b c"}
 //
+// Some types are compared by a key instead, which PostgreSQL does not
+// read: Filter's SQL sends each value as PostgreSQL text
+// (model.CanonPG: "1 mons 2 days 3 microseconds", "09:30:00.000000+02:00:00",
+// "-1234.56", "10.0.0.1/32"), presets of them are that text too, and
+// Filter's predicate shows the key (which Warden also reads back as a
+// value):
+//
+//	inet, cidr  "4:" or "6:", the prefix's bits as 0 and 1, "/", the whole
+//	            address in hex: network_cmp's order (family, the bits both
+//	            prefixes have, the prefix length, the whole address), so
+//	            10.0.0.0/8 < 10.0.0.1/8 < 10.0.0.1/32 < 11.0.0.0/8 < ::1
+//	            and 10.0.0.1/24 is not 10.0.0.1/32.
+//	interval    interval, interval(p) -> "iv:P" or "iv:N" and 22 digits: the
+//	            value as PostgreSQL compares it (interval_cmp_value: a month
+//	            is 30 days, a day 24 hours, in microseconds; N for a negative
+//	            value, 10^22 added), so '1 day' = '24:00:00' and '1 mon' =
+//	            '30 days'. Read (IntervalStyle postgres): [@] fields [ago],
+//	            a field "N unit" (microsecond ... millennium, PostgreSQL's
+//	            names and abbreviations, any case), [-]H:MM[:SS[.f]],
+//	            the SQL standard [-]Y-M and "D H:MM:SS", a bare number of
+//	            seconds at the end; ISO 8601 P[nY][nM][nW][nD][T[nH][nM][nS]].
+//	            Fractions only where PostgreSQL's result is exact: seconds
+//	            and the time (6 digits), milliseconds (3). "1.5 days",
+//	            PostgreSQL's floating-point spill, ISO 8601's alternative
+//	            format, "infinity" and stray punctuation are invalid.
+//	            interval restricted to fields (interval day to second) is
+//	            opaque: it reads a bare number by its last field.
+//	timetz      time with time zone, timetz -> "tz:" UTC time + 16h in
+//	            microseconds (12 digits) ":" zone west + 57600 s (6 digits):
+//	            timetz_cmp compares the UTC time, then the zone, so
+//	            '12:00+01' and '11:00+00' are one instant but not equal
+//	            ('12:00+01' sorts first). A time as time reads it (at most 6
+//	            fraction digits) and a zone Z, UTC, GMT, ±H[H], ±HHMM,
+//	            ±HH:MM[:SS] below 16 hours; no zone (PostgreSQL would take its
+//	            TimeZone setting) and zone names are invalid.
+//	money       money -> "money:P" or "money:N" and 19 digits: the cents,
+//	            read as cash_in reads them with lc_monetary C ($, decimal
+//	            point ".", "," ignored, two fraction digits, a third of 5 or
+//	            more rounding away from zero: '$1,234.565' is 1234.57;
+//	            -5, (5), 5- and -$5 negative; "" and "$" zero) or a JSON
+//	            number (a double below 2^53, as its shortest decimal). A
+//	            database whose lc_monetary has another symbol, decimal point
+//	            or number of fraction digits reads money otherwise: Warden
+//	            assumes C (or any locale with "$", "." and 2 digits).
+//
 // On them _eq _neq _in _nin _is_null apply, and _ceq _cneq with a column
-// of the same type; _gt _lt _gte _lte (and _cgt ...) on time and bytea
-// only, whose canonical text sorts as PostgreSQL sorts the values; and on
+// of the same type; _gt _lt _gte _lte (and _cgt ...) on time, bytea,
+// interval, timetz, money, inet and cidr only, whose canonical text sorts
+// as PostgreSQL sorts the values; and on
 // arrays Hasura's _contains and _contained_in (PostgreSQL's @> and <@:
 // elements compared at any depth, a NULL element equal to nothing; Filter's
 // predicate gives them as an array node); on ltree _ancestor and
 // _descendant (@> and <@), against a path or a session variable (Filter's
 // predicate gives them as the list of a literal path's ancestors, or as a
 // regular expression on the path's text). Hasura's other operators on
-// these types (ordering inet, ltree and arrays, pattern operators, ltree's
-// _matches and the _any forms) are load problems.
+// these types are load problems, never a guess: ordering ltree (PostgreSQL
+// 16's hyphen sorts before the dot in the text but a label ends before
+// it in ltree_compare) and arrays (array_cmp orders text elements by the
+// column's collation), pattern operators, and ltree's _matches,
+// _matches_fulltext, _any forms and _lca (lquery and ltxtquery matching,
+// which Warden does not evaluate; a Check cannot answer them exactly, and
+// a Filter-only operator would break the rule that Check and Filter
+// agree).
 // Filter's SQL casts the values to the column's type in PostgreSQL
 // ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
 // asking for their SQL answers SQL_UNSUPPORTED for these comparisons.
 //
-// Any other type (money, interval, timetz, tsvector, PostGIS
-// geometry, ranges, arrays of other element types, an enum or domain
+// Any other type (tsvector, PostGIS geometry, ranges, an interval
+// restricted to fields, arrays of other element types, an enum or domain
 // declared without its labels or base type, ...) loads as an opaque
 // column: rows may carry any JSON value for it, and the only operator that
-// applies is _is_null. Any other operator on it is a load problem naming
+// applies is _is_null; warden schema pull warns about each such column. Any other operator on it is a load problem naming
 // the column, its type and the operator (Warden cannot decide it exactly).
 // Foreign-key columns must have the same kind as the columns they reference.
 // Tables of the schema that the metadata does not track are loaded too: they

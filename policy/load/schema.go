@@ -481,7 +481,8 @@ func canonicalType(declared string) string {
 }
 
 // canonType recognises the types compared by a canonical text
-// (model.Type.Canon): time, bytea, inet, cidr, ltree, and one-or-more-dimensional
+// (model.Type.Canon): time, timetz, interval, money, bytea, inet, cidr,
+// ltree, and one-or-more-dimensional
 // arrays (int4[], _int4, text[][]) of integer, text (not citext or
 // character(n)), uuid, boolean or date elements.
 func canonType(declared string) (model.Type, bool) {
@@ -489,8 +490,15 @@ func canonType(declared string) (model.Type, bool) {
 	switch t {
 	case "time", "time without time zone":
 		return model.Type{Canon: model.CanonTime, Cast: "time"}, true
-	case "bytea", "inet", "cidr", "ltree":
+	case "bytea", "inet", "cidr", "ltree", "money":
 		return model.Type{Canon: t, Cast: t}, true
+	case "interval":
+		// interval(p) only: an interval restricted to fields (interval
+		// day to second) reads a bare number by its last field, not as
+		// seconds, and stays opaque.
+		return model.Type{Canon: model.CanonInterval, Cast: "interval"}, true
+	case "timetz", "time with time zone":
+		return model.Type{Canon: model.CanonTimetz, Cast: "time with time zone"}, true
 	}
 	elem, ok := strings.CutSuffix(t, "[]")
 	for ok && strings.HasSuffix(elem, "[]") {

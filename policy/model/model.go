@@ -271,7 +271,8 @@ type Type struct {
 	// as text, and anything else is invalid.
 	Enum *Enum
 	// Canon is set on a column of a type Warden compares by a canonical
-	// text (CanonTime, CanonBytea, CanonInet, CanonCidr, CanonArray), of
+	// text (CanonTime, CanonBytea, CanonInet, CanonCidr, CanonArray,
+	// CanonLtree, CanonInterval, CanonTimetz, CanonMoney), of
 	// Kind text: its values are that text, equal exactly when PostgreSQL
 	// finds the values equal; ordering applies where the text sorts as
 	// the values do (CanonOrdered).

@@ -843,7 +843,18 @@ type Row struct {
 	// JSON's: {"a": null} needs no entry. Each path must name a null value
 	// of a json or jsonb column, else INVALID_ARGUMENT naming the entry
 	// ("rows[0].json_nulls[1]"); at most 1000 entries.
-	JsonNulls     []string `protobuf:"bytes,4,rep,name=json_nulls,json=jsonNulls,proto3" json:"json_nulls,omitempty"`
+	JsonNulls []string `protobuf:"bytes,4,rep,name=json_nulls,json=jsonNulls,proto3" json:"json_nulls,omitempty"`
+	// Column values as JSON text, read exactly: numbers of any size and
+	// precision. For a jsonb column whose value holds a number a Struct
+	// cannot carry (a double: {"id": 9223372036854775807} sent in values is
+	// INVALID_ARGUMENT), send the column here instead:
+	// {"meta": "{\"id\": 9223372036854775807}"}. Keys are column names of
+	// the row (not of related rows); a column may not be in both values and
+	// values_json. Each value is one JSON document (null for SQL NULL),
+	// nested at most 64 levels.
+	ValuesJson map[string]string `protobuf:"bytes,5,rep,name=values_json,json=valuesJson,proto3" json:"values_json,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// For update only: as values_json, for new_values (which it requires).
+	NewValuesJson map[string]string `protobuf:"bytes,6,rep,name=new_values_json,json=newValuesJson,proto3" json:"new_values_json,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -902,6 +913,20 @@ func (x *Row) GetNewValues() *structpb.Struct {
 func (x *Row) GetJsonNulls() []string {
 	if x != nil {
 		return x.JsonNulls
+	}
+	return nil
+}
+
+func (x *Row) GetValuesJson() map[string]string {
+	if x != nil {
+		return x.ValuesJson
+	}
+	return nil
+}
+
+func (x *Row) GetNewValuesJson() map[string]string {
+	if x != nil {
+		return x.NewValuesJson
 	}
 	return nil
 }
@@ -3408,14 +3433,23 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x1cuse_backend_only_permissions\x18\x03 \x01(\bR\x19useBackendOnlyPermissions\x1aC\n" +
 	"\x15SessionVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xaa\x03\n" +
 	"\x03Row\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\x06values\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06values\x126\n" +
 	"\n" +
 	"new_values\x18\x03 \x01(\v2\x17.google.protobuf.StructR\tnewValues\x12\x1d\n" +
 	"\n" +
-	"json_nulls\x18\x04 \x03(\tR\tjsonNulls\"\x92\x02\n" +
+	"json_nulls\x18\x04 \x03(\tR\tjsonNulls\x12?\n" +
+	"\vvalues_json\x18\x05 \x03(\v2\x1e.warden.v1.Row.ValuesJsonEntryR\n" +
+	"valuesJson\x12I\n" +
+	"\x0fnew_values_json\x18\x06 \x03(\v2!.warden.v1.Row.NewValuesJsonEntryR\rnewValuesJson\x1a=\n" +
+	"\x0fValuesJsonEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
+	"\x12NewValuesJsonEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x92\x02\n" +
 	"\fCheckRequest\x122\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
@@ -3686,7 +3720,7 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 }
 
 var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),             // 0: warden.v1.Operation
 	(Decision)(0),              // 1: warden.v1.Decision
@@ -3729,90 +3763,94 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(*ExistsPredicate)(nil),    // 38: warden.v1.ExistsPredicate
 	(*ColumnPair)(nil),         // 39: warden.v1.ColumnPair
 	nil,                        // 40: warden.v1.Principal.SessionVariablesEntry
-	(*structpb.Struct)(nil),    // 41: google.protobuf.Struct
-	(*structpb.Value)(nil),     // 42: google.protobuf.Value
-	(*structpb.ListValue)(nil), // 43: google.protobuf.ListValue
+	nil,                        // 41: warden.v1.Row.ValuesJsonEntry
+	nil,                        // 42: warden.v1.Row.NewValuesJsonEntry
+	(*structpb.Struct)(nil),    // 43: google.protobuf.Struct
+	(*structpb.Value)(nil),     // 44: google.protobuf.Value
+	(*structpb.ListValue)(nil), // 45: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
 	40, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	41, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	41, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	11, // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
-	0,  // 4: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
-	12, // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
-	14, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	41, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
-	1,  // 8: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
-	29, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
-	29, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
-	16, // 11: warden.v1.RowDecision.explanation:type_name -> warden.v1.Explanation
-	18, // 12: warden.v1.Explanation.filter:type_name -> warden.v1.ExplainNode
-	18, // 13: warden.v1.Explanation.check:type_name -> warden.v1.ExplainNode
-	17, // 14: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
-	2,  // 15: warden.v1.ColumnExplanation.outcome:type_name -> warden.v1.ExplainOutcome
-	2,  // 16: warden.v1.ExplainNode.outcome:type_name -> warden.v1.ExplainOutcome
-	42, // 17: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
-	42, // 18: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
-	18, // 19: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
-	15, // 20: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	41, // 21: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
-	3,  // 22: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
-	11, // 23: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
-	0,  // 24: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
-	20, // 25: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
-	4,  // 26: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
-	29, // 27: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
-	29, // 28: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
-	24, // 29: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	41, // 30: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
-	25, // 31: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
-	23, // 32: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
-	29, // 33: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
-	26, // 34: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
-	3,  // 35: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
-	26, // 36: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
-	26, // 37: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
-	27, // 38: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
-	28, // 39: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
-	27, // 40: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
-	30, // 41: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
-	30, // 42: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
-	29, // 43: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
-	32, // 44: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
-	31, // 45: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
-	34, // 46: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
-	35, // 47: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
-	36, // 48: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
-	38, // 49: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
-	37, // 50: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
-	29, // 51: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
-	5,  // 52: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
-	6,  // 53: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
-	31, // 54: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
-	31, // 55: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	42, // 56: warden.v1.Comparison.value:type_name -> google.protobuf.Value
-	33, // 57: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
-	7,  // 58: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
-	31, // 59: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	43, // 60: warden.v1.InList.values:type_name -> google.protobuf.ListValue
-	8,  // 61: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
-	31, // 62: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
-	9,  // 63: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
-	31, // 64: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	42, // 65: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
-	10, // 66: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
-	31, // 67: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
-	39, // 68: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	29, // 69: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	13, // 70: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	21, // 71: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	19, // 72: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	22, // 73: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	72, // [72:74] is the sub-list for method output_type
-	70, // [70:72] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	43, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	43, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	41, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
+	42, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
+	11, // 5: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
+	0,  // 6: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
+	12, // 7: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
+	14, // 8: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
+	43, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	1,  // 10: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
+	29, // 11: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
+	29, // 12: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
+	16, // 13: warden.v1.RowDecision.explanation:type_name -> warden.v1.Explanation
+	18, // 14: warden.v1.Explanation.filter:type_name -> warden.v1.ExplainNode
+	18, // 15: warden.v1.Explanation.check:type_name -> warden.v1.ExplainNode
+	17, // 16: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
+	2,  // 17: warden.v1.ColumnExplanation.outcome:type_name -> warden.v1.ExplainOutcome
+	2,  // 18: warden.v1.ExplainNode.outcome:type_name -> warden.v1.ExplainOutcome
+	44, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
+	44, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
+	18, // 21: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
+	15, // 22: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
+	43, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	3,  // 24: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
+	11, // 25: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
+	0,  // 26: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
+	20, // 27: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
+	4,  // 28: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
+	29, // 29: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
+	29, // 30: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
+	24, // 31: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
+	43, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	25, // 33: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
+	23, // 34: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
+	29, // 35: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
+	26, // 36: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
+	3,  // 37: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
+	26, // 38: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
+	26, // 39: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
+	27, // 40: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
+	28, // 41: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
+	27, // 42: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
+	30, // 43: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
+	30, // 44: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
+	29, // 45: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
+	32, // 46: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
+	31, // 47: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
+	34, // 48: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
+	35, // 49: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
+	36, // 50: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
+	38, // 51: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	37, // 52: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
+	29, // 53: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	5,  // 54: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
+	6,  // 55: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
+	31, // 56: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	31, // 57: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	44, // 58: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	33, // 59: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
+	7,  // 60: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
+	31, // 61: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	45, // 62: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	8,  // 63: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
+	31, // 64: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	9,  // 65: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
+	31, // 66: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	44, // 67: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	10, // 68: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
+	31, // 69: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
+	39, // 70: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	29, // 71: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	13, // 72: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	21, // 73: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	19, // 74: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	22, // 75: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	74, // [74:76] is the sub-list for method output_type
+	72, // [72:74] is the sub-list for method input_type
+	72, // [72:72] is the sub-list for extension type_name
+	72, // [72:72] is the sub-list for extension extendee
+	0,  // [0:72] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -3852,7 +3890,7 @@ func file_warden_v1_authorization_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
 			NumEnums:      11,
-			NumMessages:   30,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -370,16 +370,34 @@ class Principal(_message.Message):
     def __init__(self, role: _Optional[str] = ..., session_variables: _Optional[_Mapping[str, str]] = ..., use_backend_only_permissions: bool = ...) -> None: ...
 
 class Row(_message.Message):
-    __slots__ = ["id", "json_nulls", "new_values", "values"]
+    __slots__ = ["id", "json_nulls", "new_values", "new_values_json", "values", "values_json"]
+    class NewValuesJsonEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class ValuesJsonEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     JSON_NULLS_FIELD_NUMBER: _ClassVar[int]
     NEW_VALUES_FIELD_NUMBER: _ClassVar[int]
+    NEW_VALUES_JSON_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    VALUES_JSON_FIELD_NUMBER: _ClassVar[int]
     id: str
     json_nulls: _containers.RepeatedScalarFieldContainer[str]
     new_values: _struct_pb2.Struct
+    new_values_json: _containers.ScalarMap[str, str]
     values: _struct_pb2.Struct
-    def __init__(self, id: _Optional[str] = ..., values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., new_values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., json_nulls: _Optional[_Iterable[str]] = ...) -> None: ...
+    values_json: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[str] = ..., values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., new_values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., json_nulls: _Optional[_Iterable[str]] = ..., values_json: _Optional[_Mapping[str, str]] = ..., new_values_json: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RowDecision(_message.Message):
     __slots__ = ["allowed_columns", "check_residual", "decision", "denied_columns", "explanation", "id", "missing_data", "reason", "residual"]
