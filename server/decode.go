@@ -12,6 +12,7 @@ import (
 	protocodec "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // grpc-go decodes a unary request inside the generated method handler,
@@ -34,11 +35,12 @@ import (
 // of armed messages.
 type holdingCodec struct {
 	base  encoding.CodecV2
+	caps  RequestCaps
 	armed sync.Map // message -> *error
 }
 
-func newHoldingCodec() *holdingCodec {
-	return &holdingCodec{base: encoding.GetCodecV2(protocodec.Name)}
+func newHoldingCodec(caps RequestCaps) *holdingCodec {
+	return &holdingCodec{base: encoding.GetCodecV2(protocodec.Name), caps: caps}
 }
 
 func (c *holdingCodec) Name() string { return protocodec.Name }
@@ -46,7 +48,7 @@ func (c *holdingCodec) Name() string { return protocodec.Name }
 func (c *holdingCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
 
 func (c *holdingCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	err := c.base.Unmarshal(data, v)
+	err := c.unmarshal(data, v)
 	if err == nil {
 		return nil
 	}
@@ -58,6 +60,22 @@ func (c *holdingCodec) Unmarshal(data mem.BufferSlice, v any) error {
 		return nil
 	}
 	return err
+}
+
+// unmarshal decodes as grpc-go's proto codec does, after checking the
+// wire bytes against the request caps.
+func (c *holdingCodec) unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return c.base.Unmarshal(data, v)
+	}
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	b := buf.ReadOnlyData()
+	if err := c.caps.Check(b, m.ProtoReflect().Descriptor()); err != nil {
+		return err
+	}
+	return proto.Unmarshal(b, m)
 }
 
 // guardRegistrar registers services with their unary handlers guarded, and

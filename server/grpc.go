@@ -34,7 +34,7 @@ const inprocBufferBytes = 1 << 20
 // buildGRPC builds the gRPC server, and the gateway's in-process one, with
 // every service registered.
 func (s *Server) buildGRPC() {
-	s.codec = newHoldingCodec()
+	s.codec = newHoldingCodec(s.cfg.requestCaps())
 	var creds []grpc.ServerOption
 	if s.certs != nil {
 		creds = append(creds, grpc.Creds(credentials.NewTLS(s.certs.ServerConfig())))
