@@ -84,10 +84,11 @@ type Config struct {
 	// grows its stack on nearly every call; a worker keeps its stack. Calls
 	// beyond the busy workers still get a goroutine each.
 	StreamWorkers int
-	// GCHeadroomMiB is the room, in MiB, the garbage collector leaves the
-	// heap above what is live once the policy set is loaded
-	// (--gc-headroom-mib; see TuneGC); 0 keeps Go's default, and GOGC in
-	// the environment wins.
+	// GCHeadroomMiB is the room, in MiB, above the live heap once the
+	// policy set is loaded, that the soft memory limit and the garbage
+	// collector leave (--gc-headroom-mib; see TuneMemory); 0 keeps Go's
+	// GOGC and sets no limit but 90% of a cgroup's; GOMEMLIMIT and GOGC in
+	// the environment win.
 	GCHeadroomMiB int
 	// ShutdownTimeout bounds the graceful shutdown (--shutdown-timeout).
 	ShutdownTimeout time.Duration
@@ -208,7 +209,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxListElements, "max-list-elements", c.MaxListElements, "most elements of one list value in a request; checked before it is decoded")
 	fs.IntVar(&c.MaxValueDepth, "max-value-depth", c.MaxValueDepth, "deepest nesting of values in a request (a scalar column value is 1); checked before it is decoded")
 	fs.DurationVar(&c.MessageRecvTimeout, "message-recv-timeout", c.MessageRecvTimeout, "longest time from a call's headers to its whole request message; a caller slower than that gets DEADLINE_EXCEEDED")
-	fs.IntVar(&c.GCHeadroomMiB, "gc-headroom-mib", c.GCHeadroomMiB, "room in `MiB` above the live heap (the loaded policy set) that the soft memory limit and the garbage collector leave; 0: Go's defaults; GOMEMLIMIT and GOGC in the environment win, and the limit stays under 90% of a cgroup memory limit")
+	fs.IntVar(&c.GCHeadroomMiB, "gc-headroom-mib", c.GCHeadroomMiB, "room in `MiB` above the live heap (the loaded policy set) that the soft memory limit and the garbage collector leave; 0: Go's GOGC and no limit but 90% of a cgroup memory limit; GOMEMLIMIT and GOGC in the environment win")
 	fs.IntVar(&c.StreamWorkers, "stream-workers", c.StreamWorkers, "long-lived goroutines serving gRPC calls (they keep their grown stacks); 0: a new goroutine per call")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown deadline; then open calls are cut")
 	fs.IntVar(&c.MaxConcurrentStreams, "max-concurrent-streams", c.MaxConcurrentStreams, "most gRPC calls in flight on one connection; more wait at the client")
