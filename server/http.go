@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 	"github.com/wardenpdp/warden/server/callerauth"
 	gatewayv1 "github.com/wardenpdp/warden/server/internal/gatewaypb/warden/v1"
 )
@@ -39,9 +40,11 @@ func (s *Server) buildHTTP() {
 	s.http = &http.Server{
 		Handler:           s.httpMux,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// The body, as a gRPC message, within --message-recv-timeout of
+		// the headers.
+		ReadTimeout: 10*time.Second + s.cfg.MessageRecvTimeout,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 }
 
@@ -56,18 +59,41 @@ func (s *Server) startGateway() error {
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	s.httpMux.Handle("/v1/", s.cfg.corsHandler(limitBody(int64(s.cfg.MaxRecvMsgSize), s.callerFirst(gw))))
+	// The caller first, then the body's size.
+	s.httpMux.Handle("/v1/", s.cfg.corsHandler(s.callerFirst(gw, limitBody(int64(s.cfg.MaxRecvMsgSize), gw))))
 	return nil
 }
 
-// callerFirst refuses a gateway call without valid caller credentials
-// before its body is decoded, as gRPC does: a malformed body from no
-// caller is 401, not 400. Grants are checked by the gRPC interceptor, as
-// for every call.
-func (s *Server) callerFirst(gw *runtime.ServeMux) http.Handler {
+// gatewayBodyMethods are the gateway's routes that carry a body, with
+// their gRPC methods (proto/warden/v1/http.yaml): their caller's grant is
+// checked before the body is read. The routes without a body are
+// authorized by the in-process server, as any call.
+var gatewayBodyMethods = map[string]string{
+	"POST /v1/check":            wardenv1.AuthorizationService_Check_FullMethodName,
+	"POST /v1/filter":           wardenv1.AuthorizationService_Filter_FullMethodName,
+	"POST /v1/diagnostics/echo": wardenv1.DiagnosticsService_Echo_FullMethodName,
+}
+
+// callerFirst admits a gateway call from its headers, before a byte of
+// its body is read, as the gRPC tap does: the caller is authenticated,
+// authorized for the method when the route has a body, and counted once
+// against its rate limit (the in-process server does not count it
+// again). A call without valid caller credentials is 401, not a 400 for
+// its body; over the rate limit, 429 with Retry-After.
+func (s *Server) callerFirst(gw *runtime.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		md := metadata.MD{callerauth.APIKeyMetadata: r.Header.Values(callerauth.APIKeyMetadata)}
-		if _, err := s.auth.Authenticate(metadata.NewIncomingContext(r.Context(), md)); err != nil {
+		c, err := s.auth.Authenticate(metadata.NewIncomingContext(r.Context(), md))
+		if method, ok := gatewayBodyMethods[r.Method+" "+r.URL.Path]; ok && err == nil {
+			err = s.auth.Authorize(c, method)
+		}
+		if err == nil {
+			err = s.limiter.Allow(c)
+		}
+		if err != nil {
+			if e, ok := err.(*callerauth.Error); ok {
+				s.metrics.refusedBeforeDecode(e.Reason)
+			}
 			// The one log line of a call that never reached gRPC.
 			client, _, _ := net.SplitHostPort(r.RemoteAddr)
 			s.log.InfoContext(r.Context(), "finished call", slog.String("protocol", "http"),
@@ -78,7 +104,7 @@ func (s *Server) callerFirst(gw *runtime.ServeMux) http.Handler {
 			gatewayError(r.Context(), gw, out, w, r, err)
 			return
 		}
-		gw.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 
