@@ -110,7 +110,9 @@ func TestMessageRecvTimeout(t *testing.T) {
 	cfg.MessageRecvTimeout = timeout
 	ts := startTest(t, cfg, notesPolicy(t))
 	cc := ts.conn(t, "gateway")
-	expired := func() float64 { return testutil.ToFloat64(ts.srv.metrics.refused.WithLabelValues(ReasonMessageRecvTimeout)) }
+	expired := func() float64 {
+		return testutil.ToFloat64(ts.srv.metrics.refused.WithLabelValues(ReasonMessageRecvTimeout))
+	}
 	decisions := decisionsMade(t, ts)
 
 	// Headers, then nothing.
