@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -15,7 +14,6 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -60,7 +58,7 @@ func (s *Server) startGateway() error {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	// The caller first, then the body's size.
-	s.httpMux.Handle("/v1/", s.cfg.corsHandler(s.callerFirst(gw, limitBody(int64(s.cfg.MaxRecvMsgSize), gw))))
+	s.httpMux.Handle("/v1/", s.cfg.corsHandler(s.callerFirst(gw, limitBody(gw, int64(s.cfg.MaxRecvMsgSize), s.cfg.requestCaps(), s.cfg.MaxRows, gw))))
 	return nil
 }
 
@@ -179,26 +177,6 @@ func gatewayError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 		}
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
-}
-
-// limitBody refuses a body over the gRPC message limit: with 413 when its
-// length is declared, and as a read error (400) when it is not.
-func limitBody(limit int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > limit {
-			// Read (a bounded part of) what the client is sending before
-			// answering, or it may see a reset connection, not the 413.
-			_, _ = io.CopyN(io.Discard, r.Body, limit)
-			st := status.Newf(codes.ResourceExhausted, "request body of %d bytes; at most %d", r.ContentLength, limit)
-			body, _ := protojson.Marshal(st.Proto())
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			w.Write(body)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		next.ServeHTTP(w, r)
-	})
 }
 
 // healthz answers 200 SERVING or 503 NOT_SERVING, to anyone, as the gRPC
