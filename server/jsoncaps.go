@@ -56,7 +56,7 @@ func (c RequestCaps) checkJSON(b []byte, maxRows int) error {
 		inString, esc bool
 		// elements counts the elements of the open arrays (0 for an open
 		// object), up to the depth allowed.
-		elements [256]int
+		elements  [256]int
 		valueOpen bool // a scalar value is being read
 		expectKey bool // the next string is an object's key, not a value
 	)
