@@ -44,10 +44,10 @@ const (
 	// memory limit; after it (the same legitimate traffic, then 2 s idle),
 	// within hostileAfterMiB. Without the decoding caps the
 	// flood leaves the server at some 250 MiB above its baseline.
-	hostilePeakMiB  = hostileHeadroomMiB
+	hostilePeakMiB = hostileHeadroomMiB
 	// settleCycles: collections of legitimate traffic that bring the
 	// server to its RSS in service.
-	settleCycles = 4
+	settleCycles    = 4
 	hostileAfterMiB = 64
 )
 
@@ -375,7 +375,7 @@ func TestHostileLoadMemory(t *testing.T) {
 
 	// Every attack got its refusal, and each kind happened.
 	allowed := map[string][]string{
-		"gRPC bomb without a key":  {"Unauthenticated"},
+		"gRPC bomb without a key": {"Unauthenticated"},
 		// Under the flood a message of 4 MiB may take longer than the
 		// --message-recv-timeout of 1s to arrive whole: cut off.
 		"gRPC bomb with a key":     {"ResourceExhausted", "DeadlineExceeded"},
