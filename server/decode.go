@@ -31,8 +31,10 @@ import (
 // request that did not decode. Messages the guard did not arm (those of
 // streams) fail as grpc-go makes them fail.
 
-// holdingCodec is the proto codec that holds back the decoding failures
-// of armed messages.
+// holdingCodec is the proto codec that checks a request's wire bytes
+// against the request caps before decoding it (decodecaps.go), and holds
+// back the decoding failures — a cap exceeded among them — of armed
+// messages.
 type holdingCodec struct {
 	base  encoding.CodecV2
 	caps  RequestCaps

@@ -68,8 +68,8 @@ func recvDeadlineTap(next tap.ServerInHandle, timeout time.Duration, expired fun
 		c := &recvDeadlineCtx{Context: inner}
 		c.timer = time.AfterFunc(timeout, func() {
 			c.expired.Store(true)
+			expired() // before the caller can see the status
 			cancel()
-			expired()
 		})
 		return c, nil
 	}
