@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,33 @@ func TestGatewayAdmitsBeforeBody(t *testing.T) {
 	}
 	if code, _, body := httpCall(t, "POST", base+"/v1/check", map[string]string{"X-Warden-Api-Key": ts.keys["checker"]}, big); code != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversize body with a key: %d %s, want 413", code, body)
+	}
+}
+
+// TestGatewayBodyMethodsCoverHTTPRules: every route of http.yaml with a
+// body is authorized before its body is read, for its own method.
+func TestGatewayBodyMethodsCoverHTTPRules(t *testing.T) {
+	data, err := os.ReadFile("../proto/warden/v1/http.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var selector string
+	posts := 0
+	for line := range strings.SplitSeq(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "- selector: "); ok {
+			selector = v
+		}
+		if path, ok := strings.CutPrefix(line, "post: "); ok {
+			posts++
+			i := strings.LastIndexByte(selector, '.')
+			want := "/" + selector[:i] + "/" + selector[i+1:]
+			if got := gatewayBodyMethods["POST "+path]; got != want {
+				t.Errorf("POST %s: authorized before its body as %q, want %q", path, got, want)
+			}
+		}
+	}
+	if posts != len(gatewayBodyMethods) || posts == 0 {
+		t.Errorf("%d POST routes in http.yaml, %d in gatewayBodyMethods", posts, len(gatewayBodyMethods))
 	}
 }
