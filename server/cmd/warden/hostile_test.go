@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,10 +29,9 @@ import (
 )
 
 // The hostile-load test runs `warden serve` in a process of its own (this
-// test binary, re-executed), so that the memory it measures — VmRSS from
-// /proc/PID/status — is the server's alone.
+// test binary, re-executed as main: runAsMainEnv), so that the memory it
+// measures — VmRSS from /proc/PID/status — is the server's alone.
 const (
-	hostileChildEnv = "WARDEN_TEST_HOSTILE_SERVE" // the serve arguments, one a line
 	// hostileHeadroomMiB is the server's --gc-headroom-mib: its soft
 	// memory limit is the live heap plus this.
 	hostileHeadroomMiB = 128
@@ -50,28 +47,6 @@ const (
 	settleCycles    = 4
 	hostileAfterMiB = 64
 )
-
-// In the child, serve until SIGTERM; the test's own flags and TestMain
-// are not used.
-func init() {
-	args := os.Getenv(hostileChildEnv)
-	if args == "" {
-		return
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	a := &app{getenv: func(k string) string {
-		if k == hostileChildEnv {
-			return ""
-		}
-		return os.Getenv(k)
-	}, stdout: os.Stdout, stderr: os.Stderr}
-	a.listening = func(g, h net.Addr) {
-		fmt.Fprintf(os.Stdout, "listening %s %s\n", g, h)
-	}
-	err := a.run(ctx, strings.Split(args, "\n"))
-	stop()
-	os.Exit(exitCode(err, os.Stderr))
-}
 
 // vmRSS reads a process's resident set in bytes.
 func vmRSS(pid int) (uint64, error) {
@@ -109,13 +84,10 @@ func TestHostileLoadMemory(t *testing.T) {
 		t.Skipf("no /proc/PID/status VmRSS on this system: %v", err)
 	}
 	keys, keysFlag := apiKeys(t)
-	args := []string{"serve", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--api-keys", keysFlag,
-		"--gc-headroom-mib", strconv.Itoa(hostileHeadroomMiB), "--message-recv-timeout", "1s", "--log-level", "warn"}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), hostileChildEnv+"="+strings.Join(args, "\n"))
-	var childErr bytes.Buffer
-	cmd.Stderr = &childErr
-	stdout, err := cmd.StdoutPipe()
+	cmd := exec.Command(os.Args[0], "serve", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--api-keys", keysFlag,
+		"--gc-headroom-mib", strconv.Itoa(hostileHeadroomMiB), "--message-recv-timeout", "1s", "--log-format", "text")
+	cmd.Env = append(os.Environ(), runAsMainEnv+"=1")
+	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +95,6 @@ func TestHostileLoadMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -133,18 +104,42 @@ func TestHostileLoadMemory(t *testing.T) {
 			<-exited
 		}
 	})
-	var grpcAddr, httpAddr string
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		if f := strings.Fields(lines.Text()); len(f) == 3 && f[0] == "listening" {
-			grpcAddr, httpAddr = f[1], f[2]
-			break
+	// Read the log to its end (the pipe must not fill up), taking the
+	// addresses from the "listening" lines and keeping the start.
+	var childErr syncBuffer
+	addrs := make(chan [2]string, 1)
+	go func() {
+		var grpcAddr, httpAddr string
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for n := 0; sc.Scan(); n++ {
+			line := sc.Text()
+			if n < 200 {
+				childErr.Write([]byte(line + "\n"))
+			}
+			if _, rest, ok := strings.Cut(line, "grpc listening on "); ok {
+				grpcAddr = strings.Trim(strings.Fields(rest)[0], `"`)
+			}
+			if _, rest, ok := strings.Cut(line, "http listening on http://"); ok {
+				httpAddr = strings.Trim(strings.Fields(rest)[0], `"`)
+			}
+			if grpcAddr != "" && httpAddr != "" {
+				addrs <- [2]string{grpcAddr, httpAddr}
+				grpcAddr = ""
+			}
 		}
+		exited <- cmd.Wait()
+	}()
+	var grpcAddr, httpAddr string
+	select {
+	case a := <-addrs:
+		grpcAddr, httpAddr = a[0], a[1]
+	case err := <-exited:
+		exited <- err
+		t.Fatalf("the server exited before listening: %v\n%s", err, childErr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the server did not start within 30 s:\n%s", childErr.String())
 	}
-	if grpcAddr == "" {
-		t.Fatalf("the server did not start:\n%s", childErr.String())
-	}
-	go io.Copy(io.Discard, stdout)
 	pid := cmd.Process.Pid
 
 	dial := func(caller string) *grpc.ClientConn {
