@@ -208,6 +208,7 @@ func sqlCheck(ctx context.Context, t *testing.T, set *engine.Set, s *suite, c *c
 	if err != nil {
 		t.Fatalf("case: %v", err)
 	}
+	in = resolved(set.Policy(), in)
 	p := set.Policy()
 	var rows []int
 	for i, want := range c.Rows {

@@ -311,6 +311,8 @@ func (p *exprParser) exists(n *yaml.Node, l loc, depth int) model.BoolExp {
 	if !ok {
 		return nil
 	}
+	// _exists stays in the source of the permission's table, as in Hasura.
+	name = p.ld.qualify(p.root.Source, name)
 	target, ok := p.ld.tables[name]
 	if !ok {
 		p.problemf(l.key("_table"), table, "%s", notInSchema(name))
