@@ -48,9 +48,9 @@
 // or operator (or that uses an inconsistent relationship), a relationship
 // over unknown or mismatched columns, a tracked table missing from the
 // schema, a table of a source whose kind Warden cannot decide (anything but
-// postgres, citus and cockroach: never decided with PostgreSQL's semantics),
-// a table name tracked in two sources (a request could not say which it
-// means), an inherited role in a cycle, and an inherited permission that
+// postgres, citus and cockroach: never decided with PostgreSQL's semantics;
+// a request on it answers FAILED_PRECONDITION naming the kind), an
+// inherited role in a cycle, and an inherited permission that
 // cannot be derived (its parents' mutation permissions differ, or a
 // parent's permission is inconsistent). Each is listed in
 // Policy.Inconsistent with the problems that made it so; a request that
@@ -61,10 +61,32 @@
 // tracked twice in one source, duplicate relationships) always refuse the
 // set.
 //
+// # Several sources
+//
+// Several sources may track tables of the same schema and name (each in
+// its own database). Such a name is two tables: the policy keys each by
+// its source as well (model.TableName.Source) and a request names it
+// "source:schema.name" (or "source:name" for schema public); the plain
+// name is ambiguous, and a request giving it is refused
+// (engine.AmbiguousTableError, INVALID_ARGUMENT naming the sources). A
+// name only one source tracks keeps its plain name, and answers to
+// "source:schema.name" with its own source too. Relationships, foreign
+// keys and _exists stay in the source of the table whose rule names them,
+// as in Hasura: an _exists over teams in a rule of source one reads
+// one:public.teams, and so do the rows a Check request gives for it under
+// the plain name. The SQL Filter renders names the table as its own
+// database does, without the source. In the schema file a table may say
+// source: NAME to be that source's table; one declared without a source
+// serves every source that tracks the name and declares no table of its
+// own (warden schema pull writes one entry per source for a name it reads
+// from several). The Rego of a qualified table is in package
+// warden.tables["source:"].schema.name.operation.
+//
 // # Schema file
 //
 //	tables:
 //	  - name: public.articles        # "schema.name", "name" (schema public) or {schema, name}
+//	    source: default              # optional: the table of this source (Several sources)
 //	    columns:
 //	      - {name: id, type: integer}
 //	      - {name: title, type: text, nullable: false}

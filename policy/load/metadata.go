@@ -196,10 +196,21 @@ func (ld *loader) placeTables() {
 	for _, e := range ld.pending {
 		sources[e.name] = append(sources[e.name], e.source.name)
 	}
-	for n, srcs := range sources {
-		if len(srcs) > 1 {
-			sort.Strings(srcs)
-			ld.ambiguous[n] = srcs
+	// A table no source tracks that the schema declares for several
+	// sources (schema pull writes each database's) is ambiguous too: a
+	// rule's _exists finds its own source's.
+	declared := map[model.TableName][]string{}
+	for key := range ld.tables {
+		if key.Source != "" && sources[key.Unqualified()] == nil {
+			declared[key.Unqualified()] = append(declared[key.Unqualified()], key.Source)
+		}
+	}
+	for _, m := range []map[model.TableName][]string{sources, declared} {
+		for n, srcs := range m {
+			if len(srcs) > 1 {
+				sort.Strings(srcs)
+				ld.ambiguous[n] = srcs
+			}
 		}
 	}
 	placed := make(map[model.TableName]*model.Table, len(ld.tables))
@@ -209,17 +220,15 @@ func (ld *loader) placeTables() {
 		case key.Source != "" && ld.ambiguous[plain] != nil:
 			placed[key] = t
 		case key.Source != "":
-			// The name is not ambiguous: the source's declaration is the
-			// table, unless one without a source competes with it or
-			// another source tracks the name.
+			// The name is not ambiguous: the declaration of the source
+			// that tracks it (or of the one source that declares it) is
+			// the table; other sources' are not needed.
+			if srcs := sources[plain]; len(srcs) == 1 && srcs[0] != key.Source {
+				continue
+			}
 			if _, both := ld.tables[plain]; both {
 				ld.problemf(ld.schemaLoc[key], nil,
 					"table %s is declared for source %s and without a source, but no two sources track it: keep one", plain, key.Source)
-				continue
-			}
-			if srcs := sources[plain]; len(srcs) == 1 && srcs[0] != key.Source {
-				ld.problemf(ld.schemaLoc[key], nil,
-					"table %s is declared for source %s, but source %s tracks it", plain, key.Source, srcs[0])
 				continue
 			}
 			t.Name = plain
