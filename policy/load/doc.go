@@ -166,11 +166,16 @@
 // asking for their SQL answers SQL_UNSUPPORTED for these comparisons.
 //
 // Any other type (money, interval, timetz, tsvector, PostGIS
-// geometry, ranges, arrays of other element types, an enum or domain
+// geometry and geography, ranges, arrays of other element types, an enum or domain
 // declared without its labels or base type, ...) loads as an opaque
 // column: rows may carry any JSON value for it, and the only operator that
 // applies is _is_null. Any other operator on it is a load problem naming
-// the column, its type and the operator (Warden cannot decide it exactly).
+// the column, its type and the operator (Warden cannot decide it exactly):
+// so are Hasura's PostGIS operators (_st_contains, _st_intersects,
+// _st_d_within, ...), whose rules are left out as inconsistent, never
+// decided by a guess. warden schema pull records a PostGIS column's type
+// as PostgreSQL writes it, geometry type and SRID included
+// (geometry(Point,4326)).
 // Foreign-key columns must have the same kind as the columns they reference.
 // Tables of the schema that the metadata does not track are loaded too: they
 // can be the target of _exists.
