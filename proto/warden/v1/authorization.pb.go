@@ -838,6 +838,10 @@ type CheckRequest struct {
 	// (its default role) or the unauthorized role.
 	Principal *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	// The table as "schema.name", or "name" for schema public. Required.
+	// A name that several sources of the metadata track is named with its
+	// source, "source:schema.name"; its plain name is INVALID_ARGUMENT
+	// (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
+	// answers to "source:schema.name" with that source too.
 	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
 	// The operation. Required.
 	Operation Operation `protobuf:"varint,3,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
@@ -930,7 +934,9 @@ func (x *CheckRequest) GetTables() []*TableRows {
 // TableRows carries rows of one table for _exists.
 type TableRows struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The table as "schema.name", or "name" for schema public.
+	// The table as "schema.name", or "name" for schema public. A name that
+	// several sources track may be given without its source: it is the
+	// table of the request's table's source (_exists stays in its source).
 	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
 	// The rows, keyed by column name; numbers as in Row.values.
 	Rows          []*structpb.Struct `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
@@ -1257,6 +1263,10 @@ type FilterRequest struct {
 	// (its default role) or the unauthorized role.
 	Principal *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	// The table as "schema.name", or "name" for schema public. Required.
+	// A name that several sources of the metadata track is named with its
+	// source, "source:schema.name"; its plain name is INVALID_ARGUMENT
+	// (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
+	// answers to "source:schema.name" with that source too.
 	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
 	// The operation. Required.
 	Operation Operation `protobuf:"varint,3,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
@@ -2768,7 +2778,9 @@ func (x *ArrayPredicate) GetValue() string {
 // predicate. Inside it, columns refer to that table's row.
 type ExistsPredicate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The table as "schema.name".
+	// The table as "schema.name", or "source:schema.name" for a name that
+	// several sources of the metadata track (the SQL names it without the
+	// source, in that source's database).
 	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
 	// The relationship traversed; empty for _exists.
 	Relationship string `protobuf:"bytes,2,opt,name=relationship,proto3" json:"relationship,omitempty"`

@@ -130,6 +130,10 @@ export type CheckRequest = Message<"warden.v1.CheckRequest"> & {
 
   /**
    * The table as "schema.name", or "name" for schema public. Required.
+   * A name that several sources of the metadata track is named with its
+   * source, "source:schema.name"; its plain name is INVALID_ARGUMENT
+   * (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
+   * answers to "source:schema.name" with that source too.
    *
    * @generated from field: string table = 2;
    */
@@ -182,7 +186,9 @@ export const CheckRequestSchema: GenMessage<CheckRequest> = /*@__PURE__*/
  */
 export type TableRows = Message<"warden.v1.TableRows"> & {
   /**
-   * The table as "schema.name", or "name" for schema public.
+   * The table as "schema.name", or "name" for schema public. A name that
+   * several sources track may be given without its source: it is the
+   * table of the request's table's source (_exists stays in its source).
    *
    * @generated from field: string table = 1;
    */
@@ -386,6 +392,10 @@ export type FilterRequest = Message<"warden.v1.FilterRequest"> & {
 
   /**
    * The table as "schema.name", or "name" for schema public. Required.
+   * A name that several sources of the metadata track is named with its
+   * source, "source:schema.name"; its plain name is INVALID_ARGUMENT
+   * (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
+   * answers to "source:schema.name" with that source too.
    *
    * @generated from field: string table = 2;
    */
@@ -1222,7 +1232,9 @@ export const ArrayPredicateSchema: GenMessage<ArrayPredicate> = /*@__PURE__*/
  */
 export type ExistsPredicate = Message<"warden.v1.ExistsPredicate"> & {
   /**
-   * The table as "schema.name".
+   * The table as "schema.name", or "source:schema.name" for a name that
+   * several sources of the metadata track (the SQL names it without the
+   * source, in that source's database).
    *
    * @generated from field: string table = 1;
    */
