@@ -17,9 +17,10 @@ import (
 // PostgreSQL (in a scratch database of its own, where it creates the
 // extension): the schema file records each type as PostgreSQL writes it,
 // with the geometry type and SRID of a typed column, and the columns load
-// as opaque ones on which _is_null applies and _st_intersects is a load
-// problem naming the column and its type, never a guess. Without the
-// postgis extension installed the test skips, but not under CI=true.
+// as PostGIS ones: _is_null and _st_intersects apply, while _eq (which
+// Warden cannot decide on geometry) and _st_contains on geography are
+// load problems naming the column and the operator. Without the postgis
+// extension installed the test skips, but not under CI=true.
 func TestPullPostGIS(t *testing.T) {
 	url := scratchDatabase(t, introspect.Postgres)
 	db, d, err := introspect.Open(url)
@@ -64,7 +65,9 @@ func TestPullPostGIS(t *testing.T) {
 	meta := `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "tables": [{"table": {"schema": "public", "name": "places"},
 		"select_permissions": [
 			{"role": "user", "permission": {"columns": ["id"], "filter": {"area": {"_is_null": false}}}},
-			{"role": "near", "permission": {"columns": ["id"], "filter": {"at": {"_st_intersects": {"type": "Point", "coordinates": [1, 2]}}}}}]}]}]}`
+			{"role": "near", "permission": {"columns": ["id"], "filter": {"at": {"_st_intersects": {"type": "Point", "coordinates": [1, 2]}}}}},
+			{"role": "same", "permission": {"columns": ["id"], "filter": {"at": {"_eq": {"type": "Point", "coordinates": [1, 2]}}}}},
+			{"role": "covers", "permission": {"columns": ["id"], "filter": {"area": {"_st_contains": {"type": "Point", "coordinates": [1, 2]}}}}}]}]}]}`
 	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), []byte(meta), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -76,20 +79,24 @@ func TestPullPostGIS(t *testing.T) {
 		t.Fatalf("the pulled schema does not load:\n%v\n%s", err, buf.String())
 	}
 	places := p.Tables[names[0]]
-	for _, c := range []string{"at", "area", "shape"} {
+	for c, want := range map[string]string{"at": model.SpatialGeometry, "area": model.SpatialGeography, "shape": model.SpatialGeometry} {
 		col, ok := places.Column(c)
-		if !ok || col.Type.Kind != model.KindOpaque {
-			t.Errorf("column %s: %+v, want an opaque column", c, col)
+		if !ok || col.Type.Kind != model.KindOpaque || col.Type.Spatial != want {
+			t.Errorf("column %s: %+v, want an opaque %s column", c, col, want)
 		}
 	}
 	if at, _ := places.Column("at"); at.Type.Declared != "geometry(Point,4326)" {
 		t.Errorf("at is declared %q, want its type with the SRID", at.Type.Declared)
 	}
-	if _, ok := places.Permission(model.OpSelect, "user"); !ok {
-		t.Errorf("the _is_null rule on a geography column did not load")
+	for _, role := range []string{"user", "near"} {
+		if _, ok := places.Permission(model.OpSelect, role); !ok {
+			t.Errorf("the rule of role %s did not load: %v", role, places.Inconsistent[model.OpSelect][role])
+		}
 	}
-	inc := places.Inconsistent[model.OpSelect]["near"]
-	if inc == nil || !strings.Contains(strings.Join(inc.Reasons, "\n"), "_st_intersects") || !strings.Contains(strings.Join(inc.Reasons, "\n"), "at") {
-		t.Errorf("the _st_intersects rule: %+v, want it left out as inconsistent naming the operator and column", inc)
+	for role, want := range map[string]string{"same": "operator _eq on column at", "covers": "operator _st_contains does not apply to geography column area"} {
+		inc := places.Inconsistent[model.OpSelect][role]
+		if inc == nil || !strings.Contains(strings.Join(inc.Reasons, "\n"), want) {
+			t.Errorf("the rule of role %s: %+v, want it left out as inconsistent: %s", role, inc, want)
+		}
 	}
 }

@@ -165,17 +165,39 @@
 // ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
 // asking for their SQL answers SQL_UNSUPPORTED for these comparisons.
 //
-// Any other type (money, interval, timetz, tsvector, PostGIS
-// geometry and geography, ranges, arrays of other element types, an enum or domain
+// PostGIS geometry and geography columns (geometry, geometry(Point,4326),
+// extensions.geography, ...; model.Type.Spatial) take _is_null and
+// Hasura's _st_* operators, which Warden never evaluates: on geometry
+// _st_contains _st_crosses _st_equals _st_intersects _st_overlaps
+// _st_touches _st_within _st_d_within _st_3d_intersects _st_3d_d_within,
+// on geography _st_intersects and _st_d_within. The value is a GeoJSON
+// geometry (RFC 7946; type and coordinates, or geometries for a
+// GeometryCollection; a crs member sets the SRID for PostGIS), or a
+// session variable holding one as JSON text; the _d_within forms take
+// {distance, from, use_spheroid} with a literal geometry (use_spheroid on
+// geography only, true when absent, as in Hasura). Check answers
+// NEEDS_DATA for a row whose rule reads one, naming the column and the
+// operator ("at (_st_within: PostGIS, decided by the database)"), with
+// the residual, unless the rest of the rule decides the row without it
+// (an _or whose other branch holds); it never guesses. Filter's predicate
+// has a spatial node, and its PostgreSQL SQL calls PostGIS's function with
+// the values as parameters, as Hasura does:
+// ST_Within(col, ST_GeomFromGeoJSON($1::text)), ::geography for a
+// geography column, ST_DWithin(col, g, $2::numeric[, $3::boolean]); a
+// NULL column passes neither the operator nor its negation. MySQL and
+// SQLite have no PostGIS: Filter asking for their SQL answers
+// SQL_UNSUPPORTED. Other operators on PostGIS columns (_eq, _gt, _in, ...)
+// are load problems: PostgreSQL's geometry equality and ordering are not
+// Hasura's _st_equals, and Warden does not decide them.
+//
+// Any other type (money, interval, timetz, tsvector, ranges, arrays of
+// other element types, an enum or domain
 // declared without its labels or base type, ...) loads as an opaque
 // column: rows may carry any JSON value for it, and the only operator that
 // applies is _is_null. Any other operator on it is a load problem naming
-// the column, its type and the operator (Warden cannot decide it exactly):
-// so are Hasura's PostGIS operators (_st_contains, _st_intersects,
-// _st_d_within, ...), whose rules are left out as inconsistent, never
-// decided by a guess. warden schema pull records a PostGIS column's type
-// as PostgreSQL writes it, geometry type and SRID included
-// (geometry(Point,4326)).
+// the column, its type and the operator (Warden cannot decide it exactly).
+// warden schema pull records a PostGIS column's type as PostgreSQL writes
+// it, geometry type and SRID included (geometry(Point,4326)).
 // Foreign-key columns must have the same kind as the columns they reference.
 // Tables of the schema that the metadata does not track are loaded too: they
 // can be the target of _exists.

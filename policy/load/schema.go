@@ -135,6 +135,9 @@ func (ld *loader) columnType(typ string, k map[string]*yaml.Node, el loc, what s
 		t.Base = base
 	}
 	t.Kind = KindOf(decides)
+	if st := spatialType(decides); st != "" {
+		t.Spatial = st
+	}
 	if ct, ok := canonType(decides); ok {
 		t.Kind, t.Canon, t.Cast, t.Elem = model.KindText, ct.Canon, ct.Cast, ct.Elem
 	}
@@ -555,4 +558,19 @@ func (ld *loader) labelList(n *yaml.Node, l loc) ([]string, bool) {
 		out = append(out, s.Value)
 	}
 	return out, ok
+}
+
+// spatialType is "geometry" or "geography" for a PostGIS type, with or
+// without its schema and type modifiers (geometry(Point,4326),
+// extensions.geography), else "".
+func spatialType(declared string) string {
+	t := normaliseType(declared)
+	if i := strings.LastIndex(t, "."); i >= 0 {
+		t = strings.Trim(t[i+1:], `"`)
+	}
+	switch t {
+	case model.SpatialGeometry, model.SpatialGeography:
+		return t
+	}
+	return ""
 }

@@ -345,7 +345,17 @@ type Type struct {
 	// Cast is the PostgreSQL type of a Canon column ("time", "integer[]"),
 	// to which Filter's SQL casts the values compared with it.
 	Cast string
+	// Spatial is "geometry" or "geography" for a PostGIS column (of Kind
+	// opaque): the _st_* operators apply to it, and Warden leaves them to
+	// the database.
+	Spatial string
 }
+
+// The PostGIS types (Type.Spatial).
+const (
+	SpatialGeometry  = "geometry"
+	SpatialGeography = "geography"
+)
 
 // Enum is a PostgreSQL enum type.
 type Enum struct {

@@ -673,6 +673,93 @@ func (ArrayOperator) EnumDescriptor() ([]byte, []int) {
 	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{9}
 }
 
+// SpatialOperator is a PostGIS operator (Hasura's _st_* operators), named
+// by the PostGIS function Filter's SQL calls.
+type SpatialOperator int32
+
+const (
+	// Unknown.
+	SpatialOperator_SPATIAL_OPERATOR_UNSPECIFIED SpatialOperator = 0
+	// _st_contains: ST_Contains(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_CONTAINS SpatialOperator = 1
+	// _st_crosses: ST_Crosses(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_CROSSES SpatialOperator = 2
+	// _st_equals: ST_Equals(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_EQUALS SpatialOperator = 3
+	// _st_intersects: ST_Intersects(column, geometry); geometry and geography.
+	SpatialOperator_SPATIAL_OPERATOR_INTERSECTS SpatialOperator = 4
+	// _st_overlaps: ST_Overlaps(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_OVERLAPS SpatialOperator = 5
+	// _st_touches: ST_Touches(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_TOUCHES SpatialOperator = 6
+	// _st_within: ST_Within(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_WITHIN SpatialOperator = 7
+	// _st_d_within: ST_DWithin(column, geometry, distance[, use_spheroid]);
+	// geometry and geography.
+	SpatialOperator_SPATIAL_OPERATOR_D_WITHIN SpatialOperator = 8
+	// _st_3d_intersects: ST_3DIntersects(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_3D_INTERSECTS SpatialOperator = 9
+	// _st_3d_d_within: ST_3DDWithin(column, geometry, distance).
+	SpatialOperator_SPATIAL_OPERATOR_3D_D_WITHIN SpatialOperator = 10
+)
+
+// Enum value maps for SpatialOperator.
+var (
+	SpatialOperator_name = map[int32]string{
+		0:  "SPATIAL_OPERATOR_UNSPECIFIED",
+		1:  "SPATIAL_OPERATOR_CONTAINS",
+		2:  "SPATIAL_OPERATOR_CROSSES",
+		3:  "SPATIAL_OPERATOR_EQUALS",
+		4:  "SPATIAL_OPERATOR_INTERSECTS",
+		5:  "SPATIAL_OPERATOR_OVERLAPS",
+		6:  "SPATIAL_OPERATOR_TOUCHES",
+		7:  "SPATIAL_OPERATOR_WITHIN",
+		8:  "SPATIAL_OPERATOR_D_WITHIN",
+		9:  "SPATIAL_OPERATOR_3D_INTERSECTS",
+		10: "SPATIAL_OPERATOR_3D_D_WITHIN",
+	}
+	SpatialOperator_value = map[string]int32{
+		"SPATIAL_OPERATOR_UNSPECIFIED":   0,
+		"SPATIAL_OPERATOR_CONTAINS":      1,
+		"SPATIAL_OPERATOR_CROSSES":       2,
+		"SPATIAL_OPERATOR_EQUALS":        3,
+		"SPATIAL_OPERATOR_INTERSECTS":    4,
+		"SPATIAL_OPERATOR_OVERLAPS":      5,
+		"SPATIAL_OPERATOR_TOUCHES":       6,
+		"SPATIAL_OPERATOR_WITHIN":        7,
+		"SPATIAL_OPERATOR_D_WITHIN":      8,
+		"SPATIAL_OPERATOR_3D_INTERSECTS": 9,
+		"SPATIAL_OPERATOR_3D_D_WITHIN":   10,
+	}
+)
+
+func (x SpatialOperator) Enum() *SpatialOperator {
+	p := new(SpatialOperator)
+	*p = x
+	return p
+}
+
+func (x SpatialOperator) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SpatialOperator) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_authorization_proto_enumTypes[10].Descriptor()
+}
+
+func (SpatialOperator) Type() protoreflect.EnumType {
+	return &file_warden_v1_authorization_proto_enumTypes[10]
+}
+
+func (x SpatialOperator) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SpatialOperator.Descriptor instead.
+func (SpatialOperator) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{10}
+}
+
 // Principal states who is asking: the requested role and, from a caller
 // trusted to state sessions, the session variables. With an end-user token
 // the session is the token's and the principal only picks the role.
@@ -1919,6 +2006,7 @@ type Predicate struct {
 	//	*Predicate_Jsonb
 	//	*Predicate_Exists
 	//	*Predicate_Array
+	//	*Predicate_Spatial
 	Node          isPredicate_Node `protobuf_oneof:"node"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2060,6 +2148,15 @@ func (x *Predicate) GetArray() *ArrayPredicate {
 	return nil
 }
 
+func (x *Predicate) GetSpatial() *SpatialPredicate {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Spatial); ok {
+			return x.Spatial
+		}
+	}
+	return nil
+}
+
 type isPredicate_Node interface {
 	isPredicate_Node()
 }
@@ -2119,6 +2216,11 @@ type Predicate_Array struct {
 	Array *ArrayPredicate `protobuf:"bytes,11,opt,name=array,proto3,oneof"`
 }
 
+type Predicate_Spatial struct {
+	// A PostGIS operator, which Warden leaves to the database.
+	Spatial *SpatialPredicate `protobuf:"bytes,12,opt,name=spatial,proto3,oneof"`
+}
+
 func (*Predicate_Constant) isPredicate_Node() {}
 
 func (*Predicate_All) isPredicate_Node() {}
@@ -2140,6 +2242,8 @@ func (*Predicate_Jsonb) isPredicate_Node() {}
 func (*Predicate_Exists) isPredicate_Node() {}
 
 func (*Predicate_Array) isPredicate_Node() {}
+
+func (*Predicate_Spatial) isPredicate_Node() {}
 
 // PredicateList is the operands of an AND or an OR.
 type PredicateList struct {
@@ -2773,6 +2877,106 @@ func (x *ArrayPredicate) GetValue() string {
 	return ""
 }
 
+// SpatialPredicate applies a PostGIS operator to a geometry or geography
+// column. Warden does not evaluate PostGIS: Check answers NEEDS_DATA for a
+// row whose rule reads one (naming the column and the operator), and a
+// client that evaluates the tree itself must leave this node to PostGIS.
+// It holds only when the column is not NULL.
+type SpatialPredicate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operator.
+	Operator SpatialOperator `protobuf:"varint,1,opt,name=operator,proto3,enum=warden.v1.SpatialOperator" json:"operator,omitempty"`
+	// The geometry or geography column; its kind is OPAQUE.
+	Column *ColumnRef `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	// The GeoJSON geometry (RFC 7946) the column is compared with, as the
+	// rule or the session variable states it; a crs member (which PostGIS
+	// reads for the SRID) is kept. The SQL reads it with
+	// ST_GeomFromGeoJSON, cast to geography for a geography column.
+	Geometry *structpb.Value `protobuf:"bytes,3,opt,name=geometry,proto3" json:"geometry,omitempty"`
+	// For D_WITHIN and 3D_D_WITHIN: the distance, in the units of the
+	// column's spatial reference system (geometry) or in meters (geography).
+	Distance *float64 `protobuf:"fixed64,4,opt,name=distance,proto3,oneof" json:"distance,omitempty"`
+	// For D_WITHIN on a geography column: measure on the spheroid (true,
+	// Hasura's default) rather than the sphere.
+	UseSpheroid *bool `protobuf:"varint,5,opt,name=use_spheroid,json=useSpheroid,proto3,oneof" json:"use_spheroid,omitempty"`
+	// The column is geography; otherwise geometry.
+	Geography     bool `protobuf:"varint,6,opt,name=geography,proto3" json:"geography,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SpatialPredicate) Reset() {
+	*x = SpatialPredicate{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpatialPredicate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpatialPredicate) ProtoMessage() {}
+
+func (x *SpatialPredicate) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpatialPredicate.ProtoReflect.Descriptor instead.
+func (*SpatialPredicate) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *SpatialPredicate) GetOperator() SpatialOperator {
+	if x != nil {
+		return x.Operator
+	}
+	return SpatialOperator_SPATIAL_OPERATOR_UNSPECIFIED
+}
+
+func (x *SpatialPredicate) GetColumn() *ColumnRef {
+	if x != nil {
+		return x.Column
+	}
+	return nil
+}
+
+func (x *SpatialPredicate) GetGeometry() *structpb.Value {
+	if x != nil {
+		return x.Geometry
+	}
+	return nil
+}
+
+func (x *SpatialPredicate) GetDistance() float64 {
+	if x != nil && x.Distance != nil {
+		return *x.Distance
+	}
+	return 0
+}
+
+func (x *SpatialPredicate) GetUseSpheroid() bool {
+	if x != nil && x.UseSpheroid != nil {
+		return *x.UseSpheroid
+	}
+	return false
+}
+
+func (x *SpatialPredicate) GetGeography() bool {
+	if x != nil {
+		return x.Geography
+	}
+	return false
+}
+
 // ExistsPredicate holds when some row of a table, joined to the current row
 // through a relationship or not joined at all (_exists), satisfies a
 // predicate. Inside it, columns refer to that table's row.
@@ -2798,7 +3002,7 @@ type ExistsPredicate struct {
 
 func (x *ExistsPredicate) Reset() {
 	*x = ExistsPredicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[23]
+	mi := &file_warden_v1_authorization_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2810,7 +3014,7 @@ func (x *ExistsPredicate) String() string {
 func (*ExistsPredicate) ProtoMessage() {}
 
 func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[23]
+	mi := &file_warden_v1_authorization_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2823,7 +3027,7 @@ func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExistsPredicate.ProtoReflect.Descriptor instead.
 func (*ExistsPredicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{23}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ExistsPredicate) GetTable() string {
@@ -2874,7 +3078,7 @@ type ColumnPair struct {
 
 func (x *ColumnPair) Reset() {
 	*x = ColumnPair{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[24]
+	mi := &file_warden_v1_authorization_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2886,7 +3090,7 @@ func (x *ColumnPair) String() string {
 func (*ColumnPair) ProtoMessage() {}
 
 func (x *ColumnPair) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[24]
+	mi := &file_warden_v1_authorization_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2899,7 +3103,7 @@ func (x *ColumnPair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColumnPair.ProtoReflect.Descriptor instead.
 func (*ColumnPair) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{24}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ColumnPair) GetLocal() string {
@@ -3009,7 +3213,7 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x05array\x18\x05 \x01(\v2\x13.warden.v1.SqlArrayH\x00R\x05arrayB\a\n" +
 	"\x05value\"?\n" +
 	"\bSqlArray\x123\n" +
-	"\belements\x18\x01 \x03(\v2\x17.warden.v1.SqlParameterR\belements\"\xaa\x04\n" +
+	"\belements\x18\x01 \x03(\v2\x17.warden.v1.SqlParameterR\belements\"\xe3\x04\n" +
 	"\tPredicate\x12\x1c\n" +
 	"\bconstant\x18\x01 \x01(\bH\x00R\bconstant\x12,\n" +
 	"\x03all\x18\x02 \x01(\v2\x18.warden.v1.PredicateListH\x00R\x03all\x12,\n" +
@@ -3024,7 +3228,8 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x05jsonb\x18\t \x01(\v2\x19.warden.v1.JsonbPredicateH\x00R\x05jsonb\x124\n" +
 	"\x06exists\x18\n" +
 	" \x01(\v2\x1a.warden.v1.ExistsPredicateH\x00R\x06exists\x121\n" +
-	"\x05array\x18\v \x01(\v2\x19.warden.v1.ArrayPredicateH\x00R\x05arrayB\x06\n" +
+	"\x05array\x18\v \x01(\v2\x19.warden.v1.ArrayPredicateH\x00R\x05array\x127\n" +
+	"\aspatial\x18\f \x01(\v2\x1b.warden.v1.SpatialPredicateH\x00R\aspatialB\x06\n" +
 	"\x04node\";\n" +
 	"\rPredicateList\x12*\n" +
 	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"\xa7\x01\n" +
@@ -3067,7 +3272,16 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x0eArrayPredicate\x124\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x18.warden.v1.ArrayOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\tR\x05value\"\xba\x01\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\xb1\x02\n" +
+	"\x10SpatialPredicate\x126\n" +
+	"\boperator\x18\x01 \x01(\x0e2\x1a.warden.v1.SpatialOperatorR\boperator\x12,\n" +
+	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x122\n" +
+	"\bgeometry\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\bgeometry\x12\x1f\n" +
+	"\bdistance\x18\x04 \x01(\x01H\x00R\bdistance\x88\x01\x01\x12&\n" +
+	"\fuse_spheroid\x18\x05 \x01(\bH\x01R\vuseSpheroid\x88\x01\x01\x12\x1c\n" +
+	"\tgeography\x18\x06 \x01(\bR\tgeographyB\v\n" +
+	"\t_distanceB\x0f\n" +
+	"\r_use_spheroid\"\xba\x01\n" +
 	"\x0fExistsPredicate\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\"\n" +
 	"\frelationship\x18\x02 \x01(\tR\frelationship\x12%\n" +
@@ -3146,7 +3360,20 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\rArrayOperator\x12\x1e\n" +
 	"\x1aARRAY_OPERATOR_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ARRAY_OPERATOR_CONTAINS\x10\x01\x12\x1f\n" +
-	"\x1bARRAY_OPERATOR_CONTAINED_IN\x10\x022\x91\x01\n" +
+	"\x1bARRAY_OPERATOR_CONTAINED_IN\x10\x02*\xed\x02\n" +
+	"\x0fSpatialOperator\x12 \n" +
+	"\x1cSPATIAL_OPERATOR_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19SPATIAL_OPERATOR_CONTAINS\x10\x01\x12\x1c\n" +
+	"\x18SPATIAL_OPERATOR_CROSSES\x10\x02\x12\x1b\n" +
+	"\x17SPATIAL_OPERATOR_EQUALS\x10\x03\x12\x1f\n" +
+	"\x1bSPATIAL_OPERATOR_INTERSECTS\x10\x04\x12\x1d\n" +
+	"\x19SPATIAL_OPERATOR_OVERLAPS\x10\x05\x12\x1c\n" +
+	"\x18SPATIAL_OPERATOR_TOUCHES\x10\x06\x12\x1b\n" +
+	"\x17SPATIAL_OPERATOR_WITHIN\x10\a\x12\x1d\n" +
+	"\x19SPATIAL_OPERATOR_D_WITHIN\x10\b\x12\"\n" +
+	"\x1eSPATIAL_OPERATOR_3D_INTERSECTS\x10\t\x12 \n" +
+	"\x1cSPATIAL_OPERATOR_3D_D_WITHIN\x10\n" +
+	"2\x91\x01\n" +
 	"\x14AuthorizationService\x12:\n" +
 	"\x05Check\x12\x17.warden.v1.CheckRequest\x1a\x18.warden.v1.CheckResponse\x12=\n" +
 	"\x06Filter\x12\x18.warden.v1.FilterRequest\x1a\x19.warden.v1.FilterResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
@@ -3163,8 +3390,8 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 	return file_warden_v1_authorization_proto_rawDescData
 }
 
-var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),             // 0: warden.v1.Operation
 	(Decision)(0),              // 1: warden.v1.Decision
@@ -3176,106 +3403,112 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(PatternOperator)(0),       // 7: warden.v1.PatternOperator
 	(JsonbOperator)(0),         // 8: warden.v1.JsonbOperator
 	(ArrayOperator)(0),         // 9: warden.v1.ArrayOperator
-	(*Principal)(nil),          // 10: warden.v1.Principal
-	(*Row)(nil),                // 11: warden.v1.Row
-	(*CheckRequest)(nil),       // 12: warden.v1.CheckRequest
-	(*TableRows)(nil),          // 13: warden.v1.TableRows
-	(*RowDecision)(nil),        // 14: warden.v1.RowDecision
-	(*CheckResponse)(nil),      // 15: warden.v1.CheckResponse
-	(*SqlOptions)(nil),         // 16: warden.v1.SqlOptions
-	(*FilterRequest)(nil),      // 17: warden.v1.FilterRequest
-	(*FilterResponse)(nil),     // 18: warden.v1.FilterResponse
-	(*ColumnCondition)(nil),    // 19: warden.v1.ColumnCondition
-	(*SqlFilter)(nil),          // 20: warden.v1.SqlFilter
-	(*SqlFragment)(nil),        // 21: warden.v1.SqlFragment
-	(*SqlParameter)(nil),       // 22: warden.v1.SqlParameter
-	(*SqlArray)(nil),           // 23: warden.v1.SqlArray
-	(*Predicate)(nil),          // 24: warden.v1.Predicate
-	(*PredicateList)(nil),      // 25: warden.v1.PredicateList
-	(*ColumnRef)(nil),          // 26: warden.v1.ColumnRef
-	(*Comparison)(nil),         // 27: warden.v1.Comparison
-	(*ClockValue)(nil),         // 28: warden.v1.ClockValue
-	(*InList)(nil),             // 29: warden.v1.InList
-	(*PatternMatch)(nil),       // 30: warden.v1.PatternMatch
-	(*JsonbPredicate)(nil),     // 31: warden.v1.JsonbPredicate
-	(*ArrayPredicate)(nil),     // 32: warden.v1.ArrayPredicate
-	(*ExistsPredicate)(nil),    // 33: warden.v1.ExistsPredicate
-	(*ColumnPair)(nil),         // 34: warden.v1.ColumnPair
-	nil,                        // 35: warden.v1.Principal.SessionVariablesEntry
-	(*structpb.Struct)(nil),    // 36: google.protobuf.Struct
-	(*structpb.Value)(nil),     // 37: google.protobuf.Value
-	(*structpb.ListValue)(nil), // 38: google.protobuf.ListValue
+	(SpatialOperator)(0),       // 10: warden.v1.SpatialOperator
+	(*Principal)(nil),          // 11: warden.v1.Principal
+	(*Row)(nil),                // 12: warden.v1.Row
+	(*CheckRequest)(nil),       // 13: warden.v1.CheckRequest
+	(*TableRows)(nil),          // 14: warden.v1.TableRows
+	(*RowDecision)(nil),        // 15: warden.v1.RowDecision
+	(*CheckResponse)(nil),      // 16: warden.v1.CheckResponse
+	(*SqlOptions)(nil),         // 17: warden.v1.SqlOptions
+	(*FilterRequest)(nil),      // 18: warden.v1.FilterRequest
+	(*FilterResponse)(nil),     // 19: warden.v1.FilterResponse
+	(*ColumnCondition)(nil),    // 20: warden.v1.ColumnCondition
+	(*SqlFilter)(nil),          // 21: warden.v1.SqlFilter
+	(*SqlFragment)(nil),        // 22: warden.v1.SqlFragment
+	(*SqlParameter)(nil),       // 23: warden.v1.SqlParameter
+	(*SqlArray)(nil),           // 24: warden.v1.SqlArray
+	(*Predicate)(nil),          // 25: warden.v1.Predicate
+	(*PredicateList)(nil),      // 26: warden.v1.PredicateList
+	(*ColumnRef)(nil),          // 27: warden.v1.ColumnRef
+	(*Comparison)(nil),         // 28: warden.v1.Comparison
+	(*ClockValue)(nil),         // 29: warden.v1.ClockValue
+	(*InList)(nil),             // 30: warden.v1.InList
+	(*PatternMatch)(nil),       // 31: warden.v1.PatternMatch
+	(*JsonbPredicate)(nil),     // 32: warden.v1.JsonbPredicate
+	(*ArrayPredicate)(nil),     // 33: warden.v1.ArrayPredicate
+	(*SpatialPredicate)(nil),   // 34: warden.v1.SpatialPredicate
+	(*ExistsPredicate)(nil),    // 35: warden.v1.ExistsPredicate
+	(*ColumnPair)(nil),         // 36: warden.v1.ColumnPair
+	nil,                        // 37: warden.v1.Principal.SessionVariablesEntry
+	(*structpb.Struct)(nil),    // 38: google.protobuf.Struct
+	(*structpb.Value)(nil),     // 39: google.protobuf.Value
+	(*structpb.ListValue)(nil), // 40: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	35, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	36, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	36, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	10, // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
+	37, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	38, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	38, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	11, // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 4: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
-	11, // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
-	13, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	36, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	12, // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
+	14, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
+	38, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 8: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
-	24, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
-	24, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
-	14, // 11: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	36, // 12: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	25, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
+	25, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
+	15, // 11: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
+	38, // 12: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
 	2,  // 13: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
-	10, // 14: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
+	11, // 14: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
 	0,  // 15: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
-	16, // 16: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
+	17, // 16: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
 	3,  // 17: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
-	24, // 18: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
-	24, // 19: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
-	19, // 20: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	36, // 21: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
-	20, // 22: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
-	24, // 23: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
-	21, // 24: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
+	25, // 18: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
+	25, // 19: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
+	20, // 20: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
+	38, // 21: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	21, // 22: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
+	25, // 23: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
+	22, // 24: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
 	2,  // 25: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
-	21, // 26: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
-	21, // 27: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
-	22, // 28: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
-	23, // 29: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
-	22, // 30: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
-	25, // 31: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
-	25, // 32: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
-	24, // 33: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
-	27, // 34: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
-	26, // 35: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
-	29, // 36: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
-	30, // 37: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
-	31, // 38: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
-	33, // 39: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
-	32, // 40: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
-	24, // 41: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
-	4,  // 42: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
-	5,  // 43: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
-	26, // 44: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
-	26, // 45: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	37, // 46: warden.v1.Comparison.value:type_name -> google.protobuf.Value
-	28, // 47: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
-	6,  // 48: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
-	26, // 49: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	38, // 50: warden.v1.InList.values:type_name -> google.protobuf.ListValue
-	7,  // 51: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
-	26, // 52: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
-	8,  // 53: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
-	26, // 54: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	37, // 55: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
-	9,  // 56: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
-	26, // 57: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
-	34, // 58: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	24, // 59: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	12, // 60: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	17, // 61: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	15, // 62: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	18, // 63: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	62, // [62:64] is the sub-list for method output_type
-	60, // [60:62] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	22, // 26: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
+	22, // 27: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
+	23, // 28: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
+	24, // 29: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
+	23, // 30: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
+	26, // 31: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
+	26, // 32: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
+	25, // 33: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
+	28, // 34: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
+	27, // 35: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
+	30, // 36: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
+	31, // 37: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
+	32, // 38: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
+	35, // 39: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	33, // 40: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
+	34, // 41: warden.v1.Predicate.spatial:type_name -> warden.v1.SpatialPredicate
+	25, // 42: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	4,  // 43: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
+	5,  // 44: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
+	27, // 45: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	27, // 46: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	39, // 47: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	29, // 48: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
+	6,  // 49: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
+	27, // 50: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	40, // 51: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	7,  // 52: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
+	27, // 53: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	8,  // 54: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
+	27, // 55: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	39, // 56: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	9,  // 57: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
+	27, // 58: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
+	10, // 59: warden.v1.SpatialPredicate.operator:type_name -> warden.v1.SpatialOperator
+	27, // 60: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
+	39, // 61: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
+	36, // 62: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	25, // 63: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	13, // 64: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	18, // 65: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	16, // 66: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	19, // 67: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	66, // [66:68] is the sub-list for method output_type
+	64, // [64:66] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -3303,19 +3536,21 @@ func file_warden_v1_authorization_proto_init() {
 		(*Predicate_Jsonb)(nil),
 		(*Predicate_Exists)(nil),
 		(*Predicate_Array)(nil),
+		(*Predicate_Spatial)(nil),
 	}
 	file_warden_v1_authorization_proto_msgTypes[17].OneofWrappers = []any{
 		(*Comparison_OtherColumn)(nil),
 		(*Comparison_Value)(nil),
 		(*Comparison_Clock)(nil),
 	}
+	file_warden_v1_authorization_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
-			NumEnums:      10,
-			NumMessages:   26,
+			NumEnums:      11,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
