@@ -118,6 +118,13 @@ func TestPostGIS(t *testing.T) {
 		if _, err := render("within", d); !strings.Contains(fmt.Sprint(err), "_st_within") {
 			t.Errorf("%s: %v, want the operator unsupported", d, err)
 		}
+		// warden validate --dialect lists every PostGIS rule.
+		if errs := sqlgen.Validate(p, d); len(errs) != 9 {
+			t.Errorf("Validate(%s): %d rules, want the 9 PostGIS ones: %v", d, len(errs), errs)
+		}
+	}
+	if errs := sqlgen.Validate(p, sqlgen.Postgres); len(errs) != 0 {
+		t.Errorf("Validate(postgres): %v", errs)
 	}
 	if f, err := render("geo_sphere", sqlgen.Postgres); err != nil || !strings.Contains(f.SQL, `ST_DWithin("public"."places"."area", ST_GeomFromGeoJSON($1::text)::geography, $2::numeric, $3::boolean)`) {
 		t.Errorf("geo_sphere: %v %v", f, err)

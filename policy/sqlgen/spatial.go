@@ -13,8 +13,8 @@ import (
 // geography for a geography column), with the distance and use_spheroid
 // of the _d_within forms as parameters too. Only PostgreSQL has PostGIS.
 func (w *work) spatial(x residual.Spatial, f *frame) error {
-	if w.d != Postgres {
-		return &UnsupportedError{Op: string(x.Op), Dialect: w.d, Reason: "PostGIS is PostgreSQL's"}
+	if u := spatialSupport(w.d, x.Op); u != nil {
+		return u
 	}
 	cf, mc, err := w.col(x.Column, f)
 	if err != nil {
@@ -72,4 +72,12 @@ func (w *work) spatial(x residual.Spatial, f *frame) error {
 	}
 	w.b.WriteString(")")
 	return nil
+}
+
+// spatialSupport says whether a dialect has PostGIS: PostgreSQL only.
+func spatialSupport(d Dialect, op model.Operator) *UnsupportedError {
+	if d == Postgres {
+		return nil
+	}
+	return &UnsupportedError{Op: string(op), Dialect: d, Reason: "PostGIS is PostgreSQL's"}
 }
