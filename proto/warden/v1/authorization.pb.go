@@ -293,7 +293,8 @@ const (
 	ColumnKind_COLUMN_KIND_JSONB ColumnKind = 9
 	// A type whose values Warden does not compare (interval, money, tsvector,
 	// ranges, PostGIS, arrays of other element types, ...): the column
-	// appears only in is-null nodes, and its value may be any JSON value.
+	// appears only in is-null nodes (and a PostGIS column in spatial nodes),
+	// and its value may be any JSON value.
 	ColumnKind_COLUMN_KIND_OPAQUE ColumnKind = 10
 )
 

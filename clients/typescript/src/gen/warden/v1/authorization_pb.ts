@@ -1642,7 +1642,8 @@ export enum ColumnKind {
   /**
    * A type whose values Warden does not compare (interval, money, tsvector,
    * ranges, PostGIS, arrays of other element types, ...): the column
-   * appears only in is-null nodes, and its value may be any JSON value.
+   * appears only in is-null nodes (and a PostGIS column in spatial nodes),
+   * and its value may be any JSON value.
    *
    * @generated from enum value: COLUMN_KIND_OPAQUE = 10;
    */
