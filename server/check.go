@@ -14,6 +14,7 @@ import (
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/model"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server/tracing"
 )
 
 // authorizationService implements warden.v1.AuthorizationService.
@@ -25,10 +26,12 @@ type authorizationService struct {
 // Check decides on every row of a request the validation interceptor has
 // already accepted.
 func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckRequest) (*wardenv1.CheckResponse, error) {
+	ci := callInfo{start: time.Now()}
 	sess, err := a.s.resolveSession(ctx, req.GetPrincipal())
 	if err != nil {
 		return nil, err
 	}
+	ci.sess = sess
 	snap := a.s.current()
 	in, err := CheckInput(req, sess)
 	if err != nil {
@@ -40,7 +43,9 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 		return nil, a.s.fail(ctx, err)
 	}
 	start := time.Now()
-	res, err := snap.set.Check(ctx, in)
+	evalCtx, span := tracing.Start(ctx, "warden.evaluate")
+	res, err := snap.set.Check(evalCtx, in)
+	span.End()
 	took := time.Since(start)
 	if err != nil {
 		return nil, a.s.fail(ctx, err)
@@ -49,7 +54,8 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 	if err != nil {
 		return nil, a.s.fail(ctx, err)
 	}
-	a.s.metrics.observeCheck(in.Table, in.Op, res, took)
+	a.s.metrics.observeCheck(in.Table, in.Op, roleLabel(snap.set.Policy(), res.Role), res, took)
+	a.s.logCheck(ctx, ci, req, in, res, resp)
 	logging.AddFields(ctx, logging.Fields{
 		"warden.decision_id", resp.GetDecisionId(),
 		"warden.revision", resp.GetRevision(),

@@ -132,6 +132,8 @@ type Config struct {
 	// Sessions configures end-user session resolution: JWT, auth webhook,
 	// unauthorized role.
 	Sessions session.Config
+	// DecisionLog configures the decision log and the recent decisions.
+	DecisionLog DecisionLogConfig
 }
 
 // DefaultConfig returns the configuration with every default filled in.
@@ -156,6 +158,7 @@ func DefaultConfig() Config {
 		CORSMaxAge:           DefaultCORSMaxAge,
 		Callers:              callerauth.DefaultConfig(),
 		Sessions:             session.DefaultConfig(),
+		DecisionLog:          DefaultDecisionLogConfig(),
 	}
 }
 
@@ -186,6 +189,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Dev, "dev", c.Dev, "local trial: generate an admin API key for this run and print it; loopback addresses only, never in production")
 	c.Callers.RegisterFlags(fs)
 	c.Sessions.RegisterFlags(fs)
+	c.DecisionLog.RegisterFlags(fs)
 }
 
 // RegisterRuleLimitFlags binds --max-rule-depth and --max-rule-nodes,
@@ -283,6 +287,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Sessions.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.DecisionLog.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

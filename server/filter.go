@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -20,26 +21,32 @@ import (
 	"github.com/wardenpdp/warden/policy/residual"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server/tracing"
 )
 
 // Filter answers which rows the principal may touch: the residual
 // predicate of its permission, and on request that predicate as SQL.
 func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterRequest) (*wardenv1.FilterResponse, error) {
+	ci := callInfo{start: time.Now()}
 	sess, err := a.s.resolveSession(ctx, req.GetPrincipal())
 	if err != nil {
 		return nil, err
 	}
+	ci.sess = sess
 	if err := ctxErr(ctx); err != nil {
 		return nil, a.s.fail(ctx, err)
 	}
 	snap := a.s.current()
-	resp, err := FilterAnswer(ctx, snap.set, req, sess)
+	evalCtx, span := tracing.Start(ctx, "warden.evaluate")
+	resp, err := FilterAnswer(evalCtx, snap.set, req, sess)
+	span.End()
 	if err != nil {
 		return nil, a.s.fail(ctx, err)
 	}
 	if t, err := model.ParseTableName(req.GetTable()); err == nil {
-		a.s.metrics.observeFilter(t.String(), strings.ToLower(strings.TrimPrefix(req.GetOperation().String(), "OPERATION_")), resp.GetKind().String())
+		a.s.metrics.observeFilter(t.String(), strings.ToLower(strings.TrimPrefix(req.GetOperation().String(), "OPERATION_")), roleLabel(snap.set.Policy(), resp.GetRole()), resp.GetKind().String())
 	}
+	a.s.logFilter(ctx, ci, req, resp)
 	logging.AddFields(ctx, logging.Fields{
 		"warden.decision_id", resp.GetDecisionId(),
 		"warden.revision", resp.GetRevision(),

@@ -1,6 +1,10 @@
 package server
 
 import (
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+
+	"github.com/wardenpdp/warden/server/tracing"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -103,6 +107,10 @@ func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, extra ...grpc
 			s.auth.StreamServerInterceptor(),
 			s.limiter.StreamServerInterceptor(),
 		),
+	}
+	if tracing.Enabled() {
+		// A span per call, child of the caller's W3C trace context.
+		opts = append(opts, grpc.StatsHandler(otelgrpc.NewServerHandler()))
 	}
 	return grpc.NewServer(append(opts, extra...)...)
 }

@@ -25,7 +25,7 @@ var testCallers = []callerauth.Entry{
 
 // withTestCallers configures the test callers in cfg, as --api-keys would,
 // and returns their keys by caller id.
-func withTestCallers(t *testing.T, cfg *Config) map[string]string {
+func withTestCallers(t testing.TB, cfg *Config) map[string]string {
 	t.Helper()
 	keys := map[string]string{}
 	var entries []callerauth.Entry
@@ -65,7 +65,7 @@ type testServer struct {
 
 // startTest serves set with cfg (and the test callers) on 127.0.0.1 until
 // the test ends.
-func startTest(t *testing.T, cfg Config, set *engine.Set, opts ...Option) *testServer {
+func startTest(t testing.TB, cfg Config, set *engine.Set, opts ...Option) *testServer {
 	t.Helper()
 	ts := &testServer{logs: &lockedWriter{}}
 	ts.keys = withTestCallers(t, &cfg)
@@ -102,7 +102,7 @@ func startTest(t *testing.T, cfg Config, set *engine.Set, opts ...Option) *testS
 }
 
 // conn dials the gRPC listener as the caller (no key for "").
-func (ts *testServer) conn(t *testing.T, caller string) *grpc.ClientConn {
+func (ts *testServer) conn(t testing.TB, caller string) *grpc.ClientConn {
 	t.Helper()
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64 << 20))}

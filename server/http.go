@@ -136,6 +136,8 @@ func gatewayHeader(key string) (string, bool) {
 	switch k := strings.ToLower(key); k {
 	case callerauth.APIKeyMetadata, "cookie":
 		return k, true
+	case "traceparent", "tracestate": // W3C trace context: the call joins the caller's trace
+		return k, true
 	}
 	return "", false
 }

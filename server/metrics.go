@@ -23,6 +23,12 @@ type metrics struct {
 	checkSeconds *prometheus.HistogramVec
 	filters      *prometheus.CounterVec
 	refused      *prometheus.CounterVec
+	// The decision log's sinks.
+	logDropped *prometheus.CounterVec
+	logWritten *prometheus.CounterVec
+	logQueue   *prometheus.GaugeVec
+	// Calls session resolution makes: the webhook, the JWKS.
+	sessionCalls *prometheus.HistogramVec
 }
 
 // newMetrics makes the metrics; inconsistent counts the inconsistent
@@ -37,8 +43,8 @@ func newMetrics(inconsistent func() float64) *metrics {
 		),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "warden_decisions_total",
-			Help: "Row decisions made by Check, by table, operation and decision (allow, deny, needs_data).",
-		}, []string{"table", "operation", "decision"}),
+			Help: "Row decisions made by Check, by table, operation, role (the policy's roles and admin; any other is \"other\") and decision (allow, deny, needs_data).",
+		}, []string{"table", "operation", "role", "decision"}),
 		checkSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "warden_check_duration_seconds",
 			Help:    "Time the policy engine took to decide one Check request (all its rows), by operation.",
@@ -50,12 +56,33 @@ func newMetrics(inconsistent func() float64) *metrics {
 		}, []string{"reason"}),
 		filters: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "warden_filters_total",
-			Help: "Filter answers, by table, operation and kind (always_allowed, always_denied, conditional).",
-		}, []string{"table", "operation", "kind"}),
+			Help: "Filter answers, by table, operation, role (as for warden_decisions_total) and kind (always_allowed, always_denied, conditional).",
+		}, []string{"table", "operation", "role", "kind"}),
+		logDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "warden_decision_log_dropped_total",
+			Help: "Decision-log events a sink lost, by sink and reason: queue_full (the sink's queue was full; the request did not wait) or write_failed (given up after retries).",
+		}, []string{"sink", "reason"}),
+		logWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "warden_decision_log_written_total",
+			Help: "Decision-log events a sink delivered, by sink.",
+		}, []string{"sink"}),
+		sessionCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "warden_session_call_duration_seconds",
+			Help:    "Time of the calls session resolution makes, by call (webhook: one authentication webhook request; jwks: one JWKS fetch) and outcome (ok, error).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"call", "outcome"}),
+		logQueue: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "warden_decision_log_queue_depth",
+			Help: "Decision-log events waiting in a sink's queue, by sink.",
+		}, []string{"sink"}),
 	}
 	m.registry.MustRegister(
 		m.refused,
 		m.filters,
+		m.logDropped,
+		m.logWritten,
+		m.logQueue,
+		m.sessionCalls,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "warden_filter_partial_evaluations_total",
 			Help: "Filter requests answered by a partial evaluation at request time because the rule could not be templated (expected 0; every rule Warden compiles today is templated).",
@@ -88,7 +115,7 @@ var decisionLabels = func() (l [engine.NeedsData + 1]string) {
 
 // observeCheck records one answered Check: its rows are counted per
 // decision first, so the counter is looked up once per decision, not per row.
-func (m *metrics) observeCheck(table model.TableName, op model.Operation, res *engine.CheckResult, took time.Duration) {
+func (m *metrics) observeCheck(table model.TableName, op model.Operation, role string, res *engine.CheckResult, took time.Duration) {
 	o := op.String()
 	m.checkSeconds.WithLabelValues(o).Observe(took.Seconds())
 	var n [len(decisionLabels)]int
@@ -102,17 +129,35 @@ func (m *metrics) observeCheck(table model.TableName, op model.Operation, res *e
 	t := table.String()
 	for d, c := range n {
 		if c > 0 {
-			m.decisions.WithLabelValues(t, o, decisionLabels[d]).Add(float64(c))
+			m.decisions.WithLabelValues(t, o, role, decisionLabels[d]).Add(float64(c))
 		}
 	}
 }
 
 // observeFilter records one answered Filter.
-func (m *metrics) observeFilter(table string, op string, kind string) {
-	m.filters.WithLabelValues(table, op, strings.ToLower(strings.TrimPrefix(kind, "FILTER_KIND_"))).Inc()
+func (m *metrics) observeFilter(table, op, role, kind string) {
+	m.filters.WithLabelValues(table, op, role, strings.ToLower(strings.TrimPrefix(kind, "FILTER_KIND_"))).Inc()
 }
+
+// Dropped, Written and QueueDepth make metrics the decision log's Stats.
+func (m *metrics) Dropped(sink, reason string, n int) {
+	m.logDropped.WithLabelValues(sink, reason).Add(float64(n))
+}
+
+func (m *metrics) Written(sink string, n int) { m.logWritten.WithLabelValues(sink).Add(float64(n)) }
+
+func (m *metrics) QueueDepth(sink string, n int) { m.logQueue.WithLabelValues(sink).Set(float64(n)) }
 
 // refusedBeforeDecode counts a call callerauth.TapHandle refused.
 func (m *metrics) refusedBeforeDecode(reason string) {
 	m.refused.WithLabelValues(reason).Inc()
+}
+
+// observeSessionCall records one call of session resolution.
+func (m *metrics) observeSessionCall(call string, took time.Duration, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.sessionCalls.WithLabelValues(call, outcome).Observe(took.Seconds())
 }

@@ -38,6 +38,7 @@ import (
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/server/callerauth"
+	"github.com/wardenpdp/warden/server/decisionlog"
 	"github.com/wardenpdp/warden/server/session"
 )
 
@@ -98,6 +99,9 @@ type Server struct {
 	inproc      *grpc.Server
 	inprocLis   *bufconn.Listener
 	gatewayConn *grpc.ClientConn
+
+	// decisions is the decision log (nil: off).
+	decisions *decisionlog.Logger
 }
 
 // snapshot is the live policy set with when it was loaded: immutable, and
@@ -145,7 +149,11 @@ func New(cfg Config, set *engine.Set, opts ...Option) (*Server, error) {
 	if s.certs, err = cfg.Callers.NewCertReloader(callerauth.WithTLSLogger(s.log)); err != nil {
 		return nil, err
 	}
-	if s.resolver, err = session.NewResolver(cfg.Sessions, session.WithLogger(s.log)); err != nil {
+	if s.resolver, err = session.NewResolver(cfg.Sessions, session.WithLogger(s.log), session.WithObserver(s.metrics.observeSessionCall)); err != nil {
+		return nil, err
+	}
+
+	if s.decisions, err = s.newDecisionLog(cfg.DecisionLog); err != nil {
 		return nil, err
 	}
 
@@ -161,6 +169,17 @@ func (s *Server) Close() {
 	s.grpc.Stop()
 	if s.inproc != nil {
 		s.inproc.Stop()
+	}
+	s.closeDecisionLog()
+}
+
+// closeDecisionLog flushes the decision log's sinks within the shutdown
+// timeout.
+func (s *Server) closeDecisionLog() {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.decisions.Close(ctx); err != nil {
+		s.log.Warn("decision log not flushed", slog.Any("error", err))
 	}
 }
 
@@ -314,4 +333,5 @@ func (s *Server) shutdown() {
 	}
 	wg.Wait()
 	s.closeGateway()
+	s.closeDecisionLog()
 }

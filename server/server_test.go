@@ -24,7 +24,7 @@ import (
 
 // notesPolicy is a one-table policy built without the loader, so that the
 // server is tested on its own: role user may select its own notes.
-func notesPolicy(t *testing.T) *engine.Set {
+func notesPolicy(t testing.TB) *engine.Set {
 	t.Helper()
 	id := &model.Column{Name: "id", Type: model.Type{Declared: "integer", Kind: model.KindInteger}}
 	owner := &model.Column{Name: "owner_id", Type: model.Type{Declared: "integer", Kind: model.KindInteger}}

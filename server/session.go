@@ -5,11 +5,13 @@ import (
 	"errors"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	otelcodes "go.opentelemetry.io/otel/codes"
 
 	"github.com/wardenpdp/warden/policy/engine"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 	"github.com/wardenpdp/warden/server/callerauth"
 	"github.com/wardenpdp/warden/server/session"
+	"github.com/wardenpdp/warden/server/tracing"
 )
 
 // resolveSession returns the session a call decides for, as Hasura would
@@ -23,12 +25,15 @@ import (
 // UNAVAILABLE, DEADLINE_EXCEEDED). Its cause, when it has one (why the
 // webhook or the JWKS endpoint failed), goes to the call's log line only.
 func (s *Server) resolveSession(ctx context.Context, principal *wardenv1.Principal) (engine.Session, error) {
+	ctx, span := tracing.Start(ctx, "warden.session")
+	defer span.End()
 	sess, err := s.resolver.Resolve(ctx, session.RequestFromContext(ctx, principal))
 	if err != nil {
 		var e *callerauth.Error
 		if errors.As(err, &e) && e.Cause != nil {
 			logging.AddFields(ctx, logging.Fields{"warden.session_error", e.Cause.Error()})
 		}
+		span.SetStatus(otelcodes.Error, "session refused")
 		return engine.Session{}, err
 	}
 	logging.AddFields(ctx, logging.Fields{"warden.role", sess.Role})

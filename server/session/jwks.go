@@ -1,6 +1,8 @@
 package session
 
 import (
+	"github.com/wardenpdp/warden/server/tracing"
+
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +41,7 @@ type jwksCache struct {
 	sem         chan struct{} // one fetch at a time
 	lastAttempt atomic.Int64  // unix nanoseconds of the last completed fetch
 	fetches     atomic.Int64  // completed fetches, for tests
+	observe     func(string, time.Duration, error)
 }
 
 type jwksState struct {
@@ -49,7 +52,7 @@ type jwksState struct {
 func newJWKSCache(url string, o *options) *jwksCache {
 	return &jwksCache{url: url, client: o.httpClient, now: o.now, log: o.log,
 		minInterval: o.jwksMinInterval, defaultTTL: o.jwksDefaultTTL, maxTTL: o.jwksMaxTTL,
-		fetchTimeout: o.jwksFetchTimeout, sem: make(chan struct{}, 1)}
+		fetchTimeout: o.jwksFetchTimeout, sem: make(chan struct{}, 1), observe: o.observe}
 }
 
 // key returns the key for a token's kid and algorithm; kid may be empty
@@ -107,7 +110,13 @@ func (c *jwksCache) refresh(ctx context.Context, seen *jwksState) *jwksState {
 	return st
 }
 
-func (c *jwksCache) fetch(ctx context.Context) (jwk.Set, time.Duration, error) {
+func (c *jwksCache) fetch(ctx context.Context) (set jwk.Set, ttl time.Duration, err error) {
+	ctx, span := tracing.Start(ctx, "warden.session.jwks_fetch")
+	start := time.Now()
+	defer func() {
+		c.observe("jwks", time.Since(start), err)
+		endSpan(span, err)
+	}()
 	ctx, cancel := context.WithTimeout(ctx, c.fetchTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
@@ -130,11 +139,12 @@ func (c *jwksCache) fetch(ctx context.Context) (jwk.Set, time.Duration, error) {
 	if len(body) > maxJWKSBytes {
 		return nil, 0, fmt.Errorf("GET %s: the JWKS is over %d bytes", c.url, maxJWKSBytes)
 	}
-	set, err := jwk.Parse(body)
+	set, err = jwk.Parse(body)
 	if err != nil {
 		return nil, 0, fmt.Errorf("GET %s: %w", c.url, err)
 	}
-	ttl, ok := freshness(resp.Header.Get("Cache-Control"), resp.Header.Get("Expires"), c.now())
+	var ok bool
+	ttl, ok = freshness(resp.Header.Get("Cache-Control"), resp.Header.Get("Expires"), c.now())
 	if !ok {
 		ttl = c.defaultTTL
 	}

@@ -1,6 +1,11 @@
 package session
 
 import (
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/wardenpdp/warden/server/tracing"
+
 	"context"
 	"fmt"
 	"io"
@@ -70,6 +75,14 @@ type options struct {
 	jwksDefaultTTL   time.Duration
 	jwksMaxTTL       time.Duration
 	jwksFetchTimeout time.Duration
+	observe          func(call string, took time.Duration, err error)
+}
+
+// WithObserver is told how long each call to the outside took: "webhook"
+// (one authentication webhook request) and "jwks" (one JWKS fetch), with
+// its error. For metrics; it must not block.
+func WithObserver(f func(call string, took time.Duration, err error)) Option {
+	return func(o *options) { o.observe = f }
 }
 
 // WithLogger sets the logger (JWKS refresh failures, configuration
@@ -94,6 +107,7 @@ func NewResolver(cfg Config, opts ...Option) (*Resolver, error) {
 		return nil, err
 	}
 	o := &options{log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now,
+		observe:         func(string, time.Duration, error) {},
 		httpClient:      &http.Client{Transport: http.DefaultTransport},
 		jwksMinInterval: cfg.JWKSMinRefreshInterval, jwksDefaultTTL: cfg.JWKSDefaultTTL,
 		jwksMaxTTL: jwksMaxTTL, jwksFetchTimeout: cfg.JWKSFetchTimeout}
@@ -274,7 +288,9 @@ func (r *Resolver) token(headers map[string][]string) (string, bool, error) {
 
 func (r *Resolver) fromToken(ctx context.Context, token string, headers map[string][]string, role string) (engine.Session, error) {
 	if r.hook != nil {
-		a, err := r.hook.resolve(ctx, headers, role)
+		hctx, span := tracing.Start(ctx, "warden.session.webhook")
+		a, err := r.hook.resolve(hctx, headers, role)
+		endSpan(span, err)
 		if err != nil {
 			return engine.Session{}, err
 		}
@@ -283,7 +299,9 @@ func (r *Resolver) fromToken(ctx context.Context, token string, headers map[stri
 		}
 		return newSession(a.role, a.vars, false), nil
 	}
-	claims, err := r.jwt.verify(ctx, token)
+	vctx, span := tracing.Start(ctx, "warden.session.jwt_verify")
+	claims, err := r.jwt.verify(vctx, token)
+	endSpan(span, err)
 	if err != nil {
 		return engine.Session{}, err
 	}
@@ -306,4 +324,13 @@ func newSession(role string, vars map[string]string, backendOnly bool) engine.Se
 	maps.Copy(out, vars)
 	out[RoleVariable] = role
 	return engine.Session{Role: role, Vars: out, BackendOnly: backendOnly}
+}
+
+// endSpan ends a span, marked as failed when err is set (its message only:
+// session errors carry no token or claim values).
+func endSpan(span trace.Span, err error) {
+	if err != nil && span.IsRecording() {
+		span.SetStatus(otelcodes.Error, err.Error())
+	}
+	span.End()
 }

@@ -38,6 +38,8 @@ type webhook struct {
 
 	cache *lru.Cache[string, hookAnswer]
 	group singleflight.Group
+	// observe is told each request's duration and error (metrics).
+	observe func(string, time.Duration, error)
 }
 
 // hookAnswer is a webhook's 200 answer: the session it states and, in the
@@ -60,7 +62,7 @@ func newWebhook(cfg Config, o *options) (*webhook, error) {
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &webhook{url: cfg.AuthHook, post: strings.EqualFold(cfg.AuthHookMode, "POST"),
 		secretHeader: http.CanonicalHeaderKey(cfg.AuthHookSecretHeader), secret: cfg.AuthHookSecret,
-		timeout: cfg.AuthHookTimeout, maxTTL: cfg.AuthHookMaxCacheTTL, client: &client, now: o.now, cache: cache}, nil
+		timeout: cfg.AuthHookTimeout, maxTTL: cfg.AuthHookMaxCacheTTL, client: &client, now: o.now, cache: cache, observe: o.observe}, nil
 }
 
 // droppedHeaders are never forwarded: transport and gRPC internals, the
@@ -183,7 +185,9 @@ func (w *webhook) call(ctx context.Context, fwd map[string][]string) (hookAnswer
 	if w.secret != "" {
 		req.Header.Set(w.secretHeader, w.secret)
 	}
+	start := time.Now()
 	resp, err := w.client.Do(req)
+	w.observe("webhook", time.Since(start), err)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("no answer within %s: %w", w.timeout, err)

@@ -729,6 +729,416 @@ func (x *GetTableRegoResponse) GetRevision() string {
 	return ""
 }
 
+// ListDecisionsRequest selects recent decisions; every set field must
+// match.
+type ListDecisionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this role's decisions.
+	Role string `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
+	// Only this table's ("schema.name").
+	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
+	// Only this outcome: allow, deny, needs_data or mixed (a Check whose
+	// rows differ), or a Filter's kind: always_allowed, always_denied,
+	// conditional.
+	Outcome string `protobuf:"bytes,3,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// Only decisions after this sequence number (to follow new ones).
+	AfterSequence uint64 `protobuf:"varint,4,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
+	// At most this many (default and maximum: all the server keeps).
+	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Only "check" or "filter" calls.
+	Call          string `protobuf:"bytes,6,opt,name=call,proto3" json:"call,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDecisionsRequest) Reset() {
+	*x = ListDecisionsRequest{}
+	mi := &file_warden_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDecisionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDecisionsRequest) ProtoMessage() {}
+
+func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDecisionsRequest.ProtoReflect.Descriptor instead.
+func (*ListDecisionsRequest) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListDecisionsRequest) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *ListDecisionsRequest) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *ListDecisionsRequest) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *ListDecisionsRequest) GetAfterSequence() uint64 {
+	if x != nil {
+		return x.AfterSequence
+	}
+	return 0
+}
+
+func (x *ListDecisionsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListDecisionsRequest) GetCall() string {
+	if x != nil {
+		return x.Call
+	}
+	return ""
+}
+
+// ListDecisionsResponse holds decisions newest first.
+type ListDecisionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Decisions     []*DecisionRecord      `protobuf:"bytes,1,rep,name=decisions,proto3" json:"decisions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDecisionsResponse) Reset() {
+	*x = ListDecisionsResponse{}
+	mi := &file_warden_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDecisionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDecisionsResponse) ProtoMessage() {}
+
+func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDecisionsResponse.ProtoReflect.Descriptor instead.
+func (*ListDecisionsResponse) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListDecisionsResponse) GetDecisions() []*DecisionRecord {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+// DecisionRecord is one decision as the decision log records it.
+type DecisionRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Orders this server's decisions: 1, 2, ...
+	Sequence uint64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// The decision id the answer carried.
+	DecisionId string                 `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	Time       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	// The policy revision it was decided on.
+	Revision string `protobuf:"bytes,4,opt,name=revision,proto3" json:"revision,omitempty"`
+	// "check" or "filter".
+	Call string `protobuf:"bytes,5,opt,name=call,proto3" json:"call,omitempty"`
+	// The caller (API key or certificate id) and its level.
+	Caller      string `protobuf:"bytes,6,opt,name=caller,proto3" json:"caller,omitempty"`
+	CallerLevel string `protobuf:"bytes,7,opt,name=caller_level,json=callerLevel,proto3" json:"caller_level,omitempty"`
+	Role        string `protobuf:"bytes,8,opt,name=role,proto3" json:"role,omitempty"`
+	Table       string `protobuf:"bytes,9,opt,name=table,proto3" json:"table,omitempty"`
+	Operation   string `protobuf:"bytes,10,opt,name=operation,proto3" json:"operation,omitempty"`
+	// allow, deny, needs_data or mixed for a Check; the kind for a Filter.
+	Outcome string `protobuf:"bytes,11,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// Check's rows, in request order.
+	Rows []*DecisionRecordRow `protobuf:"bytes,12,rep,name=rows,proto3" json:"rows,omitempty"`
+	// Filter's SQL text without its parameters, and its dialect.
+	Sql     string `protobuf:"bytes,13,opt,name=sql,proto3" json:"sql,omitempty"`
+	Dialect string `protobuf:"bytes,14,opt,name=dialect,proto3" json:"dialect,omitempty"`
+	// The server's time on the call, in microseconds.
+	LatencyUs int64 `protobuf:"varint,15,opt,name=latency_us,json=latencyUs,proto3" json:"latency_us,omitempty"`
+	// The W3C trace id of the call, when it had one.
+	TraceId string `protobuf:"bytes,16,opt,name=trace_id,json=traceId,proto3" json:"trace_id,omitempty"`
+	// The session's variable names (values are masked unless kept).
+	SessionVariables []string `protobuf:"bytes,17,rep,name=session_variables,json=sessionVariables,proto3" json:"session_variables,omitempty"`
+	// Kept session values (--decision-log-keep-session-vars).
+	Session       map[string]string `protobuf:"bytes,18,rep,name=session,proto3" json:"session,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecisionRecord) Reset() {
+	*x = DecisionRecord{}
+	mi := &file_warden_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecisionRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecisionRecord) ProtoMessage() {}
+
+func (x *DecisionRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecisionRecord.ProtoReflect.Descriptor instead.
+func (*DecisionRecord) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DecisionRecord) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *DecisionRecord) GetDecisionId() string {
+	if x != nil {
+		return x.DecisionId
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *DecisionRecord) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetCall() string {
+	if x != nil {
+		return x.Call
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetCaller() string {
+	if x != nil {
+		return x.Caller
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetCallerLevel() string {
+	if x != nil {
+		return x.CallerLevel
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetOperation() string {
+	if x != nil {
+		return x.Operation
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetRows() []*DecisionRecordRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *DecisionRecord) GetSql() string {
+	if x != nil {
+		return x.Sql
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetDialect() string {
+	if x != nil {
+		return x.Dialect
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetLatencyUs() int64 {
+	if x != nil {
+		return x.LatencyUs
+	}
+	return 0
+}
+
+func (x *DecisionRecord) GetTraceId() string {
+	if x != nil {
+		return x.TraceId
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetSessionVariables() []string {
+	if x != nil {
+		return x.SessionVariables
+	}
+	return nil
+}
+
+func (x *DecisionRecord) GetSession() map[string]string {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+// DecisionRecordRow is one row's outcome.
+type DecisionRecordRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// allow, deny or needs_data.
+	Decision      string   `protobuf:"bytes,2,opt,name=decision,proto3" json:"decision,omitempty"`
+	Reason        string   `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	DeniedColumns []string `protobuf:"bytes,4,rep,name=denied_columns,json=deniedColumns,proto3" json:"denied_columns,omitempty"`
+	MissingData   []string `protobuf:"bytes,5,rep,name=missing_data,json=missingData,proto3" json:"missing_data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecisionRecordRow) Reset() {
+	*x = DecisionRecordRow{}
+	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecisionRecordRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecisionRecordRow) ProtoMessage() {}
+
+func (x *DecisionRecordRow) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecisionRecordRow.ProtoReflect.Descriptor instead.
+func (*DecisionRecordRow) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *DecisionRecordRow) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DecisionRecordRow) GetDecision() string {
+	if x != nil {
+		return x.Decision
+	}
+	return ""
+}
+
+func (x *DecisionRecordRow) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *DecisionRecordRow) GetDeniedColumns() []string {
+	if x != nil {
+		return x.DeniedColumns
+	}
+	return nil
+}
+
+func (x *DecisionRecordRow) GetMissingData() []string {
+	if x != nil {
+		return x.MissingData
+	}
+	return nil
+}
+
 var File_warden_v1_admin_proto protoreflect.FileDescriptor
 
 const file_warden_v1_admin_proto_rawDesc = "" +
@@ -777,13 +1187,54 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"\x06source\x18\x02 \x01(\tR\x06source\"c\n" +
 	"\x14GetTableRegoResponse\x12/\n" +
 	"\amodules\x18\x01 \x03(\v2\x15.warden.v1.RegoModuleR\amodules\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\tR\brevision2\xba\x02\n" +
+	"\brevision\x18\x02 \x01(\tR\brevision\"\xab\x01\n" +
+	"\x14ListDecisionsRequest\x12\x12\n" +
+	"\x04role\x18\x01 \x01(\tR\x04role\x12\x14\n" +
+	"\x05table\x18\x02 \x01(\tR\x05table\x12\x18\n" +
+	"\aoutcome\x18\x03 \x01(\tR\aoutcome\x12%\n" +
+	"\x0eafter_sequence\x18\x04 \x01(\x04R\rafterSequence\x12\x14\n" +
+	"\x05limit\x18\x05 \x01(\x05R\x05limit\x12\x12\n" +
+	"\x04call\x18\x06 \x01(\tR\x04call\"P\n" +
+	"\x15ListDecisionsResponse\x127\n" +
+	"\tdecisions\x18\x01 \x03(\v2\x19.warden.v1.DecisionRecordR\tdecisions\"\x8d\x05\n" +
+	"\x0eDecisionRecord\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x1f\n" +
+	"\vdecision_id\x18\x02 \x01(\tR\n" +
+	"decisionId\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1a\n" +
+	"\brevision\x18\x04 \x01(\tR\brevision\x12\x12\n" +
+	"\x04call\x18\x05 \x01(\tR\x04call\x12\x16\n" +
+	"\x06caller\x18\x06 \x01(\tR\x06caller\x12!\n" +
+	"\fcaller_level\x18\a \x01(\tR\vcallerLevel\x12\x12\n" +
+	"\x04role\x18\b \x01(\tR\x04role\x12\x14\n" +
+	"\x05table\x18\t \x01(\tR\x05table\x12\x1c\n" +
+	"\toperation\x18\n" +
+	" \x01(\tR\toperation\x12\x18\n" +
+	"\aoutcome\x18\v \x01(\tR\aoutcome\x120\n" +
+	"\x04rows\x18\f \x03(\v2\x1c.warden.v1.DecisionRecordRowR\x04rows\x12\x10\n" +
+	"\x03sql\x18\r \x01(\tR\x03sql\x12\x18\n" +
+	"\adialect\x18\x0e \x01(\tR\adialect\x12\x1d\n" +
+	"\n" +
+	"latency_us\x18\x0f \x01(\x03R\tlatencyUs\x12\x19\n" +
+	"\btrace_id\x18\x10 \x01(\tR\atraceId\x12+\n" +
+	"\x11session_variables\x18\x11 \x03(\tR\x10sessionVariables\x12@\n" +
+	"\asession\x18\x12 \x03(\v2&.warden.v1.DecisionRecord.SessionEntryR\asession\x1a:\n" +
+	"\fSessionEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa1\x01\n" +
+	"\x11DecisionRecordRow\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bdecision\x18\x02 \x01(\tR\bdecision\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12%\n" +
+	"\x0edenied_columns\x18\x04 \x03(\tR\rdeniedColumns\x12!\n" +
+	"\fmissing_data\x18\x05 \x03(\tR\vmissingData2\x8e\x03\n" +
 	"\fAdminService\x12F\n" +
 	"\tGetStatus\x12\x1b.warden.v1.GetStatusRequest\x1a\x1c.warden.v1.GetStatusResponse\x12I\n" +
 	"\n" +
 	"ListTables\x12\x1c.warden.v1.ListTablesRequest\x1a\x1d.warden.v1.ListTablesResponse\x12F\n" +
 	"\tListRoles\x12\x1b.warden.v1.ListRolesRequest\x1a\x1c.warden.v1.ListRolesResponse\x12O\n" +
-	"\fGetTableRego\x12\x1e.warden.v1.GetTableRegoRequest\x1a\x1f.warden.v1.GetTableRegoResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
+	"\fGetTableRego\x12\x1e.warden.v1.GetTableRegoRequest\x1a\x1f.warden.v1.GetTableRegoResponse\x12R\n" +
+	"\rListDecisions\x12\x1f.warden.v1.ListDecisionsRequest\x1a .warden.v1.ListDecisionsResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
 
 var (
 	file_warden_v1_admin_proto_rawDescOnce sync.Once
@@ -797,7 +1248,7 @@ func file_warden_v1_admin_proto_rawDescGZIP() []byte {
 	return file_warden_v1_admin_proto_rawDescData
 }
 
-var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_warden_v1_admin_proto_goTypes = []any{
 	(*GetStatusRequest)(nil),      // 0: warden.v1.GetStatusRequest
 	(*GetStatusResponse)(nil),     // 1: warden.v1.GetStatusResponse
@@ -812,30 +1263,41 @@ var file_warden_v1_admin_proto_goTypes = []any{
 	(*GetTableRegoRequest)(nil),   // 10: warden.v1.GetTableRegoRequest
 	(*RegoModule)(nil),            // 11: warden.v1.RegoModule
 	(*GetTableRegoResponse)(nil),  // 12: warden.v1.GetTableRegoResponse
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(Operation)(0),                // 14: warden.v1.Operation
+	(*ListDecisionsRequest)(nil),  // 13: warden.v1.ListDecisionsRequest
+	(*ListDecisionsResponse)(nil), // 14: warden.v1.ListDecisionsResponse
+	(*DecisionRecord)(nil),        // 15: warden.v1.DecisionRecord
+	(*DecisionRecordRow)(nil),     // 16: warden.v1.DecisionRecordRow
+	nil,                           // 17: warden.v1.DecisionRecord.SessionEntry
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(Operation)(0),                // 19: warden.v1.Operation
 }
 var file_warden_v1_admin_proto_depIdxs = []int32{
-	13, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
-	14, // 1: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
+	18, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	19, // 1: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
 	3,  // 2: warden.v1.Table.columns:type_name -> warden.v1.Column
 	4,  // 3: warden.v1.Table.roles:type_name -> warden.v1.RolePermissions
 	5,  // 4: warden.v1.ListTablesResponse.tables:type_name -> warden.v1.Table
 	8,  // 5: warden.v1.ListRolesResponse.roles:type_name -> warden.v1.Role
 	11, // 6: warden.v1.GetTableRegoResponse.modules:type_name -> warden.v1.RegoModule
-	0,  // 7: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
-	2,  // 8: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
-	7,  // 9: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
-	10, // 10: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
-	1,  // 11: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
-	6,  // 12: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
-	9,  // 13: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
-	12, // 14: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
-	11, // [11:15] is the sub-list for method output_type
-	7,  // [7:11] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	15, // 7: warden.v1.ListDecisionsResponse.decisions:type_name -> warden.v1.DecisionRecord
+	18, // 8: warden.v1.DecisionRecord.time:type_name -> google.protobuf.Timestamp
+	16, // 9: warden.v1.DecisionRecord.rows:type_name -> warden.v1.DecisionRecordRow
+	17, // 10: warden.v1.DecisionRecord.session:type_name -> warden.v1.DecisionRecord.SessionEntry
+	0,  // 11: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
+	2,  // 12: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
+	7,  // 13: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
+	10, // 14: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
+	13, // 15: warden.v1.AdminService.ListDecisions:input_type -> warden.v1.ListDecisionsRequest
+	1,  // 16: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
+	6,  // 17: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
+	9,  // 18: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
+	12, // 19: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
+	14, // 20: warden.v1.AdminService.ListDecisions:output_type -> warden.v1.ListDecisionsResponse
+	16, // [16:21] is the sub-list for method output_type
+	11, // [11:16] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_admin_proto_init() }
@@ -850,7 +1312,7 @@ func file_warden_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_admin_proto_rawDesc), len(file_warden_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,10 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_GetStatus_FullMethodName    = "/warden.v1.AdminService/GetStatus"
-	AdminService_ListTables_FullMethodName   = "/warden.v1.AdminService/ListTables"
-	AdminService_ListRoles_FullMethodName    = "/warden.v1.AdminService/ListRoles"
-	AdminService_GetTableRego_FullMethodName = "/warden.v1.AdminService/GetTableRego"
+	AdminService_GetStatus_FullMethodName     = "/warden.v1.AdminService/GetStatus"
+	AdminService_ListTables_FullMethodName    = "/warden.v1.AdminService/ListTables"
+	AdminService_ListRoles_FullMethodName     = "/warden.v1.AdminService/ListRoles"
+	AdminService_GetTableRego_FullMethodName  = "/warden.v1.AdminService/GetTableRego"
+	AdminService_ListDecisions_FullMethodName = "/warden.v1.AdminService/ListDecisions"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -41,6 +42,10 @@ type AdminServiceClient interface {
 	ListRoles(ctx context.Context, in *ListRolesRequest, opts ...grpc.CallOption) (*ListRolesResponse, error)
 	// GetTableRego returns the compiled Rego modules of one table.
 	GetTableRego(ctx context.Context, in *GetTableRegoRequest, opts ...grpc.CallOption) (*GetTableRegoResponse, error)
+	// ListDecisions returns the most recent decisions this server made,
+	// newest first, from a bounded in-memory ring (--recent-decisions),
+	// masked as the decision log masks them.
+	ListDecisions(ctx context.Context, in *ListDecisionsRequest, opts ...grpc.CallOption) (*ListDecisionsResponse, error)
 }
 
 type adminServiceClient struct {
@@ -91,6 +96,16 @@ func (c *adminServiceClient) GetTableRego(ctx context.Context, in *GetTableRegoR
 	return out, nil
 }
 
+func (c *adminServiceClient) ListDecisions(ctx context.Context, in *ListDecisionsRequest, opts ...grpc.CallOption) (*ListDecisionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDecisionsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListDecisions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -107,6 +122,10 @@ type AdminServiceServer interface {
 	ListRoles(context.Context, *ListRolesRequest) (*ListRolesResponse, error)
 	// GetTableRego returns the compiled Rego modules of one table.
 	GetTableRego(context.Context, *GetTableRegoRequest) (*GetTableRegoResponse, error)
+	// ListDecisions returns the most recent decisions this server made,
+	// newest first, from a bounded in-memory ring (--recent-decisions),
+	// masked as the decision log masks them.
+	ListDecisions(context.Context, *ListDecisionsRequest) (*ListDecisionsResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -128,6 +147,9 @@ func (UnimplementedAdminServiceServer) ListRoles(context.Context, *ListRolesRequ
 }
 func (UnimplementedAdminServiceServer) GetTableRego(context.Context, *GetTableRegoRequest) (*GetTableRegoResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTableRego not implemented")
+}
+func (UnimplementedAdminServiceServer) ListDecisions(context.Context, *ListDecisionsRequest) (*ListDecisionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDecisions not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -222,6 +244,24 @@ func _AdminService_GetTableRego_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ListDecisions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDecisionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListDecisions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListDecisions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListDecisions(ctx, req.(*ListDecisionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -244,6 +284,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetTableRego",
 			Handler:    _AdminService_GetTableRego_Handler,
+		},
+		{
+			MethodName: "ListDecisions",
+			Handler:    _AdminService_ListDecisions_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

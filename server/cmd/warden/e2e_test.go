@@ -408,8 +408,8 @@ func TestMetricsEndToEnd(t *testing.T) {
 		t.Fatalf("GET /metrics: %v %v", resp.Status, err)
 	}
 	for _, want := range []string{
-		`warden_decisions_total{decision="allow",operation="select",table="public.articles"} 1`,
-		`warden_decisions_total{decision="deny",operation="select",table="public.articles"} 1`,
+		`warden_decisions_total{decision="allow",operation="select",role="user",table="public.articles"} 1`,
+		`warden_decisions_total{decision="deny",operation="select",role="user",table="public.articles"} 1`,
 		`warden_check_duration_seconds_count{operation="select"} 1`,
 		`grpc_server_handled_total{grpc_code="OK",grpc_method="Check",grpc_service="warden.v1.AuthorizationService",grpc_type="unary"} 1`,
 		`grpc_server_handling_seconds_bucket`,

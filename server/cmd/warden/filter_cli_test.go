@@ -166,7 +166,7 @@ func TestFilterEndToEnd(t *testing.T) {
 	body, _ := io.ReadAll(hr.Body)
 	hr.Body.Close()
 	for _, want := range []string{
-		`warden_filters_total{kind="conditional",operation="select",table="public.articles"} 1`,
+		`warden_filters_total{kind="conditional",operation="select",role="user",table="public.articles"} 1`,
 		`warden_filter_partial_evaluations_total 0`,
 	} {
 		if !strings.Contains(string(body), want) {

@@ -9,6 +9,7 @@
 //	warden validate [--policy DIR] [--schema FILE] [--dialect D,...]
 //	warden keys generate [--id ID] [--level user|admin] [--grants check,...]
 //	warden token    --role R [--var x-hasura-user-id=1 ...] (with WARDEN_JWT_SECRET)
+//	warden decisions tail [--addr HOST:PORT] --api-key KEY [--follow]
 //
 // Every flag can also be set by an environment variable derived from its
 // name (--grpc-addr is WARDEN_GRPC_ADDR); flags win. Every command that
@@ -75,6 +76,7 @@ var commands = []command{
 	{"validate", "load and compile the policy set and list every problem", (*app).validate},
 	{"keys", "generate an API key for a caller ('warden keys generate')", (*app).keys},
 	{"token", "sign an end-user JWT with an HS256/384/512 --jwt-secret, for trials and tests", (*app).token},
+	{"decisions", "print a running server's recent decisions ('warden decisions tail [--follow]')", (*app).decisions},
 }
 
 func (a *app) run(ctx context.Context, args []string) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wardenpdp/warden/server"
 	"github.com/wardenpdp/warden/server/callerauth"
+	"github.com/wardenpdp/warden/server/tracing"
 )
 
 func (a *app) serve(ctx context.Context, args []string) error {
@@ -30,6 +31,20 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	}
 	log := cfg.NewLogger(a.stderr)
 	log.Info("starting warden", slog.String("version", version()), slog.Any("config", cfg))
+	stopTracing, tracingOn, err := tracing.Setup(ctx, version(), a.getenv)
+	if err != nil {
+		return usageError{fmt.Errorf("tracing: %w", err)}
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			log.Warn("spans not flushed", slog.Any("error", err))
+		}
+	}()
+	if tracingOn {
+		log.Info("tracing on: a span per call, exported over OTLP as the OTEL_* variables configure")
+	}
 
 	var opts []server.Option
 	var devKey string

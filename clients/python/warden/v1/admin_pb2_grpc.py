@@ -36,6 +36,11 @@ class AdminServiceStub(object):
                 request_serializer=warden_dot_v1_dot_admin__pb2.GetTableRegoRequest.SerializeToString,
                 response_deserializer=warden_dot_v1_dot_admin__pb2.GetTableRegoResponse.FromString,
                 )
+        self.ListDecisions = channel.unary_unary(
+                '/warden.v1.AdminService/ListDecisions',
+                request_serializer=warden_dot_v1_dot_admin__pb2.ListDecisionsRequest.SerializeToString,
+                response_deserializer=warden_dot_v1_dot_admin__pb2.ListDecisionsResponse.FromString,
+                )
 
 
 class AdminServiceServicer(object):
@@ -72,6 +77,15 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListDecisions(self, request, context):
+        """ListDecisions returns the most recent decisions this server made,
+        newest first, from a bounded in-memory ring (--recent-decisions),
+        masked as the decision log masks them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +108,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetTableRego,
                     request_deserializer=warden_dot_v1_dot_admin__pb2.GetTableRegoRequest.FromString,
                     response_serializer=warden_dot_v1_dot_admin__pb2.GetTableRegoResponse.SerializeToString,
+            ),
+            'ListDecisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDecisions,
+                    request_deserializer=warden_dot_v1_dot_admin__pb2.ListDecisionsRequest.FromString,
+                    response_serializer=warden_dot_v1_dot_admin__pb2.ListDecisionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -172,5 +191,22 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/warden.v1.AdminService/GetTableRego',
             warden_dot_v1_dot_admin__pb2.GetTableRegoRequest.SerializeToString,
             warden_dot_v1_dot_admin__pb2.GetTableRegoResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListDecisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/warden.v1.AdminService/ListDecisions',
+            warden_dot_v1_dot_admin__pb2.ListDecisionsRequest.SerializeToString,
+            warden_dot_v1_dot_admin__pb2.ListDecisionsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

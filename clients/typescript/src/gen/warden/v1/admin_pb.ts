@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file warden/v1/admin.proto.
  */
 export const file_warden_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0Ip4BChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkiEwoRTGlzdFRhYmxlc1JlcXVlc3QiNgoGQ29sdW1uEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIQCghudWxsYWJsZRgDIAEoCCJJCg9Sb2xlUGVybWlzc2lvbnMSDAoEcm9sZRgBIAEoCRIoCgpvcGVyYXRpb25zGAIgAygOMhQud2FyZGVuLnYxLk9wZXJhdGlvbiKQAQoFVGFibGUSDAoEbmFtZRgBIAEoCRIiCgdjb2x1bW5zGAIgAygLMhEud2FyZGVuLnYxLkNvbHVtbhITCgtwcmltYXJ5X2tleRgDIAMoCRIVCg1yZWxhdGlvbnNoaXBzGAQgAygJEikKBXJvbGVzGAUgAygLMhoud2FyZGVuLnYxLlJvbGVQZXJtaXNzaW9ucyI2ChJMaXN0VGFibGVzUmVzcG9uc2USIAoGdGFibGVzGAEgAygLMhAud2FyZGVuLnYxLlRhYmxlIhIKEExpc3RSb2xlc1JlcXVlc3QiJgoEUm9sZRIMCgRuYW1lGAEgASgJEhAKCHJvbGVfc2V0GAIgAygJIjMKEUxpc3RSb2xlc1Jlc3BvbnNlEh4KBXJvbGVzGAEgAygLMg8ud2FyZGVuLnYxLlJvbGUiJAoTR2V0VGFibGVSZWdvUmVxdWVzdBINCgV0YWJsZRgBIAEoCSIqCgpSZWdvTW9kdWxlEgwKBHBhdGgYASABKAkSDgoGc291cmNlGAIgASgJIlAKFEdldFRhYmxlUmVnb1Jlc3BvbnNlEiYKB21vZHVsZXMYASADKAsyFS53YXJkZW4udjEuUmVnb01vZHVsZRIQCghyZXZpc2lvbhgCIAEoCTK6AgoMQWRtaW5TZXJ2aWNlEkYKCUdldFN0YXR1cxIbLndhcmRlbi52MS5HZXRTdGF0dXNSZXF1ZXN0Ghwud2FyZGVuLnYxLkdldFN0YXR1c1Jlc3BvbnNlEkkKCkxpc3RUYWJsZXMSHC53YXJkZW4udjEuTGlzdFRhYmxlc1JlcXVlc3QaHS53YXJkZW4udjEuTGlzdFRhYmxlc1Jlc3BvbnNlEkYKCUxpc3RSb2xlcxIbLndhcmRlbi52MS5MaXN0Um9sZXNSZXF1ZXN0Ghwud2FyZGVuLnYxLkxpc3RSb2xlc1Jlc3BvbnNlEk8KDEdldFRhYmxlUmVnbxIeLndhcmRlbi52MS5HZXRUYWJsZVJlZ29SZXF1ZXN0Gh8ud2FyZGVuLnYxLkdldFRhYmxlUmVnb1Jlc3BvbnNlQjZaNGdpdGh1Yi5jb20vd2FyZGVucGRwL3dhcmRlbi9wcm90by93YXJkZW4vdjE7d2FyZGVudjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
+  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0Ip4BChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkiEwoRTGlzdFRhYmxlc1JlcXVlc3QiNgoGQ29sdW1uEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIQCghudWxsYWJsZRgDIAEoCCJJCg9Sb2xlUGVybWlzc2lvbnMSDAoEcm9sZRgBIAEoCRIoCgpvcGVyYXRpb25zGAIgAygOMhQud2FyZGVuLnYxLk9wZXJhdGlvbiKQAQoFVGFibGUSDAoEbmFtZRgBIAEoCRIiCgdjb2x1bW5zGAIgAygLMhEud2FyZGVuLnYxLkNvbHVtbhITCgtwcmltYXJ5X2tleRgDIAMoCRIVCg1yZWxhdGlvbnNoaXBzGAQgAygJEikKBXJvbGVzGAUgAygLMhoud2FyZGVuLnYxLlJvbGVQZXJtaXNzaW9ucyI2ChJMaXN0VGFibGVzUmVzcG9uc2USIAoGdGFibGVzGAEgAygLMhAud2FyZGVuLnYxLlRhYmxlIhIKEExpc3RSb2xlc1JlcXVlc3QiJgoEUm9sZRIMCgRuYW1lGAEgASgJEhAKCHJvbGVfc2V0GAIgAygJIjMKEUxpc3RSb2xlc1Jlc3BvbnNlEh4KBXJvbGVzGAEgAygLMg8ud2FyZGVuLnYxLlJvbGUiJAoTR2V0VGFibGVSZWdvUmVxdWVzdBINCgV0YWJsZRgBIAEoCSIqCgpSZWdvTW9kdWxlEgwKBHBhdGgYASABKAkSDgoGc291cmNlGAIgASgJIlAKFEdldFRhYmxlUmVnb1Jlc3BvbnNlEiYKB21vZHVsZXMYASADKAsyFS53YXJkZW4udjEuUmVnb01vZHVsZRIQCghyZXZpc2lvbhgCIAEoCSJ5ChRMaXN0RGVjaXNpb25zUmVxdWVzdBIMCgRyb2xlGAEgASgJEg0KBXRhYmxlGAIgASgJEg8KB291dGNvbWUYAyABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYBCABKAQSDQoFbGltaXQYBSABKAUSDAoEY2FsbBgGIAEoCSJFChVMaXN0RGVjaXNpb25zUmVzcG9uc2USLAoJZGVjaXNpb25zGAEgAygLMhkud2FyZGVuLnYxLkRlY2lzaW9uUmVjb3JkItwDCg5EZWNpc2lvblJlY29yZBIQCghzZXF1ZW5jZRgBIAEoBBITCgtkZWNpc2lvbl9pZBgCIAEoCRIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgEIAEoCRIMCgRjYWxsGAUgASgJEg4KBmNhbGxlchgGIAEoCRIUCgxjYWxsZXJfbGV2ZWwYByABKAkSDAoEcm9sZRgIIAEoCRINCgV0YWJsZRgJIAEoCRIRCglvcGVyYXRpb24YCiABKAkSDwoHb3V0Y29tZRgLIAEoCRIqCgRyb3dzGAwgAygLMhwud2FyZGVuLnYxLkRlY2lzaW9uUmVjb3JkUm93EgsKA3NxbBgNIAEoCRIPCgdkaWFsZWN0GA4gASgJEhIKCmxhdGVuY3lfdXMYDyABKAMSEAoIdHJhY2VfaWQYECABKAkSGQoRc2Vzc2lvbl92YXJpYWJsZXMYESADKAkSNwoHc2Vzc2lvbhgSIAMoCzImLndhcmRlbi52MS5EZWNpc2lvblJlY29yZC5TZXNzaW9uRW50cnkaLgoMU2Vzc2lvbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEibwoRRGVjaXNpb25SZWNvcmRSb3cSCgoCaWQYASABKAkSEAoIZGVjaXNpb24YAiABKAkSDgoGcmVhc29uGAMgASgJEhYKDmRlbmllZF9jb2x1bW5zGAQgAygJEhQKDG1pc3NpbmdfZGF0YRgFIAMoCTKOAwoMQWRtaW5TZXJ2aWNlEkYKCUdldFN0YXR1cxIbLndhcmRlbi52MS5HZXRTdGF0dXNSZXF1ZXN0Ghwud2FyZGVuLnYxLkdldFN0YXR1c1Jlc3BvbnNlEkkKCkxpc3RUYWJsZXMSHC53YXJkZW4udjEuTGlzdFRhYmxlc1JlcXVlc3QaHS53YXJkZW4udjEuTGlzdFRhYmxlc1Jlc3BvbnNlEkYKCUxpc3RSb2xlcxIbLndhcmRlbi52MS5MaXN0Um9sZXNSZXF1ZXN0Ghwud2FyZGVuLnYxLkxpc3RSb2xlc1Jlc3BvbnNlEk8KDEdldFRhYmxlUmVnbxIeLndhcmRlbi52MS5HZXRUYWJsZVJlZ29SZXF1ZXN0Gh8ud2FyZGVuLnYxLkdldFRhYmxlUmVnb1Jlc3BvbnNlElIKDUxpc3REZWNpc2lvbnMSHy53YXJkZW4udjEuTGlzdERlY2lzaW9uc1JlcXVlc3QaIC53YXJkZW4udjEuTGlzdERlY2lzaW9uc1Jlc3BvbnNlQjZaNGdpdGh1Yi5jb20vd2FyZGVucGRwL3dhcmRlbi9wcm90by93YXJkZW4vdjE7d2FyZGVudjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
 
 /**
  * GetStatusRequest has no fields.
@@ -378,6 +378,253 @@ export const GetTableRegoResponseSchema: GenMessage<GetTableRegoResponse> = /*@_
   messageDesc(file_warden_v1_admin, 12);
 
 /**
+ * ListDecisionsRequest selects recent decisions; every set field must
+ * match.
+ *
+ * @generated from message warden.v1.ListDecisionsRequest
+ */
+export type ListDecisionsRequest = Message<"warden.v1.ListDecisionsRequest"> & {
+  /**
+   * Only this role's decisions.
+   *
+   * @generated from field: string role = 1;
+   */
+  role: string;
+
+  /**
+   * Only this table's ("schema.name").
+   *
+   * @generated from field: string table = 2;
+   */
+  table: string;
+
+  /**
+   * Only this outcome: allow, deny, needs_data or mixed (a Check whose
+   * rows differ), or a Filter's kind: always_allowed, always_denied,
+   * conditional.
+   *
+   * @generated from field: string outcome = 3;
+   */
+  outcome: string;
+
+  /**
+   * Only decisions after this sequence number (to follow new ones).
+   *
+   * @generated from field: uint64 after_sequence = 4;
+   */
+  afterSequence: bigint;
+
+  /**
+   * At most this many (default and maximum: all the server keeps).
+   *
+   * @generated from field: int32 limit = 5;
+   */
+  limit: number;
+
+  /**
+   * Only "check" or "filter" calls.
+   *
+   * @generated from field: string call = 6;
+   */
+  call: string;
+};
+
+/**
+ * Describes the message warden.v1.ListDecisionsRequest.
+ * Use `create(ListDecisionsRequestSchema)` to create a new message.
+ */
+export const ListDecisionsRequestSchema: GenMessage<ListDecisionsRequest> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 13);
+
+/**
+ * ListDecisionsResponse holds decisions newest first.
+ *
+ * @generated from message warden.v1.ListDecisionsResponse
+ */
+export type ListDecisionsResponse = Message<"warden.v1.ListDecisionsResponse"> & {
+  /**
+   * @generated from field: repeated warden.v1.DecisionRecord decisions = 1;
+   */
+  decisions: DecisionRecord[];
+};
+
+/**
+ * Describes the message warden.v1.ListDecisionsResponse.
+ * Use `create(ListDecisionsResponseSchema)` to create a new message.
+ */
+export const ListDecisionsResponseSchema: GenMessage<ListDecisionsResponse> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 14);
+
+/**
+ * DecisionRecord is one decision as the decision log records it.
+ *
+ * @generated from message warden.v1.DecisionRecord
+ */
+export type DecisionRecord = Message<"warden.v1.DecisionRecord"> & {
+  /**
+   * Orders this server's decisions: 1, 2, ...
+   *
+   * @generated from field: uint64 sequence = 1;
+   */
+  sequence: bigint;
+
+  /**
+   * The decision id the answer carried.
+   *
+   * @generated from field: string decision_id = 2;
+   */
+  decisionId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 3;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * The policy revision it was decided on.
+   *
+   * @generated from field: string revision = 4;
+   */
+  revision: string;
+
+  /**
+   * "check" or "filter".
+   *
+   * @generated from field: string call = 5;
+   */
+  call: string;
+
+  /**
+   * The caller (API key or certificate id) and its level.
+   *
+   * @generated from field: string caller = 6;
+   */
+  caller: string;
+
+  /**
+   * @generated from field: string caller_level = 7;
+   */
+  callerLevel: string;
+
+  /**
+   * @generated from field: string role = 8;
+   */
+  role: string;
+
+  /**
+   * @generated from field: string table = 9;
+   */
+  table: string;
+
+  /**
+   * @generated from field: string operation = 10;
+   */
+  operation: string;
+
+  /**
+   * allow, deny, needs_data or mixed for a Check; the kind for a Filter.
+   *
+   * @generated from field: string outcome = 11;
+   */
+  outcome: string;
+
+  /**
+   * Check's rows, in request order.
+   *
+   * @generated from field: repeated warden.v1.DecisionRecordRow rows = 12;
+   */
+  rows: DecisionRecordRow[];
+
+  /**
+   * Filter's SQL text without its parameters, and its dialect.
+   *
+   * @generated from field: string sql = 13;
+   */
+  sql: string;
+
+  /**
+   * @generated from field: string dialect = 14;
+   */
+  dialect: string;
+
+  /**
+   * The server's time on the call, in microseconds.
+   *
+   * @generated from field: int64 latency_us = 15;
+   */
+  latencyUs: bigint;
+
+  /**
+   * The W3C trace id of the call, when it had one.
+   *
+   * @generated from field: string trace_id = 16;
+   */
+  traceId: string;
+
+  /**
+   * The session's variable names (values are masked unless kept).
+   *
+   * @generated from field: repeated string session_variables = 17;
+   */
+  sessionVariables: string[];
+
+  /**
+   * Kept session values (--decision-log-keep-session-vars).
+   *
+   * @generated from field: map<string, string> session = 18;
+   */
+  session: { [key: string]: string };
+};
+
+/**
+ * Describes the message warden.v1.DecisionRecord.
+ * Use `create(DecisionRecordSchema)` to create a new message.
+ */
+export const DecisionRecordSchema: GenMessage<DecisionRecord> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 15);
+
+/**
+ * DecisionRecordRow is one row's outcome.
+ *
+ * @generated from message warden.v1.DecisionRecordRow
+ */
+export type DecisionRecordRow = Message<"warden.v1.DecisionRecordRow"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * allow, deny or needs_data.
+   *
+   * @generated from field: string decision = 2;
+   */
+  decision: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: repeated string denied_columns = 4;
+   */
+  deniedColumns: string[];
+
+  /**
+   * @generated from field: repeated string missing_data = 5;
+   */
+  missingData: string[];
+};
+
+/**
+ * Describes the message warden.v1.DecisionRecordRow.
+ * Use `create(DecisionRecordRowSchema)` to create a new message.
+ */
+export const DecisionRecordRowSchema: GenMessage<DecisionRecordRow> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 16);
+
+/**
  * AdminService is for admin-level callers: what is loaded, the compiled Rego,
  * and reloading.
  *
@@ -424,6 +671,18 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof GetTableRegoRequestSchema;
     output: typeof GetTableRegoResponseSchema;
+  },
+  /**
+   * ListDecisions returns the most recent decisions this server made,
+   * newest first, from a bounded in-memory ring (--recent-decisions),
+   * masked as the decision log masks them.
+   *
+   * @generated from rpc warden.v1.AdminService.ListDecisions
+   */
+  listDecisions: {
+    methodKind: "unary";
+    input: typeof ListDecisionsRequestSchema;
+    output: typeof ListDecisionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_warden_v1_admin, 0);
