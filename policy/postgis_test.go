@@ -3,6 +3,7 @@ package policy_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -101,6 +102,17 @@ func TestPostGIS(t *testing.T) {
 	}
 	if res.Rows[0].Decision != engine.Allow || res.Rows[1].Decision != engine.NeedsData {
 		t.Errorf("owner_or_within: %v %v, want ALLOW (the owner holds) and NEEDS_DATA", res.Rows[0].Decision, res.Rows[1].Decision)
+	}
+
+	// A session value that is not GeoJSON is invalid, in Check and Filter.
+	bad := session("region")
+	bad.Vars["x-hasura-region"] = `{"type": "Circle", "radius": 1}`
+	_, checkErr := set.Check(ctx, engine.CheckInput{Session: bad, Table: places, Op: model.OpSelect, Rows: []engine.Row{{ID: "r", Values: map[string]any{"id": 1}}}})
+	_, filterErr := set.Filter(ctx, engine.FilterInput{Session: bad, Table: places, Op: model.OpSelect})
+	for _, err := range []error{checkErr, filterErr} {
+		if !errors.Is(err, engine.ErrInvalidValue) || !strings.Contains(err.Error(), "x-hasura-region") {
+			t.Errorf("a region that is not GeoJSON: %v, want an invalid value naming the variable", err)
+		}
 	}
 
 	render := func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {

@@ -31,7 +31,10 @@ func (p *exprParser) spatial(c *model.Column, op model.Operator, cls opClass, n 
 			return nil
 		}
 		// The variable's value is GeoJSON text, read as JSON.
-		return model.Compare{Column: c, Op: op, Value: model.SessionVar{Name: strings.ToLower(s.Value), Kind: model.KindJSONB, Type: model.Type{Declared: "jsonb", Kind: model.KindJSONB}}}
+		// Spatial makes the engine check that it is GeoJSON
+		// (model.Normalize): INVALID_ARGUMENT, not a database error.
+		return model.Compare{Column: c, Op: op, Value: model.SessionVar{Name: strings.ToLower(s.Value), Kind: model.KindJSONB,
+			Type: model.Type{Declared: "jsonb", Kind: model.KindJSONB, Spatial: c.Type.Spatial}}}
 	}
 	v, ok := p.literal(n, l)
 	if !ok {
