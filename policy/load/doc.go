@@ -173,7 +173,8 @@
 // on geography _st_intersects and _st_d_within. The value is a GeoJSON
 // geometry (RFC 7946; type and coordinates, or geometries for a
 // GeometryCollection; a crs member sets the SRID for PostGIS), or a
-// session variable holding one as JSON text; the _d_within forms take
+// session variable holding one as JSON text (a session value that is not
+// GeoJSON is INVALID_ARGUMENT, in Check and Filter); the _d_within forms take
 // {distance, from, use_spheroid} with a literal geometry (use_spheroid on
 // geography only, true when absent, as in Hasura). Check answers
 // NEEDS_DATA for a row whose rule reads one, naming the column and the
