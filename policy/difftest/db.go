@@ -150,7 +150,7 @@ func (d *DB) quote(s string) string {
 }
 
 func (d *DB) table(o sqlgen.Options, t model.TableName) string {
-	if s := o.Schemas[t.Schema]; s != "" {
+	if s := o.Schemas[SchemaKey(t)]; s != "" {
 		return d.quote(s) + "." + d.quote(t.Name)
 	}
 	return d.quote(t.Name)

@@ -48,9 +48,9 @@
 // or operator (or that uses an inconsistent relationship), a relationship
 // over unknown or mismatched columns, a tracked table missing from the
 // schema, a table of a source whose kind Warden cannot decide (anything but
-// postgres, citus and cockroach: never decided with PostgreSQL's semantics),
-// a table name tracked in two sources (a request could not say which it
-// means), an inherited role in a cycle, and an inherited permission that
+// postgres, citus and cockroach: never decided with PostgreSQL's semantics;
+// a request on it answers FAILED_PRECONDITION naming the kind), an
+// inherited role in a cycle, and an inherited permission that
 // cannot be derived (its parents' mutation permissions differ, or a
 // parent's permission is inconsistent). Each is listed in
 // Policy.Inconsistent with the problems that made it so; a request that
@@ -61,10 +61,32 @@
 // tracked twice in one source, duplicate relationships) always refuse the
 // set.
 //
+// # Several sources
+//
+// Several sources may track tables of the same schema and name (each in
+// its own database). Such a name is two tables: the policy keys each by
+// its source as well (model.TableName.Source) and a request names it
+// "source:schema.name" (or "source:name" for schema public); the plain
+// name is ambiguous, and a request giving it is refused
+// (engine.AmbiguousTableError, INVALID_ARGUMENT naming the sources). A
+// name only one source tracks keeps its plain name, and answers to
+// "source:schema.name" with its own source too. Relationships, foreign
+// keys and _exists stay in the source of the table whose rule names them,
+// as in Hasura: an _exists over teams in a rule of source one reads
+// one:public.teams, and so do the rows a Check request gives for it under
+// the plain name. The SQL Filter renders names the table as its own
+// database does, without the source. In the schema file a table may say
+// source: NAME to be that source's table; one declared without a source
+// serves every source that tracks the name and declares no table of its
+// own (warden schema pull writes one entry per source for a name it reads
+// from several). The Rego of a qualified table is in package
+// warden.tables["source:"].schema.name.operation.
+//
 // # Schema file
 //
 //	tables:
 //	  - name: public.articles        # "schema.name", "name" (schema public) or {schema, name}
+//	    source: default              # optional: the table of this source (Several sources)
 //	    columns:
 //	      - {name: id, type: integer}
 //	      - {name: title, type: text, nullable: false}
@@ -196,12 +218,40 @@
 // ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
 // asking for their SQL answers SQL_UNSUPPORTED for these comparisons.
 //
-// Any other type (tsvector, PostGIS geometry, ranges, an interval
-// restricted to fields, arrays of other element types, an enum or domain
+// PostGIS geometry and geography columns (geometry, geometry(Point,4326),
+// extensions.geography, ...; model.Type.Spatial) take _is_null and
+// Hasura's _st_* operators, which Warden never evaluates: on geometry
+// _st_contains _st_crosses _st_equals _st_intersects _st_overlaps
+// _st_touches _st_within _st_d_within _st_3d_intersects _st_3d_d_within,
+// on geography _st_intersects and _st_d_within. The value is a GeoJSON
+// geometry (RFC 7946; type and coordinates, or geometries for a
+// GeometryCollection; a crs member sets the SRID for PostGIS), or a
+// session variable holding one as JSON text (a session value that is not
+// GeoJSON is INVALID_ARGUMENT, in Check and Filter); the _d_within forms take
+// {distance, from, use_spheroid} with a literal geometry (use_spheroid on
+// geography only, true when absent, as in Hasura). Check answers
+// NEEDS_DATA for a row whose rule reads one, naming the column and the
+// operator ("at (_st_within: PostGIS, decided by the database)"), with
+// the residual, unless the rest of the rule decides the row without it
+// (an _or whose other branch holds); it never guesses. Filter's predicate
+// has a spatial node, and its PostgreSQL SQL calls PostGIS's function with
+// the values as parameters, as Hasura does:
+// ST_Within(col, ST_GeomFromGeoJSON($1::text)), ::geography for a
+// geography column, ST_DWithin(col, g, $2::numeric[, $3::boolean]); a
+// NULL column passes neither the operator nor its negation. MySQL and
+// SQLite have no PostGIS: Filter asking for their SQL answers
+// SQL_UNSUPPORTED. Other operators on PostGIS columns (_eq, _gt, _in, ...)
+// are load problems: PostgreSQL's geometry equality and ordering are not
+// Hasura's _st_equals, and Warden does not decide them.
+//
+// Any other type (tsvector, ranges, an interval restricted to fields,
+// arrays of other element types, an enum or domain
 // declared without its labels or base type, ...) loads as an opaque
 // column: rows may carry any JSON value for it, and the only operator that
 // applies is _is_null; warden schema pull warns about each such column. Any other operator on it is a load problem naming
 // the column, its type and the operator (Warden cannot decide it exactly).
+// warden schema pull records a PostGIS column's type as PostgreSQL writes
+// it, geometry type and SRID included (geometry(Point,4326)).
 // Foreign-key columns must have the same kind as the columns they reference.
 // Tables of the schema that the metadata does not track are loaded too: they
 // can be the target of _exists.

@@ -637,10 +637,17 @@ func CheckIntRange(bits int, v any) error {
 // comparison values (fold true) may be longer: they are compared with the
 // column, never stored in it. A value of an enum column (Enum) must be
 // one of its labels, whether stored or compared. A value of a Canon type
-// becomes its canonical text (canon.go).
+// becomes its canonical text (canon.go). A value compared with a PostGIS
+// column (Spatial, of Kind jsonb: a session variable's) must be a GeoJSON
+// geometry; the column's own values (Kind opaque) are not checked.
 func Normalize(t Type, v any, fold bool) (any, error) {
 	if t.Canon != "" && v != nil {
 		return canonical(t, v)
+	}
+	if t.Spatial != "" && t.Kind == KindJSONB && v != nil {
+		if err := CheckGeoJSON(v); err != nil {
+			return nil, err
+		}
 	}
 	if err := CheckIntRange(t.Bits, v); err != nil {
 		return nil, err
