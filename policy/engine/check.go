@@ -50,19 +50,29 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 		return res, nil
 	}
 
-	session, err := pp.sessionValue(in.Session.Vars)
-	if err != nil {
+	// One coercion of the session for both evaluators; the clock is read
+	// once per decision.
+	vals := make([]any, len(pp.session))
+	now := s.now()
+	if err := sessionValues(pp, in.Session.Vars, vals, now); err != nil {
 		return nil, err
 	}
+	nt := pp.native
+	if s.evaluator == EvaluatorOPA {
+		nt = nil
+	}
+	var session *ast.Term
+	if nt == nil {
+		if session, err = pp.sessionTerm(vals); err != nil {
+			return nil, err
+		}
+	}
 	if len(pp.perm.Set) > 0 {
-		if res.Presets, err = presets(pp.perm, in.Session.Vars); err != nil {
+		if res.Presets, err = presets(pp.perm, in.Session.Vars, now); err != nil {
 			return nil, err
 		}
 	}
 
-	var bad InvalidValueErrors
-	inputs := make([]*ast.Term, len(in.Rows))
-	newInputs := make([]*ast.Term, len(in.Rows))
 	var refused []*RowResult
 	if in.Op == model.OpInsert || in.Op == model.OpUpdate {
 		// As Hasura writes a row: only the permission's columns, never a
@@ -74,6 +84,15 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 			in.Rows[i], refused[i] = writtenRow(t, pp.perm, in.Op, in.Rows[i], res.Presets)
 		}
 	}
+	if nt != nil {
+		if err := s.checkNative(ctx, pp, nt, in, vals, refused, res); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	var bad InvalidValueErrors
+	inputs := make([]*ast.Term, len(in.Rows))
+	newInputs := make([]*ast.Term, len(in.Rows))
 	for i, r := range in.Rows {
 		if refused != nil && refused[i] != nil {
 			continue
@@ -122,7 +141,6 @@ const (
 // decide evaluates one row.
 func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckInput, r Row, session, row, newRow, tables *ast.Term) (RowResult, error) {
 	out := RowResult{ID: r.ID}
-	role := in.Session.Role
 	input := ast.NewObject(
 		[2]*ast.Term{ast.StringTerm("row"), row},
 		[2]*ast.Term{ast.StringTerm("new_row"), newRow},
@@ -203,12 +221,19 @@ func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckI
 		}
 	}
 
+	return conclude(out, in, result, reasons, gaps, cols), nil
+}
+
+// conclude turns the outcome of a row's rules into its result: the decision,
+// the columns and the reason.
+func conclude(out RowResult, in CheckInput, result truth, reasons []string, gaps []gap, cols []string) RowResult {
+	role := in.Session.Role
 	switch result {
 	case isUnknown:
 		out.Decision = NeedsData
 		out.MissingData = gapPaths(gaps)
 		out.Reason = fmt.Sprintf("role %s: %s; missing: %s", role, strings.Join(reasons, "; "), strings.Join(out.MissingData, ", "))
-		return out, nil
+		return out
 	case isTrue:
 		out.AllowedColumns = cols
 	}
@@ -225,7 +250,7 @@ func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckI
 		out.Decision = Allow
 	}
 	out.Reason = "role " + role + ": " + strings.Join(reasons, "; ")
-	return out, nil
+	return out
 }
 
 // evalRule evaluates a rule. With gaps it partially evaluates with the
