@@ -99,6 +99,11 @@ type Config struct {
 	// MaxRuleNodes bounds the size of one boolean expression or preset, in
 	// nodes, at load (--max-rule-nodes).
 	MaxRuleNodes int
+	// Evaluator decides Check's rows (--evaluator): "native", the
+	// permission's residual template evaluated in Go (OPA for what has no
+	// template and for rows that lack data), or "opa", OPA's evaluator for
+	// every row. Both decide alike; "" is native.
+	Evaluator string
 	// StrictPolicy refuses a policy set with an inconsistent object
 	// (--strict); by default such objects are left out and listed.
 	StrictPolicy bool
@@ -152,6 +157,7 @@ func DefaultConfig() Config {
 		KeepaliveMinTime:     DefaultKeepaliveMinTime,
 		MaxRuleDepth:         load.DefaultMaxDepth,
 		MaxRuleNodes:         load.DefaultMaxNodes,
+		Evaluator:            "native",
 		HTTPGateway:          true,
 		CORSMaxAge:           DefaultCORSMaxAge,
 		Callers:              callerauth.DefaultConfig(),
@@ -166,6 +172,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen `address`: /metrics, /healthz and the HTTP/JSON gateway (/v1/...)")
 	RegisterPolicyFlags(fs, &c.Policy, &c.Schema)
 	RegisterRuleLimitFlags(fs, &c.MaxRuleDepth, &c.MaxRuleNodes)
+	RegisterEvaluatorFlag(fs, &c.Evaluator)
 	RegisterConsistencyFlags(fs, &c.StrictPolicy, &c.AllowNoRoles)
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
@@ -193,6 +200,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 func RegisterRuleLimitFlags(fs *flag.FlagSet, depth, nodes *int) {
 	fs.IntVar(depth, "max-rule-depth", *depth, "deepest nesting of one boolean expression in the policy set; deeper is a load error")
 	fs.IntVar(nodes, "max-rule-nodes", *nodes, "most nodes in one boolean expression or preset of the policy set; more is a load error")
+}
+
+// RegisterEvaluatorFlag binds --evaluator.
+func RegisterEvaluatorFlag(fs *flag.FlagSet, evaluator *string) {
+	fs.StringVar(evaluator, "evaluator", *evaluator, "what decides Check's rows: native (each permission's residual, from OPA's partial evaluation at load, evaluated in Go; OPA where a permission has none and for rows that lack data) or opa (OPA's evaluator for every row); both decide alike")
 }
 
 // LoadOptions are the loader's options for the configured rule limits and

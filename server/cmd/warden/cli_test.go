@@ -114,6 +114,17 @@ func TestCheckCLI(t *testing.T) {
 			wantErr:    true,
 			wantStderr: []string{"InvalidArgument: ", "field principal.role: required", "field rows: at least one row is required"},
 		},
+		{
+			name:       "OPA's evaluator decides alike",
+			args:       checkArgs(t, "--evaluator", "opa"),
+			wantStdout: []string{"role user, revision ", "0    ALLOW", "1    DENY"},
+		},
+		{
+			name:       "native evaluator",
+			args:       checkArgs(t, "--evaluator", "native"),
+			wantStdout: []string{"role user, revision ", "0    ALLOW", "1    DENY"},
+		},
+		{name: "bad evaluator", args: checkArgs(t, "--evaluator", "rego"), wantErr: true, wantUsage: true},
 		{name: "bad session flag", args: checkArgs(t, "--session", "x-hasura-user-id"), wantErr: true, wantUsage: true},
 		{name: "bad row", args: checkArgs(t, "--row", "[1]"), wantErr: true, wantUsage: true},
 		{name: "bad operation", args: checkArgs(t, "--operation", "read"), wantErr: true, wantUsage: true},
