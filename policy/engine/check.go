@@ -26,7 +26,8 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 	if err := unknownColumns(t, in.Columns); err != nil {
 		return nil, err
 	}
-	res := &CheckResult{Role: in.Session.Role, Revision: s.policy.Revision, Rows: make([]RowResult, len(in.Rows))}
+	res := newCheckResult(len(in.Rows))
+	res.Role, res.Revision = in.Session.Role, s.policy.Revision
 	if in.Session.Role == model.AdminRole {
 		for i, r := range in.Rows {
 			res.Rows[i] = RowResult{ID: r.ID, Decision: Allow, Reason: "admin may do everything", AllowedColumns: s.allFields[t.Name]}
@@ -52,7 +53,13 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 
 	// One coercion of the session for both evaluators; the clock is read
 	// once per decision.
-	vals := make([]any, len(pp.session))
+	var room [8]any
+	vals := room[:0]
+	if n := len(pp.session); n > len(room) {
+		vals = make([]any, n)
+	} else {
+		vals = room[:n]
+	}
 	now := s.now()
 	if err := sessionValues(pp, in.Session.Vars, vals, now); err != nil {
 		return nil, err
@@ -127,6 +134,20 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 		res.Rows[i] = rr
 	}
 	return res, nil
+}
+
+// newCheckResult allocates a result with n rows, a single row's in the same
+// allocation.
+func newCheckResult(n int) *CheckResult {
+	if n == 1 {
+		one := &struct {
+			res CheckResult
+			row [1]RowResult
+		}{}
+		one.res.Rows = one.row[:]
+		return &one.res
+	}
+	return &CheckResult{Rows: make([]RowResult, n)}
 }
 
 // truth is the outcome of one rule on one row.
@@ -249,8 +270,31 @@ func conclude(out RowResult, in CheckInput, result truth, reasons []string, gaps
 	if allowed {
 		out.Decision = Allow
 	}
-	out.Reason = "role " + role + ": " + strings.Join(reasons, "; ")
+	out.Reason = reasonOf(role, reasons)
 	return out
+}
+
+// reasonOf is "role R: " and the reasons joined by "; ", in one allocation.
+func reasonOf(role string, reasons []string) string {
+	n := len("role : ") + len(role)
+	for i, r := range reasons {
+		if i > 0 {
+			n += len("; ")
+		}
+		n += len(r)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString("role ")
+	b.WriteString(role)
+	b.WriteString(": ")
+	for i, r := range reasons {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(r)
+	}
+	return b.String()
 }
 
 // evalRule evaluates a rule. With gaps it partially evaluates with the

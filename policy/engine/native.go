@@ -113,6 +113,8 @@ type nativeTmpl struct {
 	check residual.Expr
 	// columns are the column conditions, sorted by column.
 	columns []columnTmpl
+	// params[i] is the Param prepared.session[i] supplies.
+	params []residual.Param
 }
 
 type columnTmpl struct {
@@ -160,40 +162,42 @@ func nativeOf(pp *prepared) *nativeTmpl {
 		}
 		nt.columns = append(nt.columns, columnTmpl{column: c, cond: e})
 	}
+	// Every Param has its session value (Filter's Bind fails otherwise).
+	for _, e := range nt.exprs() {
+		if residual.CheckTemplate(e, ft.params) != nil {
+			return nil
+		}
+	}
+	nt.params = ft.params
 	return nt
+}
+
+func (nt *nativeTmpl) exprs() []residual.Expr {
+	var out []residual.Expr
+	for _, e := range []residual.Expr{nt.filter, nt.check} {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	for _, c := range nt.columns {
+		out = append(out, c.cond)
+	}
+	return out
+}
+
+// holds evaluates a template on a row with the request's session values.
+func (nt *nativeTmpl) holds(e residual.Expr, vals []any, row map[string]any, tables map[model.TableName][]map[string]any) bool {
+	return residual.EvalTemplate(e, nt.params, vals, residual.Data{Row: row, Tables: tables})
 }
 
 // forceOPAEvaluator leaves every permission without a native template
 // (tests only).
 var forceOPAEvaluator bool
 
-// bind binds the templates to one request's session values (aligned with
-// pp.session, the clock read).
-func (nt *nativeTmpl) bind(params []residual.Param, vals []any) (*nativeTmpl, error) {
-	out := &nativeTmpl{}
-	var err error
-	if out.filter, err = bindOr(nt.filter, params, vals); err != nil {
-		return nil, err
-	}
-	if out.check, err = bindOr(nt.check, params, vals); err != nil {
-		return nil, err
-	}
-	if len(nt.columns) > 0 {
-		out.columns = make([]columnTmpl, len(nt.columns))
-		for i, c := range nt.columns {
-			out.columns[i].column = c.column
-			if out.columns[i].cond, err = bindOr(c.cond, params, vals); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
-}
-
 // hasGaps says whether a row lacks data a rule of pp reads: then OPA's
 // partial evaluation decides it (decide), NEEDS_DATA or not.
 func hasGaps(pp *prepared, in CheckInput, r Row) bool {
-	if pp.filterNeeds != nil && len(pp.filterNeeds.missing(r.Values, in.Tables, "input.row")) > 0 {
+	if pp.filterNeeds != nil && !pp.filterNeeds.complete(r.Values, in.Tables) {
 		return true
 	}
 	if pp.checkNeeds != nil {
@@ -201,21 +205,24 @@ func hasGaps(pp *prepared, in CheckInput, r Row) bool {
 		if in.Op == model.OpUpdate && r.New != nil {
 			nv = r.New
 		}
-		if len(pp.checkNeeds.missing(nv, in.Tables, "input.row")) > 0 {
+		if !pp.checkNeeds.complete(nv, in.Tables) {
 			return true
 		}
 	}
-	return pp.columnNeeds != nil && len(pp.columnNeeds.missing(r.Values, in.Tables, "input.row")) > 0
+	return pp.columnNeeds != nil && !pp.columnNeeds.complete(r.Values, in.Tables)
 }
 
 // decideNative is decide for a row that has every datum the rules read,
-// with the bound templates: the same decisions, reasons and columns.
-func decideNative(pp *prepared, b *nativeTmpl, in CheckInput, r Row, row, newRow map[string]any, tables map[model.TableName][]map[string]any) RowResult {
+// with the templates and the request's session values: the same decisions,
+// reasons and columns.
+func decideNative(pp *prepared, b *nativeTmpl, vals []any, in CheckInput, r Row, row, newRow map[string]any, tables map[model.TableName][]map[string]any) RowResult {
 	out := RowResult{ID: r.ID}
-	var reasons []string
+	// At most filter, check and columns: room on the stack.
+	var room [3]string
+	reasons := room[:0]
 	result := isTrue
 	if b.filter != nil {
-		if residual.Eval(b.filter, residual.Data{Row: row, Tables: tables}) {
+		if b.holds(b.filter, vals, row, tables) {
 			reasons = append(reasons, "filter holds")
 		} else {
 			reasons = append(reasons, "filter does not hold")
@@ -227,7 +234,7 @@ func decideNative(pp *prepared, b *nativeTmpl, in CheckInput, r Row, row, newRow
 		if in.Op == model.OpUpdate {
 			what, nr = "check on the new row", newRow
 		}
-		if residual.Eval(b.check, residual.Data{Row: nr, Tables: tables}) {
+		if b.holds(b.check, vals, nr, tables) {
 			reasons = append(reasons, what+" holds")
 		} else {
 			reasons = append(reasons, what+" does not hold")
@@ -238,7 +245,7 @@ func decideNative(pp *prepared, b *nativeTmpl, in CheckInput, r Row, row, newRow
 	if len(b.columns) > 0 && result == isTrue {
 		var extra []string
 		for _, c := range b.columns {
-			if residual.Eval(c.cond, residual.Data{Row: row, Tables: tables}) {
+			if b.holds(c.cond, vals, row, tables) {
 				extra = append(extra, c.column)
 			}
 		}
@@ -254,10 +261,6 @@ func decideNative(pp *prepared, b *nativeTmpl, in CheckInput, r Row, row, newRow
 // (decide) with the OPA input built for it alone.
 func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in CheckInput, vals []any, refused []*RowResult, res *CheckResult) error {
 	t := pp.table
-	b, err := nt.bind(pp.filterTmpl.params, vals)
-	if err != nil {
-		return err
-	}
 	var bad InvalidValueErrors
 	rows := make([]map[string]any, len(in.Rows))
 	news := make([]map[string]any, len(in.Rows))
@@ -286,9 +289,10 @@ func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in 
 			continue
 		}
 		if !hasGaps(pp, in, r) {
-			res.Rows[i] = decideNative(pp, b, in, r, rows[i], news[i], tables)
+			res.Rows[i] = decideNative(pp, nt, vals, in, r, rows[i], news[i], tables)
 			continue
 		}
+		var err error
 		if opa == nil {
 			if opa, err = s.newOPAInputs(ctx, pp, in, vals); err != nil {
 				return err
