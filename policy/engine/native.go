@@ -269,11 +269,11 @@ func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in 
 			continue
 		}
 		var errs InvalidValueErrors
-		rows[i], errs = s.rowGo(t, r.Values, rowsField(i, "values"), pp.rowReads)
+		rows[i], errs = s.rowGo(t, r.Values, &fieldPath{name: "values", index: i, root: true}, pp.rowReads)
 		bad = append(bad, errs...)
 		news[i] = rows[i]
 		if r.New != nil {
-			news[i], errs = s.rowGo(t, r.New, rowsField(i, "new_values"), pp.rowReads)
+			news[i], errs = s.rowGo(t, r.New, &fieldPath{name: "new_values", index: i, root: true}, pp.rowReads)
 			bad = append(bad, errs...)
 		}
 	}
@@ -312,8 +312,29 @@ func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in 
 	return nil
 }
 
-func rowsField(i int, what string) string {
-	return "rows[" + strconv.Itoa(i) + "]." + what
+// fieldPath is the path of a value in the request, turned into text only
+// for a value that fails (rowTerm formats every path up front).
+type fieldPath struct {
+	parent *fieldPath
+	// root: "rows[index].name"; else parent.name, or parent[index] when
+	// name is empty.
+	root  bool
+	name  string
+	index int
+	// text, when set, is the whole path.
+	text string
+}
+
+func (p *fieldPath) String() string {
+	switch {
+	case p.text != "":
+		return p.text
+	case p.root:
+		return "rows[" + strconv.Itoa(p.index) + "]." + p.name
+	case p.name == "":
+		return p.parent.String() + "[" + strconv.Itoa(p.index) + "]"
+	}
+	return p.parent.String() + "." + p.name
 }
 
 // opaInputs is what OPA's evaluation of a row needs besides the row.
@@ -336,7 +357,7 @@ func (s *Set) newOPAInputs(ctx context.Context, pp *prepared, in CheckInput, val
 
 // rowGo is rowTerm with Go values: the canonical values residual.Eval
 // reads, with the same validation and the same errors.
-func (s *Set) rowGo(t *model.Table, values map[string]any, field string, keep *needs) (map[string]any, InvalidValueErrors) {
+func (s *Set) rowGo(t *model.Table, values map[string]any, path *fieldPath, keep *needs) (map[string]any, InvalidValueErrors) {
 	var bad InvalidValueErrors
 	n := len(values)
 	if keep != nil {
@@ -347,7 +368,7 @@ func (s *Set) rowGo(t *model.Table, values map[string]any, field string, keep *n
 		if col, ok := t.Field(k); ok {
 			cv, err := model.CoerceColumn(col.Type, v, false)
 			if err != nil {
-				bad = append(bad, &InvalidValueError{Field: field + "." + k, Kind: col.Type.Kind, Reason: err.Error()})
+				bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Kind: col.Type.Kind, Reason: err.Error()})
 				continue
 			}
 			if keep != nil && !keep.cols[k] {
@@ -358,12 +379,12 @@ func (s *Set) rowGo(t *model.Table, values map[string]any, field string, keep *n
 		}
 		rel, ok := t.Relationships[k]
 		if !ok {
-			bad = append(bad, &InvalidValueError{Field: field + "." + k, Reason: fmt.Sprintf("%s has no column or relationship %q", t.Name, k)})
+			bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Reason: fmt.Sprintf("%s has no column or relationship %q", t.Name, k)})
 			continue
 		}
 		target, ok := s.policy.Tables[rel.Target]
 		if !ok {
-			bad = append(bad, &InvalidValueError{Field: field + "." + k, Reason: fmt.Sprintf("relationship target %s is not loaded", rel.Target)})
+			bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Reason: fmt.Sprintf("relationship target %s is not loaded", rel.Target)})
 			continue
 		}
 		var child *needs // nil: keep everything
@@ -372,7 +393,7 @@ func (s *Set) rowGo(t *model.Table, values map[string]any, field string, keep *n
 				child = emptyNeeds // validated, then dropped
 			}
 		}
-		rv, ok, errs := s.relatedGo(rel, target, v, field+"."+k, child)
+		rv, ok, errs := s.relatedGo(rel, target, v, &fieldPath{parent: path, name: k}, child)
 		bad = append(bad, errs...)
 		if ok && (keep == nil || keep.rels[k] != nil) {
 			out[k] = rv
@@ -383,30 +404,31 @@ func (s *Set) rowGo(t *model.Table, values map[string]any, field string, keep *n
 
 // relatedGo is relatedTerm with Go values; ok is false when the value is
 // not a relationship's.
-func (s *Set) relatedGo(rel *model.Relationship, target *model.Table, v any, field string, keep *needs) (any, bool, InvalidValueErrors) {
+func (s *Set) relatedGo(rel *model.Relationship, target *model.Table, v any, path *fieldPath, keep *needs) (any, bool, InvalidValueErrors) {
 	if rel.Kind == model.RelObject {
 		switch x := v.(type) {
 		case nil:
 			return nil, true, nil
 		case map[string]any:
-			m, bad := s.rowGo(target, x, field, keep)
+			m, bad := s.rowGo(target, x, path, keep)
 			return m, true, bad
 		}
-		return nil, false, InvalidValueErrors{{Field: field, Reason: fmt.Sprintf("object relationship %s takes an object or null", rel.Name)}}
+		return nil, false, InvalidValueErrors{{Field: path.String(), Reason: fmt.Sprintf("object relationship %s takes an object or null", rel.Name)}}
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return nil, false, InvalidValueErrors{{Field: field, Reason: fmt.Sprintf("array relationship %s takes a list of rows", rel.Name)}}
+		return nil, false, InvalidValueErrors{{Field: path.String(), Reason: fmt.Sprintf("array relationship %s takes a list of rows", rel.Name)}}
 	}
 	var bad InvalidValueErrors
 	out := make([]any, 0, len(list))
 	for i, el := range list {
+		elem := fieldPath{parent: path, index: i}
 		m, ok := el.(map[string]any)
 		if !ok {
-			bad = append(bad, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", field, i), Reason: "a related row must be an object"})
+			bad = append(bad, &InvalidValueError{Field: elem.String(), Reason: "a related row must be an object"})
 			continue
 		}
-		row, errs := s.rowGo(target, m, fmt.Sprintf("%s[%d]", field, i), keep)
+		row, errs := s.rowGo(target, m, &elem, keep)
 		bad = append(bad, errs...)
 		out = append(out, row)
 	}
@@ -429,7 +451,7 @@ func (s *Set) tablesGo(tables map[model.TableName][]map[string]any) (map[model.T
 		}
 		conv := make([]map[string]any, 0, len(rows))
 		for i, r := range rows {
-			row, errs := s.rowGo(t, r, fmt.Sprintf("%s.rows[%d]", field, i), nil)
+			row, errs := s.rowGo(t, r, &fieldPath{text: fmt.Sprintf("%s.rows[%d]", field, i)}, nil)
 			bad = append(bad, errs...)
 			conv = append(conv, row)
 		}
