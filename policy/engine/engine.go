@@ -1,8 +1,10 @@
-// Package engine evaluates a compiled policy set with OPA. Every Rego module
-// is compiled once, and every (table, operation, role) gets its prepared
-// queries when the set is built; a request chooses them by map lookup,
-// coerces its session and rows in Go, and evaluates with an input built
-// directly as an OPA value.
+// Package engine evaluates a compiled policy set. Every Rego module is
+// compiled once, and every (table, operation, role) gets its prepared
+// queries and, from OPA's partial evaluation, its residual template when the
+// set is built; a request chooses them by map lookup and coerces its session
+// and rows in Go. Check evaluates the template on each row (native.go), or
+// OPA's prepared queries with an input built directly as an OPA value
+// (EvaluatorOPA, rows that lack data, permissions without a template).
 package engine
 
 import (
