@@ -116,6 +116,11 @@ type Config struct {
 	// MaxRuleNodes bounds the size of one boolean expression or preset, in
 	// nodes, at load (--max-rule-nodes).
 	MaxRuleNodes int
+	// Evaluator decides Check's rows (--evaluator): "native", the
+	// permission's residual template evaluated in Go (OPA for what has no
+	// template and for rows that lack data), or "opa", OPA's evaluator for
+	// every row. Both decide alike; "" is native.
+	Evaluator string
 	// StrictPolicy refuses a policy set with an inconsistent object
 	// (--strict); by default such objects are left out and listed.
 	StrictPolicy bool
@@ -187,6 +192,7 @@ func DefaultConfig() Config {
 		KeepaliveMinTime:     DefaultKeepaliveMinTime,
 		MaxRuleDepth:         load.DefaultMaxDepth,
 		MaxRuleNodes:         load.DefaultMaxNodes,
+		Evaluator:            "native",
 		HTTPGateway:          true,
 		CORSMaxAge:           DefaultCORSMaxAge,
 		Callers:              callerauth.DefaultConfig(),
@@ -203,6 +209,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen `address`: /metrics, /healthz and the HTTP/JSON gateway (/v1/...)")
 	RegisterPolicyFlags(fs, &c.Policy, &c.Schema)
 	RegisterRuleLimitFlags(fs, &c.MaxRuleDepth, &c.MaxRuleNodes)
+	RegisterEvaluatorFlag(fs, &c.Evaluator)
 	RegisterConsistencyFlags(fs, &c.StrictPolicy, &c.AllowNoRoles)
 	fs.BoolVar(&c.Watch, "watch", c.Watch, "reload the policy set (its directory, the --schema file) and --api-keys-file when their files change; SIGHUP and AdminService.Reload reload either way")
 	fs.DurationVar(&c.ReloadDebounce, "reload-debounce", c.ReloadDebounce, "how long changed files must stay unchanged before a reload")
@@ -238,6 +245,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 func RegisterRuleLimitFlags(fs *flag.FlagSet, depth, nodes *int) {
 	fs.IntVar(depth, "max-rule-depth", *depth, "deepest nesting of one boolean expression in the policy set; deeper is a load error")
 	fs.IntVar(nodes, "max-rule-nodes", *nodes, "most nodes in one boolean expression or preset of the policy set; more is a load error")
+}
+
+// RegisterEvaluatorFlag binds --evaluator.
+func RegisterEvaluatorFlag(fs *flag.FlagSet, evaluator *string) {
+	fs.StringVar(evaluator, "evaluator", *evaluator, "what decides Check's rows: native (each permission's residual, from OPA's partial evaluation at load, evaluated in Go; OPA where a permission has none and for rows that lack data) or opa (OPA's evaluator for every row); both decide alike")
 }
 
 // LoadOptions are the loader's options for the configured rule limits and
