@@ -74,6 +74,19 @@ func sessionAST(n sessionNeed, v any) (string, ast.Value, *InvalidValueError) {
 		}
 		return compile.EnumOrderKey(n.order, n.v.Type.Enum), ast.NewArray(terms...), nil
 	}
+	if list, ok := v.([]any); ok && n.v.Array {
+		// Element by element: fastValue turns a jsonb "null" element
+		// (model.JSONNull) into compile.JSONNullTerm only at the top.
+		terms := make([]*ast.Term, len(list))
+		for i, el := range list {
+			t, err := fastValue(el)
+			if err != nil {
+				return "", nil, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", sessionField(n.v.Name), i), Kind: n.v.Kind, Reason: err.Error()}
+			}
+			terms[i] = t
+		}
+		return compile.SessionKind(n.v), ast.NewArray(terms...), nil
+	}
 	// fastValue: a jsonb "null" is JSON null (model.ParseText), which the
 	// rules read as compile.JSONNullTerm.
 	av, err := fastValue(v)
