@@ -68,6 +68,9 @@ func (w *work) param(k model.Kind, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if w.ddl() {
+		return w.literal(arg, pgType(k)), nil
+	}
 	w.args = append(w.args, arg)
 	switch w.d {
 	case Postgres:
@@ -91,6 +94,49 @@ func (w *work) param(k model.Kind, v any) (string, error) {
 		}
 	}
 	return "?", nil
+}
+
+// session renders a session variable read inside the database (Options.Session)
+// and cast to the column's type. Only the plain form is rendered: a value
+// Check coerces further (lower-cased, padding stripped, an enum label or
+// its side, canonical text) has no cast that means the same.
+func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
+	s := w.r.o.Session
+	if s == nil || w.d != Postgres {
+		return "", fmt.Errorf("sqlgen: unbound session variable %s", p.Name)
+	}
+	unsupported := func(why string) error {
+		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true, Reason: why}
+	}
+	switch {
+	case p.Array || p.Pattern != "" || p.Order != "":
+		return "", unsupported("only a variable compared as one value is read inside the database")
+	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" || mc.Type.Fold || mc.Type.Enum != nil || mc.Type.Canon != "":
+		return "", unsupported(fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name))
+	}
+	switch p.Kind {
+	case model.KindInteger, model.KindNumeric, model.KindBoolean, model.KindUUID, model.KindText,
+		model.KindDate, model.KindTimestamp, model.KindTimestamptz:
+	default:
+		return "", unsupported(fmt.Sprintf("a %s value has no cast that parses it as Check does", p.Kind))
+	}
+	schema, err := quoteIdent(w.d, s.Schema)
+	if err != nil {
+		return "", err
+	}
+	fn, err := quoteIdent(w.d, s.Function)
+	if err != nil {
+		return "", err
+	}
+	setting, err := QuoteLiteral(s.Setting)
+	if err != nil {
+		return "", err
+	}
+	name, err := QuoteLiteral(p.Name)
+	if err != nil {
+		return "", err
+	}
+	return schema + "." + fn + "(" + setting + ", " + name + ")::" + pgType(p.Kind), nil
 }
 
 // enumCast adds to a PostgreSQL placeholder (or cast) the cast to an enum
@@ -143,8 +189,69 @@ func mysqlDecimal(v any) (string, error) {
 	return "CAST(? AS DECIMAL(65," + strconv.Itoa(s) + "))", nil
 }
 
+// ddl says the SQL is for DDL, a row-level security policy
+// (Options.Session), which takes no parameters: the policy's own values
+// are written as typed literals instead, quoted by QuoteLiteral. Values of
+// a request never reach DDL; the session is read in the database.
+func (w *work) ddl() bool { return w.r.o.Session != nil && w.d == Postgres }
+
+// literal writes a parameter value as a PostgreSQL literal with its cast.
+// A value no literal can hold (a NUL) fails the rendering.
+func (w *work) literal(v any, cast string) string {
+	s, err := pgLiteral(v)
+	if err != nil {
+		if w.err == nil {
+			w.err = err
+		}
+		return "NULL"
+	}
+	if cast != "" {
+		s += "::" + cast
+	}
+	return s
+}
+
+// pgLiteral writes a bind parameter's value (Fragment.Args) as a
+// literal: text, which the cast after it parses as a parameter's text
+// would be, or an ARRAY of such.
+func pgLiteral(v any) (string, error) {
+	switch x := v.(type) {
+	case int64:
+		return "'" + strconv.FormatInt(x, 10) + "'", nil
+	case bool:
+		return "'" + strconv.FormatBool(x) + "'", nil
+	case string:
+		return QuoteLiteral(x)
+	case []int64, []bool, []string:
+		var items []string
+		switch y := x.(type) {
+		case []int64:
+			for _, el := range y {
+				items = append(items, "'"+strconv.FormatInt(el, 10)+"'")
+			}
+		case []bool:
+			for _, el := range y {
+				items = append(items, "'"+strconv.FormatBool(el)+"'")
+			}
+		case []string:
+			for _, el := range y {
+				q, err := QuoteLiteral(el)
+				if err != nil {
+					return "", err
+				}
+				items = append(items, q)
+			}
+		}
+		return "ARRAY[" + strings.Join(items, ", ") + "]", nil
+	}
+	return "", fmt.Errorf("sqlgen: no literal for a %T value", v)
+}
+
 // rawParam adds a parameter used as is (a pattern, a key).
 func (w *work) rawParam(v any, pgCast string) string {
+	if w.ddl() {
+		return w.literal(v, pgCast)
+	}
 	w.args = append(w.args, v)
 	if w.d == Postgres {
 		p := "$" + strconv.Itoa(w.next)
@@ -270,6 +377,8 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 		if err == nil && mc.Type.Canon != "" {
 			r += "::" + mc.Type.Cast
 		}
+	case residual.Param:
+		r, err = w.session(y, mc)
 	default:
 		err = fmt.Errorf("sqlgen: unbound operand %T", x.Right)
 	}
