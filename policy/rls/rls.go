@@ -342,10 +342,15 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 		return f.SQL, nil
 	}
 	var b strings.Builder
+	guard, err := g.guard(tmpl, refuse)
+	if err != nil {
+		return "", err
+	}
 	pred, err := render(tmpl.Predicate)
 	if err != nil {
 		return "", err
 	}
+	pred = guard(pred)
 	switch op {
 	case model.OpSelect:
 		if perm.Limit != nil {
@@ -368,6 +373,7 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 		if err != nil {
 			return "", err
 		}
+		cs = guard(cs)
 		fmt.Fprintf(&b, "CREATE POLICY %s ON %s AS PERMISSIVE FOR UPDATE TO %s USING %s WITH CHECK %s;\n", qname, ref, dbRole, pred, cs)
 	}
 	if op == model.OpDelete {
@@ -385,6 +391,42 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 	}
 	fmt.Fprintf(&b, "GRANT %s (%s) ON TABLE %s TO %s;\n", strings.ToUpper(op.String()), strings.Join(cols, ", "), ref, dbRole)
 	return b.String(), nil
+}
+
+// guard returns what wraps a policy's expression so that every session
+// variable the permission reads is read, and cast, before the predicate
+// is evaluated: CASE WHEN v1 IS NULL OR ... THEN FALSE ELSE pred END. Check
+// refuses a session that lacks one of them, or holds one that does not
+// parse, whatever the row; the predicate alone would not read a variable
+// in a branch PostgreSQL decides it need not evaluate (author_id = v1 OR
+// org_id = v2 holds without v2 where author_id = v1). CASE evaluates its
+// condition first, and the reads raise an error when a variable is
+// missing or malformed. The (never true) IS NULL only makes the reads a
+// condition.
+func (g *generator) guard(tmpl *engine.Template, refuse func(string, ...any) error) (func(string) string, error) {
+	seen := map[string]bool{}
+	var reads []string
+	for _, e := range []residual.Expr{tmpl.Predicate, tmpl.Check} {
+		if e == nil {
+			continue
+		}
+		for _, p := range residual.Params(e) {
+			sql, err := sqlgen.SessionSQL(g.sql.Session, p)
+			if err != nil {
+				return nil, refuse("%v", err)
+			}
+			if !seen[sql] {
+				seen[sql] = true
+				reads = append(reads, sql+" IS NULL")
+			}
+		}
+	}
+	slices.Sort(reads)
+	if len(reads) == 0 {
+		return func(s string) string { return s }, nil
+	}
+	cond := strings.Join(reads, " OR ")
+	return func(s string) string { return "(CASE WHEN " + cond + " THEN FALSE ELSE " + s + " END)" }, nil
 }
 
 // inexpressible says why a template cannot become a policy's expression

@@ -114,17 +114,31 @@ func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" || mc.Type.Fold || mc.Type.Enum != nil || mc.Type.Canon != "":
 		return "", unsupported(fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name))
 	}
+	return SessionSQL(s, p)
+}
+
+// SessionSQL renders a session variable read inside the database, cast to
+// its kind: Schema.Function('setting', 'name')::type. Only plain values of
+// kinds with a cast that parses them are rendered (see session).
+func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
+	unsupported := func(why string) error {
+		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true, Reason: why}
+	}
+	if p.Array || p.Pattern != "" || p.Order != "" || p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" {
+		return "", unsupported("only a variable compared as one value is read inside the database")
+	}
 	switch p.Kind {
 	case model.KindInteger, model.KindNumeric, model.KindBoolean, model.KindUUID, model.KindText,
 		model.KindDate, model.KindTimestamp, model.KindTimestamptz:
 	default:
 		return "", unsupported(fmt.Sprintf("a %s value has no cast that parses it as Check does", p.Kind))
 	}
-	schema, err := quoteIdent(w.d, s.Schema)
+	d := Postgres
+	schema, err := quoteIdent(d, s.Schema)
 	if err != nil {
 		return "", err
 	}
-	fn, err := quoteIdent(w.d, s.Function)
+	fn, err := quoteIdent(d, s.Function)
 	if err != nil {
 		return "", err
 	}

@@ -159,7 +159,7 @@ func quoteIdent(d Dialect, s string) (string, error) {
 func QuoteIdent(d Dialect, s string) (string, error) { return quoteIdent(d, s) }
 
 // QuoteLiteral renders s as a PostgreSQL string literal, as the server's
-// quote_literal does: quotes doubled, and with a backslash the E” form
+// quote_literal does: quotes doubled, and with a backslash the E'...' form
 // with backslashes doubled, so that the text means s whatever
 // standard_conforming_strings says. For DDL, which takes no parameters.
 func QuoteLiteral(s string) (string, error) {
