@@ -171,7 +171,7 @@ type generator struct {
 func (g *generator) roles() error {
 	g.dbRole = map[string]string{}
 	by := map[string]string{}
-	for _, r := range g.set.Policy().Roles {
+	for _, r := range Roles(g.set.Policy()) {
 		name := r
 		if m, ok := g.o.Roles[r]; ok {
 			name = m
@@ -191,6 +191,24 @@ func (g *generator) roles() error {
 	}
 	g.dbRoles = slices.Sorted(maps.Values(g.dbRole))
 	return nil
+}
+
+// Roles lists every role that holds a permission, or that the policy
+// names, sorted, without admin: the roles the script maps.
+func Roles(p *model.Policy) []string {
+	seen := map[string]bool{}
+	for _, r := range p.Roles {
+		seen[r] = true
+	}
+	for _, t := range p.Tables {
+		for _, perms := range t.Permissions {
+			for r := range perms {
+				seen[r] = true
+			}
+		}
+	}
+	delete(seen, model.AdminRole)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func (g *generator) function() (string, error) {

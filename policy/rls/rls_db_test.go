@@ -22,6 +22,7 @@ import (
 	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/rls"
+	"github.com/wardenpdp/warden/policy/sqlgen"
 )
 
 // The fourth leg of the differential property: under the generated
@@ -61,7 +62,7 @@ func runID() string { return fmt.Sprintf("%d_%d", os.Getpid(), time.Now().UnixNa
 func createRoles(ctx context.Context, t *testing.T, db *sql.DB, p *model.Policy, run, schema string) map[string]string {
 	t.Helper()
 	roles := map[string]string{}
-	for _, r := range p.Roles {
+	for _, r := range rls.Roles(p) {
 		name := "wrls_" + run + "_" + r
 		if _, err := db.ExecContext(ctx, `CREATE ROLE "`+name+`" NOLOGIN`); err != nil {
 			t.Fatalf("create role %s: %v", name, err)
@@ -127,11 +128,14 @@ func newLeg(ctx context.Context, t *testing.T, db *sql.DB, set *engine.Set, sche
 	return l
 }
 
+// qi quotes an identifier; the generated cases' names are not all plain.
+func qi(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
 // rowText reads a row's columns as text, by id.
 func (l *leg) rowText(ctx context.Context, tx *sql.Tx, ref string, cols []string, id any) ([]sql.NullString, error) {
 	sel := make([]string, len(cols))
 	for i, c := range cols {
-		sel[i] = `"` + c + `"::text`
+		sel[i] = qi(c) + `::text`
 	}
 	vals := make([]sql.NullString, len(cols))
 	ptrs := make([]any, len(cols))
@@ -147,7 +151,7 @@ func (l *leg) columnTypes(ctx context.Context, tx *sql.Tx, table string, cols []
 	out := make([]string, len(cols))
 	for i, c := range cols {
 		if err := tx.QueryRowContext(ctx, `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2`,
-			`"`+l.schema+`"."`+table+`"`, c).Scan(&out[i]); err != nil {
+			qi(l.schema)+"."+qi(table), c).Scan(&out[i]); err != nil {
 			return nil, fmt.Errorf("type of %s.%s: %w", table, c, err)
 		}
 	}
@@ -164,7 +168,7 @@ func (l *leg) underRLS(ctx context.Context, tb *model.Table, op model.Operation,
 		return false, err
 	}
 	defer tx.Rollback()
-	ref := `"` + l.schema + `"."` + tb.Name.Name + `"`
+	ref := qi(l.schema) + "." + qi(tb.Name.Name)
 	cols := tb.ColumnNames()
 	slices.Sort(cols)
 	vals, err := l.rowText(ctx, tx, ref, cols, id)
@@ -209,7 +213,7 @@ func (l *leg) underRLS(ctx context.Context, tb *model.Table, op model.Operation,
 				continue
 			}
 			args = append(args, vals[i])
-			names = append(names, `"`+c+`"`)
+			names = append(names, qi(c))
 			exprs = append(exprs, fmt.Sprintf("$%d::text::%s", len(args), types[i]))
 		}
 		if op == model.OpInsert {
@@ -397,9 +401,9 @@ func TestBlogUnderRLS(t *testing.T) {
 	}
 	sessions = append(sessions, map[string]string{"x-hasura-user-id": "1"}) // org missing
 	for _, tb := range p.SortedTables() {
-		rows := blogRows(ctx, t, db, `"`+schema+`"."`+tb.Name.Name+`"`)
+		rows := blogRows(ctx, t, db, qi(schema)+"."+qi(tb.Name.Name))
 		for _, op := range model.Operations {
-			for _, role := range p.Roles {
+			for _, role := range rls.Roles(p) {
 				l.compare(ctx, t, tb, op, role, sessions, rows)
 			}
 		}
@@ -410,6 +414,67 @@ func TestBlogUnderRLS(t *testing.T) {
 	for _, op := range []model.Operation{model.OpSelect, model.OpUpdate, model.OpDelete} {
 		if l.allowed[op] == 0 || l.denied[op] == 0 {
 			t.Errorf("%s: %d allowed, %d denied: the comparison shows nothing", op, l.allowed[op], l.denied[op])
+		}
+	}
+}
+
+// TestGeneratedUnderRLS is the leg on difftest's generated policies, rows
+// and sessions: the rules row-level security can express must agree with
+// Check row by row; the refused ones must deny everything.
+func TestGeneratedUnderRLS(t *testing.T) {
+	ctx := context.Background()
+	db := openPG(ctx, t)
+	run := runID()
+	pg, err := difftest.Open(ctx, sqlgen.Postgres, "rls"+run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	total := map[model.Operation][2]int{}
+	expressed, refused := 0, 0
+	reasons := map[string]int{}
+	for seed := uint64(1); seed <= 12; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			c := difftest.Generate(seed, difftest.DefaultLimits)
+			st, err := pg.Load(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			set, err := engine.New(ctx, c.Policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			schema := st.Schemas["public"]
+			roles := createRoles(ctx, t, db, c.Policy, fmt.Sprintf("%s_%d", run, seed), schema)
+			l := newLeg(ctx, t, db, set, schema, roles)
+			for _, e := range l.script.Refused {
+				reason := e.(*rls.RefusedError).Reason
+				reason, _, _ = strings.Cut(reason, ":")
+				reasons[reason]++
+			}
+			for _, r := range c.Rules {
+				if l.refused[r.Key()] {
+					refused++
+				} else {
+					expressed++
+				}
+				l.compare(ctx, t, c.Policy.Tables[r.Table], r.Op, r.Role, c.Sessions[r.Key()], c.Rows[r.Table])
+			}
+			for _, op := range model.Operations {
+				n := total[op]
+				total[op] = [2]int{n[0] + l.allowed[op], n[1] + l.denied[op]}
+			}
+		})
+	}
+	t.Logf("%d rules expressed, %d refused", expressed, refused)
+	for r, n := range reasons {
+		t.Logf("refused %d times: %s", n, r)
+	}
+	for _, op := range model.Operations {
+		t.Logf("%s: %d allowed, %d denied, in agreement", op, total[op][0], total[op][1])
+		if !t.Failed() && (total[op][0] == 0 || total[op][1] == 0) {
+			t.Errorf("%s: %d allowed, %d denied: the comparison shows nothing", op, total[op][0], total[op][1])
 		}
 	}
 }
