@@ -420,7 +420,8 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 // org_id = v2 holds without v2 where author_id = v1). CASE evaluates its
 // condition first, and the reads raise an error when a variable is
 // missing or malformed. The (never true) IS NULL only makes the reads a
-// condition.
+// condition. Text the cast would accept and Check rejects
+// (sqlgen.SessionRejected) makes the expression FALSE.
 func (g *generator) guard(tmpl *engine.Template, refuse func(string, ...any) error) (func(string) string, error) {
 	seen := map[string]bool{}
 	var reads []string
@@ -436,6 +437,14 @@ func (g *generator) guard(tmpl *engine.Template, refuse func(string, ...any) err
 			if !seen[sql] {
 				seen[sql] = true
 				reads = append(reads, sql+" IS NULL")
+			}
+			rej, err := sqlgen.SessionRejected(g.sql.Session, p)
+			if err != nil {
+				return nil, refuse("%v", err)
+			}
+			if rej != "" && !seen[rej] {
+				seen[rej] = true
+				reads = append(reads, rej)
 			}
 		}
 	}

@@ -129,10 +129,22 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 	}
 	switch p.Kind {
 	case model.KindInteger, model.KindNumeric, model.KindBoolean, model.KindUUID, model.KindText,
-		model.KindDate, model.KindTimestamp, model.KindTimestamptz:
+		model.KindDate, model.KindTimestamp:
+	case model.KindTimestamptz:
+		return "", unsupported("PostgreSQL reads a timestamptz without an offset in the session's TimeZone, Check as UTC")
 	default:
 		return "", unsupported(fmt.Sprintf("a %s value has no cast that parses it as Check does", p.Kind))
 	}
+	text, err := SessionText(s, p.Name)
+	if err != nil {
+		return "", err
+	}
+	return text + "::" + pgType(p.Kind), nil
+}
+
+// SessionText renders a session variable's text read inside the database:
+// Schema.Function('setting', 'name').
+func SessionText(s *SessionRead, variable string) (string, error) {
 	d := Postgres
 	schema, err := quoteIdent(d, s.Schema)
 	if err != nil {
@@ -146,11 +158,36 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	name, err := QuoteLiteral(p.Name)
+	name, err := QuoteLiteral(variable)
 	if err != nil {
 		return "", err
 	}
-	return schema + "." + fn + "(" + setting + ", " + name + ")::" + pgType(p.Kind), nil
+	return schema + "." + fn + "(" + setting + ", " + name + ")", nil
+}
+
+// SessionRejected renders a condition on a session variable's text that
+// holds where PostgreSQL's cast to the variable's kind accepts what Check
+// rejects (model.ParseText), or "" when they accept the same: numbers in
+// PostgreSQL 16's forms (0x1F, 1_000) or NaN and Infinity; dates and
+// timestamps spelled with words (now, epoch, infinity, BC), which ISO
+// 8601 never needs beyond T, Z, UTC and GMT.
+func SessionRejected(s *SessionRead, p residual.Param) (string, error) {
+	var re string
+	switch p.Kind {
+	case model.KindInteger:
+		re = "[a-z_]"
+	case model.KindNumeric:
+		re = "[a-df-z_]"
+	case model.KindDate, model.KindTimestamp:
+		re = "[abd-fh-lnoq-sv-y]"
+	default:
+		return "", nil
+	}
+	text, err := SessionText(s, p.Name)
+	if err != nil {
+		return "", err
+	}
+	return text + " ~* '" + re + "'", nil
 }
 
 // enumCast adds to a PostgreSQL placeholder (or cast) the cast to an enum
