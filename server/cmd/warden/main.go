@@ -6,7 +6,7 @@
 //	warden check    [--policy DIR] --role R --session K=V --table T --operation OP --row JSON [--output json]
 //	warden filter   [--policy DIR] --role R --session K=V --table T [--operation OP] [--dialect D]
 //	warden compile  [--policy DIR] [--out DIR]
-//	warden validate [--policy DIR] [--schema FILE] [--dialect D,...]
+//	warden validate [--policy DIR] [--schema FILE] [--dialect D,...] [--rls]
 //	warden bundle build --policy DIR --out FILE [--signing-key FILE]
 //	warden test     [--policy DIR] [PATH...] [--format human|json|junit|tap] [--run REGEXP] [--coverage]
 //	warden rls      [--policy DIR] [--schema FILE] [--out FILE] [--role hasura=db ...] [--drop] [--partial]

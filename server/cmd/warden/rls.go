@@ -64,11 +64,14 @@ func (a *app) rls(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range s.Notes {
-		fmt.Fprintln(a.stderr, "note: "+n)
-	}
-	for _, e := range s.Refused {
-		fmt.Fprintln(a.stderr, "refused: "+e.Error())
+	if !drop {
+		// The undo drops whatever any run created: nothing to report.
+		for _, n := range s.Notes {
+			fmt.Fprintln(a.stderr, "note: "+n)
+		}
+		for _, e := range s.Refused {
+			fmt.Fprintln(a.stderr, "refused: "+e.Error())
+		}
 	}
 	if len(s.Refused) > 0 && !partial && !drop {
 		return fmt.Errorf("rls: %d permission(s) cannot be expressed as row-level security with Check's meaning; nothing written (--partial writes the rest, those denied)", len(s.Refused))
