@@ -11,6 +11,12 @@
 // Rego evaluates. What a dialect cannot express is an *UnsupportedError,
 // never dropped from the filter; Validate finds those in a policy set at
 // load time. The per-dialect decisions are listed in doc.go.
+//
+// One exception to bind parameters: for PostgreSQL row-level security
+// (package rls), Options.Session renders a template's session variables as
+// reads of the session inside the database, and the rules' own values as
+// typed literals quoted by QuoteLiteral, since DDL takes no parameters.
+// Values of a request never reach that SQL.
 package sqlgen
 
 import (
