@@ -131,11 +131,14 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 		}
 		refs = append(refs, ref)
 	}
-	dropOld, err := dropPolicies(refs)
+	dropOld, err := dropPolicies(refs, true)
 	if err != nil {
 		return nil, err
 	}
 	apply.WriteString(dropOld)
+	if dropOld, err = dropPolicies(refs, false); err != nil {
+		return nil, err
+	}
 	drop.WriteString(dropOld)
 	for i, t := range tables {
 		body, err := g.table(t, refs[i])
@@ -252,12 +255,27 @@ $warden$;
 }
 
 // dropPolicies drops every policy named warden_* on the tables, those of
-// roles and operations no longer in the policy included. The table names
+// roles and operations no longer in the policy included, and stops the
+// script at a permissive policy of someone else's: permissive policies
+// are OR-ed, so it would allow rows Check denies. (Restrictive ones only
+// narrow.) The drop script only drops. The table names
 // reach the block through a transaction-local setting, not as its text.
-func dropPolicies(refs []string) (string, error) {
+func dropPolicies(refs []string, refuseForeign bool) (string, error) {
 	lit, err := sqlgen.QuoteLiteral(strings.Join(refs, "\n"))
 	if err != nil {
 		return "", err
+	}
+	foreign := ""
+	if refuseForeign {
+		foreign = `
+  FOR p IN
+    SELECT pol.polname, pol.polrelid::regclass AS rel FROM pg_catalog.pg_policy AS pol
+    WHERE pol.polpermissive AND left(pol.polname, 7) <> 'warden_' AND pol.polrelid IN (
+      SELECT to_regclass(t) FROM unnest(string_to_array(current_setting('warden.rls_tables'), E'\n')) AS t)
+  LOOP
+    RAISE EXCEPTION 'warden: permissive policy % on % is not warden''s: it would widen what the generated policies allow', p.polname, p.rel
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END LOOP;`
 	}
 	return `SELECT set_config('warden.rls_tables', ` + lit + `, true);
 DO $warden$
@@ -266,11 +284,11 @@ DECLARE
 BEGIN
   FOR p IN
     SELECT pol.polname, pol.polrelid::regclass AS rel FROM pg_catalog.pg_policy AS pol
-    WHERE pol.polname LIKE 'warden\_%' AND pol.polrelid IN (
+    WHERE left(pol.polname, 7) = 'warden_' AND pol.polrelid IN (
       SELECT to_regclass(t) FROM unnest(string_to_array(current_setting('warden.rls_tables'), E'\n')) AS t)
   LOOP
     EXECUTE format('DROP POLICY %I ON %s', p.polname, p.rel);
-  END LOOP;
+  END LOOP;` + foreign + `
 END
 $warden$;
 

@@ -442,6 +442,26 @@ func TestBlogUnderRLS(t *testing.T) {
 	if _, err := db.ExecContext(ctx, l.script.Apply); err != nil {
 		t.Fatalf("apply after drop: %v", err)
 	}
+
+	// Someone else's permissive policy would widen the generated ones: the
+	// script stops, and changes nothing.
+	articles := qi(schema) + ".articles"
+	if _, err := db.ExecContext(ctx, `CREATE POLICY mine ON `+articles+` FOR SELECT USING (true)`); err != nil {
+		t.Fatal(err)
+	}
+	one, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = one.ExecContext(ctx, l.script.Apply)
+	if err == nil || !strings.Contains(err.Error(), `permissive policy mine on `) {
+		t.Errorf("applied beside a foreign permissive policy: %v", err)
+	}
+	one.ExecContext(ctx, `ROLLBACK`) // the script's transaction, left aborted
+	one.Close()
+	if _, err := db.ExecContext(ctx, `DROP POLICY mine ON `+articles); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestGeneratedUnderRLS is the leg on difftest's generated policies, rows
