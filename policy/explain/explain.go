@@ -90,9 +90,16 @@ func Row(p *model.Policy, t *model.Table, e residual.Expr, row map[string]any, t
 	if maxNodes < 1 {
 		maxNodes = DefaultMaxNodes
 	}
-	x := &explainer{p: p, max: maxNodes, tables: map[model.TableName][]map[string]any{}}
+	x := &explainer{p: p, max: maxNodes, tables: map[model.TableName][]map[string]any{}, have: map[model.TableName][]map[string]any{}}
+	if t == nil {
+		return &Explanation{Root: &Node{Op: "unknown table", Outcome: Unknown}}
+	}
 	root := x.canon(t, row)
 	for tn, rows := range tables {
+		// _exists rows named without a source are the request table's
+		// source's, as the engine reads them.
+		tn = p.Resolve(tn, t.Name.Source)
+		x.have[tn] = rows
 		tt, ok := p.Tables[tn]
 		if !ok {
 			continue
@@ -101,7 +108,6 @@ func Row(p *model.Policy, t *model.Table, e residual.Expr, row map[string]any, t
 			x.tables[tn] = append(x.tables[tn], x.canon(tt, r))
 		}
 	}
-	x.have = tables
 	x.root = root
 	_, n := x.eval(e, root, "", true)
 	return &Explanation{Root: n, Truncated: x.truncated, Nodes: x.nodes}
@@ -332,6 +338,16 @@ func (x *explainer) leaf(e residual.Expr, cur map[string]any, prefix string, bui
 		left, right = v.Column, v.Value
 	case residual.Array:
 		left, right = v.Column, v.Value
+	case residual.Spatial:
+		// Never evaluated by Warden: the database decides it (Check
+		// answers NEEDS_DATA on it), so it is unknown here.
+		lv, lok := cur[v.Column.Name]
+		if v.Column.Root {
+			lv, lok = x.root[v.Column.Name]
+		}
+		n := &Node{Op: string(v.Op), Text: residual.String(e), Column: prefix + v.Column.Name, RowValue: lv, RowMissing: !lok,
+			Outcome: Unknown, Note: "PostGIS: decided by the database"}
+		return Unknown, x.node(build, n)
 	default:
 		// Empty (templates only) and anything new: decided as a whole.
 		o := False

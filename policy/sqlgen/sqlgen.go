@@ -83,6 +83,9 @@ type Options struct {
 	// "" means unqualified. Schemas absent from the map: as named for
 	// PostgreSQL; for MySQL and SQLite "public" is unqualified and others
 	// as named.
+	//
+	// For a table named with its source (a name several sources of the
+	// metadata track), "source:schema" is looked up first, then "schema".
 	Schemas map[string]string
 	// Role and SessionVars are the request's session (variable names
 	// lower-cased), passed as Hasura passes it to computed fields that take
@@ -184,7 +187,10 @@ func (o Options) TableRef(t model.TableName) (string, error) { return o.tableRef
 
 // tableRef renders a table's qualified name.
 func (o Options) tableRef(t model.TableName) (string, error) {
-	schema, ok := o.Schemas[t.Schema]
+	schema, ok := o.Schemas[t.Source+":"+t.Schema]
+	if !ok || t.Source == "" {
+		schema, ok = o.Schemas[t.Schema]
+	}
 	if !ok {
 		schema = t.Schema
 		if o.Dialect != Postgres && t.Schema == "public" {
