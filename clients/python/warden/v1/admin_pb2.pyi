@@ -7,6 +7,9 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+PERMISSION_KIND_ALWAYS_ALLOWED: PermissionKind
+PERMISSION_KIND_CONDITIONAL: PermissionKind
+PERMISSION_KIND_UNSPECIFIED: PermissionKind
 POLICY_SOURCE_KIND_BUNDLE: PolicySourceKind
 POLICY_SOURCE_KIND_DIRECTORY: PolicySourceKind
 POLICY_SOURCE_KIND_EMBEDDED: PolicySourceKind
@@ -121,6 +124,22 @@ class GetStatusResponse(_message.Message):
     version: str
     watching: bool
     def __init__(self, revision: _Optional[str] = ..., source: _Optional[str] = ..., loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., table_count: _Optional[int] = ..., role_count: _Optional[int] = ..., version: _Optional[str] = ..., source_kind: _Optional[_Union[PolicySourceKind, str]] = ..., inconsistent_object_count: _Optional[int] = ..., watching: bool = ..., last_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., last_failed_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., caller_keys_loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_caller_keys_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ...) -> None: ...
+
+class GetTablePermissionsRequest(_message.Message):
+    __slots__ = ["table"]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    table: str
+    def __init__(self, table: _Optional[str] = ...) -> None: ...
+
+class GetTablePermissionsResponse(_message.Message):
+    __slots__ = ["permissions", "revision", "table"]
+    PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    permissions: _containers.RepeatedCompositeFieldContainer[TablePermission]
+    revision: str
+    table: str
+    def __init__(self, table: _Optional[str] = ..., permissions: _Optional[_Iterable[_Union[TablePermission, _Mapping]]] = ..., revision: _Optional[str] = ...) -> None: ...
 
 class GetTableRegoRequest(_message.Message):
     __slots__ = ["table"]
@@ -260,8 +279,50 @@ class Table(_message.Message):
     roles: _containers.RepeatedCompositeFieldContainer[RolePermissions]
     def __init__(self, name: _Optional[str] = ..., columns: _Optional[_Iterable[_Union[Column, _Mapping]]] = ..., primary_key: _Optional[_Iterable[str]] = ..., relationships: _Optional[_Iterable[str]] = ..., roles: _Optional[_Iterable[_Union[RolePermissions, _Mapping]]] = ...) -> None: ...
 
+class TablePermission(_message.Message):
+    __slots__ = ["allow_aggregations", "backend_only", "check", "columns", "computed_fields", "filter", "inherited_from", "kind", "limit", "operation", "role", "set", "source_file", "source_path"]
+    class SetEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ALLOW_AGGREGATIONS_FIELD_NUMBER: _ClassVar[int]
+    BACKEND_ONLY_FIELD_NUMBER: _ClassVar[int]
+    CHECK_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    INHERITED_FROM_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    SET_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FILE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_PATH_FIELD_NUMBER: _ClassVar[int]
+    allow_aggregations: bool
+    backend_only: bool
+    check: str
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    computed_fields: _containers.RepeatedScalarFieldContainer[str]
+    filter: str
+    inherited_from: _containers.RepeatedScalarFieldContainer[str]
+    kind: PermissionKind
+    limit: int
+    operation: _authorization_pb2.Operation
+    role: str
+    set: _containers.ScalarMap[str, str]
+    source_file: str
+    source_path: str
+    def __init__(self, role: _Optional[str] = ..., operation: _Optional[_Union[_authorization_pb2.Operation, str]] = ..., kind: _Optional[_Union[PermissionKind, str]] = ..., inherited_from: _Optional[_Iterable[str]] = ..., filter: _Optional[str] = ..., check: _Optional[str] = ..., columns: _Optional[_Iterable[str]] = ..., set: _Optional[_Mapping[str, str]] = ..., limit: _Optional[int] = ..., allow_aggregations: bool = ..., backend_only: bool = ..., computed_fields: _Optional[_Iterable[str]] = ..., source_file: _Optional[str] = ..., source_path: _Optional[str] = ...) -> None: ...
+
 class PolicySourceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ReloadOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class PermissionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
