@@ -57,6 +57,8 @@ func (s *Server) startGateway() error {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	s.httpMux.Handle("/v1/", s.cfg.corsHandler(limitBody(int64(s.cfg.MaxRecvMsgSize), s.callerFirst(gw))))
+	// The console calls the gateway from the same origin (server/console.go).
+	s.httpMux.Handle("/console/", consoleHandler())
 	return nil
 }
 
