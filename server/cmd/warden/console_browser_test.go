@@ -166,7 +166,7 @@ func TestBrowserConsole(t *testing.T) {
 
 	t.Run("matrix", func(t *testing.T) {
 		kind := func(table, role, op string) string {
-			return eval(t, `(document.querySelector('#matrix-grid button[data-table="` + table + `"][data-role="` + role + `"][data-op="OPERATION_` + op + `"]') || {dataset: {kind: "missing"}}).dataset.kind`)
+			return eval(t, `(document.querySelector('#matrix-grid button[data-table="`+table+`"][data-role="`+role+`"][data-op="OPERATION_`+op+`"]') || {dataset: {kind: "missing"}}).dataset.kind`)
 		}
 		for _, c := range []struct{ table, role, op, want string }{
 			{"public.articles", "user", "SELECT", "conditional"},
