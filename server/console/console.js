@@ -73,6 +73,7 @@ function say(text, info) {
 const SECTIONS = ["matrix", "try", "status"];
 
 function show(name) {
+  if (name !== "signin") say("");
   for (const s of ["signin", ...SECTIONS]) $(s).hidden = s !== name;
   for (const b of document.querySelectorAll("nav button[data-section]")) {
     if (b.dataset.section === name) b.setAttribute("aria-current", "page");
@@ -325,8 +326,8 @@ async function runCheck() {
       d.deniedColumns && d.deniedColumns.length ? el("div", {}, "denied columns: " + d.deniedColumns.join(", ")) : null,
       d.missingData && d.missingData.length ? el("div", {}, "missing data: " + d.missingData.join(", ")) : null,
       explanationView(d.explanation)));
-    out.replaceChildren(el("h3", {}, "Check as " + r.role + " (revision " + r.revision + ")"), el("ul", { id: "decisions-list" }, items),
-      r.presets && Object.keys(r.presets).length ? el("p", {}, "presets: " + JSON.stringify(r.presets)) : null);
+    out.replaceChildren(el("div", {}, el("h3", {}, "Check as " + r.role + " (revision " + r.revision + ")"), el("ul", { id: "decisions-list" }, items),
+      r.presets && Object.keys(r.presets).length ? el("p", {}, "presets: " + JSON.stringify(r.presets)) : null));
   } catch (err) {
     out.replaceChildren(el("p", { class: "deny" }, explainError(err)));
   }
@@ -346,7 +347,7 @@ function explanationView(x) {
 function nodeView(n) {
   const outcome = (n.outcome || "").replace("EXPLAIN_OUTCOME_", "");
   const detail = [];
-  if (n.column) detail.push(n.column + " = " + (n.rowValueMissing ? "(missing)" : JSON.stringify(n.rowValue)));
+  if (n.column) detail.push("the row's " + n.column + ": " + (n.rowValueMissing ? "(not in the row)" : JSON.stringify(n.rowValue)));
   if (n.value !== undefined) detail.push("compared with " + JSON.stringify(n.value));
   if (n.note) detail.push(n.note);
   return el("li", { role: "treeitem", "aria-expanded": n.children && n.children.length ? "true" : null },
@@ -396,7 +397,7 @@ async function renderStatus() {
       row("Inconsistent objects", s.inconsistentObjectCount || 0), row("Watching files", s.watching ? "yes" : "no"),
       row("Server version", s.version), row("Policy tests", "not reported by the server: run warden test"),
     ].flat());
-    $("status-reload").replaceChildren(attemptView(s.lastReload, "Last reload"), s.lastFailedReload ? attemptView(s.lastFailedReload, "Last failed reload") : null);
+    $("status-reload").replaceChildren(el("div", {}, attemptView(s.lastReload, "Last reload"), s.lastFailedReload ? attemptView(s.lastFailedReload, "Last failed reload") : null));
   } catch (err) {
     $("status-list").replaceChildren(el("dd", { class: "deny" }, explainError(err)));
   }
