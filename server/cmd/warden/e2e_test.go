@@ -375,6 +375,46 @@ func TestAdminEndToEnd(t *testing.T) {
 	checkStatus(t, err, violation{code: codes.NotFound, msg: "public.nope", reason: "UNKNOWN_TABLE"})
 	_, err = admin.GetTableRego(ctx, &wardenv1.GetTableRegoRequest{})
 	checkStatus(t, err, violation{code: codes.InvalidArgument, fields: []string{"table"}})
+
+	perms, err := admin.GetTablePermissions(ctx, &wardenv1.GetTablePermissionsRequest{Table: "articles"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perms.GetTable() != "public.articles" || perms.GetRevision() != st.GetRevision() {
+		t.Errorf("GetTablePermissions names %q at %q", perms.GetTable(), perms.GetRevision())
+	}
+	byKey := map[string]*wardenv1.TablePermission{}
+	for _, p := range perms.GetPermissions() {
+		byKey[p.GetRole()+" "+p.GetOperation().String()] = p
+	}
+	// Every (role, operation) ListTables reports, and no other.
+	var listed int
+	for _, r := range articles.GetRoles() {
+		for _, op := range r.GetOperations() {
+			listed++
+			if byKey[r.GetRole()+" "+op.String()] == nil {
+				t.Errorf("GetTablePermissions lacks %s %s", r.GetRole(), op)
+			}
+		}
+	}
+	if listed != len(perms.GetPermissions()) {
+		t.Errorf("GetTablePermissions lists %d permissions, ListTables %d", len(perms.GetPermissions()), listed)
+	}
+	if p := byKey["user OPERATION_SELECT"]; p.GetKind() != wardenv1.PermissionKind_PERMISSION_KIND_CONDITIONAL ||
+		!strings.Contains(p.GetFilter(), "{author_id: {_eq: X-Hasura-User-Id}}") || p.GetLimit() != 100 ||
+		p.GetSourcePath() != "select_permissions[role=user]" || len(p.GetInheritedFrom()) != 0 {
+		t.Errorf("user's select: %v", p)
+	}
+	if p := byKey["author_editor OPERATION_SELECT"]; !slices.Equal(p.GetInheritedFrom(), []string{"user", "editor"}) || p.GetSourceFile() != "" {
+		t.Errorf("author_editor's select: %v", p)
+	}
+	if p := byKey["user OPERATION_INSERT"]; p.GetFilter() != "" || p.GetCheck() != "{org_id: {_eq: X-Hasura-Org-Id}}" || p.GetSet()["author_id"] != "X-Hasura-User-Id" {
+		t.Errorf("user's insert: %v", p)
+	}
+	_, err = admin.GetTablePermissions(ctx, &wardenv1.GetTablePermissionsRequest{Table: "public.nope"})
+	checkStatus(t, err, violation{code: codes.NotFound, msg: "public.nope", reason: "UNKNOWN_TABLE"})
+	_, err = admin.GetTablePermissions(ctx, &wardenv1.GetTablePermissionsRequest{})
+	checkStatus(t, err, violation{code: codes.InvalidArgument, fields: []string{"table"}})
 }
 
 func TestMetricsEndToEnd(t *testing.T) {
