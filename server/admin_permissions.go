@@ -45,7 +45,35 @@ func (a *adminService) GetTablePermissions(ctx context.Context, req *wardenv1.Ge
 			}
 		}
 	}
+	for _, op := range model.Operations {
+		for _, role := range sortedKeys(t.Inconsistent[op]) {
+			resp.InconsistentPermissions = append(resp.InconsistentPermissions, inconsistencyToProto(t.Inconsistent[op][role]))
+		}
+	}
 	return resp, nil
+}
+
+// maxStatusInconsistent bounds the inconsistent objects GetStatus lists,
+// as a reload's problems are bounded: a metadata export with thousands of
+// broken objects must not make every status call that large.
+const maxStatusInconsistent = 100
+
+func inconsistencyToProto(i *model.Inconsistency) *wardenv1.InconsistentObject {
+	out := &wardenv1.InconsistentObject{
+		Kind:        i.Kind,
+		Description: i.String(),
+		Name:        i.Name,
+		File:        i.Source.File,
+		Path:        i.Source.Path,
+		Reasons:     i.Reasons,
+	}
+	if i.Kind != "inherited role" {
+		out.Table = i.Table.String()
+	}
+	if i.Kind == "permission" {
+		out.Operation = OperationToProto(i.Op)
+	}
+	return out
 }
 
 // permissionToProto writes one permission as GetTablePermissions reports

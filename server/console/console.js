@@ -131,6 +131,7 @@ async function renderMatrix() {
   answers.forEach((a, i) => {
     const m = {};
     for (const p of a.permissions || []) m[p.role + "/" + p.operation] = p;
+    for (const o of a.inconsistentPermissions || []) m[o.name + "/" + o.operation] = { inconsistent: o };
     permsByTable[tables[i].name] = m;
   });
   const head1 = el("tr", {}, el("th", { scope: "col", rowspan: 2 }, "Table"),
@@ -144,6 +145,7 @@ async function renderMatrix() {
 
 function cellKind(p) {
   if (!p) return { kind: "none", symbol: "–", words: "no permission" };
+  if (p.inconsistent) return { kind: "inconsistent", symbol: "⚠", words: "inconsistent, left out: requests for it are refused" };
   const cond = p.kind === "PERMISSION_KIND_CONDITIONAL";
   const inh = p.inheritedFrom && p.inheritedFrom.length ? ", inherited from " + p.inheritedFrom.join(", ") : "";
   return {
@@ -188,11 +190,17 @@ function hasuraYAML(p, op) {
 let ruleTarget = null;
 
 async function openRule(table, role, op) {
-  const p = permsByTable[table][role + "/" + op];
+  let p = permsByTable[table][role + "/" + op];
   ruleTarget = { table, role, op };
   $("rule").hidden = false;
   $("rule-title").textContent = table + " · " + role + " · " + OP_NAMES[op] + " — " + cellKind(p).words;
-  $("rule-yaml").textContent = p ? hasuraYAML(p, op) : "(role " + role + " has no " + OP_NAMES[op] + " permission on " + table + ")";
+  if (p && p.inconsistent) {
+    const o = p.inconsistent;
+    $("rule-yaml").textContent = "# " + (o.file || "") + (o.path ? ": " + o.path : "") + "\n# " + o.description + " was left out as inconsistent:\n" + (o.reasons || []).map((r) => "#   " + r).join("\n");
+    p = null;
+  } else {
+    $("rule-yaml").textContent = p ? hasuraYAML(p, op) : "(role " + role + " has no " + OP_NAMES[op] + " permission on " + table + ")";
+  }
   $("rule-sql").replaceChildren();
   const vars = p ? [...new Set(((p.filter || "") + " " + (p.check || "")).match(/X-Hasura-[A-Za-z0-9-]+/gi) || [])] : [];
   const fs = $("rule-vars");
@@ -397,6 +405,11 @@ async function renderStatus() {
       row("Inconsistent objects", s.inconsistentObjectCount || 0), row("Watching files", s.watching ? "yes" : "no"),
       row("Server version", s.version), row("Policy tests", "not reported by the server: run warden test"),
     ].flat());
+    const inc = s.inconsistentObjects || [];
+    $("status-inconsistent").replaceChildren(inc.length
+      ? el("ul", {}, inc.map((o) => el("li", {}, o.description, el("ul", {}, (o.reasons || []).map((r) => el("li", {}, el("code", {}, r)))))),
+        (s.inconsistentObjectCount || 0) > inc.length ? el("li", {}, "… " + s.inconsistentObjectCount + " in all") : null)
+      : el("p", {}, "None: every object of the metadata is in the policy set."));
     $("status-reload").replaceChildren(el("div", {}, attemptView(s.lastReload, "Last reload"), s.lastFailedReload ? attemptView(s.lastFailedReload, "Last failed reload") : null));
   } catch (err) {
     $("status-list").replaceChildren(el("dd", { class: "deny" }, explainError(err)));

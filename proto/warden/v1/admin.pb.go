@@ -269,8 +269,11 @@ type GetStatusResponse struct {
 	// The last attempt to reload the caller keys file; absent before the
 	// first, and when there is no keys file.
 	LastCallerKeysReload *ReloadAttempt `protobuf:"bytes,13,opt,name=last_caller_keys_reload,json=lastCallerKeysReload,proto3" json:"last_caller_keys_reload,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The objects left out as inconsistent, in the order of the metadata;
+	// at most 100 (inconsistent_object_count has them all).
+	InconsistentObjects []*InconsistentObject `protobuf:"bytes,14,rep,name=inconsistent_objects,json=inconsistentObjects,proto3" json:"inconsistent_objects,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *GetStatusResponse) Reset() {
@@ -394,6 +397,127 @@ func (x *GetStatusResponse) GetLastCallerKeysReload() *ReloadAttempt {
 	return nil
 }
 
+func (x *GetStatusResponse) GetInconsistentObjects() []*InconsistentObject {
+	if x != nil {
+		return x.InconsistentObjects
+	}
+	return nil
+}
+
+// InconsistentObject is an object of the metadata left out of the policy
+// set because it is not consistent; a request that needs it is refused
+// with FAILED_PRECONDITION naming it.
+type InconsistentObject struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "table", "relationship", "computed field", "permission" or
+	// "inherited role".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The object in words, for example "select permission of role user on
+	// public.articles".
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// The table it belongs to ("schema.name"); empty for an inherited role.
+	Table string `protobuf:"bytes,3,opt,name=table,proto3" json:"table,omitempty"`
+	// The relationship's or computed field's name, or the role of a
+	// permission or an inherited role.
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// A permission's operation; OPERATION_UNSPECIFIED for other kinds.
+	Operation Operation `protobuf:"varint,5,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
+	// Where it is in the metadata: file, relative to the policy directory,
+	// and path inside it.
+	File string `protobuf:"bytes,6,opt,name=file,proto3" json:"file,omitempty"`
+	Path string `protobuf:"bytes,7,opt,name=path,proto3" json:"path,omitempty"`
+	// What is wrong, each "file:line: path: message".
+	Reasons       []string `protobuf:"bytes,8,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InconsistentObject) Reset() {
+	*x = InconsistentObject{}
+	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InconsistentObject) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InconsistentObject) ProtoMessage() {}
+
+func (x *InconsistentObject) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InconsistentObject.ProtoReflect.Descriptor instead.
+func (*InconsistentObject) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *InconsistentObject) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetOperation() Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return Operation_OPERATION_UNSPECIFIED
+}
+
+func (x *InconsistentObject) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
 // ReloadAttempt describes one attempt to reload.
 type ReloadAttempt struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -421,7 +545,7 @@ type ReloadAttempt struct {
 
 func (x *ReloadAttempt) Reset() {
 	*x = ReloadAttempt{}
-	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	mi := &file_warden_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -433,7 +557,7 @@ func (x *ReloadAttempt) String() string {
 func (*ReloadAttempt) ProtoMessage() {}
 
 func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	mi := &file_warden_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -446,7 +570,7 @@ func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadAttempt.ProtoReflect.Descriptor instead.
 func (*ReloadAttempt) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ReloadAttempt) GetFinishedAt() *timestamppb.Timestamp {
@@ -516,7 +640,7 @@ type PolicyProblem struct {
 
 func (x *PolicyProblem) Reset() {
 	*x = PolicyProblem{}
-	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	mi := &file_warden_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -528,7 +652,7 @@ func (x *PolicyProblem) String() string {
 func (*PolicyProblem) ProtoMessage() {}
 
 func (x *PolicyProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	mi := &file_warden_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -541,7 +665,7 @@ func (x *PolicyProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyProblem.ProtoReflect.Descriptor instead.
 func (*PolicyProblem) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PolicyProblem) GetFile() string {
@@ -581,7 +705,7 @@ type ListTablesRequest struct {
 
 func (x *ListTablesRequest) Reset() {
 	*x = ListTablesRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[4]
+	mi := &file_warden_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -593,7 +717,7 @@ func (x *ListTablesRequest) String() string {
 func (*ListTablesRequest) ProtoMessage() {}
 
 func (x *ListTablesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[4]
+	mi := &file_warden_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -606,7 +730,7 @@ func (x *ListTablesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTablesRequest.ProtoReflect.Descriptor instead.
 func (*ListTablesRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 // Column describes one column of a table.
@@ -624,7 +748,7 @@ type Column struct {
 
 func (x *Column) Reset() {
 	*x = Column{}
-	mi := &file_warden_v1_admin_proto_msgTypes[5]
+	mi := &file_warden_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -636,7 +760,7 @@ func (x *Column) String() string {
 func (*Column) ProtoMessage() {}
 
 func (x *Column) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[5]
+	mi := &file_warden_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -649,7 +773,7 @@ func (x *Column) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Column.ProtoReflect.Descriptor instead.
 func (*Column) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Column) GetName() string {
@@ -686,7 +810,7 @@ type RolePermissions struct {
 
 func (x *RolePermissions) Reset() {
 	*x = RolePermissions{}
-	mi := &file_warden_v1_admin_proto_msgTypes[6]
+	mi := &file_warden_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -698,7 +822,7 @@ func (x *RolePermissions) String() string {
 func (*RolePermissions) ProtoMessage() {}
 
 func (x *RolePermissions) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[6]
+	mi := &file_warden_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -711,7 +835,7 @@ func (x *RolePermissions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolePermissions.ProtoReflect.Descriptor instead.
 func (*RolePermissions) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RolePermissions) GetRole() string {
@@ -747,7 +871,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_warden_v1_admin_proto_msgTypes[7]
+	mi := &file_warden_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +883,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[7]
+	mi := &file_warden_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +896,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Table) GetName() string {
@@ -821,7 +945,7 @@ type ListTablesResponse struct {
 
 func (x *ListTablesResponse) Reset() {
 	*x = ListTablesResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[8]
+	mi := &file_warden_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -833,7 +957,7 @@ func (x *ListTablesResponse) String() string {
 func (*ListTablesResponse) ProtoMessage() {}
 
 func (x *ListTablesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[8]
+	mi := &file_warden_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -846,7 +970,7 @@ func (x *ListTablesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTablesResponse.ProtoReflect.Descriptor instead.
 func (*ListTablesResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListTablesResponse) GetTables() []*Table {
@@ -865,7 +989,7 @@ type ListRolesRequest struct {
 
 func (x *ListRolesRequest) Reset() {
 	*x = ListRolesRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[9]
+	mi := &file_warden_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +1001,7 @@ func (x *ListRolesRequest) String() string {
 func (*ListRolesRequest) ProtoMessage() {}
 
 func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[9]
+	mi := &file_warden_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +1014,7 @@ func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesRequest.ProtoReflect.Descriptor instead.
 func (*ListRolesRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 // Role describes one role.
@@ -906,7 +1030,7 @@ type Role struct {
 
 func (x *Role) Reset() {
 	*x = Role{}
-	mi := &file_warden_v1_admin_proto_msgTypes[10]
+	mi := &file_warden_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1042,7 @@ func (x *Role) String() string {
 func (*Role) ProtoMessage() {}
 
 func (x *Role) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[10]
+	mi := &file_warden_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1055,7 @@ func (x *Role) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Role.ProtoReflect.Descriptor instead.
 func (*Role) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Role) GetName() string {
@@ -959,7 +1083,7 @@ type ListRolesResponse struct {
 
 func (x *ListRolesResponse) Reset() {
 	*x = ListRolesResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[11]
+	mi := &file_warden_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -971,7 +1095,7 @@ func (x *ListRolesResponse) String() string {
 func (*ListRolesResponse) ProtoMessage() {}
 
 func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[11]
+	mi := &file_warden_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -984,7 +1108,7 @@ func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesResponse.ProtoReflect.Descriptor instead.
 func (*ListRolesResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListRolesResponse) GetRoles() []*Role {
@@ -1005,7 +1129,7 @@ type GetTableRegoRequest struct {
 
 func (x *GetTableRegoRequest) Reset() {
 	*x = GetTableRegoRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[12]
+	mi := &file_warden_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1017,7 +1141,7 @@ func (x *GetTableRegoRequest) String() string {
 func (*GetTableRegoRequest) ProtoMessage() {}
 
 func (x *GetTableRegoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[12]
+	mi := &file_warden_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1030,7 +1154,7 @@ func (x *GetTableRegoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTableRegoRequest.ProtoReflect.Descriptor instead.
 func (*GetTableRegoRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetTableRegoRequest) GetTable() string {
@@ -1053,7 +1177,7 @@ type RegoModule struct {
 
 func (x *RegoModule) Reset() {
 	*x = RegoModule{}
-	mi := &file_warden_v1_admin_proto_msgTypes[13]
+	mi := &file_warden_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1065,7 +1189,7 @@ func (x *RegoModule) String() string {
 func (*RegoModule) ProtoMessage() {}
 
 func (x *RegoModule) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[13]
+	mi := &file_warden_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1078,7 +1202,7 @@ func (x *RegoModule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegoModule.ProtoReflect.Descriptor instead.
 func (*RegoModule) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RegoModule) GetPath() string {
@@ -1108,7 +1232,7 @@ type GetTableRegoResponse struct {
 
 func (x *GetTableRegoResponse) Reset() {
 	*x = GetTableRegoResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[14]
+	mi := &file_warden_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1120,7 +1244,7 @@ func (x *GetTableRegoResponse) String() string {
 func (*GetTableRegoResponse) ProtoMessage() {}
 
 func (x *GetTableRegoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[14]
+	mi := &file_warden_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1133,7 +1257,7 @@ func (x *GetTableRegoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTableRegoResponse.ProtoReflect.Descriptor instead.
 func (*GetTableRegoResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetTableRegoResponse) GetModules() []*RegoModule {
@@ -1161,7 +1285,7 @@ type GetTablePermissionsRequest struct {
 
 func (x *GetTablePermissionsRequest) Reset() {
 	*x = GetTablePermissionsRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[15]
+	mi := &file_warden_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1173,7 +1297,7 @@ func (x *GetTablePermissionsRequest) String() string {
 func (*GetTablePermissionsRequest) ProtoMessage() {}
 
 func (x *GetTablePermissionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[15]
+	mi := &file_warden_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1186,7 +1310,7 @@ func (x *GetTablePermissionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTablePermissionsRequest.ProtoReflect.Descriptor instead.
 func (*GetTablePermissionsRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetTablePermissionsRequest) GetTable() string {
@@ -1206,14 +1330,17 @@ type GetTablePermissionsResponse struct {
 	// listed has no permission.
 	Permissions []*TablePermission `protobuf:"bytes,2,rep,name=permissions,proto3" json:"permissions,omitempty"`
 	// Revision of the policy set.
-	Revision      string `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Revision string `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The table's permissions left out as inconsistent: a request for one
+	// is refused with FAILED_PRECONDITION, never decided as no permission.
+	InconsistentPermissions []*InconsistentObject `protobuf:"bytes,4,rep,name=inconsistent_permissions,json=inconsistentPermissions,proto3" json:"inconsistent_permissions,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *GetTablePermissionsResponse) Reset() {
 	*x = GetTablePermissionsResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	mi := &file_warden_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1225,7 +1352,7 @@ func (x *GetTablePermissionsResponse) String() string {
 func (*GetTablePermissionsResponse) ProtoMessage() {}
 
 func (x *GetTablePermissionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	mi := &file_warden_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1238,7 +1365,7 @@ func (x *GetTablePermissionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTablePermissionsResponse.ProtoReflect.Descriptor instead.
 func (*GetTablePermissionsResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetTablePermissionsResponse) GetTable() string {
@@ -1260,6 +1387,13 @@ func (x *GetTablePermissionsResponse) GetRevision() string {
 		return x.Revision
 	}
 	return ""
+}
+
+func (x *GetTablePermissionsResponse) GetInconsistentPermissions() []*InconsistentObject {
+	if x != nil {
+		return x.InconsistentPermissions
+	}
+	return nil
 }
 
 // TablePermission is one role's permission for one operation, as the
@@ -1305,7 +1439,7 @@ type TablePermission struct {
 
 func (x *TablePermission) Reset() {
 	*x = TablePermission{}
-	mi := &file_warden_v1_admin_proto_msgTypes[17]
+	mi := &file_warden_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1451,7 @@ func (x *TablePermission) String() string {
 func (*TablePermission) ProtoMessage() {}
 
 func (x *TablePermission) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[17]
+	mi := &file_warden_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1464,7 @@ func (x *TablePermission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TablePermission.ProtoReflect.Descriptor instead.
 func (*TablePermission) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TablePermission) GetRole() string {
@@ -1455,7 +1589,7 @@ type ListDecisionsRequest struct {
 
 func (x *ListDecisionsRequest) Reset() {
 	*x = ListDecisionsRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[18]
+	mi := &file_warden_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1467,7 +1601,7 @@ func (x *ListDecisionsRequest) String() string {
 func (*ListDecisionsRequest) ProtoMessage() {}
 
 func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[18]
+	mi := &file_warden_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1480,7 +1614,7 @@ func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDecisionsRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListDecisionsRequest) GetRole() string {
@@ -1535,7 +1669,7 @@ type ListDecisionsResponse struct {
 
 func (x *ListDecisionsResponse) Reset() {
 	*x = ListDecisionsResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[19]
+	mi := &file_warden_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1547,7 +1681,7 @@ func (x *ListDecisionsResponse) String() string {
 func (*ListDecisionsResponse) ProtoMessage() {}
 
 func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[19]
+	mi := &file_warden_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1560,7 +1694,7 @@ func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDecisionsResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListDecisionsResponse) GetDecisions() []*DecisionRecord {
@@ -1609,7 +1743,7 @@ type DecisionRecord struct {
 
 func (x *DecisionRecord) Reset() {
 	*x = DecisionRecord{}
-	mi := &file_warden_v1_admin_proto_msgTypes[20]
+	mi := &file_warden_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +1755,7 @@ func (x *DecisionRecord) String() string {
 func (*DecisionRecord) ProtoMessage() {}
 
 func (x *DecisionRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[20]
+	mi := &file_warden_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +1768,7 @@ func (x *DecisionRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRecord.ProtoReflect.Descriptor instead.
 func (*DecisionRecord) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DecisionRecord) GetSequence() uint64 {
@@ -1778,7 +1912,7 @@ type DecisionRecordRow struct {
 
 func (x *DecisionRecordRow) Reset() {
 	*x = DecisionRecordRow{}
-	mi := &file_warden_v1_admin_proto_msgTypes[21]
+	mi := &file_warden_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1924,7 @@ func (x *DecisionRecordRow) String() string {
 func (*DecisionRecordRow) ProtoMessage() {}
 
 func (x *DecisionRecordRow) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[21]
+	mi := &file_warden_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1937,7 @@ func (x *DecisionRecordRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRecordRow.ProtoReflect.Descriptor instead.
 func (*DecisionRecordRow) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DecisionRecordRow) GetId() string {
@@ -1850,7 +1984,7 @@ type ReloadRequest struct {
 
 func (x *ReloadRequest) Reset() {
 	*x = ReloadRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[22]
+	mi := &file_warden_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1862,7 +1996,7 @@ func (x *ReloadRequest) String() string {
 func (*ReloadRequest) ProtoMessage() {}
 
 func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[22]
+	mi := &file_warden_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1875,7 +2009,7 @@ func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRequest.ProtoReflect.Descriptor instead.
 func (*ReloadRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 // ReloadResponse says how the reload went. A failed reload is an answer,
@@ -1895,7 +2029,7 @@ type ReloadResponse struct {
 
 func (x *ReloadResponse) Reset() {
 	*x = ReloadResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[23]
+	mi := &file_warden_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1907,7 +2041,7 @@ func (x *ReloadResponse) String() string {
 func (*ReloadResponse) ProtoMessage() {}
 
 func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[23]
+	mi := &file_warden_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1920,7 +2054,7 @@ func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadResponse.ProtoReflect.Descriptor instead.
 func (*ReloadResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReloadResponse) GetPolicy() *ReloadAttempt {
@@ -1949,7 +2083,7 @@ var File_warden_v1_admin_proto protoreflect.FileDescriptor
 const file_warden_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x15warden/v1/admin.proto\x12\twarden.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dwarden/v1/authorization.proto\"\x12\n" +
-	"\x10GetStatusRequest\"\x93\x05\n" +
+	"\x10GetStatusRequest\"\xe5\x05\n" +
 	"\x11GetStatusResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\tR\brevision\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x127\n" +
@@ -1968,7 +2102,17 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"lastReload\x12F\n" +
 	"\x12last_failed_reload\x18\v \x01(\v2\x18.warden.v1.ReloadAttemptR\x10lastFailedReload\x12M\n" +
 	"\x15caller_keys_loaded_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x12callerKeysLoadedAt\x12O\n" +
-	"\x17last_caller_keys_reload\x18\r \x01(\v2\x18.warden.v1.ReloadAttemptR\x14lastCallerKeysReload\"\xa7\x02\n" +
+	"\x17last_caller_keys_reload\x18\r \x01(\v2\x18.warden.v1.ReloadAttemptR\x14lastCallerKeysReload\x12P\n" +
+	"\x14inconsistent_objects\x18\x0e \x03(\v2\x1d.warden.v1.InconsistentObjectR\x13inconsistentObjects\"\xea\x01\n" +
+	"\x12InconsistentObject\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x14\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x122\n" +
+	"\toperation\x18\x05 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12\x12\n" +
+	"\x04file\x18\x06 \x01(\tR\x04file\x12\x12\n" +
+	"\x04path\x18\a \x01(\tR\x04path\x12\x18\n" +
+	"\areasons\x18\b \x03(\tR\areasons\"\xa7\x02\n" +
 	"\rReloadAttempt\x12;\n" +
 	"\vfinished_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"finishedAt\x122\n" +
@@ -2018,11 +2162,12 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"\amodules\x18\x01 \x03(\v2\x15.warden.v1.RegoModuleR\amodules\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\tR\brevision\"2\n" +
 	"\x1aGetTablePermissionsRequest\x12\x14\n" +
-	"\x05table\x18\x01 \x01(\tR\x05table\"\x8d\x01\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\"\xe7\x01\n" +
 	"\x1bGetTablePermissionsResponse\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12<\n" +
 	"\vpermissions\x18\x02 \x03(\v2\x1a.warden.v1.TablePermissionR\vpermissions\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\tR\brevision\"\xc8\x04\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision\x12X\n" +
+	"\x18inconsistent_permissions\x18\x04 \x03(\v2\x1d.warden.v1.InconsistentObjectR\x17inconsistentPermissions\"\xc8\x04\n" +
 	"\x0fTablePermission\x12\x12\n" +
 	"\x04role\x18\x01 \x01(\tR\x04role\x122\n" +
 	"\toperation\x18\x02 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12-\n" +
@@ -2129,85 +2274,89 @@ func file_warden_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_warden_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_warden_v1_admin_proto_goTypes = []any{
 	(PolicySourceKind)(0),               // 0: warden.v1.PolicySourceKind
 	(ReloadOutcome)(0),                  // 1: warden.v1.ReloadOutcome
 	(PermissionKind)(0),                 // 2: warden.v1.PermissionKind
 	(*GetStatusRequest)(nil),            // 3: warden.v1.GetStatusRequest
 	(*GetStatusResponse)(nil),           // 4: warden.v1.GetStatusResponse
-	(*ReloadAttempt)(nil),               // 5: warden.v1.ReloadAttempt
-	(*PolicyProblem)(nil),               // 6: warden.v1.PolicyProblem
-	(*ListTablesRequest)(nil),           // 7: warden.v1.ListTablesRequest
-	(*Column)(nil),                      // 8: warden.v1.Column
-	(*RolePermissions)(nil),             // 9: warden.v1.RolePermissions
-	(*Table)(nil),                       // 10: warden.v1.Table
-	(*ListTablesResponse)(nil),          // 11: warden.v1.ListTablesResponse
-	(*ListRolesRequest)(nil),            // 12: warden.v1.ListRolesRequest
-	(*Role)(nil),                        // 13: warden.v1.Role
-	(*ListRolesResponse)(nil),           // 14: warden.v1.ListRolesResponse
-	(*GetTableRegoRequest)(nil),         // 15: warden.v1.GetTableRegoRequest
-	(*RegoModule)(nil),                  // 16: warden.v1.RegoModule
-	(*GetTableRegoResponse)(nil),        // 17: warden.v1.GetTableRegoResponse
-	(*GetTablePermissionsRequest)(nil),  // 18: warden.v1.GetTablePermissionsRequest
-	(*GetTablePermissionsResponse)(nil), // 19: warden.v1.GetTablePermissionsResponse
-	(*TablePermission)(nil),             // 20: warden.v1.TablePermission
-	(*ListDecisionsRequest)(nil),        // 21: warden.v1.ListDecisionsRequest
-	(*ListDecisionsResponse)(nil),       // 22: warden.v1.ListDecisionsResponse
-	(*DecisionRecord)(nil),              // 23: warden.v1.DecisionRecord
-	(*DecisionRecordRow)(nil),           // 24: warden.v1.DecisionRecordRow
-	(*ReloadRequest)(nil),               // 25: warden.v1.ReloadRequest
-	(*ReloadResponse)(nil),              // 26: warden.v1.ReloadResponse
-	nil,                                 // 27: warden.v1.TablePermission.SetEntry
-	nil,                                 // 28: warden.v1.DecisionRecord.SessionEntry
-	(*timestamppb.Timestamp)(nil),       // 29: google.protobuf.Timestamp
-	(Operation)(0),                      // 30: warden.v1.Operation
+	(*InconsistentObject)(nil),          // 5: warden.v1.InconsistentObject
+	(*ReloadAttempt)(nil),               // 6: warden.v1.ReloadAttempt
+	(*PolicyProblem)(nil),               // 7: warden.v1.PolicyProblem
+	(*ListTablesRequest)(nil),           // 8: warden.v1.ListTablesRequest
+	(*Column)(nil),                      // 9: warden.v1.Column
+	(*RolePermissions)(nil),             // 10: warden.v1.RolePermissions
+	(*Table)(nil),                       // 11: warden.v1.Table
+	(*ListTablesResponse)(nil),          // 12: warden.v1.ListTablesResponse
+	(*ListRolesRequest)(nil),            // 13: warden.v1.ListRolesRequest
+	(*Role)(nil),                        // 14: warden.v1.Role
+	(*ListRolesResponse)(nil),           // 15: warden.v1.ListRolesResponse
+	(*GetTableRegoRequest)(nil),         // 16: warden.v1.GetTableRegoRequest
+	(*RegoModule)(nil),                  // 17: warden.v1.RegoModule
+	(*GetTableRegoResponse)(nil),        // 18: warden.v1.GetTableRegoResponse
+	(*GetTablePermissionsRequest)(nil),  // 19: warden.v1.GetTablePermissionsRequest
+	(*GetTablePermissionsResponse)(nil), // 20: warden.v1.GetTablePermissionsResponse
+	(*TablePermission)(nil),             // 21: warden.v1.TablePermission
+	(*ListDecisionsRequest)(nil),        // 22: warden.v1.ListDecisionsRequest
+	(*ListDecisionsResponse)(nil),       // 23: warden.v1.ListDecisionsResponse
+	(*DecisionRecord)(nil),              // 24: warden.v1.DecisionRecord
+	(*DecisionRecordRow)(nil),           // 25: warden.v1.DecisionRecordRow
+	(*ReloadRequest)(nil),               // 26: warden.v1.ReloadRequest
+	(*ReloadResponse)(nil),              // 27: warden.v1.ReloadResponse
+	nil,                                 // 28: warden.v1.TablePermission.SetEntry
+	nil,                                 // 29: warden.v1.DecisionRecord.SessionEntry
+	(*timestamppb.Timestamp)(nil),       // 30: google.protobuf.Timestamp
+	(Operation)(0),                      // 31: warden.v1.Operation
 }
 var file_warden_v1_admin_proto_depIdxs = []int32{
-	29, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	30, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	0,  // 1: warden.v1.GetStatusResponse.source_kind:type_name -> warden.v1.PolicySourceKind
-	5,  // 2: warden.v1.GetStatusResponse.last_reload:type_name -> warden.v1.ReloadAttempt
-	5,  // 3: warden.v1.GetStatusResponse.last_failed_reload:type_name -> warden.v1.ReloadAttempt
-	29, // 4: warden.v1.GetStatusResponse.caller_keys_loaded_at:type_name -> google.protobuf.Timestamp
-	5,  // 5: warden.v1.GetStatusResponse.last_caller_keys_reload:type_name -> warden.v1.ReloadAttempt
-	29, // 6: warden.v1.ReloadAttempt.finished_at:type_name -> google.protobuf.Timestamp
-	1,  // 7: warden.v1.ReloadAttempt.outcome:type_name -> warden.v1.ReloadOutcome
-	6,  // 8: warden.v1.ReloadAttempt.problems:type_name -> warden.v1.PolicyProblem
-	30, // 9: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
-	8,  // 10: warden.v1.Table.columns:type_name -> warden.v1.Column
-	9,  // 11: warden.v1.Table.roles:type_name -> warden.v1.RolePermissions
-	10, // 12: warden.v1.ListTablesResponse.tables:type_name -> warden.v1.Table
-	13, // 13: warden.v1.ListRolesResponse.roles:type_name -> warden.v1.Role
-	16, // 14: warden.v1.GetTableRegoResponse.modules:type_name -> warden.v1.RegoModule
-	20, // 15: warden.v1.GetTablePermissionsResponse.permissions:type_name -> warden.v1.TablePermission
-	30, // 16: warden.v1.TablePermission.operation:type_name -> warden.v1.Operation
-	2,  // 17: warden.v1.TablePermission.kind:type_name -> warden.v1.PermissionKind
-	27, // 18: warden.v1.TablePermission.set:type_name -> warden.v1.TablePermission.SetEntry
-	23, // 19: warden.v1.ListDecisionsResponse.decisions:type_name -> warden.v1.DecisionRecord
-	29, // 20: warden.v1.DecisionRecord.time:type_name -> google.protobuf.Timestamp
-	24, // 21: warden.v1.DecisionRecord.rows:type_name -> warden.v1.DecisionRecordRow
-	28, // 22: warden.v1.DecisionRecord.session:type_name -> warden.v1.DecisionRecord.SessionEntry
-	5,  // 23: warden.v1.ReloadResponse.policy:type_name -> warden.v1.ReloadAttempt
-	5,  // 24: warden.v1.ReloadResponse.caller_keys:type_name -> warden.v1.ReloadAttempt
-	3,  // 25: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
-	7,  // 26: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
-	12, // 27: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
-	15, // 28: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
-	18, // 29: warden.v1.AdminService.GetTablePermissions:input_type -> warden.v1.GetTablePermissionsRequest
-	21, // 30: warden.v1.AdminService.ListDecisions:input_type -> warden.v1.ListDecisionsRequest
-	25, // 31: warden.v1.AdminService.Reload:input_type -> warden.v1.ReloadRequest
-	4,  // 32: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
-	11, // 33: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
-	14, // 34: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
-	17, // 35: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
-	19, // 36: warden.v1.AdminService.GetTablePermissions:output_type -> warden.v1.GetTablePermissionsResponse
-	22, // 37: warden.v1.AdminService.ListDecisions:output_type -> warden.v1.ListDecisionsResponse
-	26, // 38: warden.v1.AdminService.Reload:output_type -> warden.v1.ReloadResponse
-	32, // [32:39] is the sub-list for method output_type
-	25, // [25:32] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	6,  // 2: warden.v1.GetStatusResponse.last_reload:type_name -> warden.v1.ReloadAttempt
+	6,  // 3: warden.v1.GetStatusResponse.last_failed_reload:type_name -> warden.v1.ReloadAttempt
+	30, // 4: warden.v1.GetStatusResponse.caller_keys_loaded_at:type_name -> google.protobuf.Timestamp
+	6,  // 5: warden.v1.GetStatusResponse.last_caller_keys_reload:type_name -> warden.v1.ReloadAttempt
+	5,  // 6: warden.v1.GetStatusResponse.inconsistent_objects:type_name -> warden.v1.InconsistentObject
+	31, // 7: warden.v1.InconsistentObject.operation:type_name -> warden.v1.Operation
+	30, // 8: warden.v1.ReloadAttempt.finished_at:type_name -> google.protobuf.Timestamp
+	1,  // 9: warden.v1.ReloadAttempt.outcome:type_name -> warden.v1.ReloadOutcome
+	7,  // 10: warden.v1.ReloadAttempt.problems:type_name -> warden.v1.PolicyProblem
+	31, // 11: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
+	9,  // 12: warden.v1.Table.columns:type_name -> warden.v1.Column
+	10, // 13: warden.v1.Table.roles:type_name -> warden.v1.RolePermissions
+	11, // 14: warden.v1.ListTablesResponse.tables:type_name -> warden.v1.Table
+	14, // 15: warden.v1.ListRolesResponse.roles:type_name -> warden.v1.Role
+	17, // 16: warden.v1.GetTableRegoResponse.modules:type_name -> warden.v1.RegoModule
+	21, // 17: warden.v1.GetTablePermissionsResponse.permissions:type_name -> warden.v1.TablePermission
+	5,  // 18: warden.v1.GetTablePermissionsResponse.inconsistent_permissions:type_name -> warden.v1.InconsistentObject
+	31, // 19: warden.v1.TablePermission.operation:type_name -> warden.v1.Operation
+	2,  // 20: warden.v1.TablePermission.kind:type_name -> warden.v1.PermissionKind
+	28, // 21: warden.v1.TablePermission.set:type_name -> warden.v1.TablePermission.SetEntry
+	24, // 22: warden.v1.ListDecisionsResponse.decisions:type_name -> warden.v1.DecisionRecord
+	30, // 23: warden.v1.DecisionRecord.time:type_name -> google.protobuf.Timestamp
+	25, // 24: warden.v1.DecisionRecord.rows:type_name -> warden.v1.DecisionRecordRow
+	29, // 25: warden.v1.DecisionRecord.session:type_name -> warden.v1.DecisionRecord.SessionEntry
+	6,  // 26: warden.v1.ReloadResponse.policy:type_name -> warden.v1.ReloadAttempt
+	6,  // 27: warden.v1.ReloadResponse.caller_keys:type_name -> warden.v1.ReloadAttempt
+	3,  // 28: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
+	8,  // 29: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
+	13, // 30: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
+	16, // 31: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
+	19, // 32: warden.v1.AdminService.GetTablePermissions:input_type -> warden.v1.GetTablePermissionsRequest
+	22, // 33: warden.v1.AdminService.ListDecisions:input_type -> warden.v1.ListDecisionsRequest
+	26, // 34: warden.v1.AdminService.Reload:input_type -> warden.v1.ReloadRequest
+	4,  // 35: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
+	12, // 36: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
+	15, // 37: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
+	18, // 38: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
+	20, // 39: warden.v1.AdminService.GetTablePermissions:output_type -> warden.v1.GetTablePermissionsResponse
+	23, // 40: warden.v1.AdminService.ListDecisions:output_type -> warden.v1.ListDecisionsResponse
+	27, // 41: warden.v1.AdminService.Reload:output_type -> warden.v1.ReloadResponse
+	35, // [35:42] is the sub-list for method output_type
+	28, // [28:35] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_admin_proto_init() }
@@ -2216,14 +2365,14 @@ func file_warden_v1_admin_proto_init() {
 		return
 	}
 	file_warden_v1_authorization_proto_init()
-	file_warden_v1_admin_proto_msgTypes[17].OneofWrappers = []any{}
+	file_warden_v1_admin_proto_msgTypes[18].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_admin_proto_rawDesc), len(file_warden_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

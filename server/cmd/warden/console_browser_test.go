@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 )
 
@@ -77,7 +80,9 @@ func TestBrowserConsole(t *testing.T) {
 	tab, cancelTab := chromedp.NewContext(actx)
 	defer cancelTab()
 
-	// CSP violations and script errors reach the browser's console.
+	// CSP violations and script errors reach the browser's console (with
+	// the log domain enabled, as for TestBrowserCORS).
+	var mu sync.Mutex
 	var problems []string
 	messages := chromedp.Console(tab)
 	go func() {
@@ -86,10 +91,15 @@ func TestBrowserConsole(t *testing.T) {
 				return
 			}
 			if strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Uncaught") {
+				mu.Lock()
 				problems = append(problems, m.Text)
+				mu.Unlock()
 			}
 		}
 	}()
+	if _, err := chromedp.Call(tab, log.Enable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
 
 	step := func(t *testing.T, name string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -270,6 +280,30 @@ func TestBrowserConsole(t *testing.T) {
 		shot(t, "06-status")
 	})
 
+	// Another server, another origin (so another sessionStorage): a policy
+	// set with inconsistent objects, loaded as Hasura loads one.
+	t.Run("inconsistent objects", func(t *testing.T) {
+		broken := startServer(t, "--policy", brokenPolicy)
+		step(t, "load", chromedp.Navigate("http://"+broken.httpAddr+"/console/"), chromedp.WaitVisible(chromedp.CSS("#apikey")),
+			chromedp.SendKeys(chromedp.CSS("#apikey"), broken.keys["ops"]), chromedp.Click(chromedp.CSS("#signin-form button")))
+		waitFor(t, "the matrix", `document.getElementById("matrix-grid") !== null && !document.getElementById("matrix").hidden`)
+		sel := `#matrix-grid button[data-table="public.notes"][data-role="user"][data-op="OPERATION_SELECT"]`
+		if got := eval(t, `document.querySelector('`+sel+`').dataset.kind`); got != "inconsistent" {
+			t.Errorf("user's select on public.notes: cell %q, want inconsistent", got)
+		}
+		step(t, "open it", chromedp.Click(chromedp.CSS(sel)))
+		if got := text(t, "#rule-yaml"); !strings.Contains(got, "left out as inconsistent") || !strings.Contains(got, "ownr_id") {
+			t.Errorf("the inconsistent cell shows %q", got)
+		}
+		step(t, "status", chromedp.Click(chromedp.CSS(`nav button[data-section="status"]`)))
+		if got := text(t, "#status-inconsistent"); !strings.Contains(got, "delete permission of role user on public.notes") {
+			t.Errorf("status lists the inconsistent objects as %q", got)
+		}
+		shot(t, "07-inconsistent")
+	})
+
+	mu.Lock()
+	defer mu.Unlock()
 	if len(problems) > 0 {
 		t.Errorf("the browser reported:\n%s", strings.Join(problems, "\n"))
 	}

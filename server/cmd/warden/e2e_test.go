@@ -581,3 +581,44 @@ func TestServeRefusesWithoutCallers(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminInconsistent serves a policy set with inconsistent objects, as
+// Hasura loads one: GetStatus lists them, and GetTablePermissions names
+// the table's left-out permissions apart from those it holds.
+func TestAdminInconsistent(t *testing.T) {
+	srv := startServer(t, "--policy", brokenPolicy)
+	admin := srv.admin()
+	st, err := admin.GetStatus(t.Context(), &wardenv1.GetStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range st.GetInconsistentObjects() {
+		got = append(got, o.GetDescription())
+	}
+	want := []string{"select permission of role user on public.notes", "select permission of role admin on public.notes", "delete permission of role user on public.notes"}
+	if !slices.Equal(got, want) || st.GetInconsistentObjectCount() != 3 {
+		t.Errorf("GetStatus lists %q (count %d), want %q", got, st.GetInconsistentObjectCount(), want)
+	}
+	if o := st.GetInconsistentObjects()[0]; o.GetKind() != "permission" || o.GetTable() != "public.notes" || o.GetName() != "user" ||
+		o.GetOperation() != wardenv1.Operation_OPERATION_SELECT || len(o.GetReasons()) == 0 || !strings.Contains(o.GetReasons()[0], "ownr_id") {
+		t.Errorf("first inconsistent object: %v", o)
+	}
+	perms, err := admin.GetTablePermissions(t.Context(), &wardenv1.GetTablePermissionsRequest{Table: "notes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range perms.GetPermissions() {
+		if p.GetRole() == "user" && (p.GetOperation() == wardenv1.Operation_OPERATION_SELECT || p.GetOperation() == wardenv1.Operation_OPERATION_DELETE) {
+			t.Errorf("an inconsistent permission is listed as held: %v", p)
+		}
+	}
+	var left []string
+	for _, o := range perms.GetInconsistentPermissions() {
+		left = append(left, o.GetName()+" "+o.GetOperation().String())
+	}
+	// admin's is inconsistent too, but "admin" may hold no permission.
+	if !slices.Contains(left, "user OPERATION_SELECT") || !slices.Contains(left, "user OPERATION_DELETE") {
+		t.Errorf("GetTablePermissions names %q as inconsistent, want user's select and delete", left)
+	}
+}

@@ -96,8 +96,9 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ["caller_keys_loaded_at", "inconsistent_object_count", "last_caller_keys_reload", "last_failed_reload", "last_reload", "loaded_at", "revision", "role_count", "source", "source_kind", "table_count", "version", "watching"]
+    __slots__ = ["caller_keys_loaded_at", "inconsistent_object_count", "inconsistent_objects", "last_caller_keys_reload", "last_failed_reload", "last_reload", "loaded_at", "revision", "role_count", "source", "source_kind", "table_count", "version", "watching"]
     CALLER_KEYS_LOADED_AT_FIELD_NUMBER: _ClassVar[int]
+    INCONSISTENT_OBJECTS_FIELD_NUMBER: _ClassVar[int]
     INCONSISTENT_OBJECT_COUNT_FIELD_NUMBER: _ClassVar[int]
     LAST_CALLER_KEYS_RELOAD_FIELD_NUMBER: _ClassVar[int]
     LAST_FAILED_RELOAD_FIELD_NUMBER: _ClassVar[int]
@@ -112,6 +113,7 @@ class GetStatusResponse(_message.Message):
     WATCHING_FIELD_NUMBER: _ClassVar[int]
     caller_keys_loaded_at: _timestamp_pb2.Timestamp
     inconsistent_object_count: int
+    inconsistent_objects: _containers.RepeatedCompositeFieldContainer[InconsistentObject]
     last_caller_keys_reload: ReloadAttempt
     last_failed_reload: ReloadAttempt
     last_reload: ReloadAttempt
@@ -123,7 +125,7 @@ class GetStatusResponse(_message.Message):
     table_count: int
     version: str
     watching: bool
-    def __init__(self, revision: _Optional[str] = ..., source: _Optional[str] = ..., loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., table_count: _Optional[int] = ..., role_count: _Optional[int] = ..., version: _Optional[str] = ..., source_kind: _Optional[_Union[PolicySourceKind, str]] = ..., inconsistent_object_count: _Optional[int] = ..., watching: bool = ..., last_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., last_failed_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., caller_keys_loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_caller_keys_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ...) -> None: ...
+    def __init__(self, revision: _Optional[str] = ..., source: _Optional[str] = ..., loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., table_count: _Optional[int] = ..., role_count: _Optional[int] = ..., version: _Optional[str] = ..., source_kind: _Optional[_Union[PolicySourceKind, str]] = ..., inconsistent_object_count: _Optional[int] = ..., watching: bool = ..., last_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., last_failed_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., caller_keys_loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_caller_keys_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., inconsistent_objects: _Optional[_Iterable[_Union[InconsistentObject, _Mapping]]] = ...) -> None: ...
 
 class GetTablePermissionsRequest(_message.Message):
     __slots__ = ["table"]
@@ -132,14 +134,16 @@ class GetTablePermissionsRequest(_message.Message):
     def __init__(self, table: _Optional[str] = ...) -> None: ...
 
 class GetTablePermissionsResponse(_message.Message):
-    __slots__ = ["permissions", "revision", "table"]
+    __slots__ = ["inconsistent_permissions", "permissions", "revision", "table"]
+    INCONSISTENT_PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
     PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     TABLE_FIELD_NUMBER: _ClassVar[int]
+    inconsistent_permissions: _containers.RepeatedCompositeFieldContainer[InconsistentObject]
     permissions: _containers.RepeatedCompositeFieldContainer[TablePermission]
     revision: str
     table: str
-    def __init__(self, table: _Optional[str] = ..., permissions: _Optional[_Iterable[_Union[TablePermission, _Mapping]]] = ..., revision: _Optional[str] = ...) -> None: ...
+    def __init__(self, table: _Optional[str] = ..., permissions: _Optional[_Iterable[_Union[TablePermission, _Mapping]]] = ..., revision: _Optional[str] = ..., inconsistent_permissions: _Optional[_Iterable[_Union[InconsistentObject, _Mapping]]] = ...) -> None: ...
 
 class GetTableRegoRequest(_message.Message):
     __slots__ = ["table"]
@@ -154,6 +158,26 @@ class GetTableRegoResponse(_message.Message):
     modules: _containers.RepeatedCompositeFieldContainer[RegoModule]
     revision: str
     def __init__(self, modules: _Optional[_Iterable[_Union[RegoModule, _Mapping]]] = ..., revision: _Optional[str] = ...) -> None: ...
+
+class InconsistentObject(_message.Message):
+    __slots__ = ["description", "file", "kind", "name", "operation", "path", "reasons", "table"]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    file: str
+    kind: str
+    name: str
+    operation: _authorization_pb2.Operation
+    path: str
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    table: str
+    def __init__(self, kind: _Optional[str] = ..., description: _Optional[str] = ..., table: _Optional[str] = ..., name: _Optional[str] = ..., operation: _Optional[_Union[_authorization_pb2.Operation, str]] = ..., file: _Optional[str] = ..., path: _Optional[str] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListDecisionsRequest(_message.Message):
     __slots__ = ["after_sequence", "call", "limit", "outcome", "role", "table"]
