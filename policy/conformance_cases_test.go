@@ -229,7 +229,7 @@ func (s *suite) validate() error {
 		}
 		if e := c.Error; e != nil {
 			switch e.Kind {
-			case "missing_session_variables", "invalid_value", "unknown_table", "unknown_columns":
+			case "missing_session_variables", "invalid_value", "unknown_table", "unknown_columns", "ambiguous_table":
 			default:
 				return fmt.Errorf("check %q: unknown error kind %q", c.Name, e.Kind)
 			}
@@ -468,4 +468,21 @@ func (s *suite) input(c *check) (engine.CheckInput, error) {
 		}
 	}
 	return in, nil
+}
+
+// resolved names the tables of in as the policy has them
+// (model.Policy.Resolve), for the suites that look tables up in the policy
+// themselves rather than through the engine.
+func resolved(p *model.Policy, in engine.CheckInput) engine.CheckInput {
+	in.Table = p.Resolve(in.Table, "")
+	t, ok := p.Tables[in.Table]
+	if !ok || len(in.Tables) == 0 {
+		return in
+	}
+	tables := make(map[model.TableName][]map[string]any, len(in.Tables))
+	for n, rows := range in.Tables {
+		tables[p.Resolve(n, t.Source)] = rows
+	}
+	in.Tables = tables
+	return in
 }

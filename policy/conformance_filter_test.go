@@ -56,6 +56,7 @@ func filterCheck(t *testing.T, set *engine.Set, s *suite, c *check) int {
 	if err != nil {
 		t.Fatalf("case: %v", err)
 	}
+	in = resolved(set.Policy(), in)
 	res, err := set.Filter(context.Background(), engine.FilterInput{Session: in.Session, Table: in.Table, Op: in.Op})
 	if c.Error != nil {
 		switch c.Error.Kind {

@@ -116,6 +116,7 @@ func (o *opaOnly) run(t *testing.T, set *engine.Set, s *suite, c *check) int {
 	if err != nil {
 		t.Fatalf("case: %v", err)
 	}
+	in = resolved(set.Policy(), in)
 	replay, err := set.Replay(o.ctx, in)
 	if err != nil {
 		t.Fatalf("Replay: %v", err)

@@ -243,6 +243,8 @@ func checkError(r *reporter, err error, want *errorCase) {
 		sentinel = engine.ErrUnknownTable
 	case "unknown_columns":
 		sentinel = engine.ErrUnknownColumns
+	case "ambiguous_table":
+		sentinel = engine.ErrAmbiguousTable
 	}
 	if !errors.Is(err, sentinel) {
 		r.errorf("error %q is not %s", err, want.Kind)

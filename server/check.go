@@ -128,6 +128,20 @@ func CheckInput(req *wardenv1.CheckRequest, sess engine.Session) (engine.CheckIn
 		if r.GetNewValues() != nil {
 			in.Rows[i].New = r.GetNewValues().AsMap()
 		}
+		// values_json: exact JSON (ValidateRequest has read it once).
+		for _, j := range []struct {
+			into  map[string]any
+			from  map[string]string
+			field string
+		}{{in.Rows[i].Values, r.GetValuesJson(), "values_json"}, {in.Rows[i].New, r.GetNewValuesJson(), "new_values_json"}} {
+			for col, text := range j.from {
+				v, err := ParseJSONValue(text)
+				if err != nil || j.into == nil {
+					return engine.CheckInput{}, status.Errorf(codes.InvalidArgument, "rows[%d].%s[%s]: %v", i, j.field, col, err)
+				}
+				j.into[col] = v
+			}
+		}
 		if len(r.GetJsonNulls()) > 0 {
 			roots := map[string]any{"values": in.Rows[i].Values}
 			if in.Rows[i].New != nil {

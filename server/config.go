@@ -38,6 +38,9 @@ const (
 	DefaultMaxConnectionIdle    = 5 * time.Minute
 	DefaultKeepaliveMinTime     = 10 * time.Second
 	DefaultCORSMaxAge           = 10 * time.Minute
+	// DefaultMessageRecvTimeout: a request of --max-recv-msg-size (4 MiB)
+	// arrives within it at 400 KB/s.
+	DefaultMessageRecvTimeout = 10 * time.Second
 )
 
 // EnvPrefix starts the environment variable of every flag: --grpc-addr is
@@ -65,16 +68,28 @@ type Config struct {
 	MaxRows int
 	// MaxRecvMsgSize is the largest request in bytes (--max-recv-msg-size).
 	MaxRecvMsgSize int
+	// MaxRequestValues, MaxListElements and MaxValueDepth cap what
+	// decoding one request may build (--max-request-values,
+	// --max-list-elements, --max-value-depth; see RequestCaps).
+	MaxRequestValues int
+	MaxListElements  int
+	MaxValueDepth    int
+	// MessageRecvTimeout bounds the time from a call's headers to its
+	// whole first message (--message-recv-timeout): a caller that opens a
+	// call and sends its message slowly or never is cut off with
+	// DEADLINE_EXCEEDED.
+	MessageRecvTimeout time.Duration
 	// StreamWorkers is the number of long-lived goroutines that serve
 	// gRPC calls (--stream-workers); 0 starts a goroutine per call. A
 	// decision recurses deeply in OPA's evaluator, so a fresh goroutine
 	// grows its stack on nearly every call; a worker keeps its stack. Calls
 	// beyond the busy workers still get a goroutine each.
 	StreamWorkers int
-	// GCHeadroomMiB is the room, in MiB, the garbage collector leaves the
-	// heap above what is live once the policy set is loaded
-	// (--gc-headroom-mib; see TuneGC); 0 keeps Go's default, and GOGC in
-	// the environment wins.
+	// GCHeadroomMiB is the room, in MiB, above the live heap once the
+	// policy set is loaded, that the soft memory limit and the garbage
+	// collector leave (--gc-headroom-mib; see TuneMemory); 0 keeps Go's
+	// GOGC and sets no limit but 90% of a cgroup's; GOMEMLIMIT and GOGC in
+	// the environment win.
 	GCHeadroomMiB int
 	// ShutdownTimeout bounds the graceful shutdown (--shutdown-timeout).
 	ShutdownTimeout time.Duration
@@ -157,6 +172,10 @@ func DefaultConfig() Config {
 		LogLevel:             "info",
 		MaxRows:              DefaultMaxRows,
 		MaxRecvMsgSize:       DefaultMaxRecvMsgSize,
+		MaxRequestValues:     DefaultMaxRequestValues,
+		MaxListElements:      DefaultMaxListElements,
+		MaxValueDepth:        DefaultMaxValueDepth,
+		MessageRecvTimeout:   DefaultMessageRecvTimeout,
 		StreamWorkers:        DefaultStreamWorkers,
 		Watch:                true,
 		ReloadDebounce:       reload.DefaultDebounce,
@@ -191,7 +210,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
 	fs.IntVar(&c.MaxRows, "max-rows", c.MaxRows, "most rows one Check may carry")
 	fs.IntVar(&c.MaxRecvMsgSize, "max-recv-msg-size", c.MaxRecvMsgSize, "largest request in `bytes`")
-	fs.IntVar(&c.GCHeadroomMiB, "gc-headroom-mib", c.GCHeadroomMiB, "room in `MiB` the garbage collector leaves above the live heap (the loaded policy set), never less than Go's default; 0: Go's default; GOGC in the environment wins")
+	fs.IntVar(&c.MaxRequestValues, "max-request-values", c.MaxRequestValues, "most values (google.protobuf.Value, at every depth) one request may hold; checked before it is decoded")
+	fs.IntVar(&c.MaxListElements, "max-list-elements", c.MaxListElements, "most elements of one list value in a request; checked before it is decoded")
+	fs.IntVar(&c.MaxValueDepth, "max-value-depth", c.MaxValueDepth, "deepest nesting of values in a request (a scalar column value is 1); checked before it is decoded")
+	fs.DurationVar(&c.MessageRecvTimeout, "message-recv-timeout", c.MessageRecvTimeout, "longest time from a call's headers to its whole request message; a caller slower than that gets DEADLINE_EXCEEDED")
+	fs.IntVar(&c.GCHeadroomMiB, "gc-headroom-mib", c.GCHeadroomMiB, "room in `MiB` above the live heap (the loaded policy set) that the soft memory limit and the garbage collector leave; 0: Go's GOGC and no limit but 90% of a cgroup memory limit; GOMEMLIMIT and GOGC in the environment win")
 	fs.IntVar(&c.StreamWorkers, "stream-workers", c.StreamWorkers, "long-lived goroutines serving gRPC calls (they keep their grown stacks); 0: a new goroutine per call")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown deadline; then open calls are cut")
 	fs.IntVar(&c.MaxConcurrentStreams, "max-concurrent-streams", c.MaxConcurrentStreams, "most gRPC calls in flight on one connection; more wait at the client")
@@ -266,6 +289,17 @@ func (c Config) Validate() error {
 	}
 	if c.GCHeadroomMiB < 0 || c.GCHeadroomMiB > maxGCHeadroomMiB {
 		errs = append(errs, fmt.Errorf("--gc-headroom-mib %d: want 0 to %d", c.GCHeadroomMiB, maxGCHeadroomMiB))
+	}
+	for _, f := range []struct {
+		flag string
+		v    int
+	}{{"max-request-values", c.MaxRequestValues}, {"max-list-elements", c.MaxListElements}, {"max-value-depth", c.MaxValueDepth}} {
+		if f.v < 1 {
+			errs = append(errs, fmt.Errorf("--%s %d: want at least 1", f.flag, f.v))
+		}
+	}
+	if c.MessageRecvTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--message-recv-timeout %s: want a positive duration", c.MessageRecvTimeout))
 	}
 	if c.MaxRecvMsgSize < 1024 {
 		errs = append(errs, fmt.Errorf("--max-recv-msg-size %d: want at least 1024 bytes", c.MaxRecvMsgSize))
@@ -349,6 +383,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel),
 		slog.Int("max_rows", c.MaxRows),
 		slog.Int("max_recv_msg_size", c.MaxRecvMsgSize),
+		slog.Int("max_request_values", c.MaxRequestValues),
+		slog.Int("max_list_elements", c.MaxListElements),
+		slog.Int("max_value_depth", c.MaxValueDepth),
+		slog.String("message_recv_timeout", c.MessageRecvTimeout.String()),
 		slog.Int("stream_workers", c.StreamWorkers),
 		slog.Int("gc_headroom_mib", c.GCHeadroomMiB),
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
@@ -413,4 +451,9 @@ func (c Config) NewLogger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// requestCaps are the configured caps on decoding one request.
+func (c Config) requestCaps() RequestCaps {
+	return RequestCaps{MaxValues: c.MaxRequestValues, MaxListElements: c.MaxListElements, MaxDepth: c.MaxValueDepth}
 }

@@ -12,6 +12,7 @@ import (
 	protocodec "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // grpc-go decodes a unary request inside the generated method handler,
@@ -30,15 +31,18 @@ import (
 // request that did not decode. Messages the guard did not arm (those of
 // streams) fail as grpc-go makes them fail.
 
-// holdingCodec is the proto codec that holds back the decoding failures
-// of armed messages.
+// holdingCodec is the proto codec that checks a request's wire bytes
+// against the request caps before decoding it (decodecaps.go), and holds
+// back the decoding failures — a cap exceeded among them — of armed
+// messages.
 type holdingCodec struct {
 	base  encoding.CodecV2
+	caps  RequestCaps
 	armed sync.Map // message -> *error
 }
 
-func newHoldingCodec() *holdingCodec {
-	return &holdingCodec{base: encoding.GetCodecV2(protocodec.Name)}
+func newHoldingCodec(caps RequestCaps) *holdingCodec {
+	return &holdingCodec{base: encoding.GetCodecV2(protocodec.Name), caps: caps}
 }
 
 func (c *holdingCodec) Name() string { return protocodec.Name }
@@ -46,7 +50,7 @@ func (c *holdingCodec) Name() string { return protocodec.Name }
 func (c *holdingCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
 
 func (c *holdingCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	err := c.base.Unmarshal(data, v)
+	err := c.unmarshal(data, v)
 	if err == nil {
 		return nil
 	}
@@ -58,6 +62,22 @@ func (c *holdingCodec) Unmarshal(data mem.BufferSlice, v any) error {
 		return nil
 	}
 	return err
+}
+
+// unmarshal decodes as grpc-go's proto codec does, after checking the
+// wire bytes against the request caps.
+func (c *holdingCodec) unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return c.base.Unmarshal(data, v)
+	}
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	b := buf.ReadOnlyData()
+	if err := c.caps.Check(b, m.ProtoReflect().Descriptor()); err != nil {
+		return err
+	}
+	return proto.Unmarshal(b, m)
 }
 
 // guardRegistrar registers services with their unary handlers guarded, and

@@ -29,6 +29,7 @@ const (
 	ReasonInvalidValue            = "INVALID_VALUE"
 	ReasonUnknownColumns          = "UNKNOWN_COLUMNS"
 	ReasonInconsistentObject      = "INCONSISTENT_OBJECT"
+	ReasonAmbiguousTable          = "AMBIGUOUS_TABLE"
 )
 
 // internalMessage is all a caller learns of an internal error.
@@ -57,6 +58,7 @@ func StatusFromError(err error) *status.Status {
 		invalidValue   *engine.InvalidValueError
 		unknownColumns *engine.UnknownColumnsError
 		inconsistent   *engine.InconsistentError
+		ambiguous      *engine.AmbiguousTableError
 	)
 	switch {
 	case errors.As(err, &inconsistent):
@@ -69,6 +71,13 @@ func StatusFromError(err error) *status.Status {
 		}
 		return newStatus(codes.FailedPrecondition, inconsistent.Error(),
 			errorInfo(ReasonInconsistentObject, "object", obj.String(), "kind", obj.Kind, "source", obj.Source.String()), pf)
+	case errors.As(err, &ambiguous):
+		return newStatus(codes.InvalidArgument, ambiguous.Error(),
+			errorInfo(ReasonAmbiguousTable, "table", ambiguous.Table.String(), "sources", strings.Join(ambiguous.Sources, ",")),
+			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+				Field:       "table",
+				Description: ambiguous.Error(),
+			}}})
 	case errors.As(err, &unknownTable):
 		return newStatus(codes.NotFound, unknownTable.Error(),
 			errorInfo(ReasonUnknownTable, "table", unknownTable.Table.String()),

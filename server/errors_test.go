@@ -41,6 +41,17 @@ func TestStatusFromError(t *testing.T) {
 			},
 		},
 		{
+			name: "ambiguous table",
+			err:  fmt.Errorf("filter: %w", &engine.AmbiguousTableError{Table: model.TableName{Schema: "public", Name: "items"}, Sources: []string{"one", "two"}}),
+			code: codes.InvalidArgument,
+			msg:  "table public.items is tracked in sources one, two: name it with its source (one:public.items)",
+			details: []proto.Message{
+				&errdetails.ErrorInfo{Reason: "AMBIGUOUS_TABLE", Domain: "warden.dev", Metadata: map[string]string{"table": "public.items", "sources": "one,two"}},
+				&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+					Field: "table", Description: "table public.items is tracked in sources one, two: name it with its source (one:public.items)"}}},
+			},
+		},
+		{
 			name: "inconsistent permission",
 			err: fmt.Errorf("check: %w", &engine.InconsistentError{Object: &model.Inconsistency{
 				Kind: "permission", Table: articles, Name: "user", Op: model.OpSelect,

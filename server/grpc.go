@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server/callerauth"
 )
 
 // inprocBufferBytes is the buffer of the in-memory connection between the
@@ -34,17 +35,19 @@ const inprocBufferBytes = 1 << 20
 // buildGRPC builds the gRPC server, and the gateway's in-process one, with
 // every service registered.
 func (s *Server) buildGRPC() {
-	s.codec = newHoldingCodec()
+	s.codec = newHoldingCodec(s.cfg.requestCaps())
 	var creds []grpc.ServerOption
 	if s.certs != nil {
 		creds = append(creds, grpc.Creds(credentials.NewTLS(s.certs.ServerConfig())))
 	}
-	s.grpc = s.newGRPCServer(nil, creds...)
+	s.grpc = s.newGRPCServer(nil, s.limiter, creds...)
 	targets := []grpc.ServiceRegistrar{s.grpc}
 	if s.cfg.HTTPGateway {
 		// No transport credentials: the listener is in memory, reachable
 		// only through the HTTP listener, which has TLS when configured.
-		s.inproc = s.newGRPCServer(gatewayFields)
+		// Its calls were counted against the rate limit by the gateway,
+		// before the body was read (callerFirst): not again here.
+		s.inproc = s.newGRPCServer(gatewayFields, nil)
 		s.inprocLis = bufconn.Listen(inprocBufferBytes)
 		targets = append(targets, s.inproc)
 	}
@@ -69,7 +72,9 @@ func (s *Server) buildGRPC() {
 // and nothing about the request is looked at before its caller is known.
 //
 // The gateway's server adds transport fields to the log line (fields).
-func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, extra ...grpc.ServerOption) *grpc.Server {
+// The tap rate-limits with tapLimiter (nil: not at all); the limiter's
+// interceptor does not count a call the tap let through.
+func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, tapLimiter *callerauth.RateLimiter, extra ...grpc.ServerOption) *grpc.Server {
 	log := slogAdapter(s.log)
 	if fields == nil {
 		fields = func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
@@ -78,8 +83,11 @@ func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, extra ...grpc
 	}
 	opts := []grpc.ServerOption{
 		// Callers are authenticated and rate-limited from the headers,
-		// before the message is read (callerauth.TapHandle).
-		grpc.InTapHandle(s.auth.TapHandle(s.limiter, s.metrics.refusedBeforeDecode)),
+		// before the message is read (callerauth.TapHandle); the message
+		// must then arrive within --message-recv-timeout (recvdeadline.go).
+		grpc.InTapHandle(recvDeadlineTap(s.auth.TapHandle(tapLimiter, s.metrics.refusedBeforeDecode),
+			s.cfg.MessageRecvTimeout, func() { s.metrics.refusedBeforeDecode(ReasonMessageRecvTimeout) })),
+		grpc.StatsHandler(recvDeadlineStats{}),
 		grpc.MaxRecvMsgSize(s.cfg.MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(uint32(s.cfg.MaxConcurrentStreams)), //nolint:gosec // bounded by Validate
 		grpc.KeepaliveParams(keepalive.ServerParameters{

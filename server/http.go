@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -15,13 +14,13 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 	"github.com/wardenpdp/warden/server/callerauth"
 	gatewayv1 "github.com/wardenpdp/warden/server/internal/gatewaypb/warden/v1"
 )
@@ -39,9 +38,11 @@ func (s *Server) buildHTTP() {
 	s.http = &http.Server{
 		Handler:           s.httpMux,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// The body, as a gRPC message, within --message-recv-timeout of
+		// the headers.
+		ReadTimeout: 10*time.Second + s.cfg.MessageRecvTimeout,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 }
 
@@ -56,20 +57,44 @@ func (s *Server) startGateway() error {
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	s.httpMux.Handle("/v1/", s.cfg.corsHandler(limitBody(int64(s.cfg.MaxRecvMsgSize), s.callerFirst(gw))))
+	// The caller first, then the body's size.
+	s.httpMux.Handle("/v1/", s.cfg.corsHandler(s.callerFirst(gw, limitBody(gw, int64(s.cfg.MaxRecvMsgSize), s.cfg.requestCaps(), s.cfg.MaxRows, gw))))
 	// The console calls the gateway from the same origin (server/console.go).
 	s.httpMux.Handle("/console/", consoleHandler())
 	return nil
 }
 
-// callerFirst refuses a gateway call without valid caller credentials
-// before its body is decoded, as gRPC does: a malformed body from no
-// caller is 401, not 400. Grants are checked by the gRPC interceptor, as
-// for every call.
-func (s *Server) callerFirst(gw *runtime.ServeMux) http.Handler {
+// gatewayBodyMethods are the gateway's routes that carry a body, with
+// their gRPC methods (proto/warden/v1/http.yaml): their caller's grant is
+// checked before the body is read. The routes without a body are
+// authorized by the in-process server, as any call.
+var gatewayBodyMethods = map[string]string{
+	"POST /v1/check":            wardenv1.AuthorizationService_Check_FullMethodName,
+	"POST /v1/filter":           wardenv1.AuthorizationService_Filter_FullMethodName,
+	"POST /v1/diagnostics/echo": wardenv1.DiagnosticsService_Echo_FullMethodName,
+	"POST /v1/admin/reload":     wardenv1.AdminService_Reload_FullMethodName,
+}
+
+// callerFirst admits a gateway call from its headers, before a byte of
+// its body is read, as the gRPC tap does: the caller is authenticated,
+// authorized for the method when the route has a body, and counted once
+// against its rate limit (the in-process server does not count it
+// again). A call without valid caller credentials is 401, not a 400 for
+// its body; over the rate limit, 429 with Retry-After.
+func (s *Server) callerFirst(gw *runtime.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		md := metadata.MD{callerauth.APIKeyMetadata: r.Header.Values(callerauth.APIKeyMetadata)}
-		if _, err := s.auth.Authenticate(metadata.NewIncomingContext(r.Context(), md)); err != nil {
+		c, err := s.auth.Authenticate(metadata.NewIncomingContext(r.Context(), md))
+		if method, ok := gatewayBodyMethods[r.Method+" "+r.URL.Path]; ok && err == nil {
+			err = s.auth.Authorize(c, method)
+		}
+		if err == nil {
+			err = s.limiter.Allow(c)
+		}
+		if err != nil {
+			if e, ok := err.(*callerauth.Error); ok {
+				s.metrics.refusedBeforeDecode(e.Reason)
+			}
 			// The one log line of a call that never reached gRPC.
 			client, _, _ := net.SplitHostPort(r.RemoteAddr)
 			s.log.InfoContext(r.Context(), "finished call", slog.String("protocol", "http"),
@@ -80,7 +105,7 @@ func (s *Server) callerFirst(gw *runtime.ServeMux) http.Handler {
 			gatewayError(r.Context(), gw, out, w, r, err)
 			return
 		}
-		gw.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -155,26 +180,6 @@ func gatewayError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 		}
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
-}
-
-// limitBody refuses a body over the gRPC message limit: with 413 when its
-// length is declared, and as a read error (400) when it is not.
-func limitBody(limit int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > limit {
-			// Read (a bounded part of) what the client is sending before
-			// answering, or it may see a reset connection, not the 413.
-			_, _ = io.CopyN(io.Discard, r.Body, limit)
-			st := status.Newf(codes.ResourceExhausted, "request body of %d bytes; at most %d", r.ContentLength, limit)
-			body, _ := protojson.Marshal(st.Proto())
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			w.Write(body)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		next.ServeHTTP(w, r)
-	})
 }
 
 // healthz answers 200 SERVING or 503 NOT_SERVING, to anyone, as the gRPC

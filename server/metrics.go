@@ -57,7 +57,7 @@ func newMetrics(inconsistent func() float64, revision func() string) *metrics {
 		}, []string{"operation"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "warden_calls_refused_before_decode_total",
-			Help: "Calls refused from their headers, before their message was read: no or a wrong caller credential, a caller without the grant, or over its rate limit; by reason (MISSING_CALLER_CREDENTIALS, INVALID_CALLER_CREDENTIALS, CALLER_NOT_PERMITTED, RATE_LIMITED, ...). The interceptors' metrics and log do not see them.",
+			Help: "Calls refused before their message was read, over gRPC and through the HTTP gateway: from their headers (no or a wrong caller credential, a caller without the grant, or over its rate limit), or because the message did not arrive within --message-recv-timeout; by reason (MISSING_CALLER_CREDENTIALS, INVALID_CALLER_CREDENTIALS, CALLER_NOT_PERMITTED, RATE_LIMITED, MESSAGE_RECV_TIMEOUT, ...). The interceptors' metrics and log do not see them.",
 		}, []string{"reason"}),
 		filters: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "warden_filters_total",
@@ -175,7 +175,9 @@ func (m *metrics) Written(sink string, n int) { m.logWritten.WithLabelValues(sin
 
 func (m *metrics) QueueDepth(sink string, n int) { m.logQueue.WithLabelValues(sink).Set(float64(n)) }
 
-// refusedBeforeDecode counts a call callerauth.TapHandle refused.
+// refusedBeforeDecode counts a call refused before its message was read:
+// by callerauth.TapHandle, the gateway's callerFirst, or the receive
+// deadline.
 func (m *metrics) refusedBeforeDecode(reason string) {
 	m.refused.WithLabelValues(reason).Inc()
 }

@@ -131,6 +131,8 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Array{Array: &wardenv1.ArrayPredicate{
 			Operator: op, Column: columnRef(x.Column), Value: s,
 		}}}, nil
+	case residual.Spatial:
+		return spatialToProto(x)
 	case residual.Exists:
 		where, err := PredicateToProto(x.Where)
 		if err != nil {
@@ -324,4 +326,69 @@ var clockWords = map[string]wardenv1.ClockWord{
 	model.ClockToday:     wardenv1.ClockWord_CLOCK_WORD_TODAY,
 	model.ClockTomorrow:  wardenv1.ClockWord_CLOCK_WORD_TOMORROW,
 	model.ClockYesterday: wardenv1.ClockWord_CLOCK_WORD_YESTERDAY,
+}
+
+var spatialOps = map[model.Operator]wardenv1.SpatialOperator{
+	model.OpStContains:     wardenv1.SpatialOperator_SPATIAL_OPERATOR_CONTAINS,
+	model.OpStCrosses:      wardenv1.SpatialOperator_SPATIAL_OPERATOR_CROSSES,
+	model.OpStEquals:       wardenv1.SpatialOperator_SPATIAL_OPERATOR_EQUALS,
+	model.OpStIntersects:   wardenv1.SpatialOperator_SPATIAL_OPERATOR_INTERSECTS,
+	model.OpStOverlaps:     wardenv1.SpatialOperator_SPATIAL_OPERATOR_OVERLAPS,
+	model.OpStTouches:      wardenv1.SpatialOperator_SPATIAL_OPERATOR_TOUCHES,
+	model.OpStWithin:       wardenv1.SpatialOperator_SPATIAL_OPERATOR_WITHIN,
+	model.OpStDWithin:      wardenv1.SpatialOperator_SPATIAL_OPERATOR_D_WITHIN,
+	model.OpSt3dIntersects: wardenv1.SpatialOperator_SPATIAL_OPERATOR_3D_INTERSECTS,
+	model.OpSt3dDWithin:    wardenv1.SpatialOperator_SPATIAL_OPERATOR_3D_D_WITHIN,
+}
+
+// spatialToProto converts a PostGIS node: the geometry as a JSON value,
+// and the _d_within forms' distance and use_spheroid beside it.
+func spatialToProto(x residual.Spatial) (*wardenv1.Predicate, error) {
+	op, ok := spatialOps[x.Op]
+	v, bound := x.Value.(residual.Value)
+	if !ok || !bound {
+		return nil, fmt.Errorf("PostGIS operator %s with a %T", x.Op, x.Value)
+	}
+	sp := &wardenv1.SpatialPredicate{Operator: op, Column: columnRef(x.Column), Geography: x.Geography}
+	geom := v.V
+	if model.SpatialDistance(x.Op) {
+		m, ok := v.V.(map[string]any)
+		d, isNum := model.JSONNumber(m["distance"])
+		if !ok || !isNum {
+			return nil, fmt.Errorf("%s without a distance", x.Op)
+		}
+		geom, sp.Distance = m["from"], &d
+		if b, ok := m["use_spheroid"].(bool); ok && x.Geography {
+			sp.UseSpheroid = &b
+		}
+	}
+	g, err := structpb.NewValue(jsonPlain(geom))
+	if err != nil {
+		return nil, fmt.Errorf("%s: geometry: %w", x.Op, err)
+	}
+	sp.Geometry = g
+	return &wardenv1.Predicate{Node: &wardenv1.Predicate_Spatial{Spatial: sp}}, nil
+}
+
+// jsonPlain converts json.Number (in canonical JSON values) to float64,
+// which structpb takes: GeoJSON coordinates are doubles.
+func jsonPlain(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = jsonPlain(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = jsonPlain(e)
+		}
+		return out
+	}
+	return v
 }

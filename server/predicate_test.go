@@ -192,3 +192,38 @@ func TestPredicateClock(t *testing.T) {
 		t.Errorf("comparison %v, want the clock word tomorrow and no value", c)
 	}
 }
+
+// TestPredicateSpatial: a PostGIS node reaches the API with its operator,
+// the GeoJSON geometry as a JSON value, and the _d_within forms' distance
+// and use_spheroid; an unbound one is an error, not an empty node.
+func TestPredicateSpatial(t *testing.T) {
+	at := residual.Column{Name: "at", Kind: model.KindOpaque}
+	point := map[string]any{"type": "Point", "coordinates": []any{json.Number("1.5"), json.Number("2")}}
+	e := residual.And{Items: []residual.Expr{
+		residual.Spatial{Op: model.OpStWithin, Column: at, Value: residual.Value{V: point, Kind: model.KindJSONB}},
+		residual.Spatial{Op: model.OpStDWithin, Column: at, Geography: true,
+			Value: residual.Value{V: map[string]any{"distance": json.Number("1000"), "from": point, "use_spheroid": false}, Kind: model.KindJSONB}},
+	}}
+	p, err := PredicateToProto(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := p.GetAll().GetItems()
+	if len(items) != 2 {
+		t.Fatalf("%d items", len(items))
+	}
+	within := items[0].GetSpatial()
+	g, _ := json.Marshal(within.GetGeometry().AsInterface())
+	if within.GetOperator() != wardenv1.SpatialOperator_SPATIAL_OPERATOR_WITHIN || within.GetColumn().GetName() != "at" ||
+		string(g) != `{"coordinates":[1.5,2],"type":"Point"}` || within.Distance != nil || within.GetGeography() {
+		t.Errorf("within: %v (geometry %s)", within, g)
+	}
+	near := items[1].GetSpatial()
+	if near.GetOperator() != wardenv1.SpatialOperator_SPATIAL_OPERATOR_D_WITHIN || near.Distance == nil || near.GetDistance() != 1000 ||
+		near.UseSpheroid == nil || near.GetUseSpheroid() || !near.GetGeography() || near.GetGeometry().GetStructValue().GetFields()["type"].GetStringValue() != "Point" {
+		t.Errorf("d_within: %v", near)
+	}
+	if _, err := PredicateToProto(residual.Spatial{Op: model.OpStWithin, Column: at, Value: residual.Param{Name: "x-hasura-region"}}); err == nil {
+		t.Error("an unbound PostGIS operand converted")
+	}
+}

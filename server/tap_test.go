@@ -29,7 +29,10 @@ func (rawCodec) Name() string                       { return "proto" }
 // the server's memory, let alone decoded. A caller with the grant gets
 // past, and its request is decoded and answered.
 func TestRefusedBeforeDecode(t *testing.T) {
-	ts := startTest(t, DefaultConfig(), notesPolicy(t))
+	cfg := DefaultConfig()
+	// Caps high enough that the request with the grant is decoded.
+	cfg.MaxRequestValues, cfg.MaxListElements = 1<<20, 1<<20
+	ts := startTest(t, cfg, notesPolicy(t))
 	nulls := make([]any, 900_000)
 	row, err := structpb.NewStruct(map[string]any{"id": 1, "tags": nulls})
 	if err != nil {

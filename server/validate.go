@@ -2,13 +2,19 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/wardenpdp/warden/policy/model"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
@@ -202,7 +208,71 @@ func (v *violations) rows(rows []*wardenv1.Row, op wardenv1.Operation) {
 		if r.GetNewValues() != nil && op != wardenv1.Operation_OPERATION_UPDATE {
 			v.add(prefix+".new_values", "only for OPERATION_UPDATE")
 		}
+		v.jsonValues(prefix+".values_json", r.GetValuesJson(), r.GetValues())
+		if len(r.GetNewValuesJson()) > 0 {
+			switch {
+			case op != wardenv1.Operation_OPERATION_UPDATE:
+				v.add(prefix+".new_values_json", "only for OPERATION_UPDATE")
+			case r.GetNewValues() == nil:
+				v.add(prefix+".new_values_json", "needs new_values (the row after the update)")
+			}
+			v.jsonValues(prefix+".new_values_json", r.GetNewValuesJson(), r.GetNewValues())
+		}
 	}
+}
+
+// jsonValues checks a row's values_json (or new_values_json): one JSON
+// document per column, nested at most MaxJSONDepth levels, for a column
+// that values (or new_values) does not also give.
+func (v *violations) jsonValues(field string, m map[string]string, values *structpb.Struct) {
+	for _, col := range slices.Sorted(maps.Keys(m)) {
+		f := field + "[" + col + "]"
+		if _, both := values.GetFields()[col]; both {
+			v.add(f, "the column is also in values; give it once")
+			continue
+		}
+		if _, err := ParseJSONValue(m[col]); err != nil {
+			v.add(f, err.Error())
+		}
+	}
+}
+
+// MaxJSONDepth is the deepest nesting of a value in values_json.
+const MaxJSONDepth = 64
+
+// ParseJSONValue reads one JSON document exactly (numbers as
+// json.Number), nested at most MaxJSONDepth levels.
+func ParseJSONValue(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("invalid JSON: more than one value")
+	}
+	if jsonDepth(out) > MaxJSONDepth {
+		return nil, fmt.Errorf("nested deeper than %d levels", MaxJSONDepth)
+	}
+	return out, nil
+}
+
+func jsonDepth(v any) int {
+	d := 0
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			d = max(d, jsonDepth(e))
+		}
+		return d + 1
+	case map[string]any:
+		for _, e := range x {
+			d = max(d, jsonDepth(e))
+		}
+		return d + 1
+	}
+	return 0
 }
 
 // tables checks the rows of other tables given for _exists.

@@ -122,6 +122,15 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if model.IsSpatial(op) {
+		// PostGIS: NULL for a NULL column, so neither the operator nor
+		// its negation holds there.
+		call := "data." + LibPackage + "." + Spatial + "(" + quote(string(op)) + ", " + raw + ", " + val + ")"
+		if neg {
+			call = "not " + call
+		}
+		return []string{notNull, call}, nil
+	}
 	switch op {
 	case model.OpEq, model.OpGt, model.OpLt, model.OpGte, model.OpLte:
 		rop := relOps[op]

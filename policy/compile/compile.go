@@ -129,8 +129,16 @@ func Compile(p *model.Policy) ([]Module, error) {
 // PackagePath returns the Rego package path of a table's operation module,
 // e.g. `warden.tables.public.articles.select`, quoting segments that are not
 // plain identifiers (`warden.tables.public["my-table"].select`).
+// A table qualified by its source (a name several sources track) has the
+// source and a colon as its first segment
+// (`warden.tables["other:"].public.articles.select`), which no schema name
+// of an unqualified table can shadow unless it ends in a colon itself.
 func PackagePath(t model.TableName, op model.Operation) string {
-	return PackagePrefix + refSegment(t.Schema) + refSegment(t.Name) + refSegment(op.String())
+	prefix := PackagePrefix
+	if t.Source != "" {
+		prefix += refSegment(t.Source + ":")
+	}
+	return prefix + refSegment(t.Schema) + refSegment(t.Name) + refSegment(op.String())
 }
 
 // RuleRef returns the data reference of a rule for a role, ready to use as
@@ -160,7 +168,7 @@ func CompileTable(t *model.Table, op model.Operation) (Module, error) {
 		c.body.WriteString(h)
 	}
 	return Module{
-		Path:    t.Name.Schema + "/" + t.Name.Name + "/" + op.String() + ".rego",
+		Path:    modulePath(t.Name, op),
 		Package: PackagePath(t.Name, op),
 		Table:   t.Name,
 		Op:      op,
@@ -459,4 +467,14 @@ func quote(s string) string {
 		panic(err) // a Go string always marshals
 	}
 	return string(b)
+}
+
+// modulePath is "public/articles/select.rego", under "source:/" for a
+// table qualified by its source.
+func modulePath(t model.TableName, op model.Operation) string {
+	p := t.Schema + "/" + t.Name + "/" + op.String() + ".rego"
+	if t.Source != "" {
+		p = t.Source + ":/" + p
+	}
+	return p
 }

@@ -39,6 +39,11 @@ func JSONNullTerm() *ast.Term { return ast.SetTerm() }
 // the pattern operators: data.warden.lib.bpchar_pad(value, n).
 const BpcharPad = "bpchar_pad"
 
+// Spatial is the library function of a PostGIS operator:
+// data.warden.lib.spatial(op, value, geojson), which Warden never
+// evaluates (see LibModule).
+const Spatial = "spatial"
+
 // LibModule returns the shared module of helper functions: the Rego form
 // of PostgreSQL's jsonb operators, and the padding of character(n) values
 // that pattern operators see.
@@ -96,6 +101,18 @@ jsonb_contains(x, v) if {
 	not is_object(v)
 	some e in x
 	e == json_value(v)
+}
+
+# spatial(op, g, v) stands for the PostGIS predicate of Hasura's operator
+# op (_st_intersects, ...) on a geometry or geography value g and the
+# GeoJSON value v. Warden does not evaluate PostGIS: Check answers
+# NEEDS_DATA for a row whose rule reads one (partial evaluation keeps the
+# call, with g unknown), and Filter renders the call as PostGIS's
+# function. It holds for no geometry: g would have to be an object with
+# the key "warden.spatial", which GeoJSON has not. (A body that is false
+# whatever g is would let partial evaluation decide the call.)
+spatial(op, g, v) if {
+	g == {"warden.spatial": [op, v]}
 }
 
 # array_contains(a, v) is a @> v for arrays in canonical text

@@ -150,7 +150,7 @@ func (d *DB) quote(s string) string {
 }
 
 func (d *DB) table(o sqlgen.Options, t model.TableName) string {
-	if s := o.Schemas[t.Schema]; s != "" {
+	if s := o.Schemas[SchemaKey(t)]; s != "" {
 		return d.quote(s) + "." + d.quote(t.Name)
 	}
 	return d.quote(t.Name)
@@ -293,7 +293,18 @@ func (d *DB) create(ctx context.Context, o sqlgen.Options, t *model.Table, rows 
 	for _, r := range rows {
 		p := make([]string, len(t.Columns))
 		for i, c := range t.Columns {
-			args = append(args, d.storage(c.Type.Kind, r[c.Name]))
+			v := r[c.Name]
+			if sp, ok := v.(string); ok && c.Type.Canon != "" {
+				// A key of an interval, timetz or money value as
+				// PostgreSQL's text: the generator's other spelling of
+				// it, else model.CanonPG's.
+				if keyedStorage[sp] != "" {
+					v = keyedStorage[sp]
+				} else if pg, err := model.CanonPG(c.Type, sp); err == nil {
+					v = pg
+				}
+			}
+			args = append(args, d.storage(c.Type.Kind, v))
 			p[i] = "?"
 			if d.Dialect == sqlgen.Postgres {
 				p[i] = "$" + strconv.Itoa(len(args)) + "::" + types[i]

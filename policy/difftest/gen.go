@@ -169,8 +169,9 @@ var moodEnum = &model.Enum{Schema: "public", Name: "mood", Labels: []string{"sad
 
 // extraTypes picks the types of a table's extra columns: often an enum
 // (public.mood), sometimes a domain over citext or bigint, sometimes
-// interval or int4range (opaque: only _is_null applies), often a type
-// compared by canonical text (time, bytea, inet, integer[], text[]).
+// tsvector or int4range (opaque: only _is_null applies), often a type
+// compared by canonical text (time, bytea, inet, integer[], text[],
+// interval, timetz, money).
 func (g *gen) extraTypes() []model.Type {
 	var out []model.Type
 	if g.r.IntN(2) == 0 {
@@ -184,7 +185,7 @@ func (g *gen) extraTypes() []model.Type {
 	}
 	switch g.r.IntN(4) {
 	case 0:
-		out = append(out, model.Type{Declared: "interval", Kind: model.KindOpaque})
+		out = append(out, model.Type{Declared: "tsvector", Kind: model.KindOpaque})
 	case 1:
 		out = append(out, model.Type{Declared: "int4range", Kind: model.KindOpaque})
 	}
@@ -202,6 +203,9 @@ var canonTypes = []model.Type{
 	{Declared: "inet", Kind: model.KindText, Canon: model.CanonInet, Cast: "inet"},
 	{Declared: "integer[]", Kind: model.KindText, Canon: model.CanonArray, Cast: "integer[]", Elem: &model.Type{Declared: "integer", Kind: model.KindInteger, Bits: 32}},
 	{Declared: "text[]", Kind: model.KindText, Canon: model.CanonArray, Cast: "text[]", Elem: &model.Type{Declared: "text", Kind: model.KindText}},
+	{Declared: "interval", Kind: model.KindText, Canon: model.CanonInterval, Cast: "interval"},
+	{Declared: "timetz", Kind: model.KindText, Canon: model.CanonTimetz, Cast: "time with time zone"},
+	{Declared: "money", Kind: model.KindText, Canon: model.CanonMoney, Cast: "money"},
 }
 
 // charLengths are the n of generated character(n) columns: short, so that

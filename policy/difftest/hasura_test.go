@@ -260,6 +260,14 @@ func (h *hasuraSQL) typedCompare(x model.Compare, col, cur, root, typ string, va
 	default:
 		return "", false
 	}
+	for i, t := range texts {
+		// Warden's key of an interval, timetz or money value (a literal,
+		// or a session spelling it so) as the PostgreSQL text it stands
+		// for: Hasura would be given that.
+		if pg, err := model.CanonPG(x.Column.Type, t); err == nil {
+			texts[i] = pg.(string)
+		}
+	}
 	if !list {
 		if len(texts) != 1 {
 			return "", false

@@ -78,7 +78,15 @@ func (g *gen) canonOf(t model.Type) string {
 	case model.CanonBytea:
 		return strings.ToUpper(s[:2]) + s[2:] // \X is not bytea: both must refuse it
 	case model.CanonInet:
-		return strings.TrimSuffix(strings.TrimSuffix(s, "/32"), "/128")
+		pg, _ := model.CanonPG(t, s)
+		return strings.TrimSuffix(strings.TrimSuffix(pg.(string), "/32"), "/128")
+	case model.CanonInterval, model.CanonTimetz, model.CanonMoney:
+		// The key itself (s), PostgreSQL's text of it, or a spelling.
+		if g.r.IntN(2) == 0 {
+			return keyedStorage[s]
+		}
+		pg, _ := model.CanonPG(t, s)
+		return pg.(string)
 	}
 	return strings.ReplaceAll(s, ",", ", ")
 }

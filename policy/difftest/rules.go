@@ -407,17 +407,63 @@ func (g *gen) citextValue() string {
 // opaqueValues are row values of the opaque types generated, in the text
 // form PostgreSQL reads.
 var opaqueValues = map[string][]any{
-	"interval":  {"1 day", "00:05:00", "1 mon -2 days"},
+	"tsvector":  {"a b", "fat:1 rat:2", ""},
 	"int4range": {"[1,5)", "empty", "(,3]"},
+}
+
+// keyedSpellings are values of the types compared by a key (interval,
+// timetz, money: model.CanonPG), in PostgreSQL's input forms: some
+// spell one value twice ("1 day", "24:00:00"), some are equal only
+// after normalising ("1 mon", "30 days"; not "12:00+01" and
+// "11:00+00", which are one instant but not equal).
+var keyedSpellings = map[string][]string{
+	"interval": {"1 day", "24:00:00", "1 mon", "30 days", "-1 days", "@ 1 day ago", "00:00:00.000001", "0", "P1Y",
+		"1 mon -30 days 00:00:01", "-00:00:01", "1 day 02:00:00", "P1DT2H", "26 hours"},
+	"timetz": {"12:00+01", "11:00+00", "11:00:00.000001+00", "12:00:00+01:00", "00:00-14", "24:00+14", "10:59:59.999999Z", "12:00-01"},
+	"money":  {"$1,234.56", "1234.56", "1234.555", "-1234.56", "(0.01)", "0", "-0.004", "92233720368547758.07", "-92233720368547758.08", "0.01"},
+}
+
+// keyedStorage maps each key of keyedSpellings to its first spelling:
+// the text the database stores for it (model.CanonPG's would do too,
+// but another spelling puts PostgreSQL's normalisation to the test).
+var keyedStorage = map[string]string{}
+
+func init() {
+	for _, t := range canonTypes {
+		sp, ok := keyedSpellings[t.Declared]
+		if t.Canon == model.CanonInet {
+			// inet's key (model.CanonPG gives the text stored).
+			sp, ok = nil, true
+			for _, v := range canonValues[t.Declared] {
+				sp = append(sp, v.(string))
+			}
+		}
+		if !ok {
+			continue
+		}
+		var keys []any
+		for _, s := range sp {
+			k, err := model.CoerceColumn(t, s, false)
+			if err != nil {
+				panic(fmt.Sprintf("%s %q: %v", t.Declared, s, err))
+			}
+			if _, seen := keyedStorage[k.(string)]; !seen {
+				keyedStorage[k.(string)] = s
+				keys = append(keys, k)
+			}
+		}
+		canonValues[t.Declared] = keys
+	}
 }
 
 // canonValues are values of the canonical-text types generated, in their
 // canonical text (row values and literals are canonical, as load and
 // Check make them).
 var canonValues = map[string][]any{
-	"time":      {"00:00:00.000000", "09:30:00.000000", "09:30:00.000001", "23:59:59.999999", "24:00:00.000000"},
-	"bytea":     {`\x`, `\x00`, `\xde`, `\xdead`, `\xdf`, `\xff00`},
-	"inet":      {"10.0.0.1/32", "10.0.0.1/24", "::1/128", "192.168.0.0/16", "::ffff:10.0.0.1/128"},
+	"time":  {"00:00:00.000000", "09:30:00.000000", "09:30:00.000001", "23:59:59.999999", "24:00:00.000000"},
+	"bytea": {`\x`, `\x00`, `\xde`, `\xdead`, `\xdf`, `\xff00`},
+	"inet": {"10.0.0.1/32", "10.0.0.1/24", "10.0.0.0/24", "10.0.0.2/8", "10.0.0.0/9", "::1/128", "192.168.0.0/16",
+		"::ffff:10.0.0.1/128", "::/0", "0.0.0.0/0"},
 	"integer[]": {"{}", "{1}", "{1,2}", "{2,1}", "{1,NULL}", "{{1,2},{3,4}}", "{-1}"},
 	"text[]":    {"{}", "{a}", `{a,"b c"}`, `{"",NULL}`, `{"NULL"}`, `{A}`, `{"q\"u"}`},
 }

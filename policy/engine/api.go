@@ -129,16 +129,74 @@ func (e *InconsistentError) Error() string {
 // Unwrap returns ErrInconsistent.
 func (e *InconsistentError) Unwrap() error { return ErrInconsistent }
 
+// ErrAmbiguousTable is returned (wrapped in *AmbiguousTableError) for a
+// request that names a table without its source when several sources
+// track that name.
+var ErrAmbiguousTable = errors.New("ambiguous table")
+
+// AmbiguousTableError names the table and the sources that track it.
+type AmbiguousTableError struct {
+	Table   model.TableName
+	Sources []string
+}
+
+func (e *AmbiguousTableError) Error() string {
+	return fmt.Sprintf("table %s is tracked in sources %s: name it with its source (%s)",
+		e.Table, strings.Join(e.Sources, ", "), e.Table.In(e.Sources[0]))
+}
+
+// Unwrap returns ErrAmbiguousTable.
+func (e *AmbiguousTableError) Unwrap() error { return ErrAmbiguousTable }
+
 // table returns the table of a request: *InconsistentError for a table left
-// out as inconsistent, *UnknownTableError for one the set does not have.
+// out as inconsistent, *AmbiguousTableError for a name several sources
+// track given without its source, *UnknownTableError for one the set does
+// not have. A name given with its source finds a table that its source
+// alone tracks as well (model.Policy.Resolve).
 func (s *Set) table(name model.TableName) (*model.Table, error) {
-	if i := s.policy.InconsistentTables[name]; i != nil {
+	key := s.policy.Resolve(name, "")
+	if i := s.policy.InconsistentTables[key]; i != nil {
 		return nil, &InconsistentError{Object: i}
 	}
-	if t, ok := s.policy.Tables[name]; ok {
+	if t, ok := s.policy.Tables[key]; ok {
 		return t, nil
 	}
+	if srcs := s.policy.Ambiguous[key]; srcs != nil {
+		return nil, &AmbiguousTableError{Table: key, Sources: srcs}
+	}
 	return nil, &UnknownTableError{Table: name}
+}
+
+// inSource names the related tables of a request on t as the policy does
+// (model.Policy.Resolve: a name several sources track, given without its
+// source, is t's source's table). Others stay as given (an unknown one is
+// reported by tablesValue). Two names of one table are InvalidValueErrors.
+func (s *Set) inSource(t *model.Table, tables map[model.TableName][]map[string]any) (map[model.TableName][]map[string]any, error) {
+	rename := false
+	for name := range tables {
+		if s.policy.Resolve(name, t.Source) != name {
+			rename = true
+			break
+		}
+	}
+	if !rename {
+		return tables, nil
+	}
+	out := make(map[model.TableName][]map[string]any, len(tables))
+	var bad InvalidValueErrors
+	for name, rows := range tables {
+		to := s.policy.Resolve(name, t.Source)
+		if _, dup := out[to]; dup {
+			bad = append(bad, &InvalidValueError{Field: "tables[" + name.String() + "]",
+				Reason: fmt.Sprintf("table %s is given twice, under two names", to)})
+			continue
+		}
+		out[to] = rows
+	}
+	if len(bad) > 0 {
+		return nil, bad
+	}
+	return out, nil
 }
 
 // inconsistentPermission is *InconsistentError when the permission of the

@@ -23,6 +23,10 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	in.Table = t.Name
+	if in.Tables, err = s.inSource(t, in.Tables); err != nil {
+		return nil, err
+	}
 	if err := unknownColumns(t, in.Columns); err != nil {
 		return nil, err
 	}

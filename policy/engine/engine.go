@@ -228,12 +228,13 @@ func (s *Set) Modules() []compile.Module { return s.modules }
 // TableModules returns the modules of one table, sorted by path; an unknown
 // table is *UnknownTableError.
 func (s *Set) TableModules(t model.TableName) ([]compile.Module, error) {
-	if _, err := s.table(t); err != nil {
+	tb, err := s.table(t)
+	if err != nil {
 		return nil, err
 	}
 	var out []compile.Module
 	for _, m := range s.modules {
-		if m.Table == t {
+		if m.Table == tb.Name {
 			out = append(out, m)
 		}
 	}

@@ -101,6 +101,7 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 	if err != nil {
 		return nil, err
 	}
+	in.Table = t.Name
 	// One allocation for the result and the session values.
 	sc := &filterScratch{}
 	res := &sc.res

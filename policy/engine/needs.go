@@ -2,6 +2,9 @@ package engine
 
 import (
 	"encoding/json"
+	"slices"
+	"sort"
+	"strings"
 
 	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
@@ -14,10 +17,15 @@ type needs struct {
 	cols   map[string]bool
 	rels   map[string]*needs
 	tables map[model.TableName]*needs
+	// spatial holds the PostGIS operators read of a column, which Warden
+	// does not evaluate: the column is always a gap, whatever the row
+	// holds, so that Check answers NEEDS_DATA naming it (the partial
+	// evaluation still decides a rule that holds or fails without it).
+	spatial map[string][]model.Operator
 }
 
 func newNeeds() *needs {
-	return &needs{cols: map[string]bool{}, rels: map[string]*needs{}, tables: map[model.TableName]*needs{}}
+	return &needs{cols: map[string]bool{}, rels: map[string]*needs{}, tables: map[model.TableName]*needs{}, spatial: map[string][]model.Operator{}}
 }
 
 // collect adds what e reads, with cur the level of the current row and
@@ -50,6 +58,9 @@ func collect(e model.BoolExp, cur, root *needs) {
 		collect(x.Where, child, root)
 	case model.Compare:
 		cur.cols[x.Column.Name] = true
+		if model.IsSpatial(x.Op) && !slices.Contains(cur.spatial[x.Column.Name], x.Op) {
+			cur.spatial[x.Column.Name] = append(cur.spatial[x.Column.Name], x.Op)
+		}
 		if ref, ok := x.Value.(model.ColumnRef); ok {
 			if ref.Root {
 				root.cols[ref.Column.Name] = true
@@ -101,7 +112,15 @@ func (n *needs) walk(row map[string]any, prefix, ref string, frozen bool, out *[
 		return ref + "[" + quoteRego(key) + "]"
 	}
 	for c := range n.cols {
-		if _, ok := row[c]; !ok {
+		if ops := n.spatial[c]; len(ops) > 0 {
+			// Never evaluated here, sent or not.
+			names := make([]string, len(ops))
+			for i, op := range ops {
+				names[i] = string(op)
+			}
+			sort.Strings(names)
+			*out = append(*out, gap{path: prefix + c + " (" + strings.Join(names, ", ") + ": PostGIS, decided by the database)", unknown: at(c)})
+		} else if _, ok := row[c]; !ok {
 			*out = append(*out, gap{path: prefix + c, unknown: at(c)})
 		}
 	}

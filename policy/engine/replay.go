@@ -36,6 +36,10 @@ func (s *Set) Replay(ctx context.Context, in CheckInput) ([][]ReplayQuery, error
 	if err != nil {
 		return nil, err
 	}
+	in.Table = t.Name
+	if in.Tables, err = s.inSource(t, in.Tables); err != nil {
+		return nil, err
+	}
 	out := make([][]ReplayQuery, len(in.Rows))
 	pp, ok := s.perms[permKey{in.Table, in.Op, in.Session.Role}]
 	if !ok && in.Session.Role != model.AdminRole {

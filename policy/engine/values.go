@@ -178,6 +178,10 @@ func presets(p *model.Permission, vars map[string]string) (map[string]any, error
 				// A preset is written to the row, so it keeps its case.
 				val, err = model.Normalize(x.Type, val, false)
 			}
+			if err == nil && val != nil {
+				// PostgreSQL's text of an interval, timetz or money.
+				val, err = model.CanonPG(x.Type, val)
+			}
 			if err != nil {
 				bad = append(bad, &InvalidValueError{Field: sessionField(x.Name), Kind: x.Kind, Reason: err.Error()})
 				continue

@@ -54,7 +54,9 @@ type Column struct {
 }
 
 // Warnings says, per column, what Warden cannot use of the tables: a type
-// on which only _is_null decides (an array, inet, interval, ...).
+// on which only _is_null decides (tsvector, a range, an array of numeric,
+// an interval restricted to fields, an enum whose labels it could not
+// read, ...).
 func Warnings(tables []Table) []string {
 	var out []string
 	for _, t := range tables {

@@ -197,10 +197,12 @@ func execAll(t *testing.T, db *sql.DB, script string) {
 }
 
 // TestPullPostgresTypes pulls columns of an enum, a domain over citext
-// (as nhost's auth.email), a domain over an enum, an array, inet, interval
-// and int4range from PostgreSQL: the schema file records the enum labels
-// in the type's order and the domains' base types, rules on them load,
-// and the interval and range columns (only _is_null) are warned about.
+// (as nhost's auth.email), a domain over an enum, an array, inet,
+// interval, timetz, money, int4range, an interval restricted to fields and
+// a numeric array from PostgreSQL: the schema file records the enum
+// labels in the type's order and the domains' base types, rules on them
+// load, and exactly the last three columns (only _is_null) are warned
+// about.
 func TestPullPostgresTypes(t *testing.T) {
 	url := scratchDatabase(t, introspect.Postgres)
 	db, d, err := introspect.Open(url)
@@ -223,7 +225,11 @@ func TestPullPostgresTypes(t *testing.T) {
 			tags text[],
 			ip inet,
 			ttl interval,
-			span int4range
+			span int4range,
+			opens time(3) with time zone,
+			price money,
+			window_ interval hour to minute,
+			amounts numeric[]
 		)`)
 	ctx := context.Background()
 	names := []model.TableName{{Schema: "public", Name: "leaves"}}
@@ -246,19 +252,24 @@ func TestPullPostgresTypes(t *testing.T) {
 		}
 	}
 	warnings := strings.Join(introspect.Warnings(tables), "\n")
-	for _, want := range []string{"public.leaves.ttl: type interval", "public.leaves.span: type int4range"} {
+	for _, want := range []string{"public.leaves.window_: type interval hour to minute", "public.leaves.span: type int4range", "public.leaves.amounts: type numeric[]"} {
 		if !strings.Contains(warnings, want) {
 			t.Errorf("warnings lack %q:\n%s", want, warnings)
 		}
 	}
-	if strings.Contains(warnings, "status") || strings.Contains(warnings, "email") || strings.Contains(warnings, "tags") || strings.Contains(warnings, ".ip") {
+	if n := strings.Count(warnings, "\n") + 1; n != 3 {
+		t.Errorf("%d warnings, want 3:\n%s", n, warnings)
+	}
+	if strings.Contains(warnings, "status") || strings.Contains(warnings, "email") || strings.Contains(warnings, "tags") || strings.Contains(warnings, ".ip") ||
+		strings.Contains(warnings, "ttl") || strings.Contains(warnings, "opens") || strings.Contains(warnings, "price") {
 		t.Errorf("warnings about usable columns:\n%s", warnings)
 	}
 
 	dir := t.TempDir()
 	meta := `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "tables": [{"table": {"schema": "public", "name": "leaves"},
 		"select_permissions": [{"role": "user", "permission": {"columns": ["id"], "filter": {"_and": [
-			{"status": {"_gt": "Draft"}}, {"sd": {"_in": ["Pending", "it's"]}}, {"email": {"_eq": "X-Hasura-Email"}}, {"tags": {"_eq": ["a", "b c"]}}, {"ip": {"_eq": "X-Hasura-Ip"}}, {"ttl": {"_is_null": false}}]}}}]}]}]}`
+			{"status": {"_gt": "Draft"}}, {"sd": {"_in": ["Pending", "it's"]}}, {"email": {"_eq": "X-Hasura-Email"}}, {"tags": {"_eq": ["a", "b c"]}}, {"ip": {"_eq": "X-Hasura-Ip"}}, {"ttl": {"_gt": "1 day"}},
+			{"opens": {"_lt": "12:00+01"}}, {"price": {"_lte": "$1,000"}}, {"window_": {"_is_null": false}}]}}}]}]}]}`
 	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), []byte(meta), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,10 @@ func WriteSchema(w io.Writer, tables []Table, functions []Function, header strin
 	b.WriteString("tables:\n")
 	for _, t := range tables {
 		fmt.Fprintf(&b, "  - name: {schema: %s, name: %s}\n", q(t.Name.Schema), q(t.Name.Name))
+		if t.Name.Source != "" {
+			// The table of one source, for a name several sources have.
+			fmt.Fprintf(&b, "    source: %s\n", q(t.Name.Source))
+		}
 		b.WriteString("    columns:\n")
 		for _, c := range t.Columns {
 			extra := ""

@@ -26,6 +26,7 @@ const (
 	clsColumn                      // _ceq _cneq: a column
 	clsColOrder                    // _cgt ...: a column, not jsonb
 	clsLtree                       // _ancestor _descendant: ltree, a path
+	clsSpatial                     // _st_*: geometry or geography, GeoJSON
 )
 
 // operators lists every operator in the order error messages show them.
@@ -44,6 +45,10 @@ var operators = []struct {
 	{model.OpCeq, clsColumn}, {model.OpCneq, clsColumn},
 	{model.OpCgt, clsColOrder}, {model.OpClt, clsColOrder}, {model.OpCgte, clsColOrder}, {model.OpClte, clsColOrder},
 	{model.OpAncestor, clsLtree}, {model.OpDescendant, clsLtree},
+	{model.OpStContains, clsSpatial}, {model.OpStCrosses, clsSpatial}, {model.OpStEquals, clsSpatial},
+	{model.OpStIntersects, clsSpatial}, {model.OpStOverlaps, clsSpatial}, {model.OpStTouches, clsSpatial},
+	{model.OpStWithin, clsSpatial}, {model.OpStDWithin, clsSpatial},
+	{model.OpSt3dIntersects, clsSpatial}, {model.OpSt3dDWithin, clsSpatial},
 }
 
 var opClasses = func() map[model.Operator]opClass {
@@ -77,6 +82,9 @@ func operator(key string) (model.Operator, bool) {
 
 // applies reports whether an operator class applies to a column kind.
 func applies(cls opClass, k model.Kind) bool {
+	if cls == clsSpatial {
+		return false // PostGIS columns only (columnApplies)
+	}
 	if k == model.KindOpaque {
 		return cls == clsIsNull
 	}
@@ -110,6 +118,8 @@ func operatorsFor(c *model.Column) string {
 // type.
 func columnApplies(c *model.Column, cls opClass) bool {
 	switch ct := c.Type.Canon; {
+	case c.Type.Spatial != "" && cls == clsSpatial:
+		return true
 	case c.Type.JSON:
 		return cls == clsIsNull
 	case ct != "":
@@ -311,6 +321,8 @@ func (p *exprParser) exists(n *yaml.Node, l loc, depth int) model.BoolExp {
 	if !ok {
 		return nil
 	}
+	// _exists stays in the source of the permission's table, as in Hasura.
+	name = p.ld.qualify(p.root.Source, name)
 	target, ok := p.ld.tables[name]
 	if !ok {
 		p.problemf(l.key("_table"), table, "%s", notInSchema(name))
@@ -366,6 +378,9 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 	if c.Type.JSON && cls != clsIsNull {
 		p.problemf(l, n, "operator %s is not supported on json column %s: PostgreSQL has no equality, ordering or containment on json (use jsonb); only _is_null applies", op, c.Name)
 		return nil
+	}
+	if cls == clsSpatial || c.Type.Spatial != "" && cls != clsIsNull {
+		return p.spatial(c, op, cls, n, l)
 	}
 	arrayContains := c.Type.Canon == model.CanonArray && cls == clsContains
 	ltreeOp := c.Type.Canon == model.CanonLtree && cls == clsLtree

@@ -132,7 +132,7 @@ func (ld *loader) computedFields(table model.TableName, t *model.Table, src sour
 				ld.problemf(dl.key("function"), d["function"],
 					"function %s of computed field %s is not in the schema file ('warden schema pull' writes the functions computed fields name)", fn, name)
 			case f.setof != nil:
-				target, ok := ld.tables[*f.setof]
+				target, ok := ld.tables[ld.qualify(src.name, *f.setof)]
 				if !ok {
 					ld.problemf(dl.key("function"), d["function"], "function %s of computed field %s returns rows of %s, which is not in the schema", fn, name, *f.setof)
 					return

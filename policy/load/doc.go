@@ -48,9 +48,9 @@
 // or operator (or that uses an inconsistent relationship), a relationship
 // over unknown or mismatched columns, a tracked table missing from the
 // schema, a table of a source whose kind Warden cannot decide (anything but
-// postgres, citus and cockroach: never decided with PostgreSQL's semantics),
-// a table name tracked in two sources (a request could not say which it
-// means), an inherited role in a cycle, and an inherited permission that
+// postgres, citus and cockroach: never decided with PostgreSQL's semantics;
+// a request on it answers FAILED_PRECONDITION naming the kind), an
+// inherited role in a cycle, and an inherited permission that
 // cannot be derived (its parents' mutation permissions differ, or a
 // parent's permission is inconsistent). Each is listed in
 // Policy.Inconsistent with the problems that made it so; a request that
@@ -61,10 +61,32 @@
 // tracked twice in one source, duplicate relationships) always refuse the
 // set.
 //
+// # Several sources
+//
+// Several sources may track tables of the same schema and name (each in
+// its own database). Such a name is two tables: the policy keys each by
+// its source as well (model.TableName.Source) and a request names it
+// "source:schema.name" (or "source:name" for schema public); the plain
+// name is ambiguous, and a request giving it is refused
+// (engine.AmbiguousTableError, INVALID_ARGUMENT naming the sources). A
+// name only one source tracks keeps its plain name, and answers to
+// "source:schema.name" with its own source too. Relationships, foreign
+// keys and _exists stay in the source of the table whose rule names them,
+// as in Hasura: an _exists over teams in a rule of source one reads
+// one:public.teams, and so do the rows a Check request gives for it under
+// the plain name. The SQL Filter renders names the table as its own
+// database does, without the source. In the schema file a table may say
+// source: NAME to be that source's table; one declared without a source
+// serves every source that tracks the name and declares no table of its
+// own (warden schema pull writes one entry per source for a name it reads
+// from several). The Rego of a qualified table is in package
+// warden.tables["source:"].schema.name.operation.
+//
 // # Schema file
 //
 //	tables:
 //	  - name: public.articles        # "schema.name", "name" (schema public) or {schema, name}
+//	    source: default              # optional: the table of this source (Several sources)
 //	    columns:
 //	      - {name: id, type: integer}
 //	      - {name: title, type: text, nullable: false}
@@ -121,34 +143,115 @@
 //	            (24:00:00 included; microseconds, rounded half up)
 //	bytea       hex format \x... (whitespace between pairs) -> \x and lower-case
 //	            digits; the escape format is not read
-//	inet, cidr  an IPv4 or IPv6 address, optionally /n -> address/n (n of the
-//	            family when absent); a cidr has no bits set right of n
+//	inet, cidr  an IPv4 or IPv6 address, optionally /n (n of the family when
+//	            absent; no spaces around, as inet_in has it); a cidr has no
+//	            bits set right of n. Compared by a key (below)
 //	ltree       labels of letters, digits, _ and - separated by dots (as is)
 //	arrays      X[] (X[][], _X) of integer, text, varchar, uuid, boolean or date:
 //	            a JSON array (nested for more dimensions, null elements) or a
 //	            literal {1,2,NULL} -> PostgreSQL's output form {1,2,NULL}, {a,"b c"}
 //
+// Some types are compared by a key instead, which PostgreSQL does not
+// read: Filter's SQL sends each value as PostgreSQL text
+// (model.CanonPG: "1 mons 2 days 3 microseconds", "09:30:00.000000+02:00:00",
+// "-1234.56", "10.0.0.1/32"), presets of them are that text too, and
+// Filter's predicate shows the key (which Warden also reads back as a
+// value):
+//
+//	inet, cidr  "4:" or "6:", the prefix's bits as 0 and 1, "/", the whole
+//	            address in hex: network_cmp's order (family, the bits both
+//	            prefixes have, the prefix length, the whole address), so
+//	            10.0.0.0/8 < 10.0.0.1/8 < 10.0.0.1/32 < 11.0.0.0/8 < ::1
+//	            and 10.0.0.1/24 is not 10.0.0.1/32.
+//	interval    interval, interval(p) -> "iv:P" or "iv:N" and 22 digits: the
+//	            value as PostgreSQL compares it (interval_cmp_value: a month
+//	            is 30 days, a day 24 hours, in microseconds; N for a negative
+//	            value, 10^22 added), so '1 day' = '24:00:00' and '1 mon' =
+//	            '30 days'. Read (IntervalStyle postgres): [@] fields [ago],
+//	            a field "N unit" (microsecond ... millennium, PostgreSQL's
+//	            names and abbreviations, any case), [-]H:MM[:SS[.f]],
+//	            the SQL standard [-]Y-M and "D H:MM:SS", a bare number of
+//	            seconds at the end; ISO 8601 P[nY][nM][nW][nD][T[nH][nM][nS]].
+//	            Fractions only where PostgreSQL's result is exact: seconds
+//	            and the time (6 digits), milliseconds (3). "1.5 days",
+//	            PostgreSQL's floating-point spill, ISO 8601's alternative
+//	            format, "infinity" and stray punctuation are invalid.
+//	            interval restricted to fields (interval day to second) is
+//	            opaque: it reads a bare number by its last field.
+//	timetz      time with time zone, timetz -> "tz:" UTC time + 16h in
+//	            microseconds (12 digits) ":" zone west + 57600 s (6 digits):
+//	            timetz_cmp compares the UTC time, then the zone, so
+//	            '12:00+01' and '11:00+00' are one instant but not equal
+//	            ('12:00+01' sorts first). A time as time reads it (at most 6
+//	            fraction digits) and a zone Z, UTC, GMT, ±H[H], ±HHMM,
+//	            ±HH:MM[:SS] below 16 hours; no zone (PostgreSQL would take its
+//	            TimeZone setting) and zone names are invalid.
+//	money       money -> "money:P" or "money:N" and 19 digits: the cents,
+//	            read as cash_in reads them with lc_monetary C ($, decimal
+//	            point ".", "," ignored, two fraction digits, a third of 5 or
+//	            more rounding away from zero: '$1,234.565' is 1234.57;
+//	            -5, (5), 5- and -$5 negative; "" and "$" zero) or a JSON
+//	            number (a double below 2^53, as its shortest decimal). A
+//	            database whose lc_monetary has another symbol, decimal point
+//	            or number of fraction digits reads money otherwise: Warden
+//	            assumes C (or any locale with "$", "." and 2 digits).
+//
 // On them _eq _neq _in _nin _is_null apply, and _ceq _cneq with a column
-// of the same type; _gt _lt _gte _lte (and _cgt ...) on time and bytea
-// only, whose canonical text sorts as PostgreSQL sorts the values; and on
+// of the same type; _gt _lt _gte _lte (and _cgt ...) on time, bytea,
+// interval, timetz, money, inet and cidr only, whose canonical text sorts
+// as PostgreSQL sorts the values; and on
 // arrays Hasura's _contains and _contained_in (PostgreSQL's @> and <@:
 // elements compared at any depth, a NULL element equal to nothing; Filter's
 // predicate gives them as an array node); on ltree _ancestor and
 // _descendant (@> and <@), against a path or a session variable (Filter's
 // predicate gives them as the list of a literal path's ancestors, or as a
 // regular expression on the path's text). Hasura's other operators on
-// these types (ordering inet, ltree and arrays, pattern operators, ltree's
-// _matches and the _any forms) are load problems.
+// these types are load problems, never a guess: ordering ltree (PostgreSQL
+// 16's hyphen sorts before the dot in the text but a label ends before
+// it in ltree_compare) and arrays (array_cmp orders text elements by the
+// column's collation), pattern operators, and ltree's _matches,
+// _matches_fulltext, _any forms and _lca (lquery and ltxtquery matching,
+// which Warden does not evaluate; a Check cannot answer them exactly, and
+// a Filter-only operator would break the rule that Check and Filter
+// agree).
 // Filter's SQL casts the values to the column's type in PostgreSQL
 // ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
 // asking for their SQL answers SQL_UNSUPPORTED for these comparisons.
 //
-// Any other type (money, interval, timetz, tsvector, PostGIS
-// geometry, ranges, arrays of other element types, an enum or domain
+// PostGIS geometry and geography columns (geometry, geometry(Point,4326),
+// extensions.geography, ...; model.Type.Spatial) take _is_null and
+// Hasura's _st_* operators, which Warden never evaluates: on geometry
+// _st_contains _st_crosses _st_equals _st_intersects _st_overlaps
+// _st_touches _st_within _st_d_within _st_3d_intersects _st_3d_d_within,
+// on geography _st_intersects and _st_d_within. The value is a GeoJSON
+// geometry (RFC 7946; type and coordinates, or geometries for a
+// GeometryCollection; a crs member sets the SRID for PostGIS), or a
+// session variable holding one as JSON text (a session value that is not
+// GeoJSON is INVALID_ARGUMENT, in Check and Filter); the _d_within forms take
+// {distance, from, use_spheroid} with a literal geometry (use_spheroid on
+// geography only, true when absent, as in Hasura). Check answers
+// NEEDS_DATA for a row whose rule reads one, naming the column and the
+// operator ("at (_st_within: PostGIS, decided by the database)"), with
+// the residual, unless the rest of the rule decides the row without it
+// (an _or whose other branch holds); it never guesses. Filter's predicate
+// has a spatial node, and its PostgreSQL SQL calls PostGIS's function with
+// the values as parameters, as Hasura does:
+// ST_Within(col, ST_GeomFromGeoJSON($1::text)), ::geography for a
+// geography column, ST_DWithin(col, g, $2::numeric[, $3::boolean]); a
+// NULL column passes neither the operator nor its negation. MySQL and
+// SQLite have no PostGIS: Filter asking for their SQL answers
+// SQL_UNSUPPORTED. Other operators on PostGIS columns (_eq, _gt, _in, ...)
+// are load problems: PostgreSQL's geometry equality and ordering are not
+// Hasura's _st_equals, and Warden does not decide them.
+//
+// Any other type (tsvector, ranges, an interval restricted to fields,
+// arrays of other element types, an enum or domain
 // declared without its labels or base type, ...) loads as an opaque
 // column: rows may carry any JSON value for it, and the only operator that
-// applies is _is_null. Any other operator on it is a load problem naming
+// applies is _is_null; warden schema pull warns about each such column. Any other operator on it is a load problem naming
 // the column, its type and the operator (Warden cannot decide it exactly).
+// warden schema pull records a PostGIS column's type as PostgreSQL writes
+// it, geometry type and SRID included (geometry(Point,4326)).
 // Foreign-key columns must have the same kind as the columns they reference.
 // Tables of the schema that the metadata does not track are loaded too: they
 // can be the target of _exists.

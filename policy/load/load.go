@@ -103,6 +103,8 @@ func newLoader(ctx context.Context, fsys fs.FS, opts []Option) *loader {
 		roles:         map[string]bool{},
 		nullableSet:   map[*model.Column]bool{},
 		badTables:     map[model.TableName]*model.Inconsistency{},
+		ambiguous:     map[model.TableName][]string{},
+		schemaLoc:     map[model.TableName]loc{},
 		badRels:       map[model.TableName]map[string]*model.Inconsistency{},
 		badRoles:      map[string]*model.Inconsistency{},
 	}
@@ -117,10 +119,15 @@ type loader struct {
 	err      error             // first I/O error: stops the load
 	files    map[string][]byte // every file read, for the revision
 
-	tables   map[model.TableName]*model.Table
-	entries  map[model.TableName]*tableEntry     // tracked tables
-	order    []*tableEntry                       // tracked tables in file order
-	computed map[model.TableName]map[string]bool // computed field names
+	tables  map[model.TableName]*model.Table
+	entries map[model.TableName]*tableEntry // tracked tables, by name in their source
+	pending []*tableEntry                   // tracked tables before placeTables
+	order   []*tableEntry                   // tracked tables in file order
+	// ambiguous maps a name tracked in several sources to them, sorted.
+	ambiguous map[model.TableName][]string
+	// schemaLoc locates each table of the schema file.
+	schemaLoc map[model.TableName]loc
+	computed  map[model.TableName]map[string]bool // computed field names
 	// functions the schema file declares; functionNames those computed
 	// fields name (read without a schema, for schema pull).
 	functions     map[model.TableName]*schemaFunction
@@ -163,6 +170,7 @@ func (ld *loader) run() *model.Policy {
 	if ld.stopped() {
 		return nil
 	}
+	ld.placeTables()
 	for _, e := range ld.order {
 		ld.relationships(e)
 	}
@@ -189,6 +197,9 @@ func (ld *loader) run() *model.Policy {
 		Inconsistent: ld.inconsistent, Notes: ld.notes}
 	if len(ld.badTables) > 0 {
 		p.InconsistentTables = ld.badTables
+	}
+	if len(ld.ambiguous) > 0 {
+		p.Ambiguous = ld.ambiguous
 	}
 	for r := range roles {
 		p.Roles = append(p.Roles, r)

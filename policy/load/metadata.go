@@ -3,6 +3,7 @@ package load
 import (
 	"io/fs"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/wardenpdp/warden/policy/model"
@@ -165,39 +166,124 @@ func (ld *loader) tableEntry(n *yaml.Node, list, l loc, src sourceInfo) {
 	if list != l {
 		l = list.sel("table", name.String())
 	}
-	bad := &model.Inconsistency{Kind: "table", Table: name, Source: l.source()}
-	if prev, dup := ld.entries[name]; dup {
-		if prev.source.name == src.name {
-			ld.problemf(l.key("table"), keys["table"], "table %s is tracked twice (also in %s)", name, prev.loc.source())
-			return
-		}
-		// The same name in two sources: a request names a table without
-		// its source, so neither can be decided.
-		if ld.cfg.tablesOnly {
-			// Each source's database still has it (TrackedSources).
-			ld.order = append(ld.order, &tableEntry{name: name, loc: l, node: n, keys: keys, source: src})
-			ld.computedFields(name, nil, src, keys["computed_fields"], l.key("computed_fields"))
-		} else {
-			ld.consistent(bad, func() {
-				ld.problemf(l.key("table"), keys["table"],
-					"table %s is tracked in sources %s and %s: a request cannot say which it means, so neither is decided", name, prev.source.name, src.name)
-			})
-			ld.dropTable(prev, bad)
-		}
-		return
-	}
-	if ld.badTables[name] != nil {
+	key := name.In(src.name)
+	if prev, dup := ld.entries[key]; dup {
+		ld.problemf(l.key("table"), keys["table"], "table %s is tracked twice (also in %s)", name, prev.loc.source())
 		return
 	}
 	e := &tableEntry{name: name, loc: l, node: n, keys: keys, source: src}
-	ld.entries[name] = e
+	ld.entries[key] = e
 	if ld.cfg.tablesOnly {
 		ld.order = append(ld.order, e)
-		ld.computedFields(name, nil, src, keys["computed_fields"], l.key("computed_fields"))
+		ld.computedFields(key, nil, src, keys["computed_fields"], l.key("computed_fields"))
 		return
 	}
+	// Resolved by placeTables once every source is read: whether the
+	// name needs its source depends on the other sources.
+	ld.pending = append(ld.pending, e)
+}
+
+// placeTables decides the name of every table: a name tracked in several
+// sources is qualified by its source in each (model.TableName.Source),
+// every other keeps its plain name. The schema's tables are keyed so too:
+// a table the schema file declares without a source serves every source
+// that tracks its name and has no declaration of its own. Foreign keys keep
+// the names they were declared with; a relationship over one resolves them
+// in its own source. Then each tracked entry is resolved against the
+// schema.
+func (ld *loader) placeTables() {
+	sources := map[model.TableName][]string{}
+	for _, e := range ld.pending {
+		sources[e.name] = append(sources[e.name], e.source.name)
+	}
+	// A table no source tracks that the schema declares for several
+	// sources (schema pull writes each database's) is ambiguous too: a
+	// rule's _exists finds its own source's.
+	declared := map[model.TableName][]string{}
+	for key := range ld.tables {
+		if key.Source != "" && sources[key.Unqualified()] == nil {
+			declared[key.Unqualified()] = append(declared[key.Unqualified()], key.Source)
+		}
+	}
+	for _, m := range []map[model.TableName][]string{sources, declared} {
+		for n, srcs := range m {
+			if len(srcs) > 1 {
+				sort.Strings(srcs)
+				ld.ambiguous[n] = srcs
+			}
+		}
+	}
+	placed := make(map[model.TableName]*model.Table, len(ld.tables))
+	for key, t := range ld.tables {
+		plain := key.Unqualified()
+		switch {
+		case key.Source != "" && ld.ambiguous[plain] != nil:
+			placed[key] = t
+		case key.Source != "":
+			// The name is not ambiguous: the declaration of the source
+			// that tracks it (or of the one source that declares it) is
+			// the table; other sources' are not needed.
+			if srcs := sources[plain]; len(srcs) == 1 && srcs[0] != key.Source {
+				continue
+			}
+			if _, both := ld.tables[plain]; both {
+				ld.problemf(ld.schemaLoc[key], nil,
+					"table %s is declared for source %s and without a source, but no two sources track it: keep one", plain, key.Source)
+				continue
+			}
+			t.Name = plain
+			placed[plain] = t
+		case ld.ambiguous[plain] != nil:
+			for _, src := range ld.ambiguous[plain] {
+				if _, own := ld.tables[plain.In(src)]; own {
+					continue
+				}
+				c := cloneTable(t, plain.In(src))
+				placed[c.Name] = c
+			}
+		default:
+			placed[key] = t
+		}
+	}
+	ld.tables = placed
+	for _, e := range ld.pending {
+		ld.placeEntry(e)
+	}
+}
+
+// cloneTable copies a schema table (not yet holding metadata) under
+// another name, with its own maps and foreign keys.
+func cloneTable(t *model.Table, name model.TableName) *model.Table {
+	c := &model.Table{
+		Name:          name,
+		Columns:       t.Columns,
+		PrimaryKey:    t.PrimaryKey,
+		ForeignKeys:   append([]model.ForeignKey(nil), t.ForeignKeys...),
+		Relationships: map[string]*model.Relationship{},
+		Permissions:   map[model.Operation]map[string]*model.Permission{},
+	}
+	c.IndexColumns()
+	return c
+}
+
+// qualify returns the name a table of source src calls name by: with the
+// source when the name is tracked in several sources (relationships,
+// _exists and foreign keys stay in their source, as in Hasura).
+func (ld *loader) qualify(src string, name model.TableName) model.TableName {
+	if src != "" && ld.ambiguous[name] != nil {
+		return name.In(src)
+	}
+	return name
+}
+
+// placeEntry resolves one tracked table entry against the schema.
+func (ld *loader) placeEntry(e *tableEntry) {
+	src, l, keys := e.source, e.loc, e.keys
+	e.name = ld.qualify(src.name, e.name)
+	name := e.name
+	bad := &model.Inconsistency{Kind: "table", Table: name, Source: l.source()}
 	t, found := ld.tables[name]
-	ok = ld.consistent(bad, func() {
+	ok := ld.consistent(bad, func() {
 		switch {
 		case !src.decidable():
 			ld.problemf(src.loc.key("kind"), nil,
@@ -216,21 +302,6 @@ func (ld *loader) tableEntry(n *yaml.Node, list, l loc, src sourceInfo) {
 	e.table = t
 	ld.order = append(ld.order, e)
 	ld.computedFields(name, t, src, keys["computed_fields"], l.key("computed_fields"))
-}
-
-// dropTable takes a table entry read earlier out of the set, as
-// inconsistent for the reason bad gives.
-func (ld *loader) dropTable(e *tableEntry, bad *model.Inconsistency) {
-	if ld.cfg.strict {
-		return
-	}
-	ld.badTables[e.name] = bad
-	for i, o := range ld.order {
-		if o == e {
-			ld.order = append(ld.order[:i], ld.order[i+1:]...)
-			break
-		}
-	}
 }
 
 // inheritedDecl is one inherited role as declared.

@@ -269,6 +269,11 @@ func (ld *loader) presets(t *model.Table, n *yaml.Node, l loc, ok *bool) map[str
 			// A preset is written to the row, so it keeps its case.
 			v, err = model.Normalize(c.Type, v, false)
 		}
+		if err == nil && v != nil {
+			// ... and is read by PostgreSQL: an interval, timetz or
+			// money preset is its PostgreSQL text, not Warden's key.
+			v, err = model.CanonPG(c.Type, v)
+		}
 		switch {
 		case err != nil:
 			ld.problemf(fl, f.val, "invalid preset for column %s (%s): %v", c.Name, c.Type.Kind, err)

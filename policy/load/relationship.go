@@ -106,6 +106,7 @@ func (ld *loader) fkRelationship(t *model.Table, kind model.RelKind, name string
 			if !ok {
 				return nil
 			}
+			tn = ld.qualify(t.Source, tn)
 			if remote, ok = ld.tables[tn]; !ok {
 				ld.problemf(l.key("table"), k["table"], "%s", notInSchema(tn))
 				return nil
@@ -134,7 +135,8 @@ func (ld *loader) fkRelationship(t *model.Table, kind model.RelKind, name string
 	}
 	var found []model.ForeignKey
 	for _, fk := range owner.ForeignKeys {
-		if sameSet(fk.Columns, cols) && (remote == nil || fk.RefTable == t.Name) {
+		// A foreign key references a table of its own database: t's source.
+		if sameSet(fk.Columns, cols) && (remote == nil || ld.qualify(t.Source, fk.RefTable.Unqualified()) == t.Name) {
 			found = append(found, fk)
 		}
 	}
@@ -150,7 +152,7 @@ func (ld *loader) fkRelationship(t *model.Table, kind model.RelKind, name string
 		return nil
 	}
 	fk := found[0]
-	r := &model.Relationship{Name: name, Kind: kind, Target: fk.RefTable}
+	r := &model.Relationship{Name: name, Kind: kind, Target: ld.qualify(t.Source, fk.RefTable.Unqualified())}
 	for i := range fk.Columns {
 		r.Mapping = append(r.Mapping, model.ColumnPair{Local: fk.Columns[i], Remote: fk.RefColumns[i]})
 	}
@@ -173,6 +175,7 @@ func (ld *loader) manualRelationship(t *model.Table, kind model.RelKind, name st
 	if !ok {
 		return nil
 	}
+	tn = ld.qualify(t.Source, tn)
 	target, ok := ld.tables[tn]
 	if !ok {
 		ld.problemf(l.key("remote_table"), k["remote_table"], "%s", notInSchema(tn))

@@ -35,13 +35,20 @@ func (ld *loader) schema(n *yaml.Node, l loc) bool {
 	var all []pending
 	for i, it := range items {
 		el := tl.index(i)
-		k, _ := ld.object(it, el, "schema table", []string{"name", "columns", "primary_key", "foreign_keys"}, nil)
+		k, _ := ld.object(it, el, "schema table", []string{"name", "source", "columns", "primary_key", "foreign_keys"}, nil)
 		if k == nil {
 			continue
 		}
 		name, ok := ld.tableName(k["name"], el.key("name"))
 		if !ok {
 			continue
+		}
+		if k["source"] != nil {
+			// The table of one source, for a name several sources track
+			// (placeTables resolves it once the metadata is read).
+			if name.Source, ok = ld.str(k["source"], el.key("source"), "source name"); !ok {
+				continue
+			}
 		}
 		el = tl.sel("name", name.String())
 		if _, dup := ld.tables[name]; dup {
@@ -55,6 +62,7 @@ func (ld *loader) schema(n *yaml.Node, l loc) bool {
 		}
 		ld.columns(t, k["columns"], el.key("columns"))
 		ld.tables[name] = t
+		ld.schemaLoc[name] = el
 		all = append(all, pending{t, el, k})
 	}
 	for _, p := range all {
@@ -127,6 +135,9 @@ func (ld *loader) columnType(typ string, k map[string]*yaml.Node, el loc, what s
 		t.Base = base
 	}
 	t.Kind = KindOf(decides)
+	if st := spatialType(decides); st != "" {
+		t.Spatial = st
+	}
 	if ct, ok := canonType(decides); ok {
 		t.Kind, t.Canon, t.Cast, t.Elem = model.KindText, ct.Canon, ct.Cast, ct.Elem
 	}
@@ -294,7 +305,12 @@ func (ld *loader) foreignKeys(t *model.Table, n *yaml.Node, l loc) {
 		if !ok2 || !ok3 {
 			continue
 		}
-		rt, found := ld.tables[ref]
+		// A foreign key stays in its database: the referenced table of
+		// the same source, else the one declared without a source.
+		rt, found := ld.tables[ref.In(t.Name.Source)]
+		if !found {
+			rt, found = ld.tables[ref]
+		}
 		switch {
 		case !found:
 			ld.problemf(rl.key("table"), rk["table"], "foreign key references table %s, which is not in the schema", ref)
@@ -481,7 +497,8 @@ func canonicalType(declared string) string {
 }
 
 // canonType recognises the types compared by a canonical text
-// (model.Type.Canon): time, bytea, inet, cidr, ltree, and one-or-more-dimensional
+// (model.Type.Canon): time, timetz, interval, money, bytea, inet, cidr,
+// ltree, and one-or-more-dimensional
 // arrays (int4[], _int4, text[][]) of integer, text (not citext or
 // character(n)), uuid, boolean or date elements.
 func canonType(declared string) (model.Type, bool) {
@@ -489,8 +506,15 @@ func canonType(declared string) (model.Type, bool) {
 	switch t {
 	case "time", "time without time zone":
 		return model.Type{Canon: model.CanonTime, Cast: "time"}, true
-	case "bytea", "inet", "cidr", "ltree":
+	case "bytea", "inet", "cidr", "ltree", "money":
 		return model.Type{Canon: t, Cast: t}, true
+	case "interval":
+		// interval(p) only: an interval restricted to fields (interval
+		// day to second) reads a bare number by its last field, not as
+		// seconds, and stays opaque.
+		return model.Type{Canon: model.CanonInterval, Cast: "interval"}, true
+	case "timetz", "time with time zone":
+		return model.Type{Canon: model.CanonTimetz, Cast: "time with time zone"}, true
 	}
 	elem, ok := strings.CutSuffix(t, "[]")
 	for ok && strings.HasSuffix(elem, "[]") {
@@ -542,4 +566,19 @@ func (ld *loader) labelList(n *yaml.Node, l loc) ([]string, bool) {
 		out = append(out, s.Value)
 	}
 	return out, ok
+}
+
+// spatialType is "geometry" or "geography" for a PostGIS type, with or
+// without its schema and type modifiers (geometry(Point,4326),
+// extensions.geography), else "".
+func spatialType(declared string) string {
+	t := normaliseType(declared)
+	if i := strings.LastIndex(t, "."); i >= 0 {
+		t = strings.Trim(t[i+1:], `"`)
+	}
+	switch t {
+	case model.SpatialGeometry, model.SpatialGeography:
+		return t
+	}
+	return ""
 }

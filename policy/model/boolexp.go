@@ -123,7 +123,44 @@ const (
 	// ancestor (a descendant) of the value, or equal to it.
 	OpAncestor   Operator = "_ancestor"
 	OpDescendant Operator = "_descendant"
+	// The PostGIS operators (Hasura's _st_*) on geometry and geography
+	// columns: the value is a GeoJSON geometry (for the _d_within forms
+	// {distance, from, use_spheroid}); Warden does not evaluate them
+	// (Check answers NEEDS_DATA), Filter renders PostGIS's function.
+	OpStContains     Operator = "_st_contains"
+	OpStCrosses      Operator = "_st_crosses"
+	OpStEquals       Operator = "_st_equals"
+	OpStIntersects   Operator = "_st_intersects"
+	OpStOverlaps     Operator = "_st_overlaps"
+	OpStTouches      Operator = "_st_touches"
+	OpStWithin       Operator = "_st_within"
+	OpStDWithin      Operator = "_st_d_within"
+	OpSt3dIntersects Operator = "_st_3d_intersects"
+	OpSt3dDWithin    Operator = "_st_3d_d_within"
 )
+
+// SpatialFunctions maps each PostGIS operator to the PostGIS function it
+// calls, as Hasura renders it.
+var SpatialFunctions = map[Operator]string{
+	OpStContains: "ST_Contains", OpStCrosses: "ST_Crosses", OpStEquals: "ST_Equals",
+	OpStIntersects: "ST_Intersects", OpStOverlaps: "ST_Overlaps", OpStTouches: "ST_Touches",
+	OpStWithin: "ST_Within", OpStDWithin: "ST_DWithin",
+	OpSt3dIntersects: "ST_3DIntersects", OpSt3dDWithin: "ST_3DDWithin",
+}
+
+// IsSpatial reports whether op is a PostGIS operator.
+func IsSpatial(op Operator) bool {
+	_, ok := SpatialFunctions[op]
+	return ok
+}
+
+// SpatialDistance reports whether a PostGIS operator takes {distance,
+// from, use_spheroid} rather than a geometry.
+func SpatialDistance(op Operator) bool { return op == OpStDWithin || op == OpSt3dDWithin }
+
+// SpatialOnGeography reports whether a PostGIS operator applies to
+// geography columns too (Hasura: _st_intersects and _st_d_within).
+func SpatialOnGeography(op Operator) bool { return op == OpStIntersects || op == OpStDWithin }
 
 // negatedOps maps each negative operator to the positive one it negates.
 var negatedOps = map[Operator]Operator{

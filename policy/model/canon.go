@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -12,10 +13,13 @@ import (
 
 // This file gives the canonical text of the types Warden compares by text
 // although PostgreSQL stores them otherwise (Type.Canon): time, bytea,
-// inet, cidr, ltree and arrays. Two values of such a type are equal in
+// inet, cidr, ltree and arrays, and (canon_interval.go, canon_timetz.go)
+// interval, timetz and money. Two values of such a type are equal in
 // PostgreSQL exactly when their canonical texts are equal, so that Rego
-// compares them as strings; for time and bytea the canonical texts also
-// sort as PostgreSQL sorts the values.
+// compares them as strings; for the types CanonOrdered names the
+// canonical texts also sort as PostgreSQL sorts the values. inet, cidr,
+// interval, timetz and money have a key for canonical text, which
+// PostgreSQL does not read (CanonPG gives PostgreSQL's text of it).
 
 // The canonical types (Type.Canon).
 const (
@@ -25,12 +29,46 @@ const (
 	CanonCidr  = "cidr"
 	CanonArray = "array"
 	CanonLtree = "ltree"
+	// CanonInterval, CanonTimetz and CanonMoney have a key for canonical
+	// text (canon_interval.go, canon_timetz.go), which PostgreSQL does not
+	// read: CanonPG gives the text Filter's SQL sends. So do CanonInet and
+	// CanonCidr (canon_inet.go).
+	CanonInterval = "interval"
+	CanonTimetz   = "timetz"
+	CanonMoney    = "money"
 )
 
 // CanonOrdered reports whether the canonical text of a Canon type sorts as
-// PostgreSQL sorts its values (bytewise): time and bytea.
+// PostgreSQL sorts its values (bytewise): time, bytea, interval, timetz,
+// money, inet and cidr.
 func CanonOrdered(canon string) bool {
-	return canon == CanonTime || canon == CanonBytea
+	switch canon {
+	case CanonTime, CanonBytea, CanonInterval, CanonTimetz, CanonMoney, CanonInet, CanonCidr:
+		return true
+	}
+	return false
+}
+
+// CanonPG returns the text PostgreSQL reads for a canonical value of a
+// Canon type (cast to the type: $1::text::interval): the value itself,
+// but for the keys of interval, timetz and money. It also gives a
+// preset's value of those types, which the caller writes to a row.
+func CanonPG(t Type, v any) (any, error) {
+	s, ok := v.(string)
+	if !ok {
+		return v, nil
+	}
+	switch t.Canon {
+	case CanonInterval:
+		return intervalPG(s)
+	case CanonTimetz:
+		return timetzPG(s)
+	case CanonMoney:
+		return moneyPG(s)
+	case CanonInet, CanonCidr:
+		return inetPG(s)
+	}
+	return v, nil
 }
 
 // ArrayElementKinds are the kinds an array's elements may have for the
@@ -44,6 +82,19 @@ var ArrayElementKinds = map[Kind]bool{KindInteger: true, KindText: true, KindUUI
 func CoerceColumn(t Type, v any, fold bool) (any, error) {
 	if l, ok := v.([]any); ok && t.Canon == CanonArray {
 		return arrayText(t, l)
+	}
+	if t.Canon == CanonMoney {
+		// A number is money as its decimal text is (1234.567 rounds to
+		// 1234.57); a double only below 2^53, as for numeric.
+		switch x := v.(type) {
+		case float64:
+			if math.Abs(x) >= maxSafeInteger {
+				return nil, inexactError(x)
+			}
+			v = strconv.FormatFloat(x, 'f', -1, 64)
+		case json.Number:
+			v = string(x)
+		}
 	}
 	cv, err := CoerceJSON(t.Kind, v)
 	if err != nil {
@@ -64,6 +115,12 @@ func canonical(t Type, v any) (any, error) {
 	switch t.Canon {
 	case CanonTime:
 		return timeText(s)
+	case CanonInterval:
+		return intervalText(s)
+	case CanonTimetz:
+		return timetzText(s)
+	case CanonMoney:
+		return moneyText(s)
 	case CanonBytea:
 		return byteaText(s)
 	case CanonInet, CanonCidr:
@@ -223,11 +280,14 @@ func byteaText(s string) (string, error) {
 }
 
 // inetText reads an IPv4 or IPv6 address with an optional prefix length
-// and writes address/length (the length of the family when absent). A
-// cidr may have no bits set right of its prefix. Zones and PostgreSQL's
+// (the length of the family when absent) and writes its key (canon_inet.go).
+// A cidr may have no bits set right of its prefix. Zones and PostgreSQL's
 // abbreviated cidr forms (10/8) are not read.
 func inetText(s string, cidr bool) (string, error) {
-	t := trimSpace(s)
+	if inetKeyRE.MatchString(s) {
+		return s, nil
+	}
+	t := s // PostgreSQL's inet_in refuses surrounding spaces
 	var p netip.Prefix
 	var err error
 	if strings.Contains(t, "/") {
@@ -246,7 +306,7 @@ func inetText(s string, cidr bool) (string, error) {
 	if cidr && p.Masked() != p {
 		return "", fmt.Errorf("%q is not a valid cidr: it has bits set right of the prefix length", clip(s))
 	}
-	return p.Addr().String() + "/" + strconv.Itoa(p.Bits()), nil
+	return inetKey(p), nil
 }
 
 // arrayText writes an array (elements in their canonical JSON form, or

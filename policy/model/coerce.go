@@ -106,9 +106,10 @@ func ParseText(k Kind, s string) (any, error) {
 // numeric column is its shortest decimal form (0.1 is 0.1). Strings for
 // every non-text kind are parsed with ParseText; a boolean column also
 // takes the text forms ("t", "yes", ...). A jsonb or opaque value may be
-// anything; floats become json.Number in their shortest form. JSONNull (a
-// jsonb column's JSON null) stays JSONNull and is an error for any other
-// kind.
+// anything; floats become json.Number in their shortest form, but a jsonb
+// value holding a float64 of magnitude 2^53 or more is refused as for
+// numeric (jsonb compares its numbers exactly). JSONNull (a jsonb
+// column's JSON null) stays JSONNull and is an error for any other kind.
 func CoerceJSON(k Kind, v any) (any, error) {
 	if v == nil {
 		return nil, nil
@@ -148,6 +149,11 @@ func CoerceJSON(k Kind, v any) (any, error) {
 	case KindJSONB, KindOpaque:
 		if jsonCanonical(v) {
 			return v, nil
+		}
+		if k == KindJSONB {
+			if err := inexactJSON(v, ""); err != nil {
+				return nil, err
+			}
 		}
 		return normaliseJSON(v)
 	case KindUnknown:
@@ -473,6 +479,38 @@ func normaliseJSON(v any) (any, error) {
 	return json.Number(n), nil
 }
 
+// inexactJSON refuses a jsonb value holding a double of magnitude 2^53
+// or more (a number of a protobuf Struct): it stands for many numbers
+// ({"id": 9223372036854775807} arrives as 9223372036854775808), and
+// jsonb compares numbers exactly, so it is refused rather than rounded,
+// as for integer and numeric columns. at is the path to it ("" for the
+// value itself).
+func inexactJSON(v any, at string) error {
+	switch x := v.(type) {
+	case float64:
+		if math.Abs(x) >= maxSafeInteger {
+			where := "a jsonb value"
+			if at != "" {
+				where = "the jsonb value's " + at
+			}
+			return fmt.Errorf("%s is %v, a double of magnitude 2^53 or more, which stands for many numbers (it may already have been rounded): Warden cannot compare it exactly as jsonb", where, x)
+		}
+	case []any:
+		for i, e := range x {
+			if err := inexactJSON(e, at+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if err := inexactJSON(e, at+"."+k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // isJSONNumber reports whether s is a number in JSON syntax:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 func isJSONNumber(s string) bool {
@@ -599,10 +637,17 @@ func CheckIntRange(bits int, v any) error {
 // comparison values (fold true) may be longer: they are compared with the
 // column, never stored in it. A value of an enum column (Enum) must be
 // one of its labels, whether stored or compared. A value of a Canon type
-// becomes its canonical text (canon.go).
+// becomes its canonical text (canon.go). A value compared with a PostGIS
+// column (Spatial, of Kind jsonb: a session variable's) must be a GeoJSON
+// geometry; the column's own values (Kind opaque) are not checked.
 func Normalize(t Type, v any, fold bool) (any, error) {
 	if t.Canon != "" && v != nil {
 		return canonical(t, v)
+	}
+	if t.Spatial != "" && t.Kind == KindJSONB && v != nil {
+		if err := CheckGeoJSON(v); err != nil {
+			return nil, err
+		}
 	}
 	if err := CheckIntRange(t.Bits, v); err != nil {
 		return nil, err

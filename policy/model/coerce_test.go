@@ -368,3 +368,33 @@ func FuzzParseArrayLiteral(f *testing.F) {
 		}
 	})
 }
+
+// TestJSONBDoubles: a jsonb value holding a double of magnitude 2^53 or
+// more (a protobuf Struct number) is refused, naming where it is, not
+// rounded to another number; below 2^53 a double is its shortest decimal,
+// and a json.Number (JSON decoded exactly) is kept as it is at any size.
+func TestJSONBDoubles(t *testing.T) {
+	for _, tc := range []struct {
+		in      any
+		want    any
+		wantErr string
+	}{
+		{map[string]any{"id": float64(9223372036854775807)}, nil, "the jsonb value's .id is 9.223372036854776e+18, a double of magnitude 2^53"},
+		{[]any{1.0, map[string]any{"n": -float64(1 << 53)}}, nil, "the jsonb value's [1].n is"},
+		{float64(1 << 60), nil, "a jsonb value is"},
+		{map[string]any{"id": json.Number("9223372036854775807")}, map[string]any{"id": json.Number("9223372036854775807")}, ""},
+		{map[string]any{"id": float64(1<<53 - 1), "x": 0.1}, map[string]any{"id": json.Number("9007199254740991"), "x": json.Number("0.1")}, ""},
+	} {
+		got, err := CoerceJSON(KindJSONB, tc.in)
+		switch {
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%v: got %v, %v; want an error containing %q", tc.in, got, err, tc.wantErr)
+		case tc.wantErr == "" && (err != nil || !reflect.DeepEqual(got, tc.want)):
+			t.Errorf("%v: got %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	// An opaque column's value is only ever tested for NULL: kept.
+	if _, err := CoerceJSON(KindOpaque, float64(1<<60)); err != nil {
+		t.Errorf("opaque: %v", err)
+	}
+}

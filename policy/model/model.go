@@ -16,35 +16,69 @@ import (
 const AdminRole = "admin"
 
 // TableName identifies a table. Schema defaults to "public".
+//
+// Source is set only for a table whose schema and name are tracked in
+// more than one source of the metadata: there the name alone does not say
+// which database's table it is, so the policy keys each by its source as
+// well ("source:schema.name"). A name tracked in one source (or none) has
+// no Source, as before, whatever the source is called.
 type TableName struct {
+	Source string
 	Schema string
 	Name   string
 }
 
-// String returns "schema.name".
-func (t TableName) String() string { return t.Schema + "." + t.Name }
+// String returns "schema.name", or "source:schema.name" for a name
+// qualified by its source.
+func (t TableName) String() string {
+	if t.Source != "" {
+		return t.Source + ":" + t.Schema + "." + t.Name
+	}
+	return t.Schema + "." + t.Name
+}
 
-// ParseTableName parses "schema.name" or "name" (schema public).
+// Unqualified returns the name without its source.
+func (t TableName) Unqualified() TableName { return TableName{Schema: t.Schema, Name: t.Name} }
+
+// In returns the name qualified by source.
+func (t TableName) In(source string) TableName {
+	return TableName{Source: source, Schema: t.Schema, Name: t.Name}
+}
+
+// ParseTableName parses "schema.name" or "name" (schema public), each
+// optionally prefixed by a source and a colon ("source:schema.name"), the
+// form that names a table tracked in several sources. A colon after the
+// first dot belongs to the name.
 func ParseTableName(s string) (TableName, error) {
 	if s == "" {
 		return TableName{}, fmt.Errorf("empty table name")
 	}
+	var source string
+	if src, rest, ok := strings.Cut(s, ":"); ok && !strings.Contains(src, ".") {
+		if src == "" || rest == "" {
+			return TableName{}, fmt.Errorf("table name %q is not of the form source:schema.name", s)
+		}
+		source, s = src, rest
+	}
 	schema, name, ok := strings.Cut(s, ".")
 	if !ok {
-		return TableName{Schema: "public", Name: s}, nil
+		return TableName{Source: source, Schema: "public", Name: s}, nil
 	}
 	if schema == "" || name == "" || strings.Contains(name, ".") {
 		return TableName{}, fmt.Errorf("table name %q is not of the form schema.name", s)
 	}
-	return TableName{Schema: schema, Name: name}, nil
+	return TableName{Source: source, Schema: schema, Name: name}, nil
 }
 
-// Less orders table names by schema then name.
+// Less orders table names by schema, name, then source.
 func (t TableName) Less(o TableName) bool {
 	if t.Schema != o.Schema {
 		return t.Schema < o.Schema
 	}
-	return t.Name < o.Name
+	if t.Name != o.Name {
+		return t.Name < o.Name
+	}
+	return t.Source < o.Source
 }
 
 // Operation is one of the four Hasura permission kinds.
@@ -109,6 +143,10 @@ type Policy struct {
 	// schema, or in a source of a kind Warden cannot decide): requests on
 	// them are refused naming the reason, not answered "unknown table".
 	InconsistentTables map[TableName]*Inconsistency
+	// Ambiguous maps a table name tracked in several sources (without a
+	// Source) to those sources, sorted: the policy has the tables only
+	// under their qualified names, and a request must say which it means.
+	Ambiguous map[TableName][]string
 	// Notes say which parts of the metadata were deliberately not read, and
 	// why (actions, remote schemas, ...: not table permissions).
 	Notes []string
@@ -118,6 +156,32 @@ type Policy struct {
 func (p *Policy) Table(name TableName) (*Table, bool) {
 	t, ok := p.Tables[name]
 	return t, ok
+}
+
+// Resolve returns the name under which the policy has the table a request
+// calls name, for a request on a table of source from ("" for the table of
+// the request itself): a name several sources track, given without its
+// source, is from's table (relationships and _exists stay in their
+// source); a name given with its source that only that source tracks is
+// the plain name. Any other name is returned as it is (Tables and
+// Ambiguous then say whether it is unknown or ambiguous).
+func (p *Policy) Resolve(name TableName, from string) TableName {
+	if name.Source == "" {
+		if from != "" && p.Ambiguous[name] != nil {
+			return name.In(from)
+		}
+		return name
+	}
+	if _, ok := p.Tables[name]; !ok {
+		plain := name.Unqualified()
+		if t, ok := p.Tables[plain]; ok && t.Source == name.Source {
+			return plain
+		}
+		if i := p.InconsistentTables[plain]; i != nil && p.Ambiguous[plain] == nil {
+			return plain
+		}
+	}
+	return name
 }
 
 // SortedTables returns the tables sorted by name.
@@ -271,7 +335,8 @@ type Type struct {
 	// as text, and anything else is invalid.
 	Enum *Enum
 	// Canon is set on a column of a type Warden compares by a canonical
-	// text (CanonTime, CanonBytea, CanonInet, CanonCidr, CanonArray), of
+	// text (CanonTime, CanonBytea, CanonInet, CanonCidr, CanonArray,
+	// CanonLtree, CanonInterval, CanonTimetz, CanonMoney), of
 	// Kind text: its values are that text, equal exactly when PostgreSQL
 	// finds the values equal; ordering applies where the text sorts as
 	// the values do (CanonOrdered).
@@ -281,7 +346,17 @@ type Type struct {
 	// Cast is the PostgreSQL type of a Canon column ("time", "integer[]"),
 	// to which Filter's SQL casts the values compared with it.
 	Cast string
+	// Spatial is "geometry" or "geography" for a PostGIS column (of Kind
+	// opaque): the _st_* operators apply to it, and Warden leaves them to
+	// the database.
+	Spatial string
 }
+
+// The PostGIS types (Type.Spatial).
+const (
+	SpatialGeometry  = "geometry"
+	SpatialGeography = "geography"
+)
 
 // Enum is a PostgreSQL enum type.
 type Enum struct {

@@ -36,6 +36,8 @@ func Params(e Expr) []Param {
 			add(y.Value)
 		case Array:
 			add(y.Value)
+		case Spatial:
+			add(y.Value)
 		}
 	})
 	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]) < fmt.Sprint(out[j]) })
@@ -168,6 +170,11 @@ func (b *binder) bind(e Expr) (Expr, bool) {
 			return x, true
 		}
 	case Array:
+		if v, changed := b.operand(x.Value); changed {
+			x.Value = v
+			return x, true
+		}
+	case Spatial:
 		if v, changed := b.operand(x.Value); changed {
 			x.Value = v
 			return x, true

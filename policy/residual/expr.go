@@ -103,6 +103,20 @@ type Array struct {
 	Value  Operand
 }
 
+// Spatial is a PostGIS predicate (Hasura's _st_* operator Op) on a
+// geometry or geography column (Geography set): Value is a GeoJSON
+// geometry (a JSON object), or for the _d_within operators {distance,
+// from, use_spheroid}; in a template, a Param holding GeoJSON. Warden
+// does not evaluate it (Eval takes it for false; Check answers NEEDS_DATA
+// before it would be evaluated); a renderer leaves it to PostGIS. It
+// holds only when the column is not NULL.
+type Spatial struct {
+	Op        model.Operator
+	Column    Column
+	Value     Operand
+	Geography bool
+}
+
 // Exists holds when some row of Table satisfies On and Where. For a
 // relationship, On pairs a column of the current row (Local) with a column
 // of Table (Remote); for _exists, On is empty and Relationship is "".
@@ -129,6 +143,7 @@ func (Empty) expr()   {}
 func (Match) expr()   {}
 func (JSONB) expr()   {}
 func (Array) expr()   {}
+func (Spatial) expr() {}
 func (Exists) expr()  {}
 
 // CmpOp is a comparison operator.

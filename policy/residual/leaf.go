@@ -279,6 +279,24 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 			return fail("is_object of something other than a related row")
 		}
 		return leaf{scopes: []*scope{args[0].scope}, build: func(*scope) (Expr, error) { return True{}, nil }}, nil
+	case "warden.lib." + compile.Spatial:
+		// A PostGIS operator: data.warden.lib.spatial(op, column, value).
+		if len(args) != 3 {
+			return fail("arity")
+		}
+		name, ok := args[0].value.(string)
+		op := model.Operator(name)
+		col, val := args[1], args[2]
+		if !ok || !args[0].isVal || !model.IsSpatial(op) {
+			return fail("a spatial call without a PostGIS operator")
+		}
+		if col.column == nil || col.column.Type.Spatial == "" || col.lower || val.column != nil || val.scope != nil {
+			return fail("a spatial call that does not compare a PostGIS column with a value")
+		}
+		geography := col.column.Type.Spatial == model.SpatialGeography
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			return Spatial{Op: op, Column: c, Value: operandOf(val, model.KindJSONB), Geography: geography}
+		}), nil
 	case "warden.lib.array_contains":
 		if len(args) != 2 {
 			return fail("arity")

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/wardenpdp/warden/policy/model"
 )
 
 // String renders e in a compact, SQL-like notation for logs, tests and
@@ -65,6 +67,12 @@ func write(b *strings.Builder, e Expr) {
 			b.WriteString(" ARRAY @> ")
 		}
 		operand(b, x.Value)
+	case Spatial:
+		b.WriteString(model.SpatialFunctions[x.Op] + "(")
+		operand(b, x.Column)
+		b.WriteString(", ")
+		operand(b, x.Value)
+		b.WriteString(")")
 	case Exists:
 		b.WriteString("EXISTS ")
 		if x.Relationship != "" {

@@ -93,6 +93,22 @@ func (w *work) param(k model.Kind, v any) (string, error) {
 	return "?", nil
 }
 
+// canonParam is param for a value compared with column mc: a canonical
+// value of a Canon type is sent as the text PostgreSQL reads (an
+// interval's key as months, days and microseconds).
+func (w *work) canonParam(mc *model.Column, v any) (string, error) {
+	if mc.Type.Canon != "" {
+		if _, clock := v.(residual.Clock); !clock {
+			pv, err := model.CanonPG(mc.Type, v)
+			if err != nil {
+				return "", fmt.Errorf("sqlgen: %s: %w", mc.Name, err)
+			}
+			v = pv
+		}
+	}
+	return w.param(mc.Type.Kind, v)
+}
+
 // enumCast adds to a PostgreSQL placeholder (or cast) the cast to an enum
 // type (suffix "[]": its array type), so that it compares with the
 // column's enum operators: "$1::text" becomes
@@ -263,7 +279,7 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 	case residual.Column:
 		r, _, err = w.operand(y, f, ordered)
 	case residual.Value:
-		r, err = w.param(mc.Type.Kind, y.V)
+		r, err = w.canonParam(mc, y.V)
 		if err == nil && mc.Type.Enum != nil && w.d == Postgres {
 			r, err = w.enumCast(r, mc.Type.Enum, "")
 		}
@@ -314,8 +330,8 @@ func (w *work) array(x residual.Array, f *frame) error {
 }
 
 // canonSupport says whether a dialect compares a column of a type Warden
-// compares by canonical text (model.Type.Canon: time, bytea, inet, cidr,
-// arrays): PostgreSQL only, casting the value to the column's type. The
+// compares by canonical text (model.Type.Canon: time, timetz, interval,
+// money, bytea, inet, cidr, ltree, arrays): PostgreSQL only, casting the value to the column's type. The
 // other databases have no such type, or store it in a form (a MySQL TIME,
 // a JSON array) whose comparison with the canonical text Warden cannot
 // vouch for.
@@ -385,7 +401,7 @@ func (w *work) in(x residual.In, f *frame) error {
 		if i > 0 {
 			w.b.WriteString(", ")
 		}
-		p, err := w.param(k, el)
+		p, err := w.canonParam(mc, el)
 		if err != nil {
 			return err
 		}

@@ -290,6 +290,8 @@ func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
 		return w.jsonb(x, f)
 	case residual.Array:
 		return w.array(x, f)
+	case residual.Spatial:
+		return w.spatial(x, f)
 	case residual.Exists:
 		return w.exists(x, f)
 	default:
@@ -385,6 +387,8 @@ func (w *work) mayBeNull(e residual.Expr, f *frame, nn nonNull) (bool, error) {
 	case residual.JSONB:
 		return nullable(x.Column)
 	case residual.Array:
+		return nullable(x.Column)
+	case residual.Spatial:
 		return nullable(x.Column)
 	}
 	return false, nil

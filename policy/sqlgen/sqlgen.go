@@ -76,6 +76,9 @@ type Options struct {
 	// "" means unqualified. Schemas absent from the map: as named for
 	// PostgreSQL; for MySQL and SQLite "public" is unqualified and others
 	// as named.
+	//
+	// For a table named with its source (a name several sources of the
+	// metadata track), "source:schema" is looked up first, then "schema".
 	Schemas map[string]string
 	// Role and SessionVars are the request's session (variable names
 	// lower-cased), passed as Hasura passes it to computed fields that take
@@ -139,7 +142,10 @@ func quoteIdent(d Dialect, s string) (string, error) {
 
 // tableRef renders a table's qualified name.
 func (o Options) tableRef(t model.TableName) (string, error) {
-	schema, ok := o.Schemas[t.Schema]
+	schema, ok := o.Schemas[t.Source+":"+t.Schema]
+	if !ok || t.Source == "" {
+		schema, ok = o.Schemas[t.Schema]
+	}
 	if !ok {
 		schema = t.Schema
 		if o.Dialect != Postgres && t.Schema == "public" {

@@ -95,6 +95,10 @@ func compareSupport(d Dialect, c model.Compare) *UnsupportedError {
 		}
 	}
 	switch {
+	case model.IsSpatial(c.Op):
+		if u := spatialSupport(d, c.Op); u != nil {
+			return u
+		}
 	case c.Column.Type.Canon != "" && c.Op != model.OpIsNull:
 		err = canonSupport(d, string(c.Op), c.Column)
 	case c.Column.Type.Kind == model.KindJSONB:

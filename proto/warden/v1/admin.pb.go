@@ -1121,7 +1121,8 @@ func (x *ListRolesResponse) GetRoles() []*Role {
 // GetTableRegoRequest names a table.
 type GetTableRegoRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The table as "schema.name", or "name" for schema public.
+	// The table as "schema.name", or "name" for schema public;
+	// "source:schema.name" for a name that several sources track.
 	Table         string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -351,7 +351,8 @@ const (
 	ColumnKind_COLUMN_KIND_JSONB ColumnKind = 9
 	// A type whose values Warden does not compare (interval, money, tsvector,
 	// ranges, PostGIS, arrays of other element types, ...): the column
-	// appears only in is-null nodes, and its value may be any JSON value.
+	// appears only in is-null nodes (and a PostGIS column in spatial nodes),
+	// and its value may be any JSON value.
 	ColumnKind_COLUMN_KIND_OPAQUE ColumnKind = 10
 )
 
@@ -731,6 +732,93 @@ func (ArrayOperator) EnumDescriptor() ([]byte, []int) {
 	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{10}
 }
 
+// SpatialOperator is a PostGIS operator (Hasura's _st_* operators), named
+// by the PostGIS function Filter's SQL calls.
+type SpatialOperator int32
+
+const (
+	// Unknown.
+	SpatialOperator_SPATIAL_OPERATOR_UNSPECIFIED SpatialOperator = 0
+	// _st_contains: ST_Contains(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_CONTAINS SpatialOperator = 1
+	// _st_crosses: ST_Crosses(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_CROSSES SpatialOperator = 2
+	// _st_equals: ST_Equals(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_EQUALS SpatialOperator = 3
+	// _st_intersects: ST_Intersects(column, geometry); geometry and geography.
+	SpatialOperator_SPATIAL_OPERATOR_INTERSECTS SpatialOperator = 4
+	// _st_overlaps: ST_Overlaps(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_OVERLAPS SpatialOperator = 5
+	// _st_touches: ST_Touches(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_TOUCHES SpatialOperator = 6
+	// _st_within: ST_Within(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_WITHIN SpatialOperator = 7
+	// _st_d_within: ST_DWithin(column, geometry, distance[, use_spheroid]);
+	// geometry and geography.
+	SpatialOperator_SPATIAL_OPERATOR_D_WITHIN SpatialOperator = 8
+	// _st_3d_intersects: ST_3DIntersects(column, geometry).
+	SpatialOperator_SPATIAL_OPERATOR_3D_INTERSECTS SpatialOperator = 9
+	// _st_3d_d_within: ST_3DDWithin(column, geometry, distance).
+	SpatialOperator_SPATIAL_OPERATOR_3D_D_WITHIN SpatialOperator = 10
+)
+
+// Enum value maps for SpatialOperator.
+var (
+	SpatialOperator_name = map[int32]string{
+		0:  "SPATIAL_OPERATOR_UNSPECIFIED",
+		1:  "SPATIAL_OPERATOR_CONTAINS",
+		2:  "SPATIAL_OPERATOR_CROSSES",
+		3:  "SPATIAL_OPERATOR_EQUALS",
+		4:  "SPATIAL_OPERATOR_INTERSECTS",
+		5:  "SPATIAL_OPERATOR_OVERLAPS",
+		6:  "SPATIAL_OPERATOR_TOUCHES",
+		7:  "SPATIAL_OPERATOR_WITHIN",
+		8:  "SPATIAL_OPERATOR_D_WITHIN",
+		9:  "SPATIAL_OPERATOR_3D_INTERSECTS",
+		10: "SPATIAL_OPERATOR_3D_D_WITHIN",
+	}
+	SpatialOperator_value = map[string]int32{
+		"SPATIAL_OPERATOR_UNSPECIFIED":   0,
+		"SPATIAL_OPERATOR_CONTAINS":      1,
+		"SPATIAL_OPERATOR_CROSSES":       2,
+		"SPATIAL_OPERATOR_EQUALS":        3,
+		"SPATIAL_OPERATOR_INTERSECTS":    4,
+		"SPATIAL_OPERATOR_OVERLAPS":      5,
+		"SPATIAL_OPERATOR_TOUCHES":       6,
+		"SPATIAL_OPERATOR_WITHIN":        7,
+		"SPATIAL_OPERATOR_D_WITHIN":      8,
+		"SPATIAL_OPERATOR_3D_INTERSECTS": 9,
+		"SPATIAL_OPERATOR_3D_D_WITHIN":   10,
+	}
+)
+
+func (x SpatialOperator) Enum() *SpatialOperator {
+	p := new(SpatialOperator)
+	*p = x
+	return p
+}
+
+func (x SpatialOperator) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SpatialOperator) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_authorization_proto_enumTypes[11].Descriptor()
+}
+
+func (SpatialOperator) Type() protoreflect.EnumType {
+	return &file_warden_v1_authorization_proto_enumTypes[11]
+}
+
+func (x SpatialOperator) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SpatialOperator.Descriptor instead.
+func (SpatialOperator) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{11}
+}
+
 // Principal states who is asking: the requested role and, from a caller
 // trusted to state sessions, the session variables. With an end-user token
 // the session is the token's and the principal only picks the role.
@@ -843,7 +931,18 @@ type Row struct {
 	// JSON's: {"a": null} needs no entry. Each path must name a null value
 	// of a json or jsonb column, else INVALID_ARGUMENT naming the entry
 	// ("rows[0].json_nulls[1]"); at most 1000 entries.
-	JsonNulls     []string `protobuf:"bytes,4,rep,name=json_nulls,json=jsonNulls,proto3" json:"json_nulls,omitempty"`
+	JsonNulls []string `protobuf:"bytes,4,rep,name=json_nulls,json=jsonNulls,proto3" json:"json_nulls,omitempty"`
+	// Column values as JSON text, read exactly: numbers of any size and
+	// precision. For a jsonb column whose value holds a number a Struct
+	// cannot carry (a double: {"id": 9223372036854775807} sent in values is
+	// INVALID_ARGUMENT), send the column here instead:
+	// {"meta": "{\"id\": 9223372036854775807}"}. Keys are column names of
+	// the row (not of related rows); a column may not be in both values and
+	// values_json. Each value is one JSON document (null for SQL NULL),
+	// nested at most 64 levels.
+	ValuesJson map[string]string `protobuf:"bytes,5,rep,name=values_json,json=valuesJson,proto3" json:"values_json,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// For update only: as values_json, for new_values (which it requires).
+	NewValuesJson map[string]string `protobuf:"bytes,6,rep,name=new_values_json,json=newValuesJson,proto3" json:"new_values_json,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -906,6 +1005,20 @@ func (x *Row) GetJsonNulls() []string {
 	return nil
 }
 
+func (x *Row) GetValuesJson() map[string]string {
+	if x != nil {
+		return x.ValuesJson
+	}
+	return nil
+}
+
+func (x *Row) GetNewValuesJson() map[string]string {
+	if x != nil {
+		return x.NewValuesJson
+	}
+	return nil
+}
+
 // CheckRequest asks for a decision on one or many rows.
 type CheckRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -913,6 +1026,10 @@ type CheckRequest struct {
 	// (its default role) or the unauthorized role.
 	Principal *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	// The table as "schema.name", or "name" for schema public. Required.
+	// A name that several sources of the metadata track is named with its
+	// source, "source:schema.name"; its plain name is INVALID_ARGUMENT
+	// (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
+	// answers to "source:schema.name" with that source too.
 	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
 	// The operation. Required.
 	Operation Operation `protobuf:"varint,3,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
@@ -1016,7 +1133,9 @@ func (x *CheckRequest) GetExplain() bool {
 // TableRows carries rows of one table for _exists.
 type TableRows struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The table as "schema.name", or "name" for schema public.
+	// The table as "schema.name", or "name" for schema public. A name that
+	// several sources track may be given without its source: it is the
+	// table of the request's table's source (_exists stays in its source).
 	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
 	// The rows, keyed by column name; numbers as in Row.values.
 	Rows []*structpb.Struct `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
@@ -1649,6 +1768,10 @@ type FilterRequest struct {
 	// (its default role) or the unauthorized role.
 	Principal *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	// The table as "schema.name", or "name" for schema public. Required.
+	// A name that several sources of the metadata track is named with its
+	// source, "source:schema.name"; its plain name is INVALID_ARGUMENT
+	// (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
+	// answers to "source:schema.name" with that source too.
 	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
 	// The operation. Required.
 	Operation Operation `protobuf:"varint,3,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
@@ -2402,6 +2525,7 @@ type Predicate struct {
 	//	*Predicate_Jsonb
 	//	*Predicate_Exists
 	//	*Predicate_Array
+	//	*Predicate_Spatial
 	Node          isPredicate_Node `protobuf_oneof:"node"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2543,6 +2667,15 @@ func (x *Predicate) GetArray() *ArrayPredicate {
 	return nil
 }
 
+func (x *Predicate) GetSpatial() *SpatialPredicate {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Spatial); ok {
+			return x.Spatial
+		}
+	}
+	return nil
+}
+
 type isPredicate_Node interface {
 	isPredicate_Node()
 }
@@ -2602,6 +2735,11 @@ type Predicate_Array struct {
 	Array *ArrayPredicate `protobuf:"bytes,11,opt,name=array,proto3,oneof"`
 }
 
+type Predicate_Spatial struct {
+	// A PostGIS operator, which Warden leaves to the database.
+	Spatial *SpatialPredicate `protobuf:"bytes,12,opt,name=spatial,proto3,oneof"`
+}
+
 func (*Predicate_Constant) isPredicate_Node() {}
 
 func (*Predicate_All) isPredicate_Node() {}
@@ -2623,6 +2761,8 @@ func (*Predicate_Jsonb) isPredicate_Node() {}
 func (*Predicate_Exists) isPredicate_Node() {}
 
 func (*Predicate_Array) isPredicate_Node() {}
+
+func (*Predicate_Spatial) isPredicate_Node() {}
 
 // PredicateList is the operands of an AND or an OR.
 type PredicateList struct {
@@ -3256,12 +3396,114 @@ func (x *ArrayPredicate) GetValue() string {
 	return ""
 }
 
+// SpatialPredicate applies a PostGIS operator to a geometry or geography
+// column. Warden does not evaluate PostGIS: Check answers NEEDS_DATA for a
+// row whose rule reads one (naming the column and the operator), and a
+// client that evaluates the tree itself must leave this node to PostGIS.
+// It holds only when the column is not NULL.
+type SpatialPredicate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operator.
+	Operator SpatialOperator `protobuf:"varint,1,opt,name=operator,proto3,enum=warden.v1.SpatialOperator" json:"operator,omitempty"`
+	// The geometry or geography column; its kind is OPAQUE.
+	Column *ColumnRef `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	// The GeoJSON geometry (RFC 7946) the column is compared with, as the
+	// rule or the session variable states it; a crs member (which PostGIS
+	// reads for the SRID) is kept. The SQL reads it with
+	// ST_GeomFromGeoJSON, cast to geography for a geography column.
+	Geometry *structpb.Value `protobuf:"bytes,3,opt,name=geometry,proto3" json:"geometry,omitempty"`
+	// For D_WITHIN and 3D_D_WITHIN: the distance, in the units of the
+	// column's spatial reference system (geometry) or in meters (geography).
+	Distance *float64 `protobuf:"fixed64,4,opt,name=distance,proto3,oneof" json:"distance,omitempty"`
+	// For D_WITHIN on a geography column: measure on the spheroid (true,
+	// Hasura's default) rather than the sphere.
+	UseSpheroid *bool `protobuf:"varint,5,opt,name=use_spheroid,json=useSpheroid,proto3,oneof" json:"use_spheroid,omitempty"`
+	// The column is geography; otherwise geometry.
+	Geography     bool `protobuf:"varint,6,opt,name=geography,proto3" json:"geography,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SpatialPredicate) Reset() {
+	*x = SpatialPredicate{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpatialPredicate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpatialPredicate) ProtoMessage() {}
+
+func (x *SpatialPredicate) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpatialPredicate.ProtoReflect.Descriptor instead.
+func (*SpatialPredicate) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SpatialPredicate) GetOperator() SpatialOperator {
+	if x != nil {
+		return x.Operator
+	}
+	return SpatialOperator_SPATIAL_OPERATOR_UNSPECIFIED
+}
+
+func (x *SpatialPredicate) GetColumn() *ColumnRef {
+	if x != nil {
+		return x.Column
+	}
+	return nil
+}
+
+func (x *SpatialPredicate) GetGeometry() *structpb.Value {
+	if x != nil {
+		return x.Geometry
+	}
+	return nil
+}
+
+func (x *SpatialPredicate) GetDistance() float64 {
+	if x != nil && x.Distance != nil {
+		return *x.Distance
+	}
+	return 0
+}
+
+func (x *SpatialPredicate) GetUseSpheroid() bool {
+	if x != nil && x.UseSpheroid != nil {
+		return *x.UseSpheroid
+	}
+	return false
+}
+
+func (x *SpatialPredicate) GetGeography() bool {
+	if x != nil {
+		return x.Geography
+	}
+	return false
+}
+
 // ExistsPredicate holds when some row of a table, joined to the current row
 // through a relationship or not joined at all (_exists), satisfies a
 // predicate. Inside it, columns refer to that table's row.
 type ExistsPredicate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The table as "schema.name".
+	// The table as "schema.name", or "source:schema.name" for a name that
+	// several sources of the metadata track (the SQL names it without the
+	// source, in that source's database).
 	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
 	// The relationship traversed; empty for _exists.
 	Relationship string `protobuf:"bytes,2,opt,name=relationship,proto3" json:"relationship,omitempty"`
@@ -3279,7 +3521,7 @@ type ExistsPredicate struct {
 
 func (x *ExistsPredicate) Reset() {
 	*x = ExistsPredicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[27]
+	mi := &file_warden_v1_authorization_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3291,7 +3533,7 @@ func (x *ExistsPredicate) String() string {
 func (*ExistsPredicate) ProtoMessage() {}
 
 func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[27]
+	mi := &file_warden_v1_authorization_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3304,7 +3546,7 @@ func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExistsPredicate.ProtoReflect.Descriptor instead.
 func (*ExistsPredicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{27}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ExistsPredicate) GetTable() string {
@@ -3355,7 +3597,7 @@ type ColumnPair struct {
 
 func (x *ColumnPair) Reset() {
 	*x = ColumnPair{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[28]
+	mi := &file_warden_v1_authorization_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3367,7 +3609,7 @@ func (x *ColumnPair) String() string {
 func (*ColumnPair) ProtoMessage() {}
 
 func (x *ColumnPair) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[28]
+	mi := &file_warden_v1_authorization_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3380,7 +3622,7 @@ func (x *ColumnPair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColumnPair.ProtoReflect.Descriptor instead.
 func (*ColumnPair) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{28}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ColumnPair) GetLocal() string {
@@ -3408,14 +3650,23 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x1cuse_backend_only_permissions\x18\x03 \x01(\bR\x19useBackendOnlyPermissions\x1aC\n" +
 	"\x15SessionVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xaa\x03\n" +
 	"\x03Row\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\x06values\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06values\x126\n" +
 	"\n" +
 	"new_values\x18\x03 \x01(\v2\x17.google.protobuf.StructR\tnewValues\x12\x1d\n" +
 	"\n" +
-	"json_nulls\x18\x04 \x03(\tR\tjsonNulls\"\x92\x02\n" +
+	"json_nulls\x18\x04 \x03(\tR\tjsonNulls\x12?\n" +
+	"\vvalues_json\x18\x05 \x03(\v2\x1e.warden.v1.Row.ValuesJsonEntryR\n" +
+	"valuesJson\x12I\n" +
+	"\x0fnew_values_json\x18\x06 \x03(\v2!.warden.v1.Row.NewValuesJsonEntryR\rnewValuesJson\x1a=\n" +
+	"\x0fValuesJsonEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
+	"\x12NewValuesJsonEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x92\x02\n" +
 	"\fCheckRequest\x122\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
@@ -3526,7 +3777,7 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x05array\x18\x05 \x01(\v2\x13.warden.v1.SqlArrayH\x00R\x05arrayB\a\n" +
 	"\x05value\"?\n" +
 	"\bSqlArray\x123\n" +
-	"\belements\x18\x01 \x03(\v2\x17.warden.v1.SqlParameterR\belements\"\xaa\x04\n" +
+	"\belements\x18\x01 \x03(\v2\x17.warden.v1.SqlParameterR\belements\"\xe3\x04\n" +
 	"\tPredicate\x12\x1c\n" +
 	"\bconstant\x18\x01 \x01(\bH\x00R\bconstant\x12,\n" +
 	"\x03all\x18\x02 \x01(\v2\x18.warden.v1.PredicateListH\x00R\x03all\x12,\n" +
@@ -3541,7 +3792,8 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x05jsonb\x18\t \x01(\v2\x19.warden.v1.JsonbPredicateH\x00R\x05jsonb\x124\n" +
 	"\x06exists\x18\n" +
 	" \x01(\v2\x1a.warden.v1.ExistsPredicateH\x00R\x06exists\x121\n" +
-	"\x05array\x18\v \x01(\v2\x19.warden.v1.ArrayPredicateH\x00R\x05arrayB\x06\n" +
+	"\x05array\x18\v \x01(\v2\x19.warden.v1.ArrayPredicateH\x00R\x05array\x127\n" +
+	"\aspatial\x18\f \x01(\v2\x1b.warden.v1.SpatialPredicateH\x00R\aspatialB\x06\n" +
 	"\x04node\";\n" +
 	"\rPredicateList\x12*\n" +
 	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"\xa7\x01\n" +
@@ -3584,7 +3836,16 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x0eArrayPredicate\x124\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x18.warden.v1.ArrayOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\tR\x05value\"\xba\x01\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\xb1\x02\n" +
+	"\x10SpatialPredicate\x126\n" +
+	"\boperator\x18\x01 \x01(\x0e2\x1a.warden.v1.SpatialOperatorR\boperator\x12,\n" +
+	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x122\n" +
+	"\bgeometry\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\bgeometry\x12\x1f\n" +
+	"\bdistance\x18\x04 \x01(\x01H\x00R\bdistance\x88\x01\x01\x12&\n" +
+	"\fuse_spheroid\x18\x05 \x01(\bH\x01R\vuseSpheroid\x88\x01\x01\x12\x1c\n" +
+	"\tgeography\x18\x06 \x01(\bR\tgeographyB\v\n" +
+	"\t_distanceB\x0f\n" +
+	"\r_use_spheroid\"\xba\x01\n" +
 	"\x0fExistsPredicate\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\"\n" +
 	"\frelationship\x18\x02 \x01(\tR\frelationship\x12%\n" +
@@ -3668,7 +3929,20 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\rArrayOperator\x12\x1e\n" +
 	"\x1aARRAY_OPERATOR_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ARRAY_OPERATOR_CONTAINS\x10\x01\x12\x1f\n" +
-	"\x1bARRAY_OPERATOR_CONTAINED_IN\x10\x022\x91\x01\n" +
+	"\x1bARRAY_OPERATOR_CONTAINED_IN\x10\x02*\xed\x02\n" +
+	"\x0fSpatialOperator\x12 \n" +
+	"\x1cSPATIAL_OPERATOR_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19SPATIAL_OPERATOR_CONTAINS\x10\x01\x12\x1c\n" +
+	"\x18SPATIAL_OPERATOR_CROSSES\x10\x02\x12\x1b\n" +
+	"\x17SPATIAL_OPERATOR_EQUALS\x10\x03\x12\x1f\n" +
+	"\x1bSPATIAL_OPERATOR_INTERSECTS\x10\x04\x12\x1d\n" +
+	"\x19SPATIAL_OPERATOR_OVERLAPS\x10\x05\x12\x1c\n" +
+	"\x18SPATIAL_OPERATOR_TOUCHES\x10\x06\x12\x1b\n" +
+	"\x17SPATIAL_OPERATOR_WITHIN\x10\a\x12\x1d\n" +
+	"\x19SPATIAL_OPERATOR_D_WITHIN\x10\b\x12\"\n" +
+	"\x1eSPATIAL_OPERATOR_3D_INTERSECTS\x10\t\x12 \n" +
+	"\x1cSPATIAL_OPERATOR_3D_D_WITHIN\x10\n" +
+	"2\x91\x01\n" +
 	"\x14AuthorizationService\x12:\n" +
 	"\x05Check\x12\x17.warden.v1.CheckRequest\x1a\x18.warden.v1.CheckResponse\x12=\n" +
 	"\x06Filter\x12\x18.warden.v1.FilterRequest\x1a\x19.warden.v1.FilterResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
@@ -3685,8 +3959,8 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 	return file_warden_v1_authorization_proto_rawDescData
 }
 
-var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),             // 0: warden.v1.Operation
 	(Decision)(0),              // 1: warden.v1.Decision
@@ -3699,120 +3973,130 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(PatternOperator)(0),       // 8: warden.v1.PatternOperator
 	(JsonbOperator)(0),         // 9: warden.v1.JsonbOperator
 	(ArrayOperator)(0),         // 10: warden.v1.ArrayOperator
-	(*Principal)(nil),          // 11: warden.v1.Principal
-	(*Row)(nil),                // 12: warden.v1.Row
-	(*CheckRequest)(nil),       // 13: warden.v1.CheckRequest
-	(*TableRows)(nil),          // 14: warden.v1.TableRows
-	(*RowDecision)(nil),        // 15: warden.v1.RowDecision
-	(*Explanation)(nil),        // 16: warden.v1.Explanation
-	(*ColumnExplanation)(nil),  // 17: warden.v1.ColumnExplanation
-	(*ExplainNode)(nil),        // 18: warden.v1.ExplainNode
-	(*CheckResponse)(nil),      // 19: warden.v1.CheckResponse
-	(*SqlOptions)(nil),         // 20: warden.v1.SqlOptions
-	(*FilterRequest)(nil),      // 21: warden.v1.FilterRequest
-	(*FilterResponse)(nil),     // 22: warden.v1.FilterResponse
-	(*FilterExplanation)(nil),  // 23: warden.v1.FilterExplanation
-	(*ColumnCondition)(nil),    // 24: warden.v1.ColumnCondition
-	(*SqlFilter)(nil),          // 25: warden.v1.SqlFilter
-	(*SqlFragment)(nil),        // 26: warden.v1.SqlFragment
-	(*SqlParameter)(nil),       // 27: warden.v1.SqlParameter
-	(*SqlArray)(nil),           // 28: warden.v1.SqlArray
-	(*Predicate)(nil),          // 29: warden.v1.Predicate
-	(*PredicateList)(nil),      // 30: warden.v1.PredicateList
-	(*ColumnRef)(nil),          // 31: warden.v1.ColumnRef
-	(*Comparison)(nil),         // 32: warden.v1.Comparison
-	(*ClockValue)(nil),         // 33: warden.v1.ClockValue
-	(*InList)(nil),             // 34: warden.v1.InList
-	(*PatternMatch)(nil),       // 35: warden.v1.PatternMatch
-	(*JsonbPredicate)(nil),     // 36: warden.v1.JsonbPredicate
-	(*ArrayPredicate)(nil),     // 37: warden.v1.ArrayPredicate
-	(*ExistsPredicate)(nil),    // 38: warden.v1.ExistsPredicate
-	(*ColumnPair)(nil),         // 39: warden.v1.ColumnPair
-	nil,                        // 40: warden.v1.Principal.SessionVariablesEntry
-	(*structpb.Struct)(nil),    // 41: google.protobuf.Struct
-	(*structpb.Value)(nil),     // 42: google.protobuf.Value
-	(*structpb.ListValue)(nil), // 43: google.protobuf.ListValue
+	(SpatialOperator)(0),       // 11: warden.v1.SpatialOperator
+	(*Principal)(nil),          // 12: warden.v1.Principal
+	(*Row)(nil),                // 13: warden.v1.Row
+	(*CheckRequest)(nil),       // 14: warden.v1.CheckRequest
+	(*TableRows)(nil),          // 15: warden.v1.TableRows
+	(*RowDecision)(nil),        // 16: warden.v1.RowDecision
+	(*Explanation)(nil),        // 17: warden.v1.Explanation
+	(*ColumnExplanation)(nil),  // 18: warden.v1.ColumnExplanation
+	(*ExplainNode)(nil),        // 19: warden.v1.ExplainNode
+	(*CheckResponse)(nil),      // 20: warden.v1.CheckResponse
+	(*SqlOptions)(nil),         // 21: warden.v1.SqlOptions
+	(*FilterRequest)(nil),      // 22: warden.v1.FilterRequest
+	(*FilterResponse)(nil),     // 23: warden.v1.FilterResponse
+	(*FilterExplanation)(nil),  // 24: warden.v1.FilterExplanation
+	(*ColumnCondition)(nil),    // 25: warden.v1.ColumnCondition
+	(*SqlFilter)(nil),          // 26: warden.v1.SqlFilter
+	(*SqlFragment)(nil),        // 27: warden.v1.SqlFragment
+	(*SqlParameter)(nil),       // 28: warden.v1.SqlParameter
+	(*SqlArray)(nil),           // 29: warden.v1.SqlArray
+	(*Predicate)(nil),          // 30: warden.v1.Predicate
+	(*PredicateList)(nil),      // 31: warden.v1.PredicateList
+	(*ColumnRef)(nil),          // 32: warden.v1.ColumnRef
+	(*Comparison)(nil),         // 33: warden.v1.Comparison
+	(*ClockValue)(nil),         // 34: warden.v1.ClockValue
+	(*InList)(nil),             // 35: warden.v1.InList
+	(*PatternMatch)(nil),       // 36: warden.v1.PatternMatch
+	(*JsonbPredicate)(nil),     // 37: warden.v1.JsonbPredicate
+	(*ArrayPredicate)(nil),     // 38: warden.v1.ArrayPredicate
+	(*SpatialPredicate)(nil),   // 39: warden.v1.SpatialPredicate
+	(*ExistsPredicate)(nil),    // 40: warden.v1.ExistsPredicate
+	(*ColumnPair)(nil),         // 41: warden.v1.ColumnPair
+	nil,                        // 42: warden.v1.Principal.SessionVariablesEntry
+	nil,                        // 43: warden.v1.Row.ValuesJsonEntry
+	nil,                        // 44: warden.v1.Row.NewValuesJsonEntry
+	(*structpb.Struct)(nil),    // 45: google.protobuf.Struct
+	(*structpb.Value)(nil),     // 46: google.protobuf.Value
+	(*structpb.ListValue)(nil), // 47: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	40, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	41, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	41, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	11, // 3: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
-	0,  // 4: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
-	12, // 5: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
-	14, // 6: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	41, // 7: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
-	1,  // 8: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
-	29, // 9: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
-	29, // 10: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
-	16, // 11: warden.v1.RowDecision.explanation:type_name -> warden.v1.Explanation
-	18, // 12: warden.v1.Explanation.filter:type_name -> warden.v1.ExplainNode
-	18, // 13: warden.v1.Explanation.check:type_name -> warden.v1.ExplainNode
-	17, // 14: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
-	2,  // 15: warden.v1.ColumnExplanation.outcome:type_name -> warden.v1.ExplainOutcome
-	2,  // 16: warden.v1.ExplainNode.outcome:type_name -> warden.v1.ExplainOutcome
-	42, // 17: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
-	42, // 18: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
-	18, // 19: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
-	15, // 20: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	41, // 21: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
-	3,  // 22: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
-	11, // 23: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
-	0,  // 24: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
-	20, // 25: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
-	4,  // 26: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
-	29, // 27: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
-	29, // 28: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
-	24, // 29: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	41, // 30: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
-	25, // 31: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
-	23, // 32: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
-	29, // 33: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
-	26, // 34: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
-	3,  // 35: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
-	26, // 36: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
-	26, // 37: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
-	27, // 38: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
-	28, // 39: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
-	27, // 40: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
-	30, // 41: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
-	30, // 42: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
-	29, // 43: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
-	32, // 44: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
-	31, // 45: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
-	34, // 46: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
-	35, // 47: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
-	36, // 48: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
-	38, // 49: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
-	37, // 50: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
-	29, // 51: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
-	5,  // 52: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
-	6,  // 53: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
-	31, // 54: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
-	31, // 55: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	42, // 56: warden.v1.Comparison.value:type_name -> google.protobuf.Value
-	33, // 57: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
-	7,  // 58: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
-	31, // 59: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	43, // 60: warden.v1.InList.values:type_name -> google.protobuf.ListValue
-	8,  // 61: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
-	31, // 62: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
-	9,  // 63: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
-	31, // 64: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	42, // 65: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
-	10, // 66: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
-	31, // 67: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
-	39, // 68: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	29, // 69: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	13, // 70: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	21, // 71: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	19, // 72: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	22, // 73: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	72, // [72:74] is the sub-list for method output_type
-	70, // [70:72] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	42, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	45, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	45, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	43, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
+	44, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
+	12, // 5: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
+	0,  // 6: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
+	13, // 7: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
+	15, // 8: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
+	45, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	1,  // 10: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
+	30, // 11: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
+	30, // 12: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
+	17, // 13: warden.v1.RowDecision.explanation:type_name -> warden.v1.Explanation
+	19, // 14: warden.v1.Explanation.filter:type_name -> warden.v1.ExplainNode
+	19, // 15: warden.v1.Explanation.check:type_name -> warden.v1.ExplainNode
+	18, // 16: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
+	2,  // 17: warden.v1.ColumnExplanation.outcome:type_name -> warden.v1.ExplainOutcome
+	2,  // 18: warden.v1.ExplainNode.outcome:type_name -> warden.v1.ExplainOutcome
+	46, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
+	46, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
+	19, // 21: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
+	16, // 22: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
+	45, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	3,  // 24: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
+	12, // 25: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
+	0,  // 26: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
+	21, // 27: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
+	4,  // 28: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
+	30, // 29: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
+	30, // 30: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
+	25, // 31: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
+	45, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	26, // 33: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
+	24, // 34: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
+	30, // 35: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
+	27, // 36: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
+	3,  // 37: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
+	27, // 38: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
+	27, // 39: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
+	28, // 40: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
+	29, // 41: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
+	28, // 42: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
+	31, // 43: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
+	31, // 44: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
+	30, // 45: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
+	33, // 46: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
+	32, // 47: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
+	35, // 48: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
+	36, // 49: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
+	37, // 50: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
+	40, // 51: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	38, // 52: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
+	39, // 53: warden.v1.Predicate.spatial:type_name -> warden.v1.SpatialPredicate
+	30, // 54: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	5,  // 55: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
+	6,  // 56: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
+	32, // 57: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	32, // 58: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	46, // 59: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	34, // 60: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
+	7,  // 61: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
+	32, // 62: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	47, // 63: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	8,  // 64: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
+	32, // 65: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	9,  // 66: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
+	32, // 67: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	46, // 68: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	10, // 69: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
+	32, // 70: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
+	11, // 71: warden.v1.SpatialPredicate.operator:type_name -> warden.v1.SpatialOperator
+	32, // 72: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
+	46, // 73: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
+	41, // 74: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	30, // 75: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	14, // 76: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	22, // 77: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	20, // 78: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	23, // 79: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	78, // [78:80] is the sub-list for method output_type
+	76, // [76:78] is the sub-list for method input_type
+	76, // [76:76] is the sub-list for extension type_name
+	76, // [76:76] is the sub-list for extension extendee
+	0,  // [0:76] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -3840,19 +4124,21 @@ func file_warden_v1_authorization_proto_init() {
 		(*Predicate_Jsonb)(nil),
 		(*Predicate_Exists)(nil),
 		(*Predicate_Array)(nil),
+		(*Predicate_Spatial)(nil),
 	}
 	file_warden_v1_authorization_proto_msgTypes[21].OneofWrappers = []any{
 		(*Comparison_OtherColumn)(nil),
 		(*Comparison_Value)(nil),
 		(*Comparison_Clock)(nil),
 	}
+	file_warden_v1_authorization_proto_msgTypes[27].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
-			NumEnums:      11,
-			NumMessages:   30,
+			NumEnums:      12,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

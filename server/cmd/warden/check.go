@@ -58,7 +58,7 @@ func (a *app) check(ctx context.Context, args []string) error {
 	registerLoadFlags(fs, &f.load)
 	fs.StringVar(&f.role, "role", "", "the `role` (principal.role); else the session variable x-hasura-role")
 	fs.Var(&f.session, "session", "a session variable as `name=value`, e.g. x-hasura-user-id=1 (repeatable)")
-	fs.StringVar(&f.table, "table", "", "the `table` as schema.name, or name for schema public")
+	fs.StringVar(&f.table, "table", "", "the `table` as schema.name, or name for schema public; source:schema.name for a name several sources track")
 	fs.StringVar(&f.operation, "operation", "", "select, insert, update or delete")
 	fs.Var(&f.rows, "row", "a row as a JSON `object`, e.g. '{\"id\": 1}' (repeatable, at least one)")
 	fs.Var(&f.newRows, "new-row", "for update: the row after the change, as a JSON `object`; one per --row, in order (repeatable)")

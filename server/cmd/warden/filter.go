@@ -35,7 +35,7 @@ func (a *app) filter(ctx context.Context, args []string) error {
 	registerLoadFlags(fs, &cfg)
 	fs.StringVar(&role, "role", "", "the `role` (principal.role); else the session variable x-hasura-role")
 	fs.Var(&session, "session", "a session variable as `name=value`, e.g. x-hasura-user-id=1 (repeatable)")
-	fs.StringVar(&table, "table", "", "the `table` as schema.name, or name for schema public")
+	fs.StringVar(&table, "table", "", "the `table` as schema.name, or name for schema public; source:schema.name for a name several sources track")
 	fs.StringVar(&operation, "operation", "select", "select, insert, update or delete")
 	fs.StringVar(&dialect, "dialect", "", "render SQL for this `dialect`: postgres, mysql or sqlite (default: the predicate only)")
 	fs.StringVar(&alias, "alias", "", "the table's `alias` in the caller's query")

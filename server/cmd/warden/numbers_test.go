@@ -602,4 +602,53 @@ func TestNumbersJSONBEndToEnd(t *testing.T) {
 	if got := queryStrings(t, db, q, args); !slices.Equal(got, []string{"1"}) {
 		t.Errorf("%s %v\nrows %v, want [1]", q, args, got)
 	}
+
+	// Check: the same number in a Struct row is a double, which stands for
+	// both rows above: refused, naming the column, not rounded (it would
+	// be 76561198000000000 and deny the row Filter returns). Below 2^53 a
+	// double is exact.
+	_, err = srv.authz().Check(t.Context(), &wardenv1.CheckRequest{Principal: &wardenv1.Principal{Role: "user"}, Table: "docs",
+		Operation: wardenv1.Operation_OPERATION_SELECT,
+		Rows:      []*wardenv1.Row{{Id: "1", Values: row(t, map[string]any{"id": 1, "meta": map[string]any{"steam": 76561198000000001.0}})}}})
+	checkStatus(t, err, violation{code: codes.InvalidArgument, reason: "INVALID_VALUE", fields: []string{"rows[0].values.meta"}, msg: "the jsonb value's .steam is 7.6561198e+16, a double of magnitude 2^53 or more"})
+	small, err := srv.authz().Check(t.Context(), &wardenv1.CheckRequest{Principal: &wardenv1.Principal{Role: "user"}, Table: "docs",
+		Operation: wardenv1.Operation_OPERATION_SELECT,
+		Rows:      []*wardenv1.Row{{Id: "1", Values: row(t, map[string]any{"id": 1, "meta": map[string]any{"steam": 9007199254740991.0}})}}})
+	if err != nil || small.GetDecisions()[0].GetDecision() != wardenv1.Decision_DECISION_DENY {
+		t.Errorf("a jsonb number below 2^53: %v, %v; want a deny", small, err)
+	}
+	// values_json carries the number exactly: the row Filter returns is
+	// allowed, its neighbour (one double with it) denied.
+	exact, err := srv.authz().Check(t.Context(), &wardenv1.CheckRequest{Principal: &wardenv1.Principal{Role: "user"}, Table: "docs",
+		Operation: wardenv1.Operation_OPERATION_SELECT,
+		Rows: []*wardenv1.Row{
+			{Id: "1", Values: row(t, map[string]any{"id": 1}), ValuesJson: map[string]string{"meta": `{"steam": 76561198000000001}`}},
+			{Id: "2", Values: row(t, map[string]any{"id": 2}), ValuesJson: map[string]string{"meta": `{"steam": 76561198000000000}`}},
+			{Id: "3", Values: row(t, map[string]any{"id": 3}), ValuesJson: map[string]string{"meta": `{"steam": "76561198000000001"}`}},
+			{Id: "4", Values: row(t, map[string]any{"id": 4}), ValuesJson: map[string]string{"meta": `null`}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []wardenv1.Decision
+	for _, d := range exact.GetDecisions() {
+		got = append(got, d.GetDecision())
+	}
+	if want := []wardenv1.Decision{wardenv1.Decision_DECISION_ALLOW, wardenv1.Decision_DECISION_DENY, wardenv1.Decision_DECISION_DENY, wardenv1.Decision_DECISION_DENY}; !slices.Equal(got, want) {
+		t.Errorf("values_json decisions %v, want %v (as PostgreSQL selected [1])", got, want)
+	}
+	for _, bad := range []struct {
+		row   *wardenv1.Row
+		field string
+		msg   string
+	}{
+		{&wardenv1.Row{Id: "1", Values: row(t, map[string]any{"id": 1, "meta": nil}), ValuesJson: map[string]string{"meta": `{}`}}, "rows[0].values_json[meta]", "also in values"},
+		{&wardenv1.Row{Id: "1", Values: row(t, map[string]any{"id": 1}), ValuesJson: map[string]string{"meta": `{"a": 1`}}, "rows[0].values_json[meta]", "invalid JSON"},
+		{&wardenv1.Row{Id: "1", Values: row(t, map[string]any{"id": 1}), ValuesJson: map[string]string{"meta": `1 2`}}, "rows[0].values_json[meta]", "more than one value"},
+		{&wardenv1.Row{Id: "1", Values: row(t, map[string]any{"id": 1}), NewValuesJson: map[string]string{"meta": `{}`}}, "rows[0].new_values_json", "only for OPERATION_UPDATE"},
+	} {
+		_, err := srv.authz().Check(t.Context(), &wardenv1.CheckRequest{Principal: &wardenv1.Principal{Role: "user"}, Table: "docs",
+			Operation: wardenv1.Operation_OPERATION_SELECT, Rows: []*wardenv1.Row{bad.row}})
+		checkStatus(t, err, violation{code: codes.InvalidArgument, fields: []string{bad.field}, msg: bad.msg})
+	}
 }

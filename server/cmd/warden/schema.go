@@ -65,7 +65,9 @@ func (a *app) schema(ctx context.Context, args []string) error {
 	var pulled []introspect.Table
 	var fns []introspect.Function
 	var warnings, dialects []string
-	seen := map[model.TableName]string{}
+	// The sources each table was pulled from: a name read from several is
+	// written once per source (source: in the schema file).
+	from := map[model.TableName][]string{}
 	for _, src := range sources {
 		url := urls.bySource[src.Name]
 		if url == "" {
@@ -88,14 +90,16 @@ func (a *app) schema(ctx context.Context, args []string) error {
 		dialects = append(dialects, fmt.Sprintf("%s (%s)", src.Name, dialect))
 		warnings = append(warnings, w...)
 		for _, tb := range t {
-			if prev, dup := seen[tb.Name]; dup {
-				warnings = append(warnings, fmt.Sprintf("table %s: in sources %s and %s: written once (the metadata's entries for it are inconsistent: a request cannot say which it means)", tb.Name, prev, src.Name))
-				continue
-			}
-			seen[tb.Name] = src.Name
+			from[tb.Name] = append(from[tb.Name], src.Name)
+			tb.Name.Source = src.Name
 			pulled = append(pulled, tb)
 		}
 		fns = append(fns, f...)
+	}
+	for i := range pulled {
+		if len(from[pulled[i].Name.Unqualified()]) < 2 {
+			pulled[i].Name.Source = ""
+		}
 	}
 	sort.Slice(pulled, func(i, j int) bool { return pulled[i].Name.Less(pulled[j].Name) })
 	var names []string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -85,17 +86,10 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	// policyLoaded runs once the policy set is live: at start and after
-	// every reload that swapped in a new set.
+	// every reload that swapped in a new set. The memory limit follows
+	// the live heap of the set in service.
 	policyLoaded := func(set *engine.Set) {
-		// GC tuning after a swap: the one place to change when TuneGC
-		// becomes a memory limit recomputed per set.
-		if live, percent, tuned := server.TuneGC(cfg.GCHeadroomMiB, a.getenv); tuned {
-			log.Info("garbage collector tuned to the loaded policy set",
-				slog.Uint64("live_heap_mib", live>>20), slog.Int("gc_percent", percent), slog.Int("gc_headroom_mib", cfg.GCHeadroomMiB))
-		} else {
-			log.Info("garbage collector left as configured",
-				slog.Uint64("live_heap_mib", live>>20), slog.Int("gc_percent", percent))
-		}
+		logMemoryBudget(log, server.TuneMemory(cfg.GCHeadroomMiB, a.getenv), cfg.GCHeadroomMiB)
 		logInconsistent(log, set.Policy())
 	}
 	policyLoaded(set)
@@ -192,4 +186,19 @@ start; loopback only; never use --dev in production). Send it in the
     curl -H "%[1]s: $WARDEN_KEY" http://%[4]s/v1/admin/status
 
 `, callerauth.APIKeyMetadata, key, grpcAddr, httpAddr)
+}
+
+// logMemoryBudget logs the memory limit and GC percent TuneMemory put in
+// force, and warns when the limit leaves the collector little room.
+func logMemoryBudget(log *slog.Logger, b server.MemoryBudget, headroomMiB int) {
+	attrs := []any{slog.Uint64("live_heap_mib", b.Live>>20), slog.Int("gc_percent", b.GCPercent),
+		slog.Bool("gc_percent_from_env", !b.GCPercentSet), slog.String("memory_limit_source", b.LimitSource),
+		slog.Int("gc_headroom_mib", headroomMiB), slog.Uint64("cgroup_memory_limit_mib", b.Cgroup>>20)}
+	if b.Limit < math.MaxInt64 {
+		attrs = append(attrs, slog.Int64("memory_limit_mib", b.Limit>>20))
+	}
+	log.Info("memory budget: soft memory limit and garbage collector set from the loaded policy set", attrs...)
+	if b.Tight {
+		log.Warn("the memory limit leaves less than 64 MiB above the live heap: the garbage collector will run often; raise the container's memory limit, GOMEMLIMIT or --gc-headroom-mib", attrs...)
+	}
 }

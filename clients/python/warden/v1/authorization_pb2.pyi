@@ -61,6 +61,17 @@ PATTERN_OPERATOR_LIKE: PatternOperator
 PATTERN_OPERATOR_REGEX: PatternOperator
 PATTERN_OPERATOR_SIMILAR: PatternOperator
 PATTERN_OPERATOR_UNSPECIFIED: PatternOperator
+SPATIAL_OPERATOR_3D_D_WITHIN: SpatialOperator
+SPATIAL_OPERATOR_3D_INTERSECTS: SpatialOperator
+SPATIAL_OPERATOR_CONTAINS: SpatialOperator
+SPATIAL_OPERATOR_CROSSES: SpatialOperator
+SPATIAL_OPERATOR_D_WITHIN: SpatialOperator
+SPATIAL_OPERATOR_EQUALS: SpatialOperator
+SPATIAL_OPERATOR_INTERSECTS: SpatialOperator
+SPATIAL_OPERATOR_OVERLAPS: SpatialOperator
+SPATIAL_OPERATOR_TOUCHES: SpatialOperator
+SPATIAL_OPERATOR_UNSPECIFIED: SpatialOperator
+SPATIAL_OPERATOR_WITHIN: SpatialOperator
 SQL_DIALECT_MYSQL: SqlDialect
 SQL_DIALECT_POSTGRES: SqlDialect
 SQL_DIALECT_SQLITE: SqlDialect
@@ -321,7 +332,7 @@ class PatternMatch(_message.Message):
     def __init__(self, operator: _Optional[_Union[PatternOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., pattern: _Optional[str] = ..., regex: _Optional[str] = ...) -> None: ...
 
 class Predicate(_message.Message):
-    __slots__ = ["all", "any", "array", "comparison", "constant", "exists", "in_list", "is_null", "jsonb", "negation", "pattern"]
+    __slots__ = ["all", "any", "array", "comparison", "constant", "exists", "in_list", "is_null", "jsonb", "negation", "pattern", "spatial"]
     ALL_FIELD_NUMBER: _ClassVar[int]
     ANY_FIELD_NUMBER: _ClassVar[int]
     ARRAY_FIELD_NUMBER: _ClassVar[int]
@@ -333,6 +344,7 @@ class Predicate(_message.Message):
     JSONB_FIELD_NUMBER: _ClassVar[int]
     NEGATION_FIELD_NUMBER: _ClassVar[int]
     PATTERN_FIELD_NUMBER: _ClassVar[int]
+    SPATIAL_FIELD_NUMBER: _ClassVar[int]
     all: PredicateList
     any: PredicateList
     array: ArrayPredicate
@@ -344,7 +356,8 @@ class Predicate(_message.Message):
     jsonb: JsonbPredicate
     negation: Predicate
     pattern: PatternMatch
-    def __init__(self, constant: bool = ..., all: _Optional[_Union[PredicateList, _Mapping]] = ..., any: _Optional[_Union[PredicateList, _Mapping]] = ..., negation: _Optional[_Union[Predicate, _Mapping]] = ..., comparison: _Optional[_Union[Comparison, _Mapping]] = ..., is_null: _Optional[_Union[ColumnRef, _Mapping]] = ..., in_list: _Optional[_Union[InList, _Mapping]] = ..., pattern: _Optional[_Union[PatternMatch, _Mapping]] = ..., jsonb: _Optional[_Union[JsonbPredicate, _Mapping]] = ..., exists: _Optional[_Union[ExistsPredicate, _Mapping]] = ..., array: _Optional[_Union[ArrayPredicate, _Mapping]] = ...) -> None: ...
+    spatial: SpatialPredicate
+    def __init__(self, constant: bool = ..., all: _Optional[_Union[PredicateList, _Mapping]] = ..., any: _Optional[_Union[PredicateList, _Mapping]] = ..., negation: _Optional[_Union[Predicate, _Mapping]] = ..., comparison: _Optional[_Union[Comparison, _Mapping]] = ..., is_null: _Optional[_Union[ColumnRef, _Mapping]] = ..., in_list: _Optional[_Union[InList, _Mapping]] = ..., pattern: _Optional[_Union[PatternMatch, _Mapping]] = ..., jsonb: _Optional[_Union[JsonbPredicate, _Mapping]] = ..., exists: _Optional[_Union[ExistsPredicate, _Mapping]] = ..., array: _Optional[_Union[ArrayPredicate, _Mapping]] = ..., spatial: _Optional[_Union[SpatialPredicate, _Mapping]] = ...) -> None: ...
 
 class PredicateList(_message.Message):
     __slots__ = ["items"]
@@ -370,16 +383,34 @@ class Principal(_message.Message):
     def __init__(self, role: _Optional[str] = ..., session_variables: _Optional[_Mapping[str, str]] = ..., use_backend_only_permissions: bool = ...) -> None: ...
 
 class Row(_message.Message):
-    __slots__ = ["id", "json_nulls", "new_values", "values"]
+    __slots__ = ["id", "json_nulls", "new_values", "new_values_json", "values", "values_json"]
+    class NewValuesJsonEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class ValuesJsonEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     JSON_NULLS_FIELD_NUMBER: _ClassVar[int]
     NEW_VALUES_FIELD_NUMBER: _ClassVar[int]
+    NEW_VALUES_JSON_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    VALUES_JSON_FIELD_NUMBER: _ClassVar[int]
     id: str
     json_nulls: _containers.RepeatedScalarFieldContainer[str]
     new_values: _struct_pb2.Struct
+    new_values_json: _containers.ScalarMap[str, str]
     values: _struct_pb2.Struct
-    def __init__(self, id: _Optional[str] = ..., values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., new_values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., json_nulls: _Optional[_Iterable[str]] = ...) -> None: ...
+    values_json: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[str] = ..., values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., new_values: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., json_nulls: _Optional[_Iterable[str]] = ..., values_json: _Optional[_Mapping[str, str]] = ..., new_values_json: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RowDecision(_message.Message):
     __slots__ = ["allowed_columns", "check_residual", "decision", "denied_columns", "explanation", "id", "missing_data", "reason", "residual"]
@@ -402,6 +433,22 @@ class RowDecision(_message.Message):
     reason: str
     residual: Predicate
     def __init__(self, id: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[str] = ..., allowed_columns: _Optional[_Iterable[str]] = ..., denied_columns: _Optional[_Iterable[str]] = ..., missing_data: _Optional[_Iterable[str]] = ..., residual: _Optional[_Union[Predicate, _Mapping]] = ..., check_residual: _Optional[_Union[Predicate, _Mapping]] = ..., explanation: _Optional[_Union[Explanation, _Mapping]] = ...) -> None: ...
+
+class SpatialPredicate(_message.Message):
+    __slots__ = ["column", "distance", "geography", "geometry", "operator", "use_spheroid"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    GEOGRAPHY_FIELD_NUMBER: _ClassVar[int]
+    GEOMETRY_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    USE_SPHEROID_FIELD_NUMBER: _ClassVar[int]
+    column: ColumnRef
+    distance: float
+    geography: bool
+    geometry: _struct_pb2.Value
+    operator: SpatialOperator
+    use_spheroid: bool
+    def __init__(self, operator: _Optional[_Union[SpatialOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., geometry: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., distance: _Optional[float] = ..., use_spheroid: bool = ..., geography: bool = ...) -> None: ...
 
 class SqlArray(_message.Message):
     __slots__ = ["elements"]
@@ -492,4 +539,7 @@ class JsonbOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ArrayOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class SpatialOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

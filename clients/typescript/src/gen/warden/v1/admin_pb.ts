@@ -554,7 +554,8 @@ export const ListRolesResponseSchema: GenMessage<ListRolesResponse> = /*@__PURE_
  */
 export type GetTableRegoRequest = Message<"warden.v1.GetTableRegoRequest"> & {
   /**
-   * The table as "schema.name", or "name" for schema public.
+   * The table as "schema.name", or "name" for schema public;
+   * "source:schema.name" for a name that several sources track.
    *
    * @generated from field: string table = 1;
    */

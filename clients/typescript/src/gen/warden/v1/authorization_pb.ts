@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file warden/v1/authorization.proto.
  */
 export const file_warden_v1_authorization: GenFile = /*@__PURE__*/
-  fileDesc("Ch13YXJkZW4vdjEvYXV0aG9yaXphdGlvbi5wcm90bxIJd2FyZGVuLnYxIr8BCglQcmluY2lwYWwSDAoEcm9sZRgBIAEoCRJFChFzZXNzaW9uX3ZhcmlhYmxlcxgCIAMoCzIqLndhcmRlbi52MS5QcmluY2lwYWwuU2Vzc2lvblZhcmlhYmxlc0VudHJ5EiQKHHVzZV9iYWNrZW5kX29ubHlfcGVybWlzc2lvbnMYAyABKAgaNwoVU2Vzc2lvblZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiewoDUm93EgoKAmlkGAEgASgJEicKBnZhbHVlcxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKwoKbmV3X3ZhbHVlcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKanNvbl9udWxscxgEIAMoCSLVAQoMQ2hlY2tSZXF1ZXN0EicKCXByaW5jaXBhbBgBIAEoCzIULndhcmRlbi52MS5QcmluY2lwYWwSDQoFdGFibGUYAiABKAkSJwoJb3BlcmF0aW9uGAMgASgOMhQud2FyZGVuLnYxLk9wZXJhdGlvbhIcCgRyb3dzGAQgAygLMg4ud2FyZGVuLnYxLlJvdxIPCgdjb2x1bW5zGAUgAygJEiQKBnRhYmxlcxgGIAMoCzIULndhcmRlbi52MS5UYWJsZVJvd3MSDwoHZXhwbGFpbhgHIAEoCCJVCglUYWJsZVJvd3MSDQoFdGFibGUYASABKAkSJQoEcm93cxgCIAMoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKanNvbl9udWxscxgDIAMoCSKaAgoLUm93RGVjaXNpb24SCgoCaWQYASABKAkSJQoIZGVjaXNpb24YAiABKA4yEy53YXJkZW4udjEuRGVjaXNpb24SDgoGcmVhc29uGAMgASgJEhcKD2FsbG93ZWRfY29sdW1ucxgEIAMoCRIWCg5kZW5pZWRfY29sdW1ucxgFIAMoCRIUCgxtaXNzaW5nX2RhdGEYBiADKAkSJgoIcmVzaWR1YWwYByABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiwKDmNoZWNrX3Jlc2lkdWFsGAggASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIrCgtleHBsYW5hdGlvbhgJIAEoCzIWLndhcmRlbi52MS5FeHBsYW5hdGlvbiK8AQoLRXhwbGFuYXRpb24SJgoGZmlsdGVyGAEgASgLMhYud2FyZGVuLnYxLkV4cGxhaW5Ob2RlEiUKBWNoZWNrGAIgASgLMhYud2FyZGVuLnYxLkV4cGxhaW5Ob2RlEhEKCXRydW5jYXRlZBgDIAEoCBISCgpncmFudGVkX2J5GAQgAygJEjcKEWNvbHVtbl9jb25kaXRpb25zGAUgAygLMhwud2FyZGVuLnYxLkNvbHVtbkV4cGxhbmF0aW9uImMKEUNvbHVtbkV4cGxhbmF0aW9uEg4KBmNvbHVtbhgBIAEoCRIqCgdvdXRjb21lGAIgASgOMhkud2FyZGVuLnYxLkV4cGxhaW5PdXRjb21lEhIKCmdyYW50ZWRfYnkYAyADKAkiiAIKC0V4cGxhaW5Ob2RlEgoKAm9wGAEgASgJEgwKBHRleHQYAiABKAkSKgoHb3V0Y29tZRgDIAEoDjIZLndhcmRlbi52MS5FeHBsYWluT3V0Y29tZRIOCgZjb2x1bW4YBCABKAkSKQoJcm93X3ZhbHVlGAUgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhkKEXJvd192YWx1ZV9taXNzaW5nGAYgASgIEiUKBXZhbHVlGAcgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEgwKBG5vdGUYCCABKAkSKAoIY2hpbGRyZW4YCSADKAsyFi53YXJkZW4udjEuRXhwbGFpbk5vZGUitAEKDUNoZWNrUmVzcG9uc2USKQoJZGVjaXNpb25zGAEgAygLMhYud2FyZGVuLnYxLlJvd0RlY2lzaW9uEgwKBHJvbGUYAiABKAkSKAoHcHJlc2V0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEAoIcmV2aXNpb24YBCABKAkSEwoLZGVjaXNpb25faWQYBSABKAkSGQoRanNvbl9udWxsX3ByZXNldHMYBiADKAkiZAoKU3FsT3B0aW9ucxImCgdkaWFsZWN0GAEgASgOMhUud2FyZGVuLnYxLlNxbERpYWxlY3QSEwoLdGFibGVfYWxpYXMYAiABKAkSGQoRZmlyc3RfcGxhY2Vob2xkZXIYAyABKAUipQEKDUZpbHRlclJlcXVlc3QSJwoJcHJpbmNpcGFsGAEgASgLMhQud2FyZGVuLnYxLlByaW5jaXBhbBINCgV0YWJsZRgCIAEoCRInCglvcGVyYXRpb24YAyABKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uEiIKA3NxbBgEIAEoCzIVLndhcmRlbi52MS5TcWxPcHRpb25zEg8KB2V4cGxhaW4YBSABKAgi/gMKDkZpbHRlclJlc3BvbnNlEiMKBGtpbmQYASABKA4yFS53YXJkZW4udjEuRmlsdGVyS2luZBIQCghyZXZpc2lvbhgCIAEoCRInCglwcmVkaWNhdGUYAyABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKBWNoZWNrGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIPCgdjb2x1bW5zGAUgAygJEjUKEWNvbHVtbl9jb25kaXRpb25zGAYgAygLMhoud2FyZGVuLnYxLkNvbHVtbkNvbmRpdGlvbhISCgVsaW1pdBgHIAEoBUgAiAEBEhoKEmFsbG93X2FnZ3JlZ2F0aW9ucxgIIAEoCBIoCgdwcmVzZXRzGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIhCgNzcWwYCiABKAsyFC53YXJkZW4udjEuU3FsRmlsdGVyEgwKBHJvbGUYCyABKAkSEwoLZGVjaXNpb25faWQYDCABKAkSDgoGcmVhc29uGA0gASgJEhcKD2NvbXB1dGVkX2ZpZWxkcxgOIAMoCRIZChFqc29uX251bGxfcHJlc2V0cxgPIAMoCRIxCgtleHBsYW5hdGlvbhgQIAEoCzIcLndhcmRlbi52MS5GaWx0ZXJFeHBsYW5hdGlvbkIICgZfbGltaXQiQwoRRmlsdGVyRXhwbGFuYXRpb24SDAoEcnVsZRgBIAEoCRINCgVib3VuZBgCIAEoCRIRCglmZWxsX2F3YXkYAyADKAkibwoPQ29sdW1uQ29uZGl0aW9uEg4KBmNvbHVtbhgBIAEoCRInCglwcmVkaWNhdGUYAiABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKA3NxbBgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCKBAQoJU3FsRmlsdGVyEiYKB2RpYWxlY3QYASABKA4yFS53YXJkZW4udjEuU3FsRGlhbGVjdBIlCgV3aGVyZRgCIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudBIlCgVjaGVjaxgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCJHCgtTcWxGcmFnbWVudBILCgNzcWwYASABKAkSKwoKcGFyYW1ldGVycxgCIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIigwEKDFNxbFBhcmFtZXRlchIOCgR0ZXh0GAEgASgJSAASEQoHaW50ZWdlchgCIAEoA0gAEhEKB2Jvb2xlYW4YAyABKAhIABIOCgRyZWFsGAQgASgBSAASJAoFYXJyYXkYBSABKAsyEy53YXJkZW4udjEuU3FsQXJyYXlIAEIHCgV2YWx1ZSI1CghTcWxBcnJheRIpCghlbGVtZW50cxgBIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIi0QMKCVByZWRpY2F0ZRISCghjb25zdGFudBgBIAEoCEgAEicKA2FsbBgCIAEoCzIYLndhcmRlbi52MS5QcmVkaWNhdGVMaXN0SAASJwoDYW55GAMgASgLMhgud2FyZGVuLnYxLlByZWRpY2F0ZUxpc3RIABIoCghuZWdhdGlvbhgEIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGVIABIrCgpjb21wYXJpc29uGAUgASgLMhUud2FyZGVuLnYxLkNvbXBhcmlzb25IABInCgdpc19udWxsGAYgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZkgAEiQKB2luX2xpc3QYByABKAsyES53YXJkZW4udjEuSW5MaXN0SAASKgoHcGF0dGVybhgIIAEoCzIXLndhcmRlbi52MS5QYXR0ZXJuTWF0Y2hIABIqCgVqc29uYhgJIAEoCzIZLndhcmRlbi52MS5Kc29uYlByZWRpY2F0ZUgAEiwKBmV4aXN0cxgKIAEoCzIaLndhcmRlbi52MS5FeGlzdHNQcmVkaWNhdGVIABIqCgVhcnJheRgLIAEoCzIZLndhcmRlbi52MS5BcnJheVByZWRpY2F0ZUgAQgYKBG5vZGUiNAoNUHJlZGljYXRlTGlzdBIjCgVpdGVtcxgBIAMoCzIULndhcmRlbi52MS5QcmVkaWNhdGUifQoJQ29sdW1uUmVmEgwKBG5hbWUYASABKAkSDAoEcm9vdBgCIAEoCBIjCgRraW5kGAMgASgOMhUud2FyZGVuLnYxLkNvbHVtbktpbmQSDQoFbG93ZXIYBCABKAgSDgoGcGFkX3RvGAUgASgNEhAKCGZ1bmN0aW9uGAYgASgJIv8BCgpDb21wYXJpc29uEi8KCG9wZXJhdG9yGAEgASgOMh0ud2FyZGVuLnYxLkNvbXBhcmlzb25PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEiwKDG90aGVyX2NvbHVtbhgDIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWZIABInCgV2YWx1ZRgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEiYKBWNsb2NrGAYgASgLMhUud2FyZGVuLnYxLkNsb2NrVmFsdWVIABISCgp2YWx1ZV9qc29uGAUgASgJQgcKBXJpZ2h0IjAKCkNsb2NrVmFsdWUSIgoEd29yZBgBIAEoDjIULndhcmRlbi52MS5DbG9ja1dvcmQibwoGSW5MaXN0EiQKBmNvbHVtbhgBIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSKgoGdmFsdWVzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRITCgt2YWx1ZXNfanNvbhgDIAMoCSKCAQoMUGF0dGVybk1hdGNoEiwKCG9wZXJhdG9yGAEgASgOMhoud2FyZGVuLnYxLlBhdHRlcm5PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEg8KB3BhdHRlcm4YAyABKAkSDQoFcmVnZXgYBCABKAkinQEKDkpzb25iUHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkpzb25iT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIlCgV2YWx1ZRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRISCgp2YWx1ZV9qc29uGAQgASgJInEKDkFycmF5UHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkFycmF5T3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhINCgV2YWx1ZRgDIAEoCSKQAQoPRXhpc3RzUHJlZGljYXRlEg0KBXRhYmxlGAEgASgJEhQKDHJlbGF0aW9uc2hpcBgCIAEoCRIhCgJvbhgDIAMoCzIVLndhcmRlbi52MS5Db2x1bW5QYWlyEiMKBXdoZXJlGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIQCghmdW5jdGlvbhgFIAEoCSIrCgpDb2x1bW5QYWlyEg0KBWxvY2FsGAEgASgJEg4KBnJlbW90ZRgCIAEoCSp+CglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASFAoQT1BFUkFUSU9OX1NFTEVDVBABEhQKEE9QRVJBVElPTl9JTlNFUlQQAhIUChBPUEVSQVRJT05fVVBEQVRFEAMSFAoQT1BFUkFUSU9OX0RFTEVURRAEKmQKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASEgoOREVDSVNJT05fQUxMT1cQARIRCg1ERUNJU0lPTl9ERU5ZEAISFwoTREVDSVNJT05fTkVFRFNfREFUQRADKoMBCg5FeHBsYWluT3V0Y29tZRIfChtFWFBMQUlOX09VVENPTUVfVU5TUEVDSUZJRUQQABIYChRFWFBMQUlOX09VVENPTUVfVFJVRRABEhkKFUVYUExBSU5fT1VUQ09NRV9GQUxTRRACEhsKF0VYUExBSU5fT1VUQ09NRV9VTktOT1dOEAMqcgoKU3FsRGlhbGVjdBIbChdTUUxfRElBTEVDVF9VTlNQRUNJRklFRBAAEhgKFFNRTF9ESUFMRUNUX1BPU1RHUkVTEAESFQoRU1FMX0RJQUxFQ1RfTVlTUUwQAhIWChJTUUxfRElBTEVDVF9TUUxJVEUQAyqFAQoKRmlsdGVyS2luZBIbChdGSUxURVJfS0lORF9VTlNQRUNJRklFRBAAEh4KGkZJTFRFUl9LSU5EX0FMV0FZU19BTExPV0VEEAESHQoZRklMVEVSX0tJTkRfQUxXQVlTX0RFTklFRBACEhsKF0ZJTFRFUl9LSU5EX0NPTkRJVElPTkFMEAMqnQIKCkNvbHVtbktpbmQSGwoXQ09MVU1OX0tJTkRfVU5TUEVDSUZJRUQQABIXChNDT0xVTU5fS0lORF9JTlRFR0VSEAESFwoTQ09MVU1OX0tJTkRfTlVNRVJJQxACEhQKEENPTFVNTl9LSU5EX1RFWFQQAxIXChNDT0xVTU5fS0lORF9CT09MRUFOEAQSFAoQQ09MVU1OX0tJTkRfVVVJRBAFEhQKEENPTFVNTl9LSU5EX0RBVEUQBhIZChVDT0xVTU5fS0lORF9USU1FU1RBTVAQBxIbChdDT0xVTU5fS0lORF9USU1FU1RBTVBUWhAIEhUKEUNPTFVNTl9LSU5EX0pTT05CEAkSFgoSQ09MVU1OX0tJTkRfT1BBUVVFEAoq5AEKEkNvbXBhcmlzb25PcGVyYXRvchIjCh9DT01QQVJJU09OX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9FURABEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfTkVREAISGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9MVBADEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfTFRFEAQSGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9HVBAFEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfR1RFEAYqhAEKCUNsb2NrV29yZBIaChZDTE9DS19XT1JEX1VOU1BFQ0lGSUVEEAASEgoOQ0xPQ0tfV09SRF9OT1cQARIUChBDTE9DS19XT1JEX1RPREFZEAISFwoTQ0xPQ0tfV09SRF9UT01PUlJPVxADEhgKFENMT0NLX1dPUkRfWUVTVEVSREFZEAQqwQEKD1BhdHRlcm5PcGVyYXRvchIgChxQQVRURVJOX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGQoVUEFUVEVSTl9PUEVSQVRPUl9MSUtFEAESGgoWUEFUVEVSTl9PUEVSQVRPUl9JTElLRRACEhwKGFBBVFRFUk5fT1BFUkFUT1JfU0lNSUxBUhADEhoKFlBBVFRFUk5fT1BFUkFUT1JfUkVHRVgQBBIbChdQQVRURVJOX09QRVJBVE9SX0lSRUdFWBAFKssBCg1Kc29uYk9wZXJhdG9yEh4KGkpTT05CX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGwoXSlNPTkJfT1BFUkFUT1JfQ09OVEFJTlMQARIfChtKU09OQl9PUEVSQVRPUl9DT05UQUlORURfSU4QAhIaChZKU09OQl9PUEVSQVRPUl9IQVNfS0VZEAMSHwobSlNPTkJfT1BFUkFUT1JfSEFTX0tFWVNfQU5ZEAQSHwobSlNPTkJfT1BFUkFUT1JfSEFTX0tFWVNfQUxMEAUqbQoNQXJyYXlPcGVyYXRvchIeChpBUlJBWV9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhsKF0FSUkFZX09QRVJBVE9SX0NPTlRBSU5TEAESHwobQVJSQVlfT1BFUkFUT1JfQ09OVEFJTkVEX0lOEAIykQEKFEF1dGhvcml6YXRpb25TZXJ2aWNlEjoKBUNoZWNrEhcud2FyZGVuLnYxLkNoZWNrUmVxdWVzdBoYLndhcmRlbi52MS5DaGVja1Jlc3BvbnNlEj0KBkZpbHRlchIYLndhcmRlbi52MS5GaWx0ZXJSZXF1ZXN0Ghkud2FyZGVuLnYxLkZpbHRlclJlc3BvbnNlQjZaNGdpdGh1Yi5jb20vd2FyZGVucGRwL3dhcmRlbi9wcm90by93YXJkZW4vdjE7d2FyZGVudjFiBnByb3RvMw", [file_google_protobuf_struct]);
+  fileDesc("Ch13YXJkZW4vdjEvYXV0aG9yaXphdGlvbi5wcm90bxIJd2FyZGVuLnYxIr8BCglQcmluY2lwYWwSDAoEcm9sZRgBIAEoCRJFChFzZXNzaW9uX3ZhcmlhYmxlcxgCIAMoCzIqLndhcmRlbi52MS5QcmluY2lwYWwuU2Vzc2lvblZhcmlhYmxlc0VudHJ5EiQKHHVzZV9iYWNrZW5kX29ubHlfcGVybWlzc2lvbnMYAyABKAgaNwoVU2Vzc2lvblZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi1QIKA1JvdxIKCgJpZBgBIAEoCRInCgZ2YWx1ZXMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EisKCm5ld192YWx1ZXMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCmpzb25fbnVsbHMYBCADKAkSMwoLdmFsdWVzX2pzb24YBSADKAsyHi53YXJkZW4udjEuUm93LlZhbHVlc0pzb25FbnRyeRI6Cg9uZXdfdmFsdWVzX2pzb24YBiADKAsyIS53YXJkZW4udjEuUm93Lk5ld1ZhbHVlc0pzb25FbnRyeRoxCg9WYWx1ZXNKc29uRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo0ChJOZXdWYWx1ZXNKc29uRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLVAQoMQ2hlY2tSZXF1ZXN0EicKCXByaW5jaXBhbBgBIAEoCzIULndhcmRlbi52MS5QcmluY2lwYWwSDQoFdGFibGUYAiABKAkSJwoJb3BlcmF0aW9uGAMgASgOMhQud2FyZGVuLnYxLk9wZXJhdGlvbhIcCgRyb3dzGAQgAygLMg4ud2FyZGVuLnYxLlJvdxIPCgdjb2x1bW5zGAUgAygJEiQKBnRhYmxlcxgGIAMoCzIULndhcmRlbi52MS5UYWJsZVJvd3MSDwoHZXhwbGFpbhgHIAEoCCJVCglUYWJsZVJvd3MSDQoFdGFibGUYASABKAkSJQoEcm93cxgCIAMoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKanNvbl9udWxscxgDIAMoCSKaAgoLUm93RGVjaXNpb24SCgoCaWQYASABKAkSJQoIZGVjaXNpb24YAiABKA4yEy53YXJkZW4udjEuRGVjaXNpb24SDgoGcmVhc29uGAMgASgJEhcKD2FsbG93ZWRfY29sdW1ucxgEIAMoCRIWCg5kZW5pZWRfY29sdW1ucxgFIAMoCRIUCgxtaXNzaW5nX2RhdGEYBiADKAkSJgoIcmVzaWR1YWwYByABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiwKDmNoZWNrX3Jlc2lkdWFsGAggASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIrCgtleHBsYW5hdGlvbhgJIAEoCzIWLndhcmRlbi52MS5FeHBsYW5hdGlvbiK8AQoLRXhwbGFuYXRpb24SJgoGZmlsdGVyGAEgASgLMhYud2FyZGVuLnYxLkV4cGxhaW5Ob2RlEiUKBWNoZWNrGAIgASgLMhYud2FyZGVuLnYxLkV4cGxhaW5Ob2RlEhEKCXRydW5jYXRlZBgDIAEoCBISCgpncmFudGVkX2J5GAQgAygJEjcKEWNvbHVtbl9jb25kaXRpb25zGAUgAygLMhwud2FyZGVuLnYxLkNvbHVtbkV4cGxhbmF0aW9uImMKEUNvbHVtbkV4cGxhbmF0aW9uEg4KBmNvbHVtbhgBIAEoCRIqCgdvdXRjb21lGAIgASgOMhkud2FyZGVuLnYxLkV4cGxhaW5PdXRjb21lEhIKCmdyYW50ZWRfYnkYAyADKAkiiAIKC0V4cGxhaW5Ob2RlEgoKAm9wGAEgASgJEgwKBHRleHQYAiABKAkSKgoHb3V0Y29tZRgDIAEoDjIZLndhcmRlbi52MS5FeHBsYWluT3V0Y29tZRIOCgZjb2x1bW4YBCABKAkSKQoJcm93X3ZhbHVlGAUgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhkKEXJvd192YWx1ZV9taXNzaW5nGAYgASgIEiUKBXZhbHVlGAcgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEgwKBG5vdGUYCCABKAkSKAoIY2hpbGRyZW4YCSADKAsyFi53YXJkZW4udjEuRXhwbGFpbk5vZGUitAEKDUNoZWNrUmVzcG9uc2USKQoJZGVjaXNpb25zGAEgAygLMhYud2FyZGVuLnYxLlJvd0RlY2lzaW9uEgwKBHJvbGUYAiABKAkSKAoHcHJlc2V0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEAoIcmV2aXNpb24YBCABKAkSEwoLZGVjaXNpb25faWQYBSABKAkSGQoRanNvbl9udWxsX3ByZXNldHMYBiADKAkiZAoKU3FsT3B0aW9ucxImCgdkaWFsZWN0GAEgASgOMhUud2FyZGVuLnYxLlNxbERpYWxlY3QSEwoLdGFibGVfYWxpYXMYAiABKAkSGQoRZmlyc3RfcGxhY2Vob2xkZXIYAyABKAUipQEKDUZpbHRlclJlcXVlc3QSJwoJcHJpbmNpcGFsGAEgASgLMhQud2FyZGVuLnYxLlByaW5jaXBhbBINCgV0YWJsZRgCIAEoCRInCglvcGVyYXRpb24YAyABKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uEiIKA3NxbBgEIAEoCzIVLndhcmRlbi52MS5TcWxPcHRpb25zEg8KB2V4cGxhaW4YBSABKAgi/gMKDkZpbHRlclJlc3BvbnNlEiMKBGtpbmQYASABKA4yFS53YXJkZW4udjEuRmlsdGVyS2luZBIQCghyZXZpc2lvbhgCIAEoCRInCglwcmVkaWNhdGUYAyABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKBWNoZWNrGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIPCgdjb2x1bW5zGAUgAygJEjUKEWNvbHVtbl9jb25kaXRpb25zGAYgAygLMhoud2FyZGVuLnYxLkNvbHVtbkNvbmRpdGlvbhISCgVsaW1pdBgHIAEoBUgAiAEBEhoKEmFsbG93X2FnZ3JlZ2F0aW9ucxgIIAEoCBIoCgdwcmVzZXRzGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIhCgNzcWwYCiABKAsyFC53YXJkZW4udjEuU3FsRmlsdGVyEgwKBHJvbGUYCyABKAkSEwoLZGVjaXNpb25faWQYDCABKAkSDgoGcmVhc29uGA0gASgJEhcKD2NvbXB1dGVkX2ZpZWxkcxgOIAMoCRIZChFqc29uX251bGxfcHJlc2V0cxgPIAMoCRIxCgtleHBsYW5hdGlvbhgQIAEoCzIcLndhcmRlbi52MS5GaWx0ZXJFeHBsYW5hdGlvbkIICgZfbGltaXQiQwoRRmlsdGVyRXhwbGFuYXRpb24SDAoEcnVsZRgBIAEoCRINCgVib3VuZBgCIAEoCRIRCglmZWxsX2F3YXkYAyADKAkibwoPQ29sdW1uQ29uZGl0aW9uEg4KBmNvbHVtbhgBIAEoCRInCglwcmVkaWNhdGUYAiABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKA3NxbBgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCKBAQoJU3FsRmlsdGVyEiYKB2RpYWxlY3QYASABKA4yFS53YXJkZW4udjEuU3FsRGlhbGVjdBIlCgV3aGVyZRgCIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudBIlCgVjaGVjaxgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCJHCgtTcWxGcmFnbWVudBILCgNzcWwYASABKAkSKwoKcGFyYW1ldGVycxgCIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIigwEKDFNxbFBhcmFtZXRlchIOCgR0ZXh0GAEgASgJSAASEQoHaW50ZWdlchgCIAEoA0gAEhEKB2Jvb2xlYW4YAyABKAhIABIOCgRyZWFsGAQgASgBSAASJAoFYXJyYXkYBSABKAsyEy53YXJkZW4udjEuU3FsQXJyYXlIAEIHCgV2YWx1ZSI1CghTcWxBcnJheRIpCghlbGVtZW50cxgBIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIigQQKCVByZWRpY2F0ZRISCghjb25zdGFudBgBIAEoCEgAEicKA2FsbBgCIAEoCzIYLndhcmRlbi52MS5QcmVkaWNhdGVMaXN0SAASJwoDYW55GAMgASgLMhgud2FyZGVuLnYxLlByZWRpY2F0ZUxpc3RIABIoCghuZWdhdGlvbhgEIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGVIABIrCgpjb21wYXJpc29uGAUgASgLMhUud2FyZGVuLnYxLkNvbXBhcmlzb25IABInCgdpc19udWxsGAYgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZkgAEiQKB2luX2xpc3QYByABKAsyES53YXJkZW4udjEuSW5MaXN0SAASKgoHcGF0dGVybhgIIAEoCzIXLndhcmRlbi52MS5QYXR0ZXJuTWF0Y2hIABIqCgVqc29uYhgJIAEoCzIZLndhcmRlbi52MS5Kc29uYlByZWRpY2F0ZUgAEiwKBmV4aXN0cxgKIAEoCzIaLndhcmRlbi52MS5FeGlzdHNQcmVkaWNhdGVIABIqCgVhcnJheRgLIAEoCzIZLndhcmRlbi52MS5BcnJheVByZWRpY2F0ZUgAEi4KB3NwYXRpYWwYDCABKAsyGy53YXJkZW4udjEuU3BhdGlhbFByZWRpY2F0ZUgAQgYKBG5vZGUiNAoNUHJlZGljYXRlTGlzdBIjCgVpdGVtcxgBIAMoCzIULndhcmRlbi52MS5QcmVkaWNhdGUifQoJQ29sdW1uUmVmEgwKBG5hbWUYASABKAkSDAoEcm9vdBgCIAEoCBIjCgRraW5kGAMgASgOMhUud2FyZGVuLnYxLkNvbHVtbktpbmQSDQoFbG93ZXIYBCABKAgSDgoGcGFkX3RvGAUgASgNEhAKCGZ1bmN0aW9uGAYgASgJIv8BCgpDb21wYXJpc29uEi8KCG9wZXJhdG9yGAEgASgOMh0ud2FyZGVuLnYxLkNvbXBhcmlzb25PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEiwKDG90aGVyX2NvbHVtbhgDIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWZIABInCgV2YWx1ZRgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEiYKBWNsb2NrGAYgASgLMhUud2FyZGVuLnYxLkNsb2NrVmFsdWVIABISCgp2YWx1ZV9qc29uGAUgASgJQgcKBXJpZ2h0IjAKCkNsb2NrVmFsdWUSIgoEd29yZBgBIAEoDjIULndhcmRlbi52MS5DbG9ja1dvcmQibwoGSW5MaXN0EiQKBmNvbHVtbhgBIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSKgoGdmFsdWVzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRITCgt2YWx1ZXNfanNvbhgDIAMoCSKCAQoMUGF0dGVybk1hdGNoEiwKCG9wZXJhdG9yGAEgASgOMhoud2FyZGVuLnYxLlBhdHRlcm5PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEg8KB3BhdHRlcm4YAyABKAkSDQoFcmVnZXgYBCABKAkinQEKDkpzb25iUHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkpzb25iT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIlCgV2YWx1ZRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRISCgp2YWx1ZV9qc29uGAQgASgJInEKDkFycmF5UHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkFycmF5T3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhINCgV2YWx1ZRgDIAEoCSLzAQoQU3BhdGlhbFByZWRpY2F0ZRIsCghvcGVyYXRvchgBIAEoDjIaLndhcmRlbi52MS5TcGF0aWFsT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIoCghnZW9tZXRyeRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIVCghkaXN0YW5jZRgEIAEoAUgAiAEBEhkKDHVzZV9zcGhlcm9pZBgFIAEoCEgBiAEBEhEKCWdlb2dyYXBoeRgGIAEoCEILCglfZGlzdGFuY2VCDwoNX3VzZV9zcGhlcm9pZCKQAQoPRXhpc3RzUHJlZGljYXRlEg0KBXRhYmxlGAEgASgJEhQKDHJlbGF0aW9uc2hpcBgCIAEoCRIhCgJvbhgDIAMoCzIVLndhcmRlbi52MS5Db2x1bW5QYWlyEiMKBXdoZXJlGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIQCghmdW5jdGlvbhgFIAEoCSIrCgpDb2x1bW5QYWlyEg0KBWxvY2FsGAEgASgJEg4KBnJlbW90ZRgCIAEoCSp+CglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASFAoQT1BFUkFUSU9OX1NFTEVDVBABEhQKEE9QRVJBVElPTl9JTlNFUlQQAhIUChBPUEVSQVRJT05fVVBEQVRFEAMSFAoQT1BFUkFUSU9OX0RFTEVURRAEKmQKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASEgoOREVDSVNJT05fQUxMT1cQARIRCg1ERUNJU0lPTl9ERU5ZEAISFwoTREVDSVNJT05fTkVFRFNfREFUQRADKoMBCg5FeHBsYWluT3V0Y29tZRIfChtFWFBMQUlOX09VVENPTUVfVU5TUEVDSUZJRUQQABIYChRFWFBMQUlOX09VVENPTUVfVFJVRRABEhkKFUVYUExBSU5fT1VUQ09NRV9GQUxTRRACEhsKF0VYUExBSU5fT1VUQ09NRV9VTktOT1dOEAMqcgoKU3FsRGlhbGVjdBIbChdTUUxfRElBTEVDVF9VTlNQRUNJRklFRBAAEhgKFFNRTF9ESUFMRUNUX1BPU1RHUkVTEAESFQoRU1FMX0RJQUxFQ1RfTVlTUUwQAhIWChJTUUxfRElBTEVDVF9TUUxJVEUQAyqFAQoKRmlsdGVyS2luZBIbChdGSUxURVJfS0lORF9VTlNQRUNJRklFRBAAEh4KGkZJTFRFUl9LSU5EX0FMV0FZU19BTExPV0VEEAESHQoZRklMVEVSX0tJTkRfQUxXQVlTX0RFTklFRBACEhsKF0ZJTFRFUl9LSU5EX0NPTkRJVElPTkFMEAMqnQIKCkNvbHVtbktpbmQSGwoXQ09MVU1OX0tJTkRfVU5TUEVDSUZJRUQQABIXChNDT0xVTU5fS0lORF9JTlRFR0VSEAESFwoTQ09MVU1OX0tJTkRfTlVNRVJJQxACEhQKEENPTFVNTl9LSU5EX1RFWFQQAxIXChNDT0xVTU5fS0lORF9CT09MRUFOEAQSFAoQQ09MVU1OX0tJTkRfVVVJRBAFEhQKEENPTFVNTl9LSU5EX0RBVEUQBhIZChVDT0xVTU5fS0lORF9USU1FU1RBTVAQBxIbChdDT0xVTU5fS0lORF9USU1FU1RBTVBUWhAIEhUKEUNPTFVNTl9LSU5EX0pTT05CEAkSFgoSQ09MVU1OX0tJTkRfT1BBUVVFEAoq5AEKEkNvbXBhcmlzb25PcGVyYXRvchIjCh9DT01QQVJJU09OX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9FURABEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfTkVREAISGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9MVBADEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfTFRFEAQSGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9HVBAFEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfR1RFEAYqhAEKCUNsb2NrV29yZBIaChZDTE9DS19XT1JEX1VOU1BFQ0lGSUVEEAASEgoOQ0xPQ0tfV09SRF9OT1cQARIUChBDTE9DS19XT1JEX1RPREFZEAISFwoTQ0xPQ0tfV09SRF9UT01PUlJPVxADEhgKFENMT0NLX1dPUkRfWUVTVEVSREFZEAQqwQEKD1BhdHRlcm5PcGVyYXRvchIgChxQQVRURVJOX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGQoVUEFUVEVSTl9PUEVSQVRPUl9MSUtFEAESGgoWUEFUVEVSTl9PUEVSQVRPUl9JTElLRRACEhwKGFBBVFRFUk5fT1BFUkFUT1JfU0lNSUxBUhADEhoKFlBBVFRFUk5fT1BFUkFUT1JfUkVHRVgQBBIbChdQQVRURVJOX09QRVJBVE9SX0lSRUdFWBAFKssBCg1Kc29uYk9wZXJhdG9yEh4KGkpTT05CX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGwoXSlNPTkJfT1BFUkFUT1JfQ09OVEFJTlMQARIfChtKU09OQl9PUEVSQVRPUl9DT05UQUlORURfSU4QAhIaChZKU09OQl9PUEVSQVRPUl9IQVNfS0VZEAMSHwobSlNPTkJfT1BFUkFUT1JfSEFTX0tFWVNfQU5ZEAQSHwobSlNPTkJfT1BFUkFUT1JfSEFTX0tFWVNfQUxMEAUqbQoNQXJyYXlPcGVyYXRvchIeChpBUlJBWV9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhsKF0FSUkFZX09QRVJBVE9SX0NPTlRBSU5TEAESHwobQVJSQVlfT1BFUkFUT1JfQ09OVEFJTkVEX0lOEAIq7QIKD1NwYXRpYWxPcGVyYXRvchIgChxTUEFUSUFMX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASHQoZU1BBVElBTF9PUEVSQVRPUl9DT05UQUlOUxABEhwKGFNQQVRJQUxfT1BFUkFUT1JfQ1JPU1NFUxACEhsKF1NQQVRJQUxfT1BFUkFUT1JfRVFVQUxTEAMSHwobU1BBVElBTF9PUEVSQVRPUl9JTlRFUlNFQ1RTEAQSHQoZU1BBVElBTF9PUEVSQVRPUl9PVkVSTEFQUxAFEhwKGFNQQVRJQUxfT1BFUkFUT1JfVE9VQ0hFUxAGEhsKF1NQQVRJQUxfT1BFUkFUT1JfV0lUSElOEAcSHQoZU1BBVElBTF9PUEVSQVRPUl9EX1dJVEhJThAIEiIKHlNQQVRJQUxfT1BFUkFUT1JfM0RfSU5URVJTRUNUUxAJEiAKHFNQQVRJQUxfT1BFUkFUT1JfM0RfRF9XSVRISU4QCjKRAQoUQXV0aG9yaXphdGlvblNlcnZpY2USOgoFQ2hlY2sSFy53YXJkZW4udjEuQ2hlY2tSZXF1ZXN0Ghgud2FyZGVuLnYxLkNoZWNrUmVzcG9uc2USPQoGRmlsdGVyEhgud2FyZGVuLnYxLkZpbHRlclJlcXVlc3QaGS53YXJkZW4udjEuRmlsdGVyUmVzcG9uc2VCNlo0Z2l0aHViLmNvbS93YXJkZW5wZHAvd2FyZGVuL3Byb3RvL3dhcmRlbi92MTt3YXJkZW52MWIGcHJvdG8z", [file_google_protobuf_struct]);
 
 /**
  * Principal states who is asking: the requested role and, from a caller
@@ -120,6 +120,27 @@ export type Row = Message<"warden.v1.Row"> & {
    * @generated from field: repeated string json_nulls = 4;
    */
   jsonNulls: string[];
+
+  /**
+   * Column values as JSON text, read exactly: numbers of any size and
+   * precision. For a jsonb column whose value holds a number a Struct
+   * cannot carry (a double: {"id": 9223372036854775807} sent in values is
+   * INVALID_ARGUMENT), send the column here instead:
+   * {"meta": "{\"id\": 9223372036854775807}"}. Keys are column names of
+   * the row (not of related rows); a column may not be in both values and
+   * values_json. Each value is one JSON document (null for SQL NULL),
+   * nested at most 64 levels.
+   *
+   * @generated from field: map<string, string> values_json = 5;
+   */
+  valuesJson: { [key: string]: string };
+
+  /**
+   * For update only: as values_json, for new_values (which it requires).
+   *
+   * @generated from field: map<string, string> new_values_json = 6;
+   */
+  newValuesJson: { [key: string]: string };
 };
 
 /**
@@ -145,6 +166,10 @@ export type CheckRequest = Message<"warden.v1.CheckRequest"> & {
 
   /**
    * The table as "schema.name", or "name" for schema public. Required.
+   * A name that several sources of the metadata track is named with its
+   * source, "source:schema.name"; its plain name is INVALID_ARGUMENT
+   * (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
+   * answers to "source:schema.name" with that source too.
    *
    * @generated from field: string table = 2;
    */
@@ -206,7 +231,9 @@ export const CheckRequestSchema: GenMessage<CheckRequest> = /*@__PURE__*/
  */
 export type TableRows = Message<"warden.v1.TableRows"> & {
   /**
-   * The table as "schema.name", or "name" for schema public.
+   * The table as "schema.name", or "name" for schema public. A name that
+   * several sources track may be given without its source: it is the
+   * table of the request's table's source (_exists stays in its source).
    *
    * @generated from field: string table = 1;
    */
@@ -607,6 +634,10 @@ export type FilterRequest = Message<"warden.v1.FilterRequest"> & {
 
   /**
    * The table as "schema.name", or "name" for schema public. Required.
+   * A name that several sources of the metadata track is named with its
+   * source, "source:schema.name"; its plain name is INVALID_ARGUMENT
+   * (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
+   * answers to "source:schema.name" with that source too.
    *
    * @generated from field: string table = 2;
    */
@@ -1128,6 +1159,14 @@ export type Predicate = Message<"warden.v1.Predicate"> & {
      */
     value: ArrayPredicate;
     case: "array";
+  } | {
+    /**
+     * A PostGIS operator, which Warden leaves to the database.
+     *
+     * @generated from field: warden.v1.SpatialPredicate spatial = 12;
+     */
+    value: SpatialPredicate;
+    case: "spatial";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1501,6 +1540,71 @@ export const ArrayPredicateSchema: GenMessage<ArrayPredicate> = /*@__PURE__*/
   messageDesc(file_warden_v1_authorization, 26);
 
 /**
+ * SpatialPredicate applies a PostGIS operator to a geometry or geography
+ * column. Warden does not evaluate PostGIS: Check answers NEEDS_DATA for a
+ * row whose rule reads one (naming the column and the operator), and a
+ * client that evaluates the tree itself must leave this node to PostGIS.
+ * It holds only when the column is not NULL.
+ *
+ * @generated from message warden.v1.SpatialPredicate
+ */
+export type SpatialPredicate = Message<"warden.v1.SpatialPredicate"> & {
+  /**
+   * The operator.
+   *
+   * @generated from field: warden.v1.SpatialOperator operator = 1;
+   */
+  operator: SpatialOperator;
+
+  /**
+   * The geometry or geography column; its kind is OPAQUE.
+   *
+   * @generated from field: warden.v1.ColumnRef column = 2;
+   */
+  column?: ColumnRef | undefined;
+
+  /**
+   * The GeoJSON geometry (RFC 7946) the column is compared with, as the
+   * rule or the session variable states it; a crs member (which PostGIS
+   * reads for the SRID) is kept. The SQL reads it with
+   * ST_GeomFromGeoJSON, cast to geography for a geography column.
+   *
+   * @generated from field: google.protobuf.Value geometry = 3;
+   */
+  geometry?: Value | undefined;
+
+  /**
+   * For D_WITHIN and 3D_D_WITHIN: the distance, in the units of the
+   * column's spatial reference system (geometry) or in meters (geography).
+   *
+   * @generated from field: optional double distance = 4;
+   */
+  distance?: number | undefined;
+
+  /**
+   * For D_WITHIN on a geography column: measure on the spheroid (true,
+   * Hasura's default) rather than the sphere.
+   *
+   * @generated from field: optional bool use_spheroid = 5;
+   */
+  useSpheroid?: boolean | undefined;
+
+  /**
+   * The column is geography; otherwise geometry.
+   *
+   * @generated from field: bool geography = 6;
+   */
+  geography: boolean;
+};
+
+/**
+ * Describes the message warden.v1.SpatialPredicate.
+ * Use `create(SpatialPredicateSchema)` to create a new message.
+ */
+export const SpatialPredicateSchema: GenMessage<SpatialPredicate> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 27);
+
+/**
  * ExistsPredicate holds when some row of a table, joined to the current row
  * through a relationship or not joined at all (_exists), satisfies a
  * predicate. Inside it, columns refer to that table's row.
@@ -1509,7 +1613,9 @@ export const ArrayPredicateSchema: GenMessage<ArrayPredicate> = /*@__PURE__*/
  */
 export type ExistsPredicate = Message<"warden.v1.ExistsPredicate"> & {
   /**
-   * The table as "schema.name".
+   * The table as "schema.name", or "source:schema.name" for a name that
+   * several sources of the metadata track (the SQL names it without the
+   * source, in that source's database).
    *
    * @generated from field: string table = 1;
    */
@@ -1551,7 +1657,7 @@ export type ExistsPredicate = Message<"warden.v1.ExistsPredicate"> & {
  * Use `create(ExistsPredicateSchema)` to create a new message.
  */
 export const ExistsPredicateSchema: GenMessage<ExistsPredicate> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 27);
+  messageDesc(file_warden_v1_authorization, 28);
 
 /**
  * ColumnPair joins a column of the current row to a column of a related row.
@@ -1579,7 +1685,7 @@ export type ColumnPair = Message<"warden.v1.ColumnPair"> & {
  * Use `create(ColumnPairSchema)` to create a new message.
  */
 export const ColumnPairSchema: GenMessage<ColumnPair> = /*@__PURE__*/
-  messageDesc(file_warden_v1_authorization, 28);
+  messageDesc(file_warden_v1_authorization, 29);
 
 /**
  * Operation is what the principal wants to do to a table's rows.
@@ -1886,7 +1992,8 @@ export enum ColumnKind {
   /**
    * A type whose values Warden does not compare (interval, money, tsvector,
    * ranges, PostGIS, arrays of other element types, ...): the column
-   * appears only in is-null nodes, and its value may be any JSON value.
+   * appears only in is-null nodes (and a PostGIS column in spatial nodes),
+   * and its value may be any JSON value.
    *
    * @generated from enum value: COLUMN_KIND_OPAQUE = 10;
    */
@@ -2158,6 +2265,98 @@ export enum ArrayOperator {
  */
 export const ArrayOperatorSchema: GenEnum<ArrayOperator> = /*@__PURE__*/
   enumDesc(file_warden_v1_authorization, 10);
+
+/**
+ * SpatialOperator is a PostGIS operator (Hasura's _st_* operators), named
+ * by the PostGIS function Filter's SQL calls.
+ *
+ * @generated from enum warden.v1.SpatialOperator
+ */
+export enum SpatialOperator {
+  /**
+   * Unknown.
+   *
+   * @generated from enum value: SPATIAL_OPERATOR_UNSPECIFIED = 0;
+   */
+  SPATIAL_OPERATOR_UNSPECIFIED = 0,
+
+  /**
+   * _st_contains: ST_Contains(column, geometry).
+   *
+   * @generated from enum value: SPATIAL_OPERATOR_CONTAINS = 1;
+   */
+  SPATIAL_OPERATOR_CONTAINS = 1,
+
+  /**
+   * _st_crosses: ST_Crosses(column, geometry).
+   *
+   * @generated from enum value: SPATIAL_OPERATOR_CROSSES = 2;
+   */
+  SPATIAL_OPERATOR_CROSSES = 2,
+
+  /**
+   * _st_equals: ST_Equals(column, geometry).
+   *
+   * @generated from enum value: SPATIAL_OPERATOR_EQUALS = 3;
+   */
+  SPATIAL_OPERATOR_EQUALS = 3,
+
+  /**
+   * _st_intersects: ST_Intersects(column, geometry); geometry and geography.
+   *
+   * @generated from enum value: SPATIAL_OPERATOR_INTERSECTS = 4;
+   */
+  SPATIAL_OPERATOR_INTERSECTS = 4,
+
+  /**
+   * _st_overlaps: ST_Overlaps(column, geometry).
+   *
+   * @generated from enum value: SPATIAL_OPERATOR_OVERLAPS = 5;
+   */
+  SPATIAL_OPERATOR_OVERLAPS = 5,
+
+  /**
+   * _st_touches: ST_Touches(column, geometry).
+   *
+   * @generated from enum value: SPATIAL_OPERATOR_TOUCHES = 6;
+   */
+  SPATIAL_OPERATOR_TOUCHES = 6,
+
+  /**
+   * _st_within: ST_Within(column, geometry).
+   *
+   * @generated from enum value: SPATIAL_OPERATOR_WITHIN = 7;
+   */
+  SPATIAL_OPERATOR_WITHIN = 7,
+
+  /**
+   * _st_d_within: ST_DWithin(column, geometry, distance[, use_spheroid]);
+   * geometry and geography.
+   *
+   * @generated from enum value: SPATIAL_OPERATOR_D_WITHIN = 8;
+   */
+  SPATIAL_OPERATOR_D_WITHIN = 8,
+
+  /**
+   * _st_3d_intersects: ST_3DIntersects(column, geometry).
+   *
+   * @generated from enum value: SPATIAL_OPERATOR_3D_INTERSECTS = 9;
+   */
+  SPATIAL_OPERATOR_3D_INTERSECTS = 9,
+
+  /**
+   * _st_3d_d_within: ST_3DDWithin(column, geometry, distance).
+   *
+   * @generated from enum value: SPATIAL_OPERATOR_3D_D_WITHIN = 10;
+   */
+  SPATIAL_OPERATOR_3D_D_WITHIN = 10,
+}
+
+/**
+ * Describes the enum warden.v1.SpatialOperator.
+ */
+export const SpatialOperatorSchema: GenEnum<SpatialOperator> = /*@__PURE__*/
+  enumDesc(file_warden_v1_authorization, 11);
 
 /**
  * AuthorizationService answers the two questions of a policy decision point:

@@ -1,0 +1,76 @@
+package load
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// TestSpatialOperators: which PostGIS rules load, and the problem that
+// leaves each other one out.
+func TestSpatialOperators(t *testing.T) {
+	schema := `
+tables:
+  - name: public.places
+    columns:
+      - {name: id, type: integer}
+      - {name: at, type: "geometry(Point,4326)"}
+      - {name: area, type: extensions.geography}
+      - {name: title, type: text}
+`
+	point := `{type: Point, coordinates: [1, 2]}`
+	cases := []struct {
+		name, filter, problem string
+	}{
+		{"intersects", `{at: {_st_intersects: ` + point + `}}`, ""},
+		{"a session variable", `{at: {_st_within: X-Hasura-Region}}`, ""},
+		{"d_within on geometry", `{at: {_st_d_within: {distance: 3, from: ` + point + `}}}`, ""},
+		{"3d d_within", `{at: {_st_3d_d_within: {distance: 3, from: ` + point + `}}}`, ""},
+		{"d_within on geography", `{area: {_st_d_within: {distance: 3, from: ` + point + `, use_spheroid: false}}}`, ""},
+		{"a collection", `{at: {_st_intersects: {type: GeometryCollection, geometries: [` + point + `]}}}`, ""},
+		{"is_null", `{at: {_is_null: true}}`, ""},
+		{"_eq on geometry", `{at: {_eq: ` + point + `}}`, "operator _eq on column at of type geometry(Point,4326): Warden cannot decide it"},
+		{"contains on geography", `{area: {_st_contains: ` + point + `}}`, "operator _st_contains does not apply to geography column area"},
+		{"on text", `{title: {_st_intersects: ` + point + `}}`, "applies to PostGIS geometry and geography columns only"},
+		{"not GeoJSON", `{at: {_st_intersects: {type: Circle, coordinates: [1, 2]}}}`, "type Circle is not Point"},
+		{"no coordinates", `{at: {_st_intersects: {type: Point}}}`, "coordinates missing"},
+		{"a string", `{at: {_st_intersects: "POINT(1 2)"}}`, "want a GeoJSON geometry"},
+		{"no distance", `{at: {_st_d_within: {from: ` + point + `}}}`, "needs distance and from"},
+		{"a negative distance", `{at: {_st_d_within: {distance: -1, from: ` + point + `}}}`, "distance must be a number of at least 0"},
+		{"use_spheroid on geometry", `{at: {_st_d_within: {distance: 1, from: ` + point + `, use_spheroid: true}}}`, "on geography columns only"},
+		{"d_within from a variable", `{at: {_st_d_within: X-Hasura-Near}}`, "not a session variable"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fsys := fstest.MapFS{
+				"schema.yaml": {Data: []byte(schema)},
+				"databases/databases.yaml": {Data: []byte(`
+- name: default
+  kind: postgres
+  tables:
+    - table: places
+      select_permissions:
+        - role: user
+          permission:
+            columns: [id]
+            filter: ` + c.filter + "\n")},
+			}
+			p, err := FS(context.Background(), fsys, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			places := p.Tables[model.TableName{Schema: "public", Name: "places"}]
+			perm, ok := places.Permission(model.OpSelect, "user")
+			inc := places.Inconsistent[model.OpSelect]["user"]
+			switch {
+			case c.problem == "" && !ok:
+				t.Errorf("left out: %v", inc.Reasons)
+			case c.problem != "" && (inc == nil || !strings.Contains(strings.Join(inc.Reasons, "\n"), c.problem)):
+				t.Errorf("loaded as %v (inconsistent %v), want the problem %q", perm, inc, c.problem)
+			}
+		})
+	}
+}
