@@ -141,6 +141,24 @@ async function renderMatrix() {
     roles.map((r) => OPS.map((op) => cell(t.name, r.name, op)))));
   const table = el("table", { id: "matrix-grid" }, el("caption", {}, "Tables × roles × operations"), el("thead", {}, head1, head2), el("tbody", {}, body));
   $("matrix-table").replaceChildren(table);
+  // One tab stop for the whole grid (roving tabindex): Tab enters and
+  // leaves it, the arrow keys, Home and End move between cells.
+  const cells = [...table.querySelectorAll("tbody tr")].map((tr) => [...tr.querySelectorAll("button")]);
+  cells.flat().forEach((b) => { b.tabIndex = -1; });
+  if (cells.length && cells[0].length) cells[0][0].tabIndex = 0;
+  table.addEventListener("keydown", (e) => {
+    const r = cells.findIndex((row) => row.includes(e.target));
+    if (r < 0) return;
+    const c = cells[r].indexOf(e.target);
+    const to = { ArrowRight: [r, c + 1], ArrowLeft: [r, c - 1], ArrowDown: [r + 1, c], ArrowUp: [r - 1, c], Home: [r, 0], End: [r, cells[r].length - 1] }[e.key];
+    if (!to) return;
+    const [nr, nc] = to;
+    if (nr < 0 || nr >= cells.length || nc < 0 || nc >= cells[nr].length) return;
+    e.preventDefault();
+    e.target.tabIndex = -1;
+    cells[nr][nc].tabIndex = 0;
+    cells[nr][nc].focus();
+  });
 }
 
 function cellKind(p) {

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // consoleArtifacts is where the console test keeps its screenshots:
@@ -199,6 +200,26 @@ func TestBrowserConsole(t *testing.T) {
 		}
 		if c, n, a := count("conditional"), count("none"), count("always"); c != "31" || n != "33" || a != "0" {
 			t.Errorf("cells: %s conditional, %s none, %s always; want 31, 33, 0", c, n, a)
+		}
+		// The grid is one tab stop; the arrow keys move within it.
+		first := `#matrix-grid tbody button`
+		if n := eval(t, `document.querySelectorAll('#matrix-grid button[tabindex="0"]').length + ""`); n != "1" {
+			t.Errorf("%s cells are tab stops, want 1", n)
+		}
+		at := func() string {
+			return eval(t, `document.activeElement.dataset.table + " " + document.activeElement.dataset.role + " " + document.activeElement.dataset.op`)
+		}
+		step(t, "arrow right", chromedp.Focus(chromedp.CSS(first)), chromedp.KeyEvent(kb.ArrowRight))
+		if got := at(); got != "public.articles anonymous OPERATION_INSERT" {
+			t.Errorf("after ArrowRight focus is on %q", got)
+		}
+		step(t, "arrow down", chromedp.KeyEvent(kb.ArrowDown))
+		if got := at(); got != "public.comments anonymous OPERATION_INSERT" {
+			t.Errorf("after ArrowDown focus is on %q", got)
+		}
+		step(t, "end", chromedp.KeyEvent(kb.End))
+		if got := at(); got != "public.comments user OPERATION_DELETE" {
+			t.Errorf("after End focus is on %q", got)
 		}
 		shot(t, "02-matrix")
 	})
