@@ -44,6 +44,7 @@ type Status struct {
 
 // Source fetches the bundle at a URL and activates each new one.
 type Source struct {
+	onFail func(context.Context, error)
 	cfg      Config
 	verifier *bundle.Verifier
 	client   *http.Client
@@ -63,6 +64,14 @@ type Source struct {
 
 // Option configures a Source.
 type Option func(*Source)
+
+// WithFailureHandler is told each poll that fails after Start (a bundle
+// that cannot be downloaded, is refused by verification, or whose
+// activation fails), with its error, so that it can be reported beyond the
+// log (the server's reload status).
+func WithFailureHandler(f func(context.Context, error)) Option {
+	return func(s *Source) { s.onFail = f }
+}
 
 // WithHTTPClient replaces the HTTP client (e.g. for a proxy or custom CA).
 // The fetch timeout applies through each request's context.
@@ -137,6 +146,9 @@ func (s *Source) Run(ctx context.Context) {
 		if err := s.poll(ctx); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "bundle not activated; the live policy set keeps serving",
 				slog.String("url", s.url), slog.String("live_revision", s.Status().Revision), slog.Any("error", err))
+			if s.onFail != nil {
+				s.onFail(ctx, err)
+			}
 		}
 	}
 }

@@ -169,6 +169,40 @@ type bundleServing struct {
 	live, next         *bundle.Bundle
 	liveFrom, nextFrom string
 	srv                *server.Server
+	// failure is a failed poll's error (download, verification) that the
+	// reload core records as a failed attempt: load returns it.
+	failure error
+}
+
+// reloadRecorded marks an activation error the reload core has recorded
+// already (the bundle did not load), so that the failure handler does not
+// record it twice.
+type reloadRecorded struct{ err error }
+
+func (r reloadRecorded) Error() string { return r.err.Error() }
+func (r reloadRecorded) Unwrap() error { return r.err }
+
+// failed records a failed poll in the server's reload status (GetStatus's
+// last failed reload, the reload metrics) as a failed attempt of the
+// bundle poll: a bundle that cannot be fetched or does not verify is
+// refused there too, not only in the log.
+func (bs *bundleServing) failed(ctx context.Context, err error) {
+	var recorded reloadRecorded
+	if errors.As(err, &recorded) {
+		return
+	}
+	bs.mu.Lock()
+	srv := bs.srv
+	if srv == nil {
+		bs.mu.Unlock()
+		return
+	}
+	bs.failure = err
+	bs.mu.Unlock()
+	srv.ReloadPolicy(ctx, triggerBundle)
+	bs.mu.Lock()
+	bs.failure = nil
+	bs.mu.Unlock()
 }
 
 // triggerBundle is the reload trigger of a new bundle.
@@ -178,7 +212,7 @@ const triggerBundle = "bundle poll"
 // cache) before the server exists.
 func startBundle(ctx context.Context, cfg server.Config, log *slog.Logger) (*bundleServing, error) {
 	bs := &bundleServing{cfg: cfg, log: log}
-	src, err := bundlesource.New(cfg.Bundle, bs.activate, log)
+	src, err := bundlesource.New(cfg.Bundle, bs.activate, log, bundlesource.WithFailureHandler(bs.failed))
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -219,7 +253,7 @@ func (bs *bundleServing) activate(ctx context.Context, b *bundle.Bundle, from st
 		bs.live, bs.liveFrom = b, from
 		return nil
 	case reload.Failed:
-		return a.Err
+		return reloadRecorded{a.Err}
 	}
 	return fmt.Errorf("reload: %s", a.Outcome)
 }
@@ -229,11 +263,14 @@ func (bs *bundleServing) activate(ctx context.Context, b *bundle.Bundle, from st
 // bundle is).
 func (bs *bundleServing) load(ctx context.Context) (*engine.Set, error) {
 	bs.mu.Lock()
-	b, from := bs.next, bs.nextFrom
+	b, from, failure := bs.next, bs.nextFrom, bs.failure
 	if b == nil {
 		b, from = bs.live, bs.liveFrom
 	}
 	bs.mu.Unlock()
+	if failure != nil {
+		return nil, failure
+	}
 	// Problems are reported by the server's reload (log, GetStatus).
 	return setFromBundle(ctx, bs.cfg, b, from, func([]load.Problem) {})
 }

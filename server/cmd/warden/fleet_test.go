@@ -373,11 +373,11 @@ func TestFleet(t *testing.T) {
 	// A badly signed bundle, then a broken one: every replica refuses it
 	// and keeps serving rev2.
 	for _, bad := range []struct {
-		name, logs string
-		data       []byte
+		name, logs, status string
+		data               []byte
 	}{
-		{"badly signed", "does not verify", badlySigned},
-		{"broken", "is invalid", brokenBuf.Bytes()},
+		{"badly signed", "does not verify", "does not verify", badlySigned},
+		{"broken", "is invalid", "syntax error", brokenBuf.Bytes()},
 	} {
 		src.publish(bad.data)
 		deadline := time.Now().Add(2*fleetPoll + time.Second)
@@ -390,6 +390,16 @@ func TestFleet(t *testing.T) {
 			}
 			if got := revisionOf(direct[i]); got != rev2 {
 				t.Errorf("%s bundle: replica %d answers by %q, want %s kept", bad.name, i, got, rev2)
+			}
+			// The reload core records the refusal: GetStatus's last failed
+			// reload says why, for a bundle that does not verify too.
+			st, err := wardenv1.NewAdminServiceClient(dial(r.grpcAddr)).GetStatus(t.Context(), &wardenv1.GetStatusRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lf := st.GetLastFailedReload()
+			if why := lf.GetError() + fmt.Sprint(lf.GetProblems()); lf.GetTrigger() != triggerBundle || !strings.Contains(why, bad.status) {
+				t.Errorf("%s bundle: replica %d GetStatus last failed reload = %v, want the bundle poll saying %q", bad.name, i, lf, bad.status)
 			}
 		}
 	}
