@@ -44,7 +44,7 @@ type Status struct {
 
 // Source fetches the bundle at a URL and activates each new one.
 type Source struct {
-	onFail func(context.Context, error)
+	onFail   func(context.Context, error)
 	cfg      Config
 	verifier *bundle.Verifier
 	client   *http.Client
