@@ -136,8 +136,8 @@ type Config struct {
 	// every request but admin's.
 	AllowNoRoles bool
 
-	// HTTPGateway serves the HTTP/JSON gateway (/v1/...) on the HTTP
-	// listener (--http-gateway).
+	// HTTPGateway serves the HTTP/JSON gateway (/v1/...) and the console
+	// (/console/) on the HTTP listener (--http-gateway).
 	HTTPGateway bool
 	// CORSAllowedOrigins are the browser origins that may call the gateway
 	// (--cors-allowed-origins): "https://app.example.com",
@@ -206,7 +206,7 @@ func DefaultConfig() Config {
 // values as defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "gRPC listen `address`")
-	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen `address`: /metrics, /healthz and the HTTP/JSON gateway (/v1/...)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen `address`: /metrics, /healthz, the HTTP/JSON gateway (/v1/...) and the console (/console/)")
 	RegisterPolicyFlags(fs, &c.Policy, &c.Schema)
 	RegisterRuleLimitFlags(fs, &c.MaxRuleDepth, &c.MaxRuleNodes)
 	RegisterEvaluatorFlag(fs, &c.Evaluator)
@@ -229,7 +229,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MaxConnectionIdle, "max-connection-idle", c.MaxConnectionIdle, "close a gRPC connection without calls for this long (0: never)")
 	fs.DurationVar(&c.MaxConnectionAge, "max-connection-age", c.MaxConnectionAge, "close every gRPC connection after this long, calls in flight given a tenth of it more (0: never)")
 	fs.DurationVar(&c.KeepaliveMinTime, "keepalive-min-time", c.KeepaliveMinTime, "least time between a client's keepalive pings; a client pinging more often, or while idle, is disconnected")
-	fs.BoolVar(&c.HTTPGateway, "http-gateway", c.HTTPGateway, "serve the HTTP/JSON gateway (POST /v1/check, ...) on --http-addr")
+	fs.BoolVar(&c.HTTPGateway, "http-gateway", c.HTTPGateway, "serve the HTTP/JSON gateway (POST /v1/check, ...) and the console (/console/) on --http-addr")
 	fs.Var(&c.CORSAllowedOrigins, "cors-allowed-origins", "comma-separated browser `origins` that may call the gateway: https://app.example.com, https://*.example.com, or * (never with credentials); empty means none")
 	fs.BoolVar(&c.CORSAllowCredentials, "cors-allow-credentials", c.CORSAllowCredentials, "let browsers make credentialed (cookie) calls from the allowed origins")
 	fs.DurationVar(&c.CORSMaxAge, "cors-max-age", c.CORSMaxAge, "how long browsers may cache a CORS preflight answer")

@@ -168,6 +168,14 @@ func nativeOf(pp *prepared) *nativeTmpl {
 			return nil
 		}
 	}
+	// An operator only the database decides (PostGIS's _st_*): Check
+	// answers NEEDS_DATA for it, which OPA's partial evaluation gives with
+	// its residual; the template would evaluate it.
+	for _, e := range nt.exprs() {
+		if databaseDecided(e) {
+			return nil
+		}
+	}
 	nt.params = ft.params
 	return nt
 }
@@ -458,4 +466,16 @@ func (s *Set) tablesGo(tables map[model.TableName][]map[string]any) (map[model.T
 		out[name] = conv
 	}
 	return out, bad
+}
+
+// databaseDecided reports whether e holds a comparison Warden never
+// evaluates itself (residual.Spatial).
+func databaseDecided(e residual.Expr) bool {
+	found := false
+	residual.Walk(e, func(x residual.Expr) {
+		if _, ok := x.(residual.Spatial); ok {
+			found = true
+		}
+	})
+	return found
 }
