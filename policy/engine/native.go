@@ -6,7 +6,8 @@ package engine
 // the same template to the session and evaluates it on each row with
 // residual.Eval, the reference semantics the differential test holds SQL
 // and Filter to. OPA still decides what has no template (its translation
-// failed), every row that lacks data a rule reads (NEEDS_DATA, answered by
+// failed, or its rule reads an operator only the database decides: PostGIS's
+// _st_*), every row that lacks data a rule reads (NEEDS_DATA, answered by
 // partial evaluation), and everything when the set runs with EvaluatorOPA.
 
 import (
