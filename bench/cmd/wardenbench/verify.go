@@ -11,8 +11,8 @@ import (
 
 	"github.com/wardenpdp/warden/bench/workload"
 	"github.com/wardenpdp/warden/policy/engine/enginetest"
-	"github.com/wardenpdp/warden/server"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server"
 )
 
 // verifySample is how many calls of each scenario are checked.
@@ -59,8 +59,8 @@ type tally struct {
 	// bothEvaluators counts the rows the engine's two evaluators decided
 	// alike, in process, as the server did.
 	bothEvaluators int
-	filterKinds                             map[string]int
-	first                                   string
+	filterKinds    map[string]int
+	first          string
 }
 
 // summary says what the answers were: the share of rows allowed, the
