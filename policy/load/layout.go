@@ -120,6 +120,7 @@ func (ld *loader) readMetadata(lay layout) {
 		ld.readExport(path.Join(lay.root, exportFile))
 	}
 	if lay.form == "dir3" || lay.form == "dir2" {
+		ld.readGraphQLFiles(lay.root)
 		ld.noteRootFiles(lay.root)
 	}
 }
@@ -144,10 +145,7 @@ var defaultSource = sourceInfo{name: "default", kind: "postgres"}
 // Warden reads nothing from, why; a file that holds nothing (a missing
 // file, [] or {}) is not mentioned.
 var rootFileNotes = map[string]string{
-	"actions.yaml":                      "actions: their permissions are not decided by Warden yet",
 	"remote_schemas.yaml":               "remote schemas: their permissions are not decided by Warden yet",
-	"query_collections.yaml":            "query collections: not decided by Warden yet",
-	"allow_list.yaml":                   "the allow list: not decided by Warden yet",
 	"functions.yaml":                    "tracked functions: their permissions are not decided by Warden yet",
 	"cron_triggers.yaml":                "cron triggers: they do not restrict rows",
 	"rest_endpoints.yaml":               "REST endpoints: they do not restrict rows",
@@ -219,10 +217,6 @@ var (
 	// permissions: each non-empty one is noted.
 	exportOtherKeys = map[string]string{
 		"remote_schemas":               "remote schemas: their permissions are not decided by Warden yet",
-		"actions":                      "actions: their permissions are not decided by Warden yet",
-		"custom_types":                 "custom types of actions: not read",
-		"query_collections":            "query collections: not decided by Warden yet",
-		"allowlist":                    "the allow list: not decided by Warden yet",
 		"cron_triggers":                "cron triggers: they do not restrict rows",
 		"rest_endpoints":               "REST endpoints: they do not restrict rows",
 		"api_limits":                   "API limits: they do not restrict rows",
@@ -299,6 +293,14 @@ func (ld *loader) readExport(file string) {
 			ld.sourceTables(f.val, fl, defaultSource)
 		case f.key == "inherited_roles" && version == 3:
 			ld.readInherited(f.val, fl)
+		case f.key == "actions":
+			ld.readActions(f.val, fl)
+		case f.key == "custom_types":
+			// The actions' types: how they run, not who may run them.
+		case f.key == "query_collections":
+			ld.readCollections(f.val, fl)
+		case f.key == "allowlist":
+			ld.readAllowList(f.val, fl)
 		case f.key == "functions" && version < 3:
 			ld.noteList(f.val, fl, "tracked functions: their permissions are not decided by Warden yet")
 		case contains(known, f.key):

@@ -105,6 +105,7 @@ func newLoader(ctx context.Context, fsys fs.FS, opts []Option) *loader {
 		badTables:     map[model.TableName]*model.Inconsistency{},
 		badRels:       map[model.TableName]map[string]*model.Inconsistency{},
 		badRoles:      map[string]*model.Inconsistency{},
+		gql:           gqlState{collections: map[string]*model.QueryCollection{}},
 	}
 }
 
@@ -143,6 +144,8 @@ type loader struct {
 	badRoles  map[string]*model.Inconsistency
 	// notes say which parts of the metadata were deliberately not read.
 	notes []string
+	// gql holds actions, query collections and the allow list (graphql.go).
+	gql gqlState
 }
 
 func (ld *loader) stopped() bool {
@@ -173,6 +176,7 @@ func (ld *loader) run() *model.Policy {
 		ld.permissions(e)
 	}
 	inherited := ld.resolveInherited()
+	gql := ld.finishGraphQL(inherited)
 
 	roles := map[string]bool{}
 	for r := range ld.roles {
@@ -186,7 +190,7 @@ func (ld *loader) run() *model.Policy {
 	}
 	delete(roles, model.AdminRole)
 	p := &model.Policy{Tables: ld.tables, InheritedRoles: inherited, Roles: make([]string, 0, len(roles)),
-		Inconsistent: ld.inconsistent, Notes: ld.notes}
+		Inconsistent: ld.inconsistent, Notes: ld.notes, GraphQL: gql}
 	if len(ld.badTables) > 0 {
 		p.InconsistentTables = ld.badTables
 	}
