@@ -75,8 +75,9 @@ type AllowListResult struct {
 // ErrOperation is a request whose operation cannot be chosen.
 var ErrOperation = errors.New("graphql: no such operation")
 
-// OperationError says why no operation was chosen.
-type OperationError struct{ Message string }
+// OperationError says why no operation was chosen. Field is the request
+// field at fault: "operation_name" or "query".
+type OperationError struct{ Field, Message string }
 
 func (e *OperationError) Error() string { return e.Message }
 func (e *OperationError) Unwrap() error { return ErrOperation }
@@ -114,14 +115,14 @@ func Decide(meta *model.GraphQLMetadata, req Request) (*Result, error) {
 func chooseOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, error) {
 	switch {
 	case len(doc.Operations) == 0:
-		return nil, &OperationError{"the document holds no operation"}
+		return nil, &OperationError{"query", "the document holds no operation"}
 	case name != "":
 		if op := doc.Operations.ForName(name); op != nil {
 			return op, nil
 		}
-		return nil, &OperationError{fmt.Sprintf("the document holds no operation named %q", name)}
+		return nil, &OperationError{"operation_name", fmt.Sprintf("the document holds no operation named %q", name)}
 	case len(doc.Operations) > 1:
-		return nil, &OperationError{fmt.Sprintf("the document holds %d operations: name the one to decide", len(doc.Operations))}
+		return nil, &OperationError{"operation_name", fmt.Sprintf("the document holds %d operations: name the one to decide", len(doc.Operations))}
 	}
 	return doc.Operations[0], nil
 }
@@ -132,7 +133,7 @@ func chooseOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinit
 // role's schema.
 func rootFields(doc *ast.QueryDocument, set ast.SelectionSet, depth int) ([]*ast.Field, error) {
 	if depth > maxFragmentDepth {
-		return nil, &OperationError{fmt.Sprintf("fragments on the root type nest deeper than %d (a cycle?)", maxFragmentDepth)}
+		return nil, &OperationError{"query", fmt.Sprintf("fragments on the root type nest deeper than %d (a cycle?)", maxFragmentDepth)}
 	}
 	var out []*ast.Field
 	for _, s := range set {
@@ -148,7 +149,7 @@ func rootFields(doc *ast.QueryDocument, set ast.SelectionSet, depth int) ([]*ast
 		case *ast.FragmentSpread:
 			f := doc.Fragments.ForName(s.Name)
 			if f == nil {
-				return nil, &OperationError{fmt.Sprintf("fragment %s is not defined in the document", s.Name)}
+				return nil, &OperationError{"query", fmt.Sprintf("fragment %s is not defined in the document", s.Name)}
 			}
 			fs, err := rootFields(doc, f.SelectionSet, depth+1)
 			if err != nil {

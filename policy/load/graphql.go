@@ -117,7 +117,7 @@ func (ld *loader) actionDefinition(d *actionDecl, n *yaml.Node, l loc) {
 			case "asynchronous":
 				d.action.Async = true
 			default:
-				ld.problemf(l.key("kind"), v, "action kind %s is not known: want synchronous or asynchronous", describe(v))
+				ld.problemf(l.key("kind"), v, "action kind %q is not known: want synchronous or asynchronous", v.Value)
 			}
 		case "type":
 			switch v.Value {
@@ -126,7 +126,7 @@ func (ld *loader) actionDefinition(d *actionDecl, n *yaml.Node, l loc) {
 			case "query":
 				d.action.Type = model.ActionQuery
 			default:
-				ld.problemf(l.key("type"), v, "action type %s is not known: want mutation or query", describe(v))
+				ld.problemf(l.key("type"), v, "action type %q is not known: want mutation or query", v.Value)
 			}
 			d.typeSet = true
 		}
