@@ -72,7 +72,7 @@ func TestCheckGraphQLRPC(t *testing.T) {
 			Query:     "mutation { exportReport(month: \"01\") }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW, ""},
 		{"allow list enforced", "gateway", &wardenv1.CheckGraphQLRequest{
 			Principal: &wardenv1.Principal{Role: "user"}, EnforceAllowList: true,
-			Query:     "{ getProfile { name id } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_DENY, ""},
+			Query: "{ getProfile { name id } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_DENY, ""},
 		{"admin caller asks as admin", "ops", &wardenv1.CheckGraphQLRequest{
 			Principal: &wardenv1.Principal{Role: "admin"},
 			Query:     "mutation { purgeCache }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW, ""},
