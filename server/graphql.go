@@ -45,7 +45,7 @@ func (a *authorizationService) CheckGraphQL(ctx context.Context, req *wardenv1.C
 	}
 	snap := a.s.current()
 	pol := snap.set.Policy()
-	res, err := graphql.Decide(&pol.GraphQL, graphql.Request{
+	res, err := graphql.Decide(pol, graphql.Request{
 		Role: sess.Role, Vars: sess.Vars,
 		Query: req.GetQuery(), OperationName: req.GetOperationName(),
 		EnforceAllowList: req.GetEnforceAllowList(),
@@ -124,6 +124,8 @@ func rootFieldKind(k graphql.FieldKind) wardenv1.RootFieldKind {
 		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_ACTION
 	case graphql.IntrospectionField:
 		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_INTROSPECTION
+	case graphql.FunctionField:
+		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_FUNCTION
 	}
 	return wardenv1.RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED
 }

@@ -39,6 +39,12 @@ func graphqlSet(t testing.TB) *engine.Set {
 	}
 	add("../policy/load/testdata/layouts/v3dir", ".")
 	add("../policy/load/testdata/graphql", "metadata")
+	add("../policy/load/testdata/graphql/functions", "metadata/databases/default/functions")
+	extra, err := os.ReadFile("../policy/load/testdata/graphql/schema-functions.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys["schema.yaml"].Data = append(fsys["schema.yaml"].Data, extra...)
 	p, err := load.FS(context.Background(), fsys, "test:graphql", load.WithStrict())
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +79,15 @@ func TestCheckGraphQLRPC(t *testing.T) {
 		{"allow list enforced", "gateway", &wardenv1.CheckGraphQLRequest{
 			Principal: &wardenv1.Principal{Role: "user"}, EnforceAllowList: true,
 			Query: "{ getProfile { name id } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_DENY, ""},
+		{"tracked function, role with select", "gateway", &wardenv1.CheckGraphQLRequest{
+			Principal: &wardenv1.Principal{Role: "user"},
+			Query:     "query { findArticles(args: {q: \"go\"}) { id title } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW, ""},
+		{"tracked function, role without select", "gateway", &wardenv1.CheckGraphQLRequest{
+			Principal: &wardenv1.Principal{Role: "nobody"},
+			Query:     "query { findArticles { id } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_DENY, ""},
+		{"mutation function with its permission", "gateway", &wardenv1.CheckGraphQLRequest{
+			Principal: &wardenv1.Principal{Role: "user"},
+			Query:     "mutation { app_reset_article(args: {id: 1}) { id } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW, ""},
 		{"admin caller asks as admin", "ops", &wardenv1.CheckGraphQLRequest{
 			Principal: &wardenv1.Principal{Role: "admin"},
 			Query:     "mutation { purgeCache }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW, ""},

@@ -30,6 +30,7 @@ const (
 	Unknown FieldKind = iota
 	ActionField
 	IntrospectionField
+	FunctionField
 )
 
 // Request is one GraphQL request and the session it runs in.
@@ -86,9 +87,11 @@ func (e *OperationError) Unwrap() error { return ErrOperation }
 // spreads is invalid GraphQL; it must not loop).
 const maxFragmentDepth = 16
 
-// Decide decides a request against a policy's GraphQL metadata. Errors are
-// *ParseError and *OperationError; a deny is a result.
-func Decide(meta *model.GraphQLMetadata, req Request) (*Result, error) {
+// Decide decides a request against a policy: its GraphQL metadata, and
+// the select permissions of the tables tracked functions return. Errors
+// are *ParseError and *OperationError; a deny is a result.
+func Decide(p *model.Policy, req Request) (*Result, error) {
+	meta := &p.GraphQL
 	doc, err := Parse(req.Query)
 	if err != nil {
 		return nil, err
@@ -103,7 +106,7 @@ func Decide(meta *model.GraphQLMetadata, req Request) (*Result, error) {
 		return nil, err
 	}
 	for _, f := range fields {
-		res.RootFields = append(res.RootFields, decideField(meta, req, op.Operation, f))
+		res.RootFields = append(res.RootFields, decideField(p, req, op.Operation, f))
 	}
 	res.AllowList = allowList(meta, req.Role, normalizeDoc(doc))
 	res.Decision = overall(res, req.EnforceAllowList)
@@ -161,7 +164,8 @@ func rootFields(doc *ast.QueryDocument, set ast.SelectionSet, depth int) ([]*ast
 	return out, nil
 }
 
-func decideField(meta *model.GraphQLMetadata, req Request, opType ast.Operation, f *ast.Field) RootField {
+func decideField(p *model.Policy, req Request, opType ast.Operation, f *ast.Field) RootField {
+	meta := &p.GraphQL
 	rf := RootField{ResponseKey: f.Alias, Name: f.Name}
 	switch f.Name {
 	case "__typename":
@@ -176,10 +180,15 @@ func decideField(meta *model.GraphQLMetadata, req Request, opType ast.Operation,
 		}
 		return rf
 	}
+	if fn := meta.Functions[f.Name]; fn != nil && functionOn(fn, opType) {
+		r := decideFunction(p, req.Role, fn, f.Name)
+		r.ResponseKey = f.Alias
+		return r
+	}
 	a := meta.Actions[f.Name]
 	if a == nil || !actionOn(a, opType) {
 		rf.Decision = Undecided
-		rf.Reason = fmt.Sprintf("%s is not an action on the %s root: table, function and remote schema root fields are not decided by CheckGraphQL yet", f.Name, opType)
+		rf.Reason = fmt.Sprintf("%s is neither an action nor a tracked function on the %s root: table and remote schema root fields are not decided by CheckGraphQL yet", f.Name, opType)
 		return rf
 	}
 	rf.Kind = ActionField
@@ -285,4 +294,41 @@ func overall(res *Result, enforce bool) Decision {
 		}
 	}
 	return d
+}
+
+// functionOn says whether a function's fields are on the operation's
+// root: a mutation function on mutation, a query function on query and
+// subscription.
+func functionOn(fn *model.TrackedFunction, op ast.Operation) bool {
+	if fn.Mutation {
+		return op == ast.Mutation
+	}
+	return op == ast.Query || op == ast.Subscription
+}
+
+// decideFunction decides a tracked function's root field (or its
+// aggregate) as Hasura builds the role's schema: the function is there
+// when the role may select from the table it returns (and, for a mutation
+// function, has a function permission); its aggregate field only when the
+// select permission allows aggregations.
+func decideFunction(p *model.Policy, role string, fn *model.TrackedFunction, field string) RootField {
+	rf := RootField{Name: field, Kind: FunctionField}
+	var sel *model.Permission
+	if t := p.Tables[fn.Returns]; t != nil {
+		sel = t.Permissions[model.OpSelect][role]
+	}
+	aggregate := field == fn.AggregateField && field != fn.RootField
+	switch {
+	case role == model.AdminRole:
+		rf.Decision, rf.Reason = Allow, "admin may call every function"
+	case sel == nil:
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("function %s returns rows of %s, on which role %s has no select permission", fn.Name, fn.Returns, role)
+	case !fn.Allows(role, sel):
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("function %s is exposed as a mutation and has no permission for role %s", fn.Name, role)
+	case aggregate && !sel.AllowAggregations:
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("%s: the select permission of role %s on %s does not allow aggregations", field, role, fn.Returns)
+	default:
+		rf.Decision, rf.Reason = Allow, fmt.Sprintf("function %s: its rows are those of %s under role %s's select permission (Filter on %s gives the row filter)", fn.Name, fn.Returns, role, fn.Returns)
+	}
+	return rf
 }

@@ -61,7 +61,7 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-func testMeta(t *testing.T) *model.GraphQLMetadata {
+func testMeta(t *testing.T) *model.Policy {
 	t.Helper()
 	q := func(name, doc string) model.CollectionQuery {
 		n, err := Normalize(doc)
@@ -70,7 +70,16 @@ func testMeta(t *testing.T) *model.GraphQLMetadata {
 		}
 		return model.CollectionQuery{Name: name, Query: doc, Normalized: n}
 	}
-	return &model.GraphQLMetadata{
+	article := model.TableName{Schema: "public", Name: "article"}
+	search := &model.TrackedFunction{Name: model.TableName{Schema: "public", Name: "search_articles"}, Returns: article,
+		RootField: "search_articles", AggregateField: "search_articles_aggregate"}
+	reset := &model.TrackedFunction{Name: model.TableName{Schema: "app", Name: "reset_article"}, Returns: article, Mutation: true,
+		RootField: "app_reset_article", Roles: map[string]bool{"manager": true}}
+	tables := map[model.TableName]*model.Table{article: {Name: article, Permissions: map[model.Operation]map[string]*model.Permission{
+		model.OpSelect: {"user": {}, "manager": {AllowAggregations: true}, "team_lead": {}},
+	}}}
+	return &model.Policy{Tables: tables, GraphQL: model.GraphQLMetadata{
+		Functions: map[string]*model.TrackedFunction{"search_articles": search, "search_articles_aggregate": search, "app_reset_article": reset},
 		Actions: map[string]*model.Action{
 			"login":        {Name: "login", Type: model.ActionMutation, Roles: map[string]bool{"anonymous": true}},
 			"getProfile":   {Name: "getProfile", Type: model.ActionQuery, Roles: map[string]bool{"user": true}, InheritedRoles: map[string]bool{"team_lead": true}},
@@ -84,7 +93,7 @@ func testMeta(t *testing.T) *model.GraphQLMetadata {
 			{Collection: "public", Global: true},
 			{Collection: "manager", Roles: []string{"manager"}},
 		},
-	}
+	}}
 }
 
 func TestDecide(t *testing.T) {
@@ -114,6 +123,15 @@ func TestDecide(t *testing.T) {
 		{"role-scoped allow list, other role", Request{Role: "user", Query: "mutation { exportReport(month: \"01\") }", EnforceAllowList: true}, Deny, []Decision{Deny}, false},
 		{"role-scoped allow list, its role", Request{Role: "manager", Query: "mutation { exportReport(month: \"01\") }", EnforceAllowList: true}, Allow, []Decision{Allow}, true},
 		{"admin not held to the allow list", Request{Role: "admin", Query: "mutation { exportReport(month: \"02\") }", EnforceAllowList: true}, Allow, []Decision{Allow}, true},
+		{"query function, role with select", Request{Role: "user", Query: "{ search_articles(args: {q: \"go\"}) { id } }"}, Allow, []Decision{Allow}, false},
+		{"query function, role without select", Request{Role: "anonymous", Query: "{ search_articles(args: {q: \"go\"}) { id } }"}, Deny, []Decision{Deny}, false},
+		{"query function in a subscription", Request{Role: "user", Query: "subscription { search_articles { id } }"}, Allow, []Decision{Allow}, false},
+		{"aggregate without allow_aggregations", Request{Role: "user", Query: "{ search_articles_aggregate { aggregate { count } } }"}, Deny, []Decision{Deny}, false},
+		{"aggregate with allow_aggregations", Request{Role: "manager", Query: "{ search_articles_aggregate { aggregate { count } } }"}, Allow, []Decision{Allow}, false},
+		{"query function is not on the mutation root", Request{Role: "user", Query: "mutation { search_articles { id } }"}, Undecided, []Decision{Undecided}, false},
+		{"mutation function, select but no function permission", Request{Role: "user", Query: "mutation { app_reset_article { id } }"}, Deny, []Decision{Deny}, false},
+		{"mutation function with permission", Request{Role: "manager", Query: "mutation { app_reset_article { id } }"}, Allow, []Decision{Allow}, false},
+		{"mutation function for admin", Request{Role: "admin", Query: "mutation { app_reset_article { id } }"}, Allow, []Decision{Allow}, true},
 		{"operation by name", Request{Role: "user", Query: "query A { getProfile { id } } mutation B { login { accessToken } }", OperationName: "B"}, Deny, []Decision{Deny}, false},
 	}
 	for _, c := range cases {

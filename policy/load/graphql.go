@@ -37,6 +37,7 @@ type actionDecl struct {
 // gqlState is the loader's state for this part of the metadata.
 type gqlState struct {
 	actions     []*actionDecl
+	functions   []*funcDecl
 	collections map[string]*model.QueryCollection
 	allowList   []model.AllowListEntry
 	allowLocs   []loc
@@ -341,6 +342,7 @@ func (ld *loader) finishGraphQL(inherited map[string][]string) model.GraphQLMeta
 			}
 		}
 	}
+	ld.finishFunctions(&out, inherited)
 	return out
 }
 

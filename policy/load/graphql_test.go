@@ -27,9 +27,20 @@ func graphqlLayouts(t *testing.T) map[string]fstest.MapFS {
 	for _, f := range []string{"actions.yaml", "actions.graphql", "query_collections.yaml", "allow_list.yaml"} {
 		files["metadata/"+f] = read(f)
 	}
-	v3 := withFiles(dirFS(t, "testdata/layouts/v3dir"), files)
+	// The functions' returned tables, in the schema file every layout
+	// shares.
+	schema := func(base fstest.MapFS) string { return string(base["schema.yaml"].Data) + read("schema-functions.yaml") }
+	v3base := dirFS(t, "testdata/layouts/v3dir")
+	v3 := withFiles(v3base, files)
 	v3["metadata/inherited_roles.yaml"] = &fstest.MapFile{Data: []byte(read("inherited_roles.yaml"))}
-	v2 := withFiles(dirFS(t, "testdata/layouts/v2dir"), files)
+	v3["schema.yaml"] = &fstest.MapFile{Data: []byte(schema(v3base))}
+	for _, f := range []string{"functions.yaml", "public_search_articles.yaml", "app_reset_article.yaml"} {
+		v3["metadata/databases/default/functions/"+f] = &fstest.MapFile{Data: []byte(read("functions/" + f))}
+	}
+	v2base := dirFS(t, "testdata/layouts/v2dir")
+	v2 := withFiles(v2base, files)
+	v2["schema.yaml"] = &fstest.MapFile{Data: []byte(schema(v2base))}
+	v2["metadata/functions.yaml"] = &fstest.MapFile{Data: []byte(read("functions-v2.yaml"))}
 
 	base := dirFS(t, "testdata/layouts/export-v3")
 	var doc map[string]any
@@ -40,6 +51,9 @@ func graphqlLayouts(t *testing.T) map[string]fstest.MapFS {
 	if err := json.Unmarshal([]byte(read("export-parts.json")), &parts); err != nil {
 		t.Fatal(err)
 	}
+	sources := doc["sources"].([]any)
+	sources[0].(map[string]any)["functions"] = parts["functions"]
+	delete(parts, "functions")
 	for k, v := range parts {
 		doc[k] = v
 	}
@@ -47,7 +61,7 @@ func graphqlLayouts(t *testing.T) map[string]fstest.MapFS {
 	if err != nil {
 		t.Fatal(err)
 	}
-	export := withFiles(base, map[string]string{"metadata.json": string(data)})
+	export := withFiles(base, map[string]string{"metadata.json": string(data), "schema.yaml": schema(base)})
 	return map[string]fstest.MapFS{"v3dir": v3, "v2dir": v2, "export-v3": export}
 }
 
@@ -60,7 +74,7 @@ func TestGraphQLMetadataLayouts(t *testing.T) {
 			}
 			g := p.GraphQL
 			for _, n := range p.Notes {
-				if strings.Contains(n, "actions") || strings.Contains(n, "allow list") || strings.Contains(n, "collections") {
+				if strings.Contains(n, "actions") || strings.Contains(n, "allow list") || strings.Contains(n, "collections") || strings.Contains(n, "tracked function") {
 					t.Errorf("note for a part now read: %s", n)
 				}
 			}
@@ -106,6 +120,15 @@ func TestGraphQLMetadataLayouts(t *testing.T) {
 						g.Actions["getProfile"].Allows("team_lead"), g.Actions["exportReport"].Allows("team_lead"), g.Actions["login"].Allows("team_lead"))
 				}
 			}
+			// Tracked functions: the query function under its custom root
+			// fields, the mutation function with its permission.
+			find, agg, reset := g.Functions["findArticles"], g.Functions["findArticlesAggregate"], g.Functions["app_reset_article"]
+			if find == nil || agg != find || find.Mutation || find.Returns.String() != "public.article" || g.Functions["search_articles"] != nil {
+				t.Errorf("function search_articles = %+v (aggregate %+v), want a query function on findArticles returning public.article", find, agg)
+			}
+			if reset == nil || !reset.Mutation || !reset.Roles["user"] || reset.AggregateField != "" {
+				t.Errorf("function reset_article = %+v, want a mutation for user", reset)
+			}
 			if c := g.Collections["allowed-queries"]; c == nil || len(c.Queries) != 2 || c.Queries[0].Name != "profile" || c.Queries[0].Normalized == "" {
 				t.Errorf("collection allowed-queries = %+v", c)
 			}
@@ -142,6 +165,14 @@ func TestGraphQLMetadataProblems(t *testing.T) {
 			"the allow list names collection nowhere, which query_collections does not define"},
 		{"scoped without roles", map[string]string{"metadata/allow_list.yaml": "- collection: allowed-queries\n  scope: {global: false}\n"},
 			"an allow list entry with global: false needs roles"},
+		{"function permission for admin", map[string]string{"metadata/databases/default/functions/app_reset_article.yaml": "function: {schema: app, name: reset_article}\npermissions: [{role: admin}]\n"},
+			"permissions[0].role: no permission may be defined for admin: admin may call every function"},
+		{"exposed_as unknown", map[string]string{"metadata/databases/default/functions/app_reset_article.yaml": "function: {schema: app, name: reset_article}\nconfiguration: {exposed_as: trigger}\n"},
+			`exposed_as "trigger" is not known`},
+		{"function root field is an action", map[string]string{"metadata/databases/default/functions/app_reset_article.yaml": "function: {schema: app, name: reset_article}\nconfiguration: {custom_name: login, exposed_as: mutation}\n"},
+			"function app.reset_article has the root field login, which is also an action"},
+		{"function tracked twice", map[string]string{"metadata/databases/default/functions/functions.yaml": "- \"!include app_reset_article.yaml\"\n- \"!include app_reset_article.yaml\"\n"},
+			"function app.reset_article is tracked twice"},
 		{"global with roles", map[string]string{"metadata/allow_list.yaml": "- collection: allowed-queries\n  scope: {global: true, roles: [user]}\n"},
 			"a global allow list entry takes no roles"},
 	}

@@ -121,6 +121,9 @@ func (ld *loader) readMetadata(lay layout) {
 	}
 	if lay.form == "dir3" || lay.form == "dir2" {
 		ld.readGraphQLFiles(lay.root)
+		if lay.form == "dir2" {
+			ld.readDir2Functions(lay.root)
+		}
 		ld.noteRootFiles(lay.root)
 	}
 }
@@ -146,7 +149,6 @@ var defaultSource = sourceInfo{name: "default", kind: "postgres"}
 // file, [] or {}) is not mentioned.
 var rootFileNotes = map[string]string{
 	"remote_schemas.yaml":               "remote schemas: their permissions are not decided by Warden yet",
-	"functions.yaml":                    "tracked functions: their permissions are not decided by Warden yet",
 	"cron_triggers.yaml":                "cron triggers: they do not restrict rows",
 	"rest_endpoints.yaml":               "REST endpoints: they do not restrict rows",
 	"api_limits.yaml":                   "API limits: they do not restrict rows",
@@ -302,7 +304,7 @@ func (ld *loader) readExport(file string) {
 		case f.key == "allowlist":
 			ld.readAllowList(f.val, fl)
 		case f.key == "functions" && version < 3:
-			ld.noteList(f.val, fl, "tracked functions: their permissions are not decided by Warden yet")
+			ld.readFunctions(f.val, fl, defaultSource.name)
 		case contains(known, f.key):
 		case exportOtherKeys[f.key] != "":
 			if !blankNode(f.val) {

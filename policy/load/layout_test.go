@@ -17,11 +17,11 @@ func TestLayouts(t *testing.T) {
 		dir       string
 		wantNotes []string
 	}{
-		{"v3dir", []string{"tracked functions"}},
-		{"v2dir", []string{"functions.yaml: tracked functions"}},
+		{"v3dir", []string{"tracked function public.search_articles is not decided"}},
+		{"v2dir", []string{"functions.yaml: [0]: tracked function public.search_articles is not decided"}},
 		{"export-v3", nil},
 		{"export-v3-api", nil},
-		{"export-v2", []string{"functions: tracked functions"}},
+		{"export-v2", []string{"functions[0]: tracked function public.search_articles is not decided"}},
 		{"export-v1", nil},
 	}
 	var first string

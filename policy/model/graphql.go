@@ -13,6 +13,9 @@ type GraphQLMetadata struct {
 	Collections map[string]*QueryCollection
 	// AllowList in the order of the metadata.
 	AllowList []AllowListEntry
+	// Functions are the tracked functions Warden decides, by root field
+	// name (the function's and its aggregate's).
+	Functions map[string]*TrackedFunction
 }
 
 // ActionType is the root type an action's field is on.
@@ -69,4 +72,42 @@ type AllowListEntry struct {
 	Collection string
 	Global     bool
 	Roles      []string
+}
+
+// TrackedFunction is a tracked SQL function returning rows of a table
+// (SETOF table): Hasura exposes it as a root field whose rows are those of
+// the table, read under the table's select permission.
+type TrackedFunction struct {
+	Name   TableName
+	Source string
+	// Returns is the table whose rows it returns.
+	Returns TableName
+	// Mutation: exposed_as mutation (a VOLATILE function); else a query
+	// (and subscription) field.
+	Mutation bool
+	// RootField and AggregateField are the root field names (the
+	// aggregate only on query, and only for roles allowed aggregations).
+	RootField, AggregateField string
+	// Roles with a function permission, as declared; InheritedRoles those
+	// that have one through a parent.
+	Roles          map[string]bool
+	InheritedRoles map[string]bool
+}
+
+// Allows says whether role may call the function, given its select
+// permission on the returned table (nil: none). Hasura's default
+// (infer_function_permissions true): a query function is open to every
+// role that may select from the table it returns; a mutation function
+// needs a function permission. A function permission also needs the select
+// permission. Admin always may.
+func (f *TrackedFunction) Allows(role string, sel *Permission) bool {
+	switch {
+	case role == AdminRole:
+		return true
+	case sel == nil:
+		return false
+	case !f.Mutation:
+		return true
+	}
+	return f.Roles[role] || f.InheritedRoles[role]
 }

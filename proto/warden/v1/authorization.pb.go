@@ -742,9 +742,10 @@ const (
 	// The role may not: Hasura would answer that the field is not found in
 	// the role's schema, or that the query is not allowed.
 	OperationDecision_OPERATION_DECISION_DENY OperationDecision = 2
-	// Warden does not decide this root field yet (table, function, remote
-	// schema and introspection fields). Never an allow: the operation as a
-	// whole is not allowed while a field is undecided.
+	// Warden does not decide this root field yet (table, remote schema and
+	// introspection fields, and functions whose returned table the schema
+	// file does not declare). Never an allow: the operation as a whole is
+	// not allowed while a field is undecided.
 	OperationDecision_OPERATION_DECISION_UNDECIDED OperationDecision = 3
 )
 
@@ -795,13 +796,17 @@ func (OperationDecision) EnumDescriptor() ([]byte, []int) {
 type RootFieldKind int32
 
 const (
-	// Not a root field Warden knows: a table, function or remote schema
-	// field, or a name the metadata does not define.
+	// Not a root field Warden knows: a table or remote schema field, or a
+	// name the metadata does not define.
 	RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED RootFieldKind = 0
 	// An action (actions.yaml).
 	RootFieldKind_ROOT_FIELD_KIND_ACTION RootFieldKind = 1
 	// __typename, __schema or __type.
 	RootFieldKind_ROOT_FIELD_KIND_INTROSPECTION RootFieldKind = 2
+	// A tracked function returning rows of a table (or its _aggregate
+	// field): its rows are those of the table under the role's select
+	// permission, which Filter on that table gives.
+	RootFieldKind_ROOT_FIELD_KIND_FUNCTION RootFieldKind = 3
 )
 
 // Enum value maps for RootFieldKind.
@@ -810,11 +815,13 @@ var (
 		0: "ROOT_FIELD_KIND_UNSPECIFIED",
 		1: "ROOT_FIELD_KIND_ACTION",
 		2: "ROOT_FIELD_KIND_INTROSPECTION",
+		3: "ROOT_FIELD_KIND_FUNCTION",
 	}
 	RootFieldKind_value = map[string]int32{
 		"ROOT_FIELD_KIND_UNSPECIFIED":   0,
 		"ROOT_FIELD_KIND_ACTION":        1,
 		"ROOT_FIELD_KIND_INTROSPECTION": 2,
+		"ROOT_FIELD_KIND_FUNCTION":      3,
 	}
 )
 
@@ -4178,11 +4185,12 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x1eOPERATION_DECISION_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18OPERATION_DECISION_ALLOW\x10\x01\x12\x1b\n" +
 	"\x17OPERATION_DECISION_DENY\x10\x02\x12 \n" +
-	"\x1cOPERATION_DECISION_UNDECIDED\x10\x03*o\n" +
+	"\x1cOPERATION_DECISION_UNDECIDED\x10\x03*\x8d\x01\n" +
 	"\rRootFieldKind\x12\x1f\n" +
 	"\x1bROOT_FIELD_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ROOT_FIELD_KIND_ACTION\x10\x01\x12!\n" +
-	"\x1dROOT_FIELD_KIND_INTROSPECTION\x10\x022\xe2\x01\n" +
+	"\x1dROOT_FIELD_KIND_INTROSPECTION\x10\x02\x12\x1c\n" +
+	"\x18ROOT_FIELD_KIND_FUNCTION\x10\x032\xe2\x01\n" +
 	"\x14AuthorizationService\x12:\n" +
 	"\x05Check\x12\x17.warden.v1.CheckRequest\x1a\x18.warden.v1.CheckResponse\x12=\n" +
 	"\x06Filter\x12\x18.warden.v1.FilterRequest\x1a\x19.warden.v1.FilterResponse\x12O\n" +
