@@ -29,7 +29,9 @@ func graphqlLayouts(t *testing.T) map[string]fstest.MapFS {
 	}
 	// The functions' returned tables, in the schema file every layout
 	// shares.
-	schema := func(base fstest.MapFS) string { return string(base["schema.yaml"].Data) + read("schema-functions.yaml") }
+	schema := func(base fstest.MapFS) string {
+		return string(base["schema.yaml"].Data) + read("schema-functions.yaml")
+	}
 	v3base := dirFS(t, "testdata/layouts/v3dir")
 	v3 := withFiles(v3base, files)
 	v3["metadata/inherited_roles.yaml"] = &fstest.MapFile{Data: []byte(read("inherited_roles.yaml"))}
