@@ -9,6 +9,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 
+	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/graphql"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
@@ -43,8 +44,24 @@ func (a *authorizationService) CheckGraphQL(ctx context.Context, req *wardenv1.C
 	if err != nil {
 		return nil, err
 	}
-	snap := a.s.current()
-	pol := snap.set.Policy()
+	resp, err := GraphQLAnswer(a.s.current().set, req, sess)
+	if err != nil {
+		return nil, a.s.fail(ctx, err)
+	}
+	logging.AddFields(ctx, logging.Fields{
+		"warden.decision_id", resp.GetDecisionId(),
+		"warden.revision", resp.GetRevision(),
+		"warden.role", resp.GetRole(),
+		"warden.graphql_operation", resp.GetOperationType() + " " + resp.GetOperationName(),
+		"warden.decision", resp.GetDecision().String(),
+	})
+	return resp, nil
+}
+
+// GraphQLAnswer decides a validated request for a resolved session: the
+// RPC and `warden graphql` both use it.
+func GraphQLAnswer(set *engine.Set, req *wardenv1.CheckGraphQLRequest, sess engine.Session) (*wardenv1.CheckGraphQLResponse, error) {
+	pol := set.Policy()
 	res, err := graphql.Decide(pol, graphql.Request{
 		Role: sess.Role, Vars: sess.Vars,
 		Query: req.GetQuery(), OperationName: req.GetOperationName(),
@@ -55,17 +72,21 @@ func (a *authorizationService) CheckGraphQL(ctx context.Context, req *wardenv1.C
 	}
 	resp, err := GraphQLResponse(res)
 	if err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, err
 	}
 	resp.Role, resp.Revision = sess.Role, pol.Revision
-	logging.AddFields(ctx, logging.Fields{
-		"warden.decision_id", resp.GetDecisionId(),
-		"warden.revision", resp.GetRevision(),
-		"warden.role", resp.GetRole(),
-		"warden.graphql_operation", resp.GetOperationType() + " " + resp.GetOperationName(),
-		"warden.decision", resp.GetDecision().String(),
-	})
 	return resp, nil
+}
+
+// CheckGraphQLOffline answers a CheckGraphQLRequest against set without a
+// server, for the session the principal states (its role required), as
+// the RPC would (`warden graphql`).
+func CheckGraphQLOffline(set *engine.Set, req *wardenv1.CheckGraphQLRequest, lim Limits) (*wardenv1.CheckGraphQLResponse, error) {
+	lim.StatedSession = true
+	if err := ValidateRequest(req, lim); err != nil {
+		return nil, err
+	}
+	return GraphQLAnswer(set, req, SessionFromPrincipal(req.GetPrincipal()))
 }
 
 // graphQLRequestError is INVALID_ARGUMENT naming the field at fault: a
