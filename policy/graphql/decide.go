@@ -173,10 +173,13 @@ func decideField(p *model.Policy, req Request, opType ast.Operation, f *ast.Fiel
 		return rf
 	case "__schema", "__type":
 		rf.Kind = IntrospectionField
-		if req.Role == model.AdminRole {
+		switch {
+		case req.Role == model.AdminRole:
 			rf.Decision, rf.Reason = Allow, "admin may introspect"
-		} else {
-			rf.Decision, rf.Reason = Undecided, "introspection: Warden does not read graphql_schema_introspection.yaml yet"
+		case meta.IntrospectionDisabled[req.Role]:
+			rf.Decision, rf.Reason = Deny, fmt.Sprintf("introspection is disabled for role %s (graphql_schema_introspection disabled_for_roles)", req.Role)
+		default:
+			rf.Decision, rf.Reason = Allow, fmt.Sprintf("introspection is enabled for role %s", req.Role)
 		}
 		return rf
 	}

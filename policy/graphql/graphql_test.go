@@ -79,7 +79,8 @@ func testMeta(t *testing.T) *model.Policy {
 		model.OpSelect: {"user": {}, "manager": {AllowAggregations: true}, "team_lead": {}},
 	}}}
 	return &model.Policy{Tables: tables, GraphQL: model.GraphQLMetadata{
-		Functions: map[string]*model.TrackedFunction{"search_articles": search, "search_articles_aggregate": search, "app_reset_article": reset},
+		IntrospectionDisabled: map[string]bool{"anonymous": true},
+		Functions:             map[string]*model.TrackedFunction{"search_articles": search, "search_articles_aggregate": search, "app_reset_article": reset},
 		Actions: map[string]*model.Action{
 			"login":        {Name: "login", Type: model.ActionMutation, Roles: map[string]bool{"anonymous": true}},
 			"getProfile":   {Name: "getProfile", Type: model.ActionQuery, Roles: map[string]bool{"user": true}, InheritedRoles: map[string]bool{"team_lead": true}},
@@ -116,7 +117,9 @@ func TestDecide(t *testing.T) {
 		{"table field undecided", Request{Role: "user", Query: "{ getProfile { id } article { id } }"}, Undecided, []Decision{Allow, Undecided}, false},
 		{"deny wins over undecided", Request{Role: "anonymous", Query: "{ article { id } getProfile { id } }"}, Deny, []Decision{Undecided, Deny}, false},
 		{"typename", Request{Role: "anonymous", Query: "{ __typename }"}, Allow, []Decision{Allow}, false},
-		{"introspection undecided", Request{Role: "user", Query: "{ __schema { types { name } } }"}, Undecided, []Decision{Undecided}, false},
+		{"introspection enabled", Request{Role: "user", Query: "{ __schema { types { name } } }"}, Allow, []Decision{Allow}, false},
+		{"introspection disabled for the role", Request{Role: "anonymous", Query: "{ __type(name: \"x\") { name } }"}, Deny, []Decision{Deny}, false},
+		{"introspection for admin", Request{Role: "admin", Query: "{ __schema { queryType { name } } }"}, Allow, []Decision{Allow}, true},
 		{"fragments on the root expanded", Request{Role: "user", Query: "query { ...F ... on query_root { getProfile { name } } } fragment F on query_root { getProfile { id } }"}, Allow, []Decision{Allow, Allow}, false},
 		{"allow list enforced, not listed", Request{Role: "user", Vars: vars, Query: "{ getProfile { id name } }", EnforceAllowList: true}, Deny, []Decision{Allow}, false},
 		{"allow list enforced, listed", Request{Role: "user", Vars: vars, Query: "query Profile{getProfile{id __typename}}", EnforceAllowList: true}, Allow, []Decision{Allow}, true},

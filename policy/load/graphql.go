@@ -24,6 +24,7 @@ const (
 	actionsSDLFile  = "actions.graphql"
 	collectionsFile = "query_collections.yaml"
 	allowListFile   = "allow_list.yaml"
+	introspectFile  = "graphql_schema_introspection.yaml"
 )
 
 // actionDecl is an action as read, before inherited roles are resolved.
@@ -36,12 +37,13 @@ type actionDecl struct {
 
 // gqlState is the loader's state for this part of the metadata.
 type gqlState struct {
-	actions     []*actionDecl
-	functions   []*funcDecl
-	collections map[string]*model.QueryCollection
-	allowList   []model.AllowListEntry
-	allowLocs   []loc
-	allowNodes  []*yaml.Node
+	actions      []*actionDecl
+	functions    []*funcDecl
+	collections  map[string]*model.QueryCollection
+	allowList    []model.AllowListEntry
+	allowLocs    []loc
+	allowNodes   []*yaml.Node
+	noIntrospect map[string]bool
 }
 
 // readGraphQLFiles reads the root files of a metadata directory.
@@ -67,6 +69,25 @@ func (ld *loader) readGraphQLFiles(root string) {
 		if n, ok := ld.parseFile(file, false, l, nil, "file"); ok && n != nil {
 			ld.readAllowList(n, l)
 		}
+	}
+	if file := path.Join(root, introspectFile); ld.exists(file) {
+		l := loc{file: file}
+		if n, ok := ld.parseFile(file, false, l, nil, "file"); ok && n != nil {
+			ld.readIntrospection(n, l)
+		}
+	}
+}
+
+// readIntrospection reads {disabled_for_roles: [...]}: the roles whose
+// introspection queries Hasura refuses.
+func (ld *loader) readIntrospection(n *yaml.Node, l loc) {
+	k, _ := ld.object(n, l, "introspection settings", []string{"disabled_for_roles"}, nil)
+	roles, _ := ld.strList(k["disabled_for_roles"], l.key("disabled_for_roles"), "disabled_for_roles")
+	for _, r := range roles {
+		if ld.gql.noIntrospect == nil {
+			ld.gql.noIntrospect = map[string]bool{}
+		}
+		ld.gql.noIntrospect[r] = true
 	}
 }
 
@@ -317,7 +338,8 @@ func (ld *loader) readAllowList(n *yaml.Node, l loc) {
 // of its role set (resolved through nested inherited roles) may, unless
 // it has its own permission (which is then the same answer).
 func (ld *loader) finishGraphQL(inherited map[string][]string) model.GraphQLMetadata {
-	out := model.GraphQLMetadata{Actions: map[string]*model.Action{}, Collections: ld.gql.collections}
+	out := model.GraphQLMetadata{Actions: map[string]*model.Action{}, Collections: ld.gql.collections,
+		IntrospectionDisabled: ld.gql.noIntrospect}
 	for i, e := range ld.gql.allowList {
 		if out.Collections[e.Collection] == nil {
 			ld.problemf(ld.gql.allowLocs[i], ld.gql.allowNodes[i], "the allow list names collection %s, which query_collections does not define", e.Collection)

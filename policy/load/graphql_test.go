@@ -24,7 +24,7 @@ func graphqlLayouts(t *testing.T) map[string]fstest.MapFS {
 		return string(b)
 	}
 	files := map[string]string{}
-	for _, f := range []string{"actions.yaml", "actions.graphql", "query_collections.yaml", "allow_list.yaml"} {
+	for _, f := range []string{"actions.yaml", "actions.graphql", "query_collections.yaml", "allow_list.yaml", "graphql_schema_introspection.yaml"} {
 		files["metadata/"+f] = read(f)
 	}
 	// The functions' returned tables, in the schema file every layout
@@ -130,6 +130,9 @@ func TestGraphQLMetadataLayouts(t *testing.T) {
 			}
 			if reset == nil || !reset.Mutation || !reset.Roles["user"] || reset.AggregateField != "" {
 				t.Errorf("function reset_article = %+v, want a mutation for user", reset)
+			}
+			if !g.IntrospectionDisabled["anonymous"] || len(g.IntrospectionDisabled) != 1 {
+				t.Errorf("introspection disabled for %v, want anonymous", g.IntrospectionDisabled)
 			}
 			if c := g.Collections["allowed-queries"]; c == nil || len(c.Queries) != 2 || c.Queries[0].Name != "profile" || c.Queries[0].Normalized == "" {
 				t.Errorf("collection allowed-queries = %+v", c)

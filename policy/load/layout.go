@@ -148,15 +148,14 @@ var defaultSource = sourceInfo{name: "default", kind: "postgres"}
 // Warden reads nothing from, why; a file that holds nothing (a missing
 // file, [] or {}) is not mentioned.
 var rootFileNotes = map[string]string{
-	"remote_schemas.yaml":               "remote schemas: their permissions are not decided by Warden yet",
-	"cron_triggers.yaml":                "cron triggers: they do not restrict rows",
-	"rest_endpoints.yaml":               "REST endpoints: they do not restrict rows",
-	"api_limits.yaml":                   "API limits: they do not restrict rows",
-	"network.yaml":                      "network settings: they do not restrict rows",
-	"graphql_schema_introspection.yaml": "GraphQL introspection settings: they do not restrict rows",
-	"metrics_config.yaml":               "metrics settings: they do not restrict rows",
-	"opentelemetry.yaml":                "OpenTelemetry settings: they do not restrict rows",
-	"backend_configs.yaml":              "backend settings: they do not restrict rows",
+	"remote_schemas.yaml":  "remote schemas: their permissions are not decided by Warden yet",
+	"cron_triggers.yaml":   "cron triggers: they do not restrict rows",
+	"rest_endpoints.yaml":  "REST endpoints: they do not restrict rows",
+	"api_limits.yaml":      "API limits: they do not restrict rows",
+	"network.yaml":         "network settings: they do not restrict rows",
+	"metrics_config.yaml":  "metrics settings: they do not restrict rows",
+	"opentelemetry.yaml":   "OpenTelemetry settings: they do not restrict rows",
+	"backend_configs.yaml": "backend settings: they do not restrict rows",
 }
 
 func (ld *loader) noteRootFiles(root string) {
@@ -218,16 +217,15 @@ var (
 	// exportOtherKeys are read by Hasura and play no part in table
 	// permissions: each non-empty one is noted.
 	exportOtherKeys = map[string]string{
-		"remote_schemas":               "remote schemas: their permissions are not decided by Warden yet",
-		"cron_triggers":                "cron triggers: they do not restrict rows",
-		"rest_endpoints":               "REST endpoints: they do not restrict rows",
-		"api_limits":                   "API limits: they do not restrict rows",
-		"metrics_config":               "metrics settings: they do not restrict rows",
-		"graphql_schema_introspection": "GraphQL introspection settings: they do not restrict rows",
-		"network":                      "network settings: they do not restrict rows",
-		"backend_configs":              "backend settings: they do not restrict rows",
-		"opentelemetry":                "OpenTelemetry settings: they do not restrict rows",
-		"query_templates":              "query templates (Hasura 1.0 betas): not read",
+		"remote_schemas":  "remote schemas: their permissions are not decided by Warden yet",
+		"cron_triggers":   "cron triggers: they do not restrict rows",
+		"rest_endpoints":  "REST endpoints: they do not restrict rows",
+		"api_limits":      "API limits: they do not restrict rows",
+		"metrics_config":  "metrics settings: they do not restrict rows",
+		"network":         "network settings: they do not restrict rows",
+		"backend_configs": "backend settings: they do not restrict rows",
+		"opentelemetry":   "OpenTelemetry settings: they do not restrict rows",
+		"query_templates": "query templates (Hasura 1.0 betas): not read",
 	}
 )
 
@@ -303,6 +301,8 @@ func (ld *loader) readExport(file string) {
 			ld.readCollections(f.val, fl)
 		case f.key == "allowlist":
 			ld.readAllowList(f.val, fl)
+		case f.key == "graphql_schema_introspection":
+			ld.readIntrospection(f.val, fl)
 		case f.key == "functions" && version < 3:
 			ld.readFunctions(f.val, fl, defaultSource.name)
 		case contains(known, f.key):

@@ -16,6 +16,10 @@ type GraphQLMetadata struct {
 	// Functions are the tracked functions Warden decides, by root field
 	// name (the function's and its aggregate's).
 	Functions map[string]*TrackedFunction
+	// IntrospectionDisabled holds the roles that may not introspect the
+	// schema (graphql_schema_introspection.yaml's disabled_for_roles);
+	// every other role may, as in Hasura.
+	IntrospectionDisabled map[string]bool
 }
 
 // ActionType is the root type an action's field is on.

@@ -742,9 +742,9 @@ const (
 	// The role may not: Hasura would answer that the field is not found in
 	// the role's schema, or that the query is not allowed.
 	OperationDecision_OPERATION_DECISION_DENY OperationDecision = 2
-	// Warden does not decide this root field yet (table, remote schema and
-	// introspection fields, and functions whose returned table the schema
-	// file does not declare). Never an allow: the operation as a whole is
+	// Warden does not decide this root field yet (table and remote schema
+	// fields, and functions whose returned table the schema file does not
+	// declare). Never an allow: the operation as a whole is
 	// not allowed while a field is undecided.
 	OperationDecision_OPERATION_DECISION_UNDECIDED OperationDecision = 3
 )
@@ -801,7 +801,8 @@ const (
 	RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED RootFieldKind = 0
 	// An action (actions.yaml).
 	RootFieldKind_ROOT_FIELD_KIND_ACTION RootFieldKind = 1
-	// __typename, __schema or __type.
+	// __typename (always allowed), __schema or __type (allowed unless
+	// graphql_schema_introspection disables it for the role).
 	RootFieldKind_ROOT_FIELD_KIND_INTROSPECTION RootFieldKind = 2
 	// A tracked function returning rows of a table (or its _aggregate
 	// field): its rows are those of the table under the role's select

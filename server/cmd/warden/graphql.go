@@ -27,7 +27,8 @@ func (a *app) graphql(ctx context.Context, args []string) error {
 	fs := a.flagSet("graphql", "[DIR] --role R (--query Q | --query-file F) [flags]",
 		"Decides a GraphQL operation offline, exactly as the CheckGraphQL RPC would:\n"+
 			"for each root field whether the role may use it (actions, tracked\n"+
-			"functions; other fields are UNDECIDED), the session variables an action\n"+
+			"functions, introspection; table and remote schema fields are UNDECIDED),\n"+
+			"the session variables an action\n"+
 			"handler receives, and whether the document is in the allow list.\n"+
 			"--output text prints a summary, proto the CheckGraphQLResponse in\n"+
 			"protobuf JSON. A deny is a result (exit status 0); a bad document is 1.")

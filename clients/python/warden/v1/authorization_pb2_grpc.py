@@ -71,8 +71,8 @@ class AuthorizationServiceServicer(object):
         layer would before executing it: for each root field whether the role
         may use it, and whether the operation is in the allow list. This
         version decides actions (with the session variables Hasura forwards to
-        the action handler) and the allow list; other root fields (tables,
-        functions, remote schemas, introspection) are answered
+        the action handler), tracked functions, introspection and the allow
+        list; other root fields (tables, remote schemas) are answered
         OPERATION_DECISION_UNDECIDED, never allowed. The caller needs the check
         grant. Errors: as Check for the principal; INVALID_ARGUMENT for a
         query that does not parse, or an operation name the document does not

@@ -2408,9 +2408,9 @@ export enum OperationDecision {
   DENY = 2,
 
   /**
-   * Warden does not decide this root field yet (table, remote schema and
-   * introspection fields, and functions whose returned table the schema
-   * file does not declare). Never an allow: the operation as a whole is
+   * Warden does not decide this root field yet (table and remote schema
+   * fields, and functions whose returned table the schema file does not
+   * declare). Never an allow: the operation as a whole is
    * not allowed while a field is undecided.
    *
    * @generated from enum value: OPERATION_DECISION_UNDECIDED = 3;
@@ -2446,7 +2446,8 @@ export enum RootFieldKind {
   ACTION = 1,
 
   /**
-   * __typename, __schema or __type.
+   * __typename (always allowed), __schema or __type (allowed unless
+   * graphql_schema_introspection disables it for the role).
    *
    * @generated from enum value: ROOT_FIELD_KIND_INTROSPECTION = 2;
    */
@@ -2513,8 +2514,8 @@ export const AuthorizationService: GenService<{
    * layer would before executing it: for each root field whether the role
    * may use it, and whether the operation is in the allow list. This
    * version decides actions (with the session variables Hasura forwards to
-   * the action handler) and the allow list; other root fields (tables,
-   * functions, remote schemas, introspection) are answered
+   * the action handler), tracked functions, introspection and the allow
+   * list; other root fields (tables, remote schemas) are answered
    * OPERATION_DECISION_UNDECIDED, never allowed. The caller needs the check
    * grant. Errors: as Check for the principal; INVALID_ARGUMENT for a
    * query that does not parse, or an operation name the document does not
