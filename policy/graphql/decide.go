@@ -84,8 +84,13 @@ func (e *OperationError) Error() string { return e.Message }
 func (e *OperationError) Unwrap() error { return ErrOperation }
 
 // maxFragmentDepth bounds fragment expansion on the root type (a cycle of
-// spreads is invalid GraphQL; it must not loop).
-const maxFragmentDepth = 16
+// spreads is invalid GraphQL; it must not loop), and MaxRootFields the
+// root fields an operation may expand to: fragments spread twice at each
+// level would otherwise double the answer per level.
+const (
+	maxFragmentDepth = 16
+	MaxRootFields    = 1000
+)
 
 // Decide decides a request against a policy: its GraphQL metadata, and
 // the select permissions of the tables tracked functions return. Errors
@@ -101,8 +106,8 @@ func Decide(p *model.Policy, req Request) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{OperationType: string(op.Operation), OperationName: op.Name}
-	fields, err := rootFields(doc, op.SelectionSet, 0)
-	if err != nil {
+	var fields []*ast.Field
+	if err := rootFields(doc, op.SelectionSet, 0, &fields); err != nil {
 		return nil, err
 	}
 	for _, f := range fields {
@@ -134,34 +139,32 @@ func chooseOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinit
 // expanded. Directives (@skip, @include) are not evaluated: every field
 // written is decided, as Hasura checks the whole document against the
 // role's schema.
-func rootFields(doc *ast.QueryDocument, set ast.SelectionSet, depth int) ([]*ast.Field, error) {
+func rootFields(doc *ast.QueryDocument, set ast.SelectionSet, depth int, out *[]*ast.Field) error {
 	if depth > maxFragmentDepth {
-		return nil, &OperationError{"query", fmt.Sprintf("fragments on the root type nest deeper than %d (a cycle?)", maxFragmentDepth)}
+		return &OperationError{"query", fmt.Sprintf("fragments on the root type nest deeper than %d (a cycle?)", maxFragmentDepth)}
 	}
-	var out []*ast.Field
 	for _, s := range set {
 		switch s := s.(type) {
 		case *ast.Field:
-			out = append(out, s)
-		case *ast.InlineFragment:
-			fs, err := rootFields(doc, s.SelectionSet, depth+1)
-			if err != nil {
-				return nil, err
+			if len(*out) == MaxRootFields {
+				return &OperationError{"query", fmt.Sprintf("the operation has more than %d root fields (fragments expanded)", MaxRootFields)}
 			}
-			out = append(out, fs...)
+			*out = append(*out, s)
+		case *ast.InlineFragment:
+			if err := rootFields(doc, s.SelectionSet, depth+1, out); err != nil {
+				return err
+			}
 		case *ast.FragmentSpread:
 			f := doc.Fragments.ForName(s.Name)
 			if f == nil {
-				return nil, &OperationError{"query", fmt.Sprintf("fragment %s is not defined in the document", s.Name)}
+				return &OperationError{"query", fmt.Sprintf("fragment %s is not defined in the document", s.Name)}
 			}
-			fs, err := rootFields(doc, f.SelectionSet, depth+1)
-			if err != nil {
-				return nil, err
+			if err := rootFields(doc, f.SelectionSet, depth+1, out); err != nil {
+				return err
 			}
-			out = append(out, fs...)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func decideField(p *model.Policy, req Request, opType ast.Operation, f *ast.Field) RootField {

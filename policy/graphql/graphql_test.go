@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -191,6 +192,7 @@ func TestDecideErrors(t *testing.T) {
 		{"unknown name", "query A { a }", "C", "operation_name", `no operation named "C"`},
 		{"only fragments", "fragment F on Query { a }", "", "query", "holds no operation"},
 		{"undefined fragment", "{ ...Missing }", "", "query", "fragment Missing is not defined"},
+		{"fragments doubling per level", doubling(12), "", "query", "more than 1000 root fields"},
 		{"fragment cycle", "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }", "", "query", "nest deeper"},
 	}
 	for _, c := range cases {
@@ -219,6 +221,41 @@ func FuzzNormalize(f *testing.F) {
 		// Normalising is stable: a document parses to the same form twice.
 		if n2, _ := Normalize(s); n1 != n2 {
 			t.Fatalf("unstable: %q vs %q", n1, n2)
+		}
+	})
+}
+
+// doubling is a document whose fragments spread the next one twice, n
+// levels deep: 2^n root fields from a few hundred bytes.
+func doubling(n int) string {
+	var b strings.Builder
+	b.WriteString("{ ...F0 }\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on Query { a }\n", n)
+	return b.String()
+}
+
+func FuzzDecide(f *testing.F) {
+	for _, s := range []string{"{ getProfile { id } }", "mutation { login { accessToken } app_reset_article { id } }",
+		"subscription S { search_articles_aggregate { aggregate { count } } }", doubling(3), "{ ...A } fragment A on Query { ... on Query { __schema { types { name } } } }"} {
+		f.Add(s, "user", "")
+	}
+	p := testMeta(&testing.T{})
+	f.Fuzz(func(t *testing.T, query, role, opName string) {
+		res, err := Decide(p, Request{Role: role, Query: query, OperationName: opName, EnforceAllowList: true})
+		if err != nil {
+			return
+		}
+		if len(res.RootFields) > MaxRootFields {
+			t.Fatalf("%d root fields", len(res.RootFields))
+		}
+		// Nothing undecided or denied is ever the whole answer's allow.
+		for _, rf := range res.RootFields {
+			if rf.Decision != Allow && res.Decision == Allow {
+				t.Fatalf("operation allowed with field %s %v", rf.Name, rf.Decision)
+			}
 		}
 	})
 }
