@@ -21,7 +21,10 @@ import (
 
 // graphqlSet is the loader's v3 layout fixture with the actions, query
 // collections, allow list and inherited roles of its graphql fixture.
-func graphqlSet(t testing.TB) *engine.Set {
+func graphqlSet(t testing.TB) *engine.Set { return graphqlSetWith(t, nil) }
+
+// graphqlSetWith is graphqlSet with some files replaced.
+func graphqlSetWith(t testing.TB, files map[string]string) *engine.Set {
 	t.Helper()
 	fsys := fstest.MapFS{}
 	add := func(dir, under string) {
@@ -45,6 +48,9 @@ func graphqlSet(t testing.TB) *engine.Set {
 		t.Fatal(err)
 	}
 	fsys["schema.yaml"].Data = append(fsys["schema.yaml"].Data, extra...)
+	for name, data := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(data)}
+	}
 	p, err := load.FS(context.Background(), fsys, "test:graphql", load.WithStrict())
 	if err != nil {
 		t.Fatal(err)

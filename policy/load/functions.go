@@ -165,6 +165,7 @@ func (ld *loader) readDir2Functions(root string) {
 // names, and gives inherited roles their parents' function permissions.
 func (ld *loader) finishFunctions(out *model.GraphQLMetadata, inherited map[string][]string) {
 	out.Functions = map[string]*model.TrackedFunction{}
+	out.FunctionsByName = map[model.TableName]*model.TrackedFunction{}
 	seen := map[model.TableName]bool{}
 	for _, d := range ld.gql.functions {
 		if seen[d.name] {
@@ -199,6 +200,11 @@ func (ld *loader) finishFunctions(out *model.GraphQLMetadata, inherited map[stri
 			if d.customAgg != "" {
 				f.AggregateField = d.customAgg
 			}
+		}
+		if ld.tables[d.name] == nil {
+			// A function named like a table is reached through its root
+			// field only: Check and Filter on the name mean the table.
+			out.FunctionsByName[d.name] = f
 		}
 		for r := range inherited {
 			if !f.Roles[r] && inheritsFunction(f, r, inherited, 0) {

@@ -16,6 +16,9 @@ type GraphQLMetadata struct {
 	// Functions are the tracked functions Warden decides, by root field
 	// name (the function's and its aggregate's).
 	Functions map[string]*TrackedFunction
+	// FunctionsByName are the same functions by their SQL name, for Check
+	// and Filter asked on a function.
+	FunctionsByName map[TableName]*TrackedFunction
 	// IntrospectionDisabled holds the roles that may not introspect the
 	// schema (graphql_schema_introspection.yaml's disabled_for_roles);
 	// every other role may, as in Hasura.

@@ -1035,6 +1035,10 @@ type CheckRequest struct {
 	// (its default role) or the unauthorized role.
 	Principal *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	// The table as "schema.name", or "name" for schema public. Required.
+	// A tracked function that returns rows of a table may be named instead
+	// (operation select only): its rows are decided as the table's, and a
+	// function exposed as a mutation without a permission for the role is
+	// denied.
 	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
 	// The operation. Required.
 	Operation Operation `protobuf:"varint,3,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
@@ -1771,6 +1775,10 @@ type FilterRequest struct {
 	// (its default role) or the unauthorized role.
 	Principal *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	// The table as "schema.name", or "name" for schema public. Required.
+	// A tracked function that returns rows of a table may be named instead
+	// (operation select only): its rows are decided as the table's, and a
+	// function exposed as a mutation without a permission for the role is
+	// denied.
 	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
 	// The operation. Required.
 	Operation Operation `protobuf:"varint,3,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`

@@ -145,6 +145,10 @@ export type CheckRequest = Message<"warden.v1.CheckRequest"> & {
 
   /**
    * The table as "schema.name", or "name" for schema public. Required.
+   * A tracked function that returns rows of a table may be named instead
+   * (operation select only): its rows are decided as the table's, and a
+   * function exposed as a mutation without a permission for the role is
+   * denied.
    *
    * @generated from field: string table = 2;
    */
@@ -607,6 +611,10 @@ export type FilterRequest = Message<"warden.v1.FilterRequest"> & {
 
   /**
    * The table as "schema.name", or "name" for schema public. Required.
+   * A tracked function that returns rows of a table may be named instead
+   * (operation select only): its rows are decided as the table's, and a
+   * function exposed as a mutation without a permission for the role is
+   * denied.
    *
    * @generated from field: string table = 2;
    */
