@@ -56,6 +56,11 @@ func TestNormalize(t *testing.T) {
 	if objA != objB || objA == objC {
 		t.Errorf("input objects: fields in any order are equal, list order counts: A=%q B=%q C=%q", objA, objB, objC)
 	}
+	short, _ := Normalize("{ a }")
+	long, _ := Normalize("query { a }")
+	if short == long {
+		t.Errorf("{ a } and query { a } normalise alike (%q); Hasura's parser tells them apart", short)
+	}
 	var pe *ParseError
 	if _, err := Normalize("query { x "); !errors.As(err, &pe) || pe.Line != 1 {
 		t.Errorf("syntax error = %v, want a ParseError with its line", err)

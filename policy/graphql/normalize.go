@@ -53,8 +53,8 @@ func Parse(query string) (*ast.QueryDocument, error) {
 // and compares the syntax trees: whitespace, commas, comments and string
 // escapes do not count, nor the order of arguments and of an input
 // object's fields (maps in its syntax tree); the order of definitions,
-// selections, variables and directives does, as do operation names and
-// aliases.
+// selections, variables and directives does, as do operation names,
+// aliases and the query shorthand ("{ a }" is not "query { a }").
 func Normalize(query string) (string, error) {
 	doc, err := Parse(query)
 	if err != nil {
@@ -83,6 +83,11 @@ func normalizeDoc(doc *ast.QueryDocument) string {
 	var b strings.Builder
 	for _, d := range defs {
 		if d.op != nil {
+			if shorthand(d.op) {
+				// "{ a }" and "query { a }" are different syntax trees
+				// for Hasura; gqlparser reads both as a query.
+				b.WriteString("{}")
+			}
 			b.WriteString(string(d.op.Operation))
 			b.WriteString(" " + d.op.Name + "(")
 			for _, v := range d.op.VariableDefinitions {
@@ -190,4 +195,11 @@ func writeValue(b *strings.Builder, v *ast.Value) {
 	default: // Int, Float, Boolean, Enum: their text is their value.
 		b.WriteString(v.Raw)
 	}
+}
+
+// shorthand says whether an operation is written without its keyword:
+// gqlparser places such an operation at its opening brace.
+func shorthand(op *ast.OperationDefinition) bool {
+	p := op.Position
+	return p != nil && p.Src != nil && p.Start >= 0 && p.Start < len(p.Src.Input) && p.Src.Input[p.Start] == '{'
 }
