@@ -44,7 +44,7 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 	}
 	start := time.Now()
 	evalCtx, span := tracing.Start(ctx, "warden.evaluate")
-	res, err := snap.set.Check(evalCtx, in)
+	res, err := checkTable(evalCtx, snap.set, &in)
 	span.End()
 	took := time.Since(start)
 	if err != nil {
@@ -86,7 +86,7 @@ func CheckOffline(ctx context.Context, set *engine.Set, req *wardenv1.CheckReque
 	if err != nil {
 		return nil, err
 	}
-	res, err := set.Check(ctx, in)
+	res, err := checkTable(ctx, set, &in)
 	if err != nil {
 		return nil, err
 	}

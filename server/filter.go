@@ -86,7 +86,7 @@ func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 			return nil, err
 		}
 	}
-	res, err := set.Filter(ctx, engine.FilterInput{Session: sess, Table: table, Op: op})
+	res, table, err := filterTable(ctx, set, engine.FilterInput{Session: sess, Table: table, Op: op})
 	if err != nil {
 		return nil, err
 	}

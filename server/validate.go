@@ -69,6 +69,8 @@ func ValidateRequest(req any, lim Limits) error {
 			}
 		}
 		v.tables(r.GetTables())
+	case *wardenv1.CheckGraphQLRequest:
+		v.checkGraphQL(r, lim)
 	case *wardenv1.FilterRequest:
 		v.principal(r.GetPrincipal(), lim.StatedSession)
 		v.table("table", r.GetTable())

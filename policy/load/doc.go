@@ -8,14 +8,18 @@
 // metadata/ (a Hasura project directory):
 //
 //   - the version 3 directory: databases/databases.yaml lists the sources
-//     (name, kind, tables; functions, logical_models, native_queries and
-//     stored_procedures are noted as not decided; configuration,
+//     (name, kind, tables, functions (functions.go); logical_models,
+//     native_queries and stored_procedures are noted as not decided; configuration,
 //     customization, query_tags and health_check are ignored); a source's
 //     tables are an inline list or "!include default/tables/tables.yaml",
 //     whose entries are inline table entries or "!include
 //     public_articles.yaml" (paths relative to the including file; both the
 //     quoted Hasura CLI form and a YAML !include tag work).
 //     inherited_roles.yaml at the same level lists {role_name, role_set}.
+//     actions.yaml with actions.graphql, query_collections.yaml and
+//     allow_list.yaml at the same level (both directory forms) are read by
+//     graphql.go, as are the export's actions, query_collections and
+//     allowlist.
 //   - the version 2 directory (Hasura 1.x): tables.yaml and functions.yaml
 //     at the root, read as one PostgreSQL source named default, as Hasura
 //     migrates it. version.yaml decides when both directory forms exist,

@@ -120,6 +120,10 @@ func (ld *loader) readMetadata(lay layout) {
 		ld.readExport(path.Join(lay.root, exportFile))
 	}
 	if lay.form == "dir3" || lay.form == "dir2" {
+		ld.readGraphQLFiles(lay.root)
+		if lay.form == "dir2" {
+			ld.readDir2Functions(lay.root)
+		}
 		ld.noteRootFiles(lay.root)
 	}
 }
@@ -144,19 +148,14 @@ var defaultSource = sourceInfo{name: "default", kind: "postgres"}
 // Warden reads nothing from, why; a file that holds nothing (a missing
 // file, [] or {}) is not mentioned.
 var rootFileNotes = map[string]string{
-	"actions.yaml":                      "actions: their permissions are not decided by Warden yet",
-	"remote_schemas.yaml":               "remote schemas: their permissions are not decided by Warden yet",
-	"query_collections.yaml":            "query collections: not decided by Warden yet",
-	"allow_list.yaml":                   "the allow list: not decided by Warden yet",
-	"functions.yaml":                    "tracked functions: their permissions are not decided by Warden yet",
-	"cron_triggers.yaml":                "cron triggers: they do not restrict rows",
-	"rest_endpoints.yaml":               "REST endpoints: they do not restrict rows",
-	"api_limits.yaml":                   "API limits: they do not restrict rows",
-	"network.yaml":                      "network settings: they do not restrict rows",
-	"graphql_schema_introspection.yaml": "GraphQL introspection settings: they do not restrict rows",
-	"metrics_config.yaml":               "metrics settings: they do not restrict rows",
-	"opentelemetry.yaml":                "OpenTelemetry settings: they do not restrict rows",
-	"backend_configs.yaml":              "backend settings: they do not restrict rows",
+	"remote_schemas.yaml":  "remote schemas: their permissions are not decided by Warden yet",
+	"cron_triggers.yaml":   "cron triggers: they do not restrict rows",
+	"rest_endpoints.yaml":  "REST endpoints: they do not restrict rows",
+	"api_limits.yaml":      "API limits: they do not restrict rows",
+	"network.yaml":         "network settings: they do not restrict rows",
+	"metrics_config.yaml":  "metrics settings: they do not restrict rows",
+	"opentelemetry.yaml":   "OpenTelemetry settings: they do not restrict rows",
+	"backend_configs.yaml": "backend settings: they do not restrict rows",
 }
 
 func (ld *loader) noteRootFiles(root string) {
@@ -218,20 +217,15 @@ var (
 	// exportOtherKeys are read by Hasura and play no part in table
 	// permissions: each non-empty one is noted.
 	exportOtherKeys = map[string]string{
-		"remote_schemas":               "remote schemas: their permissions are not decided by Warden yet",
-		"actions":                      "actions: their permissions are not decided by Warden yet",
-		"custom_types":                 "custom types of actions: not read",
-		"query_collections":            "query collections: not decided by Warden yet",
-		"allowlist":                    "the allow list: not decided by Warden yet",
-		"cron_triggers":                "cron triggers: they do not restrict rows",
-		"rest_endpoints":               "REST endpoints: they do not restrict rows",
-		"api_limits":                   "API limits: they do not restrict rows",
-		"metrics_config":               "metrics settings: they do not restrict rows",
-		"graphql_schema_introspection": "GraphQL introspection settings: they do not restrict rows",
-		"network":                      "network settings: they do not restrict rows",
-		"backend_configs":              "backend settings: they do not restrict rows",
-		"opentelemetry":                "OpenTelemetry settings: they do not restrict rows",
-		"query_templates":              "query templates (Hasura 1.0 betas): not read",
+		"remote_schemas":  "remote schemas: their permissions are not decided by Warden yet",
+		"cron_triggers":   "cron triggers: they do not restrict rows",
+		"rest_endpoints":  "REST endpoints: they do not restrict rows",
+		"api_limits":      "API limits: they do not restrict rows",
+		"metrics_config":  "metrics settings: they do not restrict rows",
+		"network":         "network settings: they do not restrict rows",
+		"backend_configs": "backend settings: they do not restrict rows",
+		"opentelemetry":   "OpenTelemetry settings: they do not restrict rows",
+		"query_templates": "query templates (Hasura 1.0 betas): not read",
 	}
 )
 
@@ -299,8 +293,18 @@ func (ld *loader) readExport(file string) {
 			ld.sourceTables(f.val, fl, defaultSource)
 		case f.key == "inherited_roles" && version == 3:
 			ld.readInherited(f.val, fl)
+		case f.key == "actions":
+			ld.readActions(f.val, fl)
+		case f.key == "custom_types":
+			// The actions' types: how they run, not who may run them.
+		case f.key == "query_collections":
+			ld.readCollections(f.val, fl)
+		case f.key == "allowlist":
+			ld.readAllowList(f.val, fl)
+		case f.key == "graphql_schema_introspection":
+			ld.readIntrospection(f.val, fl)
 		case f.key == "functions" && version < 3:
-			ld.noteList(f.val, fl, "tracked functions: their permissions are not decided by Warden yet")
+			ld.readFunctions(f.val, fl, defaultSource.name)
 		case contains(known, f.key):
 		case exportOtherKeys[f.key] != "":
 			if !blankNode(f.val) {

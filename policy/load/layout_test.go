@@ -17,11 +17,11 @@ func TestLayouts(t *testing.T) {
 		dir       string
 		wantNotes []string
 	}{
-		{"v3dir", []string{"tracked functions", "actions"}},
-		{"v2dir", []string{"functions.yaml: tracked functions"}},
-		{"export-v3", []string{"actions: their permissions are not decided"}},
-		{"export-v3-api", []string{"actions: their permissions are not decided"}},
-		{"export-v2", []string{"functions: tracked functions"}},
+		{"v3dir", []string{"tracked function public.search_articles is not decided"}},
+		{"v2dir", []string{"functions.yaml: [0]: tracked function public.search_articles is not decided"}},
+		{"export-v3", nil},
+		{"export-v3-api", nil},
+		{"export-v2", []string{"functions[0]: tracked function public.search_articles is not decided"}},
 		{"export-v1", nil},
 	}
 	var first string
@@ -66,6 +66,13 @@ func TestLayouts(t *testing.T) {
 			} else if d := diffLines(first, got); d != "" {
 				t.Errorf("%s loads differently from %s:\n%s", lay.dir, layouts[0].dir, d)
 			}
+			// The layouts with an action read it (policy/load/graphql.go),
+			// rather than noting it.
+			if strings.HasPrefix(lay.dir, "v3dir") || strings.HasPrefix(lay.dir, "export-v3") {
+				if a := p.GraphQL.Actions["publishArticle"]; a == nil || !a.Allows("user") || a.Allows("editor") || a.Type != model.ActionMutation {
+					t.Errorf("action publishArticle = %+v, want a mutation that user (only) may execute", a)
+				}
+			}
 			notes := strings.Join(p.Notes, "\n")
 			for _, w := range lay.wantNotes {
 				if !strings.Contains(notes, w) {
@@ -88,6 +95,7 @@ func TestNoteEmptyInclude(t *testing.T) {
 	fsys := withFiles(base, map[string]string{
 		"metadata/databases/default/functions/functions.yaml": "[]\n",
 		"metadata/actions.yaml":                               "actions: []\ncustom_types: {}\n",
+		"metadata/actions.graphql":                            "",
 	})
 	p, err := FS(context.Background(), fsys, "test")
 	if err != nil {

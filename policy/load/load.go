@@ -107,6 +107,7 @@ func newLoader(ctx context.Context, fsys fs.FS, opts []Option) *loader {
 		schemaLoc:     map[model.TableName]loc{},
 		badRels:       map[model.TableName]map[string]*model.Inconsistency{},
 		badRoles:      map[string]*model.Inconsistency{},
+		gql:           gqlState{collections: map[string]*model.QueryCollection{}},
 	}
 }
 
@@ -150,6 +151,8 @@ type loader struct {
 	badRoles  map[string]*model.Inconsistency
 	// notes say which parts of the metadata were deliberately not read.
 	notes []string
+	// gql holds actions, query collections and the allow list (graphql.go).
+	gql gqlState
 }
 
 func (ld *loader) stopped() bool {
@@ -181,6 +184,7 @@ func (ld *loader) run() *model.Policy {
 		ld.permissions(e)
 	}
 	inherited := ld.resolveInherited()
+	gql := ld.finishGraphQL(inherited)
 
 	roles := map[string]bool{}
 	for r := range ld.roles {
@@ -194,7 +198,7 @@ func (ld *loader) run() *model.Policy {
 	}
 	delete(roles, model.AdminRole)
 	p := &model.Policy{Tables: ld.tables, InheritedRoles: inherited, Roles: make([]string, 0, len(roles)),
-		Inconsistent: ld.inconsistent, Notes: ld.notes}
+		Inconsistent: ld.inconsistent, Notes: ld.notes, GraphQL: gql}
 	if len(ld.badTables) > 0 {
 		p.InconsistentTables = ld.badTables
 	}

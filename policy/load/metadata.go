@@ -88,11 +88,11 @@ func (ld *loader) source(n *yaml.Node, list, l loc) {
 		}
 	}
 	src.loc = l
-	for _, key := range []string{"functions", "logical_models", "native_queries", "stored_procedures"} {
+	if f := keys["functions"]; f != nil {
+		ld.readFunctions(f, l.key("functions"), src.name)
+	}
+	for _, key := range []string{"logical_models", "native_queries", "stored_procedures"} {
 		what := strings.ReplaceAll(key, "_", " ")
-		if key == "functions" {
-			what = "tracked functions"
-		}
 		ld.noteList(keys[key], l.key(key), what+": their permissions are not decided by Warden yet")
 	}
 	tables := keys["tables"]

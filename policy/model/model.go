@@ -150,6 +150,8 @@ type Policy struct {
 	// Notes say which parts of the metadata were deliberately not read, and
 	// why (actions, remote schemas, ...: not table permissions).
 	Notes []string
+	// GraphQL holds actions, query collections and the allow list.
+	GraphQL GraphQLMetadata
 }
 
 // Table returns a table by name.

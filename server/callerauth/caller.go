@@ -63,7 +63,7 @@ type Grant string
 
 // The grants.
 const (
-	// GrantCheck allows AuthorizationService.Check.
+	// GrantCheck allows AuthorizationService.Check and CheckGraphQL.
 	GrantCheck Grant = "check"
 	// GrantFilter allows AuthorizationService.Filter.
 	GrantFilter Grant = "filter"

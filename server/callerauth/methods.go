@@ -77,8 +77,11 @@ type MethodTable map[string]Requirement
 // authentication and rate limit as a decision.
 func DefaultMethods() MethodTable {
 	return MethodTable{
-		wardenv1.AuthorizationService_Check_FullMethodName:                  RequireGrant(GrantCheck),
-		wardenv1.AuthorizationService_Filter_FullMethodName:                 RequireGrant(GrantFilter),
+		wardenv1.AuthorizationService_Check_FullMethodName:  RequireGrant(GrantCheck),
+		wardenv1.AuthorizationService_Filter_FullMethodName: RequireGrant(GrantFilter),
+		// CheckGraphQL answers the same question as Check (may this
+		// session do this), so the same grant opens it.
+		wardenv1.AuthorizationService_CheckGraphQL_FullMethodName:           RequireGrant(GrantCheck),
 		service(wardenv1.AdminService_ServiceDesc.ServiceName):              AdminOnly(),
 		service(wardenv1.DiagnosticsService_ServiceDesc.ServiceName):        AnyCaller(),
 		service(healthpb.Health_ServiceDesc.ServiceName):                    Open(),

@@ -819,6 +819,128 @@ func (SpatialOperator) EnumDescriptor() ([]byte, []int) {
 	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{11}
 }
 
+// OperationDecision is the answer for a root field or an operation.
+type OperationDecision int32
+
+const (
+	// Never returned.
+	OperationDecision_OPERATION_DECISION_UNSPECIFIED OperationDecision = 0
+	// The role may use it.
+	OperationDecision_OPERATION_DECISION_ALLOW OperationDecision = 1
+	// The role may not: Hasura would answer that the field is not found in
+	// the role's schema, or that the query is not allowed.
+	OperationDecision_OPERATION_DECISION_DENY OperationDecision = 2
+	// Warden does not decide this root field yet (table and remote schema
+	// fields, and functions whose returned table the schema file does not
+	// declare). Never an allow: the operation as a whole is
+	// not allowed while a field is undecided.
+	OperationDecision_OPERATION_DECISION_UNDECIDED OperationDecision = 3
+)
+
+// Enum value maps for OperationDecision.
+var (
+	OperationDecision_name = map[int32]string{
+		0: "OPERATION_DECISION_UNSPECIFIED",
+		1: "OPERATION_DECISION_ALLOW",
+		2: "OPERATION_DECISION_DENY",
+		3: "OPERATION_DECISION_UNDECIDED",
+	}
+	OperationDecision_value = map[string]int32{
+		"OPERATION_DECISION_UNSPECIFIED": 0,
+		"OPERATION_DECISION_ALLOW":       1,
+		"OPERATION_DECISION_DENY":        2,
+		"OPERATION_DECISION_UNDECIDED":   3,
+	}
+)
+
+func (x OperationDecision) Enum() *OperationDecision {
+	p := new(OperationDecision)
+	*p = x
+	return p
+}
+
+func (x OperationDecision) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OperationDecision) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_authorization_proto_enumTypes[12].Descriptor()
+}
+
+func (OperationDecision) Type() protoreflect.EnumType {
+	return &file_warden_v1_authorization_proto_enumTypes[12]
+}
+
+func (x OperationDecision) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OperationDecision.Descriptor instead.
+func (OperationDecision) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{12}
+}
+
+// RootFieldKind says what a root field of the operation is.
+type RootFieldKind int32
+
+const (
+	// Not a root field Warden knows: a table or remote schema field, or a
+	// name the metadata does not define.
+	RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED RootFieldKind = 0
+	// An action (actions.yaml).
+	RootFieldKind_ROOT_FIELD_KIND_ACTION RootFieldKind = 1
+	// __typename (always allowed), __schema or __type (allowed unless
+	// graphql_schema_introspection disables it for the role).
+	RootFieldKind_ROOT_FIELD_KIND_INTROSPECTION RootFieldKind = 2
+	// A tracked function returning rows of a table (or its _aggregate
+	// field): its rows are those of the table under the role's select
+	// permission, which Filter on that table gives.
+	RootFieldKind_ROOT_FIELD_KIND_FUNCTION RootFieldKind = 3
+)
+
+// Enum value maps for RootFieldKind.
+var (
+	RootFieldKind_name = map[int32]string{
+		0: "ROOT_FIELD_KIND_UNSPECIFIED",
+		1: "ROOT_FIELD_KIND_ACTION",
+		2: "ROOT_FIELD_KIND_INTROSPECTION",
+		3: "ROOT_FIELD_KIND_FUNCTION",
+	}
+	RootFieldKind_value = map[string]int32{
+		"ROOT_FIELD_KIND_UNSPECIFIED":   0,
+		"ROOT_FIELD_KIND_ACTION":        1,
+		"ROOT_FIELD_KIND_INTROSPECTION": 2,
+		"ROOT_FIELD_KIND_FUNCTION":      3,
+	}
+)
+
+func (x RootFieldKind) Enum() *RootFieldKind {
+	p := new(RootFieldKind)
+	*p = x
+	return p
+}
+
+func (x RootFieldKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RootFieldKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_authorization_proto_enumTypes[13].Descriptor()
+}
+
+func (RootFieldKind) Type() protoreflect.EnumType {
+	return &file_warden_v1_authorization_proto_enumTypes[13]
+}
+
+func (x RootFieldKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RootFieldKind.Descriptor instead.
+func (RootFieldKind) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{13}
+}
+
 // Principal states who is asking: the requested role and, from a caller
 // trusted to state sessions, the session variables. With an end-user token
 // the session is the token's and the principal only picks the role.
@@ -1030,6 +1152,10 @@ type CheckRequest struct {
 	// source, "source:schema.name"; its plain name is INVALID_ARGUMENT
 	// (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
 	// answers to "source:schema.name" with that source too.
+	// A tracked function that returns rows of a table may be named instead
+	// (operation select only): its rows are decided as the table's, and a
+	// function exposed as a mutation without a permission for the role is
+	// denied.
 	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
 	// The operation. Required.
 	Operation Operation `protobuf:"varint,3,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
@@ -1772,6 +1898,10 @@ type FilterRequest struct {
 	// source, "source:schema.name"; its plain name is INVALID_ARGUMENT
 	// (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
 	// answers to "source:schema.name" with that source too.
+	// A tracked function that returns rows of a table may be named instead
+	// (operation select only): its rows are decided as the table's, and a
+	// function exposed as a mutation without a permission for the role is
+	// denied.
 	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
 	// The operation. Required.
 	Operation Operation `protobuf:"varint,3,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
@@ -3639,6 +3769,362 @@ func (x *ColumnPair) GetRemote() string {
 	return ""
 }
 
+// CheckGraphQLRequest is one GraphQL request as a client sends it to Hasura.
+type CheckGraphQLRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Who is asking, as in CheckRequest.
+	Principal *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	// The GraphQL document (the request's "query"). Required, at most 64 KiB.
+	Query string `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	// The operation to decide (the request's "operationName"). Required when
+	// the document holds more than one operation.
+	OperationName string `protobuf:"bytes,3,opt,name=operation_name,json=operationName,proto3" json:"operation_name,omitempty"`
+	// Count the allow list in the overall decision, as Hasura does with
+	// HASURA_GRAPHQL_ENABLE_ALLOWLIST. The allow list result is reported
+	// either way.
+	EnforceAllowList bool `protobuf:"varint,4,opt,name=enforce_allow_list,json=enforceAllowList,proto3" json:"enforce_allow_list,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *CheckGraphQLRequest) Reset() {
+	*x = CheckGraphQLRequest{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckGraphQLRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckGraphQLRequest) ProtoMessage() {}
+
+func (x *CheckGraphQLRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckGraphQLRequest.ProtoReflect.Descriptor instead.
+func (*CheckGraphQLRequest) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *CheckGraphQLRequest) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *CheckGraphQLRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *CheckGraphQLRequest) GetOperationName() string {
+	if x != nil {
+		return x.OperationName
+	}
+	return ""
+}
+
+func (x *CheckGraphQLRequest) GetEnforceAllowList() bool {
+	if x != nil {
+		return x.EnforceAllowList
+	}
+	return false
+}
+
+// RootFieldDecision is the answer for one root field of the operation.
+type RootFieldDecision struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key of the field in the response: its alias, else its name.
+	ResponseKey string `protobuf:"bytes,1,opt,name=response_key,json=responseKey,proto3" json:"response_key,omitempty"`
+	// The field's name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// What the field is.
+	Kind RootFieldKind `protobuf:"varint,3,opt,name=kind,proto3,enum=warden.v1.RootFieldKind" json:"kind,omitempty"`
+	// Whether the role may use it.
+	Decision OperationDecision `protobuf:"varint,4,opt,name=decision,proto3,enum=warden.v1.OperationDecision" json:"decision,omitempty"`
+	// Why, in words.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// For an allowed action: the session variables Hasura sends the action
+	// handler in its payload's session_variables (every variable of the
+	// session, names lower-cased, x-hasura-role the role in effect).
+	SessionVariables map[string]string `protobuf:"bytes,6,rep,name=session_variables,json=sessionVariables,proto3" json:"session_variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RootFieldDecision) Reset() {
+	*x = RootFieldDecision{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootFieldDecision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootFieldDecision) ProtoMessage() {}
+
+func (x *RootFieldDecision) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootFieldDecision.ProtoReflect.Descriptor instead.
+func (*RootFieldDecision) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RootFieldDecision) GetResponseKey() string {
+	if x != nil {
+		return x.ResponseKey
+	}
+	return ""
+}
+
+func (x *RootFieldDecision) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RootFieldDecision) GetKind() RootFieldKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED
+}
+
+func (x *RootFieldDecision) GetDecision() OperationDecision {
+	if x != nil {
+		return x.Decision
+	}
+	return OperationDecision_OPERATION_DECISION_UNSPECIFIED
+}
+
+func (x *RootFieldDecision) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RootFieldDecision) GetSessionVariables() map[string]string {
+	if x != nil {
+		return x.SessionVariables
+	}
+	return nil
+}
+
+// AllowListResult says whether the operation is in the allow list.
+type AllowListResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The document equals a query of an allow-listed collection the role may
+	// use, compared as Hasura does: parsed, whitespace, comments, argument
+	// order and __typename fields aside. Always true for admin.
+	Allowed bool `protobuf:"varint,1,opt,name=allowed,proto3" json:"allowed,omitempty"`
+	// The collection and query name that matched, when allowed by one.
+	Collection string `protobuf:"bytes,2,opt,name=collection,proto3" json:"collection,omitempty"`
+	// The name of the matching query in the collection.
+	QueryName string `protobuf:"bytes,3,opt,name=query_name,json=queryName,proto3" json:"query_name,omitempty"`
+	// Why, in words.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AllowListResult) Reset() {
+	*x = AllowListResult{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AllowListResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AllowListResult) ProtoMessage() {}
+
+func (x *AllowListResult) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AllowListResult.ProtoReflect.Descriptor instead.
+func (*AllowListResult) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *AllowListResult) GetAllowed() bool {
+	if x != nil {
+		return x.Allowed
+	}
+	return false
+}
+
+func (x *AllowListResult) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *AllowListResult) GetQueryName() string {
+	if x != nil {
+		return x.QueryName
+	}
+	return ""
+}
+
+func (x *AllowListResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// CheckGraphQLResponse decides the operation.
+type CheckGraphQLResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ALLOW when every root field is allowed (and, with enforce_allow_list,
+	// the operation is allow-listed); DENY when one is denied; UNDECIDED when
+	// none is denied but one is undecided.
+	Decision OperationDecision `protobuf:"varint,1,opt,name=decision,proto3,enum=warden.v1.OperationDecision" json:"decision,omitempty"`
+	// The role the session resolved to.
+	Role string `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	// The operation decided: query, mutation or subscription.
+	OperationType string `protobuf:"bytes,3,opt,name=operation_type,json=operationType,proto3" json:"operation_type,omitempty"`
+	// The operation's name; empty for an anonymous operation.
+	OperationName string `protobuf:"bytes,4,opt,name=operation_name,json=operationName,proto3" json:"operation_name,omitempty"`
+	// One entry per root field, in document order (fragments on the root
+	// type expanded).
+	RootFields []*RootFieldDecision `protobuf:"bytes,5,rep,name=root_fields,json=rootFields,proto3" json:"root_fields,omitempty"`
+	// The allow list result.
+	AllowList *AllowListResult `protobuf:"bytes,6,opt,name=allow_list,json=allowList,proto3" json:"allow_list,omitempty"`
+	// The policy revision decided against.
+	Revision string `protobuf:"bytes,7,opt,name=revision,proto3" json:"revision,omitempty"`
+	// A unique id for this decision, as in CheckResponse.
+	DecisionId    string `protobuf:"bytes,8,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckGraphQLResponse) Reset() {
+	*x = CheckGraphQLResponse{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckGraphQLResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckGraphQLResponse) ProtoMessage() {}
+
+func (x *CheckGraphQLResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckGraphQLResponse.ProtoReflect.Descriptor instead.
+func (*CheckGraphQLResponse) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CheckGraphQLResponse) GetDecision() OperationDecision {
+	if x != nil {
+		return x.Decision
+	}
+	return OperationDecision_OPERATION_DECISION_UNSPECIFIED
+}
+
+func (x *CheckGraphQLResponse) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *CheckGraphQLResponse) GetOperationType() string {
+	if x != nil {
+		return x.OperationType
+	}
+	return ""
+}
+
+func (x *CheckGraphQLResponse) GetOperationName() string {
+	if x != nil {
+		return x.OperationName
+	}
+	return ""
+}
+
+func (x *CheckGraphQLResponse) GetRootFields() []*RootFieldDecision {
+	if x != nil {
+		return x.RootFields
+	}
+	return nil
+}
+
+func (x *CheckGraphQLResponse) GetAllowList() *AllowListResult {
+	if x != nil {
+		return x.AllowList
+	}
+	return nil
+}
+
+func (x *CheckGraphQLResponse) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *CheckGraphQLResponse) GetDecisionId() string {
+	if x != nil {
+		return x.DecisionId
+	}
+	return ""
+}
+
 var File_warden_v1_authorization_proto protoreflect.FileDescriptor
 
 const file_warden_v1_authorization_proto_rawDesc = "" +
@@ -3855,7 +4341,42 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\n" +
 	"ColumnPair\x12\x14\n" +
 	"\x05local\x18\x01 \x01(\tR\x05local\x12\x16\n" +
-	"\x06remote\x18\x02 \x01(\tR\x06remote*~\n" +
+	"\x06remote\x18\x02 \x01(\tR\x06remote\"\xb4\x01\n" +
+	"\x13CheckGraphQLRequest\x122\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
+	"\x05query\x18\x02 \x01(\tR\x05query\x12%\n" +
+	"\x0eoperation_name\x18\x03 \x01(\tR\roperationName\x12,\n" +
+	"\x12enforce_allow_list\x18\x04 \x01(\bR\x10enforceAllowList\"\xf0\x02\n" +
+	"\x11RootFieldDecision\x12!\n" +
+	"\fresponse_key\x18\x01 \x01(\tR\vresponseKey\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12,\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x18.warden.v1.RootFieldKindR\x04kind\x128\n" +
+	"\bdecision\x18\x04 \x01(\x0e2\x1c.warden.v1.OperationDecisionR\bdecision\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12_\n" +
+	"\x11session_variables\x18\x06 \x03(\v22.warden.v1.RootFieldDecision.SessionVariablesEntryR\x10sessionVariables\x1aC\n" +
+	"\x15SessionVariablesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x82\x01\n" +
+	"\x0fAllowListResult\x12\x18\n" +
+	"\aallowed\x18\x01 \x01(\bR\aallowed\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x02 \x01(\tR\n" +
+	"collection\x12\x1d\n" +
+	"\n" +
+	"query_name\x18\x03 \x01(\tR\tqueryName\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xe9\x02\n" +
+	"\x14CheckGraphQLResponse\x128\n" +
+	"\bdecision\x18\x01 \x01(\x0e2\x1c.warden.v1.OperationDecisionR\bdecision\x12\x12\n" +
+	"\x04role\x18\x02 \x01(\tR\x04role\x12%\n" +
+	"\x0eoperation_type\x18\x03 \x01(\tR\roperationType\x12%\n" +
+	"\x0eoperation_name\x18\x04 \x01(\tR\roperationName\x12=\n" +
+	"\vroot_fields\x18\x05 \x03(\v2\x1c.warden.v1.RootFieldDecisionR\n" +
+	"rootFields\x129\n" +
+	"\n" +
+	"allow_list\x18\x06 \x01(\v2\x1a.warden.v1.AllowListResultR\tallowList\x12\x1a\n" +
+	"\brevision\x18\a \x01(\tR\brevision\x12\x1f\n" +
+	"\vdecision_id\x18\b \x01(\tR\n" +
+	"decisionId*~\n" +
 	"\tOperation\x12\x19\n" +
 	"\x15OPERATION_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10OPERATION_SELECT\x10\x01\x12\x14\n" +
@@ -3942,10 +4463,21 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x19SPATIAL_OPERATOR_D_WITHIN\x10\b\x12\"\n" +
 	"\x1eSPATIAL_OPERATOR_3D_INTERSECTS\x10\t\x12 \n" +
 	"\x1cSPATIAL_OPERATOR_3D_D_WITHIN\x10\n" +
-	"2\x91\x01\n" +
+	"*\x94\x01\n" +
+	"\x11OperationDecision\x12\"\n" +
+	"\x1eOPERATION_DECISION_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18OPERATION_DECISION_ALLOW\x10\x01\x12\x1b\n" +
+	"\x17OPERATION_DECISION_DENY\x10\x02\x12 \n" +
+	"\x1cOPERATION_DECISION_UNDECIDED\x10\x03*\x8d\x01\n" +
+	"\rRootFieldKind\x12\x1f\n" +
+	"\x1bROOT_FIELD_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16ROOT_FIELD_KIND_ACTION\x10\x01\x12!\n" +
+	"\x1dROOT_FIELD_KIND_INTROSPECTION\x10\x02\x12\x1c\n" +
+	"\x18ROOT_FIELD_KIND_FUNCTION\x10\x032\xe2\x01\n" +
 	"\x14AuthorizationService\x12:\n" +
 	"\x05Check\x12\x17.warden.v1.CheckRequest\x1a\x18.warden.v1.CheckResponse\x12=\n" +
-	"\x06Filter\x12\x18.warden.v1.FilterRequest\x1a\x19.warden.v1.FilterResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
+	"\x06Filter\x12\x18.warden.v1.FilterRequest\x1a\x19.warden.v1.FilterResponse\x12O\n" +
+	"\fCheckGraphQL\x12\x1e.warden.v1.CheckGraphQLRequest\x1a\x1f.warden.v1.CheckGraphQLResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
 
 var (
 	file_warden_v1_authorization_proto_rawDescOnce sync.Once
@@ -3959,144 +4491,160 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 	return file_warden_v1_authorization_proto_rawDescData
 }
 
-var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_warden_v1_authorization_proto_goTypes = []any{
-	(Operation)(0),             // 0: warden.v1.Operation
-	(Decision)(0),              // 1: warden.v1.Decision
-	(ExplainOutcome)(0),        // 2: warden.v1.ExplainOutcome
-	(SqlDialect)(0),            // 3: warden.v1.SqlDialect
-	(FilterKind)(0),            // 4: warden.v1.FilterKind
-	(ColumnKind)(0),            // 5: warden.v1.ColumnKind
-	(ComparisonOperator)(0),    // 6: warden.v1.ComparisonOperator
-	(ClockWord)(0),             // 7: warden.v1.ClockWord
-	(PatternOperator)(0),       // 8: warden.v1.PatternOperator
-	(JsonbOperator)(0),         // 9: warden.v1.JsonbOperator
-	(ArrayOperator)(0),         // 10: warden.v1.ArrayOperator
-	(SpatialOperator)(0),       // 11: warden.v1.SpatialOperator
-	(*Principal)(nil),          // 12: warden.v1.Principal
-	(*Row)(nil),                // 13: warden.v1.Row
-	(*CheckRequest)(nil),       // 14: warden.v1.CheckRequest
-	(*TableRows)(nil),          // 15: warden.v1.TableRows
-	(*RowDecision)(nil),        // 16: warden.v1.RowDecision
-	(*Explanation)(nil),        // 17: warden.v1.Explanation
-	(*ColumnExplanation)(nil),  // 18: warden.v1.ColumnExplanation
-	(*ExplainNode)(nil),        // 19: warden.v1.ExplainNode
-	(*CheckResponse)(nil),      // 20: warden.v1.CheckResponse
-	(*SqlOptions)(nil),         // 21: warden.v1.SqlOptions
-	(*FilterRequest)(nil),      // 22: warden.v1.FilterRequest
-	(*FilterResponse)(nil),     // 23: warden.v1.FilterResponse
-	(*FilterExplanation)(nil),  // 24: warden.v1.FilterExplanation
-	(*ColumnCondition)(nil),    // 25: warden.v1.ColumnCondition
-	(*SqlFilter)(nil),          // 26: warden.v1.SqlFilter
-	(*SqlFragment)(nil),        // 27: warden.v1.SqlFragment
-	(*SqlParameter)(nil),       // 28: warden.v1.SqlParameter
-	(*SqlArray)(nil),           // 29: warden.v1.SqlArray
-	(*Predicate)(nil),          // 30: warden.v1.Predicate
-	(*PredicateList)(nil),      // 31: warden.v1.PredicateList
-	(*ColumnRef)(nil),          // 32: warden.v1.ColumnRef
-	(*Comparison)(nil),         // 33: warden.v1.Comparison
-	(*ClockValue)(nil),         // 34: warden.v1.ClockValue
-	(*InList)(nil),             // 35: warden.v1.InList
-	(*PatternMatch)(nil),       // 36: warden.v1.PatternMatch
-	(*JsonbPredicate)(nil),     // 37: warden.v1.JsonbPredicate
-	(*ArrayPredicate)(nil),     // 38: warden.v1.ArrayPredicate
-	(*SpatialPredicate)(nil),   // 39: warden.v1.SpatialPredicate
-	(*ExistsPredicate)(nil),    // 40: warden.v1.ExistsPredicate
-	(*ColumnPair)(nil),         // 41: warden.v1.ColumnPair
-	nil,                        // 42: warden.v1.Principal.SessionVariablesEntry
-	nil,                        // 43: warden.v1.Row.ValuesJsonEntry
-	nil,                        // 44: warden.v1.Row.NewValuesJsonEntry
-	(*structpb.Struct)(nil),    // 45: google.protobuf.Struct
-	(*structpb.Value)(nil),     // 46: google.protobuf.Value
-	(*structpb.ListValue)(nil), // 47: google.protobuf.ListValue
+	(Operation)(0),               // 0: warden.v1.Operation
+	(Decision)(0),                // 1: warden.v1.Decision
+	(ExplainOutcome)(0),          // 2: warden.v1.ExplainOutcome
+	(SqlDialect)(0),              // 3: warden.v1.SqlDialect
+	(FilterKind)(0),              // 4: warden.v1.FilterKind
+	(ColumnKind)(0),              // 5: warden.v1.ColumnKind
+	(ComparisonOperator)(0),      // 6: warden.v1.ComparisonOperator
+	(ClockWord)(0),               // 7: warden.v1.ClockWord
+	(PatternOperator)(0),         // 8: warden.v1.PatternOperator
+	(JsonbOperator)(0),           // 9: warden.v1.JsonbOperator
+	(ArrayOperator)(0),           // 10: warden.v1.ArrayOperator
+	(SpatialOperator)(0),         // 11: warden.v1.SpatialOperator
+	(OperationDecision)(0),       // 12: warden.v1.OperationDecision
+	(RootFieldKind)(0),           // 13: warden.v1.RootFieldKind
+	(*Principal)(nil),            // 14: warden.v1.Principal
+	(*Row)(nil),                  // 15: warden.v1.Row
+	(*CheckRequest)(nil),         // 16: warden.v1.CheckRequest
+	(*TableRows)(nil),            // 17: warden.v1.TableRows
+	(*RowDecision)(nil),          // 18: warden.v1.RowDecision
+	(*Explanation)(nil),          // 19: warden.v1.Explanation
+	(*ColumnExplanation)(nil),    // 20: warden.v1.ColumnExplanation
+	(*ExplainNode)(nil),          // 21: warden.v1.ExplainNode
+	(*CheckResponse)(nil),        // 22: warden.v1.CheckResponse
+	(*SqlOptions)(nil),           // 23: warden.v1.SqlOptions
+	(*FilterRequest)(nil),        // 24: warden.v1.FilterRequest
+	(*FilterResponse)(nil),       // 25: warden.v1.FilterResponse
+	(*FilterExplanation)(nil),    // 26: warden.v1.FilterExplanation
+	(*ColumnCondition)(nil),      // 27: warden.v1.ColumnCondition
+	(*SqlFilter)(nil),            // 28: warden.v1.SqlFilter
+	(*SqlFragment)(nil),          // 29: warden.v1.SqlFragment
+	(*SqlParameter)(nil),         // 30: warden.v1.SqlParameter
+	(*SqlArray)(nil),             // 31: warden.v1.SqlArray
+	(*Predicate)(nil),            // 32: warden.v1.Predicate
+	(*PredicateList)(nil),        // 33: warden.v1.PredicateList
+	(*ColumnRef)(nil),            // 34: warden.v1.ColumnRef
+	(*Comparison)(nil),           // 35: warden.v1.Comparison
+	(*ClockValue)(nil),           // 36: warden.v1.ClockValue
+	(*InList)(nil),               // 37: warden.v1.InList
+	(*PatternMatch)(nil),         // 38: warden.v1.PatternMatch
+	(*JsonbPredicate)(nil),       // 39: warden.v1.JsonbPredicate
+	(*ArrayPredicate)(nil),       // 40: warden.v1.ArrayPredicate
+	(*SpatialPredicate)(nil),     // 41: warden.v1.SpatialPredicate
+	(*ExistsPredicate)(nil),      // 42: warden.v1.ExistsPredicate
+	(*ColumnPair)(nil),           // 43: warden.v1.ColumnPair
+	(*CheckGraphQLRequest)(nil),  // 44: warden.v1.CheckGraphQLRequest
+	(*RootFieldDecision)(nil),    // 45: warden.v1.RootFieldDecision
+	(*AllowListResult)(nil),      // 46: warden.v1.AllowListResult
+	(*CheckGraphQLResponse)(nil), // 47: warden.v1.CheckGraphQLResponse
+	nil,                          // 48: warden.v1.Principal.SessionVariablesEntry
+	nil,                          // 49: warden.v1.Row.ValuesJsonEntry
+	nil,                          // 50: warden.v1.Row.NewValuesJsonEntry
+	nil,                          // 51: warden.v1.RootFieldDecision.SessionVariablesEntry
+	(*structpb.Struct)(nil),      // 52: google.protobuf.Struct
+	(*structpb.Value)(nil),       // 53: google.protobuf.Value
+	(*structpb.ListValue)(nil),   // 54: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	42, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	45, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	45, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	43, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
-	44, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
-	12, // 5: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
+	48, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	52, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	52, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	49, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
+	50, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
+	14, // 5: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 6: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
-	13, // 7: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
-	15, // 8: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	45, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	15, // 7: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
+	17, // 8: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
+	52, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 10: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
-	30, // 11: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
-	30, // 12: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
-	17, // 13: warden.v1.RowDecision.explanation:type_name -> warden.v1.Explanation
-	19, // 14: warden.v1.Explanation.filter:type_name -> warden.v1.ExplainNode
-	19, // 15: warden.v1.Explanation.check:type_name -> warden.v1.ExplainNode
-	18, // 16: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
+	32, // 11: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
+	32, // 12: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
+	19, // 13: warden.v1.RowDecision.explanation:type_name -> warden.v1.Explanation
+	21, // 14: warden.v1.Explanation.filter:type_name -> warden.v1.ExplainNode
+	21, // 15: warden.v1.Explanation.check:type_name -> warden.v1.ExplainNode
+	20, // 16: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
 	2,  // 17: warden.v1.ColumnExplanation.outcome:type_name -> warden.v1.ExplainOutcome
 	2,  // 18: warden.v1.ExplainNode.outcome:type_name -> warden.v1.ExplainOutcome
-	46, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
-	46, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
-	19, // 21: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
-	16, // 22: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	45, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	53, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
+	53, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
+	21, // 21: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
+	18, // 22: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
+	52, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
 	3,  // 24: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
-	12, // 25: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
+	14, // 25: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
 	0,  // 26: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
-	21, // 27: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
+	23, // 27: warden.v1.FilterRequest.sql:type_name -> warden.v1.SqlOptions
 	4,  // 28: warden.v1.FilterResponse.kind:type_name -> warden.v1.FilterKind
-	30, // 29: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
-	30, // 30: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
-	25, // 31: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	45, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
-	26, // 33: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
-	24, // 34: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
-	30, // 35: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
-	27, // 36: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
+	32, // 29: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
+	32, // 30: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
+	27, // 31: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
+	52, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	28, // 33: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
+	26, // 34: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
+	32, // 35: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
+	29, // 36: warden.v1.ColumnCondition.sql:type_name -> warden.v1.SqlFragment
 	3,  // 37: warden.v1.SqlFilter.dialect:type_name -> warden.v1.SqlDialect
-	27, // 38: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
-	27, // 39: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
-	28, // 40: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
-	29, // 41: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
-	28, // 42: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
-	31, // 43: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
-	31, // 44: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
-	30, // 45: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
-	33, // 46: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
-	32, // 47: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
-	35, // 48: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
-	36, // 49: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
-	37, // 50: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
-	40, // 51: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
-	38, // 52: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
-	39, // 53: warden.v1.Predicate.spatial:type_name -> warden.v1.SpatialPredicate
-	30, // 54: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	29, // 38: warden.v1.SqlFilter.where:type_name -> warden.v1.SqlFragment
+	29, // 39: warden.v1.SqlFilter.check:type_name -> warden.v1.SqlFragment
+	30, // 40: warden.v1.SqlFragment.parameters:type_name -> warden.v1.SqlParameter
+	31, // 41: warden.v1.SqlParameter.array:type_name -> warden.v1.SqlArray
+	30, // 42: warden.v1.SqlArray.elements:type_name -> warden.v1.SqlParameter
+	33, // 43: warden.v1.Predicate.all:type_name -> warden.v1.PredicateList
+	33, // 44: warden.v1.Predicate.any:type_name -> warden.v1.PredicateList
+	32, // 45: warden.v1.Predicate.negation:type_name -> warden.v1.Predicate
+	35, // 46: warden.v1.Predicate.comparison:type_name -> warden.v1.Comparison
+	34, // 47: warden.v1.Predicate.is_null:type_name -> warden.v1.ColumnRef
+	37, // 48: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
+	38, // 49: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
+	39, // 50: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
+	42, // 51: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	40, // 52: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
+	41, // 53: warden.v1.Predicate.spatial:type_name -> warden.v1.SpatialPredicate
+	32, // 54: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
 	5,  // 55: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
 	6,  // 56: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
-	32, // 57: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
-	32, // 58: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	46, // 59: warden.v1.Comparison.value:type_name -> google.protobuf.Value
-	34, // 60: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
+	34, // 57: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	34, // 58: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	53, // 59: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	36, // 60: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
 	7,  // 61: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
-	32, // 62: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	47, // 63: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	34, // 62: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	54, // 63: warden.v1.InList.values:type_name -> google.protobuf.ListValue
 	8,  // 64: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
-	32, // 65: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	34, // 65: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
 	9,  // 66: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
-	32, // 67: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	46, // 68: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	34, // 67: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	53, // 68: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
 	10, // 69: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
-	32, // 70: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
+	34, // 70: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
 	11, // 71: warden.v1.SpatialPredicate.operator:type_name -> warden.v1.SpatialOperator
-	32, // 72: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
-	46, // 73: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
-	41, // 74: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	30, // 75: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	14, // 76: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	22, // 77: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	20, // 78: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	23, // 79: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	78, // [78:80] is the sub-list for method output_type
-	76, // [76:78] is the sub-list for method input_type
-	76, // [76:76] is the sub-list for extension type_name
-	76, // [76:76] is the sub-list for extension extendee
-	0,  // [0:76] is the sub-list for field type_name
+	34, // 72: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
+	53, // 73: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
+	43, // 74: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	32, // 75: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	14, // 76: warden.v1.CheckGraphQLRequest.principal:type_name -> warden.v1.Principal
+	13, // 77: warden.v1.RootFieldDecision.kind:type_name -> warden.v1.RootFieldKind
+	12, // 78: warden.v1.RootFieldDecision.decision:type_name -> warden.v1.OperationDecision
+	51, // 79: warden.v1.RootFieldDecision.session_variables:type_name -> warden.v1.RootFieldDecision.SessionVariablesEntry
+	12, // 80: warden.v1.CheckGraphQLResponse.decision:type_name -> warden.v1.OperationDecision
+	45, // 81: warden.v1.CheckGraphQLResponse.root_fields:type_name -> warden.v1.RootFieldDecision
+	46, // 82: warden.v1.CheckGraphQLResponse.allow_list:type_name -> warden.v1.AllowListResult
+	16, // 83: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	24, // 84: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	44, // 85: warden.v1.AuthorizationService.CheckGraphQL:input_type -> warden.v1.CheckGraphQLRequest
+	22, // 86: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	25, // 87: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	47, // 88: warden.v1.AuthorizationService.CheckGraphQL:output_type -> warden.v1.CheckGraphQLResponse
+	86, // [86:89] is the sub-list for method output_type
+	83, // [83:86] is the sub-list for method input_type
+	83, // [83:83] is the sub-list for extension type_name
+	83, // [83:83] is the sub-list for extension extendee
+	0,  // [0:83] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -4137,8 +4685,8 @@ func file_warden_v1_authorization_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
-			NumEnums:      12,
-			NumMessages:   33,
+			NumEnums:      14,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

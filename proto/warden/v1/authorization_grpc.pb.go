@@ -19,8 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AuthorizationService_Check_FullMethodName  = "/warden.v1.AuthorizationService/Check"
-	AuthorizationService_Filter_FullMethodName = "/warden.v1.AuthorizationService/Filter"
+	AuthorizationService_Check_FullMethodName        = "/warden.v1.AuthorizationService/Check"
+	AuthorizationService_Filter_FullMethodName       = "/warden.v1.AuthorizationService/Filter"
+	AuthorizationService_CheckGraphQL_FullMethodName = "/warden.v1.AuthorizationService/CheckGraphQL"
 )
 
 // AuthorizationServiceClient is the client API for AuthorizationService service.
@@ -47,6 +48,17 @@ type AuthorizationServiceClient interface {
 	// Filter returns the residual row predicate for the principal, table and
 	// operation, as a typed tree and optionally as parameterised SQL.
 	Filter(ctx context.Context, in *FilterRequest, opts ...grpc.CallOption) (*FilterResponse, error)
+	// CheckGraphQL decides a whole GraphQL operation as Hasura's permission
+	// layer would before executing it: for each root field whether the role
+	// may use it, and whether the operation is in the allow list. This
+	// version decides actions (with the session variables Hasura forwards to
+	// the action handler), tracked functions, introspection and the allow
+	// list; other root fields (tables, remote schemas) are answered
+	// OPERATION_DECISION_UNDECIDED, never allowed. The caller needs the check
+	// grant. Errors: as Check for the principal; INVALID_ARGUMENT for a
+	// query that does not parse, or an operation name the document does not
+	// hold (or none given for a document of several operations).
+	CheckGraphQL(ctx context.Context, in *CheckGraphQLRequest, opts ...grpc.CallOption) (*CheckGraphQLResponse, error)
 }
 
 type authorizationServiceClient struct {
@@ -77,6 +89,16 @@ func (c *authorizationServiceClient) Filter(ctx context.Context, in *FilterReque
 	return out, nil
 }
 
+func (c *authorizationServiceClient) CheckGraphQL(ctx context.Context, in *CheckGraphQLRequest, opts ...grpc.CallOption) (*CheckGraphQLResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckGraphQLResponse)
+	err := c.cc.Invoke(ctx, AuthorizationService_CheckGraphQL_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuthorizationServiceServer is the server API for AuthorizationService service.
 // All implementations must embed UnimplementedAuthorizationServiceServer
 // for forward compatibility.
@@ -101,6 +123,17 @@ type AuthorizationServiceServer interface {
 	// Filter returns the residual row predicate for the principal, table and
 	// operation, as a typed tree and optionally as parameterised SQL.
 	Filter(context.Context, *FilterRequest) (*FilterResponse, error)
+	// CheckGraphQL decides a whole GraphQL operation as Hasura's permission
+	// layer would before executing it: for each root field whether the role
+	// may use it, and whether the operation is in the allow list. This
+	// version decides actions (with the session variables Hasura forwards to
+	// the action handler), tracked functions, introspection and the allow
+	// list; other root fields (tables, remote schemas) are answered
+	// OPERATION_DECISION_UNDECIDED, never allowed. The caller needs the check
+	// grant. Errors: as Check for the principal; INVALID_ARGUMENT for a
+	// query that does not parse, or an operation name the document does not
+	// hold (or none given for a document of several operations).
+	CheckGraphQL(context.Context, *CheckGraphQLRequest) (*CheckGraphQLResponse, error)
 	mustEmbedUnimplementedAuthorizationServiceServer()
 }
 
@@ -116,6 +149,9 @@ func (UnimplementedAuthorizationServiceServer) Check(context.Context, *CheckRequ
 }
 func (UnimplementedAuthorizationServiceServer) Filter(context.Context, *FilterRequest) (*FilterResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Filter not implemented")
+}
+func (UnimplementedAuthorizationServiceServer) CheckGraphQL(context.Context, *CheckGraphQLRequest) (*CheckGraphQLResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckGraphQL not implemented")
 }
 func (UnimplementedAuthorizationServiceServer) mustEmbedUnimplementedAuthorizationServiceServer() {}
 func (UnimplementedAuthorizationServiceServer) testEmbeddedByValue()                              {}
@@ -174,6 +210,24 @@ func _AuthorizationService_Filter_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuthorizationService_CheckGraphQL_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckGraphQLRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthorizationServiceServer).CheckGraphQL(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthorizationService_CheckGraphQL_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthorizationServiceServer).CheckGraphQL(ctx, req.(*CheckGraphQLRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuthorizationService_ServiceDesc is the grpc.ServiceDesc for AuthorizationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -188,6 +242,10 @@ var AuthorizationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Filter",
 			Handler:    _AuthorizationService_Filter_Handler,
+		},
+		{
+			MethodName: "CheckGraphQL",
+			Handler:    _AuthorizationService_CheckGraphQL_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -74,6 +74,7 @@ var commands = []command{
 	{"serve", "serve the policy set over gRPC and HTTP/JSON, with metrics and health over HTTP", (*app).serve},
 	{"check", "decide on rows offline, exactly as the Check RPC would", (*app).check},
 	{"filter", "print the row filter of a role offline, as the Filter RPC would, with SQL", (*app).filter},
+	{"graphql", "decide a GraphQL operation offline (actions, functions, allow list), as CheckGraphQL would", (*app).graphql},
 	{"schema", "write the schema file from a live database ('warden schema pull')", (*app).schema},
 	{"compile", "print the Rego compiled from the policy set, or write it with --out", (*app).compile},
 	{"validate", "load and compile the policy set and list every problem", (*app).validate},

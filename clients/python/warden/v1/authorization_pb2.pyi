@@ -50,6 +50,10 @@ JSONB_OPERATOR_HAS_KEY: JsonbOperator
 JSONB_OPERATOR_HAS_KEYS_ALL: JsonbOperator
 JSONB_OPERATOR_HAS_KEYS_ANY: JsonbOperator
 JSONB_OPERATOR_UNSPECIFIED: JsonbOperator
+OPERATION_DECISION_ALLOW: OperationDecision
+OPERATION_DECISION_DENY: OperationDecision
+OPERATION_DECISION_UNDECIDED: OperationDecision
+OPERATION_DECISION_UNSPECIFIED: OperationDecision
 OPERATION_DELETE: Operation
 OPERATION_INSERT: Operation
 OPERATION_SELECT: Operation
@@ -61,6 +65,10 @@ PATTERN_OPERATOR_LIKE: PatternOperator
 PATTERN_OPERATOR_REGEX: PatternOperator
 PATTERN_OPERATOR_SIMILAR: PatternOperator
 PATTERN_OPERATOR_UNSPECIFIED: PatternOperator
+ROOT_FIELD_KIND_ACTION: RootFieldKind
+ROOT_FIELD_KIND_FUNCTION: RootFieldKind
+ROOT_FIELD_KIND_INTROSPECTION: RootFieldKind
+ROOT_FIELD_KIND_UNSPECIFIED: RootFieldKind
 SPATIAL_OPERATOR_3D_D_WITHIN: SpatialOperator
 SPATIAL_OPERATOR_3D_INTERSECTS: SpatialOperator
 SPATIAL_OPERATOR_CONTAINS: SpatialOperator
@@ -77,6 +85,18 @@ SQL_DIALECT_POSTGRES: SqlDialect
 SQL_DIALECT_SQLITE: SqlDialect
 SQL_DIALECT_UNSPECIFIED: SqlDialect
 
+class AllowListResult(_message.Message):
+    __slots__ = ["allowed", "collection", "query_name", "reason"]
+    ALLOWED_FIELD_NUMBER: _ClassVar[int]
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    QUERY_NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    allowed: bool
+    collection: str
+    query_name: str
+    reason: str
+    def __init__(self, allowed: bool = ..., collection: _Optional[str] = ..., query_name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class ArrayPredicate(_message.Message):
     __slots__ = ["column", "operator", "value"]
     COLUMN_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +106,38 @@ class ArrayPredicate(_message.Message):
     operator: ArrayOperator
     value: str
     def __init__(self, operator: _Optional[_Union[ArrayOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[str] = ...) -> None: ...
+
+class CheckGraphQLRequest(_message.Message):
+    __slots__ = ["enforce_allow_list", "operation_name", "principal", "query"]
+    ENFORCE_ALLOW_LIST_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_NAME_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    enforce_allow_list: bool
+    operation_name: str
+    principal: Principal
+    query: str
+    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., query: _Optional[str] = ..., operation_name: _Optional[str] = ..., enforce_allow_list: bool = ...) -> None: ...
+
+class CheckGraphQLResponse(_message.Message):
+    __slots__ = ["allow_list", "decision", "decision_id", "operation_name", "operation_type", "revision", "role", "root_fields"]
+    ALLOW_LIST_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_NAME_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    ROOT_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    allow_list: AllowListResult
+    decision: OperationDecision
+    decision_id: str
+    operation_name: str
+    operation_type: str
+    revision: str
+    role: str
+    root_fields: _containers.RepeatedCompositeFieldContainer[RootFieldDecision]
+    def __init__(self, decision: _Optional[_Union[OperationDecision, str]] = ..., role: _Optional[str] = ..., operation_type: _Optional[str] = ..., operation_name: _Optional[str] = ..., root_fields: _Optional[_Iterable[_Union[RootFieldDecision, _Mapping]]] = ..., allow_list: _Optional[_Union[AllowListResult, _Mapping]] = ..., revision: _Optional[str] = ..., decision_id: _Optional[str] = ...) -> None: ...
 
 class CheckRequest(_message.Message):
     __slots__ = ["columns", "explain", "operation", "principal", "rows", "table", "tables"]
@@ -382,6 +434,29 @@ class Principal(_message.Message):
     use_backend_only_permissions: bool
     def __init__(self, role: _Optional[str] = ..., session_variables: _Optional[_Mapping[str, str]] = ..., use_backend_only_permissions: bool = ...) -> None: ...
 
+class RootFieldDecision(_message.Message):
+    __slots__ = ["decision", "kind", "name", "reason", "response_key", "session_variables"]
+    class SessionVariablesEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_KEY_FIELD_NUMBER: _ClassVar[int]
+    SESSION_VARIABLES_FIELD_NUMBER: _ClassVar[int]
+    decision: OperationDecision
+    kind: RootFieldKind
+    name: str
+    reason: str
+    response_key: str
+    session_variables: _containers.ScalarMap[str, str]
+    def __init__(self, response_key: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[RootFieldKind, str]] = ..., decision: _Optional[_Union[OperationDecision, str]] = ..., reason: _Optional[str] = ..., session_variables: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
 class Row(_message.Message):
     __slots__ = ["id", "json_nulls", "new_values", "new_values_json", "values", "values_json"]
     class NewValuesJsonEntry(_message.Message):
@@ -542,4 +617,10 @@ class ArrayOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class SpatialOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class OperationDecision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class RootFieldKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -27,6 +27,11 @@ class AuthorizationServiceStub(object):
                 request_serializer=warden_dot_v1_dot_authorization__pb2.FilterRequest.SerializeToString,
                 response_deserializer=warden_dot_v1_dot_authorization__pb2.FilterResponse.FromString,
                 )
+        self.CheckGraphQL = channel.unary_unary(
+                '/warden.v1.AuthorizationService/CheckGraphQL',
+                request_serializer=warden_dot_v1_dot_authorization__pb2.CheckGraphQLRequest.SerializeToString,
+                response_deserializer=warden_dot_v1_dot_authorization__pb2.CheckGraphQLResponse.FromString,
+                )
 
 
 class AuthorizationServiceServicer(object):
@@ -61,6 +66,22 @@ class AuthorizationServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckGraphQL(self, request, context):
+        """CheckGraphQL decides a whole GraphQL operation as Hasura's permission
+        layer would before executing it: for each root field whether the role
+        may use it, and whether the operation is in the allow list. This
+        version decides actions (with the session variables Hasura forwards to
+        the action handler), tracked functions, introspection and the allow
+        list; other root fields (tables, remote schemas) are answered
+        OPERATION_DECISION_UNDECIDED, never allowed. The caller needs the check
+        grant. Errors: as Check for the principal; INVALID_ARGUMENT for a
+        query that does not parse, or an operation name the document does not
+        hold (or none given for a document of several operations).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthorizationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -73,6 +94,11 @@ def add_AuthorizationServiceServicer_to_server(servicer, server):
                     servicer.Filter,
                     request_deserializer=warden_dot_v1_dot_authorization__pb2.FilterRequest.FromString,
                     response_serializer=warden_dot_v1_dot_authorization__pb2.FilterResponse.SerializeToString,
+            ),
+            'CheckGraphQL': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckGraphQL,
+                    request_deserializer=warden_dot_v1_dot_authorization__pb2.CheckGraphQLRequest.FromString,
+                    response_serializer=warden_dot_v1_dot_authorization__pb2.CheckGraphQLResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -118,5 +144,22 @@ class AuthorizationService(object):
         return grpc.experimental.unary_unary(request, target, '/warden.v1.AuthorizationService/Filter',
             warden_dot_v1_dot_authorization__pb2.FilterRequest.SerializeToString,
             warden_dot_v1_dot_authorization__pb2.FilterResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CheckGraphQL(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/warden.v1.AuthorizationService/CheckGraphQL',
+            warden_dot_v1_dot_authorization__pb2.CheckGraphQLRequest.SerializeToString,
+            warden_dot_v1_dot_authorization__pb2.CheckGraphQLResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

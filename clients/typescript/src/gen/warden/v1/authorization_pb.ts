@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file warden/v1/authorization.proto.
  */
 export const file_warden_v1_authorization: GenFile = /*@__PURE__*/
-  fileDesc("Ch13YXJkZW4vdjEvYXV0aG9yaXphdGlvbi5wcm90bxIJd2FyZGVuLnYxIr8BCglQcmluY2lwYWwSDAoEcm9sZRgBIAEoCRJFChFzZXNzaW9uX3ZhcmlhYmxlcxgCIAMoCzIqLndhcmRlbi52MS5QcmluY2lwYWwuU2Vzc2lvblZhcmlhYmxlc0VudHJ5EiQKHHVzZV9iYWNrZW5kX29ubHlfcGVybWlzc2lvbnMYAyABKAgaNwoVU2Vzc2lvblZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi1QIKA1JvdxIKCgJpZBgBIAEoCRInCgZ2YWx1ZXMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EisKCm5ld192YWx1ZXMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCmpzb25fbnVsbHMYBCADKAkSMwoLdmFsdWVzX2pzb24YBSADKAsyHi53YXJkZW4udjEuUm93LlZhbHVlc0pzb25FbnRyeRI6Cg9uZXdfdmFsdWVzX2pzb24YBiADKAsyIS53YXJkZW4udjEuUm93Lk5ld1ZhbHVlc0pzb25FbnRyeRoxCg9WYWx1ZXNKc29uRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo0ChJOZXdWYWx1ZXNKc29uRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLVAQoMQ2hlY2tSZXF1ZXN0EicKCXByaW5jaXBhbBgBIAEoCzIULndhcmRlbi52MS5QcmluY2lwYWwSDQoFdGFibGUYAiABKAkSJwoJb3BlcmF0aW9uGAMgASgOMhQud2FyZGVuLnYxLk9wZXJhdGlvbhIcCgRyb3dzGAQgAygLMg4ud2FyZGVuLnYxLlJvdxIPCgdjb2x1bW5zGAUgAygJEiQKBnRhYmxlcxgGIAMoCzIULndhcmRlbi52MS5UYWJsZVJvd3MSDwoHZXhwbGFpbhgHIAEoCCJVCglUYWJsZVJvd3MSDQoFdGFibGUYASABKAkSJQoEcm93cxgCIAMoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKanNvbl9udWxscxgDIAMoCSKaAgoLUm93RGVjaXNpb24SCgoCaWQYASABKAkSJQoIZGVjaXNpb24YAiABKA4yEy53YXJkZW4udjEuRGVjaXNpb24SDgoGcmVhc29uGAMgASgJEhcKD2FsbG93ZWRfY29sdW1ucxgEIAMoCRIWCg5kZW5pZWRfY29sdW1ucxgFIAMoCRIUCgxtaXNzaW5nX2RhdGEYBiADKAkSJgoIcmVzaWR1YWwYByABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiwKDmNoZWNrX3Jlc2lkdWFsGAggASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIrCgtleHBsYW5hdGlvbhgJIAEoCzIWLndhcmRlbi52MS5FeHBsYW5hdGlvbiK8AQoLRXhwbGFuYXRpb24SJgoGZmlsdGVyGAEgASgLMhYud2FyZGVuLnYxLkV4cGxhaW5Ob2RlEiUKBWNoZWNrGAIgASgLMhYud2FyZGVuLnYxLkV4cGxhaW5Ob2RlEhEKCXRydW5jYXRlZBgDIAEoCBISCgpncmFudGVkX2J5GAQgAygJEjcKEWNvbHVtbl9jb25kaXRpb25zGAUgAygLMhwud2FyZGVuLnYxLkNvbHVtbkV4cGxhbmF0aW9uImMKEUNvbHVtbkV4cGxhbmF0aW9uEg4KBmNvbHVtbhgBIAEoCRIqCgdvdXRjb21lGAIgASgOMhkud2FyZGVuLnYxLkV4cGxhaW5PdXRjb21lEhIKCmdyYW50ZWRfYnkYAyADKAkiiAIKC0V4cGxhaW5Ob2RlEgoKAm9wGAEgASgJEgwKBHRleHQYAiABKAkSKgoHb3V0Y29tZRgDIAEoDjIZLndhcmRlbi52MS5FeHBsYWluT3V0Y29tZRIOCgZjb2x1bW4YBCABKAkSKQoJcm93X3ZhbHVlGAUgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhkKEXJvd192YWx1ZV9taXNzaW5nGAYgASgIEiUKBXZhbHVlGAcgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEgwKBG5vdGUYCCABKAkSKAoIY2hpbGRyZW4YCSADKAsyFi53YXJkZW4udjEuRXhwbGFpbk5vZGUitAEKDUNoZWNrUmVzcG9uc2USKQoJZGVjaXNpb25zGAEgAygLMhYud2FyZGVuLnYxLlJvd0RlY2lzaW9uEgwKBHJvbGUYAiABKAkSKAoHcHJlc2V0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEAoIcmV2aXNpb24YBCABKAkSEwoLZGVjaXNpb25faWQYBSABKAkSGQoRanNvbl9udWxsX3ByZXNldHMYBiADKAkiZAoKU3FsT3B0aW9ucxImCgdkaWFsZWN0GAEgASgOMhUud2FyZGVuLnYxLlNxbERpYWxlY3QSEwoLdGFibGVfYWxpYXMYAiABKAkSGQoRZmlyc3RfcGxhY2Vob2xkZXIYAyABKAUipQEKDUZpbHRlclJlcXVlc3QSJwoJcHJpbmNpcGFsGAEgASgLMhQud2FyZGVuLnYxLlByaW5jaXBhbBINCgV0YWJsZRgCIAEoCRInCglvcGVyYXRpb24YAyABKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uEiIKA3NxbBgEIAEoCzIVLndhcmRlbi52MS5TcWxPcHRpb25zEg8KB2V4cGxhaW4YBSABKAgi/gMKDkZpbHRlclJlc3BvbnNlEiMKBGtpbmQYASABKA4yFS53YXJkZW4udjEuRmlsdGVyS2luZBIQCghyZXZpc2lvbhgCIAEoCRInCglwcmVkaWNhdGUYAyABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKBWNoZWNrGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIPCgdjb2x1bW5zGAUgAygJEjUKEWNvbHVtbl9jb25kaXRpb25zGAYgAygLMhoud2FyZGVuLnYxLkNvbHVtbkNvbmRpdGlvbhISCgVsaW1pdBgHIAEoBUgAiAEBEhoKEmFsbG93X2FnZ3JlZ2F0aW9ucxgIIAEoCBIoCgdwcmVzZXRzGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIhCgNzcWwYCiABKAsyFC53YXJkZW4udjEuU3FsRmlsdGVyEgwKBHJvbGUYCyABKAkSEwoLZGVjaXNpb25faWQYDCABKAkSDgoGcmVhc29uGA0gASgJEhcKD2NvbXB1dGVkX2ZpZWxkcxgOIAMoCRIZChFqc29uX251bGxfcHJlc2V0cxgPIAMoCRIxCgtleHBsYW5hdGlvbhgQIAEoCzIcLndhcmRlbi52MS5GaWx0ZXJFeHBsYW5hdGlvbkIICgZfbGltaXQiQwoRRmlsdGVyRXhwbGFuYXRpb24SDAoEcnVsZRgBIAEoCRINCgVib3VuZBgCIAEoCRIRCglmZWxsX2F3YXkYAyADKAkibwoPQ29sdW1uQ29uZGl0aW9uEg4KBmNvbHVtbhgBIAEoCRInCglwcmVkaWNhdGUYAiABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKA3NxbBgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCKBAQoJU3FsRmlsdGVyEiYKB2RpYWxlY3QYASABKA4yFS53YXJkZW4udjEuU3FsRGlhbGVjdBIlCgV3aGVyZRgCIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudBIlCgVjaGVjaxgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCJHCgtTcWxGcmFnbWVudBILCgNzcWwYASABKAkSKwoKcGFyYW1ldGVycxgCIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIigwEKDFNxbFBhcmFtZXRlchIOCgR0ZXh0GAEgASgJSAASEQoHaW50ZWdlchgCIAEoA0gAEhEKB2Jvb2xlYW4YAyABKAhIABIOCgRyZWFsGAQgASgBSAASJAoFYXJyYXkYBSABKAsyEy53YXJkZW4udjEuU3FsQXJyYXlIAEIHCgV2YWx1ZSI1CghTcWxBcnJheRIpCghlbGVtZW50cxgBIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIigQQKCVByZWRpY2F0ZRISCghjb25zdGFudBgBIAEoCEgAEicKA2FsbBgCIAEoCzIYLndhcmRlbi52MS5QcmVkaWNhdGVMaXN0SAASJwoDYW55GAMgASgLMhgud2FyZGVuLnYxLlByZWRpY2F0ZUxpc3RIABIoCghuZWdhdGlvbhgEIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGVIABIrCgpjb21wYXJpc29uGAUgASgLMhUud2FyZGVuLnYxLkNvbXBhcmlzb25IABInCgdpc19udWxsGAYgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZkgAEiQKB2luX2xpc3QYByABKAsyES53YXJkZW4udjEuSW5MaXN0SAASKgoHcGF0dGVybhgIIAEoCzIXLndhcmRlbi52MS5QYXR0ZXJuTWF0Y2hIABIqCgVqc29uYhgJIAEoCzIZLndhcmRlbi52MS5Kc29uYlByZWRpY2F0ZUgAEiwKBmV4aXN0cxgKIAEoCzIaLndhcmRlbi52MS5FeGlzdHNQcmVkaWNhdGVIABIqCgVhcnJheRgLIAEoCzIZLndhcmRlbi52MS5BcnJheVByZWRpY2F0ZUgAEi4KB3NwYXRpYWwYDCABKAsyGy53YXJkZW4udjEuU3BhdGlhbFByZWRpY2F0ZUgAQgYKBG5vZGUiNAoNUHJlZGljYXRlTGlzdBIjCgVpdGVtcxgBIAMoCzIULndhcmRlbi52MS5QcmVkaWNhdGUifQoJQ29sdW1uUmVmEgwKBG5hbWUYASABKAkSDAoEcm9vdBgCIAEoCBIjCgRraW5kGAMgASgOMhUud2FyZGVuLnYxLkNvbHVtbktpbmQSDQoFbG93ZXIYBCABKAgSDgoGcGFkX3RvGAUgASgNEhAKCGZ1bmN0aW9uGAYgASgJIv8BCgpDb21wYXJpc29uEi8KCG9wZXJhdG9yGAEgASgOMh0ud2FyZGVuLnYxLkNvbXBhcmlzb25PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEiwKDG90aGVyX2NvbHVtbhgDIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWZIABInCgV2YWx1ZRgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEiYKBWNsb2NrGAYgASgLMhUud2FyZGVuLnYxLkNsb2NrVmFsdWVIABISCgp2YWx1ZV9qc29uGAUgASgJQgcKBXJpZ2h0IjAKCkNsb2NrVmFsdWUSIgoEd29yZBgBIAEoDjIULndhcmRlbi52MS5DbG9ja1dvcmQibwoGSW5MaXN0EiQKBmNvbHVtbhgBIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSKgoGdmFsdWVzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRITCgt2YWx1ZXNfanNvbhgDIAMoCSKCAQoMUGF0dGVybk1hdGNoEiwKCG9wZXJhdG9yGAEgASgOMhoud2FyZGVuLnYxLlBhdHRlcm5PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEg8KB3BhdHRlcm4YAyABKAkSDQoFcmVnZXgYBCABKAkinQEKDkpzb25iUHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkpzb25iT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIlCgV2YWx1ZRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRISCgp2YWx1ZV9qc29uGAQgASgJInEKDkFycmF5UHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkFycmF5T3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhINCgV2YWx1ZRgDIAEoCSLzAQoQU3BhdGlhbFByZWRpY2F0ZRIsCghvcGVyYXRvchgBIAEoDjIaLndhcmRlbi52MS5TcGF0aWFsT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIoCghnZW9tZXRyeRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIVCghkaXN0YW5jZRgEIAEoAUgAiAEBEhkKDHVzZV9zcGhlcm9pZBgFIAEoCEgBiAEBEhEKCWdlb2dyYXBoeRgGIAEoCEILCglfZGlzdGFuY2VCDwoNX3VzZV9zcGhlcm9pZCKQAQoPRXhpc3RzUHJlZGljYXRlEg0KBXRhYmxlGAEgASgJEhQKDHJlbGF0aW9uc2hpcBgCIAEoCRIhCgJvbhgDIAMoCzIVLndhcmRlbi52MS5Db2x1bW5QYWlyEiMKBXdoZXJlGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIQCghmdW5jdGlvbhgFIAEoCSIrCgpDb2x1bW5QYWlyEg0KBWxvY2FsGAEgASgJEg4KBnJlbW90ZRgCIAEoCSp+CglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASFAoQT1BFUkFUSU9OX1NFTEVDVBABEhQKEE9QRVJBVElPTl9JTlNFUlQQAhIUChBPUEVSQVRJT05fVVBEQVRFEAMSFAoQT1BFUkFUSU9OX0RFTEVURRAEKmQKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASEgoOREVDSVNJT05fQUxMT1cQARIRCg1ERUNJU0lPTl9ERU5ZEAISFwoTREVDSVNJT05fTkVFRFNfREFUQRADKoMBCg5FeHBsYWluT3V0Y29tZRIfChtFWFBMQUlOX09VVENPTUVfVU5TUEVDSUZJRUQQABIYChRFWFBMQUlOX09VVENPTUVfVFJVRRABEhkKFUVYUExBSU5fT1VUQ09NRV9GQUxTRRACEhsKF0VYUExBSU5fT1VUQ09NRV9VTktOT1dOEAMqcgoKU3FsRGlhbGVjdBIbChdTUUxfRElBTEVDVF9VTlNQRUNJRklFRBAAEhgKFFNRTF9ESUFMRUNUX1BPU1RHUkVTEAESFQoRU1FMX0RJQUxFQ1RfTVlTUUwQAhIWChJTUUxfRElBTEVDVF9TUUxJVEUQAyqFAQoKRmlsdGVyS2luZBIbChdGSUxURVJfS0lORF9VTlNQRUNJRklFRBAAEh4KGkZJTFRFUl9LSU5EX0FMV0FZU19BTExPV0VEEAESHQoZRklMVEVSX0tJTkRfQUxXQVlTX0RFTklFRBACEhsKF0ZJTFRFUl9LSU5EX0NPTkRJVElPTkFMEAMqnQIKCkNvbHVtbktpbmQSGwoXQ09MVU1OX0tJTkRfVU5TUEVDSUZJRUQQABIXChNDT0xVTU5fS0lORF9JTlRFR0VSEAESFwoTQ09MVU1OX0tJTkRfTlVNRVJJQxACEhQKEENPTFVNTl9LSU5EX1RFWFQQAxIXChNDT0xVTU5fS0lORF9CT09MRUFOEAQSFAoQQ09MVU1OX0tJTkRfVVVJRBAFEhQKEENPTFVNTl9LSU5EX0RBVEUQBhIZChVDT0xVTU5fS0lORF9USU1FU1RBTVAQBxIbChdDT0xVTU5fS0lORF9USU1FU1RBTVBUWhAIEhUKEUNPTFVNTl9LSU5EX0pTT05CEAkSFgoSQ09MVU1OX0tJTkRfT1BBUVVFEAoq5AEKEkNvbXBhcmlzb25PcGVyYXRvchIjCh9DT01QQVJJU09OX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9FURABEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfTkVREAISGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9MVBADEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfTFRFEAQSGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9HVBAFEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfR1RFEAYqhAEKCUNsb2NrV29yZBIaChZDTE9DS19XT1JEX1VOU1BFQ0lGSUVEEAASEgoOQ0xPQ0tfV09SRF9OT1cQARIUChBDTE9DS19XT1JEX1RPREFZEAISFwoTQ0xPQ0tfV09SRF9UT01PUlJPVxADEhgKFENMT0NLX1dPUkRfWUVTVEVSREFZEAQqwQEKD1BhdHRlcm5PcGVyYXRvchIgChxQQVRURVJOX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGQoVUEFUVEVSTl9PUEVSQVRPUl9MSUtFEAESGgoWUEFUVEVSTl9PUEVSQVRPUl9JTElLRRACEhwKGFBBVFRFUk5fT1BFUkFUT1JfU0lNSUxBUhADEhoKFlBBVFRFUk5fT1BFUkFUT1JfUkVHRVgQBBIbChdQQVRURVJOX09QRVJBVE9SX0lSRUdFWBAFKssBCg1Kc29uYk9wZXJhdG9yEh4KGkpTT05CX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGwoXSlNPTkJfT1BFUkFUT1JfQ09OVEFJTlMQARIfChtKU09OQl9PUEVSQVRPUl9DT05UQUlORURfSU4QAhIaChZKU09OQl9PUEVSQVRPUl9IQVNfS0VZEAMSHwobSlNPTkJfT1BFUkFUT1JfSEFTX0tFWVNfQU5ZEAQSHwobSlNPTkJfT1BFUkFUT1JfSEFTX0tFWVNfQUxMEAUqbQoNQXJyYXlPcGVyYXRvchIeChpBUlJBWV9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhsKF0FSUkFZX09QRVJBVE9SX0NPTlRBSU5TEAESHwobQVJSQVlfT1BFUkFUT1JfQ09OVEFJTkVEX0lOEAIq7QIKD1NwYXRpYWxPcGVyYXRvchIgChxTUEFUSUFMX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASHQoZU1BBVElBTF9PUEVSQVRPUl9DT05UQUlOUxABEhwKGFNQQVRJQUxfT1BFUkFUT1JfQ1JPU1NFUxACEhsKF1NQQVRJQUxfT1BFUkFUT1JfRVFVQUxTEAMSHwobU1BBVElBTF9PUEVSQVRPUl9JTlRFUlNFQ1RTEAQSHQoZU1BBVElBTF9PUEVSQVRPUl9PVkVSTEFQUxAFEhwKGFNQQVRJQUxfT1BFUkFUT1JfVE9VQ0hFUxAGEhsKF1NQQVRJQUxfT1BFUkFUT1JfV0lUSElOEAcSHQoZU1BBVElBTF9PUEVSQVRPUl9EX1dJVEhJThAIEiIKHlNQQVRJQUxfT1BFUkFUT1JfM0RfSU5URVJTRUNUUxAJEiAKHFNQQVRJQUxfT1BFUkFUT1JfM0RfRF9XSVRISU4QCjKRAQoUQXV0aG9yaXphdGlvblNlcnZpY2USOgoFQ2hlY2sSFy53YXJkZW4udjEuQ2hlY2tSZXF1ZXN0Ghgud2FyZGVuLnYxLkNoZWNrUmVzcG9uc2USPQoGRmlsdGVyEhgud2FyZGVuLnYxLkZpbHRlclJlcXVlc3QaGS53YXJkZW4udjEuRmlsdGVyUmVzcG9uc2VCNlo0Z2l0aHViLmNvbS93YXJkZW5wZHAvd2FyZGVuL3Byb3RvL3dhcmRlbi92MTt3YXJkZW52MWIGcHJvdG8z", [file_google_protobuf_struct]);
+  fileDesc("Ch13YXJkZW4vdjEvYXV0aG9yaXphdGlvbi5wcm90bxIJd2FyZGVuLnYxIr8BCglQcmluY2lwYWwSDAoEcm9sZRgBIAEoCRJFChFzZXNzaW9uX3ZhcmlhYmxlcxgCIAMoCzIqLndhcmRlbi52MS5QcmluY2lwYWwuU2Vzc2lvblZhcmlhYmxlc0VudHJ5EiQKHHVzZV9iYWNrZW5kX29ubHlfcGVybWlzc2lvbnMYAyABKAgaNwoVU2Vzc2lvblZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi1QIKA1JvdxIKCgJpZBgBIAEoCRInCgZ2YWx1ZXMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EisKCm5ld192YWx1ZXMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCmpzb25fbnVsbHMYBCADKAkSMwoLdmFsdWVzX2pzb24YBSADKAsyHi53YXJkZW4udjEuUm93LlZhbHVlc0pzb25FbnRyeRI6Cg9uZXdfdmFsdWVzX2pzb24YBiADKAsyIS53YXJkZW4udjEuUm93Lk5ld1ZhbHVlc0pzb25FbnRyeRoxCg9WYWx1ZXNKc29uRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo0ChJOZXdWYWx1ZXNKc29uRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLVAQoMQ2hlY2tSZXF1ZXN0EicKCXByaW5jaXBhbBgBIAEoCzIULndhcmRlbi52MS5QcmluY2lwYWwSDQoFdGFibGUYAiABKAkSJwoJb3BlcmF0aW9uGAMgASgOMhQud2FyZGVuLnYxLk9wZXJhdGlvbhIcCgRyb3dzGAQgAygLMg4ud2FyZGVuLnYxLlJvdxIPCgdjb2x1bW5zGAUgAygJEiQKBnRhYmxlcxgGIAMoCzIULndhcmRlbi52MS5UYWJsZVJvd3MSDwoHZXhwbGFpbhgHIAEoCCJVCglUYWJsZVJvd3MSDQoFdGFibGUYASABKAkSJQoEcm93cxgCIAMoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKanNvbl9udWxscxgDIAMoCSKaAgoLUm93RGVjaXNpb24SCgoCaWQYASABKAkSJQoIZGVjaXNpb24YAiABKA4yEy53YXJkZW4udjEuRGVjaXNpb24SDgoGcmVhc29uGAMgASgJEhcKD2FsbG93ZWRfY29sdW1ucxgEIAMoCRIWCg5kZW5pZWRfY29sdW1ucxgFIAMoCRIUCgxtaXNzaW5nX2RhdGEYBiADKAkSJgoIcmVzaWR1YWwYByABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiwKDmNoZWNrX3Jlc2lkdWFsGAggASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIrCgtleHBsYW5hdGlvbhgJIAEoCzIWLndhcmRlbi52MS5FeHBsYW5hdGlvbiK8AQoLRXhwbGFuYXRpb24SJgoGZmlsdGVyGAEgASgLMhYud2FyZGVuLnYxLkV4cGxhaW5Ob2RlEiUKBWNoZWNrGAIgASgLMhYud2FyZGVuLnYxLkV4cGxhaW5Ob2RlEhEKCXRydW5jYXRlZBgDIAEoCBISCgpncmFudGVkX2J5GAQgAygJEjcKEWNvbHVtbl9jb25kaXRpb25zGAUgAygLMhwud2FyZGVuLnYxLkNvbHVtbkV4cGxhbmF0aW9uImMKEUNvbHVtbkV4cGxhbmF0aW9uEg4KBmNvbHVtbhgBIAEoCRIqCgdvdXRjb21lGAIgASgOMhkud2FyZGVuLnYxLkV4cGxhaW5PdXRjb21lEhIKCmdyYW50ZWRfYnkYAyADKAkiiAIKC0V4cGxhaW5Ob2RlEgoKAm9wGAEgASgJEgwKBHRleHQYAiABKAkSKgoHb3V0Y29tZRgDIAEoDjIZLndhcmRlbi52MS5FeHBsYWluT3V0Y29tZRIOCgZjb2x1bW4YBCABKAkSKQoJcm93X3ZhbHVlGAUgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhkKEXJvd192YWx1ZV9taXNzaW5nGAYgASgIEiUKBXZhbHVlGAcgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEgwKBG5vdGUYCCABKAkSKAoIY2hpbGRyZW4YCSADKAsyFi53YXJkZW4udjEuRXhwbGFpbk5vZGUitAEKDUNoZWNrUmVzcG9uc2USKQoJZGVjaXNpb25zGAEgAygLMhYud2FyZGVuLnYxLlJvd0RlY2lzaW9uEgwKBHJvbGUYAiABKAkSKAoHcHJlc2V0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEAoIcmV2aXNpb24YBCABKAkSEwoLZGVjaXNpb25faWQYBSABKAkSGQoRanNvbl9udWxsX3ByZXNldHMYBiADKAkiZAoKU3FsT3B0aW9ucxImCgdkaWFsZWN0GAEgASgOMhUud2FyZGVuLnYxLlNxbERpYWxlY3QSEwoLdGFibGVfYWxpYXMYAiABKAkSGQoRZmlyc3RfcGxhY2Vob2xkZXIYAyABKAUipQEKDUZpbHRlclJlcXVlc3QSJwoJcHJpbmNpcGFsGAEgASgLMhQud2FyZGVuLnYxLlByaW5jaXBhbBINCgV0YWJsZRgCIAEoCRInCglvcGVyYXRpb24YAyABKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uEiIKA3NxbBgEIAEoCzIVLndhcmRlbi52MS5TcWxPcHRpb25zEg8KB2V4cGxhaW4YBSABKAgi/gMKDkZpbHRlclJlc3BvbnNlEiMKBGtpbmQYASABKA4yFS53YXJkZW4udjEuRmlsdGVyS2luZBIQCghyZXZpc2lvbhgCIAEoCRInCglwcmVkaWNhdGUYAyABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKBWNoZWNrGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIPCgdjb2x1bW5zGAUgAygJEjUKEWNvbHVtbl9jb25kaXRpb25zGAYgAygLMhoud2FyZGVuLnYxLkNvbHVtbkNvbmRpdGlvbhISCgVsaW1pdBgHIAEoBUgAiAEBEhoKEmFsbG93X2FnZ3JlZ2F0aW9ucxgIIAEoCBIoCgdwcmVzZXRzGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIhCgNzcWwYCiABKAsyFC53YXJkZW4udjEuU3FsRmlsdGVyEgwKBHJvbGUYCyABKAkSEwoLZGVjaXNpb25faWQYDCABKAkSDgoGcmVhc29uGA0gASgJEhcKD2NvbXB1dGVkX2ZpZWxkcxgOIAMoCRIZChFqc29uX251bGxfcHJlc2V0cxgPIAMoCRIxCgtleHBsYW5hdGlvbhgQIAEoCzIcLndhcmRlbi52MS5GaWx0ZXJFeHBsYW5hdGlvbkIICgZfbGltaXQiQwoRRmlsdGVyRXhwbGFuYXRpb24SDAoEcnVsZRgBIAEoCRINCgVib3VuZBgCIAEoCRIRCglmZWxsX2F3YXkYAyADKAkibwoPQ29sdW1uQ29uZGl0aW9uEg4KBmNvbHVtbhgBIAEoCRInCglwcmVkaWNhdGUYAiABKAsyFC53YXJkZW4udjEuUHJlZGljYXRlEiMKA3NxbBgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCKBAQoJU3FsRmlsdGVyEiYKB2RpYWxlY3QYASABKA4yFS53YXJkZW4udjEuU3FsRGlhbGVjdBIlCgV3aGVyZRgCIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudBIlCgVjaGVjaxgDIAEoCzIWLndhcmRlbi52MS5TcWxGcmFnbWVudCJHCgtTcWxGcmFnbWVudBILCgNzcWwYASABKAkSKwoKcGFyYW1ldGVycxgCIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIigwEKDFNxbFBhcmFtZXRlchIOCgR0ZXh0GAEgASgJSAASEQoHaW50ZWdlchgCIAEoA0gAEhEKB2Jvb2xlYW4YAyABKAhIABIOCgRyZWFsGAQgASgBSAASJAoFYXJyYXkYBSABKAsyEy53YXJkZW4udjEuU3FsQXJyYXlIAEIHCgV2YWx1ZSI1CghTcWxBcnJheRIpCghlbGVtZW50cxgBIAMoCzIXLndhcmRlbi52MS5TcWxQYXJhbWV0ZXIigQQKCVByZWRpY2F0ZRISCghjb25zdGFudBgBIAEoCEgAEicKA2FsbBgCIAEoCzIYLndhcmRlbi52MS5QcmVkaWNhdGVMaXN0SAASJwoDYW55GAMgASgLMhgud2FyZGVuLnYxLlByZWRpY2F0ZUxpc3RIABIoCghuZWdhdGlvbhgEIAEoCzIULndhcmRlbi52MS5QcmVkaWNhdGVIABIrCgpjb21wYXJpc29uGAUgASgLMhUud2FyZGVuLnYxLkNvbXBhcmlzb25IABInCgdpc19udWxsGAYgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZkgAEiQKB2luX2xpc3QYByABKAsyES53YXJkZW4udjEuSW5MaXN0SAASKgoHcGF0dGVybhgIIAEoCzIXLndhcmRlbi52MS5QYXR0ZXJuTWF0Y2hIABIqCgVqc29uYhgJIAEoCzIZLndhcmRlbi52MS5Kc29uYlByZWRpY2F0ZUgAEiwKBmV4aXN0cxgKIAEoCzIaLndhcmRlbi52MS5FeGlzdHNQcmVkaWNhdGVIABIqCgVhcnJheRgLIAEoCzIZLndhcmRlbi52MS5BcnJheVByZWRpY2F0ZUgAEi4KB3NwYXRpYWwYDCABKAsyGy53YXJkZW4udjEuU3BhdGlhbFByZWRpY2F0ZUgAQgYKBG5vZGUiNAoNUHJlZGljYXRlTGlzdBIjCgVpdGVtcxgBIAMoCzIULndhcmRlbi52MS5QcmVkaWNhdGUifQoJQ29sdW1uUmVmEgwKBG5hbWUYASABKAkSDAoEcm9vdBgCIAEoCBIjCgRraW5kGAMgASgOMhUud2FyZGVuLnYxLkNvbHVtbktpbmQSDQoFbG93ZXIYBCABKAgSDgoGcGFkX3RvGAUgASgNEhAKCGZ1bmN0aW9uGAYgASgJIv8BCgpDb21wYXJpc29uEi8KCG9wZXJhdG9yGAEgASgOMh0ud2FyZGVuLnYxLkNvbXBhcmlzb25PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEiwKDG90aGVyX2NvbHVtbhgDIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWZIABInCgV2YWx1ZRgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEiYKBWNsb2NrGAYgASgLMhUud2FyZGVuLnYxLkNsb2NrVmFsdWVIABISCgp2YWx1ZV9qc29uGAUgASgJQgcKBXJpZ2h0IjAKCkNsb2NrVmFsdWUSIgoEd29yZBgBIAEoDjIULndhcmRlbi52MS5DbG9ja1dvcmQibwoGSW5MaXN0EiQKBmNvbHVtbhgBIAEoCzIULndhcmRlbi52MS5Db2x1bW5SZWYSKgoGdmFsdWVzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRITCgt2YWx1ZXNfanNvbhgDIAMoCSKCAQoMUGF0dGVybk1hdGNoEiwKCG9wZXJhdG9yGAEgASgOMhoud2FyZGVuLnYxLlBhdHRlcm5PcGVyYXRvchIkCgZjb2x1bW4YAiABKAsyFC53YXJkZW4udjEuQ29sdW1uUmVmEg8KB3BhdHRlcm4YAyABKAkSDQoFcmVnZXgYBCABKAkinQEKDkpzb25iUHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkpzb25iT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIlCgV2YWx1ZRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRISCgp2YWx1ZV9qc29uGAQgASgJInEKDkFycmF5UHJlZGljYXRlEioKCG9wZXJhdG9yGAEgASgOMhgud2FyZGVuLnYxLkFycmF5T3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhINCgV2YWx1ZRgDIAEoCSLzAQoQU3BhdGlhbFByZWRpY2F0ZRIsCghvcGVyYXRvchgBIAEoDjIaLndhcmRlbi52MS5TcGF0aWFsT3BlcmF0b3ISJAoGY29sdW1uGAIgASgLMhQud2FyZGVuLnYxLkNvbHVtblJlZhIoCghnZW9tZXRyeRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIVCghkaXN0YW5jZRgEIAEoAUgAiAEBEhkKDHVzZV9zcGhlcm9pZBgFIAEoCEgBiAEBEhEKCWdlb2dyYXBoeRgGIAEoCEILCglfZGlzdGFuY2VCDwoNX3VzZV9zcGhlcm9pZCKQAQoPRXhpc3RzUHJlZGljYXRlEg0KBXRhYmxlGAEgASgJEhQKDHJlbGF0aW9uc2hpcBgCIAEoCRIhCgJvbhgDIAMoCzIVLndhcmRlbi52MS5Db2x1bW5QYWlyEiMKBXdoZXJlGAQgASgLMhQud2FyZGVuLnYxLlByZWRpY2F0ZRIQCghmdW5jdGlvbhgFIAEoCSIrCgpDb2x1bW5QYWlyEg0KBWxvY2FsGAEgASgJEg4KBnJlbW90ZRgCIAEoCSKBAQoTQ2hlY2tHcmFwaFFMUmVxdWVzdBInCglwcmluY2lwYWwYASABKAsyFC53YXJkZW4udjEuUHJpbmNpcGFsEg0KBXF1ZXJ5GAIgASgJEhYKDm9wZXJhdGlvbl9uYW1lGAMgASgJEhoKEmVuZm9yY2VfYWxsb3dfbGlzdBgEIAEoCCKnAgoRUm9vdEZpZWxkRGVjaXNpb24SFAoMcmVzcG9uc2Vfa2V5GAEgASgJEgwKBG5hbWUYAiABKAkSJgoEa2luZBgDIAEoDjIYLndhcmRlbi52MS5Sb290RmllbGRLaW5kEi4KCGRlY2lzaW9uGAQgASgOMhwud2FyZGVuLnYxLk9wZXJhdGlvbkRlY2lzaW9uEg4KBnJlYXNvbhgFIAEoCRJNChFzZXNzaW9uX3ZhcmlhYmxlcxgGIAMoCzIyLndhcmRlbi52MS5Sb290RmllbGREZWNpc2lvbi5TZXNzaW9uVmFyaWFibGVzRW50cnkaNwoVU2Vzc2lvblZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiWgoPQWxsb3dMaXN0UmVzdWx0Eg8KB2FsbG93ZWQYASABKAgSEgoKY29sbGVjdGlvbhgCIAEoCRISCgpxdWVyeV9uYW1lGAMgASgJEg4KBnJlYXNvbhgEIAEoCSKOAgoUQ2hlY2tHcmFwaFFMUmVzcG9uc2USLgoIZGVjaXNpb24YASABKA4yHC53YXJkZW4udjEuT3BlcmF0aW9uRGVjaXNpb24SDAoEcm9sZRgCIAEoCRIWCg5vcGVyYXRpb25fdHlwZRgDIAEoCRIWCg5vcGVyYXRpb25fbmFtZRgEIAEoCRIxCgtyb290X2ZpZWxkcxgFIAMoCzIcLndhcmRlbi52MS5Sb290RmllbGREZWNpc2lvbhIuCgphbGxvd19saXN0GAYgASgLMhoud2FyZGVuLnYxLkFsbG93TGlzdFJlc3VsdBIQCghyZXZpc2lvbhgHIAEoCRITCgtkZWNpc2lvbl9pZBgIIAEoCSp+CglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASFAoQT1BFUkFUSU9OX1NFTEVDVBABEhQKEE9QRVJBVElPTl9JTlNFUlQQAhIUChBPUEVSQVRJT05fVVBEQVRFEAMSFAoQT1BFUkFUSU9OX0RFTEVURRAEKmQKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASEgoOREVDSVNJT05fQUxMT1cQARIRCg1ERUNJU0lPTl9ERU5ZEAISFwoTREVDSVNJT05fTkVFRFNfREFUQRADKoMBCg5FeHBsYWluT3V0Y29tZRIfChtFWFBMQUlOX09VVENPTUVfVU5TUEVDSUZJRUQQABIYChRFWFBMQUlOX09VVENPTUVfVFJVRRABEhkKFUVYUExBSU5fT1VUQ09NRV9GQUxTRRACEhsKF0VYUExBSU5fT1VUQ09NRV9VTktOT1dOEAMqcgoKU3FsRGlhbGVjdBIbChdTUUxfRElBTEVDVF9VTlNQRUNJRklFRBAAEhgKFFNRTF9ESUFMRUNUX1BPU1RHUkVTEAESFQoRU1FMX0RJQUxFQ1RfTVlTUUwQAhIWChJTUUxfRElBTEVDVF9TUUxJVEUQAyqFAQoKRmlsdGVyS2luZBIbChdGSUxURVJfS0lORF9VTlNQRUNJRklFRBAAEh4KGkZJTFRFUl9LSU5EX0FMV0FZU19BTExPV0VEEAESHQoZRklMVEVSX0tJTkRfQUxXQVlTX0RFTklFRBACEhsKF0ZJTFRFUl9LSU5EX0NPTkRJVElPTkFMEAMqnQIKCkNvbHVtbktpbmQSGwoXQ09MVU1OX0tJTkRfVU5TUEVDSUZJRUQQABIXChNDT0xVTU5fS0lORF9JTlRFR0VSEAESFwoTQ09MVU1OX0tJTkRfTlVNRVJJQxACEhQKEENPTFVNTl9LSU5EX1RFWFQQAxIXChNDT0xVTU5fS0lORF9CT09MRUFOEAQSFAoQQ09MVU1OX0tJTkRfVVVJRBAFEhQKEENPTFVNTl9LSU5EX0RBVEUQBhIZChVDT0xVTU5fS0lORF9USU1FU1RBTVAQBxIbChdDT0xVTU5fS0lORF9USU1FU1RBTVBUWhAIEhUKEUNPTFVNTl9LSU5EX0pTT05CEAkSFgoSQ09MVU1OX0tJTkRfT1BBUVVFEAoq5AEKEkNvbXBhcmlzb25PcGVyYXRvchIjCh9DT01QQVJJU09OX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9FURABEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfTkVREAISGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9MVBADEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfTFRFEAQSGgoWQ09NUEFSSVNPTl9PUEVSQVRPUl9HVBAFEhsKF0NPTVBBUklTT05fT1BFUkFUT1JfR1RFEAYqhAEKCUNsb2NrV29yZBIaChZDTE9DS19XT1JEX1VOU1BFQ0lGSUVEEAASEgoOQ0xPQ0tfV09SRF9OT1cQARIUChBDTE9DS19XT1JEX1RPREFZEAISFwoTQ0xPQ0tfV09SRF9UT01PUlJPVxADEhgKFENMT0NLX1dPUkRfWUVTVEVSREFZEAQqwQEKD1BhdHRlcm5PcGVyYXRvchIgChxQQVRURVJOX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGQoVUEFUVEVSTl9PUEVSQVRPUl9MSUtFEAESGgoWUEFUVEVSTl9PUEVSQVRPUl9JTElLRRACEhwKGFBBVFRFUk5fT1BFUkFUT1JfU0lNSUxBUhADEhoKFlBBVFRFUk5fT1BFUkFUT1JfUkVHRVgQBBIbChdQQVRURVJOX09QRVJBVE9SX0lSRUdFWBAFKssBCg1Kc29uYk9wZXJhdG9yEh4KGkpTT05CX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGwoXSlNPTkJfT1BFUkFUT1JfQ09OVEFJTlMQARIfChtKU09OQl9PUEVSQVRPUl9DT05UQUlORURfSU4QAhIaChZKU09OQl9PUEVSQVRPUl9IQVNfS0VZEAMSHwobSlNPTkJfT1BFUkFUT1JfSEFTX0tFWVNfQU5ZEAQSHwobSlNPTkJfT1BFUkFUT1JfSEFTX0tFWVNfQUxMEAUqbQoNQXJyYXlPcGVyYXRvchIeChpBUlJBWV9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhsKF0FSUkFZX09QRVJBVE9SX0NPTlRBSU5TEAESHwobQVJSQVlfT1BFUkFUT1JfQ09OVEFJTkVEX0lOEAIq7QIKD1NwYXRpYWxPcGVyYXRvchIgChxTUEFUSUFMX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASHQoZU1BBVElBTF9PUEVSQVRPUl9DT05UQUlOUxABEhwKGFNQQVRJQUxfT1BFUkFUT1JfQ1JPU1NFUxACEhsKF1NQQVRJQUxfT1BFUkFUT1JfRVFVQUxTEAMSHwobU1BBVElBTF9PUEVSQVRPUl9JTlRFUlNFQ1RTEAQSHQoZU1BBVElBTF9PUEVSQVRPUl9PVkVSTEFQUxAFEhwKGFNQQVRJQUxfT1BFUkFUT1JfVE9VQ0hFUxAGEhsKF1NQQVRJQUxfT1BFUkFUT1JfV0lUSElOEAcSHQoZU1BBVElBTF9PUEVSQVRPUl9EX1dJVEhJThAIEiIKHlNQQVRJQUxfT1BFUkFUT1JfM0RfSU5URVJTRUNUUxAJEiAKHFNQQVRJQUxfT1BFUkFUT1JfM0RfRF9XSVRISU4QCiqUAQoRT3BlcmF0aW9uRGVjaXNpb24SIgoeT1BFUkFUSU9OX0RFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASHAoYT1BFUkFUSU9OX0RFQ0lTSU9OX0FMTE9XEAESGwoXT1BFUkFUSU9OX0RFQ0lTSU9OX0RFTlkQAhIgChxPUEVSQVRJT05fREVDSVNJT05fVU5ERUNJREVEEAMqjQEKDVJvb3RGaWVsZEtpbmQSHwobUk9PVF9GSUVMRF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWUk9PVF9GSUVMRF9LSU5EX0FDVElPThABEiEKHVJPT1RfRklFTERfS0lORF9JTlRST1NQRUNUSU9OEAISHAoYUk9PVF9GSUVMRF9LSU5EX0ZVTkNUSU9OEAMy4gEKFEF1dGhvcml6YXRpb25TZXJ2aWNlEjoKBUNoZWNrEhcud2FyZGVuLnYxLkNoZWNrUmVxdWVzdBoYLndhcmRlbi52MS5DaGVja1Jlc3BvbnNlEj0KBkZpbHRlchIYLndhcmRlbi52MS5GaWx0ZXJSZXF1ZXN0Ghkud2FyZGVuLnYxLkZpbHRlclJlc3BvbnNlEk8KDENoZWNrR3JhcGhRTBIeLndhcmRlbi52MS5DaGVja0dyYXBoUUxSZXF1ZXN0Gh8ud2FyZGVuLnYxLkNoZWNrR3JhcGhRTFJlc3BvbnNlQjZaNGdpdGh1Yi5jb20vd2FyZGVucGRwL3dhcmRlbi9wcm90by93YXJkZW4vdjE7d2FyZGVudjFiBnByb3RvMw", [file_google_protobuf_struct]);
 
 /**
  * Principal states who is asking: the requested role and, from a caller
@@ -170,6 +170,10 @@ export type CheckRequest = Message<"warden.v1.CheckRequest"> & {
    * source, "source:schema.name"; its plain name is INVALID_ARGUMENT
    * (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
    * answers to "source:schema.name" with that source too.
+   * A tracked function that returns rows of a table may be named instead
+   * (operation select only): its rows are decided as the table's, and a
+   * function exposed as a mutation without a permission for the role is
+   * denied.
    *
    * @generated from field: string table = 2;
    */
@@ -638,6 +642,10 @@ export type FilterRequest = Message<"warden.v1.FilterRequest"> & {
    * source, "source:schema.name"; its plain name is INVALID_ARGUMENT
    * (reason AMBIGUOUS_TABLE, naming the sources). A name one source tracks
    * answers to "source:schema.name" with that source too.
+   * A tracked function that returns rows of a table may be named instead
+   * (operation select only): its rows are decided as the table's, and a
+   * function exposed as a mutation without a permission for the role is
+   * denied.
    *
    * @generated from field: string table = 2;
    */
@@ -1688,6 +1696,226 @@ export const ColumnPairSchema: GenMessage<ColumnPair> = /*@__PURE__*/
   messageDesc(file_warden_v1_authorization, 29);
 
 /**
+ * CheckGraphQLRequest is one GraphQL request as a client sends it to Hasura.
+ *
+ * @generated from message warden.v1.CheckGraphQLRequest
+ */
+export type CheckGraphQLRequest = Message<"warden.v1.CheckGraphQLRequest"> & {
+  /**
+   * Who is asking, as in CheckRequest.
+   *
+   * @generated from field: warden.v1.Principal principal = 1;
+   */
+  principal?: Principal | undefined;
+
+  /**
+   * The GraphQL document (the request's "query"). Required, at most 64 KiB.
+   *
+   * @generated from field: string query = 2;
+   */
+  query: string;
+
+  /**
+   * The operation to decide (the request's "operationName"). Required when
+   * the document holds more than one operation.
+   *
+   * @generated from field: string operation_name = 3;
+   */
+  operationName: string;
+
+  /**
+   * Count the allow list in the overall decision, as Hasura does with
+   * HASURA_GRAPHQL_ENABLE_ALLOWLIST. The allow list result is reported
+   * either way.
+   *
+   * @generated from field: bool enforce_allow_list = 4;
+   */
+  enforceAllowList: boolean;
+};
+
+/**
+ * Describes the message warden.v1.CheckGraphQLRequest.
+ * Use `create(CheckGraphQLRequestSchema)` to create a new message.
+ */
+export const CheckGraphQLRequestSchema: GenMessage<CheckGraphQLRequest> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 30);
+
+/**
+ * RootFieldDecision is the answer for one root field of the operation.
+ *
+ * @generated from message warden.v1.RootFieldDecision
+ */
+export type RootFieldDecision = Message<"warden.v1.RootFieldDecision"> & {
+  /**
+   * The key of the field in the response: its alias, else its name.
+   *
+   * @generated from field: string response_key = 1;
+   */
+  responseKey: string;
+
+  /**
+   * The field's name.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * What the field is.
+   *
+   * @generated from field: warden.v1.RootFieldKind kind = 3;
+   */
+  kind: RootFieldKind;
+
+  /**
+   * Whether the role may use it.
+   *
+   * @generated from field: warden.v1.OperationDecision decision = 4;
+   */
+  decision: OperationDecision;
+
+  /**
+   * Why, in words.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * For an allowed action: the session variables Hasura sends the action
+   * handler in its payload's session_variables (every variable of the
+   * session, names lower-cased, x-hasura-role the role in effect).
+   *
+   * @generated from field: map<string, string> session_variables = 6;
+   */
+  sessionVariables: { [key: string]: string };
+};
+
+/**
+ * Describes the message warden.v1.RootFieldDecision.
+ * Use `create(RootFieldDecisionSchema)` to create a new message.
+ */
+export const RootFieldDecisionSchema: GenMessage<RootFieldDecision> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 31);
+
+/**
+ * AllowListResult says whether the operation is in the allow list.
+ *
+ * @generated from message warden.v1.AllowListResult
+ */
+export type AllowListResult = Message<"warden.v1.AllowListResult"> & {
+  /**
+   * The document equals a query of an allow-listed collection the role may
+   * use, compared as Hasura does: parsed, whitespace, comments, argument
+   * order and __typename fields aside. Always true for admin.
+   *
+   * @generated from field: bool allowed = 1;
+   */
+  allowed: boolean;
+
+  /**
+   * The collection and query name that matched, when allowed by one.
+   *
+   * @generated from field: string collection = 2;
+   */
+  collection: string;
+
+  /**
+   * The name of the matching query in the collection.
+   *
+   * @generated from field: string query_name = 3;
+   */
+  queryName: string;
+
+  /**
+   * Why, in words.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message warden.v1.AllowListResult.
+ * Use `create(AllowListResultSchema)` to create a new message.
+ */
+export const AllowListResultSchema: GenMessage<AllowListResult> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 32);
+
+/**
+ * CheckGraphQLResponse decides the operation.
+ *
+ * @generated from message warden.v1.CheckGraphQLResponse
+ */
+export type CheckGraphQLResponse = Message<"warden.v1.CheckGraphQLResponse"> & {
+  /**
+   * ALLOW when every root field is allowed (and, with enforce_allow_list,
+   * the operation is allow-listed); DENY when one is denied; UNDECIDED when
+   * none is denied but one is undecided.
+   *
+   * @generated from field: warden.v1.OperationDecision decision = 1;
+   */
+  decision: OperationDecision;
+
+  /**
+   * The role the session resolved to.
+   *
+   * @generated from field: string role = 2;
+   */
+  role: string;
+
+  /**
+   * The operation decided: query, mutation or subscription.
+   *
+   * @generated from field: string operation_type = 3;
+   */
+  operationType: string;
+
+  /**
+   * The operation's name; empty for an anonymous operation.
+   *
+   * @generated from field: string operation_name = 4;
+   */
+  operationName: string;
+
+  /**
+   * One entry per root field, in document order (fragments on the root
+   * type expanded).
+   *
+   * @generated from field: repeated warden.v1.RootFieldDecision root_fields = 5;
+   */
+  rootFields: RootFieldDecision[];
+
+  /**
+   * The allow list result.
+   *
+   * @generated from field: warden.v1.AllowListResult allow_list = 6;
+   */
+  allowList?: AllowListResult | undefined;
+
+  /**
+   * The policy revision decided against.
+   *
+   * @generated from field: string revision = 7;
+   */
+  revision: string;
+
+  /**
+   * A unique id for this decision, as in CheckResponse.
+   *
+   * @generated from field: string decision_id = 8;
+   */
+  decisionId: string;
+};
+
+/**
+ * Describes the message warden.v1.CheckGraphQLResponse.
+ * Use `create(CheckGraphQLResponseSchema)` to create a new message.
+ */
+export const CheckGraphQLResponseSchema: GenMessage<CheckGraphQLResponse> = /*@__PURE__*/
+  messageDesc(file_warden_v1_authorization, 33);
+
+/**
  * Operation is what the principal wants to do to a table's rows.
  *
  * @generated from enum warden.v1.Operation
@@ -2359,6 +2587,96 @@ export const SpatialOperatorSchema: GenEnum<SpatialOperator> = /*@__PURE__*/
   enumDesc(file_warden_v1_authorization, 11);
 
 /**
+ * OperationDecision is the answer for a root field or an operation.
+ *
+ * @generated from enum warden.v1.OperationDecision
+ */
+export enum OperationDecision {
+  /**
+   * Never returned.
+   *
+   * @generated from enum value: OPERATION_DECISION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The role may use it.
+   *
+   * @generated from enum value: OPERATION_DECISION_ALLOW = 1;
+   */
+  ALLOW = 1,
+
+  /**
+   * The role may not: Hasura would answer that the field is not found in
+   * the role's schema, or that the query is not allowed.
+   *
+   * @generated from enum value: OPERATION_DECISION_DENY = 2;
+   */
+  DENY = 2,
+
+  /**
+   * Warden does not decide this root field yet (table and remote schema
+   * fields, and functions whose returned table the schema file does not
+   * declare). Never an allow: the operation as a whole is
+   * not allowed while a field is undecided.
+   *
+   * @generated from enum value: OPERATION_DECISION_UNDECIDED = 3;
+   */
+  UNDECIDED = 3,
+}
+
+/**
+ * Describes the enum warden.v1.OperationDecision.
+ */
+export const OperationDecisionSchema: GenEnum<OperationDecision> = /*@__PURE__*/
+  enumDesc(file_warden_v1_authorization, 12);
+
+/**
+ * RootFieldKind says what a root field of the operation is.
+ *
+ * @generated from enum warden.v1.RootFieldKind
+ */
+export enum RootFieldKind {
+  /**
+   * Not a root field Warden knows: a table or remote schema field, or a
+   * name the metadata does not define.
+   *
+   * @generated from enum value: ROOT_FIELD_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An action (actions.yaml).
+   *
+   * @generated from enum value: ROOT_FIELD_KIND_ACTION = 1;
+   */
+  ACTION = 1,
+
+  /**
+   * __typename (always allowed), __schema or __type (allowed unless
+   * graphql_schema_introspection disables it for the role).
+   *
+   * @generated from enum value: ROOT_FIELD_KIND_INTROSPECTION = 2;
+   */
+  INTROSPECTION = 2,
+
+  /**
+   * A tracked function returning rows of a table (or its _aggregate
+   * field): its rows are those of the table under the role's select
+   * permission, which Filter on that table gives.
+   *
+   * @generated from enum value: ROOT_FIELD_KIND_FUNCTION = 3;
+   */
+  FUNCTION = 3,
+}
+
+/**
+ * Describes the enum warden.v1.RootFieldKind.
+ */
+export const RootFieldKindSchema: GenEnum<RootFieldKind> = /*@__PURE__*/
+  enumDesc(file_warden_v1_authorization, 13);
+
+/**
  * AuthorizationService answers the two questions of a policy decision point:
  * may this principal do this to these rows (Check), and which rows may it
  * touch (Filter).
@@ -2397,6 +2715,25 @@ export const AuthorizationService: GenService<{
     methodKind: "unary";
     input: typeof FilterRequestSchema;
     output: typeof FilterResponseSchema;
+  },
+  /**
+   * CheckGraphQL decides a whole GraphQL operation as Hasura's permission
+   * layer would before executing it: for each root field whether the role
+   * may use it, and whether the operation is in the allow list. This
+   * version decides actions (with the session variables Hasura forwards to
+   * the action handler), tracked functions, introspection and the allow
+   * list; other root fields (tables, remote schemas) are answered
+   * OPERATION_DECISION_UNDECIDED, never allowed. The caller needs the check
+   * grant. Errors: as Check for the principal; INVALID_ARGUMENT for a
+   * query that does not parse, or an operation name the document does not
+   * hold (or none given for a document of several operations).
+   *
+   * @generated from rpc warden.v1.AuthorizationService.CheckGraphQL
+   */
+  checkGraphQL: {
+    methodKind: "unary";
+    input: typeof CheckGraphQLRequestSchema;
+    output: typeof CheckGraphQLResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_warden_v1_authorization, 0);

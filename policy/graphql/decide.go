@@ -1,0 +1,340 @@
+package graphql
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// Decision is the answer for a root field or an operation.
+type Decision int
+
+// The decisions. Undecided is never an allow.
+const (
+	Allow Decision = iota + 1
+	Deny
+	Undecided
+)
+
+// FieldKind says what a root field is.
+type FieldKind int
+
+// The kinds Warden knows; Unknown is a table, function or remote schema
+// field, or a name the metadata does not define.
+const (
+	Unknown FieldKind = iota
+	ActionField
+	IntrospectionField
+	FunctionField
+)
+
+// Request is one GraphQL request and the session it runs in.
+type Request struct {
+	// Role is the session's role; Vars its variables, names lower-cased.
+	Role string
+	Vars map[string]string
+	// Query is the document; OperationName picks the operation.
+	Query         string
+	OperationName string
+	// EnforceAllowList counts the allow list in Result.Decision.
+	EnforceAllowList bool
+}
+
+// Result is the decision on one operation.
+type Result struct {
+	Decision      Decision
+	OperationType string // query, mutation or subscription
+	OperationName string
+	RootFields    []RootField
+	AllowList     AllowListResult
+}
+
+// RootField is the decision on one root field.
+type RootField struct {
+	ResponseKey string
+	Name        string
+	Kind        FieldKind
+	Decision    Decision
+	Reason      string
+	// SessionVariables is what an allowed action's handler receives.
+	SessionVariables map[string]string
+}
+
+// AllowListResult says whether the document is in the allow list.
+type AllowListResult struct {
+	Allowed    bool
+	Collection string
+	QueryName  string
+	Reason     string
+}
+
+// ErrOperation is a request whose operation cannot be chosen.
+var ErrOperation = errors.New("graphql: no such operation")
+
+// OperationError says why no operation was chosen. Field is the request
+// field at fault: "operation_name" or "query".
+type OperationError struct{ Field, Message string }
+
+func (e *OperationError) Error() string { return e.Message }
+func (e *OperationError) Unwrap() error { return ErrOperation }
+
+// maxFragmentDepth bounds fragment expansion on the root type (a cycle of
+// spreads is invalid GraphQL; it must not loop), and MaxRootFields the
+// root fields an operation may expand to: fragments spread twice at each
+// level would otherwise double the answer per level.
+const (
+	maxFragmentDepth = 16
+	MaxRootFields    = 1000
+)
+
+// Decide decides a request against a policy: its GraphQL metadata, and
+// the select permissions of the tables tracked functions return. Errors
+// are *ParseError and *OperationError; a deny is a result.
+func Decide(p *model.Policy, req Request) (*Result, error) {
+	meta := &p.GraphQL
+	doc, err := Parse(req.Query)
+	if err != nil {
+		return nil, err
+	}
+	op, err := chooseOperation(doc, req.OperationName)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{OperationType: string(op.Operation), OperationName: op.Name}
+	var fields []*ast.Field
+	if err := rootFields(doc, op.SelectionSet, 0, &fields); err != nil {
+		return nil, err
+	}
+	for _, f := range fields {
+		res.RootFields = append(res.RootFields, decideField(p, req, op.Operation, f))
+	}
+	res.AllowList = allowList(meta, req.Role, normalizeDoc(doc))
+	res.Decision = overall(res, req.EnforceAllowList)
+	return res, nil
+}
+
+// chooseOperation picks the operation as a GraphQL server does: by name,
+// or the only one.
+func chooseOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, error) {
+	switch {
+	case len(doc.Operations) == 0:
+		return nil, &OperationError{"query", "the document holds no operation"}
+	case name != "":
+		if op := doc.Operations.ForName(name); op != nil {
+			return op, nil
+		}
+		return nil, &OperationError{"operation_name", fmt.Sprintf("the document holds no operation named %q", name)}
+	case len(doc.Operations) > 1:
+		return nil, &OperationError{"operation_name", fmt.Sprintf("the document holds %d operations: name the one to decide", len(doc.Operations))}
+	}
+	return doc.Operations[0], nil
+}
+
+// rootFields lists the fields of the root selection set, fragments
+// expanded. Directives (@skip, @include) are not evaluated: every field
+// written is decided, as Hasura checks the whole document against the
+// role's schema.
+func rootFields(doc *ast.QueryDocument, set ast.SelectionSet, depth int, out *[]*ast.Field) error {
+	if depth > maxFragmentDepth {
+		return &OperationError{"query", fmt.Sprintf("fragments on the root type nest deeper than %d (a cycle?)", maxFragmentDepth)}
+	}
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			if len(*out) == MaxRootFields {
+				return &OperationError{"query", fmt.Sprintf("the operation has more than %d root fields (fragments expanded)", MaxRootFields)}
+			}
+			*out = append(*out, s)
+		case *ast.InlineFragment:
+			if err := rootFields(doc, s.SelectionSet, depth+1, out); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			f := doc.Fragments.ForName(s.Name)
+			if f == nil {
+				return &OperationError{"query", fmt.Sprintf("fragment %s is not defined in the document", s.Name)}
+			}
+			if err := rootFields(doc, f.SelectionSet, depth+1, out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func decideField(p *model.Policy, req Request, opType ast.Operation, f *ast.Field) RootField {
+	meta := &p.GraphQL
+	rf := RootField{ResponseKey: f.Alias, Name: f.Name}
+	switch f.Name {
+	case "__typename":
+		rf.Kind, rf.Decision, rf.Reason = IntrospectionField, Allow, "__typename is in every role's schema"
+		return rf
+	case "__schema", "__type":
+		rf.Kind = IntrospectionField
+		switch {
+		case req.Role == model.AdminRole:
+			rf.Decision, rf.Reason = Allow, "admin may introspect"
+		case meta.IntrospectionDisabled[req.Role]:
+			rf.Decision, rf.Reason = Deny, fmt.Sprintf("introspection is disabled for role %s (graphql_schema_introspection disabled_for_roles)", req.Role)
+		default:
+			rf.Decision, rf.Reason = Allow, fmt.Sprintf("introspection is enabled for role %s", req.Role)
+		}
+		return rf
+	}
+	if fn := meta.Functions[f.Name]; fn != nil && functionOn(fn, opType) {
+		r := decideFunction(p, req.Role, fn, f.Name)
+		r.ResponseKey = f.Alias
+		return r
+	}
+	a := meta.Actions[f.Name]
+	if a == nil || !actionOn(a, opType) {
+		rf.Decision = Undecided
+		rf.Reason = fmt.Sprintf("%s is neither an action nor a tracked function on the %s root: table and remote schema root fields are not decided by CheckGraphQL yet", f.Name, opType)
+		return rf
+	}
+	rf.Kind = ActionField
+	switch {
+	case req.Role == model.AdminRole:
+		rf.Decision, rf.Reason = Allow, "admin may execute every action"
+	case a.Roles[req.Role]:
+		rf.Decision, rf.Reason = Allow, fmt.Sprintf("action %s has a permission for role %s", a.Name, req.Role)
+	case a.InheritedRoles[req.Role]:
+		rf.Decision, rf.Reason = Allow, fmt.Sprintf("action %s has a permission for a parent of inherited role %s", a.Name, req.Role)
+	default:
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("action %s has no permission for role %s", a.Name, req.Role)
+	}
+	if rf.Decision == Allow {
+		rf.SessionVariables = HandlerSession(req.Role, req.Vars)
+	}
+	return rf
+}
+
+// actionOn says whether an action has a field on the operation's root: a
+// mutation action on mutation, a query action on query; an asynchronous
+// action's result is read through a query or subscription field of its
+// name.
+func actionOn(a *model.Action, op ast.Operation) bool {
+	switch op {
+	case ast.Mutation:
+		return a.Type == model.ActionMutation
+	case ast.Query:
+		return a.Type == model.ActionQuery || a.Async
+	case ast.Subscription:
+		return a.Async
+	}
+	return false
+}
+
+// HandlerSession is the session_variables of the payload Hasura posts to
+// an action handler: every session variable of the request, names
+// lower-cased, with x-hasura-role the role in effect.
+func HandlerSession(role string, vars map[string]string) map[string]string {
+	out := make(map[string]string, len(vars)+1)
+	for k, v := range vars {
+		out[strings.ToLower(k)] = v
+	}
+	maps.DeleteFunc(out, func(k, _ string) bool { return !strings.HasPrefix(k, "x-hasura-") })
+	out["x-hasura-role"] = role
+	return out
+}
+
+// allowList looks the normalised document up in the collections the role
+// may use: the global ones and those scoped to the role. Admin is never
+// held to the allow list.
+func allowList(meta *model.GraphQLMetadata, role, normalized string) AllowListResult {
+	if role == model.AdminRole {
+		return AllowListResult{Allowed: true, Reason: "the allow list does not apply to admin"}
+	}
+	for _, e := range meta.AllowList {
+		if !e.Global && !containsRole(e.Roles, role) {
+			continue
+		}
+		c := meta.Collections[e.Collection]
+		if c == nil {
+			continue
+		}
+		for _, q := range c.Queries {
+			if q.Normalized == normalized {
+				scope := "globally"
+				if !e.Global {
+					scope = "for role " + role
+				}
+				return AllowListResult{Allowed: true, Collection: c.Name, QueryName: q.Name,
+					Reason: fmt.Sprintf("query %s of collection %s, allow-listed %s", q.Name, c.Name, scope)}
+			}
+		}
+	}
+	if len(meta.AllowList) == 0 {
+		return AllowListResult{Reason: "the allow list is empty"}
+	}
+	return AllowListResult{Reason: fmt.Sprintf("the operation is in no allow-listed collection for role %s", role)}
+}
+
+func containsRole(roles []string, role string) bool {
+	for _, r := range roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// overall: the allow list first (Hasura refuses a query that is not in it
+// before it looks at fields), then any denied field, then any undecided.
+func overall(res *Result, enforce bool) Decision {
+	if enforce && !res.AllowList.Allowed {
+		return Deny
+	}
+	d := Allow
+	for _, f := range res.RootFields {
+		switch f.Decision {
+		case Deny:
+			return Deny
+		case Undecided:
+			d = Undecided
+		}
+	}
+	return d
+}
+
+// functionOn says whether a function's fields are on the operation's
+// root: a mutation function on mutation, a query function on query and
+// subscription.
+func functionOn(fn *model.TrackedFunction, op ast.Operation) bool {
+	if fn.Mutation {
+		return op == ast.Mutation
+	}
+	return op == ast.Query || op == ast.Subscription
+}
+
+// decideFunction decides a tracked function's root field (or its
+// aggregate) as Hasura builds the role's schema: the function is there
+// when the role may select from the table it returns (and, for a mutation
+// function, has a function permission); its aggregate field only when the
+// select permission allows aggregations.
+func decideFunction(p *model.Policy, role string, fn *model.TrackedFunction, field string) RootField {
+	rf := RootField{Name: field, Kind: FunctionField}
+	var sel *model.Permission
+	if t := p.Tables[fn.Returns]; t != nil {
+		sel = t.Permissions[model.OpSelect][role]
+	}
+	aggregate := field == fn.AggregateField && field != fn.RootField
+	switch {
+	case role == model.AdminRole:
+		rf.Decision, rf.Reason = Allow, "admin may call every function"
+	case sel == nil:
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("function %s returns rows of %s, on which role %s has no select permission", fn.Name, fn.Returns, role)
+	case !fn.Allows(role, sel):
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("function %s is exposed as a mutation and has no permission for role %s", fn.Name, role)
+	case aggregate && !sel.AllowAggregations:
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("%s: the select permission of role %s on %s does not allow aggregations", field, role, fn.Returns)
+	default:
+		rf.Decision, rf.Reason = Allow, fmt.Sprintf("function %s: its rows are those of %s under role %s's select permission (Filter on %s gives the row filter)", fn.Name, fn.Returns, role, fn.Returns)
+	}
+	return rf
+}

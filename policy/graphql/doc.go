@@ -1,0 +1,12 @@
+// Package graphql decides GraphQL operations the way Hasura's permission
+// layer does before it executes them, over the actions, query collections
+// and allow list that load reads: which root fields a role may use, the
+// session variables an action handler receives, and whether an operation
+// is in the allow list.
+//
+// Documents are parsed with github.com/vektah/gqlparser/v2 (the parser
+// gqlgen uses; already in the build through OPA), without a schema:
+// Warden knows the actions, not the whole GraphQL schema, so a document is
+// checked for syntax and for the operation asked, not validated against
+// types.
+package graphql

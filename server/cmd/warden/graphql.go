@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server"
+)
+
+// graphql decides a GraphQL operation offline, as CheckGraphQL would.
+func (a *app) graphql(ctx context.Context, args []string) error {
+	cfg := server.DefaultConfig()
+	var (
+		role, query, queryFile, opName, output string
+		session                                listFlag
+		enforce                                bool
+	)
+	fs := a.flagSet("graphql", "[DIR] --role R (--query Q | --query-file F) [flags]",
+		"Decides a GraphQL operation offline, exactly as the CheckGraphQL RPC would:\n"+
+			"for each root field whether the role may use it (actions, tracked\n"+
+			"functions, introspection; table and remote schema fields are UNDECIDED),\n"+
+			"the session variables an action\n"+
+			"handler receives, and whether the document is in the allow list.\n"+
+			"--output text prints a summary, proto the CheckGraphQLResponse in\n"+
+			"protobuf JSON. A deny is a result (exit status 0); a bad document is 1.")
+	registerLoadFlags(fs, &cfg)
+	fs.StringVar(&role, "role", "", "the `role` (principal.role); else the session variable x-hasura-role")
+	fs.Var(&session, "session", "a session variable as `name=value`, e.g. x-hasura-user-id=1 (repeatable)")
+	fs.StringVar(&query, "query", "", "the GraphQL `document`")
+	fs.StringVar(&queryFile, "query-file", "", "read the document from this `file` (- for stdin)")
+	fs.StringVar(&opName, "operation-name", "", "the operation to decide, when the document holds several")
+	fs.BoolVar(&enforce, "enforce-allow-list", false, "count the allow list in the decision (HASURA_GRAPHQL_ENABLE_ALLOWLIST)")
+	fs.StringVar(&output, "output", "text", "output `format`: text or proto")
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	if output != "proto" && output != "text" {
+		return usageError{fmt.Errorf("--output %q: want text or proto", output)}
+	}
+	switch {
+	case query != "" && queryFile != "":
+		return usageError{errors.New("--query and --query-file: give one")}
+	case queryFile == "-":
+		b, err := io.ReadAll(io.LimitReader(os.Stdin, server.MaxGraphQLQueryBytes+1))
+		if err != nil {
+			return err
+		}
+		query = string(b)
+	case queryFile != "":
+		b, err := os.ReadFile(queryFile)
+		if err != nil {
+			return usageError{fmt.Errorf("--query-file: %w", err)}
+		}
+		query = string(b)
+	}
+	vars, err := sessionVariables(session)
+	if err != nil {
+		return usageError{err}
+	}
+	req := &wardenv1.CheckGraphQLRequest{
+		Principal:        &wardenv1.Principal{Role: role, SessionVariables: vars},
+		Query:            query,
+		OperationName:    opName,
+		EnforceAllowList: enforce,
+	}
+	set, err := loadSet(ctx, cfg, printProblems(a.stderr))
+	if err != nil {
+		return err
+	}
+	resp, err := server.CheckGraphQLOffline(set, req, server.Limits{})
+	if err != nil {
+		st := server.StatusFromError(err)
+		if st.Code() == codes.Internal {
+			return err
+		}
+		printStatus(a.stderr, st)
+		return fmt.Errorf("graphql: %s", st.Code())
+	}
+	if output == "proto" {
+		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(resp)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, string(b))
+	} else {
+		printGraphQL(a.stdout, resp)
+	}
+	return nil
+}
+
+func printGraphQL(w io.Writer, resp *wardenv1.CheckGraphQLResponse) {
+	dec := func(d wardenv1.OperationDecision) string {
+		return strings.TrimPrefix(d.String(), "OPERATION_DECISION_")
+	}
+	name := resp.GetOperationName()
+	if name == "" {
+		name = "(anonymous)"
+	}
+	fmt.Fprintf(w, "%s: %s %s, role %s, revision %s\n", dec(resp.GetDecision()), resp.GetOperationType(), name, resp.GetRole(), resp.GetRevision())
+	for _, f := range resp.GetRootFields() {
+		fmt.Fprintf(w, "  %s %s: %s (%s)\n", strings.ToLower(strings.TrimPrefix(f.GetKind().String(), "ROOT_FIELD_KIND_")), f.GetResponseKey(), dec(f.GetDecision()), f.GetReason())
+		if sv := f.GetSessionVariables(); len(sv) > 0 {
+			keys := make([]string, 0, len(sv))
+			for k := range sv {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			parts := make([]string, len(keys))
+			for i, k := range keys {
+				parts[i] = k + "=" + sv[k]
+			}
+			fmt.Fprintf(w, "    handler session: %s\n", strings.Join(parts, " "))
+		}
+	}
+	al := resp.GetAllowList()
+	fmt.Fprintf(w, "  allow list: %v (%s)\n", al.GetAllowed(), al.GetReason())
+}

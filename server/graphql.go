@@ -1,0 +1,152 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/graphql"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+)
+
+// MaxGraphQLQueryBytes bounds CheckGraphQLRequest.query, as a GraphQL
+// server bounds its request bodies.
+const MaxGraphQLQueryBytes = 64 << 10
+
+// maxOperationNameBytes bounds CheckGraphQLRequest.operation_name.
+const maxOperationNameBytes = 1024
+
+// checkGraphQL checks the shape of a CheckGraphQLRequest; the document
+// itself is parsed by the handler (a syntax error is INVALID_ARGUMENT on
+// the query field there).
+func (v *violations) checkGraphQL(r *wardenv1.CheckGraphQLRequest, lim Limits) {
+	v.principal(r.GetPrincipal(), lim.StatedSession)
+	switch q := r.GetQuery(); {
+	case q == "":
+		v.add("query", "required")
+	case len(q) > MaxGraphQLQueryBytes:
+		v.add("query", fmt.Sprintf("%d bytes; at most %d", len(q), MaxGraphQLQueryBytes))
+	}
+	if n := len(r.GetOperationName()); n > maxOperationNameBytes {
+		v.add("operation_name", fmt.Sprintf("%d bytes; at most %d", n, maxOperationNameBytes))
+	}
+}
+
+// CheckGraphQL decides a GraphQL operation: its action root fields and
+// the allow list (policy/graphql).
+func (a *authorizationService) CheckGraphQL(ctx context.Context, req *wardenv1.CheckGraphQLRequest) (*wardenv1.CheckGraphQLResponse, error) {
+	sess, err := a.s.resolveSession(ctx, req.GetPrincipal())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := GraphQLAnswer(a.s.current().set, req, sess)
+	if err != nil {
+		return nil, a.s.fail(ctx, err)
+	}
+	logging.AddFields(ctx, logging.Fields{
+		"warden.decision_id", resp.GetDecisionId(),
+		"warden.revision", resp.GetRevision(),
+		"warden.role", resp.GetRole(),
+		"warden.graphql_operation", resp.GetOperationType() + " " + resp.GetOperationName(),
+		"warden.decision", resp.GetDecision().String(),
+	})
+	return resp, nil
+}
+
+// GraphQLAnswer decides a validated request for a resolved session: the
+// RPC and `warden graphql` both use it.
+func GraphQLAnswer(set *engine.Set, req *wardenv1.CheckGraphQLRequest, sess engine.Session) (*wardenv1.CheckGraphQLResponse, error) {
+	pol := set.Policy()
+	res, err := graphql.Decide(pol, graphql.Request{
+		Role: sess.Role, Vars: sess.Vars,
+		Query: req.GetQuery(), OperationName: req.GetOperationName(),
+		EnforceAllowList: req.GetEnforceAllowList(),
+	})
+	if err != nil {
+		return nil, graphQLRequestError(err)
+	}
+	resp, err := GraphQLResponse(res)
+	if err != nil {
+		return nil, err
+	}
+	resp.Role, resp.Revision = sess.Role, pol.Revision
+	return resp, nil
+}
+
+// CheckGraphQLOffline answers a CheckGraphQLRequest against set without a
+// server, for the session the principal states (its role required), as
+// the RPC would (`warden graphql`).
+func CheckGraphQLOffline(set *engine.Set, req *wardenv1.CheckGraphQLRequest, lim Limits) (*wardenv1.CheckGraphQLResponse, error) {
+	lim.StatedSession = true
+	if err := ValidateRequest(req, lim); err != nil {
+		return nil, err
+	}
+	return GraphQLAnswer(set, req, SessionFromPrincipal(req.GetPrincipal()))
+}
+
+// graphQLRequestError is INVALID_ARGUMENT naming the field at fault: a
+// document that does not parse, or an operation that cannot be chosen.
+func graphQLRequestError(err error) error {
+	field := "query"
+	var oe *graphql.OperationError
+	if errors.As(err, &oe) && oe.Field == "operation_name" {
+		field = "operation_name"
+	}
+	return withDetails(codes.InvalidArgument, "invalid CheckGraphQLRequest: "+field+": "+err.Error(),
+		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: err.Error()}}})
+}
+
+// GraphQLResponse converts the decision to the RPC's response, with a new
+// decision id.
+func GraphQLResponse(res *graphql.Result) (*wardenv1.CheckGraphQLResponse, error) {
+	id, err := NewDecisionID()
+	if err != nil {
+		return nil, err
+	}
+	out := &wardenv1.CheckGraphQLResponse{
+		Decision:      operationDecision(res.Decision),
+		OperationType: res.OperationType,
+		OperationName: res.OperationName,
+		DecisionId:    id,
+		AllowList: &wardenv1.AllowListResult{
+			Allowed: res.AllowList.Allowed, Collection: res.AllowList.Collection,
+			QueryName: res.AllowList.QueryName, Reason: res.AllowList.Reason,
+		},
+	}
+	for _, f := range res.RootFields {
+		out.RootFields = append(out.RootFields, &wardenv1.RootFieldDecision{
+			ResponseKey: f.ResponseKey, Name: f.Name, Kind: rootFieldKind(f.Kind),
+			Decision: operationDecision(f.Decision), Reason: f.Reason,
+			SessionVariables: f.SessionVariables,
+		})
+	}
+	return out, nil
+}
+
+func operationDecision(d graphql.Decision) wardenv1.OperationDecision {
+	switch d {
+	case graphql.Allow:
+		return wardenv1.OperationDecision_OPERATION_DECISION_ALLOW
+	case graphql.Deny:
+		return wardenv1.OperationDecision_OPERATION_DECISION_DENY
+	}
+	// Anything else is undecided, never an allow.
+	return wardenv1.OperationDecision_OPERATION_DECISION_UNDECIDED
+}
+
+func rootFieldKind(k graphql.FieldKind) wardenv1.RootFieldKind {
+	switch k {
+	case graphql.ActionField:
+		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_ACTION
+	case graphql.IntrospectionField:
+		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_INTROSPECTION
+	case graphql.FunctionField:
+		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_FUNCTION
+	}
+	return wardenv1.RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED
+}
