@@ -71,6 +71,7 @@ func (s *Server) startGateway() error {
 var gatewayBodyMethods = map[string]string{
 	"POST /v1/check":            wardenv1.AuthorizationService_Check_FullMethodName,
 	"POST /v1/filter":           wardenv1.AuthorizationService_Filter_FullMethodName,
+	"POST /v1/check-graphql":    wardenv1.AuthorizationService_CheckGraphQL_FullMethodName,
 	"POST /v1/diagnostics/echo": wardenv1.DiagnosticsService_Echo_FullMethodName,
 	"POST /v1/admin/reload":     wardenv1.AdminService_Reload_FullMethodName,
 }
