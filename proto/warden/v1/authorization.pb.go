@@ -2526,6 +2526,7 @@ type Predicate struct {
 	//	*Predicate_Exists
 	//	*Predicate_Array
 	//	*Predicate_Spatial
+	//	*Predicate_Database
 	Node          isPredicate_Node `protobuf_oneof:"node"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2676,6 +2677,15 @@ func (x *Predicate) GetSpatial() *SpatialPredicate {
 	return nil
 }
 
+func (x *Predicate) GetDatabase() *DatabasePredicate {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Database); ok {
+			return x.Database
+		}
+	}
+	return nil
+}
+
 type isPredicate_Node interface {
 	isPredicate_Node()
 }
@@ -2740,6 +2750,12 @@ type Predicate_Spatial struct {
 	Spatial *SpatialPredicate `protobuf:"bytes,12,opt,name=spatial,proto3,oneof"`
 }
 
+type Predicate_Database struct {
+	// Another operator Warden leaves to the database (ltree's lquery
+	// matching, ltree and array ordering).
+	Database *DatabasePredicate `protobuf:"bytes,13,opt,name=database,proto3,oneof"`
+}
+
 func (*Predicate_Constant) isPredicate_Node() {}
 
 func (*Predicate_All) isPredicate_Node() {}
@@ -2763,6 +2779,8 @@ func (*Predicate_Exists) isPredicate_Node() {}
 func (*Predicate_Array) isPredicate_Node() {}
 
 func (*Predicate_Spatial) isPredicate_Node() {}
+
+func (*Predicate_Database) isPredicate_Node() {}
 
 // PredicateList is the operands of an AND or an OR.
 type PredicateList struct {
@@ -3496,6 +3514,98 @@ func (x *SpatialPredicate) GetGeography() bool {
 	return false
 }
 
+// DatabasePredicate applies a PostgreSQL operator that Warden leaves to the
+// database: Hasura's _matches (~ lquery), _matches_fulltext (@ ltxtquery),
+// _matches_any (? lquery[]), _ancestor_any (@> ltree[]) and
+// _descendant_any (<@ ltree[]) on ltree columns, and _gt _lt _gte _lte on
+// ltree and array columns (PostgreSQL's order, not the text's). Check
+// answers NEEDS_DATA for a row whose rule reads one (naming the column and
+// the operator), and a client that evaluates the tree itself must leave
+// this node to PostgreSQL: column operator value::type. It holds only
+// when the column is not NULL.
+type DatabasePredicate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Hasura's operator name ("_matches", "_gt", ...).
+	Operator string `protobuf:"bytes,1,opt,name=operator,proto3" json:"operator,omitempty"`
+	// The column.
+	Column *ColumnRef `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	// PostgreSQL's operator symbol ("~", "@", "?", "@>", "<@", ">", ...).
+	SqlOperator string `protobuf:"bytes,3,opt,name=sql_operator,json=sqlOperator,proto3" json:"sql_operator,omitempty"`
+	// The value as the text PostgreSQL reads as type: an lquery, an
+	// ltxtquery, an ltree path, or an array as its {...} literal.
+	Value string `protobuf:"bytes,4,opt,name=value,proto3" json:"value,omitempty"`
+	// The PostgreSQL type the value is cast to ("lquery", "ltree[]",
+	// "text[]", ...).
+	Type          string `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DatabasePredicate) Reset() {
+	*x = DatabasePredicate{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DatabasePredicate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DatabasePredicate) ProtoMessage() {}
+
+func (x *DatabasePredicate) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DatabasePredicate.ProtoReflect.Descriptor instead.
+func (*DatabasePredicate) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *DatabasePredicate) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+func (x *DatabasePredicate) GetColumn() *ColumnRef {
+	if x != nil {
+		return x.Column
+	}
+	return nil
+}
+
+func (x *DatabasePredicate) GetSqlOperator() string {
+	if x != nil {
+		return x.SqlOperator
+	}
+	return ""
+}
+
+func (x *DatabasePredicate) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *DatabasePredicate) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
 // ExistsPredicate holds when some row of a table, joined to the current row
 // through a relationship or not joined at all (_exists), satisfies a
 // predicate. Inside it, columns refer to that table's row.
@@ -3521,7 +3631,7 @@ type ExistsPredicate struct {
 
 func (x *ExistsPredicate) Reset() {
 	*x = ExistsPredicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[28]
+	mi := &file_warden_v1_authorization_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3533,7 +3643,7 @@ func (x *ExistsPredicate) String() string {
 func (*ExistsPredicate) ProtoMessage() {}
 
 func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[28]
+	mi := &file_warden_v1_authorization_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3546,7 +3656,7 @@ func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExistsPredicate.ProtoReflect.Descriptor instead.
 func (*ExistsPredicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{28}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ExistsPredicate) GetTable() string {
@@ -3597,7 +3707,7 @@ type ColumnPair struct {
 
 func (x *ColumnPair) Reset() {
 	*x = ColumnPair{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[29]
+	mi := &file_warden_v1_authorization_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3609,7 +3719,7 @@ func (x *ColumnPair) String() string {
 func (*ColumnPair) ProtoMessage() {}
 
 func (x *ColumnPair) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[29]
+	mi := &file_warden_v1_authorization_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3622,7 +3732,7 @@ func (x *ColumnPair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColumnPair.ProtoReflect.Descriptor instead.
 func (*ColumnPair) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{29}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ColumnPair) GetLocal() string {
@@ -3777,7 +3887,7 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x05array\x18\x05 \x01(\v2\x13.warden.v1.SqlArrayH\x00R\x05arrayB\a\n" +
 	"\x05value\"?\n" +
 	"\bSqlArray\x123\n" +
-	"\belements\x18\x01 \x03(\v2\x17.warden.v1.SqlParameterR\belements\"\xe3\x04\n" +
+	"\belements\x18\x01 \x03(\v2\x17.warden.v1.SqlParameterR\belements\"\x9f\x05\n" +
 	"\tPredicate\x12\x1c\n" +
 	"\bconstant\x18\x01 \x01(\bH\x00R\bconstant\x12,\n" +
 	"\x03all\x18\x02 \x01(\v2\x18.warden.v1.PredicateListH\x00R\x03all\x12,\n" +
@@ -3793,7 +3903,8 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x06exists\x18\n" +
 	" \x01(\v2\x1a.warden.v1.ExistsPredicateH\x00R\x06exists\x121\n" +
 	"\x05array\x18\v \x01(\v2\x19.warden.v1.ArrayPredicateH\x00R\x05array\x127\n" +
-	"\aspatial\x18\f \x01(\v2\x1b.warden.v1.SpatialPredicateH\x00R\aspatialB\x06\n" +
+	"\aspatial\x18\f \x01(\v2\x1b.warden.v1.SpatialPredicateH\x00R\aspatial\x12:\n" +
+	"\bdatabase\x18\r \x01(\v2\x1c.warden.v1.DatabasePredicateH\x00R\bdatabaseB\x06\n" +
 	"\x04node\";\n" +
 	"\rPredicateList\x12*\n" +
 	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"\xa7\x01\n" +
@@ -3845,7 +3956,13 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\fuse_spheroid\x18\x05 \x01(\bH\x01R\vuseSpheroid\x88\x01\x01\x12\x1c\n" +
 	"\tgeography\x18\x06 \x01(\bR\tgeographyB\v\n" +
 	"\t_distanceB\x0f\n" +
-	"\r_use_spheroid\"\xba\x01\n" +
+	"\r_use_spheroid\"\xaa\x01\n" +
+	"\x11DatabasePredicate\x12\x1a\n" +
+	"\boperator\x18\x01 \x01(\tR\boperator\x12,\n" +
+	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12!\n" +
+	"\fsql_operator\x18\x03 \x01(\tR\vsqlOperator\x12\x14\n" +
+	"\x05value\x18\x04 \x01(\tR\x05value\x12\x12\n" +
+	"\x04type\x18\x05 \x01(\tR\x04type\"\xba\x01\n" +
 	"\x0fExistsPredicate\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\"\n" +
 	"\frelationship\x18\x02 \x01(\tR\frelationship\x12%\n" +
@@ -3960,7 +4077,7 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 }
 
 var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),             // 0: warden.v1.Operation
 	(Decision)(0),              // 1: warden.v1.Decision
@@ -4002,26 +4119,27 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(*JsonbPredicate)(nil),     // 37: warden.v1.JsonbPredicate
 	(*ArrayPredicate)(nil),     // 38: warden.v1.ArrayPredicate
 	(*SpatialPredicate)(nil),   // 39: warden.v1.SpatialPredicate
-	(*ExistsPredicate)(nil),    // 40: warden.v1.ExistsPredicate
-	(*ColumnPair)(nil),         // 41: warden.v1.ColumnPair
-	nil,                        // 42: warden.v1.Principal.SessionVariablesEntry
-	nil,                        // 43: warden.v1.Row.ValuesJsonEntry
-	nil,                        // 44: warden.v1.Row.NewValuesJsonEntry
-	(*structpb.Struct)(nil),    // 45: google.protobuf.Struct
-	(*structpb.Value)(nil),     // 46: google.protobuf.Value
-	(*structpb.ListValue)(nil), // 47: google.protobuf.ListValue
+	(*DatabasePredicate)(nil),  // 40: warden.v1.DatabasePredicate
+	(*ExistsPredicate)(nil),    // 41: warden.v1.ExistsPredicate
+	(*ColumnPair)(nil),         // 42: warden.v1.ColumnPair
+	nil,                        // 43: warden.v1.Principal.SessionVariablesEntry
+	nil,                        // 44: warden.v1.Row.ValuesJsonEntry
+	nil,                        // 45: warden.v1.Row.NewValuesJsonEntry
+	(*structpb.Struct)(nil),    // 46: google.protobuf.Struct
+	(*structpb.Value)(nil),     // 47: google.protobuf.Value
+	(*structpb.ListValue)(nil), // 48: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	42, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	45, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	45, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	43, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
-	44, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
+	43, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	46, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	46, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	44, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
+	45, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
 	12, // 5: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 6: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
 	13, // 7: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
 	15, // 8: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	45, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	46, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 10: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
 	30, // 11: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
 	30, // 12: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
@@ -4031,11 +4149,11 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	18, // 16: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
 	2,  // 17: warden.v1.ColumnExplanation.outcome:type_name -> warden.v1.ExplainOutcome
 	2,  // 18: warden.v1.ExplainNode.outcome:type_name -> warden.v1.ExplainOutcome
-	46, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
-	46, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
+	47, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
+	47, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
 	19, // 21: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
 	16, // 22: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	45, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	46, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
 	3,  // 24: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
 	12, // 25: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
 	0,  // 26: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
@@ -4044,7 +4162,7 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	30, // 29: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
 	30, // 30: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
 	25, // 31: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	45, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	46, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
 	26, // 33: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
 	24, // 34: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
 	30, // 35: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
@@ -4063,40 +4181,42 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	35, // 48: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
 	36, // 49: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
 	37, // 50: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
-	40, // 51: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	41, // 51: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
 	38, // 52: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
 	39, // 53: warden.v1.Predicate.spatial:type_name -> warden.v1.SpatialPredicate
-	30, // 54: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
-	5,  // 55: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
-	6,  // 56: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
-	32, // 57: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
-	32, // 58: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	46, // 59: warden.v1.Comparison.value:type_name -> google.protobuf.Value
-	34, // 60: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
-	7,  // 61: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
-	32, // 62: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	47, // 63: warden.v1.InList.values:type_name -> google.protobuf.ListValue
-	8,  // 64: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
-	32, // 65: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
-	9,  // 66: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
-	32, // 67: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	46, // 68: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
-	10, // 69: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
-	32, // 70: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
-	11, // 71: warden.v1.SpatialPredicate.operator:type_name -> warden.v1.SpatialOperator
-	32, // 72: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
-	46, // 73: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
-	41, // 74: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	30, // 75: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	14, // 76: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	22, // 77: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	20, // 78: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	23, // 79: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	78, // [78:80] is the sub-list for method output_type
-	76, // [76:78] is the sub-list for method input_type
-	76, // [76:76] is the sub-list for extension type_name
-	76, // [76:76] is the sub-list for extension extendee
-	0,  // [0:76] is the sub-list for field type_name
+	40, // 54: warden.v1.Predicate.database:type_name -> warden.v1.DatabasePredicate
+	30, // 55: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	5,  // 56: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
+	6,  // 57: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
+	32, // 58: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	32, // 59: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	47, // 60: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	34, // 61: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
+	7,  // 62: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
+	32, // 63: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	48, // 64: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	8,  // 65: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
+	32, // 66: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	9,  // 67: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
+	32, // 68: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	47, // 69: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	10, // 70: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
+	32, // 71: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
+	11, // 72: warden.v1.SpatialPredicate.operator:type_name -> warden.v1.SpatialOperator
+	32, // 73: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
+	47, // 74: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
+	32, // 75: warden.v1.DatabasePredicate.column:type_name -> warden.v1.ColumnRef
+	42, // 76: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	30, // 77: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	14, // 78: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	22, // 79: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	20, // 80: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	23, // 81: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	80, // [80:82] is the sub-list for method output_type
+	78, // [78:80] is the sub-list for method input_type
+	78, // [78:78] is the sub-list for extension type_name
+	78, // [78:78] is the sub-list for extension extendee
+	0,  // [0:78] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -4125,6 +4245,7 @@ func file_warden_v1_authorization_proto_init() {
 		(*Predicate_Exists)(nil),
 		(*Predicate_Array)(nil),
 		(*Predicate_Spatial)(nil),
+		(*Predicate_Database)(nil),
 	}
 	file_warden_v1_authorization_proto_msgTypes[21].OneofWrappers = []any{
 		(*Comparison_OtherColumn)(nil),
@@ -4138,7 +4259,7 @@ func file_warden_v1_authorization_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
 			NumEnums:      12,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
