@@ -332,6 +332,10 @@ func (x *explainer) leaf(e residual.Expr, cur map[string]any, prefix string, bui
 		left, right = v.Column, v.Value
 	case residual.Array:
 		left, right = v.Column, v.Value
+	case residual.Spatial, residual.Database:
+		// PostGIS, lquery matching, ltree and array ordering: the
+		// database's to decide, never Warden's (Check answers NEEDS_DATA).
+		return Unknown, x.node(build, &Node{Op: "?", Text: residual.String(e), Outcome: Unknown, Note: "decided by the database"})
 	default:
 		// Empty (templates only) and anything new: decided as a whole.
 		o := False

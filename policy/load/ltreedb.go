@@ -64,6 +64,10 @@ func (p *exprParser) ltreeDatabase(c *model.Column, op model.Operator, n *yaml.N
 	elems := make([]string, 0, len(s.Content))
 	for i, e := range s.Content {
 		el := l.index(i)
+		if d := deref(e); isString(d) && isSessionVar(d.Value) {
+			p.problemf(el, e, "a session variable cannot be an element of a list: use a session variable for the whole list (%s: %s, with a value such as {a.b,c})", op, d.Value)
+			return nil
+		}
 		v, ok := p.literal(e, el)
 		if !ok {
 			return nil
