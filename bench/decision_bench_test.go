@@ -9,6 +9,7 @@ import (
 	"github.com/wardenpdp/warden/bench/policygen"
 	"github.com/wardenpdp/warden/bench/workload"
 	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/engine/enginetest"
 	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
@@ -118,7 +119,8 @@ func runStage(b *testing.B, name string, n int, fn func(i int) error) {
 }
 
 // BenchmarkCheckEngine is engine.Set.Check alone, on inputs already
-// converted: the evaluation.
+// converted: the evaluation, with each evaluator, which first must agree on
+// every input.
 func BenchmarkCheckEngine(b *testing.B) {
 	f := setup(b)
 	ctx := context.Background()
@@ -127,16 +129,24 @@ func BenchmarkCheckEngine(b *testing.B) {
 		calls []*workload.Call
 	}{{"rows=1/op=select", f.one}, {"rows=1/op=any", f.any}, {"rows=100/op=select", f.batch}} {
 		ins := inputs(b, decode(b, f.requests(b, c.calls, 1024)))
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				if _, err := f.set.Check(ctx, ins[i%len(ins)]); err != nil {
-					b.Fatal(err)
-				}
-				i++
+		for _, in := range ins {
+			if _, err, disagree := enginetest.CheckBoth(ctx, f.set, in); err != nil || disagree != nil {
+				b.Fatalf("%s %s role %s: error %v; %v", in.Table, in.Op, in.Session.Role, err, disagree)
 			}
-		})
+		}
+		for _, ev := range []engine.Evaluator{engine.EvaluatorNative, engine.EvaluatorOPA} {
+			set := f.set.WithEvaluator(ev)
+			b.Run(c.name+"/eval="+ev.String(), func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := set.Check(ctx, ins[i%len(ins)]); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		}
 	}
 }
 
@@ -170,6 +180,8 @@ func BenchmarkCheckPath(b *testing.B) {
 		stage("validate", func(i int) error { return server.ValidateRequest(reqs[i], lim) })
 		stage("convert", func(i int) error { _, err := server.CheckInput(reqs[i], sess(reqs[i])); return err })
 		stage("decide", func(i int) error { _, err := f.set.Check(ctx, ins[i]); return err })
+		opa := f.set.WithEvaluator(engine.EvaluatorOPA)
+		stage("decide-opa", func(i int) error { _, err := opa.Check(ctx, ins[i]); return err })
 		stage("respond", func(i int) error {
 			resp, err := server.CheckResponse(results[i])
 			if err == nil {

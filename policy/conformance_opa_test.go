@@ -12,6 +12,7 @@ import (
 
 	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/engine/enginetest"
 	"github.com/wardenpdp/warden/policy/model"
 )
 
@@ -124,6 +125,15 @@ func (o *opaOnly) run(t *testing.T, set *engine.Set, s *suite, c *check) int {
 	if len(replay) != len(in.Rows) {
 		t.Fatalf("Replay returned %d rows, want %d", len(replay), len(in.Rows))
 	}
+	// Plain OPA on the emitted modules decides as Check does with either
+	// evaluator.
+	res, cerr, disagree := enginetest.CheckBoth(o.ctx, set, in)
+	if disagree != nil {
+		t.Errorf("the evaluators disagree: %v", disagree)
+	}
+	if cerr != nil {
+		t.Fatalf("Check: %v", cerr)
+	}
 	var perm *model.Permission
 	if tbl, ok := set.Policy().Tables[in.Table]; ok {
 		perm = tbl.Permissions[in.Op][in.Session.Role]
@@ -140,6 +150,9 @@ func (o *opaOnly) run(t *testing.T, set *engine.Set, s *suite, c *check) int {
 		}
 		if got != want.Expect {
 			t.Errorf("row %s: OPA alone says %s, want %s", want.ID, got, want.Expect)
+		}
+		if d := decisionName(res.Rows[i].Decision); d != got {
+			t.Errorf("row %s: OPA alone says %s, Check (both evaluators) %s", want.ID, got, d)
 		}
 	}
 	return n

@@ -65,9 +65,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/engine/enginetest"
 	"github.com/wardenpdp/warden/policy/load"
 )
 
@@ -81,6 +83,13 @@ func TestConformance(t *testing.T) {
 	if total < minCases {
 		t.Errorf("the conformance suite has %d cases, want at least %d", total, minCases)
 	}
+	var native, opa atomic.Int64
+	t.Cleanup(func() {
+		t.Logf("permissions decided by their template: %d; by OPA (no template): %d", native.Load(), opa.Load())
+		if native.Load() == 0 {
+			t.Error("no permission has a native template: the evaluators were not both exercised")
+		}
+	})
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
@@ -91,6 +100,9 @@ func TestConformance(t *testing.T) {
 				return
 			}
 			set := s.build(t)
+			st := set.NativeStats()
+			native.Add(int64(st.Native))
+			opa.Add(int64(st.OPA))
 			for _, c := range s.Checks {
 				t.Run(c.Name, func(t *testing.T) {
 					knownFailure(t, c.KnownFailure, func(r *reporter) { s.runCheck(t, r, set, c) })
@@ -174,7 +186,12 @@ func (s *suite) runCheck(t *testing.T, r *reporter, set *engine.Set, c *check) {
 	if err != nil {
 		t.Fatalf("case: %v", err)
 	}
-	res, err := set.Check(context.Background(), in)
+	// Both evaluators decide every case, row for row alike; the native
+	// answer is the one held to the case.
+	res, err, disagree := enginetest.CheckBoth(context.Background(), set, in)
+	if disagree != nil {
+		t.Errorf("the evaluators disagree: %v", disagree)
+	}
 	if c.Error != nil {
 		checkError(r, err, c.Error)
 		return

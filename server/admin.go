@@ -38,6 +38,9 @@ func (a *adminService) GetStatus(context.Context, *wardenv1.GetStatusRequest) (*
 		LastReload:              attemptToProto(policy.Last),
 		LastFailedReload:        attemptToProto(policy.LastFailed),
 	}
+	for _, i := range p.Inconsistent[:min(len(p.Inconsistent), maxStatusInconsistent)] {
+		resp.InconsistentObjects = append(resp.InconsistentObjects, inconsistencyToProto(i))
+	}
 	if a.s.cfg.Callers.APIKeysFile != "" {
 		keys := a.s.keys.Status()
 		resp.CallerKeysLoadedAt = timestamppb.New(keys.LoadedAt)

@@ -116,6 +116,11 @@ type Config struct {
 	// MaxRuleNodes bounds the size of one boolean expression or preset, in
 	// nodes, at load (--max-rule-nodes).
 	MaxRuleNodes int
+	// Evaluator decides Check's rows (--evaluator): "native", the
+	// permission's residual template evaluated in Go (OPA for what has no
+	// template and for rows that lack data), or "opa", OPA's evaluator for
+	// every row. Both decide alike; "" is native.
+	Evaluator string
 	// StrictPolicy refuses a policy set with an inconsistent object
 	// (--strict); by default such objects are left out and listed.
 	StrictPolicy bool
@@ -131,8 +136,8 @@ type Config struct {
 	// every request but admin's.
 	AllowNoRoles bool
 
-	// HTTPGateway serves the HTTP/JSON gateway (/v1/...) on the HTTP
-	// listener (--http-gateway).
+	// HTTPGateway serves the HTTP/JSON gateway (/v1/...) and the console
+	// (/console/) on the HTTP listener (--http-gateway).
 	HTTPGateway bool
 	// CORSAllowedOrigins are the browser origins that may call the gateway
 	// (--cors-allowed-origins): "https://app.example.com",
@@ -187,6 +192,7 @@ func DefaultConfig() Config {
 		KeepaliveMinTime:     DefaultKeepaliveMinTime,
 		MaxRuleDepth:         load.DefaultMaxDepth,
 		MaxRuleNodes:         load.DefaultMaxNodes,
+		Evaluator:            "native",
 		HTTPGateway:          true,
 		CORSMaxAge:           DefaultCORSMaxAge,
 		Callers:              callerauth.DefaultConfig(),
@@ -200,9 +206,10 @@ func DefaultConfig() Config {
 // values as defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "gRPC listen `address`")
-	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen `address`: /metrics, /healthz and the HTTP/JSON gateway (/v1/...)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen `address`: /metrics, /healthz, the HTTP/JSON gateway (/v1/...) and the console (/console/)")
 	RegisterPolicyFlags(fs, &c.Policy, &c.Schema)
 	RegisterRuleLimitFlags(fs, &c.MaxRuleDepth, &c.MaxRuleNodes)
+	RegisterEvaluatorFlag(fs, &c.Evaluator)
 	RegisterConsistencyFlags(fs, &c.StrictPolicy, &c.AllowNoRoles)
 	fs.BoolVar(&c.Watch, "watch", c.Watch, "reload the policy set (its directory, the --schema file) and --api-keys-file when their files change; SIGHUP and AdminService.Reload reload either way")
 	fs.DurationVar(&c.ReloadDebounce, "reload-debounce", c.ReloadDebounce, "how long changed files must stay unchanged before a reload")
@@ -222,7 +229,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MaxConnectionIdle, "max-connection-idle", c.MaxConnectionIdle, "close a gRPC connection without calls for this long (0: never)")
 	fs.DurationVar(&c.MaxConnectionAge, "max-connection-age", c.MaxConnectionAge, "close every gRPC connection after this long, calls in flight given a tenth of it more (0: never)")
 	fs.DurationVar(&c.KeepaliveMinTime, "keepalive-min-time", c.KeepaliveMinTime, "least time between a client's keepalive pings; a client pinging more often, or while idle, is disconnected")
-	fs.BoolVar(&c.HTTPGateway, "http-gateway", c.HTTPGateway, "serve the HTTP/JSON gateway (POST /v1/check, ...) on --http-addr")
+	fs.BoolVar(&c.HTTPGateway, "http-gateway", c.HTTPGateway, "serve the HTTP/JSON gateway (POST /v1/check, ...) and the console (/console/) on --http-addr")
 	fs.Var(&c.CORSAllowedOrigins, "cors-allowed-origins", "comma-separated browser `origins` that may call the gateway: https://app.example.com, https://*.example.com, or * (never with credentials); empty means none")
 	fs.BoolVar(&c.CORSAllowCredentials, "cors-allow-credentials", c.CORSAllowCredentials, "let browsers make credentialed (cookie) calls from the allowed origins")
 	fs.DurationVar(&c.CORSMaxAge, "cors-max-age", c.CORSMaxAge, "how long browsers may cache a CORS preflight answer")
@@ -238,6 +245,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 func RegisterRuleLimitFlags(fs *flag.FlagSet, depth, nodes *int) {
 	fs.IntVar(depth, "max-rule-depth", *depth, "deepest nesting of one boolean expression in the policy set; deeper is a load error")
 	fs.IntVar(nodes, "max-rule-nodes", *nodes, "most nodes in one boolean expression or preset of the policy set; more is a load error")
+}
+
+// RegisterEvaluatorFlag binds --evaluator.
+func RegisterEvaluatorFlag(fs *flag.FlagSet, evaluator *string) {
+	fs.StringVar(evaluator, "evaluator", *evaluator, "what decides Check's rows: native (each permission's residual, from OPA's partial evaluation at load, evaluated in Go; OPA where a permission has none and for rows that lack data) or opa (OPA's evaluator for every row); both decide alike")
 }
 
 // LoadOptions are the loader's options for the configured rule limits and

@@ -20,7 +20,7 @@ import (
 // (and admin, which has no rule) gets no explanation: its reason says why.
 func explainRows(ctx context.Context, set *engine.Set, in engine.CheckInput, resp *wardenv1.CheckResponse) error {
 	p := set.Policy()
-	t := p.Tables[in.Table]
+	t := p.Tables[p.Resolve(in.Table, "")]
 	if t == nil {
 		return nil
 	}
@@ -149,7 +149,7 @@ func nodeToProto(n *explain.Node) *wardenv1.ExplainNode {
 func filterExplanation(set *engine.Set, table model.TableName, op model.Operation, sess engine.Session, res *engine.FilterResult) *wardenv1.FilterExplanation {
 	role := sess.Role
 	out := &wardenv1.FilterExplanation{Bound: residual.String(res.Predicate)}
-	t := set.Policy().Tables[table]
+	t := set.Policy().Tables[set.Policy().Resolve(table, "")]
 	if t == nil {
 		return out
 	}

@@ -59,6 +59,8 @@ func (s *Server) startGateway() error {
 	}
 	// The caller first, then the body's size.
 	s.httpMux.Handle("/v1/", s.cfg.corsHandler(s.callerFirst(gw, limitBody(gw, int64(s.cfg.MaxRecvMsgSize), s.cfg.requestCaps(), s.cfg.MaxRows, gw))))
+	// The console calls the gateway from the same origin (server/console.go).
+	s.httpMux.Handle("/console/", consoleHandler())
 	return nil
 }
 

@@ -75,6 +75,8 @@ func ValidateRequest(req any, lim Limits) error {
 		v.operation(r.GetOperation())
 	case *wardenv1.GetTableRegoRequest:
 		v.table("table", r.GetTable())
+	case *wardenv1.GetTablePermissionsRequest:
+		v.table("table", r.GetTable())
 	default:
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/engine/enginetest"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
 )
@@ -35,7 +36,8 @@ type Outcome struct {
 	PresetApplied, Refused, Undecided int
 }
 
-// Outcomes runs Check and Filter for every rule and session of the case,
+// Outcomes runs Check (with both evaluators, which must agree) and Filter
+// for every rule and session of the case,
 // evaluates the Filter predicate on every row with residual.Eval, and
 // returns an error at the first row where the two disagree: a different
 // decision, different allowed columns, or only one of them failing.
@@ -54,7 +56,11 @@ func (c *Case) Outcomes(ctx context.Context, set *engine.Set) ([]Outcome, error)
 				o.Rows = append(o.Rows, n)
 				in.Rows = append(in.Rows, writes(tbl, perm, rule.Op, fmt.Sprint(r["id"]), n))
 			}
-			chk, cerr := set.Check(ctx, in)
+			// Check with both evaluators, which must agree row for row.
+			chk, cerr, disagree := enginetest.CheckBoth(ctx, set, in)
+			if disagree != nil {
+				return nil, fmt.Errorf("%s session %v: the evaluators disagree: %w", rule.Key(), vars, disagree)
+			}
 			res, ferr := set.Filter(ctx, engine.FilterInput{Session: sess, Table: rule.Table, Op: rule.Op})
 			if cerr != nil || ferr != nil {
 				if !sameError(cerr, ferr) {

@@ -30,7 +30,8 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 	if err := unknownColumns(t, in.Columns); err != nil {
 		return nil, err
 	}
-	res := &CheckResult{Role: in.Session.Role, Revision: s.policy.Revision, Rows: make([]RowResult, len(in.Rows))}
+	res := newCheckResult(len(in.Rows))
+	res.Role, res.Revision = in.Session.Role, s.policy.Revision
 	if in.Session.Role == model.AdminRole {
 		for i, r := range in.Rows {
 			res.Rows[i] = RowResult{ID: r.ID, Decision: Allow, Reason: "admin may do everything", AllowedColumns: s.allFields[t.Name]}
@@ -54,19 +55,35 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 		return res, nil
 	}
 
-	session, err := pp.sessionValue(in.Session.Vars)
-	if err != nil {
+	// One coercion of the session for both evaluators; the clock is read
+	// once per decision.
+	var room [8]any
+	vals := room[:0]
+	if n := len(pp.session); n > len(room) {
+		vals = make([]any, n)
+	} else {
+		vals = room[:n]
+	}
+	now := s.now()
+	if err := sessionValues(pp, in.Session.Vars, vals, now); err != nil {
 		return nil, err
 	}
+	nt := pp.native
+	if s.evaluator == EvaluatorOPA {
+		nt = nil
+	}
+	var session *ast.Term
+	if nt == nil {
+		if session, err = pp.sessionTerm(vals); err != nil {
+			return nil, err
+		}
+	}
 	if len(pp.perm.Set) > 0 {
-		if res.Presets, err = presets(pp.perm, in.Session.Vars); err != nil {
+		if res.Presets, err = presets(pp.perm, in.Session.Vars, now); err != nil {
 			return nil, err
 		}
 	}
 
-	var bad InvalidValueErrors
-	inputs := make([]*ast.Term, len(in.Rows))
-	newInputs := make([]*ast.Term, len(in.Rows))
 	var refused []*RowResult
 	if in.Op == model.OpInsert || in.Op == model.OpUpdate {
 		// As Hasura writes a row: only the permission's columns, never a
@@ -78,6 +95,15 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 			in.Rows[i], refused[i] = writtenRow(t, pp.perm, in.Op, in.Rows[i], res.Presets)
 		}
 	}
+	if nt != nil {
+		if err := s.checkNative(ctx, pp, nt, in, vals, refused, res); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	var bad InvalidValueErrors
+	inputs := make([]*ast.Term, len(in.Rows))
+	newInputs := make([]*ast.Term, len(in.Rows))
 	for i, r := range in.Rows {
 		if refused != nil && refused[i] != nil {
 			continue
@@ -114,6 +140,20 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 	return res, nil
 }
 
+// newCheckResult allocates a result with n rows, a single row's in the same
+// allocation.
+func newCheckResult(n int) *CheckResult {
+	if n == 1 {
+		one := &struct {
+			res CheckResult
+			row [1]RowResult
+		}{}
+		one.res.Rows = one.row[:]
+		return &one.res
+	}
+	return &CheckResult{Rows: make([]RowResult, n)}
+}
+
 // truth is the outcome of one rule on one row.
 type truth int
 
@@ -126,7 +166,6 @@ const (
 // decide evaluates one row.
 func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckInput, r Row, session, row, newRow, tables *ast.Term) (RowResult, error) {
 	out := RowResult{ID: r.ID}
-	role := in.Session.Role
 	input := ast.NewObject(
 		[2]*ast.Term{ast.StringTerm("row"), row},
 		[2]*ast.Term{ast.StringTerm("new_row"), newRow},
@@ -207,12 +246,19 @@ func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckI
 		}
 	}
 
+	return conclude(out, in, result, reasons, gaps, cols), nil
+}
+
+// conclude turns the outcome of a row's rules into its result: the decision,
+// the columns and the reason.
+func conclude(out RowResult, in CheckInput, result truth, reasons []string, gaps []gap, cols []string) RowResult {
+	role := in.Session.Role
 	switch result {
 	case isUnknown:
 		out.Decision = NeedsData
 		out.MissingData = gapPaths(gaps)
 		out.Reason = fmt.Sprintf("role %s: %s; missing: %s", role, strings.Join(reasons, "; "), strings.Join(out.MissingData, ", "))
-		return out, nil
+		return out
 	case isTrue:
 		out.AllowedColumns = cols
 	}
@@ -228,8 +274,31 @@ func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckI
 	if allowed {
 		out.Decision = Allow
 	}
-	out.Reason = "role " + role + ": " + strings.Join(reasons, "; ")
-	return out, nil
+	out.Reason = reasonOf(role, reasons)
+	return out
+}
+
+// reasonOf is "role R: " and the reasons joined by "; ", in one allocation.
+func reasonOf(role string, reasons []string) string {
+	n := len("role : ") + len(role)
+	for i, r := range reasons {
+		if i > 0 {
+			n += len("; ")
+		}
+		n += len(r)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString("role ")
+	b.WriteString(role)
+	b.WriteString(": ")
+	for i, r := range reasons {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(r)
+	}
+	return b.String()
 }
 
 // evalRule evaluates a rule. With gaps it partially evaluates with the

@@ -1,8 +1,10 @@
-// Package engine evaluates a compiled policy set with OPA. Every Rego module
-// is compiled once, and every (table, operation, role) gets its prepared
-// queries when the set is built; a request chooses them by map lookup,
-// coerces its session and rows in Go, and evaluates with an input built
-// directly as an OPA value.
+// Package engine evaluates a compiled policy set. Every Rego module is
+// compiled once, and every (table, operation, role) gets its prepared
+// queries and, from OPA's partial evaluation, its residual template when the
+// set is built; a request chooses them by map lookup and coerces its session
+// and rows in Go. Check evaluates the template on each row (native.go), or
+// OPA's prepared queries with an input built directly as an OPA value
+// (EvaluatorOPA, rows that lack data, permissions without a template).
 package engine
 
 import (
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -32,6 +35,11 @@ type Set struct {
 	// allComputed holds every table's computed fields, sorted; allFields
 	// its columns and computed fields: what the admin role may read.
 	allComputed, allFields map[model.TableName][]string
+	// evaluator decides Check's rows (native.go).
+	evaluator Evaluator
+	// clock is what Check reads for clock words and presets; nil is
+	// time.Now (WithClock).
+	clock func() time.Time
 }
 
 type permKey struct {
@@ -70,6 +78,9 @@ type prepared struct {
 	// inlining says what partial evaluations of the permission keep out
 	// of inlining (inlining.go).
 	inlining *inlining
+	// native is the template Check evaluates in Go (native.go); nil when
+	// OPA decides.
+	native *nativeTmpl
 }
 
 // New compiles p to Rego, compiles the modules with OPA's strict compiler
@@ -116,6 +127,7 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 				if pp.filterTmpl, err = s.buildFilterTemplate(ctx, pp); err != nil {
 					return nil, fmt.Errorf("filter template for %s %s role %s: %w", t.Name, op, role, err)
 				}
+				pp.native = nativeOf(pp)
 				s.perms[permKey{t.Name, op, role}] = pp
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync/atomic"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -140,11 +141,11 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 	} else {
 		vals = sc.vals[:n]
 	}
-	if err := sessionValues(pp, in.Session.Vars, vals); err != nil {
+	if err := sessionValues(pp, in.Session.Vars, vals, time.Time{}); err != nil {
 		return nil, err
 	}
 	if len(pp.perm.Set) > 0 {
-		if res.Presets, err = presets(pp.perm, in.Session.Vars); err != nil {
+		if res.Presets, err = presets(pp.perm, in.Session.Vars, s.now()); err != nil {
 			return nil, err
 		}
 	}
@@ -219,18 +220,22 @@ type filterTemplate struct {
 }
 
 // sessionValues coerces every variable the permission reads into out
-// (aligned with pp.session), exactly as Check does: the same values, the
-// same errors with the same fields.
-func sessionValues(pp *prepared, vars map[string]string, out []any) error {
+// (aligned with pp.session): the one coercion of Check and Filter, the same
+// values, the same errors with the same fields. A clock word is read at now
+// (Check: the time of the decision); with a zero now it stays a
+// residual.Clock (Filter: the database's clock when the query runs).
+func sessionValues(pp *prepared, vars map[string]string, out []any, now time.Time) error {
 	var missing []string
 	var bad InvalidValueErrors
 	for i, n := range pp.session {
-		if n.v.Clock != "" {
-			// Left to the database: its clock when the query runs.
-			out[i] = residual.Clock{Word: n.v.Clock}
-			continue
-		}
 		raw, ok := vars[n.v.Name]
+		if n.v.Clock != "" {
+			if now.IsZero() {
+				out[i] = residual.Clock{Word: n.v.Clock}
+				continue
+			}
+			raw, ok = model.ClockValue(n.v.Clock, n.v.Kind, now), true
+		}
 		if !ok {
 			if len(missing) == 0 || missing[len(missing)-1] != n.v.Name {
 				missing = append(missing, n.v.Name)
@@ -254,7 +259,7 @@ func sessionValues(pp *prepared, vars map[string]string, out []any) error {
 	return nil
 }
 
-// sessionGoValue is coerceSession with Go values: the canonical form of the
+// sessionGoValue coerces one session variable: the canonical form of the
 // kind for a scalar, a []any for an array, a residual.PatternValue for a
 // pattern.
 func sessionGoValue(n sessionNeed, raw string) (any, *InvalidValueError) {

@@ -103,6 +103,54 @@ func (n *needs) missing(row map[string]any, tables map[model.TableName][]map[str
 	return out
 }
 
+// complete says whether row (and tables) have everything n reads: missing
+// would return nothing. It allocates nothing, for Check's every row.
+func (n *needs) complete(row map[string]any, tables map[model.TableName][]map[string]any) bool {
+	if !n.has(row) {
+		return false
+	}
+	for t, child := range n.tables {
+		rows, ok := tables[t]
+		if !ok {
+			return false
+		}
+		for _, r := range rows {
+			if !child.has(r) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// has is complete for one row, without other tables.
+func (n *needs) has(row map[string]any) bool {
+	for c := range n.cols {
+		if _, ok := row[c]; !ok {
+			return false
+		}
+	}
+	for name, child := range n.rels {
+		v, ok := row[name]
+		if !ok {
+			return false
+		}
+		switch rv := v.(type) {
+		case map[string]any:
+			if !child.has(rv) {
+				return false
+			}
+		case []any:
+			for _, el := range rv {
+				if m, ok := el.(map[string]any); ok && !child.has(m) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
 // walk appends what row lacks. ref is the input reference of row while
 // the path from the root is static (object relationships); frozen is set
 // once an array relationship was traversed: OPA's partial evaluation cannot

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -60,7 +61,7 @@ func (s *Set) Replay(ctx context.Context, in CheckInput) ([][]ReplayQuery, error
 	}
 	var presetValues map[string]any
 	if len(pp.perm.Set) > 0 {
-		if presetValues, err = presets(pp.perm, in.Session.Vars); err != nil {
+		if presetValues, err = presets(pp.perm, in.Session.Vars, time.Now()); err != nil {
 			return nil, err
 		}
 	}

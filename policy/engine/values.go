@@ -9,41 +9,36 @@ import (
 
 	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
 )
 
 func sessionField(name string) string {
 	return "principal.session_variables[" + name + "]"
 }
 
-// sessionValue builds input.session for a permission: every variable the
-// rules read, coerced in Go to the kind it is compared with.
+// sessionValue builds input.session for a permission, for OPA: the values
+// of sessionValues (the one coercion of Check and Filter), the clock read
+// now, grouped as the compiled Rego reads them.
 func (pp *prepared) sessionValue(vars map[string]string) (*ast.Term, error) {
+	vals := make([]any, len(pp.session))
+	if err := sessionValues(pp, vars, vals, time.Now()); err != nil {
+		return nil, err
+	}
+	return pp.sessionTerm(vals)
+}
+
+// sessionTerm groups coerced session values (aligned with pp.session) into
+// input.session.
+func (pp *prepared) sessionTerm(vals []any) (*ast.Term, error) {
 	groups := map[string][][2]*ast.Term{}
-	var missing []string
 	var bad InvalidValueErrors
-	now := time.Now()
-	for _, n := range pp.session {
-		raw, ok := vars[n.v.Name]
-		if n.v.Clock != "" {
-			// A rule's "now()", read once per decision.
-			raw, ok = model.ClockValue(n.v.Clock, n.v.Kind, now), true
-		}
-		if !ok {
-			if len(missing) == 0 || missing[len(missing)-1] != n.v.Name {
-				missing = append(missing, n.v.Name)
-			}
-			continue
-		}
-		key, val, err := coerceSession(n, raw)
+	for i, n := range pp.session {
+		key, val, err := sessionAST(n, vals[i])
 		if err != nil {
 			bad = append(bad, err)
 			continue
 		}
 		groups[key] = append(groups[key], [2]*ast.Term{ast.StringTerm(sessionKey(n)), ast.NewTerm(val)})
-	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		return nil, &MissingSessionVariablesError{Names: dedup(missing)}
 	}
 	if len(bad) > 0 {
 		return nil, bad
@@ -62,67 +57,43 @@ func sessionKey(n sessionNeed) string {
 	return n.v.Name
 }
 
-// coerceSession returns the input.session group key and the value.
-func coerceSession(n sessionNeed, raw string) (string, ast.Value, *InvalidValueError) {
-	field := sessionField(n.v.Name)
+// sessionAST returns the input.session group key and the OPA value of a
+// coerced session value (sessionGoValue's forms): a pattern's regular
+// expression, an enum side's labels, the canonical value otherwise.
+func sessionAST(n sessionNeed, v any) (string, ast.Value, *InvalidValueError) {
 	if n.pattern != "" {
-		re, err := compile.PatternRegex(n.pattern, raw)
-		if err != nil {
-			return "", nil, &InvalidValueError{Field: field, Kind: model.KindText, Reason: err.Error()}
-		}
-		return "pattern", ast.String(re), nil
+		pv, _ := v.(residual.PatternValue)
+		return "pattern", ast.String(pv.Regex), nil
 	}
 	if n.order != "" {
-		side, err := enumSide(n, raw)
-		if err != nil {
-			return "", nil, err
-		}
-		terms := make([]*ast.Term, len(side))
-		for i, l := range side {
-			terms[i] = ast.StringTerm(l)
+		labels, _ := v.([]any)
+		terms := make([]*ast.Term, len(labels))
+		for i, l := range labels {
+			s, _ := l.(string)
+			terms[i] = ast.StringTerm(s)
 		}
 		return compile.EnumOrderKey(n.order, n.v.Type.Enum), ast.NewArray(terms...), nil
 	}
-	key := compile.SessionKind(n.v)
-	if n.v.Array {
-		elems, err := model.ParseArrayLiteral(raw)
-		if err != nil {
-			return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: "not an array literal such as {1,2,3}: " + err.Error()}
-		}
-		terms := make([]*ast.Term, len(elems))
-		for i, el := range elems {
-			v, err := model.ParseText(n.v.Kind, el)
-			if err == nil {
-				v, err = model.Normalize(n.v.Type, v, true)
-			}
+	if list, ok := v.([]any); ok && n.v.Array {
+		// Element by element: fastValue turns a jsonb "null" element
+		// (model.JSONNull) into compile.JSONNullTerm only at the top.
+		terms := make([]*ast.Term, len(list))
+		for i, el := range list {
+			t, err := fastValue(el)
 			if err != nil {
-				return "", nil, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", field, i), Kind: n.v.Kind, Reason: err.Error()}
+				return "", nil, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", sessionField(n.v.Name), i), Kind: n.v.Kind, Reason: err.Error()}
 			}
-			av, err := fastValue(v)
-			if err != nil {
-				return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: err.Error()}
-			}
-			terms[i] = av
+			terms[i] = t
 		}
-		return key, ast.NewArray(terms...), nil
+		return compile.SessionKind(n.v), ast.NewArray(terms...), nil
 	}
-	v, err := model.ParseText(n.v.Kind, raw)
-	if err == nil {
-		v, err = model.Normalize(n.v.Type, v, true)
-	}
-	if err != nil {
-		return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: err.Error()}
-	}
-	if n.v.Kind == model.KindJSONB && depth(v) > compile.JSONBMaxDepth {
-		return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: fmt.Sprintf("nested deeper than %d levels", compile.JSONBMaxDepth)}
-	}
-	// fastValue: a jsonb "null" is JSON null (model.ParseText), which
-	// the rules read as compile.JSONNullTerm.
+	// fastValue: a jsonb "null" is JSON null (model.ParseText), which the
+	// rules read as compile.JSONNullTerm.
 	av, err := fastValue(v)
 	if err != nil {
-		return "", nil, &InvalidValueError{Field: field, Kind: n.v.Kind, Reason: err.Error()}
+		return "", nil, &InvalidValueError{Field: sessionField(n.v.Name), Kind: n.v.Kind, Reason: err.Error()}
 	}
-	return key, av.Value, nil
+	return compile.SessionKind(n.v), av.Value, nil
 }
 
 // enumSide validates a variable an enum column is ordered against and
@@ -155,7 +126,7 @@ func depth(v any) int {
 
 // presets returns the permission's set values, session variables
 // substituted and coerced to the column's kind.
-func presets(p *model.Permission, vars map[string]string) (map[string]any, error) {
+func presets(p *model.Permission, vars map[string]string, now time.Time) (map[string]any, error) {
 	out := make(map[string]any, len(p.Set))
 	var missing []string
 	var bad InvalidValueErrors
@@ -167,7 +138,7 @@ func presets(p *model.Permission, vars map[string]string) (map[string]any, error
 			raw, ok := vars[x.Name]
 			if x.Clock != "" {
 				// A preset "now()" is the time of the decision.
-				raw, ok = model.ClockValue(x.Clock, x.Kind, time.Now()), true
+				raw, ok = model.ClockValue(x.Clock, x.Kind, now), true
 			}
 			if !ok {
 				missing = append(missing, x.Name)

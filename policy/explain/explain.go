@@ -90,9 +90,16 @@ func Row(p *model.Policy, t *model.Table, e residual.Expr, row map[string]any, t
 	if maxNodes < 1 {
 		maxNodes = DefaultMaxNodes
 	}
-	x := &explainer{p: p, max: maxNodes, tables: map[model.TableName][]map[string]any{}}
+	x := &explainer{p: p, max: maxNodes, tables: map[model.TableName][]map[string]any{}, have: map[model.TableName][]map[string]any{}}
+	if t == nil {
+		return &Explanation{Root: &Node{Op: "unknown table", Outcome: Unknown}}
+	}
 	root := x.canon(t, row)
 	for tn, rows := range tables {
+		// _exists rows named without a source are the request table's
+		// source's, as the engine reads them.
+		tn = p.Resolve(tn, t.Name.Source)
+		x.have[tn] = rows
 		tt, ok := p.Tables[tn]
 		if !ok {
 			continue
@@ -101,7 +108,6 @@ func Row(p *model.Policy, t *model.Table, e residual.Expr, row map[string]any, t
 			x.tables[tn] = append(x.tables[tn], x.canon(tt, r))
 		}
 	}
-	x.have = tables
 	x.root = root
 	_, n := x.eval(e, root, "", true)
 	return &Explanation{Root: n, Truncated: x.truncated, Nodes: x.nodes}
@@ -308,6 +314,17 @@ func (x *explainer) exists(v residual.Exists, cur map[string]any, prefix string,
 	return out, n
 }
 
+// databaseLeaf is the unknown node of an operator the database decides.
+func (x *explainer) databaseLeaf(e residual.Expr, op model.Operator, c residual.Column, label string, cur map[string]any, prefix string, build bool) (Outcome, *Node) {
+	lv, lok := cur[c.Name]
+	if c.Root {
+		lv, lok = x.root[c.Name]
+	}
+	n := &Node{Op: string(op), Text: residual.String(e), Column: prefix + c.Name, RowValue: lv, RowMissing: !lok,
+		Outcome: Unknown, Note: label + ": decided by the database"}
+	return Unknown, x.node(build, n)
+}
+
 func isList(v any) bool {
 	_, ok := v.([]any)
 	return ok
@@ -332,10 +349,17 @@ func (x *explainer) leaf(e residual.Expr, cur map[string]any, prefix string, bui
 		left, right = v.Column, v.Value
 	case residual.Array:
 		left, right = v.Column, v.Value
-	case residual.Spatial, residual.Database:
-		// PostGIS, lquery matching, ltree and array ordering: the
-		// database's to decide, never Warden's (Check answers NEEDS_DATA).
-		return Unknown, x.node(build, &Node{Op: "?", Text: residual.String(e), Outcome: Unknown, Note: "decided by the database"})
+	case residual.Spatial:
+		// Never evaluated by Warden: the database decides it (Check
+		// answers NEEDS_DATA on it), so it is unknown here.
+		return x.databaseLeaf(e, v.Op, v.Column, "PostGIS", cur, prefix, build)
+	case residual.Database:
+		// lquery matching, ltree and array ordering: likewise.
+		label := "ltree"
+		if strings.HasSuffix(v.Type, "]") && v.Op != model.OpMatchesAny && v.Op != model.OpAncestorAny && v.Op != model.OpDescendantAny {
+			label = v.Type
+		}
+		return x.databaseLeaf(e, v.Op, v.Column, label, cur, prefix, build)
 	default:
 		// Empty (templates only) and anything new: decided as a whole.
 		o := False

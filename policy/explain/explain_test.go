@@ -155,8 +155,8 @@ func TestExplainDatabaseLeaf(t *testing.T) {
 	db := residual.Database{Op: model.OpMatches, Column: residual.Column{Name: "id", Kind: model.KindText},
 		Value: residual.Value{V: "*.a", Kind: model.KindText}, Symbol: "~", Type: "lquery"}
 	ex := explain.Row(p, com, db, map[string]any{"id": 1.0}, nil, 0)
-	if ex.Root.Outcome != explain.Unknown || ex.Root.Note != "decided by the database" {
-		t.Errorf("%+v, want unknown, decided by the database", ex.Root)
+	if ex.Root.Outcome != explain.Unknown || ex.Root.Note != "ltree: decided by the database" || ex.Root.Op != "_matches" {
+		t.Errorf("%+v, want _matches unknown, ltree: decided by the database", ex.Root)
 	}
 	eq := residual.Compare{Op: residual.Eq, Left: residual.Column{Name: "id", Kind: model.KindInteger}, Right: residual.Value{V: jsonNumber("1"), Kind: model.KindInteger}}
 	ex = explain.Row(p, com, residual.Or{Items: []residual.Expr{db, eq}}, map[string]any{"id": 1.0}, nil, 0)

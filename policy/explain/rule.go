@@ -128,3 +128,7 @@ func FellAway(e model.BoolExp, vars map[string]string) []string {
 	})
 	return out
 }
+
+// Value writes a rule's value (a preset's, a comparison's right side) as
+// Rule writes it: a session variable by its name, a constant as JSON.
+func Value(v model.Value) string { return value(v) }

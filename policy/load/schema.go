@@ -535,9 +535,11 @@ func canonType(declared string) (model.Type, bool) {
 
 // KindOf maps a declared column type to its Kind, case-insensitively,
 // ignoring type arguments such as varchar(255) or numeric(10, 2). A type
-// Warden cannot decide comparisons on (arrays, money, inet, interval,
-// bytea, enums and domains declared without their labels or base type,
-// PostGIS, ...) is KindOpaque: it loads, and only _is_null applies.
+// Warden does not compare by value (tsvector, ranges, arrays of other
+// element types than canonType's, an interval restricted to fields, enums
+// and domains declared without their labels or base type, PostGIS, ...)
+// is KindOpaque: it loads, and only _is_null applies (on PostGIS columns
+// the _st_* operators too, which the database decides).
 func KindOf(declared string) model.Kind {
 	if _, ok := canonType(declared); ok {
 		return model.KindText

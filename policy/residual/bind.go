@@ -91,7 +91,9 @@ func Bind(e Expr, params []Param, values []any) (Expr, error) {
 type binder struct {
 	params []Param
 	values []any
-	err    error
+	// some: a Param without a value stays in the tree (BindSome).
+	some bool
+	err  error
 	// empty: a value was bound that folds (an empty list, null).
 	empty bool
 }
@@ -110,7 +112,7 @@ func (b *binder) get(p Param) any {
 
 func (b *binder) operand(o Operand) (Operand, bool) {
 	p, ok := o.(Param)
-	if !ok {
+	if !ok || b.some && !b.has(p) {
 		return o, false
 	}
 	v := b.get(p)
@@ -187,7 +189,7 @@ func (b *binder) bind(e Expr) (Expr, bool) {
 			return x, true
 		}
 	case Match:
-		if p, ok := x.Pattern.(Param); ok {
+		if p, ok := x.Pattern.(Param); ok && (!b.some || b.has(p)) {
 			v := b.get(p)
 			pv, ok := v.(PatternValue)
 			if !ok && b.err == nil {
@@ -200,6 +202,38 @@ func (b *binder) bind(e Expr) (Expr, bool) {
 		}
 	}
 	return e, false
+}
+
+// has says whether p has a value.
+func (b *binder) has(p Param) bool {
+	for i := range b.params {
+		if b.params[i] == p && i < len(b.values) {
+			return true
+		}
+	}
+	return false
+}
+
+// BindSome is Bind for the Params that params lists; the others stay in
+// the tree, which remains a template. The database's clock (Clock values)
+// can so be bound where the rest of the session is read inside the
+// database (row-level security).
+func BindSome(e Expr, params []Param, values []any) (Expr, error) {
+	if len(params) == 0 {
+		return e, nil
+	}
+	b := binder{params: params, values: values, some: true}
+	out, changed := b.bind(e)
+	if b.err != nil {
+		return nil, b.err
+	}
+	if !changed {
+		return e, nil
+	}
+	if b.empty {
+		return fold(out), nil
+	}
+	return out, nil
 }
 
 func (b *binder) list(items []Expr) ([]Expr, bool) {

@@ -1,10 +1,16 @@
 package residual
 
 import (
+	"cmp"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -19,13 +25,49 @@ import (
 type Data struct {
 	Row    map[string]any
 	Tables map[model.TableName][]map[string]any
+	// params and values bind a template's Params (EvalTemplate).
+	params []Param
+	values []any
 }
 
 // Eval evaluates a bound predicate on in-memory rows with the meaning the
 // Rego gives it: the reference semantics that SQL renderings must match.
 // Relationship joins are taken as already done by the nesting of Data.Row.
 func Eval(e Expr, d Data) bool {
+	d.params, d.values = nil, nil
 	return eval(e, d, d.Row)
+}
+
+// EvalTemplate is Eval(Bind(e, params, values), d) without building the
+// bound tree: each Param reads its value where the evaluation meets it.
+// Check evaluates every row of a request so, with the template of the
+// permission and the request's session values. A Param missing from params
+// (CheckTemplate reports it) holds nothing.
+func EvalTemplate(e Expr, params []Param, values []any, d Data) bool {
+	d.params, d.values = params, values
+	return eval(e, d, d.Row)
+}
+
+// CheckTemplate says whether params supply every Param of e, as Bind
+// requires.
+func CheckTemplate(e Expr, params []Param) error {
+	for _, p := range Params(e) {
+		if !slices.Contains(params, p) {
+			return fmt.Errorf("residual: no value for session variable %s", p.Name)
+		}
+	}
+	return nil
+}
+
+// param is the value bound to p, as binder.get finds it; ok is false when
+// there is none.
+func (d *Data) param(p Param) (any, bool) {
+	for i := range d.params {
+		if d.params[i] == p && i < len(d.values) {
+			return d.values[i], true
+		}
+	}
+	return nil, false
 }
 
 func eval(e Expr, d Data, cur map[string]any) bool {
@@ -62,6 +104,12 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 				return c.At(x.Kind, time.Now())
 			}
 			return x.V
+		case Param:
+			v, _ := d.param(x)
+			if c, ok := v.(Clock); ok {
+				return c.At(x.Kind, time.Now())
+			}
+			return v
 		}
 		return nil
 	}
@@ -89,6 +137,12 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 	case IsNull:
 		return col(x.Column) == nil
 	case Compare:
+		if p, ok := x.Right.(Param); ok {
+			if v, ok := d.param(p); ok && v == nil {
+				// As Bind: a jsonb session variable "null".
+				return eval(compareNull(x.Op, x.Left), d, cur)
+			}
+		}
 		a, b := col(x.Left), val(x.Right)
 		if a == nil || b == nil {
 			return false
@@ -131,7 +185,15 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 		if !ok {
 			return false
 		}
-		re, err := regexp.Compile(x.Regex)
+		expr := x.Regex
+		if p, ok := x.Pattern.(Param); ok {
+			pv, ok := val(p).(PatternValue)
+			if !ok {
+				return false
+			}
+			expr = pv.Regex
+		}
+		re, err := compiledRegexp(expr)
 		return err == nil && re.MatchString(s)
 	case JSONB:
 		a := col(x.Column)
@@ -178,6 +240,36 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 	return false
 }
 
+// regexps caches compiled regular expressions for Match: a rule's pattern is
+// compiled once, not per row. The cache is bounded in entries and in the
+// length of what it keeps (a session variable's pattern varies per
+// request); the rest is compiled each time.
+var (
+	regexps     sync.Map // string -> *regexp.Regexp
+	regexpCount atomic.Int64
+)
+
+const (
+	maxCachedRegexps   = 1024
+	maxCachedRegexpLen = 1024
+)
+
+func compiledRegexp(expr string) (*regexp.Regexp, error) {
+	if re, ok := regexps.Load(expr); ok {
+		return re.(*regexp.Regexp), nil
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, err
+	}
+	if len(expr) <= maxCachedRegexpLen && regexpCount.Load() < maxCachedRegexps {
+		if _, loaded := regexps.LoadOrStore(expr, re); !loaded {
+			regexpCount.Add(1)
+		}
+	}
+	return re, nil
+}
+
 // PadSpaces pads s with spaces to n characters (code points), leaving a
 // longer s as it is: the library's bpchar_pad, the value of a character(n)
 // column as PostgreSQL's pattern operators see it.
@@ -195,6 +287,13 @@ func PadSpaces(s string, n int) string {
 func compareValues(k model.Kind, a, b any) (int, bool) {
 	switch k {
 	case model.KindInteger, model.KindNumeric:
+		// Integers that fit 64 bits, most of them, compare without
+		// allocating; anything else exactly, as rationals.
+		if i, ok := int64Of(a); ok {
+			if j, ok := int64Of(b); ok {
+				return cmp.Compare(i, j), true
+			}
+		}
 		x, ok1 := number(a)
 		y, ok2 := number(b)
 		if !ok1 || !ok2 {
@@ -232,6 +331,21 @@ func compareValues(k model.Kind, a, b any) (int, bool) {
 		return 1, true
 	}
 	return 0, true
+}
+
+// int64Of reads a number written as a decimal integer that fits 64 bits.
+func int64Of(v any) (int64, bool) {
+	var s string
+	switch x := v.(type) {
+	case json.Number:
+		s = string(x)
+	case string:
+		s = x
+	default:
+		return 0, false
+	}
+	i, err := strconv.ParseInt(s, 10, 64)
+	return i, err == nil
 }
 
 func number(v any) (*big.Rat, bool) {

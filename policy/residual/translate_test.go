@@ -3,6 +3,7 @@ package residual
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -255,5 +256,34 @@ func TestBindEmpty(t *testing.T) {
 	}
 	if got := Simplify(Empty{List: Value{V: []any{"a"}}}); got != (False{}) {
 		t.Errorf("Empty over [a] simplifies to %s", String(got))
+	}
+}
+
+// BindSome binds the listed parameters and leaves the others, patterns
+// and lists included, as they were: row-level security binds the clock
+// and reads the rest of the session inside the database.
+func TestBindSome(t *testing.T) {
+	at := Param{Name: "x-hasura-now", Kind: model.KindTimestamp}
+	uid := Param{Name: "x-hasura-user-id", Kind: model.KindInteger}
+	ids := Param{Name: "x-hasura-ids", Kind: model.KindInteger, Array: true}
+	pat := Param{Name: "x-hasura-p", Kind: model.KindText, Pattern: model.OpLike}
+	tmpl := And{Items: []Expr{
+		Compare{Op: Lt, Left: Column{Name: "at", Kind: model.KindTimestamp}, Right: at},
+		Compare{Op: Eq, Left: Column{Name: "author_id", Kind: model.KindInteger}, Right: uid},
+		Or{Items: []Expr{Empty{List: ids}, In{Column: Column{Name: "id", Kind: model.KindInteger}, List: ids}}},
+		Match{Op: model.OpLike, Column: Column{Name: "body", Kind: model.KindText}, Pattern: pat},
+	}}
+	e, err := BindSome(tmpl, []Param{at}, []any{Clock{Word: "now"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Params(e); len(got) != 3 || slices.Contains(got, at) {
+		t.Errorf("params left %v, want every one but %s", got, at.Name)
+	}
+	if v, ok := e.(And).Items[0].(Compare).Right.(Value); !ok || v.V != (Clock{Word: "now"}) {
+		t.Errorf("the clock is not bound: %s", String(e))
+	}
+	if _, err := BindSome(tmpl, []Param{pat}, []any{"not a PatternValue"}); err == nil {
+		t.Error("a listed pattern binds a plain string")
 	}
 }

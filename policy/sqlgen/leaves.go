@@ -68,6 +68,9 @@ func (w *work) param(k model.Kind, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if w.ddl() {
+		return w.literal(arg, pgType(k)), nil
+	}
 	w.args = append(w.args, arg)
 	switch w.d {
 	case Postgres:
@@ -91,6 +94,100 @@ func (w *work) param(k model.Kind, v any) (string, error) {
 		}
 	}
 	return "?", nil
+}
+
+// session renders a session variable read inside the database (Options.Session)
+// and cast to the column's type. Only the plain form is rendered: a value
+// Check coerces further (lower-cased, padding stripped, an enum label or
+// its side, canonical text) has no cast that means the same.
+func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
+	s := w.r.o.Session
+	if s == nil || w.d != Postgres {
+		return "", fmt.Errorf("sqlgen: unbound session variable %s", p.Name)
+	}
+	unsupported := func(why string) error {
+		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true, Reason: why}
+	}
+	switch {
+	case p.Array || p.Pattern != "" || p.Order != "":
+		return "", unsupported("only a variable compared as one value is read inside the database")
+	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" || mc.Type.Fold || mc.Type.Enum != nil || mc.Type.Canon != "":
+		return "", unsupported(fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name))
+	}
+	return SessionSQL(s, p)
+}
+
+// SessionSQL renders a session variable read inside the database, cast to
+// its kind: Schema.Function('setting', 'name')::type. Only plain values of
+// kinds with a cast that parses them are rendered (see session).
+func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
+	unsupported := func(why string) error {
+		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true, Reason: why}
+	}
+	if p.Array || p.Pattern != "" || p.Order != "" || p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" {
+		return "", unsupported("only a variable compared as one value is read inside the database")
+	}
+	switch p.Kind {
+	case model.KindInteger, model.KindNumeric, model.KindBoolean, model.KindUUID, model.KindText,
+		model.KindDate, model.KindTimestamp:
+	case model.KindTimestamptz:
+		return "", unsupported("PostgreSQL reads a timestamptz without an offset in the session's TimeZone, Check as UTC")
+	default:
+		return "", unsupported(fmt.Sprintf("a %s value has no cast that parses it as Check does", p.Kind))
+	}
+	text, err := SessionText(s, p.Name)
+	if err != nil {
+		return "", err
+	}
+	return text + "::" + pgType(p.Kind), nil
+}
+
+// SessionText renders a session variable's text read inside the database:
+// Schema.Function('setting', 'name').
+func SessionText(s *SessionRead, variable string) (string, error) {
+	d := Postgres
+	schema, err := quoteIdent(d, s.Schema)
+	if err != nil {
+		return "", err
+	}
+	fn, err := quoteIdent(d, s.Function)
+	if err != nil {
+		return "", err
+	}
+	setting, err := QuoteLiteral(s.Setting)
+	if err != nil {
+		return "", err
+	}
+	name, err := QuoteLiteral(variable)
+	if err != nil {
+		return "", err
+	}
+	return schema + "." + fn + "(" + setting + ", " + name + ")", nil
+}
+
+// SessionRejected renders a condition on a session variable's text that
+// holds where PostgreSQL's cast to the variable's kind accepts what Check
+// rejects (model.ParseText), or "" when they accept the same: numbers in
+// PostgreSQL 16's forms (0x1F, 1_000) or NaN and Infinity; dates and
+// timestamps spelled with words (now, epoch, infinity, BC), which ISO
+// 8601 never needs beyond T, Z, UTC and GMT.
+func SessionRejected(s *SessionRead, p residual.Param) (string, error) {
+	var re string
+	switch p.Kind {
+	case model.KindInteger:
+		re = "[a-z_]"
+	case model.KindNumeric:
+		re = "[a-df-z_]"
+	case model.KindDate, model.KindTimestamp:
+		re = "[abd-fh-lnoq-sv-y]"
+	default:
+		return "", nil
+	}
+	text, err := SessionText(s, p.Name)
+	if err != nil {
+		return "", err
+	}
+	return text + " ~* '" + re + "'", nil
 }
 
 // canonParam is param for a value compared with column mc: a canonical
@@ -159,8 +256,69 @@ func mysqlDecimal(v any) (string, error) {
 	return "CAST(? AS DECIMAL(65," + strconv.Itoa(s) + "))", nil
 }
 
+// ddl says the SQL is for DDL, a row-level security policy
+// (Options.Session), which takes no parameters: the policy's own values
+// are written as typed literals instead, quoted by QuoteLiteral. Values of
+// a request never reach DDL; the session is read in the database.
+func (w *work) ddl() bool { return w.r.o.Session != nil && w.d == Postgres }
+
+// literal writes a parameter value as a PostgreSQL literal with its cast.
+// A value no literal can hold (a NUL) fails the rendering.
+func (w *work) literal(v any, cast string) string {
+	s, err := pgLiteral(v)
+	if err != nil {
+		if w.err == nil {
+			w.err = err
+		}
+		return "NULL"
+	}
+	if cast != "" {
+		s += "::" + cast
+	}
+	return s
+}
+
+// pgLiteral writes a bind parameter's value (Fragment.Args) as a
+// literal: text, which the cast after it parses as a parameter's text
+// would be, or an ARRAY of such.
+func pgLiteral(v any) (string, error) {
+	switch x := v.(type) {
+	case int64:
+		return "'" + strconv.FormatInt(x, 10) + "'", nil
+	case bool:
+		return "'" + strconv.FormatBool(x) + "'", nil
+	case string:
+		return QuoteLiteral(x)
+	case []int64, []bool, []string:
+		var items []string
+		switch y := x.(type) {
+		case []int64:
+			for _, el := range y {
+				items = append(items, "'"+strconv.FormatInt(el, 10)+"'")
+			}
+		case []bool:
+			for _, el := range y {
+				items = append(items, "'"+strconv.FormatBool(el)+"'")
+			}
+		case []string:
+			for _, el := range y {
+				q, err := QuoteLiteral(el)
+				if err != nil {
+					return "", err
+				}
+				items = append(items, q)
+			}
+		}
+		return "ARRAY[" + strings.Join(items, ", ") + "]", nil
+	}
+	return "", fmt.Errorf("sqlgen: no literal for a %T value", v)
+}
+
 // rawParam adds a parameter used as is (a pattern, a key).
 func (w *work) rawParam(v any, pgCast string) string {
+	if w.ddl() {
+		return w.literal(v, pgCast)
+	}
 	w.args = append(w.args, v)
 	if w.d == Postgres {
 		p := "$" + strconv.Itoa(w.next)
@@ -286,6 +444,8 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 		if err == nil && mc.Type.Canon != "" {
 			r += "::" + mc.Type.Cast
 		}
+	case residual.Param:
+		r, err = w.session(y, mc)
 	default:
 		err = fmt.Errorf("sqlgen: unbound operand %T", x.Right)
 	}

@@ -56,6 +56,9 @@ func (r *Renderer) Render(e residual.Expr) (Fragment, error) {
 		return Fragment{}, err
 	}
 	w.b.WriteByte(')')
+	if w.err != nil {
+		return Fragment{}, w.err
+	}
 	return r.done(w), nil
 }
 
@@ -77,6 +80,9 @@ func (r *Renderer) Column(col string, cond residual.Expr) (Fragment, error) {
 		return Fragment{}, err
 	}
 	w.b.WriteString(" THEN " + ref + " END")
+	if w.err != nil {
+		return Fragment{}, w.err
+	}
 	return r.done(w), nil
 }
 
@@ -97,6 +103,8 @@ type work struct {
 	args []any
 	next int
 	subs int
+	// err is the first value no literal could hold (DDL only).
+	err error
 }
 
 // alias hands out a fresh subquery alias, prefix followed by a number.

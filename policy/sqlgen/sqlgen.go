@@ -11,12 +11,19 @@
 // Rego evaluates. What a dialect cannot express is an *UnsupportedError,
 // never dropped from the filter; Validate finds those in a policy set at
 // load time. The per-dialect decisions are listed in doc.go.
+//
+// One exception to bind parameters: for PostgreSQL row-level security
+// (package rls), Options.Session renders a template's session variables as
+// reads of the session inside the database, and the rules' own values as
+// typed literals quoted by QuoteLiteral, since DDL takes no parameters.
+// Values of a request never reach that SQL.
 package sqlgen
 
 import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wardenpdp/warden/policy/model"
 )
@@ -87,6 +94,23 @@ type Options struct {
 	// rendered.
 	Role        string
 	SessionVars map[string]string
+	// Session, for PostgreSQL only, renders the session variables of a
+	// template (residual.Param on the right of a comparison) as reads of
+	// the session inside the database, for row-level security policies,
+	// which cannot take bind parameters. Nil: a Param is an error.
+	Session *SessionRead
+}
+
+// SessionRead says how SQL reads a session variable inside the database:
+// Schema.Function(Setting, name) returns its text, and raises an error
+// when it is not set, so that a missing variable fails the statement
+// rather than compare with NULL (under NOT, NULL IS NOT TRUE would hold).
+// The text is cast to the column's type, as Check coerces it.
+type SessionRead struct {
+	Schema, Function string
+	// Setting is the name of the setting that holds the session's json
+	// (request.jwt.claims).
+	Setting string
 }
 
 // Fragment is rendered SQL with its bind parameters, in placeholder order.
@@ -139,6 +163,27 @@ func quoteIdent(d Dialect, s string) (string, error) {
 	}
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`, nil
 }
+
+// QuoteIdent quotes an identifier for d, doubling the quote character.
+func QuoteIdent(d Dialect, s string) (string, error) { return quoteIdent(d, s) }
+
+// QuoteLiteral renders s as a PostgreSQL string literal, as the server's
+// quote_literal does: quotes doubled, and with a backslash the E'...' form
+// with backslashes doubled, so that the text means s whatever
+// standard_conforming_strings says. For DDL, which takes no parameters.
+func QuoteLiteral(s string) (string, error) {
+	if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+		return "", fmt.Errorf("sqlgen: %q cannot be a string literal", s)
+	}
+	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	if strings.ContainsRune(s, '\\') {
+		q = "E" + strings.ReplaceAll(q, `\`, `\\`)
+	}
+	return q, nil
+}
+
+// TableRef renders a table's qualified name, its schema mapped as o says.
+func (o Options) TableRef(t model.TableName) (string, error) { return o.tableRef(t) }
 
 // tableRef renders a table's qualified name.
 func (o Options) tableRef(t model.TableName) (string, error) {

@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/wardenpdp/warden/bench/workload"
+	"github.com/wardenpdp/warden/policy/engine/enginetest"
+	"github.com/wardenpdp/warden/server"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
@@ -36,7 +38,7 @@ func (b *bench) verify(ctx context.Context) error {
 				return fmt.Errorf("%s: call %d (%s %s %s): %w", name, i, c.Table, c.Op, c.Role, err)
 			}
 		}
-		line := fmt.Sprintf("%s: %d requests (%d Check rows, %d Filter), different users", name, st.calls, st.rows, st.filters)
+		line := fmt.Sprintf("%s: %d requests (%d Check rows, %d Filter; %d rows decided alike by both evaluators), different users", name, st.calls, st.rows, st.filters, st.bothEvaluators)
 		switch {
 		case b.opac == nil:
 			line += ": Warden answered every one (OPA not run)"
@@ -54,6 +56,9 @@ func (b *bench) verify(ctx context.Context) error {
 
 type tally struct {
 	calls, rows, filters, allowed, disagree int
+	// bothEvaluators counts the rows the engine's two evaluators decided
+	// alike, in process, as the server did.
+	bothEvaluators int
 	filterKinds                             map[string]int
 	first                                   string
 }
@@ -131,6 +136,26 @@ func (b *bench) verifyCall(ctx context.Context, c *workload.Call, user int, st *
 			if d.GetDecision() == wardenv1.Decision_DECISION_ALLOW {
 				st.allowed++
 			}
+		}
+		// Both of the engine's evaluators, in process, decide as the
+		// server did (it runs the default, native).
+		in, err := server.CheckInput(req, server.SessionFromPrincipal(req.GetPrincipal()))
+		if err != nil {
+			return fmt.Errorf("convert: %w", err)
+		}
+		res, cerr, disagree := enginetest.CheckBoth(ctx, b.set, in)
+		switch {
+		case disagree != nil:
+			st.mismatch("%s %s role %s: the evaluators disagree: %v", c.Table, c.Op, c.Role, disagree)
+		case cerr != nil:
+			st.mismatch("%s %s role %s: in process, Check fails: %v", c.Table, c.Op, c.Role, cerr)
+		default:
+			for j, d := range resp.GetDecisions() {
+				if got := res.Rows[j].Decision.String(); d.GetDecision().String() != "DECISION_"+got {
+					st.mismatch("%s %s role %s row %d: the server %s, both evaluators in process %s", c.Table, c.Op, c.Role, j, d.GetDecision(), got)
+				}
+			}
+			st.bothEvaluators += len(res.Rows)
 		}
 		if opa == nil {
 			return nil

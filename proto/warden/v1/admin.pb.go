@@ -143,6 +143,59 @@ func (ReloadOutcome) EnumDescriptor() ([]byte, []int) {
 	return file_warden_v1_admin_proto_rawDescGZIP(), []int{1}
 }
 
+// PermissionKind says which rows a permission allows.
+type PermissionKind int32
+
+const (
+	// Never returned.
+	PermissionKind_PERMISSION_KIND_UNSPECIFIED PermissionKind = 0
+	// Every row: the filter (and check) is the empty expression {}.
+	PermissionKind_PERMISSION_KIND_ALWAYS_ALLOWED PermissionKind = 1
+	// Only rows where the filter (and check) holds.
+	PermissionKind_PERMISSION_KIND_CONDITIONAL PermissionKind = 2
+)
+
+// Enum value maps for PermissionKind.
+var (
+	PermissionKind_name = map[int32]string{
+		0: "PERMISSION_KIND_UNSPECIFIED",
+		1: "PERMISSION_KIND_ALWAYS_ALLOWED",
+		2: "PERMISSION_KIND_CONDITIONAL",
+	}
+	PermissionKind_value = map[string]int32{
+		"PERMISSION_KIND_UNSPECIFIED":    0,
+		"PERMISSION_KIND_ALWAYS_ALLOWED": 1,
+		"PERMISSION_KIND_CONDITIONAL":    2,
+	}
+)
+
+func (x PermissionKind) Enum() *PermissionKind {
+	p := new(PermissionKind)
+	*p = x
+	return p
+}
+
+func (x PermissionKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PermissionKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_warden_v1_admin_proto_enumTypes[2].Descriptor()
+}
+
+func (PermissionKind) Type() protoreflect.EnumType {
+	return &file_warden_v1_admin_proto_enumTypes[2]
+}
+
+func (x PermissionKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PermissionKind.Descriptor instead.
+func (PermissionKind) EnumDescriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
 // GetStatusRequest has no fields.
 type GetStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -216,8 +269,11 @@ type GetStatusResponse struct {
 	// The last attempt to reload the caller keys file; absent before the
 	// first, and when there is no keys file.
 	LastCallerKeysReload *ReloadAttempt `protobuf:"bytes,13,opt,name=last_caller_keys_reload,json=lastCallerKeysReload,proto3" json:"last_caller_keys_reload,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The objects left out as inconsistent, in the order of the metadata;
+	// at most 100 (inconsistent_object_count has them all).
+	InconsistentObjects []*InconsistentObject `protobuf:"bytes,14,rep,name=inconsistent_objects,json=inconsistentObjects,proto3" json:"inconsistent_objects,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *GetStatusResponse) Reset() {
@@ -341,6 +397,127 @@ func (x *GetStatusResponse) GetLastCallerKeysReload() *ReloadAttempt {
 	return nil
 }
 
+func (x *GetStatusResponse) GetInconsistentObjects() []*InconsistentObject {
+	if x != nil {
+		return x.InconsistentObjects
+	}
+	return nil
+}
+
+// InconsistentObject is an object of the metadata left out of the policy
+// set because it is not consistent; a request that needs it is refused
+// with FAILED_PRECONDITION naming it.
+type InconsistentObject struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "table", "relationship", "computed field", "permission" or
+	// "inherited role".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The object in words, for example "select permission of role user on
+	// public.articles".
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// The table it belongs to ("schema.name"); empty for an inherited role.
+	Table string `protobuf:"bytes,3,opt,name=table,proto3" json:"table,omitempty"`
+	// The relationship's or computed field's name, or the role of a
+	// permission or an inherited role.
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// A permission's operation; OPERATION_UNSPECIFIED for other kinds.
+	Operation Operation `protobuf:"varint,5,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
+	// Where it is in the metadata: file, relative to the policy directory,
+	// and path inside it.
+	File string `protobuf:"bytes,6,opt,name=file,proto3" json:"file,omitempty"`
+	Path string `protobuf:"bytes,7,opt,name=path,proto3" json:"path,omitempty"`
+	// What is wrong, each "file:line: path: message".
+	Reasons       []string `protobuf:"bytes,8,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InconsistentObject) Reset() {
+	*x = InconsistentObject{}
+	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InconsistentObject) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InconsistentObject) ProtoMessage() {}
+
+func (x *InconsistentObject) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InconsistentObject.ProtoReflect.Descriptor instead.
+func (*InconsistentObject) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *InconsistentObject) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetOperation() Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return Operation_OPERATION_UNSPECIFIED
+}
+
+func (x *InconsistentObject) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *InconsistentObject) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
 // ReloadAttempt describes one attempt to reload.
 type ReloadAttempt struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -368,7 +545,7 @@ type ReloadAttempt struct {
 
 func (x *ReloadAttempt) Reset() {
 	*x = ReloadAttempt{}
-	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	mi := &file_warden_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -380,7 +557,7 @@ func (x *ReloadAttempt) String() string {
 func (*ReloadAttempt) ProtoMessage() {}
 
 func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	mi := &file_warden_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -393,7 +570,7 @@ func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadAttempt.ProtoReflect.Descriptor instead.
 func (*ReloadAttempt) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ReloadAttempt) GetFinishedAt() *timestamppb.Timestamp {
@@ -463,7 +640,7 @@ type PolicyProblem struct {
 
 func (x *PolicyProblem) Reset() {
 	*x = PolicyProblem{}
-	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	mi := &file_warden_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -475,7 +652,7 @@ func (x *PolicyProblem) String() string {
 func (*PolicyProblem) ProtoMessage() {}
 
 func (x *PolicyProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	mi := &file_warden_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -488,7 +665,7 @@ func (x *PolicyProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyProblem.ProtoReflect.Descriptor instead.
 func (*PolicyProblem) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PolicyProblem) GetFile() string {
@@ -528,7 +705,7 @@ type ListTablesRequest struct {
 
 func (x *ListTablesRequest) Reset() {
 	*x = ListTablesRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[4]
+	mi := &file_warden_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +717,7 @@ func (x *ListTablesRequest) String() string {
 func (*ListTablesRequest) ProtoMessage() {}
 
 func (x *ListTablesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[4]
+	mi := &file_warden_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +730,7 @@ func (x *ListTablesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTablesRequest.ProtoReflect.Descriptor instead.
 func (*ListTablesRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 // Column describes one column of a table.
@@ -571,7 +748,7 @@ type Column struct {
 
 func (x *Column) Reset() {
 	*x = Column{}
-	mi := &file_warden_v1_admin_proto_msgTypes[5]
+	mi := &file_warden_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -583,7 +760,7 @@ func (x *Column) String() string {
 func (*Column) ProtoMessage() {}
 
 func (x *Column) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[5]
+	mi := &file_warden_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -596,7 +773,7 @@ func (x *Column) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Column.ProtoReflect.Descriptor instead.
 func (*Column) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Column) GetName() string {
@@ -633,7 +810,7 @@ type RolePermissions struct {
 
 func (x *RolePermissions) Reset() {
 	*x = RolePermissions{}
-	mi := &file_warden_v1_admin_proto_msgTypes[6]
+	mi := &file_warden_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -645,7 +822,7 @@ func (x *RolePermissions) String() string {
 func (*RolePermissions) ProtoMessage() {}
 
 func (x *RolePermissions) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[6]
+	mi := &file_warden_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -658,7 +835,7 @@ func (x *RolePermissions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolePermissions.ProtoReflect.Descriptor instead.
 func (*RolePermissions) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RolePermissions) GetRole() string {
@@ -694,7 +871,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_warden_v1_admin_proto_msgTypes[7]
+	mi := &file_warden_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -706,7 +883,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[7]
+	mi := &file_warden_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -719,7 +896,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Table) GetName() string {
@@ -768,7 +945,7 @@ type ListTablesResponse struct {
 
 func (x *ListTablesResponse) Reset() {
 	*x = ListTablesResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[8]
+	mi := &file_warden_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -780,7 +957,7 @@ func (x *ListTablesResponse) String() string {
 func (*ListTablesResponse) ProtoMessage() {}
 
 func (x *ListTablesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[8]
+	mi := &file_warden_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -793,7 +970,7 @@ func (x *ListTablesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTablesResponse.ProtoReflect.Descriptor instead.
 func (*ListTablesResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListTablesResponse) GetTables() []*Table {
@@ -812,7 +989,7 @@ type ListRolesRequest struct {
 
 func (x *ListRolesRequest) Reset() {
 	*x = ListRolesRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[9]
+	mi := &file_warden_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -824,7 +1001,7 @@ func (x *ListRolesRequest) String() string {
 func (*ListRolesRequest) ProtoMessage() {}
 
 func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[9]
+	mi := &file_warden_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -837,7 +1014,7 @@ func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesRequest.ProtoReflect.Descriptor instead.
 func (*ListRolesRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 // Role describes one role.
@@ -853,7 +1030,7 @@ type Role struct {
 
 func (x *Role) Reset() {
 	*x = Role{}
-	mi := &file_warden_v1_admin_proto_msgTypes[10]
+	mi := &file_warden_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +1042,7 @@ func (x *Role) String() string {
 func (*Role) ProtoMessage() {}
 
 func (x *Role) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[10]
+	mi := &file_warden_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +1055,7 @@ func (x *Role) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Role.ProtoReflect.Descriptor instead.
 func (*Role) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Role) GetName() string {
@@ -906,7 +1083,7 @@ type ListRolesResponse struct {
 
 func (x *ListRolesResponse) Reset() {
 	*x = ListRolesResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[11]
+	mi := &file_warden_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1095,7 @@ func (x *ListRolesResponse) String() string {
 func (*ListRolesResponse) ProtoMessage() {}
 
 func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[11]
+	mi := &file_warden_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1108,7 @@ func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesResponse.ProtoReflect.Descriptor instead.
 func (*ListRolesResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListRolesResponse) GetRoles() []*Role {
@@ -953,7 +1130,7 @@ type GetTableRegoRequest struct {
 
 func (x *GetTableRegoRequest) Reset() {
 	*x = GetTableRegoRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[12]
+	mi := &file_warden_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -965,7 +1142,7 @@ func (x *GetTableRegoRequest) String() string {
 func (*GetTableRegoRequest) ProtoMessage() {}
 
 func (x *GetTableRegoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[12]
+	mi := &file_warden_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -978,7 +1155,7 @@ func (x *GetTableRegoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTableRegoRequest.ProtoReflect.Descriptor instead.
 func (*GetTableRegoRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetTableRegoRequest) GetTable() string {
@@ -1001,7 +1178,7 @@ type RegoModule struct {
 
 func (x *RegoModule) Reset() {
 	*x = RegoModule{}
-	mi := &file_warden_v1_admin_proto_msgTypes[13]
+	mi := &file_warden_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1013,7 +1190,7 @@ func (x *RegoModule) String() string {
 func (*RegoModule) ProtoMessage() {}
 
 func (x *RegoModule) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[13]
+	mi := &file_warden_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1026,7 +1203,7 @@ func (x *RegoModule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegoModule.ProtoReflect.Descriptor instead.
 func (*RegoModule) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RegoModule) GetPath() string {
@@ -1056,7 +1233,7 @@ type GetTableRegoResponse struct {
 
 func (x *GetTableRegoResponse) Reset() {
 	*x = GetTableRegoResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[14]
+	mi := &file_warden_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +1245,7 @@ func (x *GetTableRegoResponse) String() string {
 func (*GetTableRegoResponse) ProtoMessage() {}
 
 func (x *GetTableRegoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[14]
+	mi := &file_warden_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,7 +1258,7 @@ func (x *GetTableRegoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTableRegoResponse.ProtoReflect.Descriptor instead.
 func (*GetTableRegoResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetTableRegoResponse) GetModules() []*RegoModule {
@@ -1094,6 +1271,297 @@ func (x *GetTableRegoResponse) GetModules() []*RegoModule {
 func (x *GetTableRegoResponse) GetRevision() string {
 	if x != nil {
 		return x.Revision
+	}
+	return ""
+}
+
+// GetTablePermissionsRequest names a table.
+type GetTablePermissionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The table as "schema.name", or "name" for schema public.
+	Table         string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTablePermissionsRequest) Reset() {
+	*x = GetTablePermissionsRequest{}
+	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTablePermissionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTablePermissionsRequest) ProtoMessage() {}
+
+func (x *GetTablePermissionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTablePermissionsRequest.ProtoReflect.Descriptor instead.
+func (*GetTablePermissionsRequest) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetTablePermissionsRequest) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+// GetTablePermissionsResponse holds a table's permissions.
+type GetTablePermissionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The table as "schema.name".
+	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	// One entry per role and operation with a permission (inherited roles'
+	// included), sorted by role, then operation. A role and operation not
+	// listed has no permission.
+	Permissions []*TablePermission `protobuf:"bytes,2,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	// Revision of the policy set.
+	Revision string `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The table's permissions left out as inconsistent: a request for one
+	// is refused with FAILED_PRECONDITION, never decided as no permission.
+	InconsistentPermissions []*InconsistentObject `protobuf:"bytes,4,rep,name=inconsistent_permissions,json=inconsistentPermissions,proto3" json:"inconsistent_permissions,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *GetTablePermissionsResponse) Reset() {
+	*x = GetTablePermissionsResponse{}
+	mi := &file_warden_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTablePermissionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTablePermissionsResponse) ProtoMessage() {}
+
+func (x *GetTablePermissionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTablePermissionsResponse.ProtoReflect.Descriptor instead.
+func (*GetTablePermissionsResponse) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetTablePermissionsResponse) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *GetTablePermissionsResponse) GetPermissions() []*TablePermission {
+	if x != nil {
+		return x.Permissions
+	}
+	return nil
+}
+
+func (x *GetTablePermissionsResponse) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *GetTablePermissionsResponse) GetInconsistentPermissions() []*InconsistentObject {
+	if x != nil {
+		return x.InconsistentPermissions
+	}
+	return nil
+}
+
+// TablePermission is one role's permission for one operation, as the
+// metadata states it (an inherited role's: as its parents' combine).
+type TablePermission struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Role name.
+	Role string `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
+	// The operation.
+	Operation Operation `protobuf:"varint,2,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
+	// Which rows it allows.
+	Kind PermissionKind `protobuf:"varint,3,opt,name=kind,proto3,enum=warden.v1.PermissionKind" json:"kind,omitempty"`
+	// For an inherited role: the parents whose permissions combine into
+	// this one. Empty for a role's own permission.
+	InheritedFrom []string `protobuf:"bytes,4,rep,name=inherited_from,json=inheritedFrom,proto3" json:"inherited_from,omitempty"`
+	// The row filter (select, update, delete) in Hasura's notation with the
+	// session variables named, for example "{author_id: {_eq:
+	// X-Hasura-User-Id}}"; "{}" for every row; empty for insert.
+	Filter string `protobuf:"bytes,5,opt,name=filter,proto3" json:"filter,omitempty"`
+	// The check (insert: on the proposed row; update: on the new row) in
+	// the same notation; empty for select and delete.
+	Check string `protobuf:"bytes,6,opt,name=check,proto3" json:"check,omitempty"`
+	// Columns the role may read or write, sorted; empty for delete.
+	Columns []string `protobuf:"bytes,7,rep,name=columns,proto3" json:"columns,omitempty"`
+	// Presets (Hasura "set") by column, as the metadata states them: a
+	// constant or a session variable's name.
+	Set map[string]string `protobuf:"bytes,8,rep,name=set,proto3" json:"set,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The select row limit; absent means none.
+	Limit *int32 `protobuf:"varint,9,opt,name=limit,proto3,oneof" json:"limit,omitempty"`
+	// Whether the role may run aggregation queries (select).
+	AllowAggregations bool `protobuf:"varint,10,opt,name=allow_aggregations,json=allowAggregations,proto3" json:"allow_aggregations,omitempty"`
+	// Whether the permission applies only to backend-only callers.
+	BackendOnly bool `protobuf:"varint,11,opt,name=backend_only,json=backendOnly,proto3" json:"backend_only,omitempty"`
+	// Computed fields a select permission lets the role read, sorted.
+	ComputedFields []string `protobuf:"bytes,12,rep,name=computed_fields,json=computedFields,proto3" json:"computed_fields,omitempty"`
+	// Where the permission is in the metadata: file, relative to the policy
+	// directory, and path inside it. Empty for inherited roles.
+	SourceFile    string `protobuf:"bytes,13,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
+	SourcePath    string `protobuf:"bytes,14,opt,name=source_path,json=sourcePath,proto3" json:"source_path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TablePermission) Reset() {
+	*x = TablePermission{}
+	mi := &file_warden_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TablePermission) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TablePermission) ProtoMessage() {}
+
+func (x *TablePermission) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TablePermission.ProtoReflect.Descriptor instead.
+func (*TablePermission) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *TablePermission) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *TablePermission) GetOperation() Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return Operation_OPERATION_UNSPECIFIED
+}
+
+func (x *TablePermission) GetKind() PermissionKind {
+	if x != nil {
+		return x.Kind
+	}
+	return PermissionKind_PERMISSION_KIND_UNSPECIFIED
+}
+
+func (x *TablePermission) GetInheritedFrom() []string {
+	if x != nil {
+		return x.InheritedFrom
+	}
+	return nil
+}
+
+func (x *TablePermission) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *TablePermission) GetCheck() string {
+	if x != nil {
+		return x.Check
+	}
+	return ""
+}
+
+func (x *TablePermission) GetColumns() []string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+func (x *TablePermission) GetSet() map[string]string {
+	if x != nil {
+		return x.Set
+	}
+	return nil
+}
+
+func (x *TablePermission) GetLimit() int32 {
+	if x != nil && x.Limit != nil {
+		return *x.Limit
+	}
+	return 0
+}
+
+func (x *TablePermission) GetAllowAggregations() bool {
+	if x != nil {
+		return x.AllowAggregations
+	}
+	return false
+}
+
+func (x *TablePermission) GetBackendOnly() bool {
+	if x != nil {
+		return x.BackendOnly
+	}
+	return false
+}
+
+func (x *TablePermission) GetComputedFields() []string {
+	if x != nil {
+		return x.ComputedFields
+	}
+	return nil
+}
+
+func (x *TablePermission) GetSourceFile() string {
+	if x != nil {
+		return x.SourceFile
+	}
+	return ""
+}
+
+func (x *TablePermission) GetSourcePath() string {
+	if x != nil {
+		return x.SourcePath
 	}
 	return ""
 }
@@ -1122,7 +1590,7 @@ type ListDecisionsRequest struct {
 
 func (x *ListDecisionsRequest) Reset() {
 	*x = ListDecisionsRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[15]
+	mi := &file_warden_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1134,7 +1602,7 @@ func (x *ListDecisionsRequest) String() string {
 func (*ListDecisionsRequest) ProtoMessage() {}
 
 func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[15]
+	mi := &file_warden_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1147,7 +1615,7 @@ func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDecisionsRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListDecisionsRequest) GetRole() string {
@@ -1202,7 +1670,7 @@ type ListDecisionsResponse struct {
 
 func (x *ListDecisionsResponse) Reset() {
 	*x = ListDecisionsResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	mi := &file_warden_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1214,7 +1682,7 @@ func (x *ListDecisionsResponse) String() string {
 func (*ListDecisionsResponse) ProtoMessage() {}
 
 func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	mi := &file_warden_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1227,7 +1695,7 @@ func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDecisionsResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListDecisionsResponse) GetDecisions() []*DecisionRecord {
@@ -1276,7 +1744,7 @@ type DecisionRecord struct {
 
 func (x *DecisionRecord) Reset() {
 	*x = DecisionRecord{}
-	mi := &file_warden_v1_admin_proto_msgTypes[17]
+	mi := &file_warden_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1288,7 +1756,7 @@ func (x *DecisionRecord) String() string {
 func (*DecisionRecord) ProtoMessage() {}
 
 func (x *DecisionRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[17]
+	mi := &file_warden_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1301,7 +1769,7 @@ func (x *DecisionRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRecord.ProtoReflect.Descriptor instead.
 func (*DecisionRecord) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DecisionRecord) GetSequence() uint64 {
@@ -1445,7 +1913,7 @@ type DecisionRecordRow struct {
 
 func (x *DecisionRecordRow) Reset() {
 	*x = DecisionRecordRow{}
-	mi := &file_warden_v1_admin_proto_msgTypes[18]
+	mi := &file_warden_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1457,7 +1925,7 @@ func (x *DecisionRecordRow) String() string {
 func (*DecisionRecordRow) ProtoMessage() {}
 
 func (x *DecisionRecordRow) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[18]
+	mi := &file_warden_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1470,7 +1938,7 @@ func (x *DecisionRecordRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRecordRow.ProtoReflect.Descriptor instead.
 func (*DecisionRecordRow) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DecisionRecordRow) GetId() string {
@@ -1517,7 +1985,7 @@ type ReloadRequest struct {
 
 func (x *ReloadRequest) Reset() {
 	*x = ReloadRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[19]
+	mi := &file_warden_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1529,7 +1997,7 @@ func (x *ReloadRequest) String() string {
 func (*ReloadRequest) ProtoMessage() {}
 
 func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[19]
+	mi := &file_warden_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1542,7 +2010,7 @@ func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRequest.ProtoReflect.Descriptor instead.
 func (*ReloadRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 // ReloadResponse says how the reload went. A failed reload is an answer,
@@ -1562,7 +2030,7 @@ type ReloadResponse struct {
 
 func (x *ReloadResponse) Reset() {
 	*x = ReloadResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[20]
+	mi := &file_warden_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1574,7 +2042,7 @@ func (x *ReloadResponse) String() string {
 func (*ReloadResponse) ProtoMessage() {}
 
 func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[20]
+	mi := &file_warden_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1587,7 +2055,7 @@ func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadResponse.ProtoReflect.Descriptor instead.
 func (*ReloadResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReloadResponse) GetPolicy() *ReloadAttempt {
@@ -1616,7 +2084,7 @@ var File_warden_v1_admin_proto protoreflect.FileDescriptor
 const file_warden_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x15warden/v1/admin.proto\x12\twarden.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dwarden/v1/authorization.proto\"\x12\n" +
-	"\x10GetStatusRequest\"\x93\x05\n" +
+	"\x10GetStatusRequest\"\xe5\x05\n" +
 	"\x11GetStatusResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\tR\brevision\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x127\n" +
@@ -1635,7 +2103,17 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"lastReload\x12F\n" +
 	"\x12last_failed_reload\x18\v \x01(\v2\x18.warden.v1.ReloadAttemptR\x10lastFailedReload\x12M\n" +
 	"\x15caller_keys_loaded_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x12callerKeysLoadedAt\x12O\n" +
-	"\x17last_caller_keys_reload\x18\r \x01(\v2\x18.warden.v1.ReloadAttemptR\x14lastCallerKeysReload\"\xa7\x02\n" +
+	"\x17last_caller_keys_reload\x18\r \x01(\v2\x18.warden.v1.ReloadAttemptR\x14lastCallerKeysReload\x12P\n" +
+	"\x14inconsistent_objects\x18\x0e \x03(\v2\x1d.warden.v1.InconsistentObjectR\x13inconsistentObjects\"\xea\x01\n" +
+	"\x12InconsistentObject\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x14\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x122\n" +
+	"\toperation\x18\x05 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12\x12\n" +
+	"\x04file\x18\x06 \x01(\tR\x04file\x12\x12\n" +
+	"\x04path\x18\a \x01(\tR\x04path\x12\x18\n" +
+	"\areasons\x18\b \x03(\tR\areasons\"\xa7\x02\n" +
 	"\rReloadAttempt\x12;\n" +
 	"\vfinished_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"finishedAt\x122\n" +
@@ -1683,7 +2161,36 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"\x06source\x18\x02 \x01(\tR\x06source\"c\n" +
 	"\x14GetTableRegoResponse\x12/\n" +
 	"\amodules\x18\x01 \x03(\v2\x15.warden.v1.RegoModuleR\amodules\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\tR\brevision\"\xab\x01\n" +
+	"\brevision\x18\x02 \x01(\tR\brevision\"2\n" +
+	"\x1aGetTablePermissionsRequest\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\"\xe7\x01\n" +
+	"\x1bGetTablePermissionsResponse\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12<\n" +
+	"\vpermissions\x18\x02 \x03(\v2\x1a.warden.v1.TablePermissionR\vpermissions\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision\x12X\n" +
+	"\x18inconsistent_permissions\x18\x04 \x03(\v2\x1d.warden.v1.InconsistentObjectR\x17inconsistentPermissions\"\xc8\x04\n" +
+	"\x0fTablePermission\x12\x12\n" +
+	"\x04role\x18\x01 \x01(\tR\x04role\x122\n" +
+	"\toperation\x18\x02 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12-\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x19.warden.v1.PermissionKindR\x04kind\x12%\n" +
+	"\x0einherited_from\x18\x04 \x03(\tR\rinheritedFrom\x12\x16\n" +
+	"\x06filter\x18\x05 \x01(\tR\x06filter\x12\x14\n" +
+	"\x05check\x18\x06 \x01(\tR\x05check\x12\x18\n" +
+	"\acolumns\x18\a \x03(\tR\acolumns\x125\n" +
+	"\x03set\x18\b \x03(\v2#.warden.v1.TablePermission.SetEntryR\x03set\x12\x19\n" +
+	"\x05limit\x18\t \x01(\x05H\x00R\x05limit\x88\x01\x01\x12-\n" +
+	"\x12allow_aggregations\x18\n" +
+	" \x01(\bR\x11allowAggregations\x12!\n" +
+	"\fbackend_only\x18\v \x01(\bR\vbackendOnly\x12'\n" +
+	"\x0fcomputed_fields\x18\f \x03(\tR\x0ecomputedFields\x12\x1f\n" +
+	"\vsource_file\x18\r \x01(\tR\n" +
+	"sourceFile\x12\x1f\n" +
+	"\vsource_path\x18\x0e \x01(\tR\n" +
+	"sourcePath\x1a6\n" +
+	"\bSetEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\b\n" +
+	"\x06_limit\"\xab\x01\n" +
 	"\x14ListDecisionsRequest\x12\x12\n" +
 	"\x04role\x18\x01 \x01(\tR\x04role\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x12\x18\n" +
@@ -1740,13 +2247,18 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"\x15RELOAD_OUTCOME_LOADED\x10\x01\x12\x1c\n" +
 	"\x18RELOAD_OUTCOME_UNCHANGED\x10\x02\x12\x19\n" +
 	"\x15RELOAD_OUTCOME_FAILED\x10\x03\x12!\n" +
-	"\x1dRELOAD_OUTCOME_NOT_RELOADABLE\x10\x042\xcd\x03\n" +
+	"\x1dRELOAD_OUTCOME_NOT_RELOADABLE\x10\x04*v\n" +
+	"\x0ePermissionKind\x12\x1f\n" +
+	"\x1bPERMISSION_KIND_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1ePERMISSION_KIND_ALWAYS_ALLOWED\x10\x01\x12\x1f\n" +
+	"\x1bPERMISSION_KIND_CONDITIONAL\x10\x022\xb3\x04\n" +
 	"\fAdminService\x12F\n" +
 	"\tGetStatus\x12\x1b.warden.v1.GetStatusRequest\x1a\x1c.warden.v1.GetStatusResponse\x12I\n" +
 	"\n" +
 	"ListTables\x12\x1c.warden.v1.ListTablesRequest\x1a\x1d.warden.v1.ListTablesResponse\x12F\n" +
 	"\tListRoles\x12\x1b.warden.v1.ListRolesRequest\x1a\x1c.warden.v1.ListRolesResponse\x12O\n" +
-	"\fGetTableRego\x12\x1e.warden.v1.GetTableRegoRequest\x1a\x1f.warden.v1.GetTableRegoResponse\x12R\n" +
+	"\fGetTableRego\x12\x1e.warden.v1.GetTableRegoRequest\x1a\x1f.warden.v1.GetTableRegoResponse\x12d\n" +
+	"\x13GetTablePermissions\x12%.warden.v1.GetTablePermissionsRequest\x1a&.warden.v1.GetTablePermissionsResponse\x12R\n" +
 	"\rListDecisions\x12\x1f.warden.v1.ListDecisionsRequest\x1a .warden.v1.ListDecisionsResponse\x12=\n" +
 	"\x06Reload\x12\x18.warden.v1.ReloadRequest\x1a\x19.warden.v1.ReloadResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
 
@@ -1762,75 +2274,90 @@ func file_warden_v1_admin_proto_rawDescGZIP() []byte {
 	return file_warden_v1_admin_proto_rawDescData
 }
 
-var file_warden_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_warden_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_warden_v1_admin_proto_goTypes = []any{
-	(PolicySourceKind)(0),         // 0: warden.v1.PolicySourceKind
-	(ReloadOutcome)(0),            // 1: warden.v1.ReloadOutcome
-	(*GetStatusRequest)(nil),      // 2: warden.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),     // 3: warden.v1.GetStatusResponse
-	(*ReloadAttempt)(nil),         // 4: warden.v1.ReloadAttempt
-	(*PolicyProblem)(nil),         // 5: warden.v1.PolicyProblem
-	(*ListTablesRequest)(nil),     // 6: warden.v1.ListTablesRequest
-	(*Column)(nil),                // 7: warden.v1.Column
-	(*RolePermissions)(nil),       // 8: warden.v1.RolePermissions
-	(*Table)(nil),                 // 9: warden.v1.Table
-	(*ListTablesResponse)(nil),    // 10: warden.v1.ListTablesResponse
-	(*ListRolesRequest)(nil),      // 11: warden.v1.ListRolesRequest
-	(*Role)(nil),                  // 12: warden.v1.Role
-	(*ListRolesResponse)(nil),     // 13: warden.v1.ListRolesResponse
-	(*GetTableRegoRequest)(nil),   // 14: warden.v1.GetTableRegoRequest
-	(*RegoModule)(nil),            // 15: warden.v1.RegoModule
-	(*GetTableRegoResponse)(nil),  // 16: warden.v1.GetTableRegoResponse
-	(*ListDecisionsRequest)(nil),  // 17: warden.v1.ListDecisionsRequest
-	(*ListDecisionsResponse)(nil), // 18: warden.v1.ListDecisionsResponse
-	(*DecisionRecord)(nil),        // 19: warden.v1.DecisionRecord
-	(*DecisionRecordRow)(nil),     // 20: warden.v1.DecisionRecordRow
-	(*ReloadRequest)(nil),         // 21: warden.v1.ReloadRequest
-	(*ReloadResponse)(nil),        // 22: warden.v1.ReloadResponse
-	nil,                           // 23: warden.v1.DecisionRecord.SessionEntry
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
-	(Operation)(0),                // 25: warden.v1.Operation
+	(PolicySourceKind)(0),               // 0: warden.v1.PolicySourceKind
+	(ReloadOutcome)(0),                  // 1: warden.v1.ReloadOutcome
+	(PermissionKind)(0),                 // 2: warden.v1.PermissionKind
+	(*GetStatusRequest)(nil),            // 3: warden.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),           // 4: warden.v1.GetStatusResponse
+	(*InconsistentObject)(nil),          // 5: warden.v1.InconsistentObject
+	(*ReloadAttempt)(nil),               // 6: warden.v1.ReloadAttempt
+	(*PolicyProblem)(nil),               // 7: warden.v1.PolicyProblem
+	(*ListTablesRequest)(nil),           // 8: warden.v1.ListTablesRequest
+	(*Column)(nil),                      // 9: warden.v1.Column
+	(*RolePermissions)(nil),             // 10: warden.v1.RolePermissions
+	(*Table)(nil),                       // 11: warden.v1.Table
+	(*ListTablesResponse)(nil),          // 12: warden.v1.ListTablesResponse
+	(*ListRolesRequest)(nil),            // 13: warden.v1.ListRolesRequest
+	(*Role)(nil),                        // 14: warden.v1.Role
+	(*ListRolesResponse)(nil),           // 15: warden.v1.ListRolesResponse
+	(*GetTableRegoRequest)(nil),         // 16: warden.v1.GetTableRegoRequest
+	(*RegoModule)(nil),                  // 17: warden.v1.RegoModule
+	(*GetTableRegoResponse)(nil),        // 18: warden.v1.GetTableRegoResponse
+	(*GetTablePermissionsRequest)(nil),  // 19: warden.v1.GetTablePermissionsRequest
+	(*GetTablePermissionsResponse)(nil), // 20: warden.v1.GetTablePermissionsResponse
+	(*TablePermission)(nil),             // 21: warden.v1.TablePermission
+	(*ListDecisionsRequest)(nil),        // 22: warden.v1.ListDecisionsRequest
+	(*ListDecisionsResponse)(nil),       // 23: warden.v1.ListDecisionsResponse
+	(*DecisionRecord)(nil),              // 24: warden.v1.DecisionRecord
+	(*DecisionRecordRow)(nil),           // 25: warden.v1.DecisionRecordRow
+	(*ReloadRequest)(nil),               // 26: warden.v1.ReloadRequest
+	(*ReloadResponse)(nil),              // 27: warden.v1.ReloadResponse
+	nil,                                 // 28: warden.v1.TablePermission.SetEntry
+	nil,                                 // 29: warden.v1.DecisionRecord.SessionEntry
+	(*timestamppb.Timestamp)(nil),       // 30: google.protobuf.Timestamp
+	(Operation)(0),                      // 31: warden.v1.Operation
 }
 var file_warden_v1_admin_proto_depIdxs = []int32{
-	24, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	30, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	0,  // 1: warden.v1.GetStatusResponse.source_kind:type_name -> warden.v1.PolicySourceKind
-	4,  // 2: warden.v1.GetStatusResponse.last_reload:type_name -> warden.v1.ReloadAttempt
-	4,  // 3: warden.v1.GetStatusResponse.last_failed_reload:type_name -> warden.v1.ReloadAttempt
-	24, // 4: warden.v1.GetStatusResponse.caller_keys_loaded_at:type_name -> google.protobuf.Timestamp
-	4,  // 5: warden.v1.GetStatusResponse.last_caller_keys_reload:type_name -> warden.v1.ReloadAttempt
-	24, // 6: warden.v1.ReloadAttempt.finished_at:type_name -> google.protobuf.Timestamp
-	1,  // 7: warden.v1.ReloadAttempt.outcome:type_name -> warden.v1.ReloadOutcome
-	5,  // 8: warden.v1.ReloadAttempt.problems:type_name -> warden.v1.PolicyProblem
-	25, // 9: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
-	7,  // 10: warden.v1.Table.columns:type_name -> warden.v1.Column
-	8,  // 11: warden.v1.Table.roles:type_name -> warden.v1.RolePermissions
-	9,  // 12: warden.v1.ListTablesResponse.tables:type_name -> warden.v1.Table
-	12, // 13: warden.v1.ListRolesResponse.roles:type_name -> warden.v1.Role
-	15, // 14: warden.v1.GetTableRegoResponse.modules:type_name -> warden.v1.RegoModule
-	19, // 15: warden.v1.ListDecisionsResponse.decisions:type_name -> warden.v1.DecisionRecord
-	24, // 16: warden.v1.DecisionRecord.time:type_name -> google.protobuf.Timestamp
-	20, // 17: warden.v1.DecisionRecord.rows:type_name -> warden.v1.DecisionRecordRow
-	23, // 18: warden.v1.DecisionRecord.session:type_name -> warden.v1.DecisionRecord.SessionEntry
-	4,  // 19: warden.v1.ReloadResponse.policy:type_name -> warden.v1.ReloadAttempt
-	4,  // 20: warden.v1.ReloadResponse.caller_keys:type_name -> warden.v1.ReloadAttempt
-	2,  // 21: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
-	6,  // 22: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
-	11, // 23: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
-	14, // 24: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
-	17, // 25: warden.v1.AdminService.ListDecisions:input_type -> warden.v1.ListDecisionsRequest
-	21, // 26: warden.v1.AdminService.Reload:input_type -> warden.v1.ReloadRequest
-	3,  // 27: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
-	10, // 28: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
-	13, // 29: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
-	16, // 30: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
-	18, // 31: warden.v1.AdminService.ListDecisions:output_type -> warden.v1.ListDecisionsResponse
-	22, // 32: warden.v1.AdminService.Reload:output_type -> warden.v1.ReloadResponse
-	27, // [27:33] is the sub-list for method output_type
-	21, // [21:27] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	6,  // 2: warden.v1.GetStatusResponse.last_reload:type_name -> warden.v1.ReloadAttempt
+	6,  // 3: warden.v1.GetStatusResponse.last_failed_reload:type_name -> warden.v1.ReloadAttempt
+	30, // 4: warden.v1.GetStatusResponse.caller_keys_loaded_at:type_name -> google.protobuf.Timestamp
+	6,  // 5: warden.v1.GetStatusResponse.last_caller_keys_reload:type_name -> warden.v1.ReloadAttempt
+	5,  // 6: warden.v1.GetStatusResponse.inconsistent_objects:type_name -> warden.v1.InconsistentObject
+	31, // 7: warden.v1.InconsistentObject.operation:type_name -> warden.v1.Operation
+	30, // 8: warden.v1.ReloadAttempt.finished_at:type_name -> google.protobuf.Timestamp
+	1,  // 9: warden.v1.ReloadAttempt.outcome:type_name -> warden.v1.ReloadOutcome
+	7,  // 10: warden.v1.ReloadAttempt.problems:type_name -> warden.v1.PolicyProblem
+	31, // 11: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
+	9,  // 12: warden.v1.Table.columns:type_name -> warden.v1.Column
+	10, // 13: warden.v1.Table.roles:type_name -> warden.v1.RolePermissions
+	11, // 14: warden.v1.ListTablesResponse.tables:type_name -> warden.v1.Table
+	14, // 15: warden.v1.ListRolesResponse.roles:type_name -> warden.v1.Role
+	17, // 16: warden.v1.GetTableRegoResponse.modules:type_name -> warden.v1.RegoModule
+	21, // 17: warden.v1.GetTablePermissionsResponse.permissions:type_name -> warden.v1.TablePermission
+	5,  // 18: warden.v1.GetTablePermissionsResponse.inconsistent_permissions:type_name -> warden.v1.InconsistentObject
+	31, // 19: warden.v1.TablePermission.operation:type_name -> warden.v1.Operation
+	2,  // 20: warden.v1.TablePermission.kind:type_name -> warden.v1.PermissionKind
+	28, // 21: warden.v1.TablePermission.set:type_name -> warden.v1.TablePermission.SetEntry
+	24, // 22: warden.v1.ListDecisionsResponse.decisions:type_name -> warden.v1.DecisionRecord
+	30, // 23: warden.v1.DecisionRecord.time:type_name -> google.protobuf.Timestamp
+	25, // 24: warden.v1.DecisionRecord.rows:type_name -> warden.v1.DecisionRecordRow
+	29, // 25: warden.v1.DecisionRecord.session:type_name -> warden.v1.DecisionRecord.SessionEntry
+	6,  // 26: warden.v1.ReloadResponse.policy:type_name -> warden.v1.ReloadAttempt
+	6,  // 27: warden.v1.ReloadResponse.caller_keys:type_name -> warden.v1.ReloadAttempt
+	3,  // 28: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
+	8,  // 29: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
+	13, // 30: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
+	16, // 31: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
+	19, // 32: warden.v1.AdminService.GetTablePermissions:input_type -> warden.v1.GetTablePermissionsRequest
+	22, // 33: warden.v1.AdminService.ListDecisions:input_type -> warden.v1.ListDecisionsRequest
+	26, // 34: warden.v1.AdminService.Reload:input_type -> warden.v1.ReloadRequest
+	4,  // 35: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
+	12, // 36: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
+	15, // 37: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
+	18, // 38: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
+	20, // 39: warden.v1.AdminService.GetTablePermissions:output_type -> warden.v1.GetTablePermissionsResponse
+	23, // 40: warden.v1.AdminService.ListDecisions:output_type -> warden.v1.ListDecisionsResponse
+	27, // 41: warden.v1.AdminService.Reload:output_type -> warden.v1.ReloadResponse
+	35, // [35:42] is the sub-list for method output_type
+	28, // [28:35] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_admin_proto_init() }
@@ -1839,13 +2366,14 @@ func file_warden_v1_admin_proto_init() {
 		return
 	}
 	file_warden_v1_authorization_proto_init()
+	file_warden_v1_admin_proto_msgTypes[18].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_admin_proto_rawDesc), len(file_warden_v1_admin_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   22,
+			NumEnums:      3,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

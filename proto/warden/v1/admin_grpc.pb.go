@@ -19,12 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_GetStatus_FullMethodName     = "/warden.v1.AdminService/GetStatus"
-	AdminService_ListTables_FullMethodName    = "/warden.v1.AdminService/ListTables"
-	AdminService_ListRoles_FullMethodName     = "/warden.v1.AdminService/ListRoles"
-	AdminService_GetTableRego_FullMethodName  = "/warden.v1.AdminService/GetTableRego"
-	AdminService_ListDecisions_FullMethodName = "/warden.v1.AdminService/ListDecisions"
-	AdminService_Reload_FullMethodName        = "/warden.v1.AdminService/Reload"
+	AdminService_GetStatus_FullMethodName           = "/warden.v1.AdminService/GetStatus"
+	AdminService_ListTables_FullMethodName          = "/warden.v1.AdminService/ListTables"
+	AdminService_ListRoles_FullMethodName           = "/warden.v1.AdminService/ListRoles"
+	AdminService_GetTableRego_FullMethodName        = "/warden.v1.AdminService/GetTableRego"
+	AdminService_GetTablePermissions_FullMethodName = "/warden.v1.AdminService/GetTablePermissions"
+	AdminService_ListDecisions_FullMethodName       = "/warden.v1.AdminService/ListDecisions"
+	AdminService_Reload_FullMethodName              = "/warden.v1.AdminService/Reload"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -43,6 +44,11 @@ type AdminServiceClient interface {
 	ListRoles(ctx context.Context, in *ListRolesRequest, opts ...grpc.CallOption) (*ListRolesResponse, error)
 	// GetTableRego returns the compiled Rego modules of one table.
 	GetTableRego(ctx context.Context, in *GetTableRegoRequest, opts ...grpc.CallOption) (*GetTableRegoResponse, error)
+	// GetTablePermissions returns one table's permissions as the metadata
+	// states them, per role and operation: whether each allows every row or
+	// only some, which parents an inherited role's comes from, and the rule
+	// in Hasura's notation with the session variables named.
+	GetTablePermissions(ctx context.Context, in *GetTablePermissionsRequest, opts ...grpc.CallOption) (*GetTablePermissionsResponse, error)
 	// ListDecisions returns the most recent decisions this server made,
 	// newest first, from a bounded in-memory ring (--recent-decisions),
 	// masked as the decision log masks them.
@@ -103,6 +109,16 @@ func (c *adminServiceClient) GetTableRego(ctx context.Context, in *GetTableRegoR
 	return out, nil
 }
 
+func (c *adminServiceClient) GetTablePermissions(ctx context.Context, in *GetTablePermissionsRequest, opts ...grpc.CallOption) (*GetTablePermissionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTablePermissionsResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetTablePermissions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) ListDecisions(ctx context.Context, in *ListDecisionsRequest, opts ...grpc.CallOption) (*ListDecisionsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListDecisionsResponse)
@@ -139,6 +155,11 @@ type AdminServiceServer interface {
 	ListRoles(context.Context, *ListRolesRequest) (*ListRolesResponse, error)
 	// GetTableRego returns the compiled Rego modules of one table.
 	GetTableRego(context.Context, *GetTableRegoRequest) (*GetTableRegoResponse, error)
+	// GetTablePermissions returns one table's permissions as the metadata
+	// states them, per role and operation: whether each allows every row or
+	// only some, which parents an inherited role's comes from, and the rule
+	// in Hasura's notation with the session variables named.
+	GetTablePermissions(context.Context, *GetTablePermissionsRequest) (*GetTablePermissionsResponse, error)
 	// ListDecisions returns the most recent decisions this server made,
 	// newest first, from a bounded in-memory ring (--recent-decisions),
 	// masked as the decision log masks them.
@@ -170,6 +191,9 @@ func (UnimplementedAdminServiceServer) ListRoles(context.Context, *ListRolesRequ
 }
 func (UnimplementedAdminServiceServer) GetTableRego(context.Context, *GetTableRegoRequest) (*GetTableRegoResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTableRego not implemented")
+}
+func (UnimplementedAdminServiceServer) GetTablePermissions(context.Context, *GetTablePermissionsRequest) (*GetTablePermissionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTablePermissions not implemented")
 }
 func (UnimplementedAdminServiceServer) ListDecisions(context.Context, *ListDecisionsRequest) (*ListDecisionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListDecisions not implemented")
@@ -270,6 +294,24 @@ func _AdminService_GetTableRego_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetTablePermissions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTablePermissionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetTablePermissions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetTablePermissions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetTablePermissions(ctx, req.(*GetTablePermissionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_ListDecisions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListDecisionsRequest)
 	if err := dec(in); err != nil {
@@ -328,6 +370,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetTableRego",
 			Handler:    _AdminService_GetTableRego_Handler,
+		},
+		{
+			MethodName: "GetTablePermissions",
+			Handler:    _AdminService_GetTablePermissions_Handler,
 		},
 		{
 			MethodName: "ListDecisions",

@@ -129,6 +129,17 @@ func TestCheckCLI(t *testing.T) {
 			wantStderr: []string{"InvalidArgument: ", "field rows[0].json_nulls[0]: names a value that is not null"},
 		},
 		{name: "--json-null of no row", args: checkArgs(t, "--json-null", "rows[9].values.meta"), wantErr: true, wantUsage: true},
+		{
+			name:       "OPA's evaluator decides alike",
+			args:       checkArgs(t, "--evaluator", "opa"),
+			wantStdout: []string{"role user, revision ", "0    ALLOW", "1    DENY"},
+		},
+		{
+			name:       "native evaluator",
+			args:       checkArgs(t, "--evaluator", "native"),
+			wantStdout: []string{"role user, revision ", "0    ALLOW", "1    DENY"},
+		},
+		{name: "bad evaluator", args: checkArgs(t, "--evaluator", "rego"), wantErr: true, wantUsage: true},
 		{name: "bad session flag", args: checkArgs(t, "--session", "x-hasura-user-id"), wantErr: true, wantUsage: true},
 		{name: "bad row", args: checkArgs(t, "--row", "[1]"), wantErr: true, wantUsage: true},
 		{name: "bad operation", args: checkArgs(t, "--operation", "read"), wantErr: true, wantUsage: true},

@@ -375,6 +375,46 @@ func TestAdminEndToEnd(t *testing.T) {
 	checkStatus(t, err, violation{code: codes.NotFound, msg: "public.nope", reason: "UNKNOWN_TABLE"})
 	_, err = admin.GetTableRego(ctx, &wardenv1.GetTableRegoRequest{})
 	checkStatus(t, err, violation{code: codes.InvalidArgument, fields: []string{"table"}})
+
+	perms, err := admin.GetTablePermissions(ctx, &wardenv1.GetTablePermissionsRequest{Table: "articles"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perms.GetTable() != "public.articles" || perms.GetRevision() != st.GetRevision() {
+		t.Errorf("GetTablePermissions names %q at %q", perms.GetTable(), perms.GetRevision())
+	}
+	byKey := map[string]*wardenv1.TablePermission{}
+	for _, p := range perms.GetPermissions() {
+		byKey[p.GetRole()+" "+p.GetOperation().String()] = p
+	}
+	// Every (role, operation) ListTables reports, and no other.
+	var listed int
+	for _, r := range articles.GetRoles() {
+		for _, op := range r.GetOperations() {
+			listed++
+			if byKey[r.GetRole()+" "+op.String()] == nil {
+				t.Errorf("GetTablePermissions lacks %s %s", r.GetRole(), op)
+			}
+		}
+	}
+	if listed != len(perms.GetPermissions()) {
+		t.Errorf("GetTablePermissions lists %d permissions, ListTables %d", len(perms.GetPermissions()), listed)
+	}
+	if p := byKey["user OPERATION_SELECT"]; p.GetKind() != wardenv1.PermissionKind_PERMISSION_KIND_CONDITIONAL ||
+		!strings.Contains(p.GetFilter(), "{author_id: {_eq: X-Hasura-User-Id}}") || p.GetLimit() != 100 ||
+		p.GetSourcePath() != "select_permissions[role=user]" || len(p.GetInheritedFrom()) != 0 {
+		t.Errorf("user's select: %v", p)
+	}
+	if p := byKey["author_editor OPERATION_SELECT"]; !slices.Equal(p.GetInheritedFrom(), []string{"user", "editor"}) || p.GetSourceFile() != "" {
+		t.Errorf("author_editor's select: %v", p)
+	}
+	if p := byKey["user OPERATION_INSERT"]; p.GetFilter() != "" || p.GetCheck() != "{org_id: {_eq: X-Hasura-Org-Id}}" || p.GetSet()["author_id"] != "X-Hasura-User-Id" {
+		t.Errorf("user's insert: %v", p)
+	}
+	_, err = admin.GetTablePermissions(ctx, &wardenv1.GetTablePermissionsRequest{Table: "public.nope"})
+	checkStatus(t, err, violation{code: codes.NotFound, msg: "public.nope", reason: "UNKNOWN_TABLE"})
+	_, err = admin.GetTablePermissions(ctx, &wardenv1.GetTablePermissionsRequest{})
+	checkStatus(t, err, violation{code: codes.InvalidArgument, fields: []string{"table"}})
 }
 
 func TestMetricsEndToEnd(t *testing.T) {
@@ -539,5 +579,46 @@ func TestServeRefusesWithoutCallers(t *testing.T) {
 		if !strings.Contains(buf.String()+stderr, tt.want) {
 			t.Errorf("%v: output lacks %q:\n%s%s", tt.args, tt.want, stderr, buf.String())
 		}
+	}
+}
+
+// TestAdminInconsistent serves a policy set with inconsistent objects, as
+// Hasura loads one: GetStatus lists them, and GetTablePermissions names
+// the table's left-out permissions apart from those it holds.
+func TestAdminInconsistent(t *testing.T) {
+	srv := startServer(t, "--policy", brokenPolicy)
+	admin := srv.admin()
+	st, err := admin.GetStatus(t.Context(), &wardenv1.GetStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range st.GetInconsistentObjects() {
+		got = append(got, o.GetDescription())
+	}
+	want := []string{"select permission of role user on public.notes", "select permission of role admin on public.notes", "delete permission of role user on public.notes"}
+	if !slices.Equal(got, want) || st.GetInconsistentObjectCount() != 3 {
+		t.Errorf("GetStatus lists %q (count %d), want %q", got, st.GetInconsistentObjectCount(), want)
+	}
+	if o := st.GetInconsistentObjects()[0]; o.GetKind() != "permission" || o.GetTable() != "public.notes" || o.GetName() != "user" ||
+		o.GetOperation() != wardenv1.Operation_OPERATION_SELECT || len(o.GetReasons()) == 0 || !strings.Contains(o.GetReasons()[0], "ownr_id") {
+		t.Errorf("first inconsistent object: %v", o)
+	}
+	perms, err := admin.GetTablePermissions(t.Context(), &wardenv1.GetTablePermissionsRequest{Table: "notes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range perms.GetPermissions() {
+		if p.GetRole() == "user" && (p.GetOperation() == wardenv1.Operation_OPERATION_SELECT || p.GetOperation() == wardenv1.Operation_OPERATION_DELETE) {
+			t.Errorf("an inconsistent permission is listed as held: %v", p)
+		}
+	}
+	var left []string
+	for _, o := range perms.GetInconsistentPermissions() {
+		left = append(left, o.GetName()+" "+o.GetOperation().String())
+	}
+	// admin's is inconsistent too, but "admin" may hold no permission.
+	if !slices.Contains(left, "user OPERATION_SELECT") || !slices.Contains(left, "user OPERATION_DELETE") {
+		t.Errorf("GetTablePermissions names %q as inconsistent, want user's select and delete", left)
 	}
 }

@@ -6,9 +6,10 @@
 //	warden check    [--policy DIR] --role R --session K=V --table T --operation OP --row JSON [--output json]
 //	warden filter   [--policy DIR] --role R --session K=V --table T [--operation OP] [--dialect D]
 //	warden compile  [--policy DIR] [--out DIR]
-//	warden validate [--policy DIR] [--schema FILE] [--dialect D,...]
+//	warden validate [--policy DIR] [--schema FILE] [--dialect D,...] [--rls]
 //	warden bundle build --policy DIR --out FILE [--signing-key FILE]
 //	warden test     [--policy DIR] [PATH...] [--format human|json|junit|tap] [--run REGEXP] [--coverage]
+//	warden rls      [--policy DIR] [--schema FILE] [--out FILE] [--role hasura=db ...] [--drop] [--partial]
 //	warden keys generate [--id ID] [--level user|admin] [--grants check,...]
 //	warden token    --role R [--var x-hasura-user-id=1 ...] (with WARDEN_JWT_SECRET)
 //	warden decisions tail [--addr HOST:PORT] --api-key KEY [--follow]
@@ -78,6 +79,7 @@ var commands = []command{
 	{"validate", "load and compile the policy set and list every problem", (*app).validate},
 	{"bundle", "write the policy set as one (signed) bundle file for serve --bundle-url", (*app).bundleCmd},
 	{"test", "run the permission test suites (tests/*.yaml): decisions and filters on fixture rows", (*app).test},
+	{"rls", "write PostgreSQL row-level security enforcing the policy set (--drop: the undo)", (*app).rls},
 	{"keys", "generate an API key for a caller ('warden keys generate')", (*app).keys},
 	{"token", "sign an end-user JWT with an HS256/384/512 --jwt-secret, for trials and tests", (*app).token},
 	{"decisions", "print a running server's recent decisions ('warden decisions tail [--follow]')", (*app).decisions},

@@ -19,12 +19,13 @@ import (
 const embeddedSource = "embedded:example"
 
 // registerLoadFlags binds the flags that decide how a policy set loads:
-// --policy, --schema, --max-rule-depth and --max-rule-nodes, as serve has
+// --policy, --schema, --max-rule-depth, --max-rule-nodes and --evaluator, as serve has
 // them (serve binds them through Config.RegisterFlags). Every command that
 // loads a policy set binds them, so that it loads exactly what serve loads.
 func registerLoadFlags(fs *flag.FlagSet, cfg *server.Config) {
 	server.RegisterPolicyFlags(fs, &cfg.Policy, &cfg.Schema)
 	server.RegisterRuleLimitFlags(fs, &cfg.MaxRuleDepth, &cfg.MaxRuleNodes)
+	server.RegisterEvaluatorFlag(fs, &cfg.Evaluator)
 	server.RegisterConsistencyFlags(fs, &cfg.StrictPolicy, &cfg.AllowNoRoles)
 }
 
@@ -53,6 +54,13 @@ func loadPolicy(ctx context.Context, cfg server.Config) (*model.Policy, error) {
 // its content are reported through report, every one of them, and
 // summarised in the error.
 func loadSet(ctx context.Context, cfg server.Config, report func([]load.Problem)) (*engine.Set, error) {
+	ev := engine.EvaluatorNative
+	if cfg.Evaluator != "" {
+		var err error
+		if ev, err = engine.ParseEvaluator(cfg.Evaluator); err != nil {
+			return nil, usageError{fmt.Errorf("--evaluator: %w", err)}
+		}
+	}
 	p, err := loadPolicy(ctx, cfg)
 	if err != nil {
 		return nil, policyError(cfg.Policy, err, report)
@@ -65,7 +73,7 @@ func loadSet(ctx context.Context, cfg server.Config, report func([]load.Problem)
 	if err != nil {
 		return nil, policyError(cfg.Policy, err, report)
 	}
-	return set, nil
+	return set.WithEvaluator(ev), nil
 }
 
 // printInconsistent writes the objects left out as inconsistent, each with

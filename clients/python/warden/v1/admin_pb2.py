@@ -15,7 +15,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from warden.v1 import authorization_pb2 as warden_dot_v1_dot_authorization__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15warden/v1/admin.proto\x12\twarden.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dwarden/v1/authorization.proto\"\x12\n\x10GetStatusRequest\"\x93\x05\n\x11GetStatusResponse\x12\x1a\n\x08revision\x18\x01 \x01(\tR\x08revision\x12\x16\n\x06source\x18\x02 \x01(\tR\x06source\x12\x37\n\tloaded_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08loadedAt\x12\x1f\n\x0btable_count\x18\x04 \x01(\x05R\ntableCount\x12\x1d\n\nrole_count\x18\x05 \x01(\x05R\troleCount\x12\x18\n\x07version\x18\x06 \x01(\tR\x07version\x12<\n\x0bsource_kind\x18\x07 \x01(\x0e\x32\x1b.warden.v1.PolicySourceKindR\nsourceKind\x12:\n\x19inconsistent_object_count\x18\x08 \x01(\x05R\x17inconsistentObjectCount\x12\x1a\n\x08watching\x18\t \x01(\x08R\x08watching\x12\x39\n\x0blast_reload\x18\n \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\nlastReload\x12\x46\n\x12last_failed_reload\x18\x0b \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\x10lastFailedReload\x12M\n\x15\x63\x61ller_keys_loaded_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x12\x63\x61llerKeysLoadedAt\x12O\n\x17last_caller_keys_reload\x18\r \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\x14lastCallerKeysReload\"\xa7\x02\n\rReloadAttempt\x12;\n\x0b\x66inished_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nfinishedAt\x12\x32\n\x07outcome\x18\x02 \x01(\x0e\x32\x18.warden.v1.ReloadOutcomeR\x07outcome\x12\x1a\n\x08revision\x18\x03 \x01(\tR\x08revision\x12\x18\n\x07trigger\x18\x04 \x01(\tR\x07trigger\x12\x14\n\x05\x65rror\x18\x05 \x01(\tR\x05\x65rror\x12\x34\n\x08problems\x18\x06 \x03(\x0b\x32\x18.warden.v1.PolicyProblemR\x08problems\x12#\n\rproblem_count\x18\x07 \x01(\x05R\x0cproblemCount\"e\n\rPolicyProblem\x12\x12\n\x04\x66ile\x18\x01 \x01(\tR\x04\x66ile\x12\x12\n\x04line\x18\x02 \x01(\x05R\x04line\x12\x12\n\x04path\x18\x03 \x01(\tR\x04path\x12\x18\n\x07message\x18\x04 \x01(\tR\x07message\"\x13\n\x11ListTablesRequest\"L\n\x06\x43olumn\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n\x08nullable\x18\x03 \x01(\x08R\x08nullable\"[\n\x0fRolePermissions\x12\x12\n\x04role\x18\x01 \x01(\tR\x04role\x12\x34\n\noperations\x18\x02 \x03(\x0e\x32\x14.warden.v1.OperationR\noperations\"\xc1\x01\n\x05Table\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12+\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x11.warden.v1.ColumnR\x07\x63olumns\x12\x1f\n\x0bprimary_key\x18\x03 \x03(\tR\nprimaryKey\x12$\n\rrelationships\x18\x04 \x03(\tR\rrelationships\x12\x30\n\x05roles\x18\x05 \x03(\x0b\x32\x1a.warden.v1.RolePermissionsR\x05roles\">\n\x12ListTablesResponse\x12(\n\x06tables\x18\x01 \x03(\x0b\x32\x10.warden.v1.TableR\x06tables\"\x12\n\x10ListRolesRequest\"5\n\x04Role\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n\x08role_set\x18\x02 \x03(\tR\x07roleSet\":\n\x11ListRolesResponse\x12%\n\x05roles\x18\x01 \x03(\x0b\x32\x0f.warden.v1.RoleR\x05roles\"+\n\x13GetTableRegoRequest\x12\x14\n\x05table\x18\x01 \x01(\tR\x05table\"8\n\nRegoModule\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n\x06source\x18\x02 \x01(\tR\x06source\"c\n\x14GetTableRegoResponse\x12/\n\x07modules\x18\x01 \x03(\x0b\x32\x15.warden.v1.RegoModuleR\x07modules\x12\x1a\n\x08revision\x18\x02 \x01(\tR\x08revision\"\xab\x01\n\x14ListDecisionsRequest\x12\x12\n\x04role\x18\x01 \x01(\tR\x04role\x12\x14\n\x05table\x18\x02 \x01(\tR\x05table\x12\x18\n\x07outcome\x18\x03 \x01(\tR\x07outcome\x12%\n\x0e\x61\x66ter_sequence\x18\x04 \x01(\x04R\rafterSequence\x12\x14\n\x05limit\x18\x05 \x01(\x05R\x05limit\x12\x12\n\x04\x63\x61ll\x18\x06 \x01(\tR\x04\x63\x61ll\"P\n\x15ListDecisionsResponse\x12\x37\n\tdecisions\x18\x01 \x03(\x0b\x32\x19.warden.v1.DecisionRecordR\tdecisions\"\x8d\x05\n\x0e\x44\x65\x63isionRecord\x12\x1a\n\x08sequence\x18\x01 \x01(\x04R\x08sequence\x12\x1f\n\x0b\x64\x65\x63ision_id\x18\x02 \x01(\tR\ndecisionId\x12.\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x1a\n\x08revision\x18\x04 \x01(\tR\x08revision\x12\x12\n\x04\x63\x61ll\x18\x05 \x01(\tR\x04\x63\x61ll\x12\x16\n\x06\x63\x61ller\x18\x06 \x01(\tR\x06\x63\x61ller\x12!\n\x0c\x63\x61ller_level\x18\x07 \x01(\tR\x0b\x63\x61llerLevel\x12\x12\n\x04role\x18\x08 \x01(\tR\x04role\x12\x14\n\x05table\x18\t \x01(\tR\x05table\x12\x1c\n\toperation\x18\n \x01(\tR\toperation\x12\x18\n\x07outcome\x18\x0b \x01(\tR\x07outcome\x12\x30\n\x04rows\x18\x0c \x03(\x0b\x32\x1c.warden.v1.DecisionRecordRowR\x04rows\x12\x10\n\x03sql\x18\r \x01(\tR\x03sql\x12\x18\n\x07\x64ialect\x18\x0e \x01(\tR\x07\x64ialect\x12\x1d\n\nlatency_us\x18\x0f \x01(\x03R\tlatencyUs\x12\x19\n\x08trace_id\x18\x10 \x01(\tR\x07traceId\x12+\n\x11session_variables\x18\x11 \x03(\tR\x10sessionVariables\x12@\n\x07session\x18\x12 \x03(\x0b\x32&.warden.v1.DecisionRecord.SessionEntryR\x07session\x1a:\n\x0cSessionEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xa1\x01\n\x11\x44\x65\x63isionRecordRow\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08\x64\x65\x63ision\x18\x02 \x01(\tR\x08\x64\x65\x63ision\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\x12%\n\x0e\x64\x65nied_columns\x18\x04 \x03(\tR\rdeniedColumns\x12!\n\x0cmissing_data\x18\x05 \x03(\tR\x0bmissingData\"\x0f\n\rReloadRequest\"\x99\x01\n\x0eReloadResponse\x12\x30\n\x06policy\x18\x01 \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\x06policy\x12\x39\n\x0b\x63\x61ller_keys\x18\x02 \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\ncallerKeys\x12\x1a\n\x08revision\x18\x03 \x01(\tR\x08revision*\x98\x01\n\x10PolicySourceKind\x12\"\n\x1ePOLICY_SOURCE_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPOLICY_SOURCE_KIND_EMBEDDED\x10\x01\x12 \n\x1cPOLICY_SOURCE_KIND_DIRECTORY\x10\x02\x12\x1d\n\x19POLICY_SOURCE_KIND_BUNDLE\x10\x03*\xa6\x01\n\rReloadOutcome\x12\x1e\n\x1aRELOAD_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15RELOAD_OUTCOME_LOADED\x10\x01\x12\x1c\n\x18RELOAD_OUTCOME_UNCHANGED\x10\x02\x12\x19\n\x15RELOAD_OUTCOME_FAILED\x10\x03\x12!\n\x1dRELOAD_OUTCOME_NOT_RELOADABLE\x10\x04\x32\xcd\x03\n\x0c\x41\x64minService\x12\x46\n\tGetStatus\x12\x1b.warden.v1.GetStatusRequest\x1a\x1c.warden.v1.GetStatusResponse\x12I\n\nListTables\x12\x1c.warden.v1.ListTablesRequest\x1a\x1d.warden.v1.ListTablesResponse\x12\x46\n\tListRoles\x12\x1b.warden.v1.ListRolesRequest\x1a\x1c.warden.v1.ListRolesResponse\x12O\n\x0cGetTableRego\x12\x1e.warden.v1.GetTableRegoRequest\x1a\x1f.warden.v1.GetTableRegoResponse\x12R\n\rListDecisions\x12\x1f.warden.v1.ListDecisionsRequest\x1a .warden.v1.ListDecisionsResponse\x12=\n\x06Reload\x12\x18.warden.v1.ReloadRequest\x1a\x19.warden.v1.ReloadResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15warden/v1/admin.proto\x12\twarden.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dwarden/v1/authorization.proto\"\x12\n\x10GetStatusRequest\"\xe5\x05\n\x11GetStatusResponse\x12\x1a\n\x08revision\x18\x01 \x01(\tR\x08revision\x12\x16\n\x06source\x18\x02 \x01(\tR\x06source\x12\x37\n\tloaded_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08loadedAt\x12\x1f\n\x0btable_count\x18\x04 \x01(\x05R\ntableCount\x12\x1d\n\nrole_count\x18\x05 \x01(\x05R\troleCount\x12\x18\n\x07version\x18\x06 \x01(\tR\x07version\x12<\n\x0bsource_kind\x18\x07 \x01(\x0e\x32\x1b.warden.v1.PolicySourceKindR\nsourceKind\x12:\n\x19inconsistent_object_count\x18\x08 \x01(\x05R\x17inconsistentObjectCount\x12\x1a\n\x08watching\x18\t \x01(\x08R\x08watching\x12\x39\n\x0blast_reload\x18\n \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\nlastReload\x12\x46\n\x12last_failed_reload\x18\x0b \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\x10lastFailedReload\x12M\n\x15\x63\x61ller_keys_loaded_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x12\x63\x61llerKeysLoadedAt\x12O\n\x17last_caller_keys_reload\x18\r \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\x14lastCallerKeysReload\x12P\n\x14inconsistent_objects\x18\x0e \x03(\x0b\x32\x1d.warden.v1.InconsistentObjectR\x13inconsistentObjects\"\xea\x01\n\x12InconsistentObject\x12\x12\n\x04kind\x18\x01 \x01(\tR\x04kind\x12 \n\x0b\x64\x65scription\x18\x02 \x01(\tR\x0b\x64\x65scription\x12\x14\n\x05table\x18\x03 \x01(\tR\x05table\x12\x12\n\x04name\x18\x04 \x01(\tR\x04name\x12\x32\n\toperation\x18\x05 \x01(\x0e\x32\x14.warden.v1.OperationR\toperation\x12\x12\n\x04\x66ile\x18\x06 \x01(\tR\x04\x66ile\x12\x12\n\x04path\x18\x07 \x01(\tR\x04path\x12\x18\n\x07reasons\x18\x08 \x03(\tR\x07reasons\"\xa7\x02\n\rReloadAttempt\x12;\n\x0b\x66inished_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nfinishedAt\x12\x32\n\x07outcome\x18\x02 \x01(\x0e\x32\x18.warden.v1.ReloadOutcomeR\x07outcome\x12\x1a\n\x08revision\x18\x03 \x01(\tR\x08revision\x12\x18\n\x07trigger\x18\x04 \x01(\tR\x07trigger\x12\x14\n\x05\x65rror\x18\x05 \x01(\tR\x05\x65rror\x12\x34\n\x08problems\x18\x06 \x03(\x0b\x32\x18.warden.v1.PolicyProblemR\x08problems\x12#\n\rproblem_count\x18\x07 \x01(\x05R\x0cproblemCount\"e\n\rPolicyProblem\x12\x12\n\x04\x66ile\x18\x01 \x01(\tR\x04\x66ile\x12\x12\n\x04line\x18\x02 \x01(\x05R\x04line\x12\x12\n\x04path\x18\x03 \x01(\tR\x04path\x12\x18\n\x07message\x18\x04 \x01(\tR\x07message\"\x13\n\x11ListTablesRequest\"L\n\x06\x43olumn\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n\x08nullable\x18\x03 \x01(\x08R\x08nullable\"[\n\x0fRolePermissions\x12\x12\n\x04role\x18\x01 \x01(\tR\x04role\x12\x34\n\noperations\x18\x02 \x03(\x0e\x32\x14.warden.v1.OperationR\noperations\"\xc1\x01\n\x05Table\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12+\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x11.warden.v1.ColumnR\x07\x63olumns\x12\x1f\n\x0bprimary_key\x18\x03 \x03(\tR\nprimaryKey\x12$\n\rrelationships\x18\x04 \x03(\tR\rrelationships\x12\x30\n\x05roles\x18\x05 \x03(\x0b\x32\x1a.warden.v1.RolePermissionsR\x05roles\">\n\x12ListTablesResponse\x12(\n\x06tables\x18\x01 \x03(\x0b\x32\x10.warden.v1.TableR\x06tables\"\x12\n\x10ListRolesRequest\"5\n\x04Role\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n\x08role_set\x18\x02 \x03(\tR\x07roleSet\":\n\x11ListRolesResponse\x12%\n\x05roles\x18\x01 \x03(\x0b\x32\x0f.warden.v1.RoleR\x05roles\"+\n\x13GetTableRegoRequest\x12\x14\n\x05table\x18\x01 \x01(\tR\x05table\"8\n\nRegoModule\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n\x06source\x18\x02 \x01(\tR\x06source\"c\n\x14GetTableRegoResponse\x12/\n\x07modules\x18\x01 \x03(\x0b\x32\x15.warden.v1.RegoModuleR\x07modules\x12\x1a\n\x08revision\x18\x02 \x01(\tR\x08revision\"2\n\x1aGetTablePermissionsRequest\x12\x14\n\x05table\x18\x01 \x01(\tR\x05table\"\xe7\x01\n\x1bGetTablePermissionsResponse\x12\x14\n\x05table\x18\x01 \x01(\tR\x05table\x12<\n\x0bpermissions\x18\x02 \x03(\x0b\x32\x1a.warden.v1.TablePermissionR\x0bpermissions\x12\x1a\n\x08revision\x18\x03 \x01(\tR\x08revision\x12X\n\x18inconsistent_permissions\x18\x04 \x03(\x0b\x32\x1d.warden.v1.InconsistentObjectR\x17inconsistentPermissions\"\xc8\x04\n\x0fTablePermission\x12\x12\n\x04role\x18\x01 \x01(\tR\x04role\x12\x32\n\toperation\x18\x02 \x01(\x0e\x32\x14.warden.v1.OperationR\toperation\x12-\n\x04kind\x18\x03 \x01(\x0e\x32\x19.warden.v1.PermissionKindR\x04kind\x12%\n\x0einherited_from\x18\x04 \x03(\tR\rinheritedFrom\x12\x16\n\x06\x66ilter\x18\x05 \x01(\tR\x06\x66ilter\x12\x14\n\x05\x63heck\x18\x06 \x01(\tR\x05\x63heck\x12\x18\n\x07\x63olumns\x18\x07 \x03(\tR\x07\x63olumns\x12\x35\n\x03set\x18\x08 \x03(\x0b\x32#.warden.v1.TablePermission.SetEntryR\x03set\x12\x19\n\x05limit\x18\t \x01(\x05H\x00R\x05limit\x88\x01\x01\x12-\n\x12\x61llow_aggregations\x18\n \x01(\x08R\x11\x61llowAggregations\x12!\n\x0c\x62\x61\x63kend_only\x18\x0b \x01(\x08R\x0b\x62\x61\x63kendOnly\x12\'\n\x0f\x63omputed_fields\x18\x0c \x03(\tR\x0e\x63omputedFields\x12\x1f\n\x0bsource_file\x18\r \x01(\tR\nsourceFile\x12\x1f\n\x0bsource_path\x18\x0e \x01(\tR\nsourcePath\x1a\x36\n\x08SetEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\x42\x08\n\x06_limit\"\xab\x01\n\x14ListDecisionsRequest\x12\x12\n\x04role\x18\x01 \x01(\tR\x04role\x12\x14\n\x05table\x18\x02 \x01(\tR\x05table\x12\x18\n\x07outcome\x18\x03 \x01(\tR\x07outcome\x12%\n\x0e\x61\x66ter_sequence\x18\x04 \x01(\x04R\rafterSequence\x12\x14\n\x05limit\x18\x05 \x01(\x05R\x05limit\x12\x12\n\x04\x63\x61ll\x18\x06 \x01(\tR\x04\x63\x61ll\"P\n\x15ListDecisionsResponse\x12\x37\n\tdecisions\x18\x01 \x03(\x0b\x32\x19.warden.v1.DecisionRecordR\tdecisions\"\x8d\x05\n\x0e\x44\x65\x63isionRecord\x12\x1a\n\x08sequence\x18\x01 \x01(\x04R\x08sequence\x12\x1f\n\x0b\x64\x65\x63ision_id\x18\x02 \x01(\tR\ndecisionId\x12.\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x1a\n\x08revision\x18\x04 \x01(\tR\x08revision\x12\x12\n\x04\x63\x61ll\x18\x05 \x01(\tR\x04\x63\x61ll\x12\x16\n\x06\x63\x61ller\x18\x06 \x01(\tR\x06\x63\x61ller\x12!\n\x0c\x63\x61ller_level\x18\x07 \x01(\tR\x0b\x63\x61llerLevel\x12\x12\n\x04role\x18\x08 \x01(\tR\x04role\x12\x14\n\x05table\x18\t \x01(\tR\x05table\x12\x1c\n\toperation\x18\n \x01(\tR\toperation\x12\x18\n\x07outcome\x18\x0b \x01(\tR\x07outcome\x12\x30\n\x04rows\x18\x0c \x03(\x0b\x32\x1c.warden.v1.DecisionRecordRowR\x04rows\x12\x10\n\x03sql\x18\r \x01(\tR\x03sql\x12\x18\n\x07\x64ialect\x18\x0e \x01(\tR\x07\x64ialect\x12\x1d\n\nlatency_us\x18\x0f \x01(\x03R\tlatencyUs\x12\x19\n\x08trace_id\x18\x10 \x01(\tR\x07traceId\x12+\n\x11session_variables\x18\x11 \x03(\tR\x10sessionVariables\x12@\n\x07session\x18\x12 \x03(\x0b\x32&.warden.v1.DecisionRecord.SessionEntryR\x07session\x1a:\n\x0cSessionEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xa1\x01\n\x11\x44\x65\x63isionRecordRow\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08\x64\x65\x63ision\x18\x02 \x01(\tR\x08\x64\x65\x63ision\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\x12%\n\x0e\x64\x65nied_columns\x18\x04 \x03(\tR\rdeniedColumns\x12!\n\x0cmissing_data\x18\x05 \x03(\tR\x0bmissingData\"\x0f\n\rReloadRequest\"\x99\x01\n\x0eReloadResponse\x12\x30\n\x06policy\x18\x01 \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\x06policy\x12\x39\n\x0b\x63\x61ller_keys\x18\x02 \x01(\x0b\x32\x18.warden.v1.ReloadAttemptR\ncallerKeys\x12\x1a\n\x08revision\x18\x03 \x01(\tR\x08revision*\x98\x01\n\x10PolicySourceKind\x12\"\n\x1ePOLICY_SOURCE_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPOLICY_SOURCE_KIND_EMBEDDED\x10\x01\x12 \n\x1cPOLICY_SOURCE_KIND_DIRECTORY\x10\x02\x12\x1d\n\x19POLICY_SOURCE_KIND_BUNDLE\x10\x03*\xa6\x01\n\rReloadOutcome\x12\x1e\n\x1aRELOAD_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15RELOAD_OUTCOME_LOADED\x10\x01\x12\x1c\n\x18RELOAD_OUTCOME_UNCHANGED\x10\x02\x12\x19\n\x15RELOAD_OUTCOME_FAILED\x10\x03\x12!\n\x1dRELOAD_OUTCOME_NOT_RELOADABLE\x10\x04*v\n\x0ePermissionKind\x12\x1f\n\x1bPERMISSION_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1ePERMISSION_KIND_ALWAYS_ALLOWED\x10\x01\x12\x1f\n\x1bPERMISSION_KIND_CONDITIONAL\x10\x02\x32\xb3\x04\n\x0c\x41\x64minService\x12\x46\n\tGetStatus\x12\x1b.warden.v1.GetStatusRequest\x1a\x1c.warden.v1.GetStatusResponse\x12I\n\nListTables\x12\x1c.warden.v1.ListTablesRequest\x1a\x1d.warden.v1.ListTablesResponse\x12\x46\n\tListRoles\x12\x1b.warden.v1.ListRolesRequest\x1a\x1c.warden.v1.ListRolesResponse\x12O\n\x0cGetTableRego\x12\x1e.warden.v1.GetTableRegoRequest\x1a\x1f.warden.v1.GetTableRegoResponse\x12\x64\n\x13GetTablePermissions\x12%.warden.v1.GetTablePermissionsRequest\x1a&.warden.v1.GetTablePermissionsResponse\x12R\n\rListDecisions\x12\x1f.warden.v1.ListDecisionsRequest\x1a .warden.v1.ListDecisionsResponse\x12=\n\x06Reload\x12\x18.warden.v1.ReloadRequest\x1a\x19.warden.v1.ReloadResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'warden.v1.admin_pb2', globals())
@@ -23,56 +23,70 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1'
+  _TABLEPERMISSION_SETENTRY._options = None
+  _TABLEPERMISSION_SETENTRY._serialized_options = b'8\001'
   _DECISIONRECORD_SESSIONENTRY._options = None
   _DECISIONRECORD_SESSIONENTRY._serialized_options = b'8\001'
-  _POLICYSOURCEKIND._serialized_start=3224
-  _POLICYSOURCEKIND._serialized_end=3376
-  _RELOADOUTCOME._serialized_start=3379
-  _RELOADOUTCOME._serialized_end=3545
+  _POLICYSOURCEKIND._serialized_start=4416
+  _POLICYSOURCEKIND._serialized_end=4568
+  _RELOADOUTCOME._serialized_start=4571
+  _RELOADOUTCOME._serialized_end=4737
+  _PERMISSIONKIND._serialized_start=4739
+  _PERMISSIONKIND._serialized_end=4857
   _GETSTATUSREQUEST._serialized_start=100
   _GETSTATUSREQUEST._serialized_end=118
   _GETSTATUSRESPONSE._serialized_start=121
-  _GETSTATUSRESPONSE._serialized_end=780
-  _RELOADATTEMPT._serialized_start=783
-  _RELOADATTEMPT._serialized_end=1078
-  _POLICYPROBLEM._serialized_start=1080
-  _POLICYPROBLEM._serialized_end=1181
-  _LISTTABLESREQUEST._serialized_start=1183
-  _LISTTABLESREQUEST._serialized_end=1202
-  _COLUMN._serialized_start=1204
-  _COLUMN._serialized_end=1280
-  _ROLEPERMISSIONS._serialized_start=1282
-  _ROLEPERMISSIONS._serialized_end=1373
-  _TABLE._serialized_start=1376
-  _TABLE._serialized_end=1569
-  _LISTTABLESRESPONSE._serialized_start=1571
-  _LISTTABLESRESPONSE._serialized_end=1633
-  _LISTROLESREQUEST._serialized_start=1635
-  _LISTROLESREQUEST._serialized_end=1653
-  _ROLE._serialized_start=1655
-  _ROLE._serialized_end=1708
-  _LISTROLESRESPONSE._serialized_start=1710
-  _LISTROLESRESPONSE._serialized_end=1768
-  _GETTABLEREGOREQUEST._serialized_start=1770
-  _GETTABLEREGOREQUEST._serialized_end=1813
-  _REGOMODULE._serialized_start=1815
-  _REGOMODULE._serialized_end=1871
-  _GETTABLEREGORESPONSE._serialized_start=1873
-  _GETTABLEREGORESPONSE._serialized_end=1972
-  _LISTDECISIONSREQUEST._serialized_start=1975
-  _LISTDECISIONSREQUEST._serialized_end=2146
-  _LISTDECISIONSRESPONSE._serialized_start=2148
-  _LISTDECISIONSRESPONSE._serialized_end=2228
-  _DECISIONRECORD._serialized_start=2231
-  _DECISIONRECORD._serialized_end=2884
-  _DECISIONRECORD_SESSIONENTRY._serialized_start=2826
-  _DECISIONRECORD_SESSIONENTRY._serialized_end=2884
-  _DECISIONRECORDROW._serialized_start=2887
-  _DECISIONRECORDROW._serialized_end=3048
-  _RELOADREQUEST._serialized_start=3050
-  _RELOADREQUEST._serialized_end=3065
-  _RELOADRESPONSE._serialized_start=3068
-  _RELOADRESPONSE._serialized_end=3221
-  _ADMINSERVICE._serialized_start=3548
-  _ADMINSERVICE._serialized_end=4009
+  _GETSTATUSRESPONSE._serialized_end=862
+  _INCONSISTENTOBJECT._serialized_start=865
+  _INCONSISTENTOBJECT._serialized_end=1099
+  _RELOADATTEMPT._serialized_start=1102
+  _RELOADATTEMPT._serialized_end=1397
+  _POLICYPROBLEM._serialized_start=1399
+  _POLICYPROBLEM._serialized_end=1500
+  _LISTTABLESREQUEST._serialized_start=1502
+  _LISTTABLESREQUEST._serialized_end=1521
+  _COLUMN._serialized_start=1523
+  _COLUMN._serialized_end=1599
+  _ROLEPERMISSIONS._serialized_start=1601
+  _ROLEPERMISSIONS._serialized_end=1692
+  _TABLE._serialized_start=1695
+  _TABLE._serialized_end=1888
+  _LISTTABLESRESPONSE._serialized_start=1890
+  _LISTTABLESRESPONSE._serialized_end=1952
+  _LISTROLESREQUEST._serialized_start=1954
+  _LISTROLESREQUEST._serialized_end=1972
+  _ROLE._serialized_start=1974
+  _ROLE._serialized_end=2027
+  _LISTROLESRESPONSE._serialized_start=2029
+  _LISTROLESRESPONSE._serialized_end=2087
+  _GETTABLEREGOREQUEST._serialized_start=2089
+  _GETTABLEREGOREQUEST._serialized_end=2132
+  _REGOMODULE._serialized_start=2134
+  _REGOMODULE._serialized_end=2190
+  _GETTABLEREGORESPONSE._serialized_start=2192
+  _GETTABLEREGORESPONSE._serialized_end=2291
+  _GETTABLEPERMISSIONSREQUEST._serialized_start=2293
+  _GETTABLEPERMISSIONSREQUEST._serialized_end=2343
+  _GETTABLEPERMISSIONSRESPONSE._serialized_start=2346
+  _GETTABLEPERMISSIONSRESPONSE._serialized_end=2577
+  _TABLEPERMISSION._serialized_start=2580
+  _TABLEPERMISSION._serialized_end=3164
+  _TABLEPERMISSION_SETENTRY._serialized_start=3100
+  _TABLEPERMISSION_SETENTRY._serialized_end=3154
+  _LISTDECISIONSREQUEST._serialized_start=3167
+  _LISTDECISIONSREQUEST._serialized_end=3338
+  _LISTDECISIONSRESPONSE._serialized_start=3340
+  _LISTDECISIONSRESPONSE._serialized_end=3420
+  _DECISIONRECORD._serialized_start=3423
+  _DECISIONRECORD._serialized_end=4076
+  _DECISIONRECORD_SESSIONENTRY._serialized_start=4018
+  _DECISIONRECORD_SESSIONENTRY._serialized_end=4076
+  _DECISIONRECORDROW._serialized_start=4079
+  _DECISIONRECORDROW._serialized_end=4240
+  _RELOADREQUEST._serialized_start=4242
+  _RELOADREQUEST._serialized_end=4257
+  _RELOADRESPONSE._serialized_start=4260
+  _RELOADRESPONSE._serialized_end=4413
+  _ADMINSERVICE._serialized_start=4860
+  _ADMINSERVICE._serialized_end=5423
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,9 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+PERMISSION_KIND_ALWAYS_ALLOWED: PermissionKind
+PERMISSION_KIND_CONDITIONAL: PermissionKind
+PERMISSION_KIND_UNSPECIFIED: PermissionKind
 POLICY_SOURCE_KIND_BUNDLE: PolicySourceKind
 POLICY_SOURCE_KIND_DIRECTORY: PolicySourceKind
 POLICY_SOURCE_KIND_EMBEDDED: PolicySourceKind
@@ -93,8 +96,9 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ["caller_keys_loaded_at", "inconsistent_object_count", "last_caller_keys_reload", "last_failed_reload", "last_reload", "loaded_at", "revision", "role_count", "source", "source_kind", "table_count", "version", "watching"]
+    __slots__ = ["caller_keys_loaded_at", "inconsistent_object_count", "inconsistent_objects", "last_caller_keys_reload", "last_failed_reload", "last_reload", "loaded_at", "revision", "role_count", "source", "source_kind", "table_count", "version", "watching"]
     CALLER_KEYS_LOADED_AT_FIELD_NUMBER: _ClassVar[int]
+    INCONSISTENT_OBJECTS_FIELD_NUMBER: _ClassVar[int]
     INCONSISTENT_OBJECT_COUNT_FIELD_NUMBER: _ClassVar[int]
     LAST_CALLER_KEYS_RELOAD_FIELD_NUMBER: _ClassVar[int]
     LAST_FAILED_RELOAD_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +113,7 @@ class GetStatusResponse(_message.Message):
     WATCHING_FIELD_NUMBER: _ClassVar[int]
     caller_keys_loaded_at: _timestamp_pb2.Timestamp
     inconsistent_object_count: int
+    inconsistent_objects: _containers.RepeatedCompositeFieldContainer[InconsistentObject]
     last_caller_keys_reload: ReloadAttempt
     last_failed_reload: ReloadAttempt
     last_reload: ReloadAttempt
@@ -120,7 +125,25 @@ class GetStatusResponse(_message.Message):
     table_count: int
     version: str
     watching: bool
-    def __init__(self, revision: _Optional[str] = ..., source: _Optional[str] = ..., loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., table_count: _Optional[int] = ..., role_count: _Optional[int] = ..., version: _Optional[str] = ..., source_kind: _Optional[_Union[PolicySourceKind, str]] = ..., inconsistent_object_count: _Optional[int] = ..., watching: bool = ..., last_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., last_failed_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., caller_keys_loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_caller_keys_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ...) -> None: ...
+    def __init__(self, revision: _Optional[str] = ..., source: _Optional[str] = ..., loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., table_count: _Optional[int] = ..., role_count: _Optional[int] = ..., version: _Optional[str] = ..., source_kind: _Optional[_Union[PolicySourceKind, str]] = ..., inconsistent_object_count: _Optional[int] = ..., watching: bool = ..., last_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., last_failed_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., caller_keys_loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_caller_keys_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., inconsistent_objects: _Optional[_Iterable[_Union[InconsistentObject, _Mapping]]] = ...) -> None: ...
+
+class GetTablePermissionsRequest(_message.Message):
+    __slots__ = ["table"]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    table: str
+    def __init__(self, table: _Optional[str] = ...) -> None: ...
+
+class GetTablePermissionsResponse(_message.Message):
+    __slots__ = ["inconsistent_permissions", "permissions", "revision", "table"]
+    INCONSISTENT_PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    inconsistent_permissions: _containers.RepeatedCompositeFieldContainer[InconsistentObject]
+    permissions: _containers.RepeatedCompositeFieldContainer[TablePermission]
+    revision: str
+    table: str
+    def __init__(self, table: _Optional[str] = ..., permissions: _Optional[_Iterable[_Union[TablePermission, _Mapping]]] = ..., revision: _Optional[str] = ..., inconsistent_permissions: _Optional[_Iterable[_Union[InconsistentObject, _Mapping]]] = ...) -> None: ...
 
 class GetTableRegoRequest(_message.Message):
     __slots__ = ["table"]
@@ -135,6 +158,26 @@ class GetTableRegoResponse(_message.Message):
     modules: _containers.RepeatedCompositeFieldContainer[RegoModule]
     revision: str
     def __init__(self, modules: _Optional[_Iterable[_Union[RegoModule, _Mapping]]] = ..., revision: _Optional[str] = ...) -> None: ...
+
+class InconsistentObject(_message.Message):
+    __slots__ = ["description", "file", "kind", "name", "operation", "path", "reasons", "table"]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    file: str
+    kind: str
+    name: str
+    operation: _authorization_pb2.Operation
+    path: str
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    table: str
+    def __init__(self, kind: _Optional[str] = ..., description: _Optional[str] = ..., table: _Optional[str] = ..., name: _Optional[str] = ..., operation: _Optional[_Union[_authorization_pb2.Operation, str]] = ..., file: _Optional[str] = ..., path: _Optional[str] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListDecisionsRequest(_message.Message):
     __slots__ = ["after_sequence", "call", "limit", "outcome", "role", "table"]
@@ -260,8 +303,50 @@ class Table(_message.Message):
     roles: _containers.RepeatedCompositeFieldContainer[RolePermissions]
     def __init__(self, name: _Optional[str] = ..., columns: _Optional[_Iterable[_Union[Column, _Mapping]]] = ..., primary_key: _Optional[_Iterable[str]] = ..., relationships: _Optional[_Iterable[str]] = ..., roles: _Optional[_Iterable[_Union[RolePermissions, _Mapping]]] = ...) -> None: ...
 
+class TablePermission(_message.Message):
+    __slots__ = ["allow_aggregations", "backend_only", "check", "columns", "computed_fields", "filter", "inherited_from", "kind", "limit", "operation", "role", "set", "source_file", "source_path"]
+    class SetEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ALLOW_AGGREGATIONS_FIELD_NUMBER: _ClassVar[int]
+    BACKEND_ONLY_FIELD_NUMBER: _ClassVar[int]
+    CHECK_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    INHERITED_FROM_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    SET_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FILE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_PATH_FIELD_NUMBER: _ClassVar[int]
+    allow_aggregations: bool
+    backend_only: bool
+    check: str
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    computed_fields: _containers.RepeatedScalarFieldContainer[str]
+    filter: str
+    inherited_from: _containers.RepeatedScalarFieldContainer[str]
+    kind: PermissionKind
+    limit: int
+    operation: _authorization_pb2.Operation
+    role: str
+    set: _containers.ScalarMap[str, str]
+    source_file: str
+    source_path: str
+    def __init__(self, role: _Optional[str] = ..., operation: _Optional[_Union[_authorization_pb2.Operation, str]] = ..., kind: _Optional[_Union[PermissionKind, str]] = ..., inherited_from: _Optional[_Iterable[str]] = ..., filter: _Optional[str] = ..., check: _Optional[str] = ..., columns: _Optional[_Iterable[str]] = ..., set: _Optional[_Mapping[str, str]] = ..., limit: _Optional[int] = ..., allow_aggregations: bool = ..., backend_only: bool = ..., computed_fields: _Optional[_Iterable[str]] = ..., source_file: _Optional[str] = ..., source_path: _Optional[str] = ...) -> None: ...
+
 class PolicySourceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ReloadOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class PermissionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

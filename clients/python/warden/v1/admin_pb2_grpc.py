@@ -36,6 +36,11 @@ class AdminServiceStub(object):
                 request_serializer=warden_dot_v1_dot_admin__pb2.GetTableRegoRequest.SerializeToString,
                 response_deserializer=warden_dot_v1_dot_admin__pb2.GetTableRegoResponse.FromString,
                 )
+        self.GetTablePermissions = channel.unary_unary(
+                '/warden.v1.AdminService/GetTablePermissions',
+                request_serializer=warden_dot_v1_dot_admin__pb2.GetTablePermissionsRequest.SerializeToString,
+                response_deserializer=warden_dot_v1_dot_admin__pb2.GetTablePermissionsResponse.FromString,
+                )
         self.ListDecisions = channel.unary_unary(
                 '/warden.v1.AdminService/ListDecisions',
                 request_serializer=warden_dot_v1_dot_admin__pb2.ListDecisionsRequest.SerializeToString,
@@ -77,6 +82,16 @@ class AdminServiceServicer(object):
 
     def GetTableRego(self, request, context):
         """GetTableRego returns the compiled Rego modules of one table.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTablePermissions(self, request, context):
+        """GetTablePermissions returns one table's permissions as the metadata
+        states them, per role and operation: whether each allows every row or
+        only some, which parents an inherited role's comes from, and the rule
+        in Hasura's notation with the session variables named.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -124,6 +139,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetTableRego,
                     request_deserializer=warden_dot_v1_dot_admin__pb2.GetTableRegoRequest.FromString,
                     response_serializer=warden_dot_v1_dot_admin__pb2.GetTableRegoResponse.SerializeToString,
+            ),
+            'GetTablePermissions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTablePermissions,
+                    request_deserializer=warden_dot_v1_dot_admin__pb2.GetTablePermissionsRequest.FromString,
+                    response_serializer=warden_dot_v1_dot_admin__pb2.GetTablePermissionsResponse.SerializeToString,
             ),
             'ListDecisions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListDecisions,
@@ -212,6 +232,23 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/warden.v1.AdminService/GetTableRego',
             warden_dot_v1_dot_admin__pb2.GetTableRegoRequest.SerializeToString,
             warden_dot_v1_dot_admin__pb2.GetTableRegoResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetTablePermissions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/warden.v1.AdminService/GetTablePermissions',
+            warden_dot_v1_dot_admin__pb2.GetTablePermissionsRequest.SerializeToString,
+            warden_dot_v1_dot_admin__pb2.GetTablePermissionsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file warden/v1/admin.proto.
  */
 export const file_warden_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0IuADChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkSMAoLc291cmNlX2tpbmQYByABKA4yGy53YXJkZW4udjEuUG9saWN5U291cmNlS2luZBIhChlpbmNvbnNpc3RlbnRfb2JqZWN0X2NvdW50GAggASgFEhAKCHdhdGNoaW5nGAkgASgIEi0KC2xhc3RfcmVsb2FkGAogASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSNAoSbGFzdF9mYWlsZWRfcmVsb2FkGAsgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSOQoVY2FsbGVyX2tleXNfbG9hZGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5ChdsYXN0X2NhbGxlcl9rZXlzX3JlbG9hZBgNIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0IuABCg1SZWxvYWRBdHRlbXB0Ei8KC2ZpbmlzaGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgdvdXRjb21lGAIgASgOMhgud2FyZGVuLnYxLlJlbG9hZE91dGNvbWUSEAoIcmV2aXNpb24YAyABKAkSDwoHdHJpZ2dlchgEIAEoCRINCgVlcnJvchgFIAEoCRIqCghwcm9ibGVtcxgGIAMoCzIYLndhcmRlbi52MS5Qb2xpY3lQcm9ibGVtEhUKDXByb2JsZW1fY291bnQYByABKAUiSgoNUG9saWN5UHJvYmxlbRIMCgRmaWxlGAEgASgJEgwKBGxpbmUYAiABKAUSDAoEcGF0aBgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIhMKEUxpc3RUYWJsZXNSZXF1ZXN0IjYKBkNvbHVtbhIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEAoIbnVsbGFibGUYAyABKAgiSQoPUm9sZVBlcm1pc3Npb25zEgwKBHJvbGUYASABKAkSKAoKb3BlcmF0aW9ucxgCIAMoDjIULndhcmRlbi52MS5PcGVyYXRpb24ikAEKBVRhYmxlEgwKBG5hbWUYASABKAkSIgoHY29sdW1ucxgCIAMoCzIRLndhcmRlbi52MS5Db2x1bW4SEwoLcHJpbWFyeV9rZXkYAyADKAkSFQoNcmVsYXRpb25zaGlwcxgEIAMoCRIpCgVyb2xlcxgFIAMoCzIaLndhcmRlbi52MS5Sb2xlUGVybWlzc2lvbnMiNgoSTGlzdFRhYmxlc1Jlc3BvbnNlEiAKBnRhYmxlcxgBIAMoCzIQLndhcmRlbi52MS5UYWJsZSISChBMaXN0Um9sZXNSZXF1ZXN0IiYKBFJvbGUSDAoEbmFtZRgBIAEoCRIQCghyb2xlX3NldBgCIAMoCSIzChFMaXN0Um9sZXNSZXNwb25zZRIeCgVyb2xlcxgBIAMoCzIPLndhcmRlbi52MS5Sb2xlIiQKE0dldFRhYmxlUmVnb1JlcXVlc3QSDQoFdGFibGUYASABKAkiKgoKUmVnb01vZHVsZRIMCgRwYXRoGAEgASgJEg4KBnNvdXJjZRgCIAEoCSJQChRHZXRUYWJsZVJlZ29SZXNwb25zZRImCgdtb2R1bGVzGAEgAygLMhUud2FyZGVuLnYxLlJlZ29Nb2R1bGUSEAoIcmV2aXNpb24YAiABKAkieQoUTGlzdERlY2lzaW9uc1JlcXVlc3QSDAoEcm9sZRgBIAEoCRINCgV0YWJsZRgCIAEoCRIPCgdvdXRjb21lGAMgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAQgASgEEg0KBWxpbWl0GAUgASgFEgwKBGNhbGwYBiABKAkiRQoVTGlzdERlY2lzaW9uc1Jlc3BvbnNlEiwKCWRlY2lzaW9ucxgBIAMoCzIZLndhcmRlbi52MS5EZWNpc2lvblJlY29yZCLcAwoORGVjaXNpb25SZWNvcmQSEAoIc2VxdWVuY2UYASABKAQSEwoLZGVjaXNpb25faWQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmV2aXNpb24YBCABKAkSDAoEY2FsbBgFIAEoCRIOCgZjYWxsZXIYBiABKAkSFAoMY2FsbGVyX2xldmVsGAcgASgJEgwKBHJvbGUYCCABKAkSDQoFdGFibGUYCSABKAkSEQoJb3BlcmF0aW9uGAogASgJEg8KB291dGNvbWUYCyABKAkSKgoEcm93cxgMIAMoCzIcLndhcmRlbi52MS5EZWNpc2lvblJlY29yZFJvdxILCgNzcWwYDSABKAkSDwoHZGlhbGVjdBgOIAEoCRISCgpsYXRlbmN5X3VzGA8gASgDEhAKCHRyYWNlX2lkGBAgASgJEhkKEXNlc3Npb25fdmFyaWFibGVzGBEgAygJEjcKB3Nlc3Npb24YEiADKAsyJi53YXJkZW4udjEuRGVjaXNpb25SZWNvcmQuU2Vzc2lvbkVudHJ5Gi4KDFNlc3Npb25FbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIm8KEURlY2lzaW9uUmVjb3JkUm93EgoKAmlkGAEgASgJEhAKCGRlY2lzaW9uGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIWCg5kZW5pZWRfY29sdW1ucxgEIAMoCRIUCgxtaXNzaW5nX2RhdGEYBSADKAkiDwoNUmVsb2FkUmVxdWVzdCJ7Cg5SZWxvYWRSZXNwb25zZRIoCgZwb2xpY3kYASABKAsyGC53YXJkZW4udjEuUmVsb2FkQXR0ZW1wdBItCgtjYWxsZXJfa2V5cxgCIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0EhAKCHJldmlzaW9uGAMgASgJKpgBChBQb2xpY3lTb3VyY2VLaW5kEiIKHlBPTElDWV9TT1VSQ0VfS0lORF9VTlNQRUNJRklFRBAAEh8KG1BPTElDWV9TT1VSQ0VfS0lORF9FTUJFRERFRBABEiAKHFBPTElDWV9TT1VSQ0VfS0lORF9ESVJFQ1RPUlkQAhIdChlQT0xJQ1lfU09VUkNFX0tJTkRfQlVORExFEAMqpgEKDVJlbG9hZE91dGNvbWUSHgoaUkVMT0FEX09VVENPTUVfVU5TUEVDSUZJRUQQABIZChVSRUxPQURfT1VUQ09NRV9MT0FERUQQARIcChhSRUxPQURfT1VUQ09NRV9VTkNIQU5HRUQQAhIZChVSRUxPQURfT1VUQ09NRV9GQUlMRUQQAxIhCh1SRUxPQURfT1VUQ09NRV9OT1RfUkVMT0FEQUJMRRAEMs0DCgxBZG1pblNlcnZpY2USRgoJR2V0U3RhdHVzEhsud2FyZGVuLnYxLkdldFN0YXR1c1JlcXVlc3QaHC53YXJkZW4udjEuR2V0U3RhdHVzUmVzcG9uc2USSQoKTGlzdFRhYmxlcxIcLndhcmRlbi52MS5MaXN0VGFibGVzUmVxdWVzdBodLndhcmRlbi52MS5MaXN0VGFibGVzUmVzcG9uc2USRgoJTGlzdFJvbGVzEhsud2FyZGVuLnYxLkxpc3RSb2xlc1JlcXVlc3QaHC53YXJkZW4udjEuTGlzdFJvbGVzUmVzcG9uc2USTwoMR2V0VGFibGVSZWdvEh4ud2FyZGVuLnYxLkdldFRhYmxlUmVnb1JlcXVlc3QaHy53YXJkZW4udjEuR2V0VGFibGVSZWdvUmVzcG9uc2USUgoNTGlzdERlY2lzaW9ucxIfLndhcmRlbi52MS5MaXN0RGVjaXNpb25zUmVxdWVzdBogLndhcmRlbi52MS5MaXN0RGVjaXNpb25zUmVzcG9uc2USPQoGUmVsb2FkEhgud2FyZGVuLnYxLlJlbG9hZFJlcXVlc3QaGS53YXJkZW4udjEuUmVsb2FkUmVzcG9uc2VCNlo0Z2l0aHViLmNvbS93YXJkZW5wZHAvd2FyZGVuL3Byb3RvL3dhcmRlbi92MTt3YXJkZW52MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
+  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0Ip0EChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkSMAoLc291cmNlX2tpbmQYByABKA4yGy53YXJkZW4udjEuUG9saWN5U291cmNlS2luZBIhChlpbmNvbnNpc3RlbnRfb2JqZWN0X2NvdW50GAggASgFEhAKCHdhdGNoaW5nGAkgASgIEi0KC2xhc3RfcmVsb2FkGAogASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSNAoSbGFzdF9mYWlsZWRfcmVsb2FkGAsgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSOQoVY2FsbGVyX2tleXNfbG9hZGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5ChdsYXN0X2NhbGxlcl9rZXlzX3JlbG9hZBgNIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0EjsKFGluY29uc2lzdGVudF9vYmplY3RzGA4gAygLMh0ud2FyZGVuLnYxLkluY29uc2lzdGVudE9iamVjdCKqAQoSSW5jb25zaXN0ZW50T2JqZWN0EgwKBGtpbmQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSDQoFdGFibGUYAyABKAkSDAoEbmFtZRgEIAEoCRInCglvcGVyYXRpb24YBSABKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uEgwKBGZpbGUYBiABKAkSDAoEcGF0aBgHIAEoCRIPCgdyZWFzb25zGAggAygJIuABCg1SZWxvYWRBdHRlbXB0Ei8KC2ZpbmlzaGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgdvdXRjb21lGAIgASgOMhgud2FyZGVuLnYxLlJlbG9hZE91dGNvbWUSEAoIcmV2aXNpb24YAyABKAkSDwoHdHJpZ2dlchgEIAEoCRINCgVlcnJvchgFIAEoCRIqCghwcm9ibGVtcxgGIAMoCzIYLndhcmRlbi52MS5Qb2xpY3lQcm9ibGVtEhUKDXByb2JsZW1fY291bnQYByABKAUiSgoNUG9saWN5UHJvYmxlbRIMCgRmaWxlGAEgASgJEgwKBGxpbmUYAiABKAUSDAoEcGF0aBgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIhMKEUxpc3RUYWJsZXNSZXF1ZXN0IjYKBkNvbHVtbhIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEAoIbnVsbGFibGUYAyABKAgiSQoPUm9sZVBlcm1pc3Npb25zEgwKBHJvbGUYASABKAkSKAoKb3BlcmF0aW9ucxgCIAMoDjIULndhcmRlbi52MS5PcGVyYXRpb24ikAEKBVRhYmxlEgwKBG5hbWUYASABKAkSIgoHY29sdW1ucxgCIAMoCzIRLndhcmRlbi52MS5Db2x1bW4SEwoLcHJpbWFyeV9rZXkYAyADKAkSFQoNcmVsYXRpb25zaGlwcxgEIAMoCRIpCgVyb2xlcxgFIAMoCzIaLndhcmRlbi52MS5Sb2xlUGVybWlzc2lvbnMiNgoSTGlzdFRhYmxlc1Jlc3BvbnNlEiAKBnRhYmxlcxgBIAMoCzIQLndhcmRlbi52MS5UYWJsZSISChBMaXN0Um9sZXNSZXF1ZXN0IiYKBFJvbGUSDAoEbmFtZRgBIAEoCRIQCghyb2xlX3NldBgCIAMoCSIzChFMaXN0Um9sZXNSZXNwb25zZRIeCgVyb2xlcxgBIAMoCzIPLndhcmRlbi52MS5Sb2xlIiQKE0dldFRhYmxlUmVnb1JlcXVlc3QSDQoFdGFibGUYASABKAkiKgoKUmVnb01vZHVsZRIMCgRwYXRoGAEgASgJEg4KBnNvdXJjZRgCIAEoCSJQChRHZXRUYWJsZVJlZ29SZXNwb25zZRImCgdtb2R1bGVzGAEgAygLMhUud2FyZGVuLnYxLlJlZ29Nb2R1bGUSEAoIcmV2aXNpb24YAiABKAkiKwoaR2V0VGFibGVQZXJtaXNzaW9uc1JlcXVlc3QSDQoFdGFibGUYASABKAkisAEKG0dldFRhYmxlUGVybWlzc2lvbnNSZXNwb25zZRINCgV0YWJsZRgBIAEoCRIvCgtwZXJtaXNzaW9ucxgCIAMoCzIaLndhcmRlbi52MS5UYWJsZVBlcm1pc3Npb24SEAoIcmV2aXNpb24YAyABKAkSPwoYaW5jb25zaXN0ZW50X3Blcm1pc3Npb25zGAQgAygLMh0ud2FyZGVuLnYxLkluY29uc2lzdGVudE9iamVjdCKqAwoPVGFibGVQZXJtaXNzaW9uEgwKBHJvbGUYASABKAkSJwoJb3BlcmF0aW9uGAIgASgOMhQud2FyZGVuLnYxLk9wZXJhdGlvbhInCgRraW5kGAMgASgOMhkud2FyZGVuLnYxLlBlcm1pc3Npb25LaW5kEhYKDmluaGVyaXRlZF9mcm9tGAQgAygJEg4KBmZpbHRlchgFIAEoCRINCgVjaGVjaxgGIAEoCRIPCgdjb2x1bW5zGAcgAygJEjAKA3NldBgIIAMoCzIjLndhcmRlbi52MS5UYWJsZVBlcm1pc3Npb24uU2V0RW50cnkSEgoFbGltaXQYCSABKAVIAIgBARIaChJhbGxvd19hZ2dyZWdhdGlvbnMYCiABKAgSFAoMYmFja2VuZF9vbmx5GAsgASgIEhcKD2NvbXB1dGVkX2ZpZWxkcxgMIAMoCRITCgtzb3VyY2VfZmlsZRgNIAEoCRITCgtzb3VyY2VfcGF0aBgOIAEoCRoqCghTZXRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQggKBl9saW1pdCJ5ChRMaXN0RGVjaXNpb25zUmVxdWVzdBIMCgRyb2xlGAEgASgJEg0KBXRhYmxlGAIgASgJEg8KB291dGNvbWUYAyABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYBCABKAQSDQoFbGltaXQYBSABKAUSDAoEY2FsbBgGIAEoCSJFChVMaXN0RGVjaXNpb25zUmVzcG9uc2USLAoJZGVjaXNpb25zGAEgAygLMhkud2FyZGVuLnYxLkRlY2lzaW9uUmVjb3JkItwDCg5EZWNpc2lvblJlY29yZBIQCghzZXF1ZW5jZRgBIAEoBBITCgtkZWNpc2lvbl9pZBgCIAEoCRIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgEIAEoCRIMCgRjYWxsGAUgASgJEg4KBmNhbGxlchgGIAEoCRIUCgxjYWxsZXJfbGV2ZWwYByABKAkSDAoEcm9sZRgIIAEoCRINCgV0YWJsZRgJIAEoCRIRCglvcGVyYXRpb24YCiABKAkSDwoHb3V0Y29tZRgLIAEoCRIqCgRyb3dzGAwgAygLMhwud2FyZGVuLnYxLkRlY2lzaW9uUmVjb3JkUm93EgsKA3NxbBgNIAEoCRIPCgdkaWFsZWN0GA4gASgJEhIKCmxhdGVuY3lfdXMYDyABKAMSEAoIdHJhY2VfaWQYECABKAkSGQoRc2Vzc2lvbl92YXJpYWJsZXMYESADKAkSNwoHc2Vzc2lvbhgSIAMoCzImLndhcmRlbi52MS5EZWNpc2lvblJlY29yZC5TZXNzaW9uRW50cnkaLgoMU2Vzc2lvbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEibwoRRGVjaXNpb25SZWNvcmRSb3cSCgoCaWQYASABKAkSEAoIZGVjaXNpb24YAiABKAkSDgoGcmVhc29uGAMgASgJEhYKDmRlbmllZF9jb2x1bW5zGAQgAygJEhQKDG1pc3NpbmdfZGF0YRgFIAMoCSIPCg1SZWxvYWRSZXF1ZXN0InsKDlJlbG9hZFJlc3BvbnNlEigKBnBvbGljeRgBIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0Ei0KC2NhbGxlcl9rZXlzGAIgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSEAoIcmV2aXNpb24YAyABKAkqmAEKEFBvbGljeVNvdXJjZUtpbmQSIgoeUE9MSUNZX1NPVVJDRV9LSU5EX1VOU1BFQ0lGSUVEEAASHwobUE9MSUNZX1NPVVJDRV9LSU5EX0VNQkVEREVEEAESIAocUE9MSUNZX1NPVVJDRV9LSU5EX0RJUkVDVE9SWRACEh0KGVBPTElDWV9TT1VSQ0VfS0lORF9CVU5ETEUQAyqmAQoNUmVsb2FkT3V0Y29tZRIeChpSRUxPQURfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhkKFVJFTE9BRF9PVVRDT01FX0xPQURFRBABEhwKGFJFTE9BRF9PVVRDT01FX1VOQ0hBTkdFRBACEhkKFVJFTE9BRF9PVVRDT01FX0ZBSUxFRBADEiEKHVJFTE9BRF9PVVRDT01FX05PVF9SRUxPQURBQkxFEAQqdgoOUGVybWlzc2lvbktpbmQSHwobUEVSTUlTU0lPTl9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeUEVSTUlTU0lPTl9LSU5EX0FMV0FZU19BTExPV0VEEAESHwobUEVSTUlTU0lPTl9LSU5EX0NPTkRJVElPTkFMEAIyswQKDEFkbWluU2VydmljZRJGCglHZXRTdGF0dXMSGy53YXJkZW4udjEuR2V0U3RhdHVzUmVxdWVzdBocLndhcmRlbi52MS5HZXRTdGF0dXNSZXNwb25zZRJJCgpMaXN0VGFibGVzEhwud2FyZGVuLnYxLkxpc3RUYWJsZXNSZXF1ZXN0Gh0ud2FyZGVuLnYxLkxpc3RUYWJsZXNSZXNwb25zZRJGCglMaXN0Um9sZXMSGy53YXJkZW4udjEuTGlzdFJvbGVzUmVxdWVzdBocLndhcmRlbi52MS5MaXN0Um9sZXNSZXNwb25zZRJPCgxHZXRUYWJsZVJlZ28SHi53YXJkZW4udjEuR2V0VGFibGVSZWdvUmVxdWVzdBofLndhcmRlbi52MS5HZXRUYWJsZVJlZ29SZXNwb25zZRJkChNHZXRUYWJsZVBlcm1pc3Npb25zEiUud2FyZGVuLnYxLkdldFRhYmxlUGVybWlzc2lvbnNSZXF1ZXN0GiYud2FyZGVuLnYxLkdldFRhYmxlUGVybWlzc2lvbnNSZXNwb25zZRJSCg1MaXN0RGVjaXNpb25zEh8ud2FyZGVuLnYxLkxpc3REZWNpc2lvbnNSZXF1ZXN0GiAud2FyZGVuLnYxLkxpc3REZWNpc2lvbnNSZXNwb25zZRI9CgZSZWxvYWQSGC53YXJkZW4udjEuUmVsb2FkUmVxdWVzdBoZLndhcmRlbi52MS5SZWxvYWRSZXNwb25zZUI2WjRnaXRodWIuY29tL3dhcmRlbnBkcC93YXJkZW4vcHJvdG8vd2FyZGVuL3YxO3dhcmRlbnYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
 
 /**
  * GetStatusRequest has no fields.
@@ -134,6 +134,14 @@ export type GetStatusResponse = Message<"warden.v1.GetStatusResponse"> & {
    * @generated from field: warden.v1.ReloadAttempt last_caller_keys_reload = 13;
    */
   lastCallerKeysReload?: ReloadAttempt | undefined;
+
+  /**
+   * The objects left out as inconsistent, in the order of the metadata;
+   * at most 100 (inconsistent_object_count has them all).
+   *
+   * @generated from field: repeated warden.v1.InconsistentObject inconsistent_objects = 14;
+   */
+  inconsistentObjects: InconsistentObject[];
 };
 
 /**
@@ -142,6 +150,80 @@ export type GetStatusResponse = Message<"warden.v1.GetStatusResponse"> & {
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
   messageDesc(file_warden_v1_admin, 1);
+
+/**
+ * InconsistentObject is an object of the metadata left out of the policy
+ * set because it is not consistent; a request that needs it is refused
+ * with FAILED_PRECONDITION naming it.
+ *
+ * @generated from message warden.v1.InconsistentObject
+ */
+export type InconsistentObject = Message<"warden.v1.InconsistentObject"> & {
+  /**
+   * "table", "relationship", "computed field", "permission" or
+   * "inherited role".
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * The object in words, for example "select permission of role user on
+   * public.articles".
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * The table it belongs to ("schema.name"); empty for an inherited role.
+   *
+   * @generated from field: string table = 3;
+   */
+  table: string;
+
+  /**
+   * The relationship's or computed field's name, or the role of a
+   * permission or an inherited role.
+   *
+   * @generated from field: string name = 4;
+   */
+  name: string;
+
+  /**
+   * A permission's operation; OPERATION_UNSPECIFIED for other kinds.
+   *
+   * @generated from field: warden.v1.Operation operation = 5;
+   */
+  operation: Operation;
+
+  /**
+   * Where it is in the metadata: file, relative to the policy directory,
+   * and path inside it.
+   *
+   * @generated from field: string file = 6;
+   */
+  file: string;
+
+  /**
+   * @generated from field: string path = 7;
+   */
+  path: string;
+
+  /**
+   * What is wrong, each "file:line: path: message".
+   *
+   * @generated from field: repeated string reasons = 8;
+   */
+  reasons: string[];
+};
+
+/**
+ * Describes the message warden.v1.InconsistentObject.
+ * Use `create(InconsistentObjectSchema)` to create a new message.
+ */
+export const InconsistentObjectSchema: GenMessage<InconsistentObject> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 2);
 
 /**
  * ReloadAttempt describes one attempt to reload.
@@ -208,7 +290,7 @@ export type ReloadAttempt = Message<"warden.v1.ReloadAttempt"> & {
  * Use `create(ReloadAttemptSchema)` to create a new message.
  */
 export const ReloadAttemptSchema: GenMessage<ReloadAttempt> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 2);
+  messageDesc(file_warden_v1_admin, 3);
 
 /**
  * PolicyProblem is one thing wrong with the content of a policy set.
@@ -251,7 +333,7 @@ export type PolicyProblem = Message<"warden.v1.PolicyProblem"> & {
  * Use `create(PolicyProblemSchema)` to create a new message.
  */
 export const PolicyProblemSchema: GenMessage<PolicyProblem> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 3);
+  messageDesc(file_warden_v1_admin, 4);
 
 /**
  * ListTablesRequest has no fields.
@@ -266,7 +348,7 @@ export type ListTablesRequest = Message<"warden.v1.ListTablesRequest"> & {
  * Use `create(ListTablesRequestSchema)` to create a new message.
  */
 export const ListTablesRequestSchema: GenMessage<ListTablesRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 4);
+  messageDesc(file_warden_v1_admin, 5);
 
 /**
  * Column describes one column of a table.
@@ -301,7 +383,7 @@ export type Column = Message<"warden.v1.Column"> & {
  * Use `create(ColumnSchema)` to create a new message.
  */
 export const ColumnSchema: GenMessage<Column> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 5);
+  messageDesc(file_warden_v1_admin, 6);
 
 /**
  * RolePermissions lists the operations a role holds a permission for.
@@ -329,7 +411,7 @@ export type RolePermissions = Message<"warden.v1.RolePermissions"> & {
  * Use `create(RolePermissionsSchema)` to create a new message.
  */
 export const RolePermissionsSchema: GenMessage<RolePermissions> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 6);
+  messageDesc(file_warden_v1_admin, 7);
 
 /**
  * Table describes one loaded table.
@@ -378,7 +460,7 @@ export type Table = Message<"warden.v1.Table"> & {
  * Use `create(TableSchema)` to create a new message.
  */
 export const TableSchema: GenMessage<Table> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 7);
+  messageDesc(file_warden_v1_admin, 8);
 
 /**
  * ListTablesResponse lists the loaded tables, sorted by name.
@@ -399,7 +481,7 @@ export type ListTablesResponse = Message<"warden.v1.ListTablesResponse"> & {
  * Use `create(ListTablesResponseSchema)` to create a new message.
  */
 export const ListTablesResponseSchema: GenMessage<ListTablesResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 8);
+  messageDesc(file_warden_v1_admin, 9);
 
 /**
  * ListRolesRequest has no fields.
@@ -414,7 +496,7 @@ export type ListRolesRequest = Message<"warden.v1.ListRolesRequest"> & {
  * Use `create(ListRolesRequestSchema)` to create a new message.
  */
 export const ListRolesRequestSchema: GenMessage<ListRolesRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 9);
+  messageDesc(file_warden_v1_admin, 10);
 
 /**
  * Role describes one role.
@@ -442,7 +524,7 @@ export type Role = Message<"warden.v1.Role"> & {
  * Use `create(RoleSchema)` to create a new message.
  */
 export const RoleSchema: GenMessage<Role> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 10);
+  messageDesc(file_warden_v1_admin, 11);
 
 /**
  * ListRolesResponse lists the roles, sorted by name.
@@ -463,7 +545,7 @@ export type ListRolesResponse = Message<"warden.v1.ListRolesResponse"> & {
  * Use `create(ListRolesResponseSchema)` to create a new message.
  */
 export const ListRolesResponseSchema: GenMessage<ListRolesResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 11);
+  messageDesc(file_warden_v1_admin, 12);
 
 /**
  * GetTableRegoRequest names a table.
@@ -485,7 +567,7 @@ export type GetTableRegoRequest = Message<"warden.v1.GetTableRegoRequest"> & {
  * Use `create(GetTableRegoRequestSchema)` to create a new message.
  */
 export const GetTableRegoRequestSchema: GenMessage<GetTableRegoRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 12);
+  messageDesc(file_warden_v1_admin, 13);
 
 /**
  * RegoModule is one compiled Rego module.
@@ -513,7 +595,7 @@ export type RegoModule = Message<"warden.v1.RegoModule"> & {
  * Use `create(RegoModuleSchema)` to create a new message.
  */
 export const RegoModuleSchema: GenMessage<RegoModule> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 13);
+  messageDesc(file_warden_v1_admin, 14);
 
 /**
  * GetTableRegoResponse holds a table's compiled modules, one per operation.
@@ -541,7 +623,190 @@ export type GetTableRegoResponse = Message<"warden.v1.GetTableRegoResponse"> & {
  * Use `create(GetTableRegoResponseSchema)` to create a new message.
  */
 export const GetTableRegoResponseSchema: GenMessage<GetTableRegoResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 14);
+  messageDesc(file_warden_v1_admin, 15);
+
+/**
+ * GetTablePermissionsRequest names a table.
+ *
+ * @generated from message warden.v1.GetTablePermissionsRequest
+ */
+export type GetTablePermissionsRequest = Message<"warden.v1.GetTablePermissionsRequest"> & {
+  /**
+   * The table as "schema.name", or "name" for schema public.
+   *
+   * @generated from field: string table = 1;
+   */
+  table: string;
+};
+
+/**
+ * Describes the message warden.v1.GetTablePermissionsRequest.
+ * Use `create(GetTablePermissionsRequestSchema)` to create a new message.
+ */
+export const GetTablePermissionsRequestSchema: GenMessage<GetTablePermissionsRequest> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 16);
+
+/**
+ * GetTablePermissionsResponse holds a table's permissions.
+ *
+ * @generated from message warden.v1.GetTablePermissionsResponse
+ */
+export type GetTablePermissionsResponse = Message<"warden.v1.GetTablePermissionsResponse"> & {
+  /**
+   * The table as "schema.name".
+   *
+   * @generated from field: string table = 1;
+   */
+  table: string;
+
+  /**
+   * One entry per role and operation with a permission (inherited roles'
+   * included), sorted by role, then operation. A role and operation not
+   * listed has no permission.
+   *
+   * @generated from field: repeated warden.v1.TablePermission permissions = 2;
+   */
+  permissions: TablePermission[];
+
+  /**
+   * Revision of the policy set.
+   *
+   * @generated from field: string revision = 3;
+   */
+  revision: string;
+
+  /**
+   * The table's permissions left out as inconsistent: a request for one
+   * is refused with FAILED_PRECONDITION, never decided as no permission.
+   *
+   * @generated from field: repeated warden.v1.InconsistentObject inconsistent_permissions = 4;
+   */
+  inconsistentPermissions: InconsistentObject[];
+};
+
+/**
+ * Describes the message warden.v1.GetTablePermissionsResponse.
+ * Use `create(GetTablePermissionsResponseSchema)` to create a new message.
+ */
+export const GetTablePermissionsResponseSchema: GenMessage<GetTablePermissionsResponse> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 17);
+
+/**
+ * TablePermission is one role's permission for one operation, as the
+ * metadata states it (an inherited role's: as its parents' combine).
+ *
+ * @generated from message warden.v1.TablePermission
+ */
+export type TablePermission = Message<"warden.v1.TablePermission"> & {
+  /**
+   * Role name.
+   *
+   * @generated from field: string role = 1;
+   */
+  role: string;
+
+  /**
+   * The operation.
+   *
+   * @generated from field: warden.v1.Operation operation = 2;
+   */
+  operation: Operation;
+
+  /**
+   * Which rows it allows.
+   *
+   * @generated from field: warden.v1.PermissionKind kind = 3;
+   */
+  kind: PermissionKind;
+
+  /**
+   * For an inherited role: the parents whose permissions combine into
+   * this one. Empty for a role's own permission.
+   *
+   * @generated from field: repeated string inherited_from = 4;
+   */
+  inheritedFrom: string[];
+
+  /**
+   * The row filter (select, update, delete) in Hasura's notation with the
+   * session variables named, for example "{author_id: {_eq:
+   * X-Hasura-User-Id}}"; "{}" for every row; empty for insert.
+   *
+   * @generated from field: string filter = 5;
+   */
+  filter: string;
+
+  /**
+   * The check (insert: on the proposed row; update: on the new row) in
+   * the same notation; empty for select and delete.
+   *
+   * @generated from field: string check = 6;
+   */
+  check: string;
+
+  /**
+   * Columns the role may read or write, sorted; empty for delete.
+   *
+   * @generated from field: repeated string columns = 7;
+   */
+  columns: string[];
+
+  /**
+   * Presets (Hasura "set") by column, as the metadata states them: a
+   * constant or a session variable's name.
+   *
+   * @generated from field: map<string, string> set = 8;
+   */
+  set: { [key: string]: string };
+
+  /**
+   * The select row limit; absent means none.
+   *
+   * @generated from field: optional int32 limit = 9;
+   */
+  limit?: number | undefined;
+
+  /**
+   * Whether the role may run aggregation queries (select).
+   *
+   * @generated from field: bool allow_aggregations = 10;
+   */
+  allowAggregations: boolean;
+
+  /**
+   * Whether the permission applies only to backend-only callers.
+   *
+   * @generated from field: bool backend_only = 11;
+   */
+  backendOnly: boolean;
+
+  /**
+   * Computed fields a select permission lets the role read, sorted.
+   *
+   * @generated from field: repeated string computed_fields = 12;
+   */
+  computedFields: string[];
+
+  /**
+   * Where the permission is in the metadata: file, relative to the policy
+   * directory, and path inside it. Empty for inherited roles.
+   *
+   * @generated from field: string source_file = 13;
+   */
+  sourceFile: string;
+
+  /**
+   * @generated from field: string source_path = 14;
+   */
+  sourcePath: string;
+};
+
+/**
+ * Describes the message warden.v1.TablePermission.
+ * Use `create(TablePermissionSchema)` to create a new message.
+ */
+export const TablePermissionSchema: GenMessage<TablePermission> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 18);
 
 /**
  * ListDecisionsRequest selects recent decisions; every set field must
@@ -600,7 +865,7 @@ export type ListDecisionsRequest = Message<"warden.v1.ListDecisionsRequest"> & {
  * Use `create(ListDecisionsRequestSchema)` to create a new message.
  */
 export const ListDecisionsRequestSchema: GenMessage<ListDecisionsRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 15);
+  messageDesc(file_warden_v1_admin, 19);
 
 /**
  * ListDecisionsResponse holds decisions newest first.
@@ -619,7 +884,7 @@ export type ListDecisionsResponse = Message<"warden.v1.ListDecisionsResponse"> &
  * Use `create(ListDecisionsResponseSchema)` to create a new message.
  */
 export const ListDecisionsResponseSchema: GenMessage<ListDecisionsResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 16);
+  messageDesc(file_warden_v1_admin, 20);
 
 /**
  * DecisionRecord is one decision as the decision log records it.
@@ -747,7 +1012,7 @@ export type DecisionRecord = Message<"warden.v1.DecisionRecord"> & {
  * Use `create(DecisionRecordSchema)` to create a new message.
  */
 export const DecisionRecordSchema: GenMessage<DecisionRecord> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 17);
+  messageDesc(file_warden_v1_admin, 21);
 
 /**
  * DecisionRecordRow is one row's outcome.
@@ -788,7 +1053,7 @@ export type DecisionRecordRow = Message<"warden.v1.DecisionRecordRow"> & {
  * Use `create(DecisionRecordRowSchema)` to create a new message.
  */
 export const DecisionRecordRowSchema: GenMessage<DecisionRecordRow> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 18);
+  messageDesc(file_warden_v1_admin, 22);
 
 /**
  * ReloadRequest has no fields.
@@ -803,7 +1068,7 @@ export type ReloadRequest = Message<"warden.v1.ReloadRequest"> & {
  * Use `create(ReloadRequestSchema)` to create a new message.
  */
 export const ReloadRequestSchema: GenMessage<ReloadRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 19);
+  messageDesc(file_warden_v1_admin, 23);
 
 /**
  * ReloadResponse says how the reload went. A failed reload is an answer,
@@ -840,7 +1105,7 @@ export type ReloadResponse = Message<"warden.v1.ReloadResponse"> & {
  * Use `create(ReloadResponseSchema)` to create a new message.
  */
 export const ReloadResponseSchema: GenMessage<ReloadResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 20);
+  messageDesc(file_warden_v1_admin, 24);
 
 /**
  * PolicySourceKind says where a policy set comes from.
@@ -935,6 +1200,40 @@ export const ReloadOutcomeSchema: GenEnum<ReloadOutcome> = /*@__PURE__*/
   enumDesc(file_warden_v1_admin, 1);
 
 /**
+ * PermissionKind says which rows a permission allows.
+ *
+ * @generated from enum warden.v1.PermissionKind
+ */
+export enum PermissionKind {
+  /**
+   * Never returned.
+   *
+   * @generated from enum value: PERMISSION_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Every row: the filter (and check) is the empty expression {}.
+   *
+   * @generated from enum value: PERMISSION_KIND_ALWAYS_ALLOWED = 1;
+   */
+  ALWAYS_ALLOWED = 1,
+
+  /**
+   * Only rows where the filter (and check) holds.
+   *
+   * @generated from enum value: PERMISSION_KIND_CONDITIONAL = 2;
+   */
+  CONDITIONAL = 2,
+}
+
+/**
+ * Describes the enum warden.v1.PermissionKind.
+ */
+export const PermissionKindSchema: GenEnum<PermissionKind> = /*@__PURE__*/
+  enumDesc(file_warden_v1_admin, 2);
+
+/**
  * AdminService is for admin-level callers: what is loaded, the compiled Rego,
  * and reloading.
  *
@@ -981,6 +1280,19 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof GetTableRegoRequestSchema;
     output: typeof GetTableRegoResponseSchema;
+  },
+  /**
+   * GetTablePermissions returns one table's permissions as the metadata
+   * states them, per role and operation: whether each allows every row or
+   * only some, which parents an inherited role's comes from, and the rule
+   * in Hasura's notation with the session variables named.
+   *
+   * @generated from rpc warden.v1.AdminService.GetTablePermissions
+   */
+  getTablePermissions: {
+    methodKind: "unary";
+    input: typeof GetTablePermissionsRequestSchema;
+    output: typeof GetTablePermissionsResponseSchema;
   },
   /**
    * ListDecisions returns the most recent decisions this server made,

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/wardenpdp/warden/policy/rls"
+	"github.com/wardenpdp/warden/server"
+)
+
+func (a *app) rls(ctx context.Context, args []string) error {
+	cfg := server.DefaultConfig()
+	var out, setting, fnSchema string
+	var roles, schemas listFlag
+	var drop, partial bool
+	fs := a.flagSet("rls", "[DIR | --policy DIR] [--schema FILE] [--out FILE] [--drop] [flags]",
+		"Writes a PostgreSQL script that enforces the policy set's permissions as\n"+
+			"row-level security: per table ENABLE and FORCE ROW LEVEL SECURITY, per role\n"+
+			"and operation a policy warden_<role>_<operation> (USING for select, update\n"+
+			"and delete, WITH CHECK for insert and update) and the table and column\n"+
+			"privileges of the permission. The session is read inside the database from\n"+
+			"a transaction-local setting holding a json object of session variables\n"+
+			"(SET LOCAL request.jwt.claims = '{\"x-hasura-user-id\": \"1\"}'). Re-running\n"+
+			"the script replaces what it created; --drop writes the undo instead.\n"+
+			"Permissions row-level security cannot express as Check decides them are\n"+
+			"listed and nothing is written, unless --partial: then they are left out of\n"+
+			"the script (denied) and listed on stderr.")
+	registerLoadFlags(fs, &cfg)
+	fs.StringVar(&out, "out", "", "`file` to write the script to; default standard output")
+	fs.BoolVar(&drop, "drop", false, "write the script that undoes the generated one")
+	fs.BoolVar(&partial, "partial", false, "write the script even when some permissions are refused, leaving them out (denied)")
+	fs.StringVar(&setting, "setting", rls.DefaultSetting, "the transaction-local `setting` holding the session's json object")
+	fs.StringVar(&fnSchema, "function-schema", "public", "`schema` of the warden_session function the script creates")
+	fs.Var(&roles, "role", "map a Hasura role to the database role a service uses for it, as `hasura=db` (repeatable); unmapped roles keep their name")
+	fs.Var(&schemas, "db-schema", "map a schema of the policy to the database schema holding its tables, as `policy=db` (repeatable)")
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	o := rls.Options{Setting: setting, FunctionSchema: fnSchema, Roles: map[string]string{}, Schemas: map[string]string{}}
+	for _, pair := range []struct {
+		flag string
+		list listFlag
+		into map[string]string
+	}{{"--role", roles, o.Roles}, {"--db-schema", schemas, o.Schemas}} {
+		for _, kv := range pair.list {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" || v == "" {
+				return usageError{fmt.Errorf("%s %q: want name=name", pair.flag, kv)}
+			}
+			if _, dup := pair.into[k]; dup {
+				return usageError{fmt.Errorf("%s: %s is mapped twice", pair.flag, k)}
+			}
+			pair.into[k] = v
+		}
+	}
+	set, err := loadSet(ctx, cfg, printProblems(a.stderr))
+	if err != nil {
+		return err
+	}
+	s, err := rls.Generate(set, o)
+	if err != nil {
+		return err
+	}
+	if !drop {
+		// The undo drops whatever any run created: nothing to report.
+		for _, n := range s.Notes {
+			fmt.Fprintln(a.stderr, "note: "+n)
+		}
+		for _, e := range s.Refused {
+			fmt.Fprintln(a.stderr, "refused: "+e.Error())
+		}
+	}
+	if len(s.Refused) > 0 && !partial && !drop {
+		return fmt.Errorf("rls: %d permission(s) cannot be expressed as row-level security with Check's meaning; nothing written (--partial writes the rest, those denied)", len(s.Refused))
+	}
+	text := s.Apply
+	if drop {
+		text = s.Drop
+	}
+	if out == "" {
+		_, err := io.WriteString(a.stdout, text)
+		return err
+	}
+	return writeFileAtomic(out, func(f *os.File) error {
+		_, err := f.WriteString(text)
+		return err
+	})
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRLSCLI(t *testing.T) {
+	const blog = "../../../policy/examples/blog"
+
+	t.Run("refuses and writes nothing", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "rls.sql")
+		_, stderr, err := runCLI(t, nil, "rls", "--policy", blog, "--out", out)
+		if err == nil || !strings.Contains(err.Error(), "11 permission(s) cannot be expressed") {
+			t.Fatalf("err %v, want the count of refused permissions", err)
+		}
+		for _, want := range []string{
+			"refused: public.articles insert role user: column presets (set)",
+			"refused: public.comments select role user: relationship article",
+			"refused: public.users select role author_editor: an inherited role's columns",
+			"note: public.articles select role user: the row limit 100 is not enforced",
+		} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr)
+			}
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%s written (stat: %v); a refusal writes nothing", out, err)
+		}
+	})
+
+	t.Run("partial", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "rls.sql")
+		_, _, err := runCLI(t, nil, "rls", "--policy", blog, "--partial", "--role", "user=app_user",
+			"--setting", "app.session", "--out", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := string(b)
+		for _, want := range []string{
+			`CREATE POLICY "warden_user_select" ON "public"."articles" AS PERMISSIVE FOR SELECT TO "app_user" USING (CASE WHEN `,
+			`"public"."warden_session"('app.session', 'x-hasura-user-id')::bigint`,
+			`GRANT UPDATE ("body", "published", "title") ON TABLE "public"."articles" TO "app_user";`,
+			`-- refused, so denied: public.articles insert role user: column presets`,
+			"ALTER TABLE \"public\".\"articles\" FORCE ROW LEVEL SECURITY;",
+		} {
+			if !strings.Contains(script, want) {
+				t.Errorf("script lacks %q", want)
+			}
+		}
+		if strings.Contains(script, `TO "user"`) {
+			t.Error("the mapped role user still appears as itself")
+		}
+		if strings.Contains(script, "$1") {
+			t.Error("the script has a bind parameter, which DDL cannot take")
+		}
+	})
+
+	t.Run("drop", func(t *testing.T) {
+		stdout, _, err := runCLI(t, nil, "rls", "--policy", blog, "--drop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"DROP POLICY %I ON %s", "DISABLE ROW LEVEL SECURITY", `DROP FUNCTION IF EXISTS "public"."warden_session"(text, text);`} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("drop script lacks %q", want)
+			}
+		}
+		if strings.Contains(stdout, "CREATE POLICY") {
+			t.Error("the drop script creates policies")
+		}
+	})
+
+	t.Run("bad flags", func(t *testing.T) {
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--role", "user"}, `--role "user": want name=name`},
+			{[]string{"--role", "user=a", "--role", "user=b"}, "--role: user is mapped twice"},
+			{[]string{"--role", "user=same", "--role", "editor=same", "--partial"}, `roles editor and user map to the same database role "same"`},
+		} {
+			_, _, err := runCLI(t, nil, append([]string{"rls", "--policy", blog}, c.args...)...)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%v: error %v, want %q", c.args, err, c.want)
+			}
+		}
+	})
+
+	t.Run("validate --rls", func(t *testing.T) {
+		stdout, _, err := runCLI(t, nil, "validate", "--rls", blog)
+		if err == nil || !strings.Contains(err.Error(), "11 permission(s) cannot be expressed as row-level security") {
+			t.Fatalf("err %v", err)
+		}
+		if !strings.Contains(stdout, "rls: public.articles insert role user: column presets") {
+			t.Errorf("stdout lacks the refusal:\n%s", stdout)
+		}
+	})
+}
