@@ -133,6 +133,15 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		}}}, nil
 	case residual.Spatial:
 		return spatialToProto(x)
+	case residual.Database:
+		v, ok := x.Value.(residual.Value)
+		s, isText := v.V.(string)
+		if !ok || !isText {
+			return nil, fmt.Errorf("operator %s with an unbound %T", x.Op, x.Value)
+		}
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Database{Database: &wardenv1.DatabasePredicate{
+			Operator: string(x.Op), Column: columnRef(x.Column), SqlOperator: x.Symbol, Value: s, Type: x.Type,
+		}}}, nil
 	case residual.Exists:
 		where, err := PredicateToProto(x.Where)
 		if err != nil {

@@ -227,3 +227,24 @@ func TestPredicateSpatial(t *testing.T) {
 		t.Error("an unbound PostGIS operand converted")
 	}
 }
+
+// TestPredicateDatabase: an operator left to the database (ltree's
+// lquery matching, ltree and array ordering) reaches the API with Hasura's
+// operator, PostgreSQL's, the value text and its type; an unbound one is
+// an error, not an empty node.
+func TestPredicateDatabase(t *testing.T) {
+	path := residual.Column{Name: "path", Kind: model.KindText}
+	p, err := PredicateToProto(residual.Not{Item: residual.Database{Op: model.OpMatchesAny, Column: path,
+		Value: residual.Value{V: `{"*.a","b.*"}`, Kind: model.KindText}, Symbol: "?", Type: "lquery[]"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.GetNegation().GetDatabase()
+	if d.GetOperator() != "_matches_any" || d.GetColumn().GetName() != "path" || d.GetSqlOperator() != "?" ||
+		d.GetValue() != `{"*.a","b.*"}` || d.GetType() != "lquery[]" {
+		t.Errorf("database node: %v", d)
+	}
+	if _, err := PredicateToProto(residual.Database{Op: model.OpMatches, Column: path, Value: residual.Param{Name: "x-hasura-q"}, Symbol: "~", Type: "lquery"}); err == nil {
+		t.Error("an unbound operand converted")
+	}
+}

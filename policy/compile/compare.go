@@ -122,10 +122,15 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if model.IsSpatial(op) {
-		// PostGIS: NULL for a NULL column, so neither the operator nor
-		// its negation holds there.
-		call := "data." + LibPackage + "." + Spatial + "(" + quote(string(op)) + ", " + raw + ", " + val + ")"
+	if _, ok := model.DatabaseDecided(x.c.Column, op); ok {
+		// PostGIS, ltree's lquery matching, ltree and array ordering:
+		// the database's to decide. NULL for a NULL column, so neither
+		// the operator nor its negation holds there.
+		fn := Database
+		if model.IsSpatial(op) {
+			fn = Spatial
+		}
+		call := "data." + LibPackage + "." + fn + "(" + quote(string(op)) + ", " + raw + ", " + val + ")"
 		if neg {
 			call = "not " + call
 		}

@@ -44,6 +44,12 @@ const BpcharPad = "bpchar_pad"
 // evaluates (see LibModule).
 const Spatial = "spatial"
 
+// Database is the library function of the other operators Warden leaves
+// to the database (model.DatabaseOps, the ordering of ltree and arrays):
+// data.warden.lib.database(op, value, operand), which Warden never
+// evaluates (see LibModule).
+const Database = "database"
+
 // LibModule returns the shared module of helper functions: the Rego form
 // of PostgreSQL's jsonb operators, and the padding of character(n) values
 // that pattern operators see.
@@ -113,6 +119,17 @@ jsonb_contains(x, v) if {
 # whatever g is would let partial evaluation decide the call.)
 spatial(op, g, v) if {
 	g == {"warden.spatial": [op, v]}
+}
+
+# database(op, x, v) stands for PostgreSQL's operator of Hasura's operator
+# op on a column value x and the operand v (the text PostgreSQL reads):
+# ltree's _matches, _matches_fulltext, _matches_any, _ancestor_any and
+# _descendant_any, and _gt, _lt, _gte, _lte on ltree and arrays, whose
+# order is PostgreSQL's. Warden does not evaluate them, as spatial: it
+# holds for no column value (canonical text is a string, never this
+# object), and partial evaluation keeps the call.
+database(op, x, v) if {
+	x == {"warden.database": [op, v]}
 }
 
 # array_contains(a, v) is a @> v for arrays in canonical text

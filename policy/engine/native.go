@@ -169,7 +169,8 @@ func nativeOf(pp *prepared) *nativeTmpl {
 			return nil
 		}
 	}
-	// An operator only the database decides (PostGIS's _st_*): Check
+	// An operator only the database decides (PostGIS's _st_*, ltree's
+	// lquery matching, ltree and array ordering): Check
 	// answers NEEDS_DATA for it, which OPA's partial evaluation gives with
 	// its residual; the template would evaluate it.
 	for _, e := range nt.exprs() {
@@ -470,11 +471,12 @@ func (s *Set) tablesGo(tables map[model.TableName][]map[string]any) (map[model.T
 }
 
 // databaseDecided reports whether e holds a comparison Warden never
-// evaluates itself (residual.Spatial).
+// evaluates itself (residual.Spatial, residual.Database).
 func databaseDecided(e residual.Expr) bool {
 	found := false
 	residual.Walk(e, func(x residual.Expr) {
-		if _, ok := x.(residual.Spatial); ok {
+		switch x.(type) {
+		case residual.Spatial, residual.Database:
 			found = true
 		}
 	})

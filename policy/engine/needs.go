@@ -17,15 +17,18 @@ type needs struct {
 	cols   map[string]bool
 	rels   map[string]*needs
 	tables map[model.TableName]*needs
-	// spatial holds the PostGIS operators read of a column, which Warden
-	// does not evaluate: the column is always a gap, whatever the row
-	// holds, so that Check answers NEEDS_DATA naming it (the partial
-	// evaluation still decides a rule that holds or fails without it).
+	// spatial holds the operators read of a column that Warden leaves to
+	// the database (model.DatabaseDecided: PostGIS, ltree's lquery
+	// matching, ltree and array ordering): the column is always a gap,
+	// whatever the row holds, so that Check answers NEEDS_DATA naming it
+	// (the partial evaluation still decides a rule that holds or fails
+	// without it). label names what decides them ("PostGIS", "ltree").
 	spatial map[string][]model.Operator
+	label   map[string]string
 }
 
 func newNeeds() *needs {
-	return &needs{cols: map[string]bool{}, rels: map[string]*needs{}, tables: map[model.TableName]*needs{}, spatial: map[string][]model.Operator{}}
+	return &needs{cols: map[string]bool{}, rels: map[string]*needs{}, tables: map[model.TableName]*needs{}, spatial: map[string][]model.Operator{}, label: map[string]string{}}
 }
 
 // collect adds what e reads, with cur the level of the current row and
@@ -58,8 +61,9 @@ func collect(e model.BoolExp, cur, root *needs) {
 		collect(x.Where, child, root)
 	case model.Compare:
 		cur.cols[x.Column.Name] = true
-		if model.IsSpatial(x.Op) && !slices.Contains(cur.spatial[x.Column.Name], x.Op) {
+		if _, ok := model.DatabaseDecided(x.Column, x.Op); ok && !slices.Contains(cur.spatial[x.Column.Name], x.Op) {
 			cur.spatial[x.Column.Name] = append(cur.spatial[x.Column.Name], x.Op)
+			cur.label[x.Column.Name] = model.DatabaseLabel(x.Column, x.Op)
 		}
 		if ref, ok := x.Value.(model.ColumnRef); ok {
 			if ref.Root {
@@ -167,7 +171,7 @@ func (n *needs) walk(row map[string]any, prefix, ref string, frozen bool, out *[
 				names[i] = string(op)
 			}
 			sort.Strings(names)
-			*out = append(*out, gap{path: prefix + c + " (" + strings.Join(names, ", ") + ": PostGIS, decided by the database)", unknown: at(c)})
+			*out = append(*out, gap{path: prefix + c + " (" + strings.Join(names, ", ") + ": " + n.label[c] + ", decided by the database)", unknown: at(c)})
 		} else if _, ok := row[c]; !ok {
 			*out = append(*out, gap{path: prefix + c, unknown: at(c)})
 		}

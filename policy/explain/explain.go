@@ -314,6 +314,17 @@ func (x *explainer) exists(v residual.Exists, cur map[string]any, prefix string,
 	return out, n
 }
 
+// databaseLeaf is the unknown node of an operator the database decides.
+func (x *explainer) databaseLeaf(e residual.Expr, op model.Operator, c residual.Column, label string, cur map[string]any, prefix string, build bool) (Outcome, *Node) {
+	lv, lok := cur[c.Name]
+	if c.Root {
+		lv, lok = x.root[c.Name]
+	}
+	n := &Node{Op: string(op), Text: residual.String(e), Column: prefix + c.Name, RowValue: lv, RowMissing: !lok,
+		Outcome: Unknown, Note: label + ": decided by the database"}
+	return Unknown, x.node(build, n)
+}
+
 func isList(v any) bool {
 	_, ok := v.([]any)
 	return ok
@@ -341,13 +352,14 @@ func (x *explainer) leaf(e residual.Expr, cur map[string]any, prefix string, bui
 	case residual.Spatial:
 		// Never evaluated by Warden: the database decides it (Check
 		// answers NEEDS_DATA on it), so it is unknown here.
-		lv, lok := cur[v.Column.Name]
-		if v.Column.Root {
-			lv, lok = x.root[v.Column.Name]
+		return x.databaseLeaf(e, v.Op, v.Column, "PostGIS", cur, prefix, build)
+	case residual.Database:
+		// lquery matching, ltree and array ordering: likewise.
+		label := "ltree"
+		if strings.HasSuffix(v.Type, "]") && v.Op != model.OpMatchesAny && v.Op != model.OpAncestorAny && v.Op != model.OpDescendantAny {
+			label = v.Type
 		}
-		n := &Node{Op: string(v.Op), Text: residual.String(e), Column: prefix + v.Column.Name, RowValue: lv, RowMissing: !lok,
-			Outcome: Unknown, Note: "PostGIS: decided by the database"}
-		return Unknown, x.node(build, n)
+		return x.databaseLeaf(e, v.Op, v.Column, label, cur, prefix, build)
 	default:
 		// Empty (templates only) and anything new: decided as a whole.
 		o := False

@@ -146,3 +146,25 @@ func TestRuleAndFellAway(t *testing.T) {
 		t.Errorf("FellAway with a tag: %q, want none", got)
 	}
 }
+
+// An operator left to the database (lquery matching, ltree ordering,
+// PostGIS) is unknown, never false, whatever the row holds: an _or's other
+// branch still decides the row.
+func TestExplainDatabaseLeaf(t *testing.T) {
+	p, com := blog(t)
+	db := residual.Database{Op: model.OpMatches, Column: residual.Column{Name: "id", Kind: model.KindText},
+		Value: residual.Value{V: "*.a", Kind: model.KindText}, Symbol: "~", Type: "lquery"}
+	ex := explain.Row(p, com, db, map[string]any{"id": 1.0}, nil, 0)
+	if ex.Root.Outcome != explain.Unknown || ex.Root.Note != "ltree: decided by the database" || ex.Root.Op != "_matches" {
+		t.Errorf("%+v, want _matches unknown, ltree: decided by the database", ex.Root)
+	}
+	eq := residual.Compare{Op: residual.Eq, Left: residual.Column{Name: "id", Kind: model.KindInteger}, Right: residual.Value{V: jsonNumber("1"), Kind: model.KindInteger}}
+	ex = explain.Row(p, com, residual.Or{Items: []residual.Expr{db, eq}}, map[string]any{"id": 1.0}, nil, 0)
+	if ex.Root.Outcome != explain.True {
+		t.Errorf("_or with id = 1: %v, want true", ex.Root.Outcome)
+	}
+	ex = explain.Row(p, com, residual.And{Items: []residual.Expr{db, eq}}, map[string]any{"id": 1.0}, nil, 0)
+	if ex.Root.Outcome != explain.Unknown {
+		t.Errorf("_and with id = 1: %v, want unknown", ex.Root.Outcome)
+	}
+}

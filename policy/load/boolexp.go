@@ -27,6 +27,7 @@ const (
 	clsColOrder                    // _cgt ...: a column, not jsonb
 	clsLtree                       // _ancestor _descendant: ltree, a path
 	clsSpatial                     // _st_*: geometry or geography, GeoJSON
+	clsLtreeDB                     // _matches ... _ancestor_any: ltree, decided by the database
 )
 
 // operators lists every operator in the order error messages show them.
@@ -45,6 +46,8 @@ var operators = []struct {
 	{model.OpCeq, clsColumn}, {model.OpCneq, clsColumn},
 	{model.OpCgt, clsColOrder}, {model.OpClt, clsColOrder}, {model.OpCgte, clsColOrder}, {model.OpClte, clsColOrder},
 	{model.OpAncestor, clsLtree}, {model.OpDescendant, clsLtree},
+	{model.OpAncestorAny, clsLtreeDB}, {model.OpDescendantAny, clsLtreeDB},
+	{model.OpMatches, clsLtreeDB}, {model.OpMatchesAny, clsLtreeDB}, {model.OpMatchesFulltext, clsLtreeDB},
 	{model.OpStContains, clsSpatial}, {model.OpStCrosses, clsSpatial}, {model.OpStEquals, clsSpatial},
 	{model.OpStIntersects, clsSpatial}, {model.OpStOverlaps, clsSpatial}, {model.OpStTouches, clsSpatial},
 	{model.OpStWithin, clsSpatial}, {model.OpStDWithin, clsSpatial},
@@ -82,8 +85,8 @@ func operator(key string) (model.Operator, bool) {
 
 // applies reports whether an operator class applies to a column kind.
 func applies(cls opClass, k model.Kind) bool {
-	if cls == clsSpatial {
-		return false // PostGIS columns only (columnApplies)
+	if cls == clsSpatial || cls == clsLtreeDB {
+		return false // PostGIS or ltree columns only (columnApplies)
 	}
 	if k == model.KindOpaque {
 		return cls == clsIsNull
@@ -124,13 +127,15 @@ func columnApplies(c *model.Column, cls opClass) bool {
 		return cls == clsIsNull
 	case ct != "":
 		switch cls {
-		case clsText, clsHasKey, clsHasKeys:
+		case clsText, clsHasKey, clsHasKeys, clsSpatial:
 			return false
-		case clsOrder, clsColOrder:
+		case clsOrder:
+			return model.CanonOrdered(ct) || databaseOrdered(ct)
+		case clsColOrder:
 			return model.CanonOrdered(ct)
 		case clsContains:
 			return ct == model.CanonArray
-		case clsLtree:
+		case clsLtree, clsLtreeDB:
 			return ct == model.CanonLtree
 		}
 		return true
@@ -138,6 +143,12 @@ func columnApplies(c *model.Column, cls opClass) bool {
 		return false
 	}
 	return applies(cls, c.Type.Kind)
+}
+
+// databaseOrdered reports whether the ordering operators on a type are
+// left to the database (model.DatabaseDecided): ltree and arrays.
+func databaseOrdered(ct string) bool {
+	return ct == model.CanonLtree || ct == model.CanonArray
 }
 
 // typeLabel names a column's type in messages: its kind, or the declared
@@ -382,6 +393,9 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 	if cls == clsSpatial || c.Type.Spatial != "" && cls != clsIsNull {
 		return p.spatial(c, op, cls, n, l)
 	}
+	if cls == clsLtreeDB {
+		return p.ltreeDatabase(c, op, n, l)
+	}
 	arrayContains := c.Type.Canon == model.CanonArray && cls == clsContains
 	ltreeOp := c.Type.Canon == model.CanonLtree && cls == clsLtree
 	if !applies(cls, kind) && !arrayContains && !ltreeOp {
@@ -404,6 +418,9 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 		case cls == clsText:
 			p.problemf(l, n, "operator %s on column %s of type %s: pattern operators apply to text types only", op, c.Name, c.Type.Declared)
 			return nil
+		case cls == clsOrder && databaseOrdered(ct):
+			// ltree and arrays: PostgreSQL's order, which Warden leaves
+			// to the database (model.DatabaseDecided).
 		case (cls == clsOrder || cls == clsColOrder) && !model.CanonOrdered(ct):
 			p.problemf(l, n, "operator %s on column %s of type %s: Warden cannot decide it on this type (only _eq _neq _in _nin _is_null _ceq _cneq apply)", op, c.Name, c.Type.Declared)
 			return nil

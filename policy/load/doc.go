@@ -210,14 +210,28 @@
 // _descendant (@> and <@), against a path or a session variable (Filter's
 // predicate gives them as the list of a literal path's ancestors, or as a
 // regular expression on the path's text). Hasura's other operators on
-// these types are load problems, never a guess: ordering ltree (PostgreSQL
-// 16's hyphen sorts before the dot in the text but a label ends before
-// it in ltree_compare) and arrays (array_cmp orders text elements by the
-// column's collation), pattern operators, and ltree's _matches,
-// _matches_fulltext, _any forms and _lca (lquery and ltxtquery matching,
-// which Warden does not evaluate; a Check cannot answer them exactly, and
-// a Filter-only operator would break the rule that Check and Filter
-// agree).
+// ltree and arrays Warden leaves to the database, never a guess: _matches
+// (~ lquery), _matches_fulltext (@ ltxtquery), _matches_any (? lquery[]),
+// _ancestor_any (@> ltree[]) and _descendant_any (<@ ltree[]), and _gt
+// _lt _gte _lte with a value on ltree (PostgreSQL orders label by label
+// with memcmp, not as the text sorts) and on arrays (array_cmp, text
+// elements by the column's collation), as the PostGIS operators below:
+// Check answers NEEDS_DATA naming the column and
+// the operator ("path (_matches: ltree, decided by the database)",
+// "ns (_gt: int4[], decided by the database)") unless the rest of the
+// rule decides the row; Filter's predicate has a database node, and its
+// PostgreSQL SQL applies PostgreSQL's operator to a text parameter cast
+// to the operand's type (col ~ $1::text::lquery, col @> $1::text::ltree[],
+// col > $1::text::integer[]), as Hasura renders them; MySQL and SQLite
+// answer SQL_UNSUPPORTED. _matches and _matches_fulltext take text (not
+// empty, no NUL, at most 64 KiB), _matches_any a list of text,
+// _ancestor_any and _descendant_any a list of valid paths; each takes a
+// session variable instead, its value the text PostgreSQL reads (an array
+// as {a.b,c}). Warden does not parse lquery or ltxtquery: a bad one is
+// PostgreSQL's error when Filter's SQL runs, never SQL text. Still load
+// problems: _cgt _clt _cgte _clte on ltree and arrays, and pattern
+// operators on these types. Hasura has no _lca operator (lca is a
+// function).
 // Filter's SQL casts the values to the column's type in PostgreSQL
 // ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
 // asking for their SQL answers SQL_UNSUPPORTED for these comparisons.

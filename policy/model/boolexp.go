@@ -123,6 +123,14 @@ const (
 	// ancestor (a descendant) of the value, or equal to it.
 	OpAncestor   Operator = "_ancestor"
 	OpDescendant Operator = "_descendant"
+	// ltree's operators that Warden does not evaluate (DatabaseOps):
+	// lquery and ltxtquery matching, and the _any forms of _ancestor and
+	// _descendant.
+	OpMatches         Operator = "_matches"
+	OpMatchesFulltext Operator = "_matches_fulltext"
+	OpMatchesAny      Operator = "_matches_any"
+	OpAncestorAny     Operator = "_ancestor_any"
+	OpDescendantAny   Operator = "_descendant_any"
 	// The PostGIS operators (Hasura's _st_*) on geometry and geography
 	// columns: the value is a GeoJSON geometry (for the _d_within forms
 	// {distance, from, use_spheroid}); Warden does not evaluate them
@@ -161,6 +169,63 @@ func SpatialDistance(op Operator) bool { return op == OpStDWithin || op == OpSt3
 // SpatialOnGeography reports whether a PostGIS operator applies to
 // geography columns too (Hasura: _st_intersects and _st_d_within).
 func SpatialOnGeography(op Operator) bool { return op == OpStIntersects || op == OpStDWithin }
+
+// DatabaseOp is how Filter's PostgreSQL SQL renders an operator Warden
+// leaves to the database: column Symbol $n::text::Type (Type "" for the
+// column's own type, as the ordering of ltree and arrays takes).
+type DatabaseOp struct {
+	Symbol string
+	Type   string
+}
+
+// DatabaseOps are ltree's operators Warden never evaluates, as Hasura
+// renders them: Check answers NEEDS_DATA for a row whose rule reads one,
+// Filter's PostgreSQL SQL applies PostgreSQL's operator. The value is the
+// text PostgreSQL reads as Type (an array as its {...} literal).
+var DatabaseOps = map[Operator]DatabaseOp{
+	OpMatches:         {Symbol: "~", Type: "lquery"},
+	OpMatchesFulltext: {Symbol: "@", Type: "ltxtquery"},
+	OpMatchesAny:      {Symbol: "?", Type: "lquery[]"},
+	OpAncestorAny:     {Symbol: "@>", Type: "ltree[]"},
+	OpDescendantAny:   {Symbol: "<@", Type: "ltree[]"},
+}
+
+// DatabaseOrder maps the ordering operators to PostgreSQL's, which Warden
+// leaves to the database on ltree and array columns (DatabaseDecided).
+var DatabaseOrder = map[Operator]DatabaseOp{
+	OpGt: {Symbol: ">"}, OpLt: {Symbol: "<"}, OpGte: {Symbol: ">="}, OpLte: {Symbol: "<="},
+}
+
+// DatabaseDecided reports whether Warden leaves op on column c to the
+// database, and how Filter renders it: PostGIS's operators (rendered by
+// their function), ltree's DatabaseOps, and the ordering of ltree (whose
+// order is not its text's: a label ends before a hyphen in ltree_compare)
+// and of arrays (array_cmp orders text elements by the column's
+// collation). The bool is false for everything Warden evaluates.
+func DatabaseDecided(c *Column, op Operator) (DatabaseOp, bool) {
+	if IsSpatial(op) {
+		return DatabaseOp{Symbol: SpatialFunctions[op]}, true
+	}
+	if d, ok := DatabaseOps[op]; ok {
+		return d, true
+	}
+	if d, ok := DatabaseOrder[op]; ok && c != nil && (c.Type.Canon == CanonLtree || c.Type.Canon == CanonArray) {
+		return d, true
+	}
+	return DatabaseOp{}, false
+}
+
+// DatabaseLabel names what decides a database-decided operator in Check's
+// NEEDS_DATA text: PostGIS, ltree, or an array column's type.
+func DatabaseLabel(c *Column, op Operator) string {
+	switch {
+	case IsSpatial(op):
+		return "PostGIS"
+	case c != nil && c.Type.Canon == CanonArray:
+		return c.Type.Declared
+	}
+	return "ltree"
+}
 
 // negatedOps maps each negative operator to the positive one it negates.
 var negatedOps = map[Operator]Operator{

@@ -490,3 +490,26 @@ func parseArrayLevel(t string, i int, k Kind) ([]any, int, error) {
 		}
 	}
 }
+
+// PGArrayText writes a list of strings as PostgreSQL's array input reads
+// it: each element double-quoted, with backslash and double quote
+// escaped, so that no element is split, trimmed or read as NULL.
+func PGArrayText(elems []string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, e := range elems {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		for _, r := range e {
+			if r == '"' || r == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
+}

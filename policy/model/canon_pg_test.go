@@ -156,3 +156,41 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
+
+// PGArrayText's literal is read by PostgreSQL's array input as exactly
+// its elements: none split at a comma, trimmed, unescaped twice or read as
+// NULL.
+func TestPGArrayTextAgainstPostgres(t *testing.T) {
+	elems := []string{"a", "b,c", ` d `, `e"f`, `g\h`, "NULL", "", "{i}", "*.j|k@"}
+	if got, want := model.PGArrayText(elems[:2]), `{"a","b,c"}`; got != want {
+		t.Errorf("PGArrayText: %s, want %s", got, want)
+	}
+	db, err := sql.Open("pgx", difftest.PostgresDSN)
+	if err == nil {
+		err = db.PingContext(context.Background())
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL unreachable: %v", err)
+		}
+		t.Skipf("PostgreSQL unreachable: %v", err)
+	}
+	defer db.Close()
+	var n int
+	var nulls bool
+	if err := db.QueryRow("SELECT cardinality($1::text::text[]), array_position($1::text::text[], NULL) IS NOT NULL", model.PGArrayText(elems)).Scan(&n, &nulls); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(elems) || nulls {
+		t.Fatalf("%d elements (NULL among them: %v), want %d", n, nulls, len(elems))
+	}
+	for i, e := range elems {
+		var got string
+		if err := db.QueryRow("SELECT ($1::text::text[])[$2::int]", model.PGArrayText(elems), i+1).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != e {
+			t.Errorf("element %d: %q, want %q", i+1, got, e)
+		}
+	}
+}

@@ -38,6 +38,8 @@ func Params(e Expr) []Param {
 			add(y.Value)
 		case Spatial:
 			add(y.Value)
+		case Database:
+			add(y.Value)
 		}
 	})
 	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]) < fmt.Sprint(out[j]) })
@@ -177,6 +179,11 @@ func (b *binder) bind(e Expr) (Expr, bool) {
 			return x, true
 		}
 	case Spatial:
+		if v, changed := b.operand(x.Value); changed {
+			x.Value = v
+			return x, true
+		}
+	case Database:
 		if v, changed := b.operand(x.Value); changed {
 			x.Value = v
 			return x, true

@@ -211,9 +211,10 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 			a, v = v, a
 		}
 		return ArrayContains(a, v)
-	case Spatial:
-		// PostGIS is the database's to evaluate: no row holds here, and
-		// the engine never decides a row by it (Check answers NEEDS_DATA).
+	case Spatial, Database:
+		// PostGIS, lquery matching, ltree and array ordering are the
+		// database's to evaluate: no row holds here, and the engine never
+		// decides a row by them (Check answers NEEDS_DATA).
 		return false
 	case Exists:
 		var rows []any

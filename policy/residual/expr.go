@@ -117,6 +117,22 @@ type Spatial struct {
 	Geography bool
 }
 
+// Database is an operator Warden leaves to the database
+// (model.DatabaseDecided, PostGIS aside): ltree's _matches,
+// _matches_fulltext, _matches_any, _ancestor_any, _descendant_any, and
+// _gt _lt _gte _lte on ltree and array columns. Value is the text
+// PostgreSQL reads as Type (an array as its {...} literal); in a template,
+// a Param. A renderer writes Column Symbol Value::Type. Warden does not
+// evaluate it (Eval takes it for false; Check answers NEEDS_DATA before it
+// would be evaluated). It holds only when the column is not NULL.
+type Database struct {
+	Op     model.Operator
+	Column Column
+	Value  Operand
+	Symbol string
+	Type   string
+}
+
 // Exists holds when some row of Table satisfies On and Where. For a
 // relationship, On pairs a column of the current row (Local) with a column
 // of Table (Remote); for _exists, On is empty and Relationship is "".
@@ -131,20 +147,21 @@ type Exists struct {
 	Where    Expr
 }
 
-func (True) expr()    {}
-func (False) expr()   {}
-func (And) expr()     {}
-func (Or) expr()      {}
-func (Not) expr()     {}
-func (Compare) expr() {}
-func (IsNull) expr()  {}
-func (In) expr()      {}
-func (Empty) expr()   {}
-func (Match) expr()   {}
-func (JSONB) expr()   {}
-func (Array) expr()   {}
-func (Spatial) expr() {}
-func (Exists) expr()  {}
+func (True) expr()     {}
+func (False) expr()    {}
+func (And) expr()      {}
+func (Or) expr()       {}
+func (Not) expr()      {}
+func (Compare) expr()  {}
+func (IsNull) expr()   {}
+func (In) expr()       {}
+func (Empty) expr()    {}
+func (Match) expr()    {}
+func (JSONB) expr()    {}
+func (Array) expr()    {}
+func (Spatial) expr()  {}
+func (Database) expr() {}
+func (Exists) expr()   {}
 
 // CmpOp is a comparison operator.
 type CmpOp int

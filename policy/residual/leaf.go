@@ -297,6 +297,29 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
 			return Spatial{Op: op, Column: c, Value: operandOf(val, model.KindJSONB), Geography: geography}
 		}), nil
+	case "warden.lib." + compile.Database:
+		// ltree's lquery operators, ltree and array ordering:
+		// data.warden.lib.database(op, column, value).
+		if len(args) != 3 {
+			return fail("arity")
+		}
+		name, ok := args[0].value.(string)
+		op := model.Operator(name)
+		col, val := args[1], args[2]
+		if !ok || !args[0].isVal || col.column == nil || col.lower || val.column != nil || val.scope != nil {
+			return fail("a database call that does not compare a column with a value")
+		}
+		d, ok := model.DatabaseDecided(col.column, op)
+		if !ok || model.IsSpatial(op) {
+			return fail("a database call with an operator Warden evaluates")
+		}
+		typ := d.Type
+		if typ == "" {
+			typ = col.column.Type.Cast
+		}
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			return Database{Op: op, Column: c, Value: operandOf(val, model.KindText), Symbol: d.Symbol, Type: typ}
+		}), nil
 	case "warden.lib.array_contains":
 		if len(args) != 2 {
 			return fail("arity")

@@ -73,6 +73,11 @@ func write(b *strings.Builder, e Expr) {
 		b.WriteString(", ")
 		operand(b, x.Value)
 		b.WriteString(")")
+	case Database:
+		operand(b, x.Column)
+		b.WriteString(" " + x.Symbol + " ")
+		operand(b, x.Value)
+		b.WriteString("::" + x.Type)
 	case Exists:
 		b.WriteString("EXISTS ")
 		if x.Relationship != "" {

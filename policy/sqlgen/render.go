@@ -300,6 +300,8 @@ func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
 		return w.array(x, f)
 	case residual.Spatial:
 		return w.spatial(x, f)
+	case residual.Database:
+		return w.database(x, f)
 	case residual.Exists:
 		return w.exists(x, f)
 	default:
@@ -397,6 +399,8 @@ func (w *work) mayBeNull(e residual.Expr, f *frame, nn nonNull) (bool, error) {
 	case residual.Array:
 		return nullable(x.Column)
 	case residual.Spatial:
+		return nullable(x.Column)
+	case residual.Database:
 		return nullable(x.Column)
 	}
 	return false, nil

@@ -81,3 +81,44 @@ func spatialSupport(d Dialect, op model.Operator) *UnsupportedError {
 	}
 	return &UnsupportedError{Op: string(op), Dialect: d, Reason: "PostGIS is PostgreSQL's"}
 }
+
+// database renders an operator Warden leaves to the database
+// (residual.Database) as Hasura does: column Symbol value, the value a
+// text parameter cast to the operator's type (col ~ $1::text::lquery,
+// col @> $1::text::ltree[], col > $1::text::text[]). Only PostgreSQL has
+// ltree and these orders.
+func (w *work) database(x residual.Database, f *frame) error {
+	if w.d != Postgres {
+		return &UnsupportedError{Op: string(x.Op) + " on " + x.Type, Dialect: w.d, Reason: "only PostgreSQL has the type and its operator"}
+	}
+	cf, mc, err := w.col(x.Column, f)
+	if err != nil {
+		return err
+	}
+	d, ok := model.DatabaseDecided(mc, x.Op)
+	if !ok || model.IsSpatial(x.Op) || d.Symbol != x.Symbol {
+		return fmt.Errorf("sqlgen: %s on %s, which Warden does not leave to the database", x.Op, mc.Name)
+	}
+	typ := d.Type
+	if typ == "" {
+		typ = mc.Type.Cast
+	}
+	if typ != x.Type || typ == "" {
+		return fmt.Errorf("sqlgen: %s on %s: operand type %q, want %q", x.Op, mc.Name, x.Type, typ)
+	}
+	ref, err := w.value(cf, mc)
+	if err != nil {
+		return err
+	}
+	v, ok := x.Value.(residual.Value)
+	s, isText := v.V.(string)
+	if !ok || !isText {
+		return fmt.Errorf("sqlgen: %s takes bound text, got %T", x.Op, x.Value)
+	}
+	p, err := w.param(model.KindText, s)
+	if err != nil {
+		return err
+	}
+	w.b.WriteString(ref + " " + x.Symbol + " " + p + "::" + typ)
+	return nil
+}

@@ -99,6 +99,10 @@ func compareSupport(d Dialect, c model.Compare) *UnsupportedError {
 		if u := spatialSupport(d, c.Op); u != nil {
 			return u
 		}
+	case model.DatabaseOps[c.Op] != (model.DatabaseOp{}):
+		if d != Postgres {
+			return &UnsupportedError{Op: string(c.Op) + " on ltree", Dialect: d, Reason: "only PostgreSQL has ltree and its operator"}
+		}
 	case c.Column.Type.Canon != "" && c.Op != model.OpIsNull:
 		err = canonSupport(d, string(c.Op), c.Column)
 	case c.Column.Type.Kind == model.KindJSONB:

@@ -2656,6 +2656,7 @@ type Predicate struct {
 	//	*Predicate_Exists
 	//	*Predicate_Array
 	//	*Predicate_Spatial
+	//	*Predicate_Database
 	Node          isPredicate_Node `protobuf_oneof:"node"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2806,6 +2807,15 @@ func (x *Predicate) GetSpatial() *SpatialPredicate {
 	return nil
 }
 
+func (x *Predicate) GetDatabase() *DatabasePredicate {
+	if x != nil {
+		if x, ok := x.Node.(*Predicate_Database); ok {
+			return x.Database
+		}
+	}
+	return nil
+}
+
 type isPredicate_Node interface {
 	isPredicate_Node()
 }
@@ -2870,6 +2880,12 @@ type Predicate_Spatial struct {
 	Spatial *SpatialPredicate `protobuf:"bytes,12,opt,name=spatial,proto3,oneof"`
 }
 
+type Predicate_Database struct {
+	// Another operator Warden leaves to the database (ltree's lquery
+	// matching, ltree and array ordering).
+	Database *DatabasePredicate `protobuf:"bytes,13,opt,name=database,proto3,oneof"`
+}
+
 func (*Predicate_Constant) isPredicate_Node() {}
 
 func (*Predicate_All) isPredicate_Node() {}
@@ -2893,6 +2909,8 @@ func (*Predicate_Exists) isPredicate_Node() {}
 func (*Predicate_Array) isPredicate_Node() {}
 
 func (*Predicate_Spatial) isPredicate_Node() {}
+
+func (*Predicate_Database) isPredicate_Node() {}
 
 // PredicateList is the operands of an AND or an OR.
 type PredicateList struct {
@@ -3626,6 +3644,98 @@ func (x *SpatialPredicate) GetGeography() bool {
 	return false
 }
 
+// DatabasePredicate applies a PostgreSQL operator that Warden leaves to the
+// database: Hasura's _matches (~ lquery), _matches_fulltext (@ ltxtquery),
+// _matches_any (? lquery[]), _ancestor_any (@> ltree[]) and
+// _descendant_any (<@ ltree[]) on ltree columns, and _gt _lt _gte _lte on
+// ltree and array columns (PostgreSQL's order, not the text's). Check
+// answers NEEDS_DATA for a row whose rule reads one (naming the column and
+// the operator), and a client that evaluates the tree itself must leave
+// this node to PostgreSQL: column operator value::type. It holds only
+// when the column is not NULL.
+type DatabasePredicate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Hasura's operator name ("_matches", "_gt", ...).
+	Operator string `protobuf:"bytes,1,opt,name=operator,proto3" json:"operator,omitempty"`
+	// The column.
+	Column *ColumnRef `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	// PostgreSQL's operator symbol ("~", "@", "?", "@>", "<@", ">", ...).
+	SqlOperator string `protobuf:"bytes,3,opt,name=sql_operator,json=sqlOperator,proto3" json:"sql_operator,omitempty"`
+	// The value as the text PostgreSQL reads as type: an lquery, an
+	// ltxtquery, an ltree path, or an array as its {...} literal.
+	Value string `protobuf:"bytes,4,opt,name=value,proto3" json:"value,omitempty"`
+	// The PostgreSQL type the value is cast to ("lquery", "ltree[]",
+	// "text[]", ...).
+	Type          string `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DatabasePredicate) Reset() {
+	*x = DatabasePredicate{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DatabasePredicate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DatabasePredicate) ProtoMessage() {}
+
+func (x *DatabasePredicate) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DatabasePredicate.ProtoReflect.Descriptor instead.
+func (*DatabasePredicate) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *DatabasePredicate) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+func (x *DatabasePredicate) GetColumn() *ColumnRef {
+	if x != nil {
+		return x.Column
+	}
+	return nil
+}
+
+func (x *DatabasePredicate) GetSqlOperator() string {
+	if x != nil {
+		return x.SqlOperator
+	}
+	return ""
+}
+
+func (x *DatabasePredicate) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *DatabasePredicate) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
 // ExistsPredicate holds when some row of a table, joined to the current row
 // through a relationship or not joined at all (_exists), satisfies a
 // predicate. Inside it, columns refer to that table's row.
@@ -3651,7 +3761,7 @@ type ExistsPredicate struct {
 
 func (x *ExistsPredicate) Reset() {
 	*x = ExistsPredicate{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[28]
+	mi := &file_warden_v1_authorization_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3663,7 +3773,7 @@ func (x *ExistsPredicate) String() string {
 func (*ExistsPredicate) ProtoMessage() {}
 
 func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[28]
+	mi := &file_warden_v1_authorization_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3676,7 +3786,7 @@ func (x *ExistsPredicate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExistsPredicate.ProtoReflect.Descriptor instead.
 func (*ExistsPredicate) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{28}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ExistsPredicate) GetTable() string {
@@ -3727,7 +3837,7 @@ type ColumnPair struct {
 
 func (x *ColumnPair) Reset() {
 	*x = ColumnPair{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[29]
+	mi := &file_warden_v1_authorization_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3739,7 +3849,7 @@ func (x *ColumnPair) String() string {
 func (*ColumnPair) ProtoMessage() {}
 
 func (x *ColumnPair) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[29]
+	mi := &file_warden_v1_authorization_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3752,7 +3862,7 @@ func (x *ColumnPair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColumnPair.ProtoReflect.Descriptor instead.
 func (*ColumnPair) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{29}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ColumnPair) GetLocal() string {
@@ -3789,7 +3899,7 @@ type CheckGraphQLRequest struct {
 
 func (x *CheckGraphQLRequest) Reset() {
 	*x = CheckGraphQLRequest{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[30]
+	mi := &file_warden_v1_authorization_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3801,7 +3911,7 @@ func (x *CheckGraphQLRequest) String() string {
 func (*CheckGraphQLRequest) ProtoMessage() {}
 
 func (x *CheckGraphQLRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[30]
+	mi := &file_warden_v1_authorization_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3814,7 +3924,7 @@ func (x *CheckGraphQLRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckGraphQLRequest.ProtoReflect.Descriptor instead.
 func (*CheckGraphQLRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{30}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CheckGraphQLRequest) GetPrincipal() *Principal {
@@ -3868,7 +3978,7 @@ type RootFieldDecision struct {
 
 func (x *RootFieldDecision) Reset() {
 	*x = RootFieldDecision{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[31]
+	mi := &file_warden_v1_authorization_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3880,7 +3990,7 @@ func (x *RootFieldDecision) String() string {
 func (*RootFieldDecision) ProtoMessage() {}
 
 func (x *RootFieldDecision) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[31]
+	mi := &file_warden_v1_authorization_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3893,7 +4003,7 @@ func (x *RootFieldDecision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RootFieldDecision.ProtoReflect.Descriptor instead.
 func (*RootFieldDecision) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{31}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RootFieldDecision) GetResponseKey() string {
@@ -3957,7 +4067,7 @@ type AllowListResult struct {
 
 func (x *AllowListResult) Reset() {
 	*x = AllowListResult{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[32]
+	mi := &file_warden_v1_authorization_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3969,7 +4079,7 @@ func (x *AllowListResult) String() string {
 func (*AllowListResult) ProtoMessage() {}
 
 func (x *AllowListResult) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[32]
+	mi := &file_warden_v1_authorization_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3982,7 +4092,7 @@ func (x *AllowListResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllowListResult.ProtoReflect.Descriptor instead.
 func (*AllowListResult) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{32}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *AllowListResult) GetAllowed() bool {
@@ -4041,7 +4151,7 @@ type CheckGraphQLResponse struct {
 
 func (x *CheckGraphQLResponse) Reset() {
 	*x = CheckGraphQLResponse{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	mi := &file_warden_v1_authorization_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4053,7 +4163,7 @@ func (x *CheckGraphQLResponse) String() string {
 func (*CheckGraphQLResponse) ProtoMessage() {}
 
 func (x *CheckGraphQLResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	mi := &file_warden_v1_authorization_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4066,7 +4176,7 @@ func (x *CheckGraphQLResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckGraphQLResponse.ProtoReflect.Descriptor instead.
 func (*CheckGraphQLResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{33}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CheckGraphQLResponse) GetDecision() OperationDecision {
@@ -4263,7 +4373,7 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x05array\x18\x05 \x01(\v2\x13.warden.v1.SqlArrayH\x00R\x05arrayB\a\n" +
 	"\x05value\"?\n" +
 	"\bSqlArray\x123\n" +
-	"\belements\x18\x01 \x03(\v2\x17.warden.v1.SqlParameterR\belements\"\xe3\x04\n" +
+	"\belements\x18\x01 \x03(\v2\x17.warden.v1.SqlParameterR\belements\"\x9f\x05\n" +
 	"\tPredicate\x12\x1c\n" +
 	"\bconstant\x18\x01 \x01(\bH\x00R\bconstant\x12,\n" +
 	"\x03all\x18\x02 \x01(\v2\x18.warden.v1.PredicateListH\x00R\x03all\x12,\n" +
@@ -4279,7 +4389,8 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x06exists\x18\n" +
 	" \x01(\v2\x1a.warden.v1.ExistsPredicateH\x00R\x06exists\x121\n" +
 	"\x05array\x18\v \x01(\v2\x19.warden.v1.ArrayPredicateH\x00R\x05array\x127\n" +
-	"\aspatial\x18\f \x01(\v2\x1b.warden.v1.SpatialPredicateH\x00R\aspatialB\x06\n" +
+	"\aspatial\x18\f \x01(\v2\x1b.warden.v1.SpatialPredicateH\x00R\aspatial\x12:\n" +
+	"\bdatabase\x18\r \x01(\v2\x1c.warden.v1.DatabasePredicateH\x00R\bdatabaseB\x06\n" +
 	"\x04node\";\n" +
 	"\rPredicateList\x12*\n" +
 	"\x05items\x18\x01 \x03(\v2\x14.warden.v1.PredicateR\x05items\"\xa7\x01\n" +
@@ -4331,7 +4442,13 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\fuse_spheroid\x18\x05 \x01(\bH\x01R\vuseSpheroid\x88\x01\x01\x12\x1c\n" +
 	"\tgeography\x18\x06 \x01(\bR\tgeographyB\v\n" +
 	"\t_distanceB\x0f\n" +
-	"\r_use_spheroid\"\xba\x01\n" +
+	"\r_use_spheroid\"\xaa\x01\n" +
+	"\x11DatabasePredicate\x12\x1a\n" +
+	"\boperator\x18\x01 \x01(\tR\boperator\x12,\n" +
+	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12!\n" +
+	"\fsql_operator\x18\x03 \x01(\tR\vsqlOperator\x12\x14\n" +
+	"\x05value\x18\x04 \x01(\tR\x05value\x12\x12\n" +
+	"\x04type\x18\x05 \x01(\tR\x04type\"\xba\x01\n" +
 	"\x0fExistsPredicate\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\"\n" +
 	"\frelationship\x18\x02 \x01(\tR\frelationship\x12%\n" +
@@ -4492,7 +4609,7 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 }
 
 var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),               // 0: warden.v1.Operation
 	(Decision)(0),                // 1: warden.v1.Decision
@@ -4536,31 +4653,32 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(*JsonbPredicate)(nil),       // 39: warden.v1.JsonbPredicate
 	(*ArrayPredicate)(nil),       // 40: warden.v1.ArrayPredicate
 	(*SpatialPredicate)(nil),     // 41: warden.v1.SpatialPredicate
-	(*ExistsPredicate)(nil),      // 42: warden.v1.ExistsPredicate
-	(*ColumnPair)(nil),           // 43: warden.v1.ColumnPair
-	(*CheckGraphQLRequest)(nil),  // 44: warden.v1.CheckGraphQLRequest
-	(*RootFieldDecision)(nil),    // 45: warden.v1.RootFieldDecision
-	(*AllowListResult)(nil),      // 46: warden.v1.AllowListResult
-	(*CheckGraphQLResponse)(nil), // 47: warden.v1.CheckGraphQLResponse
-	nil,                          // 48: warden.v1.Principal.SessionVariablesEntry
-	nil,                          // 49: warden.v1.Row.ValuesJsonEntry
-	nil,                          // 50: warden.v1.Row.NewValuesJsonEntry
-	nil,                          // 51: warden.v1.RootFieldDecision.SessionVariablesEntry
-	(*structpb.Struct)(nil),      // 52: google.protobuf.Struct
-	(*structpb.Value)(nil),       // 53: google.protobuf.Value
-	(*structpb.ListValue)(nil),   // 54: google.protobuf.ListValue
+	(*DatabasePredicate)(nil),    // 42: warden.v1.DatabasePredicate
+	(*ExistsPredicate)(nil),      // 43: warden.v1.ExistsPredicate
+	(*ColumnPair)(nil),           // 44: warden.v1.ColumnPair
+	(*CheckGraphQLRequest)(nil),  // 45: warden.v1.CheckGraphQLRequest
+	(*RootFieldDecision)(nil),    // 46: warden.v1.RootFieldDecision
+	(*AllowListResult)(nil),      // 47: warden.v1.AllowListResult
+	(*CheckGraphQLResponse)(nil), // 48: warden.v1.CheckGraphQLResponse
+	nil,                          // 49: warden.v1.Principal.SessionVariablesEntry
+	nil,                          // 50: warden.v1.Row.ValuesJsonEntry
+	nil,                          // 51: warden.v1.Row.NewValuesJsonEntry
+	nil,                          // 52: warden.v1.RootFieldDecision.SessionVariablesEntry
+	(*structpb.Struct)(nil),      // 53: google.protobuf.Struct
+	(*structpb.Value)(nil),       // 54: google.protobuf.Value
+	(*structpb.ListValue)(nil),   // 55: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	48, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	52, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	52, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	49, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
-	50, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
+	49, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	53, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	53, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	50, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
+	51, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
 	14, // 5: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 6: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
 	15, // 7: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
 	17, // 8: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	52, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	53, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 10: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
 	32, // 11: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
 	32, // 12: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
@@ -4570,11 +4688,11 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	20, // 16: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
 	2,  // 17: warden.v1.ColumnExplanation.outcome:type_name -> warden.v1.ExplainOutcome
 	2,  // 18: warden.v1.ExplainNode.outcome:type_name -> warden.v1.ExplainOutcome
-	53, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
-	53, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
+	54, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
+	54, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
 	21, // 21: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
 	18, // 22: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	52, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	53, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
 	3,  // 24: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
 	14, // 25: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
 	0,  // 26: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
@@ -4583,7 +4701,7 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	32, // 29: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
 	32, // 30: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
 	27, // 31: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	52, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	53, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
 	28, // 33: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
 	26, // 34: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
 	32, // 35: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
@@ -4602,49 +4720,51 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	37, // 48: warden.v1.Predicate.in_list:type_name -> warden.v1.InList
 	38, // 49: warden.v1.Predicate.pattern:type_name -> warden.v1.PatternMatch
 	39, // 50: warden.v1.Predicate.jsonb:type_name -> warden.v1.JsonbPredicate
-	42, // 51: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
+	43, // 51: warden.v1.Predicate.exists:type_name -> warden.v1.ExistsPredicate
 	40, // 52: warden.v1.Predicate.array:type_name -> warden.v1.ArrayPredicate
 	41, // 53: warden.v1.Predicate.spatial:type_name -> warden.v1.SpatialPredicate
-	32, // 54: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
-	5,  // 55: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
-	6,  // 56: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
-	34, // 57: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
-	34, // 58: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	53, // 59: warden.v1.Comparison.value:type_name -> google.protobuf.Value
-	36, // 60: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
-	7,  // 61: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
-	34, // 62: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	54, // 63: warden.v1.InList.values:type_name -> google.protobuf.ListValue
-	8,  // 64: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
-	34, // 65: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
-	9,  // 66: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
-	34, // 67: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	53, // 68: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
-	10, // 69: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
-	34, // 70: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
-	11, // 71: warden.v1.SpatialPredicate.operator:type_name -> warden.v1.SpatialOperator
-	34, // 72: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
-	53, // 73: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
-	43, // 74: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	32, // 75: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	14, // 76: warden.v1.CheckGraphQLRequest.principal:type_name -> warden.v1.Principal
-	13, // 77: warden.v1.RootFieldDecision.kind:type_name -> warden.v1.RootFieldKind
-	12, // 78: warden.v1.RootFieldDecision.decision:type_name -> warden.v1.OperationDecision
-	51, // 79: warden.v1.RootFieldDecision.session_variables:type_name -> warden.v1.RootFieldDecision.SessionVariablesEntry
-	12, // 80: warden.v1.CheckGraphQLResponse.decision:type_name -> warden.v1.OperationDecision
-	45, // 81: warden.v1.CheckGraphQLResponse.root_fields:type_name -> warden.v1.RootFieldDecision
-	46, // 82: warden.v1.CheckGraphQLResponse.allow_list:type_name -> warden.v1.AllowListResult
-	16, // 83: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	24, // 84: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	44, // 85: warden.v1.AuthorizationService.CheckGraphQL:input_type -> warden.v1.CheckGraphQLRequest
-	22, // 86: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	25, // 87: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	47, // 88: warden.v1.AuthorizationService.CheckGraphQL:output_type -> warden.v1.CheckGraphQLResponse
-	86, // [86:89] is the sub-list for method output_type
-	83, // [83:86] is the sub-list for method input_type
-	83, // [83:83] is the sub-list for extension type_name
-	83, // [83:83] is the sub-list for extension extendee
-	0,  // [0:83] is the sub-list for field type_name
+	42, // 54: warden.v1.Predicate.database:type_name -> warden.v1.DatabasePredicate
+	32, // 55: warden.v1.PredicateList.items:type_name -> warden.v1.Predicate
+	5,  // 56: warden.v1.ColumnRef.kind:type_name -> warden.v1.ColumnKind
+	6,  // 57: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
+	34, // 58: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
+	34, // 59: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
+	54, // 60: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	36, // 61: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
+	7,  // 62: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
+	34, // 63: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
+	55, // 64: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	8,  // 65: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
+	34, // 66: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
+	9,  // 67: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
+	34, // 68: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
+	54, // 69: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	10, // 70: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
+	34, // 71: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
+	11, // 72: warden.v1.SpatialPredicate.operator:type_name -> warden.v1.SpatialOperator
+	34, // 73: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
+	54, // 74: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
+	34, // 75: warden.v1.DatabasePredicate.column:type_name -> warden.v1.ColumnRef
+	44, // 76: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	32, // 77: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	14, // 78: warden.v1.CheckGraphQLRequest.principal:type_name -> warden.v1.Principal
+	13, // 79: warden.v1.RootFieldDecision.kind:type_name -> warden.v1.RootFieldKind
+	12, // 80: warden.v1.RootFieldDecision.decision:type_name -> warden.v1.OperationDecision
+	52, // 81: warden.v1.RootFieldDecision.session_variables:type_name -> warden.v1.RootFieldDecision.SessionVariablesEntry
+	12, // 82: warden.v1.CheckGraphQLResponse.decision:type_name -> warden.v1.OperationDecision
+	46, // 83: warden.v1.CheckGraphQLResponse.root_fields:type_name -> warden.v1.RootFieldDecision
+	47, // 84: warden.v1.CheckGraphQLResponse.allow_list:type_name -> warden.v1.AllowListResult
+	16, // 85: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	24, // 86: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	45, // 87: warden.v1.AuthorizationService.CheckGraphQL:input_type -> warden.v1.CheckGraphQLRequest
+	22, // 88: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	25, // 89: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	48, // 90: warden.v1.AuthorizationService.CheckGraphQL:output_type -> warden.v1.CheckGraphQLResponse
+	88, // [88:91] is the sub-list for method output_type
+	85, // [85:88] is the sub-list for method input_type
+	85, // [85:85] is the sub-list for extension type_name
+	85, // [85:85] is the sub-list for extension extendee
+	0,  // [0:85] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -4673,6 +4793,7 @@ func file_warden_v1_authorization_proto_init() {
 		(*Predicate_Exists)(nil),
 		(*Predicate_Array)(nil),
 		(*Predicate_Spatial)(nil),
+		(*Predicate_Database)(nil),
 	}
 	file_warden_v1_authorization_proto_msgTypes[21].OneofWrappers = []any{
 		(*Comparison_OtherColumn)(nil),
@@ -4686,7 +4807,7 @@ func file_warden_v1_authorization_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -239,6 +239,20 @@ class Comparison(_message.Message):
     value_json: str
     def __init__(self, operator: _Optional[_Union[ComparisonOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., other_column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., clock: _Optional[_Union[ClockValue, _Mapping]] = ..., value_json: _Optional[str] = ...) -> None: ...
 
+class DatabasePredicate(_message.Message):
+    __slots__ = ["column", "operator", "sql_operator", "type", "value"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    SQL_OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    column: ColumnRef
+    operator: str
+    sql_operator: str
+    type: str
+    value: str
+    def __init__(self, operator: _Optional[str] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., sql_operator: _Optional[str] = ..., value: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
+
 class ExistsPredicate(_message.Message):
     __slots__ = ["function", "on", "relationship", "table", "where"]
     FUNCTION_FIELD_NUMBER: _ClassVar[int]
@@ -384,12 +398,13 @@ class PatternMatch(_message.Message):
     def __init__(self, operator: _Optional[_Union[PatternOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., pattern: _Optional[str] = ..., regex: _Optional[str] = ...) -> None: ...
 
 class Predicate(_message.Message):
-    __slots__ = ["all", "any", "array", "comparison", "constant", "exists", "in_list", "is_null", "jsonb", "negation", "pattern", "spatial"]
+    __slots__ = ["all", "any", "array", "comparison", "constant", "database", "exists", "in_list", "is_null", "jsonb", "negation", "pattern", "spatial"]
     ALL_FIELD_NUMBER: _ClassVar[int]
     ANY_FIELD_NUMBER: _ClassVar[int]
     ARRAY_FIELD_NUMBER: _ClassVar[int]
     COMPARISON_FIELD_NUMBER: _ClassVar[int]
     CONSTANT_FIELD_NUMBER: _ClassVar[int]
+    DATABASE_FIELD_NUMBER: _ClassVar[int]
     EXISTS_FIELD_NUMBER: _ClassVar[int]
     IN_LIST_FIELD_NUMBER: _ClassVar[int]
     IS_NULL_FIELD_NUMBER: _ClassVar[int]
@@ -402,6 +417,7 @@ class Predicate(_message.Message):
     array: ArrayPredicate
     comparison: Comparison
     constant: bool
+    database: DatabasePredicate
     exists: ExistsPredicate
     in_list: InList
     is_null: ColumnRef
@@ -409,7 +425,7 @@ class Predicate(_message.Message):
     negation: Predicate
     pattern: PatternMatch
     spatial: SpatialPredicate
-    def __init__(self, constant: bool = ..., all: _Optional[_Union[PredicateList, _Mapping]] = ..., any: _Optional[_Union[PredicateList, _Mapping]] = ..., negation: _Optional[_Union[Predicate, _Mapping]] = ..., comparison: _Optional[_Union[Comparison, _Mapping]] = ..., is_null: _Optional[_Union[ColumnRef, _Mapping]] = ..., in_list: _Optional[_Union[InList, _Mapping]] = ..., pattern: _Optional[_Union[PatternMatch, _Mapping]] = ..., jsonb: _Optional[_Union[JsonbPredicate, _Mapping]] = ..., exists: _Optional[_Union[ExistsPredicate, _Mapping]] = ..., array: _Optional[_Union[ArrayPredicate, _Mapping]] = ..., spatial: _Optional[_Union[SpatialPredicate, _Mapping]] = ...) -> None: ...
+    def __init__(self, constant: bool = ..., all: _Optional[_Union[PredicateList, _Mapping]] = ..., any: _Optional[_Union[PredicateList, _Mapping]] = ..., negation: _Optional[_Union[Predicate, _Mapping]] = ..., comparison: _Optional[_Union[Comparison, _Mapping]] = ..., is_null: _Optional[_Union[ColumnRef, _Mapping]] = ..., in_list: _Optional[_Union[InList, _Mapping]] = ..., pattern: _Optional[_Union[PatternMatch, _Mapping]] = ..., jsonb: _Optional[_Union[JsonbPredicate, _Mapping]] = ..., exists: _Optional[_Union[ExistsPredicate, _Mapping]] = ..., array: _Optional[_Union[ArrayPredicate, _Mapping]] = ..., spatial: _Optional[_Union[SpatialPredicate, _Mapping]] = ..., database: _Optional[_Union[DatabasePredicate, _Mapping]] = ...) -> None: ...
 
 class PredicateList(_message.Message):
     __slots__ = ["items"]
