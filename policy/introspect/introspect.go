@@ -69,7 +69,8 @@ func Warnings(tables []Table) []string {
 				decides = c.Base
 				typ += " (a domain over " + c.Base + ")"
 			}
-			if load.KindOf(decides) == model.KindOpaque {
+			if load.KindOf(decides) == model.KindOpaque && load.SpatialType(decides) == "" {
+				// PostGIS columns are opaque to Check but take _st_*.
 				out = append(out, fmt.Sprintf("%s.%s: type %s: Warden decides only _is_null on it; a rule comparing it otherwise will not load", t.Name, c.Name, typ))
 			}
 		}

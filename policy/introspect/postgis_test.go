@@ -60,6 +60,11 @@ func TestPullPostGIS(t *testing.T) {
 			t.Errorf("the schema file lacks %s:\n%s", want, buf.String())
 		}
 	}
+	// PostGIS columns take _st_*: schema pull does not warn that only
+	// _is_null applies to them.
+	if w := introspect.Warnings(tables); len(w) != 0 {
+		t.Errorf("warnings about PostGIS columns: %v", w)
+	}
 
 	dir := t.TempDir()
 	meta := `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "tables": [{"table": {"schema": "public", "name": "places"},

@@ -570,6 +570,9 @@ func (ld *loader) labelList(n *yaml.Node, l loc) ([]string, bool) {
 	return out, ok
 }
 
+// SpatialType is spatialType for other packages (schema pull's warnings).
+func SpatialType(declared string) string { return spatialType(declared) }
+
 // spatialType is "geometry" or "geography" for a PostGIS type, with or
 // without its schema and type modifiers (geometry(Point,4326),
 // extensions.geography), else "".
