@@ -41,6 +41,9 @@ func (a *adminService) GetStatus(context.Context, *wardenv1.GetStatusRequest) (*
 	for _, i := range p.Inconsistent[:min(len(p.Inconsistent), maxStatusInconsistent)] {
 		resp.InconsistentObjects = append(resp.InconsistentObjects, inconsistencyToProto(i))
 	}
+	if a.s.policyTests != nil {
+		resp.PolicyTests = a.s.policyTests()
+	}
 	if a.s.cfg.Callers.APIKeysFile != "" {
 		keys := a.s.keys.Status()
 		resp.CallerKeysLoadedAt = timestamppb.New(keys.LoadedAt)

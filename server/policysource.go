@@ -12,6 +12,7 @@ import (
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/load"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 	"github.com/wardenpdp/warden/server/callerauth"
 	"github.com/wardenpdp/warden/server/reload"
 )
@@ -60,6 +61,14 @@ func WithPolicySource(src PolicySource) Option { return func(o *options) { o.sou
 // set, and before the reload is reported done (the command retunes the
 // garbage collector and logs the set's inconsistent objects there).
 func WithPolicyLoaded(f func(*engine.Set)) Option { return func(o *options) { o.loaded = f } }
+
+// WithPolicyTests has GetStatus report f's answer: the latest run of the
+// policy directory's test suites, which the command runs off the request
+// path (the suites' runner imports this package, so it cannot live here).
+// f must be cheap and safe for concurrent use.
+func WithPolicyTests(f func() *wardenv1.PolicyTestsResult) Option {
+	return func(o *options) { o.tests = f }
+}
 
 // ReloadResult is how one reload went, for the policy set and the caller
 // keys.

@@ -37,6 +37,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/wardenpdp/warden/policy/engine"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 	"github.com/wardenpdp/warden/server/callerauth"
 	"github.com/wardenpdp/warden/server/decisionlog"
 	"github.com/wardenpdp/warden/server/reload"
@@ -57,6 +58,7 @@ type options struct {
 	callers []callerauth.Entry
 	source  PolicySource
 	loaded  func(*engine.Set)
+	tests   func() *wardenv1.PolicyTestsResult
 }
 
 // WithLogger sets the logger; the default discards.
@@ -79,6 +81,9 @@ type Server struct {
 	log     *slog.Logger
 	version string
 	now     func() time.Time
+	// policyTests reports the latest run of the policy's own test suites
+	// for GetStatus; nil when the command runs none.
+	policyTests func() *wardenv1.PolicyTestsResult
 
 	auth     *callerauth.Authenticator
 	limiter  *callerauth.RateLimiter
@@ -133,7 +138,7 @@ func New(cfg Config, set *engine.Set, opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{cfg: cfg, log: o.log, version: o.version, now: o.now, services: map[string]any{}, source: o.source}
+	s := &Server{cfg: cfg, log: o.log, version: o.version, now: o.now, services: map[string]any{}, source: o.source, policyTests: o.tests}
 	s.metrics = newMetrics(func() float64 {
 		if snap := s.current(); snap != nil {
 			return float64(len(snap.set.Policy().Inconsistent))

@@ -272,8 +272,12 @@ type GetStatusResponse struct {
 	// The objects left out as inconsistent, in the order of the metadata;
 	// at most 100 (inconsistent_object_count has them all).
 	InconsistentObjects []*InconsistentObject `protobuf:"bytes,14,rep,name=inconsistent_objects,json=inconsistentObjects,proto3" json:"inconsistent_objects,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// The policy directory's own test suites (tests/*.yaml, as warden test
+	// runs them) run offline against the loaded set after each load; absent
+	// when the server does not run them (a bundle).
+	PolicyTests   *PolicyTestsResult `protobuf:"bytes,15,opt,name=policy_tests,json=policyTests,proto3" json:"policy_tests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetStatusResponse) Reset() {
@@ -404,6 +408,213 @@ func (x *GetStatusResponse) GetInconsistentObjects() []*InconsistentObject {
 	return nil
 }
 
+func (x *GetStatusResponse) GetPolicyTests() *PolicyTestsResult {
+	if x != nil {
+		return x.PolicyTests
+	}
+	return nil
+}
+
+// PolicyTestsResult is the outcome of the latest run of the policy
+// directory's test suites against a loaded policy set.
+type PolicyTestsResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Revision of the policy set the suites ran on; it may trail the
+	// loaded revision while a run is under way.
+	Revision string `protobuf:"bytes,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	// When the run ended; absent while the first run is under way.
+	RanAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=ran_at,json=ranAt,proto3" json:"ran_at,omitempty"`
+	// The policy directory has no tests/ directory: nothing ran.
+	NoTests bool `protobuf:"varint,3,opt,name=no_tests,json=noTests,proto3" json:"no_tests,omitempty"`
+	// Tests that passed, failed (an expectation did not hold) and errored
+	// (could not run: fixtures' SQL failed, ...).
+	Passed  int32 `protobuf:"varint,4,opt,name=passed,proto3" json:"passed,omitempty"`
+	Failed  int32 `protobuf:"varint,5,opt,name=failed,proto3" json:"failed,omitempty"`
+	Errored int32 `protobuf:"varint,6,opt,name=errored,proto3" json:"errored,omitempty"`
+	// The failing and errored tests, in the suites' order; at most 20
+	// (failed + errored has the count).
+	Failures []*PolicyTestFailure `protobuf:"bytes,7,rep,name=failures,proto3" json:"failures,omitempty"`
+	// Why the suites could not run at all (a suite does not parse, the run
+	// timed out); the counts are then zero.
+	Error string `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
+	// A run is under way for revision.
+	Running       bool `protobuf:"varint,9,opt,name=running,proto3" json:"running,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PolicyTestsResult) Reset() {
+	*x = PolicyTestsResult{}
+	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyTestsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyTestsResult) ProtoMessage() {}
+
+func (x *PolicyTestsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyTestsResult.ProtoReflect.Descriptor instead.
+func (*PolicyTestsResult) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PolicyTestsResult) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *PolicyTestsResult) GetRanAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RanAt
+	}
+	return nil
+}
+
+func (x *PolicyTestsResult) GetNoTests() bool {
+	if x != nil {
+		return x.NoTests
+	}
+	return false
+}
+
+func (x *PolicyTestsResult) GetPassed() int32 {
+	if x != nil {
+		return x.Passed
+	}
+	return 0
+}
+
+func (x *PolicyTestsResult) GetFailed() int32 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *PolicyTestsResult) GetErrored() int32 {
+	if x != nil {
+		return x.Errored
+	}
+	return 0
+}
+
+func (x *PolicyTestsResult) GetFailures() []*PolicyTestFailure {
+	if x != nil {
+		return x.Failures
+	}
+	return nil
+}
+
+func (x *PolicyTestsResult) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *PolicyTestsResult) GetRunning() bool {
+	if x != nil {
+		return x.Running
+	}
+	return false
+}
+
+// PolicyTestFailure is one failing or errored test of a policy suite.
+type PolicyTestFailure struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Suite string                 `protobuf:"bytes,1,opt,name=suite,proto3" json:"suite,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Suite file, relative to the policy directory, and the test's line.
+	File string `protobuf:"bytes,3,opt,name=file,proto3" json:"file,omitempty"`
+	Line int32  `protobuf:"varint,4,opt,name=line,proto3" json:"line,omitempty"`
+	// What went wrong: the failed expectations, or why it could not run.
+	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PolicyTestFailure) Reset() {
+	*x = PolicyTestFailure{}
+	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyTestFailure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyTestFailure) ProtoMessage() {}
+
+func (x *PolicyTestFailure) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyTestFailure.ProtoReflect.Descriptor instead.
+func (*PolicyTestFailure) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PolicyTestFailure) GetSuite() string {
+	if x != nil {
+		return x.Suite
+	}
+	return ""
+}
+
+func (x *PolicyTestFailure) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PolicyTestFailure) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *PolicyTestFailure) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *PolicyTestFailure) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // InconsistentObject is an object of the metadata left out of the policy
 // set because it is not consistent; a request that needs it is refused
 // with FAILED_PRECONDITION naming it.
@@ -434,7 +645,7 @@ type InconsistentObject struct {
 
 func (x *InconsistentObject) Reset() {
 	*x = InconsistentObject{}
-	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	mi := &file_warden_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -446,7 +657,7 @@ func (x *InconsistentObject) String() string {
 func (*InconsistentObject) ProtoMessage() {}
 
 func (x *InconsistentObject) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[2]
+	mi := &file_warden_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -459,7 +670,7 @@ func (x *InconsistentObject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InconsistentObject.ProtoReflect.Descriptor instead.
 func (*InconsistentObject) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *InconsistentObject) GetKind() string {
@@ -545,7 +756,7 @@ type ReloadAttempt struct {
 
 func (x *ReloadAttempt) Reset() {
 	*x = ReloadAttempt{}
-	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	mi := &file_warden_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -557,7 +768,7 @@ func (x *ReloadAttempt) String() string {
 func (*ReloadAttempt) ProtoMessage() {}
 
 func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[3]
+	mi := &file_warden_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -570,7 +781,7 @@ func (x *ReloadAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadAttempt.ProtoReflect.Descriptor instead.
 func (*ReloadAttempt) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ReloadAttempt) GetFinishedAt() *timestamppb.Timestamp {
@@ -640,7 +851,7 @@ type PolicyProblem struct {
 
 func (x *PolicyProblem) Reset() {
 	*x = PolicyProblem{}
-	mi := &file_warden_v1_admin_proto_msgTypes[4]
+	mi := &file_warden_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -652,7 +863,7 @@ func (x *PolicyProblem) String() string {
 func (*PolicyProblem) ProtoMessage() {}
 
 func (x *PolicyProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[4]
+	mi := &file_warden_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -665,7 +876,7 @@ func (x *PolicyProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyProblem.ProtoReflect.Descriptor instead.
 func (*PolicyProblem) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PolicyProblem) GetFile() string {
@@ -705,7 +916,7 @@ type ListTablesRequest struct {
 
 func (x *ListTablesRequest) Reset() {
 	*x = ListTablesRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[5]
+	mi := &file_warden_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -717,7 +928,7 @@ func (x *ListTablesRequest) String() string {
 func (*ListTablesRequest) ProtoMessage() {}
 
 func (x *ListTablesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[5]
+	mi := &file_warden_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -730,7 +941,7 @@ func (x *ListTablesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTablesRequest.ProtoReflect.Descriptor instead.
 func (*ListTablesRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 // Column describes one column of a table.
@@ -748,7 +959,7 @@ type Column struct {
 
 func (x *Column) Reset() {
 	*x = Column{}
-	mi := &file_warden_v1_admin_proto_msgTypes[6]
+	mi := &file_warden_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -760,7 +971,7 @@ func (x *Column) String() string {
 func (*Column) ProtoMessage() {}
 
 func (x *Column) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[6]
+	mi := &file_warden_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -773,7 +984,7 @@ func (x *Column) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Column.ProtoReflect.Descriptor instead.
 func (*Column) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Column) GetName() string {
@@ -810,7 +1021,7 @@ type RolePermissions struct {
 
 func (x *RolePermissions) Reset() {
 	*x = RolePermissions{}
-	mi := &file_warden_v1_admin_proto_msgTypes[7]
+	mi := &file_warden_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -822,7 +1033,7 @@ func (x *RolePermissions) String() string {
 func (*RolePermissions) ProtoMessage() {}
 
 func (x *RolePermissions) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[7]
+	mi := &file_warden_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -835,7 +1046,7 @@ func (x *RolePermissions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolePermissions.ProtoReflect.Descriptor instead.
 func (*RolePermissions) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RolePermissions) GetRole() string {
@@ -871,7 +1082,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_warden_v1_admin_proto_msgTypes[8]
+	mi := &file_warden_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +1094,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[8]
+	mi := &file_warden_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +1107,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Table) GetName() string {
@@ -945,7 +1156,7 @@ type ListTablesResponse struct {
 
 func (x *ListTablesResponse) Reset() {
 	*x = ListTablesResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[9]
+	mi := &file_warden_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +1168,7 @@ func (x *ListTablesResponse) String() string {
 func (*ListTablesResponse) ProtoMessage() {}
 
 func (x *ListTablesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[9]
+	mi := &file_warden_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +1181,7 @@ func (x *ListTablesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTablesResponse.ProtoReflect.Descriptor instead.
 func (*ListTablesResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListTablesResponse) GetTables() []*Table {
@@ -989,7 +1200,7 @@ type ListRolesRequest struct {
 
 func (x *ListRolesRequest) Reset() {
 	*x = ListRolesRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[10]
+	mi := &file_warden_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1001,7 +1212,7 @@ func (x *ListRolesRequest) String() string {
 func (*ListRolesRequest) ProtoMessage() {}
 
 func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[10]
+	mi := &file_warden_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1014,7 +1225,7 @@ func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesRequest.ProtoReflect.Descriptor instead.
 func (*ListRolesRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 // Role describes one role.
@@ -1030,7 +1241,7 @@ type Role struct {
 
 func (x *Role) Reset() {
 	*x = Role{}
-	mi := &file_warden_v1_admin_proto_msgTypes[11]
+	mi := &file_warden_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1042,7 +1253,7 @@ func (x *Role) String() string {
 func (*Role) ProtoMessage() {}
 
 func (x *Role) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[11]
+	mi := &file_warden_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1055,7 +1266,7 @@ func (x *Role) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Role.ProtoReflect.Descriptor instead.
 func (*Role) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Role) GetName() string {
@@ -1083,7 +1294,7 @@ type ListRolesResponse struct {
 
 func (x *ListRolesResponse) Reset() {
 	*x = ListRolesResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[12]
+	mi := &file_warden_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1095,7 +1306,7 @@ func (x *ListRolesResponse) String() string {
 func (*ListRolesResponse) ProtoMessage() {}
 
 func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[12]
+	mi := &file_warden_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1108,7 +1319,7 @@ func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesResponse.ProtoReflect.Descriptor instead.
 func (*ListRolesResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListRolesResponse) GetRoles() []*Role {
@@ -1130,7 +1341,7 @@ type GetTableRegoRequest struct {
 
 func (x *GetTableRegoRequest) Reset() {
 	*x = GetTableRegoRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[13]
+	mi := &file_warden_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1353,7 @@ func (x *GetTableRegoRequest) String() string {
 func (*GetTableRegoRequest) ProtoMessage() {}
 
 func (x *GetTableRegoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[13]
+	mi := &file_warden_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1366,7 @@ func (x *GetTableRegoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTableRegoRequest.ProtoReflect.Descriptor instead.
 func (*GetTableRegoRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetTableRegoRequest) GetTable() string {
@@ -1178,7 +1389,7 @@ type RegoModule struct {
 
 func (x *RegoModule) Reset() {
 	*x = RegoModule{}
-	mi := &file_warden_v1_admin_proto_msgTypes[14]
+	mi := &file_warden_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1190,7 +1401,7 @@ func (x *RegoModule) String() string {
 func (*RegoModule) ProtoMessage() {}
 
 func (x *RegoModule) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[14]
+	mi := &file_warden_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1203,7 +1414,7 @@ func (x *RegoModule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegoModule.ProtoReflect.Descriptor instead.
 func (*RegoModule) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RegoModule) GetPath() string {
@@ -1233,7 +1444,7 @@ type GetTableRegoResponse struct {
 
 func (x *GetTableRegoResponse) Reset() {
 	*x = GetTableRegoResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[15]
+	mi := &file_warden_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1245,7 +1456,7 @@ func (x *GetTableRegoResponse) String() string {
 func (*GetTableRegoResponse) ProtoMessage() {}
 
 func (x *GetTableRegoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[15]
+	mi := &file_warden_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1258,7 +1469,7 @@ func (x *GetTableRegoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTableRegoResponse.ProtoReflect.Descriptor instead.
 func (*GetTableRegoResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetTableRegoResponse) GetModules() []*RegoModule {
@@ -1286,7 +1497,7 @@ type GetTablePermissionsRequest struct {
 
 func (x *GetTablePermissionsRequest) Reset() {
 	*x = GetTablePermissionsRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	mi := &file_warden_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1298,7 +1509,7 @@ func (x *GetTablePermissionsRequest) String() string {
 func (*GetTablePermissionsRequest) ProtoMessage() {}
 
 func (x *GetTablePermissionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[16]
+	mi := &file_warden_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1311,7 +1522,7 @@ func (x *GetTablePermissionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTablePermissionsRequest.ProtoReflect.Descriptor instead.
 func (*GetTablePermissionsRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetTablePermissionsRequest) GetTable() string {
@@ -1341,7 +1552,7 @@ type GetTablePermissionsResponse struct {
 
 func (x *GetTablePermissionsResponse) Reset() {
 	*x = GetTablePermissionsResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[17]
+	mi := &file_warden_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1353,7 +1564,7 @@ func (x *GetTablePermissionsResponse) String() string {
 func (*GetTablePermissionsResponse) ProtoMessage() {}
 
 func (x *GetTablePermissionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[17]
+	mi := &file_warden_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1366,7 +1577,7 @@ func (x *GetTablePermissionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTablePermissionsResponse.ProtoReflect.Descriptor instead.
 func (*GetTablePermissionsResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetTablePermissionsResponse) GetTable() string {
@@ -1440,7 +1651,7 @@ type TablePermission struct {
 
 func (x *TablePermission) Reset() {
 	*x = TablePermission{}
-	mi := &file_warden_v1_admin_proto_msgTypes[18]
+	mi := &file_warden_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1663,7 @@ func (x *TablePermission) String() string {
 func (*TablePermission) ProtoMessage() {}
 
 func (x *TablePermission) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[18]
+	mi := &file_warden_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1676,7 @@ func (x *TablePermission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TablePermission.ProtoReflect.Descriptor instead.
 func (*TablePermission) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TablePermission) GetRole() string {
@@ -1590,7 +1801,7 @@ type ListDecisionsRequest struct {
 
 func (x *ListDecisionsRequest) Reset() {
 	*x = ListDecisionsRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[19]
+	mi := &file_warden_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1602,7 +1813,7 @@ func (x *ListDecisionsRequest) String() string {
 func (*ListDecisionsRequest) ProtoMessage() {}
 
 func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[19]
+	mi := &file_warden_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1615,7 +1826,7 @@ func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDecisionsRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListDecisionsRequest) GetRole() string {
@@ -1670,7 +1881,7 @@ type ListDecisionsResponse struct {
 
 func (x *ListDecisionsResponse) Reset() {
 	*x = ListDecisionsResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[20]
+	mi := &file_warden_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1682,7 +1893,7 @@ func (x *ListDecisionsResponse) String() string {
 func (*ListDecisionsResponse) ProtoMessage() {}
 
 func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[20]
+	mi := &file_warden_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1695,7 +1906,7 @@ func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDecisionsResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListDecisionsResponse) GetDecisions() []*DecisionRecord {
@@ -1744,7 +1955,7 @@ type DecisionRecord struct {
 
 func (x *DecisionRecord) Reset() {
 	*x = DecisionRecord{}
-	mi := &file_warden_v1_admin_proto_msgTypes[21]
+	mi := &file_warden_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1756,7 +1967,7 @@ func (x *DecisionRecord) String() string {
 func (*DecisionRecord) ProtoMessage() {}
 
 func (x *DecisionRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[21]
+	mi := &file_warden_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1769,7 +1980,7 @@ func (x *DecisionRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRecord.ProtoReflect.Descriptor instead.
 func (*DecisionRecord) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DecisionRecord) GetSequence() uint64 {
@@ -1913,7 +2124,7 @@ type DecisionRecordRow struct {
 
 func (x *DecisionRecordRow) Reset() {
 	*x = DecisionRecordRow{}
-	mi := &file_warden_v1_admin_proto_msgTypes[22]
+	mi := &file_warden_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +2136,7 @@ func (x *DecisionRecordRow) String() string {
 func (*DecisionRecordRow) ProtoMessage() {}
 
 func (x *DecisionRecordRow) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[22]
+	mi := &file_warden_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2149,7 @@ func (x *DecisionRecordRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRecordRow.ProtoReflect.Descriptor instead.
 func (*DecisionRecordRow) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DecisionRecordRow) GetId() string {
@@ -1985,7 +2196,7 @@ type ReloadRequest struct {
 
 func (x *ReloadRequest) Reset() {
 	*x = ReloadRequest{}
-	mi := &file_warden_v1_admin_proto_msgTypes[23]
+	mi := &file_warden_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1997,7 +2208,7 @@ func (x *ReloadRequest) String() string {
 func (*ReloadRequest) ProtoMessage() {}
 
 func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[23]
+	mi := &file_warden_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2010,7 +2221,7 @@ func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRequest.ProtoReflect.Descriptor instead.
 func (*ReloadRequest) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 // ReloadResponse says how the reload went. A failed reload is an answer,
@@ -2030,7 +2241,7 @@ type ReloadResponse struct {
 
 func (x *ReloadResponse) Reset() {
 	*x = ReloadResponse{}
-	mi := &file_warden_v1_admin_proto_msgTypes[24]
+	mi := &file_warden_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2253,7 @@ func (x *ReloadResponse) String() string {
 func (*ReloadResponse) ProtoMessage() {}
 
 func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_admin_proto_msgTypes[24]
+	mi := &file_warden_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2266,7 @@ func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadResponse.ProtoReflect.Descriptor instead.
 func (*ReloadResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReloadResponse) GetPolicy() *ReloadAttempt {
@@ -2084,7 +2295,7 @@ var File_warden_v1_admin_proto protoreflect.FileDescriptor
 const file_warden_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x15warden/v1/admin.proto\x12\twarden.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dwarden/v1/authorization.proto\"\x12\n" +
-	"\x10GetStatusRequest\"\xe5\x05\n" +
+	"\x10GetStatusRequest\"\xa6\x06\n" +
 	"\x11GetStatusResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\tR\brevision\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x127\n" +
@@ -2104,7 +2315,24 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"\x12last_failed_reload\x18\v \x01(\v2\x18.warden.v1.ReloadAttemptR\x10lastFailedReload\x12M\n" +
 	"\x15caller_keys_loaded_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x12callerKeysLoadedAt\x12O\n" +
 	"\x17last_caller_keys_reload\x18\r \x01(\v2\x18.warden.v1.ReloadAttemptR\x14lastCallerKeysReload\x12P\n" +
-	"\x14inconsistent_objects\x18\x0e \x03(\v2\x1d.warden.v1.InconsistentObjectR\x13inconsistentObjects\"\xea\x01\n" +
+	"\x14inconsistent_objects\x18\x0e \x03(\v2\x1d.warden.v1.InconsistentObjectR\x13inconsistentObjects\x12?\n" +
+	"\fpolicy_tests\x18\x0f \x01(\v2\x1c.warden.v1.PolicyTestsResultR\vpolicyTests\"\xb1\x02\n" +
+	"\x11PolicyTestsResult\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\tR\brevision\x121\n" +
+	"\x06ran_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05ranAt\x12\x19\n" +
+	"\bno_tests\x18\x03 \x01(\bR\anoTests\x12\x16\n" +
+	"\x06passed\x18\x04 \x01(\x05R\x06passed\x12\x16\n" +
+	"\x06failed\x18\x05 \x01(\x05R\x06failed\x12\x18\n" +
+	"\aerrored\x18\x06 \x01(\x05R\aerrored\x128\n" +
+	"\bfailures\x18\a \x03(\v2\x1c.warden.v1.PolicyTestFailureR\bfailures\x12\x14\n" +
+	"\x05error\x18\b \x01(\tR\x05error\x12\x18\n" +
+	"\arunning\x18\t \x01(\bR\arunning\"\x7f\n" +
+	"\x11PolicyTestFailure\x12\x14\n" +
+	"\x05suite\x18\x01 \x01(\tR\x05suite\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04file\x18\x03 \x01(\tR\x04file\x12\x12\n" +
+	"\x04line\x18\x04 \x01(\x05R\x04line\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"\xea\x01\n" +
 	"\x12InconsistentObject\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x14\n" +
@@ -2275,89 +2503,94 @@ func file_warden_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_warden_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_warden_v1_admin_proto_goTypes = []any{
 	(PolicySourceKind)(0),               // 0: warden.v1.PolicySourceKind
 	(ReloadOutcome)(0),                  // 1: warden.v1.ReloadOutcome
 	(PermissionKind)(0),                 // 2: warden.v1.PermissionKind
 	(*GetStatusRequest)(nil),            // 3: warden.v1.GetStatusRequest
 	(*GetStatusResponse)(nil),           // 4: warden.v1.GetStatusResponse
-	(*InconsistentObject)(nil),          // 5: warden.v1.InconsistentObject
-	(*ReloadAttempt)(nil),               // 6: warden.v1.ReloadAttempt
-	(*PolicyProblem)(nil),               // 7: warden.v1.PolicyProblem
-	(*ListTablesRequest)(nil),           // 8: warden.v1.ListTablesRequest
-	(*Column)(nil),                      // 9: warden.v1.Column
-	(*RolePermissions)(nil),             // 10: warden.v1.RolePermissions
-	(*Table)(nil),                       // 11: warden.v1.Table
-	(*ListTablesResponse)(nil),          // 12: warden.v1.ListTablesResponse
-	(*ListRolesRequest)(nil),            // 13: warden.v1.ListRolesRequest
-	(*Role)(nil),                        // 14: warden.v1.Role
-	(*ListRolesResponse)(nil),           // 15: warden.v1.ListRolesResponse
-	(*GetTableRegoRequest)(nil),         // 16: warden.v1.GetTableRegoRequest
-	(*RegoModule)(nil),                  // 17: warden.v1.RegoModule
-	(*GetTableRegoResponse)(nil),        // 18: warden.v1.GetTableRegoResponse
-	(*GetTablePermissionsRequest)(nil),  // 19: warden.v1.GetTablePermissionsRequest
-	(*GetTablePermissionsResponse)(nil), // 20: warden.v1.GetTablePermissionsResponse
-	(*TablePermission)(nil),             // 21: warden.v1.TablePermission
-	(*ListDecisionsRequest)(nil),        // 22: warden.v1.ListDecisionsRequest
-	(*ListDecisionsResponse)(nil),       // 23: warden.v1.ListDecisionsResponse
-	(*DecisionRecord)(nil),              // 24: warden.v1.DecisionRecord
-	(*DecisionRecordRow)(nil),           // 25: warden.v1.DecisionRecordRow
-	(*ReloadRequest)(nil),               // 26: warden.v1.ReloadRequest
-	(*ReloadResponse)(nil),              // 27: warden.v1.ReloadResponse
-	nil,                                 // 28: warden.v1.TablePermission.SetEntry
-	nil,                                 // 29: warden.v1.DecisionRecord.SessionEntry
-	(*timestamppb.Timestamp)(nil),       // 30: google.protobuf.Timestamp
-	(Operation)(0),                      // 31: warden.v1.Operation
+	(*PolicyTestsResult)(nil),           // 5: warden.v1.PolicyTestsResult
+	(*PolicyTestFailure)(nil),           // 6: warden.v1.PolicyTestFailure
+	(*InconsistentObject)(nil),          // 7: warden.v1.InconsistentObject
+	(*ReloadAttempt)(nil),               // 8: warden.v1.ReloadAttempt
+	(*PolicyProblem)(nil),               // 9: warden.v1.PolicyProblem
+	(*ListTablesRequest)(nil),           // 10: warden.v1.ListTablesRequest
+	(*Column)(nil),                      // 11: warden.v1.Column
+	(*RolePermissions)(nil),             // 12: warden.v1.RolePermissions
+	(*Table)(nil),                       // 13: warden.v1.Table
+	(*ListTablesResponse)(nil),          // 14: warden.v1.ListTablesResponse
+	(*ListRolesRequest)(nil),            // 15: warden.v1.ListRolesRequest
+	(*Role)(nil),                        // 16: warden.v1.Role
+	(*ListRolesResponse)(nil),           // 17: warden.v1.ListRolesResponse
+	(*GetTableRegoRequest)(nil),         // 18: warden.v1.GetTableRegoRequest
+	(*RegoModule)(nil),                  // 19: warden.v1.RegoModule
+	(*GetTableRegoResponse)(nil),        // 20: warden.v1.GetTableRegoResponse
+	(*GetTablePermissionsRequest)(nil),  // 21: warden.v1.GetTablePermissionsRequest
+	(*GetTablePermissionsResponse)(nil), // 22: warden.v1.GetTablePermissionsResponse
+	(*TablePermission)(nil),             // 23: warden.v1.TablePermission
+	(*ListDecisionsRequest)(nil),        // 24: warden.v1.ListDecisionsRequest
+	(*ListDecisionsResponse)(nil),       // 25: warden.v1.ListDecisionsResponse
+	(*DecisionRecord)(nil),              // 26: warden.v1.DecisionRecord
+	(*DecisionRecordRow)(nil),           // 27: warden.v1.DecisionRecordRow
+	(*ReloadRequest)(nil),               // 28: warden.v1.ReloadRequest
+	(*ReloadResponse)(nil),              // 29: warden.v1.ReloadResponse
+	nil,                                 // 30: warden.v1.TablePermission.SetEntry
+	nil,                                 // 31: warden.v1.DecisionRecord.SessionEntry
+	(*timestamppb.Timestamp)(nil),       // 32: google.protobuf.Timestamp
+	(Operation)(0),                      // 33: warden.v1.Operation
 }
 var file_warden_v1_admin_proto_depIdxs = []int32{
-	30, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	32, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	0,  // 1: warden.v1.GetStatusResponse.source_kind:type_name -> warden.v1.PolicySourceKind
-	6,  // 2: warden.v1.GetStatusResponse.last_reload:type_name -> warden.v1.ReloadAttempt
-	6,  // 3: warden.v1.GetStatusResponse.last_failed_reload:type_name -> warden.v1.ReloadAttempt
-	30, // 4: warden.v1.GetStatusResponse.caller_keys_loaded_at:type_name -> google.protobuf.Timestamp
-	6,  // 5: warden.v1.GetStatusResponse.last_caller_keys_reload:type_name -> warden.v1.ReloadAttempt
-	5,  // 6: warden.v1.GetStatusResponse.inconsistent_objects:type_name -> warden.v1.InconsistentObject
-	31, // 7: warden.v1.InconsistentObject.operation:type_name -> warden.v1.Operation
-	30, // 8: warden.v1.ReloadAttempt.finished_at:type_name -> google.protobuf.Timestamp
-	1,  // 9: warden.v1.ReloadAttempt.outcome:type_name -> warden.v1.ReloadOutcome
-	7,  // 10: warden.v1.ReloadAttempt.problems:type_name -> warden.v1.PolicyProblem
-	31, // 11: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
-	9,  // 12: warden.v1.Table.columns:type_name -> warden.v1.Column
-	10, // 13: warden.v1.Table.roles:type_name -> warden.v1.RolePermissions
-	11, // 14: warden.v1.ListTablesResponse.tables:type_name -> warden.v1.Table
-	14, // 15: warden.v1.ListRolesResponse.roles:type_name -> warden.v1.Role
-	17, // 16: warden.v1.GetTableRegoResponse.modules:type_name -> warden.v1.RegoModule
-	21, // 17: warden.v1.GetTablePermissionsResponse.permissions:type_name -> warden.v1.TablePermission
-	5,  // 18: warden.v1.GetTablePermissionsResponse.inconsistent_permissions:type_name -> warden.v1.InconsistentObject
-	31, // 19: warden.v1.TablePermission.operation:type_name -> warden.v1.Operation
-	2,  // 20: warden.v1.TablePermission.kind:type_name -> warden.v1.PermissionKind
-	28, // 21: warden.v1.TablePermission.set:type_name -> warden.v1.TablePermission.SetEntry
-	24, // 22: warden.v1.ListDecisionsResponse.decisions:type_name -> warden.v1.DecisionRecord
-	30, // 23: warden.v1.DecisionRecord.time:type_name -> google.protobuf.Timestamp
-	25, // 24: warden.v1.DecisionRecord.rows:type_name -> warden.v1.DecisionRecordRow
-	29, // 25: warden.v1.DecisionRecord.session:type_name -> warden.v1.DecisionRecord.SessionEntry
-	6,  // 26: warden.v1.ReloadResponse.policy:type_name -> warden.v1.ReloadAttempt
-	6,  // 27: warden.v1.ReloadResponse.caller_keys:type_name -> warden.v1.ReloadAttempt
-	3,  // 28: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
-	8,  // 29: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
-	13, // 30: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
-	16, // 31: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
-	19, // 32: warden.v1.AdminService.GetTablePermissions:input_type -> warden.v1.GetTablePermissionsRequest
-	22, // 33: warden.v1.AdminService.ListDecisions:input_type -> warden.v1.ListDecisionsRequest
-	26, // 34: warden.v1.AdminService.Reload:input_type -> warden.v1.ReloadRequest
-	4,  // 35: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
-	12, // 36: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
-	15, // 37: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
-	18, // 38: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
-	20, // 39: warden.v1.AdminService.GetTablePermissions:output_type -> warden.v1.GetTablePermissionsResponse
-	23, // 40: warden.v1.AdminService.ListDecisions:output_type -> warden.v1.ListDecisionsResponse
-	27, // 41: warden.v1.AdminService.Reload:output_type -> warden.v1.ReloadResponse
-	35, // [35:42] is the sub-list for method output_type
-	28, // [28:35] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	8,  // 2: warden.v1.GetStatusResponse.last_reload:type_name -> warden.v1.ReloadAttempt
+	8,  // 3: warden.v1.GetStatusResponse.last_failed_reload:type_name -> warden.v1.ReloadAttempt
+	32, // 4: warden.v1.GetStatusResponse.caller_keys_loaded_at:type_name -> google.protobuf.Timestamp
+	8,  // 5: warden.v1.GetStatusResponse.last_caller_keys_reload:type_name -> warden.v1.ReloadAttempt
+	7,  // 6: warden.v1.GetStatusResponse.inconsistent_objects:type_name -> warden.v1.InconsistentObject
+	5,  // 7: warden.v1.GetStatusResponse.policy_tests:type_name -> warden.v1.PolicyTestsResult
+	32, // 8: warden.v1.PolicyTestsResult.ran_at:type_name -> google.protobuf.Timestamp
+	6,  // 9: warden.v1.PolicyTestsResult.failures:type_name -> warden.v1.PolicyTestFailure
+	33, // 10: warden.v1.InconsistentObject.operation:type_name -> warden.v1.Operation
+	32, // 11: warden.v1.ReloadAttempt.finished_at:type_name -> google.protobuf.Timestamp
+	1,  // 12: warden.v1.ReloadAttempt.outcome:type_name -> warden.v1.ReloadOutcome
+	9,  // 13: warden.v1.ReloadAttempt.problems:type_name -> warden.v1.PolicyProblem
+	33, // 14: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
+	11, // 15: warden.v1.Table.columns:type_name -> warden.v1.Column
+	12, // 16: warden.v1.Table.roles:type_name -> warden.v1.RolePermissions
+	13, // 17: warden.v1.ListTablesResponse.tables:type_name -> warden.v1.Table
+	16, // 18: warden.v1.ListRolesResponse.roles:type_name -> warden.v1.Role
+	19, // 19: warden.v1.GetTableRegoResponse.modules:type_name -> warden.v1.RegoModule
+	23, // 20: warden.v1.GetTablePermissionsResponse.permissions:type_name -> warden.v1.TablePermission
+	7,  // 21: warden.v1.GetTablePermissionsResponse.inconsistent_permissions:type_name -> warden.v1.InconsistentObject
+	33, // 22: warden.v1.TablePermission.operation:type_name -> warden.v1.Operation
+	2,  // 23: warden.v1.TablePermission.kind:type_name -> warden.v1.PermissionKind
+	30, // 24: warden.v1.TablePermission.set:type_name -> warden.v1.TablePermission.SetEntry
+	26, // 25: warden.v1.ListDecisionsResponse.decisions:type_name -> warden.v1.DecisionRecord
+	32, // 26: warden.v1.DecisionRecord.time:type_name -> google.protobuf.Timestamp
+	27, // 27: warden.v1.DecisionRecord.rows:type_name -> warden.v1.DecisionRecordRow
+	31, // 28: warden.v1.DecisionRecord.session:type_name -> warden.v1.DecisionRecord.SessionEntry
+	8,  // 29: warden.v1.ReloadResponse.policy:type_name -> warden.v1.ReloadAttempt
+	8,  // 30: warden.v1.ReloadResponse.caller_keys:type_name -> warden.v1.ReloadAttempt
+	3,  // 31: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
+	10, // 32: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
+	15, // 33: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
+	18, // 34: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
+	21, // 35: warden.v1.AdminService.GetTablePermissions:input_type -> warden.v1.GetTablePermissionsRequest
+	24, // 36: warden.v1.AdminService.ListDecisions:input_type -> warden.v1.ListDecisionsRequest
+	28, // 37: warden.v1.AdminService.Reload:input_type -> warden.v1.ReloadRequest
+	4,  // 38: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
+	14, // 39: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
+	17, // 40: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
+	20, // 41: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
+	22, // 42: warden.v1.AdminService.GetTablePermissions:output_type -> warden.v1.GetTablePermissionsResponse
+	25, // 43: warden.v1.AdminService.ListDecisions:output_type -> warden.v1.ListDecisionsResponse
+	29, // 44: warden.v1.AdminService.Reload:output_type -> warden.v1.ReloadResponse
+	38, // [38:45] is the sub-list for method output_type
+	31, // [31:38] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_admin_proto_init() }
@@ -2366,14 +2599,14 @@ func file_warden_v1_admin_proto_init() {
 		return
 	}
 	file_warden_v1_authorization_proto_init()
-	file_warden_v1_admin_proto_msgTypes[18].OneofWrappers = []any{}
+	file_warden_v1_admin_proto_msgTypes[20].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_admin_proto_rawDesc), len(file_warden_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   27,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/examples"
 	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/server"
 	"github.com/wardenpdp/warden/server/callerauth"
@@ -85,12 +86,27 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		log.Error("not starting: the policy set does not load", slog.Any("error", err))
 		return err
 	}
+	// The policy's own test suites run against every set loaded, in the
+	// background, for GetStatus; not a bundle's: a bundle carries no
+	// suites.
+	var tests *policyTests
+	if bundles == nil {
+		if cfg.Policy == "" {
+			tests = newPolicyTests(ctx, log, examples.Blog(), "")
+		} else {
+			tests = newPolicyTests(ctx, log, nil, cfg.Policy)
+		}
+		opts = append(opts, server.WithPolicyTests(tests.status))
+	}
 	// policyLoaded runs once the policy set is live: at start and after
 	// every reload that swapped in a new set. The memory limit follows
 	// the live heap of the set in service.
 	policyLoaded := func(set *engine.Set) {
 		logMemoryBudget(log, server.TuneMemory(cfg.GCHeadroomMiB, a.getenv), cfg.GCHeadroomMiB)
 		logInconsistent(log, set.Policy())
+		if tests != nil {
+			tests.loaded(set)
+		}
 	}
 	policyLoaded(set)
 	pol := set.Policy()

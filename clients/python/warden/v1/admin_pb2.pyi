@@ -96,7 +96,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ["caller_keys_loaded_at", "inconsistent_object_count", "inconsistent_objects", "last_caller_keys_reload", "last_failed_reload", "last_reload", "loaded_at", "revision", "role_count", "source", "source_kind", "table_count", "version", "watching"]
+    __slots__ = ["caller_keys_loaded_at", "inconsistent_object_count", "inconsistent_objects", "last_caller_keys_reload", "last_failed_reload", "last_reload", "loaded_at", "policy_tests", "revision", "role_count", "source", "source_kind", "table_count", "version", "watching"]
     CALLER_KEYS_LOADED_AT_FIELD_NUMBER: _ClassVar[int]
     INCONSISTENT_OBJECTS_FIELD_NUMBER: _ClassVar[int]
     INCONSISTENT_OBJECT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -104,6 +104,7 @@ class GetStatusResponse(_message.Message):
     LAST_FAILED_RELOAD_FIELD_NUMBER: _ClassVar[int]
     LAST_RELOAD_FIELD_NUMBER: _ClassVar[int]
     LOADED_AT_FIELD_NUMBER: _ClassVar[int]
+    POLICY_TESTS_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     ROLE_COUNT_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -118,6 +119,7 @@ class GetStatusResponse(_message.Message):
     last_failed_reload: ReloadAttempt
     last_reload: ReloadAttempt
     loaded_at: _timestamp_pb2.Timestamp
+    policy_tests: PolicyTestsResult
     revision: str
     role_count: int
     source: str
@@ -125,7 +127,7 @@ class GetStatusResponse(_message.Message):
     table_count: int
     version: str
     watching: bool
-    def __init__(self, revision: _Optional[str] = ..., source: _Optional[str] = ..., loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., table_count: _Optional[int] = ..., role_count: _Optional[int] = ..., version: _Optional[str] = ..., source_kind: _Optional[_Union[PolicySourceKind, str]] = ..., inconsistent_object_count: _Optional[int] = ..., watching: bool = ..., last_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., last_failed_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., caller_keys_loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_caller_keys_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., inconsistent_objects: _Optional[_Iterable[_Union[InconsistentObject, _Mapping]]] = ...) -> None: ...
+    def __init__(self, revision: _Optional[str] = ..., source: _Optional[str] = ..., loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., table_count: _Optional[int] = ..., role_count: _Optional[int] = ..., version: _Optional[str] = ..., source_kind: _Optional[_Union[PolicySourceKind, str]] = ..., inconsistent_object_count: _Optional[int] = ..., watching: bool = ..., last_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., last_failed_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., caller_keys_loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_caller_keys_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., inconsistent_objects: _Optional[_Iterable[_Union[InconsistentObject, _Mapping]]] = ..., policy_tests: _Optional[_Union[PolicyTestsResult, _Mapping]] = ...) -> None: ...
 
 class GetTablePermissionsRequest(_message.Message):
     __slots__ = ["table"]
@@ -232,6 +234,42 @@ class PolicyProblem(_message.Message):
     message: str
     path: str
     def __init__(self, file: _Optional[str] = ..., line: _Optional[int] = ..., path: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class PolicyTestFailure(_message.Message):
+    __slots__ = ["file", "line", "message", "name", "suite"]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SUITE_FIELD_NUMBER: _ClassVar[int]
+    file: str
+    line: int
+    message: str
+    name: str
+    suite: str
+    def __init__(self, suite: _Optional[str] = ..., name: _Optional[str] = ..., file: _Optional[str] = ..., line: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
+class PolicyTestsResult(_message.Message):
+    __slots__ = ["error", "errored", "failed", "failures", "no_tests", "passed", "ran_at", "revision", "running"]
+    ERRORED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    NO_TESTS_FIELD_NUMBER: _ClassVar[int]
+    PASSED_FIELD_NUMBER: _ClassVar[int]
+    RAN_AT_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    error: str
+    errored: int
+    failed: int
+    failures: _containers.RepeatedCompositeFieldContainer[PolicyTestFailure]
+    no_tests: bool
+    passed: int
+    ran_at: _timestamp_pb2.Timestamp
+    revision: str
+    running: bool
+    def __init__(self, revision: _Optional[str] = ..., ran_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., no_tests: bool = ..., passed: _Optional[int] = ..., failed: _Optional[int] = ..., errored: _Optional[int] = ..., failures: _Optional[_Iterable[_Union[PolicyTestFailure, _Mapping]]] = ..., error: _Optional[str] = ..., running: bool = ...) -> None: ...
 
 class RegoModule(_message.Message):
     __slots__ = ["path", "source"]

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file warden/v1/admin.proto.
  */
 export const file_warden_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0Ip0EChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkSMAoLc291cmNlX2tpbmQYByABKA4yGy53YXJkZW4udjEuUG9saWN5U291cmNlS2luZBIhChlpbmNvbnNpc3RlbnRfb2JqZWN0X2NvdW50GAggASgFEhAKCHdhdGNoaW5nGAkgASgIEi0KC2xhc3RfcmVsb2FkGAogASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSNAoSbGFzdF9mYWlsZWRfcmVsb2FkGAsgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSOQoVY2FsbGVyX2tleXNfbG9hZGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5ChdsYXN0X2NhbGxlcl9rZXlzX3JlbG9hZBgNIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0EjsKFGluY29uc2lzdGVudF9vYmplY3RzGA4gAygLMh0ud2FyZGVuLnYxLkluY29uc2lzdGVudE9iamVjdCKqAQoSSW5jb25zaXN0ZW50T2JqZWN0EgwKBGtpbmQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSDQoFdGFibGUYAyABKAkSDAoEbmFtZRgEIAEoCRInCglvcGVyYXRpb24YBSABKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uEgwKBGZpbGUYBiABKAkSDAoEcGF0aBgHIAEoCRIPCgdyZWFzb25zGAggAygJIuABCg1SZWxvYWRBdHRlbXB0Ei8KC2ZpbmlzaGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgdvdXRjb21lGAIgASgOMhgud2FyZGVuLnYxLlJlbG9hZE91dGNvbWUSEAoIcmV2aXNpb24YAyABKAkSDwoHdHJpZ2dlchgEIAEoCRINCgVlcnJvchgFIAEoCRIqCghwcm9ibGVtcxgGIAMoCzIYLndhcmRlbi52MS5Qb2xpY3lQcm9ibGVtEhUKDXByb2JsZW1fY291bnQYByABKAUiSgoNUG9saWN5UHJvYmxlbRIMCgRmaWxlGAEgASgJEgwKBGxpbmUYAiABKAUSDAoEcGF0aBgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIhMKEUxpc3RUYWJsZXNSZXF1ZXN0IjYKBkNvbHVtbhIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEAoIbnVsbGFibGUYAyABKAgiSQoPUm9sZVBlcm1pc3Npb25zEgwKBHJvbGUYASABKAkSKAoKb3BlcmF0aW9ucxgCIAMoDjIULndhcmRlbi52MS5PcGVyYXRpb24ikAEKBVRhYmxlEgwKBG5hbWUYASABKAkSIgoHY29sdW1ucxgCIAMoCzIRLndhcmRlbi52MS5Db2x1bW4SEwoLcHJpbWFyeV9rZXkYAyADKAkSFQoNcmVsYXRpb25zaGlwcxgEIAMoCRIpCgVyb2xlcxgFIAMoCzIaLndhcmRlbi52MS5Sb2xlUGVybWlzc2lvbnMiNgoSTGlzdFRhYmxlc1Jlc3BvbnNlEiAKBnRhYmxlcxgBIAMoCzIQLndhcmRlbi52MS5UYWJsZSISChBMaXN0Um9sZXNSZXF1ZXN0IiYKBFJvbGUSDAoEbmFtZRgBIAEoCRIQCghyb2xlX3NldBgCIAMoCSIzChFMaXN0Um9sZXNSZXNwb25zZRIeCgVyb2xlcxgBIAMoCzIPLndhcmRlbi52MS5Sb2xlIiQKE0dldFRhYmxlUmVnb1JlcXVlc3QSDQoFdGFibGUYASABKAkiKgoKUmVnb01vZHVsZRIMCgRwYXRoGAEgASgJEg4KBnNvdXJjZRgCIAEoCSJQChRHZXRUYWJsZVJlZ29SZXNwb25zZRImCgdtb2R1bGVzGAEgAygLMhUud2FyZGVuLnYxLlJlZ29Nb2R1bGUSEAoIcmV2aXNpb24YAiABKAkiKwoaR2V0VGFibGVQZXJtaXNzaW9uc1JlcXVlc3QSDQoFdGFibGUYASABKAkisAEKG0dldFRhYmxlUGVybWlzc2lvbnNSZXNwb25zZRINCgV0YWJsZRgBIAEoCRIvCgtwZXJtaXNzaW9ucxgCIAMoCzIaLndhcmRlbi52MS5UYWJsZVBlcm1pc3Npb24SEAoIcmV2aXNpb24YAyABKAkSPwoYaW5jb25zaXN0ZW50X3Blcm1pc3Npb25zGAQgAygLMh0ud2FyZGVuLnYxLkluY29uc2lzdGVudE9iamVjdCKqAwoPVGFibGVQZXJtaXNzaW9uEgwKBHJvbGUYASABKAkSJwoJb3BlcmF0aW9uGAIgASgOMhQud2FyZGVuLnYxLk9wZXJhdGlvbhInCgRraW5kGAMgASgOMhkud2FyZGVuLnYxLlBlcm1pc3Npb25LaW5kEhYKDmluaGVyaXRlZF9mcm9tGAQgAygJEg4KBmZpbHRlchgFIAEoCRINCgVjaGVjaxgGIAEoCRIPCgdjb2x1bW5zGAcgAygJEjAKA3NldBgIIAMoCzIjLndhcmRlbi52MS5UYWJsZVBlcm1pc3Npb24uU2V0RW50cnkSEgoFbGltaXQYCSABKAVIAIgBARIaChJhbGxvd19hZ2dyZWdhdGlvbnMYCiABKAgSFAoMYmFja2VuZF9vbmx5GAsgASgIEhcKD2NvbXB1dGVkX2ZpZWxkcxgMIAMoCRITCgtzb3VyY2VfZmlsZRgNIAEoCRITCgtzb3VyY2VfcGF0aBgOIAEoCRoqCghTZXRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQggKBl9saW1pdCJ5ChRMaXN0RGVjaXNpb25zUmVxdWVzdBIMCgRyb2xlGAEgASgJEg0KBXRhYmxlGAIgASgJEg8KB291dGNvbWUYAyABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYBCABKAQSDQoFbGltaXQYBSABKAUSDAoEY2FsbBgGIAEoCSJFChVMaXN0RGVjaXNpb25zUmVzcG9uc2USLAoJZGVjaXNpb25zGAEgAygLMhkud2FyZGVuLnYxLkRlY2lzaW9uUmVjb3JkItwDCg5EZWNpc2lvblJlY29yZBIQCghzZXF1ZW5jZRgBIAEoBBITCgtkZWNpc2lvbl9pZBgCIAEoCRIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgEIAEoCRIMCgRjYWxsGAUgASgJEg4KBmNhbGxlchgGIAEoCRIUCgxjYWxsZXJfbGV2ZWwYByABKAkSDAoEcm9sZRgIIAEoCRINCgV0YWJsZRgJIAEoCRIRCglvcGVyYXRpb24YCiABKAkSDwoHb3V0Y29tZRgLIAEoCRIqCgRyb3dzGAwgAygLMhwud2FyZGVuLnYxLkRlY2lzaW9uUmVjb3JkUm93EgsKA3NxbBgNIAEoCRIPCgdkaWFsZWN0GA4gASgJEhIKCmxhdGVuY3lfdXMYDyABKAMSEAoIdHJhY2VfaWQYECABKAkSGQoRc2Vzc2lvbl92YXJpYWJsZXMYESADKAkSNwoHc2Vzc2lvbhgSIAMoCzImLndhcmRlbi52MS5EZWNpc2lvblJlY29yZC5TZXNzaW9uRW50cnkaLgoMU2Vzc2lvbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEibwoRRGVjaXNpb25SZWNvcmRSb3cSCgoCaWQYASABKAkSEAoIZGVjaXNpb24YAiABKAkSDgoGcmVhc29uGAMgASgJEhYKDmRlbmllZF9jb2x1bW5zGAQgAygJEhQKDG1pc3NpbmdfZGF0YRgFIAMoCSIPCg1SZWxvYWRSZXF1ZXN0InsKDlJlbG9hZFJlc3BvbnNlEigKBnBvbGljeRgBIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0Ei0KC2NhbGxlcl9rZXlzGAIgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSEAoIcmV2aXNpb24YAyABKAkqmAEKEFBvbGljeVNvdXJjZUtpbmQSIgoeUE9MSUNZX1NPVVJDRV9LSU5EX1VOU1BFQ0lGSUVEEAASHwobUE9MSUNZX1NPVVJDRV9LSU5EX0VNQkVEREVEEAESIAocUE9MSUNZX1NPVVJDRV9LSU5EX0RJUkVDVE9SWRACEh0KGVBPTElDWV9TT1VSQ0VfS0lORF9CVU5ETEUQAyqmAQoNUmVsb2FkT3V0Y29tZRIeChpSRUxPQURfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhkKFVJFTE9BRF9PVVRDT01FX0xPQURFRBABEhwKGFJFTE9BRF9PVVRDT01FX1VOQ0hBTkdFRBACEhkKFVJFTE9BRF9PVVRDT01FX0ZBSUxFRBADEiEKHVJFTE9BRF9PVVRDT01FX05PVF9SRUxPQURBQkxFEAQqdgoOUGVybWlzc2lvbktpbmQSHwobUEVSTUlTU0lPTl9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeUEVSTUlTU0lPTl9LSU5EX0FMV0FZU19BTExPV0VEEAESHwobUEVSTUlTU0lPTl9LSU5EX0NPTkRJVElPTkFMEAIyswQKDEFkbWluU2VydmljZRJGCglHZXRTdGF0dXMSGy53YXJkZW4udjEuR2V0U3RhdHVzUmVxdWVzdBocLndhcmRlbi52MS5HZXRTdGF0dXNSZXNwb25zZRJJCgpMaXN0VGFibGVzEhwud2FyZGVuLnYxLkxpc3RUYWJsZXNSZXF1ZXN0Gh0ud2FyZGVuLnYxLkxpc3RUYWJsZXNSZXNwb25zZRJGCglMaXN0Um9sZXMSGy53YXJkZW4udjEuTGlzdFJvbGVzUmVxdWVzdBocLndhcmRlbi52MS5MaXN0Um9sZXNSZXNwb25zZRJPCgxHZXRUYWJsZVJlZ28SHi53YXJkZW4udjEuR2V0VGFibGVSZWdvUmVxdWVzdBofLndhcmRlbi52MS5HZXRUYWJsZVJlZ29SZXNwb25zZRJkChNHZXRUYWJsZVBlcm1pc3Npb25zEiUud2FyZGVuLnYxLkdldFRhYmxlUGVybWlzc2lvbnNSZXF1ZXN0GiYud2FyZGVuLnYxLkdldFRhYmxlUGVybWlzc2lvbnNSZXNwb25zZRJSCg1MaXN0RGVjaXNpb25zEh8ud2FyZGVuLnYxLkxpc3REZWNpc2lvbnNSZXF1ZXN0GiAud2FyZGVuLnYxLkxpc3REZWNpc2lvbnNSZXNwb25zZRI9CgZSZWxvYWQSGC53YXJkZW4udjEuUmVsb2FkUmVxdWVzdBoZLndhcmRlbi52MS5SZWxvYWRSZXNwb25zZUI2WjRnaXRodWIuY29tL3dhcmRlbnBkcC93YXJkZW4vcHJvdG8vd2FyZGVuL3YxO3dhcmRlbnYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
+  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0ItEEChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkSMAoLc291cmNlX2tpbmQYByABKA4yGy53YXJkZW4udjEuUG9saWN5U291cmNlS2luZBIhChlpbmNvbnNpc3RlbnRfb2JqZWN0X2NvdW50GAggASgFEhAKCHdhdGNoaW5nGAkgASgIEi0KC2xhc3RfcmVsb2FkGAogASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSNAoSbGFzdF9mYWlsZWRfcmVsb2FkGAsgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSOQoVY2FsbGVyX2tleXNfbG9hZGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5ChdsYXN0X2NhbGxlcl9rZXlzX3JlbG9hZBgNIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0EjsKFGluY29uc2lzdGVudF9vYmplY3RzGA4gAygLMh0ud2FyZGVuLnYxLkluY29uc2lzdGVudE9iamVjdBIyCgxwb2xpY3lfdGVzdHMYDyABKAsyHC53YXJkZW4udjEuUG9saWN5VGVzdHNSZXN1bHQi5AEKEVBvbGljeVRlc3RzUmVzdWx0EhAKCHJldmlzaW9uGAEgASgJEioKBnJhbl9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbm9fdGVzdHMYAyABKAgSDgoGcGFzc2VkGAQgASgFEg4KBmZhaWxlZBgFIAEoBRIPCgdlcnJvcmVkGAYgASgFEi4KCGZhaWx1cmVzGAcgAygLMhwud2FyZGVuLnYxLlBvbGljeVRlc3RGYWlsdXJlEg0KBWVycm9yGAggASgJEg8KB3J1bm5pbmcYCSABKAgiXQoRUG9saWN5VGVzdEZhaWx1cmUSDQoFc3VpdGUYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRmaWxlGAMgASgJEgwKBGxpbmUYBCABKAUSDwoHbWVzc2FnZRgFIAEoCSKqAQoSSW5jb25zaXN0ZW50T2JqZWN0EgwKBGtpbmQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSDQoFdGFibGUYAyABKAkSDAoEbmFtZRgEIAEoCRInCglvcGVyYXRpb24YBSABKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uEgwKBGZpbGUYBiABKAkSDAoEcGF0aBgHIAEoCRIPCgdyZWFzb25zGAggAygJIuABCg1SZWxvYWRBdHRlbXB0Ei8KC2ZpbmlzaGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgdvdXRjb21lGAIgASgOMhgud2FyZGVuLnYxLlJlbG9hZE91dGNvbWUSEAoIcmV2aXNpb24YAyABKAkSDwoHdHJpZ2dlchgEIAEoCRINCgVlcnJvchgFIAEoCRIqCghwcm9ibGVtcxgGIAMoCzIYLndhcmRlbi52MS5Qb2xpY3lQcm9ibGVtEhUKDXByb2JsZW1fY291bnQYByABKAUiSgoNUG9saWN5UHJvYmxlbRIMCgRmaWxlGAEgASgJEgwKBGxpbmUYAiABKAUSDAoEcGF0aBgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIhMKEUxpc3RUYWJsZXNSZXF1ZXN0IjYKBkNvbHVtbhIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEAoIbnVsbGFibGUYAyABKAgiSQoPUm9sZVBlcm1pc3Npb25zEgwKBHJvbGUYASABKAkSKAoKb3BlcmF0aW9ucxgCIAMoDjIULndhcmRlbi52MS5PcGVyYXRpb24ikAEKBVRhYmxlEgwKBG5hbWUYASABKAkSIgoHY29sdW1ucxgCIAMoCzIRLndhcmRlbi52MS5Db2x1bW4SEwoLcHJpbWFyeV9rZXkYAyADKAkSFQoNcmVsYXRpb25zaGlwcxgEIAMoCRIpCgVyb2xlcxgFIAMoCzIaLndhcmRlbi52MS5Sb2xlUGVybWlzc2lvbnMiNgoSTGlzdFRhYmxlc1Jlc3BvbnNlEiAKBnRhYmxlcxgBIAMoCzIQLndhcmRlbi52MS5UYWJsZSISChBMaXN0Um9sZXNSZXF1ZXN0IiYKBFJvbGUSDAoEbmFtZRgBIAEoCRIQCghyb2xlX3NldBgCIAMoCSIzChFMaXN0Um9sZXNSZXNwb25zZRIeCgVyb2xlcxgBIAMoCzIPLndhcmRlbi52MS5Sb2xlIiQKE0dldFRhYmxlUmVnb1JlcXVlc3QSDQoFdGFibGUYASABKAkiKgoKUmVnb01vZHVsZRIMCgRwYXRoGAEgASgJEg4KBnNvdXJjZRgCIAEoCSJQChRHZXRUYWJsZVJlZ29SZXNwb25zZRImCgdtb2R1bGVzGAEgAygLMhUud2FyZGVuLnYxLlJlZ29Nb2R1bGUSEAoIcmV2aXNpb24YAiABKAkiKwoaR2V0VGFibGVQZXJtaXNzaW9uc1JlcXVlc3QSDQoFdGFibGUYASABKAkisAEKG0dldFRhYmxlUGVybWlzc2lvbnNSZXNwb25zZRINCgV0YWJsZRgBIAEoCRIvCgtwZXJtaXNzaW9ucxgCIAMoCzIaLndhcmRlbi52MS5UYWJsZVBlcm1pc3Npb24SEAoIcmV2aXNpb24YAyABKAkSPwoYaW5jb25zaXN0ZW50X3Blcm1pc3Npb25zGAQgAygLMh0ud2FyZGVuLnYxLkluY29uc2lzdGVudE9iamVjdCKqAwoPVGFibGVQZXJtaXNzaW9uEgwKBHJvbGUYASABKAkSJwoJb3BlcmF0aW9uGAIgASgOMhQud2FyZGVuLnYxLk9wZXJhdGlvbhInCgRraW5kGAMgASgOMhkud2FyZGVuLnYxLlBlcm1pc3Npb25LaW5kEhYKDmluaGVyaXRlZF9mcm9tGAQgAygJEg4KBmZpbHRlchgFIAEoCRINCgVjaGVjaxgGIAEoCRIPCgdjb2x1bW5zGAcgAygJEjAKA3NldBgIIAMoCzIjLndhcmRlbi52MS5UYWJsZVBlcm1pc3Npb24uU2V0RW50cnkSEgoFbGltaXQYCSABKAVIAIgBARIaChJhbGxvd19hZ2dyZWdhdGlvbnMYCiABKAgSFAoMYmFja2VuZF9vbmx5GAsgASgIEhcKD2NvbXB1dGVkX2ZpZWxkcxgMIAMoCRITCgtzb3VyY2VfZmlsZRgNIAEoCRITCgtzb3VyY2VfcGF0aBgOIAEoCRoqCghTZXRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQggKBl9saW1pdCJ5ChRMaXN0RGVjaXNpb25zUmVxdWVzdBIMCgRyb2xlGAEgASgJEg0KBXRhYmxlGAIgASgJEg8KB291dGNvbWUYAyABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYBCABKAQSDQoFbGltaXQYBSABKAUSDAoEY2FsbBgGIAEoCSJFChVMaXN0RGVjaXNpb25zUmVzcG9uc2USLAoJZGVjaXNpb25zGAEgAygLMhkud2FyZGVuLnYxLkRlY2lzaW9uUmVjb3JkItwDCg5EZWNpc2lvblJlY29yZBIQCghzZXF1ZW5jZRgBIAEoBBITCgtkZWNpc2lvbl9pZBgCIAEoCRIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgEIAEoCRIMCgRjYWxsGAUgASgJEg4KBmNhbGxlchgGIAEoCRIUCgxjYWxsZXJfbGV2ZWwYByABKAkSDAoEcm9sZRgIIAEoCRINCgV0YWJsZRgJIAEoCRIRCglvcGVyYXRpb24YCiABKAkSDwoHb3V0Y29tZRgLIAEoCRIqCgRyb3dzGAwgAygLMhwud2FyZGVuLnYxLkRlY2lzaW9uUmVjb3JkUm93EgsKA3NxbBgNIAEoCRIPCgdkaWFsZWN0GA4gASgJEhIKCmxhdGVuY3lfdXMYDyABKAMSEAoIdHJhY2VfaWQYECABKAkSGQoRc2Vzc2lvbl92YXJpYWJsZXMYESADKAkSNwoHc2Vzc2lvbhgSIAMoCzImLndhcmRlbi52MS5EZWNpc2lvblJlY29yZC5TZXNzaW9uRW50cnkaLgoMU2Vzc2lvbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEibwoRRGVjaXNpb25SZWNvcmRSb3cSCgoCaWQYASABKAkSEAoIZGVjaXNpb24YAiABKAkSDgoGcmVhc29uGAMgASgJEhYKDmRlbmllZF9jb2x1bW5zGAQgAygJEhQKDG1pc3NpbmdfZGF0YRgFIAMoCSIPCg1SZWxvYWRSZXF1ZXN0InsKDlJlbG9hZFJlc3BvbnNlEigKBnBvbGljeRgBIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0Ei0KC2NhbGxlcl9rZXlzGAIgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSEAoIcmV2aXNpb24YAyABKAkqmAEKEFBvbGljeVNvdXJjZUtpbmQSIgoeUE9MSUNZX1NPVVJDRV9LSU5EX1VOU1BFQ0lGSUVEEAASHwobUE9MSUNZX1NPVVJDRV9LSU5EX0VNQkVEREVEEAESIAocUE9MSUNZX1NPVVJDRV9LSU5EX0RJUkVDVE9SWRACEh0KGVBPTElDWV9TT1VSQ0VfS0lORF9CVU5ETEUQAyqmAQoNUmVsb2FkT3V0Y29tZRIeChpSRUxPQURfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhkKFVJFTE9BRF9PVVRDT01FX0xPQURFRBABEhwKGFJFTE9BRF9PVVRDT01FX1VOQ0hBTkdFRBACEhkKFVJFTE9BRF9PVVRDT01FX0ZBSUxFRBADEiEKHVJFTE9BRF9PVVRDT01FX05PVF9SRUxPQURBQkxFEAQqdgoOUGVybWlzc2lvbktpbmQSHwobUEVSTUlTU0lPTl9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeUEVSTUlTU0lPTl9LSU5EX0FMV0FZU19BTExPV0VEEAESHwobUEVSTUlTU0lPTl9LSU5EX0NPTkRJVElPTkFMEAIyswQKDEFkbWluU2VydmljZRJGCglHZXRTdGF0dXMSGy53YXJkZW4udjEuR2V0U3RhdHVzUmVxdWVzdBocLndhcmRlbi52MS5HZXRTdGF0dXNSZXNwb25zZRJJCgpMaXN0VGFibGVzEhwud2FyZGVuLnYxLkxpc3RUYWJsZXNSZXF1ZXN0Gh0ud2FyZGVuLnYxLkxpc3RUYWJsZXNSZXNwb25zZRJGCglMaXN0Um9sZXMSGy53YXJkZW4udjEuTGlzdFJvbGVzUmVxdWVzdBocLndhcmRlbi52MS5MaXN0Um9sZXNSZXNwb25zZRJPCgxHZXRUYWJsZVJlZ28SHi53YXJkZW4udjEuR2V0VGFibGVSZWdvUmVxdWVzdBofLndhcmRlbi52MS5HZXRUYWJsZVJlZ29SZXNwb25zZRJkChNHZXRUYWJsZVBlcm1pc3Npb25zEiUud2FyZGVuLnYxLkdldFRhYmxlUGVybWlzc2lvbnNSZXF1ZXN0GiYud2FyZGVuLnYxLkdldFRhYmxlUGVybWlzc2lvbnNSZXNwb25zZRJSCg1MaXN0RGVjaXNpb25zEh8ud2FyZGVuLnYxLkxpc3REZWNpc2lvbnNSZXF1ZXN0GiAud2FyZGVuLnYxLkxpc3REZWNpc2lvbnNSZXNwb25zZRI9CgZSZWxvYWQSGC53YXJkZW4udjEuUmVsb2FkUmVxdWVzdBoZLndhcmRlbi52MS5SZWxvYWRSZXNwb25zZUI2WjRnaXRodWIuY29tL3dhcmRlbnBkcC93YXJkZW4vcHJvdG8vd2FyZGVuL3YxO3dhcmRlbnYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
 
 /**
  * GetStatusRequest has no fields.
@@ -142,6 +142,15 @@ export type GetStatusResponse = Message<"warden.v1.GetStatusResponse"> & {
    * @generated from field: repeated warden.v1.InconsistentObject inconsistent_objects = 14;
    */
   inconsistentObjects: InconsistentObject[];
+
+  /**
+   * The policy directory's own test suites (tests/*.yaml, as warden test
+   * runs them) run offline against the loaded set after each load; absent
+   * when the server does not run them (a bundle).
+   *
+   * @generated from field: warden.v1.PolicyTestsResult policy_tests = 15;
+   */
+  policyTests?: PolicyTestsResult | undefined;
 };
 
 /**
@@ -150,6 +159,127 @@ export type GetStatusResponse = Message<"warden.v1.GetStatusResponse"> & {
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
   messageDesc(file_warden_v1_admin, 1);
+
+/**
+ * PolicyTestsResult is the outcome of the latest run of the policy
+ * directory's test suites against a loaded policy set.
+ *
+ * @generated from message warden.v1.PolicyTestsResult
+ */
+export type PolicyTestsResult = Message<"warden.v1.PolicyTestsResult"> & {
+  /**
+   * Revision of the policy set the suites ran on; it may trail the
+   * loaded revision while a run is under way.
+   *
+   * @generated from field: string revision = 1;
+   */
+  revision: string;
+
+  /**
+   * When the run ended; absent while the first run is under way.
+   *
+   * @generated from field: google.protobuf.Timestamp ran_at = 2;
+   */
+  ranAt?: Timestamp | undefined;
+
+  /**
+   * The policy directory has no tests/ directory: nothing ran.
+   *
+   * @generated from field: bool no_tests = 3;
+   */
+  noTests: boolean;
+
+  /**
+   * Tests that passed, failed (an expectation did not hold) and errored
+   * (could not run: fixtures' SQL failed, ...).
+   *
+   * @generated from field: int32 passed = 4;
+   */
+  passed: number;
+
+  /**
+   * @generated from field: int32 failed = 5;
+   */
+  failed: number;
+
+  /**
+   * @generated from field: int32 errored = 6;
+   */
+  errored: number;
+
+  /**
+   * The failing and errored tests, in the suites' order; at most 20
+   * (failed + errored has the count).
+   *
+   * @generated from field: repeated warden.v1.PolicyTestFailure failures = 7;
+   */
+  failures: PolicyTestFailure[];
+
+  /**
+   * Why the suites could not run at all (a suite does not parse, the run
+   * timed out); the counts are then zero.
+   *
+   * @generated from field: string error = 8;
+   */
+  error: string;
+
+  /**
+   * A run is under way for revision.
+   *
+   * @generated from field: bool running = 9;
+   */
+  running: boolean;
+};
+
+/**
+ * Describes the message warden.v1.PolicyTestsResult.
+ * Use `create(PolicyTestsResultSchema)` to create a new message.
+ */
+export const PolicyTestsResultSchema: GenMessage<PolicyTestsResult> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 2);
+
+/**
+ * PolicyTestFailure is one failing or errored test of a policy suite.
+ *
+ * @generated from message warden.v1.PolicyTestFailure
+ */
+export type PolicyTestFailure = Message<"warden.v1.PolicyTestFailure"> & {
+  /**
+   * @generated from field: string suite = 1;
+   */
+  suite: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Suite file, relative to the policy directory, and the test's line.
+   *
+   * @generated from field: string file = 3;
+   */
+  file: string;
+
+  /**
+   * @generated from field: int32 line = 4;
+   */
+  line: number;
+
+  /**
+   * What went wrong: the failed expectations, or why it could not run.
+   *
+   * @generated from field: string message = 5;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message warden.v1.PolicyTestFailure.
+ * Use `create(PolicyTestFailureSchema)` to create a new message.
+ */
+export const PolicyTestFailureSchema: GenMessage<PolicyTestFailure> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 3);
 
 /**
  * InconsistentObject is an object of the metadata left out of the policy
@@ -223,7 +353,7 @@ export type InconsistentObject = Message<"warden.v1.InconsistentObject"> & {
  * Use `create(InconsistentObjectSchema)` to create a new message.
  */
 export const InconsistentObjectSchema: GenMessage<InconsistentObject> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 2);
+  messageDesc(file_warden_v1_admin, 4);
 
 /**
  * ReloadAttempt describes one attempt to reload.
@@ -290,7 +420,7 @@ export type ReloadAttempt = Message<"warden.v1.ReloadAttempt"> & {
  * Use `create(ReloadAttemptSchema)` to create a new message.
  */
 export const ReloadAttemptSchema: GenMessage<ReloadAttempt> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 3);
+  messageDesc(file_warden_v1_admin, 5);
 
 /**
  * PolicyProblem is one thing wrong with the content of a policy set.
@@ -333,7 +463,7 @@ export type PolicyProblem = Message<"warden.v1.PolicyProblem"> & {
  * Use `create(PolicyProblemSchema)` to create a new message.
  */
 export const PolicyProblemSchema: GenMessage<PolicyProblem> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 4);
+  messageDesc(file_warden_v1_admin, 6);
 
 /**
  * ListTablesRequest has no fields.
@@ -348,7 +478,7 @@ export type ListTablesRequest = Message<"warden.v1.ListTablesRequest"> & {
  * Use `create(ListTablesRequestSchema)` to create a new message.
  */
 export const ListTablesRequestSchema: GenMessage<ListTablesRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 5);
+  messageDesc(file_warden_v1_admin, 7);
 
 /**
  * Column describes one column of a table.
@@ -383,7 +513,7 @@ export type Column = Message<"warden.v1.Column"> & {
  * Use `create(ColumnSchema)` to create a new message.
  */
 export const ColumnSchema: GenMessage<Column> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 6);
+  messageDesc(file_warden_v1_admin, 8);
 
 /**
  * RolePermissions lists the operations a role holds a permission for.
@@ -411,7 +541,7 @@ export type RolePermissions = Message<"warden.v1.RolePermissions"> & {
  * Use `create(RolePermissionsSchema)` to create a new message.
  */
 export const RolePermissionsSchema: GenMessage<RolePermissions> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 7);
+  messageDesc(file_warden_v1_admin, 9);
 
 /**
  * Table describes one loaded table.
@@ -460,7 +590,7 @@ export type Table = Message<"warden.v1.Table"> & {
  * Use `create(TableSchema)` to create a new message.
  */
 export const TableSchema: GenMessage<Table> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 8);
+  messageDesc(file_warden_v1_admin, 10);
 
 /**
  * ListTablesResponse lists the loaded tables, sorted by name.
@@ -481,7 +611,7 @@ export type ListTablesResponse = Message<"warden.v1.ListTablesResponse"> & {
  * Use `create(ListTablesResponseSchema)` to create a new message.
  */
 export const ListTablesResponseSchema: GenMessage<ListTablesResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 9);
+  messageDesc(file_warden_v1_admin, 11);
 
 /**
  * ListRolesRequest has no fields.
@@ -496,7 +626,7 @@ export type ListRolesRequest = Message<"warden.v1.ListRolesRequest"> & {
  * Use `create(ListRolesRequestSchema)` to create a new message.
  */
 export const ListRolesRequestSchema: GenMessage<ListRolesRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 10);
+  messageDesc(file_warden_v1_admin, 12);
 
 /**
  * Role describes one role.
@@ -524,7 +654,7 @@ export type Role = Message<"warden.v1.Role"> & {
  * Use `create(RoleSchema)` to create a new message.
  */
 export const RoleSchema: GenMessage<Role> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 11);
+  messageDesc(file_warden_v1_admin, 13);
 
 /**
  * ListRolesResponse lists the roles, sorted by name.
@@ -545,7 +675,7 @@ export type ListRolesResponse = Message<"warden.v1.ListRolesResponse"> & {
  * Use `create(ListRolesResponseSchema)` to create a new message.
  */
 export const ListRolesResponseSchema: GenMessage<ListRolesResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 12);
+  messageDesc(file_warden_v1_admin, 14);
 
 /**
  * GetTableRegoRequest names a table.
@@ -567,7 +697,7 @@ export type GetTableRegoRequest = Message<"warden.v1.GetTableRegoRequest"> & {
  * Use `create(GetTableRegoRequestSchema)` to create a new message.
  */
 export const GetTableRegoRequestSchema: GenMessage<GetTableRegoRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 13);
+  messageDesc(file_warden_v1_admin, 15);
 
 /**
  * RegoModule is one compiled Rego module.
@@ -595,7 +725,7 @@ export type RegoModule = Message<"warden.v1.RegoModule"> & {
  * Use `create(RegoModuleSchema)` to create a new message.
  */
 export const RegoModuleSchema: GenMessage<RegoModule> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 14);
+  messageDesc(file_warden_v1_admin, 16);
 
 /**
  * GetTableRegoResponse holds a table's compiled modules, one per operation.
@@ -623,7 +753,7 @@ export type GetTableRegoResponse = Message<"warden.v1.GetTableRegoResponse"> & {
  * Use `create(GetTableRegoResponseSchema)` to create a new message.
  */
 export const GetTableRegoResponseSchema: GenMessage<GetTableRegoResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 15);
+  messageDesc(file_warden_v1_admin, 17);
 
 /**
  * GetTablePermissionsRequest names a table.
@@ -644,7 +774,7 @@ export type GetTablePermissionsRequest = Message<"warden.v1.GetTablePermissionsR
  * Use `create(GetTablePermissionsRequestSchema)` to create a new message.
  */
 export const GetTablePermissionsRequestSchema: GenMessage<GetTablePermissionsRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 16);
+  messageDesc(file_warden_v1_admin, 18);
 
 /**
  * GetTablePermissionsResponse holds a table's permissions.
@@ -689,7 +819,7 @@ export type GetTablePermissionsResponse = Message<"warden.v1.GetTablePermissions
  * Use `create(GetTablePermissionsResponseSchema)` to create a new message.
  */
 export const GetTablePermissionsResponseSchema: GenMessage<GetTablePermissionsResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 17);
+  messageDesc(file_warden_v1_admin, 19);
 
 /**
  * TablePermission is one role's permission for one operation, as the
@@ -806,7 +936,7 @@ export type TablePermission = Message<"warden.v1.TablePermission"> & {
  * Use `create(TablePermissionSchema)` to create a new message.
  */
 export const TablePermissionSchema: GenMessage<TablePermission> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 18);
+  messageDesc(file_warden_v1_admin, 20);
 
 /**
  * ListDecisionsRequest selects recent decisions; every set field must
@@ -865,7 +995,7 @@ export type ListDecisionsRequest = Message<"warden.v1.ListDecisionsRequest"> & {
  * Use `create(ListDecisionsRequestSchema)` to create a new message.
  */
 export const ListDecisionsRequestSchema: GenMessage<ListDecisionsRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 19);
+  messageDesc(file_warden_v1_admin, 21);
 
 /**
  * ListDecisionsResponse holds decisions newest first.
@@ -884,7 +1014,7 @@ export type ListDecisionsResponse = Message<"warden.v1.ListDecisionsResponse"> &
  * Use `create(ListDecisionsResponseSchema)` to create a new message.
  */
 export const ListDecisionsResponseSchema: GenMessage<ListDecisionsResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 20);
+  messageDesc(file_warden_v1_admin, 22);
 
 /**
  * DecisionRecord is one decision as the decision log records it.
@@ -1012,7 +1142,7 @@ export type DecisionRecord = Message<"warden.v1.DecisionRecord"> & {
  * Use `create(DecisionRecordSchema)` to create a new message.
  */
 export const DecisionRecordSchema: GenMessage<DecisionRecord> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 21);
+  messageDesc(file_warden_v1_admin, 23);
 
 /**
  * DecisionRecordRow is one row's outcome.
@@ -1053,7 +1183,7 @@ export type DecisionRecordRow = Message<"warden.v1.DecisionRecordRow"> & {
  * Use `create(DecisionRecordRowSchema)` to create a new message.
  */
 export const DecisionRecordRowSchema: GenMessage<DecisionRecordRow> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 22);
+  messageDesc(file_warden_v1_admin, 24);
 
 /**
  * ReloadRequest has no fields.
@@ -1068,7 +1198,7 @@ export type ReloadRequest = Message<"warden.v1.ReloadRequest"> & {
  * Use `create(ReloadRequestSchema)` to create a new message.
  */
 export const ReloadRequestSchema: GenMessage<ReloadRequest> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 23);
+  messageDesc(file_warden_v1_admin, 25);
 
 /**
  * ReloadResponse says how the reload went. A failed reload is an answer,
@@ -1105,7 +1235,7 @@ export type ReloadResponse = Message<"warden.v1.ReloadResponse"> & {
  * Use `create(ReloadResponseSchema)` to create a new message.
  */
 export const ReloadResponseSchema: GenMessage<ReloadResponse> = /*@__PURE__*/
-  messageDesc(file_warden_v1_admin, 24);
+  messageDesc(file_warden_v1_admin, 26);
 
 /**
  * PolicySourceKind says where a policy set comes from.
