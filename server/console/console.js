@@ -413,6 +413,30 @@ function attemptView(a, title) {
     a.problemCount > (a.problems || []).length ? el("p", {}, "… " + a.problemCount + " problems in all") : null);
 }
 
+// testsSummary is one line on the latest run of the policy's own suites
+// (tests/ of the policy directory, run by the server after each load).
+function testsSummary(t) {
+  if (!t) return "not run by this server (a bundle has no suites): run warden test";
+  if (!t.ranAt) return "running on revision " + t.revision + "…";
+  const again = t.running ? " (running again on a newer revision)" : "";
+  if (t.noTests) return "no tests/ directory in the policy directory" + again;
+  if (t.error) return "did not run on revision " + t.revision + ": " + t.error + again;
+  const failed = (t.failed || 0) + (t.errored || 0);
+  return (failed ? "FAILED: " : "passed: ") + (t.passed || 0) + " passed, " + (t.failed || 0) + " failed, " + (t.errored || 0) + " errored" +
+    " on revision " + t.revision + " at " + t.ranAt + again;
+}
+
+function testsView(t) {
+  const fails = (t && t.failures) || [];
+  const total = t ? (t.failed || 0) + (t.errored || 0) : 0;
+  return el("div", {},
+    el("p", { id: "status-tests-summary", class: t && (total || t.error) ? "deny" : null }, testsSummary(t)),
+    fails.length ? el("ul", { id: "status-tests-failures" }, fails.map((f) => el("li", {},
+      el("strong", {}, f.name), " ", el("code", {}, (f.file || "") + (f.line ? ":" + f.line : "")),
+      el("pre", {}, f.message || "")))) : null,
+    total > fails.length ? el("p", {}, "… " + total + " failing tests in all") : null);
+}
+
 async function renderStatus() {
   try {
     const s = await api("GET", "/v1/admin/status");
@@ -421,8 +445,9 @@ async function renderStatus() {
       row("Revision", s.revision), row("Source", s.source + " (" + (s.sourceKind || "").replace("POLICY_SOURCE_KIND_", "").toLowerCase() + ")"),
       row("Loaded at", s.loadedAt), row("Tables", s.tableCount || 0), row("Roles", s.roleCount || 0),
       row("Inconsistent objects", s.inconsistentObjectCount || 0), row("Watching files", s.watching ? "yes" : "no"),
-      row("Server version", s.version), row("Policy tests", "not reported by the server: run warden test"),
+      row("Server version", s.version), row("Policy tests", testsSummary(s.policyTests)),
     ].flat());
+    $("status-tests").replaceChildren(testsView(s.policyTests));
     const inc = s.inconsistentObjects || [];
     $("status-inconsistent").replaceChildren(inc.length
       ? el("ul", {}, inc.map((o) => el("li", {}, o.description, el("ul", {}, (o.reasons || []).map((r) => el("li", {}, el("code", {}, r)))))),

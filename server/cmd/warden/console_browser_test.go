@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
 // consoleArtifacts is where the console test keeps its screenshots:
@@ -287,11 +290,23 @@ func TestBrowserConsole(t *testing.T) {
 	})
 
 	t.Run("status and recent decisions", func(t *testing.T) {
+		// The example's own suites run in the background after the load:
+		// wait for their outcome before the page shows it.
+		waitForStatus(t, srv.admin(), "the example's tests", func(st *wardenv1.GetStatusResponse) bool {
+			return st.GetPolicyTests().GetRanAt() != nil
+		})
 		step(t, "status", chromedp.Click(chromedp.CSS(`nav button[data-section="status"]`)),
 			chromedp.Click(chromedp.CSS("#refresh-status")))
 		waitFor(t, "the decisions", `document.querySelector("#decisions table") !== null && document.getElementById("decisions").textContent.includes("filter")`)
 		if got := text(t, "#status-list"); !strings.Contains(got, "Revision") || !strings.Contains(got, "embedded") {
 			t.Errorf("status shows %q", got)
+		}
+		want := fmt.Sprintf("passed: %d passed, 0 failed, 0 errored on revision ", exampleTests)
+		if got := text(t, "#status-tests-summary"); !strings.HasPrefix(got, want) {
+			t.Errorf("policy tests show %q, want %q…", got, want)
+		}
+		if n := eval(t, `document.querySelectorAll("#status-tests li").length + ""`); n != "0" {
+			t.Errorf("%s failures listed for the example, whose tests pass", n)
 		}
 		step(t, "only checks", chromedp.SetValue(chromedp.CSS("#dec-call"), "check"), chromedp.Click(chromedp.CSS("#decisions-form button")))
 		waitFor(t, "checks only", `!document.getElementById("decisions").textContent.includes("filter")`)
@@ -316,7 +331,14 @@ func TestBrowserConsole(t *testing.T) {
 		if got := text(t, "#rule-yaml"); !strings.Contains(got, "left out as inconsistent") || !strings.Contains(got, "ownr_id") {
 			t.Errorf("the inconsistent cell shows %q", got)
 		}
+		waitForStatus(t, broken.admin(), "the policy tests' run", func(st *wardenv1.GetStatusResponse) bool {
+			return st.GetPolicyTests().GetRanAt() != nil
+		})
 		step(t, "status", chromedp.Click(chromedp.CSS(`nav button[data-section="status"]`)))
+		waitFor(t, "the status", `(document.getElementById("status-tests-summary") || {}).textContent !== undefined`)
+		if got := text(t, "#status-tests-summary"); got != "no tests/ directory in the policy directory" {
+			t.Errorf("policy tests of a directory without tests/ show %q", got)
+		}
 		if got := text(t, "#status-inconsistent"); !strings.Contains(got, "delete permission of role user on public.notes") {
 			t.Errorf("status lists the inconsistent objects as %q", got)
 		}
