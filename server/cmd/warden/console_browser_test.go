@@ -345,6 +345,29 @@ func TestBrowserConsole(t *testing.T) {
 		shot(t, "07-inconsistent")
 	})
 
+	t.Run("failing policy tests", func(t *testing.T) {
+		failing := startServer(t, "--policy", blogWithAWrongTest(t))
+		waitForStatus(t, failing.admin(), "the policy tests' run", func(st *wardenv1.GetStatusResponse) bool {
+			return st.GetPolicyTests().GetRanAt() != nil
+		})
+		step(t, "load", chromedp.Navigate("http://"+failing.httpAddr+"/console/"), chromedp.WaitVisible(chromedp.CSS("#apikey")),
+			chromedp.SendKeys(chromedp.CSS("#apikey"), failing.keys["ops"]), chromedp.Click(chromedp.CSS("#signin-form button")))
+		waitFor(t, "the matrix", `document.getElementById("matrix-grid") !== null && !document.getElementById("matrix").hidden`)
+		step(t, "status", chromedp.Click(chromedp.CSS(`nav button[data-section="status"]`)))
+		waitFor(t, "the failures", `document.getElementById("status-tests-failures") !== null`)
+		want := fmt.Sprintf("FAILED: %d passed, 1 failed, 0 errored on revision ", exampleTests)
+		if got := text(t, "#status-tests-summary"); !strings.HasPrefix(got, want) {
+			t.Errorf("policy tests show %q, want %q…", got, want)
+		}
+		got := text(t, "#status-tests-failures")
+		for _, w := range []string{"alice reads carol, wrongly", "tests/wrong.yaml:9", "check row 3: decision: expected allow, got deny"} {
+			if !strings.Contains(got, w) {
+				t.Errorf("the failures show %q, want %q in it", got, w)
+			}
+		}
+		shot(t, "08-failing-policy-tests")
+	})
+
 	mu.Lock()
 	defer mu.Unlock()
 	if len(problems) > 0 {

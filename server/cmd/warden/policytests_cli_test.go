@@ -12,12 +12,7 @@ import (
 // exampleTests is how many tests the blog example's suites hold.
 const exampleTests = 19
 
-// TestServeRunsThePolicyTests: serve runs the policy directory's suites
-// against the set it loaded, and GetStatus reports the outcome with the
-// failing test named and why.
-func TestServeRunsThePolicyTests(t *testing.T) {
-	dir := copyBlog(t)
-	wrong := `sessions:
+const wrongSuite = `sessions:
   alice:
     role: user
     variables: {x-hasura-user-id: 1, x-hasura-org-id: 1}
@@ -31,9 +26,23 @@ tests:
     check:
       - {row: 3, decision: allow}
 `
-	if err := os.WriteFile(filepath.Join(dir, "tests", "wrong.yaml"), []byte(wrong), 0o644); err != nil {
+
+// blogWithAWrongTest is the blog example with one more suite, whose one
+// test (tests/wrong.yaml:9) expects what the policy denies.
+func blogWithAWrongTest(t *testing.T) string {
+	t.Helper()
+	dir := copyBlog(t)
+	if err := os.WriteFile(filepath.Join(dir, "tests", "wrong.yaml"), []byte(wrongSuite), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// TestServeRunsThePolicyTests: serve runs the policy directory's suites
+// against the set it loaded, and GetStatus reports the outcome with the
+// failing test named and why.
+func TestServeRunsThePolicyTests(t *testing.T) {
+	dir := blogWithAWrongTest(t)
 	srv := startServer(t, "--policy", dir)
 	st := waitForStatus(t, srv.admin(), "the policy tests' run", func(st *wardenv1.GetStatusResponse) bool {
 		return st.GetPolicyTests().GetRanAt() != nil
