@@ -50,13 +50,12 @@ type policyTests struct {
 	pending *engine.Set // the newest set not yet run
 	busy    bool        // a goroutine is running suites
 	latest  *wardenv1.PolicyTestsResult
-	done    chan struct{} // closed and replaced after each run, for tests
 }
 
 // newPolicyTests runs the suites of the policy directory, or the embedded
 // example's (fsys non-nil, suites under "tests"). Runs stop when ctx ends.
 func newPolicyTests(ctx context.Context, log *slog.Logger, fsys fs.FS, policyDir string) *policyTests {
-	p := &policyTests{ctx: ctx, log: log, fsys: fsys, timeout: policyTestsTimeout, now: time.Now, done: make(chan struct{})}
+	p := &policyTests{ctx: ctx, log: log, fsys: fsys, timeout: policyTestsTimeout, now: time.Now}
 	if fsys != nil {
 		p.dir = "tests"
 	} else {
@@ -80,24 +79,20 @@ func (p *policyTests) loaded(set *engine.Set) {
 }
 
 func (p *policyTests) loop() {
-	for {
-		p.mu.Lock()
+	p.mu.Lock()
+	for p.pending != nil {
 		set := p.pending
 		p.pending = nil
-		if set == nil {
-			p.busy = false
-			p.mu.Unlock()
-			return
-		}
 		p.mu.Unlock()
 		res := p.run(set)
 		p.report(res)
 		p.mu.Lock()
 		p.latest = res
-		close(p.done)
-		p.done = make(chan struct{})
-		p.mu.Unlock()
 	}
+	// Under the same lock as the last result: status never shows a
+	// finished run as running.
+	p.busy = false
+	p.mu.Unlock()
 }
 
 // status is GetStatus's policy_tests: the latest run, a copy, marked

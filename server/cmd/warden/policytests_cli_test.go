@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/wardenpdp/warden/policy/load"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server"
 )
 
 // exampleTests is how many tests the blog example's suites hold.
@@ -67,6 +73,21 @@ func TestServeRunsThePolicyTests(t *testing.T) {
 	if !strings.Contains(srv.stderr.String(), "policy tests failed") {
 		t.Errorf("serve did not log the failing tests:\n%s", srv.stderr)
 	}
+
+	// A reload that swaps in a new set runs the suites again, on it.
+	if err := os.Remove(filepath.Join(dir, "tests", "wrong.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	appendTo(t, filepath.Join(dir, "databases", "default", "tables", "public_articles.yaml"), "# edited\n")
+	if _, err := srv.admin().Reload(context.Background(), &wardenv1.ReloadRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	st2 := waitForStatus(t, srv.admin(), "the run on the reloaded set", func(s *wardenv1.GetStatusResponse) bool {
+		return s.GetRevision() != st.GetRevision() && s.GetPolicyTests().GetRevision() == s.GetRevision() && !s.GetPolicyTests().GetRunning()
+	})
+	if pt := st2.GetPolicyTests(); pt.GetPassed() != exampleTests || pt.GetFailed()+pt.GetErrored() != 0 || len(pt.GetFailures()) != 0 || !pt.GetRanAt().AsTime().After(st.GetPolicyTests().GetRanAt().AsTime()) {
+		t.Errorf("after the reload, policy tests %v; want %d passed in a new run", pt, exampleTests)
+	}
 }
 
 // TestServeWithoutPolicyTests: a policy directory without tests/ says so.
@@ -93,5 +114,36 @@ func TestServeRunsTheEmbeddedExampleTests(t *testing.T) {
 	})
 	if pt := st.GetPolicyTests(); pt.GetPassed() != exampleTests || pt.GetFailed()+pt.GetErrored() != 0 || pt.GetNoTests() || pt.GetError() != "" {
 		t.Errorf("policy tests %v, want %d passed", pt, exampleTests)
+	}
+}
+
+// TestPolicyTestsBounds: what a run keeps is capped (20 failures listed,
+// all counted), and a run that does not finish in time says so.
+func TestPolicyTestsBounds(t *testing.T) {
+	dir := copyBlog(t)
+	var many strings.Builder
+	many.WriteString(strings.Split(wrongSuite, "tests:\n")[0] + "tests:\n")
+	for i := range 25 {
+		fmt.Fprintf(&many, "  - name: wrong %d\n    session: alice\n    table: users\n    check:\n      - {row: 3, decision: allow}\n", i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tests", "many.yaml"), []byte(many.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := server.DefaultConfig()
+	cfg.Policy = dir
+	set, err := loadSet(context.Background(), cfg, func([]load.Problem) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPolicyTests(context.Background(), slog.New(slog.DiscardHandler), nil, dir)
+	r := p.run(set)
+	if r.GetFailed() != 25 || r.GetPassed() != exampleTests || len(r.GetFailures()) != maxPolicyTestFailures || r.GetFailures()[0].GetName() != "wrong 0" {
+		t.Errorf("run: passed %d, failed %d, %d failures listed (first %v); want %d, 25, %d from wrong 0",
+			r.GetPassed(), r.GetFailed(), len(r.GetFailures()), r.GetFailures()[0], exampleTests, maxPolicyTestFailures)
+	}
+
+	p.timeout = time.Nanosecond
+	if r := p.run(set); !strings.Contains(r.GetError(), "did not finish in 1ns") || r.GetPassed()+r.GetFailed() != 0 {
+		t.Errorf("run with a timeout of 1ns: %v, want that it did not finish", r)
 	}
 }
