@@ -139,6 +139,10 @@ func TestOpaqueDatabase(t *testing.T) {
 				t.Errorf("%s %s: %v, want SQL_UNSUPPORTED", d, role, err)
 			}
 		}
+		// warden validate --dialect lists every rule but _is_null's.
+		if errs := sqlgen.Validate(p, d); len(errs) != 11 {
+			t.Errorf("Validate(%s): %d rules, want 11: %v", d, len(errs), errs)
+		}
 	}
 	if errs := sqlgen.Validate(p, sqlgen.Postgres); len(errs) != 0 {
 		t.Errorf("Validate(postgres): %v", errs)
