@@ -134,6 +134,13 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		if neg {
 			call = "not " + call
 		}
+		if lit, ok := x.c.Value.(model.Literal); ok && op == model.OpIn && lit.V == "{}" {
+			// An opaque column's _nin [] is Hasura's NOT (c = ANY('{}')):
+			// true, a NULL c included, so no guard. (With a session
+			// variable the guard stays: an empty list then keeps no NULL
+			// row, which Hasura would keep; never more rows than Hasura.)
+			return []string{call}, nil
+		}
 		return []string{notNull, call}, nil
 	}
 	switch op {

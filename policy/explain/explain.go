@@ -356,8 +356,13 @@ func (x *explainer) leaf(e residual.Expr, cur map[string]any, prefix string, bui
 	case residual.Database:
 		// lquery matching, ltree and array ordering: likewise.
 		label := "ltree"
-		if strings.HasSuffix(v.Type, "]") && v.Op != model.OpMatchesAny && v.Op != model.OpAncestorAny && v.Op != model.OpDescendantAny {
+		if _, ltreeOp := model.DatabaseOps[v.Op]; !ltreeOp && v.Type != "ltree" {
+			// An array's or opaque column's type (_in's array of it
+			// named by the element type).
 			label = v.Type
+			if v.Symbol == model.SymbolAny {
+				label = strings.TrimSuffix(label, "[]")
+			}
 		}
 		return x.databaseLeaf(e, v.Op, v.Column, label, cur, prefix, build)
 	default:

@@ -168,3 +168,25 @@ func TestExplainDatabaseLeaf(t *testing.T) {
 		t.Errorf("_and with id = 1: %v, want unknown", ex.Root.Outcome)
 	}
 }
+
+// An opaque column's comparison left to the database names the column's
+// type (_in's array of it by the element type), never "ltree".
+func TestExplainOpaqueDatabaseLeaf(t *testing.T) {
+	p, com := blog(t)
+	for _, c := range []struct {
+		db   residual.Database
+		note string
+	}{
+		{residual.Database{Op: model.OpGt, Column: residual.Column{Name: "id", Kind: model.KindOpaque},
+			Value: residual.Value{V: "[1,5)", Kind: model.KindText}, Symbol: ">", Type: "int4range"}, "int4range: decided by the database"},
+		{residual.Database{Op: model.OpIn, Column: residual.Column{Name: "id", Kind: model.KindOpaque},
+			Value: residual.Value{V: "{a}", Kind: model.KindText}, Symbol: model.SymbolAny, Type: "tsvector[]"}, "tsvector: decided by the database"},
+		{residual.Database{Op: model.OpGt, Column: residual.Column{Name: "id", Kind: model.KindText},
+			Value: residual.Value{V: "Top", Kind: model.KindText}, Symbol: ">", Type: "ltree"}, "ltree: decided by the database"},
+	} {
+		ex := explain.Row(p, com, c.db, map[string]any{"id": 1.0}, nil, 0)
+		if ex.Root.Outcome != explain.Unknown || ex.Root.Note != c.note {
+			t.Errorf("%s %s: %v %q, want unknown, %q", c.db.Op, c.db.Type, ex.Root.Outcome, ex.Root.Note, c.note)
+		}
+	}
+}

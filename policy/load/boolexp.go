@@ -125,6 +125,10 @@ func columnApplies(c *model.Column, cls opClass) bool {
 		return true
 	case c.Type.JSON:
 		return cls == clsIsNull
+	case c.Type.Kind == model.KindOpaque && c.Type.Spatial == "" && c.Type.Cast != "":
+		// Hasura's generic comparisons, the database's to decide
+		// (model.DatabaseOpaque).
+		return cls == clsIsNull || cls == clsCompare || cls == clsOrder || cls == clsList
 	case ct != "":
 		switch cls {
 		case clsText, clsHasKey, clsHasKeys, clsSpatial:
@@ -395,6 +399,9 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 	}
 	if cls == clsLtreeDB {
 		return p.ltreeDatabase(c, op, n, l)
+	}
+	if kind == model.KindOpaque && c.Type.Cast != "" && (cls == clsCompare || cls == clsOrder || cls == clsList) {
+		return p.opaqueDatabase(c, op, cls, n, l)
 	}
 	arrayContains := c.Type.Canon == model.CanonArray && cls == clsContains
 	ltreeOp := c.Type.Canon == model.CanonLtree && cls == clsLtree

@@ -229,8 +229,9 @@
 // session variable instead, its value the text PostgreSQL reads (an array
 // as {a.b,c}). Warden does not parse lquery or ltxtquery: a bad one is
 // PostgreSQL's error when Filter's SQL runs, never SQL text. Still load
-// problems: _cgt _clt _cgte _clte on ltree and arrays, and pattern
-// operators on these types. Hasura has no _lca operator (lca is a
+// problems: _cgt _clt _cgte _clte on ltree and arrays (Warden would need
+// a database node comparing two columns), and pattern operators on these
+// types. Hasura has no _lca operator (lca is a
 // function).
 // Filter's SQL casts the values to the column's type in PostgreSQL
 // ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
@@ -265,9 +266,29 @@
 // Any other type (tsvector, ranges, an interval restricted to fields,
 // arrays of other element types, an enum or domain
 // declared without its labels or base type, ...) loads as an opaque
-// column: rows may carry any JSON value for it, and the only operator that
-// applies is _is_null; warden schema pull warns about each such column. Any other operator on it is a load problem naming
-// the column, its type and the operator (Warden cannot decide it exactly).
+// column: rows may carry any JSON value for it, and _is_null decides on it
+// exactly. Hasura's generic comparisons, which apply to every scalar type
+// (_eq _neq _gt _lt _gte _lte _in _nin), Warden leaves to the database
+// (model.DatabaseOpaque), as the ltree operators above: Check answers
+// NEEDS_DATA naming the column, the operator and the type ("span (_gt:
+// int4range, decided by the database)") unless the rest of the rule
+// decides the row; Filter's PostgreSQL SQL compares with a text parameter
+// cast to the column's declared type (col = $1::text::tsvector, col =
+// ANY($1::text::int4range[]) for _in, and for _nin Hasura's NOT (col =
+// ANY(...)), which an empty literal list makes true for a NULL column too;
+// with a session variable holding an empty list a NULL column is not
+// kept, never more rows than Hasura); MySQL and SQLite answer
+// SQL_UNSUPPORTED. The value is text (at most 64 KiB, no NUL), a list of
+// text, or a session variable holding the text PostgreSQL reads (for _in
+// and _nin an array literal such as {"[1,4]",empty}); a bad value is
+// PostgreSQL's error when Filter's SQL runs. The declared type is written
+// into the SQL only when it is an unquoted name, optionally
+// schema-qualified, with optional numeric arguments and [] (model.OpaqueCast:
+// tsvector, int4range, public.mood, bit(3)); on any other (a quoted name,
+// a name with spaces such as interval day to second) these operators
+// remain load problems naming the column, its type and the operator, and
+// so do pattern operators and the column comparisons (_ceq ...) on opaque
+// columns. warden schema pull warns about each opaque column.
 // warden schema pull records a PostGIS column's type as PostgreSQL writes
 // it, geometry type and SRID included (geometry(Point,4326)).
 // Foreign-key columns must have the same kind as the columns they reference.

@@ -86,3 +86,64 @@ func (p *exprParser) ltreeDatabase(c *model.Column, op model.Operator, n *yaml.N
 	}
 	return model.Compare{Column: c, Op: op, Value: model.Literal{V: model.PGArrayText(elems)}}
 }
+
+// opaqueDatabase parses Hasura's generic comparisons (_eq _neq _gt _lt
+// _gte _lte _in _nin) on a column Warden loads as opaque (tsvector,
+// int4range, ...), which the database decides (model.DatabaseOpaque): the
+// value is text PostgreSQL reads as the column's type, a list the text of
+// each element, or a session variable holding that text (for _in and _nin
+// an array as its {...} literal). Warden does not parse the type's text:
+// PostgreSQL rejects a bad one when Filter's SQL runs; the value is always
+// a parameter.
+func (p *exprParser) opaqueDatabase(c *model.Column, op model.Operator, cls opClass, n *yaml.Node, l loc) model.BoolExp {
+	if s := deref(n); isString(s) && isSessionVar(s.Value) {
+		return model.Compare{Column: c, Op: op, Value: model.SessionVar{Name: strings.ToLower(s.Value), Kind: model.KindText,
+			Type: model.Type{Declared: "text", Kind: model.KindText}}}
+	}
+	text := func(el loc, e *yaml.Node) (string, bool) {
+		v, ok := p.literal(e, el)
+		if !ok {
+			return "", false
+		}
+		s, isText := v.(string)
+		switch {
+		case v == nil:
+			p.problemf(el, e, "%s compares with null, which is never true: use _is_null", op)
+		case !isText:
+			p.problemf(el, e, "%s on column %s of type %s takes the value as text (as PostgreSQL writes it), got %s", op, c.Name, c.Type.Declared, describe(e))
+		case len(s) > maxQueryText:
+			p.problemf(el, e, "%s on column %s: the value is longer than %d bytes", op, c.Name, maxQueryText)
+		case strings.ContainsRune(s, 0):
+			p.problemf(el, e, "%s on column %s: the value holds a NUL character, which PostgreSQL text cannot", op, c.Name)
+		default:
+			return s, true
+		}
+		return "", false
+	}
+	if cls != clsList {
+		s, ok := text(l, n)
+		if !ok {
+			return nil
+		}
+		return model.Compare{Column: c, Op: op, Value: model.Literal{V: s}}
+	}
+	s := deref(n)
+	if s == nil || s.Kind != yaml.SequenceNode {
+		p.problemf(l, n, "%s takes a list of values or a session variable, got %s", op, describe(n))
+		return nil
+	}
+	elems := make([]string, 0, len(s.Content))
+	for i, e := range s.Content {
+		el := l.index(i)
+		if d := deref(e); isString(d) && isSessionVar(d.Value) {
+			p.problemf(el, e, "a session variable cannot be an element of a list: use a session variable for the whole list (%s: %s, with a value such as {a,b})", op, d.Value)
+			return nil
+		}
+		t, ok := text(el, e)
+		if !ok {
+			return nil
+		}
+		elems = append(elems, t)
+	}
+	return model.Compare{Column: c, Op: op, Value: model.Literal{V: model.PGArrayText(elems)}}
+}

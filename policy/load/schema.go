@@ -160,6 +160,12 @@ func (ld *loader) columnType(typ string, k map[string]*yaml.Node, el loc, what s
 		t.Length = n
 	}
 	t.JSON = canon == "json"
+	if t.Kind == model.KindOpaque && t.Spatial == "" {
+		// Hasura's generic comparisons on it are the database's to decide
+		// (model.DatabaseOpaque), cast to this type; "" where Warden will
+		// not write the name into SQL.
+		t.Cast = model.OpaqueCast(typ)
+	}
 	return t, true
 }
 

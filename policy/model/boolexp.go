@@ -1,5 +1,10 @@
 package model
 
+import (
+	"regexp"
+	"strings"
+)
+
 // BoolExp is a parsed Hasura boolean expression. Every node is one of the
 // types below; load builds them fully resolved (columns and relationships
 // exist, operators apply to the column types, values are typed).
@@ -196,6 +201,41 @@ var DatabaseOrder = map[Operator]DatabaseOp{
 	OpGt: {Symbol: ">"}, OpLt: {Symbol: "<"}, OpGte: {Symbol: ">="}, OpLte: {Symbol: "<="},
 }
 
+// SymbolAny is the DatabaseOp.Symbol of _in and _nin on an opaque
+// column: column = ANY($n::text::type[]).
+const SymbolAny = "= ANY"
+
+// DatabaseOpaque are Hasura's generic comparisons, which apply to every
+// scalar type, on a column Warden loads as opaque (tsvector, ranges, ...)
+// whose type Filter's SQL can name (Type.Cast): Warden does not know the
+// type's equality or order, so the database decides them, the value a
+// text parameter cast to the column's type. _neq and _nin are the
+// negations of _eq and _in.
+var DatabaseOpaque = map[Operator]DatabaseOp{
+	OpEq: {Symbol: "="}, OpNeq: {Symbol: "="},
+	OpGt: {Symbol: ">"}, OpLt: {Symbol: "<"}, OpGte: {Symbol: ">="}, OpLte: {Symbol: "<="},
+	OpIn: {Symbol: SymbolAny}, OpNin: {Symbol: SymbolAny},
+}
+
+// castTypeRE admits the type names Filter's SQL may write after :: for an
+// opaque column: an unquoted name, optionally schema-qualified, with
+// optional numeric arguments and array brackets (tsvector, int4range,
+// public.mood, bit(3), numeric(10,2)[]). No spaces, quotes or other
+// punctuation, so the name cannot end the cast or add SQL; a type written
+// otherwise ("My Type", interval day to second) keeps its comparisons
+// load problems.
+var castTypeRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?(\([0-9]+(,[0-9]+)?\))?(\[\])*$`)
+
+// OpaqueCast returns the type Filter's SQL casts an opaque column's values
+// to: its declared type if castTypeRE admits it, else "".
+func OpaqueCast(declared string) string {
+	t := strings.ReplaceAll(strings.TrimSpace(declared), ", ", ",")
+	if len(t) > 200 || !castTypeRE.MatchString(t) {
+		return ""
+	}
+	return t
+}
+
 // DatabaseDecided reports whether Warden leaves op on column c to the
 // database, and how Filter renders it: PostGIS's operators (rendered by
 // their function), ltree's DatabaseOps, and the ordering of ltree (whose
@@ -212,6 +252,14 @@ func DatabaseDecided(c *Column, op Operator) (DatabaseOp, bool) {
 	if d, ok := DatabaseOrder[op]; ok && c != nil && (c.Type.Canon == CanonLtree || c.Type.Canon == CanonArray) {
 		return d, true
 	}
+	if c != nil && c.Type.Kind == KindOpaque && c.Type.Spatial == "" && c.Type.Cast != "" {
+		if d, ok := DatabaseOpaque[op]; ok {
+			if d.Symbol == SymbolAny {
+				d.Type = c.Type.Cast + "[]"
+			}
+			return d, true
+		}
+	}
 	return DatabaseOp{}, false
 }
 
@@ -221,7 +269,7 @@ func DatabaseLabel(c *Column, op Operator) string {
 	switch {
 	case IsSpatial(op):
 		return "PostGIS"
-	case c != nil && c.Type.Canon == CanonArray:
+	case c != nil && (c.Type.Canon == CanonArray || c.Type.Kind == KindOpaque):
 		return c.Type.Declared
 	}
 	return "ltree"

@@ -103,6 +103,9 @@ func (w *work) database(x residual.Database, f *frame) error {
 	if typ == "" {
 		typ = mc.Type.Cast
 	}
+	if mc.Type.Kind == model.KindOpaque && model.OpaqueCast(mc.Type.Cast) != mc.Type.Cast {
+		return fmt.Errorf("sqlgen: %s on %s: type %q cannot be written into SQL", x.Op, mc.Name, mc.Type.Cast)
+	}
 	if typ != x.Type || typ == "" {
 		return fmt.Errorf("sqlgen: %s on %s: operand type %q, want %q", x.Op, mc.Name, x.Type, typ)
 	}
@@ -118,6 +121,11 @@ func (w *work) database(x residual.Database, f *frame) error {
 	p, err := w.param(model.KindText, s)
 	if err != nil {
 		return err
+	}
+	if x.Symbol == model.SymbolAny {
+		// _in on an opaque column: = ANY over an array of its type.
+		w.b.WriteString(ref + " = ANY(" + p + "::" + typ + ")")
+		return nil
 	}
 	w.b.WriteString(ref + " " + x.Symbol + " " + p + "::" + typ)
 	return nil

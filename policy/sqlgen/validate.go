@@ -103,6 +103,10 @@ func compareSupport(d Dialect, c model.Compare) *UnsupportedError {
 		if d != Postgres {
 			return &UnsupportedError{Op: string(c.Op) + " on ltree", Dialect: d, Reason: "only PostgreSQL has ltree and its operator"}
 		}
+	case c.Column.Type.Kind == model.KindOpaque && c.Op != model.OpIsNull && model.DatabaseOpaque[c.Op] != (model.DatabaseOp{}):
+		if d != Postgres {
+			return &UnsupportedError{Op: string(c.Op) + " on " + c.Column.Type.Declared, Dialect: d, Reason: "only PostgreSQL has the type and its operator"}
+		}
 	case c.Column.Type.Canon != "" && c.Op != model.OpIsNull:
 		err = canonSupport(d, string(c.Op), c.Column)
 	case c.Column.Type.Kind == model.KindJSONB:
