@@ -2,15 +2,11 @@ package policy_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/load"
@@ -163,7 +159,7 @@ func TestLtreeDatabase(t *testing.T) {
 		}
 	}
 
-	db := ltreeDatabase(t)
+	db := extensionDatabase(t, "ltree_db", "ltree", "")
 	for _, stmt := range []string{
 		`CREATE TABLE nodes (id integer PRIMARY KEY, path ltree, ns int4[], tags text[] COLLATE "C")`,
 		`INSERT INTO nodes VALUES
@@ -201,20 +197,11 @@ func TestLtreeDatabase(t *testing.T) {
 			t.Errorf("%s: %v", c.role, err)
 			continue
 		}
-		rows, err := db.QueryContext(ctx, "SELECT id FROM nodes WHERE "+f.SQL+" ORDER BY id", f.Args...)
+		got, err := selectIDs(ctx, db, "nodes", f.SQL, f.Args)
 		if err != nil {
 			t.Errorf("%s: %s %v: %v", c.role, f.SQL, f.Args, err)
 			continue
 		}
-		var got []int
-		for rows.Next() {
-			var id int
-			if err := rows.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, id)
-		}
-		rows.Close()
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: %s %v keeps %v, want %v", c.role, f.SQL, f.Args, got, c.want)
 		}
@@ -239,43 +226,4 @@ func TestLtreeDatabase(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "SELECT id FROM nodes WHERE "+frag.SQL, frag.Args...); err == nil || !strings.Contains(err.Error(), "syntax") {
 		t.Errorf("a bad ltxtquery: %v, want PostgreSQL's syntax error", err)
 	}
-}
-
-// ltreeDatabase makes a database of its own with the ltree extension,
-// dropped when the test ends.
-func ltreeDatabase(t *testing.T) *sql.DB {
-	t.Helper()
-	skip := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format+" (under CI=true the ltree test runs)", args...)
-		}
-		t.Skipf(format+": skipping", args...)
-	}
-	admin, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		skip("PostgreSQL is not reachable on 127.0.0.1:5432 (%v)", err)
-	}
-	name := fmt.Sprintf("ltree_db_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-		admin.Close()
-	})
-	db, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/"+name+"?sslmode=disable")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Exec("CREATE EXTENSION ltree"); err != nil {
-		skip("CREATE EXTENSION ltree: %v", err)
-	}
-	return db
 }

@@ -159,7 +159,7 @@ func TestOpaqueDatabase(t *testing.T) {
 		}
 	}
 
-	db := ltreeDatabase(t)
+	db := extensionDatabase(t, "opaque_db", "ltree", "")
 	for _, stmt := range []string{
 		`CREATE TABLE docs (id integer PRIMARY KEY, tsv tsvector, span int4range, during tstzrange)`,
 		`INSERT INTO docs VALUES
@@ -195,20 +195,11 @@ func TestOpaqueDatabase(t *testing.T) {
 			t.Errorf("%s: %v", c.role, err)
 			continue
 		}
-		rows, err := db.QueryContext(ctx, "SELECT id FROM docs WHERE "+f.SQL+" ORDER BY id", f.Args...)
+		got, err := selectIDs(ctx, db, "docs", f.SQL, f.Args)
 		if err != nil {
 			t.Errorf("%s: %s %v: %v", c.role, f.SQL, f.Args, err)
 			continue
 		}
-		var got []int
-		for rows.Next() {
-			var id int
-			if err := rows.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, id)
-		}
-		rows.Close()
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: %s %v keeps %v, want %v", c.role, f.SQL, f.Args, got, c.want)
 		}

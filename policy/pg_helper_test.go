@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/wardenpdp/warden/policy/difftest"
 )
@@ -58,4 +59,63 @@ func queryColumn(ctx context.Context, t *testing.T, q interface {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// extensionDatabase makes a database of its own (named prefix_pid_n) with
+// the extension created, dropped when the test ends. PostgreSQL that is
+// unreachable, or an extension it cannot create, skips the test, or fails
+// it under CI (CI=true), where hint says how CI provides it.
+func extensionDatabase(t *testing.T, prefix, extension, hint string) *sql.DB {
+	t.Helper()
+	skip := func(format string, args ...any) {
+		t.Helper()
+		if os.Getenv("CI") == "true" {
+			t.Fatalf(format+" (under CI=true this test runs"+hint+")", args...)
+		}
+		t.Skipf(format+": skipping", args...)
+	}
+	admin, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = admin.PingContext(ctx)
+		cancel()
+	}
+	if err != nil {
+		skip("PostgreSQL is not reachable on 127.0.0.1:5432 (%v)", err)
+	}
+	name := fmt.Sprintf("%s_%d_%d", prefix, os.Getpid(), time.Now().UnixNano()%1e9)
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+		admin.Close()
+	})
+	db, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/"+name+"?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec("CREATE EXTENSION " + extension); err != nil {
+		skip("CREATE EXTENSION %s: %v", extension, err)
+	}
+	return db
+}
+
+// selectIDs runs SELECT id FROM table WHERE where ORDER BY id.
+func selectIDs(ctx context.Context, db *sql.DB, table, where string, args []any) ([]int, error) {
+	rows, err := db.QueryContext(ctx, "SELECT id FROM "+table+" WHERE "+where+" ORDER BY id", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

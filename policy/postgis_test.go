@@ -2,15 +2,12 @@ package policy_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -142,7 +139,7 @@ func TestPostGIS(t *testing.T) {
 		t.Errorf("geo_sphere: %v %v", f, err)
 	}
 
-	db := postgisDatabase(t)
+	db := extensionDatabase(t, "gis_postgis", "postgis", ": apt-get install postgresql-15-postgis-3")
 	for _, stmt := range []string{
 		`CREATE TABLE places (id integer PRIMARY KEY, owner integer, at geometry(Point,4326), area geography(Polygon,4326))`,
 		`INSERT INTO places VALUES
@@ -175,61 +172,13 @@ func TestPostGIS(t *testing.T) {
 			t.Errorf("%s: %v", c.role, err)
 			continue
 		}
-		rows, err := db.QueryContext(ctx, "SELECT id FROM places WHERE "+f.SQL+" ORDER BY id", f.Args...)
+		got, err := selectIDs(ctx, db, "places", f.SQL, f.Args)
 		if err != nil {
 			t.Errorf("%s: %s %v: %v", c.role, f.SQL, f.Args, err)
 			continue
 		}
-		var got []int
-		for rows.Next() {
-			var id int
-			if err := rows.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, id)
-		}
-		rows.Close()
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: %s %v keeps %v, want %v", c.role, f.SQL, f.Args, got, c.want)
 		}
 	}
-}
-
-// postgisDatabase makes a database of its own with the postgis extension,
-// dropped when the test ends.
-func postgisDatabase(t *testing.T) *sql.DB {
-	t.Helper()
-	skip := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format+" (under CI=true the PostGIS test runs: apt-get install postgresql-15-postgis-3)", args...)
-		}
-		t.Skipf(format+": skipping", args...)
-	}
-	admin, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		skip("PostgreSQL is not reachable on 127.0.0.1:5432 (%v)", err)
-	}
-	name := fmt.Sprintf("gis_postgis_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-		admin.Close()
-	})
-	db, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/"+name+"?sslmode=disable")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Exec("CREATE EXTENSION postgis"); err != nil {
-		skip("CREATE EXTENSION postgis: %v", err)
-	}
-	return db
 }
