@@ -1,9 +1,11 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -125,8 +127,12 @@ func selectStatement(pol *model.Policy, table model.TableName, o sqlgen.Options,
 		return "", nil, err
 	}
 	var args []any
-	cols := make([]string, len(res.Columns))
-	for i, c := range res.Columns {
+	readable := slices.Clone(res.Columns)
+	if t, ok := pol.Table(table); ok { // the table's order, not the alphabet's
+		slices.SortStableFunc(readable, func(a, b string) int { return cmp.Compare(columnIndex(t, a), columnIndex(t, b)) })
+	}
+	cols := make([]string, len(readable))
+	for i, c := range readable {
 		name, err := sqlgen.QuoteIdent(o.Dialect, c)
 		if err != nil {
 			return "", nil, err
@@ -154,6 +160,15 @@ func selectStatement(pol *model.Policy, table model.TableName, o sqlgen.Options,
 	}
 	stmt := "SELECT " + strings.Join(cols, ", ") + " FROM " + from + " WHERE " + where.SQL + " LIMIT " + strconv.Itoa(limit+1)
 	return stmt, args, nil
+}
+
+// columnIndex is a column's place in its table (after all, if unknown).
+func columnIndex(t *model.Table, name string) int {
+	i := slices.IndexFunc(t.Columns, func(c *model.Column) bool { return c.Name == name })
+	if i < 0 {
+		return len(t.Columns)
+	}
+	return i
 }
 
 // queryStatus maps a database's error: past the timeout
