@@ -27,10 +27,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL
-	_ "modernc.org/sqlite"             // SQLite, pure Go
-
+	"github.com/wardenpdp/warden/policy/introspect"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
 
@@ -40,7 +37,8 @@ type Spec struct {
 	// Name is the metadata source's name ("default" for Hasura's first).
 	Name string
 	// URL is postgres://..., mysql://user:password@host:port/database
-	// (MariaDB too), or sqlite:///path/to/file.db. It may hold a
+	// (MariaDB too), or sqlite:///path/to/file.db (or a file's path), as
+	// `warden schema pull --database-url` takes it. It may hold a
 	// password: print Redacted, never URL.
 	URL string
 	// Dialect follows from the URL's scheme.
@@ -56,30 +54,21 @@ func ParseSpec(s string) (Spec, error) {
 	if strings.ContainsFunc(name, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
 		return Spec{}, fmt.Errorf("source name %q: no spaces or control characters", name)
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		// url's error quotes the URL, password and all.
-		return Spec{}, fmt.Errorf("source %s: the URL does not parse", name)
-	}
 	sp := Spec{Name: name, URL: raw}
-	switch strings.ToLower(u.Scheme) {
-	case "postgres", "postgresql":
+	db, d, err := introspect.Open(raw)
+	if err != nil {
+		return Spec{}, fmt.Errorf("source %s: %s", name, redact(err.Error(), sp.password()))
+	}
+	db.Close() // nothing connected: sql.Open only checks the form
+	switch d {
+	case introspect.Postgres:
 		sp.Dialect = sqlgen.Postgres
-	case "mysql", "mariadb":
+	case introspect.MySQL:
 		sp.Dialect = sqlgen.MySQL
-		if _, err := mysqlConfig(u); err != nil {
-			return Spec{}, fmt.Errorf("source %s: %w", name, err)
-		}
-	case "sqlite", "sqlite3":
+	case introspect.SQLite:
 		sp.Dialect = sqlgen.SQLite
-		if sqlitePath(u) == "" {
-			return Spec{}, fmt.Errorf("source %s: want sqlite:///path/to/file.db (or sqlite:relative/path.db)", name)
-		}
-		if u.RawQuery != "" {
-			return Spec{}, fmt.Errorf("source %s: a sqlite URL takes no parameters (the file is opened read-only)", name)
-		}
 	default:
-		return Spec{}, fmt.Errorf("source %s: URL scheme %q: want postgres, mysql (MariaDB too) or sqlite", name, u.Scheme)
+		return Spec{}, fmt.Errorf("source %s: no SQL dialect for database kind %q", name, d)
 	}
 	return sp, nil
 }
@@ -148,47 +137,12 @@ func (s Specs) Names() []string {
 	return out
 }
 
-// mysqlConfig turns mysql://user:password@host:port/database?params into
-// the driver's configuration (the query's parameters are the driver's
-// DSN parameters).
-func mysqlConfig(u *url.URL) (*mysql.Config, error) {
-	c := mysql.NewConfig()
-	if u.User != nil {
-		c.User = u.User.Username()
-		c.Passwd, _ = u.User.Password()
+// redact blanks a password in a message.
+func redact(msg, password string) string {
+	if password == "" {
+		return msg
 	}
-	c.Net, c.Addr = "tcp", u.Host
-	if c.Addr == "" {
-		c.Addr = "127.0.0.1:3306"
-	} else if u.Port() == "" {
-		c.Addr += ":3306"
-	}
-	c.DBName = strings.TrimPrefix(u.Path, "/")
-	if c.DBName == "" || strings.Contains(c.DBName, "/") {
-		return nil, fmt.Errorf("want mysql://user:password@host:port/database")
-	}
-	dsn := c.FormatDSN()
-	if u.RawQuery != "" {
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		dsn += sep + u.RawQuery
-	}
-	parsed, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		// The driver's error may quote the DSN.
-		return nil, fmt.Errorf("the URL's parameters are not the MySQL driver's")
-	}
-	return parsed, nil
-}
-
-// sqlitePath is the file a sqlite URL names.
-func sqlitePath(u *url.URL) string {
-	if u.Opaque != "" {
-		return u.Opaque
-	}
-	return u.Host + u.Path
+	return strings.ReplaceAll(msg, password, "xxxxx")
 }
 
 // Database is one opened database.
@@ -229,31 +183,15 @@ func Open(specs Specs) (*Databases, error) {
 	return d, nil
 }
 
+// openPool opens the URL as `warden schema pull` does
+// (introspect.Open): SQLite read-only (mode=ro), and Query sets PRAGMA
+// query_only on top.
 func openPool(sp Spec) (*sql.DB, error) {
-	u, err := url.Parse(sp.URL)
+	db, _, err := introspect.Open(sp.URL)
 	if err != nil {
-		return nil, errors.New("the URL does not parse")
+		return nil, errors.New(redact(err.Error(), sp.password()))
 	}
-	switch sp.Dialect {
-	case sqlgen.Postgres:
-		return sql.Open("pgx", sp.URL)
-	case sqlgen.MySQL:
-		c, err := mysqlConfig(u)
-		if err != nil {
-			return nil, err
-		}
-		conn, err := mysql.NewConnector(c)
-		if err != nil {
-			return nil, errors.New("the MySQL configuration is not usable")
-		}
-		return sql.OpenDB(conn), nil
-	case sqlgen.SQLite:
-		// SQLite's own URI: mode=ro opens the file read-only (and never
-		// creates it); the driver's _query_only sets PRAGMA query_only.
-		path := (&url.URL{Path: sqlitePath(u)}).EscapedPath()
-		return sql.Open("sqlite", "file:"+path+"?mode=ro&_query_only=1")
-	}
-	return nil, fmt.Errorf("no driver for dialect %s", sp.Dialect)
+	return db, nil
 }
 
 // Get returns the database of a metadata source.

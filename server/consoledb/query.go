@@ -32,7 +32,7 @@ const (
 func (d *Database) Query(ctx context.Context, stmt string, args []any, maxRows int, timeout time.Duration) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	limit, err := d.timeoutSetting(ctx, timeout)
+	setup, err := d.timeoutSetting(ctx, timeout)
 	if err != nil {
 		return nil, d.fail(ctx, StageConnect, err)
 	}
@@ -43,8 +43,8 @@ func (d *Database) Query(ctx context.Context, stmt string, args []any, maxRows i
 		return nil, d.fail(ctx, StageConnect, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // nothing was written; a failed rollback ends the connection
-	if limit != "" {
-		if _, err := tx.ExecContext(ctx, limit); err != nil {
+	if setup != "" {
+		if _, err := tx.ExecContext(ctx, setup); err != nil {
 			return nil, d.fail(ctx, StageConnect, err)
 		}
 	}
@@ -85,7 +85,9 @@ func (d *Database) Query(ctx context.Context, stmt string, args []any, maxRows i
 // timeoutSetting is the statement that bounds the query's time inside
 // the database, run first in the transaction: the context's deadline
 // also cancels it from here, but a database that stops by itself frees
-// its resources at once. SQLite has none: the context interrupts it.
+// its resources at once. SQLite has none (the context interrupts it):
+// there the statement is PRAGMA query_only, on a connection that is
+// read-only already.
 func (d *Database) timeoutSetting(ctx context.Context, timeout time.Duration) (string, error) {
 	ms := max(timeout.Milliseconds(), 1)
 	switch d.Dialect {
@@ -100,6 +102,8 @@ func (d *Database) timeoutSetting(ctx context.Context, timeout time.Duration) (s
 			return fmt.Sprintf("SET SESSION max_statement_time = %.3f", float64(ms)/1000), nil
 		}
 		return fmt.Sprintf("SET SESSION max_execution_time = %d", ms), nil
+	case sqlgen.SQLite:
+		return "PRAGMA query_only = 1", nil
 	}
 	return "", nil
 }
@@ -137,9 +141,7 @@ func (d *Database) fail(ctx context.Context, stage Stage, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		e.timeout = true
 	}
-	if d.secret != "" {
-		e.Message = strings.ReplaceAll(e.Message, d.secret, "xxxxx")
-	}
+	e.Message = redact(e.Message, d.secret)
 	return e
 }
 
