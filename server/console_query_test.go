@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -175,6 +176,17 @@ func TestQueryDatabase(t *testing.T) {
 			if after := count(); after != before || before == 0 {
 				t.Errorf("articles: %d before, %d after the writes", before, after)
 			}
+			// The timeout: the database stops the statement (or the
+			// context does), and the status says so.
+			if sleep := map[string]string{"postgres": "SELECT pg_sleep(3)", "mysql": "SELECT SLEEP(3)"}[dialect]; sleep != "" {
+				start := time.Now()
+				_, err := cdb.Query(ctx, sleep, nil, 1, 300*time.Millisecond)
+				if took := time.Since(start); err == nil || took > 2*time.Second {
+					t.Errorf("%s with a 300ms timeout: %v after %s", sleep, err, took)
+				} else if st := queryStatus(err, "300ms"); status.Code(st) != codes.DeadlineExceeded {
+					t.Errorf("%s past the timeout: %v, want DEADLINE_EXCEEDED", sleep, st)
+				}
+			}
 			mode := map[string]string{"postgres": "SHOW transaction_read_only", "sqlite": "PRAGMA query_only"}[dialect]
 			if mode != "" {
 				res, err := cdb.Query(ctx, mode, nil, 1, 5*time.Second)
@@ -261,6 +273,13 @@ func TestQueryDatabaseRefusals(t *testing.T) {
 		if strings.Contains(text, "s3cretpw") {
 			t.Errorf("%s holds the password:\n%s", what, text)
 		}
+	}
+
+	// The startup log line's configuration.
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", slog.Any("config", cfg))
+	if !strings.Contains(logged.String(), "postgres://warden:xxxxx@127.0.0.1:1/x") || strings.Contains(logged.String(), "s3cretpw") {
+		t.Errorf("the configuration logs %s", logged.String())
 	}
 
 	// No database at all: off.
