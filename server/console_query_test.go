@@ -11,12 +11,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/load"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
@@ -287,5 +290,93 @@ func TestQueryDatabaseRefusals(t *testing.T) {
 	_, err = wardenv1.NewAdminServiceClient(off.conn(t, "ops")).QueryDatabase(ctx, &wardenv1.QueryDatabaseRequest{Principal: anon, Table: "public.articles"})
 	if status.Code(err) != codes.FailedPrecondition || reason(err) != ReasonNoConsoleDatabase {
 		t.Errorf("no database configured: %v", err)
+	}
+}
+
+// TestQueryDatabaseInheritedColumns: an inherited role reads a column
+// only one parent grants where that parent's filter holds (CASE WHEN ...
+// THEN col END, Hasura's nullification). Its parameter comes before the
+// WHERE clause's in the statement, which MySQL's and SQLite's ? must
+// follow: the rows and the nulled bodies equal a query of our own.
+func TestQueryDatabaseInheritedColumns(t *testing.T) {
+	fsys := fstest.MapFS{
+		"schema.yaml": {Data: []byte(`
+tables:
+  - name: public.articles
+    columns:
+      - {name: id, type: integer}
+      - {name: org_id, type: integer}
+      - {name: author_id, type: integer}
+      - {name: title, type: text}
+      - {name: body, type: text}
+      - {name: published, type: boolean}
+      - {name: created_at, type: timestamptz}
+    primary_key: [id]
+`)},
+		"inherited_roles.yaml": {Data: []byte("- {role_name: both, role_set: [author, reader]}\n")},
+		"databases/databases.yaml": {Data: []byte(`
+- name: default
+  kind: postgres
+  tables:
+    - table: articles
+      select_permissions:
+        - role: author
+          permission: {columns: [id, title, body], filter: {author_id: {_eq: X-Hasura-User-Id}}}
+        - role: reader
+          permission: {columns: [id, title], filter: {published: {_eq: true}}}
+`)},
+	}
+	p, err := load.FS(context.Background(), fsys, "test", load.WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.New(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dialect := range []string{"sqlite", "postgres", "mysql"} {
+		t.Run(dialect, func(t *testing.T) {
+			db, url := seededExampleURL(t, dialect)
+			cfg := DefaultConfig()
+			if err := cfg.ConsoleDatabases.Set("default=" + url); err != nil {
+				t.Fatal(err)
+			}
+			ts := startTest(t, cfg, set)
+			resp, err := wardenv1.NewAdminServiceClient(ts.conn(t, "ops")).QueryDatabase(context.Background(), &wardenv1.QueryDatabaseRequest{
+				Table: "public.articles", Principal: &wardenv1.Principal{Role: "both", SessionVariables: map[string]string{"x-hasura-user-id": "2"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(resp.GetColumns(), []string{"id", "title", "body"}) || !strings.Contains(resp.GetSql(), "CASE WHEN") {
+				t.Fatalf("columns %q, statement %q", resp.GetColumns(), resp.GetSql())
+			}
+			var got []string
+			for _, r := range resp.GetRows() {
+				body := r.GetValues()[2].GetText()
+				if r.GetValues()[2].GetIsNull() {
+					body = "NULL"
+				}
+				got = append(got, r.GetValues()[0].GetText()+":"+body)
+			}
+			slices.Sort(got)
+			var want []string
+			rows, err := db.Query("SELECT id, COALESCE(CASE WHEN author_id = 2 THEN body END, 'NULL') FROM articles WHERE author_id = 2 OR published = TRUE")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id int64
+				var body string
+				if err := rows.Scan(&id, &body); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, strconv.FormatInt(id, 10)+":"+body)
+			}
+			slices.Sort(want)
+			if len(want) == 0 || !slices.Equal(got, want) {
+				t.Errorf("rows %q, want %q", got, want)
+			}
+		})
 	}
 }
