@@ -106,7 +106,7 @@ type leg struct {
 	// presets counts the preset columns found stored as Check reports
 	// them, undecided the inserts Check could not decide (its check
 	// reads a column the insert does not state).
-	allowed, denied     map[model.Operation]int
+	allowed, denied    map[model.Operation]int
 	presets, undecided int
 }
 
