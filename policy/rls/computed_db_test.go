@@ -97,7 +97,7 @@ tables:
 	docs := p.Tables[model.TableName{Schema: "public", Name: "docs"}]
 	l.rows = map[model.TableName][]map[string]any{
 		{Schema: "public", Name: "owners"}: blogRows(ctx, t, db, qi(schema)+".owners"),
-		docs.Name: blogRows(ctx, t, db, `(SELECT d.*, public.`+qi(fn)+`(d) AS rank FROM `+qi(schema)+`.docs AS d)`),
+		docs.Name:                          blogRows(ctx, t, db, `(SELECT d.*, public.`+qi(fn)+`(d) AS rank FROM `+qi(schema)+`.docs AS d)`),
 	}
 	var sessions []map[string]string
 	for _, org := range []string{"1", "2", "3"} {

@@ -494,7 +494,7 @@ func TestGeneratedUnderRLS(t *testing.T) {
 	total := map[model.Operation][2]int{}
 	expressed, refused, others, presets, undecided := 0, 0, 0, 0, 0
 	reasons := map[string]int{}
-	for seed := uint64(1); seed <= 8; seed++ {
+	for seed := uint64(1); seed <= 12; seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			c := difftest.Generate(seed, difftest.DefaultLimits)
 			st, err := pg.Load(ctx, c)
