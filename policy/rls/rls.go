@@ -480,27 +480,30 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 func (g *generator) guard(tmpl *engine.Template, refuse func(string, ...any) error) (func(string) string, error) {
 	seen := map[string]bool{}
 	var reads []string
+	// Every variable the permission reads, those partial evaluation
+	// left out of the predicate included (Check still requires them).
+	params := slices.Clone(tmpl.Params)
 	for _, e := range []residual.Expr{tmpl.Predicate, tmpl.Check} {
-		if e == nil {
-			continue
+		if e != nil {
+			params = append(params, residual.Params(e)...)
 		}
-		for _, p := range residual.Params(e) {
-			sql, err := sqlgen.SessionSQL(g.sql.Session, p)
-			if err != nil {
-				return nil, refuse("%v", err)
-			}
-			if !seen[sql] {
-				seen[sql] = true
-				reads = append(reads, sql+" IS NULL")
-			}
-			rej, err := sqlgen.SessionRejected(g.sql.Session, p)
-			if err != nil {
-				return nil, refuse("%v", err)
-			}
-			if rej != "" && !seen[rej] {
-				seen[rej] = true
-				reads = append(reads, rej)
-			}
+	}
+	for _, p := range params {
+		sql, err := sqlgen.SessionSQL(g.sql.Session, p)
+		if err != nil {
+			return nil, refuse("%v", err)
+		}
+		if !seen[sql] {
+			seen[sql] = true
+			reads = append(reads, sql+" IS NULL")
+		}
+		rej, err := sqlgen.SessionRejected(g.sql.Session, p)
+		if err != nil {
+			return nil, refuse("%v", err)
+		}
+		if rej != "" && !seen[rej] {
+			seen[rej] = true
+			reads = append(reads, rej)
 		}
 	}
 	slices.Sort(reads)

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -494,7 +495,15 @@ func TestGeneratedUnderRLS(t *testing.T) {
 	total := map[model.Operation][2]int{}
 	expressed, refused, others, presets, undecided := 0, 0, 0, 0, 0
 	reasons := map[string]int{}
-	for seed := uint64(1); seed <= 12; seed++ {
+	// RLS_SEEDS=n runs seeds 1..n (16 by default); RLS_SEED=s only s.
+	seeds := uint64(16)
+	if n, err := strconv.ParseUint(os.Getenv("RLS_SEEDS"), 10, 64); err == nil {
+		seeds = n
+	}
+	for seed := uint64(1); seed <= seeds; seed++ {
+		if s := os.Getenv("RLS_SEED"); s != "" && s != fmt.Sprint(seed) {
+			continue
+		}
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			c := difftest.Generate(seed, difftest.DefaultLimits)
 			st, err := pg.Load(ctx, c)
