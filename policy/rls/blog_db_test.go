@@ -94,12 +94,11 @@ func blogSchema(ctx context.Context, t *testing.T, db *sql.DB, run string) strin
 	return schema
 }
 
-func TestBlogUnderRLS(t *testing.T) {
-	ctx := context.Background()
-	db := openPG(ctx, t)
-	run := runID()
+// blogSet loads the blog into a new schema (blogSchema), with its
+// policy set and a database role per Hasura role.
+func blogSet(ctx context.Context, t *testing.T, db *sql.DB, run string) (string, *model.Policy, *engine.Set, map[string]string) {
+	t.Helper()
 	schema := blogSchema(ctx, t, db, run)
-
 	p, err := load.FS(ctx, examples.Blog(), "embedded:blog")
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +107,14 @@ func TestBlogUnderRLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roles := createRoles(ctx, t, db, p, run, schema)
+	return schema, p, set, createRoles(ctx, t, db, p, run, schema)
+}
+
+func TestBlogUnderRLS(t *testing.T) {
+	ctx := context.Background()
+	db := openPG(ctx, t)
+	run := runID()
+	schema, p, set, roles := blogSet(ctx, t, db, run)
 	// The session in Hasura's layout, inside a token's claims.
 	l := newLeg(ctx, t, db, set, schema, roles, []string{"https://hasura.io/jwt/claims"})
 	for _, e := range l.script.Refused {

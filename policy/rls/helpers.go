@@ -79,33 +79,41 @@ func objectPrefix(ref string) string {
 // field: whether its policy expression needs a helper.
 func readsOthers(e residual.Expr) bool {
 	found := false
-	column := func(c residual.Column) {
-		if c.Function != "" {
+	residual.Walk(e, func(x residual.Expr) {
+		if _, ok := x.(residual.Exists); ok {
 			found = true
 		}
-	}
-	residual.Walk(e, func(x residual.Expr) {
-		switch y := x.(type) {
-		case residual.Exists:
-			found = true
-		case residual.Compare:
-			column(y.Left)
-			if c, ok := y.Right.(residual.Column); ok {
-				column(c)
-			}
-		case residual.IsNull:
-			column(y.Column)
-		case residual.In:
-			column(y.Column)
-		case residual.Match:
-			column(y.Column)
-		case residual.JSONB:
-			column(y.Column)
-		case residual.Array:
-			column(y.Column)
+		for _, c := range columns(x) {
+			found = found || c.Function != ""
 		}
 	})
 	return found
+}
+
+// columns are the column operands of a leaf of an expression.
+func columns(x residual.Expr) []residual.Column {
+	switch y := x.(type) {
+	case residual.Compare:
+		if c, ok := y.Right.(residual.Column); ok {
+			return []residual.Column{y.Left, c}
+		}
+		return []residual.Column{y.Left}
+	case residual.IsNull:
+		return []residual.Column{y.Column}
+	case residual.In:
+		return []residual.Column{y.Column}
+	case residual.Match:
+		return []residual.Column{y.Column}
+	case residual.JSONB:
+		return []residual.Column{y.Column}
+	case residual.Array:
+		return []residual.Column{y.Column}
+	case residual.Spatial:
+		return []residual.Column{y.Column}
+	case residual.Database:
+		return []residual.Column{y.Column}
+	}
+	return nil
 }
 
 // sessionArgument says whether the computed field function fn

@@ -531,12 +531,12 @@ func (g *generator) inexpressible(e residual.Expr) string {
 			note(fmt.Sprintf("session variable %s used as %s is not read inside the database in this version", p.Name, what))
 		}
 	}
-	column := func(c residual.Column) {
-		if c.Function != "" && g.sessionArgument(c.Function) {
-			note(fmt.Sprintf("computed field %s: its function %s takes the session as json, which a policy cannot pass", c.Name, c.Function))
-		}
-	}
 	residual.Walk(e, func(x residual.Expr) {
+		for _, c := range columns(x) {
+			if c.Function != "" && g.sessionArgument(c.Function) {
+				note(fmt.Sprintf("computed field %s: its function %s takes the session as json, which a policy cannot pass", c.Name, c.Function))
+			}
+		}
 		switch y := x.(type) {
 		case residual.Exists:
 			if y.Function != nil && y.Function.SessionArgument != "" {
@@ -545,24 +545,13 @@ func (g *generator) inexpressible(e residual.Expr) string {
 		case residual.Empty:
 			param(y.List, "a list")
 		case residual.In:
-			column(y.Column)
 			param(y.List, "a list")
 		case residual.Match:
-			column(y.Column)
 			param(y.Pattern, "a pattern")
 		case residual.JSONB:
-			column(y.Column)
 			param(y.Value, "a json value or keys")
 		case residual.Array:
-			column(y.Column)
 			param(y.Value, "an array")
-		case residual.Compare:
-			column(y.Left)
-			if c, ok := y.Right.(residual.Column); ok {
-				column(c)
-			}
-		case residual.IsNull:
-			column(y.Column)
 		}
 	})
 	return why

@@ -8,9 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/examples"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/rls"
 )
 
@@ -23,16 +20,7 @@ func TestRLSSafety(t *testing.T) {
 	ctx := context.Background()
 	db := openPG(ctx, t)
 	run := runID()
-	schema := blogSchema(ctx, t, db, run)
-	p, err := load.FS(ctx, examples.Blog(), "embedded:blog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roles := createRoles(ctx, t, db, p, run, schema)
+	schema, _, set, roles := blogSet(ctx, t, db, run)
 	ns := "https://hasura.io/jwt/claims"
 	s, err := rls.Generate(set, rls.Options{Roles: roles, Schemas: map[string]string{"public": schema}, FunctionSchema: schema, ClaimsPath: []string{ns}})
 	if err != nil {
