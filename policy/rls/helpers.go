@@ -132,6 +132,12 @@ func (g *generator) sessionArgument(fn string) bool {
 // helper writes the helper of one policy expression (body, rendered with
 // the row as helperArg) and returns the policy's call of it.
 func (g *generator) helper(t *model.Table, ref, role string, op model.Operation, part, dbRole, body string, refuse func(string, ...any) error) (call, ddl string, err error) {
+	for _, other := range g.set.Policy().Tables {
+		if _, ok := other.Field(helperArg); ok {
+			// In the body, warden_row.col could name that column's field.
+			return "", "", refuse("table %s has a column %s, the name of the helper's row", other.Name, helperArg)
+		}
+	}
 	name := objectPrefix(ref) + role + "_" + op.String() + "_" + part
 	if len(name) > maxIdent {
 		return "", "", refuse("the helper function's name %s is longer than PostgreSQL's %d bytes", name, maxIdent)
