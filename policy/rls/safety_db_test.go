@@ -2,12 +2,16 @@ package rls_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/rls"
 )
 
@@ -136,4 +140,89 @@ func TestRLSSafety(t *testing.T) {
 			t.Errorf("%d helpers: %d SECURITY DEFINER with the safe settings, %d executable by PUBLIC, %d by an unmapped role", helpers, definer, public, others)
 		}
 	})
+}
+
+// TestRLSQuoting: the rules' and presets' literals reach function bodies
+// (helpers, the preset trigger) that the script dollar-quotes; a literal
+// holding the quote's tag must stay a literal. The preset is stored
+// exactly, and the helper's rule means what it says.
+func TestRLSQuoting(t *testing.T) {
+	ctx := context.Background()
+	db := openPG(ctx, t)
+	run := runID()
+	schema := "wrls_" + run + "_q"
+	evil := "$warden$'); DROP TABLE x; -- $warden1$ \\' $"
+	for _, stmt := range []string{
+		`CREATE SCHEMA ` + qi(schema),
+		`CREATE TABLE ` + qi(schema) + `.notes (id integer PRIMARY KEY, owner text, tag text)`,
+		`INSERT INTO ` + qi(schema) + `.notes VALUES (1, 'a', '$warden$'), (2, 'b', 'plain')`,
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	t.Cleanup(func() { db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA `+qi(schema)+` CASCADE`) })
+	js := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	fsys := fstest.MapFS{
+		"schema.yaml": {Data: []byte(`tables:
+  - name: public.notes
+    columns: [{name: id, type: integer}, {name: owner, type: text}, {name: tag, type: text}]
+    primary_key: [id]
+`)},
+		"databases/databases.yaml": {Data: []byte(`- name: default
+  kind: postgres
+  tables:
+    - table: {schema: public, name: notes}
+      insert_permissions:
+        - role: writer
+          permission:
+            columns: [id, tag]
+            set: {owner: ` + js(evil) + `}
+            check: {_exists: {_table: {schema: public, name: notes}, _where: {tag: {_eq: "$warden$"}}}}
+      select_permissions:
+        - role: writer
+          permission:
+            columns: [id, owner, tag]
+            filter: {_exists: {_table: {schema: public, name: notes}, _where: {tag: {_eq: ` + js(evil) + `}}}}
+`)},
+	}
+	p, err := load.FS(ctx, fsys, "test:quoting")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.New(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := createRoles(ctx, t, db, p, run+"_q", schema)
+	l := newLeg(ctx, t, db, set, schema, roles, nil)
+	if len(l.script.Refused) > 0 {
+		t.Fatalf("refused: %v", l.script.Refused)
+	}
+	if !strings.Contains(l.script.Apply, "$warden1$") {
+		t.Error("no body was quoted with another tag, though the literals hold $warden$")
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var visible int
+	for _, stmt := range []string{`SET LOCAL ROLE ` + qi(roles["writer"]), `SELECT set_config('` + rls.DefaultSetting + `', '{}', true)`,
+		`INSERT INTO ` + qi(schema) + `.notes (id, tag) VALUES (3, 'new')`} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	// No row holds the select rule's tag: nothing is visible.
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+qi(schema)+`.notes`).Scan(&visible); err != nil || visible != 0 {
+		t.Errorf("visible %d (%v), want 0", visible, err)
+	}
+	var owner string
+	if _, err := tx.ExecContext(ctx, `RESET ROLE`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT owner FROM `+qi(schema)+`.notes WHERE id = 3`).Scan(&owner); err != nil || owner != evil {
+		t.Errorf("stored owner %q (%v), want the preset %q", owner, err, evil)
+	}
 }
