@@ -154,7 +154,7 @@ func (g *generator) helper(t *model.Table, ref, role string, op model.Operation,
 	sig := fn + "(" + ref + ")"
 	g.helpers++
 	ddl = fmt.Sprintf(`-- %s %s role %s: the %s expression reads other tables (or calls a computed field)
--- as Hasura does, over all their rows: a SECURITY DEFINER helper (see the script's header).
+-- as Hasura does, over all their rows: a SECURITY DEFINER helper (see the note before the first table).
 CREATE FUNCTION %s(%s %s) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET row_security = off
 AS %s;
@@ -182,8 +182,14 @@ func dollarQuote(body string) string {
 // helperOwnerCheck stops the script when the role running it, which owns
 // the helpers, does not bypass row-level security: their bodies would
 // fail (row_security = off) on every forced table they read.
-const helperOwnerCheck = `-- Helpers read other tables over all their rows, as their owner (the role running this script),
--- which must bypass row-level security: a superuser or a role WITH BYPASSRLS.
+const helperOwnerCheck = `-- Rules over relationships, _exists and computed fields: Hasura reads the other tables over all
+-- their rows, whatever the role may read there. A subquery in a policy would run as the role,
+-- under those tables' (forced) row-level security. Each such expression is instead the body of
+-- a helper function the policy calls with the row: SECURITY DEFINER (it runs as its owner, the
+-- role running this script), SET row_security = off (a query row-level security would filter
+-- fails rather than sees fewer rows), SET search_path = pg_catalog, pg_temp with every name
+-- qualified, STABLE (the statement's snapshot), EXECUTE for its mapped role only. Its owner must
+-- bypass row-level security: a superuser or a role WITH BYPASSRLS.
 DO $warden$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = current_user AND (rolsuper OR rolbypassrls)) THEN
