@@ -9,9 +9,13 @@
 // the table or column privileges Hasura's column permissions map to. The
 // predicates are Filter's templates rendered by package sqlgen, with the
 // session variables read inside the database (sqlgen.SessionRead) through
-// a function the script creates. What row-level security cannot express
-// with Check's meaning is refused, never weakened: the permission gets no
-// policy and no privilege (the role is denied), and Generate reports it.
+// a function the script creates, from the setting's json object or one
+// inside it (Options.ClaimsPath). Column presets are written by a trigger
+// (presets.go); expressions over other tables or computed fields are the
+// bodies of SECURITY DEFINER helpers (helpers.go). What row-level
+// security cannot express with Check's meaning is refused, never
+// weakened: the permission gets no policy and no privilege (the role is
+// denied), and Generate reports it.
 package rls
 
 import (
