@@ -152,7 +152,6 @@ func (g *generator) helper(t *model.Table, ref, role string, op model.Operation,
 		return "", "", err
 	}
 	sig := fn + "(" + ref + ")"
-	g.helpers++
 	ddl = fmt.Sprintf(`-- %s %s role %s: the %s expression reads other tables (or calls a computed field)
 -- as Hasura does, over all their rows: a SECURITY DEFINER helper (see the note before the first table).
 CREATE FUNCTION %s(%s %s) RETURNS boolean

@@ -444,7 +444,7 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 	}
 	if op == model.OpDelete {
 		fmt.Fprintf(&b, "GRANT DELETE ON TABLE %s TO %s;\n", ref, dbRole)
-		return helpers.String() + b.String(), nil
+		return g.withHelpers(helpers.String(), b.String()), nil
 	}
 	g.expressed(t, op, role, presets)
 	// A preset column is not the role's to write (Hasura leaves it out
@@ -464,10 +464,19 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 		if len(perm.Set) > 0 && op == model.OpInsert {
 			g.notes = append(g.notes, fmt.Sprintf("%s insert role %s: every column it may write is preset; an INSERT names no column the role may write, so it is denied", t.Name, role))
 		}
-		return helpers.String() + b.String(), nil
+		return g.withHelpers(helpers.String(), b.String()), nil
 	}
 	fmt.Fprintf(&b, "GRANT %s (%s) ON TABLE %s TO %s;\n", strings.ToUpper(op.String()), strings.Join(cols, ", "), ref, dbRole)
-	return helpers.String() + b.String(), nil
+	return g.withHelpers(helpers.String(), b.String()), nil
+}
+
+// withHelpers is a permission's statements after its helpers, counted
+// for helperOwnerCheck.
+func (g *generator) withHelpers(helpers, stmts string) string {
+	if helpers != "" {
+		g.helpers++
+	}
+	return helpers + stmts
 }
 
 // guard returns what wraps a policy's expression so that every session
