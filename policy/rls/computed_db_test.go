@@ -2,6 +2,8 @@ package rls_test
 
 import (
 	"context"
+	"database/sql"
+	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -76,19 +78,7 @@ tables:
                     - owner_id: {_is_null: true}
 `)},
 	}
-	p, err := load.FS(ctx, fsys, "test:computed")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roles := createRoles(ctx, t, db, p, run+"_cf", schema)
-	l := newLeg(ctx, t, db, set, schema, roles, nil)
-	if len(l.script.Refused) > 0 {
-		t.Fatalf("refused: %v", l.script.Refused)
-	}
+	p, _, l := fsLeg(ctx, t, db, fsys, run+"_cf", schema)
 	if !strings.Contains(l.script.Apply, `"public".`+qi(fn)+`("warden_row".*)`) {
 		t.Errorf("the helper does not call the computed field on its row:\n%s", l.script.Apply)
 	}
@@ -108,4 +98,24 @@ tables:
 	if l.allowed[model.OpSelect] == 0 || l.denied[model.OpSelect] == 0 {
 		t.Error("the comparison shows nothing")
 	}
+}
+
+// fsLeg loads a policy from fsys, creates its roles and applies its
+// script (nothing refused) to schema.
+func fsLeg(ctx context.Context, t *testing.T, db *sql.DB, fsys fs.FS, run, schema string) (*model.Policy, map[string]string, *leg) {
+	t.Helper()
+	p, err := load.FS(ctx, fsys, "test:"+run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.New(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := createRoles(ctx, t, db, p, run, schema)
+	l := newLeg(ctx, t, db, set, schema, roles, nil)
+	if len(l.script.Refused) > 0 {
+		t.Fatalf("refused: %v", l.script.Refused)
+	}
+	return p, roles, l
 }

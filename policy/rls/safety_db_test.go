@@ -10,8 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/rls"
 )
 
@@ -186,19 +184,7 @@ func TestRLSQuoting(t *testing.T) {
             filter: {_exists: {_table: {schema: public, name: notes}, _where: {tag: {_eq: ` + js(evil) + `}}}}
 `)},
 	}
-	p, err := load.FS(ctx, fsys, "test:quoting")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roles := createRoles(ctx, t, db, p, run+"_q", schema)
-	l := newLeg(ctx, t, db, set, schema, roles, nil)
-	if len(l.script.Refused) > 0 {
-		t.Fatalf("refused: %v", l.script.Refused)
-	}
+	_, roles, l := fsLeg(ctx, t, db, fsys, run+"_q", schema)
 	if !strings.Contains(l.script.Apply, "$warden1$") {
 		t.Error("no body was quoted with another tag, though the literals hold $warden$")
 	}
