@@ -44,6 +44,7 @@ type gqlState struct {
 	allowLocs    []loc
 	allowNodes   []*yaml.Node
 	noIntrospect map[string]bool
+	remotes      []*remoteDecl
 }
 
 // readGraphQLFiles reads the root files of a metadata directory.
@@ -58,6 +59,7 @@ func (ld *loader) readGraphQLFiles(root string) {
 			ld.readActionsSDL(sdl)
 		}
 	}
+	ld.readRemoteSchemasFile(root)
 	if file := path.Join(root, collectionsFile); ld.exists(file) {
 		l := loc{file: file}
 		if n, ok := ld.parseFile(file, false, l, nil, "file"); ok && n != nil {
@@ -365,6 +367,7 @@ func (ld *loader) finishGraphQL(inherited map[string][]string) model.GraphQLMeta
 		}
 	}
 	ld.finishFunctions(&out, inherited)
+	ld.finishRemoteSchemas(&out, inherited)
 	return out
 }
 

@@ -23,6 +23,8 @@ type GraphQLMetadata struct {
 	// schema (graphql_schema_introspection.yaml's disabled_for_roles);
 	// every other role may, as in Hasura.
 	IntrospectionDisabled map[string]bool
+	// RemoteSchemas by name.
+	RemoteSchemas map[string]*RemoteSchema
 }
 
 // ActionType is the root type an action's field is on.
