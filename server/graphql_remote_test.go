@@ -52,10 +52,10 @@ func TestCheckGraphQLRemoteSchema(t *testing.T) {
 	}
 	want := []*wardenv1.RootFieldDecision{
 		{ResponseKey: "me", Name: "me", Kind: wardenv1.RootFieldKind_ROOT_FIELD_KIND_REMOTE_SCHEMA, RemoteSchema: "accounts",
-			Decision: wardenv1.OperationDecision_OPERATION_DECISION_ALLOW,
+			Decision:      wardenv1.OperationDecision_OPERATION_DECISION_ALLOW,
 			RemotePresets: []*wardenv1.RemotePreset{{Path: "me", Field: "Query.me", Argument: "user_id", Value: structpb.NewNumberValue(42), SessionVariables: []string{"x-hasura-user-id"}}}},
 		{ResponseKey: "inbox", Name: "messages", Kind: wardenv1.RootFieldKind_ROOT_FIELD_KIND_REMOTE_SCHEMA, RemoteSchema: "accounts",
-			Decision: wardenv1.OperationDecision_OPERATION_DECISION_ALLOW,
+			Decision:      wardenv1.OperationDecision_OPERATION_DECISION_ALLOW,
 			RemotePresets: []*wardenv1.RemotePreset{{Path: "inbox", Field: "Query.messages", Argument: "where.owner", Value: structpb.NewNumberValue(42), SessionVariables: []string{"x-hasura-user-id"}}}},
 	}
 	if d := cmp.Diff(want, resp.GetRootFields(), protocmp.Transform(), protocmp.IgnoreFields(&wardenv1.RootFieldDecision{}, "reason")); d != "" {
