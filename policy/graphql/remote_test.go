@@ -59,7 +59,7 @@ const remoteSchemas = `
         schema: "type Query { invoices(ids: [Int] @preset(value: [1, 2])): [String] }"
 `
 
-func remotePolicy(t *testing.T) *model.Policy {
+func remotePolicy(t testing.TB) *model.Policy {
 	t.Helper()
 	fsys := fstest.MapFS{}
 	root := os.DirFS("../load/testdata/layouts/v3dir")
@@ -190,4 +190,32 @@ func TestDecideRemoteSessionErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDecideRemote: any document decided against the remote schemas
+// gives a result or a typed error, never a panic; a remote field allowed
+// to user is denied to a role without a permission.
+func FuzzDecideRemote(f *testing.F) {
+	p := remotePolicy(f)
+	for _, q := range []string{`{ user { id first_name } }`, `{ messages(where: {id: {eq: 3}}, order: ASC) { id msg } }`,
+		`{ comms { id ...M } } fragment M on Message { msg }`, `{ feed { __typename ... on Message { id } } }`,
+		`query($w: MessageWhere) { messages(where: $w) { id } }`, `mutation { sendMessage(msg: "hi") { id } }`} {
+		f.Add(q)
+	}
+	vars := map[string]string{"x-hasura-user-id": "42", "x-hasura-org-id": "acme", "x-hasura-flag": "true", "x-hasura-order": "DESC"}
+	f.Fuzz(func(t *testing.T, q string) {
+		res, err := graphql.Decide(p, graphql.Request{Role: "user", Vars: vars, Query: q})
+		if err != nil {
+			return
+		}
+		other, err := graphql.Decide(p, graphql.Request{Role: "nobody", Query: q})
+		if err != nil {
+			t.Fatalf("nobody: %v (user: no error)", err)
+		}
+		for i, rf := range res.RootFields {
+			if rf.Kind == graphql.RemoteSchemaField && other.RootFields[i].Decision == graphql.Allow {
+				t.Fatalf("%s allowed to a role without a permission: %s", rf.Name, q)
+			}
+		}
+	})
 }

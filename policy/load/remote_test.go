@@ -224,3 +224,21 @@ func TestRemoteSchemaInherited(t *testing.T) {
 		t.Errorf("own = %+v, want its own permission", o)
 	}
 }
+
+// FuzzRemoteRoleSchema: any schema document is parsed, validated or
+// refused without a panic, and a built one compares with itself.
+func FuzzRemoteRoleSchema(f *testing.F) {
+	f.Add(`type Query { u(id: Int @preset(value: "x-hasura-user-id")): String }`)
+	f.Add("input W { a: [Int] @preset(value: [1, 2]) b: W2 }\ninput W2 { c: Boolean @preset(value: true) }\ntype Query { q(w: W): Int }")
+	f.Add("enum E { A B }\ntype Query { q(e: E @preset(value: \"x-hasura-e\"), f: [E] @preset(value: A)): Int }")
+	f.Add("schema { query: Q mutation: M }\ntype Q { a: I }\ninterface I { x: Int }\ntype T implements I { x: Int }\ntype M { b: U }\nunion U = T")
+	f.Fuzz(func(t *testing.T, sdl string) {
+		rrs, errs := BuildRemoteRoleSchema("user", sdl)
+		if len(errs) == 0 && (rrs == nil || rrs.Schema.Query == nil) {
+			t.Fatalf("no errors but no schema with a query root: %+v", rrs)
+		}
+		if rrs != nil && len(errs) == 0 && canonicalSchema(rrs.Schema) != canonicalSchema(rrs.Schema) {
+			t.Fatal("canonical form differs from itself")
+		}
+	})
+}
