@@ -70,19 +70,6 @@ func linkFragments(doc *ast.QueryDocument) {
 	}
 }
 
-// remoteRoot is the root type of op in a role's schema, or nil.
-func remoteRoot(s *ast.Schema, op ast.Operation) *ast.Definition {
-	switch op {
-	case ast.Query:
-		return s.Query
-	case ast.Mutation:
-		return s.Mutation
-	case ast.Subscription:
-		return s.Subscription
-	}
-	return nil
-}
-
 // remoteOwners lists the remote schemas (sorted) some role's schema of
 // which has the root field name on op's root.
 func remoteOwners(meta *model.GraphQLMetadata, op ast.Operation, name string) []*model.RemoteSchema {
@@ -92,7 +79,7 @@ func remoteOwners(meta *model.GraphQLMetadata, op ast.Operation, name string) []
 			continue
 		}
 		for _, rrs := range rs.Roles {
-			if root := remoteRoot(rrs.Schema, op); root != nil && root.Fields.ForName(name) != nil {
+			if root := rrs.Root(string(op)); root != nil && root.Fields.ForName(name) != nil {
 				out = append(out, rs)
 				break
 			}
@@ -120,6 +107,10 @@ func decideRemote(p *model.Policy, req Request, op ast.Operation, f *ast.Field) 
 		return rf, true
 	}
 	rs := owners[0]
+	if op == ast.Subscription {
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("%s is a subscription field of remote schema %s: Hasura does not forward subscriptions to remote schemas", f.Name, rs.Name)
+		return rf, true
+	}
 	if req.Role == model.AdminRole {
 		rf.Decision, rf.Reason = Allow, fmt.Sprintf("admin sees the whole of remote schema %s (its upstream schema, which Warden does not have, checks the rest)", rs.Name)
 		return rf, true
@@ -133,7 +124,7 @@ func decideRemote(p *model.Policy, req Request, op ast.Operation, f *ast.Field) 
 		rf.Decision, rf.Reason = Deny, fmt.Sprintf("remote schema %s has no permission for role %s", rs.Name, req.Role)
 		return rf, true
 	}
-	root := remoteRoot(rrs.Schema, op)
+	root := rrs.Root(string(op))
 	var fd *ast.FieldDefinition
 	if root != nil {
 		fd = root.Fields.ForName(f.Name)

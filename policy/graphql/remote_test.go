@@ -48,6 +48,7 @@ const remoteSchemas = `
             sorted(order: Order @preset(value: "x-hasura-order")): String
           }
           type Mutation { sendMessage(msg: String!): Message }
+          type Subscription { newMessages: [Message] }
     - role: guest
       definition:
         schema: "type Query { hello: String }"
@@ -122,6 +123,7 @@ func TestDecideRemote(t *testing.T) {
 		{"a fragment on a hidden type", "user", `{ comms { ... on Secret { id } } }`, user, graphql.Deny, "accounts", "type Secret of a fragment", nil},
 		{"a cycle of fragments", "user", `{ comms { ...A } } fragment A on Message { ...B } fragment B on Message { ...A }`, user, graphql.Deny, "accounts", "deeper", nil},
 		{"mutation", "user", `mutation { sendMessage(msg: "hi") { id } }`, user, graphql.Allow, "accounts", "", nil},
+		{"a remote subscription", "user", `subscription { newMessages { id } }`, user, graphql.Deny, "accounts", "does not forward subscriptions", nil},
 		{"a required argument missing", "user", `mutation { sendMessage { id } }`, user, graphql.Deny, "accounts", "needs its argument msg", nil},
 		{"a selection on a scalar", "user", `{ hello { x } }`, user, graphql.Deny, "accounts", "takes no selection", nil},
 		{"an object without a selection", "user", `{ user }`, user, graphql.Deny, "accounts", "needs a selection", nil},

@@ -204,10 +204,10 @@ func BuildRemoteRoleSchema(role, sdl string) (*model.RemoteRoleSchema, []string)
 	if err != nil {
 		return nil, []string{gqlMessage(err)}
 	}
-	if schema.Query == nil {
+	rrs := &model.RemoteRoleSchema{Role: role, SDL: sdl, Schema: schema, Presets: map[string]*model.PresetValue{}}
+	if rrs.Root("query") == nil {
 		return nil, []string{"the schema has no query root (type Query, or schema { query: ... })"}
 	}
-	rrs := &model.RemoteRoleSchema{Role: role, SDL: sdl, Schema: schema, Presets: map[string]*model.PresetValue{}}
 	var errs []string
 	names := make([]string, 0, len(schema.Types))
 	for name := range schema.Types {

@@ -85,3 +85,29 @@ type PresetField struct {
 	Name  string
 	Value *PresetValue
 }
+
+// Root is the role's root type of an operation ("query", "mutation" or
+// "subscription"), as Hasura picks it: the type the schema definition
+// names, else the object type of the default name (Query, Mutation,
+// Subscription); nil when there is none.
+func (r *RemoteRoleSchema) Root(op string) *ast.Definition {
+	var declared *ast.Definition
+	var name string
+	switch op {
+	case "query":
+		declared, name = r.Schema.Query, "Query"
+	case "mutation":
+		declared, name = r.Schema.Mutation, "Mutation"
+	case "subscription":
+		declared, name = r.Schema.Subscription, "Subscription"
+	default:
+		return nil
+	}
+	if declared != nil {
+		return declared
+	}
+	if d := r.Schema.Types[name]; d != nil && d.Kind == ast.Object {
+		return d
+	}
+	return nil
+}
