@@ -69,12 +69,15 @@ func GraphQLAnswer(set *engine.Set, req *wardenv1.CheckGraphQLRequest, sess engi
 		EnforceAllowList: req.GetEnforceAllowList(),
 	})
 	if err != nil {
-		var mv *engine.MissingSessionVariablesError
-		var iv *engine.InvalidValueError
-		if errors.As(err, &mv) || errors.As(err, &iv) {
-			// A remote schema preset the session cannot give:
-			// FAILED_PRECONDITION or INVALID_ARGUMENT (StatusFromError).
-			return nil, err
+		// A remote schema preset the session cannot give:
+		// FAILED_PRECONDITION or INVALID_ARGUMENT, as for a rule.
+		var mv *graphql.MissingSessionVariablesError
+		var sv *graphql.SessionValueError
+		switch {
+		case errors.As(err, &mv):
+			return nil, &engine.MissingSessionVariablesError{Names: mv.Names}
+		case errors.As(err, &sv):
+			return nil, &engine.InvalidValueError{Field: "principal.session_variables[" + sv.Variable + "]", Reason: sv.Reason}
 		}
 		return nil, graphQLRequestError(err)
 	}

@@ -104,8 +104,7 @@ const (
 // the select permissions of the tables tracked functions return, and the
 // role's schemas of remote schemas. Errors are *ParseError and
 // *OperationError, and for a remote schema preset the session cannot give
-// *engine.MissingSessionVariablesError or *engine.InvalidValueError; a
-// deny is a result.
+// *MissingSessionVariablesError or *SessionValueError; a deny is a result.
 func Decide(p *model.Policy, req Request) (*Result, error) {
 	meta := &p.GraphQL
 	doc, err := Parse(req.Query)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/model"
 )
 
@@ -40,6 +39,21 @@ type RemotePreset struct {
 	// SessionVariables names the session variables the value came from.
 	SessionVariables []string
 }
+
+// MissingSessionVariablesError: presets need session variables the
+// session lacks (Hasura: "session variable expected, but not found"). It
+// is never a deny.
+type MissingSessionVariablesError struct{ Names []string }
+
+func (e *MissingSessionVariablesError) Error() string {
+	return "missing session variable(s): " + strings.Join(e.Names, ", ")
+}
+
+// SessionValueError: a session variable's value cannot be coerced to the
+// type of the argument it presets.
+type SessionValueError struct{ Variable, Reason string }
+
+func (e *SessionValueError) Error() string { return e.Variable + ": " + e.Reason }
 
 // maxRemoteVisits bounds the fields and fragments one remote root field
 // may expand to: fragments spread again and again would otherwise grow
@@ -145,7 +159,7 @@ func decideRemote(p *model.Policy, req Request, op ast.Operation, f *ast.Field) 
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		rf.err = &engine.MissingSessionVariablesError{Names: names}
+		rf.err = &MissingSessionVariablesError{Names: names}
 		return rf, true
 	case reason != "":
 		rf.Decision, rf.Reason = Deny, fmt.Sprintf("remote schema %s, role %s: %s", rs.Name, req.Role, reason)
@@ -458,7 +472,7 @@ func (w *remoteWalk) resolve(pv *model.PresetValue, vars *[]string) any {
 	}
 	v, reason := coerceSession(pv, s)
 	if reason != "" && w.err == nil {
-		w.err = &engine.InvalidValueError{Field: "principal.session_variables[" + pv.Session + "]", Reason: reason}
+		w.err = &SessionValueError{Variable: pv.Session, Reason: reason}
 	}
 	return v
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/graphql"
 	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
@@ -180,8 +179,8 @@ func TestDecideRemoteSessionErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := graphql.Decide(p, graphql.Request{Role: "user", Vars: c.vars, Query: c.query})
-			var mv *engine.MissingSessionVariablesError
-			var iv *engine.InvalidValueError
+			var mv *graphql.MissingSessionVariablesError
+			var iv *graphql.SessionValueError
 			switch {
 			case c.missing != "":
 				if !errors.As(err, &mv) || strings.Join(mv.Names, ",") != c.missing {
