@@ -164,6 +164,8 @@ func rootFieldKind(k graphql.FieldKind) wardenv1.RootFieldKind {
 		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_FUNCTION
 	case graphql.RemoteSchemaField:
 		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_REMOTE_SCHEMA
+	case graphql.NativeQueryField:
+		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_NATIVE_QUERY
 	}
 	return wardenv1.RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED
 }

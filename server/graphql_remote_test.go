@@ -98,3 +98,41 @@ func hasReason(err error, reason string) bool {
 	}
 	return false
 }
+
+// TestCheckGraphQLNativeQuery: a native query root field over gRPC, as
+// the select permission of its logical model decides it.
+func TestCheckGraphQLNativeQuery(t *testing.T) {
+	databases := `- name: default
+  kind: postgres
+  tables: "!include default/tables/tables.yaml"
+  functions: "!include default/functions/functions.yaml"
+  logical_models:
+    - name: summary
+      fields: [{name: id, type: {scalar: integer}}, {name: secret, type: {scalar: text}}]
+      select_permissions:
+        - {role: user, permission: {columns: [id], filter: {}}}
+  native_queries:
+    - {root_field_name: summaries, code: SELECT 1, returns: summary}
+`
+	set := graphqlSetWith(t, map[string]string{"metadata/databases/databases.yaml": databases})
+	ts := startTest(t, DefaultConfig(), set)
+	client := wardenv1.NewAuthorizationServiceClient(ts.conn(t, "gateway"))
+	for _, c := range []struct {
+		role, query string
+		want        wardenv1.OperationDecision
+	}{
+		{"user", `{ summaries { id } }`, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW},
+		{"user", `{ summaries { id secret } }`, wardenv1.OperationDecision_OPERATION_DECISION_DENY},
+		{"anonymous", `{ summaries { id } }`, wardenv1.OperationDecision_OPERATION_DECISION_DENY},
+	} {
+		resp, err := client.CheckGraphQL(context.Background(), &wardenv1.CheckGraphQLRequest{
+			Principal: &wardenv1.Principal{Role: c.role}, Query: c.query})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := resp.GetRootFields()[0]
+		if resp.GetDecision() != c.want || f.GetKind() != wardenv1.RootFieldKind_ROOT_FIELD_KIND_NATIVE_QUERY {
+			t.Errorf("%s %s: %v (%v, %s), want %v", c.role, c.query, resp.GetDecision(), f.GetKind(), f.GetReason(), c.want)
+		}
+	}
+}

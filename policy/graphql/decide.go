@@ -32,6 +32,7 @@ const (
 	IntrospectionField
 	FunctionField
 	RemoteSchemaField
+	NativeQueryField
 )
 
 // Request is one GraphQL request and the session it runs in.
@@ -207,6 +208,9 @@ func decideField(p *model.Policy, req Request, opType ast.Operation, f *ast.Fiel
 		return r
 	}
 	if r, ok := decideRemote(p, req, opType, f); ok {
+		return r
+	}
+	if r, ok := decideNative(p, req.Role, opType, f); ok {
 		return r
 	}
 	a := meta.Actions[f.Name]

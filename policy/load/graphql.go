@@ -45,6 +45,9 @@ type gqlState struct {
 	allowNodes   []*yaml.Node
 	noIntrospect map[string]bool
 	remotes      []*remoteDecl
+	logical      map[string]map[string]*model.LogicalModel
+	native       map[string]*model.NativeQuery
+	nativeLocs   map[string]loc
 }
 
 // readGraphQLFiles reads the root files of a metadata directory.
@@ -368,6 +371,7 @@ func (ld *loader) finishGraphQL(inherited map[string][]string) model.GraphQLMeta
 	}
 	ld.finishFunctions(&out, inherited)
 	ld.finishRemoteSchemas(&out, inherited)
+	ld.finishLogical(&out, inherited)
 	return out
 }
 

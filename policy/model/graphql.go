@@ -25,6 +25,9 @@ type GraphQLMetadata struct {
 	IntrospectionDisabled map[string]bool
 	// RemoteSchemas by name.
 	RemoteSchemas map[string]*RemoteSchema
+	// LogicalModels by source, then name; NativeQueries by root field.
+	LogicalModels map[string]map[string]*LogicalModel
+	NativeQueries map[string]*NativeQuery
 }
 
 // ActionType is the root type an action's field is on.

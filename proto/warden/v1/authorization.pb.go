@@ -904,6 +904,12 @@ const (
 	// some role's schema has it; admin may use every such field; a role
 	// without a permission on the remote schema sees none of it.
 	RootFieldKind_ROOT_FIELD_KIND_REMOTE_SCHEMA RootFieldKind = 13
+	// A native query (a source's native_queries): allowed when the role's
+	// select permission on the logical model it returns lets it see every
+	// row and the fields selected are among its columns; UNDECIDED when that
+	// permission's filter restricts the rows (Warden does not decide logical
+	// model filters yet) or a relationship is selected.
+	RootFieldKind_ROOT_FIELD_KIND_NATIVE_QUERY RootFieldKind = 14
 )
 
 // Enum value maps for RootFieldKind.
@@ -914,6 +920,7 @@ var (
 		2:  "ROOT_FIELD_KIND_INTROSPECTION",
 		3:  "ROOT_FIELD_KIND_FUNCTION",
 		13: "ROOT_FIELD_KIND_REMOTE_SCHEMA",
+		14: "ROOT_FIELD_KIND_NATIVE_QUERY",
 	}
 	RootFieldKind_value = map[string]int32{
 		"ROOT_FIELD_KIND_UNSPECIFIED":   0,
@@ -921,6 +928,7 @@ var (
 		"ROOT_FIELD_KIND_INTROSPECTION": 2,
 		"ROOT_FIELD_KIND_FUNCTION":      3,
 		"ROOT_FIELD_KIND_REMOTE_SCHEMA": 13,
+		"ROOT_FIELD_KIND_NATIVE_QUERY":  14,
 	}
 )
 
@@ -4712,13 +4720,14 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x1eOPERATION_DECISION_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18OPERATION_DECISION_ALLOW\x10\x01\x12\x1b\n" +
 	"\x17OPERATION_DECISION_DENY\x10\x02\x12 \n" +
-	"\x1cOPERATION_DECISION_UNDECIDED\x10\x03*\xb0\x01\n" +
+	"\x1cOPERATION_DECISION_UNDECIDED\x10\x03*\xd2\x01\n" +
 	"\rRootFieldKind\x12\x1f\n" +
 	"\x1bROOT_FIELD_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ROOT_FIELD_KIND_ACTION\x10\x01\x12!\n" +
 	"\x1dROOT_FIELD_KIND_INTROSPECTION\x10\x02\x12\x1c\n" +
 	"\x18ROOT_FIELD_KIND_FUNCTION\x10\x03\x12!\n" +
-	"\x1dROOT_FIELD_KIND_REMOTE_SCHEMA\x10\r2\xe2\x01\n" +
+	"\x1dROOT_FIELD_KIND_REMOTE_SCHEMA\x10\r\x12 \n" +
+	"\x1cROOT_FIELD_KIND_NATIVE_QUERY\x10\x0e2\xe2\x01\n" +
 	"\x14AuthorizationService\x12:\n" +
 	"\x05Check\x12\x17.warden.v1.CheckRequest\x1a\x18.warden.v1.CheckResponse\x12=\n" +
 	"\x06Filter\x12\x18.warden.v1.FilterRequest\x1a\x19.warden.v1.FilterResponse\x12O\n" +
