@@ -2,8 +2,6 @@ package graphql_test
 
 import (
 	"context"
-	"io/fs"
-	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -40,19 +38,7 @@ const nativeSource = `- name: default
 // TestDecideNativeQuery: a native query's root field is decided by the
 // select permission of the logical model it returns.
 func TestDecideNativeQuery(t *testing.T) {
-	fsys := fstest.MapFS{}
-	root := os.DirFS("../load/testdata/layouts/v3dir")
-	err := fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(root, p)
-		fsys[p] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := v3dir(t)
 	fsys["metadata/databases/databases.yaml"] = &fstest.MapFile{Data: []byte(nativeSource)}
 	p, err := load.FS(context.Background(), fsys, "test", load.WithStrict())
 	if err != nil {

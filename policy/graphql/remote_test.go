@@ -61,6 +61,18 @@ const remoteSchemas = `
 
 func remotePolicy(t testing.TB) *model.Policy {
 	t.Helper()
+	fsys := v3dir(t)
+	fsys["metadata/remote_schemas.yaml"] = &fstest.MapFile{Data: []byte(remoteSchemas)}
+	p, err := load.FS(context.Background(), fsys, "test", load.WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// v3dir is the loader's v3 layout fixture.
+func v3dir(t testing.TB) fstest.MapFS {
+	t.Helper()
 	fsys := fstest.MapFS{}
 	root := os.DirFS("../load/testdata/layouts/v3dir")
 	err := fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
@@ -74,12 +86,7 @@ func remotePolicy(t testing.TB) *model.Policy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fsys["metadata/remote_schemas.yaml"] = &fstest.MapFile{Data: []byte(remoteSchemas)}
-	p, err := load.FS(context.Background(), fsys, "test", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return fsys
 }
 
 type preset struct {
