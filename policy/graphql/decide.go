@@ -216,7 +216,7 @@ func decideField(p *model.Policy, req Request, opType ast.Operation, f *ast.Fiel
 	a := meta.Actions[f.Name]
 	if a == nil || !actionOn(a, opType) {
 		rf.Decision = Undecided
-		rf.Reason = fmt.Sprintf("%s is neither an action, a tracked function nor a remote schema field on the %s root: table root fields are not decided by CheckGraphQL yet", f.Name, opType)
+		rf.Reason = fmt.Sprintf("%s is neither an action, a tracked function, a native query nor a remote schema field on the %s root: table root fields are not decided by CheckGraphQL yet", f.Name, opType)
 		return rf
 	}
 	rf.Kind = ActionField
