@@ -830,10 +830,11 @@ const (
 	// The role may not: Hasura would answer that the field is not found in
 	// the role's schema, or that the query is not allowed.
 	OperationDecision_OPERATION_DECISION_DENY OperationDecision = 2
-	// Warden does not decide this root field yet (table and remote schema
-	// fields, and functions whose returned table the schema file does not
-	// declare). Never an allow: the operation as a whole is
-	// not allowed while a field is undecided.
+	// Warden does not decide this root field yet (table fields, functions
+	// whose returned table the schema file does not declare, native queries
+	// whose rows a filter restricts, fields of remote schemas with
+	// customization or that no role's schema document has). Never an allow:
+	// the operation as a whole is not allowed while a field is undecided.
 	OperationDecision_OPERATION_DECISION_UNDECIDED OperationDecision = 3
 )
 

@@ -2755,10 +2755,11 @@ export enum OperationDecision {
   DENY = 2,
 
   /**
-   * Warden does not decide this root field yet (table and remote schema
-   * fields, and functions whose returned table the schema file does not
-   * declare). Never an allow: the operation as a whole is
-   * not allowed while a field is undecided.
+   * Warden does not decide this root field yet (table fields, functions
+   * whose returned table the schema file does not declare, native queries
+   * whose rows a filter restricts, fields of remote schemas with
+   * customization or that no role's schema document has). Never an allow:
+   * the operation as a whole is not allowed while a field is undecided.
    *
    * @generated from enum value: OPERATION_DECISION_UNDECIDED = 3;
    */
