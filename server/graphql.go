@@ -8,6 +8,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/graphql"
@@ -68,6 +69,16 @@ func GraphQLAnswer(set *engine.Set, req *wardenv1.CheckGraphQLRequest, sess engi
 		EnforceAllowList: req.GetEnforceAllowList(),
 	})
 	if err != nil {
+		// A remote schema preset the session cannot give:
+		// FAILED_PRECONDITION or INVALID_ARGUMENT, as for a rule.
+		var mv *graphql.MissingSessionVariablesError
+		var sv *graphql.SessionValueError
+		switch {
+		case errors.As(err, &mv):
+			return nil, &engine.MissingSessionVariablesError{Names: mv.Names}
+		case errors.As(err, &sv):
+			return nil, &engine.InvalidValueError{Field: "principal.session_variables[" + sv.Variable + "]", Reason: sv.Reason}
+		}
 		return nil, graphQLRequestError(err)
 	}
 	resp, err := GraphQLResponse(res)
@@ -119,11 +130,15 @@ func GraphQLResponse(res *graphql.Result) (*wardenv1.CheckGraphQLResponse, error
 		},
 	}
 	for _, f := range res.RootFields {
-		out.RootFields = append(out.RootFields, &wardenv1.RootFieldDecision{
+		rf := &wardenv1.RootFieldDecision{
 			ResponseKey: f.ResponseKey, Name: f.Name, Kind: rootFieldKind(f.Kind),
 			Decision: operationDecision(f.Decision), Reason: f.Reason,
 			SessionVariables: f.SessionVariables,
-		})
+		}
+		if err := remoteFieldResponse(rf, f); err != nil {
+			return nil, err
+		}
+		out.RootFields = append(out.RootFields, rf)
 	}
 	return out, nil
 }
@@ -147,6 +162,25 @@ func rootFieldKind(k graphql.FieldKind) wardenv1.RootFieldKind {
 		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_INTROSPECTION
 	case graphql.FunctionField:
 		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_FUNCTION
+	case graphql.RemoteSchemaField:
+		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_REMOTE_SCHEMA
+	case graphql.NativeQueryField:
+		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_NATIVE_QUERY
 	}
 	return wardenv1.RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED
+}
+
+// remoteFieldResponse adds a remote schema field's schema and presets.
+func remoteFieldResponse(out *wardenv1.RootFieldDecision, f graphql.RootField) error {
+	out.RemoteSchema = f.RemoteSchema
+	for _, p := range f.Presets {
+		v, err := structpb.NewValue(p.Value)
+		if err != nil {
+			return fmt.Errorf("remote preset %s of %s: %w", p.Argument, p.Field, err)
+		}
+		out.RemotePresets = append(out.RemotePresets, &wardenv1.RemotePreset{
+			Path: p.Path, Field: p.Field, Argument: p.Argument, Value: v, SessionVariables: p.SessionVariables,
+		})
+	}
+	return nil
 }

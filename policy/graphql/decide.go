@@ -24,13 +24,15 @@ const (
 // FieldKind says what a root field is.
 type FieldKind int
 
-// The kinds Warden knows; Unknown is a table, function or remote schema
-// field, or a name the metadata does not define.
+// The kinds Warden knows; Unknown is a table field, or a name the
+// metadata does not define.
 const (
 	Unknown FieldKind = iota
 	ActionField
 	IntrospectionField
 	FunctionField
+	RemoteSchemaField
+	NativeQueryField
 )
 
 // Request is one GraphQL request and the session it runs in.
@@ -63,6 +65,13 @@ type RootField struct {
 	Reason      string
 	// SessionVariables is what an allowed action's handler receives.
 	SessionVariables map[string]string
+	// RemoteSchema names the remote schema of a RemoteSchemaField, and
+	// Presets the argument presets to inject into an allowed one.
+	RemoteSchema string
+	Presets      []RemotePreset
+	// err is a session variable a remote schema preset needs and the
+	// session lacks: Decide fails with it.
+	err error
 }
 
 // AllowListResult says whether the document is in the allow list.
@@ -93,8 +102,10 @@ const (
 )
 
 // Decide decides a request against a policy: its GraphQL metadata, and
-// the select permissions of the tables tracked functions return. Errors
-// are *ParseError and *OperationError; a deny is a result.
+// the select permissions of the tables tracked functions return, and the
+// role's schemas of remote schemas. Errors are *ParseError and
+// *OperationError, and for a remote schema preset the session cannot give
+// *MissingSessionVariablesError or *SessionValueError; a deny is a result.
 func Decide(p *model.Policy, req Request) (*Result, error) {
 	meta := &p.GraphQL
 	doc, err := Parse(req.Query)
@@ -110,8 +121,13 @@ func Decide(p *model.Policy, req Request) (*Result, error) {
 	if err := rootFields(doc, op.SelectionSet, 0, &fields); err != nil {
 		return nil, err
 	}
+	linkFragments(doc)
 	for _, f := range fields {
-		res.RootFields = append(res.RootFields, decideField(p, req, op.Operation, f))
+		rf := decideField(p, req, op.Operation, f)
+		if rf.err != nil {
+			return nil, rf.err
+		}
+		res.RootFields = append(res.RootFields, rf)
 	}
 	res.AllowList = allowList(meta, req.Role, normalizeDoc(doc))
 	res.Decision = overall(res, req.EnforceAllowList)
@@ -191,10 +207,16 @@ func decideField(p *model.Policy, req Request, opType ast.Operation, f *ast.Fiel
 		r.ResponseKey = f.Alias
 		return r
 	}
+	if r, ok := decideRemote(p, req, opType, f); ok {
+		return r
+	}
+	if r, ok := decideNative(p, req.Role, opType, f); ok {
+		return r
+	}
 	a := meta.Actions[f.Name]
 	if a == nil || !actionOn(a, opType) {
 		rf.Decision = Undecided
-		rf.Reason = fmt.Sprintf("%s is neither an action nor a tracked function on the %s root: table and remote schema root fields are not decided by CheckGraphQL yet", f.Name, opType)
+		rf.Reason = fmt.Sprintf("%s is neither an action, a tracked function, a native query nor a remote schema field on the %s root: table root fields are not decided by CheckGraphQL yet", f.Name, opType)
 		return rf
 	}
 	rf.Kind = ActionField

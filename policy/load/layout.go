@@ -148,7 +148,6 @@ var defaultSource = sourceInfo{name: "default", kind: "postgres"}
 // Warden reads nothing from, why; a file that holds nothing (a missing
 // file, [] or {}) is not mentioned.
 var rootFileNotes = map[string]string{
-	"remote_schemas.yaml":  "remote schemas: their permissions are not decided by Warden yet",
 	"cron_triggers.yaml":   "cron triggers: they do not restrict rows",
 	"rest_endpoints.yaml":  "REST endpoints: they do not restrict rows",
 	"api_limits.yaml":      "API limits: they do not restrict rows",
@@ -217,7 +216,6 @@ var (
 	// exportOtherKeys are read by Hasura and play no part in table
 	// permissions: each non-empty one is noted.
 	exportOtherKeys = map[string]string{
-		"remote_schemas":  "remote schemas: their permissions are not decided by Warden yet",
 		"cron_triggers":   "cron triggers: they do not restrict rows",
 		"rest_endpoints":  "REST endpoints: they do not restrict rows",
 		"api_limits":      "API limits: they do not restrict rows",
@@ -297,6 +295,8 @@ func (ld *loader) readExport(file string) {
 			ld.readActions(f.val, fl)
 		case f.key == "custom_types":
 			// The actions' types: how they run, not who may run them.
+		case f.key == "remote_schemas":
+			ld.readRemoteSchemas(f.val, fl)
 		case f.key == "query_collections":
 			ld.readCollections(f.val, fl)
 		case f.key == "allowlist":

@@ -107,7 +107,8 @@ func newLoader(ctx context.Context, fsys fs.FS, opts []Option) *loader {
 		schemaLoc:     map[model.TableName]loc{},
 		badRels:       map[model.TableName]map[string]*model.Inconsistency{},
 		badRoles:      map[string]*model.Inconsistency{},
-		gql:           gqlState{collections: map[string]*model.QueryCollection{}},
+		gql: gqlState{collections: map[string]*model.QueryCollection{}, logical: map[string]map[string]*model.LogicalModel{},
+			native: map[string]*model.NativeQuery{}, nativeLocs: map[string]loc{}},
 	}
 }
 

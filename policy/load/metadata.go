@@ -91,10 +91,13 @@ func (ld *loader) source(n *yaml.Node, list, l loc) {
 	if f := keys["functions"]; f != nil {
 		ld.readFunctions(f, l.key("functions"), src.name)
 	}
-	for _, key := range []string{"logical_models", "native_queries", "stored_procedures"} {
-		what := strings.ReplaceAll(key, "_", " ")
-		ld.noteList(keys[key], l.key(key), what+": their permissions are not decided by Warden yet")
+	if lm := keys["logical_models"]; lm != nil {
+		ld.readLogicalModels(lm, l.key("logical_models"), src.name)
 	}
+	if nq := keys["native_queries"]; nq != nil {
+		ld.readNativeQueries(nq, l.key("native_queries"), src.name)
+	}
+	ld.noteList(keys["stored_procedures"], l.key("stored_procedures"), "stored procedures: their permissions are not decided by Warden yet")
 	tables := keys["tables"]
 	if tables == nil {
 		return

@@ -23,6 +23,11 @@ type GraphQLMetadata struct {
 	// schema (graphql_schema_introspection.yaml's disabled_for_roles);
 	// every other role may, as in Hasura.
 	IntrospectionDisabled map[string]bool
+	// RemoteSchemas by name.
+	RemoteSchemas map[string]*RemoteSchema
+	// LogicalModels by source, then name; NativeQueries by root field.
+	LogicalModels map[string]map[string]*LogicalModel
+	NativeQueries map[string]*NativeQuery
 }
 
 // ActionType is the root type an action's field is on.

@@ -577,8 +577,8 @@ func (s Source) String() string {
 // reports such objects and serves the rest; so does Warden, and a request
 // that needs one is refused naming it, never decided without it.
 type Inconsistency struct {
-	// Kind is "table", "relationship", "computed field", "permission" or
-	// "inherited role".
+	// Kind is "table", "relationship", "computed field", "permission",
+	// "inherited role", "remote schema" or "remote schema permission".
 	Kind string
 	// Table the object belongs to (for every kind but "inherited role").
 	Table TableName
@@ -587,6 +587,9 @@ type Inconsistency struct {
 	Name string
 	// Op is the operation of a permission.
 	Op Operation
+	// RemoteSchema names the remote schema of kinds "remote schema" and
+	// "remote schema permission" (Name is then the permission's role).
+	RemoteSchema string
 	// Source locates the object in the metadata.
 	Source Source
 	// Reasons say what is wrong, each "file:line: path: message".
@@ -607,6 +610,10 @@ func (i *Inconsistency) String() string {
 		return fmt.Sprintf("%s permission of role %s on %s", i.Op, i.Name, i.Table)
 	case "inherited role":
 		return "inherited role " + i.Name
+	case "remote schema":
+		return "remote schema " + i.RemoteSchema
+	case "remote schema permission":
+		return fmt.Sprintf("permission of role %s on remote schema %s", i.Name, i.RemoteSchema)
 	}
 	return i.Kind + " " + i.Name
 }

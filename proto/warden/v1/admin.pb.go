@@ -631,13 +631,15 @@ func (x *PolicyTestFailure) GetMessage() string {
 // with FAILED_PRECONDITION naming it.
 type InconsistentObject struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "table", "relationship", "computed field", "permission" or
-	// "inherited role".
+	// "table", "relationship", "computed field", "permission",
+	// "inherited role", "remote schema" or "remote schema permission" (of
+	// the role in name).
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The object in words, for example "select permission of role user on
 	// public.articles".
 	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
-	// The table it belongs to ("schema.name"); empty for an inherited role.
+	// The table it belongs to ("schema.name"); empty for an inherited role
+	// and a remote schema's objects.
 	Table string `protobuf:"bytes,3,opt,name=table,proto3" json:"table,omitempty"`
 	// The relationship's or computed field's name, or the role of a
 	// permission or an inherited role.

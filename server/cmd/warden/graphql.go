@@ -27,9 +27,10 @@ func (a *app) graphql(ctx context.Context, args []string) error {
 	fs := a.flagSet("graphql", "[DIR] --role R (--query Q | --query-file F) [flags]",
 		"Decides a GraphQL operation offline, exactly as the CheckGraphQL RPC would:\n"+
 			"for each root field whether the role may use it (actions, tracked\n"+
-			"functions, introspection; table and remote schema fields are UNDECIDED),\n"+
-			"the session variables an action\n"+
-			"handler receives, and whether the document is in the allow list.\n"+
+			"functions, remote schemas, introspection; table fields are UNDECIDED),\n"+
+			"the session variables an action handler receives, the argument\n"+
+			"presets of a remote schema field, and whether the document is in the\n"+
+			"allow list.\n"+
 			"--output text prints a summary, proto the CheckGraphQLResponse in\n"+
 			"protobuf JSON. A deny is a result (exit status 0); a bad document is 1.")
 	registerLoadFlags(fs, &cfg)
@@ -119,6 +120,10 @@ func printGraphQL(w io.Writer, resp *wardenv1.CheckGraphQLResponse) {
 				parts[i] = k + "=" + sv[k]
 			}
 			fmt.Fprintf(w, "    handler session: %s\n", strings.Join(parts, " "))
+		}
+		for _, p := range f.GetRemotePresets() {
+			v, _ := protojson.Marshal(p.GetValue())
+			fmt.Fprintf(w, "    preset %s(%s) = %s\n", p.GetPath(), p.GetArgument(), v)
 		}
 	}
 	al := resp.GetAllowList()

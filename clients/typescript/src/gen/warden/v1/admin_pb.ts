@@ -299,8 +299,9 @@ export const PolicyTestFailureSchema: GenMessage<PolicyTestFailure> = /*@__PURE_
  */
 export type InconsistentObject = Message<"warden.v1.InconsistentObject"> & {
   /**
-   * "table", "relationship", "computed field", "permission" or
-   * "inherited role".
+   * "table", "relationship", "computed field", "permission",
+   * "inherited role", "remote schema" or "remote schema permission" (of
+   * the role in name).
    *
    * @generated from field: string kind = 1;
    */
@@ -315,7 +316,8 @@ export type InconsistentObject = Message<"warden.v1.InconsistentObject"> & {
   description: string;
 
   /**
-   * The table it belongs to ("schema.name"); empty for an inherited role.
+   * The table it belongs to ("schema.name"); empty for an inherited role
+   * and a remote schema's objects.
    *
    * @generated from field: string table = 3;
    */
