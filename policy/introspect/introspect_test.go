@@ -400,3 +400,74 @@ func TestPullComputedFieldFunctions(t *testing.T) {
 		t.Errorf("inconsistent %q, want %q", bad, want)
 	}
 }
+
+// TestPullTrackedFunctions pulls the functions a source tracks (the v3
+// directory's databases/<source>/functions/, one file per function), not
+// only those computed fields call: before, schema pull wrote none of them
+// and every tracked function loaded undecided ("the schema file does not
+// declare the table it returns") although the database says which table
+// it returns.
+func TestPullTrackedFunctions(t *testing.T) {
+	url := scratchDatabase(t, introspect.Postgres)
+	db, d, err := introspect.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	execAll(t, db, `
+		CREATE TABLE public.course_index (id integer PRIMARY KEY, code text, doc tsvector);
+		CREATE FUNCTION public.find_courses(query text, open_only boolean) RETURNS SETOF public.course_index
+			LANGUAGE sql STABLE AS 'SELECT * FROM public.course_index WHERE code LIKE query'`)
+	dir := t.TempDir()
+	files := map[string]string{
+		"version.yaml":                                         "version: 3\n",
+		"databases/databases.yaml":                             "- name: default\n  kind: postgres\n  configuration: {}\n  tables: \"!include default/tables/tables.yaml\"\n  functions: \"!include default/functions/functions.yaml\"\n",
+		"databases/default/tables/tables.yaml":                 "- \"!include public_course_index.yaml\"\n",
+		"databases/default/tables/public_course_index.yaml":    "table:\n  name: course_index\n  schema: public\nselect_permissions:\n  - role: anonymous\n    permission:\n      columns: [id, code]\n      filter: {}\n",
+		"databases/default/functions/functions.yaml":           "- \"!include public_find_courses.yaml\"\n",
+		"databases/default/functions/public_find_courses.yaml": "function:\n  name: find_courses\n  schema: public\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	tables, functions, err := load.TrackedFS(ctx, os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (model.TableName{Schema: "public", Name: "find_courses"}); len(functions) != 1 || functions[0] != want {
+		t.Fatalf("functions to pull %v, want [%s]", functions, want)
+	}
+	pulled, _, err := introspect.Tables(ctx, db, d, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, warnings, err := introspect.Functions(ctx, db, d, functions)
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("pull functions: %v %v", err, warnings)
+	}
+	var buf bytes.Buffer
+	if err := introspect.WriteSchema(&buf, pulled, fns, "pulled in a test"); err != nil {
+		t.Fatal(err)
+	}
+	if want := `- {name: {schema: "public", name: "find_courses"}, setof: {schema: "public", name: "course_index"}}`; !strings.Contains(buf.String(), want) {
+		t.Fatalf("the schema file lacks %s:\n%s", want, buf.String())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "schema.yaml"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := load.Dir(ctx, dir)
+	if err != nil {
+		t.Fatalf("load with the pulled schema: %v", err)
+	}
+	f := p.GraphQL.FunctionsByName[model.TableName{Schema: "public", Name: "find_courses"}]
+	if f == nil || f.Returns != (model.TableName{Schema: "public", Name: "course_index"}) {
+		t.Errorf("tracked function find_courses = %+v, want it decided over public.course_index (notes: %v)", f, p.Notes)
+	}
+}

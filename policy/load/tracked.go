@@ -29,7 +29,7 @@ func TrackedTablesFS(ctx context.Context, fsys fs.FS) ([]model.TableName, error)
 }
 
 // TrackedFS returns, sorted, the tables TrackedTables names and the SQL
-// functions the metadata's computed fields call, over every source: what
+// functions the metadata's computed fields call or it tracks, over every source: what
 // `warden schema pull` reads from the database.
 func TrackedFS(ctx context.Context, fsys fs.FS) (tables, functions []model.TableName, err error) {
 	sources, err := TrackedSourcesFS(ctx, fsys)
@@ -50,7 +50,8 @@ func TrackedFS(ctx context.Context, fsys fs.FS) (tables, functions []model.Table
 
 // TrackedSource is what one source of the metadata names: the tables of its
 // database (tracked, relationship targets, _exists tables) and the functions
-// its computed fields call.
+// its computed fields call or that it tracks (a tracked function is decided
+// from the table the schema file says it returns).
 type TrackedSource struct {
 	// Name and Kind of the source ("postgres" when the metadata gives none).
 	Name, Kind string
@@ -91,11 +92,17 @@ func TrackedSourcesFS(ctx context.Context, fsys fs.FS) ([]TrackedSource, error) 
 		return nil, &ValidationError{Problems: ld.problems}
 	}
 	functions := map[string]map[model.TableName]bool{}
-	for f, src := range ld.functionNames {
+	addFunction := func(f model.TableName, src string) {
 		if functions[src] == nil {
 			functions[src] = map[model.TableName]bool{}
 		}
 		functions[src][f] = true
+	}
+	for f, src := range ld.functionNames {
+		addFunction(f, src)
+	}
+	for _, d := range ld.gql.functions {
+		addFunction(d.name, d.source)
 	}
 	out := make([]TrackedSource, 0, len(order))
 	for _, src := range order {

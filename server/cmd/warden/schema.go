@@ -27,7 +27,7 @@ func (a *app) schema(ctx context.Context, args []string) error {
 	fs := a.flagSet("schema pull", "--database-url [SOURCE=]URL ... [DIR | --policy DIR] [--out FILE]",
 		"Reads the tables the policy's metadata names (tracked tables, relationship\n"+
 			"targets, _exists tables, and the tables their foreign keys reference)\n"+
-			"and the functions its computed fields call from each source's live\n"+
+			"and the functions its computed fields call or it tracks from each source's live\n"+
 			"database and writes the schema file: columns with types and nullability,\n"+
 			"primary keys, foreign keys, functions' results. A table or function the\n"+
 			"database lacks is left out with a warning. --database-url URL serves\n"+
