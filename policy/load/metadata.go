@@ -88,6 +88,7 @@ func (ld *loader) source(n *yaml.Node, list, l loc) {
 		}
 	}
 	src.loc = l
+	ld.sources = append(ld.sources, src)
 	if f := keys["functions"]; f != nil {
 		ld.readFunctions(f, l.key("functions"), src.name)
 	}

@@ -77,13 +77,21 @@ func TrackedSourcesFS(ctx context.Context, fsys fs.FS) ([]TrackedSource, error) 
 	var order []string
 	infos := map[string]sourceInfo{}
 	tables := map[string]map[model.TableName]bool{}
+	addSource := func(src sourceInfo) {
+		if tables[src.name] == nil {
+			tables[src.name] = map[model.TableName]bool{}
+			infos[src.name] = src
+			order = append(order, src.name)
+		}
+	}
+	// Every source databases.yaml lists, even one that tracks no table
+	// (yet): a --database-url SOURCE=URL naming it is not a mistake.
+	for _, src := range ld.sources {
+		addSource(src)
+	}
 	for _, e := range ld.order {
 		src := e.source.name
-		if tables[src] == nil {
-			tables[src] = map[model.TableName]bool{}
-			infos[src] = e.source
-			order = append(order, src)
-		}
+		addSource(e.source)
 		tables[src][e.name] = true
 		ld.namedTables(e.node, e.loc, tables[src])
 	}

@@ -77,6 +77,9 @@ func (a *app) schema(ctx context.Context, args []string) error {
 		case !src.Decidable:
 			warnings = append(warnings, fmt.Sprintf("source %s: kind %s, which Warden does not decide: not pulled (its tables load as inconsistent)", src.Name, src.Kind))
 			continue
+		case url == "" && len(src.Tables) == 0 && len(src.Functions) == 0:
+			warnings = append(warnings, fmt.Sprintf("source %s: tracks no table or function: not pulled", src.Name))
+			continue
 		case url == "":
 			return usageError{fmt.Errorf("source %s has no --database-url (give %s=URL, or one URL for every source)", src.Name, src.Name)}
 		}
