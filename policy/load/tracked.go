@@ -93,7 +93,10 @@ func TrackedSourcesFS(ctx context.Context, fsys fs.FS) ([]TrackedSource, error) 
 		src := e.source.name
 		addSource(e.source)
 		tables[src][e.name] = true
-		ld.namedTables(e.node, e.loc, tables[src])
+		if e.source.decidable() {
+			// Another kind's tables are not pulled, nor what they name.
+			ld.namedTables(e.node, e.loc, tables[src])
+		}
 	}
 	if len(ld.problems) > 0 {
 		sortProblems(ld.problems)
