@@ -178,6 +178,18 @@ func scratchDatabase(t *testing.T, d introspect.Dialect) string {
 	return url
 }
 
+// scratchPostgres opens a new scratch PostgreSQL database, closed and
+// dropped when the test ends.
+func scratchPostgres(t *testing.T) (*sql.DB, introspect.Dialect) {
+	t.Helper()
+	db, d, err := introspect.Open(scratchDatabase(t, introspect.Postgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, d
+}
+
 func execAll(t *testing.T, db *sql.DB, script string) {
 	t.Helper()
 	var b strings.Builder
@@ -204,12 +216,7 @@ func execAll(t *testing.T, db *sql.DB, script string) {
 // load, and exactly the last three columns (only _is_null) are warned
 // about.
 func TestPullPostgresTypes(t *testing.T) {
-	url := scratchDatabase(t, introspect.Postgres)
-	db, d, err := introspect.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, d := scratchPostgres(t)
 	execAll(t, db, `
 		CREATE EXTENSION IF NOT EXISTS citext;
 		CREATE SCHEMA auth;
@@ -316,12 +323,7 @@ func TestPullPostgresTypes(t *testing.T) {
 // records what each returns, and the metadata loads with the scalar fields
 // decidable and the others left out as inconsistent, never guessed.
 func TestPullComputedFieldFunctions(t *testing.T) {
-	url := scratchDatabase(t, introspect.Postgres)
-	db, d, err := introspect.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, d := scratchPostgres(t)
 	execAll(t, db, `
 		CREATE TYPE public.mood AS ENUM ('sad', 'ok', 'happy');
 		CREATE TABLE public.authors (id integer PRIMARY KEY, first text, last text);
@@ -412,12 +414,7 @@ func TestPullComputedFieldFunctions(t *testing.T) {
 // declare the table it returns") although the database says which table
 // it returns.
 func TestPullTrackedFunctions(t *testing.T) {
-	url := scratchDatabase(t, introspect.Postgres)
-	db, d, err := introspect.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, d := scratchPostgres(t)
 	execAll(t, db, `
 		CREATE TABLE public.course_index (id integer PRIMARY KEY, code text, doc tsvector);
 		CREATE FUNCTION public.find_courses(query text, open_only boolean) RETURNS SETOF public.course_index

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,11 +22,7 @@ func TestSchemaPullForeignKeyToSharedName(t *testing.T) {
 			CREATE TABLE plain (id integer PRIMARY KEY)`,
 		"two.db": `CREATE TABLE kinds (code text PRIMARY KEY, label text)`,
 	})
-	policy := filepath.Join(dir, "policy")
-	if err := os.MkdirAll(filepath.Join(policy, "databases"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeTestFile(t, filepath.Join(policy, "databases"), "databases.yaml", `
+	policy := policyWithSources(t, dir, `
 - name: default
   kind: postgres
   configuration: {}

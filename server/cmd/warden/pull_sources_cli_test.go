@@ -28,6 +28,18 @@ func sqliteFiles(t *testing.T, dir string, ddl map[string]string) {
 	}
 }
 
+// policyWithSources writes a policy directory under dir whose
+// databases/databases.yaml is the given YAML, and returns its path.
+func policyWithSources(t *testing.T, dir, databases string) string {
+	t.Helper()
+	policy := filepath.Join(dir, "policy")
+	if err := os.MkdirAll(filepath.Join(policy, "databases"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(policy, "databases"), "databases.yaml", databases)
+	return policy
+}
+
 // TestSchemaPullSourceWithoutTables: a source that databases.yaml lists
 // with no tracked table yet (an empty tables list, as a project that moves
 // tables between databases commits) is still a source. Before, --database-url
@@ -36,11 +48,7 @@ func sqliteFiles(t *testing.T, dir string, ddl map[string]string) {
 func TestSchemaPullSourceWithoutTables(t *testing.T) {
 	dir := t.TempDir()
 	sqliteFiles(t, dir, map[string]string{"one.db": "CREATE TABLE a (id integer PRIMARY KEY)", "two.db": "CREATE TABLE z (id integer PRIMARY KEY)"})
-	policy := filepath.Join(dir, "policy")
-	if err := os.MkdirAll(filepath.Join(policy, "databases"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeTestFile(t, filepath.Join(policy, "databases"), "databases.yaml", `
+	policy := policyWithSources(t, dir, `
 - name: default
   kind: postgres
   configuration: {}
