@@ -32,7 +32,10 @@
 //     ({"resource_version": N, "metadata": {...}}). An empty file, an empty
 //     object, or an object with a key Hasura metadata does not have is a
 //     load error naming the file, never an empty policy. Having a metadata
-//     directory and metadata.json is an error.
+//     directory and metadata.json is an error. metadata.yaml is the same
+//     export in YAML, as the Hasura 1.x CLI (config v1) kept it beside its
+//     migrations: it is read at the root, under metadata/ or under
+//     migrations/; both export files side by side are an error.
 //
 // Root files and top-level keys that Warden does not read (cron triggers,
 // REST endpoints, API limits, ...) never stop loading: each non-empty one

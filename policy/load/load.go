@@ -125,6 +125,7 @@ type loader struct {
 	entries map[model.TableName]*tableEntry // tracked tables, by name in their source
 	pending []*tableEntry                   // tracked tables before placeTables
 	order   []*tableEntry                   // tracked tables in file order
+	sources []sourceInfo                    // the sources databases.yaml lists, in its order
 	// ambiguous maps a name tracked in several sources to them, sorted.
 	ambiguous map[model.TableName][]string
 	// schemaLoc locates each table of the schema file.

@@ -31,10 +31,15 @@ type TableName struct {
 // String returns "schema.name", or "source:schema.name" for a name
 // qualified by its source.
 func (t TableName) String() string {
-	if t.Source != "" {
-		return t.Source + ":" + t.Schema + "." + t.Name
+	qualified := t.Schema + "." + t.Name
+	if t.Schema == "" {
+		// A data connector's one-part name ([Album]).
+		qualified = t.Name
 	}
-	return t.Schema + "." + t.Name
+	if t.Source != "" {
+		return t.Source + ":" + qualified
+	}
+	return qualified
 }
 
 // Unqualified returns the name without its source.
