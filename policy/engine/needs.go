@@ -64,6 +64,9 @@ func collect(e model.BoolExp, cur, root *needs) {
 		if _, ok := model.DatabaseDecided(x.Column, x.Op); ok && !slices.Contains(cur.spatial[x.Column.Name], x.Op) {
 			cur.spatial[x.Column.Name] = append(cur.spatial[x.Column.Name], x.Op)
 			cur.label[x.Column.Name] = model.DatabaseLabel(x.Column, x.Op)
+			if x.Cast != "" {
+				cur.label[x.Column.Name] = "PostGIS on the column cast to " + x.Cast
+			}
 		}
 		if ref, ok := x.Value.(model.ColumnRef); ok {
 			if ref.Root {

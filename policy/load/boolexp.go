@@ -357,6 +357,17 @@ func (p *exprParser) column(c *model.Column, n *yaml.Node, l loc, t *model.Table
 	fields, ok := p.ld.fields(n, l, "operators")
 	items := make([]model.BoolExp, 0, len(fields))
 	for _, f := range fields {
+		if canonical(f.key) == "_cast" {
+			if !p.count(depth + 1) {
+				return nil
+			}
+			if e := p.cast(c, f.val, l.key(f.key), t, depth+1); e != nil {
+				items = append(items, e)
+			} else {
+				ok = false
+			}
+			continue
+		}
 		op, known := operator(f.key)
 		if !known {
 			p.problemf(l.key(f.key), f.keyNode, "unknown operator %q on column %s (%s); valid operators: %s",

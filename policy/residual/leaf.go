@@ -297,6 +297,30 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
 			return Spatial{Op: op, Column: c, Value: operandOf(val, model.KindJSONB), Geography: geography}
 		}), nil
+	case "warden.lib." + compile.SpatialCast:
+		// A PostGIS operator on the column cast to the other PostGIS
+		// type (Hasura's _cast): data.warden.lib.spatial_cast(type, op,
+		// column, value).
+		if len(args) != 4 {
+			return fail("arity")
+		}
+		cast, castOK := args[0].value.(string)
+		name, ok := args[1].value.(string)
+		op := model.Operator(name)
+		col, val := args[2], args[3]
+		if !castOK || !ok || !args[0].isVal || !args[1].isVal || !model.IsSpatial(op) {
+			return fail("a spatial cast call without a PostGIS type and operator")
+		}
+		if col.column == nil || !model.SpatialCast(col.column, cast) || col.lower || val.column != nil || val.scope != nil {
+			return fail("a spatial cast call that does not cast a PostGIS column to the other PostGIS type")
+		}
+		if cast == model.SpatialGeography && !model.SpatialOnGeography(op) {
+			return fail("a PostGIS operator that does not apply to the cast's type")
+		}
+		geography := cast == model.SpatialGeography
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			return Spatial{Op: op, Column: c, Value: operandOf(val, model.KindJSONB), Geography: geography, Cast: cast}
+		}), nil
 	case "warden.lib." + compile.Database:
 		// ltree's lquery operators, ltree and array ordering:
 		// data.warden.lib.database(op, column, value).
