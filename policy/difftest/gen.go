@@ -60,6 +60,9 @@ type gen struct {
 	// rule-local state
 	exists bool
 	depth  int
+	// database: the rule may compare with operators the database decides
+	// (dbops.go): select and delete filters only.
+	database bool
 }
 
 // Generate builds the case of a seed.
@@ -169,7 +172,8 @@ var moodEnum = &model.Enum{Schema: "public", Name: "mood", Labels: []string{"sad
 
 // extraTypes picks the types of a table's extra columns: often an enum
 // (public.mood), sometimes a domain over citext or bigint, sometimes
-// tsvector or int4range (opaque: only _is_null applies), often a type
+// tsvector, int4range or PostGIS geometry (opaque: Warden decides only
+// _is_null, the database the rest; dbops.go), often a type
 // compared by canonical text (time, bytea, inet, integer[], text[],
 // interval, timetz, money).
 func (g *gen) extraTypes() []model.Type {
@@ -185,9 +189,13 @@ func (g *gen) extraTypes() []model.Type {
 	}
 	switch g.r.IntN(4) {
 	case 0:
-		out = append(out, model.Type{Declared: "tsvector", Kind: model.KindOpaque})
+		out = append(out, model.Type{Declared: "tsvector", Kind: model.KindOpaque, Cast: "tsvector"})
 	case 1:
-		out = append(out, model.Type{Declared: "int4range", Kind: model.KindOpaque})
+		out = append(out, model.Type{Declared: "int4range", Kind: model.KindOpaque, Cast: "int4range"})
+	case 2:
+		if g.r.IntN(2) == 0 {
+			out = append(out, geometryType)
+		}
 	}
 	if g.r.IntN(2) == 0 {
 		out = append(out, canonTypes[g.r.IntN(len(canonTypes))])
@@ -249,6 +257,8 @@ func (g *gen) permission(t *model.Table, i int) Rule {
 	g.exists, g.depth = false, 0
 	ops := []model.Operation{model.OpSelect, model.OpSelect, model.OpSelect, model.OpDelete, model.OpUpdate, model.OpInsert}
 	op := ops[g.r.IntN(len(ops))]
+	g.database = op == model.OpSelect || op == model.OpDelete
+	defer func() { g.database = false }()
 	role := fmt.Sprintf("r%d", i)
 	cols := t.ColumnNames()
 	sort.Strings(cols)
@@ -290,6 +300,12 @@ func (g *gen) inherited(t *model.Table, rules []Rule) (Rule, bool) {
 		}
 		if len(parents) < 2 {
 			return Rule{}, false
+		}
+		for _, p := range parents {
+			if usesDatabase(p.Filter) {
+				// Its column conditions would be the database's too.
+				return Rule{}, false
+			}
 		}
 		cols := t.ColumnNames()
 		sort.Strings(cols)
