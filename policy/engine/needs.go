@@ -86,6 +86,9 @@ type gap struct {
 	// unknown is the input reference to treat as unknown in partial
 	// evaluation: the root column or relationship, or the table.
 	unknown string
+	// database: the column is there, and unknown only for the operators
+	// the database decides on it.
+	database bool
 }
 
 // missing lists what row (and tables) lack of n; rowRef is "input.row" or
@@ -174,7 +177,8 @@ func (n *needs) walk(row map[string]any, prefix, ref string, frozen bool, out *[
 				names[i] = string(op)
 			}
 			sort.Strings(names)
-			*out = append(*out, gap{path: prefix + c + " (" + strings.Join(names, ", ") + ": " + n.label[c] + ", decided by the database)", unknown: at(c)})
+			_, has := row[c]
+			*out = append(*out, gap{path: prefix + c + " (" + strings.Join(names, ", ") + ": " + n.label[c] + ", decided by the database)", unknown: at(c), database: has})
 		} else if _, ok := row[c]; !ok {
 			*out = append(*out, gap{path: prefix + c, unknown: at(c)})
 		}

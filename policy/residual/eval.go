@@ -522,3 +522,53 @@ func ArrayContains(a, v string) bool {
 	}
 	return true
 }
+
+// Decide evaluates e on the rows of d where it can, with the operators
+// Warden leaves to the database (Spatial, Database) unknown, in SQL's
+// three-valued way: an AND with a false item is false, an OR with a true
+// one true, whatever the unknowns are. decided is false when the result
+// depends on an unknown; an Exists that holds one is unknown as a whole.
+// Check uses it for a row it has whole but for such operators.
+func Decide(e Expr, d Data) (holds, decided bool) {
+	d.params, d.values = nil, nil
+	switch x := e.(type) {
+	case True:
+		return true, true
+	case False:
+		return false, true
+	case And:
+		decided = true
+		for _, it := range x.Items {
+			v, ok := Decide(it, d)
+			if ok && !v {
+				return false, true
+			}
+			decided = decided && ok
+		}
+		return true, decided
+	case Or:
+		decided = true
+		for _, it := range x.Items {
+			v, ok := Decide(it, d)
+			if ok && v {
+				return true, true
+			}
+			decided = decided && ok
+		}
+		return false, decided
+	case Not:
+		v, ok := Decide(x.Item, d)
+		return !v, ok
+	}
+	unknown := false
+	Walk(e, func(y Expr) {
+		switch y.(type) {
+		case Spatial, Database:
+			unknown = true
+		}
+	})
+	if unknown {
+		return false, false
+	}
+	return eval(e, d, d.Row), true
+}
