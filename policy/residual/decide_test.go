@@ -58,3 +58,26 @@ func TestTranslateLibraryConstants(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideExists: an EXISTS is decided when a related row satisfies its
+// condition whatever the database says, or when none can.
+func TestDecideExists(t *testing.T) {
+	span := Column{Name: "span", Kind: model.KindOpaque}
+	db := Database{Op: model.OpGt, Column: span, Value: Value{V: "[1,2)", Kind: model.KindText}, Symbol: ">", Type: "int4range"}
+	isNull := IsNull{Column: span}
+	row := Data{Row: map[string]any{"kids": []any{map[string]any{"span": nil}, map[string]any{"span": "[1,3)"}}}}
+	for _, c := range []struct {
+		name           string
+		where          Expr
+		holds, decided bool
+	}{
+		{"one kid holds whatever", Or{Items: []Expr{db, isNull}}, true, true},
+		{"none can", And{Items: []Expr{db, False{}}}, false, true},
+		{"one kid decides false, another is the database's", And{Items: []Expr{Not{Item: isNull}, db}}, false, false},
+	} {
+		holds, decided := Decide(Exists{Relationship: "kids", Where: c.where}, row)
+		if decided != c.decided || decided && holds != c.holds {
+			t.Errorf("%s: holds %v decided %v, want %v %v", c.name, holds, decided, c.holds, c.decided)
+		}
+	}
+}

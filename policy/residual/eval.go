@@ -526,20 +526,27 @@ func ArrayContains(a, v string) bool {
 // Decide evaluates e on the rows of d where it can, with the operators
 // Warden leaves to the database (Spatial, Database) unknown, in SQL's
 // three-valued way: an AND with a false item is false, an OR with a true
-// one true, whatever the unknowns are. decided is false when the result
-// depends on an unknown; an Exists that holds one is unknown as a whole.
+// one true, an EXISTS with a related row where its condition holds true
+// and one where it fails for every related row false, whatever the
+// unknowns are. decided is false when the result depends on an unknown.
 // Check uses it for a row it has whole but for such operators.
 func Decide(e Expr, d Data) (holds, decided bool) {
 	d.params, d.values = nil, nil
+	return decide(e, d, d.Row)
+}
+
+func decide(e Expr, d Data, cur map[string]any) (holds, decided bool) {
 	switch x := e.(type) {
 	case True:
 		return true, true
 	case False:
 		return false, true
+	case Spatial, Database:
+		return false, false
 	case And:
 		decided = true
 		for _, it := range x.Items {
-			v, ok := Decide(it, d)
+			v, ok := decide(it, d, cur)
 			if ok && !v {
 				return false, true
 			}
@@ -549,7 +556,7 @@ func Decide(e Expr, d Data) (holds, decided bool) {
 	case Or:
 		decided = true
 		for _, it := range x.Items {
-			v, ok := Decide(it, d)
+			v, ok := decide(it, d, cur)
 			if ok && v {
 				return true, true
 			}
@@ -557,18 +564,35 @@ func Decide(e Expr, d Data) (holds, decided bool) {
 		}
 		return false, decided
 	case Not:
-		v, ok := Decide(x.Item, d)
+		v, ok := decide(x.Item, d, cur)
 		return !v, ok
-	}
-	unknown := false
-	Walk(e, func(y Expr) {
-		switch y.(type) {
-		case Spatial, Database:
-			unknown = true
+	case Exists:
+		var rows []any
+		if x.Relationship != "" {
+			switch r := cur[x.Relationship].(type) {
+			case map[string]any:
+				rows = []any{r}
+			case []any:
+				rows = r
+			}
+		} else {
+			for _, r := range d.Tables[x.Table] {
+				rows = append(rows, r)
+			}
 		}
-	})
-	if unknown {
-		return false, false
+		decided = true
+		for _, r := range rows {
+			m, ok := r.(map[string]any)
+			if !ok {
+				continue
+			}
+			v, known := decide(x.Where, d, m)
+			if known && v {
+				return true, true
+			}
+			decided = decided && known
+		}
+		return false, decided
 	}
-	return eval(e, d, d.Row), true
+	return eval(e, d, cur), true
 }
