@@ -35,6 +35,14 @@ var (
 
 const regressionFile = "testdata/regressions.txt"
 
+// databaseLimits are the default limits with the comparisons the database
+// decides: the PostgreSQL leg has PostGIS.
+var databaseLimits = func() Limits {
+	l := DefaultLimits
+	l.Database = true
+	return l
+}()
+
 // TestDifferential: for every generated policy set, rule, session and row,
 // Check allows the row exactly when the Filter predicate, rendered for a
 // database and pushed into SELECT ... WHERE, returns it; and where the
@@ -87,7 +95,7 @@ func TestDifferential(t *testing.T) {
 						recordRegression(t, seed)
 					}
 				})
-				runCase(ctx, t, Generate(seed, DefaultLimits), dbs, st)
+				runCase(ctx, t, Generate(seed, databaseLimits), dbs, st)
 			})
 		}
 	})
