@@ -9,7 +9,6 @@ import (
 	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -63,14 +62,7 @@ const castRegion = `{"type":"Polygon","coordinates":[[[0,0],[0,3],[3,3],[3,0],[0
 // SQLite answer SQL_UNSUPPORTED.
 func TestPostGISCast(t *testing.T) {
 	ctx := context.Background()
-	p, err := load.FS(ctx, castPolicy, "postgis_cast", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, set := strictSet(ctx, t, castPolicy, "postgis_cast")
 	places := model.TableName{Schema: "public", Name: "places"}
 	session := func(role string) engine.Session {
 		return engine.Session{Role: role, Vars: map[string]string{
@@ -93,17 +85,7 @@ func TestPostGISCast(t *testing.T) {
 		t.Errorf("owner_or_near, another's row: %v %v, want NEEDS_DATA naming at, _st_d_within and the cast", r.Decision, r.MissingData)
 	}
 
-	render := func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
-		f, err := set.Filter(ctx, engine.FilterInput{Session: session(role), Table: places, Op: model.OpSelect})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := sqlgen.NewRenderer(p, places, sqlgen.Options{Dialect: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.Render(f.Predicate)
-	}
+	render := selectRenderer(ctx, t, p, set, places, session)
 	for _, d := range []sqlgen.Dialect{sqlgen.MySQL, sqlgen.SQLite} {
 		var u *sqlgen.UnsupportedError
 		if _, err := render("area_contains", d); !errors.As(err, &u) || !strings.Contains(err.Error(), "_st_contains") {

@@ -277,15 +277,21 @@ func (h *hasuraSQL) typedCompare(x model.Compare, col, cur, root, typ string, va
 		}
 		return "(" + col + " " + hasuraOps[x.Op] + " " + h.typedParam(typ, texts[0]) + ")", true
 	}
+	return h.typedAny(x.Op, col, typ, texts), true
+}
+
+// typedAny is Hasura's c = ANY(array) of texts cast to typ for _in, and
+// its NOT for _nin.
+func (h *hasuraSQL) typedAny(op model.Operator, col, typ string, texts []string) string {
 	ps := make([]string, len(texts))
 	for i, t := range texts {
 		ps[i] = h.typedParam(typ, t)
 	}
 	s := "(" + col + " = ANY(ARRAY[" + strings.Join(ps, ", ") + "]::" + typ + "[]))"
-	if x.Op == model.OpNin {
+	if op == model.OpNin {
 		s = "(NOT " + s + ")"
 	}
-	return s, true
+	return s
 }
 
 // anyOf is Hasura's c = ANY(array) for _in and NOT (c = ANY(array)) for
@@ -403,15 +409,7 @@ func (h *hasuraSQL) databaseCompare(x model.Compare, col string) (string, bool) 
 		if err != nil {
 			return "", false
 		}
-		ps := make([]string, len(elems))
-		for i, e := range elems {
-			ps[i] = h.typedParam(typ, e)
-		}
-		s := "(" + col + " = ANY(ARRAY[" + strings.Join(ps, ", ") + "]::" + typ + "[]))"
-		if x.Op == model.OpNin {
-			s = "(NOT " + s + ")"
-		}
-		return s, true
+		return h.typedAny(x.Op, col, typ, elems), true
 	}
 	sym, ok := hasuraOps[x.Op]
 	if !ok {

@@ -23,9 +23,7 @@ func TestExplainAgreesWithCheckGenerated(t *testing.T) {
 	const seeds = 40
 	compared := map[explain.Outcome]int{}
 	for seed := uint64(1); seed <= seeds; seed++ {
-		lim := difftest.DefaultLimits
-		lim.Database = true // the explanation of what the database decides too
-		c := difftest.Generate(seed, lim)
+		c := difftest.Generate(seed, difftest.DefaultLimits)
 		set, err := engine.New(ctx, c.Policy)
 		if err != nil {
 			t.Fatalf("seed %d: engine.New: %v", seed, err)

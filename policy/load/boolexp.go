@@ -226,12 +226,19 @@ func (p *exprParser) expr(n *yaml.Node, l loc, t *model.Table, depth int) model.
 			ok = false
 		}
 	}
-	switch {
-	case !ok:
+	if !ok {
 		return nil
-	case len(items) == 0:
+	}
+	return conjunction(items)
+}
+
+// conjunction is the AND of the items of an object: true when there are
+// none, the item itself when there is one.
+func conjunction(items []model.BoolExp) model.BoolExp {
+	switch len(items) {
+	case 0:
 		return model.True{}
-	case len(items) == 1:
+	case 1:
 		return items[0]
 	}
 	return model.And{Items: items}
@@ -381,15 +388,10 @@ func (p *exprParser) column(c *model.Column, n *yaml.Node, l loc, t *model.Table
 			ok = false
 		}
 	}
-	switch {
-	case !ok:
+	if !ok {
 		return nil
-	case len(items) == 0:
-		return model.True{}
-	case len(items) == 1:
-		return items[0]
 	}
-	return model.And{Items: items}
+	return conjunction(items)
 }
 
 func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l loc, t *model.Table, depth int) model.BoolExp {

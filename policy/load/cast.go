@@ -49,15 +49,10 @@ func (p *exprParser) cast(c *model.Column, n *yaml.Node, l loc, t *model.Table, 
 		}
 		items = append(items, recast(e, &cc, c, target))
 	}
-	switch {
-	case !ok:
+	if !ok {
 		return nil
-	case len(items) == 0:
-		return model.True{}
-	case len(items) == 1:
-		return items[0]
 	}
-	return model.And{Items: items}
+	return conjunction(items)
 }
 
 // castOps parses the operators under one target type of _cast, as column

@@ -15,7 +15,8 @@ func TestDecide(t *testing.T) {
 	span := Column{Name: "span", Kind: model.KindOpaque}
 	db := Database{Op: model.OpGt, Column: span, Value: Value{V: "[1,2)", Kind: model.KindText}, Symbol: ">", Type: "int4range"}
 	isNull := IsNull{Column: span}
-	row := Data{Row: map[string]any{"span": "[1,5)"}}
+	other := Column{Name: "note", Kind: model.KindText}
+	row := Data{Row: map[string]any{"span": "[1,5)", "note": nil}}
 	for _, c := range []struct {
 		name           string
 		e              Expr
@@ -23,10 +24,12 @@ func TestDecide(t *testing.T) {
 	}{
 		{"the database's alone", db, false, false},
 		{"OR a false item", Or{Items: []Expr{db, isNull}}, false, false},
-		{"OR a true item", Or{Items: []Expr{db, Not{Item: isNull}}}, true, true},
-		{"AND a false item", And{Items: []Expr{isNull, db}}, false, true},
-		{"AND a true item", And{Items: []Expr{Not{Item: isNull}, db}}, true, false},
-		{"NOT of a decided AND", Not{Item: And{Items: []Expr{db, isNull}}}, true, true},
+		// The database's column is unknown in its IS NULL tests too.
+		{"OR its IS NOT NULL", Or{Items: []Expr{db, Not{Item: isNull}}}, true, false},
+		{"AND its IS NULL", And{Items: []Expr{isNull, db}}, false, false},
+		{"OR another column's test", Or{Items: []Expr{db, IsNull{Column: other}}}, true, true},
+		{"AND another column's test", And{Items: []Expr{Not{Item: IsNull{Column: other}}, db}}, false, true},
+		{"NOT of a decided AND", Not{Item: And{Items: []Expr{db, Not{Item: IsNull{Column: other}}}}}, true, true},
 		{"no database operator", Not{Item: isNull}, true, true},
 	} {
 		holds, decided := Decide(c.e, row)
@@ -65,15 +68,17 @@ func TestDecideExists(t *testing.T) {
 	span := Column{Name: "span", Kind: model.KindOpaque}
 	db := Database{Op: model.OpGt, Column: span, Value: Value{V: "[1,2)", Kind: model.KindText}, Symbol: ">", Type: "int4range"}
 	isNull := IsNull{Column: span}
-	row := Data{Row: map[string]any{"kids": []any{map[string]any{"span": nil}, map[string]any{"span": "[1,3)"}}}}
+	note := IsNull{Column: Column{Name: "note", Kind: model.KindText}}
+	row := Data{Row: map[string]any{"kids": []any{map[string]any{"span": nil, "note": nil}, map[string]any{"span": "[1,3)", "note": "a"}}}}
 	for _, c := range []struct {
 		name           string
 		where          Expr
 		holds, decided bool
 	}{
-		{"one kid holds whatever", Or{Items: []Expr{db, isNull}}, true, true},
+		{"one kid holds whatever", Or{Items: []Expr{db, note}}, true, true},
 		{"none can", And{Items: []Expr{db, False{}}}, false, true},
-		{"one kid decides false, another is the database's", And{Items: []Expr{Not{Item: isNull}, db}}, false, false},
+		{"one kid decides false, another is the database's", And{Items: []Expr{note, db}}, false, false},
+		{"its IS NULL is the database's", Or{Items: []Expr{db, isNull}}, false, false},
 	} {
 		holds, decided := Decide(Exists{Relationship: "kids", Where: c.where}, row)
 		if decided != c.decided || decided && holds != c.holds {
