@@ -134,12 +134,19 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		if neg {
 			call = "not " + call
 		}
-		if lit, ok := x.c.Value.(model.Literal); ok && op == model.OpIn && lit.V == "{}" {
-			// An opaque column's _nin [] is Hasura's NOT (c = ANY('{}')):
-			// true, a NULL c included, so no guard. (With a session
-			// variable the guard stays: an empty list then keeps no NULL
-			// row, which Hasura would keep; never more rows than Hasura.)
-			return []string{call}, nil
+		if op == model.OpIn && neg {
+			switch v := x.c.Value.(type) {
+			case model.Literal:
+				if v.V == "{}" {
+					// An opaque column's _nin [] is Hasura's NOT (c =
+					// ANY('{}')): true, a NULL c included, so no guard.
+					return []string{call}, nil
+				}
+			case model.SessionVar:
+				// Hasura's NOT (c = ANY($1)): true for a variable
+				// holding an empty array, a NULL c included.
+				return []string{"data." + LibPackage + "." + DatabaseNotIn + "(" + raw + ", " + val + ")"}, nil
+			}
 		}
 		return []string{notNull, call}, nil
 	}

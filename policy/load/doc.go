@@ -275,9 +275,12 @@
 // decides the row; Filter's PostgreSQL SQL compares with a text parameter
 // cast to the column's declared type (col = $1::text::tsvector, col =
 // ANY($1::text::int4range[]) for _in, and for _nin Hasura's NOT (col =
-// ANY(...)), which an empty literal list makes true for a NULL column too;
-// with a session variable holding an empty list a NULL column is not
-// kept, never more rows than Hasura); MySQL and SQLite answer
+// ANY(...)), which an empty list makes true for every row, a NULL column
+// included: for a session variable holding PostgreSQL's empty array ({},
+// white space around and inside the braces allowed, as array_in reads
+// it) Check allows every row and Filter is ALWAYS_ALLOWED, and for any
+// other value a NULL column passes neither, as in Hasura's SQL, where a
+// NULL element makes NOT (c = ANY(...)) hold for no row); MySQL and SQLite answer
 // SQL_UNSUPPORTED. The value is text (at most 64 KiB, no NUL), a list of
 // text, or a session variable holding the text PostgreSQL reads (for _in
 // and _nin an array literal such as {"[1,4]",empty}); a bad value is

@@ -28,3 +28,18 @@ func TestOpaqueCast(t *testing.T) {
 		}
 	}
 }
+
+// TestPGArrayEmpty: PostgreSQL's array_in reads these as an empty array
+// (checked with cardinality(x::int[]) on PostgreSQL 15) and nothing else;
+// '{{}}' and '[1:0]={}' are its errors, not empty arrays.
+func TestPGArrayEmpty(t *testing.T) {
+	for in, want := range map[string]bool{
+		"{}": true, " { } ": true, "\v{\t}\f\r\n": true,
+		"{{}}": false, "[1:0]={}": false, "{a}": false, `{""}`: false, "{NULL}": false,
+		"": false, "{": false, "{}x": false, "\u00a0{}": false,
+	} {
+		if got := PGArrayEmpty(in); got != want {
+			t.Errorf("PGArrayEmpty(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -55,12 +55,14 @@ type In struct {
 	List   Operand
 }
 
-// Empty holds when List, an array Param, is bound to an empty list. It
-// appears in templates only: Bind replaces it with True or False, so a
-// bound tree never holds one. It makes Hasura's _nin over an array
-// session variable, NOT (c = ANY(list)), which holds for every row when
-// the list is empty (a NULL c included): Or{Empty{list}, And{Not{IsNull
-// c}, Not{In{c, list}}}}.
+// Empty holds when List, an array Param, is bound to an empty list, or a
+// text Param (an opaque column's list, which the database reads) to
+// PostgreSQL's empty array literal (model.PGArrayEmpty). It appears in
+// templates only: Bind replaces it with True or False, so a bound tree
+// never holds one. It makes Hasura's _nin over an array session
+// variable, NOT (c = ANY(list)), which holds for every row when the list
+// is empty (a NULL c included): Or{Empty{list}, And{Not{IsNull c},
+// Not{In{c, list}}}}, with Not{Database{_in ...}} for an opaque c.
 type Empty struct{ List Operand }
 
 // Match is a text pattern operator (_like, _ilike, _similar, _regex,
@@ -302,3 +304,15 @@ type Param struct {
 func (Column) operand() {}
 func (Value) operand()  {}
 func (Param) operand()  {}
+
+// emptyList reports whether v, the value of an Empty's list, is empty: a
+// []any without elements, or text that is PostgreSQL's empty array.
+func emptyList(v any) bool {
+	switch l := v.(type) {
+	case []any:
+		return len(l) == 0
+	case string:
+		return model.PGArrayEmpty(l)
+	}
+	return false
+}
