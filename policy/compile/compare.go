@@ -51,6 +51,16 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		if cr.Root {
 			other = s.root + ref(cr.Column.Name)
 		}
+		if _, ok := model.DatabaseDecided(x.c.Column, op); ok {
+			// Two opaque columns, or the order of two ltree or array
+			// columns: the database's, as for a value (NULL when either
+			// is NULL, so neither the operator nor its negation holds).
+			call := "data." + LibPackage + "." + Database + "(" + quote(string(op)) + ", " + raw + ", " + other + ")"
+			if neg {
+				call = "not " + call
+			}
+			return []string{notNull, other + " != null", call}, nil
+		}
 		otherVal := other
 		if cr.Column.Type.Fold {
 			otherVal = "lower(" + other + ")"

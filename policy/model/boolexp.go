@@ -236,15 +236,37 @@ func OpaqueCast(declared string) string {
 	return t
 }
 
+// DatabaseColumns maps the column comparison operators to PostgreSQL's,
+// as Hasura renders them (a > b): those Warden leaves to the database
+// (DatabaseDecided) compare two columns of one type, the column's and the
+// other's, with no value and no cast.
+var DatabaseColumns = map[Operator]DatabaseOp{
+	OpCeq: {Symbol: "="}, OpCneq: {Symbol: "<>"},
+	OpCgt: {Symbol: ">"}, OpClt: {Symbol: "<"}, OpCgte: {Symbol: ">="}, OpClte: {Symbol: "<="},
+}
+
 // DatabaseDecided reports whether Warden leaves op on column c to the
 // database, and how Filter renders it: PostGIS's operators (rendered by
 // their function), ltree's DatabaseOps, and the ordering of ltree (whose
 // order is not its text's: a label ends before a hyphen in ltree_compare)
 // and of arrays (array_cmp orders text elements by the column's
-// collation). The bool is false for everything Warden evaluates.
+// collation), by a value or another column (_cgt _clt _cgte _clte); on
+// an opaque column Hasura's generic comparisons (DatabaseOpaque, where
+// its type can be written into the cast) and the column comparisons
+// (_ceq ... _clte, whatever its type's name: two columns need no cast).
+// The bool is false for everything Warden evaluates.
 func DatabaseDecided(c *Column, op Operator) (DatabaseOp, bool) {
 	if IsSpatial(op) {
 		return DatabaseOp{Symbol: SpatialFunctions[op]}, true
+	}
+	if d, ok := DatabaseColumns[op]; ok && c != nil {
+		switch {
+		case op != OpCeq && op != OpCneq && (c.Type.Canon == CanonLtree || c.Type.Canon == CanonArray):
+			return d, true
+		case c.Type.Kind == KindOpaque && c.Type.Spatial == "" && !c.Type.JSON:
+			return d, true
+		}
+		return DatabaseOp{}, false
 	}
 	if d, ok := DatabaseOps[op]; ok {
 		return d, true

@@ -122,11 +122,20 @@ type Spatial struct {
 // Database is an operator Warden leaves to the database
 // (model.DatabaseDecided, PostGIS aside): ltree's _matches,
 // _matches_fulltext, _matches_any, _ancestor_any, _descendant_any, and
-// _gt _lt _gte _lte on ltree and array columns. Value is the text
-// PostgreSQL reads as Type (an array as its {...} literal); in a template,
-// a Param. A renderer writes Column Symbol Value::Type. Warden does not
-// evaluate it (Eval takes it for false; Check answers NEEDS_DATA before it
-// would be evaluated). It holds only when the column is not NULL.
+// _gt _lt _gte _lte on ltree and array columns, Hasura's generic
+// comparisons on opaque columns. Value is the text PostgreSQL reads as
+// Type (an array as its {...} literal); in a template, a Param. A
+// renderer writes Column Symbol Value::Type.
+//
+// For a column comparison (model.DatabaseColumns: _ceq _cneq on opaque
+// columns, _cgt _clt _cgte _clte on those and on ltree and arrays),
+// Value is the other Column instead (Root for the permission's root row
+// inside an Exists, as a Compare's), Type names both columns' type, and
+// a renderer writes Column Symbol Value, with no cast.
+//
+// Warden does not evaluate it (Eval takes it for false; Check answers
+// NEEDS_DATA before it would be evaluated). It holds only when the
+// column (and a column Value) is not NULL.
 type Database struct {
 	Op     model.Operator
 	Column Column

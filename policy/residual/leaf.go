@@ -306,12 +306,23 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		name, ok := args[0].value.(string)
 		op := model.Operator(name)
 		col, val := args[1], args[2]
-		if !ok || !args[0].isVal || col.column == nil || col.lower || val.column != nil || val.scope != nil {
-			return fail("a database call that does not compare a column with a value")
+		if !ok || !args[0].isVal || col.column == nil || col.lower || val.lower || val.scope != nil && val.column == nil {
+			return fail("a database call that does not compare a column with a value or a column")
 		}
 		d, ok := model.DatabaseDecided(col.column, op)
 		if !ok || model.IsSpatial(op) {
 			return fail("a database call with an operator Warden evaluates")
+		}
+		_, columns := model.DatabaseColumns[op]
+		if columns != (val.column != nil) {
+			return fail("a database call whose operand is not what its operator takes")
+		}
+		if columns {
+			// _ceq ... of two columns: a > b, no cast; Type names the
+			// columns' type.
+			return columnLeaf(col, &val, func(c Column, o Operand) Expr {
+				return Database{Op: op, Column: c, Value: o, Symbol: d.Symbol, Type: col.column.Type.Declared}
+			}), nil
 		}
 		typ := d.Type
 		if typ == "" {
