@@ -228,10 +228,10 @@
 // _ancestor_any and _descendant_any a list of valid paths; each takes a
 // session variable instead, its value the text PostgreSQL reads (an array
 // as {a.b,c}). Warden does not parse lquery or ltxtquery: a bad one is
-// PostgreSQL's error when Filter's SQL runs, never SQL text. Still load
-// problems: _cgt _clt _cgte _clte on ltree and arrays (Warden would need
-// a database node comparing two columns), and pattern operators on these
-// types. Hasura has no _lca operator (lca is a
+// PostgreSQL's error when Filter's SQL runs, never SQL text. _cgt _clt
+// _cgte _clte between two ltree or two array columns are the database's
+// too (see the column comparisons below). Still load problems: pattern
+// operators on these types. Hasura has no _lca operator (lca is a
 // function).
 // Filter's SQL casts the values to the column's type in PostgreSQL
 // ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
@@ -290,8 +290,25 @@
 // tsvector, int4range, public.mood, bit(3)); on any other (a quoted name,
 // a name with spaces such as interval day to second) these operators
 // remain load problems naming the column, its type and the operator, and
-// so do pattern operators and the column comparisons (_ceq ...) on opaque
-// columns. warden schema pull warns about each opaque column.
+// so do pattern operators on opaque columns. warden schema pull warns
+// about each opaque column.
+//
+// Column comparisons Warden cannot decide itself are the database's, as
+// Hasura renders them (col1 OP col2): _cgt _clt _cgte _clte between two
+// ltree or two array columns, and _ceq _cneq _cgt _clt _cgte _clte
+// between two opaque columns (any opaque type, whatever its name: no
+// cast is written). Both columns must have the same type, as Hasura
+// requires (int4 and integer are one type; a typo or two types is a load
+// problem), and the other may be the root row's (["$", col]) inside
+// _exists or a relationship. Check answers NEEDS_DATA naming both columns
+// and the operator ("a (_cgt: ltree, decided by the database)", "b (...)";
+// "public.grants[].path (...)" for a column of an _exists row) unless the
+// rest of the rule decides the row; Filter's predicate has a database
+// node whose operand is the other column (DatabasePredicate.other_column),
+// its PostgreSQL SQL compares the two quoted columns ("t"."a" > "t"."b";
+// a type without the operator is PostgreSQL's error), a NULL on either
+// side passing neither the operator nor its negation; MySQL and SQLite
+// answer SQL_UNSUPPORTED.
 // warden schema pull records a PostGIS column's type as PostgreSQL writes
 // it, geometry type and SRID included (geometry(Point,4326)).
 // Foreign-key columns must have the same kind as the columns they reference.
