@@ -1,10 +1,5 @@
 package model
 
-import (
-	"regexp"
-	"strings"
-)
-
 // BoolExp is a parsed Hasura boolean expression. Every node is one of the
 // types below; load builds them fully resolved (columns and relationships
 // exist, operators apply to the column types, values are typed).
@@ -215,25 +210,6 @@ var DatabaseOpaque = map[Operator]DatabaseOp{
 	OpEq: {Symbol: "="}, OpNeq: {Symbol: "="},
 	OpGt: {Symbol: ">"}, OpLt: {Symbol: "<"}, OpGte: {Symbol: ">="}, OpLte: {Symbol: "<="},
 	OpIn: {Symbol: SymbolAny}, OpNin: {Symbol: SymbolAny},
-}
-
-// castTypeRE admits the type names Filter's SQL may write after :: for an
-// opaque column: an unquoted name, optionally schema-qualified, with
-// optional numeric arguments and array brackets (tsvector, int4range,
-// public.mood, bit(3), numeric(10,2)[]). No spaces, quotes or other
-// punctuation, so the name cannot end the cast or add SQL; a type written
-// otherwise ("My Type", interval day to second) keeps its comparisons
-// load problems.
-var castTypeRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?(\([0-9]+(,[0-9]+)?\))?(\[\])*$`)
-
-// OpaqueCast returns the type Filter's SQL casts an opaque column's values
-// to: its declared type if castTypeRE admits it, else "".
-func OpaqueCast(declared string) string {
-	t := strings.ReplaceAll(strings.TrimSpace(declared), ", ", ",")
-	if len(t) > 200 || !castTypeRE.MatchString(t) {
-		return ""
-	}
-	return t
 }
 
 // DatabaseColumns maps the column comparison operators to PostgreSQL's,
