@@ -285,13 +285,23 @@
 // text, or a session variable holding the text PostgreSQL reads (for _in
 // and _nin an array literal such as {"[1,4]",empty}); a bad value is
 // PostgreSQL's error when Filter's SQL runs. The declared type is written
-// into the SQL only when it is an unquoted name, optionally
-// schema-qualified, with optional numeric arguments and [] (model.OpaqueCast:
-// tsvector, int4range, public.mood, bit(3)); on any other (a quoted name,
-// a name with spaces such as interval day to second) these operators
-// remain load problems naming the column, its type and the operator, and
-// so do pattern operators on opaque columns. warden schema pull warns
-// about each opaque column.
+// into the SQL's cast only when it is in a closed grammar
+// (model.OpaqueCast): a name, optionally schema-qualified, each part an
+// unquoted identifier (letters, digits and _; written as declared) or a
+// quoted one (written with its double quotes doubled, as Warden quotes
+// every identifier: "My Type", "s"."t""q"), with optional numeric
+// arguments (bit(3), numeric(10,2)); or one of SQL's multi-word type
+// names, keywords in any case and spacing (double precision, character
+// varying(n), bit varying(n), national character [varying](n),
+// time(p) and timestamp(p) with or without time zone, interval with
+// fields such as interval day to second(p)), written lower-case and
+// single-spaced; either followed by any number of []. The value is cast
+// to that type as declared (an interval day to second reads a bare
+// number by its last field, a timestamp(3) rounds to milliseconds, as the
+// column does). On a type outside the grammar (an unquoted name with
+// spaces or punctuation) these operators remain load problems naming the
+// column, its type and the operator, and so do pattern operators on
+// opaque columns. warden schema pull warns about each opaque column.
 //
 // Column comparisons Warden cannot decide itself are the database's, as
 // Hasura renders them (col1 OP col2): _cgt _clt _cgte _clte between two
