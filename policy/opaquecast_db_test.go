@@ -97,15 +97,7 @@ func TestOpaqueCastDatabase(t *testing.T) {
 	}
 	kept := map[string][]int{}
 	for _, r := range opaqueCastRoles {
-		f, err := set.Filter(ctx, engine.FilterInput{Session: session(r.role), Table: things, Op: model.OpSelect})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd, err := sqlgen.NewRenderer(p, things, sqlgen.Options{Dialect: sqlgen.Postgres})
-		if err != nil {
-			t.Fatal(err)
-		}
-		frag, err := rd.Render(f.Predicate)
+		frag, err := renderSession(ctx, t, set, p, things, session(r.role), sqlgen.Postgres)
 		if err != nil {
 			t.Errorf("%s: %v", r.role, err)
 			continue

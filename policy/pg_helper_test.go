@@ -3,12 +3,16 @@ package policy_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/wardenpdp/warden/policy/difftest"
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/sqlgen"
 )
 
 // scratchSchema opens PostgreSQL, creates schema (dropped when the test
@@ -118,4 +122,44 @@ func selectIDs(ctx context.Context, db *sql.DB, table, where string, args []any)
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// filterRenderer returns a function rendering the Filter of a role's
+// session (session(role)) on table as SQL of a dialect: the rendering's
+// error is returned (SQL_UNSUPPORTED, say), Filter's and the renderer's
+// fail the test.
+func filterRenderer(ctx context.Context, t *testing.T, set *engine.Set, p *model.Policy, table model.TableName,
+	session func(role string) engine.Session) func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
+	return func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
+		t.Helper()
+		return renderSession(ctx, t, set, p, table, session(role), d)
+	}
+}
+
+// renderSession renders the Filter of sess on table as SQL of dialect d.
+func renderSession(ctx context.Context, t *testing.T, set *engine.Set, p *model.Policy, table model.TableName, sess engine.Session, d sqlgen.Dialect) (sqlgen.Fragment, error) {
+	t.Helper()
+	f, err := set.Filter(ctx, engine.FilterInput{Session: sess, Table: table, Op: model.OpSelect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sqlgen.NewRenderer(p, table, sqlgen.Options{Dialect: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Render(f.Predicate)
+}
+
+// wantUnsupported checks that MySQL and SQLite answer SQL_UNSUPPORTED for
+// each role's Filter.
+func wantUnsupported(t *testing.T, render func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error), roles ...string) {
+	t.Helper()
+	for _, d := range []sqlgen.Dialect{sqlgen.MySQL, sqlgen.SQLite} {
+		for _, role := range roles {
+			var u *sqlgen.UnsupportedError
+			if _, err := render(role, d); !errors.As(err, &u) {
+				t.Errorf("%s %s: %v, want SQL_UNSUPPORTED", d, role, err)
+			}
+		}
+	}
 }
