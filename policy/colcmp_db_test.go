@@ -5,10 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -81,18 +79,6 @@ var colcmpRoles = []struct {
 		[]string{"public.grants[].span (_ceq: int4range, decided by the database)", "r1 (_ceq: int4range, decided by the database)"}},
 }
 
-func colcmpPolicy() fstest.MapFS {
-	var b strings.Builder
-	b.WriteString("- name: default\n  kind: postgres\n  tables:\n    - table: grants\n    - table: pairs\n      select_permissions:\n")
-	for _, r := range colcmpRoles {
-		b.WriteString("        - {role: " + r.role + ", permission: {columns: [id], filter: " + r.filter + "}}\n")
-	}
-	return fstest.MapFS{
-		"schema.yaml":              {Data: []byte(colcmpSchema)},
-		"databases/databases.yaml": {Data: []byte(b.String())},
-	}
-}
-
 // TestColumnComparisonsDatabase: the column comparisons Warden cannot
 // decide (_cgt ... on ltree and arrays, _ceq ... _clte on opaque
 // columns) are the database's. Check answers NEEDS_DATA naming both
@@ -102,14 +88,11 @@ func colcmpPolicy() fstest.MapFS {
 // NULLs included; MySQL and SQLite answer SQL_UNSUPPORTED.
 func TestColumnComparisonsDatabase(t *testing.T) {
 	ctx := context.Background()
-	p, err := load.FS(ctx, colcmpPolicy(), "colcmp", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
+	var roles, filters []string
+	for _, r := range colcmpRoles {
+		roles, filters = append(roles, r.role), append(filters, r.filter)
 	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, set := selectRolesPolicy(ctx, t, colcmpSchema, "pairs", []string{"grants"}, roles, filters)
 	pairs := model.TableName{Schema: "public", Name: "pairs"}
 	session := func(role string) engine.Session {
 		return engine.Session{Role: role, Vars: map[string]string{"x-hasura-role": role, "x-hasura-user-id": "4"}}
@@ -139,10 +122,6 @@ func TestColumnComparisonsDatabase(t *testing.T) {
 	}
 
 	render := filterRenderer(ctx, t, set, p, pairs, session)
-	roles := make([]string, len(colcmpRoles))
-	for i, r := range colcmpRoles {
-		roles[i] = r.role
-	}
 	wantUnsupported(t, render, roles...)
 	for _, d := range []sqlgen.Dialect{sqlgen.MySQL, sqlgen.SQLite} {
 		if errs := sqlgen.Validate(p, d); len(errs) != len(colcmpRoles) {

@@ -5,10 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -31,14 +29,7 @@ var opaqueCastRoles = []struct {
 	{"bits_nin", `{bv: {_nin: X-Hasura-Bits}}`, `NOT ("bv" = ANY($1::bit varying(5)[]))`, "{101,1}", "::bit varying(5)[]"},
 }
 
-func opaqueCastPolicy() fstest.MapFS {
-	var b strings.Builder
-	b.WriteString("- name: default\n  kind: postgres\n  tables:\n    - table: things\n      select_permissions:\n")
-	for _, r := range opaqueCastRoles {
-		b.WriteString("        - {role: " + r.role + ", permission: {columns: [id], filter: " + r.filter + "}}\n")
-	}
-	return fstest.MapFS{
-		"schema.yaml": {Data: []byte(`
+const opaqueCastSchema = `
 tables:
   - name: public.things
     primary_key: [id]
@@ -50,10 +41,7 @@ tables:
       - {name: ts, type: "timestamp(3) without time zone[]"}
       - {name: dp, type: "double precision[]"}
       - {name: bv, type: bit varying(5)}
-`)},
-		"databases/databases.yaml": {Data: []byte(b.String())},
-	}
-}
+`
 
 // TestOpaqueCastDatabase: an opaque column whose type is a quoted name
 // (a double quote inside it doubled) or one of SQL's multi-word names
@@ -64,14 +52,11 @@ tables:
 // fields), NULLs included.
 func TestOpaqueCastDatabase(t *testing.T) {
 	ctx := context.Background()
-	p, err := load.FS(ctx, opaqueCastPolicy(), "opaquecast", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
+	var roles, filters []string
+	for _, r := range opaqueCastRoles {
+		roles, filters = append(roles, r.role), append(filters, r.filter)
 	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, set := selectRolesPolicy(ctx, t, opaqueCastSchema, "things", nil, roles, filters)
 	things := model.TableName{Schema: "public", Name: "things"}
 	session := func(role string) engine.Session {
 		return engine.Session{Role: role, Vars: map[string]string{"x-hasura-role": role,

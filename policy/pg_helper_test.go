@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/wardenpdp/warden/policy/difftest"
 	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -162,4 +165,32 @@ func wantUnsupported(t *testing.T, render func(role string, d sqlgen.Dialect) (s
 			}
 		}
 	}
+}
+
+// selectRolesPolicy is a policy set of one source: schema, the tables
+// others tracked without permissions, and table with one select
+// permission (columns [id]) per role, filters[i] the filter of roles[i].
+func selectRolesPolicy(ctx context.Context, t *testing.T, schema, table string, others, roles, filters []string) (*model.Policy, *engine.Set) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("- name: default\n  kind: postgres\n  tables:\n")
+	for _, o := range others {
+		b.WriteString("    - table: " + o + "\n")
+	}
+	b.WriteString("    - table: " + table + "\n      select_permissions:\n")
+	for i, r := range roles {
+		b.WriteString("        - {role: " + r + ", permission: {columns: [id], filter: " + filters[i] + "}}\n")
+	}
+	p, err := load.FS(ctx, fstest.MapFS{
+		"schema.yaml":              {Data: []byte(schema)},
+		"databases/databases.yaml": {Data: []byte(b.String())},
+	}, table, load.WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.New(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, set
 }
