@@ -2,13 +2,13 @@ package policy_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -41,6 +41,7 @@ tables:
         - {role: span_nin, permission: {columns: [id], filter: {span: {_nin: ["[1,5)"]}}}}
         - {role: span_nin_empty, permission: {columns: [id], filter: {span: {_nin: []}}}}
         - {role: span_in_session, permission: {columns: [id], filter: {span: {_in: X-Hasura-Spans}}}}
+        - {role: span_nin_session, permission: {columns: [id], filter: {span: {_nin: X-Hasura-Spans}}}}
         - {role: during_gte, permission: {columns: [id], filter: {during: {_gte: "[2024-01-01 00:00+00,2024-02-01 00:00+00)"}}}}
         - {role: span_null, permission: {columns: [id], filter: {span: {_is_null: true}}}}
         - role: mine_or_span
@@ -61,7 +62,14 @@ tables:
 // answer SQL_UNSUPPORTED.
 func TestOpaqueDatabase(t *testing.T) {
 	ctx := context.Background()
-	p, set := strictSet(ctx, t, opaqueDBPolicy, "opaque")
+	p, err := load.FS(ctx, opaqueDBPolicy, "opaque", load.WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.New(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	docs := model.TableName{Schema: "public", Name: "docs"}
 	session := func(role string) engine.Session {
 		return engine.Session{Role: role, Vars: map[string]string{
@@ -113,17 +121,12 @@ func TestOpaqueDatabase(t *testing.T) {
 		t.Errorf("mine_or_span: %v %v, want ALLOW (the id holds) and NEEDS_DATA", res.Rows[0].Decision, res.Rows[1].Decision)
 	}
 
-	render := selectRenderer(ctx, t, p, set, docs, session)
+	render := filterRenderer(ctx, t, set, p, docs, session)
+	wantUnsupported(t, render, "tsv_eq", "span_gt", "span_in", "span_nin")
 	for _, d := range []sqlgen.Dialect{sqlgen.MySQL, sqlgen.SQLite} {
-		for _, role := range []string{"tsv_eq", "span_gt", "span_in", "span_nin"} {
-			var u *sqlgen.UnsupportedError
-			if _, err := render(role, d); !errors.As(err, &u) {
-				t.Errorf("%s %s: %v, want SQL_UNSUPPORTED", d, role, err)
-			}
-		}
 		// warden validate --dialect lists every rule but _is_null's.
-		if errs := sqlgen.Validate(p, d); len(errs) != 11 {
-			t.Errorf("Validate(%s): %d rules, want 11: %v", d, len(errs), errs)
+		if errs := sqlgen.Validate(p, d); len(errs) != 12 {
+			t.Errorf("Validate(%s): %d rules, want 12: %v", d, len(errs), errs)
 		}
 	}
 	if errs := sqlgen.Validate(p, sqlgen.Postgres); len(errs) != 0 {
@@ -184,6 +187,54 @@ func TestOpaqueDatabase(t *testing.T) {
 		}
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: %s %v keeps %v, want %v", c.role, f.SQL, f.Args, got, c.want)
+		}
+	}
+
+	// _nin over a session variable is Hasura's NOT (c = ANY($1)): an empty
+	// array keeps every row, a NULL span included, in Filter's SQL and in
+	// Check; a non-empty one keeps no NULL span (nor any row when an
+	// element is NULL). The rows are those of Hasura's own SQL.
+	for _, spans := range []string{`{}`, " {\t} ", `{"[1,4]",empty}`, `{"[2,3)"}`, `{NULL}`, `{"[1,4]",NULL}`} {
+		sess := session("span_nin_session")
+		sess.Vars["x-hasura-spans"] = spans
+		fr, err := set.Filter(ctx, engine.FilterInput{Session: sess, Table: docs, Op: model.OpSelect})
+		if err != nil {
+			t.Fatal(err)
+		}
+		frag, err := renderSession(ctx, t, set, p, docs, sess, sqlgen.Postgres)
+		if err != nil {
+			t.Fatalf("%s: %v", spans, err)
+		}
+		got, err := selectIDs(ctx, db, "docs", frag.SQL, frag.Args)
+		if err != nil {
+			t.Fatalf("%s: %s %v: %v", spans, frag.SQL, frag.Args, err)
+		}
+		hasura, err := selectIDs(ctx, db, "docs", `NOT ("span" = ANY($1::int4range[]))`, []any{spans})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, hasura) {
+			t.Errorf("_nin %q: %s %v keeps %v, Hasura's SQL %v", spans, frag.SQL, frag.Args, got, hasura)
+		}
+		empty := spans == `{}` || spans == " {\t} "
+		if empty != (fr.Kind == engine.AlwaysAllowed) || empty != slices.Contains(hasura, 4) {
+			t.Errorf("_nin %q: Filter %v, Hasura keeps %v: an empty array keeps every row, NULL included", spans, fr.Kind, hasura)
+		}
+		res, err := set.Check(ctx, engine.CheckInput{Session: sess, Table: docs, Op: model.OpSelect, Rows: []engine.Row{
+			{ID: "null", Values: map[string]any{"id": 4, "span": nil}},
+			{ID: "set", Values: map[string]any{"id": 1, "span": "[1,5)"}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range res.Rows {
+			want := engine.NeedsData
+			if empty {
+				want = engine.Allow
+			}
+			if row.Decision != want {
+				t.Errorf("Check _nin %q row %s: %v %q, want %v", spans, row.ID, row.Decision, row.MissingData, want)
+			}
 		}
 	}
 

@@ -3,10 +3,13 @@ package policy_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/wardenpdp/warden/policy/difftest"
@@ -125,6 +128,66 @@ func selectIDs(ctx context.Context, db *sql.DB, table, where string, args []any)
 	return ids, rows.Err()
 }
 
+// filterRenderer returns a function rendering the Filter of a role's
+// session (session(role)) on table as SQL of a dialect: the rendering's
+// error is returned (SQL_UNSUPPORTED, say), Filter's and the renderer's
+// fail the test.
+func filterRenderer(ctx context.Context, t *testing.T, set *engine.Set, p *model.Policy, table model.TableName,
+	session func(role string) engine.Session) func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
+	return func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
+		t.Helper()
+		return renderSession(ctx, t, set, p, table, session(role), d)
+	}
+}
+
+// renderSession renders the Filter of sess on table as SQL of dialect d.
+func renderSession(ctx context.Context, t *testing.T, set *engine.Set, p *model.Policy, table model.TableName, sess engine.Session, d sqlgen.Dialect) (sqlgen.Fragment, error) {
+	t.Helper()
+	f, err := set.Filter(ctx, engine.FilterInput{Session: sess, Table: table, Op: model.OpSelect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sqlgen.NewRenderer(p, table, sqlgen.Options{Dialect: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Render(f.Predicate)
+}
+
+// wantUnsupported checks that MySQL and SQLite answer SQL_UNSUPPORTED for
+// each role's Filter.
+func wantUnsupported(t *testing.T, render func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error), roles ...string) {
+	t.Helper()
+	for _, d := range []sqlgen.Dialect{sqlgen.MySQL, sqlgen.SQLite} {
+		for _, role := range roles {
+			var u *sqlgen.UnsupportedError
+			if _, err := render(role, d); !errors.As(err, &u) {
+				t.Errorf("%s %s: %v, want SQL_UNSUPPORTED", d, role, err)
+			}
+		}
+	}
+}
+
+// selectRolesPolicy is a policy set of one source: schema, the tables
+// others tracked without permissions, and table with one select
+// permission (columns [id]) per role, filters[i] the filter of roles[i].
+func selectRolesPolicy(ctx context.Context, t *testing.T, schema, table string, others, roles, filters []string) (*model.Policy, *engine.Set) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("- name: default\n  kind: postgres\n  tables:\n")
+	for _, o := range others {
+		b.WriteString("    - table: " + o + "\n")
+	}
+	b.WriteString("    - table: " + table + "\n      select_permissions:\n")
+	for i, r := range roles {
+		b.WriteString("        - {role: " + r + ", permission: {columns: [id], filter: " + filters[i] + "}}\n")
+	}
+	return strictSet(ctx, t, fstest.MapFS{
+		"schema.yaml":              {Data: []byte(schema)},
+		"databases/databases.yaml": {Data: []byte(b.String())},
+	}, table)
+}
+
 // strictSet loads a policy set with load.WithStrict and builds its engine.
 func strictSet(ctx context.Context, t *testing.T, fsys fs.FS, name string) (*model.Policy, *engine.Set) {
 	t.Helper()
@@ -137,21 +200,4 @@ func strictSet(ctx context.Context, t *testing.T, fsys fs.FS, name string) (*mod
 		t.Fatal(err)
 	}
 	return p, set
-}
-
-// selectRenderer renders a role's select Filter on table for a dialect,
-// the role's session given by session.
-func selectRenderer(ctx context.Context, t *testing.T, p *model.Policy, set *engine.Set, table model.TableName, session func(string) engine.Session) func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
-	return func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
-		t.Helper()
-		f, err := set.Filter(ctx, engine.FilterInput{Session: session(role), Table: table, Op: model.OpSelect})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := sqlgen.NewRenderer(p, table, sqlgen.Options{Dialect: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.Render(f.Predicate)
-	}
 }

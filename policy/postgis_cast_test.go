@@ -85,7 +85,7 @@ func TestPostGISCast(t *testing.T) {
 		t.Errorf("owner_or_near, another's row: %v %v, want NEEDS_DATA naming at, _st_d_within and the cast", r.Decision, r.MissingData)
 	}
 
-	render := selectRenderer(ctx, t, p, set, places, session)
+	render := filterRenderer(ctx, t, set, p, places, session)
 	for _, d := range []sqlgen.Dialect{sqlgen.MySQL, sqlgen.SQLite} {
 		var u *sqlgen.UnsupportedError
 		if _, err := render("area_contains", d); !errors.As(err, &u) || !strings.Contains(err.Error(), "_st_contains") {

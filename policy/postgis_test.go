@@ -104,7 +104,7 @@ func TestPostGIS(t *testing.T) {
 		}
 	}
 
-	render := selectRenderer(ctx, t, p, set, places, session)
+	render := filterRenderer(ctx, t, set, p, places, session)
 	for _, d := range []sqlgen.Dialect{sqlgen.MySQL, sqlgen.SQLite} {
 		if _, err := render("within", d); !strings.Contains(fmt.Sprint(err), "_st_within") {
 			t.Errorf("%s: %v, want the operator unsupported", d, err)

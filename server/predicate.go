@@ -134,6 +134,11 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 	case residual.Spatial:
 		return spatialToProto(x)
 	case residual.Database:
+		if c, ok := x.Value.(residual.Column); ok {
+			return &wardenv1.Predicate{Node: &wardenv1.Predicate_Database{Database: &wardenv1.DatabasePredicate{
+				Operator: string(x.Op), Column: columnRef(x.Column), SqlOperator: x.Symbol, Type: x.Type, OtherColumn: columnRef(c),
+			}}}, nil
+		}
 		v, ok := x.Value.(residual.Value)
 		s, isText := v.V.(string)
 		if !ok || !isText {

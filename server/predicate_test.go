@@ -248,3 +248,24 @@ func TestPredicateDatabase(t *testing.T) {
 		t.Error("an unbound operand converted")
 	}
 }
+
+// TestPredicateDatabaseColumns: a column comparison left to the database
+// (_cgt of two ltree columns, $ inside _exists) names the other column in
+// other_column, with no value.
+func TestPredicateDatabaseColumns(t *testing.T) {
+	p, err := PredicateToProto(residual.Database{Op: model.OpCgt, Column: residual.Column{Name: "path", Kind: model.KindText},
+		Value: residual.Column{Name: "base", Kind: model.KindText, Root: true}, Symbol: ">", Type: "ltree"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.GetDatabase()
+	if d.GetOperator() != "_cgt" || d.GetColumn().GetName() != "path" || d.GetSqlOperator() != ">" || d.GetValue() != "" ||
+		d.GetType() != "ltree" || d.GetOtherColumn().GetName() != "base" || !d.GetOtherColumn().GetRoot() || d.GetColumn().GetRoot() {
+		t.Errorf("database node: %v", d)
+	}
+	p, err = PredicateToProto(residual.Database{Op: model.OpGt, Column: residual.Column{Name: "path", Kind: model.KindText},
+		Value: residual.Value{V: "a.b", Kind: model.KindText}, Symbol: ">", Type: "ltree"})
+	if err != nil || p.GetDatabase().GetOtherColumn() != nil {
+		t.Errorf("a value comparison has an other_column: %v %v", p, err)
+	}
+}

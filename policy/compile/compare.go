@@ -51,6 +51,16 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		if cr.Root {
 			other = s.root + ref(cr.Column.Name)
 		}
+		if _, ok := model.DatabaseDecided(x.c.Column, op); ok {
+			// Two opaque columns, or the order of two ltree or array
+			// columns: the database's, as for a value (NULL when either
+			// is NULL, so neither the operator nor its negation holds).
+			call := "data." + LibPackage + "." + Database + "(" + quote(string(op)) + ", " + raw + ", " + other + ")"
+			if neg {
+				call = "not " + call
+			}
+			return []string{notNull, other + " != null", call}, nil
+		}
 		otherVal := other
 		if cr.Column.Type.Fold {
 			otherVal = "lower(" + other + ")"
@@ -142,12 +152,19 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		if neg {
 			call = "not " + call
 		}
-		if lit, ok := x.c.Value.(model.Literal); ok && op == model.OpIn && lit.V == "{}" {
-			// An opaque column's _nin [] is Hasura's NOT (c = ANY('{}')):
-			// true, a NULL c included, so no guard. (With a session
-			// variable the guard stays: an empty list then keeps no NULL
-			// row, which Hasura would keep; never more rows than Hasura.)
-			return []string{call}, nil
+		if op == model.OpIn && neg {
+			switch v := x.c.Value.(type) {
+			case model.Literal:
+				if v.V == "{}" {
+					// An opaque column's _nin [] is Hasura's NOT (c =
+					// ANY('{}')): true, a NULL c included, so no guard.
+					return []string{call}, nil
+				}
+			case model.SessionVar:
+				// Hasura's NOT (c = ANY($1)): true for a variable
+				// holding an empty array, a NULL c included.
+				return []string{"data." + LibPackage + "." + DatabaseNotIn + "(" + raw + ", " + val + ")"}, nil
+			}
 		}
 		return []string{notNull, call}, nil
 	}

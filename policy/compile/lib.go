@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/wardenpdp/warden/policy/model"
 )
 
 // JSONBMaxDepth is the deepest jsonb value the containment operators
@@ -55,6 +57,12 @@ const SpatialCast = "spatial_cast"
 // data.warden.lib.database(op, value, operand), which Warden never
 // evaluates (see LibModule).
 const Database = "database"
+
+// DatabaseNotIn is the library function of _nin over a session variable on
+// a column whose comparisons the database decides:
+// data.warden.lib.database_not_in(value, list text), true for an empty
+// array whatever the value is (see LibModule).
+const DatabaseNotIn = "database_not_in"
 
 // LibModule returns the shared module of helper functions: the Rego form
 // of PostgreSQL's jsonb operators, and the padding of character(n) values
@@ -143,6 +151,20 @@ spatial_cast(t, op, g, v) if {
 # object), and partial evaluation keeps the call.
 database(op, x, v) if {
 	x == {"warden.database": [op, v]}
+}
+
+# database_not_in(x, v) is _nin over a session variable on a column whose
+# comparisons the database decides (an opaque column), v the text of a
+# PostgreSQL array of the column's type: Hasura's NOT (x = ANY(v)). An
+# empty array (PostgreSQL's '{}', white space around and inside the
+# braces) makes it true whatever x is, a NULL x included; otherwise it
+# holds when x is not NULL and the database finds x in no element
+# (database, which Warden does not evaluate).
+database_not_in(_, v) if regex.match(` + "`" + model.PGArrayEmptyPattern + "`" + `, v)
+
+database_not_in(x, v) if {
+	x != null
+	not database("_in", x, v)
 }
 
 # array_contains(a, v) is a @> v for arrays in canonical text

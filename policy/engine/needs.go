@@ -69,10 +69,15 @@ func collect(e model.BoolExp, cur, root *needs) {
 			}
 		}
 		if ref, ok := x.Value.(model.ColumnRef); ok {
+			at := cur
 			if ref.Root {
-				root.cols[ref.Column.Name] = true
-			} else {
-				cur.cols[ref.Column.Name] = true
+				at = root
+			}
+			at.cols[ref.Column.Name] = true
+			if _, ok := model.DatabaseDecided(x.Column, x.Op); ok && !slices.Contains(at.spatial[ref.Column.Name], x.Op) {
+				// Two columns the database compares: both are gaps.
+				at.spatial[ref.Column.Name] = append(at.spatial[ref.Column.Name], x.Op)
+				at.label[ref.Column.Name] = model.DatabaseLabel(ref.Column, x.Op)
 			}
 		}
 	}

@@ -190,3 +190,28 @@ func TestExplainOpaqueDatabaseLeaf(t *testing.T) {
 		}
 	}
 }
+
+// A column comparison left to the database names both columns and the
+// type, and is unknown whatever the row holds.
+func TestExplainDatabaseColumns(t *testing.T) {
+	p, com := blog(t)
+	for _, c := range []struct {
+		db         residual.Database
+		text, note string
+	}{
+		{residual.Database{Op: model.OpCgt, Column: residual.Column{Name: "id", Kind: model.KindOpaque},
+			Value: residual.Column{Name: "title", Kind: model.KindOpaque}, Symbol: ">", Type: "int4range"},
+			"id > title", "int4range: decided by the database"},
+		{residual.Database{Op: model.OpClte, Column: residual.Column{Name: "id", Kind: model.KindText},
+			Value: residual.Column{Name: "title", Kind: model.KindText, Root: true}, Symbol: "<=", Type: "ltree"},
+			"id <= $.title", "ltree: decided by the database"},
+		{residual.Database{Op: model.OpCeq, Column: residual.Column{Name: "id", Kind: model.KindOpaque},
+			Value: residual.Column{Name: "title", Kind: model.KindOpaque}, Symbol: "=", Type: "interval day to second"},
+			"id = title", "interval day to second: decided by the database"},
+	} {
+		ex := explain.Row(p, com, c.db, map[string]any{"id": 1.0, "title": 1.0}, nil, 0)
+		if ex.Root.Outcome != explain.Unknown || ex.Root.Note != c.note || ex.Root.Text != c.text || ex.Root.Op != string(c.db.Op) {
+			t.Errorf("%s: %v %q %q %q, want unknown, %q, %q", c.db.Op, ex.Root.Outcome, ex.Root.Op, ex.Root.Text, ex.Root.Note, c.text, c.note)
+		}
+	}
+}

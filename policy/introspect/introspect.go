@@ -74,10 +74,10 @@ func Warnings(tables []Table) []string {
 				if model.OpaqueCast(c.Type) != "" {
 					// Hasura's generic comparisons load, left to the
 					// database (model.DatabaseOpaque).
-					out = append(out, fmt.Sprintf("%s.%s: type %s: Warden decides only _is_null on it; _eq _neq _gt _lt _gte _lte _in _nin are left to the database (Check answers NEEDS_DATA), other comparisons will not load", t.Name, c.Name, typ))
+					out = append(out, fmt.Sprintf("%s.%s: type %s: Warden decides only _is_null on it; _eq _neq _gt _lt _gte _lte _in _nin and _ceq ... _clte with a column of its type are left to the database (Check answers NEEDS_DATA), other comparisons will not load", t.Name, c.Name, typ))
 					continue
 				}
-				out = append(out, fmt.Sprintf("%s.%s: type %s: Warden decides only _is_null on it; a rule comparing it otherwise will not load", t.Name, c.Name, typ))
+				out = append(out, fmt.Sprintf("%s.%s: type %s: Warden decides only _is_null on it; _ceq ... _clte with a column of its type are left to the database (Check answers NEEDS_DATA), a rule comparing it otherwise will not load", t.Name, c.Name, typ))
 			}
 		}
 	}

@@ -265,8 +265,8 @@ func TestPullPostgresTypes(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"public.leaves.window_: type interval hour to minute: Warden decides only _is_null on it; a rule comparing it otherwise will not load",
-		"public.leaves.span: type int4range: Warden decides only _is_null on it; _eq _neq _gt _lt _gte _lte _in _nin are left to the database",
+		"public.leaves.window_: type interval hour to minute: Warden decides only _is_null on it; _eq _neq _gt _lt _gte _lte _in _nin and _ceq ... _clte with a column of its type are left to the database",
+		"public.leaves.span: type int4range: Warden decides only _is_null on it; _eq _neq _gt _lt _gte _lte _in _nin and _ceq ... _clte with a column of its type are left to the database",
 	} {
 		if !strings.Contains(warnings, want) {
 			t.Errorf("warnings lack %q:\n%s", want, warnings)
@@ -470,5 +470,24 @@ func TestPullTrackedFunctions(t *testing.T) {
 	f := p.GraphQL.FunctionsByName[model.TableName{Schema: "public", Name: "find_courses"}]
 	if f == nil || f.Returns != (model.TableName{Schema: "public", Name: "course_index"}) {
 		t.Errorf("tracked function find_courses = %+v, want it decided over public.course_index (notes: %v)", f, p.Notes)
+	}
+}
+
+// TestWarningsCast: an opaque column whose type Filter's SQL can write
+// (a quoted name, SQL's multi-word names) is told its comparisons are the
+// database's; one outside the grammar that its column comparisons only
+// are.
+func TestWarningsCast(t *testing.T) {
+	tables := []introspect.Table{{Name: model.TableName{Schema: "public", Name: "t"}, Columns: []introspect.Column{
+		{Name: "q", Type: `public."My Range"`},
+		{Name: "d", Type: "interval day to second(3)"},
+		{Name: "w", Type: "weird type!"},
+	}}}
+	w := introspect.Warnings(tables)
+	if len(w) != 3 ||
+		!strings.Contains(w[0], `public.t.q: type public."My Range": Warden decides only _is_null on it; _eq _neq _gt _lt _gte _lte _in _nin and _ceq`) ||
+		!strings.Contains(w[1], "public.t.d: type interval day to second(3): Warden decides only _is_null on it; _eq _neq") ||
+		!strings.Contains(w[2], "public.t.w: type weird type!: Warden decides only _is_null on it; _ceq ... _clte with a column of its type are left to the database (Check answers NEEDS_DATA), a rule comparing it otherwise will not load") {
+		t.Errorf("warnings: %q", w)
 	}
 }

@@ -125,10 +125,17 @@ func columnApplies(c *model.Column, cls opClass) bool {
 		return true
 	case c.Type.JSON:
 		return cls == clsIsNull
-	case c.Type.Kind == model.KindOpaque && c.Type.Spatial == "" && c.Type.Cast != "":
-		// Hasura's generic comparisons, the database's to decide
-		// (model.DatabaseOpaque).
-		return cls == clsIsNull || cls == clsCompare || cls == clsOrder || cls == clsList
+	case c.Type.Kind == model.KindOpaque && c.Type.Spatial == "":
+		// Hasura's generic comparisons where the type can be written
+		// into a cast (model.DatabaseOpaque), and the column comparisons
+		// on every opaque type: the database's to decide.
+		switch cls {
+		case clsIsNull, clsColumn, clsColOrder:
+			return true
+		case clsCompare, clsOrder, clsList:
+			return c.Type.Cast != ""
+		}
+		return false
 	case ct != "":
 		switch cls {
 		case clsText, clsHasKey, clsHasKeys, clsSpatial:
@@ -136,7 +143,7 @@ func columnApplies(c *model.Column, cls opClass) bool {
 		case clsOrder:
 			return model.CanonOrdered(ct) || databaseOrdered(ct)
 		case clsColOrder:
-			return model.CanonOrdered(ct)
+			return model.CanonOrdered(ct) || databaseOrdered(ct)
 		case clsContains:
 			return ct == model.CanonArray
 		case clsLtree, clsLtreeDB:
@@ -418,7 +425,11 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 	}
 	arrayContains := c.Type.Canon == model.CanonArray && cls == clsContains
 	ltreeOp := c.Type.Canon == model.CanonLtree && cls == clsLtree
-	if !applies(cls, kind) && !arrayContains && !ltreeOp {
+	// _ceq ... on an opaque column, _cgt ... on ltree and arrays: two
+	// columns the database compares (model.DatabaseColumns).
+	_, columnsDB := model.DatabaseDecided(c, op)
+	columnsDB = columnsDB && (cls == clsColumn || cls == clsColOrder)
+	if !applies(cls, kind) && !arrayContains && !ltreeOp && !columnsDB {
 		switch {
 		case cls == clsLtree:
 			p.problemf(l, n, "operator %s applies to ltree columns only; %s is %s", op, c.Name, typeLabel(c))
@@ -438,7 +449,7 @@ func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l
 		case cls == clsText:
 			p.problemf(l, n, "operator %s on column %s of type %s: pattern operators apply to text types only", op, c.Name, c.Type.Declared)
 			return nil
-		case cls == clsOrder && databaseOrdered(ct):
+		case (cls == clsOrder || cls == clsColOrder) && databaseOrdered(ct):
 			// ltree and arrays: PostgreSQL's order, which Warden leaves
 			// to the database (model.DatabaseDecided).
 		case (cls == clsOrder || cls == clsColOrder) && !model.CanonOrdered(ct):

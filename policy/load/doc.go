@@ -232,10 +232,10 @@
 // _ancestor_any and _descendant_any a list of valid paths; each takes a
 // session variable instead, its value the text PostgreSQL reads (an array
 // as {a.b,c}). Warden does not parse lquery or ltxtquery: a bad one is
-// PostgreSQL's error when Filter's SQL runs, never SQL text. Still load
-// problems: _cgt _clt _cgte _clte on ltree and arrays (Warden would need
-// a database node comparing two columns), and pattern operators on these
-// types. Hasura has no _lca operator (lca is a
+// PostgreSQL's error when Filter's SQL runs, never SQL text. _cgt _clt
+// _cgte _clte between two ltree or two array columns are the database's
+// too (see the column comparisons below). Still load problems: pattern
+// operators on these types. Hasura has no _lca operator (lca is a
 // function).
 // Filter's SQL casts the values to the column's type in PostgreSQL
 // ($1::text::integer[]); MySQL and SQLite have no such types, so a Filter
@@ -299,20 +299,50 @@
 // decides the row; Filter's PostgreSQL SQL compares with a text parameter
 // cast to the column's declared type (col = $1::text::tsvector, col =
 // ANY($1::text::int4range[]) for _in, and for _nin Hasura's NOT (col =
-// ANY(...)), which an empty literal list makes true for a NULL column too;
-// with a session variable holding an empty list a NULL column is not
-// kept, never more rows than Hasura); MySQL and SQLite answer
+// ANY(...)), which an empty list makes true for every row, a NULL column
+// included: for a session variable holding PostgreSQL's empty array ({},
+// white space around and inside the braces allowed, as array_in reads
+// it) Check allows every row and Filter is ALWAYS_ALLOWED, and for any
+// other value a NULL column passes neither, as in Hasura's SQL, where a
+// NULL element makes NOT (c = ANY(...)) hold for no row); MySQL and SQLite answer
 // SQL_UNSUPPORTED. The value is text (at most 64 KiB, no NUL), a list of
 // text, or a session variable holding the text PostgreSQL reads (for _in
 // and _nin an array literal such as {"[1,4]",empty}); a bad value is
 // PostgreSQL's error when Filter's SQL runs. The declared type is written
-// into the SQL only when it is an unquoted name, optionally
-// schema-qualified, with optional numeric arguments and [] (model.OpaqueCast:
-// tsvector, int4range, public.mood, bit(3)); on any other (a quoted name,
-// a name with spaces such as interval day to second) these operators
-// remain load problems naming the column, its type and the operator, and
-// so do pattern operators and the column comparisons (_ceq ...) on opaque
-// columns. warden schema pull warns about each opaque column.
+// into the SQL's cast only when it is in a closed grammar
+// (model.OpaqueCast): a name, optionally schema-qualified, each part an
+// unquoted identifier (letters, digits and _; written as declared) or a
+// quoted one (written with its double quotes doubled, as Warden quotes
+// every identifier: "My Type", "s"."t""q"), with optional numeric
+// arguments (bit(3), numeric(10,2)); or one of SQL's multi-word type
+// names, keywords in any case and spacing (double precision, character
+// varying(n), bit varying(n), national character [varying](n),
+// time(p) and timestamp(p) with or without time zone, interval with
+// fields such as interval day to second(p)), written lower-case and
+// single-spaced; either followed by any number of []. The value is cast
+// to that type as declared (an interval day to second reads a bare
+// number by its last field, a timestamp(3) rounds to milliseconds, as the
+// column does). On a type outside the grammar (an unquoted name with
+// spaces or punctuation) these operators remain load problems naming the
+// column, its type and the operator, and so do pattern operators on
+// opaque columns. warden schema pull warns about each opaque column.
+//
+// Column comparisons Warden cannot decide itself are the database's, as
+// Hasura renders them (col1 OP col2): _cgt _clt _cgte _clte between two
+// ltree or two array columns, and _ceq _cneq _cgt _clt _cgte _clte
+// between two opaque columns (any opaque type, whatever its name: no
+// cast is written). Both columns must have the same type, as Hasura
+// requires (int4 and integer are one type; a typo or two types is a load
+// problem), and the other may be the root row's (["$", col]) inside
+// _exists or a relationship. Check answers NEEDS_DATA naming both columns
+// and the operator ("a (_cgt: ltree, decided by the database)", "b (...)";
+// "public.grants[].path (...)" for a column of an _exists row) unless the
+// rest of the rule decides the row; Filter's predicate has a database
+// node whose operand is the other column (DatabasePredicate.other_column),
+// its PostgreSQL SQL compares the two quoted columns ("t"."a" > "t"."b";
+// a type without the operator is PostgreSQL's error), a NULL on either
+// side passing neither the operator nor its negation; MySQL and SQLite
+// answer SQL_UNSUPPORTED.
 // warden schema pull records a PostGIS column's type as PostgreSQL writes
 // it, geometry type and SRID included (geometry(Point,4326)).
 // Foreign-key columns must have the same kind as the columns they reference.

@@ -1,10 +1,5 @@
 package model
 
-import (
-	"regexp"
-	"strings"
-)
-
 // BoolExp is a parsed Hasura boolean expression. Every node is one of the
 // types below; load builds them fully resolved (columns and relationships
 // exist, operators apply to the column types, values are typed).
@@ -229,23 +224,13 @@ var DatabaseOpaque = map[Operator]DatabaseOp{
 	OpIn: {Symbol: SymbolAny}, OpNin: {Symbol: SymbolAny},
 }
 
-// castTypeRE admits the type names Filter's SQL may write after :: for an
-// opaque column: an unquoted name, optionally schema-qualified, with
-// optional numeric arguments and array brackets (tsvector, int4range,
-// public.mood, bit(3), numeric(10,2)[]). No spaces, quotes or other
-// punctuation, so the name cannot end the cast or add SQL; a type written
-// otherwise ("My Type", interval day to second) keeps its comparisons
-// load problems.
-var castTypeRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?(\([0-9]+(,[0-9]+)?\))?(\[\])*$`)
-
-// OpaqueCast returns the type Filter's SQL casts an opaque column's values
-// to: its declared type if castTypeRE admits it, else "".
-func OpaqueCast(declared string) string {
-	t := strings.ReplaceAll(strings.TrimSpace(declared), ", ", ",")
-	if len(t) > 200 || !castTypeRE.MatchString(t) {
-		return ""
-	}
-	return t
+// DatabaseColumns maps the column comparison operators to PostgreSQL's,
+// as Hasura renders them (a > b): those Warden leaves to the database
+// (DatabaseDecided) compare two columns of one type, the column's and the
+// other's, with no value and no cast.
+var DatabaseColumns = map[Operator]DatabaseOp{
+	OpCeq: {Symbol: "="}, OpCneq: {Symbol: "<>"},
+	OpCgt: {Symbol: ">"}, OpClt: {Symbol: "<"}, OpCgte: {Symbol: ">="}, OpClte: {Symbol: "<="},
 }
 
 // DatabaseDecided reports whether Warden leaves op on column c to the
@@ -253,10 +238,23 @@ func OpaqueCast(declared string) string {
 // their function), ltree's DatabaseOps, and the ordering of ltree (whose
 // order is not its text's: a label ends before a hyphen in ltree_compare)
 // and of arrays (array_cmp orders text elements by the column's
-// collation). The bool is false for everything Warden evaluates.
+// collation), by a value or another column (_cgt _clt _cgte _clte); on
+// an opaque column Hasura's generic comparisons (DatabaseOpaque, where
+// its type can be written into the cast) and the column comparisons
+// (_ceq ... _clte, whatever its type's name: two columns need no cast).
+// The bool is false for everything Warden evaluates.
 func DatabaseDecided(c *Column, op Operator) (DatabaseOp, bool) {
 	if IsSpatial(op) {
 		return DatabaseOp{Symbol: SpatialFunctions[op]}, true
+	}
+	if d, ok := DatabaseColumns[op]; ok && c != nil {
+		switch {
+		case op != OpCeq && op != OpCneq && (c.Type.Canon == CanonLtree || c.Type.Canon == CanonArray):
+			return d, true
+		case c.Type.Kind == KindOpaque && c.Type.Spatial == "" && !c.Type.JSON:
+			return d, true
+		}
+		return DatabaseOp{}, false
 	}
 	if d, ok := DatabaseOps[op]; ok {
 		return d, true

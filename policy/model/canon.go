@@ -513,3 +513,19 @@ func PGArrayText(elems []string) string {
 	b.WriteByte('}')
 	return b.String()
 }
+
+// pgArrayEmptyRE is PostgreSQL's empty array literal as array_in reads
+// it: braces with nothing but its white space (space, tab, newline,
+// carriage return, vertical tab, form feed) in and around them. Every
+// other text is a non-empty array or PostgreSQL's error ('{{}}' and
+// '[1:0]={}' are errors, not empty arrays).
+var pgArrayEmptyRE = regexp.MustCompile(PGArrayEmptyPattern)
+
+// PGArrayEmptyPattern is pgArrayEmptyRE's expression, which the Rego of an
+// opaque column's _nin over a session variable matches too.
+const PGArrayEmptyPattern = `^[ \t\n\r\v\f]*\{[ \t\n\r\v\f]*\}[ \t\n\r\v\f]*$`
+
+// PGArrayEmpty reports whether s is an empty array as PostgreSQL reads
+// it: an opaque column's _nin over a session variable holding it is
+// Hasura's NOT (c = ANY('{}')), true for every row, a NULL c included.
+func PGArrayEmpty(s string) bool { return pgArrayEmptyRE.MatchString(s) }

@@ -161,11 +161,11 @@ func (b *binder) bind(e Expr) (Expr, bool) {
 		}
 	case Empty:
 		if l, changed := b.operand(x.List); changed {
-			// Never left in a bound tree.
-			if v, ok := l.(Value).V.([]any); ok && len(v) == 0 {
+			// Never left in a bound tree; folded away.
+			b.empty = true
+			if emptyList(l.(Value).V) {
 				return True{}, true
 			}
-			b.empty = true // fold the FALSE away
 			return False{}, true
 		}
 	case JSONB:

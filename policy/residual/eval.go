@@ -178,8 +178,7 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 		}
 		return false
 	case Empty:
-		list, ok := val(x.List).([]any)
-		return ok && len(list) == 0
+		return emptyList(val(x.List))
 	case Match:
 		s, ok := col(x.Column).(string)
 		if !ok {

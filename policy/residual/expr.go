@@ -55,12 +55,14 @@ type In struct {
 	List   Operand
 }
 
-// Empty holds when List, an array Param, is bound to an empty list. It
-// appears in templates only: Bind replaces it with True or False, so a
-// bound tree never holds one. It makes Hasura's _nin over an array
-// session variable, NOT (c = ANY(list)), which holds for every row when
-// the list is empty (a NULL c included): Or{Empty{list}, And{Not{IsNull
-// c}, Not{In{c, list}}}}.
+// Empty holds when List, an array Param, is bound to an empty list, or a
+// text Param (an opaque column's list, which the database reads) to
+// PostgreSQL's empty array literal (model.PGArrayEmpty). It appears in
+// templates only: Bind replaces it with True or False, so a bound tree
+// never holds one. It makes Hasura's _nin over an array session
+// variable, NOT (c = ANY(list)), which holds for every row when the list
+// is empty (a NULL c included): Or{Empty{list}, And{Not{IsNull c},
+// Not{In{c, list}}}}, with Not{Database{_in ...}} for an opaque c.
 type Empty struct{ List Operand }
 
 // Match is a text pattern operator (_like, _ilike, _similar, _regex,
@@ -124,11 +126,20 @@ type Spatial struct {
 // Database is an operator Warden leaves to the database
 // (model.DatabaseDecided, PostGIS aside): ltree's _matches,
 // _matches_fulltext, _matches_any, _ancestor_any, _descendant_any, and
-// _gt _lt _gte _lte on ltree and array columns. Value is the text
-// PostgreSQL reads as Type (an array as its {...} literal); in a template,
-// a Param. A renderer writes Column Symbol Value::Type. Warden does not
-// evaluate it (Eval takes it for false; Check answers NEEDS_DATA before it
-// would be evaluated). It holds only when the column is not NULL.
+// _gt _lt _gte _lte on ltree and array columns, Hasura's generic
+// comparisons on opaque columns. Value is the text PostgreSQL reads as
+// Type (an array as its {...} literal); in a template, a Param. A
+// renderer writes Column Symbol Value::Type.
+//
+// For a column comparison (model.DatabaseColumns: _ceq _cneq on opaque
+// columns, _cgt _clt _cgte _clte on those and on ltree and arrays),
+// Value is the other Column instead (Root for the permission's root row
+// inside an Exists, as a Compare's), Type names both columns' type, and
+// a renderer writes Column Symbol Value, with no cast.
+//
+// Warden does not evaluate it (Eval takes it for false; Check answers
+// NEEDS_DATA before it would be evaluated). It holds only when the
+// column (and a column Value) is not NULL.
 type Database struct {
 	Op     model.Operator
 	Column Column
@@ -306,3 +317,15 @@ type Param struct {
 func (Column) operand() {}
 func (Value) operand()  {}
 func (Param) operand()  {}
+
+// emptyList reports whether v, the value of an Empty's list, is empty: a
+// []any without elements, or text that is PostgreSQL's empty array.
+func emptyList(v any) bool {
+	switch l := v.(type) {
+	case []any:
+		return len(l) == 0
+	case string:
+		return model.PGArrayEmpty(l)
+	}
+	return false
+}

@@ -358,12 +358,23 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		name, ok := args[0].value.(string)
 		op := model.Operator(name)
 		col, val := args[1], args[2]
-		if !ok || !args[0].isVal || col.column == nil || col.lower || val.column != nil || val.scope != nil {
-			return fail("a database call that does not compare a column with a value")
+		if !ok || !args[0].isVal || col.column == nil || col.lower || val.lower || val.scope != nil && val.column == nil {
+			return fail("a database call that does not compare a column with a value or a column")
 		}
 		d, ok := model.DatabaseDecided(col.column, op)
 		if !ok || model.IsSpatial(op) {
 			return fail("a database call with an operator Warden evaluates")
+		}
+		_, columns := model.DatabaseColumns[op]
+		if columns != (val.column != nil) {
+			return fail("a database call whose operand is not what its operator takes")
+		}
+		if columns {
+			// _ceq ... of two columns: a > b, no cast; Type names the
+			// columns' type.
+			return columnLeaf(col, &val, func(c Column, o Operand) Expr {
+				return Database{Op: op, Column: c, Value: o, Symbol: d.Symbol, Type: col.column.Type.Declared}
+			}), nil
 		}
 		typ := d.Type
 		if typ == "" {
@@ -371,6 +382,26 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		}
 		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
 			return Database{Op: op, Column: c, Value: operandOf(val, model.KindText), Symbol: d.Symbol, Type: typ}
+		}), nil
+	case "warden.lib." + compile.DatabaseNotIn:
+		// _nin over a session variable on an opaque column:
+		// data.warden.lib.database_not_in(column, list text), Hasura's
+		// NOT (c = ANY(list)), TRUE for an empty array.
+		if len(args) != 2 {
+			return fail("arity")
+		}
+		col, val := args[0], args[1]
+		if col.column == nil || col.lower || val.column != nil || val.scope != nil {
+			return fail("a database _nin that does not compare a column with a value")
+		}
+		d, ok := model.DatabaseDecided(col.column, model.OpIn)
+		if !ok || d.Symbol != model.SymbolAny {
+			return fail("a database _nin on a column whose _in Warden evaluates")
+		}
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			l := operandOf(val, model.KindText)
+			in := Database{Op: model.OpIn, Column: c, Value: l, Symbol: d.Symbol, Type: d.Type}
+			return Or{Items: []Expr{Empty{List: l}, And{Items: []Expr{Not{Item: IsNull{Column: c}}, Not{Item: in}}}}}
 		}), nil
 	case "warden.lib.array_contains":
 		if len(args) != 2 {

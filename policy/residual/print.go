@@ -80,7 +80,9 @@ func write(b *strings.Builder, e Expr) {
 		operand(b, x.Column)
 		b.WriteString(" " + x.Symbol + " ")
 		operand(b, x.Value)
-		b.WriteString("::" + x.Type)
+		if _, column := x.Value.(Column); !column {
+			b.WriteString("::" + x.Type)
+		}
 	case Exists:
 		b.WriteString("EXISTS ")
 		if x.Relationship != "" {

@@ -47,7 +47,7 @@ func simplify(e Expr, dedup bool) Expr {
 		}
 	case Empty:
 		if v, ok := x.List.(Value); ok {
-			if l, ok := v.V.([]any); ok && len(l) == 0 {
+			if emptyList(v.V) {
 				return True{}
 			}
 			return False{}

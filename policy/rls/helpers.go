@@ -111,6 +111,10 @@ func columns(x residual.Expr) []residual.Column {
 	case residual.Spatial:
 		return []residual.Column{y.Column}
 	case residual.Database:
+		if c, ok := y.Value.(residual.Column); ok {
+			// A column comparison the database decides.
+			return []residual.Column{y.Column, c}
+		}
 		return []residual.Column{y.Column}
 	}
 	return nil

@@ -401,7 +401,13 @@ func (w *work) mayBeNull(e residual.Expr, f *frame, nn nonNull) (bool, error) {
 	case residual.Spatial:
 		return nullable(x.Column)
 	case residual.Database:
-		return nullable(x.Column)
+		if m, err := nullable(x.Column); m || err != nil {
+			return m, err
+		}
+		if c, ok := x.Value.(residual.Column); ok {
+			return nullable(c)
+		}
+		return false, nil
 	}
 	return false, nil
 }

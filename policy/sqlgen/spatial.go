@@ -114,6 +114,9 @@ func (w *work) database(x residual.Database, f *frame) error {
 	if !ok || model.IsSpatial(x.Op) || d.Symbol != x.Symbol {
 		return fmt.Errorf("sqlgen: %s on %s, which Warden does not leave to the database", x.Op, mc.Name)
 	}
+	if oc, ok := x.Value.(residual.Column); ok {
+		return w.databaseColumns(x, cf, mc, oc, f)
+	}
 	typ := d.Type
 	if typ == "" {
 		typ = mc.Type.Cast
@@ -143,5 +146,31 @@ func (w *work) database(x residual.Database, f *frame) error {
 		return nil
 	}
 	w.b.WriteString(ref + " " + x.Symbol + " " + p + "::" + typ)
+	return nil
+}
+
+// databaseColumns renders a column comparison Warden leaves to the
+// database (model.DatabaseColumns) as Hasura does: a > b, both columns
+// quoted identifiers, no cast, the operator PostgreSQL's for their type.
+func (w *work) databaseColumns(x residual.Database, cf *frame, mc *model.Column, oc residual.Column, f *frame) error {
+	if _, columns := model.DatabaseColumns[x.Op]; !columns {
+		return fmt.Errorf("sqlgen: %s on %s takes a value, not a column", x.Op, mc.Name)
+	}
+	of, omc, err := w.col(oc, f)
+	if err != nil {
+		return err
+	}
+	if omc.Type.Kind != mc.Type.Kind || omc.Type.Canon != mc.Type.Canon {
+		return fmt.Errorf("sqlgen: %s compares %s with %s, of another type", x.Op, mc.Name, omc.Name)
+	}
+	l, err := w.value(cf, mc)
+	if err != nil {
+		return err
+	}
+	r, err := w.value(of, omc)
+	if err != nil {
+		return err
+	}
+	w.b.WriteString(l + " " + x.Symbol + " " + r)
 	return nil
 }

@@ -167,7 +167,8 @@ func quoteIdent(d Dialect, s string) (string, error) {
 	if d == MySQL {
 		return "`" + strings.ReplaceAll(s, "`", "``") + "`", nil
 	}
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`, nil
+	q, _ := model.QuoteIdentPG(s) // s is neither empty nor holds NUL
+	return q, nil
 }
 
 // QuoteIdent quotes an identifier for d, doubling the quote character.

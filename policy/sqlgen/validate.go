@@ -103,6 +103,10 @@ func compareSupport(d Dialect, c model.Compare) *UnsupportedError {
 		if d != Postgres {
 			return &UnsupportedError{Op: string(c.Op) + " on ltree", Dialect: d, Reason: "only PostgreSQL has ltree and its operator"}
 		}
+	case model.DatabaseColumns[c.Op] != (model.DatabaseOp{}) && databaseDecided(c):
+		if d != Postgres {
+			return &UnsupportedError{Op: string(c.Op) + " on " + c.Column.Type.Declared, Dialect: d, Reason: "only PostgreSQL has the type and its operator"}
+		}
 	case c.Column.Type.Kind == model.KindOpaque && c.Op != model.OpIsNull && model.DatabaseOpaque[c.Op] != (model.DatabaseOp{}):
 		if d != Postgres {
 			return &UnsupportedError{Op: string(c.Op) + " on " + c.Column.Type.Declared, Dialect: d, Reason: "only PostgreSQL has the type and its operator"}
@@ -216,4 +220,10 @@ func eachRelationship(e model.BoolExp, f func(model.TableName, *model.Relationsh
 		f(x.From, x.Relationship)
 		eachRelationship(x.Where, f)
 	}
+}
+
+// databaseDecided says whether Warden leaves a comparison to the database.
+func databaseDecided(c model.Compare) bool {
+	_, ok := model.DatabaseDecided(c.Column, c.Op)
+	return ok
 }

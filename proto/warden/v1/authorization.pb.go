@@ -3680,12 +3680,17 @@ func (x *SpatialPredicate) GetCast() string {
 // DatabasePredicate applies a PostgreSQL operator that Warden leaves to the
 // database: Hasura's _matches (~ lquery), _matches_fulltext (@ ltxtquery),
 // _matches_any (? lquery[]), _ancestor_any (@> ltree[]) and
-// _descendant_any (<@ ltree[]) on ltree columns, and _gt _lt _gte _lte on
-// ltree and array columns (PostgreSQL's order, not the text's). Check
-// answers NEEDS_DATA for a row whose rule reads one (naming the column and
-// the operator), and a client that evaluates the tree itself must leave
-// this node to PostgreSQL: column operator value::type. It holds only
-// when the column is not NULL.
+// _descendant_any (<@ ltree[]) on ltree columns, _gt _lt _gte _lte on
+// ltree and array columns (PostgreSQL's order, not the text's), Hasura's
+// generic comparisons on columns Warden loads as opaque (tsvector,
+// ranges, ...), and the column comparisons _ceq _cneq (opaque columns)
+// and _cgt _clt _cgte _clte (opaque, ltree and array columns), which
+// compare the column with other_column instead of a value. Check
+// answers NEEDS_DATA for a row whose rule reads one (naming the columns
+// and the operator), and a client that evaluates the tree itself must
+// leave this node to PostgreSQL: column operator value::type, or column
+// operator other_column. It holds only when the column (and
+// other_column) is not NULL.
 type DatabasePredicate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Hasura's operator name ("_matches", "_gt", ...).
@@ -3698,8 +3703,12 @@ type DatabasePredicate struct {
 	// ltxtquery, an ltree path, or an array as its {...} literal.
 	Value string `protobuf:"bytes,4,opt,name=value,proto3" json:"value,omitempty"`
 	// The PostgreSQL type the value is cast to ("lquery", "ltree[]",
-	// "text[]", ...).
-	Type          string `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
+	// "text[]", ...); with other_column, the type of both columns, which
+	// the SQL does not cast.
+	Type string `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
+	// For a column comparison (_ceq ... _clte), the other column, of the
+	// same type; value is then empty. Unset for every other operator.
+	OtherColumn   *ColumnRef `protobuf:"bytes,15,opt,name=other_column,json=otherColumn,proto3" json:"other_column,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3767,6 +3776,13 @@ func (x *DatabasePredicate) GetType() string {
 		return x.Type
 	}
 	return ""
+}
+
+func (x *DatabasePredicate) GetOtherColumn() *ColumnRef {
+	if x != nil {
+		return x.OtherColumn
+	}
+	return nil
 }
 
 // ExistsPredicate holds when some row of a table, joined to the current row
@@ -4585,13 +4601,14 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\tgeography\x18\x06 \x01(\bR\tgeography\x12\x12\n" +
 	"\x04cast\x18\x10 \x01(\tR\x04castB\v\n" +
 	"\t_distanceB\x0f\n" +
-	"\r_use_spheroid\"\xaa\x01\n" +
+	"\r_use_spheroid\"\xe3\x01\n" +
 	"\x11DatabasePredicate\x12\x1a\n" +
 	"\boperator\x18\x01 \x01(\tR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12!\n" +
 	"\fsql_operator\x18\x03 \x01(\tR\vsqlOperator\x12\x14\n" +
 	"\x05value\x18\x04 \x01(\tR\x05value\x12\x12\n" +
-	"\x04type\x18\x05 \x01(\tR\x04type\"\xba\x01\n" +
+	"\x04type\x18\x05 \x01(\tR\x04type\x127\n" +
+	"\fother_column\x18\x0f \x01(\v2\x14.warden.v1.ColumnRefR\votherColumn\"\xba\x01\n" +
 	"\x0fExistsPredicate\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\"\n" +
 	"\frelationship\x18\x02 \x01(\tR\frelationship\x12%\n" +
@@ -4899,28 +4916,29 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	34, // 73: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
 	55, // 74: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
 	34, // 75: warden.v1.DatabasePredicate.column:type_name -> warden.v1.ColumnRef
-	44, // 76: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
-	32, // 77: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
-	14, // 78: warden.v1.CheckGraphQLRequest.principal:type_name -> warden.v1.Principal
-	13, // 79: warden.v1.RootFieldDecision.kind:type_name -> warden.v1.RootFieldKind
-	12, // 80: warden.v1.RootFieldDecision.decision:type_name -> warden.v1.OperationDecision
-	53, // 81: warden.v1.RootFieldDecision.session_variables:type_name -> warden.v1.RootFieldDecision.SessionVariablesEntry
-	47, // 82: warden.v1.RootFieldDecision.remote_presets:type_name -> warden.v1.RemotePreset
-	55, // 83: warden.v1.RemotePreset.value:type_name -> google.protobuf.Value
-	12, // 84: warden.v1.CheckGraphQLResponse.decision:type_name -> warden.v1.OperationDecision
-	46, // 85: warden.v1.CheckGraphQLResponse.root_fields:type_name -> warden.v1.RootFieldDecision
-	48, // 86: warden.v1.CheckGraphQLResponse.allow_list:type_name -> warden.v1.AllowListResult
-	16, // 87: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	24, // 88: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	45, // 89: warden.v1.AuthorizationService.CheckGraphQL:input_type -> warden.v1.CheckGraphQLRequest
-	22, // 90: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	25, // 91: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	49, // 92: warden.v1.AuthorizationService.CheckGraphQL:output_type -> warden.v1.CheckGraphQLResponse
-	90, // [90:93] is the sub-list for method output_type
-	87, // [87:90] is the sub-list for method input_type
-	87, // [87:87] is the sub-list for extension type_name
-	87, // [87:87] is the sub-list for extension extendee
-	0,  // [0:87] is the sub-list for field type_name
+	34, // 76: warden.v1.DatabasePredicate.other_column:type_name -> warden.v1.ColumnRef
+	44, // 77: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
+	32, // 78: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
+	14, // 79: warden.v1.CheckGraphQLRequest.principal:type_name -> warden.v1.Principal
+	13, // 80: warden.v1.RootFieldDecision.kind:type_name -> warden.v1.RootFieldKind
+	12, // 81: warden.v1.RootFieldDecision.decision:type_name -> warden.v1.OperationDecision
+	53, // 82: warden.v1.RootFieldDecision.session_variables:type_name -> warden.v1.RootFieldDecision.SessionVariablesEntry
+	47, // 83: warden.v1.RootFieldDecision.remote_presets:type_name -> warden.v1.RemotePreset
+	55, // 84: warden.v1.RemotePreset.value:type_name -> google.protobuf.Value
+	12, // 85: warden.v1.CheckGraphQLResponse.decision:type_name -> warden.v1.OperationDecision
+	46, // 86: warden.v1.CheckGraphQLResponse.root_fields:type_name -> warden.v1.RootFieldDecision
+	48, // 87: warden.v1.CheckGraphQLResponse.allow_list:type_name -> warden.v1.AllowListResult
+	16, // 88: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	24, // 89: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	45, // 90: warden.v1.AuthorizationService.CheckGraphQL:input_type -> warden.v1.CheckGraphQLRequest
+	22, // 91: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	25, // 92: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	49, // 93: warden.v1.AuthorizationService.CheckGraphQL:output_type -> warden.v1.CheckGraphQLResponse
+	91, // [91:94] is the sub-list for method output_type
+	88, // [88:91] is the sub-list for method input_type
+	88, // [88:88] is the sub-list for extension type_name
+	88, // [88:88] is the sub-list for extension extendee
+	0,  // [0:88] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
