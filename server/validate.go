@@ -14,7 +14,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/wardenpdp/warden/policy/model"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
@@ -50,6 +49,12 @@ type Limits struct {
 // field violation per problem, or ResourceExhausted for too many rows.
 // Messages it does not know pass unchecked.
 func ValidateRequest(req any, lim Limits) error {
+	return validateRequest(req, lim, nil)
+}
+
+// validateRequest is ValidateRequest, the values of a CheckRequest's rows
+// read from wire when the codec decoded them (nil: from the Structs).
+func validateRequest(req any, lim Limits, wire *wireRows) error {
 	var v violations
 	switch r := req.(type) {
 	case *wardenv1.CheckRequest:
@@ -62,7 +67,7 @@ func ValidateRequest(req any, lim Limits) error {
 		v.principal(r.GetPrincipal(), lim.StatedSession)
 		v.table("table", r.GetTable())
 		v.operation(r.GetOperation())
-		v.rows(r.GetRows(), r.GetOperation())
+		v.rows(r.GetRows(), r.GetOperation(), wire)
 		for i, c := range r.GetColumns() {
 			if c == "" {
 				v.add(fmt.Sprintf("columns[%d]", i), "must not be empty")
@@ -89,7 +94,7 @@ func ValidateRequest(req any, lim Limits) error {
 // a rejected request has been logged and counted but reaches no handler.
 func validationInterceptor(lim Limits) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if err := ValidateRequest(req, lim); err != nil {
+		if err := validateRequest(req, lim, wireRowsOf(ctx, req)); err != nil {
 			return nil, err
 		}
 		return handler(ctx, req)
@@ -184,7 +189,7 @@ func (v *violations) operation(op wardenv1.Operation) {
 	}
 }
 
-func (v *violations) rows(rows []*wardenv1.Row, op wardenv1.Operation) {
+func (v *violations) rows(rows []*wardenv1.Row, op wardenv1.Operation, wire *wireRows) {
 	if len(rows) == 0 {
 		v.add("rows", "at least one row is required")
 		return
@@ -204,21 +209,22 @@ func (v *violations) rows(rows []*wardenv1.Row, op wardenv1.Operation) {
 				ids[id] = i
 			}
 		}
-		if r.GetValues() == nil {
+		values, newValues := columnsOf(r, wire.row(i))
+		if !values.present() {
 			v.add(prefix+".values", "required")
 		}
-		if r.GetNewValues() != nil && op != wardenv1.Operation_OPERATION_UPDATE {
+		if newValues.present() && op != wardenv1.Operation_OPERATION_UPDATE {
 			v.add(prefix+".new_values", "only for OPERATION_UPDATE")
 		}
-		v.jsonValues(prefix+".values_json", r.GetValuesJson(), r.GetValues())
+		v.jsonValues(prefix+".values_json", r.GetValuesJson(), values)
 		if len(r.GetNewValuesJson()) > 0 {
 			switch {
 			case op != wardenv1.Operation_OPERATION_UPDATE:
 				v.add(prefix+".new_values_json", "only for OPERATION_UPDATE")
-			case r.GetNewValues() == nil:
+			case !newValues.present():
 				v.add(prefix+".new_values_json", "needs new_values (the row after the update)")
 			}
-			v.jsonValues(prefix+".new_values_json", r.GetNewValuesJson(), r.GetNewValues())
+			v.jsonValues(prefix+".new_values_json", r.GetNewValuesJson(), newValues)
 		}
 	}
 }
@@ -226,10 +232,13 @@ func (v *violations) rows(rows []*wardenv1.Row, op wardenv1.Operation) {
 // jsonValues checks a row's values_json (or new_values_json): one JSON
 // document per column, nested at most MaxJSONDepth levels, for a column
 // that values (or new_values) does not also give.
-func (v *violations) jsonValues(field string, m map[string]string, values *structpb.Struct) {
+func (v *violations) jsonValues(field string, m map[string]string, values rowColumns) {
+	if len(m) == 0 {
+		return
+	}
 	for _, col := range slices.Sorted(maps.Keys(m)) {
 		f := field + "[" + col + "]"
-		if _, both := values.GetFields()[col]; both {
+		if values.has(col) {
 			v.add(f, "the column is also in values; give it once")
 			continue
 		}
