@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -254,6 +255,87 @@ const MaxJSONDepth = 64
 // ParseJSONValue reads one JSON document exactly (numbers as
 // json.Number), nested at most MaxJSONDepth levels.
 func ParseJSONValue(s string) (any, error) {
+	if v, ok := jsonScalar(s); ok {
+		return v, nil
+	}
+	return decodeJSONValue(s)
+}
+
+// jsonScalar reads the documents most columns of values_json are — a
+// number, true, false, null, or an ASCII string without escapes, with
+// JSON's white space around — as decodeJSONValue does, without its
+// decoder; ok is false for anything else.
+func jsonScalar(s string) (v any, ok bool) {
+	t := strings.Trim(s, " \t\n\r")
+	switch t {
+	case "":
+		return nil, false
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	case "null":
+		return nil, true
+	}
+	if t[0] == '"' {
+		if len(t) < 2 || t[len(t)-1] != '"' {
+			return nil, false
+		}
+		in := t[1 : len(t)-1]
+		for i := range len(in) {
+			if c := in[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+				return nil, false
+			}
+		}
+		return in, true
+	}
+	if !isJSONNumber(t) {
+		return nil, false
+	}
+	return json.Number(t), true
+}
+
+// isJSONNumber says whether s is a number in JSON's grammar:
+// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func isJSONNumber(s string) bool {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// decodeJSONValue is ParseJSONValue with encoding/json's decoder.
+func decodeJSONValue(s string) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var out any

@@ -382,3 +382,42 @@ func FuzzWireRows(f *testing.F) {
 		sameCheck(t, set, b)
 	})
 }
+
+// FuzzJSONScalar holds ParseJSONValue's scalar path to encoding/json's
+// decoder: what it takes, it reads as the decoder does.
+//
+//	go test ./server -run '^$' -fuzz FuzzJSONScalar -fuzztime 60s
+func FuzzJSONScalar(f *testing.F) {
+	for _, s := range []string{"1", "-0", "0.5e-3", "1E+2", "01", "-", "1.", ".5", "1e", "9223372036854775808", " 12 ",
+		"true", "false", "null", "nul", `"t"`, `"a\"b"`, `"\u00e9"`, "\"\xff\"", `"`, `""`, "\t\"x\"\n", `{"a": 1}`, "[1]", "", "1 2", "tru"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := jsonScalar(s)
+		want, err := decodeJSONValue(s)
+		if !ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("%q: the scalar path read %#v, the decoder refuses it: %v", s, got, err)
+		}
+		if !cmp.Equal(got, want) {
+			t.Fatalf("%q: the scalar path read %#v, the decoder %#v", s, got, want)
+		}
+	})
+}
+
+// TestJSONScalarTakesTheCommonForms: the scalar path is taken for the
+// values a client sends most.
+func TestJSONScalarTakesTheCommonForms(t *testing.T) {
+	for _, s := range []string{"1", "-12", "9223372036854775807", "0.1", "1e3", "true", "false", "null", `"t"`, ` "2024-01-01T00:00:00Z" `} {
+		if _, ok := jsonScalar(s); !ok {
+			t.Errorf("%q: not taken", s)
+		}
+	}
+	for _, s := range []string{"01", `"\u00e9"`, `"é"`, `{"a":1}`, "[1]", "1 2", "+1", "NaN"} {
+		if _, ok := jsonScalar(s); ok {
+			t.Errorf("%q: taken", s)
+		}
+	}
+}
