@@ -78,7 +78,21 @@ const maxPooledBytes = 1 << 20
 // decodeCheckWire unmarshals the wire form b of a CheckRequest into req,
 // its rows' values into the wireRows it returns. ok is false when the
 // fast path does not take b: the caller then unmarshals b whole.
-func decodeCheckWire(b []byte, req *wardenv1.CheckRequest) (*wireRows, bool) {
+func decodeCheckWire(b []byte, req *wardenv1.CheckRequest) (rows *wireRows, ok bool) {
+	// The codec runs before the recovery interceptor: a fault of the fast
+	// path (FuzzWireRows looks for them in decodeRows) must not take the
+	// server down, and protobuf's decoding of the whole request stays
+	// right.
+	defer func() {
+		if recover() != nil {
+			rows, ok = nil, false
+		}
+	}()
+	return decodeRows(b, req)
+}
+
+// decodeRows is decodeCheckWire without the recovery.
+func decodeRows(b []byte, req *wardenv1.CheckRequest) (*wireRows, bool) {
 	bp := strippedPool.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= maxPooledBytes {
@@ -156,8 +170,11 @@ func (d *wireDecoder) row(b []byte) bool {
 	kept := 0
 	for rest := b; len(rest) > 0; {
 		num, typ, tn := protowire.ConsumeTag(rest)
+		if tn < 0 {
+			return false
+		}
 		fn := protowire.ConsumeFieldValue(num, typ, rest[tn:])
-		if tn < 0 || fn < 0 {
+		if fn < 0 {
 			return false
 		}
 		if num == rowValues || num == rowNewValues {
