@@ -278,6 +278,9 @@ func (d *wireDecoder) entry(b []byte, depth int) (string, any, bool) {
 				return "", nil, false
 			}
 			key, _ = protowire.ConsumeBytes(field)
+			if !utf8.Valid(key) {
+				return "", nil, false // protobuf checks every occurrence, the last kept
+			}
 		case mapEntryValue:
 			if typ != protowire.BytesType || seen {
 				return "", nil, false
@@ -289,9 +292,6 @@ func (d *wireDecoder) entry(b []byte, depth int) (string, any, bool) {
 				return "", nil, false
 			}
 		}
-	}
-	if !utf8.Valid(key) {
-		return "", nil, false
 	}
 	return d.key(key), val, true
 }
