@@ -126,41 +126,59 @@ type wireDecoder struct {
 // maxSharedKeys bounds the names a request shares.
 const maxSharedKeys = 64
 
-func (d *wireDecoder) request(b []byte) bool {
-	n := 0
-	for rest := b; len(rest) > 0; {
-		num, typ, tn := protowire.ConsumeTag(rest)
+// walkFields calls f with each field of the wire form b (its number,
+// wire type, value and whole bytes, tag included) until f returns false;
+// it returns false then, and for malformed bytes.
+func walkFields(b []byte, f func(num protowire.Number, typ protowire.Type, value, whole []byte) bool) bool {
+	for len(b) > 0 {
+		num, typ, tn := protowire.ConsumeTag(b)
 		if tn < 0 {
 			return false
 		}
-		fn := protowire.ConsumeFieldValue(num, typ, rest[tn:])
+		fn := protowire.ConsumeFieldValue(num, typ, b[tn:])
 		if fn < 0 {
 			return false
 		}
-		if num == checkRequestRows {
-			n++
+		if !f(num, typ, b[tn:tn+fn], b[:tn+fn]) {
+			return false
 		}
-		rest = rest[tn+fn:]
-	}
-	d.rows = make([]wireRow, 0, n)
-	for len(b) > 0 {
-		num, typ, tn := protowire.ConsumeTag(b)
-		fn := protowire.ConsumeFieldValue(num, typ, b[tn:])
-		field := b[:tn+fn]
 		b = b[tn+fn:]
-		if num != checkRequestRows {
-			d.out = append(d.out, field...)
-			continue
-		}
-		if typ != protowire.BytesType {
-			return false
-		}
-		row, _ := protowire.ConsumeBytes(field[tn:])
-		if !d.row(row) {
-			return false
-		}
 	}
 	return true
+}
+
+// bytesOf is the content of a length-delimited value.
+func bytesOf(value []byte) []byte {
+	v, _ := protowire.ConsumeBytes(value)
+	return v
+}
+
+// countMessages counts the occurrences of the message field num in b; ok
+// is false for malformed bytes or the field with another wire type.
+func countMessages(b []byte, num protowire.Number) (n int, ok bool) {
+	ok = walkFields(b, func(fnum protowire.Number, typ protowire.Type, _, _ []byte) bool {
+		if fnum == num {
+			n++
+			return typ == protowire.BytesType
+		}
+		return true
+	})
+	return n, ok
+}
+
+func (d *wireDecoder) request(b []byte) bool {
+	n, ok := countMessages(b, checkRequestRows)
+	if !ok {
+		return false
+	}
+	d.rows = make([]wireRow, 0, n)
+	return walkFields(b, func(num protowire.Number, _ protowire.Type, value, whole []byte) bool {
+		if num != checkRequestRows {
+			d.out = append(d.out, whole...)
+			return true
+		}
+		return d.row(bytesOf(value))
+	})
 }
 
 // row decodes one Row's values and new_values and appends the Row,
@@ -168,47 +186,33 @@ func (d *wireDecoder) request(b []byte) bool {
 func (d *wireDecoder) row(b []byte) bool {
 	var r wireRow
 	kept := 0
-	for rest := b; len(rest) > 0; {
-		num, typ, tn := protowire.ConsumeTag(rest)
-		if tn < 0 {
-			return false
+	ok := walkFields(b, func(num protowire.Number, typ protowire.Type, value, whole []byte) bool {
+		if num != rowValues && num != rowNewValues {
+			kept += len(whole)
+			return true
 		}
-		fn := protowire.ConsumeFieldValue(num, typ, rest[tn:])
-		if fn < 0 {
-			return false
+		into := &r.values
+		if num == rowNewValues {
+			into = &r.newValues
 		}
-		if num == rowValues || num == rowNewValues {
-			if typ != protowire.BytesType {
-				return false
-			}
-			v, _ := protowire.ConsumeBytes(rest[tn:])
-			m, ok := d.structMap(v, 1)
-			if !ok {
-				return false
-			}
-			into := &r.values
-			if num == rowNewValues {
-				into = &r.newValues
-			}
-			if *into != nil {
-				return false // given twice: protobuf merges the two
-			}
-			*into = m
-		} else {
-			kept += tn + fn
+		if typ != protowire.BytesType || *into != nil {
+			return false // given twice: protobuf merges the two
 		}
-		rest = rest[tn+fn:]
+		m, ok := d.structMap(bytesOf(value), 1)
+		*into = m
+		return ok
+	})
+	if !ok {
+		return false
 	}
 	d.out = protowire.AppendTag(d.out, checkRequestRows, protowire.BytesType)
 	d.out = protowire.AppendVarint(d.out, uint64(kept))
-	for len(b) > 0 {
-		num, typ, tn := protowire.ConsumeTag(b)
-		fn := protowire.ConsumeFieldValue(num, typ, b[tn:])
+	walkFields(b, func(num protowire.Number, _ protowire.Type, _, whole []byte) bool {
 		if num != rowValues && num != rowNewValues {
-			d.out = append(d.out, b[:tn+fn]...)
+			d.out = append(d.out, whole...)
 		}
-		b = b[tn+fn:]
-	}
+		return true
+	})
 	d.rows = append(d.rows, r)
 	return true
 }
@@ -216,44 +220,20 @@ func (d *wireDecoder) row(b []byte) bool {
 // structMap decodes a google.protobuf.Struct as Struct.AsMap returns it;
 // depth is the nesting of the values it holds.
 func (d *wireDecoder) structMap(b []byte, depth int) (map[string]any, bool) {
-	if depth > wireMaxDepth {
+	n, ok := countMessages(b, structFields)
+	if !ok || depth > wireMaxDepth {
 		return nil, false
 	}
-	n := 0
-	for rest := b; len(rest) > 0; {
-		num, typ, tn := protowire.ConsumeTag(rest)
-		if tn < 0 {
-			return nil, false
-		}
-		fn := protowire.ConsumeFieldValue(num, typ, rest[tn:])
-		if fn < 0 {
-			return nil, false
-		}
-		if num == structFields {
-			if typ != protowire.BytesType {
-				return nil, false
-			}
-			n++
-		}
-		rest = rest[tn+fn:]
-	}
 	m := make(map[string]any, n)
-	for len(b) > 0 {
-		num, typ, tn := protowire.ConsumeTag(b)
-		fn := protowire.ConsumeFieldValue(num, typ, b[tn:])
-		field := b[tn : tn+fn]
-		b = b[tn+fn:]
+	ok = walkFields(b, func(num protowire.Number, _ protowire.Type, value, _ []byte) bool {
 		if num != structFields {
-			continue // an unknown field: protobuf keeps it aside, AsMap ignores it
+			return true // an unknown field: protobuf keeps it aside, AsMap ignores it
 		}
-		entry, _ := protowire.ConsumeBytes(field)
-		k, v, ok := d.entry(entry, depth)
-		if !ok {
-			return nil, false
-		}
+		k, v, ok := d.entry(bytesOf(value), depth)
 		m[k] = v // a key given twice: the last entry wins, as in protobuf
-	}
-	return m, true
+		return ok
+	})
+	return m, ok
 }
 
 // entry decodes one map entry of Struct.fields.
@@ -261,37 +241,25 @@ func (d *wireDecoder) entry(b []byte, depth int) (string, any, bool) {
 	var key []byte
 	var val any
 	seen := false
-	for len(b) > 0 {
-		num, typ, tn := protowire.ConsumeTag(b)
-		if tn < 0 {
-			return "", nil, false
-		}
-		fn := protowire.ConsumeFieldValue(num, typ, b[tn:])
-		if fn < 0 {
-			return "", nil, false
-		}
-		field := b[tn : tn+fn]
-		b = b[tn+fn:]
+	ok := walkFields(b, func(num protowire.Number, typ protowire.Type, value, _ []byte) bool {
 		switch num {
 		case mapEntryKey:
-			if typ != protowire.BytesType {
-				return "", nil, false
-			}
-			key, _ = protowire.ConsumeBytes(field)
-			if !utf8.Valid(key) {
-				return "", nil, false // protobuf checks every occurrence, the last kept
-			}
+			key = bytesOf(value)
+			// protobuf checks every occurrence, and keeps the last
+			return typ == protowire.BytesType && utf8.Valid(key)
 		case mapEntryValue:
 			if typ != protowire.BytesType || seen {
-				return "", nil, false
+				return false // given twice: protobuf merges the two
 			}
 			seen = true
-			v, _ := protowire.ConsumeBytes(field)
 			var ok bool
-			if val, ok = d.value(v, depth); !ok {
-				return "", nil, false
-			}
+			val, ok = d.value(bytesOf(value), depth)
+			return ok
 		}
+		return true
+	})
+	if !ok {
+		return "", nil, false
 	}
 	return d.key(key), val, true
 }
@@ -314,73 +282,42 @@ func (d *wireDecoder) key(k []byte) string {
 func (d *wireDecoder) value(b []byte, depth int) (any, bool) {
 	var out any // no kind: nil, as AsInterface
 	kinds := 0
-	for len(b) > 0 {
-		num, typ, tn := protowire.ConsumeTag(b)
-		if tn < 0 {
-			return nil, false
-		}
-		fn := protowire.ConsumeFieldValue(num, typ, b[tn:])
-		if fn < 0 {
-			return nil, false
-		}
-		field := b[tn : tn+fn]
-		b = b[tn+fn:]
+	ok := walkFields(b, func(num protowire.Number, typ protowire.Type, value, _ []byte) bool {
 		if num < valueNull || num > valueList {
-			continue // unknown
+			return true // unknown
 		}
 		if kinds++; kinds > 1 {
-			return nil, false // a oneof given twice: protobuf keeps the last, or merges
+			return false // a oneof given twice: protobuf keeps the last, or merges
 		}
-		switch num {
-		case valueNull:
-			if typ != protowire.VarintType {
-				return nil, false
-			}
+		switch {
+		case num == valueNull && typ == protowire.VarintType:
 			out = nil
-		case valueNumber:
-			if typ != protowire.Fixed64Type {
-				return nil, false
-			}
-			v, _ := protowire.ConsumeFixed64(field)
+		case num == valueNumber && typ == protowire.Fixed64Type:
+			v, _ := protowire.ConsumeFixed64(value)
 			out = numberValue(math.Float64frombits(v))
-		case valueString:
-			if typ != protowire.BytesType {
-				return nil, false
-			}
-			s, _ := protowire.ConsumeBytes(field)
+		case num == valueString && typ == protowire.BytesType:
+			s := bytesOf(value)
 			if !utf8.Valid(s) {
-				return nil, false
+				return false
 			}
 			out = string(s)
-		case valueBool:
-			if typ != protowire.VarintType {
-				return nil, false
-			}
-			v, _ := protowire.ConsumeVarint(field)
+		case num == valueBool && typ == protowire.VarintType:
+			v, _ := protowire.ConsumeVarint(value)
 			out = protowire.DecodeBool(v)
-		case valueStruct:
-			if typ != protowire.BytesType {
-				return nil, false
-			}
-			s, _ := protowire.ConsumeBytes(field)
-			m, ok := d.structMap(s, depth+1)
-			if !ok {
-				return nil, false
-			}
+		case num == valueStruct && typ == protowire.BytesType:
+			m, ok := d.structMap(bytesOf(value), depth+1)
 			out = m
-		case valueList:
-			if typ != protowire.BytesType {
-				return nil, false
-			}
-			s, _ := protowire.ConsumeBytes(field)
-			l, ok := d.list(s, depth+1)
-			if !ok {
-				return nil, false
-			}
+			return ok
+		case num == valueList && typ == protowire.BytesType:
+			l, ok := d.list(bytesOf(value), depth+1)
 			out = l
+			return ok
+		default:
+			return false // a known field with another wire type
 		}
-	}
-	return out, true
+		return true
+	})
+	return out, ok
 }
 
 // numberValue is a number as Value.AsInterface gives it: NaN and the
@@ -399,44 +336,20 @@ func numberValue(f float64) any {
 
 // list decodes a google.protobuf.ListValue as ListValue.AsSlice returns it.
 func (d *wireDecoder) list(b []byte, depth int) ([]any, bool) {
-	if depth > wireMaxDepth {
+	n, ok := countMessages(b, listValueItems)
+	if !ok || depth > wireMaxDepth {
 		return nil, false
 	}
-	n := 0
-	for rest := b; len(rest) > 0; {
-		num, typ, tn := protowire.ConsumeTag(rest)
-		if tn < 0 {
-			return nil, false
-		}
-		fn := protowire.ConsumeFieldValue(num, typ, rest[tn:])
-		if fn < 0 {
-			return nil, false
-		}
-		if num == listValueItems {
-			if typ != protowire.BytesType {
-				return nil, false
-			}
-			n++
-		}
-		rest = rest[tn+fn:]
-	}
 	out := make([]any, 0, n)
-	for len(b) > 0 {
-		num, typ, tn := protowire.ConsumeTag(b)
-		fn := protowire.ConsumeFieldValue(num, typ, b[tn:])
-		field := b[tn : tn+fn]
-		b = b[tn+fn:]
+	ok = walkFields(b, func(num protowire.Number, _ protowire.Type, value, _ []byte) bool {
 		if num != listValueItems {
-			continue
+			return true
 		}
-		el, _ := protowire.ConsumeBytes(field)
-		v, ok := d.value(el, depth)
-		if !ok {
-			return nil, false
-		}
+		v, ok := d.value(bytesOf(value), depth)
 		out = append(out, v)
-	}
-	return out, true
+		return ok
+	})
+	return out, ok
 }
 
 // row returns the decoded values of row i, or nil without wire rows.
