@@ -16,7 +16,7 @@ import (
 
 // benchArticles is a Check of n rows of the example's articles (seven
 // columns, the rule reading three), as a gateway sends it.
-func benchArticles(b *testing.B, n int) *wardenv1.CheckRequest {
+func benchArticles(b testing.TB, n int) *wardenv1.CheckRequest {
 	rows := make([]map[string]any, n)
 	for i := range rows {
 		rows[i] = map[string]any{"id": i, "org_id": 1 + i%2, "author_id": 1 + i%3, "title": "Release notes 1.0",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -420,6 +421,43 @@ func TestJSONScalarTakesTheCommonForms(t *testing.T) {
 	for _, s := range []string{"01", `"\u00e9"`, `"é"`, `{"a":1}`, "[1]", "1 2", "+1", "NaN"} {
 		if _, ok := jsonScalar(s); ok {
 			t.Errorf("%q: taken", s)
+		}
+	}
+}
+
+// TestGuardDecodesRowsFromTheWire: a unary call's request, decoded by
+// the guarded handler as grpc-go decodes it, reaches validation and the
+// handler with its rows' values decoded from the wire, as AsMap gives
+// them.
+func TestGuardDecodesRowsFromTheWire(t *testing.T) {
+	codec := newHoldingCodec(DefaultConfig().requestCaps())
+	g := guardRegistrar{codec: codec}
+	sent := benchArticles(t, 3)
+	b, err := proto.Marshal(sent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *wireRows
+	generated := func(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+		req := new(wardenv1.CheckRequest)
+		if err := dec(req); err != nil {
+			return nil, err
+		}
+		return interceptor(ctx, req, &grpc.UnaryServerInfo{}, func(ctx context.Context, req any) (any, error) {
+			got = wireRowsOf(ctx, req)
+			return req, nil
+		})
+	}
+	dec := func(m any) error { return codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, m) }
+	if _, err := g.guard(generated)(nil, context.Background(), dec, validationInterceptor(Limits{MaxRows: 10})); err != nil {
+		t.Fatalf("refused: %v", err)
+	}
+	if got == nil || len(got.rows) != 3 {
+		t.Fatalf("no wire rows in the handler: %+v", got)
+	}
+	for i, r := range sent.GetRows() {
+		if diff := cmp.Diff(r.GetValues().AsMap(), got.rows[i].values); diff != "" {
+			t.Errorf("rows[%d] (-sent +decoded):\n%s", i, diff)
 		}
 	}
 }
