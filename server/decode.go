@@ -129,8 +129,9 @@ type decodeSlotKey struct{}
 
 // guard wraps a generated unary handler: it arms the codec for the
 // request message, and puts the call's decodeSlot in the context: a held
-// failure for decodeInterceptor, rows for the handler. Whatever the interceptor chain, the handler itself
-// runs only on a request that decoded.
+// failure for decodeInterceptor, a CheckRequest's rows for validation and
+// the handler. Whatever the interceptor chain, the handler itself runs
+// only on a request that decoded.
 func (g guardRegistrar) guard(h grpc.MethodHandler) grpc.MethodHandler {
 	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 		slot := &decodeSlot{}

@@ -22,7 +22,7 @@ import (
 // with protobuf, the rows' Structs cut out. The message's rows are then
 // left without values; the call's wireRows carries them, and validation,
 // the conversion to the engine's input and the decision log read them
-// there (rowValues).
+// there (columnsOf).
 //
 // The fast path takes only what it reads exactly as protobuf does. Wire
 // data it would have to merge (a Struct, a map entry's value or a
