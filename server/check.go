@@ -33,7 +33,8 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 	}
 	ci.sess = sess
 	snap := a.s.current()
-	in, err := CheckInput(req, sess)
+	wire := wireRowsOf(ctx, req)
+	in, err := checkInput(req, sess, wire)
 	if err != nil {
 		return nil, a.s.fail(ctx, err)
 	}
@@ -60,7 +61,7 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 		}
 	}
 	a.s.metrics.observeCheck(in.Table, in.Op, roleLabel(snap.set.Policy(), res.Role), res, took)
-	a.s.logCheck(ctx, ci, req, in, res, resp)
+	a.s.logCheck(ctx, ci, req, wire, in, res, resp)
 	logging.AddFields(ctx, logging.Fields{
 		"warden.decision_id", resp.GetDecisionId(),
 		"warden.revision", resp.GetRevision(),
@@ -103,6 +104,12 @@ func CheckOffline(ctx context.Context, set *engine.Set, req *wardenv1.CheckReque
 // CheckInput converts a validated request to the engine's input, for the
 // resolved session.
 func CheckInput(req *wardenv1.CheckRequest, sess engine.Session) (engine.CheckInput, error) {
+	return checkInput(req, sess, nil)
+}
+
+// checkInput is CheckInput, the rows' values read from wire when the
+// codec decoded them (nil: from the Structs).
+func checkInput(req *wardenv1.CheckRequest, sess engine.Session, wire *wireRows) (engine.CheckInput, error) {
 	table, err := model.ParseTableName(req.GetTable())
 	if err != nil {
 		return engine.CheckInput{}, status.Errorf(codes.InvalidArgument, "table: %v", err)
@@ -124,9 +131,11 @@ func CheckInput(req *wardenv1.CheckRequest, sess engine.Session) (engine.CheckIn
 	}
 	var bad violations
 	for i, r := range req.GetRows() {
-		in.Rows[i] = engine.Row{ID: r.GetId(), Values: r.GetValues().AsMap()}
-		if r.GetNewValues() != nil {
-			in.Rows[i].New = r.GetNewValues().AsMap()
+		values, newValues := columnsOf(r, wire.row(i))
+		nulls := len(r.GetJsonNulls()) > 0
+		in.Rows[i] = engine.Row{ID: r.GetId(), Values: values.asMap(nulls || len(r.GetValuesJson()) > 0, nulls)}
+		if newValues.present() {
+			in.Rows[i].New = newValues.asMap(nulls || len(r.GetNewValuesJson()) > 0, nulls)
 		}
 		// values_json: exact JSON (ValidateRequest has read it once).
 		for _, j := range []struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -13,6 +14,8 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
 // grpc-go decodes a unary request inside the generated method handler,
@@ -34,11 +37,22 @@ import (
 // holdingCodec is the proto codec that checks a request's wire bytes
 // against the request caps before decoding it (decodecaps.go), and holds
 // back the decoding failures — a cap exceeded among them — of armed
-// messages.
+// messages. An armed CheckRequest has its rows' values decoded straight
+// from the wire (wirerows.go).
 type holdingCodec struct {
 	base  encoding.CodecV2
 	caps  RequestCaps
-	armed sync.Map // message -> *error
+	armed sync.Map // message -> *decodeSlot
+	// structRows turns the fast path off: every row through
+	// google.protobuf.Struct (tests and benchmarks compare the two).
+	structRows atomic.Bool
+}
+
+// decodeSlot is what decoding one unary request leaves to the rest of
+// its call: a held failure, or the rows the codec decoded from the wire.
+type decodeSlot struct {
+	err  error
+	rows *wireRows
 }
 
 func newHoldingCodec(caps RequestCaps) *holdingCodec {
@@ -50,12 +64,16 @@ func (c *holdingCodec) Name() string { return protocodec.Name }
 func (c *holdingCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
 
 func (c *holdingCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	err := c.unmarshal(data, v)
+	var slot *decodeSlot
+	if held, ok := c.armed.Load(v); ok {
+		slot = held.(*decodeSlot)
+	}
+	err := c.unmarshal(data, v, slot)
 	if err == nil {
 		return nil
 	}
-	if held, ok := c.armed.Load(v); ok {
-		*held.(*error) = err
+	if slot != nil {
+		slot.err = err
 		if r, ok := v.(interface{ Reset() }); ok {
 			r.Reset()
 		}
@@ -65,8 +83,9 @@ func (c *holdingCodec) Unmarshal(data mem.BufferSlice, v any) error {
 }
 
 // unmarshal decodes as grpc-go's proto codec does, after checking the
-// wire bytes against the request caps.
-func (c *holdingCodec) unmarshal(data mem.BufferSlice, v any) error {
+// wire bytes against the request caps; the rows of an armed CheckRequest
+// go to slot.
+func (c *holdingCodec) unmarshal(data mem.BufferSlice, v any, slot *decodeSlot) error {
 	m, ok := v.(proto.Message)
 	if !ok {
 		return c.base.Unmarshal(data, v)
@@ -76,6 +95,12 @@ func (c *holdingCodec) unmarshal(data mem.BufferSlice, v any) error {
 	b := buf.ReadOnlyData()
 	if err := c.caps.Check(b, m.ProtoReflect().Descriptor()); err != nil {
 		return err
+	}
+	if req, ok := m.(*wardenv1.CheckRequest); ok && slot != nil && !c.structRows.Load() {
+		if rows, ok := decodeCheckWire(b, req); ok {
+			slot.rows = rows
+			return nil
+		}
 	}
 	return proto.Unmarshal(b, m)
 }
@@ -100,25 +125,26 @@ func (g guardRegistrar) RegisterService(sd *grpc.ServiceDesc, impl any) {
 	g.record(sd.ServiceName, impl)
 }
 
-type decodeErrKey struct{}
+type decodeSlotKey struct{}
 
 // guard wraps a generated unary handler: it arms the codec for the
-// request message, and puts a held failure in the context for
-// decodeInterceptor. Whatever the interceptor chain, the handler itself
-// runs only on a request that decoded.
+// request message, and puts the call's decodeSlot in the context: a held
+// failure for decodeInterceptor, a CheckRequest's rows for validation and
+// the handler. Whatever the interceptor chain, the handler itself runs
+// only on a request that decoded.
 func (g guardRegistrar) guard(h grpc.MethodHandler) grpc.MethodHandler {
 	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-		var decodeErr error
+		slot := &decodeSlot{}
 		held := func(m any) error {
-			g.codec.armed.Store(m, &decodeErr)
+			g.codec.armed.Store(m, slot)
 			defer g.codec.armed.Delete(m)
 			return dec(m)
 		}
-		ctx = context.WithValue(ctx, decodeErrKey{}, &decodeErr)
+		ctx = context.WithValue(ctx, decodeSlotKey{}, slot)
 		chain := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			checked := func(ctx context.Context, req any) (any, error) {
-				if decodeErr != nil {
-					return nil, decodeStatus(decodeErr)
+				if slot.err != nil {
+					return nil, decodeStatus(slot.err)
 				}
 				return handler(ctx, req)
 			}
@@ -133,10 +159,20 @@ func (g guardRegistrar) guard(h grpc.MethodHandler) grpc.MethodHandler {
 
 // decodeInterceptor answers the call's held decoding failure, if any.
 func decodeInterceptor(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if p, ok := ctx.Value(decodeErrKey{}).(*error); ok && *p != nil {
-		return nil, decodeStatus(*p)
+	if s, ok := ctx.Value(decodeSlotKey{}).(*decodeSlot); ok && s.err != nil {
+		return nil, decodeStatus(s.err)
 	}
 	return handler(ctx, req)
+}
+
+// wireRowsOf returns the rows the codec decoded from the wire for req in
+// this call, or nil: req's rows then carry their values in their Structs.
+func wireRowsOf(ctx context.Context, req any) *wireRows {
+	s, ok := ctx.Value(decodeSlotKey{}).(*decodeSlot)
+	if !ok || s.rows == nil || s.rows.req != req {
+		return nil
+	}
+	return s.rows
 }
 
 // errTooDeep is protobuf's error for a message over its recursion limit

@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/wardenpdp/warden/policy/engine"
@@ -209,7 +208,7 @@ type callInfo struct {
 
 // logCheck records a Check's decision. req's rows give the values the
 // mask keeps.
-func (s *Server) logCheck(ctx context.Context, ci callInfo, req *wardenv1.CheckRequest, in engine.CheckInput, res *engine.CheckResult, resp *wardenv1.CheckResponse) {
+func (s *Server) logCheck(ctx context.Context, ci callInfo, req *wardenv1.CheckRequest, wire *wireRows, in engine.CheckInput, res *engine.CheckResult, resp *wardenv1.CheckResponse) {
 	span := trace.SpanFromContext(ctx)
 	if span.IsRecording() {
 		span.SetAttributes(
@@ -233,7 +232,7 @@ func (s *Server) logCheck(ctx context.Context, ci callInfo, req *wardenv1.CheckR
 			DeniedColumns: r.DeniedColumns, MissingData: r.MissingData,
 		}
 	}
-	s.decisions.Log(e, ci.sess.Vars, structRows(req.GetRows()))
+	s.decisions.Log(e, ci.sess.Vars, requestRows{req.GetRows(), wire})
 }
 
 // logFilter records a Filter's answer.
@@ -302,21 +301,21 @@ func traceIDs(ctx context.Context) (traceID, spanID string) {
 	return tid.String(), sid.String()
 }
 
-// structRows reads kept row values from the request's Structs.
-type structRows []*wardenv1.Row
-
-func (r structRows) Value(i int, col string) (any, bool) {
-	if i >= len(r) {
-		return nil, false
-	}
-	v, ok := r[i].GetValues().GetFields()[col]
-	if !ok {
-		return nil, false
-	}
-	return structValue(v), true
+// requestRows reads kept row values from the request as the caller sent
+// them: from the rows' Structs, or the values the codec decoded from the
+// wire (wire, when not nil).
+type requestRows struct {
+	rows []*wardenv1.Row
+	wire *wireRows
 }
 
-func structValue(v *structpb.Value) any { return v.AsInterface() }
+func (r requestRows) Value(i int, col string) (any, bool) {
+	if i >= len(r.rows) {
+		return nil, false
+	}
+	values, _ := columnsOf(r.rows[i], r.wire.row(i))
+	return values.value(col)
+}
 
 func decisionIndex(d engine.Decision) int {
 	if d < 0 || int(d) >= len(decisionLabels) {

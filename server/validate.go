@@ -10,11 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/wardenpdp/warden/policy/model"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
@@ -50,6 +50,12 @@ type Limits struct {
 // field violation per problem, or ResourceExhausted for too many rows.
 // Messages it does not know pass unchecked.
 func ValidateRequest(req any, lim Limits) error {
+	return validateRequest(req, lim, nil)
+}
+
+// validateRequest is ValidateRequest, the values of a CheckRequest's rows
+// read from wire when the codec decoded them (nil: from the Structs).
+func validateRequest(req any, lim Limits, wire *wireRows) error {
 	var v violations
 	switch r := req.(type) {
 	case *wardenv1.CheckRequest:
@@ -62,7 +68,7 @@ func ValidateRequest(req any, lim Limits) error {
 		v.principal(r.GetPrincipal(), lim.StatedSession)
 		v.table("table", r.GetTable())
 		v.operation(r.GetOperation())
-		v.rows(r.GetRows(), r.GetOperation())
+		v.rows(r.GetRows(), r.GetOperation(), wire)
 		for i, c := range r.GetColumns() {
 			if c == "" {
 				v.add(fmt.Sprintf("columns[%d]", i), "must not be empty")
@@ -95,7 +101,7 @@ func ValidateRequest(req any, lim Limits) error {
 // a rejected request has been logged and counted but reaches no handler.
 func validationInterceptor(lim Limits) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if err := ValidateRequest(req, lim); err != nil {
+		if err := validateRequest(req, lim, wireRowsOf(ctx, req)); err != nil {
 			return nil, err
 		}
 		return handler(ctx, req)
@@ -190,7 +196,7 @@ func (v *violations) operation(op wardenv1.Operation) {
 	}
 }
 
-func (v *violations) rows(rows []*wardenv1.Row, op wardenv1.Operation) {
+func (v *violations) rows(rows []*wardenv1.Row, op wardenv1.Operation, wire *wireRows) {
 	if len(rows) == 0 {
 		v.add("rows", "at least one row is required")
 		return
@@ -210,21 +216,22 @@ func (v *violations) rows(rows []*wardenv1.Row, op wardenv1.Operation) {
 				ids[id] = i
 			}
 		}
-		if r.GetValues() == nil {
+		values, newValues := columnsOf(r, wire.row(i))
+		if !values.present() {
 			v.add(prefix+".values", "required")
 		}
-		if r.GetNewValues() != nil && op != wardenv1.Operation_OPERATION_UPDATE {
+		if newValues.present() && op != wardenv1.Operation_OPERATION_UPDATE {
 			v.add(prefix+".new_values", "only for OPERATION_UPDATE")
 		}
-		v.jsonValues(prefix+".values_json", r.GetValuesJson(), r.GetValues())
+		v.jsonValues(prefix+".values_json", r.GetValuesJson(), values)
 		if len(r.GetNewValuesJson()) > 0 {
 			switch {
 			case op != wardenv1.Operation_OPERATION_UPDATE:
 				v.add(prefix+".new_values_json", "only for OPERATION_UPDATE")
-			case r.GetNewValues() == nil:
+			case !newValues.present():
 				v.add(prefix+".new_values_json", "needs new_values (the row after the update)")
 			}
-			v.jsonValues(prefix+".new_values_json", r.GetNewValuesJson(), r.GetNewValues())
+			v.jsonValues(prefix+".new_values_json", r.GetNewValuesJson(), newValues)
 		}
 	}
 }
@@ -232,10 +239,13 @@ func (v *violations) rows(rows []*wardenv1.Row, op wardenv1.Operation) {
 // jsonValues checks a row's values_json (or new_values_json): one JSON
 // document per column, nested at most MaxJSONDepth levels, for a column
 // that values (or new_values) does not also give.
-func (v *violations) jsonValues(field string, m map[string]string, values *structpb.Struct) {
+func (v *violations) jsonValues(field string, m map[string]string, values rowColumns) {
+	if len(m) == 0 {
+		return
+	}
 	for _, col := range slices.Sorted(maps.Keys(m)) {
 		f := field + "[" + col + "]"
-		if _, both := values.GetFields()[col]; both {
+		if values.has(col) {
 			v.add(f, "the column is also in values; give it once")
 			continue
 		}
@@ -251,6 +261,87 @@ const MaxJSONDepth = 64
 // ParseJSONValue reads one JSON document exactly (numbers as
 // json.Number), nested at most MaxJSONDepth levels.
 func ParseJSONValue(s string) (any, error) {
+	if v, ok := jsonScalar(s); ok {
+		return v, nil
+	}
+	return decodeJSONValue(s)
+}
+
+// jsonScalar reads the documents most columns of values_json are — a
+// number, true, false, null, or an ASCII string without escapes, with
+// JSON's white space around — as decodeJSONValue does, without its
+// decoder; ok is false for anything else.
+func jsonScalar(s string) (v any, ok bool) {
+	t := strings.Trim(s, " \t\n\r")
+	switch t {
+	case "":
+		return nil, false
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	case "null":
+		return nil, true
+	}
+	if t[0] == '"' {
+		if len(t) < 2 || t[len(t)-1] != '"' {
+			return nil, false
+		}
+		in := t[1 : len(t)-1]
+		for i := range len(in) {
+			if c := in[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+				return nil, false
+			}
+		}
+		return in, true
+	}
+	if !isJSONNumber(t) {
+		return nil, false
+	}
+	return json.Number(t), true
+}
+
+// isJSONNumber says whether s is a number in JSON's grammar:
+// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func isJSONNumber(s string) bool {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// decodeJSONValue is ParseJSONValue with encoding/json's decoder.
+func decodeJSONValue(s string) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var out any
