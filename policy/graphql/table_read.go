@@ -1,0 +1,360 @@
+package graphql
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// aggregateFunctions are the fields of <table>_aggregate_fields that take
+// columns (count takes them as an argument).
+var aggregateFunctions = []string{"sum", "avg", "max", "min", "stddev", "stddev_pop", "stddev_samp", "var_pop", "var_samp", "variance"}
+
+// read decides a selection set on a table's type: every field selected is
+// a column or computed field the select permission sel grants (nil:
+// admin), a relationship to a table the role may select from, or an
+// array relationship's aggregate where the target allows aggregations.
+// It records the selection and, recursively, those of relationships.
+func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.SelectionSet, path, rel, tname string, depth int) error {
+	if depth > maxSelectionDepth {
+		return deny("%s: relationships nest deeper than %d", path, maxSelectionDepth)
+	}
+	var fields []*ast.Field
+	if err := d.collect(set, 0, &fields); err != nil {
+		return err
+	}
+	at := len(d.sels)
+	d.sels = append(d.sels, Selection{Path: path, Table: t.Name, Op: model.OpSelect, Relationship: rel})
+	cols := map[string]bool{}
+	for _, f := range fields {
+		if f.Name == "__typename" {
+			continue
+		}
+		if col, ok := columnByField(t, f.Name); ok {
+			if !readable(sel, col) {
+				return deny("field '%s' not found in type: '%s': role %s may not select column %s of %s", f.Name, tname, d.req.Role, col, t.Name)
+			}
+			cols[col] = true
+			continue
+		}
+		if _, ok := t.Computed[f.Name]; ok {
+			if sel != nil && !slices.Contains(sel.ComputedFields, f.Name) {
+				return deny("field '%s' not found in type: '%s': role %s may not select computed field %s of %s", f.Name, tname, d.req.Role, f.Name, t.Name)
+			}
+			continue
+		}
+		r, aggregate := relationshipField(t, f.Name)
+		if r == nil {
+			return deny("field '%s' not found in type: '%s'", f.Name, tname)
+		}
+		target := d.p.Tables[d.p.Resolve(r.Target, t.Source)]
+		if target == nil {
+			return &undecidedError{"relationship " + r.Name + " of " + t.Name.String() + " leads to " + r.Target.String() + ", which is not in the policy"}
+		}
+		tsel, err := d.perm(target, model.OpSelect, f.Name)
+		if err != nil {
+			if _, ok := err.(*denial); ok {
+				return deny("field '%s' not found in type: '%s': role %s has no select permission on %s, the target of relationship %s", f.Name, tname, d.req.Role, target.Name, r.Name)
+			}
+			return err
+		}
+		ttype := typeName(d.p, target)
+		if r.Kind == model.RelArray || aggregate {
+			if err := d.where(target, tsel, f.Arguments.ForName("where"), ttype+"_bool_exp", depth+1); err != nil {
+				return err
+			}
+			if err := d.orderBy(target, tsel, f.Arguments, ttype, depth+1); err != nil {
+				return err
+			}
+		}
+		if aggregate {
+			if tsel != nil && !tsel.AllowAggregations {
+				return deny("field '%s' not found in type: '%s': the select permission of role %s on %s does not allow aggregations", f.Name, tname, d.req.Role, target.Name)
+			}
+			if err := d.aggregate(target, tsel, f.SelectionSet, join(path, f.Alias), r.Name, ttype, depth+1); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := d.read(target, tsel, f.SelectionSet, join(path, f.Alias), r.Name, ttype, depth+1); err != nil {
+			return err
+		}
+	}
+	d.sels[at].Columns = sortedSet(cols)
+	return nil
+}
+
+// relationshipField finds the relationship a field of a table's type
+// stands for: its name, or an array relationship's name with _aggregate.
+func relationshipField(t *model.Table, name string) (*model.Relationship, bool) {
+	if r := t.Relationships[name]; r != nil {
+		return r, false
+	}
+	if base, ok := strings.CutSuffix(name, "_aggregate"); ok {
+		if r := t.Relationships[base]; r != nil && r.Kind == model.RelArray {
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// aggregate decides a <table>_aggregate selection set: aggregate { count,
+// sum { col }, ... } over readable columns, and nodes as a read.
+func (d *tableDecider) aggregate(t *model.Table, sel *model.Permission, set ast.SelectionSet, path, rel, tname string, depth int) error {
+	var fields []*ast.Field
+	if err := d.collect(set, 0, &fields); err != nil {
+		return err
+	}
+	at := len(d.sels)
+	d.sels = append(d.sels, Selection{Path: path, Table: t.Name, Op: model.OpSelect, Relationship: rel, Aggregate: true})
+	cols := map[string]bool{}
+	column := func(name, in string) error {
+		col, ok := columnByField(t, name)
+		if !ok || !readable(sel, col) {
+			return deny("field '%s' not found in type: '%s': role %s may not select it on %s", name, in, d.req.Role, t.Name)
+		}
+		cols[col] = true
+		return nil
+	}
+	for _, f := range fields {
+		switch f.Name {
+		case "__typename":
+		case "nodes":
+			if err := d.read(t, sel, f.SelectionSet, join(path, f.Alias), rel, tname, depth+1); err != nil {
+				return err
+			}
+		case "aggregate":
+			var aggs []*ast.Field
+			if err := d.collect(f.SelectionSet, 0, &aggs); err != nil {
+				return err
+			}
+			for _, a := range aggs {
+				switch {
+				case a.Name == "__typename":
+				case a.Name == "count":
+					if arg := a.Arguments.ForName("columns"); arg != nil {
+						v, err := d.value(arg.Value)
+						if err != nil {
+							return err
+						}
+						list, ok := v.([]any)
+						if !ok && v != nil {
+							list = []any{v}
+						}
+						for _, c := range list {
+							s, _ := c.(string)
+							if err := column(s, tname+"_select_column"); err != nil {
+								return err
+							}
+						}
+					}
+				case slices.Contains(aggregateFunctions, a.Name):
+					var args []*ast.Field
+					if err := d.collect(a.SelectionSet, 0, &args); err != nil {
+						return err
+					}
+					for _, c := range args {
+						if c.Name == "__typename" {
+							continue
+						}
+						if err := column(c.Name, tname+"_"+a.Name+"_fields"); err != nil {
+							return err
+						}
+					}
+				default:
+					return deny("field '%s' not found in type: '%s_aggregate_fields'", a.Name, tname)
+				}
+			}
+		default:
+			return deny("field '%s' not found in type: '%s_aggregate'", f.Name, tname)
+		}
+	}
+	d.sels[at].Columns = sortedSet(cols)
+	return nil
+}
+
+// where decides a where argument (a <table>_bool_exp): every column it
+// compares is one the select permission grants, every relationship leads
+// to a table the role may select from. Hasura builds the type from the
+// select permission: without one it has no column at all.
+func (d *tableDecider) where(t *model.Table, sel *model.Permission, arg *ast.Argument, tname string, depth int) error {
+	if arg == nil {
+		return nil
+	}
+	v, err := d.value(arg.Value)
+	if err != nil {
+		return err
+	}
+	return d.boolExp(t, sel, v, tname, depth)
+}
+
+func (d *tableDecider) boolExp(t *model.Table, sel *model.Permission, v any, tname string, depth int) error {
+	if depth > maxSelectionDepth {
+		return deny("a where argument nests deeper than %d", maxSelectionDepth)
+	}
+	switch v := v.(type) {
+	case []any:
+		for _, x := range v {
+			if err := d.boolExp(t, sel, x, tname, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case map[string]any:
+		for k, x := range v {
+			switch k {
+			case "_and", "_or", "_not":
+				if err := d.boolExp(t, sel, x, tname, depth+1); err != nil {
+					return err
+				}
+				continue
+			}
+			if col, ok := columnByField(t, k); ok {
+				if !readable(sel, col) {
+					return deny("field '%s' not found in type: '%s': role %s may not select column %s of %s", k, tname, d.req.Role, col, t.Name)
+				}
+				continue
+			}
+			if _, ok := t.Computed[k]; ok && (sel == nil || sel != noRead && slices.Contains(sel.ComputedFields, k)) {
+				continue
+			}
+			r, aggregate := relationshipField(t, k)
+			if r == nil {
+				return deny("field '%s' not found in type: '%s'", k, tname)
+			}
+			target := d.p.Tables[d.p.Resolve(r.Target, t.Source)]
+			if target == nil {
+				return &undecidedError{"relationship " + r.Name + " of " + t.Name.String() + " leads to a table not in the policy"}
+			}
+			tsel, err := d.perm(target, model.OpSelect, k)
+			if err != nil {
+				if _, ok := err.(*denial); ok {
+					return deny("field '%s' not found in type: '%s': role %s has no select permission on %s", k, tname, d.req.Role, target.Name)
+				}
+				return err
+			}
+			if aggregate {
+				if tsel != nil && !tsel.AllowAggregations {
+					return deny("field '%s' not found in type: '%s': the select permission of role %s on %s does not allow aggregations", k, tname, d.req.Role, target.Name)
+				}
+				continue
+			}
+			if err := d.boolExp(target, tsel, x, typeName(d.p, target)+"_bool_exp", depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// orderBy decides order_by and distinct_on: the columns they name are
+// readable, the relationships they follow lead to selectable tables.
+func (d *tableDecider) orderBy(t *model.Table, sel *model.Permission, args ast.ArgumentList, tname string, depth int) error {
+	if a := args.ForName("distinct_on"); a != nil {
+		v, err := d.value(a.Value)
+		if err != nil {
+			return err
+		}
+		list, ok := v.([]any)
+		if !ok && v != nil {
+			list = []any{v}
+		}
+		for _, c := range list {
+			s, _ := c.(string)
+			if col, ok := columnByField(t, s); !ok || !readable(sel, col) {
+				return deny("value '%s' not found in enum: '%s_select_column'", s, tname)
+			}
+		}
+	}
+	a := args.ForName("order_by")
+	if a == nil {
+		return nil
+	}
+	v, err := d.value(a.Value)
+	if err != nil {
+		return err
+	}
+	return d.orderExp(t, sel, v, tname, depth)
+}
+
+func (d *tableDecider) orderExp(t *model.Table, sel *model.Permission, v any, tname string, depth int) error {
+	if depth > maxSelectionDepth {
+		return deny("an order_by argument nests deeper than %d", maxSelectionDepth)
+	}
+	switch v := v.(type) {
+	case []any:
+		for _, x := range v {
+			if err := d.orderExp(t, sel, x, tname, depth+1); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, x := range v {
+			if col, ok := columnByField(t, k); ok {
+				if !readable(sel, col) {
+					return deny("field '%s' not found in type: '%s_order_by': role %s may not select column %s of %s", k, tname, d.req.Role, col, t.Name)
+				}
+				continue
+			}
+			if _, ok := t.Computed[k]; ok && (sel == nil || sel != noRead && slices.Contains(sel.ComputedFields, k)) {
+				continue
+			}
+			r, aggregate := relationshipField(t, k)
+			if r == nil {
+				return deny("field '%s' not found in type: '%s_order_by'", k, tname)
+			}
+			target := d.p.Tables[d.p.Resolve(r.Target, t.Source)]
+			if target == nil {
+				return &undecidedError{"relationship " + r.Name + " of " + t.Name.String() + " leads to a table not in the policy"}
+			}
+			tsel, err := d.perm(target, model.OpSelect, k)
+			if err != nil {
+				if _, ok := err.(*denial); ok {
+					return deny("field '%s' not found in type: '%s_order_by': role %s has no select permission on %s", k, tname, d.req.Role, target.Name)
+				}
+				return err
+			}
+			if !aggregate && r.Kind == model.RelArray {
+				return deny("field '%s' not found in type: '%s_order_by': an array relationship orders by its aggregate", k, tname)
+			}
+			if aggregate {
+				if tsel != nil && !tsel.AllowAggregations {
+					return deny("field '%s' not found in type: '%s_order_by': the select permission of role %s on %s does not allow aggregations", k, tname, d.req.Role, target.Name)
+				}
+				continue
+			}
+			if err := d.orderExp(target, tsel, x, typeName(d.p, target), depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// mutationOutput decides a <table>_mutation_response selection:
+// affected_rows, and returning as a read under the select permission
+// (Hasura has returning only for a role that may select from the table).
+func (d *tableDecider) mutationOutput(t *model.Table, sel *model.Permission, set ast.SelectionSet, path, tname string) error {
+	var fields []*ast.Field
+	if err := d.collect(set, 0, &fields); err != nil {
+		return err
+	}
+	for _, f := range fields {
+		switch f.Name {
+		case "__typename", "affected_rows":
+		case "returning":
+			if sel == noRead {
+				return deny("field 'returning' not found in type: '%s_mutation_response': role %s has no select permission on %s", tname, d.req.Role, t.Name)
+			}
+			if err := d.read(t, sel, f.SelectionSet, join(path, f.Alias), "", tname, 1); err != nil {
+				return err
+			}
+		default:
+			return deny("field '%s' not found in type: '%s_mutation_response'", f.Name, tname)
+		}
+	}
+	return nil
+}
