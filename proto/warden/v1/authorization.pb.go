@@ -896,21 +896,27 @@ const (
 	// field): its rows are those of the table under the role's select
 	// permission, which Filter on that table gives.
 	RootFieldKind_ROOT_FIELD_KIND_FUNCTION RootFieldKind = 3
+	// A root field of a tracked table, named as Hasura names it (custom
+	// names and the source's root field customization applied):
+	// RootFieldDecision.table says what it reads and writes.
+	RootFieldKind_ROOT_FIELD_KIND_TABLE RootFieldKind = 13
 )
 
 // Enum value maps for RootFieldKind.
 var (
 	RootFieldKind_name = map[int32]string{
-		0: "ROOT_FIELD_KIND_UNSPECIFIED",
-		1: "ROOT_FIELD_KIND_ACTION",
-		2: "ROOT_FIELD_KIND_INTROSPECTION",
-		3: "ROOT_FIELD_KIND_FUNCTION",
+		0:  "ROOT_FIELD_KIND_UNSPECIFIED",
+		1:  "ROOT_FIELD_KIND_ACTION",
+		2:  "ROOT_FIELD_KIND_INTROSPECTION",
+		3:  "ROOT_FIELD_KIND_FUNCTION",
+		13: "ROOT_FIELD_KIND_TABLE",
 	}
 	RootFieldKind_value = map[string]int32{
 		"ROOT_FIELD_KIND_UNSPECIFIED":   0,
 		"ROOT_FIELD_KIND_ACTION":        1,
 		"ROOT_FIELD_KIND_INTROSPECTION": 2,
 		"ROOT_FIELD_KIND_FUNCTION":      3,
+		"ROOT_FIELD_KIND_TABLE":         13,
 	}
 )
 
@@ -3893,8 +3899,16 @@ type CheckGraphQLRequest struct {
 	// HASURA_GRAPHQL_ENABLE_ALLOWLIST. The allow list result is reported
 	// either way.
 	EnforceAllowList bool `protobuf:"varint,4,opt,name=enforce_allow_list,json=enforceAllowList,proto3" json:"enforce_allow_list,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The request's variables (its "variables"): they decide @skip and
+	// @include, and give the rows and columns of mutation arguments written
+	// as variables. Optional.
+	Variables *structpb.Struct `protobuf:"bytes,14,opt,name=variables,proto3" json:"variables,omitempty"`
+	// Render each table selection's filter as SQL (TableSelection.filter.sql)
+	// in this dialect, from first_placeholder. table_alias must be empty:
+	// each selection's SQL names its own table.
+	Sql           *SqlOptions `protobuf:"bytes,15,opt,name=sql,proto3" json:"sql,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CheckGraphQLRequest) Reset() {
@@ -3955,6 +3969,20 @@ func (x *CheckGraphQLRequest) GetEnforceAllowList() bool {
 	return false
 }
 
+func (x *CheckGraphQLRequest) GetVariables() *structpb.Struct {
+	if x != nil {
+		return x.Variables
+	}
+	return nil
+}
+
+func (x *CheckGraphQLRequest) GetSql() *SqlOptions {
+	if x != nil {
+		return x.Sql
+	}
+	return nil
+}
+
 // RootFieldDecision is the answer for one root field of the operation.
 type RootFieldDecision struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3972,8 +4000,14 @@ type RootFieldDecision struct {
 	// handler in its payload's session_variables (every variable of the
 	// session, names lower-cased, x-hasura-role the role in effect).
 	SessionVariables map[string]string `protobuf:"bytes,6,rep,name=session_variables,json=sessionVariables,proto3" json:"session_variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The response key of the namespace field the field is under (a
+	// source's customization.root_fields.namespace); empty at the root.
+	Namespace string `protobuf:"bytes,16,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// For a table root field (ROOT_FIELD_KIND_TABLE): the table, the kind
+	// of field, and, when allowed, every table selection of it.
+	Table         *TableRootField `protobuf:"bytes,17,opt,name=table,proto3" json:"table,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RootFieldDecision) Reset() {
@@ -4048,6 +4082,197 @@ func (x *RootFieldDecision) GetSessionVariables() map[string]string {
 	return nil
 }
 
+func (x *RootFieldDecision) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *RootFieldDecision) GetTable() *TableRootField {
+	if x != nil {
+		return x.Table
+	}
+	return nil
+}
+
+// TableRootField is what a table root field reads and writes.
+type TableRootField struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The table, "schema.name" (or "source:schema.name", as Filter names it).
+	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	// The kind of root field, as Hasura's custom_root_fields keys name
+	// them: select, select_by_pk, select_aggregate, select_stream, insert,
+	// insert_one, update, update_by_pk, update_many, delete, delete_by_pk.
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The selections, the root field's own first, then relationships,
+	// returning, nested inserts and upserts in document order. Empty when
+	// the field is not allowed.
+	Selections    []*TableSelection `protobuf:"bytes,3,rep,name=selections,proto3" json:"selections,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TableRootField) Reset() {
+	*x = TableRootField{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TableRootField) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TableRootField) ProtoMessage() {}
+
+func (x *TableRootField) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TableRootField.ProtoReflect.Descriptor instead.
+func (*TableRootField) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *TableRootField) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *TableRootField) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *TableRootField) GetSelections() []*TableSelection {
+	if x != nil {
+		return x.Selections
+	}
+	return nil
+}
+
+// TableSelection is one table a root field reads or writes, with the rows
+// the role may touch there.
+type TableSelection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The place in the response: response keys joined by dots
+	// ("articles.author", "insert_articles.returning",
+	// "insert_articles.on_conflict" for an upsert's update).
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// The table, as in TableRootField.
+	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
+	// The permission that decides the rows: SELECT for what is read,
+	// INSERT, UPDATE or DELETE for a mutation's table.
+	Operation Operation `protobuf:"varint,3,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
+	// The relationship traversed to reach the table; empty at the root.
+	Relationship string `protobuf:"bytes,4,opt,name=relationship,proto3" json:"relationship,omitempty"`
+	// The columns read (select) or set by the input (insert, update),
+	// sorted; all of them within the permission's columns (else the field
+	// is denied, naming the column).
+	Columns []string `protobuf:"bytes,5,rep,name=columns,proto3" json:"columns,omitempty"`
+	// The selection aggregates the rows (_aggregate).
+	Aggregate bool `protobuf:"varint,6,opt,name=aggregate,proto3" json:"aggregate,omitempty"`
+	// Filter's answer for this table, operation and session: the row
+	// predicate (for insert the check; for update the filter and check),
+	// the permission's columns, limit, presets resolved for the session,
+	// and SQL when CheckGraphQLRequest.sql asks for it.
+	Filter        *FilterResponse `protobuf:"bytes,7,opt,name=filter,proto3" json:"filter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TableSelection) Reset() {
+	*x = TableSelection{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TableSelection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TableSelection) ProtoMessage() {}
+
+func (x *TableSelection) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TableSelection.ProtoReflect.Descriptor instead.
+func (*TableSelection) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *TableSelection) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *TableSelection) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *TableSelection) GetOperation() Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return Operation_OPERATION_UNSPECIFIED
+}
+
+func (x *TableSelection) GetRelationship() string {
+	if x != nil {
+		return x.Relationship
+	}
+	return ""
+}
+
+func (x *TableSelection) GetColumns() []string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+func (x *TableSelection) GetAggregate() bool {
+	if x != nil {
+		return x.Aggregate
+	}
+	return false
+}
+
+func (x *TableSelection) GetFilter() *FilterResponse {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
 // AllowListResult says whether the operation is in the allow list.
 type AllowListResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4067,7 +4292,7 @@ type AllowListResult struct {
 
 func (x *AllowListResult) Reset() {
 	*x = AllowListResult{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	mi := &file_warden_v1_authorization_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4079,7 +4304,7 @@ func (x *AllowListResult) String() string {
 func (*AllowListResult) ProtoMessage() {}
 
 func (x *AllowListResult) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	mi := &file_warden_v1_authorization_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4092,7 +4317,7 @@ func (x *AllowListResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllowListResult.ProtoReflect.Descriptor instead.
 func (*AllowListResult) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{33}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *AllowListResult) GetAllowed() bool {
@@ -4151,7 +4376,7 @@ type CheckGraphQLResponse struct {
 
 func (x *CheckGraphQLResponse) Reset() {
 	*x = CheckGraphQLResponse{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[34]
+	mi := &file_warden_v1_authorization_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4163,7 +4388,7 @@ func (x *CheckGraphQLResponse) String() string {
 func (*CheckGraphQLResponse) ProtoMessage() {}
 
 func (x *CheckGraphQLResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[34]
+	mi := &file_warden_v1_authorization_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4176,7 +4401,7 @@ func (x *CheckGraphQLResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckGraphQLResponse.ProtoReflect.Descriptor instead.
 func (*CheckGraphQLResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{34}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CheckGraphQLResponse) GetDecision() OperationDecision {
@@ -4458,22 +4683,40 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\n" +
 	"ColumnPair\x12\x14\n" +
 	"\x05local\x18\x01 \x01(\tR\x05local\x12\x16\n" +
-	"\x06remote\x18\x02 \x01(\tR\x06remote\"\xb4\x01\n" +
+	"\x06remote\x18\x02 \x01(\tR\x06remote\"\x94\x02\n" +
 	"\x13CheckGraphQLRequest\x122\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05query\x18\x02 \x01(\tR\x05query\x12%\n" +
 	"\x0eoperation_name\x18\x03 \x01(\tR\roperationName\x12,\n" +
-	"\x12enforce_allow_list\x18\x04 \x01(\bR\x10enforceAllowList\"\xf0\x02\n" +
+	"\x12enforce_allow_list\x18\x04 \x01(\bR\x10enforceAllowList\x125\n" +
+	"\tvariables\x18\x0e \x01(\v2\x17.google.protobuf.StructR\tvariables\x12'\n" +
+	"\x03sql\x18\x0f \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"\xbf\x03\n" +
 	"\x11RootFieldDecision\x12!\n" +
 	"\fresponse_key\x18\x01 \x01(\tR\vresponseKey\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12,\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x18.warden.v1.RootFieldKindR\x04kind\x128\n" +
 	"\bdecision\x18\x04 \x01(\x0e2\x1c.warden.v1.OperationDecisionR\bdecision\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12_\n" +
-	"\x11session_variables\x18\x06 \x03(\v22.warden.v1.RootFieldDecision.SessionVariablesEntryR\x10sessionVariables\x1aC\n" +
+	"\x11session_variables\x18\x06 \x03(\v22.warden.v1.RootFieldDecision.SessionVariablesEntryR\x10sessionVariables\x12\x1c\n" +
+	"\tnamespace\x18\x10 \x01(\tR\tnamespace\x12/\n" +
+	"\x05table\x18\x11 \x01(\v2\x19.warden.v1.TableRootFieldR\x05table\x1aC\n" +
 	"\x15SessionVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x82\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"u\n" +
+	"\x0eTableRootField\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x129\n" +
+	"\n" +
+	"selections\x18\x03 \x03(\v2\x19.warden.v1.TableSelectionR\n" +
+	"selections\"\xfd\x01\n" +
+	"\x0eTableSelection\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
+	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
+	"\toperation\x18\x03 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12\"\n" +
+	"\frelationship\x18\x04 \x01(\tR\frelationship\x12\x18\n" +
+	"\acolumns\x18\x05 \x03(\tR\acolumns\x12\x1c\n" +
+	"\taggregate\x18\x06 \x01(\bR\taggregate\x121\n" +
+	"\x06filter\x18\a \x01(\v2\x19.warden.v1.FilterResponseR\x06filter\"\x82\x01\n" +
 	"\x0fAllowListResult\x12\x18\n" +
 	"\aallowed\x18\x01 \x01(\bR\aallowed\x12\x1e\n" +
 	"\n" +
@@ -4585,12 +4828,13 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x1eOPERATION_DECISION_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18OPERATION_DECISION_ALLOW\x10\x01\x12\x1b\n" +
 	"\x17OPERATION_DECISION_DENY\x10\x02\x12 \n" +
-	"\x1cOPERATION_DECISION_UNDECIDED\x10\x03*\x8d\x01\n" +
+	"\x1cOPERATION_DECISION_UNDECIDED\x10\x03*\xa8\x01\n" +
 	"\rRootFieldKind\x12\x1f\n" +
 	"\x1bROOT_FIELD_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ROOT_FIELD_KIND_ACTION\x10\x01\x12!\n" +
 	"\x1dROOT_FIELD_KIND_INTROSPECTION\x10\x02\x12\x1c\n" +
-	"\x18ROOT_FIELD_KIND_FUNCTION\x10\x032\xe2\x01\n" +
+	"\x18ROOT_FIELD_KIND_FUNCTION\x10\x03\x12\x19\n" +
+	"\x15ROOT_FIELD_KIND_TABLE\x10\r2\xe2\x01\n" +
 	"\x14AuthorizationService\x12:\n" +
 	"\x05Check\x12\x17.warden.v1.CheckRequest\x1a\x18.warden.v1.CheckResponse\x12=\n" +
 	"\x06Filter\x12\x18.warden.v1.FilterRequest\x1a\x19.warden.v1.FilterResponse\x12O\n" +
@@ -4609,7 +4853,7 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 }
 
 var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),               // 0: warden.v1.Operation
 	(Decision)(0),                // 1: warden.v1.Decision
@@ -4658,27 +4902,29 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(*ColumnPair)(nil),           // 44: warden.v1.ColumnPair
 	(*CheckGraphQLRequest)(nil),  // 45: warden.v1.CheckGraphQLRequest
 	(*RootFieldDecision)(nil),    // 46: warden.v1.RootFieldDecision
-	(*AllowListResult)(nil),      // 47: warden.v1.AllowListResult
-	(*CheckGraphQLResponse)(nil), // 48: warden.v1.CheckGraphQLResponse
-	nil,                          // 49: warden.v1.Principal.SessionVariablesEntry
-	nil,                          // 50: warden.v1.Row.ValuesJsonEntry
-	nil,                          // 51: warden.v1.Row.NewValuesJsonEntry
-	nil,                          // 52: warden.v1.RootFieldDecision.SessionVariablesEntry
-	(*structpb.Struct)(nil),      // 53: google.protobuf.Struct
-	(*structpb.Value)(nil),       // 54: google.protobuf.Value
-	(*structpb.ListValue)(nil),   // 55: google.protobuf.ListValue
+	(*TableRootField)(nil),       // 47: warden.v1.TableRootField
+	(*TableSelection)(nil),       // 48: warden.v1.TableSelection
+	(*AllowListResult)(nil),      // 49: warden.v1.AllowListResult
+	(*CheckGraphQLResponse)(nil), // 50: warden.v1.CheckGraphQLResponse
+	nil,                          // 51: warden.v1.Principal.SessionVariablesEntry
+	nil,                          // 52: warden.v1.Row.ValuesJsonEntry
+	nil,                          // 53: warden.v1.Row.NewValuesJsonEntry
+	nil,                          // 54: warden.v1.RootFieldDecision.SessionVariablesEntry
+	(*structpb.Struct)(nil),      // 55: google.protobuf.Struct
+	(*structpb.Value)(nil),       // 56: google.protobuf.Value
+	(*structpb.ListValue)(nil),   // 57: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	49, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	53, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	53, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	50, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
-	51, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
+	51, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	55, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	55, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	52, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
+	53, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
 	14, // 5: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 6: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
 	15, // 7: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
 	17, // 8: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	53, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	55, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 10: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
 	32, // 11: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
 	32, // 12: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
@@ -4688,11 +4934,11 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	20, // 16: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
 	2,  // 17: warden.v1.ColumnExplanation.outcome:type_name -> warden.v1.ExplainOutcome
 	2,  // 18: warden.v1.ExplainNode.outcome:type_name -> warden.v1.ExplainOutcome
-	54, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
-	54, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
+	56, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
+	56, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
 	21, // 21: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
 	18, // 22: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	53, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	55, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
 	3,  // 24: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
 	14, // 25: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
 	0,  // 26: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
@@ -4701,7 +4947,7 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	32, // 29: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
 	32, // 30: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
 	27, // 31: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	53, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	55, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
 	28, // 33: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
 	26, // 34: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
 	32, // 35: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
@@ -4729,42 +4975,48 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	6,  // 57: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
 	34, // 58: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
 	34, // 59: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	54, // 60: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	56, // 60: warden.v1.Comparison.value:type_name -> google.protobuf.Value
 	36, // 61: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
 	7,  // 62: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
 	34, // 63: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	55, // 64: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	57, // 64: warden.v1.InList.values:type_name -> google.protobuf.ListValue
 	8,  // 65: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
 	34, // 66: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
 	9,  // 67: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
 	34, // 68: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	54, // 69: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	56, // 69: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
 	10, // 70: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
 	34, // 71: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
 	11, // 72: warden.v1.SpatialPredicate.operator:type_name -> warden.v1.SpatialOperator
 	34, // 73: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
-	54, // 74: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
+	56, // 74: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
 	34, // 75: warden.v1.DatabasePredicate.column:type_name -> warden.v1.ColumnRef
 	44, // 76: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
 	32, // 77: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
 	14, // 78: warden.v1.CheckGraphQLRequest.principal:type_name -> warden.v1.Principal
-	13, // 79: warden.v1.RootFieldDecision.kind:type_name -> warden.v1.RootFieldKind
-	12, // 80: warden.v1.RootFieldDecision.decision:type_name -> warden.v1.OperationDecision
-	52, // 81: warden.v1.RootFieldDecision.session_variables:type_name -> warden.v1.RootFieldDecision.SessionVariablesEntry
-	12, // 82: warden.v1.CheckGraphQLResponse.decision:type_name -> warden.v1.OperationDecision
-	46, // 83: warden.v1.CheckGraphQLResponse.root_fields:type_name -> warden.v1.RootFieldDecision
-	47, // 84: warden.v1.CheckGraphQLResponse.allow_list:type_name -> warden.v1.AllowListResult
-	16, // 85: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	24, // 86: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	45, // 87: warden.v1.AuthorizationService.CheckGraphQL:input_type -> warden.v1.CheckGraphQLRequest
-	22, // 88: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	25, // 89: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	48, // 90: warden.v1.AuthorizationService.CheckGraphQL:output_type -> warden.v1.CheckGraphQLResponse
-	88, // [88:91] is the sub-list for method output_type
-	85, // [85:88] is the sub-list for method input_type
-	85, // [85:85] is the sub-list for extension type_name
-	85, // [85:85] is the sub-list for extension extendee
-	0,  // [0:85] is the sub-list for field type_name
+	55, // 79: warden.v1.CheckGraphQLRequest.variables:type_name -> google.protobuf.Struct
+	23, // 80: warden.v1.CheckGraphQLRequest.sql:type_name -> warden.v1.SqlOptions
+	13, // 81: warden.v1.RootFieldDecision.kind:type_name -> warden.v1.RootFieldKind
+	12, // 82: warden.v1.RootFieldDecision.decision:type_name -> warden.v1.OperationDecision
+	54, // 83: warden.v1.RootFieldDecision.session_variables:type_name -> warden.v1.RootFieldDecision.SessionVariablesEntry
+	47, // 84: warden.v1.RootFieldDecision.table:type_name -> warden.v1.TableRootField
+	48, // 85: warden.v1.TableRootField.selections:type_name -> warden.v1.TableSelection
+	0,  // 86: warden.v1.TableSelection.operation:type_name -> warden.v1.Operation
+	25, // 87: warden.v1.TableSelection.filter:type_name -> warden.v1.FilterResponse
+	12, // 88: warden.v1.CheckGraphQLResponse.decision:type_name -> warden.v1.OperationDecision
+	46, // 89: warden.v1.CheckGraphQLResponse.root_fields:type_name -> warden.v1.RootFieldDecision
+	49, // 90: warden.v1.CheckGraphQLResponse.allow_list:type_name -> warden.v1.AllowListResult
+	16, // 91: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	24, // 92: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	45, // 93: warden.v1.AuthorizationService.CheckGraphQL:input_type -> warden.v1.CheckGraphQLRequest
+	22, // 94: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	25, // 95: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	50, // 96: warden.v1.AuthorizationService.CheckGraphQL:output_type -> warden.v1.CheckGraphQLResponse
+	94, // [94:97] is the sub-list for method output_type
+	91, // [91:94] is the sub-list for method input_type
+	91, // [91:91] is the sub-list for extension type_name
+	91, // [91:91] is the sub-list for extension extendee
+	0,  // [0:91] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -4807,7 +5059,7 @@ func file_warden_v1_authorization_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   39,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -76,7 +76,7 @@ func (a *app) graphql(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := server.CheckGraphQLOffline(set, req, server.Limits{})
+	resp, err := server.CheckGraphQLOffline(ctx, set, req, server.Limits{})
 	if err != nil {
 		st := server.StatusFromError(err)
 		if st.Code() == codes.Internal {
@@ -119,6 +119,11 @@ func printGraphQL(w io.Writer, resp *wardenv1.CheckGraphQLResponse) {
 				parts[i] = k + "=" + sv[k]
 			}
 			fmt.Fprintf(w, "    handler session: %s\n", strings.Join(parts, " "))
+		}
+		for _, s := range f.GetTable().GetSelections() {
+			op := strings.ToLower(strings.TrimPrefix(s.GetOperation().String(), "OPERATION_"))
+			fmt.Fprintf(w, "    %s: %s %s columns [%s], rows %s\n", s.GetPath(), op, s.GetTable(), strings.Join(s.GetColumns(), ", "),
+				strings.ToLower(strings.TrimPrefix(s.GetFilter().GetKind().String(), "FILTER_KIND_")))
 		}
 	}
 	al := resp.GetAllowList()
