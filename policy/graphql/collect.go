@@ -18,6 +18,16 @@ type walk struct {
 	op     *ast.OperationDefinition
 	vars   map[string]any
 	budget int
+	// err is the first request error met while deciding a field.
+	err error
+}
+
+// fail records a request error met while deciding a field; Decide
+// returns the first.
+func (w *walk) fail(err error) {
+	if w.err == nil {
+		w.err = err
+	}
 }
 
 // collect lists the fields of a selection set as Hasura's parser sees

@@ -142,6 +142,9 @@ func Decide(p *model.Policy, req Request) (*Result, error) {
 			res.RootFields = append(res.RootFields, rf)
 		}
 	}
+	if w.err != nil {
+		return nil, w.err
+	}
 	res.AllowList = allowList(meta, req.Role, normalizeDoc(doc))
 	res.Decision = overall(res, req.EnforceAllowList)
 	return res, nil

@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -88,6 +89,12 @@ func decideTable(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 		rf.Decision, rf.Reason = Deny, dn.reason
 	default:
 		var ue *undecidedError
+		var oe *OperationError
+		if errors.As(err, &oe) {
+			// The request itself is at fault (a variable that decides is
+			// missing): Decide answers the error, not a decision.
+			w.fail(oe)
+		}
 		if asUndecided(err, &ue) {
 			rf.Decision, rf.Reason = Undecided, ue.reason
 		} else {

@@ -141,7 +141,8 @@ func (d *tableDecider) update(t *model.Table, pm, sel *model.Permission, f *ast.
 					if ok {
 						note = presetNote(pm, col)
 					}
-					return deny("field '%s' not found in type: '%s%s_input': role %s may not update it on %s%s", k, tf.TypeName, updateInputSuffix(opName), d.req.Role, t.Name, note)
+					// Hasura's input types: <table>_set_input, <table>_inc_input, ...
+					return deny("field '%s' not found in type: '%s%s_input': role %s may not update it on %s%s", k, tf.TypeName, opName, d.req.Role, t.Name, note)
 				}
 				cols[col] = true
 			}
@@ -172,10 +173,4 @@ func (d *tableDecider) update(t *model.Table, pm, sel *model.Permission, f *ast.
 	}
 	d.sels = append(d.sels, Selection{Path: path, Table: t.Name, Op: model.OpUpdate, Columns: sortedSet(cols)})
 	return nil
-}
-
-// updateInputSuffix names the input type of an update operator as Hasura
-// does (<table>_set_input, <table>_inc_input, <table>_append_input, ...).
-func updateInputSuffix(op string) string {
-	return op
 }
