@@ -35,8 +35,18 @@ func (v *violations) checkGraphQL(r *wardenv1.CheckGraphQLRequest, lim Limits) {
 	if n := len(r.GetOperationName()); n > maxOperationNameBytes {
 		v.add("operation_name", fmt.Sprintf("%d bytes; at most %d", n, maxOperationNameBytes))
 	}
-	if o := r.GetSql(); o != nil && o.GetTableAlias() != "" {
-		v.add("sql.table_alias", "must be empty: each table selection's SQL names its own table")
+	if o := r.GetSql(); o != nil {
+		// Checked here, not only when a selection's filter is rendered:
+		// a bad request is bad whatever the fields decide.
+		if o.GetTableAlias() != "" {
+			v.add("sql.table_alias", "must be empty: each table selection's SQL names its own table")
+		}
+		if o.GetDialect() == wardenv1.SqlDialect_SQL_DIALECT_UNSPECIFIED {
+			v.add("sql.dialect", "required when sql is set: SQL_DIALECT_POSTGRES, SQL_DIALECT_MYSQL or SQL_DIALECT_SQLITE")
+		}
+		if o.GetFirstPlaceholder() < 0 {
+			v.add("sql.first_placeholder", "must not be negative")
+		}
 	}
 }
 
