@@ -830,10 +830,11 @@ const (
 	// The role may not: Hasura would answer that the field is not found in
 	// the role's schema, or that the query is not allowed.
 	OperationDecision_OPERATION_DECISION_DENY OperationDecision = 2
-	// Warden does not decide this root field yet (table and remote schema
-	// fields, and functions whose returned table the schema file does not
-	// declare). Never an allow: the operation as a whole is
-	// not allowed while a field is undecided.
+	// Warden does not decide this root field yet (remote schema fields,
+	// functions whose returned table the schema file does not declare, table
+	// fields whose names or permission Warden could not read). Never an
+	// allow: the operation as a whole is not allowed while a field is
+	// undecided.
 	OperationDecision_OPERATION_DECISION_UNDECIDED OperationDecision = 3
 )
 
@@ -884,8 +885,8 @@ func (OperationDecision) EnumDescriptor() ([]byte, []int) {
 type RootFieldKind int32
 
 const (
-	// Not a root field Warden knows: a table or remote schema field, or a
-	// name the metadata does not define.
+	// Not a root field Warden knows: a remote schema field, or a name the
+	// metadata does not define.
 	RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED RootFieldKind = 0
 	// An action (actions.yaml).
 	RootFieldKind_ROOT_FIELD_KIND_ACTION RootFieldKind = 1

@@ -2828,10 +2828,11 @@ export enum OperationDecision {
   DENY = 2,
 
   /**
-   * Warden does not decide this root field yet (table and remote schema
-   * fields, and functions whose returned table the schema file does not
-   * declare). Never an allow: the operation as a whole is
-   * not allowed while a field is undecided.
+   * Warden does not decide this root field yet (remote schema fields,
+   * functions whose returned table the schema file does not declare, table
+   * fields whose names or permission Warden could not read). Never an
+   * allow: the operation as a whole is not allowed while a field is
+   * undecided.
    *
    * @generated from enum value: OPERATION_DECISION_UNDECIDED = 3;
    */
@@ -2851,8 +2852,8 @@ export const OperationDecisionSchema: GenEnum<OperationDecision> = /*@__PURE__*/
  */
 export enum RootFieldKind {
   /**
-   * Not a root field Warden knows: a table or remote schema field, or a
-   * name the metadata does not define.
+   * Not a root field Warden knows: a remote schema field, or a name the
+   * metadata does not define.
    *
    * @generated from enum value: ROOT_FIELD_KIND_UNSPECIFIED = 0;
    */
