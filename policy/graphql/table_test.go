@@ -2,6 +2,7 @@ package graphql_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -256,4 +257,37 @@ func TestTableVariablesErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "must be a Boolean") {
 		t.Errorf("a string for @skip(if:) = %v, want an error", err)
 	}
+}
+
+// FuzzDecideTables: over the table fixture, any document and variables
+// either fail as a request or decide without panicking; the operation is
+// allowed only when every field is, and only allowed table fields carry
+// selections.
+func FuzzDecideTables(f *testing.F) {
+	for _, s := range []string{
+		"{ articles(where: {author: {name: {_eq: \"a\"}}}, order_by: [{author: {name: asc}}]) { id author { articles_aggregate { aggregate { max { id } } } } } }",
+		`mutation M($o: [articles_insert_input!]!) { insert_articles(objects: $o, on_conflict: {constraint: c, update_columns: title}) { returning { id } } }`,
+		`mutation { update_articles_many(updates: [{where: {id: {_eq: 1}}, _inc: {id: 1}}]) { affected_rows } }`,
+		"query Q($s: Boolean = true) { ext { x_events_v1 @skip(if: $s) { id } __typename } }",
+		"subscription { articles_stream(batch_size: 1, cursor: {initial_value: {id: 0}}) { ...F } } fragment F on articles { id ... on articles { title } }",
+	} {
+		f.Add(s, "user", `{"o": [{"title": "a", "author": {"data": {"name": "x"}}}], "s": false}`)
+	}
+	p := loadTables(&testing.T{})
+	f.Fuzz(func(t *testing.T, query, role, vars string) {
+		var v map[string]any
+		_ = json.Unmarshal([]byte(vars), &v)
+		res, err := graphql.Decide(p, graphql.Request{Role: role, Query: query, Variables: v, Vars: map[string]string{"x-hasura-user-id": "1"}})
+		if err != nil {
+			return
+		}
+		for _, rf := range res.RootFields {
+			if rf.Decision != graphql.Allow && res.Decision == graphql.Allow {
+				t.Fatalf("operation allowed with field %s %v", rf.Name, rf.Decision)
+			}
+			if rf.Decision != graphql.Allow && rf.Table != nil && len(rf.Table.Selections) > 0 {
+				t.Fatalf("field %s is %v and carries selections", rf.Name, rf.Decision)
+			}
+		}
+	})
 }
