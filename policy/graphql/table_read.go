@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -46,9 +47,15 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 			}
 			continue
 		}
+		if t.GraphQL != nil && t.GraphQL.RemoteRelationships[f.Name] {
+			return &undecidedError{fmt.Sprintf("%s: %s is a remote relationship of %s, which CheckGraphQL does not decide", join(path, f.Alias), f.Name, t.Name)}
+		}
 		r, aggregate := relationshipField(t, f.Name)
 		if r == nil {
 			return deny("field '%s' not found in type: '%s'", f.Name, tname)
+		}
+		if r.Function != nil && sel != nil && !slices.Contains(sel.ComputedFields, r.Name) {
+			return deny("field '%s' not found in type: '%s': role %s may not select computed field %s of %s", f.Name, tname, d.req.Role, r.Name, t.Name)
 		}
 		target := d.p.Tables[d.p.Resolve(r.Target, t.Source)]
 		if target == nil {

@@ -108,6 +108,8 @@ func TestTableRootFields(t *testing.T) {
 			want: []graphql.Decision{graphql.Allow}},
 		{name: "inherited role: aggregate still hidden", role: "staff", query: "{ articles_aggregate { aggregate { count } } }",
 			want: []graphql.Decision{graphql.Deny}},
+		{name: "a remote relationship is not decided", role: "user", query: "{ articles { id reviews { stars } } }",
+			want: []graphql.Decision{graphql.Undecided}, reason: "reviews is a remote relationship of public.articles"},
 		{name: "admin reads everything", role: "admin", query: "{ articles { reviewer_notes author { emailAddress } } }",
 			want: []graphql.Decision{graphql.Allow}},
 		{name: "no permission at all", role: "anonymous", query: "{ articles { id } }",

@@ -308,7 +308,9 @@
 // and configuration, whose custom_name, custom_root_fields and column
 // names (column_config, custom_column_names) name the table's GraphQL
 // root fields and columns (tablegql.go: a shape Warden cannot read is a
-// note, never an error). is_enum, remote_relationships, event_triggers,
+// note, never an error), and remote_relationships, of which only the
+// names are kept (fields CheckGraphQL leaves undecided). is_enum,
+// event_triggers,
 // apollo_federation_config and logical_model are ignored; any other key is
 // an error (Hasura rejects it too), so that a typo cannot silently drop
 // permissions.

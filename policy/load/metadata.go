@@ -16,9 +16,9 @@ import (
 var (
 	tableKeys = []string{"table", "object_relationships", "array_relationships",
 		"select_permissions", "insert_permissions", "update_permissions", "delete_permissions",
-		"computed_fields", "configuration"}
+		"computed_fields", "configuration", "remote_relationships"}
 	// Table keys of Hasura features that play no part in row permissions.
-	ignoredTableKeys = []string{"is_enum", "remote_relationships",
+	ignoredTableKeys = []string{"is_enum",
 		"event_triggers", "apollo_federation_config", "logical_model"}
 )
 

@@ -107,8 +107,12 @@ func (ld *loader) sourceCustomization(n *yaml.Node, l loc, source string) *model
 // custom_root_fields (a name, or {name, comment}), column_config
 // ({column: {custom_name}}) and the older custom_column_names.
 func (ld *loader) tableConfiguration(e *tableEntry) {
+	if e.table == nil {
+		return
+	}
+	ld.remoteRelationships(e)
 	n := e.keys["configuration"]
-	if e.table == nil || isNull(deref(n)) {
+	if isNull(deref(n)) {
 		return
 	}
 	l := e.loc.key("configuration")
@@ -121,7 +125,10 @@ func (ld *loader) tableConfiguration(e *tableEntry) {
 		bad("configuration (not an object)")
 		return
 	}
-	g := &model.TableGraphQL{}
+	g := e.table.GraphQL
+	if g == nil {
+		g = &model.TableGraphQL{}
+	}
 	if v := m["custom_name"]; !isNull(deref(v)) {
 		if g.CustomName, ok = scalar(v); !ok {
 			bad("custom_name")
@@ -192,6 +199,38 @@ func (ld *loader) tableConfiguration(e *tableEntry) {
 		return
 	}
 	e.table.GraphQL = g
+}
+
+// remoteRelationships keeps the names of a table's remote relationships:
+// fields of its GraphQL type that Warden does not decide (they reach a
+// remote schema or another source), so that selecting one is undecided,
+// not a field Hasura would not find.
+func (ld *loader) remoteRelationships(e *tableEntry) {
+	n := deref(e.keys["remote_relationships"])
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		ld.notef("%s: remote_relationships not read (not a list): the root fields of %s are not decided by CheckGraphQL", e.loc.key("remote_relationships").source(), e.table.Name)
+		e.gqlUnreadable = true
+		return
+	}
+	for _, it := range n.Content {
+		m, _ := yamlMap(it)
+		name, ok := scalar(m["name"])
+		if !ok {
+			ld.notef("%s: a remote relationship without a name: the root fields of %s are not decided by CheckGraphQL", e.loc.key("remote_relationships").source(), e.table.Name)
+			e.gqlUnreadable = true
+			return
+		}
+		if e.table.GraphQL == nil {
+			e.table.GraphQL = &model.TableGraphQL{}
+		}
+		if e.table.GraphQL.RemoteRelationships == nil {
+			e.table.GraphQL.RemoteRelationships = map[string]bool{}
+		}
+		e.table.GraphQL.RemoteRelationships[name] = true
+	}
 }
 
 // tableRootFields builds the index of table root fields: every tracked

@@ -139,6 +139,10 @@ type TableGraphQL struct {
 	// (column_config.<column>.custom_name, or the older
 	// custom_column_names); a column not listed keeps its name.
 	ColumnNames map[string]string
+	// RemoteRelationships are the names of the table's remote
+	// relationships: fields of its type that reach a remote schema or
+	// another source, which Warden does not decide.
+	RemoteRelationships map[string]bool
 }
 
 // Table root field kinds, named as Hasura's custom_root_fields keys.
