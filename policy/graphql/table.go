@@ -77,6 +77,8 @@ func decideTable(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 	rf.Table = &TableField{Table: t.Name, Kind: tf.Kind}
 	err := d.root(opType, f, t, tf)
 	var dn *denial
+	var ue *undecidedError
+	var oe *OperationError
 	switch {
 	case err == nil:
 		rf.Decision = Allow
@@ -85,21 +87,17 @@ func decideTable(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 			rf.Reason = "admin may use every table root field"
 		}
 		rf.Table.Selections = d.sels
-	case asDenial(err, &dn):
+	case errors.As(err, &dn):
 		rf.Decision, rf.Reason = Deny, dn.reason
+	case errors.As(err, &ue):
+		rf.Decision, rf.Reason = Undecided, ue.reason
 	default:
-		var ue *undecidedError
-		var oe *OperationError
 		if errors.As(err, &oe) {
 			// The request itself is at fault (a variable that decides is
 			// missing): Decide answers the error, not a decision.
 			w.fail(oe)
 		}
-		if asUndecided(err, &ue) {
-			rf.Decision, rf.Reason = Undecided, ue.reason
-		} else {
-			rf.Decision, rf.Reason = Undecided, err.Error()
-		}
+		rf.Decision, rf.Reason = Undecided, err.Error()
 	}
 	return rf
 }
@@ -109,18 +107,6 @@ func decideTable(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 type undecidedError struct{ reason string }
 
 func (e *undecidedError) Error() string { return e.reason }
-
-func asDenial(err error, out **denial) bool {
-	d, ok := err.(*denial)
-	*out = d
-	return ok
-}
-
-func asUndecided(err error, out **undecidedError) bool {
-	u, ok := err.(*undecidedError)
-	*out = u
-	return ok
-}
 
 // perm returns the role's permission for op on t: nil and no error for
 // admin, a denial when the role has none (or a backend_only one without
@@ -299,20 +285,11 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-// typeName is a table's GraphQL type name: its GraphQL name, with the
-// source's type prefix and suffix, found through the root field index.
-func typeName(p *model.Policy, t *model.Table) string {
-	for _, f := range p.GraphQL.TableFields {
-		if f.Table == t.Name {
-			return f.TypeName
-		}
-	}
-	for _, ns := range p.GraphQL.Namespaces {
-		for _, f := range ns {
-			if f.Table == t.Name {
-				return f.TypeName
-			}
-		}
+// typeName is a table's GraphQL type name, for messages that name types
+// as Hasura does: the one load worked out, else its GraphQL name.
+func typeName(t *model.Table) string {
+	if t.GraphQL != nil && t.GraphQL.TypeName != "" {
+		return t.GraphQL.TypeName
 	}
 	if t.GraphQL != nil && t.GraphQL.CustomName != "" {
 		return t.GraphQL.CustomName

@@ -68,7 +68,7 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 			}
 			return err
 		}
-		ttype := typeName(d.p, target)
+		ttype := typeName(target)
 		if r.Kind == model.RelArray || aggregate {
 			if err := d.where(target, tsel, f.Arguments.ForName("where"), ttype+"_bool_exp", depth+1); err != nil {
 				return err
@@ -249,7 +249,7 @@ func (d *tableDecider) boolExp(t *model.Table, sel *model.Permission, v any, tna
 				}
 				continue
 			}
-			if err := d.boolExp(target, tsel, x, typeName(d.p, target)+"_bool_exp", depth+1); err != nil {
+			if err := d.boolExp(target, tsel, x, typeName(target)+"_bool_exp", depth+1); err != nil {
 				return err
 			}
 		}
@@ -333,7 +333,7 @@ func (d *tableDecider) orderExp(t *model.Table, sel *model.Permission, v any, tn
 				}
 				continue
 			}
-			if err := d.orderExp(target, tsel, x, typeName(d.p, target), depth+1); err != nil {
+			if err := d.orderExp(target, tsel, x, typeName(target), depth+1); err != nil {
 				return err
 			}
 		}

@@ -68,7 +68,7 @@ func (d *tableDecider) insert(t *model.Table, pm *model.Permission, objects, con
 				return err
 			}
 			nested, _ := x.(map[string]any)
-			if err := d.insert(target, tpm, nested["data"], nested["on_conflict"], join(path, k), r.Name, typeName(d.p, target), depth+1); err != nil {
+			if err := d.insert(target, tpm, nested["data"], nested["on_conflict"], join(path, k), r.Name, typeName(target), depth+1); err != nil {
 				return err
 			}
 		}

@@ -270,6 +270,10 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 			custom = t.GraphQL.RootFields
 		}
 		typeName := cust.TypePrefix + base + cust.TypeSuffix
+		if t.GraphQL == nil {
+			t.GraphQL = &model.TableGraphQL{}
+		}
+		t.GraphQL.TypeName = typeName
 		for _, kind := range model.TableRootKinds {
 			name := custom[kind]
 			if name == "" {

@@ -143,6 +143,10 @@ type TableGraphQL struct {
 	// relationships: fields of its type that reach a remote schema or
 	// another source, which Warden does not decide.
 	RemoteRelationships map[string]bool
+	// TypeName is the table's GraphQL object type name: its GraphQL name
+	// with the source's type_names prefix and suffix ("" when Warden
+	// could not tell its names).
+	TypeName string
 }
 
 // Table root field kinds, named as Hasura's custom_root_fields keys.
