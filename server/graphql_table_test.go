@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -19,8 +21,13 @@ import (
 
 // tablesSet is the table root field fixture of policy/graphql.
 func tablesSet(t testing.TB) *engine.Set {
+	return testSet(t, os.DirFS("../policy/graphql/testdata/tables"), "test:tables")
+}
+
+// testSet loads a policy set from fsys and builds its engine.
+func testSet(t testing.TB, fsys fs.FS, source string, opts ...load.Option) *engine.Set {
 	t.Helper()
-	p, err := load.Dir(context.Background(), "../policy/graphql/testdata/tables")
+	p, err := load.FS(context.Background(), fsys, source, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

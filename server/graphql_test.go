@@ -51,15 +51,7 @@ func graphqlSetWith(t testing.TB, files map[string]string) *engine.Set {
 	for name, data := range files {
 		fsys[name] = &fstest.MapFile{Data: []byte(data)}
 	}
-	p, err := load.FS(context.Background(), fsys, "test:graphql", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
+	return testSet(t, fsys, "test:graphql", load.WithStrict())
 }
 
 func TestCheckGraphQLRPC(t *testing.T) {

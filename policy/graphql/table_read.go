@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,40 +35,17 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 		if f.Name == "__typename" {
 			continue
 		}
-		if col, ok := columnByField(t, f.Name); ok {
-			if !readable(sel, col) {
-				return deny("field '%s' not found in type: '%s': role %s may not select column %s of %s", f.Name, tname, d.req.Role, col, t.Name)
-			}
-			cols[col] = true
-			continue
-		}
-		if _, ok := t.Computed[f.Name]; ok {
-			if sel != nil && !slices.Contains(sel.ComputedFields, f.Name) {
-				return deny("field '%s' not found in type: '%s': role %s may not select computed field %s of %s", f.Name, tname, d.req.Role, f.Name, t.Name)
-			}
-			continue
-		}
-		if t.GraphQL != nil && t.GraphQL.RemoteRelationships[f.Name] {
-			return &undecidedError{fmt.Sprintf("%s: %s is a remote relationship of %s, which CheckGraphQL does not decide", join(path, f.Alias), f.Name, t.Name)}
-		}
-		r, aggregate := relationshipField(t, f.Name)
-		if r == nil {
-			return deny("field '%s' not found in type: '%s'", f.Name, tname)
-		}
-		if r.Function != nil && sel != nil && !slices.Contains(sel.ComputedFields, r.Name) {
-			return deny("field '%s' not found in type: '%s': role %s may not select computed field %s of %s", f.Name, tname, d.req.Role, r.Name, t.Name)
-		}
-		target := d.p.Tables[d.p.Resolve(r.Target, t.Source)]
-		if target == nil {
-			return &undecidedError{"relationship " + r.Name + " of " + t.Name.String() + " leads to " + r.Target.String() + ", which is not in the policy"}
-		}
-		tsel, err := d.perm(target, model.OpSelect, f.Name)
-		if err != nil {
-			if _, ok := err.(*denial); ok {
-				return deny("field '%s' not found in type: '%s': role %s has no select permission on %s, the target of relationship %s", f.Name, tname, d.req.Role, target.Name, r.Name)
-			}
+		ref, err := d.field(t, sel, f.Name, tname)
+		switch {
+		case err != nil:
 			return err
+		case ref.col != "":
+			cols[ref.col] = true
+			continue
+		case ref.computed:
+			continue
 		}
+		r, aggregate, target, tsel := ref.rel, ref.aggregate, ref.target, ref.tsel
 		ttype := typeName(target)
 		if r.Kind == model.RelArray || aggregate {
 			if err := d.where(target, tsel, f.Arguments.ForName("where"), ttype+"_bool_exp", depth+1); err != nil {
@@ -78,9 +56,6 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 			}
 		}
 		if aggregate {
-			if tsel != nil && !tsel.AllowAggregations {
-				return deny("field '%s' not found in type: '%s': the select permission of role %s on %s does not allow aggregations", f.Name, tname, d.req.Role, target.Name)
-			}
 			if err := d.aggregate(target, tsel, f.SelectionSet, join(path, f.Alias), r.Name, ttype, depth+1); err != nil {
 				return err
 			}
@@ -92,6 +67,69 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 	}
 	d.sels[at].Columns = sortedSet(cols)
 	return nil
+}
+
+// fieldRef is a field of a table's type as the role has it: a column, a
+// computed field, or a relationship (or an array relationship's
+// aggregate) to a table it may select from.
+type fieldRef struct {
+	col       string
+	computed  bool
+	rel       *model.Relationship
+	aggregate bool
+	target    *model.Table
+	tsel      *model.Permission
+}
+
+// field looks a field of t's type (named tname in messages) up for a role
+// whose select permission on t is sel (nil: admin). A field the role's
+// type lacks is a denial in Hasura's words; a remote relationship, or a
+// relationship to a table Warden does not have, is undecided.
+func (d *tableDecider) field(t *model.Table, sel *model.Permission, name, tname string) (fieldRef, error) {
+	notFound := func(why string, args ...any) error {
+		if why == "" {
+			return deny("field '%s' not found in type: '%s'", name, tname)
+		}
+		return deny("field '%s' not found in type: '%s': %s", name, tname, fmt.Sprintf(why, args...))
+	}
+	if col, ok := columnByField(t, name); ok {
+		if !readable(sel, col) {
+			return fieldRef{}, notFound("role %s may not select column %s of %s", d.req.Role, col, t.Name)
+		}
+		return fieldRef{col: col}, nil
+	}
+	mayCompute := func(cf string) bool { return sel == nil || sel != noRead && slices.Contains(sel.ComputedFields, cf) }
+	if _, ok := t.Computed[name]; ok {
+		if !mayCompute(name) {
+			return fieldRef{}, notFound("role %s may not select computed field %s of %s", d.req.Role, name, t.Name)
+		}
+		return fieldRef{computed: true}, nil
+	}
+	if t.GraphQL != nil && t.GraphQL.RemoteRelationships[name] {
+		return fieldRef{}, &undecidedError{fmt.Sprintf("%s is a remote relationship of %s, which CheckGraphQL does not decide", name, t.Name)}
+	}
+	r, aggregate := relationshipField(t, name)
+	switch {
+	case r == nil:
+		return fieldRef{}, notFound("")
+	case r.Function != nil && !mayCompute(r.Name):
+		return fieldRef{}, notFound("role %s may not select computed field %s of %s", d.req.Role, r.Name, t.Name)
+	}
+	target := d.p.Tables[d.p.Resolve(r.Target, t.Source)]
+	if target == nil {
+		return fieldRef{}, &undecidedError{fmt.Sprintf("relationship %s of %s leads to %s, which is not in the policy", r.Name, t.Name, r.Target)}
+	}
+	tsel, err := d.perm(target, model.OpSelect, name)
+	var dn *denial
+	switch {
+	case errors.As(err, &dn):
+		return fieldRef{}, notFound("role %s has no select permission on %s, the target of relationship %s", d.req.Role, target.Name, r.Name)
+	case err != nil:
+		return fieldRef{}, err
+	case aggregate && tsel != nil && !tsel.AllowAggregations:
+		return fieldRef{}, notFound("the select permission of role %s on %s does not allow aggregations", d.req.Role, target.Name)
+	}
+	return fieldRef{rel: r, aggregate: aggregate, target: target, tsel: tsel}, nil
 }
 
 // relationshipField finds the relationship a field of a table's type
@@ -209,48 +247,24 @@ func (d *tableDecider) boolExp(t *model.Table, sel *model.Permission, v any, tna
 				return err
 			}
 		}
-		return nil
 	case map[string]any:
 		for k, x := range v {
-			switch k {
-			case "_and", "_or", "_not":
+			if k == "_and" || k == "_or" || k == "_not" {
 				if err := d.boolExp(t, sel, x, tname, depth+1); err != nil {
 					return err
 				}
 				continue
 			}
-			if col, ok := columnByField(t, k); ok {
-				if !readable(sel, col) {
-					return deny("field '%s' not found in type: '%s': role %s may not select column %s of %s", k, tname, d.req.Role, col, t.Name)
-				}
-				continue
-			}
-			if _, ok := t.Computed[k]; ok && (sel == nil || sel != noRead && slices.Contains(sel.ComputedFields, k)) {
-				continue
-			}
-			r, aggregate := relationshipField(t, k)
-			if r == nil {
-				return deny("field '%s' not found in type: '%s'", k, tname)
-			}
-			target := d.p.Tables[d.p.Resolve(r.Target, t.Source)]
-			if target == nil {
-				return &undecidedError{"relationship " + r.Name + " of " + t.Name.String() + " leads to a table not in the policy"}
-			}
-			tsel, err := d.perm(target, model.OpSelect, k)
+			ref, err := d.field(t, sel, k, tname)
 			if err != nil {
-				if _, ok := err.(*denial); ok {
-					return deny("field '%s' not found in type: '%s': role %s has no select permission on %s", k, tname, d.req.Role, target.Name)
-				}
 				return err
 			}
-			if aggregate {
-				if tsel != nil && !tsel.AllowAggregations {
-					return deny("field '%s' not found in type: '%s': the select permission of role %s on %s does not allow aggregations", k, tname, d.req.Role, target.Name)
+			// An aggregate's predicate is over the target's rows as a
+			// whole; the target allows aggregations (field checked it).
+			if ref.rel != nil && !ref.aggregate {
+				if err := d.boolExp(ref.target, ref.tsel, x, typeName(ref.target)+"_bool_exp", depth+1); err != nil {
+					return err
 				}
-				continue
-			}
-			if err := d.boolExp(target, tsel, x, typeName(target)+"_bool_exp", depth+1); err != nil {
-				return err
 			}
 		}
 	}
@@ -300,41 +314,16 @@ func (d *tableDecider) orderExp(t *model.Table, sel *model.Permission, v any, tn
 		}
 	case map[string]any:
 		for k, x := range v {
-			if col, ok := columnByField(t, k); ok {
-				if !readable(sel, col) {
-					return deny("field '%s' not found in type: '%s_order_by': role %s may not select column %s of %s", k, tname, d.req.Role, col, t.Name)
-				}
-				continue
-			}
-			if _, ok := t.Computed[k]; ok && (sel == nil || sel != noRead && slices.Contains(sel.ComputedFields, k)) {
-				continue
-			}
-			r, aggregate := relationshipField(t, k)
-			if r == nil {
-				return deny("field '%s' not found in type: '%s_order_by'", k, tname)
-			}
-			target := d.p.Tables[d.p.Resolve(r.Target, t.Source)]
-			if target == nil {
-				return &undecidedError{"relationship " + r.Name + " of " + t.Name.String() + " leads to a table not in the policy"}
-			}
-			tsel, err := d.perm(target, model.OpSelect, k)
-			if err != nil {
-				if _, ok := err.(*denial); ok {
-					return deny("field '%s' not found in type: '%s_order_by': role %s has no select permission on %s", k, tname, d.req.Role, target.Name)
-				}
+			ref, err := d.field(t, sel, k, tname+"_order_by")
+			switch {
+			case err != nil:
 				return err
-			}
-			if !aggregate && r.Kind == model.RelArray {
+			case ref.rel != nil && ref.rel.Kind == model.RelArray && !ref.aggregate:
 				return deny("field '%s' not found in type: '%s_order_by': an array relationship orders by its aggregate", k, tname)
-			}
-			if aggregate {
-				if tsel != nil && !tsel.AllowAggregations {
-					return deny("field '%s' not found in type: '%s_order_by': the select permission of role %s on %s does not allow aggregations", k, tname, d.req.Role, target.Name)
+			case ref.rel != nil && !ref.aggregate:
+				if err := d.orderExp(ref.target, ref.tsel, x, typeName(ref.target), depth+1); err != nil {
+					return err
 				}
-				continue
-			}
-			if err := d.orderExp(target, tsel, x, typeName(target), depth+1); err != nil {
-				return err
 			}
 		}
 	}
