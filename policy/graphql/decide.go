@@ -98,18 +98,20 @@ type OperationError struct{ Field, Message string }
 func (e *OperationError) Error() string { return e.Message }
 func (e *OperationError) Unwrap() error { return ErrOperation }
 
-// maxFragmentDepth bounds fragment expansion on the root type (a cycle of
-// spreads is invalid GraphQL; it must not loop), and MaxRootFields the
-// root fields an operation may expand to: fragments spread twice at each
-// level would otherwise double the answer per level.
+// maxFragmentDepth bounds fragment expansion in one selection set (a
+// cycle of spreads is invalid GraphQL; it must not loop), and
+// MaxRootFields the root fields an operation may expand to: fragments
+// spread twice at each level would otherwise double the answer per level
+// (MaxFields bounds the fields of every level together).
 const (
 	maxFragmentDepth = 16
 	MaxRootFields    = 1000
 )
 
 // Decide decides a request against a policy: its GraphQL metadata, and
-// the select permissions of the tables tracked functions return. Errors
-// are *ParseError and *OperationError; a deny is a result.
+// the permissions of the tables its root fields and tracked functions
+// reach. Errors are *ParseError and *OperationError (a variable that
+// decides and is missing is the request's fault); a deny is a result.
 func Decide(p *model.Policy, req Request) (*Result, error) {
 	meta := &p.GraphQL
 	doc, err := Parse(req.Query)
