@@ -142,8 +142,8 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 		if sel, err = d.perm(t, model.OpSelect, f.Name); err != nil {
 			return err
 		}
-	} else if d.req.Role != model.AdminRole {
-		sel = d.readPerm(t)
+	} else if sel, err = d.readPerm(t); err != nil {
+		return err
 	}
 	if op == model.OpSelect {
 		if visible := visibleOf(sel, opType); sel != nil && visible != nil && !visible[tf.Kind] {
@@ -218,15 +218,16 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 	return d.mutationOutput(t, sel, f.SelectionSet, key, tf.TypeName)
 }
 
-// readPerm is the role's select permission when it has one it may use,
-// else nil: for a mutation's where and returning, which Hasura builds
-// from the select permission.
-func (d *tableDecider) readPerm(t *model.Table) *model.Permission {
-	pm := t.Permissions[model.OpSelect][d.req.Role]
-	if pm == nil || pm.BackendOnly && !d.req.BackendOnly || t.Inconsistent[model.OpSelect][d.req.Role] != nil {
-		return noRead
+// readPerm is the select permission a mutation's where and returning
+// are built from, as Hasura builds them: nil for admin, noRead when the
+// role has none; an inconsistent one is undecided, never taken for none.
+func (d *tableDecider) readPerm(t *model.Table) (*model.Permission, error) {
+	pm, err := d.perm(t, model.OpSelect, "returning")
+	var dn *denial
+	if errors.As(err, &dn) {
+		return noRead, nil
 	}
-	return pm
+	return pm, err
 }
 
 // noRead stands for "no select permission" where nil means admin.

@@ -98,19 +98,15 @@ func (d *tableDecider) insert(t *model.Table, pm *model.Permission, objects, con
 		}
 		ucols[col] = true
 	}
-	if err := d.boolExp(t, d.readPermFor(t), c["where"], tname+"_bool_exp", depth+1); err != nil {
+	sel, err := d.readPerm(t)
+	if err != nil {
+		return err
+	}
+	if err := d.boolExp(t, sel, c["where"], tname+"_bool_exp", depth+1); err != nil {
 		return err
 	}
 	d.sels = append(d.sels, Selection{Path: join(path, "on_conflict"), Table: t.Name, Op: model.OpUpdate, Relationship: rel, Columns: sortedSet(ucols)})
 	return nil
-}
-
-// readPermFor is readPerm, nil for admin.
-func (d *tableDecider) readPermFor(t *model.Table) *model.Permission {
-	if d.req.Role == model.AdminRole {
-		return nil
-	}
-	return d.readPerm(t)
 }
 
 // presetNote says why a column is not settable when a preset sets it.
