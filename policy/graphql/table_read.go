@@ -259,13 +259,44 @@ func (d *tableDecider) boolExp(t *model.Table, sel *model.Permission, v any, tna
 			if err != nil {
 				return err
 			}
-			// An aggregate's predicate is over the target's rows as a
-			// whole; the target allows aggregations (field checked it).
-			if ref.rel != nil && !ref.aggregate {
+			switch {
+			case ref.aggregate:
+				// An aggregation predicate ({count: {arguments, filter,
+				// predicate}}, bool_and, bool_or): its arguments and
+				// filter are over the target's rows.
+				if err := d.aggregatePredicate(ref.target, ref.tsel, x, depth+1); err != nil {
+					return err
+				}
+			case ref.rel != nil:
 				if err := d.boolExp(ref.target, ref.tsel, x, typeName(ref.target)+"_bool_exp", depth+1); err != nil {
 					return err
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// aggregatePredicate decides an aggregation predicate of a where: the
+// columns its functions take (arguments) are readable on the target, and
+// its filter is a where on the target.
+func (d *tableDecider) aggregatePredicate(t *model.Table, sel *model.Permission, v any, depth int) error {
+	tname := typeName(t)
+	fns, _ := v.(map[string]any)
+	for fn, x := range fns {
+		body, _ := x.(map[string]any)
+		args, ok := body["arguments"].([]any)
+		if !ok && body["arguments"] != nil {
+			args = []any{body["arguments"]}
+		}
+		for _, a := range args {
+			s, _ := a.(string)
+			if col, ok := columnByField(t, s); !ok || !readable(sel, col) {
+				return deny("value '%s' not found in enum: '%s_select_column' (%s of an aggregation predicate): role %s may not select it on %s", s, tname, fn, d.req.Role, t.Name)
+			}
+		}
+		if err := d.boolExp(t, sel, body["filter"], tname+"_bool_exp", depth+1); err != nil {
+			return err
 		}
 	}
 	return nil
