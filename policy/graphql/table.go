@@ -172,6 +172,9 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 		if err := d.where(t, sel, f.Arguments.ForName("where"), tf.TypeName+"_bool_exp", 0); err != nil {
 			return err
 		}
+		if err := d.cursor(t, sel, f.Arguments, tf.TypeName); err != nil {
+			return err
+		}
 		if err := d.orderBy(t, sel, f.Arguments, tf.TypeName, 0); err != nil {
 			return err
 		}

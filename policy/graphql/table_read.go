@@ -302,6 +302,29 @@ func (d *tableDecider) aggregatePredicate(t *model.Table, sel *model.Permission,
 	return nil
 }
 
+// cursor decides a stream's cursor: the columns of its initial_value are
+// columns the role may select (Hasura's <table>_stream_cursor_value_input).
+func (d *tableDecider) cursor(t *model.Table, sel *model.Permission, args ast.ArgumentList, tname string) error {
+	v, err := d.argValue(args, "cursor")
+	if err != nil {
+		return err
+	}
+	list, ok := v.([]any)
+	if !ok && v != nil {
+		list = []any{v}
+	}
+	for _, c := range list {
+		obj, _ := c.(map[string]any)
+		init, _ := obj["initial_value"].(map[string]any)
+		for k := range init {
+			if col, ok := columnByField(t, k); !ok || !readable(sel, col) {
+				return deny("field '%s' not found in type: '%s_stream_cursor_value_input'", k, tname)
+			}
+		}
+	}
+	return nil
+}
+
 // orderBy decides order_by and distinct_on: the columns they name are
 // readable, the relationships they follow lead to selectable tables.
 func (d *tableDecider) orderBy(t *model.Table, sel *model.Permission, args ast.ArgumentList, tname string, depth int) error {
