@@ -78,14 +78,17 @@ func TestCheckGraphQLRPC(t *testing.T) {
 			Principal: &wardenv1.Principal{Role: "user"}, EnforceAllowList: true,
 			Query: "{ getProfile { name id } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_DENY, ""},
 		{"tracked function, role with select", "gateway", &wardenv1.CheckGraphQLRequest{
-			Principal: &wardenv1.Principal{Role: "user"},
+			Principal: &wardenv1.Principal{Role: "user", SessionVariables: userVars},
 			Query:     "query { findArticles(args: {q: \"go\"}) { id title } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW, ""},
 		{"tracked function, role without select", "gateway", &wardenv1.CheckGraphQLRequest{
 			Principal: &wardenv1.Principal{Role: "nobody"},
 			Query:     "query { findArticles { id } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_DENY, ""},
 		{"mutation function with its permission", "gateway", &wardenv1.CheckGraphQLRequest{
-			Principal: &wardenv1.Principal{Role: "user"},
+			Principal: &wardenv1.Principal{Role: "user", SessionVariables: userVars},
 			Query:     "mutation { app_reset_article(args: {id: 1}) { id } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW, ""},
+		{"tracked function: its rows' filter needs the session's variables", "gateway", &wardenv1.CheckGraphQLRequest{
+			Principal: &wardenv1.Principal{Role: "user"},
+			Query:     "query { findArticles(args: {q: \"go\"}) { id title } }"}, codes.FailedPrecondition, 0, ""},
 		{"admin caller asks as admin", "ops", &wardenv1.CheckGraphQLRequest{
 			Principal: &wardenv1.Principal{Role: "admin"},
 			Query:     "mutation { purgeCache }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW, ""},

@@ -236,7 +236,7 @@ func decideField(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 	case FunctionField:
 		r := decideFunction(p, req.Role, meta.Functions[f.Name], f.Name)
 		r.ResponseKey = f.Alias
-		return r
+		return functionSelections(w, p, req, f, meta.Functions[f.Name], r)
 	case ActionField:
 		return decideAction(meta.Actions[f.Name], req, f)
 	case TableRootFieldKind:

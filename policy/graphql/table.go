@@ -75,17 +75,25 @@ func decideTable(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 	}
 	d := &tableDecider{walk: w, p: p, req: req}
 	rf.Table = &TableField{Table: t.Name, Kind: tf.Kind}
-	err := d.root(opType, f, t, tf)
+	rf.Decision = Allow
+	rf.Reason = fmt.Sprintf("%s: role %s has the %s permission on %s (each selection's rows are Filter's answer)", tf.Kind, req.Role, tf.Op(), t.Name)
+	if req.Role == model.AdminRole {
+		rf.Reason = "admin may use every table root field"
+	}
+	d.settle(&rf, d.root(opType, f, t, tf))
+	return rf
+}
+
+// settle turns the outcome of deciding a field's arguments and
+// selections into its decision: no error keeps rf's allow and gives it
+// the selections; a denial denies; anything else is undecided, and a
+// request error is also the request's (Decide answers it).
+func (d *tableDecider) settle(rf *RootField, err error) {
 	var dn *denial
 	var ue *undecidedError
 	var oe *OperationError
 	switch {
 	case err == nil:
-		rf.Decision = Allow
-		rf.Reason = fmt.Sprintf("%s: role %s has the %s permission on %s (each selection's rows are Filter's answer)", tf.Kind, req.Role, tf.Op(), t.Name)
-		if req.Role == model.AdminRole {
-			rf.Reason = "admin may use every table root field"
-		}
 		rf.Table.Selections = d.sels
 	case errors.As(err, &dn):
 		rf.Decision, rf.Reason = Deny, dn.reason
@@ -93,12 +101,45 @@ func decideTable(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 		rf.Decision, rf.Reason = Undecided, ue.reason
 	default:
 		if errors.As(err, &oe) {
-			// The request itself is at fault (a variable that decides is
-			// missing): Decide answers the error, not a decision.
-			w.fail(oe)
+			d.fail(oe)
 		}
 		rf.Decision, rf.Reason = Undecided, err.Error()
 	}
+}
+
+// functionSelections decides the selection set of an allowed tracked
+// function's field as a read of the table it returns, under the role's
+// select permission there (its columns, relationships, where and
+// order_by; the aggregate field as an aggregate), and lists the
+// selections for Filter.
+func functionSelections(w *walk, p *model.Policy, req Request, f *ast.Field, fn *model.TrackedFunction, rf RootField) RootField {
+	t := p.Tables[fn.Returns]
+	if rf.Decision != Allow || t == nil {
+		return rf
+	}
+	d := &tableDecider{walk: w, p: p, req: req}
+	kind, aggregate := "function", f.Name == fn.AggregateField && f.Name != fn.RootField
+	if aggregate {
+		kind = "function_aggregate"
+	}
+	rf.Table = &TableField{Table: t.Name, Kind: kind}
+	d.settle(&rf, func() error {
+		sel, err := d.perm(t, model.OpSelect, f.Name)
+		if err != nil {
+			return err
+		}
+		tname := typeName(t)
+		if err := d.where(t, sel, f.Arguments.ForName("where"), tname+"_bool_exp", 0); err != nil {
+			return err
+		}
+		if err := d.orderBy(t, sel, f.Arguments, tname, 0); err != nil {
+			return err
+		}
+		if aggregate {
+			return d.aggregate(t, sel, f.SelectionSet, f.Alias, "", tname, 0)
+		}
+		return d.read(t, sel, f.SelectionSet, f.Alias, "", tname, 0)
+	}())
 	return rf
 }
 

@@ -895,7 +895,9 @@ const (
 	RootFieldKind_ROOT_FIELD_KIND_INTROSPECTION RootFieldKind = 2
 	// A tracked function returning rows of a table (or its _aggregate
 	// field): its rows are those of the table under the role's select
-	// permission, which Filter on that table gives.
+	// permission, which Filter on that table gives (RootFieldDecision.table
+	// lists the selections, each with that answer); the columns selected
+	// must be within it.
 	RootFieldKind_ROOT_FIELD_KIND_FUNCTION RootFieldKind = 3
 	// A root field of a tracked table, named as Hasura names it (custom
 	// names and the source's root field customization applied):
@@ -4004,8 +4006,10 @@ type RootFieldDecision struct {
 	// The response key of the namespace field the field is under (a
 	// source's customization.root_fields.namespace); empty at the root.
 	Namespace string `protobuf:"bytes,16,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	// For a table root field (ROOT_FIELD_KIND_TABLE): the table, the kind
-	// of field, and, when allowed, every table selection of it.
+	// For a table root field (ROOT_FIELD_KIND_TABLE), and for a tracked
+	// function's field (ROOT_FIELD_KIND_FUNCTION, over the table it
+	// returns): the table, the kind of field, and, when allowed, every table
+	// selection of it.
 	Table         *TableRootField `protobuf:"bytes,17,opt,name=table,proto3" json:"table,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4104,7 +4108,9 @@ type TableRootField struct {
 	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
 	// The kind of root field, as Hasura's custom_root_fields keys name
 	// them: select, select_by_pk, select_aggregate, select_stream, insert,
-	// insert_one, update, update_by_pk, update_many, delete, delete_by_pk.
+	// insert_one, update, update_by_pk, update_many, delete, delete_by_pk;
+	// for a tracked function's field (ROOT_FIELD_KIND_FUNCTION) function or
+	// function_aggregate, the table being the one it returns.
 	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The selections, the root field's own first, then relationships,
 	// returning, nested inserts and upserts in document order. Empty when

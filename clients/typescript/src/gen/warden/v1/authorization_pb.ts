@@ -1885,8 +1885,10 @@ export type RootFieldDecision = Message<"warden.v1.RootFieldDecision"> & {
   namespace: string;
 
   /**
-   * For a table root field (ROOT_FIELD_KIND_TABLE): the table, the kind
-   * of field, and, when allowed, every table selection of it.
+   * For a table root field (ROOT_FIELD_KIND_TABLE), and for a tracked
+   * function's field (ROOT_FIELD_KIND_FUNCTION, over the table it
+   * returns): the table, the kind of field, and, when allowed, every table
+   * selection of it.
    *
    * @generated from field: warden.v1.TableRootField table = 17;
    */
@@ -1916,7 +1918,9 @@ export type TableRootField = Message<"warden.v1.TableRootField"> & {
   /**
    * The kind of root field, as Hasura's custom_root_fields keys name
    * them: select, select_by_pk, select_aggregate, select_stream, insert,
-   * insert_one, update, update_by_pk, update_many, delete, delete_by_pk.
+   * insert_one, update, update_by_pk, update_many, delete, delete_by_pk;
+   * for a tracked function's field (ROOT_FIELD_KIND_FUNCTION) function or
+   * function_aggregate, the table being the one it returns.
    *
    * @generated from field: string kind = 2;
    */
@@ -2877,7 +2881,9 @@ export enum RootFieldKind {
   /**
    * A tracked function returning rows of a table (or its _aggregate
    * field): its rows are those of the table under the role's select
-   * permission, which Filter on that table gives.
+   * permission, which Filter on that table gives (RootFieldDecision.table
+   * lists the selections, each with that answer); the columns selected
+   * must be within it.
    *
    * @generated from enum value: ROOT_FIELD_KIND_FUNCTION = 3;
    */
