@@ -129,7 +129,7 @@ func functionSelections(w *walk, p *model.Policy, req Request, f *ast.Field, fn 
 			return err
 		}
 		tname := typeName(t)
-		if err := d.where(t, sel, f.Arguments.ForName("where"), tname+"_bool_exp", 0); err != nil {
+		if err := d.where(t, sel, f.Arguments, tname+"_bool_exp", 0); err != nil {
 			return err
 		}
 		if err := d.orderBy(t, sel, f.Arguments, tname, 0); err != nil {
@@ -210,7 +210,7 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 	key := f.Alias
 	switch tf.Kind {
 	case model.RootSelect, model.RootSelectStream:
-		if err := d.where(t, sel, f.Arguments.ForName("where"), tf.TypeName+"_bool_exp", 0); err != nil {
+		if err := d.where(t, sel, f.Arguments, tf.TypeName+"_bool_exp", 0); err != nil {
 			return err
 		}
 		if err := d.cursor(t, sel, f.Arguments, tf.TypeName); err != nil {
@@ -223,7 +223,7 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 	case model.RootSelectByPk:
 		return d.read(t, sel, f.SelectionSet, key, "", tf.TypeName, 0)
 	case model.RootSelectAggregate:
-		if err := d.where(t, sel, f.Arguments.ForName("where"), tf.TypeName+"_bool_exp", 0); err != nil {
+		if err := d.where(t, sel, f.Arguments, tf.TypeName+"_bool_exp", 0); err != nil {
 			return err
 		}
 		if err := d.orderBy(t, sel, f.Arguments, tf.TypeName, 0); err != nil {
@@ -252,7 +252,7 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 		}
 	case model.RootDelete, model.RootDeleteByPk:
 		d.sels = append(d.sels, Selection{Path: key, Table: t.Name, Op: model.OpDelete, Columns: []string{}})
-		if err := d.where(t, sel, f.Arguments.ForName("where"), tf.TypeName+"_bool_exp", 0); err != nil {
+		if err := d.where(t, sel, f.Arguments, tf.TypeName+"_bool_exp", 0); err != nil {
 			return err
 		}
 	}

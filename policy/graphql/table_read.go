@@ -48,7 +48,7 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 		r, aggregate, target, tsel := ref.rel, ref.aggregate, ref.target, ref.tsel
 		ttype := typeName(target)
 		if r.Kind == model.RelArray || aggregate {
-			if err := d.where(target, tsel, f.Arguments.ForName("where"), ttype+"_bool_exp", depth+1); err != nil {
+			if err := d.where(target, tsel, f.Arguments, ttype+"_bool_exp", depth+1); err != nil {
 				return err
 			}
 			if err := d.orderBy(target, tsel, f.Arguments, ttype, depth+1); err != nil {
@@ -185,11 +185,7 @@ func (d *tableDecider) aggregate(t *model.Table, sel *model.Permission, set ast.
 						if err != nil {
 							return err
 						}
-						list, ok := v.([]any)
-						if !ok && v != nil {
-							list = []any{v}
-						}
-						for _, c := range list {
+						for _, c := range asList(v) {
 							s, _ := c.(string)
 							if err := column(s, tname+"_select_column"); err != nil {
 								return err
@@ -225,11 +221,8 @@ func (d *tableDecider) aggregate(t *model.Table, sel *model.Permission, set ast.
 // compares is one the select permission grants, every relationship leads
 // to a table the role may select from. Hasura builds the type from the
 // select permission: without one it has no column at all.
-func (d *tableDecider) where(t *model.Table, sel *model.Permission, arg *ast.Argument, tname string, depth int) error {
-	if arg == nil {
-		return nil
-	}
-	v, err := d.value(arg.Value)
+func (d *tableDecider) where(t *model.Table, sel *model.Permission, args ast.ArgumentList, tname string, depth int) error {
+	v, err := d.argValue(args, "where")
 	if err != nil {
 		return err
 	}
@@ -240,15 +233,9 @@ func (d *tableDecider) boolExp(t *model.Table, sel *model.Permission, v any, tna
 	if depth > maxSelectionDepth {
 		return deny("a where argument nests deeper than %d", maxSelectionDepth)
 	}
-	switch v := v.(type) {
-	case []any:
-		for _, x := range v {
-			if err := d.boolExp(t, sel, x, tname, depth+1); err != nil {
-				return err
-			}
-		}
-	case map[string]any:
-		for k, x := range v {
+	for _, item := range asList(v) {
+		obj, _ := item.(map[string]any)
+		for k, x := range obj {
 			if k == "_and" || k == "_or" || k == "_not" {
 				if err := d.boolExp(t, sel, x, tname, depth+1); err != nil {
 					return err
@@ -285,11 +272,7 @@ func (d *tableDecider) aggregatePredicate(t *model.Table, sel *model.Permission,
 	fns, _ := v.(map[string]any)
 	for fn, x := range fns {
 		body, _ := x.(map[string]any)
-		args, ok := body["arguments"].([]any)
-		if !ok && body["arguments"] != nil {
-			args = []any{body["arguments"]}
-		}
-		for _, a := range args {
+		for _, a := range asList(body["arguments"]) {
 			s, _ := a.(string)
 			if col, ok := columnByField(t, s); !ok || !readable(sel, col) {
 				return deny("value '%s' not found in enum: '%s_select_column' (%s of an aggregation predicate): role %s may not select it on %s", s, tname, fn, d.req.Role, t.Name)
@@ -309,11 +292,7 @@ func (d *tableDecider) cursor(t *model.Table, sel *model.Permission, args ast.Ar
 	if err != nil {
 		return err
 	}
-	list, ok := v.([]any)
-	if !ok && v != nil {
-		list = []any{v}
-	}
-	for _, c := range list {
+	for _, c := range asList(v) {
 		obj, _ := c.(map[string]any)
 		init, _ := obj["initial_value"].(map[string]any)
 		for k := range init {
@@ -333,22 +312,14 @@ func (d *tableDecider) orderBy(t *model.Table, sel *model.Permission, args ast.A
 		if err != nil {
 			return err
 		}
-		list, ok := v.([]any)
-		if !ok && v != nil {
-			list = []any{v}
-		}
-		for _, c := range list {
+		for _, c := range asList(v) {
 			s, _ := c.(string)
 			if col, ok := columnByField(t, s); !ok || !readable(sel, col) {
 				return deny("value '%s' not found in enum: '%s_select_column'", s, tname)
 			}
 		}
 	}
-	a := args.ForName("order_by")
-	if a == nil {
-		return nil
-	}
-	v, err := d.value(a.Value)
+	v, err := d.argValue(args, "order_by")
 	if err != nil {
 		return err
 	}
@@ -359,15 +330,9 @@ func (d *tableDecider) orderExp(t *model.Table, sel *model.Permission, v any, tn
 	if depth > maxSelectionDepth {
 		return deny("an order_by argument nests deeper than %d", maxSelectionDepth)
 	}
-	switch v := v.(type) {
-	case []any:
-		for _, x := range v {
-			if err := d.orderExp(t, sel, x, tname, depth+1); err != nil {
-				return err
-			}
-		}
-	case map[string]any:
-		for k, x := range v {
+	for _, item := range asList(v) {
+		obj, _ := item.(map[string]any)
+		for k, x := range obj {
 			ref, err := d.field(t, sel, k, tname+"_order_by")
 			switch {
 			case err != nil:

@@ -12,6 +12,18 @@ import (
 // (PostgreSQL's: _set, _inc and the jsonb operators).
 var updateOperators = []string{"_set", "_inc", "_append", "_prepend", "_delete_key", "_delete_elem", "_delete_at_path"}
 
+// asList reads a value where GraphQL takes a list: a list, or one value
+// standing for a list of one (GraphQL's input coercion); null is empty.
+func asList(v any) []any {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return v
+	}
+	return []any{v}
+}
+
 // argValue resolves an argument of a field; nil when it is absent.
 func (d *tableDecider) argValue(args ast.ArgumentList, name string) (any, error) {
 	a := args.ForName(name)
@@ -38,11 +50,7 @@ func (d *tableDecider) insert(t *model.Table, pm *model.Permission, objects, con
 		set = settable(pm)
 	}
 	cols := map[string]bool{}
-	rows, ok := objects.([]any)
-	if !ok && objects != nil {
-		rows = []any{objects}
-	}
-	for _, row := range rows {
+	for _, row := range asList(objects) {
 		obj, _ := row.(map[string]any)
 		for k, x := range obj {
 			if col, ok := columnByField(t, k); ok {
@@ -86,11 +94,7 @@ func (d *tableDecider) insert(t *model.Table, pm *model.Permission, objects, con
 	}
 	c, _ := conflict.(map[string]any)
 	ucols := map[string]bool{}
-	list, ok := c["update_columns"].([]any)
-	if !ok && c["update_columns"] != nil {
-		list = []any{c["update_columns"]}
-	}
-	for _, x := range list {
+	for _, x := range asList(c["update_columns"]) {
 		s, _ := x.(string)
 		col, ok := columnByField(t, s)
 		if !ok || upm != nil && !slices.Contains(settable(upm), col) {
@@ -154,11 +158,7 @@ func (d *tableDecider) update(t *model.Table, pm, sel *model.Permission, f *ast.
 		if err != nil {
 			return err
 		}
-		list, ok := v.([]any)
-		if !ok && v != nil {
-			list = []any{v}
-		}
-		for _, u := range list {
+		for _, u := range asList(v) {
 			obj, _ := u.(map[string]any)
 			if err := batch(func(name string) (any, error) { return obj[name], nil }); err != nil {
 				return err
