@@ -165,20 +165,7 @@ func TestCheckGraphQLTablesRPC(t *testing.T) {
 // answers the table selections as gRPC does.
 func TestCheckGraphQLTablesGateway(t *testing.T) {
 	ts := startTest(t, DefaultConfig(), tablesSet(t))
-	post := func(body string) (int, string) {
-		req, err := http.NewRequest("POST", "http://"+ts.httpAddr+"/v1/check-graphql", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("X-Warden-Api-Key", ts.keys["gateway"])
-		resp, err := httpClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	post := func(body string) (int, string) { return postCheckGraphQL(t, ts, "gateway", body) }
 	const q = `"query": "mutation M($o: [articles_insert_input!]!) { insert_articles(objects: $o) { affected_rows } }"`
 	code, body := post(`{"principal": {"role": "user", "sessionVariables": {"x-hasura-user-id": "7"}}, ` + q + `, "variables": {"o": [{"title": "a"}]}}`)
 	if code != 200 || !strings.Contains(body, `"decision":"OPERATION_DECISION_ALLOW"`) || !strings.Contains(body, `"operation":"OPERATION_INSERT"`) || !strings.Contains(body, `"columns":["title"]`) {
@@ -188,4 +175,22 @@ func TestCheckGraphQLTablesGateway(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"decision":"OPERATION_DECISION_DENY"`) || !strings.Contains(body, "published") {
 		t.Errorf("insert of published: %d %s", code, body)
 	}
+}
+
+// postCheckGraphQL posts a JSON body to the CheckGraphQL route as caller,
+// returning the status code and body.
+func postCheckGraphQL(t *testing.T, ts *testServer, caller, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", "http://"+ts.httpAddr+"/v1/check-graphql", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Warden-Api-Key", ts.keys[caller])
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

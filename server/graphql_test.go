@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path"
 	"strings"
@@ -165,20 +163,7 @@ func TestCheckGraphQLHandlerSession(t *testing.T) {
 // TestCheckGraphQLGateway: the HTTP/JSON route answers as gRPC.
 func TestCheckGraphQLGateway(t *testing.T) {
 	ts := startTest(t, DefaultConfig(), graphqlSet(t))
-	post := func(caller, body string) (int, string) {
-		req, err := http.NewRequest("POST", "http://"+ts.httpAddr+"/v1/check-graphql", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("X-Warden-Api-Key", ts.keys[caller])
-		resp, err := httpClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	post := func(caller, body string) (int, string) { return postCheckGraphQL(t, ts, caller, body) }
 	code, body := post("gateway", `{"principal": {"role": "manager"}, "query": "mutation Export($month: String!) { exportReport(month: $month) }", "enforceAllowList": true}`)
 	if code != 200 || !strings.Contains(body, `"decision":"OPERATION_DECISION_ALLOW"`) || !strings.Contains(body, `"collection":"manager-queries"`) {
 		t.Errorf("manager export: %d %s", code, body)
