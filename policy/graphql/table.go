@@ -274,10 +274,12 @@ func (d *tableDecider) readPerm(t *model.Table) (*model.Permission, error) {
 	return pm, err
 }
 
-// noRead stands for "no select permission" where nil means admin.
-var noRead = &model.Permission{Op: model.OpSelect, QueryRootFields: map[string]bool{}, SubscriptionRootFields: map[string]bool{}}
+// noRead stands for "no select permission" where nil means admin: it
+// grants no column, computed field or aggregation.
+var noRead = &model.Permission{Op: model.OpSelect}
 
-// visible returns the root fields a select permission shows on a root.
+// visibleOf returns the root fields a select permission shows on a root
+// (nil: all).
 func visibleOf(p *model.Permission, op ast.Operation) map[string]bool {
 	if p == nil {
 		return nil
