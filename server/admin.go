@@ -37,6 +37,7 @@ func (a *adminService) GetStatus(context.Context, *wardenv1.GetStatusRequest) (*
 		Watching:                a.s.watchingPolicy.Load(),
 		LastReload:              attemptToProto(policy.Last),
 		LastFailedReload:        attemptToProto(policy.LastFailed),
+		QueryDatabases:          a.s.consoleDBs.Names(),
 	}
 	for _, i := range p.Inconsistent[:min(len(p.Inconsistent), maxStatusInconsistent)] {
 		resp.InconsistentObjects = append(resp.InconsistentObjects, inconsistencyToProto(i))

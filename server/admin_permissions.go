@@ -67,7 +67,10 @@ func inconsistencyToProto(i *model.Inconsistency) *wardenv1.InconsistentObject {
 		Path:        i.Source.Path,
 		Reasons:     i.Reasons,
 	}
-	if i.Kind != "inherited role" {
+	switch i.Kind {
+	case "inherited role", "remote schema", "remote schema permission":
+		// No table: the description names the remote schema.
+	default:
 		out.Table = i.Table.String()
 	}
 	if i.Kind == "permission" {

@@ -13,6 +13,7 @@ import (
 	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/server/bundlesource"
 	"github.com/wardenpdp/warden/server/callerauth"
+	"github.com/wardenpdp/warden/server/consoledb"
 	"github.com/wardenpdp/warden/server/reload"
 	"github.com/wardenpdp/warden/server/session"
 )
@@ -41,6 +42,10 @@ const (
 	// DefaultMessageRecvTimeout: a request of --max-recv-msg-size (4 MiB)
 	// arrives within it at 400 KB/s.
 	DefaultMessageRecvTimeout = 10 * time.Second
+	// DefaultConsoleQueryTimeout bounds one QueryDatabase call's time in
+	// the database.
+	DefaultConsoleQueryTimeout = 5 * time.Second
+	maxConsoleQueryTimeout     = 5 * time.Minute
 )
 
 // EnvPrefix starts the environment variable of every flag: --grpc-addr is
@@ -152,6 +157,15 @@ type Config struct {
 	// (--cors-max-age).
 	CORSMaxAge time.Duration
 
+	// ConsoleDatabases are the databases, one per metadata source, that
+	// AdminService.QueryDatabase (the console's "Run against database")
+	// may read, in a read-only transaction (--console-database NAME=URL,
+	// repeatable). None by default: the feature is off. Their URLs are
+	// never logged with a password nor sent to a caller.
+	ConsoleDatabases consoledb.Specs
+	// ConsoleQueryTimeout bounds one such query (--console-query-timeout).
+	ConsoleQueryTimeout time.Duration
+
 	// Dev is a local trial (--dev): serve generates an admin API key for
 	// the run and prints it; only loopback listen addresses are accepted.
 	Dev bool
@@ -195,6 +209,7 @@ func DefaultConfig() Config {
 		Evaluator:            "native",
 		HTTPGateway:          true,
 		CORSMaxAge:           DefaultCORSMaxAge,
+		ConsoleQueryTimeout:  DefaultConsoleQueryTimeout,
 		Callers:              callerauth.DefaultConfig(),
 		Sessions:             session.DefaultConfig(),
 		DecisionLog:          DefaultDecisionLogConfig(),
@@ -233,6 +248,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&c.CORSAllowedOrigins, "cors-allowed-origins", "comma-separated browser `origins` that may call the gateway: https://app.example.com, https://*.example.com, or * (never with credentials); empty means none")
 	fs.BoolVar(&c.CORSAllowCredentials, "cors-allow-credentials", c.CORSAllowCredentials, "let browsers make credentialed (cookie) calls from the allowed origins")
 	fs.DurationVar(&c.CORSMaxAge, "cors-max-age", c.CORSMaxAge, "how long browsers may cache a CORS preflight answer")
+	fs.Var(&c.ConsoleDatabases, "console-database", "`NAME=URL`: a database of the metadata source NAME that admins may query from the console (AdminService.QueryDatabase: Filter's SQL run in a read-only transaction); URL is postgres://..., mysql://user:password@host:port/database (MariaDB too) or sqlite:///path/file.db; repeatable, one per source; in the environment several separated by spaces; off by default")
+	fs.DurationVar(&c.ConsoleQueryTimeout, "console-query-timeout", c.ConsoleQueryTimeout, "longest time one --console-database query may take")
 	fs.BoolVar(&c.Dev, "dev", c.Dev, "local trial: generate an admin API key for this run and print it; loopback addresses only, never in production")
 	c.Callers.RegisterFlags(fs)
 	c.Sessions.RegisterFlags(fs)
@@ -343,6 +360,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--max-rule-nodes %d: want at least 1", c.MaxRuleNodes))
 	}
 	errs = append(errs, c.validateCORS()...)
+	if c.ConsoleQueryTimeout <= 0 || c.ConsoleQueryTimeout > maxConsoleQueryTimeout {
+		errs = append(errs, fmt.Errorf("--console-query-timeout %s: want a positive duration up to %s", c.ConsoleQueryTimeout, maxConsoleQueryTimeout))
+	}
 	if c.Dev {
 		for _, a := range []struct{ flag, addr string }{{"grpc-addr", c.GRPCAddr}, {"http-addr", c.HTTPAddr}} {
 			if !IsLoopbackAddr(a.addr) {
@@ -408,6 +428,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("cors_allowed_origins", []string(c.CORSAllowedOrigins)),
 		slog.Bool("cors_allow_credentials", c.CORSAllowCredentials),
 		slog.String("cors_max_age", c.CORSMaxAge.String()),
+		slog.String("console_databases", c.ConsoleDatabases.String()),
+		slog.String("console_query_timeout", c.ConsoleQueryTimeout.String()),
 		slog.Bool("dev", c.Dev),
 		slog.Any("callers", c.Callers),
 		slog.Any("sessions", c.Sessions),

@@ -72,23 +72,30 @@ func FilterOffline(ctx context.Context, set *engine.Set, req *wardenv1.FilterReq
 // FilterAnswer computes the FilterResponse for a validated request and a
 // resolved session.
 func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequest, sess engine.Session) (*wardenv1.FilterResponse, error) {
+	resp, _, _, err := filterAnswer(ctx, set, req, sess)
+	return resp, err
+}
+
+// filterAnswer is FilterAnswer, with the engine's result and the table it
+// decided on (a function's rows are its table's).
+func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequest, sess engine.Session) (*wardenv1.FilterResponse, *engine.FilterResult, model.TableName, error) {
 	table, err := model.ParseTableName(req.GetTable())
 	if err != nil {
-		return nil, withDetails(codes.InvalidArgument, "invalid table", badField("table", err.Error()))
+		return nil, nil, table, withDetails(codes.InvalidArgument, "invalid table", badField("table", err.Error()))
 	}
 	op, err := OperationFromProto(req.GetOperation())
 	if err != nil {
-		return nil, withDetails(codes.InvalidArgument, "invalid operation", badField("operation", err.Error()))
+		return nil, nil, table, withDetails(codes.InvalidArgument, "invalid operation", badField("operation", err.Error()))
 	}
 	var opts *sqlgen.Options
 	if o := req.GetSql(); o != nil {
 		if opts, err = sqlOptions(o); err != nil {
-			return nil, err
+			return nil, nil, table, err
 		}
 	}
 	res, table, err := filterTable(ctx, set, engine.FilterInput{Session: sess, Table: table, Op: op})
 	if err != nil {
-		return nil, err
+		return nil, nil, table, err
 	}
 	resp := &wardenv1.FilterResponse{
 		Kind:              filterKindToProto(res.Kind),
@@ -100,11 +107,11 @@ func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 		AllowAggregations: res.AllowAggregations,
 	}
 	if resp.Predicate, err = PredicateToProto(res.Predicate); err != nil {
-		return nil, err
+		return nil, nil, table, err
 	}
 	if res.Check != nil {
 		if resp.Check, err = PredicateToProto(res.Check); err != nil {
-			return nil, err
+			return nil, nil, table, err
 		}
 	}
 	if res.Limit != nil {
@@ -114,7 +121,7 @@ func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	if len(res.Presets) > 0 {
 		resp.JsonNullPresets = jsonNullPresets(res.Presets)
 		if resp.Presets, err = structOf(res.Presets); err != nil {
-			return nil, err
+			return nil, nil, table, err
 		}
 	}
 	if req.GetExplain() {
@@ -124,20 +131,20 @@ func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	for _, col := range cols {
 		p, err := PredicateToProto(res.ColumnConditions[col])
 		if err != nil {
-			return nil, err
+			return nil, nil, table, err
 		}
 		resp.ColumnConditions = append(resp.ColumnConditions, &wardenv1.ColumnCondition{Column: col, Predicate: p})
 	}
 	if opts != nil {
 		opts.Role, opts.SessionVars = sess.Role, sess.Vars
 		if err := renderSQL(set.Policy(), table, *opts, res, resp, cols); err != nil {
-			return nil, err
+			return nil, nil, table, err
 		}
 	}
 	if resp.DecisionId, err = NewDecisionID(); err != nil {
-		return nil, err
+		return nil, nil, table, err
 	}
-	return resp, nil
+	return resp, res, table, nil
 }
 
 // renderSQL renders the predicate, the update check and the column

@@ -198,12 +198,24 @@ func queryIDs(t *testing.T, db *sql.DB, query string, args []any) []int64 {
 // CI=true.
 func seededExample(t *testing.T, dialect string) *sql.DB {
 	t.Helper()
+	db, _ := seededExampleURL(t, dialect)
+	return db
+}
+
+// seededExampleURL is seededExample, with the database's URL as serve
+// --console-database takes it (SQLite: a file of the test's temporary
+// directory).
+func seededExampleURL(t *testing.T, dialect string) (*sql.DB, string) {
+	t.Helper()
 	name := fmt.Sprintf("warden_filter_%d", time.Now().UnixNano())
 	var db *sql.DB
 	var err error
+	var url string
 	switch dialect {
 	case "sqlite":
-		db, err = sql.Open("sqlite", "file:"+name+"?mode=memory&cache=shared")
+		file := t.TempDir() + "/" + name + ".db"
+		url = "sqlite://" + file
+		db, err = sql.Open("sqlite", "file:"+file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -211,8 +223,10 @@ func seededExample(t *testing.T, dialect string) *sql.DB {
 		t.Cleanup(func() { db.Close() })
 	default:
 		driver, admin, dsn := "pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "postgres://postgres@127.0.0.1:5432/"+name+"?sslmode=disable"
+		url = dsn
 		if dialect == "mysql" {
 			driver, admin, dsn = "mysql", "root@tcp(127.0.0.1:3306)/test", "root@tcp(127.0.0.1:3306)/"+name
+			url = "mysql://root@127.0.0.1:3306/" + name
 		}
 		adm, err := sql.Open(driver, admin)
 		if err == nil {
@@ -263,7 +277,7 @@ func seededExample(t *testing.T, dialect string) *sql.DB {
 			}
 		}
 	}
-	return db
+	return db, url
 }
 
 // TestCheckNeedsDataResidual: a comment insert whose check reads the

@@ -8,6 +8,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/graphql"
@@ -83,6 +84,16 @@ func GraphQLAnswer(ctx context.Context, set *engine.Set, req *wardenv1.CheckGrap
 		BackendOnly:      sess.BackendOnly,
 	})
 	if err != nil {
+		// A remote schema preset the session cannot give:
+		// FAILED_PRECONDITION or INVALID_ARGUMENT, as for a rule.
+		var mv *graphql.MissingSessionVariablesError
+		var sv *graphql.SessionValueError
+		switch {
+		case errors.As(err, &mv):
+			return nil, &engine.MissingSessionVariablesError{Names: mv.Names}
+		case errors.As(err, &sv):
+			return nil, &engine.InvalidValueError{Field: "principal.session_variables[" + sv.Variable + "]", Reason: sv.Reason}
+		}
 		return nil, graphQLRequestError(err)
 	}
 	resp, err := GraphQLResponse(res)
@@ -161,6 +172,9 @@ func GraphQLResponse(res *graphql.Result) (*wardenv1.CheckGraphQLResponse, error
 			Decision: operationDecision(f.Decision), Reason: f.Reason,
 			SessionVariables: f.SessionVariables, Namespace: f.Namespace,
 		}
+		if err := remoteFieldResponse(d, f); err != nil {
+			return nil, err
+		}
 		if f.Table != nil {
 			d.Table = &wardenv1.TableRootField{Table: f.Table.Table.String(), Kind: f.Table.Kind}
 			for _, s := range f.Table.Selections {
@@ -196,6 +210,25 @@ func rootFieldKind(k graphql.FieldKind) wardenv1.RootFieldKind {
 		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_FUNCTION
 	case graphql.TableRootFieldKind:
 		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_TABLE
+	case graphql.RemoteSchemaField:
+		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_REMOTE_SCHEMA
+	case graphql.NativeQueryField:
+		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_NATIVE_QUERY
 	}
 	return wardenv1.RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED
+}
+
+// remoteFieldResponse adds a remote schema field's schema and presets.
+func remoteFieldResponse(out *wardenv1.RootFieldDecision, f graphql.RootField) error {
+	out.RemoteSchema = f.RemoteSchema
+	for _, p := range f.Presets {
+		v, err := structpb.NewValue(p.Value)
+		if err != nil {
+			return fmt.Errorf("remote preset %s of %s: %w", p.Argument, p.Field, err)
+		}
+		out.RemotePresets = append(out.RemotePresets, &wardenv1.RemotePreset{
+			Path: p.Path, Field: p.Field, Argument: p.Argument, Value: v, SessionVariables: p.SessionVariables,
+		})
+	}
+	return nil
 }

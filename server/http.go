@@ -74,6 +74,7 @@ var gatewayBodyMethods = map[string]string{
 	"POST /v1/check-graphql":    wardenv1.AuthorizationService_CheckGraphQL_FullMethodName,
 	"POST /v1/diagnostics/echo": wardenv1.DiagnosticsService_Echo_FullMethodName,
 	"POST /v1/admin/reload":     wardenv1.AdminService_Reload_FullMethodName,
+	"POST /v1/admin/query":      wardenv1.AdminService_QueryDatabase_FullMethodName,
 }
 
 // callerFirst admits a gateway call from its headers, before a byte of

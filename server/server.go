@@ -39,6 +39,7 @@ import (
 	"github.com/wardenpdp/warden/policy/engine"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 	"github.com/wardenpdp/warden/server/callerauth"
+	"github.com/wardenpdp/warden/server/consoledb"
 	"github.com/wardenpdp/warden/server/decisionlog"
 	"github.com/wardenpdp/warden/server/reload"
 	"github.com/wardenpdp/warden/server/session"
@@ -115,6 +116,8 @@ type Server struct {
 
 	// decisions is the decision log (nil: off).
 	decisions *decisionlog.Logger
+	// consoleDBs are the databases QueryDatabase reads (none: off).
+	consoleDBs *consoledb.Databases
 }
 
 // snapshot is the live policy set with when it was loaded: immutable, and
@@ -171,6 +174,10 @@ func New(cfg Config, set *engine.Set, opts ...Option) (*Server, error) {
 	if s.decisions, err = s.newDecisionLog(cfg.DecisionLog); err != nil {
 		return nil, err
 	}
+	if s.consoleDBs, err = consoledb.Open(cfg.ConsoleDatabases); err != nil {
+		s.closeDecisionLog()
+		return nil, err
+	}
 
 	s.buildGRPC()
 	s.buildHTTP()
@@ -186,6 +193,7 @@ func (s *Server) Close() {
 		s.inproc.Stop()
 	}
 	s.closeDecisionLog()
+	s.consoleDBs.Close()
 }
 
 // closeDecisionLog flushes the decision log's sinks within the shutdown
@@ -355,4 +363,5 @@ func (s *Server) shutdown() {
 	wg.Wait()
 	s.closeGateway()
 	s.closeDecisionLog()
+	s.consoleDBs.Close()
 }

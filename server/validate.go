@@ -75,6 +75,12 @@ func ValidateRequest(req any, lim Limits) error {
 		v.principal(r.GetPrincipal(), lim.StatedSession)
 		v.table("table", r.GetTable())
 		v.operation(r.GetOperation())
+	case *wardenv1.QueryDatabaseRequest:
+		v.principal(r.GetPrincipal(), lim.StatedSession)
+		v.table("table", r.GetTable())
+		if r.GetLimit() < 0 || r.GetLimit() > MaxQueryRows {
+			v.add("limit", fmt.Sprintf("1 to %d rows, or 0 for %d", MaxQueryRows, DefaultQueryRows))
+		}
 	case *wardenv1.GetTableRegoRequest:
 		v.table("table", r.GetTable())
 	case *wardenv1.GetTablePermissionsRequest:

@@ -29,6 +29,11 @@ type Template struct {
 	// ColumnConditions holds, for inherited select permissions, the
 	// columns readable only where a condition holds.
 	ColumnConditions map[string]residual.Expr
+	// Params are every session variable the permission reads (clock
+	// words aside), whether or not the residuals still do: Check refuses
+	// a session that lacks one, or holds one that does not parse, even
+	// where partial evaluation found the rule decided without it.
+	Params []residual.Param
 }
 
 // Template returns the template of a role's permission. A missing
@@ -48,11 +53,17 @@ func (s *Set) Template(table model.TableName, op model.Operation, role string) (
 	}
 	var params []residual.Param
 	var vals []any
+	var all []residual.Param
 	for i, n := range pp.session {
-		if n.v.Clock != "" && i < len(ft.params) {
+		if i >= len(ft.params) {
+			continue
+		}
+		if n.v.Clock != "" {
 			params = append(params, ft.params[i])
 			vals = append(vals, residual.Clock{Word: n.v.Clock})
+			continue
 		}
+		all = append(all, ft.params[i])
 	}
 	bind := func(e residual.Expr) (residual.Expr, error) {
 		if e == nil {
@@ -60,7 +71,7 @@ func (s *Set) Template(table model.TableName, op model.Operation, role string) (
 		}
 		return residual.BindSome(e, params, vals)
 	}
-	out := &Template{Permission: pp.perm}
+	out := &Template{Permission: pp.perm, Params: all}
 	var err error
 	if out.Predicate, err = bind(ft.pred); err != nil {
 		return nil, err

@@ -24,8 +24,8 @@ const (
 // FieldKind says what a root field is.
 type FieldKind int
 
-// The kinds Warden knows; Unknown is a table, function or remote schema
-// field, or a name the metadata does not define.
+// The kinds Warden knows; Unknown is a table field, or a name the
+// metadata does not define.
 const (
 	Unknown FieldKind = iota
 	ActionField
@@ -34,6 +34,8 @@ const (
 	// TableRootFieldKind is a root field of a tracked table (select,
 	// by_pk, aggregate, stream, insert, update, delete).
 	TableRootFieldKind
+	RemoteSchemaField
+	NativeQueryField
 )
 
 // Request is one GraphQL request and the session it runs in.
@@ -78,6 +80,13 @@ type RootField struct {
 	Namespace string
 	// Table is set for a table root field: what it reads and writes.
 	Table *TableField
+	// RemoteSchema names the remote schema of a RemoteSchemaField, and
+	// Presets the argument presets to inject into an allowed one.
+	RemoteSchema string
+	Presets      []RemotePreset
+	// err is a session variable a remote schema preset needs and the
+	// session lacks: Decide fails with it.
+	err error
 }
 
 // AllowListResult says whether the document is in the allow list.
@@ -110,8 +119,11 @@ const (
 
 // Decide decides a request against a policy: its GraphQL metadata, and
 // the permissions of the tables its root fields and tracked functions
-// reach. Errors are *ParseError and *OperationError (a variable that
-// decides and is missing is the request's fault); a deny is a result.
+// reach, and the role's schemas of remote schemas. Errors are *ParseError
+// and *OperationError (a variable that decides and is missing is the
+// request's fault), and for a remote schema preset the session cannot
+// give *MissingSessionVariablesError or *SessionValueError; a deny is a
+// result.
 func Decide(p *model.Policy, req Request) (*Result, error) {
 	meta := &p.GraphQL
 	doc, err := Parse(req.Query)
@@ -128,10 +140,15 @@ func Decide(p *model.Policy, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	linkFragments(doc)
 	for _, f := range fields {
 		ns := meta.Namespaces[f.Name]
 		if ns == nil || meta.Actions[f.Name] != nil || meta.Functions[f.Name] != nil {
-			res.RootFields = append(res.RootFields, decideField(w, p, req, op.Operation, f))
+			rf := decideField(w, p, req, op.Operation, f)
+			if rf.err != nil {
+				return nil, rf.err
+			}
+			res.RootFields = append(res.RootFields, rf)
 			continue
 		}
 		kids, err := w.rootFields(f.SelectionSet)
@@ -237,13 +254,22 @@ func decideField(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 		r := decideFunction(p, req.Role, meta.Functions[f.Name], f.Name)
 		r.ResponseKey = f.Alias
 		return functionSelections(w, p, req, f, meta.Functions[f.Name], r)
-	case ActionField:
-		return decideAction(meta.Actions[f.Name], req, f)
 	case TableRootFieldKind:
 		return decideTable(w, p, req, opType, f, tf)
 	}
+	// Remote schema fields and native queries come before actions, as
+	// they did before table root fields were decided.
+	if r, ok := decideRemote(p, req, opType, f); ok {
+		return r
+	}
+	if r, ok := decideNative(p, req.Role, opType, f); ok {
+		return r
+	}
+	if kind == ActionField {
+		return decideAction(meta.Actions[f.Name], req, f)
+	}
 	rf.Decision = Undecided
-	rf.Reason = fmt.Sprintf("%s is not an action, a tracked function or a table root field on the %s root: remote schema root fields are not decided by CheckGraphQL yet", f.Name, opType)
+	rf.Reason = fmt.Sprintf("%s is neither an action, a tracked function, a table root field, a native query nor a remote schema field on the %s root", f.Name, opType)
 	return rf
 }
 

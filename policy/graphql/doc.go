@@ -1,8 +1,10 @@
 // Package graphql decides GraphQL operations the way Hasura's permission
-// layer does before it executes them, over the actions, query collections
-// and allow list that load reads: which root fields a role may use, the
-// session variables an action handler receives, and whether an operation
-// is in the allow list.
+// layer does before it executes them, over the actions, tracked functions,
+// remote schemas (remote.go), native queries (native.go), query
+// collections and allow list that load reads: which root fields a role may
+// use, the session variables an action handler receives, the argument
+// presets of a remote schema field, and whether an operation is in the
+// allow list.
 //
 // Table root fields (table.go) are decided as Hasura builds a role's
 // schema: a field exists when the role has the permission its kind needs
@@ -26,5 +28,6 @@
 // gqlgen uses; already in the build through OPA), without a schema:
 // Warden knows the actions, not the whole GraphQL schema, so a document is
 // checked for syntax and for the operation asked, not validated against
-// types.
+// types; below a remote schema's root field it is checked against the
+// role's schema document (parsed by load).
 package graphql

@@ -18,6 +18,9 @@ type Function struct {
 	Base  string
 	Enum  []string
 	SetOf *model.TableName
+	// unread says, for a result Warden does not read, what it is (a
+	// single row of a table, a set of scalars).
+	unread string
 }
 
 // Functions introspects the named functions (PostgreSQL only: computed
@@ -46,7 +49,7 @@ func Functions(ctx context.Context, db *sql.DB, d Dialect, names []model.TableNa
 		case len(fs) > 1 && !sameResult(fs):
 			warnings = append(warnings, fmt.Sprintf("function %s: %d overloads with different results: not written, its computed fields will be inconsistent", n, len(fs)))
 		case fs[0].Type == "" && fs[0].SetOf == nil:
-			warnings = append(warnings, fmt.Sprintf("function %s: returns one composite row, which Warden does not read: not written", n))
+			warnings = append(warnings, fmt.Sprintf("function %s: returns %s, which Warden does not read: not written, its computed fields will be inconsistent", n, fs[0].unread))
 		default:
 			out = append(out, fs[0])
 		}
@@ -57,7 +60,7 @@ func Functions(ctx context.Context, db *sql.DB, d Dialect, names []model.TableNa
 func sameResult(fs []Function) bool {
 	for _, f := range fs[1:] {
 		a, b := f.SetOf, fs[0].SetOf
-		if f.Type != fs[0].Type || f.Base != fs[0].Base || (a == nil) != (b == nil) || a != nil && *a != *b {
+		if f.Type != fs[0].Type || f.Base != fs[0].Base || f.unread != fs[0].unread || (a == nil) != (b == nil) || a != nil && *a != *b {
 			return false
 		}
 	}
@@ -103,9 +106,12 @@ func postgresFunction(ctx context.Context, db *sql.DB, n model.TableName) ([]Fun
 		switch {
 		case table && setof:
 			f.SetOf = &model.TableName{Schema: tschema, Name: tname}
-		case table || setof:
-			// One row of a table, or a set of scalars: neither is a
-			// computed field Warden reads.
+		case table:
+			// One row of a table: not a computed field Warden reads.
+			f.unread = "one composite row (" + typ + ")"
+		case setof:
+			// A set of scalars: neither.
+			f.unread = "a set of scalars (SETOF " + typ + ")"
 		default:
 			f.Type, f.Base = typ, base
 			if labels != "" {

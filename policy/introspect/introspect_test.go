@@ -178,6 +178,18 @@ func scratchDatabase(t *testing.T, d introspect.Dialect) string {
 	return url
 }
 
+// scratchPostgres opens a new scratch PostgreSQL database, closed and
+// dropped when the test ends.
+func scratchPostgres(t *testing.T) (*sql.DB, introspect.Dialect) {
+	t.Helper()
+	db, d, err := introspect.Open(scratchDatabase(t, introspect.Postgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, d
+}
+
 func execAll(t *testing.T, db *sql.DB, script string) {
 	t.Helper()
 	var b strings.Builder
@@ -204,12 +216,7 @@ func execAll(t *testing.T, db *sql.DB, script string) {
 // load, and exactly the last three columns (only _is_null) are warned
 // about.
 func TestPullPostgresTypes(t *testing.T) {
-	url := scratchDatabase(t, introspect.Postgres)
-	db, d, err := introspect.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, d := scratchPostgres(t)
 	execAll(t, db, `
 		CREATE EXTENSION IF NOT EXISTS citext;
 		CREATE SCHEMA auth;
@@ -316,12 +323,7 @@ func TestPullPostgresTypes(t *testing.T) {
 // records what each returns, and the metadata loads with the scalar fields
 // decidable and the others left out as inconsistent, never guessed.
 func TestPullComputedFieldFunctions(t *testing.T) {
-	url := scratchDatabase(t, introspect.Postgres)
-	db, d, err := introspect.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, d := scratchPostgres(t)
 	execAll(t, db, `
 		CREATE TYPE public.mood AS ENUM ('sad', 'ok', 'happy');
 		CREATE TABLE public.authors (id integer PRIMARY KEY, first text, last text);
@@ -329,7 +331,8 @@ func TestPullComputedFieldFunctions(t *testing.T) {
 		CREATE FUNCTION public.full_name(a public.authors) RETURNS text LANGUAGE sql STABLE AS 'SELECT a.first || '' '' || a.last';
 		CREATE FUNCTION public.mood_of(a public.authors) RETURNS public.mood LANGUAGE sql STABLE AS 'SELECT ''ok''::public.mood';
 		CREATE FUNCTION public.books_of(a public.authors) RETURNS SETOF public.books LANGUAGE sql STABLE AS 'SELECT * FROM public.books WHERE author_id = a.id';
-		CREATE FUNCTION public.first_book(a public.authors) RETURNS public.books LANGUAGE sql STABLE AS 'SELECT * FROM public.books LIMIT 1'`)
+		CREATE FUNCTION public.first_book(a public.authors) RETURNS public.books LANGUAGE sql STABLE AS 'SELECT * FROM public.books LIMIT 1';
+		CREATE FUNCTION public.tag_list(a public.authors, hasura_session json) RETURNS SETOF text LANGUAGE sql STABLE AS 'SELECT a.first'`)
 	dir := t.TempDir()
 	meta := `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [
 		{"table": {"schema": "public", "name": "books"}},
@@ -339,7 +342,8 @@ func TestPullComputedFieldFunctions(t *testing.T) {
 			{"name": "mood", "definition": {"function": {"schema": "public", "name": "mood_of"}}},
 			{"name": "books", "definition": {"function": {"schema": "public", "name": "books_of"}}},
 			{"name": "first_book", "definition": {"function": {"schema": "public", "name": "first_book"}}},
-			{"name": "gone", "definition": {"function": {"schema": "public", "name": "gone"}}}],
+			{"name": "gone", "definition": {"function": {"schema": "public", "name": "gone"}}},
+			{"name": "tags", "definition": {"function": {"schema": "public", "name": "tag_list"}, "table_argument": "a", "session_argument": "hasura_session"}}],
 		 "select_permissions": [
 			{"role": "user", "permission": {"columns": ["id"], "computed_fields": ["full_name", "mood"],
 			 "filter": {"full_name": {"_ilike": "%ann%"}, "mood": {"_gt": "sad"}}}},
@@ -352,8 +356,8 @@ func TestPullComputedFieldFunctions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(functions) != 5 {
-		t.Fatalf("tracked functions %v, want the 5 computed fields call", functions)
+	if len(functions) != 6 {
+		t.Fatalf("tracked functions %v, want the 6 computed fields call", functions)
 	}
 	pulled, _, err := introspect.Tables(ctx, db, d, tables)
 	if err != nil {
@@ -377,7 +381,9 @@ func TestPullComputedFieldFunctions(t *testing.T) {
 		}
 	}
 	w := strings.Join(warnings, "\n")
-	if !strings.Contains(w, "function public.first_book: returns one composite row") || !strings.Contains(w, "function public.gone: not in the database") {
+	// A set of scalars is named as such (it was called "one composite row").
+	if !strings.Contains(w, "function public.first_book: returns one composite row (books)") || !strings.Contains(w, "function public.gone: not in the database") ||
+		!strings.Contains(w, "function public.tag_list: returns a set of scalars (SETOF text), which Warden does not read") {
 		t.Errorf("warnings:\n%s", w)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "schema.yaml"), buf.Bytes(), 0o644); err != nil {
@@ -395,8 +401,74 @@ func TestPullComputedFieldFunctions(t *testing.T) {
 	for _, i := range p.Inconsistent {
 		bad = append(bad, i.String())
 	}
-	want := []string{"computed field first_book of public.authors", "computed field gone of public.authors", "select permission of role fan on public.authors"}
+	want := []string{"computed field first_book of public.authors", "computed field gone of public.authors", "computed field tags of public.authors", "select permission of role fan on public.authors"}
 	if !slices.Equal(bad, want) {
 		t.Errorf("inconsistent %q, want %q", bad, want)
+	}
+}
+
+// TestPullTrackedFunctions pulls the functions a source tracks (the v3
+// directory's databases/<source>/functions/, one file per function), not
+// only those computed fields call: before, schema pull wrote none of them
+// and every tracked function loaded undecided ("the schema file does not
+// declare the table it returns") although the database says which table
+// it returns.
+func TestPullTrackedFunctions(t *testing.T) {
+	db, d := scratchPostgres(t)
+	execAll(t, db, `
+		CREATE TABLE public.course_index (id integer PRIMARY KEY, code text, doc tsvector);
+		CREATE FUNCTION public.find_courses(query text, open_only boolean) RETURNS SETOF public.course_index
+			LANGUAGE sql STABLE AS 'SELECT * FROM public.course_index WHERE code LIKE query'`)
+	dir := t.TempDir()
+	files := map[string]string{
+		"version.yaml":                                         "version: 3\n",
+		"databases/databases.yaml":                             "- name: default\n  kind: postgres\n  configuration: {}\n  tables: \"!include default/tables/tables.yaml\"\n  functions: \"!include default/functions/functions.yaml\"\n",
+		"databases/default/tables/tables.yaml":                 "- \"!include public_course_index.yaml\"\n",
+		"databases/default/tables/public_course_index.yaml":    "table:\n  name: course_index\n  schema: public\nselect_permissions:\n  - role: anonymous\n    permission:\n      columns: [id, code]\n      filter: {}\n",
+		"databases/default/functions/functions.yaml":           "- \"!include public_find_courses.yaml\"\n",
+		"databases/default/functions/public_find_courses.yaml": "function:\n  name: find_courses\n  schema: public\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	tables, functions, err := load.TrackedFS(ctx, os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (model.TableName{Schema: "public", Name: "find_courses"}); len(functions) != 1 || functions[0] != want {
+		t.Fatalf("functions to pull %v, want [%s]", functions, want)
+	}
+	pulled, _, err := introspect.Tables(ctx, db, d, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, warnings, err := introspect.Functions(ctx, db, d, functions)
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("pull functions: %v %v", err, warnings)
+	}
+	var buf bytes.Buffer
+	if err := introspect.WriteSchema(&buf, pulled, fns, "pulled in a test"); err != nil {
+		t.Fatal(err)
+	}
+	if want := `- {name: {schema: "public", name: "find_courses"}, setof: {schema: "public", name: "course_index"}}`; !strings.Contains(buf.String(), want) {
+		t.Fatalf("the schema file lacks %s:\n%s", want, buf.String())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "schema.yaml"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := load.Dir(ctx, dir)
+	if err != nil {
+		t.Fatalf("load with the pulled schema: %v", err)
+	}
+	f := p.GraphQL.FunctionsByName[model.TableName{Schema: "public", Name: "find_courses"}]
+	if f == nil || f.Returns != (model.TableName{Schema: "public", Name: "course_index"}) {
+		t.Errorf("tracked function find_courses = %+v, want it decided over public.course_index (notes: %v)", f, p.Notes)
 	}
 }

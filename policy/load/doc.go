@@ -8,11 +8,11 @@
 // metadata/ (a Hasura project directory):
 //
 //   - the version 3 directory: databases/databases.yaml lists the sources
-//     (name, kind, tables, functions (functions.go); logical_models,
-//     native_queries and stored_procedures are noted as not decided;
-//     customization's root_fields and type_names name the source's GraphQL
-//     root fields (tablegql.go); configuration, query_tags and
-//     health_check are ignored); a source's
+//     (name, kind, tables, functions (functions.go), logical_models and
+//     native_queries (logical.go); stored_procedures are noted as not
+//     decided; customization's root_fields and type_names name the
+//     source's GraphQL root fields (tablegql.go); configuration,
+//     query_tags and health_check are ignored); a source's
 //     tables are an inline list or "!include default/tables/tables.yaml",
 //     whose entries are inline table entries or "!include
 //     public_articles.yaml" (paths relative to the including file; both the
@@ -21,7 +21,8 @@
 //     actions.yaml with actions.graphql, query_collections.yaml and
 //     allow_list.yaml at the same level (both directory forms) are read by
 //     graphql.go, as are the export's actions, query_collections and
-//     allowlist.
+//     allowlist; remote_schemas.yaml (the export's remote_schemas) by
+//     remote.go.
 //   - the version 2 directory (Hasura 1.x): tables.yaml and functions.yaml
 //     at the root, read as one PostgreSQL source named default, as Hasura
 //     migrates it. version.yaml decides when both directory forms exist,
@@ -32,12 +33,14 @@
 //     ({"resource_version": N, "metadata": {...}}). An empty file, an empty
 //     object, or an object with a key Hasura metadata does not have is a
 //     load error naming the file, never an empty policy. Having a metadata
-//     directory and metadata.json is an error.
+//     directory and metadata.json is an error. metadata.yaml is the same
+//     export in YAML, as the Hasura 1.x CLI (config v1) kept it beside its
+//     migrations: it is read at the root, under metadata/ or under
+//     migrations/; both export files side by side are an error.
 //
-// Root files and top-level keys that are not table permissions (actions,
-// remote schemas, query collections, allow lists, cron triggers, REST
-// endpoints, API limits, ...) never stop loading: each non-empty one is
-// listed in Policy.Notes with the reason it is not read.
+// Root files and top-level keys that Warden does not read (cron triggers,
+// REST endpoints, API limits, ...) never stop loading: each non-empty one
+// is listed in Policy.Notes with the reason it is not read.
 //
 // The schema: schema.yaml at the policy root, or the file named by
 // WithSchemaFile.

@@ -32,33 +32,7 @@ type funcDecl struct {
 
 // readFunctions reads a list of tracked functions, inline or included.
 func (ld *loader) readFunctions(n *yaml.Node, l loc, src string) {
-	if inc, ok := includePath(n); ok {
-		file, ok := ld.resolveInclude(l.file, inc, l, n)
-		if !ok {
-			return
-		}
-		if n, ok = ld.parseFile(file, false, l, n, "included file"); !ok {
-			return
-		}
-		l = loc{file: file}
-	}
-	items, _ := ld.list(n, l, "functions")
-	for i, it := range items {
-		el := l.index(i)
-		if inc, ok := includePath(it); ok {
-			file, ok := ld.resolveInclude(l.file, inc, el, it)
-			if !ok {
-				continue
-			}
-			fn, ok := ld.parseFile(file, false, el, it, "included file")
-			if !ok || fn == nil {
-				continue
-			}
-			ld.functionEntry(fn, loc{file: file}, src)
-			continue
-		}
-		ld.functionEntry(it, el, src)
-	}
+	ld.includedItems(n, l, "functions", func(it *yaml.Node, el loc) { ld.functionEntry(it, el, src) })
 }
 
 func (ld *loader) functionEntry(n *yaml.Node, l loc, src string) {

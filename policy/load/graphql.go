@@ -44,6 +44,10 @@ type gqlState struct {
 	allowLocs    []loc
 	allowNodes   []*yaml.Node
 	noIntrospect map[string]bool
+	remotes      []*remoteDecl
+	logical      map[string]map[string]*model.LogicalModel
+	native       map[string]*model.NativeQuery
+	nativeLocs   map[string]loc
 }
 
 // readGraphQLFiles reads the root files of a metadata directory.
@@ -58,6 +62,7 @@ func (ld *loader) readGraphQLFiles(root string) {
 			ld.readActionsSDL(sdl)
 		}
 	}
+	ld.readRemoteSchemasFile(root)
 	if file := path.Join(root, collectionsFile); ld.exists(file) {
 		l := loc{file: file}
 		if n, ok := ld.parseFile(file, false, l, nil, "file"); ok && n != nil {
@@ -365,6 +370,8 @@ func (ld *loader) finishGraphQL(inherited map[string][]string) model.GraphQLMeta
 		}
 	}
 	ld.finishFunctions(&out, inherited)
+	ld.finishRemoteSchemas(&out, inherited)
+	ld.finishLogical(&out, inherited)
 	return out
 }
 

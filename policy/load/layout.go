@@ -17,14 +17,18 @@ import (
 //     and functions.yaml at the root, one implicit PostgreSQL source;
 //   - the single-file export metadata.json, of version 3 (sources) or 2
 //     (tables at the top; 1 when version is absent), bare or wrapped as the
-//     metadata API's export_metadata answers {resource_version, metadata}.
+//     metadata API's export_metadata answers {resource_version, metadata};
+//     or the same in YAML as metadata.yaml, which the Hasura 1.x CLI (config
+//     v1) kept beside its migrations (migrations/metadata.yaml).
 //
-// Each may sit at the policy root or under metadata/ (a Hasura project).
+// Each may sit at the policy root or under metadata/ (a Hasura project), and
+// metadata.yaml also under migrations/ (a config v1 project).
 
 // layout is where and in which form the metadata was found.
 type layout struct {
 	root string
 	form string // "dir3", "dir2" or "export"
+	file string // the export's file name (form "export")
 }
 
 // The files that name a layout.
@@ -32,19 +36,34 @@ const (
 	databasesFile = "databases/databases.yaml"
 	tablesFile    = "tables.yaml"
 	exportFile    = "metadata.json"
+	exportYAML    = "metadata.yaml"
 	versionFile   = "version.yaml"
 )
 
 // findMetadata finds the metadata; form "" means none was found (reported).
 func (ld *loader) findMetadata() layout {
-	for _, root := range []string{".", "metadata"} {
+	for _, root := range []string{".", "metadata", "migrations"} {
 		var forms []string
+		export := ""
 		for _, c := range []struct{ file, form string }{
-			{databasesFile, "dir3"}, {tablesFile, "dir2"}, {exportFile, "export"},
+			{databasesFile, "dir3"}, {tablesFile, "dir2"}, {exportFile, "export"}, {exportYAML, "export"},
 		} {
-			if ld.exists(path.Join(root, c.file)) {
-				forms = append(forms, c.form)
+			if root == "migrations" && c.file != exportYAML {
+				// Only the config v1 CLI kept metadata there.
+				continue
 			}
+			if !ld.exists(path.Join(root, c.file)) {
+				continue
+			}
+			if c.form == "export" {
+				if export != "" {
+					ld.problemf(loc{file: path.Join(root, c.file)}, nil,
+						"both %s and %s exist in %s: keep one form of the metadata", export, c.file, root)
+					return layout{}
+				}
+				export = c.file
+			}
+			forms = append(forms, c.form)
 		}
 		if len(forms) == 0 {
 			continue
@@ -53,8 +72,8 @@ func (ld *loader) findMetadata() layout {
 		switch {
 		case len(forms) == 1 && forms[0] == "export":
 		case contains(forms, "export"):
-			ld.problemf(loc{file: path.Join(root, exportFile)}, nil,
-				"both %s and a metadata directory exist in %s: keep one form of the metadata", exportFile, root)
+			ld.problemf(loc{file: path.Join(root, export)}, nil,
+				"both %s and a metadata directory exist in %s: keep one form of the metadata", export, root)
 			return layout{}
 		case len(forms) == 2 && version == 0:
 			ld.problemf(loc{file: path.Join(root, tablesFile)}, nil,
@@ -72,11 +91,11 @@ func (ld *loader) findMetadata() layout {
 			ld.problemf(vl, vn, "%s says version 2, but the metadata has %s (version 3) and no %s", versionFile, databasesFile, tablesFile)
 			return layout{}
 		}
-		return layout{root: root, form: forms[0]}
+		return layout{root: root, form: forms[0], file: export}
 	}
 	if ld.err == nil {
-		ld.problemf(loc{}, nil, "no Hasura metadata found: want %s (version 3), %s (version 2) or %s, at the policy root or under metadata/",
-			databasesFile, tablesFile, exportFile)
+		ld.problemf(loc{}, nil, "no Hasura metadata found: want %s (version 3), %s (version 2), %s or %s, at the policy root or under metadata/ (%s also under migrations/)",
+			databasesFile, tablesFile, exportFile, exportYAML, exportYAML)
 	}
 	return layout{}
 }
@@ -117,7 +136,7 @@ func (ld *loader) readMetadata(lay layout) {
 	case "dir2":
 		ld.readDir2Layout(lay.root)
 	case "export":
-		ld.readExport(path.Join(lay.root, exportFile))
+		ld.readExport(path.Join(lay.root, lay.file))
 	}
 	if lay.form == "dir3" || lay.form == "dir2" {
 		ld.readGraphQLFiles(lay.root)
@@ -148,7 +167,6 @@ var defaultSource = sourceInfo{name: "default", kind: "postgres"}
 // Warden reads nothing from, why; a file that holds nothing (a missing
 // file, [] or {}) is not mentioned.
 var rootFileNotes = map[string]string{
-	"remote_schemas.yaml":  "remote schemas: their permissions are not decided by Warden yet",
 	"cron_triggers.yaml":   "cron triggers: they do not restrict rows",
 	"rest_endpoints.yaml":  "REST endpoints: they do not restrict rows",
 	"api_limits.yaml":      "API limits: they do not restrict rows",
@@ -217,7 +235,6 @@ var (
 	// exportOtherKeys are read by Hasura and play no part in table
 	// permissions: each non-empty one is noted.
 	exportOtherKeys = map[string]string{
-		"remote_schemas":  "remote schemas: their permissions are not decided by Warden yet",
 		"cron_triggers":   "cron triggers: they do not restrict rows",
 		"rest_endpoints":  "REST endpoints: they do not restrict rows",
 		"api_limits":      "API limits: they do not restrict rows",
@@ -297,6 +314,8 @@ func (ld *loader) readExport(file string) {
 			ld.readActions(f.val, fl)
 		case f.key == "custom_types":
 			// The actions' types: how they run, not who may run them.
+		case f.key == "remote_schemas":
+			ld.readRemoteSchemas(f.val, fl)
 		case f.key == "query_collections":
 			ld.readCollections(f.val, fl)
 		case f.key == "allowlist":

@@ -23,6 +23,9 @@ func TestLayouts(t *testing.T) {
 		{"export-v3-api", nil},
 		{"export-v2", []string{"functions[0]: tracked function public.search_articles is not decided"}},
 		{"export-v1", nil},
+		// The Hasura 1.x CLI (config v1): migrations/metadata.yaml beside
+		// the migrations, the export in YAML with bare table names.
+		{"cli-v1", nil},
 	}
 	var first string
 	for _, lay := range layouts {
@@ -85,6 +88,16 @@ func TestLayouts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTwoExports: metadata.json and metadata.yaml side by side is refused,
+// naming both, rather than one of them read silently.
+func TestTwoExports(t *testing.T) {
+	files := withFiles(dirFS(t, "testdata/layouts/export-v1"), map[string]string{"metadata.yaml": "tables: []\n"})
+	_, err := FS(context.Background(), files, "test")
+	if err == nil || !strings.Contains(err.Error(), "both metadata.json and metadata.yaml exist") {
+		t.Errorf("err = %v, want both exports named", err)
 	}
 }
 

@@ -107,7 +107,8 @@ func newLoader(ctx context.Context, fsys fs.FS, opts []Option) *loader {
 		schemaLoc:     map[model.TableName]loc{},
 		badRels:       map[model.TableName]map[string]*model.Inconsistency{},
 		badRoles:      map[string]*model.Inconsistency{},
-		gql:           gqlState{collections: map[string]*model.QueryCollection{}},
+		gql: gqlState{collections: map[string]*model.QueryCollection{}, logical: map[string]map[string]*model.LogicalModel{},
+			native: map[string]*model.NativeQuery{}, nativeLocs: map[string]loc{}},
 	}
 }
 
@@ -124,6 +125,7 @@ type loader struct {
 	entries map[model.TableName]*tableEntry // tracked tables, by name in their source
 	pending []*tableEntry                   // tracked tables before placeTables
 	order   []*tableEntry                   // tracked tables in file order
+	sources []sourceInfo                    // the sources databases.yaml lists, in its order
 	// ambiguous maps a name tracked in several sources to them, sorted.
 	ambiguous map[model.TableName][]string
 	// schemaLoc locates each table of the schema file.

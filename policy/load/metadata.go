@@ -92,13 +92,17 @@ func (ld *loader) source(n *yaml.Node, list, l loc) {
 	}
 	src.loc = l
 	src.gql = ld.sourceCustomization(keys["customization"], l.key("customization"), src.name)
+	ld.sources = append(ld.sources, src)
 	if f := keys["functions"]; f != nil {
 		ld.readFunctions(f, l.key("functions"), src.name)
 	}
-	for _, key := range []string{"logical_models", "native_queries", "stored_procedures"} {
-		what := strings.ReplaceAll(key, "_", " ")
-		ld.noteList(keys[key], l.key(key), what+": their permissions are not decided by Warden yet")
+	if lm := keys["logical_models"]; lm != nil {
+		ld.readLogicalModels(lm, l.key("logical_models"), src.name)
 	}
+	if nq := keys["native_queries"]; nq != nil {
+		ld.readNativeQueries(nq, l.key("native_queries"), src.name)
+	}
+	ld.noteList(keys["stored_procedures"], l.key("stored_procedures"), "stored procedures: their permissions are not decided by Warden yet")
 	tables := keys["tables"]
 	if tables == nil {
 		return
@@ -163,7 +167,10 @@ func (ld *loader) tableEntry(n *yaml.Node, list, l loc, src sourceInfo) {
 	if keys == nil {
 		return
 	}
-	name, ok := ld.metaTableName(keys["table"], l.key("table"))
+	name, ok := dataConnectorName(keys["table"], src)
+	if !ok {
+		name, ok = ld.metaTableName(keys["table"], l.key("table"))
+	}
 	if !ok {
 		return
 	}
@@ -278,6 +285,28 @@ func (ld *loader) qualify(src string, name model.TableName) model.TableName {
 		return name.In(src)
 	}
 	return name
+}
+
+// dataConnectorName reads the name of a table in a source of a kind Warden
+// does not decide (a data connector's, MongoDB's, ...): Hasura writes it as
+// a list of strings, e.g. [Album] or [db, schema, table]. The last one is
+// the name, the others joined by "." its schema. Such a table is then left
+// out as inconsistent, as every table of its source, with its name, rather
+// than failing the whole policy set; in a PostgreSQL source a list is not
+// a table name and is reported as such.
+func dataConnectorName(n *yaml.Node, src sourceInfo) (model.TableName, bool) {
+	n = deref(n)
+	if src.decidable() || n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		return model.TableName{}, false
+	}
+	parts := make([]string, 0, len(n.Content))
+	for _, c := range n.Content {
+		if c = deref(c); !isString(c) || c.Value == "" {
+			return model.TableName{}, false
+		}
+		parts = append(parts, c.Value)
+	}
+	return model.TableName{Schema: strings.Join(parts[:len(parts)-1], "."), Name: parts[len(parts)-1]}, true
 }
 
 // placeEntry resolves one tracked table entry against the schema.

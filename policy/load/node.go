@@ -453,3 +453,33 @@ func elem(n *yaml.Node, i int) *yaml.Node {
 	}
 	return n
 }
+
+// includedItems reads a list that may be an !include, each element of
+// which may be an !include too, calling f for each element.
+func (ld *loader) includedItems(n *yaml.Node, l loc, what string, f func(*yaml.Node, loc)) {
+	if inc, ok := includePath(n); ok {
+		file, ok := ld.resolveInclude(l.file, inc, l, n)
+		if !ok {
+			return
+		}
+		if n, ok = ld.parseFile(file, false, l, n, "included file"); !ok {
+			return
+		}
+		l = loc{file: file}
+	}
+	items, _ := ld.list(n, l, what)
+	for i, it := range items {
+		el := l.index(i)
+		if inc, ok := includePath(it); ok {
+			file, ok := ld.resolveInclude(l.file, inc, el, it)
+			if !ok {
+				continue
+			}
+			if it, ok = ld.parseFile(file, false, el, it, "included file"); !ok || it == nil {
+				continue
+			}
+			el = loc{file: file}
+		}
+		f(it, el)
+	}
+}

@@ -29,7 +29,7 @@ func TrackedTablesFS(ctx context.Context, fsys fs.FS) ([]model.TableName, error)
 }
 
 // TrackedFS returns, sorted, the tables TrackedTables names and the SQL
-// functions the metadata's computed fields call, over every source: what
+// functions the metadata's computed fields call or it tracks, over every source: what
 // `warden schema pull` reads from the database.
 func TrackedFS(ctx context.Context, fsys fs.FS) (tables, functions []model.TableName, err error) {
 	sources, err := TrackedSourcesFS(ctx, fsys)
@@ -50,7 +50,8 @@ func TrackedFS(ctx context.Context, fsys fs.FS) (tables, functions []model.Table
 
 // TrackedSource is what one source of the metadata names: the tables of its
 // database (tracked, relationship targets, _exists tables) and the functions
-// its computed fields call.
+// its computed fields call or that it tracks (a tracked function is decided
+// from the table the schema file says it returns).
 type TrackedSource struct {
 	// Name and Kind of the source ("postgres" when the metadata gives none).
 	Name, Kind string
@@ -76,26 +77,43 @@ func TrackedSourcesFS(ctx context.Context, fsys fs.FS) ([]TrackedSource, error) 
 	var order []string
 	infos := map[string]sourceInfo{}
 	tables := map[string]map[model.TableName]bool{}
+	addSource := func(src sourceInfo) {
+		if tables[src.name] == nil {
+			tables[src.name] = map[model.TableName]bool{}
+			infos[src.name] = src
+			order = append(order, src.name)
+		}
+	}
+	// Every source databases.yaml lists, even one that tracks no table
+	// (yet): a --database-url SOURCE=URL naming it is not a mistake.
+	for _, src := range ld.sources {
+		addSource(src)
+	}
 	for _, e := range ld.order {
 		src := e.source.name
-		if tables[src] == nil {
-			tables[src] = map[model.TableName]bool{}
-			infos[src] = e.source
-			order = append(order, src)
-		}
+		addSource(e.source)
 		tables[src][e.name] = true
-		ld.namedTables(e.node, e.loc, tables[src])
+		if e.source.decidable() {
+			// Another kind's tables are not pulled, nor what they name.
+			ld.namedTables(e.node, e.loc, tables[src])
+		}
 	}
 	if len(ld.problems) > 0 {
 		sortProblems(ld.problems)
 		return nil, &ValidationError{Problems: ld.problems}
 	}
 	functions := map[string]map[model.TableName]bool{}
-	for f, src := range ld.functionNames {
+	addFunction := func(f model.TableName, src string) {
 		if functions[src] == nil {
 			functions[src] = map[model.TableName]bool{}
 		}
 		functions[src][f] = true
+	}
+	for f, src := range ld.functionNames {
+		addFunction(f, src)
+	}
+	for _, d := range ld.gql.functions {
+		addFunction(d.name, d.source)
 	}
 	out := make([]TrackedSource, 0, len(order))
 	for _, src := range order {

@@ -30,6 +30,11 @@ type GraphQLMetadata struct {
 	// neither (Hasura reports the conflict as inconsistent metadata).
 	TableFields map[string]TableRootField
 	Namespaces  map[string]map[string]TableRootField
+	// RemoteSchemas by name.
+	RemoteSchemas map[string]*RemoteSchema
+	// LogicalModels by source, then name; NativeQueries by root field.
+	LogicalModels map[string]map[string]*LogicalModel
+	NativeQueries map[string]*NativeQuery
 }
 
 // ActionType is the root type an action's field is on.

@@ -31,10 +31,15 @@ type TableName struct {
 // String returns "schema.name", or "source:schema.name" for a name
 // qualified by its source.
 func (t TableName) String() string {
-	if t.Source != "" {
-		return t.Source + ":" + t.Schema + "." + t.Name
+	qualified := t.Schema + "." + t.Name
+	if t.Schema == "" {
+		// A data connector's one-part name ([Album]).
+		qualified = t.Name
 	}
-	return t.Schema + "." + t.Name
+	if t.Source != "" {
+		return t.Source + ":" + qualified
+	}
+	return qualified
 }
 
 // Unqualified returns the name without its source.
@@ -586,8 +591,8 @@ func (s Source) String() string {
 // reports such objects and serves the rest; so does Warden, and a request
 // that needs one is refused naming it, never decided without it.
 type Inconsistency struct {
-	// Kind is "table", "relationship", "computed field", "permission" or
-	// "inherited role".
+	// Kind is "table", "relationship", "computed field", "permission",
+	// "inherited role", "remote schema" or "remote schema permission".
 	Kind string
 	// Table the object belongs to (for every kind but "inherited role").
 	Table TableName
@@ -596,6 +601,9 @@ type Inconsistency struct {
 	Name string
 	// Op is the operation of a permission.
 	Op Operation
+	// RemoteSchema names the remote schema of kinds "remote schema" and
+	// "remote schema permission" (Name is then the permission's role).
+	RemoteSchema string
 	// Source locates the object in the metadata.
 	Source Source
 	// Reasons say what is wrong, each "file:line: path: message".
@@ -616,6 +624,10 @@ func (i *Inconsistency) String() string {
 		return fmt.Sprintf("%s permission of role %s on %s", i.Op, i.Name, i.Table)
 	case "inherited role":
 		return "inherited role " + i.Name
+	case "remote schema":
+		return "remote schema " + i.RemoteSchema
+	case "remote schema permission":
+		return fmt.Sprintf("permission of role %s on remote schema %s", i.Name, i.RemoteSchema)
 	}
 	return i.Kind + " " + i.Name
 }

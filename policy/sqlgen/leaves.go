@@ -143,7 +143,8 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 }
 
 // SessionText renders a session variable's text read inside the database:
-// Schema.Function('setting', 'name').
+// Schema.Function('setting', 'name'), with the path as a third argument
+// (ARRAY['key', ...]::text[]) when SessionRead.Path is not nil.
 func SessionText(s *SessionRead, variable string) (string, error) {
 	d := Postgres
 	schema, err := quoteIdent(d, s.Schema)
@@ -162,7 +163,17 @@ func SessionText(s *SessionRead, variable string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return schema + "." + fn + "(" + setting + ", " + name + ")", nil
+	path := ""
+	if s.Path != nil {
+		keys := make([]string, len(s.Path))
+		for i, k := range s.Path {
+			if keys[i], err = QuoteLiteral(k); err != nil {
+				return "", err
+			}
+		}
+		path = ", ARRAY[" + strings.Join(keys, ", ") + "]::text[]"
+	}
+	return schema + "." + fn + "(" + setting + ", " + name + path + ")", nil
 }
 
 // SessionRejected renders a condition on a session variable's text that

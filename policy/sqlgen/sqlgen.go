@@ -111,6 +111,12 @@ type SessionRead struct {
 	// Setting is the name of the setting that holds the session's json
 	// (request.jwt.claims).
 	Setting string
+	// Path, when not nil, is where the session's variables are inside
+	// the setting's json (the keys of jsonb's #> operator: the Hasura
+	// namespace "https://hasura.io/jwt/claims" inside PostgREST's
+	// claims), passed as a third argument, '{}' for the top level. Nil
+	// calls Function with two arguments.
+	Path []string
 }
 
 // Fragment is rendered SQL with its bind parameters, in placeholder order.

@@ -98,7 +98,7 @@ async function signIn(key) {
   sessionStorage.setItem(KEY, key);
   say("");
   try {
-    await api("GET", "/v1/admin/status");
+    setQueryDatabases(await api("GET", "/v1/admin/status"));
   } catch (err) {
     sessionStorage.removeItem(KEY);
     if (!(err instanceof ApiError) || err.httpStatus !== 401) show("signin");
@@ -269,22 +269,24 @@ function paramText(p) {
   return { v: "", type: "?" };
 }
 
-// sqlView shows a fragment and its parameters, each named by the session
+// fragmentView shows SQL and its parameters, each named by the session
 // variable whose value it carries when exactly one variable has that value.
+function fragmentView(title, f, first, dialect, vars, heading) {
+  if (!f) return null;
+  const params = (f.parameters || []).map((p, i) => {
+    const t = paramText(p);
+    const names = Object.entries(vars || {}).filter(([, v]) => v === t.v).map(([k]) => k);
+    const place = dialect === "SQL_DIALECT_POSTGRES" ? "$" + (first + i) : "?" + (i + 1);
+    return el("li", {}, el("code", {}, place), " = ", el("code", {}, t.v), " (" + t.type + (names.length === 1 ? ", from " + names[0] : "") + ")");
+  });
+  return el("div", {}, el(heading || "h6", {}, title), el("pre", { class: "sql" }, f.sql), params.length ? el("ul", { "aria-label": title + " parameters" }, params) : el("p", {}, "no parameters"));
+}
+
+// sqlView shows Filter's fragments: the row filter, and update's check.
 function sqlView(sql, vars) {
   if (!sql) return el("p", {}, "(no SQL)");
-  const frag = (title, f, first) => {
-    if (!f) return null;
-    const params = (f.parameters || []).map((p, i) => {
-      const t = paramText(p);
-      const names = Object.entries(vars || {}).filter(([, v]) => v === t.v).map(([k]) => k);
-      const place = sql.dialect === "SQL_DIALECT_POSTGRES" ? "$" + (first + i) : "?" + (i + 1);
-      return el("li", {}, el("code", {}, place), " = ", el("code", {}, t.v), " (" + t.type + (names.length === 1 ? ", from " + names[0] : "") + ")");
-    });
-    return el("div", {}, el("h6", {}, title), el("pre", { class: "sql" }, f.sql), params.length ? el("ul", { "aria-label": title + " parameters" }, params) : el("p", {}, "no parameters"));
-  };
   const n = (sql.where && sql.where.parameters ? sql.where.parameters.length : 0);
-  return el("div", {}, frag("WHERE", sql.where, 1), frag("CHECK (after update)", sql.check, 1 + n));
+  return el("div", {}, fragmentView("WHERE", sql.where, 1, sql.dialect, vars), fragmentView("CHECK (after update)", sql.check, 1 + n, sql.dialect, vars));
 }
 
 // ---- try it ----
@@ -403,6 +405,53 @@ async function runFilter() {
   }
 }
 
+// ---- the table's database ----
+
+// queryDatabases are the metadata sources the server may query
+// (GetStatus); empty hides the controls.
+let queryDatabases = [];
+
+function setQueryDatabases(status) {
+  queryDatabases = (status && status.queryDatabases) || [];
+  $("query-controls").hidden = queryDatabases.length === 0;
+}
+
+async function runQuery() {
+  const out = $("query-result");
+  let pa;
+  try { pa = principalAndHeaders(); } catch (e) { out.replaceChildren(el("p", { class: "deny" }, e.message)); return; }
+  const table = $("try-table").value;
+  const limit = parseInt($("try-limit").value, 10) || 0;
+  out.replaceChildren(el("p", {}, "querying…"));
+  try {
+    const q = await api("POST", "/v1/admin/query", { principal: pa.principal, table, limit }, pa.headers);
+    out.replaceChildren(queryView(q, table, pa.principal.sessionVariables || {}));
+  } catch (err) {
+    out.replaceChildren(el("p", { class: "deny" }, explainError(err)));
+  }
+}
+
+// queryView shows the statement that ran and the rows, as a table whose
+// caption says what they are.
+function queryView(q, table, vars) {
+  const f = q.filter || {};
+  const head = el("h3", {}, "Rows of " + table + " that " + f.role + " may select, from database " + q.database);
+  if (!q.sql) {
+    return el("div", { id: "query-view" }, head, el("p", {}, "Nothing ran: " + (f.reason || "the role may read no row or no column of this table") + "."));
+  }
+  const rows = q.rows || [];
+  const cols = q.columns || [];
+  const n = rows.length + (rows.length === 1 ? " row" : " rows");
+  const caption = n + (q.truncated ? " (more exist: the limit is " + q.limit + ")" : "") + " — " + table + " as " + f.role;
+  const grid = el("table", { id: "query-rows" }, el("caption", {}, caption),
+    el("thead", {}, el("tr", {}, cols.map((c) => el("th", { scope: "col" }, c)))),
+    el("tbody", {}, rows.map((r) => el("tr", {}, (r.values || []).map((v) => v.isNull ? el("td", { class: "null" }, "NULL") : el("td", {}, v.text || ""))))));
+  return el("div", { id: "query-view" }, head,
+    el("p", {}, "Filter: " + (f.kind || "").replace("FILTER_KIND_", "").toLowerCase() + (f.reason ? " — " + f.reason : "")),
+    fragmentView("The SQL that ran (read-only, rolled back)", { sql: q.sql, parameters: q.parameters }, 1, f.sql && f.sql.dialect, vars, "h4"),
+    el("div", { class: "scroll" }, grid));
+}
+
 // ---- status ----
 
 function attemptView(a, title) {
@@ -440,12 +489,14 @@ function testsView(t) {
 async function renderStatus() {
   try {
     const s = await api("GET", "/v1/admin/status");
+    setQueryDatabases(s);
     const row = (k, v) => [el("dt", {}, k), el("dd", {}, v === undefined || v === "" ? "—" : String(v))];
     $("status-list").replaceChildren(...[
       row("Revision", s.revision), row("Source", s.source + " (" + (s.sourceKind || "").replace("POLICY_SOURCE_KIND_", "").toLowerCase() + ")"),
       row("Loaded at", s.loadedAt), row("Tables", s.tableCount || 0), row("Roles", s.roleCount || 0),
       row("Inconsistent objects", s.inconsistentObjectCount || 0), row("Watching files", s.watching ? "yes" : "no"),
       row("Server version", s.version), row("Policy tests", testsSummary(s.policyTests)),
+      row("Console databases", (s.queryDatabases || []).join(", ") || "none (serve --console-database NAME=URL)"),
     ].flat());
     $("status-tests").replaceChildren(testsView(s.policyTests));
     const inc = s.inconsistentObjects || [];
@@ -496,6 +547,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("rule-sql-form").addEventListener("submit", (e) => { e.preventDefault(); renderRuleSQL(); });
   $("try-form").addEventListener("submit", (e) => { e.preventDefault(); runCheck(); });
   $("run-filter").addEventListener("click", runFilter);
+  $("run-query").addEventListener("click", runQuery);
   $("sample-rows").addEventListener("click", sampleRows);
   $("try-table").addEventListener("change", sampleRows);
   $("refresh-status").addEventListener("click", renderStatus);

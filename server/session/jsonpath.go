@@ -110,3 +110,25 @@ func (p jsonPath) lookup(v any) (any, bool) {
 	}
 	return v, true
 }
+
+// ClaimsPath parses a JSON path of Hasura's claims_namespace_path syntax
+// ("$.hasura.claims", "$['https://hasura.io/jwt/claims']") into its steps
+// as text, an array index as its decimal digits: the keys of
+// PostgreSQL's jsonb #> operator, which reads an array element by them
+// too. "$" alone is the top level: no steps.
+func ClaimsPath(src string) ([]string, error) {
+	p, err := parseJSONPath(src)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(p.steps))
+	for i, s := range p.steps {
+		switch v := s.(type) {
+		case string:
+			out[i] = v
+		case int:
+			out[i] = strconv.Itoa(v)
+		}
+	}
+	return out, nil
+}

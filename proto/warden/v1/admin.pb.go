@@ -275,9 +275,13 @@ type GetStatusResponse struct {
 	// The policy directory's own test suites (tests/*.yaml, as warden test
 	// runs them) run offline against the loaded set after each load; absent
 	// when the server does not run them (a bundle).
-	PolicyTests   *PolicyTestsResult `protobuf:"bytes,15,opt,name=policy_tests,json=policyTests,proto3" json:"policy_tests,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PolicyTests *PolicyTestsResult `protobuf:"bytes,15,opt,name=policy_tests,json=policyTests,proto3" json:"policy_tests,omitempty"`
+	// The metadata sources that QueryDatabase can query: those given a
+	// database (serve --console-database), sorted; their URLs are never
+	// sent. Empty: QueryDatabase is off.
+	QueryDatabases []string `protobuf:"bytes,26,rep,name=query_databases,json=queryDatabases,proto3" json:"query_databases,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetStatusResponse) Reset() {
@@ -411,6 +415,13 @@ func (x *GetStatusResponse) GetInconsistentObjects() []*InconsistentObject {
 func (x *GetStatusResponse) GetPolicyTests() *PolicyTestsResult {
 	if x != nil {
 		return x.PolicyTests
+	}
+	return nil
+}
+
+func (x *GetStatusResponse) GetQueryDatabases() []string {
+	if x != nil {
+		return x.QueryDatabases
 	}
 	return nil
 }
@@ -620,13 +631,15 @@ func (x *PolicyTestFailure) GetMessage() string {
 // with FAILED_PRECONDITION naming it.
 type InconsistentObject struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "table", "relationship", "computed field", "permission" or
-	// "inherited role".
+	// "table", "relationship", "computed field", "permission",
+	// "inherited role", "remote schema" or "remote schema permission" (of
+	// the role in name).
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The object in words, for example "select permission of role user on
 	// public.articles".
 	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
-	// The table it belongs to ("schema.name"); empty for an inherited role.
+	// The table it belongs to ("schema.name"); empty for an inherited role
+	// and a remote schema's objects.
 	Table string `protobuf:"bytes,3,opt,name=table,proto3" json:"table,omitempty"`
 	// The relationship's or computed field's name, or the role of a
 	// permission or an inherited role.
@@ -2290,12 +2303,299 @@ func (x *ReloadResponse) GetRevision() string {
 	return ""
 }
 
+// QueryDatabaseRequest is a Filter request for the select operation, with
+// the most rows to return. The SQL dialect is the database's.
+type QueryDatabaseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The session, as in FilterRequest: the role and session variables a
+	// trusted caller states, or the end user's token in the Authorization
+	// metadata.
+	Principal *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	// The table, "schema.name" ("source:schema.name" for a name several
+	// sources track).
+	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
+	// The most rows to return: 1 to 500; 0 means 50. The role's select
+	// limit, when smaller, wins.
+	Limit         int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryDatabaseRequest) Reset() {
+	*x = QueryDatabaseRequest{}
+	mi := &file_warden_v1_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryDatabaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryDatabaseRequest) ProtoMessage() {}
+
+func (x *QueryDatabaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryDatabaseRequest.ProtoReflect.Descriptor instead.
+func (*QueryDatabaseRequest) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *QueryDatabaseRequest) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *QueryDatabaseRequest) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *QueryDatabaseRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// QueryDatabaseResponse is Filter's answer and the rows it selected.
+type QueryDatabaseResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Filter's answer, with its SQL in the database's dialect.
+	Filter *FilterResponse `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	// The name of the database (the table's metadata source) that ran the
+	// query; its URL is never sent.
+	Database string `protobuf:"bytes,2,opt,name=database,proto3" json:"database,omitempty"`
+	// The statement that ran: SELECT
+	// the readable columns FROM the table WHERE Filter's SQL LIMIT n+1 (one
+	// more row than limit says whether there are more). Empty when Filter
+	// answered ALWAYS_DENIED or the role may read no column: then nothing
+	// ran and there are no rows.
+	Sql string `protobuf:"bytes,3,opt,name=sql,proto3" json:"sql,omitempty"`
+	// The statement's bind parameters, in placeholder order.
+	Parameters []*SqlParameter `protobuf:"bytes,4,rep,name=parameters,proto3" json:"parameters,omitempty"`
+	// The column names, in the order of each row's values.
+	Columns []string `protobuf:"bytes,5,rep,name=columns,proto3" json:"columns,omitempty"`
+	// The rows, at most limit.
+	Rows []*QueryRow `protobuf:"bytes,6,rep,name=rows,proto3" json:"rows,omitempty"`
+	// There were more rows than limit.
+	Truncated bool `protobuf:"varint,7,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	// The limit applied: the request's (or 50), capped by the role's.
+	Limit         int32 `protobuf:"varint,8,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryDatabaseResponse) Reset() {
+	*x = QueryDatabaseResponse{}
+	mi := &file_warden_v1_admin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryDatabaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryDatabaseResponse) ProtoMessage() {}
+
+func (x *QueryDatabaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryDatabaseResponse.ProtoReflect.Descriptor instead.
+func (*QueryDatabaseResponse) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *QueryDatabaseResponse) GetFilter() *FilterResponse {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *QueryDatabaseResponse) GetDatabase() string {
+	if x != nil {
+		return x.Database
+	}
+	return ""
+}
+
+func (x *QueryDatabaseResponse) GetSql() string {
+	if x != nil {
+		return x.Sql
+	}
+	return ""
+}
+
+func (x *QueryDatabaseResponse) GetParameters() []*SqlParameter {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+func (x *QueryDatabaseResponse) GetColumns() []string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+func (x *QueryDatabaseResponse) GetRows() []*QueryRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *QueryDatabaseResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+func (x *QueryDatabaseResponse) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// QueryRow is one row a QueryDatabase call selected.
+type QueryRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One value per column, in the order of QueryDatabaseResponse.columns.
+	Values        []*QueryValue `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryRow) Reset() {
+	*x = QueryRow{}
+	mi := &file_warden_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryRow) ProtoMessage() {}
+
+func (x *QueryRow) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryRow.ProtoReflect.Descriptor instead.
+func (*QueryRow) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *QueryRow) GetValues() []*QueryValue {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+// QueryValue is one column's value as text, as the database gave it:
+// integers in decimal (exact, whatever their size), numerics as the
+// database writes them, booleans "true" or "false", timestamps in RFC
+// 3339, json as its text, bytes that are not UTF-8 as "\\x" and hex.
+type QueryValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The value's text; empty for SQL NULL.
+	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	// The value is SQL NULL.
+	IsNull        bool `protobuf:"varint,2,opt,name=is_null,json=isNull,proto3" json:"is_null,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryValue) Reset() {
+	*x = QueryValue{}
+	mi := &file_warden_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryValue) ProtoMessage() {}
+
+func (x *QueryValue) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryValue.ProtoReflect.Descriptor instead.
+func (*QueryValue) Descriptor() ([]byte, []int) {
+	return file_warden_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *QueryValue) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *QueryValue) GetIsNull() bool {
+	if x != nil {
+		return x.IsNull
+	}
+	return false
+}
+
 var File_warden_v1_admin_proto protoreflect.FileDescriptor
 
 const file_warden_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x15warden/v1/admin.proto\x12\twarden.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dwarden/v1/authorization.proto\"\x12\n" +
-	"\x10GetStatusRequest\"\xa6\x06\n" +
+	"\x10GetStatusRequest\"\xcf\x06\n" +
 	"\x11GetStatusResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\tR\brevision\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x127\n" +
@@ -2316,7 +2616,8 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"\x15caller_keys_loaded_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x12callerKeysLoadedAt\x12O\n" +
 	"\x17last_caller_keys_reload\x18\r \x01(\v2\x18.warden.v1.ReloadAttemptR\x14lastCallerKeysReload\x12P\n" +
 	"\x14inconsistent_objects\x18\x0e \x03(\v2\x1d.warden.v1.InconsistentObjectR\x13inconsistentObjects\x12?\n" +
-	"\fpolicy_tests\x18\x0f \x01(\v2\x1c.warden.v1.PolicyTestsResultR\vpolicyTests\"\xb1\x02\n" +
+	"\fpolicy_tests\x18\x0f \x01(\v2\x1c.warden.v1.PolicyTestsResultR\vpolicyTests\x12'\n" +
+	"\x0fquery_databases\x18\x1a \x03(\tR\x0equeryDatabases\"\xb1\x02\n" +
 	"\x11PolicyTestsResult\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\tR\brevision\x121\n" +
 	"\x06ran_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05ranAt\x12\x19\n" +
@@ -2464,7 +2765,28 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"\x06policy\x18\x01 \x01(\v2\x18.warden.v1.ReloadAttemptR\x06policy\x129\n" +
 	"\vcaller_keys\x18\x02 \x01(\v2\x18.warden.v1.ReloadAttemptR\n" +
 	"callerKeys\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\tR\brevision*\x98\x01\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision\"v\n" +
+	"\x14QueryDatabaseRequest\x122\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
+	"\x05table\x18\x02 \x01(\tR\x05table\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xa8\x02\n" +
+	"\x15QueryDatabaseResponse\x121\n" +
+	"\x06filter\x18\x01 \x01(\v2\x19.warden.v1.FilterResponseR\x06filter\x12\x1a\n" +
+	"\bdatabase\x18\x02 \x01(\tR\bdatabase\x12\x10\n" +
+	"\x03sql\x18\x03 \x01(\tR\x03sql\x127\n" +
+	"\n" +
+	"parameters\x18\x04 \x03(\v2\x17.warden.v1.SqlParameterR\n" +
+	"parameters\x12\x18\n" +
+	"\acolumns\x18\x05 \x03(\tR\acolumns\x12'\n" +
+	"\x04rows\x18\x06 \x03(\v2\x13.warden.v1.QueryRowR\x04rows\x12\x1c\n" +
+	"\ttruncated\x18\a \x01(\bR\ttruncated\x12\x14\n" +
+	"\x05limit\x18\b \x01(\x05R\x05limit\"9\n" +
+	"\bQueryRow\x12-\n" +
+	"\x06values\x18\x01 \x03(\v2\x15.warden.v1.QueryValueR\x06values\"9\n" +
+	"\n" +
+	"QueryValue\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x17\n" +
+	"\ais_null\x18\x02 \x01(\bR\x06isNull*\x98\x01\n" +
 	"\x10PolicySourceKind\x12\"\n" +
 	"\x1ePOLICY_SOURCE_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bPOLICY_SOURCE_KIND_EMBEDDED\x10\x01\x12 \n" +
@@ -2479,7 +2801,7 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"\x0ePermissionKind\x12\x1f\n" +
 	"\x1bPERMISSION_KIND_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1ePERMISSION_KIND_ALWAYS_ALLOWED\x10\x01\x12\x1f\n" +
-	"\x1bPERMISSION_KIND_CONDITIONAL\x10\x022\xb3\x04\n" +
+	"\x1bPERMISSION_KIND_CONDITIONAL\x10\x022\x87\x05\n" +
 	"\fAdminService\x12F\n" +
 	"\tGetStatus\x12\x1b.warden.v1.GetStatusRequest\x1a\x1c.warden.v1.GetStatusResponse\x12I\n" +
 	"\n" +
@@ -2488,7 +2810,8 @@ const file_warden_v1_admin_proto_rawDesc = "" +
 	"\fGetTableRego\x12\x1e.warden.v1.GetTableRegoRequest\x1a\x1f.warden.v1.GetTableRegoResponse\x12d\n" +
 	"\x13GetTablePermissions\x12%.warden.v1.GetTablePermissionsRequest\x1a&.warden.v1.GetTablePermissionsResponse\x12R\n" +
 	"\rListDecisions\x12\x1f.warden.v1.ListDecisionsRequest\x1a .warden.v1.ListDecisionsResponse\x12=\n" +
-	"\x06Reload\x12\x18.warden.v1.ReloadRequest\x1a\x19.warden.v1.ReloadResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
+	"\x06Reload\x12\x18.warden.v1.ReloadRequest\x1a\x19.warden.v1.ReloadResponse\x12R\n" +
+	"\rQueryDatabase\x12\x1f.warden.v1.QueryDatabaseRequest\x1a .warden.v1.QueryDatabaseResponseB6Z4github.com/wardenpdp/warden/proto/warden/v1;wardenv1b\x06proto3"
 
 var (
 	file_warden_v1_admin_proto_rawDescOnce sync.Once
@@ -2503,7 +2826,7 @@ func file_warden_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_warden_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_warden_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_warden_v1_admin_proto_goTypes = []any{
 	(PolicySourceKind)(0),               // 0: warden.v1.PolicySourceKind
 	(ReloadOutcome)(0),                  // 1: warden.v1.ReloadOutcome
@@ -2535,27 +2858,34 @@ var file_warden_v1_admin_proto_goTypes = []any{
 	(*DecisionRecordRow)(nil),           // 27: warden.v1.DecisionRecordRow
 	(*ReloadRequest)(nil),               // 28: warden.v1.ReloadRequest
 	(*ReloadResponse)(nil),              // 29: warden.v1.ReloadResponse
-	nil,                                 // 30: warden.v1.TablePermission.SetEntry
-	nil,                                 // 31: warden.v1.DecisionRecord.SessionEntry
-	(*timestamppb.Timestamp)(nil),       // 32: google.protobuf.Timestamp
-	(Operation)(0),                      // 33: warden.v1.Operation
+	(*QueryDatabaseRequest)(nil),        // 30: warden.v1.QueryDatabaseRequest
+	(*QueryDatabaseResponse)(nil),       // 31: warden.v1.QueryDatabaseResponse
+	(*QueryRow)(nil),                    // 32: warden.v1.QueryRow
+	(*QueryValue)(nil),                  // 33: warden.v1.QueryValue
+	nil,                                 // 34: warden.v1.TablePermission.SetEntry
+	nil,                                 // 35: warden.v1.DecisionRecord.SessionEntry
+	(*timestamppb.Timestamp)(nil),       // 36: google.protobuf.Timestamp
+	(Operation)(0),                      // 37: warden.v1.Operation
+	(*Principal)(nil),                   // 38: warden.v1.Principal
+	(*FilterResponse)(nil),              // 39: warden.v1.FilterResponse
+	(*SqlParameter)(nil),                // 40: warden.v1.SqlParameter
 }
 var file_warden_v1_admin_proto_depIdxs = []int32{
-	32, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	36, // 0: warden.v1.GetStatusResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	0,  // 1: warden.v1.GetStatusResponse.source_kind:type_name -> warden.v1.PolicySourceKind
 	8,  // 2: warden.v1.GetStatusResponse.last_reload:type_name -> warden.v1.ReloadAttempt
 	8,  // 3: warden.v1.GetStatusResponse.last_failed_reload:type_name -> warden.v1.ReloadAttempt
-	32, // 4: warden.v1.GetStatusResponse.caller_keys_loaded_at:type_name -> google.protobuf.Timestamp
+	36, // 4: warden.v1.GetStatusResponse.caller_keys_loaded_at:type_name -> google.protobuf.Timestamp
 	8,  // 5: warden.v1.GetStatusResponse.last_caller_keys_reload:type_name -> warden.v1.ReloadAttempt
 	7,  // 6: warden.v1.GetStatusResponse.inconsistent_objects:type_name -> warden.v1.InconsistentObject
 	5,  // 7: warden.v1.GetStatusResponse.policy_tests:type_name -> warden.v1.PolicyTestsResult
-	32, // 8: warden.v1.PolicyTestsResult.ran_at:type_name -> google.protobuf.Timestamp
+	36, // 8: warden.v1.PolicyTestsResult.ran_at:type_name -> google.protobuf.Timestamp
 	6,  // 9: warden.v1.PolicyTestsResult.failures:type_name -> warden.v1.PolicyTestFailure
-	33, // 10: warden.v1.InconsistentObject.operation:type_name -> warden.v1.Operation
-	32, // 11: warden.v1.ReloadAttempt.finished_at:type_name -> google.protobuf.Timestamp
+	37, // 10: warden.v1.InconsistentObject.operation:type_name -> warden.v1.Operation
+	36, // 11: warden.v1.ReloadAttempt.finished_at:type_name -> google.protobuf.Timestamp
 	1,  // 12: warden.v1.ReloadAttempt.outcome:type_name -> warden.v1.ReloadOutcome
 	9,  // 13: warden.v1.ReloadAttempt.problems:type_name -> warden.v1.PolicyProblem
-	33, // 14: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
+	37, // 14: warden.v1.RolePermissions.operations:type_name -> warden.v1.Operation
 	11, // 15: warden.v1.Table.columns:type_name -> warden.v1.Column
 	12, // 16: warden.v1.Table.roles:type_name -> warden.v1.RolePermissions
 	13, // 17: warden.v1.ListTablesResponse.tables:type_name -> warden.v1.Table
@@ -2563,34 +2893,41 @@ var file_warden_v1_admin_proto_depIdxs = []int32{
 	19, // 19: warden.v1.GetTableRegoResponse.modules:type_name -> warden.v1.RegoModule
 	23, // 20: warden.v1.GetTablePermissionsResponse.permissions:type_name -> warden.v1.TablePermission
 	7,  // 21: warden.v1.GetTablePermissionsResponse.inconsistent_permissions:type_name -> warden.v1.InconsistentObject
-	33, // 22: warden.v1.TablePermission.operation:type_name -> warden.v1.Operation
+	37, // 22: warden.v1.TablePermission.operation:type_name -> warden.v1.Operation
 	2,  // 23: warden.v1.TablePermission.kind:type_name -> warden.v1.PermissionKind
-	30, // 24: warden.v1.TablePermission.set:type_name -> warden.v1.TablePermission.SetEntry
+	34, // 24: warden.v1.TablePermission.set:type_name -> warden.v1.TablePermission.SetEntry
 	26, // 25: warden.v1.ListDecisionsResponse.decisions:type_name -> warden.v1.DecisionRecord
-	32, // 26: warden.v1.DecisionRecord.time:type_name -> google.protobuf.Timestamp
+	36, // 26: warden.v1.DecisionRecord.time:type_name -> google.protobuf.Timestamp
 	27, // 27: warden.v1.DecisionRecord.rows:type_name -> warden.v1.DecisionRecordRow
-	31, // 28: warden.v1.DecisionRecord.session:type_name -> warden.v1.DecisionRecord.SessionEntry
+	35, // 28: warden.v1.DecisionRecord.session:type_name -> warden.v1.DecisionRecord.SessionEntry
 	8,  // 29: warden.v1.ReloadResponse.policy:type_name -> warden.v1.ReloadAttempt
 	8,  // 30: warden.v1.ReloadResponse.caller_keys:type_name -> warden.v1.ReloadAttempt
-	3,  // 31: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
-	10, // 32: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
-	15, // 33: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
-	18, // 34: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
-	21, // 35: warden.v1.AdminService.GetTablePermissions:input_type -> warden.v1.GetTablePermissionsRequest
-	24, // 36: warden.v1.AdminService.ListDecisions:input_type -> warden.v1.ListDecisionsRequest
-	28, // 37: warden.v1.AdminService.Reload:input_type -> warden.v1.ReloadRequest
-	4,  // 38: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
-	14, // 39: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
-	17, // 40: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
-	20, // 41: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
-	22, // 42: warden.v1.AdminService.GetTablePermissions:output_type -> warden.v1.GetTablePermissionsResponse
-	25, // 43: warden.v1.AdminService.ListDecisions:output_type -> warden.v1.ListDecisionsResponse
-	29, // 44: warden.v1.AdminService.Reload:output_type -> warden.v1.ReloadResponse
-	38, // [38:45] is the sub-list for method output_type
-	31, // [31:38] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	38, // 31: warden.v1.QueryDatabaseRequest.principal:type_name -> warden.v1.Principal
+	39, // 32: warden.v1.QueryDatabaseResponse.filter:type_name -> warden.v1.FilterResponse
+	40, // 33: warden.v1.QueryDatabaseResponse.parameters:type_name -> warden.v1.SqlParameter
+	32, // 34: warden.v1.QueryDatabaseResponse.rows:type_name -> warden.v1.QueryRow
+	33, // 35: warden.v1.QueryRow.values:type_name -> warden.v1.QueryValue
+	3,  // 36: warden.v1.AdminService.GetStatus:input_type -> warden.v1.GetStatusRequest
+	10, // 37: warden.v1.AdminService.ListTables:input_type -> warden.v1.ListTablesRequest
+	15, // 38: warden.v1.AdminService.ListRoles:input_type -> warden.v1.ListRolesRequest
+	18, // 39: warden.v1.AdminService.GetTableRego:input_type -> warden.v1.GetTableRegoRequest
+	21, // 40: warden.v1.AdminService.GetTablePermissions:input_type -> warden.v1.GetTablePermissionsRequest
+	24, // 41: warden.v1.AdminService.ListDecisions:input_type -> warden.v1.ListDecisionsRequest
+	28, // 42: warden.v1.AdminService.Reload:input_type -> warden.v1.ReloadRequest
+	30, // 43: warden.v1.AdminService.QueryDatabase:input_type -> warden.v1.QueryDatabaseRequest
+	4,  // 44: warden.v1.AdminService.GetStatus:output_type -> warden.v1.GetStatusResponse
+	14, // 45: warden.v1.AdminService.ListTables:output_type -> warden.v1.ListTablesResponse
+	17, // 46: warden.v1.AdminService.ListRoles:output_type -> warden.v1.ListRolesResponse
+	20, // 47: warden.v1.AdminService.GetTableRego:output_type -> warden.v1.GetTableRegoResponse
+	22, // 48: warden.v1.AdminService.GetTablePermissions:output_type -> warden.v1.GetTablePermissionsResponse
+	25, // 49: warden.v1.AdminService.ListDecisions:output_type -> warden.v1.ListDecisionsResponse
+	29, // 50: warden.v1.AdminService.Reload:output_type -> warden.v1.ReloadResponse
+	31, // 51: warden.v1.AdminService.QueryDatabase:output_type -> warden.v1.QueryDatabaseResponse
+	44, // [44:52] is the sub-list for method output_type
+	36, // [36:44] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_admin_proto_init() }
@@ -2606,7 +2943,7 @@ func file_warden_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_admin_proto_rawDesc), len(file_warden_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   29,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	AdminService_GetTablePermissions_FullMethodName = "/warden.v1.AdminService/GetTablePermissions"
 	AdminService_ListDecisions_FullMethodName       = "/warden.v1.AdminService/ListDecisions"
 	AdminService_Reload_FullMethodName              = "/warden.v1.AdminService/Reload"
+	AdminService_QueryDatabase_FullMethodName       = "/warden.v1.AdminService/QueryDatabase"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -59,6 +60,19 @@ type AdminServiceClient interface {
 	// problems and the previous set keeps serving. A reload asked for while
 	// one runs waits for it and then shares the next one.
 	Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error)
+	// QueryDatabase runs Filter (operation select) for a session and then
+	// the rows it selects in the table's own database, one that the server
+	// was given for the table's metadata source (serve
+	// --console-database NAME=URL): SELECT the columns the role may read
+	// FROM the table WHERE Filter's SQL LIMIT n, with Filter's parameters
+	// bound, in a read-only transaction that is rolled back, under a
+	// timeout. For the console's "Try it": what the filter means, shown
+	// as rows. FAILED_PRECONDITION (reason NO_CONSOLE_DATABASE) when no
+	// database is configured for the table's source; a database's error is
+	// FAILED_PRECONDITION (reason DATABASE_ERROR) with the database's
+	// message, DEADLINE_EXCEEDED past the timeout, UNAVAILABLE when the
+	// database cannot be reached.
+	QueryDatabase(ctx context.Context, in *QueryDatabaseRequest, opts ...grpc.CallOption) (*QueryDatabaseResponse, error)
 }
 
 type adminServiceClient struct {
@@ -139,6 +153,16 @@ func (c *adminServiceClient) Reload(ctx context.Context, in *ReloadRequest, opts
 	return out, nil
 }
 
+func (c *adminServiceClient) QueryDatabase(ctx context.Context, in *QueryDatabaseRequest, opts ...grpc.CallOption) (*QueryDatabaseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QueryDatabaseResponse)
+	err := c.cc.Invoke(ctx, AdminService_QueryDatabase_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -170,6 +194,19 @@ type AdminServiceServer interface {
 	// problems and the previous set keeps serving. A reload asked for while
 	// one runs waits for it and then shares the next one.
 	Reload(context.Context, *ReloadRequest) (*ReloadResponse, error)
+	// QueryDatabase runs Filter (operation select) for a session and then
+	// the rows it selects in the table's own database, one that the server
+	// was given for the table's metadata source (serve
+	// --console-database NAME=URL): SELECT the columns the role may read
+	// FROM the table WHERE Filter's SQL LIMIT n, with Filter's parameters
+	// bound, in a read-only transaction that is rolled back, under a
+	// timeout. For the console's "Try it": what the filter means, shown
+	// as rows. FAILED_PRECONDITION (reason NO_CONSOLE_DATABASE) when no
+	// database is configured for the table's source; a database's error is
+	// FAILED_PRECONDITION (reason DATABASE_ERROR) with the database's
+	// message, DEADLINE_EXCEEDED past the timeout, UNAVAILABLE when the
+	// database cannot be reached.
+	QueryDatabase(context.Context, *QueryDatabaseRequest) (*QueryDatabaseResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -200,6 +237,9 @@ func (UnimplementedAdminServiceServer) ListDecisions(context.Context, *ListDecis
 }
 func (UnimplementedAdminServiceServer) Reload(context.Context, *ReloadRequest) (*ReloadResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Reload not implemented")
+}
+func (UnimplementedAdminServiceServer) QueryDatabase(context.Context, *QueryDatabaseRequest) (*QueryDatabaseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method QueryDatabase not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -348,6 +388,24 @@ func _AdminService_Reload_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_QueryDatabase_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryDatabaseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).QueryDatabase(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_QueryDatabase_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).QueryDatabase(ctx, req.(*QueryDatabaseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -382,6 +440,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Reload",
 			Handler:    _AdminService_Reload_Handler,
+		},
+		{
+			MethodName: "QueryDatabase",
+			Handler:    _AdminService_QueryDatabase_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -830,11 +830,12 @@ const (
 	// The role may not: Hasura would answer that the field is not found in
 	// the role's schema, or that the query is not allowed.
 	OperationDecision_OPERATION_DECISION_DENY OperationDecision = 2
-	// Warden does not decide this root field yet (remote schema fields,
-	// functions whose returned table the schema file does not declare, table
-	// fields whose names or permission Warden could not read). Never an
-	// allow: the operation as a whole is not allowed while a field is
-	// undecided.
+	// Warden does not decide this root field yet (functions whose returned
+	// table the schema file does not declare, table fields whose names or
+	// permission Warden could not read, native queries whose rows a filter
+	// restricts, fields of remote schemas with customization or that no
+	// role's schema document has). Never an allow: the operation as a whole
+	// is not allowed while a field is undecided.
 	OperationDecision_OPERATION_DECISION_UNDECIDED OperationDecision = 3
 )
 
@@ -885,8 +886,7 @@ func (OperationDecision) EnumDescriptor() ([]byte, []int) {
 type RootFieldKind int32
 
 const (
-	// Not a root field Warden knows: a remote schema field, or a name the
-	// metadata does not define.
+	// Not a root field Warden knows: a name the metadata does not define.
 	RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED RootFieldKind = 0
 	// An action (actions.yaml).
 	RootFieldKind_ROOT_FIELD_KIND_ACTION RootFieldKind = 1
@@ -899,10 +899,24 @@ const (
 	// lists the selections, each with that answer); the columns selected
 	// must be within it.
 	RootFieldKind_ROOT_FIELD_KIND_FUNCTION RootFieldKind = 3
+	// A root field of a remote schema (remote_schemas.yaml), decided against
+	// the role's schema document of its permission: the field, its
+	// arguments and every field selected below it must be in it, and no
+	// argument the role's schema presets may be given. Warden does not have
+	// the upstream schema: a field is known to be a remote schema's when
+	// some role's schema has it; admin may use every such field; a role
+	// without a permission on the remote schema sees none of it.
+	RootFieldKind_ROOT_FIELD_KIND_REMOTE_SCHEMA RootFieldKind = 13
+	// A native query (a source's native_queries): allowed when the role's
+	// select permission on the logical model it returns lets it see every
+	// row and the fields selected are among its columns; UNDECIDED when that
+	// permission's filter restricts the rows (Warden does not decide logical
+	// model filters yet) or a relationship is selected.
+	RootFieldKind_ROOT_FIELD_KIND_NATIVE_QUERY RootFieldKind = 14
 	// A root field of a tracked table, named as Hasura names it (custom
 	// names and the source's root field customization applied):
 	// RootFieldDecision.table says what it reads and writes.
-	RootFieldKind_ROOT_FIELD_KIND_TABLE RootFieldKind = 13
+	RootFieldKind_ROOT_FIELD_KIND_TABLE RootFieldKind = 24
 )
 
 // Enum value maps for RootFieldKind.
@@ -912,14 +926,18 @@ var (
 		1:  "ROOT_FIELD_KIND_ACTION",
 		2:  "ROOT_FIELD_KIND_INTROSPECTION",
 		3:  "ROOT_FIELD_KIND_FUNCTION",
-		13: "ROOT_FIELD_KIND_TABLE",
+		13: "ROOT_FIELD_KIND_REMOTE_SCHEMA",
+		14: "ROOT_FIELD_KIND_NATIVE_QUERY",
+		24: "ROOT_FIELD_KIND_TABLE",
 	}
 	RootFieldKind_value = map[string]int32{
 		"ROOT_FIELD_KIND_UNSPECIFIED":   0,
 		"ROOT_FIELD_KIND_ACTION":        1,
 		"ROOT_FIELD_KIND_INTROSPECTION": 2,
 		"ROOT_FIELD_KIND_FUNCTION":      3,
-		"ROOT_FIELD_KIND_TABLE":         13,
+		"ROOT_FIELD_KIND_REMOTE_SCHEMA": 13,
+		"ROOT_FIELD_KIND_NATIVE_QUERY":  14,
+		"ROOT_FIELD_KIND_TABLE":         24,
 	}
 )
 
@@ -4003,14 +4021,22 @@ type RootFieldDecision struct {
 	// handler in its payload's session_variables (every variable of the
 	// session, names lower-cased, x-hasura-role the role in effect).
 	SessionVariables map[string]string `protobuf:"bytes,6,rep,name=session_variables,json=sessionVariables,proto3" json:"session_variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// For a remote schema field: the remote schema's name.
+	RemoteSchema string `protobuf:"bytes,16,opt,name=remote_schema,json=remoteSchema,proto3" json:"remote_schema,omitempty"`
+	// For an allowed remote schema field: the argument presets (@preset in
+	// the role's schema) Hasura injects before it forwards the field, their
+	// session variables resolved for this session. A gateway that forwards
+	// the operation itself sets each one, overriding what the caller's
+	// variables hold.
+	RemotePresets []*RemotePreset `protobuf:"bytes,17,rep,name=remote_presets,json=remotePresets,proto3" json:"remote_presets,omitempty"`
 	// The response key of the namespace field the field is under (a
 	// source's customization.root_fields.namespace); empty at the root.
-	Namespace string `protobuf:"bytes,16,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Namespace string `protobuf:"bytes,27,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	// For a table root field (ROOT_FIELD_KIND_TABLE), and for a tracked
 	// function's field (ROOT_FIELD_KIND_FUNCTION, over the table it
 	// returns): the table, the kind of field, and, when allowed, every table
 	// selection of it.
-	Table         *TableRootField `protobuf:"bytes,17,opt,name=table,proto3" json:"table,omitempty"`
+	Table         *TableRootField `protobuf:"bytes,28,opt,name=table,proto3" json:"table,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4083,6 +4109,20 @@ func (x *RootFieldDecision) GetReason() string {
 func (x *RootFieldDecision) GetSessionVariables() map[string]string {
 	if x != nil {
 		return x.SessionVariables
+	}
+	return nil
+}
+
+func (x *RootFieldDecision) GetRemoteSchema() string {
+	if x != nil {
+		return x.RemoteSchema
+	}
+	return ""
+}
+
+func (x *RootFieldDecision) GetRemotePresets() []*RemotePreset {
+	if x != nil {
+		return x.RemotePresets
 	}
 	return nil
 }
@@ -4280,6 +4320,93 @@ func (x *TableSelection) GetFilter() *FilterResponse {
 	return nil
 }
 
+// RemotePreset is one argument value injected into a remote schema field.
+type RemotePreset struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The field's response path from the root field, dot-separated, aliases
+	// as written: "me" or "me.messages".
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// The field's definition in the role's schema: "Type.field".
+	Field string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
+	// The argument, then the input object fields down to the preset one,
+	// dot-separated: "user_id", "where.owner".
+	Argument string `protobuf:"bytes,3,opt,name=argument,proto3" json:"argument,omitempty"`
+	// The value: a static value, or a session variable's value coerced as
+	// Hasura does (Int, Float and Boolean parsed, enum values checked, other
+	// scalars as strings).
+	Value *structpb.Value `protobuf:"bytes,4,opt,name=value,proto3" json:"value,omitempty"`
+	// The session variables the value came from, lower-cased; empty for a
+	// static value.
+	SessionVariables []string `protobuf:"bytes,5,rep,name=session_variables,json=sessionVariables,proto3" json:"session_variables,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RemotePreset) Reset() {
+	*x = RemotePreset{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemotePreset) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemotePreset) ProtoMessage() {}
+
+func (x *RemotePreset) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemotePreset.ProtoReflect.Descriptor instead.
+func (*RemotePreset) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RemotePreset) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *RemotePreset) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *RemotePreset) GetArgument() string {
+	if x != nil {
+		return x.Argument
+	}
+	return ""
+}
+
+func (x *RemotePreset) GetValue() *structpb.Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *RemotePreset) GetSessionVariables() []string {
+	if x != nil {
+		return x.SessionVariables
+	}
+	return nil
+}
+
 // AllowListResult says whether the operation is in the allow list.
 type AllowListResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4299,7 +4426,7 @@ type AllowListResult struct {
 
 func (x *AllowListResult) Reset() {
 	*x = AllowListResult{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[35]
+	mi := &file_warden_v1_authorization_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4311,7 +4438,7 @@ func (x *AllowListResult) String() string {
 func (*AllowListResult) ProtoMessage() {}
 
 func (x *AllowListResult) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[35]
+	mi := &file_warden_v1_authorization_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4324,7 +4451,7 @@ func (x *AllowListResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllowListResult.ProtoReflect.Descriptor instead.
 func (*AllowListResult) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{35}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AllowListResult) GetAllowed() bool {
@@ -4383,7 +4510,7 @@ type CheckGraphQLResponse struct {
 
 func (x *CheckGraphQLResponse) Reset() {
 	*x = CheckGraphQLResponse{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[36]
+	mi := &file_warden_v1_authorization_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4395,7 +4522,7 @@ func (x *CheckGraphQLResponse) String() string {
 func (*CheckGraphQLResponse) ProtoMessage() {}
 
 func (x *CheckGraphQLResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[36]
+	mi := &file_warden_v1_authorization_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4408,7 +4535,7 @@ func (x *CheckGraphQLResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckGraphQLResponse.ProtoReflect.Descriptor instead.
 func (*CheckGraphQLResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{36}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CheckGraphQLResponse) GetDecision() OperationDecision {
@@ -4697,16 +4824,18 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x0eoperation_name\x18\x03 \x01(\tR\roperationName\x12,\n" +
 	"\x12enforce_allow_list\x18\x04 \x01(\bR\x10enforceAllowList\x125\n" +
 	"\tvariables\x18\x0e \x01(\v2\x17.google.protobuf.StructR\tvariables\x12'\n" +
-	"\x03sql\x18\x0f \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"\xbf\x03\n" +
+	"\x03sql\x18\x0f \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"\xa4\x04\n" +
 	"\x11RootFieldDecision\x12!\n" +
 	"\fresponse_key\x18\x01 \x01(\tR\vresponseKey\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12,\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x18.warden.v1.RootFieldKindR\x04kind\x128\n" +
 	"\bdecision\x18\x04 \x01(\x0e2\x1c.warden.v1.OperationDecisionR\bdecision\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12_\n" +
-	"\x11session_variables\x18\x06 \x03(\v22.warden.v1.RootFieldDecision.SessionVariablesEntryR\x10sessionVariables\x12\x1c\n" +
-	"\tnamespace\x18\x10 \x01(\tR\tnamespace\x12/\n" +
-	"\x05table\x18\x11 \x01(\v2\x19.warden.v1.TableRootFieldR\x05table\x1aC\n" +
+	"\x11session_variables\x18\x06 \x03(\v22.warden.v1.RootFieldDecision.SessionVariablesEntryR\x10sessionVariables\x12#\n" +
+	"\rremote_schema\x18\x10 \x01(\tR\fremoteSchema\x12>\n" +
+	"\x0eremote_presets\x18\x11 \x03(\v2\x17.warden.v1.RemotePresetR\rremotePresets\x12\x1c\n" +
+	"\tnamespace\x18\x1b \x01(\tR\tnamespace\x12/\n" +
+	"\x05table\x18\x1c \x01(\v2\x19.warden.v1.TableRootFieldR\x05table\x1aC\n" +
 	"\x15SessionVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"u\n" +
@@ -4723,7 +4852,13 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\frelationship\x18\x04 \x01(\tR\frelationship\x12\x18\n" +
 	"\acolumns\x18\x05 \x03(\tR\acolumns\x12\x1c\n" +
 	"\taggregate\x18\x06 \x01(\bR\taggregate\x121\n" +
-	"\x06filter\x18\a \x01(\v2\x19.warden.v1.FilterResponseR\x06filter\"\x82\x01\n" +
+	"\x06filter\x18\a \x01(\v2\x19.warden.v1.FilterResponseR\x06filter\"\xaf\x01\n" +
+	"\fRemotePreset\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
+	"\x05field\x18\x02 \x01(\tR\x05field\x12\x1a\n" +
+	"\bargument\x18\x03 \x01(\tR\bargument\x12,\n" +
+	"\x05value\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\x05value\x12+\n" +
+	"\x11session_variables\x18\x05 \x03(\tR\x10sessionVariables\"\x82\x01\n" +
 	"\x0fAllowListResult\x12\x18\n" +
 	"\aallowed\x18\x01 \x01(\bR\aallowed\x12\x1e\n" +
 	"\n" +
@@ -4835,13 +4970,15 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x1eOPERATION_DECISION_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18OPERATION_DECISION_ALLOW\x10\x01\x12\x1b\n" +
 	"\x17OPERATION_DECISION_DENY\x10\x02\x12 \n" +
-	"\x1cOPERATION_DECISION_UNDECIDED\x10\x03*\xa8\x01\n" +
+	"\x1cOPERATION_DECISION_UNDECIDED\x10\x03*\xed\x01\n" +
 	"\rRootFieldKind\x12\x1f\n" +
 	"\x1bROOT_FIELD_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ROOT_FIELD_KIND_ACTION\x10\x01\x12!\n" +
 	"\x1dROOT_FIELD_KIND_INTROSPECTION\x10\x02\x12\x1c\n" +
-	"\x18ROOT_FIELD_KIND_FUNCTION\x10\x03\x12\x19\n" +
-	"\x15ROOT_FIELD_KIND_TABLE\x10\r2\xe2\x01\n" +
+	"\x18ROOT_FIELD_KIND_FUNCTION\x10\x03\x12!\n" +
+	"\x1dROOT_FIELD_KIND_REMOTE_SCHEMA\x10\r\x12 \n" +
+	"\x1cROOT_FIELD_KIND_NATIVE_QUERY\x10\x0e\x12\x19\n" +
+	"\x15ROOT_FIELD_KIND_TABLE\x10\x182\xe2\x01\n" +
 	"\x14AuthorizationService\x12:\n" +
 	"\x05Check\x12\x17.warden.v1.CheckRequest\x1a\x18.warden.v1.CheckResponse\x12=\n" +
 	"\x06Filter\x12\x18.warden.v1.FilterRequest\x1a\x19.warden.v1.FilterResponse\x12O\n" +
@@ -4860,7 +4997,7 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 }
 
 var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),               // 0: warden.v1.Operation
 	(Decision)(0),                // 1: warden.v1.Decision
@@ -4911,27 +5048,28 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(*RootFieldDecision)(nil),    // 46: warden.v1.RootFieldDecision
 	(*TableRootField)(nil),       // 47: warden.v1.TableRootField
 	(*TableSelection)(nil),       // 48: warden.v1.TableSelection
-	(*AllowListResult)(nil),      // 49: warden.v1.AllowListResult
-	(*CheckGraphQLResponse)(nil), // 50: warden.v1.CheckGraphQLResponse
-	nil,                          // 51: warden.v1.Principal.SessionVariablesEntry
-	nil,                          // 52: warden.v1.Row.ValuesJsonEntry
-	nil,                          // 53: warden.v1.Row.NewValuesJsonEntry
-	nil,                          // 54: warden.v1.RootFieldDecision.SessionVariablesEntry
-	(*structpb.Struct)(nil),      // 55: google.protobuf.Struct
-	(*structpb.Value)(nil),       // 56: google.protobuf.Value
-	(*structpb.ListValue)(nil),   // 57: google.protobuf.ListValue
+	(*RemotePreset)(nil),         // 49: warden.v1.RemotePreset
+	(*AllowListResult)(nil),      // 50: warden.v1.AllowListResult
+	(*CheckGraphQLResponse)(nil), // 51: warden.v1.CheckGraphQLResponse
+	nil,                          // 52: warden.v1.Principal.SessionVariablesEntry
+	nil,                          // 53: warden.v1.Row.ValuesJsonEntry
+	nil,                          // 54: warden.v1.Row.NewValuesJsonEntry
+	nil,                          // 55: warden.v1.RootFieldDecision.SessionVariablesEntry
+	(*structpb.Struct)(nil),      // 56: google.protobuf.Struct
+	(*structpb.Value)(nil),       // 57: google.protobuf.Value
+	(*structpb.ListValue)(nil),   // 58: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	51, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	55, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	55, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	52, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
-	53, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
+	52, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	56, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	56, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	53, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
+	54, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
 	14, // 5: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 6: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
 	15, // 7: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
 	17, // 8: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	55, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	56, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 10: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
 	32, // 11: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
 	32, // 12: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
@@ -4941,11 +5079,11 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	20, // 16: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
 	2,  // 17: warden.v1.ColumnExplanation.outcome:type_name -> warden.v1.ExplainOutcome
 	2,  // 18: warden.v1.ExplainNode.outcome:type_name -> warden.v1.ExplainOutcome
-	56, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
-	56, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
+	57, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
+	57, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
 	21, // 21: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
 	18, // 22: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	55, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	56, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
 	3,  // 24: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
 	14, // 25: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
 	0,  // 26: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
@@ -4954,7 +5092,7 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	32, // 29: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
 	32, // 30: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
 	27, // 31: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	55, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	56, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
 	28, // 33: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
 	26, // 34: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
 	32, // 35: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
@@ -4982,48 +5120,50 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	6,  // 57: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
 	34, // 58: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
 	34, // 59: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	56, // 60: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	57, // 60: warden.v1.Comparison.value:type_name -> google.protobuf.Value
 	36, // 61: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
 	7,  // 62: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
 	34, // 63: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	57, // 64: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	58, // 64: warden.v1.InList.values:type_name -> google.protobuf.ListValue
 	8,  // 65: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
 	34, // 66: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
 	9,  // 67: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
 	34, // 68: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	56, // 69: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	57, // 69: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
 	10, // 70: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
 	34, // 71: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
 	11, // 72: warden.v1.SpatialPredicate.operator:type_name -> warden.v1.SpatialOperator
 	34, // 73: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
-	56, // 74: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
+	57, // 74: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
 	34, // 75: warden.v1.DatabasePredicate.column:type_name -> warden.v1.ColumnRef
 	44, // 76: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
 	32, // 77: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
 	14, // 78: warden.v1.CheckGraphQLRequest.principal:type_name -> warden.v1.Principal
-	55, // 79: warden.v1.CheckGraphQLRequest.variables:type_name -> google.protobuf.Struct
+	56, // 79: warden.v1.CheckGraphQLRequest.variables:type_name -> google.protobuf.Struct
 	23, // 80: warden.v1.CheckGraphQLRequest.sql:type_name -> warden.v1.SqlOptions
 	13, // 81: warden.v1.RootFieldDecision.kind:type_name -> warden.v1.RootFieldKind
 	12, // 82: warden.v1.RootFieldDecision.decision:type_name -> warden.v1.OperationDecision
-	54, // 83: warden.v1.RootFieldDecision.session_variables:type_name -> warden.v1.RootFieldDecision.SessionVariablesEntry
-	47, // 84: warden.v1.RootFieldDecision.table:type_name -> warden.v1.TableRootField
-	48, // 85: warden.v1.TableRootField.selections:type_name -> warden.v1.TableSelection
-	0,  // 86: warden.v1.TableSelection.operation:type_name -> warden.v1.Operation
-	25, // 87: warden.v1.TableSelection.filter:type_name -> warden.v1.FilterResponse
-	12, // 88: warden.v1.CheckGraphQLResponse.decision:type_name -> warden.v1.OperationDecision
-	46, // 89: warden.v1.CheckGraphQLResponse.root_fields:type_name -> warden.v1.RootFieldDecision
-	49, // 90: warden.v1.CheckGraphQLResponse.allow_list:type_name -> warden.v1.AllowListResult
-	16, // 91: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	24, // 92: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	45, // 93: warden.v1.AuthorizationService.CheckGraphQL:input_type -> warden.v1.CheckGraphQLRequest
-	22, // 94: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	25, // 95: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	50, // 96: warden.v1.AuthorizationService.CheckGraphQL:output_type -> warden.v1.CheckGraphQLResponse
-	94, // [94:97] is the sub-list for method output_type
-	91, // [91:94] is the sub-list for method input_type
-	91, // [91:91] is the sub-list for extension type_name
-	91, // [91:91] is the sub-list for extension extendee
-	0,  // [0:91] is the sub-list for field type_name
+	55, // 83: warden.v1.RootFieldDecision.session_variables:type_name -> warden.v1.RootFieldDecision.SessionVariablesEntry
+	49, // 84: warden.v1.RootFieldDecision.remote_presets:type_name -> warden.v1.RemotePreset
+	47, // 85: warden.v1.RootFieldDecision.table:type_name -> warden.v1.TableRootField
+	48, // 86: warden.v1.TableRootField.selections:type_name -> warden.v1.TableSelection
+	0,  // 87: warden.v1.TableSelection.operation:type_name -> warden.v1.Operation
+	25, // 88: warden.v1.TableSelection.filter:type_name -> warden.v1.FilterResponse
+	57, // 89: warden.v1.RemotePreset.value:type_name -> google.protobuf.Value
+	12, // 90: warden.v1.CheckGraphQLResponse.decision:type_name -> warden.v1.OperationDecision
+	46, // 91: warden.v1.CheckGraphQLResponse.root_fields:type_name -> warden.v1.RootFieldDecision
+	50, // 92: warden.v1.CheckGraphQLResponse.allow_list:type_name -> warden.v1.AllowListResult
+	16, // 93: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	24, // 94: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	45, // 95: warden.v1.AuthorizationService.CheckGraphQL:input_type -> warden.v1.CheckGraphQLRequest
+	22, // 96: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	25, // 97: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	51, // 98: warden.v1.AuthorizationService.CheckGraphQL:output_type -> warden.v1.CheckGraphQLResponse
+	96, // [96:99] is the sub-list for method output_type
+	93, // [93:96] is the sub-list for method input_type
+	93, // [93:93] is the sub-list for extension type_name
+	93, // [93:93] is the sub-list for extension extendee
+	0,  // [0:93] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -5066,7 +5206,7 @@ func file_warden_v1_authorization_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   41,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

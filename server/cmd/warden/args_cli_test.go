@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -185,21 +184,8 @@ func TestSchemaPullConnectionFailure(t *testing.T) {
 // not pulled, and a source without a URL is a usage error.
 func TestSchemaPullSources(t *testing.T) {
 	dir := t.TempDir()
-	for name, ddl := range map[string]string{"one.db": "CREATE TABLE a (id integer PRIMARY KEY, n integer)", "two.db": "CREATE TABLE b (id integer PRIMARY KEY, t text)"} {
-		db, err := sql.Open("sqlite", filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(ddl); err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-	}
-	policy := filepath.Join(dir, "policy")
-	if err := os.MkdirAll(filepath.Join(policy, "databases"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeTestFile(t, filepath.Join(policy, "databases"), "databases.yaml", `
+	sqliteFiles(t, dir, map[string]string{"one.db": "CREATE TABLE a (id integer PRIMARY KEY, n integer)", "two.db": "CREATE TABLE b (id integer PRIMARY KEY, t text)"})
+	policy := policyWithSources(t, dir, `
 - name: default
   kind: postgres
   configuration: {}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
@@ -39,16 +40,44 @@ func consoleArtifacts(t *testing.T) string {
 	return dir
 }
 
+// seededExampleFile writes the example's schema.sql and seed.sql into a
+// SQLite file of the test's temporary directory and returns its path.
+func seededExampleFile(t *testing.T) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "blog.db")
+	db, err := sql.Open("sqlite", "file:"+file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, name := range []string{"schema.sql", "seed.sql"} {
+		script, err := os.ReadFile("../../../policy/examples/blog/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range strings.Split(stripComments(string(script)), ";") {
+			if strings.TrimSpace(stmt) != "" {
+				if _, err := db.Exec(stmt); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+			}
+		}
+	}
+	return file
+}
+
 // TestBrowserConsole drives the permissions console in headless Chromium
 // against the example policy set: a user key is refused with a clear
 // message, an admin key signs in (by keyboard), the matrix shows the
 // example's kinds of cell, a cell opens its rule as Hasura YAML, Rego and
 // SQL in each dialect, Check allows one row and denies the other with an
-// explanation, Filter shows its SQL, and the status page lists the
+// explanation, Filter shows its SQL, "Run against database" shows the
+// rows of the example seeded in SQLite, and the status page lists the
 // decisions just made. Every form control has a label.
 func TestBrowserConsole(t *testing.T) {
 	chromium := chromiumPath(t)
-	srv := startServer(t)
+	dbFile := seededExampleFile(t)
+	srv := startServer(t, "--console-database", "default=sqlite://"+dbFile)
 	base := "http://" + srv.httpAddr + "/console/"
 	shots := consoleArtifacts(t)
 
@@ -289,6 +318,60 @@ func TestBrowserConsole(t *testing.T) {
 		shot(t, "05-filter")
 	})
 
+	t.Run("run against the database", func(t *testing.T) {
+		// Role user, user 1 of organisation 1 (the session variables'
+		// default): the rows the rule means, worked out by a query of our
+		// own on the same file.
+		db, err := sql.Open("sqlite", "file:"+dbFile+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var want []string
+		rows, err := db.Query("SELECT id FROM articles WHERE author_id = 1 OR (org_id = 1 AND published) ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, id)
+		}
+		rows.Close()
+		if len(want) == 0 {
+			t.Fatal("the oracle found no article")
+		}
+
+		if eval(t, `document.getElementById("query-controls").hidden + ""`) != "false" {
+			t.Fatal("the Run against database controls are hidden though the server has a database")
+		}
+		step(t, "run", chromedp.Click(chromedp.CSS("#run-query")))
+		waitFor(t, "the rows", `document.querySelector("#query-rows") !== null`)
+		heads := eval(t, `[...document.querySelectorAll("#query-rows thead th")].map(th => th.getAttribute("scope") + ":" + th.textContent).join(",")`)
+		if heads != "col:id,col:org_id,col:author_id,col:title,col:body,col:published,col:created_at" {
+			t.Errorf("the column headers are %q", heads)
+		}
+		got := eval(t, `[...document.querySelectorAll("#query-rows tbody tr")].map(tr => tr.cells[0].textContent).join(",")`)
+		if got != strings.Join(want, ",") {
+			t.Errorf("rows with ids %q, want %q", got, strings.Join(want, ","))
+		}
+		if caption := text(t, "#query-rows caption"); !strings.HasPrefix(caption, fmt.Sprintf("%d rows", len(want))) || !strings.Contains(caption, "public.articles as user") {
+			t.Errorf("the caption is %q", caption)
+		}
+		sql := text(t, "#query-view pre.sql")
+		for _, w := range []string{`SELECT "id", "org_id"`, `FROM "articles" WHERE`, `"author_id" = ?`, "LIMIT 51"} {
+			if !strings.Contains(sql, w) {
+				t.Errorf("the SQL that ran lacks %q:\n%s", w, sql)
+			}
+		}
+		if nulls := eval(t, `document.querySelectorAll("#query-rows td.null").length + ""`); nulls == "0" {
+			t.Error("no NULL cell: article 3's body is NULL in the seed") // seed.sql: 'Release notes 1.0', NULL
+		}
+		shot(t, "05b-query-rows")
+	})
+
 	t.Run("status and recent decisions", func(t *testing.T) {
 		// The example's own suites run in the background after the load:
 		// wait for their outcome before the page shows it.
@@ -323,6 +406,9 @@ func TestBrowserConsole(t *testing.T) {
 		step(t, "load", chromedp.Navigate("http://"+broken.httpAddr+"/console/"), chromedp.WaitVisible(chromedp.CSS("#apikey")),
 			chromedp.SendKeys(chromedp.CSS("#apikey"), broken.keys["ops"]), chromedp.Click(chromedp.CSS("#signin-form button")))
 		waitFor(t, "the matrix", `document.getElementById("matrix-grid") !== null && !document.getElementById("matrix").hidden`)
+		if eval(t, `document.getElementById("query-controls").hidden + ""`) != "true" {
+			t.Error("a server without --console-database shows the Run against database controls")
+		}
 		sel := `#matrix-grid button[data-table="public.notes"][data-role="user"][data-op="OPERATION_SELECT"]`
 		if got := eval(t, `document.querySelector('`+sel+`').dataset.kind`); got != "inconsistent" {
 			t.Errorf("user's select on public.notes: cell %q, want inconsistent", got)

@@ -29,9 +29,10 @@ func (a *app) graphql(ctx context.Context, args []string) error {
 	fs := a.flagSet("graphql", "[DIR] --role R (--query Q | --query-file F) [flags]",
 		"Decides a GraphQL operation offline, exactly as the CheckGraphQL RPC would:\n"+
 			"for each root field whether the role may use it (actions, tracked\n"+
-			"functions, introspection, table root fields with each selection's row\n"+
-			"filter; remote schema fields are UNDECIDED), the session variables an\n"+
-			"action handler receives, and whether the document is in the allow list.\n"+
+			"functions, remote schemas, introspection, table root fields with each\n"+
+			"selection's row filter), the session variables an action handler\n"+
+			"receives, the argument presets of a remote schema field, and whether\n"+
+			"the document is in the allow list.\n"+
 			"--output text prints a summary, proto the CheckGraphQLResponse in\n"+
 			"protobuf JSON. A deny is a result (exit status 0); a bad document is 1.")
 	registerLoadFlags(fs, &cfg)
@@ -145,6 +146,10 @@ func printGraphQL(w io.Writer, resp *wardenv1.CheckGraphQLResponse) {
 			if where := s.GetFilter().GetSql().GetWhere(); where != nil {
 				fmt.Fprintf(w, "      where %s\n", where.GetSql())
 			}
+		}
+		for _, p := range f.GetRemotePresets() {
+			v, _ := protojson.Marshal(p.GetValue())
+			fmt.Fprintf(w, "    preset %s(%s) = %s\n", p.GetPath(), p.GetArgument(), v)
 		}
 	}
 	al := resp.GetAllowList()

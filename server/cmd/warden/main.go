@@ -74,7 +74,8 @@ var commands = []command{
 	{"serve", "serve the policy set over gRPC and HTTP/JSON, with metrics and health over HTTP", (*app).serve},
 	{"check", "decide on rows offline, exactly as the Check RPC would", (*app).check},
 	{"filter", "print the row filter of a role offline, as the Filter RPC would, with SQL", (*app).filter},
-	{"graphql", "decide a GraphQL operation offline (actions, functions, allow list), as CheckGraphQL would", (*app).graphql},
+	{"graphql", "decide a GraphQL operation offline (actions, functions, remote schemas, allow list), as CheckGraphQL would", (*app).graphql},
+	{"remote-schema", "print the part of each remote schema a role sees, @preset directives included", (*app).remoteSchema},
 	{"schema", "write the schema file from a live database ('warden schema pull')", (*app).schema},
 	{"compile", "print the Rego compiled from the policy set, or write it with --out", (*app).compile},
 	{"validate", "load and compile the policy set and list every problem", (*app).validate},
@@ -118,9 +119,9 @@ Usage:
 Commands:
 `)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, `  version   print the version
+	fmt.Fprint(w, `  version       print the version
 
 The policy directory is --policy DIR or the command's one argument
 ('warden validate DIR'); without either, commands use the example policy set

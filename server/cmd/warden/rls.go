@@ -9,11 +9,12 @@ import (
 
 	"github.com/wardenpdp/warden/policy/rls"
 	"github.com/wardenpdp/warden/server"
+	"github.com/wardenpdp/warden/server/session"
 )
 
 func (a *app) rls(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
-	var out, setting, fnSchema string
+	var out, setting, fnSchema, namespace, claimsPath string
 	var roles, schemas listFlag
 	var drop, partial bool
 	fs := a.flagSet("rls", "[DIR | --policy DIR] [--schema FILE] [--out FILE] [--drop] [flags]",
@@ -23,8 +24,13 @@ func (a *app) rls(ctx context.Context, args []string) error {
 			"and delete, WITH CHECK for insert and update) and the table and column\n"+
 			"privileges of the permission. The session is read inside the database from\n"+
 			"a transaction-local setting holding a json object of session variables\n"+
-			"(SET LOCAL request.jwt.claims = '{\"x-hasura-user-id\": \"1\"}'). Re-running\n"+
-			"the script replaces what it created; --drop writes the undo instead.\n"+
+			"(SET LOCAL request.jwt.claims = '{\"x-hasura-user-id\": \"1\"}'), or from a json\n"+
+			"object inside it (--claims-namespace, --claims-path: Hasura's claims in a\n"+
+			"token's). Column presets are written by a BEFORE INSERT OR UPDATE trigger;\n"+
+			"rules over relationships, _exists and computed fields call SECURITY DEFINER\n"+
+			"helpers that read the other tables as Hasura does, whatever the role may\n"+
+			"read there (run the script as a superuser or a role WITH BYPASSRLS).\n"+
+			"Re-running the script replaces what it created; --drop writes the undo.\n"+
 			"Permissions row-level security cannot express as Check decides them are\n"+
 			"listed and nothing is written, unless --partial: then they are left out of\n"+
 			"the script (denied) and listed on stderr.")
@@ -33,13 +39,27 @@ func (a *app) rls(ctx context.Context, args []string) error {
 	fs.BoolVar(&drop, "drop", false, "write the script that undoes the generated one")
 	fs.BoolVar(&partial, "partial", false, "write the script even when some permissions are refused, leaving them out (denied)")
 	fs.StringVar(&setting, "setting", rls.DefaultSetting, "the transaction-local `setting` holding the session's json object")
-	fs.StringVar(&fnSchema, "function-schema", "public", "`schema` of the warden_session function the script creates")
+	fs.StringVar(&fnSchema, "function-schema", "public", "`schema` of the functions the script creates (warden_session, helpers, preset triggers')")
+	fs.StringVar(&namespace, "claims-namespace", "", "the session variables are the json object under this `key` of the setting's (Hasura's https://hasura.io/jwt/claims); default the setting's object itself, as PostgREST")
+	fs.StringVar(&claimsPath, "claims-path", "", "the session variables are the json object at this `path` of the setting's, in Hasura's claims_namespace_path syntax ($.hasura.claims)")
 	fs.Var(&roles, "role", "map a Hasura role to the database role a service uses for it, as `hasura=db` (repeatable); unmapped roles keep their name")
 	fs.Var(&schemas, "db-schema", "map a schema of the policy to the database schema holding its tables, as `policy=db` (repeatable)")
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
 	o := rls.Options{Setting: setting, FunctionSchema: fnSchema, Roles: map[string]string{}, Schemas: map[string]string{}}
+	switch {
+	case namespace != "" && claimsPath != "":
+		return usageError{fmt.Errorf("--claims-namespace and --claims-path both cannot be set")}
+	case namespace != "":
+		o.ClaimsPath = []string{namespace}
+	case claimsPath != "":
+		p, err := session.ClaimsPath(claimsPath)
+		if err != nil {
+			return usageError{fmt.Errorf("--claims-path: %w", err)}
+		}
+		o.ClaimsPath = p
+	}
 	for _, pair := range []struct {
 		flag string
 		list listFlag

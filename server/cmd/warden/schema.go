@@ -27,7 +27,7 @@ func (a *app) schema(ctx context.Context, args []string) error {
 	fs := a.flagSet("schema pull", "--database-url [SOURCE=]URL ... [DIR | --policy DIR] [--out FILE]",
 		"Reads the tables the policy's metadata names (tracked tables, relationship\n"+
 			"targets, _exists tables, and the tables their foreign keys reference)\n"+
-			"and the functions its computed fields call from each source's live\n"+
+			"and the functions its computed fields call or it tracks from each source's live\n"+
 			"database and writes the schema file: columns with types and nullability,\n"+
 			"primary keys, foreign keys, functions' results. A table or function the\n"+
 			"database lacks is left out with a warning. --database-url URL serves\n"+
@@ -77,6 +77,9 @@ func (a *app) schema(ctx context.Context, args []string) error {
 		case !src.Decidable:
 			warnings = append(warnings, fmt.Sprintf("source %s: kind %s, which Warden does not decide: not pulled (its tables load as inconsistent)", src.Name, src.Kind))
 			continue
+		case url == "" && len(src.Tables) == 0 && len(src.Functions) == 0:
+			warnings = append(warnings, fmt.Sprintf("source %s: tracks no table or function: not pulled", src.Name))
+			continue
 		case url == "":
 			return usageError{fmt.Errorf("source %s has no --database-url (give %s=URL, or one URL for every source)", src.Name, src.Name)}
 		}
@@ -96,8 +99,9 @@ func (a *app) schema(ctx context.Context, args []string) error {
 		}
 		fns = append(fns, f...)
 	}
+	keep := keepSources(pulled, from)
 	for i := range pulled {
-		if len(from[pulled[i].Name.Unqualified()]) < 2 {
+		if !keep[pulled[i].Name] {
 			pulled[i].Name.Source = ""
 		}
 	}
@@ -126,6 +130,38 @@ func (a *app) schema(ctx context.Context, args []string) error {
 		fmt.Fprintf(a.stderr, "wrote %d tables and %d functions to %s\n", len(pulled), len(fns), out)
 	}
 	return nil
+}
+
+// keepSources says which pulled tables (named with their source) keep
+// their source in the schema file: a name pulled from several sources, and
+// a table whose foreign key references one that keeps its source (so, in
+// turn, every table that reaches such a name through foreign keys). The
+// loader resolves a sourced table's foreign keys in its own source; an
+// unsourced table's reference to a sourced name would be ambiguous.
+func keepSources(pulled []introspect.Table, from map[model.TableName][]string) map[model.TableName]bool {
+	keep := map[model.TableName]bool{}
+	for _, t := range pulled {
+		if len(from[t.Name.Unqualified()]) > 1 {
+			keep[t.Name] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, t := range pulled {
+			if keep[t.Name] {
+				continue
+			}
+			for _, fk := range t.ForeignKeys {
+				ref := fk.RefTable.Unqualified()
+				ref.Source = t.Name.Source
+				if keep[ref] {
+					keep[t.Name], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	return keep
 }
 
 // pullSource reads one source's tables (with the tables their foreign keys

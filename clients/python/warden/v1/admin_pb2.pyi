@@ -96,7 +96,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ["caller_keys_loaded_at", "inconsistent_object_count", "inconsistent_objects", "last_caller_keys_reload", "last_failed_reload", "last_reload", "loaded_at", "policy_tests", "revision", "role_count", "source", "source_kind", "table_count", "version", "watching"]
+    __slots__ = ["caller_keys_loaded_at", "inconsistent_object_count", "inconsistent_objects", "last_caller_keys_reload", "last_failed_reload", "last_reload", "loaded_at", "policy_tests", "query_databases", "revision", "role_count", "source", "source_kind", "table_count", "version", "watching"]
     CALLER_KEYS_LOADED_AT_FIELD_NUMBER: _ClassVar[int]
     INCONSISTENT_OBJECTS_FIELD_NUMBER: _ClassVar[int]
     INCONSISTENT_OBJECT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -105,6 +105,7 @@ class GetStatusResponse(_message.Message):
     LAST_RELOAD_FIELD_NUMBER: _ClassVar[int]
     LOADED_AT_FIELD_NUMBER: _ClassVar[int]
     POLICY_TESTS_FIELD_NUMBER: _ClassVar[int]
+    QUERY_DATABASES_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     ROLE_COUNT_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +121,7 @@ class GetStatusResponse(_message.Message):
     last_reload: ReloadAttempt
     loaded_at: _timestamp_pb2.Timestamp
     policy_tests: PolicyTestsResult
+    query_databases: _containers.RepeatedScalarFieldContainer[str]
     revision: str
     role_count: int
     source: str
@@ -127,7 +129,7 @@ class GetStatusResponse(_message.Message):
     table_count: int
     version: str
     watching: bool
-    def __init__(self, revision: _Optional[str] = ..., source: _Optional[str] = ..., loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., table_count: _Optional[int] = ..., role_count: _Optional[int] = ..., version: _Optional[str] = ..., source_kind: _Optional[_Union[PolicySourceKind, str]] = ..., inconsistent_object_count: _Optional[int] = ..., watching: bool = ..., last_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., last_failed_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., caller_keys_loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_caller_keys_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., inconsistent_objects: _Optional[_Iterable[_Union[InconsistentObject, _Mapping]]] = ..., policy_tests: _Optional[_Union[PolicyTestsResult, _Mapping]] = ...) -> None: ...
+    def __init__(self, revision: _Optional[str] = ..., source: _Optional[str] = ..., loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., table_count: _Optional[int] = ..., role_count: _Optional[int] = ..., version: _Optional[str] = ..., source_kind: _Optional[_Union[PolicySourceKind, str]] = ..., inconsistent_object_count: _Optional[int] = ..., watching: bool = ..., last_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., last_failed_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., caller_keys_loaded_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_caller_keys_reload: _Optional[_Union[ReloadAttempt, _Mapping]] = ..., inconsistent_objects: _Optional[_Iterable[_Union[InconsistentObject, _Mapping]]] = ..., policy_tests: _Optional[_Union[PolicyTestsResult, _Mapping]] = ..., query_databases: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetTablePermissionsRequest(_message.Message):
     __slots__ = ["table"]
@@ -270,6 +272,50 @@ class PolicyTestsResult(_message.Message):
     revision: str
     running: bool
     def __init__(self, revision: _Optional[str] = ..., ran_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., no_tests: bool = ..., passed: _Optional[int] = ..., failed: _Optional[int] = ..., errored: _Optional[int] = ..., failures: _Optional[_Iterable[_Union[PolicyTestFailure, _Mapping]]] = ..., error: _Optional[str] = ..., running: bool = ...) -> None: ...
+
+class QueryDatabaseRequest(_message.Message):
+    __slots__ = ["limit", "principal", "table"]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    principal: _authorization_pb2.Principal
+    table: str
+    def __init__(self, principal: _Optional[_Union[_authorization_pb2.Principal, _Mapping]] = ..., table: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class QueryDatabaseResponse(_message.Message):
+    __slots__ = ["columns", "database", "filter", "limit", "parameters", "rows", "sql", "truncated"]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    DATABASE_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    SQL_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    database: str
+    filter: _authorization_pb2.FilterResponse
+    limit: int
+    parameters: _containers.RepeatedCompositeFieldContainer[_authorization_pb2.SqlParameter]
+    rows: _containers.RepeatedCompositeFieldContainer[QueryRow]
+    sql: str
+    truncated: bool
+    def __init__(self, filter: _Optional[_Union[_authorization_pb2.FilterResponse, _Mapping]] = ..., database: _Optional[str] = ..., sql: _Optional[str] = ..., parameters: _Optional[_Iterable[_Union[_authorization_pb2.SqlParameter, _Mapping]]] = ..., columns: _Optional[_Iterable[str]] = ..., rows: _Optional[_Iterable[_Union[QueryRow, _Mapping]]] = ..., truncated: bool = ..., limit: _Optional[int] = ...) -> None: ...
+
+class QueryRow(_message.Message):
+    __slots__ = ["values"]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedCompositeFieldContainer[QueryValue]
+    def __init__(self, values: _Optional[_Iterable[_Union[QueryValue, _Mapping]]] = ...) -> None: ...
+
+class QueryValue(_message.Message):
+    __slots__ = ["is_null", "text"]
+    IS_NULL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    is_null: bool
+    text: str
+    def __init__(self, text: _Optional[str] = ..., is_null: bool = ...) -> None: ...
 
 class RegoModule(_message.Message):
     __slots__ = ["path", "source"]

@@ -51,6 +51,11 @@ class AdminServiceStub(object):
                 request_serializer=warden_dot_v1_dot_admin__pb2.ReloadRequest.SerializeToString,
                 response_deserializer=warden_dot_v1_dot_admin__pb2.ReloadResponse.FromString,
                 )
+        self.QueryDatabase = channel.unary_unary(
+                '/warden.v1.AdminService/QueryDatabase',
+                request_serializer=warden_dot_v1_dot_admin__pb2.QueryDatabaseRequest.SerializeToString,
+                response_deserializer=warden_dot_v1_dot_admin__pb2.QueryDatabaseResponse.FromString,
+                )
 
 
 class AdminServiceServicer(object):
@@ -117,6 +122,24 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def QueryDatabase(self, request, context):
+        """QueryDatabase runs Filter (operation select) for a session and then
+        the rows it selects in the table's own database, one that the server
+        was given for the table's metadata source (serve
+        --console-database NAME=URL): SELECT the columns the role may read
+        FROM the table WHERE Filter's SQL LIMIT n, with Filter's parameters
+        bound, in a read-only transaction that is rolled back, under a
+        timeout. For the console's "Try it": what the filter means, shown
+        as rows. FAILED_PRECONDITION (reason NO_CONSOLE_DATABASE) when no
+        database is configured for the table's source; a database's error is
+        FAILED_PRECONDITION (reason DATABASE_ERROR) with the database's
+        message, DEADLINE_EXCEEDED past the timeout, UNAVAILABLE when the
+        database cannot be reached.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -154,6 +177,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.Reload,
                     request_deserializer=warden_dot_v1_dot_admin__pb2.ReloadRequest.FromString,
                     response_serializer=warden_dot_v1_dot_admin__pb2.ReloadResponse.SerializeToString,
+            ),
+            'QueryDatabase': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryDatabase,
+                    request_deserializer=warden_dot_v1_dot_admin__pb2.QueryDatabaseRequest.FromString,
+                    response_serializer=warden_dot_v1_dot_admin__pb2.QueryDatabaseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -283,5 +311,22 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/warden.v1.AdminService/Reload',
             warden_dot_v1_dot_admin__pb2.ReloadRequest.SerializeToString,
             warden_dot_v1_dot_admin__pb2.ReloadResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def QueryDatabase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/warden.v1.AdminService/QueryDatabase',
+            warden_dot_v1_dot_admin__pb2.QueryDatabaseRequest.SerializeToString,
+            warden_dot_v1_dot_admin__pb2.QueryDatabaseResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

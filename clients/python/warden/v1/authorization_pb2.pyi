@@ -68,6 +68,8 @@ PATTERN_OPERATOR_UNSPECIFIED: PatternOperator
 ROOT_FIELD_KIND_ACTION: RootFieldKind
 ROOT_FIELD_KIND_FUNCTION: RootFieldKind
 ROOT_FIELD_KIND_INTROSPECTION: RootFieldKind
+ROOT_FIELD_KIND_NATIVE_QUERY: RootFieldKind
+ROOT_FIELD_KIND_REMOTE_SCHEMA: RootFieldKind
 ROOT_FIELD_KIND_TABLE: RootFieldKind
 ROOT_FIELD_KIND_UNSPECIFIED: RootFieldKind
 SPATIAL_OPERATOR_3D_D_WITHIN: SpatialOperator
@@ -455,8 +457,22 @@ class Principal(_message.Message):
     use_backend_only_permissions: bool
     def __init__(self, role: _Optional[str] = ..., session_variables: _Optional[_Mapping[str, str]] = ..., use_backend_only_permissions: bool = ...) -> None: ...
 
+class RemotePreset(_message.Message):
+    __slots__ = ["argument", "field", "path", "session_variables", "value"]
+    ARGUMENT_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    SESSION_VARIABLES_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    argument: str
+    field: str
+    path: str
+    session_variables: _containers.RepeatedScalarFieldContainer[str]
+    value: _struct_pb2.Value
+    def __init__(self, path: _Optional[str] = ..., field: _Optional[str] = ..., argument: _Optional[str] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., session_variables: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class RootFieldDecision(_message.Message):
-    __slots__ = ["decision", "kind", "name", "namespace", "reason", "response_key", "session_variables", "table"]
+    __slots__ = ["decision", "kind", "name", "namespace", "reason", "remote_presets", "remote_schema", "response_key", "session_variables", "table"]
     class SessionVariablesEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -469,6 +485,8 @@ class RootFieldDecision(_message.Message):
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_PRESETS_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_SCHEMA_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_KEY_FIELD_NUMBER: _ClassVar[int]
     SESSION_VARIABLES_FIELD_NUMBER: _ClassVar[int]
     TABLE_FIELD_NUMBER: _ClassVar[int]
@@ -477,10 +495,12 @@ class RootFieldDecision(_message.Message):
     name: str
     namespace: str
     reason: str
+    remote_presets: _containers.RepeatedCompositeFieldContainer[RemotePreset]
+    remote_schema: str
     response_key: str
     session_variables: _containers.ScalarMap[str, str]
     table: TableRootField
-    def __init__(self, response_key: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[RootFieldKind, str]] = ..., decision: _Optional[_Union[OperationDecision, str]] = ..., reason: _Optional[str] = ..., session_variables: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., table: _Optional[_Union[TableRootField, _Mapping]] = ...) -> None: ...
+    def __init__(self, response_key: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[RootFieldKind, str]] = ..., decision: _Optional[_Union[OperationDecision, str]] = ..., reason: _Optional[str] = ..., session_variables: _Optional[_Mapping[str, str]] = ..., remote_schema: _Optional[str] = ..., remote_presets: _Optional[_Iterable[_Union[RemotePreset, _Mapping]]] = ..., namespace: _Optional[str] = ..., table: _Optional[_Union[TableRootField, _Mapping]] = ...) -> None: ...
 
 class Row(_message.Message):
     __slots__ = ["id", "json_nulls", "new_values", "new_values_json", "values", "values_json"]

@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Operation } from "./authorization_pb.js";
+import type { FilterResponse, Operation, Principal, SqlParameter } from "./authorization_pb.js";
 import { file_warden_v1_authorization } from "./authorization_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file warden/v1/admin.proto.
  */
 export const file_warden_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0ItEEChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkSMAoLc291cmNlX2tpbmQYByABKA4yGy53YXJkZW4udjEuUG9saWN5U291cmNlS2luZBIhChlpbmNvbnNpc3RlbnRfb2JqZWN0X2NvdW50GAggASgFEhAKCHdhdGNoaW5nGAkgASgIEi0KC2xhc3RfcmVsb2FkGAogASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSNAoSbGFzdF9mYWlsZWRfcmVsb2FkGAsgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSOQoVY2FsbGVyX2tleXNfbG9hZGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5ChdsYXN0X2NhbGxlcl9rZXlzX3JlbG9hZBgNIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0EjsKFGluY29uc2lzdGVudF9vYmplY3RzGA4gAygLMh0ud2FyZGVuLnYxLkluY29uc2lzdGVudE9iamVjdBIyCgxwb2xpY3lfdGVzdHMYDyABKAsyHC53YXJkZW4udjEuUG9saWN5VGVzdHNSZXN1bHQi5AEKEVBvbGljeVRlc3RzUmVzdWx0EhAKCHJldmlzaW9uGAEgASgJEioKBnJhbl9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbm9fdGVzdHMYAyABKAgSDgoGcGFzc2VkGAQgASgFEg4KBmZhaWxlZBgFIAEoBRIPCgdlcnJvcmVkGAYgASgFEi4KCGZhaWx1cmVzGAcgAygLMhwud2FyZGVuLnYxLlBvbGljeVRlc3RGYWlsdXJlEg0KBWVycm9yGAggASgJEg8KB3J1bm5pbmcYCSABKAgiXQoRUG9saWN5VGVzdEZhaWx1cmUSDQoFc3VpdGUYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRmaWxlGAMgASgJEgwKBGxpbmUYBCABKAUSDwoHbWVzc2FnZRgFIAEoCSKqAQoSSW5jb25zaXN0ZW50T2JqZWN0EgwKBGtpbmQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSDQoFdGFibGUYAyABKAkSDAoEbmFtZRgEIAEoCRInCglvcGVyYXRpb24YBSABKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uEgwKBGZpbGUYBiABKAkSDAoEcGF0aBgHIAEoCRIPCgdyZWFzb25zGAggAygJIuABCg1SZWxvYWRBdHRlbXB0Ei8KC2ZpbmlzaGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgdvdXRjb21lGAIgASgOMhgud2FyZGVuLnYxLlJlbG9hZE91dGNvbWUSEAoIcmV2aXNpb24YAyABKAkSDwoHdHJpZ2dlchgEIAEoCRINCgVlcnJvchgFIAEoCRIqCghwcm9ibGVtcxgGIAMoCzIYLndhcmRlbi52MS5Qb2xpY3lQcm9ibGVtEhUKDXByb2JsZW1fY291bnQYByABKAUiSgoNUG9saWN5UHJvYmxlbRIMCgRmaWxlGAEgASgJEgwKBGxpbmUYAiABKAUSDAoEcGF0aBgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIhMKEUxpc3RUYWJsZXNSZXF1ZXN0IjYKBkNvbHVtbhIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEAoIbnVsbGFibGUYAyABKAgiSQoPUm9sZVBlcm1pc3Npb25zEgwKBHJvbGUYASABKAkSKAoKb3BlcmF0aW9ucxgCIAMoDjIULndhcmRlbi52MS5PcGVyYXRpb24ikAEKBVRhYmxlEgwKBG5hbWUYASABKAkSIgoHY29sdW1ucxgCIAMoCzIRLndhcmRlbi52MS5Db2x1bW4SEwoLcHJpbWFyeV9rZXkYAyADKAkSFQoNcmVsYXRpb25zaGlwcxgEIAMoCRIpCgVyb2xlcxgFIAMoCzIaLndhcmRlbi52MS5Sb2xlUGVybWlzc2lvbnMiNgoSTGlzdFRhYmxlc1Jlc3BvbnNlEiAKBnRhYmxlcxgBIAMoCzIQLndhcmRlbi52MS5UYWJsZSISChBMaXN0Um9sZXNSZXF1ZXN0IiYKBFJvbGUSDAoEbmFtZRgBIAEoCRIQCghyb2xlX3NldBgCIAMoCSIzChFMaXN0Um9sZXNSZXNwb25zZRIeCgVyb2xlcxgBIAMoCzIPLndhcmRlbi52MS5Sb2xlIiQKE0dldFRhYmxlUmVnb1JlcXVlc3QSDQoFdGFibGUYASABKAkiKgoKUmVnb01vZHVsZRIMCgRwYXRoGAEgASgJEg4KBnNvdXJjZRgCIAEoCSJQChRHZXRUYWJsZVJlZ29SZXNwb25zZRImCgdtb2R1bGVzGAEgAygLMhUud2FyZGVuLnYxLlJlZ29Nb2R1bGUSEAoIcmV2aXNpb24YAiABKAkiKwoaR2V0VGFibGVQZXJtaXNzaW9uc1JlcXVlc3QSDQoFdGFibGUYASABKAkisAEKG0dldFRhYmxlUGVybWlzc2lvbnNSZXNwb25zZRINCgV0YWJsZRgBIAEoCRIvCgtwZXJtaXNzaW9ucxgCIAMoCzIaLndhcmRlbi52MS5UYWJsZVBlcm1pc3Npb24SEAoIcmV2aXNpb24YAyABKAkSPwoYaW5jb25zaXN0ZW50X3Blcm1pc3Npb25zGAQgAygLMh0ud2FyZGVuLnYxLkluY29uc2lzdGVudE9iamVjdCKqAwoPVGFibGVQZXJtaXNzaW9uEgwKBHJvbGUYASABKAkSJwoJb3BlcmF0aW9uGAIgASgOMhQud2FyZGVuLnYxLk9wZXJhdGlvbhInCgRraW5kGAMgASgOMhkud2FyZGVuLnYxLlBlcm1pc3Npb25LaW5kEhYKDmluaGVyaXRlZF9mcm9tGAQgAygJEg4KBmZpbHRlchgFIAEoCRINCgVjaGVjaxgGIAEoCRIPCgdjb2x1bW5zGAcgAygJEjAKA3NldBgIIAMoCzIjLndhcmRlbi52MS5UYWJsZVBlcm1pc3Npb24uU2V0RW50cnkSEgoFbGltaXQYCSABKAVIAIgBARIaChJhbGxvd19hZ2dyZWdhdGlvbnMYCiABKAgSFAoMYmFja2VuZF9vbmx5GAsgASgIEhcKD2NvbXB1dGVkX2ZpZWxkcxgMIAMoCRITCgtzb3VyY2VfZmlsZRgNIAEoCRITCgtzb3VyY2VfcGF0aBgOIAEoCRoqCghTZXRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQggKBl9saW1pdCJ5ChRMaXN0RGVjaXNpb25zUmVxdWVzdBIMCgRyb2xlGAEgASgJEg0KBXRhYmxlGAIgASgJEg8KB291dGNvbWUYAyABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYBCABKAQSDQoFbGltaXQYBSABKAUSDAoEY2FsbBgGIAEoCSJFChVMaXN0RGVjaXNpb25zUmVzcG9uc2USLAoJZGVjaXNpb25zGAEgAygLMhkud2FyZGVuLnYxLkRlY2lzaW9uUmVjb3JkItwDCg5EZWNpc2lvblJlY29yZBIQCghzZXF1ZW5jZRgBIAEoBBITCgtkZWNpc2lvbl9pZBgCIAEoCRIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgEIAEoCRIMCgRjYWxsGAUgASgJEg4KBmNhbGxlchgGIAEoCRIUCgxjYWxsZXJfbGV2ZWwYByABKAkSDAoEcm9sZRgIIAEoCRINCgV0YWJsZRgJIAEoCRIRCglvcGVyYXRpb24YCiABKAkSDwoHb3V0Y29tZRgLIAEoCRIqCgRyb3dzGAwgAygLMhwud2FyZGVuLnYxLkRlY2lzaW9uUmVjb3JkUm93EgsKA3NxbBgNIAEoCRIPCgdkaWFsZWN0GA4gASgJEhIKCmxhdGVuY3lfdXMYDyABKAMSEAoIdHJhY2VfaWQYECABKAkSGQoRc2Vzc2lvbl92YXJpYWJsZXMYESADKAkSNwoHc2Vzc2lvbhgSIAMoCzImLndhcmRlbi52MS5EZWNpc2lvblJlY29yZC5TZXNzaW9uRW50cnkaLgoMU2Vzc2lvbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEibwoRRGVjaXNpb25SZWNvcmRSb3cSCgoCaWQYASABKAkSEAoIZGVjaXNpb24YAiABKAkSDgoGcmVhc29uGAMgASgJEhYKDmRlbmllZF9jb2x1bW5zGAQgAygJEhQKDG1pc3NpbmdfZGF0YRgFIAMoCSIPCg1SZWxvYWRSZXF1ZXN0InsKDlJlbG9hZFJlc3BvbnNlEigKBnBvbGljeRgBIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0Ei0KC2NhbGxlcl9rZXlzGAIgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSEAoIcmV2aXNpb24YAyABKAkqmAEKEFBvbGljeVNvdXJjZUtpbmQSIgoeUE9MSUNZX1NPVVJDRV9LSU5EX1VOU1BFQ0lGSUVEEAASHwobUE9MSUNZX1NPVVJDRV9LSU5EX0VNQkVEREVEEAESIAocUE9MSUNZX1NPVVJDRV9LSU5EX0RJUkVDVE9SWRACEh0KGVBPTElDWV9TT1VSQ0VfS0lORF9CVU5ETEUQAyqmAQoNUmVsb2FkT3V0Y29tZRIeChpSRUxPQURfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhkKFVJFTE9BRF9PVVRDT01FX0xPQURFRBABEhwKGFJFTE9BRF9PVVRDT01FX1VOQ0hBTkdFRBACEhkKFVJFTE9BRF9PVVRDT01FX0ZBSUxFRBADEiEKHVJFTE9BRF9PVVRDT01FX05PVF9SRUxPQURBQkxFEAQqdgoOUGVybWlzc2lvbktpbmQSHwobUEVSTUlTU0lPTl9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeUEVSTUlTU0lPTl9LSU5EX0FMV0FZU19BTExPV0VEEAESHwobUEVSTUlTU0lPTl9LSU5EX0NPTkRJVElPTkFMEAIyswQKDEFkbWluU2VydmljZRJGCglHZXRTdGF0dXMSGy53YXJkZW4udjEuR2V0U3RhdHVzUmVxdWVzdBocLndhcmRlbi52MS5HZXRTdGF0dXNSZXNwb25zZRJJCgpMaXN0VGFibGVzEhwud2FyZGVuLnYxLkxpc3RUYWJsZXNSZXF1ZXN0Gh0ud2FyZGVuLnYxLkxpc3RUYWJsZXNSZXNwb25zZRJGCglMaXN0Um9sZXMSGy53YXJkZW4udjEuTGlzdFJvbGVzUmVxdWVzdBocLndhcmRlbi52MS5MaXN0Um9sZXNSZXNwb25zZRJPCgxHZXRUYWJsZVJlZ28SHi53YXJkZW4udjEuR2V0VGFibGVSZWdvUmVxdWVzdBofLndhcmRlbi52MS5HZXRUYWJsZVJlZ29SZXNwb25zZRJkChNHZXRUYWJsZVBlcm1pc3Npb25zEiUud2FyZGVuLnYxLkdldFRhYmxlUGVybWlzc2lvbnNSZXF1ZXN0GiYud2FyZGVuLnYxLkdldFRhYmxlUGVybWlzc2lvbnNSZXNwb25zZRJSCg1MaXN0RGVjaXNpb25zEh8ud2FyZGVuLnYxLkxpc3REZWNpc2lvbnNSZXF1ZXN0GiAud2FyZGVuLnYxLkxpc3REZWNpc2lvbnNSZXNwb25zZRI9CgZSZWxvYWQSGC53YXJkZW4udjEuUmVsb2FkUmVxdWVzdBoZLndhcmRlbi52MS5SZWxvYWRSZXNwb25zZUI2WjRnaXRodWIuY29tL3dhcmRlbnBkcC93YXJkZW4vcHJvdG8vd2FyZGVuL3YxO3dhcmRlbnYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
+  fileDesc("ChV3YXJkZW4vdjEvYWRtaW4ucHJvdG8SCXdhcmRlbi52MSISChBHZXRTdGF0dXNSZXF1ZXN0IuoEChFHZXRTdGF0dXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIOCgZzb3VyY2UYAiABKAkSLQoJbG9hZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0YWJsZV9jb3VudBgEIAEoBRISCgpyb2xlX2NvdW50GAUgASgFEg8KB3ZlcnNpb24YBiABKAkSMAoLc291cmNlX2tpbmQYByABKA4yGy53YXJkZW4udjEuUG9saWN5U291cmNlS2luZBIhChlpbmNvbnNpc3RlbnRfb2JqZWN0X2NvdW50GAggASgFEhAKCHdhdGNoaW5nGAkgASgIEi0KC2xhc3RfcmVsb2FkGAogASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSNAoSbGFzdF9mYWlsZWRfcmVsb2FkGAsgASgLMhgud2FyZGVuLnYxLlJlbG9hZEF0dGVtcHQSOQoVY2FsbGVyX2tleXNfbG9hZGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5ChdsYXN0X2NhbGxlcl9rZXlzX3JlbG9hZBgNIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0EjsKFGluY29uc2lzdGVudF9vYmplY3RzGA4gAygLMh0ud2FyZGVuLnYxLkluY29uc2lzdGVudE9iamVjdBIyCgxwb2xpY3lfdGVzdHMYDyABKAsyHC53YXJkZW4udjEuUG9saWN5VGVzdHNSZXN1bHQSFwoPcXVlcnlfZGF0YWJhc2VzGBogAygJIuQBChFQb2xpY3lUZXN0c1Jlc3VsdBIQCghyZXZpc2lvbhgBIAEoCRIqCgZyYW5fYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCG5vX3Rlc3RzGAMgASgIEg4KBnBhc3NlZBgEIAEoBRIOCgZmYWlsZWQYBSABKAUSDwoHZXJyb3JlZBgGIAEoBRIuCghmYWlsdXJlcxgHIAMoCzIcLndhcmRlbi52MS5Qb2xpY3lUZXN0RmFpbHVyZRINCgVlcnJvchgIIAEoCRIPCgdydW5uaW5nGAkgASgIIl0KEVBvbGljeVRlc3RGYWlsdXJlEg0KBXN1aXRlGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEZmlsZRgDIAEoCRIMCgRsaW5lGAQgASgFEg8KB21lc3NhZ2UYBSABKAkiqgEKEkluY29uc2lzdGVudE9iamVjdBIMCgRraW5kGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEg0KBXRhYmxlGAMgASgJEgwKBG5hbWUYBCABKAkSJwoJb3BlcmF0aW9uGAUgASgOMhQud2FyZGVuLnYxLk9wZXJhdGlvbhIMCgRmaWxlGAYgASgJEgwKBHBhdGgYByABKAkSDwoHcmVhc29ucxgIIAMoCSLgAQoNUmVsb2FkQXR0ZW1wdBIvCgtmaW5pc2hlZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoHb3V0Y29tZRgCIAEoDjIYLndhcmRlbi52MS5SZWxvYWRPdXRjb21lEhAKCHJldmlzaW9uGAMgASgJEg8KB3RyaWdnZXIYBCABKAkSDQoFZXJyb3IYBSABKAkSKgoIcHJvYmxlbXMYBiADKAsyGC53YXJkZW4udjEuUG9saWN5UHJvYmxlbRIVCg1wcm9ibGVtX2NvdW50GAcgASgFIkoKDVBvbGljeVByb2JsZW0SDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgFEgwKBHBhdGgYAyABKAkSDwoHbWVzc2FnZRgEIAEoCSITChFMaXN0VGFibGVzUmVxdWVzdCI2CgZDb2x1bW4SDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEhAKCG51bGxhYmxlGAMgASgIIkkKD1JvbGVQZXJtaXNzaW9ucxIMCgRyb2xlGAEgASgJEigKCm9wZXJhdGlvbnMYAiADKA4yFC53YXJkZW4udjEuT3BlcmF0aW9uIpABCgVUYWJsZRIMCgRuYW1lGAEgASgJEiIKB2NvbHVtbnMYAiADKAsyES53YXJkZW4udjEuQ29sdW1uEhMKC3ByaW1hcnlfa2V5GAMgAygJEhUKDXJlbGF0aW9uc2hpcHMYBCADKAkSKQoFcm9sZXMYBSADKAsyGi53YXJkZW4udjEuUm9sZVBlcm1pc3Npb25zIjYKEkxpc3RUYWJsZXNSZXNwb25zZRIgCgZ0YWJsZXMYASADKAsyEC53YXJkZW4udjEuVGFibGUiEgoQTGlzdFJvbGVzUmVxdWVzdCImCgRSb2xlEgwKBG5hbWUYASABKAkSEAoIcm9sZV9zZXQYAiADKAkiMwoRTGlzdFJvbGVzUmVzcG9uc2USHgoFcm9sZXMYASADKAsyDy53YXJkZW4udjEuUm9sZSIkChNHZXRUYWJsZVJlZ29SZXF1ZXN0Eg0KBXRhYmxlGAEgASgJIioKClJlZ29Nb2R1bGUSDAoEcGF0aBgBIAEoCRIOCgZzb3VyY2UYAiABKAkiUAoUR2V0VGFibGVSZWdvUmVzcG9uc2USJgoHbW9kdWxlcxgBIAMoCzIVLndhcmRlbi52MS5SZWdvTW9kdWxlEhAKCHJldmlzaW9uGAIgASgJIisKGkdldFRhYmxlUGVybWlzc2lvbnNSZXF1ZXN0Eg0KBXRhYmxlGAEgASgJIrABChtHZXRUYWJsZVBlcm1pc3Npb25zUmVzcG9uc2USDQoFdGFibGUYASABKAkSLwoLcGVybWlzc2lvbnMYAiADKAsyGi53YXJkZW4udjEuVGFibGVQZXJtaXNzaW9uEhAKCHJldmlzaW9uGAMgASgJEj8KGGluY29uc2lzdGVudF9wZXJtaXNzaW9ucxgEIAMoCzIdLndhcmRlbi52MS5JbmNvbnNpc3RlbnRPYmplY3QiqgMKD1RhYmxlUGVybWlzc2lvbhIMCgRyb2xlGAEgASgJEicKCW9wZXJhdGlvbhgCIAEoDjIULndhcmRlbi52MS5PcGVyYXRpb24SJwoEa2luZBgDIAEoDjIZLndhcmRlbi52MS5QZXJtaXNzaW9uS2luZBIWCg5pbmhlcml0ZWRfZnJvbRgEIAMoCRIOCgZmaWx0ZXIYBSABKAkSDQoFY2hlY2sYBiABKAkSDwoHY29sdW1ucxgHIAMoCRIwCgNzZXQYCCADKAsyIy53YXJkZW4udjEuVGFibGVQZXJtaXNzaW9uLlNldEVudHJ5EhIKBWxpbWl0GAkgASgFSACIAQESGgoSYWxsb3dfYWdncmVnYXRpb25zGAogASgIEhQKDGJhY2tlbmRfb25seRgLIAEoCBIXCg9jb21wdXRlZF9maWVsZHMYDCADKAkSEwoLc291cmNlX2ZpbGUYDSABKAkSEwoLc291cmNlX3BhdGgYDiABKAkaKgoIU2V0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIICgZfbGltaXQieQoUTGlzdERlY2lzaW9uc1JlcXVlc3QSDAoEcm9sZRgBIAEoCRINCgV0YWJsZRgCIAEoCRIPCgdvdXRjb21lGAMgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAQgASgEEg0KBWxpbWl0GAUgASgFEgwKBGNhbGwYBiABKAkiRQoVTGlzdERlY2lzaW9uc1Jlc3BvbnNlEiwKCWRlY2lzaW9ucxgBIAMoCzIZLndhcmRlbi52MS5EZWNpc2lvblJlY29yZCLcAwoORGVjaXNpb25SZWNvcmQSEAoIc2VxdWVuY2UYASABKAQSEwoLZGVjaXNpb25faWQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmV2aXNpb24YBCABKAkSDAoEY2FsbBgFIAEoCRIOCgZjYWxsZXIYBiABKAkSFAoMY2FsbGVyX2xldmVsGAcgASgJEgwKBHJvbGUYCCABKAkSDQoFdGFibGUYCSABKAkSEQoJb3BlcmF0aW9uGAogASgJEg8KB291dGNvbWUYCyABKAkSKgoEcm93cxgMIAMoCzIcLndhcmRlbi52MS5EZWNpc2lvblJlY29yZFJvdxILCgNzcWwYDSABKAkSDwoHZGlhbGVjdBgOIAEoCRISCgpsYXRlbmN5X3VzGA8gASgDEhAKCHRyYWNlX2lkGBAgASgJEhkKEXNlc3Npb25fdmFyaWFibGVzGBEgAygJEjcKB3Nlc3Npb24YEiADKAsyJi53YXJkZW4udjEuRGVjaXNpb25SZWNvcmQuU2Vzc2lvbkVudHJ5Gi4KDFNlc3Npb25FbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIm8KEURlY2lzaW9uUmVjb3JkUm93EgoKAmlkGAEgASgJEhAKCGRlY2lzaW9uGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIWCg5kZW5pZWRfY29sdW1ucxgEIAMoCRIUCgxtaXNzaW5nX2RhdGEYBSADKAkiDwoNUmVsb2FkUmVxdWVzdCJ7Cg5SZWxvYWRSZXNwb25zZRIoCgZwb2xpY3kYASABKAsyGC53YXJkZW4udjEuUmVsb2FkQXR0ZW1wdBItCgtjYWxsZXJfa2V5cxgCIAEoCzIYLndhcmRlbi52MS5SZWxvYWRBdHRlbXB0EhAKCHJldmlzaW9uGAMgASgJIl0KFFF1ZXJ5RGF0YWJhc2VSZXF1ZXN0EicKCXByaW5jaXBhbBgBIAEoCzIULndhcmRlbi52MS5QcmluY2lwYWwSDQoFdGFibGUYAiABKAkSDQoFbGltaXQYAyABKAUi5AEKFVF1ZXJ5RGF0YWJhc2VSZXNwb25zZRIpCgZmaWx0ZXIYASABKAsyGS53YXJkZW4udjEuRmlsdGVyUmVzcG9uc2USEAoIZGF0YWJhc2UYAiABKAkSCwoDc3FsGAMgASgJEisKCnBhcmFtZXRlcnMYBCADKAsyFy53YXJkZW4udjEuU3FsUGFyYW1ldGVyEg8KB2NvbHVtbnMYBSADKAkSIQoEcm93cxgGIAMoCzITLndhcmRlbi52MS5RdWVyeVJvdxIRCgl0cnVuY2F0ZWQYByABKAgSDQoFbGltaXQYCCABKAUiMQoIUXVlcnlSb3cSJQoGdmFsdWVzGAEgAygLMhUud2FyZGVuLnYxLlF1ZXJ5VmFsdWUiKwoKUXVlcnlWYWx1ZRIMCgR0ZXh0GAEgASgJEg8KB2lzX251bGwYAiABKAgqmAEKEFBvbGljeVNvdXJjZUtpbmQSIgoeUE9MSUNZX1NPVVJDRV9LSU5EX1VOU1BFQ0lGSUVEEAASHwobUE9MSUNZX1NPVVJDRV9LSU5EX0VNQkVEREVEEAESIAocUE9MSUNZX1NPVVJDRV9LSU5EX0RJUkVDVE9SWRACEh0KGVBPTElDWV9TT1VSQ0VfS0lORF9CVU5ETEUQAyqmAQoNUmVsb2FkT3V0Y29tZRIeChpSRUxPQURfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhkKFVJFTE9BRF9PVVRDT01FX0xPQURFRBABEhwKGFJFTE9BRF9PVVRDT01FX1VOQ0hBTkdFRBACEhkKFVJFTE9BRF9PVVRDT01FX0ZBSUxFRBADEiEKHVJFTE9BRF9PVVRDT01FX05PVF9SRUxPQURBQkxFEAQqdgoOUGVybWlzc2lvbktpbmQSHwobUEVSTUlTU0lPTl9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeUEVSTUlTU0lPTl9LSU5EX0FMV0FZU19BTExPV0VEEAESHwobUEVSTUlTU0lPTl9LSU5EX0NPTkRJVElPTkFMEAIyhwUKDEFkbWluU2VydmljZRJGCglHZXRTdGF0dXMSGy53YXJkZW4udjEuR2V0U3RhdHVzUmVxdWVzdBocLndhcmRlbi52MS5HZXRTdGF0dXNSZXNwb25zZRJJCgpMaXN0VGFibGVzEhwud2FyZGVuLnYxLkxpc3RUYWJsZXNSZXF1ZXN0Gh0ud2FyZGVuLnYxLkxpc3RUYWJsZXNSZXNwb25zZRJGCglMaXN0Um9sZXMSGy53YXJkZW4udjEuTGlzdFJvbGVzUmVxdWVzdBocLndhcmRlbi52MS5MaXN0Um9sZXNSZXNwb25zZRJPCgxHZXRUYWJsZVJlZ28SHi53YXJkZW4udjEuR2V0VGFibGVSZWdvUmVxdWVzdBofLndhcmRlbi52MS5HZXRUYWJsZVJlZ29SZXNwb25zZRJkChNHZXRUYWJsZVBlcm1pc3Npb25zEiUud2FyZGVuLnYxLkdldFRhYmxlUGVybWlzc2lvbnNSZXF1ZXN0GiYud2FyZGVuLnYxLkdldFRhYmxlUGVybWlzc2lvbnNSZXNwb25zZRJSCg1MaXN0RGVjaXNpb25zEh8ud2FyZGVuLnYxLkxpc3REZWNpc2lvbnNSZXF1ZXN0GiAud2FyZGVuLnYxLkxpc3REZWNpc2lvbnNSZXNwb25zZRI9CgZSZWxvYWQSGC53YXJkZW4udjEuUmVsb2FkUmVxdWVzdBoZLndhcmRlbi52MS5SZWxvYWRSZXNwb25zZRJSCg1RdWVyeURhdGFiYXNlEh8ud2FyZGVuLnYxLlF1ZXJ5RGF0YWJhc2VSZXF1ZXN0GiAud2FyZGVuLnYxLlF1ZXJ5RGF0YWJhc2VSZXNwb25zZUI2WjRnaXRodWIuY29tL3dhcmRlbnBkcC93YXJkZW4vcHJvdG8vd2FyZGVuL3YxO3dhcmRlbnYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_warden_v1_authorization]);
 
 /**
  * GetStatusRequest has no fields.
@@ -151,6 +151,15 @@ export type GetStatusResponse = Message<"warden.v1.GetStatusResponse"> & {
    * @generated from field: warden.v1.PolicyTestsResult policy_tests = 15;
    */
   policyTests?: PolicyTestsResult | undefined;
+
+  /**
+   * The metadata sources that QueryDatabase can query: those given a
+   * database (serve --console-database), sorted; their URLs are never
+   * sent. Empty: QueryDatabase is off.
+   *
+   * @generated from field: repeated string query_databases = 26;
+   */
+  queryDatabases: string[];
 };
 
 /**
@@ -290,8 +299,9 @@ export const PolicyTestFailureSchema: GenMessage<PolicyTestFailure> = /*@__PURE_
  */
 export type InconsistentObject = Message<"warden.v1.InconsistentObject"> & {
   /**
-   * "table", "relationship", "computed field", "permission" or
-   * "inherited role".
+   * "table", "relationship", "computed field", "permission",
+   * "inherited role", "remote schema" or "remote schema permission" (of
+   * the role in name).
    *
    * @generated from field: string kind = 1;
    */
@@ -306,7 +316,8 @@ export type InconsistentObject = Message<"warden.v1.InconsistentObject"> & {
   description: string;
 
   /**
-   * The table it belongs to ("schema.name"); empty for an inherited role.
+   * The table it belongs to ("schema.name"); empty for an inherited role
+   * and a remote schema's objects.
    *
    * @generated from field: string table = 3;
    */
@@ -1238,6 +1249,173 @@ export const ReloadResponseSchema: GenMessage<ReloadResponse> = /*@__PURE__*/
   messageDesc(file_warden_v1_admin, 26);
 
 /**
+ * QueryDatabaseRequest is a Filter request for the select operation, with
+ * the most rows to return. The SQL dialect is the database's.
+ *
+ * @generated from message warden.v1.QueryDatabaseRequest
+ */
+export type QueryDatabaseRequest = Message<"warden.v1.QueryDatabaseRequest"> & {
+  /**
+   * The session, as in FilterRequest: the role and session variables a
+   * trusted caller states, or the end user's token in the Authorization
+   * metadata.
+   *
+   * @generated from field: warden.v1.Principal principal = 1;
+   */
+  principal?: Principal | undefined;
+
+  /**
+   * The table, "schema.name" ("source:schema.name" for a name several
+   * sources track).
+   *
+   * @generated from field: string table = 2;
+   */
+  table: string;
+
+  /**
+   * The most rows to return: 1 to 500; 0 means 50. The role's select
+   * limit, when smaller, wins.
+   *
+   * @generated from field: int32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message warden.v1.QueryDatabaseRequest.
+ * Use `create(QueryDatabaseRequestSchema)` to create a new message.
+ */
+export const QueryDatabaseRequestSchema: GenMessage<QueryDatabaseRequest> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 27);
+
+/**
+ * QueryDatabaseResponse is Filter's answer and the rows it selected.
+ *
+ * @generated from message warden.v1.QueryDatabaseResponse
+ */
+export type QueryDatabaseResponse = Message<"warden.v1.QueryDatabaseResponse"> & {
+  /**
+   * Filter's answer, with its SQL in the database's dialect.
+   *
+   * @generated from field: warden.v1.FilterResponse filter = 1;
+   */
+  filter?: FilterResponse | undefined;
+
+  /**
+   * The name of the database (the table's metadata source) that ran the
+   * query; its URL is never sent.
+   *
+   * @generated from field: string database = 2;
+   */
+  database: string;
+
+  /**
+   * The statement that ran: SELECT
+   * the readable columns FROM the table WHERE Filter's SQL LIMIT n+1 (one
+   * more row than limit says whether there are more). Empty when Filter
+   * answered ALWAYS_DENIED or the role may read no column: then nothing
+   * ran and there are no rows.
+   *
+   * @generated from field: string sql = 3;
+   */
+  sql: string;
+
+  /**
+   * The statement's bind parameters, in placeholder order.
+   *
+   * @generated from field: repeated warden.v1.SqlParameter parameters = 4;
+   */
+  parameters: SqlParameter[];
+
+  /**
+   * The column names, in the order of each row's values.
+   *
+   * @generated from field: repeated string columns = 5;
+   */
+  columns: string[];
+
+  /**
+   * The rows, at most limit.
+   *
+   * @generated from field: repeated warden.v1.QueryRow rows = 6;
+   */
+  rows: QueryRow[];
+
+  /**
+   * There were more rows than limit.
+   *
+   * @generated from field: bool truncated = 7;
+   */
+  truncated: boolean;
+
+  /**
+   * The limit applied: the request's (or 50), capped by the role's.
+   *
+   * @generated from field: int32 limit = 8;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message warden.v1.QueryDatabaseResponse.
+ * Use `create(QueryDatabaseResponseSchema)` to create a new message.
+ */
+export const QueryDatabaseResponseSchema: GenMessage<QueryDatabaseResponse> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 28);
+
+/**
+ * QueryRow is one row a QueryDatabase call selected.
+ *
+ * @generated from message warden.v1.QueryRow
+ */
+export type QueryRow = Message<"warden.v1.QueryRow"> & {
+  /**
+   * One value per column, in the order of QueryDatabaseResponse.columns.
+   *
+   * @generated from field: repeated warden.v1.QueryValue values = 1;
+   */
+  values: QueryValue[];
+};
+
+/**
+ * Describes the message warden.v1.QueryRow.
+ * Use `create(QueryRowSchema)` to create a new message.
+ */
+export const QueryRowSchema: GenMessage<QueryRow> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 29);
+
+/**
+ * QueryValue is one column's value as text, as the database gave it:
+ * integers in decimal (exact, whatever their size), numerics as the
+ * database writes them, booleans "true" or "false", timestamps in RFC
+ * 3339, json as its text, bytes that are not UTF-8 as "\\x" and hex.
+ *
+ * @generated from message warden.v1.QueryValue
+ */
+export type QueryValue = Message<"warden.v1.QueryValue"> & {
+  /**
+   * The value's text; empty for SQL NULL.
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * The value is SQL NULL.
+   *
+   * @generated from field: bool is_null = 2;
+   */
+  isNull: boolean;
+};
+
+/**
+ * Describes the message warden.v1.QueryValue.
+ * Use `create(QueryValueSchema)` to create a new message.
+ */
+export const QueryValueSchema: GenMessage<QueryValue> = /*@__PURE__*/
+  messageDesc(file_warden_v1_admin, 30);
+
+/**
  * PolicySourceKind says where a policy set comes from.
  *
  * @generated from enum warden.v1.PolicySourceKind
@@ -1449,6 +1627,27 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ReloadRequestSchema;
     output: typeof ReloadResponseSchema;
+  },
+  /**
+   * QueryDatabase runs Filter (operation select) for a session and then
+   * the rows it selects in the table's own database, one that the server
+   * was given for the table's metadata source (serve
+   * --console-database NAME=URL): SELECT the columns the role may read
+   * FROM the table WHERE Filter's SQL LIMIT n, with Filter's parameters
+   * bound, in a read-only transaction that is rolled back, under a
+   * timeout. For the console's "Try it": what the filter means, shown
+   * as rows. FAILED_PRECONDITION (reason NO_CONSOLE_DATABASE) when no
+   * database is configured for the table's source; a database's error is
+   * FAILED_PRECONDITION (reason DATABASE_ERROR) with the database's
+   * message, DEADLINE_EXCEEDED past the timeout, UNAVAILABLE when the
+   * database cannot be reached.
+   *
+   * @generated from rpc warden.v1.AdminService.QueryDatabase
+   */
+  queryDatabase: {
+    methodKind: "unary";
+    input: typeof QueryDatabaseRequestSchema;
+    output: typeof QueryDatabaseResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_warden_v1_admin, 0);

@@ -1,0 +1,98 @@
+package graphql
+
+import (
+	"fmt"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// Native queries (native_queries of a source): a root field returning
+// rows of a logical model, under the logical model's select permission
+// as a table's rows are under the table's. The role's schema has the
+// field when it has that permission, and the fields selected must be
+// among its columns. Warden does not compile the permission's filter
+// (Check and Filter do not answer on logical models yet): a field whose
+// rows the filter restricts is undecided, never allowed.
+
+// decideNative decides a native query root field; ok is false when f is
+// none.
+func decideNative(p *model.Policy, role string, op ast.Operation, f *ast.Field) (RootField, bool) {
+	nq := p.GraphQL.NativeQueries[f.Name]
+	if nq == nil || op == ast.Mutation {
+		return RootField{}, false
+	}
+	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: NativeQueryField}
+	lm := p.GraphQL.LogicalModels[nq.Source][nq.Returns]
+	if role == model.AdminRole {
+		rf.Decision, rf.Reason = Allow, "admin may use every native query"
+		return rf, true
+	}
+	var sel *model.LogicalSelect
+	if lm != nil {
+		sel = lm.Select[role]
+	}
+	if sel == nil {
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("native query %s returns logical model %s, on which role %s has no select permission", nq.RootField, nq.Returns, role)
+		return rf, true
+	}
+	d, why := nativeSelection(nq, lm, sel, f.SelectionSet, 0)
+	switch {
+	case d != Allow:
+		rf.Decision, rf.Reason = d, why
+	case !sel.AllRows:
+		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide logical model filters yet", nq.RootField, role, lm.Name)
+	default:
+		rf.Decision, rf.Reason = Allow, fmt.Sprintf("native query %s: role %s may select every row of logical model %s and the fields selected", nq.RootField, role, lm.Name)
+	}
+	return rf, true
+}
+
+// nativeSelection checks the fields selected from the logical model.
+func nativeSelection(nq *model.NativeQuery, lm *model.LogicalModel, sel *model.LogicalSelect, set ast.SelectionSet, depth int) (Decision, string) {
+	if depth > maxFragmentDepth {
+		return Deny, fmt.Sprintf("fragments in the selection of %s nest deeper than %d (a cycle?)", nq.RootField, maxFragmentDepth)
+	}
+	if set == nil && depth == 0 {
+		return Deny, fmt.Sprintf("%s needs a selection of fields", nq.RootField)
+	}
+	result, reason := Allow, ""
+	for _, s := range set {
+		var d Decision
+		var why string
+		switch s := s.(type) {
+		case *ast.Field:
+			d, why = nativeField(nq, lm, sel, s.Name)
+		case *ast.InlineFragment:
+			if s.TypeCondition != "" && s.TypeCondition != lm.Name {
+				return Deny, fmt.Sprintf("a fragment on %s cannot apply to %s (at %s)", s.TypeCondition, lm.Name, nq.RootField)
+			}
+			d, why = nativeSelection(nq, lm, sel, s.SelectionSet, depth+1)
+		case *ast.FragmentSpread:
+			if s.Definition == nil || s.Definition.TypeCondition != lm.Name {
+				return Deny, fmt.Sprintf("fragment %s does not apply to %s (at %s)", s.Name, lm.Name, nq.RootField)
+			}
+			d, why = nativeSelection(nq, lm, sel, s.Definition.SelectionSet, depth+1)
+		}
+		switch d {
+		case Deny:
+			return d, why
+		case Undecided:
+			result, reason = d, why
+		}
+	}
+	return result, reason
+}
+
+func nativeField(nq *model.NativeQuery, lm *model.LogicalModel, sel *model.LogicalSelect, name string) (Decision, string) {
+	switch {
+	case name == "__typename" || containsRole(sel.Columns, name):
+		return Allow, ""
+	case containsRole(nq.Relationships, name):
+		return Undecided, fmt.Sprintf("%s is a relationship of native query %s, which Warden does not decide yet", name, nq.RootField)
+	case containsRole(lm.Fields, name):
+		return Deny, fmt.Sprintf("field %s of logical model %s is not among the columns the role may select", name, lm.Name)
+	}
+	return Deny, fmt.Sprintf("logical model %s has no field %s", lm.Name, name)
+}

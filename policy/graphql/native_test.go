@@ -1,0 +1,79 @@
+package graphql_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/wardenpdp/warden/policy/graphql"
+	"github.com/wardenpdp/warden/policy/load"
+)
+
+// nativeSource has a logical model (fields in the map form) whose
+// permissions let user see every row's id and title, and editor only its
+// own rows; a native query returns it.
+const nativeSource = `- name: default
+  kind: postgres
+  tables: "!include default/tables/tables.yaml"
+  logical_models:
+    - name: article_summary
+      fields:
+        id: {type: {scalar: integer}}
+        title: {type: {scalar: text}}
+        secret: {type: {scalar: text}}
+      select_permissions:
+        - role: user
+          permission: {columns: [id, title], filter: {}}
+        - role: editor
+          permission: {columns: "*", filter: {id: {_eq: X-Hasura-User-Id}}}
+  native_queries:
+    - root_field_name: article_summaries
+      code: SELECT 1
+      returns: article_summary
+      array_relationships:
+        - {name: comments, using: {column_mapping: {id: article_id}, remote_native_query: comments}}
+`
+
+// TestDecideNativeQuery: a native query's root field is decided by the
+// select permission of the logical model it returns.
+func TestDecideNativeQuery(t *testing.T) {
+	fsys := v3dir(t)
+	fsys["metadata/databases/databases.yaml"] = &fstest.MapFile{Data: []byte(nativeSource)}
+	p, err := load.FS(context.Background(), fsys, "test", load.WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, role, query string
+		want              graphql.Decision
+		why               string
+	}{
+		{"permitted fields, every row", "user", `{ article_summaries(args: {q: "x"}) { id title __typename } }`, graphql.Allow, "every row"},
+		{"a fragment on the logical model", "user", `{ article_summaries { ... on article_summary { id } ...F } } fragment F on article_summary { title }`, graphql.Allow, "every row"},
+		{"a field outside the columns", "user", `{ article_summaries { id secret } }`, graphql.Deny, "not among the columns"},
+		{"no such field", "user", `{ article_summaries { body } }`, graphql.Deny, "has no field body"},
+		{"no selection", "user", `{ article_summaries }`, graphql.Deny, "needs a selection"},
+		{"a relationship", "user", `{ article_summaries { id comments { id } } }`, graphql.Undecided, "relationship"},
+		{"a filter restricts the rows", "editor", `{ article_summaries { id secret } }`, graphql.Undecided, "filters its rows"},
+		{"no select permission", "anonymous", `{ article_summaries { id } }`, graphql.Deny, "no select permission"},
+		{"admin", "admin", `{ article_summaries { anything } }`, graphql.Allow, "admin"},
+		{"not on the mutation root", "user", `mutation { article_summaries { id } }`, graphql.Undecided, "neither"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := graphql.Decide(p, graphql.Request{Role: c.role, Query: c.query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := res.RootFields[0]
+			if f.Decision != c.want || !strings.Contains(f.Reason, c.why) {
+				t.Errorf("%v (%s), want %v saying %q", f.Decision, f.Reason, c.want, c.why)
+			}
+			if c.want != graphql.Undecided || c.why != "neither" {
+				if f.Kind != graphql.NativeQueryField {
+					t.Errorf("kind %v, want NativeQueryField", f.Kind)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,206 @@
+package load
+
+import (
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// Logical models and native queries of a source. A native query's root
+// field returns rows of a logical model, under the logical model's select
+// permissions (columns and filter, as a table's). Warden decides the root
+// field (policy/graphql) from the permission's columns and whether its
+// filter restricts rows; the filter itself is not compiled (Check and
+// Filter do not answer on logical models yet), so a restricting filter
+// leaves the field undecided.
+
+// readLogicalModels reads a source's logical_models.
+func (ld *loader) readLogicalModels(n *yaml.Node, l loc, src string) {
+	ld.includedItems(n, l, "logical models", func(it *yaml.Node, el loc) {
+		k, _ := ld.object(it, el, "logical model", []string{"name", "fields", "select_permissions"}, []string{"description"})
+		if k == nil {
+			return
+		}
+		name, ok := ld.str(k["name"], el.key("name"), "logical model name")
+		if !ok {
+			return
+		}
+		if ld.gql.logical[src] == nil {
+			ld.gql.logical[src] = map[string]*model.LogicalModel{}
+		}
+		if ld.gql.logical[src][name] != nil {
+			ld.problemf(el, it, "logical model %s is defined twice in source %s", name, src)
+			return
+		}
+		lm := &model.LogicalModel{Name: name, Source: src, Select: map[string]*model.LogicalSelect{}}
+		ld.gql.logical[src][name] = lm
+		ld.logicalFields(lm, k["fields"], el.key("fields"))
+		ld.logicalSelect(lm, k["select_permissions"], el.key("select_permissions"))
+	})
+}
+
+// logicalFields reads fields: a list of {name, type, nullable?,
+// description?} (the form of the metadata API), or a map of name to
+// {type, nullable?, description?} (the form some documentation shows).
+// The type is a scalar, a logical model or an array of either: only the
+// names matter here.
+func (ld *loader) logicalFields(lm *model.LogicalModel, n *yaml.Node, l loc) {
+	n = deref(n)
+	switch {
+	case isNull(n):
+	case n.Kind == yaml.MappingNode:
+		fields, _ := ld.fields(n, l, "logical model fields")
+		for _, f := range fields {
+			lm.Fields = append(lm.Fields, f.key)
+		}
+	default:
+		items, _ := ld.list(n, l, "logical model fields")
+		for i, it := range items {
+			k, _ := ld.object(it, l.index(i), "logical model field", []string{"name"}, []string{"type", "nullable", "description"})
+			if name, ok := ld.str(k["name"], l.index(i).key("name"), "field name"); ok {
+				lm.Fields = append(lm.Fields, name)
+			}
+		}
+	}
+}
+
+// logicalSelect reads select_permissions: [{role, permission: {columns,
+// filter}}].
+func (ld *loader) logicalSelect(lm *model.LogicalModel, n *yaml.Node, l loc) {
+	items, _ := ld.list(n, l, "select permissions")
+	for i, it := range items {
+		el := l.index(i)
+		k, _ := ld.object(it, el, "select permission", []string{"role", "permission"}, []string{"comment"})
+		role, ok := ld.str(k["role"], el.key("role"), "role")
+		if !ok {
+			continue
+		}
+		el = l.sel("role", role)
+		switch {
+		case role == model.AdminRole:
+			ld.problemf(el.key("role"), k["role"], "no permission may be defined for admin")
+			continue
+		case lm.Select[role] != nil:
+			ld.problemf(el, it, "logical model %s has two select permissions for role %s", lm.Name, role)
+			continue
+		}
+		pk, _ := ld.object(k["permission"], el.key("permission"), "select permission", []string{"columns", "filter"}, []string{"limit", "allow_aggregations"})
+		if pk == nil {
+			continue
+		}
+		sel := &model.LogicalSelect{}
+		switch c := deref(pk["columns"]); {
+		case c == nil:
+			ld.problemf(el.key("permission"), k["permission"], "the select permission of role %s on logical model %s has no columns", role, lm.Name)
+			continue
+		case c.Kind == yaml.ScalarNode && c.Value == "*":
+			sel.Columns = append([]string(nil), lm.Fields...)
+		default:
+			cols, ok := ld.strList(c, el.key("permission").key("columns"), "columns")
+			if !ok {
+				continue
+			}
+			for _, col := range cols {
+				if !contains(lm.Fields, col) {
+					ld.problemf(el.key("permission").key("columns"), c, "logical model %s has no field %s", lm.Name, col)
+					ok = false
+				}
+			}
+			if !ok {
+				continue
+			}
+			sel.Columns = cols
+		}
+		sel.AllRows = blankNode(pk["filter"])
+		lm.Select[role] = sel
+		ld.roles[role] = true
+	}
+}
+
+// readNativeQueries reads a source's native_queries.
+func (ld *loader) readNativeQueries(n *yaml.Node, l loc, src string) {
+	ld.includedItems(n, l, "native queries", func(it *yaml.Node, el loc) {
+		k, _ := ld.object(it, el, "native query", []string{"root_field_name", "returns", "object_relationships", "array_relationships"},
+			[]string{"code", "arguments", "description", "type"})
+		name, ok := ld.str(k["root_field_name"], el.key("root_field_name"), "root_field_name")
+		if !ok {
+			return
+		}
+		if ld.gql.native[name] != nil {
+			ld.problemf(el, it, "native query root field %s is defined twice", name)
+			return
+		}
+		nq := &model.NativeQuery{RootField: name, Source: src}
+		nq.Returns, _ = ld.str(k["returns"], el.key("returns"), "returns")
+		for _, key := range []string{"object_relationships", "array_relationships"} {
+			rels, _ := ld.list(k[key], el.key(key), key)
+			for i, r := range rels {
+				rk, _ := ld.object(r, el.key(key).index(i), "relationship", []string{"name"}, []string{"using", "comment"})
+				if rn, ok := ld.str(rk["name"], el.key(key).index(i).key("name"), "relationship name"); ok {
+					nq.Relationships = append(nq.Relationships, rn)
+				}
+			}
+		}
+		ld.gql.native[name] = nq
+		ld.gql.nativeLocs[name] = el
+	})
+}
+
+// finishLogical checks that each native query returns a logical model of
+// its source and gives inherited roles their parents' select permissions
+// (columns unioned; every row when a parent sees every row), unless they
+// have their own.
+func (ld *loader) finishLogical(out *model.GraphQLMetadata, inherited map[string][]string) {
+	if len(ld.gql.logical) == 0 && len(ld.gql.native) == 0 {
+		return
+	}
+	out.LogicalModels, out.NativeQueries = ld.gql.logical, map[string]*model.NativeQuery{}
+	for name, nq := range ld.gql.native {
+		if ld.gql.logical[nq.Source][nq.Returns] == nil {
+			ld.problemf(ld.gql.nativeLocs[name].key("returns"), nil, "native query %s returns %s, which source %s has no logical model of", name, nq.Returns, nq.Source)
+			continue
+		}
+		out.NativeQueries[name] = nq
+	}
+	roles := make([]string, 0, len(inherited))
+	for r := range inherited {
+		roles = append(roles, r)
+	}
+	sort.Strings(roles)
+	for _, models := range ld.gql.logical {
+		for _, lm := range models {
+			for _, r := range roles {
+				inheritLogical(lm, r, inherited, 0)
+			}
+		}
+	}
+}
+
+func inheritLogical(lm *model.LogicalModel, role string, inherited map[string][]string, depth int) *model.LogicalSelect {
+	if s := lm.Select[role]; s != nil || depth > 32 {
+		return s
+	}
+	var out *model.LogicalSelect
+	for _, p := range inherited[role] {
+		s := inheritLogical(lm, p, inherited, depth+1)
+		if s == nil {
+			continue
+		}
+		if out == nil {
+			out = &model.LogicalSelect{}
+		}
+		out.AllRows = out.AllRows || s.AllRows
+		for _, c := range s.Columns {
+			if !contains(out.Columns, c) {
+				out.Columns = append(out.Columns, c)
+			}
+		}
+		out.InheritedFrom = append(out.InheritedFrom, p)
+	}
+	if out != nil {
+		lm.Select[role] = out
+	}
+	return out
+}

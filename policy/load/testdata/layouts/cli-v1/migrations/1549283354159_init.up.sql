@@ -1,0 +1,1 @@
+CREATE TABLE author (id serial PRIMARY KEY);
