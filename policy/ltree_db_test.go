@@ -9,7 +9,6 @@ import (
 	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -65,14 +64,7 @@ tables:
 // the ltree extension; without PostgreSQL it skips, but not under CI=true.
 func TestLtreeDatabase(t *testing.T) {
 	ctx := context.Background()
-	p, err := load.FS(ctx, ltreeDBPolicy, "ltree", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, set := strictSet(ctx, t, ltreeDBPolicy, "ltree")
 	nodes := model.TableName{Schema: "public", Name: "nodes"}
 	session := func(role string) engine.Session {
 		return engine.Session{Role: role, Vars: map[string]string{
@@ -118,17 +110,7 @@ func TestLtreeDatabase(t *testing.T) {
 		t.Errorf("mine_or_matches: %v %v, want ALLOW (the id holds) and NEEDS_DATA", res.Rows[0].Decision, res.Rows[1].Decision)
 	}
 
-	render := func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
-		f, err := set.Filter(ctx, engine.FilterInput{Session: session(role), Table: nodes, Op: model.OpSelect})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := sqlgen.NewRenderer(p, nodes, sqlgen.Options{Dialect: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.Render(f.Predicate)
-	}
+	render := selectRenderer(ctx, t, p, set, nodes, session)
 	for _, d := range []sqlgen.Dialect{sqlgen.MySQL, sqlgen.SQLite} {
 		for _, role := range []string{"matches", "ancestor_any", "path_gt", "tags_lt"} {
 			var u *sqlgen.UnsupportedError

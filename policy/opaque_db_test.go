@@ -9,7 +9,6 @@ import (
 	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -62,14 +61,7 @@ tables:
 // answer SQL_UNSUPPORTED.
 func TestOpaqueDatabase(t *testing.T) {
 	ctx := context.Background()
-	p, err := load.FS(ctx, opaqueDBPolicy, "opaque", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, set := strictSet(ctx, t, opaqueDBPolicy, "opaque")
 	docs := model.TableName{Schema: "public", Name: "docs"}
 	session := func(role string) engine.Session {
 		return engine.Session{Role: role, Vars: map[string]string{
@@ -121,17 +113,7 @@ func TestOpaqueDatabase(t *testing.T) {
 		t.Errorf("mine_or_span: %v %v, want ALLOW (the id holds) and NEEDS_DATA", res.Rows[0].Decision, res.Rows[1].Decision)
 	}
 
-	render := func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
-		f, err := set.Filter(ctx, engine.FilterInput{Session: session(role), Table: docs, Op: model.OpSelect})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := sqlgen.NewRenderer(p, docs, sqlgen.Options{Dialect: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.Render(f.Predicate)
-	}
+	render := selectRenderer(ctx, t, p, set, docs, session)
 	for _, d := range []sqlgen.Dialect{sqlgen.MySQL, sqlgen.SQLite} {
 		for _, role := range []string{"tsv_eq", "span_gt", "span_in", "span_nin"} {
 			var u *sqlgen.UnsupportedError

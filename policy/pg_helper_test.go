@@ -4,11 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/wardenpdp/warden/policy/difftest"
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/load"
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/sqlgen"
 )
 
 // scratchSchema opens PostgreSQL, creates schema (dropped when the test
@@ -118,4 +123,35 @@ func selectIDs(ctx context.Context, db *sql.DB, table, where string, args []any)
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// strictSet loads a policy set with load.WithStrict and builds its engine.
+func strictSet(ctx context.Context, t *testing.T, fsys fs.FS, name string) (*model.Policy, *engine.Set) {
+	t.Helper()
+	p, err := load.FS(ctx, fsys, name, load.WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.New(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, set
+}
+
+// selectRenderer renders a role's select Filter on table for a dialect,
+// the role's session given by session.
+func selectRenderer(ctx context.Context, t *testing.T, p *model.Policy, set *engine.Set, table model.TableName, session func(string) engine.Session) func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
+	return func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
+		t.Helper()
+		f, err := set.Filter(ctx, engine.FilterInput{Session: session(role), Table: table, Op: model.OpSelect})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := sqlgen.NewRenderer(p, table, sqlgen.Options{Dialect: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Render(f.Predicate)
+	}
 }

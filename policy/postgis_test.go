@@ -12,7 +12,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -61,14 +60,7 @@ tables:
 // PostgreSQL or PostGIS it skips, but not under CI=true.
 func TestPostGIS(t *testing.T) {
 	ctx := context.Background()
-	p, err := load.FS(ctx, postgisPolicy, "postgis", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, set := strictSet(ctx, t, postgisPolicy, "postgis")
 	places := model.TableName{Schema: "public", Name: "places"}
 	session := func(role string) engine.Session {
 		return engine.Session{Role: role, Vars: map[string]string{
@@ -112,17 +104,7 @@ func TestPostGIS(t *testing.T) {
 		}
 	}
 
-	render := func(role string, d sqlgen.Dialect) (sqlgen.Fragment, error) {
-		f, err := set.Filter(ctx, engine.FilterInput{Session: session(role), Table: places, Op: model.OpSelect})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := sqlgen.NewRenderer(p, places, sqlgen.Options{Dialect: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.Render(f.Predicate)
-	}
+	render := selectRenderer(ctx, t, p, set, places, session)
 	for _, d := range []sqlgen.Dialect{sqlgen.MySQL, sqlgen.SQLite} {
 		if _, err := render("within", d); !strings.Contains(fmt.Sprint(err), "_st_within") {
 			t.Errorf("%s: %v, want the operator unsupported", d, err)

@@ -358,7 +358,7 @@ func spatialToProto(x residual.Spatial) (*wardenv1.Predicate, error) {
 	if !ok || !bound {
 		return nil, fmt.Errorf("PostGIS operator %s with a %T", x.Op, x.Value)
 	}
-	sp := &wardenv1.SpatialPredicate{Operator: op, Column: columnRef(x.Column), Geography: x.Geography}
+	sp := &wardenv1.SpatialPredicate{Operator: op, Column: columnRef(x.Column), Geography: x.Geography, Cast: x.Cast}
 	geom := v.V
 	if model.SpatialDistance(x.Op) {
 		m, ok := v.V.(map[string]any)

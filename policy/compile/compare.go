@@ -131,6 +131,14 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 			fn = Spatial
 		}
 		call := "data." + LibPackage + "." + fn + "(" + quote(string(op)) + ", " + raw + ", " + val + ")"
+		if cast := x.c.Cast; cast != "" {
+			if !model.IsSpatial(op) || !model.SpatialCast(x.c.Column, cast) {
+				return nil, fmt.Errorf("%s: _cast to %s with %s", x.c.Column.Name, cast, op)
+			}
+			// Hasura's _cast: PostGIS's function of the column cast to
+			// the other PostGIS type.
+			call = "data." + LibPackage + "." + SpatialCast + "(" + quote(cast) + ", " + quote(string(op)) + ", " + raw + ", " + val + ")"
+		}
 		if neg {
 			call = "not " + call
 		}

@@ -44,6 +44,12 @@ const BpcharPad = "bpchar_pad"
 // evaluates (see LibModule).
 const Spatial = "spatial"
 
+// SpatialCast is the library function of a PostGIS operator on a column
+// cast to the other PostGIS type (Hasura's _cast):
+// data.warden.lib.spatial_cast(type, op, value, geojson), which Warden
+// never evaluates (see LibModule).
+const SpatialCast = "spatial_cast"
+
 // Database is the library function of the other operators Warden leaves
 // to the database (model.DatabaseOps, the ordering of ltree and arrays):
 // data.warden.lib.database(op, value, operand), which Warden never
@@ -119,6 +125,13 @@ jsonb_contains(x, v) if {
 # whatever g is would let partial evaluation decide the call.)
 spatial(op, g, v) if {
 	g == {"warden.spatial": [op, v]}
+}
+
+# spatial_cast(t, op, g, v) is spatial(op, g, v) with g cast to the
+# PostGIS type t first (Hasura's _cast: geometry to geography, geography
+# to geometry). Never evaluated either.
+spatial_cast(t, op, g, v) if {
+	g == {"warden.spatial": [t, op, v]}
 }
 
 # database(op, x, v) stands for PostgreSQL's operator of Hasura's operator

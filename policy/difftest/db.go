@@ -32,6 +32,9 @@ type DB struct {
 	// citext: PostgreSQL has the citext extension (citext columns are
 	// created as citext, else as text: Filter's SQL does not depend on it).
 	citext bool
+	// close ends what the connection needs beyond itself (a scratch
+	// database, WithPostGIS).
+	close func()
 }
 
 // Open connects to the database of a dialect; run names this test run in
@@ -87,7 +90,47 @@ func openSQLite() (*sql.DB, error) {
 }
 
 // Close closes the connection.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	err := d.db.Close()
+	if d.close != nil {
+		d.close()
+	}
+	return err
+}
+
+// WithPostGIS returns a PostgreSQL connection to a scratch database of the
+// run's own with the postgis and citext extensions, for cases with
+// geometry columns (dbops.go): PostGIS stays out of the shared database.
+// Its Close drops the database; d must stay open until then.
+func (d *DB) WithPostGIS(ctx context.Context) (*DB, error) {
+	if d.Dialect != sqlgen.Postgres {
+		return nil, fmt.Errorf("difftest: PostGIS is PostgreSQL's")
+	}
+	name := "wdt_gis_" + d.run
+	if !safeName.MatchString(strings.TrimPrefix(name, "wdt_gis_")) {
+		return nil, fmt.Errorf("difftest: run name %q", d.run)
+	}
+	if _, err := d.db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		return nil, fmt.Errorf("postgres: CREATE DATABASE %s: %w", name, err)
+	}
+	drop := func() {
+		_, _ = d.db.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	}
+	db, err := sql.Open("pgx", strings.Replace(PostgresDSN, "/test?", "/"+name+"?", 1))
+	if err == nil {
+		_, err = db.ExecContext(ctx, "CREATE EXTENSION postgis")
+	}
+	if err != nil {
+		if db != nil {
+			db.Close()
+		}
+		drop()
+		return nil, fmt.Errorf("postgres: CREATE EXTENSION postgis (apt-get install postgresql-15-postgis-3): %w", err)
+	}
+	out := &DB{Dialect: d.Dialect, db: db, run: d.run, close: drop}
+	out.citext = ensureCitext(ctx, db)
+	return out, nil
+}
 
 // Store is one case loaded into a database.
 type Store struct {

@@ -46,6 +46,11 @@ func (r Rule) Key() string { return fmt.Sprintf("%s/%s/%s", r.Table, r.Op, r.Rol
 // Limits bound a generated case.
 type Limits struct {
 	Tables, Columns, Rows, RulesPerTable, Sessions, Depth int
+	// Database adds the comparisons Warden leaves to the database
+	// (dbops.go): PostGIS geometry columns, Hasura's comparisons on
+	// tsvector and int4range, array ordering. PostgreSQL then needs
+	// PostGIS (DB.WithPostGIS); Check answers NEEDS_DATA on them.
+	Database bool
 }
 
 // DefaultLimits keep one case small enough for hundreds per minute.
@@ -60,6 +65,9 @@ type gen struct {
 	// rule-local state
 	exists bool
 	depth  int
+	// database: the rule may compare with operators the database decides
+	// (dbops.go): select and delete filters only.
+	database bool
 }
 
 // Generate builds the case of a seed.
@@ -169,7 +177,8 @@ var moodEnum = &model.Enum{Schema: "public", Name: "mood", Labels: []string{"sad
 
 // extraTypes picks the types of a table's extra columns: often an enum
 // (public.mood), sometimes a domain over citext or bigint, sometimes
-// tsvector or int4range (opaque: only _is_null applies), often a type
+// tsvector, int4range or PostGIS geometry (opaque: Warden decides only
+// _is_null, the database the rest; dbops.go), often a type
 // compared by canonical text (time, bytea, inet, integer[], text[],
 // interval, timetz, money).
 func (g *gen) extraTypes() []model.Type {
@@ -185,14 +194,28 @@ func (g *gen) extraTypes() []model.Type {
 	}
 	switch g.r.IntN(4) {
 	case 0:
-		out = append(out, model.Type{Declared: "tsvector", Kind: model.KindOpaque})
+		out = append(out, model.Type{Declared: "tsvector", Kind: model.KindOpaque, Cast: g.cast("tsvector")})
 	case 1:
-		out = append(out, model.Type{Declared: "int4range", Kind: model.KindOpaque})
+		out = append(out, model.Type{Declared: "int4range", Kind: model.KindOpaque, Cast: g.cast("int4range")})
+	case 2:
+		if g.lim.Database && g.r.IntN(2) == 0 {
+			out = append(out, geometryType)
+		}
 	}
 	if g.r.IntN(2) == 0 {
 		out = append(out, canonTypes[g.r.IntN(len(canonTypes))])
 	}
 	return out
+}
+
+// cast is an opaque type's Type.Cast, as load gives it, when the case
+// has comparisons the database decides: then Hasura's comparisons on the
+// type are the database's (model.DatabaseOpaque); else "", only _is_null.
+func (g *gen) cast(typ string) string {
+	if g.lim.Database {
+		return typ
+	}
+	return ""
 }
 
 // canonTypes are the generated types compared by canonical text
@@ -249,6 +272,8 @@ func (g *gen) permission(t *model.Table, i int) Rule {
 	g.exists, g.depth = false, 0
 	ops := []model.Operation{model.OpSelect, model.OpSelect, model.OpSelect, model.OpDelete, model.OpUpdate, model.OpInsert}
 	op := ops[g.r.IntN(len(ops))]
+	g.database = g.lim.Database && (op == model.OpSelect || op == model.OpDelete)
+	defer func() { g.database = false }()
 	role := fmt.Sprintf("r%d", i)
 	cols := t.ColumnNames()
 	sort.Strings(cols)
@@ -290,6 +315,12 @@ func (g *gen) inherited(t *model.Table, rules []Rule) (Rule, bool) {
 		}
 		if len(parents) < 2 {
 			return Rule{}, false
+		}
+		for _, p := range parents {
+			if usesDatabase(p.Filter) {
+				// Its column conditions would be the database's too.
+				return Rule{}, false
+			}
 		}
 		cols := t.ColumnNames()
 		sort.Strings(cols)

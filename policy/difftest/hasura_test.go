@@ -158,6 +158,9 @@ func (h *hasuraSQL) alias() string {
 }
 
 func (h *hasuraSQL) compare(x model.Compare, cur, root string, vars map[string]string) (string, bool) {
+	if _, ok := model.DatabaseDecided(x.Column, x.Op); ok {
+		return h.databaseCompare(x, cur+"."+h.s.quote(x.Column.Name))
+	}
 	if !plain(x.Column, x.Op) {
 		return "", false
 	}
@@ -274,15 +277,21 @@ func (h *hasuraSQL) typedCompare(x model.Compare, col, cur, root, typ string, va
 		}
 		return "(" + col + " " + hasuraOps[x.Op] + " " + h.typedParam(typ, texts[0]) + ")", true
 	}
+	return h.typedAny(x.Op, col, typ, texts), true
+}
+
+// typedAny is Hasura's c = ANY(array) of texts cast to typ for _in, and
+// its NOT for _nin.
+func (h *hasuraSQL) typedAny(op model.Operator, col, typ string, texts []string) string {
 	ps := make([]string, len(texts))
 	for i, t := range texts {
 		ps[i] = h.typedParam(typ, t)
 	}
 	s := "(" + col + " = ANY(ARRAY[" + strings.Join(ps, ", ") + "]::" + typ + "[]))"
-	if x.Op == model.OpNin {
+	if op == model.OpNin {
 		s = "(NOT " + s + ")"
 	}
-	return s, true
+	return s
 }
 
 // anyOf is Hasura's c = ANY(array) for _in and NOT (c = ANY(array)) for
@@ -309,34 +318,102 @@ func (h *hasuraSQL) anyOf(op model.Operator, col string, k model.Kind, list []an
 // hasuraAgrees runs a select rule's filter, rendered as Hasura does, on
 // PostgreSQL and compares the rows it returns with Check's decisions. It
 // returns how many rows it compared (0 for a rule outside the oracle).
-func hasuraAgrees(ctx context.Context, c *Case, s *Store, o Outcome) (int, error) {
+// For the rows Check left to the database (Outcome.Database), Hasura's SQL
+// must return exactly the rows Filter's SQL returned (filtered, by id); it
+// returns how many of those it compared too.
+func hasuraAgrees(ctx context.Context, c *Case, s *Store, o Outcome, filtered map[int64][]int64) (int, int, error) {
 	if s.Dialect != sqlgen.Postgres || o.Result == nil || o.Rule.Op != model.OpSelect {
-		return 0, nil
+		return 0, 0, nil
 	}
 	perm := c.Policy.Tables[o.Rule.Table].Permissions[model.OpSelect][o.Rule.Role]
 	if perm == nil || perm.Filter == nil {
-		return 0, nil
+		return 0, 0, nil
 	}
 	h := &hasuraSQL{p: c.Policy, s: s}
 	where, ok := h.render(perm.Filter, `"r"`, `"r"`, o.Vars)
 	if !ok {
-		return 0, nil
+		return 0, 0, nil
 	}
 	q := `SELECT "r"."id" FROM ` + s.table(sqlgen.Options{Schemas: s.Schemas}, o.Rule.Table) + ` AS "r" WHERE ` + where
 	got, err := s.IDs(ctx, q, h.args)
 	if err != nil {
-		return 0, fmt.Errorf("%s: Hasura's SQL fails: %w\nquery: %s\nargs: %#v", o.Rule.Key(), err, q, h.args)
+		return 0, 0, fmt.Errorf("%s: Hasura's SQL fails: %w\nquery: %s\nargs: %#v", o.Rule.Key(), err, q, h.args)
 	}
 	returned := map[int64]bool{}
 	for _, g := range got {
 		returned[g[0]] = true
 	}
+	database := 0
 	for i, row := range o.Rows {
 		id, _ := strconv.ParseInt(fmt.Sprint(row["id"]), 10, 64)
+		if o.Database[i] {
+			if _, inFilter := filtered[id]; returned[id] != inFilter {
+				return 0, 0, fmt.Errorf("%s session %v row %v: Check left it to the database, where Filter's SQL returns %v and Hasura's SQL %v\nquery: %s\nargs: %#v",
+					o.Rule.Key(), o.Vars, row, inFilter, returned[id], q, h.args)
+			}
+			database++
+			continue
+		}
 		if returned[id] != o.Allowed[i] {
-			return 0, fmt.Errorf("%s session %v row %v: Check allows %v, Hasura's SQL returns %v\nquery: %s\nargs: %#v",
+			return 0, 0, fmt.Errorf("%s session %v row %v: Check allows %v, Hasura's SQL returns %v\nquery: %s\nargs: %#v",
 				o.Rule.Key(), o.Vars, row, o.Allowed[i], returned[id], q, h.args)
 		}
 	}
-	return len(o.Rows), nil
+	return len(o.Rows), database, nil
+}
+
+// databaseCompare renders a comparison Warden leaves to the database
+// (dbops.go) as Hasura does (Translate/BoolExp.hs, mkCompExp): PostGIS's
+// function of the column (cast by _cast: mkCastsExp's (col)::type) and
+// ST_GeomFromGeoJSON of the value, ::geography for geography; on opaque
+// and array columns PostgreSQL's operator with the value cast to the
+// column's type, = ANY(ARRAY[...]) for _in and its NOT for _nin. Literals
+// only: the generator compares with no session variable here.
+func (h *hasuraSQL) databaseCompare(x model.Compare, col string) (string, bool) {
+	lit, ok := x.Value.(model.Literal)
+	if !ok {
+		return "", false
+	}
+	if fn, spatial := model.SpatialFunctions[x.Op]; spatial {
+		geography := x.Column.Type.Spatial == model.SpatialGeography
+		if x.Cast != "" {
+			col = "(" + col + ")::" + x.Cast
+			geography = x.Cast == model.SpatialGeography
+		}
+		geo, rest := lit.V, []string(nil)
+		if model.SpatialDistance(x.Op) {
+			m, ok := lit.V.(map[string]any)
+			if !ok {
+				return "", false
+			}
+			geo = m["from"]
+			rest = append(rest, h.typedParam("float8", fmt.Sprint(m["distance"])))
+			if b, ok := m["use_spheroid"].(bool); ok && geography {
+				rest = append(rest, h.typedParam("boolean", fmt.Sprint(b)))
+			}
+		}
+		g := "ST_GeomFromGeoJSON(" + h.typedParam("text", geoJSONText(geo)) + ")"
+		if geography {
+			g += "::geography"
+		}
+		return fn + "(" + strings.Join(append([]string{col, g}, rest...), ", ") + ")", true
+	}
+	text, ok := lit.V.(string)
+	if !ok {
+		return "", false
+	}
+	typ := x.Column.Type.Cast
+	switch x.Op {
+	case model.OpIn, model.OpNin:
+		elems, err := model.ParseArrayLiteral(text)
+		if err != nil {
+			return "", false
+		}
+		return h.typedAny(x.Op, col, typ, elems), true
+	}
+	sym, ok := hasuraOps[x.Op]
+	if !ok {
+		return "", false
+	}
+	return "(" + col + " " + sym + " " + h.typedParam(typ, text) + ")", true
 }

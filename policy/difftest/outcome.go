@@ -34,6 +34,13 @@ type Outcome struct {
 	// answered NEEDS_DATA for a column the permission does not let them
 	// write.
 	PresetApplied, Refused, Undecided int
+	// Database marks the rows whose decision Check left to the database
+	// (NEEDS_DATA naming only operators the database decides, dbops.go):
+	// Allowed is not known for them, and the database's answer (Filter's
+	// SQL) must be Hasura's. DatabaseDecided counts the rows of such a
+	// rule that Check decided all the same, the rest of the rule deciding.
+	Database        []bool
+	DatabaseDecided int
 }
 
 // Outcomes runs Check (with both evaluators, which must agree) and Filter
@@ -70,6 +77,8 @@ func (c *Case) Outcomes(ctx context.Context, set *engine.Set) ([]Outcome, error)
 				continue
 			}
 			o.Result = res
+			database := perm != nil && (usesDatabase(perm.Filter) || usesDatabase(perm.Check))
+			o.Database = make([]bool, len(o.Rows))
 			for i, row := range o.Rows {
 				ok, cols := allowed(res, residual.Data{Row: row, Tables: c.Rows})
 				o.Allowed = append(o.Allowed, ok)
@@ -88,6 +97,24 @@ func (c *Case) Outcomes(ctx context.Context, set *engine.Set) ([]Outcome, error)
 							cols = res.Columns
 						}
 					}
+				}
+				if database && dec.Decision == engine.NeedsData {
+					// Only the operators the database decides may be
+					// missing: the row is complete.
+					for _, m := range dec.MissingData {
+						if !strings.HasSuffix(m, ", decided by the database)") {
+							return nil, fmt.Errorf("%s session %v row %v: NEEDS_DATA for %q, which the row has (%s)", rule.Key(), vars, row, m, dec.Reason)
+						}
+					}
+					o.Database[i] = true
+					continue
+				}
+				if database {
+					// Decided without the database: by the rest of the
+					// rule, which the residual's reference evaluation
+					// (database operators false) must agree with, and
+					// so must the database (runCase).
+					o.DatabaseDecided++
 				}
 				if dec.Decision == engine.NeedsData && rule.Op == model.OpInsert {
 					// An insert states only the columns it may write;

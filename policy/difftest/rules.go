@@ -108,6 +108,11 @@ func operators(k model.Kind) []model.Operator {
 func (g *gen) compare(root, cur *model.Table) model.BoolExp {
 	c := cur.Columns[g.r.IntN(len(cur.Columns))]
 	k := c.Type.Kind
+	if g.database && g.r.IntN(3) > 0 {
+		if e, ok := g.databaseCompare(c); ok {
+			return e
+		}
+	}
 	ops := operators(k)
 	if ct := c.Type.Canon; ct != "" {
 		// load: no pattern operators; ordering where the canonical text
@@ -407,8 +412,9 @@ func (g *gen) citextValue() string {
 // opaqueValues are row values of the opaque types generated, in the text
 // form PostgreSQL reads.
 var opaqueValues = map[string][]any{
-	"tsvector":  {"a b", "fat:1 rat:2", ""},
-	"int4range": {"[1,5)", "empty", "(,3]"},
+	"tsvector":  {"a b", "fat:1 rat:2", "", "'a' 'b'", "b a"},
+	"int4range": {"[1,5)", "empty", "(,3]", "[1,4]", "[2,3)"},
+	"geometry":  geometryRows,
 }
 
 // keyedSpellings are values of the types compared by a key (interval,

@@ -178,7 +178,7 @@ func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckI
 	result := isTrue
 	if pp.filter != nil {
 		g := pp.filterNeeds.missing(r.Values, in.Tables, "input.row")
-		tr, rest, err := s.evalRule(ctx, sc, pp, pp.filter, pp.filterRef, "input.row", input, g)
+		tr, rest, err := s.evalRule(ctx, sc, pp, pp.filter, pp.filterRef, "input.row", input, g, r.Values, in.Tables)
 		if err != nil {
 			return out, err
 		}
@@ -204,7 +204,7 @@ func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckI
 			}
 		}
 		g := pp.checkNeeds.missing(nv, in.Tables, ref)
-		tr, rest, err := s.evalRule(ctx, sc, pp, pp.check, pp.checkRef, ref, input, g)
+		tr, rest, err := s.evalRule(ctx, sc, pp, pp.check, pp.checkRef, ref, input, g, nv, in.Tables)
 		if err != nil {
 			return out, err
 		}
@@ -304,7 +304,8 @@ func reasonOf(role string, reasons []string) string {
 // evalRule evaluates a rule. With gaps it partially evaluates with the
 // missing data unknown: no residual query means false, an empty one true,
 // anything else unknown. The answer is never a guess.
-func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego.PreparedEvalQuery, ref, root string, input ast.Value, gaps []gap) (truth, residual.Expr, error) {
+func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego.PreparedEvalQuery, ref, root string, input ast.Value, gaps []gap,
+	values map[string]any, tables map[model.TableName][]map[string]any) (truth, residual.Expr, error) {
 	if len(gaps) == 0 {
 		ok, err := sc.holds(ctx, q, input)
 		if err != nil || !ok {
@@ -362,7 +363,36 @@ func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego
 	case residual.False:
 		return isFalse, nil, nil
 	}
+	if decided, holds := s.decideKnown(pp, e, gaps, values, tables); decided {
+		if holds {
+			return isTrue, nil, nil
+		}
+		return isFalse, nil, nil
+	}
 	return isUnknown, e, nil
+}
+
+// decideKnown decides a residual on a row that lacks nothing but the
+// operators the database decides (every gap such a column the row has):
+// partial evaluation kept all of such a column unknown, its _is_null
+// included, but the native evaluator decides what the row tells, and so
+// must this (residual.Decide). decided is false otherwise.
+func (s *Set) decideKnown(pp *prepared, e residual.Expr, gaps []gap, values map[string]any, tables map[model.TableName][]map[string]any) (decided, holds bool) {
+	for _, g := range gaps {
+		if !g.database {
+			return false, false
+		}
+	}
+	row, bad := s.rowGo(pp.table, values, &fieldPath{root: true, name: "row"}, nil)
+	if len(bad) > 0 {
+		return false, false
+	}
+	tbls, bad := s.tablesGo(tables)
+	if len(bad) > 0 {
+		return false, false
+	}
+	holds, decided = residual.Decide(e, residual.Data{Row: row, Tables: tbls})
+	return decided, holds
 }
 
 // lazyPartial is a rule's query prepared for partial evaluation, for

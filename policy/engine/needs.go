@@ -64,6 +64,9 @@ func collect(e model.BoolExp, cur, root *needs) {
 		if _, ok := model.DatabaseDecided(x.Column, x.Op); ok && !slices.Contains(cur.spatial[x.Column.Name], x.Op) {
 			cur.spatial[x.Column.Name] = append(cur.spatial[x.Column.Name], x.Op)
 			cur.label[x.Column.Name] = model.DatabaseLabel(x.Column, x.Op)
+			if x.Cast != "" {
+				cur.label[x.Column.Name] = "PostGIS on the column cast to " + x.Cast
+			}
 		}
 		if ref, ok := x.Value.(model.ColumnRef); ok {
 			if ref.Root {
@@ -83,6 +86,9 @@ type gap struct {
 	// unknown is the input reference to treat as unknown in partial
 	// evaluation: the root column or relationship, or the table.
 	unknown string
+	// database: the column is there, and unknown only for the operators
+	// the database decides on it.
+	database bool
 }
 
 // missing lists what row (and tables) lack of n; rowRef is "input.row" or
@@ -171,7 +177,8 @@ func (n *needs) walk(row map[string]any, prefix, ref string, frozen bool, out *[
 				names[i] = string(op)
 			}
 			sort.Strings(names)
-			*out = append(*out, gap{path: prefix + c + " (" + strings.Join(names, ", ") + ": " + n.label[c] + ", decided by the database)", unknown: at(c)})
+			_, has := row[c]
+			*out = append(*out, gap{path: prefix + c + " (" + strings.Join(names, ", ") + ": " + n.label[c] + ", decided by the database)", unknown: at(c), database: has})
 		} else if _, ok := row[c]; !ok {
 			*out = append(*out, gap{path: prefix + c, unknown: at(c)})
 		}

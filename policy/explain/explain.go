@@ -352,7 +352,13 @@ func (x *explainer) leaf(e residual.Expr, cur map[string]any, prefix string, bui
 	case residual.Spatial:
 		// Never evaluated by Warden: the database decides it (Check
 		// answers NEEDS_DATA on it), so it is unknown here.
-		return x.databaseLeaf(e, v.Op, v.Column, "PostGIS", cur, prefix, build)
+		label := "PostGIS"
+		if v.Cast != "" {
+			// Hasura's _cast: the operator sees the column as the
+			// other PostGIS type.
+			label = "PostGIS on the column cast to " + v.Cast
+		}
+		return x.databaseLeaf(e, v.Op, v.Column, label, cur, prefix, build)
 	case residual.Database:
 		// lquery matching, ltree and array ordering: likewise.
 		label := "ltree"

@@ -226,12 +226,19 @@ func (p *exprParser) expr(n *yaml.Node, l loc, t *model.Table, depth int) model.
 			ok = false
 		}
 	}
-	switch {
-	case !ok:
+	if !ok {
 		return nil
-	case len(items) == 0:
+	}
+	return conjunction(items)
+}
+
+// conjunction is the AND of the items of an object: true when there are
+// none, the item itself when there is one.
+func conjunction(items []model.BoolExp) model.BoolExp {
+	switch len(items) {
+	case 0:
 		return model.True{}
-	case len(items) == 1:
+	case 1:
 		return items[0]
 	}
 	return model.And{Items: items}
@@ -357,6 +364,17 @@ func (p *exprParser) column(c *model.Column, n *yaml.Node, l loc, t *model.Table
 	fields, ok := p.ld.fields(n, l, "operators")
 	items := make([]model.BoolExp, 0, len(fields))
 	for _, f := range fields {
+		if canonical(f.key) == "_cast" {
+			if !p.count(depth + 1) {
+				return nil
+			}
+			if e := p.cast(c, f.val, l.key(f.key), t, depth+1); e != nil {
+				items = append(items, e)
+			} else {
+				ok = false
+			}
+			continue
+		}
 		op, known := operator(f.key)
 		if !known {
 			p.problemf(l.key(f.key), f.keyNode, "unknown operator %q on column %s (%s); valid operators: %s",
@@ -370,15 +388,10 @@ func (p *exprParser) column(c *model.Column, n *yaml.Node, l loc, t *model.Table
 			ok = false
 		}
 	}
-	switch {
-	case !ok:
+	if !ok {
 		return nil
-	case len(items) == 0:
-		return model.True{}
-	case len(items) == 1:
-		return items[0]
 	}
-	return model.And{Items: items}
+	return conjunction(items)
 }
 
 func (p *exprParser) compare(c *model.Column, op model.Operator, n *yaml.Node, l loc, t *model.Table, depth int) model.BoolExp {

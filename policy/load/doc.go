@@ -268,6 +268,26 @@
 // are load problems: PostgreSQL's geometry equality and ordering are not
 // Hasura's _st_equals, and Warden does not decide them.
 //
+// Hasura's _cast ($cast) applies operators to a PostGIS column cast to the
+// other PostGIS type: {at: {_cast: {geography: {_st_d_within: {distance:
+// 1000, from: {type: Point, coordinates: [0, 0]}}}}}} on a geometry
+// column, {area: {_cast: {geometry: {_st_contains: ...}}}} on a geography
+// column (the type name case-insensitive, as in Hasura). The operators
+// and their values are the target type's (on geography _st_intersects and
+// _st_d_within, with use_spheroid; _is_null too), decided as the other
+// PostGIS operators: Check answers NEEDS_DATA ("at (_st_d_within: PostGIS
+// on the column cast to geography, decided by the database)") unless the
+// rest of the rule decides the row; Filter's spatial node carries the
+// cast, and its PostgreSQL SQL casts the column as Hasura does,
+// ST_DWithin((col)::geography, ST_GeomFromGeoJSON($1::text)::geography,
+// $2::numeric, $3::boolean); MySQL and SQLite answer SQL_UNSUPPORTED.
+// Load problems, with what Hasura admits in the message: a cast Hasura
+// rejects (geometry to geometry, text to geography, ...; Hasura admits
+// geometry to geography, geography to geometry and jsonb to text), jsonb
+// to text (which Hasura admits but Warden does not decide: a jsonb
+// value's text is PostgreSQL's output form), and a _cast inside a
+// _cast.
+//
 // Any other type (tsvector, ranges, an interval restricted to fields,
 // arrays of other element types, an enum or domain
 // declared without its labels or base type, ...) loads as an opaque

@@ -20,6 +20,7 @@ tables:
       - {name: at, type: "geometry(Point,4326)"}
       - {name: area, type: extensions.geography}
       - {name: title, type: text}
+      - {name: doc, type: jsonb}
 `
 	point := `{type: Point, coordinates: [1, 2]}`
 	cases := []struct {
@@ -42,6 +43,22 @@ tables:
 		{"a negative distance", `{at: {_st_d_within: {distance: -1, from: ` + point + `}}}`, "distance must be a number of at least 0"},
 		{"use_spheroid on geometry", `{at: {_st_d_within: {distance: 1, from: ` + point + `, use_spheroid: true}}}`, "on geography columns only"},
 		{"d_within from a variable", `{at: {_st_d_within: X-Hasura-Near}}`, "not a session variable"},
+		// Hasura's _cast: geometry to geography and back, the operators
+		// and values of the target type.
+		{"cast to geography", `{at: {_cast: {geography: {_st_d_within: {distance: 3, from: ` + point + `}}}}}`, ""},
+		{"$cast, case-insensitive", `{at: {$cast: {Geography: {_st_intersects: ` + point + `, _is_null: false}}}}`, ""},
+		{"cast to geometry", `{area: {_cast: {geometry: {_st_contains: ` + point + `}}}}`, ""},
+		{"cast and a variable", `{area: {_cast: {geometry: {_st_within: X-Hasura-Region}}}}`, ""},
+		{"cast beside an operator", `{area: {_st_intersects: ` + point + `, _cast: {geometry: {_st_touches: ` + point + `}}}}`, ""},
+		{"geometry op after cast to geography", `{at: {_cast: {geography: {_st_contains: ` + point + `}}}}`, "operator _st_contains does not apply to geography column at::geography"},
+		{"use_spheroid after cast to geometry", `{area: {_cast: {geometry: {_st_d_within: {distance: 1, from: ` + point + `, use_spheroid: true}}}}}`, "on geography columns only"},
+		{"_eq after cast", `{at: {_cast: {geography: {_eq: ` + point + `}}}}`, "operator _eq on column at::geography of type geography"},
+		{"cast to the same type", `{at: {_cast: {geometry: {_st_within: ` + point + `}}}}`, "cannot cast column at of type geometry(Point,4326) to type geometry"},
+		{"cast to text", `{at: {_cast: {text: {_like: "%"}}}}`, "cannot cast column at of type geometry(Point,4326) to type text"},
+		{"cast of a text column", `{title: {_cast: {geography: {_st_intersects: ` + point + `}}}}`, "cannot cast column title of type text to type geography"},
+		{"a nested cast", `{at: {_cast: {geography: {_cast: {geometry: {_st_within: ` + point + `}}}}}}`, "nested cast"},
+		{"jsonb to text", `{doc: {_cast: {text: {_like: "%a%"}}}}`, "Hasura admits it, but Warden does not decide"},
+		{"cast takes an object", `{at: {_cast: geography}}`, "_cast must be an object"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -55,6 +55,11 @@ type Compare struct {
 	Op Operator
 	// Value is the right-hand side.
 	Value Value
+	// Cast is the type the column is cast to before Op applies (Hasura's
+	// _cast: SpatialGeography on a geometry column, SpatialGeometry on a
+	// geography column), so that Op has that type's semantics; "" for
+	// none.
+	Cast string
 }
 
 // EachCompare calls f on every comparison of e, through _and, _or, _not,
@@ -170,6 +175,13 @@ func IsSpatial(op Operator) bool {
 // SpatialDistance reports whether a PostGIS operator takes {distance,
 // from, use_spheroid} rather than a geometry.
 func SpatialDistance(op Operator) bool { return op == OpStDWithin || op == OpSt3dDWithin }
+
+// SpatialCast reports whether Hasura's _cast takes column c to the
+// PostGIS type target: geometry to geography, geography to geometry.
+func SpatialCast(c *Column, target string) bool {
+	return c != nil && (c.Type.Spatial == SpatialGeometry && target == SpatialGeography ||
+		c.Type.Spatial == SpatialGeography && target == SpatialGeometry)
+}
 
 // SpatialOnGeography reports whether a PostGIS operator applies to
 // geography columns too (Hasura: _st_intersects and _st_d_within).

@@ -217,20 +217,7 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 		// decides a row by them (Check answers NEEDS_DATA).
 		return false
 	case Exists:
-		var rows []any
-		if x.Relationship != "" {
-			switch r := cur[x.Relationship].(type) {
-			case map[string]any:
-				rows = []any{r}
-			case []any:
-				rows = r
-			}
-		} else {
-			for _, r := range d.Tables[x.Table] {
-				rows = append(rows, r)
-			}
-		}
-		for _, r := range rows {
+		for _, r := range existsRows(x, d, cur) {
 			if m, ok := r.(map[string]any); ok && eval(x.Where, d, m) {
 				return true
 			}
@@ -238,6 +225,25 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 		return false
 	}
 	return false
+}
+
+// existsRows are the rows an Exists ranges over: the related rows nested
+// in the current row (the join is done), or the rows of its table.
+func existsRows(x Exists, d Data, cur map[string]any) []any {
+	if x.Relationship != "" {
+		switch r := cur[x.Relationship].(type) {
+		case map[string]any:
+			return []any{r}
+		case []any:
+			return r
+		}
+		return nil
+	}
+	rows := make([]any, 0, len(d.Tables[x.Table]))
+	for _, r := range d.Tables[x.Table] {
+		rows = append(rows, r)
+	}
+	return rows
 }
 
 // regexps caches compiled regular expressions for Match: a rule's pattern is
@@ -521,4 +527,82 @@ func ArrayContains(a, v string) bool {
 		}
 	}
 	return true
+}
+
+// Decide evaluates e on the rows of d where it can, with the operators
+// Warden leaves to the database (Spatial, Database) unknown, in SQL's
+// three-valued way: an AND with a false item is false, an OR with a true
+// one true, an EXISTS with a related row where its condition holds true
+// and one where it fails for every related row false, whatever the
+// unknowns are. decided is false when the result depends on an unknown.
+// Check uses it for a row it has whole but for such operators.
+//
+// A column such an operator reads stays unknown in its IS NULL tests too
+// (the guard of the operator's own form): the row is left to the database
+// at the operator, NULL or not, as Check's NEEDS_DATA answers promise.
+func Decide(e Expr, d Data) (holds, decided bool) {
+	d.params, d.values = nil, nil
+	cols := map[string]bool{}
+	Walk(e, func(x Expr) {
+		switch y := x.(type) {
+		case Spatial:
+			cols[y.Column.Name] = true
+		case Database:
+			cols[y.Column.Name] = true
+		}
+	})
+	return decide(e, d, d.Row, cols)
+}
+
+func decide(e Expr, d Data, cur map[string]any, cols map[string]bool) (holds, decided bool) {
+	switch x := e.(type) {
+	case True:
+		return true, true
+	case False:
+		return false, true
+	case Spatial, Database:
+		return false, false
+	case IsNull:
+		if cols[x.Column.Name] {
+			return false, false
+		}
+	case And:
+		decided = true
+		for _, it := range x.Items {
+			v, ok := decide(it, d, cur, cols)
+			if ok && !v {
+				return false, true
+			}
+			decided = decided && ok
+		}
+		return true, decided
+	case Or:
+		decided = true
+		for _, it := range x.Items {
+			v, ok := decide(it, d, cur, cols)
+			if ok && v {
+				return true, true
+			}
+			decided = decided && ok
+		}
+		return false, decided
+	case Not:
+		v, ok := decide(x.Item, d, cur, cols)
+		return !v, ok
+	case Exists:
+		decided = true
+		for _, r := range existsRows(x, d, cur) {
+			m, ok := r.(map[string]any)
+			if !ok {
+				continue
+			}
+			v, known := decide(x.Where, d, m, cols)
+			if known && v {
+				return true, true
+			}
+			decided = decided && known
+		}
+		return false, decided
+	}
+	return eval(e, d, cur), true
 }

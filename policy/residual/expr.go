@@ -109,12 +109,16 @@ type Array struct {
 // from, use_spheroid}; in a template, a Param holding GeoJSON. Warden
 // does not evaluate it (Eval takes it for false; Check answers NEEDS_DATA
 // before it would be evaluated); a renderer leaves it to PostGIS. It
-// holds only when the column is not NULL.
+// holds only when the column is not NULL. Cast, when set, is Hasura's
+// _cast: the column is cast to that PostGIS type ("geography" for a
+// geometry column, "geometry" for a geography one) before Op applies, and
+// Geography says the type Op sees (the cast's).
 type Spatial struct {
 	Op        model.Operator
 	Column    Column
 	Value     Operand
 	Geography bool
+	Cast      string
 }
 
 // Database is an operator Warden leaves to the database

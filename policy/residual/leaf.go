@@ -2,6 +2,7 @@ package residual
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -57,6 +58,17 @@ func (t *translator) positive(e *ast.Expr, env map[ast.Var]term) (leaf, error) {
 					return t.support(e, r.String(), []*ast.Term{args[1-i]}, env)
 				}
 			}
+		}
+		if fn := libFunction(op); fn != "" && constantArgs(args) {
+			holds, err := libHolds(fn, args)
+			if err != nil {
+				return fail("library call on constants: " + err.Error())
+			}
+			var x Expr = False{}
+			if holds {
+				x = True{}
+			}
+			return leaf{build: func(*scope) (Expr, error) { return x, nil }}, nil
 		}
 		resolved := make([]term, len(args))
 		for i, a := range args {
@@ -267,6 +279,22 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 			return Or{Items: []Expr{Empty{List: l}, And{Items: []Expr{Not{Item: IsNull{Column: raw}}, Not{Item: In{Column: c, List: l}}}}}}
 		}), nil
 	case "regex.match":
+		if len(args) == 2 && args[0].isVal && args[1].isVal {
+			// A pattern and a known value (a row the request sent,
+			// padded when character(n)): decided now, by Go's regexp as
+			// by Rego's regex.match.
+			pat, okP := args[0].value.(string)
+			subject, okS := args[1].value.(string)
+			re, err := regexp.Compile(pat)
+			if !okP || !okS || err != nil {
+				return fail("a pattern match of constants that are not a valid pattern and text")
+			}
+			var holds Expr = False{}
+			if re.MatchString(subject) {
+				holds = True{}
+			}
+			return leaf{build: func(*scope) (Expr, error) { return holds, nil }}, nil
+		}
 		if len(args) != 2 || args[1].column == nil || args[1].lower {
 			return fail("a pattern match on something other than a column")
 		}
@@ -296,6 +324,30 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		geography := col.column.Type.Spatial == model.SpatialGeography
 		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
 			return Spatial{Op: op, Column: c, Value: operandOf(val, model.KindJSONB), Geography: geography}
+		}), nil
+	case "warden.lib." + compile.SpatialCast:
+		// A PostGIS operator on the column cast to the other PostGIS
+		// type (Hasura's _cast): data.warden.lib.spatial_cast(type, op,
+		// column, value).
+		if len(args) != 4 {
+			return fail("arity")
+		}
+		cast, castOK := args[0].value.(string)
+		name, ok := args[1].value.(string)
+		op := model.Operator(name)
+		col, val := args[2], args[3]
+		if !castOK || !ok || !args[0].isVal || !args[1].isVal || !model.IsSpatial(op) {
+			return fail("a spatial cast call without a PostGIS type and operator")
+		}
+		if col.column == nil || !model.SpatialCast(col.column, cast) || col.lower || val.column != nil || val.scope != nil {
+			return fail("a spatial cast call that does not cast a PostGIS column to the other PostGIS type")
+		}
+		if cast == model.SpatialGeography && !model.SpatialOnGeography(op) {
+			return fail("a PostGIS operator that does not apply to the cast's type")
+		}
+		geography := cast == model.SpatialGeography
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			return Spatial{Op: op, Column: c, Value: operandOf(val, model.KindJSONB), Geography: geography, Cast: cast}
 		}), nil
 	case "warden.lib." + compile.Database:
 		// ltree's lquery operators, ltree and array ordering:

@@ -70,6 +70,9 @@ func write(b *strings.Builder, e Expr) {
 	case Spatial:
 		b.WriteString(model.SpatialFunctions[x.Op] + "(")
 		operand(b, x.Column)
+		if x.Cast != "" {
+			b.WriteString("::" + x.Cast)
+		}
 		b.WriteString(", ")
 		operand(b, x.Value)
 		b.WriteString(")")

@@ -272,6 +272,11 @@ func aliasOf(e *ast.Expr, env map[ast.Var]term) (ast.Var, *ast.Term, bool) {
 			return "", nil, false
 		case isPadCall(name) && len(ops) == 3:
 			if v, ok := unbound(ops[2]); ok {
+				if padded, ok := padConstant(ops[0], ops[1]); ok {
+					// A known value (a row the request sent, when
+					// another column is unknown): the padded text.
+					return v, padded, true
+				}
 				return v, ast.CallTerm(ast.RefTerm(e.Operator().Copy()...), ops[0], ops[1]), true
 			}
 			return "", nil, false
@@ -310,6 +315,21 @@ func aliasOf(e *ast.Expr, env map[ast.Var]term) (ast.Var, *ast.Term, bool) {
 		}
 	}
 	return "", nil, false
+}
+
+// padConstant is bpchar_pad(s, n) of a constant string and a constant
+// positive length: s padded with spaces to n characters (PadSpaces).
+func padConstant(s, n *ast.Term) (*ast.Term, bool) {
+	str, ok := s.Value.(ast.String)
+	num, isNum := n.Value.(ast.Number)
+	if !ok || !isNum {
+		return nil, false
+	}
+	k, ok := num.Int()
+	if !ok || k < 1 {
+		return nil, false
+	}
+	return ast.StringTerm(PadSpaces(string(str), k)), true
 }
 
 // isPadCall says whether a function name is the library's bpchar_pad (as

@@ -24,9 +24,24 @@ func (w *work) spatial(x residual.Spatial, f *frame) error {
 	if !ok || mc.Type.Spatial == "" {
 		return fmt.Errorf("sqlgen: %s on %s, which is not a PostGIS column", x.Op, mc.Name)
 	}
+	geography := mc.Type.Spatial == model.SpatialGeography
+	if x.Cast != "" {
+		if !model.SpatialCast(mc, x.Cast) {
+			return fmt.Errorf("sqlgen: %s on %s: no _cast from %s to %q", x.Op, mc.Name, mc.Type.Spatial, x.Cast)
+		}
+		geography = x.Cast == model.SpatialGeography
+	}
+	if geography != x.Geography {
+		return fmt.Errorf("sqlgen: %s on %s: geography %v, but the operator sees %v", x.Op, mc.Name, x.Geography, geography)
+	}
 	ref, err := w.value(cf, mc)
 	if err != nil {
 		return err
+	}
+	if x.Cast != "" {
+		// Hasura's _cast: (col)::geography, the type a constant of our
+		// own, never the caller's text.
+		ref = "(" + ref + ")::" + x.Cast
 	}
 	v, ok := x.Value.(residual.Value)
 	if !ok {
@@ -48,7 +63,7 @@ func (w *work) spatial(x residual.Spatial, f *frame) error {
 		return err
 	}
 	g = "ST_GeomFromGeoJSON(" + g + ")"
-	if x.Geography {
+	if geography {
 		g += "::geography"
 	}
 	var rest []string
@@ -58,7 +73,7 @@ func (w *work) spatial(x residual.Spatial, f *frame) error {
 			return err
 		}
 		rest = append(rest, d)
-		if s, ok := m["use_spheroid"]; ok && x.Geography {
+		if s, ok := m["use_spheroid"]; ok && geography {
 			b, err := w.param(model.KindBoolean, s)
 			if err != nil {
 				return err

@@ -3593,8 +3593,15 @@ type SpatialPredicate struct {
 	// For D_WITHIN on a geography column: measure on the spheroid (true,
 	// Hasura's default) rather than the sphere.
 	UseSpheroid *bool `protobuf:"varint,5,opt,name=use_spheroid,json=useSpheroid,proto3,oneof" json:"use_spheroid,omitempty"`
-	// The column is geography; otherwise geometry.
-	Geography     bool `protobuf:"varint,6,opt,name=geography,proto3" json:"geography,omitempty"`
+	// The operator sees geography (the column's type, or the type of cast);
+	// otherwise geometry.
+	Geography bool `protobuf:"varint,6,opt,name=geography,proto3" json:"geography,omitempty"`
+	// Hasura's _cast: the type the column is cast to before the operator
+	// applies ("geography" for a geometry column, "geometry" for a
+	// geography column; the SQL writes (column)::geography), or empty when
+	// the column is not cast. A client that evaluates the tree itself must
+	// apply the operator to the cast column.
+	Cast          string `protobuf:"bytes,16,opt,name=cast,proto3" json:"cast,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3669,6 +3676,13 @@ func (x *SpatialPredicate) GetGeography() bool {
 		return x.Geography
 	}
 	return false
+}
+
+func (x *SpatialPredicate) GetCast() string {
+	if x != nil {
+		return x.Cast
+	}
+	return ""
 }
 
 // DatabasePredicate applies a PostgreSQL operator that Warden leaves to the
@@ -4792,14 +4806,15 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x0eArrayPredicate\x124\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x18.warden.v1.ArrayOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\tR\x05value\"\xb1\x02\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\xc5\x02\n" +
 	"\x10SpatialPredicate\x126\n" +
 	"\boperator\x18\x01 \x01(\x0e2\x1a.warden.v1.SpatialOperatorR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x122\n" +
 	"\bgeometry\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\bgeometry\x12\x1f\n" +
 	"\bdistance\x18\x04 \x01(\x01H\x00R\bdistance\x88\x01\x01\x12&\n" +
 	"\fuse_spheroid\x18\x05 \x01(\bH\x01R\vuseSpheroid\x88\x01\x01\x12\x1c\n" +
-	"\tgeography\x18\x06 \x01(\bR\tgeographyB\v\n" +
+	"\tgeography\x18\x06 \x01(\bR\tgeography\x12\x12\n" +
+	"\x04cast\x18\x10 \x01(\tR\x04castB\v\n" +
 	"\t_distanceB\x0f\n" +
 	"\r_use_spheroid\"\xaa\x01\n" +
 	"\x11DatabasePredicate\x12\x1a\n" +

@@ -555,20 +555,22 @@ class RowDecision(_message.Message):
     def __init__(self, id: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[str] = ..., allowed_columns: _Optional[_Iterable[str]] = ..., denied_columns: _Optional[_Iterable[str]] = ..., missing_data: _Optional[_Iterable[str]] = ..., residual: _Optional[_Union[Predicate, _Mapping]] = ..., check_residual: _Optional[_Union[Predicate, _Mapping]] = ..., explanation: _Optional[_Union[Explanation, _Mapping]] = ...) -> None: ...
 
 class SpatialPredicate(_message.Message):
-    __slots__ = ["column", "distance", "geography", "geometry", "operator", "use_spheroid"]
+    __slots__ = ["cast", "column", "distance", "geography", "geometry", "operator", "use_spheroid"]
+    CAST_FIELD_NUMBER: _ClassVar[int]
     COLUMN_FIELD_NUMBER: _ClassVar[int]
     DISTANCE_FIELD_NUMBER: _ClassVar[int]
     GEOGRAPHY_FIELD_NUMBER: _ClassVar[int]
     GEOMETRY_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     USE_SPHEROID_FIELD_NUMBER: _ClassVar[int]
+    cast: str
     column: ColumnRef
     distance: float
     geography: bool
     geometry: _struct_pb2.Value
     operator: SpatialOperator
     use_spheroid: bool
-    def __init__(self, operator: _Optional[_Union[SpatialOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., geometry: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., distance: _Optional[float] = ..., use_spheroid: bool = ..., geography: bool = ...) -> None: ...
+    def __init__(self, operator: _Optional[_Union[SpatialOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., geometry: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., distance: _Optional[float] = ..., use_spheroid: bool = ..., geography: bool = ..., cast: _Optional[str] = ...) -> None: ...
 
 class SqlArray(_message.Message):
     __slots__ = ["elements"]

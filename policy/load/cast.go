@@ -1,0 +1,93 @@
+package load
+
+import (
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// cast parses Hasura's _cast on a column: {_cast: {type: {op: value,
+// ...}}}, the operators applied to the column cast to type. Hasura admits
+// three casts (its checkValidCast): geometry to geography, geography to
+// geometry, and jsonb to text. Warden takes the two PostGIS ones, whose
+// operators it leaves to PostGIS anyway (the comparison's model.Compare.Cast
+// selects the operators and the value of the target type, and Filter's SQL
+// casts the column); the jsonb one, and every cast Hasura rejects, is a
+// problem. Type names are case-insensitive, as in Hasura.
+func (p *exprParser) cast(c *model.Column, n *yaml.Node, l loc, t *model.Table, depth int) model.BoolExp {
+	fields, ok := p.ld.fields(n, l, "_cast")
+	if !ok {
+		return nil
+	}
+	items := make([]model.BoolExp, 0, len(fields))
+	for _, f := range fields {
+		fl := l.key(f.key)
+		target := strings.ToLower(f.key)
+		switch {
+		case model.SpatialCast(c, target):
+		case c.Type.Kind == model.KindJSONB && !c.Type.JSON && target == "text":
+			p.problemf(fl, f.keyNode, "_cast of jsonb column %s to text: Hasura admits it, but Warden does not decide comparisons on a jsonb column's text", c.Name)
+			ok = false
+			continue
+		default:
+			p.problemf(fl, f.keyNode, "cannot cast column %s of type %s to type %s (Hasura's _cast admits geometry to geography, geography to geometry and jsonb to text)", c.Name, c.Type.Declared, f.key)
+			ok = false
+			continue
+		}
+		// The operators see the column as the target type: its name in
+		// messages says the cast.
+		cc := *c
+		cc.Name = c.Name + "::" + target
+		cc.Type.Spatial = target
+		cc.Type.Declared = target
+		e := p.castOps(&cc, f.val, fl, t, depth)
+		if e == nil {
+			ok = false
+			continue
+		}
+		items = append(items, recast(e, &cc, c, target))
+	}
+	if !ok {
+		return nil
+	}
+	return conjunction(items)
+}
+
+// castOps parses the operators under one target type of _cast, as column
+// does, but a nested _cast is a problem: it would only cast back.
+func (p *exprParser) castOps(cc *model.Column, n *yaml.Node, l loc, t *model.Table, depth int) model.BoolExp {
+	if v := deref(n); v != nil && v.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			if k := deref(v.Content[i]); k != nil && k.Kind == yaml.ScalarNode && canonical(k.Value) == "_cast" {
+				p.problemf(l.key(k.Value), k, "_cast inside _cast on column %s: Warden does not support a nested cast", cc.Name)
+				return nil
+			}
+		}
+	}
+	return p.column(cc, n, l, t, depth)
+}
+
+// recast gives the comparisons of e on the stand-in column cc back their
+// column c, with the cast. _is_null needs no cast: a cast value is NULL
+// exactly when the column is.
+func recast(e model.BoolExp, cc, c *model.Column, target string) model.BoolExp {
+	switch x := e.(type) {
+	case model.Compare:
+		if x.Column == cc {
+			x.Column = c
+			if x.Op != model.OpIsNull {
+				x.Cast = target
+			}
+		}
+		return x
+	case model.And:
+		items := make([]model.BoolExp, len(x.Items))
+		for i, it := range x.Items {
+			items[i] = recast(it, cc, c, target)
+		}
+		return model.And{Items: items}
+	}
+	return e
+}
