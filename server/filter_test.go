@@ -18,21 +18,11 @@ import (
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/examples"
-	"github.com/wardenpdp/warden/policy/load"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
 func exampleSet(t testing.TB) *engine.Set {
-	t.Helper()
-	p, err := load.FS(context.Background(), examples.Blog(), "embedded:example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
+	return testSet(t, examples.Blog(), "embedded:example")
 }
 
 // TestFilterSQLRunsOnTheExample pushes Filter's SQL, as the API returns it,

@@ -36,6 +36,19 @@ func (v *violations) checkGraphQL(r *wardenv1.CheckGraphQLRequest, lim Limits) {
 	if n := len(r.GetOperationName()); n > maxOperationNameBytes {
 		v.add("operation_name", fmt.Sprintf("%d bytes; at most %d", n, maxOperationNameBytes))
 	}
+	if o := r.GetSql(); o != nil {
+		// Checked here, not only when a selection's filter is rendered:
+		// a bad request is bad whatever the fields decide.
+		if o.GetTableAlias() != "" {
+			v.add("sql.table_alias", "must be empty: each table selection's SQL names its own table")
+		}
+		if o.GetDialect() == wardenv1.SqlDialect_SQL_DIALECT_UNSPECIFIED {
+			v.add("sql.dialect", "required when sql is set: SQL_DIALECT_POSTGRES, SQL_DIALECT_MYSQL or SQL_DIALECT_SQLITE")
+		}
+		if o.GetFirstPlaceholder() < 0 {
+			v.add("sql.first_placeholder", "must not be negative")
+		}
+	}
 }
 
 // CheckGraphQL decides a GraphQL operation: its action root fields and
@@ -45,7 +58,7 @@ func (a *authorizationService) CheckGraphQL(ctx context.Context, req *wardenv1.C
 	if err != nil {
 		return nil, err
 	}
-	resp, err := GraphQLAnswer(a.s.current().set, req, sess)
+	resp, err := GraphQLAnswer(ctx, a.s.current().set, req, sess)
 	if err != nil {
 		return nil, a.s.fail(ctx, err)
 	}
@@ -61,12 +74,14 @@ func (a *authorizationService) CheckGraphQL(ctx context.Context, req *wardenv1.C
 
 // GraphQLAnswer decides a validated request for a resolved session: the
 // RPC and `warden graphql` both use it.
-func GraphQLAnswer(set *engine.Set, req *wardenv1.CheckGraphQLRequest, sess engine.Session) (*wardenv1.CheckGraphQLResponse, error) {
+func GraphQLAnswer(ctx context.Context, set *engine.Set, req *wardenv1.CheckGraphQLRequest, sess engine.Session) (*wardenv1.CheckGraphQLResponse, error) {
 	pol := set.Policy()
 	res, err := graphql.Decide(pol, graphql.Request{
 		Role: sess.Role, Vars: sess.Vars,
 		Query: req.GetQuery(), OperationName: req.GetOperationName(),
 		EnforceAllowList: req.GetEnforceAllowList(),
+		Variables:        req.GetVariables().AsMap(),
+		BackendOnly:      sess.BackendOnly,
 	})
 	if err != nil {
 		// A remote schema preset the session cannot give:
@@ -85,19 +100,41 @@ func GraphQLAnswer(set *engine.Set, req *wardenv1.CheckGraphQLRequest, sess engi
 	if err != nil {
 		return nil, err
 	}
+	if err := tableFilters(ctx, set, req.GetSql(), sess, res, resp); err != nil {
+		return nil, err
+	}
 	resp.Role, resp.Revision = sess.Role, pol.Revision
 	return resp, nil
+}
+
+// tableFilters gives each table selection of an allowed root field
+// Filter's answer for its table, operation and the session, with SQL when
+// the request asks for it: the same answer the Filter RPC gives.
+func tableFilters(ctx context.Context, set *engine.Set, sql *wardenv1.SqlOptions, sess engine.Session, res *graphql.Result, resp *wardenv1.CheckGraphQLResponse) error {
+	for i, f := range res.RootFields {
+		if f.Table == nil {
+			continue
+		}
+		for j, s := range f.Table.Selections {
+			fr, err := FilterAnswer(ctx, set, &wardenv1.FilterRequest{Table: s.Table.String(), Operation: OperationToProto(s.Op), Sql: sql}, sess)
+			if err != nil {
+				return err
+			}
+			resp.RootFields[i].Table.Selections[j].Filter = fr
+		}
+	}
+	return nil
 }
 
 // CheckGraphQLOffline answers a CheckGraphQLRequest against set without a
 // server, for the session the principal states (its role required), as
 // the RPC would (`warden graphql`).
-func CheckGraphQLOffline(set *engine.Set, req *wardenv1.CheckGraphQLRequest, lim Limits) (*wardenv1.CheckGraphQLResponse, error) {
+func CheckGraphQLOffline(ctx context.Context, set *engine.Set, req *wardenv1.CheckGraphQLRequest, lim Limits) (*wardenv1.CheckGraphQLResponse, error) {
 	lim.StatedSession = true
 	if err := ValidateRequest(req, lim); err != nil {
 		return nil, err
 	}
-	return GraphQLAnswer(set, req, SessionFromPrincipal(req.GetPrincipal()))
+	return GraphQLAnswer(ctx, set, req, SessionFromPrincipal(req.GetPrincipal()))
 }
 
 // graphQLRequestError is INVALID_ARGUMENT naming the field at fault: a
@@ -105,8 +142,8 @@ func CheckGraphQLOffline(set *engine.Set, req *wardenv1.CheckGraphQLRequest, lim
 func graphQLRequestError(err error) error {
 	field := "query"
 	var oe *graphql.OperationError
-	if errors.As(err, &oe) && oe.Field == "operation_name" {
-		field = "operation_name"
+	if errors.As(err, &oe) && oe.Field != "" {
+		field = oe.Field
 	}
 	return withDetails(codes.InvalidArgument, "invalid CheckGraphQLRequest: "+field+": "+err.Error(),
 		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: err.Error()}}})
@@ -130,15 +167,24 @@ func GraphQLResponse(res *graphql.Result) (*wardenv1.CheckGraphQLResponse, error
 		},
 	}
 	for _, f := range res.RootFields {
-		rf := &wardenv1.RootFieldDecision{
+		d := &wardenv1.RootFieldDecision{
 			ResponseKey: f.ResponseKey, Name: f.Name, Kind: rootFieldKind(f.Kind),
 			Decision: operationDecision(f.Decision), Reason: f.Reason,
-			SessionVariables: f.SessionVariables,
+			SessionVariables: f.SessionVariables, Namespace: f.Namespace,
 		}
-		if err := remoteFieldResponse(rf, f); err != nil {
+		if err := remoteFieldResponse(d, f); err != nil {
 			return nil, err
 		}
-		out.RootFields = append(out.RootFields, rf)
+		if f.Table != nil {
+			d.Table = &wardenv1.TableRootField{Table: f.Table.Table.String(), Kind: f.Table.Kind}
+			for _, s := range f.Table.Selections {
+				d.Table.Selections = append(d.Table.Selections, &wardenv1.TableSelection{
+					Path: s.Path, Table: s.Table.String(), Operation: OperationToProto(s.Op),
+					Relationship: s.Relationship, Columns: s.Columns, Aggregate: s.Aggregate,
+				})
+			}
+		}
+		out.RootFields = append(out.RootFields, d)
 	}
 	return out, nil
 }
@@ -162,6 +208,8 @@ func rootFieldKind(k graphql.FieldKind) wardenv1.RootFieldKind {
 		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_INTROSPECTION
 	case graphql.FunctionField:
 		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_FUNCTION
+	case graphql.TableRootFieldKind:
+		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_TABLE
 	case graphql.RemoteSchemaField:
 		return wardenv1.RootFieldKind_ROOT_FIELD_KIND_REMOTE_SCHEMA
 	case graphql.NativeQueryField:

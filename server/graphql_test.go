@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path"
 	"strings"
@@ -51,15 +49,7 @@ func graphqlSetWith(t testing.TB, files map[string]string) *engine.Set {
 	for name, data := range files {
 		fsys[name] = &fstest.MapFile{Data: []byte(data)}
 	}
-	p, err := load.FS(context.Background(), fsys, "test:graphql", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
+	return testSet(t, fsys, "test:graphql", load.WithStrict())
 }
 
 func TestCheckGraphQLRPC(t *testing.T) {
@@ -86,14 +76,17 @@ func TestCheckGraphQLRPC(t *testing.T) {
 			Principal: &wardenv1.Principal{Role: "user"}, EnforceAllowList: true,
 			Query: "{ getProfile { name id } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_DENY, ""},
 		{"tracked function, role with select", "gateway", &wardenv1.CheckGraphQLRequest{
-			Principal: &wardenv1.Principal{Role: "user"},
+			Principal: &wardenv1.Principal{Role: "user", SessionVariables: userVars},
 			Query:     "query { findArticles(args: {q: \"go\"}) { id title } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW, ""},
 		{"tracked function, role without select", "gateway", &wardenv1.CheckGraphQLRequest{
 			Principal: &wardenv1.Principal{Role: "nobody"},
 			Query:     "query { findArticles { id } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_DENY, ""},
 		{"mutation function with its permission", "gateway", &wardenv1.CheckGraphQLRequest{
-			Principal: &wardenv1.Principal{Role: "user"},
+			Principal: &wardenv1.Principal{Role: "user", SessionVariables: userVars},
 			Query:     "mutation { app_reset_article(args: {id: 1}) { id } }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW, ""},
+		{"tracked function: its rows' filter needs the session's variables", "gateway", &wardenv1.CheckGraphQLRequest{
+			Principal: &wardenv1.Principal{Role: "user"},
+			Query:     "query { findArticles(args: {q: \"go\"}) { id title } }"}, codes.FailedPrecondition, 0, ""},
 		{"admin caller asks as admin", "ops", &wardenv1.CheckGraphQLRequest{
 			Principal: &wardenv1.Principal{Role: "admin"},
 			Query:     "mutation { purgeCache }"}, codes.OK, wardenv1.OperationDecision_OPERATION_DECISION_ALLOW, ""},
@@ -170,20 +163,7 @@ func TestCheckGraphQLHandlerSession(t *testing.T) {
 // TestCheckGraphQLGateway: the HTTP/JSON route answers as gRPC.
 func TestCheckGraphQLGateway(t *testing.T) {
 	ts := startTest(t, DefaultConfig(), graphqlSet(t))
-	post := func(caller, body string) (int, string) {
-		req, err := http.NewRequest("POST", "http://"+ts.httpAddr+"/v1/check-graphql", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("X-Warden-Api-Key", ts.keys[caller])
-		resp, err := httpClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	post := func(caller, body string) (int, string) { return postCheckGraphQL(t, ts, caller, body) }
 	code, body := post("gateway", `{"principal": {"role": "manager"}, "query": "mutation Export($month: String!) { exportReport(month: $month) }", "enforceAllowList": true}`)
 	if code != 200 || !strings.Contains(body, `"decision":"OPERATION_DECISION_ALLOW"`) || !strings.Contains(body, `"collection":"manager-queries"`) {
 		t.Errorf("manager export: %d %s", code, body)

@@ -31,6 +31,9 @@ const (
 	ActionField
 	IntrospectionField
 	FunctionField
+	// TableRootFieldKind is a root field of a tracked table (select,
+	// by_pk, aggregate, stream, insert, update, delete).
+	TableRootFieldKind
 	RemoteSchemaField
 	NativeQueryField
 )
@@ -45,6 +48,13 @@ type Request struct {
 	OperationName string
 	// EnforceAllowList counts the allow list in Result.Decision.
 	EnforceAllowList bool
+	// Variables are the request's variables, as JSON decodes them
+	// (objects, lists, strings, numbers, booleans, nil): they decide
+	// @skip and @include, and give the rows and columns of mutation
+	// arguments written as variables.
+	Variables map[string]any
+	// BackendOnly: the session may use backend_only permissions.
+	BackendOnly bool
 }
 
 // Result is the decision on one operation.
@@ -65,6 +75,11 @@ type RootField struct {
 	Reason      string
 	// SessionVariables is what an allowed action's handler receives.
 	SessionVariables map[string]string
+	// Namespace is the root field the field is nested under (a source's
+	// root field namespace), its response key; "" at the root.
+	Namespace string
+	// Table is set for a table root field: what it reads and writes.
+	Table *TableField
 	// RemoteSchema names the remote schema of a RemoteSchemaField, and
 	// Presets the argument presets to inject into an allowed one.
 	RemoteSchema string
@@ -92,20 +107,23 @@ type OperationError struct{ Field, Message string }
 func (e *OperationError) Error() string { return e.Message }
 func (e *OperationError) Unwrap() error { return ErrOperation }
 
-// maxFragmentDepth bounds fragment expansion on the root type (a cycle of
-// spreads is invalid GraphQL; it must not loop), and MaxRootFields the
-// root fields an operation may expand to: fragments spread twice at each
-// level would otherwise double the answer per level.
+// maxFragmentDepth bounds fragment expansion in one selection set (a
+// cycle of spreads is invalid GraphQL; it must not loop), and
+// MaxRootFields the root fields an operation may expand to: fragments
+// spread twice at each level would otherwise double the answer per level
+// (MaxFields bounds the fields of every level together).
 const (
 	maxFragmentDepth = 16
 	MaxRootFields    = 1000
 )
 
 // Decide decides a request against a policy: its GraphQL metadata, and
-// the select permissions of the tables tracked functions return, and the
-// role's schemas of remote schemas. Errors are *ParseError and
-// *OperationError, and for a remote schema preset the session cannot give
-// *MissingSessionVariablesError or *SessionValueError; a deny is a result.
+// the permissions of the tables its root fields and tracked functions
+// reach, and the role's schemas of remote schemas. Errors are *ParseError
+// and *OperationError (a variable that decides and is missing is the
+// request's fault), and for a remote schema preset the session cannot
+// give *MissingSessionVariablesError or *SessionValueError; a deny is a
+// result.
 func Decide(p *model.Policy, req Request) (*Result, error) {
 	meta := &p.GraphQL
 	doc, err := Parse(req.Query)
@@ -117,17 +135,34 @@ func Decide(p *model.Policy, req Request) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{OperationType: string(op.Operation), OperationName: op.Name}
-	var fields []*ast.Field
-	if err := rootFields(doc, op.SelectionSet, 0, &fields); err != nil {
+	w := &walk{doc: doc, op: op, vars: req.Variables, budget: MaxFields}
+	fields, err := w.rootFields(op.SelectionSet)
+	if err != nil {
 		return nil, err
 	}
 	linkFragments(doc)
 	for _, f := range fields {
-		rf := decideField(p, req, op.Operation, f)
-		if rf.err != nil {
-			return nil, rf.err
+		ns := meta.Namespaces[f.Name]
+		if ns == nil || meta.Actions[f.Name] != nil || meta.Functions[f.Name] != nil {
+			rf := decideField(w, p, req, op.Operation, f)
+			if rf.err != nil {
+				return nil, rf.err
+			}
+			res.RootFields = append(res.RootFields, rf)
+			continue
 		}
-		res.RootFields = append(res.RootFields, rf)
+		kids, err := w.rootFields(f.SelectionSet)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range kids {
+			rf := decideNamespaced(w, p, req, op.Operation, k, ns)
+			rf.Namespace = f.Alias
+			res.RootFields = append(res.RootFields, rf)
+		}
+	}
+	if w.err != nil {
+		return nil, w.err
 	}
 	res.AllowList = allowList(meta, req.Role, normalizeDoc(doc))
 	res.Decision = overall(res, req.EnforceAllowList)
@@ -151,75 +186,112 @@ func chooseOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinit
 	return doc.Operations[0], nil
 }
 
-// rootFields lists the fields of the root selection set, fragments
-// expanded. Directives (@skip, @include) are not evaluated: every field
-// written is decided, as Hasura checks the whole document against the
-// role's schema.
-func rootFields(doc *ast.QueryDocument, set ast.SelectionSet, depth int, out *[]*ast.Field) error {
-	if depth > maxFragmentDepth {
-		return &OperationError{"query", fmt.Sprintf("fragments on the root type nest deeper than %d (a cycle?)", maxFragmentDepth)}
+// rootFields lists the fields of a root selection set (or of a
+// namespace's), fragments expanded and @skip/@include applied.
+func (w *walk) rootFields(set ast.SelectionSet) ([]*ast.Field, error) {
+	var out []*ast.Field
+	if err := w.collect(set, 0, &out); err != nil {
+		return nil, err
 	}
-	for _, s := range set {
-		switch s := s.(type) {
-		case *ast.Field:
-			if len(*out) == MaxRootFields {
-				return &OperationError{"query", fmt.Sprintf("the operation has more than %d root fields (fragments expanded)", MaxRootFields)}
-			}
-			*out = append(*out, s)
-		case *ast.InlineFragment:
-			if err := rootFields(doc, s.SelectionSet, depth+1, out); err != nil {
-				return err
-			}
-		case *ast.FragmentSpread:
-			f := doc.Fragments.ForName(s.Name)
-			if f == nil {
-				return &OperationError{"query", fmt.Sprintf("fragment %s is not defined in the document", s.Name)}
-			}
-			if err := rootFields(doc, f.SelectionSet, depth+1, out); err != nil {
-				return err
-			}
-		}
+	if len(out) > MaxRootFields {
+		return nil, &OperationError{"query", fmt.Sprintf("the operation has more than %d root fields (fragments expanded)", MaxRootFields)}
 	}
-	return nil
+	return out, nil
 }
 
-func decideField(p *model.Policy, req Request, opType ast.Operation, f *ast.Field) RootField {
+// classify says what a root field is on the operation's root: the kinds
+// are tried in turn, each in its own case of decideField.
+func classify(meta *model.GraphQLMetadata, opType ast.Operation, name string) (FieldKind, model.TableRootField) {
+	switch {
+	case name == "__typename" || name == "__schema" || name == "__type":
+		return IntrospectionField, model.TableRootField{}
+	case meta.Functions[name] != nil && functionOn(meta.Functions[name], opType):
+		return FunctionField, model.TableRootField{}
+	case meta.Actions[name] != nil && actionOn(meta.Actions[name], opType):
+		return ActionField, model.TableRootField{}
+	}
+	if tf, ok := meta.TableFields[name]; ok && tableRootOn(tf.Kind, opType) {
+		return TableRootFieldKind, tf
+	}
+	return Unknown, model.TableRootField{}
+}
+
+// tableRootOn says whether a table root field of a kind is on the
+// operation's root: selects on query and subscription, streams on
+// subscription, mutations on mutation.
+func tableRootOn(kind string, op ast.Operation) bool {
+	if (model.TableRootField{Kind: kind}).Op() == model.OpSelect {
+		if kind == model.RootSelectStream {
+			return op == ast.Subscription
+		}
+		return op == ast.Query || op == ast.Subscription
+	}
+	return op == ast.Mutation
+}
+
+// decideNamespaced decides a field under a source's namespace: only that
+// source's table root fields (and __typename) are there.
+func decideNamespaced(w *walk, p *model.Policy, req Request, opType ast.Operation, f *ast.Field, ns map[string]model.TableRootField) RootField {
+	if f.Name == "__typename" {
+		return RootField{ResponseKey: f.Alias, Name: f.Name, Kind: IntrospectionField, Decision: Allow, Reason: "__typename is in every role's schema"}
+	}
+	if tf, ok := ns[f.Name]; ok && tableRootOn(tf.Kind, opType) {
+		return decideTable(w, p, req, opType, f, tf)
+	}
+	return RootField{ResponseKey: f.Alias, Name: f.Name, Decision: Undecided,
+		Reason: fmt.Sprintf("%s is not a table root field of the namespace on the %s root", f.Name, opType)}
+}
+
+// decideField decides one root field: one case per kind of field.
+func decideField(w *walk, p *model.Policy, req Request, opType ast.Operation, f *ast.Field) RootField {
 	meta := &p.GraphQL
 	rf := RootField{ResponseKey: f.Alias, Name: f.Name}
-	switch f.Name {
-	case "__typename":
-		rf.Kind, rf.Decision, rf.Reason = IntrospectionField, Allow, "__typename is in every role's schema"
-		return rf
-	case "__schema", "__type":
-		rf.Kind = IntrospectionField
-		switch {
-		case req.Role == model.AdminRole:
-			rf.Decision, rf.Reason = Allow, "admin may introspect"
-		case meta.IntrospectionDisabled[req.Role]:
-			rf.Decision, rf.Reason = Deny, fmt.Sprintf("introspection is disabled for role %s (graphql_schema_introspection disabled_for_roles)", req.Role)
-		default:
-			rf.Decision, rf.Reason = Allow, fmt.Sprintf("introspection is enabled for role %s", req.Role)
-		}
-		return rf
-	}
-	if fn := meta.Functions[f.Name]; fn != nil && functionOn(fn, opType) {
-		r := decideFunction(p, req.Role, fn, f.Name)
+	kind, tf := classify(meta, opType, f.Name)
+	switch kind {
+	case IntrospectionField:
+		return decideIntrospection(meta, req.Role, f)
+	case FunctionField:
+		r := decideFunction(p, req.Role, meta.Functions[f.Name], f.Name)
 		r.ResponseKey = f.Alias
-		return r
+		return functionSelections(w, p, req, f, meta.Functions[f.Name], r)
+	case TableRootFieldKind:
+		return decideTable(w, p, req, opType, f, tf)
 	}
+	// Remote schema fields and native queries come before actions, as
+	// they did before table root fields were decided.
 	if r, ok := decideRemote(p, req, opType, f); ok {
 		return r
 	}
 	if r, ok := decideNative(p, req.Role, opType, f); ok {
 		return r
 	}
-	a := meta.Actions[f.Name]
-	if a == nil || !actionOn(a, opType) {
-		rf.Decision = Undecided
-		rf.Reason = fmt.Sprintf("%s is neither an action, a tracked function, a native query nor a remote schema field on the %s root: table root fields are not decided by CheckGraphQL yet", f.Name, opType)
-		return rf
+	if kind == ActionField {
+		return decideAction(meta.Actions[f.Name], req, f)
 	}
-	rf.Kind = ActionField
+	rf.Decision = Undecided
+	rf.Reason = fmt.Sprintf("%s is neither an action, a tracked function, a table root field, a native query nor a remote schema field on the %s root", f.Name, opType)
+	return rf
+}
+
+// decideIntrospection decides __typename, __schema and __type.
+func decideIntrospection(meta *model.GraphQLMetadata, role string, f *ast.Field) RootField {
+	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: IntrospectionField}
+	switch {
+	case f.Name == "__typename":
+		rf.Decision, rf.Reason = Allow, "__typename is in every role's schema"
+	case role == model.AdminRole:
+		rf.Decision, rf.Reason = Allow, "admin may introspect"
+	case meta.IntrospectionDisabled[role]:
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("introspection is disabled for role %s (graphql_schema_introspection disabled_for_roles)", role)
+	default:
+		rf.Decision, rf.Reason = Allow, fmt.Sprintf("introspection is enabled for role %s", role)
+	}
+	return rf
+}
+
+// decideAction decides an action's root field.
+func decideAction(a *model.Action, req Request, f *ast.Field) RootField {
+	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: ActionField}
 	switch {
 	case req.Role == model.AdminRole:
 		rf.Decision, rf.Reason = Allow, "admin may execute every action"

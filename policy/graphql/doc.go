@@ -6,6 +6,24 @@
 // presets of a remote schema field, and whether an operation is in the
 // allow list.
 //
+// Table root fields (table.go) are decided as Hasura builds a role's
+// schema: a field exists when the role has the permission its kind needs
+// (select for <t>, <t>_by_pk (with the primary key readable),
+// <t>_aggregate (with allow_aggregations) and <t>_stream, as
+// query_root_fields and subscription_root_fields show them; insert for
+// insert_<t>, and select too for insert_<t>_one; update (with a column to
+// set) for update_<t>, update_<t>_many and update_<t>_by_pk; delete for
+// delete_<t> and delete_<t>_by_pk; backend_only ones only for backend
+// requests), and every field selected, every column of where, order_by
+// and distinct_on, and every column of an insert's rows or an update's
+// _set, _inc, ... must be in the role's types: a column outside the
+// permission (or preset by it, for mutations) is denied with Hasura's
+// "field 'x' not found in type: 't'". An allowed field lists its
+// selections (the table read at each place of the response, through
+// relationships, returning, nested inserts and upserts) for the caller to
+// ask Filter about. @skip and @include are applied, with the request's
+// variables, before fields are looked up, as Hasura does.
+//
 // Documents are parsed with github.com/vektah/gqlparser/v2 (the parser
 // gqlgen uses; already in the build through OPA), without a schema:
 // Warden knows the actions, not the whole GraphQL schema, so a document is

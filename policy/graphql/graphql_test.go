@@ -81,9 +81,12 @@ func testMeta(t *testing.T) *model.Policy {
 		RootField: "search_articles", AggregateField: "search_articles_aggregate"}
 	reset := &model.TrackedFunction{Name: model.TableName{Schema: "app", Name: "reset_article"}, Returns: article, Mutation: true,
 		RootField: "app_reset_article", Roles: map[string]bool{"manager": true}}
-	tables := map[model.TableName]*model.Table{article: {Name: article, Permissions: map[model.Operation]map[string]*model.Permission{
-		model.OpSelect: {"user": {}, "manager": {AllowAggregations: true}, "team_lead": {}},
-	}}}
+	cols := []string{"id", "title"}
+	tables := map[model.TableName]*model.Table{article: {Name: article,
+		Columns: []*model.Column{{Name: "id", Type: model.Type{Kind: model.KindInteger}}, {Name: "title", Type: model.Type{Kind: model.KindText}}},
+		Permissions: map[model.Operation]map[string]*model.Permission{
+			model.OpSelect: {"user": {Columns: cols}, "manager": {Columns: cols, AllowAggregations: true}, "team_lead": {Columns: cols[:1]}},
+		}}}
 	return &model.Policy{Tables: tables, GraphQL: model.GraphQLMetadata{
 		IntrospectionDisabled: map[string]bool{"anonymous": true},
 		Functions:             map[string]*model.TrackedFunction{"search_articles": search, "search_articles_aggregate": search, "app_reset_article": reset},
@@ -120,7 +123,7 @@ func TestDecide(t *testing.T) {
 		{"mutation action on the query root is not that action", Request{Role: "anonymous", Query: "{ login { accessToken } }"}, Undecided, []Decision{Undecided}, false},
 		{"async result on query", Request{Role: "manager", Query: "{ exportReport(id: \"x\") { output } }"}, Allow, []Decision{Allow}, false},
 		{"async result via subscription", Request{Role: "user", Query: "subscription { exportReport(id: \"x\") { output } }"}, Deny, []Decision{Deny}, false},
-		{"table field undecided", Request{Role: "user", Query: "{ getProfile { id } article { id } }"}, Undecided, []Decision{Allow, Undecided}, false},
+		{"a name no index holds is undecided", Request{Role: "user", Query: "{ getProfile { id } article { id } }"}, Undecided, []Decision{Allow, Undecided}, false},
 		{"deny wins over undecided", Request{Role: "anonymous", Query: "{ article { id } getProfile { id } }"}, Deny, []Decision{Undecided, Deny}, false},
 		{"typename", Request{Role: "anonymous", Query: "{ __typename }"}, Allow, []Decision{Allow}, false},
 		{"introspection enabled", Request{Role: "user", Query: "{ __schema { types { name } } }"}, Allow, []Decision{Allow}, false},
@@ -133,6 +136,7 @@ func TestDecide(t *testing.T) {
 		{"role-scoped allow list, its role", Request{Role: "manager", Query: "mutation { exportReport(month: \"01\") }", EnforceAllowList: true}, Allow, []Decision{Allow}, true},
 		{"admin not held to the allow list", Request{Role: "admin", Query: "mutation { exportReport(month: \"02\") }", EnforceAllowList: true}, Allow, []Decision{Allow}, true},
 		{"query function, role with select", Request{Role: "user", Query: "{ search_articles(args: {q: \"go\"}) { id } }"}, Allow, []Decision{Allow}, false},
+		{"query function, a column outside the select permission", Request{Role: "team_lead", Query: "{ search_articles(args: {q: \"go\"}) { id title } }"}, Deny, []Decision{Deny}, false},
 		{"query function, role without select", Request{Role: "anonymous", Query: "{ search_articles(args: {q: \"go\"}) { id } }"}, Deny, []Decision{Deny}, false},
 		{"query function in a subscription", Request{Role: "user", Query: "subscription { search_articles { id } }"}, Allow, []Decision{Allow}, false},
 		{"aggregate without allow_aggregations", Request{Role: "user", Query: "{ search_articles_aggregate { aggregate { count } } }"}, Deny, []Decision{Deny}, false},
@@ -263,4 +267,34 @@ func FuzzDecide(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFunctionSelections: an allowed function field's selection set is a
+// read of the table it returns: listed for Filter, its columns within the
+// select permission.
+func TestFunctionSelections(t *testing.T) {
+	meta := testMeta(t)
+	cases := []struct {
+		role, query, kind string
+		aggregate         bool
+		cols              []string
+	}{
+		{"user", `{ f: search_articles(args: {q: "go"}) { id title } }`, "function", false, []string{"id", "title"}},
+		{"manager", `{ search_articles_aggregate { aggregate { max { id } } } }`, "function_aggregate", true, []string{"id"}},
+		{"admin", `mutation { app_reset_article(args: {id: 1}) { title } }`, "function", false, []string{"title"}},
+	}
+	for _, c := range cases {
+		res, err := Decide(meta, Request{Role: c.role, Query: c.query})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rf := res.RootFields[0]
+		if rf.Decision != Allow || rf.Kind != FunctionField || rf.Table == nil || rf.Table.Kind != c.kind || len(rf.Table.Selections) != 1 {
+			t.Fatalf("%s: %+v (table %+v)", c.query, rf, rf.Table)
+		}
+		s := rf.Table.Selections[0]
+		if s.Path != rf.ResponseKey || s.Table.Name != "article" || s.Op != model.OpSelect || s.Aggregate != c.aggregate || strings.Join(s.Columns, ",") != strings.Join(c.cols, ",") {
+			t.Errorf("%s: selection %+v", c.query, s)
+		}
+	}
 }

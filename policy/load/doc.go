@@ -10,8 +10,9 @@
 //   - the version 3 directory: databases/databases.yaml lists the sources
 //     (name, kind, tables, functions (functions.go), logical_models and
 //     native_queries (logical.go); stored_procedures are noted as not
-//     decided; configuration, customization, query_tags and health_check
-//     are ignored); a source's
+//     decided; customization's root_fields and type_names name the
+//     source's GraphQL root fields (tablegql.go); configuration,
+//     query_tags and health_check are ignored); a source's
 //     tables are an inline list or "!include default/tables/tables.yaml",
 //     whose entries are inline table entries or "!include
 //     public_articles.yaml" (paths relative to the including file; both the
@@ -356,8 +357,13 @@
 // holds for every table named in the metadata: relationship targets and
 // _exists._table). It also takes
 // object_relationships, array_relationships, the four permission lists and
-// computed_fields (read only to give a clear error when a filter uses one).
-// is_enum, configuration, remote_relationships, event_triggers,
+// computed_fields (read only to give a clear error when a filter uses one),
+// and configuration, whose custom_name, custom_root_fields and column
+// names (column_config, custom_column_names) name the table's GraphQL
+// root fields and columns (tablegql.go: a shape Warden cannot read is a
+// note, never an error), and remote_relationships, of which only the
+// names are kept (fields CheckGraphQL leaves undecided). is_enum,
+// event_triggers,
 // apollo_federation_config and logical_model are ignored; any other key is
 // an error (Hasura rejects it too), so that a typo cannot silently drop
 // permissions.
@@ -372,9 +378,11 @@
 //
 // Permissions: select takes columns (a list or "*", required), filter
 // (required), limit, allow_aggregations, computed_fields (names of the
-// table's computed fields the role may read); query_root_fields and
-// subscription_root_fields are accepted and ignored (they shape the GraphQL
-// schema, not the rows). insert takes check (required), set, columns
+// table's computed fields the role may read), query_root_fields and
+// subscription_root_fields (which of select, select_by_pk,
+// select_aggregate and, on subscriptions, select_stream the role has as
+// root fields; absent or null means all, [] none; inherited roles get
+// their parents' union). insert takes check (required), set, columns
 // (absent = every column) and backend_only. update takes columns and filter
 // (required), check (absent = true), set and backend_only. delete takes
 // filter (required) and backend_only. The mutations also accept and ignore

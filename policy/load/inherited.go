@@ -199,6 +199,8 @@ func combineSelect(d *inheritedDecl, from []*model.Permission, names []string) *
 			p.Limit = &v
 		}
 		p.AllowAggregations = p.AllowAggregations || f.AllowAggregations
+		p.QueryRootFields = unionRootFields(p.QueryRootFields, f.QueryRootFields, i == 0)
+		p.SubscriptionRootFields = unionRootFields(p.SubscriptionRootFields, f.SubscriptionRootFields, i == 0)
 	}
 	if noLimit {
 		p.Limit = nil
@@ -261,4 +263,22 @@ func samePermission(a, b *model.Permission) bool {
 		p.Role, p.Source, p.Inherited = "", model.Source{}, nil
 	}
 	return reflect.DeepEqual(x, y)
+}
+
+// unionRootFields combines a parent's query_root_fields (or
+// subscription_root_fields) into the inherited role's: a root field is
+// there when any parent has it, so a parent with every root field (nil)
+// gives every one.
+func unionRootFields(acc, parent map[string]bool, first bool) map[string]bool {
+	if parent == nil || (!first && acc == nil) {
+		return nil
+	}
+	out := make(map[string]bool, len(acc)+len(parent))
+	for k := range acc {
+		out[k] = true
+	}
+	for k := range parent {
+		out[k] = true
+	}
+	return out
 }

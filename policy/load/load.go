@@ -184,9 +184,11 @@ func (ld *loader) run() *model.Policy {
 			return nil
 		}
 		ld.permissions(e)
+		ld.tableConfiguration(e)
 	}
 	inherited := ld.resolveInherited()
 	gql := ld.finishGraphQL(inherited)
+	ld.tableRootFields(&gql)
 
 	roles := map[string]bool{}
 	for r := range ld.roles {
@@ -269,4 +271,7 @@ type tableEntry struct {
 	loc    loc // the entry; path "" when the entry is a whole file
 	node   *yaml.Node
 	keys   map[string]*yaml.Node
+	// gqlUnreadable: its configuration's GraphQL names could not be read
+	// (tablegql.go), so its root fields are not decided.
+	gqlUnreadable bool
 }

@@ -16,9 +16,9 @@ import (
 var (
 	tableKeys = []string{"table", "object_relationships", "array_relationships",
 		"select_permissions", "insert_permissions", "update_permissions", "delete_permissions",
-		"computed_fields"}
+		"computed_fields", "configuration", "remote_relationships"}
 	// Table keys of Hasura features that play no part in row permissions.
-	ignoredTableKeys = []string{"is_enum", "configuration", "remote_relationships",
+	ignoredTableKeys = []string{"is_enum",
 		"event_triggers", "apollo_federation_config", "logical_model"}
 )
 
@@ -48,6 +48,9 @@ type sourceInfo struct {
 	name string
 	kind string
 	loc  loc
+	// gql is the source's GraphQL customization (tablegql.go); nil when
+	// it has none, gqlUnknown when Warden cannot tell its root field names.
+	gql *model.SourceGraphQL
 }
 
 // decidable says whether Warden decides tables of this kind of source:
@@ -65,8 +68,8 @@ func (s sourceInfo) decidable() bool {
 // native queries have permissions of their own that Warden does not decide
 // yet: each non-empty list is noted).
 var (
-	sourceKeys        = []string{"name", "kind", "tables", "functions", "logical_models", "native_queries", "stored_procedures"}
-	ignoredSourceKeys = []string{"configuration", "customization", "query_tags", "health_check", "comment"}
+	sourceKeys        = []string{"name", "kind", "tables", "functions", "logical_models", "native_queries", "stored_procedures", "customization"}
+	ignoredSourceKeys = []string{"configuration", "query_tags", "health_check", "comment"}
 )
 
 // source reads one database source; its tables are a list or an include.
@@ -88,6 +91,7 @@ func (ld *loader) source(n *yaml.Node, list, l loc) {
 		}
 	}
 	src.loc = l
+	src.gql = ld.sourceCustomization(keys["customization"], l.key("customization"), src.name)
 	ld.sources = append(ld.sources, src)
 	if f := keys["functions"]; f != nil {
 		ld.readFunctions(f, l.key("functions"), src.name)

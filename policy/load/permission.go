@@ -16,8 +16,8 @@ import (
 // (root-field visibility, computed fields in the GraphQL schema).
 var permKeys = map[model.Operation]struct{ known, ignored []string }{
 	model.OpSelect: {
-		known:   []string{"columns", "filter", "limit", "allow_aggregations", "computed_fields"},
-		ignored: []string{"query_root_fields", "subscription_root_fields"},
+		known: []string{"columns", "filter", "limit", "allow_aggregations", "computed_fields",
+			"query_root_fields", "subscription_root_fields"},
 	},
 	// Hasura also takes (and ignores) computed_fields on mutations: real
 	// exports have it.
@@ -170,6 +170,12 @@ func (ld *loader) permission(t *model.Table, op model.Operation, role string, n 
 	if v := keys["allow_aggregations"]; v != nil {
 		b, good := ld.boolean(v, l.key("allow_aggregations"), "allow_aggregations")
 		p.AllowAggregations, ok = b, ok && good
+	}
+	if v := keys["query_root_fields"]; v != nil {
+		p.QueryRootFields = ld.rootFieldList(v, l.key("query_root_fields"), queryRootKinds, &ok)
+	}
+	if v := keys["subscription_root_fields"]; v != nil {
+		p.SubscriptionRootFields = ld.rootFieldList(v, l.key("subscription_root_fields"), subscriptionRootKinds, &ok)
 	}
 	if v := keys["backend_only"]; v != nil {
 		b, good := ld.boolean(v, l.key("backend_only"), "backend_only")

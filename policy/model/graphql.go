@@ -23,6 +23,13 @@ type GraphQLMetadata struct {
 	// schema (graphql_schema_introspection.yaml's disabled_for_roles);
 	// every other role may, as in Hasura.
 	IntrospectionDisabled map[string]bool
+	// TableFields are the root fields of tracked tables by name, as
+	// Hasura names them (table configuration and source customization
+	// applied); Namespaces hold those of sources with a root field
+	// namespace, by namespace then name. A name two objects claim is in
+	// neither (Hasura reports the conflict as inconsistent metadata).
+	TableFields map[string]TableRootField
+	Namespaces  map[string]map[string]TableRootField
 	// RemoteSchemas by name.
 	RemoteSchemas map[string]*RemoteSchema
 	// LogicalModels by source, then name; NativeQueries by root field.
@@ -122,4 +129,90 @@ func (f *TrackedFunction) Allows(role string, sel *Permission) bool {
 		return true
 	}
 	return f.Roles[role] || f.InheritedRoles[role]
+}
+
+// TableGraphQL is what a table entry's configuration says of its GraphQL
+// names (Hasura's table configuration): nil on a table without one.
+type TableGraphQL struct {
+	// CustomName replaces the table's GraphQL name (configuration.custom_name).
+	CustomName string
+	// RootFields are configuration.custom_root_fields, by Hasura's key
+	// (select, select_by_pk, select_aggregate, select_stream, insert,
+	// insert_one, update, update_by_pk, update_many, delete, delete_by_pk).
+	RootFields map[string]string
+	// ColumnNames maps a column to its GraphQL field name
+	// (column_config.<column>.custom_name, or the older
+	// custom_column_names); a column not listed keeps its name.
+	ColumnNames map[string]string
+	// RemoteRelationships are the names of the table's remote
+	// relationships: fields of its type that reach a remote schema or
+	// another source, which Warden does not decide.
+	RemoteRelationships map[string]bool
+	// TypeName is the table's GraphQL object type name: its GraphQL name
+	// with the source's type_names prefix and suffix ("" when Warden
+	// could not tell its names).
+	TypeName string
+}
+
+// Table root field kinds, named as Hasura's custom_root_fields keys.
+const (
+	RootSelect          = "select"
+	RootSelectByPk      = "select_by_pk"
+	RootSelectAggregate = "select_aggregate"
+	RootSelectStream    = "select_stream"
+	RootInsert          = "insert"
+	RootInsertOne       = "insert_one"
+	RootUpdate          = "update"
+	RootUpdateByPk      = "update_by_pk"
+	RootUpdateMany      = "update_many"
+	RootDelete          = "delete"
+	RootDeleteByPk      = "delete_by_pk"
+)
+
+// TableRootKinds lists the root field kinds of a table in Hasura's order.
+var TableRootKinds = []string{RootSelect, RootSelectByPk, RootSelectAggregate, RootSelectStream,
+	RootInsert, RootInsertOne, RootUpdate, RootUpdateByPk, RootUpdateMany, RootDelete, RootDeleteByPk}
+
+// TableRootField is one root field of a tracked table.
+type TableRootField struct {
+	Table TableName
+	// Kind is one of the Root* constants.
+	Kind string
+	// TypeName is the table's GraphQL object type name (its GraphQL name
+	// with the source's type_names prefix and suffix), for error messages
+	// that name types as Hasura does.
+	TypeName string
+}
+
+// Op is the permission the root field is decided by.
+func (f TableRootField) Op() Operation {
+	switch f.Kind {
+	case RootInsert, RootInsertOne:
+		return OpInsert
+	case RootUpdate, RootUpdateByPk, RootUpdateMany:
+		return OpUpdate
+	case RootDelete, RootDeleteByPk:
+		return OpDelete
+	}
+	return OpSelect
+}
+
+// SourceGraphQL is a source's customization of its GraphQL root fields
+// and type names (databases.yaml customization).
+type SourceGraphQL struct {
+	// Namespace nests every root field of the source under one root field
+	// of that name; Prefix and Suffix wrap each root field's name.
+	Namespace, Prefix, Suffix string
+	// TypePrefix and TypeSuffix wrap its type names.
+	TypePrefix, TypeSuffix string
+}
+
+// ColumnField returns the GraphQL field name of a column of t.
+func (t *Table) ColumnField(column string) string {
+	if t.GraphQL != nil {
+		if n := t.GraphQL.ColumnNames[column]; n != "" {
+			return n
+		}
+	}
+	return column
 }

@@ -226,6 +226,9 @@ type Table struct {
 	// Empty for tables of the schema that no source tracks.
 	Source     string
 	SourceKind string
+	// GraphQL is the table configuration's GraphQL names; nil when it has
+	// none.
+	GraphQL *TableGraphQL
 
 	columnIndex map[string]*Column
 }
@@ -541,6 +544,12 @@ type Permission struct {
 	Limit *int
 	// AllowAggregations is the select aggregation flag.
 	AllowAggregations bool
+	// QueryRootFields and SubscriptionRootFields are a select
+	// permission's query_root_fields and subscription_root_fields: the
+	// root fields (select, select_by_pk, select_aggregate, select_stream)
+	// the role has on each root. nil means all of them; an empty non-nil
+	// map none (the table only through relationships).
+	QueryRootFields, SubscriptionRootFields map[string]bool
 	// BackendOnly: the permission applies only to trusted callers that ask
 	// for backend-only permissions.
 	BackendOnly bool

@@ -830,11 +830,12 @@ const (
 	// The role may not: Hasura would answer that the field is not found in
 	// the role's schema, or that the query is not allowed.
 	OperationDecision_OPERATION_DECISION_DENY OperationDecision = 2
-	// Warden does not decide this root field yet (table fields, functions
-	// whose returned table the schema file does not declare, native queries
-	// whose rows a filter restricts, fields of remote schemas with
-	// customization or that no role's schema document has). Never an allow:
-	// the operation as a whole is not allowed while a field is undecided.
+	// Warden does not decide this root field yet (functions whose returned
+	// table the schema file does not declare, table fields whose names or
+	// permission Warden could not read, native queries whose rows a filter
+	// restricts, fields of remote schemas with customization or that no
+	// role's schema document has). Never an allow: the operation as a whole
+	// is not allowed while a field is undecided.
 	OperationDecision_OPERATION_DECISION_UNDECIDED OperationDecision = 3
 )
 
@@ -885,8 +886,7 @@ func (OperationDecision) EnumDescriptor() ([]byte, []int) {
 type RootFieldKind int32
 
 const (
-	// Not a root field Warden knows: a table field, or a name the metadata
-	// does not define.
+	// Not a root field Warden knows: a name the metadata does not define.
 	RootFieldKind_ROOT_FIELD_KIND_UNSPECIFIED RootFieldKind = 0
 	// An action (actions.yaml).
 	RootFieldKind_ROOT_FIELD_KIND_ACTION RootFieldKind = 1
@@ -895,7 +895,9 @@ const (
 	RootFieldKind_ROOT_FIELD_KIND_INTROSPECTION RootFieldKind = 2
 	// A tracked function returning rows of a table (or its _aggregate
 	// field): its rows are those of the table under the role's select
-	// permission, which Filter on that table gives.
+	// permission, which Filter on that table gives (RootFieldDecision.table
+	// lists the selections, each with that answer); the columns selected
+	// must be within it.
 	RootFieldKind_ROOT_FIELD_KIND_FUNCTION RootFieldKind = 3
 	// A root field of a remote schema (remote_schemas.yaml), decided against
 	// the role's schema document of its permission: the field, its
@@ -911,6 +913,10 @@ const (
 	// permission's filter restricts the rows (Warden does not decide logical
 	// model filters yet) or a relationship is selected.
 	RootFieldKind_ROOT_FIELD_KIND_NATIVE_QUERY RootFieldKind = 14
+	// A root field of a tracked table, named as Hasura names it (custom
+	// names and the source's root field customization applied):
+	// RootFieldDecision.table says what it reads and writes.
+	RootFieldKind_ROOT_FIELD_KIND_TABLE RootFieldKind = 24
 )
 
 // Enum value maps for RootFieldKind.
@@ -922,6 +928,7 @@ var (
 		3:  "ROOT_FIELD_KIND_FUNCTION",
 		13: "ROOT_FIELD_KIND_REMOTE_SCHEMA",
 		14: "ROOT_FIELD_KIND_NATIVE_QUERY",
+		24: "ROOT_FIELD_KIND_TABLE",
 	}
 	RootFieldKind_value = map[string]int32{
 		"ROOT_FIELD_KIND_UNSPECIFIED":   0,
@@ -930,6 +937,7 @@ var (
 		"ROOT_FIELD_KIND_FUNCTION":      3,
 		"ROOT_FIELD_KIND_REMOTE_SCHEMA": 13,
 		"ROOT_FIELD_KIND_NATIVE_QUERY":  14,
+		"ROOT_FIELD_KIND_TABLE":         24,
 	}
 )
 
@@ -3942,8 +3950,16 @@ type CheckGraphQLRequest struct {
 	// HASURA_GRAPHQL_ENABLE_ALLOWLIST. The allow list result is reported
 	// either way.
 	EnforceAllowList bool `protobuf:"varint,4,opt,name=enforce_allow_list,json=enforceAllowList,proto3" json:"enforce_allow_list,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The request's variables (its "variables"): they decide @skip and
+	// @include, and give the rows and columns of mutation arguments written
+	// as variables. Optional.
+	Variables *structpb.Struct `protobuf:"bytes,14,opt,name=variables,proto3" json:"variables,omitempty"`
+	// Render each table selection's filter as SQL (TableSelection.filter.sql)
+	// in this dialect, from first_placeholder. table_alias must be empty:
+	// each selection's SQL names its own table.
+	Sql           *SqlOptions `protobuf:"bytes,15,opt,name=sql,proto3" json:"sql,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CheckGraphQLRequest) Reset() {
@@ -4004,6 +4020,20 @@ func (x *CheckGraphQLRequest) GetEnforceAllowList() bool {
 	return false
 }
 
+func (x *CheckGraphQLRequest) GetVariables() *structpb.Struct {
+	if x != nil {
+		return x.Variables
+	}
+	return nil
+}
+
+func (x *CheckGraphQLRequest) GetSql() *SqlOptions {
+	if x != nil {
+		return x.Sql
+	}
+	return nil
+}
+
 // RootFieldDecision is the answer for one root field of the operation.
 type RootFieldDecision struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4029,6 +4059,14 @@ type RootFieldDecision struct {
 	// the operation itself sets each one, overriding what the caller's
 	// variables hold.
 	RemotePresets []*RemotePreset `protobuf:"bytes,17,rep,name=remote_presets,json=remotePresets,proto3" json:"remote_presets,omitempty"`
+	// The response key of the namespace field the field is under (a
+	// source's customization.root_fields.namespace); empty at the root.
+	Namespace string `protobuf:"bytes,27,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// For a table root field (ROOT_FIELD_KIND_TABLE), and for a tracked
+	// function's field (ROOT_FIELD_KIND_FUNCTION, over the table it
+	// returns): the table, the kind of field, and, when allowed, every table
+	// selection of it.
+	Table         *TableRootField `protobuf:"bytes,28,opt,name=table,proto3" json:"table,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4119,6 +4157,199 @@ func (x *RootFieldDecision) GetRemotePresets() []*RemotePreset {
 	return nil
 }
 
+func (x *RootFieldDecision) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *RootFieldDecision) GetTable() *TableRootField {
+	if x != nil {
+		return x.Table
+	}
+	return nil
+}
+
+// TableRootField is what a table root field reads and writes.
+type TableRootField struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The table, "schema.name" (or "source:schema.name", as Filter names it).
+	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	// The kind of root field, as Hasura's custom_root_fields keys name
+	// them: select, select_by_pk, select_aggregate, select_stream, insert,
+	// insert_one, update, update_by_pk, update_many, delete, delete_by_pk;
+	// for a tracked function's field (ROOT_FIELD_KIND_FUNCTION) function or
+	// function_aggregate, the table being the one it returns.
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The selections, the root field's own first, then relationships,
+	// returning, nested inserts and upserts in document order. Empty when
+	// the field is not allowed.
+	Selections    []*TableSelection `protobuf:"bytes,3,rep,name=selections,proto3" json:"selections,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TableRootField) Reset() {
+	*x = TableRootField{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TableRootField) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TableRootField) ProtoMessage() {}
+
+func (x *TableRootField) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TableRootField.ProtoReflect.Descriptor instead.
+func (*TableRootField) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *TableRootField) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *TableRootField) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *TableRootField) GetSelections() []*TableSelection {
+	if x != nil {
+		return x.Selections
+	}
+	return nil
+}
+
+// TableSelection is one table a root field reads or writes, with the rows
+// the role may touch there.
+type TableSelection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The place in the response: response keys joined by dots
+	// ("articles.author", "insert_articles.returning",
+	// "insert_articles.on_conflict" for an upsert's update).
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// The table, as in TableRootField.
+	Table string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
+	// The permission that decides the rows: SELECT for what is read,
+	// INSERT, UPDATE or DELETE for a mutation's table.
+	Operation Operation `protobuf:"varint,3,opt,name=operation,proto3,enum=warden.v1.Operation" json:"operation,omitempty"`
+	// The relationship traversed to reach the table; empty at the root.
+	Relationship string `protobuf:"bytes,4,opt,name=relationship,proto3" json:"relationship,omitempty"`
+	// The columns read (select) or set by the input (insert, update),
+	// sorted; all of them within the permission's columns (else the field
+	// is denied, naming the column).
+	Columns []string `protobuf:"bytes,5,rep,name=columns,proto3" json:"columns,omitempty"`
+	// The selection aggregates the rows (_aggregate).
+	Aggregate bool `protobuf:"varint,6,opt,name=aggregate,proto3" json:"aggregate,omitempty"`
+	// Filter's answer for this table, operation and session: the row
+	// predicate (for insert the check; for update the filter and check),
+	// the permission's columns, limit, presets resolved for the session,
+	// and SQL when CheckGraphQLRequest.sql asks for it.
+	Filter        *FilterResponse `protobuf:"bytes,7,opt,name=filter,proto3" json:"filter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TableSelection) Reset() {
+	*x = TableSelection{}
+	mi := &file_warden_v1_authorization_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TableSelection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TableSelection) ProtoMessage() {}
+
+func (x *TableSelection) ProtoReflect() protoreflect.Message {
+	mi := &file_warden_v1_authorization_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TableSelection.ProtoReflect.Descriptor instead.
+func (*TableSelection) Descriptor() ([]byte, []int) {
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *TableSelection) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *TableSelection) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *TableSelection) GetOperation() Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return Operation_OPERATION_UNSPECIFIED
+}
+
+func (x *TableSelection) GetRelationship() string {
+	if x != nil {
+		return x.Relationship
+	}
+	return ""
+}
+
+func (x *TableSelection) GetColumns() []string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+func (x *TableSelection) GetAggregate() bool {
+	if x != nil {
+		return x.Aggregate
+	}
+	return false
+}
+
+func (x *TableSelection) GetFilter() *FilterResponse {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
 // RemotePreset is one argument value injected into a remote schema field.
 type RemotePreset struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4143,7 +4374,7 @@ type RemotePreset struct {
 
 func (x *RemotePreset) Reset() {
 	*x = RemotePreset{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	mi := &file_warden_v1_authorization_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4155,7 +4386,7 @@ func (x *RemotePreset) String() string {
 func (*RemotePreset) ProtoMessage() {}
 
 func (x *RemotePreset) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[33]
+	mi := &file_warden_v1_authorization_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4168,7 +4399,7 @@ func (x *RemotePreset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemotePreset.ProtoReflect.Descriptor instead.
 func (*RemotePreset) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{33}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RemotePreset) GetPath() string {
@@ -4225,7 +4456,7 @@ type AllowListResult struct {
 
 func (x *AllowListResult) Reset() {
 	*x = AllowListResult{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[34]
+	mi := &file_warden_v1_authorization_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4237,7 +4468,7 @@ func (x *AllowListResult) String() string {
 func (*AllowListResult) ProtoMessage() {}
 
 func (x *AllowListResult) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[34]
+	mi := &file_warden_v1_authorization_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4250,7 +4481,7 @@ func (x *AllowListResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllowListResult.ProtoReflect.Descriptor instead.
 func (*AllowListResult) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{34}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AllowListResult) GetAllowed() bool {
@@ -4309,7 +4540,7 @@ type CheckGraphQLResponse struct {
 
 func (x *CheckGraphQLResponse) Reset() {
 	*x = CheckGraphQLResponse{}
-	mi := &file_warden_v1_authorization_proto_msgTypes[35]
+	mi := &file_warden_v1_authorization_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4321,7 +4552,7 @@ func (x *CheckGraphQLResponse) String() string {
 func (*CheckGraphQLResponse) ProtoMessage() {}
 
 func (x *CheckGraphQLResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_warden_v1_authorization_proto_msgTypes[35]
+	mi := &file_warden_v1_authorization_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4334,7 +4565,7 @@ func (x *CheckGraphQLResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckGraphQLResponse.ProtoReflect.Descriptor instead.
 func (*CheckGraphQLResponse) Descriptor() ([]byte, []int) {
-	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{35}
+	return file_warden_v1_authorization_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CheckGraphQLResponse) GetDecision() OperationDecision {
@@ -4618,12 +4849,14 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\n" +
 	"ColumnPair\x12\x14\n" +
 	"\x05local\x18\x01 \x01(\tR\x05local\x12\x16\n" +
-	"\x06remote\x18\x02 \x01(\tR\x06remote\"\xb4\x01\n" +
+	"\x06remote\x18\x02 \x01(\tR\x06remote\"\x94\x02\n" +
 	"\x13CheckGraphQLRequest\x122\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05query\x18\x02 \x01(\tR\x05query\x12%\n" +
 	"\x0eoperation_name\x18\x03 \x01(\tR\roperationName\x12,\n" +
-	"\x12enforce_allow_list\x18\x04 \x01(\bR\x10enforceAllowList\"\xd5\x03\n" +
+	"\x12enforce_allow_list\x18\x04 \x01(\bR\x10enforceAllowList\x125\n" +
+	"\tvariables\x18\x0e \x01(\v2\x17.google.protobuf.StructR\tvariables\x12'\n" +
+	"\x03sql\x18\x0f \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"\xa4\x04\n" +
 	"\x11RootFieldDecision\x12!\n" +
 	"\fresponse_key\x18\x01 \x01(\tR\vresponseKey\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12,\n" +
@@ -4632,10 +4865,26 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12_\n" +
 	"\x11session_variables\x18\x06 \x03(\v22.warden.v1.RootFieldDecision.SessionVariablesEntryR\x10sessionVariables\x12#\n" +
 	"\rremote_schema\x18\x10 \x01(\tR\fremoteSchema\x12>\n" +
-	"\x0eremote_presets\x18\x11 \x03(\v2\x17.warden.v1.RemotePresetR\rremotePresets\x1aC\n" +
+	"\x0eremote_presets\x18\x11 \x03(\v2\x17.warden.v1.RemotePresetR\rremotePresets\x12\x1c\n" +
+	"\tnamespace\x18\x1b \x01(\tR\tnamespace\x12/\n" +
+	"\x05table\x18\x1c \x01(\v2\x19.warden.v1.TableRootFieldR\x05table\x1aC\n" +
 	"\x15SessionVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xaf\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"u\n" +
+	"\x0eTableRootField\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x129\n" +
+	"\n" +
+	"selections\x18\x03 \x03(\v2\x19.warden.v1.TableSelectionR\n" +
+	"selections\"\xfd\x01\n" +
+	"\x0eTableSelection\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
+	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
+	"\toperation\x18\x03 \x01(\x0e2\x14.warden.v1.OperationR\toperation\x12\"\n" +
+	"\frelationship\x18\x04 \x01(\tR\frelationship\x12\x18\n" +
+	"\acolumns\x18\x05 \x03(\tR\acolumns\x12\x1c\n" +
+	"\taggregate\x18\x06 \x01(\bR\taggregate\x121\n" +
+	"\x06filter\x18\a \x01(\v2\x19.warden.v1.FilterResponseR\x06filter\"\xaf\x01\n" +
 	"\fRemotePreset\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
 	"\x05field\x18\x02 \x01(\tR\x05field\x12\x1a\n" +
@@ -4753,14 +5002,15 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x1eOPERATION_DECISION_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18OPERATION_DECISION_ALLOW\x10\x01\x12\x1b\n" +
 	"\x17OPERATION_DECISION_DENY\x10\x02\x12 \n" +
-	"\x1cOPERATION_DECISION_UNDECIDED\x10\x03*\xd2\x01\n" +
+	"\x1cOPERATION_DECISION_UNDECIDED\x10\x03*\xed\x01\n" +
 	"\rRootFieldKind\x12\x1f\n" +
 	"\x1bROOT_FIELD_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ROOT_FIELD_KIND_ACTION\x10\x01\x12!\n" +
 	"\x1dROOT_FIELD_KIND_INTROSPECTION\x10\x02\x12\x1c\n" +
 	"\x18ROOT_FIELD_KIND_FUNCTION\x10\x03\x12!\n" +
 	"\x1dROOT_FIELD_KIND_REMOTE_SCHEMA\x10\r\x12 \n" +
-	"\x1cROOT_FIELD_KIND_NATIVE_QUERY\x10\x0e2\xe2\x01\n" +
+	"\x1cROOT_FIELD_KIND_NATIVE_QUERY\x10\x0e\x12\x19\n" +
+	"\x15ROOT_FIELD_KIND_TABLE\x10\x182\xe2\x01\n" +
 	"\x14AuthorizationService\x12:\n" +
 	"\x05Check\x12\x17.warden.v1.CheckRequest\x1a\x18.warden.v1.CheckResponse\x12=\n" +
 	"\x06Filter\x12\x18.warden.v1.FilterRequest\x1a\x19.warden.v1.FilterResponse\x12O\n" +
@@ -4779,7 +5029,7 @@ func file_warden_v1_authorization_proto_rawDescGZIP() []byte {
 }
 
 var file_warden_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_warden_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_warden_v1_authorization_proto_goTypes = []any{
 	(Operation)(0),               // 0: warden.v1.Operation
 	(Decision)(0),                // 1: warden.v1.Decision
@@ -4828,28 +5078,30 @@ var file_warden_v1_authorization_proto_goTypes = []any{
 	(*ColumnPair)(nil),           // 44: warden.v1.ColumnPair
 	(*CheckGraphQLRequest)(nil),  // 45: warden.v1.CheckGraphQLRequest
 	(*RootFieldDecision)(nil),    // 46: warden.v1.RootFieldDecision
-	(*RemotePreset)(nil),         // 47: warden.v1.RemotePreset
-	(*AllowListResult)(nil),      // 48: warden.v1.AllowListResult
-	(*CheckGraphQLResponse)(nil), // 49: warden.v1.CheckGraphQLResponse
-	nil,                          // 50: warden.v1.Principal.SessionVariablesEntry
-	nil,                          // 51: warden.v1.Row.ValuesJsonEntry
-	nil,                          // 52: warden.v1.Row.NewValuesJsonEntry
-	nil,                          // 53: warden.v1.RootFieldDecision.SessionVariablesEntry
-	(*structpb.Struct)(nil),      // 54: google.protobuf.Struct
-	(*structpb.Value)(nil),       // 55: google.protobuf.Value
-	(*structpb.ListValue)(nil),   // 56: google.protobuf.ListValue
+	(*TableRootField)(nil),       // 47: warden.v1.TableRootField
+	(*TableSelection)(nil),       // 48: warden.v1.TableSelection
+	(*RemotePreset)(nil),         // 49: warden.v1.RemotePreset
+	(*AllowListResult)(nil),      // 50: warden.v1.AllowListResult
+	(*CheckGraphQLResponse)(nil), // 51: warden.v1.CheckGraphQLResponse
+	nil,                          // 52: warden.v1.Principal.SessionVariablesEntry
+	nil,                          // 53: warden.v1.Row.ValuesJsonEntry
+	nil,                          // 54: warden.v1.Row.NewValuesJsonEntry
+	nil,                          // 55: warden.v1.RootFieldDecision.SessionVariablesEntry
+	(*structpb.Struct)(nil),      // 56: google.protobuf.Struct
+	(*structpb.Value)(nil),       // 57: google.protobuf.Value
+	(*structpb.ListValue)(nil),   // 58: google.protobuf.ListValue
 }
 var file_warden_v1_authorization_proto_depIdxs = []int32{
-	50, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
-	54, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
-	54, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
-	51, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
-	52, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
+	52, // 0: warden.v1.Principal.session_variables:type_name -> warden.v1.Principal.SessionVariablesEntry
+	56, // 1: warden.v1.Row.values:type_name -> google.protobuf.Struct
+	56, // 2: warden.v1.Row.new_values:type_name -> google.protobuf.Struct
+	53, // 3: warden.v1.Row.values_json:type_name -> warden.v1.Row.ValuesJsonEntry
+	54, // 4: warden.v1.Row.new_values_json:type_name -> warden.v1.Row.NewValuesJsonEntry
 	14, // 5: warden.v1.CheckRequest.principal:type_name -> warden.v1.Principal
 	0,  // 6: warden.v1.CheckRequest.operation:type_name -> warden.v1.Operation
 	15, // 7: warden.v1.CheckRequest.rows:type_name -> warden.v1.Row
 	17, // 8: warden.v1.CheckRequest.tables:type_name -> warden.v1.TableRows
-	54, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
+	56, // 9: warden.v1.TableRows.rows:type_name -> google.protobuf.Struct
 	1,  // 10: warden.v1.RowDecision.decision:type_name -> warden.v1.Decision
 	32, // 11: warden.v1.RowDecision.residual:type_name -> warden.v1.Predicate
 	32, // 12: warden.v1.RowDecision.check_residual:type_name -> warden.v1.Predicate
@@ -4859,11 +5111,11 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	20, // 16: warden.v1.Explanation.column_conditions:type_name -> warden.v1.ColumnExplanation
 	2,  // 17: warden.v1.ColumnExplanation.outcome:type_name -> warden.v1.ExplainOutcome
 	2,  // 18: warden.v1.ExplainNode.outcome:type_name -> warden.v1.ExplainOutcome
-	55, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
-	55, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
+	57, // 19: warden.v1.ExplainNode.row_value:type_name -> google.protobuf.Value
+	57, // 20: warden.v1.ExplainNode.value:type_name -> google.protobuf.Value
 	21, // 21: warden.v1.ExplainNode.children:type_name -> warden.v1.ExplainNode
 	18, // 22: warden.v1.CheckResponse.decisions:type_name -> warden.v1.RowDecision
-	54, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
+	56, // 23: warden.v1.CheckResponse.presets:type_name -> google.protobuf.Struct
 	3,  // 24: warden.v1.SqlOptions.dialect:type_name -> warden.v1.SqlDialect
 	14, // 25: warden.v1.FilterRequest.principal:type_name -> warden.v1.Principal
 	0,  // 26: warden.v1.FilterRequest.operation:type_name -> warden.v1.Operation
@@ -4872,7 +5124,7 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	32, // 29: warden.v1.FilterResponse.predicate:type_name -> warden.v1.Predicate
 	32, // 30: warden.v1.FilterResponse.check:type_name -> warden.v1.Predicate
 	27, // 31: warden.v1.FilterResponse.column_conditions:type_name -> warden.v1.ColumnCondition
-	54, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
+	56, // 32: warden.v1.FilterResponse.presets:type_name -> google.protobuf.Struct
 	28, // 33: warden.v1.FilterResponse.sql:type_name -> warden.v1.SqlFilter
 	26, // 34: warden.v1.FilterResponse.explanation:type_name -> warden.v1.FilterExplanation
 	32, // 35: warden.v1.ColumnCondition.predicate:type_name -> warden.v1.Predicate
@@ -4900,45 +5152,51 @@ var file_warden_v1_authorization_proto_depIdxs = []int32{
 	6,  // 57: warden.v1.Comparison.operator:type_name -> warden.v1.ComparisonOperator
 	34, // 58: warden.v1.Comparison.column:type_name -> warden.v1.ColumnRef
 	34, // 59: warden.v1.Comparison.other_column:type_name -> warden.v1.ColumnRef
-	55, // 60: warden.v1.Comparison.value:type_name -> google.protobuf.Value
+	57, // 60: warden.v1.Comparison.value:type_name -> google.protobuf.Value
 	36, // 61: warden.v1.Comparison.clock:type_name -> warden.v1.ClockValue
 	7,  // 62: warden.v1.ClockValue.word:type_name -> warden.v1.ClockWord
 	34, // 63: warden.v1.InList.column:type_name -> warden.v1.ColumnRef
-	56, // 64: warden.v1.InList.values:type_name -> google.protobuf.ListValue
+	58, // 64: warden.v1.InList.values:type_name -> google.protobuf.ListValue
 	8,  // 65: warden.v1.PatternMatch.operator:type_name -> warden.v1.PatternOperator
 	34, // 66: warden.v1.PatternMatch.column:type_name -> warden.v1.ColumnRef
 	9,  // 67: warden.v1.JsonbPredicate.operator:type_name -> warden.v1.JsonbOperator
 	34, // 68: warden.v1.JsonbPredicate.column:type_name -> warden.v1.ColumnRef
-	55, // 69: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
+	57, // 69: warden.v1.JsonbPredicate.value:type_name -> google.protobuf.Value
 	10, // 70: warden.v1.ArrayPredicate.operator:type_name -> warden.v1.ArrayOperator
 	34, // 71: warden.v1.ArrayPredicate.column:type_name -> warden.v1.ColumnRef
 	11, // 72: warden.v1.SpatialPredicate.operator:type_name -> warden.v1.SpatialOperator
 	34, // 73: warden.v1.SpatialPredicate.column:type_name -> warden.v1.ColumnRef
-	55, // 74: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
+	57, // 74: warden.v1.SpatialPredicate.geometry:type_name -> google.protobuf.Value
 	34, // 75: warden.v1.DatabasePredicate.column:type_name -> warden.v1.ColumnRef
 	34, // 76: warden.v1.DatabasePredicate.other_column:type_name -> warden.v1.ColumnRef
 	44, // 77: warden.v1.ExistsPredicate.on:type_name -> warden.v1.ColumnPair
 	32, // 78: warden.v1.ExistsPredicate.where:type_name -> warden.v1.Predicate
 	14, // 79: warden.v1.CheckGraphQLRequest.principal:type_name -> warden.v1.Principal
-	13, // 80: warden.v1.RootFieldDecision.kind:type_name -> warden.v1.RootFieldKind
-	12, // 81: warden.v1.RootFieldDecision.decision:type_name -> warden.v1.OperationDecision
-	53, // 82: warden.v1.RootFieldDecision.session_variables:type_name -> warden.v1.RootFieldDecision.SessionVariablesEntry
-	47, // 83: warden.v1.RootFieldDecision.remote_presets:type_name -> warden.v1.RemotePreset
-	55, // 84: warden.v1.RemotePreset.value:type_name -> google.protobuf.Value
-	12, // 85: warden.v1.CheckGraphQLResponse.decision:type_name -> warden.v1.OperationDecision
-	46, // 86: warden.v1.CheckGraphQLResponse.root_fields:type_name -> warden.v1.RootFieldDecision
-	48, // 87: warden.v1.CheckGraphQLResponse.allow_list:type_name -> warden.v1.AllowListResult
-	16, // 88: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
-	24, // 89: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
-	45, // 90: warden.v1.AuthorizationService.CheckGraphQL:input_type -> warden.v1.CheckGraphQLRequest
-	22, // 91: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
-	25, // 92: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
-	49, // 93: warden.v1.AuthorizationService.CheckGraphQL:output_type -> warden.v1.CheckGraphQLResponse
-	91, // [91:94] is the sub-list for method output_type
-	88, // [88:91] is the sub-list for method input_type
-	88, // [88:88] is the sub-list for extension type_name
-	88, // [88:88] is the sub-list for extension extendee
-	0,  // [0:88] is the sub-list for field type_name
+	56, // 80: warden.v1.CheckGraphQLRequest.variables:type_name -> google.protobuf.Struct
+	23, // 81: warden.v1.CheckGraphQLRequest.sql:type_name -> warden.v1.SqlOptions
+	13, // 82: warden.v1.RootFieldDecision.kind:type_name -> warden.v1.RootFieldKind
+	12, // 83: warden.v1.RootFieldDecision.decision:type_name -> warden.v1.OperationDecision
+	55, // 84: warden.v1.RootFieldDecision.session_variables:type_name -> warden.v1.RootFieldDecision.SessionVariablesEntry
+	49, // 85: warden.v1.RootFieldDecision.remote_presets:type_name -> warden.v1.RemotePreset
+	47, // 86: warden.v1.RootFieldDecision.table:type_name -> warden.v1.TableRootField
+	48, // 87: warden.v1.TableRootField.selections:type_name -> warden.v1.TableSelection
+	0,  // 88: warden.v1.TableSelection.operation:type_name -> warden.v1.Operation
+	25, // 89: warden.v1.TableSelection.filter:type_name -> warden.v1.FilterResponse
+	57, // 90: warden.v1.RemotePreset.value:type_name -> google.protobuf.Value
+	12, // 91: warden.v1.CheckGraphQLResponse.decision:type_name -> warden.v1.OperationDecision
+	46, // 92: warden.v1.CheckGraphQLResponse.root_fields:type_name -> warden.v1.RootFieldDecision
+	50, // 93: warden.v1.CheckGraphQLResponse.allow_list:type_name -> warden.v1.AllowListResult
+	16, // 94: warden.v1.AuthorizationService.Check:input_type -> warden.v1.CheckRequest
+	24, // 95: warden.v1.AuthorizationService.Filter:input_type -> warden.v1.FilterRequest
+	45, // 96: warden.v1.AuthorizationService.CheckGraphQL:input_type -> warden.v1.CheckGraphQLRequest
+	22, // 97: warden.v1.AuthorizationService.Check:output_type -> warden.v1.CheckResponse
+	25, // 98: warden.v1.AuthorizationService.Filter:output_type -> warden.v1.FilterResponse
+	51, // 99: warden.v1.AuthorizationService.CheckGraphQL:output_type -> warden.v1.CheckGraphQLResponse
+	97, // [97:100] is the sub-list for method output_type
+	94, // [94:97] is the sub-list for method input_type
+	94, // [94:94] is the sub-list for extension type_name
+	94, // [94:94] is the sub-list for extension extendee
+	0,  // [0:94] is the sub-list for field type_name
 }
 
 func init() { file_warden_v1_authorization_proto_init() }
@@ -4981,7 +5239,7 @@ func file_warden_v1_authorization_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_warden_v1_authorization_proto_rawDesc), len(file_warden_v1_authorization_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   40,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

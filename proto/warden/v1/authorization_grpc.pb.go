@@ -52,12 +52,17 @@ type AuthorizationServiceClient interface {
 	// layer would before executing it: for each root field whether the role
 	// may use it, and whether the operation is in the allow list. This
 	// version decides actions (with the session variables Hasura forwards to
-	// the action handler), tracked functions, introspection and the allow
-	// list; other root fields (tables, remote schemas) are answered
+	// the action handler), tracked functions, introspection, the allow list
+	// and table root fields (select, _by_pk, _aggregate, _stream, insert,
+	// update, delete, with each table selection's row filter as Filter
+	// answers it); other root fields (remote schemas) are answered
 	// OPERATION_DECISION_UNDECIDED, never allowed. The caller needs the check
-	// grant. Errors: as Check for the principal; INVALID_ARGUMENT for a
-	// query that does not parse, or an operation name the document does not
-	// hold (or none given for a document of several operations).
+	// grant. Errors: as Check for the principal, and as Filter for a table
+	// selection's filter (FAILED_PRECONDITION for a missing session
+	// variable); INVALID_ARGUMENT for a query that does not parse, an
+	// operation name the document does not hold (or none given for a
+	// document of several operations), or variables that do not decide
+	// (a required variable of @skip not given).
 	CheckGraphQL(ctx context.Context, in *CheckGraphQLRequest, opts ...grpc.CallOption) (*CheckGraphQLResponse, error)
 }
 
@@ -127,12 +132,17 @@ type AuthorizationServiceServer interface {
 	// layer would before executing it: for each root field whether the role
 	// may use it, and whether the operation is in the allow list. This
 	// version decides actions (with the session variables Hasura forwards to
-	// the action handler), tracked functions, introspection and the allow
-	// list; other root fields (tables, remote schemas) are answered
+	// the action handler), tracked functions, introspection, the allow list
+	// and table root fields (select, _by_pk, _aggregate, _stream, insert,
+	// update, delete, with each table selection's row filter as Filter
+	// answers it); other root fields (remote schemas) are answered
 	// OPERATION_DECISION_UNDECIDED, never allowed. The caller needs the check
-	// grant. Errors: as Check for the principal; INVALID_ARGUMENT for a
-	// query that does not parse, or an operation name the document does not
-	// hold (or none given for a document of several operations).
+	// grant. Errors: as Check for the principal, and as Filter for a table
+	// selection's filter (FAILED_PRECONDITION for a missing session
+	// variable); INVALID_ARGUMENT for a query that does not parse, an
+	// operation name the document does not hold (or none given for a
+	// document of several operations), or variables that do not decide
+	// (a required variable of @skip not given).
 	CheckGraphQL(context.Context, *CheckGraphQLRequest) (*CheckGraphQLResponse, error)
 	mustEmbedUnimplementedAuthorizationServiceServer()
 }

@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 	"github.com/wardenpdp/warden/server"
@@ -21,16 +22,17 @@ func (a *app) graphql(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
 	var (
 		role, query, queryFile, opName, output string
+		variables, dialect                     string
 		session                                listFlag
 		enforce                                bool
 	)
 	fs := a.flagSet("graphql", "[DIR] --role R (--query Q | --query-file F) [flags]",
 		"Decides a GraphQL operation offline, exactly as the CheckGraphQL RPC would:\n"+
 			"for each root field whether the role may use it (actions, tracked\n"+
-			"functions, remote schemas, introspection; table fields are UNDECIDED),\n"+
-			"the session variables an action handler receives, the argument\n"+
-			"presets of a remote schema field, and whether the document is in the\n"+
-			"allow list.\n"+
+			"functions, remote schemas, introspection, table root fields with each\n"+
+			"selection's row filter), the session variables an action handler\n"+
+			"receives, the argument presets of a remote schema field, and whether\n"+
+			"the document is in the allow list.\n"+
 			"--output text prints a summary, proto the CheckGraphQLResponse in\n"+
 			"protobuf JSON. A deny is a result (exit status 0); a bad document is 1.")
 	registerLoadFlags(fs, &cfg)
@@ -39,6 +41,8 @@ func (a *app) graphql(ctx context.Context, args []string) error {
 	fs.StringVar(&query, "query", "", "the GraphQL `document`")
 	fs.StringVar(&queryFile, "query-file", "", "read the document from this `file` (- for stdin)")
 	fs.StringVar(&opName, "operation-name", "", "the operation to decide, when the document holds several")
+	fs.StringVar(&variables, "variables", "", "the request's variables as a JSON `object`")
+	fs.StringVar(&dialect, "dialect", "", "render each table selection's filter as SQL for this `dialect`: postgres, mysql or sqlite")
 	fs.BoolVar(&enforce, "enforce-allow-list", false, "count the allow list in the decision (HASURA_GRAPHQL_ENABLE_ALLOWLIST)")
 	fs.StringVar(&output, "output", "text", "output `format`: text or proto")
 	if err := a.parse(fs, args); err != nil {
@@ -73,11 +77,25 @@ func (a *app) graphql(ctx context.Context, args []string) error {
 		OperationName:    opName,
 		EnforceAllowList: enforce,
 	}
+	if variables != "" {
+		req.Variables = &structpb.Struct{}
+		if err := protojson.Unmarshal([]byte(variables), req.Variables); err != nil {
+			return usageError{fmt.Errorf("--variables: want a JSON object: %w", err)}
+		}
+	}
+	if dialect != "" {
+		d, ok := map[string]wardenv1.SqlDialect{"postgres": wardenv1.SqlDialect_SQL_DIALECT_POSTGRES,
+			"mysql": wardenv1.SqlDialect_SQL_DIALECT_MYSQL, "sqlite": wardenv1.SqlDialect_SQL_DIALECT_SQLITE}[dialect]
+		if !ok {
+			return usageError{fmt.Errorf("--dialect %q: want postgres, mysql or sqlite", dialect)}
+		}
+		req.Sql = &wardenv1.SqlOptions{Dialect: d}
+	}
 	set, err := loadSet(ctx, cfg, printProblems(a.stderr))
 	if err != nil {
 		return err
 	}
-	resp, err := server.CheckGraphQLOffline(set, req, server.Limits{})
+	resp, err := server.CheckGraphQLOffline(ctx, set, req, server.Limits{})
 	if err != nil {
 		st := server.StatusFromError(err)
 		if st.Code() == codes.Internal {
@@ -120,6 +138,14 @@ func printGraphQL(w io.Writer, resp *wardenv1.CheckGraphQLResponse) {
 				parts[i] = k + "=" + sv[k]
 			}
 			fmt.Fprintf(w, "    handler session: %s\n", strings.Join(parts, " "))
+		}
+		for _, s := range f.GetTable().GetSelections() {
+			op := strings.ToLower(strings.TrimPrefix(s.GetOperation().String(), "OPERATION_"))
+			fmt.Fprintf(w, "    %s: %s %s columns [%s], rows %s\n", s.GetPath(), op, s.GetTable(), strings.Join(s.GetColumns(), ", "),
+				strings.ToLower(strings.TrimPrefix(s.GetFilter().GetKind().String(), "FILTER_KIND_")))
+			if where := s.GetFilter().GetSql().GetWhere(); where != nil {
+				fmt.Fprintf(w, "      where %s\n", where.GetSql())
+			}
 		}
 		for _, p := range f.GetRemotePresets() {
 			v, _ := protojson.Marshal(p.GetValue())

@@ -74,3 +74,31 @@ func TestGraphQLCommand(t *testing.T) {
 		t.Errorf("no role: err %v, want InvalidArgument (offline the role is required)", err)
 	}
 }
+
+// TestGraphQLCommandTables: table root fields offline, with variables and
+// each selection's SQL.
+func TestGraphQLCommandTables(t *testing.T) {
+	dir := "../../../policy/graphql/testdata/tables"
+	q := "query Q($s: Boolean!) { articles { id reviewer_notes @skip(if: $s) author { name } } }"
+	stdout, stderr, err := runCLI(t, nil, "graphql", dir, "--role", "user", "--session", "x-hasura-user-id=7",
+		"--query", q, "--variables", `{"s": true}`, "--dialect", "postgres")
+	if err != nil {
+		t.Fatalf("graphql: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"ALLOW: query Q, role user", "table articles: ALLOW",
+		"articles: select public.articles columns [id], rows conditional", `"author_id"`,
+		"articles.author: select public.authors columns [name], rows always_allowed"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	stdout, _, err = runCLI(t, nil, "graphql", dir, "--role", "user", "--session", "x-hasura-user-id=7",
+		"--query", q, "--variables", `{"s": false}`)
+	if err != nil || !strings.Contains(stdout, "DENY: query Q") || !strings.Contains(stdout, "field 'reviewer_notes' not found in type: 'articles'") {
+		t.Errorf("not skipped: err %v, output %s, want a DENY naming reviewer_notes", err, stdout)
+	}
+	_, _, err = runCLI(t, nil, "graphql", dir, "--role", "user", "--query", q, "--variables", `[1]`)
+	if err == nil || !strings.Contains(err.Error(), "--variables") {
+		t.Errorf("variables not an object: err %v", err)
+	}
+}

@@ -70,6 +70,7 @@ ROOT_FIELD_KIND_FUNCTION: RootFieldKind
 ROOT_FIELD_KIND_INTROSPECTION: RootFieldKind
 ROOT_FIELD_KIND_NATIVE_QUERY: RootFieldKind
 ROOT_FIELD_KIND_REMOTE_SCHEMA: RootFieldKind
+ROOT_FIELD_KIND_TABLE: RootFieldKind
 ROOT_FIELD_KIND_UNSPECIFIED: RootFieldKind
 SPATIAL_OPERATOR_3D_D_WITHIN: SpatialOperator
 SPATIAL_OPERATOR_3D_INTERSECTS: SpatialOperator
@@ -110,16 +111,20 @@ class ArrayPredicate(_message.Message):
     def __init__(self, operator: _Optional[_Union[ArrayOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[str] = ...) -> None: ...
 
 class CheckGraphQLRequest(_message.Message):
-    __slots__ = ["enforce_allow_list", "operation_name", "principal", "query"]
+    __slots__ = ["enforce_allow_list", "operation_name", "principal", "query", "sql", "variables"]
     ENFORCE_ALLOW_LIST_FIELD_NUMBER: _ClassVar[int]
     OPERATION_NAME_FIELD_NUMBER: _ClassVar[int]
     PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
+    SQL_FIELD_NUMBER: _ClassVar[int]
+    VARIABLES_FIELD_NUMBER: _ClassVar[int]
     enforce_allow_list: bool
     operation_name: str
     principal: Principal
     query: str
-    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., query: _Optional[str] = ..., operation_name: _Optional[str] = ..., enforce_allow_list: bool = ...) -> None: ...
+    sql: SqlOptions
+    variables: _struct_pb2.Struct
+    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., query: _Optional[str] = ..., operation_name: _Optional[str] = ..., enforce_allow_list: bool = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., sql: _Optional[_Union[SqlOptions, _Mapping]] = ...) -> None: ...
 
 class CheckGraphQLResponse(_message.Message):
     __slots__ = ["allow_list", "decision", "decision_id", "operation_name", "operation_type", "revision", "role", "root_fields"]
@@ -469,7 +474,7 @@ class RemotePreset(_message.Message):
     def __init__(self, path: _Optional[str] = ..., field: _Optional[str] = ..., argument: _Optional[str] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., session_variables: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RootFieldDecision(_message.Message):
-    __slots__ = ["decision", "kind", "name", "reason", "remote_presets", "remote_schema", "response_key", "session_variables"]
+    __slots__ = ["decision", "kind", "name", "namespace", "reason", "remote_presets", "remote_schema", "response_key", "session_variables", "table"]
     class SessionVariablesEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -479,21 +484,25 @@ class RootFieldDecision(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     DECISION_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REMOTE_PRESETS_FIELD_NUMBER: _ClassVar[int]
     REMOTE_SCHEMA_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_KEY_FIELD_NUMBER: _ClassVar[int]
     SESSION_VARIABLES_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
     decision: OperationDecision
     kind: RootFieldKind
     name: str
+    namespace: str
     reason: str
     remote_presets: _containers.RepeatedCompositeFieldContainer[RemotePreset]
     remote_schema: str
     response_key: str
     session_variables: _containers.ScalarMap[str, str]
-    def __init__(self, response_key: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[RootFieldKind, str]] = ..., decision: _Optional[_Union[OperationDecision, str]] = ..., reason: _Optional[str] = ..., session_variables: _Optional[_Mapping[str, str]] = ..., remote_schema: _Optional[str] = ..., remote_presets: _Optional[_Iterable[_Union[RemotePreset, _Mapping]]] = ...) -> None: ...
+    table: TableRootField
+    def __init__(self, response_key: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[RootFieldKind, str]] = ..., decision: _Optional[_Union[OperationDecision, str]] = ..., reason: _Optional[str] = ..., session_variables: _Optional[_Mapping[str, str]] = ..., remote_schema: _Optional[str] = ..., remote_presets: _Optional[_Iterable[_Union[RemotePreset, _Mapping]]] = ..., namespace: _Optional[str] = ..., table: _Optional[_Union[TableRootField, _Mapping]] = ...) -> None: ...
 
 class Row(_message.Message):
     __slots__ = ["id", "json_nulls", "new_values", "new_values_json", "values", "values_json"]
@@ -613,6 +622,16 @@ class SqlParameter(_message.Message):
     text: str
     def __init__(self, text: _Optional[str] = ..., integer: _Optional[int] = ..., boolean: bool = ..., real: _Optional[float] = ..., array: _Optional[_Union[SqlArray, _Mapping]] = ...) -> None: ...
 
+class TableRootField(_message.Message):
+    __slots__ = ["kind", "selections", "table"]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SELECTIONS_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    selections: _containers.RepeatedCompositeFieldContainer[TableSelection]
+    table: str
+    def __init__(self, table: _Optional[str] = ..., kind: _Optional[str] = ..., selections: _Optional[_Iterable[_Union[TableSelection, _Mapping]]] = ...) -> None: ...
+
 class TableRows(_message.Message):
     __slots__ = ["json_nulls", "rows", "table"]
     JSON_NULLS_FIELD_NUMBER: _ClassVar[int]
@@ -622,6 +641,24 @@ class TableRows(_message.Message):
     rows: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Struct]
     table: str
     def __init__(self, table: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[_struct_pb2.Struct, _Mapping]]] = ..., json_nulls: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TableSelection(_message.Message):
+    __slots__ = ["aggregate", "columns", "filter", "operation", "path", "relationship", "table"]
+    AGGREGATE_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    RELATIONSHIP_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    aggregate: bool
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    filter: FilterResponse
+    operation: Operation
+    path: str
+    relationship: str
+    table: str
+    def __init__(self, path: _Optional[str] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., relationship: _Optional[str] = ..., columns: _Optional[_Iterable[str]] = ..., aggregate: bool = ..., filter: _Optional[_Union[FilterResponse, _Mapping]] = ...) -> None: ...
 
 class Operation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

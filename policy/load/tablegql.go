@@ -1,0 +1,385 @@
+package load
+
+import (
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// The GraphQL names of tracked tables' root fields, as Hasura builds them:
+// the table's GraphQL name (<schema>_<name> outside public, or
+// configuration.custom_name), each kind's default name around it
+// (<t>, <t>_by_pk, insert_<t>_one, ...) unless configuration.
+// custom_root_fields names it, then the source's customization.root_fields
+// prefix and suffix around the result, under its namespace if it has one.
+//
+// These keys shaped only the GraphQL schema before CheckGraphQL decided
+// table root fields, and Warden loaded metadata whatever they held: so a
+// shape Warden cannot read is a note, never a load error, and the table
+// (or source) has no root fields Warden decides — CheckGraphQL answers
+// them undecided.
+
+// queryRootKinds and subscriptionRootKinds are the values
+// query_root_fields and subscription_root_fields take.
+var (
+	queryRootKinds        = []string{model.RootSelect, model.RootSelectByPk, model.RootSelectAggregate}
+	subscriptionRootKinds = []string{model.RootSelect, model.RootSelectByPk, model.RootSelectAggregate, model.RootSelectStream}
+)
+
+// gqlUnknown marks a source whose root field names Warden cannot tell.
+var gqlUnknown = &model.SourceGraphQL{}
+
+// rootFieldList reads query_root_fields or subscription_root_fields: a
+// list of root field kinds; empty means none.
+func (ld *loader) rootFieldList(n *yaml.Node, l loc, allowed []string, ok *bool) map[string]bool {
+	names, good := ld.strList(n, l, "root fields")
+	if !good {
+		*ok = false
+		return nil
+	}
+	out := make(map[string]bool, len(names))
+	for i, name := range names {
+		if !contains(allowed, name) {
+			ld.problemf(l.index(i), elem(n, i), "%q is not a root field kind here (want one of %s)", name, strings.Join(allowed, ", "))
+			*ok = false
+			continue
+		}
+		out[name] = true
+	}
+	return out
+}
+
+// sourceCustomization reads a source's customization: root_fields
+// {namespace, prefix, suffix}, type_names {prefix, suffix} and
+// naming_convention. A naming convention other than hasura-default, or a
+// shape Warden cannot read, leaves the source's root fields undecided.
+func (ld *loader) sourceCustomization(n *yaml.Node, l loc, source string) *model.SourceGraphQL {
+	if isNull(deref(n)) {
+		return nil
+	}
+	out := &model.SourceGraphQL{}
+	m, ok := yamlMap(n)
+	if !ok {
+		ld.notef("%s: not read (not an object): the root fields of source %s are not decided by CheckGraphQL", l.source(), source)
+		return gqlUnknown
+	}
+	if nc := m["naming_convention"]; nc != nil {
+		if v, _ := scalar(nc); v != "hasura-default" {
+			ld.notef("%s: naming_convention %q: the root fields of source %s are not decided by CheckGraphQL (only hasura-default is)", l.source(), v, source)
+			return gqlUnknown
+		}
+	}
+	read := func(key string, into ...*string) bool {
+		v := m[key]
+		if isNull(deref(v)) {
+			return true
+		}
+		sub, ok := yamlMap(v)
+		if !ok {
+			return false
+		}
+		names := []string{"namespace", "prefix", "suffix"}
+		if len(into) == 2 {
+			names = names[1:]
+		}
+		for i, name := range names {
+			if x := sub[name]; !isNull(deref(x)) {
+				s, ok := scalar(x)
+				if !ok {
+					return false
+				}
+				*into[i] = s
+			}
+		}
+		return true
+	}
+	if !read("root_fields", &out.Namespace, &out.Prefix, &out.Suffix) || !read("type_names", &out.TypePrefix, &out.TypeSuffix) {
+		ld.notef("%s: not read (root_fields and type_names must be objects of strings): the root fields of source %s are not decided by CheckGraphQL", l.source(), source)
+		return gqlUnknown
+	}
+	return out
+}
+
+// tableConfiguration reads a table entry's configuration: custom_name,
+// custom_root_fields (a name, or {name, comment}), column_config
+// ({column: {custom_name}}) and the older custom_column_names.
+func (ld *loader) tableConfiguration(e *tableEntry) {
+	if e.table == nil {
+		return
+	}
+	ld.remoteRelationships(e)
+	n := e.keys["configuration"]
+	if isNull(deref(n)) {
+		return
+	}
+	l := e.loc.key("configuration")
+	bad := func(what string) {
+		ld.notef("%s: %s not read: the root fields of %s are not decided by CheckGraphQL", l.source(), what, e.table.Name)
+		e.gqlUnreadable = true
+	}
+	m, ok := yamlMap(n)
+	if !ok {
+		bad("configuration (not an object)")
+		return
+	}
+	g := e.table.GraphQL
+	if g == nil {
+		g = &model.TableGraphQL{}
+	}
+	if v := m["custom_name"]; !isNull(deref(v)) {
+		if g.CustomName, ok = scalar(v); !ok {
+			bad("custom_name")
+			return
+		}
+	}
+	if v := m["custom_root_fields"]; !isNull(deref(v)) {
+		rf, ok := yamlMap(v)
+		if !ok {
+			bad("custom_root_fields")
+			return
+		}
+		g.RootFields = map[string]string{}
+		for key, val := range rf {
+			if !contains(model.TableRootKinds, key) {
+				bad("custom_root_fields." + key)
+				return
+			}
+			if obj, isObj := yamlMap(val); isObj {
+				val = obj["name"]
+			}
+			if isNull(deref(val)) {
+				continue
+			}
+			name, ok := scalar(val)
+			if !ok {
+				bad("custom_root_fields." + key)
+				return
+			}
+			g.RootFields[key] = name
+		}
+	}
+	columns := func(key string, nested bool) bool {
+		v := m[key]
+		if isNull(deref(v)) {
+			return true
+		}
+		cm, ok := yamlMap(v)
+		if !ok {
+			return false
+		}
+		for col, val := range cm {
+			if nested {
+				obj, ok := yamlMap(val)
+				if !ok {
+					return false
+				}
+				val = obj["custom_name"]
+				if isNull(deref(val)) {
+					continue
+				}
+			}
+			name, ok := scalar(val)
+			if !ok {
+				return false
+			}
+			if g.ColumnNames == nil {
+				g.ColumnNames = map[string]string{}
+			}
+			g.ColumnNames[col] = name
+		}
+		return true
+	}
+	// custom_column_names first: column_config wins where both name a
+	// column, as in Hasura, which migrated the one into the other.
+	if !columns("custom_column_names", false) || !columns("column_config", true) {
+		bad("column names")
+		return
+	}
+	e.table.GraphQL = g
+}
+
+// remoteRelationships keeps the names of a table's remote relationships:
+// fields of its GraphQL type that Warden does not decide (they reach a
+// remote schema or another source), so that selecting one is undecided,
+// not a field Hasura would not find.
+func (ld *loader) remoteRelationships(e *tableEntry) {
+	n := deref(e.keys["remote_relationships"])
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		ld.notef("%s: remote_relationships not read (not a list): the root fields of %s are not decided by CheckGraphQL", e.loc.key("remote_relationships").source(), e.table.Name)
+		e.gqlUnreadable = true
+		return
+	}
+	for _, it := range n.Content {
+		m, _ := yamlMap(it)
+		name, ok := scalar(m["name"])
+		if !ok {
+			ld.notef("%s: a remote relationship without a name: the root fields of %s are not decided by CheckGraphQL", e.loc.key("remote_relationships").source(), e.table.Name)
+			e.gqlUnreadable = true
+			return
+		}
+		if e.table.GraphQL == nil {
+			e.table.GraphQL = &model.TableGraphQL{}
+		}
+		if e.table.GraphQL.RemoteRelationships == nil {
+			e.table.GraphQL.RemoteRelationships = map[string]bool{}
+		}
+		e.table.GraphQL.RemoteRelationships[name] = true
+	}
+}
+
+// tableRootFields builds the index of table root fields: every tracked
+// table's, named as Hasura names them. A name two objects claim (two
+// tables, or a table and an action or function) is left out and noted:
+// Hasura reports such a conflict as inconsistent.
+func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
+	sources := map[string]*model.SourceGraphQL{}
+	for _, e := range ld.order {
+		if e.table != nil {
+			sources[e.source.name] = e.source.gql
+		}
+	}
+	type claim struct {
+		f     model.TableRootField
+		count int
+	}
+	claims := map[string]map[string]*claim{} // namespace ("" none), then name
+	for _, e := range ld.order {
+		t := e.table
+		if t == nil || e.source.gql == gqlUnknown || e.gqlUnreadable {
+			continue
+		}
+		cust := e.source.gql
+		if cust == nil {
+			cust = &model.SourceGraphQL{}
+		}
+		base := t.Name.Name
+		if t.Name.Schema != "public" {
+			base = t.Name.Schema + "_" + t.Name.Name
+		}
+		var custom map[string]string
+		if t.GraphQL != nil {
+			if t.GraphQL.CustomName != "" {
+				base = t.GraphQL.CustomName
+			}
+			custom = t.GraphQL.RootFields
+		}
+		typeName := cust.TypePrefix + base + cust.TypeSuffix
+		if t.GraphQL == nil {
+			t.GraphQL = &model.TableGraphQL{}
+		}
+		t.GraphQL.TypeName = typeName
+		for _, kind := range model.TableRootKinds {
+			name := custom[kind]
+			if name == "" {
+				name = defaultRootName(kind, base)
+			}
+			name = cust.Prefix + name + cust.Suffix
+			if claims[cust.Namespace] == nil {
+				claims[cust.Namespace] = map[string]*claim{}
+			}
+			c := claims[cust.Namespace][name]
+			if c == nil {
+				c = &claim{f: model.TableRootField{Table: t.Name, Kind: kind, TypeName: typeName}}
+				claims[cust.Namespace][name] = c
+			}
+			c.count++
+		}
+	}
+	out.TableFields = map[string]model.TableRootField{}
+	out.Namespaces = map[string]map[string]model.TableRootField{}
+	names := make([]string, 0, len(claims[""]))
+	for name := range claims[""] {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c := claims[""][name]
+		switch {
+		case c.count > 1:
+			ld.notef("root field %s is claimed by more than one table: not decided by CheckGraphQL", name)
+		case out.Actions[name] != nil || out.Functions[name] != nil:
+			ld.notef("root field %s of %s is also an action's or a function's: not decided by CheckGraphQL", name, c.f.Table)
+		default:
+			out.TableFields[name] = c.f
+		}
+	}
+	for ns, fields := range claims {
+		if ns == "" {
+			continue
+		}
+		if out.Actions[ns] != nil || out.Functions[ns] != nil || claims[""][ns] != nil {
+			ld.notef("root field namespace %s is also a root field: not decided by CheckGraphQL", ns)
+			continue
+		}
+		m := map[string]model.TableRootField{}
+		for name, c := range fields {
+			if c.count > 1 {
+				ld.notef("root field %s.%s is claimed by more than one table: not decided by CheckGraphQL", ns, name)
+				continue
+			}
+			m[name] = c.f
+		}
+		out.Namespaces[ns] = m
+	}
+}
+
+// defaultRootName is Hasura's default name (hasura-default naming
+// convention) of a table root field of a kind, for the table's GraphQL
+// name.
+func defaultRootName(kind, base string) string {
+	switch kind {
+	case model.RootSelectByPk:
+		return base + "_by_pk"
+	case model.RootSelectAggregate:
+		return base + "_aggregate"
+	case model.RootSelectStream:
+		return base + "_stream"
+	case model.RootInsert:
+		return "insert_" + base
+	case model.RootInsertOne:
+		return "insert_" + base + "_one"
+	case model.RootUpdate:
+		return "update_" + base
+	case model.RootUpdateByPk:
+		return "update_" + base + "_by_pk"
+	case model.RootUpdateMany:
+		return "update_" + base + "_many"
+	case model.RootDelete:
+		return "delete_" + base
+	case model.RootDeleteByPk:
+		return "delete_" + base + "_by_pk"
+	}
+	return base
+}
+
+// yamlMap returns a mapping's values by key (the last of duplicates).
+func yamlMap(n *yaml.Node) (map[string]*yaml.Node, bool) {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, false
+	}
+	out := make(map[string]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := deref(n.Content[i])
+		if k == nil || k.Kind != yaml.ScalarNode {
+			return nil, false
+		}
+		out[k.Value] = n.Content[i+1]
+	}
+	return out, true
+}
+
+// scalar returns a non-empty string scalar.
+func scalar(n *yaml.Node) (string, bool) {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.ScalarNode || isNull(n) || n.Value == "" {
+		return "", false
+	}
+	return n.Value, true
+}
