@@ -123,7 +123,17 @@ func (p *Process) Stop(timeout time.Duration) error {
 	}
 }
 
+// CPUs, when not empty, is the CPU list (taskset -c) every server this
+// package starts is pinned to: taskset execs the server in its own place,
+// so the process (and its PID, whose CPU time is measured) is the
+// server's. The load generator pins itself by being run under taskset.
+var CPUs string
+
 func start(name, bin string, args, env []string) (*Process, error) {
+	if CPUs != "" {
+		args = append([]string{"-c", CPUs, bin}, args...)
+		bin = "taskset"
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	out := &tail{max: 64 << 10}

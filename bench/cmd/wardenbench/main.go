@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -66,8 +67,12 @@ type config struct {
 	retries          int
 	rounds           int
 	serverEnv        []string
+	serverCPUs       string
 	args             []string
 }
+
+// cpuList is a taskset CPU list: numbers and ranges, comma-separated.
+var cpuList = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
 
 // scenarioNames lists the scenarios in the order they run.
 var scenarioNames = []string{"check-1", "check-100", "filter", "mix"}
@@ -99,6 +104,13 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 			return fmt.Errorf("want KEY=VALUE, got %q", v)
 		}
 		c.serverEnv = append(c.serverEnv, v)
+		return nil
+	})
+	fs.Func("server-cpus", "run both servers pinned to these `CPUs` (taskset -c LIST, e.g. 1); run the generator itself under taskset -c on the others", func(v string) error {
+		if !cpuList.MatchString(v) {
+			return fmt.Errorf("want a CPU list such as 1 or 2-3 or 0,2, got %q", v)
+		}
+		c.serverCPUs = v
 		return nil
 	})
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (policy, Rego, binaries) and print its path")

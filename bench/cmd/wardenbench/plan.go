@@ -55,6 +55,9 @@ func (b *bench) measure(ctx context.Context) (*report.Report, string, error) {
 	if len(cfg.serverEnv) > 0 {
 		rep.Settings += "; server environment " + strings.Join(cfg.serverEnv, " ")
 	}
+	if cfg.serverCPUs != "" {
+		rep.Settings += "; both servers pinned to CPUs " + cfg.serverCPUs + " (taskset -c)"
+	}
 	if cfg.wardenBin != "" {
 		rep.Settings += "; warden binary " + cfg.wardenBin
 	}

@@ -109,6 +109,7 @@ func setup(ctx context.Context, cfg *config, stderr io.Writer) (*bench, error) {
 			return b, err
 		}
 	}
+	servers.CPUs = cfg.serverCPUs
 	key, _, err := callerauth.GenerateKey()
 	if err != nil {
 		return b, err
