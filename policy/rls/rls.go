@@ -39,6 +39,11 @@ const DefaultSetting = "request.jwt.claims"
 // variable: warden_session(setting, name) returns its text.
 const FunctionName = "warden_session"
 
+// ListFunctionName is the function the script creates to split a list
+// variable's text into its elements as Check does:
+// warden_session_list(text) returns text[] (see listFunctionSQL).
+const ListFunctionName = "warden_session_list"
+
 // PolicyPrefix starts the name of every policy the script creates; a
 // re-run drops every policy so named on the tables it manages.
 const PolicyPrefix = "warden_"
@@ -118,7 +123,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	}
 	path := append([]string{}, o.ClaimsPath...) // never nil: the three-argument reader
 	g := &generator{set: set, o: o, sql: sqlgen.Options{Dialect: sqlgen.Postgres, Schemas: o.Schemas,
-		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path}}}
+		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path, List: ListFunctionName}}}
 	if err := g.roles(); err != nil {
 		return nil, err
 	}
@@ -158,6 +163,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	}
 	apply.WriteString(dropOwned)
 	apply.WriteString(functionSQL(fn))
+	apply.WriteString(listFunctionSQL(g.fnSchema + `."` + ListFunctionName + `"`))
 	if dropOld, err = dropPolicies(refs, false); err != nil {
 		return nil, err
 	}
@@ -180,6 +186,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(body.String())
 	// The two-argument reader is an earlier version's.
 	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s(text, text, text[]);\nDROP FUNCTION IF EXISTS %s(text, text);\n", fn, fn)
+	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\n", g.fnSchema, ListFunctionName)
 	apply.WriteString("COMMIT;\n")
 	drop.WriteString("\nCOMMIT;\n")
 	return &Script{Apply: apply.String(), Drop: drop.String(), Refused: g.refused, Notes: g.notes}, nil
@@ -555,10 +562,6 @@ func (g *generator) inexpressible(e residual.Expr) string {
 			if y.Function != nil && y.Function.SessionArgument != "" {
 				note(fmt.Sprintf("computed field %s: its function %s takes the session as json, which a policy cannot pass", y.Function.Name, y.Function.Function))
 			}
-		case residual.Empty:
-			param(y.List, "a list")
-		case residual.In:
-			param(y.List, "a list")
 		case residual.Match:
 			param(y.Pattern, "a pattern")
 		case residual.JSONB:

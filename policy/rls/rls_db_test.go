@@ -140,8 +140,9 @@ func newLeg(ctx context.Context, t *testing.T, db *sql.DB, set *engine.Set, sche
 	if want := strings.Count(s.Apply, "CREATE POLICY "); n != want {
 		t.Fatalf("%d policies in %s after two runs, want the script's %d", n, schema, want)
 	}
-	// The session reader, the helpers and the preset triggers' functions.
-	want := [2]int{1 + strings.Count(s.Apply, "CREATE FUNCTION "), strings.Count(s.Apply, "CREATE TRIGGER ")}
+	// The session and list readers, the helpers and the preset
+	// triggers' functions.
+	want := [2]int{strings.Count(s.Apply, "CREATE OR REPLACE FUNCTION ") + strings.Count(s.Apply, "CREATE FUNCTION "), strings.Count(s.Apply, "CREATE TRIGGER ")}
 	if got := l.objects(ctx, t); got != want {
 		t.Fatalf("(functions, triggers) in %s after two runs: %v, want the script's %v", schema, got, want)
 	}

@@ -109,8 +109,8 @@ func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true, Reason: why}
 	}
 	switch {
-	case p.Array || p.Pattern != "" || p.Order != "":
-		return "", unsupported("only a variable compared as one value is read inside the database")
+	case p.Pattern != "" || p.Order != "":
+		return "", unsupported("only a variable compared as one value or a list of values is read inside the database")
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" || mc.Type.Fold || mc.Type.Enum != nil || mc.Type.Canon != "":
 		return "", unsupported(fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name))
 	}
@@ -118,14 +118,21 @@ func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 }
 
 // SessionSQL renders a session variable read inside the database, cast to
-// its kind: Schema.Function('setting', 'name')::type. Only plain values of
-// kinds with a cast that parses them are rendered (see session).
+// its kind: Schema.Function('setting', 'name')::type, or for a list
+// (Param.Array) Schema.List(Schema.Function('setting', 'name'))::type[],
+// the list function splitting the text into elements as Check does and
+// the array cast parsing each element as the scalar cast would. Only
+// plain values of kinds with a cast that parses them are rendered (see
+// session).
 func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 	unsupported := func(why string) error {
 		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true, Reason: why}
 	}
-	if p.Array || p.Pattern != "" || p.Order != "" || p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" {
-		return "", unsupported("only a variable compared as one value is read inside the database")
+	switch {
+	case p.Pattern != "" || p.Order != "" || p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "":
+		return "", unsupported("only a variable compared as one value or a list of values is read inside the database")
+	case p.Array && s.List == "":
+		return "", unsupported("a list variable is not read inside the database without a list function")
 	}
 	switch p.Kind {
 	case model.KindInteger, model.KindNumeric, model.KindBoolean, model.KindUUID, model.KindText,
@@ -139,19 +146,34 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if p.Array {
+		list, err := sessionFunc(s, s.List)
+		if err != nil {
+			return "", err
+		}
+		return list + "(" + text + ")::" + pgType(p.Kind) + "[]", nil
+	}
 	return text + "::" + pgType(p.Kind), nil
+}
+
+// sessionFunc is a function of Schema, quoted.
+func sessionFunc(s *SessionRead, fn string) (string, error) {
+	schema, err := quoteIdent(Postgres, s.Schema)
+	if err != nil {
+		return "", err
+	}
+	q, err := quoteIdent(Postgres, fn)
+	if err != nil {
+		return "", err
+	}
+	return schema + "." + q, nil
 }
 
 // SessionText renders a session variable's text read inside the database:
 // Schema.Function('setting', 'name'), with the path as a third argument
 // (ARRAY['key', ...]::text[]) when SessionRead.Path is not nil.
 func SessionText(s *SessionRead, variable string) (string, error) {
-	d := Postgres
-	schema, err := quoteIdent(d, s.Schema)
-	if err != nil {
-		return "", err
-	}
-	fn, err := quoteIdent(d, s.Function)
+	fn, err := sessionFunc(s, s.Function)
 	if err != nil {
 		return "", err
 	}
@@ -173,7 +195,7 @@ func SessionText(s *SessionRead, variable string) (string, error) {
 		}
 		path = ", ARRAY[" + strings.Join(keys, ", ") + "]::text[]"
 	}
-	return schema + "." + fn + "(" + setting + ", " + name + path + ")", nil
+	return fn + "(" + setting + ", " + name + path + ")", nil
 }
 
 // SessionRejected renders a condition on a session variable's text that
@@ -181,7 +203,10 @@ func SessionText(s *SessionRead, variable string) (string, error) {
 // rejects (model.ParseText), or "" when they accept the same: numbers in
 // PostgreSQL 16's forms (0x1F, 1_000) or NaN and Infinity; dates and
 // timestamps spelled with words (now, epoch, infinity, BC), which ISO
-// 8601 never needs beyond T, Z, UTC and GMT.
+// 8601 never needs beyond T, Z, UTC and GMT. For a list (Param.Array) the
+// condition is on the list's text, whose letters and underscores are
+// those of its elements (braces, quotes, commas, backslashes and spaces
+// are none): it holds where some element's would.
 func SessionRejected(s *SessionRead, p residual.Param) (string, error) {
 	var re string
 	switch p.Kind {
@@ -530,6 +555,9 @@ func (w *work) in(x residual.In, f *frame) error {
 			return err
 		}
 	}
+	if p, ok := x.List.(residual.Param); ok {
+		return w.inSession(x, f, p)
+	}
 	v, ok := x.List.(residual.Value)
 	list, isList := v.V.([]any)
 	if !ok || !isList {
@@ -582,6 +610,42 @@ func (w *work) in(x residual.In, f *frame) error {
 		w.b.WriteString(p)
 	}
 	w.b.WriteString(")")
+	return nil
+}
+
+// inSession renders _in over a list session variable read inside the
+// database (Options.Session): c = ANY(list), FALSE for an empty list as
+// for a bound one, NULL for a NULL column (the list holds no NULL).
+func (w *work) inSession(x residual.In, f *frame, p residual.Param) error {
+	if x.Column.Lower {
+		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
+			Reason: "a list compared with lower(" + x.Column.Name + ") is not read inside the database"}
+	}
+	l, mc, err := w.operand(x.Column, f, false)
+	if err != nil {
+		return err
+	}
+	list, err := w.session(p, mc)
+	if err != nil {
+		return err
+	}
+	w.b.WriteString(l + " = ANY(" + list + ")")
+	return nil
+}
+
+// empty renders residual.Empty: whether a list session variable read
+// inside the database has no element (a bound list never reaches SQL:
+// Bind decides it).
+func (w *work) empty(x residual.Empty) error {
+	p, ok := x.List.(residual.Param)
+	if !ok || w.r.o.Session == nil || w.d != Postgres {
+		return fmt.Errorf("sqlgen: unbound list %T", x.List)
+	}
+	list, err := SessionSQL(w.r.o.Session, p)
+	if err != nil {
+		return err
+	}
+	w.b.WriteString("cardinality(" + list + ") = 0")
 	return nil
 }
 

@@ -117,6 +117,12 @@ type SessionRead struct {
 	// claims), passed as a third argument, '{}' for the top level. Nil
 	// calls Function with two arguments.
 	Path []string
+	// List, when not empty, is the function in Schema that parses a
+	// list variable's text as Check does (model.ParseArrayLiteral: a
+	// one-dimensional array literal, no NULL element), returning text[]
+	// and raising an error on what Check rejects. Empty: a list variable
+	// is not read inside the database.
+	List string
 }
 
 // Fragment is rendered SQL with its bind parameters, in placeholder order.
