@@ -146,6 +146,13 @@ func (g *generator) sessionPreset(c *model.Column, col string, v model.SessionVa
 		}
 		out = append(out, "IF "+rej+" THEN\n        RAISE EXCEPTION 'warden: session variable % is not a valid "+v.Kind.String()+"', "+name+" USING ERRCODE = 'invalid_text_representation';\n      END IF;")
 	}
+	if v.Kind == model.KindTimestamptz {
+		// Read as Check reads it (without an offset: UTC), not in the
+		// session's TimeZone.
+		if text, err = sqlgen.SessionSQL(g.sql.Session, p); err != nil {
+			return nil, err
+		}
+	}
 	return append(out, "NEW."+col+" := "+text+";"), nil
 }
 

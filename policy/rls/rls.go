@@ -44,6 +44,11 @@ const FunctionName = "warden_session"
 // warden_session_list(text) returns text[] (see listFunctionSQL).
 const ListFunctionName = "warden_session_list"
 
+// TimestamptzFunctionName is the function the script creates to read a
+// timestamptz variable as Check does, without an offset as UTC:
+// warden_session_timestamptz(text) (sqlgen.TimestamptzFunctionSQL).
+const TimestamptzFunctionName = "warden_session_timestamptz"
+
 // PolicyPrefix starts the name of every policy the script creates; a
 // re-run drops every policy so named on the tables it manages.
 const PolicyPrefix = "warden_"
@@ -123,7 +128,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	}
 	path := append([]string{}, o.ClaimsPath...) // never nil: the three-argument reader
 	g := &generator{set: set, o: o, sql: sqlgen.Options{Dialect: sqlgen.Postgres, Schemas: o.Schemas,
-		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path, List: ListFunctionName}}}
+		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path, List: ListFunctionName, Timestamptz: TimestamptzFunctionName}}}
 	if err := g.roles(); err != nil {
 		return nil, err
 	}
@@ -164,6 +169,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(dropOwned)
 	apply.WriteString(functionSQL(fn))
 	apply.WriteString(listFunctionSQL(g.fnSchema + `."` + ListFunctionName + `"`))
+	apply.WriteString(sqlgen.TimestamptzFunctionSQL(g.fnSchema + `."` + TimestamptzFunctionName + `"`))
 	if dropOld, err = dropPolicies(refs, false); err != nil {
 		return nil, err
 	}
@@ -186,7 +192,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(body.String())
 	// The two-argument reader is an earlier version's.
 	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s(text, text, text[]);\nDROP FUNCTION IF EXISTS %s(text, text);\n", fn, fn)
-	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\n", g.fnSchema, ListFunctionName)
+	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\n", g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName)
 	apply.WriteString("COMMIT;\n")
 	drop.WriteString("\nCOMMIT;\n")
 	return &Script{Apply: apply.String(), Drop: drop.String(), Refused: g.refused, Notes: g.notes}, nil

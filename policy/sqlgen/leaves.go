@@ -138,13 +138,29 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 	case model.KindInteger, model.KindNumeric, model.KindBoolean, model.KindUUID, model.KindText,
 		model.KindDate, model.KindTimestamp:
 	case model.KindTimestamptz:
-		return "", unsupported("PostgreSQL reads a timestamptz without an offset in the session's TimeZone, Check as UTC")
+		if s.Timestamptz == "" {
+			return "", unsupported("PostgreSQL reads a timestamptz without an offset in the session's TimeZone, Check as UTC")
+		}
 	default:
 		return "", unsupported(fmt.Sprintf("a %s value has no cast that parses it as Check does", p.Kind))
 	}
 	text, err := SessionText(s, p.Name)
 	if err != nil {
 		return "", err
+	}
+	if p.Kind == model.KindTimestamptz {
+		tz, err := sessionFunc(s, s.Timestamptz)
+		if err != nil {
+			return "", err
+		}
+		if !p.Array {
+			return tz + "(" + text + ")", nil
+		}
+		list, err := sessionFunc(s, s.List)
+		if err != nil {
+			return "", err
+		}
+		return "ARRAY(SELECT " + tz + "(e.x) FROM unnest(" + list + "(" + text + ")) AS e(x))", nil
 	}
 	if p.Array {
 		list, err := sessionFunc(s, s.List)
@@ -154,6 +170,30 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 		return list + "(" + text + ")::" + pgType(p.Kind) + "[]", nil
 	}
 	return text + "::" + pgType(p.Kind), nil
+}
+
+// TimestamptzFunctionSQL creates fn(text) returning a timestamptz read as
+// Check reads one (model.ParseText): the text cast with TimeZone set to
+// UTC for the call, so that a time without an offset is UTC and one with
+// an offset is that offset's, and an instant outside the years 1 to 9999
+// (UTC), which Check rejects and PostgreSQL holds, raising an error. The
+// forms the cast accepts beyond Check's are SessionRejected's.
+func TimestamptzFunctionSQL(fn string) string {
+	return `CREATE OR REPLACE FUNCTION ` + fn + `(t text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog SET timezone = 'UTC' AS $warden$
+DECLARE
+  v timestamptz;
+BEGIN
+  v := t::timestamptz;
+  IF v < '0001-01-01 00:00:00+00' OR v >= '10000-01-01 00:00:00+00' THEN
+    RAISE EXCEPTION 'warden: a timestamptz session variable is out of range'
+      USING ERRCODE = 'datetime_field_overflow';
+  END IF;
+  RETURN v;
+END
+$warden$;
+
+`
 }
 
 // sessionFunc is a function of Schema, quoted.
@@ -202,28 +242,62 @@ func SessionText(s *SessionRead, variable string) (string, error) {
 // holds where PostgreSQL's cast to the variable's kind accepts what Check
 // rejects (model.ParseText), or "" when they accept the same: numbers in
 // PostgreSQL 16's forms (0x1F, 1_000) or NaN and Infinity; dates and
-// timestamps spelled with words (now, epoch, infinity, BC), which ISO
-// 8601 never needs beyond T, Z, UTC and GMT. For a list (Param.Array) the
-// condition is on the list's text, whose letters and underscores are
-// those of its elements (braces, quotes, commas, backslashes and spaces
-// are none): it holds where some element's would.
+// timestamps in any form but the ISO 8601 Check reads (isoDateTime):
+// words (now, epoch, infinity, BC, pm, zone names), the basic format
+// (20240131T1230). For a list (Param.Array) it holds where it holds for
+// some element (the list function's text, as the array cast reads it).
 func SessionRejected(s *SessionRead, p residual.Param) (string, error) {
-	var re string
-	switch p.Kind {
-	case model.KindInteger:
-		re = "[a-z_]"
-	case model.KindNumeric:
-		re = "[a-df-z_]"
-	case model.KindDate, model.KindTimestamp:
-		re = "[abd-fh-lnoq-sv-y]"
-	default:
-		return "", nil
-	}
 	text, err := SessionText(s, p.Name)
 	if err != nil {
 		return "", err
 	}
-	return text + " ~* '" + re + "'", nil
+	x := text
+	if p.Array {
+		x = "e.x"
+	}
+	cond := elemRejected(p.Kind, x)
+	if cond == "" || !p.Array {
+		return cond, nil
+	}
+	list, err := sessionFunc(s, s.List)
+	if err != nil {
+		return "", err
+	}
+	return "EXISTS (SELECT FROM unnest(" + list + "(" + text + ")) AS e(x) WHERE " + cond + ")", nil
+}
+
+// isoDateTime is what Check reads as a date or timestamp (model.ParseText,
+// case-insensitive): ASCII space around it; a date YYYY-M-D; then after T
+// or space a time H:MM[:SS[.fraction]] and after optional space a zone
+// (Z, UTC, GMT, ±H, ±H:MM[:SS], ±HH[[:]MM[[:]SS]]). The fraction is held
+// to microseconds: Check rounds a seventh digit half up, PostgreSQL to
+// even, so a longer fraction is refused (Check accepts it: a denial
+// where Check allows, never the reverse). Field ranges are left to the
+// cast, which rejects what Check rejects (month 13, February 30, a year
+// 0) and rolls second 60 and hour 24 over as Check does.
+const isoDateTime = `^[ \t\n\r\f\v]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}((t|[ \t\n\r\f\v]+)[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?[ \t\n\r\f\v]*` +
+	`(utc|gmt|z|[+-]([0-9](:[0-9]{2}(:?[0-9]{2})?)?|[0-9]{2}(:?[0-9]{2}(:?[0-9]{2})?)?))?)?[ \t\n\r\f\v]*$`
+
+// elemRejected is SessionRejected's condition on one value's text x.
+func elemRejected(k model.Kind, x string) string {
+	// An E'' literal: the same regular expression whatever
+	// standard_conforming_strings says when the policy is created.
+	iso, _ := QuoteLiteral(isoDateTime)
+	switch k {
+	case model.KindInteger:
+		return x + " ~* '[a-z_]'"
+	case model.KindNumeric:
+		return x + " ~* '[a-df-z_]'"
+	case model.KindDate:
+		return x + " !~* " + iso
+	case model.KindTimestamp:
+		// Hour 24 of 9999-12-31 is a year Check does not hold.
+		return "(" + x + " !~* " + iso + " OR " + x + "::timestamp >= '10000-01-01')"
+	case model.KindTimestamptz:
+		// The year's range is the function's (TimestamptzFunctionSQL).
+		return x + " !~* " + iso
+	}
+	return ""
 }
 
 // canonParam is param for a value compared with column mc: a canonical

@@ -123,6 +123,11 @@ type SessionRead struct {
 	// and raising an error on what Check rejects. Empty: a list variable
 	// is not read inside the database.
 	List string
+	// Timestamptz, when not empty, is the function in Schema that reads a
+	// timestamptz as Check does (TimestamptzFunctionSQL): without an
+	// offset as UTC, not in the session's TimeZone. Empty: a timestamptz
+	// variable is not read inside the database.
+	Timestamptz string
 }
 
 // Fragment is rendered SQL with its bind parameters, in placeholder order.
