@@ -241,7 +241,8 @@ func SessionText(s *SessionRead, variable string) (string, error) {
 // SessionRejected renders a condition on a session variable's text that
 // holds where PostgreSQL's cast to the variable's kind accepts what Check
 // rejects (model.ParseText), or "" when they accept the same: numbers in
-// PostgreSQL 16's forms (0x1F, 1_000) or NaN and Infinity; dates and
+// PostgreSQL 16's forms (0x1F, 1_000), NaN and Infinity, or exponents
+// beyond ±1000; dates and
 // timestamps in any form but the ISO 8601 Check reads (isoDateTime):
 // words (now, epoch, infinity, BC, pm, zone names), the basic format
 // (20240131T1230). For a list (Param.Array) it holds where it holds for
@@ -269,14 +270,15 @@ func SessionRejected(s *SessionRead, p residual.Param) (string, error) {
 // isoDateTime is what Check reads as a date or timestamp (model.ParseText,
 // case-insensitive): ASCII space around it; a date YYYY-M-D; then after T
 // or space a time H:MM[:SS[.fraction]] and after optional space a zone
-// (Z, UTC, GMT, ±H, ±H:MM[:SS], ±HH[[:]MM[[:]SS]]). The fraction is held
-// to microseconds: Check rounds a seventh digit half up, PostgreSQL to
-// even, so a longer fraction is refused (Check accepts it: a denial
-// where Check allows, never the reverse). Field ranges are left to the
+// (Z, UTC, GMT, ±H, ±H:MM[:SS], ±HH[:MM[:SS]], ±HHMM). Narrower than
+// Check, a denial where Check allows and never the reverse: the fraction
+// is held to microseconds (Check rounds a seventh digit half up,
+// PostgreSQL to even) and an offset's seconds need colons (PostgreSQL
+// rejects ±HHMMSS, ±HH:MMSS). Field ranges are left to the
 // cast, which rejects what Check rejects (month 13, February 30, a year
 // 0) and rolls second 60 and hour 24 over as Check does.
 const isoDateTime = `^[ \t\n\r\f\v]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}((t|[ \t\n\r\f\v]+)[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?[ \t\n\r\f\v]*` +
-	`(utc|gmt|z|[+-]([0-9](:[0-9]{2}(:?[0-9]{2})?)?|[0-9]{2}(:?[0-9]{2}(:?[0-9]{2})?)?))?)?[ \t\n\r\f\v]*$`
+	`(utc|gmt|z|[+-]([0-9](:[0-9]{2}(:[0-9]{2})?)?|[0-9]{2}(:[0-9]{2}(:[0-9]{2})?|[0-9]{2})?))?)?[ \t\n\r\f\v]*$`
 
 // elemRejected is SessionRejected's condition on one value's text x.
 func elemRejected(k model.Kind, x string) string {
@@ -287,7 +289,9 @@ func elemRejected(k model.Kind, x string) string {
 	case model.KindInteger:
 		return x + " ~* '[a-z_]'"
 	case model.KindNumeric:
-		return x + " ~* '[a-df-z_]'"
+		// And an exponent Check holds out of range (more than six
+		// digits, or beyond ±1000), which PostgreSQL 15 reads.
+		return x + " ~* '[a-df-z_]|e[+-]?([0-9]{7}|0*(100[1-9]|10[1-9][0-9]|1[1-9][0-9]{2}|[2-9][0-9]{3}|[1-9][0-9]{4,}))'"
 	case model.KindDate:
 		return x + " !~* " + iso
 	case model.KindTimestamp:

@@ -1,0 +1,164 @@
+package sqlgen_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
+	"github.com/wardenpdp/warden/policy/sqlgen"
+)
+
+// TestSessionReadAsCheck: a session variable read inside the database
+// (SessionSQL, guarded by SessionRejected) is Check's value
+// (model.ParseText) or refused, never another value and never accepted
+// where Check refuses it; scalars and lists, under a TimeZone that is not
+// UTC. Hand-written texts cover the forms PostgreSQL's casts accept
+// beyond Check's (words, zone names, the basic format, hex and
+// underscores); random texts over the characters of dates and numbers
+// the rest. The only refusal of what Check accepts allowed is a fraction
+// of more than six digits (isoDateTime).
+func TestSessionReadAsCheck(t *testing.T) {
+	ctx := context.Background()
+	db := numbersDB(t, sqlgen.Postgres)
+	schema := fmt.Sprintf("wsess_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
+	s := &sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.value", List: "list", Timestamptz: "tz"}
+	for _, q := range []string{
+		`CREATE SCHEMA "` + schema + `"`,
+		`CREATE FUNCTION "` + schema + `"."read"(setting text, name text) RETURNS text LANGUAGE sql STABLE AS 'SELECT current_setting(setting)'`,
+		// The list reader's stand-in: PostgreSQL's own array input, on
+		// the texts below (no NULL, nested or decorated list).
+		`CREATE FUNCTION "` + schema + `"."list"(t text) RETURNS text[] LANGUAGE sql IMMUTABLE AS 'SELECT t::text[]'`,
+		sqlgen.TimestamptzFunctionSQL(`"` + schema + `"."tz"`),
+		`SET TimeZone = 'America/New_York'`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA "`+schema+`" CASCADE`)
+	texts := map[model.Kind][]string{
+		model.KindInteger: {"1", " 1", "1 ", "-0", "+5", "0x1F", "1_000", "1e3", "9223372036854775807", "9223372036854775808", "NaN", "1.0", ""},
+		model.KindNumeric: {"1", "1.50", " -1.5e3 ", "0x1F", "1_000", "NaN", "Infinity", "-inf", ".5", "5.", "1e", "1E+2", "3e05301", "1e1000", "1e-1000", "1e1001", "1e-1001", "1e0001000", "1e000100", "1e+0999", "2e10000"},
+		model.KindDate: {"2024-01-31", " 2024-1-3 ", "2024-01-31T10:00", "2024-01-31 24:00:00", "2024-02-30", "0000-01-01",
+			"now", "today", "epoch", "infinity", "2024-01-31 BC", "20240131", "Jan 31 2024", "2024-01-31 10:00 pm", "2024-01-31 10:00 UCT",
+			"2024-01-31 10:00:00+05:30", "2024-01-31 10:00:00 GMT+3", "J2451187", "2024-01-31 allballs"},
+		model.KindTimestamp: {"2024-01-31", "2024-01-31T10:00", "2024-01-31 10:00:00.123456", "2024-01-31 10:00:00.0000005",
+			"2024-01-31 24:00:00", "9999-12-31 24:00:00", "2024-01-31 10:00:60", "2024-01-31 10:00 pm", "2024-01-31 10:00:00 UCT",
+			"20240131T100000", "2024-01-31 10:00:00Z", "2024-01-31t10:00z", "2024-01-31 10:00:00 +05", "now", "epoch", "infinity",
+			"2024-01-31 10:00:00 America/New_York", "2024-01-31 10:00:00 EST", "2024-01-31 10:00:00 GMT+3", "2024-01-31 1:00"},
+		model.KindTimestamptz: {"2024-01-31", "2024-01-31T10:00", "2024-01-31 10:00:00", "2024-01-31 10:00:00Z", "2024-01-31 10:00:00 utc",
+			"2024-01-31 10:00:00+05:30", "2024-01-31 10:00:00-0530", "2024-01-31 10:00:00+5", "2024-01-31 10:00:00+5:30",
+			"2024-01-31 10:00:00+123", "2024-01-31 10:00:00+15:59:59", "2024-01-31 10:00:00+16", "2024-01-31 10:00:00 EST",
+			"2024-01-31 10:00:00 America/New_York", "2024-01-31 10:00:00 UCT", "2024-01-31 10:00:00 GMT+3", "now", "epoch",
+			"9999-12-31 23:00:00-05", "0001-01-01 00:00:00+01", "9999-12-31 24:00:00", "2024-03-10 02:30:00", "2024-11-03 01:30:00"},
+	}
+	r := rand.New(rand.NewPCG(3, 5))
+	pieces := []string{"2024", "-", "01", "1", "3", ":", "30", " ", "T", "Z", "+", "05", ".", "5", "e", "x", "_", "utc", "pm", "0"}
+	kinds := []model.Kind{model.KindInteger, model.KindNumeric, model.KindDate, model.KindTimestamp, model.KindTimestamptz}
+	for _, k := range kinds {
+		for range 300 {
+			var b strings.Builder
+			for range 1 + r.IntN(8) {
+				b.WriteString(pieces[r.IntN(len(pieces))])
+			}
+			texts[k] = append(texts[k], b.String())
+		}
+		if k == model.KindDate || k == model.KindTimestamp || k == model.KindTimestamptz {
+			for range 300 {
+				texts[k] = append(texts[k], randomDateTime(r))
+			}
+		}
+	}
+	for _, k := range kinds {
+		list := texts[k]
+		for _, array := range []bool{false, true} {
+			p := residual.Param{Name: "v", Kind: k, Array: array}
+			read, err := sqlgen.SessionSQL(s, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rej, err := sqlgen.SessionRejected(s, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rej == "" {
+				rej = "FALSE"
+			}
+			typ := map[model.Kind]string{model.KindInteger: "bigint", model.KindNumeric: "numeric", model.KindDate: "date",
+				model.KindTimestamp: "timestamp", model.KindTimestamptz: "timestamptz"}[k]
+			eq := read + " = $1::" + typ
+			if array {
+				eq = read + " = ARRAY[$1::" + typ + ", $1::" + typ + "]"
+			}
+			q := "SELECT CASE WHEN " + read + " IS NULL OR " + rej + " THEN 'refused' WHEN " + eq + " THEN 'equal' ELSE (" + read + ")::text END"
+			agree, refused, narrower := 0, 0, 0
+			for _, text := range list {
+				v, cerr := model.ParseText(k, text)
+				setting := text
+				if array {
+					setting = `{"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(text) + `", ` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(text) + `"}`
+					setting = strings.Replace(setting, `", `, `","`, 1)
+				}
+				if _, err := db.ExecContext(ctx, "SELECT set_config('wtest.value', $1, false)", setting); err != nil {
+					t.Fatal(err)
+				}
+				var arg any
+				if cerr == nil {
+					arg = fmt.Sprint(v)
+				}
+				var got string
+				qerr := db.QueryRowContext(ctx, q, arg).Scan(&got)
+				switch {
+				case cerr != nil && qerr == nil && got != "refused":
+					t.Errorf("%s %q (list %v): Check refuses it (%v), the database reads %s", k, text, array, cerr, got)
+				case cerr != nil:
+					refused++
+				case qerr != nil && !narrowed(text):
+					t.Errorf("%s %q (list %v): Check reads %v, the database fails: %v", k, text, array, v, qerr)
+				case (got == "refused" || qerr != nil) && narrowed(text):
+					narrower++
+				case got != "equal":
+					t.Errorf("%s %q (list %v): Check reads %v, the database %s", k, text, array, v, got)
+				default:
+					agree++
+				}
+			}
+			t.Logf("%s (list %v): %d read as Check does, %d refused by both, %d refused by the narrower grammar", k, array, agree, refused, narrower)
+			if agree < 3 || refused < 3 {
+				t.Errorf("%s: %d agree, %d refused: the comparison shows too little", k, agree, refused)
+			}
+		}
+	}
+}
+
+// randomDateTime is a date, time and zone of Check's grammar, now and then
+// out of range or in another form.
+func randomDateTime(r *rand.Rand) string {
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	s := fmt.Sprintf("%04d-%d-%02d", []int{1, 1999, 2024, 9999, 0}[r.IntN(5)], 1+r.IntN(13), r.IntN(32))
+	if r.IntN(4) > 0 {
+		s += pick("T", "t", " ", "  ", "\t", "_") + fmt.Sprintf("%d:%02d", r.IntN(26), r.IntN(61))
+		if r.IntN(2) == 0 {
+			s += fmt.Sprintf(":%02d", r.IntN(62))
+			if r.IntN(2) == 0 {
+				s += "." + strings.Repeat(pick("0", "5", "9", "1"), 1+r.IntN(8))
+			}
+		}
+		s += pick("", "", " ", "Z", "z", " UTC", "gmt", "+00", "-05", "+5", "+05:30", "-0530", "+5:30", "+15:59:59", "+16", "+05:3",
+			" EST", " pm", " am", " UCT", "+123", "+053030")
+	}
+	return pick("", " ") + s + pick("", " ", "\n")
+}
+
+// narrowed says a text is one isoDateTime refuses although Check reads
+// it: a fraction of more than six digits, an offset's seconds without a
+// colon.
+var narrowed = regexp.MustCompile(`\.[0-9]{7}|[+-][0-9]{2}(:?[0-9]{2}[0-9]{2})[ \t\n]*$`).MatchString
+
