@@ -161,4 +161,3 @@ func randomDateTime(r *rand.Rand) string {
 // it: a fraction of more than six digits, an offset's seconds without a
 // colon.
 var narrowed = regexp.MustCompile(`\.[0-9]{7}|[+-][0-9]{2}(:?[0-9]{2}[0-9]{2})[ \t\n]*$`).MatchString
-
