@@ -361,11 +361,22 @@ func (l *leg) byCheck(ctx context.Context, tb *model.Table, op model.Operation, 
 		r.New = maps.Clone(nested)
 		in.Columns = w.cols
 	case model.OpInsert:
+		// A relationship over a preset column is the row's as the
+		// preset leaves it, not as given: left for Check to read from
+		// the tables (or to answer NEEDS_DATA).
+		var set map[string]model.Value
+		if perm := tb.Permissions[op][role]; perm != nil {
+			set = perm.Set
+		}
 		values := map[string]any{}
 		for k, v := range nested {
-			if _, col := tb.Column(k); !col || w.writes(k) {
-				values[k] = v
+			if _, col := tb.Column(k); col && !w.writes(k) {
+				continue
 			}
+			if rel, ok := tb.Relationships[k]; ok && slices.ContainsFunc(rel.Mapping, func(m model.ColumnPair) bool { _, p := set[m.Local]; return p }) {
+				continue
+			}
+			values[k] = v
 		}
 		r.Values = values
 		in.Columns = w.cols
