@@ -568,8 +568,6 @@ func (g *generator) inexpressible(e residual.Expr) string {
 			if y.Function != nil && y.Function.SessionArgument != "" {
 				note(fmt.Sprintf("computed field %s: its function %s takes the session as json, which a policy cannot pass", y.Function.Name, y.Function.Function))
 			}
-		case residual.Match:
-			param(y.Pattern, "a pattern")
 		case residual.JSONB:
 			param(y.Value, "a json value or keys")
 		case residual.Array:

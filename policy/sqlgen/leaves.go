@@ -129,8 +129,19 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true, Reason: why}
 	}
 	switch {
-	case p.Pattern != "" || p.Order != "" || p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "":
-		return "", unsupported("only a variable compared as one value or a list of values is read inside the database")
+	case p.Pattern == model.OpLike && !p.Array && p.Order == "" && !p.Fold && !p.PadSpace && p.Enum == "" && p.Canon == "":
+		// The pattern's text as LIKE reads it, which is Check's
+		// translation (compile.PatternRegex): % any text, _ any
+		// character, a backslash escaping the next, case and newlines
+		// as they are. A pattern ending in a lone backslash, a literal
+		// backslash for Check, makes LIKE fail: denied, never more.
+		return SessionText(s, p.Name)
+	case p.Pattern != "":
+		return "", unsupported(fmt.Sprintf("Check reads a %s pattern as a regular expression whose case folding and classes PostgreSQL's operator does not share; only _like is read inside the database", p.Pattern))
+	case p.Order != "":
+		return "", unsupported("an enum column ordered against a variable compares with the labels on one side of it, which Check computes")
+	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "":
+		return "", unsupported("compared with a citext, character(n), enum or canonical-text column, whose values Check normalises (lower-cased, padding stripped, a label, canonical text)")
 	case p.Array && s.List == "":
 		return "", unsupported("a list variable is not read inside the database without a list function")
 	}
@@ -793,7 +804,8 @@ func (w *work) match(x residual.Match, f *frame) error {
 	if err != nil {
 		return err
 	}
-	if x.Regex == "" {
+	p, session := x.Pattern.(residual.Param)
+	if x.Regex == "" && !session {
 		return fmt.Errorf("sqlgen: unbound pattern")
 	}
 	if err := canonSupport(w.d, string(x.Op), mc); err != nil {
@@ -808,6 +820,23 @@ func (w *work) match(x residual.Match, f *frame) error {
 			return fmt.Errorf("sqlgen: pad(%s, %d) of a %s column", x.Column.Name, x.Column.Pad, mc.Type.Kind)
 		}
 		ref = w.padded(ref, x.Column.Pad)
+	}
+	if session && x.Regex == "" {
+		// A session pattern read inside the database (Options.Session):
+		// only _like, whose text LIKE reads as Check does (SessionSQL).
+		if w.r.o.Session == nil || w.d != Postgres || x.Op != model.OpLike || p.Pattern != model.OpLike {
+			return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
+				Reason: "only a _like pattern is read inside the database"}
+		}
+		text, err := SessionSQL(w.r.o.Session, p)
+		if err != nil {
+			return err
+		}
+		if mc.Type.Fold {
+			ref += "::text"
+		}
+		w.b.WriteString(ref + " LIKE " + text)
+		return nil
 	}
 	re, err := parseRegex(x.Regex)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
 	"github.com/wardenpdp/warden/policy/sqlgen"
@@ -161,3 +162,82 @@ func randomDateTime(r *rand.Rand) string {
 // it: a fraction of more than six digits, an offset's seconds without a
 // colon.
 var narrowed = regexp.MustCompile(`\.[0-9]{7}|[+-][0-9]{2}(:?[0-9]{2}[0-9]{2})[ \t\n]*$`).MatchString
+
+// TestSessionLikeAsCheck: a _like pattern read inside the database
+// (SessionSQL: its text, for LIKE) matches the values Check's regular
+// expression (compile.PatternRegex) matches, or fails the statement (a
+// pattern ending in a lone backslash, which Check reads as a backslash):
+// never a match Check does not make.
+func TestSessionLikeAsCheck(t *testing.T) {
+	ctx := context.Background()
+	db := numbersDB(t, sqlgen.Postgres)
+	schema := fmt.Sprintf("wlike_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
+	s := &sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.value"}
+	for _, q := range []string{
+		`CREATE SCHEMA "` + schema + `"`,
+		`CREATE FUNCTION "` + schema + `"."read"(setting text, name text) RETURNS text LANGUAGE sql STABLE AS 'SELECT current_setting(setting)'`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA "`+schema+`" CASCADE`)
+	read, err := sqlgen.SessionSQL(s, residual.Param{Name: "p", Kind: model.KindText, Pattern: model.OpLike})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlgen.SessionSQL(s, residual.Param{Name: "p", Kind: model.KindText, Pattern: model.OpIlike}); err == nil {
+		t.Error("an _ilike pattern was read inside the database; PostgreSQL's ILIKE folds case otherwise than Check")
+	}
+	r := rand.New(rand.NewPCG(9, 1))
+	alphabet := []string{"%", "_", `\`, "a", "A", "b", "\n", ".", "*", "é", "[", "]"}
+	rnd := func(n int) string {
+		var b strings.Builder
+		for range r.IntN(n) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	patterns := []string{"%", "_", "a%", "%a", `\%`, `\_`, `a\`, `\\`, `%\\%`, "a_b", "A%", "%\n%", ".*", "[a]", `\a`, "é_", ""}
+	for range 400 {
+		patterns = append(patterns, rnd(6))
+	}
+	values := []string{"", "a", "A", "ab", "a\nb", "%", "_", `\`, "a%", ".*", "[a]", "é", "éa", "aé", "a_b", "axb"}
+	for range 40 {
+		values = append(values, rnd(5))
+	}
+	match, nomatch, failed := 0, 0, 0
+	for _, pat := range patterns {
+		re, err := compile.PatternRegex(model.OpLike, pat)
+		if err != nil {
+			t.Fatalf("%q: %v", pat, err)
+		}
+		rx := regexp.MustCompile(re)
+		if _, err := db.ExecContext(ctx, "SELECT set_config('wtest.value', $1, false)", pat); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range values {
+			var got bool
+			err := db.QueryRowContext(ctx, "SELECT $1::text LIKE "+read, v).Scan(&got)
+			want := rx.MatchString(v)
+			switch {
+			case err != nil:
+				// Only a pattern ending in an odd run of backslashes.
+				if n := len(pat) - len(strings.TrimRight(pat, `\`)); n%2 == 0 {
+					t.Errorf("%q LIKE %q fails: %v", v, pat, err)
+				}
+				failed++
+			case got != want:
+				t.Errorf("%q LIKE %q is %v, Check's %s says %v", v, pat, got, re, want)
+			case got:
+				match++
+			default:
+				nomatch++
+			}
+		}
+	}
+	t.Logf("%d matches and %d mismatches alike, %d failed (a lone trailing backslash)", match, nomatch, failed)
+	if match < 100 || nomatch < 100 {
+		t.Errorf("%d matches, %d mismatches: the comparison shows too little", match, nomatch)
+	}
+}
