@@ -49,6 +49,11 @@ const ListFunctionName = "warden_session_list"
 // warden_session_timestamptz(text) (sqlgen.TimestamptzFunctionSQL).
 const TimestamptzFunctionName = "warden_session_timestamptz"
 
+// LabelsFunctionName is the function the script creates to check a
+// variable compared with an enum column against the enum's labels as
+// Check does (sqlgen.LabelsFunctionSQL).
+const LabelsFunctionName = "warden_session_labels"
+
 // PolicyPrefix starts the name of every policy the script creates; a
 // re-run drops every policy so named on the tables it manages.
 const PolicyPrefix = "warden_"
@@ -128,7 +133,8 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	}
 	path := append([]string{}, o.ClaimsPath...) // never nil: the three-argument reader
 	g := &generator{set: set, o: o, sql: sqlgen.Options{Dialect: sqlgen.Postgres, Schemas: o.Schemas,
-		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path, List: ListFunctionName, Timestamptz: TimestamptzFunctionName}}}
+		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path, List: ListFunctionName, Timestamptz: TimestamptzFunctionName,
+			Labels: LabelsFunctionName, Enums: enums(set.Policy())}}}
 	if err := g.roles(); err != nil {
 		return nil, err
 	}
@@ -170,6 +176,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(functionSQL(fn))
 	apply.WriteString(listFunctionSQL(g.fnSchema + `."` + ListFunctionName + `"`))
 	apply.WriteString(sqlgen.TimestamptzFunctionSQL(g.fnSchema + `."` + TimestamptzFunctionName + `"`))
+	apply.WriteString(sqlgen.LabelsFunctionSQL(g.fnSchema + `."` + LabelsFunctionName + `"`))
 	if dropOld, err = dropPolicies(refs, false); err != nil {
 		return nil, err
 	}
@@ -192,10 +199,24 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(body.String())
 	// The two-argument reader is an earlier version's.
 	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s(text, text, text[]);\nDROP FUNCTION IF EXISTS %s(text, text);\n", fn, fn)
-	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\n", g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName)
+	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text[], text[]);\n",
+		g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName, g.fnSchema, LabelsFunctionName)
 	apply.WriteString("COMMIT;\n")
 	drop.WriteString("\nCOMMIT;\n")
 	return &Script{Apply: apply.String(), Drop: drop.String(), Refused: g.refused, Notes: g.notes}, nil
+}
+
+// enums collects the enum types of the policy's columns by name.
+func enums(p *model.Policy) map[string]*model.Enum {
+	out := map[string]*model.Enum{}
+	for _, t := range p.Tables {
+		for _, c := range t.Columns {
+			if e := c.Type.Enum; e != nil {
+				out[e.String()] = e
+			}
+		}
+	}
+	return out
 }
 
 type generator struct {

@@ -111,6 +111,18 @@ func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 	switch {
 	case p.Pattern != "" || p.Order != "":
 		return "", unsupported("only a variable compared as one value or a list of values is read inside the database")
+	case mc.Type.Enum != nil && p.Enum == mc.Type.Enum.String() && !p.Fold && !p.PadSpace && p.Canon == "":
+		// The labels checked as Check checks them (SessionSQL), cast to
+		// the column's enum type.
+		text, err := SessionSQL(s, p)
+		if err != nil {
+			return "", err
+		}
+		suffix := ""
+		if p.Array {
+			suffix = "[]"
+		}
+		return w.enumCast(text, mc.Type.Enum, suffix)
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" || mc.Type.Fold || mc.Type.Enum != nil || mc.Type.Canon != "":
 		return "", unsupported(fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name))
 	}
@@ -140,6 +152,8 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 		return "", unsupported(fmt.Sprintf("Check reads a %s pattern as a regular expression whose case folding and classes PostgreSQL's operator does not share; only _like is read inside the database", p.Pattern))
 	case p.Order != "":
 		return "", unsupported("an enum column ordered against a variable compares with the labels on one side of it, which Check computes")
+	case p.Enum != "" && p.Kind == model.KindText && !p.Fold && !p.PadSpace && p.Canon == "":
+		return sessionLabels(s, p)
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "":
 		return "", unsupported("compared with a citext, character(n), enum or canonical-text column, whose values Check normalises (lower-cased, padding stripped, a label, canonical text)")
 	case p.Array && s.List == "":
@@ -201,6 +215,70 @@ BEGIN
       USING ERRCODE = 'datetime_field_overflow';
   END IF;
   RETURN v;
+END
+$warden$;
+
+`
+}
+
+// sessionLabels renders an enum variable's text, or a list's elements
+// (text[]), checked against the enum's labels in the policy by the labels
+// function, which raises an error on any other text, as Check refuses it
+// (model.Normalize: exactly a label, case and spaces included). The text
+// is not cast: the caller casts it to the column's enum type, which also
+// fails on a label the database's type lacks.
+func sessionLabels(s *SessionRead, p residual.Param) (string, error) {
+	e := s.Enums[p.Enum]
+	if s.Labels == "" || e == nil {
+		return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+			Reason: "compared with enum " + p.Enum + ", whose labels are not known to the session read"}
+	}
+	labels := make([]string, len(e.Labels))
+	for i, l := range e.Labels {
+		q, err := QuoteLiteral(l)
+		if err != nil {
+			return "", err
+		}
+		labels[i] = q
+	}
+	fn, err := sessionFunc(s, s.Labels)
+	if err != nil {
+		return "", err
+	}
+	text, err := SessionText(s, p.Name)
+	if err != nil {
+		return "", err
+	}
+	arr := "ARRAY[" + strings.Join(labels, ", ") + "]::text[]"
+	if len(labels) == 0 {
+		arr = "'{}'::text[]"
+	}
+	if !p.Array {
+		return "(" + fn + "(ARRAY[" + text + "], " + arr + "))[1]", nil
+	}
+	if s.List == "" {
+		return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+			Reason: "a list variable is not read inside the database without a list function"}
+	}
+	list, err := sessionFunc(s, s.List)
+	if err != nil {
+		return "", err
+	}
+	return fn + "(" + list + "(" + text + "), " + arr + ")", nil
+}
+
+// LabelsFunctionSQL creates fn(vals text[], labels text[]) returning vals
+// when every one is among labels (byte for byte: text equality under a
+// deterministic collation), raising an error otherwise.
+func LabelsFunctionSQL(fn string) string {
+	return `CREATE OR REPLACE FUNCTION ` + fn + `(vals text[], labels text[]) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog AS $warden$
+BEGIN
+  IF EXISTS (SELECT FROM unnest(vals) AS v(x) WHERE x IS NULL OR NOT x COLLATE "C" = ANY(labels)) THEN
+    RAISE EXCEPTION 'warden: a session variable is not a label of its enum type'
+      USING ERRCODE = 'invalid_text_representation';
+  END IF;
+  RETURN vals;
 END
 $warden$;
 

@@ -128,6 +128,14 @@ type SessionRead struct {
 	// offset as UTC, not in the session's TimeZone. Empty: a timestamptz
 	// variable is not read inside the database.
 	Timestamptz string
+	// Labels, when not empty, is the function in Schema that checks
+	// values against an enum's labels as Check does
+	// (LabelsFunctionSQL); Enums holds the policy's enum types by name
+	// (model.Enum.String(), residual.Param.Enum). Either missing: a
+	// variable compared with an enum column is not read inside the
+	// database.
+	Labels string
+	Enums  map[string]*model.Enum
 }
 
 // Fragment is rendered SQL with its bind parameters, in placeholder order.
