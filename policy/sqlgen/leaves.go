@@ -109,8 +109,8 @@ func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true, Reason: why}
 	}
 	switch {
-	case p.Pattern != "" || p.Order != "":
-		return "", unsupported("only a variable compared as one value or a list of values is read inside the database")
+	case p.Pattern != "":
+		return "", unsupported("a pattern is read inside the database only by a pattern operator")
 	case mc.Type.Enum != nil && p.Enum == mc.Type.Enum.String() && !p.Fold && !p.PadSpace && p.Canon == "":
 		// The labels checked as Check checks them (SessionSQL), cast to
 		// the column's enum type.
@@ -150,10 +150,10 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 		return SessionText(s, p.Name)
 	case p.Pattern != "":
 		return "", unsupported(fmt.Sprintf("Check reads a %s pattern as a regular expression whose case folding and classes PostgreSQL's operator does not share; only _like is read inside the database", p.Pattern))
-	case p.Order != "":
-		return "", unsupported("an enum column ordered against a variable compares with the labels on one side of it, which Check computes")
 	case p.Enum != "" && p.Kind == model.KindText && !p.Fold && !p.PadSpace && p.Canon == "":
 		return sessionLabels(s, p)
+	case p.Order != "":
+		return "", unsupported("an enum column ordered against a variable compares with the labels on one side of it, which Check computes")
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "":
 		return "", unsupported("compared with a citext, character(n), enum or canonical-text column, whose values Check normalises (lower-cased, padding stripped, a label, canonical text)")
 	case p.Array && s.List == "":
@@ -221,8 +221,8 @@ $warden$;
 `
 }
 
-// sessionLabels renders an enum variable's text, or a list's elements
-// (text[]), checked against the enum's labels in the policy by the labels
+// sessionLabels renders an enum variable's text, a list's elements
+// (text[]), or (Param.Order) the labels on one side of it, checked against the enum's labels in the policy by the labels
 // function, which raises an error on any other text, as Check refuses it
 // (model.Normalize: exactly a label, case and spaces included). The text
 // is not cast: the caller casts it to the column's enum type, which also
@@ -253,8 +253,30 @@ func sessionLabels(s *SessionRead, p residual.Param) (string, error) {
 	if len(labels) == 0 {
 		arr = "'{}'::text[]"
 	}
+	label := "(" + fn + "(ARRAY[" + text + "], " + arr + "))[1]"
+	if p.Order != "" {
+		// The labels on one side of the variable's (model.Enum.Side),
+		// in the policy's order: a slice of the labels around its
+		// position.
+		at := "array_position(" + arr + ", " + label + ")"
+		var slice string
+		switch p.Order {
+		case model.OpGt:
+			slice = at + " + 1:"
+		case model.OpGte:
+			slice = at + ":"
+		case model.OpLt:
+			slice = ":" + at + " - 1"
+		case model.OpLte:
+			slice = ":" + at
+		default:
+			return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+				Reason: fmt.Sprintf("%s is not an ordering", p.Order)}
+		}
+		return "(" + arr + ")[" + slice + "]", nil
+	}
 	if !p.Array {
-		return "(" + fn + "(ARRAY[" + text + "], " + arr + "))[1]", nil
+		return label, nil
 	}
 	if s.List == "" {
 		return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
