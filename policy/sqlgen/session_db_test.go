@@ -2,10 +2,12 @@ package sqlgen_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -239,5 +241,79 @@ func TestSessionLikeAsCheck(t *testing.T) {
 	t.Logf("%d matches and %d mismatches alike, %d failed (a lone trailing backslash)", match, nomatch, failed)
 	if match < 100 || nomatch < 100 {
 		t.Errorf("%d matches, %d mismatches: the comparison shows too little", match, nomatch)
+	}
+}
+
+// TestSessionEnumAsCheck: a variable compared with an enum column, read
+// inside the database (SessionSQL: checked against the policy's labels),
+// is Check's label, list of labels, or side of a label
+// (model.Enum.Side), or refused where Check refuses it.
+func TestSessionEnumAsCheck(t *testing.T) {
+	ctx := context.Background()
+	db := numbersDB(t, sqlgen.Postgres)
+	schema := fmt.Sprintf("wenum_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
+	e := &model.Enum{Schema: schema, Name: "mood", Labels: []string{"sad", "ok", "Happy ", "ü"}}
+	s := &sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.value", List: "list", Labels: "labels",
+		Enums: map[string]*model.Enum{e.String(): e}}
+	for _, q := range []string{
+		`CREATE SCHEMA "` + schema + `"`,
+		`CREATE FUNCTION "` + schema + `"."read"(setting text, name text) RETURNS text LANGUAGE sql STABLE AS 'SELECT current_setting(setting)'`,
+		`CREATE FUNCTION "` + schema + `"."list"(t text) RETURNS text[] LANGUAGE sql IMMUTABLE AS 'SELECT t::text[]'`,
+		sqlgen.LabelsFunctionSQL(`"` + schema + `"."labels"`),
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA "`+schema+`" CASCADE`)
+	texts := []string{"sad", "ok", "Happy ", "Happy", "happy ", "ü", "Ü", " sad", "sad ", "", "none"}
+	agree, refused := 0, 0
+	for _, op := range []model.Operator{"", model.OpGt, model.OpGte, model.OpLt, model.OpLte} {
+		p := residual.Param{Name: "v", Kind: model.KindText, Enum: e.String(), Order: op, Array: op != ""}
+		read, err := sqlgen.SessionSQL(s, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range texts {
+			if _, err := db.ExecContext(ctx, "SELECT set_config('wtest.value', $1, false)", text); err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			_, cerr := model.Normalize(model.Type{Kind: model.KindText, Enum: e}, text, true)
+			if cerr == nil {
+				want = []string{text}
+				if op != "" {
+					want = e.Side(op, text)
+				}
+			}
+			q := "SELECT to_jsonb(" + read + ")::text"
+			if op == "" {
+				q = "SELECT to_jsonb(ARRAY[" + read + "])::text"
+			}
+			var js string
+			qerr := db.QueryRowContext(ctx, q).Scan(&js)
+			var got []string
+			if qerr == nil {
+				if err := json.Unmarshal([]byte(js), &got); err != nil {
+					t.Fatal(err)
+				}
+			}
+			switch {
+			case cerr != nil && qerr == nil:
+				t.Errorf("%q %s: Check refuses it (%v), the database reads %v", text, op, cerr, got)
+			case cerr != nil:
+				refused++
+			case qerr != nil:
+				t.Errorf("%q %s: Check reads %v, the database fails: %v", text, op, want, qerr)
+			case !slices.Equal(got, want):
+				t.Errorf("%q %s: Check reads %v, the database %v", text, op, want, got)
+			default:
+				agree++
+			}
+		}
+	}
+	t.Logf("%d read as Check does, %d refused by both", agree, refused)
+	if agree < 10 || refused < 10 {
+		t.Errorf("%d agree, %d refused: the comparison shows too little", agree, refused)
 	}
 }
