@@ -126,6 +126,12 @@ func (g *generator) sessionPreset(c *model.Column, col string, v model.SessionVa
 	if ty.Fold || ty.PadSpace || ty.Enum != nil || ty.Canon != "" || ty.Base != "" {
 		return nil, fmt.Errorf("a %s column, whose values Check normalises", ty.Declared)
 	}
+	if v.Kind == model.KindTimestamptz {
+		// The assignment would read the text in the session's TimeZone;
+		// policies read it through the timestamptz function, presets
+		// not yet (no generated case proves them).
+		return nil, fmt.Errorf("PostgreSQL reads a timestamptz without an offset in the session's TimeZone, Check as UTC")
+	}
 	p := residual.Param{Name: v.Name, Kind: v.Kind}
 	if _, err := sqlgen.SessionSQL(g.sql.Session, p); err != nil {
 		return nil, err
@@ -145,13 +151,6 @@ func (g *generator) sessionPreset(c *model.Column, col string, v model.SessionVa
 			return nil, err
 		}
 		out = append(out, "IF "+rej+" THEN\n        RAISE EXCEPTION 'warden: session variable % is not a valid "+v.Kind.String()+"', "+name+" USING ERRCODE = 'invalid_text_representation';\n      END IF;")
-	}
-	if v.Kind == model.KindTimestamptz {
-		// Read as Check reads it (without an offset: UTC), not in the
-		// session's TimeZone.
-		if text, err = sqlgen.SessionSQL(g.sql.Session, p); err != nil {
-			return nil, err
-		}
 	}
 	return append(out, "NEW."+col+" := "+text+";"), nil
 }
