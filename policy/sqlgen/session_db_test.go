@@ -64,7 +64,13 @@ func TestSessionReadAsCheck(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(3, 5))
 	pieces := []string{"2024", "-", "01", "1", "3", ":", "30", " ", "T", "Z", "+", "05", ".", "5", "e", "x", "_", "utc", "pm", "0"}
-	kinds := []model.Kind{model.KindInteger, model.KindNumeric, model.KindDate, model.KindTimestamp, model.KindTimestamptz}
+	texts[model.KindBoolean] = []string{"true", "false", "t", "f", "yes", "no", "y", "n", "on", "off", "of", "tr", "ye", "1", "0", " t ", "TRUE",
+		"o", "2", "", "truee", "nope", "t\n"}
+	texts[model.KindUUID] = []string{"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}", "a0eebc999c0b4ef8bb6d6bb9bd380a11",
+		"a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11", "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", " a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+		"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1", "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "",
+		"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11-", "a0eebc99--9c0b-4ef8-bb6d-6bb9bd380a11"}
+	kinds := []model.Kind{model.KindInteger, model.KindNumeric, model.KindBoolean, model.KindUUID, model.KindDate, model.KindTimestamp, model.KindTimestamptz}
 	for _, k := range kinds {
 		for range 300 {
 			var b strings.Builder
@@ -94,7 +100,7 @@ func TestSessionReadAsCheck(t *testing.T) {
 			if rej == "" {
 				rej = "FALSE"
 			}
-			typ := map[model.Kind]string{model.KindInteger: "bigint", model.KindNumeric: "numeric", model.KindDate: "date",
+			typ := map[model.Kind]string{model.KindInteger: "bigint", model.KindNumeric: "numeric", model.KindBoolean: "boolean", model.KindUUID: "uuid", model.KindDate: "date",
 				model.KindTimestamp: "timestamp", model.KindTimestamptz: "timestamptz"}[k]
 			eq := read + " = $1::" + typ
 			if array {
