@@ -40,9 +40,35 @@ func (g *gen) session() map[string]string {
 			out[n] = g.listText(v)
 			continue
 		}
-		out[n] = g.typedText(v)
+		out[n] = g.scalarText(v)
 	}
 	return out
+}
+
+// castOnly holds per kind a text PostgreSQL's cast reads and Check
+// refuses, which every decision must refuse alike.
+var castOnly = map[model.Kind][]string{
+	model.KindInteger:     {"0x1F", "1_000"},
+	model.KindNumeric:     {"NaN", "1e5301", "Infinity"},
+	model.KindDate:        {"epoch", "20240131", "2024-01-31 BC"},
+	model.KindTimestamp:   {"2024-01-31 10:00 pm", "2024-01-31 10:00:00 UCT", "epoch"},
+	model.KindTimestamptz: {"2024-01-31 10:00:00 EST", "2024-01-31 10:00:00 GMT+3", "now"},
+}
+
+// scalarText is a variable's text, now and then with spaces around it
+// (Check trims them for numbers, dates and times, keeps them for text)
+// or in a form only the database's cast reads.
+func (g *gen) scalarText(v model.SessionVar) string {
+	s := g.typedText(v)
+	switch g.r.IntN(30) {
+	case 0:
+		return " " + s + "\t"
+	case 1:
+		if bad := castOnly[v.Kind]; v.Type.Enum == nil && len(bad) > 0 {
+			return bad[g.r.IntN(len(bad))]
+		}
+	}
+	return s
 }
 
 // listText is a list variable's text: an array literal of its values,
