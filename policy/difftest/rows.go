@@ -37,16 +37,82 @@ func (g *gen) session() map[string]string {
 		}
 		v := g.vars[n]
 		if v.Array {
-			elems := make([]string, g.r.IntN(4))
-			for i := range elems {
-				elems[i] = arrayElement(g.typedText(v))
-			}
-			out[n] = "{" + strings.Join(elems, ",") + "}"
+			out[n] = g.listText(v)
 			continue
 		}
-		out[n] = g.typedText(v)
+		out[n] = g.scalarText(v)
 	}
 	return out
+}
+
+// castOnly holds per kind a text PostgreSQL's cast reads and Check
+// refuses, which every decision must refuse alike.
+var castOnly = map[model.Kind][]string{
+	model.KindInteger:     {"0x1F", "1_000"},
+	model.KindNumeric:     {"NaN", "1e5301", "Infinity"},
+	model.KindDate:        {"epoch", "20240131", "2024-01-31 BC"},
+	model.KindTimestamp:   {"2024-01-31 10:00 pm", "2024-01-31 10:00:00 UCT", "epoch"},
+	model.KindTimestamptz: {"2024-01-31 10:00:00 EST", "2024-01-31 10:00:00 GMT+3", "now"},
+}
+
+// scalarText is a variable's text, now and then with spaces around it
+// (Check trims them for numbers, dates and times, keeps them for text)
+// or in a form only the database's cast reads.
+func (g *gen) scalarText(v model.SessionVar) string {
+	s := g.typedText(v)
+	switch g.r.IntN(30) {
+	case 0:
+		return " " + s + "\t"
+	case 1:
+		if bad := castOnly[v.Kind]; v.Type.Enum == nil && len(bad) > 0 {
+			return bad[g.r.IntN(len(bad))]
+		}
+	}
+	return s
+}
+
+// listText is a list variable's text: an array literal of its values,
+// elements quoted or (when they need no quotes) bare, with spaces around
+// elements and the literal now and then; rarely one Check refuses (a
+// NULL element, a nested or decorated array, an empty element), which
+// every decision must refuse alike.
+func (g *gen) listText(v model.SessionVar) string {
+	elems := make([]string, g.r.IntN(4))
+	for i := range elems {
+		el := g.typedText(v)
+		if g.r.IntN(3) == 0 && bare(el) {
+			elems[i] = el
+		} else {
+			elems[i] = arrayElement(el)
+		}
+	}
+	sep := ","
+	if g.r.IntN(4) == 0 {
+		sep = " ,\t"
+	}
+	s := "{" + strings.Join(elems, sep) + "}"
+	switch g.r.IntN(24) {
+	case 0:
+		return " " + s + "\n"
+	case 1:
+		return "{ }"
+	case 2:
+		return strings.Replace(s, "{", "{NULL,", 1)
+	case 3:
+		return strings.Replace(s, "{", `{"NULL",`, 1) // a text "NULL", not a NULL
+	case 4:
+		return "{" + s + "}"
+	case 5:
+		return "[1:1]=" + s
+	case 6:
+		return strings.Replace(s, "{", "{,", 1)
+	}
+	return s
+}
+
+// bare says an element needs no quotes in an array literal.
+func bare(s string) bool {
+	return s != "" && !strings.EqualFold(s, "null") && strings.TrimSpace(s) == s && !strings.ContainsAny(s, `{}",\`)
 }
 
 // typedText is text for variable v: for an enum a label, now and then a

@@ -126,6 +126,12 @@ func (g *generator) sessionPreset(c *model.Column, col string, v model.SessionVa
 	if ty.Fold || ty.PadSpace || ty.Enum != nil || ty.Canon != "" || ty.Base != "" {
 		return nil, fmt.Errorf("a %s column, whose values Check normalises", ty.Declared)
 	}
+	if v.Kind == model.KindTimestamptz {
+		// The assignment would read the text in the session's TimeZone;
+		// policies read it through the timestamptz function, presets
+		// not yet (no generated case proves them).
+		return nil, fmt.Errorf("PostgreSQL reads a timestamptz without an offset in the session's TimeZone, Check as UTC")
+	}
 	p := residual.Param{Name: v.Name, Kind: v.Kind}
 	if _, err := sqlgen.SessionSQL(g.sql.Session, p); err != nil {
 		return nil, err

@@ -39,6 +39,21 @@ const DefaultSetting = "request.jwt.claims"
 // variable: warden_session(setting, name) returns its text.
 const FunctionName = "warden_session"
 
+// ListFunctionName is the function the script creates to split a list
+// variable's text into its elements as Check does:
+// warden_session_list(text) returns text[] (see listFunctionSQL).
+const ListFunctionName = "warden_session_list"
+
+// TimestamptzFunctionName is the function the script creates to read a
+// timestamptz variable as Check does, without an offset as UTC:
+// warden_session_timestamptz(text) (sqlgen.TimestamptzFunctionSQL).
+const TimestamptzFunctionName = "warden_session_timestamptz"
+
+// LabelsFunctionName is the function the script creates to check a
+// variable compared with an enum column against the enum's labels as
+// Check does (sqlgen.LabelsFunctionSQL).
+const LabelsFunctionName = "warden_session_labels"
+
 // PolicyPrefix starts the name of every policy the script creates; a
 // re-run drops every policy so named on the tables it manages.
 const PolicyPrefix = "warden_"
@@ -118,7 +133,8 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	}
 	path := append([]string{}, o.ClaimsPath...) // never nil: the three-argument reader
 	g := &generator{set: set, o: o, sql: sqlgen.Options{Dialect: sqlgen.Postgres, Schemas: o.Schemas,
-		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path}}}
+		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path, List: ListFunctionName, Timestamptz: TimestamptzFunctionName,
+			Labels: LabelsFunctionName, Enums: enums(set.Policy())}}}
 	if err := g.roles(); err != nil {
 		return nil, err
 	}
@@ -158,6 +174,9 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	}
 	apply.WriteString(dropOwned)
 	apply.WriteString(functionSQL(fn))
+	apply.WriteString(listFunctionSQL(g.fnSchema + `."` + ListFunctionName + `"`))
+	apply.WriteString(sqlgen.TimestamptzFunctionSQL(g.fnSchema + `."` + TimestamptzFunctionName + `"`))
+	apply.WriteString(sqlgen.LabelsFunctionSQL(g.fnSchema + `."` + LabelsFunctionName + `"`))
 	if dropOld, err = dropPolicies(refs, false); err != nil {
 		return nil, err
 	}
@@ -180,9 +199,24 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(body.String())
 	// The two-argument reader is an earlier version's.
 	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s(text, text, text[]);\nDROP FUNCTION IF EXISTS %s(text, text);\n", fn, fn)
+	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text[], text[]);\n",
+		g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName, g.fnSchema, LabelsFunctionName)
 	apply.WriteString("COMMIT;\n")
 	drop.WriteString("\nCOMMIT;\n")
 	return &Script{Apply: apply.String(), Drop: drop.String(), Refused: g.refused, Notes: g.notes}, nil
+}
+
+// enums collects the enum types of the policy's columns by name.
+func enums(p *model.Policy) map[string]*model.Enum {
+	out := map[string]*model.Enum{}
+	for _, t := range p.Tables {
+		for _, c := range t.Columns {
+			if e := c.Type.Enum; e != nil {
+				out[e.String()] = e
+			}
+		}
+	}
+	return out
 }
 
 type generator struct {
@@ -555,12 +589,6 @@ func (g *generator) inexpressible(e residual.Expr) string {
 			if y.Function != nil && y.Function.SessionArgument != "" {
 				note(fmt.Sprintf("computed field %s: its function %s takes the session as json, which a policy cannot pass", y.Function.Name, y.Function.Function))
 			}
-		case residual.Empty:
-			param(y.List, "a list")
-		case residual.In:
-			param(y.List, "a list")
-		case residual.Match:
-			param(y.Pattern, "a pattern")
 		case residual.JSONB:
 			param(y.Value, "a json value or keys")
 		case residual.Array:

@@ -109,8 +109,20 @@ func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true, Reason: why}
 	}
 	switch {
-	case p.Array || p.Pattern != "" || p.Order != "":
-		return "", unsupported("only a variable compared as one value is read inside the database")
+	case p.Pattern != "":
+		return "", unsupported("a pattern is read inside the database only by a pattern operator")
+	case mc.Type.Enum != nil && p.Enum == mc.Type.Enum.String() && !p.Fold && !p.PadSpace && p.Canon == "":
+		// The labels checked as Check checks them (SessionSQL), cast to
+		// the column's enum type.
+		text, err := SessionSQL(s, p)
+		if err != nil {
+			return "", err
+		}
+		suffix := ""
+		if p.Array {
+			suffix = "[]"
+		}
+		return w.enumCast(text, mc.Type.Enum, suffix)
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" || mc.Type.Fold || mc.Type.Enum != nil || mc.Type.Canon != "":
 		return "", unsupported(fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name))
 	}
@@ -118,20 +130,42 @@ func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 }
 
 // SessionSQL renders a session variable read inside the database, cast to
-// its kind: Schema.Function('setting', 'name')::type. Only plain values of
-// kinds with a cast that parses them are rendered (see session).
+// its kind: Schema.Function('setting', 'name')::type, or for a list
+// (Param.Array) Schema.List(Schema.Function('setting', 'name'))::type[],
+// the list function splitting the text into elements as Check does and
+// the array cast parsing each element as the scalar cast would. Only
+// plain values of kinds with a cast that parses them are rendered (see
+// session).
 func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 	unsupported := func(why string) error {
 		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true, Reason: why}
 	}
-	if p.Array || p.Pattern != "" || p.Order != "" || p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" {
-		return "", unsupported("only a variable compared as one value is read inside the database")
+	switch {
+	case p.Pattern == model.OpLike && !p.Array && p.Order == "" && !p.Fold && !p.PadSpace && p.Enum == "" && p.Canon == "":
+		// The pattern's text as LIKE reads it, which is Check's
+		// translation (compile.PatternRegex): % any text, _ any
+		// character, a backslash escaping the next, case and newlines
+		// as they are. A pattern ending in a lone backslash, a literal
+		// backslash for Check, makes LIKE fail: denied, never more.
+		return SessionText(s, p.Name)
+	case p.Pattern != "":
+		return "", unsupported(fmt.Sprintf("Check reads a %s pattern as a regular expression whose case folding and classes PostgreSQL's operator does not share; only _like is read inside the database", p.Pattern))
+	case p.Enum != "" && p.Kind == model.KindText && !p.Fold && !p.PadSpace && p.Canon == "":
+		return sessionLabels(s, p)
+	case p.Order != "":
+		return "", unsupported("an enum column ordered against a variable compares with the labels on one side of it, which Check computes")
+	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "":
+		return "", unsupported("compared with a citext, character(n), enum or canonical-text column, whose values Check normalises (lower-cased, padding stripped, a label, canonical text)")
+	case p.Array && s.List == "":
+		return "", unsupported("a list variable is not read inside the database without a list function")
 	}
 	switch p.Kind {
 	case model.KindInteger, model.KindNumeric, model.KindBoolean, model.KindUUID, model.KindText,
 		model.KindDate, model.KindTimestamp:
 	case model.KindTimestamptz:
-		return "", unsupported("PostgreSQL reads a timestamptz without an offset in the session's TimeZone, Check as UTC")
+		if s.Timestamptz == "" {
+			return "", unsupported("PostgreSQL reads a timestamptz without an offset in the session's TimeZone, Check as UTC")
+		}
 	default:
 		return "", unsupported(fmt.Sprintf("a %s value has no cast that parses it as Check does", p.Kind))
 	}
@@ -139,19 +173,158 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if p.Kind == model.KindTimestamptz {
+		tz, err := sessionFunc(s, s.Timestamptz)
+		if err != nil {
+			return "", err
+		}
+		if !p.Array {
+			return tz + "(" + text + ")", nil
+		}
+		list, err := sessionFunc(s, s.List)
+		if err != nil {
+			return "", err
+		}
+		return "ARRAY(SELECT " + tz + "(e.x) FROM unnest(" + list + "(" + text + ")) AS e(x))", nil
+	}
+	if p.Array {
+		list, err := sessionFunc(s, s.List)
+		if err != nil {
+			return "", err
+		}
+		return list + "(" + text + ")::" + pgType(p.Kind) + "[]", nil
+	}
 	return text + "::" + pgType(p.Kind), nil
+}
+
+// TimestamptzFunctionSQL creates fn(text) returning a timestamptz read as
+// Check reads one (model.ParseText): the text cast with TimeZone set to
+// UTC for the call, so that a time without an offset is UTC and one with
+// an offset is that offset's, and an instant outside the years 1 to 9999
+// (UTC), which Check rejects and PostgreSQL holds, raising an error. The
+// forms the cast accepts beyond Check's are SessionRejected's.
+func TimestamptzFunctionSQL(fn string) string {
+	return `CREATE OR REPLACE FUNCTION ` + fn + `(t text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog SET timezone = 'UTC' AS $warden$
+DECLARE
+  v timestamptz;
+BEGIN
+  v := t::timestamptz;
+  IF v < '0001-01-01 00:00:00+00' OR v >= '10000-01-01 00:00:00+00' THEN
+    RAISE EXCEPTION 'warden: a timestamptz session variable is out of range'
+      USING ERRCODE = 'datetime_field_overflow';
+  END IF;
+  RETURN v;
+END
+$warden$;
+
+`
+}
+
+// sessionLabels renders an enum variable's text, a list's elements
+// (text[]), or (Param.Order) the labels on one side of it, checked against the enum's labels in the policy by the labels
+// function, which raises an error on any other text, as Check refuses it
+// (model.Normalize: exactly a label, case and spaces included). The text
+// is not cast: the caller casts it to the column's enum type, which also
+// fails on a label the database's type lacks.
+func sessionLabels(s *SessionRead, p residual.Param) (string, error) {
+	e := s.Enums[p.Enum]
+	if s.Labels == "" || e == nil {
+		return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+			Reason: "compared with enum " + p.Enum + ", whose labels are not known to the session read"}
+	}
+	labels := make([]string, len(e.Labels))
+	for i, l := range e.Labels {
+		q, err := QuoteLiteral(l)
+		if err != nil {
+			return "", err
+		}
+		labels[i] = q
+	}
+	fn, err := sessionFunc(s, s.Labels)
+	if err != nil {
+		return "", err
+	}
+	text, err := SessionText(s, p.Name)
+	if err != nil {
+		return "", err
+	}
+	arr := "ARRAY[" + strings.Join(labels, ", ") + "]::text[]"
+	if len(labels) == 0 {
+		arr = "'{}'::text[]"
+	}
+	label := "(" + fn + "(ARRAY[" + text + "], " + arr + "))[1]"
+	if p.Order != "" {
+		// The labels on one side of the variable's (model.Enum.Side),
+		// in the policy's order: a slice of the labels around its
+		// position.
+		at := "array_position(" + arr + ", " + label + ")"
+		var slice string
+		switch p.Order {
+		case model.OpGt:
+			slice = at + " + 1:"
+		case model.OpGte:
+			slice = at + ":"
+		case model.OpLt:
+			slice = ":" + at + " - 1"
+		case model.OpLte:
+			slice = ":" + at
+		default:
+			return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+				Reason: fmt.Sprintf("%s is not an ordering", p.Order)}
+		}
+		return "(" + arr + ")[" + slice + "]", nil
+	}
+	if !p.Array {
+		return label, nil
+	}
+	if s.List == "" {
+		return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+			Reason: "a list variable is not read inside the database without a list function"}
+	}
+	list, err := sessionFunc(s, s.List)
+	if err != nil {
+		return "", err
+	}
+	return fn + "(" + list + "(" + text + "), " + arr + ")", nil
+}
+
+// LabelsFunctionSQL creates fn(vals text[], labels text[]) returning vals
+// when every one is among labels (byte for byte: text equality under a
+// deterministic collation), raising an error otherwise.
+func LabelsFunctionSQL(fn string) string {
+	return `CREATE OR REPLACE FUNCTION ` + fn + `(vals text[], labels text[]) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog AS $warden$
+BEGIN
+  IF EXISTS (SELECT FROM unnest(vals) AS v(x) WHERE x IS NULL OR NOT x COLLATE "C" = ANY(labels)) THEN
+    RAISE EXCEPTION 'warden: a session variable is not a label of its enum type'
+      USING ERRCODE = 'invalid_text_representation';
+  END IF;
+  RETURN vals;
+END
+$warden$;
+
+`
+}
+
+// sessionFunc is a function of Schema, quoted.
+func sessionFunc(s *SessionRead, fn string) (string, error) {
+	schema, err := quoteIdent(Postgres, s.Schema)
+	if err != nil {
+		return "", err
+	}
+	q, err := quoteIdent(Postgres, fn)
+	if err != nil {
+		return "", err
+	}
+	return schema + "." + q, nil
 }
 
 // SessionText renders a session variable's text read inside the database:
 // Schema.Function('setting', 'name'), with the path as a third argument
 // (ARRAY['key', ...]::text[]) when SessionRead.Path is not nil.
 func SessionText(s *SessionRead, variable string) (string, error) {
-	d := Postgres
-	schema, err := quoteIdent(d, s.Schema)
-	if err != nil {
-		return "", err
-	}
-	fn, err := quoteIdent(d, s.Function)
+	fn, err := sessionFunc(s, s.Function)
 	if err != nil {
 		return "", err
 	}
@@ -173,32 +346,73 @@ func SessionText(s *SessionRead, variable string) (string, error) {
 		}
 		path = ", ARRAY[" + strings.Join(keys, ", ") + "]::text[]"
 	}
-	return schema + "." + fn + "(" + setting + ", " + name + path + ")", nil
+	return fn + "(" + setting + ", " + name + path + ")", nil
 }
 
 // SessionRejected renders a condition on a session variable's text that
 // holds where PostgreSQL's cast to the variable's kind accepts what Check
 // rejects (model.ParseText), or "" when they accept the same: numbers in
-// PostgreSQL 16's forms (0x1F, 1_000) or NaN and Infinity; dates and
-// timestamps spelled with words (now, epoch, infinity, BC), which ISO
-// 8601 never needs beyond T, Z, UTC and GMT.
+// PostgreSQL 16's forms (0x1F, 1_000), NaN and Infinity, or exponents
+// beyond ±1000; dates and
+// timestamps in any form but the ISO 8601 Check reads (isoDateTime):
+// words (now, epoch, infinity, BC, pm, zone names), the basic format
+// (20240131T1230). For a list (Param.Array) it holds where it holds for
+// some element (the list function's text, as the array cast reads it).
 func SessionRejected(s *SessionRead, p residual.Param) (string, error) {
-	var re string
-	switch p.Kind {
-	case model.KindInteger:
-		re = "[a-z_]"
-	case model.KindNumeric:
-		re = "[a-df-z_]"
-	case model.KindDate, model.KindTimestamp:
-		re = "[abd-fh-lnoq-sv-y]"
-	default:
-		return "", nil
-	}
 	text, err := SessionText(s, p.Name)
 	if err != nil {
 		return "", err
 	}
-	return text + " ~* '" + re + "'", nil
+	x := text
+	if p.Array {
+		x = "e.x"
+	}
+	cond := elemRejected(p.Kind, x)
+	if cond == "" || !p.Array {
+		return cond, nil
+	}
+	list, err := sessionFunc(s, s.List)
+	if err != nil {
+		return "", err
+	}
+	return "EXISTS (SELECT FROM unnest(" + list + "(" + text + ")) AS e(x) WHERE " + cond + ")", nil
+}
+
+// isoDateTime is what Check reads as a date or timestamp (model.ParseText,
+// case-insensitive): ASCII space around it; a date YYYY-M-D; then after T
+// or space a time H:MM[:SS[.fraction]] and after optional space a zone
+// (Z, UTC, GMT, ±H, ±H:MM[:SS], ±HH[:MM[:SS]], ±HHMM). Narrower than
+// Check, a denial where Check allows and never the reverse: the fraction
+// is held to microseconds (Check rounds a seventh digit half up,
+// PostgreSQL to even) and an offset's seconds need colons (PostgreSQL
+// rejects ±HHMMSS, ±HH:MMSS). Field ranges are left to the
+// cast, which rejects what Check rejects (month 13, February 30, a year
+// 0) and rolls second 60 and hour 24 over as Check does.
+const isoDateTime = `^[ \t\n\r\f\v]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}((t|[ \t\n\r\f\v]+)[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?[ \t\n\r\f\v]*` +
+	`(utc|gmt|z|[+-]([0-9](:[0-9]{2}(:[0-9]{2})?)?|[0-9]{2}(:[0-9]{2}(:[0-9]{2})?|[0-9]{2})?))?)?[ \t\n\r\f\v]*$`
+
+// elemRejected is SessionRejected's condition on one value's text x.
+func elemRejected(k model.Kind, x string) string {
+	// An E'' literal: the same regular expression whatever
+	// standard_conforming_strings says when the policy is created.
+	iso, _ := QuoteLiteral(isoDateTime)
+	switch k {
+	case model.KindInteger:
+		return x + " ~* '[a-z_]'"
+	case model.KindNumeric:
+		// And an exponent Check holds out of range (more than six
+		// digits, or beyond ±1000), which PostgreSQL 15 reads.
+		return x + " ~* '[a-df-z_]|e[+-]?([0-9]{7}|0*(100[1-9]|10[1-9][0-9]|1[1-9][0-9]{2}|[2-9][0-9]{3}|[1-9][0-9]{4,}))'"
+	case model.KindDate:
+		return x + " !~* " + iso
+	case model.KindTimestamp:
+		// Hour 24 of 9999-12-31 is a year Check does not hold.
+		return "(" + x + " !~* " + iso + " OR " + x + "::timestamp >= '10000-01-01')"
+	case model.KindTimestamptz:
+		// The year's range is the function's (TimestamptzFunctionSQL).
+		return x + " !~* " + iso
+	}
+	return ""
 }
 
 // canonParam is param for a value compared with column mc: a canonical
@@ -530,6 +744,9 @@ func (w *work) in(x residual.In, f *frame) error {
 			return err
 		}
 	}
+	if p, ok := x.List.(residual.Param); ok {
+		return w.inSession(x, f, p)
+	}
 	v, ok := x.List.(residual.Value)
 	list, isList := v.V.([]any)
 	if !ok || !isList {
@@ -582,6 +799,42 @@ func (w *work) in(x residual.In, f *frame) error {
 		w.b.WriteString(p)
 	}
 	w.b.WriteString(")")
+	return nil
+}
+
+// inSession renders _in over a list session variable read inside the
+// database (Options.Session): c = ANY(list), FALSE for an empty list as
+// for a bound one, NULL for a NULL column (the list holds no NULL).
+func (w *work) inSession(x residual.In, f *frame, p residual.Param) error {
+	if x.Column.Lower {
+		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
+			Reason: "a list compared with lower(" + x.Column.Name + ") is not read inside the database"}
+	}
+	l, mc, err := w.operand(x.Column, f, false)
+	if err != nil {
+		return err
+	}
+	list, err := w.session(p, mc)
+	if err != nil {
+		return err
+	}
+	w.b.WriteString(l + " = ANY(" + list + ")")
+	return nil
+}
+
+// empty renders residual.Empty: whether a list session variable read
+// inside the database has no element (a bound list never reaches SQL:
+// Bind decides it).
+func (w *work) empty(x residual.Empty) error {
+	p, ok := x.List.(residual.Param)
+	if !ok || w.r.o.Session == nil || w.d != Postgres {
+		return fmt.Errorf("sqlgen: unbound list %T", x.List)
+	}
+	list, err := SessionSQL(w.r.o.Session, p)
+	if err != nil {
+		return err
+	}
+	w.b.WriteString("cardinality(" + list + ") = 0")
 	return nil
 }
 
@@ -651,7 +904,8 @@ func (w *work) match(x residual.Match, f *frame) error {
 	if err != nil {
 		return err
 	}
-	if x.Regex == "" {
+	p, session := x.Pattern.(residual.Param)
+	if x.Regex == "" && !session {
 		return fmt.Errorf("sqlgen: unbound pattern")
 	}
 	if err := canonSupport(w.d, string(x.Op), mc); err != nil {
@@ -666,6 +920,23 @@ func (w *work) match(x residual.Match, f *frame) error {
 			return fmt.Errorf("sqlgen: pad(%s, %d) of a %s column", x.Column.Name, x.Column.Pad, mc.Type.Kind)
 		}
 		ref = w.padded(ref, x.Column.Pad)
+	}
+	if session && x.Regex == "" {
+		// A session pattern read inside the database (Options.Session):
+		// only _like, whose text LIKE reads as Check does (SessionSQL).
+		if w.r.o.Session == nil || w.d != Postgres || x.Op != model.OpLike || p.Pattern != model.OpLike {
+			return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
+				Reason: "only a _like pattern is read inside the database"}
+		}
+		text, err := SessionSQL(w.r.o.Session, p)
+		if err != nil {
+			return err
+		}
+		if mc.Type.Fold {
+			ref += "::text"
+		}
+		w.b.WriteString(ref + " LIKE " + text)
+		return nil
 	}
 	re, err := parseRegex(x.Regex)
 	if err != nil {

@@ -292,6 +292,8 @@ func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
 		return w.compare(x, f)
 	case residual.In:
 		return w.in(x, f)
+	case residual.Empty:
+		return w.empty(x)
 	case residual.Match:
 		return w.match(x, f)
 	case residual.JSONB:

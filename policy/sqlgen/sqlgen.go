@@ -117,6 +117,25 @@ type SessionRead struct {
 	// claims), passed as a third argument, '{}' for the top level. Nil
 	// calls Function with two arguments.
 	Path []string
+	// List, when not empty, is the function in Schema that parses a
+	// list variable's text as Check does (model.ParseArrayLiteral: a
+	// one-dimensional array literal, no NULL element), returning text[]
+	// and raising an error on what Check rejects. Empty: a list variable
+	// is not read inside the database.
+	List string
+	// Timestamptz, when not empty, is the function in Schema that reads a
+	// timestamptz as Check does (TimestamptzFunctionSQL): without an
+	// offset as UTC, not in the session's TimeZone. Empty: a timestamptz
+	// variable is not read inside the database.
+	Timestamptz string
+	// Labels, when not empty, is the function in Schema that checks
+	// values against an enum's labels as Check does
+	// (LabelsFunctionSQL); Enums holds the policy's enum types by name
+	// (model.Enum.String(), residual.Param.Enum). Either missing: a
+	// variable compared with an enum column is not read inside the
+	// database.
+	Labels string
+	Enums  map[string]*model.Enum
 }
 
 // Fragment is rendered SQL with its bind parameters, in placeholder order.

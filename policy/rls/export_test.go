@@ -1,0 +1,4 @@
+package rls
+
+// ListFunctionSQL exposes listFunctionSQL to the tests of package rls_test.
+var ListFunctionSQL = listFunctionSQL
