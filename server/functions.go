@@ -50,7 +50,7 @@ func functionTarget(pol *model.Policy, name model.TableName, op model.Operation,
 
 // nativeTarget maps a native query's root field to its entity and the set
 // deciding it; ok is false when name is no native query.
-func nativeTarget(set *engine.Set, name model.TableName, op model.Operation) (*engine.Set, model.TableName, bool, error) {
+func nativeTarget(set *engine.Set, name model.TableName, op model.Operation, role string) (*engine.Set, model.TableName, bool, error) {
 	pol := set.Policy()
 	if name.Source != "" || (name.Schema != "public" && name.Schema != model.NativeSchema) || pol.GraphQL.NativeQueries[name.Name] == nil {
 		return set, name, false, nil
@@ -65,6 +65,11 @@ func nativeTarget(set *engine.Set, name model.TableName, op model.Operation) (*e
 			fmt.Sprintf("%s is a native query: its rows are read (operation select)", name.Name),
 			badField("operation", fmt.Sprintf("%s on native query %s: only select applies to a native query's rows", op, name.Name)))
 	}
+	nq := pol.GraphQL.NativeQueries[name.Name]
+	if lm := pol.GraphQL.LogicalModels[nq.Source][nq.Returns]; lm != nil && lm.Select[role] != nil && lm.Select[role].Filter == nil {
+		return set, name, true, withDetails(codes.FailedPrecondition,
+			fmt.Sprintf("native query %s: Warden does not decide the select permission of role %s on logical model %s (an inherited role whose parents grant different columns)", name.Name, role, lm.Name))
+	}
 	ns := set.NativeQueries()
 	if ns == nil {
 		return set, name, true, withDetails(codes.FailedPrecondition, fmt.Sprintf("native query %s has no rows Warden decides", name.Name))
@@ -76,7 +81,7 @@ func nativeTarget(set *engine.Set, name model.TableName, op model.Operation) (*e
 // and a native query to its entity (in.Table is rewritten, so that
 // explain and metrics see the table).
 func checkTable(ctx context.Context, set *engine.Set, in *engine.CheckInput) (*engine.CheckResult, error) {
-	if ns, target, ok, err := nativeTarget(set, in.Table, in.Op); ok || err != nil {
+	if ns, target, ok, err := nativeTarget(set, in.Table, in.Op, in.Session.Role); ok || err != nil {
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +110,7 @@ func checkTable(ctx context.Context, set *engine.Set, in *engine.CheckInput) (*e
 // names the wrapped native query with the table alias, by default its
 // root field).
 func filterTable(ctx context.Context, set *engine.Set, in engine.FilterInput) (*engine.FilterResult, *engine.Set, model.TableName, error) {
-	if ns, target, ok, err := nativeTarget(set, in.Table, in.Op); ok || err != nil {
+	if ns, target, ok, err := nativeTarget(set, in.Table, in.Op, in.Session.Role); ok || err != nil {
 		if err != nil {
 			return nil, set, in.Table, err
 		}

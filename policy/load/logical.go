@@ -58,14 +58,14 @@ func (ld *loader) logicalFields(lm *model.LogicalModel, n *yaml.Node, l loc) {
 		fields, _ := ld.fields(n, l, "logical model fields")
 		for _, f := range fields {
 			lm.Fields = append(lm.Fields, f.key)
-			if fk, _ := ld.object(f.val, l.key(f.key), "logical model field", nil, []string{"type", "nullable", "description"}); fk != nil {
+			if fk, _ := ld.object(f.val, l.key(f.key), "logical model field", []string{"type", "nullable"}, []string{"description"}); fk != nil {
 				ld.logicalColumn(lm, f.key, fk, l.key(f.key))
 			}
 		}
 	default:
 		items, _ := ld.list(n, l, "logical model fields")
 		for i, it := range items {
-			k, _ := ld.object(it, l.index(i), "logical model field", []string{"name"}, []string{"type", "nullable", "description"})
+			k, _ := ld.object(it, l.index(i), "logical model field", []string{"name", "type", "nullable"}, []string{"description"})
 			if name, ok := ld.str(k["name"], l.index(i).key("name"), "field name"); ok {
 				lm.Fields = append(lm.Fields, name)
 				ld.logicalColumn(lm, name, k, l.index(i))
@@ -257,7 +257,7 @@ func (ld *loader) logicalColumn(lm *model.LogicalModel, name string, k map[strin
 	case yaml.ScalarNode:
 		typ = tn.Value
 	case yaml.MappingNode:
-		tk, _ := ld.object(tn, l.key("type"), "field type", nil, []string{"scalar", "nullable", "logical_model", "array"})
+		tk, _ := ld.object(tn, l.key("type"), "field type", []string{"scalar", "nullable"}, []string{"logical_model", "array"})
 		if tk["scalar"] == nil {
 			return
 		}

@@ -1,0 +1,81 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/model"
+)
+
+// TestNativeQueryCheckFilter: a logical model's fields are typed columns,
+// its select filters are parsed, and the native query's entity decides
+// Check and Filter like a table's (editor sees its own rows only).
+func TestNativeQueryCheckFilter(t *testing.T) {
+	p, err := loadRemote(t, map[string]string{
+		"metadata/databases/databases.yaml":              logicalSource,
+		"metadata/databases/default/native_queries.yaml": nativeQueries,
+		"metadata/inherited_roles.yaml":                  "- role_name: staff\n  role_set: [user, editor]\n",
+	}, WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm := p.GraphQL.LogicalModels["default"]["article_summary"]
+	if len(lm.Columns) != 3 || lm.Columns[0].Type.Kind != KindOf("integer") || lm.Columns[0].Nullable {
+		t.Fatalf("columns = %+v", lm.Columns)
+	}
+	if lm.Select["editor"].Filter == nil || lm.Select["user"].Filter == nil {
+		t.Fatalf("filters: editor %v, user %v", lm.Select["editor"].Filter, lm.Select["user"].Filter)
+	}
+	if lm.Select["staff"].Filter != nil {
+		t.Errorf("staff (parents with different columns) has filter %v, want none", lm.Select["staff"].Filter)
+	}
+	for _, tb := range p.Tables {
+		if tb.Name.Schema == model.NativeSchema {
+			t.Errorf("native entity %s among the policy's tables", tb.Name)
+		}
+	}
+	ctx := context.Background()
+	set, err := engine.New(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := set.NativeQueries()
+	if ns == nil {
+		t.Fatal("no native query set")
+	}
+	name := model.NativeTableName("article_summaries")
+	editor := engine.Session{Role: "editor", Vars: map[string]string{"x-hasura-user-id": "7"}}
+	res, err := ns.Check(ctx, engine.CheckInput{Session: editor, Table: name, Op: model.OpSelect, Rows: []engine.Row{
+		{ID: "own", Values: map[string]any{"id": 7, "title": "a", "secret": "s"}},
+		{ID: "other", Values: map[string]any{"id": 8, "title": "b", "secret": "s"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows[0].Decision != engine.Allow || res.Rows[1].Decision != engine.Deny {
+		t.Errorf("editor rows = %+v, want allow own, deny other", res.Rows)
+	}
+	user := engine.Session{Role: "user"}
+	res, err = ns.Check(ctx, engine.CheckInput{Session: user, Table: name, Op: model.OpSelect, Rows: []engine.Row{
+				{ID: "secret", Values: map[string]any{"id": 8, "title": "b", "secret": "s"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows[1].Decision != engine.Allow || strings.Join(res.Rows[1].AllowedColumns, ",") != "id,title" {
+		t.Errorf("user rows = %+v, want allowed with columns id and title only (as for a table)", res.Rows)
+	}
+	f, err := ns.Filter(ctx, engine.FilterInput{Session: editor, Table: name, Op: model.OpSelect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Kind != engine.Conditional || !strings.Contains(fmt.Sprint(f.Predicate), "7") {
+		t.Errorf("editor filter = %v %v, want conditional on id 7", f.Kind, f.Predicate)
+	}
+	if f, err = ns.Filter(ctx, engine.FilterInput{Session: user, Table: name, Op: model.OpSelect}); err != nil || f.Kind != engine.AlwaysAllowed {
+		t.Errorf("user filter = %+v %v, want always allowed", f, err)
+	}
+}
