@@ -130,3 +130,12 @@ func filterTable(ctx context.Context, set *engine.Set, in engine.FilterInput) (*
 	return &engine.FilterResult{Kind: engine.AlwaysDenied, Role: in.Session.Role, Revision: set.Revision(),
 		Predicate: residual.False{}, Reason: denied}, set, target, nil
 }
+
+// setFor is the set deciding table: the native queries' set for a native
+// query's entity (checkTable rewrote the request's table to it), else set.
+func setFor(set *engine.Set, table model.TableName) *engine.Set {
+	if ns := set.NativeQueries(); ns != nil && table.Schema == model.NativeSchema {
+		return ns
+	}
+	return set
+}

@@ -51,7 +51,7 @@ func TestNativeQueryRPC(t *testing.T) {
 		return out
 	}
 	for _, name := range []string{"summaries", "public.summaries", "native_query.summaries"} {
-		c, err := client.Check(ctx, &wardenv1.CheckRequest{Principal: user, Table: name, Operation: wardenv1.Operation_OPERATION_SELECT,
+		c, err := client.Check(ctx, &wardenv1.CheckRequest{Principal: user, Table: name, Operation: wardenv1.Operation_OPERATION_SELECT, Explain: true,
 			Rows: rows(map[string]any{"id": 1, "owner": 42}, map[string]any{"id": 2, "owner": 7})})
 		if err != nil {
 			t.Fatalf("Check %s: %v", name, err)
@@ -59,15 +59,21 @@ func TestNativeQueryRPC(t *testing.T) {
 		if d := c.GetDecisions(); d[0].GetDecision() != wardenv1.Decision_DECISION_ALLOW || d[1].GetDecision() != wardenv1.Decision_DECISION_DENY {
 			t.Errorf("Check %s = %v, want allow own row, deny the other", name, d)
 		}
+		if c.GetDecisions()[0].GetExplanation().GetFilter() == nil {
+			t.Errorf("Check %s with explain: no explanation of the rule", name)
+		}
 	}
 	f, err := client.Filter(ctx, &wardenv1.FilterRequest{Principal: user, Table: "summaries", Operation: wardenv1.Operation_OPERATION_SELECT,
-		Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES}})
+		Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES}, Explain: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.GetKind() != wardenv1.FilterKind_FILTER_KIND_CONDITIONAL || !strings.Contains(f.GetSql().GetWhere().GetSql(), `"summaries"."owner"`) ||
 		strings.Join(f.GetColumns(), ",") != "id,owner" {
 		t.Errorf("Filter = %v %q %v, want conditional on \"summaries\".\"owner\" (the root field as default alias), columns id, owner", f.GetKind(), f.GetSql().GetWhere().GetSql(), f.GetColumns())
+	}
+	if f.GetExplanation() == nil {
+		t.Error("Filter with explain: no explanation")
 	}
 	f, err = client.Filter(ctx, &wardenv1.FilterRequest{Principal: user, Table: "summaries", Operation: wardenv1.Operation_OPERATION_SELECT,
 		Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES, TableAlias: "nq"}})
