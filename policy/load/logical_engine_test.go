@@ -14,15 +14,7 @@ import (
 // its select filters are parsed, and the native query's entity decides
 // Check and Filter like a table's (editor sees its own rows only).
 func TestNativeQueryCheckFilter(t *testing.T) {
-	p, err := loadRemote(t, map[string]string{
-		"metadata/databases/databases.yaml":              logicalSource,
-		"metadata/databases/default/native_queries.yaml": nativeQueries,
-		"metadata/inherited_roles.yaml":                  "- role_name: staff\n  role_set: [user, editor]\n",
-	}, WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lm := p.GraphQL.LogicalModels["default"]["article_summary"]
+	p, lm := loadLogical(t)
 	if len(lm.Columns) != 3 || lm.Columns[0].Type.Kind != KindOf("integer") || lm.Columns[0].Nullable {
 		t.Fatalf("columns = %+v", lm.Columns)
 	}
@@ -77,5 +69,38 @@ func TestNativeQueryCheckFilter(t *testing.T) {
 	}
 	if f, err = ns.Filter(ctx, engine.FilterInput{Session: user, Table: name, Op: model.OpSelect}); err != nil || f.Kind != engine.AlwaysAllowed {
 		t.Errorf("user filter = %+v %v, want always allowed", f, err)
+	}
+}
+
+// TestLogicalModelColumns: fields in the map form, a bare type name and
+// {scalar}, are typed columns; a field of a logical model or array type
+// is a field but no column, so a filter on it is a problem.
+func TestLogicalModelColumns(t *testing.T) {
+	src := strings.Replace(logicalSource, `      fields:
+        - {name: id, type: {scalar: integer, nullable: false}}
+        - {name: title, type: {scalar: text, nullable: true}}
+        - {name: secret, type: {scalar: text, nullable: true}}`, `      fields:
+        id: {type: integer, nullable: false}
+        title: {type: {scalar: text}}
+        secret: {type: {array: {scalar: text}}}`, 1)
+	if src == logicalSource {
+		t.Fatal("fixture not rewritten")
+	}
+	files := map[string]string{"metadata/databases/databases.yaml": src, "metadata/databases/default/native_queries.yaml": nativeQueries}
+	p, err := loadRemote(t, files, WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm := p.GraphQL.LogicalModels["default"]["article_summary"]
+	var cols []string
+	for _, c := range lm.Columns {
+		cols = append(cols, c.Name)
+	}
+	if strings.Join(lm.Fields, ",") != "id,title,secret" || strings.Join(cols, ",") != "id,title" || lm.Columns[0].Nullable || !lm.Columns[1].Nullable {
+		t.Errorf("fields %v, columns %+v, want id (not nullable) and title", lm.Fields, lm.Columns)
+	}
+	files["metadata/databases/databases.yaml"] = strings.Replace(src, "filter: {id: {_eq: X-Hasura-User-Id}}", "filter: {secret: {_is_null: true}}", 1)
+	if _, err := loadRemote(t, files, WithStrict()); err == nil || !strings.Contains(err.Error(), `unknown column or relationship "secret"`) {
+		t.Errorf("a filter on an array field: %v, want unknown column", err)
 	}
 }
