@@ -104,3 +104,26 @@ func TestLogicalModelColumns(t *testing.T) {
 		t.Errorf("a filter on an array field: %v, want unknown column", err)
 	}
 }
+
+// TestNativeQueryExists: a logical model filter may read a table with
+// _exists; the native queries' set decides it (the table's rows are data
+// Check asks for, as for a table's rule).
+func TestNativeQueryExists(t *testing.T) {
+	src := strings.Replace(logicalSource, "        - role: editor\n", `        - role: author
+          permission: {columns: [id], filter: {_exists: {_table: {schema: public, name: author}, _where: {id: {_eq: X-Hasura-User-Id}}}}}
+        - role: editor
+`, 1)
+	p, err := loadRemote(t, map[string]string{"metadata/databases/databases.yaml": src, "metadata/databases/default/native_queries.yaml": nativeQueries}, WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.New(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := set.NativeQueries().Filter(context.Background(), engine.FilterInput{Session: engine.Session{Role: "author", Vars: map[string]string{"x-hasura-user-id": "3"}},
+		Table: model.NativeTableName("article_summaries"), Op: model.OpSelect})
+	if err != nil || f.Kind != engine.Conditional || !strings.Contains(fmt.Sprint(f.Predicate), "author") {
+		t.Errorf("Filter = %+v, %v; want conditional on the author table", f, err)
+	}
+}

@@ -64,10 +64,19 @@ func NativeTableName(rootField string) TableName {
 // (the roles whose filter Warden decides): Check and Filter on a native
 // query's rows decide as on a table's. It is a policy apart, so that
 // what walks p.Tables (rls, listings, the console) never meets these
-// entities; nil when p has no native query whose rows any role may read.
+// entities. p's tables are in it without their permissions, for the
+// filters that read them (_exists). nil when p has no native query.
 func (p *Policy) NativePolicy() *Policy {
-	out := &Policy{Tables: map[TableName]*Table{}, InheritedRoles: p.InheritedRoles, Roles: p.Roles,
-		Source: p.Source, Revision: p.Revision}
+	if len(p.GraphQL.NativeQueries) == 0 {
+		return nil
+	}
+	out := &Policy{Tables: make(map[TableName]*Table, len(p.Tables)+len(p.GraphQL.NativeQueries)), InheritedRoles: p.InheritedRoles,
+		Roles: p.Roles, Source: p.Source, Revision: p.Revision, Ambiguous: p.Ambiguous}
+	for name, t := range p.Tables {
+		c := *t
+		c.Permissions, c.Inconsistent = map[Operation]map[string]*Permission{}, nil
+		out.Tables[name] = &c
+	}
 	for name, nq := range p.GraphQL.NativeQueries {
 		lm := p.GraphQL.LogicalModels[nq.Source][nq.Returns]
 		if lm == nil {
@@ -90,9 +99,6 @@ func (p *Policy) NativePolicy() *Policy {
 		}
 		t.IndexColumns()
 		out.Tables[t.Name] = t
-	}
-	if len(out.Tables) == 0 {
-		return nil
 	}
 	return out
 }
