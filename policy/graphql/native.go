@@ -56,7 +56,7 @@ func decideNative(p *model.Policy, role string, op ast.Operation, f *ast.Field) 
 		rf.Table = &TableField{Table: name, Kind: model.RootSelect, Selections: []Selection{{
 			Path: f.Alias, Table: name, Op: model.OpSelect, Columns: slices.Sorted(maps.Keys(cols))}}}
 	case !sel.AllRows:
-		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it (an inherited role whose parents grant different columns)", nq.RootField, role, lm.Name)
+		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it (an inherited role whose parents grant different columns, or a filter left out as inconsistent)", nq.RootField, role, lm.Name)
 	default:
 		rf.Decision, rf.Reason = Allow, fmt.Sprintf("native query %s: role %s may select every row of logical model %s and the fields selected", nq.RootField, role, lm.Name)
 	}
