@@ -56,7 +56,7 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 		return nil, a.s.fail(ctx, err)
 	}
 	if req.GetExplain() {
-		if err := explainRows(ctx, snap.set, in, resp); err != nil {
+		if err := explainRows(ctx, setFor(snap.set, in.Table), in, resp); err != nil {
 			return nil, a.s.fail(ctx, err)
 		}
 	}
@@ -95,7 +95,7 @@ func CheckOffline(ctx context.Context, set *engine.Set, req *wardenv1.CheckReque
 	if err != nil || !req.GetExplain() {
 		return resp, err
 	}
-	if err := explainRows(ctx, set, in, resp); err != nil {
+	if err := explainRows(ctx, setFor(set, in.Table), in, resp); err != nil {
 		return nil, err
 	}
 	return resp, nil

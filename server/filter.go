@@ -93,9 +93,12 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 			return nil, nil, table, err
 		}
 	}
-	res, table, err := filterTable(ctx, set, engine.FilterInput{Session: sess, Table: table, Op: op})
+	res, set, table, err := filterTable(ctx, set, engine.FilterInput{Session: sess, Table: table, Op: op})
 	if err != nil {
 		return nil, nil, table, err
+	}
+	if opts != nil && opts.Alias == "" && table.Schema == model.NativeSchema {
+		opts.Alias = table.Name
 	}
 	resp := &wardenv1.FilterResponse{
 		Kind:              filterKindToProto(res.Kind),

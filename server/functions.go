@@ -41,9 +41,53 @@ func functionTarget(pol *model.Policy, name model.TableName, op model.Operation,
 	return f.Returns, denied, true, nil
 }
 
+// Check and Filter asked on a native query (its root field, as the table
+// "name" or "public.name") decide its rows as the rows of its logical
+// model under the model's select permissions: the set of
+// engine.Set.NativeQueries, whose table-like entities are named
+// model.NativeTableName. A name that is also a table or a tracked
+// function is refused as ambiguous.
+
+// nativeTarget maps a native query's root field to its entity and the set
+// deciding it; ok is false when name is no native query.
+func nativeTarget(set *engine.Set, name model.TableName, op model.Operation, role string) (*engine.Set, model.TableName, bool, error) {
+	pol := set.Policy()
+	if name.Source != "" || (name.Schema != "public" && name.Schema != model.NativeSchema) || pol.GraphQL.NativeQueries[name.Name] == nil {
+		return set, name, false, nil
+	}
+	if _, isTable := pol.Tables[name]; isTable || pol.GraphQL.FunctionsByName[name] != nil {
+		return set, name, true, withDetails(codes.InvalidArgument,
+			fmt.Sprintf("%s is ambiguous: it names a native query and a table or tracked function", name),
+			badField("table", fmt.Sprintf("%s names both native query %s and a table or tracked function", name, name.Name)))
+	}
+	if op != model.OpSelect {
+		return set, name, true, withDetails(codes.InvalidArgument,
+			fmt.Sprintf("%s is a native query: its rows are read (operation select)", name.Name),
+			badField("operation", fmt.Sprintf("%s on native query %s: only select applies to a native query's rows", op, name.Name)))
+	}
+	nq := pol.GraphQL.NativeQueries[name.Name]
+	if lm := pol.GraphQL.LogicalModels[nq.Source][nq.Returns]; lm != nil && lm.Select[role] != nil && lm.Select[role].Filter == nil {
+		return set, name, true, withDetails(codes.FailedPrecondition,
+			fmt.Sprintf("native query %s: Warden does not decide the select permission of role %s on logical model %s (an inherited role whose parents grant different columns, or a filter left out as inconsistent)", name.Name, role, lm.Name))
+	}
+	ns := set.NativeQueries()
+	if ns == nil {
+		return set, name, true, withDetails(codes.FailedPrecondition, fmt.Sprintf("native query %s has no rows Warden decides", name.Name))
+	}
+	return ns, model.NativeTableName(name.Name), true, nil
+}
+
 // checkTable decides a CheckInput, mapping a function to its table
-// (in.Table is rewritten, so that explain and metrics see the table).
+// and a native query to its entity (in.Table is rewritten, so that
+// explain and metrics see the table).
 func checkTable(ctx context.Context, set *engine.Set, in *engine.CheckInput) (*engine.CheckResult, error) {
+	if ns, target, ok, err := nativeTarget(set, in.Table, in.Op, in.Session.Role); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		in.Table = target
+		return ns.Check(ctx, *in)
+	}
 	target, denied, _, err := functionTarget(set.Policy(), in.Table, in.Op, in.Session.Role)
 	if err != nil {
 		return nil, err
@@ -61,17 +105,37 @@ func checkTable(ctx context.Context, set *engine.Set, in *engine.CheckInput) (*e
 
 // filterTable answers a FilterInput, mapping a function to its table,
 // which it returns (the SQL and the explanation are the table's; the
-// caller names the function call in its query with the table alias).
-func filterTable(ctx context.Context, set *engine.Set, in engine.FilterInput) (*engine.FilterResult, model.TableName, error) {
+// caller names the function call in its query with the table alias), and
+// a native query to its entity, with the set deciding it (the caller
+// names the wrapped native query with the table alias, by default its
+// root field).
+func filterTable(ctx context.Context, set *engine.Set, in engine.FilterInput) (*engine.FilterResult, *engine.Set, model.TableName, error) {
+	if ns, target, ok, err := nativeTarget(set, in.Table, in.Op, in.Session.Role); ok || err != nil {
+		if err != nil {
+			return nil, set, in.Table, err
+		}
+		in.Table = target
+		res, err := ns.Filter(ctx, in)
+		return res, ns, target, err
+	}
 	target, denied, _, err := functionTarget(set.Policy(), in.Table, in.Op, in.Session.Role)
 	if err != nil {
-		return nil, in.Table, err
+		return nil, set, in.Table, err
 	}
 	in.Table = target
 	if denied == "" {
 		res, err := set.Filter(ctx, in)
-		return res, target, err
+		return res, set, target, err
 	}
 	return &engine.FilterResult{Kind: engine.AlwaysDenied, Role: in.Session.Role, Revision: set.Revision(),
-		Predicate: residual.False{}, Reason: denied}, target, nil
+		Predicate: residual.False{}, Reason: denied}, set, target, nil
+}
+
+// setFor is the set deciding table: the native queries' set for a native
+// query's entity (checkTable rewrote the request's table to it), else set.
+func setFor(set *engine.Set, table model.TableName) *engine.Set {
+	if ns := set.NativeQueries(); ns != nil && table.Schema == model.NativeSchema {
+		return ns
+	}
+	return set
 }

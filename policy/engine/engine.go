@@ -29,6 +29,8 @@ type Set struct {
 	modules  []compile.Module
 	compiler *ast.Compiler
 	perms    map[permKey]*prepared
+	// nativeQueries decides the rows of native queries (NativeQueries).
+	nativeQueries *Set
 	// allColumns holds every table's columns, sorted: what the admin role
 	// may read. Shared by results, never modified.
 	allColumns map[model.TableName][]string
@@ -132,8 +134,18 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 			}
 		}
 	}
+	if np := p.NativePolicy(); np != nil {
+		if s.nativeQueries, err = New(ctx, np); err != nil {
+			return nil, fmt.Errorf("native queries: %w", err)
+		}
+	}
 	return s, nil
 }
+
+// NativeQueries returns the set deciding the rows of native queries (the
+// tables of model.Policy.NativePolicy, named model.NativeTableName); nil
+// when the policy has none.
+func (s *Set) NativeQueries() *Set { return s.nativeQueries }
 
 func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, perm *model.Permission) (*prepared, error) {
 	pp := &prepared{perm: perm, table: t, patterns: residual.Patterns(perm.Filter, perm.Check)}

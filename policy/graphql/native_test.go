@@ -27,6 +27,8 @@ const nativeSource = `- name: default
           permission: {columns: [id, title], filter: {}}
         - role: editor
           permission: {columns: "*", filter: {id: {_eq: X-Hasura-User-Id}}}
+        - role: reviewer
+          permission: {columns: [id], filter: {id: {_gt: 100}}}
   native_queries:
     - root_field_name: article_summaries
       code: SELECT 1
@@ -40,6 +42,7 @@ const nativeSource = `- name: default
 func TestDecideNativeQuery(t *testing.T) {
 	fsys := v3dir(t)
 	fsys["metadata/databases/databases.yaml"] = &fstest.MapFile{Data: []byte(nativeSource)}
+	fsys["metadata/inherited_roles.yaml"] = &fstest.MapFile{Data: []byte("- role_name: auditor\n  role_set: [reviewer, editor]\n")}
 	p, err := load.FS(context.Background(), fsys, "test", load.WithStrict())
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +58,9 @@ func TestDecideNativeQuery(t *testing.T) {
 		{"no such field", "user", `{ article_summaries { body } }`, graphql.Deny, "has no field body"},
 		{"no selection", "user", `{ article_summaries }`, graphql.Deny, "needs a selection"},
 		{"a relationship", "user", `{ article_summaries { id comments { id } } }`, graphql.Undecided, "relationship"},
-		{"a filter restricts the rows", "editor", `{ article_summaries { id secret } }`, graphql.Undecided, "filters its rows"},
+		{"a filter restricts the rows", "editor", `{ s: article_summaries { id secret ... on article_summary { id } } }`, graphql.Allow, "Filter on native_query.article_summaries"},
+		{"an inherited filter Warden does not decide", "auditor", `{ article_summaries { id } }`, graphql.Undecided, "filters its rows"},
+		{"a filter restricts the rows (own columns)", "reviewer", `{ article_summaries { id } }`, graphql.Allow, "Filter on"},
 		{"no select permission", "anonymous", `{ article_summaries { id } }`, graphql.Deny, "no select permission"},
 		{"admin", "admin", `{ article_summaries { anything } }`, graphql.Allow, "admin"},
 		{"not on the mutation root", "user", `mutation { article_summaries { id } }`, graphql.Undecided, "neither"},
@@ -68,6 +73,15 @@ func TestDecideNativeQuery(t *testing.T) {
 			f := res.RootFields[0]
 			if f.Decision != c.want || !strings.Contains(f.Reason, c.why) {
 				t.Errorf("%v (%s), want %v saying %q", f.Decision, f.Reason, c.want, c.why)
+			}
+			// A row filter is given as a selection of the native query's
+			// entity, with the columns selected.
+			if c.role == "editor" {
+				if f.Table == nil || len(f.Table.Selections) != 1 || f.Table.Selections[0].Path != "s" ||
+					f.Table.Selections[0].Table.String() != "native_query.article_summaries" ||
+					strings.Join(f.Table.Selections[0].Columns, ",") != "id,secret" {
+					t.Errorf("table = %+v, want the entity's selection of id and secret at s", f.Table)
+				}
 			}
 			if c.want != graphql.Undecided || c.why != "neither" {
 				if f.Kind != graphql.NativeQueryField {

@@ -48,6 +48,9 @@ type gqlState struct {
 	logical      map[string]map[string]*model.LogicalModel
 	native       map[string]*model.NativeQuery
 	nativeLocs   map[string]loc
+	// logicalFilters are the select filters of logical models, parsed by
+	// finishLogical.
+	logicalFilters []logicalFilter
 }
 
 // readGraphQLFiles reads the root files of a metadata directory.

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"slices"
 	"sort"
 
 	"go.yaml.in/yaml/v3"
@@ -10,11 +11,11 @@ import (
 
 // Logical models and native queries of a source. A native query's root
 // field returns rows of a logical model, under the logical model's select
-// permissions (columns and filter, as a table's). Warden decides the root
-// field (policy/graphql) from the permission's columns and whether its
-// filter restricts rows; the filter itself is not compiled (Check and
-// Filter do not answer on logical models yet), so a restricting filter
-// leaves the field undecided.
+// permissions (columns and filter, as a table's). The fields of a scalar
+// type are the model's columns, typed as a table's; each permission's
+// filter is parsed over them (after the tables are read, so that _exists
+// finds them), and model.Policy.NativePolicy makes each native query a
+// table-like entity the engine decides as a table.
 
 // readLogicalModels reads a source's logical_models.
 func (ld *loader) readLogicalModels(n *yaml.Node, l loc, src string) {
@@ -35,6 +36,9 @@ func (ld *loader) readLogicalModels(n *yaml.Node, l loc, src string) {
 			return
 		}
 		lm := &model.LogicalModel{Name: name, Source: src, Select: map[string]*model.LogicalSelect{}}
+		if n := len(ld.sources); n > 0 && ld.sources[n-1].name == src {
+			lm.SourceKind = ld.sources[n-1].kind
+		}
 		ld.gql.logical[src][name] = lm
 		ld.logicalFields(lm, k["fields"], el.key("fields"))
 		ld.logicalSelect(lm, k["select_permissions"], el.key("select_permissions"))
@@ -54,13 +58,17 @@ func (ld *loader) logicalFields(lm *model.LogicalModel, n *yaml.Node, l loc) {
 		fields, _ := ld.fields(n, l, "logical model fields")
 		for _, f := range fields {
 			lm.Fields = append(lm.Fields, f.key)
+			if fk, _ := ld.object(f.val, l.key(f.key), "logical model field", []string{"type", "nullable"}, []string{"description"}); fk != nil {
+				ld.logicalColumn(lm, f.key, fk, l.key(f.key))
+			}
 		}
 	default:
 		items, _ := ld.list(n, l, "logical model fields")
 		for i, it := range items {
-			k, _ := ld.object(it, l.index(i), "logical model field", []string{"name"}, []string{"type", "nullable", "description"})
+			k, _ := ld.object(it, l.index(i), "logical model field", []string{"name", "type", "nullable"}, []string{"description"})
 			if name, ok := ld.str(k["name"], l.index(i).key("name"), "field name"); ok {
 				lm.Fields = append(lm.Fields, name)
+				ld.logicalColumn(lm, name, k, l.index(i))
 			}
 		}
 	}
@@ -114,6 +122,11 @@ func (ld *loader) logicalSelect(lm *model.LogicalModel, n *yaml.Node, l loc) {
 			sel.Columns = cols
 		}
 		sel.AllRows = blankNode(pk["filter"])
+		if sel.AllRows {
+			sel.Filter = model.True{}
+		} else {
+			ld.gql.logicalFilters = append(ld.gql.logicalFilters, logicalFilter{lm, sel, pk["filter"], el.key("permission").key("filter")})
+		}
 		lm.Select[role] = sel
 		ld.roles[role] = true
 	}
@@ -157,6 +170,12 @@ func (ld *loader) finishLogical(out *model.GraphQLMetadata, inherited map[string
 		return
 	}
 	out.LogicalModels, out.NativeQueries = ld.gql.logical, map[string]*model.NativeQuery{}
+	for _, f := range ld.gql.logicalFilters {
+		root := &model.Table{Name: model.TableName{Source: f.lm.Source, Schema: model.NativeSchema, Name: f.lm.Name},
+			Columns: f.lm.Columns, Relationships: map[string]*model.Relationship{}, Source: f.lm.Source, SourceKind: f.lm.SourceKind}
+		root.IndexColumns()
+		f.sel.Filter = ld.boolExp(f.n, f.l, root)
+	}
 	for name, nq := range ld.gql.native {
 		if ld.gql.logical[nq.Source][nq.Returns] == nil {
 			ld.problemf(ld.gql.nativeLocs[name].key("returns"), nil, "native query %s returns %s, which source %s has no logical model of", name, nq.Returns, nq.Source)
@@ -191,6 +210,13 @@ func inheritLogical(lm *model.LogicalModel, role string, inherited map[string][]
 		if out == nil {
 			out = &model.LogicalSelect{}
 		}
+		if out.InheritedFrom == nil {
+			out.Filter = s.Filter
+		} else if out.Filter != nil && s.Filter != nil && slices.Equal(sortedCopy(out.Columns), sortedCopy(s.Columns)) {
+			out.Filter = model.Or{Items: []model.BoolExp{out.Filter, s.Filter}}
+		} else {
+			out.Filter = nil
+		}
 		out.AllRows = out.AllRows || s.AllRows
 		for _, c := range s.Columns {
 			if !contains(out.Columns, c) {
@@ -204,3 +230,52 @@ func inheritLogical(lm *model.LogicalModel, role string, inherited map[string][]
 	}
 	return out
 }
+
+// logicalFilter is a select permission's filter, parsed once the tables
+// are read.
+type logicalFilter struct {
+	lm  *model.LogicalModel
+	sel *model.LogicalSelect
+	n   *yaml.Node
+	l   loc
+}
+
+// logicalColumn makes a field of a scalar type a column of the model:
+// type is a scalar name ("integer") or {scalar, nullable} (the metadata
+// API's form); a field of a logical model or an array type is no column.
+func (ld *loader) logicalColumn(lm *model.LogicalModel, name string, k map[string]*yaml.Node, l loc) {
+	tn := deref(k["type"])
+	if tn == nil {
+		return
+	}
+	nullable := true
+	if nk := deref(k["nullable"]); nk != nil && nk.Kind == yaml.ScalarNode && nk.Value == "false" {
+		nullable = false
+	}
+	var typ string
+	switch tn.Kind {
+	case yaml.ScalarNode:
+		typ = tn.Value
+	case yaml.MappingNode:
+		tk, _ := ld.object(tn, l.key("type"), "field type", []string{"scalar", "nullable"}, []string{"logical_model", "array"})
+		if tk["scalar"] == nil {
+			return
+		}
+		var ok bool
+		if typ, ok = ld.str(tk["scalar"], l.key("type").key("scalar"), "scalar type"); !ok {
+			return
+		}
+		if nk := deref(tk["nullable"]); nk != nil && nk.Kind == yaml.ScalarNode && nk.Value == "false" {
+			nullable = false
+		}
+	default:
+		return
+	}
+	t, ok := ld.columnType(typ, map[string]*yaml.Node{}, l.key("type"), "field "+name)
+	if !ok {
+		return
+	}
+	lm.Columns = append(lm.Columns, &model.Column{Name: name, Type: t, Nullable: nullable})
+}
+
+func sortedCopy(s []string) []string { return slices.Sorted(slices.Values(s)) }

@@ -3,6 +3,8 @@ package load
 import (
 	"strings"
 	"testing"
+
+	"github.com/wardenpdp/warden/policy/model"
 )
 
 // logicalSource is the v3dir fixture's source with a logical model (its
@@ -35,10 +37,10 @@ const nativeQueries = `- root_field_name: article_summaries
       using: {column_mapping: {id: id}, insertion_order: null, remote_native_query: authors}
 `
 
-// TestLogicalModels: logical models and native queries are read (not
-// noted), with columns, whether the filter restricts rows, and inherited
-// roles' unions.
-func TestLogicalModels(t *testing.T) {
+// loadLogical loads the fixture (staff inherits from user and editor)
+// and returns its logical model.
+func loadLogical(t *testing.T) (*model.Policy, *model.LogicalModel) {
+	t.Helper()
 	p, err := loadRemote(t, map[string]string{
 		"metadata/databases/databases.yaml":              logicalSource,
 		"metadata/databases/default/native_queries.yaml": nativeQueries,
@@ -47,7 +49,14 @@ func TestLogicalModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lm := p.GraphQL.LogicalModels["default"]["article_summary"]
+	return p, p.GraphQL.LogicalModels["default"]["article_summary"]
+}
+
+// TestLogicalModels: logical models and native queries are read (not
+// noted), with columns, whether the filter restricts rows, and inherited
+// roles' unions.
+func TestLogicalModels(t *testing.T) {
+	p, lm := loadLogical(t)
 	if lm == nil || strings.Join(lm.Fields, ",") != "id,title,secret" {
 		t.Fatalf("logical model = %+v", lm)
 	}

@@ -1,15 +1,22 @@
 package model
 
+import "sort"
+
 // LogicalModel is a logical model of a source (logical_models): the type
 // of the rows its native queries return, with select permissions like a
-// table's. Warden decides whether a role may use a native query's root
-// field and which fields it may select; it does not yet give Check or
-// Filter on a logical model's rows.
+// table's. Warden decides a native query's root field (policy/graphql),
+// and Check and Filter on its rows through NativePolicy.
 type LogicalModel struct {
 	Name   string
 	Source string
+	// SourceKind is the kind of its source (postgres, ...).
+	SourceKind string
 	// Fields in declaration order.
 	Fields []string
+	// Columns are the fields of a scalar type, typed, in declaration
+	// order: the columns a filter may read (fields whose type is another
+	// logical model or an array are not columns).
+	Columns []*Column
 	// Select holds the select permission of each role, inherited roles
 	// resolved.
 	Select map[string]*LogicalSelect
@@ -24,6 +31,11 @@ type LogicalSelect struct {
 	AllRows bool
 	// InheritedFrom names the parents of an inherited role's permission.
 	InheritedFrom []string
+	// Filter is the permission's row filter over the model's columns; nil
+	// when Warden cannot decide it (an inherited role whose parents grant
+	// different columns: Hasura nulls the cells a row's parents do not
+	// grant, which this form cannot say).
+	Filter BoolExp
 }
 
 // NativeQuery is a native query (native_queries): a root field returning
@@ -35,4 +47,58 @@ type NativeQuery struct {
 	Returns string
 	// Relationships are the names of its object and array relationships.
 	Relationships []string
+}
+
+// NativeSchema is the schema of the table-like entities NativePolicy
+// builds: one per native query, named by its root field.
+const NativeSchema = "native_query"
+
+// NativeTableName names the table-like entity of a native query.
+func NativeTableName(rootField string) TableName {
+	return TableName{Schema: NativeSchema, Name: rootField}
+}
+
+// NativePolicy returns a policy whose tables are the native queries of p,
+// each a table-like entity (NativeTableName) whose columns are its
+// logical model's columns and whose select permissions are the model's
+// (the roles whose filter Warden decides): Check and Filter on a native
+// query's rows decide as on a table's. It is a policy apart, so that
+// what walks p.Tables (rls, listings, the console) never meets these
+// entities. p's tables are in it without their permissions, for the
+// filters that read them (_exists). nil when p has no native query.
+func (p *Policy) NativePolicy() *Policy {
+	if len(p.GraphQL.NativeQueries) == 0 {
+		return nil
+	}
+	out := &Policy{Tables: make(map[TableName]*Table, len(p.Tables)+len(p.GraphQL.NativeQueries)), InheritedRoles: p.InheritedRoles,
+		Roles: p.Roles, Source: p.Source, Revision: p.Revision, Ambiguous: p.Ambiguous}
+	for name, t := range p.Tables {
+		c := *t
+		c.Permissions, c.Inconsistent = map[Operation]map[string]*Permission{}, nil
+		out.Tables[name] = &c
+	}
+	for name, nq := range p.GraphQL.NativeQueries {
+		lm := p.GraphQL.LogicalModels[nq.Source][nq.Returns]
+		if lm == nil {
+			continue
+		}
+		t := &Table{Name: NativeTableName(name), Columns: lm.Columns, Relationships: map[string]*Relationship{},
+			Permissions: map[Operation]map[string]*Permission{OpSelect: {}}, Source: nq.Source, SourceKind: lm.SourceKind}
+		for role, sel := range lm.Select {
+			if sel.Filter == nil {
+				continue
+			}
+			cols := make([]string, 0, len(sel.Columns))
+			for _, c := range sel.Columns {
+				if _, ok := t.Column(c); ok {
+					cols = append(cols, c)
+				}
+			}
+			sort.Strings(cols)
+			t.Permissions[OpSelect][role] = &Permission{Role: role, Op: OpSelect, Columns: cols, Filter: sel.Filter}
+		}
+		t.IndexColumns()
+		out.Tables[t.Name] = t
+	}
+	return out
 }

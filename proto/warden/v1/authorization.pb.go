@@ -907,11 +907,13 @@ const (
 	// some role's schema has it; admin may use every such field; a role
 	// without a permission on the remote schema sees none of it.
 	RootFieldKind_ROOT_FIELD_KIND_REMOTE_SCHEMA RootFieldKind = 13
-	// A native query (a source's native_queries): allowed when the role's
-	// select permission on the logical model it returns lets it see every
-	// row and the fields selected are among its columns; UNDECIDED when that
-	// permission's filter restricts the rows (Warden does not decide logical
-	// model filters yet) or a relationship is selected.
+	// A native query (a source's native_queries): allowed when the role has
+	// a select permission on the logical model it returns and the fields
+	// selected are among its columns; when the permission's filter restricts
+	// the rows, the field has a table selection of native_query.<root field>
+	// with Filter's answer. UNDECIDED when a relationship is selected, or
+	// for an inherited role whose parents grant different columns and whose
+	// filter restricts the rows.
 	RootFieldKind_ROOT_FIELD_KIND_NATIVE_QUERY RootFieldKind = 14
 	// A root field of a tracked table, named as Hasura names it (custom
 	// names and the source's root field customization applied):

@@ -3001,11 +3001,13 @@ export enum RootFieldKind {
   REMOTE_SCHEMA = 13,
 
   /**
-   * A native query (a source's native_queries): allowed when the role's
-   * select permission on the logical model it returns lets it see every
-   * row and the fields selected are among its columns; UNDECIDED when that
-   * permission's filter restricts the rows (Warden does not decide logical
-   * model filters yet) or a relationship is selected.
+   * A native query (a source's native_queries): allowed when the role has
+   * a select permission on the logical model it returns and the fields
+   * selected are among its columns; when the permission's filter restricts
+   * the rows, the field has a table selection of native_query.<root field>
+   * with Filter's answer. UNDECIDED when a relationship is selected, or
+   * for an inherited role whose parents grant different columns and whose
+   * filter restricts the rows.
    *
    * @generated from enum value: ROOT_FIELD_KIND_NATIVE_QUERY = 14;
    */
