@@ -51,7 +51,7 @@ var spatialOps = []model.Operator{
 func usesDatabase(e model.BoolExp) bool {
 	found := false
 	model.EachCompare(e, func(x model.Compare) {
-		if _, ok := model.DatabaseDecided(x.Column, x.Op); ok {
+		if _, ok := model.DatabaseDecidedCast(x.Column, x.Op, x.Cast); ok {
 			found = true
 		}
 	})

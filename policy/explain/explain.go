@@ -362,7 +362,10 @@ func (x *explainer) leaf(e residual.Expr, cur map[string]any, prefix string, bui
 	case residual.Database:
 		// lquery matching, ltree and array ordering: likewise.
 		label := "ltree"
-		if _, ltreeOp := model.DatabaseOps[v.Op]; !ltreeOp && v.Type != "ltree" {
+		if v.Cast != "" {
+			// Hasura's _cast of a jsonb column to text.
+			label = "the column's text (_cast to text)"
+		} else if _, ltreeOp := model.DatabaseOps[v.Op]; !ltreeOp && v.Type != "ltree" {
 			// An array's or opaque column's type (_in's array of it
 			// named by the element type).
 			label = v.Type

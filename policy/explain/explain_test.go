@@ -23,7 +23,9 @@ func TestExplainAgreesWithCheckGenerated(t *testing.T) {
 	const seeds = 40
 	compared := map[explain.Outcome]int{}
 	for seed := uint64(1); seed <= seeds; seed++ {
-		c := difftest.Generate(seed, difftest.DefaultLimits)
+		lim := difftest.DefaultLimits
+		lim.Database = true
+		c := difftest.Generate(seed, lim)
 		set, err := engine.New(ctx, c.Policy)
 		if err != nil {
 			t.Fatalf("seed %d: engine.New: %v", seed, err)
