@@ -109,6 +109,8 @@ func Row(p *model.Policy, t *model.Table, e residual.Expr, row map[string]any, t
 		}
 	}
 	x.root = root
+	x.database = map[string]bool{}
+	x.survivors(e, root, databaseColumns(e), x.database)
 	_, n := x.eval(e, root, "", true)
 	return &Explanation{Root: n, Truncated: x.truncated, Nodes: x.nodes}
 }
@@ -121,6 +123,12 @@ type explainer struct {
 	max       int
 	nodes     int
 	truncated bool
+	// database names the columns an operator the database decides reads
+	// (residual.Spatial, residual.Database) where the row leaves the
+	// operator in play (survivors): their IS NULL tests are unknown too,
+	// as in Check (residual.Decide on its partial evaluation's residual),
+	// which leaves such a column to the database, NULL or not.
+	database map[string]bool
 }
 
 // canon converts a row to canonical values (model.CoerceColumn) as the
@@ -341,6 +349,11 @@ func (x *explainer) leaf(e residual.Expr, cur map[string]any, prefix string, bui
 		left, right = v.Left, v.Right
 	case residual.IsNull:
 		left = v.Column
+		if x.database[v.Column.Name] {
+			// Check leaves the column to the database, its IS NULL
+			// test included (residual.Decide).
+			return x.databaseLeaf(e, "_is_null", v.Column, "a column the database decides", cur, prefix, build)
+		}
 	case residual.In:
 		left, right = v.Column, v.List
 	case residual.Match:
@@ -483,4 +496,100 @@ func WithPresets(row map[string]any, presets map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// databaseColumns names the columns operators the database decides read
+// anywhere in e: Check's partial evaluation takes all of such a column for
+// unknown.
+func databaseColumns(e residual.Expr) map[string]bool {
+	cols := map[string]bool{}
+	residual.Walk(e, func(y residual.Expr) {
+		switch v := y.(type) {
+		case residual.Spatial:
+			cols[v.Column.Name] = true
+		case residual.Database:
+			cols[v.Column.Name] = true
+		}
+	})
+	return cols
+}
+
+// survivors adds to out the columns of the operators the database decides
+// that remain in e once the row's other values are in, as Check's partial
+// evaluation leaves them: all of a column in cols unknown, an _and with a
+// false item and an _or with a true one decided (their operators gone),
+// an exists reading such an operator kept whole. known reports whether e
+// is decided without them, val its value.
+func (x *explainer) survivors(e residual.Expr, cur map[string]any, cols, out map[string]bool) (known, val bool) {
+	switch v := e.(type) {
+	case residual.True:
+		return true, true
+	case residual.False:
+		return true, false
+	case residual.And, residual.Or:
+		items, stop := []residual.Expr(nil), false
+		if a, ok := v.(residual.And); ok {
+			items = a.Items
+		} else {
+			items, stop = v.(residual.Or).Items, true
+		}
+		kept := map[string]bool{}
+		known = true
+		for _, it := range items {
+			k, iv := x.survivors(it, cur, cols, kept)
+			if k && iv == stop {
+				return true, stop
+			}
+			known = known && k
+		}
+		for c := range kept {
+			out[c] = true
+		}
+		return known, !stop
+	case residual.Not:
+		k, iv := x.survivors(v.Item, cur, cols, out)
+		return k, !iv
+	case residual.Spatial:
+		out[v.Column.Name] = true
+		return false, false
+	case residual.Database:
+		out[v.Column.Name] = true
+		return false, false
+	case residual.Exists:
+		inner := databaseColumns(v.Where)
+		if len(inner) > 0 {
+			for c := range inner {
+				out[c] = true
+			}
+			return false, false
+		}
+	case residual.IsNull:
+		if cols[v.Column.Name] {
+			return false, false
+		}
+	case residual.Compare:
+		if cols[v.Left.Name] {
+			return false, false
+		}
+		if r, ok := v.Right.(residual.Column); ok && cols[r.Name] {
+			return false, false
+		}
+	case residual.In:
+		if cols[v.Column.Name] {
+			return false, false
+		}
+	case residual.Match:
+		if cols[v.Column.Name] {
+			return false, false
+		}
+	case residual.JSONB:
+		if cols[v.Column.Name] {
+			return false, false
+		}
+	case residual.Array:
+		if cols[v.Column.Name] {
+			return false, false
+		}
+	}
+	return true, residual.Eval(e, residual.Data{Row: cur, Tables: x.tables})
 }
