@@ -332,11 +332,9 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		if len(args) != 4 {
 			return fail("arity")
 		}
-		cast, castOK := args[0].value.(string)
-		name, ok := args[1].value.(string)
-		op := model.Operator(name)
+		cast, op, ok := castCall(args)
 		col, val := args[2], args[3]
-		if !castOK || !ok || !args[0].isVal || !args[1].isVal || !model.IsSpatial(op) {
+		if !ok || !model.IsSpatial(op) {
 			return fail("a spatial cast call without a PostGIS type and operator")
 		}
 		if col.column == nil || !model.SpatialCast(col.column, cast) || col.lower || val.column != nil || val.scope != nil {
@@ -389,11 +387,9 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		if len(args) != 4 {
 			return fail("arity")
 		}
-		cast, castOK := args[0].value.(string)
-		name, ok := args[1].value.(string)
-		op := model.Operator(name)
+		cast, op, ok := castCall(args)
 		col, val := args[2], args[3]
-		if !castOK || !ok || !args[0].isVal || !args[1].isVal || col.column == nil || !model.JSONBTextCast(col.column, cast) || col.lower || val.column != nil || val.scope != nil {
+		if !ok || col.column == nil || !model.JSONBTextCast(col.column, cast) || col.lower || val.column != nil || val.scope != nil {
 			return fail("a database cast call that does not cast a jsonb column to text and compare it with a value")
 		}
 		d, ok := model.JSONBText[op]
@@ -599,4 +595,12 @@ func relative(x term, at *scope) (Column, error) {
 		return Column{}, &TranslateError{Reason: fmt.Sprintf("column %s of %s read from %s", x.column.Name, x.scope.key, at.key)}
 	}
 	return c, nil
+}
+
+// castCall reads the constant type and operator of a cast call's first
+// two arguments (spatial_cast, database_cast: (type, op, column, value)).
+func castCall(args []term) (cast string, op model.Operator, ok bool) {
+	cast, castOK := args[0].value.(string)
+	name, nameOK := args[1].value.(string)
+	return cast, model.Operator(name), castOK && nameOK && args[0].isVal && args[1].isVal
 }
