@@ -145,7 +145,7 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 			return nil, fmt.Errorf("operator %s with an unbound %T", x.Op, x.Value)
 		}
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Database{Database: &wardenv1.DatabasePredicate{
-			Operator: string(x.Op), Column: columnRef(x.Column), SqlOperator: x.Symbol, Value: s, Type: x.Type,
+			Operator: string(x.Op), Column: columnRef(x.Column), SqlOperator: x.Symbol, Value: s, Type: x.Type, Cast: x.Cast,
 		}}}, nil
 	case residual.Exists:
 		where, err := PredicateToProto(x.Where)

@@ -269,3 +269,23 @@ func TestPredicateDatabaseColumns(t *testing.T) {
 		t.Errorf("a value comparison has an other_column: %v %v", p, err)
 	}
 }
+
+// TestPredicateDatabaseCast: a text operator on a jsonb column cast to
+// text (Hasura's _cast) carries the cast, so that a client writes
+// (doc)::text LIKE value::text; other database nodes carry none.
+func TestPredicateDatabaseCast(t *testing.T) {
+	doc := residual.Column{Name: "doc", Kind: model.KindJSONB}
+	p, err := PredicateToProto(residual.Database{Op: model.OpLike, Column: doc,
+		Value: residual.Value{V: "%foo%", Kind: model.KindText}, Symbol: "LIKE", Type: "text", Cast: model.CastText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.GetDatabase(); d.GetCast() != "text" || d.GetSqlOperator() != "LIKE" || d.GetValue() != "%foo%" || d.GetType() != "text" {
+		t.Errorf("database node: %v", d)
+	}
+	p, err = PredicateToProto(residual.Database{Op: model.OpMatches, Column: doc,
+		Value: residual.Value{V: "a.*", Kind: model.KindText}, Symbol: "~", Type: "lquery"})
+	if err != nil || p.GetDatabase().GetCast() != "" {
+		t.Errorf("no cast: %v %v", p, err)
+	}
+}

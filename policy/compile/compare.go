@@ -128,6 +128,9 @@ func (c *compiler) compare(x nCmp, s scope) ([]string, error) {
 		}
 		return []string{col + " in " + val}, nil
 	}
+	if model.JSONBTextCast(x.c.Column, x.c.Cast) {
+		return c.jsonbText(x.c, op, neg, raw, notNull, s)
+	}
 	val, err = c.value(x.c, s)
 	if err != nil {
 		return nil, err
@@ -420,4 +423,41 @@ func EffectiveOp(c *model.Column, op model.Operator) model.Operator {
 		}
 	}
 	return op
+}
+
+// jsonbText renders a text operator on a jsonb column cast to text
+// (Hasura's _cast, model.JSONBText), op positive and neg its negation: the
+// database's, data.warden.lib.database_cast("text", op, column, value),
+// the value the text as written (a pattern too) or a session variable's
+// text. NULL for a NULL column, so neither the operator nor its negation
+// holds there; _nin is Hasura's NOT (c = ANY(list)), true for an empty
+// list (a variable's {}), a NULL c included.
+func (c *compiler) jsonbText(x model.Compare, op model.Operator, neg bool, raw, notNull string, s scope) ([]string, error) {
+	if _, ok := model.JSONBText[op]; !ok {
+		return nil, fmt.Errorf("%s: _cast to text with %s", x.Column.Name, op)
+	}
+	var val string
+	switch v := x.Value.(type) {
+	case model.Literal:
+		t, ok := v.V.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s on the column cast to text takes text", x.Column.Name, op)
+		}
+		if op == model.OpIn && neg && t == "{}" {
+			return nil, nil
+		}
+		val = quote(t)
+	case model.SessionVar:
+		val = SessionRef(v)
+		if op == model.OpIn && neg {
+			return []string{"data." + LibPackage + "." + DatabaseNotInCast + "(" + quote(x.Cast) + ", " + raw + ", " + val + ")"}, nil
+		}
+	default:
+		return nil, fmt.Errorf("%s: %s on the column cast to text takes text or a session variable", x.Column.Name, op)
+	}
+	call := "data." + LibPackage + "." + DatabaseCast + "(" + quote(x.Cast) + ", " + quote(string(op)) + ", " + raw + ", " + val + ")"
+	if neg {
+		call = "not " + call
+	}
+	return []string{notNull, call}, nil
 }

@@ -64,6 +64,17 @@ const Database = "database"
 // array whatever the value is (see LibModule).
 const DatabaseNotIn = "database_not_in"
 
+// DatabaseCast is the library function of a text operator on a jsonb
+// column cast to text (Hasura's _cast, model.JSONBText):
+// data.warden.lib.database_cast(type, op, value, operand), which Warden
+// never evaluates (see LibModule).
+const DatabaseCast = "database_cast"
+
+// DatabaseNotInCast is _nin over a session variable on a jsonb column cast
+// to text: data.warden.lib.database_not_in_cast(type, value, list text),
+// true for an empty array whatever the value is (see LibModule).
+const DatabaseNotInCast = "database_not_in_cast"
+
 // LibModule returns the shared module of helper functions: the Rego form
 // of PostgreSQL's jsonb operators, and the padding of character(n) values
 // that pattern operators see.
@@ -165,6 +176,22 @@ database_not_in(_, v) if regex.match(` + "`" + model.PGArrayEmptyPattern + "`" +
 database_not_in(x, v) if {
 	x != null
 	not database("_in", x, v)
+}
+
+# database_cast(t, op, x, v) is database(op, x, v) on x cast to the type
+# t first (Hasura's _cast of a jsonb column to text: the text PostgreSQL
+# writes for x). Never evaluated either: it holds for no column value (a
+# set with these elements never comes from JSON).
+database_cast(t, op, x, v) if {
+	x == {"warden.database", t, op, v}
+}
+
+# database_not_in_cast(t, x, v) is database_not_in(x, v) on x cast to t.
+database_not_in_cast(_, _, v) if regex.match(` + "`" + model.PGArrayEmptyPattern + "`" + `, v)
+
+database_not_in_cast(t, x, v) if {
+	x != null
+	not database_cast(t, "_in", x, v)
 }
 
 # array_contains(a, v) is a @> v for arrays in canonical text

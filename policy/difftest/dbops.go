@@ -51,7 +51,7 @@ var spatialOps = []model.Operator{
 func usesDatabase(e model.BoolExp) bool {
 	found := false
 	model.EachCompare(e, func(x model.Compare) {
-		if _, ok := model.DatabaseDecided(x.Column, x.Op); ok {
+		if _, ok := model.DatabaseDecidedCast(x.Column, x.Op, x.Cast); ok {
 			found = true
 		}
 	})
@@ -77,6 +77,25 @@ func (g *gen) databaseCompare(c *model.Column) (model.BoolExp, bool) {
 			return model.Compare{Column: c, Op: op, Value: model.Literal{V: model.PGArrayText(elems)}}, true
 		}
 		return model.Compare{Column: c, Op: op, Value: model.Literal{V: pool[g.r.IntN(len(pool))]}}, true
+	case t.Kind == model.KindJSONB && !t.JSON && g.r.IntN(3) == 0:
+		// Hasura's _cast of jsonb to text: text's operators on the text
+		// PostgreSQL writes for the value.
+		ops := []model.Operator{model.OpEq, model.OpNeq, model.OpGt, model.OpLte, model.OpIn, model.OpNin,
+			model.OpLike, model.OpNlike, model.OpIlike, model.OpNilike, model.OpSimilar, model.OpNsimilar,
+			model.OpRegex, model.OpNregex, model.OpIregex, model.OpNiregex}
+		op := ops[g.r.IntN(len(ops))]
+		if op == model.OpIn || op == model.OpNin {
+			elems := make([]string, g.r.IntN(3))
+			for i := range elems {
+				elems[i] = jsonbTexts[g.r.IntN(len(jsonbTexts))]
+			}
+			return model.Compare{Column: c, Op: op, Value: model.Literal{V: model.PGArrayText(elems)}, Cast: model.CastText}, true
+		}
+		pool := jsonbTexts
+		if p, pattern := jsonbPatterns[op]; pattern {
+			pool = p
+		}
+		return model.Compare{Column: c, Op: op, Value: model.Literal{V: pool[g.r.IntN(len(pool))]}, Cast: model.CastText}, true
 	case t.Canon == model.CanonArray && g.r.IntN(3) == 0:
 		ops := []model.Operator{model.OpGt, model.OpLt, model.OpGte, model.OpLte}
 		op := ops[g.r.IntN(len(ops))]
@@ -121,4 +140,18 @@ func geoJSONText(v any) string {
 		panic(fmt.Sprintf("GeoJSON %v: %v", v, err))
 	}
 	return string(b)
+}
+
+// jsonbTexts are texts of jsonb values as PostgreSQL writes them, and
+// others, for comparisons of a jsonb column cast to text.
+var jsonbTexts = []string{`{}`, `[]`, `1`, `null`, `"a"`, `{"a": 1}`, `[1, 2]`, `true`, `{"a":1}`}
+
+// jsonbPatterns are the patterns of the pattern operators on a jsonb
+// column cast to text.
+var jsonbPatterns = map[model.Operator][]string{
+	model.OpLike: {"%a%", "{%", "[%]", "%1%"}, model.OpNlike: {"%a%", "{%"},
+	model.OpIlike: {"%A%", "%NULL%"}, model.OpNilike: {"%A%", "%TRUE%"},
+	model.OpSimilar: {"%(1|2)%", "\\{%"}, model.OpNsimilar: {"%(a|b)%"},
+	model.OpRegex: {"^\\{", "[0-9]", ": "}, model.OpNregex: {"^\\[", "a"},
+	model.OpIregex: {"A", "^N"}, model.OpNiregex: {"TRUE", "^\\["},
 }

@@ -89,6 +89,13 @@ var hasuraOps = map[model.Operator]string{
 	model.OpContains: "@>", model.OpContained: "<@",
 }
 
+// hasuraTextOps are Hasura's SQL of text's pattern operators.
+var hasuraTextOps = map[model.Operator]string{
+	model.OpLike: "LIKE", model.OpNlike: "NOT LIKE", model.OpIlike: "ILIKE", model.OpNilike: "NOT ILIKE",
+	model.OpSimilar: "SIMILAR TO", model.OpNsimilar: "NOT SIMILAR TO",
+	model.OpRegex: "~", model.OpNregex: "!~", model.OpIregex: "~*", model.OpNiregex: "!~*",
+}
+
 // typeOf is the PostgreSQL type Hasura casts a value compared with an enum
 // or canonical-text column to ("" for other columns): the column's type.
 func (h *hasuraSQL) typeOf(c *model.Column) string {
@@ -403,6 +410,14 @@ func (h *hasuraSQL) databaseCompare(x model.Compare, col string) (string, bool) 
 		return "", false
 	}
 	typ := x.Column.Type.Cast
+	if model.JSONBTextCast(x.Column, x.Cast) {
+		// _cast of jsonb to text: text's operators on (col)::text, with
+		// Hasura's own symbols for the negative ones.
+		col, typ = "("+col+")::text", "text"
+		if sym, ok := hasuraTextOps[x.Op]; ok {
+			return "(" + col + " " + sym + " " + h.typedParam(typ, text) + ")", true
+		}
+	}
 	switch x.Op {
 	case model.OpIn, model.OpNin:
 		elems, err := model.ParseArrayLiteral(text)

@@ -61,10 +61,13 @@ func collect(e model.BoolExp, cur, root *needs) {
 		collect(x.Where, child, root)
 	case model.Compare:
 		cur.cols[x.Column.Name] = true
-		if _, ok := model.DatabaseDecided(x.Column, x.Op); ok && !slices.Contains(cur.spatial[x.Column.Name], x.Op) {
+		if _, ok := model.DatabaseDecidedCast(x.Column, x.Op, x.Cast); ok && !slices.Contains(cur.spatial[x.Column.Name], x.Op) {
 			cur.spatial[x.Column.Name] = append(cur.spatial[x.Column.Name], x.Op)
 			cur.label[x.Column.Name] = model.DatabaseLabel(x.Column, x.Op)
-			if x.Cast != "" {
+			switch {
+			case model.JSONBTextCast(x.Column, x.Cast):
+				cur.label[x.Column.Name] = "the column's text (_cast to text)"
+			case x.Cast != "":
 				cur.label[x.Column.Name] = "PostGIS on the column cast to " + x.Cast
 			}
 		}

@@ -109,6 +109,9 @@ func Row(p *model.Policy, t *model.Table, e residual.Expr, row map[string]any, t
 		}
 	}
 	x.root = root
+	x.database = map[string]bool{}
+	x.levelCols = levelColumns(e)
+	x.survivors(e, root, x.levelCols, x.database)
 	_, n := x.eval(e, root, "", true)
 	return &Explanation{Root: n, Truncated: x.truncated, Nodes: x.nodes}
 }
@@ -121,6 +124,18 @@ type explainer struct {
 	max       int
 	nodes     int
 	truncated bool
+	// database names the columns an operator the database decides reads
+	// (residual.Spatial, residual.Database) where the row leaves the
+	// operator in play (survivors): their IS NULL tests are unknown too,
+	// as in Check (residual.Decide on its partial evaluation's residual),
+	// which leaves such a column to the database, NULL or not.
+	database map[string]bool
+	// levelCols names the columns of the current level that an operator
+	// the database decides reads: Check's partial evaluation takes all of
+	// such a column for unknown. opaque: the whole level is unknown to it
+	// (below an array relationship or _exists, which it takes whole).
+	levelCols map[string]bool
+	opaque    bool
 }
 
 // canon converts a row to canonical values (model.CoerceColumn) as the
@@ -269,6 +284,8 @@ func (x *explainer) exists(v residual.Exists, cur map[string]any, prefix string,
 		}
 	}
 	n := x.node(build, &Node{Op: "exists", Text: text, Column: path, RowMissing: missing})
+	defer func(cols map[string]bool, opaque bool) { x.levelCols, x.opaque = cols, opaque }(x.levelCols, x.opaque)
+	x.levelCols, x.opaque = levelColumns(v.Where), x.opaque || frozen(v, cur)
 	if missing {
 		if n != nil {
 			n.Outcome, n.Note = Unknown, "the row does not carry "+path
@@ -341,6 +358,11 @@ func (x *explainer) leaf(e residual.Expr, cur map[string]any, prefix string, bui
 		left, right = v.Left, v.Right
 	case residual.IsNull:
 		left = v.Column
+		if x.database[v.Column.Name] && (x.opaque || x.levelCols[v.Column.Name]) {
+			// Check leaves the column to the database, its IS NULL
+			// test included (residual.Decide).
+			return x.databaseLeaf(e, "_is_null", v.Column, "a column the database decides", cur, prefix, build)
+		}
 	case residual.In:
 		left, right = v.Column, v.List
 	case residual.Match:
@@ -362,7 +384,10 @@ func (x *explainer) leaf(e residual.Expr, cur map[string]any, prefix string, bui
 	case residual.Database:
 		// lquery matching, ltree and array ordering: likewise.
 		label := "ltree"
-		if _, ltreeOp := model.DatabaseOps[v.Op]; !ltreeOp && v.Type != "ltree" {
+		if v.Cast != "" {
+			// Hasura's _cast of a jsonb column to text.
+			label = "the column's text (_cast to text)"
+		} else if _, ltreeOp := model.DatabaseOps[v.Op]; !ltreeOp && v.Type != "ltree" {
 			// An array's or opaque column's type (_in's array of it
 			// named by the element type).
 			label = v.Type
@@ -480,4 +505,152 @@ func WithPresets(row map[string]any, presets map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// databaseColumns names the columns operators the database decides read
+// anywhere in e: Check's partial evaluation takes all of such a column for
+// unknown.
+func databaseColumns(e residual.Expr) map[string]bool {
+	cols := map[string]bool{}
+	residual.Walk(e, func(y residual.Expr) {
+		switch v := y.(type) {
+		case residual.Spatial:
+			cols[v.Column.Name] = true
+		case residual.Database:
+			cols[v.Column.Name] = true
+		}
+	})
+	return cols
+}
+
+// survivors adds to out the columns of the operators the database decides
+// that remain in e once the row's other values are in, as Check's partial
+// evaluation leaves them: all of a column in cols unknown, an _and with a
+// false item and an _or with a true one decided (their operators gone),
+// an exists reading such an operator kept whole. known reports whether e
+// is decided without them, val its value.
+func (x *explainer) survivors(e residual.Expr, cur map[string]any, cols, out map[string]bool) (known, val bool) {
+	switch v := e.(type) {
+	case residual.True:
+		return true, true
+	case residual.False:
+		return true, false
+	case residual.And, residual.Or:
+		items, stop := []residual.Expr(nil), false
+		if a, ok := v.(residual.And); ok {
+			items = a.Items
+		} else {
+			items, stop = v.(residual.Or).Items, true
+		}
+		kept := map[string]bool{}
+		known = true
+		for _, it := range items {
+			k, iv := x.survivors(it, cur, cols, kept)
+			if k && iv == stop {
+				return true, stop
+			}
+			known = known && k
+		}
+		for c := range kept {
+			out[c] = true
+		}
+		return known, !stop
+	case residual.Not:
+		k, iv := x.survivors(v.Item, cur, cols, out)
+		return k, !iv
+	case residual.Spatial:
+		out[v.Column.Name] = true
+		return false, false
+	case residual.Database:
+		out[v.Column.Name] = true
+		return false, false
+	case residual.Exists:
+		inner := databaseColumns(v.Where)
+		if len(inner) == 0 {
+			break
+		}
+		// No related rows: nothing unknown, the exists is decided.
+		if v.Relationship == "" && len(x.tables[v.Table]) == 0 || v.Relationship != "" && cur[v.Relationship] == nil {
+			break
+		}
+		if l, list := cur[v.Relationship].([]any); list && len(l) == 0 {
+			break
+		}
+		if m, object := cur[v.Relationship].(map[string]any); object && !frozen(v, cur) {
+			// An object relationship: only its row's columns that the
+			// database decides are unknown.
+			return x.survivors(v.Where, m, levelColumns(v.Where), out)
+		}
+		for c := range inner {
+			out[c] = true
+		}
+		return false, false
+	default:
+		for _, c := range leafColumns(e) {
+			if cols[c] {
+				return false, false
+			}
+		}
+	}
+	return true, residual.Eval(e, residual.Data{Row: cur, Tables: x.tables})
+}
+
+// leafColumns names the columns a comparison reads.
+func leafColumns(e residual.Expr) []string {
+	switch v := e.(type) {
+	case residual.IsNull:
+		return []string{v.Column.Name}
+	case residual.Compare:
+		if r, ok := v.Right.(residual.Column); ok {
+			return []string{v.Left.Name, r.Name}
+		}
+		return []string{v.Left.Name}
+	case residual.In:
+		return []string{v.Column.Name}
+	case residual.Match:
+		return []string{v.Column.Name}
+	case residual.JSONB:
+		return []string{v.Column.Name}
+	case residual.Array:
+		return []string{v.Column.Name}
+	}
+	return nil
+}
+
+// frozen says whether Check's partial evaluation takes an exists's rows
+// whole for unknown when they read an operator the database decides: an
+// array relationship and _exists (it cannot take one element of an array
+// for unknown), not an object relationship.
+func frozen(v residual.Exists, cur map[string]any) bool {
+	if v.Relationship == "" {
+		return true
+	}
+	_, object := cur[v.Relationship].(map[string]any)
+	return !object
+}
+
+// levelColumns is databaseColumns of e's own level, not inside an exists.
+func levelColumns(e residual.Expr) map[string]bool {
+	cols := map[string]bool{}
+	var walk func(residual.Expr)
+	walk = func(e residual.Expr) {
+		switch v := e.(type) {
+		case residual.And:
+			for _, it := range v.Items {
+				walk(it)
+			}
+		case residual.Or:
+			for _, it := range v.Items {
+				walk(it)
+			}
+		case residual.Not:
+			walk(v.Item)
+		case residual.Spatial:
+			cols[v.Column.Name] = true
+		case residual.Database:
+			cols[v.Column.Name] = true
+		}
+	}
+	walk(e)
+	return cols
 }

@@ -17,13 +17,17 @@ import (
 // generators), the explanation's root outcome is Check's decision for
 // every rule the generator makes (select, update and delete: the filter on
 // the row; the update rows are their own new rows, so the check is
-// explained on them too).
+// explained on them too). The rules include the comparisons the database
+// decides (Limits.Database), where Check leaves a column to the database,
+// its IS NULL tests included, unless the rest of the rule decides.
 func TestExplainAgreesWithCheckGenerated(t *testing.T) {
 	ctx := context.Background()
 	const seeds = 40
 	compared := map[explain.Outcome]int{}
 	for seed := uint64(1); seed <= seeds; seed++ {
-		c := difftest.Generate(seed, difftest.DefaultLimits)
+		lim := difftest.DefaultLimits
+		lim.Database = true
+		c := difftest.Generate(seed, lim)
 		set, err := engine.New(ctx, c.Policy)
 		if err != nil {
 			t.Fatalf("seed %d: engine.New: %v", seed, err)
@@ -51,8 +55,8 @@ func TestExplainAgreesWithCheckGenerated(t *testing.T) {
 					}
 					want := map[engine.Decision]explain.Outcome{engine.Allow: explain.True, engine.Deny: explain.False, engine.NeedsData: explain.Unknown}[chk.Rows[i].Decision]
 					if got != want {
-						t.Errorf("seed %d %s session %v row %s: explanation %v, Check %v (%s)\npredicate: %s",
-							seed, rule.Key(), vars, row.ID, got, want, chk.Rows[i].Reason, residual.String(res.Predicate))
+						t.Errorf("seed %d %s session %v row %s %v: explanation %v, Check %v (%s)\npredicate: %s",
+							seed, rule.Key(), vars, row.ID, row.Values, got, want, chk.Rows[i].Reason, residual.String(res.Predicate))
 					}
 					compared[want]++
 				}

@@ -283,10 +283,27 @@
 // $2::numeric, $3::boolean); MySQL and SQLite answer SQL_UNSUPPORTED.
 // Load problems, with what Hasura admits in the message: a cast Hasura
 // rejects (geometry to geometry, text to geography, ...; Hasura admits
-// geometry to geography, geography to geometry and jsonb to text), jsonb
-// to text (which Hasura admits but Warden does not decide: a jsonb
-// value's text is PostgreSQL's output form), and a _cast inside a
-// _cast.
+// geometry to geography, geography to geometry and jsonb to text), and a
+// _cast inside a _cast.
+//
+// Hasura's third cast, a jsonb column to text ({doc: {_cast: {text:
+// {_like: "%foo%"}}}}, text case-insensitive), applies text's operators
+// (_eq _neq _gt _lt _gte _lte _in _nin _like _nlike _ilike _nilike
+// _similar _nsimilar _regex _nregex _iregex _niregex, model.JSONBText) to
+// the text PostgreSQL writes for the value (jsonb_out). Warden does not
+// reproduce that text, so the database decides them all, as the opaque
+// comparisons below: Check answers NEEDS_DATA ("doc (_like: the column's
+// text (_cast to text), decided by the database)") unless the rest of the
+// rule decides the row; Filter's predicate has a database node carrying
+// the cast, and its PostgreSQL SQL is Hasura's, ("t"."doc")::text LIKE
+// $1::text (_in: = ANY($1::text[])); MySQL and SQLite answer
+// SQL_UNSUPPORTED. Values are text, a list of texts for _in and _nin, or
+// a session variable holding text (for _in and _nin a PostgreSQL array
+// literal, {a,b}; one holding {} makes _nin true, a NULL column included,
+// as Hasura's NOT (c = ANY('{}'))). _is_null inside the cast is the
+// column's own (the text is NULL exactly when the column is). Load
+// problems: any other operator inside (jsonb's, _ceq ..., unknown ones),
+// a _cast inside it, a value that is not text, a cast of a json column.
 //
 // Any other type (tsvector, ranges, an interval restricted to fields,
 // arrays of other element types, an enum or domain

@@ -21,6 +21,7 @@ tables:
       - {name: area, type: extensions.geography}
       - {name: title, type: text}
       - {name: doc, type: jsonb}
+      - {name: meta, type: json}
 `
 	point := `{type: Point, coordinates: [1, 2]}`
 	cases := []struct {
@@ -57,7 +58,17 @@ tables:
 		{"cast to text", `{at: {_cast: {text: {_like: "%"}}}}`, "cannot cast column at of type geometry(Point,4326) to type text"},
 		{"cast of a text column", `{title: {_cast: {geography: {_st_intersects: ` + point + `}}}}`, "cannot cast column title of type text to type geography"},
 		{"a nested cast", `{at: {_cast: {geography: {_cast: {geometry: {_st_within: ` + point + `}}}}}}`, "nested cast"},
-		{"jsonb to text", `{doc: {_cast: {text: {_like: "%a%"}}}}`, "Hasura admits it, but Warden does not decide"},
+		{"jsonb to text", `{doc: {_cast: {text: {_like: "%a%"}}}}`, ""},
+		{"jsonb to TEXT with a variable and a list", `{doc: {_cast: {TEXT: {_nin: X-Hasura-Docs, _in: ["{}", "1"], _is_null: false}}}}`, ""},
+		{"jsonb to text, every text operator", `{doc: {_cast: {text: {_eq: a, _neq: a, _gt: a, _lt: a, _gte: a, _lte: a, _nlike: a, _ilike: a, _nilike: a, _similar: a, _nsimilar: a, _regex: a, _nregex: a, _iregex: a, _niregex: a}}}}`, ""},
+		{"jsonb operator after cast to text", `{doc: {_cast: {text: {_contains: {a: 1}}}}}`, `operator "_contains" inside _cast to text on jsonb column doc`},
+		{"column operator after cast to text", `{doc: {_cast: {text: {_ceq: title}}}}`, `operator "_ceq" inside _cast to text`},
+		{"unknown operator after cast to text", `{doc: {_cast: {text: {_foo: a}}}}`, `operator "_foo" inside _cast to text`},
+		{"cast inside cast to text", `{doc: {_cast: {text: {_cast: {jsonb: {_eq: a}}}}}}`, "_cast inside _cast on column doc::text"},
+		{"number after cast to text", `{doc: {_cast: {text: {_eq: 1}}}}`, "takes the value as text"},
+		{"list element variable after cast to text", `{doc: {_cast: {text: {_in: [X-Hasura-A]}}}}`, "cannot be an element of a list"},
+		{"cast to text of a json column", `{meta: {_cast: {text: {_eq: a}}}}`, "cannot cast column meta of type json to type text"},
+		{"cast of jsonb to geometry", `{doc: {_cast: {geometry: {_st_within: ` + point + `}}}}`, "cannot cast column doc of type jsonb to type geometry"},
 		{"cast takes an object", `{at: {_cast: geography}}`, "_cast must be an object"},
 	}
 	for _, c := range cases {

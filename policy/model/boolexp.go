@@ -52,8 +52,8 @@ type Compare struct {
 	Value Value
 	// Cast is the type the column is cast to before Op applies (Hasura's
 	// _cast: SpatialGeography on a geometry column, SpatialGeometry on a
-	// geography column), so that Op has that type's semantics; "" for
-	// none.
+	// geography column, CastText on a jsonb column), so that Op has that
+	// type's semantics; "" for none.
 	Cast string
 }
 
@@ -271,6 +271,46 @@ func DatabaseDecided(c *Column, op Operator) (DatabaseOp, bool) {
 		}
 	}
 	return DatabaseOp{}, false
+}
+
+// CastText is the target of Hasura's _cast of a jsonb column to text.
+const CastText = "text"
+
+// JSONBTextCast reports whether Hasura's _cast takes column c to text: c
+// is jsonb (json has no _cast) and target is text.
+func JSONBTextCast(c *Column, target string) bool {
+	return c != nil && c.Type.Kind == KindJSONB && !c.Type.JSON && target == CastText
+}
+
+// JSONBText are text's operators, which Hasura admits on a jsonb column
+// cast to text ({doc: {_cast: {text: {_like: "%a%"}}}}), as PostgreSQL
+// writes them on (col)::text: the text of a jsonb value is PostgreSQL's
+// output form (jsonb_out), which Warden does not reproduce, so the
+// database decides them all, the value a text parameter ($1::text, for
+// _in and _nin = ANY($1::text[])). The negative operators are the
+// negations of their positive twins (NULL for a NULL column, as Hasura's
+// <>, NOT LIKE, !~ ...).
+var JSONBText = map[Operator]DatabaseOp{
+	OpEq: {Symbol: "=", Type: "text"}, OpNeq: {Symbol: "=", Type: "text"},
+	OpGt: {Symbol: ">", Type: "text"}, OpLt: {Symbol: "<", Type: "text"},
+	OpGte: {Symbol: ">=", Type: "text"}, OpLte: {Symbol: "<=", Type: "text"},
+	OpIn: {Symbol: SymbolAny, Type: "text[]"}, OpNin: {Symbol: SymbolAny, Type: "text[]"},
+	OpLike: {Symbol: "LIKE", Type: "text"}, OpNlike: {Symbol: "LIKE", Type: "text"},
+	OpIlike: {Symbol: "ILIKE", Type: "text"}, OpNilike: {Symbol: "ILIKE", Type: "text"},
+	OpSimilar: {Symbol: "SIMILAR TO", Type: "text"}, OpNsimilar: {Symbol: "SIMILAR TO", Type: "text"},
+	OpRegex: {Symbol: "~", Type: "text"}, OpNregex: {Symbol: "~", Type: "text"},
+	OpIregex: {Symbol: "~*", Type: "text"}, OpNiregex: {Symbol: "~*", Type: "text"},
+}
+
+// DatabaseDecidedCast is DatabaseDecided for op on column c cast to cast
+// (Compare.Cast): for a jsonb column cast to text JSONBText, for a PostGIS
+// cast or none DatabaseDecided.
+func DatabaseDecidedCast(c *Column, op Operator, cast string) (DatabaseOp, bool) {
+	if JSONBTextCast(c, cast) {
+		d, ok := JSONBText[op]
+		return d, ok
+	}
+	return DatabaseDecided(c, op)
 }
 
 // DatabaseLabel names what decides a database-decided operator in Check's

@@ -35,7 +35,7 @@ type libQuery struct {
 func libFunction(op string) string {
 	name := strings.TrimPrefix(strings.TrimPrefix(op, "data.partial."), "data.")
 	fn, ok := strings.CutPrefix(name, compile.LibPackage+".")
-	if !ok || fn == compile.Spatial || fn == compile.SpatialCast || fn == compile.Database || strings.Contains(fn, ".") {
+	if !ok || fn == compile.Spatial || fn == compile.SpatialCast || fn == compile.Database || fn == compile.DatabaseCast || strings.Contains(fn, ".") {
 		return ""
 	}
 	return fn

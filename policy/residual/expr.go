@@ -146,6 +146,11 @@ type Database struct {
 	Value  Operand
 	Symbol string
 	Type   string
+	// Cast is the type the column is cast to before the operator applies
+	// (Hasura's _cast of a jsonb column to text, model.CastText; the
+	// operators model.JSONBText): a renderer writes (Column)::Cast. ""
+	// for none.
+	Cast string
 }
 
 // Exists holds when some row of Table satisfies On and Where. For a

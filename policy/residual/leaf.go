@@ -332,11 +332,9 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		if len(args) != 4 {
 			return fail("arity")
 		}
-		cast, castOK := args[0].value.(string)
-		name, ok := args[1].value.(string)
-		op := model.Operator(name)
+		cast, op, ok := castCall(args)
 		col, val := args[2], args[3]
-		if !castOK || !ok || !args[0].isVal || !args[1].isVal || !model.IsSpatial(op) {
+		if !ok || !model.IsSpatial(op) {
 			return fail("a spatial cast call without a PostGIS type and operator")
 		}
 		if col.column == nil || !model.SpatialCast(col.column, cast) || col.lower || val.column != nil || val.scope != nil {
@@ -382,6 +380,41 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 		}
 		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
 			return Database{Op: op, Column: c, Value: operandOf(val, model.KindText), Symbol: d.Symbol, Type: typ}
+		}), nil
+	case "warden.lib." + compile.DatabaseCast:
+		// A text operator on a jsonb column cast to text (Hasura's
+		// _cast): data.warden.lib.database_cast(type, op, column, value).
+		if len(args) != 4 {
+			return fail("arity")
+		}
+		cast, op, ok := castCall(args)
+		col, val := args[2], args[3]
+		if !ok || col.column == nil || !model.JSONBTextCast(col.column, cast) || col.lower || val.column != nil || val.scope != nil {
+			return fail("a database cast call that does not cast a jsonb column to text and compare it with a value")
+		}
+		d, ok := model.JSONBText[op]
+		if !ok {
+			return fail("a database cast call with an operator text has not")
+		}
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			return Database{Op: op, Column: c, Value: operandOf(val, model.KindText), Symbol: d.Symbol, Type: d.Type, Cast: cast}
+		}), nil
+	case "warden.lib." + compile.DatabaseNotInCast:
+		// _nin over a session variable on a jsonb column cast to text:
+		// data.warden.lib.database_not_in_cast(type, column, list text).
+		if len(args) != 3 {
+			return fail("arity")
+		}
+		cast, castOK := args[0].value.(string)
+		col, val := args[1], args[2]
+		if !castOK || !args[0].isVal || col.column == nil || !model.JSONBTextCast(col.column, cast) || col.lower || val.column != nil || val.scope != nil {
+			return fail("a database _nin cast that does not compare a jsonb column cast to text with a value")
+		}
+		d := model.JSONBText[model.OpIn]
+		return columnLeaf(col, nil, func(c Column, _ Operand) Expr {
+			l := operandOf(val, model.KindText)
+			in := Database{Op: model.OpIn, Column: c, Value: l, Symbol: d.Symbol, Type: d.Type, Cast: cast}
+			return Or{Items: []Expr{Empty{List: l}, And{Items: []Expr{Not{Item: IsNull{Column: c}}, Not{Item: in}}}}}
 		}), nil
 	case "warden.lib." + compile.DatabaseNotIn:
 		// _nin over a session variable on an opaque column:
@@ -562,4 +595,12 @@ func relative(x term, at *scope) (Column, error) {
 		return Column{}, &TranslateError{Reason: fmt.Sprintf("column %s of %s read from %s", x.column.Name, x.scope.key, at.key)}
 	}
 	return c, nil
+}
+
+// castCall reads the constant type and operator of a cast call's first
+// two arguments (spatial_cast, database_cast: (type, op, column, value)).
+func castCall(args []term) (cast string, op model.Operator, ok bool) {
+	cast, castOK := args[0].value.(string)
+	name, nameOK := args[1].value.(string)
+	return cast, model.Operator(name), castOK && nameOK && args[0].isVal && args[1].isVal
 }

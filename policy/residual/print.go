@@ -78,6 +78,9 @@ func write(b *strings.Builder, e Expr) {
 		b.WriteString(")")
 	case Database:
 		operand(b, x.Column)
+		if x.Cast != "" {
+			b.WriteString("::" + x.Cast)
+		}
 		b.WriteString(" " + x.Symbol + " ")
 		operand(b, x.Value)
 		if _, column := x.Value.(Column); !column {

@@ -110,7 +110,10 @@ func (w *work) database(x residual.Database, f *frame) error {
 	if err != nil {
 		return err
 	}
-	d, ok := model.DatabaseDecided(mc, x.Op)
+	if x.Cast != "" && !model.JSONBTextCast(mc, x.Cast) {
+		return fmt.Errorf("sqlgen: %s on %s: no _cast from %s to %q", x.Op, mc.Name, mc.Type.Declared, x.Cast)
+	}
+	d, ok := model.DatabaseDecidedCast(mc, x.Op, x.Cast)
 	if !ok || model.IsSpatial(x.Op) || d.Symbol != x.Symbol {
 		return fmt.Errorf("sqlgen: %s on %s, which Warden does not leave to the database", x.Op, mc.Name)
 	}
@@ -130,6 +133,10 @@ func (w *work) database(x residual.Database, f *frame) error {
 	ref, err := w.value(cf, mc)
 	if err != nil {
 		return err
+	}
+	if x.Cast != "" {
+		// Hasura's _cast: (col)::text, the operator text's.
+		ref = "(" + ref + ")::" + x.Cast
 	}
 	v, ok := x.Value.(residual.Value)
 	s, isText := v.V.(string)

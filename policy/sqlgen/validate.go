@@ -99,6 +99,10 @@ func compareSupport(d Dialect, c model.Compare) *UnsupportedError {
 		if u := spatialSupport(d, c.Op); u != nil {
 			return u
 		}
+	case model.JSONBTextCast(c.Column, c.Cast):
+		if d != Postgres {
+			return &UnsupportedError{Op: string(c.Op) + " on jsonb cast to text", Dialect: d, Reason: "Warden leaves the text of a jsonb value to PostgreSQL, whose text it is"}
+		}
 	case model.DatabaseOps[c.Op] != (model.DatabaseOp{}):
 		if d != Postgres {
 			return &UnsupportedError{Op: string(c.Op) + " on ltree", Dialect: d, Reason: "only PostgreSQL has ltree and its operator"}
@@ -224,6 +228,6 @@ func eachRelationship(e model.BoolExp, f func(model.TableName, *model.Relationsh
 
 // databaseDecided says whether Warden leaves a comparison to the database.
 func databaseDecided(c model.Compare) bool {
-	_, ok := model.DatabaseDecided(c.Column, c.Op)
+	_, ok := model.DatabaseDecidedCast(c.Column, c.Op, c.Cast)
 	return ok
 }

@@ -3718,7 +3718,11 @@ type DatabasePredicate struct {
 	Type string `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
 	// For a column comparison (_ceq ... _clte), the other column, of the
 	// same type; value is then empty. Unset for every other operator.
-	OtherColumn   *ColumnRef `protobuf:"bytes,15,opt,name=other_column,json=otherColumn,proto3" json:"other_column,omitempty"`
+	OtherColumn *ColumnRef `protobuf:"bytes,15,opt,name=other_column,json=otherColumn,proto3" json:"other_column,omitempty"`
+	// The type the column is cast to before the operator applies (Hasura's
+	// _cast of a jsonb column to text: "text", the SQL (column)::text
+	// sql_operator value::type); empty for no cast.
+	Cast          string `protobuf:"bytes,25,opt,name=cast,proto3" json:"cast,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3793,6 +3797,13 @@ func (x *DatabasePredicate) GetOtherColumn() *ColumnRef {
 		return x.OtherColumn
 	}
 	return nil
+}
+
+func (x *DatabasePredicate) GetCast() string {
+	if x != nil {
+		return x.Cast
+	}
+	return ""
 }
 
 // ExistsPredicate holds when some row of a table, joined to the current row
@@ -4834,14 +4845,15 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\tgeography\x18\x06 \x01(\bR\tgeography\x12\x12\n" +
 	"\x04cast\x18\x10 \x01(\tR\x04castB\v\n" +
 	"\t_distanceB\x0f\n" +
-	"\r_use_spheroid\"\xe3\x01\n" +
+	"\r_use_spheroid\"\xf7\x01\n" +
 	"\x11DatabasePredicate\x12\x1a\n" +
 	"\boperator\x18\x01 \x01(\tR\boperator\x12,\n" +
 	"\x06column\x18\x02 \x01(\v2\x14.warden.v1.ColumnRefR\x06column\x12!\n" +
 	"\fsql_operator\x18\x03 \x01(\tR\vsqlOperator\x12\x14\n" +
 	"\x05value\x18\x04 \x01(\tR\x05value\x12\x12\n" +
 	"\x04type\x18\x05 \x01(\tR\x04type\x127\n" +
-	"\fother_column\x18\x0f \x01(\v2\x14.warden.v1.ColumnRefR\votherColumn\"\xba\x01\n" +
+	"\fother_column\x18\x0f \x01(\v2\x14.warden.v1.ColumnRefR\votherColumn\x12\x12\n" +
+	"\x04cast\x18\x19 \x01(\tR\x04cast\"\xba\x01\n" +
 	"\x0fExistsPredicate\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\"\n" +
 	"\frelationship\x18\x02 \x01(\tR\frelationship\x12%\n" +

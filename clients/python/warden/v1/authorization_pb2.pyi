@@ -247,20 +247,22 @@ class Comparison(_message.Message):
     def __init__(self, operator: _Optional[_Union[ComparisonOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., other_column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., clock: _Optional[_Union[ClockValue, _Mapping]] = ..., value_json: _Optional[str] = ...) -> None: ...
 
 class DatabasePredicate(_message.Message):
-    __slots__ = ["column", "operator", "other_column", "sql_operator", "type", "value"]
+    __slots__ = ["cast", "column", "operator", "other_column", "sql_operator", "type", "value"]
+    CAST_FIELD_NUMBER: _ClassVar[int]
     COLUMN_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     OTHER_COLUMN_FIELD_NUMBER: _ClassVar[int]
     SQL_OPERATOR_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
+    cast: str
     column: ColumnRef
     operator: str
     other_column: ColumnRef
     sql_operator: str
     type: str
     value: str
-    def __init__(self, operator: _Optional[str] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., sql_operator: _Optional[str] = ..., value: _Optional[str] = ..., type: _Optional[str] = ..., other_column: _Optional[_Union[ColumnRef, _Mapping]] = ...) -> None: ...
+    def __init__(self, operator: _Optional[str] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., sql_operator: _Optional[str] = ..., value: _Optional[str] = ..., type: _Optional[str] = ..., other_column: _Optional[_Union[ColumnRef, _Mapping]] = ..., cast: _Optional[str] = ...) -> None: ...
 
 class ExistsPredicate(_message.Message):
     __slots__ = ["function", "on", "relationship", "table", "where"]
