@@ -182,6 +182,11 @@ type TableRootField struct {
 	// with the source's type_names prefix and suffix), for error messages
 	// that name types as Hasura does.
 	TypeName string
+	// GraphQLDefault: the field's source names its schema with Hasura's
+	// graphql-default naming convention (camelCase fields and arguments,
+	// PascalCase types), whose argument and selection names CheckGraphQL
+	// does not read yet: past the root field itself it is undecided.
+	GraphQLDefault bool
 }
 
 // Op is the permission the root field is decided by.
@@ -205,6 +210,8 @@ type SourceGraphQL struct {
 	Namespace, Prefix, Suffix string
 	// TypePrefix and TypeSuffix wrap its type names.
 	TypePrefix, TypeSuffix string
+	// GraphQLDefault: customization.naming_convention is graphql-default.
+	GraphQLDefault bool
 }
 
 // ColumnField returns the GraphQL field name of a column of t.
