@@ -115,3 +115,56 @@ func TestGraphqlDefaultDecisions(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultNamingConvention: load.WithDefaultNamingConvention (Hasura's
+// HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION) names the convention of a
+// source that sets none, customized or not; a source's own
+// naming_convention wins; an unknown one leaves the fields undecided.
+func TestDefaultNamingConvention(t *testing.T) {
+	ctx := context.Background()
+	p, err := load.Dir(ctx, "testdata/tables", load.WithDefaultNamingConvention("graphql-default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"articlesByPk", "insertArticlesOne", "appTagsByPk", "deleteAuditLog", "writer", "insertWriters"} {
+		if f, ok := p.GraphQL.TableFields[name]; !ok || !f.GraphQLDefault {
+			t.Errorf("%s = %+v (%v), want a graphql-default root field", name, f, ok)
+		}
+	}
+	if _, ok := p.GraphQL.TableFields["articles_by_pk"]; ok {
+		t.Error("articles_by_pk is in the index")
+	}
+	if f, ok := p.GraphQL.Namespaces["ext"]["x_EventsByPk_v1"]; !ok || f.TypeName != "XEvents" {
+		t.Errorf("ext.x_EventsByPk_v1 = %+v (%v), want type XEvents", f, ok)
+	}
+	res, err := graphql.Decide(p, graphql.Request{Role: "user", Query: "{ articlesByPk(id: 1) { id } }"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Decision != graphql.Undecided {
+		t.Errorf("articlesByPk: %v, want undecided", res.Decision)
+	}
+
+	p, err = load.Dir(ctx, "testdata/naming", load.WithDefaultNamingConvention("hasura-default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.GraphQL.TableFields["blogPostsByPk"]; !ok {
+		t.Error("a source's own graphql-default gave way to the default")
+	}
+
+	p, err = load.Dir(ctx, "testdata/tables", load.WithDefaultNamingConvention("kebab-case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.GraphQL.TableFields) != 0 || len(p.GraphQL.Namespaces) != 0 {
+		t.Errorf("an unknown default convention: fields %v, namespaces %v, want none", p.GraphQL.TableFields, p.GraphQL.Namespaces)
+	}
+	noted := false
+	for _, n := range p.Notes {
+		noted = noted || strings.Contains(n, `default naming convention "kebab-case"`)
+	}
+	if !noted {
+		t.Errorf("notes = %q, want one on the default naming convention", p.Notes)
+	}
+}

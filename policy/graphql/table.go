@@ -211,7 +211,7 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 		// The field exists for the role; its arguments and selections are
 		// named by graphql-default (orderBy, onConflict, camelCase
 		// columns, ...), which Warden does not read yet.
-		return &undecidedError{fmt.Sprintf("%s: role %s has the %s permission on %s, but the arguments and selections of a source with naming_convention graphql-default are not decided by CheckGraphQL", f.Name, d.req.Role, op, t.Name)}
+		return &undecidedError{fmt.Sprintf("%s: role %s has the %s permission on %s, but its arguments and selections, named by the graphql-default naming convention, are not decided by CheckGraphQL", f.Name, d.req.Role, op, t.Name)}
 	}
 	key := f.Alias
 	switch tf.Kind {

@@ -54,28 +54,44 @@ func (ld *loader) rootFieldList(n *yaml.Node, l loc, allowed []string, ok *bool)
 
 // sourceCustomization reads a source's customization: root_fields
 // {namespace, prefix, suffix}, type_names {prefix, suffix} and
-// naming_convention (hasura-default, or graphql-default: naming.go). Any
+// naming_convention (hasura-default, or graphql-default: naming.go;
+// WithDefaultNamingConvention names the one of a source without it). Any
 // other naming convention, or a shape Warden cannot read, leaves the
 // source's root fields undecided.
 func (ld *loader) sourceCustomization(n *yaml.Node, l loc, source string) *model.SourceGraphQL {
+	out := &model.SourceGraphQL{}
+	convention := func(v, from string) bool {
+		switch v {
+		case "", "hasura-default":
+		case "graphql-default":
+			out.GraphQLDefault = true
+		default:
+			ld.notef("%s: %s %q: the root fields of source %s are not decided by CheckGraphQL (only hasura-default and graphql-default are)", l.source(), from, v, source)
+			return false
+		}
+		return true
+	}
 	if isNull(deref(n)) {
+		if !convention(ld.cfg.namingConvention, "default naming convention") {
+			return gqlUnknown
+		}
+		if out.GraphQLDefault {
+			return out
+		}
 		return nil
 	}
-	out := &model.SourceGraphQL{}
 	m, ok := yamlMap(n)
 	if !ok {
 		ld.notef("%s: not read (not an object): the root fields of source %s are not decided by CheckGraphQL", l.source(), source)
 		return gqlUnknown
 	}
 	if nc := m["naming_convention"]; !isNull(deref(nc)) {
-		switch v, _ := scalar(nc); v {
-		case "hasura-default":
-		case "graphql-default":
-			out.GraphQLDefault = true
-		default:
-			ld.notef("%s: naming_convention %q: the root fields of source %s are not decided by CheckGraphQL (only hasura-default and graphql-default are)", l.source(), v, source)
+		v, _ := scalar(nc)
+		if !convention(v, "naming_convention") {
 			return gqlUnknown
 		}
+	} else if !convention(ld.cfg.namingConvention, "default naming convention") {
+		return gqlUnknown
 	}
 	read := func(key string, into ...*string) bool {
 		v := m[key]
