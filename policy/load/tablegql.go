@@ -15,6 +15,10 @@ import (
 // (<t>, <t>_by_pk, insert_<t>_one, ...) unless configuration.
 // custom_root_fields names it, then the source's customization.root_fields
 // prefix and suffix around the result, under its namespace if it has one.
+// Under the graphql-default naming convention (the source's
+// customization.naming_convention, else WithDefaultNamingConvention) the
+// same names are camelCase (naming.go): articlesByPk, insertArticlesOne,
+// x_InsertArticles_v1.
 //
 // These keys shaped only the GraphQL schema before CheckGraphQL decided
 // table root fields, and Warden loaded metadata whatever they held: so a
