@@ -117,46 +117,34 @@ func graphqlDefaultIdent(t *model.Table) ([]nameWord, bool) {
 	return append(out, ws...), true
 }
 
+// rootWords are the words Hasura puts before and after a table's
+// identifier for each root field kind (select: none).
+var rootWords = map[string][2][]string{
+	model.RootSelectByPk:      {nil, {"by", "pk"}},
+	model.RootSelectAggregate: {nil, {"aggregate"}},
+	model.RootSelectStream:    {nil, {"stream"}},
+	model.RootInsert:          {{"insert"}, nil},
+	model.RootInsertOne:       {{"insert"}, {"one"}},
+	model.RootUpdate:          {{"update"}, nil},
+	model.RootUpdateByPk:      {{"update"}, {"by", "pk"}},
+	model.RootUpdateMany:      {{"update"}, {"many"}},
+	model.RootDelete:          {{"delete"}, nil},
+	model.RootDeleteByPk:      {{"delete"}, {"by", "pk"}},
+}
+
 // graphqlDefaultRootName is the graphql-default name of a table root
 // field of a kind.
 func graphqlDefaultRootName(kind string, ident []nameWord) string {
-	w := func(s ...string) []nameWord {
-		out := make([]nameWord, len(s))
-		for i, x := range s {
-			out[i] = nameWord{text: x}
-		}
-		return out
+	around := rootWords[kind]
+	all := make([]nameWord, 0, len(around[0])+len(ident)+len(around[1]))
+	for _, x := range around[0] {
+		all = append(all, nameWord{text: x})
 	}
-	cat := func(parts ...[]nameWord) string {
-		var all []nameWord
-		for _, p := range parts {
-			all = append(all, p...)
-		}
-		return joinWords(all, false)
+	all = append(all, ident...)
+	for _, x := range around[1] {
+		all = append(all, nameWord{text: x})
 	}
-	switch kind {
-	case model.RootSelectByPk:
-		return cat(ident, w("by", "pk"))
-	case model.RootSelectAggregate:
-		return cat(ident, w("aggregate"))
-	case model.RootSelectStream:
-		return cat(ident, w("stream"))
-	case model.RootInsert:
-		return cat(w("insert"), ident)
-	case model.RootInsertOne:
-		return cat(w("insert"), ident, w("one"))
-	case model.RootUpdate:
-		return cat(w("update"), ident)
-	case model.RootUpdateByPk:
-		return cat(w("update"), ident, w("by", "pk"))
-	case model.RootUpdateMany:
-		return cat(w("update"), ident, w("many"))
-	case model.RootDelete:
-		return cat(w("delete"), ident)
-	case model.RootDeleteByPk:
-		return cat(w("delete"), ident, w("by", "pk"))
-	}
-	return cat(ident)
+	return joinWords(all, false)
 }
 
 // wrapGraphqlDefault puts the source's prefix and suffix around a root

@@ -149,8 +149,9 @@ type TableGraphQL struct {
 	// another source, which Warden does not decide.
 	RemoteRelationships map[string]bool
 	// TypeName is the table's GraphQL object type name: its GraphQL name
-	// with the source's type_names prefix and suffix ("" when Warden
-	// could not tell its names).
+	// with the source's type_names prefix and suffix, PascalCase under
+	// the graphql-default naming convention ("" when Warden could not
+	// tell its names).
 	TypeName string
 }
 
