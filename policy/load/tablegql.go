@@ -263,6 +263,14 @@ func (ld *loader) remoteRelationships(e *tableEntry) {
 // tables, or a table and an action or function) is left out and noted:
 // Hasura reports such a conflict as inconsistent.
 func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
+	for _, src := range ld.sources {
+		if src.gql != nil && src.gql != gqlUnknown && src.gql.GraphQLDefault {
+			if out.GraphQLDefaultSources == nil {
+				out.GraphQLDefaultSources = map[string]bool{}
+			}
+			out.GraphQLDefaultSources[src.name] = true
+		}
+	}
 	sources := map[string]*model.SourceGraphQL{}
 	for _, e := range ld.order {
 		if e.table != nil {

@@ -23,6 +23,11 @@ type GraphQLMetadata struct {
 	// schema (graphql_schema_introspection.yaml's disabled_for_roles);
 	// every other role may, as in Hasura.
 	IntrospectionDisabled map[string]bool
+	// GraphQLDefaultSources are the sources named by Hasura's
+	// graphql-default naming convention: CheckGraphQL leaves their
+	// tracked functions and native queries undecided (their names,
+	// arguments and selections follow the convention).
+	GraphQLDefaultSources map[string]bool
 	// TableFields are the root fields of tracked tables by name, as
 	// Hasura names them (table configuration and source customization
 	// applied); Namespaces hold those of sources with a root field
