@@ -129,6 +129,12 @@ type Config struct {
 	// StrictPolicy refuses a policy set with an inconsistent object
 	// (--strict); by default such objects are left out and listed.
 	StrictPolicy bool
+	// DefaultNamingConvention is the GraphQL naming convention of a
+	// source whose customization names none (--default-naming-convention,
+	// Hasura's HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION): hasura-default
+	// or graphql-default. It names the table root fields CheckGraphQL
+	// decides.
+	DefaultNamingConvention string
 	// Watch reloads the policy set and the caller keys file when their
 	// files change (--watch); SIGHUP and AdminService.Reload reload either
 	// way.
@@ -185,35 +191,36 @@ type Config struct {
 // DefaultConfig returns the configuration with every default filled in.
 func DefaultConfig() Config {
 	return Config{
-		GRPCAddr:             DefaultGRPCAddr,
-		HTTPAddr:             DefaultHTTPAddr,
-		LogFormat:            "json",
-		LogLevel:             "info",
-		MaxRows:              DefaultMaxRows,
-		MaxRecvMsgSize:       DefaultMaxRecvMsgSize,
-		MaxRequestValues:     DefaultMaxRequestValues,
-		MaxListElements:      DefaultMaxListElements,
-		MaxValueDepth:        DefaultMaxValueDepth,
-		MessageRecvTimeout:   DefaultMessageRecvTimeout,
-		StreamWorkers:        DefaultStreamWorkers,
-		Watch:                true,
-		ReloadDebounce:       reload.DefaultDebounce,
-		GCHeadroomMiB:        DefaultGCHeadroomMiB,
-		ShutdownTimeout:      DefaultShutdownTimeout,
-		MaxConcurrentStreams: DefaultMaxConcurrentStreams,
-		MaxConnections:       DefaultMaxConnections,
-		MaxConnectionIdle:    DefaultMaxConnectionIdle,
-		KeepaliveMinTime:     DefaultKeepaliveMinTime,
-		MaxRuleDepth:         load.DefaultMaxDepth,
-		MaxRuleNodes:         load.DefaultMaxNodes,
-		Evaluator:            "native",
-		HTTPGateway:          true,
-		CORSMaxAge:           DefaultCORSMaxAge,
-		ConsoleQueryTimeout:  DefaultConsoleQueryTimeout,
-		Callers:              callerauth.DefaultConfig(),
-		Sessions:             session.DefaultConfig(),
-		DecisionLog:          DefaultDecisionLogConfig(),
-		Bundle:               bundlesource.DefaultConfig(),
+		GRPCAddr:                DefaultGRPCAddr,
+		HTTPAddr:                DefaultHTTPAddr,
+		LogFormat:               "json",
+		LogLevel:                "info",
+		MaxRows:                 DefaultMaxRows,
+		MaxRecvMsgSize:          DefaultMaxRecvMsgSize,
+		MaxRequestValues:        DefaultMaxRequestValues,
+		MaxListElements:         DefaultMaxListElements,
+		MaxValueDepth:           DefaultMaxValueDepth,
+		MessageRecvTimeout:      DefaultMessageRecvTimeout,
+		StreamWorkers:           DefaultStreamWorkers,
+		Watch:                   true,
+		ReloadDebounce:          reload.DefaultDebounce,
+		GCHeadroomMiB:           DefaultGCHeadroomMiB,
+		ShutdownTimeout:         DefaultShutdownTimeout,
+		MaxConcurrentStreams:    DefaultMaxConcurrentStreams,
+		MaxConnections:          DefaultMaxConnections,
+		MaxConnectionIdle:       DefaultMaxConnectionIdle,
+		KeepaliveMinTime:        DefaultKeepaliveMinTime,
+		MaxRuleDepth:            load.DefaultMaxDepth,
+		MaxRuleNodes:            load.DefaultMaxNodes,
+		DefaultNamingConvention: "hasura-default",
+		Evaluator:               "native",
+		HTTPGateway:             true,
+		CORSMaxAge:              DefaultCORSMaxAge,
+		ConsoleQueryTimeout:     DefaultConsoleQueryTimeout,
+		Callers:                 callerauth.DefaultConfig(),
+		Sessions:                session.DefaultConfig(),
+		DecisionLog:             DefaultDecisionLogConfig(),
+		Bundle:                  bundlesource.DefaultConfig(),
 	}
 }
 
@@ -226,6 +233,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	RegisterRuleLimitFlags(fs, &c.MaxRuleDepth, &c.MaxRuleNodes)
 	RegisterEvaluatorFlag(fs, &c.Evaluator)
 	RegisterConsistencyFlags(fs, &c.StrictPolicy, &c.AllowNoRoles)
+	RegisterNamingConventionFlag(fs, &c.DefaultNamingConvention)
 	fs.BoolVar(&c.Watch, "watch", c.Watch, "reload the policy set (its directory, the --schema file) and --api-keys-file when their files change; SIGHUP and AdminService.Reload reload either way")
 	fs.DurationVar(&c.ReloadDebounce, "reload-debounce", c.ReloadDebounce, "how long changed files must stay unchanged before a reload")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: json or text")
@@ -276,7 +284,25 @@ func (c Config) LoadOptions() []load.Option {
 	if c.StrictPolicy {
 		opts = append(opts, load.WithStrict())
 	}
+	if c.DefaultNamingConvention != "" {
+		opts = append(opts, load.WithDefaultNamingConvention(c.DefaultNamingConvention))
+	}
 	return opts
+}
+
+// RegisterNamingConventionFlag binds --default-naming-convention, shared
+// by the subcommands that load a policy set as serve does.
+func RegisterNamingConventionFlag(fs *flag.FlagSet, nc *string) {
+	fs.StringVar(nc, "default-naming-convention", *nc, "GraphQL naming `convention` of a source whose customization names none, as Hasura's HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION: hasura-default or graphql-default (it names the table root fields CheckGraphQL decides)")
+}
+
+// ValidateNamingConvention checks --default-naming-convention.
+func ValidateNamingConvention(nc string) error {
+	switch nc {
+	case "", "hasura-default", "graphql-default":
+		return nil
+	}
+	return fmt.Errorf("--default-naming-convention %q: want hasura-default or graphql-default", nc)
 }
 
 // RegisterConsistencyFlags binds --strict and --allow-no-roles, shared by
@@ -358,6 +384,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRuleNodes < 1 {
 		errs = append(errs, fmt.Errorf("--max-rule-nodes %d: want at least 1", c.MaxRuleNodes))
+	}
+	if err := ValidateNamingConvention(c.DefaultNamingConvention); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateCORS()...)
 	if c.ConsoleQueryTimeout <= 0 || c.ConsoleQueryTimeout > maxConsoleQueryTimeout {

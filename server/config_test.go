@@ -149,6 +149,7 @@ func TestConfigValidate(t *testing.T) {
 			c.Sessions.JWTSecret = "{"
 		}, want: []string{"--rate-limit", "--unauthorized-role", "--jwt-secret"}},
 		{name: "rule limits", edit: func(c *Config) { c.MaxRuleDepth, c.MaxRuleNodes = 0, 0 }, want: []string{"--max-rule-depth", "--max-rule-nodes"}},
+		{name: "naming convention", edit: func(c *Config) { c.DefaultNamingConvention = "camelCase" }, want: []string{"--default-naming-convention \"camelCase\""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

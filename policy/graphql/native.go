@@ -28,6 +28,10 @@ func decideNative(p *model.Policy, role string, op ast.Operation, f *ast.Field) 
 		return RootField{}, false
 	}
 	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: NativeQueryField}
+	if p.GraphQL.GraphQLDefaultSources[nq.Source] {
+		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s is in source %s, named by the graphql-default naming convention, whose native query fields CheckGraphQL does not decide", nq.RootField, nq.Source)
+		return rf, true
+	}
 	lm := p.GraphQL.LogicalModels[nq.Source][nq.Returns]
 	if role == model.AdminRole {
 		rf.Decision, rf.Reason = Allow, "admin may use every native query"

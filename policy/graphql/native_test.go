@@ -91,3 +91,24 @@ func TestDecideNativeQuery(t *testing.T) {
 		})
 	}
 }
+
+// TestNativeQueryGraphqlDefault: a native query of a source named by the
+// graphql-default naming convention is undecided, never allowed: its
+// arguments and selections follow a convention Warden does not read.
+func TestNativeQueryGraphqlDefault(t *testing.T) {
+	fsys := v3dir(t)
+	fsys["metadata/databases/databases.yaml"] = &fstest.MapFile{Data: []byte(nativeSource)}
+	p, err := load.FS(context.Background(), fsys, "test", load.WithDefaultNamingConvention("graphql-default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range []string{"user", "admin"} {
+		res, err := graphql.Decide(p, graphql.Request{Role: role, Query: `{ article_summaries { id } }`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := res.RootFields[0]; f.Decision != graphql.Undecided || f.Kind != graphql.NativeQueryField || !strings.Contains(f.Reason, "graphql-default") {
+			t.Errorf("%s: %v %v (%s), want an undecided native query field", role, f.Kind, f.Decision, f.Reason)
+		}
+	}
+}

@@ -207,6 +207,12 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 	if op == model.OpUpdate && pm != nil && len(settable(pm)) == 0 {
 		return deny("field '%s' not found: the update permission of role %s on %s lets it set no column", f.Name, d.req.Role, t.Name)
 	}
+	if tf.GraphQLDefault {
+		// The field exists for the role; its arguments and selections are
+		// named by graphql-default (orderBy, onConflict, camelCase
+		// columns, ...), which Warden does not read yet.
+		return &undecidedError{fmt.Sprintf("%s: role %s has the %s permission on %s, but its arguments and selections, named by the graphql-default naming convention, are not decided by CheckGraphQL", f.Name, d.req.Role, op, t.Name)}
+	}
 	key := f.Alias
 	switch tf.Kind {
 	case model.RootSelect, model.RootSelectStream:

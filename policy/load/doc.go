@@ -10,8 +10,9 @@
 //   - the version 3 directory: databases/databases.yaml lists the sources
 //     (name, kind, tables, functions (functions.go), logical_models and
 //     native_queries (logical.go); stored_procedures are noted as not
-//     decided; customization's root_fields and type_names name the
-//     source's GraphQL root fields (tablegql.go); configuration,
+//     decided; customization's root_fields, type_names and
+//     naming_convention name the source's GraphQL root fields
+//     (tablegql.go, naming.go); configuration,
 //     query_tags and health_check are ignored); a source's
 //     tables are an inline list or "!include default/tables/tables.yaml",
 //     whose entries are inline table entries or "!include

@@ -30,6 +30,9 @@ type config struct {
 	// tables it names (TrackedTables).
 	tablesOnly bool
 	strict     bool
+	// namingConvention is the naming convention of a source whose
+	// customization names none ("" is hasura-default).
+	namingConvention string
 }
 
 // WithStrict refuses the whole set when any object is inconsistent. By
@@ -50,6 +53,15 @@ func WithMaxDepth(n int) Option { return func(c *config) { c.maxDepth = n } }
 // in nodes: operators, logical keys and literal values, list elements
 // included (DefaultMaxNodes). A larger one is a load error.
 func WithMaxNodes(n int) Option { return func(c *config) { c.maxNodes = n } }
+
+// WithDefaultNamingConvention names the GraphQL naming convention of a
+// source whose customization.naming_convention is not set, as Hasura's
+// HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION does: "hasura-default" (the
+// default) or "graphql-default". Another value leaves the table root
+// fields of such sources undecided (a load note), never a load error.
+func WithDefaultNamingConvention(nc string) Option {
+	return func(c *config) { c.namingConvention = nc }
+}
 
 // Dir loads the policy set in directory dir.
 func Dir(ctx context.Context, dir string, opts ...Option) (*model.Policy, error) {

@@ -15,6 +15,10 @@ import (
 // (<t>, <t>_by_pk, insert_<t>_one, ...) unless configuration.
 // custom_root_fields names it, then the source's customization.root_fields
 // prefix and suffix around the result, under its namespace if it has one.
+// Under the graphql-default naming convention (the source's
+// customization.naming_convention, else WithDefaultNamingConvention) the
+// same names are camelCase (naming.go): articlesByPk, insertArticlesOne,
+// x_InsertArticles_v1.
 //
 // These keys shaped only the GraphQL schema before CheckGraphQL decided
 // table root fields, and Warden loaded metadata whatever they held: so a
@@ -54,23 +58,44 @@ func (ld *loader) rootFieldList(n *yaml.Node, l loc, allowed []string, ok *bool)
 
 // sourceCustomization reads a source's customization: root_fields
 // {namespace, prefix, suffix}, type_names {prefix, suffix} and
-// naming_convention. A naming convention other than hasura-default, or a
-// shape Warden cannot read, leaves the source's root fields undecided.
+// naming_convention (hasura-default, or graphql-default: naming.go;
+// WithDefaultNamingConvention names the one of a source without it). Any
+// other naming convention, or a shape Warden cannot read, leaves the
+// source's root fields undecided.
 func (ld *loader) sourceCustomization(n *yaml.Node, l loc, source string) *model.SourceGraphQL {
+	out := &model.SourceGraphQL{}
+	convention := func(v, from string) bool {
+		switch v {
+		case "", "hasura-default":
+		case "graphql-default":
+			out.GraphQLDefault = true
+		default:
+			ld.notef("%s: %s %q: the root fields of source %s are not decided by CheckGraphQL (only hasura-default and graphql-default are)", l.source(), from, v, source)
+			return false
+		}
+		return true
+	}
 	if isNull(deref(n)) {
+		if !convention(ld.cfg.namingConvention, "default naming convention") {
+			return gqlUnknown
+		}
+		if out.GraphQLDefault {
+			return out
+		}
 		return nil
 	}
-	out := &model.SourceGraphQL{}
 	m, ok := yamlMap(n)
 	if !ok {
 		ld.notef("%s: not read (not an object): the root fields of source %s are not decided by CheckGraphQL", l.source(), source)
 		return gqlUnknown
 	}
-	if nc := m["naming_convention"]; nc != nil {
-		if v, _ := scalar(nc); v != "hasura-default" {
-			ld.notef("%s: naming_convention %q: the root fields of source %s are not decided by CheckGraphQL (only hasura-default is)", l.source(), v, source)
+	if nc := m["naming_convention"]; !isNull(deref(nc)) {
+		v, _ := scalar(nc)
+		if !convention(v, "naming_convention") {
 			return gqlUnknown
 		}
+	} else if !convention(ld.cfg.namingConvention, "default naming convention") {
+		return gqlUnknown
 	}
 	read := func(key string, into ...*string) bool {
 		v := m[key]
@@ -238,6 +263,14 @@ func (ld *loader) remoteRelationships(e *tableEntry) {
 // tables, or a table and an action or function) is left out and noted:
 // Hasura reports such a conflict as inconsistent.
 func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
+	for _, src := range ld.sources {
+		if src.gql != nil && src.gql != gqlUnknown && src.gql.GraphQLDefault {
+			if out.GraphQLDefaultSources == nil {
+				out.GraphQLDefaultSources = map[string]bool{}
+			}
+			out.GraphQLDefaultSources[src.name] = true
+		}
+	}
 	sources := map[string]*model.SourceGraphQL{}
 	for _, e := range ld.order {
 		if e.table != nil {
@@ -270,22 +303,37 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 			custom = t.GraphQL.RootFields
 		}
 		typeName := cust.TypePrefix + base + cust.TypeSuffix
+		var ident []nameWord
+		if cust.GraphQLDefault {
+			var ok bool
+			if ident, ok = graphqlDefaultIdent(t); !ok || !allCamelFixed(custom) {
+				ld.notef("%s: naming_convention graphql-default: Warden cannot tell how Hasura names the root fields of %s (a double or trailing underscore, or a custom name the convention would change): not decided by CheckGraphQL", e.loc.source(), t.Name)
+				continue
+			}
+			typeName = wrapGraphqlDefault(cust.TypePrefix, joinWords(ident, true), cust.TypeSuffix)
+		}
 		if t.GraphQL == nil {
 			t.GraphQL = &model.TableGraphQL{}
 		}
 		t.GraphQL.TypeName = typeName
 		for _, kind := range model.TableRootKinds {
 			name := custom[kind]
-			if name == "" {
-				name = defaultRootName(kind, base)
+			switch {
+			case name != "" && cust.GraphQLDefault:
+				name = wrapGraphqlDefault(cust.Prefix, name, cust.Suffix)
+			case cust.GraphQLDefault:
+				name = wrapGraphqlDefault(cust.Prefix, graphqlDefaultRootName(kind, ident), cust.Suffix)
+			case name == "":
+				name = cust.Prefix + defaultRootName(kind, base) + cust.Suffix
+			default:
+				name = cust.Prefix + name + cust.Suffix
 			}
-			name = cust.Prefix + name + cust.Suffix
 			if claims[cust.Namespace] == nil {
 				claims[cust.Namespace] = map[string]*claim{}
 			}
 			c := claims[cust.Namespace][name]
 			if c == nil {
-				c = &claim{f: model.TableRootField{Table: t.Name, Kind: kind, TypeName: typeName}}
+				c = &claim{f: model.TableRootField{Table: t.Name, Kind: kind, TypeName: typeName, GraphQLDefault: cust.GraphQLDefault}}
 				claims[cust.Namespace][name] = c
 			}
 			c.count++
@@ -327,6 +375,17 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 		}
 		out.Namespaces[ns] = m
 	}
+}
+
+// allCamelFixed says whether graphql-default leaves every custom root
+// field name as written (naming.go).
+func allCamelFixed(custom map[string]string) bool {
+	for _, name := range custom {
+		if !camelFixed(name) {
+			return false
+		}
+	}
+	return true
 }
 
 // defaultRootName is Hasura's default name (hasura-default naming

@@ -118,7 +118,7 @@ func TestTableGraphQLNamesUnread(t *testing.T) {
 			"custom_root_fields not read", []string{"writers", "writer", "authors"}, "articles"},
 		{"unknown custom root field", []string{`"select_by_pk": "writer"`, `"select_one": "writer"`},
 			"custom_root_fields.select_one not read", []string{"writers"}, "articles"},
-		{"naming convention", []string{`"type_names": {"prefix": "X"}`, `"type_names": {"prefix": "X"}, "naming_convention": "graphql-default"`},
+		{"naming convention", []string{`"type_names": {"prefix": "X"}`, `"type_names": {"prefix": "X"}, "naming_convention": "kebab-case"`},
 			"naming_convention", nil, "articles"},
 		{"two tables claim a name", []string{`"custom_name": "writers"`, `"custom_name": "articles"`},
 			"claimed by more than one table", []string{"articles", "articles_aggregate", "insert_articles"}, "articles_by_pk"},

@@ -23,6 +23,11 @@ type GraphQLMetadata struct {
 	// schema (graphql_schema_introspection.yaml's disabled_for_roles);
 	// every other role may, as in Hasura.
 	IntrospectionDisabled map[string]bool
+	// GraphQLDefaultSources are the sources named by Hasura's
+	// graphql-default naming convention: CheckGraphQL leaves their
+	// tracked functions and native queries undecided (their names,
+	// arguments and selections follow the convention).
+	GraphQLDefaultSources map[string]bool
 	// TableFields are the root fields of tracked tables by name, as
 	// Hasura names them (table configuration and source customization
 	// applied); Namespaces hold those of sources with a root field
@@ -149,8 +154,9 @@ type TableGraphQL struct {
 	// another source, which Warden does not decide.
 	RemoteRelationships map[string]bool
 	// TypeName is the table's GraphQL object type name: its GraphQL name
-	// with the source's type_names prefix and suffix ("" when Warden
-	// could not tell its names).
+	// with the source's type_names prefix and suffix, PascalCase under
+	// the graphql-default naming convention ("" when Warden could not
+	// tell its names).
 	TypeName string
 }
 
@@ -182,6 +188,11 @@ type TableRootField struct {
 	// with the source's type_names prefix and suffix), for error messages
 	// that name types as Hasura does.
 	TypeName string
+	// GraphQLDefault: the field's source names its schema with Hasura's
+	// graphql-default naming convention (camelCase fields and arguments,
+	// PascalCase types), whose argument and selection names CheckGraphQL
+	// does not read yet: past the root field itself it is undecided.
+	GraphQLDefault bool
 }
 
 // Op is the permission the root field is decided by.
@@ -205,6 +216,8 @@ type SourceGraphQL struct {
 	Namespace, Prefix, Suffix string
 	// TypePrefix and TypeSuffix wrap its type names.
 	TypePrefix, TypeSuffix string
+	// GraphQLDefault: customization.naming_convention is graphql-default.
+	GraphQLDefault bool
 }
 
 // ColumnField returns the GraphQL field name of a column of t.

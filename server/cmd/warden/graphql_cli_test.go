@@ -102,3 +102,23 @@ func TestGraphQLCommandTables(t *testing.T) {
 		t.Errorf("variables not an object: err %v", err)
 	}
 }
+
+// TestGraphQLCommandNamingConvention: --default-naming-convention names
+// the table root fields of sources that set no convention, as Hasura's
+// HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION does; a value Hasura does not
+// know is a usage error.
+func TestGraphQLCommandNamingConvention(t *testing.T) {
+	dir := "../../../policy/graphql/testdata/tables"
+	stdout, stderr, err := runCLI(t, nil, "graphql", dir, "--role", "user", "--session", "x-hasura-user-id=7",
+		"--default-naming-convention", "graphql-default", "--query", "{ articlesAggregate { aggregate { count } } }")
+	if err != nil && !strings.Contains(stdout, "DENY") {
+		t.Fatalf("graphql: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "DENY") || !strings.Contains(stdout, "query_root_fields") {
+		t.Errorf("articlesAggregate under graphql-default: output %s, want a DENY (query_root_fields)", stdout)
+	}
+	_, stderr, err = runCLI(t, nil, "graphql", dir, "--role", "user", "--default-naming-convention", "camelCase", "--query", "{ articles { id } }")
+	if err == nil || !strings.Contains(err.Error()+stderr, "--default-naming-convention") {
+		t.Errorf("unknown convention: err %v, stderr %s, want a usage error naming the flag", err, stderr)
+	}
+}

@@ -19,7 +19,8 @@ import (
 const embeddedSource = "embedded:example"
 
 // registerLoadFlags binds the flags that decide how a policy set loads:
-// --policy, --schema, --max-rule-depth, --max-rule-nodes and --evaluator, as serve has
+// --policy, --schema, --max-rule-depth, --max-rule-nodes, --evaluator,
+// --strict, --allow-no-roles and --default-naming-convention, as serve has
 // them (serve binds them through Config.RegisterFlags). Every command that
 // loads a policy set binds them, so that it loads exactly what serve loads.
 func registerLoadFlags(fs *flag.FlagSet, cfg *server.Config) {
@@ -27,6 +28,7 @@ func registerLoadFlags(fs *flag.FlagSet, cfg *server.Config) {
 	server.RegisterRuleLimitFlags(fs, &cfg.MaxRuleDepth, &cfg.MaxRuleNodes)
 	server.RegisterEvaluatorFlag(fs, &cfg.Evaluator)
 	server.RegisterConsistencyFlags(fs, &cfg.StrictPolicy, &cfg.AllowNoRoles)
+	server.RegisterNamingConventionFlag(fs, &cfg.DefaultNamingConvention)
 }
 
 // loadPolicy loads the policy set in cfg.Policy, or the embedded example
@@ -36,6 +38,9 @@ func registerLoadFlags(fs *flag.FlagSet, cfg *server.Config) {
 func loadPolicy(ctx context.Context, cfg server.Config) (*model.Policy, error) {
 	if cfg.MaxRuleDepth < 1 {
 		return nil, usageError{fmt.Errorf("--max-rule-depth %d: want at least 1", cfg.MaxRuleDepth)}
+	}
+	if err := server.ValidateNamingConvention(cfg.DefaultNamingConvention); err != nil {
+		return nil, usageError{err}
 	}
 	if cfg.MaxRuleNodes < 1 {
 		return nil, usageError{fmt.Errorf("--max-rule-nodes %d: want at least 1", cfg.MaxRuleNodes)}
