@@ -53,6 +53,17 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if tracingOn {
 		log.Info("tracing on: a span per call, exported over OTLP as the OTEL_* variables configure")
 	}
+	// WARDEN_CPU_PROFILE=FILE writes a CPU profile of the whole run (go
+	// tool pprof reads it): for measuring the server under a load
+	// generator, which sets it with --server-env.
+	if path := a.getenv("WARDEN_CPU_PROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			return usageError{fmt.Errorf("WARDEN_CPU_PROFILE: %w", err)}
+		}
+		defer stop()
+		log.Info("writing a CPU profile", slog.String("file", path))
+	}
 
 	var opts []server.Option
 	var devKey string
