@@ -398,7 +398,8 @@ func sortedRoles(m map[string]*model.Permission) []string {
 
 // written narrows an insert or update permission as Hasura metadata often
 // does: now and then to some of the columns, and now and then with a
-// preset (a literal) on a column of a plain kind. Check then denies a row
+// preset on a column of a plain kind (a literal, or a timestamptz
+// session variable). Check then denies a row
 // that writes another column or states the preset one, and applies the
 // preset before the check (see Case.Outcomes).
 func (g *gen) written(t *model.Table, perm *model.Permission) {
@@ -421,7 +422,7 @@ func (g *gen) written(t *model.Table, perm *model.Permission) {
 			continue
 		}
 		switch ty.Kind {
-		case model.KindInteger, model.KindText, model.KindBoolean, model.KindUUID, model.KindDate:
+		case model.KindInteger, model.KindText, model.KindBoolean, model.KindUUID, model.KindDate, model.KindTimestamptz:
 			plain = append(plain, c)
 		}
 	}
@@ -429,5 +430,13 @@ func (g *gen) written(t *model.Table, perm *model.Permission) {
 		return
 	}
 	c := plain[g.r.IntN(len(plain))]
+	if c.Type.Kind == model.KindTimestamptz {
+		// From the session, as Hasura's presets mostly are: its text
+		// read as Check reads it (without an offset as UTC).
+		v := g.sessionVar(model.KindTimestamptz, false)
+		v.Type = c.Type
+		perm.Set = map[string]model.Value{c.Name: v}
+		return
+	}
 	perm.Set = map[string]model.Value{c.Name: model.Literal{V: g.literalOf(c.Type.Kind, c.Type)}}
 }

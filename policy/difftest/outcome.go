@@ -88,7 +88,7 @@ func (c *Case) Outcomes(ctx context.Context, set *engine.Set) ([]Outcome, error)
 				if perm != nil && len(perm.Set) > 0 {
 					// Check applied the presets to the written row:
 					// the check reads them, not the stored values.
-					want = writtenAllowed(res, rule.Op, row, withPresets(tbl, row, perm), c.Rows)
+					want = writtenAllowed(res, rule.Op, row, withPresets(tbl, row, res.Presets), c.Rows)
 					if want != ok {
 						o.PresetApplied++
 						cols = nil

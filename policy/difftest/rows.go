@@ -182,8 +182,13 @@ func (g *gen) text(k model.Kind) string {
 		case model.KindTimestamp:
 			return strings.Replace(x, "T", " ", 1)
 		case model.KindTimestamptz:
-			if g.r.IntN(2) == 0 {
+			switch g.r.IntN(3) {
+			case 0:
 				return strings.Replace(strings.TrimSuffix(x, "Z"), "T", " ", 1) + "+00"
+			case 1:
+				// No offset: UTC for Check, whatever the database
+				// session's TimeZone.
+				return strings.Replace(strings.TrimSuffix(x, "Z"), "T", " ", 1)
 			}
 		case model.KindJSONB:
 			b, _ := json.Marshal(x)

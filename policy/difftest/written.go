@@ -53,13 +53,13 @@ func isPreset(perm *model.Permission, col string) bool {
 	return ok
 }
 
-// withPresets is row with the permission's presets (literals, in the
-// column's canonical form) over it.
-func withPresets(t *model.Table, row map[string]any, perm *model.Permission) map[string]any {
+// withPresets is row with the presets Filter reports (literals, and
+// session variables substituted, in the column's canonical form) over it.
+func withPresets(t *model.Table, row map[string]any, presets map[string]any) map[string]any {
 	out := maps.Clone(row)
-	for col, v := range perm.Set {
+	for col, v := range presets {
 		c, _ := t.Column(col)
-		cv, err := model.CoerceColumn(c.Type, v.(model.Literal).V, false)
+		cv, err := model.CoerceColumn(c.Type, v, false)
 		if err != nil {
 			panic(fmt.Sprintf("difftest: preset %s: %v", col, err))
 		}

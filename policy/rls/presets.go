@@ -126,19 +126,20 @@ func (g *generator) sessionPreset(c *model.Column, col string, v model.SessionVa
 	if ty.Fold || ty.PadSpace || ty.Enum != nil || ty.Canon != "" || ty.Base != "" {
 		return nil, fmt.Errorf("a %s column, whose values Check normalises", ty.Declared)
 	}
-	if v.Kind == model.KindTimestamptz {
-		// The assignment would read the text in the session's TimeZone;
-		// policies read it through the timestamptz function, presets
-		// not yet (no generated case proves them).
-		return nil, fmt.Errorf("PostgreSQL reads a timestamptz without an offset in the session's TimeZone, Check as UTC")
-	}
 	p := residual.Param{Name: v.Name, Kind: v.Kind}
-	if _, err := sqlgen.SessionSQL(g.sql.Session, p); err != nil {
+	read, err := sqlgen.SessionSQL(g.sql.Session, p)
+	if err != nil {
 		return nil, err
 	}
 	text, err := sqlgen.SessionText(g.sql.Session, v.Name)
 	if err != nil {
 		return nil, err
+	}
+	if v.Kind == model.KindTimestamptz {
+		// An assignment of the text would read it in the session's
+		// TimeZone; the timestamptz function reads it as Check does,
+		// without an offset as UTC, and fails outside Check's years.
+		text = read
 	}
 	rej, err := sqlgen.SessionRejected(g.sql.Session, p)
 	if err != nil {

@@ -202,6 +202,12 @@ func (l *leg) underRLS(ctx context.Context, tb *model.Table, op model.Operation,
 		return false, err
 	}
 	defer tx.Rollback()
+	// A TimeZone other than UTC, so that a timestamptz read in the
+	// session's zone (not as Check reads it, without an offset as UTC)
+	// shows. The row is read and written back in it alike.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL TimeZone = 'America/St_Johns'`); err != nil {
+		return false, err
+	}
 	ref := qi(l.schema) + "." + qi(tb.Name.Name)
 	cols := tb.ColumnNames()
 	slices.Sort(cols)
