@@ -123,6 +123,11 @@ func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 			suffix = "[]"
 		}
 		return w.enumCast(text, mc.Type.Enum, suffix)
+	case p.PadSpace && !p.Fold && p.Enum == "" && p.Canon == "" && mc.Type.PadSpace && !mc.Type.Fold && mc.Type.Enum == nil && mc.Type.Canon == "":
+		// Trailing spaces trimmed as Check trims them (SessionSQL),
+		// compared as text with the column, whose cast to text trims
+		// its own: as a bound value is (param).
+		return SessionSQL(s, p)
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" || mc.Type.Fold || mc.Type.Enum != nil || mc.Type.Canon != "":
 		return "", unsupported(fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name))
 	}
@@ -154,6 +159,16 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 		return sessionLabels(s, p)
 	case p.Order != "":
 		return "", unsupported("an enum column ordered against a variable compares with the labels on one side of it, which Check computes")
+	case p.PadSpace && p.Kind == model.KindText && !p.Array && !p.Fold && p.Enum == "" && p.Canon == "":
+		// A value compared with a character(n) column: Check trims its
+		// trailing spaces (model.Normalize), and only spaces, as rtrim
+		// does; the column's values are compared trimmed alike
+		// (PostgreSQL's cast of bpchar to text), whatever n.
+		text, err := SessionText(s, p.Name)
+		if err != nil {
+			return "", err
+		}
+		return "pg_catalog.rtrim(" + text + ", ' ')", nil
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "":
 		return "", unsupported("compared with a citext, character(n), enum or canonical-text column, whose values Check normalises (lower-cased, padding stripped, a label, canonical text)")
 	case p.Array && s.List == "":
