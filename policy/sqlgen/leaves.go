@@ -159,6 +159,8 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 		return sessionLabels(s, p)
 	case p.Order != "":
 		return "", unsupported("an enum column ordered against a variable compares with the labels on one side of it, which Check computes")
+	case p.Fold && p.Kind == model.KindText && !p.Array && !p.PadSpace && p.Enum == "" && p.Canon == "":
+		return sessionFolded(s, p)
 	case p.PadSpace && p.Kind == model.KindText && !p.Array && !p.Fold && p.Enum == "" && p.Canon == "":
 		// A value compared with a character(n) column: Check trims its
 		// trailing spaces (model.Normalize), and only spaces, as rtrim
@@ -654,6 +656,9 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 			return err
 		}
 	}
+	if p, ok := x.Right.(residual.Param); ok && x.Left.Lower && !ordered && p.Fold {
+		return w.foldedSession(x, f, p)
+	}
 	if _, mc, err := w.col(x.Left, f); err != nil {
 		return err
 	} else if err := canonSupport(w.d, cmpOpName(x), mc); err != nil {
@@ -1007,4 +1012,64 @@ func (w *work) padded(ref string, n int) string {
 	// SQLite has no REPEAT: printf('%*s', n, '') is n spaces, of which
 	// those past the column's length (in characters) are appended.
 	return "(" + ref + " || substr(printf('%*s', " + w.rawParam(int64(n), "") + ", ''), length(" + ref + ") + 1))"
+}
+
+// asciiUpper and asciiLower: every character Go's strings.ToLower (Check's
+// folding of a citext value, and the Rego's lower() of the column)
+// lower-cases to an ASCII character other than itself: A to Z, the
+// capital I with dot above (i) and the Kelvin sign (k).
+const (
+	asciiUpper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ\u0130\u212a"
+	asciiLower = "abcdefghijklmnopqrstuvwxyzik"
+)
+
+// sessionFolded reads a variable compared with a citext column, lower-cased
+// as Check lower-cases it (strings.ToLower), for ASCII text only: a text
+// with a character beyond ASCII makes the statement fail (a cast of a
+// message to integer, which no such text is) rather than be lower-cased by
+// the database's rules. ASCII text lower-cases A to Z alone, in Go and in
+// translate() alike.
+func sessionFolded(s *SessionRead, p residual.Param) (string, error) {
+	text, err := SessionText(s, p.Name)
+	if err != nil {
+		return "", err
+	}
+	msg, err := QuoteLiteral("warden: session variable " + p.Name + " compared with a citext column holds text beyond ASCII: ")
+	if err != nil {
+		return "", err
+	}
+	re, _ := QuoteLiteral(`[^\x01-\x7f]`)
+	return "(CASE WHEN " + text + " ~ " + re + " THEN (" + msg + " || " + text + ")::integer::text ELSE pg_catalog.translate(" +
+		text + ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') END)", nil
+}
+
+// foldedSession renders lower(column) = or <> a variable read by
+// sessionFolded (ASCII, lower-cased). The column is lower-cased by
+// translate() for exactly the characters Go lower-cases to ASCII
+// (asciiUpper); any other character beyond ASCII stays beyond it, in Go's
+// lower-casing and in translate's, so neither equals the ASCII value:
+// exact, in every locale, under NOT as well. Bytewise (COLLATE "C").
+func (w *work) foldedSession(x residual.Compare, f *frame, p residual.Param) error {
+	cf, mc, err := w.col(x.Left, f)
+	if err != nil {
+		return err
+	}
+	if w.r.o.Session == nil || w.d != Postgres || !mc.Type.Fold || mc.Type.Kind != model.KindText || mc.Type.Enum != nil || mc.Type.Canon != "" {
+		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
+			Reason: fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name)}
+	}
+	ref, err := w.value(cf, mc)
+	if err != nil {
+		return err
+	}
+	r, err := SessionSQL(w.r.o.Session, p)
+	if err != nil {
+		return err
+	}
+	up, err := QuoteLiteral(asciiUpper)
+	if err != nil {
+		return err
+	}
+	w.b.WriteString("pg_catalog.translate(" + ref + "::text, " + up + ", '" + asciiLower + "') COLLATE \"C\" " + x.Op.String() + " " + r)
+	return nil
 }

@@ -37,3 +37,33 @@ func TestLowerPreimage(t *testing.T) {
 		}
 	}
 }
+
+// TestASCIIFold: asciiUpper and asciiLower pair every character Go
+// lower-cases to an ASCII character other than itself with that
+// character, and no other: the column side of a citext comparison with
+// an ASCII session value (foldedSession) is then Go's lower-casing
+// wherever the result can equal an ASCII text.
+func TestASCIIFold(t *testing.T) {
+	want := map[rune]rune{}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if l := unicode.ToLower(r); l != r && l < 0x80 {
+			want[r] = l
+		}
+	}
+	up, low := []rune(asciiUpper), []rune(asciiLower)
+	if len(up) != len(low) {
+		t.Fatalf("%d characters map to %d", len(up), len(low))
+	}
+	got := map[rune]rune{}
+	for i, r := range up {
+		got[r] = low[i]
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d characters, want %d", len(got), len(want))
+	}
+	for r, l := range want {
+		if got[r] != l {
+			t.Errorf("%U lower-cases to %q, translated to %q", r, l, got[r])
+		}
+	}
+}
