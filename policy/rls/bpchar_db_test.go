@@ -19,16 +19,11 @@ func TestBpcharSessionUnderRLS(t *testing.T) {
 	db := openPG(ctx, t)
 	run := runID()
 	schema := "wrls_" + run + "_bpc"
-	for _, stmt := range []string{
-		`CREATE SCHEMA ` + qi(schema),
-		`CREATE TABLE ` + qi(schema) + `.codes (id integer PRIMARY KEY, code character(4), note text)`,
-		`INSERT INTO ` + qi(schema) + `.codes VALUES (1, 'ab', 'a'), (2, 'ab  ', 'b'), (3, 'abc', 'c'), (4, NULL, 'd'), (5, 'a b', 'e'), (6, 'ab' || chr(9), 'f'), (7, '', 'g'), (8, 'B', 'h')`,
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	t.Cleanup(func() { db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA `+qi(schema)+` CASCADE`) })
+	setupSchema(ctx, t, db, schema,
+		`CREATE SCHEMA `+qi(schema),
+		`CREATE TABLE `+qi(schema)+`.codes (id integer PRIMARY KEY, code character(4), note text)`,
+		`INSERT INTO `+qi(schema)+`.codes VALUES (1, 'ab', 'a'), (2, 'ab  ', 'b'), (3, 'abc', 'c'), (4, NULL, 'd'), (5, 'a b', 'e'), (6, 'ab' || chr(9), 'f'), (7, '', 'g'), (8, 'B', 'h')`,
+	)
 	fsys := fstest.MapFS{
 		"schema.yaml": {Data: []byte(`tables:
   - name: public.codes

@@ -22,18 +22,13 @@ func TestCitextSessionUnderRLS(t *testing.T) {
 	db := openPG(ctx, t)
 	run := runID()
 	schema := "wrls_" + run + "_cit"
-	for _, stmt := range []string{
+	setupSchema(ctx, t, db, schema,
 		`CREATE EXTENSION IF NOT EXISTS citext`,
-		`CREATE SCHEMA ` + qi(schema),
-		`CREATE TABLE ` + qi(schema) + `.people (id integer PRIMARY KEY, name citext, note text)`,
-		`INSERT INTO ` + qi(schema) + `.people VALUES (1, 'Alice', 'a'), (2, 'ALICE', 'b'), (3, 'bob', 'c'), (4, NULL, 'd'),
+		`CREATE SCHEMA `+qi(schema),
+		`CREATE TABLE `+qi(schema)+`.people (id integer PRIMARY KEY, name citext, note text)`,
+		`INSERT INTO `+qi(schema)+`.people VALUES (1, 'Alice', 'a'), (2, 'ALICE', 'b'), (3, 'bob', 'c'), (4, NULL, 'd'),
 			(5, 'Kate', 'e'), (6, E'\u212Aate', 'f'), (7, E'\u0130zmir', 'g'), (8, 'izmir', 'h'), (9, E'stra\u00dfe', 'i'), (10, E'\u00c9mile', 'j'), (11, '', 'k'), (12, E'\u0131', 'l')`,
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	t.Cleanup(func() { db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA `+qi(schema)+` CASCADE`) })
+	)
 	fsys := fstest.MapFS{
 		"schema.yaml": {Data: []byte(`tables:
   - name: public.people

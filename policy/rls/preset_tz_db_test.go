@@ -2,6 +2,7 @@ package rls_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -19,16 +20,11 @@ func TestTimestamptzPresetUnderRLS(t *testing.T) {
 	db := openPG(ctx, t)
 	run := runID()
 	schema := "wrls_" + run + "_tzp"
-	for _, stmt := range []string{
-		`CREATE SCHEMA ` + qi(schema),
-		`CREATE TABLE ` + qi(schema) + `.events (id integer PRIMARY KEY, at timestamptz, note text)`,
-		`INSERT INTO ` + qi(schema) + `.events VALUES (1, NULL, 'a'), (2, '2020-01-01 00:00:00+00', 'b')`,
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	t.Cleanup(func() { db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA `+qi(schema)+` CASCADE`) })
+	setupSchema(ctx, t, db, schema,
+		`CREATE SCHEMA `+qi(schema),
+		`CREATE TABLE `+qi(schema)+`.events (id integer PRIMARY KEY, at timestamptz, note text)`,
+		`INSERT INTO `+qi(schema)+`.events VALUES (1, NULL, 'a'), (2, '2020-01-01 00:00:00+00', 'b')`,
+	)
 	fsys := fstest.MapFS{
 		"schema.yaml": {Data: []byte(`tables:
   - name: public.events
@@ -71,5 +67,17 @@ func TestTimestamptzPresetUnderRLS(t *testing.T) {
 		l.allowed[model.OpInsert], l.denied[model.OpInsert], l.presets)
 	if l.allowed[model.OpInsert] == 0 || l.denied[model.OpInsert] == 0 || l.presets == 0 {
 		t.Error("the comparison shows nothing")
+	}
+}
+
+// setupSchema runs stmts (the first creating schema) and drops the
+// schema when the test ends.
+func setupSchema(ctx context.Context, t *testing.T, db *sql.DB, schema string, stmts ...string) {
+	t.Helper()
+	t.Cleanup(func() { db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA IF EXISTS `+qi(schema)+` CASCADE`) })
+	for _, stmt := range stmts {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
 	}
 }
