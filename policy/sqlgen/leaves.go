@@ -97,9 +97,11 @@ func (w *work) param(k model.Kind, v any) (string, error) {
 }
 
 // session renders a session variable read inside the database (Options.Session)
-// and cast to the column's type. Only the plain form is rendered: a value
-// Check coerces further (lower-cased, padding stripped, an enum label or
-// its side, canonical text) has no cast that means the same.
+// and cast to the column's type. Only the plain form is rendered, an enum
+// label checked as Check checks it, and a value compared with a
+// character(n) column trimmed as Check trims it (a citext equality is
+// foldedSession's): a value Check coerces further (lower-cased for an
+// ordering, canonical text) has no cast that means the same.
 func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 	s := w.r.o.Session
 	if s == nil || w.d != Postgres {
