@@ -2,7 +2,6 @@ package residual
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -285,7 +284,7 @@ func (t *translator) call(e *ast.Expr, op string, args []term) (leaf, error) {
 			// by Rego's regex.match.
 			pat, okP := args[0].value.(string)
 			subject, okS := args[1].value.(string)
-			re, err := regexp.Compile(pat)
+			re, err := compiledRegexp(pat)
 			if !okP || !okS || err != nil {
 				return fail("a pattern match of constants that are not a valid pattern and text")
 			}
