@@ -11,7 +11,6 @@ import (
 	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -46,14 +45,7 @@ tables:
      {"role": "twin", "permission": {"columns": ["id"], "filter": {"twins": {"title": {"_like": "abcd%%"}}}}}]}
 ]}]}`, schema))},
 	}
-	p, err := load.FS(ctx, fsys, "computed", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, set := strictSet(ctx, t, fsys, "computed")
 	table := model.TableName{Schema: schema, Name: "items"}
 	sess := engine.Session{Role: "user", Vars: map[string]string{"x-hasura-n": "7"}}
 

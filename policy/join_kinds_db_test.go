@@ -10,7 +10,6 @@ import (
 	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -40,14 +39,7 @@ tables:
    "array_relationships": [{"name": "orders", "using": {"manual_configuration": {"remote_table": {"schema": %[1]q, "name": "orders"}, "column_mapping": {"day": "created_at"}}}}],
    "select_permissions": [{"role": "user", "permission": {"columns": ["day"], "filter": {"orders": {"amount": {"_gt": 10}}}}}]}]}]}`, schema))},
 	}
-	p, err := load.FS(ctx, fsys, "join", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, set := strictSet(ctx, t, fsys, "join")
 	days := model.TableName{Schema: schema, Name: "days"}
 	fr, err := set.Filter(ctx, engine.FilterInput{Session: engine.Session{Role: "user"}, Table: days, Op: model.OpSelect})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -64,14 +63,7 @@ tables:
 // the ltree extension; without PostgreSQL it skips, but not under CI=true.
 func TestLtreeDatabase(t *testing.T) {
 	ctx := context.Background()
-	p, err := load.FS(ctx, ltreeDBPolicy, "ltree", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, set := strictSet(ctx, t, ltreeDBPolicy, "ltree")
 	nodes := model.TableName{Schema: "public", Name: "nodes"}
 	session := func(role string) engine.Session {
 		return engine.Session{Role: role, Vars: map[string]string{

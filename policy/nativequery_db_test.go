@@ -9,7 +9,6 @@ import (
 	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -67,14 +66,7 @@ func TestNativeQueryDatabase(t *testing.T) {
       returns: item
 `)},
 	}
-	p, err := load.FS(ctx, fsys, "nq", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, set := strictSet(ctx, t, fsys, "nq")
 	ns := set.NativeQueries()
 	if ns == nil {
 		t.Fatal("no native query set")

@@ -8,7 +8,6 @@ import (
 	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/engine"
-	"github.com/wardenpdp/warden/policy/load"
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 )
@@ -62,14 +61,7 @@ tables:
 // answer SQL_UNSUPPORTED.
 func TestOpaqueDatabase(t *testing.T) {
 	ctx := context.Background()
-	p, err := load.FS(ctx, opaqueDBPolicy, "opaque", load.WithStrict())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.New(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, set := strictSet(ctx, t, opaqueDBPolicy, "opaque")
 	docs := model.TableName{Schema: "public", Name: "docs"}
 	session := func(role string) engine.Session {
 		return engine.Session{Role: role, Vars: map[string]string{
