@@ -132,7 +132,7 @@ func whyRatio(what, baseline string, r, base *report.Run) string {
 	msg := fmt.Sprintf("%s costs Warden %.0f µs of CPU per request, %s costs its server %.0f µs; the generator spends %.0f and %.0f µs per request on the same cores. With every core busy, throughput is about cores ÷ (generator + server CPU per request), which puts the ratio near %.2f.",
 		what, r.CPU.ServerUS, baseline, base.CPU.ServerUS, r.CPU.GeneratorUS, base.CPU.GeneratorUS, bound)
 	if base.Server == srvEcho {
-		msg += fmt.Sprintf(" The %.0f µs between them are the decision's own work, not the transport: decoding the rows (google.protobuf.Struct), converting them, evaluating the rules (each permission's residual in Go, or OPA with --evaluator opa), building the answer, and the garbage they leave (see `go test ./bench -bench CheckPath` for the split).", r.CPU.ServerUS-base.CPU.ServerUS)
+		msg += fmt.Sprintf(" The %.0f µs between them are what a Check adds to the same transport and interceptors: reading the rows (straight from the wire) and converting them, resolving the session, evaluating the rules (each permission's residual in Go, or OPA with --evaluator opa), metrics and logs of the decision, building the answer, and the garbage they leave (--server-env WARDEN_CPU_PROFILE=FILE profiles the server for the split).", r.CPU.ServerUS-base.CPU.ServerUS)
 	}
 	return msg
 }
