@@ -59,6 +59,9 @@ type tableDecider struct {
 	p    *model.Policy
 	req  Request
 	sels []Selection
+	// presets are the remote schema argument presets of the remote
+	// relationships selected (table_remote.go).
+	presets []RemotePreset
 }
 
 // decideTable decides a table root field as Hasura builds the role's
@@ -95,6 +98,7 @@ func (d *tableDecider) settle(rf *RootField, err error) {
 	switch {
 	case err == nil:
 		rf.Table.Selections = d.sels
+		rf.Presets = d.presets
 	case errors.As(err, &dn):
 		rf.Decision, rf.Reason = Deny, dn.reason
 	case errors.As(err, &ue):

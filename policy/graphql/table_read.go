@@ -44,6 +44,11 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 			continue
 		case ref.computed:
 			continue
+		case ref.remote != nil && !ref.remote.ToSource:
+			if err := d.remoteSchemaRead(t, ref.remote, f, join(path, f.Alias), tname); err != nil {
+				return err
+			}
+			continue
 		}
 		r, aggregate, target, tsel := ref.rel, ref.aggregate, ref.target, ref.tsel
 		ttype := typeName(target)
@@ -79,6 +84,9 @@ type fieldRef struct {
 	aggregate bool
 	target    *model.Table
 	tsel      *model.Permission
+	// remote is the remote relationship the field is (rel is its join
+	// when it reaches another source's table).
+	remote *model.RemoteRelationship
 }
 
 // field looks a field of t's type (named tname in messages) up for a role
@@ -105,8 +113,8 @@ func (d *tableDecider) field(t *model.Table, sel *model.Permission, name, tname 
 		}
 		return fieldRef{computed: true}, nil
 	}
-	if t.GraphQL != nil && t.GraphQL.RemoteRelationships[name] {
-		return fieldRef{}, &undecidedError{fmt.Sprintf("%s is a remote relationship of %s, which CheckGraphQL does not decide", name, t.Name)}
+	if rr, aggregate := remoteRef(t, name); rr != nil {
+		return d.remoteField(t, rr, aggregate, name, notFound)
 	}
 	r, aggregate := relationshipField(t, name)
 	switch {
@@ -247,6 +255,8 @@ func (d *tableDecider) boolExp(t *model.Table, sel *model.Permission, v any, tna
 				return err
 			}
 			switch {
+			case ref.remote != nil:
+				return &undecidedError{fmt.Sprintf("%s is a remote relationship of %s, which Warden does not decide in a where argument", k, t.Name)}
 			case ref.aggregate:
 				// An aggregation predicate ({count: {arguments, filter,
 				// predicate}}, bool_and, bool_or): its arguments and
@@ -337,6 +347,8 @@ func (d *tableDecider) orderExp(t *model.Table, sel *model.Permission, v any, tn
 			switch {
 			case err != nil:
 				return err
+			case ref.remote != nil:
+				return &undecidedError{fmt.Sprintf("%s is a remote relationship of %s, which Warden does not decide in an order_by argument", k, t.Name)}
 			case ref.rel != nil && ref.rel.Kind == model.RelArray && !ref.aggregate:
 				return deny("field '%s' not found in type: '%s_order_by': an array relationship orders by its aggregate", k, tname)
 			case ref.rel != nil && !ref.aggregate:

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -226,17 +227,22 @@ func (ld *loader) tableConfiguration(e *tableEntry) {
 	e.table.GraphQL = g
 }
 
-// remoteRelationships keeps the names of a table's remote relationships:
-// fields of its GraphQL type that Warden does not decide (they reach a
-// remote schema or another source), so that selecting one is undecided,
-// not a field Hasura would not find.
+// remoteRelationships reads a table's remote relationships: fields of
+// its type that reach a table of another source or a remote schema.
+// Hasura's forms: definition.to_source {source, table,
+// relationship_type, field_mapping}; definition.to_remote_schema
+// {remote_schema, lhs_fields, remote_field}; and the older definition
+// {remote_schema, hasura_fields, remote_field}. One whose definition
+// Warden cannot read is kept by name, undecided (never a field Hasura
+// would not find).
 func (ld *loader) remoteRelationships(e *tableEntry) {
 	n := deref(e.keys["remote_relationships"])
 	if isNull(n) {
 		return
 	}
+	l := e.loc.key("remote_relationships")
 	if n.Kind != yaml.SequenceNode {
-		ld.notef("%s: remote_relationships not read (not a list): the root fields of %s are not decided by CheckGraphQL", e.loc.key("remote_relationships").source(), e.table.Name)
+		ld.notef("%s: remote_relationships not read (not a list): the root fields of %s are not decided by CheckGraphQL", l.source(), e.table.Name)
 		e.gqlUnreadable = true
 		return
 	}
@@ -244,7 +250,7 @@ func (ld *loader) remoteRelationships(e *tableEntry) {
 		m, _ := yamlMap(it)
 		name, ok := scalar(m["name"])
 		if !ok {
-			ld.notef("%s: a remote relationship without a name: the root fields of %s are not decided by CheckGraphQL", e.loc.key("remote_relationships").source(), e.table.Name)
+			ld.notef("%s: a remote relationship without a name: the root fields of %s are not decided by CheckGraphQL", l.source(), e.table.Name)
 			e.gqlUnreadable = true
 			return
 		}
@@ -252,9 +258,154 @@ func (ld *loader) remoteRelationships(e *tableEntry) {
 			e.table.GraphQL = &model.TableGraphQL{}
 		}
 		if e.table.GraphQL.RemoteRelationships == nil {
-			e.table.GraphQL.RemoteRelationships = map[string]bool{}
+			e.table.GraphQL.RemoteRelationships = map[string]*model.RemoteRelationship{}
 		}
-		e.table.GraphQL.RemoteRelationships[name] = true
+		r := readRemoteRelationship(name, m["definition"], e.table.Source)
+		if r.Unread != "" {
+			ld.notef("%s: remote relationship %s of %s not read (%s): selecting it is undecided", l.sel("name", name).source(), name, e.table.Name, r.Unread)
+		}
+		e.table.GraphQL.RemoteRelationships[name] = r
+	}
+}
+
+// readRemoteRelationship reads one remote relationship's definition;
+// what it cannot read it says in Unread.
+func readRemoteRelationship(name string, def *yaml.Node, from string) *model.RemoteRelationship {
+	r := &model.RemoteRelationship{Name: name}
+	d, ok := yamlMap(def)
+	if !ok {
+		r.Unread = "no definition object"
+		return r
+	}
+	switch {
+	case !isNull(deref(d["to_source"])):
+		readToSource(r, d["to_source"])
+	case !isNull(deref(d["to_remote_schema"])):
+		ts, _ := yamlMap(d["to_remote_schema"])
+		readToRemoteSchema(r, ts, "lhs_fields")
+	case !isNull(deref(d["remote_schema"])):
+		// The older form: the definition itself names the remote schema.
+		readToRemoteSchema(r, d, "hasura_fields")
+	default:
+		r.Unread = "the definition has neither to_source, to_remote_schema nor remote_schema"
+	}
+	return r
+}
+
+func readToSource(r *model.RemoteRelationship, n *yaml.Node) {
+	m, ok := yamlMap(n)
+	if !ok {
+		r.Unread = "to_source is not an object"
+		return
+	}
+	r.ToSource = true
+	src, ok := scalar(m["source"])
+	if !ok {
+		r.Unread = "to_source has no source"
+		return
+	}
+	switch kind, _ := scalar(m["relationship_type"]); kind {
+	case "object":
+		r.Kind = model.RelObject
+	case "array":
+		r.Kind = model.RelArray
+	default:
+		r.Unread = fmt.Sprintf("relationship_type %q is neither object nor array", kind)
+		return
+	}
+	t, ok := metaTableNameLenient(m["table"])
+	if !ok {
+		r.Unread = "to_source.table is not a table name"
+		return
+	}
+	r.Target = t.In(src)
+	fm, ok := yamlMap(m["field_mapping"])
+	if !ok || len(fm) == 0 {
+		r.Unread = "to_source has no field_mapping"
+		return
+	}
+	for local, v := range fm {
+		remote, ok := scalar(v)
+		if !ok {
+			r.Unread = "field_mapping." + local + " is not a column name"
+			return
+		}
+		r.Mapping = append(r.Mapping, model.ColumnPair{Local: local, Remote: remote})
+	}
+	sort.Slice(r.Mapping, func(i, j int) bool { return r.Mapping[i].Local < r.Mapping[j].Local })
+}
+
+// metaTableNameLenient reads {schema, name} or a string (schema public)
+// without reporting a problem.
+func metaTableNameLenient(n *yaml.Node) (model.TableName, bool) {
+	if s, ok := scalar(n); ok {
+		return model.TableName{Schema: "public", Name: s}, true
+	}
+	m, ok := yamlMap(n)
+	if !ok {
+		return model.TableName{}, false
+	}
+	name, ok := scalar(m["name"])
+	if !ok {
+		return model.TableName{}, false
+	}
+	schema := "public"
+	if !isNull(deref(m["schema"])) {
+		if schema, ok = scalar(m["schema"]); !ok {
+			return model.TableName{}, false
+		}
+	}
+	return model.TableName{Schema: schema, Name: name}, true
+}
+
+func readToRemoteSchema(r *model.RemoteRelationship, m map[string]*yaml.Node, lhsKey string) {
+	var ok bool
+	if r.RemoteSchema, ok = scalar(m["remote_schema"]); !ok {
+		r.Unread = "no remote_schema"
+		return
+	}
+	if lhs := deref(m[lhsKey]); !isNull(lhs) {
+		if lhs.Kind != yaml.SequenceNode {
+			r.Unread = lhsKey + " is not a list"
+			return
+		}
+		for _, c := range lhs.Content {
+			s, ok := scalar(c)
+			if !ok {
+				r.Unread = lhsKey + " holds something other than a column name"
+				return
+			}
+			r.LHSFields = append(r.LHSFields, s)
+		}
+	}
+	// remote_field: {field: {arguments: {...}, field: {next: {...}}}},
+	// one field at each level.
+	cur := m["remote_field"]
+	for depth := 0; ; depth++ {
+		fm, ok := yamlMap(cur)
+		if !ok || len(fm) != 1 || depth > 32 {
+			r.Unread = "remote_field is not a path of single fields"
+			return
+		}
+		for field, body := range fm {
+			bm, ok := yamlMap(body)
+			if !ok {
+				r.Unread = "remote_field." + field + " is not an object"
+				return
+			}
+			call := model.RemoteFieldCall{Field: field, Arguments: map[string]any{}}
+			if args := deref(bm["arguments"]); !isNull(args) {
+				if err := args.Decode(&call.Arguments); err != nil {
+					r.Unread = "the arguments of remote_field." + field + " are not an object"
+					return
+				}
+			}
+			r.RemoteField = append(r.RemoteField, call)
+			cur = bm["field"]
+		}
+		if isNull(deref(cur)) {
+			return
+		}
 	}
 }
 

@@ -149,10 +149,10 @@ type TableGraphQL struct {
 	// (column_config.<column>.custom_name, or the older
 	// custom_column_names); a column not listed keeps its name.
 	ColumnNames map[string]string
-	// RemoteRelationships are the names of the table's remote
-	// relationships: fields of its type that reach a remote schema or
-	// another source, which Warden does not decide.
-	RemoteRelationships map[string]bool
+	// RemoteRelationships are the table's remote relationships by name:
+	// fields of its type that reach a remote schema or a table of
+	// another source.
+	RemoteRelationships map[string]*RemoteRelationship
 	// TypeName is the table's GraphQL object type name: its GraphQL name
 	// with the source's type_names prefix and suffix, PascalCase under
 	// the graphql-default naming convention ("" when Warden could not
@@ -228,4 +228,38 @@ func (t *Table) ColumnField(column string) string {
 		}
 	}
 	return column
+}
+
+// RemoteRelationship is a remote relationship of a table
+// (remote_relationships): to a table of another source
+// (definition.to_source), or to a field of a remote schema
+// (definition.to_remote_schema, or the older definition.remote_schema
+// with hasura_fields).
+type RemoteRelationship struct {
+	Name string
+	// Unread says why Warden could not read the definition ("" when it
+	// could): such a relationship is undecided.
+	Unread string
+	// ToSource: Target is the table (Target.Source its source), Kind
+	// object or array, Mapping this table's columns joined to the
+	// target's (field_mapping).
+	ToSource bool
+	Target   TableName
+	Kind     RelKind
+	Mapping  []ColumnPair
+	// RemoteSchema names the remote schema of a relationship to one;
+	// LHSFields are the columns whose values it passes (lhs_fields, or
+	// hasura_fields); RemoteField is the path of fields it calls from the
+	// remote schema's query root, each with the arguments it fills.
+	RemoteSchema string
+	LHSFields    []string
+	RemoteField  []RemoteFieldCall
+}
+
+// RemoteFieldCall is one field of a remote relationship's remote_field
+// path: the field and the arguments the relationship gives it, as JSON
+// values (a string "$col" is the value of column col).
+type RemoteFieldCall struct {
+	Field     string
+	Arguments map[string]any
 }
