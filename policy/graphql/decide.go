@@ -267,7 +267,7 @@ func decideField(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 	if r, ok := decideRemote(p, req, opType, f); ok {
 		return r
 	}
-	if r, ok := decideNative(p, req.Role, opType, f); ok {
+	if r, ok := decideNative(w, p, req, opType, f); ok {
 		return r
 	}
 	if kind == ActionField {

@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -22,7 +23,8 @@ import (
 
 // decideNative decides a native query root field; ok is false when f is
 // none.
-func decideNative(p *model.Policy, role string, op ast.Operation, f *ast.Field) (RootField, bool) {
+func decideNative(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast.Field) (RootField, bool) {
+	role := req.Role
 	nq := p.GraphQL.NativeQueries[f.Name]
 	if nq == nil || op == ast.Mutation {
 		return RootField{}, false
@@ -45,8 +47,12 @@ func decideNative(p *model.Policy, role string, op ast.Operation, f *ast.Field) 
 		rf.Decision, rf.Reason = Deny, fmt.Sprintf("native query %s returns logical model %s, on which role %s has no select permission", nq.RootField, nq.Returns, role)
 		return rf, true
 	}
-	cols := map[string]bool{}
-	d, why := nativeSelection(nq, lm, sel, f.SelectionSet, 0, cols)
+	if set := f.SelectionSet; len(set) == 0 {
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("%s needs a selection of fields", nq.RootField)
+		return rf, true
+	}
+	nd := &nativeDecider{tableDecider: &tableDecider{walk: w, p: p, req: req}}
+	d, why := nd.read(nq, lm, sel, f.SelectionSet, f.Alias, "", 0)
 	switch {
 	case d != Allow:
 		rf.Decision, rf.Reason = d, why
@@ -56,9 +62,11 @@ func decideNative(p *model.Policy, role string, op ast.Operation, f *ast.Field) 
 		if sel.AllRows {
 			rf.Reason = fmt.Sprintf("native query %s: role %s may select every row of logical model %s and the fields selected", nq.RootField, role, lm.Name)
 		}
-		name := model.NativeTableName(nq.RootField)
-		rf.Table = &TableField{Table: name, Kind: model.RootSelect, Selections: []Selection{{
-			Path: f.Alias, Table: name, Op: model.OpSelect, Columns: slices.Sorted(maps.Keys(cols))}}}
+		if len(nd.sels) > 1 {
+			rf.Reason += "; each relationship's rows are under its target's select permission (its selection's Filter)"
+		}
+		rf.Table = &TableField{Table: model.NativeTableName(nq.RootField), Kind: model.RootSelect, Selections: nd.sels}
+		rf.Presets = nd.presets
 	case !sel.AllRows:
 		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it (an inherited role whose parents grant different columns, or a filter left out as inconsistent)", nq.RootField, role, lm.Name)
 	default:
@@ -67,44 +75,154 @@ func decideNative(p *model.Policy, role string, op ast.Operation, f *ast.Field) 
 	return rf, true
 }
 
-// nativeSelection checks the fields selected from the logical model.
-// The columns selected are added to cols.
-func nativeSelection(nq *model.NativeQuery, lm *model.LogicalModel, sel *model.LogicalSelect, set ast.SelectionSet, depth int, cols map[string]bool) (Decision, string) {
-	if depth > maxFragmentDepth {
+// nativeDecider decides the selections of a native query's rows: its
+// fields, and its relationships (to native queries, decided here, and to
+// tables, decided by the table decider), recording each selection.
+type nativeDecider struct {
+	*tableDecider
+}
+
+// read checks the fields selected from a native query's rows at path
+// (reached through relationship rel, "" at the root) and records its
+// selection. The type of a native query with relationships is named
+// after its root field (Hasura's nativeQuerySelectionSet), otherwise
+// after its logical model: a fragment may be on either.
+func (d *nativeDecider) read(nq *model.NativeQuery, lm *model.LogicalModel, sel *model.LogicalSelect, set ast.SelectionSet, path, rel string, depth int) (Decision, string) {
+	if depth > maxSelectionDepth {
+		return Deny, fmt.Sprintf("%s: relationships nest deeper than %d", path, maxSelectionDepth)
+	}
+	at := len(d.sels)
+	d.sels = append(d.sels, Selection{Path: path, Table: model.NativeTableName(nq.RootField), Op: model.OpSelect, Relationship: rel})
+	cols := map[string]bool{}
+	dec, why := d.selection(nq, lm, sel, set, path, depth, 0, cols)
+	d.sels[at].Columns = slices.Sorted(maps.Keys(cols))
+	return dec, why
+}
+
+// selection checks one selection set (fragments expanded) of the
+// native query's type. The columns selected are added to cols.
+func (d *nativeDecider) selection(nq *model.NativeQuery, lm *model.LogicalModel, sel *model.LogicalSelect, set ast.SelectionSet, path string, depth, frag int, cols map[string]bool) (Decision, string) {
+	if frag > maxFragmentDepth {
 		return Deny, fmt.Sprintf("fragments in the selection of %s nest deeper than %d (a cycle?)", nq.RootField, maxFragmentDepth)
 	}
-	if set == nil && depth == 0 {
-		return Deny, fmt.Sprintf("%s needs a selection of fields", nq.RootField)
-	}
+	onType := func(cond string) bool { return cond == "" || cond == lm.Name || len(nq.Relationships) > 0 && cond == nq.RootField }
 	result, reason := Allow, ""
 	for _, s := range set {
-		var d Decision
+		var dec Decision
 		var why string
 		switch s := s.(type) {
 		case *ast.Field:
-			d, why = nativeField(nq, lm, sel, s.Name)
-			if d == Allow && s.Name != "__typename" {
+			if nr := nq.RelationshipDefs[s.Name]; nr != nil && s.Name != "__typename" && !containsRole(sel.Columns, s.Name) {
+				dec, why = d.relationship(nq, nr, s, join(path, s.Alias), depth)
+				break
+			}
+			dec, why = nativeField(nq, lm, sel, s.Name)
+			if dec == Allow && s.Name != "__typename" {
 				cols[s.Name] = true
 			}
 		case *ast.InlineFragment:
-			if s.TypeCondition != "" && s.TypeCondition != lm.Name {
+			if !onType(s.TypeCondition) {
 				return Deny, fmt.Sprintf("a fragment on %s cannot apply to %s (at %s)", s.TypeCondition, lm.Name, nq.RootField)
 			}
-			d, why = nativeSelection(nq, lm, sel, s.SelectionSet, depth+1, cols)
+			dec, why = d.selection(nq, lm, sel, s.SelectionSet, path, depth, frag+1, cols)
 		case *ast.FragmentSpread:
-			if s.Definition == nil || s.Definition.TypeCondition != lm.Name {
+			if s.Definition == nil || !onType(s.Definition.TypeCondition) || s.Definition.TypeCondition == "" {
 				return Deny, fmt.Sprintf("fragment %s does not apply to %s (at %s)", s.Name, lm.Name, nq.RootField)
 			}
-			d, why = nativeSelection(nq, lm, sel, s.Definition.SelectionSet, depth+1, cols)
+			dec, why = d.selection(nq, lm, sel, s.Definition.SelectionSet, path, depth, frag+1, cols)
 		}
-		switch d {
+		switch dec {
 		case Deny:
-			return d, why
+			return dec, why
 		case Undecided:
-			result, reason = d, why
+			result, reason = dec, why
 		}
 	}
 	return result, reason
+}
+
+// relationship decides a relationship of a native query selected at
+// path, as Hasura's nativeQueryRelationshipField builds it: to a native
+// query, the field exists when the role has a select permission on the
+// target's logical model (its rows under that permission's filter); to a
+// table, when the role has a select permission on the table (decided as
+// a table relationship). The join fields need not be selectable.
+func (d *nativeDecider) relationship(nq *model.NativeQuery, nr *model.NativeRelationship, f *ast.Field, path string, depth int) (Decision, string) {
+	role := d.req.Role
+	notFound := func(why string, args ...any) (Decision, string) {
+		return Deny, fmt.Sprintf("field '%s' not found in type: '%s': %s", f.Name, nq.RootField, fmt.Sprintf(why, args...))
+	}
+	if nr.Unread != "" {
+		return Undecided, fmt.Sprintf("%s is a relationship of native query %s whose definition Warden could not read (%s)", nr.Name, nq.RootField, nr.Unread)
+	}
+	if nr.NativeQuery == "" {
+		t := d.p.Tables[d.p.Resolve(nr.Table, nq.Source)]
+		if t == nil {
+			return Undecided, fmt.Sprintf("relationship %s of native query %s leads to %s, which is not in the policy", nr.Name, nq.RootField, nr.Table)
+		}
+		err := func() error {
+			tsel, err := d.perm(t, model.OpSelect, f.Name)
+			var dn *denial
+			if errors.As(err, &dn) {
+				return deny("field '%s' not found in type: '%s': role %s has no select permission on %s, the target of relationship %s", f.Name, nq.RootField, role, t.Name, nr.Name)
+			} else if err != nil {
+				return err
+			}
+			tname := typeName(t)
+			if nr.Kind == model.RelArray {
+				if err := d.where(t, tsel, f.Arguments, tname+"_bool_exp", depth+1); err != nil {
+					return err
+				}
+				if err := d.orderBy(t, tsel, f.Arguments, tname, depth+1); err != nil {
+					return err
+				}
+			}
+			return d.tableDecider.read(t, tsel, f.SelectionSet, path, nr.Name, tname, depth+1)
+		}()
+		return decisionOf(d.tableDecider, err)
+	}
+	target := d.p.GraphQL.NativeQueries[nr.NativeQuery]
+	var lm *model.LogicalModel
+	if target != nil {
+		lm = d.p.GraphQL.LogicalModels[target.Source][target.Returns]
+	}
+	if lm == nil {
+		return Undecided, fmt.Sprintf("relationship %s of native query %s leads to native query %s, which is not in the policy", nr.Name, nq.RootField, nr.NativeQuery)
+	}
+	tsel := lm.Select[role]
+	switch {
+	case tsel == nil:
+		return notFound("role %s has no select permission on logical model %s, which native query %s (the target of relationship %s) returns", role, lm.Name, target.RootField, nr.Name)
+	case tsel.Filter == nil:
+		return Undecided, fmt.Sprintf("relationship %s of native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it", nr.Name, nq.RootField, role, lm.Name)
+	case len(f.SelectionSet) == 0:
+		return Deny, fmt.Sprintf("%s needs a selection of fields", path)
+	}
+	for _, a := range []string{"where", "order_by", "distinct_on"} {
+		if f.Arguments.ForName(a) != nil {
+			return Undecided, fmt.Sprintf("%s of relationship %s of native query %s: Warden does not decide the arguments of a native query's rows", a, nr.Name, nq.RootField)
+		}
+	}
+	return d.read(target, lm, tsel, f.SelectionSet, path, nr.Name, depth+1)
+}
+
+// decisionOf turns the outcome of a table read into a decision, as
+// settle does for a table root field.
+func decisionOf(d *tableDecider, err error) (Decision, string) {
+	var dn *denial
+	var ue *undecidedError
+	var oe *OperationError
+	switch {
+	case err == nil:
+		return Allow, ""
+	case errors.As(err, &dn):
+		return Deny, dn.reason
+	case errors.As(err, &ue):
+		return Undecided, ue.reason
+	case errors.As(err, &oe):
+		d.fail(oe)
+	}
+	return Undecided, err.Error()
 }
 
 func nativeField(nq *model.NativeQuery, lm *model.LogicalModel, sel *model.LogicalSelect, name string) (Decision, string) {
@@ -112,7 +230,7 @@ func nativeField(nq *model.NativeQuery, lm *model.LogicalModel, sel *model.Logic
 	case name == "__typename" || containsRole(sel.Columns, name):
 		return Allow, ""
 	case containsRole(nq.Relationships, name):
-		return Undecided, fmt.Sprintf("%s is a relationship of native query %s, which Warden does not decide yet", name, nq.RootField)
+		return Undecided, fmt.Sprintf("%s is a relationship of native query %s, which Warden could not read", name, nq.RootField)
 	case containsRole(lm.Fields, name):
 		return Deny, fmt.Sprintf("field %s of logical model %s is not among the columns the role may select", name, lm.Name)
 	}

@@ -149,10 +149,22 @@ func (ld *loader) readNativeQueries(n *yaml.Node, l loc, src string) {
 		nq.Returns, _ = ld.str(k["returns"], el.key("returns"), "returns")
 		for _, key := range []string{"object_relationships", "array_relationships"} {
 			rels, _ := ld.list(k[key], el.key(key), key)
+			kind := model.RelObject
+			if key == "array_relationships" {
+				kind = model.RelArray
+			}
 			for i, r := range rels {
-				rk, _ := ld.object(r, el.key(key).index(i), "relationship", []string{"name"}, []string{"using", "comment"})
+				rk, _ := ld.object(r, el.key(key).index(i), "relationship", []string{"name", "using"}, []string{"comment"})
 				if rn, ok := ld.str(rk["name"], el.key(key).index(i).key("name"), "relationship name"); ok {
 					nq.Relationships = append(nq.Relationships, rn)
+					if nq.RelationshipDefs == nil {
+						nq.RelationshipDefs = map[string]*model.NativeRelationship{}
+					}
+					rel := nativeRelationship(rn, kind, rk["using"])
+					if rel.Unread != "" {
+						ld.notef("%s: relationship %s of native query %s not read (%s): selecting it is undecided", el.key(key).index(i).source(), rn, name, rel.Unread)
+					}
+					nq.RelationshipDefs[rn] = rel
 				}
 			}
 		}
@@ -279,3 +291,45 @@ func (ld *loader) logicalColumn(lm *model.LogicalModel, name string, k map[strin
 }
 
 func sortedCopy(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// nativeRelationship reads a native query relationship's using, Hasura's
+// RelManualConfig: {column_mapping, remote_native_query | remote_table,
+// insertion_order}. What it cannot read it says in Unread.
+func nativeRelationship(name string, kind model.RelKind, using *yaml.Node) *model.NativeRelationship {
+	rel := &model.NativeRelationship{Name: name, Kind: kind}
+	u, ok := yamlMap(using)
+	if !ok {
+		rel.Unread = "no using object"
+		return rel
+	}
+	switch nq, t := deref(u["remote_native_query"]), deref(u["remote_table"]); {
+	case !isNull(nq) && isNull(t):
+		if rel.NativeQuery, ok = scalar(nq); !ok {
+			rel.Unread = "remote_native_query is not a name"
+			return rel
+		}
+	case isNull(nq) && !isNull(t):
+		if rel.Table, ok = metaTableNameLenient(t); !ok {
+			rel.Unread = "remote_table is not a table name"
+			return rel
+		}
+	default:
+		rel.Unread = "using needs exactly one of remote_native_query and remote_table"
+		return rel
+	}
+	cm, ok := yamlMap(u["column_mapping"])
+	if !ok || len(cm) == 0 {
+		rel.Unread = "no column_mapping"
+		return rel
+	}
+	for local, v := range cm {
+		remote, ok := scalar(v)
+		if !ok {
+			rel.Unread = "column_mapping." + local + " is not a name"
+			return rel
+		}
+		rel.Mapping = append(rel.Mapping, model.ColumnPair{Local: local, Remote: remote})
+	}
+	sort.Slice(rel.Mapping, func(i, j int) bool { return rel.Mapping[i].Local < rel.Mapping[j].Local })
+	return rel
+}

@@ -45,8 +45,28 @@ type NativeQuery struct {
 	Source    string
 	// Returns names the logical model (of Source).
 	Returns string
-	// Relationships are the names of its object and array relationships.
-	Relationships []string
+	// Relationships are the names of its object and array relationships;
+	// RelationshipDefs the same by name, with their targets.
+	Relationships    []string
+	RelationshipDefs map[string]*NativeRelationship
+}
+
+// NativeRelationship is an object or array relationship of a native
+// query (using: {column_mapping, remote_native_query | remote_table}).
+type NativeRelationship struct {
+	Name string
+	Kind RelKind
+	// NativeQuery names the target native query (remote_native_query);
+	// else Table is the target table (remote_table) of the native
+	// query's source.
+	NativeQuery string
+	Table       TableName
+	// Mapping pairs a field of the native query's logical model with a
+	// column (field) of the target.
+	Mapping []ColumnPair
+	// Unread says why Warden could not read using ("" when it could): a
+	// relationship selected then is undecided.
+	Unread string
 }
 
 // NativeSchema is the schema of the table-like entities NativePolicy
