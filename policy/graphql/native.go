@@ -69,6 +69,11 @@ func decideNative(w *walk, p *model.Policy, req Request, op ast.Operation, f *as
 		rf.Presets = nd.presets
 	case !sel.AllRows:
 		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it (an inherited role whose parents grant different columns, or a filter left out as inconsistent)", nq.RootField, role, lm.Name)
+	case len(nd.sels) > 1:
+		// Every row, but no compiled filter to carry the relationships'
+		// selections with (an inherited role whose parents grant
+		// different columns).
+		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: role %s sees every row of logical model %s, but Warden does not compile its permission (parents granting different columns), so the relationships selected cannot be listed with Filter's answer", nq.RootField, role, lm.Name)
 	default:
 		rf.Decision, rf.Reason = Allow, fmt.Sprintf("native query %s: role %s may select every row of logical model %s and the fields selected", nq.RootField, role, lm.Name)
 	}
