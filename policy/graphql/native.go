@@ -110,7 +110,9 @@ func (d *nativeDecider) selection(nq *model.NativeQuery, lm *model.LogicalModel,
 	if frag > maxFragmentDepth {
 		return Deny, fmt.Sprintf("fragments in the selection of %s nest deeper than %d (a cycle?)", nq.RootField, maxFragmentDepth)
 	}
-	onType := func(cond string) bool { return cond == "" || cond == lm.Name || len(nq.Relationships) > 0 && cond == nq.RootField }
+	onType := func(cond string) bool {
+		return cond == "" || cond == lm.Name || len(nq.Relationships) > 0 && cond == nq.RootField
+	}
 	result, reason := Allow, ""
 	for _, s := range set {
 		var dec Decision
