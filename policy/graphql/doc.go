@@ -21,7 +21,11 @@
 // "field 'x' not found in type: 't'". An allowed field lists its
 // selections (the table read at each place of the response, through
 // relationships, returning, nested inserts and upserts) for the caller to
-// ask Filter about. @skip and @include are applied, with the request's
+// ask Filter about. A table's remote relationships (table_remote.go)
+// are decided as Hasura builds them: to another source's table like a
+// relationship, to a remote schema against the role's schema of it; a
+// native query's relationships (native.go) by the select permission on
+// their target. @skip and @include are applied, with the request's
 // variables, before fields are looked up, as Hasura does.
 //
 // A source with Hasura's graphql-default naming convention has its table

@@ -379,8 +379,10 @@
 // and configuration, whose custom_name, custom_root_fields and column
 // names (column_config, custom_column_names) name the table's GraphQL
 // root fields and columns (tablegql.go: a shape Warden cannot read is a
-// note, never an error), and remote_relationships, of which only the
-// names are kept (fields CheckGraphQL leaves undecided). is_enum,
+// note, never an error), and remote_relationships (tablegql.go:
+// to_source, to_remote_schema and the older remote_schema with
+// hasura_fields; one Warden cannot read is kept by name with a note, and
+// CheckGraphQL leaves it undecided). is_enum,
 // event_triggers,
 // apollo_federation_config and logical_model are ignored; any other key is
 // an error (Hasura rejects it too), so that a typo cannot silently drop
