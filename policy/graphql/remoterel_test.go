@@ -116,6 +116,8 @@ func TestRemoteRelationships(t *testing.T) {
 		// Left undecided.
 		{name: "a remote schema Warden did not load", role: "user", query: "{ articles { elsewhere { id } } }",
 			want: graphql.Undecided, why: "remote schema inventory, which is not in the metadata"},
+		{name: "a target in a graphql-default source", role: "user", query: "{ articles { ledger { id } } }",
+			want: graphql.Undecided, why: "graphql-default"},
 		{name: "a definition Warden could not read", role: "user", query: "{ articles { broken { id } } }",
 			want: graphql.Undecided, why: "could not read"},
 		{name: "a remote relationship in where", role: "user", query: "{ articles(where: {author_profile: {name: {_eq: \"x\"}}}) { id } }",

@@ -71,6 +71,12 @@ func (d *tableDecider) remoteField(t *model.Table, rr *model.RemoteRelationship,
 	if target == nil {
 		return fieldRef{}, &undecidedError{fmt.Sprintf("%s is a remote relationship of %s to %s of source %s, which is not in the policy", rr.Name, t.Name, rr.Target.Unqualified(), rr.Target.Source)}
 	}
+	if d.p.GraphQL.GraphQLDefaultSources[rr.Target.Source] {
+		// Hasura names the target's fields by its own source's
+		// customization (withSourceCustomization), which Warden does not
+		// read for graphql-default.
+		return fieldRef{}, &undecidedError{fmt.Sprintf("%s is a remote relationship of %s to %s in source %s, named by the graphql-default naming convention, whose fields CheckGraphQL does not read", rr.Name, t.Name, target.Name, rr.Target.Source)}
+	}
 	tsel, err := d.perm(target, model.OpSelect, name)
 	var dn *denial
 	switch {
@@ -117,8 +123,13 @@ func (d *tableDecider) remoteSchemaRead(t *model.Table, rr *model.RemoteRelation
 	parent := rrs.Schema.Query
 	var fd *ast.FieldDefinition
 	for i, call := range rr.RemoteField {
-		if parent == nil || parent.Kind != ast.Object {
-			return notFound("the field path of remote relationship %s does not lead through objects of role %s's schema of remote schema %s", rr.Name, role, rs.Name)
+		switch {
+		case parent == nil && i == 0:
+			return notFound("role %s's schema of remote schema %s has no query root", role, rs.Name)
+		case parent == nil || parent.Kind != ast.Object:
+			// Hasura's validateToSchemaRelationship goes on looking the
+			// next field up in the previous object then: not decided.
+			return &undecidedError{fmt.Sprintf("the field path of remote relationship %s of %s passes through %s, which is not an object of role %s's schema of remote schema %s", rr.Name, t.Name, rr.RemoteField[i-1].Field, role, rs.Name)}
 		}
 		if fd = parent.Fields.ForName(call.Field); fd == nil {
 			return notFound("role %s's schema of remote schema %s has no field %s.%s, which remote relationship %s calls", role, rs.Name, parent.Name, call.Field, rr.Name)
