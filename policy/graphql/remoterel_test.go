@@ -113,6 +113,11 @@ func TestRemoteRelationships(t *testing.T) {
 			query: "{ articles { stats { clicks } } }", want: graphql.Deny, why: "field clicks is not in type Stats"},
 		{name: "to_remote_schema: admin", role: "admin", query: "{ articles { reviews(article_id: 1) { anything } } }", want: graphql.Allow},
 
+		{name: "not in a subscription (to_source)", role: "user", query: "subscription { articles { id author_profile { name } } }",
+			want: graphql.Deny, why: "Remote relationships are not allowed in subscriptions"},
+		{name: "not in a subscription (to_remote_schema)", role: "admin", query: "subscription { articles { reviews { stars } } }",
+			want: graphql.Deny, why: "Remote relationships are not allowed in subscriptions"},
+
 		// Left undecided.
 		{name: "a remote schema Warden did not load", role: "user", query: "{ articles { elsewhere { id } } }",
 			want: graphql.Undecided, why: "remote schema inventory, which is not in the metadata"},

@@ -34,6 +34,10 @@ import (
 //     checked further (Hasura validated it when the relationship was
 //     made; Warden does not have the upstream schema).
 //
+// A subscription may not select either kind: Hasura refuses remote joins
+// in subscriptions ("Remote relationships are not allowed in
+// subscriptions").
+//
 // The join columns (field_mapping's, lhs_fields) need not be readable by
 // the role: Hasura fetches them itself, and tableSelectFields keeps every
 // remote relationship (canBeSelected ... FIRemoteRelationship = True).
@@ -63,6 +67,11 @@ func remoteRef(t *model.Table, name string) (rr *model.RemoteRelationship, aggre
 func (d *tableDecider) remoteField(t *model.Table, rr *model.RemoteRelationship, aggregate bool, name string, notFound func(string, ...any) error) (fieldRef, error) {
 	if rr.Unread != "" {
 		return fieldRef{}, &undecidedError{fmt.Sprintf("%s is a remote relationship of %s whose definition Warden could not read (%s)", rr.Name, t.Name, rr.Unread)}
+	}
+	if d.op != nil && d.op.Operation == ast.Subscription {
+		// Hasura's subscription planner refuses any remote join
+		// (Execute.hs: throw400 NotSupported).
+		return fieldRef{}, deny("field '%s': Remote relationships are not allowed in subscriptions (%s is a remote relationship of %s)", name, rr.Name, t.Name)
 	}
 	if !rr.ToSource {
 		return fieldRef{remote: rr}, nil
