@@ -4066,10 +4066,13 @@ type RootFieldDecision struct {
 	SessionVariables map[string]string `protobuf:"bytes,6,rep,name=session_variables,json=sessionVariables,proto3" json:"session_variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// For a remote schema field: the remote schema's name.
 	RemoteSchema string `protobuf:"bytes,16,opt,name=remote_schema,json=remoteSchema,proto3" json:"remote_schema,omitempty"`
-	// For an allowed remote schema field: the argument presets (@preset in
-	// the role's schema) Hasura injects before it forwards the field, their
-	// session variables resolved for this session. A gateway that forwards
-	// the operation itself sets each one, overriding what the caller's
+	// For an allowed remote schema field, or an allowed table or native
+	// query field that selects a table's remote relationship to a remote
+	// schema: the argument presets (@preset in the role's schema) Hasura
+	// injects before it forwards the field, their session variables
+	// resolved for this session; each path is the remote field's place in
+	// the response ("articles.reviews"). A gateway that forwards the
+	// operation itself sets each one, overriding what the caller's
 	// variables hold.
 	RemotePresets []*RemotePreset `protobuf:"bytes,17,rep,name=remote_presets,json=remotePresets,proto3" json:"remote_presets,omitempty"`
 	// The response key of the namespace field the field is under (a

@@ -1919,10 +1919,13 @@ export type RootFieldDecision = Message<"warden.v1.RootFieldDecision"> & {
   remoteSchema: string;
 
   /**
-   * For an allowed remote schema field: the argument presets (@preset in
-   * the role's schema) Hasura injects before it forwards the field, their
-   * session variables resolved for this session. A gateway that forwards
-   * the operation itself sets each one, overriding what the caller's
+   * For an allowed remote schema field, or an allowed table or native
+   * query field that selects a table's remote relationship to a remote
+   * schema: the argument presets (@preset in the role's schema) Hasura
+   * injects before it forwards the field, their session variables
+   * resolved for this session; each path is the remote field's place in
+   * the response ("articles.reviews"). A gateway that forwards the
+   * operation itself sets each one, overriding what the caller's
    * variables hold.
    *
    * @generated from field: repeated warden.v1.RemotePreset remote_presets = 17;
