@@ -36,12 +36,12 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 	wire := wireRowsOf(ctx, req)
 	in, err := checkInput(req, sess, wire)
 	if err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, a.s.failFor(ctx, sess, err)
 	}
 	// The session may have taken the call's time (a webhook): decide only
 	// if the caller still waits. The engine watches ctx from here on.
 	if err := ctxErr(ctx); err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, a.s.failFor(ctx, sess, err)
 	}
 	start := time.Now()
 	evalCtx, span := tracing.Start(ctx, "warden.evaluate")
@@ -49,26 +49,28 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 	span.End()
 	took := time.Since(start)
 	if err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, a.s.failFor(ctx, sess, err)
 	}
 	resp, err := CheckResponse(res)
 	if err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, a.s.failFor(ctx, sess, err)
 	}
 	if req.GetExplain() {
 		if err := explainRows(ctx, setFor(snap.set, in.Table), in, resp); err != nil {
-			return nil, a.s.fail(ctx, err)
+			return nil, a.s.failFor(ctx, sess, err)
 		}
 	}
 	a.s.metrics.observeCheck(in.Table, in.Op, roleLabel(snap.set.Policy(), res.Role), res, took)
 	a.s.logCheck(ctx, ci, req, wire, in, res, resp)
-	logging.AddFields(ctx, logging.Fields{
-		"warden.decision_id", resp.GetDecisionId(),
-		"warden.revision", resp.GetRevision(),
-		"warden.role", resp.GetRole(),
-		"warden.table", in.Table.String(),
-		"warden.rows", len(res.Rows),
-	})
+	if a.s.logsOK(ctx) {
+		logging.AddFields(ctx, logging.Fields{
+			"warden.decision_id", resp.GetDecisionId(),
+			"warden.revision", resp.GetRevision(),
+			"warden.role", resp.GetRole(),
+			"warden.table", in.Table.String(),
+			"warden.rows", len(res.Rows),
+		})
+	}
 	return resp, nil
 }
 

@@ -56,7 +56,7 @@ func (a *adminService) QueryDatabase(ctx context.Context, req *wardenv1.QueryDat
 	// Filter has resolved the name: ask without SQL first, render after.
 	fresp, res, table, err := filterAnswer(ctx, snap.set, freq, sess)
 	if err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, a.s.failFor(ctx, sess, err)
 	}
 	pol := snap.set.Policy()
 	source := defaultSource
@@ -65,13 +65,13 @@ func (a *adminService) QueryDatabase(ctx context.Context, req *wardenv1.QueryDat
 	}
 	db, ok := dbs.Get(source)
 	if !ok {
-		return nil, newStatus(codes.FailedPrecondition,
+		return nil, a.s.failFor(ctx, sess, newStatus(codes.FailedPrecondition,
 			fmt.Sprintf("no database is configured for source %s of table %s (configured: %s)", source, table, strings.Join(dbs.Names(), ", ")),
-			errorInfo(ReasonNoConsoleDatabase, "source", source, "table", table.String())).Err()
+			errorInfo(ReasonNoConsoleDatabase, "source", source, "table", table.String())).Err())
 	}
 	opts := sqlgen.Options{Dialect: db.Dialect, Role: sess.Role, SessionVars: sess.Vars}
 	if err := renderSQL(pol, table, opts, res, fresp, sortedKeys(res.ColumnConditions)); err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, a.s.failFor(ctx, sess, err)
 	}
 	limit := int(req.GetLimit())
 	if limit == 0 {
@@ -88,12 +88,12 @@ func (a *adminService) QueryDatabase(ctx context.Context, req *wardenv1.QueryDat
 	}
 	stmt, args, err := selectStatement(pol, table, opts, res, limit)
 	if err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, a.s.failFor(ctx, sess, err)
 	}
 	resp.Sql = stmt
 	frag, err := fragmentToProto(sqlgen.Fragment{SQL: stmt, Args: args})
 	if err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, a.s.failFor(ctx, sess, err)
 	}
 	resp.Parameters = frag.Parameters
 	rows, err := db.Query(ctx, stmt, args, limit, a.s.cfg.ConsoleQueryTimeout)

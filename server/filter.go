@@ -34,26 +34,28 @@ func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterR
 	}
 	ci.sess = sess
 	if err := ctxErr(ctx); err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, a.s.failFor(ctx, sess, err)
 	}
 	snap := a.s.current()
 	evalCtx, span := tracing.Start(ctx, "warden.evaluate")
 	resp, err := FilterAnswer(evalCtx, snap.set, req, sess)
 	span.End()
 	if err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, a.s.failFor(ctx, sess, err)
 	}
 	if t, err := model.ParseTableName(req.GetTable()); err == nil {
 		a.s.metrics.observeFilter(t.String(), strings.ToLower(strings.TrimPrefix(req.GetOperation().String(), "OPERATION_")), roleLabel(snap.set.Policy(), resp.GetRole()), resp.GetKind().String())
 	}
 	a.s.logFilter(ctx, ci, req, resp)
-	logging.AddFields(ctx, logging.Fields{
-		"warden.decision_id", resp.GetDecisionId(),
-		"warden.revision", resp.GetRevision(),
-		"warden.role", resp.GetRole(),
-		"warden.table", req.GetTable(),
-		"warden.filter_kind", resp.GetKind().String(),
-	})
+	if a.s.logsOK(ctx) {
+		logging.AddFields(ctx, logging.Fields{
+			"warden.decision_id", resp.GetDecisionId(),
+			"warden.revision", resp.GetRevision(),
+			"warden.role", resp.GetRole(),
+			"warden.table", req.GetTable(),
+			"warden.filter_kind", resp.GetKind().String(),
+		})
+	}
 	return resp, nil
 }
 

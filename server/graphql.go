@@ -60,7 +60,7 @@ func (a *authorizationService) CheckGraphQL(ctx context.Context, req *wardenv1.C
 	}
 	resp, err := GraphQLAnswer(ctx, a.s.current().set, req, sess)
 	if err != nil {
-		return nil, a.s.fail(ctx, err)
+		return nil, a.s.failFor(ctx, sess, err)
 	}
 	logging.AddFields(ctx, logging.Fields{
 		"warden.decision_id", resp.GetDecisionId(),

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"strings"
@@ -227,5 +228,55 @@ func TestServeListenerFails(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("Serve did not return when its listener failed")
+	}
+}
+
+// TestCallLogFields: the decision fields of a call's log line are built
+// only when the line is written. At info every call is logged, with its
+// role and decision; at warn a successful Check writes nothing, and a
+// Check refused after its session was resolved (FailedPrecondition, logged
+// at warn) still names the role.
+func TestCallLogFields(t *testing.T) {
+	req := func(vars map[string]string) *wardenv1.CheckRequest {
+		v, _ := structpb.NewStruct(map[string]any{"id": 1, "owner_id": 7})
+		return &wardenv1.CheckRequest{Principal: &wardenv1.Principal{Role: "user", SessionVariables: vars},
+			Table: "notes", Operation: wardenv1.Operation_OPERATION_SELECT, Rows: []*wardenv1.Row{{Id: "r", Values: v}}}
+	}
+	ok, missing := req(map[string]string{"x-hasura-user-id": "7"}), req(nil)
+	for _, level := range []string{"info", "warn"} {
+		t.Run(level, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.LogLevel = level
+			ts := startTest(t, cfg, notesPolicy(t))
+			authz := wardenv1.NewAuthorizationServiceClient(ts.conn(t, "gateway"))
+			if _, err := authz.Check(context.Background(), ok); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := authz.Check(context.Background(), missing); status.Code(err) != codes.FailedPrecondition {
+				t.Fatalf("err = %v, want FailedPrecondition", err)
+			}
+			var lines []map[string]any
+			for _, l := range strings.Split(strings.TrimSpace(ts.logs.String()), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(l), &m); err != nil {
+					t.Fatalf("log line %q: %v", l, err)
+				}
+				if m["grpc.method"] == "Check" {
+					lines = append(lines, m)
+				}
+			}
+			want := map[string][]string{"info": {"OK", "FailedPrecondition"}, "warn": {"FailedPrecondition"}}[level]
+			if len(lines) != len(want) {
+				t.Fatalf("%d Check lines, want %d:\n%s", len(lines), len(want), ts.logs)
+			}
+			for i, m := range lines {
+				if m["grpc.code"] != want[i] || m["warden.role"] != "user" {
+					t.Errorf("line %d: code %v role %v, want %s with role user", i, m["grpc.code"], m["warden.role"], want[i])
+				}
+				if _, has := m["warden.decision_id"]; has != (want[i] == "OK") {
+					t.Errorf("line %d (%s): decision_id present %v", i, want[i], has)
+				}
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	otelcodes "go.opentelemetry.io/otel/codes"
@@ -36,6 +37,27 @@ func (s *Server) resolveSession(ctx context.Context, principal *wardenv1.Princip
 		span.SetStatus(otelcodes.Error, "session refused")
 		return engine.Session{}, err
 	}
-	logging.AddFields(ctx, logging.Fields{"warden.role", sess.Role})
+	if s.logsOK(ctx) {
+		logging.AddFields(ctx, logging.Fields{"warden.role", sess.Role})
+	}
 	return sess, nil
+}
+
+// logsOK says whether the call's log line is written when the call
+// succeeds: the logging interceptor logs an OK call at info. The fields a
+// handler adds for that line (logging.AddFields copies them, a few
+// allocations each) are built only then; a call that fails after its
+// session was resolved gets the role from failFor, whatever the level.
+func (s *Server) logsOK(ctx context.Context) bool {
+	return s.log.Enabled(ctx, slog.LevelInfo)
+}
+
+// failFor is fail for a call whose session is resolved: its log line
+// names the role even when a successful call's line is not written (and
+// resolveSession did not add it).
+func (s *Server) failFor(ctx context.Context, sess engine.Session, err error) error {
+	if !s.logsOK(ctx) {
+		logging.AddFields(ctx, logging.Fields{"warden.role", sess.Role})
+	}
+	return s.fail(ctx, err)
 }

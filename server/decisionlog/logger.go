@@ -236,6 +236,12 @@ func (l *Logger) Log(e *Event, session map[string]string, rows RowValues) {
 }
 
 func (l *Logger) applyMask(e *Event, session map[string]string, rows RowValues) {
+	// One backing array for the names and the erased paths (a call's
+	// session has a few variables): two allocations fewer than growing
+	// each slice.
+	n := len(session)
+	buf := make([]string, 0, 2*n)
+	e.SessionNames, e.Erased = buf[:0:n], buf[n:n:2*n]
 	for k, v := range session {
 		e.SessionNames = append(e.SessionNames, k)
 		if l.mask.vars[strings.ToLower(k)] {
@@ -249,6 +255,12 @@ func (l *Logger) applyMask(e *Event, session map[string]string, rows RowValues) 
 	}
 	slices.Sort(e.SessionNames)
 	slices.Sort(e.Erased)
+	if len(e.Erased) == 0 {
+		e.Erased = nil
+	}
+	if len(e.SessionNames) == 0 {
+		e.SessionNames = nil
+	}
 	if rows == nil {
 		return
 	}
