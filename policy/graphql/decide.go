@@ -142,6 +142,14 @@ func Decide(p *model.Policy, req Request) (*Result, error) {
 	}
 	linkFragments(doc)
 	for _, f := range fields {
+		if remotes := remoteNamespaces(meta, f.Name); len(remotes) > 0 {
+			rfs, err := decideRemoteNamespace(w, p, req, op.Operation, f, remotes)
+			if err != nil {
+				return nil, err
+			}
+			res.RootFields = append(res.RootFields, rfs...)
+			continue
+		}
 		ns := meta.Namespaces[f.Name]
 		if ns == nil || meta.Actions[f.Name] != nil || meta.Functions[f.Name] != nil {
 			rf := decideField(w, p, req, op.Operation, f)

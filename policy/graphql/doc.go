@@ -1,7 +1,8 @@
 // Package graphql decides GraphQL operations the way Hasura's permission
 // layer does before it executes them, over the actions, tracked functions,
 // remote schemas (remote.go), native queries (native.go), query
-// collections and allow list that load reads: which root fields a role may
+// collections and allow list that load reads (remote schemas with their
+// customization: namespace, renamed types and fields): which root fields a role may
 // use, the session variables an action handler receives, the argument
 // presets of a remote schema field, and whether an operation is in the
 // allow list.
