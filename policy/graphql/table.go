@@ -59,6 +59,11 @@ type tableDecider struct {
 	p    *model.Policy
 	req  Request
 	sels []Selection
+	// encoded notes the primary keys a Relay response gives away in node
+	// ids and cursors (relay.go); nodeRead: node's selection read its
+	// table through a fragment.
+	encoded  []string
+	nodeRead bool
 }
 
 // decideTable decides a table root field as Hasura builds the role's
