@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -129,7 +130,7 @@ func decideConnection(w *walk, p *model.Policy, req Request, op ast.Operation, f
 		return d.connection(t, sel, f, f.Alias, "", tf.TypeName, 0)
 	}())
 	if rf.Decision == Allow && len(d.encoded) > 0 {
-		rf.Reason += "; " + strings.Join(d.encoded, "; ")
+		rf.Reason += "; " + d.encodedNotes()
 	}
 	return rf
 }
@@ -227,8 +228,8 @@ func (d *tableDecider) connection(t *model.Table, sel *model.Permission, f *ast.
 }
 
 // exposePK notes that the response carries t's primary key values (in
-// node ids or cursors), which Hasura gives whether or not the select
-// permission grants those columns.
+// node ids or cursors, what), which Hasura gives whether or not the
+// select permission grants those columns.
 func (d *tableDecider) exposePK(t *model.Table, sel *model.Permission, what string) {
 	var hidden []string
 	for _, c := range t.PrimaryKey {
@@ -239,13 +240,32 @@ func (d *tableDecider) exposePK(t *model.Table, sel *model.Permission, what stri
 	if len(hidden) == 0 {
 		return
 	}
-	note := fmt.Sprintf("the %s of %s encode its primary key (%s), which Hasura returns though role %s may not select %s", what, t.Name, strings.Join(t.PrimaryKey, ", "), d.req.Role, strings.Join(hidden, ", "))
-	for _, n := range d.encoded {
-		if n == note {
+	for i, e := range d.encoded {
+		if e.table == t.Name {
+			if !slices.Contains(e.what, what) {
+				d.encoded[i].what = append(e.what, what)
+			}
 			return
 		}
 	}
-	d.encoded = append(d.encoded, note)
+	d.encoded = append(d.encoded, encodedPK{table: t.Name, pk: t.PrimaryKey, hidden: hidden, what: []string{what}})
+}
+
+// encodedPK is a table whose primary key a Relay response gives away.
+type encodedPK struct {
+	table      model.TableName
+	pk, hidden []string
+	what       []string
+}
+
+// encodedNotes says which primary keys the response gives away.
+func (d *tableDecider) encodedNotes() string {
+	notes := make([]string, len(d.encoded))
+	for i, e := range d.encoded {
+		notes[i] = fmt.Sprintf("the %s of %s encode its primary key (%s), which Hasura returns though role %s may not select %s",
+			strings.Join(e.what, " and "), e.table, strings.Join(e.pk, ", "), d.req.Role, strings.Join(e.hidden, ", "))
+	}
+	return strings.Join(notes, "; ")
 }
 
 // relayField decides a field of a table's type that only the Relay API
@@ -324,12 +344,10 @@ func decideNode(w *walk, p *model.Policy, req Request, f *ast.Field) RootField {
 		if err == nil && !d.nodeRead {
 			d.sels = append(d.sels, Selection{Path: f.Alias, Table: t.Name, Op: model.OpSelect, Columns: []string{}})
 		}
-	} else {
-		rf.Table = &TableField{Kind: "node"}
 	}
 	d.settle(&rf, err)
 	if rf.Decision == Allow && len(d.encoded) > 0 {
-		rf.Reason += "; " + strings.Join(d.encoded, "; ")
+		rf.Reason += "; " + d.encodedNotes()
 	}
 	return rf
 }

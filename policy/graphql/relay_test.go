@@ -69,7 +69,7 @@ func TestDecideRelay(t *testing.T) {
 			query: `{ articles_connection { edges { node { log { id } } } } }`, want: graphql.Deny, why: "has no primary key, so its Relay type has no node id"},
 		{name: "the node id and cursors give away a primary key not granted", role: "user", relay: true,
 			query: `{ comments_connection { edges { cursor node { id body } } } }`, want: graphql.Allow, table: "public.comments",
-			why:  "encode its primary key (article_id, comment_no), which Hasura returns though role user may not select article_id, comment_no",
+			why:  "the node ids and cursors of public.comments encode its primary key (article_id, comment_no), which Hasura returns though role user may not select article_id, comment_no",
 			sels: []sel{{"comments_connection.edges.node", "select", "public.comments", []string{"body"}}}},
 		{name: "outside the Relay API a table without an id column has no id", role: "user",
 			query: `{ comments { id } }`, want: graphql.Deny, why: "field 'id' not found in type: 'comments'"},

@@ -62,7 +62,7 @@ type tableDecider struct {
 	// encoded notes the primary keys a Relay response gives away in node
 	// ids and cursors (relay.go); nodeRead: node's selection read its
 	// table through a fragment.
-	encoded  []string
+	encoded  []encodedPK
 	nodeRead bool
 }
 
