@@ -144,3 +144,71 @@ func TestDecideRelay(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideRelayNames: a connection is named by the table's GraphQL
+// name (custom_name; <schema>_<name> outside public), then the source's
+// root field prefix, suffix and namespace (Hasura's
+// buildTableRelayQueryFields); custom_root_fields does not name it.
+func TestDecideRelayNames(t *testing.T) {
+	p := loadTables(t)
+	uid := map[string]string{"x-hasura-user-id": "7"}
+	for _, c := range []struct {
+		name, query string
+		want        graphql.Decision
+		ns, table   string
+	}{
+		{"custom_name", `{ writers_connection { edges { node { name } } } }`, graphql.Allow, "", "public.authors"},
+		{"the table's own name after custom_name", `{ authors_connection { edges { node { name } } } }`, graphql.Undecided, "", ""},
+		{"a schema other than public", `{ app_tags_connection { edges { node { label } } } }`, graphql.Allow, "", "app.tags"},
+		{"a namespaced source with prefix and suffix", `{ ext { x_events_connection_v1 { edges { node { id } } } } }`, graphql.Allow, "ext", "public.events"},
+		{"a namespaced source without its prefix", `{ ext { events_connection { edges { node { kind } } } } }`, graphql.Undecided, "ext", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := graphql.Decide(p, graphql.Request{Role: "user", Vars: uid, Query: c.query, Relay: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := res.RootFields[0]
+			if len(res.RootFields) != 1 || f.Decision != c.want || f.Namespace != c.ns {
+				t.Fatalf("%+v, want one %v in namespace %q", res.RootFields, c.want, c.ns)
+			}
+			if c.table != "" && (f.Table == nil || f.Table.Table.String() != c.table) {
+				t.Errorf("table %+v, want %s", f.Table, c.table)
+			}
+		})
+	}
+}
+
+// FuzzDecideRelay: any document decided for the Relay API gives a result
+// or a typed error, never a panic; a field allowed to user is never
+// allowed to a role without permissions.
+func FuzzDecideRelay(f *testing.F) {
+	p, err := load.Dir(context.Background(), "testdata/relay", load.WithStrict())
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, q := range []string{
+		`{ articles_connection(first: 2, order_by: {title: asc}) { pageInfo { hasNextPage } edges { cursor node { id title } } } }`,
+		`{ authors_connection { edges { node { articles_connection { edges { node { title } } } } } } }`,
+		`{ node(id: "` + nodeID(`[1, "public", "articles", 5]`) + `") { id ... on articles { title } } }`,
+		`{ node(id: "` + nodeID(`[1, "public", "comments", 1, 2]`) + `") { ...C } } fragment C on comments { body }`,
+	} {
+		f.Add(q)
+	}
+	uid := map[string]string{"x-hasura-user-id": "7"}
+	f.Fuzz(func(t *testing.T, q string) {
+		res, err := graphql.Decide(p, graphql.Request{Role: "user", Vars: uid, Query: q, Relay: true})
+		if err != nil {
+			return
+		}
+		other, err := graphql.Decide(p, graphql.Request{Role: "nobody", Query: q, Relay: true})
+		if err != nil {
+			t.Fatalf("nobody: %v (user: no error)", err)
+		}
+		for i, rf := range res.RootFields {
+			if rf.Kind == graphql.TableRootFieldKind && i < len(other.RootFields) && other.RootFields[i].Decision == graphql.Allow {
+				t.Fatalf("%s allowed to a role without permissions: %s", rf.Name, q)
+			}
+		}
+	})
+}
