@@ -165,16 +165,17 @@ func decideRemoteField(rs *model.RemoteSchema, req Request, op ast.Operation, f 
 		rf.Decision, rf.Reason = Deny, fmt.Sprintf("%s is not %s: the namespace has only the remote schema's root fields and __typename", f.Name, where)
 		return rf
 	}
+	if bad := rs.Inconsistent[""]; bad != nil {
+		// Hasura drops the whole remote schema: not even admin sees it.
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("remote schema %s is inconsistent and left out: %s", rs.Name, strings.Join(bad.Reasons, "; "))
+		return rf
+	}
 	if req.Role == model.AdminRole {
 		rf.Decision, rf.Reason = Allow, fmt.Sprintf("admin sees the whole of remote schema %s (its upstream schema, which Warden does not have, checks the rest)", rs.Name)
 		return rf
 	}
 	if bad := rs.Inconsistent[req.Role]; bad != nil {
 		rf.Decision, rf.Reason = Deny, fmt.Sprintf("the permission of role %s on remote schema %s is inconsistent and left out: %s", req.Role, rs.Name, strings.Join(bad.Reasons, "; "))
-		return rf
-	}
-	if bad := rs.Inconsistent[""]; bad != nil {
-		rf.Decision, rf.Reason = Deny, fmt.Sprintf("remote schema %s is inconsistent and left out: %s", rs.Name, strings.Join(bad.Reasons, "; "))
 		return rf
 	}
 	rrs := rs.Roles[req.Role]

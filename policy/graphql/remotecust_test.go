@@ -212,3 +212,55 @@ func TestDecideRemoteNamespaceConflict(t *testing.T) {
 		t.Errorf("root fields %+v, want one undecided naming the table root field", res.RootFields)
 	}
 }
+
+// TestDecideRemoteCustomizedInconsistent: a customization Hasura rejects
+// (two types renamed to one name) drops the remote schema: its namespace
+// is denied to every role, admin too; not strict, the rest loads.
+func TestDecideRemoteCustomizedInconsistent(t *testing.T) {
+	const bad = `
+- name: accounts
+  definition:
+    url: http://accounts.internal/graphql
+    customization: {root_fields_namespace: acc, type_names: {mapping: {User: Message}}}
+  permissions:
+    - role: user
+      definition:
+        schema: "type User { id: ID! } type Message { id: ID! } type Query { user: User messages: [Message] }"
+`
+	fsys := v3dir(t)
+	fsys["metadata/remote_schemas.yaml"] = &fstest.MapFile{Data: []byte(bad)}
+	p, err := load.FS(context.Background(), fsys, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range []string{"user", "admin"} {
+		res, err := graphql.Decide(p, graphql.Request{Role: role, Query: `{ acc { user { id } } }`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := res.RootFields[0]; f.Decision != graphql.Deny || !strings.Contains(f.Reason, "type name mappings are not distinct") {
+			t.Errorf("%s: %v (%s), want a deny naming the conflict", role, f.Decision, f.Reason)
+		}
+	}
+}
+
+// TestDecideRemoteCustomizedInherited: an inherited role takes its
+// parent's schema of a customized remote schema with its names.
+func TestDecideRemoteCustomizedInherited(t *testing.T) {
+	fsys := v3dir(t)
+	fsys["metadata/remote_schemas.yaml"] = &fstest.MapFile{Data: []byte(customizedRemotes)}
+	fsys["metadata/inherited_roles.yaml"] = &fstest.MapFile{Data: []byte("- {role_name: member, role_set: [guest]}\n")}
+	p, err := load.FS(context.Background(), fsys, "test", load.WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]graphql.Decision{`{ acc { hello } }`: graphql.Allow, `{ acc { feed { __typename } } }`: graphql.Deny} {
+		res, err := graphql.Decide(p, graphql.Request{Role: "member", Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := res.RootFields[0]; f.Decision != want {
+			t.Errorf("%s: %v (%s), want %v", q, f.Decision, f.Reason, want)
+		}
+	}
+}
