@@ -471,6 +471,9 @@ func (d *tableDecider) nodeSelection(set ast.SelectionSet, path string, target *
 		if t == nil {
 			return deny("type '%s' of a fragment in node is not a table type that implements Node for role %s (a table with a primary key it may select from)", cond, d.req.Role)
 		}
+		if d.p.GraphQL.GraphQLDefaultSources[t.Name.Source] {
+			return &undecidedError{fmt.Sprintf("node: a fragment on %s, whose source is named by the graphql-default naming convention, which CheckGraphQL does not read", cond)}
+		}
 		at, notes := len(d.sels), len(d.encoded)
 		if err := d.read(t, d.nodePerm(t), sub, path, "", cond, 1); err != nil {
 			return err
