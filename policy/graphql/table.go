@@ -86,6 +86,9 @@ func decideTable(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 		rf.Reason = "admin may use every table root field"
 	}
 	d.settle(&rf, d.root(opType, f, t, tf))
+	if rf.Decision == Allow && len(d.encoded) > 0 {
+		rf.Reason += "; " + d.encodedNotes()
+	}
 	return rf
 }
 
