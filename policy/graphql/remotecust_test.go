@@ -264,3 +264,31 @@ func TestDecideRemoteCustomizedInherited(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecideRemoteCustomized: any document decided against customized
+// remote schemas gives a result or a typed error, never a panic; a remote
+// field allowed to user is denied to a role without a permission.
+func FuzzDecideRemoteCustomized(f *testing.F) {
+	p := customizedPolicy(f, customizedRemotes)
+	for _, q := range []string{`{ acc { user { id firstName } } }`, `{ a: acc { __typename me: user { messages { msg } } } }`,
+		`{ acc { feed { ... on Acc_Message { id } ... on Acc_Notice { id } } } }`, `{ bill_invoices { ... on BillInvoice { total } } }`,
+		`mutation { acc { sendMessage(msg: "hi") { id } } }`} {
+		f.Add(q)
+	}
+	vars := map[string]string{"x-hasura-user-id": "42"}
+	f.Fuzz(func(t *testing.T, q string) {
+		res, err := graphql.Decide(p, graphql.Request{Role: "user", Vars: vars, Query: q})
+		if err != nil {
+			return
+		}
+		other, err := graphql.Decide(p, graphql.Request{Role: "nobody", Query: q})
+		if err != nil {
+			t.Fatalf("nobody: %v (user: no error)", err)
+		}
+		for i, rf := range res.RootFields {
+			if (rf.Kind == graphql.RemoteSchemaField || rf.Namespace != "") && i < len(other.RootFields) && other.RootFields[i].Decision == graphql.Allow {
+				t.Fatalf("%s allowed to a role without a permission: %s", rf.Name, q)
+			}
+		}
+	})
+}
