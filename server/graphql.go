@@ -82,6 +82,7 @@ func GraphQLAnswer(ctx context.Context, set *engine.Set, req *wardenv1.CheckGrap
 		EnforceAllowList: req.GetEnforceAllowList(),
 		Variables:        req.GetVariables().AsMap(),
 		BackendOnly:      sess.BackendOnly,
+		Relay:            req.GetRelay(),
 	})
 	if err != nil {
 		// A remote schema preset the session cannot give:

@@ -18,6 +18,8 @@ type walk struct {
 	op     *ast.OperationDefinition
 	vars   map[string]any
 	budget int
+	// relay: the operation is sent to Hasura's Relay API (relay.go).
+	relay bool
 	// err is the first request error met while deciding a field.
 	err error
 }

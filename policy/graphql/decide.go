@@ -55,6 +55,9 @@ type Request struct {
 	Variables map[string]any
 	// BackendOnly: the session may use backend_only permissions.
 	BackendOnly bool
+	// Relay: the operation is sent to Hasura's Relay API (/v1beta1/relay),
+	// whose schema differs (relay.go).
+	Relay bool
 }
 
 // Result is the decision on one operation.
@@ -135,13 +138,27 @@ func Decide(p *model.Policy, req Request) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{OperationType: string(op.Operation), OperationName: op.Name}
-	w := &walk{doc: doc, op: op, vars: req.Variables, budget: MaxFields}
+	w := &walk{doc: doc, op: op, vars: req.Variables, budget: MaxFields, relay: req.Relay}
 	fields, err := w.rootFields(op.SelectionSet)
 	if err != nil {
 		return nil, err
 	}
 	linkFragments(doc)
 	for _, f := range fields {
+		if req.Relay {
+			if rfs, ok := decideRelay(w, p, req, op.Operation, f); ok {
+				res.RootFields = append(res.RootFields, rfs...)
+				continue
+			}
+		}
+		if remotes := remoteNamespaces(meta, f.Name); len(remotes) > 0 {
+			rfs, err := decideRemoteNamespace(w, p, req, op.Operation, f, remotes)
+			if err != nil {
+				return nil, err
+			}
+			res.RootFields = append(res.RootFields, rfs...)
+			continue
+		}
 		ns := meta.Namespaces[f.Name]
 		if ns == nil || meta.Actions[f.Name] != nil || meta.Functions[f.Name] != nil {
 			rf := decideField(w, p, req, op.Operation, f)

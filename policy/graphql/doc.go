@@ -1,10 +1,16 @@
 // Package graphql decides GraphQL operations the way Hasura's permission
 // layer does before it executes them, over the actions, tracked functions,
-// remote schemas (remote.go), native queries (native.go), query
-// collections and allow list that load reads: which root fields a role may
-// use, the session variables an action handler receives, the argument
-// presets of a remote schema field, and whether an operation is in the
-// allow list.
+// remote schemas (remote.go; their customization's namespace, renamed
+// types and fields in remotens.go and model.RemoteCustomization), native
+// queries (native.go), query collections and allow list that load reads:
+// which root fields a role may use, the session variables an action
+// handler receives, the argument presets of a remote schema field, and
+// whether an operation is in the allow list.
+//
+// Request.Relay decides an operation sent to Hasura's Relay API
+// (/v1beta1/relay) instead (relay.go): <table>_connection and node(id:)
+// on its query and subscription roots, and the Relay types of tables (id
+// the node id, <rel>_connection) everywhere, mutations included.
 //
 // Table root fields (table.go) are decided as Hasura builds a role's
 // schema: a field exists when the role has the permission its kind needs

@@ -21,6 +21,16 @@ import (
 // schema: a field is known to be a remote schema's when some role's
 // schema has it, admin is allowed every such field unchecked, and a role
 // without a permission on the remote schema sees none of it.
+//
+// A remote schema's definition.customization renames what the caller
+// writes (model.RemoteCustomization, applied at load into each role's
+// RemoteRoleSchema.Names): root fields and the fields of other object and
+// interface types by the names Hasura shows, fragments' type conditions
+// by the shown type names; arguments, input object fields and enum values
+// keep theirs, as in Hasura. Each is mapped back to the role's schema
+// document, which is in the remote's own names, and decided there; a
+// preset's Field is in those names too. A namespaced remote schema's
+// fields are under its namespace (remotens.go).
 
 // RemotePreset is a value Hasura injects into a remote schema field's
 // arguments for the role, resolved for the session.
@@ -85,15 +95,17 @@ func linkFragments(doc *ast.QueryDocument) {
 }
 
 // remoteOwners lists the remote schemas (sorted) some role's schema of
-// which has the root field name on op's root.
+// which has the root field name on op's root, by the name Hasura shows
+// (customization applied); a namespaced remote schema has no field at the
+// root but its namespace (remoteNamespaces).
 func remoteOwners(meta *model.GraphQLMetadata, op ast.Operation, name string) []*model.RemoteSchema {
 	var out []*model.RemoteSchema
 	for _, rs := range meta.RemoteSchemas {
-		if rs.Customized {
+		if rs.Customization != nil && rs.Customization.Namespace != "" {
 			continue
 		}
 		for _, rrs := range rs.Roles {
-			if root := rrs.Root(string(op)); root != nil && root.Fields.ForName(name) != nil {
+			if root := rrs.Root(string(op)); root != nil && rootField(rrs, root, name) != nil {
 				out = append(out, rs)
 				break
 			}
@@ -101,6 +113,19 @@ func remoteOwners(meta *model.GraphQLMetadata, op ast.Operation, name string) []
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// rootField is the field of a role's type that Hasura shows as name: the
+// field so named, or for a customized remote schema the one renamed so.
+func rootField(rrs *model.RemoteRoleSchema, parent *ast.Definition, name string) *ast.FieldDefinition {
+	if rrs.Names == nil {
+		return parent.Fields.ForName(name)
+	}
+	orig, ok := rrs.Names.Fields[parent.Name][name]
+	if !ok {
+		return nil
+	}
+	return parent.Fields.ForName(orig)
 }
 
 // decideRemote decides a root field that belongs to a remote schema; ok
@@ -111,48 +136,76 @@ func decideRemote(p *model.Policy, req Request, op ast.Operation, f *ast.Field) 
 	if len(owners) == 0 {
 		return rf, false
 	}
-	rf = RootField{ResponseKey: f.Alias, Name: f.Name, Kind: RemoteSchemaField, RemoteSchema: owners[0].Name}
 	if len(owners) > 1 {
 		names := make([]string, len(owners))
 		for i, o := range owners {
 			names[i] = o.Name
 		}
+		rf = RootField{ResponseKey: f.Alias, Name: f.Name, Kind: RemoteSchemaField, RemoteSchema: owners[0].Name}
 		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("%s is a %s root field of the remote schemas %s: Hasura keeps only one of them", f.Name, op, strings.Join(names, ", "))
 		return rf, true
 	}
-	rs := owners[0]
+	return decideRemoteField(owners[0], req, op, f, ""), true
+}
+
+// decideRemoteField decides a root field of remote schema rs, at the root
+// or (ns, the namespace's name) under its namespace.
+func decideRemoteField(rs *model.RemoteSchema, req Request, op ast.Operation, f *ast.Field, ns string) (rf RootField) {
+	rf = RootField{ResponseKey: f.Alias, Name: f.Name, Kind: RemoteSchemaField, RemoteSchema: rs.Name}
+	where := fmt.Sprintf("a %s root field", op)
+	if ns != "" {
+		where = fmt.Sprintf("a field of namespace %s on the %s root", ns, op)
+	}
 	if op == ast.Subscription {
 		rf.Decision, rf.Reason = Deny, fmt.Sprintf("%s is a subscription field of remote schema %s: Hasura does not forward subscriptions to remote schemas", f.Name, rs.Name)
-		return rf, true
+		return rf
+	}
+	if ns != "" && f.Name != "__typename" && strings.HasPrefix(f.Name, "__") {
+		// Hasura's namespace selection set knows __typename only.
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("%s is not %s: the namespace has only the remote schema's root fields and __typename", f.Name, where)
+		return rf
+	}
+	if bad := rs.Inconsistent[""]; bad != nil {
+		// Hasura drops the whole remote schema: not even admin sees it.
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("remote schema %s is inconsistent and left out: %s", rs.Name, strings.Join(bad.Reasons, "; "))
+		return rf
 	}
 	if req.Role == model.AdminRole {
 		rf.Decision, rf.Reason = Allow, fmt.Sprintf("admin sees the whole of remote schema %s (its upstream schema, which Warden does not have, checks the rest)", rs.Name)
-		return rf, true
+		return rf
 	}
 	if bad := rs.Inconsistent[req.Role]; bad != nil {
 		rf.Decision, rf.Reason = Deny, fmt.Sprintf("the permission of role %s on remote schema %s is inconsistent and left out: %s", req.Role, rs.Name, strings.Join(bad.Reasons, "; "))
-		return rf, true
+		return rf
 	}
 	rrs := rs.Roles[req.Role]
 	if rrs == nil {
 		rf.Decision, rf.Reason = Deny, fmt.Sprintf("remote schema %s has no permission for role %s", rs.Name, req.Role)
-		return rf, true
+		return rf
 	}
 	root := rrs.Root(string(op))
+	if ns != "" && root == nil {
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("role %s's schema of remote schema %s has no %s root, so the role's %s root has no namespace %s", req.Role, rs.Name, op, op, ns)
+		return rf
+	}
+	if f.Name == "__typename" {
+		rf.Kind, rf.Decision, rf.Reason = IntrospectionField, Allow, fmt.Sprintf("__typename of namespace %s, which role %s sees", ns, req.Role)
+		return rf
+	}
 	var fd *ast.FieldDefinition
 	if root != nil {
-		fd = root.Fields.ForName(f.Name)
+		fd = rootField(rrs, root, f.Name)
 	}
 	if fd == nil {
-		rf.Decision, rf.Reason = Deny, fmt.Sprintf("%s is not a %s root field in role %s's schema of remote schema %s", f.Name, op, req.Role, rs.Name)
-		return rf, true
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("%s is not %s in role %s's schema of remote schema %s", f.Name, where, req.Role, rs.Name)
+		return rf
 	}
-	w := &remoteWalk{rrs: rrs, vars: req.Vars}
+	w := &remoteWalk{rrs: rrs, custom: rs.Customization, vars: req.Vars}
 	reason := w.field(root, fd, f, f.Alias, 0)
 	switch {
 	case w.err != nil:
 		rf.err = w.err
-		return rf, true
+		return rf
 	case len(w.missing) > 0:
 		names := make([]string, 0, len(w.missing))
 		for n := range w.missing {
@@ -160,23 +213,29 @@ func decideRemote(p *model.Policy, req Request, op ast.Operation, f *ast.Field) 
 		}
 		sort.Strings(names)
 		rf.err = &MissingSessionVariablesError{Names: names}
-		return rf, true
+		return rf
 	case reason != "":
 		rf.Decision, rf.Reason = Deny, fmt.Sprintf("remote schema %s, role %s: %s", rs.Name, req.Role, reason)
-		return rf, true
+		return rf
 	}
 	rf.Decision, rf.Reason = Allow, fmt.Sprintf("role %s's schema of remote schema %s has %s with the arguments and fields selected", req.Role, rs.Name, f.Name)
+	if fd.Name != f.Name {
+		rf.Reason += fmt.Sprintf(" (%s.%s in the remote schema's names)", root.Name, fd.Name)
+	}
 	if len(w.presets) > 0 {
 		rf.Reason += fmt.Sprintf("; %d argument preset(s) to inject", len(w.presets))
 	}
 	rf.Presets = w.presets
-	return rf, true
+	return rf
 }
 
 // remoteWalk checks a selection against a role's schema, collecting the
 // presets to inject.
 type remoteWalk struct {
-	rrs     *model.RemoteRoleSchema
+	rrs *model.RemoteRoleSchema
+	// custom is the remote schema's customization: the query names
+	// fields and fragments' types as Hasura shows them.
+	custom  *model.RemoteCustomization
 	vars    map[string]string
 	visits  int
 	presets []RemotePreset
@@ -200,12 +259,12 @@ func (w *remoteWalk) field(parent *ast.Definition, fd *ast.FieldDefinition, f *a
 	switch def.Kind {
 	case ast.Object, ast.Interface, ast.Union:
 		if len(f.SelectionSet) == 0 {
-			return fmt.Sprintf("%s (of type %s) needs a selection of fields", path, def.Name)
+			return fmt.Sprintf("%s (of type %s) needs a selection of fields", path, w.shown(def.Name))
 		}
 		return w.selections(def, f.SelectionSet, path, depth+1)
 	}
 	if len(f.SelectionSet) > 0 {
-		return fmt.Sprintf("%s is a %s: it takes no selection of fields", path, def.Name)
+		return fmt.Sprintf("%s is a %s: it takes no selection of fields", path, w.shown(def.Name))
 	}
 	return ""
 }
@@ -226,10 +285,10 @@ func (w *remoteWalk) selections(parent *ast.Definition, set ast.SelectionSet, pa
 			}
 			var fd *ast.FieldDefinition
 			if parent.Kind != ast.Union {
-				fd = parent.Fields.ForName(s.Name)
+				fd = rootField(w.rrs, parent, s.Name)
 			}
 			if fd == nil {
-				return fmt.Sprintf("field %s is not in type %s of the role's schema (at %s)", s.Name, parent.Name, path)
+				return fmt.Sprintf("field %s is not in type %s of the role's schema (at %s)", s.Name, w.shown(parent.Name), path)
 			}
 			r = w.field(parent, fd, s, path+"."+s.Alias, depth)
 		case *ast.InlineFragment:
@@ -255,15 +314,39 @@ func (w *remoteWalk) fragment(parent *ast.Definition, cond string, set ast.Selec
 	}
 	def := parent
 	if cond != "" {
-		def = w.rrs.Schema.Types[cond]
+		def = w.typeNamed(cond)
 		if def == nil || (def.Kind != ast.Object && def.Kind != ast.Interface && def.Kind != ast.Union) {
 			return fmt.Sprintf("type %s of a fragment is not an object, interface or union of the role's schema (at %s)", cond, path)
 		}
 		if !w.overlap(parent, def) {
-			return fmt.Sprintf("a fragment on %s cannot apply to %s in the role's schema (at %s)", cond, parent.Name, path)
+			return fmt.Sprintf("a fragment on %s cannot apply to %s in the role's schema (at %s)", cond, w.shown(parent.Name), path)
 		}
 	}
 	return w.selections(def, set, path, depth+1)
+}
+
+// typeNamed is the type of the role's schema that Hasura shows as name.
+func (w *remoteWalk) typeNamed(name string) *ast.Definition {
+	if w.rrs.Names == nil {
+		return w.rrs.Schema.Types[name]
+	}
+	orig, ok := w.rrs.Names.Types[name]
+	if !ok {
+		return nil
+	}
+	return w.rrs.Schema.Types[orig]
+}
+
+// shown is the name Hasura shows for a type of the role's schema, with
+// the schema's own when they differ.
+func (w *remoteWalk) shown(name string) string {
+	if w.custom == nil {
+		return name
+	}
+	if s := w.rrs.ShownType(w.custom, name); s != name {
+		return s + " (" + name + " in the remote schema)"
+	}
+	return name
 }
 
 func (w *remoteWalk) possible(d *ast.Definition) []*ast.Definition {

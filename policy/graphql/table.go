@@ -62,6 +62,11 @@ type tableDecider struct {
 	// presets are the remote schema argument presets of the remote
 	// relationships selected (table_remote.go).
 	presets []RemotePreset
+	// encoded notes the primary keys a Relay response gives away in node
+	// ids and cursors (relay.go); nodeRead: node's selection read its
+	// table through a fragment.
+	encoded  []encodedPK
+	nodeRead bool
 }
 
 // decideTable decides a table root field as Hasura builds the role's
@@ -84,6 +89,9 @@ func decideTable(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 		rf.Reason = "admin may use every table root field"
 	}
 	d.settle(&rf, d.root(opType, f, t, tf))
+	if rf.Decision == Allow && len(d.encoded) > 0 {
+		rf.Reason += "; " + d.encodedNotes()
+	}
 	return rf
 }
 

@@ -35,6 +35,12 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 		if f.Name == "__typename" {
 			continue
 		}
+		if ok, err := d.relayField(t, sel, f, path, tname, depth); ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		ref, err := d.field(t, sel, f.Name, tname)
 		switch {
 		case err != nil:

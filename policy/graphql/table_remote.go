@@ -113,7 +113,7 @@ func (d *tableDecider) remoteSchemaRead(t *model.Table, rr *model.RemoteRelation
 	switch {
 	case rs == nil:
 		return &undecidedError{fmt.Sprintf("%s is a remote relationship of %s to remote schema %s, which is not in the metadata Warden loaded", rr.Name, t.Name, rr.RemoteSchema)}
-	case rs.Customized:
+	case rs.Customization != nil:
 		return &undecidedError{fmt.Sprintf("%s is a remote relationship of %s to remote schema %s, whose customization Warden does not apply", rr.Name, t.Name, rs.Name)}
 	case rs.Inconsistent[""] != nil:
 		return notFound("remote schema %s is inconsistent and left out", rs.Name)

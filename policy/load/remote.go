@@ -78,6 +78,11 @@ func (ld *loader) readRemoteSchemas(n *yaml.Node, l loc) {
 			continue
 		}
 		ld.remotePermissions(rs, k["permissions"], el.key("permissions"))
+		if rs.Customization != nil && !ld.consistent(bad, func() { ld.customizeRoles(rs, el.key("definition").key("customization")) }) {
+			rs.Roles = nil
+			rs.Inconsistent = map[string]*model.Inconsistency{"": bad}
+			continue
+		}
 		if rel := k["remote_relationships"]; !blankNode(rel) {
 			ld.notef("%s: remote relationships of remote schema %s: their fields are in no role's schema document, so CheckGraphQL denies them", el.key("remote_relationships").source(), name)
 		}
@@ -96,8 +101,7 @@ func (ld *loader) remoteSeen(name string) bool {
 // remoteDefinition reads how the remote schema is reached: exactly one of
 // url and url_from_env, as Hasura requires; headers, timeout and client
 // header forwarding are how it is called, not who may call it.
-// customization renames its root fields and types, which Warden does not
-// apply: such a schema's fields are left undecided.
+// customization renames its root fields, types and fields (remotecust.go).
 func (ld *loader) remoteDefinition(rs *model.RemoteSchema, n *yaml.Node, l loc) {
 	if n == nil {
 		ld.problemf(l, nil, "remote schema %s has no definition", rs.Name)
@@ -122,8 +126,7 @@ func (ld *loader) remoteDefinition(rs *model.RemoteSchema, n *yaml.Node, l loc) 
 		ld.str(k["url_from_env"], l.key("url_from_env"), "url_from_env")
 	}
 	if c := k["customization"]; !blankNode(c) {
-		rs.Customized = true
-		ld.notef("%s: remote schema %s renames its fields or types (customization), which Warden does not apply: CheckGraphQL leaves its fields undecided", l.key("customization").source(), rs.Name)
+		rs.Customization = ld.remoteCustomization(c, l.key("customization"))
 	}
 }
 

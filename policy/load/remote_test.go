@@ -50,7 +50,7 @@ func TestRemoteSchemasLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := p.GraphQL.RemoteSchemas["accounts"]
-	if rs == nil || len(rs.Roles) != 2 || rs.Customized {
+	if rs == nil || len(rs.Roles) != 2 || rs.Customization != nil {
 		t.Fatalf("remote schema accounts = %+v, want two roles", rs)
 	}
 	u := rs.Roles["user"]
@@ -158,7 +158,7 @@ func containsObj(list []*model.Inconsistency, x *model.Inconsistency) bool {
 }
 
 // TestRemoteSchemaDefinition: url and url_from_env, exactly one; admin
-// takes no permission; customization is noted and marks the schema.
+// takes no permission; customization is read.
 func TestRemoteSchemaDefinition(t *testing.T) {
 	for _, c := range []struct{ name, def, want string }{
 		{"both urls", "{url: http://x, url_from_env: X}", "both url and url_from_env"},
@@ -185,8 +185,8 @@ func TestRemoteSchemaDefinition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.GraphQL.RemoteSchemas["a"].Customized || !strings.Contains(strings.Join(p.Notes, "\n"), "customization") {
-		t.Errorf("customization: %+v %v", p.GraphQL.RemoteSchemas["a"], p.Notes)
+	if c := p.GraphQL.RemoteSchemas["a"].Customization; c == nil || c.Namespace != "acc" || strings.Contains(strings.Join(p.Notes, "\n"), "customization") {
+		t.Errorf("customization: %+v %v", c, p.Notes)
 	}
 }
 

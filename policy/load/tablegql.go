@@ -433,6 +433,7 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 		count int
 	}
 	claims := map[string]map[string]*claim{} // namespace ("" none), then name
+	relay := map[string]map[string]*claim{}  // the Relay API's <t>_connection fields
 	for _, e := range ld.order {
 		t := e.table
 		if t == nil || e.source.gql == gqlUnknown || e.gqlUnreadable {
@@ -467,6 +468,21 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 			t.GraphQL = &model.TableGraphQL{}
 		}
 		t.GraphQL.TypeName = typeName
+		if !cust.GraphQLDefault {
+			// Hasura's buildTableRelayQueryFields: the table's GraphQL
+			// name and _connection, through the source's root field
+			// prefix and suffix; custom_root_fields does not name it.
+			name := cust.Prefix + base + "_connection" + cust.Suffix
+			if relay[cust.Namespace] == nil {
+				relay[cust.Namespace] = map[string]*claim{}
+			}
+			c := relay[cust.Namespace][name]
+			if c == nil {
+				c = &claim{f: model.TableRootField{Table: t.Name, Kind: model.RootSelectConnection, TypeName: typeName}}
+				relay[cust.Namespace][name] = c
+			}
+			c.count++
+		}
 		for _, kind := range model.TableRootKinds {
 			name := custom[kind]
 			switch {
@@ -525,6 +541,22 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 			m[name] = c.f
 		}
 		out.Namespaces[ns] = m
+	}
+	out.RelayFields = map[string]model.TableRootField{}
+	out.RelayNamespaces = map[string]map[string]model.TableRootField{}
+	for ns, fields := range relay {
+		m := out.RelayFields
+		if ns != "" {
+			m = map[string]model.TableRootField{}
+			out.RelayNamespaces[ns] = m
+		}
+		for name, c := range fields {
+			// Two tables claiming one name: Hasura reports the conflict;
+			// neither is decided (answered undecided).
+			if c.count == 1 {
+				m[name] = c.f
+			}
+		}
 	}
 }
 

@@ -35,6 +35,13 @@ type GraphQLMetadata struct {
 	// neither (Hasura reports the conflict as inconsistent metadata).
 	TableFields map[string]TableRootField
 	Namespaces  map[string]map[string]TableRootField
+	// RelayFields are the <table>_connection root fields of Hasura's
+	// Relay API by name (the table's GraphQL name, then the source's root
+	// field prefix and suffix), and RelayNamespaces those of sources with
+	// a namespace; kind RootSelectConnection. Sources named by
+	// graphql-default have none here.
+	RelayFields     map[string]TableRootField
+	RelayNamespaces map[string]map[string]TableRootField
 	// RemoteSchemas by name.
 	RemoteSchemas map[string]*RemoteSchema
 	// LogicalModels by source, then name; NativeQueries by root field.
@@ -173,6 +180,9 @@ const (
 	RootUpdateMany      = "update_many"
 	RootDelete          = "delete"
 	RootDeleteByPk      = "delete_by_pk"
+	// RootSelectConnection is a table's <t>_connection field of Hasura's
+	// Relay API (/v1beta1/relay); custom_root_fields does not name it.
+	RootSelectConnection = "select_connection"
 )
 
 // TableRootKinds lists the root field kinds of a table in Hasura's order.

@@ -11,10 +11,9 @@ import "github.com/vektah/gqlparser/v2/ast"
 type RemoteSchema struct {
 	Name   string
 	Source Source
-	// Customized says definition.customization renames the schema's root
-	// fields or types: Warden does not apply it, so none of its fields is
-	// decided.
-	Customized bool
+	// Customization is definition.customization (nil when none): the
+	// names Hasura shows for the schema's root fields, types and fields.
+	Customization *RemoteCustomization
 	// Roles holds the role-based schema of each role with a permission,
 	// inherited roles' included.
 	Roles map[string]*RemoteRoleSchema
@@ -36,6 +35,9 @@ type RemoteRoleSchema struct {
 	// Presets by PresetKey: the arguments and input fields the role may
 	// not give, and the value injected instead.
 	Presets map[string]*PresetValue
+	// Names maps the names Hasura shows back to the schema's own when the
+	// remote schema is customized (nil otherwise).
+	Names *RemoteNames
 }
 
 // PresetKey names an argument ("Type.field(arg)") or an input object

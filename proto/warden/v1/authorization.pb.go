@@ -833,9 +833,10 @@ const (
 	// Warden does not decide this root field yet (functions whose returned
 	// table the schema file does not declare, table fields whose names or
 	// permission Warden could not read, native queries whose rows a filter
-	// restricts, fields of remote schemas with customization or that no
-	// role's schema document has). Never an allow: the operation as a whole
-	// is not allowed while a field is undecided.
+	// restricts, remote schema fields that no role's schema document has, a
+	// name two remote schemas or a remote schema and a source claim, tracked
+	// functions' Relay connections). Never an allow: the operation as a
+	// whole is not allowed while a field is undecided.
 	OperationDecision_OPERATION_DECISION_UNDECIDED OperationDecision = 3
 )
 
@@ -905,7 +906,11 @@ const (
 	// argument the role's schema presets may be given. Warden does not have
 	// the upstream schema: a field is known to be a remote schema's when
 	// some role's schema has it; admin may use every such field; a role
-	// without a permission on the remote schema sees none of it.
+	// without a permission on the remote schema sees none of it. A remote
+	// schema's customization applies: its fields are under its
+	// root_fields_namespace (RootFieldDecision.namespace), and renamed root
+	// fields, fields and fragments' type names are read as Hasura shows
+	// them and mapped back to the role's schema document.
 	RootFieldKind_ROOT_FIELD_KIND_REMOTE_SCHEMA RootFieldKind = 13
 	// A native query (a source's native_queries): allowed when the role has
 	// a select permission on the logical model it returns and the fields
@@ -3970,7 +3975,16 @@ type CheckGraphQLRequest struct {
 	// Render each table selection's filter as SQL (TableSelection.filter.sql)
 	// in this dialect, from first_placeholder. table_alias must be empty:
 	// each selection's SQL names its own table.
-	Sql           *SqlOptions `protobuf:"bytes,15,opt,name=sql,proto3" json:"sql,omitempty"`
+	Sql *SqlOptions `protobuf:"bytes,15,opt,name=sql,proto3" json:"sql,omitempty"`
+	// The operation is sent to Hasura's Relay API (/v1beta1/relay) rather
+	// than /v1/graphql: its query and subscription roots hold node(id:) and
+	// a <table>_connection field for each table with a primary key the role
+	// may select from (where, order_by, distinct_on, first, last, before,
+	// after; pageInfo and edges { cursor node }); a table's id field is its
+	// node id, and an array relationship has <relationship>_connection.
+	// /v1/graphql's other query fields, and remote schema fields, are denied
+	// there. Default false: /v1/graphql.
+	Relay         bool `protobuf:"varint,25,opt,name=relay,proto3" json:"relay,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4047,6 +4061,13 @@ func (x *CheckGraphQLRequest) GetSql() *SqlOptions {
 	return nil
 }
 
+func (x *CheckGraphQLRequest) GetRelay() bool {
+	if x != nil {
+		return x.Relay
+	}
+	return false
+}
+
 // RootFieldDecision is the answer for one root field of the operation.
 type RootFieldDecision struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4076,7 +4097,8 @@ type RootFieldDecision struct {
 	// variables hold.
 	RemotePresets []*RemotePreset `protobuf:"bytes,17,rep,name=remote_presets,json=remotePresets,proto3" json:"remote_presets,omitempty"`
 	// The response key of the namespace field the field is under (a
-	// source's customization.root_fields.namespace); empty at the root.
+	// source's customization.root_fields.namespace, or a remote schema's
+	// customization.root_fields_namespace); empty at the root.
 	Namespace string `protobuf:"bytes,27,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	// For a table root field (ROOT_FIELD_KIND_TABLE), and for a tracked
 	// function's field (ROOT_FIELD_KIND_FUNCTION, over the table it
@@ -4196,7 +4218,9 @@ type TableRootField struct {
 	// them: select, select_by_pk, select_aggregate, select_stream, insert,
 	// insert_one, update, update_by_pk, update_many, delete, delete_by_pk;
 	// for a tracked function's field (ROOT_FIELD_KIND_FUNCTION) function or
-	// function_aggregate, the table being the one it returns.
+	// function_aggregate, the table being the one it returns; in the Relay
+	// API (CheckGraphQLRequest.relay) select_connection for <table>_connection
+	// and node for node(id:), the table being the one the id names.
 	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The selections, the root field's own first, then relationships,
 	// returning, nested inserts and upserts in document order. Empty when
@@ -4866,14 +4890,15 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\n" +
 	"ColumnPair\x12\x14\n" +
 	"\x05local\x18\x01 \x01(\tR\x05local\x12\x16\n" +
-	"\x06remote\x18\x02 \x01(\tR\x06remote\"\x94\x02\n" +
+	"\x06remote\x18\x02 \x01(\tR\x06remote\"\xaa\x02\n" +
 	"\x13CheckGraphQLRequest\x122\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.warden.v1.PrincipalR\tprincipal\x12\x14\n" +
 	"\x05query\x18\x02 \x01(\tR\x05query\x12%\n" +
 	"\x0eoperation_name\x18\x03 \x01(\tR\roperationName\x12,\n" +
 	"\x12enforce_allow_list\x18\x04 \x01(\bR\x10enforceAllowList\x125\n" +
 	"\tvariables\x18\x0e \x01(\v2\x17.google.protobuf.StructR\tvariables\x12'\n" +
-	"\x03sql\x18\x0f \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\"\xa4\x04\n" +
+	"\x03sql\x18\x0f \x01(\v2\x15.warden.v1.SqlOptionsR\x03sql\x12\x14\n" +
+	"\x05relay\x18\x19 \x01(\bR\x05relay\"\xa4\x04\n" +
 	"\x11RootFieldDecision\x12!\n" +
 	"\fresponse_key\x18\x01 \x01(\tR\vresponseKey\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12,\n" +

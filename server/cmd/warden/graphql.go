@@ -24,7 +24,7 @@ func (a *app) graphql(ctx context.Context, args []string) error {
 		role, query, queryFile, opName, output string
 		variables, dialect                     string
 		session                                listFlag
-		enforce                                bool
+		enforce, relay                         bool
 	)
 	fs := a.flagSet("graphql", "[DIR] --role R (--query Q | --query-file F) [flags]",
 		"Decides a GraphQL operation offline, exactly as the CheckGraphQL RPC would:\n"+
@@ -44,6 +44,7 @@ func (a *app) graphql(ctx context.Context, args []string) error {
 	fs.StringVar(&variables, "variables", "", "the request's variables as a JSON `object`")
 	fs.StringVar(&dialect, "dialect", "", "render each table selection's filter as SQL for this `dialect`: postgres, mysql or sqlite")
 	fs.BoolVar(&enforce, "enforce-allow-list", false, "count the allow list in the decision (HASURA_GRAPHQL_ENABLE_ALLOWLIST)")
+	fs.BoolVar(&relay, "relay", false, "the operation is sent to Hasura's Relay API (/v1beta1/relay): <table>_connection and node fields")
 	fs.StringVar(&output, "output", "text", "output `format`: text or proto")
 	if err := a.parse(fs, args); err != nil {
 		return err
@@ -76,6 +77,7 @@ func (a *app) graphql(ctx context.Context, args []string) error {
 		Query:            query,
 		OperationName:    opName,
 		EnforceAllowList: enforce,
+		Relay:            relay,
 	}
 	if variables != "" {
 		req.Variables = &structpb.Struct{}

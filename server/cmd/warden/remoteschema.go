@@ -62,8 +62,10 @@ func printRemoteSchema(w io.Writer, rs *model.RemoteSchema, role string) {
 	case role == model.AdminRole:
 		fmt.Fprintf(w, "# remote schema %s: admin sees the whole upstream schema (not known to Warden)\n", rs.Name)
 		return
-	case rs.Customized:
-		fmt.Fprintf(w, "# remote schema %s renames its fields or types (customization): Warden leaves its fields undecided\n", rs.Name)
+	case rs.Customization != nil && rs.Customization.Namespace != "":
+		fmt.Fprintf(w, "# remote schema %s: its root fields are under the namespace %s; the schema below is in the remote's own names (customization renames them as Hasura does)\n", rs.Name, rs.Customization.Namespace)
+	case rs.Customization != nil:
+		fmt.Fprintf(w, "# remote schema %s: the schema below is in the remote's own names (customization renames them as Hasura does)\n", rs.Name)
 	}
 	if bad := rs.Inconsistent[role]; bad != nil {
 		fmt.Fprintf(w, "# remote schema %s: the permission of role %s is inconsistent: %s\n", rs.Name, role, strings.Join(bad.Reasons, "; "))

@@ -111,20 +111,22 @@ class ArrayPredicate(_message.Message):
     def __init__(self, operator: _Optional[_Union[ArrayOperator, str]] = ..., column: _Optional[_Union[ColumnRef, _Mapping]] = ..., value: _Optional[str] = ...) -> None: ...
 
 class CheckGraphQLRequest(_message.Message):
-    __slots__ = ["enforce_allow_list", "operation_name", "principal", "query", "sql", "variables"]
+    __slots__ = ["enforce_allow_list", "operation_name", "principal", "query", "relay", "sql", "variables"]
     ENFORCE_ALLOW_LIST_FIELD_NUMBER: _ClassVar[int]
     OPERATION_NAME_FIELD_NUMBER: _ClassVar[int]
     PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
+    RELAY_FIELD_NUMBER: _ClassVar[int]
     SQL_FIELD_NUMBER: _ClassVar[int]
     VARIABLES_FIELD_NUMBER: _ClassVar[int]
     enforce_allow_list: bool
     operation_name: str
     principal: Principal
     query: str
+    relay: bool
     sql: SqlOptions
     variables: _struct_pb2.Struct
-    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., query: _Optional[str] = ..., operation_name: _Optional[str] = ..., enforce_allow_list: bool = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., sql: _Optional[_Union[SqlOptions, _Mapping]] = ...) -> None: ...
+    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., query: _Optional[str] = ..., operation_name: _Optional[str] = ..., enforce_allow_list: bool = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., sql: _Optional[_Union[SqlOptions, _Mapping]] = ..., relay: bool = ...) -> None: ...
 
 class CheckGraphQLResponse(_message.Message):
     __slots__ = ["allow_list", "decision", "decision_id", "operation_name", "operation_type", "revision", "role", "root_fields"]
