@@ -284,6 +284,14 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 	claims := map[string]map[string]*claim{} // namespace ("" none), then name
 	for _, e := range ld.order {
 		t := e.table
+		if t != nil && (e.source.gql == gqlUnknown || e.gqlUnreadable) {
+			// Its fields' names are not certain either: a selection
+			// reaching it through a relationship is not decided.
+			if t.GraphQL == nil {
+				t.GraphQL = &model.TableGraphQL{}
+			}
+			t.GraphQL.NamesUnknown = true
+		}
 		if t == nil || e.source.gql == gqlUnknown || e.gqlUnreadable {
 			continue
 		}
@@ -304,10 +312,21 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 		}
 		typeName := cust.TypePrefix + base + cust.TypeSuffix
 		var ident []nameWord
+		var columns map[string]string
 		if cust.GraphQLDefault {
+			if t.GraphQL == nil {
+				t.GraphQL = &model.TableGraphQL{}
+			}
 			var ok bool
 			if ident, ok = graphqlDefaultIdent(t); !ok || !allCamelFixed(custom) {
 				ld.notef("%s: naming_convention graphql-default: Warden cannot tell how Hasura names the root fields of %s (a double or trailing underscore, or a custom name the convention would change): not decided by CheckGraphQL", e.loc.source(), t.Name)
+				t.GraphQL.NamesUnknown = true
+				continue
+			}
+			var why string
+			if columns, why = graphqlDefaultColumns(t); why != "" {
+				ld.notef("%s: naming_convention graphql-default: Warden cannot tell how Hasura names the fields of %s (%s): its root fields are not decided by CheckGraphQL", e.loc.source(), t.Name, why)
+				t.GraphQL.NamesUnknown = true
 				continue
 			}
 			typeName = wrapGraphqlDefault(cust.TypePrefix, joinWords(ident, true), cust.TypeSuffix)
@@ -316,6 +335,11 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 			t.GraphQL = &model.TableGraphQL{}
 		}
 		t.GraphQL.TypeName = typeName
+		if cust.GraphQLDefault {
+			g := t.GraphQL
+			g.GraphQLDefault, g.ColumnNames = true, columns
+			g.TypeBase, g.TypePrefix, g.TypeSuffix = joinWords(ident, true), cust.TypePrefix, cust.TypeSuffix
+		}
 		for _, kind := range model.TableRootKinds {
 			name := custom[kind]
 			switch {
