@@ -130,7 +130,7 @@ func TestGraphqlDefaultDecide(t *testing.T) {
 		// Aggregates.
 		{name: "aggregate with allow_aggregations", role: "user",
 			query: `{ blogPostsAggregate(where: {authorId: {_eq: 7}}) { aggregate { count(columns: [viewCount], distinct: true) sum { viewCount } stddevPop { viewCount } max { addr2nd } } nodes { id title } } }`,
-			want: graphql.Allow,
+			want:  graphql.Allow,
 			sels: []sel{{"blogPostsAggregate", "select", "public.blog_posts", []string{"addr_2nd", "view_count"}},
 				{"blogPostsAggregate.nodes", "select", "public.blog_posts", []string{"id", "title"}}}},
 		{name: "aggregate without allow_aggregations", role: "reader", query: `{ blogPostsAggregate { aggregate { count } } }`,
