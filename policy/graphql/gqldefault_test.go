@@ -234,6 +234,27 @@ func TestGraphqlDefaultDecide(t *testing.T) {
 		{name: "a native query field the role may not select", role: "user", query: `{ post_summaries { post_id title_text } }`,
 			want: graphql.Deny, kind: graphql.NativeQueryField, reason: "title_text"},
 
+		// hasura-default spellings of the arguments and inputs the
+		// convention renames are not in the role's schema.
+		{name: "order_by is not an argument", role: "user", query: `{ blogPosts(order_by: {reviewerNotes: asc}) { id } }`,
+			want: graphql.Deny, reason: `"blogPosts" has no argument named "order_by"`},
+		{name: "distinct_on on a relationship is not an argument", role: "user", query: `{ blogPosts { comments(distinct_on: [id]) { id } } }`,
+			want: graphql.Deny, reason: `"comments" has no argument named "distinct_on"`},
+		{name: "pk_columns is not an argument", role: "user", query: `mutation { updateBlogPostsByPk(pk_columns: {id: 1}, _set: {title: "x"}) { id } }`,
+			want: graphql.Deny, reason: `"updateBlogPostsByPk" has no argument named "pk_columns"`},
+		{name: "_delete_key is not an argument", role: "user", query: `mutation { updateBlogPosts(where: {}, _delete_key: {meta: "k"}) { affectedRows } }`,
+			want: graphql.Deny, reason: `has no argument named "_delete_key"`},
+		{name: "_delete_key is not a field of an update", role: "user", query: `mutation { updateBlogPostsMany(updates: [{where: {}, _delete_key: {meta: "k"}}]) { affectedRows } }`,
+			want: graphql.Deny, reason: "field '_delete_key' not found in type: 'BlogPostsUpdates'"},
+		{name: "on_conflict is not a field of a nested insert", role: "user",
+			query: `mutation { insertBlogPosts(objects: {title: "t", comments: {data: [{bodyText: "c"}], on_conflict: {constraint: post_comments_pkey, update_columns: []}}}) { affectedRows } }`,
+			want:  graphql.Deny, reason: "field 'on_conflict' not found in type: 'PostCommentsArrRelInsertInput'"},
+		{name: "initial_value is not a field of a cursor", role: "user",
+			query: `subscription { blogPostsStream(batchSize: 1, cursor: {initial_value: {id: 0}}) { id } }`,
+			want:  graphql.Deny, reason: "field 'initial_value' not found in type: 'BlogPostsStreamCursorInput'"},
+		{name: "order_by is not an argument of a function", role: "user", query: `{ searchPosts(order_by: {title: asc}) { id } }`,
+			want: graphql.Deny, kind: graphql.FunctionField, reason: `"searchPosts" has no argument named "order_by"`},
+
 		// Admin has every field, and only the convention's.
 		{name: "admin reads every column", role: "admin", query: `{ blogPosts { reviewerNotes } }`,
 			want: graphql.Allow, sels: []sel{{"blogPosts", "select", "public.blog_posts", []string{"reviewer_notes"}}}},

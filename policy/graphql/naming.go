@@ -2,7 +2,10 @@ package graphql
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/wardenpdp/warden/policy/model"
 )
@@ -38,6 +41,12 @@ import (
 // spellings are read alike: in a version without the one used, Hasura
 // rejects the query as invalid, whatever Warden answers; the permission
 // decided (the columns the upsert updates) is the same in every version.
+// The hasura-default spellings of the names the convention renames
+// (order_by, pk_columns, _delete_key, a nested insert's on_conflict, a
+// cursor's initial_value) are not in the schema: a field given one is
+// denied in Hasura's words ("blogPosts" has no argument named
+// "order_by"), not read past.
+//
 // An array relationship whose name is not one camelCase word (an
 // underscore, an upper-case first letter) has an aggregate field named
 // differently in different places and versions: a field that may be it
@@ -167,4 +176,40 @@ func (n naming) aggregateFunction(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// renamed are the generated argument and input field names that
+// graphql-default spells differently (order_by is orderBy there): under
+// that convention a field or input given one of them is one Hasura's
+// schema does not have.
+var renamed = []string{"order_by", "distinct_on", "on_conflict", "pk_columns", "batch_size", "initial_value", "_delete_key", "_delete_elem", "_delete_at_path"}
+
+// checkArgs denies a field's argument that is the hasura-default
+// spelling of one graphql-default renames, in Hasura's words for an
+// argument a field lacks.
+func (n naming) checkArgs(field string, args ast.ArgumentList) error {
+	if !n.graphqlDefault() {
+		return nil
+	}
+	for _, a := range args {
+		if slices.Contains(renamed, a.Name) {
+			return deny("%q has no argument named %q: under the graphql-default naming convention it is %s", field, a.Name, model.SnakeToCamel(a.Name))
+		}
+	}
+	return nil
+}
+
+// checkKeys denies an input object's field that is the hasura-default
+// spelling of one graphql-default renames (an update_many update's
+// _delete_key, a nested insert's on_conflict, a cursor's initial_value).
+func (n naming) checkKeys(obj map[string]any, typ string) error {
+	if !n.graphqlDefault() {
+		return nil
+	}
+	for k := range obj {
+		if slices.Contains(renamed, k) {
+			return deny("field '%s' not found in type: '%s': under the graphql-default naming convention it is %s", k, typ, model.SnakeToCamel(k))
+		}
+	}
+	return nil
 }

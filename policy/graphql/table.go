@@ -129,6 +129,9 @@ func functionSelections(w *walk, p *model.Policy, req Request, f *ast.Field, fn 
 			return err
 		}
 		tname := typeName(t)
+		if err := namesOf(t).checkArgs(f.Name, f.Arguments); err != nil {
+			return err
+		}
 		if err := d.where(t, sel, f.Arguments, namesOf(t).typ(tname, "bool", "exp"), 0); err != nil {
 			return err
 		}
@@ -210,6 +213,9 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 	// Arguments and selections are read by the names of the table's
 	// naming convention (naming.go).
 	n, key := namesOf(t), f.Alias
+	if err := n.checkArgs(f.Name, f.Arguments); err != nil {
+		return err
+	}
 	boolExpType := n.typ(tf.TypeName, "bool", "exp")
 	switch tf.Kind {
 	case model.RootSelect, model.RootSelectStream:

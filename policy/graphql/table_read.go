@@ -46,6 +46,9 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 		}
 		r, aggregate, target, tsel := ref.rel, ref.aggregate, ref.target, ref.tsel
 		ttype := typeName(target)
+		if err := namesOf(target).checkArgs(f.Name, f.Arguments); err != nil {
+			return err
+		}
 		if r.Kind == model.RelArray || aggregate {
 			if err := d.where(target, tsel, f.Arguments, namesOf(target).typ(ttype, "bool", "exp"), depth+1); err != nil {
 				return err
@@ -288,6 +291,9 @@ func (d *tableDecider) cursor(t *model.Table, sel *model.Permission, args ast.Ar
 	n := namesOf(t)
 	for _, c := range asList(v) {
 		obj, _ := c.(map[string]any)
+		if err := n.checkKeys(obj, n.typ(tname, "stream", "cursor", "input")); err != nil {
+			return err
+		}
 		init, _ := n.arg(obj, "initial_value").(map[string]any)
 		for k := range init {
 			if col, ok := columnByField(t, k); !ok || !readable(sel, col) {

@@ -82,6 +82,13 @@ func (d *tableDecider) insert(t *model.Table, pm *model.Permission, objects, con
 				return err
 			}
 			nested, _ := x.(map[string]any)
+			relInput := []string{"obj", "rel", "insert", "input"}
+			if r.Kind == model.RelArray {
+				relInput[0] = "arr"
+			}
+			if err := namesOf(target).checkKeys(nested, namesOf(target).typ(typeName(target), relInput...)); err != nil {
+				return err
+			}
 			if err := d.insert(target, tpm, nested["data"], namesOf(target).arg(nested, "on_conflict"), join(path, k), r.Name, typeName(target), depth+1); err != nil {
 				return err
 			}
@@ -172,6 +179,9 @@ func (d *tableDecider) update(t *model.Table, pm, sel *model.Permission, f *ast.
 		}
 		for _, u := range asList(v) {
 			obj, _ := u.(map[string]any)
+			if err := n.checkKeys(obj, n.typ(tf.TypeName, "updates")); err != nil {
+				return err
+			}
 			if err := batch(func(name string) (any, error) { return obj[name], nil }); err != nil {
 				return err
 			}
