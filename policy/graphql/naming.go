@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -143,7 +144,12 @@ func (n naming) relationship(name string) (*model.Relationship, bool, error) {
 		}
 		return nil, false, nil
 	}
-	for _, r := range t.Relationships {
+	// Relationships are looked at in name order, and one whose
+	// aggregate name Warden cannot tell wins over one it can: the
+	// answer does not hang on map order, and is never an allow by guess.
+	var found *model.Relationship
+	for _, rn := range slices.Sorted(maps.Keys(t.Relationships)) {
+		r := t.Relationships[rn]
 		if r.Kind != model.RelArray {
 			continue
 		}
@@ -154,17 +160,17 @@ func (n naming) relationship(name string) (*model.Relationship, bool, error) {
 		// written, then Aggregate). They agree on a name that is one
 		// camelCase word.
 		spellings := []string{r.Name + "Aggregate", model.SnakeToCamel(r.Name + "_aggregate"), model.LowerFirst(r.Name) + "Aggregate"}
-		for _, s := range spellings {
-			if name != s {
-				continue
-			}
-			if !plain {
-				return nil, false, &undecidedError{fmt.Sprintf("%s may be the aggregate field of array relationship %s of %s, which Hasura names differently in different places under the graphql-default naming convention (its name is not one camelCase word): not decided", name, r.Name, t.Name)}
-			}
-			return r, true, nil
+		if !slices.Contains(spellings, name) {
+			continue
+		}
+		if !plain {
+			return nil, false, &undecidedError{fmt.Sprintf("%s may be the aggregate field of array relationship %s of %s, which Hasura names differently in different places under the graphql-default naming convention (its name is not one camelCase word): not decided", name, r.Name, t.Name)}
+		}
+		if found == nil {
+			found = r
 		}
 	}
-	return nil, false, nil
+	return found, found != nil, nil
 }
 
 // aggregateFunction gives the aggregate function (in its hasura-default
