@@ -3,9 +3,11 @@ package graphql_test
 import (
 	"context"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/wardenpdp/warden/policy/graphql"
 	"github.com/wardenpdp/warden/policy/load"
@@ -304,5 +306,80 @@ func TestGraphqlDefaultDecide(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// gqldefaultVariant loads testdata/gqldefault with its metadata.json
+// edited (old replaced by new).
+func gqldefaultVariant(t *testing.T, old, new string) *model.Policy {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for _, name := range []string{"metadata.json", "schema.yaml"} {
+		b, err := os.ReadFile("testdata/gqldefault/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "metadata.json" {
+			if !strings.Contains(string(b), old) {
+				t.Fatalf("metadata.json has no %q", old)
+			}
+			b = []byte(strings.Replace(string(b), old, new, 1))
+		}
+		fsys[name] = &fstest.MapFile{Data: b}
+	}
+	p, err := load.FS(context.Background(), fsys, "test:gqldefault")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestGraphqlDefaultUncertainNames: what Warden cannot name under
+// graphql-default is undecided, never allowed: a table with a custom
+// column name the convention might change (older Hasura versions
+// camelCased custom names too) has no decided root field, and a
+// relationship reaching it is undecided; the functions of a source with
+// a root field prefix are not decided (noted at load).
+func TestGraphqlDefaultUncertainNames(t *testing.T) {
+	p := gqldefaultVariant(t, `"table": {"schema": "public", "name": "blog_posts"},`,
+		`"table": {"schema": "public", "name": "blog_posts"}, "configuration": {"column_config": {"view_count": {"custom_name": "view_total"}}},`)
+	uid := map[string]string{"x-hasura-user-id": "7"}
+	for query, reason := range map[string]string{
+		`{ blogPosts { id } }`:                   "neither",
+		`{ blogAuthors { id posts { id } } }`:    "cannot tell",
+		`{ searchPosts(args: {q: "x"}) { id } }`: "cannot tell",
+	} {
+		res, err := graphql.Decide(p, graphql.Request{Role: "user", Vars: uid, Query: query})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := res.RootFields[0]; f.Decision != graphql.Undecided || !strings.Contains(f.Reason, reason) {
+			t.Errorf("%s: %v (%s), want undecided (%s)", query, f.Decision, f.Reason, reason)
+		}
+	}
+	noted := false
+	for _, n := range p.Notes {
+		noted = noted || strings.Contains(n, `custom name "view_total"`)
+	}
+	if !noted {
+		t.Errorf("notes = %q, want one on view_total", p.Notes)
+	}
+
+	p = gqldefaultVariant(t, `"customization": {"naming_convention": "graphql-default"}`,
+		`"customization": {"naming_convention": "graphql-default", "root_fields": {"prefix": "blog_"}}`)
+	if _, ok := p.GraphQL.TableFields["blog_BlogPosts"]; !ok {
+		t.Error("blog_BlogPosts is not a table root field")
+	}
+	for _, name := range []string{"searchPosts", "blog_SearchPosts", "search_posts"} {
+		if f := p.GraphQL.Functions[name]; f != nil {
+			t.Errorf("function root field %s: %+v, want none (a prefixed graphql-default source)", name, f)
+		}
+	}
+	res, err := graphql.Decide(p, graphql.Request{Role: "user", Vars: uid, Query: `{ blog_SearchPosts(args: {q: "x"}) { id } }`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := res.RootFields[0]; f.Decision != graphql.Undecided {
+		t.Errorf("blog_SearchPosts: %v (%s), want undecided", f.Decision, f.Reason)
 	}
 }

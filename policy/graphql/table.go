@@ -124,6 +124,9 @@ func functionSelections(w *walk, p *model.Policy, req Request, f *ast.Field, fn 
 	}
 	rf.Table = &TableField{Table: t.Name, Kind: kind}
 	d.settle(&rf, func() error {
+		if t.GraphQL != nil && t.GraphQL.NamesUnknown {
+			return &undecidedError{fmt.Sprintf("%s: function %s returns rows of %s, whose GraphQL field names Warden cannot tell (see the load notes)", f.Name, fn.Name, t.Name)}
+		}
 		sel, err := d.perm(t, model.OpSelect, f.Name)
 		if err != nil {
 			return err
