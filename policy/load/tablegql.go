@@ -18,7 +18,11 @@ import (
 // Under the graphql-default naming convention (the source's
 // customization.naming_convention, else WithDefaultNamingConvention) the
 // same names are camelCase (naming.go): articlesByPk, insertArticlesOne,
-// x_InsertArticles_v1.
+// x_InsertArticles_v1; and so are its columns' field names, which load
+// records in the table's TableGraphQL with the type name's parts, for
+// CheckGraphQL to read arguments and selections by (graphqlDefaultColumns).
+// A table whose names Warden cannot tell is marked NamesUnknown: no
+// selection that reaches it is decided.
 //
 // These keys shaped only the GraphQL schema before CheckGraphQL decided
 // table root fields, and Warden loaded metadata whatever they held: so a
