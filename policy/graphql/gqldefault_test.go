@@ -313,6 +313,13 @@ func TestGraphqlDefaultDecide(t *testing.T) {
 // edited (old replaced by new).
 func gqldefaultVariant(t *testing.T, old, new string) *model.Policy {
 	t.Helper()
+	return gqldefaultVariantOf(t, map[string]string{old: new})
+}
+
+// gqldefaultVariantOf loads testdata/gqldefault with its metadata.json
+// edited (each key replaced by its value).
+func gqldefaultVariantOf(t *testing.T, edits map[string]string) *model.Policy {
+	t.Helper()
 	fsys := fstest.MapFS{}
 	for _, name := range []string{"metadata.json", "schema.yaml"} {
 		b, err := os.ReadFile("testdata/gqldefault/" + name)
@@ -320,10 +327,12 @@ func gqldefaultVariant(t *testing.T, old, new string) *model.Policy {
 			t.Fatal(err)
 		}
 		if name == "metadata.json" {
-			if !strings.Contains(string(b), old) {
-				t.Fatalf("metadata.json has no %q", old)
+			for old, new := range edits {
+				if !strings.Contains(string(b), old) {
+					t.Fatalf("metadata.json has no %q", old)
+				}
+				b = []byte(strings.Replace(string(b), old, new, 1))
 			}
-			b = []byte(strings.Replace(string(b), old, new, 1))
 		}
 		fsys[name] = &fstest.MapFile{Data: b}
 	}
@@ -381,5 +390,32 @@ func TestGraphqlDefaultUncertainNames(t *testing.T) {
 	}
 	if f := res.RootFields[0]; f.Decision != graphql.Undecided {
 		t.Errorf("blog_SearchPosts: %v (%s), want undecided", f.Decision, f.Reason)
+	}
+}
+
+// TestUnreadableConfigurationReached: whatever the naming convention, a
+// table whose configuration Warden cannot read (here column_config is
+// not an object) has field names Warden cannot tell: a relationship
+// reaching it is undecided, never decided by the default names.
+func TestUnreadableConfigurationReached(t *testing.T) {
+	p := gqldefaultVariant(t, `"customization": {"naming_convention": "graphql-default"}`, `"customization": {"naming_convention": "hasura-default"}`)
+	uid := map[string]string{"x-hasura-user-id": "7"}
+	res, err := graphql.Decide(p, graphql.Request{Role: "user", Vars: uid, Query: `{ blog_posts { id author { id display_name } } }`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := res.RootFields[0]; f.Decision != graphql.Deny || !strings.Contains(f.Reason, "display_name") {
+		t.Errorf("hasura-default, custom name penName: %v (%s), want a denial of display_name", f.Decision, f.Reason)
+	}
+	p = gqldefaultVariantOf(t, map[string]string{
+		`"customization": {"naming_convention": "graphql-default"}`:                        `"customization": {"naming_convention": "hasura-default"}`,
+		`"configuration": {"column_config": {"display_name": {"custom_name": "penName"}}}`: `"configuration": {"column_config": 5}`,
+	})
+	res, err = graphql.Decide(p, graphql.Request{Role: "user", Vars: uid, Query: `{ blog_posts { id author { id } } }`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := res.RootFields[0]; f.Decision != graphql.Undecided || !strings.Contains(f.Reason, "cannot tell") {
+		t.Errorf("a relationship to a table with an unreadable configuration: %v (%s), want undecided", f.Decision, f.Reason)
 	}
 }
