@@ -268,11 +268,9 @@ func decideField(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 	case IntrospectionField:
 		return decideIntrospection(meta, req.Role, f)
 	case FunctionField:
-		if fn := meta.Functions[f.Name]; meta.GraphQLDefaultSources[fn.Source] {
-			rf.Kind, rf.Decision = FunctionField, Undecided
-			rf.Reason = fmt.Sprintf("%s: function %s is in source %s, named by the graphql-default naming convention, whose function fields CheckGraphQL does not decide", f.Name, fn.Name, fn.Source)
-			return rf
-		}
+		// Under graphql-default, load names the function's root fields by
+		// the convention, and functionSelections reads its selection by
+		// the returned table's names.
 		r := decideFunction(p, req.Role, meta.Functions[f.Name], f.Name)
 		r.ResponseKey = f.Alias
 		return functionSelections(w, p, req, f, meta.Functions[f.Name], r)

@@ -34,16 +34,18 @@
 // their target. @skip and @include are applied, with the request's
 // variables, before fields are looked up, as Hasura does.
 //
-// A source with Hasura's graphql-default naming convention has its table
-// root fields named in camelCase (blogPostsByPk, insertBlogPostsOne: load
-// names them): such a field is denied as above when the role's schema
-// lacks it (no permission, hidden by query_root_fields, no aggregations,
-// primary key unreadable, nothing to set), and otherwise answered
-// undecided — never allowed — because its arguments, input and selections
-// are named by the convention too (orderBy, onConflict, pkColumns,
-// camelCase columns, upper-case enum values), which Warden does not read
-// yet. For the same reason the tracked functions and native queries of
-// such a source are undecided.
+// A source with Hasura's graphql-default naming convention is decided the
+// same way, by the names the convention gives (naming.go): camelCase root
+// fields (blogPostsByPk, insertBlogPostsOne: load names them), columns
+// (authorId, unless a custom name is set), arguments (orderBy,
+// distinctOn, onConflict, updateColumns, _deleteKey) and aggregate
+// functions (stddevPop), array relationship aggregates (commentsAggregate),
+// and PascalCase types in messages (BlogPostsBoolExp). Its tracked
+// functions have camelCase root fields (searchArticles); its native
+// queries keep their names. Where Warden cannot tell a name Hasura gives
+// (a column or relationship name the convention treats differently in
+// different places or versions), the fields that may use it are
+// undecided, never allowed.
 //
 // Documents are parsed with github.com/vektah/gqlparser/v2 (the parser
 // gqlgen uses; already in the build through OPA), without a schema:

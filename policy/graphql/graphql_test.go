@@ -298,20 +298,3 @@ func TestFunctionSelections(t *testing.T) {
 		}
 	}
 }
-
-// TestFunctionGraphqlDefault: a tracked function of a source named by the
-// graphql-default naming convention is undecided, never allowed.
-func TestFunctionGraphqlDefault(t *testing.T) {
-	meta := testMeta(t)
-	meta.GraphQL.Functions["search_articles"].Source = "pg"
-	meta.GraphQL.GraphQLDefaultSources = map[string]bool{"pg": true}
-	for _, role := range []string{"user", "admin"} {
-		res, err := Decide(meta, Request{Role: role, Query: `{ search_articles(args: {q: "go"}) { id } }`})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rf := res.RootFields[0]; rf.Decision != Undecided || rf.Kind != FunctionField || !strings.Contains(rf.Reason, "graphql-default") {
-			t.Errorf("%s: %v %v (%s), want an undecided function field", role, rf.Kind, rf.Decision, rf.Reason)
-		}
-	}
-}

@@ -29,11 +29,14 @@ func decideNative(w *walk, p *model.Policy, req Request, op ast.Operation, f *as
 	if nq == nil || op == ast.Mutation {
 		return RootField{}, false
 	}
+	// The naming convention changes none of the names read here: Hasura
+	// names the field by root_field_name as written
+	// (Hasura.NativeQuery.Schema, getNativeQueryName) and the logical
+	// model's fields by their names as written
+	// (Hasura.LogicalModel.Schema, G.mkName of the field), under
+	// graphql-default too; the arguments (args, where, orderBy, ...) are
+	// not read.
 	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: NativeQueryField}
-	if p.GraphQL.GraphQLDefaultSources[nq.Source] {
-		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s is in source %s, named by the graphql-default naming convention, whose native query fields CheckGraphQL does not decide", nq.RootField, nq.Source)
-		return rf, true
-	}
 	lm := p.GraphQL.LogicalModels[nq.Source][nq.Returns]
 	if role == model.AdminRole {
 		rf.Decision, rf.Reason = Allow, "admin may use every native query"

@@ -92,9 +92,11 @@ func TestDecideNativeQuery(t *testing.T) {
 	}
 }
 
-// TestNativeQueryGraphqlDefault: a native query of a source named by the
-// graphql-default naming convention is undecided, never allowed: its
-// arguments and selections follow a convention Warden does not read.
+// TestNativeQueryGraphqlDefault: the graphql-default naming convention
+// leaves a native query's names as written (Hasura.NativeQuery.Schema
+// names the field by root_field_name, Hasura.LogicalModel.Schema the
+// logical model's fields by their names): it is decided as under
+// hasura-default, and camelCased names are not its fields.
 func TestNativeQueryGraphqlDefault(t *testing.T) {
 	fsys := v3dir(t)
 	fsys["metadata/databases/databases.yaml"] = &fstest.MapFile{Data: []byte(nativeSource)}
@@ -102,13 +104,23 @@ func TestNativeQueryGraphqlDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, role := range []string{"user", "admin"} {
-		res, err := graphql.Decide(p, graphql.Request{Role: role, Query: `{ article_summaries { id } }`})
+	cases := []struct {
+		role, query string
+		want        graphql.Decision
+	}{
+		{"user", `{ article_summaries { id title } }`, graphql.Allow},
+		{"admin", `{ article_summaries { id secret } }`, graphql.Allow},
+		{"user", `{ article_summaries { id secret } }`, graphql.Deny},
+		{"user", `{ articleSummaries { id } }`, graphql.Undecided},
+	}
+	for _, c := range cases {
+		res, err := graphql.Decide(p, graphql.Request{Role: c.role, Query: c.query})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f := res.RootFields[0]; f.Decision != graphql.Undecided || f.Kind != graphql.NativeQueryField || !strings.Contains(f.Reason, "graphql-default") {
-			t.Errorf("%s: %v %v (%s), want an undecided native query field", role, f.Kind, f.Decision, f.Reason)
+		f := res.RootFields[0]
+		if f.Decision != c.want || c.want != graphql.Undecided && f.Kind != graphql.NativeQueryField {
+			t.Errorf("%s %s: %v %v (%s), want %v", c.role, c.query, f.Kind, f.Decision, f.Reason, c.want)
 		}
 	}
 }

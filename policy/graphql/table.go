@@ -136,12 +136,18 @@ func functionSelections(w *walk, p *model.Policy, req Request, f *ast.Field, fn 
 	}
 	rf.Table = &TableField{Table: t.Name, Kind: kind}
 	d.settle(&rf, func() error {
+		if t.GraphQL != nil && t.GraphQL.NamesUnknown {
+			return &undecidedError{fmt.Sprintf("%s: function %s returns rows of %s, whose GraphQL field names Warden cannot tell (see the load notes)", f.Name, fn.Name, t.Name)}
+		}
 		sel, err := d.perm(t, model.OpSelect, f.Name)
 		if err != nil {
 			return err
 		}
 		tname := typeName(t)
-		if err := d.where(t, sel, f.Arguments, tname+"_bool_exp", 0); err != nil {
+		if err := namesOf(t).checkArgs(f.Name, f.Arguments); err != nil {
+			return err
+		}
+		if err := d.where(t, sel, f.Arguments, namesOf(t).typ(tname, "bool", "exp"), 0); err != nil {
 			return err
 		}
 		if err := d.orderBy(t, sel, f.Arguments, tname, 0); err != nil {
@@ -219,16 +225,16 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 	if op == model.OpUpdate && pm != nil && len(settable(pm)) == 0 {
 		return deny("field '%s' not found: the update permission of role %s on %s lets it set no column", f.Name, d.req.Role, t.Name)
 	}
-	if tf.GraphQLDefault {
-		// The field exists for the role; its arguments and selections are
-		// named by graphql-default (orderBy, onConflict, camelCase
-		// columns, ...), which Warden does not read yet.
-		return &undecidedError{fmt.Sprintf("%s: role %s has the %s permission on %s, but its arguments and selections, named by the graphql-default naming convention, are not decided by CheckGraphQL", f.Name, d.req.Role, op, t.Name)}
+	// Arguments and selections are read by the names of the table's
+	// naming convention (naming.go).
+	n, key := namesOf(t), f.Alias
+	if err := n.checkArgs(f.Name, f.Arguments); err != nil {
+		return err
 	}
-	key := f.Alias
+	boolExpType := n.typ(tf.TypeName, "bool", "exp")
 	switch tf.Kind {
 	case model.RootSelect, model.RootSelectStream:
-		if err := d.where(t, sel, f.Arguments, tf.TypeName+"_bool_exp", 0); err != nil {
+		if err := d.where(t, sel, f.Arguments, boolExpType, 0); err != nil {
 			return err
 		}
 		if err := d.cursor(t, sel, f.Arguments, tf.TypeName); err != nil {
@@ -241,7 +247,7 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 	case model.RootSelectByPk:
 		return d.read(t, sel, f.SelectionSet, key, "", tf.TypeName, 0)
 	case model.RootSelectAggregate:
-		if err := d.where(t, sel, f.Arguments, tf.TypeName+"_bool_exp", 0); err != nil {
+		if err := d.where(t, sel, f.Arguments, boolExpType, 0); err != nil {
 			return err
 		}
 		if err := d.orderBy(t, sel, f.Arguments, tf.TypeName, 0); err != nil {
@@ -257,7 +263,7 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 		if err != nil {
 			return err
 		}
-		conflict, err := d.argValue(f.Arguments, "on_conflict")
+		conflict, err := d.argValue(f.Arguments, n.name("on_conflict"))
 		if err != nil {
 			return err
 		}
@@ -270,7 +276,7 @@ func (d *tableDecider) root(opType ast.Operation, f *ast.Field, t *model.Table, 
 		}
 	case model.RootDelete, model.RootDeleteByPk:
 		d.sels = append(d.sels, Selection{Path: key, Table: t.Name, Op: model.OpDelete, Columns: []string{}})
-		if err := d.where(t, sel, f.Arguments, tf.TypeName+"_bool_exp", 0); err != nil {
+		if err := d.where(t, sel, f.Arguments, boolExpType, 0); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -58,8 +57,11 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 		}
 		r, aggregate, target, tsel := ref.rel, ref.aggregate, ref.target, ref.tsel
 		ttype := typeName(target)
+		if err := namesOf(target).checkArgs(f.Name, f.Arguments); err != nil {
+			return err
+		}
 		if r.Kind == model.RelArray || aggregate {
-			if err := d.where(target, tsel, f.Arguments, ttype+"_bool_exp", depth+1); err != nil {
+			if err := d.where(target, tsel, f.Arguments, namesOf(target).typ(ttype, "bool", "exp"), depth+1); err != nil {
 				return err
 			}
 			if err := d.orderBy(target, tsel, f.Arguments, ttype, depth+1); err != nil {
@@ -122,7 +124,10 @@ func (d *tableDecider) field(t *model.Table, sel *model.Permission, name, tname 
 	if rr, aggregate := remoteRef(t, name); rr != nil {
 		return d.remoteField(t, rr, aggregate, name, notFound)
 	}
-	r, aggregate := relationshipField(t, name)
+	r, aggregate, err := namesOf(t).relationship(name)
+	if err != nil {
+		return fieldRef{}, err
+	}
 	switch {
 	case r == nil:
 		return fieldRef{}, notFound("")
@@ -130,8 +135,11 @@ func (d *tableDecider) field(t *model.Table, sel *model.Permission, name, tname 
 		return fieldRef{}, notFound("role %s may not select computed field %s of %s", d.req.Role, r.Name, t.Name)
 	}
 	target := d.p.Tables[d.p.Resolve(r.Target, t.Source)]
-	if target == nil {
+	switch {
+	case target == nil:
 		return fieldRef{}, &undecidedError{fmt.Sprintf("relationship %s of %s leads to %s, which is not in the policy", r.Name, t.Name, r.Target)}
+	case target.GraphQL != nil && target.GraphQL.NamesUnknown:
+		return fieldRef{}, &undecidedError{fmt.Sprintf("relationship %s of %s leads to %s, whose GraphQL field names Warden cannot tell (see the load notes)", r.Name, t.Name, target.Name)}
 	}
 	tsel, err := d.perm(target, model.OpSelect, name)
 	var dn *denial
@@ -146,20 +154,6 @@ func (d *tableDecider) field(t *model.Table, sel *model.Permission, name, tname 
 	return fieldRef{rel: r, aggregate: aggregate, target: target, tsel: tsel}, nil
 }
 
-// relationshipField finds the relationship a field of a table's type
-// stands for: its name, or an array relationship's name with _aggregate.
-func relationshipField(t *model.Table, name string) (*model.Relationship, bool) {
-	if r := t.Relationships[name]; r != nil {
-		return r, false
-	}
-	if base, ok := strings.CutSuffix(name, "_aggregate"); ok {
-		if r := t.Relationships[base]; r != nil && r.Kind == model.RelArray {
-			return r, true
-		}
-	}
-	return nil, false
-}
-
 // aggregate decides a <table>_aggregate selection set: aggregate { count,
 // sum { col }, ... } over readable columns, and nodes as a read.
 func (d *tableDecider) aggregate(t *model.Table, sel *model.Permission, set ast.SelectionSet, path, rel, tname string, depth int) error {
@@ -170,6 +164,7 @@ func (d *tableDecider) aggregate(t *model.Table, sel *model.Permission, set ast.
 	at := len(d.sels)
 	d.sels = append(d.sels, Selection{Path: path, Table: t.Name, Op: model.OpSelect, Relationship: rel, Aggregate: true})
 	cols := map[string]bool{}
+	n := namesOf(t)
 	column := func(name, in string) error {
 		col, ok := columnByField(t, name)
 		if !ok || !readable(sel, col) {
@@ -201,12 +196,13 @@ func (d *tableDecider) aggregate(t *model.Table, sel *model.Permission, set ast.
 						}
 						for _, c := range asList(v) {
 							s, _ := c.(string)
-							if err := column(s, tname+"_select_column"); err != nil {
+							if err := column(s, n.typ(tname, "select", "column")); err != nil {
 								return err
 							}
 						}
 					}
-				case slices.Contains(aggregateFunctions, a.Name):
+				case isAggregateFunction(n, a.Name):
+					fn, _ := n.aggregateFunction(a.Name)
 					var args []*ast.Field
 					if err := d.collect(a.SelectionSet, 0, &args); err != nil {
 						return err
@@ -215,16 +211,16 @@ func (d *tableDecider) aggregate(t *model.Table, sel *model.Permission, set ast.
 						if c.Name == "__typename" {
 							continue
 						}
-						if err := column(c.Name, tname+"_"+a.Name+"_fields"); err != nil {
+						if err := column(c.Name, n.typ(tname, fn, "fields")); err != nil {
 							return err
 						}
 					}
 				default:
-					return deny("field '%s' not found in type: '%s_aggregate_fields'", a.Name, tname)
+					return deny("field '%s' not found in type: '%s'", a.Name, n.typ(tname, "aggregate", "fields"))
 				}
 			}
 		default:
-			return deny("field '%s' not found in type: '%s_aggregate'", f.Name, tname)
+			return deny("field '%s' not found in type: '%s'", f.Name, n.typ(tname, "aggregate"))
 		}
 	}
 	d.sels[at].Columns = sortedSet(cols)
@@ -271,7 +267,7 @@ func (d *tableDecider) boolExp(t *model.Table, sel *model.Permission, v any, tna
 					return err
 				}
 			case ref.rel != nil:
-				if err := d.boolExp(ref.target, ref.tsel, x, typeName(ref.target)+"_bool_exp", depth+1); err != nil {
+				if err := d.boolExp(ref.target, ref.tsel, x, namesOf(ref.target).typ(typeName(ref.target), "bool", "exp"), depth+1); err != nil {
 					return err
 				}
 			}
@@ -291,10 +287,10 @@ func (d *tableDecider) aggregatePredicate(t *model.Table, sel *model.Permission,
 		for _, a := range asList(body["arguments"]) {
 			s, _ := a.(string)
 			if col, ok := columnByField(t, s); !ok || !readable(sel, col) {
-				return deny("value '%s' not found in enum: '%s_select_column' (%s of an aggregation predicate): role %s may not select it on %s", s, tname, fn, d.req.Role, t.Name)
+				return deny("value '%s' not found in enum: '%s' (%s of an aggregation predicate): role %s may not select it on %s", s, namesOf(t).typ(tname, "select", "column"), fn, d.req.Role, t.Name)
 			}
 		}
-		if err := d.boolExp(t, sel, body["filter"], tname+"_bool_exp", depth+1); err != nil {
+		if err := d.boolExp(t, sel, body["filter"], namesOf(t).typ(tname, "bool", "exp"), depth+1); err != nil {
 			return err
 		}
 	}
@@ -308,12 +304,16 @@ func (d *tableDecider) cursor(t *model.Table, sel *model.Permission, args ast.Ar
 	if err != nil {
 		return err
 	}
+	n := namesOf(t)
 	for _, c := range asList(v) {
 		obj, _ := c.(map[string]any)
-		init, _ := obj["initial_value"].(map[string]any)
+		if err := n.checkKeys(obj, n.typ(tname, "stream", "cursor", "input")); err != nil {
+			return err
+		}
+		init, _ := n.arg(obj, "initial_value").(map[string]any)
 		for k := range init {
 			if col, ok := columnByField(t, k); !ok || !readable(sel, col) {
-				return deny("field '%s' not found in type: '%s_stream_cursor_value_input'", k, tname)
+				return deny("field '%s' not found in type: '%s'", k, n.typ(tname, "stream", "cursor", "value", "input"))
 			}
 		}
 	}
@@ -323,7 +323,8 @@ func (d *tableDecider) cursor(t *model.Table, sel *model.Permission, args ast.Ar
 // orderBy decides order_by and distinct_on: the columns they name are
 // readable, the relationships they follow lead to selectable tables.
 func (d *tableDecider) orderBy(t *model.Table, sel *model.Permission, args ast.ArgumentList, tname string, depth int) error {
-	if a := args.ForName("distinct_on"); a != nil {
+	n := namesOf(t)
+	if a := args.ForName(n.name("distinct_on")); a != nil {
 		v, err := d.value(a.Value)
 		if err != nil {
 			return err
@@ -331,11 +332,11 @@ func (d *tableDecider) orderBy(t *model.Table, sel *model.Permission, args ast.A
 		for _, c := range asList(v) {
 			s, _ := c.(string)
 			if col, ok := columnByField(t, s); !ok || !readable(sel, col) {
-				return deny("value '%s' not found in enum: '%s_select_column'", s, tname)
+				return deny("value '%s' not found in enum: '%s'", s, n.typ(tname, "select", "column"))
 			}
 		}
 	}
-	v, err := d.argValue(args, "order_by")
+	v, err := d.argValue(args, n.name("order_by"))
 	if err != nil {
 		return err
 	}
@@ -346,17 +347,18 @@ func (d *tableDecider) orderExp(t *model.Table, sel *model.Permission, v any, tn
 	if depth > maxSelectionDepth {
 		return deny("an order_by argument nests deeper than %d", maxSelectionDepth)
 	}
+	orderType := namesOf(t).typ(tname, "order", "by")
 	for _, item := range asList(v) {
 		obj, _ := item.(map[string]any)
 		for k, x := range obj {
-			ref, err := d.field(t, sel, k, tname+"_order_by")
+			ref, err := d.field(t, sel, k, orderType)
 			switch {
 			case err != nil:
 				return err
 			case ref.remote != nil:
 				return &undecidedError{fmt.Sprintf("%s is a remote relationship of %s, which Warden does not decide in an order_by argument", k, t.Name)}
 			case ref.rel != nil && ref.rel.Kind == model.RelArray && !ref.aggregate:
-				return deny("field '%s' not found in type: '%s_order_by': an array relationship orders by its aggregate", k, tname)
+				return deny("field '%s' not found in type: '%s': an array relationship orders by its aggregate", k, orderType)
 			case ref.rel != nil && !ref.aggregate:
 				if err := d.orderExp(ref.target, ref.tsel, x, typeName(ref.target), depth+1); err != nil {
 					return err
@@ -375,19 +377,27 @@ func (d *tableDecider) mutationOutput(t *model.Table, sel *model.Permission, set
 	if err := d.collect(set, 0, &fields); err != nil {
 		return err
 	}
+	n := namesOf(t)
 	for _, f := range fields {
-		switch f.Name {
-		case "__typename", "affected_rows":
-		case "returning":
+		switch {
+		case f.Name == "__typename", n.is(f.Name, "affected_rows"):
+		case f.Name == "returning":
 			if sel == noRead {
-				return deny("field 'returning' not found in type: '%s_mutation_response': role %s has no select permission on %s", tname, d.req.Role, t.Name)
+				return deny("field 'returning' not found in type: '%s': role %s has no select permission on %s", n.typ(tname, "mutation", "response"), d.req.Role, t.Name)
 			}
 			if err := d.read(t, sel, f.SelectionSet, join(path, f.Alias), "", tname, 1); err != nil {
 				return err
 			}
 		default:
-			return deny("field '%s' not found in type: '%s_mutation_response'", f.Name, tname)
+			return deny("field '%s' not found in type: '%s'", f.Name, n.typ(tname, "mutation", "response"))
 		}
 	}
 	return nil
+}
+
+// isAggregateFunction says whether a field of <table>_aggregate_fields is
+// an aggregate function taking columns.
+func isAggregateFunction(n naming, name string) bool {
+	_, ok := n.aggregateFunction(name)
+	return ok
 }

@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -45,6 +46,8 @@ func (d *tableDecider) insert(t *model.Table, pm *model.Permission, objects, con
 	}
 	at := len(d.sels)
 	d.sels = append(d.sels, Selection{Path: path, Table: t.Name, Op: model.OpInsert, Relationship: rel})
+	n := namesOf(t)
+	inputType := n.typ(tname, "insert", "input")
 	var set []string
 	if pm != nil {
 		set = settable(pm)
@@ -55,28 +58,38 @@ func (d *tableDecider) insert(t *model.Table, pm *model.Permission, objects, con
 		for k, x := range obj {
 			if col, ok := columnByField(t, k); ok {
 				if pm != nil && !slices.Contains(set, col) {
-					return deny("field '%s' not found in type: '%s_insert_input': role %s may not insert column %s of %s%s", k, tname, d.req.Role, col, t.Name, presetNote(pm, col))
+					return deny("field '%s' not found in type: '%s': role %s may not insert column %s of %s%s", k, inputType, d.req.Role, col, t.Name, presetNote(pm, col))
 				}
 				cols[col] = true
 				continue
 			}
 			r := t.Relationships[k]
 			if r == nil || r.Function != nil {
-				return deny("field '%s' not found in type: '%s_insert_input'", k, tname)
+				return deny("field '%s' not found in type: '%s'", k, inputType)
 			}
 			target := d.p.Tables[d.p.Resolve(r.Target, t.Source)]
-			if target == nil {
+			switch {
+			case target == nil:
 				return &undecidedError{"relationship " + r.Name + " of " + t.Name.String() + " leads to a table not in the policy"}
+			case target.GraphQL != nil && target.GraphQL.NamesUnknown:
+				return &undecidedError{"relationship " + r.Name + " of " + t.Name.String() + " leads to " + target.Name.String() + ", whose GraphQL field names Warden cannot tell (see the load notes)"}
 			}
 			tpm, err := d.perm(target, model.OpInsert, k)
 			if err != nil {
 				if _, ok := err.(*denial); ok {
-					return deny("field '%s' not found in type: '%s_insert_input': role %s has no insert permission on %s", k, tname, d.req.Role, target.Name)
+					return deny("field '%s' not found in type: '%s': role %s has no insert permission on %s", k, inputType, d.req.Role, target.Name)
 				}
 				return err
 			}
 			nested, _ := x.(map[string]any)
-			if err := d.insert(target, tpm, nested["data"], nested["on_conflict"], join(path, k), r.Name, typeName(target), depth+1); err != nil {
+			relInput := []string{"obj", "rel", "insert", "input"}
+			if r.Kind == model.RelArray {
+				relInput[0] = "arr"
+			}
+			if err := namesOf(target).checkKeys(nested, namesOf(target).typ(typeName(target), relInput...)); err != nil {
+				return err
+			}
+			if err := d.insert(target, tpm, nested["data"], namesOf(target).arg(nested, "on_conflict"), join(path, k), r.Name, typeName(target), depth+1); err != nil {
 				return err
 			}
 		}
@@ -85,20 +98,24 @@ func (d *tableDecider) insert(t *model.Table, pm *model.Permission, objects, con
 	if conflict == nil {
 		return nil
 	}
-	upm, err := d.perm(t, model.OpUpdate, "on_conflict")
+	onConflict := n.name("on_conflict")
+	upm, err := d.perm(t, model.OpUpdate, onConflict)
 	if err != nil {
 		if _, ok := err.(*denial); ok {
-			return deny("argument 'on_conflict' not found: role %s has no update permission on %s, so it may not upsert", d.req.Role, t.Name)
+			return deny("argument '%s' not found: role %s has no update permission on %s, so it may not upsert", onConflict, d.req.Role, t.Name)
 		}
 		return err
 	}
 	c, _ := conflict.(map[string]any)
+	if len(n.names("update_columns")) > 1 && c[n.names("update_columns")[0]] != nil && c[n.names("update_columns")[1]] != nil {
+		return deny("%s: both spellings of update_columns are given; a Hasura version knows one of them", onConflict)
+	}
 	ucols := map[string]bool{}
-	for _, x := range asList(c["update_columns"]) {
+	for _, x := range asList(n.arg(c, "update_columns")) {
 		s, _ := x.(string)
 		col, ok := columnByField(t, s)
 		if !ok || upm != nil && !slices.Contains(settable(upm), col) {
-			return deny("value '%s' not found in enum: '%s_update_column': role %s may not update it on %s", s, tname, d.req.Role, t.Name)
+			return deny("value '%s' not found in enum: '%s': role %s may not update it on %s", s, n.typ(tname, "update", "column"), d.req.Role, t.Name)
 		}
 		ucols[col] = true
 	}
@@ -106,10 +123,10 @@ func (d *tableDecider) insert(t *model.Table, pm *model.Permission, objects, con
 	if err != nil {
 		return err
 	}
-	if err := d.boolExp(t, sel, c["where"], tname+"_bool_exp", depth+1); err != nil {
+	if err := d.boolExp(t, sel, c["where"], n.typ(tname, "bool", "exp"), depth+1); err != nil {
 		return err
 	}
-	d.sels = append(d.sels, Selection{Path: join(path, "on_conflict"), Table: t.Name, Op: model.OpUpdate, Relationship: rel, Columns: sortedSet(ucols)})
+	d.sels = append(d.sels, Selection{Path: join(path, onConflict), Table: t.Name, Op: model.OpUpdate, Relationship: rel, Columns: sortedSet(ucols)})
 	return nil
 }
 
@@ -127,9 +144,10 @@ func presetNote(pm *model.Permission, col string) string {
 // columns the select permission grants.
 func (d *tableDecider) update(t *model.Table, pm, sel *model.Permission, f *ast.Field, path string, tf model.TableRootField) error {
 	cols := map[string]bool{}
+	n := namesOf(t)
 	batch := func(get func(string) (any, error)) error {
 		for _, opName := range updateOperators {
-			v, err := get(opName)
+			v, err := get(n.name(opName))
 			if err != nil {
 				return err
 			}
@@ -142,7 +160,8 @@ func (d *tableDecider) update(t *model.Table, pm, sel *model.Permission, f *ast.
 						note = presetNote(pm, col)
 					}
 					// Hasura's input types: <table>_set_input, <table>_inc_input, ...
-					return deny("field '%s' not found in type: '%s%s_input': role %s may not update it on %s%s", k, tf.TypeName, opName, d.req.Role, t.Name, note)
+					words := append(strings.Split(strings.TrimPrefix(opName, "_"), "_"), "input")
+					return deny("field '%s' not found in type: '%s': role %s may not update it on %s%s", k, n.typ(tf.TypeName, words...), d.req.Role, t.Name, note)
 				}
 				cols[col] = true
 			}
@@ -151,7 +170,7 @@ func (d *tableDecider) update(t *model.Table, pm, sel *model.Permission, f *ast.
 		if err != nil {
 			return err
 		}
-		return d.boolExp(t, sel, where, tf.TypeName+"_bool_exp", 0)
+		return d.boolExp(t, sel, where, n.typ(tf.TypeName, "bool", "exp"), 0)
 	}
 	if tf.Kind == model.RootUpdateMany {
 		v, err := d.argValue(f.Arguments, "updates")
@@ -160,6 +179,9 @@ func (d *tableDecider) update(t *model.Table, pm, sel *model.Permission, f *ast.
 		}
 		for _, u := range asList(v) {
 			obj, _ := u.(map[string]any)
+			if err := n.checkKeys(obj, n.typ(tf.TypeName, "updates")); err != nil {
+				return err
+			}
 			if err := batch(func(name string) (any, error) { return obj[name], nil }); err != nil {
 				return err
 			}

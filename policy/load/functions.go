@@ -175,6 +175,13 @@ func (ld *loader) finishFunctions(out *model.GraphQLMetadata, inherited map[stri
 				f.AggregateField = d.customAgg
 			}
 		}
+		if cust := ld.sourceGQL(d.source); cust != nil && cust != gqlUnknown && cust.GraphQLDefault {
+			if cust.Namespace != "" || cust.Prefix != "" || cust.Suffix != "" {
+				ld.notef("%s: tracked function %s is not decided: its source names it by the graphql-default naming convention under a root_fields namespace, prefix or suffix, which Warden does not apply to functions", d.loc.source(), d.name)
+				continue
+			}
+			graphqlDefaultFunction(f, d, base)
+		}
 		if ld.tables[d.name] == nil {
 			// A function named like a table is reached through its root
 			// field only: Check and Filter on the name mean the table.
@@ -220,4 +227,45 @@ func inheritsFunction(f *model.TrackedFunction, role string, inherited map[strin
 		}
 	}
 	return false
+}
+
+// sourceGQL is the GraphQL customization of a source by name
+// (nil: none).
+func (ld *loader) sourceGQL(name string) *model.SourceGraphQL {
+	for _, s := range ld.sources {
+		if s.name == name {
+			return s.gql
+		}
+	}
+	return nil
+}
+
+// graphqlDefaultFunction names a function's root fields under the
+// graphql-default naming convention, as Hasura's getFunctionGQLName and
+// getFunctionAggregateGQLName (Hasura.Function.Cache) do with the
+// convention's applyFieldNameCaseCust (snakeToCamel): custom_root_fields
+// first, then custom_name as written (its aggregate custom_name +
+// "_aggregate", also as written), else the function's GraphQL name
+// (schema_name outside public) camelCased: search_articles gives
+// searchArticles and searchArticlesAggregate.
+func graphqlDefaultFunction(f *model.TrackedFunction, d *funcDecl, base string) {
+	switch {
+	case d.customRoot != "":
+		f.RootField = d.customRoot
+	case d.customName != "":
+		f.RootField = d.customName
+	default:
+		f.RootField = model.SnakeToCamel(base)
+	}
+	if f.Mutation {
+		return
+	}
+	switch {
+	case d.customAgg != "":
+		f.AggregateField = d.customAgg
+	case d.customName != "":
+		f.AggregateField = d.customName + "_aggregate"
+	default:
+		f.AggregateField = model.SnakeToCamel(base + "_aggregate")
+	}
 }

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -156,4 +157,42 @@ func wrapGraphqlDefault(prefix, name, suffix string) string {
 		name = prefix + upperFirst(name)
 	}
 	return name + upperFirst(suffix)
+}
+
+// graphqlDefaultColumns gives every column of a table its GraphQL field
+// name under graphql-default, as Hasura's buildTableInfo does
+// (Hasura.Table.Cache / RQL.DDL.Schema.Table: a column_config
+// custom_name is a CustomName, kept as written; any other column name is
+// split at underscores and joined camelCase: user_id gives userId,
+// _private_col _privateCol, UserName userName). A reason is returned
+// when Warden cannot tell a column's name in every Hasura version that
+// has the convention: a custom name the convention could change (older
+// versions applied it to custom names too), a column name with an empty
+// word or that is no GraphQL name, or two columns on one name (Hasura
+// reports the table inconsistent).
+func graphqlDefaultColumns(t *model.Table) (map[string]string, string) {
+	out := make(map[string]string, len(t.Columns))
+	owner := map[string]string{}
+	for _, c := range t.Columns {
+		name := ""
+		if t.GraphQL != nil {
+			name = t.GraphQL.ColumnNames[c.Name]
+		}
+		switch {
+		case name != "" && !camelFixed(name):
+			return nil, fmt.Sprintf("the custom name %q of column %s", name, c.Name)
+		case name == "":
+			ws, ok := snakeWords(c.Name)
+			if !ok || !model.IsGraphQLName(c.Name) {
+				return nil, fmt.Sprintf("column %q", c.Name)
+			}
+			name = joinWords(ws, false)
+		}
+		if prev, dup := owner[name]; dup {
+			return nil, fmt.Sprintf("columns %s and %s are both named %s", prev, c.Name, name)
+		}
+		owner[name] = c.Name
+		out[c.Name] = name
+	}
+	return out, ""
 }

@@ -19,7 +19,11 @@ import (
 // Under the graphql-default naming convention (the source's
 // customization.naming_convention, else WithDefaultNamingConvention) the
 // same names are camelCase (naming.go): articlesByPk, insertArticlesOne,
-// x_InsertArticles_v1.
+// x_InsertArticles_v1; and so are its columns' field names, which load
+// records in the table's TableGraphQL with the type name's parts, for
+// CheckGraphQL to read arguments and selections by (graphqlDefaultColumns).
+// A table whose names Warden cannot tell is marked NamesUnknown: no
+// selection that reaches it is decided.
 //
 // These keys shaped only the GraphQL schema before CheckGraphQL decided
 // table root fields, and Warden loaded metadata whatever they held: so a
@@ -436,6 +440,14 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 	relay := map[string]map[string]*claim{}  // the Relay API's <t>_connection fields
 	for _, e := range ld.order {
 		t := e.table
+		if t != nil && (e.source.gql == gqlUnknown || e.gqlUnreadable) {
+			// Its fields' names are not certain either: a selection
+			// reaching it through a relationship is not decided.
+			if t.GraphQL == nil {
+				t.GraphQL = &model.TableGraphQL{}
+			}
+			t.GraphQL.NamesUnknown = true
+		}
 		if t == nil || e.source.gql == gqlUnknown || e.gqlUnreadable {
 			continue
 		}
@@ -456,10 +468,21 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 		}
 		typeName := cust.TypePrefix + base + cust.TypeSuffix
 		var ident []nameWord
+		var columns map[string]string
 		if cust.GraphQLDefault {
+			if t.GraphQL == nil {
+				t.GraphQL = &model.TableGraphQL{}
+			}
 			var ok bool
 			if ident, ok = graphqlDefaultIdent(t); !ok || !allCamelFixed(custom) {
 				ld.notef("%s: naming_convention graphql-default: Warden cannot tell how Hasura names the root fields of %s (a double or trailing underscore, or a custom name the convention would change): not decided by CheckGraphQL", e.loc.source(), t.Name)
+				t.GraphQL.NamesUnknown = true
+				continue
+			}
+			var why string
+			if columns, why = graphqlDefaultColumns(t); why != "" {
+				ld.notef("%s: naming_convention graphql-default: Warden cannot tell how Hasura names the fields of %s (%s): its root fields are not decided by CheckGraphQL", e.loc.source(), t.Name, why)
+				t.GraphQL.NamesUnknown = true
 				continue
 			}
 			typeName = wrapGraphqlDefault(cust.TypePrefix, joinWords(ident, true), cust.TypeSuffix)
@@ -468,7 +491,11 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 			t.GraphQL = &model.TableGraphQL{}
 		}
 		t.GraphQL.TypeName = typeName
-		if !cust.GraphQLDefault {
+		if cust.GraphQLDefault {
+			g := t.GraphQL
+			g.GraphQLDefault, g.ColumnNames = true, columns
+			g.TypeBase, g.TypePrefix, g.TypeSuffix = joinWords(ident, true), cust.TypePrefix, cust.TypeSuffix
+		} else {
 			// Hasura's buildTableRelayQueryFields: the table's GraphQL
 			// name and _connection, through the source's root field
 			// prefix and suffix; custom_root_fields does not name it.

@@ -24,9 +24,9 @@ type GraphQLMetadata struct {
 	// every other role may, as in Hasura.
 	IntrospectionDisabled map[string]bool
 	// GraphQLDefaultSources are the sources named by Hasura's
-	// graphql-default naming convention: CheckGraphQL leaves their
-	// tracked functions and native queries undecided (their names,
-	// arguments and selections follow the convention).
+	// graphql-default naming convention (camelCase fields and arguments,
+	// PascalCase types): their tables' GraphQL names are in each
+	// table's TableGraphQL, their functions' root fields are named by it.
 	GraphQLDefaultSources map[string]bool
 	// TableFields are the root fields of tracked tables by name, as
 	// Hasura names them (table configuration and source customization
@@ -154,7 +154,9 @@ type TableGraphQL struct {
 	RootFields map[string]string
 	// ColumnNames maps a column to its GraphQL field name
 	// (column_config.<column>.custom_name, or the older
-	// custom_column_names); a column not listed keeps its name.
+	// custom_column_names; under graphql-default every column, its
+	// camelCase name unless a custom name is set); a column not listed
+	// keeps its name.
 	ColumnNames map[string]string
 	// RemoteRelationships are the table's remote relationships by name:
 	// fields of its type that reach a remote schema or a table of
@@ -165,6 +167,18 @@ type TableGraphQL struct {
 	// the graphql-default naming convention ("" when Warden could not
 	// tell its names).
 	TypeName string
+	// GraphQLDefault: the table's source names its GraphQL schema with
+	// the graphql-default naming convention; TypeBase is then the
+	// table's PascalCase type name without the source's type_names
+	// prefix and suffix (TypePrefix, TypeSuffix), from which the names of
+	// its other types (ArticlesBoolExp, ...) are built.
+	GraphQLDefault                   bool
+	TypeBase, TypePrefix, TypeSuffix string
+	// NamesUnknown: Warden cannot tell the GraphQL names of the table's
+	// fields (its configuration could not be read, or the naming
+	// convention's names of its columns are not certain): a selection
+	// that reaches it is not decided.
+	NamesUnknown bool
 }
 
 // Table root field kinds, named as Hasura's custom_root_fields keys.
@@ -200,8 +214,8 @@ type TableRootField struct {
 	TypeName string
 	// GraphQLDefault: the field's source names its schema with Hasura's
 	// graphql-default naming convention (camelCase fields and arguments,
-	// PascalCase types), whose argument and selection names CheckGraphQL
-	// does not read yet: past the root field itself it is undecided.
+	// PascalCase types); its arguments and selections are read by those
+	// names (policy/graphql's naming).
 	GraphQLDefault bool
 }
 
