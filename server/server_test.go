@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -278,5 +279,23 @@ func TestCallLogFields(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTokenWithoutEndUserAuth: the session reads the call's authorization
+// header from its metadata (without copying the rest): a token sent to a
+// Warden that verifies none is refused, not ignored.
+func TestTokenWithoutEndUserAuth(t *testing.T) {
+	ts := startTest(t, DefaultConfig(), notesPolicy(t))
+	authz := wardenv1.NewAuthorizationServiceClient(ts.conn(t, "gateway"))
+	req := &wardenv1.CheckRequest{Principal: &wardenv1.Principal{Role: "user", SessionVariables: map[string]string{"x-hasura-user-id": "7"}},
+		Table: "notes", Operation: wardenv1.Operation_OPERATION_SELECT, Rows: []*wardenv1.Row{{Id: "r", Values: &structpb.Struct{}}}}
+	if _, err := authz.Check(context.Background(), req); err != nil {
+		t.Fatalf("without a token: %v", err)
+	}
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "Authorization", "Bearer a.b.c")
+	_, err := authz.Check(ctx, req)
+	if st := status.Convert(err); st.Code() != codes.Unauthenticated || !strings.Contains(st.Message(), "verifies none") {
+		t.Errorf("with a token: %v, want Unauthenticated: it verifies none", err)
 	}
 }

@@ -38,9 +38,13 @@ const wireMaxDepth = 64
 
 // Field numbers of the messages the fast path reads.
 const (
-	checkRequestRows = 4 // CheckRequest.rows
-	rowValues        = 2 // Row.values
-	rowNewValues     = 3 // Row.new_values
+	checkRequestPrincipal = 1 // CheckRequest.principal
+	checkRequestRows      = 4 // CheckRequest.rows
+	principalRole         = 1 // Principal.role
+	principalSession      = 2 // Principal.session_variables (map entries)
+	principalBackendOnly  = 3 // Principal.use_backend_only_permissions
+	rowValues             = 2 // Row.values
+	rowNewValues          = 3 // Row.new_values
 
 	structFields   = 1 // Struct.fields (map entries: key 1, value 2)
 	mapEntryKey    = 1
@@ -110,6 +114,7 @@ func decodeRows(b []byte, req *wardenv1.CheckRequest) (*wireRows, bool) {
 	if err := proto.Unmarshal(d.out, req); err != nil || len(req.GetRows()) != len(d.rows) {
 		return nil, false
 	}
+	req.Principal = d.principal
 	return &wireRows{req: req, rows: d.rows}, true
 }
 
@@ -118,6 +123,9 @@ func decodeRows(b []byte, req *wardenv1.CheckRequest) (*wireRows, bool) {
 type wireDecoder struct {
 	out  []byte
 	rows []wireRow
+	// principal is the request's principal, decoded here too: protobuf
+	// decodes a map through reflection, several allocations per entry.
+	principal *wardenv1.Principal
 	// keys are the column names met so far (a request repeats them on
 	// every row), kept to share one string among the rows.
 	keys []string
@@ -172,13 +180,71 @@ func (d *wireDecoder) request(b []byte) bool {
 		return false
 	}
 	d.rows = make([]wireRow, 0, n)
-	return walkFields(b, func(num protowire.Number, _ protowire.Type, value, whole []byte) bool {
-		if num != checkRequestRows {
-			d.out = append(d.out, whole...)
-			return true
+	return walkFields(b, func(num protowire.Number, typ protowire.Type, value, whole []byte) bool {
+		switch num {
+		case checkRequestRows:
+			return d.row(bytesOf(value))
+		case checkRequestPrincipal:
+			if typ != protowire.BytesType || d.principal != nil {
+				return false // given twice: protobuf merges the two
+			}
+			var ok bool
+			d.principal, ok = principalOf(bytesOf(value))
+			return ok
 		}
-		return d.row(bytesOf(value))
+		d.out = append(d.out, whole...)
+		return true
 	})
+}
+
+// principalOf decodes a Principal as protobuf does: the last role and
+// backend-only flag given win, as does the last entry of a name given
+// twice. Anything else (an unknown field, a known one with another wire
+// type, invalid UTF-8, a map entry with more than a key and a value) is
+// left to protobuf.
+func principalOf(b []byte) (*wardenv1.Principal, bool) {
+	p := &wardenv1.Principal{}
+	ok := walkFields(b, func(num protowire.Number, typ protowire.Type, value, _ []byte) bool {
+		switch {
+		case num == principalRole && typ == protowire.BytesType:
+			s := bytesOf(value)
+			p.Role = string(s)
+			return utf8.Valid(s)
+		case num == principalBackendOnly && typ == protowire.VarintType:
+			v, _ := protowire.ConsumeVarint(value)
+			p.UseBackendOnlyPermissions = protowire.DecodeBool(v)
+			return true
+		case num == principalSession && typ == protowire.BytesType:
+			k, v, ok := stringEntry(bytesOf(value))
+			if ok {
+				if p.SessionVariables == nil {
+					p.SessionVariables = make(map[string]string, 4)
+				}
+				p.SessionVariables[k] = v
+			}
+			return ok
+		}
+		return false
+	})
+	return p, ok
+}
+
+// stringEntry decodes an entry of a map<string, string>: a missing key or
+// value is "", as in protobuf.
+func stringEntry(b []byte) (k, v string, ok bool) {
+	ok = walkFields(b, func(num protowire.Number, typ protowire.Type, value, _ []byte) bool {
+		if typ != protowire.BytesType || (num != mapEntryKey && num != mapEntryValue) {
+			return false
+		}
+		s := bytesOf(value)
+		if num == mapEntryKey {
+			k = string(s)
+		} else {
+			v = string(s)
+		}
+		return utf8.Valid(s)
+	})
+	return k, v, ok
 }
 
 // row decodes one Row's values and new_values and appends the Row,

@@ -100,6 +100,20 @@ func randomRequest(r *rand.Rand) *wardenv1.CheckRequest {
 		}
 		return s
 	}
+	// The principal, decoded on the fast path too: now and then none, a
+	// variable more or fewer, a name in capitals, backend-only.
+	switch r.IntN(8) {
+	case 0:
+		req.Principal = nil
+	case 1:
+		req.Principal.SessionVariables["X-Hasura-Team"] = randomKey(r)
+	case 2:
+		delete(req.Principal.SessionVariables, "x-hasura-org-id")
+	case 3:
+		req.Principal.UseBackendOnlyPermissions = true
+	case 4:
+		req.Principal.SessionVariables = nil
+	}
 	// Mostly valid requests, so that most reach the engine; now and then
 	// a mistake validation refuses.
 	update := req.GetOperation() == wardenv1.Operation_OPERATION_UPDATE
@@ -318,36 +332,58 @@ func TestWireRowsEdgeCases(t *testing.T) {
 		return bytesField(nil, rowValues, s)
 	}
 	unknownVarint := protowire.AppendVarint(tag(nil, 99, protowire.VarintType), 7)
+	principal := func(fields ...[]byte) []byte {
+		var b []byte
+		for _, f := range fields {
+			b = append(b, f...)
+		}
+		return bytesField(row(values(entry("id", num(1)))), checkRequestPrincipal, b)
+	}
+	varEntry := func(k, v string) []byte {
+		return bytesField(nil, principalSession, bytesField(bytesField(nil, mapEntryKey, []byte(k)), mapEntryValue, []byte(v)))
+	}
 	cases := map[string]struct {
 		b    []byte
 		fast bool // the fast path takes it
 	}{
-		"a key given twice: the last wins":     {row(values(entry("id", num(1)), entry("id", num(2)))), true},
-		"an entry without a value is null":     {row(values(bytesField(nil, 1, []byte("id")))), true},
-		"an entry without a key":               {row(values(bytesField(nil, 2, num(3)))), true},
-		"a Value without a kind":               {row(values(entry("id", nil))), true},
-		"empty values":                         {row(bytesField(nil, rowValues, nil)), true},
-		"unknown fields everywhere":            {append(row(values(entry("id", append(num(1), unknownVarint...)), unknownVarint), unknownVarint), unknownVarint...), true},
-		"values given twice: merged":           {row(values(entry("id", num(1))), values(entry("title", str("x")))), false},
-		"a kind given twice":                   {row(values(entry("id", append(num(1), str("x")...)))), false},
-		"a value given twice in an entry":      {row(values(append(entry("id", num(1)), bytesField(nil, 2, num(2))...))), false},
-		"a number with another wire type":      {row(values(entry("id", protowire.AppendVarint(tag(nil, 2, protowire.VarintType), 1)))), false},
-		"invalid UTF-8 in a string":            {row(values(entry("title", str("\xff")))), false},
-		"invalid UTF-8 in a key":               {row(values(entry("\xff", num(1)))), false},
-		"a key given twice, the first invalid": {row(values(append(bytesField(nil, 1, []byte("\xff")), entry("id", num(1))...))), false},
-		"invalid UTF-8 in the id":              {bytesField(nil, checkRequestRows, bytesField(bytesField(nil, 1, []byte("\xff")), rowValues, nil)), false},
-		"truncated":                            {row(values(entry("id", num(1))))[:9], false},
-		"rows with another wire type":          {protowire.AppendVarint(tag(nil, checkRequestRows, protowire.VarintType), 1), false},
-		"values with another wire type":        {row(protowire.AppendVarint(tag(nil, rowValues, protowire.VarintType), 1)), false},
-		"an unknown group":                     {append(row(values(entry("id", num(1)))), tag(tag(nil, 77, protowire.StartGroupType), 77, protowire.EndGroupType)...), true},
-		"a stray end of group":                 {append(row(values(entry("id", num(1)))), tag(nil, 77, protowire.EndGroupType)...), false},
-		"a null_value of any number":           {row(values(entry("body", protowire.AppendVarint(tag(nil, 1, protowire.VarintType), 12345)))), true},
-		"a bool of any varint":                 {row(values(entry("published", protowire.AppendVarint(tag(nil, 4, protowire.VarintType), 300)))), true},
-		"a struct value nested":                {row(values(entry("author", bytesField(nil, 5, bytesField(nil, 1, entry("id", num(1))))))), true},
-		"an empty list":                        {row(values(entry("comments", bytesField(nil, 6, nil)))), true},
-		"a list with an unknown field":         {row(values(entry("comments", bytesField(nil, 6, append(bytesField(nil, 1, num(1)), unknownVarint...))))), true},
-		"no rows":                              {[]byte{0x12, 1, 't'}, true},
-		"nothing":                              {nil, true},
+		"a key given twice: the last wins":      {row(values(entry("id", num(1)), entry("id", num(2)))), true},
+		"an entry without a value is null":      {row(values(bytesField(nil, 1, []byte("id")))), true},
+		"an entry without a key":                {row(values(bytesField(nil, 2, num(3)))), true},
+		"a Value without a kind":                {row(values(entry("id", nil))), true},
+		"empty values":                          {row(bytesField(nil, rowValues, nil)), true},
+		"unknown fields everywhere":             {append(row(values(entry("id", append(num(1), unknownVarint...)), unknownVarint), unknownVarint), unknownVarint...), true},
+		"values given twice: merged":            {row(values(entry("id", num(1))), values(entry("title", str("x")))), false},
+		"a kind given twice":                    {row(values(entry("id", append(num(1), str("x")...)))), false},
+		"a value given twice in an entry":       {row(values(append(entry("id", num(1)), bytesField(nil, 2, num(2))...))), false},
+		"a number with another wire type":       {row(values(entry("id", protowire.AppendVarint(tag(nil, 2, protowire.VarintType), 1)))), false},
+		"invalid UTF-8 in a string":             {row(values(entry("title", str("\xff")))), false},
+		"invalid UTF-8 in a key":                {row(values(entry("\xff", num(1)))), false},
+		"a key given twice, the first invalid":  {row(values(append(bytesField(nil, 1, []byte("\xff")), entry("id", num(1))...))), false},
+		"invalid UTF-8 in the id":               {bytesField(nil, checkRequestRows, bytesField(bytesField(nil, 1, []byte("\xff")), rowValues, nil)), false},
+		"truncated":                             {row(values(entry("id", num(1))))[:9], false},
+		"rows with another wire type":           {protowire.AppendVarint(tag(nil, checkRequestRows, protowire.VarintType), 1), false},
+		"values with another wire type":         {row(protowire.AppendVarint(tag(nil, rowValues, protowire.VarintType), 1)), false},
+		"an unknown group":                      {append(row(values(entry("id", num(1)))), tag(tag(nil, 77, protowire.StartGroupType), 77, protowire.EndGroupType)...), true},
+		"a stray end of group":                  {append(row(values(entry("id", num(1)))), tag(nil, 77, protowire.EndGroupType)...), false},
+		"a null_value of any number":            {row(values(entry("body", protowire.AppendVarint(tag(nil, 1, protowire.VarintType), 12345)))), true},
+		"a bool of any varint":                  {row(values(entry("published", protowire.AppendVarint(tag(nil, 4, protowire.VarintType), 300)))), true},
+		"a struct value nested":                 {row(values(entry("author", bytesField(nil, 5, bytesField(nil, 1, entry("id", num(1))))))), true},
+		"an empty list":                         {row(values(entry("comments", bytesField(nil, 6, nil)))), true},
+		"a list with an unknown field":          {row(values(entry("comments", bytesField(nil, 6, append(bytesField(nil, 1, num(1)), unknownVarint...))))), true},
+		"no rows":                               {[]byte{0x12, 1, 't'}, true},
+		"a principal":                           {principal(bytesField(nil, principalRole, []byte("user")), varEntry("x-hasura-user-id", "1"), varEntry("X-Hasura-Org-Id", "2")), true},
+		"an empty principal":                    {principal(), true},
+		"a role given twice: the last wins":     {principal(bytesField(nil, principalRole, []byte("a")), bytesField(nil, principalRole, []byte("user"))), true},
+		"a variable given twice: the last wins": {principal(varEntry("x-hasura-user-id", "1"), varEntry("x-hasura-user-id", "2")), true},
+		"a variable without a value or a name":  {principal(bytesField(nil, principalSession, bytesField(nil, mapEntryKey, []byte("x-hasura-a"))), bytesField(nil, principalSession, bytesField(nil, mapEntryValue, []byte("v")))), true},
+		"backend-only of any varint":            {principal(protowire.AppendVarint(tag(nil, principalBackendOnly, protowire.VarintType), 300)), true},
+		"a principal given twice: merged":       {append(principal(bytesField(nil, principalRole, []byte("a"))), principal(varEntry("x-hasura-user-id", "1"))...), false},
+		"invalid UTF-8 in the role":             {principal(bytesField(nil, principalRole, []byte("\xff"))), false},
+		"invalid UTF-8 in a variable":           {principal(varEntry("x-hasura-user-id", "\xff")), false},
+		"an unknown field in the principal":     {principal(unknownVarint), false},
+		"a role with another wire type":         {principal(protowire.AppendVarint(tag(nil, principalRole, protowire.VarintType), 1)), false},
+		"an unknown field in a variable":        {principal(bytesField(nil, principalSession, append(bytesField(nil, mapEntryKey, []byte("x-hasura-a")), unknownVarint...))), false},
+		"nothing":                               {nil, true},
 	}
 	deep := num(1)
 	for range wireMaxDepth + 2 {

@@ -3,6 +3,7 @@ package session
 import (
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"iter"
 
 	"github.com/wardenpdp/warden/server/tracing"
 
@@ -50,8 +51,29 @@ type Request struct {
 	// BackendOnly asks for backend_only permissions.
 	BackendOnly bool
 	// Headers are the call's metadata, names lower-case: the end-user
-	// token is read from them, and the webhook is sent them.
+	// token is read from them, and the webhook is sent them. When nil,
+	// they are read from incoming, and copied only when a JWT or a
+	// webhook is configured.
 	Headers map[string][]string
+
+	incoming context.Context
+}
+
+// headers are the call's metadata, all of them.
+func (req Request) headers() map[string][]string {
+	if req.Headers != nil || req.incoming == nil {
+		return req.Headers
+	}
+	md, _ := metadata.FromIncomingContext(req.incoming)
+	return md
+}
+
+// header is one of the call's headers, without a copy of the others.
+func (req Request) header(name string) []string {
+	if req.Headers != nil || req.incoming == nil {
+		return req.Headers[name]
+	}
+	return metadata.ValueFromIncomingContext(req.incoming, name)
 }
 
 // RequestFromContext builds the Request of a gRPC call: the caller put in
@@ -59,9 +81,8 @@ type Request struct {
 // metadata.
 func RequestFromContext(ctx context.Context, p *wardenv1.Principal) Request {
 	c, _ := callerauth.FromContext(ctx)
-	md, _ := metadata.FromIncomingContext(ctx)
 	return Request{Caller: c, Role: p.GetRole(), Variables: p.GetSessionVariables(),
-		BackendOnly: p.GetUseBackendOnlyPermissions(), Headers: md}
+		BackendOnly: p.GetUseBackendOnlyPermissions(), incoming: ctx}
 }
 
 // Option configures NewResolver.
@@ -188,7 +209,11 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (engine.Session, er
 			"caller "+c.ID+" may not state session variables: it needs the trusted-session grant, or must forward the end user's token",
 			nil, "caller", c.ID)
 	}
-	token, present, err := r.token(req.Headers)
+	var headers map[string][]string
+	if r.jwt != nil || r.hook != nil {
+		headers = req.headers()
+	}
+	token, present, err := r.token(req, headers)
 	if err != nil {
 		return engine.Session{}, err
 	}
@@ -197,7 +222,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (engine.Session, er
 			return engine.Session{}, newError(codes.InvalidArgument, ReasonAmbiguousSession,
 				"send an end-user token or state session variables, not both", nil)
 		}
-		s, err := r.fromToken(ctx, token, req.Headers, role)
+		s, err := r.fromToken(ctx, token, headers, role)
 		if err != nil {
 			return engine.Session{}, err
 		}
@@ -213,7 +238,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (engine.Session, er
 			return engine.Session{}, newError(codes.PermissionDenied, ReasonAdminRoleNotAllowed,
 				"only admin-level callers may state the admin role", nil, "caller", c.ID)
 		}
-		return newSession(role, stated, req.BackendOnly), nil
+		return ownSession(role, stated, req.BackendOnly), nil
 	}
 	if r.unauthorizedRole == "" {
 		return engine.Session{}, unauthenticated(ReasonMissingToken, "an end-user token is required", nil)
@@ -227,6 +252,25 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (engine.Session, er
 // statedSession checks the stated variables and returns the requested role
 // and the variables other than x-hasura-role, lower-cased.
 func statedSession(req Request) (string, map[string]string, error) {
+	// The names in map order first: a valid session (nearly every call)
+	// is checked without sorting them. A request with a violation is
+	// checked again in name order, so that its messages do not vary.
+	role, stated, violations := checkStated(req, maps.Keys(req.Variables))
+	if len(violations) > 0 {
+		role, stated, violations = checkStated(req, slices.Values(slices.Sorted(maps.Keys(req.Variables))))
+	}
+	if len(violations) > 0 {
+		e := newError(codes.InvalidArgument, ReasonInvalidSessionVariables,
+			"invalid principal: "+violations[0].GetField()+": "+violations[0].GetDescription(), nil)
+		e.Details = append(e.Details, &errdetails.BadRequest{FieldViolations: violations})
+		return "", nil, e
+	}
+	return role, stated, nil
+}
+
+// checkStated is statedSession's check of the names in the order given.
+// The map it returns has room for x-hasura-role (ownSession).
+func checkStated(req Request, names iter.Seq[string]) (string, map[string]string, []*errdetails.BadRequest_FieldViolation) {
 	var violations []*errdetails.BadRequest_FieldViolation
 	bad := func(name, desc string) {
 		violations = append(violations, &errdetails.BadRequest_FieldViolation{
@@ -237,8 +281,8 @@ func statedSession(req Request) (string, map[string]string, error) {
 			Description: fmt.Sprintf("%d variables; at most %d", len(req.Variables), MaxStatedVariables)})
 	}
 	role := req.Role
-	stated := make(map[string]string, len(req.Variables))
-	for _, name := range slices.Sorted(maps.Keys(req.Variables)) {
+	stated := make(map[string]string, len(req.Variables)+1)
+	for name := range names {
 		v, lower := req.Variables[name], strings.ToLower(name)
 		switch {
 		case !isSessionVariable(name):
@@ -261,25 +305,21 @@ func statedSession(req Request) (string, map[string]string, error) {
 		violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: "principal.role",
 			Description: fmt.Sprintf("%d bytes; at most %d", len(role), maxRoleBytes)})
 	}
-	if len(violations) > 0 {
-		e := newError(codes.InvalidArgument, ReasonInvalidSessionVariables,
-			"invalid principal: "+violations[0].GetField()+": "+violations[0].GetDescription(), nil)
-		e.Details = append(e.Details, &errdetails.BadRequest{FieldViolations: violations})
-		return "", nil, e
-	}
-	return role, stated, nil
+	return role, stated, violations
 }
 
 // token finds the end-user token: in JWT mode where the configuration
 // says; in webhook mode an authorization or cookie header counts as one.
-func (r *Resolver) token(headers map[string][]string) (string, bool, error) {
+// headers are req's when a JWT or a webhook is configured; without them
+// only the authorization header is read.
+func (r *Resolver) token(req Request, headers map[string][]string) (string, bool, error) {
 	switch {
 	case r.jwt != nil:
 		return r.jwt.token(headers)
 	case r.hook != nil:
 		return "", len(headers["authorization"]) > 0 || len(headers["cookie"]) > 0, nil
 	}
-	if len(headers["authorization"]) > 0 {
+	if len(req.header("authorization")) > 0 {
 		return "", false, unauthenticated(ReasonEndUserAuthNotConfigured,
 			"an end-user token was sent but this Warden verifies none (no JWT or webhook configured)", nil)
 	}
@@ -319,6 +359,13 @@ func (r *Resolver) fromToken(ctx context.Context, token string, headers map[stri
 }
 
 // newSession copies vars and sets x-hasura-role.
+// ownSession is newSession for variables no one else holds: x-hasura-role
+// is set in vars itself.
+func ownSession(role string, vars map[string]string, backendOnly bool) engine.Session {
+	vars[RoleVariable] = role
+	return engine.Session{Role: role, Vars: vars, BackendOnly: backendOnly}
+}
+
 func newSession(role string, vars map[string]string, backendOnly bool) engine.Session {
 	out := make(map[string]string, len(vars)+1)
 	maps.Copy(out, vars)
