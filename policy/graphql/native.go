@@ -15,7 +15,8 @@ import (
 // rows of a logical model, under the logical model's select permission
 // as a table's rows are under the table's. The role's schema has the
 // field when it has that permission, and the fields selected must be
-// among its columns. An allowed field carries its rows as a table
+// among its columns; its where, order_by and distinct_on arguments are
+// over the logical model's fields (native_args.go). An allowed field carries its rows as a table
 // selection of the native query's entity (model.NativeTableName), which
 // Filter answers on (its filter over the logical model's fields); a
 // filter Warden does not decide (an inherited role whose parents grant
@@ -52,7 +53,7 @@ func decideNative(w *walk, p *model.Policy, req Request, op ast.Operation, f *as
 		return rf, true
 	}
 	nd := &nativeDecider{tableDecider: &tableDecider{walk: w, p: p, req: req}}
-	d, why := nd.read(nq, lm, sel, f.SelectionSet, f.Alias, "", 0)
+	d, why := worse(nd.read(nq, lm, sel, f.SelectionSet, f.Alias, "", 0))(nd.nativeArgs(lm, f.Arguments, 0))
 	switch {
 	case d != Allow:
 		rf.Decision, rf.Reason = d, why
@@ -197,20 +198,43 @@ func (d *nativeDecider) relationship(nq *model.NativeQuery, nr *model.NativeRela
 		return Undecided, fmt.Sprintf("relationship %s of native query %s leads to native query %s, which is not in the policy", nr.Name, nq.RootField, nr.NativeQuery)
 	}
 	tsel := lm.Select[role]
-	switch {
-	case tsel == nil:
+	if tsel == nil {
 		return notFound("role %s has no select permission on logical model %s, which native query %s (the target of relationship %s) returns", role, lm.Name, target.RootField, nr.Name)
-	case tsel.Filter == nil:
-		return Undecided, fmt.Sprintf("relationship %s of native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it", nr.Name, nq.RootField, role, lm.Name)
-	case len(f.SelectionSet) == 0:
+	}
+	if len(f.SelectionSet) == 0 {
 		return Deny, fmt.Sprintf("%s needs a selection of fields", path)
 	}
-	for _, a := range []string{"where", "order_by", "distinct_on"} {
-		if f.Arguments.ForName(a) != nil {
-			return Undecided, fmt.Sprintf("%s of relationship %s of native query %s: Warden does not decide the arguments of a native query's rows", a, nr.Name, nq.RootField)
-		}
+	// The arguments: those of the target's rows on an array
+	// relationship, none of them on an object relationship.
+	args, argsWhy := objectArgs(f)
+	if nr.Kind == model.RelArray {
+		args, argsWhy = d.nativeArgs(lm, f.Arguments, depth+1)
 	}
-	return d.read(target, lm, tsel, f.SelectionSet, path, nr.Name, depth+1)
+	if tsel.Filter == nil {
+		return worse(Undecided, fmt.Sprintf("relationship %s of native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it", nr.Name, nq.RootField, role, lm.Name))(args, argsWhy)
+	}
+	return worse(d.read(target, lm, tsel, f.SelectionSet, path, nr.Name, depth+1))(args, argsWhy)
+}
+
+// worse returns the stricter of two decisions with its reason: a denial
+// over an undecided one over an allow (the first of equals).
+func worse(d1 Decision, why1 string) func(Decision, string) (Decision, string) {
+	return func(d2 Decision, why2 string) (Decision, string) {
+		if strictness(d2) > strictness(d1) {
+			return d2, why2
+		}
+		return d1, why1
+	}
+}
+
+func strictness(d Decision) int {
+	switch d {
+	case Deny:
+		return 2
+	case Undecided:
+		return 1
+	}
+	return 0
 }
 
 // decisionOf turns the outcome of a table read into a decision, as
