@@ -18,9 +18,11 @@ import (
 // among its columns; its where, order_by and distinct_on arguments are
 // over the logical model's fields (native_args.go). An allowed field carries its rows as a table
 // selection of the native query's entity (model.NativeTableName), which
-// Filter answers on (its filter over the logical model's fields); a
-// filter Warden does not decide (an inherited role whose parents grant
-// different columns) leaves a field whose rows it restricts undecided.
+// Filter answers on (its filter over the logical model's fields, and for
+// an inherited role the conditions of the columns its parents grant
+// differently, as for a table); a filter Warden does not have (left out
+// as inconsistent, or an inherited role's parent's so left out) leaves a
+// field whose rows it restricts undecided.
 
 // decideNative decides a native query root field; ok is false when f is
 // none.
@@ -69,12 +71,12 @@ func decideNative(w *walk, p *model.Policy, req Request, op ast.Operation, f *as
 		rf.Table = &TableField{Table: model.NativeTableName(nq.RootField), Kind: model.RootSelect, Selections: nd.sels}
 		rf.Presets = nd.presets
 	case !sel.AllRows:
-		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it (an inherited role whose parents grant different columns, or a filter left out as inconsistent)", nq.RootField, role, lm.Name)
+		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it (a filter left out as inconsistent, or an inherited role with a parent's so left out)", nq.RootField, role, lm.Name)
 	case len(nd.sels) > 1:
 		// Every row, but no compiled filter to carry the relationships'
-		// selections with (an inherited role whose parents grant
-		// different columns).
-		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: role %s sees every row of logical model %s, but Warden does not compile its permission (parents granting different columns), so the relationships selected cannot be listed with Filter's answer", nq.RootField, role, lm.Name)
+		// selections with (an inherited role with a parent whose filter
+		// was left out as inconsistent).
+		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: role %s sees every row of logical model %s, but Warden does not compile its permission (a parent's filter left out as inconsistent), so the relationships selected cannot be listed with Filter's answer", nq.RootField, role, lm.Name)
 	default:
 		rf.Decision, rf.Reason = Allow, fmt.Sprintf("native query %s: role %s may select every row of logical model %s and the fields selected", nq.RootField, role, lm.Name)
 	}

@@ -66,8 +66,7 @@ func loadNativeArgs(t *testing.T, source string) *model.Policy {
 	t.Helper()
 	fsys := v3dir(t)
 	fsys["metadata/databases/databases.yaml"] = &fstest.MapFile{Data: []byte(source)}
-	// auditor's parents grant different columns: Warden leaves its row
-	// filter undecided.
+	// auditor's parents grant different columns (secret only owner's).
 	fsys["metadata/inherited_roles.yaml"] = &fstest.MapFile{Data: []byte("- role_name: auditor\n  role_set: [user, owner]\n")}
 	p, err := load.FS(context.Background(), fsys, "test", load.WithStrict())
 	if err != nil {
@@ -141,9 +140,9 @@ func TestNativeQueryArguments(t *testing.T) {
 		{name: "object relationship without arguments", query: `{ docs { first_note { id body } } }`, want: graphql.Allow},
 		// a denial stands whatever Warden decides of the rows
 		{name: "filtered rows (owner) with a where on its fields", role: "owner", query: `{ docs(where: {secret: {_eq: "a"}}) { id secret } }`, want: graphql.Allow, why: "Filter on"},
-		{name: "rows Warden does not decide, a where it does", role: "auditor", query: `{ docs(where: {secret: {_eq: "a"}}) { id } }`,
-			want: graphql.Undecided, why: "filters its rows"},
-		{name: "rows Warden does not decide, a where Hasura refuses", role: "auditor", query: `{ docs(where: {nope: {_eq: "a"}}) { id } }`,
+		{name: "an inherited role (parents granting different columns), a where Hasura allows", role: "auditor", query: `{ docs(where: {secret: {_eq: "a"}}) { id secret } }`,
+			want: graphql.Allow, why: "Filter on"},
+		{name: "an inherited role, a where Hasura refuses", role: "auditor", query: `{ docs(where: {nope: {_eq: "a"}}) { id } }`,
 			want: graphql.Deny, why: "field 'nope' not found in type: 'doc_row_bool_exp'"},
 		{name: "a selection Hasura refuses and a where it allows", query: `{ docs(where: {id: {_eq: 1}}) { secret } }`,
 			want: graphql.Deny, why: "not among the columns"},
@@ -191,6 +190,32 @@ func TestNativeQueryArgumentsNestedBackend(t *testing.T) {
 		{`{ notes(where: {hidden: {_eq: "x"}}) { id } }`, graphql.Allow, ""},
 	} {
 		res, err := graphql.Decide(p, graphql.Request{Role: "user", Query: c.query})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := res.RootFields[0]; f.Decision != c.want || !strings.Contains(f.Reason, c.why) {
+			t.Errorf("%s: %v (%s), want %v saying %q", c.query, f.Decision, f.Reason, c.want, c.why)
+		}
+	}
+}
+
+// TestNativeQueryFilterUndecided: a select permission whose filter
+// Warden does not have (model.LogicalSelect.Filter nil: a parent's
+// filter it could not read) leaves the rows undecided, never allowed;
+// a denial of the arguments stands.
+func TestNativeQueryFilterUndecided(t *testing.T) {
+	p := loadNativeArgs(t, nativeArgsSource)
+	p.GraphQL.LogicalModels["default"]["doc_row"].Select["auditor"].Filter = nil
+	for _, c := range []struct {
+		query string
+		want  graphql.Decision
+		why   string
+	}{
+		{`{ docs(where: {secret: {_eq: "a"}}) { id } }`, graphql.Undecided, "filters its rows"},
+		{`{ docs(where: {nope: {_eq: "a"}}) { id } }`, graphql.Deny, "field 'nope' not found in type: 'doc_row_bool_exp'"},
+		{`{ docs { id notes(distinct_on: [nope]) { id } } }`, graphql.Deny, "value 'nope' not found in enum: 'note_row_enum_name'"},
+	} {
+		res, err := graphql.Decide(p, graphql.Request{Role: "auditor", Vars: map[string]string{"x-hasura-user-id": "7"}, Query: c.query})
 		if err != nil {
 			t.Fatal(err)
 		}
