@@ -93,7 +93,9 @@ func nestedObjectBackend(kind string) bool {
 
 // objectArgs denies the arguments of a native query's rows on an object
 // relationship to a native query, whose field takes none of them
-// (Hasura's field parser: "'<field>' has no argument named '<arg>'").
+// (Hasura's subselection parser, Hasura.GraphQL.Parser.Internal.Parser,
+// refuses an argument it does not define: "'<field>' has no argument
+// named '<arg>'").
 func objectArgs(f *ast.Field) (Decision, string) {
 	for _, a := range []string{"where", "order_by", "distinct_on", "limit", "offset"} {
 		if f.Arguments.ForName(a) != nil {
