@@ -68,7 +68,7 @@ func nativeTarget(set *engine.Set, name model.TableName, op model.Operation, rol
 	nq := pol.GraphQL.NativeQueries[name.Name]
 	if lm := pol.GraphQL.LogicalModels[nq.Source][nq.Returns]; lm != nil && lm.Select[role] != nil && lm.Select[role].Filter == nil {
 		return set, name, true, withDetails(codes.FailedPrecondition,
-			fmt.Sprintf("native query %s: Warden does not decide the select permission of role %s on logical model %s (an inherited role whose parents grant different columns, or a filter left out as inconsistent)", name.Name, role, lm.Name))
+			fmt.Sprintf("native query %s: Warden does not decide the select permission of role %s on logical model %s (a filter left out as inconsistent, or an inherited role with a parent's so left out)", name.Name, role, lm.Name))
 	}
 	ns := set.NativeQueries()
 	if ns == nil {

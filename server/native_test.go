@@ -111,3 +111,37 @@ func TestNativeQueryRPC(t *testing.T) {
 		t.Errorf("selection = %v, want the native query's conditional filter", sel)
 	}
 }
+
+// TestNativeQueryInheritedRPC: an inherited role whose parents grant
+// different columns of a logical model is decided as for a table (Hasura
+// combines the permissions alike): Filter answers with a condition on
+// the column only one parent grants, and CheckGraphQL allows the field
+// with that answer.
+func TestNativeQueryInheritedRPC(t *testing.T) {
+	dbs := strings.Replace(nativeDatabases, "        - {role: user, permission: {columns: [id, owner], filter: {owner: {_eq: X-Hasura-User-Id}}}}\n",
+		"        - {role: user, permission: {columns: [id, owner], filter: {owner: {_eq: X-Hasura-User-Id}}}}\n        - {role: reader, permission: {columns: [id], filter: {}}}\n", 1)
+	set := graphqlSetWith(t, map[string]string{"metadata/databases/databases.yaml": dbs,
+		"metadata/inherited_roles.yaml": "- role_name: both\n  role_set: [user, reader]\n"})
+	ts := startTest(t, DefaultConfig(), set)
+	client := wardenv1.NewAuthorizationServiceClient(ts.conn(t, "ops"))
+	ctx := context.Background()
+	both := &wardenv1.Principal{Role: "both", SessionVariables: map[string]string{"x-hasura-user-id": "42"}}
+	f, err := client.Filter(ctx, &wardenv1.FilterRequest{Principal: both, Table: "summaries", Operation: wardenv1.Operation_OPERATION_SELECT,
+		Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := f.GetColumnConditions()
+	if f.GetKind() != wardenv1.FilterKind_FILTER_KIND_ALWAYS_ALLOWED || strings.Join(f.GetColumns(), ",") != "id,owner" ||
+		len(cc) != 1 || cc[0].GetColumn() != "owner" || !strings.Contains(cc[0].GetSql().GetSql(), `"summaries"."owner"`) {
+		t.Errorf("Filter = %v %v %v, want every row, owner only on the user's rows", f.GetKind(), f.GetColumns(), cc)
+	}
+	resp, err := client.CheckGraphQL(ctx, &wardenv1.CheckGraphQLRequest{Principal: both, Query: `{ summaries(where: {secret: {_eq: "x"}}) { id owner } }`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rf := resp.GetRootFields()[0]; resp.GetDecision() != wardenv1.OperationDecision_OPERATION_DECISION_ALLOW || len(rf.GetTable().GetSelections()) != 1 ||
+		len(rf.GetTable().GetSelections()[0].GetFilter().GetColumnConditions()) != 1 {
+		t.Errorf("CheckGraphQL = %v (%s) %v, want ALLOW with Filter's answer and its column condition", resp.GetDecision(), rf.GetReason(), rf.GetTable())
+	}
+}

@@ -31,7 +31,10 @@
 // are decided as Hasura builds them: to another source's table like a
 // relationship, to a remote schema against the role's schema of it; a
 // native query's relationships (native.go) by the select permission on
-// their target. @skip and @include are applied, with the request's
+// their target. A native query's where, order_by and distinct_on
+// (native_args.go) are over its logical model's fields, every one of
+// them whatever the columns the role may select, as Hasura builds them
+// from the logical model. @skip and @include are applied, with the request's
 // variables, before fields are looked up, as Hasura does.
 //
 // A source with Hasura's graphql-default naming convention is decided the

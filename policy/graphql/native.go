@@ -15,11 +15,14 @@ import (
 // rows of a logical model, under the logical model's select permission
 // as a table's rows are under the table's. The role's schema has the
 // field when it has that permission, and the fields selected must be
-// among its columns. An allowed field carries its rows as a table
+// among its columns; its where, order_by and distinct_on arguments are
+// over the logical model's fields (native_args.go). An allowed field carries its rows as a table
 // selection of the native query's entity (model.NativeTableName), which
-// Filter answers on (its filter over the logical model's fields); a
-// filter Warden does not decide (an inherited role whose parents grant
-// different columns) leaves a field whose rows it restricts undecided.
+// Filter answers on (its filter over the logical model's fields, and for
+// an inherited role the conditions of the columns its parents grant
+// differently, as for a table); a filter Warden does not have (left out
+// as inconsistent, or an inherited role's parent's so left out) leaves a
+// field whose rows it restricts undecided.
 
 // decideNative decides a native query root field; ok is false when f is
 // none.
@@ -55,7 +58,7 @@ func decideNative(w *walk, p *model.Policy, req Request, op ast.Operation, f *as
 		return rf, true
 	}
 	nd := &nativeDecider{tableDecider: &tableDecider{walk: w, p: p, req: req}}
-	d, why := nd.read(nq, lm, sel, f.SelectionSet, f.Alias, "", 0)
+	d, why := worse(nd.read(nq, lm, sel, f.SelectionSet, f.Alias, "", 0))(nd.nativeArgs(lm, f.Arguments, 0))
 	switch {
 	case d != Allow:
 		rf.Decision, rf.Reason = d, why
@@ -71,12 +74,12 @@ func decideNative(w *walk, p *model.Policy, req Request, op ast.Operation, f *as
 		rf.Table = &TableField{Table: model.NativeTableName(nq.RootField), Kind: model.RootSelect, Selections: nd.sels}
 		rf.Presets = nd.presets
 	case !sel.AllRows:
-		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it (an inherited role whose parents grant different columns, or a filter left out as inconsistent)", nq.RootField, role, lm.Name)
+		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it (a filter left out as inconsistent, or an inherited role with a parent's so left out)", nq.RootField, role, lm.Name)
 	case len(nd.sels) > 1:
 		// Every row, but no compiled filter to carry the relationships'
-		// selections with (an inherited role whose parents grant
-		// different columns).
-		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: role %s sees every row of logical model %s, but Warden does not compile its permission (parents granting different columns), so the relationships selected cannot be listed with Filter's answer", nq.RootField, role, lm.Name)
+		// selections with (an inherited role with a parent whose filter
+		// was left out as inconsistent).
+		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("native query %s: role %s sees every row of logical model %s, but Warden does not compile its permission (a parent's filter left out as inconsistent), so the relationships selected cannot be listed with Filter's answer", nq.RootField, role, lm.Name)
 	default:
 		rf.Decision, rf.Reason = Allow, fmt.Sprintf("native query %s: role %s may select every row of logical model %s and the fields selected", nq.RootField, role, lm.Name)
 	}
@@ -200,20 +203,43 @@ func (d *nativeDecider) relationship(nq *model.NativeQuery, nr *model.NativeRela
 		return Undecided, fmt.Sprintf("relationship %s of native query %s leads to native query %s, which is not in the policy", nr.Name, nq.RootField, nr.NativeQuery)
 	}
 	tsel := lm.Select[role]
-	switch {
-	case tsel == nil:
+	if tsel == nil {
 		return notFound("role %s has no select permission on logical model %s, which native query %s (the target of relationship %s) returns", role, lm.Name, target.RootField, nr.Name)
-	case tsel.Filter == nil:
-		return Undecided, fmt.Sprintf("relationship %s of native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it", nr.Name, nq.RootField, role, lm.Name)
-	case len(f.SelectionSet) == 0:
+	}
+	if len(f.SelectionSet) == 0 {
 		return Deny, fmt.Sprintf("%s needs a selection of fields", path)
 	}
-	for _, a := range []string{"where", "order_by", "distinct_on"} {
-		if f.Arguments.ForName(a) != nil {
-			return Undecided, fmt.Sprintf("%s of relationship %s of native query %s: Warden does not decide the arguments of a native query's rows", a, nr.Name, nq.RootField)
-		}
+	// The arguments: those of the target's rows on an array
+	// relationship, none of them on an object relationship.
+	args, argsWhy := objectArgs(f)
+	if nr.Kind == model.RelArray {
+		args, argsWhy = d.nativeArgs(lm, f.Arguments, depth+1)
 	}
-	return d.read(target, lm, tsel, f.SelectionSet, path, nr.Name, depth+1)
+	if tsel.Filter == nil {
+		return worse(Undecided, fmt.Sprintf("relationship %s of native query %s: the select permission of role %s on logical model %s filters its rows, and Warden does not decide it", nr.Name, nq.RootField, role, lm.Name))(args, argsWhy)
+	}
+	return worse(d.read(target, lm, tsel, f.SelectionSet, path, nr.Name, depth+1))(args, argsWhy)
+}
+
+// worse returns the stricter of two decisions with its reason: a denial
+// over an undecided one over an allow (the first of equals).
+func worse(d1 Decision, why1 string) func(Decision, string) (Decision, string) {
+	return func(d2 Decision, why2 string) (Decision, string) {
+		if strictness(d2) > strictness(d1) {
+			return d2, why2
+		}
+		return d1, why1
+	}
+}
+
+func strictness(d Decision) int {
+	switch d {
+	case Deny:
+		return 2
+	case Undecided:
+		return 1
+	}
+	return 0
 }
 
 // decisionOf turns the outcome of a table read into a decision, as

@@ -468,7 +468,10 @@
 // the inherited role. An explicit permission of an inherited role always
 // wins. Parents are resolved first; a cycle makes its roles inconsistent,
 // admin in a declaration is an error, and a parent named nowhere else adds
-// nothing (Hasura declares no roles) and is noted.
+// nothing (Hasura declares no roles) and is noted. A logical model's select
+// permissions are inherited as a table's select (logical.go: Hasura resolves
+// them with the tables' combination), their column conditions carried to the
+// native query's entity.
 //
 // # Errors
 //

@@ -213,32 +213,77 @@ func inheritLogical(lm *model.LogicalModel, role string, inherited map[string][]
 	if s := lm.Select[role]; s != nil || depth > 32 {
 		return s
 	}
-	var out *model.LogicalSelect
+	var from []*model.LogicalSelect
+	var names []string
 	for _, p := range inherited[role] {
-		s := inheritLogical(lm, p, inherited, depth+1)
-		if s == nil {
-			continue
+		if s := inheritLogical(lm, p, inherited, depth+1); s != nil {
+			from, names = append(from, s), append(names, p)
 		}
-		if out == nil {
-			out = &model.LogicalSelect{}
-		}
-		if out.InheritedFrom == nil {
-			out.Filter = s.Filter
-		} else if out.Filter != nil && s.Filter != nil && slices.Equal(sortedCopy(out.Columns), sortedCopy(s.Columns)) {
-			out.Filter = model.Or{Items: []model.BoolExp{out.Filter, s.Filter}}
-		} else {
-			out.Filter = nil
-		}
+	}
+	if len(from) == 0 {
+		return nil
+	}
+	out := combineLogical(from)
+	out.InheritedFrom = names
+	lm.Select[role] = out
+	return out
+}
+
+// combineLogical derives an inherited role's select permission on a
+// logical model from its parents' as Hasura does for a table's (its
+// buildLogicalModelPermissions resolves it with resolveSelectPermission,
+// the tables' combination): the OR of the filters, the union of the
+// columns, and on each column that not every parent grants
+// unconditionally the OR of the granting parents' conditions (the cell
+// is null where none holds: Hasura's column redaction). A parent whose
+// filter Warden does not have (left out as inconsistent) leaves the
+// filter undecided (nil).
+func combineLogical(from []*model.LogicalSelect) *model.LogicalSelect {
+	out := &model.LogicalSelect{}
+	filters := make([]model.BoolExp, 0, len(from))
+	undecided := false
+	for _, s := range from {
 		out.AllRows = out.AllRows || s.AllRows
 		for _, c := range s.Columns {
 			if !contains(out.Columns, c) {
 				out.Columns = append(out.Columns, c)
 			}
 		}
-		out.InheritedFrom = append(out.InheritedFrom, p)
+		if s.Filter == nil {
+			undecided = true
+		}
+		filters = append(filters, s.Filter)
 	}
-	if out != nil {
-		lm.Select[role] = out
+	if undecided {
+		return out
+	}
+	out.Filter = filters[0]
+	if len(filters) > 1 {
+		out.Filter = model.Or{Items: filters}
+	}
+	for _, c := range out.Columns {
+		var conds []model.BoolExp
+		unconditional := true
+		for _, s := range from {
+			switch cc, ok := s.ColumnConditions[c]; {
+			case !contains(s.Columns, c):
+				unconditional = false
+			case ok:
+				conds, unconditional = append(conds, cc), false
+			default:
+				conds = append(conds, s.Filter)
+			}
+		}
+		if unconditional {
+			continue
+		}
+		if out.ColumnConditions == nil {
+			out.ColumnConditions = map[string]model.BoolExp{}
+		}
+		out.ColumnConditions[c] = conds[0]
+		if len(conds) > 1 {
+			out.ColumnConditions[c] = model.Or{Items: conds}
+		}
 	}
 	return out
 }

@@ -21,8 +21,11 @@ func TestNativeQueryCheckFilter(t *testing.T) {
 	if lm.Select["editor"].Filter == nil || lm.Select["user"].Filter == nil {
 		t.Fatalf("filters: editor %v, user %v", lm.Select["editor"].Filter, lm.Select["user"].Filter)
 	}
-	if lm.Select["staff"].Filter != nil {
-		t.Errorf("staff (parents with different columns) has filter %v, want none", lm.Select["staff"].Filter)
+	// staff inherits from user (every row; id, title) and editor (its own
+	// rows; every field): Hasura combines them as a table's, secret
+	// nulled where editor's filter fails.
+	if s := lm.Select["staff"]; s.Filter == nil || len(s.ColumnConditions) != 1 || s.ColumnConditions["secret"] == nil {
+		t.Errorf("staff (parents with different columns) = %+v, want a filter and a condition on secret", s)
 	}
 	for _, tb := range p.Tables {
 		if tb.Name.Schema == model.NativeSchema {
@@ -59,6 +62,24 @@ func TestNativeQueryCheckFilter(t *testing.T) {
 	}
 	if len(res.Rows) != 1 || res.Rows[0].Decision != engine.Allow || strings.Join(res.Rows[0].AllowedColumns, ",") != "id,title" {
 		t.Errorf("user rows = %+v, want allowed with columns id and title only (as for a table)", res.Rows)
+	}
+	// An inherited role whose parents grant different columns: the
+	// column only editor grants is readable on editor's rows only.
+	staff := engine.Session{Role: "staff", Vars: map[string]string{"x-hasura-user-id": "7"}}
+	res, err = ns.Check(ctx, engine.CheckInput{Session: staff, Table: name, Op: model.OpSelect, Rows: []engine.Row{
+		{ID: "own", Values: map[string]any{"id": 7, "title": "a", "secret": "s"}},
+		{ID: "other", Values: map[string]any{"id": 8, "title": "b", "secret": "s"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 2 || res.Rows[0].Decision != engine.Allow || strings.Join(res.Rows[0].AllowedColumns, ",") != "id,secret,title" ||
+		res.Rows[1].Decision != engine.Allow || strings.Join(res.Rows[1].AllowedColumns, ",") != "id,title" {
+		t.Errorf("staff rows = %+v, want both allowed, secret only on its own", res.Rows)
+	}
+	sf, err := ns.Filter(ctx, engine.FilterInput{Session: staff, Table: name, Op: model.OpSelect})
+	if err != nil || sf.Kind != engine.AlwaysAllowed || len(sf.ColumnConditions) != 1 || !strings.Contains(fmt.Sprint(sf.ColumnConditions["secret"]), "7") {
+		t.Errorf("staff filter = %+v %v, want every row, secret on id 7", sf, err)
 	}
 	f, err := ns.Filter(ctx, engine.FilterInput{Session: editor, Table: name, Op: model.OpSelect})
 	if err != nil {
@@ -125,5 +146,27 @@ func TestNativeQueryExists(t *testing.T) {
 		Table: model.NativeTableName("article_summaries"), Op: model.OpSelect})
 	if err != nil || f.Kind != engine.Conditional || !strings.Contains(fmt.Sprint(f.Predicate), "author") {
 		t.Errorf("Filter = %+v, %v; want conditional on the author table", f, err)
+	}
+}
+
+// TestCombineLogical: an inherited role's permission on a logical model
+// is combined as a table's (filters OR-ed, columns unioned, a condition
+// on each column not every parent grants unconditionally, a parent's
+// own column condition carried); a parent without a filter leaves none.
+func TestCombineLogical(t *testing.T) {
+	a := &model.LogicalSelect{Columns: []string{"id", "title"}, Filter: model.And{}, AllRows: true}
+	b := &model.LogicalSelect{Columns: []string{"id", "secret"}, Filter: model.Or{}, ColumnConditions: map[string]model.BoolExp{"secret": model.Not{}}}
+	c := combineLogical([]*model.LogicalSelect{a, b})
+	if strings.Join(c.Columns, ",") != "id,title,secret" || !c.AllRows || c.Filter == nil {
+		t.Fatalf("combined = %+v", c)
+	}
+	if len(c.ColumnConditions) != 2 || fmt.Sprint(c.ColumnConditions["title"]) != fmt.Sprint(model.And{}) || fmt.Sprint(c.ColumnConditions["secret"]) != fmt.Sprint(model.Not{}) {
+		t.Errorf("column conditions = %v, want title on a's filter, secret on b's condition", c.ColumnConditions)
+	}
+	if one := combineLogical([]*model.LogicalSelect{a}); one.ColumnConditions != nil || one.Filter == nil {
+		t.Errorf("one parent = %+v, want its permission without conditions", one)
+	}
+	if u := combineLogical([]*model.LogicalSelect{a, {Columns: []string{"id"}}}); u.Filter != nil || u.ColumnConditions != nil {
+		t.Errorf("a parent without a filter = %+v, want no filter", u)
 	}
 }

@@ -32,10 +32,14 @@ type LogicalSelect struct {
 	// InheritedFrom names the parents of an inherited role's permission.
 	InheritedFrom []string
 	// Filter is the permission's row filter over the model's columns; nil
-	// when Warden cannot decide it (an inherited role whose parents grant
-	// different columns: Hasura nulls the cells a row's parents do not
-	// grant, which this form cannot say).
+	// when Warden cannot decide it (an inherited role with a parent whose
+	// filter was left out as inconsistent).
 	Filter BoolExp
+	// ColumnConditions is set for inherited roles, as a table's select
+	// permission's: a column not every parent grants unconditionally maps
+	// to the OR of the granting parents' conditions (Hasura nulls the
+	// cell where none holds).
+	ColumnConditions map[string]BoolExp
 }
 
 // NativeQuery is a native query (native_queries): a root field returning
@@ -115,7 +119,16 @@ func (p *Policy) NativePolicy() *Policy {
 				}
 			}
 			sort.Strings(cols)
-			t.Permissions[OpSelect][role] = &Permission{Role: role, Op: OpSelect, Columns: cols, Filter: sel.Filter}
+			var conds map[string]BoolExp
+			for c, cond := range sel.ColumnConditions {
+				if _, ok := t.Column(c); ok {
+					if conds == nil {
+						conds = map[string]BoolExp{}
+					}
+					conds[c] = cond
+				}
+			}
+			t.Permissions[OpSelect][role] = &Permission{Role: role, Op: OpSelect, Columns: cols, Filter: sel.Filter, Inherited: sel.InheritedFrom, ColumnConditions: conds}
 		}
 		t.IndexColumns()
 		out.Tables[t.Name] = t

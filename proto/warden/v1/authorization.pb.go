@@ -916,9 +916,12 @@ const (
 	// a select permission on the logical model it returns and the fields
 	// selected are among its columns; when the permission's filter restricts
 	// the rows, the field has a table selection of native_query.<root field>
-	// with Filter's answer. UNDECIDED when a relationship is selected, or
-	// for an inherited role whose parents grant different columns and whose
-	// filter restricts the rows.
+	// with Filter's answer (for an inherited role whose parents grant
+	// different columns, with its column conditions, as for a table). Its
+	// where, order_by and distinct_on must name fields of the logical model
+	// (every field, whatever the columns granted, as Hasura builds them),
+	// else DENY. Relationships selected are decided by their targets'
+	// permissions; UNDECIDED for one Warden could not read.
 	RootFieldKind_ROOT_FIELD_KIND_NATIVE_QUERY RootFieldKind = 14
 	// A root field of a tracked table, named as Hasura names it (custom
 	// names and the source's root field customization applied):
