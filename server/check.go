@@ -60,14 +60,15 @@ func (a *authorizationService) Check(ctx context.Context, req *wardenv1.CheckReq
 			return nil, a.s.failFor(ctx, sess, err)
 		}
 	}
-	a.s.metrics.observeCheck(in.Table, in.Op, roleLabel(snap.set.Policy(), res.Role), res, took)
-	a.s.logCheck(ctx, ci, req, wire, in, res, resp)
+	table := in.Table.String()
+	a.s.metrics.observeCheck(table, in.Op, roleLabel(snap.set.Policy(), res.Role), res, took)
+	a.s.logCheck(ctx, ci, req, wire, table, in, res, resp)
 	if a.s.logsOK(ctx) {
 		logging.AddFields(ctx, logging.Fields{
 			"warden.decision_id", resp.GetDecisionId(),
 			"warden.revision", resp.GetRevision(),
 			"warden.role", resp.GetRole(),
-			"warden.table", in.Table.String(),
+			"warden.table", table,
 			"warden.rows", len(res.Rows),
 		})
 	}

@@ -142,7 +142,7 @@ var decisionLabels = func() (l [engine.NeedsData + 1]string) {
 
 // observeCheck records one answered Check: its rows are counted per
 // decision first, so the counter is looked up once per decision, not per row.
-func (m *metrics) observeCheck(table model.TableName, op model.Operation, role string, res *engine.CheckResult, took time.Duration) {
+func (m *metrics) observeCheck(table string, op model.Operation, role string, res *engine.CheckResult, took time.Duration) {
 	o := op.String()
 	m.checkSeconds.WithLabelValues(o).Observe(took.Seconds())
 	var n [len(decisionLabels)]int
@@ -153,10 +153,9 @@ func (m *metrics) observeCheck(table model.TableName, op model.Operation, role s
 		}
 		n[d]++
 	}
-	t := table.String()
 	for d, c := range n {
 		if c > 0 {
-			m.decisions.WithLabelValues(t, o, role, decisionLabels[d]).Add(float64(c))
+			m.decisions.WithLabelValues(table, o, role, decisionLabels[d]).Add(float64(c))
 		}
 	}
 }

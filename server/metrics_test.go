@@ -17,8 +17,8 @@ func TestObserveCheckCountsRowsPerDecision(t *testing.T) {
 		{Decision: engine.Allow}, {Decision: engine.Deny}, {Decision: engine.Allow},
 		{Decision: engine.NeedsData}, {Decision: engine.Allow}, {Decision: engine.Decision(99)},
 	}}
-	m.observeCheck(table, model.OpSelect, "user", res, 0)
-	m.observeCheck(table, model.OpSelect, "user", &engine.CheckResult{Rows: res.Rows[:1]}, 0)
+	m.observeCheck(table.String(), model.OpSelect, "user", res, 0)
+	m.observeCheck(table.String(), model.OpSelect, "user", &engine.CheckResult{Rows: res.Rows[:1]}, 0)
 	want := `
 # HELP warden_decisions_total Row decisions made by Check, by table, operation, role (the policy's roles and admin; any other is \"other\") and decision (allow, deny, needs_data).
 # TYPE warden_decisions_total counter

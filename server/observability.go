@@ -208,11 +208,11 @@ type callInfo struct {
 
 // logCheck records a Check's decision. req's rows give the values the
 // mask keeps.
-func (s *Server) logCheck(ctx context.Context, ci callInfo, req *wardenv1.CheckRequest, wire *wireRows, in engine.CheckInput, res *engine.CheckResult, resp *wardenv1.CheckResponse) {
+func (s *Server) logCheck(ctx context.Context, ci callInfo, req *wardenv1.CheckRequest, wire *wireRows, table string, in engine.CheckInput, res *engine.CheckResult, resp *wardenv1.CheckResponse) {
 	span := trace.SpanFromContext(ctx)
 	if span.IsRecording() {
 		span.SetAttributes(
-			attribute.String("warden.table", in.Table.String()),
+			attribute.String("warden.table", table),
 			attribute.String("warden.operation", in.Op.String()),
 			attribute.String("warden.role", res.Role),
 			attribute.String("warden.revision", res.Revision),
@@ -224,7 +224,7 @@ func (s *Server) logCheck(ctx context.Context, ci callInfo, req *wardenv1.CheckR
 	if s.decisions == nil {
 		return
 	}
-	e := s.newEvent(ctx, ci, decisionlog.CallCheck, resp.GetDecisionId(), res.Revision, res.Role, in.Table.String(), in.Op.String())
+	e := s.newEvent(ctx, ci, decisionlog.CallCheck, resp.GetDecisionId(), res.Revision, res.Role, table, in.Op.String())
 	e.Rows = make([]decisionlog.Row, len(res.Rows))
 	for i, r := range res.Rows {
 		e.Rows[i] = decisionlog.Row{

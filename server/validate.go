@@ -129,21 +129,39 @@ func (v *violations) add(field, desc string) {
 	*v = append(*v, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
 }
 
-// principal checks the stated session. Without a principal, or without a
-// role, the session comes from the end user's token (its default role) or
-// is the unauthorized role — unless stated is set (offline): then both
-// are required. A missing role never means admin.
-func (v *violations) principal(p *wardenv1.Principal, stated bool) {
-	if p == nil {
-		if stated {
-			v.add("principal", "required")
+// plainSession says whether vars pass sessionNames without a violation,
+// for the few ASCII names a call states (nearly every call), without
+// sorting them or building a map; roleName is the name of x-hasura-role
+// among them ("" when absent). ok is false when sessionNames must look.
+func plainSession(vars map[string]string) (roleName string, ok bool) {
+	if len(vars) > 8 {
+		return "", false
+	}
+	for name, value := range vars {
+		for i := range len(name) {
+			if name[i] >= utf8.RuneSelf {
+				return "", false // ToLower and EqualFold agree on ASCII only
+			}
 		}
-		return
+		if len(name) < len(SessionPrefix) || !strings.EqualFold(name[:len(SessionPrefix)], SessionPrefix) || len(value) > MaxSessionValueBytes {
+			return "", false
+		}
+		for other := range vars {
+			if other != name && strings.EqualFold(other, name) {
+				return "", false
+			}
+		}
+		if strings.EqualFold(name, RoleVariable) {
+			roleName = name
+		}
 	}
-	vars := p.GetSessionVariables()
-	if len(vars) > MaxSessionVariables {
-		v.add("principal.session_variables", fmt.Sprintf("%d variables; at most %d", len(vars), MaxSessionVariables))
-	}
+	return roleName, true
+}
+
+// sessionNames checks the names and sizes of vars in name order, and
+// returns the name of x-hasura-role among them (of a name given twice in
+// another case, the last).
+func (v *violations) sessionNames(vars map[string]string) (roleName string) {
 	seen := make(map[string]string, len(vars))
 	for _, name := range sortedKeys(vars) {
 		field := sessionField(name)
@@ -159,15 +177,32 @@ func (v *violations) principal(p *wardenv1.Principal, stated bool) {
 			v.add(field, fmt.Sprintf("value is %d bytes; at most %d", n, MaxSessionValueBytes))
 		}
 	}
-	sessionRole, hasSessionRole := "", false
-	for lower, name := range seen {
-		if lower == RoleVariable {
-			sessionRole, hasSessionRole = vars[name], true
+	return seen[RoleVariable]
+}
+
+// principal checks the stated session. Without a principal, or without a
+// role, the session comes from the end user's token (its default role) or
+// is the unauthorized role — unless stated is set (offline): then both
+// are required. A missing role never means admin.
+func (v *violations) principal(p *wardenv1.Principal, stated bool) {
+	if p == nil {
+		if stated {
+			v.add("principal", "required")
 		}
+		return
 	}
+	vars := p.GetSessionVariables()
+	if len(vars) > MaxSessionVariables {
+		v.add("principal.session_variables", fmt.Sprintf("%d variables; at most %d", len(vars), MaxSessionVariables))
+	}
+	roleName, plain := plainSession(vars)
+	if !plain {
+		roleName = v.sessionNames(vars)
+	}
+	sessionRole, hasSessionRole := vars[roleName], roleName != ""
 	switch {
 	case hasSessionRole && sessionRole == "":
-		v.add(sessionField(seen[RoleVariable]), "must not be empty: leave the variable out to use the default role")
+		v.add(sessionField(roleName), "must not be empty: leave the variable out to use the default role")
 	case stated && p.GetRole() == "" && sessionRole == "":
 		v.add("principal.role", "required: set principal.role or the session variable "+RoleVariable)
 	case p.GetRole() != "" && sessionRole != "" && p.GetRole() != sessionRole:

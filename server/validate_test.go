@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -243,5 +244,38 @@ func TestResolveRole(t *testing.T) {
 				t.Errorf("ResolveRole = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPlainSessionAgrees: the unsorted check of a call's session
+// variables passes only what the sorted one passes, naming the same
+// x-hasura-role variable; and it takes the common sessions.
+func TestPlainSessionAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	names := []string{"x-hasura-user-id", "X-Hasura-User-Id", "x-hasura-role", "X-HASURA-ROLE", "x-hasura-org-id",
+		"x-hasura-ſ", "x-hasura-s", "x-hasura-İ", "x-hasura-i̇", "hasura-user-id", "x-hasur", "X-Hasura-Team", ""}
+	taken := 0
+	for range 20000 {
+		vars := map[string]string{}
+		for range r.IntN(5) {
+			v := []string{"", "1", strings.Repeat("v", MaxSessionValueBytes), strings.Repeat("v", MaxSessionValueBytes+1)}[r.IntN(4)]
+			vars[names[r.IntN(len(names))]] = v
+		}
+		role, ok := plainSession(vars)
+		var v violations
+		want := v.sessionNames(vars)
+		if !ok {
+			continue
+		}
+		taken++
+		if len(v) > 0 || role != want {
+			t.Fatalf("%q: plain (role %q), the sorted check found %v (role %q)", vars, role, v, want)
+		}
+	}
+	if taken < 2000 {
+		t.Errorf("the plain check took %d of 20000 sessions", taken)
+	}
+	if _, ok := plainSession(map[string]string{"x-hasura-user-id": "1", "X-Hasura-Org-Id": "2", "x-hasura-role": "user"}); !ok {
+		t.Error("a common session is not plain")
 	}
 }

@@ -205,7 +205,7 @@ func (s *syncBuffer) String() string {
 func (h *harness) https(t *testing.T, leaf *callerauthtest.Leaf) *http.Client {
 	t.Helper()
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: clientTLS(t, h.ca, leaf), DisableKeepAlives: true}}
+		TLSClientConfig: clientTLS(t, h.ca, leaf), DisableKeepAlives: true, ExpectContinueTimeout: 5 * time.Second}}
 }
 
 // served counts what the server did, from its own metrics: the row

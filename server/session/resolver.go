@@ -3,7 +3,6 @@ package session
 import (
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
-	"iter"
 
 	"github.com/wardenpdp/warden/server/tracing"
 
@@ -255,9 +254,9 @@ func statedSession(req Request) (string, map[string]string, error) {
 	// The names in map order first: a valid session (nearly every call)
 	// is checked without sorting them. A request with a violation is
 	// checked again in name order, so that its messages do not vary.
-	role, stated, violations := checkStated(req, maps.Keys(req.Variables))
+	role, stated, violations := checkStated(req, false)
 	if len(violations) > 0 {
-		role, stated, violations = checkStated(req, slices.Values(slices.Sorted(maps.Keys(req.Variables))))
+		role, stated, violations = checkStated(req, true)
 	}
 	if len(violations) > 0 {
 		e := newError(codes.InvalidArgument, ReasonInvalidSessionVariables,
@@ -268,44 +267,61 @@ func statedSession(req Request) (string, map[string]string, error) {
 	return role, stated, nil
 }
 
-// checkStated is statedSession's check of the names in the order given.
-// The map it returns has room for x-hasura-role (ownSession).
-func checkStated(req Request, names iter.Seq[string]) (string, map[string]string, []*errdetails.BadRequest_FieldViolation) {
-	var violations []*errdetails.BadRequest_FieldViolation
-	bad := func(name, desc string) {
-		violations = append(violations, &errdetails.BadRequest_FieldViolation{
-			Field: fmt.Sprintf("principal.session_variables[%q]", name), Description: desc})
-	}
+// checkStated is statedSession's check of the names, in name order when
+// sorted is set, else in map order.
+func checkStated(req Request, sorted bool) (string, map[string]string, []*errdetails.BadRequest_FieldViolation) {
+	c := statedCheck{role: req.Role, stated: make(map[string]string, len(req.Variables)+1)}
 	if len(req.Variables) > MaxStatedVariables {
-		violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: "principal.session_variables",
+		c.violations = append(c.violations, &errdetails.BadRequest_FieldViolation{Field: "principal.session_variables",
 			Description: fmt.Sprintf("%d variables; at most %d", len(req.Variables), MaxStatedVariables)})
 	}
-	role := req.Role
-	stated := make(map[string]string, len(req.Variables)+1)
-	for name := range names {
-		v, lower := req.Variables[name], strings.ToLower(name)
-		switch {
-		case !isSessionVariable(name):
-			bad(name, "session variable names must start with "+SessionPrefix)
-		case len(v) > MaxValueBytes:
-			bad(name, fmt.Sprintf("value is %d bytes; at most %d", len(v), MaxValueBytes))
-		case lower == RoleVariable:
-			if role != "" && role != v {
-				bad(name, fmt.Sprintf("%q differs from principal.role %q", v, role))
-			}
-			role = v
-		default:
-			if _, dup := stated[lower]; dup {
-				bad(name, "given twice: names are case-insensitive")
-			}
-			stated[lower] = v
+	if sorted {
+		for _, name := range slices.Sorted(maps.Keys(req.Variables)) {
+			c.add(name, req.Variables[name])
+		}
+	} else {
+		for name, v := range req.Variables {
+			c.add(name, v)
 		}
 	}
-	if len(role) > maxRoleBytes {
-		violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: "principal.role",
-			Description: fmt.Sprintf("%d bytes; at most %d", len(role), maxRoleBytes)})
+	if len(c.role) > maxRoleBytes {
+		c.violations = append(c.violations, &errdetails.BadRequest_FieldViolation{Field: "principal.role",
+			Description: fmt.Sprintf("%d bytes; at most %d", len(c.role), maxRoleBytes)})
 	}
-	return role, stated, violations
+	return c.role, c.stated, c.violations
+}
+
+// statedCheck is checkStated's state. The map it builds has room for
+// x-hasura-role (ownSession).
+type statedCheck struct {
+	role       string
+	stated     map[string]string
+	violations []*errdetails.BadRequest_FieldViolation
+}
+
+func (c *statedCheck) bad(name, desc string) {
+	c.violations = append(c.violations, &errdetails.BadRequest_FieldViolation{
+		Field: fmt.Sprintf("principal.session_variables[%q]", name), Description: desc})
+}
+
+func (c *statedCheck) add(name, v string) {
+	lower := strings.ToLower(name)
+	switch {
+	case !isSessionVariable(name):
+		c.bad(name, "session variable names must start with "+SessionPrefix)
+	case len(v) > MaxValueBytes:
+		c.bad(name, fmt.Sprintf("value is %d bytes; at most %d", len(v), MaxValueBytes))
+	case lower == RoleVariable:
+		if c.role != "" && c.role != v {
+			c.bad(name, fmt.Sprintf("%q differs from principal.role %q", v, c.role))
+		}
+		c.role = v
+	default:
+		if _, dup := c.stated[lower]; dup {
+			c.bad(name, "given twice: names are case-insensitive")
+		}
+		c.stated[lower] = v
+	}
 }
 
 // token finds the end-user token: in JWT mode where the configuration
