@@ -54,6 +54,11 @@ const TimestamptzFunctionName = "warden_session_timestamptz"
 // Check does (sqlgen.LabelsFunctionSQL).
 const LabelsFunctionName = "warden_session_labels"
 
+// JSONFunctionName is the function the script creates to pass the session
+// to a computed field that takes it (session_argument) as Hasura passes
+// it: warden_session_json(setting, path, role) (jsonFunctionSQL).
+const JSONFunctionName = "warden_session_json"
+
 // PolicyPrefix starts the name of every policy the script creates; a
 // re-run drops every policy so named on the tables it manages.
 const PolicyPrefix = "warden_"
@@ -134,7 +139,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	path := append([]string{}, o.ClaimsPath...) // never nil: the three-argument reader
 	g := &generator{set: set, o: o, sql: sqlgen.Options{Dialect: sqlgen.Postgres, Schemas: o.Schemas,
 		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path, List: ListFunctionName, Timestamptz: TimestamptzFunctionName,
-			Labels: LabelsFunctionName, Enums: enums(set.Policy())}}}
+			Labels: LabelsFunctionName, Enums: enums(set.Policy()), JSON: JSONFunctionName}}}
 	if err := g.roles(); err != nil {
 		return nil, err
 	}
@@ -177,6 +182,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(listFunctionSQL(g.fnSchema + `."` + ListFunctionName + `"`))
 	apply.WriteString(sqlgen.TimestamptzFunctionSQL(g.fnSchema + `."` + TimestamptzFunctionName + `"`))
 	apply.WriteString(sqlgen.LabelsFunctionSQL(g.fnSchema + `."` + LabelsFunctionName + `"`))
+	apply.WriteString(jsonFunctionSQL(g.fnSchema + `."` + JSONFunctionName + `"`))
 	if dropOld, err = dropPolicies(refs, false); err != nil {
 		return nil, err
 	}
@@ -199,8 +205,8 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(body.String())
 	// The two-argument reader is an earlier version's.
 	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s(text, text, text[]);\nDROP FUNCTION IF EXISTS %s(text, text);\n", fn, fn)
-	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text[], text[]);\n",
-		g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName, g.fnSchema, LabelsFunctionName)
+	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text[], text[]);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text, text[], text);\n",
+		g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName, g.fnSchema, LabelsFunctionName, g.fnSchema, JSONFunctionName)
 	apply.WriteString("COMMIT;\n")
 	drop.WriteString("\nCOMMIT;\n")
 	return &Script{Apply: apply.String(), Drop: drop.String(), Refused: g.refused, Notes: g.notes}, nil
@@ -404,6 +410,9 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 			return "", refuse("%s", why)
 		}
 		o := g.sql
+		// The Hasura role a computed field that takes the session is
+		// passed as x-hasura-role (sqlgen.SessionJSON).
+		o.Role = role
 		helper := readsOthers(e)
 		if helper {
 			// Rendered as the body of a helper the policy calls with
@@ -564,8 +573,8 @@ func (g *generator) guard(tmpl *engine.Template, refuse func(string, ...any) err
 // inexpressible says why a template cannot become a policy's expression
 // with Check's meaning, or "" when it can. Relationships, _exists and
 // computed fields are read by a helper (see helper); a computed field
-// that takes the session is not: Hasura passes it the request's session
-// as json, which no policy states.
+// that takes the session is passed it as Hasura passes it, a json object
+// read from the setting (jsonFunctionSQL).
 func (g *generator) inexpressible(e residual.Expr) string {
 	var why string
 	note := func(s string) {
@@ -579,16 +588,7 @@ func (g *generator) inexpressible(e residual.Expr) string {
 		}
 	}
 	residual.Walk(e, func(x residual.Expr) {
-		for _, c := range columns(x) {
-			if c.Function != "" && g.sessionArgument(c.Function) {
-				note(fmt.Sprintf("computed field %s: its function %s takes the session as json, which a policy cannot pass", c.Name, c.Function))
-			}
-		}
 		switch y := x.(type) {
-		case residual.Exists:
-			if y.Function != nil && y.Function.SessionArgument != "" {
-				note(fmt.Sprintf("computed field %s: its function %s takes the session as json, which a policy cannot pass", y.Function.Name, y.Function.Function))
-			}
 		case residual.JSONB:
 			param(y.Value, "a json value or keys")
 		case residual.Array:

@@ -368,6 +368,45 @@ func SessionText(s *SessionRead, variable string) (string, error) {
 	return fn + "(" + setting + ", " + name + path + ")", nil
 }
 
+// SessionJSON renders the session read inside the database as the json
+// object Hasura passes a computed field that takes it: the variables'
+// names lower-cased, x-hasura-role the role's (Options.Role, the Hasura
+// role the policy is for). SessionRead.JSON's function builds it from the
+// setting; its arguments are the setting's name, the path to the
+// variables ('{}' for the top level) and the role, all literals.
+func SessionJSON(s *SessionRead, role string) (string, error) {
+	if s.JSON == "" {
+		return "", &UnsupportedError{Op: "a computed field's session argument", Dialect: Postgres, Construct: true,
+			Reason: "the session is not read inside the database as json without a json function"}
+	}
+	if role == "" {
+		return "", fmt.Errorf("sqlgen: a computed field takes the session, and the options give no role")
+	}
+	fn, err := sessionFunc(s, s.JSON)
+	if err != nil {
+		return "", err
+	}
+	setting, err := QuoteLiteral(s.Setting)
+	if err != nil {
+		return "", err
+	}
+	r, err := QuoteLiteral(role)
+	if err != nil {
+		return "", err
+	}
+	keys := make([]string, len(s.Path))
+	for i, k := range s.Path {
+		if keys[i], err = QuoteLiteral(k); err != nil {
+			return "", err
+		}
+	}
+	path := "'{}'::text[]"
+	if len(keys) > 0 {
+		path = "ARRAY[" + strings.Join(keys, ", ") + "]::text[]"
+	}
+	return fn + "(" + setting + ", " + path + ", " + r + ")", nil
+}
+
 // SessionRejected renders a condition on a session variable's text that
 // holds where PostgreSQL's cast to the variable's kind accepts what Check
 // rejects (model.ParseText), or "" when they accept the same: numbers in

@@ -136,6 +136,12 @@ type SessionRead struct {
 	// database.
 	Labels string
 	Enums  map[string]*model.Enum
+	// JSON, when not empty, is the function in Schema that returns the
+	// session as the json object Hasura passes a computed field that
+	// takes it (session_argument), as Options.SessionVars and Role are
+	// passed outside row-level security: JSON(setting, path, role)
+	// (SessionJSON). Empty: such a computed field is not called.
+	JSON string
 }
 
 // Fragment is rendered SQL with its bind parameters, in placeholder order.
