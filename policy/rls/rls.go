@@ -59,6 +59,11 @@ const LabelsFunctionName = "warden_session_labels"
 // it: warden_session_json(setting, path, role) (jsonFunctionSQL).
 const JSONFunctionName = "warden_session_json"
 
+// FoldFunctionName is the function the script creates to lower-case text
+// as Check lower-cases a citext value: warden_fold(text)
+// (sqlgen.FoldFunctionSQL).
+const FoldFunctionName = "warden_fold"
+
 // PolicyPrefix starts the name of every policy the script creates; a
 // re-run drops every policy so named on the tables it manages.
 const PolicyPrefix = "warden_"
@@ -139,7 +144,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	path := append([]string{}, o.ClaimsPath...) // never nil: the three-argument reader
 	g := &generator{set: set, o: o, sql: sqlgen.Options{Dialect: sqlgen.Postgres, Schemas: o.Schemas,
 		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path, List: ListFunctionName, Timestamptz: TimestamptzFunctionName,
-			Labels: LabelsFunctionName, Enums: enums(set.Policy()), JSON: JSONFunctionName}}}
+			Labels: LabelsFunctionName, Enums: enums(set.Policy()), JSON: JSONFunctionName, Fold: FoldFunctionName}}}
 	if err := g.roles(); err != nil {
 		return nil, err
 	}
@@ -183,6 +188,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(sqlgen.TimestamptzFunctionSQL(g.fnSchema + `."` + TimestamptzFunctionName + `"`))
 	apply.WriteString(sqlgen.LabelsFunctionSQL(g.fnSchema + `."` + LabelsFunctionName + `"`))
 	apply.WriteString(jsonFunctionSQL(g.fnSchema + `."` + JSONFunctionName + `"`))
+	apply.WriteString(sqlgen.FoldFunctionSQL(g.fnSchema + `."` + FoldFunctionName + `"`))
 	if dropOld, err = dropPolicies(refs, false); err != nil {
 		return nil, err
 	}
@@ -205,8 +211,8 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(body.String())
 	// The two-argument reader is an earlier version's.
 	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s(text, text, text[]);\nDROP FUNCTION IF EXISTS %s(text, text);\n", fn, fn)
-	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text[], text[]);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text, text[], text);\n",
-		g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName, g.fnSchema, LabelsFunctionName, g.fnSchema, JSONFunctionName)
+	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text[], text[]);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text, text[], text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\n",
+		g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName, g.fnSchema, LabelsFunctionName, g.fnSchema, JSONFunctionName, g.fnSchema, FoldFunctionName)
 	apply.WriteString("COMMIT;\n")
 	drop.WriteString("\nCOMMIT;\n")
 	return &Script{Apply: apply.String(), Drop: drop.String(), Refused: g.refused, Notes: g.notes}, nil
@@ -589,8 +595,6 @@ func (g *generator) inexpressible(e residual.Expr) string {
 	}
 	residual.Walk(e, func(x residual.Expr) {
 		switch y := x.(type) {
-		case residual.JSONB:
-			param(y.Value, "a json value or keys")
 		case residual.Array:
 			param(y.Value, "an array")
 		}

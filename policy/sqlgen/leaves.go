@@ -6,6 +6,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode"
 
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
@@ -161,7 +163,7 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 		return sessionLabels(s, p)
 	case p.Order != "":
 		return "", unsupported("an enum column ordered against a variable compares with the labels on one side of it, which Check computes")
-	case p.Fold && p.Kind == model.KindText && !p.Array && !p.PadSpace && p.Enum == "" && p.Canon == "":
+	case p.Fold && p.Kind == model.KindText && !p.PadSpace && p.Enum == "" && p.Canon == "":
 		return sessionFolded(s, p)
 	case p.PadSpace && p.Kind == model.KindText && !p.Array && !p.Fold && p.Enum == "" && p.Canon == "":
 		// A value compared with a character(n) column: Check trims its
@@ -181,6 +183,11 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 	switch p.Kind {
 	case model.KindInteger, model.KindNumeric, model.KindBoolean, model.KindUUID, model.KindText,
 		model.KindDate, model.KindTimestamp:
+	case model.KindJSONB:
+		// jsonb's input reads the JSON Check reads (RFC 8259, the last of
+		// two equal keys kept, numbers exact); what it reads otherwise or
+		// not at all Check refuses (model.JSONTextRejected), and so does
+		// SessionRejected.
 	case model.KindTimestamptz:
 		if s.Timestamptz == "" {
 			return "", unsupported("PostgreSQL reads a timestamptz without an offset in the session's TimeZone, Check as UTC")
@@ -469,6 +476,11 @@ func elemRejected(k model.Kind, x string) string {
 	case model.KindTimestamptz:
 		// The year's range is the function's (TimestamptzFunctionSQL).
 		return x + " !~* " + iso
+	case model.KindJSONB:
+		// model.JSONTextRejected and JSONMaxBrackets, as Check tests
+		// them: the same regular expression, case-sensitive.
+		rx, _ := QuoteLiteral(model.JSONTextRejected)
+		return "(" + x + " ~ " + rx + " OR length(" + x + ") - length(replace(replace(" + x + ", '[', ''), '{', '')) > " + strconv.Itoa(model.JSONMaxBrackets) + ")"
 	}
 	return ""
 }
@@ -697,7 +709,7 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 			return err
 		}
 	}
-	if p, ok := x.Right.(residual.Param); ok && x.Left.Lower && !ordered && p.Fold {
+	if p, ok := x.Right.(residual.Param); ok && x.Left.Lower && p.Fold {
 		return w.foldedSession(x, f, p)
 	}
 	if _, mc, err := w.col(x.Left, f); err != nil {
@@ -868,8 +880,30 @@ func (w *work) in(x residual.In, f *frame) error {
 // for a bound one, NULL for a NULL column (the list holds no NULL).
 func (w *work) inSession(x residual.In, f *frame, p residual.Param) error {
 	if x.Column.Lower {
-		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
-			Reason: "a list compared with lower(" + x.Column.Name + ") is not read inside the database"}
+		// lower(column) = ANY(the elements lower-cased), both by the
+		// fold function (foldedSession).
+		cf, mc, err := w.col(x.Column, f)
+		if err != nil {
+			return err
+		}
+		if !p.Fold || !p.Array || w.r.o.Session == nil || w.r.o.Session.Fold == "" || w.d != Postgres || !mc.Type.Fold || mc.Type.Kind != model.KindText || mc.Type.Enum != nil || mc.Type.Canon != "" {
+			return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
+				Reason: "a list compared with lower(" + x.Column.Name + ") is not read inside the database"}
+		}
+		ref, err := w.value(cf, mc)
+		if err != nil {
+			return err
+		}
+		list, err := SessionSQL(w.r.o.Session, p)
+		if err != nil {
+			return err
+		}
+		col, err := w.foldedColumn(ref)
+		if err != nil {
+			return err
+		}
+		w.b.WriteString(col + " = ANY(" + list + ")")
+		return nil
 	}
 	l, mc, err := w.operand(x.Column, f, false)
 	if err != nil {
@@ -1055,47 +1089,94 @@ func (w *work) padded(ref string, n int) string {
 	return "(" + ref + " || substr(printf('%*s', " + w.rawParam(int64(n), "") + ", ''), length(" + ref + ") + 1))"
 }
 
-// asciiUpper and asciiLower: every character Go's strings.ToLower (Check's
-// folding of a citext value, and the Rego's lower() of the column)
-// lower-cases to an ASCII character other than itself: A to Z, the
-// capital I with dot above (i) and the Kelvin sign (k).
-const (
-	asciiUpper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ\u0130\u212a"
-	asciiLower = "abcdefghijklmnopqrstuvwxyzik"
-)
+// foldTable pairs every character Go's unicode.ToLower maps to another
+// (the simple lower-case mapping strings.ToLower applies character by
+// character) with that character: translate()'s from and to.
+var foldTable = sync.OnceValues(func() (string, string) {
+	var from, to strings.Builder
+	for r := rune(1); r <= unicode.MaxRune; r++ {
+		if r >= 0xd800 && r <= 0xdfff {
+			continue
+		}
+		if l := unicode.ToLower(r); l != r {
+			from.WriteRune(r)
+			to.WriteRune(l)
+		}
+	}
+	return from.String(), to.String()
+})
 
-// sessionFolded reads a variable compared with a citext column, lower-cased
-// as Check lower-cases it (strings.ToLower), for ASCII text only: a text
-// with a character beyond ASCII makes the statement fail (a cast of a
-// message to integer, which no such text is) rather than be lower-cased by
-// the database's rules. ASCII text lower-cases A to Z alone, in Go and in
-// translate() alike.
+// FoldFunctionSQL creates fn(text) returning the text lower-cased as Go's
+// strings.ToLower lower-cases it (Check's folding of a citext value, and
+// the Rego's lower() of the column): translate() of every character Go
+// lower-cases to another, whatever the database's locale, collation or
+// Unicode version (LOWER() follows those: ICU differs on the capital I
+// with dot above and a final sigma, C folds ASCII only). The table is the
+// Unicode tables of the Go that generated the script; the database must
+// be UTF8 to hold them (else creating the function fails).
+func FoldFunctionSQL(fn string) string {
+	from, to := foldTable()
+	qf, _ := QuoteLiteral(from) // valid UTF-8 without NUL
+	qt, _ := QuoteLiteral(to)
+	return `CREATE OR REPLACE FUNCTION ` + fn + `(t text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $warden$
+SELECT pg_catalog.translate(t, ` + qf + `, ` + qt + `)
+$warden$;
+
+`
+}
+
+// sessionFolded reads a variable compared with a citext column (a list's
+// elements for Param.Array) lower-cased as Check lower-cases it, by the
+// fold function (FoldFunctionSQL).
 func sessionFolded(s *SessionRead, p residual.Param) (string, error) {
+	if s.Fold == "" {
+		return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+			Reason: "a value compared with a citext column is not lower-cased inside the database without a fold function"}
+	}
 	text, err := SessionText(s, p.Name)
 	if err != nil {
 		return "", err
 	}
-	msg, err := QuoteLiteral("warden: session variable " + p.Name + " compared with a citext column holds text beyond ASCII: ")
+	fold, err := sessionFunc(s, s.Fold)
 	if err != nil {
 		return "", err
 	}
-	re, _ := QuoteLiteral(`[^\x01-\x7f]`)
-	return "(CASE WHEN " + text + " ~ " + re + " THEN (" + msg + " || " + text + ")::integer::text ELSE pg_catalog.translate(" +
-		text + ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') END)", nil
+	if !p.Array {
+		return fold + "(" + text + ")", nil
+	}
+	if s.List == "" {
+		return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+			Reason: "a list variable is not read inside the database without a list function"}
+	}
+	list, err := sessionFunc(s, s.List)
+	if err != nil {
+		return "", err
+	}
+	return "ARRAY(SELECT " + fold + "(e.x) FROM unnest(" + list + "(" + text + ")) AS e(x))", nil
 }
 
-// foldedSession renders lower(column) = or <> a variable read by
-// sessionFolded (ASCII, lower-cased). The column is lower-cased by
-// translate() for exactly the characters Go lower-cases to ASCII
-// (asciiUpper); any other character beyond ASCII stays beyond it, in Go's
-// lower-casing and in translate's, so neither equals the ASCII value:
-// exact, in every locale, under NOT as well. Bytewise (COLLATE "C").
+// foldedColumn is a citext column's text lower-cased as the Rego's
+// lower() does (the fold function), compared bytewise (COLLATE "C": the
+// order of UTF-8 bytes, Go's order of strings).
+func (w *work) foldedColumn(ref string) (string, error) {
+	fold, err := sessionFunc(w.r.o.Session, w.r.o.Session.Fold)
+	if err != nil {
+		return "", err
+	}
+	return fold + "(" + ref + "::text) COLLATE \"C\"", nil
+}
+
+// foldedSession renders lower(column) compared (=, <>, <, <=, >, >=)
+// with a variable read by sessionFolded: both lower-cased by the fold
+// function as Check lower-cases them, compared bytewise as Go compares
+// strings. Exact in every locale, under NOT as well.
 func (w *work) foldedSession(x residual.Compare, f *frame, p residual.Param) error {
 	cf, mc, err := w.col(x.Left, f)
 	if err != nil {
 		return err
 	}
-	if w.r.o.Session == nil || w.d != Postgres || !mc.Type.Fold || mc.Type.Kind != model.KindText || mc.Type.Enum != nil || mc.Type.Canon != "" {
+	if w.r.o.Session == nil || w.r.o.Session.Fold == "" || w.d != Postgres || !mc.Type.Fold || mc.Type.Kind != model.KindText || mc.Type.Enum != nil || mc.Type.Canon != "" {
 		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
 			Reason: fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name)}
 	}
@@ -1107,10 +1188,10 @@ func (w *work) foldedSession(x residual.Compare, f *frame, p residual.Param) err
 	if err != nil {
 		return err
 	}
-	up, err := QuoteLiteral(asciiUpper)
+	col, err := w.foldedColumn(ref)
 	if err != nil {
 		return err
 	}
-	w.b.WriteString("pg_catalog.translate(" + ref + "::text, " + up + ", '" + asciiLower + "') COLLATE \"C\" " + x.Op.String() + " " + r)
+	w.b.WriteString(col + " " + x.Op.String() + " " + r)
 	return nil
 }

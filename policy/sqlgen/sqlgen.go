@@ -142,6 +142,11 @@ type SessionRead struct {
 	// passed outside row-level security: JSON(setting, path, role)
 	// (SessionJSON). Empty: such a computed field is not called.
 	JSON string
+	// Fold, when not empty, is the function in Schema that lower-cases
+	// text as Check lower-cases a citext value (FoldFunctionSQL). Empty:
+	// a variable compared with a citext column is not read inside the
+	// database.
+	Fold string
 }
 
 // Fragment is rendered SQL with its bind parameters, in placeholder order.
