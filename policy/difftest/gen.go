@@ -11,6 +11,7 @@ package difftest
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"sort"
 
@@ -51,6 +52,12 @@ type Limits struct {
 	// tsvector and int4range, array ordering. PostgreSQL then needs
 	// PostGIS (DB.WithPostGIS); Check answers NEEDS_DATA on them.
 	Database bool
+	// BackendOnly marks about one insert, update or delete permission
+	// in three backend_only (Hasura applies it only to a trusted
+	// backend's request: Check's Session.BackendOnly). Chosen from the
+	// rule's name, not the random stream, so that the rest of the case
+	// is the seed's as without it.
+	BackendOnly bool
 }
 
 // DefaultLimits keep one case small enough for hundreds per minute.
@@ -296,6 +303,11 @@ func (g *gen) permission(t *model.Table, i int) Rule {
 	}
 	if op == model.OpInsert || op == model.OpUpdate {
 		g.written(t, perm)
+	}
+	if g.lim.BackendOnly && op != model.OpSelect {
+		h := fnv.New32a()
+		h.Write([]byte(t.Name.String() + "/" + role))
+		perm.BackendOnly = h.Sum32()%3 == 0
 	}
 	if t.Permissions[op] == nil {
 		t.Permissions[op] = map[string]*model.Permission{}

@@ -92,6 +92,16 @@ type Options struct {
 	// for the top level, PostgREST's layout; ["https://hasura.io/jwt/claims"]
 	// for Hasura's namespace inside a token's claims.
 	ClaimsPath []string
+	// BackendOnlySetting, when not empty, names the transaction-local
+	// setting by which a trusted backend asks for backend_only
+	// permissions (Hasura's x-hasura-use-backend-only-permissions with
+	// the admin secret; Check's Session.BackendOnly, which the server
+	// grants admin-level callers only): a backend_only permission's
+	// policy holds only where the setting is exactly 'true'. It must be a
+	// setting only the trusted backend sets (not the session's claims,
+	// which an end user's token states). Empty: backend_only permissions
+	// are refused.
+	BackendOnlySetting string
 }
 
 // ErrRefused is wrapped by every *RefusedError.
@@ -389,8 +399,8 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 		return "", refuse("the role is not among the policy's roles")
 	}
 	switch {
-	case perm.BackendOnly:
-		return "", refuse("backend_only: the database cannot tell a trusted backend's session from another")
+	case perm.BackendOnly && g.o.BackendOnlySetting == "":
+		return "", refuse("backend_only: the database cannot tell a trusted backend's session from another without a setting only that backend sets (warden rls --backend-only-setting)")
 	case len(perm.ColumnConditions) > 0:
 		return "", refuse("an inherited role's columns readable only where some parents' filters hold (column nullification) have no column privilege that depends on the row")
 	}
@@ -466,6 +476,11 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 		return "", err
 	}
 	pred = guard(pred)
+	backend, err := g.backendOnly(perm)
+	if err != nil {
+		return "", refuse("%v", err)
+	}
+	pred = backend(pred)
 	switch op {
 	case model.OpSelect:
 		if perm.Limit != nil {
@@ -488,7 +503,7 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 		if err != nil {
 			return "", err
 		}
-		cs = guard(cs)
+		cs = backend(guard(cs))
 		fmt.Fprintf(&b, "CREATE POLICY %s ON %s AS PERMISSIVE FOR UPDATE TO %s USING %s WITH CHECK %s;\n", qname, ref, dbRole, pred, cs)
 	}
 	if op == model.OpDelete {
@@ -526,6 +541,25 @@ func (g *generator) withHelpers(helpers, stmts string) string {
 		g.helpers++
 	}
 	return helpers + stmts
+}
+
+// backendOnly returns what wraps a backend_only permission's expressions:
+// CASE WHEN the setting is 'true' THEN the expression ELSE FALSE END, as
+// Check applies the permission only to a session that asks for
+// backend_only permissions (engine: perm.BackendOnly && !BackendOnly is
+// no permission). Other permissions apply whatever the setting says, as
+// Hasura applies them to a backend's request too.
+func (g *generator) backendOnly(perm *model.Permission) (func(string) string, error) {
+	if !perm.BackendOnly {
+		return func(s string) string { return s }, nil
+	}
+	lit, err := sqlgen.QuoteLiteral(g.o.BackendOnlySetting)
+	if err != nil {
+		return nil, fmt.Errorf("backend-only setting: %w", err)
+	}
+	return func(s string) string {
+		return "(CASE WHEN pg_catalog.current_setting(" + lit + ", true) = 'true' THEN " + s + " ELSE FALSE END)"
+	}, nil
 }
 
 // guard returns what wraps a policy's expression so that every session

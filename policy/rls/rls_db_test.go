@@ -106,11 +106,18 @@ type leg struct {
 	// reads a column the insert does not state).
 	allowed, denied    map[model.Operation]int
 	presets, undecided int
+	// backendOnly: the request asks for backend_only permissions
+	// (Check's Session.BackendOnly; the backend-only setting 'true').
+	backendOnly bool
 }
+
+// backendOnlySetting is the legs' rls.Options.BackendOnlySetting.
+const backendOnlySetting = "wtest.backend_only"
 
 func newLeg(ctx context.Context, t *testing.T, db *sql.DB, set *engine.Set, schema string, roles map[string]string, claimsPath []string) *leg {
 	t.Helper()
-	s, err := rls.Generate(set, rls.Options{Roles: roles, Schemas: map[string]string{"public": schema}, FunctionSchema: schema, ClaimsPath: claimsPath})
+	s, err := rls.Generate(set, rls.Options{Roles: roles, Schemas: map[string]string{"public": schema}, FunctionSchema: schema, ClaimsPath: claimsPath,
+		BackendOnlySetting: backendOnlySetting})
 	if err != nil {
 		t.Fatalf("generate: %v", err)
 	}
@@ -240,6 +247,11 @@ func (l *leg) underRLS(ctx context.Context, tb *model.Table, op model.Operation,
 	if _, err := tx.ExecContext(ctx, `SELECT set_config('`+rls.DefaultSetting+`', $1, true)`, string(js)); err != nil {
 		return false, err
 	}
+	if l.backendOnly {
+		if _, err := tx.ExecContext(ctx, `SELECT set_config('`+backendOnlySetting+`', 'true', true)`); err != nil {
+			return false, err
+		}
+	}
 	var args []any
 	var q string
 	switch op {
@@ -360,7 +372,7 @@ func presetText(v any) sql.NullString {
 // an insert's NEEDS_DATA.
 func (l *leg) byCheck(ctx context.Context, tb *model.Table, op model.Operation, role string, vars map[string]string, row map[string]any, w writing) (ok, undecided bool, presets map[string]sql.NullString, err error) {
 	nested, tables := l.view(tb, op, row)
-	in := engine.CheckInput{Session: engine.Session{Role: role, Vars: vars}, Table: tb.Name, Op: op, Tables: tables}
+	in := engine.CheckInput{Session: engine.Session{Role: role, Vars: vars, BackendOnly: l.backendOnly}, Table: tb.Name, Op: op, Tables: tables}
 	r := engine.Row{ID: "r", Values: nested}
 	switch op {
 	case model.OpUpdate:
@@ -511,7 +523,7 @@ func TestGeneratedUnderRLS(t *testing.T) {
 	}
 	defer pg.Close()
 	total := map[model.Operation][2]int{}
-	expressed, refused, others, presets, undecided := 0, 0, 0, 0, 0
+	expressed, refused, others, presets, undecided, backendOnly := 0, 0, 0, 0, 0, 0
 	reasons := map[string]int{}
 	// RLS_SEEDS=n runs seeds 1..n (16 by default); RLS_SEED=s only s.
 	seeds := uint64(16)
@@ -523,7 +535,9 @@ func TestGeneratedUnderRLS(t *testing.T) {
 			continue
 		}
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			c := difftest.Generate(seed, difftest.DefaultLimits)
+			lim := difftest.DefaultLimits
+			lim.BackendOnly = true
+			c := difftest.Generate(seed, lim)
 			st, err := pg.Load(ctx, c)
 			if err != nil {
 				t.Fatal(err)
@@ -559,6 +573,16 @@ func TestGeneratedUnderRLS(t *testing.T) {
 					}
 				}
 				l.compare(ctx, t, c.Policy.Tables[r.Table], r.Op, r.Role, c.Sessions[r.Key()], c.Rows[r.Table])
+				if r.Op != model.OpSelect {
+					// Asking for backend_only permissions: those apply,
+					// and so do the others.
+					if c.Policy.Tables[r.Table].Permissions[r.Op][r.Role].BackendOnly {
+						backendOnly++
+					}
+					l.backendOnly = true
+					l.compare(ctx, t, c.Policy.Tables[r.Table], r.Op, r.Role, c.Sessions[r.Key()], c.Rows[r.Table])
+					l.backendOnly = false
+				}
 			}
 			for _, op := range model.Operations {
 				n := total[op]
@@ -570,6 +594,10 @@ func TestGeneratedUnderRLS(t *testing.T) {
 	}
 	t.Logf("%d rules expressed (%d reading other tables), %d refused", expressed, others, refused)
 	t.Logf("%d preset values stored as Check reports them; %d inserts Check could not decide", presets, undecided)
+	t.Logf("%d backend_only rules, compared with and without the request asking for them", backendOnly)
+	if !t.Failed() && backendOnly == 0 {
+		t.Error("no backend_only rule: the comparison shows nothing")
+	}
 	if !t.Failed() && (others == 0 || presets == 0) {
 		t.Errorf("%d expressed rules read other tables, %d presets compared: the new cases show nothing", others, presets)
 	}
