@@ -64,6 +64,11 @@ const JSONFunctionName = "warden_session_json"
 // (sqlgen.FoldFunctionSQL).
 const FoldFunctionName = "warden_fold"
 
+// CaseFoldFunctionName is the function the script creates to map text to
+// its case-folding orbits, for _ilike with a session pattern:
+// warden_casefold(text) (sqlgen.CaseFoldFunctionSQL).
+const CaseFoldFunctionName = "warden_casefold"
+
 // PolicyPrefix starts the name of every policy the script creates; a
 // re-run drops every policy so named on the tables it manages.
 const PolicyPrefix = "warden_"
@@ -154,7 +159,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	path := append([]string{}, o.ClaimsPath...) // never nil: the three-argument reader
 	g := &generator{set: set, o: o, sql: sqlgen.Options{Dialect: sqlgen.Postgres, Schemas: o.Schemas,
 		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path, List: ListFunctionName, Timestamptz: TimestamptzFunctionName,
-			Labels: LabelsFunctionName, Enums: enums(set.Policy()), JSON: JSONFunctionName, Fold: FoldFunctionName}}}
+			Labels: LabelsFunctionName, Enums: enums(set.Policy()), JSON: JSONFunctionName, Fold: FoldFunctionName, CaseFold: CaseFoldFunctionName}}}
 	if err := g.roles(); err != nil {
 		return nil, err
 	}
@@ -199,6 +204,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(sqlgen.LabelsFunctionSQL(g.fnSchema + `."` + LabelsFunctionName + `"`))
 	apply.WriteString(jsonFunctionSQL(g.fnSchema + `."` + JSONFunctionName + `"`))
 	apply.WriteString(sqlgen.FoldFunctionSQL(g.fnSchema + `."` + FoldFunctionName + `"`))
+	apply.WriteString(sqlgen.CaseFoldFunctionSQL(g.fnSchema + `."` + CaseFoldFunctionName + `"`))
 	if dropOld, err = dropPolicies(refs, false); err != nil {
 		return nil, err
 	}
@@ -221,8 +227,9 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(body.String())
 	// The two-argument reader is an earlier version's.
 	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s(text, text, text[]);\nDROP FUNCTION IF EXISTS %s(text, text);\n", fn, fn)
-	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text[], text[]);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text, text[], text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\n",
-		g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName, g.fnSchema, LabelsFunctionName, g.fnSchema, JSONFunctionName, g.fnSchema, FoldFunctionName)
+	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text[], text[]);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text, text[], text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\n",
+		g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName, g.fnSchema, LabelsFunctionName, g.fnSchema, JSONFunctionName, g.fnSchema, FoldFunctionName,
+		g.fnSchema, CaseFoldFunctionName)
 	apply.WriteString("COMMIT;\n")
 	drop.WriteString("\nCOMMIT;\n")
 	return &Script{Apply: apply.String(), Drop: drop.String(), Refused: g.refused, Notes: g.notes}, nil

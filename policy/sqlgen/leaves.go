@@ -150,7 +150,7 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true, Reason: why}
 	}
 	switch {
-	case p.Pattern == model.OpLike && !p.Array && p.Order == "" && !p.Fold && !p.PadSpace && p.Enum == "" && p.Canon == "":
+	case (p.Pattern == model.OpLike || p.Pattern == model.OpIlike && s.CaseFold != "") && !p.Array && p.Order == "" && !p.Fold && !p.PadSpace && p.Enum == "" && p.Canon == "":
 		// The pattern's text as LIKE reads it, which is Check's
 		// translation (compile.PatternRegex): % any text, _ any
 		// character, a backslash escaping the next, case and newlines
@@ -158,7 +158,7 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 		// backslash for Check, makes LIKE fail: denied, never more.
 		return SessionText(s, p.Name)
 	case p.Pattern != "":
-		return "", unsupported(fmt.Sprintf("Check reads a %s pattern as a regular expression whose case folding and classes PostgreSQL's operator does not share; only _like is read inside the database", p.Pattern))
+		return "", unsupported(fmt.Sprintf("Check reads a %s pattern as a regular expression whose syntax and classes PostgreSQL's operator does not share; only _like and _ilike are read inside the database", p.Pattern))
 	case p.Enum != "" && p.Kind == model.KindText && !p.Fold && !p.PadSpace && p.Canon == "":
 		return sessionLabels(s, p)
 	case p.Order != "":
@@ -984,6 +984,65 @@ func patternSupport(d Dialect, op model.Operator) error {
 	return nil
 }
 
+// likeEscaped is a LIKE pattern's text with a lone backslash at its end
+// (an odd run of them) doubled: Check's translation reads it as a
+// backslash (compile.PatternRegex), LIKE would fail on it.
+func likeEscaped(text string) string {
+	re, _ := QuoteLiteral(`(^|[^\\])(\\\\)*\\$`)
+	return "(CASE WHEN " + text + " ~ " + re + " THEN " + text + " || E'\\\\' ELSE " + text + " END)"
+}
+
+// SessionLike renders the text ref (SQL of type text) matched by the
+// pattern operator op (_like or _ilike) with a session variable's pattern
+// read inside the database, as Check's translation matches it
+// (compile.PatternRegex): LIKE reads % as any text, _ as any character
+// (newlines included), a backslash as escaping the next character and
+// anchors at both ends, as the translation does; a lone backslash at the
+// end, a backslash for Check, is doubled for LIKE (likeEscaped); the
+// comparison is character by character (COLLATE "C"). _ilike is LIKE on
+// both texts mapped by the case-fold function (CaseFoldFunctionSQL): Go's
+// (?i) matches a character by its simple case-folding orbit, which the
+// function maps to one member. _similar and the regular expressions are
+// not read so: their syntax and classes differ from RE2's.
+func SessionLike(s *SessionRead, op model.Operator, ref string, p residual.Param) (string, error) {
+	like := op == model.OpLike && p.Pattern == model.OpLike
+	ilike := op == model.OpIlike && p.Pattern == model.OpIlike && s.CaseFold != ""
+	if !like && !ilike {
+		return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+			Reason: "only a _like or _ilike pattern is read inside the database"}
+	}
+	text, err := SessionSQL(s, p)
+	if err != nil {
+		return "", err
+	}
+	pat := likeEscaped(text)
+	if ilike {
+		fold, err := sessionFunc(s, s.CaseFold)
+		if err != nil {
+			return "", err
+		}
+		ref, pat = fold+"("+ref+")", fold+"("+pat+")"
+	}
+	return ref + " COLLATE \"C\" LIKE " + pat, nil
+}
+
+// sessionPattern renders a pattern operator whose pattern is a session
+// variable read inside the database (Options.Session): SessionLike on
+// the column's text (padded for a character(n) column, as Check sees it).
+func (w *work) sessionPattern(x residual.Match, p residual.Param, ref string, mc *model.Column) error {
+	s := w.r.o.Session
+	if s == nil || w.d != Postgres || mc.Type.Canon != "" || mc.Type.Enum != nil {
+		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
+			Reason: "only a _like or _ilike pattern on a text, citext or character(n) column is read inside the database"}
+	}
+	sql, err := SessionLike(s, x.Op, ref+"::text", p)
+	if err != nil {
+		return err
+	}
+	w.b.WriteString(sql)
+	return nil
+}
+
 func (w *work) match(x residual.Match, f *frame) error {
 	if err := patternSupport(w.d, x.Op); err != nil {
 		return err
@@ -1017,21 +1076,7 @@ func (w *work) match(x residual.Match, f *frame) error {
 		ref = w.padded(ref, x.Column.Pad)
 	}
 	if session && x.Regex == "" {
-		// A session pattern read inside the database (Options.Session):
-		// only _like, whose text LIKE reads as Check does (SessionSQL).
-		if w.r.o.Session == nil || w.d != Postgres || x.Op != model.OpLike || p.Pattern != model.OpLike {
-			return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
-				Reason: "only a _like pattern is read inside the database"}
-		}
-		text, err := SessionSQL(w.r.o.Session, p)
-		if err != nil {
-			return err
-		}
-		if mc.Type.Fold {
-			ref += "::text"
-		}
-		w.b.WriteString(ref + " LIKE " + text)
-		return nil
+		return w.sessionPattern(x, p, ref, mc)
 	}
 	re, err := parseRegex(x.Regex)
 	if err != nil {
@@ -1105,6 +1150,45 @@ var foldTable = sync.OnceValues(func() (string, string) {
 	}
 	return from.String(), to.String()
 })
+
+// caseFoldTable maps every character whose simple case-folding orbit
+// (unicode.SimpleFold: k, K and the Kelvin sign; s, S and ſ) has another
+// member to the orbit's least member: translate()'s from and to. Two
+// characters map alike exactly when Go's (?i) matches one with the other.
+var caseFoldTable = sync.OnceValues(func() (string, string) {
+	var from, to strings.Builder
+	for r := rune(1); r <= unicode.MaxRune; r++ {
+		if r >= 0xd800 && r <= 0xdfff {
+			continue
+		}
+		least := r
+		for o := unicode.SimpleFold(r); o != r; o = unicode.SimpleFold(o) {
+			least = min(least, o)
+		}
+		if least != r {
+			from.WriteRune(r)
+			to.WriteRune(least)
+		}
+	}
+	return from.String(), to.String()
+})
+
+// CaseFoldFunctionSQL creates fn(text) returning the text with every
+// character replaced by the least member of its simple case-folding orbit
+// (caseFoldTable), as Go's case-insensitive regular expressions compare
+// characters (Check's _ilike): two texts map alike exactly when (?i)
+// matches one with the other character by character.
+func CaseFoldFunctionSQL(fn string) string {
+	from, to := caseFoldTable()
+	qf, _ := QuoteLiteral(from)
+	qt, _ := QuoteLiteral(to)
+	return `CREATE OR REPLACE FUNCTION ` + fn + `(t text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $warden$
+SELECT pg_catalog.translate(t, ` + qf + `, ` + qt + `)
+$warden$;
+
+`
+}
 
 // FoldFunctionSQL creates fn(text) returning the text lower-cased as Go's
 // strings.ToLower lower-cases it (Check's folding of a citext value, and

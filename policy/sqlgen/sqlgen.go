@@ -147,6 +147,11 @@ type SessionRead struct {
 	// a variable compared with a citext column is not read inside the
 	// database.
 	Fold string
+	// CaseFold, when not empty, is the function in Schema that maps text
+	// to its simple case-folding orbits (CaseFoldFunctionSQL), for
+	// _ilike with a session pattern. Empty: such a pattern is not read
+	// inside the database.
+	CaseFold string
 }
 
 // Fragment is rendered SQL with its bind parameters, in placeholder order.
