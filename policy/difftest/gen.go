@@ -58,6 +58,19 @@ type Limits struct {
 	// rule's name, not the random stream, so that the rest of the case
 	// is the seed's as without it.
 	BackendOnly bool
+	// SessionComputed gives every table a computed field "sess", an
+	// integer, whose function takes the session (session_argument
+	// "hasura_session"; SessionFunction names it), compared now and then
+	// in select and delete rules. The caller creates the functions and
+	// gives Check each row's value for the session (computed fields are
+	// the caller's to read); only package rls's leg does.
+	SessionComputed bool
+}
+
+// SessionFunction is the function of a table's computed field "sess"
+// (Limits.SessionComputed), before the caller renames it.
+func SessionFunction(t model.TableName) model.TableName {
+	return model.TableName{Schema: "public", Name: "wdt_sess_" + t.Name}
 }
 
 // DefaultLimits keep one case small enough for hundreds per minute.
@@ -75,6 +88,9 @@ type gen struct {
 	// database: the rule may compare with operators the database decides
 	// (dbops.go): select and delete filters only.
 	database bool
+	// computed: the rule may compare the computed field "sess"
+	// (Limits.SessionComputed): select and delete filters only.
+	computed bool
 }
 
 // Generate builds the case of a seed.
@@ -175,6 +191,10 @@ func (g *gen) schema() {
 	}
 	for _, t := range tables {
 		t.IndexColumns()
+		if g.lim.SessionComputed {
+			t.Computed = map[string]*model.Column{"sess": {Name: "sess", Type: model.Type{Declared: "bigint", Kind: model.KindInteger, Bits: 64}, Nullable: true,
+				Computed: &model.ComputedField{Name: "sess", Function: SessionFunction(t.Name), SessionArgument: "hasura_session"}}}
+		}
 	}
 }
 
@@ -280,7 +300,8 @@ func (g *gen) permission(t *model.Table, i int) Rule {
 	ops := []model.Operation{model.OpSelect, model.OpSelect, model.OpSelect, model.OpDelete, model.OpUpdate, model.OpInsert}
 	op := ops[g.r.IntN(len(ops))]
 	g.database = g.lim.Database && (op == model.OpSelect || op == model.OpDelete)
-	defer func() { g.database = false }()
+	g.computed = g.lim.SessionComputed && (op == model.OpSelect || op == model.OpDelete)
+	defer func() { g.database, g.computed = false, false }()
 	role := fmt.Sprintf("r%d", i)
 	cols := t.ColumnNames()
 	sort.Strings(cols)
