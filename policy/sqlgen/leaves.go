@@ -132,6 +132,11 @@ func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 		// compared as text with the column, whose cast to text trims
 		// its own: as a bound value is (param).
 		return SessionSQL(s, p)
+	case p.Canon == model.CanonTime && !p.Fold && !p.PadSpace && p.Enum == "" && mc.Type.Canon == model.CanonTime && mc.Type.Enum == nil:
+		// A time of day read by the cast to time, guarded to Check's
+		// grammar (SessionRejected), compared with the column as a
+		// literal is (canonParam's cast).
+		return SessionSQL(s, p)
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" || mc.Type.Fold || mc.Type.Enum != nil || mc.Type.Canon != "":
 		return "", unsupported(fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name))
 	}
@@ -175,8 +180,27 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 			return "", err
 		}
 		return "pg_catalog.rtrim(" + text + ", ' ')", nil
+	case p.Canon == model.CanonTime && p.Kind == model.KindText && !p.Fold && !p.PadSpace && p.Enum == "" && p.Order == "":
+		// A time of day: the cast to time, which reads the forms of
+		// Check's grammar (model.timeText) as Check does; the others
+		// SessionRejected refuses.
+		text, err := SessionText(s, p.Name)
+		if err != nil {
+			return "", err
+		}
+		if !p.Array {
+			return text + "::time", nil
+		}
+		if s.List == "" {
+			return "", unsupported("a list variable is not read inside the database without a list function")
+		}
+		list, err := sessionFunc(s, s.List)
+		if err != nil {
+			return "", err
+		}
+		return list + "(" + text + ")::time[]", nil
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "":
-		return "", unsupported("compared with a citext, character(n), enum or canonical-text column, whose values Check normalises (lower-cased, padding stripped, a label, canonical text)")
+		return "", unsupported("compared with a citext, character(n), enum or canonical-text column other than time, whose values Check normalises (lower-cased, padding stripped, a label, canonical text)")
 	case p.Array && s.List == "":
 		return "", unsupported("a list variable is not read inside the database without a list function")
 	}
@@ -433,6 +457,17 @@ func SessionRejected(s *SessionRead, p residual.Param) (string, error) {
 		x = "e.x"
 	}
 	cond := elemRejected(p.Kind, x)
+	if p.Canon == model.CanonTime {
+		// Check's grammar (model.timeText): H or HH, :MM, optional :SS
+		// and a fraction, ASCII space around. Minutes and seconds are
+		// held to 59 (PostgreSQL reads second 60 as the next minute);
+		// the fraction to microseconds (Check rounds a seventh digit
+		// half up, PostgreSQL to even: a denial where Check allows,
+		// never the reverse). Hours beyond 24 and times past 24:00:00
+		// the cast refuses, as Check does.
+		rx, _ := QuoteLiteral(timeOfDay)
+		cond = x + " !~ " + rx
+	}
 	if cond == "" || !p.Array {
 		return cond, nil
 	}
@@ -455,6 +490,10 @@ func SessionRejected(s *SessionRead, p residual.Param) (string, error) {
 // 0) and rolls second 60 and hour 24 over as Check does.
 const isoDateTime = `^[ \t\n\r\f\v]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}((t|[ \t\n\r\f\v]+)[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?[ \t\n\r\f\v]*` +
 	`(utc|gmt|z|[+-]([0-9](:[0-9]{2}(:[0-9]{2})?)?|[0-9]{2}(:[0-9]{2}(:[0-9]{2})?|[0-9]{2})?))?)?[ \t\n\r\f\v]*$`
+
+// timeOfDay is what the guard lets the cast to time read (see
+// SessionRejected).
+const timeOfDay = `^[ \t\n\r\f\v]*[0-9]{1,2}:[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?[ \t\n\r\f\v]*$`
 
 // elemRejected is SessionRejected's condition on one value's text x.
 func elemRejected(k model.Kind, x string) string {
