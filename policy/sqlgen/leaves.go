@@ -132,7 +132,7 @@ func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 		// compared as text with the column, whose cast to text trims
 		// its own: as a bound value is (param).
 		return SessionSQL(s, p)
-	case p.Canon == model.CanonTime && !p.Fold && !p.PadSpace && p.Enum == "" && mc.Type.Canon == model.CanonTime && mc.Type.Enum == nil:
+	case (p.Canon == model.CanonTime || p.Canon == model.CanonBytea) && !p.Fold && !p.PadSpace && p.Enum == "" && mc.Type.Canon == p.Canon && mc.Type.Enum == nil:
 		// A time of day read by the cast to time, guarded to Check's
 		// grammar (SessionRejected), compared with the column as a
 		// literal is (canonParam's cast).
@@ -199,8 +199,29 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 			return "", err
 		}
 		return list + "(" + text + ")::time[]", nil
+	case p.Canon == model.CanonBytea && p.Kind == model.KindText && !p.Fold && !p.PadSpace && p.Enum == "" && p.Order == "":
+		// bytea in hex format: the cast, after the vertical tab and form
+		// feed Check skips between pairs (model.byteaText; PostgreSQL's
+		// hex input skips space, tab, newline and carriage return only)
+		// are made spaces; the escape format SessionRejected refuses.
+		text, err := SessionText(s, p.Name)
+		if err != nil {
+			return "", err
+		}
+		vf, _ := QuoteLiteral("\v\f")
+		if !p.Array {
+			return "pg_catalog.translate(" + text + ", " + vf + ", '  ')::bytea", nil
+		}
+		if s.List == "" {
+			return "", unsupported("a list variable is not read inside the database without a list function")
+		}
+		list, err := sessionFunc(s, s.List)
+		if err != nil {
+			return "", err
+		}
+		return "ARRAY(SELECT pg_catalog.translate(e.x, " + vf + ", '  ')::bytea FROM unnest(" + list + "(" + text + ")) AS e(x))", nil
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "":
-		return "", unsupported("compared with a citext, character(n), enum or canonical-text column other than time, whose values Check normalises (lower-cased, padding stripped, a label, canonical text)")
+		return "", unsupported("compared with a citext, character(n), enum or canonical-text column other than time and bytea, whose values Check normalises (lower-cased, padding stripped, a label, canonical text)")
 	case p.Array && s.List == "":
 		return "", unsupported("a list variable is not read inside the database without a list function")
 	}
@@ -468,6 +489,12 @@ func SessionRejected(s *SessionRead, p residual.Param) (string, error) {
 		rx, _ := QuoteLiteral(timeOfDay)
 		cond = x + " !~ " + rx
 	}
+	if p.Canon == model.CanonBytea {
+		// Check's hex format (model.byteaText): \x, then pairs of hex
+		// digits with ASCII space between pairs.
+		rx, _ := QuoteLiteral(byteaHex)
+		cond = x + " !~ " + rx
+	}
 	if cond == "" || !p.Array {
 		return cond, nil
 	}
@@ -494,6 +521,10 @@ const isoDateTime = `^[ \t\n\r\f\v]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}((t|[ \t\n\r\f
 // timeOfDay is what the guard lets the cast to time read (see
 // SessionRejected).
 const timeOfDay = `^[ \t\n\r\f\v]*[0-9]{1,2}:[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?[ \t\n\r\f\v]*$`
+
+// byteaHex is what the guard lets the cast to bytea read (see
+// SessionRejected).
+const byteaHex = `^\\x([ \t\n\r\f\v]*[0-9a-fA-F]{2})*[ \t\n\r\f\v]*$`
 
 // elemRejected is SessionRejected's condition on one value's text x.
 func elemRejected(k model.Kind, x string) string {
