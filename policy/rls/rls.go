@@ -156,6 +156,12 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	if o.FunctionSchema == "" {
 		o.FunctionSchema = "public"
 	}
+	if b := o.BackendOnlySetting; b != "" && (!strings.Contains(b, ".") || strings.HasPrefix(b, ".") || strings.HasSuffix(b, ".")) {
+		// PostgreSQL sets only a qualified custom setting (prefix.name);
+		// any other could never be 'true', and the permissions would be
+		// denied without a word.
+		return nil, fmt.Errorf("rls: backend-only setting %q is not a custom setting name such as app.backend_only", b)
+	}
 	path := append([]string{}, o.ClaimsPath...) // never nil: the three-argument reader
 	g := &generator{set: set, o: o, sql: sqlgen.Options{Dialect: sqlgen.Postgres, Schemas: o.Schemas,
 		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path, List: ListFunctionName, Timestamptz: TimestamptzFunctionName,

@@ -154,6 +154,9 @@ func TestRLSBackendOnlyCLI(t *testing.T) {
 	if err == nil || !strings.Contains(stderr, "backend_only") || !strings.Contains(stderr, "--backend-only-setting") {
 		t.Fatalf("without the option: err %v, stderr %s; want the permission refused, naming the option", err, stderr)
 	}
+	if _, _, err := runCLI(t, nil, "rls", "--policy", dir, "--backend-only-setting", "backend_only"); err == nil || !strings.Contains(err.Error(), "not a custom setting name") {
+		t.Errorf("an unqualified setting: %v, want an error naming it", err)
+	}
 	out := filepath.Join(t.TempDir(), "rls.sql")
 	if _, stderr, err := runCLI(t, nil, "rls", "--policy", dir, "--backend-only-setting", "app.backend_only", "--out", out); err != nil {
 		t.Fatalf("with the option: %v\n%s", err, stderr)
