@@ -209,8 +209,6 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(sqlgen.TimestamptzFunctionSQL(g.fnSchema + `."` + TimestamptzFunctionName + `"`))
 	apply.WriteString(sqlgen.LabelsFunctionSQL(g.fnSchema + `."` + LabelsFunctionName + `"`))
 	apply.WriteString(jsonFunctionSQL(g.fnSchema + `."` + JSONFunctionName + `"`))
-	apply.WriteString(sqlgen.FoldFunctionSQL(g.fnSchema + `."` + FoldFunctionName + `"`))
-	apply.WriteString(sqlgen.CaseFoldFunctionSQL(g.fnSchema + `."` + CaseFoldFunctionName + `"`))
 	if dropOld, err = dropPolicies(refs, false); err != nil {
 		return nil, err
 	}
@@ -226,6 +224,17 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 			fmt.Fprintf(&drop, "REVOKE ALL ON TABLE %s FROM %s;\n", refs[i], r)
 		}
 		fmt.Fprintf(&drop, "ALTER TABLE %s NO FORCE ROW LEVEL SECURITY;\nALTER TABLE %s DISABLE ROW LEVEL SECURITY;\n\n", refs[i], refs[i])
+	}
+	// The case tables hold characters of all Unicode, which a database
+	// whose encoding is not UTF8 cannot hold: created only where a policy
+	// calls them, so that other scripts run in any encoding.
+	for _, fn := range []struct{ name, sql string }{
+		{FoldFunctionName, sqlgen.FoldFunctionSQL(g.fnSchema + `."` + FoldFunctionName + `"`)},
+		{CaseFoldFunctionName, sqlgen.CaseFoldFunctionSQL(g.fnSchema + `."` + CaseFoldFunctionName + `"`)},
+	} {
+		if strings.Contains(body.String(), g.fnSchema+`."`+fn.name+`"(`) {
+			apply.WriteString(fn.sql)
+		}
 	}
 	if g.helpers > 0 {
 		apply.WriteString(helperOwnerCheck)
