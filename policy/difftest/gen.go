@@ -11,6 +11,7 @@ package difftest
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"sort"
 
@@ -51,6 +52,25 @@ type Limits struct {
 	// tsvector and int4range, array ordering. PostgreSQL then needs
 	// PostGIS (DB.WithPostGIS); Check answers NEEDS_DATA on them.
 	Database bool
+	// BackendOnly marks about one insert, update or delete permission
+	// in three backend_only (Hasura applies it only to a trusted
+	// backend's request: Check's Session.BackendOnly). Chosen from the
+	// rule's name, not the random stream, so that the rest of the case
+	// is the seed's as without it.
+	BackendOnly bool
+	// SessionComputed gives every table a computed field "sess", an
+	// integer, whose function takes the session (session_argument
+	// "hasura_session"; SessionFunction names it), compared now and then
+	// in select and delete rules. The caller creates the functions and
+	// gives Check each row's value for the session (computed fields are
+	// the caller's to read); only package rls's leg does.
+	SessionComputed bool
+}
+
+// SessionFunction is the function of a table's computed field "sess"
+// (Limits.SessionComputed), before the caller renames it.
+func SessionFunction(t model.TableName) model.TableName {
+	return model.TableName{Schema: "public", Name: "wdt_sess_" + t.Name}
 }
 
 // DefaultLimits keep one case small enough for hundreds per minute.
@@ -68,6 +88,9 @@ type gen struct {
 	// database: the rule may compare with operators the database decides
 	// (dbops.go): select and delete filters only.
 	database bool
+	// computed: the rule may compare the computed field "sess"
+	// (Limits.SessionComputed): select and delete filters only.
+	computed bool
 }
 
 // Generate builds the case of a seed.
@@ -168,6 +191,10 @@ func (g *gen) schema() {
 	}
 	for _, t := range tables {
 		t.IndexColumns()
+		if g.lim.SessionComputed {
+			t.Computed = map[string]*model.Column{"sess": {Name: "sess", Type: model.Type{Declared: "bigint", Kind: model.KindInteger, Bits: 64}, Nullable: true,
+				Computed: &model.ComputedField{Name: "sess", Function: SessionFunction(t.Name), SessionArgument: "hasura_session"}}}
+		}
 	}
 }
 
@@ -273,7 +300,8 @@ func (g *gen) permission(t *model.Table, i int) Rule {
 	ops := []model.Operation{model.OpSelect, model.OpSelect, model.OpSelect, model.OpDelete, model.OpUpdate, model.OpInsert}
 	op := ops[g.r.IntN(len(ops))]
 	g.database = g.lim.Database && (op == model.OpSelect || op == model.OpDelete)
-	defer func() { g.database = false }()
+	g.computed = g.lim.SessionComputed && (op == model.OpSelect || op == model.OpDelete)
+	defer func() { g.database, g.computed = false, false }()
 	role := fmt.Sprintf("r%d", i)
 	cols := t.ColumnNames()
 	sort.Strings(cols)
@@ -296,6 +324,11 @@ func (g *gen) permission(t *model.Table, i int) Rule {
 	}
 	if op == model.OpInsert || op == model.OpUpdate {
 		g.written(t, perm)
+	}
+	if g.lim.BackendOnly && op != model.OpSelect {
+		h := fnv.New32a()
+		h.Write([]byte(t.Name.String() + "/" + role))
+		perm.BackendOnly = h.Sum32()%3 == 0
 	}
 	if t.Permissions[op] == nil {
 		t.Permissions[op] = map[string]*model.Permission{}

@@ -53,7 +53,20 @@ var castOnly = map[model.Kind][]string{
 	model.KindDate:        {"epoch", "20240131", "2024-01-31 BC"},
 	model.KindTimestamp:   {"2024-01-31 10:00 pm", "2024-01-31 10:00:00 UCT", "epoch"},
 	model.KindTimestamptz: {"2024-01-31 10:00:00 EST", "2024-01-31 10:00:00 GMT+3", "now"},
+	// JSON Check refuses (model.JSONTextRejected, JSONMaxBrackets):
+	// escapes jsonb rejects, a surrogate pair it reads, numbers beyond
+	// the bounds (1e1001 jsonb reads), nesting Go's decoder would read
+	// and one it would not.
+	model.KindJSONB: {`"a\u0000"`, `["\ud800"]`, `"\ud83d\ude00"`, `{"a":1e1001}`, `[1E-1000]`, "[1" + strings.Repeat("0", 200) + "]",
+		strings.Repeat("[", 513) + strings.Repeat("]", 513), strings.Repeat("[", 10001) + strings.Repeat("]", 10001)},
 }
+
+// jsonSpellings are jsonb session texts both readings take, spelled
+// otherwise than canonically: a key given twice (the last kept), numbers
+// written otherwise (-0, 1.00, 1E+0, an exponent below the bound), escapes,
+// spaces, a string that looks like an exponent.
+var jsonSpellings = []string{`{"a":2,"a":1}`, `{"a": 1.00}`, `-0`, `[1E+0, 2]`, `{"k":"123e4567-e89b"}`, " {\"a\" :\t[1,2] }\n",
+	`"\u0041"`, `{"a":{"b":[1,{"c":null}]},"a":1}`, `[1e999]`, `{"a":[1,2],"b":"x","b":"x"}`, `[0.1e1, -0.0]`, `"k"`}
 
 // scalarText is a variable's text, now and then with spaces around it
 // (Check trims them for numbers, dates and times, keeps them for text)
@@ -159,6 +172,9 @@ func (g *gen) canonOf(t model.Type) string {
 
 // text returns a value of kind k as a session variable would spell it.
 func (g *gen) text(k model.Kind) string {
+	if k == model.KindJSONB && g.r.IntN(4) == 0 {
+		return jsonSpellings[g.r.IntN(len(jsonSpellings))]
+	}
 	if k == model.KindText {
 		switch g.r.IntN(6) {
 		case 0, 1:

@@ -107,6 +107,9 @@ func operators(k model.Kind) []model.Operator {
 
 func (g *gen) compare(root, cur *model.Table) model.BoolExp {
 	c := cur.Columns[g.r.IntN(len(cur.Columns))]
+	if cf, ok := cur.Computed["sess"]; ok && g.computed && g.r.IntN(3) == 0 {
+		c = cf
+	}
 	k := c.Type.Kind
 	if g.database && g.r.IntN(3) > 0 {
 		if e, ok := g.databaseCompare(c); ok {
@@ -139,7 +142,7 @@ func (g *gen) compare(root, cur *model.Table) model.BoolExp {
 	case model.OpIsNull:
 		return model.Compare{Column: c, Op: op, Value: model.Literal{V: g.r.IntN(2) == 0}}
 	case model.OpCeq, model.OpCneq, model.OpCgt, model.OpClt, model.OpCgte, model.OpClte:
-		if ref, ok := g.columnRef(root, cur, c); ok {
+		if ref, ok := g.columnRef(root, cur, c); ok && c.Computed == nil {
 			return model.Compare{Column: c, Op: op, Value: ref}
 		}
 		op = model.OpEq

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -399,7 +400,43 @@ func parseUUID(s string) (any, error) {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 }
 
+// JSONTextRejected is a regular expression (the same in Go's RE2 and
+// PostgreSQL's ARE: ASCII only, no escapes but \\, bounds below 255) for
+// the json text of a session variable that Check refuses although it is
+// valid JSON, so that every reading of it refuses it alike: PostgreSQL's
+// jsonb input, which Hasura casts a jsonb session variable with
+// ((...->>'x-hasura-v')::jsonb), rejects \u0000 ("cannot be converted to
+// text") and unpaired surrogate escapes, which Go's decoder reads (as
+// U+0000 and U+FFFD), and numbers beyond numeric's range, which Go keeps
+// as text. It is matched on the raw text, so that it also holds inside
+// strings (a denial, never a reading that differs):
+//
+//   - \u0000, or any surrogate escape \uD800 to \uDFFF (paired ones too);
+//   - a run of more than 200 digits;
+//   - an exponent of 1000 or more (either sign) after a digit or point
+//     and before what may end a number: space, tab, newline, carriage
+//     return, ',', ']', '}' or the end.
+//
+// Numbers that pass have at most 200 digits on either side of the point
+// and an exponent below 1000: numeric reads them exactly (PostgreSQL's
+// limits are 131072 digits before the point and 16383 after).
+// sqlgen.SessionRejected renders the same test in SQL.
+const JSONTextRejected = "\\\\u(0000|[dD][89a-fA-F])|[0-9]{201}|[0-9.][eE][+-]?0*[1-9][0-9]{3,}([]} \t\n\r,]|$)"
+
+// JSONMaxBrackets bounds the '[' and '{' characters of a jsonb session
+// variable's text (counted anywhere, strings included): Go's decoder
+// refuses nesting deeper than 10000, which PostgreSQL reads.
+const JSONMaxBrackets = 512
+
+var jsonTextRejected = regexp.MustCompile(JSONTextRejected)
+
 func parseJSONText(s string) (any, error) {
+	if jsonTextRejected.MatchString(s) {
+		return nil, errors.New("json that PostgreSQL's jsonb reads otherwise or not at all: a \\u0000 or surrogate escape, more than 200 digits in a row, or an exponent of 1000 or more")
+	}
+	if strings.Count(s, "[")+strings.Count(s, "{") > JSONMaxBrackets {
+		return nil, fmt.Errorf("json with more than %d brackets", JSONMaxBrackets)
+	}
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var v any

@@ -120,19 +120,6 @@ func columns(x residual.Expr) []residual.Column {
 	return nil
 }
 
-// sessionArgument says whether the computed field function fn
-// ("schema.name") takes the session.
-func (g *generator) sessionArgument(fn string) bool {
-	for _, t := range g.set.Policy().Tables {
-		for _, c := range t.Columns {
-			if c.Computed != nil && c.Computed.Function.String() == fn && c.Computed.SessionArgument != "" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // helper writes the helper of one policy expression (body, rendered with
 // the row as helperArg) and returns the policy's call of it.
 func (g *generator) helper(t *model.Table, ref, role string, op model.Operation, part, dbRole, body string, refuse func(string, ...any) error) (call, ddl string, err error) {

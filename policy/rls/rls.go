@@ -54,6 +54,21 @@ const TimestamptzFunctionName = "warden_session_timestamptz"
 // Check does (sqlgen.LabelsFunctionSQL).
 const LabelsFunctionName = "warden_session_labels"
 
+// JSONFunctionName is the function the script creates to pass the session
+// to a computed field that takes it (session_argument) as Hasura passes
+// it: warden_session_json(setting, path, role) (jsonFunctionSQL).
+const JSONFunctionName = "warden_session_json"
+
+// FoldFunctionName is the function the script creates to lower-case text
+// as Check lower-cases a citext value: warden_fold(text)
+// (sqlgen.FoldFunctionSQL).
+const FoldFunctionName = "warden_fold"
+
+// CaseFoldFunctionName is the function the script creates to map text to
+// its case-folding orbits, for _ilike with a session pattern:
+// warden_casefold(text) (sqlgen.CaseFoldFunctionSQL).
+const CaseFoldFunctionName = "warden_casefold"
+
 // PolicyPrefix starts the name of every policy the script creates; a
 // re-run drops every policy so named on the tables it manages.
 const PolicyPrefix = "warden_"
@@ -82,6 +97,16 @@ type Options struct {
 	// for the top level, PostgREST's layout; ["https://hasura.io/jwt/claims"]
 	// for Hasura's namespace inside a token's claims.
 	ClaimsPath []string
+	// BackendOnlySetting, when not empty, names the transaction-local
+	// setting by which a trusted backend asks for backend_only
+	// permissions (Hasura's x-hasura-use-backend-only-permissions with
+	// the admin secret; Check's Session.BackendOnly, which the server
+	// grants admin-level callers only): a backend_only permission's
+	// policy holds only where the setting is exactly 'true'. It must be a
+	// setting only the trusted backend sets (not the session's claims,
+	// which an end user's token states). Empty: backend_only permissions
+	// are refused.
+	BackendOnlySetting string
 }
 
 // ErrRefused is wrapped by every *RefusedError.
@@ -131,10 +156,16 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	if o.FunctionSchema == "" {
 		o.FunctionSchema = "public"
 	}
+	if b := o.BackendOnlySetting; b != "" && (!strings.Contains(b, ".") || strings.HasPrefix(b, ".") || strings.HasSuffix(b, ".")) {
+		// PostgreSQL sets only a qualified custom setting (prefix.name);
+		// any other could never be 'true', and the permissions would be
+		// denied without a word.
+		return nil, fmt.Errorf("rls: backend-only setting %q is not a custom setting name such as app.backend_only", b)
+	}
 	path := append([]string{}, o.ClaimsPath...) // never nil: the three-argument reader
 	g := &generator{set: set, o: o, sql: sqlgen.Options{Dialect: sqlgen.Postgres, Schemas: o.Schemas,
 		Session: &sqlgen.SessionRead{Schema: o.FunctionSchema, Function: FunctionName, Setting: o.Setting, Path: path, List: ListFunctionName, Timestamptz: TimestamptzFunctionName,
-			Labels: LabelsFunctionName, Enums: enums(set.Policy())}}}
+			Labels: LabelsFunctionName, Enums: enums(set.Policy()), JSON: JSONFunctionName, Fold: FoldFunctionName, CaseFold: CaseFoldFunctionName}}}
 	if err := g.roles(); err != nil {
 		return nil, err
 	}
@@ -177,6 +208,7 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 	apply.WriteString(listFunctionSQL(g.fnSchema + `."` + ListFunctionName + `"`))
 	apply.WriteString(sqlgen.TimestamptzFunctionSQL(g.fnSchema + `."` + TimestamptzFunctionName + `"`))
 	apply.WriteString(sqlgen.LabelsFunctionSQL(g.fnSchema + `."` + LabelsFunctionName + `"`))
+	apply.WriteString(jsonFunctionSQL(g.fnSchema + `."` + JSONFunctionName + `"`))
 	if dropOld, err = dropPolicies(refs, false); err != nil {
 		return nil, err
 	}
@@ -193,14 +225,26 @@ func Generate(set *engine.Set, o Options) (*Script, error) {
 		}
 		fmt.Fprintf(&drop, "ALTER TABLE %s NO FORCE ROW LEVEL SECURITY;\nALTER TABLE %s DISABLE ROW LEVEL SECURITY;\n\n", refs[i], refs[i])
 	}
+	// The case tables hold characters of all Unicode, which a database
+	// whose encoding is not UTF8 cannot hold: created only where a policy
+	// calls them, so that other scripts run in any encoding.
+	for _, fn := range []struct{ name, sql string }{
+		{FoldFunctionName, sqlgen.FoldFunctionSQL(g.fnSchema + `."` + FoldFunctionName + `"`)},
+		{CaseFoldFunctionName, sqlgen.CaseFoldFunctionSQL(g.fnSchema + `."` + CaseFoldFunctionName + `"`)},
+	} {
+		if strings.Contains(body.String(), g.fnSchema+`."`+fn.name+`"(`) {
+			apply.WriteString(fn.sql)
+		}
+	}
 	if g.helpers > 0 {
 		apply.WriteString(helperOwnerCheck)
 	}
 	apply.WriteString(body.String())
 	// The two-argument reader is an earlier version's.
 	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s(text, text, text[]);\nDROP FUNCTION IF EXISTS %s(text, text);\n", fn, fn)
-	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text[], text[]);\n",
-		g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName, g.fnSchema, LabelsFunctionName)
+	fmt.Fprintf(&drop, "DROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text[], text[]);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text, text[], text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\nDROP FUNCTION IF EXISTS %s.\"%s\"(text);\n",
+		g.fnSchema, ListFunctionName, g.fnSchema, TimestamptzFunctionName, g.fnSchema, LabelsFunctionName, g.fnSchema, JSONFunctionName, g.fnSchema, FoldFunctionName,
+		g.fnSchema, CaseFoldFunctionName)
 	apply.WriteString("COMMIT;\n")
 	drop.WriteString("\nCOMMIT;\n")
 	return &Script{Apply: apply.String(), Drop: drop.String(), Refused: g.refused, Notes: g.notes}, nil
@@ -377,8 +421,8 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 		return "", refuse("the role is not among the policy's roles")
 	}
 	switch {
-	case perm.BackendOnly:
-		return "", refuse("backend_only: the database cannot tell a trusted backend's session from another")
+	case perm.BackendOnly && g.o.BackendOnlySetting == "":
+		return "", refuse("backend_only: the database cannot tell a trusted backend's session from another without a setting only that backend sets (warden rls --backend-only-setting)")
 	case len(perm.ColumnConditions) > 0:
 		return "", refuse("an inherited role's columns readable only where some parents' filters hold (column nullification) have no column privilege that depends on the row")
 	}
@@ -404,6 +448,9 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 			return "", refuse("%s", why)
 		}
 		o := g.sql
+		// The Hasura role a computed field that takes the session is
+		// passed as x-hasura-role (sqlgen.SessionJSON).
+		o.Role = role
 		helper := readsOthers(e)
 		if helper {
 			// Rendered as the body of a helper the policy calls with
@@ -451,6 +498,11 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 		return "", err
 	}
 	pred = guard(pred)
+	backend, err := g.backendOnly(perm)
+	if err != nil {
+		return "", refuse("%v", err)
+	}
+	pred = backend(pred)
 	switch op {
 	case model.OpSelect:
 		if perm.Limit != nil {
@@ -473,7 +525,7 @@ func (g *generator) permission(t *model.Table, ref string, op model.Operation, r
 		if err != nil {
 			return "", err
 		}
-		cs = guard(cs)
+		cs = backend(guard(cs))
 		fmt.Fprintf(&b, "CREATE POLICY %s ON %s AS PERMISSIVE FOR UPDATE TO %s USING %s WITH CHECK %s;\n", qname, ref, dbRole, pred, cs)
 	}
 	if op == model.OpDelete {
@@ -511,6 +563,25 @@ func (g *generator) withHelpers(helpers, stmts string) string {
 		g.helpers++
 	}
 	return helpers + stmts
+}
+
+// backendOnly returns what wraps a backend_only permission's expressions:
+// CASE WHEN the setting is 'true' THEN the expression ELSE FALSE END, as
+// Check applies the permission only to a session that asks for
+// backend_only permissions (engine: perm.BackendOnly && !BackendOnly is
+// no permission). Other permissions apply whatever the setting says, as
+// Hasura applies them to a backend's request too.
+func (g *generator) backendOnly(perm *model.Permission) (func(string) string, error) {
+	if !perm.BackendOnly {
+		return func(s string) string { return s }, nil
+	}
+	lit, err := sqlgen.QuoteLiteral(g.o.BackendOnlySetting)
+	if err != nil {
+		return nil, fmt.Errorf("backend-only setting: %w", err)
+	}
+	return func(s string) string {
+		return "(CASE WHEN pg_catalog.current_setting(" + lit + ", true) = 'true' THEN " + s + " ELSE FALSE END)"
+	}, nil
 }
 
 // guard returns what wraps a policy's expression so that every session
@@ -564,8 +635,8 @@ func (g *generator) guard(tmpl *engine.Template, refuse func(string, ...any) err
 // inexpressible says why a template cannot become a policy's expression
 // with Check's meaning, or "" when it can. Relationships, _exists and
 // computed fields are read by a helper (see helper); a computed field
-// that takes the session is not: Hasura passes it the request's session
-// as json, which no policy states.
+// that takes the session is passed it as Hasura passes it, a json object
+// read from the setting (jsonFunctionSQL).
 func (g *generator) inexpressible(e residual.Expr) string {
 	var why string
 	note := func(s string) {
@@ -579,18 +650,7 @@ func (g *generator) inexpressible(e residual.Expr) string {
 		}
 	}
 	residual.Walk(e, func(x residual.Expr) {
-		for _, c := range columns(x) {
-			if c.Function != "" && g.sessionArgument(c.Function) {
-				note(fmt.Sprintf("computed field %s: its function %s takes the session as json, which a policy cannot pass", c.Name, c.Function))
-			}
-		}
 		switch y := x.(type) {
-		case residual.Exists:
-			if y.Function != nil && y.Function.SessionArgument != "" {
-				note(fmt.Sprintf("computed field %s: its function %s takes the session as json, which a policy cannot pass", y.Function.Name, y.Function.Function))
-			}
-		case residual.JSONB:
-			param(y.Value, "a json value or keys")
 		case residual.Array:
 			param(y.Value, "an array")
 		}

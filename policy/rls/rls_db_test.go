@@ -106,11 +106,23 @@ type leg struct {
 	// reads a column the insert does not state).
 	allowed, denied    map[model.Operation]int
 	presets, undecided int
+	// backendOnly: the request asks for backend_only permissions
+	// (Check's Session.BackendOnly; the backend-only setting 'true').
+	backendOnly bool
+	// withSession, when set, gives every table's rows with the values of
+	// computed fields that take the session, for the role and session
+	// (difftest.Limits.SessionComputed): Check reads computed fields from
+	// the rows, as the caller computed them.
+	withSession func(ctx context.Context, role string, vars map[string]string) map[model.TableName][]map[string]any
 }
+
+// backendOnlySetting is the legs' rls.Options.BackendOnlySetting.
+const backendOnlySetting = "wtest.backend_only"
 
 func newLeg(ctx context.Context, t *testing.T, db *sql.DB, set *engine.Set, schema string, roles map[string]string, claimsPath []string) *leg {
 	t.Helper()
-	s, err := rls.Generate(set, rls.Options{Roles: roles, Schemas: map[string]string{"public": schema}, FunctionSchema: schema, ClaimsPath: claimsPath})
+	s, err := rls.Generate(set, rls.Options{Roles: roles, Schemas: map[string]string{"public": schema}, FunctionSchema: schema, ClaimsPath: claimsPath,
+		BackendOnlySetting: backendOnlySetting})
 	if err != nil {
 		t.Fatalf("generate: %v", err)
 	}
@@ -240,6 +252,11 @@ func (l *leg) underRLS(ctx context.Context, tb *model.Table, op model.Operation,
 	if _, err := tx.ExecContext(ctx, `SELECT set_config('`+rls.DefaultSetting+`', $1, true)`, string(js)); err != nil {
 		return false, err
 	}
+	if l.backendOnly {
+		if _, err := tx.ExecContext(ctx, `SELECT set_config('`+backendOnlySetting+`', 'true', true)`); err != nil {
+			return false, err
+		}
+	}
 	var args []any
 	var q string
 	switch op {
@@ -360,7 +377,7 @@ func presetText(v any) sql.NullString {
 // an insert's NEEDS_DATA.
 func (l *leg) byCheck(ctx context.Context, tb *model.Table, op model.Operation, role string, vars map[string]string, row map[string]any, w writing) (ok, undecided bool, presets map[string]sql.NullString, err error) {
 	nested, tables := l.view(tb, op, row)
-	in := engine.CheckInput{Session: engine.Session{Role: role, Vars: vars}, Table: tb.Name, Op: op, Tables: tables}
+	in := engine.CheckInput{Session: engine.Session{Role: role, Vars: vars, BackendOnly: l.backendOnly}, Table: tb.Name, Op: op, Tables: tables}
 	r := engine.Row{ID: "r", Values: nested}
 	switch op {
 	case model.OpUpdate:
@@ -457,6 +474,11 @@ func (l *leg) compare(ctx context.Context, t *testing.T, tb *model.Table, op mod
 	}
 	for _, w := range writings(tb, op, tb.Permissions[op][role], idDefault) {
 		for _, vars := range sessions {
+			rows := rows
+			if l.withSession != nil {
+				l.rows = l.withSession(ctx, role, vars)
+				rows = l.rows[tb.Name]
+			}
 			for _, row := range rows {
 				want, undecided, presets, err := l.byCheck(ctx, tb, op, role, vars, row, w)
 				if err != nil {
@@ -511,7 +533,7 @@ func TestGeneratedUnderRLS(t *testing.T) {
 	}
 	defer pg.Close()
 	total := map[model.Operation][2]int{}
-	expressed, refused, others, presets, undecided := 0, 0, 0, 0, 0
+	expressed, refused, others, presets, undecided, backendOnly, sessionFields := 0, 0, 0, 0, 0, 0, 0
 	reasons := map[string]int{}
 	// RLS_SEEDS=n runs seeds 1..n (16 by default); RLS_SEED=s only s.
 	seeds := uint64(16)
@@ -523,7 +545,19 @@ func TestGeneratedUnderRLS(t *testing.T) {
 			continue
 		}
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			c := difftest.Generate(seed, difftest.DefaultLimits)
+			lim := difftest.DefaultLimits
+			lim.BackendOnly = true
+			lim.SessionComputed = true
+			c := difftest.Generate(seed, lim)
+			// The computed fields' functions, named for the run: they
+			// live in public, where the metadata says.
+			fns := map[model.TableName]string{}
+			for _, tb := range c.Policy.Tables {
+				if cf := tb.Computed["sess"]; cf != nil {
+					cf.Computed.Function.Name = fmt.Sprintf("wgen_%s_%d_%s", run, seed, tb.Name.Name)
+					fns[tb.Name] = cf.Computed.Function.Name
+				}
+			}
 			st, err := pg.Load(ctx, c)
 			if err != nil {
 				t.Fatal(err)
@@ -534,12 +568,25 @@ func TestGeneratedUnderRLS(t *testing.T) {
 				t.Fatal(err)
 			}
 			schema := st.Schemas["public"]
+			sessionFunctions(ctx, t, db, schema, fns)
 			roles := createRoles(ctx, t, db, c.Policy, fmt.Sprintf("%s_%d", run, seed), schema)
 			l := newLeg(ctx, t, db, set, schema, roles, nil)
 			l.rows = c.Rows
+			// Helpers that pass the session to a computed field.
+			sessionFields += strings.Count(l.script.Apply, `"hasura_session" => `)
+			l.withSession = func(ctx context.Context, role string, vars map[string]string) map[model.TableName][]map[string]any {
+				return withSessionFields(ctx, t, db, schema, fns, c.Rows, role, vars)
+			}
 			for _, e := range l.script.Refused {
+				// The reason without the names of the case (the variable's
+				// and the column's), which vary.
 				reason := e.(*rls.RefusedError).Reason
-				reason, _, _ = strings.Cut(reason, ":")
+				if head, why, ok := strings.Cut(reason, "cannot be rendered in SQL dialect postgres: "); ok {
+					v, _, _ := strings.Cut(strings.TrimPrefix(head, "session variable "), " ")
+					reason = v + ": " + why
+				} else {
+					reason, _, _ = strings.Cut(reason, ":")
+				}
 				reasons[reason]++
 			}
 			for _, r := range c.Rules {
@@ -552,6 +599,16 @@ func TestGeneratedUnderRLS(t *testing.T) {
 					}
 				}
 				l.compare(ctx, t, c.Policy.Tables[r.Table], r.Op, r.Role, c.Sessions[r.Key()], c.Rows[r.Table])
+				if r.Op != model.OpSelect {
+					// Asking for backend_only permissions: those apply,
+					// and so do the others.
+					if c.Policy.Tables[r.Table].Permissions[r.Op][r.Role].BackendOnly {
+						backendOnly++
+					}
+					l.backendOnly = true
+					l.compare(ctx, t, c.Policy.Tables[r.Table], r.Op, r.Role, c.Sessions[r.Key()], c.Rows[r.Table])
+					l.backendOnly = false
+				}
 			}
 			for _, op := range model.Operations {
 				n := total[op]
@@ -563,6 +620,14 @@ func TestGeneratedUnderRLS(t *testing.T) {
 	}
 	t.Logf("%d rules expressed (%d reading other tables), %d refused", expressed, others, refused)
 	t.Logf("%d preset values stored as Check reports them; %d inserts Check could not decide", presets, undecided)
+	t.Logf("%d backend_only rules, compared with and without the request asking for them", backendOnly)
+	t.Logf("%d calls of computed fields that take the session, in the helpers", sessionFields)
+	if !t.Failed() && sessionFields == 0 {
+		t.Error("no computed field takes the session: the comparison shows nothing")
+	}
+	if !t.Failed() && backendOnly == 0 {
+		t.Error("no backend_only rule: the comparison shows nothing")
+	}
 	if !t.Failed() && (others == 0 || presets == 0) {
 		t.Errorf("%d expressed rules read other tables, %d presets compared: the new cases show nothing", others, presets)
 	}
@@ -575,4 +640,73 @@ func TestGeneratedUnderRLS(t *testing.T) {
 			t.Errorf("%s: %d allowed, %d denied: the comparison shows nothing", op, total[op][0], total[op][1])
 		}
 	}
+}
+
+// sessionFunctions creates the generated computed fields' functions
+// (difftest.Limits.SessionComputed), dropped when the test ends: the
+// row's id and the session's json (its number of variables, the role's
+// length, x-hasura-text's length), modulo 4, so that a value Filter would
+// pass and one the policy passes differ where the objects differ.
+func sessionFunctions(ctx context.Context, t *testing.T, db *sql.DB, schema string, fns map[model.TableName]string) {
+	t.Helper()
+	for tn, fn := range fns {
+		sig := `public.` + qi(fn) + `(` + qi(schema) + `.` + qi(tn.Name) + `, json)`
+		if _, err := db.ExecContext(ctx, `CREATE FUNCTION public.`+qi(fn)+`(r `+qi(schema)+`.`+qi(tn.Name)+`, hasura_session json) RETURNS bigint
+			LANGUAGE sql STABLE AS $$ SELECT (r.id + (SELECT count(*) FROM json_object_keys(hasura_session))
+				+ length(hasura_session->>'x-hasura-role') + coalesce(length(hasura_session->>'x-hasura-text'), 0)) % 4 $$`); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.ExecContext(context.WithoutCancel(ctx), `DROP FUNCTION IF EXISTS `+sig) })
+	}
+}
+
+// withSessionFields gives the rows with each table's computed field
+// "sess" as the caller computes it for the session: the function called
+// with the json object Filter passes (sqlgen.Options.SessionVars and
+// Role: names lower-cased, x-hasura-role the role).
+func withSessionFields(ctx context.Context, t *testing.T, db *sql.DB, schema string, fns map[model.TableName]string, rows map[model.TableName][]map[string]any,
+	role string, vars map[string]string) map[model.TableName][]map[string]any {
+	t.Helper()
+	obj := map[string]string{}
+	for k, v := range vars {
+		obj[strings.ToLower(k)] = v
+	}
+	obj["x-hasura-role"] = role
+	js, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[model.TableName][]map[string]any{}
+	for tn, rs := range rows {
+		fn, ok := fns[tn]
+		if !ok {
+			out[tn] = rs
+			continue
+		}
+		vals := map[string]json.Number{}
+		q, err := db.QueryContext(ctx, `SELECT r."id"::text, public.`+qi(fn)+`(r, $1::json)::text FROM `+qi(schema)+`.`+qi(tn.Name)+` AS r`, string(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for q.Next() {
+			var id, v string
+			if err := q.Scan(&id, &v); err != nil {
+				t.Fatal(err)
+			}
+			vals[id] = json.Number(v)
+		}
+		if err := q.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			r = maps.Clone(r)
+			v, ok := vals[fmt.Sprint(r["id"])]
+			if !ok {
+				t.Fatalf("%s row %v: not in the database", tn, r["id"])
+			}
+			r["sess"] = v
+			out[tn] = append(out[tn], r)
+		}
+	}
+	return out
 }

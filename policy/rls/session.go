@@ -144,3 +144,58 @@ $warden$;
 
 `
 }
+
+// jsonFunctionSQL creates the session's json reader: fn(setting, path,
+// role) returns the json object Hasura passes a computed field that takes
+// the session (session_argument), as Filter passes it (sqlgen.Options
+// SessionVars and Role): the session variables, the keys starting with
+// x-hasura- (in any case) with their names lower-cased, and x-hasura-role
+// the role the policy is for. x-hasura-allowed-roles and
+// x-hasura-default-role, a token's role claims, are not variables (the
+// session resolver drops them too), and an x-hasura-role in the setting
+// is replaced. Where the session resolver would refuse the session, or
+// the names would not lower-case as Check's do, it raises an error, so
+// that the statement fails instead of passing another session: no json
+// object at the path, a key that is not ASCII (lower() of the database's
+// collation and Go's strings.ToLower differ beyond ASCII; "C" lower-cases
+// ASCII only), two spellings of one variable, a variable whose value is
+// not a json string (Check's session holds strings). The object is
+// equal as json to the one Filter passes; its text may differ in key
+// order and spacing (jsonb's).
+func jsonFunctionSQL(fn string) string {
+	return `CREATE OR REPLACE FUNCTION ` + fn + `(setting text, path text[], role text) RETURNS json
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $warden$
+DECLARE
+  claims jsonb;
+  vars jsonb;
+BEGIN
+  claims := nullif(current_setting(setting, true), '')::jsonb;
+  IF cardinality(path) > 0 THEN
+    claims := claims #> path;
+  END IF;
+  IF claims IS NULL OR jsonb_typeof(claims) <> 'object' THEN
+    RAISE EXCEPTION 'warden: setting % holds no session (a json object of session variables) at path %', setting, path
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF EXISTS (SELECT FROM jsonb_object_keys(claims) AS k WHERE k ~ '[^\u0001-\u007f]') THEN
+    RAISE EXCEPTION 'warden: setting % holds a key that is not ASCII, which a computed field''s session would not name as Check does', setting
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF EXISTS (SELECT FROM jsonb_object_keys(claims) AS k WHERE lower(left(k, 9) COLLATE "C") = 'x-hasura-'
+      GROUP BY lower(k COLLATE "C") HAVING count(*) > 1) THEN
+    RAISE EXCEPTION 'warden: setting % spells a session variable twice', setting
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  SELECT jsonb_object_agg(lower(e.key COLLATE "C"), e.value) INTO vars FROM jsonb_each(claims) AS e
+    WHERE lower(left(e.key, 9) COLLATE "C") = 'x-hasura-'
+      AND lower(e.key COLLATE "C") NOT IN ('x-hasura-role', 'x-hasura-allowed-roles', 'x-hasura-default-role');
+  IF EXISTS (SELECT FROM jsonb_each(vars) AS e WHERE jsonb_typeof(e.value) <> 'string') THEN
+    RAISE EXCEPTION 'warden: setting % holds a session variable that is not a json string', setting
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN (coalesce(vars, '{}') || jsonb_build_object('x-hasura-role', role))::json;
+END
+$warden$;
+
+`
+}

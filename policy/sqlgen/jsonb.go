@@ -36,6 +36,9 @@ func (w *work) jsonb(x residual.JSONB, f *frame) error {
 	if err != nil {
 		return err
 	}
+	if p, ok := x.Value.(residual.Param); ok {
+		return w.jsonbSession(x, p, ref, mc)
+	}
 	v, ok := x.Value.(residual.Value)
 	if !ok {
 		return fmt.Errorf("sqlgen: unbound jsonb operand %T", x.Value)
@@ -146,4 +149,59 @@ func (w *work) sqliteHasKey(ref, key string) {
 	w.b.WriteString("EXISTS (SELECT 1 FROM json_each(" + ref + ") AS " + j + " WHERE CASE json_type(" + ref + ")" +
 		" WHEN 'object' THEN " + j + ".key = " + w.rawParam(key, "") +
 		" ELSE " + j + ".type = 'text' AND " + j + ".atom = " + w.rawParam(key, "") + " END)")
+}
+
+// jsonbSession renders a jsonb operator whose operand is a session
+// variable read inside the database (Options.Session): a jsonb value for
+// _contains and _contained_in, a key's text for _has_key, a list of keys
+// (text[]) for _has_keys_any and _has_keys_all, each read as Check reads
+// it (SessionSQL; the guard of package rls refuses what the cast reads
+// and Check does not, SessionRejected). An empty list: ?| is false and ?&
+// true, as Check's any and all.
+func (w *work) jsonbSession(x residual.JSONB, p residual.Param, ref string, mc *model.Column) error {
+	s := w.r.o.Session
+	if s == nil || w.d != Postgres {
+		return fmt.Errorf("sqlgen: unbound session variable %s", p.Name)
+	}
+	unsupported := func(why string) error {
+		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true, Reason: why}
+	}
+	if p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" || p.Pattern != "" || p.Order != "" {
+		return unsupported("a value Check normalises is not a jsonb operand")
+	}
+	var op string
+	switch x.Op {
+	case model.OpContains, model.OpContained:
+		if p.Kind != model.KindJSONB || p.Array {
+			return unsupported(fmt.Sprintf("%s takes a jsonb value, not a %s", x.Op, p.Kind))
+		}
+		op = " @> "
+		if x.Op == model.OpContained {
+			op = " <@ "
+		}
+	case model.OpHasKey:
+		if p.Kind != model.KindText || p.Array {
+			return unsupported(fmt.Sprintf("%s takes a text key", x.Op))
+		}
+		op = " ? "
+	case model.OpHasKeysAny, model.OpHasKeysAll:
+		if p.Kind != model.KindText || !p.Array {
+			return unsupported(fmt.Sprintf("%s takes a list of text keys", x.Op))
+		}
+		op = " ?| "
+		if x.Op == model.OpHasKeysAll {
+			op = " ?& "
+		}
+	default:
+		return unsupported(fmt.Sprintf("%s is not a jsonb operator", x.Op))
+	}
+	v, err := SessionSQL(s, p)
+	if err != nil {
+		return err
+	}
+	if mc.Type.JSON {
+		ref += "::jsonb"
+	}
+	w.b.WriteString(ref + op + v)
+	return nil
 }

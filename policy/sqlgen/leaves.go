@@ -6,6 +6,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode"
 
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
@@ -130,6 +132,11 @@ func (w *work) session(p residual.Param, mc *model.Column) (string, error) {
 		// compared as text with the column, whose cast to text trims
 		// its own: as a bound value is (param).
 		return SessionSQL(s, p)
+	case (p.Canon == model.CanonTime || p.Canon == model.CanonBytea) && !p.Fold && !p.PadSpace && p.Enum == "" && mc.Type.Canon == p.Canon && mc.Type.Enum == nil:
+		// A time of day read by the cast to time, guarded to Check's
+		// grammar (SessionRejected), compared with the column as a
+		// literal is (canonParam's cast).
+		return SessionSQL(s, p)
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "" || mc.Type.Fold || mc.Type.Enum != nil || mc.Type.Canon != "":
 		return "", unsupported(fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name))
 	}
@@ -148,7 +155,7 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true, Reason: why}
 	}
 	switch {
-	case p.Pattern == model.OpLike && !p.Array && p.Order == "" && !p.Fold && !p.PadSpace && p.Enum == "" && p.Canon == "":
+	case (p.Pattern == model.OpLike || p.Pattern == model.OpIlike && s.CaseFold != "") && !p.Array && p.Order == "" && !p.Fold && !p.PadSpace && p.Enum == "" && p.Canon == "":
 		// The pattern's text as LIKE reads it, which is Check's
 		// translation (compile.PatternRegex): % any text, _ any
 		// character, a backslash escaping the next, case and newlines
@@ -156,12 +163,12 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 		// backslash for Check, makes LIKE fail: denied, never more.
 		return SessionText(s, p.Name)
 	case p.Pattern != "":
-		return "", unsupported(fmt.Sprintf("Check reads a %s pattern as a regular expression whose case folding and classes PostgreSQL's operator does not share; only _like is read inside the database", p.Pattern))
+		return "", unsupported(fmt.Sprintf("Check reads a %s pattern as a regular expression whose syntax and classes PostgreSQL's operator does not share; only _like and _ilike are read inside the database", p.Pattern))
 	case p.Enum != "" && p.Kind == model.KindText && !p.Fold && !p.PadSpace && p.Canon == "":
 		return sessionLabels(s, p)
 	case p.Order != "":
 		return "", unsupported("an enum column ordered against a variable compares with the labels on one side of it, which Check computes")
-	case p.Fold && p.Kind == model.KindText && !p.Array && !p.PadSpace && p.Enum == "" && p.Canon == "":
+	case p.Fold && p.Kind == model.KindText && !p.PadSpace && p.Enum == "" && p.Canon == "":
 		return sessionFolded(s, p)
 	case p.PadSpace && p.Kind == model.KindText && !p.Array && !p.Fold && p.Enum == "" && p.Canon == "":
 		// A value compared with a character(n) column: Check trims its
@@ -173,14 +180,59 @@ func SessionSQL(s *SessionRead, p residual.Param) (string, error) {
 			return "", err
 		}
 		return "pg_catalog.rtrim(" + text + ", ' ')", nil
+	case p.Canon == model.CanonTime && p.Kind == model.KindText && !p.Fold && !p.PadSpace && p.Enum == "" && p.Order == "":
+		// A time of day: the cast to time, which reads the forms of
+		// Check's grammar (model.timeText) as Check does; the others
+		// SessionRejected refuses.
+		text, err := SessionText(s, p.Name)
+		if err != nil {
+			return "", err
+		}
+		if !p.Array {
+			return text + "::time", nil
+		}
+		if s.List == "" {
+			return "", unsupported("a list variable is not read inside the database without a list function")
+		}
+		list, err := sessionFunc(s, s.List)
+		if err != nil {
+			return "", err
+		}
+		return list + "(" + text + ")::time[]", nil
+	case p.Canon == model.CanonBytea && p.Kind == model.KindText && !p.Fold && !p.PadSpace && p.Enum == "" && p.Order == "":
+		// bytea in hex format: the cast, after the vertical tab and form
+		// feed Check skips between pairs (model.byteaText; PostgreSQL's
+		// hex input skips space, tab, newline and carriage return only)
+		// are made spaces; the escape format SessionRejected refuses.
+		text, err := SessionText(s, p.Name)
+		if err != nil {
+			return "", err
+		}
+		vf, _ := QuoteLiteral("\v\f")
+		if !p.Array {
+			return "pg_catalog.translate(" + text + ", " + vf + ", '  ')::bytea", nil
+		}
+		if s.List == "" {
+			return "", unsupported("a list variable is not read inside the database without a list function")
+		}
+		list, err := sessionFunc(s, s.List)
+		if err != nil {
+			return "", err
+		}
+		return "ARRAY(SELECT pg_catalog.translate(e.x, " + vf + ", '  ')::bytea FROM unnest(" + list + "(" + text + ")) AS e(x))", nil
 	case p.Fold || p.PadSpace || p.Enum != "" || p.Canon != "":
-		return "", unsupported("compared with a citext, character(n), enum or canonical-text column, whose values Check normalises (lower-cased, padding stripped, a label, canonical text)")
+		return "", unsupported("compared with a citext, character(n), enum or canonical-text column other than time and bytea, whose values Check normalises (lower-cased, padding stripped, a label, canonical text)")
 	case p.Array && s.List == "":
 		return "", unsupported("a list variable is not read inside the database without a list function")
 	}
 	switch p.Kind {
 	case model.KindInteger, model.KindNumeric, model.KindBoolean, model.KindUUID, model.KindText,
 		model.KindDate, model.KindTimestamp:
+	case model.KindJSONB:
+		// jsonb's input reads the JSON Check reads (RFC 8259, the last of
+		// two equal keys kept, numbers exact); what it reads otherwise or
+		// not at all Check refuses (model.JSONTextRejected), and so does
+		// SessionRejected.
 	case model.KindTimestamptz:
 		if s.Timestamptz == "" {
 			return "", unsupported("PostgreSQL reads a timestamptz without an offset in the session's TimeZone, Check as UTC")
@@ -368,6 +420,45 @@ func SessionText(s *SessionRead, variable string) (string, error) {
 	return fn + "(" + setting + ", " + name + path + ")", nil
 }
 
+// SessionJSON renders the session read inside the database as the json
+// object Hasura passes a computed field that takes it: the variables'
+// names lower-cased, x-hasura-role the role's (Options.Role, the Hasura
+// role the policy is for). SessionRead.JSON's function builds it from the
+// setting; its arguments are the setting's name, the path to the
+// variables ('{}' for the top level) and the role, all literals.
+func SessionJSON(s *SessionRead, role string) (string, error) {
+	if s.JSON == "" {
+		return "", &UnsupportedError{Op: "a computed field's session argument", Dialect: Postgres, Construct: true,
+			Reason: "the session is not read inside the database as json without a json function"}
+	}
+	if role == "" {
+		return "", fmt.Errorf("sqlgen: a computed field takes the session, and the options give no role")
+	}
+	fn, err := sessionFunc(s, s.JSON)
+	if err != nil {
+		return "", err
+	}
+	setting, err := QuoteLiteral(s.Setting)
+	if err != nil {
+		return "", err
+	}
+	r, err := QuoteLiteral(role)
+	if err != nil {
+		return "", err
+	}
+	keys := make([]string, len(s.Path))
+	for i, k := range s.Path {
+		if keys[i], err = QuoteLiteral(k); err != nil {
+			return "", err
+		}
+	}
+	path := "'{}'::text[]"
+	if len(keys) > 0 {
+		path = "ARRAY[" + strings.Join(keys, ", ") + "]::text[]"
+	}
+	return fn + "(" + setting + ", " + path + ", " + r + ")", nil
+}
+
 // SessionRejected renders a condition on a session variable's text that
 // holds where PostgreSQL's cast to the variable's kind accepts what Check
 // rejects (model.ParseText), or "" when they accept the same: numbers in
@@ -387,6 +478,23 @@ func SessionRejected(s *SessionRead, p residual.Param) (string, error) {
 		x = "e.x"
 	}
 	cond := elemRejected(p.Kind, x)
+	if p.Canon == model.CanonTime {
+		// Check's grammar (model.timeText): H or HH, :MM, optional :SS
+		// and a fraction, ASCII space around. Minutes and seconds are
+		// held to 59 (PostgreSQL reads second 60 as the next minute);
+		// the fraction to microseconds (Check rounds a seventh digit
+		// half up, PostgreSQL to even: a denial where Check allows,
+		// never the reverse). Hours beyond 24 and times past 24:00:00
+		// the cast refuses, as Check does.
+		rx, _ := QuoteLiteral(timeOfDay)
+		cond = x + " !~ " + rx
+	}
+	if p.Canon == model.CanonBytea {
+		// Check's hex format (model.byteaText): \x, then pairs of hex
+		// digits with ASCII space between pairs.
+		rx, _ := QuoteLiteral(byteaHex)
+		cond = x + " !~ " + rx
+	}
 	if cond == "" || !p.Array {
 		return cond, nil
 	}
@@ -410,6 +518,14 @@ func SessionRejected(s *SessionRead, p residual.Param) (string, error) {
 const isoDateTime = `^[ \t\n\r\f\v]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}((t|[ \t\n\r\f\v]+)[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?[ \t\n\r\f\v]*` +
 	`(utc|gmt|z|[+-]([0-9](:[0-9]{2}(:[0-9]{2})?)?|[0-9]{2}(:[0-9]{2}(:[0-9]{2})?|[0-9]{2})?))?)?[ \t\n\r\f\v]*$`
 
+// timeOfDay is what the guard lets the cast to time read (see
+// SessionRejected).
+const timeOfDay = `^[ \t\n\r\f\v]*[0-9]{1,2}:[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?[ \t\n\r\f\v]*$`
+
+// byteaHex is what the guard lets the cast to bytea read (see
+// SessionRejected).
+const byteaHex = `^\\x([ \t\n\r\f\v]*[0-9a-fA-F]{2})*[ \t\n\r\f\v]*$`
+
 // elemRejected is SessionRejected's condition on one value's text x.
 func elemRejected(k model.Kind, x string) string {
 	// An E'' literal: the same regular expression whatever
@@ -430,6 +546,11 @@ func elemRejected(k model.Kind, x string) string {
 	case model.KindTimestamptz:
 		// The year's range is the function's (TimestamptzFunctionSQL).
 		return x + " !~* " + iso
+	case model.KindJSONB:
+		// model.JSONTextRejected and JSONMaxBrackets, as Check tests
+		// them: the same regular expression, case-sensitive.
+		rx, _ := QuoteLiteral(model.JSONTextRejected)
+		return "(" + x + " ~ " + rx + " OR length(" + x + ") - length(replace(replace(" + x + ", '[', ''), '{', '')) > " + strconv.Itoa(model.JSONMaxBrackets) + ")"
 	}
 	return ""
 }
@@ -658,7 +779,7 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 			return err
 		}
 	}
-	if p, ok := x.Right.(residual.Param); ok && x.Left.Lower && !ordered && p.Fold {
+	if p, ok := x.Right.(residual.Param); ok && x.Left.Lower && p.Fold {
 		return w.foldedSession(x, f, p)
 	}
 	if _, mc, err := w.col(x.Left, f); err != nil {
@@ -829,8 +950,30 @@ func (w *work) in(x residual.In, f *frame) error {
 // for a bound one, NULL for a NULL column (the list holds no NULL).
 func (w *work) inSession(x residual.In, f *frame, p residual.Param) error {
 	if x.Column.Lower {
-		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
-			Reason: "a list compared with lower(" + x.Column.Name + ") is not read inside the database"}
+		// lower(column) = ANY(the elements lower-cased), both by the
+		// fold function (foldedSession).
+		cf, mc, err := w.col(x.Column, f)
+		if err != nil {
+			return err
+		}
+		if !p.Fold || !p.Array || w.r.o.Session == nil || w.r.o.Session.Fold == "" || w.d != Postgres || !mc.Type.Fold || mc.Type.Kind != model.KindText || mc.Type.Enum != nil || mc.Type.Canon != "" {
+			return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
+				Reason: "a list compared with lower(" + x.Column.Name + ") is not read inside the database"}
+		}
+		ref, err := w.value(cf, mc)
+		if err != nil {
+			return err
+		}
+		list, err := SessionSQL(w.r.o.Session, p)
+		if err != nil {
+			return err
+		}
+		col, err := w.foldedColumn(ref)
+		if err != nil {
+			return err
+		}
+		w.b.WriteString(col + " = ANY(" + list + ")")
+		return nil
 	}
 	l, mc, err := w.operand(x.Column, f, false)
 	if err != nil {
@@ -911,6 +1054,65 @@ func patternSupport(d Dialect, op model.Operator) error {
 	return nil
 }
 
+// likeEscaped is a LIKE pattern's text with a lone backslash at its end
+// (an odd run of them) doubled: Check's translation reads it as a
+// backslash (compile.PatternRegex), LIKE would fail on it.
+func likeEscaped(text string) string {
+	re, _ := QuoteLiteral(`(^|[^\\])(\\\\)*\\$`)
+	return "(CASE WHEN " + text + " ~ " + re + " THEN " + text + " || E'\\\\' ELSE " + text + " END)"
+}
+
+// SessionLike renders the text ref (SQL of type text) matched by the
+// pattern operator op (_like or _ilike) with a session variable's pattern
+// read inside the database, as Check's translation matches it
+// (compile.PatternRegex): LIKE reads % as any text, _ as any character
+// (newlines included), a backslash as escaping the next character and
+// anchors at both ends, as the translation does; a lone backslash at the
+// end, a backslash for Check, is doubled for LIKE (likeEscaped); the
+// comparison is character by character (COLLATE "C"). _ilike is LIKE on
+// both texts mapped by the case-fold function (CaseFoldFunctionSQL): Go's
+// (?i) matches a character by its simple case-folding orbit, which the
+// function maps to one member. _similar and the regular expressions are
+// not read so: their syntax and classes differ from RE2's.
+func SessionLike(s *SessionRead, op model.Operator, ref string, p residual.Param) (string, error) {
+	like := op == model.OpLike && p.Pattern == model.OpLike
+	ilike := op == model.OpIlike && p.Pattern == model.OpIlike && s.CaseFold != ""
+	if !like && !ilike {
+		return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+			Reason: "only a _like or _ilike pattern is read inside the database"}
+	}
+	text, err := SessionSQL(s, p)
+	if err != nil {
+		return "", err
+	}
+	pat := likeEscaped(text)
+	if ilike {
+		fold, err := sessionFunc(s, s.CaseFold)
+		if err != nil {
+			return "", err
+		}
+		ref, pat = fold+"("+ref+")", fold+"("+pat+")"
+	}
+	return ref + " COLLATE \"C\" LIKE " + pat, nil
+}
+
+// sessionPattern renders a pattern operator whose pattern is a session
+// variable read inside the database (Options.Session): SessionLike on
+// the column's text (padded for a character(n) column, as Check sees it).
+func (w *work) sessionPattern(x residual.Match, p residual.Param, ref string, mc *model.Column) error {
+	s := w.r.o.Session
+	if s == nil || w.d != Postgres || mc.Type.Canon != "" || mc.Type.Enum != nil {
+		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
+			Reason: "only a _like or _ilike pattern on a text, citext or character(n) column is read inside the database"}
+	}
+	sql, err := SessionLike(s, x.Op, ref+"::text", p)
+	if err != nil {
+		return err
+	}
+	w.b.WriteString(sql)
+	return nil
+}
+
 func (w *work) match(x residual.Match, f *frame) error {
 	if err := patternSupport(w.d, x.Op); err != nil {
 		return err
@@ -944,21 +1146,7 @@ func (w *work) match(x residual.Match, f *frame) error {
 		ref = w.padded(ref, x.Column.Pad)
 	}
 	if session && x.Regex == "" {
-		// A session pattern read inside the database (Options.Session):
-		// only _like, whose text LIKE reads as Check does (SessionSQL).
-		if w.r.o.Session == nil || w.d != Postgres || x.Op != model.OpLike || p.Pattern != model.OpLike {
-			return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
-				Reason: "only a _like pattern is read inside the database"}
-		}
-		text, err := SessionSQL(w.r.o.Session, p)
-		if err != nil {
-			return err
-		}
-		if mc.Type.Fold {
-			ref += "::text"
-		}
-		w.b.WriteString(ref + " LIKE " + text)
-		return nil
+		return w.sessionPattern(x, p, ref, mc)
 	}
 	re, err := parseRegex(x.Regex)
 	if err != nil {
@@ -1016,47 +1204,133 @@ func (w *work) padded(ref string, n int) string {
 	return "(" + ref + " || substr(printf('%*s', " + w.rawParam(int64(n), "") + ", ''), length(" + ref + ") + 1))"
 }
 
-// asciiUpper and asciiLower: every character Go's strings.ToLower (Check's
-// folding of a citext value, and the Rego's lower() of the column)
-// lower-cases to an ASCII character other than itself: A to Z, the
-// capital I with dot above (i) and the Kelvin sign (k).
-const (
-	asciiUpper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ\u0130\u212a"
-	asciiLower = "abcdefghijklmnopqrstuvwxyzik"
-)
+// foldTable pairs every character Go's unicode.ToLower maps to another
+// (the simple lower-case mapping strings.ToLower applies character by
+// character) with that character: translate()'s from and to.
+var foldTable = sync.OnceValues(func() (string, string) {
+	var from, to strings.Builder
+	for r := rune(1); r <= unicode.MaxRune; r++ {
+		if r >= 0xd800 && r <= 0xdfff {
+			continue
+		}
+		if l := unicode.ToLower(r); l != r {
+			from.WriteRune(r)
+			to.WriteRune(l)
+		}
+	}
+	return from.String(), to.String()
+})
 
-// sessionFolded reads a variable compared with a citext column, lower-cased
-// as Check lower-cases it (strings.ToLower), for ASCII text only: a text
-// with a character beyond ASCII makes the statement fail (a cast of a
-// message to integer, which no such text is) rather than be lower-cased by
-// the database's rules. ASCII text lower-cases A to Z alone, in Go and in
-// translate() alike.
+// caseFoldTable maps every character whose simple case-folding orbit
+// (unicode.SimpleFold: k, K and the Kelvin sign; s, S and ſ) has another
+// member to the orbit's least member: translate()'s from and to. Two
+// characters map alike exactly when Go's (?i) matches one with the other.
+var caseFoldTable = sync.OnceValues(func() (string, string) {
+	var from, to strings.Builder
+	for r := rune(1); r <= unicode.MaxRune; r++ {
+		if r >= 0xd800 && r <= 0xdfff {
+			continue
+		}
+		least := r
+		for o := unicode.SimpleFold(r); o != r; o = unicode.SimpleFold(o) {
+			least = min(least, o)
+		}
+		if least != r {
+			from.WriteRune(r)
+			to.WriteRune(least)
+		}
+	}
+	return from.String(), to.String()
+})
+
+// CaseFoldFunctionSQL creates fn(text) returning the text with every
+// character replaced by the least member of its simple case-folding orbit
+// (caseFoldTable), as Go's case-insensitive regular expressions compare
+// characters (Check's _ilike): two texts map alike exactly when (?i)
+// matches one with the other character by character.
+func CaseFoldFunctionSQL(fn string) string {
+	from, to := caseFoldTable()
+	qf, _ := QuoteLiteral(from)
+	qt, _ := QuoteLiteral(to)
+	return `CREATE OR REPLACE FUNCTION ` + fn + `(t text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $warden$
+SELECT pg_catalog.translate(t, ` + qf + `, ` + qt + `)
+$warden$;
+
+`
+}
+
+// FoldFunctionSQL creates fn(text) returning the text lower-cased as Go's
+// strings.ToLower lower-cases it (Check's folding of a citext value, and
+// the Rego's lower() of the column): translate() of every character Go
+// lower-cases to another, whatever the database's locale, collation or
+// Unicode version (LOWER() follows those: ICU differs on the capital I
+// with dot above and a final sigma, C folds ASCII only). The table is the
+// Unicode tables of the Go that generated the script; the database must
+// be UTF8 to hold them (else creating the function fails).
+func FoldFunctionSQL(fn string) string {
+	from, to := foldTable()
+	qf, _ := QuoteLiteral(from) // valid UTF-8 without NUL
+	qt, _ := QuoteLiteral(to)
+	return `CREATE OR REPLACE FUNCTION ` + fn + `(t text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $warden$
+SELECT pg_catalog.translate(t, ` + qf + `, ` + qt + `)
+$warden$;
+
+`
+}
+
+// sessionFolded reads a variable compared with a citext column (a list's
+// elements for Param.Array) lower-cased as Check lower-cases it, by the
+// fold function (FoldFunctionSQL).
 func sessionFolded(s *SessionRead, p residual.Param) (string, error) {
+	if s.Fold == "" {
+		return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+			Reason: "a value compared with a citext column is not lower-cased inside the database without a fold function"}
+	}
 	text, err := SessionText(s, p.Name)
 	if err != nil {
 		return "", err
 	}
-	msg, err := QuoteLiteral("warden: session variable " + p.Name + " compared with a citext column holds text beyond ASCII: ")
+	fold, err := sessionFunc(s, s.Fold)
 	if err != nil {
 		return "", err
 	}
-	re, _ := QuoteLiteral(`[^\x01-\x7f]`)
-	return "(CASE WHEN " + text + " ~ " + re + " THEN (" + msg + " || " + text + ")::integer::text ELSE pg_catalog.translate(" +
-		text + ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') END)", nil
+	if !p.Array {
+		return fold + "(" + text + ")", nil
+	}
+	if s.List == "" {
+		return "", &UnsupportedError{Op: "session variable " + p.Name, Dialect: Postgres, Construct: true,
+			Reason: "a list variable is not read inside the database without a list function"}
+	}
+	list, err := sessionFunc(s, s.List)
+	if err != nil {
+		return "", err
+	}
+	return "ARRAY(SELECT " + fold + "(e.x) FROM unnest(" + list + "(" + text + ")) AS e(x))", nil
 }
 
-// foldedSession renders lower(column) = or <> a variable read by
-// sessionFolded (ASCII, lower-cased). The column is lower-cased by
-// translate() for exactly the characters Go lower-cases to ASCII
-// (asciiUpper); any other character beyond ASCII stays beyond it, in Go's
-// lower-casing and in translate's, so neither equals the ASCII value:
-// exact, in every locale, under NOT as well. Bytewise (COLLATE "C").
+// foldedColumn is a citext column's text lower-cased as the Rego's
+// lower() does (the fold function), compared bytewise (COLLATE "C": the
+// order of UTF-8 bytes, Go's order of strings).
+func (w *work) foldedColumn(ref string) (string, error) {
+	fold, err := sessionFunc(w.r.o.Session, w.r.o.Session.Fold)
+	if err != nil {
+		return "", err
+	}
+	return fold + "(" + ref + "::text) COLLATE \"C\"", nil
+}
+
+// foldedSession renders lower(column) compared (=, <>, <, <=, >, >=)
+// with a variable read by sessionFolded: both lower-cased by the fold
+// function as Check lower-cases them, compared bytewise as Go compares
+// strings. Exact in every locale, under NOT as well.
 func (w *work) foldedSession(x residual.Compare, f *frame, p residual.Param) error {
 	cf, mc, err := w.col(x.Left, f)
 	if err != nil {
 		return err
 	}
-	if w.r.o.Session == nil || w.d != Postgres || !mc.Type.Fold || mc.Type.Kind != model.KindText || mc.Type.Enum != nil || mc.Type.Canon != "" {
+	if w.r.o.Session == nil || w.r.o.Session.Fold == "" || w.d != Postgres || !mc.Type.Fold || mc.Type.Kind != model.KindText || mc.Type.Enum != nil || mc.Type.Canon != "" {
 		return &UnsupportedError{Op: "session variable " + p.Name, Dialect: w.d, Construct: true,
 			Reason: fmt.Sprintf("compared with %s column %s, whose values Check normalises", mc.Type.Kind, mc.Name)}
 	}
@@ -1068,10 +1342,10 @@ func (w *work) foldedSession(x residual.Compare, f *frame, p residual.Param) err
 	if err != nil {
 		return err
 	}
-	up, err := QuoteLiteral(asciiUpper)
+	col, err := w.foldedColumn(ref)
 	if err != nil {
 		return err
 	}
-	w.b.WriteString("pg_catalog.translate(" + ref + "::text, " + up + ", '" + asciiLower + "') COLLATE \"C\" " + x.Op.String() + " " + r)
+	w.b.WriteString(col + " " + x.Op.String() + " " + r)
 	return nil
 }

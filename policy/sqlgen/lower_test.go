@@ -2,6 +2,7 @@ package sqlgen
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -38,32 +39,39 @@ func TestLowerPreimage(t *testing.T) {
 	}
 }
 
-// TestASCIIFold: asciiUpper and asciiLower pair every character Go
-// lower-cases to an ASCII character other than itself with that
-// character, and no other: the column side of a citext comparison with
-// an ASCII session value (foldedSession) is then Go's lower-casing
-// wherever the result can equal an ASCII text.
-func TestASCIIFold(t *testing.T) {
-	want := map[rune]rune{}
-	for r := rune(0); r <= unicode.MaxRune; r++ {
-		if l := unicode.ToLower(r); l != r && l < 0x80 {
-			want[r] = l
+// TestFoldTable: the fold function's table (foldTable) maps every
+// character as Go's unicode.ToLower does, so that translate() with it is
+// strings.ToLower on any text (checked here on every code point, each on
+// its own and all in one text).
+func TestFoldTable(t *testing.T) {
+	from, to := foldTable()
+	fr, tr := []rune(from), []rune(to)
+	if len(fr) != len(tr) || len(fr) < 1000 {
+		t.Fatalf("%d characters map to %d", len(fr), len(tr))
+	}
+	m := map[rune]rune{}
+	for i, r := range fr {
+		if _, dup := m[r]; dup {
+			t.Fatalf("%U twice", r)
 		}
+		m[r] = tr[i]
 	}
-	up, low := []rune(asciiUpper), []rune(asciiLower)
-	if len(up) != len(low) {
-		t.Fatalf("%d characters map to %d", len(up), len(low))
-	}
-	got := map[rune]rune{}
-	for i, r := range up {
-		got[r] = low[i]
-	}
-	if len(got) != len(want) {
-		t.Errorf("%d characters, want %d", len(got), len(want))
-	}
-	for r, l := range want {
-		if got[r] != l {
-			t.Errorf("%U lower-cases to %q, translated to %q", r, l, got[r])
+	var all, want strings.Builder
+	for r := rune(1); r <= unicode.MaxRune; r++ {
+		if r >= 0xd800 && r <= 0xdfff {
+			continue
 		}
+		got, ok := m[r]
+		if !ok {
+			got = r
+		}
+		if l := unicode.ToLower(r); got != l {
+			t.Errorf("%U lower-cases to %U, translated to %U", r, l, got)
+		}
+		all.WriteRune(r)
+		want.WriteRune(got)
+	}
+	if strings.ToLower(all.String()) != want.String() {
+		t.Error("strings.ToLower of every character differs from the table's")
 	}
 }

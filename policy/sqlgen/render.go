@@ -184,7 +184,19 @@ func (w *work) computed(f *frame, cf *model.ComputedField) (string, error) {
 		}
 		arg = q + " => " + arg
 	}
-	if cf.SessionArgument != "" {
+	if cf.SessionArgument != "" && w.r.o.Session != nil && w.d == Postgres {
+		// Row-level security: the session is read inside the database,
+		// as a json object built the same way (SessionJSON).
+		q, err := quoteIdent(w.d, cf.SessionArgument)
+		if err != nil {
+			return "", err
+		}
+		call, err := SessionJSON(w.r.o.Session, w.r.o.Role)
+		if err != nil {
+			return "", err
+		}
+		arg += ", " + q + " => " + call
+	} else if cf.SessionArgument != "" {
 		if w.r.o.Role == "" {
 			return "", fmt.Errorf("sqlgen: computed field %s takes the session, and the options give none", cf.Name)
 		}

@@ -171,34 +171,41 @@ func randomDateTime(r *rand.Rand) string {
 // colon.
 var narrowed = regexp.MustCompile(`\.[0-9]{7}|[+-][0-9]{2}(:?[0-9]{2}[0-9]{2})[ \t\n]*$`).MatchString
 
-// TestSessionLikeAsCheck: a _like pattern read inside the database
-// (SessionSQL: its text, for LIKE) matches the values Check's regular
-// expression (compile.PatternRegex) matches, or fails the statement (a
-// pattern ending in a lone backslash, which Check reads as a backslash):
-// never a match Check does not make.
+// TestSessionLikeAsCheck: a _like or _ilike pattern read inside the
+// database (SessionLike: LIKE with its text, a lone trailing backslash
+// doubled, both sides mapped to case-folding orbits for _ilike) matches
+// exactly the values Check's regular expression (compile.PatternRegex)
+// matches, on 400+ patterns over LIKE's specials and characters whose
+// orbits have several members, and never fails.
 func TestSessionLikeAsCheck(t *testing.T) {
 	ctx := context.Background()
 	db := numbersDB(t, sqlgen.Postgres)
 	schema := fmt.Sprintf("wlike_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
-	s := &sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.value"}
+	s := &sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.value", CaseFold: "casefold"}
 	for _, q := range []string{
 		`CREATE SCHEMA "` + schema + `"`,
 		`CREATE FUNCTION "` + schema + `"."read"(setting text, name text) RETURNS text LANGUAGE sql STABLE AS 'SELECT current_setting(setting)'`,
+		sqlgen.CaseFoldFunctionSQL(`"` + schema + `"."casefold"`),
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	defer db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA "`+schema+`" CASCADE`)
-	read, err := sqlgen.SessionSQL(s, residual.Param{Name: "p", Kind: model.KindText, Pattern: model.OpLike})
-	if err != nil {
-		t.Fatal(err)
+	if _, err := sqlgen.SessionLike(&sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.value"}, model.OpIlike, "$1::text",
+		residual.Param{Name: "p", Kind: model.KindText, Pattern: model.OpIlike}); err == nil {
+		t.Error("an _ilike pattern was read inside the database without the case-fold function")
 	}
-	if _, err := sqlgen.SessionSQL(s, residual.Param{Name: "p", Kind: model.KindText, Pattern: model.OpIlike}); err == nil {
-		t.Error("an _ilike pattern was read inside the database; PostgreSQL's ILIKE folds case otherwise than Check")
+	for _, op := range []model.Operator{model.OpSimilar, model.OpRegex, model.OpIregex} {
+		if _, err := sqlgen.SessionLike(s, op, "$1::text", residual.Param{Name: "p", Kind: model.KindText, Pattern: op}); err == nil {
+			t.Errorf("a %s pattern was read inside the database; its syntax is not LIKE's", op)
+		}
 	}
 	r := rand.New(rand.NewPCG(9, 1))
-	alphabet := []string{"%", "_", `\`, "a", "A", "b", "\n", ".", "*", "é", "[", "]"}
+	// Characters whose case-folding orbits have two or three members
+	// (k, K and the Kelvin sign; s, S and ſ; σ, ς, Σ; ß and ẞ; the
+	// capital I with dot above, alone in its orbit), and LIKE's specials.
+	alphabet := []string{"%", "_", `\`, "a", "A", "b", "\n", ".", "*", "é", "É", "[", "]", "k", "K", "\u212a", "s", "ſ", "σ", "ς", "Σ", "ß", "ẞ", "İ", "i", "ı"}
 	rnd := func(n int) string {
 		var b strings.Builder
 		for range r.IntN(n) {
@@ -206,47 +213,49 @@ func TestSessionLikeAsCheck(t *testing.T) {
 		}
 		return b.String()
 	}
-	patterns := []string{"%", "_", "a%", "%a", `\%`, `\_`, `a\`, `\\`, `%\\%`, "a_b", "A%", "%\n%", ".*", "[a]", `\a`, "é_", ""}
+	patterns := []string{"%", "_", "a%", "%a", `\%`, `\_`, `a\`, `\\`, `\\\`, `%\\%`, "a_b", "A%", "%\n%", ".*", "[a]", `\a`, `\K`, "é_", "", "STRASSE", "%ß%", "K%", "ſ", "σ%"}
 	for range 400 {
 		patterns = append(patterns, rnd(6))
 	}
-	values := []string{"", "a", "A", "ab", "a\nb", "%", "_", `\`, "a%", ".*", "[a]", "é", "éa", "aé", "a_b", "axb"}
+	values := []string{"", "a", "A", "ab", "a\nb", "%", "_", `\`, `a\`, `\\`, "a%", ".*", "[a]", "é", "É", "éa", "aé", "a_b", "axb", "\u212a", "ſ", "straße", "İ", "ς"}
 	for range 40 {
 		values = append(values, rnd(5))
 	}
-	match, nomatch, failed := 0, 0, 0
-	for _, pat := range patterns {
-		re, err := compile.PatternRegex(model.OpLike, pat)
+	for _, op := range []model.Operator{model.OpLike, model.OpIlike} {
+		q, err := sqlgen.SessionLike(s, op, "$1::text", residual.Param{Name: "p", Kind: model.KindText, Pattern: op})
 		if err != nil {
-			t.Fatalf("%q: %v", pat, err)
-		}
-		rx := regexp.MustCompile(re)
-		if _, err := db.ExecContext(ctx, "SELECT set_config('wtest.value', $1, false)", pat); err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range values {
-			var got bool
-			err := db.QueryRowContext(ctx, "SELECT $1::text LIKE "+read, v).Scan(&got)
-			want := rx.MatchString(v)
-			switch {
-			case err != nil:
-				// Only a pattern ending in an odd run of backslashes.
-				if n := len(pat) - len(strings.TrimRight(pat, `\`)); n%2 == 0 {
-					t.Errorf("%q LIKE %q fails: %v", v, pat, err)
+		match, nomatch := 0, 0
+		for _, pat := range patterns {
+			re, err := compile.PatternRegex(op, pat)
+			if err != nil {
+				t.Fatalf("%q: %v", pat, err)
+			}
+			rx := regexp.MustCompile(re)
+			if _, err := db.ExecContext(ctx, "SELECT set_config('wtest.value', $1, false)", pat); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range values {
+				var got bool
+				err := db.QueryRowContext(ctx, "SELECT "+q, v).Scan(&got)
+				want := rx.MatchString(v)
+				switch {
+				case err != nil:
+					t.Errorf("%q %s %q fails: %v", v, op, pat, err)
+				case got != want:
+					t.Errorf("%q %s %q is %v, Check's %s says %v", v, op, pat, got, re, want)
+				case got:
+					match++
+				default:
+					nomatch++
 				}
-				failed++
-			case got != want:
-				t.Errorf("%q LIKE %q is %v, Check's %s says %v", v, pat, got, re, want)
-			case got:
-				match++
-			default:
-				nomatch++
 			}
 		}
-	}
-	t.Logf("%d matches and %d mismatches alike, %d failed (a lone trailing backslash)", match, nomatch, failed)
-	if match < 100 || nomatch < 100 {
-		t.Errorf("%d matches, %d mismatches: the comparison shows too little", match, nomatch)
+		t.Logf("%s: %d matches and %d mismatches alike", op, match, nomatch)
+		if match < 100 || nomatch < 100 {
+			t.Errorf("%s: %d matches, %d mismatches: the comparison shows too little", op, match, nomatch)
+		}
 	}
 }
 

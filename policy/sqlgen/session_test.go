@@ -16,7 +16,7 @@ import (
 func TestSessionSQLRefuses(t *testing.T) {
 	e := &model.Enum{Schema: "public", Name: "mood", Labels: []string{"sad", "ok"}}
 	full := &sqlgen.SessionRead{Schema: "s", Function: "read", Setting: "x", List: "list", Timestamptz: "tz", Labels: "labels",
-		Enums: map[string]*model.Enum{e.String(): e}}
+		Enums: map[string]*model.Enum{e.String(): e}, Fold: "fold"}
 	bare := &sqlgen.SessionRead{Schema: "s", Function: "read", Setting: "x"}
 	for _, c := range []struct {
 		s    *sqlgen.SessionRead
@@ -32,15 +32,22 @@ func TestSessionSQLRefuses(t *testing.T) {
 		{full, residual.Param{Name: "v", Kind: model.KindText, Pattern: model.OpIlike}, ""},
 		{full, residual.Param{Name: "v", Kind: model.KindText, Pattern: model.OpRegex}, ""},
 		{full, residual.Param{Name: "v", Kind: model.KindText, Pattern: model.OpSimilar}, ""},
-		{full, residual.Param{Name: "v", Kind: model.KindText, Fold: true}, `pg_catalog.translate("s"."read"('x', 'v'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`},
-		{full, residual.Param{Name: "v", Kind: model.KindText, Fold: true, Array: true}, ""},
+		{full, residual.Param{Name: "v", Kind: model.KindText, Fold: true}, `"s"."fold"("s"."read"('x', 'v'))`},
+		{bare, residual.Param{Name: "v", Kind: model.KindText, Fold: true}, ""},
+		{full, residual.Param{Name: "v", Kind: model.KindText, Fold: true, Array: true}, `ARRAY(SELECT "s"."fold"(e.x) FROM unnest("s"."list"("s"."read"('x', 'v'))) AS e(x))`},
 		{full, residual.Param{Name: "v", Kind: model.KindText, Fold: true, Pattern: model.OpIlike}, ""},
 		{full, residual.Param{Name: "v", Kind: model.KindText, PadSpace: true}, `pg_catalog.rtrim("s"."read"('x', 'v'), ' ')`},
 		{full, residual.Param{Name: "v", Kind: model.KindText, PadSpace: true, Array: true}, ""},
 		{full, residual.Param{Name: "v", Kind: model.KindText, PadSpace: true, Fold: true}, ""},
 		{full, residual.Param{Name: "v", Kind: model.KindText, PadSpace: true, Pattern: model.OpLike}, ""},
-		{full, residual.Param{Name: "v", Kind: model.KindText, Canon: "time"}, ""},
-		{full, residual.Param{Name: "v", Kind: model.KindJSONB}, ""},
+		{full, residual.Param{Name: "v", Kind: model.KindText, Canon: model.CanonTime}, `"s"."read"('x', 'v')::time`},
+		{full, residual.Param{Name: "v", Kind: model.KindText, Canon: model.CanonTime, Array: true}, `"s"."list"("s"."read"('x', 'v'))::time[]`},
+		{full, residual.Param{Name: "v", Kind: model.KindText, Canon: model.CanonInterval}, ""},
+		{full, residual.Param{Name: "v", Kind: model.KindText, Canon: model.CanonBytea}, `::bytea`},
+		{full, residual.Param{Name: "v", Kind: model.KindText, Canon: model.CanonInet}, ""},
+		{full, residual.Param{Name: "v", Kind: model.KindText, Canon: model.CanonArray}, ""},
+		{full, residual.Param{Name: "v", Kind: model.KindJSONB}, `"s"."read"('x', 'v')::jsonb`},
+		{full, residual.Param{Name: "v", Kind: model.KindJSONB, Array: true}, `"s"."list"("s"."read"('x', 'v'))::jsonb[]`},
 		{full, residual.Param{Name: "v", Kind: model.KindText, Enum: e.String()}, `"s"."labels"(ARRAY["s"."read"('x', 'v')], ARRAY['sad', 'ok']::text[])`},
 		{full, residual.Param{Name: "v", Kind: model.KindText, Enum: "public.other"}, ""},
 		{bare, residual.Param{Name: "v", Kind: model.KindText, Enum: e.String()}, ""},

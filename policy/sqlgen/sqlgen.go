@@ -136,6 +136,22 @@ type SessionRead struct {
 	// database.
 	Labels string
 	Enums  map[string]*model.Enum
+	// JSON, when not empty, is the function in Schema that returns the
+	// session as the json object Hasura passes a computed field that
+	// takes it (session_argument), as Options.SessionVars and Role are
+	// passed outside row-level security: JSON(setting, path, role)
+	// (SessionJSON). Empty: such a computed field is not called.
+	JSON string
+	// Fold, when not empty, is the function in Schema that lower-cases
+	// text as Check lower-cases a citext value (FoldFunctionSQL). Empty:
+	// a variable compared with a citext column is not read inside the
+	// database.
+	Fold string
+	// CaseFold, when not empty, is the function in Schema that maps text
+	// to its simple case-folding orbits (CaseFoldFunctionSQL), for
+	// _ilike with a session pattern. Empty: such a pattern is not read
+	// inside the database.
+	CaseFold string
 }
 
 // Fragment is rendered SQL with its bind parameters, in placeholder order.

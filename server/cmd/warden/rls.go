@@ -14,7 +14,7 @@ import (
 
 func (a *app) rls(ctx context.Context, args []string) error {
 	cfg := server.DefaultConfig()
-	var out, setting, fnSchema, namespace, claimsPath string
+	var out, setting, fnSchema, namespace, claimsPath, backendOnly string
 	var roles, schemas listFlag
 	var drop, partial bool
 	fs := a.flagSet("rls", "[DIR | --policy DIR] [--schema FILE] [--out FILE] [--drop] [flags]",
@@ -42,12 +42,13 @@ func (a *app) rls(ctx context.Context, args []string) error {
 	fs.StringVar(&fnSchema, "function-schema", "public", "`schema` of the functions the script creates (warden_session, helpers, preset triggers')")
 	fs.StringVar(&namespace, "claims-namespace", "", "the session variables are the json object under this `key` of the setting's (Hasura's https://hasura.io/jwt/claims); default the setting's object itself, as PostgREST")
 	fs.StringVar(&claimsPath, "claims-path", "", "the session variables are the json object at this `path` of the setting's, in Hasura's claims_namespace_path syntax ($.hasura.claims)")
+	fs.StringVar(&backendOnly, "backend-only-setting", "", "express backend_only permissions: they hold where this transaction-local `setting` is 'true', which only a trusted backend may set (as Hasura's x-hasura-use-backend-only-permissions with the admin secret); default refused")
 	fs.Var(&roles, "role", "map a Hasura role to the database role a service uses for it, as `hasura=db` (repeatable); unmapped roles keep their name")
 	fs.Var(&schemas, "db-schema", "map a schema of the policy to the database schema holding its tables, as `policy=db` (repeatable)")
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	o := rls.Options{Setting: setting, FunctionSchema: fnSchema, Roles: map[string]string{}, Schemas: map[string]string{}}
+	o := rls.Options{Setting: setting, FunctionSchema: fnSchema, Roles: map[string]string{}, Schemas: map[string]string{}, BackendOnlySetting: backendOnly}
 	switch {
 	case namespace != "" && claimsPath != "":
 		return usageError{fmt.Errorf("--claims-namespace and --claims-path both cannot be set")}

@@ -132,3 +132,40 @@ func TestRLSCLI(t *testing.T) {
 		}
 	})
 }
+
+// TestRLSBackendOnlyCLI: a backend_only permission is refused unless
+// --backend-only-setting names the setting a trusted backend sets; then
+// its policy holds only where that setting is 'true'.
+func TestRLSBackendOnlyCLI(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "databases"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, dir, "schema.yaml", "tables:\n  - name: public.jobs\n    columns:\n      - {name: id, type: integer}\n      - {name: owner, type: text}\n    primary_key: [id]\n")
+	writeTestFile(t, filepath.Join(dir, "databases"), "databases.yaml", `- name: default
+  kind: postgres
+  tables:
+    - table: {schema: public, name: jobs}
+      delete_permissions:
+        - role: svc
+          permission: {filter: {owner: {_eq: X-Hasura-Owner}}, backend_only: true}
+`)
+	_, stderr, err := runCLI(t, nil, "rls", "--policy", dir)
+	if err == nil || !strings.Contains(stderr, "backend_only") || !strings.Contains(stderr, "--backend-only-setting") {
+		t.Fatalf("without the option: err %v, stderr %s; want the permission refused, naming the option", err, stderr)
+	}
+	if _, _, err := runCLI(t, nil, "rls", "--policy", dir, "--backend-only-setting", "backend_only"); err == nil || !strings.Contains(err.Error(), "not a custom setting name") {
+		t.Errorf("an unqualified setting: %v, want an error naming it", err)
+	}
+	out := filepath.Join(t.TempDir(), "rls.sql")
+	if _, stderr, err := runCLI(t, nil, "rls", "--policy", dir, "--backend-only-setting", "app.backend_only", "--out", out); err != nil {
+		t.Fatalf("with the option: %v\n%s", err, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `USING (CASE WHEN pg_catalog.current_setting('app.backend_only', true) = 'true' THEN `; !strings.Contains(string(b), want) {
+		t.Errorf("the delete policy does not require the setting (want %s):\n%s", want, b)
+	}
+}
