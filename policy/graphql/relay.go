@@ -147,14 +147,13 @@ func decideConnection(w *walk, p *model.Policy, req Request, op ast.Operation, f
 // hide it (it hides table connections only). It takes the function's
 // args (not read, as on /v1/graphql) and a table connection's
 // arguments, and selects pageInfo and edges with nodes of the returned
-// table, decided as a table connection's.
+// table, decided as a table connection's. In a source named by
+// graphql-default the field is denied where the role's schema lacks it
+// and otherwise undecided (its types are named by the convention).
 func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast.Field, fn *model.TrackedFunction) RootField {
 	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: FunctionField}
 	t := p.Tables[fn.Returns]
 	switch {
-	case p.GraphQL.GraphQLDefaultSources[fn.Source]:
-		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("%s is tracked function %s's connection in the Relay API, in source %s named by the graphql-default naming convention, whose Relay schema CheckGraphQL does not read", f.Name, fn.Name, fn.Source)
-		return rf
 	case fn.Mutation:
 		rf.Decision, rf.Reason = Deny, fmt.Sprintf("field '%s' not found in type: '%s_root': function %s is exposed as a mutation, and the Relay API has connections of query functions only", f.Name, op, fn.Name)
 		return rf
@@ -162,6 +161,7 @@ func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Oper
 		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("table %s is not in the policy", fn.Returns)
 		return rf
 	}
+	graphqlDefault := p.GraphQL.GraphQLDefaultSources[fn.Source]
 	d := &tableDecider{walk: w, p: p, req: req}
 	rf.Table = &TableField{Table: t.Name, Kind: "function_connection"}
 	rf.Decision = Allow
@@ -179,6 +179,12 @@ func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Oper
 		}
 		if len(t.PrimaryKey) == 0 {
 			return deny("field '%s' not found in type: '%s_root': function %s returns rows of %s, which has no primary key, and the Relay API serves connections only of tables with one", f.Name, op, fn.Name, t.Name)
+		}
+		if graphqlDefault {
+			// The field is in the role's schema; its arguments and
+			// selections are named by the convention, which the Relay
+			// deciders do not read (as for table connections).
+			return &undecidedError{fmt.Sprintf("%s is tracked function %s's connection in the Relay API, in source %s named by the graphql-default naming convention, whose Relay types CheckGraphQL does not read", f.Name, fn.Name, fn.Source)}
 		}
 		// The function's own arguments are not read (as on /v1/graphql):
 		// the connection's are.

@@ -72,6 +72,9 @@ func TestDecideRelayFunctionConnections(t *testing.T) {
 		{name: "a graphql-default source's connection is not decided", role: "user",
 			query: `{ blog { gd_SearchPosts_connection_v2 { edges { node { id } } } } }`, ns: "blog",
 			want: graphql.Undecided, why: "graphql-default"},
+		{name: "but it is absent for a role without the select permission", role: "nobody",
+			query: `{ blog { gd_SearchPosts_connection_v2 { edges { node { id } } } } }`, ns: "blog",
+			want: graphql.Deny, why: "role nobody has no select permission on public.posts"},
 		// /v1/graphql's function fields are not in the Relay API.
 		{name: "a function's field", role: "user",
 			query: `{ search_articles { id } }`, want: graphql.Deny, why: "field 'search_articles' not found in type: 'query_root'"},
