@@ -183,3 +183,39 @@ func TestDecideCustomizedFunctions(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDecideCustomizedFunctions: any document decided against the
+// customized sources of testdata/funcnames, on /v1/graphql or the Relay
+// API, gives a result or a typed error, never a panic; a function field
+// allowed to user is never allowed to a role without permissions.
+func FuzzDecideCustomizedFunctions(f *testing.F) {
+	p, err := load.Dir(context.Background(), "testdata/funcnames")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, q := range []string{
+		`{ ext { x_search_events_v1(args: {q: "a"}) { id kind } x_events_stats_v1 { aggregate { count } } } }`,
+		`{ p_lookup_notes_q { id } blog { gd_SearchPosts_v2 { viewCount } } }`,
+		`{ search_articles_connection(first: 1) { edges { cursor node { id title } } } }`,
+		`{ ext { x_search_events_connection_v1 { pageInfo { hasNextPage } } } }`,
+	} {
+		f.Add(q, false)
+		f.Add(q, true)
+	}
+	uid := map[string]string{"x-hasura-user-id": "7"}
+	f.Fuzz(func(t *testing.T, q string, relay bool) {
+		res, err := graphql.Decide(p, graphql.Request{Role: "user", Vars: uid, Query: q, Relay: relay})
+		if err != nil {
+			return
+		}
+		other, err := graphql.Decide(p, graphql.Request{Role: "nobody", Query: q, Relay: relay})
+		if err != nil {
+			t.Fatalf("nobody: %v (user: no error)", err)
+		}
+		for i, rf := range res.RootFields {
+			if rf.Kind == graphql.FunctionField && i < len(other.RootFields) && other.RootFields[i].Decision == graphql.Allow {
+				t.Fatalf("%s allowed to a role without permissions: %s", rf.Name, q)
+			}
+		}
+	})
+}
