@@ -159,8 +159,8 @@ func Decide(p *model.Policy, req Request) (*Result, error) {
 			res.RootFields = append(res.RootFields, rfs...)
 			continue
 		}
-		ns := meta.Namespaces[f.Name]
-		if ns == nil || meta.Actions[f.Name] != nil || meta.Functions[f.Name] != nil {
+		ns, fns := meta.Namespaces[f.Name], meta.FunctionNamespaces[f.Name]
+		if ns == nil && fns == nil || meta.Actions[f.Name] != nil || meta.Functions[f.Name] != nil {
 			rf := decideField(w, p, req, op.Operation, f)
 			if rf.err != nil {
 				return nil, rf.err
@@ -173,7 +173,7 @@ func Decide(p *model.Policy, req Request) (*Result, error) {
 			return nil, err
 		}
 		for _, k := range kids {
-			rf := decideNamespaced(w, p, req, op.Operation, k, ns)
+			rf := decideNamespaced(w, p, req, op.Operation, k, ns, fns)
 			rf.Namespace = f.Alias
 			res.RootFields = append(res.RootFields, rf)
 		}
@@ -247,16 +247,31 @@ func tableRootOn(kind string, op ast.Operation) bool {
 }
 
 // decideNamespaced decides a field under a source's namespace: only that
-// source's table root fields (and __typename) are there.
-func decideNamespaced(w *walk, p *model.Policy, req Request, opType ast.Operation, f *ast.Field, ns map[string]model.TableRootField) RootField {
+// source's table root fields and tracked functions' (and __typename) are
+// there (Hasura's buildSource puts every root field of the source under
+// it: customizeFields).
+func decideNamespaced(w *walk, p *model.Policy, req Request, opType ast.Operation, f *ast.Field, ns map[string]model.TableRootField, fns map[string]*model.TrackedFunction) RootField {
 	if f.Name == "__typename" {
 		return RootField{ResponseKey: f.Alias, Name: f.Name, Kind: IntrospectionField, Decision: Allow, Reason: "__typename is in every role's schema"}
+	}
+	if fn := fns[f.Name]; fn != nil && functionOn(fn, opType) {
+		return decideFunctionField(w, p, req, f, fn)
 	}
 	if tf, ok := ns[f.Name]; ok && tableRootOn(tf.Kind, opType) {
 		return decideTable(w, p, req, opType, f, tf)
 	}
 	return RootField{ResponseKey: f.Alias, Name: f.Name, Decision: Undecided,
-		Reason: fmt.Sprintf("%s is not a table root field of the namespace on the %s root", f.Name, opType)}
+		Reason: fmt.Sprintf("%s is neither a table root field nor a tracked function of the namespace on the %s root", f.Name, opType)}
+}
+
+// decideFunctionField decides a tracked function's root field (or its
+// aggregate's) and its selection set. Under graphql-default, load names
+// the function's root fields by the convention, and functionSelections
+// reads its selection by the returned table's names.
+func decideFunctionField(w *walk, p *model.Policy, req Request, f *ast.Field, fn *model.TrackedFunction) RootField {
+	r := decideFunction(p, req.Role, fn, f.Name)
+	r.ResponseKey = f.Alias
+	return functionSelections(w, p, req, f, fn, r)
 }
 
 // decideField decides one root field: one case per kind of field.
@@ -268,12 +283,7 @@ func decideField(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 	case IntrospectionField:
 		return decideIntrospection(meta, req.Role, f)
 	case FunctionField:
-		// Under graphql-default, load names the function's root fields by
-		// the convention, and functionSelections reads its selection by
-		// the returned table's names.
-		r := decideFunction(p, req.Role, meta.Functions[f.Name], f.Name)
-		r.ResponseKey = f.Alias
-		return functionSelections(w, p, req, f, meta.Functions[f.Name], r)
+		return decideFunctionField(w, p, req, f, meta.Functions[f.Name])
 	case TableRootFieldKind:
 		return decideTable(w, p, req, opType, f, tf)
 	}

@@ -8,9 +8,10 @@
 // whether an operation is in the allow list.
 //
 // Request.Relay decides an operation sent to Hasura's Relay API
-// (/v1beta1/relay) instead (relay.go): <table>_connection and node(id:)
-// on its query and subscription roots, and the Relay types of tables (id
-// the node id, <rel>_connection) everywhere, mutations included.
+// (/v1beta1/relay) instead (relay.go): <table>_connection,
+// <function>_connection and node(id:) on its query and subscription
+// roots, and the Relay types of tables (id the node id, <rel>_connection)
+// everywhere, mutations included.
 //
 // Table root fields (table.go) are decided as Hasura builds a role's
 // schema: a field exists when the role has the permission its kind needs
@@ -29,7 +30,8 @@
 // relationships, returning, nested inserts and upserts) for the caller to
 // ask Filter about. A table's remote relationships (table_remote.go)
 // are decided as Hasura builds them: to another source's table like a
-// relationship, to a remote schema against the role's schema of it; a
+// relationship, to a remote schema against the role's schema of it, and
+// never in where or order_by, whose types have no field for one; a
 // native query's relationships (native.go) by the select permission on
 // their target. A native query's where, order_by and distinct_on
 // (native_args.go) are over its logical model's fields, every one of
@@ -44,7 +46,9 @@
 // distinctOn, onConflict, updateColumns, _deleteKey) and aggregate
 // functions (stddevPop), array relationship aggregates (commentsAggregate),
 // and PascalCase types in messages (BlogPostsBoolExp). Its tracked
-// functions have camelCase root fields (searchArticles); its native
+// functions have camelCase root fields (searchArticles). A source's
+// root field prefix, suffix and namespace apply to tracked functions as
+// to tables, under either convention (load names them). Its native
 // queries keep their names. Where Warden cannot tell a name Hasura gives
 // (a column or relationship name the convention treats differently in
 // different places or versions), the fields that may use it are

@@ -21,9 +21,11 @@ import (
 //     query_root_fields (subscription_root_fields) keep select,
 //     <table>_connection (buildRelayQueryAndSubscriptionFields), named by
 //     the table's GraphQL name and the source's root field prefix, suffix
-//     and namespace; tracked functions' <function>_connection fields too
-//     (not decided here). No <table>, _by_pk, _aggregate, _stream, action
-//     query, native query or remote schema field is there.
+//     and namespace; and, for each tracked query function whose table
+//     has a primary key, <function>_connection, named by the function's
+//     GraphQL name the same way (decideFunctionConnection). No <table>,
+//     _by_pk, _aggregate, _stream, <function>, <function>_aggregate,
+//     action query, native query or remote schema field is there.
 //   - its mutation root is /v1/graphql's without remote schemas.
 //   - a table's type there implements Node: its id field is the node id
 //     (base64 of [1, schema, table, primary key values...]), given when
@@ -57,10 +59,12 @@ func decideRelay(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast
 		return one(decideIntrospection(meta, req.Role, f))
 	case meta.RelayFields[name].Table.Name != "":
 		return one(decideConnection(w, p, req, op, f, meta.RelayFields[name]))
+	case meta.RelayFunctions[name] != nil:
+		return one(decideFunctionConnection(w, p, req, op, f, meta.RelayFunctions[name]))
 	case name == "node":
 		return one(decideNode(w, p, req, f))
-	case meta.RelayNamespaces[name] != nil:
-		ns := meta.RelayNamespaces[name]
+	case meta.RelayNamespaces[name] != nil || meta.RelayFunctionNamespaces[name] != nil:
+		ns, fns := meta.RelayNamespaces[name], meta.RelayFunctionNamespaces[name]
 		kids, err := w.rootFields(f.SelectionSet)
 		if err != nil {
 			w.fail(err)
@@ -74,9 +78,11 @@ func decideRelay(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast
 				rf = RootField{ResponseKey: k.Alias, Name: k.Name, Kind: IntrospectionField, Decision: Allow, Reason: "__typename is in every role's schema"}
 			case ok:
 				rf = decideConnection(w, p, req, op, k, tf)
+			case fns[k.Name] != nil:
+				rf = decideFunctionConnection(w, p, req, op, k, fns[k.Name])
 			default:
 				rf = RootField{ResponseKey: k.Alias, Name: k.Name, Decision: Undecided,
-					Reason: fmt.Sprintf("%s is not a table connection of the namespace in the Relay API", k.Name)}
+					Reason: fmt.Sprintf("%s is not a table or function connection of the namespace in the Relay API", k.Name)}
 			}
 			rf.Namespace = f.Alias
 			out = append(out, rf)
@@ -84,16 +90,11 @@ func decideRelay(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast
 		return out, true
 	}
 	rf := RootField{ResponseKey: f.Alias, Name: f.Name}
-	if base, ok := strings.CutSuffix(f.Name, "_connection"); ok && meta.Functions[base] != nil {
-		rf.Kind, rf.Decision = FunctionField, Undecided
-		rf.Reason = fmt.Sprintf("%s is tracked function %s's connection in the Relay API, which CheckGraphQL does not decide", f.Name, meta.Functions[base].Name)
-		return one(rf)
-	}
 	kind, _ := classify(meta, op, f.Name)
 	if kind != Unknown || meta.NativeQueries[f.Name] != nil || meta.Namespaces[f.Name] != nil ||
 		len(remoteOwners(meta, op, f.Name)) > 0 || len(remoteNamespaces(meta, f.Name)) > 0 {
 		rf.Kind, rf.Decision = kind, Deny
-		rf.Reason = fmt.Sprintf("field '%s' not found in type: '%s_root': Hasura's Relay API serves node and <table>_connection fields there, not /v1/graphql's", f.Name, op)
+		rf.Reason = fmt.Sprintf("field '%s' not found in type: '%s_root': Hasura's Relay API serves node and <table>_connection (and <function>_connection) fields there, not /v1/graphql's", f.Name, op)
 		return one(rf)
 	}
 	rf.Decision = Undecided
@@ -128,6 +129,73 @@ func decideConnection(w *walk, p *model.Policy, req Request, op ast.Operation, f
 			return deny("field '%s' not found in type: '%s_root': the select permission of role %s on %s leaves select out of its %s_root_fields, which drops the Relay connection too", f.Name, op, req.Role, t.Name, op)
 		}
 		return d.connection(t, sel, f, f.Alias, "", tf.TypeName, 0)
+	}())
+	if rf.Decision == Allow && len(d.encoded) > 0 {
+		rf.Reason += "; " + d.encodedNotes()
+	}
+	return rf
+}
+
+// decideFunctionConnection decides a tracked function's
+// <function>_connection root field, as Hasura's
+// buildRelayQueryAndSubscriptionFields (Hasura.GraphQL.Schema) and
+// selectFunctionConnection (Hasura.Backends.Postgres.Schema.Select)
+// build it: only a function exposed as a query has one (takeExposedAs
+// FEAQuery), only when the table it returns has a primary key, and only
+// for a role with a select permission on that table (admin always);
+// no function permission is asked for, and query_root_fields does not
+// hide it (it hides table connections only). It takes the function's
+// args (not read, as on /v1/graphql) and a table connection's
+// arguments, and selects pageInfo and edges with nodes of the returned
+// table, decided as a table connection's. In a source named by
+// graphql-default the field is denied where the role's schema lacks it
+// and otherwise undecided (its types are named by the convention).
+func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast.Field, fn *model.TrackedFunction) RootField {
+	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: FunctionField}
+	t := p.Tables[fn.Returns]
+	switch {
+	case fn.Mutation:
+		rf.Decision, rf.Reason = Deny, fmt.Sprintf("field '%s' not found in type: '%s_root': function %s is exposed as a mutation, and the Relay API has connections of query functions only", f.Name, op, fn.Name)
+		return rf
+	case t == nil:
+		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("table %s is not in the policy", fn.Returns)
+		return rf
+	}
+	graphqlDefault := p.GraphQL.GraphQLDefaultSources[fn.Source]
+	d := &tableDecider{walk: w, p: p, req: req}
+	rf.Table = &TableField{Table: t.Name, Kind: "function_connection"}
+	rf.Decision = Allow
+	rf.Reason = fmt.Sprintf("function %s: its rows are those of %s under role %s's select permission, and %s has a primary key (each selection's rows are Filter's answer)", fn.Name, t.Name, req.Role, t.Name)
+	if req.Role == model.AdminRole {
+		rf.Reason = fmt.Sprintf("admin may use every function connection (function %s returns rows of %s, which has a primary key)", fn.Name, t.Name)
+	}
+	d.settle(&rf, func() error {
+		if t.GraphQL != nil && t.GraphQL.NamesUnknown {
+			return &undecidedError{fmt.Sprintf("%s: function %s returns rows of %s, whose GraphQL field names Warden cannot tell (see the load notes)", f.Name, fn.Name, t.Name)}
+		}
+		sel, err := d.perm(t, model.OpSelect, f.Name)
+		if err != nil {
+			return err
+		}
+		if len(t.PrimaryKey) == 0 {
+			return deny("field '%s' not found in type: '%s_root': function %s returns rows of %s, which has no primary key, and the Relay API serves connections only of tables with one", f.Name, op, fn.Name, t.Name)
+		}
+		if graphqlDefault {
+			// The field is in the role's schema; its arguments and
+			// selections are named by the convention, which the Relay
+			// deciders do not read (as for table connections).
+			return &undecidedError{fmt.Sprintf("%s is tracked function %s's connection in the Relay API, in source %s named by the graphql-default naming convention, whose Relay types CheckGraphQL does not read", f.Name, fn.Name, fn.Source)}
+		}
+		// The function's own arguments are not read (as on /v1/graphql):
+		// the connection's are.
+		g := *f
+		g.Arguments = nil
+		for _, a := range f.Arguments {
+			if a.Name != "args" {
+				g.Arguments = append(g.Arguments, a)
+			}
+		}
+		return d.connection(t, sel, &g, f.Alias, "", typeName(t), 0)
 	}())
 	if rf.Decision == Allow && len(d.encoded) > 0 {
 		rf.Reason += "; " + d.encodedNotes()

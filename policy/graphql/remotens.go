@@ -43,7 +43,7 @@ func namespaceConflict(meta *model.GraphQLMetadata, op ast.Operation, name strin
 		return "the namespace of the remote schemas " + strings.Join(names, ", ")
 	}
 	var what []string
-	if meta.Namespaces[name] != nil {
+	if meta.Namespaces[name] != nil || meta.FunctionNamespaces[name] != nil {
 		what = append(what, "a source's root field namespace")
 	}
 	switch kind, _ := classify(meta, op, name); kind {

@@ -252,13 +252,14 @@ func (d *tableDecider) boolExp(t *model.Table, sel *model.Permission, v any, tna
 				}
 				continue
 			}
+			if err := remoteInInput(t, k, tname); err != nil {
+				return err
+			}
 			ref, err := d.field(t, sel, k, tname)
 			if err != nil {
 				return err
 			}
 			switch {
-			case ref.remote != nil:
-				return &undecidedError{fmt.Sprintf("%s is a remote relationship of %s, which Warden does not decide in a where argument", k, t.Name)}
 			case ref.aggregate:
 				// An aggregation predicate ({count: {arguments, filter,
 				// predicate}}, bool_and, bool_or): its arguments and
@@ -274,6 +275,34 @@ func (d *tableDecider) boolExp(t *model.Table, sel *model.Permission, v any, tna
 		}
 	}
 	return nil
+}
+
+// remoteInInput denies a remote relationship of t (or a to_source
+// array one's aggregate) named as field k of a where or order_by input
+// (type typ): Hasura's <table>_bool_exp and <table>_order_by have no
+// field for one, whatever its target and the role's permissions
+// (Hasura.GraphQL.Schema.BoolExp tableBoolExp and
+// Hasura.GraphQL.Schema.OrderBy orderByExp map FIRemoteRelationship to
+// empty: "Using remote relationship fields in boolean expressions is not
+// supported"; aggregation predicates, AggregationPredicates.hs, are
+// built from the table's own array relationships only). A column or
+// computed field of that name is what the field is.
+func remoteInInput(t *model.Table, k, typ string) error {
+	if _, col := columnByField(t, k); col {
+		return nil
+	}
+	if _, cf := t.Computed[k]; cf {
+		return nil
+	}
+	rr, aggregate := remoteRef(t, k)
+	if rr == nil {
+		return nil
+	}
+	what := "a remote relationship"
+	if aggregate {
+		what = "the aggregate of remote relationship " + rr.Name
+	}
+	return deny("field '%s' not found in type: '%s': %s is %s of %s, which Hasura's where and order_by inputs do not have", k, typ, k, what, t.Name)
 }
 
 // aggregatePredicate decides an aggregation predicate of a where: the
@@ -351,12 +380,13 @@ func (d *tableDecider) orderExp(t *model.Table, sel *model.Permission, v any, tn
 	for _, item := range asList(v) {
 		obj, _ := item.(map[string]any)
 		for k, x := range obj {
+			if err := remoteInInput(t, k, orderType); err != nil {
+				return err
+			}
 			ref, err := d.field(t, sel, k, orderType)
 			switch {
 			case err != nil:
 				return err
-			case ref.remote != nil:
-				return &undecidedError{fmt.Sprintf("%s is a remote relationship of %s, which Warden does not decide in an order_by argument", k, t.Name)}
 			case ref.rel != nil && ref.rel.Kind == model.RelArray && !ref.aggregate:
 				return deny("field '%s' not found in type: '%s': an array relationship orders by its aggregate", k, orderType)
 			case ref.rel != nil && !ref.aggregate:

@@ -139,6 +139,9 @@ func (ld *loader) readDir2Functions(root string) {
 // names, and gives inherited roles their parents' function permissions.
 func (ld *loader) finishFunctions(out *model.GraphQLMetadata, inherited map[string][]string) {
 	out.Functions = map[string]*model.TrackedFunction{}
+	out.FunctionNamespaces = map[string]map[string]*model.TrackedFunction{}
+	out.RelayFunctions = map[string]*model.TrackedFunction{}
+	out.RelayFunctionNamespaces = map[string]map[string]*model.TrackedFunction{}
 	out.FunctionsByName = map[model.TableName]*model.TrackedFunction{}
 	seen := map[model.TableName]bool{}
 	for _, d := range ld.gql.functions {
@@ -156,6 +159,10 @@ func (ld *loader) finishFunctions(out *model.GraphQLMetadata, inherited map[stri
 		case ld.tables[*sf.setof] == nil:
 			ld.notef("%s: tracked function %s is not decided: it returns %s, which is not a tracked table", d.loc.source(), d.name, *sf.setof)
 			continue
+		}
+		cust := ld.sourceGQL(d.source)
+		if cust == nil {
+			cust = &model.SourceGraphQL{}
 		}
 		base := d.name.Name
 		if d.name.Schema != "public" {
@@ -175,12 +182,13 @@ func (ld *loader) finishFunctions(out *model.GraphQLMetadata, inherited map[stri
 				f.AggregateField = d.customAgg
 			}
 		}
-		if cust := ld.sourceGQL(d.source); cust != nil && cust != gqlUnknown && cust.GraphQLDefault {
-			if cust.Namespace != "" || cust.Prefix != "" || cust.Suffix != "" {
-				ld.notef("%s: tracked function %s is not decided: its source names it by the graphql-default naming convention under a root_fields namespace, prefix or suffix, which Warden does not apply to functions", d.loc.source(), d.name)
-				continue
-			}
+		if cust.GraphQLDefault {
 			graphqlDefaultFunction(f, d, base)
+		}
+		connection := customizeFunctionField(cust, f.RootField+"_connection")
+		f.RootField = customizeFunctionField(cust, f.RootField)
+		if f.AggregateField != "" {
+			f.AggregateField = customizeFunctionField(cust, f.AggregateField)
 		}
 		if ld.tables[d.name] == nil {
 			// A function named like a table is reached through its root
@@ -195,21 +203,58 @@ func (ld *loader) finishFunctions(out *model.GraphQLMetadata, inherited map[stri
 				f.InheritedRoles[r] = true
 			}
 		}
+		if cust == gqlUnknown {
+			// Check and Filter on the function's name still answer; its
+			// GraphQL root fields are not decided.
+			ld.notef("%s: the root fields of tracked function %s are not decided by CheckGraphQL: Warden cannot tell how source %s names them (see the note on its customization)", d.loc.source(), d.name, d.source)
+			continue
+		}
+		fields, relay := out.Functions, out.RelayFunctions
+		if ns := cust.Namespace; ns != "" {
+			if out.FunctionNamespaces[ns] == nil {
+				out.FunctionNamespaces[ns] = map[string]*model.TrackedFunction{}
+				out.RelayFunctionNamespaces[ns] = map[string]*model.TrackedFunction{}
+			}
+			fields, relay = out.FunctionNamespaces[ns], out.RelayFunctionNamespaces[ns]
+		}
 		for _, name := range []string{f.RootField, f.AggregateField} {
 			if name == "" {
 				continue
 			}
-			if prev := out.Functions[name]; prev != nil {
+			if prev := fields[name]; prev != nil {
 				ld.problemf(d.loc, nil, "functions %s and %s both have the root field %s", prev.Name, d.name, name)
 				continue
 			}
-			if a := out.Actions[name]; a != nil && (f.Mutation == (a.Type == model.ActionMutation) || !f.Mutation && a.Async) {
+			if a := out.Actions[name]; cust.Namespace == "" && a != nil && (f.Mutation == (a.Type == model.ActionMutation) || !f.Mutation && a.Async) {
 				ld.problemf(d.loc, nil, "function %s has the root field %s, which is also an action", d.name, name)
 				continue
 			}
-			out.Functions[name] = f
+			fields[name] = f
+		}
+		if relay[connection] == nil {
+			relay[connection] = f
 		}
 	}
+}
+
+// customizeFunctionField applies a source's root field prefix and suffix
+// to a function's root field name as Hasura does for every root field of
+// the source, tables' and functions' alike: buildSource passes the
+// source's MkRootFieldName (_rscRootFields) to the function builders,
+// whose selectFunction, selectFunctionAggregate and
+// selectFunctionConnection (Hasura.Backends.Postgres.Schema.Select) name
+// their fields runMkRootFieldName of _fiGQLName, _fiGQLAggregateName and
+// _fiGQLName <> "_connection"; the root field customizer is
+// applyPrefixSuffix (Hasura.RQL.Types.SourceCustomization): prefix, name
+// and suffix concatenated under hasura-default, and under
+// graphql-default the prefix as written, the name's and the suffix's
+// first letters raised (wrapGraphqlDefault). The namespace nests them
+// (customizeFields).
+func customizeFunctionField(cust *model.SourceGraphQL, name string) string {
+	if cust.GraphQLDefault {
+		return wrapGraphqlDefault(cust.Prefix, name, cust.Suffix)
+	}
+	return cust.Prefix + name + cust.Suffix
 }
 
 // inheritsFunction says whether role or one of its parents has a function

@@ -561,13 +561,23 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 		}
 		m := map[string]model.TableRootField{}
 		for name, c := range fields {
-			if c.count > 1 {
+			switch {
+			case c.count > 1:
 				ld.notef("root field %s.%s is claimed by more than one table: not decided by CheckGraphQL", ns, name)
-				continue
+			case out.FunctionNamespaces[ns][name] != nil:
+				ld.notef("root field %s.%s of %s is also a function's: not decided by CheckGraphQL", ns, name, c.f.Table)
+			default:
+				m[name] = c.f
 			}
-			m[name] = c.f
 		}
 		out.Namespaces[ns] = m
+	}
+	for ns := range out.FunctionNamespaces {
+		if out.Actions[ns] != nil || out.Functions[ns] != nil || claims[""][ns] != nil {
+			ld.notef("root field namespace %s is also a root field: its functions are not decided by CheckGraphQL", ns)
+			delete(out.FunctionNamespaces, ns)
+			delete(out.RelayFunctionNamespaces, ns)
+		}
 	}
 	out.RelayFields = map[string]model.TableRootField{}
 	out.RelayNamespaces = map[string]map[string]model.TableRootField{}
@@ -577,10 +587,19 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 			m = map[string]model.TableRootField{}
 			out.RelayNamespaces[ns] = m
 		}
+		fns := out.RelayFunctions
+		if ns != "" {
+			fns = out.RelayFunctionNamespaces[ns]
+		}
 		for name, c := range fields {
-			// Two tables claiming one name: Hasura reports the conflict;
-			// neither is decided (answered undecided).
-			if c.count == 1 {
+			// Two tables, or a table and a function, claiming one name:
+			// Hasura reports the conflict; neither is decided (answered
+			// undecided).
+			switch {
+			case fns[name] != nil:
+				ld.notef("Relay root field %s is both a table's and a function's connection: not decided by CheckGraphQL", name)
+				delete(fns, name)
+			case c.count == 1:
 				m[name] = c.f
 			}
 		}

@@ -14,8 +14,20 @@ type GraphQLMetadata struct {
 	// AllowList in the order of the metadata.
 	AllowList []AllowListEntry
 	// Functions are the tracked functions Warden decides, by root field
-	// name (the function's and its aggregate's).
-	Functions map[string]*TrackedFunction
+	// name (the function's and its aggregate's, the source's root field
+	// prefix and suffix applied); FunctionNamespaces those of sources
+	// with a root field namespace, by namespace then name.
+	Functions          map[string]*TrackedFunction
+	FunctionNamespaces map[string]map[string]*TrackedFunction
+	// RelayFunctions are tracked functions' <function>_connection root
+	// fields of Hasura's Relay API by name (the function's GraphQL name
+	// and _connection, then the source's root field prefix and suffix),
+	// and RelayFunctionNamespaces those of sources with a namespace. A
+	// function exposed as a mutation, or of a source named by
+	// graphql-default, is here too: the name is Hasura's, and deciding it
+	// says why the field is absent or undecided.
+	RelayFunctions          map[string]*TrackedFunction
+	RelayFunctionNamespaces map[string]map[string]*TrackedFunction
 	// FunctionsByName are the same functions by their SQL name, for Check
 	// and Filter asked on a function.
 	FunctionsByName map[TableName]*TrackedFunction

@@ -4222,8 +4222,10 @@ type TableRootField struct {
 	// insert_one, update, update_by_pk, update_many, delete, delete_by_pk;
 	// for a tracked function's field (ROOT_FIELD_KIND_FUNCTION) function or
 	// function_aggregate, the table being the one it returns; in the Relay
-	// API (CheckGraphQLRequest.relay) select_connection for <table>_connection
-	// and node for node(id:), the table being the one the id names.
+	// API (CheckGraphQLRequest.relay) select_connection for <table>_connection,
+	// function_connection for a tracked function's <function>_connection
+	// (the table being the one it returns), and node for node(id:), the
+	// table being the one the id names.
 	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The selections, the root field's own first, then relationships,
 	// returning, nested inserts and upserts in document order. Empty when
