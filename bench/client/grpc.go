@@ -31,6 +31,9 @@ func DialGRPC(addr string, conns int, apiKey string) (*GRPC, error) {
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
+		// Fixed windows, as the server's: no BDP PING with each response.
+		grpc.WithInitialWindowSize(1 << 20),
+		grpc.WithInitialConnWindowSize(4 << 20),
 	}
 	if apiKey != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(apiKeyCreds{md: map[string]string{callerauth.APIKeyMetadata: apiKey}}))

@@ -117,6 +117,10 @@ func New(addr string, opts ...Option) (*Client, error) {
 	dial := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultServiceConfig(serviceConfig(cfg.maxAttempts)),
+		// Fixed flow-control windows, as Warden's server sets them: no
+		// BDP PING frames with each response (grpc-go's default).
+		grpc.WithInitialWindowSize(1 << 20),
+		grpc.WithInitialConnWindowSize(4 << 20),
 	}, cfg.dialOpts...)
 	conn, err := grpc.NewClient(addr, dial...)
 	if err != nil {
