@@ -41,6 +41,16 @@ import (
 //
 // Columns, filters, relationships and aggregations are decided as on
 // /v1/graphql, with the same select permissions.
+//
+// Under the graphql-default naming convention the same schema is named
+// as Hasura names it there: <table>_connection is the table's
+// identifier and "connection" camelCased (blogPostsConnection:
+// applyFieldNameCaseIdentifier of mkRelayConnectionField), order_by and
+// distinct_on are orderBy and distinctOn, the connection and edge types
+// are <Table>Connection and <Table>Edge; first, last, before, after,
+// pageInfo, edges, cursor and node, a function's <function>_connection
+// and a relationship's <rel>_connection keep their spelling (Hasura
+// adds _connection to those names without applying the convention).
 
 // decideRelay decides a root field of an operation sent to the Relay API;
 // ok is false for a mutation field that is decided as on /v1/graphql.
@@ -148,8 +158,12 @@ func decideConnection(w *walk, p *model.Policy, req Request, op ast.Operation, f
 // args (not read, as on /v1/graphql) and a table connection's
 // arguments, and selects pageInfo and edges with nodes of the returned
 // table, decided as a table connection's. In a source named by
-// graphql-default the field is denied where the role's schema lacks it
-// and otherwise undecided (its types are named by the convention).
+// graphql-default the field is _fiGQLName (getFunctionGQLName, camelCase)
+// with _connection added as written (selectFunctionConnection does not
+// apply the convention to it: searchPosts_connection), its args
+// argument is args (customSQLFunctionArgs), and the connection's
+// arguments and types are named by the convention (tableConnectionArgs,
+// tableConnectionSelectionSet), as for a table connection.
 func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast.Field, fn *model.TrackedFunction) RootField {
 	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: FunctionField}
 	t := p.Tables[fn.Returns]
@@ -161,7 +175,6 @@ func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Oper
 		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("table %s is not in the policy", fn.Returns)
 		return rf
 	}
-	graphqlDefault := p.GraphQL.GraphQLDefaultSources[fn.Source]
 	d := &tableDecider{walk: w, p: p, req: req}
 	rf.Table = &TableField{Table: t.Name, Kind: "function_connection"}
 	rf.Decision = Allow
@@ -180,12 +193,6 @@ func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Oper
 		if len(t.PrimaryKey) == 0 {
 			return deny("field '%s' not found in type: '%s_root': function %s returns rows of %s, which has no primary key, and the Relay API serves connections only of tables with one", f.Name, op, fn.Name, t.Name)
 		}
-		if graphqlDefault {
-			// The field is in the role's schema; its arguments and
-			// selections are named by the convention, which the Relay
-			// deciders do not read (as for table connections).
-			return &undecidedError{fmt.Sprintf("%s is tracked function %s's connection in the Relay API, in source %s named by the graphql-default naming convention, whose Relay types CheckGraphQL does not read", f.Name, fn.Name, fn.Source)}
-		}
 		// The function's own arguments are not read (as on /v1/graphql):
 		// the connection's are.
 		g := *f
@@ -203,8 +210,25 @@ func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Oper
 	return rf
 }
 
-// connectionArgs are the arguments of a connection field.
-var connectionArgs = map[string]bool{"where": true, "order_by": true, "distinct_on": true, "first": true, "last": true, "before": true, "after": true}
+// connectionArgs are the arguments of a connection field, in their
+// hasura-default spelling: Hasura's tableConnectionArgs
+// (Hasura.GraphQL.Schema.Select) takes tableWhereArg (where),
+// tableOrderByArg and tableDistinctArg (order_by and distinct_on, through
+// applyFieldNameCaseCust: orderBy and distinctOn under graphql-default)
+// and first, last, after and before, named as written whatever the
+// convention.
+var connectionArgs = []string{"where", "order_by", "distinct_on", "first", "last", "before", "after"}
+
+// connectionType names a connection's types in messages: Hasura's
+// tableConnectionSelectionSet names them mkTypename of the table's type
+// name (applyTypeNameCaseIdentifier: PascalCase under graphql-default)
+// with Connection or Edge added.
+func connectionType(t *model.Table, tname, word string) string {
+	if n := namesOf(t); n.graphqlDefault() {
+		return n.typ(tname, word)
+	}
+	return tname + model.UpperFirst(word)
+}
 
 // connection decides a connection field f on t (the root's, or an array
 // relationship's <rel>_connection): its arguments, then pageInfo and
@@ -213,9 +237,13 @@ func (d *tableDecider) connection(t *model.Table, sel *model.Permission, f *ast.
 	if depth > maxSelectionDepth {
 		return deny("%s: relationships nest deeper than %d", path, maxSelectionDepth)
 	}
+	n := namesOf(t)
+	if err := n.checkArgs(f.Name, f.Arguments); err != nil {
+		return err
+	}
 	given := map[string]bool{}
 	for _, a := range f.Arguments {
-		if !connectionArgs[a.Name] {
+		if !slices.ContainsFunc(connectionArgs, func(arg string) bool { return n.is(a.Name, arg) }) {
 			return deny("'%s' has no argument named '%s': a Relay connection pages with first, last, before and after", f.Name, a.Name)
 		}
 		v, err := d.value(a.Value)
@@ -230,7 +258,7 @@ func (d *tableDecider) connection(t *model.Table, sel *model.Permission, f *ast.
 	case given["after"] && given["before"]:
 		return deny("%s: \"after\" and \"before\" are not allowed at once", f.Name)
 	}
-	if err := d.where(t, sel, f.Arguments, tname+"_bool_exp", depth); err != nil {
+	if err := d.where(t, sel, f.Arguments, n.typ(tname, "bool", "exp"), depth); err != nil {
 		return err
 	}
 	if err := d.orderBy(t, sel, f.Arguments, tname, depth); err != nil {
@@ -278,11 +306,11 @@ func (d *tableDecider) connection(t *model.Table, sel *model.Permission, f *ast.
 						return err
 					}
 				default:
-					return deny("field '%s' not found in type: '%sEdge'", e.Name, tname)
+					return deny("field '%s' not found in type: '%s'", e.Name, connectionType(t, tname, "edge"))
 				}
 			}
 		default:
-			return deny("field '%s' not found in type: '%sConnection'", c.Name, tname)
+			return deny("field '%s' not found in type: '%s'", c.Name, connectionType(t, tname, "connection"))
 		}
 	}
 	if !read {
@@ -397,10 +425,11 @@ func decideNode(w *walk, p *model.Policy, req Request, f *ast.Field) RootField {
 	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: TableRootFieldKind}
 	d := &tableDecider{walk: w, p: p, req: req}
 	tables := d.nodeTables()
+	// The node id names the table by its schema and name, whatever the
+	// source's naming convention (Hasura's V1 node id); the fragments
+	// name its type and fields as the convention does (typeName, and
+	// read's naming).
 	t, err := d.nodeTarget(f, tables)
-	if err == nil && p.GraphQL.GraphQLDefaultSources[t.Name.Source] {
-		err = &undecidedError{fmt.Sprintf("node: %s is in source %s, named by the graphql-default naming convention, whose fields CheckGraphQL does not read", t.Name, t.Name.Source)}
-	}
 	if err == nil {
 		rf.Table = &TableField{Table: t.Name, Kind: "node"}
 		rf.Decision = Allow
@@ -538,9 +567,6 @@ func (d *tableDecider) nodeSelection(set ast.SelectionSet, path string, target *
 		}
 		if t == nil {
 			return deny("type '%s' of a fragment in node is not a table type that implements Node for role %s (a table with a primary key it may select from)", cond, d.req.Role)
-		}
-		if d.p.GraphQL.GraphQLDefaultSources[t.Name.Source] {
-			return &undecidedError{fmt.Sprintf("node: a fragment on %s, whose source is named by the graphql-default naming convention, which CheckGraphQL does not read", cond)}
 		}
 		at, notes := len(d.sels), len(d.encoded)
 		if err := d.read(t, d.nodePerm(t), sub, path, "", cond, 1); err != nil {

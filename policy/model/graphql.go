@@ -50,8 +50,9 @@ type GraphQLMetadata struct {
 	// RelayFields are the <table>_connection root fields of Hasura's
 	// Relay API by name (the table's GraphQL name, then the source's root
 	// field prefix and suffix), and RelayNamespaces those of sources with
-	// a namespace; kind RootSelectConnection. Sources named by
-	// graphql-default have none here.
+	// a namespace; kind RootSelectConnection. Under graphql-default the
+	// name is the table's identifier and "connection" joined camelCase
+	// (blogPostsConnection), within the prefix and suffix.
 	RelayFields     map[string]TableRootField
 	RelayNamespaces map[string]map[string]TableRootField
 	// RemoteSchemas by name.
