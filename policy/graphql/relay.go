@@ -26,6 +26,10 @@ import (
 //     GraphQL name the same way (decideFunctionConnection). No <table>,
 //     _by_pk, _aggregate, _stream, <function>, <function>_aggregate,
 //     action query, native query or remote schema field is there.
+//   - a source's root field namespace holds only its connections there
+//     (buildSchemaRelayParsers, customizeFields): a /v1/graphql table or
+//     function field written under it is denied, named as Hasura's
+//     error names the namespace's type (<prefix><namespace>_query<suffix>).
 //   - its mutation root is /v1/graphql's without remote schemas.
 //   - a table's type there implements Node: its id field is the node id
 //     (base64 of [1, schema, table, primary key values...]), given when
@@ -90,6 +94,10 @@ func decideRelay(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast
 				rf = decideConnection(w, p, req, op, k, tf)
 			case fns[k.Name] != nil:
 				rf = decideFunctionConnection(w, p, req, op, k, fns[k.Name])
+			case namespacedV1(meta, op, name, k.Name):
+				rf = RootField{ResponseKey: k.Alias, Name: k.Name, Decision: Deny,
+					Reason: fmt.Sprintf("field '%s' not found in type: %s: Hasura's Relay API serves <table>_connection (and <function>_connection) fields under the namespace, not /v1/graphql's", k.Name, namespaceType(meta, op, name))}
+				rf.Kind, _ = classifyNamespaced(meta, op, name, k.Name)
 			default:
 				rf = RootField{ResponseKey: k.Alias, Name: k.Name, Decision: Undecided,
 					Reason: fmt.Sprintf("%s is not a table or function connection of the namespace in the Relay API", k.Name)}
@@ -110,6 +118,46 @@ func decideRelay(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast
 	rf.Decision = Undecided
 	rf.Reason = fmt.Sprintf("%s is neither node nor a table connection of the Relay API's %s root", f.Name, op)
 	return one(rf)
+}
+
+// namespacedV1 says whether name is one of /v1/graphql's fields under
+// a source's root field namespace ns on op's root (a table root field
+// or a tracked function's), which Hasura's Relay schema does not have
+// there: its namespace field (buildSchemaRelayParsers, customizeFields)
+// holds only the source's connections.
+func namespacedV1(meta *model.GraphQLMetadata, op ast.Operation, ns, name string) bool {
+	_, ok := classifyNamespaced(meta, op, ns, name)
+	return ok
+}
+
+// classifyNamespaced gives the kind of a /v1/graphql field under a
+// namespace on op's root.
+func classifyNamespaced(meta *model.GraphQLMetadata, op ast.Operation, ns, name string) (FieldKind, bool) {
+	if fn := meta.FunctionNamespaces[ns][name]; fn != nil && functionOn(fn, op) {
+		return FunctionField, true
+	}
+	if tf, ok := meta.Namespaces[ns][name]; ok && tableRootOn(tf.Kind, op) {
+		return TableRootFieldKind, true
+	}
+	return Unknown, false
+}
+
+// namespaceType names the type of a source's namespace field on op's
+// root for messages: Hasura's customizeFields names it by the source's
+// type name customizer applied to <namespace>_query (_subscription),
+// the prefix and suffix added (applyPrefixSuffix). Under graphql-default
+// Hasura versions differ on whether the convention then recases it, so
+// the name is given as the hasura-default one with that said.
+func namespaceType(meta *model.GraphQLMetadata, op ast.Operation, ns string) string {
+	src, ok := meta.NamespaceSources[ns]
+	name := ns + "_" + string(op)
+	if !ok {
+		return fmt.Sprintf("the type of namespace %s", ns)
+	}
+	if src.GraphQLDefault {
+		return fmt.Sprintf("'%s%s%s' (or its PascalCase, as Hasura versions with the graphql-default naming convention name it)", src.TypePrefix, name, src.TypeSuffix)
+	}
+	return "'" + src.TypePrefix + name + src.TypeSuffix + "'"
 }
 
 // decideConnection decides a <table>_connection root field.

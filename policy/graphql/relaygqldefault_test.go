@@ -126,3 +126,56 @@ func TestDecideRelayGraphqlDefault(t *testing.T) {
 		t.Errorf("shopOrders on the Relay API: %v (%s), want denied", f.Decision, f.Reason)
 	}
 }
+
+// TestDecideRelayNamespaceV1Fields: under a source's root field
+// namespace, Hasura's Relay schema has only the source's connections
+// (buildSchemaRelayParsers puts buildRelayQueryAndSubscriptionFields'
+// fields under customizeFields' namespace field, whose type is the
+// source's type name customizer applied to <namespace>_query or
+// _subscription): a /v1/graphql table or function field written there is
+// not in it. A name Warden does not know stays undecided.
+func TestDecideRelayNamespaceV1Fields(t *testing.T) {
+	p, err := load.Dir(context.Background(), "testdata/relaygqldefault", load.WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := map[string]string{"x-hasura-user-id": "7"}
+	cases := []struct {
+		name, query string
+		want        graphql.Decision
+		why         string
+		kind        graphql.FieldKind
+	}{
+		{name: "the connection is there", query: `{ acct { ledger_entries_connection { edges { node { amount } } } } }`,
+			want: graphql.Allow, kind: graphql.TableRootFieldKind},
+		{name: "a function's connection is there", query: `{ acct { entries_since_connection { edges { node { amount } } } } }`,
+			want: graphql.Allow, kind: graphql.FunctionField},
+		{name: "a /v1 select field", query: `{ acct { ledger_entries { id } } }`,
+			want: graphql.Deny, why: "field 'ledger_entries' not found in type: 'L_acct_query': Hasura's Relay API serves <table>_connection", kind: graphql.TableRootFieldKind},
+		{name: "a /v1 aggregate field", query: `{ acct { ledger_entries_aggregate { aggregate { count } } } }`,
+			want: graphql.Deny, why: "field 'ledger_entries_aggregate' not found in type: 'L_acct_query'", kind: graphql.TableRootFieldKind},
+		{name: "a /v1 function field", query: `{ acct { entries_since { id } } }`,
+			want: graphql.Deny, why: "field 'entries_since' not found in type: 'L_acct_query'", kind: graphql.FunctionField},
+		{name: "a /v1 field on the subscription root", query: `subscription { acct { ledger_entries_by_pk(id: 1) { id } } }`,
+			want: graphql.Deny, why: "field 'ledger_entries_by_pk' not found in type: 'L_acct_subscription'", kind: graphql.TableRootFieldKind},
+		{name: "under graphql-default, the type name as Hasura versions give it", query: `{ inv { st_StockItems_v1 { id } } }`,
+			want: graphql.Deny, why: "field 'st_StockItems_v1' not found in type: 'st_inv_query_t' (or its PascalCase", kind: graphql.TableRootFieldKind},
+		{name: "a name Warden does not know", query: `{ acct { ledger_totals { id } } }`,
+			want: graphql.Undecided, why: "is not a table or function connection of the namespace"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := graphql.Decide(p, graphql.Request{Role: "user", Vars: uid, Query: c.query, Relay: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.RootFields) != 1 {
+				t.Fatalf("%d root fields, want 1: %+v", len(res.RootFields), res.RootFields)
+			}
+			f := res.RootFields[0]
+			if f.Decision != c.want || !strings.Contains(f.Reason, c.why) || f.Kind != c.kind || f.Namespace == "" {
+				t.Fatalf("%v %v (%s) in namespace %q, want %v %v saying %q", f.Decision, f.Kind, f.Reason, f.Namespace, c.want, c.kind, c.why)
+			}
+		})
+	}
+}

@@ -426,6 +426,21 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 			out.GraphQLDefaultSources[src.name] = true
 		}
 	}
+	claimed := map[string]int{}
+	for _, src := range ld.sources {
+		if src.gql != nil && src.gql.Namespace != "" {
+			claimed[src.gql.Namespace]++
+		}
+	}
+	for _, src := range ld.sources {
+		if src.gql == nil || src.gql == gqlUnknown || src.gql.Namespace == "" || claimed[src.gql.Namespace] > 1 {
+			continue
+		}
+		if out.NamespaceSources == nil {
+			out.NamespaceSources = map[string]model.SourceGraphQL{}
+		}
+		out.NamespaceSources[src.gql.Namespace] = *src.gql
+	}
 	sources := map[string]*model.SourceGraphQL{}
 	for _, e := range ld.order {
 		if e.table != nil {

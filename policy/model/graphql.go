@@ -40,6 +40,10 @@ type GraphQLMetadata struct {
 	// PascalCase types): their tables' GraphQL names are in each
 	// table's TableGraphQL, their functions' root fields are named by it.
 	GraphQLDefaultSources map[string]bool
+	// NamespaceSources are the customizations of the sources with a root
+	// field namespace, by namespace (a namespace two sources claim, or
+	// one whose source's customization Warden cannot read, is left out).
+	NamespaceSources map[string]SourceGraphQL
 	// TableFields are the root fields of tracked tables by name, as
 	// Hasura names them (table configuration and source customization
 	// applied); Namespaces hold those of sources with a root field
