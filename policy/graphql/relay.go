@@ -26,6 +26,10 @@ import (
 //     GraphQL name the same way (decideFunctionConnection). No <table>,
 //     _by_pk, _aggregate, _stream, <function>, <function>_aggregate,
 //     action query, native query or remote schema field is there.
+//   - a source's root field namespace holds only its connections there
+//     (buildSchemaRelayParsers, customizeFields): a /v1/graphql table or
+//     function field written under it is denied, named as Hasura's
+//     error names the namespace's type (<prefix><namespace>_query<suffix>).
 //   - its mutation root is /v1/graphql's without remote schemas.
 //   - a table's type there implements Node: its id field is the node id
 //     (base64 of [1, schema, table, primary key values...]), given when
@@ -41,6 +45,16 @@ import (
 //
 // Columns, filters, relationships and aggregations are decided as on
 // /v1/graphql, with the same select permissions.
+//
+// Under the graphql-default naming convention the same schema is named
+// as Hasura names it there: <table>_connection is the table's
+// identifier and "connection" camelCased (blogPostsConnection:
+// applyFieldNameCaseIdentifier of mkRelayConnectionField), order_by and
+// distinct_on are orderBy and distinctOn, the connection and edge types
+// are <Table>Connection and <Table>Edge; first, last, before, after,
+// pageInfo, edges, cursor and node, a function's <function>_connection
+// and a relationship's <rel>_connection keep their spelling (Hasura
+// adds _connection to those names without applying the convention).
 
 // decideRelay decides a root field of an operation sent to the Relay API;
 // ok is false for a mutation field that is decided as on /v1/graphql.
@@ -80,6 +94,10 @@ func decideRelay(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast
 				rf = decideConnection(w, p, req, op, k, tf)
 			case fns[k.Name] != nil:
 				rf = decideFunctionConnection(w, p, req, op, k, fns[k.Name])
+			case namespacedV1(meta, op, name, k.Name):
+				rf = RootField{ResponseKey: k.Alias, Name: k.Name, Decision: Deny,
+					Reason: fmt.Sprintf("field '%s' not found in type: %s: Hasura's Relay API serves <table>_connection (and <function>_connection) fields under the namespace, not /v1/graphql's", k.Name, namespaceType(meta, op, name))}
+				rf.Kind, _ = classifyNamespaced(meta, op, name, k.Name)
 			default:
 				rf = RootField{ResponseKey: k.Alias, Name: k.Name, Decision: Undecided,
 					Reason: fmt.Sprintf("%s is not a table or function connection of the namespace in the Relay API", k.Name)}
@@ -100,6 +118,46 @@ func decideRelay(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast
 	rf.Decision = Undecided
 	rf.Reason = fmt.Sprintf("%s is neither node nor a table connection of the Relay API's %s root", f.Name, op)
 	return one(rf)
+}
+
+// namespacedV1 says whether name is one of /v1/graphql's fields under
+// a source's root field namespace ns on op's root (a table root field
+// or a tracked function's), which Hasura's Relay schema does not have
+// there: its namespace field (buildSchemaRelayParsers, customizeFields)
+// holds only the source's connections.
+func namespacedV1(meta *model.GraphQLMetadata, op ast.Operation, ns, name string) bool {
+	_, ok := classifyNamespaced(meta, op, ns, name)
+	return ok
+}
+
+// classifyNamespaced gives the kind of a /v1/graphql field under a
+// namespace on op's root.
+func classifyNamespaced(meta *model.GraphQLMetadata, op ast.Operation, ns, name string) (FieldKind, bool) {
+	if fn := meta.FunctionNamespaces[ns][name]; fn != nil && functionOn(fn, op) {
+		return FunctionField, true
+	}
+	if tf, ok := meta.Namespaces[ns][name]; ok && tableRootOn(tf.Kind, op) {
+		return TableRootFieldKind, true
+	}
+	return Unknown, false
+}
+
+// namespaceType names the type of a source's namespace field on op's
+// root for messages: Hasura's customizeFields names it by the source's
+// type name customizer applied to <namespace>_query (_subscription),
+// the prefix and suffix added (applyPrefixSuffix). Under graphql-default
+// Hasura versions differ on whether the convention then recases it, so
+// the name is given as the hasura-default one with that said.
+func namespaceType(meta *model.GraphQLMetadata, op ast.Operation, ns string) string {
+	src, ok := meta.NamespaceSources[ns]
+	name := ns + "_" + string(op)
+	if !ok {
+		return fmt.Sprintf("the type of namespace %s", ns)
+	}
+	if src.GraphQLDefault {
+		return fmt.Sprintf("'%s%s%s' (or its PascalCase, as Hasura versions with the graphql-default naming convention name it)", src.TypePrefix, name, src.TypeSuffix)
+	}
+	return "'" + src.TypePrefix + name + src.TypeSuffix + "'"
 }
 
 // decideConnection decides a <table>_connection root field.
@@ -148,8 +206,12 @@ func decideConnection(w *walk, p *model.Policy, req Request, op ast.Operation, f
 // args (not read, as on /v1/graphql) and a table connection's
 // arguments, and selects pageInfo and edges with nodes of the returned
 // table, decided as a table connection's. In a source named by
-// graphql-default the field is denied where the role's schema lacks it
-// and otherwise undecided (its types are named by the convention).
+// graphql-default the field is _fiGQLName (getFunctionGQLName, camelCase)
+// with _connection added as written (selectFunctionConnection does not
+// apply the convention to it: searchPosts_connection), its args
+// argument is args (customSQLFunctionArgs), and the connection's
+// arguments and types are named by the convention (tableConnectionArgs,
+// tableConnectionSelectionSet), as for a table connection.
 func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Operation, f *ast.Field, fn *model.TrackedFunction) RootField {
 	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: FunctionField}
 	t := p.Tables[fn.Returns]
@@ -161,7 +223,6 @@ func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Oper
 		rf.Decision, rf.Reason = Undecided, fmt.Sprintf("table %s is not in the policy", fn.Returns)
 		return rf
 	}
-	graphqlDefault := p.GraphQL.GraphQLDefaultSources[fn.Source]
 	d := &tableDecider{walk: w, p: p, req: req}
 	rf.Table = &TableField{Table: t.Name, Kind: "function_connection"}
 	rf.Decision = Allow
@@ -180,12 +241,6 @@ func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Oper
 		if len(t.PrimaryKey) == 0 {
 			return deny("field '%s' not found in type: '%s_root': function %s returns rows of %s, which has no primary key, and the Relay API serves connections only of tables with one", f.Name, op, fn.Name, t.Name)
 		}
-		if graphqlDefault {
-			// The field is in the role's schema; its arguments and
-			// selections are named by the convention, which the Relay
-			// deciders do not read (as for table connections).
-			return &undecidedError{fmt.Sprintf("%s is tracked function %s's connection in the Relay API, in source %s named by the graphql-default naming convention, whose Relay types CheckGraphQL does not read", f.Name, fn.Name, fn.Source)}
-		}
 		// The function's own arguments are not read (as on /v1/graphql):
 		// the connection's are.
 		g := *f
@@ -203,8 +258,25 @@ func decideFunctionConnection(w *walk, p *model.Policy, req Request, op ast.Oper
 	return rf
 }
 
-// connectionArgs are the arguments of a connection field.
-var connectionArgs = map[string]bool{"where": true, "order_by": true, "distinct_on": true, "first": true, "last": true, "before": true, "after": true}
+// connectionArgs are the arguments of a connection field, in their
+// hasura-default spelling: Hasura's tableConnectionArgs
+// (Hasura.GraphQL.Schema.Select) takes tableWhereArg (where),
+// tableOrderByArg and tableDistinctArg (order_by and distinct_on, through
+// applyFieldNameCaseCust: orderBy and distinctOn under graphql-default)
+// and first, last, after and before, named as written whatever the
+// convention.
+var connectionArgs = []string{"where", "order_by", "distinct_on", "first", "last", "before", "after"}
+
+// connectionType names a connection's types in messages: Hasura's
+// tableConnectionSelectionSet names them mkTypename of the table's type
+// name (applyTypeNameCaseIdentifier: PascalCase under graphql-default)
+// with Connection or Edge added.
+func connectionType(t *model.Table, tname, word string) string {
+	if n := namesOf(t); n.graphqlDefault() {
+		return n.typ(tname, word)
+	}
+	return tname + model.UpperFirst(word)
+}
 
 // connection decides a connection field f on t (the root's, or an array
 // relationship's <rel>_connection): its arguments, then pageInfo and
@@ -213,9 +285,13 @@ func (d *tableDecider) connection(t *model.Table, sel *model.Permission, f *ast.
 	if depth > maxSelectionDepth {
 		return deny("%s: relationships nest deeper than %d", path, maxSelectionDepth)
 	}
+	n := namesOf(t)
+	if err := n.checkArgs(f.Name, f.Arguments); err != nil {
+		return err
+	}
 	given := map[string]bool{}
 	for _, a := range f.Arguments {
-		if !connectionArgs[a.Name] {
+		if !slices.ContainsFunc(connectionArgs, func(arg string) bool { return n.is(a.Name, arg) }) {
 			return deny("'%s' has no argument named '%s': a Relay connection pages with first, last, before and after", f.Name, a.Name)
 		}
 		v, err := d.value(a.Value)
@@ -230,7 +306,7 @@ func (d *tableDecider) connection(t *model.Table, sel *model.Permission, f *ast.
 	case given["after"] && given["before"]:
 		return deny("%s: \"after\" and \"before\" are not allowed at once", f.Name)
 	}
-	if err := d.where(t, sel, f.Arguments, tname+"_bool_exp", depth); err != nil {
+	if err := d.where(t, sel, f.Arguments, n.typ(tname, "bool", "exp"), depth); err != nil {
 		return err
 	}
 	if err := d.orderBy(t, sel, f.Arguments, tname, depth); err != nil {
@@ -278,11 +354,11 @@ func (d *tableDecider) connection(t *model.Table, sel *model.Permission, f *ast.
 						return err
 					}
 				default:
-					return deny("field '%s' not found in type: '%sEdge'", e.Name, tname)
+					return deny("field '%s' not found in type: '%s'", e.Name, connectionType(t, tname, "edge"))
 				}
 			}
 		default:
-			return deny("field '%s' not found in type: '%sConnection'", c.Name, tname)
+			return deny("field '%s' not found in type: '%s'", c.Name, connectionType(t, tname, "connection"))
 		}
 	}
 	if !read {
@@ -397,10 +473,11 @@ func decideNode(w *walk, p *model.Policy, req Request, f *ast.Field) RootField {
 	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: TableRootFieldKind}
 	d := &tableDecider{walk: w, p: p, req: req}
 	tables := d.nodeTables()
+	// The node id names the table by its schema and name, whatever the
+	// source's naming convention (Hasura's V1 node id); the fragments
+	// name its type and fields as the convention does (typeName, and
+	// read's naming).
 	t, err := d.nodeTarget(f, tables)
-	if err == nil && p.GraphQL.GraphQLDefaultSources[t.Name.Source] {
-		err = &undecidedError{fmt.Sprintf("node: %s is in source %s, named by the graphql-default naming convention, whose fields CheckGraphQL does not read", t.Name, t.Name.Source)}
-	}
 	if err == nil {
 		rf.Table = &TableField{Table: t.Name, Kind: "node"}
 		rf.Decision = Allow
@@ -538,9 +615,6 @@ func (d *tableDecider) nodeSelection(set ast.SelectionSet, path string, target *
 		}
 		if t == nil {
 			return deny("type '%s' of a fragment in node is not a table type that implements Node for role %s (a table with a primary key it may select from)", cond, d.req.Role)
-		}
-		if d.p.GraphQL.GraphQLDefaultSources[t.Name.Source] {
-			return &undecidedError{fmt.Sprintf("node: a fragment on %s, whose source is named by the graphql-default naming convention, which CheckGraphQL does not read", cond)}
 		}
 		at, notes := len(d.sels), len(d.encoded)
 		if err := d.read(t, d.nodePerm(t), sub, path, "", cond, 1); err != nil {

@@ -104,6 +104,18 @@ func (d *tableDecider) remoteField(t *model.Table, rr *model.RemoteRelationship,
 // selected at path: the role's schema must have its field path with the
 // arguments it fills, and the caller's arguments and selections must be
 // in the role's schema below it.
+//
+// For a remote schema with customization, Hasura's
+// remoteRelationshipToSchemaField (Hasura.GraphQL.Schema.
+// RemoteRelationship) follows remote_field through the role's
+// introspection in the upstream's own names (validateToSchemaRelationship,
+// lookupNestedFieldType; the customizer is not applied to the path),
+// names the field by the relationship's name, leaves argument names as
+// they are, and parses the selection below it under
+// withRemoteSchemaCustomization: the caller's fields and fragments there
+// are in the customized names (field_names, type_names), which the walk
+// maps back as for a root field. root_fields_namespace does not apply (a
+// relationship's field is no root field).
 func (d *tableDecider) remoteSchemaRead(t *model.Table, rr *model.RemoteRelationship, f *ast.Field, path, tname string) error {
 	notFound := func(why string, args ...any) error {
 		return deny("field '%s' not found in type: '%s': %s", f.Name, tname, fmt.Sprintf(why, args...))
@@ -113,8 +125,6 @@ func (d *tableDecider) remoteSchemaRead(t *model.Table, rr *model.RemoteRelation
 	switch {
 	case rs == nil:
 		return &undecidedError{fmt.Sprintf("%s is a remote relationship of %s to remote schema %s, which is not in the metadata Warden loaded", rr.Name, t.Name, rr.RemoteSchema)}
-	case rs.Customization != nil:
-		return &undecidedError{fmt.Sprintf("%s is a remote relationship of %s to remote schema %s, whose customization Warden does not apply", rr.Name, t.Name, rs.Name)}
 	case rs.Inconsistent[""] != nil:
 		return notFound("remote schema %s is inconsistent and left out", rs.Name)
 	case role == model.AdminRole:
@@ -183,7 +193,11 @@ func (d *tableDecider) remoteSchemaRead(t *model.Table, rr *model.RemoteRelation
 			user.Arguments = append(user.Arguments, ad)
 		}
 	}
-	w := &remoteWalk{rrs: rrs, vars: d.req.Vars}
+	// Below the relationship's field the caller writes the names Hasura
+	// shows: remoteRelationshipToSchemaField builds its parser under
+	// withRemoteSchemaCustomization, as for the remote schema's own root
+	// fields (remote.go), and makeResultCustomizer maps the response.
+	w := &remoteWalk{rrs: rrs, custom: rs.Customization, vars: d.req.Vars}
 	reason := w.field(parent, &user, f, path, 0)
 	switch {
 	case w.err != nil:

@@ -124,13 +124,15 @@ var rootWords = map[string][2][]string{
 	model.RootSelectByPk:      {nil, {"by", "pk"}},
 	model.RootSelectAggregate: {nil, {"aggregate"}},
 	model.RootSelectStream:    {nil, {"stream"}},
-	model.RootInsert:          {{"insert"}, nil},
-	model.RootInsertOne:       {{"insert"}, {"one"}},
-	model.RootUpdate:          {{"update"}, nil},
-	model.RootUpdateByPk:      {{"update"}, {"by", "pk"}},
-	model.RootUpdateMany:      {{"update"}, {"many"}},
-	model.RootDelete:          {{"delete"}, nil},
-	model.RootDeleteByPk:      {{"delete"}, {"by", "pk"}},
+	// The Relay API's connection (mkRelayConnectionField).
+	model.RootSelectConnection: {nil, {"connection"}},
+	model.RootInsert:           {{"insert"}, nil},
+	model.RootInsertOne:        {{"insert"}, {"one"}},
+	model.RootUpdate:           {{"update"}, nil},
+	model.RootUpdateByPk:       {{"update"}, {"by", "pk"}},
+	model.RootUpdateMany:       {{"update"}, {"many"}},
+	model.RootDelete:           {{"delete"}, nil},
+	model.RootDeleteByPk:       {{"delete"}, {"by", "pk"}},
 }
 
 // graphqlDefaultRootName is the graphql-default name of a table root

@@ -426,6 +426,21 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 			out.GraphQLDefaultSources[src.name] = true
 		}
 	}
+	claimed := map[string]int{}
+	for _, src := range ld.sources {
+		if src.gql != nil && src.gql.Namespace != "" {
+			claimed[src.gql.Namespace]++
+		}
+	}
+	for _, src := range ld.sources {
+		if src.gql == nil || src.gql == gqlUnknown || src.gql.Namespace == "" || claimed[src.gql.Namespace] > 1 {
+			continue
+		}
+		if out.NamespaceSources == nil {
+			out.NamespaceSources = map[string]model.SourceGraphQL{}
+		}
+		out.NamespaceSources[src.gql.Namespace] = *src.gql
+	}
 	sources := map[string]*model.SourceGraphQL{}
 	for _, e := range ld.order {
 		if e.table != nil {
@@ -491,25 +506,32 @@ func (ld *loader) tableRootFields(out *model.GraphQLMetadata) {
 			t.GraphQL = &model.TableGraphQL{}
 		}
 		t.GraphQL.TypeName = typeName
+		// Hasura's buildTableRelayQueryFields
+		// (Hasura.Backends.Postgres.Instances.Schema): runMkRootFieldName
+		// of applyFieldNameCaseIdentifier tCase (mkRelayConnectionField
+		// gqlName), mkRelayConnectionField (Hasura.RQL.Types.
+		// SourceCustomization) adding the word "connection" to the
+		// table's identifier, as mkSelectStreamField adds "stream": under
+		// hasura-default <table>_connection, under graphql-default the
+		// words joined camelCase (blogPostsConnection); then the source's
+		// root field prefix and suffix. custom_root_fields does not name
+		// it.
+		name := cust.Prefix + base + "_connection" + cust.Suffix
 		if cust.GraphQLDefault {
 			g := t.GraphQL
 			g.GraphQLDefault, g.ColumnNames = true, columns
 			g.TypeBase, g.TypePrefix, g.TypeSuffix = joinWords(ident, true), cust.TypePrefix, cust.TypeSuffix
-		} else {
-			// Hasura's buildTableRelayQueryFields: the table's GraphQL
-			// name and _connection, through the source's root field
-			// prefix and suffix; custom_root_fields does not name it.
-			name := cust.Prefix + base + "_connection" + cust.Suffix
-			if relay[cust.Namespace] == nil {
-				relay[cust.Namespace] = map[string]*claim{}
-			}
-			c := relay[cust.Namespace][name]
-			if c == nil {
-				c = &claim{f: model.TableRootField{Table: t.Name, Kind: model.RootSelectConnection, TypeName: typeName}}
-				relay[cust.Namespace][name] = c
-			}
-			c.count++
+			name = wrapGraphqlDefault(cust.Prefix, graphqlDefaultRootName(model.RootSelectConnection, ident), cust.Suffix)
 		}
+		if relay[cust.Namespace] == nil {
+			relay[cust.Namespace] = map[string]*claim{}
+		}
+		c := relay[cust.Namespace][name]
+		if c == nil {
+			c = &claim{f: model.TableRootField{Table: t.Name, Kind: model.RootSelectConnection, TypeName: typeName, GraphQLDefault: cust.GraphQLDefault}}
+			relay[cust.Namespace][name] = c
+		}
+		c.count++
 		for _, kind := range model.TableRootKinds {
 			name := custom[kind]
 			switch {

@@ -40,6 +40,10 @@ type GraphQLMetadata struct {
 	// PascalCase types): their tables' GraphQL names are in each
 	// table's TableGraphQL, their functions' root fields are named by it.
 	GraphQLDefaultSources map[string]bool
+	// NamespaceSources are the customizations of the sources with a root
+	// field namespace, by namespace (a namespace two sources claim, or
+	// one whose source's customization Warden cannot read, is left out).
+	NamespaceSources map[string]SourceGraphQL
 	// TableFields are the root fields of tracked tables by name, as
 	// Hasura names them (table configuration and source customization
 	// applied); Namespaces hold those of sources with a root field
@@ -50,8 +54,9 @@ type GraphQLMetadata struct {
 	// RelayFields are the <table>_connection root fields of Hasura's
 	// Relay API by name (the table's GraphQL name, then the source's root
 	// field prefix and suffix), and RelayNamespaces those of sources with
-	// a namespace; kind RootSelectConnection. Sources named by
-	// graphql-default have none here.
+	// a namespace; kind RootSelectConnection. Under graphql-default the
+	// name is the table's identifier and "connection" joined camelCase
+	// (blogPostsConnection), within the prefix and suffix.
 	RelayFields     map[string]TableRootField
 	RelayNamespaces map[string]map[string]TableRootField
 	// RemoteSchemas by name.
