@@ -185,26 +185,29 @@ func (d *wireDecoder) request(b []byte) bool {
 		case checkRequestRows:
 			return d.row(bytesOf(value))
 		case checkRequestPrincipal:
-			if typ != protowire.BytesType || d.principal != nil {
-				return false // given twice: protobuf merges the two
+			if typ != protowire.BytesType {
+				return false
 			}
-			var ok bool
-			d.principal, ok = principalOf(bytesOf(value))
-			return ok
+			if d.principal == nil {
+				d.principal = &wardenv1.Principal{}
+			}
+			// Given twice, the second merges into the first, as in
+			// protobuf (wardenbench sends the session and the role in
+			// two segments).
+			return mergePrincipal(d.principal, bytesOf(value))
 		}
 		d.out = append(d.out, whole...)
 		return true
 	})
 }
 
-// principalOf decodes a Principal as protobuf does: the last role and
-// backend-only flag given win, as does the last entry of a name given
-// twice. Anything else (an unknown field, a known one with another wire
-// type, invalid UTF-8, a map entry with more than a key and a value) is
-// left to protobuf.
-func principalOf(b []byte) (*wardenv1.Principal, bool) {
-	p := &wardenv1.Principal{}
-	ok := walkFields(b, func(num protowire.Number, typ protowire.Type, value, _ []byte) bool {
+// mergePrincipal decodes a Principal into p as protobuf merges one: the
+// last role and backend-only flag given win, as does the last entry of a
+// name given twice. Anything else (an unknown field, a known one with
+// another wire type, invalid UTF-8, a map entry with more than a key and
+// a value) is left to protobuf.
+func mergePrincipal(p *wardenv1.Principal, b []byte) bool {
+	return walkFields(b, func(num protowire.Number, typ protowire.Type, value, _ []byte) bool {
 		switch {
 		case num == principalRole && typ == protowire.BytesType:
 			s := bytesOf(value)
@@ -226,7 +229,6 @@ func principalOf(b []byte) (*wardenv1.Principal, bool) {
 		}
 		return false
 	})
-	return p, ok
 }
 
 // stringEntry decodes an entry of a map<string, string>: a missing key or

@@ -288,6 +288,21 @@ func TestWireRowsRandom(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if i%3 == 0 && req.GetPrincipal() != nil {
+			// The session in a segment of its own, as wardenbench sends
+			// it: the principal given twice, merged.
+			vars, err := proto.Marshal(&wardenv1.CheckRequest{Principal: &wardenv1.Principal{SessionVariables: req.GetPrincipal().GetSessionVariables()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest := proto.Clone(req).(*wardenv1.CheckRequest)
+			rest.Principal.SessionVariables = nil
+			body, err := proto.Marshal(rest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b = append(vars, body...)
+		}
 		if !sameRequest(t, b) {
 			t.Fatalf("the fast path did not take a request protobuf wrote: %v", req)
 		}
@@ -377,7 +392,8 @@ func TestWireRowsEdgeCases(t *testing.T) {
 		"a variable given twice: the last wins": {principal(varEntry("x-hasura-user-id", "1"), varEntry("x-hasura-user-id", "2")), true},
 		"a variable without a value or a name":  {principal(bytesField(nil, principalSession, bytesField(nil, mapEntryKey, []byte("x-hasura-a"))), bytesField(nil, principalSession, bytesField(nil, mapEntryValue, []byte("v")))), true},
 		"backend-only of any varint":            {principal(protowire.AppendVarint(tag(nil, principalBackendOnly, protowire.VarintType), 300)), true},
-		"a principal given twice: merged":       {append(principal(bytesField(nil, principalRole, []byte("a"))), principal(varEntry("x-hasura-user-id", "1"))...), false},
+		"a principal given twice: merged":       {append(principal(bytesField(nil, principalRole, []byte("a")), varEntry("x-hasura-org-id", "1")), principal(varEntry("x-hasura-user-id", "1"), varEntry("x-hasura-org-id", "2"))...), true},
+		"the second principal's role wins":      {append(principal(bytesField(nil, principalRole, []byte("a"))), principal(bytesField(nil, principalRole, []byte("b")))...), true},
 		"invalid UTF-8 in the role":             {principal(bytesField(nil, principalRole, []byte("\xff"))), false},
 		"invalid UTF-8 in a variable":           {principal(varEntry("x-hasura-user-id", "\xff")), false},
 		"an unknown field in the principal":     {principal(unknownVarint), false},
