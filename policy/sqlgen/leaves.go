@@ -409,15 +409,28 @@ func SessionText(s *SessionRead, variable string) (string, error) {
 	}
 	path := ""
 	if s.Path != nil {
-		keys := make([]string, len(s.Path))
-		for i, k := range s.Path {
-			if keys[i], err = QuoteLiteral(k); err != nil {
-				return "", err
-			}
+		if path, err = textArray(s.Path); err != nil {
+			return "", err
 		}
-		path = ", ARRAY[" + strings.Join(keys, ", ") + "]::text[]"
+		path = ", " + path
 	}
 	return fn + "(" + setting + ", " + name + path + ")", nil
+}
+
+// textArray renders keys as a text[] of literals: ARRAY['a', 'b']::text[],
+// or '{}'::text[] for none.
+func textArray(keys []string) (string, error) {
+	if len(keys) == 0 {
+		return "'{}'::text[]", nil
+	}
+	quoted := make([]string, len(keys))
+	for i, k := range keys {
+		var err error
+		if quoted[i], err = QuoteLiteral(k); err != nil {
+			return "", err
+		}
+	}
+	return "ARRAY[" + strings.Join(quoted, ", ") + "]::text[]", nil
 }
 
 // SessionJSON renders the session read inside the database as the json
@@ -446,15 +459,9 @@ func SessionJSON(s *SessionRead, role string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	keys := make([]string, len(s.Path))
-	for i, k := range s.Path {
-		if keys[i], err = QuoteLiteral(k); err != nil {
-			return "", err
-		}
-	}
-	path := "'{}'::text[]"
-	if len(keys) > 0 {
-		path = "ARRAY[" + strings.Join(keys, ", ") + "]::text[]"
+	path, err := textArray(s.Path)
+	if err != nil {
+		return "", err
 	}
 	return fn + "(" + setting + ", " + path + ", " + r + ")", nil
 }
