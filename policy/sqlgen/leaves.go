@@ -417,12 +417,9 @@ func SessionText(s *SessionRead, variable string) (string, error) {
 	return fn + "(" + setting + ", " + name + path + ")", nil
 }
 
-// textArray renders keys as a text[] of literals: ARRAY['a', 'b']::text[],
-// or '{}'::text[] for none.
+// textArray renders keys as a text[] of literals: ARRAY['a', 'b']::text[]
+// (ARRAY[]::text[] for none).
 func textArray(keys []string) (string, error) {
-	if len(keys) == 0 {
-		return "'{}'::text[]", nil
-	}
 	quoted := make([]string, len(keys))
 	for i, k := range keys {
 		var err error
@@ -459,9 +456,11 @@ func SessionJSON(s *SessionRead, role string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	path, err := textArray(s.Path)
-	if err != nil {
-		return "", err
+	path := "'{}'::text[]"
+	if len(s.Path) > 0 {
+		if path, err = textArray(s.Path); err != nil {
+			return "", err
+		}
 	}
 	return fn + "(" + setting + ", " + path + ", " + r + ")", nil
 }
