@@ -376,12 +376,16 @@ func (s *Set) rowGo(t *model.Table, values map[string]any, path *fieldPath, keep
 	out := make(map[string]any, n)
 	for k, v := range values {
 		if col, ok := t.Field(k); ok {
+			if keep != nil && !keep.cols[k] {
+				// Validated, not kept: no value built.
+				if err := model.ValidColumn(col.Type, v); err != nil {
+					bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Kind: col.Type.Kind, Reason: err.Error()})
+				}
+				continue
+			}
 			cv, err := model.CoerceColumn(col.Type, v, false)
 			if err != nil {
 				bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Kind: col.Type.Kind, Reason: err.Error()})
-				continue
-			}
-			if keep != nil && !keep.cols[k] {
 				continue
 			}
 			out[k] = cv

@@ -529,3 +529,50 @@ const PGArrayEmptyPattern = `^[ \t\n\r\v\f]*\{[ \t\n\r\v\f]*\}[ \t\n\r\v\f]*$`
 // it: an opaque column's _nin over a session variable holding it is
 // Hasura's NOT (c = ANY('{}')), true for every row, a NULL c included.
 func PGArrayEmpty(s string) bool { return pgArrayEmptyRE.MatchString(s) }
+
+// ValidColumn is CoerceColumn(t, v, false)'s error without its value, for
+// a row value no rule reads (every value is validated, kept or not). The
+// common cases that a few comparisons decide build nothing (a whole
+// number for an integer column is not formatted); any other is
+// CoerceColumn's answer. TestValidColumnAsCoerce holds the two alike.
+func ValidColumn(t Type, v any) error {
+	if t.Canon == "" && t.Spatial == "" {
+		switch x := v.(type) {
+		case nil:
+			return nil
+		case bool:
+			if t.Kind == KindBoolean {
+				return nil
+			}
+		case string:
+			if !t.PadSpace && t.Enum == nil {
+				switch t.Kind {
+				case KindText:
+					return nil
+				case KindDate, KindTimestamp, KindTimestamptz:
+					// ParseText's parse, without formatting the time.
+					_, err := parseDateTime(x, dateTimeNames[t.Kind], t.Kind == KindTimestamptz)
+					return err
+				}
+			}
+		case float64:
+			if t.Kind == KindInteger && x == math.Trunc(x) && math.Abs(x) < maxSafeInteger && intFits(int64(x), t.Bits) {
+				return nil
+			}
+		}
+	}
+	_, err := CoerceColumn(t, v, false)
+	return err
+}
+
+// dateTimeNames are the names ParseText gives parseDateTime.
+var dateTimeNames = map[Kind]string{KindDate: "date", KindTimestamp: "timestamp", KindTimestamptz: "timestamptz"}
+
+// intFits says whether i is in the range CheckIntRange accepts for bits.
+func intFits(i int64, bits int) bool {
+	if bits == 0 || bits >= 64 {
+		return true
+	}
+	lim := int64(1) << (bits - 1)
+	return i >= -lim && i < lim
+}
