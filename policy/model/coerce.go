@@ -189,7 +189,7 @@ func parseNumeric(s string) (string, error) {
 	case "nan", "inf", "infinity":
 		return "", fmt.Errorf("%q is not supported: Warden accepts finite numbers only", clip(s))
 	}
-	bad := fmt.Errorf("%q is not a valid number", clip(s))
+	bad := func() error { return fmt.Errorf("%q is not a valid number", clip(s)) } // built only when returned
 	neg := false
 	if t != "" && (t[0] == '+' || t[0] == '-') {
 		neg, t = t[0] == '-', t[1:]
@@ -197,13 +197,13 @@ func parseNumeric(s string) (string, error) {
 	mant, expPart, hasExp := strings.Cut(strings.ToLower(t), "e")
 	intPart, frac, _ := strings.Cut(mant, ".")
 	if !allDigits(intPart) && intPart != "" || !allDigits(frac) && frac != "" || intPart == "" && frac == "" {
-		return "", bad
+		return "", bad()
 	}
 	exp := 0
 	if hasExp {
 		e := strings.TrimLeft(expPart, "+-")
 		if len(expPart)-len(e) > 1 || !allDigits(e) {
-			return "", bad
+			return "", bad()
 		}
 		if len(e) > 6 {
 			return "", fmt.Errorf("%q is out of range for a number", clip(s))
@@ -370,7 +370,7 @@ func parseBool(s string) (any, error) {
 // either case, optionally in braces, with an optional hyphen after any group
 // of four digits. No surrounding whitespace.
 func parseUUID(s string) (any, error) {
-	bad := fmt.Errorf("%q is not a valid uuid", clip(s))
+	bad := func() error { return fmt.Errorf("%q is not a valid uuid", clip(s)) } // built only when returned
 	src := s
 	braces := strings.HasPrefix(src, "{")
 	if braces {
@@ -379,7 +379,7 @@ func parseUUID(s string) (any, error) {
 	var hex [32]byte
 	for i := 0; i < 16; i++ {
 		if len(src) < 2 || !isHex(src[0]) || !isHex(src[1]) {
-			return nil, bad
+			return nil, bad()
 		}
 		hex[2*i], hex[2*i+1] = lowerHex(src[0]), lowerHex(src[1])
 		src = src[2:]
@@ -389,12 +389,12 @@ func parseUUID(s string) (any, error) {
 	}
 	if braces {
 		if !strings.HasPrefix(src, "}") {
-			return nil, bad
+			return nil, bad()
 		}
 		src = src[1:]
 	}
 	if src != "" {
-		return nil, bad
+		return nil, bad()
 	}
 	h := string(hex[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
