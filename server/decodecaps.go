@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -75,7 +76,7 @@ func (c RequestCaps) Check(b []byte, md protoreflect.MessageDescriptor) error {
 		return nil
 	}
 	w := capWalk{caps: c}
-	if err := w.message(b, md, 0, 0); err != nil && err != errMalformed {
+	if err := w.message(b, walkNodeOf(md), 0, 0); err != nil && err != errMalformed {
 		return err
 	}
 	return nil
@@ -93,12 +94,11 @@ const maxMessageNesting = 100
 
 // message walks one message; depth is the nesting of values around it,
 // nesting that of messages.
-func (w *capWalk) message(b []byte, md protoreflect.MessageDescriptor, depth, nesting int) error {
+func (w *capWalk) message(b []byte, node *walkNode, depth, nesting int) error {
 	if nesting > maxMessageNesting+2*max(w.caps.MaxDepth, 0) {
 		return w.tooDeep()
 	}
-	switch md {
-	case valueDesc:
+	if node.value {
 		w.values++
 		depth++
 		if w.caps.MaxValues > 0 && w.values > w.caps.MaxValues {
@@ -109,7 +109,6 @@ func (w *capWalk) message(b []byte, md protoreflect.MessageDescriptor, depth, ne
 			return w.tooDeep()
 		}
 	}
-	fields := md.Fields()
 	elements := 0
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
@@ -118,20 +117,20 @@ func (w *capWalk) message(b []byte, md protoreflect.MessageDescriptor, depth, ne
 		}
 		b = b[n:]
 		if typ == protowire.BytesType {
-			if fd := fields.ByNumber(num); fd != nil && fd.Message() != nil {
+			if child := node.child(num); child != nil {
 				v, n := protowire.ConsumeBytes(b)
 				if n < 0 {
 					return errMalformed
 				}
 				b = b[n:]
-				if md == listValueDesc {
+				if node.list {
 					elements++
 					if w.caps.MaxListElements > 0 && elements > w.caps.MaxListElements {
 						return capStatus(codes.ResourceExhausted, ReasonListTooLong, "max-list-elements", w.caps.MaxListElements,
 							fmt.Sprintf("a list value of the request has more than %d elements (--max-list-elements)", w.caps.MaxListElements))
 					}
 				}
-				if err := w.message(v, fd.Message(), depth, nesting+1); err != nil {
+				if err := w.message(v, child, depth, nesting+1); err != nil {
 					return err
 				}
 				continue
@@ -144,6 +143,79 @@ func (w *capWalk) message(b []byte, md protoreflect.MessageDescriptor, depth, ne
 		b = b[n:]
 	}
 	return nil
+}
+
+// walkNode is a message type as the walk reads it, built once from its
+// descriptor (the descriptor's field lookups, interface calls, cost more
+// than the walk): for each field number, the node of the message the
+// field holds, nil for a scalar or a number the type does not have.
+type walkNode struct {
+	value, list bool // google.protobuf.Value, ListValue
+	children    []*walkNode
+	far         map[protowire.Number]*walkNode // numbers past maxWalkSlice
+}
+
+// maxWalkSlice: message fields numbered below it are found by index.
+const maxWalkSlice = 256
+
+func (n *walkNode) child(num protowire.Number) *walkNode {
+	if int(num) < len(n.children) {
+		return n.children[num]
+	}
+	return n.far[num]
+}
+
+var (
+	walkNodesMu sync.Mutex
+	walkNodes   sync.Map // protoreflect.MessageDescriptor -> *walkNode
+)
+
+// walkNodeOf returns the node of md, building the nodes it reaches the
+// first time (messages that hold each other, as Value and Struct do,
+// share them).
+func walkNodeOf(md protoreflect.MessageDescriptor) *walkNode {
+	if n, ok := walkNodes.Load(md); ok {
+		return n.(*walkNode)
+	}
+	walkNodesMu.Lock()
+	defer walkNodesMu.Unlock()
+	built := map[protoreflect.MessageDescriptor]*walkNode{}
+	n := buildWalkNode(md, built)
+	for d, node := range built {
+		walkNodes.Store(d, node)
+	}
+	return n
+}
+
+func buildWalkNode(md protoreflect.MessageDescriptor, built map[protoreflect.MessageDescriptor]*walkNode) *walkNode {
+	if n, ok := walkNodes.Load(md); ok {
+		return n.(*walkNode)
+	}
+	if n, ok := built[md]; ok {
+		return n
+	}
+	n := &walkNode{value: md == valueDesc, list: md == listValueDesc}
+	built[md] = n
+	fields := md.Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if fd.Message() == nil {
+			continue
+		}
+		child := buildWalkNode(fd.Message(), built)
+		if num := fd.Number(); num < maxWalkSlice {
+			for len(n.children) <= int(num) {
+				n.children = append(n.children, nil)
+			}
+			n.children[num] = child
+		} else {
+			if n.far == nil {
+				n.far = map[protowire.Number]*walkNode{}
+			}
+			n.far[num] = child
+		}
+	}
+	return n
 }
 
 func (w *capWalk) tooDeep() error {

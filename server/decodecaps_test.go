@@ -8,7 +8,9 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
@@ -212,5 +214,45 @@ func BenchmarkDecodeCaps(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestWalkNodesMatchDescriptors: the caps walk's nodes say what the
+// descriptors say, for every message a request reaches: a field holds a
+// message exactly when its descriptor's does, and numbers a type does not
+// have hold nothing.
+func TestWalkNodesMatchDescriptors(t *testing.T) {
+	seen := map[protoreflect.MessageDescriptor]bool{}
+	var visit func(md protoreflect.MessageDescriptor)
+	visit = func(md protoreflect.MessageDescriptor) {
+		if seen[md] {
+			return
+		}
+		seen[md] = true
+		n := walkNodeOf(md)
+		if n.value != (md == valueDesc) || n.list != (md == listValueDesc) {
+			t.Errorf("%s: value %v list %v", md.FullName(), n.value, n.list)
+		}
+		fields := md.Fields()
+		for num := protowire.Number(1); num < 300; num++ {
+			fd := fields.ByNumber(num)
+			child := n.child(num)
+			switch {
+			case fd == nil || fd.Message() == nil:
+				if child != nil {
+					t.Errorf("%s field %d: a node where the descriptor has no message", md.FullName(), num)
+				}
+			case child != walkNodeOf(fd.Message()):
+				t.Errorf("%s field %d (%s): the node is not %s's", md.FullName(), num, fd.Name(), fd.Message().FullName())
+			default:
+				visit(fd.Message())
+			}
+		}
+	}
+	for _, m := range []proto.Message{&wardenv1.CheckRequest{}, &wardenv1.FilterRequest{}, &wardenv1.CheckGraphQLRequest{}, &wardenv1.EchoRequest{}} {
+		visit(m.ProtoReflect().Descriptor())
+	}
+	if !seen[valueDesc] || !seen[listValueDesc] || len(seen) < 8 {
+		t.Errorf("the walk reached %d message types, Value %v, ListValue %v", len(seen), seen[valueDesc], seen[listValueDesc])
 	}
 }
