@@ -254,3 +254,31 @@ func TestNativeQueryRelationships(t *testing.T) {
 		})
 	}
 }
+
+// TestRemoteRelationshipToUnknownNames: a remote relationship to a table
+// whose GraphQL names Warden cannot tell (its source's customization
+// unreadable: the loader marks it NamesUnknown) is undecided, as a
+// relationship within the source to such a table is; it was allowed.
+func TestRemoteRelationshipToUnknownNames(t *testing.T) {
+	p := loadRemoteRel(t)
+	target := p.Tables[p.Resolve(model.TableName{Source: "accounts", Schema: "public", Name: "profiles"}, "")]
+	if target == nil {
+		t.Fatal("no accounts.public.profiles in the fixture")
+	}
+	query := "{ articles { id author_profile { name } } }"
+	res, err := graphql.Decide(p, graphql.Request{Role: "user", Query: query})
+	if err != nil || res.RootFields[0].Decision != graphql.Allow {
+		t.Fatalf("with its names known: %+v, %v; want Allow", res, err)
+	}
+	if target.GraphQL == nil {
+		target.GraphQL = &model.TableGraphQL{}
+	}
+	target.GraphQL.NamesUnknown = true
+	res, err = graphql.Decide(p, graphql.Request{Role: "user", Query: query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := res.RootFields[0]; f.Decision != graphql.Undecided || !strings.Contains(f.Reason, "cannot tell") {
+		t.Errorf("%s: %v (%s), want Undecided: its names are unknown", query, f.Decision, f.Reason)
+	}
+}

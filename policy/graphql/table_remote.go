@@ -80,6 +80,10 @@ func (d *tableDecider) remoteField(t *model.Table, rr *model.RemoteRelationship,
 	if target == nil {
 		return fieldRef{}, &undecidedError{fmt.Sprintf("%s is a remote relationship of %s to %s of source %s, which is not in the policy", rr.Name, t.Name, rr.Target.Unqualified(), rr.Target.Source)}
 	}
+	if target.GraphQL != nil && target.GraphQL.NamesUnknown {
+		// As for a relationship within the source (field).
+		return fieldRef{}, &undecidedError{fmt.Sprintf("%s is a remote relationship of %s to %s, whose GraphQL field names Warden cannot tell (see the load notes)", rr.Name, t.Name, target.Name)}
+	}
 	if d.p.GraphQL.GraphQLDefaultSources[rr.Target.Source] {
 		// Hasura names the target's fields by its own source's
 		// customization (withSourceCustomization), which Warden does not
