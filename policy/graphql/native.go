@@ -121,10 +121,35 @@ func (d *nativeDecider) selection(nq *model.NativeQuery, lm *model.LogicalModel,
 	}
 	result, reason := Allow, ""
 	for _, s := range set {
+		// @skip and @include first, and the operation's field budget, as
+		// collect applies them to a table's selections.
+		var dirs ast.DirectiveList
+		switch s := s.(type) {
+		case *ast.Field:
+			dirs = s.Directives
+		case *ast.InlineFragment:
+			dirs = s.Directives
+		case *ast.FragmentSpread:
+			dirs = s.Directives
+		}
+		in, err := d.included(dirs)
+		if err != nil {
+			d.fail(err)
+			return Undecided, err.Error()
+		}
+		if !in {
+			continue
+		}
 		var dec Decision
 		var why string
 		switch s := s.(type) {
 		case *ast.Field:
+			if d.budget <= 0 {
+				err := &OperationError{"query", fmt.Sprintf("the operation has more than %d fields (fragments expanded)", MaxFields)}
+				d.fail(err)
+				return Undecided, err.Error()
+			}
+			d.budget--
 			if nr := nq.RelationshipDefs[s.Name]; nr != nil && s.Name != "__typename" && !containsRole(sel.Columns, s.Name) {
 				dec, why = d.relationship(nq, nr, s, join(path, s.Alias), depth)
 				break

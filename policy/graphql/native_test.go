@@ -2,6 +2,7 @@ package graphql_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -55,6 +56,8 @@ func TestDecideNativeQuery(t *testing.T) {
 		{"permitted fields, every row", "user", `{ article_summaries(args: {q: "x"}) { id title __typename } }`, graphql.Allow, "every row"},
 		{"a fragment on the logical model", "user", `{ article_summaries { ... on article_summary { id } ...F } } fragment F on article_summary { title }`, graphql.Allow, "every row"},
 		{"a field outside the columns", "user", `{ article_summaries { id secret } }`, graphql.Deny, "not among the columns"},
+		{"a field outside the columns, skipped", "user", `{ article_summaries { id secret @skip(if: true) ... on article_summary @include(if: false) { secret } } }`, graphql.Allow, "every row"},
+		{"a field outside the columns, included", "user", `{ article_summaries { id secret @include(if: true) } }`, graphql.Deny, "not among the columns"},
 		{"no such field", "user", `{ article_summaries { body } }`, graphql.Deny, "has no field body"},
 		{"no selection", "user", `{ article_summaries }`, graphql.Deny, "needs a selection"},
 		{"a relationship", "user", `{ article_summaries { id comments { id } } }`, graphql.Undecided, "relationship"},
@@ -122,5 +125,27 @@ func TestNativeQueryGraphqlDefault(t *testing.T) {
 		if f.Decision != c.want || c.want != graphql.Undecided && f.Kind != graphql.NativeQueryField {
 			t.Errorf("%s %s: %v %v (%s), want %v", c.role, c.query, f.Kind, f.Decision, f.Reason, c.want)
 		}
+	}
+}
+
+// TestNativeQueryFieldBudget: fragments spread twice per level in a
+// native query's selection count against the operation's field budget,
+// as a table's do (collect): the operation is refused, not walked 2^n
+// times.
+func TestNativeQueryFieldBudget(t *testing.T) {
+	fsys := v3dir(t)
+	fsys["metadata/databases/databases.yaml"] = &fstest.MapFile{Data: []byte(nativeSource)}
+	p, err := load.FS(context.Background(), fsys, "test", load.WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc strings.Builder
+	doc.WriteString("{ article_summaries { ...F15 } }\nfragment F0 on article_summary { id }\n")
+	for i := 1; i <= 15; i++ {
+		fmt.Fprintf(&doc, "fragment F%d on article_summary { ...F%d ...F%d }\n", i, i-1, i-1)
+	}
+	_, err = graphql.Decide(p, graphql.Request{Role: "user", Query: doc.String()})
+	if err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("2^15 fields through fragments: err = %v, want the field budget's refusal", err)
 	}
 }
