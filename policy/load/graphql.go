@@ -350,7 +350,10 @@ func (ld *loader) finishGraphQL(inherited map[string][]string) model.GraphQLMeta
 		IntrospectionDisabled: ld.gql.noIntrospect}
 	for i, e := range ld.gql.allowList {
 		if out.Collections[e.Collection] == nil {
-			ld.problemf(ld.gql.allowLocs[i], ld.gql.allowNodes[i], "the allow list names collection %s, which query_collections does not define", e.Collection)
+			// Hasura's inlineAllowlist reads a missing collection as no
+			// queries (the console writes allowed-queries before any
+			// query is added): the entry allows nothing.
+			ld.notef("%s: the allow list names collection %s, which query_collections does not define: the entry allows no operation, as in Hasura", ld.gql.allowLocs[i].source(), e.Collection)
 			continue
 		}
 		out.AllowList = append(out.AllowList, e)

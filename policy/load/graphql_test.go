@@ -166,8 +166,6 @@ func TestGraphQLMetadataProblems(t *testing.T) {
 			`action kind "later" is not known`},
 		{"query syntax", map[string]string{"metadata/query_collections.yaml": "- name: c\n  definition:\n    queries:\n      - name: broken\n        query: 'query { x '\n", "metadata/allow_list.yaml": "[]\n"},
 			"[name=c].definition.queries[name=broken].query: query broken of collection c: GraphQL syntax error"},
-		{"unknown collection", map[string]string{"metadata/allow_list.yaml": "- collection: nowhere\n"},
-			"the allow list names collection nowhere, which query_collections does not define"},
 		{"scoped without roles", map[string]string{"metadata/allow_list.yaml": "- collection: allowed-queries\n  scope: {global: false}\n"},
 			"an allow list entry with global: false needs roles"},
 		{"function permission for admin", map[string]string{"metadata/databases/default/functions/app_reset_article.yaml": "function: {schema: app, name: reset_article}\npermissions: [{role: admin}]\n"},
@@ -188,5 +186,31 @@ func TestGraphQLMetadataProblems(t *testing.T) {
 				t.Fatalf("err = %v, want it to say %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestAllowListUnknownCollection: an allow list entry naming a collection
+// query_collections does not define loads, as Hasura loads it (its
+// inlineAllowlist reads the missing collection as no queries; the console
+// writes `allowed-queries` before any query is added): the entry allows
+// nothing, and a note says so.
+func TestAllowListUnknownCollection(t *testing.T) {
+	base := graphqlLayouts(t)["v3dir"]
+	p, err := FS(context.Background(), withFiles(base, map[string]string{
+		"metadata/allow_list.yaml":        "- collection: allowed-queries\n  scope: {global: true}\n",
+		"metadata/query_collections.yaml": "[]\n",
+	}), "test", WithStrict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.GraphQL.AllowList) != 0 {
+		t.Errorf("allow list = %+v, want no entry", p.GraphQL.AllowList)
+	}
+	noted := false
+	for _, n := range p.Notes {
+		noted = noted || strings.Contains(n, "collection allowed-queries, which query_collections does not define")
+	}
+	if !noted {
+		t.Errorf("notes = %q, want one on the missing collection", p.Notes)
 	}
 }
