@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -296,7 +297,7 @@ func decideField(w *walk, p *model.Policy, req Request, opType ast.Operation, f 
 		return r
 	}
 	if kind == ActionField {
-		return decideAction(meta.Actions[f.Name], req, f)
+		return decideAction(w, meta.Actions[f.Name], req, f)
 	}
 	rf.Decision = Undecided
 	rf.Reason = fmt.Sprintf("%s is neither an action, a tracked function, a table root field, a native query nor a remote schema field on the %s root", f.Name, opType)
@@ -320,7 +321,7 @@ func decideIntrospection(meta *model.GraphQLMetadata, role string, f *ast.Field)
 }
 
 // decideAction decides an action's root field.
-func decideAction(a *model.Action, req Request, f *ast.Field) RootField {
+func decideAction(w *walk, a *model.Action, req Request, f *ast.Field) RootField {
 	rf := RootField{ResponseKey: f.Alias, Name: f.Name, Kind: ActionField}
 	switch {
 	case req.Role == model.AdminRole:
@@ -332,10 +333,45 @@ func decideAction(a *model.Action, req Request, f *ast.Field) RootField {
 	default:
 		rf.Decision, rf.Reason = Deny, fmt.Sprintf("action %s has no permission for role %s", a.Name, req.Role)
 	}
+	if rf.Decision == Allow && len(a.OutputRelationships) > 0 {
+		// A relationship of the output type to a table is a read of that
+		// table under the role's select permission (Hasura's action
+		// relationships), which is not decided here: never allowed unread.
+		name, err := actionRelationship(w, a, f.SelectionSet, 0)
+		switch {
+		case err != nil:
+			w.fail(err)
+		case name != "":
+			rf.Decision = Undecided
+			rf.Reason = fmt.Sprintf("%s selects %s, a relationship of the action's output type %s (custom_types) to a table, which CheckGraphQL does not decide", f.Name, name, a.OutputType)
+		}
+	}
 	if rf.Decision == Allow {
 		rf.SessionVariables = HandlerSession(req.Role, req.Vars)
 	}
 	return rf
+}
+
+// actionRelationship returns the first field selected, at any depth, that
+// is named as a relationship of the action's output type ("" when none):
+// a scalar of another type so named makes the answer cautious, not wrong.
+func actionRelationship(w *walk, a *model.Action, set ast.SelectionSet, depth int) (string, error) {
+	if depth > maxSelectionDepth {
+		return "", &OperationError{"query", fmt.Sprintf("the selection of action %s nests deeper than %d", a.Name, maxSelectionDepth)}
+	}
+	var fields []*ast.Field
+	if err := w.collect(set, 0, &fields); err != nil {
+		return "", err
+	}
+	for _, f := range fields {
+		if slices.Contains(a.OutputRelationships, f.Name) {
+			return f.Name, nil
+		}
+		if name, err := actionRelationship(w, a, f.SelectionSet, depth+1); name != "" || err != nil {
+			return name, err
+		}
+	}
+	return "", nil
 }
 
 // actionOn says whether an action has a field on the operation's root: a

@@ -3,6 +3,7 @@ package load
 import (
 	"path"
 	"sort"
+	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -44,10 +45,12 @@ type gqlState struct {
 	allowLocs    []loc
 	allowNodes   []*yaml.Node
 	noIntrospect map[string]bool
-	remotes      []*remoteDecl
-	logical      map[string]map[string]*model.LogicalModel
-	native       map[string]*model.NativeQuery
-	nativeLocs   map[string]loc
+	// typeRels are custom_types' object relationships by type name.
+	typeRels   map[string][]string
+	remotes    []*remoteDecl
+	logical    map[string]map[string]*model.LogicalModel
+	native     map[string]*model.NativeQuery
+	nativeLocs map[string]loc
 	// logicalFilters are the select filters of logical models, parsed by
 	// finishLogical.
 	logicalFilters []logicalFilter
@@ -60,6 +63,7 @@ func (ld *loader) readGraphQLFiles(root string) {
 		if n, ok := ld.parseFile(file, false, l, nil, "file"); ok && n != nil {
 			k, _ := ld.object(n, l, "actions.yaml", []string{"actions", "custom_types"}, nil)
 			ld.readActions(k["actions"], l.key("actions"))
+			ld.readCustomTypes(k["custom_types"])
 		}
 		if sdl := path.Join(root, actionsSDLFile); ld.exists(sdl) {
 			ld.readActionsSDL(sdl)
@@ -159,8 +163,49 @@ func (ld *loader) actionDefinition(d *actionDecl, n *yaml.Node, l loc) {
 				ld.problemf(l.key("type"), v, "action type %q is not known: want mutation or query", v.Value)
 			}
 			d.typeSet = true
+		case "output_type":
+			d.action.OutputType = strings.Trim(v.Value, "[]! ")
 		}
 	}
+}
+
+// readCustomTypes keeps, of custom_types, the names of each object
+// type's relationships (objects[].relationships[].name): the rest is how
+// the actions' results are shaped. It reads leniently: a shape it does
+// not know is left alone (Hasura has checked it when it was added).
+func (ld *loader) readCustomTypes(n *yaml.Node) {
+	objects := mappingValue(n, "objects")
+	if objects == nil || objects.Kind != yaml.SequenceNode {
+		return
+	}
+	for _, o := range objects.Content {
+		name, rels := mappingValue(o, "name"), mappingValue(o, "relationships")
+		if name == nil || rels == nil || rels.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, r := range rels.Content {
+			if rn := mappingValue(r, "name"); rn != nil && rn.Value != "" {
+				if ld.gql.typeRels == nil {
+					ld.gql.typeRels = map[string][]string{}
+				}
+				ld.gql.typeRels[name.Value] = append(ld.gql.typeRels[name.Value], rn.Value)
+			}
+		}
+	}
+}
+
+// mappingValue is the value of key in mapping n, or nil.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return deref(n.Content[i+1])
+		}
+	}
+	return nil
 }
 
 func (ld *loader) actionPermissions(d *actionDecl, n *yaml.Node, l loc) {
@@ -365,6 +410,7 @@ func (ld *loader) finishGraphQL(inherited map[string][]string) model.GraphQLMeta
 	sort.Strings(roles)
 	for _, d := range ld.gql.actions {
 		a := d.action
+		a.OutputRelationships = ld.gql.typeRels[a.OutputType]
 		out.Actions[a.Name] = a
 		for _, r := range roles {
 			if !a.Roles[r] && inheritsAction(a, r, inherited, 0) {

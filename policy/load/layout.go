@@ -313,7 +313,7 @@ func (ld *loader) readExport(file string) {
 		case f.key == "actions":
 			ld.readActions(f.val, fl)
 		case f.key == "custom_types":
-			// The actions' types: how they run, not who may run them.
+			ld.readCustomTypes(f.val)
 		case f.key == "remote_schemas":
 			ld.readRemoteSchemas(f.val, fl)
 		case f.key == "query_collections":

@@ -89,6 +89,12 @@ type Action struct {
 	// role has an action when any role of its role set has it (Hasura
 	// treats action permissions as a boolean per role).
 	InheritedRoles map[string]bool
+	// OutputType is definition.output_type without list and non-null
+	// marks; OutputRelationships are the relationships custom_types gives
+	// that type (to tables: Hasura decides them under the table's select
+	// permission, which CheckGraphQL does not read for actions yet).
+	OutputType          string
+	OutputRelationships []string
 }
 
 // Allows says whether a role may execute the action. Admin always may.
