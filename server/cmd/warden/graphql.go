@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/wardenpdp/warden/policy/sqlgen"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 	"github.com/wardenpdp/warden/server"
 )
@@ -86,12 +87,11 @@ func (a *app) graphql(ctx context.Context, args []string) error {
 		}
 	}
 	if dialect != "" {
-		d, ok := map[string]wardenv1.SqlDialect{"postgres": wardenv1.SqlDialect_SQL_DIALECT_POSTGRES,
-			"mysql": wardenv1.SqlDialect_SQL_DIALECT_MYSQL, "sqlite": wardenv1.SqlDialect_SQL_DIALECT_SQLITE}[dialect]
-		if !ok {
-			return usageError{fmt.Errorf("--dialect %q: want postgres, mysql or sqlite", dialect)}
+		d, err := sqlgen.ParseDialect(dialect)
+		if err != nil {
+			return usageError{fmt.Errorf("--dialect: %w", err)}
 		}
-		req.Sql = &wardenv1.SqlOptions{Dialect: d}
+		req.Sql = &wardenv1.SqlOptions{Dialect: server.DialectToProto(d)}
 	}
 	set, err := loadSet(ctx, cfg, printProblems(a.stderr))
 	if err != nil {
