@@ -566,7 +566,7 @@ func ValidColumn(t Type, v any) error {
 }
 
 // dateTimeNames are the names ParseText gives parseDateTime.
-var dateTimeNames = map[Kind]string{KindDate: "date", KindTimestamp: "timestamp", KindTimestamptz: "timestamptz"}
+var dateTimeNames = [...]string{KindDate: "date", KindTimestamp: "timestamp", KindTimestamptz: "timestamptz"}
 
 // intFits says whether i is in the range CheckIntRange accepts for bits.
 func intFits(i int64, bits int) bool {

@@ -61,19 +61,19 @@ func ParseText(k Kind, s string) (any, error) {
 	case KindUUID:
 		return parseUUID(s)
 	case KindDate:
-		t, err := parseDateTime(s, "date", false)
+		t, err := parseDateTime(s, dateTimeNames[KindDate], false)
 		if err != nil {
 			return nil, err
 		}
 		return t.Format("2006-01-02"), nil
 	case KindTimestamp:
-		t, err := parseDateTime(s, "timestamp", false)
+		t, err := parseDateTime(s, dateTimeNames[KindTimestamp], false)
 		if err != nil {
 			return nil, err
 		}
 		return t.Format("2006-01-02T15:04:05.000000"), nil
 	case KindTimestamptz:
-		t, err := parseDateTime(s, "timestamptz", true)
+		t, err := parseDateTime(s, dateTimeNames[KindTimestamptz], true)
 		if err != nil {
 			return nil, err
 		}
@@ -657,8 +657,7 @@ func CheckIntRange(bits int, v any) error {
 	if err != nil {
 		return nil
 	}
-	lim := int64(1) << (bits - 1)
-	if i < -lim || i >= lim {
+	if !intFits(i, bits) {
 		return fmt.Errorf("%s is out of range for a %d-bit integer column", n, bits)
 	}
 	return nil
