@@ -456,7 +456,7 @@ func jsonCanonical(v any) bool {
 	case nil, bool, string:
 		return true
 	case json.Number:
-		return isJSONNumber(string(x))
+		return IsJSONNumber(string(x))
 	case []any:
 		for _, e := range x {
 			if !jsonCanonical(e) {
@@ -480,7 +480,7 @@ func normaliseJSON(v any) (any, error) {
 	case nil, bool, string:
 		return x, nil
 	case json.Number:
-		if !isJSONNumber(string(x)) {
+		if !IsJSONNumber(string(x)) {
 			return nil, fmt.Errorf("%q is not a valid JSON number", clip(string(x)))
 		}
 		return x, nil
@@ -548,9 +548,9 @@ func inexactJSON(v any, at string) error {
 	return nil
 }
 
-// isJSONNumber reports whether s is a number in JSON syntax:
+// IsJSONNumber reports whether s is a number in JSON syntax:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func isJSONNumber(s string) bool {
+func IsJSONNumber(s string) bool {
 	s = strings.TrimPrefix(s, "-")
 	n := len(s) - len(strings.TrimLeft(s, "0123456789"))
 	if n == 0 || n > 1 && s[0] == '0' {
