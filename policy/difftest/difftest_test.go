@@ -58,7 +58,9 @@ func TestDifferential(t *testing.T) {
 			t.Fatal(err)
 		}
 		db, err := Open(ctx, d, run)
+		what := "is unreachable"
 		if err == nil && d == sqlgen.Postgres {
+			what = "has no PostGIS (package postgresql-15-postgis-3)"
 			// Generated cases have PostGIS columns (dbops.go): the
 			// PostgreSQL leg runs in a scratch database with PostGIS.
 			var gis *DB
@@ -70,7 +72,7 @@ func TestDifferential(t *testing.T) {
 			}
 		}
 		if err != nil {
-			msg := fmt.Sprintf("%s is unreachable (%v): the differential test runs without it", d, err)
+			msg := fmt.Sprintf("%s %s (%v): the differential test runs without it", d, what, err)
 			if os.Getenv("CI") == "true" {
 				t.Fatal(msg + "; CI needs every database")
 			}
