@@ -67,7 +67,7 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-func testMeta(t *testing.T) *model.Policy {
+func testMeta(t testing.TB) *model.Policy {
 	t.Helper()
 	q := func(name, doc string) model.CollectionQuery {
 		n, err := Normalize(doc)
@@ -251,7 +251,7 @@ func FuzzDecide(f *testing.F) {
 		"subscription S { search_articles_aggregate { aggregate { count } } }", doubling(3), "{ ...A } fragment A on Query { ... on Query { __schema { types { name } } } }"} {
 		f.Add(s, "user", "")
 	}
-	p := testMeta(&testing.T{})
+	p := testMeta(f)
 	f.Fuzz(func(t *testing.T, query, role, opName string) {
 		res, err := Decide(p, Request{Role: role, Query: query, OperationName: opName, EnforceAllowList: true})
 		if err != nil {

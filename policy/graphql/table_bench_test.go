@@ -9,7 +9,7 @@ import (
 // BenchmarkDecideTables: deciding table root fields against the cost of
 // parsing alone, the baseline in the same run.
 func BenchmarkDecideTables(b *testing.B) {
-	p := loadTables(&testing.T{})
+	p := loadTables(b)
 	const q = `query Q($s: Boolean!) {
   articles(where: {author: {name: {_eq: "a"}}}, order_by: [{title: asc}]) { id title body author { id name } }
   writers { id name articles(where: {published: {_eq: true}}) { id title } }
