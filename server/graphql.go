@@ -62,13 +62,15 @@ func (a *authorizationService) CheckGraphQL(ctx context.Context, req *wardenv1.C
 	if err != nil {
 		return nil, a.s.failFor(ctx, sess, err)
 	}
-	logging.AddFields(ctx, logging.Fields{
-		"warden.decision_id", resp.GetDecisionId(),
-		"warden.revision", resp.GetRevision(),
-		"warden.role", resp.GetRole(),
-		"warden.graphql_operation", resp.GetOperationType() + " " + resp.GetOperationName(),
-		"warden.decision", resp.GetDecision().String(),
-	})
+	if a.s.logsOK(ctx) {
+		logging.AddFields(ctx, logging.Fields{
+			"warden.decision_id", resp.GetDecisionId(),
+			"warden.revision", resp.GetRevision(),
+			"warden.role", resp.GetRole(),
+			"warden.graphql_operation", resp.GetOperationType() + " " + resp.GetOperationName(),
+			"warden.decision", resp.GetDecision().String(),
+		})
+	}
 	return resp, nil
 }
 
