@@ -207,7 +207,7 @@ func BuildRemoteRoleSchema(role, sdl string) (*model.RemoteRoleSchema, []string)
 	if err != nil {
 		return nil, []string{gqlMessage(err)}
 	}
-	rrs := &model.RemoteRoleSchema{Role: role, SDL: sdl, Schema: schema, Presets: map[string]*model.PresetValue{}}
+	rrs := &model.RemoteRoleSchema{Role: role, Schema: schema, Presets: map[string]*model.PresetValue{}}
 	if rrs.Root("query") == nil {
 		return nil, []string{"the schema has no query root (type Query, or schema { query: ... })"}
 	}

@@ -27,9 +27,7 @@ type RemoteRoleSchema struct {
 	// InheritedFrom names the parents whose identical permission an
 	// inherited role takes; empty for a permission of the role's own.
 	InheritedFrom []string
-	// SDL is the permission's schema as written.
-	SDL string
-	// Schema is SDL parsed and validated; its Query, Mutation and
+	// Schema is the permission's SDL parsed and validated; its Query, Mutation and
 	// Subscription are the role's root types (nil when it has none).
 	Schema *ast.Schema
 	// Presets by PresetKey: the arguments and input fields the role may
