@@ -81,7 +81,6 @@ const (
 // The tap rate-limits with tapLimiter (nil: not at all); the limiter's
 // interceptor does not count a call the tap let through.
 func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, tapLimiter *callerauth.RateLimiter, extra ...grpc.ServerOption) *grpc.Server {
-	log := slogAdapter(s.log)
 	if fields == nil {
 		fields = func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			return handler(ctx, req)
@@ -115,7 +114,7 @@ func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, tapLimiter *c
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
 			s.metrics.grpc.UnaryServerInterceptor(),
-			logging.UnaryServerInterceptor(log, logging.WithLogOnEvents(logging.FinishCall), logging.WithErrorFields(errorLogFields)),
+			unaryCallLog(s.log),
 			fields,
 			s.auth.UnaryServerInterceptor(),
 			s.limiter.UnaryServerInterceptor(),
@@ -125,7 +124,7 @@ func (s *Server) newGRPCServer(fields grpc.UnaryServerInterceptor, tapLimiter *c
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
 			s.metrics.grpc.StreamServerInterceptor(),
-			logging.StreamServerInterceptor(log, logging.WithLogOnEvents(logging.FinishCall), logging.WithErrorFields(errorLogFields)),
+			logging.StreamServerInterceptor(slogAdapter(s.log), callLogOptions()...),
 			s.auth.StreamServerInterceptor(),
 			s.limiter.StreamServerInterceptor(),
 		),
