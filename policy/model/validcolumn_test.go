@@ -21,10 +21,12 @@ func TestValidColumnAsCoerce(t *testing.T) {
 	values := []any{nil, true, false, "", "ok", "sad  ", "abcd", "12", "2024-01-01T00:00:00Z", "2024-01-01", "2024-02-30", "2024-01-01 12:00:00+02", "2024-01-01T00:00:00.1234567", "now", "x\x00y",
 		0.0, math.Copysign(0, -1), 1.0, -1.0, 1.5, 32767.0, 32768.0, -32768.0, -32769.0, 2147483647.0, 2147483648.0, -2147483649.0,
 		1 << 53, -(1 << 53), (1 << 53) - 1, math.NaN(), math.Inf(1), math.Inf(-1), 1e300,
+		5e-324, -5e-324, 1e-7, -1.5e-7, 123.45, 0.1, 1e20, 1e21, 9007199254740991.5, math.SmallestNonzeroFloat64 * 3, math.Nextafter(1<<53, 0),
 		json.Number("7"), json.Number("1e3"), []any{1.0}, map[string]any{"a": 1.0}, JSONNull}
 	r := rand.New(rand.NewPCG(7, 8))
 	for range 2000 {
-		values = append(values, math.Trunc((r.Float64()-0.5)*float64(int64(1)<<r.IntN(60))), (r.Float64()-0.5)*1e6)
+		values = append(values, math.Trunc((r.Float64()-0.5)*float64(int64(1)<<r.IntN(60))), (r.Float64()-0.5)*1e6,
+			math.Ldexp(r.Float64()-0.5, r.IntN(1200)-1100)) // numerics of every magnitude, subnormal to beyond 2^53
 	}
 	fast := 0
 	for _, typ := range types {
