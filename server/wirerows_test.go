@@ -432,7 +432,7 @@ func FuzzWireRows(f *testing.F) {
 	}
 	set := exampleSet(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		decodeRows(b, new(wardenv1.CheckRequest)) // a fault fails here: the codec would recover
+		decodeRows(b, new(wardenv1.CheckRequest), DefaultConfig().requestCaps()) // a fault fails here: the codec would recover
 		sameRequest(t, b)
 		sameCheck(t, set, b)
 	})
