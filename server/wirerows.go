@@ -682,8 +682,21 @@ func numberValue(f float64) any {
 	case math.IsInf(f, -1):
 		return "-Infinity"
 	}
+	if i := int(f); i >= 0 && i < len(smallNumbers) && math.Float64bits(float64(i)) == math.Float64bits(f) {
+		return smallNumbers[i] // the same value, without an allocation
+	}
 	return f
 }
+
+// smallNumbers are the integers 0 to 1023 (not -0) as float64 values in
+// an interface, shared: ids, foreign keys, counts. An interface's value
+// cannot be changed through it.
+var smallNumbers = func() (n [1024]any) {
+	for i := range n {
+		n[i] = float64(i)
+	}
+	return n
+}()
 
 // list decodes a google.protobuf.ListValue as ListValue.AsSlice returns
 // it; depth is the nesting of its elements, nesting the ListValue's.
