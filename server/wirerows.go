@@ -214,6 +214,20 @@ func (d *wireDecoder) str(s []byte) string {
 // value (the content of a length-delimited one), and the bytes after
 // it; ok is false for malformed bytes.
 func field(b []byte) (num protowire.Number, typ protowire.Type, value, rest []byte, ok bool) {
+	// The common case inline: a tag of one byte (fields 1 to 15) and a
+	// length of one byte, or a fixed64.
+	if len(b) >= 2 && b[0] < 0x80 && b[0] >= 1<<3 {
+		switch protowire.Type(b[0] & 7) {
+		case protowire.BytesType:
+			if l := int(b[1]); l < 0x80 && 2+l <= len(b) {
+				return protowire.Number(b[0] >> 3), protowire.BytesType, b[2 : 2+l], b[2+l:], true
+			}
+		case protowire.Fixed64Type:
+			if len(b) >= 9 {
+				return protowire.Number(b[0] >> 3), protowire.Fixed64Type, b[1:9], b[9:], true
+			}
+		}
+	}
 	num, typ, n := protowire.ConsumeTag(b)
 	if n < 0 {
 		return 0, 0, nil, nil, false
@@ -578,7 +592,7 @@ func (d *wireDecoder) entry(b []byte, depth, nesting int) (string, any, bool) {
 	}
 	var key []byte
 	var val any
-	seen := false
+	seen, keyed := false, false
 	for len(b) > 0 {
 		num, typ, v, rest, ok := field(b)
 		if !ok {
@@ -586,11 +600,12 @@ func (d *wireDecoder) entry(b []byte, depth, nesting int) (string, any, bool) {
 		}
 		switch num {
 		case mapEntryKey:
-			// protobuf checks every occurrence, and keeps the last
-			if typ != protowire.BytesType || !utf8.Valid(v) {
+			// protobuf checks every occurrence, and keeps the last: the
+			// last is checked by d.key, unless it is a name met before
+			if typ != protowire.BytesType || keyed && !utf8.Valid(key) {
 				return "", nil, false
 			}
-			key = v
+			key, keyed = v, true
 		case mapEntryValue:
 			if typ != protowire.BytesType || seen {
 				return "", nil, false // given twice: protobuf merges the two
@@ -602,21 +617,26 @@ func (d *wireDecoder) entry(b []byte, depth, nesting int) (string, any, bool) {
 		}
 		b = rest
 	}
-	return d.key(key), val, true
+	k, ok := d.key(key)
+	return k, val, ok
 }
 
-// key returns the column name k as a string, shared with the rows before.
-func (d *wireDecoder) key(k []byte) string {
+// key returns the column name k as a string, shared with the rows before;
+// ok is false for invalid UTF-8 (the names shared were checked).
+func (d *wireDecoder) key(k []byte) (string, bool) {
 	for _, s := range d.keys {
 		if s == string(k) {
-			return s
+			return s, true
 		}
+	}
+	if !utf8.Valid(k) {
+		return "", false
 	}
 	s := d.str(k)
 	if len(d.keys) < maxSharedKeys {
 		d.keys = append(d.keys, s)
 	}
-	return s
+	return s, true
 }
 
 // value decodes a google.protobuf.Value as Value.AsInterface returns it.
