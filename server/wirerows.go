@@ -181,6 +181,15 @@ type wireDecoder struct {
 	err       error
 }
 
+// maxPrealloc bounds the room made beforehand for rows, a Struct's
+// entries or a list's elements (counted before they are decoded); more
+// grow as they come. The caps are checked as the walk goes: a request of
+// two-byte elements must not make room for millions before the cap on a
+// list's elements refuses it (nor a Struct of entries without values,
+// which the caps do not count, for millions of entries that share one
+// key).
+const maxPrealloc = 1024
+
 // maxSharedKeys bounds the names a request shares.
 const maxSharedKeys = 64
 
@@ -340,8 +349,8 @@ func (d *wireDecoder) request(b []byte) bool {
 	if !ok {
 		return false
 	}
-	d.rows = make([]wireRow, 0, n)
-	d.slab = make([]wardenv1.Row, 0, n)
+	d.rows = make([]wireRow, 0, min(n, maxPrealloc))
+	d.slab = make([]wardenv1.Row, 0, min(n, maxPrealloc))
 	reqNode := checkRequestNode()
 	for len(b) > 0 {
 		num, typ, v, rest, ok := field(b)
@@ -565,7 +574,7 @@ func (d *wireDecoder) structMap(b []byte, depth, nesting int) (map[string]any, b
 	if !ok {
 		return nil, false
 	}
-	m := make(map[string]any, n)
+	m := make(map[string]any, min(n, maxPrealloc))
 	for len(b) > 0 {
 		num, _, v, rest, ok := field(b)
 		if !ok {
@@ -728,7 +737,7 @@ func (d *wireDecoder) list(b []byte, depth, nesting int) ([]any, bool) {
 	if !ok {
 		return nil, false
 	}
-	out := make([]any, 0, n)
+	out := make([]any, 0, min(n, maxPrealloc))
 	elements := 0
 	for len(b) > 0 {
 		num, _, v, rest, ok := field(b)

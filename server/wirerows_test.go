@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -609,5 +611,42 @@ func TestGuardDecodesRowsFromTheWire(t *testing.T) {
 		if diff := cmp.Diff(r.GetValues().AsMap(), got.rows[i].values); diff != "" {
 			t.Errorf("rows[%d] (-sent +decoded):\n%s", i, diff)
 		}
+	}
+}
+
+// TestWireRowsRefusesBeforeMakingRoom: the fast path checks the caps as
+// it decodes, so it must not make room for what it counted before the
+// cap is reached: a list of a million two-byte elements is refused for
+// its length having built about the cap's worth, not a million.
+func TestWireRowsRefusesBeforeMakingRoom(t *testing.T) {
+	var list []byte
+	for range 1_000_000 {
+		list = protowire.AppendBytes(protowire.AppendTag(list, listValueItems, protowire.BytesType), nil)
+	}
+	req := &wardenv1.CheckRequest{Table: "articles", Rows: []*wardenv1.Row{{Id: "a", Values: &structpb.Struct{Fields: map[string]*structpb.Value{"x": structpb.NewNullValue()}}}}}
+	b, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The row's one value becomes the list.
+	value := protowire.AppendBytes(protowire.AppendTag(nil, valueList, protowire.BytesType), list)
+	entry := protowire.AppendBytes(protowire.AppendTag(protowire.AppendBytes(protowire.AppendTag(nil, mapEntryKey, protowire.BytesType), []byte("x")), mapEntryValue, protowire.BytesType), value)
+	row := protowire.AppendBytes(protowire.AppendTag(protowire.AppendBytes(protowire.AppendTag(nil, rowID, protowire.BytesType), []byte("a")), rowValues, protowire.BytesType),
+		protowire.AppendBytes(protowire.AppendTag(nil, structFields, protowire.BytesType), entry))
+	b = protowire.AppendBytes(protowire.AppendTag(b[:0], checkRequestRows, protowire.BytesType), row)
+	caps := DefaultConfig().requestCaps()
+	want := caps.Check(b, (&wardenv1.CheckRequest{}).ProtoReflect().Descriptor())
+	if status.Code(want) != codes.ResourceExhausted {
+		t.Fatalf("RequestCaps.Check: %v", want)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, ok, got := decodeCheckWire(b, new(wardenv1.CheckRequest), caps)
+	runtime.ReadMemStats(&after)
+	if ok || got == nil || got.Error() != want.Error() {
+		t.Fatalf("the fast path: taken %v, %v; want %v", ok, got, want)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 2<<20 {
+		t.Errorf("refusing a list of a million elements allocated %d bytes", n)
 	}
 }
