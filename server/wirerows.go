@@ -108,7 +108,7 @@ func decodeCheckWire(b []byte, req *wardenv1.CheckRequest, caps RequestCaps) (ro
 // decodeRows is decodeCheckWire without the recovery.
 func decodeRows(b []byte, req *wardenv1.CheckRequest, caps RequestCaps) (*wireRows, bool, error) {
 	bp := strippedPool.Get().(*[]byte)
-	d := wireDecoder{out: (*bp)[:0], arenaChunk: min(len(b), maxArenaChunk)}
+	d := wireDecoder{out: (*bp)[:0], arenaChunk: min(len(b), maxArenaChunk), columns: -1}
 	defer func() {
 		if cap(d.out) <= maxPooledBytes {
 			*bp = d.out[:0]
@@ -171,6 +171,9 @@ type wireDecoder struct {
 	// keys are the column names met so far (a request repeats them on
 	// every row), kept to share one string among the rows.
 	keys []string
+	// columns is the number of columns of the last row's values, -1
+	// before the first.
+	columns int
 	// arena holds the bytes of the strings decoded (see str).
 	arena      []byte
 	arenaChunk int
@@ -463,11 +466,12 @@ func (d *wireDecoder) row(b []byte) bool {
 			if typ != protowire.BytesType || *into != nil {
 				return false // given twice: protobuf merges the two
 			}
-			m, ok := d.structMap(v, 1, 2)
+			m, ok := d.structMap(v, 1, 2, d.columns)
 			if !ok {
 				return false
 			}
 			*into = m
+			d.columns = len(m)
 		case rowID:
 			// The last id given wins, as in protobuf; another wire type
 			// is an unknown field, left to protobuf.
@@ -566,23 +570,33 @@ func (d *wireDecoder) plain(req *wardenv1.CheckRequest) bool {
 
 // structMap decodes a google.protobuf.Struct as Struct.AsMap returns it;
 // depth is the nesting of the values it holds, nesting the Struct's.
-func (d *wireDecoder) structMap(b []byte, depth, nesting int) (map[string]any, bool) {
+//
+// hint is the number of entries to make room for, -1 to count them first
+// (a row's values take the previous row's count: rows share columns).
+func (d *wireDecoder) structMap(b []byte, depth, nesting, hint int) (map[string]any, bool) {
 	if !d.enter(nesting) || depth > wireMaxDepth {
 		return nil, false
 	}
-	n, ok := countMessages(b, structFields)
-	if !ok {
-		return nil, false
+	if hint < 0 {
+		n, ok := countMessages(b, structFields)
+		if !ok {
+			return nil, false
+		}
+		hint = n
 	}
-	m := make(map[string]any, min(n, maxPrealloc))
+	m := make(map[string]any, min(hint, maxPrealloc))
 	for len(b) > 0 {
-		num, _, v, rest, ok := field(b)
+		num, typ, v, rest, ok := field(b)
 		if !ok {
 			return nil, false
 		}
 		// Another field: unknown, protobuf keeps it aside, AsMap ignores
-		// it.
+		// it. The entries with another wire type: protobuf keeps them
+		// aside too, left to it.
 		if num == structFields {
+			if typ != protowire.BytesType {
+				return nil, false
+			}
 			k, val, ok := d.entry(v, depth, nesting+1)
 			if !ok {
 				return nil, false
@@ -682,7 +696,7 @@ func (d *wireDecoder) value(b []byte, depth, nesting int) (any, bool) {
 			x, _ := protowire.ConsumeVarint(v)
 			out = protowire.DecodeBool(x)
 		case num == valueStruct && typ == protowire.BytesType:
-			m, ok := d.structMap(v, depth+1, nesting+1)
+			m, ok := d.structMap(v, depth+1, nesting+1, -1)
 			if !ok {
 				return nil, false
 			}

@@ -404,19 +404,20 @@ func TestWireRowsEdgeCases(t *testing.T) {
 		"nothing":                               {nil, true},
 		// The request's scalars and plain rows are decoded without
 		// protobuf; anything more goes to it.
-		"an operation of any varint":                {append(row(values(entry("id", num(1)))), protowire.AppendVarint(tag(nil, checkRequestOperation, protowire.VarintType), 1<<40+3)...), true},
-		"the table given twice: the last wins":      {append(row(values(entry("id", num(1)))), bytesField(nil, checkRequestTable, []byte("u"))...), true},
-		"explain of any varint":                     {append(row(values(entry("id", num(1)))), protowire.AppendVarint(tag(nil, checkRequestExplain, protowire.VarintType), 300)...), true},
-		"invalid UTF-8 in the table":                {append(row(values(entry("id", num(1)))), bytesField(nil, checkRequestTable, []byte("\xff"))...), false},
-		"a table with another wire type":            {append(row(values(entry("id", num(1)))), protowire.AppendVarint(tag(nil, checkRequestTable, protowire.VarintType), 1)...), true},
-		"columns":                                   {append(row(values(entry("id", num(1)))), bytesField(nil, 5, []byte("id"))...), true},
-		"an unknown field in the request":           {append(row(values(entry("id", num(1)))), unknownVarint...), true},
-		"a row's id given twice: the last wins":     {row(bytesField(nil, rowID, []byte("b")), values(entry("id", num(1)))), true},
-		"a row's id with another wire type":         {row(protowire.AppendVarint(tag(nil, rowID, protowire.VarintType), 1), values(entry("id", num(1)))), true},
-		"a row with json_nulls after a plain one":   {append(row(values(entry("id", num(1)))), row(bytesField(nil, 4, []byte("body")), values(entry("id", num(2))))[3:]...), true},
-		"a row with values_json before a plain one": {append(row(bytesField(nil, 5, entry("body", []byte("null"))), values(entry("id", num(2)))), row(values(entry("id", num(1))))[3:]...), true},
-		"a row with an unknown field":               {row(values(entry("id", num(1))), unknownVarint), true},
-		"fields with another wire type in a struct": {row(bytesField(nil, rowValues, protowire.AppendVarint(tag(nil, structFields, protowire.VarintType), 0))), false},
+		"an operation of any varint":                             {append(row(values(entry("id", num(1)))), protowire.AppendVarint(tag(nil, checkRequestOperation, protowire.VarintType), 1<<40+3)...), true},
+		"the table given twice: the last wins":                   {append(row(values(entry("id", num(1)))), bytesField(nil, checkRequestTable, []byte("u"))...), true},
+		"explain of any varint":                                  {append(row(values(entry("id", num(1)))), protowire.AppendVarint(tag(nil, checkRequestExplain, protowire.VarintType), 300)...), true},
+		"invalid UTF-8 in the table":                             {append(row(values(entry("id", num(1)))), bytesField(nil, checkRequestTable, []byte("\xff"))...), false},
+		"a table with another wire type":                         {append(row(values(entry("id", num(1)))), protowire.AppendVarint(tag(nil, checkRequestTable, protowire.VarintType), 1)...), true},
+		"columns":                                                {append(row(values(entry("id", num(1)))), bytesField(nil, 5, []byte("id"))...), true},
+		"an unknown field in the request":                        {append(row(values(entry("id", num(1)))), unknownVarint...), true},
+		"a row's id given twice: the last wins":                  {row(bytesField(nil, rowID, []byte("b")), values(entry("id", num(1)))), true},
+		"a row's id with another wire type":                      {row(protowire.AppendVarint(tag(nil, rowID, protowire.VarintType), 1), values(entry("id", num(1)))), true},
+		"a row with json_nulls after a plain one":                {append(row(values(entry("id", num(1)))), row(bytesField(nil, 4, []byte("body")), values(entry("id", num(2))))[3:]...), true},
+		"a row with values_json before a plain one":              {append(row(bytesField(nil, 5, entry("body", []byte("null"))), values(entry("id", num(2)))), row(values(entry("id", num(1))))[3:]...), true},
+		"a row with an unknown field":                            {row(values(entry("id", num(1))), unknownVarint), true},
+		"fields with another wire type in a struct":              {row(bytesField(nil, rowValues, protowire.AppendVarint(tag(nil, structFields, protowire.VarintType), 0))), false},
+		"fields with another wire type in a second row's struct": {append(row(values(entry("id", num(1)))), row(bytesField(nil, rowValues, append(tag(nil, structFields, protowire.Fixed64Type), 0x0a, 6, 'a', 'b', 'c', 'd', 'e', 'f')))[3:]...), false},
 	}
 	deep := num(1)
 	for range wireMaxDepth + 2 {
