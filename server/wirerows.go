@@ -34,6 +34,11 @@ import (
 // wireMaxDepth: on any of these it gives up and the request is
 // unmarshalled whole, so every error and every edge case stays
 // protobuf's. FuzzWireRows holds the two paths to the same result.
+//
+// The same walk checks the request caps (decodecaps.go), in the order
+// RequestCaps.Check would meet them; when every row holds only an id and
+// values and the rest of the request only its table, operation and
+// explain flag, the request is built without protobuf at all.
 
 // wireMaxDepth is the deepest nesting of values the fast path decodes
 // (the request caps refuse deeper by default: --max-value-depth 32).
