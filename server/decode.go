@@ -93,14 +93,20 @@ func (c *holdingCodec) unmarshal(data mem.BufferSlice, v any, slot *decodeSlot) 
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
 	b := buf.ReadOnlyData()
-	if err := c.caps.Check(b, m.ProtoReflect().Descriptor()); err != nil {
-		return err
-	}
 	if req, ok := m.(*wardenv1.CheckRequest); ok && slot != nil && !c.structRows.Load() {
-		if rows, ok := decodeCheckWire(b, req); ok {
+		// The fast path checks the caps as it decodes. The buffer is
+		// freed on return: nothing decoded aliases b.
+		rows, ok, err := decodeCheckWire(b, req, c.caps)
+		if err != nil {
+			return err
+		}
+		if ok {
 			slot.rows = rows
 			return nil
 		}
+	}
+	if err := c.caps.Check(b, m.ProtoReflect().Descriptor()); err != nil {
+		return err
 	}
 	return proto.Unmarshal(b, m)
 }

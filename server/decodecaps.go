@@ -25,6 +25,11 @@ import (
 // of every list, and how deeply Values nest. Over a cap, the request is
 // refused without being decoded, with a status that names the cap and
 // its flag. Malformed bytes are left to protobuf, which refuses them.
+//
+// A CheckRequest's rows decoded straight from the wire (wirerows.go) are
+// counted in that decoding's own walk instead, which meets the same cap
+// first and refuses with the same status, having built at most the cap's
+// worth; whenever that decoding gives up, this walk runs as before.
 
 // Defaults of RequestCaps.
 const (

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"fmt"
 	"maps"
 	"math"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -31,6 +34,11 @@ import (
 // wireMaxDepth: on any of these it gives up and the request is
 // unmarshalled whole, so every error and every edge case stays
 // protobuf's. FuzzWireRows holds the two paths to the same result.
+//
+// The same walk checks the request caps (decodecaps.go), in the order
+// RequestCaps.Check would meet them; when every row holds only an id and
+// values and the rest of the request only its table, operation and
+// explain flag, the request is built without protobuf at all.
 
 // wireMaxDepth is the deepest nesting of values the fast path decodes
 // (the request caps refuse deeper by default: --max-value-depth 32).
@@ -39,10 +47,14 @@ const wireMaxDepth = 64
 // Field numbers of the messages the fast path reads.
 const (
 	checkRequestPrincipal = 1 // CheckRequest.principal
+	checkRequestTable     = 2 // CheckRequest.table
+	checkRequestOperation = 3 // CheckRequest.operation
 	checkRequestRows      = 4 // CheckRequest.rows
+	checkRequestExplain   = 7 // CheckRequest.explain
 	principalRole         = 1 // Principal.role
 	principalSession      = 2 // Principal.session_variables (map entries)
 	principalBackendOnly  = 3 // Principal.use_backend_only_permissions
+	rowID                 = 1 // Row.id
 	rowValues             = 2 // Row.values
 	rowNewValues          = 3 // Row.new_values
 
@@ -80,111 +92,285 @@ var strippedPool = sync.Pool{New: func() any { return new([]byte) }}
 const maxPooledBytes = 1 << 20
 
 // decodeCheckWire unmarshals the wire form b of a CheckRequest into req,
-// its rows' values into the wireRows it returns. ok is false when the
-// fast path does not take b: the caller then unmarshals b whole.
-func decodeCheckWire(b []byte, req *wardenv1.CheckRequest) (rows *wireRows, ok bool) {
+// its rows' values into the wireRows it returns, and checks b against
+// caps in the same walk (decodecaps.go; the walk meets the same cap
+// first, in the same order, as RequestCaps.Check would). err is the cap
+// b exceeds. ok is false when the fast path does not take b: the caller
+// then checks the caps and unmarshals b whole.
+func decodeCheckWire(b []byte, req *wardenv1.CheckRequest, caps RequestCaps) (rows *wireRows, ok bool, err error) {
 	// The codec runs before the recovery interceptor: a fault of the fast
 	// path (FuzzWireRows looks for them in decodeRows) must not take the
 	// server down, and protobuf's decoding of the whole request stays
 	// right.
 	defer func() {
 		if recover() != nil {
-			rows, ok = nil, false
+			rows, ok, err = nil, false, nil
 		}
 	}()
-	return decodeRows(b, req)
+	return decodeRows(b, req, caps)
 }
 
 // decodeRows is decodeCheckWire without the recovery.
-func decodeRows(b []byte, req *wardenv1.CheckRequest) (*wireRows, bool) {
+func decodeRows(b []byte, req *wardenv1.CheckRequest, caps RequestCaps) (*wireRows, bool, error) {
 	bp := strippedPool.Get().(*[]byte)
+	d := wireDecoder{out: (*bp)[:0], arenaChunk: min(len(b), maxArenaChunk), columns: -1}
 	defer func() {
-		if cap(*bp) <= maxPooledBytes {
-			*bp = (*bp)[:0]
+		if cap(d.out) <= maxPooledBytes {
+			*bp = d.out[:0]
 			strippedPool.Put(bp)
 		}
 	}()
-	d := wireDecoder{out: (*bp)[:0]}
-	if !d.request(b) {
-		return nil, false
+	if caps != (RequestCaps{}) {
+		d.caps = &capWalk{caps: caps}
+		d.nestLimit = maxMessageNesting + 2*max(caps.MaxDepth, 0)
 	}
-	*bp = d.out
-	// Unmarshal resets req first; on failure the caller unmarshals b
-	// whole, which resets it again.
-	if err := proto.Unmarshal(d.out, req); err != nil || len(req.GetRows()) != len(d.rows) {
-		return nil, false
+	if !d.request(b) {
+		return nil, false, d.err
+	}
+	switch {
+	case d.slab != nil && d.plain(req):
+		// Every row plain, the rest of the request only scalars the fast
+		// path reads: no protobuf decoding at all.
+	case d.slab != nil:
+		// The rows come from the slab, the rest from protobuf. Unmarshal
+		// resets req first; on failure the caller unmarshals b whole,
+		// which resets it again.
+		if err := proto.Unmarshal(d.out, req); err != nil {
+			return nil, false, nil
+		}
+	default:
+		// A row holds more than its id and values: protobuf decodes the
+		// rows, without their values.
+		if !d.appendRows(b) {
+			return nil, false, nil
+		}
+		if err := proto.Unmarshal(d.out, req); err != nil {
+			return nil, false, nil
+		}
+	}
+	if d.slab != nil {
+		req.Rows = make([]*wardenv1.Row, len(d.slab))
+		for i := range d.slab {
+			req.Rows[i] = &d.slab[i]
+		}
+	}
+	if len(req.GetRows()) != len(d.rows) {
+		return nil, false, nil
 	}
 	req.Principal = d.principal
-	return &wireRows{req: req, rows: d.rows}, true
+	return &wireRows{req: req, rows: d.rows}, true, nil
 }
 
 // wireDecoder walks a CheckRequest: out collects the request without its
-// rows' values, rows the values.
+// principal and rows, rows the rows' values.
 type wireDecoder struct {
 	out  []byte
 	rows []wireRow
+	// slab holds the rows themselves while every row has only an id and
+	// values (what gateways send): they are built here rather than
+	// decoded by protobuf from out. nil once a row has more.
+	slab []wardenv1.Row
 	// principal is the request's principal, decoded here too: protobuf
 	// decodes a map through reflection, several allocations per entry.
 	principal *wardenv1.Principal
 	// keys are the column names met so far (a request repeats them on
 	// every row), kept to share one string among the rows.
 	keys []string
+	// columns is the number of columns of the last row's values, -1
+	// before the first.
+	columns int
+	// arena holds the bytes of the strings decoded (see str).
+	arena      []byte
+	arenaChunk int
+	// caps counts what the request would build against the request caps
+	// (nil: no caps); err is the cap exceeded.
+	caps      *capWalk
+	nestLimit int
+	err       error
 }
+
+// maxPrealloc bounds the room made beforehand for rows, a Struct's
+// entries or a list's elements (counted before they are decoded); more
+// grow as they come. The caps are checked as the walk goes: a request of
+// two-byte elements must not make room for millions before the cap on a
+// list's elements refuses it (nor a Struct of entries without values,
+// which the caps do not count, for millions of entries that share one
+// key).
+const maxPrealloc = 1024
 
 // maxSharedKeys bounds the names a request shares.
 const maxSharedKeys = 64
 
-// walkFields calls f with each field of the wire form b (its number,
-// wire type, value and whole bytes, tag included) until f returns false;
-// it returns false then, and for malformed bytes.
-func walkFields(b []byte, f func(num protowire.Number, typ protowire.Type, value, whole []byte) bool) bool {
-	for len(b) > 0 {
-		num, typ, tn := protowire.ConsumeTag(b)
-		if tn < 0 {
-			return false
-		}
-		fn := protowire.ConsumeFieldValue(num, typ, b[tn:])
-		if fn < 0 {
-			return false
-		}
-		if !f(num, typ, b[tn:tn+fn], b[:tn+fn]) {
-			return false
-		}
-		b = b[tn+fn:]
+// Strings of up to maxArenaString bytes share chunks of up to
+// maxArenaChunk bytes: one allocation for many strings, and a string kept
+// keeps at most a chunk alive.
+const (
+	maxArenaChunk  = 4096
+	maxArenaString = 256
+)
+
+// str returns s as a string. Its bytes are copied (the request's buffer
+// is freed after decoding), into the arena: the arena's bytes are written
+// once, before the string is made, and never after.
+func (d *wireDecoder) str(s []byte) string {
+	if len(s) == 0 {
+		return ""
 	}
-	return true
+	if len(s) > maxArenaString || d.arenaChunk < len(s) {
+		return string(s)
+	}
+	if cap(d.arena)-len(d.arena) < len(s) {
+		d.arena = make([]byte, 0, d.arenaChunk)
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, s...)
+	return unsafe.String(&d.arena[start], len(s))
 }
 
-// bytesOf is the content of a length-delimited value.
-func bytesOf(value []byte) []byte {
-	v, _ := protowire.ConsumeBytes(value)
-	return v
+// field reads the field at the start of b: its number, wire type and
+// value (the content of a length-delimited one), and the bytes after
+// it; ok is false for malformed bytes.
+func field(b []byte) (num protowire.Number, typ protowire.Type, value, rest []byte, ok bool) {
+	// The common case inline: a tag of one byte (fields 1 to 15) and a
+	// length of one byte, or a fixed64.
+	if len(b) >= 2 && b[0] < 0x80 && b[0] >= 1<<3 {
+		switch protowire.Type(b[0] & 7) {
+		case protowire.BytesType:
+			if l := int(b[1]); l < 0x80 && 2+l <= len(b) {
+				return protowire.Number(b[0] >> 3), protowire.BytesType, b[2 : 2+l], b[2+l:], true
+			}
+		case protowire.Fixed64Type:
+			if len(b) >= 9 {
+				return protowire.Number(b[0] >> 3), protowire.Fixed64Type, b[1:9], b[9:], true
+			}
+		}
+	}
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 {
+		return 0, 0, nil, nil, false
+	}
+	b = b[n:]
+	if typ == protowire.BytesType {
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return 0, 0, nil, nil, false
+		}
+		return num, typ, v, b[n:], true
+	}
+	n = protowire.ConsumeFieldValue(num, typ, b)
+	if n < 0 {
+		return 0, 0, nil, nil, false
+	}
+	return num, typ, b[:n], b[n:], true
 }
 
 // countMessages counts the occurrences of the message field num in b; ok
 // is false for malformed bytes or the field with another wire type.
 func countMessages(b []byte, num protowire.Number) (n int, ok bool) {
-	ok = walkFields(b, func(fnum protowire.Number, typ protowire.Type, _, _ []byte) bool {
+	for len(b) > 0 {
+		fnum, typ, _, rest, ok := field(b)
+		if !ok || fnum == num && typ != protowire.BytesType {
+			return 0, false
+		}
 		if fnum == num {
 			n++
-			return typ == protowire.BytesType
 		}
-		return true
-	})
-	return n, ok
+		b = rest
+	}
+	return n, true
 }
+
+// The caps, checked as RequestCaps.Check walks: nesting is the nesting of
+// messages (the request at 0, a row at 1, its values' Struct at 2, a
+// map entry at 3, a column's Value at 4), depth that of values.
+
+// enter checks a message at nesting against the walk's recursion bound.
+func (d *wireDecoder) enter(nesting int) bool {
+	if d.caps != nil && nesting > d.nestLimit {
+		d.err = d.caps.tooDeep()
+		return false
+	}
+	return true
+}
+
+// enterValue counts a Value at depth.
+func (d *wireDecoder) enterValue(nesting, depth int) bool {
+	if d.caps == nil {
+		return true
+	}
+	if !d.enter(nesting) {
+		return false
+	}
+	w := d.caps
+	w.values++
+	if w.caps.MaxValues > 0 && w.values > w.caps.MaxValues {
+		d.err = capStatus(codes.ResourceExhausted, ReasonTooManyValues, "max-request-values", w.caps.MaxValues,
+			fmt.Sprintf("the request holds more than %d values (--max-request-values)", w.caps.MaxValues))
+		return false
+	}
+	if w.caps.MaxDepth > 0 && depth > w.caps.MaxDepth {
+		d.err = w.tooDeep()
+		return false
+	}
+	return true
+}
+
+// element counts the elements-th element of a list.
+func (d *wireDecoder) element(elements int) bool {
+	if d.caps != nil && d.caps.caps.MaxListElements > 0 && elements > d.caps.caps.MaxListElements {
+		limit := d.caps.caps.MaxListElements
+		d.err = capStatus(codes.ResourceExhausted, ReasonListTooLong, "max-list-elements", limit,
+			fmt.Sprintf("a list value of the request has more than %d elements (--max-list-elements)", limit))
+		return false
+	}
+	return true
+}
+
+// walkKept walks, for the caps, a field the fast path leaves to
+// protobuf: field num of a message of node at nesting, value v.
+func (d *wireDecoder) walkKept(node *walkNode, num protowire.Number, typ protowire.Type, v []byte, nesting int) bool {
+	if d.caps == nil || typ != protowire.BytesType {
+		return true
+	}
+	child := node.child(num)
+	if child == nil {
+		return true
+	}
+	if err := d.caps.message(v, child, 0, nesting+1); err != nil {
+		if err != errMalformed {
+			d.err = err
+		}
+		return false
+	}
+	return true
+}
+
+var (
+	checkRequestNode = sync.OnceValue(func() *walkNode {
+		return walkNodeOf((&wardenv1.CheckRequest{}).ProtoReflect().Descriptor())
+	})
+	rowNode = sync.OnceValue(func() *walkNode { return checkRequestNode().child(checkRequestRows) })
+)
 
 func (d *wireDecoder) request(b []byte) bool {
 	n, ok := countMessages(b, checkRequestRows)
 	if !ok {
 		return false
 	}
-	d.rows = make([]wireRow, 0, n)
-	return walkFields(b, func(num protowire.Number, typ protowire.Type, value, whole []byte) bool {
-		switch num {
-		case checkRequestRows:
-			return d.row(bytesOf(value))
-		case checkRequestPrincipal:
+	d.rows = make([]wireRow, 0, min(n, maxPrealloc))
+	d.slab = make([]wardenv1.Row, 0, min(n, maxPrealloc))
+	reqNode := checkRequestNode()
+	for len(b) > 0 {
+		num, typ, v, rest, ok := field(b)
+		if !ok {
+			return false
+		}
+		switch {
+		case num == checkRequestRows:
+			if !d.enter(1) || !d.row(v) {
+				return false
+			}
+		case num == checkRequestPrincipal:
 			if typ != protowire.BytesType {
 				return false
 			}
@@ -193,12 +379,20 @@ func (d *wireDecoder) request(b []byte) bool {
 			}
 			// Given twice, the second merges into the first, as in
 			// protobuf (wardenbench sends the session and the role in
-			// two segments).
-			return mergePrincipal(d.principal, bytesOf(value))
+			// two segments). A Principal holds no values: nothing for
+			// the caps.
+			if !d.mergePrincipal(d.principal, v) {
+				return false
+			}
+		default:
+			if !d.walkKept(reqNode, num, typ, v, 0) {
+				return false
+			}
+			d.out = append(d.out, b[:len(b)-len(rest)]...)
 		}
-		d.out = append(d.out, whole...)
-		return true
-	})
+		b = rest
+	}
+	return true
 }
 
 // mergePrincipal decodes a Principal into p as protobuf merges one: the
@@ -206,186 +400,323 @@ func (d *wireDecoder) request(b []byte) bool {
 // name given twice. Anything else (an unknown field, a known one with
 // another wire type, invalid UTF-8, a map entry with more than a key and
 // a value) is left to protobuf.
-func mergePrincipal(p *wardenv1.Principal, b []byte) bool {
-	return walkFields(b, func(num protowire.Number, typ protowire.Type, value, _ []byte) bool {
+func (d *wireDecoder) mergePrincipal(p *wardenv1.Principal, b []byte) bool {
+	for len(b) > 0 {
+		num, typ, v, rest, ok := field(b)
+		if !ok {
+			return false
+		}
 		switch {
 		case num == principalRole && typ == protowire.BytesType:
-			s := bytesOf(value)
-			p.Role = string(s)
-			return utf8.Valid(s)
-		case num == principalBackendOnly && typ == protowire.VarintType:
-			v, _ := protowire.ConsumeVarint(value)
-			p.UseBackendOnlyPermissions = protowire.DecodeBool(v)
-			return true
-		case num == principalSession && typ == protowire.BytesType:
-			k, v, ok := stringEntry(bytesOf(value))
-			if ok {
-				if p.SessionVariables == nil {
-					p.SessionVariables = make(map[string]string, 4)
-				}
-				p.SessionVariables[k] = v
+			if !utf8.Valid(v) {
+				return false
 			}
-			return ok
+			p.Role = d.str(v)
+		case num == principalBackendOnly && typ == protowire.VarintType:
+			x, _ := protowire.ConsumeVarint(v)
+			p.UseBackendOnlyPermissions = protowire.DecodeBool(x)
+		case num == principalSession && typ == protowire.BytesType:
+			k, val, ok := d.stringEntry(v)
+			if !ok {
+				return false
+			}
+			if p.SessionVariables == nil {
+				p.SessionVariables = make(map[string]string, 4)
+			}
+			p.SessionVariables[k] = val
+		default:
+			return false
 		}
-		return false
-	})
+		b = rest
+	}
+	return true
 }
 
 // stringEntry decodes an entry of a map<string, string>: a missing key or
 // value is "", as in protobuf.
-func stringEntry(b []byte) (k, v string, ok bool) {
-	ok = walkFields(b, func(num protowire.Number, typ protowire.Type, value, _ []byte) bool {
-		if typ != protowire.BytesType || (num != mapEntryKey && num != mapEntryValue) {
-			return false
+func (d *wireDecoder) stringEntry(b []byte) (k, v string, ok bool) {
+	for len(b) > 0 {
+		num, typ, s, rest, ok := field(b)
+		if !ok || typ != protowire.BytesType || (num != mapEntryKey && num != mapEntryValue) || !utf8.Valid(s) {
+			return "", "", false
 		}
-		s := bytesOf(value)
 		if num == mapEntryKey {
-			k = string(s)
+			k = d.str(s)
 		} else {
-			v = string(s)
+			v = d.str(s)
 		}
-		return utf8.Valid(s)
-	})
-	return k, v, ok
+		b = rest
+	}
+	return k, v, true
 }
 
-// row decodes one Row's values and new_values and appends the Row,
-// without them, to out.
+// row decodes one Row's values and new_values. While every row is plain
+// (an id and values), the row goes to slab; the first that is not sends
+// them all to protobuf (appendRows).
 func (d *wireDecoder) row(b []byte) bool {
 	var r wireRow
-	kept := 0
-	ok := walkFields(b, func(num protowire.Number, typ protowire.Type, value, whole []byte) bool {
-		if num != rowValues && num != rowNewValues {
-			kept += len(whole)
-			return true
+	var id string
+	plain := true
+	for len(b) > 0 {
+		num, typ, v, rest, ok := field(b)
+		if !ok {
+			return false
 		}
-		into := &r.values
-		if num == rowNewValues {
-			into = &r.newValues
+		switch num {
+		case rowValues, rowNewValues:
+			into := &r.values
+			if num == rowNewValues {
+				into = &r.newValues
+			}
+			if typ != protowire.BytesType || *into != nil {
+				return false // given twice: protobuf merges the two
+			}
+			m, ok := d.structMap(v, 1, 2, d.columns)
+			if !ok {
+				return false
+			}
+			*into = m
+			d.columns = len(m)
+		case rowID:
+			// The last id given wins, as in protobuf; another wire type
+			// is an unknown field, left to protobuf.
+			if typ != protowire.BytesType || !utf8.Valid(v) {
+				plain = false
+			} else if d.slab != nil {
+				id = d.str(v)
+			}
+		default:
+			plain = false
+			if !d.walkKept(rowNode(), num, typ, v, 1) {
+				return false
+			}
 		}
-		if typ != protowire.BytesType || *into != nil {
-			return false // given twice: protobuf merges the two
-		}
-		m, ok := d.structMap(bytesOf(value), 1)
-		*into = m
-		return ok
-	})
-	if !ok {
-		return false
+		b = rest
 	}
-	d.out = protowire.AppendTag(d.out, checkRequestRows, protowire.BytesType)
-	d.out = protowire.AppendVarint(d.out, uint64(kept))
-	walkFields(b, func(num protowire.Number, _ protowire.Type, _, whole []byte) bool {
-		if num != rowValues && num != rowNewValues {
-			d.out = append(d.out, whole...)
-		}
-		return true
-	})
+	if !plain {
+		d.slab = nil
+	} else if d.slab != nil {
+		d.slab = append(d.slab, wardenv1.Row{Id: id})
+	}
 	d.rows = append(d.rows, r)
 	return true
 }
 
+// appendRows appends the rows of the request b to out, each without its
+// values and new_values.
+func (d *wireDecoder) appendRows(b []byte) bool {
+	for len(b) > 0 {
+		num, _, v, rest, ok := field(b)
+		if !ok {
+			return false
+		}
+		if num == checkRequestRows {
+			d.out = protowire.AppendTag(d.out, checkRequestRows, protowire.BytesType)
+			kept := 0
+			for r := v; len(r) > 0; {
+				rnum, _, _, rrest, ok := field(r)
+				if !ok {
+					return false
+				}
+				if rnum != rowValues && rnum != rowNewValues {
+					kept += len(r) - len(rrest)
+				}
+				r = rrest
+			}
+			d.out = protowire.AppendVarint(d.out, uint64(kept))
+			for r := v; len(r) > 0; {
+				rnum, _, _, rrest, _ := field(r)
+				if rnum != rowValues && rnum != rowNewValues {
+					d.out = append(d.out, r[:len(r)-len(rrest)]...)
+				}
+				r = rrest
+			}
+		}
+		b = rest
+	}
+	return true
+}
+
+// plain decodes into req the request out holds when it is only the
+// scalars table, operation and explain, as protobuf would; false for
+// anything else (req is then left to protobuf).
+func (d *wireDecoder) plain(req *wardenv1.CheckRequest) bool {
+	var table []byte
+	var op wardenv1.Operation
+	var explain bool
+	for b := d.out; len(b) > 0; {
+		num, typ, v, rest, ok := field(b)
+		if !ok {
+			return false
+		}
+		switch {
+		case num == checkRequestTable && typ == protowire.BytesType:
+			if !utf8.Valid(v) {
+				return false
+			}
+			table = v
+		case num == checkRequestOperation && typ == protowire.VarintType:
+			x, _ := protowire.ConsumeVarint(v)
+			op = wardenv1.Operation(int32(x))
+		case num == checkRequestExplain && typ == protowire.VarintType:
+			x, _ := protowire.ConsumeVarint(v)
+			explain = protowire.DecodeBool(x)
+		default:
+			return false
+		}
+		b = rest
+	}
+	proto.Reset(req)
+	req.Table = d.str(table)
+	req.Operation = op
+	req.Explain = explain
+	return true
+}
+
 // structMap decodes a google.protobuf.Struct as Struct.AsMap returns it;
-// depth is the nesting of the values it holds.
-func (d *wireDecoder) structMap(b []byte, depth int) (map[string]any, bool) {
-	n, ok := countMessages(b, structFields)
-	if !ok || depth > wireMaxDepth {
+// depth is the nesting of the values it holds, nesting the Struct's.
+//
+// hint is the number of entries to make room for, -1 to count them first
+// (a row's values take the previous row's count: rows share columns).
+func (d *wireDecoder) structMap(b []byte, depth, nesting, hint int) (map[string]any, bool) {
+	if !d.enter(nesting) || depth > wireMaxDepth {
 		return nil, false
 	}
-	m := make(map[string]any, n)
-	ok = walkFields(b, func(num protowire.Number, _ protowire.Type, value, _ []byte) bool {
-		if num != structFields {
-			return true // an unknown field: protobuf keeps it aside, AsMap ignores it
+	if hint < 0 {
+		n, ok := countMessages(b, structFields)
+		if !ok {
+			return nil, false
 		}
-		k, v, ok := d.entry(bytesOf(value), depth)
-		m[k] = v // a key given twice: the last entry wins, as in protobuf
-		return ok
-	})
-	return m, ok
+		hint = n
+	}
+	m := make(map[string]any, min(hint, maxPrealloc))
+	for len(b) > 0 {
+		num, typ, v, rest, ok := field(b)
+		if !ok {
+			return nil, false
+		}
+		// Another field: unknown, protobuf keeps it aside, AsMap ignores
+		// it. The entries with another wire type: protobuf keeps them
+		// aside too, left to it.
+		if num == structFields {
+			if typ != protowire.BytesType {
+				return nil, false
+			}
+			k, val, ok := d.entry(v, depth, nesting+1)
+			if !ok {
+				return nil, false
+			}
+			m[k] = val // a key given twice: the last entry wins, as in protobuf
+		}
+		b = rest
+	}
+	return m, true
 }
 
 // entry decodes one map entry of Struct.fields.
-func (d *wireDecoder) entry(b []byte, depth int) (string, any, bool) {
-	var key []byte
-	var val any
-	seen := false
-	ok := walkFields(b, func(num protowire.Number, typ protowire.Type, value, _ []byte) bool {
-		switch num {
-		case mapEntryKey:
-			key = bytesOf(value)
-			// protobuf checks every occurrence, and keeps the last
-			return typ == protowire.BytesType && utf8.Valid(key)
-		case mapEntryValue:
-			if typ != protowire.BytesType || seen {
-				return false // given twice: protobuf merges the two
-			}
-			seen = true
-			var ok bool
-			val, ok = d.value(bytesOf(value), depth)
-			return ok
-		}
-		return true
-	})
-	if !ok {
+func (d *wireDecoder) entry(b []byte, depth, nesting int) (string, any, bool) {
+	if !d.enter(nesting) {
 		return "", nil, false
 	}
-	return d.key(key), val, true
+	var key []byte
+	var val any
+	seen, keyed := false, false
+	for len(b) > 0 {
+		num, typ, v, rest, ok := field(b)
+		if !ok {
+			return "", nil, false
+		}
+		switch num {
+		case mapEntryKey:
+			// protobuf checks every occurrence, and keeps the last: the
+			// last is checked by d.key, unless it is a name met before
+			if typ != protowire.BytesType || keyed && !utf8.Valid(key) {
+				return "", nil, false
+			}
+			key, keyed = v, true
+		case mapEntryValue:
+			if typ != protowire.BytesType || seen {
+				return "", nil, false // given twice: protobuf merges the two
+			}
+			seen = true
+			if val, ok = d.value(v, depth, nesting+1); !ok {
+				return "", nil, false
+			}
+		}
+		b = rest
+	}
+	k, ok := d.key(key)
+	return k, val, ok
 }
 
-// key returns the column name k as a string, shared with the rows before.
-func (d *wireDecoder) key(k []byte) string {
+// key returns the column name k as a string, shared with the rows before;
+// ok is false for invalid UTF-8 (the names shared were checked).
+func (d *wireDecoder) key(k []byte) (string, bool) {
 	for _, s := range d.keys {
 		if s == string(k) {
-			return s
+			return s, true
 		}
 	}
-	s := string(k)
+	if !utf8.Valid(k) {
+		return "", false
+	}
+	s := d.str(k)
 	if len(d.keys) < maxSharedKeys {
 		d.keys = append(d.keys, s)
 	}
-	return s
+	return s, true
 }
 
 // value decodes a google.protobuf.Value as Value.AsInterface returns it.
-func (d *wireDecoder) value(b []byte, depth int) (any, bool) {
+func (d *wireDecoder) value(b []byte, depth, nesting int) (any, bool) {
+	if !d.enterValue(nesting, depth) {
+		return nil, false
+	}
 	var out any // no kind: nil, as AsInterface
 	kinds := 0
-	ok := walkFields(b, func(num protowire.Number, typ protowire.Type, value, _ []byte) bool {
+	for len(b) > 0 {
+		num, typ, v, rest, ok := field(b)
+		if !ok {
+			return nil, false
+		}
+		b = rest
 		if num < valueNull || num > valueList {
-			return true // unknown
+			continue // unknown
 		}
 		if kinds++; kinds > 1 {
-			return false // a oneof given twice: protobuf keeps the last, or merges
+			return nil, false // a oneof given twice: protobuf keeps the last, or merges
 		}
 		switch {
 		case num == valueNull && typ == protowire.VarintType:
 			out = nil
 		case num == valueNumber && typ == protowire.Fixed64Type:
-			v, _ := protowire.ConsumeFixed64(value)
-			out = numberValue(math.Float64frombits(v))
+			x, _ := protowire.ConsumeFixed64(v)
+			out = numberValue(math.Float64frombits(x))
 		case num == valueString && typ == protowire.BytesType:
-			s := bytesOf(value)
-			if !utf8.Valid(s) {
-				return false
+			if !utf8.Valid(v) {
+				return nil, false
 			}
-			out = string(s)
+			out = d.str(v)
 		case num == valueBool && typ == protowire.VarintType:
-			v, _ := protowire.ConsumeVarint(value)
-			out = protowire.DecodeBool(v)
+			x, _ := protowire.ConsumeVarint(v)
+			out = protowire.DecodeBool(x)
 		case num == valueStruct && typ == protowire.BytesType:
-			m, ok := d.structMap(bytesOf(value), depth+1)
+			m, ok := d.structMap(v, depth+1, nesting+1, -1)
+			if !ok {
+				return nil, false
+			}
 			out = m
-			return ok
 		case num == valueList && typ == protowire.BytesType:
-			l, ok := d.list(bytesOf(value), depth+1)
+			l, ok := d.list(v, depth+1, nesting+1)
+			if !ok {
+				return nil, false
+			}
 			out = l
-			return ok
 		default:
-			return false // a known field with another wire type
+			return nil, false // a known field with another wire type
 		}
-		return true
-	})
-	return out, ok
+	}
+	return out, true
 }
 
 // numberValue is a number as Value.AsInterface gives it: NaN and the
@@ -399,25 +730,52 @@ func numberValue(f float64) any {
 	case math.IsInf(f, -1):
 		return "-Infinity"
 	}
+	if i := int(f); i >= 0 && i < len(smallNumbers) && math.Float64bits(float64(i)) == math.Float64bits(f) {
+		return smallNumbers[i] // the same value, without an allocation
+	}
 	return f
 }
 
-// list decodes a google.protobuf.ListValue as ListValue.AsSlice returns it.
-func (d *wireDecoder) list(b []byte, depth int) ([]any, bool) {
-	n, ok := countMessages(b, listValueItems)
-	if !ok || depth > wireMaxDepth {
+// smallNumbers are the integers 0 to 1023 (not -0) as float64 values in
+// an interface, shared: ids, foreign keys, counts. An interface's value
+// cannot be changed through it.
+var smallNumbers = func() (n [1024]any) {
+	for i := range n {
+		n[i] = float64(i)
+	}
+	return n
+}()
+
+// list decodes a google.protobuf.ListValue as ListValue.AsSlice returns
+// it; depth is the nesting of its elements, nesting the ListValue's.
+func (d *wireDecoder) list(b []byte, depth, nesting int) ([]any, bool) {
+	if !d.enter(nesting) || depth > wireMaxDepth {
 		return nil, false
 	}
-	out := make([]any, 0, n)
-	ok = walkFields(b, func(num protowire.Number, _ protowire.Type, value, _ []byte) bool {
-		if num != listValueItems {
-			return true
+	n, ok := countMessages(b, listValueItems)
+	if !ok {
+		return nil, false
+	}
+	out := make([]any, 0, min(n, maxPrealloc))
+	elements := 0
+	for len(b) > 0 {
+		num, _, v, rest, ok := field(b)
+		if !ok {
+			return nil, false
 		}
-		v, ok := d.value(bytesOf(value), depth)
-		out = append(out, v)
-		return ok
-	})
-	return out, ok
+		if num == listValueItems {
+			if elements++; !d.element(elements) {
+				return nil, false
+			}
+			x, ok := d.value(v, depth, nesting+1)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, x)
+		}
+		b = rest
+	}
+	return out, true
 }
 
 // row returns the decoded values of row i, or nil without wire rows.

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -400,6 +402,22 @@ func TestWireRowsEdgeCases(t *testing.T) {
 		"a role with another wire type":         {principal(protowire.AppendVarint(tag(nil, principalRole, protowire.VarintType), 1)), false},
 		"an unknown field in a variable":        {principal(bytesField(nil, principalSession, append(bytesField(nil, mapEntryKey, []byte("x-hasura-a")), unknownVarint...))), false},
 		"nothing":                               {nil, true},
+		// The request's scalars and plain rows are decoded without
+		// protobuf; anything more goes to it.
+		"an operation of any varint":                             {append(row(values(entry("id", num(1)))), protowire.AppendVarint(tag(nil, checkRequestOperation, protowire.VarintType), 1<<40+3)...), true},
+		"the table given twice: the last wins":                   {append(row(values(entry("id", num(1)))), bytesField(nil, checkRequestTable, []byte("u"))...), true},
+		"explain of any varint":                                  {append(row(values(entry("id", num(1)))), protowire.AppendVarint(tag(nil, checkRequestExplain, protowire.VarintType), 300)...), true},
+		"invalid UTF-8 in the table":                             {append(row(values(entry("id", num(1)))), bytesField(nil, checkRequestTable, []byte("\xff"))...), false},
+		"a table with another wire type":                         {append(row(values(entry("id", num(1)))), protowire.AppendVarint(tag(nil, checkRequestTable, protowire.VarintType), 1)...), true},
+		"columns":                                                {append(row(values(entry("id", num(1)))), bytesField(nil, 5, []byte("id"))...), true},
+		"an unknown field in the request":                        {append(row(values(entry("id", num(1)))), unknownVarint...), true},
+		"a row's id given twice: the last wins":                  {row(bytesField(nil, rowID, []byte("b")), values(entry("id", num(1)))), true},
+		"a row's id with another wire type":                      {row(protowire.AppendVarint(tag(nil, rowID, protowire.VarintType), 1), values(entry("id", num(1)))), true},
+		"a row with json_nulls after a plain one":                {append(row(values(entry("id", num(1)))), row(bytesField(nil, 4, []byte("body")), values(entry("id", num(2))))[3:]...), true},
+		"a row with values_json before a plain one":              {append(row(bytesField(nil, 5, entry("body", []byte("null"))), values(entry("id", num(2)))), row(values(entry("id", num(1))))[3:]...), true},
+		"a row with an unknown field":                            {row(values(entry("id", num(1))), unknownVarint), true},
+		"fields with another wire type in a struct":              {row(bytesField(nil, rowValues, protowire.AppendVarint(tag(nil, structFields, protowire.VarintType), 0))), false},
+		"fields with another wire type in a second row's struct": {append(row(values(entry("id", num(1)))), row(bytesField(nil, rowValues, append(tag(nil, structFields, protowire.Fixed64Type), 0x0a, 6, 'a', 'b', 'c', 'd', 'e', 'f')))[3:]...), false},
 	}
 	deep := num(1)
 	for range wireMaxDepth + 2 {
@@ -418,6 +436,88 @@ func TestWireRowsEdgeCases(t *testing.T) {
 	}
 }
 
+// capsUnderTest are tight request caps, so that random requests exceed
+// each of them; the last has no depth cap: the walk's own bound on
+// nesting holds then.
+var capsUnderTest = []RequestCaps{
+	{MaxValues: 3}, {MaxValues: 12}, {MaxListElements: 1}, {MaxListElements: 2},
+	{MaxDepth: 1}, {MaxDepth: 2}, {MaxDepth: 3, MaxValues: 20, MaxListElements: 2}, {MaxValues: 100_000},
+}
+
+// sameCaps fails unless the fast path, which checks the caps as it
+// decodes, refuses b for the cap RequestCaps.Check refuses it for, with
+// the same status, and takes it only when Check lets it through. It
+// returns how many of capsUnderTest the fast path decided (took or
+// refused) rather than left to the whole walk.
+func sameCaps(t *testing.T, b []byte) (decided int) {
+	t.Helper()
+	md := (&wardenv1.CheckRequest{}).ProtoReflect().Descriptor()
+	for _, caps := range capsUnderTest {
+		want := caps.Check(b, md)
+		_, ok, got := decodeCheckWire(b, new(wardenv1.CheckRequest), caps)
+		if ok && got != nil {
+			t.Fatalf("caps %+v: taken and refused (%v)", caps, got)
+		}
+		if !ok && got == nil {
+			continue // left to the whole walk and protobuf
+		}
+		decided++
+		if (want == nil) != (got == nil) || want != nil && cmp.Diff(status.Convert(want).Proto(), status.Convert(got).Proto(), protocmp.Transform()) != "" {
+			t.Fatalf("caps %+v: the fast path says %v, RequestCaps.Check %v", caps, got, want)
+		}
+	}
+	return decided
+}
+
+// TestWireRowsChecksTheCaps: on random requests and on deep ones, the
+// fast path refuses as RequestCaps.Check does, and decides most of them
+// itself.
+func TestWireRowsChecksTheCaps(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	decided, refused := 0, 0
+	var inputs [][]byte
+	for range 300 {
+		b, err := proto.Marshal(randomRequest(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, b)
+	}
+	// Nested lists and objects 30 to 40 deep: past the walk's bound on
+	// nesting with no depth cap, within the fast path's.
+	for depth := 30; depth <= 40; depth++ {
+		for _, obj := range []bool{false, true} {
+			v := structpb.NewNumberValue(1)
+			for range depth {
+				if obj {
+					v = structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{"a": v}})
+				} else {
+					v = structpb.NewListValue(&structpb.ListValue{Values: []*structpb.Value{v}})
+				}
+			}
+			b, err := proto.Marshal(&wardenv1.CheckRequest{Table: "articles", Rows: []*wardenv1.Row{{Id: "a", Values: &structpb.Struct{Fields: map[string]*structpb.Value{"x": v}}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, b)
+		}
+	}
+	md := (&wardenv1.CheckRequest{}).ProtoReflect().Descriptor()
+	for _, b := range inputs {
+		decided += sameCaps(t, b)
+		for _, caps := range capsUnderTest {
+			if caps.Check(b, md) != nil {
+				refused++
+			}
+		}
+	}
+	total := len(inputs) * len(capsUnderTest)
+	t.Logf("%d of %d decided by the fast path, %d refused", decided, total, refused)
+	if decided < total*9/10 || refused < total/4 || refused == total {
+		t.Errorf("%d of %d decided by the fast path, %d refused: the test no longer exercises the caps", decided, total, refused)
+	}
+}
+
 // FuzzWireRows holds the fast path to protobuf's decoding on any bytes:
 //
 //	go test ./server -run '^$' -fuzz FuzzWireRows -fuzztime 60s
@@ -432,8 +532,9 @@ func FuzzWireRows(f *testing.F) {
 	}
 	set := exampleSet(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		decodeRows(b, new(wardenv1.CheckRequest)) // a fault fails here: the codec would recover
+		decodeRows(b, new(wardenv1.CheckRequest), DefaultConfig().requestCaps()) // a fault fails here: the codec would recover
 		sameRequest(t, b)
+		sameCaps(t, b)
 		sameCheck(t, set, b)
 	})
 }
@@ -511,5 +612,42 @@ func TestGuardDecodesRowsFromTheWire(t *testing.T) {
 		if diff := cmp.Diff(r.GetValues().AsMap(), got.rows[i].values); diff != "" {
 			t.Errorf("rows[%d] (-sent +decoded):\n%s", i, diff)
 		}
+	}
+}
+
+// TestWireRowsRefusesBeforeMakingRoom: the fast path checks the caps as
+// it decodes, so it must not make room for what it counted before the
+// cap is reached: a list of a million two-byte elements is refused for
+// its length having built about the cap's worth, not a million.
+func TestWireRowsRefusesBeforeMakingRoom(t *testing.T) {
+	var list []byte
+	for range 1_000_000 {
+		list = protowire.AppendBytes(protowire.AppendTag(list, listValueItems, protowire.BytesType), nil)
+	}
+	req := &wardenv1.CheckRequest{Table: "articles", Rows: []*wardenv1.Row{{Id: "a", Values: &structpb.Struct{Fields: map[string]*structpb.Value{"x": structpb.NewNullValue()}}}}}
+	b, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The row's one value becomes the list.
+	value := protowire.AppendBytes(protowire.AppendTag(nil, valueList, protowire.BytesType), list)
+	entry := protowire.AppendBytes(protowire.AppendTag(protowire.AppendBytes(protowire.AppendTag(nil, mapEntryKey, protowire.BytesType), []byte("x")), mapEntryValue, protowire.BytesType), value)
+	row := protowire.AppendBytes(protowire.AppendTag(protowire.AppendBytes(protowire.AppendTag(nil, rowID, protowire.BytesType), []byte("a")), rowValues, protowire.BytesType),
+		protowire.AppendBytes(protowire.AppendTag(nil, structFields, protowire.BytesType), entry))
+	b = protowire.AppendBytes(protowire.AppendTag(b[:0], checkRequestRows, protowire.BytesType), row)
+	caps := DefaultConfig().requestCaps()
+	want := caps.Check(b, (&wardenv1.CheckRequest{}).ProtoReflect().Descriptor())
+	if status.Code(want) != codes.ResourceExhausted {
+		t.Fatalf("RequestCaps.Check: %v", want)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, ok, got := decodeCheckWire(b, new(wardenv1.CheckRequest), caps)
+	runtime.ReadMemStats(&after)
+	if ok || got == nil || got.Error() != want.Error() {
+		t.Fatalf("the fast path: taken %v, %v; want %v", ok, got, want)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 2<<20 {
+		t.Errorf("refusing a list of a million elements allocated %d bytes", n)
 	}
 }
