@@ -130,7 +130,6 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 					return nil, fmt.Errorf("filter template for %s %s role %s: %w", t.Name, op, role, err)
 				}
 				pp.native = nativeOf(pp)
-				s.planRows(t, pp.rowReads)
 				s.perms[permKey{t.Name, op, role}] = pp
 			}
 		}

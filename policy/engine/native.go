@@ -375,13 +375,8 @@ func (s *Set) rowGo(t *model.Table, values map[string]any, path *fieldPath, keep
 	}
 	out := make(map[string]any, n)
 	for k, v := range values {
-		f, ok := s.fieldOf(t, k, keep)
-		if !ok {
-			bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Reason: fmt.Sprintf("%s has no column or relationship %q", t.Name, k)})
-			continue
-		}
-		if col := f.col; col != nil {
-			if !f.keep {
+		if col, ok := t.Field(k); ok {
+			if keep != nil && !keep.cols[k] {
 				// Validated, not kept: no value built.
 				if err := model.ValidColumn(col.Type, v); err != nil {
 					bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Kind: col.Type.Kind, Reason: err.Error()})
@@ -396,89 +391,29 @@ func (s *Set) rowGo(t *model.Table, values map[string]any, path *fieldPath, keep
 			out[k] = cv
 			continue
 		}
-		if f.target == nil {
-			bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Reason: fmt.Sprintf("relationship target %s is not loaded", f.rel.Target)})
+		rel, ok := t.Relationships[k]
+		if !ok {
+			bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Reason: fmt.Sprintf("%s has no column or relationship %q", t.Name, k)})
 			continue
 		}
-		rv, ok, errs := s.relatedGo(f.rel, f.target, v, &fieldPath{parent: path, name: k}, f.child)
+		target, ok := s.policy.Tables[rel.Target]
+		if !ok {
+			bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Reason: fmt.Sprintf("relationship target %s is not loaded", rel.Target)})
+			continue
+		}
+		var child *needs // nil: keep everything
+		if keep != nil {
+			if child = keep.rels[k]; child == nil {
+				child = emptyNeeds // validated, then dropped
+			}
+		}
+		rv, ok, errs := s.relatedGo(rel, target, v, &fieldPath{parent: path, name: k}, child)
 		bad = append(bad, errs...)
-		if ok && f.keep {
+		if ok && (keep == nil || keep.rels[k] != nil) {
 			out[k] = rv
 		}
 	}
 	return out, bad
-}
-
-// rowField is what a name of a row's values is in its table, and what
-// Check keeps of it (keep: the needs of the row's level, nil for all).
-type rowField struct {
-	// col is the column or computed field; else rel is the relationship
-	// and target its table (nil: not loaded).
-	col    *model.Column
-	rel    *model.Relationship
-	target *model.Table
-	// keep: the column's value, or the related rows, are kept.
-	keep bool
-	// child is what is kept of the related rows (nil: everything).
-	child *needs
-}
-
-// fieldOf is lookupField, from keep's plan when it has one.
-func (s *Set) fieldOf(t *model.Table, name string, keep *needs) (rowField, bool) {
-	if keep != nil && keep.plan != nil {
-		f, ok := keep.plan[name]
-		return f, ok
-	}
-	return s.lookupField(t, name, keep)
-}
-
-// lookupField finds name in t: a column or computed field first, then a
-// relationship.
-func (s *Set) lookupField(t *model.Table, name string, keep *needs) (rowField, bool) {
-	if col, ok := t.Field(name); ok {
-		return rowField{col: col, keep: keep == nil || keep.cols[name]}, true
-	}
-	rel, ok := t.Relationships[name]
-	if !ok {
-		return rowField{}, false
-	}
-	f := rowField{rel: rel, target: s.policy.Tables[rel.Target], keep: true}
-	if keep != nil {
-		// nil child: keep everything; emptyNeeds: validated, then dropped.
-		if f.child = keep.rels[name]; f.child == nil {
-			f.child, f.keep = emptyNeeds, false
-		}
-	}
-	return f, true
-}
-
-// planRows gives keep, the needs of a row of t, and the needs of the
-// related rows it keeps, their plan: lookupField's answer for every field
-// of the table, so that a row's value costs rowGo one map lookup. It runs
-// when the set loads; emptyNeeds, shared by every table, has none.
-func (s *Set) planRows(t *model.Table, keep *needs) {
-	if keep == nil || keep == emptyNeeds || keep.plan != nil {
-		return
-	}
-	n := len(t.Columns) + len(t.Computed) + len(t.Relationships)
-	keep.plan = make(map[string]rowField, n)
-	names := make([]string, 0, n)
-	for _, c := range t.Columns {
-		names = append(names, c.Name)
-	}
-	for name := range t.Computed {
-		names = append(names, name)
-	}
-	for name := range t.Relationships {
-		names = append(names, name)
-	}
-	for _, name := range names {
-		f, _ := s.lookupField(t, name, keep)
-		keep.plan[name] = f
-		if f.target != nil {
-			s.planRows(f.target, f.child)
-		}
-	}
 }
 
 // relatedGo is relatedTerm with Go values; ok is false when the value is

@@ -25,9 +25,6 @@ type needs struct {
 	// without it). label names what decides them ("PostGIS", "ltree").
 	spatial map[string][]model.Operator
 	label   map[string]string
-	// plan, set once when the set loads (planRows), is how Check reads
-	// a row at this level.
-	plan map[string]rowField
 }
 
 func newNeeds() *needs {
