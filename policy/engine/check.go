@@ -231,7 +231,11 @@ func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckI
 	if pp.columns != nil && result == isTrue {
 		g := pp.columnNeeds.missing(r.Values, in.Tables, "input.row")
 		if len(g) == 0 {
-			extra, err := setOfStrings(ctx, pp.columns, sc.options(input))
+			q, err := pp.columns.get(s.compiler)
+			if err != nil {
+				return out, err
+			}
+			extra, err := setOfStrings(ctx, q, sc.options(input))
 			if err != nil {
 				return out, err
 			}
@@ -304,9 +308,13 @@ func reasonOf(role string, reasons []string) string {
 // evalRule evaluates a rule. With gaps it partially evaluates with the
 // missing data unknown: no residual query means false, an empty one true,
 // anything else unknown. The answer is never a guess.
-func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego.PreparedEvalQuery, ref, root string, input ast.Value, gaps []gap,
+func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, rq *ruleQuery, ref, root string, input ast.Value, gaps []gap,
 	values map[string]any, tables map[model.TableName][]map[string]any) (truth, residual.Expr, error) {
 	if len(gaps) == 0 {
+		q, err := rq.get(s.compiler)
+		if err != nil {
+			return isFalse, nil, err
+		}
 		ok, err := sc.holds(ctx, q, input)
 		if err != nil || !ok {
 			return isFalse, nil, err
