@@ -65,17 +65,12 @@ type prepared struct {
 	filter  *ruleQuery
 	check   *ruleQuery
 	columns *ruleQuery
-	// rule references, for partial evaluation when data is missing.
-	filterRef, checkRef string
 	// filterNeeds / checkNeeds / columnNeeds: data the rules read.
 	filterNeeds *needs
 	checkNeeds  *needs
 	columnNeeds *needs
 	// rowReads is all three merged: what Check keeps of a row.
 	rowReads *needs
-	// partials prepares filterRef and checkRef for partial evaluation
-	// (NEEDS_DATA), by reference.
-	partials map[string]*lazyPartial
 	// session variables read by the rules and presets, sorted by name.
 	session []sessionNeed
 	// unconditional columns (granted by every contributing parent).
@@ -201,7 +196,6 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		if pp.filter, err = query(compile.RuleFilter); err != nil {
 			return nil, err
 		}
-		pp.filterRef = pp.filter.ref
 		pp.filterNeeds = newNeeds()
 		collect(perm.Filter, pp.filterNeeds, pp.filterNeeds)
 		sessionNeeds(perm.Filter, sess)
@@ -210,7 +204,6 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		if pp.check, err = query(compile.RuleCheck); err != nil {
 			return nil, err
 		}
-		pp.checkRef = pp.check.ref
 		pp.checkNeeds = newNeeds()
 		collect(perm.Check, pp.checkNeeds, pp.checkNeeds)
 		sessionNeeds(perm.Check, sess)
@@ -226,11 +219,9 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		}
 	}
 	pp.rowReads = readsOf(pp)
-	pp.partials = map[string]*lazyPartial{}
-	for _, ref := range []string{pp.filterRef, pp.checkRef} {
-		if ref != "" {
-			pp.partials[ref] = &lazyPartial{}
-		}
+	// Read only from now on: empty maps are dropped.
+	for _, n := range []*needs{pp.filterNeeds, pp.checkNeeds, pp.columnNeeds, pp.rowReads} {
+		n.compact()
 	}
 	for _, v := range perm.Set {
 		if sv, ok := v.(model.SessionVar); ok {
@@ -268,6 +259,9 @@ type ruleQuery struct {
 	// q is the prepared query: set at load, then read only through get.
 	q   *rego.PreparedEvalQuery
 	err error
+	// partial prepares the filter's and the check's rule for partial
+	// evaluation (NEEDS_DATA).
+	partial lazyPartial
 }
 
 func prepareRule(ctx context.Context, c *ast.Compiler, ref string) (*rego.PreparedEvalQuery, error) {
