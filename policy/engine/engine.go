@@ -166,6 +166,9 @@ func New(ctx context.Context, p *model.Policy, opts ...Option) (*Set, error) {
 			}
 		}
 	}
+	// Every query that runs at load has run (errors cite their Rego
+	// lines); what remains is what the requests evaluate.
+	dropLocations(c)
 	if np := p.NativePolicy(); np != nil {
 		if s.nativeQueries, err = New(ctx, np); err != nil {
 			return nil, fmt.Errorf("native queries: %w", err)
@@ -249,6 +252,40 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		pp.fixedColumns = slices.Sorted(slices.Values(append(pp.fixedColumns, perm.ComputedFields...)))
 	}
 	return pp, nil
+}
+
+// dropLocations clears the source locations of the compiled modules once
+// the set has loaded: one object per term, expression and rule (the
+// largest share of the set's objects), each holding a slice of its
+// module's text. Nothing a request evaluates reads them: an evaluation
+// error still says what failed, without the Rego line.
+func dropLocations(c *ast.Compiler) {
+	for _, m := range c.Modules {
+		m.Comments = nil
+		ast.NewGenericVisitor(func(x any) bool {
+			switch x := x.(type) {
+			case *ast.Term:
+				x.Location = nil
+			case *ast.Expr:
+				x.Location = nil
+			case *ast.Rule:
+				x.Location = nil
+			case *ast.Head:
+				x.Location = nil
+			case *ast.Package:
+				x.Location = nil
+			case *ast.Import:
+				x.Location, x.AliasLocation = nil, nil
+			case *ast.With:
+				x.Location = nil
+			case *ast.SomeDecl:
+				x.Location = nil
+			case *ast.Every:
+				x.Location = nil
+			}
+			return false
+		}).Walk(m)
+	}
 }
 
 // ruleQuery is one rule's query prepared for evaluation: prepared when the
