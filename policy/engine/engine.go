@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/wardenpdp/warden/policy/compile"
@@ -302,7 +303,9 @@ type ruleQuery struct {
 }
 
 func prepareRule(ctx context.Context, c *ast.Compiler, ref string) (*rego.PreparedEvalQuery, error) {
-	q, err := rego.New(rego.Query(ref), rego.Compiler(c)).PrepareForEval(ctx)
+	// No metrics: the registry and its timers would live as long as the
+	// query, and nothing reads them.
+	q, err := rego.New(rego.Query(ref), rego.Compiler(c), rego.Metrics(metrics.NoOp())).PrepareForEval(ctx)
 	if err != nil {
 		return nil, err
 	}
