@@ -178,7 +178,7 @@ func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckI
 	result := isTrue
 	if pp.filter != nil {
 		g := pp.filterNeeds.missing(r.Values, in.Tables, "input.row")
-		tr, rest, err := s.evalRule(ctx, sc, pp, pp.filter, pp.filterRef, "input.row", input, g, r.Values, in.Tables)
+		tr, rest, err := s.evalRule(ctx, sc, pp, pp.filter, "input.row", input, g, r.Values, in.Tables)
 		if err != nil {
 			return out, err
 		}
@@ -204,7 +204,7 @@ func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckI
 			}
 		}
 		g := pp.checkNeeds.missing(nv, in.Tables, ref)
-		tr, rest, err := s.evalRule(ctx, sc, pp, pp.check, pp.checkRef, ref, input, g, nv, in.Tables)
+		tr, rest, err := s.evalRule(ctx, sc, pp, pp.check, ref, input, g, nv, in.Tables)
 		if err != nil {
 			return out, err
 		}
@@ -231,7 +231,11 @@ func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckI
 	if pp.columns != nil && result == isTrue {
 		g := pp.columnNeeds.missing(r.Values, in.Tables, "input.row")
 		if len(g) == 0 {
-			extra, err := setOfStrings(ctx, pp.columns, sc.options(input))
+			q, err := pp.columns.get(s.compiler)
+			if err != nil {
+				return out, err
+			}
+			extra, err := setOfStrings(ctx, q, sc.options(input))
 			if err != nil {
 				return out, err
 			}
@@ -304,9 +308,13 @@ func reasonOf(role string, reasons []string) string {
 // evalRule evaluates a rule. With gaps it partially evaluates with the
 // missing data unknown: no residual query means false, an empty one true,
 // anything else unknown. The answer is never a guess.
-func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego.PreparedEvalQuery, ref, root string, input ast.Value, gaps []gap,
+func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, rq *ruleQuery, root string, input ast.Value, gaps []gap,
 	values map[string]any, tables map[model.TableName][]map[string]any) (truth, residual.Expr, error) {
 	if len(gaps) == 0 {
+		q, err := rq.get(s.compiler)
+		if err != nil {
+			return isFalse, nil, err
+		}
 		ok, err := sc.holds(ctx, q, input)
 		if err != nil || !ok {
 			return isFalse, nil, err
@@ -325,7 +333,7 @@ func (s *Set) evalRule(ctx context.Context, sc *evalScope, pp *prepared, q *rego
 			unknowns = append(unknowns, u)
 		}
 	}
-	prepared, err := pp.partials[ref].get(s, pp, ref)
+	prepared, err := rq.partial.get(s, pp, rq.ref)
 	if err != nil {
 		return isFalse, nil, fmt.Errorf("prepare partial evaluation: %w", err)
 	}

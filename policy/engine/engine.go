@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/wardenpdp/warden/policy/compile"
@@ -52,22 +54,24 @@ type permKey struct {
 
 // prepared is everything evaluation needs for one permission.
 type prepared struct {
-	perm    *model.Permission
-	table   *model.Table
-	filter  *rego.PreparedEvalQuery
-	check   *rego.PreparedEvalQuery
-	columns *rego.PreparedEvalQuery
-	// rule references, for partial evaluation when data is missing.
-	filterRef, checkRef string
+	perm  *model.Permission
+	table *model.Table
+	// filter, check and columns are the rules' queries prepared for
+	// evaluation (nil: the permission has no such rule). Every one is
+	// prepared when the set loads; a permission the native evaluator
+	// decides keeps its queries only when the set is built for
+	// EvaluatorOPA, else prepares them again at their first use (rows
+	// that lack data, WithEvaluator(EvaluatorOPA)): most never are, and
+	// each is some hundred objects the garbage collector marks.
+	filter  *ruleQuery
+	check   *ruleQuery
+	columns *ruleQuery
 	// filterNeeds / checkNeeds / columnNeeds: data the rules read.
 	filterNeeds *needs
 	checkNeeds  *needs
 	columnNeeds *needs
 	// rowReads is all three merged: what Check keeps of a row.
 	rowReads *needs
-	// partials prepares filterRef and checkRef for partial evaluation
-	// (NEEDS_DATA), by reference.
-	partials map[string]*lazyPartial
 	// session variables read by the rules and presets, sorted by name.
 	session []sessionNeed
 	// unconditional columns (granted by every contributing parent).
@@ -85,9 +89,30 @@ type prepared struct {
 	native *nativeTmpl
 }
 
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	evaluator Evaluator
+}
+
+// ForEvaluator returns the set deciding Check's rows with e (as
+// WithEvaluator does). With EvaluatorOPA the set keeps every rule's query
+// prepared when it loads; with EvaluatorNative (the default) a permission
+// that has a native template keeps none and prepares them at their first
+// use, for the rows OPA decides.
+func ForEvaluator(e Evaluator) Option {
+	return func(o *options) { o.evaluator = e }
+}
+
 // New compiles p to Rego, compiles the modules with OPA's strict compiler
-// and prepares every query.
-func New(ctx context.Context, p *model.Policy) (*Set, error) {
+// and prepares every query: a query that does not prepare fails the load,
+// whichever are kept (ForEvaluator).
+func New(ctx context.Context, p *model.Policy, opts ...Option) (*Set, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	mods, err := compile.Compile(p)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
@@ -104,7 +129,7 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 	if c.Compile(parsed); c.Failed() {
 		return nil, fmt.Errorf("OPA rejected the compiled policy: %w", c.Errors)
 	}
-	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{},
+	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{}, evaluator: o.evaluator,
 		allColumns: map[model.TableName][]string{}, allComputed: map[model.TableName][]string{}, allFields: map[model.TableName][]string{}}
 	inl := map[string]*inlining{}
 	for _, m := range mods {
@@ -130,10 +155,21 @@ func New(ctx context.Context, p *model.Policy) (*Set, error) {
 					return nil, fmt.Errorf("filter template for %s %s role %s: %w", t.Name, op, role, err)
 				}
 				pp.native = nativeOf(pp)
+				keep := pp.native == nil || o.evaluator == EvaluatorOPA
+				for _, q := range []*ruleQuery{pp.filter, pp.check, pp.columns} {
+					if q != nil && keep {
+						q.keep()
+					} else if q != nil {
+						q.q = nil
+					}
+				}
 				s.perms[permKey{t.Name, op, role}] = pp
 			}
 		}
 	}
+	// Every query that runs at load has run (errors cite their Rego
+	// lines); what remains is what the requests evaluate.
+	dropLocations(c)
 	if np := p.NativePolicy(); np != nil {
 		if s.nativeQueries, err = New(ctx, np); err != nil {
 			return nil, fmt.Errorf("native queries: %w", err)
@@ -149,15 +185,14 @@ func (s *Set) NativeQueries() *Set { return s.nativeQueries }
 
 func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, perm *model.Permission) (*prepared, error) {
 	pp := &prepared{perm: perm, table: t, patterns: residual.Patterns(perm.Filter, perm.Check)}
-	query := func(rule string) (*rego.PreparedEvalQuery, error) {
-		q, err := rego.New(
-			rego.Query(compile.RuleRef(t.Name, op, rule, perm.Role)),
-			rego.Compiler(s.compiler),
-		).PrepareForEval(ctx)
+	query := func(rule string) (*ruleQuery, error) {
+		rq := &ruleQuery{ref: compile.RuleRef(t.Name, op, rule, perm.Role)}
+		q, err := prepareRule(ctx, s.compiler, rq.ref)
 		if err != nil {
 			return nil, err
 		}
-		return &q, nil
+		rq.q = q
+		return rq, nil
 	}
 	var err error
 	sess := map[sessionNeed]bool{}
@@ -165,7 +200,6 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		if pp.filter, err = query(compile.RuleFilter); err != nil {
 			return nil, err
 		}
-		pp.filterRef = compile.RuleRef(t.Name, op, compile.RuleFilter, perm.Role)
 		pp.filterNeeds = newNeeds()
 		collect(perm.Filter, pp.filterNeeds, pp.filterNeeds)
 		sessionNeeds(perm.Filter, sess)
@@ -174,7 +208,6 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		if pp.check, err = query(compile.RuleCheck); err != nil {
 			return nil, err
 		}
-		pp.checkRef = compile.RuleRef(t.Name, op, compile.RuleCheck, perm.Role)
 		pp.checkNeeds = newNeeds()
 		collect(perm.Check, pp.checkNeeds, pp.checkNeeds)
 		sessionNeeds(perm.Check, sess)
@@ -190,11 +223,9 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		}
 	}
 	pp.rowReads = readsOf(pp)
-	pp.partials = map[string]*lazyPartial{}
-	for _, ref := range []string{pp.filterRef, pp.checkRef} {
-		if ref != "" {
-			pp.partials[ref] = &lazyPartial{}
-		}
+	// Read only from now on: empty maps are dropped.
+	for _, n := range []*needs{pp.filterNeeds, pp.checkNeeds, pp.columnNeeds, pp.rowReads} {
+		n.compact()
 	}
 	for _, v := range perm.Set {
 		if sv, ok := v.(model.SessionVar); ok {
@@ -222,6 +253,81 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 		pp.fixedColumns = slices.Sorted(slices.Values(append(pp.fixedColumns, perm.ComputedFields...)))
 	}
 	return pp, nil
+}
+
+// dropLocations clears the source locations of the compiled modules once
+// the set has loaded: one object per term, expression and rule (the
+// largest share of the set's objects), each holding a slice of its
+// module's text. Nothing a request evaluates reads them: an evaluation
+// error still says what failed, without the Rego line.
+func dropLocations(c *ast.Compiler) {
+	for _, m := range c.Modules {
+		m.Comments = nil
+		ast.NewGenericVisitor(func(x any) bool {
+			switch x := x.(type) {
+			case *ast.Term:
+				x.Location = nil
+			case *ast.Expr:
+				x.Location = nil
+			case *ast.Rule:
+				x.Location = nil
+			case *ast.Head:
+				x.Location = nil
+			case *ast.Package:
+				x.Location = nil
+			case *ast.Import:
+				x.Location, x.AliasLocation = nil, nil
+			case *ast.With:
+				x.Location = nil
+			case *ast.SomeDecl:
+				x.Location = nil
+			case *ast.Every:
+				x.Location = nil
+			}
+			return false
+		}).Walk(m)
+	}
+}
+
+// ruleQuery is one rule's query prepared for evaluation: prepared when the
+// set loads, then kept (keep) or prepared again at its first use (get).
+type ruleQuery struct {
+	ref  string
+	once sync.Once
+	// q is the prepared query: set at load, then read only through get.
+	q   *rego.PreparedEvalQuery
+	err error
+	// partial prepares the filter's and the check's rule for partial
+	// evaluation (NEEDS_DATA).
+	partial lazyPartial
+}
+
+func prepareRule(ctx context.Context, c *ast.Compiler, ref string) (*rego.PreparedEvalQuery, error) {
+	// No metrics: the registry and its timers would live as long as the
+	// query, and nothing reads them.
+	q, err := rego.New(rego.Query(ref), rego.Compiler(c), rego.Metrics(metrics.NoOp())).PrepareForEval(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+// keep makes the query prepared at load the one get returns.
+func (r *ruleQuery) keep() { r.once.Do(func() {}) }
+
+// get returns the prepared query, preparing it at the first call when it
+// was not kept. A failure is the error of every call: the rule is never
+// decided without its query.
+func (r *ruleQuery) get(c *ast.Compiler) (*rego.PreparedEvalQuery, error) {
+	r.once.Do(func() {
+		// Not the request's context: its cancellation would be every
+		// later request's error.
+		r.q, r.err = prepareRule(context.Background(), c, r.ref)
+		if r.err != nil {
+			r.err = fmt.Errorf("prepare %s: %w", r.ref, r.err)
+		}
+	})
+	return r.q, r.err
 }
 
 // computedNames lists a table's computed fields, scalar and set-returning,

@@ -260,10 +260,11 @@ func TestProjectedRowsDecideAlike(t *testing.T) {
 					if !q.ok {
 						continue
 					}
-					pq := pp.filter
+					rq := pp.filter
 					if q.rule == "check" {
-						pq = pp.check
+						rq = pp.check
 					}
+					pq := mustQuery(t, s, rq)
 					want, err := plainHolds(ctx, pq, input(full))
 					if err != nil {
 						t.Fatal(err)
@@ -278,11 +279,11 @@ func TestProjectedRowsDecideAlike(t *testing.T) {
 					checked++
 				}
 				if pp.columns != nil {
-					want, err := setOfStrings(ctx, pp.columns, []rego.EvalOption{rego.EvalParsedInput(input(full))})
+					want, err := setOfStrings(ctx, mustQuery(t, s, pp.columns), []rego.EvalOption{rego.EvalParsedInput(input(full))})
 					if err != nil {
 						t.Fatal(err)
 					}
-					got, err := setOfStrings(ctx, pp.columns, sc.options(input(proj)))
+					got, err := setOfStrings(ctx, mustQuery(t, s, pp.columns), sc.options(input(proj)))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -350,10 +351,11 @@ func BenchmarkEvalRule(b *testing.B) {
 	tables, _ := s.tablesValue(nil)
 	input := ast.NewObject([2]*ast.Term{ast.StringTerm("row"), row}, [2]*ast.Term{ast.StringTerm("new_row"), row},
 		[2]*ast.Term{ast.StringTerm("session"), session}, [2]*ast.Term{ast.StringTerm("tables"), tables})
+	filter := mustQuery(b, s, pp.filter)
 	b.Run("holds", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if ok, err := plainHolds(ctx, pp.filter, input); err != nil || !ok {
+			if ok, err := plainHolds(ctx, filter, input); err != nil || !ok {
 				b.Fatal(ok, err)
 			}
 		}
@@ -363,7 +365,7 @@ func BenchmarkEvalRule(b *testing.B) {
 		sc := newEvalScope(ctx)
 		defer sc.close()
 		for b.Loop() {
-			if ok, err := sc.holds(ctx, pp.filter, input); err != nil || !ok {
+			if ok, err := sc.holds(ctx, filter, input); err != nil || !ok {
 				b.Fatal(ok, err)
 			}
 		}
@@ -382,4 +384,14 @@ func plainHolds(ctx context.Context, q *rego.PreparedEvalQuery, input ast.Value)
 	}
 	b, ok := rs[0].Expressions[0].Value.(bool)
 	return ok && b, nil
+}
+
+// mustQuery is rq's prepared query.
+func mustQuery(t testing.TB, s *Set, rq *ruleQuery) *rego.PreparedEvalQuery {
+	t.Helper()
+	q, err := rq.get(s.compiler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }

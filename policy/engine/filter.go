@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/wardenpdp/warden/policy/compile"
@@ -510,6 +511,7 @@ func (s *Set) partialOf(pp *prepared, query string, opts ...func(*rego.Rego)) *r
 		rego.Query(query),
 		rego.Compiler(s.compiler),
 		rego.DisableInlining(pp.inlining.all),
+		rego.Metrics(metrics.NoOp()), // none read; kept, they would live as long as the query
 	}, opts...)...)
 }
 

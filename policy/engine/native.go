@@ -59,6 +59,8 @@ func ParseEvaluator(s string) (Evaluator, error) {
 
 // WithEvaluator returns the set deciding Check's rows with e. The two sets
 // share everything else (modules, queries, templates); both stay usable.
+// A set built for EvaluatorNative and used with EvaluatorOPA prepares the
+// queries it did not keep at their first use (ForEvaluator).
 func (s *Set) WithEvaluator(e Evaluator) *Set {
 	c := *s
 	c.evaluator = e

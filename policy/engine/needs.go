@@ -31,6 +31,36 @@ func newNeeds() *needs {
 	return &needs{cols: map[string]bool{}, rels: map[string]*needs{}, tables: map[model.TableName]*needs{}, spatial: map[string][]model.Operator{}, label: map[string]string{}}
 }
 
+// compact drops n's empty maps, and its children's: a needs is read only
+// once built (a nil map reads as an empty one), and every empty map is an
+// object the garbage collector marks.
+func (n *needs) compact() {
+	if n == nil {
+		return
+	}
+	for _, c := range n.rels {
+		c.compact()
+	}
+	for _, c := range n.tables {
+		c.compact()
+	}
+	if len(n.cols) == 0 {
+		n.cols = nil
+	}
+	if len(n.rels) == 0 {
+		n.rels = nil
+	}
+	if len(n.tables) == 0 {
+		n.tables = nil
+	}
+	if len(n.spatial) == 0 {
+		n.spatial = nil
+	}
+	if len(n.label) == 0 {
+		n.label = nil
+	}
+}
+
 // collect adds what e reads, with cur the level of the current row and
 // root the permission's root level.
 func collect(e model.BoolExp, cur, root *needs) {

@@ -96,10 +96,10 @@ func (s *Set) Replay(ctx context.Context, in CheckInput) ([][]ReplayQuery, error
 			return nil, fmt.Errorf("input of row %d: %w", i, err)
 		}
 		if pp.filter != nil {
-			out[i] = append(out[i], ReplayQuery{Rule: "filter", Query: pp.filterRef, Input: doc, Value: input})
+			out[i] = append(out[i], ReplayQuery{Rule: "filter", Query: pp.filter.ref, Input: doc, Value: input})
 		}
 		if pp.check != nil {
-			out[i] = append(out[i], ReplayQuery{Rule: "check", Query: pp.checkRef, Input: doc, Value: input})
+			out[i] = append(out[i], ReplayQuery{Rule: "check", Query: pp.check.ref, Input: doc, Value: input})
 		}
 	}
 	return out, nil

@@ -74,11 +74,13 @@ func loadSet(ctx context.Context, cfg server.Config, report func([]load.Problem)
 		return nil, fmt.Errorf("policy %s: no role has a permission on any table (%d tables, %d inconsistent objects): it would deny every request but admin's; is this the right metadata? (--allow-no-roles accepts it)",
 			p.Source, len(p.Tables), len(p.Inconsistent))
 	}
-	set, err := engine.New(ctx, p)
+	// Built for its evaluator: with opa every rule's query is kept
+	// prepared, as the rows need them.
+	set, err := engine.New(ctx, p, engine.ForEvaluator(ev))
 	if err != nil {
 		return nil, policyError(cfg.Policy, err, report)
 	}
-	return set.WithEvaluator(ev), nil
+	return set, nil
 }
 
 // printInconsistent writes the objects left out as inconsistent, each with
