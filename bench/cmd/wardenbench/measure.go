@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/wardenpdp/warden/bench/client"
@@ -115,6 +116,9 @@ type slice struct {
 }
 
 func (b *bench) measureSlice(ctx context.Context, a *acc, sp runSpec, warm, dur time.Duration) (*slice, error) {
+	// The generator's garbage of the previous run, collected now rather
+	// than during this one (see generatorHeapLimit).
+	debug.FreeOSMemory()
 	if err := b.waitQuiet(ctx); err != nil {
 		return nil, err
 	}

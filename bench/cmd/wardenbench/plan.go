@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -52,6 +53,9 @@ func (b *bench) measure(ctx context.Context) (*report.Report, string, error) {
 		rep.Settings += fmt.Sprintf("; a round disturbed by other processes (over 10%% of the machine) measured again up to %d times, the quietest kept", cfg.retries)
 	}
 	rep.Settings += fmt.Sprintf("; many-users variants rotate %d distinct user ids; both servers log errors only", cfg.users)
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		rep.Settings += fmt.Sprintf("; the generator collects its garbage between runs (during one only past %d GiB)", generatorHeapLimit>>30)
+	}
 	if len(cfg.serverEnv) > 0 {
 		rep.Settings += "; server environment " + strings.Join(cfg.serverEnv, " ")
 	}
