@@ -107,6 +107,10 @@ func (a *app) bundleBuild(ctx context.Context, args []string) error {
 // directory, and refuses one whose files do not hash to its manifest's
 // revision.
 func setFromBundle(ctx context.Context, cfg server.Config, b *bundle.Bundle, source string, report func([]load.Problem)) (*engine.Set, error) {
+	ev, err := evaluatorOf(cfg)
+	if err != nil {
+		return nil, err
+	}
 	p, err := load.FS(ctx, b.FS(), source, cfg.LoadOptions()...)
 	if err != nil {
 		return nil, policyError(source, err, report)
@@ -117,7 +121,7 @@ func setFromBundle(ctx context.Context, cfg server.Config, b *bundle.Bundle, sou
 	if len(p.Roles) == 0 && !cfg.AllowNoRoles {
 		return nil, fmt.Errorf("bundle %s: no role has a permission on any table; it would deny every request but admin's (--allow-no-roles accepts it)", source)
 	}
-	set, err := engine.New(ctx, p)
+	set, err := engine.New(ctx, p, engine.ForEvaluator(ev))
 	if err != nil {
 		return nil, policyError(source, err, report)
 	}

@@ -59,12 +59,9 @@ func loadPolicy(ctx context.Context, cfg server.Config) (*model.Policy, error) {
 // its content are reported through report, every one of them, and
 // summarised in the error.
 func loadSet(ctx context.Context, cfg server.Config, report func([]load.Problem)) (*engine.Set, error) {
-	ev := engine.EvaluatorNative
-	if cfg.Evaluator != "" {
-		var err error
-		if ev, err = engine.ParseEvaluator(cfg.Evaluator); err != nil {
-			return nil, usageError{fmt.Errorf("--evaluator: %w", err)}
-		}
+	ev, err := evaluatorOf(cfg)
+	if err != nil {
+		return nil, err
 	}
 	p, err := loadPolicy(ctx, cfg)
 	if err != nil {
@@ -81,6 +78,18 @@ func loadSet(ctx context.Context, cfg server.Config, report func([]load.Problem)
 		return nil, policyError(cfg.Policy, err, report)
 	}
 	return set, nil
+}
+
+// evaluatorOf is the evaluator --evaluator names (native when unset).
+func evaluatorOf(cfg server.Config) (engine.Evaluator, error) {
+	if cfg.Evaluator == "" {
+		return engine.EvaluatorNative, nil
+	}
+	ev, err := engine.ParseEvaluator(cfg.Evaluator)
+	if err != nil {
+		return ev, usageError{fmt.Errorf("--evaluator: %w", err)}
+	}
+	return ev, nil
 }
 
 // printInconsistent writes the objects left out as inconsistent, each with
