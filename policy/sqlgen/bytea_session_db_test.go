@@ -1,13 +1,9 @@
 package sqlgen_test
 
 import (
-	"context"
-	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
@@ -21,22 +17,13 @@ import (
 // (model.CoerceColumn: \x and lower-case hex digits), or refused by both,
 // scalar and list alike.
 func TestByteaSessionAsCheck(t *testing.T) {
-	ctx := context.Background()
 	db := numbersDB(t, sqlgen.Postgres)
-	schema := fmt.Sprintf("wbsess_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
-	s := &sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.bytea", List: "list"}
-	for _, q := range []string{
-		`CREATE SCHEMA "` + schema + `"`,
-		`CREATE FUNCTION "` + schema + `"."read"(setting text, name text) RETURNS text LANGUAGE sql STABLE AS 'SELECT current_setting(setting)'`,
+	s := sessionSchema(t, db, "wbsess", "bytea", func(schema string) []string {
 		// The list reader's stand-in: PostgreSQL's array input, on texts
 		// with neither quotes, backslashes nor commas but the one \x.
-		`CREATE FUNCTION "` + schema + `"."list"(t text) RETURNS text[] LANGUAGE sql IMMUTABLE AS 'SELECT ARRAY[t, t]'`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	defer db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA "`+schema+`" CASCADE`)
+		return []string{`CREATE FUNCTION "` + schema + `"."list"(t text) RETURNS text[] LANGUAGE sql IMMUTABLE AS 'SELECT ARRAY[t, t]'`}
+	})
+	s.List = "list"
 	typ := model.Type{Declared: "bytea", Kind: model.KindText, Canon: model.CanonBytea, Cast: "bytea"}
 	texts := []string{`\x`, `\xdead`, `\xDEAD`, `\x de ad `, "\\x\tde\nad\r", "\\x\vde\fad", `\xd e`, `\xdea`, `\x0`, ` \xdead`, `\Xdead`, `dead`, `\336`,
 		`\\xdead`, `\xgg`, `\x00`, `\x00ff`, "", `\x de`, "\\x\u00a0de", `\x-1`}
@@ -70,15 +57,7 @@ func TestByteaSessionAsCheck(t *testing.T) {
 		agree, refused := 0, 0
 		for _, text := range texts {
 			v, cerr := model.CoerceColumn(typ, text, false)
-			if _, err := db.ExecContext(ctx, "SELECT set_config('wtest.bytea', $1, false)", text); err != nil {
-				t.Fatal(err)
-			}
-			var arg any
-			if cerr == nil {
-				arg = v
-			}
-			var got string
-			qerr := db.QueryRowContext(ctx, q, arg).Scan(&got)
+			got, qerr := readSession(t, db, s, q, text, v, cerr)
 			switch {
 			case cerr != nil && qerr == nil && got != "refused":
 				t.Errorf("%q (list %v): Check refuses it (%v), the database reads %s", text, array, cerr, got)

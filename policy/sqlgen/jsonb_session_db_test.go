@@ -1,14 +1,10 @@
 package sqlgen_test
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
@@ -26,19 +22,8 @@ import (
 // JSONMaxBrackets refuse them in Check and the guard alike. Equality is
 // jsonb's (numbers by value, the last of two equal keys kept).
 func TestJSONSessionAsCheck(t *testing.T) {
-	ctx := context.Background()
 	db := numbersDB(t, sqlgen.Postgres)
-	schema := fmt.Sprintf("wjsess_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
-	s := &sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.json"}
-	for _, q := range []string{
-		`CREATE SCHEMA "` + schema + `"`,
-		`CREATE FUNCTION "` + schema + `"."read"(setting text, name text) RETURNS text LANGUAGE sql STABLE AS 'SELECT current_setting(setting)'`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	defer db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA "`+schema+`" CASCADE`)
+	s := sessionSchema(t, db, "wjsess", "json", nil)
 	texts := []string{`{"a":1}`, `{"a":1,"a":2}`, `{"a":2,"a":{"b":1}}`, `-0`, `-0.0`, `0`, `1.00`, `1E+2`, `1e-2`, `[1e999]`, `[1e-999]`, `1e1000`, `1e-1000`,
 		`1e1001`, `1e0999`, `1e00001000`, `[1e1000 ]`, `[1e1000,1]`, `{"a":1e1000}`, `"1e1000"`, `"x 1e1000 y"`, `"123e4567-e89b-12d3"`,
 		`"\u0000"`, `"a\u0000b"`, `"\\u0000"`, `"\ud800"`, `"\udc00"`, `"\ud83d\ude00"`, `"\uD83D\uDE00"`, `"\u00e9"`, `"\u00E9"`, `"é"`, `"\/"`,
@@ -73,22 +58,17 @@ func TestJSONSessionAsCheck(t *testing.T) {
 	agree, refused := 0, 0
 	for _, text := range texts {
 		v, cerr := model.ParseText(model.KindJSONB, text)
-		if _, err := db.ExecContext(ctx, "SELECT set_config('wtest.json', $1, false)", text); err != nil {
-			t.Fatal(err)
-		}
-		var arg any
+		var js []byte
 		if cerr == nil {
 			if model.IsJSONNull(v) {
 				v = nil
 			}
-			js, err := json.Marshal(v)
-			if err != nil {
+			var err error
+			if js, err = json.Marshal(v); err != nil {
 				t.Fatal(err)
 			}
-			arg = string(js)
 		}
-		var got string
-		qerr := db.QueryRowContext(ctx, q, arg).Scan(&got)
+		got, qerr := readSession(t, db, s, q, text, string(js), cerr)
 		short := text
 		if len(short) > 60 {
 			short = short[:60] + "..."
@@ -99,9 +79,9 @@ func TestJSONSessionAsCheck(t *testing.T) {
 		case cerr != nil:
 			refused++
 		case qerr != nil:
-			t.Errorf("%q: Check reads %v, the database fails: %v", short, arg, qerr)
+			t.Errorf("%q: Check reads %s, the database fails: %v", short, js, qerr)
 		case got != "equal":
-			t.Errorf("%q: Check reads %v, the database %s", short, arg, got)
+			t.Errorf("%q: Check reads %s, the database %s", short, js, got)
 		default:
 			agree++
 		}

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wardenpdp/warden/policy/compile"
 	"github.com/wardenpdp/warden/policy/model"
@@ -30,22 +28,16 @@ import (
 func TestSessionReadAsCheck(t *testing.T) {
 	ctx := context.Background()
 	db := numbersDB(t, sqlgen.Postgres)
-	schema := fmt.Sprintf("wsess_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
-	s := &sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.value", List: "list", Timestamptz: "tz"}
-	for _, q := range []string{
-		`CREATE SCHEMA "` + schema + `"`,
-		`CREATE FUNCTION "` + schema + `"."read"(setting text, name text) RETURNS text LANGUAGE sql STABLE AS 'SELECT current_setting(setting)'`,
-		// The list reader's stand-in: PostgreSQL's own array input, on
-		// the texts below (no NULL, nested or decorated list).
-		`CREATE FUNCTION "` + schema + `"."list"(t text) RETURNS text[] LANGUAGE sql IMMUTABLE AS 'SELECT t::text[]'`,
-		sqlgen.TimestamptzFunctionSQL(`"` + schema + `"."tz"`),
-		`SET TimeZone = 'America/New_York'`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+	s := sessionSchema(t, db, "wsess", "value", func(schema string) []string {
+		return []string{
+			// The list reader's stand-in: PostgreSQL's own array input, on
+			// the texts below (no NULL, nested or decorated list).
+			`CREATE FUNCTION "` + schema + `"."list"(t text) RETURNS text[] LANGUAGE sql IMMUTABLE AS 'SELECT t::text[]'`,
+			sqlgen.TimestamptzFunctionSQL(`"` + schema + `"."tz"`),
+			`SET TimeZone = 'America/New_York'`,
 		}
-	}
-	defer db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA "`+schema+`" CASCADE`)
+	})
+	s.List, s.Timestamptz = "list", "tz"
 	texts := map[model.Kind][]string{
 		model.KindInteger: {"1", " 1", "1 ", "-0", "+5", "0x1F", "1_000", "1e3", "9223372036854775807", "9223372036854775808", "NaN", "1.0", ""},
 		model.KindNumeric: {"1", "1.50", " -1.5e3 ", "0x1F", "1_000", "NaN", "Infinity", "-inf", ".5", "5.", "1e", "1E+2", "3e05301", "1e1000", "1e-1000", "1e1001", "1e-1001", "1e0001000", "1e000100", "1e+0999", "2e10000"},
@@ -180,19 +172,11 @@ var narrowed = regexp.MustCompile(`\.[0-9]{7}|[+-][0-9]{2}(:?[0-9]{2}[0-9]{2})[ 
 func TestSessionLikeAsCheck(t *testing.T) {
 	ctx := context.Background()
 	db := numbersDB(t, sqlgen.Postgres)
-	schema := fmt.Sprintf("wlike_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
-	s := &sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.value", CaseFold: "casefold"}
-	for _, q := range []string{
-		`CREATE SCHEMA "` + schema + `"`,
-		`CREATE FUNCTION "` + schema + `"."read"(setting text, name text) RETURNS text LANGUAGE sql STABLE AS 'SELECT current_setting(setting)'`,
-		sqlgen.CaseFoldFunctionSQL(`"` + schema + `"."casefold"`),
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	defer db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA "`+schema+`" CASCADE`)
-	if _, err := sqlgen.SessionLike(&sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.value"}, model.OpIlike, "$1::text",
+	s := sessionSchema(t, db, "wlike", "value", func(schema string) []string {
+		return []string{sqlgen.CaseFoldFunctionSQL(`"` + schema + `"."casefold"`)}
+	})
+	s.CaseFold = "casefold"
+	if _, err := sqlgen.SessionLike(&sqlgen.SessionRead{Schema: s.Schema, Function: s.Function, Setting: s.Setting}, model.OpIlike, "$1::text",
 		residual.Param{Name: "p", Kind: model.KindText, Pattern: model.OpIlike}); err == nil {
 		t.Error("an _ilike pattern was read inside the database without the case-fold function")
 	}
@@ -266,21 +250,14 @@ func TestSessionLikeAsCheck(t *testing.T) {
 func TestSessionEnumAsCheck(t *testing.T) {
 	ctx := context.Background()
 	db := numbersDB(t, sqlgen.Postgres)
-	schema := fmt.Sprintf("wenum_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
-	e := &model.Enum{Schema: schema, Name: "mood", Labels: []string{"sad", "ok", "Happy ", "ü"}}
-	s := &sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.value", List: "list", Labels: "labels",
-		Enums: map[string]*model.Enum{e.String(): e}}
-	for _, q := range []string{
-		`CREATE SCHEMA "` + schema + `"`,
-		`CREATE FUNCTION "` + schema + `"."read"(setting text, name text) RETURNS text LANGUAGE sql STABLE AS 'SELECT current_setting(setting)'`,
-		`CREATE FUNCTION "` + schema + `"."list"(t text) RETURNS text[] LANGUAGE sql IMMUTABLE AS 'SELECT t::text[]'`,
-		sqlgen.LabelsFunctionSQL(`"` + schema + `"."labels"`),
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+	s := sessionSchema(t, db, "wenum", "value", func(schema string) []string {
+		return []string{
+			`CREATE FUNCTION "` + schema + `"."list"(t text) RETURNS text[] LANGUAGE sql IMMUTABLE AS 'SELECT t::text[]'`,
+			sqlgen.LabelsFunctionSQL(`"` + schema + `"."labels"`),
 		}
-	}
-	defer db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA "`+schema+`" CASCADE`)
+	})
+	e := &model.Enum{Schema: s.Schema, Name: "mood", Labels: []string{"sad", "ok", "Happy ", "ü"}}
+	s.List, s.Labels, s.Enums = "list", "labels", map[string]*model.Enum{e.String(): e}
 	texts := []string{"sad", "ok", "Happy ", "Happy", "happy ", "ü", "Ü", " sad", "sad ", "", "none"}
 	agree, refused := 0, 0
 	for _, op := range []model.Operator{"", model.OpGt, model.OpGte, model.OpLt, model.OpLte} {

@@ -1,13 +1,10 @@
 package sqlgen_test
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
@@ -22,19 +19,9 @@ import (
 // of more than six digits (Check rounds the seventh half up, PostgreSQL
 // to even).
 func TestTimeSessionAsCheck(t *testing.T) {
-	ctx := context.Background()
 	db := numbersDB(t, sqlgen.Postgres)
-	schema := fmt.Sprintf("wtsess_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
-	s := &sqlgen.SessionRead{Schema: schema, Function: "read", Setting: "wtest.time", List: "list"}
-	for _, q := range []string{
-		`CREATE SCHEMA "` + schema + `"`,
-		`CREATE FUNCTION "` + schema + `"."read"(setting text, name text) RETURNS text LANGUAGE sql STABLE AS 'SELECT current_setting(setting)'`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	defer db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA "`+schema+`" CASCADE`)
+	s := sessionSchema(t, db, "wtsess", "time", nil)
+	s.List = "list"
 	typ := model.Type{Declared: "time", Kind: model.KindText, Canon: model.CanonTime, Cast: "time"}
 	texts := []string{"09:30", "9:30", "09:30:00", "09:30:00.5", "09:30:00.123456", "09:30:00.1234565", "24:00", "24:00:00", "24:00:00.000001",
 		"24:00:01", "25:00", "23:59:59.999999", "23:59:59.9999995", "12:60", "12:00:60", "12:5", " 12:00 ", "\t12:00\n", "12:00 pm", "12:00 PM",
@@ -74,15 +61,7 @@ func TestTimeSessionAsCheck(t *testing.T) {
 	agree, refused, narrower := 0, 0, 0
 	for _, text := range texts {
 		v, cerr := model.CoerceColumn(typ, text, false)
-		if _, err := db.ExecContext(ctx, "SELECT set_config('wtest.time', $1, false)", text); err != nil {
-			t.Fatal(err)
-		}
-		var arg any
-		if cerr == nil {
-			arg = v
-		}
-		var got string
-		qerr := db.QueryRowContext(ctx, q, arg).Scan(&got)
+		got, qerr := readSession(t, db, s, q, text, v, cerr)
 		frac7 := strings.Contains(text, ".") && len(strings.TrimRight(text[strings.LastIndex(text, ".")+1:], " \t\n")) > 6
 		switch {
 		case cerr != nil && qerr == nil && got != "refused":
