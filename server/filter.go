@@ -43,10 +43,14 @@ func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterR
 	if err != nil {
 		return nil, a.s.failFor(ctx, sess, err)
 	}
-	if t, err := model.ParseTableName(req.GetTable()); err == nil {
-		a.s.metrics.observeFilter(t.String(), strings.ToLower(strings.TrimPrefix(req.GetOperation().String(), "OPERATION_")), roleLabel(snap.set.Policy(), resp.GetRole()), resp.GetKind().String())
+	// The table as the request names it (a function, not its table),
+	// written as the rest of the API writes names.
+	table := req.GetTable()
+	if t, err := model.ParseTableName(table); err == nil {
+		table = t.String()
 	}
-	a.s.logFilter(ctx, ci, req, resp)
+	a.s.metrics.observeFilter(table, req.GetOperation(), roleLabel(snap.set.Policy(), resp.GetRole()), resp.GetKind())
+	a.s.logFilter(ctx, ci, req, resp, table)
 	if a.s.logsOK(ctx) {
 		logging.AddFields(ctx, logging.Fields{
 			"warden.decision_id", resp.GetDecisionId(),

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/model"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 	"github.com/wardenpdp/warden/server/reload"
 )
 
@@ -34,6 +36,36 @@ type metrics struct {
 	policyReloads     *prometheus.CounterVec
 	keysReloads       *prometheus.CounterVec
 	policyLastSuccess prometheus.Gauge
+
+	// counted holds the children of decisions and filters already looked
+	// up, by counterKey: a request finds its counter with one map lookup
+	// instead of the vector's label validation, hashing and lock. Its keys
+	// are the policy's tables, operations, role labels and outcomes, so it
+	// stays as small as the vectors themselves.
+	counted sync.Map
+	// checkTimes holds checkSeconds' child for each operation.
+	checkTimes [model.OpDelete + 1]prometheus.Observer
+}
+
+// counterKey names one child of decisions (vec 0) or filters (vec 1).
+type counterKey struct {
+	vec                      uint8
+	table, op, role, outcome string
+}
+
+// counter returns the child of decisions or filters for key, looked up in
+// the vector once.
+func (m *metrics) counter(k counterKey) prometheus.Counter {
+	if c, ok := m.counted.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	vec := m.decisions
+	if k.vec == 1 {
+		vec = m.filters
+	}
+	c := vec.WithLabelValues(k.table, k.op, k.role, k.outcome)
+	m.counted.Store(k, c)
+	return c
 }
 
 // newMetrics makes the metrics; inconsistent counts the inconsistent
@@ -93,6 +125,9 @@ func newMetrics(inconsistent func() float64, revision func() string) *metrics {
 			Help: "When the policy set last loaded successfully (at start, or a reload that loaded or found it unchanged), in Unix seconds.",
 		}),
 	}
+	for op := model.OpSelect; op <= model.OpDelete; op++ {
+		m.checkTimes[op] = m.checkSeconds.WithLabelValues(op.String())
+	}
 	for _, o := range []reload.Outcome{reload.Loaded, reload.Unchanged, reload.Failed} {
 		// Present at 0 from the start, so that rate() and alerts on
 		// failures see the first one.
@@ -140,11 +175,42 @@ var decisionLabels = func() (l [engine.NeedsData + 1]string) {
 	return l
 }()
 
+// enumLabels holds enumLabel's answers, by enumKey.
+var enumLabels sync.Map
+
+type enumKey struct {
+	prefix string
+	e      int32
+}
+
+// enumLabel is an API enum value as a label: its name without prefix,
+// lower-cased ("OPERATION_SELECT" is "select"), computed once per value.
+func enumLabel[E interface {
+	~int32
+	String() string
+}](e E, prefix string) string {
+	k := enumKey{prefix, int32(e)}
+	if l, ok := enumLabels.Load(k); ok {
+		return l.(string)
+	}
+	name := e.String()
+	l := strings.ToLower(strings.TrimPrefix(name, prefix))
+	if strings.HasPrefix(name, prefix) {
+		// A named value: the map holds at most the enum's names.
+		enumLabels.Store(k, l)
+	}
+	return l
+}
+
 // observeCheck records one answered Check: its rows are counted per
 // decision first, so the counter is looked up once per decision, not per row.
 func (m *metrics) observeCheck(table string, op model.Operation, role string, res *engine.CheckResult, took time.Duration) {
 	o := op.String()
-	m.checkSeconds.WithLabelValues(o).Observe(took.Seconds())
+	if op >= model.OpSelect && op <= model.OpDelete {
+		m.checkTimes[op].Observe(took.Seconds())
+	} else {
+		m.checkSeconds.WithLabelValues(o).Observe(took.Seconds())
+	}
 	var n [len(decisionLabels)]int
 	for _, r := range res.Rows {
 		d := r.Decision
@@ -155,14 +221,14 @@ func (m *metrics) observeCheck(table string, op model.Operation, role string, re
 	}
 	for d, c := range n {
 		if c > 0 {
-			m.decisions.WithLabelValues(table, o, role, decisionLabels[d]).Add(float64(c))
+			m.counter(counterKey{0, table, o, role, decisionLabels[d]}).Add(float64(c))
 		}
 	}
 }
 
 // observeFilter records one answered Filter.
-func (m *metrics) observeFilter(table, op, role, kind string) {
-	m.filters.WithLabelValues(table, op, role, strings.ToLower(strings.TrimPrefix(kind, "FILTER_KIND_"))).Inc()
+func (m *metrics) observeFilter(table string, op wardenv1.Operation, role string, kind wardenv1.FilterKind) {
+	m.counter(counterKey{1, table, enumLabel(op, "OPERATION_"), role, enumLabel(kind, "FILTER_KIND_")}).Inc()
 }
 
 // Dropped, Written and QueueDepth make metrics the decision log's Stats.

@@ -236,13 +236,10 @@ func (s *Server) logCheck(ctx context.Context, ci callInfo, req *wardenv1.CheckR
 }
 
 // logFilter records a Filter's answer.
-func (s *Server) logFilter(ctx context.Context, ci callInfo, req *wardenv1.FilterRequest, resp *wardenv1.FilterResponse) {
-	kind := strings.ToLower(strings.TrimPrefix(resp.GetKind().String(), "FILTER_KIND_"))
-	op := strings.ToLower(strings.TrimPrefix(req.GetOperation().String(), "OPERATION_"))
-	table := req.GetTable()
-	if t, err := model.ParseTableName(table); err == nil {
-		table = t.String()
-	}
+// table is the request's table as the API writes names.
+func (s *Server) logFilter(ctx context.Context, ci callInfo, req *wardenv1.FilterRequest, resp *wardenv1.FilterResponse, table string) {
+	kind := enumLabel(resp.GetKind(), "FILTER_KIND_")
+	op := enumLabel(req.GetOperation(), "OPERATION_")
 	span := trace.SpanFromContext(ctx)
 	if span.IsRecording() {
 		span.SetAttributes(
@@ -261,7 +258,7 @@ func (s *Server) logFilter(ctx context.Context, ci callInfo, req *wardenv1.Filte
 	e.FilterKind = kind
 	if sql := resp.GetSql(); sql != nil {
 		e.SQL = sql.GetWhere().GetSql()
-		e.Dialect = strings.ToLower(strings.TrimPrefix(req.GetSql().GetDialect().String(), "SQL_DIALECT_"))
+		e.Dialect = enumLabel(req.GetSql().GetDialect(), "SQL_DIALECT_")
 	}
 	s.decisions.Log(e, ci.sess.Vars, nil)
 }
