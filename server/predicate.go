@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -24,17 +25,21 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 	case residual.False:
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Constant{Constant: false}}, nil
 	case residual.And:
-		items, err := predicates(x.Items)
-		if err != nil {
+		n := &listNode{}
+		if err := n.fill(x.Items); err != nil {
 			return nil, err
 		}
-		return &wardenv1.Predicate{Node: &wardenv1.Predicate_All{All: &wardenv1.PredicateList{Items: items}}}, nil
+		n.all.All = &n.list
+		n.p.Node = &n.all
+		return &n.p, nil
 	case residual.Or:
-		items, err := predicates(x.Items)
-		if err != nil {
+		n := &listNode{}
+		if err := n.fill(x.Items); err != nil {
 			return nil, err
 		}
-		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Any{Any: &wardenv1.PredicateList{Items: items}}}, nil
+		n.any.Any = &n.list
+		n.p.Node = &n.any
+		return &n.p, nil
 	case residual.Not:
 		item, err := PredicateToProto(x.Item)
 		if err != nil {
@@ -42,7 +47,9 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		}
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Negation{Negation: item}}, nil
 	case residual.Compare:
-		c := &wardenv1.Comparison{Operator: cmpOpToProto(x.Op), Column: columnRef(x.Left)}
+		n := &compareNode{}
+		c := &n.c
+		c.Operator, c.Column = cmpOpToProto(x.Op), n.col.set(x.Left)
 		switch r := x.Right.(type) {
 		case residual.Column:
 			c.Right = &wardenv1.Comparison_OtherColumn{OtherColumn: columnRef(r)}
@@ -51,11 +58,12 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 				c.Right = &wardenv1.Comparison_Clock{Clock: &wardenv1.ClockValue{Word: clockWords[clk.Word]}}
 				break
 			}
-			v, err := protoValue(r.V)
+			v, err := n.val.of(r.V)
 			if err != nil {
 				return nil, err
 			}
-			c.Right = &wardenv1.Comparison_Value{Value: v}
+			n.right.Value = v
+			c.Right = &n.right
 			if x.Left.Kind == model.KindJSONB {
 				if c.ValueJson, err = jsonText(r.V); err != nil {
 					return nil, err
@@ -64,7 +72,9 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		default:
 			return nil, fmt.Errorf("comparison with an unbound %T", x.Right)
 		}
-		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Comparison{Comparison: c}}, nil
+		n.node.Comparison = c
+		n.p.Node = &n.node
+		return &n.p, nil
 	case residual.IsNull:
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_IsNull{IsNull: columnRef(x.Column)}}, nil
 	case residual.In:
@@ -72,11 +82,12 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		if !ok {
 			return nil, fmt.Errorf("in-list with an unbound %T", x.List)
 		}
-		list, err := protoList(v.V)
-		if err != nil {
+		n := &inNode{}
+		if err := n.fill(v.V); err != nil {
 			return nil, err
 		}
-		in := &wardenv1.InList{Column: columnRef(x.Column), Values: list}
+		in := &n.in
+		in.Column, in.Values = n.col.set(x.Column), &n.list
 		if items, ok := v.V.([]any); ok && x.Column.Kind == model.KindJSONB {
 			for _, it := range items {
 				js, err := jsonText(it)
@@ -86,7 +97,9 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 				in.ValuesJson = append(in.ValuesJson, js)
 			}
 		}
-		return &wardenv1.Predicate{Node: &wardenv1.Predicate_InList{InList: in}}, nil
+		n.node.InList = in
+		n.p.Node = &n.node
+		return &n.p, nil
 	case residual.Match:
 		v, ok := x.Pattern.(residual.Value)
 		if !ok {
@@ -162,6 +175,104 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Exists{Exists: ex}}, nil
 	}
 	return nil, fmt.Errorf("unexpected predicate node %T", e)
+}
+
+// The nodes of the tree PredicateToProto builds most often, each made
+// with one allocation instead of one per message and oneof wrapper: a
+// Filter answer's tree is most of its garbage. The messages are built in
+// place and never copied.
+
+// listNode is an All or Any node.
+type listNode struct {
+	p    wardenv1.Predicate
+	all  wardenv1.Predicate_All
+	any  wardenv1.Predicate_Any
+	list wardenv1.PredicateList
+}
+
+func (n *listNode) fill(items []residual.Expr) error {
+	var err error
+	n.list.Items, err = predicates(items)
+	return err
+}
+
+// compareNode is a Comparison with its column, and a value's room.
+type compareNode struct {
+	p     wardenv1.Predicate
+	node  wardenv1.Predicate_Comparison
+	c     wardenv1.Comparison
+	col   columnNode
+	right wardenv1.Comparison_Value
+	val   valueNode
+}
+
+// inNode is an InList with its column and list; the list's values share
+// one allocation per kind.
+type inNode struct {
+	p    wardenv1.Predicate
+	node wardenv1.Predicate_InList
+	in   wardenv1.InList
+	col  columnNode
+	list structpb.ListValue
+}
+
+func (n *inNode) fill(v any) error {
+	items, ok := v.([]any)
+	if !ok {
+		return fmt.Errorf("want a list, got %T", v)
+	}
+	vals := make([]valueNode, len(items))
+	n.list.Values = make([]*structpb.Value, len(items))
+	for i, it := range items {
+		pv, err := vals[i].of(it)
+		if err != nil {
+			return err
+		}
+		n.list.Values[i] = pv
+	}
+	return nil
+}
+
+// columnNode is a ColumnRef.
+type columnNode struct{ ref wardenv1.ColumnRef }
+
+func (n *columnNode) set(c residual.Column) *wardenv1.ColumnRef {
+	r := &n.ref
+	r.Name, r.Root, r.Kind, r.Lower, r.PadTo, r.Function = c.Name, c.Root, kindToProto(c.Kind), c.Lower, uint32(max(c.Pad, 0)), c.Function
+	return r
+}
+
+// valueNode is a protobuf Value: a number, string or bool in place, any
+// other value as protoValue makes it.
+type valueNode struct {
+	v   structpb.Value
+	num structpb.Value_NumberValue
+	str structpb.Value_StringValue
+	b   structpb.Value_BoolValue
+}
+
+// of is protoValue(v), in n where it can be.
+func (n *valueNode) of(v any) (*structpb.Value, error) {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil && i > -maxExact && i < maxExact {
+			n.num.NumberValue = float64(i)
+			n.v.Kind = &n.num
+			return &n.v, nil
+		}
+	case string:
+		if !utf8.ValidString(x) {
+			break // protoValue's error
+		}
+		n.str.StringValue = x
+		n.v.Kind = &n.str
+		return &n.v, nil
+	case bool:
+		n.b.BoolValue = x
+		n.v.Kind = &n.b
+		return &n.v, nil
+	}
+	return protoValue(v)
 }
 
 func predicates(items []residual.Expr) ([]*wardenv1.Predicate, error) {
