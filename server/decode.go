@@ -105,6 +105,11 @@ func (c *holdingCodec) unmarshal(data mem.BufferSlice, v any, slot *decodeSlot) 
 			return nil
 		}
 	}
+	if req, ok := m.(*wardenv1.FilterRequest); ok && slot != nil && !c.structRows.Load() {
+		if ok, err := decodeFilterWire(b, req, c.caps); ok || err != nil {
+			return err
+		}
+	}
 	if err := c.caps.Check(b, m.ProtoReflect().Descriptor()); err != nil {
 		return err
 	}
