@@ -130,8 +130,11 @@ func (r *Renderer) doneTemplate(w *work) Template {
 // same way (a residual.Clock, an empty list, a value of another type):
 // render the bound tree instead, which also reports any error.
 func (t *Template) Bind(values []any) (Fragment, error) {
-	args := make([]any, len(t.args))
-	copy(args, t.args)
+	var args []any // nil without arguments, as Render's
+	if len(t.args) > 0 {
+		args = make([]any, len(t.args))
+		copy(args, t.args)
+	}
 	for _, s := range t.slots {
 		if s.param >= len(values) {
 			return Fragment{}, ErrNotTemplatable
