@@ -1,6 +1,7 @@
 package sqlgen
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -39,6 +40,9 @@ type slot struct {
 	canonType model.Type
 	// list: a PostgreSQL array argument (pgArray) of a non-empty []any.
 	list bool
+	// jsonb: the argument of PostgreSQL's jsonb operator (model.OpContains
+	// ...) with the value on its right, as jsonb renders it.
+	jsonb model.Operator
 }
 
 // tmplState is a template rendering in progress.
@@ -62,7 +66,8 @@ func (t *tmplState) index(p residual.Param) int {
 // values passed to Bind stand for (residual.Bind's params). Only what
 // renders the same text for every value is templatable: on PostgreSQL, a
 // Param compared with a column (=, <>, <, <=, >, >=; enum and canonical
-// text casts included) and a list Param's _in (= ANY($n::type[])); on
+// text casts included), a list Param's _in (= ANY($n::type[])) and the
+// jsonb operators with a Param (@>, <@, ?, ?|, ?&); on
 // MySQL and SQLite a Param compared with a column, numeric values on
 // MySQL aside (their cast reads the value's scale). Anything else, and
 // DDL mode (Options.Session), is ErrNotTemplatable; so is any error the
@@ -155,6 +160,25 @@ func (s slot) bind(d Dialect, v any) (any, error) {
 	if _, ok := v.(residual.Clock); ok {
 		return nil, ErrNotTemplatable
 	}
+	if s.jsonb != "" {
+		keys, err := jsonbKeys(s.jsonb, v)
+		if err != nil {
+			return nil, err
+		}
+		switch s.jsonb {
+		case model.OpContains, model.OpContained:
+			js, err := json.Marshal(v)
+			if err != nil {
+				return nil, err
+			}
+			return string(js), nil
+		case model.OpHasKey:
+			return keys[0], nil
+		case model.OpHasKeysAny, model.OpHasKeysAll:
+			return keys, nil
+		}
+		return nil, ErrNotTemplatable
+	}
 	if s.list {
 		l, ok := v.([]any)
 		if !ok || len(l) == 0 {
@@ -209,6 +233,8 @@ func (w *work) tmplLeaf(e residual.Expr, p residual.Param, f *frame) error {
 		return w.tmplCompare(x, f, i)
 	case residual.In:
 		return w.tmplIn(x, f, i)
+	case residual.JSONB:
+		return w.tmplJSONB(x, f, i)
 	}
 	return ErrNotTemplatable
 }
@@ -332,5 +358,50 @@ func (w *work) tmplIn(x residual.In, f *frame, param int) error {
 	w.tmpl.slots = append(w.tmpl.slots, slot{arg: len(w.args), param: param, kind: k, list: true})
 	w.args = append(w.args, nil)
 	w.b.WriteString(l + " = ANY(" + p + ")")
+	return nil
+}
+
+// tmplJSONB is jsonb for a JSONB whose Value is a Param, rendered as
+// jsonb renders it bound to a Value: on PostgreSQL only (MySQL and
+// SQLite write a condition per key).
+func (w *work) tmplJSONB(x residual.JSONB, f *frame, param int) error {
+	if err := jsonbSupport(w.d, x.Op); err != nil {
+		return err
+	}
+	if w.d != Postgres {
+		return ErrNotTemplatable
+	}
+	cf, mc, err := w.col(x.Column, f)
+	if err != nil {
+		return err
+	}
+	ref, err := w.value(cf, mc)
+	if err != nil {
+		return err
+	}
+	if mc.Type.JSON {
+		ref += "::jsonb"
+	}
+	var op, cast string
+	switch x.Op {
+	case model.OpContains:
+		op, cast = " @> ", "jsonb"
+	case model.OpContained:
+		op, cast = " <@ ", "jsonb"
+	case model.OpHasKey:
+		op, cast = " ? ", "text"
+	case model.OpHasKeysAny:
+		op, cast = " ?| ", "text[]"
+	case model.OpHasKeysAll:
+		op, cast = " ?& ", "text[]"
+	default:
+		return ErrNotTemplatable
+	}
+	// rawParam(arg, cast).
+	p := "$" + strconv.Itoa(w.next) + "::" + cast
+	w.next++
+	w.tmpl.slots = append(w.tmpl.slots, slot{arg: len(w.args), param: param, jsonb: x.Op})
+	w.args = append(w.args, nil)
+	w.b.WriteString(ref + op + p)
 	return nil
 }

@@ -195,7 +195,11 @@ func TestTemplateMatchesRender(t *testing.T) {
 		{"enum _in", true, false, false, []part{{e: residual.In{Column: c("state", textK), List: v([]any{"draft", "live"}, textK)}}}},
 		{"time _in (one placeholder per element)", false, false, false, []part{{e: residual.In{Column: c("opens", textK), List: v([]any{"09:30:00"}, textK)}}}},
 		{"pattern", false, false, false, []part{{e: residual.Match{Op: model.OpLike, Column: c("title", textK), Pattern: v("a%", textK), Regex: `^(?s:a.*)$`}}}},
-		{"jsonb has key", false, false, false, []part{{e: residual.JSONB{Op: model.OpHasKey, Column: c("meta", jsonK), Value: v("k", textK)}}}},
+		{"jsonb has key", true, false, false, []part{{e: residual.JSONB{Op: model.OpHasKey, Column: c("meta", jsonK), Value: v("k", textK)}}}},
+		{"jsonb contains", true, false, false, []part{{e: residual.JSONB{Op: model.OpContains, Column: c("meta", jsonK), Value: v(map[string]any{"a": []any{n("1"), "x"}}, jsonK)}}}},
+		{"json contained in", true, false, false, []part{{e: residual.JSONB{Op: model.OpContained, Column: c("raw", jsonK), Value: v([]any{"x"}, jsonK)}}}},
+		{"jsonb has any keys", true, false, false, []part{{e: residual.JSONB{Op: model.OpHasKeysAny, Column: c("meta", jsonK), Value: v([]any{"a", "b"}, textK)}}}},
+		{"jsonb has all keys", true, false, false, []part{{e: residual.Not{Item: residual.JSONB{Op: model.OpHasKeysAll, Column: c("meta", jsonK), Value: v([]any{"a"}, textK)}}}}},
 		{"several fragments: numbering and aliases go on", true, true, true, []part{
 			{e: residual.And{Items: []residual.Expr{exists, residual.Compare{Op: residual.Eq, Left: c("author_id", intK), Right: v(n("3"), intK)}}}},
 			{e: residual.Or{Items: []residual.Expr{exists, residual.Not{Item: residual.Compare{Op: residual.Eq, Left: c("title", textK), Right: v("x", textK)}}}}},
