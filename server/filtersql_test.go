@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -232,4 +233,63 @@ func filterBound(ctx context.Context, set *engine.Set, req *wardenv1.FilterReque
 	}
 	opts.Role, opts.SessionVars = sess.Role, sess.Vars
 	return resp, renderSQLBound(setFor(set, table).Policy(), table, *opts, res, resp, sortedKeys(res.ColumnConditions))
+}
+
+// TestFilterSQLTemplateConcurrent answers requests of one policy set from
+// several goroutines, with more distinct aliases than a permission's cache
+// holds, and holds each answer's SQL to the bound rendering's: the cache
+// is safe for concurrent use, and beyond its bound requests are rendered
+// from the bound trees.
+func TestFilterSQLTemplateConcurrent(t *testing.T) {
+	c := difftest.Generate(5, difftest.DefaultLimits)
+	set, err := engine.New(context.Background(), c.Policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 1))
+			for i := range 400 {
+				rule := c.Rules[r.IntN(min(3, len(c.Rules)))]
+				ss := c.Sessions[rule.Key()]
+				req := &wardenv1.FilterRequest{
+					Principal: &wardenv1.Principal{Role: rule.Role, SessionVariables: ss[r.IntN(len(ss))]},
+					Table:     rule.Table.String(),
+					Operation: OperationToProto(rule.Op),
+					Sql:       &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES, TableAlias: fmt.Sprintf("a%d", r.IntN(1000))},
+				}
+				resp, err := FilterAnswer(context.Background(), set, req, SessionFromPrincipal(req.GetPrincipal()))
+				bound, berr := filterBound(context.Background(), set, req, SessionFromPrincipal(req.GetPrincipal()))
+				if (err == nil) != (berr == nil) {
+					t.Errorf("request %d: %v; bound path %v", i, err, berr)
+					return
+				}
+				if err != nil {
+					continue
+				}
+				bound.DecisionId = resp.DecisionId
+				if !proto.Equal(resp, bound) {
+					t.Errorf("request %d:\nanswer     %v\nbound path %v", i, resp, bound)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	full := 0
+	for _, rule := range c.Rules[:min(3, len(c.Rules))] {
+		for _, vars := range c.Sessions[rule.Key()] {
+			res, err := set.Filter(context.Background(), engine.FilterInput{Session: engine.Session{Role: rule.Role, Vars: vars}, Table: rule.Table, Op: rule.Op})
+			if err == nil && res.Unbound != nil && res.Unbound.Cache.Full() {
+				full++
+				break
+			}
+		}
+	}
+	if full == 0 {
+		t.Errorf("no permission's cache filled up: the bound is not exercised")
+	}
 }
