@@ -158,8 +158,17 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 
 // renderSQL renders the predicate, the update check and the column
 // conditions with one renderer, so that PostgreSQL placeholders number
-// consecutively in that order.
+// consecutively in that order: from the permission's SQL rendered once
+// when it can (filtersql.go), else from the bound trees.
 func renderSQL(p *model.Policy, table model.TableName, o sqlgen.Options, res *engine.FilterResult, resp *wardenv1.FilterResponse, cols []string) error {
+	if renderSQLTemplate(p, table, o, res, resp, cols) {
+		return nil
+	}
+	return renderSQLBound(p, table, o, res, resp, cols)
+}
+
+// renderSQLBound is renderSQL from the bound trees.
+func renderSQLBound(p *model.Policy, table model.TableName, o sqlgen.Options, res *engine.FilterResult, resp *wardenv1.FilterResponse, cols []string) error {
 	r, err := sqlgen.NewRenderer(p, table, o)
 	if err != nil {
 		return err

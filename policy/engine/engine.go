@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -44,6 +45,9 @@ type Set struct {
 	// clock is what Check reads for clock words and presets; nil is
 	// time.Now (WithClock).
 	clock func() time.Time
+	// templateCached counts the entries of every permission's
+	// TemplateCache (FilterUnbound.Cache), bounded in total.
+	templateCached *atomic.Int64
 }
 
 type permKey struct {
@@ -129,7 +133,7 @@ func New(ctx context.Context, p *model.Policy, opts ...Option) (*Set, error) {
 	if c.Compile(parsed); c.Failed() {
 		return nil, fmt.Errorf("OPA rejected the compiled policy: %w", c.Errors)
 	}
-	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{}, evaluator: o.evaluator,
+	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{}, evaluator: o.evaluator, templateCached: new(atomic.Int64),
 		allColumns: map[model.TableName][]string{}, allComputed: map[model.TableName][]string{}, allFields: map[model.TableName][]string{}}
 	inl := map[string]*inlining{}
 	for _, m := range mods {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,6 +83,81 @@ type FilterResult struct {
 	Revision string
 	// Reason says in words why the kind is what it is.
 	Reason string
+	// Unbound, when not nil, is what Predicate, Check and
+	// ColumnConditions were bound from, node for node: renderers may
+	// render the permission's SQL once from it and bind only the values
+	// (package server). Nil when the permission has no template, when
+	// binding folded constants (an empty list, a jsonb null: the shape
+	// changed), or when a value is a residual.Clock.
+	Unbound *FilterUnbound
+}
+
+// FilterUnbound is a FilterResult's permission template with the
+// request's values: its Predicate, Check and ColumnConditions are the
+// template's trees (residual.Param operands) with Values[i] in place of
+// Params[i] (residual.BindFolded without folding).
+type FilterUnbound struct {
+	Predicate, Check residual.Expr
+	ColumnConditions map[string]residual.Expr
+	Params           []residual.Param
+	Values           []any
+	// Cache is the permission's cache for what renderers make of the
+	// template; it lives as long as the Set.
+	Cache *TemplateCache
+}
+
+// TemplateCache holds what a renderer made of one permission's template
+// (the SQL of the permission for some options), bounded in size: at most
+// templateCachePerPermission entries per permission and
+// templateCacheTotal per Set. Safe for concurrent use; a Load takes no
+// lock.
+type TemplateCache struct {
+	m     sync.Map
+	n     atomic.Int64
+	total *atomic.Int64
+}
+
+// The bounds of TemplateCache.
+const (
+	templateCachePerPermission = 64
+	templateCacheTotal         = 8192
+)
+
+// Load returns the value stored for key.
+func (c *TemplateCache) Load(key any) (any, bool) { return c.m.Load(key) }
+
+// Store stores v for key unless the cache is full, and returns the value
+// now stored for key (another's, stored first, or v) and whether there is
+// one.
+func (c *TemplateCache) Store(key, v any) (any, bool) {
+	if old, ok := c.m.Load(key); ok {
+		return old, true
+	}
+	if c.n.Add(1) > templateCachePerPermission {
+		c.n.Add(-1)
+		return nil, false
+	}
+	if c.total != nil && c.total.Add(1) > templateCacheTotal {
+		c.total.Add(-1)
+		c.n.Add(-1)
+		return nil, false
+	}
+	old, loaded := c.m.LoadOrStore(key, v)
+	if loaded {
+		c.n.Add(-1)
+		if c.total != nil {
+			c.total.Add(-1)
+		}
+	}
+	return old, true
+}
+
+// Len returns the number of entries stored.
+func (c *TemplateCache) Len() int { return int(c.n.Load()) }
+
+// Full says whether Store would store nothing new now.
+func (c *TemplateCache) Full() bool {
+	return c.n.Load() >= templateCachePerPermission || c.total != nil && c.total.Load() >= templateCacheTotal
 }
 
 // filterPartialEvals counts requests answered by a partial evaluation of
@@ -159,21 +235,29 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 			return nil, err
 		}
 	}
-	if res.Predicate, err = bindOr(tr.pred, ft.params, vals); err != nil {
+	var folded, f bool
+	if res.Predicate, folded, err = bindOr(tr.pred, ft.params, vals); err != nil {
 		return nil, err
 	}
 	if tr.check != nil {
-		if res.Check, err = bindOr(tr.check, ft.params, vals); err != nil {
+		if res.Check, f, err = bindOr(tr.check, ft.params, vals); err != nil {
 			return nil, err
 		}
+		folded = folded || f
 	}
 	if len(tr.columns) > 0 {
 		res.ColumnConditions = make(map[string]residual.Expr, len(tr.columns))
 		for col, e := range tr.columns {
-			if res.ColumnConditions[col], err = bindOr(e, ft.params, vals); err != nil {
+			if res.ColumnConditions[col], f, err = bindOr(e, ft.params, vals); err != nil {
 				return nil, err
 			}
+			folded = folded || f
 		}
+	}
+	if !ft.fallback && !folded && !hasClock(vals) {
+		sc.unbound = FilterUnbound{Predicate: ft.pred, Check: ft.check, ColumnConditions: ft.columns,
+			Params: ft.params, Values: vals, Cache: &ft.cache}
+		res.Unbound = &sc.unbound
 	}
 	switch res.Predicate.(type) {
 	case residual.True:
@@ -189,15 +273,26 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 
 // filterScratch is a FilterResult with room for the session values.
 type filterScratch struct {
-	res  FilterResult
-	vals [8]any
+	res     FilterResult
+	unbound FilterUnbound
+	vals    [8]any
 }
 
-func bindOr(e residual.Expr, params []residual.Param, vals []any) (residual.Expr, error) {
+func bindOr(e residual.Expr, params []residual.Param, vals []any) (residual.Expr, bool, error) {
 	if e == nil {
-		return nil, nil
+		return nil, false, nil
 	}
-	return residual.Bind(e, params, vals)
+	return residual.BindFolded(e, params, vals)
+}
+
+// hasClock says whether a session value is the database's clock.
+func hasClock(vals []any) bool {
+	for _, v := range vals {
+		if _, ok := v.(residual.Clock); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // filterTemplate is the residual of one permission with the session
@@ -218,6 +313,8 @@ type filterTemplate struct {
 	fallback bool
 	// prepared holds the fallback's partial evaluations by query.
 	prepared map[string]*rego.PreparedPartialQuery
+	// cache is FilterUnbound.Cache.
+	cache TemplateCache
 }
 
 // sessionValues coerces every variable the permission reads into out
@@ -344,6 +441,7 @@ func paramOf(n sessionNeed) residual.Param {
 // the row, the session and other tables unknown.
 func (s *Set) buildFilterTemplate(ctx context.Context, pp *prepared) (*filterTemplate, error) {
 	ft := &filterTemplate{what: "filter"}
+	ft.cache.total = s.templateCached
 	if pp.perm.Filter == nil && pp.perm.Check != nil {
 		ft.what = "check"
 	}

@@ -71,21 +71,32 @@ func Walk(e Expr, f func(Expr)) {
 // folded afterwards (an _in over an empty array is FALSE). A Param missing
 // from params is an error. A template without Params is returned as is.
 func Bind(e Expr, params []Param, values []any) (Expr, error) {
+	out, _, err := BindFolded(e, params, values)
+	return out, err
+}
+
+// BindFolded is Bind, and says whether the bound tree was folded: whether
+// some value (an empty list, a jsonb null, an Empty node's list) made
+// Bind fold constants, so that the result's shape may differ from e's.
+// When folded is false the result is e with every Param operand replaced
+// by Value{V: its value, Kind: the Param's Kind} (and a Match's Regex set
+// from its PatternValue), node for node.
+func BindFolded(e Expr, params []Param, values []any) (out Expr, folded bool, err error) {
 	if len(params) == 0 {
-		return e, nil
+		return e, false, nil
 	}
 	b := binder{params: params, values: values}
 	out, changed := b.bind(e)
 	if b.err != nil {
-		return nil, b.err
+		return nil, false, b.err
 	}
 	if !changed {
-		return e, nil
+		return e, false, nil
 	}
 	if b.empty {
-		return fold(out), nil
+		return fold(out), true, nil
 	}
-	return out, nil
+	return out, false, nil
 }
 
 type binder struct {

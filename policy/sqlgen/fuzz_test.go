@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -20,6 +21,10 @@ import (
 
 // FuzzRender renders predicates built from the fuzzer's bytes, with
 // adversarial identifiers and values, in every dialect, and requires that
+//
+//   - where the predicate's template (its values made session Params)
+//     renders (RenderTemplate, Template.Bind), it renders Render's SQL
+//     and arguments;
 //
 //   - no value reaches the SQL text: every token is a quoted identifier, a
 //     placeholder, a keyword or function of the renderer, or one of its
@@ -53,6 +58,16 @@ func FuzzRender(f *testing.F) {
 				t.Fatal(err)
 			}
 			frag, err := r.Render(e)
+			// The template leg: the SQL rendered once from e's template
+			// (its values made Params) is Render's, text and arguments.
+			if got, ok := renderTemplate(t, fx.p, fx.root.Name, sqlgen.Options{Dialect: d, Alias: ident + "_alias"}, e); ok {
+				if err != nil {
+					t.Fatalf("%s: the template renders, Render fails: %v\n%s", d, err, residual.String(e))
+				}
+				if !reflect.DeepEqual(got, frag) {
+					t.Fatalf("%s: template %#v\nrender %#v\n%s", d, got, frag, residual.String(e))
+				}
+			}
 			if errors.Is(err, sqlgen.ErrUnsupported) {
 				continue
 			}

@@ -1009,6 +1009,19 @@ func (w *work) empty(x residual.Empty) error {
 	return nil
 }
 
+// pgArrayCast is pgArray's cast for kind k.
+func pgArrayCast(k model.Kind) string {
+	switch k {
+	case model.KindInteger:
+		return "bigint[]"
+	case model.KindBoolean:
+		return "boolean[]"
+	case model.KindText:
+		return "text[]"
+	}
+	return "text[]::" + pgType(k) + "[]"
+}
+
 // pgArray converts a list to a PostgreSQL array parameter and its cast:
 // bigint[] and boolean[] as such, everything else sent as text[].
 func pgArray(k model.Kind, list []any) (any, string, error) {

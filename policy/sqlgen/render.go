@@ -105,6 +105,8 @@ type work struct {
 	subs int
 	// err is the first value no literal could hold (DDL only).
 	err error
+	// tmpl, when not nil, renders a template (RenderTemplate).
+	tmpl *tmplState
 }
 
 // alias hands out a fresh subquery alias, prefix followed by a number.
@@ -197,6 +199,10 @@ func (w *work) computed(f *frame, cf *model.ComputedField) (string, error) {
 		}
 		arg += ", " + q + " => " + call
 	} else if cf.SessionArgument != "" {
+		if w.tmpl != nil {
+			// The argument is the request's session.
+			return "", ErrNotTemplatable
+		}
 		if w.r.o.Role == "" {
 			return "", fmt.Errorf("sqlgen: computed field %s takes the session, and the options give none", cf.Name)
 		}
@@ -243,6 +249,11 @@ func (w *work) col(c residual.Column, f *frame) (*frame, *model.Column, error) {
 type nonNull map[string]bool
 
 func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
+	if w.tmpl != nil {
+		if p, ok := paramOperand(e); ok {
+			return w.tmplLeaf(e, p, f)
+		}
+	}
 	switch x := e.(type) {
 	case residual.True:
 		w.b.WriteString("TRUE")
