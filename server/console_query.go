@@ -54,7 +54,7 @@ func (a *adminService) QueryDatabase(ctx context.Context, req *wardenv1.QueryDat
 	freq := &wardenv1.FilterRequest{Principal: req.GetPrincipal(), Table: req.GetTable(), Operation: wardenv1.Operation_OPERATION_SELECT}
 	// The table's source, and so its database and dialect, is known once
 	// Filter has resolved the name: ask without SQL first, render after.
-	fresp, res, table, err := filterAnswer(ctx, snap.set, freq, sess)
+	fresp, res, table, err := filterAnswer(ctx, snap.set, freq, sess, false)
 	if err != nil {
 		return nil, a.s.failFor(ctx, sess, err)
 	}

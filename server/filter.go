@@ -78,13 +78,23 @@ func FilterOffline(ctx context.Context, set *engine.Set, req *wardenv1.FilterReq
 // FilterAnswer computes the FilterResponse for a validated request and a
 // resolved session.
 func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequest, sess engine.Session) (*wardenv1.FilterResponse, error) {
-	resp, _, _, err := filterAnswer(ctx, set, req, sess)
+	// Straight from the permission's template where it can (no binding):
+	// the engine's result, which may then hold no bound trees, stays
+	// here.
+	resp, _, _, err := filterAnswer(ctx, set, req, sess, true)
 	return resp, err
 }
 
 // filterAnswer is FilterAnswer, with the engine's result and the table it
-// decided on (a function's rows are its table's).
-func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequest, sess engine.Session) (*wardenv1.FilterResponse, *engine.FilterResult, model.TableName, error) {
+// decided on (a function's rows are its table's). With deferBind
+// (FilterAnswer: the Filter RPC, `warden filter`, GraphQL) the engine
+// does not bind the session's values into the permission's template
+// when the result can be answered from the template
+// (engine.FilterInput.DeferBinding; not with explain, which reads the
+// bound trees): the API's trees and the SQL are made from the template
+// and the values, and the result returned may then have no Predicate,
+// Check or ColumnConditions (FilterResult.Bind fills them).
+func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequest, sess engine.Session, deferBind bool) (*wardenv1.FilterResponse, *engine.FilterResult, model.TableName, error) {
 	table, err := model.ParseTableName(req.GetTable())
 	if err != nil {
 		return nil, nil, table, withDetails(codes.InvalidArgument, "invalid table", badField("table", err.Error()))
@@ -99,7 +109,12 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 			return nil, nil, table, err
 		}
 	}
-	res, set, table, err := filterTable(ctx, set, engine.FilterInput{Session: sess, Table: table, Op: op})
+	in := engine.FilterInput{Session: sess, Table: table, Op: op, DeferBinding: deferBind && !req.GetExplain()}
+	res, set, table, err := filterTable(ctx, set, in)
+	if err != nil {
+		return nil, nil, table, err
+	}
+	pred, check, conds, conv, err := answerTrees(res, in.DeferBinding)
 	if err != nil {
 		return nil, nil, table, err
 	}
@@ -115,11 +130,11 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 		ComputedFields:    res.ComputedFields,
 		AllowAggregations: res.AllowAggregations,
 	}
-	if resp.Predicate, err = PredicateToProto(res.Predicate); err != nil {
+	if resp.Predicate, err = conv.toProto(pred); err != nil {
 		return nil, nil, table, err
 	}
-	if res.Check != nil {
-		if resp.Check, err = PredicateToProto(res.Check); err != nil {
+	if check != nil {
+		if resp.Check, err = conv.toProto(check); err != nil {
 			return nil, nil, table, err
 		}
 	}
@@ -136,9 +151,9 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	if req.GetExplain() {
 		resp.Explanation = filterExplanation(set, table, op, sess, res)
 	}
-	cols := sortedKeys(res.ColumnConditions)
+	cols := sortedKeys(conds)
 	for _, col := range cols {
-		p, err := PredicateToProto(res.ColumnConditions[col])
+		p, err := conv.toProto(conds[col])
 		if err != nil {
 			return nil, nil, table, err
 		}
@@ -156,6 +171,21 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	return resp, res, table, nil
 }
 
+// answerTrees returns the trees a Filter answer is made from: the bound
+// ones, or, when DeferBinding (deferred) left them unbound, the
+// template's, with conv reading the template's values. A result without
+// a predicate otherwise is refused (fail closed), never read as TRUE.
+func answerTrees(res *engine.FilterResult, deferred bool) (pred, check residual.Expr, conds map[string]residual.Expr, conv predicateConv, err error) {
+	if res.Predicate != nil {
+		return res.Predicate, res.Check, res.ColumnConditions, predicateConv{}, nil
+	}
+	u := res.Unbound
+	if !deferred || u == nil || u.Predicate == nil {
+		return nil, nil, nil, conv, errors.New("internal error: filter result without a predicate")
+	}
+	return u.Predicate, u.Check, u.ColumnConditions, predicateConv{params: u.Params, values: u.Values, unbound: true}, nil
+}
+
 // renderSQL renders the predicate, the update check and the column
 // conditions with one renderer, so that PostgreSQL placeholders number
 // consecutively in that order: from the permission's SQL rendered once
@@ -163,6 +193,12 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 func renderSQL(p *model.Policy, table model.TableName, o sqlgen.Options, res *engine.FilterResult, resp *wardenv1.FilterResponse, cols []string) error {
 	if renderSQLTemplate(p, table, o, res, resp, cols) {
 		return nil
+	}
+	// Not from the template (not templatable for o, a value that binds
+	// otherwise, the cache full): from the bound trees, bound now if
+	// DeferBinding left them unbound.
+	if err := res.Bind(); err != nil {
+		return err
 	}
 	return renderSQLBound(p, table, o, res, resp, cols)
 }

@@ -53,7 +53,7 @@ func renderSQLTemplate(p *model.Policy, table model.TableName, o sqlgen.Options,
 		v, _ = u.Cache.Store(key, buildSQLTemplate(p, table, o, u, cols))
 	}
 	st, _ := v.(*sqlTemplate)
-	if st == nil || !slices.Equal(st.cols, cols) || (st.check == nil) != (res.Check == nil) {
+	if st == nil || !slices.Equal(st.cols, cols) || (st.check == nil) != (u.Check == nil) {
 		return false
 	}
 	out := &wardenv1.SqlFilter{Dialect: DialectToProto(o.Dialect)}

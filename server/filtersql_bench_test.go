@@ -54,7 +54,7 @@ func BenchmarkRenderSQL(b *testing.B) {
 		sess := engine.Session{Role: role, Vars: workload.SessionVars(1 + (i*7919)%100_000)}
 		req := &wardenv1.FilterRequest{Table: t.Name.String(), Operation: wardenv1.Operation_OPERATION_SELECT,
 			Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES}}
-		resp, res, table, err := filterAnswer(ctx, set, req, sess)
+		resp, res, table, err := filterAnswer(ctx, set, req, sess, false)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/wardenpdp/warden/policy/difftest"
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/model"
+	"github.com/wardenpdp/warden/policy/residual"
 	"github.com/wardenpdp/warden/policy/sqlgen"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
@@ -25,6 +26,11 @@ type templateStats struct {
 	answers, templated map[sqlgen.Dialect]int
 	// in: templated answers holding = ANY (an _in over a list variable).
 	in int
+	// deferred: answers the Filter RPC's path (filterAnswer with
+	// deferBind) made from the template without binding; deferredSQL:
+	// those with SQL from the template too; deferredBound: those whose
+	// SQL was not templated, rendered after FilterResult.Bind.
+	deferred, deferredSQL, deferredBound int
 }
 
 func newTemplateStats() *templateStats {
@@ -78,6 +84,10 @@ func TestFilterSQLTemplateMatchesBound(t *testing.T) {
 	}
 	if st.in < 50 {
 		t.Errorf("only %d templated answers with = ANY", st.in)
+	}
+	t.Logf("deferred binding: %d answers, %d with SQL from the template, %d with SQL bound after all", st.deferred, st.deferredSQL, st.deferredBound)
+	if d := st.deferredSQL + st.deferredBound; d*2 < total || st.deferredSQL*2 < total || st.deferredBound == 0 {
+		t.Errorf("deferred binding taken for %d (%d, %d) of %d answers, want most, and some bound after all", st.deferred, st.deferredSQL, st.deferredBound, total)
 	}
 }
 
@@ -164,7 +174,8 @@ func compareTemplateRequest(t *testing.T, set *engine.Set, req *wardenv1.FilterR
 	t.Helper()
 	ctx := context.Background()
 	sess := SessionFromPrincipal(req.GetPrincipal())
-	resp, res, table, err := filterAnswer(ctx, set, req, sess)
+	resp, res, table, err := filterAnswer(ctx, set, req, sess, false)
+	compareDeferred(t, set, req, resp, err, what, st)
 	bset := setFor(set, table)
 	opts, oerr := sqlOptions(req.GetSql())
 	if oerr != nil {
@@ -215,12 +226,72 @@ func compareTemplateRequest(t *testing.T, set *engine.Set, req *wardenv1.FilterR
 	}
 }
 
+// compareDeferred answers req as the Filter RPC does (filterAnswer with
+// deferBind: the API's trees from the template and its values, no
+// binding), with and without its SQL options, and fails t when an answer
+// differs from the bound path's (want, wantErr: filterAnswer without
+// deferBind) in anything but the decision id.
+func compareDeferred(t *testing.T, set *engine.Set, req *wardenv1.FilterRequest, want *wardenv1.FilterResponse, wantErr error, what string, st *templateStats) {
+	t.Helper()
+	ctx := context.Background()
+	sess := SessionFromPrincipal(req.GetPrincipal())
+	same := func(what string, got, want *wardenv1.FilterResponse, err, wantErr error) bool {
+		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+			t.Errorf("%s: deferred binding: error %v; bound path: %v", what, err, wantErr)
+			return false
+		}
+		if err != nil {
+			return false
+		}
+		got, want = proto.Clone(got).(*wardenv1.FilterResponse), proto.Clone(want).(*wardenv1.FilterResponse)
+		got.DecisionId, want.DecisionId = "", ""
+		if !proto.Equal(got, want) {
+			t.Errorf("%s: deferred binding:\nanswer     %v\nbound path %v", what, got, want)
+			return false
+		}
+		return true
+	}
+	// Without SQL: nothing binds, the result keeps its trees unbound.
+	noSQL := proto.Clone(req).(*wardenv1.FilterRequest)
+	noSQL.Sql = nil
+	wantNoSQL, _, _, wantNoSQLErr := filterAnswer(ctx, set, noSQL, sess, false)
+	got, res, _, err := filterAnswer(ctx, set, noSQL, sess, true)
+	deferred := err == nil && res.Predicate == nil
+	if !same(what+" without SQL", got, wantNoSQL, err, wantNoSQLErr) {
+		return
+	}
+	if !deferred {
+		return
+	}
+	st.deferred++
+	// Explain reads the bound trees: never deferred.
+	explain := proto.Clone(noSQL).(*wardenv1.FilterRequest)
+	explain.Explain = true
+	wantExplain, _, _, wantExplainErr := filterAnswer(ctx, set, explain, sess, false)
+	got, res, _, err = filterAnswer(ctx, set, explain, sess, true)
+	if !same(what+" explain", got, wantExplain, err, wantExplainErr) {
+		return
+	}
+	if res.Predicate == nil {
+		t.Errorf("%s: explain: binding deferred", what)
+	}
+	got, res, _, err = filterAnswer(ctx, set, req, sess, true)
+	if !same(what, got, want, err, wantErr) {
+		return
+	}
+	if res.Predicate == nil {
+		st.deferredSQL++
+	} else {
+		st.deferredBound++
+	}
+}
+
 // filterBound is filterAnswer from the bound trees only.
 func filterBound(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequest, sess engine.Session) (*wardenv1.FilterResponse, error) {
 	req = proto.Clone(req).(*wardenv1.FilterRequest)
 	o := req.Sql
 	req.Sql = nil
-	resp, res, table, err := filterAnswer(ctx, set, req, sess)
+	resp, res, table, err := filterAnswer(ctx, set, req, sess, false)
 	if err != nil || o == nil {
 		return resp, err
 	}
@@ -291,5 +362,32 @@ func TestFilterSQLTemplateConcurrent(t *testing.T) {
 	}
 	if full == 0 {
 		t.Errorf("no permission's cache filled up: the bound is not exercised")
+	}
+}
+
+// TestFilterNilPredicateRefused: a result without a predicate is an
+// error, never every row, unless binding was deferred and the template is
+// there to answer from.
+func TestFilterNilPredicateRefused(t *testing.T) {
+	if p, err := PredicateToProto(nil); err == nil {
+		t.Errorf("PredicateToProto(nil) = %v, want an error", p)
+	}
+	u := &engine.FilterUnbound{Predicate: residual.True{}}
+	for _, c := range []struct {
+		res      *engine.FilterResult
+		deferred bool
+	}{
+		{&engine.FilterResult{Kind: engine.AlwaysAllowed}, false},
+		{&engine.FilterResult{Kind: engine.AlwaysAllowed}, true},
+		{&engine.FilterResult{Kind: engine.AlwaysAllowed, Unbound: u}, false},
+		{&engine.FilterResult{Kind: engine.AlwaysAllowed, Unbound: &engine.FilterUnbound{}}, true},
+	} {
+		if pred, _, _, _, err := answerTrees(c.res, c.deferred); err == nil {
+			t.Errorf("answerTrees(%+v, %v) = %v, want an error", c.res, c.deferred, pred)
+		}
+	}
+	pred, _, _, conv, err := answerTrees(&engine.FilterResult{Kind: engine.AlwaysAllowed, Unbound: u}, true)
+	if err != nil || pred != (residual.True{}) || !conv.unbound {
+		t.Errorf("deferred: %v, %v, %v", pred, conv, err)
 	}
 }

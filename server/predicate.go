@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -17,16 +18,61 @@ import (
 )
 
 // PredicateToProto converts a bound residual predicate into the API's tree.
-// A tree that still holds a session parameter is a bug (bind first).
+// A tree that still holds a session parameter is a bug (bind first), and
+// so is nil: an error, never TRUE (a predicate left unbound, see
+// engine.FilterInput.DeferBinding, must not allow every row).
 func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
+	return predicateConv{}.toProto(e)
+}
+
+// unboundPredicateToProto is PredicateToProto(residual.Bind(e, params,
+// values)) without the bound tree, for a template whose binding does not
+// fold (engine.FilterUnbound): each Param operand is read as its value,
+// values[i] of the first params[i] equal to it, where a bound tree holds
+// a residual.Value.
+func unboundPredicateToProto(e residual.Expr, params []residual.Param, values []any) (*wardenv1.Predicate, error) {
+	return predicateConv{params: params, values: values, unbound: true}.toProto(e)
+}
+
+// predicateConv converts residual trees to the API's: bound trees, or
+// (unbound) templates with their values.
+type predicateConv struct {
+	params  []residual.Param
+	values  []any
+	unbound bool
+}
+
+// value is the value of an operand: a residual.Value, or in a template
+// a Param's value as residual's binder gives it. ok is false for any
+// other operand (a column, a Param without a value or in a bound tree).
+func (c predicateConv) value(o residual.Operand) (v residual.Value, ok bool) {
+	switch x := o.(type) {
+	case residual.Value:
+		return x, true
+	case residual.Param:
+		if !c.unbound {
+			break
+		}
+		for i := range c.params {
+			if c.params[i] == x && i < len(c.values) {
+				return residual.Value{V: c.values[i], Kind: x.Kind}, true
+			}
+		}
+	}
+	return residual.Value{}, false
+}
+
+func (c predicateConv) toProto(e residual.Expr) (*wardenv1.Predicate, error) {
 	switch x := e.(type) {
-	case nil, residual.True:
+	case nil:
+		return nil, errors.New("no predicate (nil): refused rather than read as TRUE")
+	case residual.True:
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Constant{Constant: true}}, nil
 	case residual.False:
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Constant{Constant: false}}, nil
 	case residual.And:
 		n := &listNode{}
-		if err := n.fill(x.Items); err != nil {
+		if err := n.fill(c, x.Items); err != nil {
 			return nil, err
 		}
 		n.all.All = &n.list
@@ -34,51 +80,48 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		return &n.p, nil
 	case residual.Or:
 		n := &listNode{}
-		if err := n.fill(x.Items); err != nil {
+		if err := n.fill(c, x.Items); err != nil {
 			return nil, err
 		}
 		n.any.Any = &n.list
 		n.p.Node = &n.any
 		return &n.p, nil
 	case residual.Not:
-		item, err := PredicateToProto(x.Item)
+		item, err := c.toProto(x.Item)
 		if err != nil {
 			return nil, err
 		}
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Negation{Negation: item}}, nil
 	case residual.Compare:
 		n := &compareNode{}
-		c := &n.c
-		c.Operator, c.Column = cmpOpToProto(x.Op), n.col.set(x.Left)
-		switch r := x.Right.(type) {
-		case residual.Column:
-			c.Right = &wardenv1.Comparison_OtherColumn{OtherColumn: columnRef(r)}
-		case residual.Value:
-			if clk, ok := r.V.(residual.Clock); ok {
-				c.Right = &wardenv1.Comparison_Clock{Clock: &wardenv1.ClockValue{Word: clockWords[clk.Word]}}
-				break
-			}
+		cmp := &n.c
+		cmp.Operator, cmp.Column = cmpOpToProto(x.Op), n.col.set(x.Left)
+		if col, ok := x.Right.(residual.Column); ok {
+			cmp.Right = &wardenv1.Comparison_OtherColumn{OtherColumn: columnRef(col)}
+		} else if r, ok := c.value(x.Right); !ok {
+			return nil, fmt.Errorf("comparison with an unbound %T", x.Right)
+		} else if clk, ok := r.V.(residual.Clock); ok {
+			cmp.Right = &wardenv1.Comparison_Clock{Clock: &wardenv1.ClockValue{Word: clockWords[clk.Word]}}
+		} else {
 			v, err := n.val.of(r.V)
 			if err != nil {
 				return nil, err
 			}
 			n.right.Value = v
-			c.Right = &n.right
+			cmp.Right = &n.right
 			if x.Left.Kind == model.KindJSONB {
-				if c.ValueJson, err = jsonText(r.V); err != nil {
+				if cmp.ValueJson, err = jsonText(r.V); err != nil {
 					return nil, err
 				}
 			}
-		default:
-			return nil, fmt.Errorf("comparison with an unbound %T", x.Right)
 		}
-		n.node.Comparison = c
+		n.node.Comparison = cmp
 		n.p.Node = &n.node
 		return &n.p, nil
 	case residual.IsNull:
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_IsNull{IsNull: columnRef(x.Column)}}, nil
 	case residual.In:
-		v, ok := x.List.(residual.Value)
+		v, ok := c.value(x.List)
 		if !ok {
 			return nil, fmt.Errorf("in-list with an unbound %T", x.List)
 		}
@@ -101,22 +144,31 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		n.p.Node = &n.node
 		return &n.p, nil
 	case residual.Match:
-		v, ok := x.Pattern.(residual.Value)
+		v, ok := c.value(x.Pattern)
 		if !ok {
 			return nil, fmt.Errorf("pattern with an unbound %T", x.Pattern)
 		}
 		pat, _ := v.V.(string)
+		regex := x.Regex
+		if _, param := x.Pattern.(residual.Param); param {
+			// Bound, Pattern is the text and Regex its expression.
+			pv, ok := v.V.(residual.PatternValue)
+			if !ok {
+				return nil, fmt.Errorf("pattern: session variable binds a %T, not a pattern", v.V)
+			}
+			pat, regex = pv.Text, pv.Regex
+		}
 		op := patternOpToProto(x.Op)
 		if x.Op == model.OpAncestor || x.Op == model.OpDescendant {
 			// ltree ancestry, decided as a regular expression on the
 			// path's text: given as that expression.
-			op, pat = wardenv1.PatternOperator_PATTERN_OPERATOR_REGEX, x.Regex
+			op, pat = wardenv1.PatternOperator_PATTERN_OPERATOR_REGEX, regex
 		}
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Pattern{Pattern: &wardenv1.PatternMatch{
-			Operator: op, Column: columnRef(x.Column), Pattern: pat, Regex: x.Regex,
+			Operator: op, Column: columnRef(x.Column), Pattern: pat, Regex: regex,
 		}}}, nil
 	case residual.JSONB:
-		v, ok := x.Value.(residual.Value)
+		v, ok := c.value(x.Value)
 		if !ok {
 			return nil, fmt.Errorf("jsonb operator with an unbound %T", x.Value)
 		}
@@ -132,7 +184,7 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 			Operator: jsonbOpToProto(x.Op), Column: columnRef(x.Column), Value: pv, ValueJson: js,
 		}}}, nil
 	case residual.Array:
-		v, ok := x.Value.(residual.Value)
+		v, ok := c.value(x.Value)
 		s, isText := v.V.(string)
 		if !ok || !isText {
 			return nil, fmt.Errorf("array operator with an unbound %T", x.Value)
@@ -145,14 +197,15 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 			Operator: op, Column: columnRef(x.Column), Value: s,
 		}}}, nil
 	case residual.Spatial:
-		return spatialToProto(x)
+		v, ok := c.value(x.Value)
+		return spatialToProto(x, v, ok)
 	case residual.Database:
 		if c, ok := x.Value.(residual.Column); ok {
 			return &wardenv1.Predicate{Node: &wardenv1.Predicate_Database{Database: &wardenv1.DatabasePredicate{
 				Operator: string(x.Op), Column: columnRef(x.Column), SqlOperator: x.Symbol, Type: x.Type, OtherColumn: columnRef(c),
 			}}}, nil
 		}
-		v, ok := x.Value.(residual.Value)
+		v, ok := c.value(x.Value)
 		s, isText := v.V.(string)
 		if !ok || !isText {
 			return nil, fmt.Errorf("operator %s with an unbound %T", x.Op, x.Value)
@@ -161,7 +214,7 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 			Operator: string(x.Op), Column: columnRef(x.Column), SqlOperator: x.Symbol, Value: s, Type: x.Type, Cast: x.Cast,
 		}}}, nil
 	case residual.Exists:
-		where, err := PredicateToProto(x.Where)
+		where, err := c.toProto(x.Where)
 		if err != nil {
 			return nil, err
 		}
@@ -190,10 +243,17 @@ type listNode struct {
 	list wardenv1.PredicateList
 }
 
-func (n *listNode) fill(items []residual.Expr) error {
-	var err error
-	n.list.Items, err = predicates(items)
-	return err
+func (n *listNode) fill(c predicateConv, items []residual.Expr) error {
+	out := make([]*wardenv1.Predicate, len(items))
+	for i, it := range items {
+		p, err := c.toProto(it)
+		if err != nil {
+			return err
+		}
+		out[i] = p
+	}
+	n.list.Items = out
+	return nil
 }
 
 // compareNode is a Comparison with its column, and a value's room.
@@ -273,18 +333,6 @@ func (n *valueNode) of(v any) (*structpb.Value, error) {
 		return &n.v, nil
 	}
 	return protoValue(v)
-}
-
-func predicates(items []residual.Expr) ([]*wardenv1.Predicate, error) {
-	out := make([]*wardenv1.Predicate, len(items))
-	for i, it := range items {
-		p, err := PredicateToProto(it)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = p
-	}
-	return out, nil
 }
 
 func columnRef(c residual.Column) *wardenv1.ColumnRef {
@@ -466,11 +514,11 @@ var spatialOps = map[model.Operator]wardenv1.SpatialOperator{
 	model.OpSt3dDWithin:    wardenv1.SpatialOperator_SPATIAL_OPERATOR_3D_D_WITHIN,
 }
 
-// spatialToProto converts a PostGIS node: the geometry as a JSON value,
-// and the _d_within forms' distance and use_spheroid beside it.
-func spatialToProto(x residual.Spatial) (*wardenv1.Predicate, error) {
+// spatialToProto converts a PostGIS node whose value is v (bound: it has
+// one): the geometry as a JSON value, and the _d_within forms' distance
+// and use_spheroid beside it.
+func spatialToProto(x residual.Spatial, v residual.Value, bound bool) (*wardenv1.Predicate, error) {
 	op, ok := spatialOps[x.Op]
-	v, bound := x.Value.(residual.Value)
 	if !ok || !bound {
 		return nil, fmt.Errorf("PostGIS operator %s with a %T", x.Op, x.Value)
 	}

@@ -22,6 +22,17 @@ type FilterInput struct {
 	Session Session
 	Table   model.TableName
 	Op      model.Operation
+	// DeferBinding is the caller's promise that it builds its answer from
+	// FilterResult.Unbound whenever that is non-nil (package server's
+	// Filter RPC: the API's tree and the SQL straight from the template
+	// and the values). Binding is then skipped: a result with Unbound
+	// non-nil has Predicate, Check and ColumnConditions nil (call
+	// FilterResult.Bind where bound trees are needed after all); every
+	// other field, Unbound included, is as without DeferBinding. A result
+	// without Unbound, or AlwaysDenied, is bound as always. Binding
+	// allocates a node per junction and leaf on the way to the session's
+	// values, a large share of a Filter's cost under load.
+	DeferBinding bool
 }
 
 // FilterKind says whether a filter needs a predicate at all.
@@ -60,6 +71,9 @@ type FilterResult struct {
 	// on the proposed row for insert. A row is allowed exactly when it
 	// holds (residual.True for AlwaysAllowed, residual.False for
 	// AlwaysDenied).
+	//
+	// Nil only when FilterInput.DeferBinding left it unbound: then Unbound
+	// is non-nil. Nil is no answer: never read it as TRUE.
 	Predicate residual.Expr
 	// Check is, for update, the check the row must pass after the update
 	// (residual.True when the permission has none); nil otherwise.
@@ -235,6 +249,34 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 			return nil, err
 		}
 	}
+	if in.DeferBinding && !ft.fallback && !hasClock(vals) && kindOf(ft.pred) != AlwaysDenied {
+		// What the binding below would decide, without binding: when
+		// nothing folds the bound trees are the template's shape, node for
+		// node (residual.BindFolded), so the template's root gives the
+		// same Kind. AlwaysDenied is bound as always: it drops the column
+		// conditions, which Unbound keeps.
+		folded, err := residual.Folds(ft.pred, ft.params, vals)
+		if err == nil && !folded && ft.check != nil {
+			folded, err = residual.Folds(ft.check, ft.params, vals)
+		}
+		for _, e := range ft.columns {
+			if err != nil || folded {
+				break
+			}
+			folded, err = residual.Folds(e, ft.params, vals)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !folded {
+			sc.unbound = FilterUnbound{Predicate: ft.pred, Check: ft.check, ColumnConditions: ft.columns,
+				Params: ft.params, Values: vals, Cache: &ft.cache}
+			res.Unbound = &sc.unbound
+			res.Kind = kindOf(ft.pred)
+			res.Reason = ft.reasons[res.Kind-AlwaysAllowed]
+			return res, nil
+		}
+	}
 	var folded, f bool
 	if res.Predicate, folded, err = bindOr(tr.pred, ft.params, vals); err != nil {
 		return nil, err
@@ -259,16 +301,55 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 			Params: ft.params, Values: vals, Cache: &ft.cache}
 		res.Unbound = &sc.unbound
 	}
-	switch res.Predicate.(type) {
-	case residual.True:
-		res.Kind, res.Reason = AlwaysAllowed, ft.reasons[0]
-	case residual.False:
-		res.Kind, res.Reason = AlwaysDenied, ft.reasons[1]
+	res.Kind = kindOf(res.Predicate)
+	res.Reason = ft.reasons[res.Kind-AlwaysAllowed]
+	if res.Kind == AlwaysDenied {
 		res.Columns, res.ColumnConditions = nil, nil
-	default:
-		res.Kind, res.Reason = Conditional, ft.reasons[2]
 	}
 	return res, nil
+}
+
+// kindOf is the kind of a filter whose bound predicate is e, or whose
+// template is e when binding does not fold.
+func kindOf(e residual.Expr) FilterKind {
+	switch e.(type) {
+	case residual.True:
+		return AlwaysAllowed
+	case residual.False:
+		return AlwaysDenied
+	}
+	return Conditional
+}
+
+// Bind fills Predicate, Check and ColumnConditions from Unbound when
+// FilterInput.DeferBinding left them nil, as Filter would have bound
+// them; otherwise it does nothing.
+func (r *FilterResult) Bind() error {
+	u := r.Unbound
+	if r.Predicate != nil || u == nil {
+		return nil
+	}
+	pred, err := residual.Bind(u.Predicate, u.Params, u.Values)
+	if err != nil {
+		return err
+	}
+	var check residual.Expr
+	if u.Check != nil {
+		if check, err = residual.Bind(u.Check, u.Params, u.Values); err != nil {
+			return err
+		}
+	}
+	var conds map[string]residual.Expr
+	if len(u.ColumnConditions) > 0 {
+		conds = make(map[string]residual.Expr, len(u.ColumnConditions))
+		for col, e := range u.ColumnConditions {
+			if conds[col], err = residual.Bind(e, u.Params, u.Values); err != nil {
+				return err
+			}
+		}
+	}
+	r.Predicate, r.Check, r.ColumnConditions = pred, check, conds
+	return nil
 }
 
 // filterScratch is a FilterResult with room for the session values.

@@ -126,11 +126,101 @@ func (b *binder) operand(o Operand) (Operand, bool) {
 	if !ok || b.some && !b.has(p) {
 		return o, false
 	}
+	return Value{V: b.value(p), Kind: p.Kind}, true
+}
+
+// value is p's value; an empty list folds.
+func (b *binder) value(p Param) any {
 	v := b.get(p)
 	if l, ok := v.([]any); ok && len(l) == 0 {
 		b.empty = true
 	}
-	return Value{V: v, Kind: p.Kind}, true
+	return v
+}
+
+// pattern is the value of a pattern Param.
+func (b *binder) pattern(p Param) PatternValue {
+	v := b.get(p)
+	pv, ok := v.(PatternValue)
+	if !ok && b.err == nil {
+		// Not bound as Regex "", which matches everything.
+		b.err = fmt.Errorf("residual: session variable %s: a pattern binds a PatternValue, got %T", p.Name, v)
+	}
+	return pv
+}
+
+// Folds says what BindFolded(e, params, values) would say of folding,
+// with its error, without building the bound tree: when it says false,
+// the bound tree is e with each Param replaced by its value, and
+// values[i] is the value of the first params[i] equal to a Param.
+// A caller that reads the template and the values instead of the bound
+// tree saves the allocations of binding.
+func Folds(e Expr, params []Param, values []any) (bool, error) {
+	if len(params) == 0 {
+		return false, nil
+	}
+	b := binder{params: params, values: values}
+	b.scan(e)
+	if b.err != nil {
+		return false, b.err
+	}
+	return b.empty, nil
+}
+
+// scan is bind without building: it sets b.empty and b.err as bind
+// would. Keep the two in step (TestFoldsMatchesBindFolded).
+func (b *binder) scan(e Expr) {
+	param := func(o Operand) (Param, bool) {
+		p, ok := o.(Param)
+		return p, ok
+	}
+	switch x := e.(type) {
+	case And:
+		for _, it := range x.Items {
+			b.scan(it)
+		}
+	case Or:
+		for _, it := range x.Items {
+			b.scan(it)
+		}
+	case Not:
+		b.scan(x.Item)
+	case Exists:
+		b.scan(x.Where)
+	case Compare:
+		if p, ok := param(x.Right); ok && b.value(p) == nil {
+			b.empty = true // compareNull
+		}
+	case In:
+		if p, ok := param(x.List); ok {
+			b.value(p)
+		}
+	case Empty:
+		if p, ok := param(x.List); ok {
+			b.value(p)
+			b.empty = true
+		}
+	case JSONB:
+		if p, ok := param(x.Value); ok {
+			b.value(p)
+		}
+	case Array:
+		if p, ok := param(x.Value); ok {
+			b.value(p)
+		}
+	case Spatial:
+		if p, ok := param(x.Value); ok {
+			b.value(p)
+		}
+	case Database:
+		if p, ok := param(x.Value); ok {
+			b.value(p)
+		}
+	case Match:
+		if p, ok := param(x.Pattern); ok {
+			b.pattern(p)
+		}
+	}
 }
 
 func (b *binder) bind(e Expr) (Expr, bool) {
@@ -201,12 +291,7 @@ func (b *binder) bind(e Expr) (Expr, bool) {
 		}
 	case Match:
 		if p, ok := x.Pattern.(Param); ok && (!b.some || b.has(p)) {
-			v := b.get(p)
-			pv, ok := v.(PatternValue)
-			if !ok && b.err == nil {
-				// Not bound as Regex "", which matches everything.
-				b.err = fmt.Errorf("residual: session variable %s: a pattern binds a PatternValue, got %T", p.Name, v)
-			}
+			pv := b.pattern(p)
 			x.Pattern = Value{V: pv.Text, Kind: p.Kind}
 			x.Regex = pv.Regex
 			return x, true
