@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/model"
@@ -32,12 +33,19 @@ func TestConformanceSQLTemplate(t *testing.T) {
 	suites := loadSuites(t)
 	var mu sync.Mutex
 	answers, templated := map[sqlgen.Dialect]int{}, map[sqlgen.Dialect]int{}
+	// filters, deferred: Filter answers, and those DeferBinding left
+	// unbound.
+	var filters, deferred int
 	t.Cleanup(func() {
 		for _, d := range sqlgen.Dialects {
 			t.Logf("%s: %d answers with SQL, %d from the template", d, answers[d], templated[d])
 		}
+		t.Logf("%d of %d Filter answers with DeferBinding unbound", deferred, filters)
 		if t.Failed() {
 			return
+		}
+		if deferred*2 < filters {
+			t.Errorf("DeferBinding: %d of %d answers unbound, want most", deferred, filters)
 		}
 		if pg := answers[sqlgen.Postgres]; pg < 1000 || templated[sqlgen.Postgres]*2 < pg {
 			t.Errorf("PostgreSQL: %d of %d answers from the template, want most", templated[sqlgen.Postgres], pg)
@@ -53,7 +61,9 @@ func TestConformanceSQLTemplate(t *testing.T) {
 		}
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
-			set := s.build(t)
+			// One instant: each decision is made twice and compared.
+			at := time.Now()
+			set := s.build(t).WithClock(func() time.Time { return at })
 			pool := map[string][]string{}
 			for _, c := range s.Checks {
 				in, err := s.input(c)
@@ -70,6 +80,7 @@ func TestConformanceSQLTemplate(t *testing.T) {
 			}
 			r := rand.New(rand.NewPCG(uint64(si), 3))
 			la, lt := map[sqlgen.Dialect]int{}, map[sqlgen.Dialect]int{}
+			var lf, ld int
 			for _, c := range s.Checks {
 				in, err := s.input(c)
 				if err != nil {
@@ -91,9 +102,30 @@ func TestConformanceSQLTemplate(t *testing.T) {
 					}
 					sess := in.Session
 					sess.Vars = vars
-					res, err := set.Filter(context.Background(), engine.FilterInput{Session: sess, Table: in.Table, Op: in.Op})
-					if err != nil {
+					fin := engine.FilterInput{Session: sess, Table: in.Table, Op: in.Op}
+					res, err := set.Filter(context.Background(), fin)
+					fin.DeferBinding = true
+					dres, derr := set.Filter(context.Background(), fin)
+					if fmt.Sprint(err) != fmt.Sprint(derr) {
+						t.Errorf("%s: DeferBinding: error %v, bound %v", c.Name, derr, err)
+					}
+					if err != nil || derr != nil {
 						continue
+					}
+					lf++
+					if dres.Predicate == nil {
+						// Unbound exactly where the bound result has its
+						// template; Bind gives the bound trees; the rest
+						// is the same.
+						ld++
+						if dres.Unbound == nil {
+							t.Errorf("%s: DeferBinding: no predicate, no template", c.Name)
+						} else if err := dres.Bind(); err != nil {
+							t.Errorf("%s: DeferBinding: Bind: %v", c.Name, err)
+						}
+					}
+					if !reflect.DeepEqual(dres, res) {
+						t.Errorf("%s session %v: DeferBinding:\n%#v\nbound:\n%#v", c.Name, vars, dres, res)
 					}
 					for _, d := range sqlgen.Dialects {
 						o := sqlgen.Options{Dialect: d, Role: sess.Role, SessionVars: sess.Vars,
@@ -123,6 +155,8 @@ func TestConformanceSQLTemplate(t *testing.T) {
 				}
 			}
 			mu.Lock()
+			filters += lf
+			deferred += ld
 			for d, n := range la {
 				answers[d] += n
 				templated[d] += lt[d]

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -116,6 +117,10 @@ func compareTemplateCase(t *testing.T, c *difftest.Case, r *rand.Rand, n int, st
 	if err != nil {
 		t.Fatalf("seed %d: engine.New: %v", c.Seed, err)
 	}
+	// One instant for every decision: answers computed twice (a preset
+	// now()) are compared.
+	at := time.Now()
+	set = set.WithClock(func() time.Time { return at })
 	// Every value the case's sessions give a variable, and values that
 	// fold or fail.
 	pool := map[string][]string{}
