@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -104,74 +103,6 @@ type FilterResult struct {
 	// binding folded constants (an empty list, a jsonb null: the shape
 	// changed), or when a value is a residual.Clock.
 	Unbound *FilterUnbound
-}
-
-// FilterUnbound is a FilterResult's permission template with the
-// request's values: its Predicate, Check and ColumnConditions are the
-// template's trees (residual.Param operands) with Values[i] in place of
-// Params[i] (residual.BindFolded without folding).
-type FilterUnbound struct {
-	Predicate, Check residual.Expr
-	ColumnConditions map[string]residual.Expr
-	Params           []residual.Param
-	Values           []any
-	// Cache is the permission's cache for what renderers make of the
-	// template; it lives as long as the Set.
-	Cache *TemplateCache
-}
-
-// TemplateCache holds what a renderer made of one permission's template
-// (the SQL of the permission for some options), bounded in size: at most
-// templateCachePerPermission entries per permission and
-// templateCacheTotal per Set. Safe for concurrent use; a Load takes no
-// lock.
-type TemplateCache struct {
-	m     sync.Map
-	n     atomic.Int64
-	total *atomic.Int64
-}
-
-// The bounds of TemplateCache.
-const (
-	templateCachePerPermission = 64
-	templateCacheTotal         = 8192
-)
-
-// Load returns the value stored for key.
-func (c *TemplateCache) Load(key any) (any, bool) { return c.m.Load(key) }
-
-// Store stores v for key unless the cache is full, and returns the value
-// now stored for key (another's, stored first, or v) and whether there is
-// one.
-func (c *TemplateCache) Store(key, v any) (any, bool) {
-	if old, ok := c.m.Load(key); ok {
-		return old, true
-	}
-	if c.n.Add(1) > templateCachePerPermission {
-		c.n.Add(-1)
-		return nil, false
-	}
-	if c.total != nil && c.total.Add(1) > templateCacheTotal {
-		c.total.Add(-1)
-		c.n.Add(-1)
-		return nil, false
-	}
-	old, loaded := c.m.LoadOrStore(key, v)
-	if loaded {
-		c.n.Add(-1)
-		if c.total != nil {
-			c.total.Add(-1)
-		}
-	}
-	return old, true
-}
-
-// Len returns the number of entries stored.
-func (c *TemplateCache) Len() int { return int(c.n.Load()) }
-
-// Full says whether Store would store nothing new now.
-func (c *TemplateCache) Full() bool {
-	return c.n.Load() >= templateCachePerPermission || c.total != nil && c.total.Load() >= templateCacheTotal
 }
 
 // filterPartialEvals counts requests answered by a partial evaluation of
@@ -321,37 +252,6 @@ func kindOf(e residual.Expr) FilterKind {
 	return Conditional
 }
 
-// Bind fills Predicate, Check and ColumnConditions from Unbound when
-// FilterInput.DeferBinding left them nil, as Filter would have bound
-// them; otherwise it does nothing.
-func (r *FilterResult) Bind() error {
-	u := r.Unbound
-	if r.Predicate != nil || u == nil {
-		return nil
-	}
-	pred, err := residual.Bind(u.Predicate, u.Params, u.Values)
-	if err != nil {
-		return err
-	}
-	var check residual.Expr
-	if u.Check != nil {
-		if check, err = residual.Bind(u.Check, u.Params, u.Values); err != nil {
-			return err
-		}
-	}
-	var conds map[string]residual.Expr
-	if len(u.ColumnConditions) > 0 {
-		conds = make(map[string]residual.Expr, len(u.ColumnConditions))
-		for col, e := range u.ColumnConditions {
-			if conds[col], err = residual.Bind(e, u.Params, u.Values); err != nil {
-				return err
-			}
-		}
-	}
-	r.Predicate, r.Check, r.ColumnConditions = pred, check, conds
-	return nil
-}
-
 // filterScratch is a FilterResult with room for the session values.
 type filterScratch struct {
 	res     FilterResult
@@ -364,16 +264,6 @@ func bindOr(e residual.Expr, params []residual.Param, vals []any) (residual.Expr
 		return nil, false, nil
 	}
 	return residual.BindFolded(e, params, vals)
-}
-
-// hasClock says whether a session value is the database's clock.
-func hasClock(vals []any) bool {
-	for _, v := range vals {
-		if _, ok := v.(residual.Clock); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // filterTemplate is the residual of one permission with the session
@@ -396,126 +286,6 @@ type filterTemplate struct {
 	prepared map[string]*rego.PreparedPartialQuery
 	// cache is FilterUnbound.Cache.
 	cache TemplateCache
-}
-
-// sessionValues coerces every variable the permission reads into out
-// (aligned with pp.session): the one coercion of Check and Filter, the same
-// values, the same errors with the same fields. A clock word is read at now
-// (Check: the time of the decision); with a zero now it stays a
-// residual.Clock (Filter: the database's clock when the query runs).
-func sessionValues(pp *prepared, vars map[string]string, out []any, now time.Time) error {
-	var missing []string
-	var bad InvalidValueErrors
-	for i, n := range pp.session {
-		raw, ok := vars[n.v.Name]
-		if n.v.Clock != "" {
-			if now.IsZero() {
-				out[i] = residual.Clock{Word: n.v.Clock}
-				continue
-			}
-			raw, ok = model.ClockValue(n.v.Clock, n.v.Kind, now), true
-		}
-		if !ok {
-			if len(missing) == 0 || missing[len(missing)-1] != n.v.Name {
-				missing = append(missing, n.v.Name)
-			}
-			continue
-		}
-		v, err := sessionGoValue(n, raw)
-		if err != nil {
-			bad = append(bad, err)
-			continue
-		}
-		out[i] = v
-	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		return &MissingSessionVariablesError{Names: dedup(missing)}
-	}
-	if len(bad) > 0 {
-		return bad
-	}
-	return nil
-}
-
-// sessionGoValue coerces one session variable: the canonical form of the
-// kind for a scalar, a []any for an array, a residual.PatternValue for a
-// pattern.
-func sessionGoValue(n sessionNeed, raw string) (any, *InvalidValueError) {
-	field := func() string { return sessionField(n.v.Name) }
-	if n.pattern != "" {
-		re, err := compile.PatternRegex(n.pattern, raw)
-		if err != nil {
-			return nil, &InvalidValueError{Field: field(), Kind: model.KindText, Reason: err.Error()}
-		}
-		return residual.PatternValue{Text: raw, Regex: re}, nil
-	}
-	if n.order != "" {
-		side, err := enumSide(n, raw)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]any, len(side))
-		for i, l := range side {
-			out[i] = l
-		}
-		return out, nil
-	}
-	if n.v.Array {
-		elems, err := model.ParseArrayLiteral(raw)
-		if err != nil {
-			return nil, &InvalidValueError{Field: field(), Kind: n.v.Kind, Reason: "not an array literal such as {1,2,3}: " + err.Error()}
-		}
-		out := make([]any, len(elems))
-		for i, el := range elems {
-			v, err := model.ParseText(n.v.Kind, el)
-			if err == nil {
-				v, err = model.Normalize(n.v.Type, v, true)
-			}
-			if err != nil {
-				return nil, &InvalidValueError{Field: fmt.Sprintf("%s[%d]", field(), i), Kind: n.v.Kind, Reason: err.Error()}
-			}
-			out[i] = v
-		}
-		return out, nil
-	}
-	v, err := model.ParseText(n.v.Kind, raw)
-	if err == nil {
-		v, err = model.Normalize(n.v.Type, v, true)
-	}
-	if err != nil {
-		return nil, &InvalidValueError{Field: sessionField(n.v.Name), Kind: n.v.Kind, Reason: err.Error()}
-	}
-	if n.v.Kind == model.KindJSONB && depth(v) > compile.JSONBMaxDepth {
-		return nil, &InvalidValueError{Field: sessionField(n.v.Name), Kind: n.v.Kind, Reason: fmt.Sprintf("nested deeper than %d levels", compile.JSONBMaxDepth)}
-	}
-	return v, nil
-}
-
-// paramOf is the template Param a session need supplies: the one the
-// translation of compile.SessionRef gives.
-func paramOf(n sessionNeed) residual.Param {
-	if n.pattern != "" {
-		pos, _ := n.pattern.Positive()
-		return residual.Param{Name: n.v.Name, Kind: model.KindText, Pattern: pos}
-	}
-	if n.order != "" {
-		return residual.Param{Name: n.v.Name, Kind: model.KindText, Array: true, Enum: n.v.Type.Enum.String(), Order: n.order}
-	}
-	p := residual.Param{Name: n.v.Name, Kind: n.v.Kind, Array: n.v.Array}
-	if e := n.v.Type.Enum; e != nil && n.v.Kind == model.KindText {
-		p.Enum = e.String()
-	}
-	if n.v.Type.Canon != "" && n.v.Kind == model.KindText {
-		p.Canon = compile.CanonKey(n.v.Type)
-	}
-	switch compile.SessionKind(model.SessionVar{Kind: n.v.Kind, Type: n.v.Type}) {
-	case compile.SessionCitext:
-		p.Fold = true
-	case compile.SessionBpchar:
-		p.PadSpace = true
-	}
-	return p
 }
 
 // buildFilterTemplate runs the partial evaluations of one permission with

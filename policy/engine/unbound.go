@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/wardenpdp/warden/policy/residual"
+)
+
+// FilterUnbound is a FilterResult's permission template with the
+// request's values: its Predicate, Check and ColumnConditions are the
+// template's trees (residual.Param operands) with Values[i] in place of
+// Params[i] (residual.BindFolded without folding).
+type FilterUnbound struct {
+	Predicate, Check residual.Expr
+	ColumnConditions map[string]residual.Expr
+	Params           []residual.Param
+	Values           []any
+	// Cache is the permission's cache for what renderers make of the
+	// template; it lives as long as the Set.
+	Cache *TemplateCache
+}
+
+// TemplateCache holds what a renderer made of one permission's template
+// (the SQL of the permission for some options), bounded in size: at most
+// templateCachePerPermission entries per permission and
+// templateCacheTotal per Set. Safe for concurrent use; a Load takes no
+// lock.
+type TemplateCache struct {
+	m     sync.Map
+	n     atomic.Int64
+	total *atomic.Int64
+}
+
+// The bounds of TemplateCache.
+const (
+	templateCachePerPermission = 64
+	templateCacheTotal         = 8192
+)
+
+// Load returns the value stored for key.
+func (c *TemplateCache) Load(key any) (any, bool) { return c.m.Load(key) }
+
+// Store stores v for key unless the cache is full, and returns the value
+// now stored for key (another's, stored first, or v) and whether there is
+// one.
+func (c *TemplateCache) Store(key, v any) (any, bool) {
+	if old, ok := c.m.Load(key); ok {
+		return old, true
+	}
+	if c.n.Add(1) > templateCachePerPermission {
+		c.n.Add(-1)
+		return nil, false
+	}
+	if c.total != nil && c.total.Add(1) > templateCacheTotal {
+		c.total.Add(-1)
+		c.n.Add(-1)
+		return nil, false
+	}
+	old, loaded := c.m.LoadOrStore(key, v)
+	if loaded {
+		c.n.Add(-1)
+		if c.total != nil {
+			c.total.Add(-1)
+		}
+	}
+	return old, true
+}
+
+// Len returns the number of entries stored.
+func (c *TemplateCache) Len() int { return int(c.n.Load()) }
+
+// Full says whether Store would store nothing new now.
+func (c *TemplateCache) Full() bool {
+	return c.n.Load() >= templateCachePerPermission || c.total != nil && c.total.Load() >= templateCacheTotal
+}
+
+// Bind fills Predicate, Check and ColumnConditions from Unbound when
+// FilterInput.DeferBinding left them nil, as Filter would have bound
+// them; otherwise it does nothing.
+func (r *FilterResult) Bind() error {
+	u := r.Unbound
+	if r.Predicate != nil || u == nil {
+		return nil
+	}
+	pred, err := residual.Bind(u.Predicate, u.Params, u.Values)
+	if err != nil {
+		return err
+	}
+	var check residual.Expr
+	if u.Check != nil {
+		if check, err = residual.Bind(u.Check, u.Params, u.Values); err != nil {
+			return err
+		}
+	}
+	var conds map[string]residual.Expr
+	if len(u.ColumnConditions) > 0 {
+		conds = make(map[string]residual.Expr, len(u.ColumnConditions))
+		for col, e := range u.ColumnConditions {
+			if conds[col], err = residual.Bind(e, u.Params, u.Values); err != nil {
+				return err
+			}
+		}
+	}
+	r.Predicate, r.Check, r.ColumnConditions = pred, check, conds
+	return nil
+}
+
+// hasClock says whether a session value is the database's clock.
+func hasClock(vals []any) bool {
+	for _, v := range vals {
+		if _, ok := v.(residual.Clock); ok {
+			return true
+		}
+	}
+	return false
+}
