@@ -180,21 +180,21 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 			return nil, err
 		}
 	}
-	if in.DeferBinding && !ft.fallback && !hasClock(vals) && kindOf(ft.pred) != AlwaysDenied {
+	if in.DeferBinding && ft.planned && !ft.fallback && !hasClock(vals) && kindOf(ft.pred) != AlwaysDenied {
 		// What the binding below would decide, without binding: when
 		// nothing folds the bound trees are the template's shape, node for
 		// node (residual.BindFolded), so the template's root gives the
 		// same Kind. AlwaysDenied is bound as always: it drops the column
 		// conditions, which Unbound keeps.
-		folded, err := residual.Folds(ft.pred, ft.params, vals)
+		folded, err := ft.predFolds.Folds(vals)
 		if err == nil && !folded && ft.check != nil {
-			folded, err = residual.Folds(ft.check, ft.params, vals)
+			folded, err = ft.checkFolds.Folds(vals)
 		}
-		for _, e := range ft.columns {
+		for i := range ft.colFolds {
 			if err != nil || folded {
 				break
 			}
-			folded, err = residual.Folds(e, ft.params, vals)
+			folded, err = ft.colFolds[i].Folds(vals)
 		}
 		if err != nil {
 			return nil, err
@@ -286,6 +286,24 @@ type filterTemplate struct {
 	prepared map[string]*rego.PreparedPartialQuery
 	// cache is FilterUnbound.Cache.
 	cache TemplateCache
+	// folds are residual.PlanFolds of pred, check and each of columns
+	// (DeferBinding reads them instead of walking the trees); planned
+	// says they were worked out: without them every request binds.
+	predFolds, checkFolds residual.FoldPlan
+	colFolds              []residual.FoldPlan
+	planned               bool
+}
+
+// planFolds works out the template's FoldPlans.
+func (ft *filterTemplate) planFolds() {
+	ft.predFolds = residual.PlanFolds(ft.pred, ft.params)
+	if ft.check != nil {
+		ft.checkFolds = residual.PlanFolds(ft.check, ft.params)
+	}
+	for _, e := range ft.columns {
+		ft.colFolds = append(ft.colFolds, residual.PlanFolds(e, ft.params))
+	}
+	ft.planned = true
 }
 
 // buildFilterTemplate runs the partial evaluations of one permission with
@@ -314,6 +332,7 @@ func (s *Set) buildFilterTemplate(ctx context.Context, pp *prepared) (*filterTem
 		}, ft)
 	}
 	if err == nil {
+		ft.planFolds()
 		return ft, nil
 	}
 	// Not templatable: every request runs its own partial evaluation with

@@ -2,6 +2,7 @@ package residual
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/wardenpdp/warden/policy/model"
@@ -50,5 +51,85 @@ func TestFoldsMatchesBindFolded(t *testing.T) {
 	}
 	if n == 0 {
 		t.Error("nothing folded: the test proves nothing")
+	}
+}
+
+// TestFoldPlanMatchesFolds holds FoldPlan.Folds to Folds (and so to
+// BindFolded) on random trees of every node that reads a Param, with
+// Params given twice, missing, or with fewer values than params.
+func TestFoldPlanMatchesFolds(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 8))
+	col := Column{Name: "c", Kind: model.KindText}
+	ps := []Param{{Name: "x-hasura-a", Kind: model.KindText}, {Name: "x-hasura-b", Kind: model.KindText}, {Name: "x-hasura-c", Kind: model.KindInteger}}
+	operand := func() Operand {
+		if r.IntN(5) == 0 {
+			return Value{V: "k"}
+		}
+		return ps[r.IntN(len(ps))]
+	}
+	var gen func(depth int) Expr
+	gen = func(depth int) Expr {
+		if depth < 3 && r.IntN(3) == 0 {
+			items := make([]Expr, r.IntN(4))
+			for i := range items {
+				items[i] = gen(depth + 1)
+			}
+			switch r.IntN(4) {
+			case 0:
+				return And{Items: items}
+			case 1:
+				return Or{Items: items}
+			case 2:
+				return Not{Item: gen(depth + 1)}
+			}
+			return Exists{Where: And{Items: items}}
+		}
+		switch r.IntN(9) {
+		case 0:
+			return Compare{Op: Eq, Left: col, Right: operand()}
+		case 1:
+			return In{Column: col, List: operand()}
+		case 2:
+			return Empty{List: operand()}
+		case 3:
+			return Match{Op: model.OpLike, Column: col, Pattern: operand()}
+		case 4:
+			return JSONB{Op: model.OpContains, Column: col, Value: operand()}
+		case 5:
+			return Array{Op: model.OpContains, Column: col, Value: operand()}
+		case 6:
+			return Spatial{Op: model.OpStIntersects, Column: col, Value: operand()}
+		case 7:
+			return Database{Op: "_x", Column: col, Value: operand()}
+		}
+		return True{}
+	}
+	values := []any{"a", []any{"a"}, []any{}, nil, PatternValue{Text: "a%", Regex: "^a"}, 7}
+	folded, failed := 0, 0
+	for range 20000 {
+		tree := gen(0)
+		params := make([]Param, r.IntN(4))
+		for i := range params {
+			params[i] = ps[r.IntN(len(ps))]
+		}
+		vals := make([]any, max(0, len(params)-r.IntN(2)))
+		for i := range vals {
+			vals[i] = values[r.IntN(len(values))]
+		}
+		plan := PlanFolds(tree, params)
+		got, err := plan.Folds(vals)
+		want, wantErr := Folds(tree, params, vals)
+		if got != want || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Fatalf("%#v with %v = %#v: plan %v, %v; Folds %v, %v", tree, params, vals, got, err, want, wantErr)
+		}
+		if want {
+			folded++
+		}
+		if wantErr != nil {
+			failed++
+		}
+	}
+	if folded < 500 || failed < 3000 {
+		t.Fatalf("%d folded, %d failed: the generator no longer covers both", folded, failed)
 	}
 }
