@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -175,32 +176,38 @@ var decisionLabels = func() (l [engine.NeedsData + 1]string) {
 	return l
 }()
 
-// enumLabels holds enumLabel's answers, by enumKey.
-var enumLabels sync.Map
+// enumLabels are an API enum's values as labels, by value: the name
+// without its prefix, lower-cased ("OPERATION_SELECT" is "select").
+type enumLabels []string
 
-type enumKey struct {
-	prefix string
-	e      int32
-}
-
-// enumLabel is an API enum value as a label: its name without prefix,
-// lower-cased ("OPERATION_SELECT" is "select"), computed once per value.
-func enumLabel[E interface {
-	~int32
-	String() string
-}](e E, prefix string) string {
-	k := enumKey{prefix, int32(e)}
-	if l, ok := enumLabels.Load(k); ok {
-		return l.(string)
-	}
-	name := e.String()
-	l := strings.ToLower(strings.TrimPrefix(name, prefix))
-	if strings.HasPrefix(name, prefix) {
-		// A named value: the map holds at most the enum's names.
-		enumLabels.Store(k, l)
+func newEnumLabels(names map[int32]string, prefix string) enumLabels {
+	var l enumLabels
+	for v, name := range names {
+		if v < 0 || v > 255 {
+			continue // of falls back to the number's text
+		}
+		for len(l) <= int(v) {
+			l = append(l, "")
+		}
+		l[v] = strings.ToLower(strings.TrimPrefix(name, prefix))
 	}
 	return l
 }
+
+// of is v's label; a value the enum does not name is its number, as the
+// enum's String gives it.
+func (l enumLabels) of(v int32) string {
+	if v >= 0 && int(v) < len(l) && l[v] != "" {
+		return l[v]
+	}
+	return strconv.Itoa(int(v))
+}
+
+var (
+	operationLabels  = newEnumLabels(wardenv1.Operation_name, "OPERATION_")
+	filterKindLabels = newEnumLabels(wardenv1.FilterKind_name, "FILTER_KIND_")
+	dialectLabels    = newEnumLabels(wardenv1.SqlDialect_name, "SQL_DIALECT_")
+)
 
 // observeCheck records one answered Check: its rows are counted per
 // decision first, so the counter is looked up once per decision, not per row.
@@ -228,7 +235,7 @@ func (m *metrics) observeCheck(table string, op model.Operation, role string, re
 
 // observeFilter records one answered Filter.
 func (m *metrics) observeFilter(table string, op wardenv1.Operation, role string, kind wardenv1.FilterKind) {
-	m.counter(counterKey{1, table, enumLabel(op, "OPERATION_"), role, enumLabel(kind, "FILTER_KIND_")}).Inc()
+	m.counter(counterKey{1, table, operationLabels.of(int32(op)), role, filterKindLabels.of(int32(kind))}).Inc()
 }
 
 // Dropped, Written and QueueDepth make metrics the decision log's Stats.

@@ -49,14 +49,23 @@ warden_filters_total{kind="conditional",operation="select",role="user",table="pu
 	if err := testutil.CollectAndCompare(m.filters, strings.NewReader(want)); err != nil {
 		t.Fatal(err)
 	}
-	if _, kept := enumLabels.Load(enumKey{"OPERATION_", int32(wardenv1.Operation_OPERATION_SELECT)}); !kept {
-		t.Fatal("a named enum value was not kept")
-	}
-	// An unnamed enum value is labelled by its number and not kept.
-	if l := enumLabel(wardenv1.Operation(77), "OPERATION_"); l != "77" {
-		t.Fatalf("label of an unnamed operation: %q", l)
-	}
-	if _, kept := enumLabels.Load(enumKey{"OPERATION_", 77}); kept {
-		t.Fatal("an unnamed enum value was kept")
+	// Every named value as its enum's String gives it; another as its
+	// number.
+	for _, l := range []struct {
+		labels enumLabels
+		names  map[int32]string
+		prefix string
+	}{{operationLabels, wardenv1.Operation_name, "OPERATION_"}, {filterKindLabels, wardenv1.FilterKind_name, "FILTER_KIND_"}, {dialectLabels, wardenv1.SqlDialect_name, "SQL_DIALECT_"}} {
+		for v, name := range l.names {
+			if got, want := l.labels.of(v), strings.ToLower(strings.TrimPrefix(name, l.prefix)); got != want {
+				t.Errorf("%s: label %q, want %q", name, got, want)
+			}
+		}
+		if got := l.labels.of(77); got != "77" {
+			t.Errorf("%s77: label %q", l.prefix, got)
+		}
+		if got := l.labels.of(-3); got != "-3" {
+			t.Errorf("%s-3: label %q", l.prefix, got)
+		}
 	}
 }

@@ -238,8 +238,8 @@ func (s *Server) logCheck(ctx context.Context, ci callInfo, req *wardenv1.CheckR
 // logFilter records a Filter's answer.
 // table is the request's table as the API writes names.
 func (s *Server) logFilter(ctx context.Context, ci callInfo, req *wardenv1.FilterRequest, resp *wardenv1.FilterResponse, table string) {
-	kind := enumLabel(resp.GetKind(), "FILTER_KIND_")
-	op := enumLabel(req.GetOperation(), "OPERATION_")
+	kind := filterKindLabels.of(int32(resp.GetKind()))
+	op := operationLabels.of(int32(req.GetOperation()))
 	span := trace.SpanFromContext(ctx)
 	if span.IsRecording() {
 		span.SetAttributes(
@@ -258,7 +258,7 @@ func (s *Server) logFilter(ctx context.Context, ci callInfo, req *wardenv1.Filte
 	e.FilterKind = kind
 	if sql := resp.GetSql(); sql != nil {
 		e.SQL = sql.GetWhere().GetSql()
-		e.Dialect = enumLabel(req.GetSql().GetDialect(), "SQL_DIALECT_")
+		e.Dialect = dialectLabels.of(int32(req.GetSql().GetDialect()))
 	}
 	s.decisions.Log(e, ci.sess.Vars, nil)
 }

@@ -27,10 +27,16 @@ type FilterUnbound struct {
 // templateCacheTotal per Set. Safe for concurrent use; a Load takes no
 // lock.
 type TemplateCache struct {
-	m     sync.Map
+	m     sync.Map // key -> *cacheEntry
 	n     atomic.Int64
 	total *atomic.Int64
+	// hot is the entry found last: requests of one permission mostly
+	// ask with the same options, and comparing one key is cheaper than
+	// the map's hashing and walk.
+	hot atomic.Pointer[cacheEntry]
 }
+
+type cacheEntry struct{ key, v any }
 
 // The bounds of TemplateCache.
 const (
@@ -39,14 +45,25 @@ const (
 )
 
 // Load returns the value stored for key.
-func (c *TemplateCache) Load(key any) (any, bool) { return c.m.Load(key) }
+func (c *TemplateCache) Load(key any) (any, bool) {
+	if e := c.hot.Load(); e != nil && e.key == key {
+		return e.v, true
+	}
+	e, ok := c.m.Load(key)
+	if !ok {
+		return nil, false
+	}
+	ce := e.(*cacheEntry)
+	c.hot.Store(ce)
+	return ce.v, true
+}
 
 // Store stores v for key unless the cache is full, and returns the value
 // now stored for key (another's, stored first, or v) and whether there is
 // one.
 func (c *TemplateCache) Store(key, v any) (any, bool) {
 	if old, ok := c.m.Load(key); ok {
-		return old, true
+		return old.(*cacheEntry).v, true
 	}
 	if c.n.Add(1) > templateCachePerPermission {
 		c.n.Add(-1)
@@ -57,14 +74,14 @@ func (c *TemplateCache) Store(key, v any) (any, bool) {
 		c.n.Add(-1)
 		return nil, false
 	}
-	old, loaded := c.m.LoadOrStore(key, v)
+	old, loaded := c.m.LoadOrStore(key, &cacheEntry{key: key, v: v})
 	if loaded {
 		c.n.Add(-1)
 		if c.total != nil {
 			c.total.Add(-1)
 		}
 	}
-	return old, true
+	return old.(*cacheEntry).v, true
 }
 
 // Len returns the number of entries stored.

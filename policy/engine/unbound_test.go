@@ -107,3 +107,33 @@ func TestTemplateCacheBounds(t *testing.T) {
 		t.Errorf("stored beyond the set's bound")
 	}
 }
+
+// TestTemplateCacheLoadHot: Load answers each key with its own value,
+// whichever key was found last, and a key never stored with nothing.
+func TestTemplateCacheLoadHot(t *testing.T) {
+	c := &TemplateCache{}
+	type key struct {
+		alias string
+		first int
+	}
+	keys := []key{{"t", 1}, {"t", 2}, {"u", 1}, {"", 0}}
+	for i, k := range keys {
+		if _, ok := c.Store(k, i); !ok {
+			t.Fatalf("store %v", k)
+		}
+	}
+	for round := range 3 {
+		for i := range keys {
+			k := keys[(i*(round+1))%len(keys)]
+			want := (i * (round + 1)) % len(keys)
+			for range 2 { // the second finds it hot
+				if v, ok := c.Load(k); !ok || v != want {
+					t.Fatalf("Load(%v) = %v, %v; want %d", k, v, ok, want)
+				}
+			}
+			if v, ok := c.Load(key{"t", 9}); ok {
+				t.Fatalf("Load of a key never stored = %v", v)
+			}
+		}
+	}
+}
