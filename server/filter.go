@@ -322,8 +322,9 @@ func DialectToProto(d sqlgen.Dialect) wardenv1.SqlDialect {
 // fragmentToProto converts rendered SQL and its arguments.
 func fragmentToProto(f sqlgen.Fragment) (*wardenv1.SqlFragment, error) {
 	out := &wardenv1.SqlFragment{Sql: f.SQL, Parameters: make([]*wardenv1.SqlParameter, len(f.Args))}
+	nodes := make([]paramNode, len(f.Args))
 	for i, a := range f.Args {
-		p, err := sqlParameter(a)
+		p, err := nodes[i].of(a)
 		if err != nil {
 			return nil, fmt.Errorf("parameter %d: %w", i+1, err)
 		}
@@ -332,43 +333,74 @@ func fragmentToProto(f sqlgen.Fragment) (*wardenv1.SqlFragment, error) {
 	return out, nil
 }
 
-// sqlParameter converts one of sqlgen's arguments. Numbers are exact, an
-// int64 or decimal text: sqlgen renders no double, and one would be an
-// error here rather than a rounded parameter.
-func sqlParameter(a any) (*wardenv1.SqlParameter, error) {
+// paramNode is a SqlParameter and its oneof wrappers, made with one
+// allocation (a fragment's parameters, an array's elements: one for
+// all) and built in place.
+type paramNode struct {
+	p   wardenv1.SqlParameter
+	txt wardenv1.SqlParameter_Text
+	i   wardenv1.SqlParameter_Integer
+	b   wardenv1.SqlParameter_Boolean
+}
+
+func (n *paramNode) text(v string) *wardenv1.SqlParameter {
+	n.txt.Text = v
+	n.p.Value = &n.txt
+	return &n.p
+}
+
+func (n *paramNode) integer(v int64) *wardenv1.SqlParameter {
+	n.i.Integer = v
+	n.p.Value = &n.i
+	return &n.p
+}
+
+func (n *paramNode) boolean(v bool) *wardenv1.SqlParameter {
+	n.b.Boolean = v
+	n.p.Value = &n.b
+	return &n.p
+}
+
+// of converts one of sqlgen's arguments. Numbers are exact, an int64 or
+// decimal text: sqlgen renders no double, and one would be an error here
+// rather than a rounded parameter.
+func (n *paramNode) of(a any) (*wardenv1.SqlParameter, error) {
 	switch v := a.(type) {
 	case string:
-		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Text{Text: v}}, nil
+		return n.text(v), nil
 	case int64:
-		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Integer{Integer: v}}, nil
+		return n.integer(v), nil
 	case int:
-		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Integer{Integer: int64(v)}}, nil
+		return n.integer(int64(v)), nil
 	case bool:
-		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Boolean{Boolean: v}}, nil
+		return n.boolean(v), nil
 	case json.Number:
-		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Text{Text: v.String()}}, nil
+		return n.text(v.String()), nil
 	case []string:
-		return arrayParameter(v)
+		return n.array(len(v), func(e *paramNode, i int) (*wardenv1.SqlParameter, error) { return e.text(v[i]), nil })
 	case []int64:
-		return arrayParameter(v)
+		return n.array(len(v), func(e *paramNode, i int) (*wardenv1.SqlParameter, error) { return e.integer(v[i]), nil })
 	case []bool:
-		return arrayParameter(v)
+		return n.array(len(v), func(e *paramNode, i int) (*wardenv1.SqlParameter, error) { return e.boolean(v[i]), nil })
 	case []any:
-		return arrayParameter(v)
+		return n.array(len(v), func(e *paramNode, i int) (*wardenv1.SqlParameter, error) { return e.of(v[i]) })
 	}
 	return nil, fmt.Errorf("unexpected SQL argument type %T", a)
 }
 
-func arrayParameter[T any](vs []T) (*wardenv1.SqlParameter, error) {
-	arr := &wardenv1.SqlArray{Elements: make([]*wardenv1.SqlParameter, len(vs))}
-	for i, v := range vs {
-		p, err := sqlParameter(any(v))
+// array is an array parameter of n elements, element i made by elem.
+func (n *paramNode) array(size int, elem func(e *paramNode, i int) (*wardenv1.SqlParameter, error)) (*wardenv1.SqlParameter, error) {
+	arr := &wardenv1.SqlArray{Elements: make([]*wardenv1.SqlParameter, size)}
+	nodes := make([]paramNode, size)
+	for i := range size {
+		p, err := elem(&nodes[i], i)
 		if err != nil {
 			return nil, err
 		}
 		arr.Elements[i] = p
 	}
-	return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Array{Array: arr}}, nil
+	n.p.Value = &wardenv1.SqlParameter_Array{Array: arr}
+	return &n.p, nil
 }
 
 // structOf converts presets to a Struct. Its error starts "presets: ", so
