@@ -2,7 +2,6 @@ package sqlgen_test
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"testing"
 
@@ -15,7 +14,7 @@ import (
 // values; ok false when it is not templatable.
 func renderTemplate(t *testing.T, p *model.Policy, table model.TableName, o sqlgen.Options, e residual.Expr) (sqlgen.Fragment, bool) {
 	t.Helper()
-	tmpl, params, vals := unbind(e)
+	tmpl, params, vals := sqlgen.Unbind(e)
 	bound, folded, err := residual.BindFolded(tmpl, params, vals)
 	if err != nil || folded || !reflect.DeepEqual(bound, e) {
 		t.Fatalf("unbind: %v folded %v:\n%s\nwant %s", err, folded, residual.String(bound), residual.String(e))
@@ -41,72 +40,6 @@ func renderTemplate(t *testing.T, p *model.Policy, table model.TableName, o sqlg
 	return f, true
 }
 
-// unbind turns the Value operands of Compare, In, Match and JSONB into
-// Params: the template residual.Bind binds back to e with the values
-// returned (one Param per distinct kind and value, so a Param repeats).
-func unbind(e residual.Expr) (residual.Expr, []residual.Param, []any) {
-	var params []residual.Param
-	var vals []any
-	param := func(v residual.Value, pattern model.Operator, bound any) residual.Param {
-		_, array := v.V.([]any)
-		p := residual.Param{Name: fmt.Sprintf("v-%s-%v-%s-%#v", v.Kind, array, pattern, v.V), Kind: v.Kind, Array: array, Pattern: pattern}
-		for _, q := range params {
-			if q == p {
-				return p
-			}
-		}
-		params, vals = append(params, p), append(vals, bound)
-		return p
-	}
-	var walk func(residual.Expr) residual.Expr
-	walk = func(e residual.Expr) residual.Expr {
-		switch x := e.(type) {
-		case residual.And:
-			items := make([]residual.Expr, len(x.Items))
-			for i, it := range x.Items {
-				items[i] = walk(it)
-			}
-			return residual.And{Items: items}
-		case residual.Or:
-			items := make([]residual.Expr, len(x.Items))
-			for i, it := range x.Items {
-				items[i] = walk(it)
-			}
-			return residual.Or{Items: items}
-		case residual.Not:
-			return residual.Not{Item: walk(x.Item)}
-		case residual.Exists:
-			x.Where = walk(x.Where)
-			return x
-		case residual.Compare:
-			if v, ok := x.Right.(residual.Value); ok && v.V != nil {
-				x.Right = param(v, "", v.V)
-			}
-			return x
-		case residual.In:
-			if v, ok := x.List.(residual.Value); ok {
-				if l, ok := v.V.([]any); ok && len(l) > 0 {
-					x.List = param(v, "", v.V)
-				}
-			}
-			return x
-		case residual.JSONB:
-			if v, ok := x.Value.(residual.Value); ok {
-				x.Value = param(v, "", v.V)
-			}
-			return x
-		case residual.Match:
-			if v, ok := x.Pattern.(residual.Value); ok {
-				text, _ := v.V.(string)
-				x.Pattern = param(v, x.Op, residual.PatternValue{Text: text, Regex: x.Regex})
-				x.Regex = ""
-			}
-			return x
-		}
-		return e
-	}
-	return walk(e), params, vals
-}
 
 // TestFuzzRenderTemplateLeg: FuzzRender's template leg renders some of
 // its seed predicates, so that it does not pass vacuously.

@@ -13,13 +13,14 @@ import (
 
 // unbind turns the Value operands of Compare, In, Match and JSONB into
 // Params: the template residual.Bind binds to e with the values returned
-// (one Param per distinct kind and value, so a Param may repeat).
+// (one Param per distinct kind and value, so a Param may repeat). The
+// external tests call it as Unbind (export_test.go).
 func unbind(e residual.Expr) (residual.Expr, []residual.Param, []any) {
 	var params []residual.Param
 	var vals []any
 	param := func(v residual.Value, pattern model.Operator, bound any) residual.Param {
 		_, array := v.V.([]any)
-		p := residual.Param{Name: fmt.Sprintf("v-%s-%v-%s-%v", v.Kind, array, pattern, v.V), Kind: v.Kind, Array: array, Pattern: pattern}
+		p := residual.Param{Name: fmt.Sprintf("v-%s-%v-%s-%#v", v.Kind, array, pattern, v.V), Kind: v.Kind, Array: array, Pattern: pattern}
 		for _, q := range params {
 			if q == p {
 				return p
@@ -54,8 +55,11 @@ func unbind(e residual.Expr) (residual.Expr, []residual.Param, []any) {
 			}
 			return x
 		case residual.In:
+			// An empty list stays: bound, it would fold.
 			if v, ok := x.List.(residual.Value); ok {
-				x.List = param(v, "", v.V)
+				if l, ok := v.V.([]any); ok && len(l) > 0 {
+					x.List = param(v, "", v.V)
+				}
 			}
 			return x
 		case residual.JSONB:

@@ -1,0 +1,4 @@
+package sqlgen
+
+// Unbind is unbind, for the external tests.
+var Unbind = unbind
