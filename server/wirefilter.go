@@ -30,18 +30,8 @@ func decodeFilterWire(b []byte, req *wardenv1.FilterRequest, caps RequestCaps) (
 			ok, err = false, nil
 		}
 	}()
-	bp := strippedPool.Get().(*[]byte)
-	d := wireDecoder{out: (*bp)[:0], arenaChunk: min(len(b), maxArenaChunk), columns: -1}
-	defer func() {
-		if cap(d.out) <= maxPooledBytes {
-			*bp = d.out[:0]
-			strippedPool.Put(bp)
-		}
-	}()
-	if caps != (RequestCaps{}) {
-		d.caps = &capWalk{caps: caps}
-		d.nestLimit = maxMessageNesting + 2*max(caps.MaxDepth, 0)
-	}
+	d := newWireDecoder(b, caps)
+	defer d.release()
 	node := filterRequestNode()
 	for len(b) > 0 {
 		num, typ, v, rest, ok := field(b)

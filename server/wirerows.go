@@ -112,18 +112,8 @@ func decodeCheckWire(b []byte, req *wardenv1.CheckRequest, caps RequestCaps) (ro
 
 // decodeRows is decodeCheckWire without the recovery.
 func decodeRows(b []byte, req *wardenv1.CheckRequest, caps RequestCaps) (*wireRows, bool, error) {
-	bp := strippedPool.Get().(*[]byte)
-	d := wireDecoder{out: (*bp)[:0], arenaChunk: min(len(b), maxArenaChunk), columns: -1}
-	defer func() {
-		if cap(d.out) <= maxPooledBytes {
-			*bp = d.out[:0]
-			strippedPool.Put(bp)
-		}
-	}()
-	if caps != (RequestCaps{}) {
-		d.caps = &capWalk{caps: caps}
-		d.nestLimit = maxMessageNesting + 2*max(caps.MaxDepth, 0)
-	}
+	d := newWireDecoder(b, caps)
+	defer d.release()
 	if !d.request(b) {
 		return nil, false, d.err
 	}
@@ -161,11 +151,34 @@ func decodeRows(b []byte, req *wardenv1.CheckRequest, caps RequestCaps) (*wireRo
 	return &wireRows{req: req, rows: d.rows}, true, nil
 }
 
+// newWireDecoder returns a decoder for the request b, its out buffer from
+// strippedPool: release returns it.
+func newWireDecoder(b []byte, caps RequestCaps) wireDecoder {
+	bp := strippedPool.Get().(*[]byte)
+	d := wireDecoder{out: (*bp)[:0], pooled: bp, arenaChunk: min(len(b), maxArenaChunk), columns: -1}
+	if caps != (RequestCaps{}) {
+		d.caps = &capWalk{caps: caps}
+		d.nestLimit = maxMessageNesting + 2*max(caps.MaxDepth, 0)
+	}
+	return d
+}
+
+// release returns the out buffer to strippedPool, unless it grew too
+// large to keep.
+func (d *wireDecoder) release() {
+	if cap(d.out) <= maxPooledBytes {
+		*d.pooled = d.out[:0]
+		strippedPool.Put(d.pooled)
+	}
+}
+
 // wireDecoder walks a CheckRequest: out collects the request without its
 // principal and rows, rows the rows' values.
 type wireDecoder struct {
-	out  []byte
-	rows []wireRow
+	out []byte
+	// pooled holds out between requests (strippedPool).
+	pooled *[]byte
+	rows   []wireRow
 	// slab holds the rows themselves while every row has only an id and
 	// values (what gateways send): they are built here rather than
 	// decoded by protobuf from out. nil once a row has more.
