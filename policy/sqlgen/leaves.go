@@ -788,19 +788,8 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 	if p, ok := x.Right.(residual.Param); ok && x.Left.Lower && p.Fold {
 		return w.foldedSession(x, f, p)
 	}
-	if _, mc, err := w.col(x.Left, f); err != nil {
+	if err := w.compareSupport(x, f); err != nil {
 		return err
-	} else if err := canonSupport(w.d, cmpOpName(x), mc); err != nil {
-		return err
-	}
-	if x.Left.Kind == model.KindJSONB {
-		op := "_eq"
-		if x.Op == residual.Neq {
-			op = "_neq"
-		}
-		if err := jsonbEquality(w.d, op); err != nil {
-			return err
-		}
 	}
 	l, mc, err := w.operand(x.Left, f, ordered)
 	if err != nil {
@@ -827,6 +816,27 @@ func (w *work) compare(x residual.Compare, f *frame) error {
 		return err
 	}
 	w.b.WriteString(l + " " + x.Op.String() + " " + r)
+	return nil
+}
+
+// compareSupport refuses a comparison the dialect cannot make as Check
+// does, bound or rendered from a template alike: a column compared by
+// canonical text outside PostgreSQL, jsonb (in)equality elsewhere.
+func (w *work) compareSupport(x residual.Compare, f *frame) error {
+	_, mc, err := w.col(x.Left, f)
+	if err != nil {
+		return err
+	}
+	if err := canonSupport(w.d, cmpOpName(x), mc); err != nil {
+		return err
+	}
+	if x.Left.Kind == model.KindJSONB {
+		op := "_eq"
+		if x.Op == residual.Neq {
+			op = "_neq"
+		}
+		return jsonbEquality(w.d, op)
+	}
 	return nil
 }
 

@@ -284,19 +284,8 @@ func (w *work) tmplCompare(x residual.Compare, f *frame, param int) error {
 		// lowerEquality: the text depends on the value.
 		return ErrNotTemplatable
 	}
-	if _, mc, err := w.col(x.Left, f); err != nil {
+	if err := w.compareSupport(x, f); err != nil {
 		return err
-	} else if err := canonSupport(w.d, cmpOpName(x), mc); err != nil {
-		return err
-	}
-	if x.Left.Kind == model.KindJSONB {
-		op := "_eq"
-		if x.Op == residual.Neq {
-			op = "_neq"
-		}
-		if err := jsonbEquality(w.d, op); err != nil {
-			return err
-		}
 	}
 	l, mc, err := w.operand(x.Left, f, ordered)
 	if err != nil {
