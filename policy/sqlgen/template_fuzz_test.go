@@ -40,7 +40,6 @@ func renderTemplate(t *testing.T, p *model.Policy, table model.TableName, o sqlg
 	return f, true
 }
 
-
 // TestFuzzRenderTemplateLeg: FuzzRender's template leg renders some of
 // its seed predicates, so that it does not pass vacuously.
 func TestFuzzRenderTemplateLeg(t *testing.T) {
