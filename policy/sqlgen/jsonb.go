@@ -51,24 +51,15 @@ func (w *work) jsonb(x residual.JSONB, f *frame) error {
 		if mc.Type.JSON {
 			ref += "::jsonb"
 		}
-		switch x.Op {
-		case model.OpContains, model.OpContained:
-			js, err := json.Marshal(v.V)
-			if err != nil {
-				return err
-			}
-			op := " @> "
-			if x.Op == model.OpContained {
-				op = " <@ "
-			}
-			w.b.WriteString(ref + op + w.rawParam(string(js), "jsonb"))
-		case model.OpHasKey:
-			w.b.WriteString(ref + " ? " + w.rawParam(keys[0], "text"))
-		case model.OpHasKeysAny:
-			w.b.WriteString(ref + " ?| " + w.rawParam(keys, "text[]"))
-		case model.OpHasKeysAll:
-			w.b.WriteString(ref + " ?& " + w.rawParam(keys, "text[]"))
+		sym, cast, ok := pgJSONBOp(x.Op)
+		if !ok {
+			return fmt.Errorf("sqlgen: jsonb operator %s", x.Op)
 		}
+		arg, err := pgJSONBArg(x.Op, v.V)
+		if err != nil {
+			return err
+		}
+		w.b.WriteString(ref + sym + w.rawParam(arg, cast))
 		return nil
 	}
 	if len(keys) == 0 {
@@ -103,6 +94,47 @@ func (w *work) jsonb(x residual.JSONB, f *frame) error {
 }
 
 // jsonbKeys returns the key(s) of a key operator.
+// pgJSONBOp is PostgreSQL's jsonb operator for op, and the cast of its
+// right operand's parameter; ok is false for an operator it has not.
+func pgJSONBOp(op model.Operator) (sym, cast string, ok bool) {
+	switch op {
+	case model.OpContains:
+		return " @> ", "jsonb", true
+	case model.OpContained:
+		return " <@ ", "jsonb", true
+	case model.OpHasKey:
+		return " ? ", "text", true
+	case model.OpHasKeysAny:
+		return " ?| ", "text[]", true
+	case model.OpHasKeysAll:
+		return " ?& ", "text[]", true
+	}
+	return "", "", false
+}
+
+// pgJSONBArg is the parameter of PostgreSQL's jsonb operator op with the
+// value v on its right: the document as JSON text for containment, the
+// key or the keys otherwise.
+func pgJSONBArg(op model.Operator, v any) (any, error) {
+	keys, err := jsonbKeys(op, v)
+	if err != nil {
+		return nil, err
+	}
+	switch op {
+	case model.OpContains, model.OpContained:
+		js, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		return string(js), nil
+	case model.OpHasKey:
+		return keys[0], nil
+	case model.OpHasKeysAny, model.OpHasKeysAll:
+		return keys, nil
+	}
+	return nil, fmt.Errorf("sqlgen: jsonb operator %s", op)
+}
+
 func jsonbKeys(op model.Operator, v any) ([]string, error) {
 	switch op {
 	case model.OpHasKey:

@@ -1,7 +1,6 @@
 package sqlgen
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -161,23 +160,7 @@ func (s slot) bind(d Dialect, v any) (any, error) {
 		return nil, ErrNotTemplatable
 	}
 	if s.jsonb != "" {
-		keys, err := jsonbKeys(s.jsonb, v)
-		if err != nil {
-			return nil, err
-		}
-		switch s.jsonb {
-		case model.OpContains, model.OpContained:
-			js, err := json.Marshal(v)
-			if err != nil {
-				return nil, err
-			}
-			return string(js), nil
-		case model.OpHasKey:
-			return keys[0], nil
-		case model.OpHasKeysAny, model.OpHasKeysAll:
-			return keys, nil
-		}
-		return nil, ErrNotTemplatable
+		return pgJSONBArg(s.jsonb, v)
 	}
 	if s.list {
 		l, ok := v.([]any)
@@ -371,19 +354,8 @@ func (w *work) tmplJSONB(x residual.JSONB, f *frame, param int) error {
 	if mc.Type.JSON {
 		ref += "::jsonb"
 	}
-	var op, cast string
-	switch x.Op {
-	case model.OpContains:
-		op, cast = " @> ", "jsonb"
-	case model.OpContained:
-		op, cast = " <@ ", "jsonb"
-	case model.OpHasKey:
-		op, cast = " ? ", "text"
-	case model.OpHasKeysAny:
-		op, cast = " ?| ", "text[]"
-	case model.OpHasKeysAll:
-		op, cast = " ?& ", "text[]"
-	default:
+	op, cast, ok := pgJSONBOp(x.Op)
+	if !ok {
 		return ErrNotTemplatable
 	}
 	// rawParam(arg, cast).
