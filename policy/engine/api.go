@@ -41,6 +41,130 @@ type Row struct {
 	Values map[string]any
 	// New is the row after an update (post-check); nil means Values.
 	New map[string]any
+	// Fields, when Values is nil, gives the row's values as an Object
+	// (and NewFields, when New is nil, the new row's): what a server
+	// decodes from the wire without building maps. A row gives each of
+	// its values one way, never both.
+	Fields, NewFields Object
+}
+
+// ValuesMap returns the row's values as a map: Values, or Fields made
+// one (a new map, nested objects included).
+func (r *Row) ValuesMap() map[string]any {
+	if r.Values == nil && r.Fields != nil {
+		return r.Fields.Map()
+	}
+	return r.Values
+}
+
+// NewMap is ValuesMap for the new row (nil: none given).
+func (r *Row) NewMap() map[string]any {
+	if r.New == nil && r.NewFields != nil {
+		return r.NewFields.Map()
+	}
+	return r.New
+}
+
+
+// Object is a JSON object as a list of its fields, each name at most once,
+// in no particular order. Its values are those of Row.Values, with an
+// object given as an Object or as a map[string]any.
+type Object []Field
+
+// Field is one field of an Object.
+type Field struct {
+	Name  string
+	Value any
+}
+
+// Get returns the value of the field name.
+func (o Object) Get(name string) (any, bool) {
+	for i := range o {
+		if o[i].Name == name {
+			return o[i].Value, true
+		}
+	}
+	return nil, false
+}
+
+// Map returns o as a map, its nested Objects as maps too.
+func (o Object) Map() map[string]any {
+	m := make(map[string]any, len(o))
+	for _, f := range o {
+		m[f.Name] = PlainValue(f.Value)
+	}
+	return m
+}
+
+// ObjectOf returns m as an Object, the maps nested in it (related rows,
+// json values) as Objects too: the inverse of Map, for callers and tests
+// that hold maps.
+func ObjectOf(m map[string]any) Object {
+	o := make(Object, 0, len(m))
+	for k, v := range m {
+		o = append(o, Field{Name: k, Value: objectValue(v)})
+	}
+	return o
+}
+
+func objectValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return ObjectOf(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = objectValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// PlainValue returns v with every Object in it made a map: v itself when
+// it holds none.
+func PlainValue(v any) any {
+	if !holdsObject(v) {
+		return v
+	}
+	switch x := v.(type) {
+	case Object:
+		return x.Map()
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = PlainValue(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = PlainValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// holdsObject says whether v is or holds an Object.
+func holdsObject(v any) bool {
+	switch x := v.(type) {
+	case Object:
+		return true
+	case map[string]any:
+		for _, e := range x {
+			if holdsObject(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if holdsObject(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Decision is the outcome for one row.

@@ -101,6 +101,8 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 		}
 		return res, nil
 	}
+	// OPA reads maps.
+	in.Rows = materializedRows(in.Rows)
 	var bad InvalidValueErrors
 	inputs := make([]*ast.Term, len(in.Rows))
 	newInputs := make([]*ast.Term, len(in.Rows))
@@ -391,7 +393,7 @@ func (s *Set) decideKnown(pp *prepared, e residual.Expr, gaps []gap, values map[
 			return false, false
 		}
 	}
-	row, bad := s.rowGo(pp.table, values, &fieldPath{root: true, name: "row"}, nil)
+	row, bad := s.rowGo(pp.table, rowView{m: values}, &fieldPath{root: true, name: "row"}, nil)
 	if len(bad) > 0 {
 		return false, false
 	}

@@ -208,20 +208,23 @@ var forceOPAEvaluator bool
 
 // hasGaps says whether a row lacks data a rule of pp reads: then OPA's
 // partial evaluation decides it (decide), NEEDS_DATA or not.
-func hasGaps(pp *prepared, in CheckInput, r Row) bool {
-	if pp.filterNeeds != nil && !pp.filterNeeds.complete(r.Values, in.Tables) {
+func hasGaps(pp *prepared, in CheckInput, r *Row) bool {
+	values := valuesOf(r)
+	if pp.filterNeeds != nil && !pp.filterNeeds.complete(values, in.Tables) {
 		return true
 	}
 	if pp.checkNeeds != nil {
-		nv := r.Values
-		if in.Op == model.OpUpdate && r.New != nil {
-			nv = r.New
+		nv := values
+		if in.Op == model.OpUpdate {
+			if v, ok := newValuesOf(r); ok {
+				nv = v
+			}
 		}
 		if !pp.checkNeeds.complete(nv, in.Tables) {
 			return true
 		}
 	}
-	return pp.columnNeeds != nil && !pp.columnNeeds.complete(r.Values, in.Tables)
+	return pp.columnNeeds != nil && !pp.columnNeeds.complete(values, in.Tables)
 }
 
 // decideNative is decide for a row that has every datum the rules read,
@@ -281,11 +284,11 @@ func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in 
 			continue
 		}
 		var errs InvalidValueErrors
-		rows[i], errs = s.rowGo(t, r.Values, &fieldPath{name: "values", index: i, root: true}, pp.rowReads)
+		rows[i], errs = s.rowGo(t, valuesOf(&r), &fieldPath{name: "values", index: i, root: true}, pp.rowReads)
 		bad = append(bad, errs...)
 		news[i] = rows[i]
-		if r.New != nil {
-			news[i], errs = s.rowGo(t, r.New, &fieldPath{name: "new_values", index: i, root: true}, pp.rowReads)
+		if nv, ok := newValuesOf(&r); ok {
+			news[i], errs = s.rowGo(t, nv, &fieldPath{name: "new_values", index: i, root: true}, pp.rowReads)
 			bad = append(bad, errs...)
 		}
 	}
@@ -300,10 +303,12 @@ func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in 
 			res.Rows[i] = *refused[i]
 			continue
 		}
-		if !hasGaps(pp, in, r) {
+		if !hasGaps(pp, in, &r) {
 			res.Rows[i] = decideNative(pp, nt, vals, in, r, rows[i], news[i], tables)
 			continue
 		}
+		// OPA reads maps.
+		r = materialized(r)
 		var err error
 		if opa == nil {
 			if opa, err = s.newOPAInputs(ctx, pp, in, vals); err != nil {
@@ -369,15 +374,18 @@ func (s *Set) newOPAInputs(ctx context.Context, pp *prepared, in CheckInput, val
 
 // rowGo is rowTerm with Go values: the canonical values residual.Eval
 // reads, with the same validation and the same errors.
-func (s *Set) rowGo(t *model.Table, values map[string]any, path *fieldPath, keep *needs) (map[string]any, InvalidValueErrors) {
+func (s *Set) rowGo(t *model.Table, values rowView, path *fieldPath, keep *needs) (map[string]any, InvalidValueErrors) {
 	var bad InvalidValueErrors
-	n := len(values)
+	n := values.len()
 	if keep != nil {
 		n = min(n, len(keep.cols)+len(keep.rels))
 	}
 	out := make(map[string]any, n)
-	for k, v := range values {
+	for k, v := range values.all {
 		if col, ok := t.Field(k); ok {
+			if values.obj && holdsObject(v) {
+				v = PlainValue(v) // a json/jsonb column's object
+			}
 			if keep != nil && !keep.cols[k] {
 				// Validated, not kept: no value built.
 				if err := model.ValidColumn(col.Type, v); err != nil {
@@ -422,10 +430,10 @@ func (s *Set) rowGo(t *model.Table, values map[string]any, path *fieldPath, keep
 // not a relationship's.
 func (s *Set) relatedGo(rel *model.Relationship, target *model.Table, v any, path *fieldPath, keep *needs) (any, bool, InvalidValueErrors) {
 	if rel.Kind == model.RelObject {
-		switch x := v.(type) {
-		case nil:
+		if v == nil {
 			return nil, true, nil
-		case map[string]any:
+		}
+		if x, ok := objectView(v); ok {
 			m, bad := s.rowGo(target, x, path, keep)
 			return m, true, bad
 		}
@@ -439,7 +447,7 @@ func (s *Set) relatedGo(rel *model.Relationship, target *model.Table, v any, pat
 	out := make([]any, 0, len(list))
 	for i, el := range list {
 		elem := fieldPath{parent: path, index: i}
-		m, ok := el.(map[string]any)
+		m, ok := objectView(el)
 		if !ok {
 			bad = append(bad, &InvalidValueError{Field: elem.String(), Reason: "a related row must be an object"})
 			continue
@@ -467,7 +475,7 @@ func (s *Set) tablesGo(tables map[model.TableName][]map[string]any) (map[model.T
 		}
 		conv := make([]map[string]any, 0, len(rows))
 		for i, r := range rows {
-			row, errs := s.rowGo(t, r, &fieldPath{text: fmt.Sprintf("%s.rows[%d]", field, i)}, nil)
+			row, errs := s.rowGo(t, rowView{m: r}, &fieldPath{text: fmt.Sprintf("%s.rows[%d]", field, i)}, nil)
 			bad = append(bad, errs...)
 			conv = append(conv, row)
 		}

@@ -149,8 +149,8 @@ func (n *needs) missing(row map[string]any, tables map[model.TableName][]map[str
 
 // complete says whether row (and tables) have everything n reads: missing
 // would return nothing. It allocates nothing, for Check's every row.
-func (n *needs) complete(row map[string]any, tables map[model.TableName][]map[string]any) bool {
-	if !n.has(row) {
+func (n *needs) complete(row rowView, tables map[model.TableName][]map[string]any) bool {
+	if !n.hasIn(row) {
 		return false
 	}
 	for t, child := range n.tables {
@@ -168,25 +168,29 @@ func (n *needs) complete(row map[string]any, tables map[model.TableName][]map[st
 }
 
 // has is complete for one row, without other tables.
-func (n *needs) has(row map[string]any) bool {
+func (n *needs) has(row map[string]any) bool { return n.hasIn(rowView{m: row}) }
+
+// hasIn is has for a row given as a map or as an Object.
+func (n *needs) hasIn(row rowView) bool {
 	for c := range n.cols {
-		if _, ok := row[c]; !ok {
+		if _, ok := row.get(c); !ok {
 			return false
 		}
 	}
 	for name, child := range n.rels {
-		v, ok := row[name]
+		v, ok := row.get(name)
 		if !ok {
 			return false
 		}
-		switch rv := v.(type) {
-		case map[string]any:
-			if !child.has(rv) {
+		if rv, ok := objectView(v); ok {
+			if !child.hasIn(rv) {
 				return false
 			}
-		case []any:
-			for _, el := range rv {
-				if m, ok := el.(map[string]any); ok && !child.has(m) {
+			continue
+		}
+		if list, ok := v.([]any); ok {
+			for _, el := range list {
+				if m, ok := objectView(el); ok && !child.hasIn(m) {
 					return false
 				}
 			}

@@ -41,6 +41,7 @@ func (s *Set) Replay(ctx context.Context, in CheckInput) ([][]ReplayQuery, error
 	if in.Tables, err = s.inSource(t, in.Tables); err != nil {
 		return nil, err
 	}
+	in.Rows = materializedRows(in.Rows)
 	out := make([][]ReplayQuery, len(in.Rows))
 	pp, ok := s.perms[permKey{in.Table, in.Op, in.Session.Role}]
 	if !ok && in.Session.Role != model.AdminRole {

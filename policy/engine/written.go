@@ -18,23 +18,24 @@ import (
 // denies the row, naming them. Otherwise the presets are applied to the
 // written row (insert: Values; update: New) before the check reads it.
 func writtenRow(t *model.Table, perm *model.Permission, op model.Operation, r Row, presets map[string]any) (Row, *RowResult) {
-	written := r.Values
+	written := valuesOf(&r)
 	if op == model.OpUpdate {
-		if r.New == nil {
+		var ok bool
+		if written, ok = newValuesOf(&r); !ok {
 			// No new row: the check reads the current one, and nothing
 			// is known to be written.
 			return r, nil
 		}
-		written = r.New
 	}
+	current := valuesOf(&r)
 	var outside, preset []string
-	for k, v := range written {
+	for k, v := range written.all {
 		c, ok := t.Column(k)
 		if !ok {
 			continue // a relationship's rows, or an unknown key rowTerm reports
 		}
 		if op == model.OpUpdate {
-			if old, stated := r.Values[k]; stated {
+			if old, stated := current.get(k); stated {
 				same, err := sameValue(c, old, v)
 				if err != nil {
 					// A value that does not coerce: reading the row
@@ -69,26 +70,23 @@ func writtenRow(t *model.Table, perm *model.Permission, op model.Operation, r Ro
 	if len(presets) == 0 {
 		return r, nil
 	}
-	merged := maps.Clone(written)
-	if merged == nil {
-		merged = map[string]any{}
-	}
+	merged := written.plainMap()
 	maps.Copy(merged, presets)
 	if op == model.OpUpdate {
-		r.New = merged
+		r.New, r.NewFields = merged, nil
 	} else {
-		r.Values = merged
+		r.Values, r.Fields = merged, nil
 	}
 	return r, nil
 }
 
 // sameValue compares two row values of a column as the column's type.
 func sameValue(c *model.Column, a, b any) (bool, error) {
-	x, err := model.CoerceColumn(c.Type, a, false)
+	x, err := model.CoerceColumn(c.Type, PlainValue(a), false)
 	if err != nil {
 		return false, err
 	}
-	y, err := model.CoerceColumn(c.Type, b, false)
+	y, err := model.CoerceColumn(c.Type, PlainValue(b), false)
 	if err != nil {
 		return false, err
 	}

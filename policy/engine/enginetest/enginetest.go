@@ -27,7 +27,35 @@ func CheckBoth(ctx context.Context, set *engine.Set, in engine.CheckInput) (res 
 	// Check may not modify the caller's rows; both get the same input.
 	res, err = nat.Check(ctx, in)
 	ores, oerr := opa.Check(ctx, in)
-	return res, err, Compare(res, err, ores, oerr)
+	if d := Compare(res, err, ores, oerr); d != nil {
+		return res, err, d
+	}
+	// The rows given as Objects (as the server's decoder gives them) are
+	// decided as the same rows given as maps, by either evaluator.
+	fin := withFields(in)
+	for _, ev := range []*engine.Set{nat, opa} {
+		fres, ferr := ev.Check(ctx, fin)
+		if d := Compare(res, err, fres, ferr); d != nil {
+			return res, err, fmt.Errorf("rows as maps and as Objects (%s evaluator): %w", ev.Evaluator(), d)
+		}
+	}
+	return res, err, nil
+}
+
+// withFields returns in with every row's values given as Objects.
+func withFields(in engine.CheckInput) engine.CheckInput {
+	rows := make([]engine.Row, len(in.Rows))
+	for i, r := range in.Rows {
+		rows[i] = engine.Row{ID: r.ID}
+		if r.Values != nil {
+			rows[i].Fields = engine.ObjectOf(r.Values)
+		}
+		if r.New != nil {
+			rows[i].NewFields = engine.ObjectOf(r.New)
+		}
+	}
+	in.Rows = rows
+	return in
 }
 
 // Compare says where a native answer (res, err) and OPA's (ores, oerr)
