@@ -65,7 +65,6 @@ func (r *Row) NewMap() map[string]any {
 	return r.New
 }
 
-
 // Object is a JSON object as a list of its fields, each name at most once,
 // in no particular order. Its values are those of Row.Values, with an
 // object given as an Object or as a map[string]any.
