@@ -135,10 +135,17 @@ func checkInput(req *wardenv1.CheckRequest, sess engine.Session, wire *wireRows)
 	var bad violations
 	for i, r := range req.GetRows() {
 		values, newValues := columnsOf(r, wire.row(i))
-		nulls := len(r.GetJsonNulls()) > 0
-		in.Rows[i] = engine.Row{ID: r.GetId(), Values: values.asMap(nulls || len(r.GetValuesJson()) > 0, nulls)}
+		if values.wire && len(r.GetJsonNulls()) == 0 && len(r.GetValuesJson()) == 0 && len(r.GetNewValuesJson()) == 0 {
+			// As decoded, no map made: the engine reads the Objects.
+			in.Rows[i] = engine.Row{ID: r.GetId(), Fields: values.o, NewFields: newValues.o}
+			if in.Rows[i].Fields == nil {
+				in.Rows[i].Fields = engine.Object{}
+			}
+			continue
+		}
+		in.Rows[i] = engine.Row{ID: r.GetId(), Values: values.asMap()}
 		if newValues.present() {
-			in.Rows[i].New = newValues.asMap(nulls || len(r.GetNewValuesJson()) > 0, nulls)
+			in.Rows[i].New = newValues.asMap()
 		}
 		// values_json: exact JSON (ValidateRequest has read it once).
 		for _, j := range []struct {

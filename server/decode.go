@@ -90,9 +90,8 @@ func (c *holdingCodec) unmarshal(data mem.BufferSlice, v any, slot *decodeSlot) 
 	if !ok {
 		return c.base.Unmarshal(data, v)
 	}
-	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
-	defer buf.Free()
-	b := buf.ReadOnlyData()
+	b, release := contiguous(data)
+	defer release()
 	if req, ok := m.(*wardenv1.CheckRequest); ok && slot != nil && !c.structRows.Load() {
 		// The fast path checks the caps as it decodes. The buffer is
 		// freed on return: nothing decoded aliases b.
@@ -202,3 +201,29 @@ func decodeStatus(err error) error {
 	}
 	return status.Error(codes.InvalidArgument, "the request does not decode as a protobuf message")
 }
+
+// contiguous returns the bytes of data in one slice, and what frees it.
+// One buffer is read in place. Several (a message over more than one
+// HTTP/2 frame) are copied into a buffer from rawPool, which, unlike
+// grpc's pool, is not cleared first: the copy writes every byte read.
+// Nothing decoded aliases the bytes (strings are copied out).
+func contiguous(data mem.BufferSlice) ([]byte, func()) {
+	if len(data) == 1 {
+		return data[0].ReadOnlyData(), func() {}
+	}
+	n := data.Len()
+	bp := rawPool.Get().(*[]byte)
+	if cap(*bp) < n {
+		*bp = make([]byte, n)
+	}
+	b := (*bp)[:n]
+	data.CopyTo(b)
+	return b, func() {
+		if cap(*bp) <= maxPooledBytes {
+			rawPool.Put(bp)
+		}
+	}
+}
+
+// rawPool recycles the buffers contiguous copies messages into.
+var rawPool = sync.Pool{New: func() any { return new([]byte) }}

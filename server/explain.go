@@ -61,16 +61,16 @@ func explainRows(ctx context.Context, set *engine.Set, in engine.CheckInput, res
 		if i >= len(resp.Decisions) {
 			break
 		}
-		values := row.Values
+		values := row.ValuesMap()
 		if in.Op == model.OpInsert {
 			values = explain.WithPresets(values, res.Presets)
 		}
 		ex := explain.Row(p, t, res.Predicate, values, in.Tables, 0)
 		e := &wardenv1.Explanation{Filter: nodeToProto(ex.Root), Truncated: ex.Truncated}
 		if in.Op == model.OpUpdate && res.Check != nil {
-			newRow := row.New
+			newRow := row.NewMap()
 			if newRow == nil {
-				newRow = row.Values
+				newRow = row.ValuesMap()
 			}
 			cx := explain.Row(p, t, res.Check, newRow, in.Tables, 0)
 			e.Check, e.Truncated = nodeToProto(cx.Root), e.Truncated || cx.Truncated

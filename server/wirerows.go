@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"maps"
 	"math"
 	"sync"
 	"unicode/utf8"
@@ -13,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/wardenpdp/warden/policy/engine"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
@@ -77,10 +77,11 @@ type wireRows struct {
 	rows []wireRow
 }
 
-// wireRow holds a row's values and new_values as Struct.AsMap returns
-// them; nil when the row has none.
+// wireRow holds a row's values and new_values as the engine reads them:
+// Objects (lists of fields), nested objects Objects too, values otherwise
+// as Struct.AsMap returns them; nil when the row has none.
 type wireRow struct {
-	values, newValues map[string]any
+	values, newValues engine.Object
 }
 
 // strippedPool recycles the buffers that hold a request without its rows'
@@ -155,7 +156,9 @@ func decodeRows(b []byte, req *wardenv1.CheckRequest, caps RequestCaps) (*wireRo
 // strippedPool: release returns it.
 func newWireDecoder(b []byte, caps RequestCaps) wireDecoder {
 	bp := strippedPool.Get().(*[]byte)
-	d := wireDecoder{out: (*bp)[:0], pooled: bp, arenaChunk: min(len(b), maxArenaChunk), columns: -1}
+	sp := scratchPool.Get().(*[]engine.Field)
+	d := wireDecoder{out: (*bp)[:0], pooled: bp, scratch: (*sp)[:0], pooledScratch: sp,
+		arenaChunk: min(len(b), maxArenaChunk), fieldChunk: min(max(len(b)/16, 8), maxFieldChunk)}
 	if caps != (RequestCaps{}) {
 		d.caps = &capWalk{caps: caps}
 		d.nestLimit = maxMessageNesting + 2*max(caps.MaxDepth, 0)
@@ -170,7 +173,21 @@ func (d *wireDecoder) release() {
 		*d.pooled = d.out[:0]
 		strippedPool.Put(d.pooled)
 	}
+	if cap(d.scratch) <= maxPooledFields {
+		// Cleared: a pooled buffer keeps no request's values alive.
+		clear(d.scratch[:cap(d.scratch)])
+		*d.pooledScratch = d.scratch[:0]
+		scratchPool.Put(d.pooledScratch)
+	}
 }
+
+// scratchPool recycles the buffers an object's fields are collected in
+// (wireDecoder.scratch).
+var scratchPool = sync.Pool{New: func() any { s := make([]engine.Field, 0, 64); return &s }}
+
+// maxPooledFields: a larger scratch buffer is left to the garbage
+// collector.
+const maxPooledFields = 4096
 
 // wireDecoder walks a CheckRequest: out collects the request without its
 // principal and rows, rows the rows' values.
@@ -189,9 +206,14 @@ type wireDecoder struct {
 	// keys are the column names met so far (a request repeats them on
 	// every row), kept to share one string among the rows.
 	keys []string
-	// columns is the number of columns of the last row's values, -1
-	// before the first.
-	columns int
+	// scratch collects the fields of the objects being decoded, the
+	// innermost last; a finished object moves to fields (pooledScratch
+	// holds it between requests).
+	scratch       []engine.Field
+	pooledScratch *[]engine.Field
+	// fields holds the request's objects, many to a chunk of fieldChunk.
+	fields     []engine.Field
+	fieldChunk int
 	// arena holds the bytes of the strings decoded (see str).
 	arena      []byte
 	arenaChunk int
@@ -484,12 +506,11 @@ func (d *wireDecoder) row(b []byte) bool {
 			if typ != protowire.BytesType || *into != nil {
 				return false // given twice: protobuf merges the two
 			}
-			m, ok := d.structMap(v, 1, 2, d.columns)
+			m, ok := d.structObject(v, 1, 2)
 			if !ok {
 				return false
 			}
 			*into = m
-			d.columns = len(m)
 		case rowID:
 			// The last id given wins, as in protobuf; another wire type
 			// is an unknown field, left to protobuf.
@@ -586,23 +607,16 @@ func (d *wireDecoder) plain(req *wardenv1.CheckRequest) bool {
 	return true
 }
 
-// structMap decodes a google.protobuf.Struct as Struct.AsMap returns it;
-// depth is the nesting of the values it holds, nesting the Struct's.
-//
-// hint is the number of entries to make room for, -1 to count them first
-// (a row's values take the previous row's count: rows share columns).
-func (d *wireDecoder) structMap(b []byte, depth, nesting, hint int) (map[string]any, bool) {
+// structObject decodes a google.protobuf.Struct as an Object holding
+// what Struct.AsMap returns (a key given twice: the last entry's value,
+// as in protobuf); depth is the nesting of the values it holds, nesting
+// the Struct's.
+func (d *wireDecoder) structObject(b []byte, depth, nesting int) (engine.Object, bool) {
 	if !d.enter(nesting) || depth > wireMaxDepth {
 		return nil, false
 	}
-	if hint < 0 {
-		n, ok := countMessages(b, structFields)
-		if !ok {
-			return nil, false
-		}
-		hint = n
-	}
-	m := make(map[string]any, min(hint, maxPrealloc))
+	start := len(d.scratch)
+	var index map[string]int // past linearKeys fields: name -> position
 	for len(b) > 0 {
 		num, typ, v, rest, ok := field(b)
 		if !ok {
@@ -619,11 +633,66 @@ func (d *wireDecoder) structMap(b []byte, depth, nesting, hint int) (map[string]
 			if !ok {
 				return nil, false
 			}
-			m[k] = val // a key given twice: the last entry wins, as in protobuf
+			// The entry's value may have pushed and popped fields of its
+			// own: this object's are still scratch[start:].
+			fields := d.scratch[start:]
+			at := -1
+			if index != nil {
+				if i, ok := index[k]; ok {
+					at = i
+				}
+			} else {
+				for i := range fields {
+					if fields[i].Name == k {
+						at = i
+						break
+					}
+				}
+			}
+			switch {
+			case at >= 0:
+				fields[at].Value = val // a key given twice: the last entry wins
+			default:
+				d.scratch = append(d.scratch, engine.Field{Name: k, Value: val})
+				if n := len(d.scratch) - start; index != nil {
+					index[k] = n - 1
+				} else if n > linearKeys {
+					index = make(map[string]int, 2*n)
+					for i, f := range d.scratch[start:] {
+						index[f.Name] = i
+					}
+				}
+			}
 		}
 		b = rest
 	}
-	return m, true
+	obj := d.object(d.scratch[start:])
+	clear(d.scratch[start:])
+	d.scratch = d.scratch[:start]
+	return obj, true
+}
+
+// linearKeys: an object of more fields finds a name given twice through
+// a map rather than by comparing it with every field before it.
+const linearKeys = 32
+
+// maxFieldChunk bounds the fields of one chunk of wireDecoder.fields (32
+// bytes each): a chunk kept alive by one object keeps at most that many.
+const maxFieldChunk = 512
+
+// object copies fields into the request's chunk of fields and returns
+// the copy (never nil: an empty Struct is an empty Object).
+func (d *wireDecoder) object(fields []engine.Field) engine.Object {
+	if len(fields) == 0 {
+		return engine.Object{}
+	}
+	if cap(d.fields)-len(d.fields) < len(fields) {
+		d.fields = make([]engine.Field, 0, max(d.fieldChunk, len(fields)))
+	}
+	start := len(d.fields)
+	d.fields = append(d.fields, fields...)
+	// Capped: an append to one object cannot write into the next.
+	return engine.Object(d.fields[start:len(d.fields):len(d.fields)])
 }
 
 // entry decodes one map entry of Struct.fields.
@@ -714,7 +783,7 @@ func (d *wireDecoder) value(b []byte, depth, nesting int) (any, bool) {
 			x, _ := protowire.ConsumeVarint(v)
 			out = protowire.DecodeBool(x)
 		case num == valueStruct && typ == protowire.BytesType:
-			m, ok := d.structMap(v, depth+1, nesting+1, -1)
+			m, ok := d.structObject(v, depth+1, nesting+1)
 			if !ok {
 				return nil, false
 			}
@@ -803,7 +872,7 @@ func (w *wireRows) row(i int) *wireRow {
 // Struct or decoded from the wire.
 type rowColumns struct {
 	s    *structpb.Struct
-	m    map[string]any
+	o    engine.Object
 	wire bool
 }
 
@@ -811,7 +880,7 @@ type rowColumns struct {
 // request whose rows w decoded (nil: r's Structs hold them).
 func columnsOf(r *wardenv1.Row, wr *wireRow) (values, newValues rowColumns) {
 	if wr != nil {
-		return rowColumns{m: wr.values, wire: true}, rowColumns{m: wr.newValues, wire: true}
+		return rowColumns{o: wr.values, wire: true}, rowColumns{o: wr.newValues, wire: true}
 	}
 	return rowColumns{s: r.GetValues()}, rowColumns{s: r.GetNewValues()}
 }
@@ -819,7 +888,7 @@ func columnsOf(r *wardenv1.Row, wr *wireRow) (values, newValues rowColumns) {
 // present says whether the row gives them.
 func (c rowColumns) present() bool {
 	if c.wire {
-		return c.m != nil
+		return c.o != nil
 	}
 	return c.s != nil
 }
@@ -827,7 +896,7 @@ func (c rowColumns) present() bool {
 // has says whether they include col.
 func (c rowColumns) has(col string) bool {
 	if c.wire {
-		_, ok := c.m[col]
+		_, ok := c.o.Get(col)
 		return ok
 	}
 	_, ok := c.s.GetFields()[col]
@@ -837,8 +906,8 @@ func (c rowColumns) has(col string) bool {
 // value is the value of col, as Value.AsInterface gives it.
 func (c rowColumns) value(col string) (any, bool) {
 	if c.wire {
-		v, ok := c.m[col]
-		return v, ok
+		v, ok := c.o.Get(col)
+		return engine.PlainValue(v), ok
 	}
 	v, ok := c.s.GetFields()[col]
 	if !ok {
@@ -847,41 +916,16 @@ func (c rowColumns) value(col string) (any, bool) {
 	return v.AsInterface(), true
 }
 
-// asMap is the values as Struct.AsMap returns them, for the engine's
-// input: a map of the request's own when the caller will change it
-// (values_json merged in, JSON nulls marked), so that wire rows keep what
-// the caller sent for the decision log. deep: changes go into related
-// rows too.
-func (c rowColumns) asMap(willChange, deep bool) map[string]any {
+// asMap is the values as Struct.AsMap returns them: a map of the
+// request's own, which the caller may change (values_json merged in, JSON
+// nulls marked): wire rows keep what the caller sent for the decision
+// log.
+func (c rowColumns) asMap() map[string]any {
 	if !c.wire {
 		return c.s.AsMap()
 	}
-	switch {
-	case c.m == nil:
+	if c.o == nil {
 		return map[string]any{}
-	case !willChange:
-		return c.m
-	case deep:
-		return cloneValue(c.m).(map[string]any)
 	}
-	return maps.Clone(c.m)
-}
-
-// cloneValue copies the maps and lists of a decoded value.
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = cloneValue(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
+	return c.o.Map()
 }
