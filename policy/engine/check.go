@@ -393,7 +393,7 @@ func (s *Set) decideKnown(pp *prepared, e residual.Expr, gaps []gap, values map[
 			return false, false
 		}
 	}
-	row, bad := s.rowGo(pp.table, rowView{m: values}, &fieldPath{root: true, name: "row"}, nil)
+	row, bad := s.rowGo(s.rowPlanOf(pp, true), rowView{m: values}, newFieldPath("row", 0))
 	if len(bad) > 0 {
 		return false, false
 	}

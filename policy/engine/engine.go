@@ -48,6 +48,8 @@ type Set struct {
 	// templateCached counts the entries of every permission's
 	// TemplateCache (FilterUnbound.Cache), bounded in total.
 	templateCached *atomic.Int64
+	// tablePlans holds each table's rowPlan keeping everything (tablePlan).
+	tablePlans *sync.Map
 }
 
 type permKey struct {
@@ -76,6 +78,10 @@ type prepared struct {
 	columnNeeds *needs
 	// rowReads is all three merged: what Check keeps of a row.
 	rowReads *needs
+	// plan and fullPlan: how rowGo reads a row keeping rowReads, and
+	// keeping everything; made at their first use.
+	planOnce, fullPlanOnce sync.Once
+	plan, fullPlan         *rowPlan
 	// session variables read by the rules and presets, sorted by name.
 	session []sessionNeed
 	// unconditional columns (granted by every contributing parent).
@@ -133,7 +139,7 @@ func New(ctx context.Context, p *model.Policy, opts ...Option) (*Set, error) {
 	if c.Compile(parsed); c.Failed() {
 		return nil, fmt.Errorf("OPA rejected the compiled policy: %w", c.Errors)
 	}
-	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{}, evaluator: o.evaluator, templateCached: new(atomic.Int64),
+	s := &Set{policy: p, modules: mods, compiler: c, perms: map[permKey]*prepared{}, evaluator: o.evaluator, templateCached: new(atomic.Int64), tablePlans: new(sync.Map),
 		allColumns: map[model.TableName][]string{}, allComputed: map[model.TableName][]string{}, allFields: map[model.TableName][]string{}}
 	inl := map[string]*inlining{}
 	for _, m := range mods {

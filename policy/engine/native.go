@@ -13,9 +13,12 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -276,7 +279,9 @@ func decideNative(pp *prepared, b *nativeTmpl, vals []any, in CheckInput, r Row,
 // (decide) with the OPA input built for it alone.
 func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in CheckInput, vals []any, refused []*RowResult, res *CheckResult) error {
 	t := pp.table
+	plan := s.rowPlanOf(pp, false)
 	var bad InvalidValueErrors
+	path := newFieldPath("values", 0)
 	rows := make([]map[string]any, len(in.Rows))
 	news := make([]map[string]any, len(in.Rows))
 	for i, r := range in.Rows {
@@ -284,11 +289,11 @@ func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in 
 			continue
 		}
 		var errs InvalidValueErrors
-		rows[i], errs = s.rowGo(t, valuesOf(&r), &fieldPath{name: "values", index: i, root: true}, pp.rowReads)
+		rows[i], errs = s.rowGo(plan, valuesOf(&r), path.reset("values", i))
 		bad = append(bad, errs...)
 		news[i] = rows[i]
 		if nv, ok := newValuesOf(&r); ok {
-			news[i], errs = s.rowGo(t, nv, &fieldPath{name: "new_values", index: i, root: true}, pp.rowReads)
+			news[i], errs = s.rowGo(plan, nv, path.reset("new_values", i))
 			bad = append(bad, errs...)
 		}
 	}
@@ -329,29 +334,65 @@ func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in 
 	return nil
 }
 
-// fieldPath is the path of a value in the request, turned into text only
-// for a value that fails (rowTerm formats every path up front).
+// fieldPath is the path of the value being read in the request, as a
+// stack of segments pushed on the way down and popped on the way up:
+// turned into text only for a value that fails (rowTerm formats every
+// path up front), and one for all of a call's rows, so that reading a
+// related row allocates no path.
 type fieldPath struct {
-	parent *fieldPath
-	// root: "rows[index].name"; else parent.name, or parent[index] when
-	// name is empty.
-	root  bool
-	name  string
-	index int
-	// text, when set, is the whole path.
-	text string
+	segs []pathSeg
+	room [8]pathSeg
 }
 
+// pathSeg is one segment of a fieldPath: the first is "rows[index].name"
+// (or text, when set, the whole of it); then ".name", or "[index]" when
+// name is empty.
+type pathSeg struct {
+	name  string
+	index int
+	text  string
+}
+
+// newFieldPath starts a path at the request's field name of rows[index].
+func newFieldPath(name string, index int) *fieldPath {
+	p := &fieldPath{}
+	p.segs = append(p.room[:0], pathSeg{name: name, index: index})
+	return p
+}
+
+// reset starts p again at another row's field.
+func (p *fieldPath) reset(name string, index int) *fieldPath {
+	p.segs = append(p.segs[:0], pathSeg{name: name, index: index})
+	return p
+}
+
+// textPath starts a path given whole.
+func textPath(text string) *fieldPath {
+	p := &fieldPath{}
+	p.segs = append(p.room[:0], pathSeg{text: text})
+	return p
+}
+
+func (p *fieldPath) push(name string, index int) {
+	p.segs = append(p.segs, pathSeg{name: name, index: index})
+}
+func (p *fieldPath) pop() { p.segs = p.segs[:len(p.segs)-1] }
+
 func (p *fieldPath) String() string {
-	switch {
-	case p.text != "":
-		return p.text
-	case p.root:
-		return "rows[" + strconv.Itoa(p.index) + "]." + p.name
-	case p.name == "":
-		return p.parent.String() + "[" + strconv.Itoa(p.index) + "]"
+	var b strings.Builder
+	for i, s := range p.segs {
+		switch {
+		case i == 0 && s.text != "":
+			b.WriteString(s.text)
+		case i == 0:
+			b.WriteString("rows[" + strconv.Itoa(s.index) + "]." + s.name)
+		case s.name == "":
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+		default:
+			b.WriteString("." + s.name)
+		}
 	}
-	return p.parent.String() + "." + p.name
+	return b.String()
 }
 
 // opaInputs is what OPA's evaluation of a row needs besides the row.
@@ -373,68 +414,62 @@ func (s *Set) newOPAInputs(ctx context.Context, pp *prepared, in CheckInput, val
 }
 
 // rowGo is rowTerm with Go values: the canonical values residual.Eval
-// reads, with the same validation and the same errors.
-func (s *Set) rowGo(t *model.Table, values rowView, path *fieldPath, keep *needs) (map[string]any, InvalidValueErrors) {
+// reads, with the same validation and the same errors. plan is the row's
+// table and what to keep of it (rowPlan).
+func (s *Set) rowGo(plan *rowPlan, values rowView, path *fieldPath) (map[string]any, InvalidValueErrors) {
 	var bad InvalidValueErrors
-	n := values.len()
-	if keep != nil {
-		n = min(n, len(keep.cols)+len(keep.rels))
+	t := plan.table
+	var out map[string]any // nil for a dropped row: nothing is kept
+	if !plan.dropped {
+		out = make(map[string]any, min(values.len(), plan.room))
 	}
-	out := make(map[string]any, n)
 	for k, v := range values.all {
-		if col, ok := t.Field(k); ok {
+		f := plan.fields[k]
+		switch {
+		case f == nil:
+			bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Reason: fmt.Sprintf("%s has no column or relationship %q", t.Name, k)})
+		case f.col != nil:
 			if values.obj && holdsObject(v) {
 				v = PlainValue(v) // a json/jsonb column's object
 			}
-			if keep != nil && !keep.cols[k] {
+			if !f.kept {
 				// Validated, not kept: no value built.
-				if err := model.ValidColumn(col.Type, v); err != nil {
-					bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Kind: col.Type.Kind, Reason: err.Error()})
+				if err := model.ValidColumn(f.col.Type, v); err != nil {
+					bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Kind: f.col.Type.Kind, Reason: err.Error()})
 				}
 				continue
 			}
-			cv, err := model.CoerceColumn(col.Type, v, false)
+			cv, err := model.CoerceColumn(f.col.Type, v, false)
 			if err != nil {
-				bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Kind: col.Type.Kind, Reason: err.Error()})
+				bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Kind: f.col.Type.Kind, Reason: err.Error()})
 				continue
 			}
 			out[k] = cv
-			continue
-		}
-		rel, ok := t.Relationships[k]
-		if !ok {
-			bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Reason: fmt.Sprintf("%s has no column or relationship %q", t.Name, k)})
-			continue
-		}
-		target, ok := s.policy.Tables[rel.Target]
-		if !ok {
-			bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Reason: fmt.Sprintf("relationship target %s is not loaded", rel.Target)})
-			continue
-		}
-		var child *needs // nil: keep everything
-		if keep != nil {
-			if child = keep.rels[k]; child == nil {
-				child = emptyNeeds // validated, then dropped
+		case f.target == nil:
+			bad = append(bad, &InvalidValueError{Field: path.String() + "." + k, Reason: fmt.Sprintf("relationship target %s is not loaded", f.rel.Target)})
+		default:
+			path.push(k, 0)
+			rv, ok, errs := s.relatedGo(f, v, path)
+			path.pop()
+			bad = append(bad, errs...)
+			if ok && f.relKept {
+				out[k] = rv
 			}
-		}
-		rv, ok, errs := s.relatedGo(rel, target, v, &fieldPath{parent: path, name: k}, child)
-		bad = append(bad, errs...)
-		if ok && (keep == nil || keep.rels[k] != nil) {
-			out[k] = rv
 		}
 	}
 	return out, bad
 }
 
-// relatedGo is relatedTerm with Go values; ok is false when the value is
-// not a relationship's.
-func (s *Set) relatedGo(rel *model.Relationship, target *model.Table, v any, path *fieldPath, keep *needs) (any, bool, InvalidValueErrors) {
+// relatedGo is relatedTerm with Go values, for the relationship f; ok is
+// false when the value is not a relationship's.
+func (s *Set) relatedGo(f *fieldPlan, v any, path *fieldPath) (any, bool, InvalidValueErrors) {
+	rel := f.rel
 	if rel.Kind == model.RelObject {
 		if v == nil {
 			return nil, true, nil
 		}
 		if x, ok := objectView(v); ok {
-			m, bad := s.rowGo(target, x, path, keep)
+			m, bad := s.rowGo(s.childPlan(f), x, path)
 			return m, true, bad
 		}
 		return nil, false, InvalidValueErrors{{Field: path.String(), Reason: fmt.Sprintf("object relationship %s takes an object or null", rel.Name)}}
@@ -444,19 +479,111 @@ func (s *Set) relatedGo(rel *model.Relationship, target *model.Table, v any, pat
 		return nil, false, InvalidValueErrors{{Field: path.String(), Reason: fmt.Sprintf("array relationship %s takes a list of rows", rel.Name)}}
 	}
 	var bad InvalidValueErrors
-	out := make([]any, 0, len(list))
+	var out []any // nil when the rows are dropped
+	if f.relKept {
+		out = make([]any, 0, len(list))
+	}
 	for i, el := range list {
-		elem := fieldPath{parent: path, index: i}
 		m, ok := objectView(el)
+		path.push("", i)
 		if !ok {
-			bad = append(bad, &InvalidValueError{Field: elem.String(), Reason: "a related row must be an object"})
+			bad = append(bad, &InvalidValueError{Field: path.String(), Reason: "a related row must be an object"})
+			path.pop()
 			continue
 		}
-		row, errs := s.rowGo(target, m, &elem, keep)
+		row, errs := s.rowGo(s.childPlan(f), m, path)
+		path.pop()
 		bad = append(bad, errs...)
-		out = append(out, row)
+		if f.relKept {
+			out = append(out, row)
+		}
 	}
 	return out, true, bad
+}
+
+// rowPlan is what rowGo does with each field of a row of table when it
+// keeps what keep reads (nil: everything): one lookup of the field's name
+// instead of one in each of the table's columns, computed fields and
+// relationships, the loaded tables, and keep.
+type rowPlan struct {
+	table  *model.Table
+	fields map[string]*fieldPlan
+	// room is the most fields a row keeps.
+	room int
+	// dropped: the rows are validated and nothing of them kept (keep is
+	// emptyNeeds, a relationship the rules do not read).
+	dropped bool
+}
+
+// fieldPlan is one field of a rowPlan: a column or computed field (col),
+// or a relationship (rel) to target (nil: not loaded).
+type fieldPlan struct {
+	col  *model.Column
+	kept bool
+	rel  *model.Relationship
+	// target, keep and relKept: the related rows' table, what of them
+	// to keep (emptyNeeds: validated, then dropped), and whether they
+	// are kept at all.
+	target  *model.Table
+	keep    *needs
+	relKept bool
+	// child is the related rows' plan, made at its first use (relations
+	// may cycle, a request's nesting is bounded).
+	once  sync.Once
+	child *rowPlan
+}
+
+// newRowPlan makes the plan of a row of t keeping keep. A name is read as
+// t.Field and then t.Relationships read it: a column first, then a
+// computed field, then a relationship.
+func (s *Set) newRowPlan(t *model.Table, keep *needs) *rowPlan {
+	p := &rowPlan{table: t, fields: make(map[string]*fieldPlan, len(t.Columns)+len(t.Computed)+len(t.Relationships)), room: math.MaxInt, dropped: keep == emptyNeeds}
+	if keep != nil {
+		p.room = len(keep.cols) + len(keep.rels)
+	}
+	for name, rel := range t.Relationships {
+		f := &fieldPlan{rel: rel, target: s.policy.Tables[rel.Target], relKept: true}
+		if keep != nil {
+			if f.keep = keep.rels[name]; f.keep == nil {
+				f.keep, f.relKept = emptyNeeds, false
+			}
+		}
+		p.fields[name] = f
+	}
+	for name, c := range t.Computed {
+		p.fields[name] = &fieldPlan{col: c, kept: keep == nil || keep.cols[name]}
+	}
+	for _, c := range t.Columns {
+		p.fields[c.Name] = &fieldPlan{col: c, kept: keep == nil || keep.cols[c.Name]}
+	}
+	return p
+}
+
+// childPlan is the plan of f's related rows.
+func (s *Set) childPlan(f *fieldPlan) *rowPlan {
+	f.once.Do(func() { f.child = s.newRowPlan(f.target, f.keep) })
+	return f.child
+}
+
+// rowPlanOf is the plan of pp's rows (keeping pp.rowReads) or, all, of
+// its table keeping everything.
+func (s *Set) rowPlanOf(pp *prepared, all bool) *rowPlan {
+	if all {
+		pp.fullPlanOnce.Do(func() { pp.fullPlan = s.newRowPlan(pp.table, nil) })
+		return pp.fullPlan
+	}
+	pp.planOnce.Do(func() { pp.plan = s.newRowPlan(pp.table, pp.rowReads) })
+	return pp.plan
+}
+
+// tablePlan is the plan of t's rows keeping everything (other tables'
+// rows, for _exists), kept with the set.
+func (s *Set) tablePlan(t *model.Table) *rowPlan {
+	if p, ok := s.tablePlans.Load(t); ok {
+		return p.(*rowPlan)
+	}
+	p, _ := s.tablePlans.LoadOrStore(t, s.newRowPlan(t, nil))
+	return p.(*rowPlan)
 }
 
 // tablesGo is tablesValue with Go values.
@@ -475,7 +602,7 @@ func (s *Set) tablesGo(tables map[model.TableName][]map[string]any) (map[model.T
 		}
 		conv := make([]map[string]any, 0, len(rows))
 		for i, r := range rows {
-			row, errs := s.rowGo(t, rowView{m: r}, &fieldPath{text: fmt.Sprintf("%s.rows[%d]", field, i)}, nil)
+			row, errs := s.rowGo(s.tablePlan(t), rowView{m: r}, textPath(fmt.Sprintf("%s.rows[%d]", field, i)))
 			bad = append(bad, errs...)
 			conv = append(conv, row)
 		}

@@ -245,6 +245,24 @@ func inexactError(f float64) error {
 	return fmt.Errorf("%v is a double of magnitude 2^53 or more, which stands for many integers (it may already have been rounded): send it as a string", f)
 }
 
+// integerNumber is n as coerceInteger returns it, a json.Number; those
+// of 0 to 1023 (ids, foreign keys, counts) shared, without an allocation.
+func integerNumber(n int64) any {
+	if n >= 0 && n < int64(len(smallIntegers)) {
+		return smallIntegers[n]
+	}
+	return json.Number(strconv.FormatInt(n, 10))
+}
+
+// smallIntegers are the json.Numbers of 0 to 1023 in interfaces (an
+// interface's value cannot be changed through it).
+var smallIntegers = func() (n [1024]any) {
+	for i := range n {
+		n[i] = json.Number(strconv.Itoa(i))
+	}
+	return n
+}()
+
 func coerceInteger(v any) (any, error) {
 	switch x := v.(type) {
 	case float64:
@@ -254,7 +272,7 @@ func coerceInteger(v any) (any, error) {
 		if math.Abs(x) >= maxSafeInteger {
 			return nil, inexactError(x)
 		}
-		return json.Number(strconv.FormatInt(int64(x), 10)), nil
+		return integerNumber(int64(x)), nil
 	case json.Number:
 		if n, err := parseInteger(string(x)); err == nil {
 			return n, nil
