@@ -114,7 +114,7 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	if err != nil {
 		return nil, nil, table, err
 	}
-	pred, check, conds, conv, err := answerTrees(res, in.DeferBinding)
+	pred, check, conds, conv, plans, err := answerTrees(res, in.DeferBinding)
 	if err != nil {
 		return nil, nil, table, err
 	}
@@ -130,11 +130,11 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 		ComputedFields:    res.ComputedFields,
 		AllowAggregations: res.AllowAggregations,
 	}
-	if resp.Predicate, err = conv.toProto(pred); err != nil {
+	if resp.Predicate, err = conv.tree(pred, plans.predPlan()); err != nil {
 		return nil, nil, table, err
 	}
 	if check != nil {
-		if resp.Check, err = conv.toProto(check); err != nil {
+		if resp.Check, err = conv.tree(check, plans.checkPlan()); err != nil {
 			return nil, nil, table, err
 		}
 	}
@@ -153,7 +153,7 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	}
 	cols := sortedKeys(conds)
 	for _, col := range cols {
-		p, err := conv.toProto(conds[col])
+		p, err := conv.tree(conds[col], plans.colPlan(col))
 		if err != nil {
 			return nil, nil, table, err
 		}
@@ -175,15 +175,16 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 // ones, or, when DeferBinding (deferred) left them unbound, the
 // template's, with conv reading the template's values. A result without
 // a predicate otherwise is refused (fail closed), never read as TRUE.
-func answerTrees(res *engine.FilterResult, deferred bool) (pred, check residual.Expr, conds map[string]residual.Expr, conv predicateConv, err error) {
+// plans are the template's trees' plans (nil for bound trees).
+func answerTrees(res *engine.FilterResult, deferred bool) (pred, check residual.Expr, conds map[string]residual.Expr, conv predicateConv, plans *answerPlans, err error) {
 	if res.Predicate != nil {
-		return res.Predicate, res.Check, res.ColumnConditions, predicateConv{}, nil
+		return res.Predicate, res.Check, res.ColumnConditions, predicateConv{}, nil, nil
 	}
 	u := res.Unbound
 	if !deferred || u == nil || u.Predicate == nil {
-		return nil, nil, nil, conv, errors.New("internal error: filter result without a predicate")
+		return nil, nil, nil, conv, nil, errors.New("internal error: filter result without a predicate")
 	}
-	return u.Predicate, u.Check, u.ColumnConditions, predicateConv{params: u.Params, values: u.Values, unbound: true}, nil
+	return u.Predicate, u.Check, u.ColumnConditions, predicateConv{params: u.Params, values: u.Values, unbound: true}, plansOf(u), nil
 }
 
 // renderSQL renders the predicate, the update check and the column
