@@ -151,13 +151,29 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	if req.GetExplain() {
 		resp.Explanation = filterExplanation(set, table, op, sess, res)
 	}
-	cols := sortedKeys(conds)
-	for _, col := range cols {
-		p, err := conv.tree(conds[col], plans.colPlan(col))
-		if err != nil {
-			return nil, nil, table, err
+	// The columns sorted once per template when planned: the same as
+	// sortedKeys(conds) when they are as many and each is one of conds'
+	// (checked below, an error otherwise: never a column condition
+	// dropped).
+	cols := plans.sortedCols()
+	if plans == nil || len(cols) != len(conds) {
+		cols = sortedKeys(conds)
+	}
+	if len(cols) > 0 {
+		cc := make([]wardenv1.ColumnCondition, len(cols))
+		resp.ColumnConditions = make([]*wardenv1.ColumnCondition, len(cols))
+		for i, col := range cols {
+			cond, ok := conds[col]
+			if !ok {
+				return nil, nil, table, fmt.Errorf("internal error: no condition for column %q", col)
+			}
+			p, err := conv.tree(cond, plans.colPlan(col))
+			if err != nil {
+				return nil, nil, table, err
+			}
+			cc[i].Column, cc[i].Predicate = col, p
+			resp.ColumnConditions[i] = &cc[i]
 		}
-		resp.ColumnConditions = append(resp.ColumnConditions, &wardenv1.ColumnCondition{Column: col, Predicate: p})
 	}
 	if opts != nil {
 		opts.Role, opts.SessionVars = sess.Role, sess.Vars
@@ -322,7 +338,16 @@ func DialectToProto(d sqlgen.Dialect) wardenv1.SqlDialect {
 
 // fragmentToProto converts rendered SQL and its arguments.
 func fragmentToProto(f sqlgen.Fragment) (*wardenv1.SqlFragment, error) {
-	out := &wardenv1.SqlFragment{Sql: f.SQL, Parameters: make([]*wardenv1.SqlParameter, len(f.Args))}
+	return fragmentInto(f, nil)
+}
+
+// fragmentInto is fragmentToProto building the fragment in out (a new
+// one when nil), which must be empty.
+func fragmentInto(f sqlgen.Fragment, out *wardenv1.SqlFragment) (*wardenv1.SqlFragment, error) {
+	if out == nil {
+		out = &wardenv1.SqlFragment{}
+	}
+	out.Sql, out.Parameters = f.SQL, make([]*wardenv1.SqlParameter, len(f.Args))
 	nodes := make([]paramNode, len(f.Args))
 	for i, a := range f.Args {
 		p, err := nodes[i].of(a)
@@ -391,7 +416,10 @@ func (n *paramNode) of(a any) (*wardenv1.SqlParameter, error) {
 
 // array is an array parameter of n elements, element i made by elem.
 func (n *paramNode) array(size int, elem func(e *paramNode, i int) (*wardenv1.SqlParameter, error)) (*wardenv1.SqlParameter, error) {
-	arr := &wardenv1.SqlArray{Elements: make([]*wardenv1.SqlParameter, size)}
+	// The array and its oneof wrapper in one allocation.
+	an := &arrayNode{}
+	arr := &an.arr
+	arr.Elements = make([]*wardenv1.SqlParameter, size)
 	nodes := make([]paramNode, size)
 	for i := range size {
 		p, err := elem(&nodes[i], i)
@@ -400,8 +428,15 @@ func (n *paramNode) array(size int, elem func(e *paramNode, i int) (*wardenv1.Sq
 		}
 		arr.Elements[i] = p
 	}
-	n.p.Value = &wardenv1.SqlParameter_Array{Array: arr}
+	an.w.Array = arr
+	n.p.Value = &an.w
 	return &n.p, nil
+}
+
+// arrayNode is an array parameter's SqlArray and oneof wrapper.
+type arrayNode struct {
+	w   wardenv1.SqlParameter_Array
+	arr wardenv1.SqlArray
 }
 
 // structOf converts presets to a Struct. Its error starts "presets: ", so

@@ -122,6 +122,16 @@ func paramOperand(e residual.Expr) (residual.Param, bool) {
 type answerPlans struct {
 	pred, check *treePlan
 	cols        map[string]*treePlan
+	// sorted are the column conditions' columns, sorted (read only).
+	sorted []string
+}
+
+// sortedCols is sortedKeys of the column conditions the plans are of.
+func (ap *answerPlans) sortedCols() []string {
+	if ap == nil {
+		return nil
+	}
+	return ap.sorted
 }
 
 func (ap *answerPlans) predPlan() *treePlan {
@@ -162,6 +172,7 @@ func plansOf(u *engine.FilterUnbound) *answerPlans {
 			for col, e := range u.ColumnConditions {
 				ap.cols[col] = planTree(e, u.Params)
 			}
+			ap.sorted = sortedKeys(u.ColumnConditions)
 		}
 		return ap
 	}).(*answerPlans)

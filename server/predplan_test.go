@@ -157,6 +157,9 @@ func TestPlansOfKeptWithTemplate(t *testing.T) {
 	if ap.pred.root.param != 1 || ap.pred.compares != 1 || ap.check.lists != 1 || ap.colPlan("b").root.param != 1 || ap.colPlan("c") != nil {
 		t.Errorf("plans %+v %+v %+v", ap.pred, ap.check, ap.cols)
 	}
+	if fmt.Sprint(ap.sortedCols()) != "[b]" {
+		t.Errorf("sorted columns %v", ap.sortedCols())
+	}
 	if u.Cache.Len() != 0 {
 		t.Error("the plans took an entry of the cache's bound")
 	}
