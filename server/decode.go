@@ -46,6 +46,9 @@ type holdingCodec struct {
 	// structRows turns the fast path off: every row through
 	// google.protobuf.Struct (tests and benchmarks compare the two).
 	structRows atomic.Bool
+	// protoResponses turns the FilterResponse writer off: every
+	// response marshalled by protobuf (benchmarks compare the two).
+	protoResponses atomic.Bool
 }
 
 // decodeSlot is what decoding one unary request leaves to the rest of
@@ -65,7 +68,7 @@ func (c *holdingCodec) Name() string { return protocodec.Name }
 // wire writer takes (wirefilterresp.go) without protobuf's reflection,
 // into a buffer of the same kind: the same bytes.
 func (c *holdingCodec) Marshal(v any) (mem.BufferSlice, error) {
-	if m, ok := v.(*wardenv1.FilterResponse); ok && m != nil {
+	if m, ok := v.(*wardenv1.FilterResponse); ok && m != nil && !c.protoResponses.Load() {
 		if data, ok := marshalFilterWire(m); ok {
 			return data, nil
 		}

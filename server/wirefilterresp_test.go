@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/wardenpdp/warden/bench/client"
 	"github.com/wardenpdp/warden/policy/difftest"
 	"github.com/wardenpdp/warden/policy/engine"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
@@ -385,6 +388,63 @@ func BenchmarkFilterResponseMarshal(b *testing.B) {
 				}
 				data.Free()
 			}
+		})
+	}
+}
+
+// BenchmarkFilterGRPC measures one Filter (the example's articles, a
+// user, PostgreSQL SQL) over gRPC on loopback, client and server in this
+// process, as BenchmarkCheckGRPC measures Check: path=echo sends the
+// same bytes to Echo, path=proto marshals the response with protobuf,
+// path=wire with the server's writer (the default).
+//
+//	go test ./server -run '^$' -bench FilterGRPC -cpu 1 -count 6
+func BenchmarkFilterGRPC(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.ShutdownTimeout = 100 * time.Millisecond
+	cfg.LogLevel = "error"
+	ts := startTest(b, cfg, exampleSet(b))
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	TuneMemory(cfg.GCHeadroomMiB, func(string) string { return "" })
+	// ops: the test callers' one with the filter grant.
+	g, err := client.DialGRPC(ts.grpcAddr, 1, ts.keys["ops"])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(g.Close)
+	ctx := context.Background()
+	req := &wardenv1.FilterRequest{
+		Principal: &wardenv1.Principal{Role: "user", SessionVariables: map[string]string{"x-hasura-user-id": "1", "x-hasura-org-id": "1"}},
+		Table:     "articles", Operation: wardenv1.Operation_OPERATION_SELECT,
+		Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES},
+	}
+	for _, path := range []string{"echo", "proto", "wire"} {
+		b.Run("path="+path, func(b *testing.B) {
+			ts.srv.codec.protoResponses.Store(path == "proto")
+			defer ts.srv.codec.protoResponses.Store(false)
+			wire, err := proto.Marshal(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			method := wardenv1.AuthorizationService_Filter_FullMethodName
+			if path == "echo" {
+				if wire, err = proto.Marshal(&wardenv1.EchoRequest{Payload: wire}); err != nil {
+					b.Fatal(err)
+				}
+				method = wardenv1.DiagnosticsService_Echo_FullMethodName
+			}
+			if err := g.Invoke(ctx, 0, method, mem.BufferSlice{mem.SliceBuffer(wire)}); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			for b.Loop() {
+				if err := g.Invoke(ctx, 0, method, mem.BufferSlice{mem.SliceBuffer(wire)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
