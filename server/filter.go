@@ -121,15 +121,11 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	if opts != nil && opts.Alias == "" && table.Schema == model.NativeSchema {
 		opts.Alias = table.Name
 	}
-	resp := &wardenv1.FilterResponse{
-		Kind:              filterKindToProto(res.Kind),
-		Revision:          res.Revision,
-		Role:              res.Role,
-		Reason:            res.Reason,
-		Columns:           res.Columns,
-		ComputedFields:    res.ComputedFields,
-		AllowAggregations: res.AllowAggregations,
-	}
+	// The response with room for its limit: one allocation.
+	rn := &filterResponseNode{}
+	resp := &rn.resp
+	resp.Kind, resp.Revision, resp.Role, resp.Reason = filterKindToProto(res.Kind), res.Revision, res.Role, res.Reason
+	resp.Columns, resp.ComputedFields, resp.AllowAggregations = res.Columns, res.ComputedFields, res.AllowAggregations
 	if resp.Predicate, err = conv.tree(pred, plans.predPlan()); err != nil {
 		return nil, nil, table, err
 	}
@@ -139,8 +135,8 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 		}
 	}
 	if res.Limit != nil {
-		l := int32(min(*res.Limit, int(^uint32(0)>>1)))
-		resp.Limit = &l
+		rn.limit = int32(min(*res.Limit, int(^uint32(0)>>1)))
+		resp.Limit = &rn.limit
 	}
 	if len(res.Presets) > 0 {
 		resp.JsonNullPresets = jsonNullPresets(res.Presets)
@@ -185,6 +181,12 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 		return nil, nil, table, err
 	}
 	return resp, res, table, nil
+}
+
+// filterResponseNode is a FilterResponse and its limit.
+type filterResponseNode struct {
+	resp  wardenv1.FilterResponse
+	limit int32
 }
 
 // answerTrees returns the trees a Filter answer is made from: the bound
