@@ -46,6 +46,9 @@ type holdingCodec struct {
 	// structRows turns the fast path off: every row through
 	// google.protobuf.Struct (tests and benchmarks compare the two).
 	structRows atomic.Bool
+	// protoResponses turns the FilterResponse writer off: every
+	// response marshalled by protobuf (benchmarks compare the two).
+	protoResponses atomic.Bool
 }
 
 // decodeSlot is what decoding one unary request leaves to the rest of
@@ -61,7 +64,44 @@ func newHoldingCodec(caps RequestCaps) *holdingCodec {
 
 func (c *holdingCodec) Name() string { return protocodec.Name }
 
-func (c *holdingCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
+// Marshal marshals as grpc-go's proto codec does; a FilterResponse the
+// wire writer takes (wirefilterresp.go) without protobuf's reflection,
+// into a buffer of the same kind: the same bytes.
+func (c *holdingCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if m, ok := v.(*wardenv1.FilterResponse); ok && m != nil && !c.protoResponses.Load() {
+		if data, ok := marshalFilterWire(m); ok {
+			return data, nil
+		}
+	}
+	return c.base.Marshal(v)
+}
+
+// marshalFilterWire is m's wire form as grpc-go's proto codec buffers
+// it; ok is false when the wire writer does not take m.
+func marshalFilterWire(m *wardenv1.FilterResponse) (mem.BufferSlice, bool) {
+	w := wireSizesPool.Get().(*wireSizes)
+	defer w.release()
+	n := w.sizeFilterResponse(m)
+	if n < 0 {
+		return nil, false
+	}
+	if mem.IsBelowBufferPoolingThreshold(n) {
+		b := w.appendFilterResponse(make([]byte, 0, n), m)
+		if len(b) != n {
+			return nil, false
+		}
+		return mem.BufferSlice{mem.SliceBuffer(b)}, true
+	}
+	pool := mem.DefaultBufferPool()
+	buf := pool.Get(n)
+	b := w.appendFilterResponse((*buf)[:0], m)
+	if len(b) != n || cap(b) != cap(*buf) {
+		pool.Put(buf)
+		return nil, false
+	}
+	*buf = b
+	return mem.BufferSlice{mem.NewBuffer(buf, pool)}, true
+}
 
 func (c *holdingCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	var slot *decodeSlot

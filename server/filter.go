@@ -114,33 +114,29 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	if err != nil {
 		return nil, nil, table, err
 	}
-	pred, check, conds, conv, err := answerTrees(res, in.DeferBinding)
+	pred, check, conds, conv, plans, err := answerTrees(res, in.DeferBinding)
 	if err != nil {
 		return nil, nil, table, err
 	}
 	if opts != nil && opts.Alias == "" && table.Schema == model.NativeSchema {
 		opts.Alias = table.Name
 	}
-	resp := &wardenv1.FilterResponse{
-		Kind:              filterKindToProto(res.Kind),
-		Revision:          res.Revision,
-		Role:              res.Role,
-		Reason:            res.Reason,
-		Columns:           res.Columns,
-		ComputedFields:    res.ComputedFields,
-		AllowAggregations: res.AllowAggregations,
-	}
-	if resp.Predicate, err = conv.toProto(pred); err != nil {
+	// The response with room for its limit: one allocation.
+	rn := &filterResponseNode{}
+	resp := &rn.resp
+	resp.Kind, resp.Revision, resp.Role, resp.Reason = filterKindToProto(res.Kind), res.Revision, res.Role, res.Reason
+	resp.Columns, resp.ComputedFields, resp.AllowAggregations = res.Columns, res.ComputedFields, res.AllowAggregations
+	if resp.Predicate, err = conv.tree(pred, plans.predPlan()); err != nil {
 		return nil, nil, table, err
 	}
 	if check != nil {
-		if resp.Check, err = conv.toProto(check); err != nil {
+		if resp.Check, err = conv.tree(check, plans.checkPlan()); err != nil {
 			return nil, nil, table, err
 		}
 	}
 	if res.Limit != nil {
-		l := int32(min(*res.Limit, int(^uint32(0)>>1)))
-		resp.Limit = &l
+		rn.limit = int32(min(*res.Limit, int(^uint32(0)>>1)))
+		resp.Limit = &rn.limit
 	}
 	if len(res.Presets) > 0 {
 		resp.JsonNullPresets = jsonNullPresets(res.Presets)
@@ -151,13 +147,29 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	if req.GetExplain() {
 		resp.Explanation = filterExplanation(set, table, op, sess, res)
 	}
-	cols := sortedKeys(conds)
-	for _, col := range cols {
-		p, err := conv.toProto(conds[col])
-		if err != nil {
-			return nil, nil, table, err
+	// The columns sorted once per template when planned: the same as
+	// sortedKeys(conds) when they are as many and each is one of conds'
+	// (checked below, an error otherwise: never a column condition
+	// dropped).
+	cols := plans.sortedCols()
+	if plans == nil || len(cols) != len(conds) {
+		cols = sortedKeys(conds)
+	}
+	if len(cols) > 0 {
+		cc := make([]wardenv1.ColumnCondition, len(cols))
+		resp.ColumnConditions = make([]*wardenv1.ColumnCondition, len(cols))
+		for i, col := range cols {
+			cond, ok := conds[col]
+			if !ok {
+				return nil, nil, table, fmt.Errorf("internal error: no condition for column %q", col)
+			}
+			p, err := conv.tree(cond, plans.colPlan(col))
+			if err != nil {
+				return nil, nil, table, err
+			}
+			cc[i].Column, cc[i].Predicate = col, p
+			resp.ColumnConditions[i] = &cc[i]
 		}
-		resp.ColumnConditions = append(resp.ColumnConditions, &wardenv1.ColumnCondition{Column: col, Predicate: p})
 	}
 	if opts != nil {
 		opts.Role, opts.SessionVars = sess.Role, sess.Vars
@@ -171,19 +183,26 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	return resp, res, table, nil
 }
 
+// filterResponseNode is a FilterResponse and its limit.
+type filterResponseNode struct {
+	resp  wardenv1.FilterResponse
+	limit int32
+}
+
 // answerTrees returns the trees a Filter answer is made from: the bound
 // ones, or, when DeferBinding (deferred) left them unbound, the
 // template's, with conv reading the template's values. A result without
 // a predicate otherwise is refused (fail closed), never read as TRUE.
-func answerTrees(res *engine.FilterResult, deferred bool) (pred, check residual.Expr, conds map[string]residual.Expr, conv predicateConv, err error) {
+// plans are the template's trees' plans (nil for bound trees).
+func answerTrees(res *engine.FilterResult, deferred bool) (pred, check residual.Expr, conds map[string]residual.Expr, conv predicateConv, plans *answerPlans, err error) {
 	if res.Predicate != nil {
-		return res.Predicate, res.Check, res.ColumnConditions, predicateConv{}, nil
+		return res.Predicate, res.Check, res.ColumnConditions, predicateConv{}, nil, nil
 	}
 	u := res.Unbound
 	if !deferred || u == nil || u.Predicate == nil {
-		return nil, nil, nil, conv, errors.New("internal error: filter result without a predicate")
+		return nil, nil, nil, conv, nil, errors.New("internal error: filter result without a predicate")
 	}
-	return u.Predicate, u.Check, u.ColumnConditions, predicateConv{params: u.Params, values: u.Values, unbound: true}, nil
+	return u.Predicate, u.Check, u.ColumnConditions, predicateConv{params: u.Params, values: u.Values, unbound: true}, plansOf(u), nil
 }
 
 // renderSQL renders the predicate, the update check and the column
@@ -321,7 +340,16 @@ func DialectToProto(d sqlgen.Dialect) wardenv1.SqlDialect {
 
 // fragmentToProto converts rendered SQL and its arguments.
 func fragmentToProto(f sqlgen.Fragment) (*wardenv1.SqlFragment, error) {
-	out := &wardenv1.SqlFragment{Sql: f.SQL, Parameters: make([]*wardenv1.SqlParameter, len(f.Args))}
+	return fragmentInto(f, nil)
+}
+
+// fragmentInto is fragmentToProto building the fragment in out (a new
+// one when nil), which must be empty.
+func fragmentInto(f sqlgen.Fragment, out *wardenv1.SqlFragment) (*wardenv1.SqlFragment, error) {
+	if out == nil {
+		out = &wardenv1.SqlFragment{}
+	}
+	out.Sql, out.Parameters = f.SQL, make([]*wardenv1.SqlParameter, len(f.Args))
 	nodes := make([]paramNode, len(f.Args))
 	for i, a := range f.Args {
 		p, err := nodes[i].of(a)
@@ -390,7 +418,10 @@ func (n *paramNode) of(a any) (*wardenv1.SqlParameter, error) {
 
 // array is an array parameter of n elements, element i made by elem.
 func (n *paramNode) array(size int, elem func(e *paramNode, i int) (*wardenv1.SqlParameter, error)) (*wardenv1.SqlParameter, error) {
-	arr := &wardenv1.SqlArray{Elements: make([]*wardenv1.SqlParameter, size)}
+	// The array and its oneof wrapper in one allocation.
+	an := &arrayNode{}
+	arr := &an.arr
+	arr.Elements = make([]*wardenv1.SqlParameter, size)
 	nodes := make([]paramNode, size)
 	for i := range size {
 		p, err := elem(&nodes[i], i)
@@ -399,8 +430,15 @@ func (n *paramNode) array(size int, elem func(e *paramNode, i int) (*wardenv1.Sq
 		}
 		arr.Elements[i] = p
 	}
-	n.p.Value = &wardenv1.SqlParameter_Array{Array: arr}
+	an.w.Array = arr
+	n.p.Value = &an.w
 	return &n.p, nil
+}
+
+// arrayNode is an array parameter's SqlArray and oneof wrapper.
+type arrayNode struct {
+	w   wardenv1.SqlParameter_Array
+	arr wardenv1.SqlArray
 }
 
 // structOf converts presets to a Struct. Its error starts "presets: ", so

@@ -56,20 +56,23 @@ func renderSQLTemplate(p *model.Policy, table model.TableName, o sqlgen.Options,
 	if st == nil || !slices.Equal(st.cols, cols) || (st.check == nil) != (u.Check == nil) {
 		return false
 	}
-	out := &wardenv1.SqlFilter{Dialect: DialectToProto(o.Dialect)}
-	frag := func(t *sqlgen.Template) (*wardenv1.SqlFragment, bool) {
+	// The SqlFilter and its where fragment in one allocation.
+	n := &sqlFilterNode{}
+	out := &n.out
+	out.Dialect = DialectToProto(o.Dialect)
+	frag := func(t *sqlgen.Template, into *wardenv1.SqlFragment) (*wardenv1.SqlFragment, bool) {
 		f, err := t.Bind(u.Values)
 		if err != nil {
 			return nil, false
 		}
-		pf, err := fragmentToProto(f)
+		pf, err := fragmentInto(f, into)
 		return pf, err == nil
 	}
-	if out.Where, ok = frag(&st.where); !ok {
+	if out.Where, ok = frag(&st.where, &n.where); !ok {
 		return false
 	}
 	if st.check != nil {
-		if out.Check, ok = frag(st.check); !ok {
+		if out.Check, ok = frag(st.check, nil); !ok {
 			return false
 		}
 	}
@@ -77,7 +80,7 @@ func renderSQLTemplate(p *model.Policy, table model.TableName, o sqlgen.Options,
 	if len(cols) > 0 {
 		colSQL = make([]*wardenv1.SqlFragment, len(cols))
 		for i := range cols {
-			if colSQL[i], ok = frag(&st.columns[i]); !ok {
+			if colSQL[i], ok = frag(&st.columns[i], nil); !ok {
 				return false
 			}
 		}
@@ -87,6 +90,12 @@ func renderSQLTemplate(p *model.Policy, table model.TableName, o sqlgen.Options,
 	}
 	resp.Sql = out
 	return true
+}
+
+// sqlFilterNode is a SqlFilter with its where fragment.
+type sqlFilterNode struct {
+	out   wardenv1.SqlFilter
+	where wardenv1.SqlFragment
 }
 
 // buildSQLTemplate renders a permission's template for o, as renderSQL

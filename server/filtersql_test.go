@@ -387,11 +387,11 @@ func TestFilterNilPredicateRefused(t *testing.T) {
 		{&engine.FilterResult{Kind: engine.AlwaysAllowed, Unbound: u}, false},
 		{&engine.FilterResult{Kind: engine.AlwaysAllowed, Unbound: &engine.FilterUnbound{}}, true},
 	} {
-		if pred, _, _, _, err := answerTrees(c.res, c.deferred); err == nil {
+		if pred, _, _, _, _, err := answerTrees(c.res, c.deferred); err == nil {
 			t.Errorf("answerTrees(%+v, %v) = %v, want an error", c.res, c.deferred, pred)
 		}
 	}
-	pred, _, _, conv, err := answerTrees(&engine.FilterResult{Kind: engine.AlwaysAllowed, Unbound: u}, true)
+	pred, _, _, conv, _, err := answerTrees(&engine.FilterResult{Kind: engine.AlwaysAllowed, Unbound: u}, true)
 	if err != nil || pred != (residual.True{}) || !conv.unbound {
 		t.Errorf("deferred: %v, %v, %v", pred, conv, err)
 	}

@@ -40,17 +40,30 @@ type predicateConv struct {
 	params  []residual.Param
 	values  []any
 	unbound bool
+	// a holds the nodes of a planned tree (treePlan), allocated
+	// together; nil: each node allocated alone.
+	a *nodeAlloc
 }
 
 // value is the value of an operand: a residual.Value, or in a template
 // a Param's value as residual's binder gives it. ok is false for any
 // other operand (a column, a Param without a value or in a bound tree).
-func (c predicateConv) value(o residual.Operand) (v residual.Value, ok bool) {
+//
+// pn is the node's plan (nil: none), which holds the value's position:
+// the first params[i] equal to the Param, found once per template
+// instead of here.
+func (c predicateConv) value(o residual.Operand, pn *planNode) (v residual.Value, ok bool) {
 	switch x := o.(type) {
 	case residual.Value:
 		return x, true
 	case residual.Param:
 		if !c.unbound {
+			break
+		}
+		if pn != nil {
+			if i := pn.param; i >= 0 && i < len(c.values) {
+				return residual.Value{V: c.values[i], Kind: x.Kind}, true
+			}
 			break
 		}
 		for i := range c.params {
@@ -63,6 +76,12 @@ func (c predicateConv) value(o residual.Operand) (v residual.Value, ok bool) {
 }
 
 func (c predicateConv) toProto(e residual.Expr) (*wardenv1.Predicate, error) {
+	return c.conv(e, nil)
+}
+
+// conv converts e, whose plan is pn (nil: none; a plan not of e's shape
+// is not used below the node where the shapes part).
+func (c predicateConv) conv(e residual.Expr, pn *planNode) (*wardenv1.Predicate, error) {
 	switch x := e.(type) {
 	case nil:
 		return nil, errors.New("no predicate (nil): refused rather than read as TRUE")
@@ -71,34 +90,34 @@ func (c predicateConv) toProto(e residual.Expr) (*wardenv1.Predicate, error) {
 	case residual.False:
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Constant{Constant: false}}, nil
 	case residual.And:
-		n := &listNode{}
-		if err := n.fill(c, x.Items); err != nil {
+		n := c.a.list()
+		if err := n.fill(c, x.Items, pn); err != nil {
 			return nil, err
 		}
 		n.all.All = &n.list
 		n.p.Node = &n.all
 		return &n.p, nil
 	case residual.Or:
-		n := &listNode{}
-		if err := n.fill(c, x.Items); err != nil {
+		n := c.a.list()
+		if err := n.fill(c, x.Items, pn); err != nil {
 			return nil, err
 		}
 		n.any.Any = &n.list
 		n.p.Node = &n.any
 		return &n.p, nil
 	case residual.Not:
-		item, err := c.toProto(x.Item)
+		item, err := c.conv(x.Item, pn.kid(0, 1))
 		if err != nil {
 			return nil, err
 		}
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Negation{Negation: item}}, nil
 	case residual.Compare:
-		n := &compareNode{}
+		n := c.a.compare()
 		cmp := &n.c
 		cmp.Operator, cmp.Column = cmpOpToProto(x.Op), n.col.set(x.Left)
 		if col, ok := x.Right.(residual.Column); ok {
 			cmp.Right = &wardenv1.Comparison_OtherColumn{OtherColumn: columnRef(col)}
-		} else if r, ok := c.value(x.Right); !ok {
+		} else if r, ok := c.value(x.Right, pn); !ok {
 			return nil, fmt.Errorf("comparison with an unbound %T", x.Right)
 		} else if clk, ok := r.V.(residual.Clock); ok {
 			cmp.Right = &wardenv1.Comparison_Clock{Clock: &wardenv1.ClockValue{Word: clockWords[clk.Word]}}
@@ -121,11 +140,11 @@ func (c predicateConv) toProto(e residual.Expr) (*wardenv1.Predicate, error) {
 	case residual.IsNull:
 		return &wardenv1.Predicate{Node: &wardenv1.Predicate_IsNull{IsNull: columnRef(x.Column)}}, nil
 	case residual.In:
-		v, ok := c.value(x.List)
+		v, ok := c.value(x.List, pn)
 		if !ok {
 			return nil, fmt.Errorf("in-list with an unbound %T", x.List)
 		}
-		n := &inNode{}
+		n := c.a.in()
 		if err := n.fill(v.V); err != nil {
 			return nil, err
 		}
@@ -144,7 +163,7 @@ func (c predicateConv) toProto(e residual.Expr) (*wardenv1.Predicate, error) {
 		n.p.Node = &n.node
 		return &n.p, nil
 	case residual.Match:
-		v, ok := c.value(x.Pattern)
+		v, ok := c.value(x.Pattern, pn)
 		if !ok {
 			return nil, fmt.Errorf("pattern with an unbound %T", x.Pattern)
 		}
@@ -168,7 +187,7 @@ func (c predicateConv) toProto(e residual.Expr) (*wardenv1.Predicate, error) {
 			Operator: op, Column: columnRef(x.Column), Pattern: pat, Regex: regex,
 		}}}, nil
 	case residual.JSONB:
-		v, ok := c.value(x.Value)
+		v, ok := c.value(x.Value, pn)
 		if !ok {
 			return nil, fmt.Errorf("jsonb operator with an unbound %T", x.Value)
 		}
@@ -184,7 +203,7 @@ func (c predicateConv) toProto(e residual.Expr) (*wardenv1.Predicate, error) {
 			Operator: jsonbOpToProto(x.Op), Column: columnRef(x.Column), Value: pv, ValueJson: js,
 		}}}, nil
 	case residual.Array:
-		v, ok := c.value(x.Value)
+		v, ok := c.value(x.Value, pn)
 		s, isText := v.V.(string)
 		if !ok || !isText {
 			return nil, fmt.Errorf("array operator with an unbound %T", x.Value)
@@ -197,7 +216,7 @@ func (c predicateConv) toProto(e residual.Expr) (*wardenv1.Predicate, error) {
 			Operator: op, Column: columnRef(x.Column), Value: s,
 		}}}, nil
 	case residual.Spatial:
-		v, ok := c.value(x.Value)
+		v, ok := c.value(x.Value, pn)
 		return spatialToProto(x, v, ok)
 	case residual.Database:
 		if c, ok := x.Value.(residual.Column); ok {
@@ -205,7 +224,7 @@ func (c predicateConv) toProto(e residual.Expr) (*wardenv1.Predicate, error) {
 				Operator: string(x.Op), Column: columnRef(x.Column), SqlOperator: x.Symbol, Type: x.Type, OtherColumn: columnRef(c),
 			}}}, nil
 		}
-		v, ok := c.value(x.Value)
+		v, ok := c.value(x.Value, pn)
 		s, isText := v.V.(string)
 		if !ok || !isText {
 			return nil, fmt.Errorf("operator %s with an unbound %T", x.Op, x.Value)
@@ -214,18 +233,32 @@ func (c predicateConv) toProto(e residual.Expr) (*wardenv1.Predicate, error) {
 			Operator: string(x.Op), Column: columnRef(x.Column), SqlOperator: x.Symbol, Value: s, Type: x.Type, Cast: x.Cast,
 		}}}, nil
 	case residual.Exists:
-		where, err := c.toProto(x.Where)
+		where, err := c.conv(x.Where, pn.kid(0, 1))
 		if err != nil {
 			return nil, err
 		}
-		ex := &wardenv1.ExistsPredicate{Table: x.Table.String(), Relationship: x.Relationship, Where: where}
-		if x.Function != nil {
-			ex.Function = x.Function.Function.String()
+		n := &existsNode{}
+		ex := &n.ex
+		ex.Relationship, ex.Where = x.Relationship, where
+		if pn != nil && pn.strings {
+			ex.Table, ex.Function = pn.table, pn.function
+		} else {
+			ex.Table = x.Table.String()
+			if x.Function != nil {
+				ex.Function = x.Function.Function.String()
+			}
 		}
-		for _, p := range x.On {
-			ex.On = append(ex.On, &wardenv1.ColumnPair{Local: p.Local, Remote: p.Remote})
+		if len(x.On) > 0 {
+			pairs := make([]wardenv1.ColumnPair, len(x.On))
+			ex.On = make([]*wardenv1.ColumnPair, len(x.On))
+			for i, p := range x.On {
+				pairs[i].Local, pairs[i].Remote = p.Local, p.Remote
+				ex.On[i] = &pairs[i]
+			}
 		}
-		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Exists{Exists: ex}}, nil
+		n.node.Exists = ex
+		n.p.Node = &n.node
+		return &n.p, nil
 	}
 	return nil, fmt.Errorf("unexpected predicate node %T", e)
 }
@@ -243,10 +276,10 @@ type listNode struct {
 	list wardenv1.PredicateList
 }
 
-func (n *listNode) fill(c predicateConv, items []residual.Expr) error {
-	out := make([]*wardenv1.Predicate, len(items))
+func (n *listNode) fill(c predicateConv, items []residual.Expr, pn *planNode) error {
+	out := c.a.items(len(items))
 	for i, it := range items {
-		p, err := c.toProto(it)
+		p, err := c.conv(it, pn.kid(i, len(items)))
 		if err != nil {
 			return err
 		}
@@ -254,6 +287,13 @@ func (n *listNode) fill(c predicateConv, items []residual.Expr) error {
 	}
 	n.list.Items = out
 	return nil
+}
+
+// existsNode is an ExistsPredicate.
+type existsNode struct {
+	p    wardenv1.Predicate
+	node wardenv1.Predicate_Exists
+	ex   wardenv1.ExistsPredicate
 }
 
 // compareNode is a Comparison with its column, and a value's room.

@@ -35,7 +35,7 @@ func randomFilterRequest(r *rand.Rand) []byte {
 	if err != nil {
 		panic(err)
 	}
-	switch r.IntN(10) {
+	switch r.IntN(24) {
 	case 0: // a second principal segment, merged into the first
 		seg, _ := proto.Marshal(&wardenv1.Principal{Role: "second", SessionVariables: map[string]string{"x-hasura-user-id": "2", "x-hasura-new": "n"}})
 		b = protowire.AppendTag(b, filterRequestPrincipal, protowire.BytesType)
@@ -57,6 +57,42 @@ func randomFilterRequest(r *rand.Rand) []byte {
 		if len(b) > 0 {
 			b = b[:r.IntN(len(b))]
 		}
+	case 5: // the table again: the last one holds
+		b = protowire.AppendTag(b, filterRequestTable, protowire.BytesType)
+		b = protowire.AppendString(b, "public.second")
+	case 6: // SQL options again, merged into the first
+		seg, _ := proto.Marshal(&wardenv1.SqlOptions{TableAlias: "u", FirstPlaceholder: -3})
+		b = protowire.AppendTag(b, filterRequestSql, protowire.BytesType)
+		b = protowire.AppendBytes(b, seg)
+	case 7: // an operation and explain beyond their ranges: int32 and bool as protobuf reads them
+		b = protowire.AppendTag(b, filterRequestOperation, protowire.VarintType)
+		b = protowire.AppendVarint(b, 1<<40+2)
+		b = protowire.AppendTag(b, filterRequestExplain, protowire.VarintType)
+		b = protowire.AppendVarint(b, 2)
+	case 8: // an unknown field: left to protobuf
+		b = protowire.AppendTag(b, 77, protowire.VarintType)
+		b = protowire.AppendVarint(b, 1)
+	case 9: // the table as a varint: an unknown field to protobuf
+		b = protowire.AppendTag(b, filterRequestTable, protowire.VarintType)
+		b = protowire.AppendVarint(b, 1)
+	case 10: // SQL options with an unknown field: left to protobuf
+		seg := protowire.AppendTag(nil, 9, protowire.BytesType)
+		seg = protowire.AppendString(seg, "x")
+		b = protowire.AppendTag(b, filterRequestSql, protowire.BytesType)
+		b = protowire.AppendBytes(b, seg)
+	case 11: // a table alias not in UTF-8: protobuf refuses it
+		seg := protowire.AppendTag(nil, sqlOptionsTableAlias, protowire.BytesType)
+		seg = protowire.AppendString(seg, "\xff")
+		b = protowire.AppendTag(b, filterRequestSql, protowire.BytesType)
+		b = protowire.AppendBytes(b, seg)
+	case 12: // a table not in UTF-8: protobuf refuses it
+		b = protowire.AppendTag(b, filterRequestTable, protowire.BytesType)
+		b = protowire.AppendString(b, "t\xff")
+	case 13: // a dialect as a 10-byte varint
+		seg := protowire.AppendTag(nil, sqlOptionsDialect, protowire.VarintType)
+		seg = protowire.AppendVarint(seg, ^uint64(0))
+		b = protowire.AppendTag(b, filterRequestSql, protowire.BytesType)
+		b = protowire.AppendBytes(b, seg)
 	}
 	return b
 }
@@ -112,5 +148,38 @@ func FuzzFilterWire(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sameFilterRequest(t, b)
+	})
+}
+
+// BenchmarkFilterWire: a FilterRequest as the bench's workload sends it,
+// by the fast path and by protobuf.
+func BenchmarkFilterWire(b *testing.B) {
+	req := &wardenv1.FilterRequest{
+		Principal: &wardenv1.Principal{Role: "viewer", SessionVariables: map[string]string{"x-hasura-user-id": "7920", "x-hasura-org-id": "1", "x-hasura-team-ids": "{1,8,14}"}},
+		Table:     "public.accounts", Operation: wardenv1.Operation_OPERATION_SELECT,
+		Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES},
+	}
+	raw, err := proto.Marshal(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	caps := DefaultConfig().requestCaps()
+	b.Run("path=wire", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var r wardenv1.FilterRequest
+			if ok, err := decodeFilterWire(raw, &r, caps); !ok || err != nil {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+	b.Run("path=protobuf", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var r wardenv1.FilterRequest
+			if err := proto.Unmarshal(raw, &r); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }

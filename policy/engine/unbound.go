@@ -34,7 +34,11 @@ type TemplateCache struct {
 	// ask with the same options, and comparing one key is cheaper than
 	// the map's hashing and walk.
 	hot atomic.Pointer[cacheEntry]
+	// once is Once's value.
+	once atomic.Pointer[onceValue]
 }
+
+type onceValue struct{ v any }
 
 type cacheEntry struct{ key, v any }
 
@@ -82,6 +86,19 @@ func (c *TemplateCache) Store(key, v any) (any, bool) {
 		}
 	}
 	return old.(*cacheEntry).v, true
+}
+
+// Once returns what build returned at the first call: one value per
+// permission that depends on the template only, not on a renderer's
+// options (package server's plans of the trees). It is not an entry:
+// the bounds do not count it. build may run more than once when calls
+// race; every call returns the value stored first.
+func (c *TemplateCache) Once(build func() any) any {
+	if v := c.once.Load(); v != nil {
+		return v.v
+	}
+	c.once.CompareAndSwap(nil, &onceValue{v: build()})
+	return c.once.Load().v
 }
 
 // Len returns the number of entries stored.

@@ -173,7 +173,24 @@ func parseInteger(s string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q is out of range for an integer (64-bit)", clip(s))
 	}
+	if canonicalInteger(t, digits) {
+		// t is already FormatInt(n): no new string.
+		return json.Number(t), nil
+	}
 	return json.Number(strconv.FormatInt(n, 10)), nil
+}
+
+// canonicalInteger says whether t, a base-10 integer whose digits (no
+// sign) are digits, is written as strconv.FormatInt writes its value: no
+// "+", no leading zero, not "-0".
+func canonicalInteger(t, digits string) bool {
+	if digits == "" || digits[0] == '0' && len(digits) > 1 {
+		return false
+	}
+	if len(t) == len(digits) {
+		return true
+	}
+	return t[0] == '-' && digits != "0"
 }
 
 // maxExponent bounds a numeric's exponent as PostgreSQL's numeric input does.

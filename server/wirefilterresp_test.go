@@ -1,0 +1,450 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/wardenpdp/warden/bench/client"
+	"github.com/wardenpdp/warden/policy/difftest"
+	"github.com/wardenpdp/warden/policy/engine"
+	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+)
+
+// sameWire checks that marshalFilterResponse writes m as proto.Marshal
+// does (byte for byte), or declines m; it says whether it took m.
+func sameWire(t *testing.T, what string, m *wardenv1.FilterResponse) bool {
+	t.Helper()
+	want, wantErr := proto.Marshal(m)
+	prefix := []byte("head")
+	got, ok := marshalFilterResponse(prefix, m)
+	if !ok {
+		if string(got) != "head" {
+			t.Fatalf("%s: declined but wrote %q", what, got)
+		}
+		return false
+	}
+	if wantErr != nil {
+		t.Fatalf("%s: written, but proto.Marshal fails: %v", what, wantErr)
+	}
+	if string(got) != "head"+string(want) {
+		t.Fatalf("%s: %v\n got %x\nwant %x", what, m, got[4:], want)
+	}
+	return true
+}
+
+// TestFilterResponseWireAsProtobuf: the wire form marshalFilterResponse
+// writes is proto.Marshal's, byte for byte, for the answers of generated
+// policies (every rule, its sessions, each dialect) and for responses of
+// random trees, fragments and fields; it declines what it does not write
+// (presets, an explanation, other node kinds, text not in UTF-8, a nil
+// message in a oneof or a list, unknown fields).
+func TestFilterResponseWireAsProtobuf(t *testing.T) {
+	ctx := context.Background()
+	taken := 0
+	dialects := []wardenv1.SqlDialect{wardenv1.SqlDialect_SQL_DIALECT_POSTGRES, wardenv1.SqlDialect_SQL_DIALECT_MYSQL, wardenv1.SqlDialect_SQL_DIALECT_SQLITE}
+	for seed := range 24 {
+		c := difftest.Generate(uint64(seed), difftest.DefaultLimits)
+		set, err := engine.New(ctx, c.Policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ri, rule := range c.Rules {
+			for si, vars := range c.Sessions[rule.Key()] {
+				req := &wardenv1.FilterRequest{
+					Principal: &wardenv1.Principal{Role: rule.Role, SessionVariables: vars},
+					Table:     rule.Table.String(), Operation: OperationToProto(rule.Op),
+				}
+				if si%4 != 0 {
+					req.Sql = &wardenv1.SqlOptions{Dialect: dialects[si%3]}
+				}
+				resp, err := FilterAnswer(ctx, set, req, SessionFromPrincipal(req.GetPrincipal()))
+				if err != nil {
+					continue
+				}
+				if sameWire(t, fmt.Sprintf("seed %d rule %d session %d", seed, ri, si), resp) {
+					taken++
+				}
+			}
+		}
+	}
+	if taken < 200 {
+		t.Fatalf("%d generated answers written: too few", taken)
+	}
+
+	rng := rand.New(rand.NewPCG(9, 4))
+	strs := []string{"", "a", "ann", "naïve", string(make([]byte, 200))}
+	str := func() string {
+		if rng.IntN(300) == 0 {
+			return "\xff" // not UTF-8: declined
+		}
+		return strs[rng.IntN(len(strs))]
+	}
+	col := func() *wardenv1.ColumnRef {
+		return &wardenv1.ColumnRef{Name: str(), Root: rng.IntN(2) == 0, Kind: wardenv1.ColumnKind(rng.IntN(11) - 1),
+			Lower: rng.IntN(2) == 0, PadTo: uint32(rng.IntN(3)) * 1000, Function: str()}
+	}
+	var value func(depth int) *structpb.Value
+	value = func(depth int) *structpb.Value {
+		switch rng.IntN(9) {
+		case 0:
+			return structpb.NewNullValue()
+		case 1:
+			return structpb.NewNumberValue([]float64{0, math.Copysign(0, -1), 1.5, -7, 1e300, math.NaN()}[rng.IntN(6)])
+		case 2:
+			return structpb.NewStringValue(str())
+		case 3:
+			return structpb.NewBoolValue(rng.IntN(2) == 0)
+		case 4:
+			l := &structpb.ListValue{}
+			for range rng.IntN(3) {
+				if depth < 2 {
+					l.Values = append(l.Values, value(depth+1))
+				}
+			}
+			return structpb.NewListValue(l)
+		case 5:
+			return &structpb.Value{}
+		case 6:
+			if rng.IntN(10) > 0 {
+				return structpb.NewBoolValue(false)
+			}
+			return &structpb.Value{Kind: &structpb.Value_ListValue{}}
+		case 7:
+			if rng.IntN(20) > 0 {
+				return structpb.NewStringValue(str())
+			}
+			return structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{"a": structpb.NewNullValue()}})
+		}
+		return structpb.NewNumberValue(float64(rng.IntN(1000)))
+	}
+	var pred func(depth int) *wardenv1.Predicate
+	pred = func(depth int) *wardenv1.Predicate {
+		k := rng.IntN(13)
+		if depth > 3 && k < 4 {
+			k = 4 + k
+		}
+		switch k {
+		case 0, 1:
+			l := &wardenv1.PredicateList{}
+			for range rng.IntN(4) {
+				l.Items = append(l.Items, pred(depth+1))
+			}
+			if k == 0 {
+				return &wardenv1.Predicate{Node: &wardenv1.Predicate_All{All: l}}
+			}
+			return &wardenv1.Predicate{Node: &wardenv1.Predicate_Any{Any: l}}
+		case 2:
+			return &wardenv1.Predicate{Node: &wardenv1.Predicate_Negation{Negation: pred(depth + 1)}}
+		case 3:
+			ex := &wardenv1.ExistsPredicate{Table: str(), Relationship: str(), Function: str()}
+			if rng.IntN(3) > 0 {
+				ex.Where = pred(depth + 1)
+			}
+			for range rng.IntN(3) {
+				ex.On = append(ex.On, &wardenv1.ColumnPair{Local: str(), Remote: str()})
+			}
+			return &wardenv1.Predicate{Node: &wardenv1.Predicate_Exists{Exists: ex}}
+		case 4, 5:
+			c := &wardenv1.Comparison{Operator: wardenv1.ComparisonOperator(rng.IntN(7)), ValueJson: str()}
+			if rng.IntN(5) > 0 {
+				c.Column = col()
+			}
+			switch rng.IntN(5) {
+			case 0:
+				c.Right = &wardenv1.Comparison_OtherColumn{OtherColumn: col()}
+			case 1:
+				c.Right = &wardenv1.Comparison_Clock{Clock: &wardenv1.ClockValue{Word: wardenv1.ClockWord(rng.IntN(5))}}
+			case 2:
+			default:
+				c.Right = &wardenv1.Comparison_Value{Value: value(0)}
+			}
+			return &wardenv1.Predicate{Node: &wardenv1.Predicate_Comparison{Comparison: c}}
+		case 6:
+			in := &wardenv1.InList{}
+			if rng.IntN(4) > 0 {
+				in.Column = col()
+			}
+			if rng.IntN(4) > 0 {
+				in.Values = &structpb.ListValue{}
+				for range rng.IntN(4) {
+					in.Values.Values = append(in.Values.Values, value(1))
+				}
+			}
+			for range rng.IntN(3) {
+				in.ValuesJson = append(in.ValuesJson, str())
+			}
+			return &wardenv1.Predicate{Node: &wardenv1.Predicate_InList{InList: in}}
+		case 7:
+			return &wardenv1.Predicate{Node: &wardenv1.Predicate_IsNull{IsNull: col()}}
+		case 8:
+			return &wardenv1.Predicate{Node: &wardenv1.Predicate_Constant{Constant: rng.IntN(2) == 0}}
+		case 9:
+			return &wardenv1.Predicate{}
+		case 10:
+			if rng.IntN(10) > 0 {
+				break
+			}
+			return &wardenv1.Predicate{Node: &wardenv1.Predicate_Pattern{Pattern: &wardenv1.PatternMatch{Pattern: "x"}}}
+		case 11:
+			if rng.IntN(10) > 0 {
+				break
+			}
+			return &wardenv1.Predicate{Node: &wardenv1.Predicate_All{}}
+		}
+		return &wardenv1.Predicate{Node: &wardenv1.Predicate_Comparison{Comparison: &wardenv1.Comparison{Column: col()}}}
+	}
+	var param func(depth int) *wardenv1.SqlParameter
+	param = func(depth int) *wardenv1.SqlParameter {
+		switch rng.IntN(7) {
+		case 0:
+			return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Text{Text: str()}}
+		case 1:
+			return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Integer{Integer: []int64{0, -1, 1 << 40, math.MinInt64}[rng.IntN(4)]}}
+		case 2:
+			return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Boolean{Boolean: rng.IntN(2) == 0}}
+		case 3:
+			return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Real{Real: []float64{0, math.Copysign(0, -1), 2.5}[rng.IntN(3)]}}
+		case 4:
+			arr := &wardenv1.SqlArray{}
+			for range rng.IntN(3) {
+				if depth < 2 {
+					arr.Elements = append(arr.Elements, param(depth+1))
+				}
+			}
+			return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Array{Array: arr}}
+		case 5:
+			return &wardenv1.SqlParameter{}
+		}
+		return &wardenv1.SqlParameter{Value: &wardenv1.SqlParameter_Integer{Integer: int64(rng.IntN(100000))}}
+	}
+	frag := func() *wardenv1.SqlFragment {
+		f := &wardenv1.SqlFragment{Sql: str()}
+		for range rng.IntN(4) {
+			f.Parameters = append(f.Parameters, param(0))
+		}
+		return f
+	}
+	written, declined := 0, 0
+	for i := range 20000 {
+		m := &wardenv1.FilterResponse{Kind: wardenv1.FilterKind(rng.IntN(4)), Revision: str(), Role: str(), DecisionId: str(), Reason: str(),
+			AllowAggregations: rng.IntN(2) == 0}
+		if rng.IntN(6) > 0 {
+			m.Predicate = pred(0)
+		}
+		if rng.IntN(3) == 0 {
+			m.Check = pred(0)
+		}
+		for range rng.IntN(3) {
+			m.Columns = append(m.Columns, str())
+		}
+		for range rng.IntN(3) {
+			cc := &wardenv1.ColumnCondition{Column: str()}
+			if rng.IntN(4) > 0 {
+				cc.Predicate = pred(1)
+			}
+			if rng.IntN(2) == 0 {
+				cc.Sql = frag()
+			}
+			m.ColumnConditions = append(m.ColumnConditions, cc)
+		}
+		if rng.IntN(2) == 0 {
+			l := []int32{0, -1, 100, math.MaxInt32}[rng.IntN(4)]
+			m.Limit = &l
+		}
+		if rng.IntN(2) == 0 {
+			m.Sql = &wardenv1.SqlFilter{Dialect: wardenv1.SqlDialect(rng.IntN(4))}
+			if rng.IntN(5) > 0 {
+				m.Sql.Where = frag()
+			}
+			if rng.IntN(3) == 0 {
+				m.Sql.Check = frag()
+			}
+		}
+		for range rng.IntN(2) {
+			m.ComputedFields = append(m.ComputedFields, str())
+		}
+		for range rng.IntN(2) {
+			m.JsonNullPresets = append(m.JsonNullPresets, str())
+		}
+		switch rng.IntN(40) {
+		case 0:
+			m.Presets = &structpb.Struct{}
+		case 1:
+			m.Explanation = &wardenv1.FilterExplanation{}
+		case 2:
+			m.ProtoReflect().SetUnknown([]byte{0xf8, 0x7f, 1})
+		case 3:
+			m.ColumnConditions = append(m.ColumnConditions, nil)
+		}
+		if sameWire(t, fmt.Sprint("random case ", i), m) {
+			written++
+		} else {
+			declined++
+		}
+	}
+	if written < 2000 || declined < 2000 {
+		t.Fatalf("%d written, %d declined: the generator no longer covers both", written, declined)
+	}
+}
+
+// TestFilterResponseWireDeclines: what marshalFilterResponse leaves to
+// protobuf.
+func TestFilterResponseWireDeclines(t *testing.T) {
+	for name, m := range map[string]*wardenv1.FilterResponse{
+		"presets":     {Presets: &structpb.Struct{}},
+		"explanation": {Explanation: &wardenv1.FilterExplanation{}},
+		"not UTF-8":   {Role: "\xff"},
+		"pattern":     {Predicate: &wardenv1.Predicate{Node: &wardenv1.Predicate_Pattern{Pattern: &wardenv1.PatternMatch{}}}},
+		"nil all":     {Predicate: &wardenv1.Predicate{Node: &wardenv1.Predicate_All{}}},
+		"struct":      {Predicate: &wardenv1.Predicate{Node: &wardenv1.Predicate_Comparison{Comparison: &wardenv1.Comparison{Right: &wardenv1.Comparison_Value{Value: structpb.NewStructValue(&structpb.Struct{})}}}}},
+	} {
+		if _, ok := marshalFilterResponse(nil, m); ok {
+			t.Errorf("%s: written", name)
+		}
+	}
+}
+
+// TestCodecMarshalsFilterResponse: the server's codec writes a
+// FilterResponse as grpc-go's proto codec does, small or pooled, taken
+// by the wire writer or not.
+func TestCodecMarshalsFilterResponse(t *testing.T) {
+	c := newHoldingCodec(RequestCaps{})
+	big := make([]string, 400)
+	for i := range big {
+		big[i] = fmt.Sprint("column_", i)
+	}
+	l := int32(-1)
+	for name, m := range map[string]*wardenv1.FilterResponse{
+		"small":   {Kind: wardenv1.FilterKind_FILTER_KIND_CONDITIONAL, Role: "r", Limit: &l, Predicate: &wardenv1.Predicate{Node: &wardenv1.Predicate_Constant{}}},
+		"pooled":  {Columns: big, Sql: &wardenv1.SqlFilter{Where: &wardenv1.SqlFragment{Sql: "(TRUE)"}}},
+		"presets": {Columns: big, Presets: &structpb.Struct{Fields: map[string]*structpb.Value{"a": structpb.NewBoolValue(true)}}},
+		"empty":   {},
+	} {
+		data, err := c.Marshal(m)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := data.Materialize()
+		data.Free()
+		want, err := proto.Marshal(m)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%s: codec %x, proto %x (%v)", name, got, want, err)
+		}
+	}
+	if _, err := c.Marshal(&wardenv1.FilterResponse{Role: "\xff"}); err == nil {
+		t.Error("a role not in UTF-8 marshalled")
+	}
+}
+
+// BenchmarkFilterResponseMarshal: grpc-go's proto codec against the
+// server's, which writes FilterResponse itself, on the answers of a
+// generated policy with PostgreSQL SQL that the writer takes.
+func BenchmarkFilterResponseMarshal(b *testing.B) {
+	ctx := context.Background()
+	c := difftest.Generate(3, difftest.DefaultLimits)
+	set, err := engine.New(ctx, c.Policy)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var resps []*wardenv1.FilterResponse
+	for _, rule := range c.Rules {
+		for _, vars := range c.Sessions[rule.Key()] {
+			req := &wardenv1.FilterRequest{
+				Principal: &wardenv1.Principal{Role: rule.Role, SessionVariables: vars},
+				Table:     rule.Table.String(), Operation: OperationToProto(rule.Op),
+				Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES},
+			}
+			resp, err := FilterAnswer(ctx, set, req, SessionFromPrincipal(req.GetPrincipal()))
+			if _, ok := marshalFilterResponse(nil, resp); err == nil && ok {
+				// Those the writer takes (presets aside).
+				resps = append(resps, resp)
+			}
+		}
+	}
+	if len(resps) == 0 {
+		b.Fatal("no answers")
+	}
+	for _, codec := range []struct {
+		name string
+		c    interface {
+			Marshal(any) (mem.BufferSlice, error)
+		}
+	}{{"proto", newHoldingCodec(RequestCaps{}).base}, {"server", newHoldingCodec(RequestCaps{})}} {
+		b.Run("codec="+codec.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				data, err := codec.c.Marshal(resps[i%len(resps)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				data.Free()
+			}
+		})
+	}
+}
+
+// BenchmarkFilterGRPC measures one Filter (the example's articles, a
+// user, PostgreSQL SQL) over gRPC on loopback, client and server in this
+// process, as BenchmarkCheckGRPC measures Check: path=echo sends the
+// same bytes to Echo, path=proto marshals the response with protobuf,
+// path=wire with the server's writer (the default).
+//
+//	go test ./server -run '^$' -bench FilterGRPC -cpu 1 -count 6
+func BenchmarkFilterGRPC(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.ShutdownTimeout = 100 * time.Millisecond
+	cfg.LogLevel = "error"
+	ts := startTest(b, cfg, exampleSet(b))
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	TuneMemory(cfg.GCHeadroomMiB, func(string) string { return "" })
+	// ops: the test callers' one with the filter grant.
+	g, err := client.DialGRPC(ts.grpcAddr, 1, ts.keys["ops"])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(g.Close)
+	ctx := context.Background()
+	req := &wardenv1.FilterRequest{
+		Principal: &wardenv1.Principal{Role: "user", SessionVariables: map[string]string{"x-hasura-user-id": "1", "x-hasura-org-id": "1"}},
+		Table:     "articles", Operation: wardenv1.Operation_OPERATION_SELECT,
+		Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES},
+	}
+	for _, path := range []string{"echo", "proto", "wire"} {
+		b.Run("path="+path, func(b *testing.B) {
+			ts.srv.codec.protoResponses.Store(path == "proto")
+			defer ts.srv.codec.protoResponses.Store(false)
+			wire, err := proto.Marshal(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			method := wardenv1.AuthorizationService_Filter_FullMethodName
+			if path == "echo" {
+				if wire, err = proto.Marshal(&wardenv1.EchoRequest{Payload: wire}); err != nil {
+					b.Fatal(err)
+				}
+				method = wardenv1.DiagnosticsService_Echo_FullMethodName
+			}
+			if err := g.Invoke(ctx, 0, method, mem.BufferSlice{mem.SliceBuffer(wire)}); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			for b.Loop() {
+				if err := g.Invoke(ctx, 0, method, mem.BufferSlice{mem.SliceBuffer(wire)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
