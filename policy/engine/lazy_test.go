@@ -187,7 +187,7 @@ func TestLazyRuleQueryFailsClosed(t *testing.T) {
 	}
 	in := CheckInput{Session: Session{Role: "user", Vars: map[string]string{"x-hasura-user-id": "1", "x-hasura-org-id": "1"}}, Table: k.table, Op: k.op,
 		Rows: []Row{{ID: "1", Values: row}}}
-	if hasGaps(pp, in, &in.Rows[0]) {
+	if hasGaps(pp, in, row, row) {
 		t.Fatalf("row %v lacks data the rules read", row)
 	}
 	for range 3 {

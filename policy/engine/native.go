@@ -210,18 +210,19 @@ func (nt *nativeTmpl) holds(e residual.Expr, vals []any, row map[string]any, tab
 var forceOPAEvaluator bool
 
 // hasGaps says whether a row lacks data a rule of pp reads: then OPA's
-// partial evaluation decides it (decide), NEEDS_DATA or not.
-func hasGaps(pp *prepared, in CheckInput, r *Row) bool {
-	values := valuesOf(r)
+// partial evaluation decides it (decide), NEEDS_DATA or not. It reads the
+// rows as rowGo kept them (row, and newRow for an update's check): a
+// field the rules read is kept when the request gives it, and a row that
+// gives an invalid value never gets here.
+func hasGaps(pp *prepared, in CheckInput, row, newRow map[string]any) bool {
+	values := rowView{m: row}
 	if pp.filterNeeds != nil && !pp.filterNeeds.complete(values, in.Tables) {
 		return true
 	}
 	if pp.checkNeeds != nil {
 		nv := values
 		if in.Op == model.OpUpdate {
-			if v, ok := newValuesOf(r); ok {
-				nv = v
-			}
+			nv = rowView{m: newRow}
 		}
 		if !pp.checkNeeds.complete(nv, in.Tables) {
 			return true
@@ -308,7 +309,7 @@ func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in 
 			res.Rows[i] = *refused[i]
 			continue
 		}
-		if !hasGaps(pp, in, &r) {
+		if !hasGaps(pp, in, rows[i], news[i]) {
 			res.Rows[i] = decideNative(pp, nt, vals, in, r, rows[i], news[i], tables)
 			continue
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -14,9 +15,11 @@ import (
 // relationships with what they read of the related rows, and other tables
 // (_exists).
 type needs struct {
-	cols   map[string]bool
-	rels   map[string]*needs
-	tables map[model.TableName]*needs
+	cols map[string]bool
+	// colList is cols' names, sorted: set by compact, for has.
+	colList []string
+	rels    map[string]*needs
+	tables  map[model.TableName]*needs
 	// spatial holds the operators read of a column that Warden leaves to
 	// the database (model.DatabaseDecided: PostGIS, ltree's lquery
 	// matching, ltree and array ordering): the column is always a gap,
@@ -47,6 +50,7 @@ func (n *needs) compact() {
 	if len(n.cols) == 0 {
 		n.cols = nil
 	}
+	n.colList = slices.Sorted(maps.Keys(n.cols))
 	if len(n.rels) == 0 {
 		n.rels = nil
 	}
@@ -172,7 +176,15 @@ func (n *needs) has(row map[string]any) bool { return n.hasIn(rowView{m: row}) }
 
 // hasIn is has for a row given as a map or as an Object.
 func (n *needs) hasIn(row rowView) bool {
-	for c := range n.cols {
+	if len(n.colList) != len(n.cols) {
+		// Not compacted: the map is the truth.
+		for c := range n.cols {
+			if _, ok := row.get(c); !ok {
+				return false
+			}
+		}
+	}
+	for _, c := range n.colList {
 		if _, ok := row.get(c); !ok {
 			return false
 		}
