@@ -616,6 +616,7 @@ func (d *wireDecoder) structObject(b []byte, depth, nesting int) (engine.Object,
 		return nil, false
 	}
 	start := len(d.scratch)
+	var seen uint64          // the shared names met (d.keys' positions)
 	var index map[string]int // past linearKeys fields: name -> position
 	for len(b) > 0 {
 		num, typ, v, rest, ok := field(b)
@@ -629,7 +630,7 @@ func (d *wireDecoder) structObject(b []byte, depth, nesting int) (engine.Object,
 			if typ != protowire.BytesType {
 				return nil, false
 			}
-			k, val, ok := d.entry(v, depth, nesting+1)
+			k, shared, val, ok := d.entry(v, depth, nesting+1)
 			if !ok {
 				return nil, false
 			}
@@ -637,7 +638,11 @@ func (d *wireDecoder) structObject(b []byte, depth, nesting int) (engine.Object,
 			// own: this object's are still scratch[start:].
 			fields := d.scratch[start:]
 			at := -1
-			if index != nil {
+			if shared >= 0 && seen&(1<<shared) == 0 {
+				// A shared name not met in this object: not a repeat
+				// (a name is shared, or never equal to a shared one).
+				seen |= 1 << shared
+			} else if index != nil {
 				if i, ok := index[k]; ok {
 					at = i
 				}
@@ -672,6 +677,9 @@ func (d *wireDecoder) structObject(b []byte, depth, nesting int) (engine.Object,
 	return obj, true
 }
 
+// seen, a uint64, holds a bit for each of the maxSharedKeys names.
+const _ = uint64(1) << (maxSharedKeys - 1)
+
 // linearKeys: an object of more fields finds a name given twice through
 // a map rather than by comparing it with every field before it.
 const linearKeys = 32
@@ -696,9 +704,9 @@ func (d *wireDecoder) object(fields []engine.Field) engine.Object {
 }
 
 // entry decodes one map entry of Struct.fields.
-func (d *wireDecoder) entry(b []byte, depth, nesting int) (string, any, bool) {
+func (d *wireDecoder) entry(b []byte, depth, nesting int) (string, int, any, bool) {
 	if !d.enter(nesting) {
-		return "", nil, false
+		return "", -1, nil, false
 	}
 	var key []byte
 	var val any
@@ -706,47 +714,50 @@ func (d *wireDecoder) entry(b []byte, depth, nesting int) (string, any, bool) {
 	for len(b) > 0 {
 		num, typ, v, rest, ok := field(b)
 		if !ok {
-			return "", nil, false
+			return "", -1, nil, false
 		}
 		switch num {
 		case mapEntryKey:
 			// protobuf checks every occurrence, and keeps the last: the
 			// last is checked by d.key, unless it is a name met before
 			if typ != protowire.BytesType || keyed && !utf8.Valid(key) {
-				return "", nil, false
+				return "", -1, nil, false
 			}
 			key, keyed = v, true
 		case mapEntryValue:
 			if typ != protowire.BytesType || seen {
-				return "", nil, false // given twice: protobuf merges the two
+				return "", -1, nil, false // given twice: protobuf merges the two
 			}
 			seen = true
 			if val, ok = d.value(v, depth, nesting+1); !ok {
-				return "", nil, false
+				return "", -1, nil, false
 			}
 		}
 		b = rest
 	}
-	k, ok := d.key(key)
-	return k, val, ok
+	k, shared, ok := d.key(key)
+	return k, shared, val, ok
 }
 
-// key returns the column name k as a string, shared with the rows before;
-// ok is false for invalid UTF-8 (the names shared were checked).
-func (d *wireDecoder) key(k []byte) (string, bool) {
-	for _, s := range d.keys {
+// key returns the column name k as a string, shared with the rows before,
+// and its position in d.keys (-1: not shared; a name not shared is never
+// equal to one that is); ok is false for invalid UTF-8 (the names shared
+// were checked).
+func (d *wireDecoder) key(k []byte) (string, int, bool) {
+	for i, s := range d.keys {
 		if s == string(k) {
-			return s, true
+			return s, i, true
 		}
 	}
 	if !utf8.Valid(k) {
-		return "", false
+		return "", -1, false
 	}
 	s := d.str(k)
 	if len(d.keys) < maxSharedKeys {
 		d.keys = append(d.keys, s)
+		return s, len(d.keys) - 1, true
 	}
-	return s, true
+	return s, -1, true
 }
 
 // value decodes a google.protobuf.Value as Value.AsInterface returns it.
