@@ -209,6 +209,12 @@ func New(cfg Config) *Logger {
 // Enabled reports whether Log does anything: false for a nil Logger.
 func (l *Logger) Enabled() bool { return l != nil }
 
+// KeepsRowValues reports whether the mask keeps any column's values:
+// when it does not, Log reads no row values and the caller may pass nil.
+func (l *Logger) KeepsRowValues() bool {
+	return l != nil && (len(l.mask.columns) > 0 || len(l.mask.perTable) > 0)
+}
+
 // Log masks e, applies the drop rules, keeps it in the ring and offers it
 // to every sink without blocking. session and rows are the unmasked
 // session variables and the rows' values (row i for e.Rows[i]; nil for
@@ -279,7 +285,7 @@ func (l *Logger) applyMask(e *Event, session map[string]string, rows RowValues) 
 			e.Erased = erased
 		}
 	}
-	if rows == nil {
+	if rows == nil || !l.KeepsRowValues() {
 		return
 	}
 	for _, cols := range [][]string{l.mask.columns, l.mask.perTable[e.Table]} {

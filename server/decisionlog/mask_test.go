@@ -78,3 +78,20 @@ func TestMaskCacheMatchesReference(t *testing.T) {
 		t.Errorf("cache holds %v names, want %d (full, no more)", c, maxVarCache)
 	}
 }
+
+// KeepsRowValues is true as soon as the keep list names a column, for
+// every table or for one: false would leave kept values out of events.
+func TestKeepsRowValues(t *testing.T) {
+	for _, c := range []struct {
+		cols []string
+		want bool
+	}{{nil, false}, {[]string{"id"}, true}, {[]string{"public.articles.status"}, true}, {[]string{"articles.status"}, true}} {
+		l := New(Config{Mask: Mask{Columns: c.cols, SessionVars: []string{"x"}}, Recent: -1})
+		if got := l.KeepsRowValues(); got != c.want {
+			t.Errorf("columns %q: KeepsRowValues() = %v, want %v", c.cols, got, c.want)
+		}
+	}
+	if (*Logger)(nil).KeepsRowValues() {
+		t.Error("a nil Logger keeps row values")
+	}
+}
