@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -93,5 +94,31 @@ func TestKeepsRowValues(t *testing.T) {
 	}
 	if (*Logger)(nil).KeepsRowValues() {
 		t.Error("a nil Logger keeps row values")
+	}
+}
+
+// Calls mask at once while the cache fills (run with -race): each sees
+// what the uncached mask gives, and the cache stays bounded.
+func TestMaskCacheConcurrent(t *testing.T) {
+	l := New(Config{Mask: Mask{SessionVars: []string{"keep"}}, Recent: -1})
+	keep := map[string]bool{"keep": true}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range maxVarCache {
+				s := map[string]string{fmt.Sprintf("n%d/%d", i, g%2): "secret", "keep": "v", fmt.Sprintf("m%d", i): "secret"}
+				got, want := event("d", "user", "allow"), event("d", "user", "allow")
+				l.applyMask(got, s, nil)
+				referenceMask(keep, want, s)
+				if !reflect.DeepEqual(got.SessionNames, want.SessionNames) || !reflect.DeepEqual(got.Session, want.Session) || !reflect.DeepEqual(got.Erased, want.Erased) {
+					t.Errorf("session %v: names %q session %v erased %q", s, got.SessionNames, got.Session, got.Erased)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if c := l.mask.cache.Load(); c == nil || len(*c) != maxVarCache {
+		t.Errorf("cache holds %d names, want %d", len(*c), maxVarCache)
 	}
 }
