@@ -232,7 +232,11 @@ func (s *Server) logCheck(ctx context.Context, ci callInfo, req *wardenv1.CheckR
 			DeniedColumns: r.DeniedColumns, MissingData: r.MissingData,
 		}
 	}
-	s.decisions.Log(e, ci.sess.Vars, requestRows{req.GetRows(), wire})
+	var rows decisionlog.RowValues // none read unless the mask keeps a column (an allocation fewer)
+	if s.decisions.KeepsRowValues() {
+		rows = requestRows{req.GetRows(), wire}
+	}
+	s.decisions.Log(e, ci.sess.Vars, rows)
 }
 
 // logFilter records a Filter's answer.

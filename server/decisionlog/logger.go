@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -140,6 +141,10 @@ type mask struct {
 	// columns kept in every table, and in one table (by "schema.name").
 	columns  []string
 	perTable map[string][]string
+	// cache: what the mask does with the session variables seen so far
+	// (at most maxVarCache), replaced whole on each addition.
+	cache   atomic.Pointer[map[string]maskedVar]
+	cacheMu sync.Mutex
 }
 
 // RowValues gives the values of a call's rows, read only for the columns
@@ -204,6 +209,12 @@ func New(cfg Config) *Logger {
 // Enabled reports whether Log does anything: false for a nil Logger.
 func (l *Logger) Enabled() bool { return l != nil }
 
+// KeepsRowValues reports whether the mask keeps any column's values:
+// when it does not, Log reads no row values and the caller may pass nil.
+func (l *Logger) KeepsRowValues() bool {
+	return l != nil && (len(l.mask.columns) > 0 || len(l.mask.perTable) > 0)
+}
+
 // Log masks e, applies the drop rules, keeps it in the ring and offers it
 // to every sink without blocking. session and rows are the unmasked
 // session variables and the rows' values (row i for e.Rows[i]; nil for
@@ -240,28 +251,41 @@ func (l *Logger) applyMask(e *Event, session map[string]string, rows RowValues) 
 	// session has a few variables): two allocations fewer than growing
 	// each slice.
 	n := len(session)
-	buf := make([]string, 0, 2*n)
-	e.SessionNames, e.Erased = buf[:0:n], buf[n:n:2*n]
-	for k, v := range session {
-		e.SessionNames = append(e.SessionNames, k)
-		if l.mask.vars[strings.ToLower(k)] {
-			if e.Session == nil {
-				e.Session = make(map[string]string)
+	if n > 0 {
+		buf := make([]string, 2*n)
+		names, erased := buf[:n:n], buf[n:n:2*n]
+		i := 0
+		for k := range session {
+			names[i] = k
+			i++
+		}
+		if n > 1 {
+			slices.Sort(names)
+		}
+		// The erased paths in the names' order are sorted too unless a
+		// name needed escaping ('~' and '/' do not sort as "~0", "~1").
+		escaped := false
+		for _, k := range names {
+			v := l.mask.varOf(k)
+			if v.kept {
+				if e.Session == nil {
+					e.Session = make(map[string]string)
+				}
+				e.Session[k] = session[k]
+				continue
 			}
-			e.Session[k] = v
-		} else {
-			e.Erased = append(e.Erased, "/input/session/"+pointerEscape(k))
+			erased = append(erased, v.erased)
+			escaped = escaped || v.escaped
+		}
+		if escaped {
+			slices.Sort(erased)
+		}
+		e.SessionNames = names
+		if len(erased) > 0 {
+			e.Erased = erased
 		}
 	}
-	slices.Sort(e.SessionNames)
-	slices.Sort(e.Erased)
-	if len(e.Erased) == 0 {
-		e.Erased = nil
-	}
-	if len(e.SessionNames) == 0 {
-		e.SessionNames = nil
-	}
-	if rows == nil {
+	if rows == nil || !l.KeepsRowValues() {
 		return
 	}
 	for _, cols := range [][]string{l.mask.columns, l.mask.perTable[e.Table]} {
@@ -276,6 +300,61 @@ func (l *Logger) applyMask(e *Event, session map[string]string, rows RowValues) 
 			}
 		}
 	}
+}
+
+// maxVarCache bounds the session variables the mask remembers: names
+// come from callers and tokens, so a flood of new ones must not grow it.
+const maxVarCache = 256
+
+// maskedVar is what the mask does with one session variable: keep its
+// value, or erase it at path erased.
+type maskedVar struct {
+	kept bool
+	// escaped: the name needed escaping in the path.
+	escaped bool
+	erased  string
+}
+
+// varOf says what the mask does with the session variable name: from
+// the cache when it has the name, else worked out (and cached while the
+// cache has room).
+func (m *mask) varOf(name string) maskedVar {
+	if c := m.cache.Load(); c != nil {
+		if v, ok := (*c)[name]; ok {
+			return v
+		}
+	}
+	esc := pointerEscape(name)
+	v := maskedVar{kept: m.vars[strings.ToLower(name)], escaped: esc != name}
+	if !v.kept {
+		v.erased = "/input/session/" + esc
+	}
+	m.remember(name, v)
+	return v
+}
+
+// remember adds name to the cache (copied on write: readers take no
+// lock) unless it is full.
+func (m *mask) remember(name string, v maskedVar) {
+	m.cacheMu.Lock()
+	defer m.cacheMu.Unlock()
+	old := m.cache.Load()
+	var size int
+	if old != nil {
+		if _, ok := (*old)[name]; ok {
+			return
+		}
+		size = len(*old)
+	}
+	if size >= maxVarCache {
+		return
+	}
+	c := make(map[string]maskedVar, size+1)
+	if old != nil {
+		maps.Copy(c, *old)
+	}
+	c[name] = v
+	m.cache.Store(&c)
 }
 
 // pointerEscape escapes a JSON pointer token (RFC 6901).
