@@ -120,6 +120,10 @@ func analyze(rep *report.Report, one, many, workers int, rate float64) {
 			open.Rate, open.Latency.P99, open.Latency.P999, open.Latency.Max, strings.Join(curve, ", "),
 			(open.CPU.Server+open.CPU.Generator+open.CPU.Other)*100, open.CPU.Server*100, open.CPU.Generator*100, open.CPU.Other*100,
 			open.CPU.ServerUS, check.CPU.ServerUS, open.SendLagP99))
+		if e := rep.Find(runID("check-1", one, srvEcho, workers, open.Rate)); usable(e) {
+			notes = append(notes, fmt.Sprintf("Echo of the same bytes in the same open loop at %.0f req/s, which decides nothing, had p99 %.2f ms (p99.9 %.2f ms; its server %.0f µs per request against %.0f µs at its peak): the part of Check's tail that is the transport's and the machine's at that rate.",
+				e.Rate, e.Latency.P99, e.Latency.P999, e.CPU.ServerUS, echoPeakUS(rep, one, workers, rate)))
+		}
 	}
 	rep.Targets = append(rep.Targets, t)
 
@@ -209,4 +213,13 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// echoPeakUS is Echo's server CPU per check-1 request in the closed loop
+// (0 when it was not measured).
+func echoPeakUS(rep *report.Report, one, workers int, rate float64) float64 {
+	if e := rep.Find(runID("check-1", one, srvEcho, workers, rate)); e != nil {
+		return e.CPU.ServerUS
+	}
+	return 0
 }

@@ -95,10 +95,13 @@ func (b *bench) measure(ctx context.Context) (*report.Report, string, error) {
 	}
 	// Check in an open loop at a tenth, a quarter and half of the measured
 	// peak: the target is at half, the others show where the tail grows.
+	// Echo of the same bytes at each rate first: the transport's own tail
+	// at that rate, beside Check's.
 	if peak := rep.Find(runID("check-1", b.many.N, srvWarden, cfg.workers, cfg.rate)); peak != nil && peak.Skipped == "" && cfg.rate == 0 && peak.RPS > 0 {
 		group = nil
 		for _, share := range openShares {
-			group = append(group, runSpec{b.scen["check-1"], srvWarden, b.many, cfg.workers, peak.RPS * share})
+			group = append(group, runSpec{b.scen["check-1"], srvEcho, b.one, cfg.workers, peak.RPS * share},
+				runSpec{b.scen["check-1"], srvWarden, b.many, cfg.workers, peak.RPS * share})
 		}
 		if err := add(b.runGroup(ctx, group)); err != nil {
 			return nil, "", err
