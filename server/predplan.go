@@ -82,7 +82,7 @@ func (t *treePlan) node(e residual.Expr, params []residual.Param) *planNode {
 	case residual.In:
 		t.ins++
 	}
-	if p, ok := paramOperand(e); ok {
+	if p, ok := residual.ParamOperand(e); ok {
 		for i := range params {
 			if params[i] == p {
 				pn.param = i
@@ -91,30 +91,6 @@ func (t *treePlan) node(e residual.Expr, params []residual.Param) *planNode {
 		}
 	}
 	return pn
-}
-
-// paramOperand is the Param operand of a node predicateConv reads a
-// value of, if it has one.
-func paramOperand(e residual.Expr) (residual.Param, bool) {
-	var o residual.Operand
-	switch x := e.(type) {
-	case residual.Compare:
-		o = x.Right
-	case residual.In:
-		o = x.List
-	case residual.Match:
-		o = x.Pattern
-	case residual.JSONB:
-		o = x.Value
-	case residual.Array:
-		o = x.Value
-	case residual.Spatial:
-		o = x.Value
-	case residual.Database:
-		o = x.Value
-	}
-	p, ok := o.(residual.Param)
-	return p, ok
 }
 
 // answerPlans are the plans of a permission's template trees: its

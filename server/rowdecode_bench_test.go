@@ -60,36 +60,12 @@ func BenchmarkCheckGRPC(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(g.Close)
-	ctx := context.Background()
 	for _, n := range []int{1, 100} {
 		for _, path := range []string{"echo", "struct", "wire"} {
 			b.Run(fmt.Sprintf("rows=%d/path=%s", n, path), func(b *testing.B) {
 				ts.srv.codec.structRows.Store(path == "struct")
 				defer ts.srv.codec.structRows.Store(false)
-				wire, err := proto.Marshal(benchArticles(b, n))
-				if err != nil {
-					b.Fatal(err)
-				}
-				method := wardenv1.AuthorizationService_Check_FullMethodName
-				if path == "echo" {
-					if wire, err = proto.Marshal(&wardenv1.EchoRequest{Payload: wire}); err != nil {
-						b.Fatal(err)
-					}
-					method = wardenv1.DiagnosticsService_Echo_FullMethodName
-				}
-				// The answer is checked once, outside the loop: the raw
-				// client discards responses.
-				if err := g.Invoke(ctx, 0, method, mem.BufferSlice{mem.SliceBuffer(wire)}); err != nil {
-					b.Fatal(err)
-				}
-				b.ReportAllocs()
-				cpu0 := processCPU()
-				for b.Loop() {
-					if err := g.Invoke(ctx, 0, method, mem.BufferSlice{mem.SliceBuffer(wire)}); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+				benchInvoke(b, g, wardenv1.AuthorizationService_Check_FullMethodName, benchArticles(b, n), path == "echo")
 			})
 		}
 	}
@@ -192,4 +168,33 @@ func BenchmarkWireRows(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchInvoke measures the call of method with req over g, or, with echo,
+// Echo of req's bytes: one call before the loop (the raw client discards
+// responses, so a failure shows as an error there), then b.Loop, with
+// the process's CPU time per call as cpu-ns/op.
+func benchInvoke(b *testing.B, g *client.GRPC, method string, req proto.Message, echo bool) {
+	ctx := context.Background()
+	wire, err := proto.Marshal(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if echo {
+		if wire, err = proto.Marshal(&wardenv1.EchoRequest{Payload: wire}); err != nil {
+			b.Fatal(err)
+		}
+		method = wardenv1.DiagnosticsService_Echo_FullMethodName
+	}
+	if err := g.Invoke(ctx, 0, method, mem.BufferSlice{mem.SliceBuffer(wire)}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		if err := g.Invoke(ctx, 0, method, mem.BufferSlice{mem.SliceBuffer(wire)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 }

@@ -415,7 +415,6 @@ func BenchmarkFilterGRPC(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(g.Close)
-	ctx := context.Background()
 	req := &wardenv1.FilterRequest{
 		Principal: &wardenv1.Principal{Role: "user", SessionVariables: map[string]string{"x-hasura-user-id": "1", "x-hasura-org-id": "1"}},
 		Table:     "articles", Operation: wardenv1.Operation_OPERATION_SELECT,
@@ -425,28 +424,7 @@ func BenchmarkFilterGRPC(b *testing.B) {
 		b.Run("path="+path, func(b *testing.B) {
 			ts.srv.codec.protoResponses.Store(path == "proto")
 			defer ts.srv.codec.protoResponses.Store(false)
-			wire, err := proto.Marshal(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			method := wardenv1.AuthorizationService_Filter_FullMethodName
-			if path == "echo" {
-				if wire, err = proto.Marshal(&wardenv1.EchoRequest{Payload: wire}); err != nil {
-					b.Fatal(err)
-				}
-				method = wardenv1.DiagnosticsService_Echo_FullMethodName
-			}
-			if err := g.Invoke(ctx, 0, method, mem.BufferSlice{mem.SliceBuffer(wire)}); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			cpu0 := processCPU()
-			for b.Loop() {
-				if err := g.Invoke(ctx, 0, method, mem.BufferSlice{mem.SliceBuffer(wire)}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			benchInvoke(b, g, wardenv1.AuthorizationService_Filter_FullMethodName, req, path == "echo")
 		})
 	}
 }

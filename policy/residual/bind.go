@@ -346,3 +346,30 @@ func (b *binder) list(items []Expr) ([]Expr, bool) {
 	}
 	return out, out != nil
 }
+
+// ParamOperand returns the Param operand of a node (a comparison's value,
+// a list, a pattern, a jsonb, array, spatial or database operator's
+// value), if it has one.
+func ParamOperand(e Expr) (Param, bool) {
+	var o Operand
+	switch x := e.(type) {
+	case Compare:
+		o = x.Right
+	case In:
+		o = x.List
+	case Empty:
+		o = x.List
+	case Match:
+		o = x.Pattern
+	case JSONB:
+		o = x.Value
+	case Array:
+		o = x.Value
+	case Spatial:
+		o = x.Value
+	case Database:
+		o = x.Value
+	}
+	p, ok := o.(Param)
+	return p, ok
+}

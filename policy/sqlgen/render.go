@@ -250,7 +250,7 @@ type nonNull map[string]bool
 
 func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
 	if w.tmpl != nil {
-		if p, ok := paramOperand(e); ok {
+		if p, ok := residual.ParamOperand(e); ok {
 			return w.tmplLeaf(e, p, f)
 		}
 	}

@@ -180,31 +180,6 @@ func (s slot) bind(d Dialect, v any) (any, error) {
 	return argOf(d, s.kind, v)
 }
 
-// paramOperand returns the Param operand of a node, if it has one.
-func paramOperand(e residual.Expr) (residual.Param, bool) {
-	var o residual.Operand
-	switch x := e.(type) {
-	case residual.Compare:
-		o = x.Right
-	case residual.In:
-		o = x.List
-	case residual.Empty:
-		o = x.List
-	case residual.Match:
-		o = x.Pattern
-	case residual.JSONB:
-		o = x.Value
-	case residual.Array:
-		o = x.Value
-	case residual.Spatial:
-		o = x.Value
-	case residual.Database:
-		o = x.Value
-	}
-	p, ok := o.(residual.Param)
-	return p, ok
-}
-
 // tmplLeaf renders a node with a Param operand in template mode.
 func (w *work) tmplLeaf(e residual.Expr, p residual.Param, f *frame) error {
 	i := w.tmpl.index(p)
