@@ -28,11 +28,7 @@ func (w *work) jsonb(x residual.JSONB, f *frame) error {
 	if err := jsonbSupport(w.d, x.Op); err != nil {
 		return err
 	}
-	cf, mc, err := w.col(x.Column, f)
-	if err != nil {
-		return err
-	}
-	ref, err := w.value(cf, mc)
+	ref, mc, err := w.colRef(x.Column, f)
 	if err != nil {
 		return err
 	}

@@ -18,11 +18,7 @@ import (
 // text, jsonb for json, and (PostgreSQL; see lower.go) the database's
 // LOWER() for a lower-cased column.
 func (w *work) operand(c residual.Column, f *frame, ordered bool) (string, *model.Column, error) {
-	cf, mc, err := w.col(c, f)
-	if err != nil {
-		return "", nil, err
-	}
-	ref, err := w.value(cf, mc)
+	ref, mc, err := w.colRef(c, f)
 	if err != nil {
 		return "", nil, err
 	}
@@ -1149,11 +1145,7 @@ func (w *work) match(x residual.Match, f *frame) error {
 	if x.Column.Lower {
 		return fmt.Errorf("sqlgen: a pattern on lower(%s)", x.Column.Name)
 	}
-	cf, mc, err := w.col(x.Column, f)
-	if err != nil {
-		return err
-	}
-	ref, err := w.value(cf, mc)
+	ref, mc, err := w.colRef(x.Column, f)
 	if err != nil {
 		return err
 	}

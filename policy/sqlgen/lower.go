@@ -123,11 +123,7 @@ func (w *work) lowerEquality(c residual.Column, f *frame, values []any, neg, in 
 		}
 		return w.compare(residual.Compare{Op: op, Left: c, Right: residual.Value{V: matchable[0], Kind: model.KindText}}, f)
 	}
-	cf, mc, err := w.col(c, f)
-	if err != nil {
-		return err
-	}
-	ref, err := w.value(cf, mc)
+	ref, mc, err := w.colRef(c, f)
 	if err != nil {
 		return err
 	}

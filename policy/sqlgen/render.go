@@ -233,6 +233,16 @@ func computedSupport(d Dialect, cf *model.ComputedField) *UnsupportedError {
 }
 
 // col resolves a column operand to its frame and schema column.
+// colRef is col and value: the SQL that reads column c, and the column.
+func (w *work) colRef(c residual.Column, f *frame) (string, *model.Column, error) {
+	cf, mc, err := w.col(c, f)
+	if err != nil {
+		return "", nil, err
+	}
+	ref, err := w.value(cf, mc)
+	return ref, mc, err
+}
+
 func (w *work) col(c residual.Column, f *frame) (*frame, *model.Column, error) {
 	if c.Root {
 		f = f.root
@@ -278,11 +288,7 @@ func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
 		return w.junction(x.Items, " OR ", f, nn)
 	case residual.Not:
 		if isNull, ok := x.Item.(residual.IsNull); ok {
-			cf, mc, err := w.col(isNull.Column, f)
-			if err != nil {
-				return err
-			}
-			ref, err := w.value(cf, mc)
+			ref, _, err := w.colRef(isNull.Column, f)
 			if err != nil {
 				return err
 			}
@@ -302,11 +308,7 @@ func (w *work) expr(e residual.Expr, f *frame, nn nonNull) error {
 		}
 		w.b.WriteString(" IS NOT TRUE")
 	case residual.IsNull:
-		cf, mc, err := w.col(x.Column, f)
-		if err != nil {
-			return err
-		}
-		ref, err := w.value(cf, mc)
+		ref, _, err := w.colRef(x.Column, f)
 		if err != nil {
 			return err
 		}

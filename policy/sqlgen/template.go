@@ -318,11 +318,7 @@ func (w *work) tmplJSONB(x residual.JSONB, f *frame, param int) error {
 	if w.d != Postgres {
 		return ErrNotTemplatable
 	}
-	cf, mc, err := w.col(x.Column, f)
-	if err != nil {
-		return err
-	}
-	ref, err := w.value(cf, mc)
+	ref, mc, err := w.colRef(x.Column, f)
 	if err != nil {
 		return err
 	}
