@@ -170,10 +170,6 @@ func Folds(e Expr, params []Param, values []any) (bool, error) {
 // scan is bind without building: it sets b.empty and b.err as bind
 // would. Keep the two in step (TestFoldsMatchesBindFolded).
 func (b *binder) scan(e Expr) {
-	param := func(o Operand) (Param, bool) {
-		p, ok := o.(Param)
-		return p, ok
-	}
 	switch x := e.(type) {
 	case And:
 		for _, it := range x.Items {
@@ -187,39 +183,23 @@ func (b *binder) scan(e Expr) {
 		b.scan(x.Item)
 	case Exists:
 		b.scan(x.Where)
+	}
+	p, ok := ParamOperand(e)
+	if !ok {
+		return
+	}
+	switch e.(type) {
 	case Compare:
-		if p, ok := param(x.Right); ok && b.value(p) == nil {
+		if b.value(p) == nil {
 			b.empty = true // compareNull
 		}
-	case In:
-		if p, ok := param(x.List); ok {
-			b.value(p)
-		}
 	case Empty:
-		if p, ok := param(x.List); ok {
-			b.value(p)
-			b.empty = true
-		}
-	case JSONB:
-		if p, ok := param(x.Value); ok {
-			b.value(p)
-		}
-	case Array:
-		if p, ok := param(x.Value); ok {
-			b.value(p)
-		}
-	case Spatial:
-		if p, ok := param(x.Value); ok {
-			b.value(p)
-		}
-	case Database:
-		if p, ok := param(x.Value); ok {
-			b.value(p)
-		}
+		b.value(p)
+		b.empty = true
 	case Match:
-		if p, ok := param(x.Pattern); ok {
-			b.pattern(p)
-		}
+		b.pattern(p)
+	default:
+		b.value(p)
 	}
 }
 

@@ -38,10 +38,19 @@ func PlanFolds(e Expr, params []Param) FoldPlan {
 	}
 	var p FoldPlan
 	seen := map[foldKey]bool{}
-	add := func(o Operand, op foldOp) {
-		prm, ok := o.(Param)
+	Walk(e, func(x Expr) {
+		prm, ok := ParamOperand(x)
 		if !ok {
 			return
+		}
+		op := foldList
+		switch x.(type) {
+		case Compare:
+			op = foldNil
+		case Empty:
+			op = foldAlways
+		case Match:
+			op = foldPattern
 		}
 		k := foldKey{prm, op}
 		if seen[k] {
@@ -56,26 +65,6 @@ func PlanFolds(e Expr, params []Param) FoldPlan {
 			}
 		}
 		p.reads = append(p.reads, r)
-	}
-	Walk(e, func(x Expr) {
-		switch y := x.(type) {
-		case Compare:
-			add(y.Right, foldNil)
-		case In:
-			add(y.List, foldList)
-		case Empty:
-			add(y.List, foldAlways)
-		case JSONB:
-			add(y.Value, foldList)
-		case Array:
-			add(y.Value, foldList)
-		case Spatial:
-			add(y.Value, foldList)
-		case Database:
-			add(y.Value, foldList)
-		case Match:
-			add(y.Pattern, foldPattern)
-		}
 	})
 	return p
 }
