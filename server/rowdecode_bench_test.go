@@ -48,18 +48,7 @@ func benchArticles(b testing.TB, n int) *wardenv1.CheckRequest {
 // serve tunes it (TuneMemory: rare collections, so that idle workers keep
 // their stacks as they do in the server).
 func BenchmarkCheckGRPC(b *testing.B) {
-	cfg := DefaultConfig()
-	cfg.ShutdownTimeout = 100 * time.Millisecond
-	cfg.LogLevel = "error"
-	ts := startTest(b, cfg, exampleSet(b))
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
-	TuneMemory(cfg.GCHeadroomMiB, func(string) string { return "" })
-	g, err := client.DialGRPC(ts.grpcAddr, 1, ts.keys["gateway"])
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(g.Close)
+	ts, g := benchServer(b, "gateway")
 	for _, n := range []int{1, 100} {
 		for _, path := range []string{"echo", "struct", "wire"} {
 			b.Run(fmt.Sprintf("rows=%d/path=%s", n, path), func(b *testing.B) {
@@ -197,4 +186,24 @@ func benchInvoke(b *testing.B, g *client.GRPC, method string, req proto.Message,
 		}
 	}
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// benchServer starts the example's server for a gRPC benchmark as
+// wardenbench runs it (errors logged only, the collector tuned as serve
+// tunes it: rare collections, so that idle workers keep their stacks),
+// and dials it with the test caller's key.
+func benchServer(b *testing.B, caller string) (*testServer, *client.GRPC) {
+	cfg := DefaultConfig()
+	cfg.ShutdownTimeout = 100 * time.Millisecond
+	cfg.LogLevel = "error"
+	ts := startTest(b, cfg, exampleSet(b))
+	gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
+	b.Cleanup(func() { debug.SetGCPercent(gc); debug.SetMemoryLimit(limit) })
+	TuneMemory(cfg.GCHeadroomMiB, func(string) string { return "" })
+	g, err := client.DialGRPC(ts.grpcAddr, 1, ts.keys[caller])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(g.Close)
+	return ts, g
 }

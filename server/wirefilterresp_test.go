@@ -5,17 +5,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime/debug"
 	"slices"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/wardenpdp/warden/bench/client"
 	"github.com/wardenpdp/warden/policy/difftest"
 	"github.com/wardenpdp/warden/policy/engine"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
@@ -402,19 +399,8 @@ func BenchmarkFilterResponseMarshal(b *testing.B) {
 //
 //	go test ./server -run '^$' -bench FilterGRPC -cpu 1 -count 6
 func BenchmarkFilterGRPC(b *testing.B) {
-	cfg := DefaultConfig()
-	cfg.ShutdownTimeout = 100 * time.Millisecond
-	cfg.LogLevel = "error"
-	ts := startTest(b, cfg, exampleSet(b))
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
-	TuneMemory(cfg.GCHeadroomMiB, func(string) string { return "" })
 	// ops: the test callers' one with the filter grant.
-	g, err := client.DialGRPC(ts.grpcAddr, 1, ts.keys["ops"])
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(g.Close)
+	ts, g := benchServer(b, "ops")
 	req := &wardenv1.FilterRequest{
 		Principal: &wardenv1.Principal{Role: "user", SessionVariables: map[string]string{"x-hasura-user-id": "1", "x-hasura-org-id": "1"}},
 		Table:     "articles", Operation: wardenv1.Operation_OPERATION_SELECT,
