@@ -25,15 +25,6 @@ func PredicateToProto(e residual.Expr) (*wardenv1.Predicate, error) {
 	return predicateConv{}.toProto(e)
 }
 
-// unboundPredicateToProto is PredicateToProto(residual.Bind(e, params,
-// values)) without the bound tree, for a template whose binding does not
-// fold (engine.FilterUnbound): each Param operand is read as its value,
-// values[i] of the first params[i] equal to it, where a bound tree holds
-// a residual.Value.
-func unboundPredicateToProto(e residual.Expr, params []residual.Param, values []any) (*wardenv1.Predicate, error) {
-	return predicateConv{params: params, values: values, unbound: true}.toProto(e)
-}
-
 // predicateConv converts residual trees to the API's: bound trees, or
 // (unbound) templates with their values.
 type predicateConv struct {

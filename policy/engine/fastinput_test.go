@@ -100,15 +100,6 @@ func randomValue(rng *rand.Rand, k model.Kind) any {
 	return []string{"draft", "Draft%", "hello", ""}[rng.IntN(4)]
 }
 
-func errorTexts(e InvalidValueErrors) []string {
-	var out []string
-	for _, x := range e {
-		out = append(out, x.Error())
-	}
-	sort.Strings(out)
-	return out
-}
-
 // reference is the plain reading of a row for OPA, the oracle of rowTerm:
 // every value coerced and normalised as its column's type says (related
 // rows through the relationship's target), the result converted by
