@@ -69,3 +69,40 @@ warden_filters_total{kind="conditional",operation="select",role="user",table="pu
 		}
 	}
 }
+
+// A permission's Slot keeps its counters: the counts are those of the
+// lookup by labels, for each server that shares the set, and for labels
+// the slot's counters were not made for.
+func TestObserveCheckThroughSlot(t *testing.T) {
+	slot := &engine.Slot{}
+	rows := []engine.RowResult{{Decision: engine.Allow}, {Decision: engine.Deny}, {Decision: engine.Allow}}
+	m1 := newMetrics(func() float64 { return 0 }, func() string { return "" })
+	m2 := newMetrics(func() float64 { return 0 }, func() string { return "" })
+	for range 3 {
+		for _, m := range []*metrics{m1, m2} {
+			m.observeCheck("public.articles", model.OpSelect, "user", &engine.CheckResult{Rows: rows, Slot: slot}, 0)
+		}
+		m1.observeCheck("public.tags", model.OpSelect, "user", &engine.CheckResult{Rows: rows[:1], Slot: slot}, 0)
+	}
+	m2.observeCheck("public.articles", model.OpSelect, "user", &engine.CheckResult{Rows: rows[1:2], Slot: slot}, 0)
+	head := `
+# HELP warden_decisions_total Row decisions made by Check, by table, operation, role (the policy's roles and admin; any other is \"other\") and decision (allow, deny, needs_data).
+# TYPE warden_decisions_total counter
+`
+	for _, c := range []struct {
+		m    *metrics
+		want string
+	}{{m1, `warden_decisions_total{decision="allow",operation="select",role="user",table="public.articles"} 6
+warden_decisions_total{decision="allow",operation="select",role="user",table="public.tags"} 3
+warden_decisions_total{decision="deny",operation="select",role="user",table="public.articles"} 3
+`}, {m2, `warden_decisions_total{decision="allow",operation="select",role="user",table="public.articles"} 6
+warden_decisions_total{decision="deny",operation="select",role="user",table="public.articles"} 4
+`}} {
+		if err := testutil.CollectAndCompare(c.m.decisions, strings.NewReader(head+c.want)); err != nil {
+			t.Error(err)
+		}
+	}
+	if pc, ok := slot.Load().(*permCounters); !ok || pc.byDecision[engine.Allow].Load() == nil {
+		t.Errorf("the slot holds %v, want the counters it was used for", slot.Load())
+	}
+}

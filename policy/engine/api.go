@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/residual"
@@ -217,7 +218,44 @@ type CheckResult struct {
 	Rows     []RowResult
 	// Presets by column, session variables substituted and coerced.
 	Presets map[string]any
+	// Slot is the deciding permission's (nil when none decided: admin,
+	// or a role without the permission).
+	Slot *Slot
 }
+
+// Slot keeps one value a caller derives from a permission, with the
+// permission: the server's metric counters of it. A result names its
+// permission's Slot, so that the caller finds what it derived without a
+// lookup of its own. The value lives as long as the policy set; a caller
+// that serves several sets or owners must check that a loaded value is
+// its own.
+type Slot struct{ v atomic.Pointer[any] }
+
+// Load returns the value stored, or nil (also for a nil Slot).
+func (s *Slot) Load() any {
+	if s == nil {
+		return nil
+	}
+	if p := s.v.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Store keeps v (a nil Slot keeps nothing).
+func (s *Slot) Store(v any) {
+	if s != nil {
+		s.v.Store(&v)
+	}
+}
+
+// String and Equal leave a Slot out of a result's value, which is its
+// decisions: every Slot prints as "slot", and any two are equal (go-cmp
+// calls Equal).
+func (s *Slot) String() string { return "slot" }
+
+// Equal is true: see String.
+func (s *Slot) Equal(*Slot) bool { return true }
 
 // ErrUnknownTable is returned (wrapped in *UnknownTableError) for a table the
 // policy set does not have.

@@ -44,6 +44,9 @@ func (s *Set) Check(ctx context.Context, in CheckInput) (*CheckResult, error) {
 			return nil, err
 		}
 	}
+	if ok {
+		res.Slot = &pp.slot
+	}
 	if !ok || (pp.perm.BackendOnly && !in.Session.BackendOnly) {
 		reason := fmt.Sprintf("role %s has no %s permission on %s", in.Session.Role, in.Op, in.Table)
 		if ok {

@@ -97,6 +97,8 @@ type prepared struct {
 	// native is the template Check evaluates in Go (native.go); nil when
 	// OPA decides.
 	native *nativeTmpl
+	// slot is what the results the permission decides name (Slot).
+	slot Slot
 }
 
 // Option configures New.
