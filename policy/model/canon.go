@@ -570,6 +570,69 @@ func ValidColumn(t Type, v any) error {
 	return err
 }
 
+// Quick is a type's test of the values a row holds most often, small
+// enough to keep beside a field's name so that a reader of many rows
+// validates most values without reaching the column's Type: Accepts
+// says a value is valid for the type (ValidColumn would return nil);
+// false means ValidColumn decides.
+type Quick struct {
+	kind quickKind
+	bits uint8
+}
+
+type quickKind uint8
+
+const (
+	quickNone    quickKind = iota // nothing accepted quickly
+	quickNull                     // null only
+	quickText                     // null, any string
+	quickBoolean                  // null, a boolean
+	quickInteger                  // null, a double holding an integer of bits
+	quickNumeric                  // null, a double under 2^53
+)
+
+// QuickOf is t's Quick: ValidColumn's first tests, for a type with no
+// canonical form and not spatial.
+func QuickOf(t Type) Quick {
+	if t.Canon != "" || t.Spatial != "" {
+		return Quick{}
+	}
+	switch {
+	case t.Kind == KindText && !t.PadSpace && t.Enum == nil:
+		return Quick{kind: quickText}
+	case t.Kind == KindBoolean:
+		return Quick{kind: quickBoolean}
+	case t.Kind == KindInteger && t.Bits >= 0 && t.Bits <= 64:
+		return Quick{kind: quickInteger, bits: uint8(t.Bits)}
+	case t.Kind == KindNumeric:
+		return Quick{kind: quickNumeric}
+	}
+	return Quick{kind: quickNull}
+}
+
+// Some says q accepts some value: Accepts is worth a call.
+func (q Quick) Some() bool { return q.kind != quickNone }
+
+// Accepts says v is valid for the type q was made of.
+func (q Quick) Accepts(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return q.kind != quickNone
+	case string:
+		return q.kind == quickText
+	case bool:
+		return q.kind == quickBoolean
+	case float64:
+		switch q.kind {
+		case quickInteger:
+			return x == math.Trunc(x) && math.Abs(x) < maxSafeInteger && intFits(int64(x), int(q.bits))
+		case quickNumeric:
+			return math.Abs(x) < maxSafeInteger
+		}
+	}
+	return false
+}
+
 // dateTimeNames are the names ParseText gives parseDateTime.
 var dateTimeNames = [...]string{KindDate: "date", KindTimestamp: "timestamp", KindTimestamptz: "timestamptz"}
 

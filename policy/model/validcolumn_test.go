@@ -29,6 +29,7 @@ func TestValidColumnAsCoerce(t *testing.T) {
 			math.Ldexp(r.Float64()-0.5, r.IntN(1200)-1100)) // numerics of every magnitude, subnormal to beyond 2^53
 	}
 	fast := 0
+	quick := map[quickKind]int{}
 	for _, typ := range types {
 		for _, v := range values {
 			_, want := CoerceColumn(typ, v, false)
@@ -39,9 +40,26 @@ func TestValidColumnAsCoerce(t *testing.T) {
 			if got == nil {
 				fast++
 			}
+			// Quick accepts only what ValidColumn accepts.
+			if QuickOf(typ).Accepts(v) {
+				if got != nil {
+					t.Fatalf("%+v, %#v: Quick accepts what ValidColumn refuses: %v", typ, v, got)
+				}
+				quick[QuickOf(typ).kind]++
+			}
 		}
 	}
 	if fast < 1000 {
 		t.Errorf("only %d values accepted: the comparison says little", fast)
+	}
+	// Each kind of Quick accepts something (null alone for quickNull):
+	// the quick tests are used, not only harmless.
+	for k := quickNull; k <= quickNumeric; k++ {
+		if quick[k] == 0 {
+			t.Errorf("Quick of kind %d accepted no value", k)
+		}
+	}
+	if quick[quickInteger] < 1000 || quick[quickNumeric] < 1000 {
+		t.Errorf("Quick accepted few doubles: %v", quick)
 	}
 }
