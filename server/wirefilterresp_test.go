@@ -26,7 +26,7 @@ func sameWire(t *testing.T, what string, m *wardenv1.FilterResponse) bool {
 	t.Helper()
 	want, wantErr := proto.Marshal(m)
 	prefix := []byte("head")
-	got, ok := marshalFilterResponse(prefix, m)
+	got, ok := marshalFilterResponse(prefix, m, nil)
 	if !ok {
 		if string(got) != "head" {
 			t.Fatalf("%s: declined but wrote %q", what, got)
@@ -308,7 +308,7 @@ func TestFilterResponseWireDeclines(t *testing.T) {
 		"nil all":     {Predicate: &wardenv1.Predicate{Node: &wardenv1.Predicate_All{}}},
 		"struct":      {Predicate: &wardenv1.Predicate{Node: &wardenv1.Predicate_Comparison{Comparison: &wardenv1.Comparison{Right: &wardenv1.Comparison_Value{Value: structpb.NewStructValue(&structpb.Struct{})}}}}},
 	} {
-		if _, ok := marshalFilterResponse(nil, m); ok {
+		if _, ok := marshalFilterResponse(nil, m, nil); ok {
 			t.Errorf("%s: written", name)
 		}
 	}
@@ -344,6 +344,13 @@ func TestCodecMarshalsFilterResponse(t *testing.T) {
 	if _, err := c.Marshal(&wardenv1.FilterResponse{Role: "\xff"}); err == nil {
 		t.Error("a role not in UTF-8 marshalled")
 	}
+	// A response that left its trees out, without them (its node).
+	if _, err := c.Marshal(&wardenv1.FilterResponse{Predicate: treesInWire}); err == nil {
+		t.Error("a response without its trees marshalled")
+	}
+	if _, ok := marshalFilterResponse(nil, &wardenv1.FilterResponse{Predicate: treesInWire}, nil); ok {
+		t.Error("a response without its trees written")
+	}
 }
 
 // BenchmarkFilterResponseMarshal: grpc-go's proto codec against the
@@ -365,7 +372,7 @@ func BenchmarkFilterResponseMarshal(b *testing.B) {
 				Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES},
 			}
 			resp, err := FilterAnswer(ctx, set, req, SessionFromPrincipal(req.GetPrincipal()))
-			if _, ok := marshalFilterResponse(nil, resp); err == nil && ok {
+			if _, ok := marshalFilterResponse(nil, resp, nil); err == nil && ok {
 				// Those the writer takes (presets aside).
 				resps = append(resps, resp)
 			}
