@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -173,47 +175,12 @@ func TestTreeWireAsConv(t *testing.T) {
 // and an answer the writer does not take (presets, an explanation, JSON
 // values) has its trees as messages.
 func TestFilterTreesWireAsProtobuf(t *testing.T) {
-	ctx := context.Background()
 	st := &wireStats{}
-	dialects := []wardenv1.SqlDialect{wardenv1.SqlDialect_SQL_DIALECT_POSTGRES, wardenv1.SqlDialect_SQL_DIALECT_MYSQL, wardenv1.SqlDialect_SQL_DIALECT_SQLITE}
-	extra := []string{"{}", "null", "", "{not valid", "[]", "{\"a\":null}", "{NULL}", "9007199254740993", "1.5", "-0", "1e400", "naïve", "\xff"}
 	for seed := range uint64(60) {
 		lim := difftest.DefaultLimits
 		lim.Database = seed%3 == 1
 		lim.SessionComputed = seed%3 == 2
-		c := difftest.Generate(seed+1, lim)
-		set, err := engine.New(ctx, c.Policy)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := rand.New(rand.NewPCG(seed, 3))
-		for ri, rule := range c.Rules {
-			for si, vars := range c.Sessions[rule.Key()] {
-				for variant := range 3 {
-					v := vars
-					if variant > 0 {
-						// A variable set to a value of another kind, or
-						// malformed.
-						v = map[string]string{}
-						for k, val := range vars {
-							v[k] = val
-							if r.IntN(3) == 0 {
-								v[k] = extra[r.IntN(len(extra))]
-							}
-						}
-					}
-					req := &wardenv1.FilterRequest{
-						Principal: &wardenv1.Principal{Role: rule.Role, SessionVariables: v},
-						Table:     rule.Table.String(), Operation: OperationToProto(rule.Op),
-						Explain: r.IntN(20) == 0,
-					}
-					if (si+variant)%3 != 0 {
-						req.Sql = &wardenv1.SqlOptions{Dialect: dialects[r.IntN(3)]}
-					}
-					compareWire(t, set, req, fmt.Sprintf("seed %d rule %d session %d variant %d", seed+1, ri, si, variant), st)
-				}
-			}
-		}
+		compareWireCase(t, difftest.Generate(seed+1, lim), rand.New(rand.NewPCG(seed, 3)), st)
 	}
 	t.Logf("%+v", *st)
 	if st.taken < 2000 || st.taken < 2*st.declined || st.declined == 0 {
@@ -224,6 +191,60 @@ func TestFilterTreesWireAsProtobuf(t *testing.T) {
 	}
 	if st.other > 0 {
 		t.Errorf("%d nodes of kinds the writer does not take in trees in wire form", st.other)
+	}
+}
+
+// FuzzFilterTreesWire is TestFilterTreesWireAsProtobuf on policy sets
+// the fuzzer's bytes generate.
+//
+//	go test ./server -run - -fuzz FuzzFilterTreesWire
+func FuzzFilterTreesWire(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8}, uint64(1))
+	f.Add([]byte("warden filter trees in wire form"), uint64(8))
+	f.Fuzz(func(t *testing.T, data []byte, seed uint64) {
+		lim := difftest.DefaultLimits
+		lim.Database = seed%2 == 1
+		lim.SessionComputed = seed%3 == 1
+		c := difftest.GenerateFrom(difftest.NewByteSource(data), lim)
+		compareWireCase(t, c, rand.New(rand.NewPCG(seed, 5)), &wireStats{})
+	})
+}
+
+// compareWireCase runs compareWire for every rule of c and each of its
+// sessions, as given and with variables set at random to values of
+// another kind or malformed, with SQL in a random dialect or without, an
+// explanation at times.
+func compareWireCase(t *testing.T, c *difftest.Case, r *rand.Rand, st *wireStats) {
+	t.Helper()
+	set, err := engine.New(context.Background(), c.Policy)
+	if err != nil {
+		t.Fatalf("seed %d: engine.New: %v", c.Seed, err)
+	}
+	dialects := []wardenv1.SqlDialect{wardenv1.SqlDialect_SQL_DIALECT_POSTGRES, wardenv1.SqlDialect_SQL_DIALECT_MYSQL, wardenv1.SqlDialect_SQL_DIALECT_SQLITE}
+	extra := []string{"{}", "null", "", "{not valid", "[]", "{\"a\":null}", "{NULL}", "9007199254740993", "1.5", "-0", "1e400", "naïve", "\xff"}
+	for ri, rule := range c.Rules {
+		for si, vars := range c.Sessions[rule.Key()] {
+			for variant := range 3 {
+				v := vars
+				if variant > 0 {
+					v = maps.Clone(vars)
+					for _, k := range slices.Sorted(maps.Keys(v)) {
+						if r.IntN(3) == 0 {
+							v[k] = extra[r.IntN(len(extra))]
+						}
+					}
+				}
+				req := &wardenv1.FilterRequest{
+					Principal: &wardenv1.Principal{Role: rule.Role, SessionVariables: v},
+					Table:     rule.Table.String(), Operation: OperationToProto(rule.Op),
+					Explain: r.IntN(20) == 0,
+				}
+				if (si+variant)%3 != 0 {
+					req.Sql = &wardenv1.SqlOptions{Dialect: dialects[r.IntN(3)]}
+				}
+				compareWire(t, set, req, fmt.Sprintf("seed %d rule %d session %d variant %d", c.Seed, ri, si, variant), st)
+			}
+		}
 	}
 }
 
