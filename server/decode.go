@@ -47,7 +47,8 @@ type holdingCodec struct {
 	// google.protobuf.Struct (tests and benchmarks compare the two).
 	structRows atomic.Bool
 	// protoResponses turns the FilterResponse writer off: every
-	// response marshalled by protobuf (benchmarks compare the two).
+	// response marshalled by protobuf, its trees built as messages
+	// (benchmarks compare the two).
 	protoResponses atomic.Bool
 }
 

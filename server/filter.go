@@ -40,9 +40,11 @@ func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterR
 	snap := a.s.current()
 	evalCtx, span := tracing.Start(ctx, "warden.evaluate")
 	// Called through the guard (slot), the answer may keep its trees
-	// in their wire form for the codec (wiretrees.go).
+	// in their wire form for the codec (wiretrees.go), unless the codec
+	// leaves every response to protobuf (benchmarks).
 	slot, _ := ctx.Value(decodeSlotKey{}).(*decodeSlot)
-	rn, _, _, err := filterNode(evalCtx, snap.set, req, sess, true, slot != nil)
+	wire := slot != nil && !a.s.codec.protoResponses.Load()
+	rn, _, _, err := filterNode(evalCtx, snap.set, req, sess, true, wire)
 	span.End()
 	if err != nil {
 		return nil, a.s.failFor(ctx, sess, err)

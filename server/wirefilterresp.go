@@ -430,13 +430,21 @@ func refFields(m *wardenv1.ColumnRef) columnFields {
 // sizeColumn is the size of the ColumnRef of c.
 func (w *wireSizes) sizeColumn(c columnFields) int {
 	k := w.open()
-	n := add(strSize(1, c.name), strSize(6, c.function))
-	n = add(n, boolSize(2, c.root)+varintSize(3, uint64(c.kind))+boolSize(4, c.lower)+varintSize(5, uint64(c.padTo)))
-	return w.close(k, n)
+	return w.close(k, c.size())
 }
 
 func (w *wireSizes) appendColumn(b []byte, c columnFields) []byte {
 	w.next()
+	return c.append(b)
+}
+
+// size is the size of the ColumnRef of c (-1: not UTF-8).
+func (c columnFields) size() int {
+	n := add(strSize(1, c.name), strSize(6, c.function))
+	return add(n, boolSize(2, c.root)+varintSize(3, uint64(c.kind))+boolSize(4, c.lower)+varintSize(5, uint64(c.padTo)))
+}
+
+func (c columnFields) append(b []byte) []byte {
 	b = appendStr(b, 1, c.name)
 	b = appendBool(b, 2, c.root)
 	b = appendVarint(b, 3, uint64(c.kind))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -63,7 +64,7 @@ func (t *treeWire) col(i int) []byte {
 func (t *treeWire) write(conv predicateConv, pred, check residual.Expr, conds map[string]residual.Expr, cols []string, plans *answerPlans) bool {
 	w := wireSizesPool.Get().(*wireSizes)
 	defer w.release()
-	pw := planWriter{w: w, c: conv}
+	pw := &planWriter{w: w, c: conv}
 	// Every tree sized, then written in the same order into one buffer.
 	exprs := make([]residual.Expr, 0, 8)
 	nodes := make([]*planNode, 0, 8)
@@ -127,7 +128,7 @@ type planWriter struct {
 	c predicateConv
 }
 
-func (p planWriter) sizePredicate(e residual.Expr, pn *planNode) int {
+func (p *planWriter) sizePredicate(e residual.Expr, pn *planNode) int {
 	k := p.w.open()
 	n := -1
 	switch x := e.(type) {
@@ -142,7 +143,7 @@ func (p planWriter) sizePredicate(e residual.Expr, pn *planNode) int {
 	case residual.Compare:
 		n = msgSize(5, p.sizeComparison(x, pn))
 	case residual.IsNull:
-		n = msgSize(6, p.w.sizeColumn(columnFieldsOf(x.Column)))
+		n = p.sizeColumn(6, x.Column, pn)
 	case residual.In:
 		n = msgSize(7, p.sizeInList(x, pn))
 	case residual.Exists:
@@ -151,7 +152,7 @@ func (p planWriter) sizePredicate(e residual.Expr, pn *planNode) int {
 	return p.w.close(k, n)
 }
 
-func (p planWriter) appendPredicate(b []byte, e residual.Expr, pn *planNode) []byte {
+func (p *planWriter) appendPredicate(b []byte, e residual.Expr, pn *planNode) []byte {
 	w := p.w
 	w.next()
 	switch x := e.(type) {
@@ -168,7 +169,7 @@ func (p planWriter) appendPredicate(b []byte, e residual.Expr, pn *planNode) []b
 	case residual.Compare:
 		return p.appendComparison(w.head(b, 5), x, pn)
 	case residual.IsNull:
-		return w.appendColumn(w.head(b, 6), columnFieldsOf(x.Column))
+		return p.appendColumn(b, 6, x.Column, pn)
 	case residual.In:
 		return p.appendInList(w.head(b, 7), x, pn)
 	case residual.Exists:
@@ -178,7 +179,7 @@ func (p planWriter) appendPredicate(b []byte, e residual.Expr, pn *planNode) []b
 }
 
 // sizeList is the size of the PredicateList of items.
-func (p planWriter) sizeList(items []residual.Expr, pn *planNode) int {
+func (p *planWriter) sizeList(items []residual.Expr, pn *planNode) int {
 	k := p.w.open()
 	n := 0
 	for i, it := range items {
@@ -187,12 +188,28 @@ func (p planWriter) sizeList(items []residual.Expr, pn *planNode) int {
 	return p.w.close(k, n)
 }
 
-func (p planWriter) appendList(b []byte, items []residual.Expr, pn *planNode) []byte {
+func (p *planWriter) appendList(b []byte, items []residual.Expr, pn *planNode) []byte {
 	p.w.next()
 	for i, it := range items {
 		b = p.appendPredicate(p.w.head(b, 1), it, pn.kid(i, len(items)))
 	}
 	return b
+}
+
+// sizeColumn is the size of field num, the ColumnRef of c: written
+// already in the plan when pn has it (planNode.written), else here.
+func (p *planWriter) sizeColumn(num protowire.Number, c residual.Column, pn *planNode) int {
+	if written := pn.written(c); written != nil {
+		return msgSize(num, len(written))
+	}
+	return msgSize(num, p.w.sizeColumn(columnFieldsOf(c)))
+}
+
+func (p *planWriter) appendColumn(b []byte, num protowire.Number, c residual.Column, pn *planNode) []byte {
+	if written := pn.written(c); written != nil {
+		return appendWritten(b, num, written)
+	}
+	return p.w.appendColumn(p.w.head(b, num), columnFieldsOf(c))
 }
 
 // comparisonRight is a Comparison's right side as conv makes it:
@@ -207,7 +224,7 @@ type comparisonRight struct {
 // right is x's right side; ok is false where conv fails (no value), and
 // for a value compared with a JSON column (whose value_json this writer
 // does not write).
-func (p planWriter) right(x residual.Compare, pn *planNode) (r comparisonRight, ok bool) {
+func (p *planWriter) right(x residual.Compare, pn *planNode) (r comparisonRight, ok bool) {
 	if c, isCol := x.Right.(residual.Column); isCol {
 		return comparisonRight{col: c, isCol: true}, true
 	}
@@ -221,16 +238,16 @@ func (p planWriter) right(x residual.Compare, pn *planNode) (r comparisonRight, 
 	return comparisonRight{v: v.V}, x.Left.Kind != model.KindJSONB
 }
 
-func (p planWriter) sizeComparison(x residual.Compare, pn *planNode) int {
+func (p *planWriter) sizeComparison(x residual.Compare, pn *planNode) int {
 	k := p.w.open()
 	r, ok := p.right(x, pn)
 	if !ok {
 		return -1
 	}
-	n := add(varintSize(1, uint64(cmpOpToProto(x.Op))), msgSize(2, p.w.sizeColumn(columnFieldsOf(x.Left))))
+	n := add(varintSize(1, uint64(cmpOpToProto(x.Op))), p.sizeColumn(2, x.Left, pn))
 	switch {
 	case r.isCol:
-		n = add(n, msgSize(3, p.w.sizeColumn(columnFieldsOf(r.col))))
+		n = add(n, p.sizeColumn(3, r.col, pn))
 	case r.isClock:
 		n = add(n, clockSize(r.clock))
 	default:
@@ -239,15 +256,15 @@ func (p planWriter) sizeComparison(x residual.Compare, pn *planNode) int {
 	return p.w.close(k, n)
 }
 
-func (p planWriter) appendComparison(b []byte, x residual.Compare, pn *planNode) []byte {
+func (p *planWriter) appendComparison(b []byte, x residual.Compare, pn *planNode) []byte {
 	w := p.w
 	w.next()
 	r, _ := p.right(x, pn)
 	b = appendVarint(b, 1, uint64(cmpOpToProto(x.Op)))
-	b = w.appendColumn(w.head(b, 2), columnFieldsOf(x.Left))
+	b = p.appendColumn(b, 2, x.Left, pn)
 	switch {
 	case r.isCol:
-		return w.appendColumn(w.head(b, 3), columnFieldsOf(r.col))
+		return p.appendColumn(b, 3, r.col, pn)
 	case r.isClock:
 		return appendClock(b, r.clock)
 	}
@@ -257,31 +274,31 @@ func (p planWriter) appendComparison(b []byte, x residual.Compare, pn *planNode)
 // inItems are an in-list's values: a list (conv's error otherwise), of a
 // column that is not JSON (whose values_json this writer does not
 // write).
-func (p planWriter) inItems(x residual.In, pn *planNode) ([]any, bool) {
+func (p *planWriter) inItems(x residual.In, pn *planNode) ([]any, bool) {
 	v, ok := p.c.value(x.List, pn)
 	items, isList := v.V.([]any)
 	return items, ok && isList && x.Column.Kind != model.KindJSONB
 }
 
-func (p planWriter) sizeInList(x residual.In, pn *planNode) int {
+func (p *planWriter) sizeInList(x residual.In, pn *planNode) int {
 	k := p.w.open()
 	items, ok := p.inItems(x, pn)
 	if !ok {
 		return -1
 	}
-	n := add(msgSize(1, p.w.sizeColumn(columnFieldsOf(x.Column))), msgSize(2, p.sizeValues(items)))
+	n := add(p.sizeColumn(1, x.Column, pn), msgSize(2, p.sizeValues(items)))
 	return p.w.close(k, n)
 }
 
-func (p planWriter) appendInList(b []byte, x residual.In, pn *planNode) []byte {
+func (p *planWriter) appendInList(b []byte, x residual.In, pn *planNode) []byte {
 	w := p.w
 	w.next()
 	items, _ := p.inItems(x, pn)
-	b = w.appendColumn(w.head(b, 1), columnFieldsOf(x.Column))
+	b = p.appendColumn(b, 1, x.Column, pn)
 	return p.appendValues(w.head(b, 2), items)
 }
 
-func (p planWriter) sizeExists(x residual.Exists, pn *planNode) int {
+func (p *planWriter) sizeExists(x residual.Exists, pn *planNode) int {
 	k := p.w.open()
 	table, function := existsNames(x, pn)
 	n := add(strSize(1, table), strSize(2, x.Relationship))
@@ -293,7 +310,7 @@ func (p planWriter) sizeExists(x residual.Exists, pn *planNode) int {
 	return p.w.close(k, n)
 }
 
-func (p planWriter) appendExists(b []byte, x residual.Exists, pn *planNode) []byte {
+func (p *planWriter) appendExists(b []byte, x residual.Exists, pn *planNode) []byte {
 	w := p.w
 	w.next()
 	table, function := existsNames(x, pn)
@@ -308,7 +325,7 @@ func (p planWriter) appendExists(b []byte, x residual.Exists, pn *planNode) []by
 
 // sizeValue is the size of the Value protoValue makes of v, for the
 // values the writer takes: null, a number, text, a bool, a list of them.
-func (p planWriter) sizeValue(v any) int {
+func (p *planWriter) sizeValue(v any) int {
 	k := p.w.open()
 	n := -1
 	switch x := v.(type) {
@@ -330,7 +347,7 @@ func (p planWriter) sizeValue(v any) int {
 	return p.w.close(k, n)
 }
 
-func (p planWriter) appendValue(b []byte, v any) []byte {
+func (p *planWriter) appendValue(b []byte, v any) []byte {
 	p.w.next()
 	switch x := v.(type) {
 	case nil, model.JSONNullValue:
@@ -352,7 +369,7 @@ func (p planWriter) appendValue(b []byte, v any) []byte {
 }
 
 // sizeValues is the size of the ListValue of items.
-func (p planWriter) sizeValues(items []any) int {
+func (p *planWriter) sizeValues(items []any) int {
 	k := p.w.open()
 	n := 0
 	for _, it := range items {
@@ -361,7 +378,7 @@ func (p planWriter) sizeValues(items []any) int {
 	return p.w.close(k, n)
 }
 
-func (p planWriter) appendValues(b []byte, items []any) []byte {
+func (p *planWriter) appendValues(b []byte, items []any) []byte {
 	p.w.next()
 	for _, it := range items {
 		b = p.appendValue(p.w.head(b, 1), it)
