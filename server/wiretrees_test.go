@@ -1,15 +1,19 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"testing"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/wardenpdp/warden/policy/difftest"
@@ -252,7 +256,9 @@ func compareWireCase(t *testing.T, c *difftest.Case, r *rand.Rand, st *wireStats
 // replies with its answer's node, trees in wire form, which the codec
 // writes as FilterAnswer's answer; an interceptor reading the reply as a
 // proto.Message reads it whole; a second answer in the same call (an
-// interceptor calling the handler again) has its trees as messages.
+// interceptor calling the handler again) has its trees as messages. The
+// server's answers over gRPC and through the HTTP gateway are
+// FilterAnswer's.
 func TestFilterReplyThroughTheGuard(t *testing.T) {
 	ts := startTest(t, DefaultConfig(), exampleSet(t))
 	req := &wardenv1.FilterRequest{
@@ -359,4 +365,33 @@ func TestFilterReplyThroughTheGuard(t *testing.T) {
 	same("second answer", sr)
 	written("first answer", first)
 	written("second answer", second)
+
+	got, err := wardenv1.NewAuthorizationServiceClient(ts.conn(t, "ops")).Filter(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("over gRPC", got)
+	body, err := protojson.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hreq, err := http.NewRequest("POST", "http://"+ts.httpAddr+"/v1/filter", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hreq.Header.Set("X-Warden-Api-Key", ts.keys["ops"])
+	hresp, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hresp.Body.Close()
+	js, err := io.ReadAll(hresp.Body)
+	if err != nil || hresp.StatusCode != http.StatusOK {
+		t.Fatalf("gateway: %d %s %v", hresp.StatusCode, js, err)
+	}
+	got = &wardenv1.FilterResponse{}
+	if err := protojson.Unmarshal(js, got); err != nil {
+		t.Fatal(err)
+	}
+	same("through the gateway", got)
 }
