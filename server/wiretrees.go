@@ -19,8 +19,8 @@ import (
 // in their wire form straight from the residual trees and the values,
 // without building the API's tree first: the bytes proto.Marshal writes
 // for the tree predicateConv builds from the same input. Building that
-// tree was a fifth of the Filter handler's time, only for the codec to
-// walk it once more and drop it.
+// tree was nearly a fifth of the Filter handler's CPU (wardenbench's
+// profile), only for the codec to walk it once more and drop it.
 //
 // The answer then leaves its trees out of the FilterResponse and keeps
 // their bytes beside it (filterResponseNode.trees). Only the Filter RPC
@@ -29,10 +29,10 @@ import (
 // binary log and stats handlers see a proto.Message whose trees are put
 // back in (decoded from the bytes) the first time it is read. Anything
 // the writer does not take makes the answer build its trees as before,
-// which also reports any error: a value of a kind it does not write
-// (a map, text not in UTF-8, a number not in canonical form), JSON
-// columns (whose value_json it does not write), node kinds other than
-// those of the response writer (wirefilterresp.go).
+// which also reports any error conv reports: a value it does not write
+// (a map, text not in UTF-8, a Go type other than JSON's), a JSON
+// column's comparison or in-list (value_json), node kinds other than
+// the response writer's (wirefilterresp.go), a Param without a value.
 
 // treesInWire stands for the predicate of a response that leaves its
 // trees out, so that such a response is never written without them: the
