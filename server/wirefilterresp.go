@@ -33,13 +33,12 @@ type wireSizes struct {
 
 var wireSizesPool = sync.Pool{New: func() any { return &wireSizes{s: make([]int, 0, 64)} }}
 
-// marshalFilterResponse appends m's wire form to b, with trees in
-// place of the trees m leaves out (nil: none, see treeWire); ok is false
-// when the writer does not take m (b is then returned as it was).
-func marshalFilterResponse(b []byte, m *wardenv1.FilterResponse, trees *treeWire) (out []byte, ok bool) {
+// marshalFilterResponse appends m's wire form to b; ok is false when the
+// writer does not take m (b is then returned as it was).
+func marshalFilterResponse(b []byte, m *wardenv1.FilterResponse) (out []byte, ok bool) {
 	w := wireSizesPool.Get().(*wireSizes)
 	defer w.release()
-	n := w.sizeFilterResponse(m, trees)
+	n := w.sizeFilterResponse(m, nil)
 	if n < 0 {
 		return b, false
 	}
@@ -48,7 +47,7 @@ func marshalFilterResponse(b []byte, m *wardenv1.FilterResponse, trees *treeWire
 		copy(nb, b)
 		b = nb
 	}
-	return w.appendFilterResponse(b, m, trees), true
+	return w.appendFilterResponse(b, m, nil), true
 }
 
 func (w *wireSizes) release() {

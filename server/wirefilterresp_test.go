@@ -26,7 +26,7 @@ func sameWire(t *testing.T, what string, m *wardenv1.FilterResponse) bool {
 	t.Helper()
 	want, wantErr := proto.Marshal(m)
 	prefix := []byte("head")
-	got, ok := marshalFilterResponse(prefix, m, nil)
+	got, ok := marshalFilterResponse(prefix, m)
 	if !ok {
 		if string(got) != "head" {
 			t.Fatalf("%s: declined but wrote %q", what, got)
@@ -308,7 +308,7 @@ func TestFilterResponseWireDeclines(t *testing.T) {
 		"nil all":     {Predicate: &wardenv1.Predicate{Node: &wardenv1.Predicate_All{}}},
 		"struct":      {Predicate: &wardenv1.Predicate{Node: &wardenv1.Predicate_Comparison{Comparison: &wardenv1.Comparison{Right: &wardenv1.Comparison_Value{Value: structpb.NewStructValue(&structpb.Struct{})}}}}},
 	} {
-		if _, ok := marshalFilterResponse(nil, m, nil); ok {
+		if _, ok := marshalFilterResponse(nil, m); ok {
 			t.Errorf("%s: written", name)
 		}
 	}
@@ -348,7 +348,7 @@ func TestCodecMarshalsFilterResponse(t *testing.T) {
 	if _, err := c.Marshal(&wardenv1.FilterResponse{Predicate: treesInWire}); err == nil {
 		t.Error("a response without its trees marshalled")
 	}
-	if _, ok := marshalFilterResponse(nil, &wardenv1.FilterResponse{Predicate: treesInWire}, nil); ok {
+	if _, ok := marshalFilterResponse(nil, &wardenv1.FilterResponse{Predicate: treesInWire}); ok {
 		t.Error("a response without its trees written")
 	}
 }
@@ -372,7 +372,7 @@ func BenchmarkFilterResponseMarshal(b *testing.B) {
 				Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES},
 			}
 			resp, err := FilterAnswer(ctx, set, req, SessionFromPrincipal(req.GetPrincipal()))
-			if _, ok := marshalFilterResponse(nil, resp, nil); err == nil && ok {
+			if _, ok := marshalFilterResponse(nil, resp); err == nil && ok {
 				// Those the writer takes (presets aside).
 				resps = append(resps, resp)
 			}
@@ -476,9 +476,32 @@ func BenchmarkFilterPath(b *testing.B) {
 		Table:     "articles", Operation: wardenv1.Operation_OPERATION_SELECT,
 		Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES},
 	}
+	filter := guardedFilter(b, ts, req)
+	call := func() {
+		resp, err := filter(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := ts.srv.codec.Marshal(resp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data.Free()
+	}
+	call()
+	b.ReportAllocs()
+	for b.Loop() {
+		call()
+	}
+}
+
+// guardedFilter calls ts's Filter with req as its gRPC servers run it,
+// without transport: the guarded handler, the request decoded from its
+// bytes by the codec, the ops caller, interceptor (nil: none).
+func guardedFilter(t testing.TB, ts *testServer, req proto.Message) func(interceptor grpc.UnaryServerInterceptor) (any, error) {
 	wire, err := proto.Marshal(req)
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
 	codec := ts.srv.codec
 	var handler grpc.MethodHandler
@@ -490,20 +513,7 @@ func BenchmarkFilterPath(b *testing.B) {
 	impl := ts.srv.services[wardenv1.AuthorizationService_ServiceDesc.ServiceName]
 	ctx := callerauth.NewContext(context.Background(), &callerauth.Caller{ID: "ops", Level: callerauth.LevelAdmin})
 	dec := func(m any) error { return codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(wire)}, m) }
-	call := func() {
-		resp, err := handler(impl, ctx, dec, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		data, err := codec.Marshal(resp)
-		if err != nil {
-			b.Fatal(err)
-		}
-		data.Free()
-	}
-	call()
-	b.ReportAllocs()
-	for b.Loop() {
-		call()
+	return func(interceptor grpc.UnaryServerInterceptor) (any, error) {
+		return handler(impl, ctx, dec, interceptor)
 	}
 }

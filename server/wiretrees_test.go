@@ -12,14 +12,12 @@ import (
 	"testing"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/wardenpdp/warden/policy/difftest"
 	"github.com/wardenpdp/warden/policy/engine"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
-	"github.com/wardenpdp/warden/server/callerauth"
 )
 
 // wireStats counts the answers compareWire compared: with their trees in
@@ -270,20 +268,8 @@ func TestFilterReplyThroughTheGuard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wire, err := proto.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
 	codec := ts.srv.codec
-	var handler grpc.MethodHandler
-	for _, m := range wardenv1.AuthorizationService_ServiceDesc.Methods {
-		if m.MethodName == "Filter" {
-			handler = guardRegistrar{codec: codec}.guard(m.Handler)
-		}
-	}
-	impl := ts.srv.services[wardenv1.AuthorizationService_ServiceDesc.ServiceName]
-	ctx := callerauth.NewContext(context.Background(), &callerauth.Caller{ID: "ops", Level: callerauth.LevelAdmin})
-	dec := func(m any) error { return codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(wire)}, m) }
+	filter := guardedFilter(t, ts, req)
 	same := func(what string, m proto.Message) {
 		t.Helper()
 		got := proto.Clone(m).(*wardenv1.FilterResponse)
@@ -306,7 +292,7 @@ func TestFilterReplyThroughTheGuard(t *testing.T) {
 		same(what+" as written", got)
 	}
 
-	reply, err := handler(impl, ctx, dec, nil)
+	reply, err := filter(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +318,7 @@ func TestFilterReplyThroughTheGuard(t *testing.T) {
 		}
 		return resp, err
 	}
-	if reply, err = handler(impl, ctx, dec, reader); err != nil {
+	if reply, err = filter(reader); err != nil {
 		t.Fatal(err)
 	}
 	if reply.(*filterResponseNode).hollow() {
@@ -350,7 +336,7 @@ func TestFilterReplyThroughTheGuard(t *testing.T) {
 		}
 		return h(ctx, req)
 	}
-	second, err := handler(impl, ctx, dec, twice)
+	second, err := filter(twice)
 	if err != nil {
 		t.Fatal(err)
 	}
