@@ -71,7 +71,7 @@ func (c *holdingCodec) Name() string { return protocodec.Name }
 
 // Marshal marshals as grpc-go's proto codec does; a FilterResponse the
 // wire writer takes (wirefilterresp.go) without protobuf's reflection,
-// into a buffer of the same kind: the same bytes.
+// into a pooled buffer (marshalFilterWire): the same bytes.
 func (c *holdingCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if n, ok := v.(*filterResponseNode); ok && n != nil {
 		// The Filter handler's reply (guard), which may hold its trees
@@ -94,21 +94,17 @@ func (c *holdingCodec) Marshal(v any) (mem.BufferSlice, error) {
 }
 
 // marshalFilterWire is m's wire form, with trees in place of the trees
-// m leaves out (nil: none), as grpc-go's proto codec buffers it; ok is
-// false when the wire writer does not take m.
+// m leaves out (nil: none), in a buffer of grpc-go's pool, which grpc-go
+// frees once it has written the message: also below the size grpc-go's
+// proto codec pools from, a small response's buffer and its wrapper
+// were two of the Filter call's allocations. ok is false when the wire
+// writer does not take m.
 func marshalFilterWire(m *wardenv1.FilterResponse, trees *treeWire) (mem.BufferSlice, bool) {
 	w := wireSizesPool.Get().(*wireSizes)
 	defer w.release()
 	n := w.sizeFilterResponse(m, trees)
 	if n < 0 {
 		return nil, false
-	}
-	if mem.IsBelowBufferPoolingThreshold(n) {
-		b := w.appendFilterResponse(make([]byte, 0, n), m, trees)
-		if len(b) != n {
-			return nil, false
-		}
-		return mem.BufferSlice{mem.SliceBuffer(b)}, true
 	}
 	pool := mem.DefaultBufferPool()
 	buf := pool.Get(n)
