@@ -47,15 +47,20 @@ type holdingCodec struct {
 	// google.protobuf.Struct (tests and benchmarks compare the two).
 	structRows atomic.Bool
 	// protoResponses turns the FilterResponse writer off: every
-	// response marshalled by protobuf (benchmarks compare the two).
+	// response marshalled by protobuf, its trees built as messages
+	// (benchmarks compare the two).
 	protoResponses atomic.Bool
 }
 
 // decodeSlot is what decoding one unary request leaves to the rest of
 // its call: a held failure, or the rows the codec decoded from the wire.
+// The Filter handler leaves in filter its answer when the response
+// leaves its trees out (wiretrees.go): the guard replies with it, for
+// the codec to write the trees, rather than with the response.
 type decodeSlot struct {
-	err  error
-	rows *wireRows
+	err    error
+	rows   *wireRows
+	filter atomic.Pointer[filterResponseNode]
 }
 
 func newHoldingCodec(caps RequestCaps) *holdingCodec {
@@ -66,35 +71,44 @@ func (c *holdingCodec) Name() string { return protocodec.Name }
 
 // Marshal marshals as grpc-go's proto codec does; a FilterResponse the
 // wire writer takes (wirefilterresp.go) without protobuf's reflection,
-// into a buffer of the same kind: the same bytes.
+// into a pooled buffer (marshalFilterWire): the same bytes.
 func (c *holdingCodec) Marshal(v any) (mem.BufferSlice, error) {
-	if m, ok := v.(*wardenv1.FilterResponse); ok && m != nil && !c.protoResponses.Load() {
-		if data, ok := marshalFilterWire(m); ok {
-			return data, nil
+	if n, ok := v.(*filterResponseNode); ok && n != nil {
+		// The Filter handler's reply (guard), which may hold its trees
+		// in their wire form.
+		return n.marshal(c)
+	}
+	if m, ok := v.(*wardenv1.FilterResponse); ok && m != nil {
+		if m.Predicate == treesInWire {
+			// Its trees are in its node, which did not reach the codec:
+			// never sent without them.
+			return nil, errors.New("internal error: a filter answer without its trees")
+		}
+		if !c.protoResponses.Load() {
+			if data, ok := marshalFilterWire(m, nil); ok {
+				return data, nil
+			}
 		}
 	}
 	return c.base.Marshal(v)
 }
 
-// marshalFilterWire is m's wire form as grpc-go's proto codec buffers
-// it; ok is false when the wire writer does not take m.
-func marshalFilterWire(m *wardenv1.FilterResponse) (mem.BufferSlice, bool) {
+// marshalFilterWire is m's wire form, with trees in place of the trees
+// m leaves out (nil: none), in a buffer of grpc-go's pool, which grpc-go
+// frees once it has written the message: also below the size grpc-go's
+// proto codec pools from, a small response's buffer and its wrapper
+// were two of the Filter call's allocations. ok is false when the wire
+// writer does not take m.
+func marshalFilterWire(m *wardenv1.FilterResponse, trees *treeWire) (mem.BufferSlice, bool) {
 	w := wireSizesPool.Get().(*wireSizes)
 	defer w.release()
-	n := w.sizeFilterResponse(m)
+	n := w.sizeFilterResponse(m, trees)
 	if n < 0 {
 		return nil, false
 	}
-	if mem.IsBelowBufferPoolingThreshold(n) {
-		b := w.appendFilterResponse(make([]byte, 0, n), m)
-		if len(b) != n {
-			return nil, false
-		}
-		return mem.BufferSlice{mem.SliceBuffer(b)}, true
-	}
 	pool := mem.DefaultBufferPool()
 	buf := pool.Get(n)
-	b := w.appendFilterResponse((*buf)[:0], m)
+	b := w.appendFilterResponse((*buf)[:0], m, trees)
 	if len(b) != n || cap(b) != cap(*buf) {
 		pool.Put(buf)
 		return nil, false
@@ -196,7 +210,11 @@ func (g guardRegistrar) guard(h grpc.MethodHandler) grpc.MethodHandler {
 				if slot.err != nil {
 					return nil, decodeStatus(slot.err)
 				}
-				return handler(ctx, req)
+				resp, err := handler(ctx, req)
+				if n := slot.filter.Load(); n != nil && resp == any(&n.resp) {
+					return n, err
+				}
+				return resp, err
 			}
 			if interceptor == nil {
 				return checked(ctx, req)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -38,11 +39,17 @@ func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterR
 	}
 	snap := a.s.current()
 	evalCtx, span := tracing.Start(ctx, "warden.evaluate")
-	resp, err := FilterAnswer(evalCtx, snap.set, req, sess)
+	// Called through the guard (slot), the answer may keep its trees
+	// in their wire form for the codec (wiretrees.go), unless the codec
+	// leaves every response to protobuf (benchmarks).
+	slot, _ := ctx.Value(decodeSlotKey{}).(*decodeSlot)
+	wire := slot != nil && !a.s.codec.protoResponses.Load()
+	rn, _, _, err := filterNode(evalCtx, snap.set, req, sess, true, wire)
 	span.End()
 	if err != nil {
 		return nil, a.s.failFor(ctx, sess, err)
 	}
+	resp := &rn.resp
 	// The table as the request names it (a function, not its table),
 	// written as the rest of the API writes names.
 	table := req.GetTable()
@@ -59,6 +66,14 @@ func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterR
 			"warden.table", req.GetTable(),
 			"warden.filter_kind", resp.GetKind().String(),
 		})
+	}
+	// The guard replies with rn for resp, the one answer of the call
+	// that left its trees out (see decodeSlot.filter); any other has
+	// them put back.
+	if rn.hollow() && !slot.filter.CompareAndSwap(nil, rn) {
+		if err := rn.materialize(); err != nil {
+			return nil, a.s.failFor(ctx, sess, err)
+		}
 	}
 	return resp, nil
 }
@@ -95,6 +110,17 @@ func FilterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 // and the values, and the result returned may then have no Predicate,
 // Check or ColumnConditions (FilterResult.Bind fills them).
 func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequest, sess engine.Session, deferBind bool) (*wardenv1.FilterResponse, *engine.FilterResult, model.TableName, error) {
+	rn, res, table, err := filterNode(ctx, set, req, sess, deferBind, false)
+	if err != nil {
+		return nil, nil, table, err
+	}
+	return &rn.resp, res, table, nil
+}
+
+// filterNode is filterAnswer, the response in its filterResponseNode.
+// With wire, the response may leave its trees out, written in their wire
+// form in the node instead (wiretrees.go): for the codec only.
+func filterNode(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequest, sess engine.Session, deferBind, wire bool) (*filterResponseNode, *engine.FilterResult, model.TableName, error) {
 	table, err := model.ParseTableName(req.GetTable())
 	if err != nil {
 		return nil, nil, table, withDetails(codes.InvalidArgument, "invalid table", badField("table", err.Error()))
@@ -121,17 +147,33 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	if opts != nil && opts.Alias == "" && table.Schema == model.NativeSchema {
 		opts.Alias = table.Name
 	}
+	// The columns sorted once per template when planned: the same as
+	// sortedKeys(conds) when they are as many and each is one of conds'
+	// (checked below, an error otherwise: never a column condition
+	// dropped).
+	cols := plans.sortedCols()
+	if plans == nil || len(cols) != len(conds) {
+		cols = sortedKeys(conds)
+	}
 	// The response with room for its limit: one allocation.
 	rn := &filterResponseNode{}
 	resp := &rn.resp
 	resp.Kind, resp.Revision, resp.Role, resp.Reason = filterKindToProto(res.Kind), res.Revision, res.Role, res.Reason
 	resp.Columns, resp.ComputedFields, resp.AllowAggregations = res.Columns, res.ComputedFields, res.AllowAggregations
-	if resp.Predicate, err = conv.tree(pred, plans.predPlan()); err != nil {
-		return nil, nil, table, err
-	}
-	if check != nil {
-		if resp.Check, err = conv.tree(check, plans.checkPlan()); err != nil {
+	// The trees in their wire form when the codec's writer will write
+	// the response (it leaves presets and explanations to protobuf);
+	// else, or when the writer does not take them, as messages.
+	inWire := wire && len(res.Presets) == 0 && !req.GetExplain() && rn.trees.write(conv, pred, check, conds, cols, plans)
+	if inWire {
+		resp.Predicate = treesInWire
+	} else {
+		if resp.Predicate, err = conv.tree(pred, plans.predPlan()); err != nil {
 			return nil, nil, table, err
+		}
+		if check != nil {
+			if resp.Check, err = conv.tree(check, plans.checkPlan()); err != nil {
+				return nil, nil, table, err
+			}
 		}
 	}
 	if res.Limit != nil {
@@ -147,28 +189,22 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	if req.GetExplain() {
 		resp.Explanation = filterExplanation(set, table, op, sess, res)
 	}
-	// The columns sorted once per template when planned: the same as
-	// sortedKeys(conds) when they are as many and each is one of conds'
-	// (checked below, an error otherwise: never a column condition
-	// dropped).
-	cols := plans.sortedCols()
-	if plans == nil || len(cols) != len(conds) {
-		cols = sortedKeys(conds)
-	}
 	if len(cols) > 0 {
 		cc := make([]wardenv1.ColumnCondition, len(cols))
 		resp.ColumnConditions = make([]*wardenv1.ColumnCondition, len(cols))
 		for i, col := range cols {
+			cc[i].Column = col
+			resp.ColumnConditions[i] = &cc[i]
+			if inWire {
+				continue
+			}
 			cond, ok := conds[col]
 			if !ok {
 				return nil, nil, table, fmt.Errorf("internal error: no condition for column %q", col)
 			}
-			p, err := conv.tree(cond, plans.colPlan(col))
-			if err != nil {
+			if cc[i].Predicate, err = conv.tree(cond, plans.colPlan(col)); err != nil {
 				return nil, nil, table, err
 			}
-			cc[i].Column, cc[i].Predicate = col, p
-			resp.ColumnConditions[i] = &cc[i]
 		}
 	}
 	if opts != nil {
@@ -180,13 +216,18 @@ func filterAnswer(ctx context.Context, set *engine.Set, req *wardenv1.FilterRequ
 	if resp.DecisionId, err = NewDecisionID(); err != nil {
 		return nil, nil, table, err
 	}
-	return resp, res, table, nil
+	return rn, res, table, nil
 }
 
-// filterResponseNode is a FilterResponse and its limit.
+// filterResponseNode is a FilterResponse and its limit, and the
+// response's trees in their wire form when it leaves them out
+// (wiretrees.go).
 type filterResponseNode struct {
 	resp  wardenv1.FilterResponse
 	limit int32
+	// mu guards trees, and the response's trees materialize puts back.
+	mu    sync.Mutex
+	trees treeWire
 }
 
 // answerTrees returns the trees a Filter answer is made from: the bound

@@ -32,6 +32,9 @@ type templateStats struct {
 	// those with SQL from the template too; deferredBound: those whose
 	// SQL was not templated, rendered after FilterResult.Bind.
 	deferred, deferredSQL, deferredBound int
+	// wire: the Filter RPC's answers compared with their trees in wire
+	// form (compareWire).
+	wire wireStats
 }
 
 func newTemplateStats() *templateStats {
@@ -87,6 +90,10 @@ func TestFilterSQLTemplateMatchesBound(t *testing.T) {
 		t.Errorf("only %d templated answers with = ANY", st.in)
 	}
 	t.Logf("deferred binding: %d answers, %d with SQL from the template, %d with SQL bound after all", st.deferred, st.deferredSQL, st.deferredBound)
+	t.Logf("trees in wire form: %+v", st.wire)
+	if st.wire.taken*2 < total {
+		t.Errorf("trees in wire form for %d of %d answers, want most", st.wire.taken, total)
+	}
 	if d := st.deferredSQL + st.deferredBound; d*2 < total || st.deferredSQL*2 < total || st.deferredBound == 0 {
 		t.Errorf("deferred binding taken for %d (%d, %d) of %d answers, want most, and some bound after all", st.deferred, st.deferredSQL, st.deferredBound, total)
 	}
@@ -235,7 +242,8 @@ func compareTemplateRequest(t *testing.T, set *engine.Set, req *wardenv1.FilterR
 // deferBind: the API's trees from the template and its values, no
 // binding), with and without its SQL options, and fails t when an answer
 // differs from the bound path's (want, wantErr: filterAnswer without
-// deferBind) in anything but the decision id.
+// deferBind) in anything but the decision id, or when the answer with
+// its trees in wire form differs (compareWire).
 func compareDeferred(t *testing.T, set *engine.Set, req *wardenv1.FilterRequest, want *wardenv1.FilterResponse, wantErr error, what string, st *templateStats) {
 	t.Helper()
 	ctx := context.Background()
@@ -259,6 +267,8 @@ func compareDeferred(t *testing.T, set *engine.Set, req *wardenv1.FilterRequest,
 	// Without SQL: nothing binds, the result keeps its trees unbound.
 	noSQL := proto.Clone(req).(*wardenv1.FilterRequest)
 	noSQL.Sql = nil
+	compareWire(t, set, noSQL, what+" without SQL", &st.wire)
+	compareWire(t, set, req, what, &st.wire)
 	wantNoSQL, _, _, wantNoSQLErr := filterAnswer(ctx, set, noSQL, sess, false)
 	got, res, _, err := filterAnswer(ctx, set, noSQL, sess, true)
 	deferred := err == nil && res.Predicate == nil

@@ -231,14 +231,7 @@ func (c predicateConv) conv(e residual.Expr, pn *planNode) (*wardenv1.Predicate,
 		n := &existsNode{}
 		ex := &n.ex
 		ex.Relationship, ex.Where = x.Relationship, where
-		if pn != nil && pn.strings {
-			ex.Table, ex.Function = pn.table, pn.function
-		} else {
-			ex.Table = x.Table.String()
-			if x.Function != nil {
-				ex.Function = x.Function.Function.String()
-			}
-		}
+		ex.Table, ex.Function = existsNames(x, pn)
 		if len(x.On) > 0 {
 			pairs := make([]wardenv1.ColumnPair, len(x.On))
 			ex.On = make([]*wardenv1.ColumnPair, len(x.On))
@@ -252,6 +245,18 @@ func (c predicateConv) conv(e residual.Expr, pn *planNode) (*wardenv1.Predicate,
 		return &n.p, nil
 	}
 	return nil, fmt.Errorf("unexpected predicate node %T", e)
+}
+
+// existsNames are an Exists' table and function ("" for none): from the
+// plan when it has them.
+func existsNames(x residual.Exists, pn *planNode) (table, function string) {
+	if pn != nil && pn.strings {
+		return pn.table, pn.function
+	}
+	if x.Function != nil {
+		function = x.Function.Function.String()
+	}
+	return x.Table.String(), function
 }
 
 // The nodes of the tree PredicateToProto builds most often, each made
@@ -328,9 +333,14 @@ func (n *inNode) fill(v any) error {
 type columnNode struct{ ref wardenv1.ColumnRef }
 
 func (n *columnNode) set(c residual.Column) *wardenv1.ColumnRef {
-	r := &n.ref
-	r.Name, r.Root, r.Kind, r.Lower, r.PadTo, r.Function = c.Name, c.Root, kindToProto(c.Kind), c.Lower, uint32(max(c.Pad, 0)), c.Function
+	r, f := &n.ref, columnFieldsOf(c)
+	r.Name, r.Root, r.Kind, r.Lower, r.PadTo, r.Function = f.name, f.root, f.kind, f.lower, f.padTo, f.function
 	return r
+}
+
+// columnFieldsOf are the fields of c's ColumnRef.
+func columnFieldsOf(c residual.Column) columnFields {
+	return columnFields{name: c.Name, function: c.Function, root: c.Root, lower: c.Lower, kind: kindToProto(c.Kind), padTo: uint32(max(c.Pad, 0))}
 }
 
 // valueNode is a protobuf Value: a number, string or bool in place, any
@@ -367,7 +377,7 @@ func (n *valueNode) of(v any) (*structpb.Value, error) {
 }
 
 func columnRef(c residual.Column) *wardenv1.ColumnRef {
-	return &wardenv1.ColumnRef{Name: c.Name, Root: c.Root, Kind: kindToProto(c.Kind), Lower: c.Lower, PadTo: uint32(max(c.Pad, 0)), Function: c.Function}
+	return (&columnNode{}).set(c)
 }
 
 func kindToProto(k model.Kind) wardenv1.ColumnKind {
@@ -472,17 +482,11 @@ func protoValue(v any) (*structpb.Value, error) {
 		// json_null_presets tell it apart.
 		return structpb.NewNullValue(), nil
 	case json.Number:
-		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			if i > -maxExact && i < maxExact {
-				return structpb.NewNumberValue(float64(i)), nil
-			}
-			return structpb.NewStringValue(string(x)), nil
-		}
-		f, err := strconv.ParseFloat(string(x), 64)
-		if err == nil && !math.IsInf(f, 0) && strconv.FormatFloat(f, 'g', -1, 64) == string(x) {
+		f, s, isNum := protoNumber(x)
+		if isNum {
 			return structpb.NewNumberValue(f), nil
 		}
-		return structpb.NewStringValue(string(x)), nil
+		return structpb.NewStringValue(s), nil
 	case []any:
 		l, err := protoList(x)
 		if err != nil {
@@ -506,6 +510,22 @@ func protoValue(v any) (*structpb.Value, error) {
 		return structpb.NewStructValue(s), nil
 	}
 	return structpb.NewValue(v)
+}
+
+// protoNumber is a number as a protobuf Value holds it: a double
+// (isNum) when one holds it exactly, else its decimal text.
+func protoNumber(x json.Number) (f float64, s string, isNum bool) {
+	if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+		if i > -maxExact && i < maxExact {
+			return float64(i), "", true
+		}
+		return 0, string(x), false
+	}
+	f, err := strconv.ParseFloat(string(x), 64)
+	if err == nil && !math.IsInf(f, 0) && strconv.FormatFloat(f, 'g', -1, 64) == string(x) {
+		return f, "", true
+	}
+	return 0, string(x), false
 }
 
 func protoList(v any) (*structpb.ListValue, error) {

@@ -33,6 +33,31 @@ type planNode struct {
 	// Function.Function.String() ("" without a function).
 	strings         bool
 	table, function string
+	// column and other are the node's column (Compare's Left, In's and
+	// IsNull's Column) and Compare's Right when a column, in wire form
+	// for planWriter (wiretrees.go).
+	column, other writtenColumn
+}
+
+// writtenColumn is a column's ColumnRef in wire form (without tag and
+// length); wire is nil for none, or a column not in UTF-8.
+type writtenColumn struct {
+	of   residual.Column
+	wire []byte
+}
+
+// written is the wire form of c, the node's column or other; nil when pn
+// (nil: no plan) has neither equal to c.
+func (pn *planNode) written(c residual.Column) []byte {
+	switch {
+	case pn == nil:
+		return nil
+	case pn.column.wire != nil && pn.column.of == c:
+		return pn.column.wire
+	case pn.other.wire != nil && pn.other.of == c:
+		return pn.other.wire
+	}
+	return nil
 }
 
 // kid is the plan of the i-th of n children: nil (no plan) when pn is
@@ -79,8 +104,15 @@ func (t *treePlan) node(e residual.Expr, params []residual.Param) *planNode {
 		}
 	case residual.Compare:
 		t.compares++
+		pn.column = columnWire(x.Left)
+		if c, ok := x.Right.(residual.Column); ok {
+			pn.other = columnWire(c)
+		}
 	case residual.In:
 		t.ins++
+		pn.column = columnWire(x.Column)
+	case residual.IsNull:
+		pn.column = columnWire(x.Column)
 	}
 	if p, ok := residual.ParamOperand(e); ok {
 		for i := range params {
@@ -91,6 +123,17 @@ func (t *treePlan) node(e residual.Expr, params []residual.Param) *planNode {
 		}
 	}
 	return pn
+}
+
+// columnWire is c's ColumnRef in wire form (nil when not UTF-8: never
+// written).
+func columnWire(c residual.Column) writtenColumn {
+	f := columnFieldsOf(c)
+	n := f.size()
+	if n < 0 {
+		return writtenColumn{}
+	}
+	return writtenColumn{of: c, wire: f.append(make([]byte, 0, n))}
 }
 
 // answerPlans are the plans of a permission's template trees: its

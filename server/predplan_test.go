@@ -23,6 +23,41 @@ import (
 // values shorter than the params.
 func TestTreePlanAsSearch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
+	converted, refused := 0, 0
+	for i := range 5000 {
+		e, params, values := randomTemplate(rng)
+		search := predicateConv{params: params, values: values, unbound: true}
+		want, wantErr := search.toProto(e)
+		plan := planTree(e, params)
+		got, err := search.tree(e, plan)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("case %d: %#v with %v = %v: error %v, searching %v", i, e, params, values, err, wantErr)
+		}
+		if err != nil {
+			refused++
+			continue
+		}
+		converted++
+		if !proto.Equal(got, want) {
+			t.Fatalf("case %d: %#v:\n planned %v\nsearched %v", i, e, got, want)
+		}
+		gb, err1 := proto.MarshalOptions{Deterministic: true}.Marshal(got)
+		wb, err2 := proto.MarshalOptions{Deterministic: true}.Marshal(want)
+		if (err1 != nil) != (err2 != nil) || string(gb) != string(wb) {
+			t.Fatalf("case %d: the wire bytes differ (%v, %v)", i, err1, err2)
+		}
+	}
+	if converted < 1000 || refused < 1000 {
+		t.Fatalf("%d trees converted, %d refused: the generator no longer covers both", converted, refused)
+	}
+}
+
+// randomTemplate is a random template tree of every node kind
+// predicateConv reads a value for, with params (repeated, some absent
+// from the tree) and their values (fewer than the params at times): of
+// every kind a session gives, a clock word, a pattern, a map, text not in
+// UTF-8.
+func randomTemplate(rng *rand.Rand) (e residual.Expr, params []residual.Param, values []any) {
 	pool := []residual.Param{
 		{Name: "x-hasura-user-id", Kind: model.KindInteger},
 		{Name: "x-hasura-user-id", Kind: model.KindText},
@@ -93,49 +128,24 @@ func TestTreePlanAsSearch(t *testing.T) {
 		}
 		return residual.Compare{Op: residual.Eq, Left: col(), Right: operand()}
 	}
-	converted, refused := 0, 0
-	for i := range 5000 {
-		e := gen(0)
-		params := make([]residual.Param, rng.IntN(len(pool)+2))
-		for j := range params {
-			params[j] = pool[rng.IntN(len(pool))]
-		}
-		values := make([]any, max(0, len(params)-rng.IntN(3)))
-		for j := range values {
-			switch params[j].Kind {
-			case model.KindInteger:
-				values[j] = []any{json.Number(fmt.Sprint(rng.IntN(100)))}[0]
-				if params[j].Array {
-					values[j] = []any{json.Number("1"), json.Number(fmt.Sprint(rng.IntN(100)))}
-				}
-			default:
-				values[j] = scalars[rng.IntN(len(scalars))]
+	e = gen(0)
+	params = make([]residual.Param, rng.IntN(len(pool)+2))
+	for j := range params {
+		params[j] = pool[rng.IntN(len(pool))]
+	}
+	values = make([]any, max(0, len(params)-rng.IntN(3)))
+	for j := range values {
+		switch params[j].Kind {
+		case model.KindInteger:
+			values[j] = []any{json.Number(fmt.Sprint(rng.IntN(100)))}[0]
+			if params[j].Array {
+				values[j] = []any{json.Number("1"), json.Number(fmt.Sprint(rng.IntN(100)))}
 			}
-		}
-		search := predicateConv{params: params, values: values, unbound: true}
-		want, wantErr := search.toProto(e)
-		plan := planTree(e, params)
-		got, err := search.tree(e, plan)
-		if (err != nil) != (wantErr != nil) {
-			t.Fatalf("case %d: %#v with %v = %v: error %v, searching %v", i, e, params, values, err, wantErr)
-		}
-		if err != nil {
-			refused++
-			continue
-		}
-		converted++
-		if !proto.Equal(got, want) {
-			t.Fatalf("case %d: %#v:\n planned %v\nsearched %v", i, e, got, want)
-		}
-		gb, err1 := proto.MarshalOptions{Deterministic: true}.Marshal(got)
-		wb, err2 := proto.MarshalOptions{Deterministic: true}.Marshal(want)
-		if (err1 != nil) != (err2 != nil) || string(gb) != string(wb) {
-			t.Fatalf("case %d: the wire bytes differ (%v, %v)", i, err1, err2)
+		default:
+			values[j] = scalars[rng.IntN(len(scalars))]
 		}
 	}
-	if converted < 1000 || refused < 1000 {
-		t.Fatalf("%d trees converted, %d refused: the generator no longer covers both", converted, refused)
-	}
+	return e, params, values
 }
 
 // TestPlansOfKeptWithTemplate: an answer's plans are made once per

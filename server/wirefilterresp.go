@@ -38,7 +38,7 @@ var wireSizesPool = sync.Pool{New: func() any { return &wireSizes{s: make([]int,
 func marshalFilterResponse(b []byte, m *wardenv1.FilterResponse) (out []byte, ok bool) {
 	w := wireSizesPool.Get().(*wireSizes)
 	defer w.release()
-	n := w.sizeFilterResponse(m)
+	n := w.sizeFilterResponse(m, nil)
 	if n < 0 {
 		return b, false
 	}
@@ -47,7 +47,7 @@ func marshalFilterResponse(b []byte, m *wardenv1.FilterResponse) (out []byte, ok
 		copy(nb, b)
 		b = nb
 	}
-	return w.appendFilterResponse(b, m), true
+	return w.appendFilterResponse(b, m, nil), true
 }
 
 func (w *wireSizes) release() {
@@ -146,6 +146,12 @@ func appendVarint(b []byte, num protowire.Number, v uint64) []byte {
 	if v == 0 {
 		return b
 	}
+	return appendVarintAlways(b, num, v)
+}
+
+// appendVarintAlways appends a varint field written even when zero (a
+// oneof member, an optional field).
+func appendVarintAlways(b []byte, num protowire.Number, v uint64) []byte {
 	b = protowire.AppendTag(b, num, protowire.VarintType)
 	return protowire.AppendVarint(b, v)
 }
@@ -166,26 +172,50 @@ func appendBoolAlways(b []byte, num protowire.Number, v bool) []byte {
 	return append(b, 0)
 }
 
-func (w *wireSizes) sizeFilterResponse(m *wardenv1.FilterResponse) int {
+// appendWritten appends a message field whose message is written
+// already (its bytes, without tag and length).
+func appendWritten(b []byte, num protowire.Number, msg []byte) []byte {
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendBytes(b, msg)
+}
+
+// sizeFilterResponse is the size of m with trees (nil: none) in place
+// of its trees, which m must then leave out, its predicate treesInWire
+// (-1 otherwise: one tree or the other, never both, one written for each
+// column condition; and -1 for treesInWire without trees).
+func (w *wireSizes) sizeFilterResponse(m *wardenv1.FilterResponse, trees *treeWire) int {
 	k := w.open()
 	if m.Presets != nil || m.Explanation != nil || len(m.ProtoReflect().GetUnknown()) > 0 {
 		return -1
 	}
 	n := add(varintSize(1, uint64(m.Kind)), strSize(2, m.Revision))
-	if m.Predicate != nil {
-		n = add(n, msgSize(3, w.sizePredicate(m.Predicate)))
-	}
-	if m.Check != nil {
-		n = add(n, msgSize(4, w.sizePredicate(m.Check)))
+	if trees != nil {
+		if m.Predicate != treesInWire || m.Check != nil || trees.pred == nil || len(trees.cols) != len(m.ColumnConditions) {
+			return -1
+		}
+		n = add(n, msgSize(3, len(trees.pred)))
+		if trees.check != nil {
+			n = add(n, msgSize(4, len(trees.check)))
+		}
+	} else {
+		if m.Predicate == treesInWire {
+			return -1
+		}
+		if m.Predicate != nil {
+			n = add(n, msgSize(3, w.sizePredicate(m.Predicate)))
+		}
+		if m.Check != nil {
+			n = add(n, msgSize(4, w.sizePredicate(m.Check)))
+		}
 	}
 	for _, s := range m.Columns {
 		n = add(n, strAlways(5, s))
 	}
-	for _, c := range m.ColumnConditions {
+	for i, c := range m.ColumnConditions {
 		if c == nil {
 			return -1
 		}
-		n = add(n, msgSize(6, w.sizeColumnCondition(c)))
+		n = add(n, msgSize(6, w.sizeColumnCondition(c, trees.col(i))))
 	}
 	if m.Limit != nil {
 		n = add(n, tagSize(7)+protowire.SizeVarint(uint64(int64(*m.Limit))))
@@ -206,25 +236,31 @@ func (w *wireSizes) sizeFilterResponse(m *wardenv1.FilterResponse) int {
 	return w.close(k, n)
 }
 
-func (w *wireSizes) appendFilterResponse(b []byte, m *wardenv1.FilterResponse) []byte {
+func (w *wireSizes) appendFilterResponse(b []byte, m *wardenv1.FilterResponse, trees *treeWire) []byte {
 	w.next()
 	b = appendVarint(b, 1, uint64(m.Kind))
 	b = appendStr(b, 2, m.Revision)
-	if m.Predicate != nil {
-		b = w.appendPredicate(w.head(b, 3), m.Predicate)
-	}
-	if m.Check != nil {
-		b = w.appendPredicate(w.head(b, 4), m.Check)
+	if trees != nil {
+		b = appendWritten(b, 3, trees.pred)
+		if trees.check != nil {
+			b = appendWritten(b, 4, trees.check)
+		}
+	} else {
+		if m.Predicate != nil {
+			b = w.appendPredicate(w.head(b, 3), m.Predicate)
+		}
+		if m.Check != nil {
+			b = w.appendPredicate(w.head(b, 4), m.Check)
+		}
 	}
 	for _, s := range m.Columns {
 		b = appendStrAlways(b, 5, s)
 	}
-	for _, c := range m.ColumnConditions {
-		b = w.appendColumnCondition(w.head(b, 6), c)
+	for i, c := range m.ColumnConditions {
+		b = w.appendColumnCondition(w.head(b, 6), c, trees.col(i))
 	}
 	if m.Limit != nil {
-		b = protowire.AppendTag(b, 7, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(*m.Limit)))
+		b = appendVarintAlways(b, 7, uint64(int64(*m.Limit)))
 	}
 	b = appendBool(b, 8, m.AllowAggregations)
 	if m.Sql != nil {
@@ -242,12 +278,17 @@ func (w *wireSizes) appendFilterResponse(b []byte, m *wardenv1.FilterResponse) [
 	return b
 }
 
-func (w *wireSizes) sizeColumnCondition(m *wardenv1.ColumnCondition) int {
+// sizeColumnCondition is the size of m with the predicate pred, written
+// already (nil: m's own), in place of m's, which m must then leave out.
+func (w *wireSizes) sizeColumnCondition(m *wardenv1.ColumnCondition, pred []byte) int {
 	k := w.open()
-	if len(m.ProtoReflect().GetUnknown()) > 0 {
+	if len(m.ProtoReflect().GetUnknown()) > 0 || (pred != nil && m.Predicate != nil) {
 		return -1
 	}
 	n := strSize(1, m.Column)
+	if pred != nil {
+		n = add(n, msgSize(2, len(pred)))
+	}
 	if m.Predicate != nil {
 		n = add(n, msgSize(2, w.sizePredicate(m.Predicate)))
 	}
@@ -257,9 +298,12 @@ func (w *wireSizes) sizeColumnCondition(m *wardenv1.ColumnCondition) int {
 	return w.close(k, n)
 }
 
-func (w *wireSizes) appendColumnCondition(b []byte, m *wardenv1.ColumnCondition) []byte {
+func (w *wireSizes) appendColumnCondition(b []byte, m *wardenv1.ColumnCondition, pred []byte) []byte {
 	w.next()
 	b = appendStr(b, 1, m.Column)
+	if pred != nil {
+		b = appendWritten(b, 2, pred)
+	}
 	if m.Predicate != nil {
 		b = w.appendPredicate(w.head(b, 2), m.Predicate)
 	}
@@ -359,23 +403,53 @@ func (w *wireSizes) appendPredicateList(b []byte, m *wardenv1.PredicateList) []b
 }
 
 func (w *wireSizes) sizeColumnRef(m *wardenv1.ColumnRef) int {
-	k := w.open()
 	if len(m.ProtoReflect().GetUnknown()) > 0 {
 		return -1
 	}
-	n := add(strSize(1, m.Name), strSize(6, m.Function))
-	n = add(n, boolSize(2, m.Root)+varintSize(3, uint64(m.Kind))+boolSize(4, m.Lower)+varintSize(5, uint64(m.PadTo)))
-	return w.close(k, n)
+	return w.sizeColumn(refFields(m))
 }
 
 func (w *wireSizes) appendColumnRef(b []byte, m *wardenv1.ColumnRef) []byte {
+	return w.appendColumn(b, refFields(m))
+}
+
+// columnFields are a ColumnRef's fields: a message's (refFields) or a
+// template's column's (columnFieldsOf).
+type columnFields struct {
+	name, function string
+	root, lower    bool
+	kind           wardenv1.ColumnKind
+	padTo          uint32
+}
+
+func refFields(m *wardenv1.ColumnRef) columnFields {
+	return columnFields{name: m.Name, function: m.Function, root: m.Root, lower: m.Lower, kind: m.Kind, padTo: m.PadTo}
+}
+
+// sizeColumn is the size of the ColumnRef of c.
+func (w *wireSizes) sizeColumn(c columnFields) int {
+	k := w.open()
+	return w.close(k, c.size())
+}
+
+func (w *wireSizes) appendColumn(b []byte, c columnFields) []byte {
 	w.next()
-	b = appendStr(b, 1, m.Name)
-	b = appendBool(b, 2, m.Root)
-	b = appendVarint(b, 3, uint64(m.Kind))
-	b = appendBool(b, 4, m.Lower)
-	b = appendVarint(b, 5, uint64(m.PadTo))
-	return appendStr(b, 6, m.Function)
+	return c.append(b)
+}
+
+// size is the size of the ColumnRef of c (-1: not UTF-8).
+func (c columnFields) size() int {
+	n := add(strSize(1, c.name), strSize(6, c.function))
+	return add(n, boolSize(2, c.root)+varintSize(3, uint64(c.kind))+boolSize(4, c.lower)+varintSize(5, uint64(c.padTo)))
+}
+
+func (c columnFields) append(b []byte) []byte {
+	b = appendStr(b, 1, c.name)
+	b = appendBool(b, 2, c.root)
+	b = appendVarint(b, 3, uint64(c.kind))
+	b = appendBool(b, 4, c.lower)
+	b = appendVarint(b, 5, uint64(c.padTo))
+	return appendStr(b, 6, c.function)
 }
 
 func (w *wireSizes) sizeComparison(m *wardenv1.Comparison) int {
@@ -403,7 +477,7 @@ func (w *wireSizes) sizeComparison(m *wardenv1.Comparison) int {
 		if x.Clock == nil || len(x.Clock.ProtoReflect().GetUnknown()) > 0 {
 			return -1
 		}
-		n = add(n, msgSize(6, varintSize(1, uint64(x.Clock.Word))))
+		n = add(n, clockSize(x.Clock.Word))
 	default:
 		return -1
 	}
@@ -425,11 +499,21 @@ func (w *wireSizes) appendComparison(b []byte, m *wardenv1.Comparison) []byte {
 	case *wardenv1.Comparison_Value:
 		b = w.appendValue(w.head(b, 4), x.Value)
 	case *wardenv1.Comparison_Clock:
-		b = protowire.AppendTag(b, 6, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(varintSize(1, uint64(x.Clock.Word))))
-		b = appendVarint(b, 1, uint64(x.Clock.Word))
+		b = appendClock(b, x.Clock.Word)
 	}
 	return b
+}
+
+// clockSize is the size of a Comparison's clock field (a ClockValue of
+// word).
+func clockSize(word wardenv1.ClockWord) int {
+	return msgSize(6, varintSize(1, uint64(word)))
+}
+
+func appendClock(b []byte, word wardenv1.ClockWord) []byte {
+	b = protowire.AppendTag(b, 6, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(varintSize(1, uint64(word))))
+	return appendVarint(b, 1, uint64(word))
 }
 
 func (w *wireSizes) sizeInList(m *wardenv1.InList) int {
@@ -475,7 +559,7 @@ func (w *wireSizes) sizeExists(m *wardenv1.ExistsPredicate) int {
 		if p == nil || len(p.ProtoReflect().GetUnknown()) > 0 {
 			return -1
 		}
-		n = add(n, msgSize(3, add(strSize(1, p.Local), strSize(2, p.Remote))))
+		n = add(n, pairSize(p.Local, p.Remote))
 	}
 	if m.Where != nil {
 		n = add(n, msgSize(4, w.sizePredicate(m.Where)))
@@ -488,15 +572,24 @@ func (w *wireSizes) appendExists(b []byte, m *wardenv1.ExistsPredicate) []byte {
 	b = appendStr(b, 1, m.Table)
 	b = appendStr(b, 2, m.Relationship)
 	for _, p := range m.On {
-		b = protowire.AppendTag(b, 3, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(strSize(1, p.Local)+strSize(2, p.Remote)))
-		b = appendStr(b, 1, p.Local)
-		b = appendStr(b, 2, p.Remote)
+		b = appendPair(b, p.Local, p.Remote)
 	}
 	if m.Where != nil {
 		b = w.appendPredicate(w.head(b, 4), m.Where)
 	}
 	return appendStr(b, 5, m.Function)
+}
+
+// pairSize is the size of an ExistsPredicate's on field (a ColumnPair).
+func pairSize(local, remote string) int {
+	return msgSize(3, add(strSize(1, local), strSize(2, remote)))
+}
+
+func appendPair(b []byte, local, remote string) []byte {
+	b = protowire.AppendTag(b, 3, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(strSize(1, local)+strSize(2, remote)))
+	b = appendStr(b, 1, local)
+	return appendStr(b, 2, remote)
 }
 
 func (w *wireSizes) sizeValue(m *structpb.Value) int {
@@ -511,7 +604,7 @@ func (w *wireSizes) sizeValue(m *structpb.Value) int {
 	case *structpb.Value_NullValue:
 		n = tagSize(1) + protowire.SizeVarint(uint64(x.NullValue))
 	case *structpb.Value_NumberValue:
-		n = tagSize(2) + 8
+		n = numberSize
 	case *structpb.Value_StringValue:
 		n = strAlways(3, x.StringValue)
 	case *structpb.Value_BoolValue:
@@ -528,11 +621,9 @@ func (w *wireSizes) appendValue(b []byte, m *structpb.Value) []byte {
 	w.next()
 	switch x := m.Kind.(type) {
 	case *structpb.Value_NullValue:
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		return protowire.AppendVarint(b, uint64(x.NullValue))
+		return appendVarintAlways(b, 1, uint64(x.NullValue))
 	case *structpb.Value_NumberValue:
-		b = protowire.AppendTag(b, 2, protowire.Fixed64Type)
-		return protowire.AppendFixed64(b, math.Float64bits(x.NumberValue))
+		return appendNumber(b, x.NumberValue)
 	case *structpb.Value_StringValue:
 		return appendStrAlways(b, 3, x.StringValue)
 	case *structpb.Value_BoolValue:
@@ -541,6 +632,14 @@ func (w *wireSizes) appendValue(b []byte, m *structpb.Value) []byte {
 		return w.appendListValue(w.head(b, 6), x.ListValue)
 	}
 	return b
+}
+
+// numberSize is the size of a Value's number_value.
+const numberSize = 1 + 8
+
+func appendNumber(b []byte, f float64) []byte {
+	b = protowire.AppendTag(b, 2, protowire.Fixed64Type)
+	return protowire.AppendFixed64(b, math.Float64bits(f))
 }
 
 func (w *wireSizes) sizeListValue(m *structpb.ListValue) int {
@@ -648,8 +747,7 @@ func (w *wireSizes) appendSqlParameter(b []byte, m *wardenv1.SqlParameter) []byt
 	case *wardenv1.SqlParameter_Text:
 		return appendStrAlways(b, 1, x.Text)
 	case *wardenv1.SqlParameter_Integer:
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		return protowire.AppendVarint(b, uint64(x.Integer))
+		return appendVarintAlways(b, 2, uint64(x.Integer))
 	case *wardenv1.SqlParameter_Boolean:
 		return appendBoolAlways(b, 3, x.Boolean)
 	case *wardenv1.SqlParameter_Real:

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -16,6 +17,7 @@ import (
 	"github.com/wardenpdp/warden/policy/difftest"
 	"github.com/wardenpdp/warden/policy/engine"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
+	"github.com/wardenpdp/warden/server/callerauth"
 )
 
 // sameWire checks that marshalFilterResponse writes m as proto.Marshal
@@ -342,6 +344,13 @@ func TestCodecMarshalsFilterResponse(t *testing.T) {
 	if _, err := c.Marshal(&wardenv1.FilterResponse{Role: "\xff"}); err == nil {
 		t.Error("a role not in UTF-8 marshalled")
 	}
+	// A response that left its trees out, without them (its node).
+	if _, err := c.Marshal(&wardenv1.FilterResponse{Predicate: treesInWire}); err == nil {
+		t.Error("a response without its trees marshalled")
+	}
+	if _, ok := marshalFilterResponse(nil, &wardenv1.FilterResponse{Predicate: treesInWire}); ok {
+		t.Error("a response without its trees written")
+	}
 }
 
 // BenchmarkFilterResponseMarshal: grpc-go's proto codec against the
@@ -451,5 +460,60 @@ func TestFilterResponseWriterKnowsEveryField(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s has fields %v; the response writer (wirefilterresp.go) knows %v: teach it the new ones, then list them here", d.FullName(), got, want)
 		}
+	}
+}
+
+// BenchmarkFilterPath measures the server's part of BenchmarkFilterGRPC's
+// call without transport or interceptors: the codec decoding the
+// request's bytes, the guarded Filter handler (the session, the answer,
+// metrics, the decision log) and the codec writing the response.
+//
+//	go test ./server -run '^$' -bench FilterPath -benchmem -cpu 1 -count 6
+func BenchmarkFilterPath(b *testing.B) {
+	ts, _ := benchServer(b, "ops")
+	req := &wardenv1.FilterRequest{
+		Principal: &wardenv1.Principal{Role: "user", SessionVariables: map[string]string{"x-hasura-user-id": "1", "x-hasura-org-id": "1"}},
+		Table:     "articles", Operation: wardenv1.Operation_OPERATION_SELECT,
+		Sql: &wardenv1.SqlOptions{Dialect: wardenv1.SqlDialect_SQL_DIALECT_POSTGRES},
+	}
+	filter := guardedFilter(b, ts, req)
+	call := func() {
+		resp, err := filter(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := ts.srv.codec.Marshal(resp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data.Free()
+	}
+	call()
+	b.ReportAllocs()
+	for b.Loop() {
+		call()
+	}
+}
+
+// guardedFilter calls ts's Filter with req as its gRPC servers run it,
+// without transport: the guarded handler, the request decoded from its
+// bytes by the codec, the ops caller, interceptor (nil: none).
+func guardedFilter(t testing.TB, ts *testServer, req proto.Message) func(interceptor grpc.UnaryServerInterceptor) (any, error) {
+	wire, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec := ts.srv.codec
+	var handler grpc.MethodHandler
+	for _, m := range wardenv1.AuthorizationService_ServiceDesc.Methods {
+		if m.MethodName == "Filter" {
+			handler = guardRegistrar{codec: codec}.guard(m.Handler)
+		}
+	}
+	impl := ts.srv.services[wardenv1.AuthorizationService_ServiceDesc.ServiceName]
+	ctx := callerauth.NewContext(context.Background(), &callerauth.Caller{ID: "ops", Level: callerauth.LevelAdmin})
+	dec := func(m any) error { return codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(wire)}, m) }
+	return func(interceptor grpc.UnaryServerInterceptor) (any, error) {
+		return handler(impl, ctx, dec, interceptor)
 	}
 }
