@@ -44,7 +44,7 @@ func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterR
 	// leaves every response to protobuf (benchmarks).
 	slot, _ := ctx.Value(decodeSlotKey{}).(*decodeSlot)
 	wire := slot != nil && !a.s.codec.protoResponses.Load()
-	rn, _, _, err := filterNode(evalCtx, snap.set, req, sess, true, wire)
+	rn, res, _, err := filterNode(evalCtx, snap.set, req, sess, true, wire)
 	span.End()
 	if err != nil {
 		return nil, a.s.failFor(ctx, sess, err)
@@ -56,7 +56,7 @@ func (a *authorizationService) Filter(ctx context.Context, req *wardenv1.FilterR
 	if t, err := model.ParseTableName(table); err == nil {
 		table = t.String()
 	}
-	a.s.metrics.observeFilter(table, req.GetOperation(), roleLabel(snap.set.Policy(), resp.GetRole()), resp.GetKind())
+	a.s.metrics.observeFilter(res.Slot, table, req.GetOperation(), roleLabel(snap.set.Policy(), resp.GetRole()), resp.GetKind())
 	a.s.logFilter(ctx, ci, req, resp, table)
 	if a.s.logsOK(ctx) {
 		logging.AddFields(ctx, logging.Fields{

@@ -35,10 +35,10 @@ warden_decisions_total{decision="unspecified",operation="select",role="user",tab
 
 func TestObserveFilterLabels(t *testing.T) {
 	m := newMetrics(func() float64 { return 0 }, func() string { return "" })
-	m.observeFilter("public.articles", wardenv1.Operation_OPERATION_SELECT, "user", wardenv1.FilterKind_FILTER_KIND_CONDITIONAL)
-	m.observeFilter("public.articles", wardenv1.Operation_OPERATION_SELECT, "user", wardenv1.FilterKind_FILTER_KIND_CONDITIONAL)
-	m.observeFilter("public.articles", wardenv1.Operation_OPERATION_DELETE, "other", wardenv1.FilterKind_FILTER_KIND_ALWAYS_DENIED)
-	m.observeFilter("public.tags", wardenv1.Operation_OPERATION_SELECT, "user", wardenv1.FilterKind_FILTER_KIND_ALWAYS_ALLOWED)
+	m.observeFilter(nil, "public.articles", wardenv1.Operation_OPERATION_SELECT, "user", wardenv1.FilterKind_FILTER_KIND_CONDITIONAL)
+	m.observeFilter(nil, "public.articles", wardenv1.Operation_OPERATION_SELECT, "user", wardenv1.FilterKind_FILTER_KIND_CONDITIONAL)
+	m.observeFilter(nil, "public.articles", wardenv1.Operation_OPERATION_DELETE, "other", wardenv1.FilterKind_FILTER_KIND_ALWAYS_DENIED)
+	m.observeFilter(nil, "public.tags", wardenv1.Operation_OPERATION_SELECT, "user", wardenv1.FilterKind_FILTER_KIND_ALWAYS_ALLOWED)
 	want := `
 # HELP warden_filters_total Filter answers, by table, operation, role (as for warden_decisions_total) and kind (always_allowed, always_denied, conditional).
 # TYPE warden_filters_total counter
@@ -104,5 +104,30 @@ warden_decisions_total{decision="deny",operation="select",role="user",table="pub
 	}
 	if pc, ok := slot.Load().(*permCounters); !ok || pc.byDecision[engine.Allow].Load() == nil {
 		t.Errorf("the slot holds %v, want the counters it was used for", slot.Load())
+	}
+}
+
+// Check and Filter of one permission share its Slot: the operation
+// labels agree, so neither falls back to the lookup.
+func TestObserveFilterThroughSlot(t *testing.T) {
+	m := newMetrics(func() float64 { return 0 }, func() string { return "" })
+	slot := &engine.Slot{}
+	m.observeCheck("public.articles", model.OpUpdate, "user", &engine.CheckResult{Rows: []engine.RowResult{{Decision: engine.Allow}}, Slot: slot}, 0)
+	for range 2 {
+		m.observeFilter(slot, "public.articles", wardenv1.Operation_OPERATION_UPDATE, "user", wardenv1.FilterKind_FILTER_KIND_CONDITIONAL)
+	}
+	m.observeFilter(slot, "public.articles", wardenv1.Operation_OPERATION_UPDATE, "user", wardenv1.FilterKind(7))
+	pc, ok := slot.Load().(*permCounters)
+	if !ok || pc.byFilterKind[wardenv1.FilterKind_FILTER_KIND_CONDITIONAL].Load() == nil || pc.byDecision[engine.Allow].Load() == nil {
+		t.Fatalf("the slot holds %#v, want Check's and Filter's counters", slot.Load())
+	}
+	want := `
+# HELP warden_filters_total Filter answers, by table, operation, role (as for warden_decisions_total) and kind (always_allowed, always_denied, conditional).
+# TYPE warden_filters_total counter
+warden_filters_total{kind="7",operation="update",role="user",table="public.articles"} 1
+warden_filters_total{kind="conditional",operation="update",role="user",table="public.articles"} 2
+`
+	if err := testutil.CollectAndCompare(m.filters, strings.NewReader(want)); err != nil {
+		t.Error(err)
 	}
 }

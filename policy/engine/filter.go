@@ -94,6 +94,9 @@ type FilterResult struct {
 	// and coerced.
 	Presets  map[string]any
 	Revision string
+	// Slot is the deciding permission's (nil when none decided: admin,
+	// or a role without the permission), as CheckResult's.
+	Slot *Slot
 	// Reason says in words why the kind is what it is.
 	Reason string
 	// Unbound, when not nil, is what Predicate, Check and
@@ -147,6 +150,9 @@ func (s *Set) Filter(ctx context.Context, in FilterInput) (*FilterResult, error)
 		if err := inconsistentPermission(t, in.Op, in.Session.Role); err != nil {
 			return nil, err
 		}
+	}
+	if ok {
+		res.Slot = &pp.slot
 	}
 	if !ok || (pp.perm.BackendOnly && !in.Session.BackendOnly) {
 		res.Kind, res.Predicate = AlwaysDenied, residual.False{}
