@@ -137,22 +137,31 @@ func plainSession(vars map[string]string) (roleName string, ok bool) {
 	if len(vars) > 8 {
 		return "", false
 	}
+	// Names in lower case (nearly every call) cannot repeat one another in
+	// another case: then no pair is compared.
+	upper := false
 	for name, value := range vars {
 		for i := range len(name) {
-			if name[i] >= utf8.RuneSelf {
+			c := name[i]
+			if c >= utf8.RuneSelf {
 				return "", false // ToLower and EqualFold agree on ASCII only
 			}
+			upper = upper || 'A' <= c && c <= 'Z'
 		}
 		if len(name) < len(SessionPrefix) || !strings.EqualFold(name[:len(SessionPrefix)], SessionPrefix) || len(value) > MaxSessionValueBytes {
 			return "", false
 		}
-		for other := range vars {
-			if other != name && strings.EqualFold(other, name) {
-				return "", false
-			}
-		}
 		if strings.EqualFold(name, RoleVariable) {
 			roleName = name
+		}
+	}
+	if upper {
+		for name := range vars {
+			for other := range vars {
+				if other != name && strings.EqualFold(other, name) {
+					return "", false
+				}
+			}
 		}
 	}
 	return roleName, true
