@@ -82,6 +82,10 @@ type prepared struct {
 	// keeping everything; made at their first use.
 	planOnce, fullPlanOnce sync.Once
 	plan, fullPlan         *rowPlan
+	// plainReads is how many columns a kept row has when it has every
+	// column the rules read, and they read nothing else (plainReads);
+	// -1 when they do.
+	plainReads int
 	// session variables read by the rules and presets, sorted by name.
 	session []sessionNeed
 	// unconditional columns (granted by every contributing parent).
@@ -239,6 +243,7 @@ func (s *Set) prepare(ctx context.Context, t *model.Table, op model.Operation, p
 	for _, n := range []*needs{pp.filterNeeds, pp.checkNeeds, pp.columnNeeds, pp.rowReads} {
 		n.compact()
 	}
+	pp.plainReads = plainReads(pp)
 	for _, v := range perm.Set {
 		if sv, ok := v.(model.SessionVar); ok {
 			sess[sessionNeed{v: sv}] = true

@@ -215,6 +215,10 @@ var forceOPAEvaluator bool
 // field the rules read is kept when the request gives it, and a row that
 // gives an invalid value never gets here.
 func hasGaps(pp *prepared, in CheckInput, row, newRow map[string]any) bool {
+	if pp.plainReads >= 0 && len(row) == pp.plainReads && len(newRow) == pp.plainReads {
+		// rowGo keeps only the columns the rules read: all of them.
+		return false
+	}
 	values := rowView{m: row}
 	if pp.filterNeeds != nil && !pp.filterNeeds.complete(values, in.Tables) {
 		return true
@@ -229,6 +233,24 @@ func hasGaps(pp *prepared, in CheckInput, row, newRow map[string]any) bool {
 		}
 	}
 	return pp.columnNeeds != nil && !pp.columnNeeds.complete(values, in.Tables)
+}
+
+// plainReads is pp.plainReads: the number of columns the rules read
+// when they read columns only, -1 when a rule reads a relationship,
+// another table (_exists) or a column the database decides. A row rowGo
+// kept holds only columns the rules read, so one of that many holds
+// every column each rule reads (each rule's needs are part of
+// rowReads), and needs.complete would find no gap.
+func plainReads(pp *prepared) int {
+	if pp.rowReads == nil {
+		return -1
+	}
+	for _, n := range []*needs{pp.filterNeeds, pp.checkNeeds, pp.columnNeeds, pp.rowReads} {
+		if n != nil && (len(n.rels) > 0 || len(n.tables) > 0 || len(n.spatial) > 0) {
+			return -1
+		}
+	}
+	return len(pp.rowReads.cols)
 }
 
 // decideNative is decide for a row that has every datum the rules read,
