@@ -229,29 +229,34 @@ type nodeAlloc struct {
 }
 
 func (a *nodeAlloc) list() *listNode {
-	if a == nil || len(a.lists) == 0 {
+	if a == nil {
 		return &listNode{}
 	}
-	n := &a.lists[0]
-	a.lists = a.lists[1:]
-	return n
+	return take(&a.lists)
 }
 
 func (a *nodeAlloc) compare() *compareNode {
-	if a == nil || len(a.compares) == 0 {
+	if a == nil {
 		return &compareNode{}
 	}
-	n := &a.compares[0]
-	a.compares = a.compares[1:]
-	return n
+	return take(&a.compares)
 }
 
 func (a *nodeAlloc) in() *inNode {
-	if a == nil || len(a.ins) == 0 {
+	if a == nil {
 		return &inNode{}
 	}
-	n := &a.ins[0]
-	a.ins = a.ins[1:]
+	return take(&a.ins)
+}
+
+// take is the first node of *room, which it then leaves out, or a new
+// one when *room is empty.
+func take[T any](room *[]T) *T {
+	if len(*room) == 0 {
+		return new(T)
+	}
+	n := &(*room)[0]
+	*room = (*room)[1:]
 	return n
 }
 
