@@ -447,7 +447,7 @@ func (s *Set) rowGo(plan *rowPlan, values rowView, path *fieldPath) (map[string]
 		out = make(map[string]any, min(values.len(), plan.room))
 	}
 	for k, v := range values.all {
-		ref := plan.fields[k]
+		ref := plan.fields.lookup(k)
 		if ref.quick.Some() && ref.quick.Accepts(v) {
 			continue // a column not kept, v valid for it
 		}
@@ -534,7 +534,7 @@ func (s *Set) relatedGo(f *fieldPlan, v any, path *fieldPath) (any, bool, Invali
 // relationships, the loaded tables, and keep.
 type rowPlan struct {
 	table  *model.Table
-	fields map[string]fieldRef
+	fields fieldTable
 	// room is the most fields a row keeps.
 	room int
 	// dropped: the rows are validated and nothing of them kept (keep is
@@ -574,10 +574,11 @@ type fieldPlan struct {
 // t.Field and then t.Relationships read it: a column first, then a
 // computed field, then a relationship.
 func (s *Set) newRowPlan(t *model.Table, keep *needs) *rowPlan {
-	p := &rowPlan{table: t, fields: make(map[string]fieldRef, len(t.Columns)+len(t.Computed)+len(t.Relationships)), room: math.MaxInt, dropped: keep == emptyNeeds}
+	p := &rowPlan{table: t, room: math.MaxInt, dropped: keep == emptyNeeds}
 	if keep != nil {
 		p.room = len(keep.cols) + len(keep.rels)
 	}
+	fields := make(map[string]fieldRef, len(t.Columns)+len(t.Computed)+len(t.Relationships))
 	for name, rel := range t.Relationships {
 		f := &fieldPlan{rel: rel, target: s.policy.Tables[rel.Target], relKept: true}
 		if keep != nil {
@@ -585,14 +586,15 @@ func (s *Set) newRowPlan(t *model.Table, keep *needs) *rowPlan {
 				f.keep, f.relKept = emptyNeeds, false
 			}
 		}
-		p.fields[name] = fieldRef{f: f}
+		fields[name] = fieldRef{f: f}
 	}
 	for name, c := range t.Computed {
-		p.fields[name] = columnRef(c, keep == nil || keep.cols[name])
+		fields[name] = columnRef(c, keep == nil || keep.cols[name])
 	}
 	for _, c := range t.Columns {
-		p.fields[c.Name] = columnRef(c, keep == nil || keep.cols[c.Name])
+		fields[c.Name] = columnRef(c, keep == nil || keep.cols[c.Name])
 	}
+	p.fields = newFieldTable(t, fields)
 	return p
 }
 
