@@ -727,6 +727,7 @@ func Normalize(t Type, v any, fold bool) (any, error) {
 	if !ok {
 		return v, nil
 	}
+	given := s
 	if t.PadSpace {
 		s = strings.TrimRight(s, " ")
 		if !fold && t.Length > 0 && utf8.RuneCountInString(s) > t.Length {
@@ -738,6 +739,9 @@ func Normalize(t Type, v any, fold bool) (any, error) {
 	}
 	if t.Enum != nil && t.Enum.Index(s) < 0 {
 		return nil, fmt.Errorf("%q is not a label of enum type %s (labels: %s)", clip(s), t.Enum, clipList(t.Enum.Labels))
+	}
+	if s == given {
+		return v, nil // the string given, not boxed again (an allocation)
 	}
 	return s, nil
 }

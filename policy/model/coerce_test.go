@@ -398,3 +398,31 @@ func TestJSONBDoubles(t *testing.T) {
 		t.Errorf("opaque: %v", err)
 	}
 }
+
+// TestNormalizeKeepsGivenString checks that a text Normalize leaves as it
+// is comes back as the value given, not boxed again, and that one it
+// changes (padding trimmed, folded) still comes back changed.
+func TestNormalizeKeepsGivenString(t *testing.T) {
+	plain := Type{Kind: KindText}
+	v := any("Hello")
+	if n := testing.AllocsPerRun(100, func() {
+		if out, err := Normalize(plain, v, true); err != nil || out != "Hello" {
+			t.Fatalf("Normalize: %v, %v", out, err)
+		}
+	}); n != 0 {
+		t.Fatalf("Normalize of a text it keeps: %v allocations, want 0", n)
+	}
+	for _, c := range []struct {
+		t        Type
+		in, want string
+		fold     bool
+	}{
+		{Type{Kind: KindText, PadSpace: true}, "ab  ", "ab", false},
+		{Type{Kind: KindText, Fold: true}, "AbC", "abc", true},
+		{Type{Kind: KindText, Fold: true}, "AbC", "AbC", false},
+	} {
+		if out, err := Normalize(c.t, any(c.in), c.fold); err != nil || out != c.want {
+			t.Fatalf("Normalize(%q): %v, %v; want %q", c.in, out, err, c.want)
+		}
+	}
+}
