@@ -255,12 +255,14 @@ func (s *Set) decide(ctx context.Context, sc *evalScope, pp *prepared, in CheckI
 		}
 	}
 
-	return conclude(out, in, result, reasons, gaps, cols), nil
+	return conclude(out, in, result, reasons, gaps, cols, nil, -1), nil
 }
 
 // conclude turns the outcome of a row's rules into its result: the decision,
-// the columns and the reason.
-func conclude(out RowResult, in CheckInput, result truth, reasons []string, gaps []gap, cols []string) RowResult {
+// the columns and the reason. The reason comes from rc for the outcome
+// code (reasonCode; rc nil or code -1: made here) unless a reason of the
+// request's own (columns not allowed) joins it.
+func conclude(out RowResult, in CheckInput, result truth, reasons []string, gaps []gap, cols []string, rc *reasonCache, code int) RowResult {
 	role := in.Session.Role
 	switch result {
 	case isUnknown:
@@ -277,13 +279,14 @@ func conclude(out RowResult, in CheckInput, result truth, reasons []string, gaps
 		if allowed {
 			allowed = false
 			reasons = append(reasons, "columns not allowed: "+strings.Join(denied, ", "))
+			code = -1
 		}
 	}
 	out.Decision = Deny
 	if allowed {
 		out.Decision = Allow
 	}
-	out.Reason = reasonOf(role, reasons)
+	out.Reason = rc.of(code, role, reasons)
 	return out
 }
 

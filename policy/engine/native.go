@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -121,6 +122,45 @@ type nativeTmpl struct {
 	columns []columnTmpl
 	// params[i] is the Param prepared.session[i] supplies.
 	params []residual.Param
+	// reasons are the rows' reasons as decideNative words them, made
+	// once per outcome.
+	reasons reasonCache
+}
+
+// reasonCache holds a permission's reasons, one per outcome of its
+// filter and check (reasonCode), each made at its first use: the text of
+// a row's reason is the same for every row of that outcome, and making
+// it was one allocation per row.
+type reasonCache [reasonCodes]atomic.Pointer[cachedReason]
+
+type cachedReason struct{ role, text string }
+
+// reasonCodes counts the outcomes: the filter's (none, holds, does not
+// hold) times the check's (none, holds, does not hold, each on the row or
+// on the new row).
+const reasonCodes = 3 * 5
+
+// reasonCode is an outcome's place in a reasonCache: filter and check
+// are 0 for no rule, 1 when it holds, 2 when not; newRow says the check
+// read an update's new row.
+func reasonCode(filter, check int, newRow bool) int {
+	if newRow && check > 0 {
+		check += 2
+	}
+	return filter*5 + check
+}
+
+// of is reasonOf(role, reasons) for the outcome code (-1: not cached).
+func (c *reasonCache) of(code int, role string, reasons []string) string {
+	if c == nil || code < 0 {
+		return reasonOf(role, reasons)
+	}
+	if r := c[code].Load(); r != nil && r.role == role {
+		return r.text
+	}
+	text := reasonOf(role, reasons)
+	c[code].Store(&cachedReason{role: role, text: text})
+	return text
 }
 
 type columnTmpl struct {
@@ -262,23 +302,25 @@ func decideNative(pp *prepared, b *nativeTmpl, vals []any, in CheckInput, r Row,
 	var room [3]string
 	reasons := room[:0]
 	result := isTrue
+	filter, check := 0, 0 // reasonCode's
 	if b.filter != nil {
 		if b.holds(b.filter, vals, row, tables) {
-			reasons = append(reasons, "filter holds")
+			reasons, filter = append(reasons, "filter holds"), 1
 		} else {
-			reasons = append(reasons, "filter does not hold")
+			reasons, filter = append(reasons, "filter does not hold"), 2
 			result = isFalse
 		}
 	}
+	update := in.Op == model.OpUpdate
 	if b.check != nil && result != isFalse {
-		what, nr := "check", row
-		if in.Op == model.OpUpdate {
-			what, nr = "check on the new row", newRow
+		nr, holds, fails := row, "check holds", "check does not hold"
+		if update {
+			nr, holds, fails = newRow, "check on the new row holds", "check on the new row does not hold"
 		}
 		if b.holds(b.check, vals, nr, tables) {
-			reasons = append(reasons, what+" holds")
+			reasons, check = append(reasons, holds), 1
 		} else {
-			reasons = append(reasons, what+" does not hold")
+			reasons, check = append(reasons, fails), 2
 			result = isFalse
 		}
 	}
@@ -293,7 +335,7 @@ func decideNative(pp *prepared, b *nativeTmpl, vals []any, in CheckInput, r Row,
 		cols = append(append([]string(nil), cols...), extra...)
 		sort.Strings(cols)
 	}
-	return conclude(out, in, result, reasons, nil, cols)
+	return conclude(out, in, result, reasons, nil, cols, &b.reasons, reasonCode(filter, check, update))
 }
 
 // checkNative decides the rows of a Check with the permission's template:
@@ -361,10 +403,13 @@ func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in 
 // stack of segments pushed on the way down and popped on the way up:
 // turned into text only for a value that fails (rowTerm formats every
 // path up front), and one for all of a call's rows, so that reading a
-// related row allocates no path.
+// related row allocates no path. The first segments sit in the path
+// itself (no slice into its own array, which made every path escape to
+// the heap), deeper ones in more.
 type fieldPath struct {
-	segs []pathSeg
+	n    int
 	room [8]pathSeg
+	more []pathSeg
 }
 
 // pathSeg is one segment of a fieldPath: the first is "rows[index].name"
@@ -378,32 +423,45 @@ type pathSeg struct {
 
 // newFieldPath starts a path at the request's field name of rows[index].
 func newFieldPath(name string, index int) *fieldPath {
-	p := &fieldPath{}
-	p.segs = append(p.room[:0], pathSeg{name: name, index: index})
-	return p
+	return new(fieldPath).reset(name, index)
 }
 
 // reset starts p again at another row's field.
 func (p *fieldPath) reset(name string, index int) *fieldPath {
-	p.segs = append(p.segs[:0], pathSeg{name: name, index: index})
+	p.n, p.more = 0, p.more[:0]
+	p.push(name, index)
 	return p
 }
 
 // textPath starts a path given whole.
 func textPath(text string) *fieldPath {
 	p := &fieldPath{}
-	p.segs = append(p.room[:0], pathSeg{text: text})
+	p.pushSeg(pathSeg{text: text})
 	return p
 }
 
-func (p *fieldPath) push(name string, index int) {
-	p.segs = append(p.segs, pathSeg{name: name, index: index})
+func (p *fieldPath) push(name string, index int) { p.pushSeg(pathSeg{name: name, index: index}) }
+
+func (p *fieldPath) pushSeg(s pathSeg) {
+	if p.n < len(p.room) {
+		p.room[p.n] = s
+	} else {
+		p.more = append(p.more, s)
+	}
+	p.n++
 }
-func (p *fieldPath) pop() { p.segs = p.segs[:len(p.segs)-1] }
+
+func (p *fieldPath) pop() {
+	p.n--
+	if p.n >= len(p.room) {
+		p.more = p.more[:p.n-len(p.room)]
+	}
+}
 
 func (p *fieldPath) String() string {
 	var b strings.Builder
-	for i, s := range p.segs {
+	for i := range p.n {
+		s := p.seg(i)
 		switch {
 		case i == 0 && s.text != "":
 			b.WriteString(s.text)
@@ -416,6 +474,13 @@ func (p *fieldPath) String() string {
 		}
 	}
 	return b.String()
+}
+
+func (p *fieldPath) seg(i int) pathSeg {
+	if i < len(p.room) {
+		return p.room[i]
+	}
+	return p.more[i-len(p.room)]
 }
 
 // opaInputs is what OPA's evaluation of a row needs besides the row.

@@ -1,0 +1,41 @@
+package engine
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestFieldPathAsText checks a fieldPath against the text it stands for,
+// through pushes and pops past the segments it holds in itself.
+func TestFieldPathAsText(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	p := newFieldPath("values", 0)
+	for round := range 200 {
+		p.reset("values", round) // after the last round's deep walk
+		want := []string{"rows[" + strconv.Itoa(round) + "].values"}
+		for range 200 {
+			if rng.IntN(3) > 0 || len(want) == 1 {
+				if rng.IntN(2) == 0 {
+					i := rng.IntN(5)
+					p.push("", i)
+					want = append(want, "["+strconv.Itoa(i)+"]")
+				} else {
+					name := "f" + strconv.Itoa(rng.IntN(50))
+					p.push(name, 0)
+					want = append(want, "."+name)
+				}
+			} else {
+				p.pop()
+				want = want[:len(want)-1]
+			}
+			if got := p.String(); got != strings.Join(want, "") {
+				t.Fatalf("round %d: %q, want %q", round, got, strings.Join(want, ""))
+			}
+		}
+	}
+	if got := textPath("tables[public.t].rows[2]").String(); got != "tables[public.t].rows[2]" {
+		t.Fatalf("textPath: %q", got)
+	}
+}
