@@ -51,3 +51,14 @@ func TestParseIntegerCanonical(t *testing.T) {
 		t.Fatalf("%d canonical texts: the generator no longer covers them", canon)
 	}
 }
+
+// TestParseIntegerSmallShared: an integer of 0 to 1023 (ids, org and
+// team numbers in session variables) comes back shared, without an
+// allocation.
+func TestParseIntegerSmallShared(t *testing.T) {
+	for _, s := range []string{"0", "42", "1023", "+7", "007"} {
+		if n := testing.AllocsPerRun(50, func() { _, _ = parseInteger(s) }); n != 0 {
+			t.Errorf("parseInteger(%q): %v allocations, want 0", s, n)
+		}
+	}
+}

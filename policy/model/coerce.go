@@ -173,6 +173,9 @@ func parseInteger(s string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q is out of range for an integer (64-bit)", clip(s))
 	}
+	if n >= 0 && n < int64(len(smallIntegers)) {
+		return smallIntegers[n], nil // shared, as coerceInteger's
+	}
 	if canonicalInteger(t, digits) {
 		// t is already FormatInt(n): no new string.
 		return json.Number(t), nil
