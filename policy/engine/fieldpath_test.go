@@ -39,3 +39,28 @@ func TestFieldPathAsText(t *testing.T) {
 		t.Fatalf("textPath: %q", got)
 	}
 }
+
+// TestMapArenaEmptyAfterRelease checks that every map an arena gives is
+// empty, also when it gave it filled in an earlier call, and that a nil
+// arena makes maps anew.
+func TestMapArenaEmptyAfterRelease(t *testing.T) {
+	a := &mapArena{}
+	for call := range 5 {
+		for i := range 10 + call*maxArenaMaps/2 {
+			m := a.get(4)
+			if len(m) != 0 {
+				t.Fatalf("call %d: map %d holds %v", call, i, m)
+			}
+			m["stale"], m[strconv.Itoa(i)] = call, i
+		}
+		if len(a.maps) > maxArenaMaps {
+			t.Fatalf("call %d: the arena keeps %d maps", call, len(a.maps))
+		}
+		a.release()
+		a = mapArenas.Get().(*mapArena)
+	}
+	var none *mapArena
+	if m := none.get(2); m == nil || len(m) != 0 {
+		t.Fatalf("nil arena: %v", m)
+	}
+}
