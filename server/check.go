@@ -228,19 +228,17 @@ func CheckResponse(res *engine.CheckResult) (*wardenv1.CheckResponse, error) {
 		Revision:   res.Revision,
 		DecisionId: id,
 	}
+	// The decisions in one allocation rather than one each.
+	decisions := make([]wardenv1.RowDecision, len(res.Rows))
 	for i, r := range res.Rows {
 		d, err := decisionToProto(r.Decision)
 		if err != nil {
 			return nil, fmt.Errorf("row %q: %w", r.ID, err)
 		}
-		resp.Decisions[i] = &wardenv1.RowDecision{
-			Id:             r.ID,
-			Decision:       d,
-			Reason:         r.Reason,
-			AllowedColumns: r.AllowedColumns,
-			DeniedColumns:  r.DeniedColumns,
-			MissingData:    r.MissingData,
-		}
+		rd := &decisions[i]
+		rd.Id, rd.Decision, rd.Reason = r.ID, d, r.Reason
+		rd.AllowedColumns, rd.DeniedColumns, rd.MissingData = r.AllowedColumns, r.DeniedColumns, r.MissingData
+		resp.Decisions[i] = rd
 		if r.Residual != nil {
 			if resp.Decisions[i].Residual, err = PredicateToProto(r.Residual); err != nil {
 				return nil, fmt.Errorf("row %q: residual: %w", r.ID, err)
