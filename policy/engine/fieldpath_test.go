@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -41,23 +42,31 @@ func TestFieldPathAsText(t *testing.T) {
 }
 
 // TestMapArenaEmptyAfterRelease checks that every map an arena gives is
-// empty, also when it gave it filled in an earlier call, and that a nil
-// arena makes maps anew.
+// empty, also when it gave it filled in an earlier call (the same maps,
+// reused), that it keeps no more than maxArenaMaps, and that a nil arena
+// makes maps anew.
 func TestMapArenaEmptyAfterRelease(t *testing.T) {
 	a := &mapArena{}
+	first := ""
 	for call := range 5 {
 		for i := range 10 + call*maxArenaMaps/2 {
 			m := a.get(4)
 			if len(m) != 0 {
 				t.Fatalf("call %d: map %d holds %v", call, i, m)
 			}
+			if i == 0 {
+				if p := fmt.Sprintf("%p", m); first == "" {
+					first = p
+				} else if p != first {
+					t.Fatalf("call %d: the arena made its first map anew instead of reusing it", call)
+				}
+			}
 			m["stale"], m[strconv.Itoa(i)] = call, i
 		}
 		if len(a.maps) > maxArenaMaps {
 			t.Fatalf("call %d: the arena keeps %d maps", call, len(a.maps))
 		}
-		a.release()
-		a = mapArenas.Get().(*mapArena)
+		a.empty() // release without the pool, which may hand back another arena
 	}
 	var none *mapArena
 	if m := none.get(2); m == nil || len(m) != 0 {

@@ -450,13 +450,18 @@ func (a *mapArena) get(hint int) map[string]any {
 	return m
 }
 
-// release empties the maps in use and puts the arena back in the pool.
+// release empties the arena and puts it back in the pool.
 func (a *mapArena) release() {
+	a.empty()
+	mapArenas.Put(a)
+}
+
+// empty clears the maps in use, to be given again.
+func (a *mapArena) empty() {
 	for _, m := range a.maps[:a.n] {
 		clear(m)
 	}
 	a.n = 0
-	mapArenas.Put(a)
 }
 
 // pathSeg is one segment of a fieldPath: the first is "rows[index].name"
