@@ -550,6 +550,9 @@ func ValidColumn(t Type, v any) error {
 				case KindText:
 					return nil
 				case KindDate, KindTimestamp, KindTimestamptz:
+					if plainDateTime(x) {
+						return nil
+					}
 					// ParseText's parse, without formatting the time.
 					_, err := parseDateTime(x, dateTimeNames[t.Kind], t.Kind == KindTimestamptz)
 					return err
@@ -583,12 +586,13 @@ type Quick struct {
 type quickKind uint8
 
 const (
-	quickNone    quickKind = iota // nothing accepted quickly
-	quickNull                     // null only
-	quickText                     // null, any string
-	quickBoolean                  // null, a boolean
-	quickInteger                  // null, a double holding an integer of bits
-	quickNumeric                  // null, a double under 2^53
+	quickNone     quickKind = iota // nothing accepted quickly
+	quickNull                      // null only
+	quickText                      // null, any string
+	quickBoolean                   // null, a boolean
+	quickInteger                   // null, a double holding an integer of bits
+	quickNumeric                   // null, a double under 2^53
+	quickDateTime                  // null, a date or time as JSON encoders write it (plainDateTime)
 )
 
 // QuickOf is t's Quick: ValidColumn's first tests, for a type with no
@@ -606,6 +610,8 @@ func QuickOf(t Type) Quick {
 		return Quick{kind: quickInteger, bits: uint8(t.Bits)}
 	case t.Kind == KindNumeric:
 		return Quick{kind: quickNumeric}
+	case (t.Kind == KindDate || t.Kind == KindTimestamp || t.Kind == KindTimestamptz) && !t.PadSpace && t.Enum == nil:
+		return Quick{kind: quickDateTime}
 	}
 	return Quick{kind: quickNull}
 }
@@ -619,7 +625,7 @@ func (q Quick) Accepts(v any) bool {
 	case nil:
 		return q.kind != quickNone
 	case string:
-		return q.kind == quickText
+		return q.kind == quickText || q.kind == quickDateTime && plainDateTime(x)
 	case bool:
 		return q.kind == quickBoolean
 	case float64:
@@ -631,6 +637,70 @@ func (q Quick) Accepts(v any) bool {
 		}
 	}
 	return false
+}
+
+// plainDateTime says s is a date, or a date and time, in the one form
+// JSON encoders write (2024-01-31, 2024-01-31T12:30:00Z, with a space
+// for the T, a fraction of 1 to 9 digits, and Z, z or ±HH:MM or none for
+// the zone), in range, in the years 2 to 9998 where no zone can move it
+// out of range: a strict part of what parseDateTime accepts for a date,
+// a timestamp and a timestamptz, found without parsing a number or
+// building a time. false means parseDateTime decides.
+func plainDateTime(s string) bool {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	year, ok1 := quickDigits(s[0:4])
+	month, ok2 := quickDigits(s[5:7])
+	day, ok3 := quickDigits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || year < 2 || year > 9998 || month < 1 || month > 12 || day < 1 || day > 28 && day > daysIn(year, month) {
+		return false
+	}
+	if len(s) == 10 {
+		return true
+	}
+	if len(s) < 19 || s[10] != 'T' && s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return false
+	}
+	hour, ok1 := quickDigits(s[11:13])
+	minute, ok2 := quickDigits(s[14:16])
+	sec, ok3 := quickDigits(s[17:19])
+	if !ok1 || !ok2 || !ok3 || hour > 23 || minute > 59 || sec > 59 {
+		return false
+	}
+	rest := s[19:]
+	if len(rest) > 0 && rest[0] == '.' {
+		n := 1
+		for n < len(rest) && n <= 9 && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 || n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			return false // no digits, or more than nine
+		}
+		rest = rest[n:]
+	}
+	switch {
+	case rest == "" || rest == "Z" || rest == "z":
+		return true
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		h, ok1 := quickDigits(rest[1:3])
+		m, ok2 := quickDigits(rest[4:6])
+		return ok1 && ok2 && h <= 15 && m <= 59
+	}
+	return false
+}
+
+// quickDigits is the number s writes in decimal digits only.
+func quickDigits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // dateTimeNames are the names ParseText gives parseDateTime.

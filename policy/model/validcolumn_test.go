@@ -54,7 +54,7 @@ func TestValidColumnAsCoerce(t *testing.T) {
 	}
 	// Each kind of Quick accepts something (null alone for quickNull):
 	// the quick tests are used, not only harmless.
-	for k := quickNull; k <= quickNumeric; k++ {
+	for k := quickNull; k <= quickDateTime; k++ {
 		if quick[k] == 0 {
 			t.Errorf("Quick of kind %d accepted no value", k)
 		}
