@@ -122,6 +122,9 @@ type nativeTmpl struct {
 	columns []columnTmpl
 	// params[i] is the Param prepared.session[i] supplies.
 	params []residual.Param
+	// filterProg, checkProg and each column's prog are filter, check and
+	// cond compiled (residual.CompileTemplate): what decideNative runs.
+	filterProg, checkProg residual.Program
 	// reasons are the rows' reasons as decideNative words them, made
 	// once per outcome.
 	reasons reasonCache
@@ -166,6 +169,7 @@ func (c *reasonCache) of(code int, role string, reasons []string) string {
 type columnTmpl struct {
 	column string
 	cond   residual.Expr
+	prog   residual.Program
 }
 
 // nativeOf places pp's Filter template for Check, or returns nil when there
@@ -224,6 +228,15 @@ func nativeOf(pp *prepared) *nativeTmpl {
 		}
 	}
 	nt.params = ft.params
+	if nt.filter != nil {
+		nt.filterProg = residual.CompileTemplate(nt.filter, nt.params)
+	}
+	if nt.check != nil {
+		nt.checkProg = residual.CompileTemplate(nt.check, nt.params)
+	}
+	for i, c := range nt.columns {
+		nt.columns[i].prog = residual.CompileTemplate(c.cond, nt.params)
+	}
 	return nt
 }
 
@@ -240,9 +253,10 @@ func (nt *nativeTmpl) exprs() []residual.Expr {
 	return out
 }
 
-// holds evaluates a template on a row with the request's session values.
-func (nt *nativeTmpl) holds(e residual.Expr, vals []any, row map[string]any, tables map[model.TableName][]map[string]any) bool {
-	return residual.EvalTemplate(e, nt.params, vals, residual.Data{Row: row, Tables: tables})
+// holdsOn evaluates a compiled template on a row with the request's
+// session values.
+func holdsOn(p residual.Program, vals []any, row map[string]any, tables map[model.TableName][]map[string]any) bool {
+	return p.Eval(vals, residual.Data{Row: row, Tables: tables})
 }
 
 // forceOPAEvaluator leaves every permission without a native template
@@ -304,7 +318,7 @@ func decideNative(pp *prepared, b *nativeTmpl, vals []any, in CheckInput, r Row,
 	result := isTrue
 	filter, check := 0, 0 // reasonCode's
 	if b.filter != nil {
-		if b.holds(b.filter, vals, row, tables) {
+		if holdsOn(b.filterProg, vals, row, tables) {
 			reasons, filter = append(reasons, "filter holds"), 1
 		} else {
 			reasons, filter = append(reasons, "filter does not hold"), 2
@@ -317,7 +331,7 @@ func decideNative(pp *prepared, b *nativeTmpl, vals []any, in CheckInput, r Row,
 		if update {
 			nr, holds, fails = newRow, "check on the new row holds", "check on the new row does not hold"
 		}
-		if b.holds(b.check, vals, nr, tables) {
+		if holdsOn(b.checkProg, vals, nr, tables) {
 			reasons, check = append(reasons, holds), 1
 		} else {
 			reasons, check = append(reasons, fails), 2
@@ -328,7 +342,7 @@ func decideNative(pp *prepared, b *nativeTmpl, vals []any, in CheckInput, r Row,
 	if len(b.columns) > 0 && result == isTrue {
 		var extra []string
 		for _, c := range b.columns {
-			if b.holds(c.cond, vals, row, tables) {
+			if holdsOn(c.prog, vals, row, tables) {
 				extra = append(extra, c.column)
 			}
 		}
@@ -351,6 +365,9 @@ func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in 
 	// the next call.
 	path.maps = mapArenas.Get().(*mapArena)
 	defer path.maps.release()
+	// The compiled templates take the values through a closure call, so
+	// they escape: the arena's copy does, not the caller's.
+	progVals := path.maps.values(vals)
 	rows := make([]map[string]any, len(in.Rows))
 	news := make([]map[string]any, len(in.Rows))
 	for i, r := range in.Rows {
@@ -378,7 +395,7 @@ func (s *Set) checkNative(ctx context.Context, pp *prepared, nt *nativeTmpl, in 
 			continue
 		}
 		if !hasGaps(pp, in, rows[i], news[i]) {
-			res.Rows[i] = decideNative(pp, nt, vals, in, r, rows[i], news[i], tables)
+			res.Rows[i] = decideNative(pp, nt, progVals, in, r, rows[i], news[i], tables)
 			continue
 		}
 		// OPA reads maps.
@@ -426,6 +443,9 @@ type fieldPath struct {
 type mapArena struct {
 	maps []map[string]any
 	n    int // maps[:n] are in use
+	// vals holds a copy of the call's session values (values).
+	vals [8]any
+	more []any
 }
 
 // maxArenaMaps bounds the maps an arena keeps (more are made anew).
@@ -456,12 +476,24 @@ func (a *mapArena) release() {
 	mapArenas.Put(a)
 }
 
-// empty clears the maps in use, to be given again.
+// empty clears the maps in use, to be given again, and the values.
 func (a *mapArena) empty() {
 	for _, m := range a.maps[:a.n] {
 		clear(m)
 	}
 	a.n = 0
+	clear(a.vals[:])
+	a.more = nil
+}
+
+// values is a copy of vals the arena holds until it is emptied.
+func (a *mapArena) values(vals []any) []any {
+	out := a.vals[:0]
+	if len(vals) > len(a.vals) {
+		a.more = make([]any, 0, len(vals))
+		out = a.more
+	}
+	return append(out, vals...)
 }
 
 // pathSeg is one segment of a fieldPath: the first is "rows[index].name"

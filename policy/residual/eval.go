@@ -71,30 +71,7 @@ func (d *Data) param(p Param) (any, bool) {
 }
 
 func eval(e Expr, d Data, cur map[string]any) bool {
-	col := func(c Column) any {
-		v := cur[c.Name]
-		if c.Root {
-			v = d.Row[c.Name]
-		}
-		if c.Lower {
-			// Rego's lower(): undefined (here NULL, which fails every
-			// comparison) for anything but a string.
-			s, ok := v.(string)
-			if !ok {
-				return nil
-			}
-			return strings.ToLower(s)
-		}
-		if c.Pad > 0 {
-			// bpchar_pad(): undefined for anything but a string.
-			s, ok := v.(string)
-			if !ok {
-				return nil
-			}
-			return PadSpaces(s, c.Pad)
-		}
-		return v
-	}
+	col := func(c Column) any { return columnValue(c, &d, cur) }
 	val := func(o Operand) any {
 		switch x := o.(type) {
 		case Column:
@@ -226,6 +203,33 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 	return false
 }
 
+// columnValue is the value of column c: in the current row cur, or in
+// the root row for a Root column.
+func columnValue(c Column, d *Data, cur map[string]any) any {
+	v := cur[c.Name]
+	if c.Root {
+		v = d.Row[c.Name]
+	}
+	if c.Lower {
+		// Rego's lower(): undefined (here NULL, which fails every
+		// comparison) for anything but a string.
+		s, ok := v.(string)
+		if !ok {
+			return nil
+		}
+		return strings.ToLower(s)
+	}
+	if c.Pad > 0 {
+		// bpchar_pad(): undefined for anything but a string.
+		s, ok := v.(string)
+		if !ok {
+			return nil
+		}
+		return PadSpaces(s, c.Pad)
+	}
+	return v
+}
+
 // existsRows are the rows an Exists ranges over: the related rows nested
 // in the current row (the join is done), or the rows of its table.
 func existsRows(x Exists, d Data, cur map[string]any) []any {
@@ -349,8 +353,37 @@ func int64Of(v any) (int64, bool) {
 	default:
 		return 0, false
 	}
+	if i, ok := shortInt(s); ok {
+		return i, true
+	}
 	i, err := strconv.ParseInt(s, 10, 64)
 	return i, err == nil
+}
+
+// shortInt is strconv.ParseInt(s, 10, 64) for a sign and at most 18
+// digits, which cannot overflow: the numbers rows and sessions hold,
+// without ParseInt's general path (nor the error it allocates for a
+// number that is not an integer). ok is false for anything else.
+func shortInt(s string) (int64, bool) {
+	digits := s
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		digits = s[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if s[0] == '-' {
+		n = -n
+	}
+	return n, true
 }
 
 func number(v any) (*big.Rat, bool) {
