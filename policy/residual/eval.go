@@ -125,23 +125,7 @@ func eval(e Expr, d Data, cur map[string]any) bool {
 			return false
 		}
 		c, ok := compareValues(x.Left.Kind, a, b)
-		if !ok {
-			return false
-		}
-		switch x.Op {
-		case Eq:
-			return c == 0
-		case Neq:
-			return c != 0
-		case Lt:
-			return c < 0
-		case Lte:
-			return c <= 0
-		case Gt:
-			return c > 0
-		case Gte:
-			return c >= 0
-		}
+		return ok && holdsFor(x.Op, c)
 	case In:
 		a := col(x.Column)
 		list, _ := val(x.List).([]any)

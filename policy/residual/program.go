@@ -165,7 +165,7 @@ func compileOperand(o Operand, params []Param) reader {
 }
 
 // holdsFor is whether the order c of two values satisfies op (false for
-// an operator Compare does not know, as eval).
+// an operator Compare does not know).
 func holdsFor(op CmpOp, c int) bool {
 	switch op {
 	case Eq:
