@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -125,6 +126,11 @@ func invalidValueStatus(errs engine.InvalidValueErrors) *status.Status {
 		// The engine names the request field: "rows[3].values.author_id".
 		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: e.Field, Description: desc})
 	}
+	// In the order of the message: the engine finds them in the order it
+	// reads a row's fields, which for a map is a new order every time.
+	slices.SortStableFunc(br.FieldViolations, func(x, y *errdetails.BadRequest_FieldViolation) int {
+		return cmp.Or(strings.Compare(x.GetField(), y.GetField()), strings.Compare(x.GetDescription(), y.GetDescription()))
+	})
 	return newStatus(codes.InvalidArgument, errs.Error(), errorInfo(ReasonInvalidValue), br)
 }
 

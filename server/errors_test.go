@@ -100,9 +100,10 @@ func TestStatusFromError(t *testing.T) {
 			details: []proto.Message{
 				&errdetails.ErrorInfo{Reason: "INVALID_VALUE", Domain: "warden.dev"},
 				&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
+					// Sorted as the message is: the engine's order varies.
 					{Field: "principal.session_variables[x-hasura-user-id]", Description: `not a valid integer: "abc" is not a number`},
-					{Field: "rows[1].values.created_at", Description: "not a valid timestamptz: bad date"},
 					{Field: "rows[1].values.autor_id", Description: "public.articles has no column autor_id"},
+					{Field: "rows[1].values.created_at", Description: "not a valid timestamptz: bad date"},
 				}},
 			},
 		},
