@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,5 +72,32 @@ func TestMapArenaEmptyAfterRelease(t *testing.T) {
 	var none *mapArena
 	if m := none.get(2); m == nil || len(m) != 0 {
 		t.Fatalf("nil arena: %v", m)
+	}
+}
+
+// TestMapArenaValues: the arena's copy of the session values holds them,
+// eight or fewer in the arena itself and more in a slice kept for the
+// next call; emptying the arena lets go of them.
+func TestMapArenaValues(t *testing.T) {
+	a := new(mapArena)
+	for _, n := range []int{0, 3, 8, 12, 20} {
+		vals := make([]any, n)
+		for i := range vals {
+			vals[i] = fmt.Sprint("v", i)
+		}
+		got := a.values(vals)
+		if !slices.Equal(got, vals) {
+			t.Fatalf("%d values: copy %v", n, got)
+		}
+		a.empty()
+		for i, v := range append(a.vals[:], a.more[:cap(a.more)]...) {
+			if v != nil {
+				t.Fatalf("%d values: slot %d still holds %v after empty", n, i, v)
+			}
+		}
+	}
+	vals := make([]any, 12)
+	if allocs := testing.AllocsPerRun(100, func() { a.values(vals); a.empty() }); allocs != 0 {
+		t.Errorf("copying 12 values allocates %v times per call: more is not reused", allocs)
 	}
 }

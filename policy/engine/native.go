@@ -483,17 +483,17 @@ func (a *mapArena) empty() {
 	}
 	a.n = 0
 	clear(a.vals[:])
-	a.more = nil
+	clear(a.more)
 }
 
-// values is a copy of vals the arena holds until it is emptied.
+// values is a copy of vals the arena holds until it is emptied: in vals
+// for up to eight, in more (kept for the next call) beyond.
 func (a *mapArena) values(vals []any) []any {
-	out := a.vals[:0]
-	if len(vals) > len(a.vals) {
-		a.more = make([]any, 0, len(vals))
-		out = a.more
+	if len(vals) <= len(a.vals) {
+		return append(a.vals[:0], vals...)
 	}
-	return append(out, vals...)
+	a.more = append(a.more[:0], vals...)
+	return a.more
 }
 
 // pathSeg is one segment of a fieldPath: the first is "rows[index].name"
