@@ -21,3 +21,21 @@ func startCPUProfile(path string) (stop func(), err error) {
 		f.Close()
 	}, nil
 }
+
+// startAllocProfile writes the process's allocation profile (pprof's
+// "allocs": every sampled allocation since the start, with its stack) to
+// path when stop is called. The file is created now, so that a path that
+// cannot be written is refused before anything listens.
+func startAllocProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		werr := pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		return werr
+	}, nil
+}

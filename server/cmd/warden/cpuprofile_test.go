@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,17 +14,29 @@ import (
 )
 
 // TestServeCPUProfile: WARDEN_CPU_PROFILE=FILE makes serve write a CPU
-// profile (gzip-compressed protobuf, as runtime/pprof writes it) that is
-// complete when serve returns; a path that cannot be created is a usage
-// error before anything listens.
+// profile, and WARDEN_ALLOC_PROFILE=FILE an allocation profile
+// (gzip-compressed protobuf, as runtime/pprof writes them), complete when
+// serve returns; a path that cannot be created is a usage error before
+// anything listens.
 func TestServeCPUProfile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cpu.prof")
+	for _, c := range []struct{ env, sample string }{
+		{"WARDEN_CPU_PROFILE", "cpu"},
+		{"WARDEN_ALLOC_PROFILE", "alloc_space"},
+	} {
+		t.Run(c.env, func(t *testing.T) { testServeProfile(t, c.env, c.sample) })
+	}
+}
+
+// testServeProfile runs serve with env set to a file and checks that
+// the file is a profile with the sample type sample.
+func testServeProfile(t *testing.T, env, sample string) {
+	path := filepath.Join(t.TempDir(), "run.prof")
 	_, keysFlag := apiKeys(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	listening := make(chan struct{}, 1)
 	a := &app{
-		getenv:    func(k string) string { return map[string]string{"WARDEN_CPU_PROFILE": path}[k] },
+		getenv:    func(k string) string { return map[string]string{env: path}[k] },
 		stdout:    &syncBuffer{},
 		stderr:    &syncBuffer{},
 		listening: func(net.Addr, net.Addr) { listening <- struct{}{} },
@@ -49,12 +63,24 @@ func TestServeCPUProfile(t *testing.T) {
 	if len(data) < 2 || !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
 		t.Fatalf("the profile is %d bytes and not gzip: %q", len(data), data[:min(len(data), 16)])
 	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The profile's string table names its sample types.
+	if !bytes.Contains(raw, []byte(sample)) {
+		t.Fatalf("the profile does not name the sample type %q", sample)
+	}
 
 	a.getenv = func(k string) string {
-		return map[string]string{"WARDEN_CPU_PROFILE": filepath.Join(t.TempDir(), "missing", "cpu.prof")}[k]
+		return map[string]string{env: filepath.Join(t.TempDir(), "missing", "run.prof")}[k]
 	}
 	err = a.run(context.Background(), []string{"serve", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--api-keys", keysFlag})
-	if err == nil || !strings.Contains(err.Error(), "WARDEN_CPU_PROFILE") {
-		t.Fatalf("serve with an unwritable WARDEN_CPU_PROFILE: %v, want an error naming it", err)
+	if err == nil || !strings.Contains(err.Error(), env) {
+		t.Fatalf("serve with an unwritable %s: %v, want an error naming it", env, err)
 	}
 }

@@ -64,6 +64,22 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		defer stop()
 		log.Info("writing a CPU profile", slog.String("file", path))
 	}
+	// WARDEN_ALLOC_PROFILE=FILE writes the allocation profile of the
+	// whole run when serve returns (go tool pprof -sample_index
+	// alloc_space reads it): where the garbage the collector marks and
+	// sweeps comes from.
+	if path := a.getenv("WARDEN_ALLOC_PROFILE"); path != "" {
+		stop, err := startAllocProfile(path)
+		if err != nil {
+			return usageError{fmt.Errorf("WARDEN_ALLOC_PROFILE: %w", err)}
+		}
+		defer func() {
+			if err := stop(); err != nil {
+				log.Warn("allocation profile not written", slog.String("file", path), slog.Any("error", err))
+			}
+		}()
+		log.Info("writing an allocation profile at exit", slog.String("file", path))
+	}
 
 	var opts []server.Option
 	var devKey string
