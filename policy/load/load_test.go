@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -220,6 +221,69 @@ func TestRevision(t *testing.T) {
 	}))
 	if r1 != r2 || r1 == changed {
 		t.Errorf("revisions %s %s %s: want the first two equal and the third different", r1, r2, changed)
+	}
+}
+
+// TestRevisionOfSchemaFile: a --schema file counts by its content, not by
+// how its path is written: the same schema given by a relative or an
+// absolute path, from another directory, or kept as the policy's own
+// schema.yaml (as a bundle keeps it) gives one revision; another content
+// another.
+func TestRevisionOfSchemaFile(t *testing.T) {
+	base := dirFS(t, "testdata/base")
+	dir := t.TempDir()
+	for name, f := range base {
+		if name == "schema.yaml" {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, "policy", name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "policy", name), f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	schema := base["schema.yaml"].Data
+	for _, name := range []string{"pulled.yaml", "other/schema.yaml", "edited.yaml"} {
+		data := schema
+		if name == "edited.yaml" {
+			data = append([]byte("# edited\n"), schema...)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rev := func(schemaFile string) string {
+		t.Helper()
+		p, err := Dir(context.Background(), filepath.Join(dir, "policy"), WithSchemaFile(schemaFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Revision
+	}
+	own, err := FS(context.Background(), base, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	same := map[string]string{
+		"the policy's own schema.yaml": own.Revision,
+		"pulled.yaml":                  rev("pulled.yaml"),
+		"./pulled.yaml":                rev("./pulled.yaml"),
+		"absolute pulled.yaml":         rev(filepath.Join(dir, "pulled.yaml")),
+		"other/schema.yaml":            rev("other/schema.yaml"),
+		"other/../pulled.yaml":         rev("other/../pulled.yaml"),
+	}
+	for how, r := range same {
+		if r != own.Revision {
+			t.Errorf("schema as %s: revision %s, want %s", how, r, own.Revision)
+		}
+	}
+	if r := rev("edited.yaml"); r == own.Revision {
+		t.Errorf("an edited schema kept the revision %s", r)
 	}
 }
 
