@@ -211,8 +211,13 @@ func (ld *loader) manualRelationship(t *model.Table, kind model.RelKind, name st
 			continue
 		}
 		if lc.Type.Kind != rc.Type.Kind && !model.Joinable(lc.Type.Kind, rc.Type.Kind) {
-			ld.problemf(ml.key(f.key), f.val, "cannot join %s.%s (%s) with %s.%s (%s): the types differ",
-				t.Name, lc.Name, lc.Type.Kind, target.Name, rc.Name, rc.Type.Kind)
+			// Hasura accepts it (it does not check a manual
+			// relationship's types) and every query through it then
+			// fails in the database; here it is left out as inconsistent,
+			// so that no permission reads rows through a join no
+			// database runs alike.
+			ld.problemf(ml.key(f.key), f.val, "cannot join %s.%s (%s) with %s.%s (%s): the types differ (Hasura accepts this relationship, but PostgreSQL cannot compare %s with %s, so Hasura's queries through it fail)",
+				t.Name, lc.Name, lc.Type.Kind, target.Name, rc.Name, rc.Type.Kind, lc.Type.Kind, rc.Type.Kind)
 			good = false
 			continue
 		}
