@@ -2,8 +2,10 @@ package load
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
 	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -94,10 +96,38 @@ func (ld *loader) findMetadata() layout {
 		return layout{root: root, form: forms[0], file: export}
 	}
 	if ld.err == nil {
-		ld.problemf(loc{}, nil, "no Hasura metadata found: want %s (version 3), %s (version 2), %s or %s, at the policy root or under metadata/ (%s also under migrations/)",
-			databasesFile, tablesFile, exportFile, exportYAML, exportYAML)
+		ld.problemf(loc{}, nil, "no Hasura metadata found: want %s (version 3), %s (version 2), %s or %s, at the policy root or under metadata/ (%s also under migrations/)%s",
+			databasesFile, tablesFile, exportFile, exportYAML, exportYAML, ld.databasesHint())
 	}
 	return layout{}
+}
+
+// databasesHint says, for the message of metadata not found, that a
+// version 3 directory is there without its databases.yaml, and names the
+// files beside it that look like one (databases.yaml.template, .example):
+// projects that keep their sources' connection settings out of the
+// repository commit those instead, and Hasura reads only databases.yaml.
+func (ld *loader) databasesHint() string {
+	for _, root := range []string{".", "metadata"} {
+		dir := path.Join(root, path.Dir(databasesFile))
+		entries, err := fs.ReadDir(ld.fsys, dir)
+		if err != nil {
+			continue
+		}
+		var near []string
+		for _, e := range entries {
+			if !e.IsDir() && strings.HasPrefix(e.Name(), path.Base(databasesFile)+".") {
+				near = append(near, path.Join(dir, e.Name()))
+			}
+		}
+		hint := fmt.Sprintf("; %s/ exists but %s does not", dir, path.Join(root, databasesFile))
+		if len(near) > 0 {
+			hint += fmt.Sprintf(" (beside it: %s; write %s from it, as the project's deployment does)",
+				strings.Join(near, ", "), path.Join(root, databasesFile))
+		}
+		return hint
+	}
+	return ""
 }
 
 // dirVersion reads version.yaml of a metadata directory: 0 when it is
