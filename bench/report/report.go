@@ -64,6 +64,9 @@ type Run struct {
 	Errors     map[string]int64 `json:"errors,omitempty"`
 	FirstError string           `json:"first_error,omitempty"`
 	CPU        CPU              `json:"cpu"`
+	// ServerGC counts Warden's garbage collections during the run (its
+	// runs and Echo's; nil: not counted, as for OPA).
+	ServerGC *GC `json:"server_gc,omitempty"`
 
 	// VsEcho and VsOPA are throughput ratios to the baselines of the same
 	// scenario (0: none).
@@ -71,6 +74,21 @@ type Run struct {
 	VsOPA  float64 `json:"vs_opa,omitempty"`
 	// Skipped says why the run was not measured.
 	Skipped string `json:"skipped,omitempty"`
+}
+
+// GC is the garbage collections a server completed in the measured
+// windows of a run, from its /metrics.
+type GC struct {
+	Cycles  int64   `json:"cycles"`
+	Seconds float64 `json:"seconds"` // the windows' length
+}
+
+// Every is the mean time between collections, in seconds (0: none).
+func (g *GC) Every() float64 {
+	if g == nil || g.Cycles == 0 {
+		return 0
+	}
+	return g.Seconds / float64(g.Cycles)
 }
 
 // ErrorCount is the number of failed requests.

@@ -82,10 +82,12 @@ type Process struct {
 	Name string
 	// Addr is the host:port it serves on.
 	Addr string
-	cmd  *exec.Cmd
-	out  *tail
-	done chan struct{}
-	err  error
+	// HTTPAddr is Warden's HTTP host:port (/metrics); empty for OPA.
+	HTTPAddr string
+	cmd      *exec.Cmd
+	out      *tail
+	done     chan struct{}
+	err      error
 }
 
 // PID returns the process id.
@@ -201,7 +203,7 @@ func StartWarden(ctx context.Context, bin, policy, apiKey string, env ...string)
 	if err != nil {
 		return nil, err
 	}
-	p.Addr = grpcAddr
+	p.Addr, p.HTTPAddr = grpcAddr, httpAddr
 	cc, err := grpc.NewClient("passthrough:///"+grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		p.Stop(5 * time.Second)

@@ -120,6 +120,17 @@ func analyze(rep *report.Report, one, many, workers int, rate float64) {
 			open.Rate, open.Latency.P99, open.Latency.P999, open.Latency.Max, strings.Join(curve, ", "),
 			(open.CPU.Server+open.CPU.Generator+open.CPU.Other)*100, open.CPU.Server*100, open.CPU.Generator*100, open.CPU.Other*100,
 			open.CPU.ServerUS, check.CPU.ServerUS, open.SendLagP99))
+		if g := open.ServerGC; g != nil {
+			note := fmt.Sprintf("Warden completed %d garbage collections in the %.0f s measured at %.0f req/s", g.Cycles, g.Seconds, open.Rate)
+			if g.Cycles > 0 {
+				note += fmt.Sprintf(" (one every %.2f s", g.Every())
+				if check.ServerGC.Every() > 0 {
+					note += fmt.Sprintf("; at the closed-loop peak one every %.2f s", check.ServerGC.Every())
+				}
+				note += "): while one marks, it takes CPU the requests would use"
+			}
+			notes = append(notes, note+".")
+		}
 		if e := rep.Find(runID("check-1", one, srvEcho, workers, open.Rate)); usable(e) {
 			notes = append(notes, fmt.Sprintf("Echo of the same bytes in the same open loop at %.0f req/s, which decides nothing, had p99 %.2f ms (p99.9 %.2f ms; its server %.0f µs per request against %.0f µs at its peak): the part of Check's tail that is the transport's and the machine's at that rate.",
 				e.Rate, e.Latency.P99, e.Latency.P999, e.CPU.ServerUS, echoPeakUS(rep, one, workers, rate)))

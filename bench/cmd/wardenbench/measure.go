@@ -33,6 +33,10 @@ type acc struct {
 	wall     time.Duration // CPU windows, summed
 	gen, srv time.Duration // CPU time in them
 	other    float64       // other processes' share x wall seconds
+	// gcs are Warden's garbage collections in the windows (Warden's and
+	// Echo's runs), gcWall the windows they were counted in.
+	gcs    int64
+	gcWall time.Duration
 }
 
 // runGroup measures the runs of a group in --rounds rounds: each round
@@ -113,6 +117,7 @@ type slice struct {
 	res   *loadgen.Result
 	cpu   *loadgen.CPUShare
 	other float64
+	gcs   int64 // Warden's garbage collections in the window; -1: not counted
 }
 
 func (b *bench) measureSlice(ctx context.Context, a *acc, sp runSpec, warm, dur time.Duration) (*slice, error) {
@@ -123,6 +128,22 @@ func (b *bench) measureSlice(ctx context.Context, a *acc, sp runSpec, warm, dur 
 		return nil, err
 	}
 	var samples []loadgen.CPUSample
+	// Warden's garbage collections in the window, from its /metrics, read
+	// after the CPU sample at each edge (a failed read: not counted).
+	countGCs := b.warden != nil && a.pid == b.warden.PID()
+	var gcs []int64
+	gcOK := countGCs
+	sample := func() {
+		samples = append(samples, loadgen.SampleCPU(a.pid))
+		if !countGCs {
+			return
+		}
+		n, err := b.warden.GCCycles(ctx, b.key)
+		if err != nil {
+			gcOK = false
+		}
+		gcs = append(gcs, n)
+	}
 	res, err := loadgen.Run(ctx, loadgen.Options{
 		Label:    a.run.ID,
 		Workers:  sp.workers,
@@ -132,15 +153,18 @@ func (b *bench) measureSlice(ctx context.Context, a *acc, sp runSpec, warm, dur 
 		Classify: client.Classify,
 		Progress: b.stderr,
 		Terminal: b.terminal,
-		Sample:   func() { samples = append(samples, loadgen.SampleCPU(a.pid)) },
+		Sample:   sample,
 	}, a.f)
 	if err != nil {
 		return nil, err
 	}
-	sl := &slice{res: res}
+	sl := &slice{res: res, gcs: -1}
 	if len(samples) == 2 {
 		sh := samples[1].Since(samples[0])
 		sl.cpu, sl.other = &sh, max(sh.Other, 0)
+		if gcOK && len(gcs) == 2 && gcs[1] >= gcs[0] {
+			sl.gcs = gcs[1] - gcs[0]
+		}
 	}
 	return sl, b.serversAlive(a.run.ID)
 }
@@ -169,6 +193,10 @@ func (a *acc) add(sl *slice) {
 		a.gen += sl.cpu.SelfTime
 		a.srv += sl.cpu.ProcsTime[0]
 		a.other += sl.other * sl.cpu.Wall.Seconds()
+		if sl.gcs >= 0 {
+			a.gcs += sl.gcs
+			a.gcWall += sl.cpu.Wall
+		}
 	}
 }
 
@@ -199,6 +227,9 @@ func (a *acc) finish() *report.Run {
 			ServerUS:    float64(a.srv.Microseconds()) / float64(res.Requests),
 			GeneratorUS: float64(a.gen.Microseconds()) / float64(res.Requests),
 		}
+	}
+	if a.gcWall > 0 {
+		r.ServerGC = &report.GC{Cycles: a.gcs, Seconds: a.gcWall.Seconds()}
 	}
 	return r
 }

@@ -37,8 +37,10 @@ type bench struct {
 	set    *engine.Set
 	warden *servers.Process
 	opa    *servers.Process
-	grpc   *client.GRPC
-	opac   *client.OPA
+	// key is the bench's admin API key for Warden (calls and /metrics).
+	key  string
+	grpc *client.GRPC
+	opac *client.OPA
 
 	one, many *workload.Users
 	scen      map[string]*scenario
@@ -114,6 +116,7 @@ func setup(ctx context.Context, cfg *config, stderr io.Writer) (*bench, error) {
 	if err != nil {
 		return b, err
 	}
+	b.key = key
 	if b.warden, err = servers.StartWarden(ctx, wardenBin, policyDir, key, cfg.serverEnv...); err != nil {
 		return b, err
 	}
