@@ -70,8 +70,8 @@ func (ld *loader) relationship(t *model.Table, kind model.RelKind, name string, 
 }
 
 // fkRelationship resolves foreign_key_constraint_on: a column of this table
-// ("col", {column}, {columns}) whose foreign key gives the target, or
-// {table, column(s)}: the target's columns that reference this table.
+// ("col", [cols], {column}, {columns}) whose foreign key gives the target,
+// or {table, column(s)}: the target's columns that reference this table.
 func (ld *loader) fkRelationship(t *model.Table, kind model.RelKind, name string, n *yaml.Node, l loc) *model.Relationship {
 	var cols []string
 	var remote *model.Table
@@ -111,6 +111,17 @@ func (ld *loader) fkRelationship(t *model.Table, kind model.RelKind, name string
 				ld.problemf(l.key("table"), k["table"], "%s", notInSchema(tn))
 				return nil
 			}
+		}
+	} else if n != nil && n.Kind == yaml.SequenceNode {
+		// A list of this table's columns: a composite foreign key, as
+		// Hasura reads it (a column or a non-empty list of them).
+		var ok bool
+		if cols, ok = ld.strList(n, l, "foreign_key_constraint_on"); !ok {
+			return nil
+		}
+		if len(cols) == 0 {
+			ld.problemf(l, n, "foreign_key_constraint_on needs column or columns")
+			return nil
 		}
 	} else {
 		c, ok := ld.str(n, l, "foreign_key_constraint_on")
@@ -216,8 +227,9 @@ func (ld *loader) manualRelationship(t *model.Table, kind model.RelKind, name st
 			// fails in the database; here it is left out as inconsistent,
 			// so that no permission reads rows through a join no
 			// database runs alike.
+			lt, rt := declaredType(lc.Type), declaredType(rc.Type)
 			ld.problemf(ml.key(f.key), f.val, "cannot join %s.%s (%s) with %s.%s (%s): the types differ (Hasura accepts this relationship, but PostgreSQL cannot compare %s with %s, so Hasura's queries through it fail)",
-				t.Name, lc.Name, lc.Type.Kind, target.Name, rc.Name, rc.Type.Kind, lc.Type.Kind, rc.Type.Kind)
+				t.Name, lc.Name, lt, target.Name, rc.Name, rt, lt, rt)
 			good = false
 			continue
 		}
@@ -256,4 +268,13 @@ func relationshipList(t *model.Table) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// declaredType names a column's type as the schema declares it (uuid[],
+// varchar(20)), or by its kind when the schema gave none.
+func declaredType(t model.Type) string {
+	if t.Declared != "" {
+		return t.Declared
+	}
+	return t.Kind.String()
 }
