@@ -134,15 +134,7 @@ func BenchmarkCheckEngine(b *testing.B) {
 				b.Fatalf("%s %s role %s: error %v; %v", in.Table, in.Op, in.Session.Role, err, disagree)
 			}
 		}
-		// The rows as the server's decoder gives them: Objects, not maps.
-		objs := make([]engine.CheckInput, len(ins))
-		for i, in := range ins {
-			objs[i] = in
-			objs[i].Rows = make([]engine.Row, len(in.Rows))
-			for j, r := range in.Rows {
-				objs[i].Rows[j] = engine.Row{ID: r.ID, Fields: engine.ObjectOf(r.Values)}
-			}
-		}
+		objs := objectInputs(ins)
 		for _, ev := range []engine.Evaluator{engine.EvaluatorNative, engine.EvaluatorOPA} {
 			set := f.set.WithEvaluator(ev)
 			for _, form := range []struct {
@@ -174,15 +166,7 @@ func BenchmarkCheckEngine(b *testing.B) {
 func BenchmarkCheckEngineCache(b *testing.B) {
 	f := setup(b)
 	ctx := context.Background()
-	ins := inputs(b, decode(b, f.requests(b, f.one, 4096)))
-	objs := make([]engine.CheckInput, len(ins))
-	for i, in := range ins {
-		objs[i] = in
-		objs[i].Rows = make([]engine.Row, len(in.Rows))
-		for j, r := range in.Rows {
-			objs[i].Rows[j] = engine.Row{ID: r.ID, Fields: engine.ObjectOf(r.Values)}
-		}
-	}
+	objs := objectInputs(inputs(b, decode(b, f.requests(b, f.one, 4096))))
 	set := f.set.WithEvaluator(engine.EvaluatorNative)
 	sink := 0
 	for _, c := range []struct {
@@ -208,6 +192,20 @@ func BenchmarkCheckEngineCache(b *testing.B) {
 		})
 	}
 	_ = sink
+}
+
+// objectInputs are ins with their rows as the server's decoder gives
+// them: Objects, not maps.
+func objectInputs(ins []engine.CheckInput) []engine.CheckInput {
+	objs := make([]engine.CheckInput, len(ins))
+	for i, in := range ins {
+		objs[i] = in
+		objs[i].Rows = make([]engine.Row, len(in.Rows))
+		for j, r := range in.Rows {
+			objs[i].Rows[j] = engine.Row{ID: r.ID, Fields: engine.ObjectOf(r.Values)}
+		}
+	}
+	return objs
 }
 
 // walkValue reads every name and string of v, and returns their length.
