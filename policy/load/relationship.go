@@ -227,7 +227,7 @@ func (ld *loader) manualRelationship(t *model.Table, kind model.RelKind, name st
 			// fails in the database; here it is left out as inconsistent,
 			// so that no permission reads rows through a join no
 			// database runs alike.
-			lt, rt := declaredType(lc.Type), declaredType(rc.Type)
+			lt, rt := typeLabel(lc), typeLabel(rc)
 			ld.problemf(ml.key(f.key), f.val, "cannot join %s.%s (%s) with %s.%s (%s): the types differ (Hasura accepts this relationship, but PostgreSQL cannot compare %s with %s, so Hasura's queries through it fail)",
 				t.Name, lc.Name, lt, target.Name, rc.Name, rt, lt, rt)
 			good = false
@@ -268,13 +268,4 @@ func relationshipList(t *model.Table) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
-}
-
-// declaredType names a column's type as the schema declares it (uuid[],
-// varchar(20)), or by its kind when the schema gave none.
-func declaredType(t model.Type) string {
-	if t.Declared != "" {
-		return t.Declared
-	}
-	return t.Kind.String()
 }
