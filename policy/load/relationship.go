@@ -97,10 +97,6 @@ func (ld *loader) fkRelationship(t *model.Table, kind model.RelKind, name string
 				return nil
 			}
 		}
-		if len(cols) == 0 {
-			ld.problemf(l, n, "foreign_key_constraint_on needs column or columns")
-			return nil
-		}
 		if k["table"] != nil {
 			tn, ok := ld.metaTableName(k["table"], l.key("table"))
 			if !ok {
@@ -119,16 +115,16 @@ func (ld *loader) fkRelationship(t *model.Table, kind model.RelKind, name string
 		if cols, ok = ld.strList(n, l, "foreign_key_constraint_on"); !ok {
 			return nil
 		}
-		if len(cols) == 0 {
-			ld.problemf(l, n, "foreign_key_constraint_on needs column or columns")
-			return nil
-		}
 	} else {
 		c, ok := ld.str(n, l, "foreign_key_constraint_on")
 		if !ok {
 			return nil
 		}
 		cols = []string{c}
+	}
+	if len(cols) == 0 {
+		ld.problemf(l, n, "foreign_key_constraint_on needs column or columns")
+		return nil
 	}
 	if remote == nil && kind == model.RelArray {
 		ld.problemf(l, n, "an array relationship names the referencing table: foreign_key_constraint_on: {table: ..., column: ...}")
