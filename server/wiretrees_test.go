@@ -13,10 +13,12 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/wardenpdp/warden/policy/difftest"
 	"github.com/wardenpdp/warden/policy/engine"
+	"github.com/wardenpdp/warden/policy/residual"
 	wardenv1 "github.com/wardenpdp/warden/proto/warden/v1"
 )
 
@@ -380,4 +382,87 @@ func TestFilterReplyThroughTheGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	same("through the gateway", got)
+}
+
+// BenchmarkFilterTreesWire measures the tree writer alone (treeWire.write)
+// on the answers of generated policy sets that it takes, as the Filter
+// RPC calls it: from the permission's template, the session's values
+// unbound.
+//
+//	go test ./server -run '^$' -bench FilterTreesWire -benchmem -cpu 1 -count 6
+func BenchmarkFilterTreesWire(b *testing.B) {
+	ctx := context.Background()
+	type call struct {
+		pred, check residual.Expr
+		conds       map[string]residual.Expr
+		conv        predicateConv
+		cols        []string
+		plans       *answerPlans
+	}
+	var calls []call
+	for seed := range uint64(30) {
+		c := difftest.Generate(seed+1, difftest.DefaultLimits)
+		set, err := engine.New(ctx, c.Policy)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, rule := range c.Rules {
+			for _, vars := range c.Sessions[rule.Key()] {
+				in := engine.FilterInput{Session: SessionFromPrincipal(&wardenv1.Principal{Role: rule.Role, SessionVariables: vars}),
+					Table: rule.Table, Op: rule.Op, DeferBinding: true}
+				res, _, _, err := filterTable(ctx, set, in)
+				if err != nil {
+					continue
+				}
+				pred, check, conds, conv, plans, err := answerTrees(res, true)
+				if err != nil || len(res.Presets) > 0 {
+					continue
+				}
+				cols := plans.sortedCols()
+				if plans == nil || len(cols) != len(conds) {
+					cols = sortedKeys(conds)
+				}
+				var t treeWire
+				if t.write(conv, pred, check, conds, cols, plans) {
+					calls = append(calls, call{pred, check, conds, conv, cols, plans})
+				}
+			}
+		}
+	}
+	if len(calls) < 100 {
+		b.Fatalf("the writer took %d answers: want 100 or more", len(calls))
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		c := &calls[i%len(calls)]
+		var t treeWire
+		if !t.write(c.conv, c.pred, c.check, c.conds, c.cols, c.plans) {
+			b.Fatal("declined")
+		}
+	}
+}
+
+// TestCloseMsg: a message written with openMsg and closeMsg is the bytes
+// protowire writes for it, at every length whose varint takes one byte
+// more, after a prefix and nested in another message.
+func TestCloseMsg(t *testing.T) {
+	for _, n := range []int{0, 1, 127, 128, 129, 300, 16383, 16384, 16385, 70000} {
+		content := bytes.Repeat([]byte{0xab}, n)
+		prefix := []byte{1, 2, 3}
+		b, s := openMsg(slices.Clone(prefix), 4)
+		b = closeMsg(append(b, content...), s)
+		want := protowire.AppendBytes(protowire.AppendTag(slices.Clone(prefix), 4, protowire.BytesType), content)
+		if !bytes.Equal(b, want) {
+			t.Fatalf("length %d: closeMsg wrote %d bytes, want %d (or other bytes)", n, len(b), len(want))
+		}
+		// Nested: the inner message closed first, then the outer.
+		b, outer := openMsg(nil, 2)
+		b, inner := openMsg(b, 1)
+		b = closeMsg(closeMsg(append(b, content...), inner), outer)
+		want = protowire.AppendBytes(protowire.AppendTag(nil, 2, protowire.BytesType),
+			protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), content))
+		if !bytes.Equal(b, want) {
+			t.Fatalf("length %d nested: closeMsg wrote %d bytes, want %d (or other bytes)", n, len(b), len(want))
+		}
+	}
 }
