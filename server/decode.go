@@ -100,20 +100,23 @@ func (c *holdingCodec) Marshal(v any) (mem.BufferSlice, error) {
 // were two of the Filter call's allocations. ok is false when the wire
 // writer does not take m.
 func marshalFilterWire(m *wardenv1.FilterResponse, trees *treeWire) (mem.BufferSlice, bool) {
-	w := wireSizesPool.Get().(*wireSizes)
-	defer w.release()
-	n := w.sizeFilterResponse(m, trees)
-	if n < 0 {
+	sp := respBufPool.Get().(*[]byte)
+	defer func() {
+		if cap(*sp) <= maxPooledBytes {
+			respBufPool.Put(sp)
+		}
+	}()
+	w := respWriter{ok: true}
+	b := w.filterResponse((*sp)[:0], m, trees)
+	*sp = b[:0]
+	if !w.ok {
 		return nil, false
 	}
+	// Copied to a buffer of its size from grpc-go's pool, which the
+	// transport frees once written.
 	pool := mem.DefaultBufferPool()
-	buf := pool.Get(n)
-	b := w.appendFilterResponse((*buf)[:0], m, trees)
-	if len(b) != n || cap(b) != cap(*buf) {
-		pool.Put(buf)
-		return nil, false
-	}
-	*buf = b
+	buf := pool.Get(len(b))
+	copy(*buf, b)
 	return mem.BufferSlice{mem.NewBuffer(buf, pool)}, true
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -311,6 +312,70 @@ func TestFilterResponseWireDeclines(t *testing.T) {
 		if _, ok := marshalFilterResponse(nil, m); ok {
 			t.Errorf("%s: written", name)
 		}
+	}
+}
+
+// TestFilterResponseWireDeclinesUnknown: a response any of whose
+// messages holds unknown fields is left to protobuf (which writes them),
+// for every message of a response holding every kind the writer writes.
+func TestFilterResponseWireDeclinesUnknown(t *testing.T) {
+	col := func(name string) *wardenv1.ColumnRef {
+		return &wardenv1.ColumnRef{Name: name, Kind: wardenv1.ColumnKind_COLUMN_KIND_TEXT}
+	}
+	l := int32(10)
+	full := &wardenv1.FilterResponse{
+		Kind: wardenv1.FilterKind_FILTER_KIND_CONDITIONAL, Revision: "r1", Role: "user", DecisionId: "d", Reason: "why",
+		Columns: []string{"a"}, Limit: &l, AllowAggregations: true, ComputedFields: []string{"f"}, JsonNullPresets: []string{"j"},
+		Predicate: &wardenv1.Predicate{Node: &wardenv1.Predicate_All{All: &wardenv1.PredicateList{Items: []*wardenv1.Predicate{
+			{Node: &wardenv1.Predicate_Comparison{Comparison: &wardenv1.Comparison{Column: col("a"), Right: &wardenv1.Comparison_Value{Value: structpb.NewListValue(&structpb.ListValue{Values: []*structpb.Value{structpb.NewStringValue("x")}})}}}},
+			{Node: &wardenv1.Predicate_Comparison{Comparison: &wardenv1.Comparison{Column: col("b"), Right: &wardenv1.Comparison_OtherColumn{OtherColumn: col("c")}}}},
+			{Node: &wardenv1.Predicate_Comparison{Comparison: &wardenv1.Comparison{Column: col("d"), Right: &wardenv1.Comparison_Clock{Clock: &wardenv1.ClockValue{Word: wardenv1.ClockWord_CLOCK_WORD_NOW}}}}},
+			{Node: &wardenv1.Predicate_Any{Any: &wardenv1.PredicateList{Items: []*wardenv1.Predicate{{Node: &wardenv1.Predicate_IsNull{IsNull: col("e")}}}}}},
+			{Node: &wardenv1.Predicate_Negation{Negation: &wardenv1.Predicate{Node: &wardenv1.Predicate_InList{InList: &wardenv1.InList{Column: col("g"), Values: &structpb.ListValue{Values: []*structpb.Value{structpb.NewNumberValue(1)}}}}}}},
+			{Node: &wardenv1.Predicate_Exists{Exists: &wardenv1.ExistsPredicate{Table: "t", On: []*wardenv1.ColumnPair{{Local: "a", Remote: "b"}},
+				Where: &wardenv1.Predicate{Node: &wardenv1.Predicate_Constant{Constant: true}}}}},
+		}}}},
+		Check:            &wardenv1.Predicate{Node: &wardenv1.Predicate_Constant{Constant: true}},
+		ColumnConditions: []*wardenv1.ColumnCondition{{Column: "a", Predicate: &wardenv1.Predicate{}, Sql: &wardenv1.SqlFragment{Sql: "TRUE"}}},
+		Sql: &wardenv1.SqlFilter{Where: &wardenv1.SqlFragment{Sql: "x = $1 AND y = ANY($2)", Parameters: []*wardenv1.SqlParameter{
+			{Value: &wardenv1.SqlParameter_Text{Text: "v"}},
+			{Value: &wardenv1.SqlParameter_Array{Array: &wardenv1.SqlArray{Elements: []*wardenv1.SqlParameter{{Value: &wardenv1.SqlParameter_Integer{Integer: -3}}}}}},
+		}}, Check: &wardenv1.SqlFragment{Sql: "TRUE"}},
+	}
+	if !sameWire(t, "full", full) {
+		t.Fatal("the full response declined: it must be written")
+	}
+	// messages lists m and every message in it, depth first.
+	var messages func(m protoreflect.Message) []protoreflect.Message
+	messages = func(m protoreflect.Message) []protoreflect.Message {
+		out := []protoreflect.Message{m}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				for i := range v.List().Len() {
+					out = append(out, messages(v.List().Get(i).Message())...)
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				out = append(out, messages(v.Message())...)
+			}
+			return true
+		})
+		return out
+	}
+	n := len(messages(full.ProtoReflect()))
+	kinds := map[protoreflect.FullName]bool{}
+	for i := range n {
+		m := proto.Clone(full).(*wardenv1.FilterResponse)
+		target := messages(m.ProtoReflect())[i]
+		kinds[target.Descriptor().FullName()] = true
+		target.SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1))
+		if _, ok := marshalFilterResponse(nil, m); ok {
+			t.Errorf("unknown fields in %s (message %d): written", target.Descriptor().FullName(), i)
+		}
+		sameWire(t, string(target.Descriptor().FullName()), m)
+	}
+	if len(kinds) < 16 {
+		t.Errorf("unknown fields tried in %d kinds of message, want every one the writer writes (16): %v", len(kinds), kinds)
 	}
 }
 
