@@ -281,14 +281,11 @@ func (w *respWriter) columnRef(b []byte, num protowire.Number, m *wardenv1.Colum
 	if unknown(m) {
 		return w.fail(b)
 	}
-	c := refFields(m)
-	n := c.size()
-	if n < 0 {
+	out, ok := refFields(m).appendField(b, num)
+	if !ok {
 		return w.fail(b)
 	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(n))
-	return c.append(b)
+	return out
 }
 
 // columnFields are a ColumnRef's fields: a message's (refFields) or a
@@ -329,6 +326,18 @@ func (c columnFields) size() int {
 		n += 1 + protowire.SizeVarint(uint64(c.padTo))
 	}
 	return n
+}
+
+// appendField writes field num, the ColumnRef of c; ok is false (b
+// returned as it was) when a name is not UTF-8.
+func (c columnFields) appendField(b []byte, num protowire.Number) (out []byte, ok bool) {
+	n := c.size()
+	if n < 0 {
+		return b, false
+	}
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(n))
+	return c.append(b), true
 }
 
 func (c columnFields) append(b []byte) []byte {

@@ -223,14 +223,11 @@ func (p *planWriter) column(b []byte, num protowire.Number, c residual.Column, p
 	if written := pn.written(c); written != nil {
 		return appendWritten(b, num, written)
 	}
-	cf := columnFieldsOf(c)
-	n := cf.size()
-	if n < 0 {
+	out, ok := columnFieldsOf(c).appendField(b, num)
+	if !ok {
 		return p.fail(b)
 	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(n))
-	return cf.append(b)
+	return out
 }
 
 // comparisonRight is a Comparison's right side as conv makes it:
