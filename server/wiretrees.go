@@ -67,8 +67,8 @@ func (t *treeWire) col(i int) []byte {
 // One pass: a message's length is written after its content, in the one
 // byte kept for it before, the content moved up when the length needs
 // more (a message of 128 bytes or more, rare in a tree). Sizing every
-// node first, as protobuf does, cost three and a half times the writing
-// (wardenbench's profile of Filter).
+// node first, as protobuf does, walked every tree twice: the one pass
+// took 24% less time (BenchmarkFilterTreesWire).
 func (t *treeWire) write(conv predicateConv, pred, check residual.Expr, conds map[string]residual.Expr, cols []string, plans *answerPlans) bool {
 	sp := treeBufPool.Get().(*[]byte)
 	defer func() {
