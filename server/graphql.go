@@ -183,7 +183,7 @@ func GraphQLResponse(res *graphql.Result) (*wardenv1.CheckGraphQLResponse, error
 			for _, s := range f.Table.Selections {
 				d.Table.Selections = append(d.Table.Selections, &wardenv1.TableSelection{
 					Path: s.Path, Table: s.Table.String(), Operation: OperationToProto(s.Op),
-					Relationship: s.Relationship, Columns: s.Columns, Aggregate: s.Aggregate,
+					Relationship: s.Relationship, Columns: s.Columns, ComputedFields: s.ComputedFields, Aggregate: s.Aggregate,
 				})
 			}
 		}

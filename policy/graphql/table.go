@@ -38,6 +38,9 @@ type Selection struct {
 	// Columns are the columns the selection reads (select) or sets
 	// (insert, update: the columns of the input; delete: none), sorted.
 	Columns []string
+	// ComputedFields are the scalar computed fields the selection reads,
+	// sorted (nil: none).
+	ComputedFields []string
 	// Aggregate: the selection aggregates the rows.
 	Aggregate bool
 }

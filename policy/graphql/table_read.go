@@ -29,7 +29,7 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 	}
 	at := len(d.sels)
 	d.sels = append(d.sels, Selection{Path: path, Table: t.Name, Op: model.OpSelect, Relationship: rel})
-	cols := map[string]bool{}
+	cols, computed := map[string]bool{}, map[string]bool{}
 	for _, f := range fields {
 		if f.Name == "__typename" {
 			continue
@@ -48,6 +48,7 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 			cols[ref.col] = true
 			continue
 		case ref.computed:
+			computed[f.Name] = true
 			continue
 		case ref.remote != nil && !ref.remote.ToSource:
 			if err := d.remoteSchemaRead(t, ref.remote, f, join(path, f.Alias), tname); err != nil {
@@ -79,6 +80,9 @@ func (d *tableDecider) read(t *model.Table, sel *model.Permission, set ast.Selec
 		}
 	}
 	d.sels[at].Columns = sortedSet(cols)
+	if len(computed) > 0 {
+		d.sels[at].ComputedFields = sortedSet(computed)
+	}
 	return nil
 }
 

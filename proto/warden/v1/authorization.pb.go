@@ -4311,9 +4311,14 @@ type TableSelection struct {
 	// predicate (for insert the check; for update the filter and check),
 	// the permission's columns, limit, presets resolved for the session,
 	// and SQL when CheckGraphQLRequest.sql asks for it.
-	Filter        *FilterResponse `protobuf:"bytes,7,opt,name=filter,proto3" json:"filter,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Filter *FilterResponse `protobuf:"bytes,7,opt,name=filter,proto3" json:"filter,omitempty"`
+	// The scalar computed fields read (select), sorted; all of them within
+	// the permission's computed fields (else the field is denied, naming
+	// it). A computed field returning rows is a selection of its own,
+	// reached through it as through a relationship.
+	ComputedFields []string `protobuf:"bytes,8,rep,name=computed_fields,json=computedFields,proto3" json:"computed_fields,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *TableSelection) Reset() {
@@ -4391,6 +4396,13 @@ func (x *TableSelection) GetAggregate() bool {
 func (x *TableSelection) GetFilter() *FilterResponse {
 	if x != nil {
 		return x.Filter
+	}
+	return nil
+}
+
+func (x *TableSelection) GetComputedFields() []string {
+	if x != nil {
+		return x.ComputedFields
 	}
 	return nil
 }
@@ -4923,7 +4935,7 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x129\n" +
 	"\n" +
 	"selections\x18\x03 \x03(\v2\x19.warden.v1.TableSelectionR\n" +
-	"selections\"\xfd\x01\n" +
+	"selections\"\xa6\x02\n" +
 	"\x0eTableSelection\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x122\n" +
@@ -4931,7 +4943,8 @@ const file_warden_v1_authorization_proto_rawDesc = "" +
 	"\frelationship\x18\x04 \x01(\tR\frelationship\x12\x18\n" +
 	"\acolumns\x18\x05 \x03(\tR\acolumns\x12\x1c\n" +
 	"\taggregate\x18\x06 \x01(\bR\taggregate\x121\n" +
-	"\x06filter\x18\a \x01(\v2\x19.warden.v1.FilterResponseR\x06filter\"\xaf\x01\n" +
+	"\x06filter\x18\a \x01(\v2\x19.warden.v1.FilterResponseR\x06filter\x12'\n" +
+	"\x0fcomputed_fields\x18\b \x03(\tR\x0ecomputedFields\"\xaf\x01\n" +
 	"\fRemotePreset\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
 	"\x05field\x18\x02 \x01(\tR\x05field\x12\x1a\n" +

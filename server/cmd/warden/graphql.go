@@ -143,7 +143,11 @@ func printGraphQL(w io.Writer, resp *wardenv1.CheckGraphQLResponse) {
 		}
 		for _, s := range f.GetTable().GetSelections() {
 			op := strings.ToLower(strings.TrimPrefix(s.GetOperation().String(), "OPERATION_"))
-			fmt.Fprintf(w, "    %s: %s %s columns [%s], rows %s\n", s.GetPath(), op, s.GetTable(), strings.Join(s.GetColumns(), ", "),
+			computed := ""
+			if cf := s.GetComputedFields(); len(cf) > 0 {
+				computed = " computed fields [" + strings.Join(cf, ", ") + "]"
+			}
+			fmt.Fprintf(w, "    %s: %s %s columns [%s]%s, rows %s\n", s.GetPath(), op, s.GetTable(), strings.Join(s.GetColumns(), ", "), computed,
 				strings.ToLower(strings.TrimPrefix(s.GetFilter().GetKind().String(), "FILTER_KIND_")))
 			if where := s.GetFilter().GetSql().GetWhere(); where != nil {
 				fmt.Fprintf(w, "      where %s\n", where.GetSql())

@@ -122,3 +122,35 @@ func TestGraphQLCommandNamingConvention(t *testing.T) {
 		t.Errorf("unknown convention: err %v, stderr %s, want a usage error naming the flag", err, stderr)
 	}
 }
+
+// TestGraphQLComputedFieldsRead: a selection reports the scalar computed
+// fields it reads beside its columns (text and proto), only those it
+// reads, and a role without the computed field is denied it.
+func TestGraphQLComputedFieldsRead(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, "schema.yaml", "functions: [{name: public.title_len, returns: integer}]\ntables:\n  - name: notes\n    columns: [{name: id, type: integer}, {name: title, type: text}]\n    primary_key: [id]\n")
+	writeTestFile(t, dir, "metadata.json", `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [
+  {"table": {"schema": "public", "name": "notes"},
+   "computed_fields": [{"name": "title_len", "definition": {"function": {"schema": "public", "name": "title_len"}}}],
+   "select_permissions": [{"role": "user", "permission": {"columns": ["id"], "computed_fields": ["title_len"], "filter": {}}},
+                          {"role": "guest", "permission": {"columns": ["id"], "filter": {}}}]}]}]}`)
+	stdout, stderr, err := runCLI(t, nil, "graphql", dir, "--role", "user", "--query", "{ notes { id title_len } }")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if want := "notes: select public.notes columns [id] computed fields [title_len], rows always_allowed"; !strings.Contains(stdout, want) {
+		t.Errorf("output lacks %q:\n%s", want, stdout)
+	}
+	stdout, _, err = runCLI(t, nil, "graphql", dir, "--role", "user", "--query", "{ notes { id title_len } }", "--output", "proto")
+	if err != nil || !regexp.MustCompile(`"computedFields":\s*\[\s*"title_len"\s*\]`).MatchString(stdout) {
+		t.Errorf("proto: err %v, output %s, want the selection's computedFields [title_len]", err, stdout)
+	}
+	stdout, _, err = runCLI(t, nil, "graphql", dir, "--role", "user", "--query", "{ notes { id } }")
+	if err != nil || !strings.Contains(stdout, "notes: select public.notes columns [id], rows always_allowed") {
+		t.Errorf("no computed field read: err %v, output %s, want columns [id] and no computed fields", err, stdout)
+	}
+	stdout, _, err = runCLI(t, nil, "graphql", dir, "--role", "guest", "--query", "{ notes { id title_len } }")
+	if err != nil || !strings.Contains(stdout, "role guest may not select computed field title_len of public.notes") {
+		t.Errorf("guest: err %v, output %s, want a DENY naming title_len", err, stdout)
+	}
+}

@@ -647,9 +647,10 @@ class TableRows(_message.Message):
     def __init__(self, table: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[_struct_pb2.Struct, _Mapping]]] = ..., json_nulls: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TableSelection(_message.Message):
-    __slots__ = ["aggregate", "columns", "filter", "operation", "path", "relationship", "table"]
+    __slots__ = ["aggregate", "columns", "computed_fields", "filter", "operation", "path", "relationship", "table"]
     AGGREGATE_FIELD_NUMBER: _ClassVar[int]
     COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_FIELDS_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     OPERATION_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
@@ -657,12 +658,13 @@ class TableSelection(_message.Message):
     TABLE_FIELD_NUMBER: _ClassVar[int]
     aggregate: bool
     columns: _containers.RepeatedScalarFieldContainer[str]
+    computed_fields: _containers.RepeatedScalarFieldContainer[str]
     filter: FilterResponse
     operation: Operation
     path: str
     relationship: str
     table: str
-    def __init__(self, path: _Optional[str] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., relationship: _Optional[str] = ..., columns: _Optional[_Iterable[str]] = ..., aggregate: bool = ..., filter: _Optional[_Union[FilterResponse, _Mapping]] = ...) -> None: ...
+    def __init__(self, path: _Optional[str] = ..., table: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., relationship: _Optional[str] = ..., columns: _Optional[_Iterable[str]] = ..., aggregate: bool = ..., filter: _Optional[_Union[FilterResponse, _Mapping]] = ..., computed_fields: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Operation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
