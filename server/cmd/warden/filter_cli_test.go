@@ -175,15 +175,24 @@ func TestFilterEndToEnd(t *testing.T) {
 	}
 }
 
-// TestFilterComputedFieldsJSON: the computed fields a select permission
-// grants are in `warden filter --output json`, apart from the columns.
-func TestFilterComputedFieldsJSON(t *testing.T) {
+// notesWithComputed writes a policy directory of one table, public.notes
+// (id, title), with the computed field title_len and the select
+// permissions perms (JSON objects, comma-separated), and returns it.
+func notesWithComputed(t *testing.T, perms string) string {
+	t.Helper()
 	dir := t.TempDir()
 	writeTestFile(t, dir, "schema.yaml", "functions: [{name: public.title_len, returns: integer}]\ntables:\n  - name: notes\n    columns: [{name: id, type: integer}, {name: title, type: text}]\n    primary_key: [id]\n")
 	writeTestFile(t, dir, "metadata.json", `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [
   {"table": {"schema": "public", "name": "notes"},
    "computed_fields": [{"name": "title_len", "definition": {"function": {"schema": "public", "name": "title_len"}}}],
-   "select_permissions": [{"role": "user", "permission": {"columns": ["id"], "computed_fields": ["title_len"], "filter": {"title_len": {"_gt": 3}}}}]}]}]}`)
+   "select_permissions": [`+perms+`]}]}]}`)
+	return dir
+}
+
+// TestFilterComputedFieldsJSON: the computed fields a select permission
+// grants are in `warden filter --output json`, apart from the columns.
+func TestFilterComputedFieldsJSON(t *testing.T) {
+	dir := notesWithComputed(t, `{"role": "user", "permission": {"columns": ["id"], "computed_fields": ["title_len"], "filter": {"title_len": {"_gt": 3}}}}`)
 	stdout, stderr, err := runCLI(t, nil, "filter", dir, "--role", "user", "--table", "notes", "--dialect", "postgres", "--output", "json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)

@@ -127,13 +127,8 @@ func TestGraphQLCommandNamingConvention(t *testing.T) {
 // fields it reads beside its columns (text and proto), only those it
 // reads, and a role without the computed field is denied it.
 func TestGraphQLComputedFieldsRead(t *testing.T) {
-	dir := t.TempDir()
-	writeTestFile(t, dir, "schema.yaml", "functions: [{name: public.title_len, returns: integer}]\ntables:\n  - name: notes\n    columns: [{name: id, type: integer}, {name: title, type: text}]\n    primary_key: [id]\n")
-	writeTestFile(t, dir, "metadata.json", `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "configuration": {}, "tables": [
-  {"table": {"schema": "public", "name": "notes"},
-   "computed_fields": [{"name": "title_len", "definition": {"function": {"schema": "public", "name": "title_len"}}}],
-   "select_permissions": [{"role": "user", "permission": {"columns": ["id"], "computed_fields": ["title_len"], "filter": {}}},
-                          {"role": "guest", "permission": {"columns": ["id"], "filter": {}}}]}]}]}`)
+	dir := notesWithComputed(t, `{"role": "user", "permission": {"columns": ["id"], "computed_fields": ["title_len"], "filter": {}}},
+		{"role": "guest", "permission": {"columns": ["id"], "filter": {}}}`)
 	stdout, stderr, err := runCLI(t, nil, "graphql", dir, "--role", "user", "--query", "{ notes { id title_len } }")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
