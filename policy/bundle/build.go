@@ -31,7 +31,7 @@ func FromDir(ctx context.Context, dir, schemaFile string, opts ...load.Option) (
 		if err != nil {
 			return nil, nil, fmt.Errorf("bundle: %w", err)
 		}
-		rec.files["schema.yaml"] = data
+		rec.files[load.SchemaFile] = data
 	}
 	b := &Bundle{Files: rec.files}
 	// Loaded again from the bundle's own files: the revision is what a

@@ -42,6 +42,10 @@ const (
 	versionFile   = "version.yaml"
 )
 
+// SchemaFile is the schema's name in a policy directory and in a bundle
+// (policy/bundle writes a --schema file under it).
+const SchemaFile = "schema.yaml"
+
 // findMetadata finds the metadata; form "" means none was found (reported).
 func (ld *loader) findMetadata() layout {
 	for _, root := range []string{".", "metadata", "migrations"} {

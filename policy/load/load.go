@@ -242,7 +242,7 @@ func (ld *loader) exists(name string) bool {
 // loadSchemaFile reads the schema; false means it is missing or unusable
 // (reported), and loading stops there.
 func (ld *loader) loadSchemaFile() bool {
-	name, external := "schema.yaml", false
+	name, external := SchemaFile, false
 	if ld.cfg.schemaFile != "" {
 		name, external = ld.cfg.schemaFile, true
 	}

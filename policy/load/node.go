@@ -44,15 +44,11 @@ func (ld *loader) readFile(name string, external bool) (data []byte, found bool)
 		// written: hashed under the name it takes in a bundle, so the
 		// revision depends on what the files say, not on the command
 		// line (a bundle of the same files reports the same revision).
-		name = bundledSchemaName
+		name = SchemaFile
 	}
 	ld.files[name] = data
 	return data, true
 }
-
-// bundledSchemaName is the name of the schema in a policy directory and
-// in a bundle (policy/bundle), which writes a --schema file under it.
-const bundledSchemaName = "schema.yaml"
 
 // parseFile reads and parses a YAML or JSON file. It returns nil for a
 // missing file (reported at l), a syntax error (reported) or an empty
