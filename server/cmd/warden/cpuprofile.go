@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // startCPUProfile profiles the process's CPU into path until stop is
@@ -37,5 +38,23 @@ func startAllocProfile(path string) (stop func() error, err error) {
 			werr = cerr
 		}
 		return werr
+	}, nil
+}
+
+// startTrace writes the runtime's execution trace (go tool trace reads
+// it: every goroutine's wake-ups, the collector's phases, system calls)
+// to path until stop is called.
+func startTrace(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		trace.Stop()
+		return f.Close()
 	}, nil
 }

@@ -81,6 +81,21 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		log.Info("writing an allocation profile at exit", slog.String("file", path))
 	}
 
+	// WARDEN_TRACE=FILE writes the execution trace of the whole run (go
+	// tool trace reads it): where a request waited, for the latency tail.
+	if path := a.getenv("WARDEN_TRACE"); path != "" {
+		stop, err := startTrace(path)
+		if err != nil {
+			return usageError{fmt.Errorf("WARDEN_TRACE: %w", err)}
+		}
+		defer func() {
+			if err := stop(); err != nil {
+				log.Warn("execution trace not written", slog.String("file", path), slog.Any("error", err))
+			}
+		}()
+		log.Info("writing an execution trace", slog.String("file", path))
+	}
+
 	var opts []server.Option
 	var devKey string
 	if cfg.Dev {
