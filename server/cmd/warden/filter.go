@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,7 +27,9 @@ func (a *app) filter(ctx context.Context, args []string) error {
 	)
 	fs := a.flagSet("filter", "[DIR] --role R --table T --operation OP [--dialect D] [flags]",
 		"Prints the row filter of a role offline, exactly as the Filter RPC would\n"+
-			"compute it: --output json prints {kind, sql, params, columns, limit, ...};\n"+
+			"compute it: --output json prints {kind, sql, params, columns, limit, ...},\n"+
+			"without --dialect {kind, predicate, columns, ...}: the typed predicate (and\n"+
+			"an update's check) in protobuf JSON; --output text prints them in one line;\n"+
 			"--output proto the whole FilterResponse in protobuf JSON; text a summary.\n"+
 			"Numbers are exact: integer parameters beyond ±(2^53-1) and every numeric\n"+
 			"are printed as decimal strings, which the SQL casts or compares as numbers.\n"+
@@ -96,6 +99,21 @@ func (a *app) filter(ctx context.Context, args []string) error {
 		if w := resp.GetSql().GetWhere(); w != nil {
 			fmt.Fprintf(a.stdout, "sql: %s\nparams: %s\n", w.GetSql(), jsonText(paramsJSON(w)))
 		}
+		if req.Sql == nil {
+			// No SQL asked for: the predicate itself, else nothing would
+			// say which rows a conditional filter keeps.
+			for _, t := range predicateTrees(resp) {
+				b, err := protojson.Marshal(t.tree)
+				if err != nil {
+					return err
+				}
+				var line bytes.Buffer // protojson's spacing varies by build
+				if err := json.Compact(&line, b); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s: %s\n", t.name, line.Bytes())
+			}
+		}
 		fmt.Fprintf(a.stdout, "columns: %s\n", strings.Join(resp.GetColumns(), ", "))
 		if resp.Limit != nil {
 			fmt.Fprintf(a.stdout, "limit: %d\n", resp.GetLimit())
@@ -108,7 +126,21 @@ func (a *app) filter(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
-	b, err := json.MarshalIndent(compactFilter(resp), "", "  ")
+	out := compactFilter(resp)
+	if req.Sql == nil {
+		for _, t := range predicateTrees(resp) {
+			b, err := protojson.Marshal(t.tree)
+			if err != nil {
+				return err
+			}
+			if t.name == "predicate" {
+				out.Predicate = b
+			} else {
+				out.Check = b
+			}
+		}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -116,23 +148,44 @@ func (a *app) filter(ctx context.Context, args []string) error {
 	return nil
 }
 
+// namedTree is a predicate of a FilterResponse and its field's name.
+type namedTree struct {
+	name string
+	tree *wardenv1.Predicate
+}
+
+// predicateTrees are the response's predicate and, for an update, its
+// check, as printed when no SQL was asked for.
+func predicateTrees(r *wardenv1.FilterResponse) []namedTree {
+	var out []namedTree
+	if p := r.GetPredicate(); p != nil {
+		out = append(out, namedTree{"predicate", p})
+	}
+	if c := r.GetCheck(); c != nil {
+		out = append(out, namedTree{"check", c})
+	}
+	return out
+}
+
 // filterJSON is the compact form of a FilterResponse that `warden filter
 // --output json` prints.
 type filterJSON struct {
-	Kind              string         `json:"kind"`
-	Role              string         `json:"role"`
-	SQL               string         `json:"sql,omitempty"`
-	Params            []any          `json:"params"`
-	CheckSQL          string         `json:"check_sql,omitempty"`
-	CheckParams       []any          `json:"check_params,omitempty"`
-	Columns           []string       `json:"columns"`
-	ComputedFields    []string       `json:"computed_fields,omitempty"`
-	ColumnSQL         map[string]any `json:"column_sql,omitempty"`
-	Limit             *int32         `json:"limit"`
-	AllowAggregations bool           `json:"allow_aggregations"`
-	Presets           map[string]any `json:"presets,omitempty"`
-	Revision          string         `json:"revision"`
-	Explanation       *explainJSON   `json:"explanation,omitempty"`
+	Kind              string          `json:"kind"`
+	Role              string          `json:"role"`
+	SQL               string          `json:"sql,omitempty"`
+	Params            []any           `json:"params"`
+	Predicate         json.RawMessage `json:"predicate,omitempty"` // without --dialect
+	Check             json.RawMessage `json:"check,omitempty"`     // without --dialect, update only
+	CheckSQL          string          `json:"check_sql,omitempty"`
+	CheckParams       []any           `json:"check_params,omitempty"`
+	Columns           []string        `json:"columns"`
+	ComputedFields    []string        `json:"computed_fields,omitempty"`
+	ColumnSQL         map[string]any  `json:"column_sql,omitempty"`
+	Limit             *int32          `json:"limit"`
+	AllowAggregations bool            `json:"allow_aggregations"`
+	Presets           map[string]any  `json:"presets,omitempty"`
+	Revision          string          `json:"revision"`
+	Explanation       *explainJSON    `json:"explanation,omitempty"`
 }
 
 // explainJSON is FilterResponse.explanation in --output json.

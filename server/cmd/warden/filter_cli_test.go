@@ -13,6 +13,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	_ "modernc.org/sqlite"
 
 	"github.com/wardenpdp/warden/policy/load"
@@ -208,5 +210,86 @@ func TestFilterComputedFieldsJSON(t *testing.T) {
 	if !slices.Equal(got.Columns, []string{"id"}) || !slices.Equal(got.ComputedFields, []string{"title_len"}) ||
 		!strings.Contains(got.SQL, `"public"."title_len"(`) {
 		t.Errorf("filter JSON %+v, want columns [id], computed_fields [title_len] and the function in the SQL", got)
+	}
+}
+
+// TestFilterPredicateWithoutDialect: without --dialect, warden filter
+// prints the predicate (and an update's check) itself, in --output json
+// and text, as the --output proto form has it; with a dialect the SQL
+// stands for it. Before, a conditional filter printed no condition at all
+// unless --output proto was given.
+func TestFilterPredicateWithoutDialect(t *testing.T) {
+	args := []string{"filter", "--role", "user", "--session", "x-hasura-user-id=1", "--session", "x-hasura-org-id=2", "--table", "public.articles"}
+	full := func(op string) *wardenv1.FilterResponse {
+		t.Helper()
+		stdout, stderr, err := runCLI(t, nil, append(args, "--operation", op, "--output", "proto")...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var r wardenv1.FilterResponse
+		if err := protojson.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("%v\n%s", err, stdout)
+		}
+		return &r
+	}
+	tree := func(raw json.RawMessage) *wardenv1.Predicate {
+		t.Helper()
+		var p wardenv1.Predicate
+		if err := protojson.Unmarshal(raw, &p); err != nil {
+			t.Fatalf("%v\n%s", err, raw)
+		}
+		return &p
+	}
+	for _, op := range []string{"select", "update"} {
+		want := full(op)
+		stdout, stderr, err := runCLI(t, nil, append(args, "--operation", op)...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var got struct {
+			Kind      string          `json:"kind"`
+			SQL       string          `json:"sql"`
+			Predicate json.RawMessage `json:"predicate"`
+			Check     json.RawMessage `json:"check"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+			t.Fatalf("%v\n%s", err, stdout)
+		}
+		if got.Kind != "CONDITIONAL" || got.SQL != "" || got.Predicate == nil {
+			t.Fatalf("%s without --dialect printed %s: want a conditional filter's predicate", op, stdout)
+		}
+		if p := tree(got.Predicate); !proto.Equal(p, want.GetPredicate()) {
+			t.Errorf("%s: predicate %v, want %v", op, p, want.GetPredicate())
+		}
+		if op == "update" {
+			if got.Check == nil || !proto.Equal(tree(got.Check), want.GetCheck()) {
+				t.Errorf("update: check %s, want %v", got.Check, want.GetCheck())
+			}
+		} else if got.Check != nil {
+			t.Errorf("select printed a check: %s", got.Check)
+		}
+
+		text, stderr, err := runCLI(t, nil, append(args, "--operation", op, "--output", "text")...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var line string
+		for l := range strings.Lines(text) {
+			if rest, ok := strings.CutPrefix(l, "predicate: "); ok {
+				line = strings.TrimSpace(rest)
+			}
+		}
+		if line == "" || !proto.Equal(tree(json.RawMessage(line)), want.GetPredicate()) {
+			t.Errorf("%s --output text printed %q: want the predicate line", op, text)
+		}
+	}
+
+	// With a dialect the SQL stands for the predicate.
+	stdout, stderr, err := runCLI(t, nil, append(args, "--dialect", "postgres")...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, `"sql"`) || strings.Contains(stdout, `"predicate"`) {
+		t.Errorf("with --dialect printed %s: want the SQL and no predicate", stdout)
 	}
 }
