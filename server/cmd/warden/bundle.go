@@ -84,7 +84,7 @@ func (a *app) bundleBuild(ctx context.Context, args []string) error {
 	// Compiled as serve compiles it, so that a bundle that builds is one
 	// every replica accepts.
 	if len(p.Roles) == 0 && !cfg.AllowNoRoles {
-		return fmt.Errorf("policy %s: no role has a permission on any table; refusing to build a bundle that denies every request but admin's (--allow-no-roles builds it)", cfg.Policy)
+		return fmt.Errorf("policy %s: no role has a permission on any table; refusing to build a bundle that denies every request but admin's (--allow-no-roles builds it)%s", cfg.Policy, leftOut(p))
 	}
 	set, err := engine.New(ctx, p)
 	if err != nil {
@@ -119,7 +119,7 @@ func setFromBundle(ctx context.Context, cfg server.Config, b *bundle.Bundle, sou
 		return nil, err
 	}
 	if len(p.Roles) == 0 && !cfg.AllowNoRoles {
-		return nil, fmt.Errorf("bundle %s: no role has a permission on any table; it would deny every request but admin's (--allow-no-roles accepts it)", source)
+		return nil, fmt.Errorf("bundle %s: no role has a permission on any table; it would deny every request but admin's (--allow-no-roles accepts it)%s", source, leftOut(p))
 	}
 	set, err := engine.New(ctx, p, engine.ForEvaluator(ev))
 	if err != nil {

@@ -420,4 +420,22 @@ func TestNoRoles(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, "ok: ") || !strings.Contains(stdout, "1 tables, 0 roles") {
 		t.Errorf("validate --allow-no-roles: err = %v, stdout:\n%s", err, stdout)
 	}
+
+	// The only permission is on a table of a source Warden does not
+	// decide (a real export's shape: one mssql source): the refusal names
+	// the table left out and why, not only that no role has a permission.
+	mssql := t.TempDir()
+	if err := os.WriteFile(filepath.Join(mssql, "metadata.json"), []byte(`{"resource_version": 1, "metadata": {"version": 3, "sources": [`+
+		`{"name": "main", "kind": "mssql", "configuration": {}, "tables": [{"table": {"schema": "dbo", "name": "user"}, `+
+		`"select_permissions": [{"role": "user", "permission": {"columns": ["id"], "filter": {"id": {"_eq": "X-Hasura-User-Id"}}}}]}]}]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mssql, "schema.yaml"), []byte("tables: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = runCLI(t, nil, "validate", "--policy", mssql)
+	if err == nil || !strings.Contains(err.Error(), "no role has a permission on any table") ||
+		!strings.Contains(err.Error(), "Left out as inconsistent, which may be why: table dbo.user (") || !strings.Contains(err.Error(), "kind mssql") {
+		t.Errorf("validate of an mssql-only set: err = %v, want the refusal to name dbo.user and its source's kind", err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/wardenpdp/warden/policy/engine"
 	"github.com/wardenpdp/warden/policy/examples"
@@ -68,8 +69,8 @@ func loadSet(ctx context.Context, cfg server.Config, report func([]load.Problem)
 		return nil, policyError(cfg.Policy, err, report)
 	}
 	if len(p.Roles) == 0 && !cfg.AllowNoRoles {
-		return nil, fmt.Errorf("policy %s: no role has a permission on any table (%d tables, %d inconsistent objects): it would deny every request but admin's; is this the right metadata? (--allow-no-roles accepts it)",
-			p.Source, len(p.Tables), len(p.Inconsistent))
+		return nil, fmt.Errorf("policy %s: no role has a permission on any table (%d tables, %d inconsistent objects): it would deny every request but admin's; is this the right metadata? (--allow-no-roles accepts it)%s",
+			p.Source, len(p.Tables), len(p.Inconsistent), leftOut(p))
 	}
 	// Built for its evaluator: with opa every rule's query is kept
 	// prepared, as the rows need them.
@@ -78,6 +79,37 @@ func loadSet(ctx context.Context, cfg server.Config, report func([]load.Problem)
 		return nil, policyError(cfg.Policy, err, report)
 	}
 	return set, nil
+}
+
+// maxLeftOut is how many inconsistent objects a refusal names.
+const maxLeftOut = 3
+
+// leftOut names, for a refusal of a policy set in which no role has a
+// permission, the objects left out as inconsistent with their first
+// reason: a set whose only permissions are on a table Warden cannot
+// decide (a source of another kind, a table the schema lacks) is refused
+// for that, and the refusal says so.
+func leftOut(p *model.Policy) string {
+	if len(p.Inconsistent) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(". Left out as inconsistent, which may be why:")
+	for _, i := range p.Inconsistent[:min(len(p.Inconsistent), maxLeftOut)] {
+		b.WriteString(" ")
+		b.WriteString(i.String())
+		if len(i.Reasons) > 0 {
+			b.WriteString(" (")
+			b.WriteString(i.Reasons[0])
+			b.WriteString(")")
+		}
+		b.WriteString(";")
+	}
+	out := strings.TrimSuffix(b.String(), ";")
+	if n := len(p.Inconsistent) - maxLeftOut; n > 0 {
+		out += fmt.Sprintf("; and %d more ('warden validate --allow-no-roles' lists them all)", n)
+	}
+	return out
 }
 
 // evaluatorOf is the evaluator --evaluator names (native when unset).
