@@ -29,7 +29,8 @@ func (a *app) filter(ctx context.Context, args []string) error {
 		"Prints the row filter of a role offline, exactly as the Filter RPC would\n"+
 			"compute it: --output json prints {kind, sql, params, columns, limit, ...},\n"+
 			"without --dialect {kind, predicate, columns, ...}: the typed predicate (and\n"+
-			"an update's check) in protobuf JSON; --output text prints them in one line;\n"+
+			"an update's check, and inherited roles' column conditions) in protobuf\n"+
+			"JSON; --output text prints each in one line;\n"+
 			"--output proto the whole FilterResponse in protobuf JSON; text a summary.\n"+
 			"Numbers are exact: integer parameters beyond ±(2^53-1) and every numeric\n"+
 			"are printed as decimal strings, which the SQL casts or compares as numbers.\n"+
@@ -133,10 +134,16 @@ func (a *app) filter(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
-			if t.name == "predicate" {
+			switch {
+			case t.name == "predicate":
 				out.Predicate = b
-			} else {
+			case t.name == "check":
 				out.Check = b
+			default:
+				if out.ColumnPredicates == nil {
+					out.ColumnPredicates = map[string]json.RawMessage{}
+				}
+				out.ColumnPredicates[t.column] = b
 			}
 		}
 	}
@@ -148,21 +155,28 @@ func (a *app) filter(ctx context.Context, args []string) error {
 	return nil
 }
 
-// namedTree is a predicate of a FilterResponse and its field's name.
+// namedTree is a predicate of a FilterResponse and its name in the
+// output: predicate, check, or "column C" for a column condition.
 type namedTree struct {
-	name string
-	tree *wardenv1.Predicate
+	name, column string
+	tree         *wardenv1.Predicate
 }
 
-// predicateTrees are the response's predicate and, for an update, its
-// check, as printed when no SQL was asked for.
+// predicateTrees are the response's predicate, an update's check and the
+// conditions of columns readable only where a parent's filter holds, as
+// printed when no SQL was asked for.
 func predicateTrees(r *wardenv1.FilterResponse) []namedTree {
 	var out []namedTree
 	if p := r.GetPredicate(); p != nil {
-		out = append(out, namedTree{"predicate", p})
+		out = append(out, namedTree{name: "predicate", tree: p})
 	}
 	if c := r.GetCheck(); c != nil {
-		out = append(out, namedTree{"check", c})
+		out = append(out, namedTree{name: "check", tree: c})
+	}
+	for _, cc := range r.GetColumnConditions() {
+		if cc.GetPredicate() != nil {
+			out = append(out, namedTree{name: "column " + cc.GetColumn(), column: cc.GetColumn(), tree: cc.GetPredicate()})
+		}
 	}
 	return out
 }
@@ -170,22 +184,25 @@ func predicateTrees(r *wardenv1.FilterResponse) []namedTree {
 // filterJSON is the compact form of a FilterResponse that `warden filter
 // --output json` prints.
 type filterJSON struct {
-	Kind              string          `json:"kind"`
-	Role              string          `json:"role"`
-	SQL               string          `json:"sql,omitempty"`
-	Params            []any           `json:"params"`
-	Predicate         json.RawMessage `json:"predicate,omitempty"` // without --dialect
-	Check             json.RawMessage `json:"check,omitempty"`     // without --dialect, update only
-	CheckSQL          string          `json:"check_sql,omitempty"`
-	CheckParams       []any           `json:"check_params,omitempty"`
-	Columns           []string        `json:"columns"`
-	ComputedFields    []string        `json:"computed_fields,omitempty"`
-	ColumnSQL         map[string]any  `json:"column_sql,omitempty"`
-	Limit             *int32          `json:"limit"`
-	AllowAggregations bool            `json:"allow_aggregations"`
-	Presets           map[string]any  `json:"presets,omitempty"`
-	Revision          string          `json:"revision"`
-	Explanation       *explainJSON    `json:"explanation,omitempty"`
+	Kind      string          `json:"kind"`
+	Role      string          `json:"role"`
+	SQL       string          `json:"sql,omitempty"`
+	Params    []any           `json:"params"`
+	Predicate json.RawMessage `json:"predicate,omitempty"` // without --dialect
+	Check     json.RawMessage `json:"check,omitempty"`     // without --dialect, update only
+	// Without --dialect: the condition of each column readable only where
+	// a parent's filter holds (inherited roles), by column.
+	ColumnPredicates  map[string]json.RawMessage `json:"column_predicates,omitempty"`
+	CheckSQL          string                     `json:"check_sql,omitempty"`
+	CheckParams       []any                      `json:"check_params,omitempty"`
+	Columns           []string                   `json:"columns"`
+	ComputedFields    []string                   `json:"computed_fields,omitempty"`
+	ColumnSQL         map[string]any             `json:"column_sql,omitempty"`
+	Limit             *int32                     `json:"limit"`
+	AllowAggregations bool                       `json:"allow_aggregations"`
+	Presets           map[string]any             `json:"presets,omitempty"`
+	Revision          string                     `json:"revision"`
+	Explanation       *explainJSON               `json:"explanation,omitempty"`
 }
 
 // explainJSON is FilterResponse.explanation in --output json.

@@ -214,10 +214,11 @@ func TestFilterComputedFieldsJSON(t *testing.T) {
 }
 
 // TestFilterPredicateWithoutDialect: without --dialect, warden filter
-// prints the predicate (and an update's check) itself, in --output json
-// and text, as the --output proto form has it; with a dialect the SQL
-// stands for it. Before, a conditional filter printed no condition at all
-// unless --output proto was given.
+// prints the predicate itself (an update's check and an inherited role's
+// column conditions too), in --output json and text, as the --output
+// proto form has it; with a dialect the SQL stands for it. Before, a
+// conditional filter printed no condition at all unless --output proto
+// was given.
 func TestFilterPredicateWithoutDialect(t *testing.T) {
 	args := []string{"filter", "--role", "user", "--session", "x-hasura-user-id=1", "--session", "x-hasura-org-id=2", "--table", "public.articles"}
 	full := func(op string) *wardenv1.FilterResponse {
@@ -284,8 +285,44 @@ func TestFilterPredicateWithoutDialect(t *testing.T) {
 		}
 	}
 
+	// An inherited role's column readable only where a parent's filter
+	// holds (author_editor: email only through editor) gets its condition.
+	inh := []string{"filter", "--role", "author_editor", "--session", "x-hasura-user-id=1", "--session", "x-hasura-org-id=2", "--table", "public.users"}
+	pr, stderr, err := runCLI(t, nil, append(inh, "--output", "proto")...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var want wardenv1.FilterResponse
+	if err := protojson.Unmarshal([]byte(pr), &want); err != nil {
+		t.Fatal(err)
+	}
+	if cc := want.GetColumnConditions(); len(cc) != 1 || cc[0].GetColumn() != "email" {
+		t.Fatalf("author_editor on users: column conditions %v, want email's", cc)
+	}
+	stdout, stderr, err := runCLI(t, nil, inh...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var cols struct {
+		ColumnPredicates map[string]json.RawMessage `json:"column_predicates"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &cols); err != nil {
+		t.Fatal(err)
+	}
+	if raw, ok := cols.ColumnPredicates["email"]; len(cols.ColumnPredicates) != 1 || !ok ||
+		!proto.Equal(tree(raw), want.GetColumnConditions()[0].GetPredicate()) {
+		t.Errorf("author_editor on users printed %s: want email's condition in column_predicates", stdout)
+	}
+	text, stderr, err := runCLI(t, nil, append(inh, "--output", "text")...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(text, "\ncolumn email: {") {
+		t.Errorf("author_editor on users, text: %q: want a column email line", text)
+	}
+
 	// With a dialect the SQL stands for the predicate.
-	stdout, stderr, err := runCLI(t, nil, append(args, "--dialect", "postgres")...)
+	stdout, stderr, err = runCLI(t, nil, append(args, "--dialect", "postgres")...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
