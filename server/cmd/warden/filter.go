@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/wardenpdp/warden/policy/model"
 	"github.com/wardenpdp/warden/policy/sqlgen"
@@ -104,15 +105,7 @@ func (a *app) filter(ctx context.Context, args []string) error {
 			// No SQL asked for: the predicate itself, else nothing would
 			// say which rows a conditional filter keeps.
 			for _, t := range predicateTrees(resp) {
-				b, err := protojson.Marshal(t.tree)
-				if err != nil {
-					return err
-				}
-				var line bytes.Buffer // protojson's spacing varies by build
-				if err := json.Compact(&line, b); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "%s: %s\n", t.name, line.Bytes())
+				fmt.Fprintf(a.stdout, "%s: %s\n", t.name, compactJSON(t.tree))
 			}
 		}
 		fmt.Fprintf(a.stdout, "columns: %s\n", strings.Join(resp.GetColumns(), ", "))
@@ -153,6 +146,20 @@ func (a *app) filter(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(a.stdout, string(b))
 	return nil
+}
+
+// compactJSON is m in protobuf JSON on one line, spaced alike whatever
+// the build (protojson varies its spacing on purpose).
+func compactJSON(m proto.Message) string {
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	var line bytes.Buffer
+	if err := json.Compact(&line, b); err != nil {
+		return string(b)
+	}
+	return line.String()
 }
 
 // namedTree is a predicate of a FilterResponse and its name in the

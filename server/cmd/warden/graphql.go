@@ -151,6 +151,9 @@ func printGraphQL(w io.Writer, resp *wardenv1.CheckGraphQLResponse) {
 				strings.ToLower(strings.TrimPrefix(s.GetFilter().GetKind().String(), "FILTER_KIND_")))
 			if where := s.GetFilter().GetSql().GetWhere(); where != nil {
 				fmt.Fprintf(w, "      where %s\n", where.GetSql())
+			} else if s.GetFilter().GetKind() == wardenv1.FilterKind_FILTER_KIND_CONDITIONAL {
+				// No --dialect: the predicate itself says which rows.
+				fmt.Fprintf(w, "      predicate %s\n", compactJSON(s.GetFilter().GetPredicate()))
 			}
 		}
 		for _, p := range f.GetRemotePresets() {

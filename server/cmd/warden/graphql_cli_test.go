@@ -101,6 +101,23 @@ func TestGraphQLCommandTables(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--variables") {
 		t.Errorf("variables not an object: err %v", err)
 	}
+
+	// Without --dialect a conditional selection prints its predicate (the
+	// typed tree in protobuf JSON), else nothing would say which rows;
+	// with one, the SQL stands for it.
+	stdout, stderr, err = runCLI(t, nil, "graphql", dir, "--role", "user", "--session", "x-hasura-user-id=7",
+		"--query", q, "--variables", `{"s": true}`)
+	if err != nil {
+		t.Fatalf("graphql: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "rows conditional\n      predicate {") || !strings.Contains(stdout, `"name":"author_id"`) || !strings.Contains(stdout, `"value":7`) {
+		t.Errorf("without --dialect the conditional selection lacks its predicate:\n%s", stdout)
+	}
+	stdout, _, _ = runCLI(t, nil, "graphql", dir, "--role", "user", "--session", "x-hasura-user-id=7",
+		"--query", q, "--variables", `{"s": true}`, "--dialect", "sqlite")
+	if strings.Contains(stdout, "predicate {") || !strings.Contains(stdout, "      where ") {
+		t.Errorf("with --dialect: want the SQL and no predicate line:\n%s", stdout)
+	}
 }
 
 // TestGraphQLCommandNamingConvention: --default-naming-convention names
