@@ -357,6 +357,13 @@ func (p *exprParser) exists(n *yaml.Node, l loc, depth int) model.BoolExp {
 		p.problemf(l.key("_table"), table, "%s", notInSchema(name))
 		return nil
 	}
+	if target.Source == "" {
+		// Hasura resolves _exists._table among the tracked tables only
+		// (askFieldInfoMapSource: "table ... does not exist"), so such a
+		// permission is inconsistent there: no rows, never a guess.
+		p.problemf(l.key("_table"), table, "table %s of _exists is not tracked: Hasura reads _exists only over tracked tables (\"table %s does not exist\"); track it in the metadata", name, name)
+		return nil
+	}
 	if e := p.expr(where, l.key("_where"), target, depth+1); e != nil {
 		return model.Exists{Table: name, Where: e}
 	}

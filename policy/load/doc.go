@@ -365,8 +365,9 @@
 // warden schema pull records a PostGIS column's type as PostgreSQL writes
 // it, geometry type and SRID included (geometry(Point,4326)).
 // Foreign-key columns must have the same kind as the columns they reference.
-// Tables of the schema that the metadata does not track are loaded too: they
-// can be the target of _exists.
+// Tables of the schema that the metadata does not track are loaded too, but
+// an _exists over one is a problem (its permission is left out), as in
+// Hasura, which looks _exists._table up among the tracked tables only.
 //
 // # Metadata
 //

@@ -61,6 +61,7 @@ const numbersSchema = `tables:
 `
 
 const numbersMetadata = `{"version": 3, "sources": [{"name": "default", "kind": "postgres", "tables": [
+ {"table": {"schema": "public", "name": "memberships"}},
  {"table": {"schema": "public", "name": "accounts"},
   "select_permissions": [
    {"role": "user", "permission": {"columns": "*", "filter": {"owner_id": {"_eq": "X-Hasura-User-Id"}}}},
