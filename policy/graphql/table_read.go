@@ -132,12 +132,13 @@ func (d *tableDecider) field(t *model.Table, sel *model.Permission, name, tname 
 	if err != nil {
 		return fieldRef{}, err
 	}
-	switch {
-	case r == nil:
+	if r == nil {
 		return fieldRef{}, notFound("")
-	case r.Function != nil && !mayCompute(r.Name):
-		return fieldRef{}, notFound("role %s may not select computed field %s of %s", d.req.Role, r.Name, t.Name)
 	}
+	// A computed field returning rows of a table (r.Function) is not
+	// granted by the permission's computed_fields, as a scalar one is:
+	// Hasura derives it from the select permission on the table it
+	// returns (and refuses it in computed_fields), as for a relationship.
 	target := d.p.Tables[d.p.Resolve(r.Target, t.Source)]
 	switch {
 	case target == nil:
@@ -148,6 +149,8 @@ func (d *tableDecider) field(t *model.Table, sel *model.Permission, name, tname 
 	tsel, err := d.perm(target, model.OpSelect, name)
 	var dn *denial
 	switch {
+	case errors.As(err, &dn) && r.Function != nil:
+		return fieldRef{}, notFound("role %s has no select permission on %s, the table computed field %s returns", d.req.Role, target.Name, r.Name)
 	case errors.As(err, &dn):
 		return fieldRef{}, notFound("role %s has no select permission on %s, the target of relationship %s", d.req.Role, target.Name, r.Name)
 	case err != nil:

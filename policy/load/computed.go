@@ -173,6 +173,12 @@ func (ld *loader) permComputedFields(t *model.Table, n *yaml.Node, l loc, ok *bo
 		case ld.badComputed[t.Name][name] != nil:
 			ld.problemf(l.index(i), elem(n, i), "computed field %s of %s is inconsistent (%s)", name, t.Name, ld.badComputed[t.Name][name].Source)
 			*ok = false
+		case t.Relationships[name] != nil && t.Relationships[name].Function != nil:
+			// Hasura's buildSelPermInfo refuses it (NotSupported), the
+			// permission inconsistent: the field follows the select
+			// permission on the table it returns.
+			ld.problemf(l.index(i), elem(n, i), "select permissions on computed field %s are auto-derived from the permissions on its returning table %s and cannot be specified manually", name, t.Relationships[name].Target)
+			*ok = false
 		default:
 			set[name] = true
 		}
