@@ -109,6 +109,9 @@ func (a *app) filter(ctx context.Context, args []string) error {
 			}
 		}
 		fmt.Fprintf(a.stdout, "columns: %s\n", strings.Join(resp.GetColumns(), ", "))
+		if cf := resp.GetComputedFields(); len(cf) > 0 {
+			fmt.Fprintf(a.stdout, "computed fields: %s\n", strings.Join(cf, ", "))
+		}
 		if resp.Limit != nil {
 			fmt.Fprintf(a.stdout, "limit: %d\n", resp.GetLimit())
 		}

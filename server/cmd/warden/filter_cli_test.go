@@ -211,6 +211,11 @@ func TestFilterComputedFieldsJSON(t *testing.T) {
 		!strings.Contains(got.SQL, `"public"."title_len"(`) {
 		t.Errorf("filter JSON %+v, want columns [id], computed_fields [title_len] and the function in the SQL", got)
 	}
+	// The text summary lists them too.
+	text, stderr, err := runCLI(t, nil, "filter", dir, "--role", "user", "--table", "notes", "--output", "text")
+	if err != nil || !strings.Contains(text, "\ncolumns: id\ncomputed fields: title_len\n") {
+		t.Errorf("filter text: err %v %s, want the computed fields after the columns:\n%s", err, stderr, text)
+	}
 }
 
 // TestFilterPredicateWithoutDialect: without --dialect, warden filter
