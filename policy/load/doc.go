@@ -366,8 +366,10 @@
 // it, geometry type and SRID included (geometry(Point,4326)).
 // Foreign-key columns must have the same kind as the columns they reference.
 // Tables of the schema that the metadata does not track are loaded too, but
-// an _exists over one is a problem (its permission is left out), as in
-// Hasura, which looks _exists._table up among the tracked tables only.
+// an _exists over one, or a relationship to one, is a problem (the
+// permission or relationship is left out), as in Hasura, which looks
+// _exists._table up among the tracked tables only and makes a
+// relationship depend on its target table.
 //
 // # Metadata
 //
