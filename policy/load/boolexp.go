@@ -357,11 +357,16 @@ func (p *exprParser) exists(n *yaml.Node, l loc, depth int) model.BoolExp {
 		p.problemf(l.key("_table"), table, "%s", notInSchema(name))
 		return nil
 	}
-	if target.Source == "" {
+	switch {
+	case target.Source == "":
 		// Hasura resolves _exists._table among the tracked tables only
 		// (askFieldInfoMapSource: "table ... does not exist"), so such a
 		// permission is inconsistent there: no rows, never a guess.
 		p.problemf(l.key("_table"), table, "table %s of _exists is not tracked: Hasura reads _exists only over tracked tables (\"table %s does not exist\"); track it in the metadata", name, name)
+		return nil
+	case target.Source != p.root.Source:
+		// ... of the rule's own source.
+		p.problemf(l.key("_table"), table, "table %s of _exists is tracked in source %s, not in source %s of this rule: Hasura reads _exists in the rule's own source (\"table %s does not exist\")", name, target.Source, p.root.Source, name)
 		return nil
 	}
 	if e := p.expr(where, l.key("_where"), target, depth+1); e != nil {

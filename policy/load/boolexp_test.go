@@ -35,6 +35,18 @@ func TestExistsUntracked(t *testing.T) {
 	}
 }
 
+// TestExistsOtherSource: an _exists over a table another source tracks
+// is a problem too: Hasura looks it up in the rule's own source.
+func TestExistsOtherSource(t *testing.T) {
+	ld := baseLoader(t)
+	// audit.pair_parents is tracked in source second; things in default.
+	e, problems := parseExpr(t, ld, "things", `{_exists: {_table: {schema: audit, name: pair_parents}, _where: {}}}`)
+	want := `f:1: filter._exists._table: table audit.pair_parents of _exists is tracked in source second, not in source default of this rule: Hasura reads _exists in the rule's own source ("table audit.pair_parents does not exist")`
+	if e != nil || len(problems) != 1 || problems[0].String() != want {
+		t.Errorf("got %s and problems %q, want none and %q", sexp(e), problemStrings(problems), want)
+	}
+}
+
 func TestBoolExp(t *testing.T) {
 	ld := baseLoader(t)
 	trackAuditLog(t, ld)

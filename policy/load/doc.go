@@ -368,8 +368,8 @@
 // Tables of the schema that the metadata does not track are loaded too, but
 // an _exists over one, or a relationship to one, is a problem (the
 // permission or relationship is left out), as in Hasura, which looks
-// _exists._table up among the tracked tables only and makes a
-// relationship depend on its target table.
+// _exists._table up among the tracked tables of the rule's own source only
+// and makes a relationship depend on its target table.
 //
 // # Metadata
 //
