@@ -1,26 +1,32 @@
 package main
 
 import (
+	"io"
 	"os"
 	"runtime/pprof"
 	"runtime/trace"
 )
 
+// runProfiles are the recordings of a whole serve run an environment
+// variable turns on, its value the file: what each records and how.
+var runProfiles = []struct {
+	env, what string
+	start     func(path string) (stop func() error, err error)
+}{
+	// A CPU profile, for go tool pprof.
+	{"WARDEN_CPU_PROFILE", "a CPU profile", startCPUProfile},
+	// The allocation profile at exit (go tool pprof -sample_index
+	// alloc_space): where the garbage the collector marks comes from.
+	{"WARDEN_ALLOC_PROFILE", "an allocation profile", startAllocProfile},
+	// The execution trace (go tool trace): where a request waited, for
+	// the latency tail.
+	{"WARDEN_TRACE", "an execution trace", startTrace},
+}
+
 // startCPUProfile profiles the process's CPU into path until stop is
 // called.
-func startCPUProfile(path string) (stop func(), err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
+func startCPUProfile(path string) (stop func() error, err error) {
+	return startRecording(path, pprof.StartCPUProfile, pprof.StopCPUProfile)
 }
 
 // startAllocProfile writes the process's allocation profile (pprof's
@@ -45,16 +51,22 @@ func startAllocProfile(path string) (stop func() error, err error) {
 // it: every goroutine's wake-ups, the collector's phases, system calls)
 // to path until stop is called.
 func startTrace(path string) (stop func() error, err error) {
+	return startRecording(path, trace.Start, trace.Stop)
+}
+
+// startRecording creates path and records into it with start until stop
+// is called, which ends the recording and closes the file.
+func startRecording(path string, start func(io.Writer) error, end func()) (stop func() error, err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := trace.Start(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return func() error {
-		trace.Stop()
+		end()
 		return f.Close()
 	}, nil
 }

@@ -53,47 +53,24 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if tracingOn {
 		log.Info("tracing on: a span per call, exported over OTLP as the OTEL_* variables configure")
 	}
-	// WARDEN_CPU_PROFILE=FILE writes a CPU profile of the whole run (go
-	// tool pprof reads it): for measuring the server under a load
-	// generator, which sets it with --server-env.
-	if path := a.getenv("WARDEN_CPU_PROFILE"); path != "" {
-		stop, err := startCPUProfile(path)
-		if err != nil {
-			return usageError{fmt.Errorf("WARDEN_CPU_PROFILE: %w", err)}
+	// WARDEN_CPU_PROFILE, WARDEN_ALLOC_PROFILE and WARDEN_TRACE (each
+	// =FILE) record the whole run, for measuring the server under a load
+	// generator, which sets them with --server-env (runProfiles).
+	for _, pr := range runProfiles {
+		path := a.getenv(pr.env)
+		if path == "" {
+			continue
 		}
-		defer stop()
-		log.Info("writing a CPU profile", slog.String("file", path))
-	}
-	// WARDEN_ALLOC_PROFILE=FILE writes the allocation profile of the
-	// whole run when serve returns (go tool pprof -sample_index
-	// alloc_space reads it): where the garbage the collector marks and
-	// sweeps comes from.
-	if path := a.getenv("WARDEN_ALLOC_PROFILE"); path != "" {
-		stop, err := startAllocProfile(path)
+		stop, err := pr.start(path)
 		if err != nil {
-			return usageError{fmt.Errorf("WARDEN_ALLOC_PROFILE: %w", err)}
+			return usageError{fmt.Errorf("%s: %w", pr.env, err)}
 		}
 		defer func() {
 			if err := stop(); err != nil {
-				log.Warn("allocation profile not written", slog.String("file", path), slog.Any("error", err))
+				log.Warn(pr.what+" not written", slog.String("file", path), slog.Any("error", err))
 			}
 		}()
-		log.Info("writing an allocation profile at exit", slog.String("file", path))
-	}
-
-	// WARDEN_TRACE=FILE writes the execution trace of the whole run (go
-	// tool trace reads it): where a request waited, for the latency tail.
-	if path := a.getenv("WARDEN_TRACE"); path != "" {
-		stop, err := startTrace(path)
-		if err != nil {
-			return usageError{fmt.Errorf("WARDEN_TRACE: %w", err)}
-		}
-		defer func() {
-			if err := stop(); err != nil {
-				log.Warn("execution trace not written", slog.String("file", path), slog.Any("error", err))
-			}
-		}()
-		log.Info("writing an execution trace", slog.String("file", path))
+		log.Info("writing "+pr.what, slog.String("file", path))
 	}
 
 	var opts []server.Option
