@@ -38,14 +38,12 @@ func (ld *loader) relationships(e *tableEntry) {
 					return
 				}
 				r = ld.relationship(t, kind, name, k["using"], el.key("using"))
-				if r != nil {
-					if target := ld.tables[r.Target]; target != nil && target.Source == "" {
-						// Hasura relates tracked tables only: the
-						// relationship depends on its target (DRRemoteTable)
-						// and is inconsistent without it.
-						ld.problemf(el.key("using"), k["using"], "relationship %s of %s leads to %s, which the metadata does not track: Hasura relates tracked tables only (\"table %s does not exist\"); track it in the metadata", name, t.Name, r.Target, r.Target)
-						r = nil
-					}
+				if r != nil && ld.tables[r.Target] != nil && ld.tables[r.Target].Source == "" {
+					// Hasura relates tracked tables only: the relationship
+					// depends on its target (DRRemoteTable) and is
+					// inconsistent without it.
+					ld.problemf(el.key("using"), k["using"], "relationship %s of %s leads to %s, which the metadata does not track: Hasura relates tracked tables only (\"table %s does not exist\"); track it in the metadata", name, t.Name, r.Target, r.Target)
+					r = nil
 				}
 			}) && r != nil {
 				t.Relationships[name] = r

@@ -17,8 +17,9 @@ func ParseArrayLiteral(s string) ([]string, error) {
 		return nil, errors.New(`empty array literal: want {...}, e.g. {1,2,3} or {}`)
 	}
 	if t[0] == '[' {
-		if !strings.Contains(t, "]={") && !strings.Contains(t, "] = {") {
-			// ["a","b"]: a JSON array, the usual mistake.
+		if strings.HasSuffix(t, "]") {
+			// ["a","b"]: a JSON array, the usual mistake (a decorated
+			// literal, [1:2]={...}, ends with its braces).
 			return nil, fmt.Errorf(`array literal %q is a JSON array: write a PostgreSQL array literal, e.g. {1,2,3} or {"a","b"}`, clip(s))
 		}
 		return nil, errors.New("array dimension decorations ([1:2]={...}) are not supported")

@@ -125,22 +125,9 @@ func (a *app) filter(ctx context.Context, args []string) error {
 	}
 	out := compactFilter(resp)
 	if req.Sql == nil {
-		for _, t := range predicateTrees(resp) {
-			b, err := protojson.Marshal(t.tree)
-			if err != nil {
-				return err
-			}
-			switch {
-			case t.name == "predicate":
-				out.Predicate = b
-			case t.name == "check":
-				out.Check = b
-			default:
-				if out.ColumnPredicates == nil {
-					out.ColumnPredicates = map[string]json.RawMessage{}
-				}
-				out.ColumnPredicates[t.column] = b
-			}
+		// No SQL asked for: the trees stand for it.
+		if err := out.addTrees(resp); err != nil {
+			return err
 		}
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
@@ -165,16 +152,47 @@ func compactJSON(m proto.Message) string {
 	return line.String()
 }
 
-// namedTree is a predicate of a FilterResponse and its name in the
+// addTrees sets the predicate, an update's check and the column
+// conditions, each in protobuf JSON.
+func (out *filterJSON) addTrees(r *wardenv1.FilterResponse) error {
+	tree := func(p *wardenv1.Predicate) (json.RawMessage, error) {
+		if p == nil {
+			return nil, nil
+		}
+		return protojson.Marshal(p)
+	}
+	var err error
+	if out.Predicate, err = tree(r.GetPredicate()); err != nil {
+		return err
+	}
+	if out.Check, err = tree(r.GetCheck()); err != nil {
+		return err
+	}
+	for _, cc := range r.GetColumnConditions() {
+		b, err := tree(cc.GetPredicate())
+		if err != nil {
+			return err
+		}
+		if b != nil {
+			if out.ColumnPredicates == nil {
+				out.ColumnPredicates = map[string]json.RawMessage{}
+			}
+			out.ColumnPredicates[cc.GetColumn()] = b
+		}
+	}
+	return nil
+}
+
+// namedTree is a predicate of a FilterResponse and its name in the text
 // output: predicate, check, or "column C" for a column condition.
 type namedTree struct {
-	name, column string
-	tree         *wardenv1.Predicate
+	name string
+	tree *wardenv1.Predicate
 }
 
 // predicateTrees are the response's predicate, an update's check and the
 // conditions of columns readable only where a parent's filter holds, as
-// printed when no SQL was asked for.
+// --output text prints them when no SQL was asked for.
 func predicateTrees(r *wardenv1.FilterResponse) []namedTree {
 	var out []namedTree
 	if p := r.GetPredicate(); p != nil {
@@ -185,7 +203,7 @@ func predicateTrees(r *wardenv1.FilterResponse) []namedTree {
 	}
 	for _, cc := range r.GetColumnConditions() {
 		if cc.GetPredicate() != nil {
-			out = append(out, namedTree{name: "column " + cc.GetColumn(), column: cc.GetColumn(), tree: cc.GetPredicate()})
+			out = append(out, namedTree{name: "column " + cc.GetColumn(), tree: cc.GetPredicate()})
 		}
 	}
 	return out

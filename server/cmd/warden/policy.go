@@ -93,23 +93,18 @@ func leftOut(p *model.Policy) string {
 	if len(p.Inconsistent) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	b.WriteString(". Left out as inconsistent, which may be why:")
+	var named []string
 	for _, i := range p.Inconsistent[:min(len(p.Inconsistent), maxLeftOut)] {
-		b.WriteString(" ")
-		b.WriteString(i.String())
 		if len(i.Reasons) > 0 {
-			b.WriteString(" (")
-			b.WriteString(i.Reasons[0])
-			b.WriteString(")")
+			named = append(named, fmt.Sprintf("%s (%s)", i, i.Reasons[0]))
+		} else {
+			named = append(named, i.String())
 		}
-		b.WriteString(";")
 	}
-	out := strings.TrimSuffix(b.String(), ";")
 	if n := len(p.Inconsistent) - maxLeftOut; n > 0 {
-		out += fmt.Sprintf("; and %d more ('warden validate --allow-no-roles' lists them all)", n)
+		named = append(named, fmt.Sprintf("and %d more ('warden validate --allow-no-roles' lists them all)", n))
 	}
-	return out
+	return ". Left out as inconsistent, which may be why: " + strings.Join(named, "; ")
 }
 
 // evaluatorOf is the evaluator --evaluator names (native when unset).
